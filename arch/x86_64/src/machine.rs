@@ -62,6 +62,19 @@ impl Machine for X86Machine {
         (1..16).contains(&i) && i != 2
     }
 
+    /// Copy the kernel's PML4 slots 256..511 (window and image) into a new VSpace root,
+    /// as seL4's `copyGlobalMappings`.
+    fn init_vspace_root(&mut self, root: PAddr) {
+        if let Some(p) = mm::window(root, 4096) {
+            let table = p as *mut u64;
+            for i in 256..512 {
+                // SAFETY: `root` is a whole page of RAM in the window, owned by the caller
+                // as a fresh VSpace root; i < 512.
+                unsafe { table.add(i).write(mm::kernel_pml4_slot(i)) };
+            }
+        }
+    }
+
     /// No PCID: the ASID is ignored and a CR3 load flushes non-global entries.
     fn set_vspace(&mut self, root: PAddr, _asid: u16) {
         if cpu::cr3() & !0xfff != root {

@@ -1,4 +1,4 @@
-//! Trap, interrupt and `syscall` entry and the single return path to user mode.
+//! Trap, interrupt and `syscall` entry and the return path to user mode (`iretq`/`sysretq`).
 //!
 //! Every entry builds one [`TrapFrame`] at the top of the kernel stack: interrupts and
 //! exceptions from ring 3 land there through TSS.RSP0, the `syscall` entry switches to the
@@ -6,7 +6,9 @@
 //! loop runs with RSP at the stack top so interrupts taken while idle land there too. The
 //! kernel runs with interrupts off. `x86_64_trap` saves the frame into the current
 //! thread's [`X86Context`], calls the installed [`Hook`], and rewrites the frame to resume
-//! the thread the hook picked (or the idle loop) before `iretq`.
+//! the thread the hook picked (or the idle loop) before `iretq`, or `sysretq` when that
+//! yields the very same register state (RCX = RIP, R11 = RFLAGS, as right after a syscall).
+//! Unlike seL4, RSP is restored after a syscall too (libsel4's rbx save stays harmless).
 
 use crate::context::{sanitise, word, X86Context, RFLAGS_FIXED};
 use crate::cpu;
@@ -40,6 +42,8 @@ x86_64_trap_common:
     cld
     mov rdi, rsp
     call x86_64_trap
+    test rax, rax
+    jnz x86_64_sysret_return
     .global x86_64_trap_return
 x86_64_trap_return:
     pop rax
@@ -59,6 +63,28 @@ x86_64_trap_return:
     pop r15
     add rsp, 16
     iretq
+
+x86_64_sysret_return:
+    pop rax
+    pop rbx
+    pop rcx
+    pop rdx
+    pop rsi
+    pop rdi
+    pop rbp
+    pop r8
+    pop r9
+    pop r10
+    pop r11
+    pop r12
+    pop r13
+    pop r14
+    pop r15
+    add rsp, 16
+    mov rcx, [rsp]
+    mov r11, [rsp + 16]
+    mov rsp, [rsp + 24]
+    sysretq
 
     .global x86_64_syscall_entry
 x86_64_syscall_entry:
@@ -346,9 +372,17 @@ pub fn dump(f: &TrapFrame) {
     crate::kprintln!("  rip {:#018x} cs {:#x} rflags {:#x} ss {:#x} cr3 {:#x}", f.rip, f.cs, f.rflags, f.ss, cpu::cr3());
 }
 
-/// Rust side of every kernel entry (called by `x86_64_trap_common`).
+/// Rust side of every kernel entry (called by `x86_64_trap_common`). Returns 1 if the
+/// frame may be resumed with `sysretq` (a user frame whose RCX equals RIP and R11 equals
+/// RFLAGS, so `sysretq` gives exactly the state `iretq` would), else 0 (`iretq`).
 #[no_mangle]
-extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
+extern "C" fn x86_64_trap(frame: &mut TrapFrame) -> u64 {
+    handle_entry(frame);
+    let user = frame.cs == USER_CS as u64;
+    (user && frame.rcx == frame.rip && frame.r11 == frame.rflags && is_canonical(frame.rip)) as u64
+}
+
+fn handle_entry(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
     let event = match frame.vector {
         SYSCALL_VECTOR => Event::Syscall,

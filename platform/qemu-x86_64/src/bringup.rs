@@ -26,7 +26,8 @@ struct Thread {
 static THREAD: KCell<Thread> = KCell::new(Thread { ctx: X86Context { regs: [0; 20], fault_ip: 0 }, runnable: false, vspace: 0 });
 static MACHINE: KCell<X86Machine> = KCell::new(X86Machine::new_const());
 
-fn machine() -> &'static mut X86Machine {
+/// The machine handle used by the bring-up path.
+pub fn machine() -> &'static mut X86Machine {
     // SAFETY: single core, interrupts off in the kernel; callers do not keep the reference
     // across another call to `machine()`.
     unsafe { &mut *MACHINE.get() }
@@ -112,7 +113,7 @@ fn syscall(ctx: &mut X86Context) {
 
 fn tick() {
     let t = irq::ticks();
-    if t == TICK_REPORT_FIRST || (t > TICK_REPORT_FIRST && t % TICK_REPORT_PERIOD == 0) {
+    if t == TICK_REPORT_FIRST || (t > TICK_REPORT_FIRST && t.is_multiple_of(TICK_REPORT_PERIOD)) {
         kprintln!("timer: {} ticks ({} ms), still running", t, machine().now_us() / 1000);
     }
 }

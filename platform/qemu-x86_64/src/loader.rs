@@ -11,7 +11,7 @@ use arch_x86_64::mm::{self, FrameAlloc};
 use arch_x86_64::paging::X86PageTable;
 use arch_x86_64::multiboot::BootInfo;
 use arch_x86_64::{kprintln, X86Context};
-use kernel_hal::{MapAttrs, MapRights, PageTableFormat, Reg, UserContext};
+use kernel_hal::{Machine, MapAttrs, MapRights, PageTableFormat, Reg, UserContext};
 
 /// Why the initial task could not be loaded.
 #[derive(Debug)]
@@ -121,11 +121,7 @@ pub fn load_initial_task(bi: &BootInfo) -> Result<X86Context, LoadError> {
     let root = frames.alloc().ok_or(LoadError::OutOfMemory)?;
     let mut space = Space { root, frames };
     // Share the kernel half.
-    let root_ptr = space.table(root);
-    for i in 256..512 {
-        // SAFETY: `root` is a fresh frame in the window; i < 512.
-        unsafe { root_ptr.add(i).write(mm::kernel_pml4_slot(i)) };
-    }
+    crate::bringup::machine().init_vspace_root(root);
 
     let mut image_end = 0u64;
     for i in 0..elf.num_headers() {
