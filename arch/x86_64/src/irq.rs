@@ -102,6 +102,48 @@ pub fn acknowledge(irq: u8) -> Option<u8> {
     Some(irq)
 }
 
+static TSC_PER_US: AtomicU64 = AtomicU64::new(0);
+static TSC_START: AtomicU64 = AtomicU64::new(0);
+
+fn rdtsc() -> u64 {
+    // SAFETY: rdtsc only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Measure the TSC rate against 10 ms of PIT channel 2 (gate via port 0x61, speaker off).
+/// Returns TSC cycles per microsecond, or 0 if the PIT never finished.
+pub fn calibrate_tsc() -> u64 {
+    const MS: u64 = 10;
+    let latch = (PIT_HZ * MS / 1000) as u16;
+    let mut spins = 0u64;
+    // SAFETY: port 0x61 (gate/speaker) and PIT channel 2 belong to the kernel; channel 2
+    // drives only the (disabled) speaker.
+    let (t0, t1) = unsafe {
+        outb(0x61, (inb(0x61) & !0x02) | 0x01);
+        outb(PIT_CMD, 0xb0);
+        outb(0x42, latch as u8);
+        outb(0x42, (latch >> 8) as u8);
+        let t0 = rdtsc();
+        while inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
+            spins += 1;
+        }
+        (t0, rdtsc())
+    };
+    let per_us = if spins < 50_000_000 { (t1 - t0) / (MS * 1000) } else { 0 };
+    TSC_PER_US.store(per_us, Ordering::Relaxed);
+    TSC_START.store(rdtsc(), Ordering::Relaxed);
+    per_us
+}
+
+/// Microseconds since calibration from the TSC, or from the tick count if calibration
+/// failed.
+pub fn now_us() -> u64 {
+    match TSC_PER_US.load(Ordering::Relaxed) {
+        0 => ticks() * TICK_US,
+        r => (rdtsc() - TSC_START.load(Ordering::Relaxed)) / r,
+    }
+}
+
 /// Timer ticks since [`init`].
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)

@@ -35,9 +35,9 @@ impl Machine for X86Machine {
         serial::putc(c);
     }
 
-    /// Tick resolution (10 ms): the PIT runs periodically.
+    /// From the TSC, calibrated against the PIT at boot (tick resolution as fallback).
     fn now_us(&self) -> u64 {
-        irq::ticks() * irq::TICK_US
+        irq::now_us()
     }
 
     /// With the periodic PIT the interrupt comes at the first tick at or after the deadline.

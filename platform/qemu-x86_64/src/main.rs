@@ -49,8 +49,13 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     );
     tables::init();
     trap::install(bringup::handle);
+    let tsc = arch_x86_64::irq::calibrate_tsc();
     arch_x86_64::irq::init();
-    kprintln!("x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready", arch_x86_64::irq::TICK_HZ);
+    kprintln!(
+        "x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready, TSC {} MHz",
+        arch_x86_64::irq::TICK_HZ,
+        tsc
+    );
 
     let next = match loader::load_initial_task(&bi) {
         Ok(ctx) => bringup::start_thread(ctx),
