@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Per-arch build and QEMU settings, sourced by build-images.sh, run.sh and tests/qemu/*.sh.
+# Adding an arch = adding a case here (kernel package, user tasks, QEMU command line).
+#
+# arch_config ARCH sets:
+#   TARGET        rust target triple
+#   KERNEL_PKG    cargo package of the kernel binary; KERNEL_BIN its binary name
+#   TASKS         user task binaries (package user-<name>), one boot image each
+#   QEMU          QEMU command line up to (not including) the image
+#   DEFAULT_IMAGE image `make run` boots
+arch_config() {
+  case "$1" in
+    aarch64)
+      TARGET=aarch64-unknown-none
+      KERNEL_PKG=kernel-qemu-virt-aarch64
+      KERNEL_BIN=kernel
+      TASKS="hello fault-test"
+      QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m 1G
+            -nographic -semihosting -kernel)
+      DEFAULT_IMAGE=hello
+      ;;
+    *)
+      echo "arch '$1' is not supported yet (supported: aarch64)" >&2
+      return 1
+      ;;
+  esac
+}
