@@ -9,14 +9,28 @@ arch="${1:-aarch64}"
 arch_config "$arch"
 
 pkgs=(-p "$KERNEL_PKG")
-for t in $TASKS; do pkgs+=(-p "user-$t"); done
+if [ -n "${USER_PKGS:-}" ]; then
+  for p in $USER_PKGS; do pkgs+=(-p "$p"); done
+else
+  for t in $TASKS; do pkgs+=(-p "user-$t"); done
+fi
 cargo build --quiet --release --target "$TARGET" "${pkgs[@]}"
 cargo build --quiet --release -p mkimage -p qemu-test
 
 out="build/$arch"
 mkdir -p "$out"
 bin="target/$TARGET/release"
-for t in $TASKS; do
-  target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$t.elf" "$bin/$t" >/dev/null
-done
+case "${IMAGE_KIND:-payload}" in
+  multiboot)
+    objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
+    cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
+    "$objcopy" -O binary "$bin/$KERNEL_BIN" "$out/kernel32.bin"
+    for t in $TASKS; do cp "$bin/$t" "$out/$t.elf"; done
+    ;;
+  *)
+    for t in $TASKS; do
+      target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$t.elf" "$bin/$t" >/dev/null
+    done
+    ;;
+esac
 echo "build-images: $arch: $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"
