@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # x86_64 boot test: multiboot kernel reaches long mode and ring 3; the initial task (first
 # multiboot module) prints through seL4_DebugPutChar, its seL4_Yield returns, and the PIT
-# timer keeps interrupting user mode (100 ticks reported).
+# timer keeps interrupting user mode (100 ticks reported) and a LAPIC one-shot deadline fires.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh x86_64 hello-x86_64 \
@@ -11,4 +11,5 @@ exec bash scripts/boot-test.sh x86_64 hello-x86_64 \
   --expect "loader: initial task entry 0x4" \
   --expect "hello from user mode" \
   --expect "hello: yield returned" \
+  --expect "timer: LAPIC deadline reached at" \
   --expect "timer: 100 ticks"

@@ -110,26 +110,34 @@ fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Measure the TSC rate against 10 ms of PIT channel 2 (gate via port 0x61, speaker off).
-/// Returns TSC cycles per microsecond, or 0 if the PIT never finished.
-pub fn calibrate_tsc() -> u64 {
+/// Busy-wait 10 ms on PIT channel 2 (gate via port 0x61, speaker off). Returns the
+/// waited time in microseconds, or `None` if the PIT never finished.
+pub fn pit_wait_10ms() -> Option<u64> {
     const MS: u64 = 10;
     let latch = (PIT_HZ * MS / 1000) as u16;
     let mut spins = 0u64;
     // SAFETY: port 0x61 (gate/speaker) and PIT channel 2 belong to the kernel; channel 2
     // drives only the (disabled) speaker.
-    let (t0, t1) = unsafe {
+    unsafe {
         outb(0x61, (inb(0x61) & !0x02) | 0x01);
         outb(PIT_CMD, 0xb0);
         outb(0x42, latch as u8);
         outb(0x42, (latch >> 8) as u8);
-        let t0 = rdtsc();
         while inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
             spins += 1;
         }
-        (t0, rdtsc())
+    }
+    (spins < 50_000_000).then_some(MS * 1000)
+}
+
+/// Measure the TSC rate against 10 ms of PIT channel 2. Returns TSC cycles per
+/// microsecond, or 0 if the PIT never finished.
+pub fn calibrate_tsc() -> u64 {
+    let t0 = rdtsc();
+    let per_us = match pit_wait_10ms() {
+        Some(us) => (rdtsc() - t0) / us,
+        None => 0,
     };
-    let per_us = if spins < 50_000_000 { (t1 - t0) / (MS * 1000) } else { 0 };
     TSC_PER_US.store(per_us, Ordering::Relaxed);
     TSC_START.store(rdtsc(), Ordering::Relaxed);
     per_us

@@ -21,6 +21,8 @@ pub mod exit;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod irq;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub mod lapic;
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod machine;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod mm;

@@ -1,6 +1,7 @@
-//! The `kernel-hal` [`Machine`] for x86_64 QEMU (PIC, PIT, COM1, isa-debug-exit).
+//! The `kernel-hal` [`Machine`] for x86_64 QEMU (PIC, PIT, LAPIC timer, COM1, isa-debug-exit).
 
 use crate::{cpu, irq, mm, serial, X86Context, X86PageTable};
+
 use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
 
 /// The x86_64 machine; device state lives in the arch modules.
@@ -40,9 +41,12 @@ impl Machine for X86Machine {
         irq::now_us()
     }
 
-    /// With the periodic PIT the interrupt comes at the first tick at or after the deadline.
+    /// One-shot local APIC timer ([`crate::trap::Event::Deadline`]); without a usable
+    /// LAPIC the periodic PIT tick is the only timer (the core checks deadlines per tick).
     fn set_deadline(&mut self, deadline_us: u64) {
         self.deadline_us = deadline_us;
+        let now = self.now_us();
+        crate::lapic::arm(deadline_us.saturating_sub(now));
     }
 
     fn mask_irq(&mut self, i: u64) {

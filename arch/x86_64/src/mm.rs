@@ -2,13 +2,19 @@
 //!
 //! Final layout (PML4 slots): 256 = kernel window (`PPTR_BASE + paddr` for RAM below
 //! [`WINDOW_LIMIT`], 1 GiB pages when the CPU has them, else 2 MiB pages), 511 = physical
-//! 0..1 GiB at `KERNEL_VBASE` (the image, its stacks and statics). The boot identity map is
+//! 0..1 GiB at `KERNEL_VBASE` (the image, its stacks and statics) and, at
+//! [`DEVICE_VBASE`], the uncached 2 MiB block holding the local APIC. The boot identity map is
 //! dropped. User VSpace roots copy slots 256..511 ([`kernel_pml4_slot`]).
 
 use crate::cpu;
 use crate::layout::{KERNEL_VBASE, PPTR_BASE, WINDOW_LIMIT};
 use crate::multiboot::{BootInfo, Range, MAX_REGIONS};
-use crate::paging::{PTE_P, PTE_PS, PTE_RW};
+use crate::paging::{PTE_NX, PTE_P, PTE_PCD, PTE_PS, PTE_PWT, PTE_RW};
+
+/// Physical base of the local APIC (IA32_APIC_BASE after reset; QEMU keeps it).
+pub const LAPIC_PHYS_DEFAULT: u64 = 0xfee0_0000;
+/// Kernel virtual address of the 2 MiB device mapping (PML4 511, PDPT 511).
+pub const DEVICE_VBASE: u64 = 0xffff_ffff_c000_0000;
 use crate::trap::KCell;
 
 #[repr(C, align(4096))]
@@ -22,6 +28,7 @@ static PML4: KCell<Table> = KCell::new(EMPTY);
 static IMAGE_PDPT: KCell<Table> = KCell::new(EMPTY);
 static IMAGE_PD: KCell<Table> = KCell::new(EMPTY);
 static WINDOW_PDPT: KCell<Table> = KCell::new(EMPTY);
+static DEVICE_PD: KCell<Table> = KCell::new(EMPTY);
 static WINDOW_PD: KCell<[Table; WINDOW_PDS]> = KCell::new([EMPTY; WINDOW_PDS]);
 static RAM: KCell<([Range; MAX_REGIONS], usize)> = KCell::new(([Range { start: 0, end: 0 }; MAX_REGIONS], 0));
 
@@ -56,6 +63,10 @@ pub fn init(bi: &BootInfo) -> u64 {
             *e = ((i as u64) << 21) | PTE_P | PTE_RW | PTE_PS;
         }
         ipdpt[510] = image_paddr(IMAGE_PD.get() as u64) | PTE_P | PTE_RW;
+        // Device window: the 2 MiB of physical space holding the local APIC, uncached.
+        let dpd = &mut (*DEVICE_PD.get()).0;
+        dpd[0] = (LAPIC_PHYS_DEFAULT & !0x1f_ffff) | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT | PTE_NX;
+        ipdpt[511] = image_paddr(DEVICE_PD.get() as u64) | PTE_P | PTE_RW;
         pml4[511] = image_paddr(IMAGE_PDPT.get() as u64) | PTE_P | PTE_RW;
 
         let wpdpt = &mut (*WINDOW_PDPT.get()).0;

@@ -206,6 +206,8 @@ pub enum Event {
     /// Legacy PIC interrupt line `irq` (0 = PIT timer); already acknowledged at the PIC
     /// for the timer, masked-and-acknowledged for every other line.
     Irq(u8),
+    /// The one-shot deadline timer (local APIC) fired.
+    Deadline,
 }
 
 /// What to run after the hook returns.
@@ -396,6 +398,10 @@ fn handle_entry(frame: &mut TrapFrame) {
             Some(irq) => Event::Irq(irq),
             None => return, // spurious: resume whatever was interrupted
         },
+        v if v == crate::lapic::DEADLINE_VECTOR as u64 => {
+            crate::lapic::eoi();
+            Event::Deadline
+        }
         _ => return, // unexpected vector (spurious APIC): ignore
     };
     // SAFETY: single core, interrupts off: nothing else touches HOOK/CURRENT now. CURRENT

@@ -10,3 +10,5 @@ pub const ROOT_TASK_EXTRA_PAGES: u64 = 2;
 pub const TICK_REPORT_FIRST: u64 = 100;
 /// Period (ticks) of later timer reports (every 10 s at 100 Hz).
 pub const TICK_REPORT_PERIOD: u64 = 1000;
+/// The bring-up path arms one LAPIC one-shot deadline this far after boot.
+pub const DEMO_DEADLINE_US: u64 = 500_000;

@@ -5,7 +5,7 @@
 //! (returns at once: there is only one thread), -14 `seL4_DebugHalt` (clean QEMU exit,
 //! status 33). Anything else is reported as a user fault.
 
-use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
+use crate::board::{DEMO_DEADLINE_US, TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::trap::{exception_name, Event, KCell, Next};
 use arch_x86_64::{irq, kprintln, X86Context};
@@ -31,6 +31,17 @@ pub fn machine() -> &'static mut X86Machine {
     // SAFETY: single core, interrupts off in the kernel; callers do not keep the reference
     // across another call to `machine()`.
     unsafe { &mut *MACHINE.get() }
+}
+
+static DEMO_DEADLINE: KCell<u64> = KCell::new(0);
+
+/// Arm one LAPIC deadline [`DEMO_DEADLINE_US`] after now, to show the one-shot timer works.
+pub fn arm_demo_deadline() {
+    let m = machine();
+    let at = m.now_us() + DEMO_DEADLINE_US;
+    // SAFETY: boot is single-threaded with interrupts off.
+    unsafe { *DEMO_DEADLINE.get() = at };
+    m.set_deadline(at);
 }
 
 /// Record the initial thread's VSpace root.
@@ -81,6 +92,16 @@ pub fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
             kprintln!("kernel: thread suspended; timer keeps running");
         }
         (Event::Irq(0), _) => tick(),
+        (Event::Deadline, _) => {
+            let now = machine().now_us();
+            // SAFETY: single core, interrupts off.
+            let set = unsafe { *DEMO_DEADLINE.get() };
+            if now < set {
+                machine().set_deadline(set); // early (counter range or rounding): re-arm
+            } else {
+                kprintln!("timer: LAPIC deadline reached at {} us (armed for {} us)", now, set);
+            }
+        }
         (Event::Irq(n), _) => kprintln!("kernel: unexpected IRQ {} (left masked)", n),
         (_, None) => {}
     }

@@ -50,12 +50,15 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     tables::init();
     trap::install(bringup::handle);
     let tsc = arch_x86_64::irq::calibrate_tsc();
+    let lapic = arch_x86_64::lapic::init();
     arch_x86_64::irq::init();
     kprintln!(
-        "x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready, TSC {} MHz",
+        "x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready, TSC {} MHz, LAPIC timer {} counts/ms",
         arch_x86_64::irq::TICK_HZ,
-        tsc
+        tsc,
+        lapic
     );
+    bringup::arm_demo_deadline();
 
     let next = match loader::load_initial_task(&bi) {
         Ok(ctx) => bringup::start_thread(ctx),
