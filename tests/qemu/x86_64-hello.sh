@@ -5,11 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh x86_64 hello-x86_64 \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "user fault" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "user fault" --panic-pattern "hello: ERROR" \
   --expect "x86_64 kernel: booting (multiboot magic 0x2badb002" \
   --expect "loader: segment 0x400000.." \
   --expect "loader: initial task entry 0x4" \
   --expect "hello from user mode" \
   --expect "hello: yield returned" \
+  --expect "hello: sse and stack ok" \
   --expect "timer: LAPIC deadline reached at" \
   --expect "timer: 100 ticks"

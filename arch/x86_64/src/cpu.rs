@@ -92,6 +92,27 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
 }
 
+/// Let user code use x87/SSE: CR0.MP set, EM and TS clear; CR4.OSFXSR and OSXMMEXCPT
+/// set. The kernel itself is built without SSE and never touches the vector registers.
+/// FPU/SSE state is not yet saved per thread (one thread in the bring-up path).
+pub fn enable_user_fpu() {
+    // SAFETY: only FPU-related control bits change; the kernel does not use the FPU.
+    unsafe {
+        asm!(
+            "mov {t}, cr0",
+            "and {t}, ~0xc",
+            "or {t}, 0x2",
+            "mov cr0, {t}",
+            "mov {t}, cr4",
+            "or {t}, 0x600",
+            "mov cr4, {t}",
+            "fninit",
+            t = out(reg) _,
+            options(nostack)
+        );
+    }
+}
+
 /// IA32_EFER.
 pub const MSR_EFER: u32 = 0xc000_0080;
 /// IA32_STAR (syscall/sysret selectors).

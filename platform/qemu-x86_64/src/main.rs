@@ -48,6 +48,7 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
         mm::kernel_end_paddr()
     );
     tables::init();
+    arch_x86_64::cpu::enable_user_fpu();
     trap::install(bringup::handle);
     let tsc = arch_x86_64::irq::calibrate_tsc();
     let lapic = arch_x86_64::lapic::init();
