@@ -3,8 +3,8 @@
 /// Physical memory below this address is reachable through the kernel image mapping
 /// (used to read the multiboot information before the window exists).
 pub const LOW_ALIAS_LIMIT: u64 = 1 << 30;
-/// Virtual address where the initial task's IPC buffer goes is the first page after its
-/// image; the boot-info page follows it (seL4's root-task layout).
+/// Pages mapped after the initial task's image: the IPC buffer, then the boot-info page
+/// (seL4's root-task layout).
 pub const ROOT_TASK_EXTRA_PAGES: u64 = 2;
 /// Timer ticks after which the kernel reports that the timer still runs, once.
 pub const TICK_REPORT_FIRST: u64 = 100;

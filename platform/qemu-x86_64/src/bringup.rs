@@ -44,19 +44,14 @@ pub fn arm_demo_deadline() {
     m.set_deadline(at);
 }
 
-/// Record the initial thread's VSpace root.
-pub fn set_vspace(root: u64) {
-    // SAFETY: boot is single-threaded; THREAD is not in use yet.
-    unsafe { (*THREAD.get()).vspace = root };
-}
-
-/// Make `ctx` the runnable initial thread and switch to its VSpace.
-pub fn start_thread(ctx: X86Context) -> Next {
+/// Make `ctx` (in the VSpace rooted at `root`) the runnable initial thread.
+pub fn start_thread(root: u64, ctx: X86Context) -> Next {
     // SAFETY: boot is single-threaded; THREAD is not in use yet.
     let t = unsafe { &mut *THREAD.get() };
     t.ctx = ctx;
     t.runnable = true;
-    machine().set_vspace(t.vspace, 1);
+    t.vspace = root;
+    machine().set_vspace(root, 1);
     // SAFETY: THREAD is a static, so the pointer is valid forever and only the trap path
     // touches the context afterwards (the `Hook` contract).
     Next::User(unsafe { NonNull::new_unchecked(core::ptr::addr_of_mut!((*THREAD.get()).ctx)) })

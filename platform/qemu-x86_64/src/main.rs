@@ -61,8 +61,9 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     );
     bringup::arm_demo_deadline();
 
-    let next = match loader::load_initial_task(&bi) {
-        Ok(ctx) => bringup::start_thread(ctx),
+    let mut frames = mm::FrameAlloc::new(loader::reserved_end(&bi));
+    let next = match loader::load_image(&bi, &mut frames).and_then(|img| loader::build_vspace(&img, &mut frames)) {
+        Ok((root, ctx)) => bringup::start_thread(root, ctx),
         Err(e) => panic!("cannot load the initial task: {}", e),
     };
     // SAFETY: still on the init stack, tables are loaded, and the context comes from
