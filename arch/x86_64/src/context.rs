@@ -54,8 +54,16 @@ pub const RFLAGS_IF: u64 = 1 << 9;
 /// RFLAGS bit 1, always set.
 pub const RFLAGS_FIXED: u64 = 1 << 1;
 /// Flags user space may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
-pub const RFLAGS_USER_MASK: u64 =
-    1 | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 18) | (1 << 21);
+pub const RFLAGS_USER_MASK: u64 = 1
+    | (1 << 2)
+    | (1 << 4)
+    | (1 << 6)
+    | (1 << 7)
+    | (1 << 8)
+    | (1 << 10)
+    | (1 << 11)
+    | (1 << 18)
+    | (1 << 21);
 
 /// A user thread's registers, kept in `seL4_UserContext` order, plus seL4's FaultIP.
 ///
@@ -358,7 +366,10 @@ mod tests {
     fn user_exception_and_timeout_layouts() {
         let c = numbered();
         let mut out = [0u64; 8];
-        assert_eq!(c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out), 5);
+        assert_eq!(
+            c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out),
+            5
+        );
         assert_eq!(out[..5], [0x1000, 0x1001, c.regs[word::RFLAGS], 13, 0x18]);
         assert_eq!(c.fault_message(FaultRegs::Timeout, [7, 99], &mut out), 2);
         assert_eq!(out[..2], [7, 99]);
@@ -376,6 +387,9 @@ mod tests {
     fn short_output_buffer_is_not_overrun() {
         let c = numbered();
         let mut out = [0u64; 3];
-        assert_eq!(c.fault_message(FaultRegs::UnknownSyscall, [1, 0], &mut out), 3);
+        assert_eq!(
+            c.fault_message(FaultRegs::UnknownSyscall, [1, 0], &mut out),
+            3
+        );
     }
 }

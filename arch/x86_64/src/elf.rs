@@ -84,11 +84,19 @@ impl<'a> Elf<'a> {
         if phentsize < 56 {
             return Err(ElfError::NotX86_64Executable);
         }
-        let end = phoff.checked_add(phentsize * phnum).ok_or(ElfError::Truncated)?;
+        let end = phoff
+            .checked_add(phentsize * phnum)
+            .ok_or(ElfError::Truncated)?;
         if end > data.len() {
             return Err(ElfError::Truncated);
         }
-        Ok(Self { data, entry, phoff, phentsize, phnum })
+        Ok(Self {
+            data,
+            entry,
+            phoff,
+            phentsize,
+            phnum,
+        })
     }
 
     /// The `i`-th program header if it is `PT_LOAD`.
@@ -104,7 +112,10 @@ impl<'a> Elf<'a> {
             filesz: u64_at(self.data, o + 32)?,
             memsz: u64_at(self.data, o + 40)?,
         };
-        let file_end = seg.offset.checked_add(seg.filesz).ok_or(ElfError::BadSegment(i))?;
+        let file_end = seg
+            .offset
+            .checked_add(seg.filesz)
+            .ok_or(ElfError::BadSegment(i))?;
         if file_end > self.data.len() as u64 || seg.memsz < seg.filesz {
             return Err(ElfError::BadSegment(i));
         }

@@ -77,7 +77,10 @@ pub fn arm(delta_us: u64) -> bool {
     if per_ms == 0 {
         return false;
     }
-    let counts = delta_us.saturating_mul(per_ms).div_ceil(1000).clamp(1, u32::MAX as u64);
+    let counts = delta_us
+        .saturating_mul(per_ms)
+        .div_ceil(1000)
+        .clamp(1, u32::MAX as u64);
     write(REG_INITIAL, counts as u32);
     true
 }

@@ -30,7 +30,8 @@ static IMAGE_PD: KCell<Table> = KCell::new(EMPTY);
 static WINDOW_PDPT: KCell<Table> = KCell::new(EMPTY);
 static DEVICE_PD: KCell<Table> = KCell::new(EMPTY);
 static WINDOW_PD: KCell<[Table; WINDOW_PDS]> = KCell::new([EMPTY; WINDOW_PDS]);
-static RAM: KCell<([Range; MAX_REGIONS], usize)> = KCell::new(([Range { start: 0, end: 0 }; MAX_REGIONS], 0));
+static RAM: KCell<([Range; MAX_REGIONS], usize)> =
+    KCell::new(([Range { start: 0, end: 0 }; MAX_REGIONS], 0));
 
 extern "C" {
     static __kernel_end: u8;
@@ -65,7 +66,13 @@ pub fn init(bi: &BootInfo) -> u64 {
         ipdpt[510] = image_paddr(IMAGE_PD.get() as u64) | PTE_P | PTE_RW;
         // Device window: the 2 MiB of physical space holding the local APIC, uncached.
         let dpd = &mut (*DEVICE_PD.get()).0;
-        dpd[0] = (LAPIC_PHYS_DEFAULT & !0x1f_ffff) | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT | PTE_NX;
+        dpd[0] = (LAPIC_PHYS_DEFAULT & !0x1f_ffff)
+            | PTE_P
+            | PTE_RW
+            | PTE_PS
+            | PTE_PCD
+            | PTE_PWT
+            | PTE_NX;
         ipdpt[511] = image_paddr(DEVICE_PD.get() as u64) | PTE_P | PTE_RW;
         pml4[511] = image_paddr(IMAGE_PDPT.get() as u64) | PTE_P | PTE_RW;
 
@@ -78,7 +85,10 @@ pub fn init(bi: &BootInfo) -> u64 {
                 continue;
             }
             if ram.1 < MAX_REGIONS {
-                ram.0[ram.1] = Range { start: r.start, end };
+                ram.0[ram.1] = Range {
+                    start: r.start,
+                    end,
+                };
                 ram.1 += 1;
             }
             covered += end - r.start;
@@ -122,7 +132,10 @@ pub fn kernel_pml4_paddr() -> u64 {
 pub fn window(paddr: u64, len: usize) -> Option<*mut u8> {
     // SAFETY: RAM is written once in `init` and only read afterwards.
     let ram = unsafe { &*RAM.get() };
-    ram.0[..ram.1].iter().any(|r| r.contains(paddr, len as u64)).then(|| (PPTR_BASE + paddr) as *mut u8)
+    ram.0[..ram.1]
+        .iter()
+        .any(|r| r.contains(paddr, len as u64))
+        .then(|| (PPTR_BASE + paddr) as *mut u8)
 }
 
 /// A bump allocator of 4 KiB frames from one RAM range (boot and bring-up use only).

@@ -91,7 +91,10 @@ pub fn parse(
     if !read(info, &mut hdr) {
         return Err(MultibootError::Unreadable(info));
     }
-    let mut bi = BootInfo { info_end: info + 52, ..BootInfo::default() };
+    let mut bi = BootInfo {
+        info_end: info + 52,
+        ..BootInfo::default()
+    };
     let flags = rd32(&hdr, 0);
 
     if flags & INFO_MMAP != 0 {
@@ -109,7 +112,10 @@ pub fn parse(
             let length = rd64(&e, 12);
             let ty = rd32(&e, 20);
             if ty == 1 && length > 0 && bi.num_ram < MAX_REGIONS {
-                bi.ram[bi.num_ram] = Range { start: base, end: base.saturating_add(length) };
+                bi.ram[bi.num_ram] = Range {
+                    start: base,
+                    end: base.saturating_add(length),
+                };
                 bi.num_ram += 1;
             }
             off += size + 4;
@@ -117,8 +123,14 @@ pub fn parse(
     } else if flags & INFO_MEM != 0 {
         let lower = rd32(&hdr, 4) as u64 * 1024;
         let upper = rd32(&hdr, 8) as u64 * 1024;
-        bi.ram[0] = Range { start: 0, end: lower };
-        bi.ram[1] = Range { start: 0x10_0000, end: 0x10_0000 + upper };
+        bi.ram[0] = Range {
+            start: 0,
+            end: lower,
+        };
+        bi.ram[1] = Range {
+            start: 0x10_0000,
+            end: 0x10_0000 + upper,
+        };
         bi.num_ram = 2;
     }
     if bi.num_ram == 0 {
@@ -135,7 +147,10 @@ pub fn parse(
                 return Err(MultibootError::Unreadable(addr + 16 * i));
             }
             let (s, e) = (rd32(&m, 0) as u64, rd32(&m, 4) as u64);
-            bi.modules[bi.num_modules] = Range { start: s, end: e.max(s) };
+            bi.modules[bi.num_modules] = Range {
+                start: s,
+                end: e.max(s),
+            };
             bi.num_modules += 1;
         }
     }
@@ -183,16 +198,37 @@ mod tests {
         };
         let bi = parse(LOADER_MAGIC, 0x100, &read).unwrap();
         assert_eq!(bi.num_ram, 1);
-        assert_eq!(bi.ram[0], Range { start: 0x10_0000, end: 0x4000_0000 });
+        assert_eq!(
+            bi.ram[0],
+            Range {
+                start: 0x10_0000,
+                end: 0x4000_0000
+            }
+        );
         assert_eq!(bi.num_modules, 1);
-        assert_eq!(bi.modules[0], Range { start: 0x20_0000, end: 0x20_1234 });
-        assert_eq!(parse(0x1234, 0x100, &read).unwrap_err(), MultibootError::BadMagic(0x1234));
-        assert_eq!(parse(LOADER_MAGIC, 0x3f0, &read).unwrap_err(), MultibootError::Unreadable(0x3f0));
+        assert_eq!(
+            bi.modules[0],
+            Range {
+                start: 0x20_0000,
+                end: 0x20_1234
+            }
+        );
+        assert_eq!(
+            parse(0x1234, 0x100, &read).unwrap_err(),
+            MultibootError::BadMagic(0x1234)
+        );
+        assert_eq!(
+            parse(LOADER_MAGIC, 0x3f0, &read).unwrap_err(),
+            MultibootError::Unreadable(0x3f0)
+        );
     }
 
     #[test]
     fn range_contains_checks_overflow() {
-        let r = Range { start: 0x1000, end: 0x3000 };
+        let r = Range {
+            start: 0x1000,
+            end: 0x3000,
+        };
         assert!(r.contains(0x1000, 0x2000));
         assert!(!r.contains(0x1000, 0x2001));
         assert!(!r.contains(u64::MAX, 2));

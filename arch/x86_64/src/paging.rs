@@ -95,8 +95,16 @@ impl PageTableFormat for X86PageTable {
 mod tests {
     use super::*;
 
-    const RW: MapRights = MapRights { read: true, write: true, execute: false };
-    const RX: MapRights = MapRights { read: true, write: false, execute: true };
+    const RW: MapRights = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    const RX: MapRights = MapRights {
+        read: true,
+        write: false,
+        execute: true,
+    };
     const WB: MapAttrs = MapAttrs { cacheable: true };
 
     #[test]
@@ -129,8 +137,15 @@ mod tests {
         assert_eq!(X86PageTable::entry_paddr(e), 0x20_0000);
         let dev = X86PageTable::leaf_entry(0xfee0_0000, 3, RW, MapAttrs { cacheable: false });
         assert_ne!(dev & PTE_PCD, 0);
-        let none = MapRights { read: false, write: true, execute: false };
-        assert_eq!(X86PageTable::leaf_entry(0x1000, 3, none, WB) & (PTE_US | PTE_RW), 0);
+        let none = MapRights {
+            read: false,
+            write: true,
+            execute: false,
+        };
+        assert_eq!(
+            X86PageTable::leaf_entry(0x1000, 3, none, WB) & (PTE_US | PTE_RW),
+            0
+        );
         let g = X86PageTable::leaf_entry(0x4000_0000, 1, RW, WB);
         assert_ne!(g & PTE_PS, 0);
     }

@@ -31,7 +31,15 @@ struct Gate {
     zero: u32,
 }
 
-const GATE_NULL: Gate = Gate { off_lo: 0, sel: 0, ist: 0, attr: 0, off_mid: 0, off_hi: 0, zero: 0 };
+const GATE_NULL: Gate = Gate {
+    off_lo: 0,
+    sel: 0,
+    ist: 0,
+    attr: 0,
+    off_mid: 0,
+    off_hi: 0,
+    zero: 0,
+};
 
 #[repr(C, align(16))]
 struct Gdt([u64; 7]);
@@ -96,8 +104,14 @@ pub fn init() {
         }
     }
 
-    let gdtr = Pointer { limit: (size_of::<Gdt>() - 1) as u16, base: GDT.get() as u64 };
-    let idtr = Pointer { limit: (size_of::<Idt>() - 1) as u16, base: IDT.get() as u64 };
+    let gdtr = Pointer {
+        limit: (size_of::<Gdt>() - 1) as u16,
+        base: GDT.get() as u64,
+    };
+    let idtr = Pointer {
+        limit: (size_of::<Idt>() - 1) as u16,
+        base: IDT.get() as u64,
+    };
     // SAFETY: the tables above are complete and live forever; reloading CS via a far
     // return and the data selectors with the same flat segments keeps execution going.
     unsafe {
@@ -125,9 +139,15 @@ pub fn init() {
     // SAFETY: these MSRs exist on every x86_64 CPU; EFER.SCE was set by the boot stub.
     unsafe {
         let user_base = (USER_SS as u64 & !3) - 8;
-        cpu::wrmsr(cpu::MSR_STAR, (user_base << 48) | ((KERNEL_CS as u64) << 32));
+        cpu::wrmsr(
+            cpu::MSR_STAR,
+            (user_base << 48) | ((KERNEL_CS as u64) << 32),
+        );
         cpu::wrmsr(cpu::MSR_LSTAR, trap::syscall_entry());
         // Clear IF, TF, DF, AC, NT on entry.
-        cpu::wrmsr(cpu::MSR_FMASK, (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18) | (1 << 14));
+        cpu::wrmsr(
+            cpu::MSR_FMASK,
+            (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18) | (1 << 14),
+        );
     }
 }

@@ -12,7 +12,9 @@
 
 use crate::context::{sanitise, word, X86Context, RFLAGS_FIXED};
 use crate::cpu;
-use crate::layout::{is_canonical, KERNEL_CS, KERNEL_SS, SYSCALL_INSN_LEN, SYSCALL_VECTOR, USER_CS, USER_SS};
+use crate::layout::{
+    is_canonical, KERNEL_CS, KERNEL_SS, SYSCALL_INSN_LEN, SYSCALL_VECTOR, USER_CS, USER_SS,
+};
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 
@@ -189,6 +191,11 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
+// The asm pushes 15 registers, vector and error code below the CPU's 5-word frame, and the
+// sysret path reads RIP/RFLAGS/RSP at fixed offsets from the vector slot.
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 22 * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, rip) == 17 * 8);
+
 /// Why the kernel was entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -293,7 +300,11 @@ fn save(frame: &TrapFrame, ctx: &mut X86Context) {
     r[word::RIP] = frame.rip;
     r[word::RSP] = frame.rsp;
     r[word::RFLAGS] = sanitise(word::RFLAGS, frame.rflags);
-    ctx.fault_ip = if frame.vector == SYSCALL_VECTOR { frame.rip.wrapping_sub(SYSCALL_INSN_LEN) } else { frame.rip };
+    ctx.fault_ip = if frame.vector == SYSCALL_VECTOR {
+        frame.rip.wrapping_sub(SYSCALL_INSN_LEN)
+    } else {
+        frame.rip
+    };
 }
 
 fn load(ctx: &X86Context, frame: &mut TrapFrame) {
@@ -339,13 +350,38 @@ fn idle_frame(frame: &mut TrapFrame) {
 /// Human-readable name of exception vector `v`.
 pub fn exception_name(v: u64) -> &'static str {
     const NAMES: [&str; 32] = [
-        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
-        "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
-        "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
-        "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check", "#MC machine check",
-        "#XM SIMD error", "#VE virtualisation", "#CP control protection", "reserved", "reserved",
-        "reserved", "reserved", "reserved", "reserved", "#HV hypervisor injection",
-        "#VC VMM communication", "#SX security", "reserved",
+        "#DE divide error",
+        "#DB debug",
+        "NMI",
+        "#BP breakpoint",
+        "#OF overflow",
+        "#BR bound range",
+        "#UD invalid opcode",
+        "#NM device not available",
+        "#DF double fault",
+        "coprocessor overrun",
+        "#TS invalid TSS",
+        "#NP segment not present",
+        "#SS stack fault",
+        "#GP general protection",
+        "#PF page fault",
+        "reserved",
+        "#MF x87 error",
+        "#AC alignment check",
+        "#MC machine check",
+        "#XM SIMD error",
+        "#VE virtualisation",
+        "#CP control protection",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "#HV hypervisor injection",
+        "#VC VMM communication",
+        "#SX security",
+        "reserved",
     ];
     NAMES.get(v as usize).copied().unwrap_or("interrupt")
 }
@@ -367,11 +403,42 @@ fn kernel_exception(frame: &TrapFrame) -> ! {
 
 /// Print all registers of `frame`.
 pub fn dump(f: &TrapFrame) {
-    crate::kprintln!("  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}", f.rax, f.rbx, f.rcx, f.rdx);
-    crate::kprintln!("  rsi {:#018x} rdi {:#018x} rbp {:#018x} rsp {:#018x}", f.rsi, f.rdi, f.rbp, f.rsp);
-    crate::kprintln!("  r8  {:#018x} r9  {:#018x} r10 {:#018x} r11 {:#018x}", f.r8, f.r9, f.r10, f.r11);
-    crate::kprintln!("  r12 {:#018x} r13 {:#018x} r14 {:#018x} r15 {:#018x}", f.r12, f.r13, f.r14, f.r15);
-    crate::kprintln!("  rip {:#018x} cs {:#x} rflags {:#x} ss {:#x} cr3 {:#x}", f.rip, f.cs, f.rflags, f.ss, cpu::cr3());
+    crate::kprintln!(
+        "  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}",
+        f.rax,
+        f.rbx,
+        f.rcx,
+        f.rdx
+    );
+    crate::kprintln!(
+        "  rsi {:#018x} rdi {:#018x} rbp {:#018x} rsp {:#018x}",
+        f.rsi,
+        f.rdi,
+        f.rbp,
+        f.rsp
+    );
+    crate::kprintln!(
+        "  r8  {:#018x} r9  {:#018x} r10 {:#018x} r11 {:#018x}",
+        f.r8,
+        f.r9,
+        f.r10,
+        f.r11
+    );
+    crate::kprintln!(
+        "  r12 {:#018x} r13 {:#018x} r14 {:#018x} r15 {:#018x}",
+        f.r12,
+        f.r13,
+        f.r14,
+        f.r15
+    );
+    crate::kprintln!(
+        "  rip {:#018x} cs {:#x} rflags {:#x} ss {:#x} cr3 {:#x}",
+        f.rip,
+        f.cs,
+        f.rflags,
+        f.ss,
+        cpu::cr3()
+    );
 }
 
 /// Rust side of every kernel entry (called by `x86_64_trap_common`). Returns 1 if the
@@ -392,7 +459,11 @@ fn handle_entry(frame: &mut TrapFrame) {
             if !from_user {
                 kernel_exception(frame);
             }
-            Event::Exception { vector: v as u8, error: frame.error, cr2: cpu::cr2() }
+            Event::Exception {
+                vector: v as u8,
+                error: frame.error,
+                cr2: cpu::cr2(),
+            }
         }
         v if (32..48).contains(&v) => match crate::irq::acknowledge((v - 32) as u8) {
             Some(irq) => Event::Irq(irq),

@@ -23,7 +23,14 @@ struct Thread {
     vspace: u64,
 }
 
-static THREAD: KCell<Thread> = KCell::new(Thread { ctx: X86Context { regs: [0; 20], fault_ip: 0 }, runnable: false, vspace: 0 });
+static THREAD: KCell<Thread> = KCell::new(Thread {
+    ctx: X86Context {
+        regs: [0; 20],
+        fault_ip: 0,
+    },
+    runnable: false,
+    vspace: 0,
+});
 static MACHINE: KCell<X86Machine> = KCell::new(X86Machine::new_const());
 
 /// The machine handle used by the bring-up path.
@@ -70,9 +77,25 @@ pub fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
         (Event::Exception { vector, error, cr2 }, Some(ctx)) => {
             let pc = ctx.user_word(0);
             if vector == 14 {
-                let kind = if error & 2 != 0 { "write" } else if error & 16 != 0 { "execute" } else { "read" };
-                let why = if error & 1 != 0 { "protection violation" } else { "not present" };
-                kprintln!("user fault: page fault ({} access, {}) at {:#x} (pc {:#x})", kind, why, cr2, pc);
+                let kind = if error & 2 != 0 {
+                    "write"
+                } else if error & 16 != 0 {
+                    "execute"
+                } else {
+                    "read"
+                };
+                let why = if error & 1 != 0 {
+                    "protection violation"
+                } else {
+                    "not present"
+                };
+                kprintln!(
+                    "user fault: page fault ({} access, {}) at {:#x} (pc {:#x})",
+                    kind,
+                    why,
+                    cr2,
+                    pc
+                );
             } else {
                 kprintln!(
                     "user fault: {} (vector {}, error code {:#x}) at {:#x} (pc {:#x})",
@@ -94,7 +117,11 @@ pub fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
             if now < set {
                 machine().set_deadline(set); // early (counter range or rounding): re-arm
             } else {
-                kprintln!("timer: LAPIC deadline reached at {} us (armed for {} us)", now, set);
+                kprintln!(
+                    "timer: LAPIC deadline reached at {} us (armed for {} us)",
+                    now,
+                    set
+                );
             }
         }
         (Event::Irq(n), _) => kprintln!("kernel: unexpected IRQ {} (left masked)", n),
@@ -121,7 +148,12 @@ fn syscall(ctx: &mut X86Context) {
         }
         _ => {
             let pc = ctx.user_word(0);
-            kprintln!("user fault: unknown syscall {} at {:#x} (pc {:#x})", n, pc, pc);
+            kprintln!(
+                "user fault: unknown syscall {} at {:#x} (pc {:#x})",
+                n,
+                pc,
+                pc
+            );
             suspend(ctx);
         }
     }
@@ -130,6 +162,10 @@ fn syscall(ctx: &mut X86Context) {
 fn tick() {
     let t = irq::ticks();
     if t == TICK_REPORT_FIRST || (t > TICK_REPORT_FIRST && t.is_multiple_of(TICK_REPORT_PERIOD)) {
-        kprintln!("timer: {} ticks ({} ms), still running", t, machine().now_us() / 1000);
+        kprintln!(
+            "timer: {} ticks ({} ms), still running",
+            t,
+            machine().now_us() / 1000
+        );
     }
 }

@@ -78,8 +78,15 @@ pub struct LoadedImage {
     pub bootinfo: u64,
 }
 
-const NO_FRAME: UserFrame =
-    UserFrame { vaddr: 0, paddr: 0, rights: MapRights { read: false, write: false, execute: false } };
+const NO_FRAME: UserFrame = UserFrame {
+    vaddr: 0,
+    paddr: 0,
+    rights: MapRights {
+        read: false,
+        write: false,
+        execute: false,
+    },
+};
 static FRAMES: KCell<[UserFrame; MAX_IMAGE_PAGES]> = KCell::new([NO_FRAME; MAX_IMAGE_PAGES]);
 
 /// Physical memory that must not be allocated: kernel image, multiboot info, modules.
@@ -110,7 +117,9 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
     let mut image_end = 0u64;
 
     for i in 0..elf.num_headers() {
-        let Some(seg) = elf.load_segment(i).map_err(LoadError::Elf)? else { continue };
+        let Some(seg) = elf.load_segment(i).map_err(LoadError::Elf)? else {
+            continue;
+        };
         if seg.memsz == 0 {
             continue;
         }
@@ -141,7 +150,11 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
                         return Err(LoadError::ImageTooLarge);
                     }
                     let paddr = alloc.alloc().ok_or(LoadError::OutOfMemory)?;
-                    frames[n] = UserFrame { vaddr: page, paddr, rights };
+                    frames[n] = UserFrame {
+                        vaddr: page,
+                        paddr,
+                        rights,
+                    };
                     n += 1;
                     n - 1
                 }
@@ -152,7 +165,13 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
             if hi > lo {
                 let src = &bytes[(lo - seg.vaddr) as usize..(hi - seg.vaddr) as usize];
                 // SAFETY: `dst` is a whole frame in the window; (lo - page) + len <= 4096.
-                unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst.add((lo - page) as usize), src.len()) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        src.as_ptr(),
+                        dst.add((lo - page) as usize),
+                        src.len(),
+                    )
+                };
             }
             page += PAGE;
         }
@@ -167,7 +186,12 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
         image_end = image_end.max(end);
     }
     let ipc_buffer = (image_end + PAGE - 1) & !(PAGE - 1);
-    Ok(LoadedImage { frames: &frames[..n], entry: elf.entry, ipc_buffer, bootinfo: ipc_buffer + PAGE })
+    Ok(LoadedImage {
+        frames: &frames[..n],
+        entry: elf.entry,
+        ipc_buffer,
+        bootinfo: ipc_buffer + PAGE,
+    })
 }
 
 /// A VSpace under construction (bring-up).
@@ -178,7 +202,9 @@ struct Space<'a> {
 
 impl Space<'_> {
     fn table(&self, paddr: u64) -> Result<*mut u64, LoadError> {
-        mm::window(paddr, PAGE as usize).map(|p| p as *mut u64).ok_or(LoadError::OutOfMemory)
+        mm::window(paddr, PAGE as usize)
+            .map(|p| p as *mut u64)
+            .ok_or(LoadError::OutOfMemory)
     }
 
     /// Map the 4 KiB `frame` at `vaddr`, creating page tables on the way.
@@ -203,7 +229,12 @@ impl Space<'_> {
         unsafe {
             self.table(table)?
                 .add(X86PageTable::index(vaddr, 3))
-                .write(X86PageTable::leaf_entry(frame, 3, rights, MapAttrs { cacheable: true }))
+                .write(X86PageTable::leaf_entry(
+                    frame,
+                    3,
+                    rights,
+                    MapAttrs { cacheable: true },
+                ))
         };
         Ok(())
     }
@@ -211,14 +242,21 @@ impl Space<'_> {
 
 /// Phase 2 (BRING-UP ONLY): map `img` plus IPC-buffer and boot-info pages into a new VSpace;
 /// returns its root and the initial thread's context.
-pub fn build_vspace(img: &LoadedImage, alloc: &mut FrameAlloc) -> Result<(u64, X86Context), LoadError> {
+pub fn build_vspace(
+    img: &LoadedImage,
+    alloc: &mut FrameAlloc,
+) -> Result<(u64, X86Context), LoadError> {
     let root = alloc.alloc().ok_or(LoadError::OutOfMemory)?;
     crate::bringup::machine().init_vspace_root(root);
     let mut space = Space { root, alloc };
     for f in img.frames {
         space.map(f.vaddr, f.paddr, f.rights)?;
     }
-    let rw = MapRights { read: true, write: true, execute: false };
+    let rw = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
     for k in 0..ROOT_TASK_EXTRA_PAGES {
         let frame = space.alloc.alloc().ok_or(LoadError::OutOfMemory)?;
         space.map(img.ipc_buffer + k * PAGE, frame, rw)?;

@@ -26,7 +26,13 @@ fn read_low(paddr: u64, buf: &mut [u8]) -> bool {
     }
     // SAFETY: physical 0..1 GiB is mapped read/write at KERNEL_VBASE; the range was
     // checked above and the multiboot structures are not written concurrently.
-    unsafe { core::ptr::copy_nonoverlapping((KERNEL_VBASE + paddr) as *const u8, buf.as_mut_ptr(), buf.len()) };
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (KERNEL_VBASE + paddr) as *const u8,
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
     true
 }
 
@@ -34,7 +40,11 @@ fn read_low(paddr: u64, buf: &mut [u8]) -> bool {
 #[no_mangle]
 extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     serial::init();
-    kprintln!("x86_64 kernel: booting (multiboot magic {:#x}, info at {:#x})", magic, info);
+    kprintln!(
+        "x86_64 kernel: booting (multiboot magic {:#x}, info at {:#x})",
+        magic,
+        info
+    );
     let bi = match multiboot::parse(magic, info as u64, &read_low) {
         Ok(bi) => bi,
         Err(e) => panic!("bad multiboot information: {:?}", e),
@@ -62,7 +72,9 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     bringup::arm_demo_deadline();
 
     let mut frames = mm::FrameAlloc::new(loader::reserved_end(&bi));
-    let next = match loader::load_image(&bi, &mut frames).and_then(|img| loader::build_vspace(&img, &mut frames)) {
+    let next = match loader::load_image(&bi, &mut frames)
+        .and_then(|img| loader::build_vspace(&img, &mut frames))
+    {
         Ok((root, ctx)) => bringup::start_thread(root, ctx),
         Err(e) => panic!("cannot load the initial task: {}", e),
     };
