@@ -76,10 +76,19 @@ pub fn parse_with_prefill(
             "memory_region" => mrs.push(parse_mr(&ctx, c)?),
             "channel" => channel_nodes.push(c),
             "virtual_machine" => return Err(ctx.err(ctx.loc(c), ErrorKind::VmNotChild)),
-            "domain_schedule" => {
+            "domain_schedule" | "domains" => {
                 return Err(ctx.err(
                     ctx.loc(c),
-                    ErrorKind::NotSupported { what: "<domain_schedule> (seL4 scheduling domains)".into() },
+                    ErrorKind::NotSupported { what: format!("<{}> (seL4 scheduling domains)", tag(c)) },
+                ))
+            }
+            "cnode" => {
+                return Err(ctx.err(ctx.loc(c), ErrorKind::NotSupported { what: "<cnode> (extra capability spaces)".into() }))
+            }
+            "io_address_space" => {
+                return Err(ctx.err(
+                    ctx.loc(c),
+                    ErrorKind::NotSupported { what: "<io_address_space> (IOMMU mappings)".into() },
                 ))
             }
             _ => return Err(unknown_element(&ctx, c, root)),

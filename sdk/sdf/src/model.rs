@@ -126,7 +126,8 @@ pub enum SetVarKind {
     PrefillSize { mr: String },
     /// The physical address of a region (`setvar region_paddr`).
     PhysAddr { mr: String },
-    /// An IRQ channel id (`irq setvar_id`) or a child PD id (`protection_domain setvar_id`).
+    /// An IRQ channel id (`irq setvar_id`), an I/O port id (`ioport setvar_id`) or a child PD
+    /// id (`protection_domain setvar_id`).
     Id { id: u64 },
 }
 

@@ -503,7 +503,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 if ctx.cfg.arch != Arch::X86_64 {
                     return Err(ctx.err(ctx.loc(c), ErrorKind::WrongArch { what: "<ioport>", arch: ctx.cfg.arch.name() }));
                 }
-                ctx.check_attrs(c, &["id", "addr", "size"])?;
+                ctx.check_attrs(c, &["id", "addr", "size", "setvar_id"])?;
                 let id = ctx.id(c, "id", IOPORT_MAX_ID)?;
                 let addr = ctx.req_num(c, "addr")?;
                 let size = ctx.req_num(c, "size")?;
@@ -517,6 +517,9 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 if pd.ioports.iter().any(|p| p.id == id) {
                     return Err(ctx.err(ctx.attr_loc(c, "id"), ErrorKind::DuplicateIoPortId { id, pd: pd.name }));
                 }
+                if let Some(sym) = c.attribute("setvar_id") {
+                    push_setvar(ctx, &mut pd.setvars, sym, SetVarKind::Id { id }, ctx.attr_loc(c, "setvar_id"))?;
+                }
                 pd.ioports.push(IoPort { id, addr, size, loc: ctx.loc(c) });
             }
             "protection_domain" => {
@@ -529,6 +532,12 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                     push_setvar(ctx, &mut pd.setvars, sym, SetVarKind::Id { id }, ctx.attr_loc(c, "setvar_id"))?;
                 }
                 children.push(child);
+            }
+            "cspace" => {
+                return Err(ctx.err(
+                    ctx.loc(c),
+                    ErrorKind::NotSupported { what: "<cspace> (extra capabilities for a PD)".into() },
+                ))
             }
             "virtual_machine" => {
                 if pd.virtual_machine.is_some() {
@@ -556,6 +565,14 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
 /// Parses a `<memory_region>`. The page size is left at its explicit value or the smallest
 /// page size; [`crate::validate`] raises implicit page sizes later.
 pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
+    for (attr, what) in [
+        ("prefill_bootinfo", "the 'prefill_bootinfo' attribute (regions filled from boot information)"),
+        ("receive_all_untypeds", "the 'receive_all_untypeds' attribute (handing untyped memory to a PD)"),
+    ] {
+        if n.attribute(attr).is_some() {
+            return Err(ctx.err(ctx.attr_loc(n, attr), ErrorKind::NotSupported { what: what.into() }));
+        }
+    }
     ctx.check_attrs(n, &["name", "size", "page_size", "phys_addr", "prefill_path"])?;
     let name = ctx.name_attr(n, "name")?.to_string();
     let prefill_path = n.attribute("prefill_path").map(str::to_string);
