@@ -30,8 +30,8 @@ fn libmicrokit_slot_numbers() {
     );
     assert_eq!((slots::BASE_VM_TCB, slots::BASE_VCPU, slots::BASE_IOPORT), (266, 330, 394));
     // Each block of 64 slots holds ids 0..=61 without running into the next block.
-    assert!(slots::BASE_OUTPUT_NOTIFICATION + sdf::PD_MAX_ID < slots::BASE_ENDPOINT);
-    assert!(slots::BASE_IRQ + sdf::PD_MAX_ID < slots::BASE_TCB);
+    const { assert!(slots::BASE_OUTPUT_NOTIFICATION + sdf::PD_MAX_ID < slots::BASE_ENDPOINT) };
+    const { assert!(slots::BASE_IRQ + sdf::PD_MAX_ID < slots::BASE_TCB) };
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn children_get_tcb_caps_and_fault_badges() {
     assert_eq!(fault.badge, Some((1 << 62) | 1));
     assert!(worker.has_endpoint, "worker has a child, so it gets an endpoint");
     let helper = &lay.pds[2];
-    assert_eq!(helper.caps.iter().find(|c| c.slot == slots::MONITOR_EP).and_then(|c| c.badge), Some((1 << 62) | 0));
+    assert_eq!(helper.caps.iter().find(|c| c.slot == slots::MONITOR_EP).and_then(|c| c.badge), Some(layout::fault_badge(0)));
     assert_eq!(word(monitor, "worker_id"), 1);
 }
 
