@@ -35,6 +35,8 @@ pub struct TargetConfig {
     pub num_cpus: u64,
     /// Whether the kernel forwards Arm SMC calls (only meaningful on AArch64).
     pub arm_smc: bool,
+    /// Whether the kernel is built with hypervisor support, which `<virtual_machine>` needs.
+    pub hypervisor: bool,
 }
 
 impl TargetConfig {
@@ -51,7 +53,7 @@ impl TargetConfig {
             Arch::Riscv64 => 0x0000_003f_ffff_f000,
             Arch::X86_64 => 0x0000_7fff_ffff_f000,
         };
-        TargetConfig { arch, page_sizes: vec![0x1000, 0x20_0000], user_top, num_cpus: 1, arm_smc: false }
+        TargetConfig { arch, page_sizes: vec![0x1000, 0x20_0000], user_top, num_cpus: 1, arm_smc: false, hypervisor: false }
     }
 
     /// The smallest page size.

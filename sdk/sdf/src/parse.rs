@@ -540,6 +540,12 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 ))
             }
             "virtual_machine" => {
+                if !ctx.cfg.hypervisor {
+                    return Err(ctx.err(
+                        ctx.loc(c),
+                        ErrorKind::WrongArch { what: "<virtual_machine> (needs a kernel with hypervisor support)", arch: "this board's kernel" },
+                    ));
+                }
                 if pd.virtual_machine.is_some() {
                     return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateVm));
                 }

@@ -78,7 +78,8 @@ thread_local! {
 fn check(text: &str) {
     CURRENT.with(|c| c.replace(text.to_string()));
     for arch in ARCHES {
-        let cfg = TargetConfig::for_arch(arch);
+        // AArch64 with hypervisor support so virtual machines are parsed too; the others without.
+        let cfg = TargetConfig { hypervisor: arch == Arch::Aarch64, ..TargetConfig::for_arch(arch) };
         match sdf::parse_with_prefill("fuzz.system", text, &cfg, &common::prefill) {
             Ok(sys) => {
                 assert!(!sys.protection_domains.is_empty());

@@ -14,6 +14,16 @@ fn load(name: &str, board_name: &str) -> (sdf::SystemDescription, &'static board
     (sys, b)
 }
 
+/// Like `load`, for a kernel with hypervisor support (our boards have none yet).
+fn load_hyp(name: &str, board_name: &str) -> (sdf::SystemDescription, &'static board::Board) {
+    let b = board::find(board_name).expect("board");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdf/tests/fixtures/ok").join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let cfg = sdf::TargetConfig { hypervisor: true, ..b.target_config() };
+    let sys = sdf::parse_with_prefill(name, &text, &cfg, &|_| Ok(4096)).expect("valid");
+    (sys, b)
+}
+
 fn word(l: &layout::PdLayout, sym: &str) -> u64 {
     match l.symbols.iter().find(|s| s.symbol == sym).map(|s| &s.value) {
         Some(SymbolValue::Word(w)) => *w,
@@ -101,7 +111,7 @@ fn irqs_ioports_and_deferred_values() {
     assert!(drv.caps.iter().any(|c| c.slot == slots::BASE_IOPORT + 61));
     assert_eq!(word(drv, "com1_id"), 0);
 
-    let (sys, b) = load("all_attributes_arm.system", "qemu_virt_aarch64");
+    let (sys, b) = load_hyp("all_attributes_arm.system", "qemu_virt_aarch64");
     let lay = layout::compute(&sys, b, Config::Debug);
     let full = &lay.pds[0];
     let deferred = full.symbols.iter().find(|s| s.symbol == "small_paddr").map(|s| s.value.clone());

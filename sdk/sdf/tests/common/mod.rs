@@ -13,8 +13,13 @@ pub fn fixtures() -> PathBuf {
 
 /// Target config for an arch name used in fixture headers.
 pub fn config(arch: &str) -> TargetConfig {
+    // Fixtures are checked against a hypervisor-enabled kernel unless the arch name says
+    // `-nohyp`, so virtual machine elements can be tested.
+    if let Some(plain) = arch.strip_suffix("-nohyp") {
+        return TargetConfig { hypervisor: false, ..config(plain) };
+    }
     match arch {
-        "aarch64" => TargetConfig::for_arch(Arch::Aarch64),
+        "aarch64" => TargetConfig { hypervisor: true, ..TargetConfig::for_arch(Arch::Aarch64) },
         "riscv64" => TargetConfig::for_arch(Arch::Riscv64),
         "x86_64" => TargetConfig::for_arch(Arch::X86_64),
         other => panic!("unknown arch {other} in fixture header"),
