@@ -49,7 +49,7 @@ pub fn parse_with_prefill(
         SdfError::new(file_name, Loc { line: p.row, col: p.col }, ErrorKind::Xml(text))
     }
     })?;
-    let ctx = Ctx { file: file_name, doc: &doc, cfg: config, prefill_size };
+    let ctx = Ctx { file: file_name, doc: &doc, cfg: config, prefill_size, lines: parse::Locator::new(text) };
     let root = doc.root_element();
     if root.tag_name().name() != "system" || root.tag_name().namespace().is_some() {
         return Err(ctx.err(ctx.loc(root), ErrorKind::RootNotSystem { found: tag(root) }));

@@ -3,6 +3,8 @@
 //! Limits and defaults follow Microkit 2.x (`tool/microkit/src/sdf.rs` and
 //! `libmicrokit/include/microkit.h` in seL4/microkit); each constant says where it came from.
 
+use std::cell::Cell;
+
 use roxmltree::{Document, Node};
 
 use crate::config::{Arch, TargetConfig};
@@ -38,6 +40,43 @@ pub(crate) struct Ctx<'a, 'input> {
     pub doc: &'a Document<'input>,
     pub cfg: &'a TargetConfig,
     pub prefill_size: &'a dyn Fn(&str) -> Result<u64, String>,
+    pub lines: Locator<'input>,
+}
+
+/// Turns byte offsets into line/column positions (columns count characters, as roxmltree's
+/// do). Uses a line-start index plus a cursor for the last answer, so walking a document in
+/// order costs linear time even for hostile single-line inputs.
+pub(crate) struct Locator<'t> {
+    text: &'t str,
+    line_starts: Vec<usize>,
+    last: Cell<(usize, usize, u32)>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        Locator { text, line_starts, last: Cell::new((0, 0, 1)) }
+    }
+
+    pub fn loc(&self, pos: usize) -> Loc {
+        let mut pos = pos.min(self.text.len());
+        while !self.text.is_char_boundary(pos) {
+            pos -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= pos).saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let (lpos, lline, lcol) = self.last.get();
+        let col = if lline == line && lpos >= start && lpos <= pos {
+            let more = self.text.get(lpos..pos).map_or(0, |s| s.chars().count());
+            lcol.saturating_add(u32::try_from(more).unwrap_or(u32::MAX))
+        } else {
+            let n = self.text.get(start..pos).map_or(0, |s| s.chars().count());
+            u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
+        };
+        self.last.set((pos, line, col));
+        Loc { line: u32::try_from(line + 1).unwrap_or(u32::MAX), col }
+    }
 }
 
 /// A PD as written, before children are flattened into the global list.
@@ -50,8 +89,7 @@ type R<T> = Result<T, SdfError>;
 
 impl<'a, 'input> Ctx<'a, 'input> {
     pub fn loc_at(&self, pos: usize) -> Loc {
-        let p = self.doc.text_pos_at(pos);
-        Loc { line: p.row, col: p.col }
+        self.lines.loc(pos)
     }
 
     pub fn loc(&self, n: Node) -> Loc {

@@ -75,17 +75,23 @@ thread_local! {
 }
 
 /// Parses `text` on every arch, checking the no-panic / located-error contract.
-fn check(text: &str) {
+/// Returns how many architectures accepted it and how many rejected it as malformed XML.
+fn check(text: &str) -> (u32, u32) {
+    let (mut ok, mut xml) = (0, 0);
     CURRENT.with(|c| c.replace(text.to_string()));
     for arch in ARCHES {
         // AArch64 with hypervisor support so virtual machines are parsed too; the others without.
         let cfg = TargetConfig { hypervisor: arch == Arch::Aarch64, ..TargetConfig::for_arch(arch) };
         match sdf::parse_with_prefill("fuzz.system", text, &cfg, &common::prefill) {
             Ok(sys) => {
+                ok += 1;
                 assert!(!sys.protection_domains.is_empty());
                 assert!(sys.protection_domains.len() <= sdf::MAX_PDS);
             }
             Err(e) => {
+                if matches!(*e.kind, sdf::ErrorKind::Xml(_)) {
+                    xml += 1;
+                }
                 assert!(e.loc.line >= 1 && e.loc.col >= 1, "error without a location: {e}\ninput:\n{text}");
                 let prefix = format!("fuzz.system:{}:{}: error: ", e.loc.line, e.loc.col);
                 let shown = e.to_string();
@@ -93,6 +99,7 @@ fn check(text: &str) {
             }
         }
     }
+    (ok, xml)
 }
 
 fn mutate(rng: &mut Rng, base: &str) -> String {
@@ -103,9 +110,10 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
             lines.push(String::new());
         }
         let i = rng.below(lines.len());
-        match rng.below(10) {
+        // Mostly value edits, which keep the XML well-formed and reach the validator.
+        match rng.below(20) {
             // Replace one attribute value.
-            0..=2 => {
+            0..=9 | 18 | 19 => {
                 let line = &lines[i];
                 let quotes: Vec<usize> = line.match_indices('"').map(|(p, _)| p).collect();
                 if quotes.len() >= 2 {
@@ -115,21 +123,21 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
                     lines[i] = format!("{}{}{}", &line[..=a], v, &line[b..]);
                 }
             }
-            3 => {
+            10 => {
                 let j = rng.below(lines.len());
                 let dup = lines[j].clone();
                 lines.insert(i, dup);
             }
-            4 => {
+            11 => {
                 lines.remove(i);
             }
-            5 => {
+            12 => {
                 let j = rng.below(lines.len());
                 lines.swap(i, j);
             }
-            6 => lines.insert(i, (*rng.pick(ELEMENTS)).to_string()),
+            13 | 14 => lines.insert(i, (*rng.pick(ELEMENTS)).to_string()),
             // Flip, insert or delete one byte (kept valid UTF-8 via lossy conversion).
-            7 => {
+            15 => {
                 let mut bytes = lines[i].clone().into_bytes();
                 let pos = rng.below(bytes.len() + 1);
                 match rng.below(3) {
@@ -143,7 +151,7 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
                 lines[i] = String::from_utf8_lossy(&bytes).into_owned();
             }
             // Rename an attribute or element.
-            8 => {
+            16 => {
                 let names = ["name", "id", "pd", "mr", "vaddr", "size", "irq", "pp", "system", "end", "map", "foo"];
                 if let Some(p) = lines[i].find(|c: char| c.is_ascii_alphabetic()) {
                     let end = lines[i][p..].find(|c: char| !c.is_ascii_alphanumeric() && c != '_').map_or(lines[i].len(), |e| p + e);
@@ -171,15 +179,22 @@ fn mutated_fixtures_never_panic_and_errors_are_located() {
     }
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let deadline = Instant::now() + Duration::from_secs(15);
-    let mut runs = 0u64;
+    let (mut runs, mut accepted, mut malformed) = (0u64, 0u64, 0u64);
     // Fixed iteration count; the deadline only bounds slow (debug) builds.
-    while runs < 60_000 && Instant::now() < deadline {
+    while runs < 400_000 && Instant::now() < deadline {
         let base = bases[rng.below(bases.len())].clone();
-        check(&mutate(&mut rng, &base));
+        let (ok, xml) = check(&mutate(&mut rng, &base));
+        accepted += u64::from(ok);
+        malformed += u64::from(xml);
         runs += 1;
     }
-    eprintln!("fuzz: {runs} mutated inputs checked on 3 architectures");
+    eprintln!("fuzz: {runs} mutated inputs x 3 architectures: {accepted} accepted, {malformed} malformed XML, rest rejected by validation");
     assert!(runs >= 1_000, "too few fuzz iterations ran ({runs})");
+    // The mutations must reach past the XML layer, or the test proves little.
+    let parses = runs * 3;
+    // At least 40% must get past the XML layer and at least 1% must be fully valid.
+    let deep = parses - malformed;
+    assert!(deep * 5 > parses * 2 && accepted * 100 > parses, "mutations too shallow: {accepted} accepted, {malformed} malformed of {parses}");
 }
 
 #[test]
@@ -192,7 +207,7 @@ fn random_bytes_never_panic() {
         // Random soup of XML-ish tokens.
         let mut s = String::from("<system>");
         for _ in 0..rng.below(30) {
-            s.push_str(*rng.pick(ELEMENTS));
+            s.push_str(ELEMENTS[rng.below(ELEMENTS.len())]);
         }
         check(&s);
     }
