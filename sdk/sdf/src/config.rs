@@ -53,7 +53,14 @@ impl TargetConfig {
             Arch::Riscv64 => 0x0000_003f_ffff_f000,
             Arch::X86_64 => 0x0000_7fff_ffff_f000,
         };
-        TargetConfig { arch, page_sizes: vec![0x1000, 0x20_0000], user_top, num_cpus: 1, arm_smc: false, hypervisor: false }
+        TargetConfig {
+            arch,
+            page_sizes: vec![0x1000, 0x20_0000],
+            user_top,
+            num_cpus: 1,
+            arm_smc: false,
+            hypervisor: false,
+        }
     }
 
     /// The smallest page size.

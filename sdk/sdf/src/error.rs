@@ -33,7 +33,11 @@ pub struct SdfError {
 impl SdfError {
     /// Builds an error at `loc` in `file`.
     pub fn new(file: &str, loc: Loc, kind: ErrorKind) -> SdfError {
-        SdfError { file: file.to_string(), loc, kind: Box::new(kind) }
+        SdfError {
+            file: file.to_string(),
+            loc,
+            kind: Box::new(kind),
+        }
     }
 
     /// The message without the location prefix.
@@ -69,15 +73,28 @@ pub enum ErrorKind {
     /// A required attribute is absent.
     MissingAttribute { attr: String, element: String },
     /// An attribute that must hold a number does not.
-    BadNumber { attr: String, value: String, reason: &'static str },
+    BadNumber {
+        attr: String,
+        value: String,
+        reason: &'static str,
+    },
     /// An attribute that must be `true` or `false` is neither.
     BadBool { attr: String, value: String },
     /// A number outside its allowed inclusive range.
-    OutOfRange { attr: String, value: u64, min: u64, max: u64 },
+    OutOfRange {
+        attr: String,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
     /// A name attribute is empty.
     EmptyName { attr: String },
     /// A name longer than the fixed-size buffer it is patched into.
-    NameTooLong { name: String, len: usize, max: usize },
+    NameTooLong {
+        name: String,
+        len: usize,
+        max: usize,
+    },
     /// Budget larger than period.
     BudgetExceedsPeriod { budget: u64, period: u64 },
     /// A zero budget.
@@ -99,7 +116,10 @@ pub enum ErrorKind {
     /// `perms="w"`.
     WriteOnlyMap,
     /// A feature (interrupt form, I/O ports, ...) that does not exist on this architecture.
-    WrongArch { what: &'static str, arch: &'static str },
+    WrongArch {
+        what: &'static str,
+        arch: &'static str,
+    },
     /// An `<irq>` whose attributes mix interrupt forms or name none.
     IrqForm { detail: String },
     /// `trigger` is not `level` or `edge`.
@@ -117,7 +137,12 @@ pub enum ErrorKind {
     /// Both ends of a channel may make protected procedure calls.
     BidirectionalPp,
     /// A PPC into a PD whose priority is not strictly higher.
-    PpcPriority { from: String, from_prio: u8, to: String, to_prio: u8 },
+    PpcPriority {
+        from: String,
+        from_prio: u8,
+        to: String,
+        to_prio: u8,
+    },
     /// A channel or IRQ id already used in the same protection domain.
     DuplicateId { id: u64, pd: String },
     /// A child id already used in the same parent.
@@ -127,7 +152,11 @@ pub enum ErrorKind {
     /// Two vCPUs with the same id in one virtual machine.
     DuplicateVcpuId { id: u64, vm: String },
     /// One hardware interrupt given to two places.
-    DuplicateIrq { irq: String, pd: String, other_pd: String },
+    DuplicateIrq {
+        irq: String,
+        pd: String,
+        other_pd: String,
+    },
     /// Two protection domains with the same name.
     DuplicatePdName { name: String },
     /// Two memory regions with the same name.
@@ -141,11 +170,28 @@ pub enum ErrorKind {
     /// A reference to a memory region that does not exist.
     UnknownMr { name: String },
     /// A mapping whose vaddr is not aligned to the region's page size.
-    UnalignedVaddr { vaddr: u64, page_size: u64, mr: String },
+    UnalignedVaddr {
+        vaddr: u64,
+        page_size: u64,
+        mr: String,
+    },
     /// A mapping that does not fit below the highest mappable address.
-    MapTooHigh { mr: String, start: u64, end: u64, limit: u64 },
+    MapTooHigh {
+        mr: String,
+        start: u64,
+        end: u64,
+        limit: u64,
+    },
     /// Two mappings in one address space overlap.
-    OverlappingMaps { mr: String, start: u64, end: u64, other: String, other_start: u64, other_end: u64, owner: String },
+    OverlappingMaps {
+        mr: String,
+        start: u64,
+        end: u64,
+        other: String,
+        other_start: u64,
+        other_end: u64,
+        owner: String,
+    },
     /// A page size the architecture does not have.
     UnsupportedPageSize { page_size: u64, supported: String },
     /// Region size not a multiple of its page size.
@@ -157,13 +203,24 @@ pub enum ErrorKind {
     /// An address range that wraps past 2^64.
     AddressOverflow { what: String },
     /// Two regions with fixed physical addresses overlap.
-    OverlappingPhys { mr: String, start: u64, end: u64, other: String, other_start: u64, other_end: u64 },
+    OverlappingPhys {
+        mr: String,
+        start: u64,
+        end: u64,
+        other: String,
+        other_start: u64,
+        other_end: u64,
+    },
     /// A region without `size` and without a prefill file to size it.
     MissingSize,
     /// The prefill file's size could not be learnt.
     PrefillSize { path: String, reason: String },
     /// The prefill file is larger than the region.
-    PrefillTooLarge { path: String, file_size: u64, size: u64 },
+    PrefillTooLarge {
+        path: String,
+        file_size: u64,
+        size: u64,
+    },
     /// `setvar_prefill_size` on a map of a region that has no prefill file.
     PrefillSetvarWithoutPrefill { mr: String },
     /// `region_paddr` on x86_64 naming a region without a fixed phys_addr.
@@ -173,7 +230,16 @@ pub enum ErrorKind {
     /// An I/O port range beyond port 0xffff.
     IoPortBeyondEnd { addr: u64, size: u64 },
     /// Two I/O port ranges overlap.
-    IoPortOverlap { id: u64, pd: String, start: u64, end: u64, other_id: u64, other_pd: String, other_start: u64, other_end: u64 },
+    IoPortOverlap {
+        id: u64,
+        pd: String,
+        start: u64,
+        end: u64,
+        other_id: u64,
+        other_pd: String,
+        other_start: u64,
+        other_end: u64,
+    },
     /// Two I/O ports with the same id in one PD.
     DuplicateIoPortId { id: u64, pd: String },
     /// A virtual machine without vCPUs.

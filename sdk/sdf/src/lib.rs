@@ -17,8 +17,8 @@ pub use config::{Arch, TargetConfig};
 pub use error::{ErrorKind, Loc, SdfError};
 pub use model::*;
 pub use parse::{
-    parse_number, BUDGET_DEFAULT, IOPORT_MAX_ID, PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY,
-    PD_MAX_STACK_SIZE, PD_MIN_STACK_SIZE, X86_IOPORT_END, X86_MAX_VECTOR,
+    parse_number, BUDGET_DEFAULT, IOPORT_MAX_ID, PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN,
+    PD_MAX_PRIORITY, PD_MAX_STACK_SIZE, PD_MIN_STACK_SIZE, X86_IOPORT_END, X86_MAX_VECTOR,
 };
 pub use validate::MAX_PDS;
 
@@ -28,8 +28,14 @@ use parse::{parse_channel, parse_mr, parse_pd, tag, unknown_element, Ctx, RawPd}
 ///
 /// Memory regions with a `prefill_path` but no `size` are rejected, since the parser cannot
 /// learn the file's size; use [`parse_with_prefill`] to supply it.
-pub fn parse(file_name: &str, text: &str, config: &TargetConfig) -> Result<SystemDescription, SdfError> {
-    parse_with_prefill(file_name, text, config, &|_| Err("no prefill files are available to the parser".to_string()))
+pub fn parse(
+    file_name: &str,
+    text: &str,
+    config: &TargetConfig,
+) -> Result<SystemDescription, SdfError> {
+    parse_with_prefill(file_name, text, config, &|_| {
+        Err("no prefill files are available to the parser".to_string())
+    })
 }
 
 /// Like [`parse`], with `prefill_size(path)` reporting the size in bytes of a prefill file.
@@ -39,17 +45,35 @@ pub fn parse_with_prefill(
     config: &TargetConfig,
     prefill_size: &dyn Fn(&str) -> Result<u64, String>,
 ) -> Result<SystemDescription, SdfError> {
-    let opts = roxmltree::ParsingOptions { allow_dtd: false, ..roxmltree::ParsingOptions::default() };
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..roxmltree::ParsingOptions::default()
+    };
     let doc = roxmltree::Document::parse_with_options(text, opts).map_err(|e| {
         let p = e.pos();
         {
-        // roxmltree appends " at row:col"; the location is already in front of the message.
-        let text = e.to_string();
-        let text = text.strip_suffix(&format!(" at {}:{}", p.row, p.col)).map(str::to_string).unwrap_or(text);
-        SdfError::new(file_name, Loc { line: p.row, col: p.col }, ErrorKind::Xml(text))
-    }
+            // roxmltree appends " at row:col"; the location is already in front of the message.
+            let text = e.to_string();
+            let text = text
+                .strip_suffix(&format!(" at {}:{}", p.row, p.col))
+                .map(str::to_string)
+                .unwrap_or(text);
+            SdfError::new(
+                file_name,
+                Loc {
+                    line: p.row,
+                    col: p.col,
+                },
+                ErrorKind::Xml(text),
+            )
+        }
     })?;
-    let ctx = Ctx { file: file_name, doc: &doc, cfg: config, prefill_size, lines: parse::Locator::new(text) };
+    let ctx = Ctx {
+        file: file_name,
+        cfg: config,
+        prefill_size,
+        lines: parse::Locator::new(text),
+    };
     let root = doc.root_element();
     if root.tag_name().name() != "system" || root.tag_name().namespace().is_some() {
         return Err(ctx.err(ctx.loc(root), ErrorKind::RootNotSystem { found: tag(root) }));
@@ -59,12 +83,24 @@ pub fn parse_with_prefill(
             let parent = n.parent().map(tag).unwrap_or_default();
             // Point at the first non-blank character of the text, not at the blanks before it.
             let r = n.range();
-            let skip = doc.input_text().get(r.clone()).map_or(0, |s| s.len() - s.trim_start().len());
-            return Err(ctx.err(ctx.loc_at(r.start + skip), ErrorKind::UnexpectedText { element: parent }));
+            let skip = doc
+                .input_text()
+                .get(r.clone())
+                .map_or(0, |s| s.len() - s.trim_start().len());
+            return Err(ctx.err(
+                ctx.loc_at(r.start + skip),
+                ErrorKind::UnexpectedText { element: parent },
+            ));
         }
     }
     root.attributes().next().map_or(Ok(()), |a| {
-        Err(ctx.err(ctx.loc_at(a.range().start), ErrorKind::UnknownAttribute { attr: a.name().to_string(), element: "system".into() }))
+        Err(ctx.err(
+            ctx.loc_at(a.range().start),
+            ErrorKind::UnknownAttribute {
+                attr: a.name().to_string(),
+                element: "system".into(),
+            },
+        ))
     })?;
 
     let mut raw_pds = Vec::new();
@@ -79,16 +115,25 @@ pub fn parse_with_prefill(
             "domain_schedule" | "domains" => {
                 return Err(ctx.err(
                     ctx.loc(c),
-                    ErrorKind::NotSupported { what: format!("<{}> (seL4 scheduling domains)", tag(c)) },
+                    ErrorKind::NotSupported {
+                        what: format!("<{}> (seL4 scheduling domains)", tag(c)),
+                    },
                 ))
             }
             "cnode" => {
-                return Err(ctx.err(ctx.loc(c), ErrorKind::NotSupported { what: "<cnode> (extra capability spaces)".into() }))
+                return Err(ctx.err(
+                    ctx.loc(c),
+                    ErrorKind::NotSupported {
+                        what: "<cnode> (extra capability spaces)".into(),
+                    },
+                ))
             }
             "io_address_space" => {
                 return Err(ctx.err(
                     ctx.loc(c),
-                    ErrorKind::NotSupported { what: "<io_address_space> (IOMMU mappings)".into() },
+                    ErrorKind::NotSupported {
+                        what: "<io_address_space> (IOMMU mappings)".into(),
+                    },
                 ))
             }
             _ => return Err(unknown_element(&ctx, c, root)),

@@ -89,9 +89,21 @@ pub enum IrqSource {
     /// Arm GIC / RISC-V PLIC interrupt number.
     Line { irq: u64, trigger: Trigger },
     /// x86 IOAPIC pin routed to a CPU vector.
-    IoApic { ioapic: u64, pin: u64, trigger: Trigger, polarity: Polarity, vector: u64 },
+    IoApic {
+        ioapic: u64,
+        pin: u64,
+        trigger: Trigger,
+        polarity: Polarity,
+        vector: u64,
+    },
     /// x86 MSI from a PCI function routed to a CPU vector.
-    Msi { bus: u64, device: u64, function: u64, handle: u64, vector: u64 },
+    Msi {
+        bus: u64,
+        device: u64,
+        function: u64,
+        handle: u64,
+        vector: u64,
+    },
 }
 
 impl std::fmt::Display for IrqSource {
@@ -99,7 +111,13 @@ impl std::fmt::Display for IrqSource {
         match self {
             IrqSource::Line { irq, .. } => write!(f, "{irq}"),
             IrqSource::IoApic { ioapic, pin, .. } => write!(f, "ioapic {ioapic} pin {pin}"),
-            IrqSource::Msi { bus, device, function, handle, .. } => write!(f, "msi {bus}:{device}.{function} handle {handle}"),
+            IrqSource::Msi {
+                bus,
+                device,
+                function,
+                handle,
+                ..
+            } => write!(f, "msi {bus}:{device}.{function} handle {handle}"),
         }
     }
 }

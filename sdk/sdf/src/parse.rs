@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use roxmltree::{Document, Node};
+use roxmltree::Node;
 
 use crate::config::{Arch, TargetConfig};
 use crate::error::{ErrorKind, Loc, SdfError};
@@ -37,7 +37,6 @@ pub const X86_IOPORT_END: u64 = 0x1_0000;
 /// Per-document parsing context.
 pub(crate) struct Ctx<'a, 'input> {
     pub file: &'a str,
-    pub doc: &'a Document<'input>,
     pub cfg: &'a TargetConfig,
     pub prefill_size: &'a dyn Fn(&str) -> Result<u64, String>,
     pub lines: Locator<'input>,
@@ -55,8 +54,17 @@ pub(crate) struct Locator<'t> {
 impl<'t> Locator<'t> {
     pub fn new(text: &'t str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Locator { text, line_starts, last: Cell::new((0, 0, 1)) }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Locator {
+            text,
+            line_starts,
+            last: Cell::new((0, 0, 1)),
+        }
     }
 
     pub fn loc(&self, pos: usize) -> Loc {
@@ -64,7 +72,10 @@ impl<'t> Locator<'t> {
         while !self.text.is_char_boundary(pos) {
             pos -= 1;
         }
-        let line = self.line_starts.partition_point(|&s| s <= pos).saturating_sub(1);
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= pos)
+            .saturating_sub(1);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
         let (lpos, lline, lcol) = self.last.get();
         let col = if lline == line && lpos >= start && lpos <= pos {
@@ -75,7 +86,10 @@ impl<'t> Locator<'t> {
             u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
         };
         self.last.set((pos, line, col));
-        Loc { line: u32::try_from(line + 1).unwrap_or(u32::MAX), col }
+        Loc {
+            line: u32::try_from(line + 1).unwrap_or(u32::MAX),
+            col,
+        }
     }
 }
 
@@ -113,7 +127,10 @@ impl<'a, 'input> Ctx<'a, 'input> {
             if a.namespace().is_some() || !allowed.contains(&a.name()) {
                 return Err(self.err(
                     self.loc_at(a.range().start),
-                    ErrorKind::UnknownAttribute { attr: a.name().to_string(), element: tag(n) },
+                    ErrorKind::UnknownAttribute {
+                        attr: a.name().to_string(),
+                        element: tag(n),
+                    },
                 ));
             }
         }
@@ -125,7 +142,13 @@ impl<'a, 'input> Ctx<'a, 'input> {
         'input: 'n,
     {
         n.attribute(attr).ok_or_else(|| {
-            self.err(self.loc(n), ErrorKind::MissingAttribute { attr: attr.to_string(), element: tag(n) })
+            self.err(
+                self.loc(n),
+                ErrorKind::MissingAttribute {
+                    attr: attr.to_string(),
+                    element: tag(n),
+                },
+            )
         })
     }
 
@@ -135,7 +158,12 @@ impl<'a, 'input> Ctx<'a, 'input> {
     {
         let v = self.req(n, attr)?;
         if v.is_empty() {
-            return Err(self.err(self.attr_loc(n, attr), ErrorKind::EmptyName { attr: attr.to_string() }));
+            return Err(self.err(
+                self.attr_loc(n, attr),
+                ErrorKind::EmptyName {
+                    attr: attr.to_string(),
+                },
+            ));
         }
         Ok(v)
     }
@@ -146,7 +174,11 @@ impl<'a, 'input> Ctx<'a, 'input> {
             Some(v) => parse_number(v).map(Some).map_err(|reason| {
                 self.err(
                     self.attr_loc(n, attr),
-                    ErrorKind::BadNumber { attr: attr.to_string(), value: v.to_string(), reason },
+                    ErrorKind::BadNumber {
+                        attr: attr.to_string(),
+                        value: v.to_string(),
+                        reason,
+                    },
                 )
             }),
         }
@@ -161,7 +193,12 @@ impl<'a, 'input> Ctx<'a, 'input> {
         if value < min || value > max {
             return Err(self.err(
                 self.attr_loc(n, attr),
-                ErrorKind::OutOfRange { attr: attr.to_string(), value, min, max },
+                ErrorKind::OutOfRange {
+                    attr: attr.to_string(),
+                    value,
+                    min,
+                    max,
+                },
             ));
         }
         Ok(value)
@@ -174,7 +211,10 @@ impl<'a, 'input> Ctx<'a, 'input> {
             Some("false") => Ok(false),
             Some(v) => Err(self.err(
                 self.attr_loc(n, attr),
-                ErrorKind::BadBool { attr: attr.to_string(), value: v.to_string() },
+                ErrorKind::BadBool {
+                    attr: attr.to_string(),
+                    value: v.to_string(),
+                },
             )),
         }
     }
@@ -191,7 +231,10 @@ impl<'a, 'input> Ctx<'a, 'input> {
             return Err(self.err(self.attr_loc(n, "budget"), ErrorKind::ZeroBudget));
         }
         if budget > period {
-            return Err(self.err(self.loc(n), ErrorKind::BudgetExceedsPeriod { budget, period }));
+            return Err(self.err(
+                self.loc(n),
+                ErrorKind::BudgetExceedsPeriod { budget, period },
+            ));
         }
         // The range check above guarantees the value fits in a u8.
         Ok((u8::try_from(priority).unwrap_or(u8::MAX), budget, period))
@@ -225,7 +268,9 @@ pub fn parse_number(s: &str) -> Result<u64, &'static str> {
         if c == '_' {
             continue;
         }
-        let d = c.to_digit(radix as u32).ok_or("has a character that is not a digit")?;
+        let d = c
+            .to_digit(radix as u32)
+            .ok_or("has a character that is not a digit")?;
         value = value
             .checked_mul(radix)
             .and_then(|v| v.checked_add(u64::from(d)))
@@ -238,14 +283,34 @@ pub fn parse_number(s: &str) -> Result<u64, &'static str> {
     Ok(value)
 }
 
-fn push_setvar(ctx: &Ctx, setvars: &mut Vec<SetVar>, symbol: &str, kind: SetVarKind, loc: Loc) -> R<()> {
+fn push_setvar(
+    ctx: &Ctx,
+    setvars: &mut Vec<SetVar>,
+    symbol: &str,
+    kind: SetVarKind,
+    loc: Loc,
+) -> R<()> {
     if symbol.is_empty() {
-        return Err(ctx.err(loc, ErrorKind::EmptyName { attr: "symbol".into() }));
+        return Err(ctx.err(
+            loc,
+            ErrorKind::EmptyName {
+                attr: "symbol".into(),
+            },
+        ));
     }
     if setvars.iter().any(|s| s.symbol == symbol) {
-        return Err(ctx.err(loc, ErrorKind::DuplicateSetvar { symbol: symbol.to_string() }));
+        return Err(ctx.err(
+            loc,
+            ErrorKind::DuplicateSetvar {
+                symbol: symbol.to_string(),
+            },
+        ));
     }
-    setvars.push(SetVar { symbol: symbol.to_string(), kind, loc });
+    setvars.push(SetVar {
+        symbol: symbol.to_string(),
+        kind,
+        loc,
+    });
     Ok(())
 }
 
@@ -269,7 +334,18 @@ fn parse_perms(s: &str) -> Option<Perms> {
 fn parse_map(ctx: &Ctx, n: Node, limit: u64, setvars: Option<&mut Vec<SetVar>>) -> R<Map> {
     let with_setvars = setvars.is_some();
     if with_setvars {
-        ctx.check_attrs(n, &["mr", "vaddr", "perms", "cached", "setvar_vaddr", "setvar_size", "setvar_prefill_size"])?;
+        ctx.check_attrs(
+            n,
+            &[
+                "mr",
+                "vaddr",
+                "perms",
+                "cached",
+                "setvar_vaddr",
+                "setvar_size",
+                "setvar_prefill_size",
+            ],
+        )?;
     } else {
         ctx.check_attrs(n, &["mr", "vaddr", "perms", "cached"])?;
     }
@@ -278,13 +354,28 @@ fn parse_map(ctx: &Ctx, n: Node, limit: u64, setvars: Option<&mut Vec<SetVar>>) 
     if vaddr >= limit {
         return Err(ctx.err(
             ctx.attr_loc(n, "vaddr"),
-            ErrorKind::MapTooHigh { mr, start: vaddr, end: vaddr.saturating_add(1), limit },
+            ErrorKind::MapTooHigh {
+                mr,
+                start: vaddr,
+                end: vaddr.saturating_add(1),
+                limit,
+            },
         ));
     }
     let perms = match n.attribute("perms") {
-        None => Perms { read: true, write: true, execute: false },
-        Some(s) => parse_perms(s)
-            .ok_or_else(|| ctx.err(ctx.attr_loc(n, "perms"), ErrorKind::BadPerms { value: s.to_string() }))?,
+        None => Perms {
+            read: true,
+            write: true,
+            execute: false,
+        },
+        Some(s) => parse_perms(s).ok_or_else(|| {
+            ctx.err(
+                ctx.attr_loc(n, "perms"),
+                ErrorKind::BadPerms {
+                    value: s.to_string(),
+                },
+            )
+        })?,
     };
     if perms.write && !perms.read && !perms.execute {
         return Err(ctx.err(ctx.attr_loc(n, "perms"), ErrorKind::WriteOnlyMap));
@@ -293,24 +384,53 @@ fn parse_map(ctx: &Ctx, n: Node, limit: u64, setvars: Option<&mut Vec<SetVar>>) 
     let loc = ctx.loc(n);
     if let Some(setvars) = setvars {
         if let Some(sym) = n.attribute("setvar_vaddr") {
-            push_setvar(ctx, setvars, sym, SetVarKind::Vaddr { vaddr }, ctx.attr_loc(n, "setvar_vaddr"))?;
+            push_setvar(
+                ctx,
+                setvars,
+                sym,
+                SetVarKind::Vaddr { vaddr },
+                ctx.attr_loc(n, "setvar_vaddr"),
+            )?;
         }
         if let Some(sym) = n.attribute("setvar_size") {
-            push_setvar(ctx, setvars, sym, SetVarKind::Size { mr: mr.clone() }, ctx.attr_loc(n, "setvar_size"))?;
+            push_setvar(
+                ctx,
+                setvars,
+                sym,
+                SetVarKind::Size { mr: mr.clone() },
+                ctx.attr_loc(n, "setvar_size"),
+            )?;
         }
         if let Some(sym) = n.attribute("setvar_prefill_size") {
             let l = ctx.attr_loc(n, "setvar_prefill_size");
-            push_setvar(ctx, setvars, sym, SetVarKind::PrefillSize { mr: mr.clone() }, l)?;
+            push_setvar(
+                ctx,
+                setvars,
+                sym,
+                SetVarKind::PrefillSize { mr: mr.clone() },
+                l,
+            )?;
         }
     }
-    Ok(Map { mr, vaddr, perms, cached, loc })
+    Ok(Map {
+        mr,
+        vaddr,
+        perms,
+        cached,
+        loc,
+    })
 }
 
 fn parse_trigger(ctx: &Ctx, n: Node) -> R<Trigger> {
     match n.attribute("trigger") {
         None | Some("level") => Ok(Trigger::Level),
         Some("edge") => Ok(Trigger::Edge),
-        Some(v) => Err(ctx.err(ctx.attr_loc(n, "trigger"), ErrorKind::BadTrigger { value: v.to_string() })),
+        Some(v) => Err(ctx.err(
+            ctx.attr_loc(n, "trigger"),
+            ErrorKind::BadTrigger {
+                value: v.to_string(),
+            },
+        )),
     }
 }
 
@@ -326,7 +446,9 @@ fn parse_pcidev(s: &str) -> Option<(u64, u64, u64)> {
 
 fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
     let line = n.attribute("irq").is_some();
-    let ioapic = n.attribute("pin").is_some() || n.attribute("ioapic").is_some() || n.attribute("polarity").is_some();
+    let ioapic = n.attribute("pin").is_some()
+        || n.attribute("ioapic").is_some()
+        || n.attribute("polarity").is_some();
     let msi = n.attribute("pcidev").is_some() || n.attribute("handle").is_some();
     let forms = [line, ioapic, msi].iter().filter(|b| **b).count();
     if forms == 0 {
@@ -346,20 +468,51 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
     let arch = ctx.cfg.arch;
     let source = if line {
         if arch == Arch::X86_64 {
-            return Err(ctx.err(ctx.loc(n), ErrorKind::WrongArch { what: "an Arm/RISC-V interrupt line (irq=...)", arch: arch.name() }));
+            return Err(ctx.err(
+                ctx.loc(n),
+                ErrorKind::WrongArch {
+                    what: "an Arm/RISC-V interrupt line (irq=...)",
+                    arch: arch.name(),
+                },
+            ));
         }
         ctx.check_attrs(n, &["irq", "id", "trigger", "setvar_id"])?;
-        IrqSource::Line { irq: ctx.req_num(n, "irq")?, trigger: parse_trigger(ctx, n)? }
+        IrqSource::Line {
+            irq: ctx.req_num(n, "irq")?,
+            trigger: parse_trigger(ctx, n)?,
+        }
     } else if ioapic {
         if arch != Arch::X86_64 {
-            return Err(ctx.err(ctx.loc(n), ErrorKind::WrongArch { what: "an x86 IOAPIC interrupt", arch: arch.name() }));
+            return Err(ctx.err(
+                ctx.loc(n),
+                ErrorKind::WrongArch {
+                    what: "an x86 IOAPIC interrupt",
+                    arch: arch.name(),
+                },
+            ));
         }
-        ctx.check_attrs(n, &["ioapic", "pin", "trigger", "polarity", "vector", "id", "setvar_id"])?;
+        ctx.check_attrs(
+            n,
+            &[
+                "ioapic",
+                "pin",
+                "trigger",
+                "polarity",
+                "vector",
+                "id",
+                "setvar_id",
+            ],
+        )?;
         let polarity = match n.attribute("polarity") {
             None | Some("high") => Polarity::High,
             Some("low") => Polarity::Low,
             Some(v) => {
-                return Err(ctx.err(ctx.attr_loc(n, "polarity"), ErrorKind::BadPolarity { value: v.to_string() }))
+                return Err(ctx.err(
+                    ctx.attr_loc(n, "polarity"),
+                    ErrorKind::BadPolarity {
+                        value: v.to_string(),
+                    },
+                ))
             }
         };
         let vector = ctx.req_num(n, "vector")?;
@@ -372,12 +525,24 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
         }
     } else {
         if arch != Arch::X86_64 {
-            return Err(ctx.err(ctx.loc(n), ErrorKind::WrongArch { what: "an x86 MSI interrupt", arch: arch.name() }));
+            return Err(ctx.err(
+                ctx.loc(n),
+                ErrorKind::WrongArch {
+                    what: "an x86 MSI interrupt",
+                    arch: arch.name(),
+                },
+            ));
         }
         ctx.check_attrs(n, &["pcidev", "handle", "vector", "id", "setvar_id"])?;
         let text = ctx.req(n, "pcidev")?;
-        let (bus, device, function) = parse_pcidev(text)
-            .ok_or_else(|| ctx.err(ctx.attr_loc(n, "pcidev"), ErrorKind::BadPciDev { value: text.to_string() }))?;
+        let (bus, device, function) = parse_pcidev(text).ok_or_else(|| {
+            ctx.err(
+                ctx.attr_loc(n, "pcidev"),
+                ErrorKind::BadPciDev {
+                    value: text.to_string(),
+                },
+            )
+        })?;
         let vector = ctx.req_num(n, "vector")?;
         IrqSource::Msi {
             bus,
@@ -389,9 +554,19 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
     };
     let id = ctx.id(n, "id", PD_MAX_ID)?;
     if let Some(sym) = n.attribute("setvar_id") {
-        push_setvar(ctx, setvars, sym, SetVarKind::Id { id }, ctx.attr_loc(n, "setvar_id"))?;
+        push_setvar(
+            ctx,
+            setvars,
+            sym,
+            SetVarKind::Id { id },
+            ctx.attr_loc(n, "setvar_id"),
+        )?;
     }
-    Ok(Irq { id, source, loc: ctx.loc(n) })
+    Ok(Irq {
+        id,
+        source,
+        loc: ctx.loc(n),
+    })
 }
 
 fn parse_vm(ctx: &Ctx, n: Node) -> R<VirtualMachine> {
@@ -418,19 +593,39 @@ fn parse_vm(ctx: &Ctx, n: Node) -> R<VirtualMachine> {
     if vcpus.is_empty() {
         return Err(ctx.err(ctx.loc(n), ErrorKind::VmMissingVcpu { vm: name }));
     }
-    Ok(VirtualMachine { name, priority, budget, period, vcpus, maps, loc: ctx.loc(n) })
+    Ok(VirtualMachine {
+        name,
+        priority,
+        budget,
+        period,
+        vcpus,
+        maps,
+        loc: ctx.loc(n),
+    })
 }
 
 fn cpu_attr(ctx: &Ctx, n: Node) -> R<u64> {
     let cpu = ctx.num(n, "cpu")?.unwrap_or(0);
     if cpu >= ctx.cfg.num_cpus {
-        return Err(ctx.err(ctx.attr_loc(n, "cpu"), ErrorKind::CpuOutOfRange { cpu, cpus: ctx.cfg.num_cpus }));
+        return Err(ctx.err(
+            ctx.attr_loc(n, "cpu"),
+            ErrorKind::CpuOutOfRange {
+                cpu,
+                cpus: ctx.cfg.num_cpus,
+            },
+        ));
     }
     Ok(cpu)
 }
 
 pub(crate) fn unknown_element(ctx: &Ctx, c: Node, parent: Node) -> SdfError {
-    ctx.err(ctx.loc(c), ErrorKind::UnknownElement { element: tag(c), parent: tag(parent) })
+    ctx.err(
+        ctx.loc(c),
+        ErrorKind::UnknownElement {
+            element: tag(c),
+            parent: tag(parent),
+        },
+    )
 }
 
 /// Parses a `<protection_domain>` and, recursively, its child PDs.
@@ -439,10 +634,27 @@ pub(crate) fn unknown_element(ctx: &Ctx, c: Node, parent: Node) -> SdfError {
 /// rejected before recursing, so hostile nesting cannot exhaust the stack.
 pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
     if depth >= crate::MAX_PDS {
-        return Err(ctx.err(ctx.loc(n), ErrorKind::TooManyPds { count: depth + 1, max: crate::MAX_PDS }));
+        return Err(ctx.err(
+            ctx.loc(n),
+            ErrorKind::TooManyPds {
+                count: depth + 1,
+                max: crate::MAX_PDS,
+            },
+        ));
     }
     let is_child = depth > 0;
-    let mut allowed = vec!["name", "priority", "budget", "period", "passive", "stack_size", "cpu", "smc", "fpu", "domain"];
+    let mut allowed = vec![
+        "name",
+        "priority",
+        "budget",
+        "period",
+        "passive",
+        "stack_size",
+        "cpu",
+        "smc",
+        "fpu",
+        "domain",
+    ];
     if is_child {
         allowed.extend(["id", "setvar_id"]);
     }
@@ -450,29 +662,49 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
     if n.attribute("domain").is_some() {
         return Err(ctx.err(
             ctx.attr_loc(n, "domain"),
-            ErrorKind::NotSupported { what: "the 'domain' attribute (seL4 scheduling domains)".into() },
+            ErrorKind::NotSupported {
+                what: "the 'domain' attribute (seL4 scheduling domains)".into(),
+            },
         ));
     }
     let name = ctx.name_attr(n, "name")?.to_string();
     if name.len() > PD_MAX_NAME_LEN {
         return Err(ctx.err(
             ctx.attr_loc(n, "name"),
-            ErrorKind::NameTooLong { len: name.len(), name, max: PD_MAX_NAME_LEN },
+            ErrorKind::NameTooLong {
+                len: name.len(),
+                name,
+                max: PD_MAX_NAME_LEN,
+            },
         ));
     }
-    let child_id = if is_child { Some(ctx.id(n, "id", PD_MAX_ID)?) } else { None };
+    let child_id = if is_child {
+        Some(ctx.id(n, "id", PD_MAX_ID)?)
+    } else {
+        None
+    };
     let (priority, budget, period) = ctx.sched(n)?;
     let passive = ctx.boolean(n, "passive", false)?;
     let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
     if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
         return Err(ctx.err(
             ctx.attr_loc(n, "stack_size"),
-            ErrorKind::StackSizeRange { value: stack_size, min: PD_MIN_STACK_SIZE, max: PD_MAX_STACK_SIZE },
+            ErrorKind::StackSizeRange {
+                value: stack_size,
+                min: PD_MIN_STACK_SIZE,
+                max: PD_MAX_STACK_SIZE,
+            },
         ));
     }
     let page = ctx.cfg.min_page_size();
     if stack_size % page != 0 {
-        return Err(ctx.err(ctx.attr_loc(n, "stack_size"), ErrorKind::StackSizeAlign { value: stack_size, page }));
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeAlign {
+                value: stack_size,
+                page,
+            },
+        ));
     }
     let cpu = cpu_attr(ctx, n)?;
     let smc = ctx.boolean(n, "smc", false)?;
@@ -535,11 +767,23 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 ctx.check_attrs(c, &["symbol", "region_paddr"])?;
                 let symbol = ctx.name_attr(c, "symbol")?;
                 let mr = ctx.name_attr(c, "region_paddr")?.to_string();
-                push_setvar(ctx, &mut pd.setvars, symbol, SetVarKind::PhysAddr { mr }, ctx.loc(c))?;
+                push_setvar(
+                    ctx,
+                    &mut pd.setvars,
+                    symbol,
+                    SetVarKind::PhysAddr { mr },
+                    ctx.loc(c),
+                )?;
             }
             "ioport" => {
                 if ctx.cfg.arch != Arch::X86_64 {
-                    return Err(ctx.err(ctx.loc(c), ErrorKind::WrongArch { what: "<ioport>", arch: ctx.cfg.arch.name() }));
+                    return Err(ctx.err(
+                        ctx.loc(c),
+                        ErrorKind::WrongArch {
+                            what: "<ioport>",
+                            arch: ctx.cfg.arch.name(),
+                        },
+                    ));
                 }
                 ctx.check_attrs(c, &["id", "addr", "size", "setvar_id"])?;
                 let id = ctx.id(c, "id", IOPORT_MAX_ID)?;
@@ -553,35 +797,62 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                     _ => return Err(ctx.err(ctx.loc(c), ErrorKind::IoPortBeyondEnd { addr, size })),
                 }
                 if pd.ioports.iter().any(|p| p.id == id) {
-                    return Err(ctx.err(ctx.attr_loc(c, "id"), ErrorKind::DuplicateIoPortId { id, pd: pd.name }));
+                    return Err(ctx.err(
+                        ctx.attr_loc(c, "id"),
+                        ErrorKind::DuplicateIoPortId { id, pd: pd.name },
+                    ));
                 }
                 if let Some(sym) = c.attribute("setvar_id") {
-                    push_setvar(ctx, &mut pd.setvars, sym, SetVarKind::Id { id }, ctx.attr_loc(c, "setvar_id"))?;
+                    push_setvar(
+                        ctx,
+                        &mut pd.setvars,
+                        sym,
+                        SetVarKind::Id { id },
+                        ctx.attr_loc(c, "setvar_id"),
+                    )?;
                 }
-                pd.ioports.push(IoPort { id, addr, size, loc: ctx.loc(c) });
+                pd.ioports.push(IoPort {
+                    id,
+                    addr,
+                    size,
+                    loc: ctx.loc(c),
+                });
             }
             "protection_domain" => {
                 let child = parse_pd(ctx, c, depth + 1)?;
                 let id = child.pd.child_id.unwrap_or(0);
                 if children.iter().any(|k| k.pd.child_id == Some(id)) {
-                    return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateChildId { id, pd: pd.name }));
+                    return Err(
+                        ctx.err(ctx.loc(c), ErrorKind::DuplicateChildId { id, pd: pd.name })
+                    );
                 }
                 if let Some(sym) = c.attribute("setvar_id") {
-                    push_setvar(ctx, &mut pd.setvars, sym, SetVarKind::Id { id }, ctx.attr_loc(c, "setvar_id"))?;
+                    push_setvar(
+                        ctx,
+                        &mut pd.setvars,
+                        sym,
+                        SetVarKind::Id { id },
+                        ctx.attr_loc(c, "setvar_id"),
+                    )?;
                 }
                 children.push(child);
             }
             "cspace" => {
                 return Err(ctx.err(
                     ctx.loc(c),
-                    ErrorKind::NotSupported { what: "<cspace> (extra capabilities for a PD)".into() },
+                    ErrorKind::NotSupported {
+                        what: "<cspace> (extra capabilities for a PD)".into(),
+                    },
                 ))
             }
             "virtual_machine" => {
                 if !ctx.cfg.hypervisor {
                     return Err(ctx.err(
                         ctx.loc(c),
-                        ErrorKind::WrongArch { what: "<virtual_machine> (needs a kernel with hypervisor support)", arch: "this board's kernel" },
+                        ErrorKind::WrongArch {
+                            what: "<virtual_machine> (needs a kernel with hypervisor support)",
+                            arch: "this board's kernel",
+                        },
                     ));
                 }
                 if pd.virtual_machine.is_some() {
@@ -599,7 +870,13 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         for k in &children {
             let id = k.pd.child_id.unwrap_or(0);
             if vm.vcpus.iter().any(|v| v.id == id) {
-                return Err(ctx.err(k.pd.loc, ErrorKind::ChildIdClashesVcpu { id, pd: pd.name.clone() }));
+                return Err(ctx.err(
+                    k.pd.loc,
+                    ErrorKind::ChildIdClashesVcpu {
+                        id,
+                        pd: pd.name.clone(),
+                    },
+                ));
             }
         }
     }
@@ -610,21 +887,45 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
 /// page size; [`crate::validate`] raises implicit page sizes later.
 pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
     for (attr, what) in [
-        ("prefill_bootinfo", "the 'prefill_bootinfo' attribute (regions filled from boot information)"),
-        ("receive_all_untypeds", "the 'receive_all_untypeds' attribute (handing untyped memory to a PD)"),
+        (
+            "prefill_bootinfo",
+            "the 'prefill_bootinfo' attribute (regions filled from boot information)",
+        ),
+        (
+            "receive_all_untypeds",
+            "the 'receive_all_untypeds' attribute (handing untyped memory to a PD)",
+        ),
     ] {
         if n.attribute(attr).is_some() {
-            return Err(ctx.err(ctx.attr_loc(n, attr), ErrorKind::NotSupported { what: what.into() }));
+            return Err(ctx.err(
+                ctx.attr_loc(n, attr),
+                ErrorKind::NotSupported { what: what.into() },
+            ));
         }
     }
-    ctx.check_attrs(n, &["name", "size", "page_size", "phys_addr", "prefill_path"])?;
+    ctx.check_attrs(
+        n,
+        &["name", "size", "page_size", "phys_addr", "prefill_path"],
+    )?;
     let name = ctx.name_attr(n, "name")?.to_string();
     let prefill_path = n.attribute("prefill_path").map(str::to_string);
     let explicit_page = ctx.num(n, "page_size")?;
     let page_size = explicit_page.unwrap_or(ctx.cfg.min_page_size());
     if !ctx.cfg.page_sizes.contains(&page_size) {
-        let supported = ctx.cfg.page_sizes.iter().map(|p| format!("{p:#x}")).collect::<Vec<_>>().join(", ");
-        return Err(ctx.err(ctx.attr_loc(n, "page_size"), ErrorKind::UnsupportedPageSize { page_size, supported }));
+        let supported = ctx
+            .cfg
+            .page_sizes
+            .iter()
+            .map(|p| format!("{p:#x}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ctx.err(
+            ctx.attr_loc(n, "page_size"),
+            ErrorKind::UnsupportedPageSize {
+                page_size,
+                supported,
+            },
+        ));
     }
     let written_size = ctx.num(n, "size")?;
     let size = match (written_size, &prefill_path) {
@@ -635,7 +936,11 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
                 if file_size > s {
                     return Err(ctx.err(
                         ctx.attr_loc(n, "prefill_path"),
-                        ErrorKind::PrefillTooLarge { path: path.clone(), file_size, size: s },
+                        ErrorKind::PrefillTooLarge {
+                            path: path.clone(),
+                            file_size,
+                            size: s,
+                        },
                     ));
                 }
             }
@@ -644,18 +949,34 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
         (Some(s), None) => s,
         (None, Some(path)) => {
             let file_size = (ctx.prefill_size)(path).map_err(|reason| {
-                ctx.err(ctx.attr_loc(n, "prefill_path"), ErrorKind::PrefillSize { path: path.clone(), reason })
+                ctx.err(
+                    ctx.attr_loc(n, "prefill_path"),
+                    ErrorKind::PrefillSize {
+                        path: path.clone(),
+                        reason,
+                    },
+                )
             })?;
             if file_size == 0 {
                 return Err(ctx.err(
                     ctx.attr_loc(n, "prefill_path"),
-                    ErrorKind::PrefillSize { path: path.clone(), reason: "the file is empty".into() },
+                    ErrorKind::PrefillSize {
+                        path: path.clone(),
+                        reason: "the file is empty".into(),
+                    },
                 ));
             }
             // Round the file size up to whole pages.
             file_size
                 .checked_next_multiple_of(page_size)
-                .ok_or_else(|| ctx.err(ctx.loc(n), ErrorKind::AddressOverflow { what: "the prefill size".into() }))?
+                .ok_or_else(|| {
+                    ctx.err(
+                        ctx.loc(n),
+                        ErrorKind::AddressOverflow {
+                            what: "the prefill size".into(),
+                        },
+                    )
+                })?
         }
         (None, None) => return Err(ctx.err(ctx.loc(n), ErrorKind::MissingSize)),
     };
@@ -663,15 +984,29 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
         return Err(ctx.err(ctx.attr_loc(n, "size"), ErrorKind::ZeroSize));
     }
     if size % page_size != 0 {
-        return Err(ctx.err(ctx.attr_loc(n, "size"), ErrorKind::SizeNotMultiple { size, page_size }));
+        return Err(ctx.err(
+            ctx.attr_loc(n, "size"),
+            ErrorKind::SizeNotMultiple { size, page_size },
+        ));
     }
     let phys_addr = ctx.num(n, "phys_addr")?;
     if let Some(pa) = phys_addr {
         if pa % page_size != 0 {
-            return Err(ctx.err(ctx.attr_loc(n, "phys_addr"), ErrorKind::UnalignedPhysAddr { phys_addr: pa, page_size }));
+            return Err(ctx.err(
+                ctx.attr_loc(n, "phys_addr"),
+                ErrorKind::UnalignedPhysAddr {
+                    phys_addr: pa,
+                    page_size,
+                },
+            ));
         }
         if pa.checked_add(size).is_none() {
-            return Err(ctx.err(ctx.loc(n), ErrorKind::AddressOverflow { what: format!("memory region '{name}'") }));
+            return Err(ctx.err(
+                ctx.loc(n),
+                ErrorKind::AddressOverflow {
+                    what: format!("memory region '{name}'"),
+                },
+            ));
         }
     }
     Ok(MemoryRegion {
@@ -698,17 +1033,32 @@ pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &[ProtectionDomain]) -> R<C
         let id = ctx.id(c, "id", PD_MAX_ID)?;
         let pp = ctx.boolean(c, "pp", false)?;
         let notify = ctx.boolean(c, "notify", true)?;
-        let pd = pds
-            .iter()
-            .position(|p| p.name == name)
-            .ok_or_else(|| ctx.err(ctx.attr_loc(c, "pd"), ErrorKind::UnknownPd { name: name.to_string() }))?;
-        ends.push(ChannelEnd { pd, id, pp, notify, loc: ctx.loc(c) });
+        let pd = pds.iter().position(|p| p.name == name).ok_or_else(|| {
+            ctx.err(
+                ctx.attr_loc(c, "pd"),
+                ErrorKind::UnknownPd {
+                    name: name.to_string(),
+                },
+            )
+        })?;
+        ends.push(ChannelEnd {
+            pd,
+            id,
+            pp,
+            notify,
+            loc: ctx.loc(c),
+        });
     }
     let count = ends.len();
-    let [end_a, end_b]: [ChannelEnd; 2] =
-        ends.try_into().map_err(|_| ctx.err(ctx.loc(n), ErrorKind::ChannelEnds { count }))?;
+    let [end_a, end_b]: [ChannelEnd; 2] = ends
+        .try_into()
+        .map_err(|_| ctx.err(ctx.loc(n), ErrorKind::ChannelEnds { count }))?;
     if end_a.pp && end_b.pp {
         return Err(ctx.err(ctx.loc(n), ErrorKind::BidirectionalPp));
     }
-    Ok(Channel { end_a, end_b, loc: ctx.loc(n) })
+    Ok(Channel {
+        end_a,
+        end_b,
+        loc: ctx.loc(n),
+    })
 }

@@ -34,11 +34,60 @@ impl Rng {
 }
 
 const VALUES: &[&str] = &[
-    "", "0", "1", "-1", "61", "62", "63", "64", "254", "255", "0x", "0x1000", "0x1001", "0x200000", "0x20_0000",
-    "0xffffffffffffffff", "18446744073709551615", "18446744073709551616", "99999999999999999999999999", "0xfffffffffffff000",
-    "true", "false", "True", "yes", "r", "w", "x", "rw", "rwx", "wx", "", "level", "edge", "low", "high", "0:0.0",
-    "255:31.7", "1:2", "a", "b", "m", "client", "server", "producer", "ring_buf", "\u{e9}\u{1F600}", "&amp;", "0x3f8",
-    "0x8000_0000_0000", "0x3fffffe000", "0x7ffffffff000", "   7 ", "0x1_000_000_000", "+5",
+    "",
+    "0",
+    "1",
+    "-1",
+    "61",
+    "62",
+    "63",
+    "64",
+    "254",
+    "255",
+    "0x",
+    "0x1000",
+    "0x1001",
+    "0x200000",
+    "0x20_0000",
+    "0xffffffffffffffff",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999999",
+    "0xfffffffffffff000",
+    "true",
+    "false",
+    "True",
+    "yes",
+    "r",
+    "w",
+    "x",
+    "rw",
+    "rwx",
+    "wx",
+    "",
+    "level",
+    "edge",
+    "low",
+    "high",
+    "0:0.0",
+    "255:31.7",
+    "1:2",
+    "a",
+    "b",
+    "m",
+    "client",
+    "server",
+    "producer",
+    "ring_buf",
+    "\u{e9}\u{1F600}",
+    "&amp;",
+    "0x3f8",
+    "0x8000_0000_0000",
+    "0x3fffffe000",
+    "0x7ffffffff000",
+    "   7 ",
+    "0x1_000_000_000",
+    "+5",
 ];
 
 const ELEMENTS: &[&str] = &[
@@ -81,7 +130,10 @@ fn check(text: &str) -> (u32, u32) {
     CURRENT.with(|c| c.replace(text.to_string()));
     for arch in ARCHES {
         // AArch64 with hypervisor support so virtual machines are parsed too; the others without.
-        let cfg = TargetConfig { hypervisor: arch == Arch::Aarch64, ..TargetConfig::for_arch(arch) };
+        let cfg = TargetConfig {
+            hypervisor: arch == Arch::Aarch64,
+            ..TargetConfig::for_arch(arch)
+        };
         match sdf::parse_with_prefill("fuzz.system", text, &cfg, &common::prefill) {
             Ok(sys) => {
                 ok += 1;
@@ -92,10 +144,16 @@ fn check(text: &str) -> (u32, u32) {
                 if matches!(*e.kind, sdf::ErrorKind::Xml(_)) {
                     xml += 1;
                 }
-                assert!(e.loc.line >= 1 && e.loc.col >= 1, "error without a location: {e}\ninput:\n{text}");
+                assert!(
+                    e.loc.line >= 1 && e.loc.col >= 1,
+                    "error without a location: {e}\ninput:\n{text}"
+                );
                 let prefix = format!("fuzz.system:{}:{}: error: ", e.loc.line, e.loc.col);
                 let shown = e.to_string();
-                assert!(shown.starts_with(&prefix) && shown.len() > prefix.len(), "bad message `{shown}`");
+                assert!(
+                    shown.starts_with(&prefix) && shown.len() > prefix.len(),
+                    "bad message `{shown}`"
+                );
             }
         }
     }
@@ -152,9 +210,14 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
             }
             // Rename an attribute or element.
             16 => {
-                let names = ["name", "id", "pd", "mr", "vaddr", "size", "irq", "pp", "system", "end", "map", "foo"];
+                let names = [
+                    "name", "id", "pd", "mr", "vaddr", "size", "irq", "pp", "system", "end", "map",
+                    "foo",
+                ];
                 if let Some(p) = lines[i].find(|c: char| c.is_ascii_alphabetic()) {
-                    let end = lines[i][p..].find(|c: char| !c.is_ascii_alphanumeric() && c != '_').map_or(lines[i].len(), |e| p + e);
+                    let end = lines[i][p..]
+                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                        .map_or(lines[i].len(), |e| p + e);
                     let n = *rng.pick(&names[..]);
                     lines[i] = format!("{}{}{}", &lines[i][..p], n, &lines[i][end..]);
                 }
@@ -169,7 +232,12 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
 #[test]
 fn mutated_fixtures_never_panic_and_errors_are_located() {
     std::panic::set_hook(Box::new(|info| {
-        CURRENT.with(|c| eprintln!("parser panicked: {info}\n--- input ---\n{}\n-------------", c.borrow()));
+        CURRENT.with(|c| {
+            eprintln!(
+                "parser panicked: {info}\n--- input ---\n{}\n-------------",
+                c.borrow()
+            )
+        });
     }));
     let mut bases = Vec::new();
     for dir in ["ok", "err"] {
@@ -194,7 +262,10 @@ fn mutated_fixtures_never_panic_and_errors_are_located() {
     let parses = runs * 3;
     // At least 40% must get past the XML layer and at least 1% must be fully valid.
     let deep = parses - malformed;
-    assert!(deep * 5 > parses * 2 && accepted * 100 > parses, "mutations too shallow: {accepted} accepted, {malformed} malformed of {parses}");
+    assert!(
+        deep * 5 > parses * 2 && accepted * 100 > parses,
+        "mutations too shallow: {accepted} accepted, {malformed} malformed of {parses}"
+    );
 }
 
 #[test]
@@ -225,9 +296,15 @@ fn pathological_inputs_are_rejected_cleanly() {
         "</protection_domain>".repeat(20_000)
     );
     check(&deep_pd);
-    let many = format!("<system>{}</system>", "<memory_region name=\"m\" size=\"0x1000\" />".repeat(20_000));
+    let many = format!(
+        "<system>{}</system>",
+        "<memory_region name=\"m\" size=\"0x1000\" />".repeat(20_000)
+    );
     check(&many);
-    let huge_attr = format!("<system><protection_domain name=\"{}\" /></system>", "n".repeat(1_000_000));
+    let huge_attr = format!(
+        "<system><protection_domain name=\"{}\" /></system>",
+        "n".repeat(1_000_000)
+    );
     check(&huge_attr);
     check("<!DOCTYPE system [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;\">]><system>&b;</system>");
 }

@@ -18,8 +18,17 @@ fn header(text: &str) -> Expect {
         .strip_prefix("<!-- ")
         .and_then(|s| s.strip_suffix(" -->"))
         .unwrap_or_else(|| panic!("fixture header missing: {first}"));
-    let arch = body.strip_prefix("arch=").and_then(|s| s.split_once(' ')).expect("arch").0;
-    let loc = body.split(" loc=").nth(1).and_then(|s| s.split_once(' ')).expect("loc").0;
+    let arch = body
+        .strip_prefix("arch=")
+        .and_then(|s| s.split_once(' '))
+        .expect("arch")
+        .0;
+    let loc = body
+        .split(" loc=")
+        .nth(1)
+        .and_then(|s| s.split_once(' '))
+        .expect("loc")
+        .0;
     let message = body.split_once(" error=").expect("error").1;
     let (l, c) = loc.split_once(':').expect("line:col");
     Expect {
@@ -33,12 +42,17 @@ fn header(text: &str) -> Expect {
 /// The variant name of an error kind, e.g. `DuplicateId`.
 fn variant(kind: &sdf::ErrorKind) -> String {
     let dbg = format!("{kind:?}");
-    dbg.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_string()
+    dbg.split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Checks one fixture: it must fail at the location and with the message its header names.
 fn check(name: &str) {
-    let path = common::fixtures().join("err").join(format!("{name}.system"));
+    let path = common::fixtures()
+        .join("err")
+        .join(format!("{name}.system"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
     let want = header(&text);
     let file = format!("{name}.system");
@@ -46,10 +60,22 @@ fn check(name: &str) {
         Ok(_) => panic!("{file}: parsed without error"),
         Err(e) => e,
     };
-    assert_eq!((e.loc.line, e.loc.col), (want.line, want.col), "{file}: wrong location for `{e}`");
-    assert!(e.message().starts_with(&want.message), "{file}: want `{}`, got `{}`", want.message, e.message());
+    assert_eq!(
+        (e.loc.line, e.loc.col),
+        (want.line, want.col),
+        "{file}: wrong location for `{e}`"
+    );
+    assert!(
+        e.message().starts_with(&want.message),
+        "{file}: want `{}`, got `{}`",
+        want.message,
+        e.message()
+    );
     let prefix = format!("{file}:{}:{}: error: ", want.line, want.col);
-    assert!(e.to_string().starts_with(&prefix), "{file}: Display `{e}` does not start with `{prefix}`");
+    assert!(
+        e.to_string().starts_with(&prefix),
+        "{file}: Display `{e}` does not start with `{prefix}`"
+    );
 }
 
 /// One `#[test]` per fixture, named after it.
@@ -98,7 +124,10 @@ fn every_fixture_file_is_listed() {
         .iter()
         .map(|p| p.file_stem().expect("stem").to_string_lossy().to_string())
         .collect();
-    let unlisted: Vec<&String> = on_disk.iter().filter(|n| !LISTED.contains(&n.as_str())).collect();
+    let unlisted: Vec<&String> = on_disk
+        .iter()
+        .filter(|n| !LISTED.contains(&n.as_str()))
+        .collect();
     assert!(unlisted.is_empty(), "fixtures without a test: {unlisted:?}");
     assert_eq!(on_disk.len(), LISTED.len());
 }
@@ -114,21 +143,79 @@ fn every_error_kind_has_a_negative_fixture() {
     }
     // Every variant of `ErrorKind`; keep in step with `src/error.rs`.
     let all = [
-        "Xml", "RootNotSystem", "UnexpectedText", "UnknownElement", "NotSupported", "UnknownAttribute",
-        "MissingAttribute", "BadNumber", "BadBool", "OutOfRange", "EmptyName", "NameTooLong",
-        "BudgetExceedsPeriod", "ZeroBudget", "StackSizeRange", "StackSizeAlign", "CpuOutOfRange",
-        "SmcUnavailable", "DuplicateProgramImage", "MissingProgramImage", "BadPerms", "WriteOnlyMap",
-        "WrongArch", "IrqForm", "BadTrigger", "BadPolarity", "BadPciDev", "DuplicateSetvar", "ChannelEnds",
-        "UnknownPd", "BidirectionalPp", "PpcPriority", "DuplicateId", "DuplicateChildId", "ChildIdClashesVcpu",
-        "DuplicateVcpuId", "DuplicateIrq", "DuplicatePdName", "DuplicateMrName", "DuplicateVmName",
-        "NoProtectionDomains", "TooManyPds", "UnknownMr", "UnalignedVaddr", "MapTooHigh", "OverlappingMaps",
-        "UnsupportedPageSize", "SizeNotMultiple", "ZeroSize", "UnalignedPhysAddr", "AddressOverflow",
-        "OverlappingPhys", "MissingSize", "PrefillSize", "PrefillTooLarge", "PrefillSetvarWithoutPrefill",
-        "SetvarPaddrNeedsPhysAddr", "IoPortZeroSize", "IoPortBeyondEnd", "IoPortOverlap", "DuplicateIoPortId",
-        "VmMissingVcpu", "DuplicateVm", "VmNotChild",
+        "Xml",
+        "RootNotSystem",
+        "UnexpectedText",
+        "UnknownElement",
+        "NotSupported",
+        "UnknownAttribute",
+        "MissingAttribute",
+        "BadNumber",
+        "BadBool",
+        "OutOfRange",
+        "EmptyName",
+        "NameTooLong",
+        "BudgetExceedsPeriod",
+        "ZeroBudget",
+        "StackSizeRange",
+        "StackSizeAlign",
+        "CpuOutOfRange",
+        "SmcUnavailable",
+        "DuplicateProgramImage",
+        "MissingProgramImage",
+        "BadPerms",
+        "WriteOnlyMap",
+        "WrongArch",
+        "IrqForm",
+        "BadTrigger",
+        "BadPolarity",
+        "BadPciDev",
+        "DuplicateSetvar",
+        "ChannelEnds",
+        "UnknownPd",
+        "BidirectionalPp",
+        "PpcPriority",
+        "DuplicateId",
+        "DuplicateChildId",
+        "ChildIdClashesVcpu",
+        "DuplicateVcpuId",
+        "DuplicateIrq",
+        "DuplicatePdName",
+        "DuplicateMrName",
+        "DuplicateVmName",
+        "NoProtectionDomains",
+        "TooManyPds",
+        "UnknownMr",
+        "UnalignedVaddr",
+        "MapTooHigh",
+        "OverlappingMaps",
+        "UnsupportedPageSize",
+        "SizeNotMultiple",
+        "ZeroSize",
+        "UnalignedPhysAddr",
+        "AddressOverflow",
+        "OverlappingPhys",
+        "MissingSize",
+        "PrefillSize",
+        "PrefillTooLarge",
+        "PrefillSetvarWithoutPrefill",
+        "SetvarPaddrNeedsPhysAddr",
+        "IoPortZeroSize",
+        "IoPortBeyondEnd",
+        "IoPortOverlap",
+        "DuplicateIoPortId",
+        "VmMissingVcpu",
+        "DuplicateVm",
+        "VmNotChild",
     ];
     let missing: Vec<&str> = all.iter().copied().filter(|v| !seen.contains(*v)).collect();
-    assert!(missing.is_empty(), "error kinds without a negative fixture: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "error kinds without a negative fixture: {missing:?}"
+    );
     let unknown: Vec<&String> = seen.iter().filter(|v| !all.contains(&v.as_str())).collect();
-    assert!(unknown.is_empty(), "list of kinds is out of date: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "list of kinds is out of date: {unknown:?}"
+    );
 }

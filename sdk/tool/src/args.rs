@@ -31,7 +31,11 @@ impl Config {
 
 /// Parsed command line.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "microkit", version, about = "Validates a Microkit system description and builds the system image")]
+#[command(
+    name = "microkit",
+    version,
+    about = "Validates a Microkit system description and builds the system image"
+)]
 pub struct Args {
     /// The system description (.system) file.
     pub system: PathBuf,

@@ -88,8 +88,11 @@ pub const BOARDS: &[Board] = &[
 
 /// Looks a board up by name.
 pub fn find(name: &str) -> Result<&'static Board, ToolError> {
-    BOARDS.iter().find(|b| b.name == name).ok_or_else(|| ToolError::UnknownBoard {
-        name: name.to_string(),
-        known: BOARDS.iter().map(|b| b.name).collect(),
-    })
+    BOARDS
+        .iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| ToolError::UnknownBoard {
+            name: name.to_string(),
+            known: BOARDS.iter().map(|b| b.name).collect(),
+        })
 }

@@ -9,9 +9,15 @@ pub enum ToolError {
     /// Bad command line (the message is clap's, including usage).
     Args(String),
     /// The board name is not in the board table.
-    UnknownBoard { name: String, known: Vec<&'static str> },
+    UnknownBoard {
+        name: String,
+        known: Vec<&'static str>,
+    },
     /// A file could not be read.
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The system description file is not UTF-8.
     NotUtf8 { path: PathBuf },
     /// The system description is invalid.
@@ -19,7 +25,10 @@ pub enum ToolError {
     /// The system layout could not be computed.
     Layout(String),
     /// A file could not be written.
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl fmt::Display for ToolError {
@@ -27,13 +36,23 @@ impl fmt::Display for ToolError {
         match self {
             ToolError::Args(m) => write!(f, "{}", m.trim_end()),
             ToolError::UnknownBoard { name, known } => {
-                write!(f, "error: unknown board '{name}'; known boards: {}", known.join(", "))
+                write!(
+                    f,
+                    "error: unknown board '{name}'; known boards: {}",
+                    known.join(", ")
+                )
             }
-            ToolError::Read { path, source } => write!(f, "error: cannot read '{}': {source}", path.display()),
-            ToolError::NotUtf8 { path } => write!(f, "error: '{}' is not UTF-8 text", path.display()),
+            ToolError::Read { path, source } => {
+                write!(f, "error: cannot read '{}': {source}", path.display())
+            }
+            ToolError::NotUtf8 { path } => {
+                write!(f, "error: '{}' is not UTF-8 text", path.display())
+            }
             ToolError::Sdf(e) => write!(f, "{e}"),
             ToolError::Layout(m) => write!(f, "error: {m}"),
-            ToolError::Write { path, source } => write!(f, "error: cannot write '{}': {source}", path.display()),
+            ToolError::Write { path, source } => {
+                write!(f, "error: cannot write '{}': {source}", path.display())
+            }
         }
     }
 }

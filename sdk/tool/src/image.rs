@@ -16,6 +16,11 @@ pub enum ImageOutcome {
 }
 
 /// Builds the image at `output` (not implemented yet: writes nothing).
-pub fn build(_output: &Path, _sys: &SystemDescription, _layout: &SystemLayout, _board: &Board) -> ImageOutcome {
+pub fn build(
+    _output: &Path,
+    _sys: &SystemDescription,
+    _layout: &SystemLayout,
+    _board: &Board,
+) -> ImageOutcome {
     ImageOutcome::NotImplemented
 }

@@ -153,8 +153,13 @@ pub struct SystemLayout {
 pub fn needs_endpoint(sys: &SystemDescription, pd_index: usize) -> bool {
     let pd = &sys.protection_domains[pd_index];
     pd.virtual_machine.is_some()
-        || sys.protection_domains.iter().any(|p| p.parent == Some(pd_index))
-        || sys.channels.iter().any(|c| (c.end_a.pp && c.end_b.pd == pd_index) || (c.end_b.pp && c.end_a.pd == pd_index))
+        || sys
+            .protection_domains
+            .iter()
+            .any(|p| p.parent == Some(pd_index))
+        || sys.channels.iter().any(|c| {
+            (c.end_a.pp && c.end_b.pd == pd_index) || (c.end_b.pp && c.end_a.pd == pd_index)
+        })
 }
 
 fn name_bytes(name: &str) -> Vec<u8> {
@@ -165,7 +170,9 @@ fn name_bytes(name: &str) -> Vec<u8> {
 
 /// Computes the layout of every PD.
 pub fn compute(sys: &SystemDescription, board: &Board, config: Config) -> SystemLayout {
-    let pds = (0..sys.protection_domains.len()).map(|i| pd_layout(sys, i, board, config)).collect();
+    let pds = (0..sys.protection_domains.len())
+        .map(|i| pd_layout(sys, i, board, config))
+        .collect();
     SystemLayout { pds }
 }
 
@@ -175,23 +182,41 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
     let mut caps = vec![
         CapSlot {
             slot: slots::INPUT,
-            object: if has_endpoint { CapObject::OwnEndpoint } else { CapObject::OwnNotification },
+            object: if has_endpoint {
+                CapObject::OwnEndpoint
+            } else {
+                CapObject::OwnNotification
+            },
             badge: None,
         },
-        CapSlot { slot: slots::REPLY, object: CapObject::Reply, badge: None },
+        CapSlot {
+            slot: slots::REPLY,
+            object: CapObject::Reply,
+            badge: None,
+        },
         CapSlot {
             slot: slots::MONITOR_EP,
             object: CapObject::FaultEndpoint {
-                handler: pd.parent.map_or("monitor".to_string(), |p| sys.protection_domains[p].name.clone()),
+                handler: pd.parent.map_or("monitor".to_string(), |p| {
+                    sys.protection_domains[p].name.clone()
+                }),
             },
             badge: pd.child_id.map(fault_badge),
         },
     ];
     if config == Config::Benchmark {
-        caps.push(CapSlot { slot: slots::TCB, object: CapObject::OwnTcb, badge: None });
+        caps.push(CapSlot {
+            slot: slots::TCB,
+            object: CapObject::OwnTcb,
+            badge: None,
+        });
     }
     if pd.smc {
-        caps.push(CapSlot { slot: slots::ARM_SMC, object: CapObject::ArmSmc, badge: None });
+        caps.push(CapSlot {
+            slot: slots::ARM_SMC,
+            object: CapObject::ArmSmc,
+            badge: None,
+        });
     }
     let (mut notifications, mut pps, mut irqs, mut ioports) = (0u64, 0u64, 0u64, 0u64);
     for ch in &sys.channels {
@@ -204,7 +229,9 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
                 notifications |= notification_badge(me.id);
                 caps.push(CapSlot {
                     slot: slots::BASE_OUTPUT_NOTIFICATION + me.id,
-                    object: CapObject::Notification { pd: other_name.clone() },
+                    object: CapObject::Notification {
+                        pd: other_name.clone(),
+                    },
                     badge: Some(notification_badge(other.id)),
                 });
             }
@@ -220,35 +247,84 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
     }
     for irq in &pd.irqs {
         irqs |= notification_badge(irq.id);
-        caps.push(CapSlot { slot: slots::BASE_IRQ + irq.id, object: CapObject::IrqHandler { source: irq.source }, badge: None });
+        caps.push(CapSlot {
+            slot: slots::BASE_IRQ + irq.id,
+            object: CapObject::IrqHandler { source: irq.source },
+            badge: None,
+        });
     }
     for (ci, child) in sys.protection_domains.iter().enumerate() {
         if child.parent == Some(i) && ci != i {
             let id = child.child_id.unwrap_or(0);
-            caps.push(CapSlot { slot: slots::BASE_TCB + id, object: CapObject::ChildTcb { pd: child.name.clone() }, badge: None });
+            caps.push(CapSlot {
+                slot: slots::BASE_TCB + id,
+                object: CapObject::ChildTcb {
+                    pd: child.name.clone(),
+                },
+                badge: None,
+            });
         }
     }
     if let Some(vm) = &pd.virtual_machine {
         for v in &vm.vcpus {
-            caps.push(CapSlot { slot: slots::BASE_VM_TCB + v.id, object: CapObject::VmTcb { vm: vm.name.clone(), vcpu: v.id }, badge: None });
-            caps.push(CapSlot { slot: slots::BASE_VCPU + v.id, object: CapObject::Vcpu { vm: vm.name.clone(), vcpu: v.id }, badge: None });
+            caps.push(CapSlot {
+                slot: slots::BASE_VM_TCB + v.id,
+                object: CapObject::VmTcb {
+                    vm: vm.name.clone(),
+                    vcpu: v.id,
+                },
+                badge: None,
+            });
+            caps.push(CapSlot {
+                slot: slots::BASE_VCPU + v.id,
+                object: CapObject::Vcpu {
+                    vm: vm.name.clone(),
+                    vcpu: v.id,
+                },
+                badge: None,
+            });
         }
     }
     for p in &pd.ioports {
         ioports |= notification_badge(p.id);
-        caps.push(CapSlot { slot: slots::BASE_IOPORT + p.id, object: CapObject::IoPort { addr: p.addr, size: p.size }, badge: None });
+        caps.push(CapSlot {
+            slot: slots::BASE_IOPORT + p.id,
+            object: CapObject::IoPort {
+                addr: p.addr,
+                size: p.size,
+            },
+            badge: None,
+        });
     }
     caps.sort_by_key(|c| c.slot);
 
     let mut symbols = vec![
-        SymbolPatch { symbol: "microkit_name".into(), value: SymbolValue::Bytes(name_bytes(&pd.name)) },
-        SymbolPatch { symbol: "microkit_passive".into(), value: SymbolValue::Bool(pd.passive) },
-        SymbolPatch { symbol: "microkit_irqs".into(), value: SymbolValue::Word(irqs) },
-        SymbolPatch { symbol: "microkit_notifications".into(), value: SymbolValue::Word(notifications) },
-        SymbolPatch { symbol: "microkit_pps".into(), value: SymbolValue::Word(pps) },
+        SymbolPatch {
+            symbol: "microkit_name".into(),
+            value: SymbolValue::Bytes(name_bytes(&pd.name)),
+        },
+        SymbolPatch {
+            symbol: "microkit_passive".into(),
+            value: SymbolValue::Bool(pd.passive),
+        },
+        SymbolPatch {
+            symbol: "microkit_irqs".into(),
+            value: SymbolValue::Word(irqs),
+        },
+        SymbolPatch {
+            symbol: "microkit_notifications".into(),
+            value: SymbolValue::Word(notifications),
+        },
+        SymbolPatch {
+            symbol: "microkit_pps".into(),
+            value: SymbolValue::Word(pps),
+        },
     ];
     if board.arch == sdf::Arch::X86_64 {
-        symbols.push(SymbolPatch { symbol: "microkit_ioports".into(), value: SymbolValue::Word(ioports) });
+        symbols.push(SymbolPatch {
+            symbol: "microkit_ioports".into(),
+            value: SymbolValue::Word(ioports),
+        });
     }
     for sv in &pd.setvars {
         let value = match &sv.kind {
@@ -262,9 +338,19 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
                 Some(pa) => SymbolValue::Word(pa),
                 None => SymbolValue::Deferred(format!("physical address allocated for '{mr}'")),
             },
-            SetVarKind::PrefillSize { mr } => SymbolValue::Deferred(format!("size of the prefill data of '{mr}'")),
+            SetVarKind::PrefillSize { mr } => {
+                SymbolValue::Deferred(format!("size of the prefill data of '{mr}'"))
+            }
         };
-        symbols.push(SymbolPatch { symbol: sv.symbol.clone(), value });
+        symbols.push(SymbolPatch {
+            symbol: sv.symbol.clone(),
+            value,
+        });
     }
-    PdLayout { name: pd.name.clone(), has_endpoint, caps, symbols }
+    PdLayout {
+        name: pd.name.clone(),
+        has_endpoint,
+        caps,
+        symbols,
+    }
 }

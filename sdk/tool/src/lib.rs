@@ -29,8 +29,20 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
     let sys = system::load(&args.system, board, &args.search_path)?;
     let lay = layout::compute(&sys, board, args.config);
-    let text = report::render(&args.system.display().to_string(), &sys, &lay, board, args.config);
-    std::fs::write(&args.report, text).map_err(|source| ToolError::Write { path: args.report.clone(), source })?;
+    let text = report::render(
+        &args.system.display().to_string(),
+        &sys,
+        &lay,
+        board,
+        args.config,
+    );
+    std::fs::write(&args.report, text).map_err(|source| ToolError::Write {
+        path: args.report.clone(),
+        source,
+    })?;
     let image = image::build(&args.output, &sys, &lay, board);
-    Ok(RunSummary { warnings: sys.warnings.clone(), image })
+    Ok(RunSummary {
+        warnings: sys.warnings.clone(),
+        image,
+    })
 }

@@ -18,10 +18,25 @@ fn trigger(t: Trigger) -> &'static str {
 fn irq_text(s: &IrqSource) -> String {
     match s {
         IrqSource::Line { irq, trigger: t } => format!("irq {irq} ({})", trigger(*t)),
-        IrqSource::IoApic { ioapic, pin, trigger: t, polarity, vector } => {
-            format!("ioapic {ioapic} pin {pin} ({}, {polarity:?} active) -> vector {vector}", trigger(*t))
+        IrqSource::IoApic {
+            ioapic,
+            pin,
+            trigger: t,
+            polarity,
+            vector,
+        } => {
+            format!(
+                "ioapic {ioapic} pin {pin} ({}, {polarity:?} active) -> vector {vector}",
+                trigger(*t)
+            )
         }
-        IrqSource::Msi { bus, device, function, handle, vector } => {
+        IrqSource::Msi {
+            bus,
+            device,
+            function,
+            handle,
+            vector,
+        } => {
             format!("msi pci {bus:02x}:{device:02x}.{function} handle {handle} -> vector {vector}")
         }
     }
@@ -47,7 +62,10 @@ fn object_text(o: &CapObject) -> String {
 
 fn value_text(v: &SymbolValue) -> String {
     match v {
-        SymbolValue::Bytes(b) => format!("{:?}", String::from_utf8_lossy(b.strip_suffix(&[0]).unwrap_or(b))),
+        SymbolValue::Bytes(b) => format!(
+            "{:?}",
+            String::from_utf8_lossy(b.strip_suffix(&[0]).unwrap_or(b))
+        ),
         SymbolValue::Bool(b) => b.to_string(),
         SymbolValue::Word(w) => format!("{w:#x}"),
         SymbolValue::Deferred(what) => format!("<{what}, set when the image is built>"),
@@ -55,15 +73,33 @@ fn value_text(v: &SymbolValue) -> String {
 }
 
 /// Renders the report.
-pub fn render(system_file: &str, sys: &SystemDescription, lay: &SystemLayout, board: &Board, config: Config) -> String {
+pub fn render(
+    system_file: &str,
+    sys: &SystemDescription,
+    lay: &SystemLayout,
+    board: &Board,
+    config: Config,
+) -> String {
     let mut o = String::new();
     // Writing to a String cannot fail; the results are ignored on purpose below.
     let _ = writeln!(o, "# Microkit system report");
     let _ = writeln!(o, "system file: {system_file}");
-    let _ = writeln!(o, "board: {} ({}), config: {}", board.name, board.arch.name(), config.name());
+    let _ = writeln!(
+        o,
+        "board: {} ({}), config: {}",
+        board.name,
+        board.arch.name(),
+        config.name()
+    );
     let _ = writeln!(o, "user address space top: {:#x}", board.user_top);
     for r in board.ram {
-        let _ = writeln!(o, "ram: [{:#x}, {:#x}) ({})", r.base, r.base + r.size, board.ram_note);
+        let _ = writeln!(
+            o,
+            "ram: [{:#x}, {:#x}) ({})",
+            r.base,
+            r.base + r.size,
+            board.ram_note
+        );
     }
     let _ = writeln!(o, "uart: {}", board.uart);
     for w in &sys.warnings {
@@ -72,21 +108,33 @@ pub fn render(system_file: &str, sys: &SystemDescription, lay: &SystemLayout, bo
 
     let _ = writeln!(o, "\n## Memory regions ({})", sys.memory_regions.len());
     for mr in &sys.memory_regions {
-        let pa = mr.phys_addr.map_or("allocated at build".to_string(), |p| format!("{p:#x}"));
+        let pa = mr
+            .phys_addr
+            .map_or("allocated at build".to_string(), |p| format!("{p:#x}"));
         let _ = writeln!(
             o,
             "{}: size {:#x}, page size {:#x}{}, {} page(s), phys {}{}",
             mr.name,
             mr.size,
             mr.page_size,
-            if mr.page_size_explicit { "" } else { " (chosen)" },
+            if mr.page_size_explicit {
+                ""
+            } else {
+                " (chosen)"
+            },
             mr.page_count(),
             pa,
-            mr.prefill_path.as_ref().map_or(String::new(), |p| format!(", prefilled from '{p}'"))
+            mr.prefill_path
+                .as_ref()
+                .map_or(String::new(), |p| format!(", prefilled from '{p}'"))
         );
     }
 
-    let _ = writeln!(o, "\n## Protection domains ({})", sys.protection_domains.len());
+    let _ = writeln!(
+        o,
+        "\n## Protection domains ({})",
+        sys.protection_domains.len()
+    );
     for (i, (pd, pl)) in sys.protection_domains.iter().zip(&lay.pds).enumerate() {
         let _ = writeln!(o, "\n### {} (index {i})", pd.name);
         let _ = writeln!(
@@ -103,7 +151,15 @@ pub fn render(system_file: &str, sys: &SystemDescription, lay: &SystemLayout, bo
                 layout::fault_badge(id)
             );
         }
-        let _ = writeln!(o, "input object: {}", if pl.has_endpoint { "endpoint (notification bound)" } else { "notification" });
+        let _ = writeln!(
+            o,
+            "input object: {}",
+            if pl.has_endpoint {
+                "endpoint (notification bound)"
+            } else {
+                "notification"
+            }
+        );
         let _ = writeln!(o, "channels:");
         for ch in &sys.channels {
             for (me, other) in [(&ch.end_a, &ch.end_b), (&ch.end_b, &ch.end_a)] {
@@ -112,10 +168,16 @@ pub fn render(system_file: &str, sys: &SystemDescription, lay: &SystemLayout, bo
                 }
                 let mut rx = Vec::new();
                 if other.notify {
-                    rx.push(format!("notifications arrive with badge {:#x}", layout::notification_badge(me.id)));
+                    rx.push(format!(
+                        "notifications arrive with badge {:#x}",
+                        layout::notification_badge(me.id)
+                    ));
                 }
                 if other.pp {
-                    rx.push(format!("PPCs arrive with badge {:#x}", layout::ppc_badge(me.id)));
+                    rx.push(format!(
+                        "PPCs arrive with badge {:#x}",
+                        layout::ppc_badge(me.id)
+                    ));
                 }
                 let mut tx = Vec::new();
                 if me.notify {
@@ -130,21 +192,43 @@ pub fn render(system_file: &str, sys: &SystemDescription, lay: &SystemLayout, bo
                     me.id,
                     sys.protection_domains[other.pd].name,
                     other.id,
-                    if tx.is_empty() { "sends nothing".to_string() } else { tx.join(", ") },
-                    if rx.is_empty() { "receives nothing".to_string() } else { rx.join(", ") }
+                    if tx.is_empty() {
+                        "sends nothing".to_string()
+                    } else {
+                        tx.join(", ")
+                    },
+                    if rx.is_empty() {
+                        "receives nothing".to_string()
+                    } else {
+                        rx.join(", ")
+                    }
                 );
             }
         }
         let _ = writeln!(o, "irqs:");
         for irq in &pd.irqs {
-            let _ = writeln!(o, "  ch {:>2}: {}, badge {:#x}", irq.id, irq_text(&irq.source), layout::notification_badge(irq.id));
+            let _ = writeln!(
+                o,
+                "  ch {:>2}: {}, badge {:#x}",
+                irq.id,
+                irq_text(&irq.source),
+                layout::notification_badge(irq.id)
+            );
         }
         for p in &pd.ioports {
-            let _ = writeln!(o, "  ioport {}: [{:#x}, {:#x})", p.id, p.addr, p.addr + p.size);
+            let _ = writeln!(
+                o,
+                "  ioport {}: [{:#x}, {:#x})",
+                p.id,
+                p.addr,
+                p.addr + p.size
+            );
         }
         let _ = writeln!(o, "maps:");
         for m in &pd.maps {
-            let (size, ps) = sys.memory_region(&m.mr).map_or((0, 0), |r| (r.size, r.page_size));
+            let (size, ps) = sys
+                .memory_region(&m.mr)
+                .map_or((0, 0), |r| (r.size, r.page_size));
             let _ = writeln!(
                 o,
                 "  {:#018x}..{:#018x} {} {} '{}' (page size {ps:#x})",

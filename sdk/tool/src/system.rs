@@ -10,8 +10,14 @@ use crate::error::ToolError;
 /// Directories searched for program images and prefill files: the system file's own
 /// directory first, then each `--search-path` in order.
 pub fn search_dirs(system: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
-    let own = system.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty());
-    own.into_iter().chain(Some(PathBuf::from("."))).chain(extra.iter().cloned()).collect()
+    let own = system
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty());
+    own.into_iter()
+        .chain(Some(PathBuf::from(".")))
+        .chain(extra.iter().cloned())
+        .collect()
 }
 
 /// Finds `name` in `dirs` (or as given, when absolute).
@@ -24,14 +30,31 @@ pub fn find_file(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Reads and validates `path` for `board`.
-pub fn load(path: &Path, board: &Board, search: &[PathBuf]) -> Result<SystemDescription, ToolError> {
-    let bytes = std::fs::read(path).map_err(|source| ToolError::Read { path: path.to_path_buf(), source })?;
-    let text = String::from_utf8(bytes).map_err(|_| ToolError::NotUtf8 { path: path.to_path_buf() })?;
+pub fn load(
+    path: &Path,
+    board: &Board,
+    search: &[PathBuf],
+) -> Result<SystemDescription, ToolError> {
+    let bytes = std::fs::read(path).map_err(|source| ToolError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| ToolError::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
     let dirs = search_dirs(path, search);
     let sizer = |name: &str| -> Result<u64, String> {
-        let found = find_file(name, &dirs).ok_or_else(|| "not found in the search path".to_string())?;
-        std::fs::metadata(&found).map(|m| m.len()).map_err(|e| e.to_string())
+        let found =
+            find_file(name, &dirs).ok_or_else(|| "not found in the search path".to_string())?;
+        std::fs::metadata(&found)
+            .map(|m| m.len())
+            .map_err(|e| e.to_string())
     };
     let name = path.display().to_string();
-    Ok(sdf::parse_with_prefill(&name, &text, &board.target_config(), &sizer)?)
+    Ok(sdf::parse_with_prefill(
+        &name,
+        &text,
+        &board.target_config(),
+        &sizer,
+    )?)
 }

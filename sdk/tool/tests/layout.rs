@@ -8,18 +8,26 @@ use microkit_tool::layout::{self, slots, CapObject, SymbolValue};
 
 fn load(name: &str, board_name: &str) -> (sdf::SystemDescription, &'static board::Board) {
     let b = board::find(board_name).expect("board");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdf/tests/fixtures/ok").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sdf/tests/fixtures/ok")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("fixture");
-    let sys = sdf::parse_with_prefill(name, &text, &b.target_config(), &|_| Ok(4096)).expect("valid");
+    let sys =
+        sdf::parse_with_prefill(name, &text, &b.target_config(), &|_| Ok(4096)).expect("valid");
     (sys, b)
 }
 
 /// Like `load`, for a kernel with hypervisor support (our boards have none yet).
 fn load_hyp(name: &str, board_name: &str) -> (sdf::SystemDescription, &'static board::Board) {
     let b = board::find(board_name).expect("board");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdf/tests/fixtures/ok").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sdf/tests/fixtures/ok")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("fixture");
-    let cfg = sdf::TargetConfig { hypervisor: true, ..b.target_config() };
+    let cfg = sdf::TargetConfig {
+        hypervisor: true,
+        ..b.target_config()
+    };
     let sys = sdf::parse_with_prefill(name, &text, &cfg, &|_| Ok(4096)).expect("valid");
     (sys, b)
 }
@@ -33,12 +41,29 @@ fn word(l: &layout::PdLayout, sym: &str) -> u64 {
 
 #[test]
 fn libmicrokit_slot_numbers() {
-    assert_eq!((slots::INPUT, slots::REPLY, slots::MONITOR_EP, slots::TCB, slots::ARM_SMC), (1, 4, 5, 6, 7));
     assert_eq!(
-        (slots::BASE_OUTPUT_NOTIFICATION, slots::BASE_ENDPOINT, slots::BASE_IRQ, slots::BASE_TCB),
+        (
+            slots::INPUT,
+            slots::REPLY,
+            slots::MONITOR_EP,
+            slots::TCB,
+            slots::ARM_SMC
+        ),
+        (1, 4, 5, 6, 7)
+    );
+    assert_eq!(
+        (
+            slots::BASE_OUTPUT_NOTIFICATION,
+            slots::BASE_ENDPOINT,
+            slots::BASE_IRQ,
+            slots::BASE_TCB
+        ),
         (10, 74, 138, 202)
     );
-    assert_eq!((slots::BASE_VM_TCB, slots::BASE_VCPU, slots::BASE_IOPORT), (266, 330, 394));
+    assert_eq!(
+        (slots::BASE_VM_TCB, slots::BASE_VCPU, slots::BASE_IOPORT),
+        (266, 330, 394)
+    );
     // Each block of 64 slots holds ids 0..=61 without running into the next block.
     const { assert!(slots::BASE_OUTPUT_NOTIFICATION + sdf::PD_MAX_ID < slots::BASE_ENDPOINT) };
     const { assert!(slots::BASE_IRQ + sdf::PD_MAX_ID < slots::BASE_TCB) };
@@ -70,9 +95,18 @@ fn hello_ring_caps_and_symbols() {
     assert_eq!(word(producer, "ring_vaddr"), 0x4000_0000);
     assert_eq!(word(producer, "ring_size"), 0x4000);
     let consumer = &lay.pds[1];
-    assert_eq!(word(consumer, "microkit_notifications"), (1 << 1) | (1 << 2));
-    assert_eq!(producer.symbols[0].value, SymbolValue::Bytes(b"producer\0".to_vec()));
-    assert!(!lay.pds.iter().any(|p| p.symbols.iter().any(|s| s.symbol == "microkit_ioports")));
+    assert_eq!(
+        word(consumer, "microkit_notifications"),
+        (1 << 1) | (1 << 2)
+    );
+    assert_eq!(
+        producer.symbols[0].value,
+        SymbolValue::Bytes(b"producer\0".to_vec())
+    );
+    assert!(!lay
+        .pds
+        .iter()
+        .any(|p| p.symbols.iter().any(|s| s.symbol == "microkit_ioports")));
 }
 
 #[test]
@@ -81,16 +115,43 @@ fn children_get_tcb_caps_and_fault_badges() {
     let lay = layout::compute(&sys, b, Config::Benchmark);
     let monitor = &lay.pds[0];
     assert!(monitor.has_endpoint);
-    let tcbs: Vec<u64> = monitor.caps.iter().filter(|c| matches!(c.object, CapObject::ChildTcb { .. })).map(|c| c.slot).collect();
+    let tcbs: Vec<u64> = monitor
+        .caps
+        .iter()
+        .filter(|c| matches!(c.object, CapObject::ChildTcb { .. }))
+        .map(|c| c.slot)
+        .collect();
     assert_eq!(tcbs, [202 + 1, 202 + 2]);
-    assert!(monitor.caps.iter().any(|c| c.slot == slots::TCB && c.object == CapObject::OwnTcb));
+    assert!(monitor
+        .caps
+        .iter()
+        .any(|c| c.slot == slots::TCB && c.object == CapObject::OwnTcb));
     let worker = &lay.pds[1];
-    let fault = worker.caps.iter().find(|c| c.slot == slots::MONITOR_EP).expect("fault ep");
-    assert_eq!(fault.object, CapObject::FaultEndpoint { handler: "monitor".into() });
+    let fault = worker
+        .caps
+        .iter()
+        .find(|c| c.slot == slots::MONITOR_EP)
+        .expect("fault ep");
+    assert_eq!(
+        fault.object,
+        CapObject::FaultEndpoint {
+            handler: "monitor".into()
+        }
+    );
     assert_eq!(fault.badge, Some((1 << 62) | 1));
-    assert!(worker.has_endpoint, "worker has a child, so it gets an endpoint");
+    assert!(
+        worker.has_endpoint,
+        "worker has a child, so it gets an endpoint"
+    );
     let helper = &lay.pds[2];
-    assert_eq!(helper.caps.iter().find(|c| c.slot == slots::MONITOR_EP).and_then(|c| c.badge), Some(layout::fault_badge(0)));
+    assert_eq!(
+        helper
+            .caps
+            .iter()
+            .find(|c| c.slot == slots::MONITOR_EP)
+            .and_then(|c| c.badge),
+        Some(layout::fault_badge(0))
+    );
     assert_eq!(word(monitor, "worker_id"), 1);
 }
 
@@ -114,8 +175,15 @@ fn irqs_ioports_and_deferred_values() {
     let (sys, b) = load_hyp("all_attributes_arm.system", "qemu_virt_aarch64");
     let lay = layout::compute(&sys, b, Config::Debug);
     let full = &lay.pds[0];
-    let deferred = full.symbols.iter().find(|s| s.symbol == "small_paddr").map(|s| s.value.clone());
-    assert!(matches!(deferred, Some(SymbolValue::Deferred(_))), "{deferred:?}");
+    let deferred = full
+        .symbols
+        .iter()
+        .find(|s| s.symbol == "small_paddr")
+        .map(|s| s.value.clone());
+    assert!(
+        matches!(deferred, Some(SymbolValue::Deferred(_))),
+        "{deferred:?}"
+    );
     assert!(full.caps.iter().any(|c| c.slot == slots::BASE_VCPU + 1));
     assert!(full.caps.iter().any(|c| c.slot == slots::BASE_VM_TCB));
 }

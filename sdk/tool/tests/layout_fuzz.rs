@@ -29,8 +29,34 @@ impl Rng {
 }
 
 const VALUES: &[&str] = &[
-    "0", "1", "2", "5", "61", "62", "100", "200", "254", "true", "false", "0x1000", "0x2000", "0x200000", "0x4000_0000",
-    "0x7ffffffff000", "0x3ffffff000", "rw", "r", "rx", "edge", "level", "low", "a", "server", "client_a", "producer", "m",
+    "0",
+    "1",
+    "2",
+    "5",
+    "61",
+    "62",
+    "100",
+    "200",
+    "254",
+    "true",
+    "false",
+    "0x1000",
+    "0x2000",
+    "0x200000",
+    "0x4000_0000",
+    "0x7ffffffff000",
+    "0x3ffffff000",
+    "rw",
+    "r",
+    "rx",
+    "edge",
+    "level",
+    "low",
+    "a",
+    "server",
+    "client_a",
+    "producer",
+    "m",
 ];
 
 #[test]
@@ -56,7 +82,11 @@ fn layout_and_report_never_panic_on_valid_mutations() {
             text = format!("{}{}{}", &text[..=quotes[k]], v, &text[quotes[k + 1]..]);
         }
         for b in board::BOARDS {
-            let Ok(sys) = sdf::parse_with_prefill("f.system", &text, &b.target_config(), &|_| Ok(100)) else { continue };
+            let Ok(sys) =
+                sdf::parse_with_prefill("f.system", &text, &b.target_config(), &|_| Ok(100))
+            else {
+                continue;
+            };
             valid += 1;
             let config = [Config::Debug, Config::Release, Config::Benchmark][rng.below(3)];
             let lay = layout::compute(&sys, b, config);
@@ -64,12 +94,24 @@ fn layout_and_report_never_panic_on_valid_mutations() {
             for pd in &lay.pds {
                 let mut slots: Vec<u64> = pd.caps.iter().map(|c| c.slot).collect();
                 slots.dedup();
-                assert_eq!(slots.len(), pd.caps.len(), "two caps in one slot in {}: {:?}", pd.name, pd.caps);
-                assert!(pd.caps.iter().all(|c| c.slot < layout::slots::BASE_IOPORT + 64));
+                assert_eq!(
+                    slots.len(),
+                    pd.caps.len(),
+                    "two caps in one slot in {}: {:?}",
+                    pd.name,
+                    pd.caps
+                );
+                assert!(pd
+                    .caps
+                    .iter()
+                    .all(|c| c.slot < layout::slots::BASE_IOPORT + 64));
             }
             let text = report::render("f.system", &sys, &lay, b, config);
             assert!(text.starts_with("# Microkit system report"));
         }
     }
-    assert!(valid > 1_000, "too few mutations stayed valid ({valid}) to exercise the layout");
+    assert!(
+        valid > 1_000,
+        "too few mutations stayed valid ({valid}) to exercise the layout"
+    );
 }

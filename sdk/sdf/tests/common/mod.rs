@@ -16,10 +16,16 @@ pub fn config(arch: &str) -> TargetConfig {
     // Fixtures are checked against a hypervisor-enabled kernel unless the arch name says
     // `-nohyp`, so virtual machine elements can be tested.
     if let Some(plain) = arch.strip_suffix("-nohyp") {
-        return TargetConfig { hypervisor: false, ..config(plain) };
+        return TargetConfig {
+            hypervisor: false,
+            ..config(plain)
+        };
     }
     match arch {
-        "aarch64" => TargetConfig { hypervisor: true, ..TargetConfig::for_arch(Arch::Aarch64) },
+        "aarch64" => TargetConfig {
+            hypervisor: true,
+            ..TargetConfig::for_arch(Arch::Aarch64)
+        },
         "riscv64" => TargetConfig::for_arch(Arch::Riscv64),
         "x86_64" => TargetConfig::for_arch(Arch::X86_64),
         other => panic!("unknown arch {other} in fixture header"),
@@ -35,7 +41,10 @@ pub fn prefill(path: &str) -> Result<u64, String> {
     if path == "empty.bin" {
         return Ok(0);
     }
-    if let Some(n) = path.strip_prefix("size_").and_then(|r| r.strip_suffix(".bin")) {
+    if let Some(n) = path
+        .strip_prefix("size_")
+        .and_then(|r| r.strip_suffix(".bin"))
+    {
         return n.parse().map_err(|_| "bad test name".to_string());
     }
     Ok(4096)
@@ -55,6 +64,10 @@ pub fn system_files(dir: &Path) -> Vec<PathBuf> {
 /// Parses a fixture file for `arch`, with the fake prefill sizer.
 pub fn parse_file(path: &Path, arch: &str) -> Result<sdf::SystemDescription, sdf::SdfError> {
     let text = std::fs::read_to_string(path).expect("fixture readable");
-    let name = path.file_name().expect("file name").to_string_lossy().to_string();
+    let name = path
+        .file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .to_string();
     sdf::parse_with_prefill(&name, &text, &config(arch), &prefill)
 }
