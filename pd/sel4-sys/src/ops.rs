@@ -1,7 +1,7 @@
 //! Typed invocation wrappers: encode with [`crate::invocation`], send with `seL4_Call`, decode
 //! the reply label as `seL4_Error`.
 
-use crate::abi::{Error, ARCH};
+use crate::abi::{error_from_label, Error, ARCH};
 use crate::invocation::{self as inv, Invocation, NoSuchMethod};
 use crate::ipc_buffer::{get_mr, set_cap, set_mr};
 use crate::message::{CapRights, MessageInfo};
@@ -36,7 +36,7 @@ pub fn invoke(cap: u64, inv: &Invocation) -> Result<MessageInfo> {
         set_cap(i, inv.caps[i]);
     }
     let reply = call(cap, inv.info());
-    match Error::from_label(reply.label()) {
+    match error_from_label(reply.label()) {
         Ok(()) => Ok(reply),
         Err(Some(error)) => Err(InvokeError::Kernel { error, mr0: get_mr(0) }),
         Err(None) => Err(InvokeError::UnknownLabel(reply.label())),

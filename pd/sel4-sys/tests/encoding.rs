@@ -155,13 +155,13 @@ fn ioport_layouts() {
 
 #[test]
 fn object_types() {
-    assert_eq!(object_type(Arch::Aarch64, ObjectKind::SmallPage), Some(9));
+    assert_eq!(object_type(Arch::Aarch64, ObjectKind::Frame { size_bits: 12 }), Some(9));
     assert_eq!(object_type(Arch::Aarch64, ObjectKind::VSpace), Some(8));
     assert_eq!(object_type(Arch::Riscv64, ObjectKind::VSpace), Some(10));
-    assert_eq!(object_type(Arch::Riscv64, ObjectKind::SmallPage), Some(8));
-    assert_eq!(object_type(Arch::X86_64, ObjectKind::SmallPage), Some(10));
-    assert_eq!(object_type(Arch::X86_64, ObjectKind::PageDirectory), Some(13));
-    assert_eq!(object_type(Arch::Aarch64, ObjectKind::Pdpt), None);
+    assert_eq!(object_type(Arch::Riscv64, ObjectKind::Frame { size_bits: 12 }), Some(8));
+    assert_eq!(object_type(Arch::X86_64, ObjectKind::Frame { size_bits: 12 }), Some(10));
+    assert_eq!(object_type(Arch::X86_64, ObjectKind::X86PageDirectory), Some(13));
+    assert_eq!(object_type(Arch::Aarch64, ObjectKind::X86Pdpt), None);
 }
 
 // ------------------------------------------------------------------ reference cross-check

@@ -21,7 +21,7 @@ const fn t(region_bits: u8, kind: K) -> Table {
 pub fn levels(arch: Arch) -> &'static [Table] {
     const A64: [Table; 3] = [t(39, K::PageTable), t(30, K::PageTable), t(21, K::PageTable)];
     const RV: [Table; 2] = [t(30, K::PageTable), t(21, K::PageTable)];
-    const X86: [Table; 3] = [t(39, K::Pdpt), t(30, K::PageDirectory), t(21, K::PageTable)];
+    const X86: [Table; 3] = [t(39, K::X86Pdpt), t(30, K::X86PageDirectory), t(21, K::PageTable)];
     match arch {
         Arch::Aarch64 => &A64,
         Arch::Riscv64 => &RV,
@@ -37,9 +37,7 @@ pub fn tables_for(arch: Arch, page_bits: u8) -> impl Iterator<Item = Table> {
 /// Frame object kind for a page size.
 pub fn frame_kind(size_bits: u8) -> Option<K> {
     match size_bits {
-        12 => Some(K::SmallPage),
-        21 => Some(K::LargePage),
-        30 => Some(K::HugePage),
+        12 | 21 | 30 => Some(K::Frame { size_bits }),
         _ => None,
     }
 }
@@ -54,10 +52,8 @@ pub fn object_bits(arch: Arch, kind: K, size_bits: u8) -> u8 {
         K::Reply => 5,
         K::CNode => size_bits + 5,
         K::SchedContext | K::Untyped => size_bits,
-        K::SmallPage => 12,
-        K::LargePage => 21,
-        K::HugePage => 30,
-        K::PageTable | K::PageDirectory | K::Pdpt | K::VSpace => 12,
+        K::Frame { size_bits } => size_bits,
+        K::PageTable | K::X86PageDirectory | K::X86Pdpt | K::VSpace | K::IoPageTable => 12,
     }
 }
 
@@ -75,9 +71,9 @@ mod tests {
         assert_eq!(v(Arch::Riscv64, 12), [30, 21]);
         assert_eq!(v(Arch::Riscv64, 30), Vec::<u8>::new());
         let x: Vec<_> = tables_for(Arch::X86_64, 12).map(|t| t.kind).collect();
-        assert_eq!(x, [K::Pdpt, K::PageDirectory, K::PageTable]);
+        assert_eq!(x, [K::X86Pdpt, K::X86PageDirectory, K::PageTable]);
         assert_eq!(object_bits(Arch::Aarch64, K::CNode, 9), 14);
-        assert_eq!(frame_kind(21), Some(K::LargePage));
+        assert_eq!(frame_kind(21), Some(K::Frame { size_bits: 21 }));
         assert_eq!(frame_kind(13), None);
     }
 }

@@ -174,8 +174,8 @@ impl<'a> Builder<'a> {
             let base = vaddr & !((1u64 << t.region_bits) - 1);
             let attr = default_vm_attributes(sys_arch(self.arch));
             match t.kind {
-                K::Pdpt => ops::pdpt_map(cap, vspace, base, attr)?,
-                K::PageDirectory => ops::page_directory_map(cap, vspace, base, attr)?,
+                K::X86Pdpt => ops::pdpt_map(cap, vspace, base, attr)?,
+                K::X86PageDirectory => ops::page_directory_map(cap, vspace, base, attr)?,
                 _ => ops::page_table_map(cap, vspace, base, attr)?,
             }
             self.tables.push(key);
