@@ -113,11 +113,9 @@ impl Aarch64Context {
     /// A fresh context entering at `pc` with `x0 = arg0` and `sp` (seL4 starts the root
     /// task with SP = 0).
     pub fn new_user(pc: u64, sp: u64, arg0: u64) -> Self {
-        let mut c = Self::default();
-        c.pc = pc;
-        c.sp = sp;
-        c.x[0] = arg0;
-        c
+        let mut x = [0; 31];
+        x[0] = arg0;
+        Aarch64Context { x, pc, sp, ..Self::default() }
     }
 }
 

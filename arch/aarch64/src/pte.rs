@@ -37,7 +37,7 @@ pub const MAIR_NORMAL: u64 = 1;
 /// MAIR index of Normal non-cacheable memory.
 pub const MAIR_NORMAL_NC: u64 = 2;
 /// The MAIR_EL1 value matching the indices above.
-pub const MAIR_VALUE: u64 = 0x00 | (0xFF << 8) | (0x44 << 16);
+pub const MAIR_VALUE: u64 = (0x00 << (8 * MAIR_DEVICE)) | (0xFF << (8 * MAIR_NORMAL)) | (0x44 << (8 * MAIR_NORMAL_NC));
 
 /// The AArch64 page-table format (4 KiB granule, 4 levels, 48-bit user VA).
 #[derive(Clone, Copy, Debug, Default)]

@@ -87,7 +87,7 @@ pub fn map_page<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     rights: MapRights,
     attrs: MapAttrs,
 ) -> Result<(), MapError> {
-    if vaddr % PAGE_SIZE != 0 || frame % PAGE_SIZE != 0 {
+    if !vaddr.is_multiple_of(PAGE_SIZE) || !frame.is_multiple_of(PAGE_SIZE) {
         return Err(MapError::Misaligned);
     }
     if vaddr >= F::USER_TOP {
@@ -143,12 +143,11 @@ pub(crate) mod fake {
     pub struct FakeMem {
         pub base: PAddr,
         buf: UnsafeCell<Vec<u8>>,
-        pub next: u64,
     }
 
     impl FakeMem {
         pub fn new(base: PAddr, pages: usize) -> Self {
-            FakeMem { base, buf: UnsafeCell::new(vec![0xAAu8; pages * 4096]), next: 0 }
+            FakeMem { base, buf: UnsafeCell::new(vec![0xAAu8; pages * 4096]) }
         }
         pub fn len(&self) -> u64 {
             // SAFETY: test-only; no outstanding mutable borrow while reading the length.
