@@ -5,7 +5,9 @@
 # arch_config ARCH sets:
 #   TARGET        rust target triple
 #   KERNEL_PKG    cargo package of the kernel binary; KERNEL_BIN its binary name
-#   TASKS         user task binaries (package user-<name>), one boot image each
+#   USER_PKGS     cargo packages of the user tasks
+#   TASKS         user task binaries, one boot image build/<arch>/<task>.elf each (plus
+#                 build/<arch>/kernel.elf: the kernel without payload, for the panic test)
 #   QEMU          QEMU command line up to (not including) the image
 #   DEFAULT_IMAGE image `make run` boots
 arch_config() {
@@ -14,7 +16,8 @@ arch_config() {
       TARGET=aarch64-unknown-none
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
-      TASKS="hello fault-test"
+      USER_PKGS="user-hello user-fault-test"
+      TASKS="hello fault-test fault-kernel"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m 1G
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello

@@ -4,8 +4,10 @@
 //! A run passes as soon as every expected line has appeared, in order (each expectation is
 //! a substring of some output line, later than the line matching the previous one). It fails
 //! on a line containing a panic pattern (default [`DEFAULT_PANIC_PATTERNS`]), when the
-//! command exits before all expectations appeared, or at the timeout. The command runs in
-//! its own process group, which is killed when the run ends.
+//! command exits before all expectations appeared, or at the timeout. With an expected exit
+//! status ([`Spec::expect_exit`], for testing failure paths such as the kernel panic), the
+//! run instead passes only if the command also exits with that status before the timeout.
+//! The command runs in its own process group, which is killed when the run ends.
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,6 +30,8 @@ pub struct Spec {
     pub panic_patterns: Vec<String>,
     /// Give up after this long.
     pub timeout: Duration,
+    /// If set, the command must also exit with this status (after all expectations).
+    pub expect_exit: Option<i32>,
 }
 
 /// How a run ended.
@@ -43,6 +47,9 @@ pub enum Outcome {
     TimedOut { missing: String },
     /// The command could not be started.
     SpawnFailed(String),
+    /// All lines appeared but the command exited with the wrong status (`None`: killed by
+    /// a signal, or still running at the timeout).
+    WrongExit { expected: i32, status: Option<i32> },
 }
 
 impl Outcome {
@@ -62,6 +69,9 @@ impl std::fmt::Display for Outcome {
             }
             Outcome::TimedOut { missing } => write!(f, "FAIL: timeout waiting for line: {missing}"),
             Outcome::SpawnFailed(e) => write!(f, "FAIL: cannot start command: {e}"),
+            Outcome::WrongExit { expected, status } => {
+                write!(f, "FAIL: expected exit status {expected}, got {status:?}")
+            }
         }
     }
 }
@@ -138,14 +148,19 @@ pub fn run(spec: &Spec, echo: &mut dyn Write) -> Outcome {
     let mut eofs = 0;
     let outcome = loop {
         if m.done() {
-            break Outcome::Passed;
+            break match spec.expect_exit {
+                None => Outcome::Passed,
+                Some(expected) => wait_exit(&mut child, &rx, deadline, expected, echo),
+            };
         }
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(Event::Line(l)) => {
                 let _ = writeln!(echo, "{l}");
-                if let Some(o) = m.line(&l) {
-                    break o;
+                match m.line(&l) {
+                    // Passing is decided at the top of the loop (it may also need an exit).
+                    Some(Outcome::Passed) | None => {}
+                    Some(o) => break o,
                 }
             }
             Ok(Event::Eof) => {
@@ -171,6 +186,31 @@ pub fn run(spec: &Spec, echo: &mut dyn Write) -> Outcome {
     outcome
 }
 
+/// After all lines were seen: drain output until the command exits, check its status.
+fn wait_exit(
+    child: &mut std::process::Child,
+    rx: &mpsc::Receiver<Event>,
+    deadline: Instant,
+    expected: i32,
+    echo: &mut dyn Write,
+) -> Outcome {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Event::Line(l)) => {
+                let _ = writeln!(echo, "{l}");
+            }
+            Ok(Event::Eof) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => return Outcome::WrongExit { expected, status: None },
+        }
+    }
+    match child.wait().ok().and_then(|s| s.code()) {
+        Some(c) if c == expected => Outcome::Passed,
+        status => Outcome::WrongExit { expected, status },
+    }
+}
+
 /// Forward lines (split on `\n`, `\r` stripped, invalid UTF-8 replaced) to `tx`.
 fn spawn_reader(r: impl Read + Send + 'static, tx: mpsc::Sender<Event>) {
     std::thread::spawn(move || {
@@ -193,9 +233,17 @@ fn spawn_reader(r: impl Read + Send + 'static, tx: mpsc::Sender<Event>) {
     });
 }
 
-/// Parse `[--timeout SECS] [--expect LINE]... [--panic-pattern PAT]... -- CMD ARGS...`.
+/// Parse `[--timeout SECS] [--expect LINE]... [--panic-pattern PAT]... [--no-panic-check]
+/// [--expect-exit CODE] -- CMD ARGS...`.
 pub fn parse_args(args: &[String]) -> Result<Spec, String> {
-    let mut spec = Spec { command: Vec::new(), expect: Vec::new(), panic_patterns: Vec::new(), timeout: Duration::from_secs(30) };
+    let mut spec = Spec {
+        command: Vec::new(),
+        expect: Vec::new(),
+        panic_patterns: Vec::new(),
+        timeout: Duration::from_secs(30),
+        expect_exit: None,
+    };
+    let mut panic_check = true;
     let mut i = 0;
     let value = |i: usize| args.get(i + 1).cloned().ok_or_else(|| format!("{} needs a value", args[i]));
     while i < args.len() {
@@ -217,6 +265,15 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
                 spec.panic_patterns.push(value(i)?);
                 i += 2;
             }
+            "--no-panic-check" => {
+                panic_check = false;
+                i += 1;
+            }
+            "--expect-exit" => {
+                let v = value(i)?;
+                spec.expect_exit = Some(v.parse().map_err(|_| format!("bad --expect-exit: {v}"))?);
+                i += 2;
+            }
             "--" => {
                 spec.command = args[i + 1..].to_vec();
                 break;
@@ -230,7 +287,9 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
     if spec.expect.is_empty() {
         return Err("at least one --expect is required".into());
     }
-    if spec.panic_patterns.is_empty() {
+    if !panic_check {
+        spec.panic_patterns.clear();
+    } else if spec.panic_patterns.is_empty() {
         spec.panic_patterns = DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect();
     }
     Ok(spec)
@@ -246,6 +305,7 @@ mod tests {
             expect: expect.iter().map(|s| s.to_string()).collect(),
             panic_patterns: DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect(),
             timeout: Duration::from_millis(timeout_ms),
+            expect_exit: None,
         }
     }
 
@@ -305,6 +365,20 @@ mod tests {
     }
 
     #[test]
+    fn expected_exit_status() {
+        let mut s = spec("echo 'KERNEL PANIC: x'; sleep 0.2; exit 1", &["KERNEL PANIC"], 3000);
+        s.panic_patterns.clear();
+        s.expect_exit = Some(1);
+        assert_eq!(go(&s), Outcome::Passed);
+        s.expect_exit = Some(0);
+        assert_eq!(go(&s), Outcome::WrongExit { expected: 0, status: Some(1) });
+        let mut s = spec("echo 'KERNEL PANIC: x'; sleep 30", &["KERNEL PANIC"], 300);
+        s.panic_patterns.clear();
+        s.expect_exit = Some(1);
+        assert_eq!(go(&s), Outcome::WrongExit { expected: 1, status: None });
+    }
+
+    #[test]
     fn args() {
         let a: Vec<String> = ["--timeout", "2.5", "--expect", "x", "--", "qemu", "-m", "1G"].iter().map(|s| s.to_string()).collect();
         let s = parse_args(&a).unwrap();
@@ -315,5 +389,8 @@ mod tests {
         assert!(parse_args(&["--", "q"].map(String::from)).is_err(), "no expectation");
         assert!(parse_args(&["--timeout", "-1", "--expect", "x", "--", "q"].map(String::from)).is_err());
         assert!(parse_args(&["--bogus"].map(String::from)).is_err());
+        let s = parse_args(&["--no-panic-check", "--expect-exit", "1", "--expect", "x", "--", "q"].map(String::from)).unwrap();
+        assert!(s.panic_patterns.is_empty());
+        assert_eq!(s.expect_exit, Some(1));
     }
 }

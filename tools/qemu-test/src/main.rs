@@ -1,5 +1,6 @@
-//! `qemu-test [--timeout SECS] --expect LINE... [--panic-pattern PAT]... -- CMD ARGS...`:
-//! run a boot test; exit 0 on pass, 1 on failure, 2 on bad usage.
+//! `qemu-test [--timeout SECS] --expect LINE... [--panic-pattern PAT]... [--no-panic-check]
+//! [--expect-exit CODE] -- CMD ARGS...`: run a boot test; exit 0 on pass, 1 on failure,
+//! 2 on bad usage.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,7 +11,10 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("qemu-test: {e}");
-            eprintln!("usage: qemu-test [--timeout SECS] --expect LINE... [--panic-pattern PAT]... -- CMD ARGS...");
+            eprintln!(
+                "usage: qemu-test [--timeout SECS] --expect LINE... [--panic-pattern PAT]... \
+                 [--no-panic-check] [--expect-exit CODE] -- CMD ARGS..."
+            );
             return ExitCode::from(2);
         }
     };
