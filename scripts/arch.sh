@@ -6,8 +6,9 @@
 #   TARGET        rust target triple
 #   KERNEL_PKG    cargo package of the kernel binary; KERNEL_BIN its binary name
 #   USER_PKGS     cargo packages of the user tasks
-#   TASKS         user task binaries, one boot image build/<arch>/<task>.elf each (plus
-#                 build/<arch>/kernel.elf: the kernel without payload, for the panic test)
+#   IMAGES        boot images as NAME=TASK[,TASK...]: build/<arch>/NAME.elf is the kernel with
+#                 those user task binaries as its payload (task 0 first). build-images.sh also
+#                 writes build/<arch>/kernel.elf, the kernel without payload (panic test).
 #   QEMU          QEMU command line up to (not including) the image
 #   DEFAULT_IMAGE image `make run` boots
 arch_config() {
@@ -17,7 +18,7 @@ arch_config() {
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
       USER_PKGS="user-hello user-fault-test"
-      TASKS="hello fault-test fault-kernel"
+      IMAGES="hello=hello fault-test=fault-test fault-kernel=fault-kernel preempt=spinner,hello"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m 1G
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello

@@ -17,7 +17,13 @@ out="build/$arch"
 mkdir -p "$out"
 bin="target/$TARGET/release"
 cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
-for t in $TASKS; do
-  target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$t.elf" "$bin/$t" >/dev/null
+built="$out/kernel.elf"
+for spec in $IMAGES; do
+  name="${spec%%=*}"
+  files=()
+  IFS=, read -r -a tasks <<<"${spec#*=}"
+  for t in "${tasks[@]}"; do files+=("$bin/$t"); done
+  target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$name.elf" "${files[@]}" >/dev/null
+  built="$built $out/$name.elf"
 done
-echo "build-images: $arch: $out/kernel.elf $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"
+echo "build-images: $arch: $built"

@@ -8,5 +8,5 @@ exec bash scripts/boot-test.sh aarch64 fault-kernel \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fault-kernel: ERROR" \
   --expect "fault-kernel: reading kernel memory at 0xffff000040080000" \
   --expect "user fault: data abort at 0xffff000040080000" \
-  --expect "kernel: initial task suspended" \
+  --expect "kernel: task 0 suspended (no fault handler); no task left, idling" \
   --expect "kernel: heartbeat: tick"

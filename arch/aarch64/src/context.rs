@@ -57,17 +57,22 @@ pub const SPSR_USER: u64 = 0x40;
 /// The SPSR bits user space may choose (the NZCV condition flags).
 pub const SPSR_USER_MASK: u64 = 0xF000_0000;
 
+impl Aarch64Context {
+    /// The all-zero user context (SPSR = [`SPSR_USER`]), usable in `static` initialisers.
+    pub const EMPTY: Aarch64Context = Aarch64Context {
+        x: [0; 31],
+        sp: 0,
+        pc: 0,
+        spsr: SPSR_USER,
+        tpidr_el0: 0,
+        tpidrro_el0: 0,
+        fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
+    };
+}
+
 impl Default for Aarch64Context {
     fn default() -> Self {
-        Aarch64Context {
-            x: [0; 31],
-            sp: 0,
-            pc: 0,
-            spsr: SPSR_USER,
-            tpidr_el0: 0,
-            tpidrro_el0: 0,
-            fp: FpState::default(),
-        }
+        Self::EMPTY
     }
 }
 
