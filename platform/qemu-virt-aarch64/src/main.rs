@@ -31,7 +31,10 @@ pub mod memmap {
 #[no_mangle]
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     console::init(phys_to_virt(memmap::UART0) as usize);
-    kprintln!("kernel: aarch64 QEMU virt, EL1, MMU on, kernel window at {:#x}", KERNEL_WINDOW_BASE);
+    kprintln!(
+        "kernel: aarch64 QEMU virt, EL1, MMU on, kernel window at {:#x}",
+        KERNEL_WINDOW_BASE
+    );
     let Some(gic) = Gic::probe(
         phys_to_virt(memmap::GIC_DIST) as usize,
         phys_to_virt(memmap::GIC_CPU_V2) as usize,
