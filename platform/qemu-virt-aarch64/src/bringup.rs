@@ -9,7 +9,6 @@
 //! seL4 does for a thread without a fault handler). With no runnable thread the kernel idles
 //! and prints a heartbeat line every [`HEARTBEAT_TICKS`] ticks.
 
-use crate::memmap;
 use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
@@ -151,7 +150,7 @@ pub fn run(mut machine: Aarch64Machine) -> ! {
     let free_start = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
     let mut frames = BumpFrames {
         next: free_start,
-        end: memmap::RAM_START + memmap::RAM_SIZE,
+        end: machine.ram_end,
     };
 
     let count = files.len().min(MAX_THREADS);
