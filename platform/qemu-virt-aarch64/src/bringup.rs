@@ -87,6 +87,7 @@ fn load_thread(
     image: &[u8],
 ) -> Thread {
     let root = vspace::new_root(machine, frames).expect("out of memory for a VSpace");
+    machine.init_vspace_root(root);
     let img = match loader::load_elf::<Aarch64PageTable, _, _>(
         machine, frames, root, image, EM_AARCH64,
     ) {
