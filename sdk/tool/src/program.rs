@@ -109,10 +109,7 @@ fn resolve(
                 _ => None,
             };
             w.ok_or_else(|| {
-                ToolError::Unsupported(format!(
-                    "PD '{}': no value for setvar '{symbol}'",
-                    pd.name
-                ))
+                ToolError::Unsupported(format!("PD '{}': no value for setvar '{symbol}'", pd.name))
             })?
             .to_le_bytes()
             .to_vec()
@@ -150,8 +147,8 @@ pub fn load(
         Some(s) => read_elf(name, s, dirs)?,
         None => (path.clone(), bytes.clone()),
     };
-    let syms = Elf::parse(&sym_bytes)
-        .map_err(|e| bad(name, &sym_path, format!("invalid ELF: {e}")))?;
+    let syms =
+        Elf::parse(&sym_bytes).map_err(|e| bad(name, &sym_path, format!("invalid ELF: {e}")))?;
     let find = |symbol: &str| -> Result<(u64, u64), ToolError> {
         syms.symbol(symbol).map_err(|_| ToolError::MissingSymbol {
             pd: name.to_string(),

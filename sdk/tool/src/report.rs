@@ -112,7 +112,9 @@ pub fn render(
     for mr in &sys.memory_regions {
         let pa = mr
             .phys_addr
-            .map_or("allocated by the initialiser at boot".to_string(), |p| format!("{p:#x}"));
+            .map_or("allocated by the initialiser at boot".to_string(), |p| {
+                format!("{p:#x}")
+            });
         let _ = writeln!(
             o,
             "{}: size {:#x}, page size {:#x}{}, {} page(s), phys {}{}",
@@ -268,7 +270,11 @@ pub fn render(
 
 fn kind_text(spec: &microkit_spec::Spec, k: &microkit_spec::ObjectKind) -> String {
     use microkit_spec::{IrqSource as S, ObjectKind as K};
-    let name = |id: u32| spec.objects.get(id as usize).map_or("?", |o| o.name.as_str());
+    let name = |id: u32| {
+        spec.objects
+            .get(id as usize)
+            .map_or("?", |o| o.name.as_str())
+    };
     match k {
         K::CNode { radix } => format!("cnode, {} slots", 1u64 << radix),
         K::SchedContext {
@@ -334,7 +340,12 @@ fn kind_text(spec: &microkit_spec::Spec, k: &microkit_spec::ObjectKind) -> Strin
 fn rights_text(r: u8) -> String {
     use microkit_spec::rights as R;
     let mut s = String::new();
-    for (bit, c) in [(R::READ, 'R'), (R::WRITE, 'W'), (R::GRANT, 'G'), (R::GRANT_REPLY, 'P')] {
+    for (bit, c) in [
+        (R::READ, 'R'),
+        (R::WRITE, 'W'),
+        (R::GRANT, 'G'),
+        (R::GRANT_REPLY, 'P'),
+    ] {
         s.push(if r & bit != 0 { c } else { '-' });
     }
     s
@@ -350,15 +361,21 @@ pub fn render_build(
 ) -> String {
     let spec = &built.spec;
     let mut o = String::new();
-    let name = |id: u32| spec.objects.get(id as usize).map_or("?", |o| o.name.as_str());
+    let name = |id: u32| {
+        spec.objects
+            .get(id as usize)
+            .map_or("?", |o| o.name.as_str())
+    };
     let _ = writeln!(o, "\n## SDK");
     let _ = writeln!(
         o,
         "kernel: {}",
-        files.kernel.as_ref().map_or(
-            "(not part of the image on x86_64)".to_string(),
-            |p| p.display().to_string()
-        )
+        files
+            .kernel
+            .as_ref()
+            .map_or("(not part of the image on x86_64)".to_string(), |p| p
+                .display()
+                .to_string())
     );
     let _ = writeln!(o, "initialiser: {}", files.initialiser.display());
 
@@ -366,7 +383,11 @@ pub fn render_build(
     for (i, ob) in spec.objects.iter().enumerate() {
         let _ = writeln!(o, "{i:>5} {:<28} {}", ob.name, kind_text(spec, &ob.kind));
     }
-    let _ = writeln!(o, "data blob: {:#x} bytes (ELF segment and prefill contents)", built.data.len());
+    let _ = writeln!(
+        o,
+        "data blob: {:#x} bytes (ELF segment and prefill contents)",
+        built.data.len()
+    );
     let _ = writeln!(
         o,
         "monitor endpoint (served by the initialiser): {}",
@@ -410,7 +431,10 @@ pub fn render_build(
         let _ = writeln!(o, "patched symbols:");
         for (sym, addr, bytes) in &prog.patched {
             let val = if bytes.len() == 8 {
-                format!("{:#x}", u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])))
+                format!(
+                    "{:#x}",
+                    u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8]))
+                )
             } else if bytes.len() == 1 {
                 format!("{}", bytes[0])
             } else {
@@ -442,7 +466,11 @@ pub fn render_build(
                 }
             );
         }
-        let maps: Vec<_> = spec.mappings.iter().filter(|m| m.vspace == p.vspace).collect();
+        let maps: Vec<_> = spec
+            .mappings
+            .iter()
+            .filter(|m| m.vspace == p.vspace)
+            .collect();
         let _ = writeln!(o, "mappings ({}):", maps.len());
         for m in maps {
             let (size, paddr) = match spec.objects.get(m.frame as usize).map(|f| &f.kind) {
@@ -467,7 +495,12 @@ pub fn render_build(
     }
 
     let _ = writeln!(o, "\n## Image");
-    let _ = writeln!(o, "file: {} ({:#x} bytes)", output.display(), img.image_size);
+    let _ = writeln!(
+        o,
+        "file: {} ({:#x} bytes)",
+        output.display(),
+        img.image_size
+    );
     let _ = writeln!(o, "kind: {}", img.kind);
     let seg = |o: &mut String, s: &crate::image::SegmentInfo| {
         let _ = writeln!(

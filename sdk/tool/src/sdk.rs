@@ -79,7 +79,10 @@ fn must_exist(p: PathBuf, what: &str) -> Result<PathBuf, ToolError> {
     if p.is_file() {
         Ok(p)
     } else {
-        Err(ToolError::Sdk(format!("{what} not found at '{}'", p.display())))
+        Err(ToolError::Sdk(format!(
+            "{what} not found at '{}'",
+            p.display()
+        )))
     }
 }
 
@@ -87,7 +90,11 @@ fn must_exist(p: PathBuf, what: &str) -> Result<PathBuf, ToolError> {
 pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFiles, ToolError> {
     let x86 = board.arch == Arch::X86_64;
     if let Some(dir) = &opts.sdk_dir {
-        let elf = dir.join("board").join(board.name).join(config.name()).join("elf");
+        let elf = dir
+            .join("board")
+            .join(board.name)
+            .join(config.name())
+            .join("elf");
         if !elf.is_dir() {
             return Err(ToolError::Sdk(format!(
                 "the SDK at '{}' has no '{}' (board {}, config {})",
@@ -106,9 +113,15 @@ pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFil
             None if x86 => Some(elf.join(sdk_kernel_name(board.arch))).filter(|p| p.is_file()),
             None => Some(must_exist(elf.join(sdk_kernel_name(board.arch)), "kernel")?),
         };
-        return Ok(SdkFiles { kernel, initialiser });
+        return Ok(SdkFiles {
+            kernel,
+            initialiser,
+        });
     }
-    let bin = repo_root().join("target").join(triple(board.arch)).join("release");
+    let bin = repo_root()
+        .join("target")
+        .join(triple(board.arch))
+        .join("release");
     let initialiser = match &opts.initialiser {
         Some(p) => must_exist(p.clone(), "initialiser (--initialiser)")?,
         None => must_exist(
@@ -123,16 +136,17 @@ pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFil
             let names = repo_kernel_names(board.arch);
             match names.iter().map(|n| bin.join(n)).find(|p| p.is_file()) {
                 Some(p) => Some(p),
-                None => {
-                    return Err(ToolError::Sdk(format!(
-                        "no kernel for {} in '{}' (looked for {}); build it or pass --sdk-dir/--kernel",
-                        board.name,
-                        bin.display(),
-                        names.join(", ")
-                    )))
-                }
+                None => return Err(ToolError::Sdk(format!(
+                    "no kernel for {} in '{}' (looked for {}); build it or pass --sdk-dir/--kernel",
+                    board.name,
+                    bin.display(),
+                    names.join(", ")
+                ))),
             }
         }
     };
-    Ok(SdkFiles { kernel, initialiser })
+    Ok(SdkFiles {
+        kernel,
+        initialiser,
+    })
 }

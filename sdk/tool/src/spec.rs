@@ -122,9 +122,8 @@ fn prefill_bytes(
 }
 
 fn u16_port(pd: &str, v: u64) -> Result<u16, ToolError> {
-    u16::try_from(v).map_err(|_| {
-        ToolError::Unsupported(format!("PD '{pd}': I/O port {v:#x} is beyond 0xffff"))
-    })
+    u16::try_from(v)
+        .map_err(|_| ToolError::Unsupported(format!("PD '{pd}': I/O port {v:#x} is beyond 0xffff")))
 }
 
 /// Builds the spec for `sys` on `board`.
@@ -135,7 +134,11 @@ pub fn build(
     config: Config,
     dirs: &[PathBuf],
 ) -> Result<Built, ToolError> {
-    if sys.protection_domains.iter().any(|p| p.virtual_machine.is_some()) {
+    if sys
+        .protection_domains
+        .iter()
+        .any(|p| p.virtual_machine.is_some())
+    {
         return Err(ToolError::Unsupported(
             "virtual machines are not supported by this SDK's image stage".into(),
         ));
@@ -235,8 +238,7 @@ pub fn build(
         regions,
         channels,
     };
-    let (mut spec, mut data) =
-        mk::build(&input).map_err(|e| ToolError::Spec(format!("{e:?}")))?;
+    let (mut spec, mut data) = mk::build(&input).map_err(|e| ToolError::Spec(format!("{e:?}")))?;
 
     // Prefill data: region frames are named `mr_<region>_<page>` by the builder.
     for (mr, bytes) in sys.memory_regions.iter().zip(&prefills) {
