@@ -1,0 +1,158 @@
+//! [`Riscv64Machine`]: the `kernel-hal` `Machine` and `PhysMem` implementation for this arch.
+
+use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+
+use crate::context::Riscv64Context;
+use crate::layout::{phys_to_virt, KERNEL_WINDOW_SIZE};
+use crate::sv39::Sv39;
+use crate::{console, csr, mmu, plic, sbi};
+
+/// Board facts the arch layer needs (filled in by the platform crate).
+#[derive(Clone, Copy, Debug)]
+pub struct BoardConfig {
+    /// RAM physical range [start, end).
+    pub ram: (PAddr, PAddr),
+    /// Timebase frequency of the `time` CSR in Hz.
+    pub timebase_hz: u64,
+    /// ns16550 UART physical base.
+    pub uart: PAddr,
+    /// sifive_test exit device physical address.
+    pub test_device: PAddr,
+    /// PLIC physical base.
+    pub plic: PAddr,
+    /// PLIC context of hart 0 in S-mode.
+    pub plic_context: u64,
+    /// Number of PLIC interrupt sources (valid IRQs are 1..sources).
+    pub plic_sources: u32,
+}
+
+/// The RISC-V 64 machine.
+#[derive(Debug)]
+pub struct Riscv64Machine {
+    cfg: BoardConfig,
+}
+
+impl Riscv64Machine {
+    /// Bring up the console, trap vector, PLIC, ASIDs and timer interrupts for `cfg`.
+    /// Call once, first thing after `kernel_main` is entered.
+    pub fn init(cfg: BoardConfig) -> Self {
+        console::init(cfg.uart, cfg.test_device);
+        crate::trap::init();
+        mmu::drop_identity_map();
+        mmu::detect_asid_bits();
+        plic::init(cfg.plic, cfg.plic_context, cfg.plic_sources);
+        sbi::set_timer(u64::MAX);
+        // SAFETY: enabling the timer and external interrupt sources; the kernel keeps
+        // sstatus.SIE clear, so they only interrupt user mode or wake `wfi`.
+        unsafe { csr::write_sie(csr::SIE_STIE | csr::SIE_SEIE) };
+        Self { cfg }
+    }
+
+    /// The board configuration.
+    pub fn config(&self) -> &BoardConfig {
+        &self.cfg
+    }
+
+    /// Number of ASID bits the hart implements.
+    pub fn asid_bits(&self) -> u32 {
+        mmu::asid_bits()
+    }
+
+    /// Whether the timer interrupt is pending.
+    pub fn timer_pending(&self) -> bool {
+        csr::read_sip() & csr::SIE_STIE != 0
+    }
+
+    /// Whether an external (PLIC) interrupt is pending.
+    pub fn external_pending(&self) -> bool {
+        csr::read_sip() & csr::SIE_SEIE != 0
+    }
+
+    /// Claim a pending device IRQ from the PLIC.
+    pub fn claim_irq(&mut self) -> Option<u64> {
+        plic::claim().map(u64::from)
+    }
+
+    /// Tell the PLIC the handler for `irq` is done.
+    pub fn complete_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::complete(irq as u32);
+        }
+    }
+
+    /// Sleep until an interrupt is pending (interrupts stay disabled in S-mode).
+    pub fn wait_for_interrupt(&self) {
+        csr::wfi();
+    }
+
+    /// Prepare the page-table page at `root` as a new user VSpace root (copy the kernel window).
+    pub fn init_vspace_root(&mut self, root: PAddr) {
+        mmu::copy_kernel_mappings(root);
+    }
+}
+
+impl PhysMem for Riscv64Machine {
+    fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
+        let end = paddr.checked_add(len as u64)?;
+        let (lo, hi) = self.cfg.ram;
+        if paddr < lo || end > hi || end > KERNEL_WINDOW_SIZE {
+            return None;
+        }
+        Some(phys_to_virt(paddr) as *mut u8)
+    }
+}
+
+impl Machine for Riscv64Machine {
+    type Context = Riscv64Context;
+    type PageTable = Sv39;
+
+    fn putchar(&mut self, c: u8) {
+        console::putchar(c);
+    }
+
+    fn now_us(&self) -> u64 {
+        let t = csr::read_time() as u128;
+        (t * 1_000_000 / self.cfg.timebase_hz.max(1) as u128) as u64
+    }
+
+    fn set_deadline(&mut self, deadline_us: u64) {
+        let ticks = (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
+        sbi::set_timer(ticks as u64);
+    }
+
+    fn mask_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::set_enabled(irq as u32, false);
+        }
+    }
+
+    fn unmask_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::set_enabled(irq as u32, true);
+        }
+    }
+
+    fn irq_valid(&self, irq: u64) -> bool {
+        irq >= 1 && irq < self.cfg.plic_sources as u64
+    }
+
+    fn set_vspace(&mut self, root: PAddr, asid: u16) {
+        mmu::set_vspace(root, asid);
+    }
+
+    fn tlb_invalidate_page(&mut self, asid: u16, vaddr: VAddr) {
+        csr::sfence_page(asid, vaddr);
+    }
+
+    fn tlb_invalidate_asid(&mut self, asid: u16) {
+        csr::sfence_asid(asid);
+    }
+
+    fn sync_icache(&mut self) {
+        csr::fence_i();
+    }
+
+    fn halt(&mut self, code: u32) -> ! {
+        console::exit_qemu(code)
+    }
+}

@@ -1,0 +1,70 @@
+//! The kernel binary for QEMU riscv64 `virt`: boots under OpenSBI, loads the initial task
+//! from the boot payload and (for now) runs it under the bring-up loop in [`bringup`].
+#![cfg_attr(target_arch = "riscv64", no_std, no_main)]
+
+#[cfg(target_arch = "riscv64")]
+mod board;
+#[cfg(target_arch = "riscv64")]
+mod bringup;
+#[cfg(target_arch = "riscv64")]
+mod loader;
+#[cfg(target_arch = "riscv64")]
+mod payload;
+
+#[cfg(not(target_arch = "riscv64"))]
+fn main() {
+    eprintln!("this is the riscv64 kernel; build it with --target riscv64gc-unknown-none-elf");
+}
+
+#[cfg(target_arch = "riscv64")]
+mod kernel {
+    use arch_riscv64::layout::virt_to_phys;
+    use arch_riscv64::machine::Riscv64Machine;
+    use arch_riscv64::{console, kprintln, trap};
+
+    use crate::{board, bringup, loader, payload};
+
+    extern "C" {
+        static __kernel_end: u8;
+    }
+
+    /// Entered from the arch boot code on the kernel stack, in the kernel window.
+    #[no_mangle]
+    extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
+        let mut m = Riscv64Machine::init(board::config(board::DEFAULT_RAM_SIZE));
+        let (ram_lo, ram_hi) = m.config().ram;
+        kprintln!("riscv64 kernel: hart {}, dtb {:#x}, ram {:#x}..{:#x}, sv39, {} ASID bits",
+            hart_id, dtb, ram_lo, ram_hi, m.asid_bits());
+
+        let payload = match payload::find(&m) {
+            Ok(p) => p,
+            Err(e) => panic!("no initial task: {}", e),
+        };
+        let elf = match payload.file(0) {
+            Ok(f) => f,
+            Err(e) => panic!("no initial task: payload file 0: {:?}", e),
+        };
+
+        // Free RAM: above the kernel image and the payload, below the DTB (which QEMU places
+        // near the top of RAM).
+        let kernel_end = virt_to_phys(core::ptr::addr_of!(__kernel_end) as u64);
+        let start = kernel_end.max(payload::range().map_or(0, |r| r.1));
+        let end = if dtb > start && dtb < ram_hi { dtb } else { ram_hi };
+        let mut frames = loader::FrameAlloc::new(start, end);
+
+        let task = match loader::load(&mut m, &mut frames, elf) {
+            Ok(t) => t,
+            Err(e) => panic!("loading the initial task: {}", e),
+        };
+        kprintln!("initial task: image {:#x}..{:#x}, {} KiB free RAM left",
+            task.image.0, task.image.1, frames.free_bytes() / 1024);
+        bringup::start(m, task.root, task.ctx)
+    }
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo) -> ! {
+        kprintln!("KERNEL PANIC: {}", info);
+        trap::dump_trap_csrs();
+        console::exit_qemu(1)
+    }
+}
