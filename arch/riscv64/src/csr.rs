@@ -49,6 +49,16 @@ csr_rw!(read_sepc, write_sepc, "sepc");
 csr_rw!(read_scause, write_scause, "scause");
 csr_rw!(read_stval, write_stval, "stval");
 
+/// Write `stimecmp` (Sstc): the timer interrupt is pending while `time >= v`.
+///
+/// # Safety
+/// Only valid when the hart implements Sstc and the firmware enabled it (menvcfg.STCE).
+#[inline(always)]
+pub unsafe fn write_stimecmp(v: u64) {
+    // SAFETY: delegated to the caller (see the function's contract).
+    unsafe { asm!("csrw 0x14d, {0}", in(reg) v, options(nostack)) };
+}
+
 /// The `time` CSR (ticks of the platform timebase).
 #[inline(always)]
 pub fn read_time() -> u64 {

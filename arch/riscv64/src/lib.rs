@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod context;
+pub mod fdt;
 pub mod layout;
 pub mod sv39;
 pub mod trapcause;

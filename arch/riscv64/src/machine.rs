@@ -24,6 +24,28 @@ pub struct BoardConfig {
     pub plic_context: u64,
     /// Number of PLIC interrupt sources (valid IRQs are 1..sources).
     pub plic_sources: u32,
+    /// Use the Sstc `stimecmp` CSR instead of the SBI timer call.
+    pub sstc: bool,
+}
+
+/// Read the board facts from the DTB at physical `paddr` (as passed by OpenSBI in a1).
+/// Usable before [`Riscv64Machine::init`]: the boot window is already live.
+pub fn read_dtb(paddr: PAddr) -> Result<crate::fdt::BoardFacts, crate::fdt::FdtError> {
+    use crate::fdt::{board_facts, total_size, Fdt, FdtError};
+    let in_window = |len: u64| paddr.checked_add(len).is_some_and(|e| e <= KERNEL_WINDOW_SIZE);
+    if paddr == 0 || !paddr.is_multiple_of(8) || !in_window(40) {
+        return Err(FdtError::BadMagic);
+    }
+    // SAFETY: 40 bytes at `paddr` lie inside the kernel window (checked above), where the
+    // firmware put the DTB; the kernel never writes it.
+    let header = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, 40) };
+    let total = total_size(header)?;
+    if total > (1 << 20) || !in_window(total as u64) {
+        return Err(FdtError::Malformed);
+    }
+    // SAFETY: as above, for the size the header gives (bounded to 1 MiB, inside the window).
+    let blob = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, total) };
+    board_facts(&Fdt::parse(blob)?)
 }
 
 /// The RISC-V 64 machine.
@@ -41,7 +63,12 @@ impl Riscv64Machine {
         mmu::drop_identity_map();
         mmu::detect_asid_bits();
         plic::init(cfg.plic, cfg.plic_context, cfg.plic_sources);
-        sbi::set_timer(u64::MAX);
+        if cfg.sstc {
+            // SAFETY: see `set_deadline`.
+            unsafe { csr::write_stimecmp(u64::MAX) };
+        } else {
+            sbi::set_timer(u64::MAX);
+        }
         // SAFETY: enabling the timer and external interrupt sources; the kernel keeps
         // sstatus.SIE clear, so they only interrupt user mode or wake `wfi`.
         unsafe { csr::write_sie(csr::SIE_STIE | csr::SIE_SEIE) };
@@ -117,7 +144,12 @@ impl Machine for Riscv64Machine {
 
     fn set_deadline(&mut self, deadline_us: u64) {
         let ticks = (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
-        sbi::set_timer(ticks as u64);
+        if self.cfg.sstc {
+            // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
+            unsafe { csr::write_stimecmp(ticks as u64) };
+        } else {
+            sbi::set_timer(ticks as u64);
+        }
     }
 
     fn mask_irq(&mut self, irq: u64) {

@@ -1,5 +1,6 @@
 //! QEMU `virt` (riscv64) board constants.
 
+use arch_riscv64::fdt::BoardFacts;
 use arch_riscv64::machine::BoardConfig;
 
 /// Start of RAM.
@@ -21,11 +22,14 @@ pub const PLIC_SOURCES: u32 = 96;
 /// Timebase of the `time` CSR on `virt`.
 pub const TIMEBASE_HZ: u64 = 10_000_000;
 
-/// The arch layer's view of this board, with RAM `[RAM_BASE, RAM_BASE + ram_size)`.
-pub fn config(ram_size: u64) -> BoardConfig {
+/// The arch layer's view of this board: RAM, timebase and Sstc from the DTB when it gives
+/// them, otherwise the `virt` defaults (`RAM_BASE`, `DEFAULT_RAM_SIZE`, `TIMEBASE_HZ`, SBI timer).
+pub fn config(facts: &BoardFacts) -> BoardConfig {
+    let (base, size) = facts.ram.unwrap_or((RAM_BASE, DEFAULT_RAM_SIZE));
     BoardConfig {
-        ram: (RAM_BASE, RAM_BASE + ram_size),
-        timebase_hz: TIMEBASE_HZ,
+        ram: (base, base.saturating_add(size)),
+        timebase_hz: facts.timebase_hz.filter(|&f| f > 0).unwrap_or(TIMEBASE_HZ),
+        sstc: facts.sstc,
         uart: UART0,
         test_device: TEST_DEVICE,
         plic: PLIC,

@@ -19,7 +19,7 @@ fn main() {
 #[cfg(target_arch = "riscv64")]
 mod kernel {
     use arch_riscv64::layout::virt_to_phys;
-    use arch_riscv64::machine::Riscv64Machine;
+    use arch_riscv64::machine::{read_dtb, Riscv64Machine};
     use arch_riscv64::{console, kprintln, trap};
 
     use crate::{board, bringup, loader, payload};
@@ -31,10 +31,14 @@ mod kernel {
     /// Entered from the arch boot code on the kernel stack, in the kernel window.
     #[no_mangle]
     extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
-        let mut m = Riscv64Machine::init(board::config(board::DEFAULT_RAM_SIZE));
+        let facts = read_dtb(dtb);
+        let mut m = Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
         let (ram_lo, ram_hi) = m.config().ram;
-        kprintln!("riscv64 kernel: hart {}, dtb {:#x}, ram {:#x}..{:#x}, sv39, {} ASID bits",
-            hart_id, dtb, ram_lo, ram_hi, m.asid_bits());
+        if let Err(e) = facts {
+            kprintln!("riscv64 kernel: unreadable DTB at {:#x} ({:?}), using board defaults", dtb, e);
+        }
+        kprintln!("riscv64 kernel: hart {}, dtb {:#x}, ram {:#x}..{:#x}, sv39, {} ASID bits, timer: {}",
+            hart_id, dtb, ram_lo, ram_hi, m.asid_bits(), if m.config().sstc { "sstc" } else { "sbi" });
 
         let payload = match payload::find(&m) {
             Ok(p) => p,
