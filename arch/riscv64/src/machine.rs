@@ -111,11 +111,6 @@ impl Riscv64Machine {
     pub fn wait_for_interrupt(&self) {
         csr::wfi();
     }
-
-    /// Prepare the page-table page at `root` as a new user VSpace root (copy the kernel window).
-    pub fn init_vspace_root(&mut self, root: PAddr) {
-        mmu::copy_kernel_mappings(root);
-    }
 }
 
 impl PhysMem for Riscv64Machine {
@@ -166,6 +161,13 @@ impl Machine for Riscv64Machine {
 
     fn irq_valid(&self, irq: u64) -> bool {
         irq >= 1 && irq < self.cfg.plic_sources as u64
+    }
+
+    /// Copies the kernel window entries (root slots 256..512) into the new root.
+    fn init_vspace_root(&mut self, root: PAddr) {
+        if self.window(root, 4096).is_some() && root.is_multiple_of(4096) {
+            mmu::copy_kernel_mappings(root);
+        }
     }
 
     fn set_vspace(&mut self, root: PAddr, asid: u16) {

@@ -9,7 +9,7 @@ use arch_riscv64::machine::Riscv64Machine;
 use arch_riscv64::sv39::{PTE_R, PTE_W, PTE_X};
 use arch_riscv64::{Riscv64Context, Sv39};
 use boot_image::elf::{Elf, ElfError, EM_RISCV, PF_R, PF_W, PF_X};
-use kernel_hal::{MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr};
+use kernel_hal::{Machine, MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr};
 
 const PAGE: u64 = 4096;
 
@@ -198,7 +198,7 @@ pub fn load(m: &mut Riscv64Machine, fa: &mut FrameAlloc, elf_bytes: &[u8]) -> Re
     words[16..24].copy_from_slice(&1u64.to_le_bytes());
     words[32..40].copy_from_slice(&ipc_buffer.to_le_bytes());
     copy_to_frame(m, bi, 0, &words)?;
-    kernel_hal::Machine::sync_icache(m);
+    m.sync_icache();
 
     let mut ctx = Riscv64Context::default();
     ctx.set(Reg::Pc, elf.entry);
