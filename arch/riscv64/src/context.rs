@@ -2,7 +2,9 @@
 //!
 //! The layout is shared with the trap entry assembly (`trap.rs`): `x[i]` holds integer
 //! register `xi` at byte offset `8 * i` (slot 0, for the hard-wired zero register, stays 0),
-//! then `next_ip` at 256, `fault_ip` at 264 and `sstatus` at 272.
+//! then `next_ip` at 256, `fault_ip` at 264 and `sstatus` at 272. The floating-point registers
+//! follow (`fp` at 280, `fcsr` at 536); they are saved by the trap path only when the thread
+//! dirtied them (`sstatus.FS` = Dirty) and restored on every return to user mode.
 //!
 //! As in seL4, two program counters are kept: `fault_ip` is the `sepc` of the last trap (the
 //! `ecall` instruction itself for a syscall) and `next_ip` is where the thread resumes
@@ -30,6 +32,14 @@ pub mod regno {
 
 /// `sstatus.SPIE`: interrupts are enabled once `sret` drops to user mode.
 pub const SSTATUS_SPIE: u64 = 1 << 5;
+/// `sstatus.FS` field mask (floating-point unit state).
+pub const SSTATUS_FS_MASK: u64 = 3 << 13;
+/// `sstatus.FS` = Initial.
+pub const SSTATUS_FS_INITIAL: u64 = 1 << 13;
+/// `sstatus.FS` = Clean.
+pub const SSTATUS_FS_CLEAN: u64 = 2 << 13;
+/// `sstatus.FS` = Dirty.
+pub const SSTATUS_FS_DIRTY: u64 = 3 << 13;
 
 /// Byte offset of `next_ip` in [`Riscv64Context`] (used by the trap assembly).
 pub const OFF_NEXT_IP: usize = 256;
@@ -41,8 +51,8 @@ pub const OFF_SSTATUS: usize = 272;
 /// A user thread's registers as saved on a trap.
 ///
 /// # Invariants
-/// `x[0]` is always 0. `sstatus` carries only the user-relevant bit `SPIE`; the privileged
-/// bits are recomputed by the kernel on every return to user mode.
+/// `x[0]` is always 0. `sstatus` carries only the user-relevant bits (`SPIE`, `FS`); the
+/// privileged bits are recomputed by the kernel on every return to user mode.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Riscv64Context {
@@ -52,13 +62,17 @@ pub struct Riscv64Context {
     pub next_ip: u64,
     /// The `sepc` of the last trap (seL4's FaultIP).
     pub fault_ip: u64,
-    /// Saved `sstatus` (only SPIE is meaningful).
+    /// Saved `sstatus` (only SPIE and FS are meaningful).
     pub sstatus: u64,
+    /// Floating-point registers f0..f31 (raw 64-bit images).
+    pub fp: [u64; 32],
+    /// Floating-point control and status register.
+    pub fcsr: u64,
 }
 
 impl Default for Riscv64Context {
     fn default() -> Self {
-        Self { x: [0; 32], next_ip: 0, fault_ip: 0, sstatus: SSTATUS_SPIE }
+        Self::INITIAL
     }
 }
 
@@ -78,6 +92,10 @@ const SYSCALL_MSG_ORDER: [usize; 10] = [0, 2, 1, 10, 11, 12, 13, 14, 15, 16];
 const EXCEPTION_MSG_ORDER: [usize; 2] = [0, 2];
 
 impl Riscv64Context {
+    /// The all-zero context of a new thread (interrupts enabled in user mode, FPU usable).
+    pub const INITIAL: Self =
+        Self { x: [0; 32], next_ip: 0, fault_ip: 0, sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL, fp: [0; 32], fcsr: 0 };
+
     /// Register `n` (0 means the pc as seL4_UserContext/fault messages see it: FaultIP).
     fn read_slot(&self, n: usize) -> u64 {
         if n == 0 {
@@ -218,7 +236,9 @@ mod tests {
         assert_eq!(core::mem::offset_of!(Riscv64Context, next_ip), OFF_NEXT_IP);
         assert_eq!(core::mem::offset_of!(Riscv64Context, fault_ip), OFF_FAULT_IP);
         assert_eq!(core::mem::offset_of!(Riscv64Context, sstatus), OFF_SSTATUS);
-        assert_eq!(core::mem::size_of::<Riscv64Context>(), 280);
+        assert_eq!(core::mem::offset_of!(Riscv64Context, fp), 280);
+        assert_eq!(core::mem::offset_of!(Riscv64Context, fcsr), 536);
+        assert_eq!(core::mem::size_of::<Riscv64Context>(), 544);
     }
 
     #[test]

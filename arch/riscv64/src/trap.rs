@@ -11,7 +11,10 @@
 
 use core::arch::global_asm;
 
-use crate::context::{Riscv64Context, OFF_FAULT_IP, OFF_NEXT_IP, OFF_SSTATUS};
+use crate::context::{
+    Riscv64Context, OFF_FAULT_IP, OFF_NEXT_IP, OFF_SSTATUS, SSTATUS_FS_CLEAN, SSTATUS_FS_DIRTY,
+    SSTATUS_FS_INITIAL, SSTATUS_FS_MASK,
+};
 use crate::csr;
 use crate::trapcause::{exception_name, Trap, SCAUSE_INTERRUPT};
 
@@ -75,7 +78,7 @@ __trap_entry:
 
 9:  /* From S-mode: restore sp (sscratch becomes 0 again) and build a frame on the stack. */
     csrrw sp, sscratch, sp
-    addi sp, sp, -288
+    addi sp, sp, -{frame}
     sd x1, 8(sp)
     sd x3, 24(sp)
     sd x4, 32(sp)
@@ -106,7 +109,7 @@ __trap_entry:
     sd x29, 232(sp)
     sd x30, 240(sp)
     sd x31, 248(sp)
-    addi t0, sp, 288
+    addi t0, sp, {frame}
     sd t0, 16(sp)
     csrr t0, sepc
     sd t0, {next_ip}(sp)
@@ -163,6 +166,7 @@ __return_to_user:
     next_ip = const OFF_NEXT_IP,
     fault_ip = const OFF_FAULT_IP,
     sstatus = const OFF_SSTATUS,
+    frame = const core::mem::size_of::<Riscv64Context>(),
 );
 
 extern "C" {
@@ -185,6 +189,52 @@ pub fn init() {
     }
 }
 
+/// Save the FP registers into `ctx` if the thread dirtied them (FS = Dirty in the saved
+/// `sstatus`).
+fn save_fp(ctx: &mut Riscv64Context) {
+    if ctx.sstatus & SSTATUS_FS_MASK != SSTATUS_FS_DIRTY {
+        return;
+    }
+    let p = ctx.fp.as_mut_ptr();
+    let fcsr: u64;
+    // SAFETY: FS is non-zero (the thread's FP state is live in the registers), and `p` points
+    // to 32 writable words of `ctx.fp`.
+    unsafe {
+        core::arch::asm!(
+            "fsd f0, 0({p})", "fsd f1, 8({p})", "fsd f2, 16({p})", "fsd f3, 24({p})",
+            "fsd f4, 32({p})", "fsd f5, 40({p})", "fsd f6, 48({p})", "fsd f7, 56({p})",
+            "fsd f8, 64({p})", "fsd f9, 72({p})", "fsd f10, 80({p})", "fsd f11, 88({p})",
+            "fsd f12, 96({p})", "fsd f13, 104({p})", "fsd f14, 112({p})", "fsd f15, 120({p})",
+            "fsd f16, 128({p})", "fsd f17, 136({p})", "fsd f18, 144({p})", "fsd f19, 152({p})",
+            "fsd f20, 160({p})", "fsd f21, 168({p})", "fsd f22, 176({p})", "fsd f23, 184({p})",
+            "fsd f24, 192({p})", "fsd f25, 200({p})", "fsd f26, 208({p})", "fsd f27, 216({p})",
+            "fsd f28, 224({p})", "fsd f29, 232({p})", "fsd f30, 240({p})", "fsd f31, 248({p})",
+            "frcsr {f}",
+            p = in(reg) p, f = out(reg) fcsr, options(nostack));
+    }
+    ctx.fcsr = fcsr;
+    ctx.sstatus = (ctx.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
+}
+
+/// Load the thread's FP registers (the caller has set FS non-zero in `sstatus`).
+fn restore_fp(ctx: &Riscv64Context) {
+    let p = ctx.fp.as_ptr();
+    // SAFETY: FS is non-zero so FP instructions are allowed; `p` points to 32 readable words.
+    unsafe {
+        core::arch::asm!(
+            "fld f0, 0({p})", "fld f1, 8({p})", "fld f2, 16({p})", "fld f3, 24({p})",
+            "fld f4, 32({p})", "fld f5, 40({p})", "fld f6, 48({p})", "fld f7, 56({p})",
+            "fld f8, 64({p})", "fld f9, 72({p})", "fld f10, 80({p})", "fld f11, 88({p})",
+            "fld f12, 96({p})", "fld f13, 104({p})", "fld f14, 112({p})", "fld f15, 120({p})",
+            "fld f16, 128({p})", "fld f17, 136({p})", "fld f18, 144({p})", "fld f19, 152({p})",
+            "fld f20, 160({p})", "fld f21, 168({p})", "fld f22, 176({p})", "fld f23, 184({p})",
+            "fld f24, 192({p})", "fld f25, 200({p})", "fld f26, 208({p})", "fld f27, 216({p})",
+            "fld f28, 224({p})", "fld f29, 232({p})", "fld f30, 240({p})", "fld f31, 248({p})",
+            "fscsr {f}",
+            p = in(reg) p, f = in(reg) ctx.fcsr, options(nostack));
+    }
+}
+
 /// Drop to user mode in `ctx` (at `ctx.next_ip`), with interrupts enabled there.
 ///
 /// # Safety
@@ -192,15 +242,20 @@ pub fn init() {
 /// registers back into it and passes it to `riscv64_user_trap`. The current address space
 /// (`satp`) must be the one the thread runs in.
 pub unsafe fn return_to_user(ctx: *mut Riscv64Context) -> ! {
+    // SAFETY: the caller guarantees `ctx` is valid and unaliased.
+    let c = unsafe { &mut *ctx };
     let s = csr::read_sstatus();
-    let user = (s & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | csr::SSTATUS_FS | csr::SSTATUS_SUM))
+    let base = (s & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | csr::SSTATUS_FS | csr::SSTATUS_SUM))
         | crate::context::SSTATUS_SPIE;
+    // Load the thread's FP registers with the FPU on, then mark them Clean so the next trap
+    // saves them only if the thread writes one.
+    // SAFETY: turning the FPU on for S-mode has no effect besides allowing FP instructions.
+    unsafe { csr::write_sstatus(base | SSTATUS_FS_INITIAL) };
+    restore_fp(c);
+    c.sstatus = base | SSTATUS_FS_CLEAN;
     // SAFETY: the caller guarantees `ctx` is valid; the assembly restores every register from
     // it and executes `sret` to U-mode.
-    unsafe {
-        (*ctx).sstatus = user;
-        __return_to_user(ctx)
-    }
+    unsafe { __return_to_user(ctx) }
 }
 
 /// Rust side of the user trap entry (called from assembly on the kernel stack).
@@ -209,6 +264,7 @@ extern "C" fn __arch_user_trap(ctx: *mut Riscv64Context, scause: u64, stval: u64
     // SAFETY: the assembly passes the context pointer that was in `sscratch`, which
     // `return_to_user`'s caller guaranteed to be a valid, unaliased context.
     let ctx = unsafe { &mut *ctx };
+    save_fp(ctx);
     let trap = Trap::decode(scause, stval);
     if trap == Trap::Syscall {
         ctx.enter_syscall(ctx.fault_ip);

@@ -31,8 +31,7 @@ struct State {
 
 static mut STATE: Option<State> = None;
 /// The initial task's registers, written by the trap entry through `sscratch`.
-static mut TASK_CONTEXT: Riscv64Context =
-    Riscv64Context { x: [0; 32], next_ip: 0, fault_ip: 0, sstatus: arch_riscv64::context::SSTATUS_SPIE };
+static mut TASK_CONTEXT: Riscv64Context = Riscv64Context::INITIAL;
 
 fn state() -> &'static mut State {
     // SAFETY: one hart; the kernel runs with interrupts disabled and every kernel entry (boot

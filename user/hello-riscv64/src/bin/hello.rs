@@ -12,7 +12,9 @@ fn main(bootinfo: usize) -> ! {
     for _ in 0..3 {
         syscalls::yield_now();
     }
-    println!("user: yielded 3 times, done");
+    println!("user: yielded 3 times");
+    let (f, x) = syscalls::fp_and_int_survive_yield(0x4045_0000_0000_0000, 0x1234_5678);
+    println!("user: registers across yield: ft0 {:#x}, s11 {:#x}", f, x);
     loop {
         syscalls::yield_now();
     }
