@@ -23,8 +23,17 @@ arch_config() {
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello
       ;;
+    riscv64)
+      TARGET=riscv64gc-unknown-none-elf
+      KERNEL_PKG=kernel-qemu-virt-riscv64
+      KERNEL_BIN=kernel-qemu-virt-riscv64
+      USER_PKGS="hello-riscv64"
+      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault"
+      QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
+      DEFAULT_IMAGE=hello
+      ;;
     *)
-      echo "arch '$1' is not supported yet (supported: aarch64)" >&2
+      echo "arch '$1' is not supported yet (supported: aarch64, riscv64)" >&2
       return 1
       ;;
   esac
