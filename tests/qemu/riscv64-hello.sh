@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh riscv64 hello \
   --expect "riscv64 kernel: hart 0" \
-  --expect "initial task: image 0x400000" \
+  --expect "task 0: image 0x400000" \
   --expect "hello from user mode" \
   --expect "user: yielded 3 times" \
   --expect "user: registers across yield: ft0 0x4045000000000000, s11 0x12345678" \

@@ -9,7 +9,7 @@ exec bash scripts/boot-test.sh riscv64 fault-test \
   --expect "hello from user mode" \
   --expect "user: about to read unmapped address 0xdead0000" \
   --expect "user fault: load page fault at 0xdead0000 (pc 0x40" \
-  --expect "bring-up: thread suspended" \
+  --expect "bring-up: task 0 suspended" \
   --expect "bring-up: no runnable thread, idling" \
   --expect "timer: 10 ticks" \
   --expect "timer: 100 ticks"

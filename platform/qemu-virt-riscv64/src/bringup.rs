@@ -1,6 +1,7 @@
-//! BRING-UP (to be replaced by the kernel core): one user thread, `seL4_DebugPutChar` and
-//! `seL4_Yield`, user faults reported and the thread suspended, periodic timer ticks and
-//! console-input interrupts through the PLIC.
+//! BRING-UP (to be replaced by the kernel core): every payload file is a task with its own
+//! Sv39 address space and ASID; round-robin on `seL4_Yield` and on every timer tick;
+//! `seL4_DebugPutChar`; user faults reported and the faulting task suspended; console input
+//! interrupts through the PLIC.
 
 use core::ptr::addr_of_mut;
 
@@ -15,23 +16,37 @@ use crate::board;
 const SYS_YIELD: i64 = -11;
 /// MCS `seL4_DebugPutChar`.
 const SYS_DEBUG_PUT_CHAR: i64 = -12;
-/// Timer tick period.
+/// Timer tick period (also the round-robin time slice).
 pub const TICK_US: u64 = 10_000;
-/// The ASID of the initial task (as seL4: pool 0, ASID 1).
-const INITIAL_ASID: u16 = 1;
+/// Most tasks the bring-up loop runs.
+pub const MAX_TASKS: usize = 8;
 
-/// Everything the bring-up kernel tracks (the register file lives apart, in [`TASK_CONTEXT`]).
+/// One task's scheduling and address-space facts (registers live in [`CONTEXTS`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Task {
+    /// Physical address of its Sv39 root table.
+    pub root: PAddr,
+    /// Its address-space id (task *i* gets ASID *i* + 1; 0 is never used, as in seL4).
+    pub asid: u16,
+    /// Whether it may run.
+    pub runnable: bool,
+}
+
+/// Everything the bring-up kernel tracks.
 struct State {
     machine: Riscv64Machine,
-    runnable: bool,
+    tasks: [Option<Task>; MAX_TASKS],
+    current: usize,
+    /// The task whose address space `satp` holds.
+    loaded: Option<usize>,
     ticks: u64,
     next_tick_us: u64,
     idle_reported: bool,
 }
 
 static mut STATE: Option<State> = None;
-/// The initial task's registers, written by the trap entry through `sscratch`.
-static mut TASK_CONTEXT: Riscv64Context = Riscv64Context::INITIAL;
+/// The tasks' registers, written by the trap entry through `sscratch`.
+static mut CONTEXTS: [Riscv64Context; MAX_TASKS] = [Riscv64Context::INITIAL; MAX_TASKS];
 
 fn state() -> &'static mut State {
     // SAFETY: one hart; the kernel runs with interrupts disabled and every kernel entry (boot
@@ -39,49 +54,59 @@ fn state() -> &'static mut State {
     unsafe { (*addr_of_mut!(STATE)).as_mut().expect("bring-up state used before start") }
 }
 
-/// Start the initial task (address space `root`, registers `ctx`) and never return.
-pub fn start(mut machine: Riscv64Machine, root: PAddr, ctx: Riscv64Context) -> ! {
+/// Start the tasks (`tasks[i]` with registers `ctxs[i]`) and never return.
+pub fn start(mut machine: Riscv64Machine, tasks: &[(Task, Riscv64Context)]) -> ! {
     let now = machine.now_us();
     machine.set_deadline(now + TICK_US);
     machine.unmask_irq(board::UART0_IRQ);
     arch_riscv64::console::enable_rx_interrupt(true);
-    // SAFETY: single-threaded boot; nothing else references these statics yet.
+    let mut table = [None; MAX_TASKS];
+    for (i, (t, ctx)) in tasks.iter().enumerate().take(MAX_TASKS) {
+        table[i] = Some(*t);
+        // SAFETY: single-threaded boot; no user task runs yet, so nothing else uses CONTEXTS.
+        unsafe { (*addr_of_mut!(CONTEXTS))[i] = *ctx };
+    }
+    // SAFETY: as above, for STATE.
     unsafe {
         *addr_of_mut!(STATE) = Some(State {
             machine,
-            runnable: true,
+            tasks: table,
+            current: 0,
+            loaded: None,
             ticks: 0,
             next_tick_us: now + TICK_US,
             idle_reported: false,
         });
-        *addr_of_mut!(TASK_CONTEXT) = ctx;
     }
     let st = state();
-    st.machine.set_vspace(root, INITIAL_ASID);
-    kprintln!("bring-up: entering user mode at {:#x}", ctx.get(Reg::Pc));
-    // SAFETY: TASK_CONTEXT is a static, only ever accessed through the trap path from now on;
-    // the task's address space is current.
-    unsafe { arch_riscv64::trap::return_to_user(addr_of_mut!(TASK_CONTEXT)) }
+    kprintln!("bring-up: {} task(s), round-robin every {} ms", tasks.len().min(MAX_TASKS), TICK_US / 1000);
+    run(st, 0)
 }
 
 /// Trap from user mode (called by the arch layer's trap entry).
 #[no_mangle]
 fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
     let st = state();
+    let cur = st.current;
+    let mut rotate = false;
     match trap {
-        Trap::Syscall => syscall(st, ctx),
-        Trap::Timer => tick(st),
+        Trap::Syscall => rotate = syscall(st, ctx),
+        Trap::Timer => {
+            tick(st);
+            rotate = true;
+        }
         Trap::External => external(st),
         Trap::Software | Trap::OtherInterrupt(_) => kprintln!("bring-up: unexpected interrupt {:?}", trap),
         Trap::Exception { cause, tval } => {
             kprintln!("user fault: {} at {:#x} (pc {:#x})", exception_name(cause), tval, ctx.fault_ip);
-            suspend(st);
+            suspend(st, cur);
         }
     }
-    schedule(st, ctx)
+    schedule(st, if rotate { cur + 1 } else { cur })
 }
 
-fn syscall(st: &mut State, ctx: &mut Riscv64Context) {
+/// Handle a syscall of the current task; true if it gives up the CPU.
+fn syscall(st: &mut State, ctx: &mut Riscv64Context) -> bool {
     match ctx.get(Reg::SyscallNo) as i64 {
         SYS_DEBUG_PUT_CHAR => {
             let c = ctx.get(Reg::Cap) as u8;
@@ -89,18 +114,22 @@ fn syscall(st: &mut State, ctx: &mut Riscv64Context) {
                 st.machine.putchar(b'\r');
             }
             st.machine.putchar(c);
+            false
         }
-        SYS_YIELD => {}
+        SYS_YIELD => true,
         n => {
             kprintln!("user fault: unknown syscall {} (pc {:#x})", n, ctx.fault_ip);
-            suspend(st);
+            suspend(st, st.current);
+            false
         }
     }
 }
 
-fn suspend(st: &mut State) {
-    st.runnable = false;
-    kprintln!("bring-up: thread suspended");
+fn suspend(st: &mut State, i: usize) {
+    if let Some(t) = st.tasks[i].as_mut() {
+        t.runnable = false;
+    }
+    kprintln!("bring-up: task {} suspended (no fault handler)", i);
 }
 
 /// A timer tick: re-arm, and report at 10, 100, 1000, … ticks (logarithmic, no flood).
@@ -135,16 +164,22 @@ fn external(st: &mut State) {
     }
 }
 
-fn schedule(st: &mut State, ctx: &mut Riscv64Context) -> ! {
-    if st.runnable {
-        // SAFETY: `ctx` is TASK_CONTEXT (the only thread), handed to us by the trap entry.
-        unsafe { arch_riscv64::trap::return_to_user(ctx) }
-    }
-    if !st.idle_reported {
+/// The first runnable task at or after `from` (cyclically).
+fn pick(st: &State, from: usize) -> Option<usize> {
+    (0..MAX_TASKS).map(|k| (from + k) % MAX_TASKS).find(|&i| st.tasks[i].is_some_and(|t| t.runnable))
+}
+
+/// Run the first runnable task at or after `from`, or idle until interrupts make one runnable
+/// (in this bring-up nothing does, but ticks and console input are still handled).
+fn schedule(st: &mut State, from: usize) -> ! {
+    if pick(st, from).is_none() && !st.idle_reported {
         st.idle_reported = true;
         kprintln!("bring-up: no runnable thread, idling");
     }
     loop {
+        if let Some(next) = pick(st, from) {
+            run(st, next)
+        }
         st.machine.wait_for_interrupt();
         if st.machine.timer_pending() {
             tick(st);
@@ -153,4 +188,17 @@ fn schedule(st: &mut State, ctx: &mut Riscv64Context) -> ! {
             external(st);
         }
     }
+}
+
+/// Switch to task `i`'s address space (when it changes) and enter it.
+fn run(st: &mut State, i: usize) -> ! {
+    let Some(t) = st.tasks[i] else { panic!("bring-up: no task {}", i) };
+    if st.loaded != Some(i) {
+        st.machine.set_vspace(t.root, t.asid);
+        st.loaded = Some(i);
+    }
+    st.current = i;
+    // SAFETY: CONTEXTS[i] is a static context only ever used by the trap path for task i; no
+    // reference to it is used after this point, and task i's address space is current.
+    unsafe { arch_riscv64::trap::return_to_user(addr_of_mut!(CONTEXTS[i])) }
 }

@@ -44,10 +44,9 @@ mod kernel {
             Ok(p) => p,
             Err(e) => panic!("no initial task: {}", e),
         };
-        let elf = match payload.file(0) {
-            Ok(f) => f,
-            Err(e) => panic!("no initial task: payload file 0: {:?}", e),
-        };
+        if payload.is_empty() {
+            panic!("no initial task: the boot payload holds no file");
+        }
 
         // Free RAM: above the kernel image and the payload, below the DTB (which QEMU places
         // near the top of RAM).
@@ -56,13 +55,25 @@ mod kernel {
         let end = if dtb > start && dtb < ram_hi { dtb } else { ram_hi };
         let mut frames = loader::FrameAlloc::new(start, end);
 
-        let task = match loader::load(&mut m, &mut frames, elf) {
-            Ok(t) => t,
-            Err(e) => panic!("loading the initial task: {}", e),
-        };
-        kprintln!("initial task: image {:#x}..{:#x}, {} KiB free RAM left",
-            task.image.0, task.image.1, frames.free_bytes() / 1024);
-        bringup::start(m, task.root, task.ctx)
+        let mut tasks = [(bringup::Task { root: 0, asid: 0, runnable: false }, Default::default());
+            bringup::MAX_TASKS];
+        let n = payload.len().min(bringup::MAX_TASKS);
+        for (i, slot) in tasks.iter_mut().enumerate().take(n) {
+            let elf = match payload.file(i) {
+                Ok(f) => f,
+                Err(e) => panic!("payload file {}: {:?}", i, e),
+            };
+            let t = match loader::load(&mut m, &mut frames, elf) {
+                Ok(t) => t,
+                Err(e) => panic!("loading task {}: {}", i, e),
+            };
+            let asid = i as u16 + 1;
+            kprintln!("task {}: image {:#x}..{:#x}, ASID {}, entry {:#x}",
+                i, t.image.0, t.image.1, asid, t.ctx.next_ip);
+            *slot = (bringup::Task { root: t.root, asid, runnable: true }, t.ctx);
+        }
+        kprintln!("{} KiB free RAM left", frames.free_bytes() / 1024);
+        bringup::start(m, &tasks[..n])
     }
 
     #[panic_handler]
