@@ -9,7 +9,8 @@
 //!   `KERNEL_WINDOW_BASE`), which also contains the kernel image itself.
 //!
 //! Needs the linker script to provide `__bss_start`, `__bss_end` (8-byte aligned) and to put
-//! `.text.boot` first in the image.
+//! `.text.boot` first in the image; [`crate::mmu::protect_kernel_image`] also needs the
+//! page-aligned `__kernel_start`, `__rodata_start`, `__data_start` and `__kernel_end`.
 
 core::arch::global_asm!(
     r#"

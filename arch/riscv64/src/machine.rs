@@ -61,6 +61,9 @@ impl Riscv64Machine {
         console::init(cfg.uart, cfg.test_device);
         crate::trap::init();
         mmu::drop_identity_map();
+        if let Err(e) = mmu::protect_kernel_image() {
+            crate::kprintln!("warning: kernel image left RWX: {:?}", e);
+        }
         mmu::detect_asid_bits();
         plic::init(cfg.plic, cfg.plic_context, cfg.plic_sources);
         if cfg.sstc {
