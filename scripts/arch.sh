@@ -11,6 +11,7 @@
 #                 writes build/<arch>/kernel.elf, the kernel without payload (panic test).
 #   QEMU          QEMU command line up to (not including) the image
 #   DEFAULT_IMAGE image `make run` boots
+# Environment: QEMU_MEM (RAM size, default 1G), GIC_VERSION (aarch64: 2 or 3).
 arch_config() {
   case "$1" in
     aarch64)
@@ -19,7 +20,7 @@ arch_config() {
       KERNEL_BIN=kernel
       USER_PKGS="user-hello user-fault-test"
       IMAGES="hello=hello fault-test=fault-test fault-kernel=fault-kernel preempt=spinner,hello fp=fpcheck,fpclobber"
-      QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m 1G
+      QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello
       ;;

@@ -66,7 +66,11 @@ impl Aarch64Context {
         spsr: SPSR_USER,
         tpidr_el0: 0,
         tpidrro_el0: 0,
-        fp: FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
+        fp: FpState {
+            q: [0; 32],
+            fpcr: 0,
+            fpsr: 0,
+        },
     };
 }
 
@@ -120,7 +124,12 @@ impl Aarch64Context {
     pub fn new_user(pc: u64, sp: u64, arg0: u64) -> Self {
         let mut x = [0; 31];
         x[0] = arg0;
-        Aarch64Context { x, pc, sp, ..Self::default() }
+        Aarch64Context {
+            x,
+            pc,
+            sp,
+            ..Self::default()
+        }
     }
 }
 

@@ -57,7 +57,10 @@ impl<'a> Payload<'a> {
         if count > MAX_FILES {
             return Err(PayloadError::TooManyFiles);
         }
-        let p = Payload { bytes, count: count as usize };
+        let p = Payload {
+            bytes,
+            count: count as usize,
+        };
         for i in 0..p.count {
             p.file(i)?;
         }

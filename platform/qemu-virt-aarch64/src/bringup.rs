@@ -9,7 +9,6 @@
 //! seL4 does for a thread without a fault handler). With no runnable thread the kernel idles
 //! and prints a heartbeat line every [`HEARTBEAT_TICKS`] ticks.
 
-use crate::memmap;
 use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
@@ -18,7 +17,7 @@ use arch_aarch64::vspace::{self, FrameAllocator};
 use arch_aarch64::{cpu, kprintln, loader, payload, timer, Aarch64PageTable};
 use boot_image::elf::EM_AARCH64;
 use boot_image::payload::Payload;
-use kernel_hal::{MapAttrs, MapRights, Machine, PAddr};
+use kernel_hal::{Machine, MapAttrs, MapRights, PAddr};
 
 /// Timer interrupts per second (each one is also a preemption point).
 const TICK_HZ: u64 = 100;
@@ -81,20 +80,43 @@ fn context_ptr(i: usize) -> *mut Aarch64Context {
 }
 
 /// Build thread `index` from ELF `image`: VSpace, segments, IPC buffer and bootinfo pages.
-fn load_thread(machine: &mut Aarch64Machine, frames: &mut BumpFrames, index: usize, image: &[u8]) -> Thread {
+fn load_thread(
+    machine: &mut Aarch64Machine,
+    frames: &mut BumpFrames,
+    index: usize,
+    image: &[u8],
+) -> Thread {
     let root = vspace::new_root(machine, frames).expect("out of memory for a VSpace");
-    let img = match loader::load_elf::<Aarch64PageTable, _, _>(machine, frames, root, image, EM_AARCH64) {
+    let img = match loader::load_elf::<Aarch64PageTable, _, _>(
+        machine, frames, root, image, EM_AARCH64,
+    ) {
         Ok(i) => i,
         Err(e) => panic!("cannot load payload file {}: {:?}", index, e),
     };
     let ipc_buffer = img.end;
     let bootinfo = img.end + 4096;
-    let rw = MapRights { read: true, write: true, execute: false };
-    let ro = MapRights { read: true, write: false, execute: false };
+    let rw = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    let ro = MapRights {
+        read: true,
+        write: false,
+        execute: false,
+    };
     for (va, rights) in [(ipc_buffer, rw), (bootinfo, ro)] {
         let f = vspace::alloc_zeroed(machine, frames).expect("out of memory");
-        vspace::map_page::<Aarch64PageTable, _, _>(machine, frames, root, va, f, rights, MapAttrs { cacheable: true })
-            .expect("cannot map the IPC buffer / bootinfo page");
+        vspace::map_page::<Aarch64PageTable, _, _>(
+            machine,
+            frames,
+            root,
+            va,
+            f,
+            rights,
+            MapAttrs { cacheable: true },
+        )
+        .expect("cannot map the IPC buffer / bootinfo page");
     }
     let asid = index as u16 + 1;
     kprintln!(
@@ -109,7 +131,11 @@ fn load_thread(machine: &mut Aarch64Machine, frames: &mut BumpFrames, index: usi
     );
     CONTEXTS.with(|c| c[index] = Aarch64Context::new_user(img.entry, 0, bootinfo));
     machine.tlb_invalidate_asid(asid);
-    Thread { root, asid, runnable: true }
+    Thread {
+        root,
+        asid,
+        runnable: true,
+    }
 }
 
 /// Load the payload's tasks, start the tick, enter user mode.
@@ -122,12 +148,21 @@ pub fn run(mut machine: Aarch64Machine) -> ! {
     };
     let (ppa, plen) = payload::descriptor();
     let free_start = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
-    let mut frames = BumpFrames { next: free_start, end: memmap::RAM_START + memmap::RAM_SIZE };
+    let mut frames = BumpFrames {
+        next: free_start,
+        end: machine.ram_end,
+    };
 
     let count = files.len().min(MAX_THREADS);
-    let mut threads = [Thread { root: 0, asid: 0, runnable: false }; MAX_THREADS];
+    let mut threads = [Thread {
+        root: 0,
+        asid: 0,
+        runnable: false,
+    }; MAX_THREADS];
     for (i, t) in threads.iter_mut().enumerate().take(count) {
-        let image = files.file(i).unwrap_or_else(|e| panic!("payload file {}: {:?}", i, e));
+        let image = files
+            .file(i)
+            .unwrap_or_else(|e| panic!("payload file {}: {:?}", i, e));
         *t = load_thread(&mut machine, &mut frames, i, image);
     }
     machine.sync_icache();
@@ -137,9 +172,22 @@ pub fn run(mut machine: Aarch64Machine) -> ! {
     let next_tick = timer::counter() + tick_period;
     timer::set_compare(next_tick);
     machine.gic.enable(timer::VIRTUAL_TIMER_PPI);
-    kprintln!("kernel: timer {} Hz, tick {} Hz; entering user mode", machine.timer_hz, TICK_HZ);
+    kprintln!(
+        "kernel: timer {} Hz, tick {} Hz; entering user mode",
+        machine.timer_hz,
+        TICK_HZ
+    );
     STATE.with(|s| {
-        *s = Some(State { machine, threads, count, current: 0, ticks: 0, tick_period, next_tick, yields: 0 })
+        *s = Some(State {
+            machine,
+            threads,
+            count,
+            current: 0,
+            ticks: 0,
+            tick_period,
+            next_tick,
+            yields: 0,
+        })
     });
 
     trap::set_user_trap_handler(handle_trap);
@@ -197,7 +245,9 @@ fn schedule() -> Option<usize> {
     STATE.with(|s| {
         let s = s.as_mut()?;
         let n = s.count;
-        let next = (1..=n).map(|k| (s.current + k) % n).find(|&i| s.threads[i].runnable)?;
+        let next = (1..=n)
+            .map(|k| (s.current + k) % n)
+            .find(|&i| s.threads[i].runnable)?;
         if next != s.current {
             let t = s.threads[next];
             s.machine.set_vspace(t.root, t.asid);
@@ -218,7 +268,11 @@ fn syscall(ctx: &mut Aarch64Context) -> Next {
             Next::Switch
         }
         n => {
-            kprintln!("user fault: unknown syscall {} (pc {:#x})", n, ctx.pc.wrapping_sub(4));
+            kprintln!(
+                "user fault: unknown syscall {} (pc {:#x})",
+                n,
+                ctx.pc.wrapping_sub(4)
+            );
             suspend_current()
         }
     }
@@ -229,7 +283,13 @@ fn user_fault(ctx: &Aarch64Context, esr: u64, far: u64) -> Next {
     let what = trap::class_name(ec);
     match ec {
         trap::EC_DABT_LOWER | trap::EC_IABT_LOWER | trap::EC_PC_ALIGN => {
-            kprintln!("user fault: {} at {:#x} (pc {:#x}, esr {:#x})", what, far, ctx.pc, esr)
+            kprintln!(
+                "user fault: {} at {:#x} (pc {:#x}, esr {:#x})",
+                what,
+                far,
+                ctx.pc,
+                esr
+            )
         }
         _ => kprintln!("user fault: {} (pc {:#x}, esr {:#x})", what, ctx.pc, esr),
     }
@@ -246,7 +306,10 @@ fn suspend_current() -> Next {
     if others {
         kprintln!("kernel: task {} suspended (no fault handler)", i);
     } else {
-        kprintln!("kernel: task {} suspended (no fault handler); no task left, idling", i);
+        kprintln!(
+            "kernel: task {} suspended (no fault handler); no task left, idling",
+            i
+        );
     }
     Next::Stopped
 }
@@ -268,7 +331,11 @@ fn handle_irqs(idle: bool) -> bool {
                 }
                 timer::set_compare(s.next_tick);
                 if s.ticks == TICK_REPORT && !idle {
-                    kprintln!("kernel: timer: {} ticks while in user mode ({} yields)", s.ticks, s.yields);
+                    kprintln!(
+                        "kernel: timer: {} ticks while in user mode ({} yields)",
+                        s.ticks,
+                        s.yields
+                    );
                 }
                 if idle && s.ticks % HEARTBEAT_TICKS == 0 {
                     kprintln!("kernel: heartbeat: tick {} (idle)", s.ticks);

@@ -42,7 +42,10 @@ pub enum Outcome {
     /// A panic pattern appeared on this line.
     Panicked(String),
     /// The command exited before `missing` (the first unseen expectation) appeared.
-    ExitedEarly { missing: String, status: Option<i32> },
+    ExitedEarly {
+        missing: String,
+        status: Option<i32>,
+    },
     /// The timeout passed before `missing` appeared.
     TimedOut { missing: String },
     /// The command could not be started.
@@ -65,7 +68,10 @@ impl std::fmt::Display for Outcome {
             Outcome::Passed => write!(f, "PASS: all expected lines seen"),
             Outcome::Panicked(l) => write!(f, "FAIL: panic line: {l}"),
             Outcome::ExitedEarly { missing, status } => {
-                write!(f, "FAIL: command exited (status {status:?}) before line: {missing}")
+                write!(
+                    f,
+                    "FAIL: command exited (status {status:?}) before line: {missing}"
+                )
             }
             Outcome::TimedOut { missing } => write!(f, "FAIL: timeout waiting for line: {missing}"),
             Outcome::SpawnFailed(e) => write!(f, "FAIL: cannot start command: {e}"),
@@ -87,12 +93,20 @@ pub struct Matcher {
 impl Matcher {
     /// A matcher for `expect` (in order) failing on any of `panic_patterns`.
     pub fn new(expect: Vec<String>, panic_patterns: Vec<String>) -> Self {
-        Matcher { expect, panic_patterns, next: 0 }
+        Matcher {
+            expect,
+            panic_patterns,
+            next: 0,
+        }
     }
 
     /// Feed one output line: `Some(outcome)` once the run is decided.
     pub fn line(&mut self, line: &str) -> Option<Outcome> {
-        if self.panic_patterns.iter().any(|p| line.contains(p.as_str())) {
+        if self
+            .panic_patterns
+            .iter()
+            .any(|p| line.contains(p.as_str()))
+        {
             return Some(Outcome::Panicked(line.to_string()));
         }
         if self.next < self.expect.len() && line.contains(self.expect[self.next].as_str()) {
@@ -167,20 +181,33 @@ pub fn run(spec: &Spec, echo: &mut dyn Write) -> Outcome {
                 eofs += 1;
                 if eofs == readers {
                     let status = child.wait().ok().and_then(|s| s.code());
-                    break Outcome::ExitedEarly { missing: m.missing(), status };
+                    break Outcome::ExitedEarly {
+                        missing: m.missing(),
+                        status,
+                    };
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => break Outcome::TimedOut { missing: m.missing() },
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                break Outcome::TimedOut {
+                    missing: m.missing(),
+                }
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.wait().ok().and_then(|s| s.code());
-                break Outcome::ExitedEarly { missing: m.missing(), status };
+                break Outcome::ExitedEarly {
+                    missing: m.missing(),
+                    status,
+                };
             }
         }
     };
     let _ = echo.flush();
     // Kill the whole process group we created (the command and anything it started).
     let pid = child.id();
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
     let _ = child.kill();
     let _ = child.wait();
     outcome
@@ -202,7 +229,12 @@ fn wait_exit(
             }
             Ok(Event::Eof) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => return Outcome::WrongExit { expected, status: None },
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Outcome::WrongExit {
+                    expected,
+                    status: None,
+                }
+            }
         }
     }
     match child.wait().ok().and_then(|s| s.code()) {
@@ -245,7 +277,11 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
     };
     let mut panic_check = true;
     let mut i = 0;
-    let value = |i: usize| args.get(i + 1).cloned().ok_or_else(|| format!("{} needs a value", args[i]));
+    let value = |i: usize| {
+        args.get(i + 1)
+            .cloned()
+            .ok_or_else(|| format!("{} needs a value", args[i]))
+    };
     while i < args.len() {
         match args[i].as_str() {
             "--timeout" => {
@@ -290,7 +326,10 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
     if !panic_check {
         spec.panic_patterns.clear();
     } else if spec.panic_patterns.is_empty() {
-        spec.panic_patterns = DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect();
+        spec.panic_patterns = DEFAULT_PANIC_PATTERNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     Ok(spec)
 }
@@ -303,7 +342,10 @@ mod tests {
         Spec {
             command: vec!["sh".into(), "-c".into(), script.into()],
             expect: expect.iter().map(|s| s.to_string()).collect(),
-            panic_patterns: DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect(),
+            panic_patterns: DEFAULT_PANIC_PATTERNS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             timeout: Duration::from_millis(timeout_ms),
             expect_exit: None,
         }
@@ -315,35 +357,63 @@ mod tests {
 
     #[test]
     fn passes_when_lines_appear_in_order() {
-        let s = spec("echo boot; printf 'hello from user mode\\r\\n'; echo tick; sleep 5", &["boot", "hello from user", "tick"], 5000);
+        let s = spec(
+            "echo boot; printf 'hello from user mode\\r\\n'; echo tick; sleep 5",
+            &["boot", "hello from user", "tick"],
+            5000,
+        );
         let t = Instant::now();
         assert_eq!(go(&s), Outcome::Passed);
-        assert!(t.elapsed() < Duration::from_secs(4), "stops (and kills) as soon as it passes");
+        assert!(
+            t.elapsed() < Duration::from_secs(4),
+            "stops (and kills) as soon as it passes"
+        );
     }
 
     #[test]
     fn out_of_order_fails() {
         let s = spec("echo b; echo a", &["a", "b"], 3000);
-        assert_eq!(go(&s), Outcome::ExitedEarly { missing: "b".into(), status: Some(0) });
+        assert_eq!(
+            go(&s),
+            Outcome::ExitedEarly {
+                missing: "b".into(),
+                status: Some(0)
+            }
+        );
     }
 
     #[test]
     fn panic_line_fails() {
-        let s = spec("echo boot; echo 'KERNEL PANIC: oops'; echo hello", &["boot", "hello"], 3000);
+        let s = spec(
+            "echo boot; echo 'KERNEL PANIC: oops'; echo hello",
+            &["boot", "hello"],
+            3000,
+        );
         assert_eq!(go(&s), Outcome::Panicked("KERNEL PANIC: oops".into()));
     }
 
     #[test]
     fn early_exit_fails() {
         let s = spec("echo boot; exit 3", &["boot", "never"], 3000);
-        assert_eq!(go(&s), Outcome::ExitedEarly { missing: "never".into(), status: Some(3) });
+        assert_eq!(
+            go(&s),
+            Outcome::ExitedEarly {
+                missing: "never".into(),
+                status: Some(3)
+            }
+        );
     }
 
     #[test]
     fn timeout_fails_and_kills() {
         let s = spec("echo boot; sleep 30", &["boot", "never"], 300);
         let t = Instant::now();
-        assert_eq!(go(&s), Outcome::TimedOut { missing: "never".into() });
+        assert_eq!(
+            go(&s),
+            Outcome::TimedOut {
+                missing: "never".into()
+            }
+        );
         assert!(t.elapsed() < Duration::from_secs(5));
     }
 
@@ -366,30 +436,75 @@ mod tests {
 
     #[test]
     fn expected_exit_status() {
-        let mut s = spec("echo 'KERNEL PANIC: x'; sleep 0.2; exit 1", &["KERNEL PANIC"], 3000);
+        let mut s = spec(
+            "echo 'KERNEL PANIC: x'; sleep 0.2; exit 1",
+            &["KERNEL PANIC"],
+            3000,
+        );
         s.panic_patterns.clear();
         s.expect_exit = Some(1);
         assert_eq!(go(&s), Outcome::Passed);
         s.expect_exit = Some(0);
-        assert_eq!(go(&s), Outcome::WrongExit { expected: 0, status: Some(1) });
+        assert_eq!(
+            go(&s),
+            Outcome::WrongExit {
+                expected: 0,
+                status: Some(1)
+            }
+        );
         let mut s = spec("echo 'KERNEL PANIC: x'; sleep 30", &["KERNEL PANIC"], 300);
         s.panic_patterns.clear();
         s.expect_exit = Some(1);
-        assert_eq!(go(&s), Outcome::WrongExit { expected: 1, status: None });
+        assert_eq!(
+            go(&s),
+            Outcome::WrongExit {
+                expected: 1,
+                status: None
+            }
+        );
     }
 
     #[test]
     fn args() {
-        let a: Vec<String> = ["--timeout", "2.5", "--expect", "x", "--", "qemu", "-m", "1G"].iter().map(|s| s.to_string()).collect();
+        let a: Vec<String> = [
+            "--timeout",
+            "2.5",
+            "--expect",
+            "x",
+            "--",
+            "qemu",
+            "-m",
+            "1G",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let s = parse_args(&a).unwrap();
         assert_eq!(s.timeout, Duration::from_millis(2500));
         assert_eq!(s.command, vec!["qemu", "-m", "1G"]);
         assert_eq!(s.panic_patterns[0], "KERNEL PANIC");
         assert!(parse_args(&a[..4]).is_err(), "no command");
-        assert!(parse_args(&["--", "q"].map(String::from)).is_err(), "no expectation");
-        assert!(parse_args(&["--timeout", "-1", "--expect", "x", "--", "q"].map(String::from)).is_err());
+        assert!(
+            parse_args(&["--", "q"].map(String::from)).is_err(),
+            "no expectation"
+        );
+        assert!(
+            parse_args(&["--timeout", "-1", "--expect", "x", "--", "q"].map(String::from)).is_err()
+        );
         assert!(parse_args(&["--bogus"].map(String::from)).is_err());
-        let s = parse_args(&["--no-panic-check", "--expect-exit", "1", "--expect", "x", "--", "q"].map(String::from)).unwrap();
+        let s = parse_args(
+            &[
+                "--no-panic-check",
+                "--expect-exit",
+                "1",
+                "--expect",
+                "x",
+                "--",
+                "q",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
         assert!(s.panic_patterns.is_empty());
         assert_eq!(s.expect_exit, Some(1));
     }

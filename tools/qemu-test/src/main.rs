@@ -21,7 +21,12 @@ fn main() -> ExitCode {
     let start = std::time::Instant::now();
     let outcome = qemu_test::run(&spec, &mut std::io::stdout());
     // Ignore a closed stdout (e.g. piped into `head`): the exit status carries the result.
-    let _ = writeln!(std::io::stdout(), "qemu-test: {} ({:.2} s)", outcome, start.elapsed().as_secs_f64());
+    let _ = writeln!(
+        std::io::stdout(),
+        "qemu-test: {} ({:.2} s)",
+        outcome,
+        start.elapsed().as_secs_f64()
+    );
     if outcome.passed() {
         ExitCode::SUCCESS
     } else {

@@ -6,7 +6,7 @@
 use user_rt::{sys, uprintln};
 
 /// Kernel-window address of the kernel image (QEMU virt AArch64 load address).
-const KERNEL_IMAGE: u64 = 0xffff_0000_4008_0000;
+const KERNEL_IMAGE: u64 = 0xffff_0000_4020_0000;
 
 /// Entered from `user_rt`'s `_start` with x0 = bootinfo address.
 #[no_mangle]

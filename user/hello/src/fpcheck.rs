@@ -57,7 +57,12 @@ pub extern "C" fn user_main(_bootinfo: u64) -> ! {
         let mut after = [0u128; 32];
         yield_with_pattern(&pattern, &mut after);
         if let Some(i) = (0..32).find(|&i| after[i] != pattern[i]) {
-            uprintln!("fpcheck: ERROR: v{} changed across yield in round {}: {:#x}", i, round, after[i]);
+            uprintln!(
+                "fpcheck: ERROR: v{} changed across yield in round {}: {:#x}",
+                i,
+                round,
+                after[i]
+            );
             loop {
                 user_rt::sys::yield_now();
             }
