@@ -104,7 +104,11 @@ macro_rules! kprintln {
 pub fn exit_qemu(code: u32) -> ! {
     let dev = TEST_DEV.load(Ordering::Relaxed);
     if dev != 0 {
-        let v: u32 = if code == 0 { 0x5555 } else { (code << 16) | 0x3333 };
+        let v: u32 = if code == 0 {
+            0x5555
+        } else {
+            (code << 16) | 0x3333
+        };
         // SAFETY: `dev` is the kernel-window address of the sifive_test device register.
         unsafe { core::ptr::write_volatile(dev as *mut u32, v) };
     }

@@ -93,8 +93,14 @@ const EXCEPTION_MSG_ORDER: [usize; 2] = [0, 2];
 
 impl Riscv64Context {
     /// The all-zero context of a new thread (interrupts enabled in user mode, FPU usable).
-    pub const INITIAL: Self =
-        Self { x: [0; 32], next_ip: 0, fault_ip: 0, sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL, fp: [0; 32], fcsr: 0 };
+    pub const INITIAL: Self = Self {
+        x: [0; 32],
+        next_ip: 0,
+        fault_ip: 0,
+        sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL,
+        fp: [0; 32],
+        fcsr: 0,
+    };
 
     /// Register `n` (0 means the pc as seL4_UserContext/fault messages see it: FaultIP).
     fn read_slot(&self, n: usize) -> u64 {
@@ -188,11 +194,15 @@ impl UserContext for Riscv64Context {
         };
         match kind {
             FaultRegs::UnknownSyscall => {
-                SYSCALL_MSG_ORDER.iter().for_each(|&r| push(self.read_slot(r)));
+                SYSCALL_MSG_ORDER
+                    .iter()
+                    .for_each(|&r| push(self.read_slot(r)));
                 push(extra[0]);
             }
             FaultRegs::UserException => {
-                EXCEPTION_MSG_ORDER.iter().for_each(|&r| push(self.read_slot(r)));
+                EXCEPTION_MSG_ORDER
+                    .iter()
+                    .for_each(|&r| push(self.read_slot(r)));
                 push(extra[0]);
                 push(extra[1]);
             }
@@ -234,7 +244,10 @@ mod tests {
     #[test]
     fn layout_matches_assembly_offsets() {
         assert_eq!(core::mem::offset_of!(Riscv64Context, next_ip), OFF_NEXT_IP);
-        assert_eq!(core::mem::offset_of!(Riscv64Context, fault_ip), OFF_FAULT_IP);
+        assert_eq!(
+            core::mem::offset_of!(Riscv64Context, fault_ip),
+            OFF_FAULT_IP
+        );
         assert_eq!(core::mem::offset_of!(Riscv64Context, sstatus), OFF_SSTATUS);
         assert_eq!(core::mem::offset_of!(Riscv64Context, fp), 280);
         assert_eq!(core::mem::offset_of!(Riscv64Context, fcsr), 536);
@@ -243,7 +256,10 @@ mod tests {
 
     #[test]
     fn default_runs_with_interrupts_enabled() {
-        assert_eq!(Riscv64Context::default().sstatus & SSTATUS_SPIE, SSTATUS_SPIE);
+        assert_eq!(
+            Riscv64Context::default().sstatus & SSTATUS_SPIE,
+            SSTATUS_SPIE
+        );
     }
 
     #[test]
@@ -317,7 +333,22 @@ mod tests {
         let mut out = [0u64; 16];
         let n = c.fault_message(FaultRegs::UnknownSyscall, [(-99i64) as u64, 0], &mut out);
         assert_eq!(n, 11);
-        assert_eq!(&out[..11], &[0x1000, 102, 101, 110, 111, 112, 113, 114, 115, 116, (-99i64) as u64]);
+        assert_eq!(
+            &out[..11],
+            &[
+                0x1000,
+                102,
+                101,
+                110,
+                111,
+                112,
+                113,
+                114,
+                115,
+                116,
+                (-99i64) as u64
+            ]
+        );
     }
 
     #[test]
@@ -333,7 +364,10 @@ mod tests {
     fn fault_message_truncates_to_buffer() {
         let c = numbered();
         let mut out = [0u64; 3];
-        assert_eq!(c.fault_message(FaultRegs::UnknownSyscall, [0, 0], &mut out), 3);
+        assert_eq!(
+            c.fault_message(FaultRegs::UnknownSyscall, [0, 0], &mut out),
+            3
+        );
         assert_eq!(out, [0x1000, 102, 101]);
     }
 
@@ -341,9 +375,16 @@ mod tests {
     fn fault_replies_restore_in_message_order() {
         let mut c = numbered();
         c.restore_from_fault_reply(FaultRegs::UnknownSyscall, &[0x2004, 7, 8, 9]);
-        assert_eq!((c.fault_ip, c.next_ip, c.x[2], c.x[1], c.x[10], c.x[11]), (0x2004, 0x2004, 7, 8, 9, 111));
+        assert_eq!(
+            (c.fault_ip, c.next_ip, c.x[2], c.x[1], c.x[10], c.x[11]),
+            (0x2004, 0x2004, 7, 8, 9, 111)
+        );
         c.restore_from_fault_reply(FaultRegs::UserException, &[0x3000, 5, 77, 77]);
-        assert_eq!((c.next_ip, c.x[2], c.x[10]), (0x3000, 5, 9), "only FaultIP and sp are restored");
+        assert_eq!(
+            (c.next_ip, c.x[2], c.x[10]),
+            (0x3000, 5, 9),
+            "only FaultIP and sp are restored"
+        );
         let words: [u64; 32] = core::array::from_fn(|i| 500 + i as u64);
         c.restore_from_fault_reply(FaultRegs::Timeout, &words);
         for i in 0..32 {

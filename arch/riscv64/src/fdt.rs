@@ -21,13 +21,18 @@ const END: u32 = 9;
 const MAX_DEPTH: usize = 8;
 
 fn be32(b: &[u8], off: usize) -> Result<u32, FdtError> {
-    let s = b.get(off..off.checked_add(4).ok_or(FdtError::Malformed)?).ok_or(FdtError::Malformed)?;
+    let s = b
+        .get(off..off.checked_add(4).ok_or(FdtError::Malformed)?)
+        .ok_or(FdtError::Malformed)?;
     Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 fn cstr(b: &[u8], off: usize) -> Result<&str, FdtError> {
     let rest = b.get(off..).ok_or(FdtError::Malformed)?;
-    let n = rest.iter().position(|&c| c == 0).ok_or(FdtError::Malformed)?;
+    let n = rest
+        .iter()
+        .position(|&c| c == 0)
+        .ok_or(FdtError::Malformed)?;
     core::str::from_utf8(&rest[..n]).map_err(|_| FdtError::Malformed)
 }
 
@@ -53,14 +58,21 @@ impl<'a> Fdt<'a> {
         let blob = blob.get(..total).ok_or(FdtError::Malformed)?;
         let (so, ss) = (be32(blob, 8)? as usize, be32(blob, 36)? as usize);
         let (stro, strs) = (be32(blob, 12)? as usize, be32(blob, 32)? as usize);
-        let structs = blob.get(so..so.checked_add(ss).ok_or(FdtError::Malformed)?).ok_or(FdtError::Malformed)?;
-        let strings = blob.get(stro..stro.checked_add(strs).ok_or(FdtError::Malformed)?).ok_or(FdtError::Malformed)?;
+        let structs = blob
+            .get(so..so.checked_add(ss).ok_or(FdtError::Malformed)?)
+            .ok_or(FdtError::Malformed)?;
+        let strings = blob
+            .get(stro..stro.checked_add(strs).ok_or(FdtError::Malformed)?)
+            .ok_or(FdtError::Malformed)?;
         Ok(Self { structs, strings })
     }
 
     /// Call `f(path, property name, value)` for every property; `path` holds the node names
     /// from the root's children down (the root's own properties have an empty path).
-    pub fn for_each_property(&self, mut f: impl FnMut(&[&str], &str, &[u8])) -> Result<(), FdtError> {
+    pub fn for_each_property(
+        &self,
+        mut f: impl FnMut(&[&str], &str, &[u8]),
+    ) -> Result<(), FdtError> {
         let b = self.structs;
         let mut path: [&str; MAX_DEPTH] = [""; MAX_DEPTH];
         let mut depth: usize = 0; // number of open nodes, the root included
@@ -85,7 +97,9 @@ impl<'a> Fdt<'a> {
                     let len = be32(b, off)? as usize;
                     let name = cstr(self.strings, be32(b, off + 4)? as usize)?;
                     let start = off + 8;
-                    let val = b.get(start..start.checked_add(len).ok_or(FdtError::Malformed)?).ok_or(FdtError::Malformed)?;
+                    let val = b
+                        .get(start..start.checked_add(len).ok_or(FdtError::Malformed)?)
+                        .ok_or(FdtError::Malformed)?;
                     f(&path[..depth.saturating_sub(1)], name, val);
                     off = (start + len + 3) & !3;
                 }
@@ -127,7 +141,9 @@ pub fn board_facts(fdt: &Fdt<'_>) -> Result<BoardFacts, FdtError> {
         match (path, name) {
             ([], "#address-cells") => ac = word(val).unwrap_or(2) as usize,
             ([], "#size-cells") => sc = word(val).unwrap_or(1) as usize,
-            ([node], "reg") if node.starts_with("memory") && facts.ram.is_none() && ac <= 2 && sc <= 2 => {
+            ([node], "reg")
+                if node.starts_with("memory") && facts.ram.is_none() && ac <= 2 && sc <= 2 =>
+            {
                 if let Some((base, rest)) = cells(val, ac) {
                     facts.ram = cells(rest, sc).map(|(size, _)| (base, size));
                 }
@@ -157,7 +173,10 @@ mod tests {
 
     impl Builder {
         fn new() -> Self {
-            Self { s: Vec::new(), strings: Vec::new() }
+            Self {
+                s: Vec::new(),
+                strings: Vec::new(),
+            }
         }
         fn tok(&mut self, t: u32) {
             self.s.extend_from_slice(&t.to_be_bytes());
@@ -192,7 +211,18 @@ mod tests {
             let stro = so + self.s.len() as u32;
             let total = stro + self.strings.len() as u32;
             let mut out = Vec::new();
-            for w in [MAGIC, total, so, stro, 0, 17, 16, 0, self.strings.len() as u32, self.s.len() as u32] {
+            for w in [
+                MAGIC,
+                total,
+                so,
+                stro,
+                0,
+                17,
+                16,
+                0,
+                self.strings.len() as u32,
+                self.s.len() as u32,
+            ] {
                 out.extend_from_slice(&w.to_be_bytes());
             }
             out.extend_from_slice(&self.s);

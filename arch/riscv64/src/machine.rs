@@ -32,7 +32,11 @@ pub struct BoardConfig {
 /// Usable before [`Riscv64Machine::init`]: the boot window is already live.
 pub fn read_dtb(paddr: PAddr) -> Result<crate::fdt::BoardFacts, crate::fdt::FdtError> {
     use crate::fdt::{board_facts, total_size, Fdt, FdtError};
-    let in_window = |len: u64| paddr.checked_add(len).is_some_and(|e| e <= KERNEL_WINDOW_SIZE);
+    let in_window = |len: u64| {
+        paddr
+            .checked_add(len)
+            .is_some_and(|e| e <= KERNEL_WINDOW_SIZE)
+    };
     if paddr == 0 || !paddr.is_multiple_of(8) || !in_window(40) {
         return Err(FdtError::BadMagic);
     }
@@ -141,7 +145,8 @@ impl Machine for Riscv64Machine {
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {
-        let ticks = (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
+        let ticks =
+            (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
         if self.cfg.sstc {
             // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
             unsafe { csr::write_stimecmp(ticks as u64) };

@@ -70,18 +70,29 @@ pub fn protect_kernel_image() -> Result<(), ProtectError> {
     let l2_pa = virt_to_phys(l2 as u64);
     for i in 0..512u64 {
         let pa = gib * GB + i * MB2;
-        let e = if pa == base2m { ((l2_pa >> 12) << 10) | PTE_V } else { kernel_leaf(pa, PTE_R | PTE_W) };
+        let e = if pa == base2m {
+            ((l2_pa >> 12) << 10) | PTE_V
+        } else {
+            kernel_leaf(pa, PTE_R | PTE_W)
+        };
         // SAFETY: as above, for KERNEL_L1.
         unsafe { l1.add(i as usize).write_volatile(e) };
     }
     let l1_pa = virt_to_phys(l1 as u64);
     let root = kernel_root_ptr();
     for g in 0..crate::layout::KERNEL_WINDOW_GIB {
-        let e = if g == gib { ((l1_pa >> 12) << 10) | PTE_V } else { kernel_leaf(g * GB, PTE_R | PTE_W) };
+        let e = if g == gib {
+            ((l1_pa >> 12) << 10) | PTE_V
+        } else {
+            kernel_leaf(g * GB, PTE_R | PTE_W)
+        };
         // SAFETY: the boot root is live, but the new entry for the kernel's GiB maps the same
         // physical pages at the same addresses (only permissions shrink, and text stays
         // executable), and the others are data-only; the TLB is flushed right after.
-        unsafe { root.add(KERNEL_ROOT_FIRST_SLOT + g as usize).write_volatile(e) };
+        unsafe {
+            root.add(KERNEL_ROOT_FIRST_SLOT + g as usize)
+                .write_volatile(e)
+        };
     }
     csr::sfence_all();
     Ok(())
@@ -137,14 +148,23 @@ pub fn copy_kernel_mappings(root: u64) {
     for i in KERNEL_ROOT_FIRST_SLOT..512 {
         // SAFETY: `root` is a 4 KiB page-table page in RAM reached through the window (the
         // caller's contract via `Machine::init_vspace_root`); `i` < 512.
-        unsafe { core::ptr::write_volatile(dst.add(i), core::ptr::read_volatile(kernel_root_ptr().add(i))) };
+        unsafe {
+            core::ptr::write_volatile(
+                dst.add(i),
+                core::ptr::read_volatile(kernel_root_ptr().add(i)),
+            )
+        };
     }
 }
 
 /// Make the root table at `root` with `asid` the current address space.
 pub fn set_vspace(root: u64, asid: u16) {
     let bits = asid_bits();
-    let asid = if bits == 0 { 0 } else { asid & ((1u32 << bits) - 1) as u16 };
+    let asid = if bits == 0 {
+        0
+    } else {
+        asid & ((1u32 << bits) - 1) as u16
+    };
     // SAFETY: `root` is a valid Sv39 root whose upper half holds the kernel window (copied by
     // `copy_kernel_mappings`), so the kernel keeps running after the switch.
     unsafe { csr::write_satp(satp(root, asid)) };

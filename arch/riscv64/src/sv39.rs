@@ -99,8 +99,16 @@ impl PageTableFormat for Sv39 {
 mod tests {
     use super::*;
 
-    const RW: MapRights = MapRights { read: true, write: true, execute: false };
-    const RX: MapRights = MapRights { read: true, write: false, execute: true };
+    const RW: MapRights = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    const RX: MapRights = MapRights {
+        read: true,
+        write: false,
+        execute: true,
+    };
     const CACHED: MapAttrs = MapAttrs { cacheable: true };
 
     #[test]
@@ -135,15 +143,36 @@ mod tests {
     #[test]
     fn leaf_entries() {
         let e = Sv39::leaf_entry(0x8765_4000, 2, RW, CACHED);
-        assert_eq!(e, (0x87654 << 10) | PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D);
+        assert_eq!(
+            e,
+            (0x87654 << 10) | PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D
+        );
         assert!(!Sv39::is_table(e, 1));
         assert_eq!(Sv39::entry_paddr(e), 0x8765_4000);
         let x = Sv39::leaf_entry(0x8000_0000, 0, RX, CACHED);
         assert_eq!(x & (PTE_R | PTE_W | PTE_X), PTE_R | PTE_X);
         // Write without read maps nothing writable; nothing at all gives an invalid entry.
-        let w = Sv39::leaf_entry(0x1000, 2, MapRights { read: false, write: true, execute: false }, CACHED);
+        let w = Sv39::leaf_entry(
+            0x1000,
+            2,
+            MapRights {
+                read: false,
+                write: true,
+                execute: false,
+            },
+            CACHED,
+        );
         assert_eq!(w, 0);
-        let xo = Sv39::leaf_entry(0x1000, 2, MapRights { read: false, write: false, execute: true }, CACHED);
+        let xo = Sv39::leaf_entry(
+            0x1000,
+            2,
+            MapRights {
+                read: false,
+                write: false,
+                execute: true,
+            },
+            CACHED,
+        );
         assert_eq!(xo & (PTE_R | PTE_W | PTE_X), PTE_X);
     }
 

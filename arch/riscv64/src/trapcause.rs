@@ -42,7 +42,10 @@ impl Trap {
         } else if code == EXC_ECALL_U {
             Trap::Syscall
         } else {
-            Trap::Exception { cause: code, tval: stval }
+            Trap::Exception {
+                cause: code,
+                tval: stval,
+            }
         }
     }
 }
@@ -88,7 +91,13 @@ mod tests {
         assert_eq!(Trap::decode(SCAUSE_INTERRUPT | 5, 0), Trap::Timer);
         assert_eq!(Trap::decode(SCAUSE_INTERRUPT | 9, 0), Trap::External);
         assert_eq!(Trap::decode(SCAUSE_INTERRUPT | 1, 0), Trap::Software);
-        assert_eq!(Trap::decode(13, 0xdead), Trap::Exception { cause: 13, tval: 0xdead });
+        assert_eq!(
+            Trap::decode(13, 0xdead),
+            Trap::Exception {
+                cause: 13,
+                tval: 0xdead
+            }
+        );
         assert_eq!(exception_name(13), "load page fault");
     }
 

@@ -51,7 +51,11 @@ static mut CONTEXTS: [Riscv64Context; MAX_TASKS] = [Riscv64Context::INITIAL; MAX
 fn state() -> &'static mut State {
     // SAFETY: one hart; the kernel runs with interrupts disabled and every kernel entry (boot
     // or trap) calls this once and never returns, so no two references are live together.
-    unsafe { (*addr_of_mut!(STATE)).as_mut().expect("bring-up state used before start") }
+    unsafe {
+        (*addr_of_mut!(STATE))
+            .as_mut()
+            .expect("bring-up state used before start")
+    }
 }
 
 /// Start the tasks (`tasks[i]` with registers `ctxs[i]`) and never return.
@@ -79,7 +83,11 @@ pub fn start(mut machine: Riscv64Machine, tasks: &[(Task, Riscv64Context)]) -> !
         });
     }
     let st = state();
-    kprintln!("bring-up: {} task(s), round-robin every {} ms", tasks.len().min(MAX_TASKS), TICK_US / 1000);
+    kprintln!(
+        "bring-up: {} task(s), round-robin every {} ms",
+        tasks.len().min(MAX_TASKS),
+        TICK_US / 1000
+    );
     run(st, 0)
 }
 
@@ -96,9 +104,16 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
             rotate = true;
         }
         Trap::External => external(st),
-        Trap::Software | Trap::OtherInterrupt(_) => kprintln!("bring-up: unexpected interrupt {:?}", trap),
+        Trap::Software | Trap::OtherInterrupt(_) => {
+            kprintln!("bring-up: unexpected interrupt {:?}", trap)
+        }
         Trap::Exception { cause, tval } => {
-            kprintln!("user fault: {} at {:#x} (pc {:#x})", exception_name(cause), tval, ctx.fault_ip);
+            kprintln!(
+                "user fault: {} at {:#x} (pc {:#x})",
+                exception_name(cause),
+                tval,
+                ctx.fault_ip
+            );
             suspend(st, cur);
         }
     }
@@ -166,7 +181,9 @@ fn external(st: &mut State) {
 
 /// The first runnable task at or after `from` (cyclically).
 fn pick(st: &State, from: usize) -> Option<usize> {
-    (0..MAX_TASKS).map(|k| (from + k) % MAX_TASKS).find(|&i| st.tasks[i].is_some_and(|t| t.runnable))
+    (0..MAX_TASKS)
+        .map(|k| (from + k) % MAX_TASKS)
+        .find(|&i| st.tasks[i].is_some_and(|t| t.runnable))
 }
 
 /// Run the first runnable task at or after `from`, or idle until interrupts make one runnable
@@ -192,7 +209,9 @@ fn schedule(st: &mut State, from: usize) -> ! {
 
 /// Switch to task `i`'s address space (when it changes) and enter it.
 fn run(st: &mut State, i: usize) -> ! {
-    let Some(t) = st.tasks[i] else { panic!("bring-up: no task {}", i) };
+    let Some(t) = st.tasks[i] else {
+        panic!("bring-up: no task {}", i)
+    };
     if st.loaded != Some(i) {
         st.machine.set_vspace(t.root, t.asid);
         st.loaded = Some(i);

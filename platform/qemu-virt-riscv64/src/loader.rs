@@ -9,7 +9,9 @@ use arch_riscv64::machine::Riscv64Machine;
 use arch_riscv64::sv39::{PTE_R, PTE_W, PTE_X};
 use arch_riscv64::{Riscv64Context, Sv39};
 use boot_image::elf::{Elf, ElfError, EM_RISCV, PF_R, PF_W, PF_X};
-use kernel_hal::{Machine, MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr};
+use kernel_hal::{
+    Machine, MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr,
+};
 
 const PAGE: u64 = 4096;
 
@@ -55,7 +57,10 @@ pub struct FrameAlloc {
 impl FrameAlloc {
     /// Allocate from `[start, end)` (rounded inwards to pages).
     pub fn new(start: PAddr, end: PAddr) -> Self {
-        Self { next: start.div_ceil(PAGE) * PAGE, end: end & !(PAGE - 1) }
+        Self {
+            next: start.div_ceil(PAGE) * PAGE,
+            end: end & !(PAGE - 1),
+        }
     }
 
     /// A zeroed frame.
@@ -124,7 +129,11 @@ fn map_page(
     let e = read_pte(table, idx);
     let attrs = MapAttrs { cacheable: true };
     let (frame, rights) = if Sv39::is_valid(e) {
-        let old = MapRights { read: e & PTE_R != 0, write: e & PTE_W != 0, execute: e & PTE_X != 0 };
+        let old = MapRights {
+            read: e & PTE_R != 0,
+            write: e & PTE_W != 0,
+            execute: e & PTE_X != 0,
+        };
         let union = MapRights {
             read: old.read || rights.read,
             write: old.write || rights.write,
@@ -138,8 +147,15 @@ fn map_page(
     Ok(frame)
 }
 
-fn copy_to_frame(m: &Riscv64Machine, frame: PAddr, offset: usize, bytes: &[u8]) -> Result<(), LoadError> {
-    let p = m.window(frame + offset as u64, bytes.len()).ok_or(LoadError::OutOfMemory)?;
+fn copy_to_frame(
+    m: &Riscv64Machine,
+    frame: PAddr,
+    offset: usize,
+    bytes: &[u8],
+) -> Result<(), LoadError> {
+    let p = m
+        .window(frame + offset as u64, bytes.len())
+        .ok_or(LoadError::OutOfMemory)?;
     // SAFETY: `p..p+len` lies in a frame of this task (in the window) and cannot overlap the
     // payload, which the frame allocator never hands out.
     unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
@@ -147,7 +163,11 @@ fn copy_to_frame(m: &Riscv64Machine, frame: PAddr, offset: usize, bytes: &[u8]) 
 }
 
 /// Build the initial task's address space from `elf_bytes`.
-pub fn load(m: &mut Riscv64Machine, fa: &mut FrameAlloc, elf_bytes: &[u8]) -> Result<LoadedTask, LoadError> {
+pub fn load(
+    m: &mut Riscv64Machine,
+    fa: &mut FrameAlloc,
+    elf_bytes: &[u8],
+) -> Result<LoadedTask, LoadError> {
     let elf = Elf::parse(elf_bytes)?;
     if elf.machine != EM_RISCV {
         return Err(LoadError::WrongMachine(elf.machine));
@@ -158,7 +178,10 @@ pub fn load(m: &mut Riscv64Machine, fa: &mut FrameAlloc, elf_bytes: &[u8]) -> Re
     for seg in elf.load_segments() {
         let seg = seg?;
         let data = elf.segment_data(&seg)?;
-        let end = seg.vaddr.checked_add(seg.memsz).ok_or(LoadError::BadAddress(seg.vaddr))?;
+        let end = seg
+            .vaddr
+            .checked_add(seg.memsz)
+            .ok_or(LoadError::BadAddress(seg.vaddr))?;
         if end > Sv39::USER_TOP {
             return Err(LoadError::BadAddress(seg.vaddr));
         }
@@ -188,11 +211,25 @@ pub fn load(m: &mut Riscv64Machine, fa: &mut FrameAlloc, elf_bytes: &[u8]) -> Re
         return Err(LoadError::Elf(ElfError::BadSegment));
     }
     let image_end = hi.div_ceil(PAGE) * PAGE;
-    let rw = MapRights { read: true, write: true, execute: false };
+    let rw = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
     let ipc_buffer = image_end;
     let bootinfo = image_end + PAGE;
     map_page(m, fa, root, ipc_buffer, rw)?;
-    let bi = map_page(m, fa, root, bootinfo, MapRights { read: true, write: false, execute: false })?;
+    let bi = map_page(
+        m,
+        fa,
+        root,
+        bootinfo,
+        MapRights {
+            read: true,
+            write: false,
+            execute: false,
+        },
+    )?;
     // Partial seL4_BootInfo: extraLen 0, nodeID 0, numNodes 1, numIOPTLevels 0, ipcBuffer.
     let mut words = [0u8; 40];
     words[16..24].copy_from_slice(&1u64.to_le_bytes());
@@ -203,5 +240,9 @@ pub fn load(m: &mut Riscv64Machine, fa: &mut FrameAlloc, elf_bytes: &[u8]) -> Re
     let mut ctx = Riscv64Context::default();
     ctx.set(Reg::Pc, elf.entry);
     ctx.set(Reg::Cap, bootinfo);
-    Ok(LoadedTask { root, ctx, image: (lo, image_end) })
+    Ok(LoadedTask {
+        root,
+        ctx,
+        image: (lo, image_end),
+    })
 }

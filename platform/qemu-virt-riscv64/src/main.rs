@@ -32,13 +32,25 @@ mod kernel {
     #[no_mangle]
     extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
         let facts = read_dtb(dtb);
-        let mut m = Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
+        let mut m =
+            Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
         let (ram_lo, ram_hi) = m.config().ram;
         if let Err(e) = facts {
-            kprintln!("riscv64 kernel: unreadable DTB at {:#x} ({:?}), using board defaults", dtb, e);
+            kprintln!(
+                "riscv64 kernel: unreadable DTB at {:#x} ({:?}), using board defaults",
+                dtb,
+                e
+            );
         }
-        kprintln!("riscv64 kernel: hart {}, dtb {:#x}, ram {:#x}..{:#x}, sv39, {} ASID bits, timer: {}",
-            hart_id, dtb, ram_lo, ram_hi, m.asid_bits(), if m.config().sstc { "sstc" } else { "sbi" });
+        kprintln!(
+            "riscv64 kernel: hart {}, dtb {:#x}, ram {:#x}..{:#x}, sv39, {} ASID bits, timer: {}",
+            hart_id,
+            dtb,
+            ram_lo,
+            ram_hi,
+            m.asid_bits(),
+            if m.config().sstc { "sstc" } else { "sbi" }
+        );
 
         let payload = match payload::find(&m) {
             Ok(p) => p,
@@ -52,11 +64,21 @@ mod kernel {
         // near the top of RAM).
         let kernel_end = virt_to_phys(core::ptr::addr_of!(__kernel_end) as u64);
         let start = kernel_end.max(payload::range().map_or(0, |r| r.1));
-        let end = if dtb > start && dtb < ram_hi { dtb } else { ram_hi };
+        let end = if dtb > start && dtb < ram_hi {
+            dtb
+        } else {
+            ram_hi
+        };
         let mut frames = loader::FrameAlloc::new(start, end);
 
-        let mut tasks = [(bringup::Task { root: 0, asid: 0, runnable: false }, Default::default());
-            bringup::MAX_TASKS];
+        let mut tasks = [(
+            bringup::Task {
+                root: 0,
+                asid: 0,
+                runnable: false,
+            },
+            Default::default(),
+        ); bringup::MAX_TASKS];
         let n = payload.len().min(bringup::MAX_TASKS);
         for (i, slot) in tasks.iter_mut().enumerate().take(n) {
             let elf = match payload.file(i) {
@@ -68,9 +90,22 @@ mod kernel {
                 Err(e) => panic!("loading task {}: {}", i, e),
             };
             let asid = i as u16 + 1;
-            kprintln!("task {}: image {:#x}..{:#x}, ASID {}, entry {:#x}",
-                i, t.image.0, t.image.1, asid, t.ctx.next_ip);
-            *slot = (bringup::Task { root: t.root, asid, runnable: true }, t.ctx);
+            kprintln!(
+                "task {}: image {:#x}..{:#x}, ASID {}, entry {:#x}",
+                i,
+                t.image.0,
+                t.image.1,
+                asid,
+                t.ctx.next_ip
+            );
+            *slot = (
+                bringup::Task {
+                    root: t.root,
+                    asid,
+                    runnable: true,
+                },
+                t.ctx,
+            );
         }
         kprintln!("{} KiB free RAM left", frames.free_bytes() / 1024);
         bringup::start(m, &tasks[..n])

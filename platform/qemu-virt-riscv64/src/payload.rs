@@ -27,8 +27,12 @@ pub enum FindError {
 impl core::fmt::Display for FindError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            FindError::Missing => f.write_str("the image has no boot payload (KERNEL_PAYLOAD not patched)"),
-            FindError::OutsideRam(pa, len) => write!(f, "payload at {pa:#x} (+{len:#x}) is outside RAM"),
+            FindError::Missing => {
+                f.write_str("the image has no boot payload (KERNEL_PAYLOAD not patched)")
+            }
+            FindError::OutsideRam(pa, len) => {
+                write!(f, "payload at {pa:#x} (+{len:#x}) is outside RAM")
+            }
             FindError::Bad(e) => write!(f, "malformed payload table: {e:?}"),
         }
     }
@@ -50,7 +54,9 @@ pub fn range() -> Option<(u64, u64)> {
 pub fn find(m: &Riscv64Machine) -> Result<Payload<'static>, FindError> {
     let (pa, end) = range().ok_or(FindError::Missing)?;
     let len = (end - pa) as usize;
-    let p = m.window(pa, len).ok_or(FindError::OutsideRam(pa, len as u64))?;
+    let p = m
+        .window(pa, len)
+        .ok_or(FindError::OutsideRam(pa, len as u64))?;
     // SAFETY: the range lies in RAM inside the window; the frame allocator starts above it,
     // so nothing writes these bytes for the kernel's lifetime.
     let bytes = unsafe { core::slice::from_raw_parts(p as *const u8, len) };
