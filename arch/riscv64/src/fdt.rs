@@ -182,7 +182,7 @@ mod tests {
             self.s.extend_from_slice(&t.to_be_bytes());
         }
         fn pad(&mut self) {
-            while self.s.len() % 4 != 0 {
+            while !self.s.len().is_multiple_of(4) {
                 self.s.push(0);
             }
         }
