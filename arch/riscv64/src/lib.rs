@@ -8,6 +8,7 @@
 pub mod context;
 pub mod fdt;
 pub mod layout;
+pub mod loader;
 pub mod sv39;
 pub mod trapcause;
 

@@ -93,8 +93,8 @@ mod kernel {
             kprintln!(
                 "task {}: image {:#x}..{:#x}, ASID {}, entry {:#x}",
                 i,
-                t.image.0,
-                t.image.1,
+                t.image.start,
+                t.image.end,
                 asid,
                 t.ctx.next_ip
             );
