@@ -27,6 +27,15 @@ arch_config() {
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello
       ;;
+    riscv64)
+      TARGET=riscv64gc-unknown-none-elf
+      KERNEL_PKG=kernel-qemu-virt-riscv64
+      KERNEL_BIN=kernel-qemu-virt-riscv64
+      USER_PKGS="hello-riscv64"
+      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=spinner-riscv64,hello-riscv64"
+      QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
+      DEFAULT_IMAGE=hello
+      ;;
     x86_64)
       # Multiboot 1: QEMU -kernel takes the flat kernel image (a.out-kludge header), the
       # initial task is the first module (-initrd), as seL4 boots on x86.
@@ -43,7 +52,7 @@ arch_config() {
       DEFAULT_IMAGE=hello-x86_64
       ;;
     *)
-      echo "arch '$1' is not supported yet (supported: aarch64, x86_64)" >&2
+      echo "arch '$1' is not supported (supported: aarch64, riscv64, x86_64)" >&2
       return 1
       ;;
   esac
