@@ -36,6 +36,8 @@ pub mod layout;
 #[cfg(feature = "codec")]
 mod codec;
 #[cfg(feature = "codec")]
+pub mod elf;
+#[cfg(feature = "codec")]
 pub mod microkit;
 #[cfg(feature = "codec")]
 mod model;
