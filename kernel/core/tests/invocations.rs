@@ -344,7 +344,7 @@ fn invoking_null_or_missing_caps() {
 fn unknown_syscall_faults() {
     let mut k = boot();
     let t = k.cur_thread;
-    let _ = syscall_raw(&mut k, 7);
+    syscall_raw(&mut k, 7);
     assert_eq!(k.thread_state(t), kernel_core::object::ThreadState::Inactive);
     assert_eq!(k.tcb(t).fault[0], sel4_abi::FaultType::UnknownSyscall as u64);
 }
