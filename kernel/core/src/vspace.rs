@@ -394,7 +394,12 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         }
         VInv::Assign { asid, pool, vslot } => {
             let root = match crate::mdb::get_cap(&k.machine, vslot) {
-                Cap::VSpace { paddr, .. } | Cap::PageTable { paddr, .. } => paddr,
+                Cap::VSpace { paddr, .. } => paddr,
+                Cap::PageTable { paddr, .. } => {
+                    // A riscv page table becoming a root gets the kernel mappings.
+                    k.machine.init_vspace_root(paddr);
+                    paddr
+                }
                 _ => return Ok(()),
             };
             crate::mdb::set_cap(&k.machine, vslot, Cap::VSpace { paddr: root, asid: Some(asid) });
