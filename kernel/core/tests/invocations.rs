@@ -414,3 +414,21 @@ fn retyped_memory_is_zeroed_after_revoke() {
     assert_eq!(ptr, paddr);
     assert_eq!(kernel_core::kmem::read_word(&k.machine, paddr + 64), 0);
 }
+
+#[test]
+fn irq_issue_with_trigger_and_debug_name() {
+    let mut k = boot();
+    let e = empty(&k);
+    let l = sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger).unwrap();
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[9, 1, e, 64], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: 9 }));
+    err(&call(&mut k, slots::IRQ_CONTROL, l, &[10, 1, e + 1], &[ROOT]), Error::TruncatedMessage, &[]);
+    // An unknown label on IRQControl.
+    err(&call(&mut k, slots::IRQ_CONTROL, Label::IRQAckIRQ as u64, &[], &[]), Error::IllegalOperation, &[]);
+    // DebugNameThread reads the name from the IPC buffer at msg[0].
+    let buf = ipc_buf(&k);
+    kernel_core::kmem::write_bytes(&k.machine, buf + 8, b"worker\0");
+    let _ = syscall(&mut k, sel4_abi::Syscall::DebugNameThread, slots::INIT_THREAD_TCB, 0, &[], &[]);
+    let name = k.tcb(k.cur_thread).name;
+    assert_eq!(&name[..7], b"worker\0");
+}

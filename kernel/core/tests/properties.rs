@@ -229,12 +229,13 @@ proptest! {
 
     #[test]
     fn random_syscalls_never_panic(
+        arch in prop::sample::select(vec![Arch::Aarch64, Arch::Riscv64, Arch::X86_64]),
         calls in prop::collection::vec(
             (-40i64..6, arb_word(), 0u64..70, prop::collection::vec(arb_word(), 0..10), prop::collection::vec(arb_word(), 0..4)),
             1..40,
         )
     ) {
-        let mut k = boot();
+        let mut k = boot_sim(arch);
         let root_thread = k.cur_thread;
         for (no, cptr, label, mrs, caps) in calls {
             if no == sel4_abi::Syscall::DebugHalt.number() {
