@@ -177,8 +177,9 @@ pub trait Machine: PhysMem {
     /// Prepare the freshly zeroed page-table page at `root` to become a VSpace root: arches
     /// whose kernel mappings live in every root (riscv64 and x86_64 copy the kernel window's
     /// upper-half entries, as seL4's `copyGlobalMappings`) fill them in here. Called before the
-    /// root is first used with [`Machine::set_vspace`]. The default does nothing (aarch64
-    /// keeps the kernel in TTBR1).
+    /// root is first used with [`Machine::set_vspace`]: the core calls it when it creates a
+    /// VSpace root (boot, retype of a VSpace object) and when a riscv page table becomes a
+    /// root (`ASIDPool_Assign`). The default does nothing (aarch64 keeps the kernel in TTBR1).
     fn init_vspace_root(&mut self, root: PAddr) {
         let _ = root;
     }
@@ -192,6 +193,16 @@ pub trait Machine: PhysMem {
     fn tlb_invalidate_asid(&mut self, asid: u16);
     /// Make newly written instructions visible (after mapping executable pages).
     fn sync_icache(&mut self) {}
+
+
+    /// Read `size` bytes (1, 2 or 4) from x86 I/O port `port` (`seL4_X86_IOPort_In*`).
+    /// Default for machines without I/O ports: 0.
+    fn io_port_in(&mut self, _port: u16, _size: u8) -> u32 {
+        0
+    }
+    /// Write `size` bytes (1, 2 or 4) of `value` to x86 I/O port `port`
+    /// (`seL4_X86_IOPort_Out*`). Default: nothing.
+    fn io_port_out(&mut self, _port: u16, _size: u8, _value: u32) {}
 
     /// Stop the machine: `code` 0 for a clean shutdown, non-zero after a kernel panic.
     fn halt(&mut self, code: u32) -> !;

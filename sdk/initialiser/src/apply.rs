@@ -85,7 +85,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invoke(e) => write!(f, "kernel error {e:?}"),
-            Error::Alloc(e) => write!(f, "allocation failed: {e:?}"),
+            Error::Alloc(e) => write!(f, "allocation failed: {e}"),
             Error::NoSlots => write!(f, "root CNode has no free slots left"),
             Error::Unsupported => write!(f, "not supported on this architecture"),
         }

@@ -351,6 +351,9 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             }
         }
     }
+    // Start higher priorities first (stable, so equal priorities keep the description's order).
+    let prios: Vec<u8> = input.pds.iter().map(|p| p.priority).collect();
+    b.spec.start_order.sort_by_key(|i| core::cmp::Reverse(prios[*i as usize]));
     crate::codec::validate(&b.spec, b.data.len() as u64).map_err(|e| BuildError::Invalid("resulting spec", format!("{e:?}")))?;
     Ok((b.spec, b.data))
 }

@@ -86,6 +86,8 @@ fn slots_and_badges_follow_libmicrokit() {
     assert!(matches!(spec.objects[sc as usize].kind, ObjectKind::SchedContext { badge: 0x101, .. }));
     assert_eq!(spec.pds[0].cspace_guard_size, 55);
     assert_eq!(spec.pds[0].sp, stack_top(Arch::Aarch64));
+    // Started by priority: server (200), driver (150), client (100).
+    assert_eq!(spec.start_order, vec![0, 1, 2]);
     // Round trip through the encoding.
     let blob = encode(&spec, &data);
     let (back, d) = decode(&blob).unwrap();
@@ -129,6 +131,7 @@ fn children_and_errors() {
     child.parent = Some((0, 3));
     sys.pds.push(child);
     let (spec, _) = build(&sys).unwrap();
+    assert_eq!(spec.start_order, vec![0, 1, 2, 3]);
     // The parent holds the child's TCB at 202 + 3; the child faults to the parent's endpoint.
     assert_eq!(cap_at(&spec, 0, L::BASE_TCB_CAP + 3).unwrap().0.name, "tcb_child");
     let (o, c) = cap_at(&spec, 3, L::FAULT_EP_CAP).unwrap();

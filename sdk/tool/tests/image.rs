@@ -161,7 +161,8 @@ fn passive_server_caps_badges_and_slots() {
         }
         k => panic!("{k:?}"),
     }
-    assert_eq!(s.start_order, vec![0, 1, 2]);
+    // Higher priorities start first: server 200, client_b 20, client_a 10.
+    assert_eq!(s.start_order, vec![0, 2, 1]);
     assert_eq!(s.fault_ep, Some(obj(s, "ep_monitor").0));
     // Patched symbols: name (zero-padded), passive, channel masks.
     let mut name = b"server".to_vec();
