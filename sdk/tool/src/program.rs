@@ -163,9 +163,11 @@ pub fn load(
         let mut value = resolve(sys, pd, &s.symbol, &s.value, prefill_len)?;
         let (addr, size) = find(&s.symbol)?;
         if let SymbolValue::Bytes(_) = s.value {
-            // `microkit_name`: overwrite the whole array, zero-padded.
-            if (value.len() as u64) < size {
-                value.resize(size as usize, 0);
+            // `microkit_name`: overwrite the whole array (at most libmicrokit's 64 bytes),
+            // zero-padded.
+            let want = size.min(microkit_spec::layout::PD_NAME_LENGTH as u64) as usize;
+            if value.len() < want {
+                value.resize(want, 0);
             }
         }
         if size != 0 && size < value.len() as u64 {
@@ -178,6 +180,9 @@ pub fn load(
                     value.len()
                 ),
             ));
+        }
+        if value.is_empty() {
+            continue;
         }
         let last = addr.checked_add(value.len() as u64 - 1);
         let off = elf.vaddr_to_offset(addr);
@@ -225,6 +230,29 @@ pub fn load(
     if segments.is_empty() {
         return Err(bad(name, &path, "ELF has no loadable segment"));
     }
+    let ram: u64 = board.ram.iter().map(|r| r.size).sum();
+    let total = segments
+        .iter()
+        .fold(0u64, |a, s| a.saturating_add(s.mem_size));
+    if total > ram {
+        return Err(bad(
+            name,
+            &path,
+            format!(
+                "loadable segments need {total:#x} bytes, more than the board's RAM ({ram:#x})"
+            ),
+        ));
+    }
+    if !segments
+        .iter()
+        .any(|s| s.execute && entry >= s.vaddr && entry - s.vaddr < s.mem_size)
+    {
+        return Err(bad(
+            name,
+            &path,
+            format!("entry point {entry:#x} is not in an executable segment"),
+        ));
+    }
     let (ipc_buffer, _) = find(IPC_BUFFER)?;
     if ipc_buffer % PAGE != 0 {
         return Err(bad(
@@ -246,7 +274,11 @@ pub fn load(
 /// Page range `[start, end)` a segment occupies.
 fn page_range(s: &SegmentInput) -> (u64, u64) {
     let start = s.vaddr & !(PAGE - 1);
-    let end = (s.vaddr + s.mem_size).div_ceil(PAGE) * PAGE;
+    let end = s
+        .vaddr
+        .saturating_add(s.mem_size)
+        .div_ceil(PAGE)
+        .saturating_mul(PAGE);
     (start, end)
 }
 

@@ -136,12 +136,14 @@ pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFil
             let names = repo_kernel_names(board.arch);
             match names.iter().map(|n| bin.join(n)).find(|p| p.is_file()) {
                 Some(p) => Some(p),
-                None => return Err(ToolError::Sdk(format!(
+                None => {
+                    return Err(ToolError::Sdk(format!(
                     "no kernel for {} in '{}' (looked for {}); build it or pass --sdk-dir/--kernel",
                     board.name,
                     bin.display(),
                     names.join(", ")
-                ))),
+                )))
+                }
             }
         }
     };

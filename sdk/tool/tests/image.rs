@@ -920,3 +920,58 @@ fn tool_layout_slots_match_the_spec_layout() {
         ]
     );
 }
+
+#[test]
+fn mutated_program_images_never_panic() {
+    // Deterministic byte mutations of a PD ELF: the spec stage returns Ok or a typed error.
+    let dir = tmpdir("fuzz");
+    populate(&dir, EM_AARCH64);
+    let p = dir.join("sys.system");
+    std::fs::write(&p, ONE_PD.replace("MAPVADDR", "0x1000_0000")).expect("write");
+    let b = board::find("qemu_virt_aarch64").expect("board");
+    let sysd = system::load(&p, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sysd, b, Config::Debug);
+    let dirs = system::search_dirs(&p, std::slice::from_ref(&dir));
+    let base = pd_elf(EM_AARCH64);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut ok, mut err) = (0, 0);
+    for round in 0..800 {
+        let mut e = base.clone();
+        let hot = [
+            0usize, 16, 24, 32, 40, 56, 64, 72, 80, 96, 104, 120, 128, 136, 152,
+        ];
+        for _ in 0..1 + next() % 4 {
+            let i = if round % 2 == 0 {
+                // Headers (ELF header and program headers) most of the time.
+                hot[(next() % hot.len() as u64) as usize] + (next() % 8) as usize
+            } else {
+                (next() % e.len() as u64) as usize
+            };
+            if i < e.len() {
+                e[i] = next() as u8;
+            }
+        }
+        if round % 7 == 0 {
+            let n = (next() % e.len() as u64) as usize;
+            e.truncate(n);
+        }
+        std::fs::write(dir.join("pd.elf"), &e).expect("write");
+        match spec::build(&sysd, &lay, b, Config::Debug, &dirs) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                err += 1
+            }
+        }
+    }
+    assert!(
+        err > 100,
+        "mutations must hit error paths (ok {ok}, err {err})"
+    );
+}
