@@ -84,9 +84,28 @@ pub fn decode_tcb_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs
     Err(SyscallError::IllegalOperation)
 }
 
-/// `seL4_DomainSet_*` invocations (to be implemented with threads).
-pub fn decode_domain_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_DomainSet_Set` (one domain is configured, so only domain 0 is valid). The domain
+/// schedule labels answer IllegalOperation.
+pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if label_of(a) != Some(Label::DomainSetSet) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Some((tcb_cap, _)) = a.extra.get(0) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if a.length < 1 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let domain = k.arg(a, 0) & 0xff;
+    if domain >= sel4_abi::NUM_DOMAINS {
+        return Err(SyscallError::InvalidArgument(0));
+    }
+    let Cap::Thread { ptr } = tcb_cap else {
+        return Err(SyscallError::InvalidArgument(1));
+    };
+    k.set_thread_state_raw(a.thread, ThreadState::Restart);
+    k.update_tcb(ptr, |t| t.domain = domain);
+    Ok(())
 }
 
 /// `seL4_SchedContext_*` invocations (to be implemented with scheduling).
