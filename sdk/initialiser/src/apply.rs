@@ -26,9 +26,22 @@ pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
 /// Root task VSpace slot.
 pub const ROOT_VSPACE: u64 = sel4_sys::init_caps::VSPACE;
 
-/// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB
-/// (1 GiB aligned, below every arch's user top, far from the image).
-pub const SCRATCH: [(u8, u64); 3] = [(12, 0x20_0000_0000), (21, 0x20_4000_0000), (30, 0x21_0000_0000)];
+/// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB.
+/// They lie in a top-level region of their own (aarch64/x86_64: 512 GiB region 2; riscv64
+/// Sv39: 1 GiB region 128), so no boot-time paging structure of the image is there and
+/// every table the builder maps is one it created.
+pub fn scratch(arch: Arch, size_bits: u8) -> Option<u64> {
+    let base = match arch {
+        Arch::Aarch64 | Arch::X86_64 => 0x100_0000_0000,
+        Arch::Riscv64 => 0x20_0000_0000,
+    };
+    match size_bits {
+        12 => Some(base),
+        21 => Some(base + 0x4000_0000),
+        30 => Some(base + 0x8000_0000),
+        _ => None,
+    }
+}
 
 /// The invocations the initialiser makes (all relative to the root task's CSpace; slots
 /// are root CNode slots, depth 64).
@@ -249,7 +262,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             if fill.is_empty() {
                 continue;
             }
-            let Some(&(_, scratch)) = SCRATCH.iter().find(|(b, _)| b == size_bits) else {
+            let Some(scratch) = scratch(self.arch, *size_bits) else {
                 return Err(fail("fill", &o.name)(Error::Unsupported));
             };
             self.ensure_tables(ROOT_VSPACE, scratch, *size_bits).map_err(fail("fill tables", &o.name))?;
