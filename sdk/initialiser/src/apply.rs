@@ -66,6 +66,8 @@ pub trait Kernel {
     fn tcb_bind(&mut self, tcb: u64, ntfn: u64) -> Result<(), InvokeError>;
     fn tcb_write_registers(&mut self, tcb: u64, regs: &[u64]) -> Result<(), InvokeError>;
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError>;
+    /// `seL4_DebugNameThread` (debug kernels; Microkit names every PD's TCB).
+    fn name_thread(&mut self, tcb: u64, name: &str);
     /// Progress output.
     fn log(&mut self, args: fmt::Arguments);
 }
@@ -358,6 +360,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             if let Some(nt) = p.bound_notification {
                 self.kernel.tcb_bind(tcb, self.obj[nt as usize]).map_err(fail("tcb bind", n))?;
             }
+            self.kernel.name_thread(tcb, n);
             let (regs, len) = initial_context(self.arch, p.entry, p.sp);
             self.kernel.tcb_write_registers(tcb, &regs[..len]).map_err(fail("tcb regs", n))?;
         }

@@ -28,6 +28,7 @@ struct Real {
     log: Vec<String>,
     /// Invocations kernel-core does not decode yet (IllegalOperation from an extension point).
     pending: Vec<&'static str>,
+    named: Vec<String>,
 }
 
 /// TCB, SchedContext and SchedControl invocations are extension points of kernel-core that
@@ -139,6 +140,16 @@ impl Kernel for Real {
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError> {
         self.invoke(tcb, Ok(inv::tcb_resume()))
     }
+    fn name_thread(&mut self, tcb: u64, name: &str) {
+        // seL4_DebugNameThread: TCB cptr in the cap register, the name from msg[0] of the IPC buffer.
+        let mut words = vec![0u64; name.len() / 8 + 1];
+        for (i, b) in name.bytes().enumerate() {
+            words[i / 8] |= (b as u64) << (8 * (i % 8));
+        }
+        let r = kernel_core::sim::harness::syscall(&mut self.k, sel4_abi::Syscall::DebugNameThread, tcb, 0, &words, &[]);
+        let _ = r;
+        self.named.push(name.to_string());
+    }
     fn log(&mut self, args: fmt::Arguments) {
         self.log.push(args.to_string());
     }
@@ -213,7 +224,7 @@ fn check(arch: Arch) {
         let d = bi.untyped_list[(s - bi.untyped.start) as usize];
         alloc.add(s, d.paddr, d.size_bits, d.is_device != 0);
     }
-    let real = Real { k, arch: sys_arch(arch), sched_control: bi.schedcontrol.start, log: vec![], pending: vec![] };
+    let real = Real { k, arch: sys_arch(arch), sched_control: bi.schedcontrol.start, log: vec![], pending: vec![], named: vec![] };
     let mut b = Builder::new(real, &spec, &data, alloc, (bi.empty.start, bi.empty.end));
     if let Err(f) = b.run() {
         panic!("{} '{}': {}", f.step, f.what, f.err);
@@ -266,6 +277,8 @@ fn check(arch: Arch) {
     };
     assert_eq!(translate(k, vs(2), 0x400_0000), translate(k, vs(3), 0x400_0000));
     assert!(real.log.iter().any(|l| l == "initialiser: all PDs started"));
+    assert_eq!(real.named, ["server", "driver", "client", "reader"]);
+    kernel_core::sim::invariants::check(k).expect("kernel invariants after naming threads");
     eprintln!("invocations kernel-core does not implement yet: {:?}", real.pending);
     let _ = ObjectKind::Tcb;
 }
