@@ -1,0 +1,137 @@
+//! The boot path: from QEMU's entry (EL1 or EL2, MMU off, running at the physical load
+//! address) to the platform's `kernel_main(dtb_paddr)` running in the upper half.
+//!
+//! Steps: drop from EL2 to EL1 if needed; enable FP/SIMD (CPACR_EL1.FPEN) before any Rust
+//! code; clear `.bss`; load MAIR/TCR and the boot translation tables (one level-0 table and
+//! one level-1 table mapping physical 0..4 GiB with 1 GiB blocks: devices, then RAM) into both
+//! TTBR0 (identity, only until the jump) and TTBR1 (the kernel window); turn on the MMU and
+//! caches; jump to the upper half; retire the identity map (TTBR0 := empty table); set the
+//! stack and VBAR_EL1; call `kernel_main`.
+//!
+//! The linker script must provide `__bss_start`, `__bss_end` and `__stack_top`, link the
+//! kernel at `KERNEL_WINDOW_BASE + load address`, and keep `.text.boot` first.
+
+use crate::layout::KERNEL_WINDOW_BASE;
+use crate::pte::{kernel_block_1g, MAIR_VALUE};
+
+/// TCR_EL1: T0SZ = T1SZ = 16 (48-bit), 4 KiB granules, inner-shareable write-back walks,
+/// 8-bit ASIDs from TTBR0. IPS is filled in from ID_AA64MMFR0_EL1.PARange at boot.
+pub const TCR_VALUE: u64 = 16
+    | (1 << 8)
+    | (1 << 10)
+    | (3 << 12)
+    | (16 << 16)
+    | (1 << 24)
+    | (1 << 26)
+    | (3 << 28)
+    | (2 << 30);
+
+/// SCTLR_EL1: RES1 bits, MMU, data and instruction caches on; alignment checks off; EL0
+/// WFI/WFE, cache maintenance and DC ZVA trap.
+pub const SCTLR_VALUE: u64 = 0x30D0_0800 | (1 << 0) | (1 << 2) | (1 << 12);
+
+/// SPSR for the EL2 → EL1 drop: EL1h with D, A, I, F masked.
+const SPSR_EL1H_MASKED: u64 = 0x3C5;
+
+core::arch::global_asm!(
+    r#"
+    .section .text.boot, "ax"
+    .global _start
+_start:
+    mov     x19, x0                 // keep the boot argument (DTB address, if any)
+    mrs     x1, CurrentEL
+    lsr     x1, x1, #2
+    cmp     x1, #2
+    b.ne    1f
+    // EL2: run EL1 in AArch64, give it the timers, and drop to EL1h.
+    mov     x1, #(1 << 31)
+    msr     hcr_el2, x1
+    mov     x1, #3
+    msr     cnthctl_el2, x1
+    msr     cntvoff_el2, xzr
+    mov     x1, #{spsr_el1h}
+    msr     spsr_el2, x1
+    adr     x1, 1f
+    msr     elr_el2, x1
+    eret
+1:
+    // FP/SIMD on for EL1 and EL0 (CPACR_EL1.FPEN = 0b11) before any compiled code runs.
+    mov     x1, #(3 << 20)
+    msr     cpacr_el1, x1
+    isb
+    // Clear .bss using PC-relative (hence physical) addresses.
+    adrp    x1, __bss_start
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+2:  cmp     x1, x2
+    b.hs    3f
+    str     xzr, [x1], #8
+    b       2b
+3:
+    ldr     x1, ={mair}
+    msr     mair_el1, x1
+    ldr     x1, ={tcr}
+    mrs     x2, id_aa64mmfr0_el1
+    and     x2, x2, #7
+    bfi     x1, x2, #32, #3         // IPS = PARange
+    msr     tcr_el1, x1
+    adrp    x1, aarch64_boot_l0
+    msr     ttbr0_el1, x1
+    msr     ttbr1_el1, x1
+    dsb     sy
+    tlbi    vmalle1
+    dsb     sy
+    isb
+    ldr     x1, ={sctlr}
+    msr     sctlr_el1, x1
+    isb
+    ldr     x1, =4f
+    br      x1
+4:
+    // Now in the upper half. Retire the identity map.
+    adrp    x1, aarch64_boot_empty  // PC-relative: now a virtual address
+    ldr     x2, ={window}
+    sub     x1, x1, x2
+    msr     ttbr0_el1, x1
+    dsb     sy
+    tlbi    vmalle1
+    dsb     sy
+    isb
+    ldr     x1, =__stack_top
+    mov     sp, x1
+    ldr     x1, =aarch64_vectors
+    msr     vbar_el1, x1
+    isb
+    mov     x0, x19
+    bl      kernel_main
+5:  wfi
+    b       5b
+
+    .section .data.boot_tables, "aw"
+    .balign 4096
+    .global aarch64_boot_l0
+aarch64_boot_l0:
+    .quad   aarch64_boot_l1 + {window_neg} + 3
+    .fill   511, 8, 0
+aarch64_boot_l1:
+    .quad   {dev}
+    .quad   {ram1}
+    .quad   {ram2}
+    .quad   {ram3}
+    .fill   508, 8, 0
+aarch64_boot_empty:
+    .fill   512, 8, 0
+    .text
+"#,
+    spsr_el1h = const SPSR_EL1H_MASKED,
+    mair = const MAIR_VALUE,
+    tcr = const TCR_VALUE,
+    sctlr = const SCTLR_VALUE,
+    window = const KERNEL_WINDOW_BASE,
+    window_neg = const KERNEL_WINDOW_BASE.wrapping_neg(),
+    dev = const kernel_block_1g(0, true),
+    ram1 = const kernel_block_1g(1 << 30, false),
+    ram2 = const kernel_block_1g(2 << 30, false),
+    ram3 = const kernel_block_1g(3 << 30, false),
+);

@@ -1,0 +1,342 @@
+//! The saved user register file of an AArch64 thread and its seL4 register roles.
+//!
+//! The trap-entry assembly (`trap` module) stores registers straight into this struct, so its
+//! layout is fixed (`repr(C)`) and its field offsets are the `CTX_*` constants, checked by a
+//! host test.
+
+use kernel_hal::{FaultRegs, Reg, UserContext};
+
+/// Saved FP/SIMD state (V0–V31, FPCR, FPSR).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct FpState {
+    /// V0–V31.
+    pub q: [u128; 32],
+    /// Floating-point control register.
+    pub fpcr: u64,
+    /// Floating-point status register.
+    pub fpsr: u64,
+}
+
+/// An AArch64 user thread's registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct Aarch64Context {
+    /// X0–X30.
+    pub x: [u64; 31],
+    /// SP_EL0.
+    pub sp: u64,
+    /// The address the thread resumes at (ELR_EL1). After a syscall trap this is the
+    /// instruction after `svc`; after a fault it is the faulting instruction.
+    pub pc: u64,
+    /// SPSR_EL1 (saved PSTATE).
+    pub spsr: u64,
+    /// TPIDR_EL0 (the TLS register).
+    pub tpidr_el0: u64,
+    /// TPIDRRO_EL0.
+    pub tpidrro_el0: u64,
+    /// FP/SIMD registers.
+    pub fp: FpState,
+}
+
+/// Byte offset of `sp` (used by the trap assembly).
+pub const CTX_SP: usize = 248;
+/// Byte offset of `pc`.
+pub const CTX_PC: usize = 256;
+/// Byte offset of `spsr`.
+pub const CTX_SPSR: usize = 264;
+/// Byte offset of `tpidr_el0`.
+pub const CTX_TPIDR: usize = 272;
+/// Byte offset of `tpidrro_el0`.
+pub const CTX_TPIDRRO: usize = 280;
+/// Byte offset of `fp`.
+pub const CTX_FP: usize = 288;
+
+/// SPSR for a fresh user thread: EL0t, IRQs unmasked, FIQs masked (seL4's 0x40).
+pub const SPSR_USER: u64 = 0x40;
+/// The SPSR bits user space may choose (the NZCV condition flags).
+pub const SPSR_USER_MASK: u64 = 0xF000_0000;
+
+impl Default for Aarch64Context {
+    fn default() -> Self {
+        Aarch64Context {
+            x: [0; 31],
+            sp: 0,
+            pc: 0,
+            spsr: SPSR_USER,
+            tpidr_el0: 0,
+            tpidrro_el0: 0,
+            fp: FpState::default(),
+        }
+    }
+}
+
+/// Which register each `seL4_UserContext` word names, in seL4's AArch64 order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Word {
+    Pc,
+    Sp,
+    Spsr,
+    X(usize),
+    Tpidr,
+    TpidrRo,
+}
+
+/// `seL4_UserContext` order: pc, sp, spsr, x0–x8, x16, x17, x18, x29, x30, x9–x15, x19–x28,
+/// tpidr_el0, tpidrro_el0.
+fn word(i: usize) -> Option<Word> {
+    Some(match i {
+        0 => Word::Pc,
+        1 => Word::Sp,
+        2 => Word::Spsr,
+        3..=11 => Word::X(i - 3),
+        12..=14 => Word::X(16 + (i - 12)),
+        15 => Word::X(29),
+        16 => Word::X(30),
+        17..=23 => Word::X(9 + (i - 17)),
+        24..=33 => Word::X(19 + (i - 24)),
+        34 => Word::Tpidr,
+        35 => Word::TpidrRo,
+        _ => return None,
+    })
+}
+
+/// Length of the TimeoutReply register list (the first 34 `seL4_UserContext` words).
+const TIMEOUT_REPLY_WORDS: usize = 34;
+
+impl Aarch64Context {
+    /// Sanitise a user-chosen SPSR: keep the condition flags, force EL0t with IRQs enabled.
+    pub fn sanitise_spsr(v: u64) -> u64 {
+        (v & SPSR_USER_MASK) | SPSR_USER
+    }
+
+    /// A fresh context entering at `pc` with `x0 = arg0` and `sp` (seL4 starts the root
+    /// task with SP = 0).
+    pub fn new_user(pc: u64, sp: u64, arg0: u64) -> Self {
+        let mut c = Self::default();
+        c.pc = pc;
+        c.sp = sp;
+        c.x[0] = arg0;
+        c
+    }
+}
+
+impl UserContext for Aarch64Context {
+    const USER_CONTEXT_WORDS: usize = 36;
+
+    fn get(&self, r: Reg) -> u64 {
+        match r {
+            Reg::Cap => self.x[0],
+            Reg::MsgInfo => self.x[1],
+            Reg::Mr(i) if i < 4 => self.x[2 + i],
+            Reg::Mr(_) => 0,
+            Reg::Reply => self.x[6],
+            Reg::NbSendRecvDest => self.x[8],
+            Reg::SyscallNo => self.x[7],
+            Reg::Pc => self.pc,
+            Reg::Sp => self.sp,
+            Reg::TlsBase => self.tpidr_el0,
+        }
+    }
+
+    fn set(&mut self, r: Reg, v: u64) {
+        match r {
+            Reg::Cap => self.x[0] = v,
+            Reg::MsgInfo => self.x[1] = v,
+            Reg::Mr(i) if i < 4 => self.x[2 + i] = v,
+            Reg::Mr(_) => {}
+            Reg::Reply => self.x[6] = v,
+            Reg::NbSendRecvDest => self.x[8] = v,
+            Reg::SyscallNo => self.x[7] = v,
+            Reg::Pc => self.pc = v,
+            Reg::Sp => self.sp = v,
+            Reg::TlsBase => self.tpidr_el0 = v,
+        }
+    }
+
+    fn user_word(&self, i: usize) -> u64 {
+        match word(i) {
+            Some(Word::Pc) => self.pc,
+            Some(Word::Sp) => self.sp,
+            Some(Word::Spsr) => self.spsr,
+            Some(Word::X(n)) => self.x[n],
+            Some(Word::Tpidr) => self.tpidr_el0,
+            Some(Word::TpidrRo) => self.tpidrro_el0,
+            None => 0,
+        }
+    }
+
+    fn set_user_word(&mut self, i: usize, v: u64) {
+        match word(i) {
+            Some(Word::Pc) => self.pc = v,
+            Some(Word::Sp) => self.sp = v,
+            Some(Word::Spsr) => self.spsr = Self::sanitise_spsr(v),
+            Some(Word::X(n)) => self.x[n] = v,
+            Some(Word::Tpidr) => self.tpidr_el0 = v,
+            Some(Word::TpidrRo) => self.tpidrro_el0 = v,
+            None => {}
+        }
+    }
+
+    fn rewind_syscall(&mut self) {
+        self.pc = self.pc.wrapping_sub(4);
+    }
+
+    fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
+        let mut msg = [0u64; 13];
+        let len = match kind {
+            FaultRegs::UnknownSyscall => {
+                msg[..8].copy_from_slice(&self.x[..8]);
+                msg[8] = self.pc.wrapping_sub(4); // FaultIP: the `svc` itself
+                msg[9] = self.sp;
+                msg[10] = self.pc; // LR slot: ELR, the next instruction
+                msg[11] = self.spsr;
+                msg[12] = extra[0];
+                13
+            }
+            FaultRegs::UserException => {
+                msg[0] = self.pc;
+                msg[1] = self.sp;
+                msg[2] = self.spsr;
+                msg[3] = extra[0];
+                msg[4] = extra[1];
+                5
+            }
+            FaultRegs::Timeout => {
+                msg[0] = extra[0];
+                msg[1] = extra[1];
+                2
+            }
+        };
+        let n = len.min(out.len());
+        out[..n].copy_from_slice(&msg[..n]);
+        n
+    }
+
+    fn restore_from_fault_reply(&mut self, kind: FaultRegs, msg: &[u64]) {
+        match kind {
+            FaultRegs::UnknownSyscall => {
+                for (i, &v) in msg.iter().enumerate().take(13) {
+                    match i {
+                        0..=7 => self.x[i] = v,
+                        9 => self.sp = v,
+                        10 => self.pc = v,
+                        11 => self.spsr = Self::sanitise_spsr(v),
+                        _ => {} // FaultIP and the syscall number are not restored
+                    }
+                }
+            }
+            FaultRegs::UserException => {
+                for (i, &v) in msg.iter().enumerate().take(3) {
+                    match i {
+                        0 => self.pc = v,
+                        1 => self.sp = v,
+                        _ => self.spsr = Self::sanitise_spsr(v),
+                    }
+                }
+            }
+            FaultRegs::Timeout => {
+                for (i, &v) in msg.iter().enumerate().take(TIMEOUT_REPLY_WORDS) {
+                    self.set_user_word(i, v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+
+    #[test]
+    fn layout_matches_assembly() {
+        assert_eq!(offset_of!(Aarch64Context, sp), CTX_SP);
+        assert_eq!(offset_of!(Aarch64Context, pc), CTX_PC);
+        assert_eq!(offset_of!(Aarch64Context, spsr), CTX_SPSR);
+        assert_eq!(offset_of!(Aarch64Context, tpidr_el0), CTX_TPIDR);
+        assert_eq!(offset_of!(Aarch64Context, tpidrro_el0), CTX_TPIDRRO);
+        assert_eq!(offset_of!(Aarch64Context, fp), CTX_FP);
+        assert_eq!(offset_of!(FpState, fpcr), 512);
+        assert_eq!(core::mem::size_of::<Aarch64Context>(), CTX_FP + 528);
+    }
+
+    /// A context where every register holds a distinct recognisable value.
+    fn numbered() -> Aarch64Context {
+        let mut c = Aarch64Context::default();
+        for i in 0..31 {
+            c.x[i] = 100 + i as u64;
+        }
+        c.pc = 1;
+        c.sp = 2;
+        c.spsr = 0x6000_0040;
+        c.tpidr_el0 = 3;
+        c.tpidrro_el0 = 4;
+        c
+    }
+
+    #[test]
+    fn user_word_order_is_sel4s() {
+        let c = numbered();
+        let words: Vec<u64> = (0..36).map(|i| c.user_word(i)).collect();
+        let mut want = vec![1, 2, 0x6000_0040];
+        want.extend((0..=8).map(|n| 100 + n));
+        want.extend([116, 117, 118, 129, 130]);
+        want.extend((9..=15).map(|n| 100 + n));
+        want.extend((19..=28).map(|n| 100 + n));
+        want.extend([3, 4]);
+        assert_eq!(words, want);
+        // Each word round-trips, and every register appears exactly once.
+        let mut d = Aarch64Context::default();
+        for i in 0..36 {
+            d.set_user_word(i, c.user_word(i));
+        }
+        assert_eq!(d, c);
+    }
+
+    #[test]
+    fn spsr_is_sanitised() {
+        let mut c = Aarch64Context::default();
+        c.set_user_word(2, 0xFFFF_FFFF_FFFF_FFFF); // try EL1h with everything masked
+        assert_eq!(c.spsr, 0xF000_0040);
+        assert_eq!(Aarch64Context::default().spsr, 0x40);
+    }
+
+    #[test]
+    fn register_roles() {
+        let c = numbered();
+        assert_eq!(c.get(Reg::Cap), 100);
+        assert_eq!(c.get(Reg::MsgInfo), 101);
+        assert_eq!(c.get(Reg::Mr(0)), 102);
+        assert_eq!(c.get(Reg::Mr(3)), 105);
+        assert_eq!(c.get(Reg::Reply), 106);
+        assert_eq!(c.get(Reg::SyscallNo), 107);
+        assert_eq!(c.get(Reg::NbSendRecvDest), 108);
+        assert_eq!(c.get(Reg::TlsBase), 3);
+    }
+
+    #[test]
+    fn fault_messages() {
+        let mut c = numbered();
+        c.pc = 0x40_0104;
+        let mut out = [0u64; 20];
+        let n = c.fault_message(FaultRegs::UnknownSyscall, [99, 0], &mut out);
+        assert_eq!(n, 13);
+        assert_eq!(&out[..8], &[100, 101, 102, 103, 104, 105, 106, 107]);
+        assert_eq!(&out[8..13], &[0x40_0100, 2, 0x40_0104, 0x6000_0040, 99]);
+        let n = c.fault_message(FaultRegs::UserException, [0x5600_0000, 0], &mut out);
+        assert_eq!(&out[..n], &[0x40_0104, 2, 0x6000_0040, 0x5600_0000, 0]);
+        let mut d = c;
+        d.restore_from_fault_reply(FaultRegs::UserException, &[0x50_0000, 0x60_0000, 0x3C5]);
+        assert_eq!((d.pc, d.sp, d.spsr), (0x50_0000, 0x60_0000, 0x40));
+        let mut t = Aarch64Context::default();
+        let reply: Vec<u64> = (0..34).map(|i| c.user_word(i)).collect();
+        t.restore_from_fault_reply(FaultRegs::Timeout, &reply);
+        for i in 0..34 {
+            assert_eq!(t.user_word(i), c.user_word(i), "word {i}");
+        }
+        assert_eq!(t.tpidr_el0, 0, "TimeoutReply has no TLS words");
+        c.rewind_syscall();
+        assert_eq!(c.pc, 0x40_0100);
+    }
+}

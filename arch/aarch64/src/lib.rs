@@ -1,0 +1,38 @@
+//! AArch64 support for the kernel: boot, MMU, exception vectors, console, interrupt controller,
+//! timer, and the `kernel-hal` trait implementations.
+//!
+//! Pure logic (page-table entry encoding, the user register file and its seL4 word order,
+//! page-table building and ELF loading over [`kernel_hal::PhysMem`]) builds on any host and is
+//! unit-tested there. Everything touching the CPU (assembly, system registers, MMIO) is only
+//! compiled for bare-metal AArch64 (`target_arch = "aarch64", target_os = "none"`).
+#![cfg_attr(not(test), no_std)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+pub mod context;
+pub mod layout;
+pub mod loader;
+pub mod pte;
+pub mod sync;
+pub mod vspace;
+
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod boot;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod console;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod cpu;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod gic;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod machine;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod panic;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod payload;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod timer;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod trap;
+
+pub use context::Aarch64Context;
+pub use pte::Aarch64PageTable;

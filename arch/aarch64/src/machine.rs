@@ -1,0 +1,90 @@
+//! [`kernel_hal::Machine`] and [`kernel_hal::PhysMem`] for AArch64 (QEMU `virt`-like boards).
+
+use crate::gic::Gic;
+use crate::layout::{phys_to_virt, KERNEL_WINDOW_SIZE};
+use crate::{console, cpu, timer, Aarch64Context, Aarch64PageTable};
+use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+
+/// The AArch64 machine as the kernel core sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Aarch64Machine {
+    /// The interrupt controller.
+    pub gic: Gic,
+    /// Generic-timer frequency (Hz).
+    pub timer_hz: u64,
+    /// RAM the window hands out: `[ram_start, ram_end)`.
+    pub ram_start: PAddr,
+    /// End of RAM (exclusive).
+    pub ram_end: PAddr,
+}
+
+impl Aarch64Machine {
+    /// Wrap an initialised GIC and the board's RAM range.
+    pub fn new(gic: Gic, ram_start: PAddr, ram_end: PAddr) -> Self {
+        Aarch64Machine { gic, timer_hz: timer::frequency().max(1), ram_start, ram_end: ram_end.min(KERNEL_WINDOW_SIZE) }
+    }
+
+    /// Convert microseconds to counter ticks.
+    pub fn us_to_ticks(&self, us: u64) -> u64 {
+        ((us as u128 * self.timer_hz as u128) / 1_000_000) as u64
+    }
+}
+
+impl PhysMem for Aarch64Machine {
+    fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
+        let end = paddr.checked_add(len as u64)?;
+        if paddr < self.ram_start || end > self.ram_end {
+            return None;
+        }
+        Some(phys_to_virt(paddr) as *mut u8)
+    }
+}
+
+impl Machine for Aarch64Machine {
+    type Context = Aarch64Context;
+    type PageTable = Aarch64PageTable;
+
+    fn putchar(&mut self, c: u8) {
+        console::putc(c);
+    }
+
+    fn now_us(&self) -> u64 {
+        ((timer::counter() as u128 * 1_000_000) / self.timer_hz as u128) as u64
+    }
+
+    fn set_deadline(&mut self, deadline_us: u64) {
+        timer::set_compare(self.us_to_ticks(deadline_us));
+    }
+
+    fn mask_irq(&mut self, irq: u64) {
+        self.gic.disable(irq as u32);
+    }
+
+    fn unmask_irq(&mut self, irq: u64) {
+        self.gic.enable(irq as u32);
+    }
+
+    fn irq_valid(&self, irq: u64) -> bool {
+        (32..self.gic.lines as u64).contains(&irq)
+    }
+
+    fn set_vspace(&mut self, root: PAddr, asid: u16) {
+        cpu::set_ttbr0(root, asid);
+    }
+
+    fn tlb_invalidate_page(&mut self, asid: u16, vaddr: VAddr) {
+        cpu::tlb_invalidate_page(asid, vaddr);
+    }
+
+    fn tlb_invalidate_asid(&mut self, asid: u16) {
+        cpu::tlb_invalidate_asid(asid);
+    }
+
+    fn sync_icache(&mut self) {
+        cpu::sync_icache();
+    }
+
+    fn halt(&mut self, code: u32) -> ! {
+        cpu::semihosting_exit(code)
+    }
+}

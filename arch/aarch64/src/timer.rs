@@ -1,0 +1,36 @@
+//! The ARM generic timer: EL1 virtual timer (PPI 27) as the kernel tick source.
+
+use core::arch::asm;
+
+/// Interrupt ID of the EL1 virtual timer (a PPI).
+pub const VIRTUAL_TIMER_PPI: u32 = 27;
+
+/// Counter frequency in Hz (CNTFRQ_EL0).
+pub fn frequency() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTFRQ_EL0 has no side effects.
+    unsafe { asm!("mrs {}, cntfrq_el0", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Current virtual count (CNTVCT_EL0).
+pub fn counter() -> u64 {
+    let v: u64;
+    // SAFETY: reading the counter has no side effects; `isb` orders it after earlier code.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Fire the timer interrupt when the virtual count reaches `cval`.
+pub fn set_compare(cval: u64) {
+    // SAFETY: programs only the EL1 virtual timer, which this kernel owns.
+    unsafe {
+        asm!("msr cntv_cval_el0, {}", "msr cntv_ctl_el0, {}", "isb", in(reg) cval, in(reg) 1u64, options(nostack))
+    };
+}
+
+/// Keep user space away from the timer and counter registers (CNTKCTL_EL1 = 0).
+pub fn deny_user_access() {
+    // SAFETY: only changes EL0 access rights to the timer registers.
+    unsafe { asm!("msr cntkctl_el1, xzr", "isb", options(nostack)) };
+}

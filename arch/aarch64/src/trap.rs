@@ -1,0 +1,332 @@
+//! Exception vectors, user trap entry/exit and the kernel-exception panic path.
+//!
+//! Entry from EL0 saves every user register (GPRs, SP_EL0, ELR, SPSR, TLS registers and the
+//! FP/SIMD file) straight into the current thread's [`Aarch64Context`], whose address is
+//! kept in TPIDR_EL1, then calls the registered [`UserTrapHandler`]. The handler returns the
+//! context to resume (the same one, or another thread's); [`enter_user`] restores it, resets
+//! the kernel stack and `eret`s. The kernel runs with interrupts masked and keeps no state on
+//! its stack across a return to user mode (one kernel stack, as in seL4).
+//!
+//! Any exception taken from EL1 is a kernel bug: it prints the syndrome, fault address and
+//! registers under a `KERNEL PANIC` line and stops QEMU with a failing status.
+
+use crate::context::{Aarch64Context, CTX_FP, CTX_PC, CTX_SP, CTX_TPIDR};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// What kind of exception brought the CPU into the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    /// Synchronous: `svc`, aborts, undefined instructions, … (see ESR_EL1).
+    Sync,
+    /// An interrupt.
+    Irq,
+    /// A fast interrupt (unused).
+    Fiq,
+    /// An asynchronous system error.
+    SError,
+}
+
+/// The platform's handler for traps from user mode. It returns the context to resume.
+pub type UserTrapHandler = fn(TrapKind, &mut Aarch64Context) -> *mut Aarch64Context;
+
+/// The registered handler (a `UserTrapHandler` as usize; 0 = none).
+static HANDLER: AtomicUsize = AtomicUsize::new(0);
+
+/// Register the function that handles every trap from user mode.
+pub fn set_user_trap_handler(h: UserTrapHandler) {
+    HANDLER.store(h as usize, Ordering::Release);
+}
+
+/// Exception class field of ESR_EL1.
+pub fn esr_class(esr: u64) -> u64 {
+    (esr >> 26) & 0x3F
+}
+
+/// ESR_EL1 exception class of `svc` from AArch64.
+pub const EC_SVC64: u64 = 0x15;
+/// Instruction abort from a lower EL.
+pub const EC_IABT_LOWER: u64 = 0x20;
+/// PC alignment fault.
+pub const EC_PC_ALIGN: u64 = 0x22;
+/// Data abort from a lower EL.
+pub const EC_DABT_LOWER: u64 = 0x24;
+/// SP alignment fault.
+pub const EC_SP_ALIGN: u64 = 0x26;
+/// Unknown reason (e.g. undefined instruction).
+pub const EC_UNKNOWN: u64 = 0x00;
+
+/// Human-readable name of an exception class.
+pub fn class_name(ec: u64) -> &'static str {
+    match ec {
+        EC_UNKNOWN => "undefined instruction",
+        0x01 => "wfi/wfe",
+        0x07 => "fp/simd access",
+        EC_SVC64 => "svc",
+        0x18 => "system register access",
+        EC_IABT_LOWER | 0x21 => "instruction abort",
+        EC_PC_ALIGN => "pc alignment fault",
+        EC_DABT_LOWER | 0x25 => "data abort",
+        EC_SP_ALIGN => "sp alignment fault",
+        0x3C => "brk",
+        _ => "exception",
+    }
+}
+
+/// Called by the EL0 entry assembly with the current thread's context.
+#[no_mangle]
+extern "C" fn aarch64_user_trap(kind: u64, ctx: *mut Aarch64Context) -> *mut Aarch64Context {
+    let kind = match kind {
+        0 => TrapKind::Sync,
+        1 => TrapKind::Irq,
+        2 => TrapKind::Fiq,
+        _ => TrapKind::SError,
+    };
+    let h = HANDLER.load(Ordering::Acquire);
+    if h == 0 {
+        crate::kprintln!("KERNEL PANIC: trap from user mode with no handler");
+        crate::cpu::semihosting_exit(1);
+    }
+    // SAFETY: `h` was stored by `set_user_trap_handler` from a `UserTrapHandler`.
+    let h: UserTrapHandler = unsafe { core::mem::transmute::<usize, UserTrapHandler>(h) };
+    // SAFETY: `ctx` is TPIDR_EL1, set by `enter_user` to a live context that the kernel
+    // (single core, interrupts masked) has exclusive access to during the trap.
+    let next = h(kind, unsafe { &mut *ctx });
+    // SAFETY: the handler returns a live context (same contract as `enter_user`). Never
+    // return to anything but EL0t, whatever the context says.
+    unsafe { (*next).spsr = Aarch64Context::sanitise_spsr((*next).spsr) };
+    next
+}
+
+/// Saved state of an exception taken at EL1.
+#[repr(C)]
+pub struct KernelFrame {
+    /// X0–X30.
+    pub x: [u64; 31],
+    /// ELR_EL1.
+    pub elr: u64,
+    /// SPSR_EL1.
+    pub spsr: u64,
+    /// ESR_EL1.
+    pub esr: u64,
+    /// FAR_EL1.
+    pub far: u64,
+    /// SP before the exception.
+    pub sp: u64,
+}
+
+/// Called by the EL1 vectors: report the kernel exception and stop.
+#[no_mangle]
+extern "C" fn aarch64_kernel_trap(kind: u64, f: &KernelFrame) -> ! {
+    let what = ["sync", "irq", "fiq", "serror"][(kind & 3) as usize];
+    let from = match kind >> 2 {
+        0 => "EL1t",
+        1 => "EL1h",
+        _ => "EL0 AArch32",
+    };
+    crate::kprintln!(
+        "KERNEL PANIC: {} exception ({}) from {}: FAR {:#018x} ELR {:#018x} ESR {:#010x} SPSR {:#010x} SP {:#018x}",
+        what,
+        class_name(esr_class(f.esr)),
+        from,
+        f.far,
+        f.elr,
+        f.esr,
+        f.spsr,
+        f.sp
+    );
+    for (i, r) in f.x.iter().enumerate() {
+        crate::kprint!("x{:<2} {:#018x}{}", i, r, if i % 4 == 3 { "\n" } else { "  " });
+    }
+    crate::kprintln!();
+    crate::cpu::semihosting_exit(1)
+}
+
+/// Resume the user thread whose registers are in `ctx`.
+///
+/// # Safety
+/// `ctx` must point to a valid context that stays alive and is not otherwise accessed while
+/// the thread runs (it becomes the save area for the thread's next trap), and the user
+/// address space it runs in must be installed in TTBR0.
+pub unsafe fn enter_user(ctx: *mut Aarch64Context) -> ! {
+    // SAFETY: per the contract; `aarch64_restore_user` never returns.
+    unsafe { core::arch::asm!("b aarch64_restore_user", in("x0") ctx, options(noreturn)) }
+}
+
+core::arch::global_asm!(
+    r#"
+    .macro KENTRY kind
+    .balign 0x80
+    sub     sp, sp, #288
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       aarch64_kernel_entry
+    .endm
+
+    .macro UENTRY kind
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\kind
+    b       aarch64_user_entry
+    .endm
+
+    .section .text.vectors, "ax"
+    .balign 2048
+    .global aarch64_vectors
+aarch64_vectors:
+    KENTRY 0
+    KENTRY 1
+    KENTRY 2
+    KENTRY 3
+    KENTRY 4
+    KENTRY 5
+    KENTRY 6
+    KENTRY 7
+    UENTRY 0
+    UENTRY 1
+    UENTRY 2
+    UENTRY 3
+    KENTRY 12
+    KENTRY 13
+    KENTRY 14
+    KENTRY 15
+
+aarch64_kernel_entry:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    str     x30, [sp, #240]
+    mrs     x2, elr_el1
+    mrs     x3, spsr_el1
+    stp     x2, x3, [sp, #248]
+    mrs     x2, esr_el1
+    mrs     x3, far_el1
+    stp     x2, x3, [sp, #264]
+    add     x2, sp, #288
+    str     x2, [sp, #280]
+    mov     x1, sp
+    bl      aarch64_kernel_trap
+6:  b       6b
+
+aarch64_user_entry:
+    mrs     x0, tpidr_el1
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    str     x30, [x0, #240]
+    mov     x19, x1
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0, #0]
+    mrs     x2, sp_el0
+    str     x2, [x0, #{sp}]
+    mrs     x2, elr_el1
+    mrs     x3, spsr_el1
+    stp     x2, x3, [x0, #{pc}]
+    mrs     x2, tpidr_el0
+    mrs     x3, tpidrro_el0
+    stp     x2, x3, [x0, #{tpidr}]
+    add     x2, x0, #{fp}
+    stp     q0, q1, [x2, #0]
+    stp     q2, q3, [x2, #32]
+    stp     q4, q5, [x2, #64]
+    stp     q6, q7, [x2, #96]
+    stp     q8, q9, [x2, #128]
+    stp     q10, q11, [x2, #160]
+    stp     q12, q13, [x2, #192]
+    stp     q14, q15, [x2, #224]
+    stp     q16, q17, [x2, #256]
+    stp     q18, q19, [x2, #288]
+    stp     q20, q21, [x2, #320]
+    stp     q22, q23, [x2, #352]
+    stp     q24, q25, [x2, #384]
+    stp     q26, q27, [x2, #416]
+    stp     q28, q29, [x2, #448]
+    stp     q30, q31, [x2, #480]
+    mrs     x3, fpcr
+    mrs     x4, fpsr
+    add     x2, x2, #512
+    stp     x3, x4, [x2]
+    mov     x1, x0
+    mov     x0, x19
+    bl      aarch64_user_trap
+    b       aarch64_restore_user
+
+    .global aarch64_restore_user
+aarch64_restore_user:
+    msr     tpidr_el1, x0
+    ldr     x1, =__stack_top
+    mov     sp, x1
+    add     x2, x0, #{fp}
+    ldp     q0, q1, [x2, #0]
+    ldp     q2, q3, [x2, #32]
+    ldp     q4, q5, [x2, #64]
+    ldp     q6, q7, [x2, #96]
+    ldp     q8, q9, [x2, #128]
+    ldp     q10, q11, [x2, #160]
+    ldp     q12, q13, [x2, #192]
+    ldp     q14, q15, [x2, #224]
+    ldp     q16, q17, [x2, #256]
+    ldp     q18, q19, [x2, #288]
+    ldp     q20, q21, [x2, #320]
+    ldp     q22, q23, [x2, #352]
+    ldp     q24, q25, [x2, #384]
+    ldp     q26, q27, [x2, #416]
+    ldp     q28, q29, [x2, #448]
+    ldp     q30, q31, [x2, #480]
+    add     x2, x2, #512
+    ldp     x3, x4, [x2]
+    msr     fpcr, x3
+    msr     fpsr, x4
+    ldr     x2, [x0, #{sp}]
+    msr     sp_el0, x2
+    ldp     x2, x3, [x0, #{pc}]
+    msr     elr_el1, x2
+    msr     spsr_el1, x3
+    ldp     x2, x3, [x0, #{tpidr}]
+    msr     tpidr_el0, x2
+    msr     tpidrro_el0, x3
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    ldp     x0, x1, [x0, #0]
+    eret
+    .text
+"#,
+    sp = const CTX_SP,
+    pc = const CTX_PC,
+    tpidr = const CTX_TPIDR,
+    fp = const CTX_FP,
+);

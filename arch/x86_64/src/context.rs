@@ -1,0 +1,395 @@
+//! The saved user register file of a thread (`seL4_UserContext` for x86_64).
+
+use crate::layout::is_canonical;
+use kernel_hal::{FaultRegs, Reg, UserContext};
+
+/// Word indices of `seL4_UserContext` on x86_64 (seL4's order).
+pub mod word {
+    /// Instruction pointer (seL4's FaultIP; writing it also sets the resume address).
+    pub const RIP: usize = 0;
+    /// Stack pointer.
+    pub const RSP: usize = 1;
+    /// RFLAGS.
+    pub const RFLAGS: usize = 2;
+    /// RAX.
+    pub const RAX: usize = 3;
+    /// RBX.
+    pub const RBX: usize = 4;
+    /// RCX.
+    pub const RCX: usize = 5;
+    /// RDX (syscall number).
+    pub const RDX: usize = 6;
+    /// RSI (message info).
+    pub const RSI: usize = 7;
+    /// RDI (cap / badge).
+    pub const RDI: usize = 8;
+    /// RBP.
+    pub const RBP: usize = 9;
+    /// R8 (MR1); R9..R15 follow at 11..17.
+    pub const R8: usize = 10;
+    /// R9 (MR2).
+    pub const R9: usize = 11;
+    /// R10 (MR0).
+    pub const R10: usize = 12;
+    /// R11.
+    pub const R11: usize = 13;
+    /// R12 (reply cptr).
+    pub const R12: usize = 14;
+    /// R13 (NBSendRecv destination).
+    pub const R13: usize = 15;
+    /// R14.
+    pub const R14: usize = 16;
+    /// R15 (MR3).
+    pub const R15: usize = 17;
+    /// FS base (the TLS base).
+    pub const FS_BASE: usize = 18;
+    /// GS base.
+    pub const GS_BASE: usize = 19;
+    /// Number of words.
+    pub const COUNT: usize = 20;
+}
+
+/// RFLAGS.IF.
+pub const RFLAGS_IF: u64 = 1 << 9;
+/// RFLAGS bit 1, always set.
+pub const RFLAGS_FIXED: u64 = 1 << 1;
+/// Flags user space may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
+pub const RFLAGS_USER_MASK: u64 = 1
+    | (1 << 2)
+    | (1 << 4)
+    | (1 << 6)
+    | (1 << 7)
+    | (1 << 8)
+    | (1 << 10)
+    | (1 << 11)
+    | (1 << 18)
+    | (1 << 21);
+
+/// A user thread's registers, kept in `seL4_UserContext` order, plus seL4's FaultIP.
+///
+/// `regs[RIP]` is where the thread resumes (seL4's NextIP). `fault_ip` is the address of
+/// the instruction that trapped: the `syscall` instruction after a syscall, the faulting
+/// instruction after an exception, the resume address after an interrupt.
+///
+/// # Invariants
+/// `regs[RFLAGS]` always has IF and bit 1 set and no privileged bits (IOPL, NT, VM, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct X86Context {
+    /// Registers in `seL4_UserContext` order.
+    pub regs: [u64; word::COUNT],
+    /// seL4's FaultIP.
+    pub fault_ip: u64,
+}
+
+impl Default for X86Context {
+    fn default() -> Self {
+        let mut regs = [0; word::COUNT];
+        regs[word::RFLAGS] = RFLAGS_IF | RFLAGS_FIXED;
+        Self { regs, fault_ip: 0 }
+    }
+}
+
+/// Sanitise a value written to word `i` the way seL4 does: RFLAGS keeps only user flags
+/// (with IF and bit 1 forced on), FS/GS bases must be canonical (else 0).
+pub fn sanitise(i: usize, v: u64) -> u64 {
+    match i {
+        word::RFLAGS => (v & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED,
+        word::FS_BASE | word::GS_BASE if !is_canonical(v) => 0,
+        _ => v,
+    }
+}
+
+/// Register order of the UnknownSyscall fault message (and its reply): RAX, RBX, RCX,
+/// RDX, RSI, RDI, RBP, R8..R15, then FaultIP, RSP, FLAGS (words 15..17).
+const UNKNOWN_SYSCALL_ORDER: [usize; 15] = [
+    word::RAX,
+    word::RBX,
+    word::RCX,
+    word::RDX,
+    word::RSI,
+    word::RDI,
+    word::RBP,
+    word::R8,
+    word::R9,
+    word::R10,
+    word::R11,
+    word::R12,
+    word::R13,
+    word::R14,
+    word::R15,
+];
+
+/// TimeoutReply order after FaultIP, RSP, FLAGS: RAX..R15, then TLS base.
+const TIMEOUT_ORDER: [usize; 16] = [
+    word::RAX,
+    word::RBX,
+    word::RCX,
+    word::RDX,
+    word::RSI,
+    word::RDI,
+    word::RBP,
+    word::R8,
+    word::R9,
+    word::R10,
+    word::R11,
+    word::R12,
+    word::R13,
+    word::R14,
+    word::R15,
+    word::FS_BASE,
+];
+
+impl X86Context {
+    /// Set the instruction pointer: both the resume address and FaultIP (as seL4's
+    /// WriteRegisters does: the thread restarts at FaultIP).
+    pub fn set_ip(&mut self, v: u64) {
+        self.regs[word::RIP] = v;
+        self.fault_ip = v;
+    }
+
+    /// Write one register of the fault-reply order: index 0..3 is FaultIP, RSP, FLAGS for
+    /// UserException/Timeout; the caller maps indices.
+    fn set_sanitised(&mut self, i: usize, v: u64) {
+        if i == word::RIP {
+            self.set_ip(v);
+        } else {
+            self.regs[i] = sanitise(i, v);
+        }
+    }
+}
+
+impl UserContext for X86Context {
+    const USER_CONTEXT_WORDS: usize = word::COUNT;
+
+    fn get(&self, r: Reg) -> u64 {
+        match r {
+            Reg::Cap => self.regs[word::RDI],
+            Reg::MsgInfo => self.regs[word::RSI],
+            Reg::Mr(0) => self.regs[word::R10],
+            Reg::Mr(1) => self.regs[word::R8],
+            Reg::Mr(2) => self.regs[word::R9],
+            Reg::Mr(3) => self.regs[word::R15],
+            Reg::Mr(_) => 0,
+            Reg::Reply => self.regs[word::R12],
+            Reg::NbSendRecvDest => self.regs[word::R13],
+            Reg::SyscallNo => self.regs[word::RDX],
+            Reg::Pc => self.regs[word::RIP],
+            Reg::Sp => self.regs[word::RSP],
+            Reg::TlsBase => self.regs[word::FS_BASE],
+        }
+    }
+
+    fn set(&mut self, r: Reg, v: u64) {
+        let i = match r {
+            Reg::Cap => word::RDI,
+            Reg::MsgInfo => word::RSI,
+            Reg::Mr(0) => word::R10,
+            Reg::Mr(1) => word::R8,
+            Reg::Mr(2) => word::R9,
+            Reg::Mr(3) => word::R15,
+            Reg::Mr(_) => return,
+            Reg::Reply => word::R12,
+            Reg::NbSendRecvDest => word::R13,
+            Reg::SyscallNo => word::RDX,
+            Reg::Pc => return self.set_ip(v),
+            Reg::Sp => word::RSP,
+            Reg::TlsBase => word::FS_BASE,
+        };
+        self.regs[i] = sanitise(i, v);
+    }
+
+    fn user_word(&self, i: usize) -> u64 {
+        match i {
+            word::RIP => self.fault_ip,
+            _ => self.regs.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    fn set_user_word(&mut self, i: usize, v: u64) {
+        if i < word::COUNT {
+            self.set_sanitised(i, v);
+        }
+    }
+
+    fn rewind_syscall(&mut self) {
+        self.regs[word::RIP] = self.fault_ip;
+    }
+
+    fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
+        let mut n = 0;
+        let mut push = |v: u64| {
+            if n < out.len() {
+                out[n] = v;
+            }
+            n += 1;
+        };
+        match kind {
+            FaultRegs::UnknownSyscall => {
+                for &i in &UNKNOWN_SYSCALL_ORDER {
+                    push(self.regs[i]);
+                }
+                push(self.fault_ip);
+                push(self.regs[word::RSP]);
+                push(self.regs[word::RFLAGS]);
+                push(extra[0]);
+            }
+            FaultRegs::UserException => {
+                push(self.fault_ip);
+                push(self.regs[word::RSP]);
+                push(self.regs[word::RFLAGS]);
+                push(extra[0]);
+                push(extra[1]);
+            }
+            FaultRegs::Timeout => {
+                push(extra[0]);
+                push(extra[1]);
+            }
+        }
+        n.min(out.len())
+    }
+
+    fn restore_from_fault_reply(&mut self, kind: FaultRegs, msg: &[u64]) {
+        match kind {
+            FaultRegs::UnknownSyscall => {
+                for (k, &v) in msg.iter().enumerate().take(18) {
+                    let i = match k {
+                        0..=14 => UNKNOWN_SYSCALL_ORDER[k],
+                        15 => word::RIP,
+                        16 => word::RSP,
+                        _ => word::RFLAGS,
+                    };
+                    self.set_sanitised(i, v);
+                }
+            }
+            FaultRegs::UserException => {
+                for (k, &v) in msg.iter().enumerate().take(3) {
+                    let i = [word::RIP, word::RSP, word::RFLAGS][k];
+                    self.set_sanitised(i, v);
+                }
+            }
+            FaultRegs::Timeout => {
+                for (k, &v) in msg.iter().enumerate().take(19) {
+                    let i = match k {
+                        0 => word::RIP,
+                        1 => word::RSP,
+                        2 => word::RFLAGS,
+                        _ => TIMEOUT_ORDER[k - 3],
+                    };
+                    self.set_sanitised(i, v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::SYSCALL_INSN_LEN;
+
+    fn numbered() -> X86Context {
+        let mut c = X86Context::default();
+        for i in 0..word::COUNT {
+            c.set_user_word(i, 0x1000 + i as u64);
+        }
+        c
+    }
+
+    #[test]
+    fn default_runs_in_user_mode_with_interrupts() {
+        let c = X86Context::default();
+        assert_eq!(c.user_word(word::RFLAGS), 0x202);
+        assert_eq!(X86Context::USER_CONTEXT_WORDS, 20);
+    }
+
+    #[test]
+    fn syscall_roles_follow_sel4_x86_64() {
+        let c = numbered();
+        assert_eq!(c.get(Reg::SyscallNo), 0x1000 + word::RDX as u64);
+        assert_eq!(c.get(Reg::Cap), 0x1008);
+        assert_eq!(c.get(Reg::MsgInfo), 0x1007);
+        assert_eq!(c.get(Reg::Mr(0)), 0x100c); // r10
+        assert_eq!(c.get(Reg::Mr(1)), 0x100a); // r8
+        assert_eq!(c.get(Reg::Mr(2)), 0x100b); // r9
+        assert_eq!(c.get(Reg::Mr(3)), 0x1011); // r15
+        assert_eq!(c.get(Reg::Reply), 0x100e); // r12
+        assert_eq!(c.get(Reg::NbSendRecvDest), 0x100f); // r13
+        assert_eq!(c.get(Reg::TlsBase), 0x1012); // fs_base
+    }
+
+    #[test]
+    fn flags_are_sanitised() {
+        let mut c = X86Context::default();
+        c.set_user_word(word::RFLAGS, u64::MAX);
+        let f = c.user_word(word::RFLAGS);
+        assert_eq!(f & (3 << 12), 0, "IOPL must stay 0");
+        assert_eq!(f & (1 << 14), 0, "NT must stay 0");
+        assert_eq!(f & (1 << 17), 0, "VM must stay 0");
+        assert_ne!(f & RFLAGS_IF, 0);
+        c.set_user_word(word::RFLAGS, 0);
+        assert_eq!(c.user_word(word::RFLAGS), 0x202);
+        c.set_user_word(word::FS_BASE, 0x8000_0000_0000);
+        assert_eq!(c.user_word(word::FS_BASE), 0);
+    }
+
+    #[test]
+    fn syscall_rewind_returns_to_fault_ip() {
+        let mut c = X86Context::default();
+        c.regs[word::RIP] = 0x40_1002;
+        c.fault_ip = 0x40_1002 - SYSCALL_INSN_LEN;
+        assert_eq!(c.user_word(word::RIP), 0x40_1000);
+        c.rewind_syscall();
+        assert_eq!(c.get(Reg::Pc), 0x40_1000);
+    }
+
+    #[test]
+    fn unknown_syscall_message_layout() {
+        let c = numbered();
+        let mut out = [0u64; 32];
+        let n = c.fault_message(FaultRegs::UnknownSyscall, [0xabc, 0], &mut out);
+        assert_eq!(n, 19);
+        assert_eq!(out[0], 0x1000 + word::RAX as u64);
+        assert_eq!(out[5], 0x1000 + word::RDI as u64);
+        assert_eq!(out[7], 0x1000 + word::R8 as u64);
+        assert_eq!(out[14], 0x1000 + word::R15 as u64);
+        assert_eq!(out[15], 0x1000); // FaultIP
+        assert_eq!(out[16], 0x1001); // RSP
+        assert_eq!(out[18], 0xabc);
+        let mut d = X86Context::default();
+        d.restore_from_fault_reply(FaultRegs::UnknownSyscall, &out[..18]);
+        assert_eq!(d.regs[..18], c.regs[..18]);
+        assert_eq!(d.fault_ip, 0x1000);
+    }
+
+    #[test]
+    fn user_exception_and_timeout_layouts() {
+        let c = numbered();
+        let mut out = [0u64; 8];
+        assert_eq!(
+            c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out),
+            5
+        );
+        assert_eq!(out[..5], [0x1000, 0x1001, c.regs[word::RFLAGS], 13, 0x18]);
+        assert_eq!(c.fault_message(FaultRegs::Timeout, [7, 99], &mut out), 2);
+        assert_eq!(out[..2], [7, 99]);
+        let reply: [u64; 19] = core::array::from_fn(|k| 0x5000 + k as u64);
+        let mut d = X86Context::default();
+        d.restore_from_fault_reply(FaultRegs::Timeout, &reply);
+        assert_eq!(d.get(Reg::Pc), 0x5000);
+        assert_eq!(d.get(Reg::Sp), 0x5001);
+        assert_eq!(d.regs[word::RAX], 0x5003);
+        assert_eq!(d.regs[word::R15], 0x5003 + 14);
+        assert_eq!(d.get(Reg::TlsBase), 0x5012);
+    }
+
+    #[test]
+    fn short_output_buffer_is_not_overrun() {
+        let c = numbered();
+        let mut out = [0u64; 3];
+        assert_eq!(
+            c.fault_message(FaultRegs::UnknownSyscall, [1, 0], &mut out),
+            3
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Local APIC timer in one-shot mode for deadlines, calibrated against PIT channel 2.
+//!
+//! The legacy PIC keeps delivering device IRQs (and the PIT tick) through LINT0 as ExtINT,
+//! as the BIOS left it; the LAPIC adds the deadline interrupt on [`DEADLINE_VECTOR`].
+
+use crate::cpu;
+use crate::irq;
+use crate::mm::{DEVICE_VBASE, LAPIC_PHYS_DEFAULT};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Vector of the LAPIC timer interrupt.
+pub const DEADLINE_VECTOR: u8 = 48;
+/// Vector of LAPIC spurious interrupts.
+pub const SPURIOUS_VECTOR: u8 = 0xff;
+
+const REG_EOI: usize = 0xb0;
+const REG_SVR: usize = 0xf0;
+const REG_TPR: usize = 0x80;
+const REG_LVT_TIMER: usize = 0x320;
+const REG_INITIAL: usize = 0x380;
+const REG_CURRENT: usize = 0x390;
+const REG_DIVIDE: usize = 0x3e0;
+const IA32_APIC_BASE: u32 = 0x1b;
+
+/// LAPIC timer counts per millisecond (divider 16); 0 = no usable LAPIC. Per millisecond
+/// so that the integer rate does not make deadlines fire early.
+static COUNTS_PER_MS: AtomicU64 = AtomicU64::new(0);
+
+fn reg(off: usize) -> *mut u32 {
+    (DEVICE_VBASE + (LAPIC_PHYS_DEFAULT & 0x1f_ffff) + off as u64) as *mut u32
+}
+
+fn read(off: usize) -> u32 {
+    // SAFETY: the LAPIC page is mapped uncached at DEVICE_VBASE (mm::init); `off` is a
+    // valid register offset.
+    unsafe { reg(off).read_volatile() }
+}
+
+fn write(off: usize, v: u32) {
+    // SAFETY: as in `read`; register writes only affect the local APIC.
+    unsafe { reg(off).write_volatile(v) }
+}
+
+/// Enable the LAPIC (at its default base) and calibrate its timer over 10 ms of PIT
+/// channel 2. Returns counts per millisecond, or 0 if the LAPIC is absent or elsewhere.
+pub fn init() -> u64 {
+    if cpu::cpuid(1).3 & (1 << 9) == 0 {
+        return 0;
+    }
+    // SAFETY: IA32_APIC_BASE exists when CPUID reports an APIC.
+    let base = unsafe { cpu::rdmsr(IA32_APIC_BASE) };
+    if base & 0xffff_f000 != LAPIC_PHYS_DEFAULT || base & (1 << 11) == 0 {
+        return 0;
+    }
+    write(REG_TPR, 0);
+    write(REG_SVR, 0x100 | SPURIOUS_VECTOR as u32);
+    write(REG_DIVIDE, 0x3); // divide by 16
+    write(REG_LVT_TIMER, 1 << 16); // masked while calibrating
+    write(REG_INITIAL, u32::MAX);
+    let us = irq::pit_wait_10ms();
+    let elapsed = u32::MAX - read(REG_CURRENT);
+    write(REG_INITIAL, 0);
+    let per_ms = match us {
+        Some(us) if elapsed > 0 => (elapsed as u64 * 1000 / us).max(1),
+        _ => 0,
+    };
+    COUNTS_PER_MS.store(per_ms, Ordering::Relaxed);
+    write(REG_LVT_TIMER, DEADLINE_VECTOR as u32); // one-shot, unmasked
+    per_ms
+}
+
+/// Arm the one-shot timer to fire `delta_us` from now (rounded up; clamped to the 32-bit
+/// counter, so far deadlines fire early and must be re-armed by the caller).
+/// Returns false if the LAPIC timer is not available.
+pub fn arm(delta_us: u64) -> bool {
+    let per_ms = COUNTS_PER_MS.load(Ordering::Relaxed);
+    if per_ms == 0 {
+        return false;
+    }
+    let counts = delta_us
+        .saturating_mul(per_ms)
+        .div_ceil(1000)
+        .clamp(1, u32::MAX as u64);
+    write(REG_INITIAL, counts as u32);
+    true
+}
+
+/// Cancel a pending one-shot.
+pub fn disarm() {
+    if COUNTS_PER_MS.load(Ordering::Relaxed) != 0 {
+        write(REG_INITIAL, 0);
+    }
+}
+
+/// Signal end of interrupt for a LAPIC-delivered vector.
+pub fn eoi() {
+    write(REG_EOI, 0);
+}

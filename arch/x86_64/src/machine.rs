@@ -1,0 +1,103 @@
+//! The `kernel-hal` [`Machine`] for x86_64 QEMU (PIC, PIT, LAPIC timer, COM1, isa-debug-exit).
+
+use crate::{cpu, irq, mm, serial, X86Context, X86PageTable};
+
+use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+
+/// The x86_64 machine; device state lives in the arch modules.
+#[derive(Debug, Default)]
+pub struct X86Machine {
+    deadline_us: u64,
+}
+
+impl X86Machine {
+    /// A machine handle (usable in a `static`).
+    pub const fn new_const() -> Self {
+        Self { deadline_us: 0 }
+    }
+
+    /// The pending deadline set by [`Machine::set_deadline`] (the periodic tick checks it).
+    pub fn deadline_us(&self) -> u64 {
+        self.deadline_us
+    }
+}
+
+impl PhysMem for X86Machine {
+    fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
+        mm::window(paddr, len)
+    }
+}
+
+impl Machine for X86Machine {
+    type Context = X86Context;
+    type PageTable = X86PageTable;
+
+    fn putchar(&mut self, c: u8) {
+        serial::putc(c);
+    }
+
+    /// From the TSC, calibrated against the PIT at boot (tick resolution as fallback).
+    fn now_us(&self) -> u64 {
+        irq::now_us()
+    }
+
+    /// One-shot local APIC timer ([`crate::trap::Event::Deadline`]); without a usable
+    /// LAPIC the periodic PIT tick is the only timer (the core checks deadlines per tick).
+    fn set_deadline(&mut self, deadline_us: u64) {
+        self.deadline_us = deadline_us;
+        let now = self.now_us();
+        crate::lapic::arm(deadline_us.saturating_sub(now));
+    }
+
+    fn mask_irq(&mut self, i: u64) {
+        if self.irq_valid(i) {
+            irq::mask(i as u8);
+        }
+    }
+
+    fn unmask_irq(&mut self, i: u64) {
+        if self.irq_valid(i) {
+            irq::unmask(i as u8);
+        }
+    }
+
+    /// Legacy ISA lines 1..15 except the cascade (2); line 0 is the kernel timer.
+    fn irq_valid(&self, i: u64) -> bool {
+        (1..16).contains(&i) && i != 2
+    }
+
+    /// Copy the kernel's PML4 slots 256..511 (window and image) into a new VSpace root,
+    /// as seL4's `copyGlobalMappings`.
+    fn init_vspace_root(&mut self, root: PAddr) {
+        if let Some(p) = mm::window(root, 4096) {
+            let table = p as *mut u64;
+            for i in 256..512 {
+                // SAFETY: `root` is a whole page of RAM in the window, owned by the caller
+                // as a fresh VSpace root; i < 512.
+                unsafe { table.add(i).write(mm::kernel_pml4_slot(i)) };
+            }
+        }
+    }
+
+    /// No PCID: the ASID is ignored and a CR3 load flushes non-global entries.
+    fn set_vspace(&mut self, root: PAddr, _asid: u16) {
+        if cpu::cr3() & !0xfff != root {
+            // SAFETY: every VSpace root the core hands over copies the kernel PML4 slots
+            // 256..511 (see `mm::kernel_pml4_slot`), so the kernel stays mapped.
+            unsafe { cpu::set_cr3(root) };
+        }
+    }
+
+    fn tlb_invalidate_page(&mut self, _asid: u16, vaddr: VAddr) {
+        cpu::invlpg(vaddr);
+    }
+
+    fn tlb_invalidate_asid(&mut self, _asid: u16) {
+        // SAFETY: reloading the same CR3 only flushes the TLB.
+        unsafe { cpu::set_cr3(cpu::cr3()) };
+    }
+
+    fn halt(&mut self, code: u32) -> ! {
+        crate::exit::halt(code)
+    }
+}

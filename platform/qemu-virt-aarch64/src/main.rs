@@ -1,0 +1,56 @@
+//! The kernel for QEMU `virt` (AArch64): memory map, boot glue and, for now, the bring-up
+//! path in [`bringup`] that stands in for the kernel core.
+#![no_std]
+#![no_main]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod bringup;
+
+use arch_aarch64::gic::{Gic, GicVersion};
+use arch_aarch64::layout::{phys_to_virt, KERNEL_WINDOW_BASE};
+use arch_aarch64::machine::Aarch64Machine;
+use arch_aarch64::{console, kprintln, timer};
+
+/// The QEMU `virt` memory map (physical addresses).
+pub mod memmap {
+    /// Start of RAM (QEMU places the DTB here; the kernel is loaded at +512 KiB).
+    pub const RAM_START: u64 = 0x4000_0000;
+    /// RAM size this kernel assumes (`-m 1G`); the kernel window covers up to 3 GiB.
+    pub const RAM_SIZE: u64 = 1 << 30;
+    /// PL011 UART.
+    pub const UART0: u64 = 0x0900_0000;
+    /// GIC distributor (v2 and v3).
+    pub const GIC_DIST: u64 = 0x0800_0000;
+    /// GICv2 CPU interface.
+    pub const GIC_CPU_V2: u64 = 0x0801_0000;
+    /// First GICv3 redistributor (CPU 0).
+    pub const GIC_REDIST_V3: u64 = 0x080A_0000;
+}
+
+/// Entered from the arch boot code, in the upper half with the MMU on.
+#[no_mangle]
+extern "C" fn kernel_main(_boot_arg: u64) -> ! {
+    console::init(phys_to_virt(memmap::UART0) as usize);
+    kprintln!("kernel: aarch64 QEMU virt, EL1, MMU on, kernel window at {:#x}", KERNEL_WINDOW_BASE);
+    let Some(gic) = Gic::probe(
+        phys_to_virt(memmap::GIC_DIST) as usize,
+        phys_to_virt(memmap::GIC_CPU_V2) as usize,
+        phys_to_virt(memmap::GIC_REDIST_V3) as usize,
+    ) else {
+        panic!("no GICv2 or GICv3 at {:#x}", memmap::GIC_DIST);
+    };
+    gic.init();
+    let v = match gic.version {
+        GicVersion::V2 => 2,
+        GicVersion::V3 => 3,
+    };
+    kprintln!("kernel: GICv{} with {} interrupt lines", v, gic.lines);
+    timer::deny_user_access();
+    let machine = Aarch64Machine::new(gic, memmap::RAM_START, memmap::RAM_START + memmap::RAM_SIZE);
+    bringup::run(machine)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    arch_aarch64::panic::report(info)
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Per-arch build and QEMU settings, sourced by build-images.sh, run.sh and tests/qemu/*.sh.
+# Adding an arch = adding a case here (kernel package, user tasks, QEMU command line).
+#
+# arch_config ARCH sets:
+#   TARGET        rust target triple
+#   KERNEL_PKG    cargo package of the kernel binary; KERNEL_BIN its binary name
+#   TASKS         user task binaries (package user-<name>), one boot image each
+#   USER_PKGS     (optional) cargo packages holding TASKS, if not user-<name>
+#   IMAGE_KIND    (optional) payload (default: mkimage packs kernel + task into one ELF) or
+#                 multiboot (kernel32.bin made by llvm-objcopy; tasks copied as modules)
+#   QEMU          QEMU command line up to (not including) the image
+#   DEFAULT_IMAGE image `make run` boots
+arch_config() {
+  case "$1" in
+    aarch64)
+      TARGET=aarch64-unknown-none
+      KERNEL_PKG=kernel-qemu-virt-aarch64
+      KERNEL_BIN=kernel
+      TASKS="hello fault-test"
+      QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m 1G
+            -nographic -semihosting -kernel)
+      DEFAULT_IMAGE=hello
+      ;;
+    x86_64)
+      # Multiboot 1: QEMU -kernel takes the flat kernel image (a.out-kludge header), the
+      # initial task is the first module (-initrd), as seL4 boots on x86.
+      TARGET=x86_64-unknown-none
+      KERNEL_PKG=platform-qemu-x86_64
+      KERNEL_BIN=kernel-x86_64
+      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64"
+      USER_PKGS="hello-x86_64"
+      IMAGE_KIND=multiboot
+      QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
+            -display none -serial stdio -monitor none -nic none -no-reboot
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04
+            -kernel build/x86_64/kernel32.bin -initrd)
+      DEFAULT_IMAGE=hello-x86_64
+      ;;
+    *)
+      echo "arch '$1' is not supported yet (supported: aarch64, x86_64)" >&2
+      return 1
+      ;;
+  esac
+}

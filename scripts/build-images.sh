@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Build the kernel and user tasks for ARCH and pack one boot image per task into
+# build/<arch>/<task>.elf (kernel + task as boot payload, via tools/mkimage). Also builds the
+# host tools (mkimage, qemu-test). Usage: build-images.sh <arch>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/arch.sh
+arch="${1:-aarch64}"
+arch_config "$arch"
+
+pkgs=(-p "$KERNEL_PKG")
+if [ -n "${USER_PKGS:-}" ]; then
+  for p in $USER_PKGS; do pkgs+=(-p "$p"); done
+else
+  for t in $TASKS; do pkgs+=(-p "user-$t"); done
+fi
+cargo build --quiet --release --target "$TARGET" "${pkgs[@]}"
+cargo build --quiet --release -p mkimage -p qemu-test
+
+out="build/$arch"
+mkdir -p "$out"
+bin="target/$TARGET/release"
+case "${IMAGE_KIND:-payload}" in
+  multiboot)
+    objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
+    cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
+    "$objcopy" -O binary "$bin/$KERNEL_BIN" "$out/kernel32.bin"
+    for t in $TASKS; do cp "$bin/$t" "$out/$t.elf"; done
+    ;;
+  *)
+    for t in $TASKS; do
+      target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$t.elf" "$bin/$t" >/dev/null
+    done
+    ;;
+esac
+echo "build-images: $arch: $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"

@@ -1,0 +1,264 @@
+//! Boot-image writer: the kernel ELF plus a payload in one ELF that QEMU loads with `-kernel`.
+//!
+//! The output is the kernel file unchanged except for (1) the payload table
+//! (`boot_image::payload`) appended at a 4 KiB-aligned file offset, (2) a new program-header
+//! table at the end of the file: the kernel's headers plus one `PT_LOAD` placing the payload
+//! at the first 4 KiB-aligned physical address after the kernel's highest segment, and
+//! (3) the kernel's `KERNEL_PAYLOAD` symbol patched to `[payload paddr, payload len]`.
+#![forbid(unsafe_code)]
+
+use boot_image::elf::{Elf, ElfError, EHDR_SIZE, PF_R, PHDR_SIZE, PT_LOAD};
+use boot_image::payload::{header_len, DESCRIPTOR_SYMBOL, MAX_FILES, PAYLOAD_ALIGN, PAYLOAD_MAGIC};
+use std::fmt;
+
+/// Why an image cannot be built.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// The kernel is not a usable ELF file.
+    Kernel(ElfError),
+    /// The kernel has no `PT_LOAD` segment.
+    NoLoadSegment,
+    /// The kernel lacks the payload descriptor symbol (or it is too small).
+    NoDescriptor,
+    /// The descriptor symbol has no file bytes (e.g. it landed in `.bss`).
+    DescriptorNotInFile,
+    /// No payload file, or more than the payload table holds.
+    FileCount(usize),
+    /// A payload file is not an ELF file (index, reason).
+    BadPayloadFile(usize, ElfError),
+    /// A payload file's architecture differs from the kernel's (index, e_machine).
+    WrongMachine(usize, u16),
+    /// Too many program headers for the ELF header's 16-bit count.
+    TooManySegments,
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImageError::Kernel(e) => write!(f, "kernel: {e}"),
+            ImageError::NoLoadSegment => write!(f, "kernel: no loadable segment"),
+            ImageError::NoDescriptor => write!(f, "kernel: no `{DESCRIPTOR_SYMBOL}: [u64; 2]` symbol"),
+            ImageError::DescriptorNotInFile => {
+                write!(f, "kernel: `{DESCRIPTOR_SYMBOL}` has no file bytes (must be in .data)")
+            }
+            ImageError::FileCount(n) => write!(f, "need 1..={MAX_FILES} payload files, got {n}"),
+            ImageError::BadPayloadFile(i, e) => write!(f, "payload file {i}: {e}"),
+            ImageError::WrongMachine(i, m) => write!(f, "payload file {i}: built for machine {m}, not the kernel's"),
+            ImageError::TooManySegments => write!(f, "too many program headers"),
+        }
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+fn align_up(v: u64, a: u64) -> u64 {
+    v.div_ceil(a) * a
+}
+
+/// The payload table holding `files`, each starting on a 4 KiB boundary.
+pub fn build_payload(files: &[&[u8]]) -> Vec<u8> {
+    let mut out = vec![0u8; header_len(files.len())];
+    out[0..8].copy_from_slice(&PAYLOAD_MAGIC.to_le_bytes());
+    out[8..16].copy_from_slice(&(files.len() as u64).to_le_bytes());
+    for (i, f) in files.iter().enumerate() {
+        out.resize(align_up(out.len() as u64, PAYLOAD_ALIGN) as usize, 0);
+        let off = out.len() as u64;
+        out[16 + 16 * i..24 + 16 * i].copy_from_slice(&off.to_le_bytes());
+        out[24 + 16 * i..32 + 16 * i].copy_from_slice(&(f.len() as u64).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// Where the image tool put the payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Physical address of the payload.
+    pub paddr: u64,
+    /// Payload length in bytes.
+    pub len: u64,
+}
+
+/// Build the boot image from the kernel ELF bytes and the payload files (each an ELF for
+/// the kernel's machine). Returns the image and where the payload goes.
+pub fn build_image(kernel: &[u8], files: &[&[u8]]) -> Result<(Vec<u8>, Placement), ImageError> {
+    if files.is_empty() || files.len() as u64 > MAX_FILES {
+        return Err(ImageError::FileCount(files.len()));
+    }
+    let k = Elf::parse(kernel).map_err(ImageError::Kernel)?;
+    for (i, f) in files.iter().enumerate() {
+        let e = Elf::parse(f).map_err(|e| ImageError::BadPayloadFile(i, e))?;
+        if e.machine != k.machine {
+            return Err(ImageError::WrongMachine(i, e.machine));
+        }
+    }
+    let mut phdrs = Vec::new();
+    let mut top = 0u64;
+    for i in 0..k.segment_count() {
+        let s = k.segment(i).map_err(ImageError::Kernel)?;
+        if s.kind == PT_LOAD {
+            top = top.max(s.paddr + s.memsz);
+        }
+        let off = k_phoff(kernel) + i * PHDR_SIZE;
+        phdrs.push(kernel[off..off + PHDR_SIZE].to_vec());
+    }
+    if top == 0 {
+        return Err(ImageError::NoLoadSegment);
+    }
+    let (sym, size) = k.symbol(DESCRIPTOR_SYMBOL).map_err(|_| ImageError::NoDescriptor)?;
+    if size < 16 {
+        return Err(ImageError::NoDescriptor);
+    }
+    let desc_off = k.vaddr_to_offset(sym).ok_or(ImageError::DescriptorNotInFile)? as usize;
+    if k.vaddr_to_offset(sym + 15) != Some(desc_off as u64 + 15) {
+        return Err(ImageError::DescriptorNotInFile);
+    }
+
+    let payload = build_payload(files);
+    let place = Placement { paddr: align_up(top, PAYLOAD_ALIGN), len: payload.len() as u64 };
+
+    let mut out = kernel.to_vec();
+    out[desc_off..desc_off + 8].copy_from_slice(&place.paddr.to_le_bytes());
+    out[desc_off + 8..desc_off + 16].copy_from_slice(&place.len.to_le_bytes());
+    out.resize(align_up(out.len() as u64, PAYLOAD_ALIGN) as usize, 0);
+    let payload_off = out.len() as u64;
+    out.extend_from_slice(&payload);
+
+    let mut ph = vec![0u8; PHDR_SIZE];
+    ph[0..4].copy_from_slice(&PT_LOAD.to_le_bytes());
+    ph[4..8].copy_from_slice(&PF_R.to_le_bytes());
+    ph[8..16].copy_from_slice(&payload_off.to_le_bytes());
+    ph[16..24].copy_from_slice(&place.paddr.to_le_bytes());
+    ph[24..32].copy_from_slice(&place.paddr.to_le_bytes());
+    ph[32..40].copy_from_slice(&place.len.to_le_bytes());
+    ph[40..48].copy_from_slice(&place.len.to_le_bytes());
+    ph[48..56].copy_from_slice(&PAYLOAD_ALIGN.to_le_bytes());
+    phdrs.push(ph);
+    let count = u16::try_from(phdrs.len()).map_err(|_| ImageError::TooManySegments)?;
+
+    out.resize(align_up(out.len() as u64, 8) as usize, 0);
+    let phoff = out.len() as u64;
+    for p in &phdrs {
+        out.extend_from_slice(p);
+    }
+    out[32..40].copy_from_slice(&phoff.to_le_bytes());
+    out[56..58].copy_from_slice(&count.to_le_bytes());
+    debug_assert!(out.len() >= EHDR_SIZE);
+    Ok((out, place))
+}
+
+/// `e_phoff` of an already validated ELF.
+fn k_phoff(kernel: &[u8]) -> usize {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&kernel[32..40]);
+    u64::from_le_bytes(a) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boot_image::elf::{EM_AARCH64, SHDR_SIZE};
+    use boot_image::payload::Payload;
+
+    /// A fake kernel: one PT_LOAD at vaddr 0xffff0000_40080000 / paddr 0x40080000 with 0x40
+    /// file bytes and memsz 0x3000, a symtab with KERNEL_PAYLOAD at +0x20 (size 16).
+    fn fake_kernel(with_symbol: bool) -> Vec<u8> {
+        let va = 0xFFFF_0000_4008_0000u64;
+        let pa = 0x4008_0000u64;
+        let data_off = 0x100u64;
+        let mut f = vec![0u8; 0x100];
+        f[0..7].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1]);
+        f[18..20].copy_from_slice(&EM_AARCH64.to_le_bytes());
+        f[24..32].copy_from_slice(&pa.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes());
+        f[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
+        f[56..58].copy_from_slice(&1u16.to_le_bytes());
+        f[58..60].copy_from_slice(&(SHDR_SIZE as u16).to_le_bytes());
+        let p = 64;
+        f[p..p + 4].copy_from_slice(&PT_LOAD.to_le_bytes());
+        f[p + 8..p + 16].copy_from_slice(&data_off.to_le_bytes());
+        f[p + 16..p + 24].copy_from_slice(&va.to_le_bytes());
+        f[p + 24..p + 32].copy_from_slice(&pa.to_le_bytes());
+        f[p + 32..p + 40].copy_from_slice(&0x40u64.to_le_bytes());
+        f[p + 40..p + 48].copy_from_slice(&0x3000u64.to_le_bytes());
+        f.extend_from_slice(&[0x11u8; 0x40]); // segment bytes at 0x100
+        // strtab at 0x140
+        let strtab_off = f.len() as u64;
+        let strtab = b"\0KERNEL_PAYLOAD\0";
+        f.extend_from_slice(strtab);
+        // symtab: null symbol + one symbol
+        let symtab_off = f.len() as u64;
+        f.extend_from_slice(&[0u8; 24]);
+        let mut sym = [0u8; 24];
+        sym[0..4].copy_from_slice(&(if with_symbol { 1u32 } else { 0 }).to_le_bytes());
+        sym[8..16].copy_from_slice(&(va + 0x20).to_le_bytes());
+        sym[16..24].copy_from_slice(&16u64.to_le_bytes());
+        f.extend_from_slice(&sym);
+        // section headers: null, symtab (link 2), strtab
+        let shoff = f.len() as u64;
+        f.extend_from_slice(&[0u8; SHDR_SIZE]);
+        let mut sh = [0u8; SHDR_SIZE];
+        sh[4..8].copy_from_slice(&2u32.to_le_bytes());
+        sh[24..32].copy_from_slice(&symtab_off.to_le_bytes());
+        sh[32..40].copy_from_slice(&48u64.to_le_bytes());
+        sh[40..44].copy_from_slice(&2u32.to_le_bytes());
+        f.extend_from_slice(&sh);
+        let mut sh = [0u8; SHDR_SIZE];
+        sh[4..8].copy_from_slice(&3u32.to_le_bytes());
+        sh[24..32].copy_from_slice(&strtab_off.to_le_bytes());
+        sh[32..40].copy_from_slice(&(strtab.len() as u64).to_le_bytes());
+        f.extend_from_slice(&sh);
+        f[40..48].copy_from_slice(&shoff.to_le_bytes());
+        f[60..62].copy_from_slice(&3u16.to_le_bytes());
+        f
+    }
+
+    /// A minimal aarch64 ELF usable as a payload file.
+    fn task() -> Vec<u8> {
+        let mut f = vec![0u8; 64];
+        f[0..7].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1]);
+        f[18..20].copy_from_slice(&EM_AARCH64.to_le_bytes());
+        f
+    }
+
+    #[test]
+    fn image_has_payload_segment_and_patched_descriptor() {
+        let k = fake_kernel(true);
+        let t = task();
+        let (img, place) = build_image(&k, &[&t]).unwrap();
+        assert_eq!(place.paddr, 0x4008_3000, "first 4 KiB boundary after paddr+memsz");
+        let e = Elf::parse(&img).unwrap();
+        assert_eq!(e.segment_count(), 2);
+        let segs: Vec<_> = e.load_segments().collect::<Result<_, _>>().unwrap();
+        assert_eq!(segs[0].paddr, 0x4008_0000, "kernel segment kept");
+        let p = segs[1];
+        assert_eq!((p.paddr, p.filesz, p.flags), (place.paddr, place.len, PF_R));
+        assert_eq!(p.offset % 4096, 0);
+        let payload = Payload::parse(e.segment_data(&p).unwrap()).unwrap();
+        assert_eq!(payload.file(0).unwrap(), &t[..]);
+        // The descriptor in the kernel's data now says where the payload is.
+        let d = 0x100 + 0x20;
+        assert_eq!(u64::from_le_bytes(img[d..d + 8].try_into().unwrap()), place.paddr);
+        assert_eq!(u64::from_le_bytes(img[d + 8..d + 16].try_into().unwrap()), place.len);
+        // Everything else of the kernel's bytes is unchanged.
+        assert_eq!(&img[64..0x120], &k[64..0x120]);
+        assert_eq!(e.symbol(DESCRIPTOR_SYMBOL).unwrap().0, 0xFFFF_0000_4008_0020);
+    }
+
+    #[test]
+    fn errors() {
+        let k = fake_kernel(true);
+        let t = task();
+        assert_eq!(build_image(&k, &[]).unwrap_err(), ImageError::FileCount(0));
+        assert_eq!(build_image(b"nope", &[&t]).unwrap_err(), ImageError::Kernel(ElfError::NotElf));
+        assert_eq!(build_image(&fake_kernel(false), &[&t]).unwrap_err(), ImageError::NoDescriptor);
+        assert!(matches!(build_image(&k, &[b"x"]).unwrap_err(), ImageError::BadPayloadFile(0, _)));
+        let mut other = task();
+        other[18..20].copy_from_slice(&62u16.to_le_bytes());
+        assert_eq!(build_image(&k, &[&other]).unwrap_err(), ImageError::WrongMachine(0, 62));
+        // Truncated kernels never panic.
+        for n in 0..k.len() {
+            let _ = build_image(&k[..n], &[&t]);
+        }
+    }
+}

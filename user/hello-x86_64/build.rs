@@ -1,0 +1,11 @@
+//! Link the x86_64 initial tasks at 4 MiB as static (non-PIE) executables.
+fn main() {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
+        println!("cargo:rustc-link-arg-bins=-T{dir}/user.ld");
+        println!("cargo:rustc-link-arg-bins=--no-pie");
+        println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
+    }
+    println!("cargo:rerun-if-changed=user.ld");
+    println!("cargo:rerun-if-changed=build.rs");
+}

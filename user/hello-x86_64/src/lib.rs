@@ -1,0 +1,90 @@
+//! Minimal runtime for bring-up x86_64 initial tasks: entry (sets its own stack, since seL4
+//! starts the root task with RSP = 0), raw seL4 syscall stubs and a panic handler.
+//!
+//! The stubs follow seL4's x86_64 `syscall` convention: number in rdx, cap in rdi,
+//! msginfo in rsi, MR0..3 in r10/r8/r9/r15, reply in r12; rcx and r11 are clobbered and
+//! RSP is saved in rbx around the instruction (the kernel need not restore it).
+#![no_std]
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+mod rt {
+    use core::arch::{asm, global_asm};
+
+    global_asm!(
+        r#"
+        .section .text.start, "ax"
+        .global _start
+    _start:
+        lea rsp, [rip + __user_stack_top]
+        xor ebp, ebp
+        call user_main
+        ud2
+
+        .section .bss.user_stack, "aw", @nobits
+        .balign 16
+        .skip 16384
+    __user_stack_top:
+    "#
+    );
+
+    /// seL4_Yield (MCS number -11).
+    pub const SYS_YIELD: i64 = -11;
+    /// seL4_DebugPutChar (MCS number -12).
+    pub const SYS_DEBUG_PUT_CHAR: i64 = -12;
+    /// seL4_DebugHalt (MCS number -14).
+    pub const SYS_DEBUG_HALT: i64 = -14;
+
+    /// Make syscall `n` with `arg` in the cap register; returns the cap register.
+    pub fn syscall1(n: i64, arg: u64) -> u64 {
+        let ret: u64;
+        // SAFETY: the syscall instruction only enters the kernel; every register the
+        // kernel may write (badge, msginfo, MRs, rcx, r11) is declared clobbered, rsp is
+        // kept in rbx (itself saved in a scratch register) around it.
+        unsafe {
+            asm!(
+                "mov {save}, rbx",
+                "mov rbx, rsp",
+                "syscall",
+                "mov rsp, rbx",
+                "mov rbx, {save}",
+                save = out(reg) _,
+                inout("rdi") arg => ret,
+                inout("rdx") n => _,
+                out("rsi") _, out("r10") _, out("r8") _, out("r9") _, out("r15") _,
+                out("rcx") _, out("r11") _,
+            );
+        }
+        ret
+    }
+
+    /// Print one byte on the kernel console.
+    pub fn put_char(c: u8) {
+        syscall1(SYS_DEBUG_PUT_CHAR, c as u64);
+    }
+
+    /// Give up the processor.
+    pub fn yield_now() {
+        syscall1(SYS_YIELD, 0);
+    }
+
+    /// Stop the system (debug kernels).
+    pub fn debug_halt() {
+        syscall1(SYS_DEBUG_HALT, 0);
+    }
+
+    /// Print a string.
+    pub fn print(s: &str) {
+        s.bytes().for_each(put_char);
+    }
+
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo) -> ! {
+        print("user panic\n");
+        loop {
+            yield_now();
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub use rt::*;
