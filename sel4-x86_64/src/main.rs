@@ -72,7 +72,11 @@ fn com1_write(port: u64, s: &str) -> Result<(), RootError> {
             }
         }
         if !ready {
-            return Err(RootError::Unexpected { what: "COM1 never ready (LSR.THRE)", got: 0, want: LSR_THRE as u64 });
+            return Err(RootError::Unexpected {
+                what: "COM1 never ready (LSR.THRE)",
+                got: 0,
+                want: LSR_THRE as u64,
+            });
         }
         ops::ioport_out(port, 8, COM1, b as u32)?;
     }
@@ -92,20 +96,50 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         bi.empty.end,
         bootinfo::ram_bytes(bi)
     );
-    println!("sel4-x86_64: untyped list ({} caps, {} device):", bootinfo::untyped_count(bi), bootinfo::device_untyped_count(bi));
+    println!(
+        "sel4-x86_64: untyped list ({} caps, {} device):",
+        bootinfo::untyped_count(bi),
+        bootinfo::device_untyped_count(bi)
+    );
     for (slot, d) in bootinfo::untypeds(bi) {
-        println!("sel4-x86_64:   slot {:#x} paddr {:#014x} size_bits {} {}", slot, d.paddr, d.size_bits, if d.is_device != 0 { "device" } else { "ram" });
+        println!(
+            "sel4-x86_64:   slot {:#x} paddr {:#014x} size_bits {} {}",
+            slot,
+            d.paddr,
+            d.size_bits,
+            if d.is_device != 0 { "device" } else { "ram" }
+        );
     }
 
     // COM1 through an I/O port cap.
     let port = step("alloc slot", root.slots.alloc().map_err(RootError::from));
     step(
         "ioport issue",
-        ops::ioport_control_issue(slots::IO_PORT_CONTROL, COM1 as u64, COM1_LAST as u64, CNODE, port, 64).map_err(RootError::from),
+        ops::ioport_control_issue(
+            slots::IO_PORT_CONTROL,
+            COM1 as u64,
+            COM1_LAST as u64,
+            CNODE,
+            port,
+            64,
+        )
+        .map_err(RootError::from),
     );
-    println!("sel4-x86_64: I/O port cap for {:#x}..{:#x} issued", COM1, COM1_LAST);
-    step("com1 write", com1_write(port, "sel4-x86_64: this line went to COM1 through X86IOPortOut8\r\n"));
-    let lsr = step("com1 lsr", ops::ioport_in(port, 8, COM1_LSR).map_err(RootError::from));
+    println!(
+        "sel4-x86_64: I/O port cap for {:#x}..{:#x} issued",
+        COM1, COM1_LAST
+    );
+    step(
+        "com1 write",
+        com1_write(
+            port,
+            "sel4-x86_64: this line went to COM1 through X86IOPortOut8\r\n",
+        ),
+    );
+    let lsr = step(
+        "com1 lsr",
+        ops::ioport_in(port, 8, COM1_LSR).map_err(RootError::from),
+    );
     println!("sel4-x86_64: COM1 line status {:#x}", lsr);
 
     // Objects for two threads.
@@ -113,28 +147,87 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let scs = step("retype scs", root.retype(ObjectKind::SchedContext, 8, 2));
     let eps = step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
     let (ep, fault_ep) = (eps, eps + 1);
-    let ntfns = step("retype notifications", root.retype(ObjectKind::Notification, 0, 2));
+    let ntfns = step(
+        "retype notifications",
+        root.retype(ObjectKind::Notification, 0, 2),
+    );
     let (ntfn, park) = (ntfns, ntfns + 1);
     let replies = step("retype replies", root.retype(ObjectKind::Reply, 0, 2));
     let (server_reply, root_reply) = (replies, replies + 1);
-    let cnode = step("retype cnode", root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1));
+    let cnode = step(
+        "retype cnode",
+        root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1),
+    );
     println!("sel4-x86_64: retyped 2 tcbs, 2 sched contexts, 2 endpoints, 2 notifications, 2 replies, 1 cnode");
 
     let d = CHILD_CNODE_BITS as u8;
     let write_grant = CapRights::new(false, true, false, true);
-    step("mint", mint_into(cnode, SERVER_EP, d, ep, CapRights::READ, 0));
-    step("mint", mint_into(cnode, SERVER_REPLY, d, server_reply, CapRights::ALL, 0));
-    step("mint", mint_into(cnode, SERVER_NTFN, d, ntfn, CapRights::READ, 0));
-    step("mint", mint_into(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE));
-    step("mint", mint_into(cnode, CLIENT_NTFN, d, ntfn, CapRights::WRITE, NTFN_BADGE));
-    step("mint", mint_into(cnode, CLIENT_PARK, d, park, CapRights::READ, 0));
-    let fault_caps = step("alloc slots", root.slots.alloc_range(2).map_err(RootError::from));
-    step("mint", mint_into(CNODE, fault_caps, 64, fault_ep, write_grant, SERVER_FAULT_BADGE));
-    step("mint", mint_into(CNODE, fault_caps + 1, 64, fault_ep, write_grant, CLIENT_FAULT_BADGE));
+    step(
+        "mint",
+        mint_into(cnode, SERVER_EP, d, ep, CapRights::READ, 0),
+    );
+    step(
+        "mint",
+        mint_into(cnode, SERVER_REPLY, d, server_reply, CapRights::ALL, 0),
+    );
+    step(
+        "mint",
+        mint_into(cnode, SERVER_NTFN, d, ntfn, CapRights::READ, 0),
+    );
+    step(
+        "mint",
+        mint_into(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE),
+    );
+    step(
+        "mint",
+        mint_into(cnode, CLIENT_NTFN, d, ntfn, CapRights::WRITE, NTFN_BADGE),
+    );
+    step(
+        "mint",
+        mint_into(cnode, CLIENT_PARK, d, park, CapRights::READ, 0),
+    );
+    let fault_caps = step(
+        "alloc slots",
+        root.slots.alloc_range(2).map_err(RootError::from),
+    );
+    step(
+        "mint",
+        mint_into(
+            CNODE,
+            fault_caps,
+            64,
+            fault_ep,
+            write_grant,
+            SERVER_FAULT_BADGE,
+        ),
+    );
+    step(
+        "mint",
+        mint_into(
+            CNODE,
+            fault_caps + 1,
+            64,
+            fault_ep,
+            write_grant,
+            CLIENT_FAULT_BADGE,
+        ),
+    );
 
     let threads: [(&str, u64, u64, u64, extern "C" fn(u64) -> !); 2] = [
-        ("server", SERVER_BASE, SERVER_PRIO, SERVER_FAULT_BADGE, server_main),
-        ("client", CLIENT_BASE, CLIENT_PRIO, CLIENT_FAULT_BADGE, client_main),
+        (
+            "server",
+            SERVER_BASE,
+            SERVER_PRIO,
+            SERVER_FAULT_BADGE,
+            server_main,
+        ),
+        (
+            "client",
+            CLIENT_BASE,
+            CLIENT_PRIO,
+            CLIENT_FAULT_BADGE,
+            client_main,
+        ),
     ];
     let cspace_data = cnode_cap_data(0, 64 - CHILD_CNODE_BITS);
     for (i, (name, base, prio, _, entry)) in threads.iter().enumerate() {
@@ -142,20 +235,63 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         let mem = step("thread memory", root.thread_memory(*base, 4));
         step(
             "sched context",
-            ops::sched_control_configure_flags(root.sched_control(), sc, 5000, 5000, 0, i as u64, 0).map_err(RootError::from),
+            ops::sched_control_configure_flags(
+                root.sched_control(),
+                sc,
+                5000,
+                5000,
+                0,
+                i as u64,
+                0,
+            )
+            .map_err(RootError::from),
         );
-        step("tcb configure", ops::tcb_configure(tcb, cnode, cspace_data, VSPACE, 0, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from));
-        step("tcb sched params", ops::tcb_set_sched_params(tcb, TCB, *prio, *prio, sc, fault_cap).map_err(RootError::from));
-        step("tcb start", root.start_thread(tcb, *entry, mem.stack_top, mem.ipc_vaddr));
-        println!("sel4-x86_64: started {} (priority {}, stack top {:#x}, ipc buffer {:#x})", name, prio, mem.stack_top, mem.ipc_vaddr);
+        step(
+            "tcb configure",
+            ops::tcb_configure(
+                tcb,
+                cnode,
+                cspace_data,
+                VSPACE,
+                0,
+                mem.ipc_vaddr,
+                mem.ipc_frame,
+            )
+            .map_err(RootError::from),
+        );
+        step(
+            "tcb sched params",
+            ops::tcb_set_sched_params(tcb, TCB, *prio, *prio, sc, fault_cap)
+                .map_err(RootError::from),
+        );
+        step(
+            "tcb start",
+            root.start_thread(tcb, *entry, mem.stack_top, mem.ipc_vaddr),
+        );
+        println!(
+            "sel4-x86_64: started {} (priority {}, stack top {:#x}, ipc buffer {:#x})",
+            name, prio, mem.stack_top, mem.ipc_vaddr
+        );
     }
 
     // Catch the server's fault.
     let (info, badge) = syscall::recv(fault_ep, root_reply);
     let (ip, addr) = (sel4_sys::get_mr(0), sel4_sys::get_mr(1));
-    println!("sel4-x86_64: caught fault: label {}, badge {:#x}, addr {:#x}, ip {:#x}", info.label(), badge, addr, ip);
-    step("fault label", expect_eq("fault label", info.label(), FaultType::VmFault as u64));
-    step("fault badge", expect_eq("fault badge", badge, SERVER_FAULT_BADGE));
+    println!(
+        "sel4-x86_64: caught fault: label {}, badge {:#x}, addr {:#x}, ip {:#x}",
+        info.label(),
+        badge,
+        addr,
+        ip
+    );
+    step(
+        "fault label",
+        expect_eq("fault label", info.label(), FaultType::VmFault as u64),
+    );
+    step(
+        "fault badge",
+        expect_eq("fault badge", badge, SERVER_FAULT_BADGE),
+    );
     step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
     println!("sel4-x86_64: all steps passed");
     halt()
@@ -164,32 +300,84 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 /// Server: answers ROUNDS requests with the square of MR0, then waits on the notification
 /// (ReplyRecv on it delivers the last answer), then faults on purpose.
 extern "C" fn server_main(ipc: u64) -> ! {
-    let Some(t) = ThreadIpc::new(ipc) else { fail("server ipc buffer", RootError::Unexpected { what: "ipc buffer", got: ipc, want: 0 }) };
+    let Some(t) = ThreadIpc::new(ipc) else {
+        fail(
+            "server ipc buffer",
+            RootError::Unexpected {
+                what: "ipc buffer",
+                got: ipc,
+                want: 0,
+            },
+        )
+    };
     let (mut info, mut badge, mut mrs) = t.recv(SERVER_EP, SERVER_REPLY);
     for round in 1..=ROUNDS {
-        println!("sel4-x86_64 server: request {} from badge {:#x}: label {:#x}, value {}", round, badge, info.label(), mrs[0]);
+        println!(
+            "sel4-x86_64 server: request {} from badge {:#x}: label {:#x}, value {}",
+            round,
+            badge,
+            info.label(),
+            mrs[0]
+        );
         let answer = [mrs[0] * mrs[0], 0, 0, 0];
-        let src = if round < ROUNDS { SERVER_EP } else { SERVER_NTFN };
+        let src = if round < ROUNDS {
+            SERVER_EP
+        } else {
+            SERVER_NTFN
+        };
         (info, badge, mrs) = t.reply_recv(src, MessageInfo::new(0, 0, 0, 1), answer, SERVER_REPLY);
     }
     println!("sel4-x86_64 server: notification badge {:#x}", badge);
-    println!("sel4-x86_64 server: reading unmapped address {:#x}", FAULT_ADDR);
+    println!(
+        "sel4-x86_64 server: reading unmapped address {:#x}",
+        FAULT_ADDR
+    );
     let v = read_word(FAULT_ADDR);
-    fail("server fault", RootError::Unexpected { what: "unmapped read returned", got: v, want: 0 })
+    fail(
+        "server fault",
+        RootError::Unexpected {
+            what: "unmapped read returned",
+            got: v,
+            want: 0,
+        },
+    )
 }
 
 /// Client: Calls the server with 2, 3, 4, prints the answers, signals the notification.
 extern "C" fn client_main(ipc: u64) -> ! {
-    let Some(t) = ThreadIpc::new(ipc) else { fail("client ipc buffer", RootError::Unexpected { what: "ipc buffer", got: ipc, want: 0 }) };
+    let Some(t) = ThreadIpc::new(ipc) else {
+        fail(
+            "client ipc buffer",
+            RootError::Unexpected {
+                what: "ipc buffer",
+                got: ipc,
+                want: 0,
+            },
+        )
+    };
     for n in 2..2 + ROUNDS {
         let (info, mrs) = t.call(CLIENT_EP, MessageInfo::new(0x51, 0, 0, 1), [n, 0, 0, 0]);
         if info.label() != 0 {
-            fail("client call", RootError::Unexpected { what: "reply label", got: info.label(), want: 0 });
+            fail(
+                "client call",
+                RootError::Unexpected {
+                    what: "reply label",
+                    got: info.label(),
+                    want: 0,
+                },
+            );
         }
         println!("sel4-x86_64 client: {} squared is {}", n, mrs[0]);
     }
     println!("sel4-x86_64 client: signalling");
     t.signal(CLIENT_NTFN);
     t.wait(CLIENT_PARK);
-    fail("client", RootError::Unexpected { what: "woken from the park notification", got: 1, want: 0 })
+    fail(
+        "client",
+        RootError::Unexpected {
+            what: "woken from the park notification",
+            got: 1,
+            want: 0,
+        },
+    )
 }

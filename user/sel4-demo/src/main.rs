@@ -3,8 +3,8 @@
 //!
 //! Steps: boot info; retype a TCB, two endpoints (IPC and fault), a notification, a reply
 //! object, a scheduling context, a CNode (the child's CSpace) and stack/IPC-buffer frames;
-//! two deliberate errors (retype into an occupied slot → DeleteFirst, Mint of a badged cap →
-//! IllegalOperation); SchedControl_ConfigureFlags; badged caps minted into the child's CNode
+//! three deliberate errors (retype into an occupied slot → DeleteFirst, retype with an
+//! unknown object type → InvalidArgument, Mint of a badged cap → IllegalOperation); SchedControl_ConfigureFlags; badged caps minted into the child's CNode
 //! and a badged fault-endpoint cap; frames mapped (page tables created on demand); the child
 //! configured in its own CSpace (Configure, SetSpace, SetSchedParams with the fault endpoint,
 //! SetIPCBuffer) and started with WriteRegisters(resume). The child Calls with two extra caps
@@ -46,6 +46,8 @@ const CHILD_BASE: u64 = 0x1000_0000;
 const CHILD_STACK_PAGES: u64 = 4;
 /// The address the child reads to fault (mapped nowhere).
 const FAULT_ADDR: u64 = 0xdead_0000;
+/// An object type number no architecture has.
+const BAD_OBJECT_TYPE: u64 = 200;
 /// Child priority (below the root task's 255, so the root runs until it blocks).
 const CHILD_PRIO: u64 = 100;
 /// SC budget and period (µs): round-robin.
@@ -105,10 +107,19 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let tcb = step("retype tcb", root.retype(ObjectKind::Tcb, 0, 1));
     let ep = step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
     let fault_ep = ep + 1;
-    let ntfn = step("retype notification", root.retype(ObjectKind::Notification, 0, 1));
+    let ntfn = step(
+        "retype notification",
+        root.retype(ObjectKind::Notification, 0, 1),
+    );
     let reply = step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
-    let sc = step("retype sched context", root.retype(ObjectKind::SchedContext, 8, 1));
-    let child_cnode = step("retype cnode", root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1));
+    let sc = step(
+        "retype sched context",
+        root.retype(ObjectKind::SchedContext, 8, 1),
+    );
+    let child_cnode = step(
+        "retype cnode",
+        root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1),
+    );
     println!(
         "sel4-demo: retype ok: tcb, 2 endpoints, notification, reply, sched context, cnode ({} slots)",
         1u64 << CHILD_CNODE_BITS
@@ -117,27 +128,85 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     // 3. Deliberate error: retype into an occupied slot.
     step(
         "retype into occupied slot",
-        expect_error(root.retype_into(ObjectKind::Notification, tcb), Error::DeleteFirst),
+        expect_error(
+            root.retype_into(ObjectKind::Notification, tcb),
+            Error::DeleteFirst,
+        ),
     );
-    println!("sel4-demo: retype into occupied slot: {} as expected", ErrorName(Error::DeleteFirst));
+    println!(
+        "sel4-demo: retype into occupied slot: {} as expected",
+        ErrorName(Error::DeleteFirst)
+    );
+    let spare_ut = root.bi.untyped.start;
+    let scratch = step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    step(
+        "retype with a bad object type",
+        expect_error(
+            ops::untyped_retype(spare_ut, BAD_OBJECT_TYPE, 0, CNODE, 0, 0, scratch, 1)
+                .map_err(RootError::from),
+            Error::InvalidArgument,
+        ),
+    );
+    println!(
+        "sel4-demo: retype with object type {}: {} as expected",
+        BAD_OBJECT_TYPE,
+        ErrorName(Error::InvalidArgument)
+    );
 
     // 4. Scheduling context.
     step(
         "sched control configure",
-        ops::sched_control_configure_flags(root.sched_control(), sc, BUDGET_US, BUDGET_US, 0, SC_BADGE, 0)
-            .map_err(RootError::from),
+        ops::sched_control_configure_flags(
+            root.sched_control(),
+            sc,
+            BUDGET_US,
+            BUDGET_US,
+            0,
+            SC_BADGE,
+            0,
+        )
+        .map_err(RootError::from),
     );
-    println!("sel4-demo: sched context configured: budget {} us, period {} us", BUDGET_US, BUDGET_US);
+    println!(
+        "sel4-demo: sched context configured: budget {} us, period {} us",
+        BUDGET_US, BUDGET_US
+    );
 
     // 5. Caps: badged endpoint (Write + Grant) and notifications into the child's CNode, a
     //    badged fault-endpoint cap for the TCB.
     let write_grant = CapRights::new(false, true, false, true);
     let depth = CHILD_CNODE_BITS as u8;
-    step("mint endpoint", mint_into(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE));
-    step("mint notification", mint_into(child_cnode, CHILD_NTFN, depth, ntfn, CapRights::WRITE, NTFN_BADGE));
-    step("mint granted notification", mint_into(child_cnode, CHILD_NTFN_GRANT, depth, ntfn, CapRights::WRITE, GRANT_BADGE));
+    step(
+        "mint endpoint",
+        mint_into(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE),
+    );
+    step(
+        "mint notification",
+        mint_into(
+            child_cnode,
+            CHILD_NTFN,
+            depth,
+            ntfn,
+            CapRights::WRITE,
+            NTFN_BADGE,
+        ),
+    );
+    step(
+        "mint granted notification",
+        mint_into(
+            child_cnode,
+            CHILD_NTFN_GRANT,
+            depth,
+            ntfn,
+            CapRights::WRITE,
+            GRANT_BADGE,
+        ),
+    );
     let fault_cap = step("alloc slot", root.slots.alloc().map_err(RootError::from));
-    step("mint fault endpoint", mint_into(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE));
+    step(
+        "mint fault endpoint",
+        mint_into(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE),
+    );
     println!(
         "sel4-demo: caps minted: endpoint badge {:#x}, notification badges {:#x} {:#x}, fault endpoint badge {:#x}",
         EP_BADGE, NTFN_BADGE, GRANT_BADGE, FAULT_BADGE
@@ -148,14 +217,30 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     step(
         "mint badged cap",
         expect_error(
-            ops::cnode_mint(CNODE, spare, 64, child_cnode, CHILD_EP, depth, CapRights::ALL, 0x99).map_err(RootError::from),
+            ops::cnode_mint(
+                CNODE,
+                spare,
+                64,
+                child_cnode,
+                CHILD_EP,
+                depth,
+                CapRights::ALL,
+                0x99,
+            )
+            .map_err(RootError::from),
             Error::IllegalOperation,
         ),
     );
-    println!("sel4-demo: mint of a badged cap: {} as expected", ErrorName(Error::IllegalOperation));
+    println!(
+        "sel4-demo: mint of a badged cap: {} as expected",
+        ErrorName(Error::IllegalOperation)
+    );
 
     // 7. Child stack and IPC buffer frames, mapped in the root VSpace.
-    let mem = step("map child memory", root.thread_memory(CHILD_BASE, CHILD_STACK_PAGES));
+    let mem = step(
+        "map child memory",
+        root.thread_memory(CHILD_BASE, CHILD_STACK_PAGES),
+    );
     println!(
         "sel4-demo: child memory mapped: stack {:#x}..{:#x}, ipc buffer {:#x} ({} page tables created)",
         CHILD_BASE, mem.stack_top, mem.ipc_vaddr, root.tables_created
@@ -165,19 +250,40 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let cspace_data = cnode_cap_data(0, CHILD_GUARD_BITS);
     step(
         "tcb configure",
-        ops::tcb_configure(tcb, child_cnode, cspace_data, VSPACE, 0, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from),
+        ops::tcb_configure(
+            tcb,
+            child_cnode,
+            cspace_data,
+            VSPACE,
+            0,
+            mem.ipc_vaddr,
+            mem.ipc_frame,
+        )
+        .map_err(RootError::from),
     );
     step(
         "tcb set space",
-        ops::tcb_set_space(tcb, fault_cap, child_cnode, cspace_data, VSPACE, 0).map_err(RootError::from),
+        ops::tcb_set_space(tcb, fault_cap, child_cnode, cspace_data, VSPACE, 0)
+            .map_err(RootError::from),
     );
     step(
         "tcb set sched params",
-        ops::tcb_set_sched_params(tcb, TCB, CHILD_PRIO, CHILD_PRIO, sc, fault_cap).map_err(RootError::from),
+        ops::tcb_set_sched_params(tcb, TCB, CHILD_PRIO, CHILD_PRIO, sc, fault_cap)
+            .map_err(RootError::from),
     );
-    step("tcb set ipc buffer", ops::tcb_set_ipc_buffer(tcb, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from));
-    println!("sel4-demo: child configured: cspace {} slots, priority {}, fault endpoint set", 1u64 << CHILD_CNODE_BITS, CHILD_PRIO);
-    step("start child", root.start_thread(tcb, child_main, mem.stack_top, mem.ipc_vaddr));
+    step(
+        "tcb set ipc buffer",
+        ops::tcb_set_ipc_buffer(tcb, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from),
+    );
+    println!(
+        "sel4-demo: child configured: cspace {} slots, priority {}, fault endpoint set",
+        1u64 << CHILD_CNODE_BITS,
+        CHILD_PRIO
+    );
+    step(
+        "start child",
+        root.start_thread(tcb, child_main, mem.stack_top, mem.ipc_vaddr),
+    );
     println!("sel4-demo: child started");
 
     // 9. The child's Call: badge, extra caps, unwrapped endpoint cap, transferred cap.
@@ -198,16 +304,34 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         b
     );
     step("call badge", expect_eq("badge", badge, EP_BADGE));
-    step("call label", expect_eq("label", info.label(), REQUEST_LABEL));
+    step(
+        "call label",
+        expect_eq("label", info.label(), REQUEST_LABEL),
+    );
     step("call length", expect_eq("length", info.length(), 2));
-    step("call extraCaps", expect_eq("extraCaps", info.extra_caps(), 2));
-    step("call capsUnwrapped", expect_eq("capsUnwrapped", info.caps_unwrapped(), 0b10));
-    step("call unwrapped badge", expect_eq("caps_or_badges[1]", unwrapped, EP_BADGE));
+    step(
+        "call extraCaps",
+        expect_eq("extraCaps", info.extra_caps(), 2),
+    );
+    step(
+        "call capsUnwrapped",
+        expect_eq("capsUnwrapped", info.caps_unwrapped(), 0b10),
+    );
+    step(
+        "call unwrapped badge",
+        expect_eq("caps_or_badges[1]", unwrapped, EP_BADGE),
+    );
     // The transferred cap is a notification cap with badge GRANT_BADGE: signal through it.
     syscall::signal(recv_slot);
     let (_, polled) = syscall::nb_wait(ntfn);
-    step("granted cap", expect_eq("badge seen through the granted cap", polled, GRANT_BADGE));
-    println!("sel4-demo: granted cap works: signal through it delivered badge {:#x}", polled);
+    step(
+        "granted cap",
+        expect_eq("badge seen through the granted cap", polled, GRANT_BADGE),
+    );
+    println!(
+        "sel4-demo: granted cap works: signal through it delivered badge {:#x}",
+        polled
+    );
 
     // 10. Reply with the answer, then wait for the child's signal.
     let answer = a.wrapping_mul(b);
@@ -215,11 +339,18 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     sel4_sys::set_mr(0, answer);
     let (_, word) = syscall::reply_recv(ntfn, MessageInfo::new(0, 0, 0, 1), reply);
     println!("sel4-demo: notification received: badge {:#x}", word);
-    step("notification", expect_eq("notification badge", word, NTFN_BADGE));
+    step(
+        "notification",
+        expect_eq("notification badge", word, NTFN_BADGE),
+    );
 
     // 11. The child's fault.
     let (info, badge) = syscall::recv(fault_ep, reply);
-    let (ip, addr, prefetch) = (sel4_sys::get_mr(0), sel4_sys::get_mr(1), sel4_sys::get_mr(2));
+    let (ip, addr, prefetch) = (
+        sel4_sys::get_mr(0),
+        sel4_sys::get_mr(1),
+        sel4_sys::get_mr(2),
+    );
     println!(
         "sel4-demo: fault received: label {} (VMFault {}), badge {:#x}, addr {:#x}, ip {:#x}, prefetch {}",
         info.label(),
@@ -229,13 +360,23 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         ip,
         prefetch
     );
-    step("fault label", expect_eq("fault label", info.label(), FaultType::VmFault as u64));
+    step(
+        "fault label",
+        expect_eq("fault label", info.label(), FaultType::VmFault as u64),
+    );
     step("fault badge", expect_eq("fault badge", badge, FAULT_BADGE));
     step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
     step("fault prefetch", expect_eq("prefetch flag", prefetch, 0));
     let (lo, hi) = text_range();
     if ip < lo || ip >= hi {
-        fail("fault ip", RootError::Unexpected { what: "fault ip outside the program text", got: ip, want: lo });
+        fail(
+            "fault ip",
+            RootError::Unexpected {
+                what: "fault ip outside the program text",
+                got: ip,
+                want: lo,
+            },
+        );
     }
     println!("sel4-demo: fault ip is in the program text");
 
@@ -246,18 +387,46 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 /// The child thread: runs in the root VSpace on its own stack, with `ipc` its IPC buffer.
 extern "C" fn child_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail("child ipc buffer", RootError::Unexpected { what: "child IPC buffer address", got: ipc, want: 0 })
+        fail(
+            "child ipc buffer",
+            RootError::Unexpected {
+                what: "child IPC buffer address",
+                got: ipc,
+                want: 0,
+            },
+        )
     };
     println!("sel4-demo child: running, calling with 6 and 7 and two caps");
     t.set_cap(0, CHILD_NTFN_GRANT);
     t.set_cap(1, CHILD_EP);
-    let (info, mrs) = t.call(CHILD_EP, MessageInfo::new(REQUEST_LABEL, 0, 2, 2), [6, 7, 0, 0]);
+    let (info, mrs) = t.call(
+        CHILD_EP,
+        MessageInfo::new(REQUEST_LABEL, 0, 2, 2),
+        [6, 7, 0, 0],
+    );
     if info.label() != 0 || info.length() != 1 {
-        fail("child reply", RootError::Unexpected { what: "reply label/length", got: info.0, want: 1 });
+        fail(
+            "child reply",
+            RootError::Unexpected {
+                what: "reply label/length",
+                got: info.0,
+                want: 1,
+            },
+        );
     }
     println!("sel4-demo child: answer {}", mrs[0]);
     t.signal(CHILD_NTFN);
-    println!("sel4-demo child: reading unmapped address {:#x}", FAULT_ADDR);
+    println!(
+        "sel4-demo child: reading unmapped address {:#x}",
+        FAULT_ADDR
+    );
     let v = read_word(FAULT_ADDR);
-    fail("child fault", RootError::Unexpected { what: "read of an unmapped address returned", got: v, want: 0 })
+    fail(
+        "child fault",
+        RootError::Unexpected {
+            what: "read of an unmapped address returned",
+            got: v,
+            want: 0,
+        },
+    )
 }

@@ -27,7 +27,9 @@ pub enum AllocError {
 impl core::fmt::Display for AllocError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            AllocError::SlotsExhausted { wanted } => write!(f, "out of CSpace slots ({wanted} wanted)"),
+            AllocError::SlotsExhausted { wanted } => {
+                write!(f, "out of CSpace slots ({wanted} wanted)")
+            }
             AllocError::NoUntypedFits { obj_bits, count } => {
                 write!(f, "no untyped fits {count} objects of 2^{obj_bits} bytes")
             }
@@ -45,7 +47,10 @@ pub struct SlotAlloc {
 impl SlotAlloc {
     /// Allocator over `region` (usually the boot info's empty region).
     pub fn new(region: SlotRegion) -> Self {
-        SlotAlloc { next: region.start, end: region.end.max(region.start) }
+        SlotAlloc {
+            next: region.start,
+            end: region.end.max(region.start),
+        }
     }
     /// One free slot.
     pub fn alloc(&mut self) -> Result<u64, AllocError> {
@@ -103,9 +108,17 @@ fn align_up(x: u64, bits: u32) -> Option<u64> {
 impl UntypedAlloc {
     /// Allocator over the RAM (non-device) untypeds of `bi`.
     pub fn new(bi: &BootInfo) -> Self {
-        let mut a = UntypedAlloc { entries: [Entry::default(); MAX_BOOTINFO_UNTYPED_CAPS], n: 0 };
+        let mut a = UntypedAlloc {
+            entries: [Entry::default(); MAX_BOOTINFO_UNTYPED_CAPS],
+            n: 0,
+        };
         for (slot, d) in untypeds(bi).filter(|(_, d)| d.is_device == 0) {
-            a.entries[a.n] = Entry { slot, paddr: d.paddr, size_bits: d.size_bits, used: 0 };
+            a.entries[a.n] = Entry {
+                slot,
+                paddr: d.paddr,
+                size_bits: d.size_bits,
+                used: 0,
+            };
             a.n += 1;
         }
         a
@@ -115,11 +128,18 @@ impl UntypedAlloc {
     /// room (ties: boot-info order), so large untypeds stay whole.
     pub fn alloc(&mut self, obj_bits: u32, count: u64) -> Result<Placement, AllocError> {
         let err = AllocError::NoUntypedFits { obj_bits, count };
-        let need = 1u64.checked_shl(obj_bits).and_then(|s| s.checked_mul(count)).ok_or(err)?;
+        let need = 1u64
+            .checked_shl(obj_bits)
+            .and_then(|s| s.checked_mul(count))
+            .ok_or(err)?;
         let mut best: Option<(usize, u64)> = None;
         for (i, e) in self.entries[..self.n].iter().enumerate() {
-            let Some(start) = align_up(e.used, obj_bits) else { continue };
-            let Some(end) = start.checked_add(need) else { continue };
+            let Some(start) = align_up(e.used, obj_bits) else {
+                continue;
+            };
+            let Some(end) = start.checked_add(need) else {
+                continue;
+            };
             if count == 0 || end > region_bytes(e.size_bits) {
                 continue;
             }
@@ -130,12 +150,19 @@ impl UntypedAlloc {
         let (i, start) = best.ok_or(err)?;
         let e = &mut self.entries[i];
         e.used = start + need;
-        Ok(Placement { untyped: e.slot, paddr: e.paddr + start, untyped_size_bits: e.size_bits })
+        Ok(Placement {
+            untyped: e.slot,
+            paddr: e.paddr + start,
+            untyped_size_bits: e.size_bits,
+        })
     }
 
     /// Bytes used so far in the untyped at `slot` (None if it is not a RAM untyped here).
     pub fn used(&self, slot: u64) -> Option<u64> {
-        self.entries[..self.n].iter().find(|e| e.slot == slot).map(|e| e.used)
+        self.entries[..self.n]
+            .iter()
+            .find(|e| e.slot == slot)
+            .map(|e| e.used)
     }
 }
 
@@ -146,11 +173,19 @@ mod tests {
 
     fn bi(list: &[(u64, u8, u8)]) -> BootInfo {
         let mut bi = BootInfo {
-            untyped: SlotRegion { start: 0x40, end: 0x40 + list.len() as u64 },
+            untyped: SlotRegion {
+                start: 0x40,
+                end: 0x40 + list.len() as u64,
+            },
             ..BootInfo::default()
         };
         for (i, &(paddr, size_bits, dev)) in list.iter().enumerate() {
-            bi.untyped_list[i] = UntypedDesc { paddr, size_bits, is_device: dev, padding: [0; 6] };
+            bi.untyped_list[i] = UntypedDesc {
+                paddr,
+                size_bits,
+                is_device: dev,
+                padding: [0; 6],
+            };
         }
         bi
     }
@@ -161,10 +196,16 @@ mod tests {
         assert_eq!(s.alloc(), Ok(10));
         assert_eq!(s.alloc_range(2), Ok(11));
         assert_eq!(s.remaining(), 1);
-        assert_eq!(s.alloc_range(2), Err(AllocError::SlotsExhausted { wanted: 2 }));
+        assert_eq!(
+            s.alloc_range(2),
+            Err(AllocError::SlotsExhausted { wanted: 2 })
+        );
         assert_eq!(s.alloc(), Ok(13));
         assert_eq!(s.alloc(), Err(AllocError::SlotsExhausted { wanted: 1 }));
-        assert_eq!(s.alloc_range(0), Err(AllocError::SlotsExhausted { wanted: 0 }));
+        assert_eq!(
+            s.alloc_range(0),
+            Err(AllocError::SlotsExhausted { wanted: 0 })
+        );
         let mut inverted = SlotAlloc::new(SlotRegion { start: 5, end: 3 });
         assert!(inverted.alloc().is_err());
     }
@@ -184,12 +225,23 @@ mod tests {
         // 10 pages are left: 11 do not fit, 10 do.
         assert!(a.alloc(12, 11).is_err());
         assert_eq!(a.alloc(12, 10).unwrap().paddr, 0x8000_6000);
-        assert_eq!(a.alloc(4, 1), Err(AllocError::NoUntypedFits { obj_bits: 4, count: 1 }));
+        assert_eq!(
+            a.alloc(4, 1),
+            Err(AllocError::NoUntypedFits {
+                obj_bits: 4,
+                count: 1
+            })
+        );
     }
 
     #[test]
     fn prefers_the_smallest_fitting_ram_untyped() {
-        let mut a = UntypedAlloc::new(&bi(&[(0x1000_0000, 24, 0), (0x0900_0000, 12, 1), (0x2000_0000, 12, 0), (0x3000_0000, 14, 0)]));
+        let mut a = UntypedAlloc::new(&bi(&[
+            (0x1000_0000, 24, 0),
+            (0x0900_0000, 12, 1),
+            (0x2000_0000, 12, 0),
+            (0x3000_0000, 14, 0),
+        ]));
         // A device untyped is never used; the 4 KiB RAM one is the smallest that fits.
         let p = a.alloc(11, 2).unwrap();
         assert_eq!((p.untyped, p.paddr), (0x42, 0x2000_0000));

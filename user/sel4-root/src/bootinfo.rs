@@ -29,7 +29,9 @@ impl core::fmt::Display for BootInfoError {
             BootInfoError::BadRegion { which, start, end } => {
                 write!(f, "bad {which} slot region {start:#x}..{end:#x}")
             }
-            BootInfoError::TooManyUntypeds(n) => write!(f, "{n} untypeds (at most {MAX_BOOTINFO_UNTYPED_CAPS})"),
+            BootInfoError::TooManyUntypeds(n) => {
+                write!(f, "{n} untypeds (at most {MAX_BOOTINFO_UNTYPED_CAPS})")
+            }
             BootInfoError::NoSchedControl => write!(f, "no SchedControl cap"),
             BootInfoError::NoEmptySlots => write!(f, "no empty slots"),
         }
@@ -44,7 +46,9 @@ pub fn region_len(r: SlotRegion) -> u64 {
 /// Checks the regions a root task relies on: every region well-formed and inside the root
 /// CNode, at most 230 untypeds, a SchedControl cap and some empty slots.
 pub fn check(bi: &BootInfo) -> Result<(), BootInfoError> {
-    let slots = 1u64.checked_shl(bi.init_thread_cnode_size_bits as u32).unwrap_or(u64::MAX);
+    let slots = 1u64
+        .checked_shl(bi.init_thread_cnode_size_bits as u32)
+        .unwrap_or(u64::MAX);
     let regions = [
         ("empty", bi.empty),
         ("untyped", bi.untyped),
@@ -54,7 +58,11 @@ pub fn check(bi: &BootInfo) -> Result<(), BootInfoError> {
     ];
     for (which, r) in regions {
         if r.end < r.start || r.end > slots {
-            return Err(BootInfoError::BadRegion { which, start: r.start, end: r.end });
+            return Err(BootInfoError::BadRegion {
+                which,
+                start: r.start,
+                end: r.end,
+            });
         }
     }
     if region_len(bi.untyped) > MAX_BOOTINFO_UNTYPED_CAPS as u64 {
@@ -72,7 +80,10 @@ pub fn check(bi: &BootInfo) -> Result<(), BootInfoError> {
 /// The untyped caps as (slot, description), in boot-info order.
 pub fn untypeds(bi: &BootInfo) -> impl Iterator<Item = (u64, UntypedDesc)> + '_ {
     let n = (region_len(bi.untyped) as usize).min(MAX_BOOTINFO_UNTYPED_CAPS);
-    bi.untyped_list[..n].iter().enumerate().map(move |(i, d)| (bi.untyped.start + i as u64, *d))
+    bi.untyped_list[..n]
+        .iter()
+        .enumerate()
+        .map(move |(i, d)| (bi.untyped.start + i as u64, *d))
 }
 
 /// Number of untyped caps.
@@ -94,7 +105,9 @@ pub fn region_bytes(size_bits: u8) -> u64 {
 pub fn ram_bytes(bi: &BootInfo) -> u64 {
     untypeds(bi)
         .filter(|(_, d)| d.is_device == 0)
-        .fold(0u64, |acc, (_, d)| acc.saturating_add(region_bytes(d.size_bits)))
+        .fold(0u64, |acc, (_, d)| {
+            acc.saturating_add(region_bytes(d.size_bits))
+        })
 }
 
 #[cfg(test)]
@@ -105,17 +118,51 @@ mod tests {
         let mut bi = BootInfo {
             num_nodes: 1,
             init_thread_cnode_size_bits: 12,
-            empty: SlotRegion { start: 0x80, end: 0x1000 },
-            schedcontrol: SlotRegion { start: 0x20, end: 0x21 },
-            untyped: SlotRegion { start: 0x30, end: 0x34 },
+            empty: SlotRegion {
+                start: 0x80,
+                end: 0x1000,
+            },
+            schedcontrol: SlotRegion {
+                start: 0x20,
+                end: 0x21,
+            },
+            untyped: SlotRegion {
+                start: 0x30,
+                end: 0x34,
+            },
             ..BootInfo::default()
         };
-        bi.untyped_list[0] = UntypedDesc { paddr: 0x4000_0000, size_bits: 20, is_device: 0, padding: [0; 6] };
-        bi.untyped_list[1] = UntypedDesc { paddr: 0x0900_0000, size_bits: 12, is_device: 1, padding: [0; 6] };
-        bi.untyped_list[2] = UntypedDesc { paddr: 0x4010_0000, size_bits: 16, is_device: 0, padding: [0; 6] };
-        bi.untyped_list[3] = UntypedDesc { paddr: 0x4020_0000, size_bits: 4, is_device: 0, padding: [0; 6] };
+        bi.untyped_list[0] = UntypedDesc {
+            paddr: 0x4000_0000,
+            size_bits: 20,
+            is_device: 0,
+            padding: [0; 6],
+        };
+        bi.untyped_list[1] = UntypedDesc {
+            paddr: 0x0900_0000,
+            size_bits: 12,
+            is_device: 1,
+            padding: [0; 6],
+        };
+        bi.untyped_list[2] = UntypedDesc {
+            paddr: 0x4010_0000,
+            size_bits: 16,
+            is_device: 0,
+            padding: [0; 6],
+        };
+        bi.untyped_list[3] = UntypedDesc {
+            paddr: 0x4020_0000,
+            size_bits: 4,
+            is_device: 0,
+            padding: [0; 6],
+        };
         // Past the region: must be ignored.
-        bi.untyped_list[4] = UntypedDesc { paddr: 0x5000_0000, size_bits: 30, is_device: 0, padding: [0; 6] };
+        bi.untyped_list[4] = UntypedDesc {
+            paddr: 0x5000_0000,
+            size_bits: 30,
+            is_device: 0,
+            padding: [0; 6],
+        };
         bi
     }
 
@@ -143,19 +190,40 @@ mod tests {
     #[test]
     fn rejects_bad_regions() {
         let mut bi = sample();
-        bi.empty = SlotRegion { start: 0x90, end: 0x80 };
-        assert!(matches!(check(&bi), Err(BootInfoError::BadRegion { which: "empty", .. })));
+        bi.empty = SlotRegion {
+            start: 0x90,
+            end: 0x80,
+        };
+        assert!(matches!(
+            check(&bi),
+            Err(BootInfoError::BadRegion { which: "empty", .. })
+        ));
         let mut bi = sample();
-        bi.empty = SlotRegion { start: 0x80, end: 0x2000 };
-        assert!(matches!(check(&bi), Err(BootInfoError::BadRegion { which: "empty", .. })));
+        bi.empty = SlotRegion {
+            start: 0x80,
+            end: 0x2000,
+        };
+        assert!(matches!(
+            check(&bi),
+            Err(BootInfoError::BadRegion { which: "empty", .. })
+        ));
         let mut bi = sample();
-        bi.untyped = SlotRegion { start: 0x10, end: 0x10 + 231 };
+        bi.untyped = SlotRegion {
+            start: 0x10,
+            end: 0x10 + 231,
+        };
         assert_eq!(check(&bi), Err(BootInfoError::TooManyUntypeds(231)));
         let mut bi = sample();
-        bi.schedcontrol = SlotRegion { start: 0x20, end: 0x20 };
+        bi.schedcontrol = SlotRegion {
+            start: 0x20,
+            end: 0x20,
+        };
         assert_eq!(check(&bi), Err(BootInfoError::NoSchedControl));
         let mut bi = sample();
-        bi.empty = SlotRegion { start: 0x80, end: 0x80 };
+        bi.empty = SlotRegion {
+            start: 0x80,
+            end: 0x80,
+        };
         assert_eq!(check(&bi), Err(BootInfoError::NoEmptySlots));
     }
 

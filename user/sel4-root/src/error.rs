@@ -89,8 +89,12 @@ impl core::fmt::Display for RootError {
             RootError::NoSuchMethod => write!(f, "no such method on this architecture"),
             RootError::Alloc(e) => write!(f, "{e}"),
             RootError::BootInfo(e) => write!(f, "{e}"),
-            RootError::Unexpected { what, got, want } => write!(f, "{what}: got {got:#x}, expected {want:#x}"),
-            RootError::UnexpectedSuccess { want } => write!(f, "succeeded, expected {}", ErrorName(*want)),
+            RootError::Unexpected { what, got, want } => {
+                write!(f, "{what}: got {got:#x}, expected {want:#x}")
+            }
+            RootError::UnexpectedSuccess { want } => {
+                write!(f, "succeeded, expected {}", ErrorName(*want))
+            }
         }
     }
 }
@@ -121,10 +125,20 @@ mod tests {
 
     #[test]
     fn formats() {
-        let e = RootError::Kernel { error: Error::DeleteFirst, mr0: 0 };
+        let e = RootError::Kernel {
+            error: Error::DeleteFirst,
+            mr0: 0,
+        };
         assert_eq!(format!("{e}"), "DeleteFirst (8) mr0 0x0");
-        assert_eq!(format!("{}", ErrorName(Error::IllegalOperation)), "IllegalOperation (3)");
-        let u = RootError::Unexpected { what: "badge", got: 5, want: 0x61 };
+        assert_eq!(
+            format!("{}", ErrorName(Error::IllegalOperation)),
+            "IllegalOperation (3)"
+        );
+        let u = RootError::Unexpected {
+            what: "badge",
+            got: 5,
+            want: 0x61,
+        };
         assert_eq!(format!("{u}"), "badge: got 0x5, expected 0x61");
     }
 
@@ -132,9 +146,17 @@ mod tests {
     fn expectations() {
         assert!(expect_eq("x", 1, 1).is_ok());
         assert!(expect_eq("x", 1, 2).is_err());
-        let del: Result<(), RootError> = Err(RootError::Kernel { error: Error::DeleteFirst, mr0: 0 });
+        let del: Result<(), RootError> = Err(RootError::Kernel {
+            error: Error::DeleteFirst,
+            mr0: 0,
+        });
         assert!(expect_error(del, Error::DeleteFirst).is_ok());
         assert!(expect_error(del, Error::RangeError).is_err());
-        assert_eq!(expect_error(Ok(()), Error::DeleteFirst), Err(RootError::UnexpectedSuccess { want: Error::DeleteFirst }));
+        assert_eq!(
+            expect_error(Ok(()), Error::DeleteFirst),
+            Err(RootError::UnexpectedSuccess {
+                want: Error::DeleteFirst
+            })
+        );
     }
 }

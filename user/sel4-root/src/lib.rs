@@ -21,9 +21,17 @@
 pub mod alloc;
 pub mod bootinfo;
 pub mod error;
-#[cfg(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86_64"))]
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "x86_64"
+))]
 pub mod root;
-#[cfg(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86_64"))]
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "x86_64"
+))]
 #[allow(unsafe_code)]
 pub mod rt;
 pub mod thread;
@@ -45,14 +53,28 @@ pub struct Console;
 impl Console {
     /// Ends a line.
     pub fn newline() {
-        #[cfg(all(target_os = "none", any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86_64")))]
+        #[cfg(all(
+            target_os = "none",
+            any(
+                target_arch = "aarch64",
+                target_arch = "riscv64",
+                target_arch = "x86_64"
+            )
+        ))]
         sel4_sys::syscall::debug_put_char(b'\n');
     }
 }
 
 impl core::fmt::Write for Console {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        #[cfg(all(target_os = "none", any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86_64")))]
+        #[cfg(all(
+            target_os = "none",
+            any(
+                target_arch = "aarch64",
+                target_arch = "riscv64",
+                target_arch = "x86_64"
+            )
+        ))]
         sel4_sys::syscall::debug_puts(s);
         #[cfg(not(target_os = "none"))]
         let _ = s;

@@ -110,10 +110,12 @@ impl ThreadIpc {
     ///
     /// Only the thread that owns the buffer may use the result.
     pub fn new(addr: u64) -> Option<Self> {
-        if addr == 0 || addr % 1024 != 0 {
+        if addr == 0 || !addr.is_multiple_of(1024) {
             return None;
         }
-        Some(ThreadIpc { buf: addr as *mut IpcBuffer })
+        Some(ThreadIpc {
+            buf: addr as *mut IpcBuffer,
+        })
     }
 
     /// Sets extra cap `i` (0..3) for the next send.
@@ -146,30 +148,74 @@ impl ThreadIpc {
 
     /// `seL4_Call(dest, info)` with MR0–MR3 = `mrs`; returns the reply's info and MR0–MR3.
     pub fn call(&self, dest: u64, info: MessageInfo, mrs: [u64; 4]) -> (MessageInfo, [u64; 4]) {
-        let r = raw(Syscall::Call as i64, Regs { cap: dest, info: info.0, mr: mrs, reply: 0, dest: 0 });
+        let r = raw(
+            Syscall::Call as i64,
+            Regs {
+                cap: dest,
+                info: info.0,
+                mr: mrs,
+                reply: 0,
+                dest: 0,
+            },
+        );
         (MessageInfo(r.info), r.mr)
     }
 
     /// `seL4_Recv(src, reply)`: returns info, badge and MR0–MR3.
     pub fn recv(&self, src: u64, reply: u64) -> (MessageInfo, u64, [u64; 4]) {
-        let r = raw(Syscall::Recv as i64, Regs { cap: src, reply, ..Regs::default() });
+        let r = raw(
+            Syscall::Recv as i64,
+            Regs {
+                cap: src,
+                reply,
+                ..Regs::default()
+            },
+        );
         (MessageInfo(r.info), r.cap, r.mr)
     }
 
     /// `seL4_ReplyRecv(src, info, reply)` with MR0–MR3 = `mrs`: returns info, badge, MR0–MR3.
-    pub fn reply_recv(&self, src: u64, info: MessageInfo, mrs: [u64; 4], reply: u64) -> (MessageInfo, u64, [u64; 4]) {
-        let r = raw(Syscall::ReplyRecv as i64, Regs { cap: src, info: info.0, mr: mrs, reply, dest: 0 });
+    pub fn reply_recv(
+        &self,
+        src: u64,
+        info: MessageInfo,
+        mrs: [u64; 4],
+        reply: u64,
+    ) -> (MessageInfo, u64, [u64; 4]) {
+        let r = raw(
+            Syscall::ReplyRecv as i64,
+            Regs {
+                cap: src,
+                info: info.0,
+                mr: mrs,
+                reply,
+                dest: 0,
+            },
+        );
         (MessageInfo(r.info), r.cap, r.mr)
     }
 
     /// `seL4_Signal(dest)`.
     pub fn signal(&self, dest: u64) {
-        raw(Syscall::Send as i64, Regs { cap: dest, ..Regs::default() });
+        raw(
+            Syscall::Send as i64,
+            Regs {
+                cap: dest,
+                ..Regs::default()
+            },
+        );
     }
 
     /// `seL4_Wait(src)`: returns the badge (notification word).
     pub fn wait(&self, src: u64) -> u64 {
-        raw(Syscall::Wait as i64, Regs { cap: src, ..Regs::default() }).cap
+        raw(
+            Syscall::Wait as i64,
+            Regs {
+                cap: src,
+                ..Regs::default()
+            },
+        )
+        .cap
     }
 }
 
@@ -192,7 +238,10 @@ pub fn text_range() -> (u64, u64) {
     #[cfg(target_os = "none")]
     {
         // Only the addresses of the linker-script symbols are taken, never their contents.
-        (core::ptr::addr_of!(__text_start) as u64, core::ptr::addr_of!(__text_end) as u64)
+        (
+            core::ptr::addr_of!(__text_start) as u64,
+            core::ptr::addr_of!(__text_end) as u64,
+        )
     }
     #[cfg(not(target_os = "none"))]
     {

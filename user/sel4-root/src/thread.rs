@@ -108,7 +108,10 @@ mod tests {
     #[test]
     fn x86_64_start() {
         let r = start_regs(Arch::X86_64, 0x40_1234, 0x1000_4000, 7, 0);
-        assert_eq!(r.as_slice(), &[0x40_1234, 0x1000_3ff8, 0x202, 0, 0, 0, 0, 0, 7]);
+        assert_eq!(
+            r.as_slice(),
+            &[0x40_1234, 0x1000_3ff8, 0x202, 0, 0, 0, 0, 0, 7]
+        );
         // rsp + 8 is 16-byte aligned at function entry, as after a call.
         assert_eq!((r.words[1] + 8) % 16, 0);
     }
@@ -116,11 +119,20 @@ mod tests {
     #[test]
     fn missing_levels() {
         assert_eq!(missing_table(Arch::X86_64, 39), Some(ObjectKind::X86Pdpt));
-        assert_eq!(missing_table(Arch::X86_64, 30), Some(ObjectKind::X86PageDirectory));
+        assert_eq!(
+            missing_table(Arch::X86_64, 30),
+            Some(ObjectKind::X86PageDirectory)
+        );
         assert_eq!(missing_table(Arch::X86_64, 21), Some(ObjectKind::PageTable));
         assert_eq!(missing_table(Arch::X86_64, 12), None);
-        assert_eq!(missing_table(Arch::Aarch64, 21), Some(ObjectKind::PageTable));
-        assert_eq!(missing_table(Arch::Riscv64, 30), Some(ObjectKind::PageTable));
+        assert_eq!(
+            missing_table(Arch::Aarch64, 21),
+            Some(ObjectKind::PageTable)
+        );
+        assert_eq!(
+            missing_table(Arch::Riscv64, 30),
+            Some(ObjectKind::PageTable)
+        );
         assert_eq!(table_span_bits(ObjectKind::PageTable), 21);
         assert_eq!(table_span_bits(ObjectKind::X86PageDirectory), 30);
     }
