@@ -4,7 +4,8 @@
 //! (IOPortControl_Issue on slot 7, ports 0x3F8–0x3FF) and writes a line to the UART itself
 //! (X86IOPortIn8 polls the line status, X86IOPortOut8 sends), retypes objects for two threads
 //! in one CSpace, and starts them: a client Calls a server three times over a badged
-//! endpoint, then signals a notification the server waits on; the server then reads an
+//! endpoint, then signals a notification bound to the server, which ends the server's
+//! endpoint receive; the server then reads an
 //! unmapped address and the root task catches the VMFault on the fault endpoint.
 #![no_std]
 #![no_main]
@@ -29,7 +30,6 @@ const LSR_THRE: u32 = 0x20;
 const CHILD_CNODE_BITS: u64 = 4;
 const SERVER_EP: u64 = 1; // endpoint, Read
 const SERVER_REPLY: u64 = 2; // reply object
-const SERVER_NTFN: u64 = 3; // notification, Read
 const CLIENT_EP: u64 = 4; // endpoint, Write + Grant, badge CLIENT_BADGE
 const CLIENT_NTFN: u64 = 5; // notification, Write, badge NTFN_BADGE
 const CLIENT_PARK: u64 = 6; // a notification nobody signals, Read
@@ -172,10 +172,6 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
     step(
         "mint",
-        mint_into(cnode, SERVER_NTFN, d, ntfn, CapRights::READ, 0),
-    );
-    step(
-        "mint",
         mint_into(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE),
     );
     step(
@@ -233,6 +229,13 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     for (i, (name, base, prio, _, entry)) in threads.iter().enumerate() {
         let (tcb, sc, fault_cap) = (tcbs + i as u64, scs + i as u64, fault_caps + i as u64);
         let mem = step("thread memory", root.thread_memory(*base, 4));
+        if i == 0 {
+            // The server's notification: a signal also ends its endpoint receive.
+            step(
+                "bind notification",
+                ops::tcb_bind_notification(tcb, ntfn).map_err(RootError::from),
+            );
+        }
         step(
             "sched context",
             ops::sched_control_configure_flags(
@@ -297,8 +300,9 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     halt()
 }
 
-/// Server: answers ROUNDS requests with the square of MR0, then waits on the notification
-/// (ReplyRecv on it delivers the last answer), then faults on purpose.
+/// Server: answers ROUNDS requests with the square of MR0 (ReplyRecv on the endpoint); the
+/// receive after the last answer is ended by the client's signal on the notification bound to
+/// this thread (badge register = notification word). Then it faults on purpose.
 extern "C" fn server_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
         fail(
@@ -320,12 +324,12 @@ extern "C" fn server_main(ipc: u64) -> ! {
             mrs[0]
         );
         let answer = [mrs[0] * mrs[0], 0, 0, 0];
-        let src = if round < ROUNDS {
-            SERVER_EP
-        } else {
-            SERVER_NTFN
-        };
-        (info, badge, mrs) = t.reply_recv(src, MessageInfo::new(0, 0, 0, 1), answer, SERVER_REPLY);
+        (info, badge, mrs) = t.reply_recv(
+            SERVER_EP,
+            MessageInfo::new(0, 0, 0, 1),
+            answer,
+            SERVER_REPLY,
+        );
     }
     println!("sel4-x86_64 server: notification badge {:#x}", badge);
     println!(

@@ -10,7 +10,8 @@
 //! SetIPCBuffer) and started with WriteRegisters(resume). The child Calls with two extra caps
 //! (a notification cap, transferred, and its own endpoint cap, unwrapped to its badge), the
 //! root checks badge, extraCaps, capsUnwrapped and that the received cap works, replies with
-//! ReplyRecv(6 × 7) and waits on the notification the child then signals; finally the child
+//! ReplyRecv(6 × 7) on the endpoint, and the child's signal on the notification bound to the
+//! root TCB ends that receive with the notification badge; finally the child
 //! reads an unmapped address and the root receives the VMFault on the fault endpoint.
 #![no_std]
 #![no_main]
@@ -286,6 +287,13 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
     println!("sel4-demo: child started");
 
+    // Bind the notification to the root TCB (a signal then also ends an endpoint Recv).
+    step(
+        "bind notification",
+        ops::tcb_bind_notification(TCB, ntfn).map_err(RootError::from),
+    );
+    println!("sel4-demo: notification bound to the root TCB");
+
     // 9. The child's Call: badge, extra caps, unwrapped endpoint cap, transferred cap.
     let recv_slot = spare;
     ipc_buffer::set_receive_slot(CNODE, recv_slot, 64);
@@ -333,11 +341,12 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         polled
     );
 
-    // 10. Reply with the answer, then wait for the child's signal.
+    // 10. Reply with the answer and wait again on the endpoint: the child's signal on the
+    //     notification bound to this thread ends that wait with the notification word.
     let answer = a.wrapping_mul(b);
     println!("sel4-demo: replying {}", answer);
     sel4_sys::set_mr(0, answer);
-    let (_, word) = syscall::reply_recv(ntfn, MessageInfo::new(0, 0, 0, 1), reply);
+    let (_, word) = syscall::reply_recv(ep, MessageInfo::new(0, 0, 0, 1), reply);
     println!("sel4-demo: notification received: badge {:#x}", word);
     step(
         "notification",
