@@ -26,11 +26,21 @@ case "${IMAGE_KIND:-payload}" in
     cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
     "$objcopy" -O binary "$bin/$KERNEL_BIN" "$out/kernel32.bin"
     for t in $TASKS; do cp "$bin/$t" "$out/$t.elf"; done
+    built="$out/kernel32.bin $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"
     ;;
   *)
-    for t in $TASKS; do
-      target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$t.elf" "$bin/$t" >/dev/null
+    cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
+    built="$out/kernel.elf"
+    specs="${IMAGES:-}"
+    if [ -z "$specs" ]; then for t in $TASKS; do specs="$specs $t=$t"; done; fi
+    for spec in $specs; do
+      name="${spec%%=*}"
+      files=()
+      IFS=, read -r -a tasks <<<"${spec#*=}"
+      for t in "${tasks[@]}"; do files+=("$bin/$t"); done
+      target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$name.elf" "${files[@]}" >/dev/null
+      built="$built $out/$name.elf"
     done
     ;;
 esac
-echo "build-images: $arch: $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"
+echo "build-images: $arch: $built"

@@ -8,6 +8,6 @@ exec bash scripts/boot-test.sh aarch64 fault-test \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fault-test: ERROR" \
   --expect "fault-test: reading unmapped address 0xdead0000" \
   --expect "user fault: data abort at 0xdead0000 (pc 0x40" \
-  --expect "kernel: initial task suspended" \
+  --expect "kernel: task 0 suspended (no fault handler); no task left, idling" \
   --expect "kernel: heartbeat: tick" \
   --expect "kernel: heartbeat: tick"

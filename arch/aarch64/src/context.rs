@@ -57,17 +57,26 @@ pub const SPSR_USER: u64 = 0x40;
 /// The SPSR bits user space may choose (the NZCV condition flags).
 pub const SPSR_USER_MASK: u64 = 0xF000_0000;
 
+impl Aarch64Context {
+    /// The all-zero user context (SPSR = [`SPSR_USER`]), usable in `static` initialisers.
+    pub const EMPTY: Aarch64Context = Aarch64Context {
+        x: [0; 31],
+        sp: 0,
+        pc: 0,
+        spsr: SPSR_USER,
+        tpidr_el0: 0,
+        tpidrro_el0: 0,
+        fp: FpState {
+            q: [0; 32],
+            fpcr: 0,
+            fpsr: 0,
+        },
+    };
+}
+
 impl Default for Aarch64Context {
     fn default() -> Self {
-        Aarch64Context {
-            x: [0; 31],
-            sp: 0,
-            pc: 0,
-            spsr: SPSR_USER,
-            tpidr_el0: 0,
-            tpidrro_el0: 0,
-            fp: FpState::default(),
-        }
+        Self::EMPTY
     }
 }
 
@@ -113,11 +122,14 @@ impl Aarch64Context {
     /// A fresh context entering at `pc` with `x0 = arg0` and `sp` (seL4 starts the root
     /// task with SP = 0).
     pub fn new_user(pc: u64, sp: u64, arg0: u64) -> Self {
-        let mut c = Self::default();
-        c.pc = pc;
-        c.sp = sp;
-        c.x[0] = arg0;
-        c
+        let mut x = [0; 31];
+        x[0] = arg0;
+        Aarch64Context {
+            x,
+            pc,
+            sp,
+            ..Self::default()
+        }
     }
 }
 

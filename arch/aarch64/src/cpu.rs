@@ -37,20 +37,32 @@ pub fn set_ttbr0(root: u64, asid: u16) {
 pub fn tlb_invalidate_page(asid: u16, vaddr: u64) {
     let arg = ((asid as u64 & 0xFF) << 48) | ((vaddr >> 12) & 0xFFF_FFFF_FFFF);
     // SAFETY: TLB maintenance has no effect on memory contents.
-    unsafe { asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+    unsafe {
+        asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack))
+    };
 }
 
 /// Invalidate every TLB entry of `asid`.
 pub fn tlb_invalidate_asid(asid: u16) {
     let arg = (asid as u64 & 0xFF) << 48;
     // SAFETY: TLB maintenance has no effect on memory contents.
-    unsafe { asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+    unsafe {
+        asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack))
+    };
 }
 
 /// Invalidate all stage-1 EL1&0 TLB entries.
 pub fn tlb_invalidate_all() {
     // SAFETY: TLB maintenance has no effect on memory contents.
-    unsafe { asm!("dsb ishst", "tlbi vmalle1is", "dsb ish", "isb", options(nostack)) };
+    unsafe {
+        asm!(
+            "dsb ishst",
+            "tlbi vmalle1is",
+            "dsb ish",
+            "isb",
+            options(nostack)
+        )
+    };
 }
 
 /// Make instructions written through the data side visible to instruction fetch.

@@ -88,7 +88,12 @@ impl Gic {
             return None;
         };
         let lines = 32 * ((rd(dist + GICD_TYPER) & 0x1F) + 1);
-        Some(Gic { version, dist, cpu, lines: lines.min(1020) })
+        Some(Gic {
+            version,
+            dist,
+            cpu,
+            lines: lines.min(1020),
+        })
     }
 
     /// Reset the distributor and this CPU's interface: every interrupt disabled, group 1

@@ -42,7 +42,11 @@ pub struct LoadedImage {
 
 /// Rights for a segment with ELF flags `flags`.
 pub fn segment_rights(flags: u32) -> MapRights {
-    MapRights { read: flags & (PF_R | PF_W | PF_X) != 0, write: flags & PF_W != 0, execute: flags & PF_X != 0 }
+    MapRights {
+        read: flags & (PF_R | PF_W | PF_X) != 0,
+        write: flags & PF_W != 0,
+        execute: flags & PF_X != 0,
+    }
 }
 
 /// Map every `PT_LOAD` segment of `bytes` into the address space at `root`: fresh zeroed
@@ -66,7 +70,10 @@ pub fn load_elf<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
         if seg.memsz == 0 {
             continue;
         }
-        let top = seg.vaddr.checked_add(seg.memsz).ok_or(LoadError::BadAddress)?;
+        let top = seg
+            .vaddr
+            .checked_add(seg.memsz)
+            .ok_or(LoadError::BadAddress)?;
         if top > F::USER_TOP {
             return Err(LoadError::BadAddress);
         }
@@ -82,7 +89,15 @@ pub fn load_elf<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
                 Some(pa) => pa,
                 None => {
                     let f = vspace::alloc_zeroed(mem, alloc)?;
-                    vspace::map_page::<F, M, A>(mem, alloc, root, page, f, rights, MapAttrs { cacheable: true })?;
+                    vspace::map_page::<F, M, A>(
+                        mem,
+                        alloc,
+                        root,
+                        page,
+                        f,
+                        rights,
+                        MapAttrs { cacheable: true },
+                    )?;
                     f
                 }
             };
@@ -99,7 +114,11 @@ pub fn load_elf<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     if start == u64::MAX {
         return Err(LoadError::BadAddress);
     }
-    Ok(LoadedImage { entry: elf.entry, start, end })
+    Ok(LoadedImage {
+        entry: elf.entry,
+        start,
+        end,
+    })
 }
 
 #[cfg(test)]
@@ -136,11 +155,24 @@ mod tests {
     #[test]
     fn loads_segments_with_bss() {
         let mem = FakeMem::new(0x4000_0000, 32);
-        let mut a = Bump { next: 0x4000_0000, end: 0x4002_0000 };
+        let mut a = Bump {
+            next: 0x4000_0000,
+            end: 0x4002_0000,
+        };
         let root = vspace::new_root(&mem, &mut a).unwrap();
-        let img = elf(&[(0x40_0000, PF_R | PF_X, b"code", 4), (0x40_1FFE, PF_R | PF_W, b"dat", 0x10)]);
+        let img = elf(&[
+            (0x40_0000, PF_R | PF_X, b"code", 4),
+            (0x40_1FFE, PF_R | PF_W, b"dat", 0x10),
+        ]);
         let li = load_elf::<F, _, _>(&mem, &mut a, root, &img, EM_AARCH64).unwrap();
-        assert_eq!(li, LoadedImage { entry: 0x40_0000, start: 0x40_0000, end: 0x40_3000 });
+        assert_eq!(
+            li,
+            LoadedImage {
+                entry: 0x40_0000,
+                start: 0x40_0000,
+                end: 0x40_3000
+            }
+        );
         let pa = vspace::translate::<F, _>(&mem, root, 0x40_0000).unwrap();
         assert_eq!(mem.read(pa, 5), b"code\0");
         // "dat" straddles a page boundary; the bss after it is zero.
@@ -153,12 +185,24 @@ mod tests {
     #[test]
     fn rejects_bad_images() {
         let mem = FakeMem::new(0x4000_0000, 8);
-        let mut a = Bump { next: 0x4000_0000, end: 0x4000_8000 };
+        let mut a = Bump {
+            next: 0x4000_0000,
+            end: 0x4000_8000,
+        };
         let root = vspace::new_root(&mem, &mut a).unwrap();
         let img = elf(&[(0xFFFF_0000_0000_0000, PF_R, b"x", 1)]);
-        assert_eq!(load_elf::<F, _, _>(&mem, &mut a, root, &img, EM_AARCH64), Err(LoadError::BadAddress));
+        assert_eq!(
+            load_elf::<F, _, _>(&mem, &mut a, root, &img, EM_AARCH64),
+            Err(LoadError::BadAddress)
+        );
         let img = elf(&[(0x40_0000, PF_R, b"x", 1)]);
-        assert_eq!(load_elf::<F, _, _>(&mem, &mut a, root, &img, 62), Err(LoadError::WrongMachine(EM_AARCH64)));
-        assert!(matches!(load_elf::<F, _, _>(&mem, &mut a, root, b"junk", EM_AARCH64), Err(LoadError::Elf(_))));
+        assert_eq!(
+            load_elf::<F, _, _>(&mem, &mut a, root, &img, 62),
+            Err(LoadError::WrongMachine(EM_AARCH64))
+        );
+        assert!(matches!(
+            load_elf::<F, _, _>(&mem, &mut a, root, b"junk", EM_AARCH64),
+            Err(LoadError::Elf(_))
+        ));
     }
 }

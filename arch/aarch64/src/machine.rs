@@ -21,7 +21,12 @@ pub struct Aarch64Machine {
 impl Aarch64Machine {
     /// Wrap an initialised GIC and the board's RAM range.
     pub fn new(gic: Gic, ram_start: PAddr, ram_end: PAddr) -> Self {
-        Aarch64Machine { gic, timer_hz: timer::frequency().max(1), ram_start, ram_end: ram_end.min(KERNEL_WINDOW_SIZE) }
+        Aarch64Machine {
+            gic,
+            timer_hz: timer::frequency().max(1),
+            ram_start,
+            ram_end: ram_end.min(KERNEL_WINDOW_SIZE),
+        }
     }
 
     /// Convert microseconds to counter ticks.

@@ -4,7 +4,12 @@
 /// Report a Rust panic and stop. Call from the kernel binary's `#[panic_handler]`.
 pub fn report(info: &core::panic::PanicInfo) -> ! {
     match info.location() {
-        Some(l) => crate::kprintln!("KERNEL PANIC: {} at {}:{}", info.message(), l.file(), l.line()),
+        Some(l) => crate::kprintln!(
+            "KERNEL PANIC: {} at {}:{}",
+            info.message(),
+            l.file(),
+            l.line()
+        ),
         None => crate::kprintln!("KERNEL PANIC: {}", info.message()),
     }
     crate::cpu::semihosting_exit(1)

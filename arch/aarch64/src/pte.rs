@@ -37,7 +37,8 @@ pub const MAIR_NORMAL: u64 = 1;
 /// MAIR index of Normal non-cacheable memory.
 pub const MAIR_NORMAL_NC: u64 = 2;
 /// The MAIR_EL1 value matching the indices above.
-pub const MAIR_VALUE: u64 = 0x00 | (0xFF << 8) | (0x44 << 16);
+pub const MAIR_VALUE: u64 =
+    (0x00 << (8 * MAIR_DEVICE)) | (0xFF << (8 * MAIR_NORMAL)) | (0x44 << (8 * MAIR_NORMAL_NC));
 
 /// The AArch64 page-table format (4 KiB granule, 4 levels, 48-bit user VA).
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,7 +80,11 @@ impl PageTableFormat for Aarch64PageTable {
     }
 
     fn leaf_entry(frame: PAddr, level: usize, rights: MapRights, attrs: MapAttrs) -> u64 {
-        let kind = if level == 3 { VALID | TABLE_OR_PAGE } else { VALID };
+        let kind = if level == 3 {
+            VALID | TABLE_OR_PAGE
+        } else {
+            VALID
+        };
         let mem = if attrs.cacheable {
             (MAIR_NORMAL << ATTR_SHIFT) | SH_INNER
         } else {
@@ -87,11 +92,15 @@ impl PageTableFormat for Aarch64PageTable {
         };
         // AArch64 cannot express write-only: write implies read, as in seL4.
         let ap = match (rights.read || rights.write, rights.write) {
-            (false, _) => 0,             // kernel only (no user access)
+            (false, _) => 0, // kernel only (no user access)
             (true, false) => AP_USER | AP_RO,
             (true, true) => AP_USER,
         };
-        let xn = if rights.execute && (rights.read || rights.write) { PXN } else { PXN | UXN };
+        let xn = if rights.execute && (rights.read || rights.write) {
+            PXN
+        } else {
+            PXN | UXN
+        };
         (frame & ADDR_MASK) | kind | mem | ap | AF | NG | xn
     }
 }
@@ -111,8 +120,16 @@ mod tests {
     use super::*;
     type F = Aarch64PageTable;
 
-    const RW: MapRights = MapRights { read: true, write: true, execute: false };
-    const RX: MapRights = MapRights { read: true, write: false, execute: true };
+    const RW: MapRights = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    const RX: MapRights = MapRights {
+        read: true,
+        write: false,
+        execute: true,
+    };
     const WB: MapAttrs = MapAttrs { cacheable: true };
 
     #[test]
@@ -140,7 +157,16 @@ mod tests {
         let b = F::leaf_entry(0x4000_0000, 1, RW, MapAttrs { cacheable: false });
         assert_eq!(b & 3, 1, "block descriptor");
         assert_eq!((b >> 2) & 7, MAIR_DEVICE);
-        let none = F::leaf_entry(0x1000, 3, MapRights { read: false, write: false, execute: true }, WB);
+        let none = F::leaf_entry(
+            0x1000,
+            3,
+            MapRights {
+                read: false,
+                write: false,
+                execute: true,
+            },
+            WB,
+        );
         assert_eq!(none & AP_USER, 0, "no rights: no user access");
         assert!(none & UXN != 0);
     }

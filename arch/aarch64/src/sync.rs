@@ -21,7 +21,10 @@ unsafe impl<T: Send> Sync for KernelGlobal<T> {}
 impl<T> KernelGlobal<T> {
     /// A global holding `v`.
     pub const fn new(v: T) -> Self {
-        KernelGlobal { busy: AtomicBool::new(false), value: UnsafeCell::new(v) }
+        KernelGlobal {
+            busy: AtomicBool::new(false),
+            value: UnsafeCell::new(v),
+        }
     }
 
     /// Run `f` with exclusive access to the value. Panics if called re-entrantly.

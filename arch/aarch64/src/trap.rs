@@ -135,7 +135,12 @@ extern "C" fn aarch64_kernel_trap(kind: u64, f: &KernelFrame) -> ! {
         f.sp
     );
     for (i, r) in f.x.iter().enumerate() {
-        crate::kprint!("x{:<2} {:#018x}{}", i, r, if i % 4 == 3 { "\n" } else { "  " });
+        crate::kprint!(
+            "x{:<2} {:#018x}{}",
+            i,
+            r,
+            if i % 4 == 3 { "\n" } else { "  " }
+        );
     }
     crate::kprintln!();
     crate::cpu::semihosting_exit(1)

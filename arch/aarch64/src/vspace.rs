@@ -32,15 +32,24 @@ pub enum MapError {
 
 /// Read entry `index` of the table at `table`.
 pub fn read_entry<M: PhysMem>(mem: &M, table: PAddr, index: usize) -> Result<u64, MapError> {
-    let p = mem.window(table + 8 * index as u64, 8).ok_or(MapError::NotInWindow)?;
+    let p = mem
+        .window(table + 8 * index as u64, 8)
+        .ok_or(MapError::NotInWindow)?;
     // SAFETY: `window` returned a kernel-virtual pointer valid for 8 bytes; `table` is
     // page-aligned, so the entry is 8-byte aligned. Volatile: the MMU reads these tables.
     Ok(unsafe { core::ptr::read_volatile(p as *const u64) })
 }
 
 /// Write entry `index` of the table at `table`.
-pub fn write_entry<M: PhysMem>(mem: &M, table: PAddr, index: usize, v: u64) -> Result<(), MapError> {
-    let p = mem.window(table + 8 * index as u64, 8).ok_or(MapError::NotInWindow)?;
+pub fn write_entry<M: PhysMem>(
+    mem: &M,
+    table: PAddr,
+    index: usize,
+    v: u64,
+) -> Result<(), MapError> {
+    let p = mem
+        .window(table + 8 * index as u64, 8)
+        .ok_or(MapError::NotInWindow)?;
     // SAFETY: as in `read_entry`; the table frame belongs to the address space being built
     // and nothing else holds a Rust reference into it.
     unsafe { core::ptr::write_volatile(p as *mut u64, v) };
@@ -49,7 +58,9 @@ pub fn write_entry<M: PhysMem>(mem: &M, table: PAddr, index: usize, v: u64) -> R
 
 /// Fill the 4 KiB frame at `frame` with zeros.
 pub fn zero_frame<M: PhysMem>(mem: &M, frame: PAddr) -> Result<(), MapError> {
-    let p = mem.window(frame, PAGE_SIZE as usize).ok_or(MapError::NotInWindow)?;
+    let p = mem
+        .window(frame, PAGE_SIZE as usize)
+        .ok_or(MapError::NotInWindow)?;
     // SAFETY: `window` returned a pointer valid for the whole frame, which the caller owns.
     unsafe { core::ptr::write_bytes(p, 0, PAGE_SIZE as usize) };
     Ok(())
@@ -65,7 +76,10 @@ pub fn write_phys<M: PhysMem>(mem: &M, paddr: PAddr, data: &[u8]) -> Result<(), 
 }
 
 /// Allocate and zero a frame.
-pub fn alloc_zeroed<M: PhysMem, A: FrameAllocator>(mem: &M, alloc: &mut A) -> Result<PAddr, MapError> {
+pub fn alloc_zeroed<M: PhysMem, A: FrameAllocator>(
+    mem: &M,
+    alloc: &mut A,
+) -> Result<PAddr, MapError> {
     let f = alloc.alloc_frame().ok_or(MapError::OutOfMemory)?;
     zero_frame(mem, f)?;
     Ok(f)
@@ -87,7 +101,7 @@ pub fn map_page<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     rights: MapRights,
     attrs: MapAttrs,
 ) -> Result<(), MapError> {
-    if vaddr % PAGE_SIZE != 0 || frame % PAGE_SIZE != 0 {
+    if !vaddr.is_multiple_of(PAGE_SIZE) || !frame.is_multiple_of(PAGE_SIZE) {
         return Err(MapError::Misaligned);
     }
     if vaddr >= F::USER_TOP {
@@ -112,11 +126,20 @@ pub fn map_page<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     if F::is_valid(read_entry(mem, table, i)?) {
         return Err(MapError::AlreadyMapped);
     }
-    write_entry(mem, table, i, F::leaf_entry(frame, leaf_level, rights, attrs))
+    write_entry(
+        mem,
+        table,
+        i,
+        F::leaf_entry(frame, leaf_level, rights, attrs),
+    )
 }
 
 /// The physical address `vaddr` translates to in the address space rooted at `root`.
-pub fn translate<F: PageTableFormat, M: PhysMem>(mem: &M, root: PAddr, vaddr: VAddr) -> Option<PAddr> {
+pub fn translate<F: PageTableFormat, M: PhysMem>(
+    mem: &M,
+    root: PAddr,
+    vaddr: VAddr,
+) -> Option<PAddr> {
     let mut table = root;
     for level in 0..F::LEVELS {
         let e = read_entry(mem, table, F::index(vaddr, level)).ok()?;
@@ -143,12 +166,14 @@ pub(crate) mod fake {
     pub struct FakeMem {
         pub base: PAddr,
         buf: UnsafeCell<Vec<u8>>,
-        pub next: u64,
     }
 
     impl FakeMem {
         pub fn new(base: PAddr, pages: usize) -> Self {
-            FakeMem { base, buf: UnsafeCell::new(vec![0xAAu8; pages * 4096]), next: 0 }
+            FakeMem {
+                base,
+                buf: UnsafeCell::new(vec![0xAAu8; pages * 4096]),
+            }
         }
         pub fn len(&self) -> u64 {
             // SAFETY: test-only; no outstanding mutable borrow while reading the length.
@@ -196,13 +221,20 @@ mod tests {
     use super::*;
     use crate::pte::Aarch64PageTable as F;
 
-    const RW: MapRights = MapRights { read: true, write: true, execute: false };
+    const RW: MapRights = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
     const WB: MapAttrs = MapAttrs { cacheable: true };
 
     #[test]
     fn map_and_translate() {
         let mem = FakeMem::new(0x4000_0000, 16);
-        let mut a = Bump { next: 0x4000_0000, end: 0x4001_0000 };
+        let mut a = Bump {
+            next: 0x4000_0000,
+            end: 0x4001_0000,
+        };
         let root = new_root(&mem, &mut a).unwrap();
         map_page::<F, _, _>(&mem, &mut a, root, 0x40_0000, 0x4000_F000, RW, WB).unwrap();
         assert_eq!(a.next, 0x4000_4000, "root + 3 intermediate tables");
@@ -228,7 +260,10 @@ mod tests {
     #[test]
     fn out_of_memory_is_an_error() {
         let mem = FakeMem::new(0x4000_0000, 2);
-        let mut a = Bump { next: 0x4000_0000, end: 0x4000_2000 };
+        let mut a = Bump {
+            next: 0x4000_0000,
+            end: 0x4000_2000,
+        };
         let root = new_root(&mem, &mut a).unwrap();
         assert_eq!(
             map_page::<F, _, _>(&mem, &mut a, root, 0x40_0000, 0x4000_1000, RW, WB),

@@ -57,19 +57,25 @@ impl core::fmt::Display for ElfError {
 
 /// Read a little-endian u16 at `off`.
 fn u16_at(b: &[u8], off: usize) -> Result<u16, ElfError> {
-    let s = b.get(off..off.checked_add(2).ok_or(ElfError::OutOfBounds)?).ok_or(ElfError::OutOfBounds)?;
+    let s = b
+        .get(off..off.checked_add(2).ok_or(ElfError::OutOfBounds)?)
+        .ok_or(ElfError::OutOfBounds)?;
     Ok(u16::from_le_bytes([s[0], s[1]]))
 }
 
 /// Read a little-endian u32 at `off`.
 fn u32_at(b: &[u8], off: usize) -> Result<u32, ElfError> {
-    let s = b.get(off..off.checked_add(4).ok_or(ElfError::OutOfBounds)?).ok_or(ElfError::OutOfBounds)?;
+    let s = b
+        .get(off..off.checked_add(4).ok_or(ElfError::OutOfBounds)?)
+        .ok_or(ElfError::OutOfBounds)?;
     Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 /// Read a little-endian u64 at `off`.
 fn u64_at(b: &[u8], off: usize) -> Result<u64, ElfError> {
-    let s = b.get(off..off.checked_add(8).ok_or(ElfError::OutOfBounds)?).ok_or(ElfError::OutOfBounds)?;
+    let s = b
+        .get(off..off.checked_add(8).ok_or(ElfError::OutOfBounds)?)
+        .ok_or(ElfError::OutOfBounds)?;
     let mut a = [0u8; 8];
     a.copy_from_slice(s);
     Ok(u64::from_le_bytes(a))
@@ -136,19 +142,35 @@ impl<'a> Elf<'a> {
             if phentsize != PHDR_SIZE {
                 return Err(ElfError::Unsupported);
             }
-            let end = phoff.checked_add(phnum * PHDR_SIZE).ok_or(ElfError::OutOfBounds)?;
+            let end = phoff
+                .checked_add(phnum * PHDR_SIZE)
+                .ok_or(ElfError::OutOfBounds)?;
             if end > bytes.len() {
                 return Err(ElfError::OutOfBounds);
             }
         }
-        let shnum = if shoff == 0 || shentsize != SHDR_SIZE { 0 } else { shnum };
+        let shnum = if shoff == 0 || shentsize != SHDR_SIZE {
+            0
+        } else {
+            shnum
+        };
         if shnum > 0 {
-            let end = shoff.checked_add(shnum * SHDR_SIZE).ok_or(ElfError::OutOfBounds)?;
+            let end = shoff
+                .checked_add(shnum * SHDR_SIZE)
+                .ok_or(ElfError::OutOfBounds)?;
             if end > bytes.len() {
                 return Err(ElfError::OutOfBounds);
             }
         }
-        Ok(Elf { bytes, machine, entry, phoff, phnum, shoff, shnum })
+        Ok(Elf {
+            bytes,
+            machine,
+            entry,
+            phoff,
+            phnum,
+            shoff,
+            shnum,
+        })
     }
 
     /// The whole file.
@@ -186,7 +208,10 @@ impl<'a> Elf<'a> {
             {
                 return Err(ElfError::BadSegment);
             }
-            let end = s.offset.checked_add(s.filesz).ok_or(ElfError::OutOfBounds)?;
+            let end = s
+                .offset
+                .checked_add(s.filesz)
+                .ok_or(ElfError::OutOfBounds)?;
             if end > b.len() as u64 {
                 return Err(ElfError::OutOfBounds);
             }
@@ -204,7 +229,9 @@ impl<'a> Elf<'a> {
     /// The file bytes of a segment returned by [`Elf::segment`].
     pub fn segment_data(&self, s: &Segment) -> Result<&'a [u8], ElfError> {
         let start = to_usize(s.offset)?;
-        let end = start.checked_add(to_usize(s.filesz)?).ok_or(ElfError::OutOfBounds)?;
+        let end = start
+            .checked_add(to_usize(s.filesz)?)
+            .ok_or(ElfError::OutOfBounds)?;
         self.bytes.get(start..end).ok_or(ElfError::OutOfBounds)
     }
 
@@ -228,11 +255,15 @@ impl<'a> Elf<'a> {
             let strtab = b
                 .get(str_off..str_off.checked_add(str_size).ok_or(ElfError::OutOfBounds)?)
                 .ok_or(ElfError::OutOfBounds)?;
-            let syms = b.get(off..off.checked_add(size).ok_or(ElfError::OutOfBounds)?).ok_or(ElfError::OutOfBounds)?;
+            let syms = b
+                .get(off..off.checked_add(size).ok_or(ElfError::OutOfBounds)?)
+                .ok_or(ElfError::OutOfBounds)?;
             for k in 0..syms.len() / SYM_SIZE {
                 let so = k * SYM_SIZE;
                 let name_off = u32_at(syms, so)? as usize;
-                let Some(rest) = strtab.get(name_off..) else { continue };
+                let Some(rest) = strtab.get(name_off..) else {
+                    continue;
+                };
                 let len = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
                 if &rest[..len] == name.as_bytes() {
                     return Ok((u64_at(syms, so + 8)?, u64_at(syms, so + 16)?));
@@ -307,7 +338,10 @@ mod tests {
         // truncated segment data
         let mut f = tiny(0x1000, b"abcd", 0x10);
         f.truncate(f.len() - 2);
-        assert_eq!(Elf::parse(&f).unwrap().segment(0).unwrap_err(), ElfError::OutOfBounds);
+        assert_eq!(
+            Elf::parse(&f).unwrap().segment(0).unwrap_err(),
+            ElfError::OutOfBounds
+        );
         // every truncation of a valid file is handled
         let f = tiny(0x1000, b"abcd", 0x10);
         for n in 0..f.len() {

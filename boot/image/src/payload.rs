@@ -57,7 +57,10 @@ impl<'a> Payload<'a> {
         if count > MAX_FILES {
             return Err(PayloadError::TooManyFiles);
         }
-        let p = Payload { bytes, count: count as usize };
+        let p = Payload {
+            bytes,
+            count: count as usize,
+        };
         for i in 0..p.count {
             p.file(i)?;
         }
@@ -102,7 +105,7 @@ mod tests {
         out[0..8].copy_from_slice(&PAYLOAD_MAGIC.to_le_bytes());
         out[8..16].copy_from_slice(&(files.len() as u64).to_le_bytes());
         for (i, f) in files.iter().enumerate() {
-            while out.len() % PAYLOAD_ALIGN as usize != 0 {
+            while !out.len().is_multiple_of(PAYLOAD_ALIGN as usize) {
                 out.push(0);
             }
             let off = out.len() as u64;

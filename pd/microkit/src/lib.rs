@@ -8,7 +8,7 @@
 //! Replies go out with ReplyRecv; a pending deferred signal is combined with the next
 //! receive through NBSendRecv. A passive PD signals the monitor endpoint (slot 5) with an
 //! empty message after `init`, again through NBSendRecv, so it is already waiting when the
-//! monitor takes its scheduling context away. Slot numbers: [`microkit_spec::layout`].
+//! monitor takes its scheduling context away. Slot numbers: [`microkit_layout`].
 #![no_std]
 
 mod entry;
@@ -16,7 +16,7 @@ pub mod symbols;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use microkit_spec::layout as L;
+use microkit_layout as L;
 use sel4_sys::syscall as sys;
 
 pub use sel4_sys;

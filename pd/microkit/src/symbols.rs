@@ -5,7 +5,7 @@
 //! tool can overwrite, and are read with volatile loads so their link-time zeroes are never
 //! constant-folded.
 
-use microkit_spec::layout::PD_NAME_LENGTH;
+use microkit_layout::PD_NAME_LENGTH;
 
 /// `char microkit_name[64]`.
 #[no_mangle]

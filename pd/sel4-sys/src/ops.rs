@@ -68,6 +68,23 @@ pub fn cnode_move(cnode: u64, dest: u64, dest_depth: u8, src_root: u64, src: u64
 pub fn cnode_mutate(cnode: u64, dest: u64, dest_depth: u8, src_root: u64, src: u64, src_depth: u8, badge: u64) -> Result<()> {
     unit(cnode, inv::cnode_mutate(dest, dest_depth, src_root, src, src_depth, badge))
 }
+/// `seL4_CNode_Rotate`.
+#[allow(clippy::too_many_arguments)]
+pub fn cnode_rotate(
+    cnode: u64,
+    dest: u64,
+    dest_depth: u8,
+    dest_badge: u64,
+    pivot_root: u64,
+    pivot: u64,
+    pivot_depth: u8,
+    pivot_badge: u64,
+    src_root: u64,
+    src: u64,
+    src_depth: u8,
+) -> Result<()> {
+    unit(cnode, inv::cnode_rotate(dest, dest_depth, dest_badge, pivot_root, pivot, pivot_depth, pivot_badge, src_root, src, src_depth))
+}
 /// `seL4_CNode_Delete`.
 pub fn cnode_delete(cnode: u64, index: u64, depth: u8) -> Result<()> {
     unit(cnode, inv::cnode_delete(index, depth))
@@ -123,6 +140,14 @@ pub fn tcb_read_registers(tcb: u64, suspend: bool, arch_flags: u8, out: &mut [u6
         *w = get_mr(i);
     }
     Ok(())
+}
+/// `seL4_TCB_UnbindNotification`.
+pub fn tcb_unbind_notification(tcb: u64) -> Result<()> {
+    unit(tcb, inv::tcb_unbind_notification())
+}
+/// `seL4_SchedContext_Consumed`: µs consumed since the last call.
+pub fn sched_context_consumed(sc: u64) -> Result<u64> {
+    invoke(sc, &inv::sched_context_consumed()).map(|_| get_mr(0))
 }
 /// `seL4_SchedControl_ConfigureFlags`.
 pub fn sched_control_configure_flags(ctl: u64, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64, flags: u64) -> Result<()> {

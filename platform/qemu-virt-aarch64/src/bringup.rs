@@ -1,14 +1,14 @@
-//! BRING-UP PATH (temporary): runs the initial task without the kernel core.
+//! BRING-UP PATH (temporary): runs the boot payload's tasks without the kernel core.
 //!
 //! This module stands in for `kernel/core` until it is wired in, and will be replaced by it.
-//! It loads the first payload file as the initial task (its own address space, ASID 1, the
-//! seL4 root-task layout: image, then IPC buffer page, then bootinfo page; x0 = bootinfo,
-//! SP = 0), and handles every trap from user mode in [`handle_trap`]:
-//! `seL4_DebugPutChar` (-12) and `seL4_Yield` (-11) via `svc #0` with the number in x7, the
-//! timer tick, and user faults (reported, thread suspended: no fault handler). With no
-//! runnable thread the kernel idles and prints a heartbeat line every [`HEARTBEAT_TICKS`].
+//! Every payload file becomes one thread with its own address space (ASID = index + 1) in
+//! the seL4 root-task layout: image, then IPC buffer page, then bootinfo page; x0 =
+//! bootinfo, SP = 0. All traps from user mode arrive in [`handle_trap`], which handles
+//! `seL4_DebugPutChar` (-12) and `seL4_Yield` (-11) (`svc #0`, number in x7), the timer
+//! tick (round-robin preemption), and user faults (reported; the thread is suspended, as
+//! seL4 does for a thread without a fault handler). With no runnable thread the kernel idles
+//! and prints a heartbeat line every [`HEARTBEAT_TICKS`] ticks.
 
-use crate::memmap;
 use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
@@ -17,9 +17,9 @@ use arch_aarch64::vspace::{self, FrameAllocator};
 use arch_aarch64::{cpu, kprintln, loader, payload, timer, Aarch64PageTable};
 use boot_image::elf::EM_AARCH64;
 use boot_image::payload::Payload;
-use kernel_hal::{MapAttrs, MapRights, Machine, PAddr};
+use kernel_hal::{Machine, MapAttrs, MapRights, PAddr};
 
-/// Timer interrupts per second.
+/// Timer interrupts per second (each one is also a preemption point).
 const TICK_HZ: u64 = 100;
 /// Ticks between heartbeat lines while idle.
 const HEARTBEAT_TICKS: u64 = 50;
@@ -28,8 +28,8 @@ const TICK_REPORT: u64 = 10;
 /// seL4 MCS syscall numbers handled here.
 const SYS_YIELD: i64 = -11;
 const SYS_DEBUG_PUT_CHAR: i64 = -12;
-/// ASID of the initial task.
-const INIT_ASID: u16 = 1;
+/// Most threads (payload files) the bring-up path runs.
+const MAX_THREADS: usize = 8;
 
 /// Hands out 4 KiB frames from a physical range, never to be freed (bring-up only).
 struct BumpFrames {
@@ -48,11 +48,20 @@ impl FrameAllocator for BumpFrames {
     }
 }
 
+/// A bring-up thread: its address space and whether it may run.
+#[derive(Clone, Copy)]
+struct Thread {
+    root: PAddr,
+    asid: u16,
+    runnable: bool,
+}
+
 /// Everything the bring-up path keeps between traps.
 struct State {
     machine: Aarch64Machine,
-    /// Whether the initial task may run (false once it faulted).
-    runnable: bool,
+    threads: [Thread; MAX_THREADS],
+    count: usize,
+    current: usize,
     ticks: u64,
     tick_period: u64,
     next_tick: u64,
@@ -60,86 +69,153 @@ struct State {
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
-/// The initial task's registers (the trap assembly saves into and restores from it).
-static INIT_CTX: KernelGlobal<Aarch64Context> = KernelGlobal::new(Aarch64Context {
-    x: [0; 31],
-    sp: 0,
-    pc: 0,
-    spsr: arch_aarch64::context::SPSR_USER,
-    tpidr_el0: 0,
-    tpidrro_el0: 0,
-    fp: arch_aarch64::context::FpState { q: [0; 32], fpcr: 0, fpsr: 0 },
-});
+/// The threads' registers. The trap assembly saves into and restores from these; after
+/// setup they are only reached through the pointers handed to it (never through `with`).
+static CONTEXTS: KernelGlobal<[Aarch64Context; MAX_THREADS]> =
+    KernelGlobal::new([Aarch64Context::EMPTY; MAX_THREADS]);
 
-/// Load the initial task, start the tick, enter user mode.
+/// The context of thread `i` as a raw pointer for the trap assembly.
+fn context_ptr(i: usize) -> *mut Aarch64Context {
+    CONTEXTS.as_ptr().cast::<Aarch64Context>().wrapping_add(i)
+}
+
+/// Build thread `index` from ELF `image`: VSpace, segments, IPC buffer and bootinfo pages.
+fn load_thread(
+    machine: &mut Aarch64Machine,
+    frames: &mut BumpFrames,
+    index: usize,
+    image: &[u8],
+) -> Thread {
+    let root = vspace::new_root(machine, frames).expect("out of memory for a VSpace");
+    machine.init_vspace_root(root);
+    let img = match loader::load_elf::<Aarch64PageTable, _, _>(
+        machine, frames, root, image, EM_AARCH64,
+    ) {
+        Ok(i) => i,
+        Err(e) => panic!("cannot load payload file {}: {:?}", index, e),
+    };
+    let ipc_buffer = img.end;
+    let bootinfo = img.end + 4096;
+    let rw = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
+    let ro = MapRights {
+        read: true,
+        write: false,
+        execute: false,
+    };
+    for (va, rights) in [(ipc_buffer, rw), (bootinfo, ro)] {
+        let f = vspace::alloc_zeroed(machine, frames).expect("out of memory");
+        vspace::map_page::<Aarch64PageTable, _, _>(
+            machine,
+            frames,
+            root,
+            va,
+            f,
+            rights,
+            MapAttrs { cacheable: true },
+        )
+        .expect("cannot map the IPC buffer / bootinfo page");
+    }
+    let asid = index as u16 + 1;
+    kprintln!(
+        "kernel: task {}: image {:#x}..{:#x}, entry {:#x}, IPC buffer {:#x}, bootinfo {:#x}, ASID {}",
+        index,
+        img.start,
+        img.end,
+        img.entry,
+        ipc_buffer,
+        bootinfo,
+        asid
+    );
+    CONTEXTS.with(|c| c[index] = Aarch64Context::new_user(img.entry, 0, bootinfo));
+    machine.tlb_invalidate_asid(asid);
+    Thread {
+        root,
+        asid,
+        runnable: true,
+    }
+}
+
+/// Load the payload's tasks, start the tick, enter user mode.
 pub fn run(mut machine: Aarch64Machine) -> ! {
-    let files = payload::bytes(&machine).map(Payload::parse);
-    let image = match files {
-        Some(Ok(p)) => match p.file(0) {
-            Ok(f) => f,
-            Err(e) => panic!("boot payload has no initial task: {:?}", e),
-        },
+    let files = match payload::bytes(&machine).map(Payload::parse) {
+        Some(Ok(p)) if !p.is_empty() => p,
+        Some(Ok(_)) => panic!("boot payload holds no task"),
         Some(Err(e)) => panic!("malformed boot payload: {:?}", e),
         None => panic!("no boot payload (build the image with mkimage)"),
     };
     let (ppa, plen) = payload::descriptor();
     let free_start = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
-    let mut frames = BumpFrames { next: free_start, end: memmap::RAM_START + memmap::RAM_SIZE };
-
-    let root = vspace::new_root(&machine, &mut frames).expect("out of memory for the initial VSpace");
-    let img = match loader::load_elf::<Aarch64PageTable, _, _>(&machine, &mut frames, root, image, EM_AARCH64) {
-        Ok(i) => i,
-        Err(e) => panic!("cannot load the initial task: {:?}", e),
+    let mut frames = BumpFrames {
+        next: free_start,
+        end: machine.ram_end,
     };
-    // seL4 root-task layout: IPC buffer page right after the image, then the bootinfo page.
-    let ipc_buffer = img.end;
-    let bootinfo = img.end + 4096;
-    let rw = MapRights { read: true, write: true, execute: false };
-    let ro = MapRights { read: true, write: false, execute: false };
-    for (va, rights) in [(ipc_buffer, rw), (bootinfo, ro)] {
-        let f = vspace::alloc_zeroed(&machine, &mut frames).expect("out of memory");
-        vspace::map_page::<Aarch64PageTable, _, _>(&machine, &mut frames, root, va, f, rights, MapAttrs { cacheable: true })
-            .expect("cannot map the IPC buffer / bootinfo page");
-    }
-    kprintln!(
-        "kernel: initial task: image {:#x}..{:#x}, entry {:#x}, IPC buffer {:#x}, bootinfo {:#x}",
-        img.start,
-        img.end,
-        img.entry,
-        ipc_buffer,
-        bootinfo
-    );
-    INIT_CTX.with(|c| *c = Aarch64Context::new_user(img.entry, 0, bootinfo));
 
-    machine.set_vspace(root, INIT_ASID);
-    machine.tlb_invalidate_asid(INIT_ASID);
+    let count = files.len().min(MAX_THREADS);
+    let mut threads = [Thread {
+        root: 0,
+        asid: 0,
+        runnable: false,
+    }; MAX_THREADS];
+    for (i, t) in threads.iter_mut().enumerate().take(count) {
+        let image = files
+            .file(i)
+            .unwrap_or_else(|e| panic!("payload file {}: {:?}", i, e));
+        *t = load_thread(&mut machine, &mut frames, i, image);
+    }
     machine.sync_icache();
+    machine.set_vspace(threads[0].root, threads[0].asid);
 
     let tick_period = machine.timer_hz / TICK_HZ;
     let next_tick = timer::counter() + tick_period;
     timer::set_compare(next_tick);
     machine.gic.enable(timer::VIRTUAL_TIMER_PPI);
-    kprintln!("kernel: timer {} Hz, tick {} Hz; entering user mode", machine.timer_hz, TICK_HZ);
-    STATE.with(|s| *s = Some(State { machine, runnable: true, ticks: 0, tick_period, next_tick, yields: 0 }));
+    kprintln!(
+        "kernel: timer {} Hz, tick {} Hz; entering user mode",
+        machine.timer_hz,
+        TICK_HZ
+    );
+    STATE.with(|s| {
+        *s = Some(State {
+            machine,
+            threads,
+            count,
+            current: 0,
+            ticks: 0,
+            tick_period,
+            next_tick,
+            yields: 0,
+        })
+    });
 
     trap::set_user_trap_handler(handle_trap);
-    // SAFETY: INIT_CTX is a static that only the trap path uses from now on (no `with`
-    // borrow of it is live or taken again), and the task's VSpace is installed in TTBR0.
-    unsafe { trap::enter_user(INIT_CTX.as_ptr()) }
+    // SAFETY: thread 0's context is a static that only the trap path uses from now on (no
+    // `with` borrow of CONTEXTS is live or taken again) and its VSpace is in TTBR0.
+    unsafe { trap::enter_user(context_ptr(0)) }
 }
 
 /// What to do after a trap.
 enum Next {
+    /// Return to the current thread.
     Resume,
-    Idle,
+    /// Run the next runnable thread (round-robin), possibly the current one.
+    Switch,
+    /// The current thread stopped: run another one, or idle.
+    Stopped,
 }
 
 /// The one entry point for traps from user mode.
 fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context {
     let next = match kind {
         TrapKind::Irq => {
-            handle_irqs(false);
-            Next::Resume
+            if handle_irqs(false) {
+                Next::Switch
+            } else {
+                Next::Resume
+            }
         }
         TrapKind::Sync => {
             let esr = cpu::esr();
@@ -151,13 +227,35 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
         }
         TrapKind::Fiq | TrapKind::SError => {
             kprintln!("user fault: {:?} (pc {:#x})", kind, ctx.pc);
-            suspend()
+            Next::Stopped
         }
     };
+    let current = ctx as *mut Aarch64Context;
     match next {
-        Next::Resume => ctx as *mut Aarch64Context,
-        Next::Idle => idle(),
+        Next::Resume => current,
+        Next::Switch | Next::Stopped => match schedule() {
+            Some(i) => context_ptr(i),
+            None => idle(),
+        },
     }
+}
+
+/// Pick the next runnable thread after the current one (round-robin), install its address
+/// space and make it current. `None` if no thread can run.
+fn schedule() -> Option<usize> {
+    STATE.with(|s| {
+        let s = s.as_mut()?;
+        let n = s.count;
+        let next = (1..=n)
+            .map(|k| (s.current + k) % n)
+            .find(|&i| s.threads[i].runnable)?;
+        if next != s.current {
+            let t = s.threads[next];
+            s.machine.set_vspace(t.root, t.asid);
+            s.current = next;
+        }
+        Some(next)
+    })
 }
 
 fn syscall(ctx: &mut Aarch64Context) -> Next {
@@ -167,13 +265,16 @@ fn syscall(ctx: &mut Aarch64Context) -> Next {
             Next::Resume
         }
         SYS_YIELD => {
-            // One thread: it is also the next one to run.
             STATE.with(|s| s.as_mut().map(|s| s.yields += 1));
-            Next::Resume
+            Next::Switch
         }
         n => {
-            kprintln!("user fault: unknown syscall {} (pc {:#x})", n, ctx.pc.wrapping_sub(4));
-            suspend()
+            kprintln!(
+                "user fault: unknown syscall {} (pc {:#x})",
+                n,
+                ctx.pc.wrapping_sub(4)
+            );
+            suspend_current()
         }
     }
 }
@@ -183,25 +284,46 @@ fn user_fault(ctx: &Aarch64Context, esr: u64, far: u64) -> Next {
     let what = trap::class_name(ec);
     match ec {
         trap::EC_DABT_LOWER | trap::EC_IABT_LOWER | trap::EC_PC_ALIGN => {
-            kprintln!("user fault: {} at {:#x} (pc {:#x}, esr {:#x})", what, far, ctx.pc, esr)
+            kprintln!(
+                "user fault: {} at {:#x} (pc {:#x}, esr {:#x})",
+                what,
+                far,
+                ctx.pc,
+                esr
+            )
         }
         _ => kprintln!("user fault: {} (pc {:#x}, esr {:#x})", what, ctx.pc, esr),
     }
-    suspend()
+    suspend_current()
 }
 
-fn suspend() -> Next {
-    STATE.with(|s| s.as_mut().map(|s| s.runnable = false));
-    kprintln!("kernel: initial task suspended (no fault handler); idling");
-    Next::Idle
+/// Suspend the current thread (no fault handler in the bring-up path).
+fn suspend_current() -> Next {
+    let (i, others) = STATE.with(|s| {
+        let s = s.as_mut().expect("bring-up state");
+        s.threads[s.current].runnable = false;
+        (s.current, s.threads[..s.count].iter().any(|t| t.runnable))
+    });
+    if others {
+        kprintln!("kernel: task {} suspended (no fault handler)", i);
+    } else {
+        kprintln!(
+            "kernel: task {} suspended (no fault handler); no task left, idling",
+            i
+        );
+    }
+    Next::Stopped
 }
 
-/// Acknowledge and handle every pending interrupt.
-fn handle_irqs(idle: bool) {
+/// Acknowledge and handle every pending interrupt. Returns whether a timer tick happened
+/// (a preemption point).
+fn handle_irqs(idle: bool) -> bool {
     STATE.with(|s| {
-        let Some(s) = s.as_mut() else { return };
+        let Some(s) = s.as_mut() else { return false };
+        let mut ticked = false;
         while let Some(irq) = s.machine.gic.ack() {
             if irq == timer::VIRTUAL_TIMER_PPI {
+                ticked = true;
                 s.ticks += 1;
                 s.next_tick += s.tick_period;
                 let now = timer::counter();
@@ -210,7 +332,11 @@ fn handle_irqs(idle: bool) {
                 }
                 timer::set_compare(s.next_tick);
                 if s.ticks == TICK_REPORT && !idle {
-                    kprintln!("kernel: timer: {} ticks while in user mode ({} yields)", s.ticks, s.yields);
+                    kprintln!(
+                        "kernel: timer: {} ticks while in user mode ({} yields)",
+                        s.ticks,
+                        s.yields
+                    );
                 }
                 if idle && s.ticks % HEARTBEAT_TICKS == 0 {
                     kprintln!("kernel: heartbeat: tick {} (idle)", s.ticks);
@@ -221,7 +347,8 @@ fn handle_irqs(idle: bool) {
             }
             s.machine.gic.eoi(irq);
         }
-    });
+        ticked
+    })
 }
 
 /// Nothing to run: wait for interrupts (kept masked at EL1 and polled from the GIC).

@@ -7,16 +7,18 @@
 mod bringup;
 
 use arch_aarch64::gic::{Gic, GicVersion};
-use arch_aarch64::layout::{phys_to_virt, KERNEL_WINDOW_BASE};
+use arch_aarch64::layout::{phys_to_virt, KERNEL_WINDOW_BASE, KERNEL_WINDOW_SIZE};
 use arch_aarch64::machine::Aarch64Machine;
-use arch_aarch64::{console, kprintln, timer};
+use arch_aarch64::{console, dtb, kprintln, timer};
+use boot_image::fdt::Fdt;
 
 /// The QEMU `virt` memory map (physical addresses).
 pub mod memmap {
-    /// Start of RAM (QEMU places the DTB here; the kernel is loaded at +512 KiB).
+    /// Start of RAM (QEMU places the DTB here; the kernel is loaded at +2 MiB).
     pub const RAM_START: u64 = 0x4000_0000;
-    /// RAM size this kernel assumes (`-m 1G`); the kernel window covers up to 3 GiB.
-    pub const RAM_SIZE: u64 = 1 << 30;
+    /// RAM size assumed when the DTB gives none (`-m 1G`); the kernel window covers RAM
+    /// up to 4 GiB physical (3 GiB of RAM).
+    pub const DEFAULT_RAM_SIZE: u64 = 1 << 30;
     /// PL011 UART.
     pub const UART0: u64 = 0x0900_0000;
     /// GIC distributor (v2 and v3).
@@ -31,7 +33,10 @@ pub mod memmap {
 #[no_mangle]
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     console::init(phys_to_virt(memmap::UART0) as usize);
-    kprintln!("kernel: aarch64 QEMU virt, EL1, MMU on, kernel window at {:#x}", KERNEL_WINDOW_BASE);
+    kprintln!(
+        "kernel: aarch64 QEMU virt, EL1, MMU on, kernel window at {:#x}",
+        KERNEL_WINDOW_BASE
+    );
     let Some(gic) = Gic::probe(
         phys_to_virt(memmap::GIC_DIST) as usize,
         phys_to_virt(memmap::GIC_CPU_V2) as usize,
@@ -46,8 +51,38 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     };
     kprintln!("kernel: GICv{} with {} interrupt lines", v, gic.lines);
     timer::deny_user_access();
-    let machine = Aarch64Machine::new(gic, memmap::RAM_START, memmap::RAM_START + memmap::RAM_SIZE);
+    let (ram_start, ram_end) = ram_range();
+    let machine = Aarch64Machine::new(gic, ram_start, ram_end);
     bringup::run(machine)
+}
+
+/// RAM from the DTB QEMU placed at the start of RAM, or the default `-m 1G` range.
+fn ram_range() -> (u64, u64) {
+    let from_dtb = dtb::dtb_at(memmap::RAM_START)
+        .and_then(|b| Fdt::parse(b).ok())
+        .and_then(|f| f.memory().ok().flatten())
+        .filter(|&(base, size)| base == memmap::RAM_START && size >= 64 << 20);
+    match from_dtb {
+        Some((base, size)) => {
+            let end = (base + size).min(KERNEL_WINDOW_SIZE);
+            kprintln!(
+                "kernel: RAM {:#x}..{:#x} (from the DTB at {:#x})",
+                base,
+                end,
+                memmap::RAM_START
+            );
+            (base, end)
+        }
+        None => {
+            let end = memmap::RAM_START + memmap::DEFAULT_RAM_SIZE;
+            kprintln!(
+                "kernel: RAM {:#x}..{:#x} (no usable DTB; assuming -m 1G)",
+                memmap::RAM_START,
+                end
+            );
+            (memmap::RAM_START, end)
+        }
+    }
 }
 
 #[panic_handler]

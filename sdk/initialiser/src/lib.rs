@@ -5,6 +5,7 @@
 
 extern crate alloc;
 
+pub mod apply;
 pub mod bootinfo;
 pub mod fault;
 pub mod paging;

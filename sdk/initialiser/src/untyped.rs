@@ -42,6 +42,15 @@ pub enum AllocError {
     NoUntypedAt(u64),
 }
 
+impl core::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AllocError::OutOfMemory(bits) => write!(f, "no untyped has room for 2^{bits} bytes"),
+            AllocError::NoUntypedAt(p) => write!(f, "no free untyped covers physical address {p:#x}"),
+        }
+    }
+}
+
 /// The allocator over the boot-info untyped list.
 #[derive(Clone, Debug, Default)]
 pub struct Allocator {

@@ -28,17 +28,14 @@
 //! * PDs start in [`Spec::start_order`] order.
 #![no_std]
 
-#[cfg(feature = "codec")]
 extern crate alloc;
 
-pub mod layout;
+pub use microkit_layout as layout;
 
-#[cfg(feature = "codec")]
 mod codec;
-#[cfg(feature = "codec")]
+pub mod elf;
+pub mod microkit;
 mod model;
 
-#[cfg(feature = "codec")]
 pub use codec::{decode, encode, validate, DecodeError, FORMAT_VERSION, MAGIC};
-#[cfg(feature = "codec")]
 pub use model::*;

@@ -37,13 +37,21 @@ impl fmt::Display for ImageError {
         match self {
             ImageError::Kernel(e) => write!(f, "kernel: {e}"),
             ImageError::NoLoadSegment => write!(f, "kernel: no loadable segment"),
-            ImageError::NoDescriptor => write!(f, "kernel: no `{DESCRIPTOR_SYMBOL}: [u64; 2]` symbol"),
+            ImageError::NoDescriptor => {
+                write!(f, "kernel: no `{DESCRIPTOR_SYMBOL}: [u64; 2]` symbol")
+            }
             ImageError::DescriptorNotInFile => {
-                write!(f, "kernel: `{DESCRIPTOR_SYMBOL}` has no file bytes (must be in .data)")
+                write!(
+                    f,
+                    "kernel: `{DESCRIPTOR_SYMBOL}` has no file bytes (must be in .data)"
+                )
             }
             ImageError::FileCount(n) => write!(f, "need 1..={MAX_FILES} payload files, got {n}"),
             ImageError::BadPayloadFile(i, e) => write!(f, "payload file {i}: {e}"),
-            ImageError::WrongMachine(i, m) => write!(f, "payload file {i}: built for machine {m}, not the kernel's"),
+            ImageError::WrongMachine(i, m) => write!(
+                f,
+                "payload file {i}: built for machine {m}, not the kernel's"
+            ),
             ImageError::TooManySegments => write!(f, "too many program headers"),
         }
     }
@@ -105,17 +113,24 @@ pub fn build_image(kernel: &[u8], files: &[&[u8]]) -> Result<(Vec<u8>, Placement
     if top == 0 {
         return Err(ImageError::NoLoadSegment);
     }
-    let (sym, size) = k.symbol(DESCRIPTOR_SYMBOL).map_err(|_| ImageError::NoDescriptor)?;
+    let (sym, size) = k
+        .symbol(DESCRIPTOR_SYMBOL)
+        .map_err(|_| ImageError::NoDescriptor)?;
     if size < 16 {
         return Err(ImageError::NoDescriptor);
     }
-    let desc_off = k.vaddr_to_offset(sym).ok_or(ImageError::DescriptorNotInFile)? as usize;
+    let desc_off = k
+        .vaddr_to_offset(sym)
+        .ok_or(ImageError::DescriptorNotInFile)? as usize;
     if k.vaddr_to_offset(sym + 15) != Some(desc_off as u64 + 15) {
         return Err(ImageError::DescriptorNotInFile);
     }
 
     let payload = build_payload(files);
-    let place = Placement { paddr: align_up(top, PAYLOAD_ALIGN), len: payload.len() as u64 };
+    let place = Placement {
+        paddr: align_up(top, PAYLOAD_ALIGN),
+        len: payload.len() as u64,
+    };
 
     let mut out = kernel.to_vec();
     out[desc_off..desc_off + 8].copy_from_slice(&place.paddr.to_le_bytes());
@@ -182,7 +197,7 @@ mod tests {
         f[p + 32..p + 40].copy_from_slice(&0x40u64.to_le_bytes());
         f[p + 40..p + 48].copy_from_slice(&0x3000u64.to_le_bytes());
         f.extend_from_slice(&[0x11u8; 0x40]); // segment bytes at 0x100
-        // strtab at 0x140
+                                              // strtab at 0x140
         let strtab_off = f.len() as u64;
         let strtab = b"\0KERNEL_PAYLOAD\0";
         f.extend_from_slice(strtab);
@@ -226,7 +241,10 @@ mod tests {
         let k = fake_kernel(true);
         let t = task();
         let (img, place) = build_image(&k, &[&t]).unwrap();
-        assert_eq!(place.paddr, 0x4008_3000, "first 4 KiB boundary after paddr+memsz");
+        assert_eq!(
+            place.paddr, 0x4008_3000,
+            "first 4 KiB boundary after paddr+memsz"
+        );
         let e = Elf::parse(&img).unwrap();
         assert_eq!(e.segment_count(), 2);
         let segs: Vec<_> = e.load_segments().collect::<Result<_, _>>().unwrap();
@@ -238,11 +256,20 @@ mod tests {
         assert_eq!(payload.file(0).unwrap(), &t[..]);
         // The descriptor in the kernel's data now says where the payload is.
         let d = 0x100 + 0x20;
-        assert_eq!(u64::from_le_bytes(img[d..d + 8].try_into().unwrap()), place.paddr);
-        assert_eq!(u64::from_le_bytes(img[d + 8..d + 16].try_into().unwrap()), place.len);
+        assert_eq!(
+            u64::from_le_bytes(img[d..d + 8].try_into().unwrap()),
+            place.paddr
+        );
+        assert_eq!(
+            u64::from_le_bytes(img[d + 8..d + 16].try_into().unwrap()),
+            place.len
+        );
         // Everything else of the kernel's bytes is unchanged.
         assert_eq!(&img[64..0x120], &k[64..0x120]);
-        assert_eq!(e.symbol(DESCRIPTOR_SYMBOL).unwrap().0, 0xFFFF_0000_4008_0020);
+        assert_eq!(
+            e.symbol(DESCRIPTOR_SYMBOL).unwrap().0,
+            0xFFFF_0000_4008_0020
+        );
     }
 
     #[test]
@@ -250,12 +277,24 @@ mod tests {
         let k = fake_kernel(true);
         let t = task();
         assert_eq!(build_image(&k, &[]).unwrap_err(), ImageError::FileCount(0));
-        assert_eq!(build_image(b"nope", &[&t]).unwrap_err(), ImageError::Kernel(ElfError::NotElf));
-        assert_eq!(build_image(&fake_kernel(false), &[&t]).unwrap_err(), ImageError::NoDescriptor);
-        assert!(matches!(build_image(&k, &[b"x"]).unwrap_err(), ImageError::BadPayloadFile(0, _)));
+        assert_eq!(
+            build_image(b"nope", &[&t]).unwrap_err(),
+            ImageError::Kernel(ElfError::NotElf)
+        );
+        assert_eq!(
+            build_image(&fake_kernel(false), &[&t]).unwrap_err(),
+            ImageError::NoDescriptor
+        );
+        assert!(matches!(
+            build_image(&k, &[b"x"]).unwrap_err(),
+            ImageError::BadPayloadFile(0, _)
+        ));
         let mut other = task();
         other[18..20].copy_from_slice(&62u16.to_le_bytes());
-        assert_eq!(build_image(&k, &[&other]).unwrap_err(), ImageError::WrongMachine(0, 62));
+        assert_eq!(
+            build_image(&k, &[&other]).unwrap_err(),
+            ImageError::WrongMachine(0, 62)
+        );
         // Truncated kernels never panic.
         for n in 0..k.len() {
             let _ = build_image(&k[..n], &[&t]);

@@ -36,7 +36,12 @@ fn main() -> ExitCode {
     })();
     match result {
         Ok(p) => {
-            println!("mkimage: {out}: payload of {} file(s), {} bytes at {:#x}", files.len(), p.len, p.paddr);
+            println!(
+                "mkimage: {out}: payload of {} file(s), {} bytes at {:#x}",
+                files.len(),
+                p.len,
+                p.paddr
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -4,8 +4,10 @@
 //! A run passes as soon as every expected line has appeared, in order (each expectation is
 //! a substring of some output line, later than the line matching the previous one). It fails
 //! on a line containing a panic pattern (default [`DEFAULT_PANIC_PATTERNS`]), when the
-//! command exits before all expectations appeared, or at the timeout. The command runs in
-//! its own process group, which is killed when the run ends.
+//! command exits before all expectations appeared, or at the timeout. With an expected exit
+//! status ([`Spec::expect_exit`], for testing failure paths such as the kernel panic), the
+//! run instead passes only if the command also exits with that status before the timeout.
+//! The command runs in its own process group, which is killed when the run ends.
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,6 +30,8 @@ pub struct Spec {
     pub panic_patterns: Vec<String>,
     /// Give up after this long.
     pub timeout: Duration,
+    /// If set, the command must also exit with this status (after all expectations).
+    pub expect_exit: Option<i32>,
 }
 
 /// How a run ended.
@@ -38,11 +42,17 @@ pub enum Outcome {
     /// A panic pattern appeared on this line.
     Panicked(String),
     /// The command exited before `missing` (the first unseen expectation) appeared.
-    ExitedEarly { missing: String, status: Option<i32> },
+    ExitedEarly {
+        missing: String,
+        status: Option<i32>,
+    },
     /// The timeout passed before `missing` appeared.
     TimedOut { missing: String },
     /// The command could not be started.
     SpawnFailed(String),
+    /// All lines appeared but the command exited with the wrong status (`None`: killed by
+    /// a signal, or still running at the timeout).
+    WrongExit { expected: i32, status: Option<i32> },
 }
 
 impl Outcome {
@@ -58,10 +68,16 @@ impl std::fmt::Display for Outcome {
             Outcome::Passed => write!(f, "PASS: all expected lines seen"),
             Outcome::Panicked(l) => write!(f, "FAIL: panic line: {l}"),
             Outcome::ExitedEarly { missing, status } => {
-                write!(f, "FAIL: command exited (status {status:?}) before line: {missing}")
+                write!(
+                    f,
+                    "FAIL: command exited (status {status:?}) before line: {missing}"
+                )
             }
             Outcome::TimedOut { missing } => write!(f, "FAIL: timeout waiting for line: {missing}"),
             Outcome::SpawnFailed(e) => write!(f, "FAIL: cannot start command: {e}"),
+            Outcome::WrongExit { expected, status } => {
+                write!(f, "FAIL: expected exit status {expected}, got {status:?}")
+            }
         }
     }
 }
@@ -77,12 +93,20 @@ pub struct Matcher {
 impl Matcher {
     /// A matcher for `expect` (in order) failing on any of `panic_patterns`.
     pub fn new(expect: Vec<String>, panic_patterns: Vec<String>) -> Self {
-        Matcher { expect, panic_patterns, next: 0 }
+        Matcher {
+            expect,
+            panic_patterns,
+            next: 0,
+        }
     }
 
     /// Feed one output line: `Some(outcome)` once the run is decided.
     pub fn line(&mut self, line: &str) -> Option<Outcome> {
-        if self.panic_patterns.iter().any(|p| line.contains(p.as_str())) {
+        if self
+            .panic_patterns
+            .iter()
+            .any(|p| line.contains(p.as_str()))
+        {
             return Some(Outcome::Panicked(line.to_string()));
         }
         if self.next < self.expect.len() && line.contains(self.expect[self.next].as_str()) {
@@ -138,37 +162,85 @@ pub fn run(spec: &Spec, echo: &mut dyn Write) -> Outcome {
     let mut eofs = 0;
     let outcome = loop {
         if m.done() {
-            break Outcome::Passed;
+            break match spec.expect_exit {
+                None => Outcome::Passed,
+                Some(expected) => wait_exit(&mut child, &rx, deadline, expected, echo),
+            };
         }
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(Event::Line(l)) => {
                 let _ = writeln!(echo, "{l}");
-                if let Some(o) = m.line(&l) {
-                    break o;
+                match m.line(&l) {
+                    // Passing is decided at the top of the loop (it may also need an exit).
+                    Some(Outcome::Passed) | None => {}
+                    Some(o) => break o,
                 }
             }
             Ok(Event::Eof) => {
                 eofs += 1;
                 if eofs == readers {
                     let status = child.wait().ok().and_then(|s| s.code());
-                    break Outcome::ExitedEarly { missing: m.missing(), status };
+                    break Outcome::ExitedEarly {
+                        missing: m.missing(),
+                        status,
+                    };
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => break Outcome::TimedOut { missing: m.missing() },
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                break Outcome::TimedOut {
+                    missing: m.missing(),
+                }
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.wait().ok().and_then(|s| s.code());
-                break Outcome::ExitedEarly { missing: m.missing(), status };
+                break Outcome::ExitedEarly {
+                    missing: m.missing(),
+                    status,
+                };
             }
         }
     };
     let _ = echo.flush();
     // Kill the whole process group we created (the command and anything it started).
     let pid = child.id();
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
     let _ = child.kill();
     let _ = child.wait();
     outcome
+}
+
+/// After all lines were seen: drain output until the command exits, check its status.
+fn wait_exit(
+    child: &mut std::process::Child,
+    rx: &mpsc::Receiver<Event>,
+    deadline: Instant,
+    expected: i32,
+    echo: &mut dyn Write,
+) -> Outcome {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Event::Line(l)) => {
+                let _ = writeln!(echo, "{l}");
+            }
+            Ok(Event::Eof) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Outcome::WrongExit {
+                    expected,
+                    status: None,
+                }
+            }
+        }
+    }
+    match child.wait().ok().and_then(|s| s.code()) {
+        Some(c) if c == expected => Outcome::Passed,
+        status => Outcome::WrongExit { expected, status },
+    }
 }
 
 /// Forward lines (split on `\n`, `\r` stripped, invalid UTF-8 replaced) to `tx`.
@@ -193,11 +265,23 @@ fn spawn_reader(r: impl Read + Send + 'static, tx: mpsc::Sender<Event>) {
     });
 }
 
-/// Parse `[--timeout SECS] [--expect LINE]... [--panic-pattern PAT]... -- CMD ARGS...`.
+/// Parse `[--timeout SECS] [--expect LINE]... [--panic-pattern PAT]... [--no-panic-check]
+/// [--expect-exit CODE] -- CMD ARGS...`.
 pub fn parse_args(args: &[String]) -> Result<Spec, String> {
-    let mut spec = Spec { command: Vec::new(), expect: Vec::new(), panic_patterns: Vec::new(), timeout: Duration::from_secs(30) };
+    let mut spec = Spec {
+        command: Vec::new(),
+        expect: Vec::new(),
+        panic_patterns: Vec::new(),
+        timeout: Duration::from_secs(30),
+        expect_exit: None,
+    };
+    let mut panic_check = true;
     let mut i = 0;
-    let value = |i: usize| args.get(i + 1).cloned().ok_or_else(|| format!("{} needs a value", args[i]));
+    let value = |i: usize| {
+        args.get(i + 1)
+            .cloned()
+            .ok_or_else(|| format!("{} needs a value", args[i]))
+    };
     while i < args.len() {
         match args[i].as_str() {
             "--timeout" => {
@@ -217,6 +301,15 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
                 spec.panic_patterns.push(value(i)?);
                 i += 2;
             }
+            "--no-panic-check" => {
+                panic_check = false;
+                i += 1;
+            }
+            "--expect-exit" => {
+                let v = value(i)?;
+                spec.expect_exit = Some(v.parse().map_err(|_| format!("bad --expect-exit: {v}"))?);
+                i += 2;
+            }
             "--" => {
                 spec.command = args[i + 1..].to_vec();
                 break;
@@ -230,8 +323,13 @@ pub fn parse_args(args: &[String]) -> Result<Spec, String> {
     if spec.expect.is_empty() {
         return Err("at least one --expect is required".into());
     }
-    if spec.panic_patterns.is_empty() {
-        spec.panic_patterns = DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect();
+    if !panic_check {
+        spec.panic_patterns.clear();
+    } else if spec.panic_patterns.is_empty() {
+        spec.panic_patterns = DEFAULT_PANIC_PATTERNS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     Ok(spec)
 }
@@ -244,8 +342,12 @@ mod tests {
         Spec {
             command: vec!["sh".into(), "-c".into(), script.into()],
             expect: expect.iter().map(|s| s.to_string()).collect(),
-            panic_patterns: DEFAULT_PANIC_PATTERNS.iter().map(|s| s.to_string()).collect(),
+            panic_patterns: DEFAULT_PANIC_PATTERNS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             timeout: Duration::from_millis(timeout_ms),
+            expect_exit: None,
         }
     }
 
@@ -255,35 +357,63 @@ mod tests {
 
     #[test]
     fn passes_when_lines_appear_in_order() {
-        let s = spec("echo boot; printf 'hello from user mode\\r\\n'; echo tick; sleep 5", &["boot", "hello from user", "tick"], 5000);
+        let s = spec(
+            "echo boot; printf 'hello from user mode\\r\\n'; echo tick; sleep 5",
+            &["boot", "hello from user", "tick"],
+            5000,
+        );
         let t = Instant::now();
         assert_eq!(go(&s), Outcome::Passed);
-        assert!(t.elapsed() < Duration::from_secs(4), "stops (and kills) as soon as it passes");
+        assert!(
+            t.elapsed() < Duration::from_secs(4),
+            "stops (and kills) as soon as it passes"
+        );
     }
 
     #[test]
     fn out_of_order_fails() {
         let s = spec("echo b; echo a", &["a", "b"], 3000);
-        assert_eq!(go(&s), Outcome::ExitedEarly { missing: "b".into(), status: Some(0) });
+        assert_eq!(
+            go(&s),
+            Outcome::ExitedEarly {
+                missing: "b".into(),
+                status: Some(0)
+            }
+        );
     }
 
     #[test]
     fn panic_line_fails() {
-        let s = spec("echo boot; echo 'KERNEL PANIC: oops'; echo hello", &["boot", "hello"], 3000);
+        let s = spec(
+            "echo boot; echo 'KERNEL PANIC: oops'; echo hello",
+            &["boot", "hello"],
+            3000,
+        );
         assert_eq!(go(&s), Outcome::Panicked("KERNEL PANIC: oops".into()));
     }
 
     #[test]
     fn early_exit_fails() {
         let s = spec("echo boot; exit 3", &["boot", "never"], 3000);
-        assert_eq!(go(&s), Outcome::ExitedEarly { missing: "never".into(), status: Some(3) });
+        assert_eq!(
+            go(&s),
+            Outcome::ExitedEarly {
+                missing: "never".into(),
+                status: Some(3)
+            }
+        );
     }
 
     #[test]
     fn timeout_fails_and_kills() {
         let s = spec("echo boot; sleep 30", &["boot", "never"], 300);
         let t = Instant::now();
-        assert_eq!(go(&s), Outcome::TimedOut { missing: "never".into() });
+        assert_eq!(
+            go(&s),
+            Outcome::TimedOut {
+                missing: "never".into()
+            }
+        );
         assert!(t.elapsed() < Duration::from_secs(5));
     }
 
@@ -305,15 +435,77 @@ mod tests {
     }
 
     #[test]
+    fn expected_exit_status() {
+        let mut s = spec(
+            "echo 'KERNEL PANIC: x'; sleep 0.2; exit 1",
+            &["KERNEL PANIC"],
+            3000,
+        );
+        s.panic_patterns.clear();
+        s.expect_exit = Some(1);
+        assert_eq!(go(&s), Outcome::Passed);
+        s.expect_exit = Some(0);
+        assert_eq!(
+            go(&s),
+            Outcome::WrongExit {
+                expected: 0,
+                status: Some(1)
+            }
+        );
+        let mut s = spec("echo 'KERNEL PANIC: x'; sleep 30", &["KERNEL PANIC"], 300);
+        s.panic_patterns.clear();
+        s.expect_exit = Some(1);
+        assert_eq!(
+            go(&s),
+            Outcome::WrongExit {
+                expected: 1,
+                status: None
+            }
+        );
+    }
+
+    #[test]
     fn args() {
-        let a: Vec<String> = ["--timeout", "2.5", "--expect", "x", "--", "qemu", "-m", "1G"].iter().map(|s| s.to_string()).collect();
+        let a: Vec<String> = [
+            "--timeout",
+            "2.5",
+            "--expect",
+            "x",
+            "--",
+            "qemu",
+            "-m",
+            "1G",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let s = parse_args(&a).unwrap();
         assert_eq!(s.timeout, Duration::from_millis(2500));
         assert_eq!(s.command, vec!["qemu", "-m", "1G"]);
         assert_eq!(s.panic_patterns[0], "KERNEL PANIC");
         assert!(parse_args(&a[..4]).is_err(), "no command");
-        assert!(parse_args(&["--", "q"].map(String::from)).is_err(), "no expectation");
-        assert!(parse_args(&["--timeout", "-1", "--expect", "x", "--", "q"].map(String::from)).is_err());
+        assert!(
+            parse_args(&["--", "q"].map(String::from)).is_err(),
+            "no expectation"
+        );
+        assert!(
+            parse_args(&["--timeout", "-1", "--expect", "x", "--", "q"].map(String::from)).is_err()
+        );
         assert!(parse_args(&["--bogus"].map(String::from)).is_err());
+        let s = parse_args(
+            &[
+                "--no-panic-check",
+                "--expect-exit",
+                "1",
+                "--expect",
+                "x",
+                "--",
+                "q",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        assert!(s.panic_patterns.is_empty());
+        assert_eq!(s.expect_exit, Some(1));
     }
 }

@@ -1,5 +1,8 @@
 //! Microkit's PD-visible layout: cap slots, badges and patched symbol names.
 //!
+//! A dependency-free `no_std` crate so PDs (which have no allocator) can share it with the
+//! host-side spec builder and tool.
+//!
 //! These facts come from Microkit (seL4/microkit): `libmicrokit/include/microkit.h` (slot
 //! bases `BASE_OUTPUT_NOTIFICATION_CAP` 10 … `BASE_IOPORT_CAP` 394, `MONITOR_EP` 5,
 //! `MICROKIT_PD_NAME_LENGTH` 64), `libmicrokit/src/main.c` (`INPUT_CAP` 1, `REPLY_CAP` 4,
@@ -8,6 +11,7 @@
 //! 3, CNode of 512 slots, `PPC_BADGE`/`FAULT_BADGE`, notification badge `1 << channel`, SC
 //! badge 0x100 + PD index, PD fault badge to the monitor = PD index + 1). Keeping them equal
 //! lets a PD linked against libmicrokit find its caps where our initialiser puts them.
+#![no_std]
 
 /// The PD's input cap: its endpoint if it has PPC callers or children, else its notification.
 pub const INPUT_CAP: u64 = 1;

@@ -1,0 +1,200 @@
+//! [`Riscv64Machine`]: the `kernel-hal` `Machine` and `PhysMem` implementation for this arch.
+
+use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+
+use crate::context::Riscv64Context;
+use crate::layout::{phys_to_virt, KERNEL_WINDOW_SIZE};
+use crate::sv39::Sv39;
+use crate::{console, csr, mmu, plic, sbi};
+
+/// Board facts the arch layer needs (filled in by the platform crate).
+#[derive(Clone, Copy, Debug)]
+pub struct BoardConfig {
+    /// RAM physical range [start, end).
+    pub ram: (PAddr, PAddr),
+    /// Timebase frequency of the `time` CSR in Hz.
+    pub timebase_hz: u64,
+    /// ns16550 UART physical base.
+    pub uart: PAddr,
+    /// sifive_test exit device physical address.
+    pub test_device: PAddr,
+    /// PLIC physical base.
+    pub plic: PAddr,
+    /// PLIC context of hart 0 in S-mode.
+    pub plic_context: u64,
+    /// Number of PLIC interrupt sources (valid IRQs are 1..sources).
+    pub plic_sources: u32,
+    /// Use the Sstc `stimecmp` CSR instead of the SBI timer call.
+    pub sstc: bool,
+}
+
+/// Read the board facts from the DTB at physical `paddr` (as passed by OpenSBI in a1).
+/// Usable before [`Riscv64Machine::init`]: the boot window is already live.
+pub fn read_dtb(paddr: PAddr) -> Result<crate::fdt::BoardFacts, crate::fdt::FdtError> {
+    use crate::fdt::{board_facts, total_size, Fdt, FdtError};
+    let in_window = |len: u64| {
+        paddr
+            .checked_add(len)
+            .is_some_and(|e| e <= KERNEL_WINDOW_SIZE)
+    };
+    if paddr == 0 || !paddr.is_multiple_of(8) || !in_window(40) {
+        return Err(FdtError::BadMagic);
+    }
+    // SAFETY: 40 bytes at `paddr` lie inside the kernel window (checked above), where the
+    // firmware put the DTB; the kernel never writes it.
+    let header = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, 40) };
+    let total = total_size(header)?;
+    if total > (1 << 20) || !in_window(total as u64) {
+        return Err(FdtError::Malformed);
+    }
+    // SAFETY: as above, for the size the header gives (bounded to 1 MiB, inside the window).
+    let blob = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, total) };
+    board_facts(&Fdt::parse(blob)?)
+}
+
+/// The RISC-V 64 machine.
+#[derive(Debug)]
+pub struct Riscv64Machine {
+    cfg: BoardConfig,
+}
+
+impl Riscv64Machine {
+    /// Bring up the console, trap vector, PLIC, ASIDs and timer interrupts for `cfg`.
+    /// Call once, first thing after `kernel_main` is entered.
+    pub fn init(cfg: BoardConfig) -> Self {
+        console::init(cfg.uart, cfg.test_device);
+        crate::trap::init();
+        mmu::drop_identity_map();
+        if let Err(e) = mmu::protect_kernel_image() {
+            crate::kprintln!("warning: kernel image left RWX: {:?}", e);
+        }
+        mmu::detect_asid_bits();
+        plic::init(cfg.plic, cfg.plic_context, cfg.plic_sources);
+        if cfg.sstc {
+            // SAFETY: see `set_deadline`.
+            unsafe { csr::write_stimecmp(u64::MAX) };
+        } else {
+            sbi::set_timer(u64::MAX);
+        }
+        // SAFETY: enabling the timer and external interrupt sources; the kernel keeps
+        // sstatus.SIE clear, so they only interrupt user mode or wake `wfi`.
+        unsafe { csr::write_sie(csr::SIE_STIE | csr::SIE_SEIE) };
+        Self { cfg }
+    }
+
+    /// The board configuration.
+    pub fn config(&self) -> &BoardConfig {
+        &self.cfg
+    }
+
+    /// Number of ASID bits the hart implements.
+    pub fn asid_bits(&self) -> u32 {
+        mmu::asid_bits()
+    }
+
+    /// Whether the timer interrupt is pending.
+    pub fn timer_pending(&self) -> bool {
+        csr::read_sip() & csr::SIE_STIE != 0
+    }
+
+    /// Whether an external (PLIC) interrupt is pending.
+    pub fn external_pending(&self) -> bool {
+        csr::read_sip() & csr::SIE_SEIE != 0
+    }
+
+    /// Claim a pending device IRQ from the PLIC.
+    pub fn claim_irq(&mut self) -> Option<u64> {
+        plic::claim().map(u64::from)
+    }
+
+    /// Tell the PLIC the handler for `irq` is done.
+    pub fn complete_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::complete(irq as u32);
+        }
+    }
+
+    /// Sleep until an interrupt is pending (interrupts stay disabled in S-mode).
+    pub fn wait_for_interrupt(&self) {
+        csr::wfi();
+    }
+}
+
+impl PhysMem for Riscv64Machine {
+    fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
+        let end = paddr.checked_add(len as u64)?;
+        let (lo, hi) = self.cfg.ram;
+        if paddr < lo || end > hi || end > KERNEL_WINDOW_SIZE {
+            return None;
+        }
+        Some(phys_to_virt(paddr) as *mut u8)
+    }
+}
+
+impl Machine for Riscv64Machine {
+    type Context = Riscv64Context;
+    type PageTable = Sv39;
+
+    fn putchar(&mut self, c: u8) {
+        console::putchar(c);
+    }
+
+    fn now_us(&self) -> u64 {
+        let t = csr::read_time() as u128;
+        (t * 1_000_000 / self.cfg.timebase_hz.max(1) as u128) as u64
+    }
+
+    fn set_deadline(&mut self, deadline_us: u64) {
+        let ticks =
+            (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
+        if self.cfg.sstc {
+            // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
+            unsafe { csr::write_stimecmp(ticks as u64) };
+        } else {
+            sbi::set_timer(ticks as u64);
+        }
+    }
+
+    fn mask_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::set_enabled(irq as u32, false);
+        }
+    }
+
+    fn unmask_irq(&mut self, irq: u64) {
+        if self.irq_valid(irq) {
+            plic::set_enabled(irq as u32, true);
+        }
+    }
+
+    fn irq_valid(&self, irq: u64) -> bool {
+        irq >= 1 && irq < self.cfg.plic_sources as u64
+    }
+
+    /// Copies the kernel window entries (root slots 256..512) into the new root.
+    fn init_vspace_root(&mut self, root: PAddr) {
+        if self.window(root, 4096).is_some() && root.is_multiple_of(4096) {
+            mmu::copy_kernel_mappings(root);
+        }
+    }
+
+    fn set_vspace(&mut self, root: PAddr, asid: u16) {
+        mmu::set_vspace(root, asid);
+    }
+
+    fn tlb_invalidate_page(&mut self, asid: u16, vaddr: VAddr) {
+        csr::sfence_page(asid, vaddr);
+    }
+
+    fn tlb_invalidate_asid(&mut self, asid: u16) {
+        csr::sfence_asid(asid);
+    }
+
+    fn sync_icache(&mut self) {
+        csr::fence_i();
+    }
+
+    fn halt(&mut self, code: u32) -> ! {
+        console::exit_qemu(code)
+    }
+}

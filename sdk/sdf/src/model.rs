@@ -1,0 +1,304 @@
+//! The typed system description produced by the parser.
+
+use crate::config::Arch;
+use crate::error::Loc;
+
+/// A whole validated system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemDescription {
+    /// All protection domains, flattened depth-first: each parent comes before its children.
+    pub protection_domains: Vec<ProtectionDomain>,
+    /// All memory regions in file order.
+    pub memory_regions: Vec<MemoryRegion>,
+    /// All channels in file order.
+    pub channels: Vec<Channel>,
+    /// Non-fatal findings (e.g. a memory region that is never mapped).
+    pub warnings: Vec<String>,
+    /// Architecture the description was checked for.
+    pub arch: Arch,
+}
+
+impl SystemDescription {
+    /// Index of the protection domain called `name`.
+    pub fn pd_index(&self, name: &str) -> Option<usize> {
+        self.protection_domains.iter().position(|p| p.name == name)
+    }
+
+    /// The memory region called `name`.
+    pub fn memory_region(&self, name: &str) -> Option<&MemoryRegion> {
+        self.memory_regions.iter().find(|m| m.name == name)
+    }
+}
+
+/// Mapping permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Perms {
+    /// Readable.
+    pub read: bool,
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub execute: bool,
+}
+
+impl std::fmt::Display for Perms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = if self.read { "r" } else { "-" };
+        let w = if self.write { "w" } else { "-" };
+        let x = if self.execute { "x" } else { "-" };
+        write!(f, "{r}{w}{x}")
+    }
+}
+
+/// A `<map>` of a memory region into a PD or VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Map {
+    /// Name of the mapped memory region.
+    pub mr: String,
+    /// Virtual address of the first byte.
+    pub vaddr: u64,
+    /// Permissions (default `rw`).
+    pub perms: Perms,
+    /// Cacheable (default true).
+    pub cached: bool,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// IRQ trigger mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// Level-triggered (the default).
+    Level,
+    /// Edge-triggered.
+    Edge,
+}
+
+/// x86 IOAPIC pin polarity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Polarity {
+    /// Active low.
+    Low,
+    /// Active high (the default).
+    High,
+}
+
+/// The hardware source of an interrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IrqSource {
+    /// Arm GIC / RISC-V PLIC interrupt number.
+    Line { irq: u64, trigger: Trigger },
+    /// x86 IOAPIC pin routed to a CPU vector.
+    IoApic {
+        ioapic: u64,
+        pin: u64,
+        trigger: Trigger,
+        polarity: Polarity,
+        vector: u64,
+    },
+    /// x86 MSI from a PCI function routed to a CPU vector.
+    Msi {
+        bus: u64,
+        device: u64,
+        function: u64,
+        handle: u64,
+        vector: u64,
+    },
+}
+
+impl std::fmt::Display for IrqSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IrqSource::Line { irq, .. } => write!(f, "{irq}"),
+            IrqSource::IoApic { ioapic, pin, .. } => write!(f, "ioapic {ioapic} pin {pin}"),
+            IrqSource::Msi {
+                bus,
+                device,
+                function,
+                handle,
+                ..
+            } => write!(f, "msi {bus}:{device}.{function} handle {handle}"),
+        }
+    }
+}
+
+/// An `<irq>` delivered to a PD as a notification on channel `id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Irq {
+    /// Channel id the PD sees.
+    pub id: u64,
+    /// Hardware source.
+    pub source: IrqSource,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// What a setvar symbol is patched with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetVarKind {
+    /// The vaddr of a mapping (`map setvar_vaddr`).
+    Vaddr { vaddr: u64 },
+    /// The size of a mapped region (`map setvar_size`).
+    Size { mr: String },
+    /// The size of a region's prefill data (`map setvar_prefill_size`).
+    PrefillSize { mr: String },
+    /// The physical address of a region (`setvar region_paddr`).
+    PhysAddr { mr: String },
+    /// An IRQ channel id (`irq setvar_id`), an I/O port id (`ioport setvar_id`) or a child PD
+    /// id (`protection_domain setvar_id`).
+    Id { id: u64 },
+}
+
+/// A symbol in the PD's ELF that the tool overwrites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetVar {
+    /// Symbol name.
+    pub symbol: String,
+    /// Value source.
+    pub kind: SetVarKind,
+    /// Where it was requested.
+    pub loc: Loc,
+}
+
+/// An x86 `<ioport>` range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoPort {
+    /// Id the PD uses for it.
+    pub id: u64,
+    /// First port.
+    pub addr: u64,
+    /// Number of ports.
+    pub size: u64,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// A `<vcpu>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vcpu {
+    /// Id the owning PD uses for it.
+    pub id: u64,
+    /// CPU it runs on.
+    pub cpu: u64,
+}
+
+/// A `<virtual_machine>` owned by a PD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualMachine {
+    /// Name.
+    pub name: String,
+    /// Priority 0..=254.
+    pub priority: u8,
+    /// Budget in microseconds.
+    pub budget: u64,
+    /// Period in microseconds.
+    pub period: u64,
+    /// vCPUs.
+    pub vcpus: Vec<Vcpu>,
+    /// Guest-physical mappings.
+    pub maps: Vec<Map>,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// A `<protection_domain>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectionDomain {
+    /// Unique name.
+    pub name: String,
+    /// Priority 0..=254 (default 0).
+    pub priority: u8,
+    /// Budget in microseconds (default 1000).
+    pub budget: u64,
+    /// Period in microseconds (default = budget).
+    pub period: u64,
+    /// Passive: gives up its scheduling context after `init`.
+    pub passive: bool,
+    /// Stack size in bytes.
+    pub stack_size: u64,
+    /// CPU it runs on.
+    pub cpu: u64,
+    /// May make Arm SMC calls.
+    pub smc: bool,
+    /// Uses the FPU (default true).
+    pub fpu: bool,
+    /// ELF path as written.
+    pub program_image: String,
+    /// Separate ELF to read symbols from, if given.
+    pub program_image_for_symbols: Option<String>,
+    /// Mappings.
+    pub maps: Vec<Map>,
+    /// Interrupts.
+    pub irqs: Vec<Irq>,
+    /// Symbols to patch.
+    pub setvars: Vec<SetVar>,
+    /// x86 I/O port ranges.
+    pub ioports: Vec<IoPort>,
+    /// Virtual machine owned by this PD.
+    pub virtual_machine: Option<VirtualMachine>,
+    /// Index of the parent PD, for child PDs.
+    pub parent: Option<usize>,
+    /// Id this PD has in its parent, for child PDs.
+    pub child_id: Option<u64>,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+impl ProtectionDomain {
+    /// Highest address (exclusive) mappings may reach, given this PD's stack.
+    pub fn map_limit(&self, config: &crate::TargetConfig) -> u64 {
+        config.pd_map_limit(self.stack_size)
+    }
+}
+
+/// A `<memory_region>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryRegion {
+    /// Unique name.
+    pub name: String,
+    /// Size in bytes (a multiple of `page_size`).
+    pub size: u64,
+    /// Page size used to back and map it.
+    pub page_size: u64,
+    /// Whether `page_size` was written in the file (otherwise it was chosen by the parser).
+    pub page_size_explicit: bool,
+    /// Fixed physical address, if any.
+    pub phys_addr: Option<u64>,
+    /// File whose contents fill the region at boot.
+    pub prefill_path: Option<String>,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+impl MemoryRegion {
+    /// Number of pages.
+    pub fn page_count(&self) -> u64 {
+        self.size.checked_div(self.page_size).unwrap_or(0)
+    }
+}
+
+/// One end of a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelEnd {
+    /// Index into [`SystemDescription::protection_domains`].
+    pub pd: usize,
+    /// Channel id this PD uses.
+    pub id: u64,
+    /// This end may make protected procedure calls into the other end.
+    pub pp: bool,
+    /// This end may notify the other end (default true).
+    pub notify: bool,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// A `<channel>` between two PDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// First `<end>`.
+    pub end_a: ChannelEnd,
+    /// Second `<end>`.
+    pub end_b: ChannelEnd,
+    /// Where the element is.
+    pub loc: Loc,
+}

@@ -1,0 +1,353 @@
+//! Positive fixtures: every element and attribute, and realistic example systems parsed into
+//! the expected structure.
+
+mod common;
+
+use sdf::*;
+
+fn ok(name: &str, arch: &str) -> SystemDescription {
+    let path = common::fixtures().join("ok").join(name);
+    common::parse_file(&path, arch).unwrap_or_else(|e| panic!("{name} on {arch}: {e}"))
+}
+
+fn pd<'a>(sys: &'a SystemDescription, name: &str) -> &'a ProtectionDomain {
+    &sys.protection_domains[sys.pd_index(name).unwrap_or_else(|| panic!("no PD {name}"))]
+}
+
+#[test]
+fn every_positive_fixture_parses_on_its_architectures() {
+    for path in common::system_files(&common::fixtures().join("ok")) {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        let arches: &[&str] = if name.contains("x86") {
+            &["x86_64"]
+        } else if name.contains("arm") {
+            &["aarch64"]
+        } else {
+            &["aarch64", "riscv64"]
+        };
+        for arch in arches {
+            if let Err(e) = common::parse_file(&path, arch) {
+                panic!("{name} on {arch}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn hello_has_three_pds_a_ring_of_channels_and_a_shared_buffer() {
+    let sys = ok("hello.system", "aarch64");
+    let names: Vec<&str> = sys
+        .protection_domains
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["producer", "consumer", "logger"]);
+    let producer = pd(&sys, "producer");
+    assert_eq!(
+        (producer.priority, producer.budget, producer.period),
+        (100, 500, 2000)
+    );
+    let consumer = pd(&sys, "consumer");
+    assert_eq!(
+        (consumer.budget, consumer.period),
+        (BUDGET_DEFAULT, BUDGET_DEFAULT)
+    );
+    assert_eq!(consumer.stack_size, PD_DEFAULT_STACK_SIZE);
+    assert!(!consumer.passive && consumer.fpu && consumer.parent.is_none());
+    assert_eq!(pd(&sys, "logger").stack_size, 0x4000);
+    assert_eq!(pd(&sys, "logger").priority, 50);
+
+    let mr = sys.memory_region("ring_buf").expect("ring_buf");
+    assert_eq!(
+        (mr.size, mr.page_size, mr.page_count(), mr.phys_addr),
+        (0x4000, 0x1000, 4, None)
+    );
+    assert!(!mr.page_size_explicit);
+    let m = &producer.maps[0];
+    assert_eq!(
+        (m.mr.as_str(), m.vaddr, m.perms.to_string(), m.cached),
+        ("ring_buf", 0x4000_0000, "rw-".into(), true)
+    );
+    assert_eq!(
+        consumer.maps[0].perms,
+        Perms {
+            read: true,
+            write: false,
+            execute: false
+        }
+    );
+    assert_eq!(
+        producer
+            .setvars
+            .iter()
+            .map(|s| (s.symbol.as_str(), s.kind.clone()))
+            .collect::<Vec<_>>(),
+        [
+            ("ring_vaddr", SetVarKind::Vaddr { vaddr: 0x4000_0000 }),
+            (
+                "ring_size",
+                SetVarKind::Size {
+                    mr: "ring_buf".into()
+                }
+            )
+        ]
+    );
+
+    assert_eq!(sys.channels.len(), 3);
+    let c = &sys.channels[2];
+    assert_eq!(
+        (c.end_a.pd, c.end_a.id, c.end_a.notify, c.end_a.pp),
+        (2, 1, true, false)
+    );
+    assert_eq!((c.end_b.pd, c.end_b.id, c.end_b.notify), (0, 1, false));
+    assert!(sys.warnings.is_empty(), "{:?}", sys.warnings);
+}
+
+#[test]
+fn passive_server_is_called_by_lower_priority_clients() {
+    let sys = ok("passive_server.system", "riscv64");
+    let server = pd(&sys, "server");
+    assert!(server.passive);
+    assert_eq!(server.priority, 200);
+    let ch = &sys.channels[0];
+    assert!(ch.end_a.pp && !ch.end_b.pp);
+    assert_eq!(sys.protection_domains[ch.end_a.pd].name, "client_a");
+    let ch = &sys.channels[1];
+    assert!(ch.end_b.pp && !ch.end_b.notify);
+    assert_eq!(sys.protection_domains[ch.end_b.pd].name, "client_b");
+}
+
+#[test]
+fn uart_driver_has_device_memory_irq_and_setvars() {
+    let sys = ok("uart_driver.system", "aarch64");
+    let uart = pd(&sys, "uart");
+    assert_eq!(uart.irqs.len(), 1);
+    assert_eq!(uart.irqs[0].id, 5);
+    assert_eq!(
+        uart.irqs[0].source,
+        IrqSource::Line {
+            irq: 33,
+            trigger: Trigger::Level
+        }
+    );
+    assert!(!uart.maps[0].cached);
+    let kinds: Vec<_> = uart
+        .setvars
+        .iter()
+        .map(|s| (s.symbol.as_str(), s.kind.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("uart_base", SetVarKind::Vaddr { vaddr: 0x200_0000 }),
+            ("tx_vaddr", SetVarKind::Vaddr { vaddr: 0x4000_0000 }),
+            ("uart_irq_ch", SetVarKind::Id { id: 5 }),
+            (
+                "uart_paddr",
+                SetVarKind::PhysAddr {
+                    mr: "uart_regs".into()
+                }
+            ),
+        ]
+    );
+    // A 2 MiB region mapped only at 2 MiB-aligned addresses gets 2 MiB pages.
+    let tx = sys.memory_region("tx_buf").expect("tx_buf");
+    assert_eq!((tx.page_size, tx.page_count()), (0x20_0000, 1));
+    assert_eq!(
+        sys.memory_region("uart_regs").and_then(|m| m.phys_addr),
+        Some(0x0900_0000)
+    );
+    assert_eq!(
+        pd(&sys, "app").program_image_for_symbols.as_deref(),
+        Some("app.debug.elf")
+    );
+}
+
+#[test]
+fn child_pds_are_flattened_depth_first_with_parents() {
+    let sys = ok("children.system", "aarch64");
+    let order: Vec<(&str, Option<usize>, Option<u64>)> = sys
+        .protection_domains
+        .iter()
+        .map(|p| (p.name.as_str(), p.parent, p.child_id))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("monitor", None, None),
+            ("worker", Some(0), Some(1)),
+            ("helper", Some(1), Some(0)),
+            ("crasher", Some(0), Some(2)),
+            ("observer", None, None),
+        ]
+    );
+    assert_eq!(
+        pd(&sys, "monitor").setvars[0].kind,
+        SetVarKind::Id { id: 1 }
+    );
+    // Channels may name nested children.
+    assert_eq!(sys.channels[0].end_b.pd, 2);
+}
+
+#[test]
+fn all_arm_attributes_are_recorded() {
+    let sys = ok("all_attributes_arm.system", "aarch64");
+    let full = pd(&sys, "full");
+    assert_eq!(
+        (
+            full.priority,
+            full.budget,
+            full.period,
+            full.stack_size,
+            full.cpu
+        ),
+        (254, 100, 200, 0x10000, 0)
+    );
+    assert!(!full.passive && !full.smc && !full.fpu);
+    assert_eq!(full.program_image, "full.elf");
+    assert_eq!(full.maps.len(), 5);
+    assert_eq!(full.maps[1].perms.to_string(), "r-x");
+    assert_eq!(full.maps[3].perms.to_string(), "rwx");
+    assert_eq!(full.maps[4].perms.to_string(), "--x");
+    assert_eq!(
+        full.irqs[1].source,
+        IrqSource::Line {
+            irq: 41,
+            trigger: Trigger::Edge
+        }
+    );
+    let vm = full.virtual_machine.as_ref().expect("vm");
+    assert_eq!(
+        (vm.name.as_str(), vm.priority, vm.budget, vm.period),
+        ("guest", 50, 200, 400)
+    );
+    assert_eq!(vm.vcpus, [Vcpu { id: 0, cpu: 0 }, Vcpu { id: 1, cpu: 0 }]);
+    let kid = pd(&sys, "kid");
+    assert_eq!(
+        (kid.child_id, kid.parent, kid.passive, kid.stack_size),
+        (Some(61), Some(0), true, 0x2000)
+    );
+    // Prefill without size: 4096-byte fake file rounds to one page; with size: kept.
+    assert_eq!(
+        sys.memory_region("filled")
+            .map(|m| (m.size, m.prefill_path.clone())),
+        Some((0x1000, Some("data.bin".into())))
+    );
+    assert_eq!(
+        sys.memory_region("filled_sized").map(|m| m.size),
+        Some(0x2000)
+    );
+    // Explicit page sizes stay; the 4 MiB region gets 2 MiB pages as it is mapped 2 MiB-aligned.
+    assert_eq!(
+        sys.memory_region("big").map(|m| m.page_size),
+        Some(0x20_0000)
+    );
+    assert_eq!(sys.memory_region("dev").map(|m| m.page_size), Some(0x1000));
+    assert!(full.setvars.iter().any(|s| s.symbol == "filled_len"
+        && s.kind
+            == SetVarKind::PrefillSize {
+                mr: "filled".into()
+            }));
+    let ch = &sys.channels[0];
+    assert_eq!(
+        (ch.end_a.id, ch.end_a.pp, ch.end_b.notify, ch.end_b.pp),
+        (61, true, false, false)
+    );
+}
+
+#[test]
+fn all_x86_attributes_are_recorded() {
+    let sys = ok("all_attributes_x86.system", "x86_64");
+    let drv = pd(&sys, "drv");
+    assert_eq!(
+        drv.irqs.iter().map(|i| i.source).collect::<Vec<_>>(),
+        [
+            IrqSource::IoApic {
+                ioapic: 0,
+                pin: 4,
+                trigger: Trigger::Edge,
+                polarity: Polarity::Low,
+                vector: 5
+            },
+            IrqSource::IoApic {
+                ioapic: 0,
+                pin: 2,
+                trigger: Trigger::Level,
+                polarity: Polarity::High,
+                vector: 6
+            },
+            IrqSource::Msi {
+                bus: 0,
+                device: 3,
+                function: 0,
+                handle: 0,
+                vector: 7
+            },
+            IrqSource::Msi {
+                bus: 255,
+                device: 31,
+                function: 7,
+                handle: 1,
+                vector: 107
+            },
+        ]
+    );
+    assert_eq!(
+        drv.ioports
+            .iter()
+            .map(|p| (p.id, p.addr, p.size))
+            .collect::<Vec<_>>(),
+        [(0, 0x3f8, 8), (61, 0xfff8, 8)]
+    );
+}
+
+#[test]
+fn smc_is_accepted_when_the_kernel_forwards_it() {
+    let mut cfg = TargetConfig::for_arch(Arch::Aarch64);
+    cfg.arm_smc = true;
+    let text = r#"<system><protection_domain name="s" smc="true"><program_image path="s" /></protection_domain></system>"#;
+    let sys = parse("smc.system", text, &cfg).expect("smc accepted");
+    assert!(sys.protection_domains[0].smc);
+}
+
+#[test]
+fn numbers_accept_hex_decimal_and_underscores() {
+    assert_eq!(parse_number("0x1_000"), Ok(0x1000));
+    assert_eq!(parse_number("4_096"), Ok(4096));
+    assert_eq!(parse_number("0XfF"), Ok(255));
+    assert_eq!(parse_number("18446744073709551615"), Ok(u64::MAX));
+    assert!(parse_number("18446744073709551616").is_err());
+    assert!(parse_number("0x").is_err());
+    assert!(parse_number("+5").is_err());
+    assert!(parse_number("0x+5").is_err());
+}
+
+#[test]
+fn unused_memory_region_is_a_warning_not_an_error() {
+    let text = "<system>\n<memory_region name=\"lonely\" size=\"0x1000\" />\n<protection_domain name=\"p\"><program_image path=\"p\" /></protection_domain>\n</system>";
+    let sys = parse("w.system", text, &TargetConfig::for_arch(Arch::Riscv64)).expect("parses");
+    assert_eq!(
+        sys.warnings,
+        ["w.system:2:1: warning: memory region 'lonely' is never mapped"]
+    );
+}
+
+#[test]
+fn prefill_without_size_needs_a_sizer() {
+    let text = r#"<system><memory_region name="m" prefill_path="d.bin" /><protection_domain name="p"><program_image path="p" /><map mr="m" vaddr="0x1000" /></protection_domain></system>"#;
+    let err =
+        parse("p.system", text, &TargetConfig::for_arch(Arch::Aarch64)).expect_err("no sizer");
+    assert!(matches!(*err.kind, ErrorKind::PrefillSize { .. }), "{err}");
+    let sys = parse_with_prefill(
+        "p.system",
+        text,
+        &TargetConfig::for_arch(Arch::Aarch64),
+        &|_| Ok(0x1001),
+    )
+    .expect("sized");
+    assert_eq!(sys.memory_regions[0].size, 0x2000);
+}

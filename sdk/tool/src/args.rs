@@ -1,0 +1,85 @@
+//! Command-line interface, matching Microkit's:
+//! `microkit <system> --board <board> --config <config> -o <image> -r <report>`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::error::ToolError;
+
+/// Kernel configuration the image is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Config {
+    /// Kernel prints and debug syscalls.
+    Debug,
+    /// No debug output.
+    Release,
+    /// Benchmark counters; PDs also get their own TCB cap.
+    Benchmark,
+}
+
+impl Config {
+    /// Name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Config::Debug => "debug",
+            Config::Release => "release",
+            Config::Benchmark => "benchmark",
+        }
+    }
+}
+
+/// Parsed command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "microkit",
+    version,
+    about = "Validates a Microkit system description and builds the system image"
+)]
+pub struct Args {
+    /// The system description (.system) file.
+    pub system: PathBuf,
+    /// Target board (qemu_virt_aarch64, qemu_virt_riscv64, x86_64_generic).
+    #[arg(long)]
+    pub board: String,
+    /// Kernel configuration.
+    #[arg(long, value_enum)]
+    pub config: Config,
+    /// Where to write the bootable image.
+    #[arg(short = 'o', long = "output", default_value = "loader.img")]
+    pub output: PathBuf,
+    /// Where to write the report.
+    #[arg(short = 'r', long = "report", default_value = "report.txt")]
+    pub report: PathBuf,
+    /// Extra directories to look in for program images and prefill files (after the
+    /// directory of the system file).
+    #[arg(long = "search-path", num_args = 1..)]
+    pub search_path: Vec<PathBuf>,
+}
+
+/// Whether a clap error is a request for help or version rather than a mistake.
+pub enum Parsed {
+    /// Arguments to act on.
+    Run(Args),
+    /// Text to print on stdout, then exit successfully.
+    Info(String),
+}
+
+impl Args {
+    /// Parses `argv` (including the program name) without exiting.
+    pub fn parse_from_argv<I, T>(argv: I) -> Result<Parsed, ToolError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        match Args::try_parse_from(argv) {
+            Ok(a) => Ok(Parsed::Run(a)),
+            Err(e) => match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Ok(Parsed::Info(e.to_string()))
+                }
+                _ => Err(ToolError::Args(e.to_string())),
+            },
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The board table: what the tool knows about each supported board.
+
+use sdf::{Arch, TargetConfig};
+
+use crate::error::ToolError;
+
+/// A range of physical RAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RamRange {
+    /// First byte.
+    pub base: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// One supported board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Board {
+    /// Microkit's name for the board.
+    pub name: &'static str,
+    /// Architecture.
+    pub arch: Arch,
+    /// Page sizes memory regions may use (Microkit: 4 KiB and 2 MiB on all three).
+    pub page_sizes: &'static [u64],
+    /// Exclusive top of the user virtual address space (seL4_UserTop for our configuration).
+    pub user_top: u64,
+    /// CPUs the kernel runs on (our kernel is single-core).
+    pub num_cpus: u64,
+    /// Physical RAM the image stage may use.
+    pub ram: &'static [RamRange],
+    /// Where that RAM layout comes from.
+    pub ram_note: &'static str,
+    /// Debug UART the kernel prints on.
+    pub uart: &'static str,
+}
+
+impl Board {
+    /// The parser's view of this board.
+    pub fn target_config(&self) -> TargetConfig {
+        let mut c = TargetConfig::for_arch(self.arch);
+        c.page_sizes = self.page_sizes.to_vec();
+        c.user_top = self.user_top;
+        c.num_cpus = self.num_cpus;
+        c.arm_smc = false; // our kernel does not forward SMC calls
+        c
+    }
+}
+
+const PAGE_SIZES: &[u64] = &[0x1000, 0x20_0000];
+
+/// Every supported board.
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "qemu_virt_aarch64",
+        arch: Arch::Aarch64,
+        page_sizes: PAGE_SIZES,
+        // seL4_UserTop on AArch64 without hypervisor support (48-bit VA).
+        user_top: 0x0000_8000_0000_0000,
+        num_cpus: 1,
+        ram: &[RamRange { base: 0x4000_0000, size: 0x8000_0000 }],
+        ram_note: "QEMU virt RAM starts at 0x4000_0000; 2 GiB assumed (run with -m 2G)",
+        uart: "PL011 at 0x0900_0000",
+    },
+    Board {
+        name: "qemu_virt_riscv64",
+        arch: Arch::Riscv64,
+        page_sizes: PAGE_SIZES,
+        // seL4_UserTop for Sv39.
+        user_top: 0x0000_003f_ffff_f000,
+        num_cpus: 1,
+        // OpenSBI occupies the first 2 MiB of RAM and enters S-mode at 0x8020_0000.
+        ram: &[RamRange { base: 0x8020_0000, size: 0x7fe0_0000 }],
+        ram_note: "QEMU virt RAM starts at 0x8000_0000, first 2 MiB kept for OpenSBI; 2 GiB assumed (run with -m 2G)",
+        uart: "NS16550 at 0x1000_0000",
+    },
+    Board {
+        name: "x86_64_generic",
+        arch: Arch::X86_64,
+        page_sizes: PAGE_SIZES,
+        // seL4_UserTop on x86_64.
+        user_top: 0x0000_7fff_ffff_f000,
+        num_cpus: 1,
+        ram: &[RamRange { base: 0x10_0000, size: 0x7ff0_0000 }],
+        ram_note: "RAM above 1 MiB; the multiboot memory map decides at boot, 2 GiB assumed for planning",
+        uart: "COM1 at I/O port 0x3f8",
+    },
+];
+
+/// Looks a board up by name.
+pub fn find(name: &str) -> Result<&'static Board, ToolError> {
+    BOARDS
+        .iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| ToolError::UnknownBoard {
+            name: name.to_string(),
+            known: BOARDS.iter().map(|b| b.name).collect(),
+        })
+}

@@ -1,0 +1,160 @@
+//! End-to-end tests of the `microkit` binary: exit status, messages, report contents.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sdf/tests/fixtures")
+        .join(name)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("microkit-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d.join(name)
+}
+
+fn microkit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_microkit"))
+        .args(args)
+        .output()
+        .expect("run microkit")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn valid_system_writes_the_report_and_exits_zero() {
+    let report = tmp("hello-report.txt");
+    let sys = fixture("ok/passive_server.system");
+    let o = microkit(&[
+        sys.to_str().expect("utf8"),
+        "--board",
+        "qemu_virt_riscv64",
+        "--config",
+        "release",
+        "-o",
+        tmp("img").to_str().expect("utf8"),
+        "-r",
+        report.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("image building is not implemented yet"));
+    let text = std::fs::read_to_string(&report).expect("report written");
+    assert!(
+        text.contains("board: qemu_virt_riscv64 (RISC-V 64), config: release"),
+        "{text}"
+    );
+    assert!(text.contains("### server (index 0)"));
+    assert!(text.contains("priority 200, budget 1000 us, period 1000 us, passive true"));
+    // client_a calls server on its channel 3; the server knows that channel as 0.
+    assert!(text.contains("ch  0 <-> 'client_a' (its id 3): may notify; notifications arrive with badge 0x1, PPCs arrive with badge 0x8000000000000000"), "{text}");
+    assert!(
+        text.contains("   77: endpoint of 'server' (PPC) badge 0x8000000000000000"),
+        "{text}"
+    );
+    assert!(text.contains("  microkit_passive = true"));
+}
+
+#[test]
+fn invalid_system_prints_a_located_error_and_exits_one() {
+    let sys = fixture("err/ch_ppc_priority.system");
+    let o = microkit(&[
+        sys.to_str().expect("utf8"),
+        "--board",
+        "qemu_virt_aarch64",
+        "--config",
+        "debug",
+        "-r",
+        tmp("r1").to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    let want = format!(
+        "{}:11:9: error: protected procedure call from 'b'",
+        sys.display()
+    );
+    assert!(e.starts_with(&want), "got: {e}");
+}
+
+#[test]
+fn unknown_board_is_rejected() {
+    let sys = fixture("ok/hello.system");
+    let o = microkit(&[
+        sys.to_str().expect("utf8"),
+        "--board",
+        "pc99",
+        "--config",
+        "debug",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: unknown board 'pc99'; known boards: qemu_virt_aarch64, qemu_virt_riscv64, x86_64_generic"));
+}
+
+#[test]
+fn bad_config_and_missing_arguments_are_rejected() {
+    let sys = fixture("ok/hello.system");
+    let o = microkit(&[
+        sys.to_str().expect("utf8"),
+        "--board",
+        "qemu_virt_aarch64",
+        "--config",
+        "fast",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid value 'fast'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = microkit(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("required"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_system_file_is_reported() {
+    let o = microkit(&[
+        "/nonexistent/x.system",
+        "--board",
+        "x86_64_generic",
+        "--config",
+        "debug",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: cannot read '/nonexistent/x.system'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn help_exits_zero() {
+    let o = microkit(&["--help"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--board"));
+}
+
+#[test]
+fn arch_specific_system_fails_on_the_wrong_board() {
+    let sys = fixture("ok/all_attributes_x86.system");
+    let o = microkit(&[
+        sys.to_str().expect("utf8"),
+        "--board",
+        "qemu_virt_aarch64",
+        "--config",
+        "debug",
+        "-r",
+        tmp("r2").to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error: an x86 IOAPIC interrupt is not available on AArch64"),
+        "{}",
+        stderr(&o)
+    );
+}
