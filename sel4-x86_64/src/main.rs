@@ -13,11 +13,11 @@
 use sel4_abi::bootinfo::slots;
 use sel4_abi::{FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, RootError};
-use sel4_root::root::{mint_into, Root, CNODE, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
 use sel4_root::rt::{read_word, ThreadIpc};
 use sel4_root::{bootinfo, println};
 use sel4_sys::message::cnode_cap_data;
-use sel4_sys::{ops, syscall, CapRights, MessageInfo};
+use sel4_sys::{ops, syscall, CapRights, MessageInfo, ARCH};
 
 /// COM1 ports.
 const COM1: u16 = 0x3f8;
@@ -88,7 +88,7 @@ fn com1_write(port: u64, s: &str) -> Result<(), RootError> {
 pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     println!("sel4-x86_64: start");
     let bi = sel4_root::rt::boot_info(bootinfo_addr);
-    let mut root = step("bootinfo", Root::new(bi));
+    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
     println!(
         "sel4-x86_64: bootinfo: nodes {}, empty slots {:#x}..{:#x}, ram bytes {:#x}",
         bi.num_nodes,
@@ -164,23 +164,23 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let write_grant = CapRights::new(false, true, false, true);
     step(
         "mint",
-        mint_into(cnode, SERVER_EP, d, ep, CapRights::READ, 0),
+        root.mint(cnode, SERVER_EP, d, ep, CapRights::READ, 0),
     );
     step(
         "mint",
-        mint_into(cnode, SERVER_REPLY, d, server_reply, CapRights::ALL, 0),
+        root.mint(cnode, SERVER_REPLY, d, server_reply, CapRights::ALL, 0),
     );
     step(
         "mint",
-        mint_into(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE),
+        root.mint(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE),
     );
     step(
         "mint",
-        mint_into(cnode, CLIENT_NTFN, d, ntfn, CapRights::WRITE, NTFN_BADGE),
+        root.mint(cnode, CLIENT_NTFN, d, ntfn, CapRights::WRITE, NTFN_BADGE),
     );
     step(
         "mint",
-        mint_into(cnode, CLIENT_PARK, d, park, CapRights::READ, 0),
+        root.mint(cnode, CLIENT_PARK, d, park, CapRights::READ, 0),
     );
     let fault_caps = step(
         "alloc slots",
@@ -188,7 +188,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
     step(
         "mint",
-        mint_into(
+        root.mint(
             CNODE,
             fault_caps,
             64,
@@ -199,7 +199,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
     step(
         "mint",
-        mint_into(
+        root.mint(
             CNODE,
             fault_caps + 1,
             64,
@@ -238,16 +238,8 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         }
         step(
             "sched context",
-            ops::sched_control_configure_flags(
-                root.sched_control(),
-                sc,
-                5000,
-                5000,
-                0,
-                i as u64,
-                0,
-            )
-            .map_err(RootError::from),
+            ops::sched_control_configure_flags(root.sched_control, sc, 5000, 5000, 0, i as u64, 0)
+                .map_err(RootError::from),
         );
         step(
             "tcb configure",

@@ -18,7 +18,7 @@
 
 use sel4_abi::{Arch, Error, FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
-use sel4_root::root::{mint_into, Root, CNODE, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
 use sel4_root::rt::{read_word, text_range, ThreadIpc};
 use sel4_root::{bootinfo, println};
 use sel4_sys::message::cnode_cap_data;
@@ -86,7 +86,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let bi = sel4_root::rt::boot_info(bootinfo_addr);
 
     // 1. Boot info.
-    let mut root = step("bootinfo", Root::new(bi));
+    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
     println!(
         "sel4-demo: bootinfo: nodes {}, empty slots {:#x}..{:#x}, untypeds {} ({} device), ram bytes {:#x}",
         bi.num_nodes,
@@ -138,7 +138,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         "sel4-demo: retype into occupied slot: {} as expected",
         ErrorName(Error::DeleteFirst)
     );
-    let spare_ut = root.bi.untyped.start;
+    let spare_ut = bi.untyped.start;
     let scratch = step("alloc slot", root.slots.alloc().map_err(RootError::from));
     step(
         "retype with a bad object type",
@@ -158,7 +158,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     step(
         "sched control configure",
         ops::sched_control_configure_flags(
-            root.sched_control(),
+            root.sched_control,
             sc,
             BUDGET_US,
             BUDGET_US,
@@ -179,11 +179,11 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let depth = CHILD_CNODE_BITS as u8;
     step(
         "mint endpoint",
-        mint_into(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE),
+        root.mint(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE),
     );
     step(
         "mint notification",
-        mint_into(
+        root.mint(
             child_cnode,
             CHILD_NTFN,
             depth,
@@ -194,7 +194,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
     step(
         "mint granted notification",
-        mint_into(
+        root.mint(
             child_cnode,
             CHILD_NTFN_GRANT,
             depth,
@@ -206,7 +206,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let fault_cap = step("alloc slot", root.slots.alloc().map_err(RootError::from));
     step(
         "mint fault endpoint",
-        mint_into(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE),
+        root.mint(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE),
     );
     println!(
         "sel4-demo: caps minted: endpoint badge {:#x}, notification badges {:#x} {:#x}, fault endpoint badge {:#x}",

@@ -1,15 +1,19 @@
 //! The root task's resources and the operations built on them: retype into fresh slots,
-//! map frames into the root VSpace (creating missing page tables), configure and start
-//! threads that share the root task's address space.
+//! map frames into the root VSpace (creating missing page tables), start threads that share
+//! the root task's address space.
+//!
+//! Invocations go through an [`Invoker`]: [`Sel4`] performs them with `seL4_Call` on the
+//! running kernel; a host test drives the same code against the kernel core's simulator.
 
 use sel4_abi::bootinfo::slots;
 use sel4_abi::object::object_size_bits;
-use sel4_abi::{BootInfo, Error, ObjectKind};
-use sel4_sys::abi::{object_type, ARCH};
-use sel4_sys::invocation::default_vm_attributes;
-use sel4_sys::{ops, CapRights};
+use sel4_abi::{Arch, BootInfo, Error, ObjectKind};
+use sel4_sys::abi::object_type;
+use sel4_sys::invocation::{self as inv, default_vm_attributes, Invocation};
+use sel4_sys::ops::InvokeError;
+use sel4_sys::{CapRights, MessageInfo};
 
-use crate::alloc::{SlotAlloc, UntypedAlloc};
+use crate::alloc::{Placement, SlotAlloc, UntypedAlloc};
 use crate::bootinfo::check;
 use crate::error::RootError;
 use crate::thread::{missing_table, start_regs, table_span_bits};
@@ -25,16 +29,42 @@ pub const DEPTH: u8 = 64;
 /// Size of a small page.
 pub const PAGE: u64 = 4096;
 
-/// The root task's state: boot info and allocators.
-pub struct Root {
-    /// The boot info.
-    pub bi: &'static BootInfo,
+/// Performs an encoded invocation on a cap and gives access to the reply's message registers.
+pub trait Invoker {
+    /// `seL4_Call` of `inv` on `cap`: the reply info (label 0) or the error.
+    fn invoke(&mut self, cap: u64, inv: &Invocation) -> Result<MessageInfo, InvokeError>;
+    /// Message register `i` of the last reply.
+    fn mr(&self, i: usize) -> u64;
+}
+
+/// The running kernel, through `sel4_sys` (the root task's IPC buffer).
+pub struct Sel4;
+
+impl Invoker for Sel4 {
+    fn invoke(&mut self, cap: u64, inv: &Invocation) -> Result<MessageInfo, InvokeError> {
+        sel4_sys::ops::invoke(cap, inv)
+    }
+    fn mr(&self, i: usize) -> u64 {
+        sel4_sys::get_mr(i)
+    }
+}
+
+/// The root task's state: allocators and the invoker.
+pub struct Root<I: Invoker> {
+    /// How invocations are performed.
+    pub invoker: I,
+    /// The architecture (object types, labels, VM attributes).
+    pub arch: Arch,
     /// Free slots of the root CNode.
     pub slots: SlotAlloc,
     /// RAM untypeds.
     pub untypeds: UntypedAlloc,
+    /// The SchedControl cap of node 0.
+    pub sched_control: u64,
     /// Page tables (any level) created by [`Root::map_frame`].
     pub tables_created: u32,
+    /// Where the last [`Root::retype`] put its objects.
+    pub last_placement: Option<Placement>,
 }
 
 /// Memory for a thread in the root VSpace: stack and IPC buffer.
@@ -50,21 +80,33 @@ pub struct ThreadMemory {
     pub ipc_vaddr: u64,
 }
 
-impl Root {
+impl<I: Invoker> Root<I> {
     /// Checks the boot info and sets up the allocators.
-    pub fn new(bi: &'static BootInfo) -> Result<Self, RootError> {
+    pub fn new(bi: &BootInfo, arch: Arch, invoker: I) -> Result<Self, RootError> {
         check(bi)?;
         Ok(Root {
-            bi,
+            invoker,
+            arch,
             slots: SlotAlloc::new(bi.empty),
             untypeds: UntypedAlloc::new(bi),
+            sched_control: bi.schedcontrol.start,
             tables_created: 0,
+            last_placement: None,
         })
     }
 
-    /// The SchedControl cap of node 0.
-    pub fn sched_control(&self) -> u64 {
-        self.bi.schedcontrol.start
+    /// Performs `inv` on `cap`.
+    pub fn invoke(&mut self, cap: u64, inv: &Invocation) -> Result<MessageInfo, RootError> {
+        Ok(self.invoker.invoke(cap, inv)?)
+    }
+
+    fn unit(
+        &mut self,
+        cap: u64,
+        inv: Result<Invocation, inv::NoSuchMethod>,
+    ) -> Result<(), RootError> {
+        let inv = inv.map_err(|_| RootError::NoSuchMethod)?;
+        self.invoke(cap, &inv).map(|_| ())
     }
 
     /// Retypes `count` objects of `kind` (size argument `user_bits`: log2 slots for a CNode,
@@ -76,22 +118,47 @@ impl Root {
         user_bits: u64,
         count: u64,
     ) -> Result<u64, RootError> {
-        let ty = object_type(ARCH, kind).ok_or(RootError::NoSuchMethod)?;
+        let ty = object_type(self.arch, kind).ok_or(RootError::NoSuchMethod)?;
         let obj_bits = object_size_bits(kind, user_bits).ok_or(RootError::NoSuchMethod)?;
         let slot = self.slots.alloc_range(count)?;
         let p = self.untypeds.alloc(obj_bits, count)?;
-        ops::untyped_retype(p.untyped, ty, user_bits, CNODE, 0, 0, slot, count)?;
+        self.unit(
+            p.untyped,
+            Ok(inv::untyped_retype(ty, user_bits, CNODE, 0, 0, slot, count)),
+        )?;
+        self.last_placement = Some(p);
         Ok(slot)
     }
 
     /// Retypes one object of `kind` straight into `slot` from the untyped that the next
     /// object of that size would come from, without reserving anything (for error paths).
     pub fn retype_into(&mut self, kind: ObjectKind, slot: u64) -> Result<(), RootError> {
-        let ty = object_type(ARCH, kind).ok_or(RootError::NoSuchMethod)?;
+        let ty = object_type(self.arch, kind).ok_or(RootError::NoSuchMethod)?;
         let obj_bits = object_size_bits(kind, 0).ok_or(RootError::NoSuchMethod)?;
         let p = self.untypeds.clone().alloc(obj_bits, 1)?;
-        ops::untyped_retype(p.untyped, ty, 0, CNODE, 0, 0, slot, 1)?;
-        Ok(())
+        self.unit(
+            p.untyped,
+            Ok(inv::untyped_retype(ty, 0, CNODE, 0, 0, slot, 1)),
+        )
+    }
+
+    /// Mints `src` (a root-CNode slot) into slot `index` of the CNode at root slot `cnode`
+    /// (resolved with `depth` bits), with `rights` and `badge`.
+    pub fn mint(
+        &mut self,
+        cnode: u64,
+        index: u64,
+        depth: u8,
+        src: u64,
+        rights: CapRights,
+        badge: u64,
+    ) -> Result<(), RootError> {
+        self.unit(
+            cnode,
+            Ok(inv::cnode_mint(
+                index, depth, CNODE, src, DEPTH, rights, badge,
+            )),
+        )
     }
 
     /// Maps `frame` (4 KiB) at `vaddr` in the root VSpace with `rights`, first creating each
@@ -102,33 +169,34 @@ impl Root {
         vaddr: u64,
         rights: CapRights,
     ) -> Result<(), RootError> {
-        let attr = default_vm_attributes(ARCH);
+        let (arch, attr) = (self.arch, default_vm_attributes(self.arch));
         for _ in 0..4 {
-            match ops::page_map(frame, VSPACE, vaddr, rights, attr) {
+            match self.unit(frame, inv::page_map(arch, VSPACE, vaddr, rights, attr)) {
                 Ok(()) => return Ok(()),
-                Err(ops::InvokeError::Kernel {
+                Err(RootError::Kernel {
                     error: Error::FailedLookup,
                     ..
                 }) => {
                     // MR0 = source flag, MR1 = lookup failure type, MR2 = bits left.
-                    let bits_left = sel4_sys::get_mr(2);
-                    let kind = missing_table(ARCH, bits_left).ok_or(RootError::Unexpected {
+                    let bits_left = self.invoker.mr(2);
+                    let kind = missing_table(arch, bits_left).ok_or(RootError::Unexpected {
                         what: "page map lookup failure bitsLeft",
                         got: bits_left,
                         want: 21,
                     })?;
                     let table = self.retype(kind, 0, 1)?;
                     let base = vaddr & !((1u64 << table_span_bits(kind)) - 1);
-                    match kind {
-                        ObjectKind::X86Pdpt => ops::pdpt_map(table, VSPACE, base, attr)?,
+                    let map = match kind {
+                        ObjectKind::X86Pdpt => inv::pdpt_map(arch, VSPACE, base, attr),
                         ObjectKind::X86PageDirectory => {
-                            ops::page_directory_map(table, VSPACE, base, attr)?
+                            inv::page_directory_map(arch, VSPACE, base, attr)
                         }
-                        _ => ops::page_table_map(table, VSPACE, base, attr)?,
-                    }
+                        _ => inv::page_table_map(arch, VSPACE, base, attr),
+                    };
+                    self.unit(table, map)?;
                     self.tables_created += 1;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         Err(RootError::Unexpected {
@@ -161,8 +229,28 @@ impl Root {
         })
     }
 
-    /// Starts `tcb` at `entry(arg)` on the stack ending at `stack_top` (WriteRegisters with
-    /// resume), in the root task's address space (same RISC-V `gp`).
+    /// Starts `tcb` at `pc` as `fn(arg)` on the stack ending at `stack_top`
+    /// (`TCB_WriteRegisters` with resume); `gp` is the RISC-V global pointer.
+    pub fn start_thread_at(
+        &mut self,
+        tcb: u64,
+        pc: u64,
+        stack_top: u64,
+        arg: u64,
+        gp: u64,
+    ) -> Result<(), RootError> {
+        let regs = start_regs(self.arch, pc, stack_top, arg, gp);
+        self.unit(tcb, Ok(inv::tcb_write_registers(true, 0, regs.as_slice())))
+    }
+}
+
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "x86_64"
+))]
+impl Root<Sel4> {
+    /// Starts `tcb` at `entry(arg)` in this program (same address space and RISC-V `gp`).
     pub fn start_thread(
         &mut self,
         tcb: u64,
@@ -170,28 +258,12 @@ impl Root {
         stack_top: u64,
         arg: u64,
     ) -> Result<(), RootError> {
-        let regs = start_regs(
-            ARCH,
+        self.start_thread_at(
+            tcb,
             entry as usize as u64,
             stack_top,
             arg,
             crate::rt::global_pointer(),
-        );
-        ops::tcb_write_registers(tcb, true, 0, regs.as_slice())?;
-        Ok(())
+        )
     }
-}
-
-/// Mints `src` (a root-CNode slot) into slot `index` of the CNode at root slot `cnode`
-/// whose radix is `depth` bits, with `rights` and `badge`.
-pub fn mint_into(
-    cnode: u64,
-    index: u64,
-    depth: u8,
-    src: u64,
-    rights: CapRights,
-    badge: u64,
-) -> Result<(), RootError> {
-    ops::cnode_mint(cnode, index, depth, CNODE, src, DEPTH, rights, badge)?;
-    Ok(())
 }
