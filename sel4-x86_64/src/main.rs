@@ -10,21 +10,13 @@
 #![no_std]
 #![no_main]
 
-use sel4_abi::bootinfo::slots;
 use sel4_abi::{FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, RootError};
-use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, COM1, TCB, VSPACE};
 use sel4_root::rt::{read_word, ThreadIpc};
 use sel4_root::{bootinfo, println};
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::{ops, syscall, CapRights, MessageInfo, ARCH};
-
-/// COM1 ports.
-const COM1: u16 = 0x3f8;
-const COM1_LAST: u16 = 0x3ff;
-const COM1_LSR: u16 = COM1 + 5;
-/// LSR bit: transmit holding register empty.
-const LSR_THRE: u32 = 0x20;
 
 /// Shared child CSpace (2^4 slots, guard 60 bits).
 const CHILD_CNODE_BITS: u64 = 4;
@@ -61,28 +53,6 @@ fn step<T>(name: &str, r: Result<T, RootError>) -> T {
     r.unwrap_or_else(|e| fail(name, e))
 }
 
-/// Writes `s` to COM1 through the I/O port cap `port`, waiting for THRE before each byte.
-fn com1_write(port: u64, s: &str) -> Result<(), RootError> {
-    for b in s.bytes() {
-        let mut ready = false;
-        for _ in 0..100_000 {
-            if ops::ioport_in(port, 8, COM1_LSR)? & LSR_THRE != 0 {
-                ready = true;
-                break;
-            }
-        }
-        if !ready {
-            return Err(RootError::Unexpected {
-                what: "COM1 never ready (LSR.THRE)",
-                got: 0,
-                want: LSR_THRE as u64,
-            });
-        }
-        ops::ioport_out(port, 8, COM1, b as u32)?;
-    }
-    Ok(())
-}
-
 /// Entered from `_start` with the boot-info address.
 #[no_mangle]
 pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
@@ -112,34 +82,19 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     }
 
     // COM1 through an I/O port cap.
-    let port = step("alloc slot", root.slots.alloc().map_err(RootError::from));
-    step(
-        "ioport issue",
-        ops::ioport_control_issue(
-            slots::IO_PORT_CONTROL,
-            COM1 as u64,
-            COM1_LAST as u64,
-            CNODE,
-            port,
-            64,
-        )
-        .map_err(RootError::from),
-    );
+    let port = step("ioport issue", root.issue_com1());
     println!(
         "sel4-x86_64: I/O port cap for {:#x}..{:#x} issued",
-        COM1, COM1_LAST
+        COM1.0, COM1.1
     );
     step(
         "com1 write",
-        com1_write(
+        root.com1_write(
             port,
             "sel4-x86_64: this line went to COM1 through X86IOPortOut8\r\n",
         ),
     );
-    let lsr = step(
-        "com1 lsr",
-        ops::ioport_in(port, 8, COM1_LSR).map_err(RootError::from),
-    );
+    let lsr = step("com1 lsr", root.port_in8(port, COM1.0 + 5));
     println!("sel4-x86_64: COM1 line status {:#x}", lsr);
 
     // Objects for two threads.

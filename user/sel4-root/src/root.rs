@@ -267,3 +267,50 @@ impl Root<Sel4> {
         )
     }
 }
+
+/// First and last COM1 port.
+pub const COM1: (u16, u16) = (0x3f8, 0x3ff);
+/// COM1 line status register.
+const COM1_LSR: u16 = COM1.0 + 5;
+/// LSR bit: transmit holding register empty.
+const LSR_THRE: u64 = 0x20;
+
+impl<I: Invoker> Root<I> {
+    /// x86: issues an I/O port cap for COM1 (`IOPortControl_Issue` on slot 7) into a fresh slot.
+    pub fn issue_com1(&mut self) -> Result<u64, RootError> {
+        let slot = self.slots.alloc()?;
+        let i =
+            inv::ioport_control_issue(self.arch, COM1.0 as u64, COM1.1 as u64, CNODE, slot, DEPTH);
+        self.unit(slots::IO_PORT_CONTROL, i)?;
+        Ok(slot)
+    }
+
+    /// x86: reads an 8-bit port through the I/O port cap `port_cap`.
+    pub fn port_in8(&mut self, port_cap: u64, port: u16) -> Result<u64, RootError> {
+        let i = inv::ioport_in(self.arch, 8, port).map_err(|_| RootError::NoSuchMethod)?;
+        self.invoke(port_cap, &i)?;
+        Ok(self.invoker.mr(0))
+    }
+
+    /// x86: writes `s` to COM1 through `port_cap`, polling LSR.THRE before each byte.
+    pub fn com1_write(&mut self, port_cap: u64, s: &str) -> Result<(), RootError> {
+        for b in s.bytes() {
+            let mut ready = false;
+            for _ in 0..100_000 {
+                if self.port_in8(port_cap, COM1_LSR)? & LSR_THRE != 0 {
+                    ready = true;
+                    break;
+                }
+            }
+            if !ready {
+                return Err(RootError::Unexpected {
+                    what: "COM1 never ready (LSR.THRE)",
+                    got: 0,
+                    want: LSR_THRE,
+                });
+            }
+            self.unit(port_cap, inv::ioport_out(self.arch, 8, COM1.0, b as u32))?;
+        }
+        Ok(())
+    }
+}

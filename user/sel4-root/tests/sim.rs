@@ -205,3 +205,54 @@ fn demo_steps_riscv64() {
 fn demo_steps_x86_64() {
     demo_steps(Arch::X86_64);
 }
+
+#[test]
+fn com1_through_io_port_caps_x86_64() {
+    let k = boot_sim(Arch::X86_64);
+    let bi = bootinfo(&k);
+    let mut root = Root::new(
+        &bi,
+        Arch::X86_64,
+        SimInvoker {
+            k,
+            last: Vec::new(),
+        },
+    )
+    .expect("boot info");
+    let port = root.issue_com1().unwrap_or_else(|e| panic!("issue: {e}"));
+    assert!(matches!(
+        cap_at(&root.invoker.k, port),
+        Cap::IoPort {
+            first: 0x3f8,
+            last: 0x3ff
+        }
+    ));
+    // The simulator's port reads return the port's low byte: 0xfd has THRE (0x20) set.
+    assert_eq!(root.port_in8(port, 0x3fd).unwrap(), 0xfd);
+    root.com1_write(port, "ok\r\n").unwrap();
+    let writes = &root.invoker.k.machine.io_writes;
+    assert_eq!(
+        writes,
+        &[
+            (0x3f8, 1, b'o' as u32),
+            (0x3f8, 1, b'k' as u32),
+            (0x3f8, 1, b'\r' as u32),
+            (0x3f8, 1, b'\n' as u32)
+        ]
+    );
+    // A port outside the cap's range is refused.
+    assert!(root.port_in8(port, 0x60).is_err());
+    // Not on other arches.
+    let k = boot_sim(Arch::Aarch64);
+    let bi = bootinfo(&k);
+    let mut root = Root::new(
+        &bi,
+        Arch::Aarch64,
+        SimInvoker {
+            k,
+            last: Vec::new(),
+        },
+    )
+    .unwrap();
+    assert_eq!(root.issue_com1(), Err(RootError::NoSuchMethod));
+}
