@@ -174,16 +174,6 @@ pub trait Machine: PhysMem {
     /// Whether `irq` is a valid device IRQ number user space may claim.
     fn irq_valid(&self, irq: u64) -> bool;
 
-    /// Prepare the freshly zeroed page-table page at `root` to become a VSpace root: arches
-    /// whose kernel mappings live in every root (riscv64 and x86_64 copy the kernel window's
-    /// upper-half entries, as seL4's `copyGlobalMappings`) fill them in here. Called before the
-    /// root is first used with [`Machine::set_vspace`]: the core calls it when it creates a
-    /// VSpace root (boot, retype of a VSpace object) and when a riscv page table becomes a
-    /// root (`ASIDPool_Assign`). The default does nothing (aarch64 keeps the kernel in TTBR1).
-    fn init_vspace_root(&mut self, root: PAddr) {
-        let _ = root;
-    }
-
     /// Switch the user address space to the root table at `root` with address-space id
     /// `asid` (called before returning to a thread in another VSpace).
     fn set_vspace(&mut self, root: PAddr, asid: u16);
@@ -194,6 +184,13 @@ pub trait Machine: PhysMem {
     /// Make newly written instructions visible (after mapping executable pages).
     fn sync_icache(&mut self) {}
 
+    /// Prepare a new, zeroed VSpace root table at `root` for use: copy the kernel's global
+    /// mappings into its upper (kernel) half where the arch shares one table between user
+    /// and kernel (x86_64 PML4, riscv64 root table; seL4 `copyGlobalMappings`). The core
+    /// calls this when it creates a VSpace root (boot, retype of a VSpace object) and when a
+    /// riscv page table becomes a root (`ASIDPool_Assign`). Default: nothing (aarch64 uses
+    /// TTBR1 for the kernel).
+    fn init_vspace_root(&mut self, _root: PAddr) {}
 
     /// Read `size` bytes (1, 2 or 4) from x86 I/O port `port` (`seL4_X86_IOPort_In*`).
     /// Default for machines without I/O ports: 0.

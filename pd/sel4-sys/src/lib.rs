@@ -8,7 +8,9 @@
 #![no_std]
 
 pub mod abi;
-mod arch;
+/// The raw trap ([`arch::raw`]) for code that keeps its own IPC buffer pointer (several
+/// threads in one address space, each with its own buffer).
+pub mod arch;
 pub mod invocation;
 pub mod ipc_buffer;
 pub mod message;
