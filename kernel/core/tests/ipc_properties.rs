@@ -159,3 +159,50 @@ proptest! {
         }
     }
 }
+
+fn arb_word() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..40, Just(u64::MAX), any::<u64>(), 0u64..6000]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Random raw syscalls (any number, any label, random words) by random threads on caps
+    /// that reach the TCB, SC, SchedControl, endpoint, notification and reply code: the
+    /// kernel never panics and the queues stay consistent.
+    #[test]
+    fn random_syscalls_on_thread_objects_never_panic(
+        calls in prop::collection::vec(
+            (any::<u8>(), -14i64..0, 0usize..16, 0usize..16, 0u64..45, prop::collection::vec(arb_word(), 0..8),
+             prop::collection::vec(0usize..16, 0..4), 0u16..3000),
+            1..60,
+        )
+    ) {
+        let mut w = world();
+        let mut caps: Vec<u64> = w.ths.iter().map(|t| t.cap).collect();
+        caps.extend(&w.eps);
+        caps.extend(&w.ntfns);
+        caps.extend(&w.replies);
+        caps.extend(&w.scs);
+        caps.push(sched_control(&w.e.k));
+        caps.push(ROOT_TCB);
+        caps.push(ROOT);
+        for (who, no, cap, reply, label, mrs, extra, dt) in calls {
+            let Some(t) = runnable_thread(&w, who) else { break };
+            let c = caps[cap % caps.len()];
+            let r = caps[reply % caps.len()];
+            let ex: Vec<u64> = extra.iter().map(|i| caps[i % caps.len()]).collect();
+            w.e.k.machine.now += dt as u64;
+            match Syscall::from_number(no) {
+                Some(Syscall::DebugHalt) | None => continue,
+                Some(s) => { w.e.as_thread(t, |k| sys(k, s, c, r, label, &mrs, &ex)); }
+            }
+            if let Err(m) = sched::check_invariants(&w.e.k, &w.e.threads) {
+                prop_assert!(false, "scheduler invariant: {m:?}");
+            }
+            if let Err(m) = ipc::check_queues(&w.e.k, &w.e.eps, &w.e.threads) {
+                prop_assert!(false, "endpoint queues: {m}");
+            }
+        }
+    }
+}
