@@ -463,3 +463,29 @@ fn fastpath_checks_are_pure_predicates() {
         &e.k, server.ptr, &reply_cap, &ep_cap
     ));
 }
+
+#[test]
+fn yield_to_switches_to_an_equal_priority_target() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    lower_root(&mut e, 100);
+    // Root keeps running against equal priorities; a and b are queued.
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    let r = e.as_root(|k| call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[]));
+    assert_eq!(r.label, 0);
+    assert_eq!(e.k.cur_thread, b.ptr);
+    e.check();
+    // The yielder is next in line, ahead of a.
+    let q = e.k.ready.head[100];
+    assert_eq!(q, e.root_tcb);
+    let _ = a;
+    // A second YieldTo to a thread already current: IllegalOperation.
+    err(
+        &e.as_thread(b.ptr, |k| {
+            call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[])
+        }),
+        Error::IllegalOperation,
+        &[],
+    );
+}
