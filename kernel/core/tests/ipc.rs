@@ -248,8 +248,11 @@ fn call_without_grant_leaves_caller_inactive_and_wait_too() {
     e.as_thread(server.ptr, |k| {
         sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
     });
+    let pc = e.k.context(client.ptr).pc;
     e.as_thread(client.ptr, |k| sys(k, Syscall::Call, b, 0, 0, &[1], &[]));
     assert_eq!(e.state(client.ptr), ThreadState::Inactive);
+    // Its restart PC is the Call itself (a Resume re-executes it, as in seL4).
+    assert_eq!(e.k.context(client.ptr).pc, pc);
     // Wait (no reply object) accepting a Call leaves the caller Inactive.
     let c2 = e.thread(100, true);
     e.as_thread(c2.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[2], &[]));
