@@ -401,3 +401,145 @@ pub mod harness {
         syscall(k, Syscall::Call, cptr, label, mrs, caps)
     }
 }
+
+/// Whole-system invariant checks over the caps reachable from a CSpace (for tests and the
+/// verification suite).
+pub mod invariants {
+    use super::*;
+    use crate::cap::Cap;
+    use crate::kernel::Kernel;
+    use crate::mdb::{get_cap, get_mdb};
+    use crate::object::{Slot, TCB_SLOTS};
+    use std::collections::BTreeSet;
+    use std::string::{String, ToString};
+
+    /// Every non-empty slot reachable from the CNode cap `root` (through CNode and TCB caps).
+    pub fn reachable_slots(k: &Kernel<SimMachine>, root: Cap) -> Vec<Slot> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut work = Vec::new();
+        if let Cap::CNode { ptr, radix, .. } = root {
+            work.push((ptr, 1u64 << radix));
+        }
+        while let Some((base, n)) = work.pop() {
+            if !seen.insert(base) {
+                continue;
+            }
+            for i in 0..n {
+                let s = Slot::at(base, i);
+                let c = get_cap(&k.machine, s);
+                if c.is_null() {
+                    continue;
+                }
+                out.push(s);
+                match c {
+                    Cap::CNode { ptr, radix, .. } => work.push((ptr, 1u64 << radix)),
+                    Cap::Thread { ptr } => work.push((ptr, TCB_SLOTS)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Check the invariants; returns a description of the first violation.
+    ///
+    /// * MDB well formed: prev/next links are mutual and point at non-empty slots.
+    /// * No two distinct live objects overlap (untypeds may only nest).
+    /// * Derived caps never have more rights than the cap before them in derivation order.
+    /// * Every object cap inside the memory of an untyped cap follows some containing untyped
+    ///   cap in the derivation list (so no cap refers to memory handed back by a revoke).
+    pub fn check(k: &Kernel<SimMachine>) -> Result<(), String> {
+        let root = k.cspace_root(k.cur_thread);
+        let slots = reachable_slots(k, root);
+        let m = &k.machine;
+        let mut objs: Vec<(u64, u64, Cap)> = Vec::new();
+        let mut uts: Vec<(u64, u64)> = Vec::new();
+        for &s in &slots {
+            let n = get_mdb(m, s);
+            let c = get_cap(m, s);
+            if n.next != 0 {
+                if get_mdb(m, Slot(n.next)).prev != s.0 {
+                    return Err(std::format!("mdb: {:#x}.next.prev != self", s.0));
+                }
+                if get_cap(m, Slot(n.next)).is_null() {
+                    return Err(std::format!("mdb: {:#x}.next is empty", s.0));
+                }
+            }
+            if n.prev != 0 {
+                if get_mdb(m, Slot(n.prev)).next != s.0 {
+                    return Err(std::format!("mdb: {:#x}.prev.next != self", s.0));
+                }
+                if get_cap(m, Slot(n.prev)).is_null() {
+                    return Err(std::format!("mdb: {:#x}.prev is empty", s.0));
+                }
+            }
+            // Rights only shrink along derivation: every descendant of an original cap to the
+            // same object has a subset of its rights.
+            if n.revocable && !matches!(c, Cap::Untyped { .. }) {
+                for d in crate::mdb::descendants(m, s) {
+                    let dc = get_cap(m, d);
+                    if c.same_object_as(&dc) && !dc.rights().is_subset_of(c.rights()) {
+                        return Err(std::format!("descendant has more rights: {c:?} -> {dc:?}"));
+                    }
+                }
+            }
+            match c {
+                Cap::Untyped { paddr, size_bits, .. } => uts.push((paddr, 1u64 << size_bits)),
+                _ => {
+                    if let Some((b, sz)) = c.region() {
+                        objs.push((b, sz, c));
+                    }
+                }
+            }
+        }
+        // Distinct objects must not overlap.
+        objs.sort_by_key(|o| (o.0, o.1));
+        for w in objs.windows(2) {
+            let (a, asz, ac) = w[0];
+            let (b, bsz, bc) = w[1];
+            let same = a == b && asz == bsz;
+            if !same && b < a + asz {
+                return Err(std::format!("objects overlap: {ac:?} and {bc:?}"));
+            }
+            let _ = bsz;
+        }
+        // Untypeds nest or are disjoint.
+        for (i, &(a, asz)) in uts.iter().enumerate() {
+            for &(b, bsz) in &uts[i + 1..] {
+                let disjoint = a + asz <= b || b + bsz <= a;
+                let nested = (a <= b && b + bsz <= a + asz) || (b <= a && a + asz <= b + bsz);
+                if !disjoint && !nested {
+                    return Err(std::format!("untypeds overlap: {a:#x}/{asz:#x} {b:#x}/{bsz:#x}"));
+                }
+            }
+        }
+        // Object caps inside untyped memory follow a containing untyped in the list.
+        for &s in &slots {
+            let c = get_cap(m, s);
+            if matches!(c, Cap::Untyped { .. }) {
+                continue;
+            }
+            let Some((b, sz)) = c.region() else { continue };
+            let inside = uts.iter().any(|&(u, usz)| u <= b && b + sz <= u + usz);
+            if !inside {
+                continue;
+            }
+            let mut p = get_mdb(m, s).prev;
+            let mut found = false;
+            while p != 0 {
+                if let Cap::Untyped { paddr, size_bits, .. } = get_cap(m, Slot(p)) {
+                    if paddr <= b && b + sz <= paddr + (1u64 << size_bits) {
+                        found = true;
+                        break;
+                    }
+                }
+                p = get_mdb(m, Slot(p)).prev;
+            }
+            if !found {
+                return Err(std::format!("cap {c:?} at {:#x} has no untyped ancestor", s.0) + &"".to_string());
+            }
+        }
+        Ok(())
+    }
+}
