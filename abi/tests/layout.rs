@@ -51,8 +51,7 @@ fn object_tables() {
 
 #[test]
 fn bootinfo_bytes_roundtrip() {
-    let mut bi = BootInfo::default();
-    bi.ipc_buffer = 0x1000;
+    let mut bi = BootInfo { ipc_buffer: 0x1000, ..BootInfo::default() };
     bi.schedcontrol.start = 20;
     bi.untyped.end = 44;
     bi.untyped_list[3] = UntypedDesc { paddr: 0x4000_0000, size_bits: 20, is_device: 1, padding: [0; 6] };

@@ -49,13 +49,11 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
             return Finalised::Zombie(Cap::Zombie { ptr, kind: ZombieKind::Tcb, remaining: TCB_SLOTS });
         }
         Cap::SchedContext { ptr, .. } if is_final => crate::sched::sc_finalise(k, ptr),
-        Cap::IrqHandler { irq } if is_final => {
-            if (irq as usize) < crate::kernel::MAX_IRQS {
-                let s = Slot::at(k.irq_node, irq);
-                delete_one(k, s);
-                k.machine.mask_irq(irq);
-                k.irq_state[irq as usize] = IrqState::Inactive;
-            }
+        Cap::IrqHandler { irq } if is_final && (irq as usize) < crate::kernel::MAX_IRQS => {
+            let s = Slot::at(k.irq_node, irq);
+            delete_one(k, s);
+            k.machine.mask_irq(irq);
+            k.irq_state[irq as usize] = IrqState::Inactive;
         }
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::VSpace { .. } | Cap::AsidPool { .. } => {
             crate::vspace::finalise_cap(k, cap, is_final)

@@ -411,7 +411,7 @@ pub mod invariants {
     use crate::mdb::{get_cap, get_mdb};
     use crate::object::{Slot, TCB_SLOTS};
     use std::collections::BTreeSet;
-    use std::string::{String, ToString};
+    use std::string::String;
 
     /// Every non-empty slot reachable from the CNode cap `root` (through CNode and TCB caps).
     pub fn reachable_slots(k: &Kernel<SimMachine>, root: Cap) -> Vec<Slot> {
@@ -537,7 +537,7 @@ pub mod invariants {
                 p = get_mdb(m, Slot(p)).prev;
             }
             if !found {
-                return Err(std::format!("cap {c:?} at {:#x} has no untyped ancestor", s.0) + &"".to_string());
+                return Err(std::format!("cap {c:?} at {:#x} has no untyped ancestor", s.0));
             }
         }
         Ok(())

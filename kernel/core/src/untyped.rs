@@ -98,7 +98,7 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
     if node_offset > node_size - 1 {
         return Err(SyscallError::RangeError { min: 0, max: node_size - 1 });
     }
-    if node_window < 1 || node_window > RETYPE_FAN_OUT_LIMIT {
+    if !(1..=RETYPE_FAN_OUT_LIMIT).contains(&node_window) {
         return Err(SyscallError::RangeError { min: 1, max: RETYPE_FAN_OUT_LIMIT });
     }
     if node_window > node_size - node_offset {
@@ -188,6 +188,9 @@ pub fn create_object<M: Machine>(k: &mut Kernel<M>, kind: ObjectKind, addr: PAdd
         ObjectKind::X86PageDirectory => Cap::PageTable { paddr: addr, level: 2, mapped: None },
         ObjectKind::X86Pdpt => Cap::PageTable { paddr: addr, level: 1, mapped: None },
         ObjectKind::IoPageTable => Cap::PageTable { paddr: addr, level: PT_LEVEL_IO, mapped: None },
-        ObjectKind::VSpace => Cap::VSpace { paddr: addr, asid: None },
+        ObjectKind::VSpace => {
+            k.machine.init_vspace_root(addr);
+            Cap::VSpace { paddr: addr, asid: None }
+        }
     }
 }

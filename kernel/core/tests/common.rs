@@ -1,5 +1,5 @@
 //! Shared helpers for the invocation tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use kernel_core::cap::Cap;
 pub use kernel_core::mdb::get_cap;
