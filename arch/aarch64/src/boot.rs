@@ -15,7 +15,8 @@ use crate::layout::KERNEL_WINDOW_BASE;
 use crate::pte::{kernel_block_1g, MAIR_VALUE};
 
 /// TCR_EL1: T0SZ = T1SZ = 16 (48-bit), 4 KiB granules, inner-shareable write-back walks,
-/// 8-bit ASIDs from TTBR0. IPS is filled in from ID_AA64MMFR0_EL1.PARange at boot.
+/// ASIDs from TTBR0. IPS is filled in from ID_AA64MMFR0_EL1.PARange at boot, and AS (16-bit
+/// ASIDs) is set when ID_AA64MMFR0_EL1.ASIDBits says the CPU has them.
 pub const TCR_VALUE: u64 = 16
     | (1 << 8)
     | (1 << 10)
@@ -73,6 +74,11 @@ _start:
     msr     mair_el1, x1
     ldr     x1, ={tcr}
     mrs     x2, id_aa64mmfr0_el1
+    ubfx    x3, x2, #4, #4          // ASIDBits: 2 = 16-bit ASIDs
+    cmp     x3, #2
+    b.ne    6f
+    orr     x1, x1, #(1 << 36)      // TCR.AS: use 16-bit ASIDs
+6:
     and     x2, x2, #7
     bfi     x1, x2, #32, #3         // IPS = PARange
     msr     tcr_el1, x1
