@@ -34,6 +34,17 @@ pub const SCTLR_VALUE: u64 = 0x30D0_0800 | (1 << 0) | (1 << 2) | (1 << 12);
 /// SPSR for the EL2 → EL1 drop: EL1h with D, A, I, F masked.
 const SPSR_EL1H_MASKED: u64 = 0x3C5;
 
+extern "C" {
+    /// An all-invalid translation table (TTBR0 after boot, and for threads without a VSpace).
+    static aarch64_boot_empty: [u64; 512];
+}
+
+/// Physical address of the empty translation table: a TTBR0 value under which every user
+/// address faults.
+pub fn empty_table_paddr() -> u64 {
+    crate::layout::virt_to_phys(&raw const aarch64_boot_empty as u64)
+}
+
 core::arch::global_asm!(
     r#"
     .section .text.boot, "ax"
@@ -126,6 +137,7 @@ aarch64_boot_l1:
     .quad   {ram2}
     .quad   {ram3}
     .fill   508, 8, 0
+    .global aarch64_boot_empty
 aarch64_boot_empty:
     .fill   512, 8, 0
     .text

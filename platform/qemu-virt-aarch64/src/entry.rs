@@ -62,6 +62,7 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
     let first = STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
         s.kernel.current_context()
     });
     SAVE_AREA.with(|c| *c = first);
@@ -100,9 +101,19 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
         }
         report_fault(&s.kernel, thread);
         wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
         *ctx = s.kernel.current_context();
     });
     ctx as *mut Aarch64Context
+}
+
+/// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
+/// thread without a valid VSpace runs with the empty table (its accesses fault) rather than
+/// in whichever address space was active before.
+fn resume_vspace(k: &mut Kernel<Aarch64Machine>) {
+    if k.current_vspace().is_none() {
+        k.machine.clear_vspace();
+    }
 }
 
 /// The core's view of a synchronous exception other than `svc` (seL4's AArch64 rules):
