@@ -633,3 +633,39 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod relation_tests {
+    use super::*;
+
+    #[test]
+    fn region_and_object_relations() {
+        let ut = Cap::Untyped { paddr: 0x10000, size_bits: 16, free_index: 0, is_device: false };
+        let ep = Cap::Endpoint { ptr: 0x10010, badge: 0, rights: CapRights::ALL };
+        let ep_b = Cap::Endpoint { ptr: 0x10010, badge: 5, rights: CapRights::RW };
+        let far = Cap::Endpoint { ptr: 0x20010, badge: 0, rights: CapRights::ALL };
+        assert!(ut.same_region_as(&ep) && !ut.same_region_as(&far));
+        assert!(!ut.same_object_as(&ut));
+        assert!(ep.same_region_as(&ep_b) && ep.same_object_as(&ep_b));
+        assert!(Cap::IrqControl.same_region_as(&Cap::IrqHandler { irq: 3 }));
+        assert!(!Cap::IrqControl.same_object_as(&Cap::IrqHandler { irq: 3 }));
+        let big = Cap::Frame { paddr: 0x20_0000, size_bits: 21, rights: CapRights::RW, device: false, mapped: None };
+        let small = Cap::Frame { paddr: 0x20_1000, size_bits: 12, rights: CapRights::RW, device: false, mapped: None };
+        assert!(big.same_region_as(&small) && !small.same_region_as(&big));
+        assert!(!big.same_object_as(&small));
+        assert!(Cap::is_revocable(&ep_b, &ep) && !Cap::is_revocable(&ep, &ep));
+        assert!(Cap::is_revocable(&Cap::IrqHandler { irq: 1 }, &Cap::IrqControl));
+        // updateCapData: badge only once; CNode guard checked against radix.
+        assert_eq!(ep.update_data(false, 7).badge(), 7);
+        assert!(ep_b.update_data(false, 7).is_null());
+        assert!(ep.update_data(true, 7).is_null());
+        let cn = Cap::CNode { ptr: 0x8000, radix: 60, guard_size: 0, guard: 0 };
+        assert!(cn.update_data(true, 5).is_null());
+        assert_eq!(cn.update_data(true, (0xff << 6) | 4), Cap::CNode { ptr: 0x8000, radix: 60, guard_size: 4, guard: 0xf });
+        // Masking: notifications keep only Read/Write; frames become R or RW or nothing.
+        let n = Cap::Notification { ptr: 0x40, badge: 0, rights: CapRights::RW };
+        assert_eq!(n.mask_rights(CapRights::ALL).rights(), CapRights::RW);
+        assert_eq!(big.mask_rights(CapRights(1)).rights(), CapRights::NONE);
+        assert_eq!(big.mask_rights(CapRights(2)).rights(), CapRights(2));
+    }
+}

@@ -370,6 +370,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
 /// Decode and perform an arch object invocation (`Page_*`, `PageTable_*` incl. x86
 /// PDPT/PageDirectory, `ASIDControl_MakePool`, `ASIDPool_Assign`).
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if matches!(a.cap, Cap::IoPortControl | Cap::IoPort { .. }) {
+        return crate::ioport::decode_and_invoke(k, a);
+    }
     if let (Cap::Frame { paddr, .. }, Some(ArchLabel::PageGetAddress)) = (a.cap, sel4_abi::arch_label(k.arch, a.label)) {
         // Replies directly; the thread stays Running.
         if a.is_call {

@@ -414,3 +414,52 @@ fn retyped_memory_is_zeroed_after_revoke() {
     assert_eq!(ptr, paddr);
     assert_eq!(kernel_core::kmem::read_word(&k.machine, paddr + 64), 0);
 }
+
+#[test]
+fn irq_issue_with_trigger_and_debug_name() {
+    let mut k = boot();
+    let e = empty(&k);
+    let l = sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger).unwrap();
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[9, 1, e, 64], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: 9 }));
+    err(&call(&mut k, slots::IRQ_CONTROL, l, &[10, 1, e + 1], &[ROOT]), Error::TruncatedMessage, &[]);
+    // An unknown label on IRQControl.
+    err(&call(&mut k, slots::IRQ_CONTROL, Label::IRQAckIRQ as u64, &[], &[]), Error::IllegalOperation, &[]);
+    // DebugNameThread reads the name from the IPC buffer at msg[0].
+    let buf = ipc_buf(&k);
+    kernel_core::kmem::write_bytes(&k.machine, buf + 8, b"worker\0");
+    let _ = syscall(&mut k, sel4_abi::Syscall::DebugNameThread, slots::INIT_THREAD_TCB, 0, &[], &[]);
+    let name = k.tcb(k.cur_thread).name;
+    assert_eq!(&name[..7], b"worker\0");
+}
+
+#[test]
+fn lookup_failure_descriptions() {
+    let mut k = boot();
+    let e = empty(&k);
+    let ut = untyped(&k, 16);
+    // Source root is not a CNode: FailedLookup(source, InvalidRoot).
+    err(&call(&mut k, ROOT, Label::CNodeCopy as u64, &[e, 64, 1, 64, 0xf], &[slots::INIT_THREAD_TCB]), Error::FailedLookup, &[1, 1]);
+    // Source depth 0: RangeError.
+    err(&call(&mut k, ROOT, Label::CNodeCopy as u64, &[e, 64, 1, 0, 0xf], &[ROOT]), Error::RangeError, &[1, 64]);
+    // A radix-2 CNode minted with guard 0b01 (2 bits).
+    ok(&retype(&mut k, ut, ObjectKind::CNode, 2, e, 1));
+    ok(&mint(&mut k, e + 1, e, 0xf, (1 << 6) | 2));
+    assert!(matches!(cap_at(&k, e + 1), Cap::CNode { guard: 1, guard_size: 2, radix: 2, .. }));
+    let del = Label::CNodeDelete as u64;
+    // Guard mismatch: bitsLeft 4, guardFound 1, guardSize 2.
+    err(&call(&mut k, e + 1, del, &[0b0001, 4], &[]), Error::FailedLookup, &[0, 4, 4, 1, 2]);
+    // Guard matches, but 3 bits cannot hold guard + radix: DepthMismatch(bitsLeft 3, bitsFound 4).
+    err(&call(&mut k, e + 1, del, &[0b010, 3], &[]), Error::FailedLookup, &[0, 3, 3, 4]);
+    // Exact: guard 01, index 3.
+    ok(&call(&mut k, e + 1, del, &[0b0111, 4], &[]));
+    // Retype destination node lookup fails: guard mismatch in the root (bitsLeft 64, guard 0, size 52).
+    let ep = ty(&k, ObjectKind::Endpoint);
+    err(&call(&mut k, ut, Label::UntypedRetype as u64, &[ep, 0, 1u64 << 63, 64, 0, 1], &[ROOT]), Error::FailedLookup, &[0, 4, 64, 0, 52]);
+    // Retype into the guarded CNode through the root: node_index = its slot.
+    ok(&call(&mut k, ut, Label::UntypedRetype as u64, &[ep, 0, e + 1, 64, 2, 1], &[ROOT]));
+    let Cap::CNode { ptr, .. } = cap_at(&k, e) else { panic!() };
+    assert!(matches!(get_cap(&k.machine, Slot::at(ptr, 2)), Cap::Endpoint { .. }));
+    // Invoking through a cptr that goes through the guarded CNode at depth 64 is impossible
+    // (the root consumes all 64 bits), so a 64-bit lookup stops at the root slot.
+}
