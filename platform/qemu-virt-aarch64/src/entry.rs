@@ -3,18 +3,16 @@
 //! exceptions, `handle_irq` for interrupts including the timer), then the thread the core
 //! makes current is resumed in the VSpace the core switched to (TTBR0/ASID). With no
 //! runnable thread the kernel waits for interrupts and prints a heartbeat line every
-//! [`HEARTBEAT_TICKS`] ticks. A thread the core suspends because it faulted without a fault
-//! handler is reported with a diagnostic line, as seL4's debug kernel does.
+//! [`HEARTBEAT_TICKS`] ticks. (A thread that faults without a fault handler is reported by
+//! the core itself, `kernel_core::debug`.)
 
 use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
 use arch_aarch64::trap::{self, TrapKind};
 use arch_aarch64::{cpu, kprintln, timer};
-use kernel_core::object::ThreadState;
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{PAddr, UserContext};
-use sel4_abi::{FaultType, Syscall};
+use sel4_abi::Syscall;
 
 /// Periodic timer interrupts per second (each one is a preemption point for the core).
 const TICK_HZ: u64 = 100;
@@ -78,7 +76,6 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
     STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         s.kernel.set_current_context(ctx);
-        let thread = s.kernel.cur_thread;
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
@@ -99,7 +96,6 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
                 });
             }
         }
-        report_fault(&s.kernel, thread);
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
         *ctx = s.kernel.current_context();
@@ -135,69 +131,6 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
             number: esr,
             code: 0,
         },
-    }
-}
-
-/// If `thread` just became Inactive with a fault recorded (the core found no fault handler
-/// to deliver it to), print a diagnostic line like seL4's debug kernel.
-fn report_fault(k: &Kernel<Aarch64Machine>, thread: PAddr) {
-    if thread == k.idle_thread || k.thread_state(thread) != ThreadState::Inactive {
-        return;
-    }
-    let tcb = k.tcb(thread);
-    let pc = tcb.context.get(kernel_hal::Reg::Pc);
-    let name_len = tcb.name.iter().position(|&b| b == 0).unwrap_or(tcb.name.len());
-    let name = core::str::from_utf8(&tcb.name[..name_len]).unwrap_or("?");
-    let [kind, w1, w2, w3] = tcb.fault;
-    let what = match kind {
-        k if k == FaultType::VmFault as u64 => {
-            kprintln!(
-                "kernel: fault: vm fault on {} at {:#x} (pc {:#x}, esr {:#x}) on thread {:#x} \"{}\"",
-                if w3 != 0 { "instruction" } else { "data" },
-                w1,
-                pc,
-                w2,
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::UserException as u64 => {
-            kprintln!(
-                "kernel: fault: user exception {} (esr {:#x}) at pc {:#x} on thread {:#x} \"{}\"",
-                trap::class_name(trap::esr_class(w1)),
-                w1,
-                pc,
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::UnknownSyscall as u64 => {
-            kprintln!(
-                "kernel: fault: unknown syscall {} at pc {:#x} on thread {:#x} \"{}\"",
-                w1 as i64,
-                pc.wrapping_sub(4),
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::CapFault as u64 => {
-            kprintln!(
-                "kernel: fault: cap fault on cptr {:#x} ({} phase) at pc {:#x} on thread {:#x} \"{}\"",
-                w1,
-                if w2 != 0 { "receive" } else { "send" },
-                pc.wrapping_sub(4),
-                thread,
-                name
-            );
-            true
-        }
-        _ => false,
-    };
-    if what {
-        kprintln!("kernel: thread {:#x} \"{}\" suspended (no fault handler)", thread, name);
     }
 }
 
