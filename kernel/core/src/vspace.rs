@@ -380,6 +380,18 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         }
         return Ok(());
     }
+    if let Some(l) = sel4_abi::arch_label(k.arch, a.label) {
+        if is_cache_op(l) {
+            decode_cache_op(k, a, l)?;
+            // Caches are coherent with the kernel's view on the supported machines; the
+            // instruction cache is synchronised on request.
+            k.set_thread_state_raw(a.thread, crate::object::ThreadState::Restart);
+            if matches!(l, ArchLabel::PageUnifyInstruction | ArchLabel::VSpaceUnifyInstruction) {
+                k.machine.sync_icache();
+            }
+            return Ok(());
+        }
+    }
     let inv = decode(k, a)?;
     k.set_thread_state_raw(a.thread, crate::object::ThreadState::Restart);
     match inv {
@@ -437,6 +449,70 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         }
     }
     Ok(())
+}
+
+fn is_cache_op(l: ArchLabel) -> bool {
+    matches!(
+        l,
+        ArchLabel::PageCleanData
+            | ArchLabel::PageInvalidateData
+            | ArchLabel::PageCleanInvalidateData
+            | ArchLabel::PageUnifyInstruction
+            | ArchLabel::VSpaceCleanData
+            | ArchLabel::VSpaceInvalidateData
+            | ArchLabel::VSpaceCleanInvalidateData
+            | ArchLabel::VSpaceUnifyInstruction
+    )
+}
+
+/// Checks of the aarch64 cache-maintenance invocations on frames (offsets within the
+/// frame) and VSpaces (a user vaddr range inside one mapped page).
+fn decode_cache_op<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, l: ArchLabel) -> KResult<()> {
+    if a.length < 2 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let start = k.arg(a, 0);
+    let end = k.arg(a, 1);
+    let page_op = matches!(
+        l,
+        ArchLabel::PageCleanData
+            | ArchLabel::PageInvalidateData
+            | ArchLabel::PageCleanInvalidateData
+            | ArchLabel::PageUnifyInstruction
+    );
+    match (a.cap, page_op) {
+        (Cap::Frame { size_bits, mapped, .. }, true) => {
+            let Some(m) = mapped else { return Err(SyscallError::IllegalOperation) };
+            find_vspace_err(k, m.asid)?;
+            if end <= start || end > (1u64 << size_bits) {
+                return Err(SyscallError::InvalidArgument(1));
+            }
+            Ok(())
+        }
+        (Cap::VSpace { paddr, asid: Some(asid) }, false) => {
+            if end <= start {
+                return Err(SyscallError::InvalidArgument(1));
+            }
+            if end > <M::PageTable as PageTableFormat>::USER_TOP {
+                return Err(SyscallError::IllegalOperation);
+            }
+            if find_vspace_err(k, asid)? != paddr {
+                return Err(SyscallError::InvalidCapability(0));
+            }
+            let w = walk(k, paddr, start, <M::PageTable as PageTableFormat>::LEVELS - 1);
+            if !<M::PageTable as PageTableFormat>::is_valid(w.pte) || <M::PageTable as PageTableFormat>::is_table(w.pte, w.level) {
+                // Nothing mapped: nothing to do (seL4 returns success here too).
+                return Ok(());
+            }
+            let bits = entry_bits::<M::PageTable>(w.level);
+            let page_end = (start | ((1u64 << bits) - 1)).saturating_add(1);
+            if end > page_end {
+                return Err(SyscallError::RangeError { min: 0, max: page_end - start });
+            }
+            Ok(())
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
 }
 
 /// Rights for a user mapping from cap rights masked by requested rights (seL4

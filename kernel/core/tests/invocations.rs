@@ -463,3 +463,14 @@ fn lookup_failure_descriptions() {
     // Invoking through a cptr that goes through the guarded CNode at depth 64 is impossible
     // (the root consumes all 64 bits), so a 64-bit lookup stops at the root slot.
 }
+
+#[test]
+fn domain_set() {
+    let mut k = boot();
+    let l = Label::DomainSetSet as u64;
+    ok(&call(&mut k, slots::DOMAIN, l, &[0], &[slots::INIT_THREAD_TCB]));
+    err(&call(&mut k, slots::DOMAIN, l, &[1], &[slots::INIT_THREAD_TCB]), Error::InvalidArgument, &[0]);
+    err(&call(&mut k, slots::DOMAIN, l, &[0], &[ROOT]), Error::InvalidArgument, &[1]);
+    err(&call(&mut k, slots::DOMAIN, l, &[0], &[]), Error::TruncatedMessage, &[]);
+    err(&call(&mut k, slots::DOMAIN, Label::DomainScheduleSetStart as u64, &[0], &[]), Error::IllegalOperation, &[]);
+}

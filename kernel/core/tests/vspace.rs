@@ -121,3 +121,21 @@ fn x86_io_ports() {
     ok(&delete(&mut k, e));
     ok(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f8, e + 1, 64], &[ROOT]));
 }
+
+#[test]
+fn arm_cache_maintenance_checks() {
+    let mut k = boot();
+    let clean = al(ArchLabel::PageCleanData);
+    ok(&call(&mut k, slots::BOOT_INFO_FRAME, clean, &[0, 4096], &[]));
+    err(&call(&mut k, slots::BOOT_INFO_FRAME, clean, &[64, 64], &[]), Error::InvalidArgument, &[1]);
+    err(&call(&mut k, slots::BOOT_INFO_FRAME, clean, &[0, 4097], &[]), Error::InvalidArgument, &[1]);
+    err(&call(&mut k, slots::BOOT_INFO_FRAME, clean, &[0], &[]), Error::TruncatedMessage, &[]);
+    let e = empty(&k);
+    ok(&copy(&mut k, e, slots::BOOT_INFO_FRAME, 0xf));
+    err(&call(&mut k, e, clean, &[0, 4096], &[]), Error::IllegalOperation, &[]);
+    let vclean = al(ArchLabel::VSpaceCleanData);
+    ok(&call(&mut k, slots::INIT_THREAD_VSPACE, vclean, &[IMAGE_VADDR, IMAGE_VADDR + 4096], &[]));
+    err(&call(&mut k, slots::INIT_THREAD_VSPACE, vclean, &[IMAGE_VADDR, IMAGE_VADDR + 8192], &[]), Error::RangeError, &[0, 4096]);
+    err(&call(&mut k, slots::INIT_THREAD_VSPACE, vclean, &[IMAGE_VADDR, IMAGE_VADDR], &[]), Error::InvalidArgument, &[1]);
+    ok(&call(&mut k, slots::INIT_THREAD_VSPACE, al(ArchLabel::VSpaceUnifyInstruction), &[0x7000_0000, 0x7000_0010], &[]));
+}
