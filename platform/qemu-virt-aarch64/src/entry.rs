@@ -10,7 +10,7 @@ use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
 use arch_aarch64::trap::{self, TrapKind};
-use arch_aarch64::{cpu, kprintln, timer};
+use arch_aarch64::{console, cpu, kprintln, timer};
 use kernel_core::{Kernel, UserFault};
 use sel4_abi::Syscall;
 
@@ -18,8 +18,8 @@ use sel4_abi::Syscall;
 const TICK_HZ: u64 = 100;
 /// Ticks between heartbeat lines while idle.
 const HEARTBEAT_TICKS: u64 = 50;
-/// After this many ticks taken from user mode the kernel reports once that the tick
-/// reaches user mode.
+/// After this many ticks taken from user mode the kernel reports once (at the next line
+/// boundary of the console) that the tick reaches user mode.
 const TICK_REPORT: u64 = 10;
 
 /// The kernel and the platform's counters.
@@ -31,6 +31,8 @@ struct State {
     user_ticks: u64,
     /// `seL4_Yield` calls seen.
     yields: u64,
+    /// The "ticks while in user mode" line was printed (once, at a line boundary).
+    tick_reported: bool,
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
@@ -54,6 +56,7 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
             ticks: 0,
             user_ticks: 0,
             yields: 0,
+            tick_reported: false,
         })
     });
     trap::set_user_trap_handler(handle_trap);
@@ -142,7 +145,8 @@ fn handle_irqs(s: &mut State, from_user: bool) {
             s.ticks += 1;
             if from_user {
                 s.user_ticks += 1;
-                if s.user_ticks == TICK_REPORT {
+                if s.user_ticks >= TICK_REPORT && !s.tick_reported && console::at_line_start() {
+                    s.tick_reported = true;
                     kprintln!(
                         "kernel: timer: {} ticks while in user mode ({} yields)",
                         s.user_ticks,
