@@ -165,7 +165,9 @@ fn handle_irqs(s: &mut State, from_user: bool) {
 /// While the core has nothing to run: wait for interrupts (kept masked at EL1 and polled
 /// from the GIC) and hand them to the core.
 fn wait_while_idle(s: &mut State) {
-    if s.kernel.current_is_idle() {
+    // Only when nothing is waiting for a budget refill either (an MCS thread that used up its
+    // budget idles the CPU until its release; that is not worth a line).
+    if s.kernel.current_is_idle() && s.kernel.release_queue == 0 {
         kprintln!("kernel: no runnable thread; idling");
     }
     while s.kernel.current_is_idle() {
