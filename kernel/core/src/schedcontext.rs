@@ -7,10 +7,10 @@ use sel4_abi::Label;
 use crate::cap::Cap;
 use crate::error::{KResult, SyscallError};
 use crate::kernel::{Kernel, SchedulerAction};
+use crate::kmem;
 use crate::object::{Notification, ThreadState};
 use crate::sched::{self, MAX_PERIOD_US, MIN_BUDGET_US, MIN_REFILLS};
 use crate::syscall::InvocationArgs;
-use crate::kmem;
 
 /// `seL4_SchedContext_Sporadic` flag bit.
 pub const SCHED_CONTEXT_SPORADIC: u64 = 1;
@@ -30,20 +30,36 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     if a.length < 5 || a.extra.count < 1 {
         return Err(SyscallError::TruncatedMessage);
     }
-    let (budget, period, extra_refills, badge, flags) =
-        (k.arg(a, 0), k.arg(a, 1), k.arg(a, 2), k.arg(a, 3), k.arg(a, 4));
+    let (budget, period, extra_refills, badge, flags) = (
+        k.arg(a, 0),
+        k.arg(a, 1),
+        k.arg(a, 2),
+        k.arg(a, 3),
+        k.arg(a, 4),
+    );
     let Some((Cap::SchedContext { ptr: sc, size_bits }, _)) = a.extra.get(0) else {
         return Err(SyscallError::InvalidCapability(1));
     };
-    if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget) || !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&period) {
-        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: MAX_PERIOD_US });
+    if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget)
+        || !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&period)
+    {
+        return Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: MAX_PERIOD_US,
+        });
     }
     if period < budget {
-        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: period });
+        return Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: period,
+        });
     }
     let max = sel4_abi::object::sched_context_refills(size_bits as u32);
     if extra_refills.saturating_add(MIN_REFILLS) > max {
-        return Err(SyscallError::RangeError { min: 0, max: max.saturating_sub(MIN_REFILLS) });
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: max.saturating_sub(MIN_REFILLS),
+        });
     }
     // Invoke.
     k.set_thread_state_raw(a.thread, ThreadState::Restart);
@@ -55,7 +71,11 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     if sc == k.cur_sc {
         sched::commit_time(k);
     }
-    let refills = if budget == period { MIN_REFILLS } else { extra_refills + MIN_REFILLS };
+    let refills = if budget == period {
+        MIN_REFILLS
+    } else {
+        extra_refills + MIN_REFILLS
+    };
     sched::refill_new(k, sc, refills, budget, period);
     sched::sc_update(k, sc, |s| {
         s.badge = badge;
@@ -82,7 +102,9 @@ enum ScInv {
 
 /// Decode and perform a `SchedContext_*` invocation on `a.cap`.
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    let Cap::SchedContext { ptr: sc, .. } = a.cap else { return Err(SyscallError::InvalidCapability(0)) };
+    let Cap::SchedContext { ptr: sc, .. } = a.cap else {
+        return Err(SyscallError::InvalidCapability(0));
+    };
     let s = sched::sc_load(k, sc);
     let inv = match Label::from_u64(a.label) {
         Some(Label::SchedContextBind) => {
