@@ -10,4 +10,5 @@
 pub mod explore;
 pub mod invariants;
 pub mod model;
+pub mod refine;
 pub mod spec;

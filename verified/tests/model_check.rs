@@ -41,7 +41,7 @@ fn exhaustive_depth_5_cnode_untyped() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
     /// Random sequences of 60 menu choices: far longer than the exhaustive bound.
     #[test]
     fn random_long_sequences(choices in proptest::collection::vec((0usize..2, any::<u32>()), 60)) {
