@@ -389,6 +389,44 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
             }
         }
     }
+    // (a) on transitions: every cap that appears in a slot is a fresh object's cap, or is
+    // derivable (rights only dropped, badge only set on an unbadged cap) from a cap the
+    // acting thread, or a granting sender it received from, held before the step.
+    let mut sources: Vec<Cap> = held.iter().map(|(_, c)| *c).collect();
+    sources.extend(pre.cspace_root(t));
+    if let Some(e) = recv_ep {
+        if let Some(snd) = pre.eps[&e].first() {
+            sources.extend(held_caps(pre, *snd).into_iter().map(|(_, c)| c));
+        }
+    }
+    for (sl, e) in &post.slots {
+        if pre.cap(*sl) == Some(e.cap) {
+            continue;
+        }
+        let fresh = match e.cap {
+            Cap::Untyped { .. } => false,
+            c => c.object().is_some_and(|o| !pre.objects.contains_key(&o)),
+        };
+        let retyped_untyped = matches!(e.cap, Cap::Untyped { .. })
+            && e.original
+            && held.iter().any(|(_, c)| matches!(c, Cap::Untyped { .. }) && c.same_region_as(&e.cap) && *c != e.cap);
+        let derived = sources.iter().any(|src| {
+            derivable(src, &e.cap)
+                && match (*src, e.cap) {
+                    (Cap::Untyped { base, size_bits, .. }, Cap::Untyped { base: b, size_bits: z, .. }) => {
+                        base == b && size_bits == z
+                    }
+                    (Cap::Untyped { .. }, _) => false,
+                    _ => true,
+                }
+        });
+        if !(fresh || retyped_untyped || derived) {
+            return Err(format!(
+                "(a) thread {t:#x} produced {sl:?}={:?}, not derivable from any cap it held",
+                e.cap
+            ));
+        }
+    }
     // New objects come from an untyped the thread holds.
     for (a, o) in &post.objects {
         if pre.objects.contains_key(a) {

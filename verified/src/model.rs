@@ -69,7 +69,7 @@ fn put(s: &mut State, slot: Slot, cap: Cap, original: bool, parent: Option<Slot>
 ///
 /// T0 (0x1000) has root CNode C0 (radix 3): 1 untyped, 2 C1 cap, 3 endpoint (all rights),
 /// 4 T1's TCB cap, 5 notification, 6 C0 itself. T1 (0x1800) has root C1 (radix 2):
-/// 1 endpoint copy, 2 notification copy (Write), 3 C1 itself.
+/// 1 endpoint copy (Read, Write, GrantReply: no Grant), 2 notification copy (Write), 3 C1 itself.
 pub fn two_threads(untyped_bits: u8) -> System {
     let (t0, t1, c0, c1, ep, nt, ut) = (0x1000, 0x1800, 0x2000, 0x2100, 0x2180, 0x21c0, 0x1_0000);
     let mut s = State::default();
@@ -92,7 +92,8 @@ pub fn two_threads(untyped_bits: u8) -> System {
     put(&mut s, c0s(4), Cap::Thread { obj: t1 }, true, None);
     put(&mut s, c0s(5), Cap::Notification { obj: nt, badge: 0, rights: Rights(3) }, true, None);
     put(&mut s, c0s(6), cnode_cap(c0, 3), true, None);
-    put(&mut s, c1s(1), Cap::Endpoint { obj: ep, badge: 0, rights: Rights::ALL }, false, Some(c0s(3)));
+    // T1's endpoint cap lacks Grant, so rights amplification is observable.
+    put(&mut s, c1s(1), Cap::Endpoint { obj: ep, badge: 0, rights: Rights(11) }, false, Some(c0s(3)));
     put(&mut s, c1s(2), Cap::Notification { obj: nt, badge: 0, rights: Rights(Rights::WRITE) }, false, Some(c0s(5)));
     put(&mut s, c1s(3), cnode_cap(c1, 2), false, Some(c0s(2)));
     put(&mut s, Slot { obj: t0, index: TCB_CTABLE }, cnode_cap(c0, 3), false, Some(c0s(6)));

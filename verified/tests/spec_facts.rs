@@ -172,12 +172,20 @@ fn grant_transfers_one_cap_and_no_grant_drops_it() {
     let mut s = two_threads(9).init;
     let recv = Some(RecvSlot { cnode: 6, index: 7, depth: 64 });
     assert_eq!(s.step(T0, &Syscall::Wait { cptr: 3, recv }).unwrap(), Outcome::Blocked);
-    // T1 sends its notification cap (slot 2) through its all-rights endpoint copy.
+    // T1's endpoint cap has no Grant: the message goes, the cap is dropped.
     let o = s.step(T1, &Syscall::Send(Invocation { cptr: 1, label: 0, mrs: vec![], extra: vec![2] })).unwrap();
     assert_eq!(o, Outcome::Ok);
     check_state(&s).unwrap();
-    assert_eq!(s.cap(c0(7)), Some(Cap::Notification { obj: 0x21c0, badge: 0, rights: Rights(1) }));
-    assert_eq!(s.tcbs[&T0].received.unwrap().extra_caps, 1);
+    assert_eq!(s.cap(c0(7)), None);
+    assert_eq!(s.tcbs[&T0].received.unwrap().extra_caps, 0);
+    // T0 grants its notification cap (slot 5) to T1 through its all-rights endpoint cap.
+    let recv1 = Some(RecvSlot { cnode: 3, index: 0, depth: 64 });
+    assert_eq!(s.step(T1, &Syscall::Wait { cptr: 1, recv: recv1 }).unwrap(), Outcome::Blocked);
+    let o = s.step(T0, &Syscall::Send(Invocation { cptr: 3, label: 0, mrs: vec![], extra: vec![5] })).unwrap();
+    assert_eq!(o, Outcome::Ok);
+    check_state(&s).unwrap();
+    assert_eq!(s.cap(Slot { obj: 0x2100, index: 0 }), Some(Cap::Notification { obj: 0x21c0, badge: 0, rights: Rights(3) }));
+    assert_eq!(s.tcbs[&T1].received.unwrap().extra_caps, 1);
 }
 
 #[test]
