@@ -98,19 +98,77 @@ pub fn explore<M: Model>(m: &mut M, max_depth: usize) -> Result<Stats, Violation
                     trace.push(a);
                     return Err(Violation { trace, message });
                 }
-                if seen.insert(fingerprint(&n)) {
+                // States at the last level are counted but not kept (nothing expands them).
+                if seen.insert(fingerprint(&n)) && depth + 1 < max_depth {
                     next_frontier.push((n, Some(Rc::new(PathNode { action: a, prev: p.clone() }))));
                 }
             }
         }
         st.depth = depth + 1;
         st.states = seen.len() as u64;
-        if next_frontier.is_empty() {
+        if next_frontier.is_empty() && depth + 1 < max_depth {
             st.exhausted = true;
             break;
         }
         frontier = next_frontier;
     }
+    st.elapsed = start.elapsed();
+    Ok(st)
+}
+
+/// Depth-first variant for deep bounds: memory is one state per level plus 9 bytes per
+/// distinct state. A state is expanded again only if it is reached with more remaining
+/// depth than before, so the search is still exhaustive up to `max_depth`.
+pub fn explore_dfs<M: Model>(m: &mut M, max_depth: usize) -> Result<Stats, Violation<M::Action>> {
+    let start = Instant::now();
+    let mut best: std::collections::HashMap<u64, u8> = std::collections::HashMap::new();
+    let mut st = Stats::default();
+    let mut trace: Vec<M::Action> = Vec::new();
+    #[allow(clippy::too_many_arguments)]
+    fn go<M: Model>(
+        m: &mut M,
+        s: &M::State,
+        left: usize,
+        best: &mut std::collections::HashMap<u64, u8>,
+        st: &mut Stats,
+        trace: &mut Vec<M::Action>,
+        max_depth: usize,
+    ) -> Result<(), Violation<M::Action>> {
+        if left == 0 {
+            return Ok(());
+        }
+        for a in m.actions(s) {
+            let Some(n) = m.next(s, &a) else {
+                st.unmodelled += 1;
+                continue;
+            };
+            st.transitions += 1;
+            trace.push(a.clone());
+            if let Err(message) = m.check(s, &a, &n) {
+                return Err(Violation { trace: trace.clone(), message });
+            }
+            let fp = fingerprint(&n);
+            let rem = (left - 1) as u8;
+            let expand = match best.get(&fp) {
+                Some(r) if *r >= rem => false,
+                _ => {
+                    best.insert(fp, rem);
+                    true
+                }
+            };
+            if expand {
+                st.depth = st.depth.max(max_depth - left + 1);
+                go(m, &n, left - 1, best, st, trace, max_depth)?;
+            }
+            trace.pop();
+        }
+        Ok(())
+    }
+    for s in m.init() {
+        best.insert(fingerprint(&s), max_depth as u8);
+        go(m, &s, max_depth, &mut best, &mut st, &mut trace, max_depth)?;
+    }
+    st.states = best.len() as u64;
     st.elapsed = start.elapsed();
     Ok(st)
 }

@@ -39,8 +39,8 @@ use crate::spec::*;
 pub type K = Kernel<SimMachine>;
 type KTcb = KernelTcb<SimContext>;
 
-/// Simulated RAM: `[0, RAM_SIZE)`.
-pub const RAM_SIZE: u64 = 0x2_0000;
+/// Simulated RAM starts at 0 and ends at the last object or untyped, but at least here.
+pub const RAM_MIN: u64 = 0x1_0000;
 /// Idle thread TCB.
 const IDLE: u64 = 0x3000;
 /// First IPC-buffer frame (one 4 KiB frame per acting thread from here).
@@ -116,7 +116,15 @@ pub fn clone_kernel(k: &K) -> K {
 
 /// Build a simulated kernel holding exactly the spec state `s`; `actors` get an IPC buffer.
 pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
-    let m = SimMachine::new(0, RAM_SIZE);
+    let mut end = RAM_MIN;
+    for (a, o) in &s.objects {
+        end = end.max(a + (1u64 << o.size_bits));
+    }
+    for e in s.slots.values() {
+        let (b, z) = e.cap.region();
+        end = end.max(b + (1u64 << z));
+    }
+    let m = SimMachine::new(0, end);
     kmem::store(&m, IDLE, &KTcb::new());
     let mut k = Kernel::new(m, Arch::Aarch64, IDLE, IRQ_NODE);
     for (a, o) in &s.objects {
