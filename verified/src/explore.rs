@@ -65,6 +65,9 @@ fn path<A: Clone>(mut p: Option<Rc<PathNode<A>>>) -> Vec<A> {
     v
 }
 
+/// A frontier entry: a state and the path that reached it.
+type Frontier<S, A> = Vec<(S, Option<Rc<PathNode<A>>>)>;
+
 fn fingerprint<S: Hash>(s: &S) -> u64 {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
@@ -76,7 +79,7 @@ fn fingerprint<S: Hash>(s: &S) -> u64 {
 pub fn explore<M: Model>(m: &mut M, max_depth: usize) -> Result<Stats, Violation<M::Action>> {
     let start = Instant::now();
     let mut seen = HashSet::new();
-    let mut frontier: Vec<(M::State, Option<Rc<PathNode<M::Action>>>)> = Vec::new();
+    let mut frontier: Frontier<M::State, M::Action> = Vec::new();
     let mut st = Stats::default();
     for s in m.init() {
         if seen.insert(fingerprint(&s)) {

@@ -245,11 +245,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
     for (a, o) in &hint.objects {
         match o.ty {
             ObjType::CNode { radix } => todo_c.push((*a, radix)),
-            ObjType::Tcb => {
-                if tcbs.insert(*a) {
-                    todo_t.push(*a);
-                }
-            }
+            ObjType::Tcb if tcbs.insert(*a) => todo_t.push(*a),
             _ => {}
         }
     }
@@ -276,11 +272,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             match c {
                 KCap::Null => continue,
                 KCap::CNode { ptr, radix, .. } => todo_c.push((ptr, radix)),
-                KCap::Thread { ptr } => {
-                    if tcbs.insert(ptr) {
-                        todo_t.push(ptr);
-                    }
-                }
+                KCap::Thread { ptr } if tcbs.insert(ptr) => todo_t.push(ptr),
                 _ => {}
             }
             filled.insert(sl, c);
@@ -396,6 +388,75 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
         }
     }
     Ok(s)
+}
+
+/// Representation invariants of the kernel's own data structures that the abstraction does
+/// not see: ready queues (links, flags, priorities, bitmap) hold exactly live runnable
+/// threads; endpoint and notification state words agree with their queues.
+pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
+    use kernel_core::object::{EndpointState, NotificationState};
+    let mut queued = BTreeSet::new();
+    for p in 0..k.ready.head.len() {
+        let (mut cur, mut prev, mut n) = (k.ready.head[p], 0u64, 0);
+        while cur != 0 {
+            n += 1;
+            if n > 64 || !queued.insert(cur) {
+                return Err(format!("(f) ready queue {p} loops or repeats {cur:#x}"));
+            }
+            let x = k.tcb(cur);
+            let live = abs.tcbs.contains_key(&cur);
+            if !live || !x.thread_state().is_runnable() || x.in_ready_queue != 1 || x.priority as usize != p {
+                return Err(format!(
+                    "(f) ready queue {p} holds {cur:#x} (live {live}, state {:?}, flag {}, prio {})",
+                    x.thread_state(),
+                    x.in_ready_queue,
+                    x.priority
+                ));
+            }
+            if x.sched_prev != prev {
+                return Err(format!("(f) ready queue {p}: bad prev link at {cur:#x}"));
+            }
+            prev = cur;
+            cur = x.sched_next;
+        }
+        if k.ready.tail[p] != prev {
+            return Err(format!("(f) ready queue {p}: tail {:#x}, last {prev:#x}", k.ready.tail[p]));
+        }
+        let bit = k.ready.bitmap[p / 64] >> (p % 64) & 1 == 1;
+        if bit != (prev != 0) {
+            return Err(format!("(f) ready bitmap bit {p} = {bit} but queue empty = {}", prev == 0));
+        }
+    }
+    for t in abs.tcbs.keys() {
+        if k.tcb(*t).in_ready_queue == 1 && !queued.contains(t) {
+            return Err(format!("(f) thread {t:#x} flagged queued but in no ready queue"));
+        }
+    }
+    for (e, q) in &abs.eps {
+        let ep: Endpoint = kmem::load(&k.machine, *e);
+        let want = match q.first().map(|t| abs.tcbs[t].state) {
+            None => EndpointState::Idle,
+            Some(ThreadState::BlockedOnSend { .. }) => EndpointState::Send,
+            Some(_) => EndpointState::Recv,
+        };
+        if ep.state() != want || ep.tail() != q.last().copied().unwrap_or(0) {
+            return Err(format!("(f) endpoint {e:#x}: state {:?} tail {:#x}, queue {q:x?}", ep.state(), ep.tail()));
+        }
+    }
+    for (n, nt) in &abs.ntfns {
+        let x: Notification = kmem::load(&k.machine, *n);
+        let want = if !nt.waiters.is_empty() {
+            NotificationState::Waiting
+        } else if nt.word != 0 {
+            NotificationState::Active
+        } else {
+            NotificationState::Idle
+        };
+        if x.get_state() != want || x.queue_tail != nt.waiters.last().copied().unwrap_or(0) {
+            return Err(format!("(f) notification {n:#x}: state {:?}, want {want:?}", x.get_state()));
+        }
+    }
+    Ok(())
 }
 
 /// Run one syscall on the kernel as thread `t`, with the registers and IPC buffer a user
@@ -546,6 +607,7 @@ pub fn lockstep(spec: &State, k: &mut K, cx: &AbsCtx, t: ObjId, sc: &Syscall) ->
     let r = (|| {
         compare_outcome(k, t, sc, &o)?;
         let a = abstract_state(k, cx, &s)?;
+        kernel_invariants(k, &a)?;
         let (ns, na) = (normalised(&s), normalised(&a));
         if ns != na {
             return Err(format!("abstract states differ after the step (spec outcome {o:?}):\n{}", diff(&ns, &na)));
@@ -598,6 +660,7 @@ impl RefModel {
     pub fn initial(&self) -> Result<RefState, String> {
         let k = build_kernel(&self.sys.init, &self.cx.actors);
         let a = abstract_state(&k, &self.cx, &self.sys.init)?;
+        kernel_invariants(&k, &a)?;
         let (ns, na) = (normalised(&self.sys.init), normalised(&a));
         if ns != na {
             return Err(format!("initial kernel does not abstract to the initial spec state:\n{}", diff(&ns, &na)));

@@ -1203,7 +1203,7 @@ impl State {
         if node_offset > node_size - 1 {
             return Err(SyscallError::RangeError(0, node_size - 1));
         }
-        if num < 1 || num > sizes::RETYPE_FAN_OUT {
+        if !(1..=sizes::RETYPE_FAN_OUT).contains(&num) {
             return Err(SyscallError::RangeError(1, sizes::RETYPE_FAN_OUT));
         }
         if num > node_size - node_offset {
@@ -1339,6 +1339,7 @@ impl State {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn send_ipc(
         &mut self,
         t: ObjId,
