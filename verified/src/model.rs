@@ -11,14 +11,20 @@ use crate::explore::Model;
 use crate::invariants::{check_integrity, check_state};
 use crate::spec::*;
 
-/// One thread's view for menu generation: its TCB, the cptr of a cap to its own root CNode,
-/// and its root CNode's radix and object.
+/// One thread's view for menu generation: its TCB, the root-CNode slot holding a cap to that
+/// root CNode, and how many low cptr bits are left after the root level (0: the root
+/// resolves all 64 bits; 2: a 64-bit cptr goes on into a second-level CNode).
 #[derive(Clone, Debug)]
 pub struct ThreadView {
     /// The TCB.
     pub tcb: ObjId,
-    /// cptr (in its own CSpace) of a cap to its root CNode.
+    /// Root-CNode slot index of a cap to the root CNode (used as `node_index` at the root
+    /// depth).
+    pub root_slot: u64,
+    /// A cptr (64 bits) naming a cap to the root CNode, for invoking it.
     pub root_cptr: u64,
+    /// Bits of a 64-bit cptr left after the root CNode.
+    pub shift: u32,
 }
 
 /// Which groups of operations to include in the menu.
@@ -100,8 +106,32 @@ pub fn two_threads(untyped_bits: u8) -> System {
     put(&mut s, Slot { obj: t1, index: TCB_CTABLE }, cnode_cap(c1, 2), false, Some(c0s(2)));
     System {
         init: s,
-        threads: vec![ThreadView { tcb: t0, root_cptr: 6 }, ThreadView { tcb: t1, root_cptr: 3 }],
+        threads: vec![
+            ThreadView { tcb: t0, root_slot: 6, root_cptr: 6, shift: 0 },
+            ThreadView { tcb: t1, root_slot: 3, root_cptr: 3, shift: 0 },
+        ],
     }
+}
+
+/// [`two_threads`] with a two-level CSpace for T0: its root CNode C0 resolves 62 bits
+/// (guard 59 + radix 3), and C0's slot 2 holds C1's cap with no guard (radix 2), so a
+/// 64-bit cptr `(2 << 2) | j` names C1's slot j through T0's CSpace. Root slots are named by
+/// cptr `i << 2` or by index `i` at depth 62. A cap to C0 in C1's slot 0 (cptr 8 for T0)
+/// is what T0 invokes for CNode operations (a CNode cap in a root slot would be descended
+/// into by a 64-bit cptr); T1 can reach it too.
+pub fn two_threads_nested(untyped_bits: u8) -> System {
+    let mut sys = two_threads(untyped_bits);
+    let (t0, c0, c1) = (0x1000, 0x2000, 0x2100);
+    let root = Cap::CNode { obj: c0, radix: 3, guard: 0, guard_size: 59 };
+    sys.init.slots.get_mut(&Slot { obj: c0, index: 6 }).unwrap().cap = root;
+    sys.init.slots.get_mut(&Slot { obj: t0, index: TCB_CTABLE }).unwrap().cap = root;
+    sys.init.slots.get_mut(&Slot { obj: c0, index: 2 }).unwrap().cap =
+        Cap::CNode { obj: c1, radix: 2, guard: 0, guard_size: 0 };
+    sys.init.slots.insert(Slot { obj: c1, index: 0 }, Entry { cap: root, original: false });
+    sys.init.cdt.insert(Slot { obj: c1, index: 0 }, Slot { obj: c0, index: 6 });
+    sys.threads[0].shift = 2;
+    sys.threads[0].root_cptr = 8;
+    sys
 }
 
 fn inv(cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Invocation {
@@ -113,6 +143,9 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
     use label::*;
     let mut out = Vec::new();
     let Some(Cap::CNode { obj: root, radix, .. }) = s.cspace_root(tv.tcb) else { return out };
+    let sh = tv.shift;
+    let dp = 64 - sh as u64; // depth naming a root slot
+    let cp = |i: u64| i << sh; // cptr naming a root slot
     let r = tv.root_cptr;
     let n = 1u64 << radix;
     let filled: Vec<(u64, Cap)> =
@@ -128,43 +161,45 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
         }
         for &d in &dests {
             for &(sidx, cap) in &filled {
-                call(&mut out, inv(r, CNODE_COPY, &[d, 64, sidx, 64, Rights::ALL.0 as u64], &[r]));
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp, sidx, dp, Rights::ALL.0 as u64], &[r]));
                 if matches!(cap, Cap::Endpoint { .. } | Cap::Notification { .. }) {
-                    call(&mut out, inv(r, CNODE_COPY, &[d, 64, sidx, 64, 3], &[r]));
-                    call(&mut out, inv(r, CNODE_MINT, &[d, 64, sidx, 64, Rights::ALL.0 as u64, 5], &[r]));
-                    call(&mut out, inv(r, CNODE_MINT, &[d, 64, sidx, 64, Rights::WRITE as u64, 0], &[r]));
+                    call(&mut out, inv(r, CNODE_COPY, &[d, dp, sidx, dp, 3], &[r]));
+                    call(&mut out, inv(r, CNODE_MINT, &[d, dp, sidx, dp, Rights::ALL.0 as u64, 5], &[r]));
+                    call(&mut out, inv(r, CNODE_MINT, &[d, dp, sidx, dp, Rights::WRITE as u64, 0], &[r]));
                 }
-                call(&mut out, inv(r, CNODE_MOVE, &[d, 64, sidx, 64], &[r]));
-                if matches!(cap, Cap::Endpoint { .. }) && m.errors {
-                    call(&mut out, inv(r, CNODE_MUTATE, &[d, 64, sidx, 64, 0], &[r]));
+                call(&mut out, inv(r, CNODE_MOVE, &[d, dp, sidx, dp], &[r]));
+                if matches!(cap, Cap::CNode { .. }) || (matches!(cap, Cap::Endpoint { .. }) && m.errors) {
+                    // CNode: guard cleared (changes how cptrs through it resolve);
+                    // endpoint: always IllegalOperation.
+                    call(&mut out, inv(r, CNODE_MUTATE, &[d, dp, sidx, dp, 0], &[r]));
                 }
             }
             if m.errors {
                 // Source slot empty, and a depth that does not match the CSpace layout.
                 if let Some(e) = empty.last() {
-                    call(&mut out, inv(r, CNODE_COPY, &[d, 64, *e, 64, 15], &[r]));
+                    call(&mut out, inv(r, CNODE_COPY, &[d, dp, *e, dp, 15], &[r]));
                 }
-                call(&mut out, inv(r, CNODE_COPY, &[d, 63, 1, 64, 15], &[r]));
-                call(&mut out, inv(r, CNODE_COPY, &[d, 64, 1], &[r]));
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp - 1, 1, dp, 15], &[r]));
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp, 1], &[r]));
             }
         }
         for &(sidx, cap) in &filled {
-            call(&mut out, inv(r, CNODE_DELETE, &[sidx, 64], &[]));
-            call(&mut out, inv(r, CNODE_REVOKE, &[sidx, 64], &[]));
+            call(&mut out, inv(r, CNODE_DELETE, &[sidx, dp], &[]));
+            call(&mut out, inv(r, CNODE_REVOKE, &[sidx, dp], &[]));
             if matches!(cap, Cap::Endpoint { .. }) {
-                call(&mut out, inv(r, CNODE_CANCEL_BADGED_SENDS, &[sidx, 64], &[]));
+                call(&mut out, inv(r, CNODE_CANCEL_BADGED_SENDS, &[sidx, dp], &[]));
             }
         }
         // Rotate: swap the first two filled slots (src == dest), and rotate into an empty slot.
         if filled.len() >= 2 {
             let (a, b) = (filled[0].0, filled[1].0);
-            call(&mut out, inv(r, CNODE_ROTATE, &[a, 64, 0, b, 64, 0, a, 64], &[r, r]));
+            call(&mut out, inv(r, CNODE_ROTATE, &[a, dp, 0, b, dp, 0, a, dp], &[r, r]));
             if let Some(&d) = empty.first() {
-                call(&mut out, inv(r, CNODE_ROTATE, &[d, 64, 0, b, 64, 0, a, 64], &[r, r]));
+                call(&mut out, inv(r, CNODE_ROTATE, &[d, dp, 0, b, dp, 0, a, dp], &[r, r]));
             }
         }
         if m.errors {
-            call(&mut out, inv(r, 99, &[0, 64], &[])); // bad label
+            call(&mut out, inv(r, 99, &[0, dp], &[])); // bad label
         }
     }
     if m.retype {
@@ -173,9 +208,10 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                 continue;
             }
             let Some(&d) = empty.first() else { continue };
-            let rt = |ty: u64, sz: u64, num: u64| inv(uidx, UNTYPED_RETYPE, &[ty, sz, r, 64, d, num], &[r]);
+            let ri = tv.root_slot;
+            let rt = |ty: u64, sz: u64, num: u64| inv(cp(uidx), UNTYPED_RETYPE, &[ty, sz, ri, dp, d, num], &[r]);
             use objtype::*;
-            call(&mut out, inv(uidx, UNTYPED_RETYPE, &[ENDPOINT, 0, 0, 0, d, 1], &[r]));
+            call(&mut out, inv(cp(uidx), UNTYPED_RETYPE, &[ENDPOINT, 0, 0, 0, d, 1], &[r]));
             call(&mut out, rt(NOTIFICATION, 0, 1));
             call(&mut out, rt(CAP_TABLE, 1, 1));
             call(&mut out, rt(UNTYPED, 5, 1));
@@ -188,37 +224,37 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                 call(&mut out, rt(CAP_TABLE, 0, 1)); // InvalidArgument(1)
                 call(&mut out, rt(UNTYPED, 12, 1)); // NotEnoughMemory (untyped is smaller)
                 call(&mut out, rt(ENDPOINT, 0, n)); // window overruns
-                call(&mut out, inv(uidx, UNTYPED_RETYPE, &[ENDPOINT, 0, r, 64, d], &[r])); // truncated
+                call(&mut out, inv(cp(uidx), UNTYPED_RETYPE, &[ENDPOINT, 0, ri, dp, d], &[r])); // truncated
             }
         }
     }
     for &(idx, cap) in &filled {
         match cap {
             Cap::Thread { .. } if m.tcb => {
-                call(&mut out, inv(idx, TCB_SUSPEND, &[], &[]));
-                call(&mut out, inv(idx, TCB_RESUME, &[], &[]));
+                call(&mut out, inv(cp(idx), TCB_SUSPEND, &[], &[]));
+                call(&mut out, inv(cp(idx), TCB_RESUME, &[], &[]));
                 for &(nidx, nc) in &filled {
                     if matches!(nc, Cap::Notification { .. }) {
-                        call(&mut out, inv(idx, TCB_BIND_NOTIFICATION, &[], &[nidx]));
+                        call(&mut out, inv(cp(idx), TCB_BIND_NOTIFICATION, &[], &[cp(nidx)]));
                     }
                 }
-                call(&mut out, inv(idx, TCB_UNBIND_NOTIFICATION, &[], &[]));
+                call(&mut out, inv(cp(idx), TCB_UNBIND_NOTIFICATION, &[], &[]));
             }
             Cap::Endpoint { .. } if m.ipc => {
                 // Offer the first non-endpoint cap (or this one) with the message.
                 let x = filled.iter().find(|(_, c)| !matches!(c, Cap::Endpoint { .. } | Cap::CNode { .. })).map(|f| f.0);
-                let extra: Vec<u64> = x.into_iter().collect();
-                out.push(Syscall::Send(inv(idx, 0, &[], &extra)));
-                out.push(Syscall::NBSend(inv(idx, 0, &[], &[])));
-                out.push(Syscall::Call(inv(idx, 0, &[], &[idx])));
-                let recv = empty.first().map(|&e| RecvSlot { cnode: r, index: e, depth: 64 });
-                out.push(Syscall::Wait { cptr: idx, recv });
-                out.push(Syscall::NBWait { cptr: idx, recv });
+                let extra: Vec<u64> = x.into_iter().map(cp).collect();
+                out.push(Syscall::Send(inv(cp(idx), 0, &[], &extra)));
+                out.push(Syscall::NBSend(inv(cp(idx), 0, &[], &[])));
+                out.push(Syscall::Call(inv(cp(idx), 0, &[], &[cp(idx)])));
+                let recv = empty.first().map(|&e| RecvSlot { cnode: r, index: e, depth: dp });
+                out.push(Syscall::Wait { cptr: cp(idx), recv });
+                out.push(Syscall::NBWait { cptr: cp(idx), recv });
             }
             Cap::Notification { .. } if m.ipc => {
-                out.push(Syscall::Send(inv(idx, 0, &[], &[])));
-                out.push(Syscall::Wait { cptr: idx, recv: None });
-                out.push(Syscall::NBWait { cptr: idx, recv: None });
+                out.push(Syscall::Send(inv(cp(idx), 0, &[], &[])));
+                out.push(Syscall::Wait { cptr: cp(idx), recv: None });
+                out.push(Syscall::NBWait { cptr: cp(idx), recv: None });
             }
             _ => {}
         }
@@ -226,7 +262,38 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
     if m.errors {
         // Invoking an empty slot: InvalidCapability(0).
         if let Some(&e) = empty.first() {
-            call(&mut out, inv(e, 0, &[], &[]));
+            call(&mut out, inv(cp(e), 0, &[], &[]));
+        }
+    }
+    if m.cnode && sh > 0 {
+        // Through second-level CNodes: root slots holding a CNode cap that resolves exactly
+        // the remaining bits.
+        for &(idx, cap) in &filled {
+            let Cap::CNode { obj, radix: r2, guard_size, .. } = cap else { continue };
+            if r2 as u32 + guard_size as u32 != sh {
+                continue;
+            }
+            let nested = |j: u64| (idx << sh) | j;
+            let mut first_empty = None;
+            for j in 0..(1u64 << r2) {
+                match s.cap(Slot { obj, index: j }) {
+                    Some(_) => {
+                        call(&mut out, inv(r, CNODE_DELETE, &[nested(j), 64], &[]));
+                        if let Some(&d) = empty.first() {
+                            call(&mut out, inv(r, CNODE_COPY, &[d, dp, nested(j), 64, 15], &[r]));
+                        }
+                    }
+                    None if first_empty.is_none() => first_empty = Some(j),
+                    None => {}
+                }
+            }
+            if let Some(j) = first_empty {
+                for &(sidx, c) in &filled {
+                    if matches!(c, Cap::Endpoint { .. } | Cap::Notification { .. }) {
+                        call(&mut out, inv(r, CNODE_MINT, &[nested(j), 64, sidx, dp, 15, 9], &[r]));
+                    }
+                }
+            }
         }
     }
     out

@@ -4,12 +4,16 @@
 
 use kernel_verified::explore::explore;
 use kernel_verified::invariants::{check_integrity, check_state};
-use kernel_verified::model::{menu, two_threads, Menu, SpecModel};
+use kernel_verified::model::{menu, two_threads, two_threads_nested, Menu, SpecModel, System};
 use kernel_verified::spec::ThreadState;
 use proptest::prelude::*;
 
 fn run(depth: usize, untyped_bits: u8, menu: Menu, what: &str) {
-    let mut m = SpecModel { sys: two_threads(untyped_bits), menu };
+    run_sys(depth, two_threads(untyped_bits), menu, what)
+}
+
+fn run_sys(depth: usize, sys: System, menu: Menu, what: &str) {
+    let mut m = SpecModel { sys, menu };
     match explore(&mut m, depth) {
         Ok(st) => {
             println!(
@@ -38,6 +42,12 @@ fn exhaustive_depth_4_all_operations() {
 fn exhaustive_depth_5_cnode_untyped() {
     let m = Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: false, dests: 1 };
     run(5, 7, m, "cnode+untyped");
+}
+
+/// Two-level CSpace for T0 (guards, cptrs through a second CNode, Mutate of CNode guards).
+#[test]
+fn exhaustive_depth_4_nested_cspace() {
+    run_sys(4, two_threads_nested(9), Menu::all(), "nested cspace");
 }
 
 proptest! {

@@ -5,8 +5,8 @@
 //! Call's reply (error code and error MRs) must equal the spec's outcome.
 
 use kernel_verified::explore::explore;
-use kernel_verified::model::{menu, two_threads, Menu};
-use kernel_verified::refine::{clone_kernel, lockstep, RefModel};
+use kernel_verified::model::{menu, two_threads, two_threads_nested, Menu};
+use kernel_verified::refine::{clone_kernel, covered, lockstep, RefModel};
 use kernel_verified::spec::{label, ThreadState};
 use proptest::prelude::*;
 use sel4_abi::Label;
@@ -51,8 +51,24 @@ fn lockstep_exhaustive_cnode_untyped() {
     match explore(&mut m, depth) {
         Ok(st) => {
             println!(
-                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions, depth {}, {:.2?}",
-                st.states, st.transitions, st.depth, st.elapsed
+                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
+
+/// Exhaustive lockstep with T0's two-level CSpace (depth 3, CI bound).
+#[test]
+fn lockstep_exhaustive_nested_cspace() {
+    let mut m = RefModel::new(two_threads_nested(9), core_menu());
+    match explore(&mut m, 3) {
+        Ok(st) => {
+            println!(
+                "[refinement nested cspace] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
             );
             assert!(st.transitions > 1000);
         }
@@ -76,6 +92,7 @@ proptest! {
             let opts = menu(&spec, tv, &m.menu);
             if opts.is_empty() { continue; }
             let sc = opts[pick as usize % opts.len()].clone();
+            if !covered(&spec, tv.tcb, &sc, m.coverage) { continue; }
             trace.push((tv.tcb, sc.clone()));
             match lockstep(&spec, &mut k, &m.cx, tv.tcb, &sc) {
                 None => break,
