@@ -5,7 +5,7 @@
 //! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5).
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
-use kernel_verified::model::{two_threads, Menu, SpecModel};
+use kernel_verified::model::{two_threads, two_threads_nested, Menu, SpecModel};
 use kernel_verified::refine::RefModel;
 
 fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> bool {
@@ -34,9 +34,13 @@ fn main() {
     let mut ok = true;
     let mut m = SpecModel { sys: two_threads(9), menu: Menu::all() };
     ok &= report("spec, all operations", explore_dfs(&mut m, spec_depth));
+    let mut m = SpecModel { sys: two_threads_nested(9), menu: Menu::all() };
+    ok &= report("spec, all operations, two-level CSpace", explore_dfs(&mut m, spec_depth));
     let core = Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: true, dests: 1 };
     let mut r = RefModel::new(two_threads(9), core);
     ok &= report("refinement (kernel-core lockstep), CNode+Untyped", explore_dfs(&mut r, refine_depth));
+    let mut r = RefModel::new(two_threads_nested(9), core);
+    ok &= report("refinement (kernel-core lockstep), CNode+Untyped, two-level CSpace", explore_dfs(&mut r, refine_depth));
     if !ok {
         std::process::exit(1);
     }
