@@ -73,7 +73,11 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
     words[0] = f.fault_type() as u64;
     let mut lf = [0u64; 4];
     match f {
-        Fault::CapFault { addr, in_recv_phase, failure } => {
+        Fault::CapFault {
+            addr,
+            in_recv_phase,
+            failure,
+        } => {
             words[1] = addr;
             words[2] = in_recv_phase as u64;
             failure.to_words(&mut lf);
@@ -83,7 +87,11 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
             words[1] = number;
             words[2] = code;
         }
-        Fault::VmFault { addr, fsr, instruction } => {
+        Fault::VmFault {
+            addr,
+            fsr,
+            instruction,
+        } => {
             words[1] = addr;
             words[2] = fsr;
             words[3] = instruction as u64;
@@ -106,7 +114,15 @@ impl<M: Machine> Kernel<M> {
         crate::sched::on_kernel_entry(self);
         let t = self.cur_thread;
         let fault = match f {
-            UserFault::VmFault { addr, fsr, instruction } => Fault::VmFault { addr, fsr, instruction },
+            UserFault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            } => Fault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            },
             UserFault::UserException { number, code } => Fault::UserException { number, code },
         };
         handle_fault(self, t, fault);

@@ -24,7 +24,11 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     if a.first_phase
         && matches!(
             a.cap,
-            Cap::Thread { .. } | Cap::CNode { .. } | Cap::Domain | Cap::SchedControl { .. } | Cap::SchedContext { .. }
+            Cap::Thread { .. }
+                | Cap::CNode { .. }
+                | Cap::Domain
+                | Cap::SchedControl { .. }
+                | Cap::SchedContext { .. }
         )
     {
         return Err(SyscallError::InvalidCapability(0));
@@ -36,7 +40,16 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                 return Err(SyscallError::InvalidCapability(0));
             }
             k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            crate::ipc::send_ipc(k, a.thread, ptr, badge, rights, a.is_blocking, a.is_call, a.can_donate);
+            crate::ipc::send_ipc(
+                k,
+                a.thread,
+                ptr,
+                badge,
+                rights,
+                a.is_blocking,
+                a.is_call,
+                a.can_donate,
+            );
             Ok(())
         }
         Cap::Notification { ptr, badge, rights } => {
@@ -84,17 +97,42 @@ pub fn decode_tcb_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs
     Err(SyscallError::IllegalOperation)
 }
 
-/// `seL4_DomainSet_*` invocations (to be implemented with threads).
-pub fn decode_domain_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_DomainSet_Set` (one domain is configured, so only domain 0 is valid). The domain
+/// schedule labels answer IllegalOperation.
+pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if label_of(a) != Some(Label::DomainSetSet) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Some((tcb_cap, _)) = a.extra.get(0) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if a.length < 1 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let domain = k.arg(a, 0) & 0xff;
+    if domain >= sel4_abi::NUM_DOMAINS {
+        return Err(SyscallError::InvalidArgument(0));
+    }
+    let Cap::Thread { ptr } = tcb_cap else {
+        return Err(SyscallError::InvalidArgument(1));
+    };
+    k.set_thread_state_raw(a.thread, ThreadState::Restart);
+    k.update_tcb(ptr, |t| t.domain = domain);
+    Ok(())
 }
 
 /// `seL4_SchedContext_*` invocations (to be implemented with scheduling).
-pub fn decode_sched_context_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+pub fn decode_sched_context_invocation<M: Machine>(
+    _k: &mut Kernel<M>,
+    _a: &InvocationArgs,
+) -> KResult<()> {
     Err(SyscallError::IllegalOperation)
 }
 
 /// `seL4_SchedControl_ConfigureFlags` (to be implemented with scheduling).
-pub fn decode_sched_control_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+pub fn decode_sched_control_invocation<M: Machine>(
+    _k: &mut Kernel<M>,
+    _a: &InvocationArgs,
+) -> KResult<()> {
     Err(SyscallError::IllegalOperation)
 }

@@ -40,7 +40,12 @@ pub fn send_signal<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr, badge: u64) {
 }
 
 /// seL4 `doReplyTransfer` (MCS): `sender` replies through reply object `reply`.
-pub fn do_reply_transfer<M: Machine>(_k: &mut Kernel<M>, _sender: PAddr, _reply: PAddr, _grant: bool) {
+pub fn do_reply_transfer<M: Machine>(
+    _k: &mut Kernel<M>,
+    _sender: PAddr,
+    _reply: PAddr,
+    _grant: bool,
+) {
     // Replying on an empty reply object succeeds and does nothing.
 }
 

@@ -13,7 +13,9 @@ use crate::object::ThreadState;
 /// Called at the start of every kernel entry (MCS `updateTimestamp`).
 pub fn on_kernel_entry<M: Machine>(k: &mut Kernel<M>) {
     let now = k.machine.now_us();
-    k.consumed_us = k.consumed_us.saturating_add(now.saturating_sub(k.last_entry_us));
+    k.consumed_us = k
+        .consumed_us
+        .saturating_add(now.saturating_sub(k.last_entry_us));
     k.last_entry_us = now;
 }
 
@@ -183,7 +185,9 @@ pub fn sc_finalise<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
         }
     }
     if s.notification != 0 {
-        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, s.notification, |n| n.sched_context = 0);
+        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, s.notification, |n| {
+            n.sched_context = 0
+        });
     }
     crate::kmem::update::<crate::object::SchedContext, _, _>(&k.machine, sc, |x| {
         x.tcb = 0;
@@ -198,7 +202,13 @@ pub fn sc_finalise<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 pub fn notification_finalise<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr) {
     let n: crate::object::Notification = crate::kmem::load(&k.machine, ntfn);
     if n.sched_context != 0 {
-        crate::kmem::update::<crate::object::SchedContext, _, _>(&k.machine, n.sched_context, |s| s.notification = 0);
-        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, ntfn, |x| x.sched_context = 0);
+        crate::kmem::update::<crate::object::SchedContext, _, _>(
+            &k.machine,
+            n.sched_context,
+            |s| s.notification = 0,
+        );
+        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, ntfn, |x| {
+            x.sched_context = 0
+        });
     }
 }

@@ -9,7 +9,10 @@ use core::cell::UnsafeCell;
 use std::boxed::Box;
 use std::vec::Vec;
 
-use kernel_hal::{FaultRegs, MapAttrs, MapRights, Machine, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr};
+use kernel_hal::{
+    FaultRegs, Machine, MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext,
+    VAddr,
+};
 
 /// Number of IRQs the fake interrupt controller has.
 pub const SIM_IRQS: u64 = 64;
@@ -31,6 +34,8 @@ pub struct SimMachine {
     pub vspace: Option<(PAddr, u16)>,
     /// Number of TLB invalidations requested.
     pub tlb_invalidations: u64,
+    /// I/O port writes (port, size, value).
+    pub io_writes: Vec<(u16, u8, u32)>,
 }
 
 impl SimMachine {
@@ -47,6 +52,7 @@ impl SimMachine {
             masked: std::vec![true; SIM_IRQS as usize],
             vspace: None,
             tlb_invalidations: 0,
+            io_writes: Vec::new(),
         }
     }
     /// Base physical address of RAM.
@@ -111,6 +117,18 @@ impl Machine for SimMachine {
     }
     fn tlb_invalidate_asid(&mut self, _asid: u16) {
         self.tlb_invalidations += 1;
+    }
+    fn io_port_in(&mut self, port: u16, size: u8) -> u32 {
+        // A recognisable value: low bits of the port, repeated to the access size.
+        let rep = match size {
+            1 => 0x1,
+            2 => 0x101,
+            _ => 0x0101_0101,
+        };
+        (port as u32 & 0xff) * rep
+    }
+    fn io_port_out(&mut self, port: u16, size: u8, value: u32) {
+        self.io_writes.push((port, size, value));
     }
     fn halt(&mut self, code: u32) -> ! {
         panic!("sim: machine halted with code {code}");
@@ -309,11 +327,21 @@ pub mod harness {
             .map(|i| ImageFrame {
                 vaddr: IMAGE_VADDR + 4096 * i,
                 paddr: IMAGE_PADDR + 4096 * i,
-                rights: MapRights { read: true, write: true, execute: true },
+                rights: MapRights {
+                    read: true,
+                    write: true,
+                    execute: true,
+                },
             })
             .collect();
-        let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + RAM_SIZE }];
-        let device = [Region { start: DEVICE_BASE, end: DEVICE_BASE + 0x1_0000 }];
+        let ram = [Region {
+            start: RAM_BASE + (1 << 20),
+            end: RAM_BASE + RAM_SIZE,
+        }];
+        let device = [Region {
+            start: DEVICE_BASE,
+            end: DEVICE_BASE + 0x1_0000,
+        }];
         let p = BootParams {
             arch,
             ram: &ram,
@@ -366,13 +394,23 @@ pub mod harness {
 
     /// Perform syscall `sys` as the current thread with cap `cptr`, `label`, message words
     /// and extra-cap cptrs; returns the reply read back from its registers and IPC buffer.
-    pub fn syscall(k: &mut Kernel<SimMachine>, sys: Syscall, cptr: u64, label: u64, mrs: &[u64], caps: &[u64]) -> Reply {
+    pub fn syscall(
+        k: &mut Kernel<SimMachine>,
+        sys: Syscall,
+        cptr: u64,
+        label: u64,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> Reply {
         let t = k.cur_thread;
         let buf = k.ipc_buffer(t, false);
         let mut ctx = k.current_context();
         ctx.set(Reg::SyscallNo, sys.number() as u64);
         ctx.set(Reg::Cap, cptr);
-        ctx.set(Reg::MsgInfo, MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word());
+        ctx.set(
+            Reg::MsgInfo,
+            MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word(),
+        );
         for (i, v) in mrs.iter().enumerate().take(4) {
             ctx.set(Reg::Mr(i), *v);
         }
@@ -383,7 +421,11 @@ pub mod harness {
                 crate::kmem::write_word(&k.machine, b + ipc_buffer::mr_offset(i), *v);
             }
             for (i, c) in caps.iter().enumerate() {
-                crate::kmem::write_word(&k.machine, b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64, *c);
+                crate::kmem::write_word(
+                    &k.machine,
+                    b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64,
+                    *c,
+                );
             }
         }
         k.handle_syscall();
@@ -393,11 +435,172 @@ pub mod harness {
         for i in 0..info.length as usize {
             out.push(k.get_mr(t, buf, i));
         }
-        Reply { label: info.label, mrs: out }
+        Reply {
+            label: info.label,
+            mrs: out,
+        }
     }
 
     /// `seL4_Call` on `cptr`.
-    pub fn call(k: &mut Kernel<SimMachine>, cptr: u64, label: u64, mrs: &[u64], caps: &[u64]) -> Reply {
+    pub fn call(
+        k: &mut Kernel<SimMachine>,
+        cptr: u64,
+        label: u64,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> Reply {
         syscall(k, Syscall::Call, cptr, label, mrs, caps)
+    }
+}
+
+/// Whole-system invariant checks over the caps reachable from a CSpace (for tests and the
+/// verification suite).
+pub mod invariants {
+    use super::*;
+    use crate::cap::Cap;
+    use crate::kernel::Kernel;
+    use crate::mdb::{get_cap, get_mdb};
+    use crate::object::{Slot, TCB_SLOTS};
+    use std::collections::BTreeSet;
+    use std::string::String;
+
+    /// Every non-empty slot reachable from the CNode cap `root` (through CNode and TCB caps).
+    pub fn reachable_slots(k: &Kernel<SimMachine>, root: Cap) -> Vec<Slot> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut work = Vec::new();
+        if let Cap::CNode { ptr, radix, .. } = root {
+            work.push((ptr, 1u64 << radix));
+        }
+        while let Some((base, n)) = work.pop() {
+            if !seen.insert(base) {
+                continue;
+            }
+            for i in 0..n {
+                let s = Slot::at(base, i);
+                let c = get_cap(&k.machine, s);
+                if c.is_null() {
+                    continue;
+                }
+                out.push(s);
+                match c {
+                    Cap::CNode { ptr, radix, .. } => work.push((ptr, 1u64 << radix)),
+                    Cap::Thread { ptr } => work.push((ptr, TCB_SLOTS)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Check the invariants; returns a description of the first violation.
+    ///
+    /// * MDB well formed: prev/next links are mutual and point at non-empty slots.
+    /// * No two distinct live objects overlap (untypeds may only nest).
+    /// * Derived caps never have more rights than the cap before them in derivation order.
+    /// * Every object cap inside the memory of an untyped cap follows some containing untyped
+    ///   cap in the derivation list (so no cap refers to memory handed back by a revoke).
+    pub fn check(k: &Kernel<SimMachine>) -> Result<(), String> {
+        let root = k.cspace_root(k.cur_thread);
+        let slots = reachable_slots(k, root);
+        let m = &k.machine;
+        let mut objs: Vec<(u64, u64, Cap)> = Vec::new();
+        let mut uts: Vec<(u64, u64)> = Vec::new();
+        for &s in &slots {
+            let n = get_mdb(m, s);
+            let c = get_cap(m, s);
+            if n.next != 0 {
+                if get_mdb(m, Slot(n.next)).prev != s.0 {
+                    return Err(std::format!("mdb: {:#x}.next.prev != self", s.0));
+                }
+                if get_cap(m, Slot(n.next)).is_null() {
+                    return Err(std::format!("mdb: {:#x}.next is empty", s.0));
+                }
+            }
+            if n.prev != 0 {
+                if get_mdb(m, Slot(n.prev)).next != s.0 {
+                    return Err(std::format!("mdb: {:#x}.prev.next != self", s.0));
+                }
+                if get_cap(m, Slot(n.prev)).is_null() {
+                    return Err(std::format!("mdb: {:#x}.prev is empty", s.0));
+                }
+            }
+            // Rights only shrink along derivation: every descendant of an original cap to the
+            // same object has a subset of its rights.
+            if n.revocable && !matches!(c, Cap::Untyped { .. }) {
+                for d in crate::mdb::descendants(m, s) {
+                    let dc = get_cap(m, d);
+                    if c.same_object_as(&dc) && !dc.rights().is_subset_of(c.rights()) {
+                        return Err(std::format!("descendant has more rights: {c:?} -> {dc:?}"));
+                    }
+                }
+            }
+            match c {
+                Cap::Untyped {
+                    paddr, size_bits, ..
+                } => uts.push((paddr, 1u64 << size_bits)),
+                _ => {
+                    if let Some((b, sz)) = c.region() {
+                        objs.push((b, sz, c));
+                    }
+                }
+            }
+        }
+        // Distinct objects must not overlap.
+        objs.sort_by_key(|o| (o.0, o.1));
+        for w in objs.windows(2) {
+            let (a, asz, ac) = w[0];
+            let (b, bsz, bc) = w[1];
+            let same = a == b && asz == bsz;
+            if !same && b < a + asz {
+                return Err(std::format!("objects overlap: {ac:?} and {bc:?}"));
+            }
+            let _ = bsz;
+        }
+        // Untypeds nest or are disjoint.
+        for (i, &(a, asz)) in uts.iter().enumerate() {
+            for &(b, bsz) in &uts[i + 1..] {
+                let disjoint = a + asz <= b || b + bsz <= a;
+                let nested = (a <= b && b + bsz <= a + asz) || (b <= a && a + asz <= b + bsz);
+                if !disjoint && !nested {
+                    return Err(std::format!(
+                        "untypeds overlap: {a:#x}/{asz:#x} {b:#x}/{bsz:#x}"
+                    ));
+                }
+            }
+        }
+        // Object caps inside untyped memory follow a containing untyped in the list.
+        for &s in &slots {
+            let c = get_cap(m, s);
+            if matches!(c, Cap::Untyped { .. }) {
+                continue;
+            }
+            let Some((b, sz)) = c.region() else { continue };
+            let inside = uts.iter().any(|&(u, usz)| u <= b && b + sz <= u + usz);
+            if !inside {
+                continue;
+            }
+            let mut p = get_mdb(m, s).prev;
+            let mut found = false;
+            while p != 0 {
+                if let Cap::Untyped {
+                    paddr, size_bits, ..
+                } = get_cap(m, Slot(p))
+                {
+                    if paddr <= b && b + sz <= paddr + (1u64 << size_bits) {
+                        found = true;
+                        break;
+                    }
+                }
+                p = get_mdb(m, Slot(p)).prev;
+            }
+            if !found {
+                return Err(std::format!(
+                    "cap {c:?} at {:#x} has no untyped ancestor",
+                    s.0
+                ));
+            }
+        }
+        Ok(())
     }
 }
