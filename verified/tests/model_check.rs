@@ -37,8 +37,10 @@ fn exhaustive_depth_4_all_operations() {
     run(4, 9, Menu::all(), "all ops");
 }
 
-/// CNode and Untyped only (no IPC/TCB), two destination slots, one level deeper.
+/// CNode and Untyped only (no IPC/TCB), one level deeper. Not in the CI bound (about
+/// 830,000 states); run with `cargo test --release -p kernel-verified -- --ignored`.
 #[test]
+#[ignore]
 fn exhaustive_depth_5_cnode_untyped() {
     let m = Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: false, dests: 1 };
     run(5, 7, m, "cnode+untyped");
