@@ -252,8 +252,11 @@ fn queues(s: &State) -> Result<(), String> {
         }
     }
     for (n, nt) in &s.ntfns {
-        if nt.word != 0 && !nt.waiters.is_empty() {
-            return Err(format!("(f) notification {n:#x} has a pending word and waiters"));
+        if nt.active && !nt.waiters.is_empty() {
+            return Err(format!("(f) notification {n:#x} has a pending signal and waiters"));
+        }
+        if !nt.active && nt.word != 0 {
+            return Err(format!("(f) notification {n:#x} is idle with word {:#x}", nt.word));
         }
         if let Some(t) = nt.bound_tcb {
             if s.tcbs.get(&t).and_then(|x| x.bound_ntfn) != Some(*n) {
@@ -384,7 +387,7 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
     // Notification words.
     for (n, pn) in &pre.ntfns {
         if let Some(qn) = post.ntfns.get(n) {
-            if qn.word != pn.word && !holds(&|c| c.object() == Some(*n)) && pre.tcbs[&t].bound_ntfn != Some(*n) {
+            if (qn.word, qn.active) != (pn.word, pn.active) && !holds(&|c| c.object() == Some(*n)) && pre.tcbs[&t].bound_ntfn != Some(*n) {
                 return Err(format!("(b) thread {t:#x} changed notification {n:#x} without a cap to it"));
             }
         }

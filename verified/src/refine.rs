@@ -378,7 +378,8 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 s.ntfns.insert(
                     *a,
                     Ntfn {
-                        word: n.word,
+                        active: n.get_state() == kernel_core::object::NotificationState::Active,
+                        word: if n.get_state() == kernel_core::object::NotificationState::Active { n.word } else { 0 },
                         waiters: queue(k, n.queue_head),
                         bound_tcb: (n.bound_tcb != 0).then_some(n.bound_tcb),
                     },
@@ -447,7 +448,7 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
         let x: Notification = kmem::load(&k.machine, *n);
         let want = if !nt.waiters.is_empty() {
             NotificationState::Waiting
-        } else if nt.word != 0 {
+        } else if nt.active {
             NotificationState::Active
         } else {
             NotificationState::Idle

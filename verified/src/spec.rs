@@ -446,7 +446,10 @@ pub struct Tcb {
 /// Notification state.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct Ntfn {
-    /// Pending word (Active iff non-zero and no waiters).
+    /// A signal is pending (seL4's Active state). An unbadged signal makes the
+    /// notification active with word 0, so the next Wait returns at once with badge 0.
+    pub active: bool,
+    /// Pending badge bits (meaningful when `active`; 0 otherwise).
     pub word: u64,
     /// Waiting threads in queue order.
     pub waiters: Vec<ObjId>,
@@ -1330,7 +1333,9 @@ impl State {
                     return;
                 }
             }
-            self.ntfns.get_mut(&n).unwrap().word |= badge;
+            let nt = self.ntfns.get_mut(&n).unwrap();
+            nt.active = true;
+            nt.word |= badge;
         } else {
             let t = nt.waiters[0];
             self.ntfns.get_mut(&n).unwrap().waiters.remove(0);
@@ -1417,10 +1422,12 @@ impl State {
             Some(Cap::Endpoint { obj, rights, .. }) if rights.has(Rights::READ) => {
                 let recv_slot = recv;
                 if let Some(n) = self.tcbs[&t].bound_ntfn {
-                    let w = self.ntfns[&n].word;
-                    if w != 0 {
+                    let (active, w) = (self.ntfns[&n].active, self.ntfns[&n].word);
+                    if active {
                         // A pending signal on the bound notification is received instead.
-                        self.ntfns.get_mut(&n).unwrap().word = 0;
+                        let nt = self.ntfns.get_mut(&n).unwrap();
+                        nt.active = false;
+                        nt.word = 0;
                         self.tcbs.get_mut(&t).unwrap().received = Some(Received { badge: w, ..Default::default() });
                         return Some(Outcome::Ok);
                     }
@@ -1453,8 +1460,10 @@ impl State {
                 if n.bound_tcb.is_some_and(|b| b != t) {
                     return Some(self.cap_fault(t, cptr, true, LookupFault::MissingCapability { bits_left: 0 }));
                 }
-                if n.word != 0 {
-                    self.ntfns.get_mut(&obj).unwrap().word = 0;
+                if n.active {
+                    let nt = self.ntfns.get_mut(&obj).unwrap();
+                    nt.active = false;
+                    nt.word = 0;
                     self.tcbs.get_mut(&t).unwrap().received = Some(Received { badge: n.word, ..Default::default() });
                     Some(Outcome::Ok)
                 } else if blocking {

@@ -191,16 +191,27 @@ fn grant_transfers_one_cap_and_no_grant_drops_it() {
 #[test]
 fn signal_wait_poll() {
     let mut s = two_threads(9).init;
+    let n = 0x21c0;
     assert_eq!(s.step(T0, &Syscall::NBWait { cptr: 5, recv: None }).unwrap(), Outcome::Ok);
     assert_eq!(s.tcbs[&T0].received.unwrap().badge, 0);
+    // An unbadged signal is still a pending signal: the next Wait returns at once, badge 0.
     s.step(T1, &Syscall::Send(Invocation { cptr: 2, label: 0, mrs: vec![], extra: vec![] })).unwrap();
-    assert_eq!(s.ntfns[&0x21c0].word, 0, "unbadged cap signals 0");
-    call(&mut s, T0, 6, CNODE_MINT, &[7, 64, 5, 64, 15, 6], &[6]);
-    s.step(T0, &Syscall::Send(Invocation { cptr: 7, label: 0, mrs: vec![], extra: vec![] })).unwrap();
-    assert_eq!(s.ntfns[&0x21c0].word, 6);
+    assert!(s.ntfns[&n].active);
+    assert_eq!(s.ntfns[&n].word, 0);
     assert_eq!(s.step(T0, &Syscall::Wait { cptr: 5, recv: None }).unwrap(), Outcome::Ok);
-    assert_eq!(s.tcbs[&T0].received.unwrap().badge, 6);
-    assert_eq!(s.ntfns[&0x21c0].word, 0);
+    assert!(!s.ntfns[&n].active);
+    // Badges accumulate by OR until a Wait takes them.
+    call(&mut s, T0, 6, CNODE_MINT, &[7, 64, 5, 64, 15, 6], &[6]);
+    call(&mut s, T0, 6, CNODE_MINT, &[0, 64, 5, 64, 15, 9], &[6]);
+    s.step(T0, &Syscall::Send(Invocation { cptr: 7, label: 0, mrs: vec![], extra: vec![] })).unwrap();
+    s.step(T0, &Syscall::Send(Invocation { cptr: 0, label: 0, mrs: vec![], extra: vec![] })).unwrap();
+    assert_eq!(s.ntfns[&n].word, 6 | 9);
+    assert_eq!(s.step(T0, &Syscall::Wait { cptr: 5, recv: None }).unwrap(), Outcome::Ok);
+    assert_eq!(s.tcbs[&T0].received.unwrap().badge, 6 | 9);
+    assert_eq!(s.ntfns[&n].word, 0);
+    // Nothing pending: Wait blocks.
+    assert_eq!(s.step(T0, &Syscall::Wait { cptr: 5, recv: None }).unwrap(), Outcome::Blocked);
+    check_state(&s).unwrap();
     // T1 holds only Write: waiting is a cap fault.
     assert!(matches!(s.step(T1, &Syscall::Wait { cptr: 2, recv: None }).unwrap(), Outcome::CapFault { .. }));
 }
