@@ -21,7 +21,12 @@ pub trait Model {
     /// Successor, or `None` if the action is outside what the model covers.
     fn next(&mut self, s: &Self::State, a: &Self::Action) -> Option<Self::State>;
     /// Checks on one transition (and the state it reaches).
-    fn check(&mut self, pre: &Self::State, a: &Self::Action, post: &Self::State) -> Result<(), String>;
+    fn check(
+        &mut self,
+        pre: &Self::State,
+        a: &Self::Action,
+        post: &Self::State,
+    ) -> Result<(), String>;
 }
 
 /// Statistics of a finished exploration.
@@ -103,7 +108,13 @@ pub fn explore<M: Model>(m: &mut M, max_depth: usize) -> Result<Stats, Violation
                 }
                 // States at the last level are counted but not kept (nothing expands them).
                 if seen.insert(fingerprint(&n)) && depth + 1 < max_depth {
-                    next_frontier.push((n, Some(Rc::new(PathNode { action: a, prev: p.clone() }))));
+                    next_frontier.push((
+                        n,
+                        Some(Rc::new(PathNode {
+                            action: a,
+                            prev: p.clone(),
+                        })),
+                    ));
                 }
             }
         }
@@ -148,7 +159,10 @@ pub fn explore_dfs<M: Model>(m: &mut M, max_depth: usize) -> Result<Stats, Viola
             st.transitions += 1;
             trace.push(a.clone());
             if let Err(message) = m.check(s, &a, &n) {
-                return Err(Violation { trace: trace.clone(), message });
+                return Err(Violation {
+                    trace: trace.clone(),
+                    message,
+                });
             }
             let fp = fingerprint(&n);
             let rem = (left - 1) as u8;

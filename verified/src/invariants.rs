@@ -21,15 +21,52 @@ pub fn check_state(s: &State) -> Result<(), String> {
 /// dropping rights and, for an unbadged endpoint/notification parent, choosing a badge.
 pub fn derivable(parent: &Cap, child: &Cap) -> bool {
     match (*parent, *child) {
-        (Cap::Endpoint { obj: a, badge: pb, rights: pr }, Cap::Endpoint { obj: b, badge: cb, rights: cr })
+        (
+            Cap::Endpoint {
+                obj: a,
+                badge: pb,
+                rights: pr,
+            },
+            Cap::Endpoint {
+                obj: b,
+                badge: cb,
+                rights: cr,
+            },
+        )
         | (
-            Cap::Notification { obj: a, badge: pb, rights: pr },
-            Cap::Notification { obj: b, badge: cb, rights: cr },
+            Cap::Notification {
+                obj: a,
+                badge: pb,
+                rights: pr,
+            },
+            Cap::Notification {
+                obj: b,
+                badge: cb,
+                rights: cr,
+            },
         ) => a == b && cr.subset_of(pr) && (pb == 0 || pb == cb),
-        (Cap::Reply { obj: a, grant: pg }, Cap::Reply { obj: b, grant: cg }) => a == b && (pg || !cg),
-        (Cap::CNode { obj: a, radix: ra, .. }, Cap::CNode { obj: b, radix: rb, .. }) => a == b && ra == rb,
+        (Cap::Reply { obj: a, grant: pg }, Cap::Reply { obj: b, grant: cg }) => {
+            a == b && (pg || !cg)
+        }
+        (
+            Cap::CNode {
+                obj: a, radix: ra, ..
+            },
+            Cap::CNode {
+                obj: b, radix: rb, ..
+            },
+        ) => a == b && ra == rb,
         (Cap::Thread { obj: a }, Cap::Thread { obj: b }) => a == b,
-        (Cap::SchedContext { obj: a, size_bits: x }, Cap::SchedContext { obj: b, size_bits: y }) => a == b && x == y,
+        (
+            Cap::SchedContext {
+                obj: a,
+                size_bits: x,
+            },
+            Cap::SchedContext {
+                obj: b,
+                size_bits: y,
+            },
+        ) => a == b && x == y,
         // Untyped parents: the child lies inside (checked by `object_placement`).
         (Cap::Untyped { .. }, _) => parent.same_region_as(child),
         _ => false,
@@ -42,7 +79,10 @@ fn derivation_rights(s: &State) -> Result<(), String> {
     for (c, p) in &s.cdt {
         let (ce, pe) = (s.slots[c], s.slots[p]);
         if !derivable(&pe.cap, &ce.cap) {
-            return Err(format!("(a) {c:?}={:?} is not derivable from its parent {p:?}={:?}", ce.cap, pe.cap));
+            return Err(format!(
+                "(a) {c:?}={:?} is not derivable from its parent {p:?}={:?}",
+                ce.cap, pe.cap
+            ));
         }
         if let (Cap::Endpoint { .. } | Cap::Notification { .. }, false) =
             (ce.cap, matches!(pe.cap, Cap::Untyped { .. }))
@@ -52,7 +92,9 @@ fn derivation_rights(s: &State) -> Result<(), String> {
             // its badged original is deleted, as in seL4.)
             let rebadged = ce.cap.badge() != pe.cap.badge();
             if ce.original && !(rebadged && pe.cap.badge() == 0) {
-                return Err(format!("(a) {c:?} is original but not re-badged from an unbadged parent"));
+                return Err(format!(
+                    "(a) {c:?} is original but not re-badged from an unbadged parent"
+                ));
             }
         }
     }
@@ -90,7 +132,10 @@ fn object_placement(s: &State) -> Result<(), String> {
     let objs: Vec<(ObjId, Object)> = s.objects.iter().map(|(a, o)| (*a, *o)).collect();
     for (i, (a, o)) in objs.iter().enumerate() {
         if a & mask(o.size_bits as u32) != 0 {
-            return Err(format!("(c) object {a:#x} not aligned to 2^{}", o.size_bits));
+            return Err(format!(
+                "(c) object {a:#x} not aligned to 2^{}",
+                o.size_bits
+            ));
         }
         for (b, p) in &objs[i + 1..] {
             if overlaps((*a, o.size_bits), (*b, p.size_bits)) {
@@ -99,7 +144,15 @@ fn object_placement(s: &State) -> Result<(), String> {
         }
     }
     for (us, e) in &s.slots {
-        let Cap::Untyped { base, size_bits, free, .. } = e.cap else { continue };
+        let Cap::Untyped {
+            base,
+            size_bits,
+            free,
+            ..
+        } = e.cap
+        else {
+            continue;
+        };
         let region = (base, size_bits);
         if free > (1u64 << size_bits) {
             return Err(format!("(c) untyped {us:?} watermark beyond its end"));
@@ -109,13 +162,17 @@ fn object_placement(s: &State) -> Result<(), String> {
         for (a, o) in &objs {
             if overlaps((*a, o.size_bits), region) {
                 if desc.is_empty() {
-                    return Err(format!("(c) untyped {us:?} has no children but live object {a:#x} overlaps it"));
+                    return Err(format!(
+                        "(c) untyped {us:?} has no children but live object {a:#x} overlaps it"
+                    ));
                 }
                 if !inside((*a, o.size_bits), (base, size_bits)) {
                     return Err(format!("(c) object {a:#x} straddles untyped {us:?}"));
                 }
                 if a + (1u64 << o.size_bits) > base + free {
-                    return Err(format!("(c) object {a:#x} lies above the watermark of untyped {us:?}"));
+                    return Err(format!(
+                        "(c) object {a:#x} lies above the watermark of untyped {us:?}"
+                    ));
                 }
             }
         }
@@ -124,12 +181,17 @@ fn object_placement(s: &State) -> Result<(), String> {
                 continue;
             }
             if inside(oe.cap.region(), region) && !desc.contains(os) {
-                return Err(format!("(c) cap {os:?}={:?} lies in untyped {us:?} but does not descend from it", oe.cap));
+                return Err(format!(
+                    "(c) cap {os:?}={:?} lies in untyped {us:?} but does not descend from it",
+                    oe.cap
+                ));
             }
         }
         for d in &desc {
             if !inside(s.slots[d].cap.region(), region) {
-                return Err(format!("(c) descendant {d:?} of untyped {us:?} lies outside it"));
+                return Err(format!(
+                    "(c) descendant {d:?} of untyped {us:?} lies outside it"
+                ));
             }
         }
     }
@@ -145,7 +207,10 @@ fn no_dangling(s: &State) -> Result<(), String> {
         }
         let Some(obj) = e.cap.object() else { continue };
         let Some(o) = s.objects.get(&obj) else {
-            return Err(format!("(d) cap {sl:?}={:?} names a destroyed object", e.cap));
+            return Err(format!(
+                "(d) cap {sl:?}={:?} names a destroyed object",
+                e.cap
+            ));
         };
         let ok = match (e.cap, o.ty) {
             (Cap::Endpoint { .. }, ObjType::Endpoint)
@@ -153,11 +218,16 @@ fn no_dangling(s: &State) -> Result<(), String> {
             | (Cap::Thread { .. }, ObjType::Tcb)
             | (Cap::Reply { .. }, ObjType::Reply) => true,
             (Cap::CNode { radix, .. }, ObjType::CNode { radix: r }) => radix == r,
-            (Cap::SchedContext { size_bits, .. }, ObjType::SchedContext) => size_bits == o.size_bits,
+            (Cap::SchedContext { size_bits, .. }, ObjType::SchedContext) => {
+                size_bits == o.size_bits
+            }
             _ => false,
         };
         if !ok || e.cap.region().1 != o.size_bits {
-            return Err(format!("(d) cap {sl:?}={:?} does not match object {o:?}", e.cap));
+            return Err(format!(
+                "(d) cap {sl:?}={:?} does not match object {o:?}",
+                e.cap
+            ));
         }
     }
     for (a, o) in &s.objects {
@@ -221,22 +291,35 @@ fn queues(s: &State) -> Result<(), String> {
     for (t, tcb) in &s.tcbs {
         let runnable = tcb.state == ThreadState::Running;
         if runnable != s.ready.contains(t) {
-            return Err(format!("(f) thread {t:#x} state {:?} but ready={}", tcb.state, !runnable));
+            return Err(format!(
+                "(f) thread {t:#x} state {:?} but ready={}",
+                tcb.state, !runnable
+            ));
         }
         let in_q = |q: &Vec<ObjId>| q.iter().filter(|x| *x == t).count();
         for (e, q) in &s.eps {
             let want = match tcb.state {
-                ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnRecv { ep, .. } => (ep == *e) as usize,
+                ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnRecv { ep, .. } => {
+                    (ep == *e) as usize
+                }
                 _ => 0,
             };
             if in_q(q) != want {
-                return Err(format!("(f) thread {t:#x} ({:?}) appears {} times in endpoint {e:#x}", tcb.state, in_q(q)));
+                return Err(format!(
+                    "(f) thread {t:#x} ({:?}) appears {} times in endpoint {e:#x}",
+                    tcb.state,
+                    in_q(q)
+                ));
             }
         }
         for (n, nt) in &s.ntfns {
-            let want = matches!(tcb.state, ThreadState::BlockedOnNotification { ntfn } if ntfn == *n) as usize;
+            let want = matches!(tcb.state, ThreadState::BlockedOnNotification { ntfn } if ntfn == *n)
+                as usize;
             if in_q(&nt.waiters) != want {
-                return Err(format!("(f) thread {t:#x} appears {} times in notification {n:#x}", in_q(&nt.waiters)));
+                return Err(format!(
+                    "(f) thread {t:#x} appears {} times in notification {n:#x}",
+                    in_q(&nt.waiters)
+                ));
             }
         }
         if let Some(n) = tcb.bound_ntfn {
@@ -246,17 +329,27 @@ fn queues(s: &State) -> Result<(), String> {
         }
     }
     for (e, q) in &s.eps {
-        let senders = q.iter().filter(|t| matches!(s.tcbs[t].state, ThreadState::BlockedOnSend { .. })).count();
+        let senders = q
+            .iter()
+            .filter(|t| matches!(s.tcbs[t].state, ThreadState::BlockedOnSend { .. }))
+            .count();
         if senders != 0 && senders != q.len() {
-            return Err(format!("(f) endpoint {e:#x} queue mixes senders and receivers"));
+            return Err(format!(
+                "(f) endpoint {e:#x} queue mixes senders and receivers"
+            ));
         }
     }
     for (n, nt) in &s.ntfns {
         if nt.active && !nt.waiters.is_empty() {
-            return Err(format!("(f) notification {n:#x} has a pending signal and waiters"));
+            return Err(format!(
+                "(f) notification {n:#x} has a pending signal and waiters"
+            ));
         }
         if !nt.active && nt.word != 0 {
-            return Err(format!("(f) notification {n:#x} is idle with word {:#x}", nt.word));
+            return Err(format!(
+                "(f) notification {n:#x} is idle with word {:#x}",
+                nt.word
+            ));
         }
         if let Some(t) = nt.bound_tcb {
             if s.tcbs.get(&t).and_then(|x| x.bound_ntfn) != Some(*n) {
@@ -272,15 +365,24 @@ fn queues(s: &State) -> Result<(), String> {
 /// CNodes reachable from thread `t`'s CSpace root through CNode caps.
 pub fn reachable_cnodes(s: &State, t: ObjId) -> BTreeSet<ObjId> {
     let mut out = BTreeSet::new();
-    let mut todo: Vec<ObjId> = s.cspace_root(t).and_then(|c| match c {
-        Cap::CNode { obj, .. } => Some(obj),
-        _ => None,
-    }).into_iter().collect();
+    let mut todo: Vec<ObjId> = s
+        .cspace_root(t)
+        .and_then(|c| match c {
+            Cap::CNode { obj, .. } => Some(obj),
+            _ => None,
+        })
+        .into_iter()
+        .collect();
     while let Some(c) = todo.pop() {
         if !out.insert(c) {
             continue;
         }
-        for (sl, e) in s.slots.range(Slot { obj: c, index: 0 }..=Slot { obj: c, index: u64::MAX }) {
+        for (sl, e) in s.slots.range(
+            Slot { obj: c, index: 0 }..=Slot {
+                obj: c,
+                index: u64::MAX,
+            },
+        ) {
             let _ = sl;
             if let Cap::CNode { obj, .. } = e.cap {
                 todo.push(obj);
@@ -293,7 +395,11 @@ pub fn reachable_cnodes(s: &State, t: ObjId) -> BTreeSet<ObjId> {
 /// The caps thread `t` holds: every cap in a CNode reachable from its CSpace root.
 pub fn held_caps(s: &State, t: ObjId) -> Vec<(Slot, Cap)> {
     let cn = reachable_cnodes(s, t);
-    s.slots.iter().filter(|(sl, _)| cn.contains(&sl.obj)).map(|(sl, e)| (*sl, e.cap)).collect()
+    s.slots
+        .iter()
+        .filter(|(sl, _)| cn.contains(&sl.obj))
+        .map(|(sl, e)| (*sl, e.cap))
+        .collect()
 }
 
 /// (b) Authority confinement / integrity for one transition by thread `t`: every change to
@@ -303,7 +409,12 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
     let held = held_caps(pre, t);
     let reach = reachable_cnodes(pre, t);
     let holds = |pred: &dyn Fn(&Cap) -> bool| held.iter().any(|(_, c)| pred(c));
-    let destroyed: BTreeSet<ObjId> = pre.objects.keys().filter(|a| !post.objects.contains_key(a)).copied().collect();
+    let destroyed: BTreeSet<ObjId> = pre
+        .objects
+        .keys()
+        .filter(|a| !post.objects.contains_key(a))
+        .copied()
+        .collect();
     // Descendants of slots t holds (what its revokes may delete).
     let mut revocable = BTreeSet::new();
     for (sl, _) in &held {
@@ -381,14 +492,22 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
             }
             || pt.bound_ntfn.is_some_and(|n| destroyed.contains(&n) || holds(&|c| c.object() == Some(n)));
         if !ok {
-            return Err(format!("(b) thread {t:#x} changed thread {u:#x} ({:?} -> {:?}) without authority", pt, now));
+            return Err(format!(
+                "(b) thread {t:#x} changed thread {u:#x} ({:?} -> {:?}) without authority",
+                pt, now
+            ));
         }
     }
     // Notification words.
     for (n, pn) in &pre.ntfns {
         if let Some(qn) = post.ntfns.get(n) {
-            if (qn.word, qn.active) != (pn.word, pn.active) && !holds(&|c| c.object() == Some(*n)) && pre.tcbs[&t].bound_ntfn != Some(*n) {
-                return Err(format!("(b) thread {t:#x} changed notification {n:#x} without a cap to it"));
+            if (qn.word, qn.active) != (pn.word, pn.active)
+                && !holds(&|c| c.object() == Some(*n))
+                && pre.tcbs[&t].bound_ntfn != Some(*n)
+            {
+                return Err(format!(
+                    "(b) thread {t:#x} changed notification {n:#x} without a cap to it"
+                ));
             }
         }
     }
@@ -412,13 +531,22 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         };
         let retyped_untyped = matches!(e.cap, Cap::Untyped { .. })
             && e.original
-            && held.iter().any(|(_, c)| matches!(c, Cap::Untyped { .. }) && c.same_region_as(&e.cap) && *c != e.cap);
+            && held.iter().any(|(_, c)| {
+                matches!(c, Cap::Untyped { .. }) && c.same_region_as(&e.cap) && *c != e.cap
+            });
         let derived = sources.iter().any(|src| {
             derivable(src, &e.cap)
                 && match (*src, e.cap) {
-                    (Cap::Untyped { base, size_bits, .. }, Cap::Untyped { base: b, size_bits: z, .. }) => {
-                        base == b && size_bits == z
-                    }
+                    (
+                        Cap::Untyped {
+                            base, size_bits, ..
+                        },
+                        Cap::Untyped {
+                            base: b,
+                            size_bits: z,
+                            ..
+                        },
+                    ) => base == b && size_bits == z,
                     (Cap::Untyped { .. }, _) => false,
                     _ => true,
                 }
@@ -435,9 +563,13 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         if pre.objects.contains_key(a) {
             continue;
         }
-        let ok = held.iter().any(|(_, c)| matches!(c, Cap::Untyped { .. }) && inside((*a, o.size_bits), c.region()));
+        let ok = held.iter().any(|(_, c)| {
+            matches!(c, Cap::Untyped { .. }) && inside((*a, o.size_bits), c.region())
+        });
         if !ok {
-            return Err(format!("(b) thread {t:#x} created object {a:#x} outside any untyped it holds"));
+            return Err(format!(
+                "(b) thread {t:#x} created object {a:#x} outside any untyped it holds"
+            ));
         }
     }
     Ok(())

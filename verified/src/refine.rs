@@ -23,7 +23,9 @@ use std::rc::Rc;
 use kernel_core::cap::Cap as KCap;
 use kernel_core::kernel::Kernel;
 use kernel_core::object::tcb::ipc_flags;
-use kernel_core::object::{Endpoint, Notification, Slot as KSlot, Tcb as KernelTcb, TcbSlot, ThreadState as KTS};
+use kernel_core::object::{
+    Endpoint, Notification, Slot as KSlot, Tcb as KernelTcb, TcbSlot, ThreadState as KTS,
+};
 use kernel_core::sim::{SimContext, SimMachine};
 use kernel_core::{kmem, mdb};
 use kernel_hal::{Reg, UserContext};
@@ -57,17 +59,47 @@ fn kslot(s: Slot) -> KSlot {
 /// Spec cap → kernel cap.
 pub fn to_kcap(c: &Cap) -> KCap {
     match *c {
-        Cap::Untyped { base, size_bits, free, device } => {
-            KCap::Untyped { paddr: base, size_bits, free_index: free / 16, is_device: device }
-        }
-        Cap::Endpoint { obj, badge, rights } => KCap::Endpoint { ptr: obj, badge, rights: CapRights(rights.0) },
-        Cap::Notification { obj, badge, rights } => {
-            KCap::Notification { ptr: obj, badge, rights: CapRights(rights.0) }
-        }
-        Cap::CNode { obj, radix, guard, guard_size } => KCap::CNode { ptr: obj, radix, guard_size, guard },
+        Cap::Untyped {
+            base,
+            size_bits,
+            free,
+            device,
+        } => KCap::Untyped {
+            paddr: base,
+            size_bits,
+            free_index: free / 16,
+            is_device: device,
+        },
+        Cap::Endpoint { obj, badge, rights } => KCap::Endpoint {
+            ptr: obj,
+            badge,
+            rights: CapRights(rights.0),
+        },
+        Cap::Notification { obj, badge, rights } => KCap::Notification {
+            ptr: obj,
+            badge,
+            rights: CapRights(rights.0),
+        },
+        Cap::CNode {
+            obj,
+            radix,
+            guard,
+            guard_size,
+        } => KCap::CNode {
+            ptr: obj,
+            radix,
+            guard_size,
+            guard,
+        },
         Cap::Thread { obj } => KCap::Thread { ptr: obj },
-        Cap::Reply { obj, grant } => KCap::Reply { ptr: obj, can_grant: grant },
-        Cap::SchedContext { obj, size_bits } => KCap::SchedContext { ptr: obj, size_bits },
+        Cap::Reply { obj, grant } => KCap::Reply {
+            ptr: obj,
+            can_grant: grant,
+        },
+        Cap::SchedContext { obj, size_bits } => KCap::SchedContext {
+            ptr: obj,
+            size_bits,
+        },
     }
 }
 
@@ -75,15 +107,47 @@ pub fn to_kcap(c: &Cap) -> KCap {
 pub fn from_kcap(c: &KCap) -> Result<Option<Cap>, String> {
     Ok(Some(match *c {
         KCap::Null => return Ok(None),
-        KCap::Untyped { paddr, size_bits, free_index, is_device } => {
-            Cap::Untyped { base: paddr, size_bits, free: free_index * 16, device: is_device }
-        }
-        KCap::Endpoint { ptr, badge, rights } => Cap::Endpoint { obj: ptr, badge, rights: Rights(rights.0) },
-        KCap::Notification { ptr, badge, rights } => Cap::Notification { obj: ptr, badge, rights: Rights(rights.0) },
-        KCap::CNode { ptr, radix, guard_size, guard } => Cap::CNode { obj: ptr, radix, guard, guard_size },
+        KCap::Untyped {
+            paddr,
+            size_bits,
+            free_index,
+            is_device,
+        } => Cap::Untyped {
+            base: paddr,
+            size_bits,
+            free: free_index * 16,
+            device: is_device,
+        },
+        KCap::Endpoint { ptr, badge, rights } => Cap::Endpoint {
+            obj: ptr,
+            badge,
+            rights: Rights(rights.0),
+        },
+        KCap::Notification { ptr, badge, rights } => Cap::Notification {
+            obj: ptr,
+            badge,
+            rights: Rights(rights.0),
+        },
+        KCap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } => Cap::CNode {
+            obj: ptr,
+            radix,
+            guard,
+            guard_size,
+        },
         KCap::Thread { ptr } => Cap::Thread { obj: ptr },
-        KCap::Reply { ptr, can_grant } => Cap::Reply { obj: ptr, grant: can_grant },
-        KCap::SchedContext { ptr, size_bits } => Cap::SchedContext { obj: ptr, size_bits },
+        KCap::Reply { ptr, can_grant } => Cap::Reply {
+            obj: ptr,
+            grant: can_grant,
+        },
+        KCap::SchedContext { ptr, size_bits } => Cap::SchedContext {
+            obj: ptr,
+            size_bits,
+        },
         other => return Err(format!("unmodelled kernel cap {other:?}")),
     }))
 }
@@ -139,7 +203,14 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
     fn insert_subtree(k: &K, s: &State, p: Slot) {
         for c in s.children(p) {
             let e = s.slots[&c];
-            mdb::insert_child(&k.machine, kslot(p), kslot(c), to_kcap(&e.cap), e.original, e.original);
+            mdb::insert_child(
+                &k.machine,
+                kslot(p),
+                kslot(c),
+                to_kcap(&e.cap),
+                e.original,
+                e.original,
+            );
             insert_subtree(k, s, c);
         }
     }
@@ -159,13 +230,26 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
         mdb::insert_root(
             &k.machine,
             slot,
-            KCap::Frame { paddr: frame, size_bits: 12, rights: CapRights::RW, device: false, mapped: None },
+            KCap::Frame {
+                paddr: frame,
+                size_bits: 12,
+                rights: CapRights::RW,
+                device: false,
+                mapped: None,
+            },
         );
         k.update_tcb(*t, |x| x.ipc_buffer = IPC_VADDR);
     }
     for (t, tcb) in &s.tcbs {
-        assert!(tcb.state == ThreadState::Running || tcb.state == ThreadState::Inactive, "build: blocked threads unsupported");
-        let st = if tcb.state == ThreadState::Running { KTS::Running } else { KTS::Inactive };
+        assert!(
+            tcb.state == ThreadState::Running || tcb.state == ThreadState::Inactive,
+            "build: blocked threads unsupported"
+        );
+        let st = if tcb.state == ThreadState::Running {
+            KTS::Running
+        } else {
+            KTS::Inactive
+        };
         k.update_tcb(*t, |x| {
             x.state = st as u64;
             x.priority = 100;
@@ -236,7 +320,10 @@ fn queue(k: &K, mut head: u64) -> Vec<ObjId> {
 /// slot still names it.
 pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String> {
     let m = &k.machine;
-    let mut s = State { config: ConfigKey(cx.config), ..State::default() };
+    let mut s = State {
+        config: ConfigKey(cx.config),
+        ..State::default()
+    };
     // Discover TCBs and CNodes.
     let mut tcbs: BTreeSet<ObjId> = cx.immortal.iter().copied().collect();
     let mut cnodes: BTreeMap<ObjId, u8> = BTreeMap::new();
@@ -252,7 +339,10 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
     let mut filled: BTreeMap<Slot, KCap> = BTreeMap::new();
     loop {
         if let Some(t) = todo_t.pop() {
-            let sl = Slot { obj: t, index: TCB_CTABLE };
+            let sl = Slot {
+                obj: t,
+                index: TCB_CTABLE,
+            };
             let c = mdb::get_cap(m, kslot(sl));
             if !c.is_null() {
                 filled.insert(sl, c);
@@ -262,7 +352,9 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             }
             continue;
         }
-        let Some((cn, radix)) = todo_c.pop() else { break };
+        let Some((cn, radix)) = todo_c.pop() else {
+            break;
+        };
         if cnodes.insert(cn, radix).is_some() {
             continue;
         }
@@ -281,10 +373,18 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
     // Slots and objects.
     let mut flags: BTreeMap<Slot, mdb::MdbNode> = BTreeMap::new();
     for (sl, kc) in &filled {
-        let Some(c) = from_kcap(kc).map_err(|e| format!("{e} in {sl:?}"))? else { continue };
+        let Some(c) = from_kcap(kc).map_err(|e| format!("{e} in {sl:?}"))? else {
+            continue;
+        };
         let n = mdb::get_mdb(m, kslot(*sl));
         flags.insert(*sl, n);
-        s.slots.insert(*sl, Entry { cap: c, original: n.revocable });
+        s.slots.insert(
+            *sl,
+            Entry {
+                cap: c,
+                original: n.revocable,
+            },
+        );
         if let Some((a, o)) = object_of(&c) {
             if let Some(prev) = s.objects.insert(a, o) {
                 if prev != o {
@@ -294,7 +394,13 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
         }
     }
     for t in &tcbs {
-        s.objects.insert(*t, Object { ty: ObjType::Tcb, size_bits: sizes::TCB });
+        s.objects.insert(
+            *t,
+            Object {
+                ty: ObjType::Tcb,
+                size_bits: sizes::TCB,
+            },
+        );
     }
     // Derivation tree from the list: parent(x) = nearest y before x whose run contains x.
     let by_addr: BTreeMap<u64, Slot> = s.slots.keys().map(|sl| (kslot(*sl).0, *sl)).collect();
@@ -355,14 +461,32 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     index: k.ipc_buffer_word(buf, ipc_buffer::RECEIVE_INDEX),
                     depth: k.ipc_buffer_word(buf, ipc_buffer::RECEIVE_DEPTH),
                 };
-                let recv_slot = (r != RecvSlot { cnode: 0, index: 0, depth: 0 }).then_some(r);
-                ThreadState::BlockedOnRecv { ep: x.blocking_object, recv_slot }
+                let recv_slot = (r
+                    != RecvSlot {
+                        cnode: 0,
+                        index: 0,
+                        depth: 0,
+                    })
+                .then_some(r);
+                ThreadState::BlockedOnRecv {
+                    ep: x.blocking_object,
+                    recv_slot,
+                }
             }
-            KTS::BlockedOnNotification => ThreadState::BlockedOnNotification { ntfn: x.blocking_object },
+            KTS::BlockedOnNotification => ThreadState::BlockedOnNotification {
+                ntfn: x.blocking_object,
+            },
             other => return Err(format!("thread {t:#x} in unmodelled state {other:?}")),
         };
         let bound = (x.bound_notification != 0).then_some(x.bound_notification);
-        s.tcbs.insert(*t, Tcb { state, bound_ntfn: bound, received: None });
+        s.tcbs.insert(
+            *t,
+            Tcb {
+                state,
+                bound_ntfn: bound,
+                received: None,
+            },
+        );
         if state == ThreadState::Running {
             s.ready.insert(*t);
         }
@@ -379,7 +503,11 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     *a,
                     Ntfn {
                         active: n.get_state() == kernel_core::object::NotificationState::Active,
-                        word: if n.get_state() == kernel_core::object::NotificationState::Active { n.word } else { 0 },
+                        word: if n.get_state() == kernel_core::object::NotificationState::Active {
+                            n.word
+                        } else {
+                            0
+                        },
                         waiters: queue(k, n.queue_head),
                         bound_tcb: (n.bound_tcb != 0).then_some(n.bound_tcb),
                     },
@@ -406,7 +534,11 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             }
             let x = k.tcb(cur);
             let live = abs.tcbs.contains_key(&cur);
-            if !live || !x.thread_state().is_runnable() || x.in_ready_queue != 1 || x.priority as usize != p {
+            if !live
+                || !x.thread_state().is_runnable()
+                || x.in_ready_queue != 1
+                || x.priority as usize != p
+            {
                 return Err(format!(
                     "(f) ready queue {p} holds {cur:#x} (live {live}, state {:?}, flag {}, prio {})",
                     x.thread_state(),
@@ -421,16 +553,24 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             cur = x.sched_next;
         }
         if k.ready.tail[p] != prev {
-            return Err(format!("(f) ready queue {p}: tail {:#x}, last {prev:#x}", k.ready.tail[p]));
+            return Err(format!(
+                "(f) ready queue {p}: tail {:#x}, last {prev:#x}",
+                k.ready.tail[p]
+            ));
         }
         let bit = k.ready.bitmap[p / 64] >> (p % 64) & 1 == 1;
         if bit != (prev != 0) {
-            return Err(format!("(f) ready bitmap bit {p} = {bit} but queue empty = {}", prev == 0));
+            return Err(format!(
+                "(f) ready bitmap bit {p} = {bit} but queue empty = {}",
+                prev == 0
+            ));
         }
     }
     for t in abs.tcbs.keys() {
         if k.tcb(*t).in_ready_queue == 1 && !queued.contains(t) {
-            return Err(format!("(f) thread {t:#x} flagged queued but in no ready queue"));
+            return Err(format!(
+                "(f) thread {t:#x} flagged queued but in no ready queue"
+            ));
         }
     }
     for (e, q) in &abs.eps {
@@ -441,7 +581,11 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             Some(_) => EndpointState::Recv,
         };
         if ep.state() != want || ep.tail() != q.last().copied().unwrap_or(0) {
-            return Err(format!("(f) endpoint {e:#x}: state {:?} tail {:#x}, queue {q:x?}", ep.state(), ep.tail()));
+            return Err(format!(
+                "(f) endpoint {e:#x}: state {:?} tail {:#x}, queue {q:x?}",
+                ep.state(),
+                ep.tail()
+            ));
         }
     }
     for (n, nt) in &abs.ntfns {
@@ -454,7 +598,10 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             NotificationState::Idle
         };
         if x.get_state() != want || x.queue_tail != nt.waiters.last().copied().unwrap_or(0) {
-            return Err(format!("(f) notification {n:#x}: state {:?}, want {want:?}", x.get_state()));
+            return Err(format!(
+                "(f) notification {n:#x}: state {:?}, want {want:?}",
+                x.get_state()
+            ));
         }
     }
     Ok(())
@@ -464,7 +611,9 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
 /// thread would set up.
 pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
     k.cur_thread = t;
-    let buf = k.ipc_buffer(t, false).expect("acting thread has an IPC buffer");
+    let buf = k
+        .ipc_buffer(t, false)
+        .expect("acting thread has an IPC buffer");
     let mut ctx = k.context(t);
     let (no, inv, recv): (i64, Option<&Invocation>, Option<RecvSlot>) = match sc {
         Syscall::Call(i) => (-1, Some(i), None),
@@ -487,14 +636,24 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
                 }
             }
             for (n, c) in i.extra.iter().enumerate() {
-                kmem::write_word(&k.machine, buf + ipc_buffer::CAPS_OR_BADGES + 8 * n as u64, *c);
+                kmem::write_word(
+                    &k.machine,
+                    buf + ipc_buffer::CAPS_OR_BADGES + 8 * n as u64,
+                    *c,
+                );
             }
         }
         None => {
-            let (Syscall::Wait { cptr, .. } | Syscall::NBWait { cptr, .. }) = sc else { unreachable!() };
+            let (Syscall::Wait { cptr, .. } | Syscall::NBWait { cptr, .. }) = sc else {
+                unreachable!()
+            };
             ctx.set(Reg::Cap, *cptr);
             ctx.set(Reg::MsgInfo, 0);
-            let r = recv.unwrap_or(RecvSlot { cnode: 0, index: 0, depth: 0 });
+            let r = recv.unwrap_or(RecvSlot {
+                cnode: 0,
+                index: 0,
+                depth: 0,
+            });
             kmem::write_word(&k.machine, buf + ipc_buffer::RECEIVE_CNODE, r.cnode);
             kmem::write_word(&k.machine, buf + ipc_buffer::RECEIVE_INDEX, r.index);
             kmem::write_word(&k.machine, buf + ipc_buffer::RECEIVE_DEPTH, r.depth);
@@ -510,8 +669,15 @@ pub fn error_mrs(e: &SyscallError) -> Vec<u64> {
         match *f {
             LookupFault::InvalidRoot => vec![1],
             LookupFault::MissingCapability { bits_left } => vec![2, bits_left],
-            LookupFault::DepthMismatch { bits_left, bits_found } => vec![3, bits_left, bits_found],
-            LookupFault::GuardMismatch { bits_left, guard_found, guard_size } => {
+            LookupFault::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => vec![3, bits_left, bits_found],
+            LookupFault::GuardMismatch {
+                bits_left,
+                guard_found,
+                guard_size,
+            } => {
                 vec![4, bits_left, guard_found, guard_size]
             }
         }
@@ -540,12 +706,17 @@ fn compare_outcome(k: &K, t: ObjId, sc: &Syscall, o: &Outcome) -> Result<(), Str
         Outcome::Ok if !matches!(k.tcb(t).thread_state(), KTS::Running | KTS::Restart) => Ok(()),
         Outcome::Ok => {
             if info.label != 0 {
-                return Err(format!("spec: success, kernel: reply label {} (error)", info.label));
+                return Err(format!(
+                    "spec: success, kernel: reply label {} (error)",
+                    info.label
+                ));
             }
             Ok(())
         }
         Outcome::Error(e) => {
-            let mrs: Vec<u64> = (0..info.length as usize).map(|i| k.get_mr(t, buf, i)).collect();
+            let mrs: Vec<u64> = (0..info.length as usize)
+                .map(|i| k.get_mr(t, buf, i))
+                .collect();
             let want = error_mrs(e);
             if info.label != e.code() || mrs != want {
                 return Err(format!(
@@ -563,29 +734,54 @@ fn compare_outcome(k: &K, t: ObjId, sc: &Syscall, o: &Outcome) -> Result<(), Str
 /// Describe how two states differ.
 pub fn diff(spec: &State, kern: &State) -> String {
     let mut out = String::new();
-    let keys: BTreeSet<Slot> = spec.slots.keys().chain(kern.slots.keys()).copied().collect();
+    let keys: BTreeSet<Slot> = spec
+        .slots
+        .keys()
+        .chain(kern.slots.keys())
+        .copied()
+        .collect();
     for k in keys {
         if spec.slots.get(&k) != kern.slots.get(&k) {
-            out += &format!("  slot {k:?}: spec {:?} / kernel {:?}\n", spec.slots.get(&k), kern.slots.get(&k));
+            out += &format!(
+                "  slot {k:?}: spec {:?} / kernel {:?}\n",
+                spec.slots.get(&k),
+                kern.slots.get(&k)
+            );
         }
     }
     let keys: BTreeSet<Slot> = spec.cdt.keys().chain(kern.cdt.keys()).copied().collect();
     for k in keys {
         if spec.cdt.get(&k) != kern.cdt.get(&k) {
-            out += &format!("  CDT parent of {k:?}: spec {:?} / kernel {:?}\n", spec.cdt.get(&k), kern.cdt.get(&k));
+            out += &format!(
+                "  CDT parent of {k:?}: spec {:?} / kernel {:?}\n",
+                spec.cdt.get(&k),
+                kern.cdt.get(&k)
+            );
         }
     }
     if spec.objects != kern.objects {
-        out += &format!("  objects: spec {:x?}\n           kernel {:x?}\n", spec.objects, kern.objects);
+        out += &format!(
+            "  objects: spec {:x?}\n           kernel {:x?}\n",
+            spec.objects, kern.objects
+        );
     }
     if spec.tcbs != kern.tcbs {
-        out += &format!("  threads: spec {:x?}\n           kernel {:x?}\n", spec.tcbs, kern.tcbs);
+        out += &format!(
+            "  threads: spec {:x?}\n           kernel {:x?}\n",
+            spec.tcbs, kern.tcbs
+        );
     }
     if spec.eps != kern.eps {
-        out += &format!("  endpoints: spec {:x?} / kernel {:x?}\n", spec.eps, kern.eps);
+        out += &format!(
+            "  endpoints: spec {:x?} / kernel {:x?}\n",
+            spec.eps, kern.eps
+        );
     }
     if spec.ntfns != kern.ntfns {
-        out += &format!("  notifications: spec {:x?} / kernel {:x?}\n", spec.ntfns, kern.ntfns);
+        out += &format!(
+            "  notifications: spec {:x?} / kernel {:x?}\n",
+            spec.ntfns, kern.ntfns
+        );
     }
     out
 }
@@ -595,13 +791,24 @@ fn normalised(s: &State) -> State {
     for t in n.tcbs.values_mut() {
         t.received = None;
     }
-    n.ready = n.tcbs.iter().filter(|(_, t)| t.state == ThreadState::Running).map(|(a, _)| *a).collect();
+    n.ready = n
+        .tcbs
+        .iter()
+        .filter(|(_, t)| t.state == ThreadState::Running)
+        .map(|(a, _)| *a)
+        .collect();
     n
 }
 
 /// One lockstep step: run `sc` by `t` on both, compare. Returns the new spec state, or
 /// `None` if the spec does not model the request.
-pub fn lockstep(spec: &State, k: &mut K, cx: &AbsCtx, t: ObjId, sc: &Syscall) -> Option<Result<State, String>> {
+pub fn lockstep(
+    spec: &State,
+    k: &mut K,
+    cx: &AbsCtx,
+    t: ObjId,
+    sc: &Syscall,
+) -> Option<Result<State, String>> {
     let mut s = spec.clone();
     let o = s.step(t, sc)?;
     kernel_step(k, t, sc);
@@ -611,7 +818,10 @@ pub fn lockstep(spec: &State, k: &mut K, cx: &AbsCtx, t: ObjId, sc: &Syscall) ->
         kernel_invariants(k, &a)?;
         let (ns, na) = (normalised(&s), normalised(&a));
         if ns != na {
-            return Err(format!("abstract states differ after the step (spec outcome {o:?}):\n{}", diff(&ns, &na)));
+            return Err(format!(
+                "abstract states differ after the step (spec outcome {o:?}):\n{}",
+                diff(&ns, &na)
+            ));
         }
         Ok(())
     })();
@@ -675,11 +885,37 @@ impl RefModel {
     /// A lockstep model for `sys`.
     pub fn new(sys: System, menu: Menu) -> RefModel {
         let actors: Vec<ObjId> = sys.threads.iter().map(|t| t.tcb).collect();
-        let named: BTreeSet<ObjId> =
-            sys.init.slots.values().filter_map(|e| if let Cap::Thread { obj } = e.cap { Some(obj) } else { None }).collect();
-        let immortal = actors.iter().copied().filter(|a| !named.contains(a)).collect();
-        let cx = AbsCtx { actors, immortal, config: sys.init.cfg() };
-        RefModel { sys, menu, cx, coverage: Coverage { ipc: false, tcb: false } }
+        let named: BTreeSet<ObjId> = sys
+            .init
+            .slots
+            .values()
+            .filter_map(|e| {
+                if let Cap::Thread { obj } = e.cap {
+                    Some(obj)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let immortal = actors
+            .iter()
+            .copied()
+            .filter(|a| !named.contains(a))
+            .collect();
+        let cx = AbsCtx {
+            actors,
+            immortal,
+            config: sys.init.cfg(),
+        };
+        RefModel {
+            sys,
+            menu,
+            cx,
+            coverage: Coverage {
+                ipc: false,
+                tcb: false,
+            },
+        }
     }
 
     /// The initial lockstep state, after checking that the abstraction of the freshly built
@@ -690,9 +926,16 @@ impl RefModel {
         kernel_invariants(&k, &a)?;
         let (ns, na) = (normalised(&self.sys.init), normalised(&a));
         if ns != na {
-            return Err(format!("initial kernel does not abstract to the initial spec state:\n{}", diff(&ns, &na)));
+            return Err(format!(
+                "initial kernel does not abstract to the initial spec state:\n{}",
+                diff(&ns, &na)
+            ));
         }
-        Ok(RefState { spec: self.sys.init.clone(), kernel: Rc::new(k), mismatch: None })
+        Ok(RefState {
+            spec: self.sys.init.clone(),
+            kernel: Rc::new(k),
+            mismatch: None,
+        })
     }
 }
 
@@ -708,7 +951,11 @@ impl Model for RefModel {
         let mut v = Vec::new();
         for tv in &self.sys.threads {
             if s.spec.tcbs.get(&tv.tcb).map(|t| t.state) == Some(ThreadState::Running) {
-                v.extend(menu(&s.spec, tv, &self.menu).into_iter().map(|c| (tv.tcb, c)));
+                v.extend(
+                    menu(&s.spec, tv, &self.menu)
+                        .into_iter()
+                        .map(|c| (tv.tcb, c)),
+                );
             }
         }
         v
@@ -720,12 +967,25 @@ impl Model for RefModel {
         }
         let mut k = clone_kernel(&s.kernel);
         match lockstep(&s.spec, &mut k, &self.cx, a.0, &a.1)? {
-            Ok(spec) => Some(RefState { spec, kernel: Rc::new(k), mismatch: None }),
-            Err(e) => Some(RefState { spec: s.spec.clone(), kernel: Rc::new(k), mismatch: Some(e) }),
+            Ok(spec) => Some(RefState {
+                spec,
+                kernel: Rc::new(k),
+                mismatch: None,
+            }),
+            Err(e) => Some(RefState {
+                spec: s.spec.clone(),
+                kernel: Rc::new(k),
+                mismatch: Some(e),
+            }),
         }
     }
 
-    fn check(&mut self, _pre: &RefState, _a: &(ObjId, Syscall), post: &RefState) -> Result<(), String> {
+    fn check(
+        &mut self,
+        _pre: &RefState,
+        _a: &(ObjId, Syscall),
+        post: &RefState,
+    ) -> Result<(), String> {
         if let Some(m) = &post.mismatch {
             return Err(format!("REFINEMENT: {m}"));
         }

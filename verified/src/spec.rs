@@ -98,7 +98,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_untyped_bits: 47, object_type_count: 12 }
+        Config {
+            max_untyped_bits: 47,
+            object_type_count: 12,
+        }
     }
 }
 
@@ -216,7 +219,9 @@ impl Cap {
     /// The physical region `(base, size_bits)` the cap covers.
     pub fn region(&self) -> (u64, u8) {
         match *self {
-            Cap::Untyped { base, size_bits, .. } => (base, size_bits),
+            Cap::Untyped {
+                base, size_bits, ..
+            } => (base, size_bits),
             Cap::Endpoint { obj, .. } => (obj, sizes::ENDPOINT),
             Cap::Notification { obj, .. } => (obj, sizes::NOTIFICATION),
             Cap::CNode { obj, radix, .. } => (obj, radix + sizes::SLOT),
@@ -265,18 +270,34 @@ impl Cap {
     /// seL4 `sameRegionAs`.
     pub fn same_region_as(&self, b: &Cap) -> bool {
         match (*self, *b) {
-            (Cap::Untyped { base, size_bits, .. }, _) => {
+            (
+                Cap::Untyped {
+                    base, size_bits, ..
+                },
+                _,
+            ) => {
                 let (bb, bs) = b.region();
                 let a_top = base + ((1u64 << size_bits) - 1);
                 let b_top = bb + ((1u64 << bs) - 1);
                 base <= bb && b_top <= a_top && bb <= b_top
             }
-            (Cap::CNode { obj: a, radix: ra, .. }, Cap::CNode { obj: o, radix: rb, .. }) => {
-                a == o && ra == rb
-            }
             (
-                Cap::SchedContext { obj: a, size_bits: sa },
-                Cap::SchedContext { obj: o, size_bits: sb },
+                Cap::CNode {
+                    obj: a, radix: ra, ..
+                },
+                Cap::CNode {
+                    obj: o, radix: rb, ..
+                },
+            ) => a == o && ra == rb,
+            (
+                Cap::SchedContext {
+                    obj: a,
+                    size_bits: sa,
+                },
+                Cap::SchedContext {
+                    obj: o,
+                    size_bits: sb,
+                },
             ) => a == o && sa == sb,
             (Cap::Endpoint { obj: a, .. }, Cap::Endpoint { obj: o, .. })
             | (Cap::Notification { obj: a, .. }, Cap::Notification { obj: o, .. })
@@ -294,13 +315,20 @@ impl Cap {
     /// seL4 `maskCapRights`.
     pub fn mask_rights(self, m: Rights) -> Cap {
         match self {
-            Cap::Endpoint { obj, badge, rights } => Cap::Endpoint { obj, badge, rights: rights.and(m) },
+            Cap::Endpoint { obj, badge, rights } => Cap::Endpoint {
+                obj,
+                badge,
+                rights: rights.and(m),
+            },
             Cap::Notification { obj, badge, rights } => Cap::Notification {
                 obj,
                 badge,
                 rights: rights.and(Rights(m.0 & (Rights::READ | Rights::WRITE))),
             },
-            Cap::Reply { obj, grant } => Cap::Reply { obj, grant: grant && m.has(Rights::GRANT) },
+            Cap::Reply { obj, grant } => Cap::Reply {
+                obj,
+                grant: grant && m.has(Rights::GRANT),
+            },
             c => c,
         }
     }
@@ -309,10 +337,18 @@ impl Cap {
     pub fn update_data(self, preserve: bool, data: u64) -> Option<Cap> {
         match self {
             Cap::Endpoint { obj, badge, rights } => {
-                (!preserve && badge == 0).then_some(Cap::Endpoint { obj, badge: data, rights })
+                (!preserve && badge == 0).then_some(Cap::Endpoint {
+                    obj,
+                    badge: data,
+                    rights,
+                })
             }
             Cap::Notification { obj, badge, rights } => {
-                (!preserve && badge == 0).then_some(Cap::Notification { obj, badge: data, rights })
+                (!preserve && badge == 0).then_some(Cap::Notification {
+                    obj,
+                    badge: data,
+                    rights,
+                })
             }
             Cap::CNode { obj, radix, .. } => {
                 let guard_size = (data & 0x3f) as u8;
@@ -320,7 +356,12 @@ impl Cap {
                     None
                 } else {
                     let guard = (data >> 6) & mask(guard_size as u32);
-                    Some(Cap::CNode { obj, radix, guard, guard_size })
+                    Some(Cap::CNode {
+                        obj,
+                        radix,
+                        guard,
+                        guard_size,
+                    })
                 }
             }
             c => Some(c),
@@ -637,7 +678,11 @@ impl State {
 
     /// Children of `s` in the CDT.
     pub fn children(&self, s: Slot) -> Vec<Slot> {
-        self.cdt.iter().filter(|(_, p)| **p == s).map(|(c, _)| *c).collect()
+        self.cdt
+            .iter()
+            .filter(|(_, p)| **p == s)
+            .map(|(c, _)| *c)
+            .collect()
     }
 
     /// All CDT descendants of `s`.
@@ -661,8 +706,13 @@ impl State {
     /// Whether `s` is a valid slot of a live CNode or TCB.
     pub fn slot_exists(&self, s: Slot) -> bool {
         match self.objects.get(&s.obj) {
-            Some(Object { ty: ObjType::CNode { radix }, .. }) => s.index < (1u64 << radix),
-            Some(Object { ty: ObjType::Tcb, .. }) => s.index == TCB_CTABLE,
+            Some(Object {
+                ty: ObjType::CNode { radix },
+                ..
+            }) => s.index < (1u64 << radix),
+            Some(Object {
+                ty: ObjType::Tcb, ..
+            }) => s.index == TCB_CTABLE,
             _ => false,
         }
     }
@@ -670,16 +720,33 @@ impl State {
     // ---------------------------------------------------------------- lookups
 
     /// seL4 `resolveAddressBits`: returns the slot and the bits left over.
-    pub fn resolve(&self, root: Option<Cap>, cptr: u64, mut n: u32) -> Result<(Slot, u32), LookupFault> {
+    pub fn resolve(
+        &self,
+        root: Option<Cap>,
+        cptr: u64,
+        mut n: u32,
+    ) -> Result<(Slot, u32), LookupFault> {
         let mut node = match root {
             Some(c @ Cap::CNode { .. }) => c,
             _ => return Err(LookupFault::InvalidRoot),
         };
         loop {
-            let Cap::CNode { obj, radix, guard, guard_size } = node else { unreachable!() };
+            let Cap::CNode {
+                obj,
+                radix,
+                guard,
+                guard_size,
+            } = node
+            else {
+                unreachable!()
+            };
             let (radix, gs) = (radix as u32, guard_size as u32);
             let level = radix + gs;
-            let found = if gs == 0 || gs > n { 0 } else { (cptr >> (n - gs)) & mask(gs) };
+            let found = if gs == 0 || gs > n {
+                0
+            } else {
+                (cptr >> (n - gs)) & mask(gs)
+            };
             if gs > n || found != guard {
                 return Err(LookupFault::GuardMismatch {
                     bits_left: n as u64,
@@ -688,9 +755,16 @@ impl State {
                 });
             }
             if level > n {
-                return Err(LookupFault::DepthMismatch { bits_left: n as u64, bits_found: level as u64 });
+                return Err(LookupFault::DepthMismatch {
+                    bits_left: n as u64,
+                    bits_found: level as u64,
+                });
             }
-            let offset = if radix == 0 { 0 } else { (cptr >> (n - level)) & mask(radix) };
+            let offset = if radix == 0 {
+                0
+            } else {
+                (cptr >> (n - level)) & mask(radix)
+            };
             let slot = Slot { obj, index: offset };
             if n == level {
                 return Ok((slot, 0));
@@ -704,9 +778,18 @@ impl State {
     }
 
     /// seL4 `lookupSlotForCNodeOp`.
-    pub fn lookup_cnode_op(&self, is_source: bool, root: Option<Cap>, cptr: u64, depth: u64) -> R<Slot> {
+    pub fn lookup_cnode_op(
+        &self,
+        is_source: bool,
+        root: Option<Cap>,
+        cptr: u64,
+        depth: u64,
+    ) -> R<Slot> {
         if !matches!(root, Some(Cap::CNode { .. })) {
-            return Err(SyscallError::FailedLookup(is_source, LookupFault::InvalidRoot));
+            return Err(SyscallError::FailedLookup(
+                is_source,
+                LookupFault::InvalidRoot,
+            ));
         }
         if !(1..=64).contains(&depth) {
             return Err(SyscallError::RangeError(1, 64));
@@ -715,7 +798,10 @@ impl State {
             Err(f) => Err(SyscallError::FailedLookup(is_source, f)),
             Ok((_, left)) if left != 0 => Err(SyscallError::FailedLookup(
                 is_source,
-                LookupFault::DepthMismatch { bits_left: left as u64, bits_found: 0 },
+                LookupFault::DepthMismatch {
+                    bits_left: left as u64,
+                    bits_found: 0,
+                },
             )),
             Ok((s, _)) => Ok(s),
         }
@@ -723,7 +809,10 @@ impl State {
 
     /// The thread's CSpace root cap.
     pub fn cspace_root(&self, t: ObjId) -> Option<Cap> {
-        self.cap(Slot { obj: t, index: TCB_CTABLE })
+        self.cap(Slot {
+            obj: t,
+            index: TCB_CTABLE,
+        })
     }
 
     /// seL4 `lookupSlot` from thread `t` at depth 64 (invoked and extra caps).
@@ -759,18 +848,40 @@ impl State {
     /// seL4 `cteInsert`: place `cap` derived from `src` into empty `dest`.
     pub fn cte_insert(&mut self, cap: Cap, src: Slot, dest: Slot) {
         let src_entry = self.slots[&src];
-        let new = Entry { cap, original: cap.is_revocable_from(&src_entry.cap) };
+        let new = Entry {
+            cap,
+            original: cap.is_revocable_from(&src_entry.cap),
+        };
         // setUntypedCapAsFull
-        if let (Cap::Untyped { base, size_bits, device, .. }, Cap::Untyped { base: nb, size_bits: ns, .. }) =
-            (src_entry.cap, cap)
+        if let (
+            Cap::Untyped {
+                base,
+                size_bits,
+                device,
+                ..
+            },
+            Cap::Untyped {
+                base: nb,
+                size_bits: ns,
+                ..
+            },
+        ) = (src_entry.cap, cap)
         {
             if base == nb && size_bits == ns {
-                self.slots.get_mut(&src).unwrap().cap =
-                    Cap::Untyped { base, size_bits, free: 1u64 << size_bits, device };
+                self.slots.get_mut(&src).unwrap().cap = Cap::Untyped {
+                    base,
+                    size_bits,
+                    free: 1u64 << size_bits,
+                    device,
+                };
             }
         }
         self.slots.insert(dest, new);
-        let parent = if Self::should_be_parent(&src_entry, &new) { Some(src) } else { self.cdt.get(&src).copied() };
+        let parent = if Self::should_be_parent(&src_entry, &new) {
+            Some(src)
+        } else {
+            self.cdt.get(&src).copied()
+        };
         if let Some(p) = parent {
             self.cdt.insert(dest, p);
         }
@@ -808,7 +919,15 @@ impl State {
                 *p = s1;
             }
         }
-        let fix = |p: Slot| if p == s1 { s2 } else if p == s2 { s1 } else { p };
+        let fix = |p: Slot| {
+            if p == s1 {
+                s2
+            } else if p == s2 {
+                s1
+            } else {
+                p
+            }
+        };
         if let Some(p) = p1 {
             self.cdt.insert(s2, fix(p));
         }
@@ -819,13 +938,18 @@ impl State {
 
     /// Whether `cap` in `s` is the last cap to its object.
     fn is_final(&self, s: Slot, cap: &Cap) -> bool {
-        !self.slots.iter().any(|(o, e)| *o != s && cap.same_object_as(&e.cap))
+        !self
+            .slots
+            .iter()
+            .any(|(o, e)| *o != s && cap.same_object_as(&e.cap))
     }
 
     /// seL4 `cteDelete` (exposed): empty the slot; if it held the last cap to an object,
     /// finalise and destroy the object (recursively).
     pub fn delete_slot(&mut self, s: Slot) {
-        let Some(e) = self.slots.get(&s).copied() else { return };
+        let Some(e) = self.slots.get(&s).copied() else {
+            return;
+        };
         let fin = self.is_final(s, &e.cap);
         self.slots.remove(&s);
         let parent = self.cdt.remove(&s);
@@ -849,7 +973,9 @@ impl State {
 
     /// Finalise and free a live object.
     fn destroy(&mut self, obj: ObjId) {
-        let Some(o) = self.objects.get(&obj).copied() else { return };
+        let Some(o) = self.objects.get(&obj).copied() else {
+            return;
+        };
         match o.ty {
             ObjType::Endpoint => {
                 // cancelAllIPC: every queued thread restarts.
@@ -878,7 +1004,10 @@ impl State {
                 }
                 self.suspend(obj);
                 self.objects.remove(&obj);
-                self.delete_slot(Slot { obj, index: TCB_CTABLE });
+                self.delete_slot(Slot {
+                    obj,
+                    index: TCB_CTABLE,
+                });
                 self.tcbs.remove(&obj);
                 return;
             }
@@ -903,7 +1032,9 @@ impl State {
             }
             // Delete a deepest descendant first (any order gives the same final caps).
             let d = self.descendants(s);
-            let Some(leaf) = d.iter().find(|x| !self.has_children(**x)).copied() else { return };
+            let Some(leaf) = d.iter().find(|x| !self.has_children(**x)).copied() else {
+                return;
+            };
             self.delete_slot(leaf);
         }
     }
@@ -912,7 +1043,9 @@ impl State {
 
     /// Set a thread's state, keeping the ready set and queues consistent.
     pub fn set_state(&mut self, t: ObjId, st: ThreadState) {
-        let Some(tcb) = self.tcbs.get_mut(&t) else { return };
+        let Some(tcb) = self.tcbs.get_mut(&t) else {
+            return;
+        };
         tcb.state = st;
         if st == ThreadState::Running {
             self.ready.insert(t);
@@ -924,7 +1057,8 @@ impl State {
     /// seL4 `cancelIPC`: take the thread out of whatever queue it is in.
     fn cancel_ipc(&mut self, t: ObjId) {
         match self.tcbs.get(&t).map(|x| x.state) {
-            Some(ThreadState::BlockedOnSend { ep, .. }) | Some(ThreadState::BlockedOnRecv { ep, .. }) => {
+            Some(ThreadState::BlockedOnSend { ep, .. })
+            | Some(ThreadState::BlockedOnRecv { ep, .. }) => {
                 if let Some(q) = self.eps.get_mut(&ep) {
                     q.retain(|x| *x != t);
                 }
@@ -960,7 +1094,11 @@ impl State {
     /// Run one syscall by thread `t` (which must be runnable). Returns `None` if the
     /// request touches something the spec does not model.
     pub fn step(&mut self, t: ObjId, sc: &Syscall) -> Option<Outcome> {
-        assert_eq!(self.tcbs.get(&t).map(|x| x.state), Some(ThreadState::Running), "thread not runnable");
+        assert_eq!(
+            self.tcbs.get(&t).map(|x| x.state),
+            Some(ThreadState::Running),
+            "thread not runnable"
+        );
         match sc {
             Syscall::Call(inv) => self.invoke(t, inv, true, true),
             Syscall::Send(inv) => self.invoke(t, inv, true, false),
@@ -973,14 +1111,28 @@ impl State {
     fn cap_fault(&mut self, t: ObjId, addr: u64, in_recv: bool, fault: LookupFault) -> Outcome {
         // No fault handler is modelled: the thread becomes Inactive.
         self.set_state(t, ThreadState::Inactive);
-        Outcome::CapFault { addr, in_recv, fault }
+        Outcome::CapFault {
+            addr,
+            in_recv,
+            fault,
+        }
     }
 
-    fn invoke(&mut self, t: ObjId, inv: &Invocation, blocking: bool, call: bool) -> Option<Outcome> {
+    fn invoke(
+        &mut self,
+        t: ObjId,
+        inv: &Invocation,
+        blocking: bool,
+        call: bool,
+    ) -> Option<Outcome> {
         let slot = match self.lookup_slot(t, inv.cptr) {
             Ok(s) => s,
             Err(f) => {
-                return Some(if blocking { self.cap_fault(t, inv.cptr, false, f) } else { Outcome::Ok });
+                return Some(if blocking {
+                    self.cap_fault(t, inv.cptr, false, f)
+                } else {
+                    Outcome::Ok
+                });
             }
         };
         let mut extra = Vec::new();
@@ -988,7 +1140,11 @@ impl State {
             match self.lookup_slot(t, c) {
                 Ok(s) => extra.push(s),
                 Err(f) => {
-                    return Some(if blocking { self.cap_fault(t, c, false, f) } else { Outcome::Ok });
+                    return Some(if blocking {
+                        self.cap_fault(t, c, false, f)
+                    } else {
+                        Outcome::Ok
+                    });
                 }
             }
         }
@@ -1002,7 +1158,15 @@ impl State {
                 if !rights.has(Rights::WRITE) {
                     Err(SyscallError::InvalidCapability(0))
                 } else {
-                    return self.send_ipc(t, obj, badge, rights, blocking, call, inv.extra.first().copied());
+                    return self.send_ipc(
+                        t,
+                        obj,
+                        badge,
+                        rights,
+                        blocking,
+                        call,
+                        inv.extra.first().copied(),
+                    );
                 }
             }
             Some(Cap::Notification { obj, badge, rights }) => {
@@ -1047,14 +1211,20 @@ impl State {
             self.ensure_empty(dest)?;
             let src = self.lookup_cnode_op(true, src_root, mr[2], mr[3])?;
             let Some(src_cap) = self.cap(src) else {
-                return Err(SyscallError::FailedLookup(true, LookupFault::MissingCapability { bits_left: mr[3] }));
+                return Err(SyscallError::FailedLookup(
+                    true,
+                    LookupFault::MissingCapability { bits_left: mr[3] },
+                ));
             };
             let (new, is_move) = match l {
                 CNODE_COPY => {
                     if mr.len() < 5 {
                         return Err(SyscallError::TruncatedMessage);
                     }
-                    (self.derive(src, Some(src_cap.mask_rights(Rights::from_word(mr[4]))))?, false)
+                    (
+                        self.derive(src, Some(src_cap.mask_rights(Rights::from_word(mr[4]))))?,
+                        false,
+                    )
                 }
                 CNODE_MINT => {
                     if mr.len() < 6 {
@@ -1071,7 +1241,9 @@ impl State {
                     (src_cap.update_data(true, mr[4]), true)
                 }
             };
-            let Some(new) = new else { return Err(SyscallError::IllegalOperation) };
+            let Some(new) = new else {
+                return Err(SyscallError::IllegalOperation);
+            };
             if is_move {
                 self.cte_move(new, src, dest);
             } else {
@@ -1115,16 +1287,27 @@ impl State {
                     self.ensure_empty(dest)?;
                 }
                 let Some(sc) = self.cap(src) else {
-                    return Err(SyscallError::FailedLookup(true, LookupFault::MissingCapability { bits_left: src_depth }));
+                    return Err(SyscallError::FailedLookup(
+                        true,
+                        LookupFault::MissingCapability {
+                            bits_left: src_depth,
+                        },
+                    ));
                 };
                 let Some(pc) = self.cap(pivot) else {
                     return Err(SyscallError::FailedLookup(
                         false,
-                        LookupFault::MissingCapability { bits_left: pivot_depth },
+                        LookupFault::MissingCapability {
+                            bits_left: pivot_depth,
+                        },
                     ));
                 };
-                let new_src = sc.update_data(true, src_data).ok_or(SyscallError::IllegalOperation)?;
-                let new_pivot = pc.update_data(true, pivot_data).ok_or(SyscallError::IllegalOperation)?;
+                let new_src = sc
+                    .update_data(true, src_data)
+                    .ok_or(SyscallError::IllegalOperation)?;
+                let new_pivot = pc
+                    .update_data(true, pivot_data)
+                    .ok_or(SyscallError::IllegalOperation)?;
                 if src == dest {
                     self.cte_swap(new_src, src, new_pivot, pivot);
                 } else {
@@ -1147,7 +1330,9 @@ impl State {
     fn cancel_badged_sends(&mut self, ep: ObjId, badge: u64) {
         let q = self.eps.get(&ep).cloned().unwrap_or_default();
         for t in q {
-            if let Some(ThreadState::BlockedOnSend { badge: b, .. }) = self.tcbs.get(&t).map(|x| x.state) {
+            if let Some(ThreadState::BlockedOnSend { badge: b, .. }) =
+                self.tcbs.get(&t).map(|x| x.state)
+            {
                 if b == badge {
                     self.eps.get_mut(&ep).unwrap().retain(|x| *x != t);
                     self.set_state(t, ThreadState::Running);
@@ -1158,7 +1343,13 @@ impl State {
 
     // ------------------------------------------------------------ Untyped
 
-    fn decode_untyped(&mut self, _t: ObjId, ut: Slot, inv: &Invocation, extra: &[Slot]) -> R<Option<()>> {
+    fn decode_untyped(
+        &mut self,
+        _t: ObjId,
+        ut: Slot,
+        inv: &Invocation,
+        extra: &[Slot],
+    ) -> R<Option<()>> {
         use objtype::*;
         if inv.label != label::UNTYPED_RETYPE {
             return Err(SyscallError::IllegalOperation);
@@ -1167,7 +1358,8 @@ impl State {
         if mr.len() < 6 || extra.is_empty() {
             return Err(SyscallError::TruncatedMessage);
         }
-        let (ty, user_size, node_index, node_depth, node_offset, num) = (mr[0], mr[1], mr[2], mr[3], mr[4], mr[5]);
+        let (ty, user_size, node_index, node_depth, node_offset, num) =
+            (mr[0], mr[1], mr[2], mr[3], mr[4], mr[5]);
         let cfg = self.cfg();
         if ty >= cfg.object_type_count {
             return Err(SyscallError::InvalidArgument(0));
@@ -1199,8 +1391,16 @@ impl State {
             let s = self.lookup_cnode_op(false, root, node_index, node_depth)?;
             self.cap(s)
         };
-        let Some(Cap::CNode { obj: node, radix, .. }) = node_cap else {
-            return Err(SyscallError::FailedLookup(false, LookupFault::MissingCapability { bits_left: node_depth }));
+        let Some(Cap::CNode {
+            obj: node, radix, ..
+        }) = node_cap
+        else {
+            return Err(SyscallError::FailedLookup(
+                false,
+                LookupFault::MissingCapability {
+                    bits_left: node_depth,
+                },
+            ));
         };
         let node_size = 1u64 << radix;
         if node_offset > node_size - 1 {
@@ -1213,9 +1413,20 @@ impl State {
             return Err(SyscallError::RangeError(1, node_size - node_offset));
         }
         for i in node_offset..node_offset + num {
-            self.ensure_empty(Slot { obj: node, index: i })?;
+            self.ensure_empty(Slot {
+                obj: node,
+                index: i,
+            })?;
         }
-        let Some(Cap::Untyped { base, size_bits, free, device }) = self.cap(ut) else { unreachable!() };
+        let Some(Cap::Untyped {
+            base,
+            size_bits,
+            free,
+            device,
+        }) = self.cap(ut)
+        else {
+            unreachable!()
+        };
         let free = if self.has_children(ut) { free } else { 0 };
         let free_bytes = (1u64 << size_bits) - free;
         if obj_size >= 64 || (free_bytes >> obj_size) < num {
@@ -1227,12 +1438,26 @@ impl State {
         }
         let start = align_up(base + free, obj_size as u32);
         let end = start + (num << obj_size);
-        self.slots.get_mut(&ut).unwrap().cap = Cap::Untyped { base, size_bits, free: end - base, device };
+        self.slots.get_mut(&ut).unwrap().cap = Cap::Untyped {
+            base,
+            size_bits,
+            free: end - base,
+            device,
+        };
         for i in 0..num {
             let addr = start + (i << obj_size);
-            let dest = Slot { obj: node, index: node_offset + i };
+            let dest = Slot {
+                obj: node,
+                index: node_offset + i,
+            };
             let cap = self.create_object(ty, addr, user_size as u8, device);
-            self.slots.insert(dest, Entry { cap, original: true });
+            self.slots.insert(
+                dest,
+                Entry {
+                    cap,
+                    original: true,
+                },
+            );
             self.cdt.insert(dest, ut);
         }
         Ok(Some(()))
@@ -1241,34 +1466,91 @@ impl State {
     fn create_object(&mut self, ty: u64, addr: u64, user_size: u8, device: bool) -> Cap {
         use objtype::*;
         let (o, cap) = match ty {
-            UNTYPED => return Cap::Untyped { base: addr, size_bits: user_size, free: 0, device },
+            UNTYPED => {
+                return Cap::Untyped {
+                    base: addr,
+                    size_bits: user_size,
+                    free: 0,
+                    device,
+                }
+            }
             TCB => {
-                self.tcbs.insert(addr, Tcb { state: ThreadState::Inactive, bound_ntfn: None, received: None });
-                (Object { ty: ObjType::Tcb, size_bits: sizes::TCB }, Cap::Thread { obj: addr })
+                self.tcbs.insert(
+                    addr,
+                    Tcb {
+                        state: ThreadState::Inactive,
+                        bound_ntfn: None,
+                        received: None,
+                    },
+                );
+                (
+                    Object {
+                        ty: ObjType::Tcb,
+                        size_bits: sizes::TCB,
+                    },
+                    Cap::Thread { obj: addr },
+                )
             }
             ENDPOINT => {
                 self.eps.insert(addr, Vec::new());
                 (
-                    Object { ty: ObjType::Endpoint, size_bits: sizes::ENDPOINT },
-                    Cap::Endpoint { obj: addr, badge: 0, rights: Rights::ALL },
+                    Object {
+                        ty: ObjType::Endpoint,
+                        size_bits: sizes::ENDPOINT,
+                    },
+                    Cap::Endpoint {
+                        obj: addr,
+                        badge: 0,
+                        rights: Rights::ALL,
+                    },
                 )
             }
             NOTIFICATION => {
                 self.ntfns.insert(addr, Ntfn::default());
                 (
-                    Object { ty: ObjType::Notification, size_bits: sizes::NOTIFICATION },
-                    Cap::Notification { obj: addr, badge: 0, rights: Rights(Rights::READ | Rights::WRITE) },
+                    Object {
+                        ty: ObjType::Notification,
+                        size_bits: sizes::NOTIFICATION,
+                    },
+                    Cap::Notification {
+                        obj: addr,
+                        badge: 0,
+                        rights: Rights(Rights::READ | Rights::WRITE),
+                    },
                 )
             }
             CAP_TABLE => (
-                Object { ty: ObjType::CNode { radix: user_size }, size_bits: user_size + sizes::SLOT },
-                Cap::CNode { obj: addr, radix: user_size, guard: 0, guard_size: 0 },
+                Object {
+                    ty: ObjType::CNode { radix: user_size },
+                    size_bits: user_size + sizes::SLOT,
+                },
+                Cap::CNode {
+                    obj: addr,
+                    radix: user_size,
+                    guard: 0,
+                    guard_size: 0,
+                },
             ),
             SCHED_CONTEXT => (
-                Object { ty: ObjType::SchedContext, size_bits: user_size },
-                Cap::SchedContext { obj: addr, size_bits: user_size },
+                Object {
+                    ty: ObjType::SchedContext,
+                    size_bits: user_size,
+                },
+                Cap::SchedContext {
+                    obj: addr,
+                    size_bits: user_size,
+                },
             ),
-            _ => (Object { ty: ObjType::Reply, size_bits: sizes::REPLY }, Cap::Reply { obj: addr, grant: true }),
+            _ => (
+                Object {
+                    ty: ObjType::Reply,
+                    size_bits: sizes::REPLY,
+                },
+                Cap::Reply {
+                    obj: addr,
+                    grant: true,
+                },
+            ),
         };
         self.objects.insert(addr, o);
         cap
@@ -1276,7 +1558,13 @@ impl State {
 
     // ------------------------------------------------------------ TCB
 
-    fn decode_tcb(&mut self, _t: ObjId, target: ObjId, inv: &Invocation, extra: &[Slot]) -> R<Option<()>> {
+    fn decode_tcb(
+        &mut self,
+        _t: ObjId,
+        target: ObjId,
+        inv: &Invocation,
+        extra: &[Slot],
+    ) -> R<Option<()>> {
         match inv.label {
             label::TCB_SUSPEND => {
                 self.suspend(target);
@@ -1293,7 +1581,8 @@ impl State {
                 if self.tcbs[&target].bound_ntfn.is_some() {
                     return Err(SyscallError::IllegalOperation);
                 }
-                let Some(Cap::Notification { obj, rights, .. }) = self.extra_cap(extra, 0).unwrap() else {
+                let Some(Cap::Notification { obj, rights, .. }) = self.extra_cap(extra, 0).unwrap()
+                else {
                     return Err(SyscallError::IllegalOperation);
                 };
                 if !rights.has(Rights::READ) {
@@ -1308,7 +1597,9 @@ impl State {
                 Ok(Some(()))
             }
             label::TCB_UNBIND_NOTIFICATION => {
-                let Some(n) = self.tcbs[&target].bound_ntfn else { return Err(SyscallError::IllegalOperation) };
+                let Some(n) = self.tcbs[&target].bound_ntfn else {
+                    return Err(SyscallError::IllegalOperation);
+                };
                 self.ntfns.get_mut(&n).unwrap().bound_tcb = None;
                 self.tcbs.get_mut(&target).unwrap().bound_ntfn = None;
                 Ok(Some(()))
@@ -1329,7 +1620,10 @@ impl State {
                 if let ThreadState::BlockedOnRecv { .. } = self.tcbs[&b].state {
                     self.cancel_ipc(b);
                     self.set_state(b, ThreadState::Running);
-                    self.tcbs.get_mut(&b).unwrap().received = Some(Received { badge, ..Default::default() });
+                    self.tcbs.get_mut(&b).unwrap().received = Some(Received {
+                        badge,
+                        ..Default::default()
+                    });
                     return;
                 }
             }
@@ -1340,7 +1634,10 @@ impl State {
             let t = nt.waiters[0];
             self.ntfns.get_mut(&n).unwrap().waiters.remove(0);
             self.set_state(t, ThreadState::Running);
-            self.tcbs.get_mut(&t).unwrap().received = Some(Received { badge, ..Default::default() });
+            self.tcbs.get_mut(&t).unwrap().received = Some(Received {
+                badge,
+                ..Default::default()
+            });
         }
     }
 
@@ -1357,11 +1654,16 @@ impl State {
     ) -> Option<Outcome> {
         let grant = rights.has(Rights::GRANT);
         let q = self.eps[&ep].clone();
-        let receiver = q.first().copied().filter(|r| matches!(self.tcbs[r].state, ThreadState::BlockedOnRecv { .. }));
+        let receiver = q
+            .first()
+            .copied()
+            .filter(|r| matches!(self.tcbs[r].state, ThreadState::BlockedOnRecv { .. }));
         match receiver {
             Some(r) => {
                 self.eps.get_mut(&ep).unwrap().remove(0);
-                let ThreadState::BlockedOnRecv { recv_slot, .. } = self.tcbs[&r].state else { unreachable!() };
+                let ThreadState::BlockedOnRecv { recv_slot, .. } = self.tcbs[&r].state else {
+                    unreachable!()
+                };
                 self.transfer(t, ep, badge, grant, extra, r, recv_slot);
                 self.set_state(r, ThreadState::Running);
                 if call {
@@ -1374,7 +1676,13 @@ impl State {
             None if blocking => {
                 self.set_state(
                     t,
-                    ThreadState::BlockedOnSend { ep, badge, grant, call, extra },
+                    ThreadState::BlockedOnSend {
+                        ep,
+                        badge,
+                        grant,
+                        call,
+                        extra,
+                    },
                 );
                 self.eps.get_mut(&ep).unwrap().push(t);
                 Some(Outcome::Blocked)
@@ -1385,8 +1693,22 @@ impl State {
 
     /// Message transfer with at most one cap (seL4 `transferCaps`).
     #[allow(clippy::too_many_arguments)]
-    fn transfer(&mut self, s: ObjId, ep: ObjId, badge: u64, grant: bool, extra: Option<u64>, r: ObjId, recv: Option<RecvSlot>) {
-        let mut got = Received { badge, label: 0, extra_caps: 0, unwrapped: 0 };
+    fn transfer(
+        &mut self,
+        s: ObjId,
+        ep: ObjId,
+        badge: u64,
+        grant: bool,
+        extra: Option<u64>,
+        r: ObjId,
+        recv: Option<RecvSlot>,
+    ) {
+        let mut got = Received {
+            badge,
+            label: 0,
+            extra_caps: 0,
+            unwrapped: 0,
+        };
         let src = extra.and_then(|c| self.lookup_slot(s, c).ok());
         let recv = recv.and_then(|rs| {
             let root = self.lookup_slot(r, rs.cnode).ok().and_then(|x| self.cap(x));
@@ -1400,7 +1722,9 @@ impl State {
                     let _ = b;
                 }
                 Some(c) => {
-                    if let Some(dest) = recv.filter(|d| self.slot_exists(*d) && !self.slots.contains_key(d)) {
+                    if let Some(dest) =
+                        recv.filter(|d| self.slot_exists(*d) && !self.slots.contains_key(d))
+                    {
                         if let Ok(Some(new)) = self.derive(src, Some(c)) {
                             self.cte_insert(new, src, dest);
                             got.extra_caps = 1;
@@ -1413,7 +1737,13 @@ impl State {
         self.tcbs.get_mut(&r).unwrap().received = Some(got);
     }
 
-    fn receive(&mut self, t: ObjId, cptr: u64, recv: Option<RecvSlot>, blocking: bool) -> Option<Outcome> {
+    fn receive(
+        &mut self,
+        t: ObjId,
+        cptr: u64,
+        recv: Option<RecvSlot>,
+        blocking: bool,
+    ) -> Option<Outcome> {
         let slot = match self.lookup_slot(t, cptr) {
             Ok(s) => s,
             Err(f) => return Some(self.cap_fault(t, cptr, true, f)),
@@ -1428,20 +1758,40 @@ impl State {
                         let nt = self.ntfns.get_mut(&n).unwrap();
                         nt.active = false;
                         nt.word = 0;
-                        self.tcbs.get_mut(&t).unwrap().received = Some(Received { badge: w, ..Default::default() });
+                        self.tcbs.get_mut(&t).unwrap().received = Some(Received {
+                            badge: w,
+                            ..Default::default()
+                        });
                         return Some(Outcome::Ok);
                     }
                 }
                 let q = self.eps[&obj].clone();
-                let sender = q.first().copied().filter(|s| matches!(self.tcbs[s].state, ThreadState::BlockedOnSend { .. }));
+                let sender = q
+                    .first()
+                    .copied()
+                    .filter(|s| matches!(self.tcbs[s].state, ThreadState::BlockedOnSend { .. }));
                 match sender {
                     Some(s) => {
                         self.eps.get_mut(&obj).unwrap().remove(0);
-                        let ThreadState::BlockedOnSend { badge, grant, call, extra, .. } = self.tcbs[&s].state else {
+                        let ThreadState::BlockedOnSend {
+                            badge,
+                            grant,
+                            call,
+                            extra,
+                            ..
+                        } = self.tcbs[&s].state
+                        else {
                             unreachable!()
                         };
                         self.transfer(s, obj, badge, grant, extra, t, recv_slot);
-                        self.set_state(s, if call { ThreadState::Inactive } else { ThreadState::Running });
+                        self.set_state(
+                            s,
+                            if call {
+                                ThreadState::Inactive
+                            } else {
+                                ThreadState::Running
+                            },
+                        );
                         Some(Outcome::Ok)
                     }
                     None if blocking => {
@@ -1458,13 +1808,21 @@ impl State {
             Some(Cap::Notification { obj, rights, .. }) if rights.has(Rights::READ) => {
                 let n = self.ntfns[&obj].clone();
                 if n.bound_tcb.is_some_and(|b| b != t) {
-                    return Some(self.cap_fault(t, cptr, true, LookupFault::MissingCapability { bits_left: 0 }));
+                    return Some(self.cap_fault(
+                        t,
+                        cptr,
+                        true,
+                        LookupFault::MissingCapability { bits_left: 0 },
+                    ));
                 }
                 if n.active {
                     let nt = self.ntfns.get_mut(&obj).unwrap();
                     nt.active = false;
                     nt.word = 0;
-                    self.tcbs.get_mut(&t).unwrap().received = Some(Received { badge: n.word, ..Default::default() });
+                    self.tcbs.get_mut(&t).unwrap().received = Some(Received {
+                        badge: n.word,
+                        ..Default::default()
+                    });
                     Some(Outcome::Ok)
                 } else if blocking {
                     self.set_state(t, ThreadState::BlockedOnNotification { ntfn: obj });
@@ -1475,7 +1833,12 @@ impl State {
                     Some(Outcome::Ok)
                 }
             }
-            _ => Some(self.cap_fault(t, cptr, true, LookupFault::MissingCapability { bits_left: 0 })),
+            _ => Some(self.cap_fault(
+                t,
+                cptr,
+                true,
+                LookupFault::MissingCapability { bits_left: 0 },
+            )),
         }
     }
 }

@@ -42,7 +42,14 @@ fn exhaustive_depth_4_all_operations() {
 #[test]
 #[ignore]
 fn exhaustive_depth_5_cnode_untyped() {
-    let m = Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: false, dests: 1 };
+    let m = Menu {
+        cnode: true,
+        retype: true,
+        tcb: false,
+        ipc: false,
+        errors: false,
+        dests: 1,
+    };
     run(5, 7, m, "cnode+untyped");
 }
 

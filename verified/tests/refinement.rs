@@ -13,7 +13,14 @@ use sel4_abi::Label;
 
 /// The operations the kernel core implements so far.
 fn core_menu() -> Menu {
-    Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: true, dests: 1 }
+    Menu {
+        cnode: true,
+        retype: true,
+        tcb: false,
+        ipc: false,
+        errors: true,
+        dests: 1,
+    }
 }
 
 #[test]
@@ -26,7 +33,10 @@ fn spec_labels_match_the_abi_crate() {
         (label::TCB_UNBIND_NOTIFICATION, Label::TCBUnbindNotification),
         (label::CNODE_REVOKE, Label::CNodeRevoke),
         (label::CNODE_DELETE, Label::CNodeDelete),
-        (label::CNODE_CANCEL_BADGED_SENDS, Label::CNodeCancelBadgedSends),
+        (
+            label::CNODE_CANCEL_BADGED_SENDS,
+            Label::CNodeCancelBadgedSends,
+        ),
         (label::CNODE_COPY, Label::CNodeCopy),
         (label::CNODE_MINT, Label::CNodeMint),
         (label::CNODE_MOVE, Label::CNodeMove),
@@ -40,7 +50,9 @@ fn spec_labels_match_the_abi_crate() {
 
 #[test]
 fn initial_kernel_abstracts_to_initial_spec() {
-    RefModel::new(two_threads(9), core_menu()).initial().unwrap();
+    RefModel::new(two_threads(9), core_menu())
+        .initial()
+        .unwrap();
 }
 
 /// Exhaustive lockstep over every CNode/Untyped sequence of length ≤ 4 (CI bound).
@@ -114,7 +126,14 @@ fn lockstep_badged_copy_survives_revoke_of_new_badged_original() {
     let init = m.initial().unwrap();
     let mut spec = init.spec.clone();
     let mut k = clone_kernel(&init.kernel);
-    let call = |l, mrs: &[u64], ex: &[u64]| Syscall::Call(Invocation { cptr: 6, label: l, mrs: mrs.to_vec(), extra: ex.to_vec() });
+    let call = |l, mrs: &[u64], ex: &[u64]| {
+        Syscall::Call(Invocation {
+            cptr: 6,
+            label: l,
+            mrs: mrs.to_vec(),
+            extra: ex.to_vec(),
+        })
+    };
     let steps = [
         call(label::CNODE_MINT, &[7, 64, 3, 64, 15, 5], &[6]),
         call(label::CNODE_DELETE, &[1, 64], &[]),
@@ -124,7 +143,14 @@ fn lockstep_badged_copy_survives_revoke_of_new_badged_original() {
         call(label::CNODE_REVOKE, &[7, 64], &[]),
     ];
     for sc in steps {
-        spec = lockstep(&spec, &mut k, &m.cx, 0x1000, &sc).unwrap().unwrap_or_else(|e| panic!("{e}\nat {sc:?}"));
+        spec = lockstep(&spec, &mut k, &m.cx, 0x1000, &sc)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}\nat {sc:?}"));
     }
-    assert!(spec.cap(kernel_verified::spec::Slot { obj: 0x2000, index: 1 }).is_some());
+    assert!(spec
+        .cap(kernel_verified::spec::Slot {
+            obj: 0x2000,
+            index: 1
+        })
+        .is_some());
 }

@@ -28,19 +28,44 @@ fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> boo
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let spec_depth = args.first().copied().unwrap_or(5);
     let refine_depth = args.get(1).copied().unwrap_or(5);
     let mut ok = true;
-    let mut m = SpecModel { sys: two_threads(9), menu: Menu::all() };
+    let mut m = SpecModel {
+        sys: two_threads(9),
+        menu: Menu::all(),
+    };
     ok &= report("spec, all operations", explore_dfs(&mut m, spec_depth));
-    let mut m = SpecModel { sys: two_threads_nested(9), menu: Menu::all() };
-    ok &= report("spec, all operations, two-level CSpace", explore_dfs(&mut m, spec_depth));
-    let core = Menu { cnode: true, retype: true, tcb: false, ipc: false, errors: true, dests: 1 };
+    let mut m = SpecModel {
+        sys: two_threads_nested(9),
+        menu: Menu::all(),
+    };
+    ok &= report(
+        "spec, all operations, two-level CSpace",
+        explore_dfs(&mut m, spec_depth),
+    );
+    let core = Menu {
+        cnode: true,
+        retype: true,
+        tcb: false,
+        ipc: false,
+        errors: true,
+        dests: 1,
+    };
     let mut r = RefModel::new(two_threads(9), core);
-    ok &= report("refinement (kernel-core lockstep), CNode+Untyped", explore_dfs(&mut r, refine_depth));
+    ok &= report(
+        "refinement (kernel-core lockstep), CNode+Untyped",
+        explore_dfs(&mut r, refine_depth),
+    );
     let mut r = RefModel::new(two_threads_nested(9), core);
-    ok &= report("refinement (kernel-core lockstep), CNode+Untyped, two-level CSpace", explore_dfs(&mut r, refine_depth));
+    ok &= report(
+        "refinement (kernel-core lockstep), CNode+Untyped, two-level CSpace",
+        explore_dfs(&mut r, refine_depth),
+    );
     if !ok {
         std::process::exit(1);
     }
