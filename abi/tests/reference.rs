@@ -1,0 +1,93 @@
+//! Cross-checks the hand-written ABI tables against seL4's generated tables in the reference
+//! data folder (`$SEL4_REFERENCE_DIR`, `<repo>/../shared/reference/sel4-data`, or
+//! `/work/shared/reference/sel4-data`). Skips visibly when the folder is absent.
+
+use sel4_abi::label::{arch_labels, FIRST_ARCH_LABEL};
+use sel4_abi::{arch_label, arch_label_number, Arch, Label, Syscall};
+use std::path::PathBuf;
+
+fn reference_dir() -> Option<PathBuf> {
+    let mut cands = Vec::new();
+    if let Ok(d) = std::env::var("SEL4_REFERENCE_DIR") {
+        cands.push(PathBuf::from(d));
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if let Some(root) = manifest.parent() {
+        cands.push(root.join("../shared/reference/sel4-data"));
+    }
+    cands.push(PathBuf::from("/work/shared/reference/sel4-data"));
+    cands.into_iter().find(|p| p.join("generated").is_dir())
+}
+
+fn labels(dir: &std::path::Path, cfg: &str) -> Vec<(String, u64)> {
+    let p = dir.join(format!("generated/invocation_labels_{cfg}.json"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid json");
+    let mut out: Vec<(String, u64)> = v["labels"]
+        .as_object()
+        .expect("labels object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().expect("number")))
+        .collect();
+    out.sort_by_key(|e| e.1);
+    out
+}
+
+#[test]
+fn labels_match_reference() {
+    let Some(dir) = reference_dir() else {
+        println!("SKIPPED: reference data not found");
+        return;
+    };
+    for (arch, cfg) in [
+        (Arch::Aarch64, "aarch64-mcs"),
+        (Arch::Riscv64, "riscv64-mcs"),
+        (Arch::X86_64, "x86_64-mcs-iommu"),
+    ] {
+        let table = labels(&dir, cfg);
+        let mut generic = 0;
+        let mut archn = 0;
+        for (name, n) in &table {
+            if *n < FIRST_ARCH_LABEL {
+                let l = Label::from_u64(*n).unwrap_or_else(|| panic!("{cfg}: no label {n}"));
+                assert_eq!(l.name(), name, "{cfg}: label {n}");
+                assert_eq!(l as u64, *n);
+                generic += 1;
+            } else {
+                let al = arch_label(arch, *n).unwrap_or_else(|| panic!("{cfg}: no arch label {n}"));
+                let idx = (*n - FIRST_ARCH_LABEL) as usize;
+                assert_eq!(arch_labels(arch)[idx].1, name, "{cfg}: arch label {n}");
+                assert_eq!(arch_label_number(arch, al), Some(*n));
+                archn += 1;
+            }
+        }
+        assert_eq!(generic, Label::ALL.len() - 1, "{cfg}: generic label count");
+        assert_eq!(archn, arch_labels(arch).len(), "{cfg}: arch label count");
+        assert_eq!(arch_label(arch, FIRST_ARCH_LABEL + archn as u64), None);
+    }
+}
+
+#[test]
+fn syscalls_match_reference() {
+    let Some(dir) = reference_dir() else {
+        println!("SKIPPED: reference data not found");
+        return;
+    };
+    let p = dir.join("generated/syscall_numbers_mcs_v16.txt");
+    let text = std::fs::read_to_string(&p).expect("syscall table");
+    let mut count = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix("seL4_Sys") else { continue };
+        let Some((name, num)) = rest.split_once('=') else { continue };
+        let name = name.trim();
+        let num: i64 = num.trim().trim_end_matches(',').parse().expect("number");
+        let s = Syscall::from_number(num).unwrap_or_else(|| panic!("no syscall {num}"));
+        assert_eq!(s.name(), name, "syscall {num}");
+        assert_eq!(s.number(), num);
+        count += 1;
+    }
+    assert_eq!(count, Syscall::ALL.len());
+    assert_eq!(Syscall::from_number(0), None);
+    assert_eq!(Syscall::from_number(-34), None);
+}

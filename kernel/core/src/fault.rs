@@ -1,0 +1,116 @@
+//! Faults: the [`Fault`] a thread can raise and the delivery entry point
+//! ([`handle_fault`]), plus the arch-facing user-fault entry.
+//!
+//! Delivery to a fault handler endpoint (MCS: the cap in the TCB's fault-handler slot) is
+//! IPC work; until it is implemented, a faulting thread is left Inactive, which is also
+//! seL4's behaviour for a thread without a fault handler.
+
+use kernel_hal::{Machine, PAddr};
+
+use crate::error::LookupFailure;
+use crate::kernel::{Kernel, UserFault};
+use crate::object::ThreadState;
+
+/// A fault raised by a thread (`seL4_Fault_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A cap lookup failed on a blocking syscall.
+    CapFault {
+        /// The cptr.
+        addr: u64,
+        /// Whether it happened in the receive phase.
+        in_recv_phase: bool,
+        /// Why.
+        failure: LookupFailure,
+    },
+    /// An unknown syscall number.
+    UnknownSyscall {
+        /// The number (as a word).
+        number: u64,
+    },
+    /// A user exception.
+    UserException {
+        /// Exception number.
+        number: u64,
+        /// Code.
+        code: u64,
+    },
+    /// A VM fault.
+    VmFault {
+        /// Address.
+        addr: u64,
+        /// Fault status.
+        fsr: u64,
+        /// Instruction fetch.
+        instruction: bool,
+    },
+    /// A timeout fault (MCS) with the SC's badge.
+    Timeout {
+        /// SC badge.
+        badge: u64,
+    },
+}
+
+impl Fault {
+    /// The fault label.
+    pub fn fault_type(&self) -> sel4_abi::FaultType {
+        use sel4_abi::FaultType as F;
+        match self {
+            Fault::CapFault { .. } => F::CapFault,
+            Fault::UnknownSyscall { .. } => F::UnknownSyscall,
+            Fault::UserException { .. } => F::UserException,
+            Fault::VmFault { .. } => F::VmFault,
+            Fault::Timeout { .. } => F::Timeout,
+        }
+    }
+}
+
+/// seL4 `handleFault`: record the fault in the TCB and deliver it to the thread's fault
+/// handler (`crate::ipc::send_fault_ipc`); if it cannot be delivered, the thread becomes
+/// Inactive.
+pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
+    let mut words = [0u64; 4];
+    words[0] = f.fault_type() as u64;
+    let mut lf = [0u64; 4];
+    match f {
+        Fault::CapFault { addr, in_recv_phase, failure } => {
+            words[1] = addr;
+            words[2] = in_recv_phase as u64;
+            failure.to_words(&mut lf);
+        }
+        Fault::UnknownSyscall { number } => words[1] = number,
+        Fault::UserException { number, code } => {
+            words[1] = number;
+            words[2] = code;
+        }
+        Fault::VmFault { addr, fsr, instruction } => {
+            words[1] = addr;
+            words[2] = fsr;
+            words[3] = instruction as u64;
+        }
+        Fault::Timeout { badge } => words[1] = badge,
+    }
+    k.update_tcb(t, |tcb| {
+        tcb.fault = words;
+        tcb.lookup_failure = lf;
+    });
+    if !crate::ipc::send_fault_ipc(k, t, &f) {
+        k.set_thread_state_raw(t, ThreadState::Inactive);
+        crate::sched::thread_blocked(k, t);
+    }
+}
+
+impl<M: Machine> Kernel<M> {
+    /// Handle a non-syscall exception of the current thread (registers already saved).
+    pub fn handle_user_fault(&mut self, f: UserFault) {
+        crate::sched::on_kernel_entry(self);
+        let t = self.cur_thread;
+        let fault = match f {
+            UserFault::VmFault { addr, fsr, instruction } => Fault::VmFault { addr, fsr, instruction },
+            UserFault::UserException { number, code } => Fault::UserException { number, code },
+        };
+        handle_fault(self, t, fault);
+        crate::sched::schedule(self);
+        self.activate_vspace();
+    }
+}

@@ -1,0 +1,100 @@
+//! Invocation dispatch by cap type: decode (checks, no mutation) then invoke
+//! (seL4 `decodeInvocation` / `performInvocation`).
+//!
+//! Object types whose behaviour is not implemented yet (TCB, SchedContext, SchedControl,
+//! Domain, VSpace objects) answer IllegalOperation, which is what seL4 answers for a label
+//! the object does not support.
+
+use kernel_hal::Machine;
+use sel4_abi::Label;
+
+use crate::cap::Cap;
+use crate::error::{KResult, SyscallError};
+use crate::kernel::Kernel;
+use crate::object::ThreadState;
+use crate::syscall::InvocationArgs;
+
+/// The generic label of an invocation, if it is one.
+pub fn label_of(a: &InvocationArgs) -> Option<Label> {
+    Label::from_u64(a.label)
+}
+
+/// Decode and perform the invocation described by `a` (the invoked cap is `a.cap`).
+pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if a.first_phase
+        && matches!(
+            a.cap,
+            Cap::Thread { .. } | Cap::CNode { .. } | Cap::Domain | Cap::SchedControl { .. } | Cap::SchedContext { .. }
+        )
+    {
+        return Err(SyscallError::InvalidCapability(0));
+    }
+    match a.cap {
+        Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::Endpoint { ptr, badge, rights } => {
+            if !rights.write() {
+                return Err(SyscallError::InvalidCapability(0));
+            }
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            crate::ipc::send_ipc(k, a.thread, ptr, badge, rights, a.is_blocking, a.is_call, a.can_donate);
+            Ok(())
+        }
+        Cap::Notification { ptr, badge, rights } => {
+            if !rights.write() {
+                return Err(SyscallError::InvalidCapability(0));
+            }
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            crate::ipc::send_signal(k, ptr, badge);
+            Ok(())
+        }
+        Cap::Reply { ptr, can_grant } => {
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            crate::ipc::do_reply_transfer(k, a.thread, ptr, can_grant);
+            Ok(())
+        }
+        Cap::CNode { .. } => {
+            let inv = crate::cnode::decode(k, a)?;
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            crate::cnode::invoke(k, inv);
+            Ok(())
+        }
+        Cap::Untyped { .. } => {
+            let inv = crate::untyped::decode(k, a)?;
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            crate::untyped::invoke(k, &inv);
+            Ok(())
+        }
+        Cap::Thread { .. } => decode_tcb_invocation(k, a),
+        Cap::IrqControl | Cap::IrqHandler { .. } => crate::irq::decode_and_invoke(k, a),
+        Cap::Domain => decode_domain_invocation(k, a),
+        Cap::SchedContext { .. } => decode_sched_context_invocation(k, a),
+        Cap::SchedControl { .. } => decode_sched_control_invocation(k, a),
+        Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::VSpace { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. }
+        | Cap::IoPortControl
+        | Cap::IoPort { .. } => crate::vspace::decode_and_invoke(k, a),
+    }
+}
+
+/// `seL4_TCB_*` invocations (to be implemented with threads).
+pub fn decode_tcb_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+    Err(SyscallError::IllegalOperation)
+}
+
+/// `seL4_DomainSet_*` invocations (to be implemented with threads).
+pub fn decode_domain_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+    Err(SyscallError::IllegalOperation)
+}
+
+/// `seL4_SchedContext_*` invocations (to be implemented with scheduling).
+pub fn decode_sched_context_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+    Err(SyscallError::IllegalOperation)
+}
+
+/// `seL4_SchedControl_ConfigureFlags` (to be implemented with scheduling).
+pub fn decode_sched_control_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
+    Err(SyscallError::IllegalOperation)
+}

@@ -1,0 +1,229 @@
+//! The kernel's global (non-object) state, like seL4's `statedata`, and the public entry
+//! points the arch ports call.
+//!
+//! # Using the kernel from an arch port
+//! 1. Build it with [`crate::boot::boot`] (free RAM, device regions, the loaded root task).
+//! 2. Before returning to user space: [`Kernel::current_context`] gives the registers to
+//!    load, [`Kernel::current_vspace`] the root table and ASID to switch to (the kernel has
+//!    already called `Machine::set_vspace` when it changed), [`Kernel::current_is_idle`]
+//!    says to wait for an interrupt instead.
+//! 3. On a trap: [`Kernel::set_current_context`] with the saved registers, then one of
+//!    [`Kernel::handle_syscall`], [`Kernel::handle_user_fault`], [`Kernel::handle_irq`],
+//!    [`Kernel::handle_timer`]; then go to step 2 (the current thread may have changed).
+
+use kernel_hal::{Machine, PAddr, Reg, UserContext};
+use sel4_abi::{Arch, NUM_PRIORITIES};
+
+use crate::kmem;
+use crate::object::{Tcb, ThreadState};
+
+/// Most IRQ numbers the kernel tracks (the machine's `irq_valid` may allow fewer).
+pub const MAX_IRQS: usize = 1024;
+/// Number of ASID pools (upper bound over the arches; x86 uses 8).
+pub const MAX_ASID_POOLS: usize = 128;
+
+/// What an IRQ number is used for (`irq_state_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqState {
+    /// No handler cap issued.
+    Inactive,
+    /// A handler cap was issued; the IRQ signals its notification.
+    Signal,
+    /// The kernel timer.
+    Timer,
+    /// Reserved by the kernel.
+    Reserved,
+}
+
+/// A fault taken from user mode other than a syscall (delivered to the thread's handler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserFault {
+    /// Page fault / access fault (`seL4_Fault_VMFault`).
+    VmFault {
+        /// Faulting address.
+        addr: u64,
+        /// Fault status (ESR / cause / #PF error code).
+        fsr: u64,
+        /// Instruction fetch.
+        instruction: bool,
+    },
+    /// Other exception (`seL4_Fault_UserException`).
+    UserException {
+        /// Exception number (ESR / scause / vector).
+        number: u64,
+        /// Code (x86 error code, else 0).
+        code: u64,
+    },
+}
+
+/// The scheduler's pending decision (`ksSchedulerAction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerAction {
+    /// Keep running the current thread.
+    ResumeCurrent,
+    /// Pick a new thread from the ready queues.
+    ChooseNew,
+    /// Switch to this TCB (if it is still the best choice).
+    SwitchTo(PAddr),
+}
+
+/// Ready queues: one doubly linked TCB list per priority (through `sched_next/prev`) and a
+/// bitmap of non-empty priorities.
+#[derive(Clone, Debug)]
+pub struct ReadyQueues {
+    /// Head TCB per priority (0 = empty).
+    pub head: [PAddr; NUM_PRIORITIES],
+    /// Tail TCB per priority (0 = empty).
+    pub tail: [PAddr; NUM_PRIORITIES],
+    /// Bit p set: queue p is non-empty.
+    pub bitmap: [u64; NUM_PRIORITIES / 64],
+}
+
+impl Default for ReadyQueues {
+    fn default() -> Self {
+        ReadyQueues { head: [0; NUM_PRIORITIES], tail: [0; NUM_PRIORITIES], bitmap: [0; NUM_PRIORITIES / 64] }
+    }
+}
+
+/// The kernel: the machine plus all global kernel state. Objects live in physical memory.
+pub struct Kernel<M: Machine> {
+    /// The machine (memory window, timer, IRQs, console).
+    pub machine: M,
+    /// The architecture whose label/object numbers the kernel uses.
+    pub arch: Arch,
+    /// The running thread's TCB (`ksCurThread`).
+    pub cur_thread: PAddr,
+    /// The idle thread's TCB (`ksIdleThread`).
+    pub idle_thread: PAddr,
+    /// The running scheduling context (`ksCurSC`, 0 = none).
+    pub cur_sc: PAddr,
+    /// Pending scheduler decision.
+    pub sched_action: SchedulerAction,
+    /// Ready queues.
+    pub ready: ReadyQueues,
+    /// Head of the release queue of SCs waiting for a refill (0 = empty).
+    pub release_queue: PAddr,
+    /// Time of the last kernel entry (µs).
+    pub last_entry_us: u64,
+    /// Time consumed by the current SC since it was last charged (µs).
+    pub consumed_us: u64,
+    /// What each IRQ is used for.
+    pub irq_state: [IrqState; MAX_IRQS],
+    /// Base of `MAX_IRQS` kernel-owned slots holding each IRQ's notification cap
+    /// (`intStateIRQNode`).
+    pub irq_node: PAddr,
+    /// ASID pools (`armKSASIDTable`…): physical address per pool, 0 = none.
+    pub asid_table: [PAddr; MAX_ASID_POOLS],
+    /// The VSpace last switched to (root, asid).
+    pub active_vspace: Option<(PAddr, u16)>,
+}
+
+impl<M: Machine> Kernel<M> {
+    /// A kernel with no threads yet. `idle_thread` must address an initialised idle TCB and
+    /// `irq_node` a zeroed region of `MAX_IRQS` slots; [`crate::boot::boot`] provides both.
+    pub fn new(machine: M, arch: Arch, idle_thread: PAddr, irq_node: PAddr) -> Self {
+        Kernel {
+            machine,
+            arch,
+            cur_thread: idle_thread,
+            idle_thread,
+            cur_sc: 0,
+            sched_action: SchedulerAction::ResumeCurrent,
+            ready: ReadyQueues::default(),
+            release_queue: 0,
+            last_entry_us: 0,
+            consumed_us: 0,
+            irq_state: [IrqState::Inactive; MAX_IRQS],
+            irq_node,
+            asid_table: [0; MAX_ASID_POOLS],
+            active_vspace: None,
+        }
+    }
+
+    // ---- TCB access ----------------------------------------------------------------
+
+    /// A copy of the TCB at `t`.
+    pub fn tcb(&self, t: PAddr) -> Tcb<M::Context> {
+        kmem::load(&self.machine, t)
+    }
+
+    /// Modify the TCB at `t` in place.
+    pub fn update_tcb<R>(&self, t: PAddr, f: impl FnOnce(&mut Tcb<M::Context>) -> R) -> R {
+        kmem::update(&self.machine, t, f)
+    }
+
+    /// The thread state of `t`.
+    pub fn thread_state(&self, t: PAddr) -> ThreadState {
+        ThreadState::from_u64(kmem::read_word(&self.machine, t + core::mem::offset_of!(Tcb<M::Context>, state) as u64))
+    }
+
+    /// Set the thread state of `t` (no scheduling side effects; see [`crate::sched`]).
+    pub fn set_thread_state_raw(&self, t: PAddr, s: ThreadState) {
+        kmem::write_word(&self.machine, t + core::mem::offset_of!(Tcb<M::Context>, state) as u64, s as u64)
+    }
+
+    /// The saved registers of `t`.
+    pub fn context(&self, t: PAddr) -> M::Context {
+        self.tcb(t).context
+    }
+
+    /// Replace the saved registers of `t`.
+    pub fn set_context(&self, t: PAddr, c: &M::Context) {
+        self.update_tcb(t, |tcb| tcb.context = *c)
+    }
+
+    /// Read register role `r` of thread `t`.
+    pub fn get_reg(&self, t: PAddr, r: Reg) -> u64 {
+        self.context(t).get(r)
+    }
+
+    /// Write register role `r` of thread `t`.
+    pub fn set_reg(&self, t: PAddr, r: Reg, v: u64) {
+        self.update_tcb(t, |tcb| tcb.context.set(r, v))
+    }
+
+    // ---- What the arch port needs to resume -----------------------------------------
+
+    /// The running thread's registers.
+    pub fn current_context(&self) -> M::Context {
+        self.context(self.cur_thread)
+    }
+
+    /// Store the registers saved on trap entry into the running thread.
+    pub fn set_current_context(&mut self, c: &M::Context) {
+        self.set_context(self.cur_thread, c)
+    }
+
+    /// Whether the idle thread is current (the port should wait for an interrupt).
+    pub fn current_is_idle(&self) -> bool {
+        self.cur_thread == self.idle_thread
+    }
+
+    /// The running thread's VSpace root and ASID, if it has a valid one.
+    pub fn current_vspace(&self) -> Option<(PAddr, u16)> {
+        self.thread_vspace(self.cur_thread)
+    }
+
+    /// The VSpace root and ASID of thread `t`, if its VSpace slot holds an assigned root.
+    pub fn thread_vspace(&self, t: PAddr) -> Option<(PAddr, u16)> {
+        use crate::cap::Cap;
+        use crate::object::TcbSlot;
+        let slot = crate::object::Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::VSpaceRoot));
+        match crate::mdb::get_cap(&self.machine, slot) {
+            Cap::VSpace { paddr, asid: Some(a) } => Some((paddr, a)),
+            Cap::PageTable { paddr, mapped: Some(m), .. } => Some((paddr, m.asid)),
+            _ => None,
+        }
+    }
+
+    /// Switch the machine to the current thread's VSpace if it changed (`setVMRoot`).
+    pub fn activate_vspace(&mut self) {
+        let vs = self.current_vspace();
+        if vs != self.active_vspace {
+            if let Some((root, asid)) = vs {
+                self.machine.set_vspace(root, asid);
+            }
+            self.active_vspace = vs;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Syscall entry: decoding the syscall number, looking up the invoked and extra caps, and
+//! handing invocations to [`crate::invocation`] (seL4 `handleSyscall`/`handleInvocation`).
+
+use kernel_hal::{Machine, PAddr, Reg};
+use sel4_abi::message::ipc_buffer;
+use sel4_abi::{MessageInfo, Syscall};
+
+use crate::cap::Cap;
+use crate::cspace;
+use crate::error::LookupFailure;
+use crate::fault::Fault;
+use crate::kernel::Kernel;
+use crate::mdb::get_cap;
+use crate::object::{Slot, Tcb, TcbSlot, ThreadState};
+
+/// Extra caps named in the IPC buffer's `caps_or_badges` (`current_extra_caps`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtraCaps {
+    /// (cap, slot) for each extra cap found.
+    pub caps: [(Cap, Slot); 3],
+    /// Number found.
+    pub count: usize,
+}
+
+impl ExtraCaps {
+    /// Extra cap `i`, if present.
+    pub fn get(&self, i: usize) -> Option<(Cap, Slot)> {
+        if i < self.count {
+            Some(self.caps[i])
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything a decoder needs to know about one invocation.
+#[derive(Clone, Copy, Debug)]
+pub struct InvocationArgs {
+    /// The invoking thread.
+    pub thread: PAddr,
+    /// The message label.
+    pub label: u64,
+    /// Message length (clamped to 120, and to 4 without an IPC buffer).
+    pub length: usize,
+    /// The invoked cptr.
+    pub cptr: u64,
+    /// The invoked cap's slot.
+    pub slot: Slot,
+    /// The invoked cap.
+    pub cap: Cap,
+    /// Extra caps.
+    pub extra: ExtraCaps,
+    /// The thread's IPC buffer (sender view).
+    pub buffer: Option<PAddr>,
+    /// Call (errors are reported, the caller waits for a reply).
+    pub is_call: bool,
+    /// Blocking send.
+    pub is_blocking: bool,
+    /// May donate its SC (MCS).
+    pub can_donate: bool,
+    /// First phase of ReplyRecv / NBSendRecv / NBSendWait.
+    pub first_phase: bool,
+}
+
+impl<M: Machine> Kernel<M> {
+    /// Handle a syscall trap of the current thread (its registers must already be saved with
+    /// [`Kernel::set_current_context`]). Afterwards the current thread may have changed.
+    pub fn handle_syscall(&mut self) {
+        crate::sched::on_kernel_entry(self);
+        let t = self.cur_thread;
+        let no = self.get_reg(t, Reg::SyscallNo) as i64;
+        match Syscall::from_number(no) {
+            Some(Syscall::Send) => self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap)),
+            Some(Syscall::NBSend) => self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap)),
+            Some(Syscall::Call) => self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap)),
+            Some(Syscall::Recv) => crate::ipc::handle_recv(self, true, true),
+            Some(Syscall::NBRecv) => crate::ipc::handle_recv(self, false, true),
+            Some(Syscall::Wait) => crate::ipc::handle_recv(self, true, false),
+            Some(Syscall::NBWait) => crate::ipc::handle_recv(self, false, false),
+            Some(Syscall::ReplyRecv) => {
+                let reply = self.get_reg(t, Reg::Reply);
+                self.handle_invocation(false, false, true, true, reply);
+                crate::ipc::handle_recv(self, true, true);
+            }
+            Some(Syscall::NBSendRecv) => {
+                let dest = self.get_reg(t, Reg::NbSendRecvDest);
+                self.handle_invocation(false, false, true, true, dest);
+                crate::ipc::handle_recv(self, true, true);
+            }
+            Some(Syscall::NBSendWait) => {
+                let dest = self.get_reg(t, Reg::Reply);
+                self.handle_invocation(false, false, true, true, dest);
+                crate::ipc::handle_recv(self, true, false);
+            }
+            Some(Syscall::Yield) => crate::sched::handle_yield(self),
+            Some(Syscall::DebugPutChar) => {
+                let c = self.get_reg(t, Reg::Cap) as u8;
+                self.machine.putchar(c);
+            }
+            Some(Syscall::DebugDumpScheduler) | Some(Syscall::DebugSnapshot) => {}
+            Some(Syscall::DebugHalt) => self.machine.halt(0),
+            Some(Syscall::DebugCapIdentify) => {
+                let cptr = self.get_reg(t, Reg::Cap);
+                let root = self.cspace_root(t);
+                let tag = match cspace::lookup_cap(&self.machine, root, cptr) {
+                    Ok((c, _)) => c.debug_tag(self.arch),
+                    Err(_) => 0,
+                };
+                self.set_reg(t, Reg::Cap, tag);
+            }
+            Some(Syscall::DebugNameThread) => self.debug_name_thread(t),
+            _ => crate::fault::handle_fault(self, t, Fault::UnknownSyscall { number: no as u64 }),
+        }
+        crate::sched::schedule(self);
+        self.activate_vspace();
+    }
+
+    /// The CSpace root cap of thread `t`.
+    pub fn cspace_root(&self, t: PAddr) -> Cap {
+        get_cap(&self.machine, Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::CSpaceRoot)))
+    }
+
+    fn debug_name_thread(&mut self, t: PAddr) {
+        let cptr = self.get_reg(t, Reg::Cap);
+        let root = self.cspace_root(t);
+        let Ok((Cap::Thread { ptr }, _)) = cspace::lookup_cap(&self.machine, root, cptr) else {
+            return;
+        };
+        let Some(buf) = self.ipc_buffer(t, false) else { return };
+        let mut name = [0u8; 64];
+        crate::kmem::read_bytes(&self.machine, buf + ipc_buffer::MSG, &mut name[..63]);
+        if let Some(end) = name.iter().position(|b| *b == 0) {
+            name[end..].fill(0);
+        }
+        self.update_tcb(ptr, |tcb| tcb.name = name);
+    }
+
+    /// seL4 `lookupExtraCaps`: on failure returns the failing cptr and lookup failure.
+    pub fn lookup_extra_caps(
+        &self,
+        t: PAddr,
+        buf: Option<PAddr>,
+        info: MessageInfo,
+    ) -> Result<ExtraCaps, (u64, LookupFailure)> {
+        let mut ex = ExtraCaps::default();
+        let Some(b) = buf else { return Ok(ex) };
+        let root = self.cspace_root(t);
+        for i in 0..info.extra_caps as usize {
+            let cptr = self.ipc_buffer_word(Some(b), ipc_buffer::CAPS_OR_BADGES + 8 * i as u64);
+            let s = cspace::lookup_slot(&self.machine, root, cptr).map_err(|lf| (cptr, lf))?;
+            ex.caps[i] = (get_cap(&self.machine, s), s);
+            ex.count = i + 1;
+        }
+        Ok(ex)
+    }
+
+    /// seL4 `handleInvocation`: look up the invoked cap and extra caps, decode, invoke,
+    /// and reply (errors only for Call).
+    pub fn handle_invocation(&mut self, is_call: bool, is_blocking: bool, can_donate: bool, first_phase: bool, cptr: u64) {
+        let t = self.cur_thread;
+        let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
+        let root = self.cspace_root(t);
+        let (cap, slot) = match cspace::lookup_cap(&self.machine, root, cptr) {
+            Ok(r) => r,
+            Err(failure) => {
+                if is_blocking {
+                    crate::fault::handle_fault(self, t, Fault::CapFault { addr: cptr, in_recv_phase: false, failure });
+                }
+                return;
+            }
+        };
+        let buffer = self.ipc_buffer(t, false);
+        let extra = match self.lookup_extra_caps(t, buffer, info) {
+            Ok(e) => e,
+            Err((addr, failure)) => {
+                if is_blocking {
+                    crate::fault::handle_fault(self, t, Fault::CapFault { addr, in_recv_phase: false, failure });
+                }
+                return;
+            }
+        };
+        let mut length = info.length as usize;
+        if buffer.is_none() && length > kernel_hal::FAST_MESSAGE_REGISTERS {
+            length = kernel_hal::FAST_MESSAGE_REGISTERS;
+        }
+        let args = InvocationArgs {
+            thread: t,
+            label: info.label,
+            length,
+            cptr,
+            slot,
+            cap,
+            extra,
+            buffer,
+            is_call,
+            is_blocking,
+            can_donate,
+            first_phase,
+        };
+        match crate::invocation::decode_and_invoke(self, &args) {
+            Err(e) => {
+                if is_call {
+                    self.reply_error(t, &e);
+                }
+            }
+            Ok(()) => {
+                if self.thread_state(t) == ThreadState::Restart {
+                    if is_call {
+                        self.reply_success_empty(t);
+                    }
+                    self.set_thread_state_raw(t, ThreadState::Running);
+                }
+            }
+        }
+    }
+
+    /// Argument `i` of the current invocation (MR i).
+    pub fn arg(&self, a: &InvocationArgs, i: usize) -> u64 {
+        self.get_mr(a.thread, a.buffer, i)
+    }
+}

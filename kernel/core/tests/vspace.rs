@@ -1,0 +1,96 @@
+//! VSpace invocations: ASID pools, page tables, frames.
+
+mod common;
+use common::*;
+use sel4_abi::ArchLabel;
+
+fn al(l: ArchLabel) -> u64 {
+    sel4_abi::arch_label_number(Arch::Aarch64, l).unwrap()
+}
+
+#[test]
+fn make_pool_assign_map_unmap() {
+    let mut k = boot();
+    let ut = untyped(&k, 20);
+    let e = empty(&k);
+    // A 4 KiB untyped for the pool.
+    ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e, 1));
+    let mp = al(ArchLabel::AsidControlMakePool);
+    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1, 64], &[ut, ROOT]), Error::InvalidCapability, &[1]);
+    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1], &[e, ROOT]), Error::TruncatedMessage, &[]);
+    ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1, 64], &[e, ROOT]));
+    assert!(matches!(cap_at(&k, e + 1), Cap::AsidPool { base: 512, .. }));
+    err(&copy(&mut k, e + 50, e, 0xf), Error::RevokeFirst, &[]);
+    // A new VSpace, assigned an ASID from the new pool.
+    ok(&retype(&mut k, ut, ObjectKind::VSpace, 0, e + 2, 1));
+    let asg = al(ArchLabel::AsidPoolAssign);
+    err(&call(&mut k, e + 1, asg, &[], &[e]), Error::InvalidCapability, &[1]);
+    err(&call(&mut k, e + 1, asg, &[], &[]), Error::TruncatedMessage, &[]);
+    ok(&call(&mut k, e + 1, asg, &[], &[e + 2]));
+    assert!(matches!(cap_at(&k, e + 2), Cap::VSpace { asid: Some(512), .. }));
+    err(&call(&mut k, e + 1, asg, &[], &[e + 2]), Error::InvalidCapability, &[1]);
+    // Map a frame: tables missing first.
+    ok(&retype(&mut k, ut, ObjectKind::Frame { size_bits: 12 }, 0, e + 3, 1));
+    let pm = al(ArchLabel::PageMap);
+    let va = 0x10_0000u64;
+    let r = call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 2]);
+    assert_eq!(r.label, Error::FailedLookup as u64, "{r:?}");
+    assert_eq!(r.mrs[..2], [0, 2]);
+    err(&call(&mut k, e + 3, pm, &[va + 8, 3, 3], &[e + 2]), Error::AlignmentError, &[]);
+    err(&call(&mut k, e + 3, pm, &[1u64 << 47, 3, 3], &[e + 2]), Error::InvalidArgument, &[0]);
+    err(&call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 3]), Error::InvalidCapability, &[1]);
+    // Page tables at each missing level.
+    let ptm = al(ArchLabel::PageTableMap);
+    for i in 0..3 {
+        ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e + 10 + i, 1));
+        err(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[]), Error::TruncatedMessage, &[]);
+        ok(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[e + 2]));
+        assert!(matches!(cap_at(&k, e + 10 + i), Cap::PageTable { mapped: Some(_), .. }));
+        err(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[e + 2]), Error::InvalidCapability, &[0]);
+    }
+    ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e + 13, 1));
+    err(&call(&mut k, e + 13, ptm, &[va, 3], &[e + 2]), Error::DeleteFirst, &[]);
+    ok(&call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 2]));
+    let Cap::VSpace { paddr: root, .. } = cap_at(&k, e + 2) else { panic!() };
+    let Cap::Frame { paddr: fp, .. } = cap_at(&k, e + 3) else { panic!() };
+    assert_eq!(translate(&k, root, va + 12), Some(fp + 12));
+    // Remap at another address: InvalidArgument(0); copies map elsewhere.
+    err(&call(&mut k, e + 3, pm, &[va + 4096, 3, 3], &[e + 2]), Error::InvalidArgument, &[0]);
+    ok(&copy(&mut k, e + 4, e + 3, 0xf));
+    ok(&call(&mut k, e + 4, pm, &[va + 4096, 1, 3], &[e + 2]));
+    assert_eq!(translate(&k, root, va + 4096), Some(fp));
+    // Unmap.
+    ok(&call(&mut k, e + 3, al(ArchLabel::PageUnmap), &[], &[]));
+    assert_eq!(translate(&k, root, va), None);
+    assert!(matches!(cap_at(&k, e + 3), Cap::Frame { mapped: None, .. }));
+    // Deleting the mapped copy unmaps it.
+    ok(&delete(&mut k, e + 4));
+    assert_eq!(translate(&k, root, va + 4096), None);
+    // Deleting the VSpace frees its ASID: mapping through it then fails.
+    ok(&call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 2]));
+    ok(&delete(&mut k, e + 2));
+    ok(&retype(&mut k, ut, ObjectKind::VSpace, 0, e + 2, 1));
+    ok(&call(&mut k, e + 1, asg, &[], &[e + 2]));
+    assert!(matches!(cap_at(&k, e + 2), Cap::VSpace { asid: Some(512), .. }));
+    // PageTable_Unmap requires the final cap.
+    ok(&call(&mut k, e + 12, al(ArchLabel::PageTableUnmap), &[], &[]));
+    assert!(matches!(cap_at(&k, e + 12), Cap::PageTable { mapped: None, .. }));
+}
+
+#[test]
+fn asid_pools_run_out() {
+    let mut k = boot_sim(Arch::X86_64);
+    let ut = untyped(&k, 20);
+    let e = empty(&k);
+    let mp = sel4_abi::arch_label_number(Arch::X86_64, ArchLabel::AsidControlMakePool).unwrap();
+    // x86 has 8 pools, one used by the root task.
+    for i in 0..7 {
+        ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e + 2 * i, 1));
+        ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 2 * i + 1, 64], &[e + 2 * i, ROOT]));
+    }
+    ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e + 20, 1));
+    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 21, 64], &[e + 20, ROOT]), Error::DeleteFirst, &[]);
+    // Revoking a pool's untyped frees the pool slot.
+    ok(&revoke(&mut k, e));
+    ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 21, 64], &[e + 20, ROOT]));
+}
