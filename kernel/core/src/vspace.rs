@@ -397,6 +397,10 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                 Cap::VSpace { paddr, .. } | Cap::PageTable { paddr, .. } => paddr,
                 _ => return Ok(()),
             };
+            // seL4 (RISC-V `performASIDPoolInvocation`) copies the kernel's global mappings
+            // into a page table when it becomes a VSpace root; a no-op where the kernel
+            // lives in its own translation root (aarch64).
+            k.machine.init_vspace_root(root);
             crate::mdb::set_cap(&k.machine, vslot, Cap::VSpace { paddr: root, asid: Some(asid) });
             kmem::write_word(&k.machine, pool + 8 * (asid as u64 % ASID_POOL_ENTRIES), root);
         }
