@@ -189,7 +189,12 @@ impl Machine for Riscv64Machine {
     type Context = Riscv64Context;
     type PageTable = Sv39;
 
+    /// `seL4_DebugPutChar`: a newline becomes CR LF on the serial line, as seL4's UART
+    /// drivers do.
     fn putchar(&mut self, c: u8) {
+        if c == b'\n' {
+            console::putchar(b'\r');
+        }
         console::putchar(c);
     }
 

@@ -164,10 +164,12 @@ pub fn boot_core(
     };
     // The console UART's interrupt belongs to the kernel: IRQControl must not issue it.
     k.irq_state[board::UART0_IRQ as usize] = IrqState::Reserved;
+    let dev_bytes: u64 = dev[..ndev].iter().map(|r| r.end - r.start).sum();
     kprintln!(
-        "kernel: core booted: {} KiB RAM and {} device region(s) handed to the root task as untyped",
+        "kernel: core booted: {} KiB RAM and {} device regions ({:#x} bytes) handed to the root task as untyped",
         (ram[0].end - ram[0].start) / 1024,
-        ndev
+        ndev,
+        dev_bytes
     );
     k
 }
