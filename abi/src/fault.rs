@@ -116,3 +116,33 @@ pub const fn user_context_words(arch: Arch) -> usize {
         Arch::X86_64 => 20,
     }
 }
+
+/// UserException message indices: FaultIP and SP are 0 and 1 on every arch; the exception
+/// number and code follow at arch-specific positions.
+pub mod user_exception {
+    use crate::label::Arch;
+    /// Faulting instruction pointer.
+    pub const FAULT_IP: usize = 0;
+    /// Stack pointer.
+    pub const SP: usize = 1;
+    /// Index of the exception number (ESR / scause / vector).
+    pub const fn number_index(arch: Arch) -> usize {
+        match arch {
+            Arch::Riscv64 => 2,
+            _ => 3,
+        }
+    }
+    /// Index of the exception code.
+    pub const fn code_index(arch: Arch) -> usize {
+        number_index(arch) + 1
+    }
+}
+
+/// Index of the stack pointer in the UnknownSyscall message on `arch`.
+pub const fn unknown_syscall_sp_index(arch: Arch) -> usize {
+    match arch {
+        Arch::Aarch64 => 9,
+        Arch::Riscv64 => 1,
+        Arch::X86_64 => 16,
+    }
+}

@@ -58,6 +58,7 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::VSpace { .. } | Cap::AsidPool { .. } => {
             crate::vspace::finalise_cap(k, cap, is_final)
         }
+        Cap::IoPort { first, last } if is_final => crate::ioport::set_range(k, first, last, false),
         Cap::Zombie { .. } => return Finalised::Zombie(cap),
         _ => {}
     }

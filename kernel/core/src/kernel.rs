@@ -116,6 +116,8 @@ pub struct Kernel<M: Machine> {
     pub asid_table: [PAddr; MAX_ASID_POOLS],
     /// The VSpace last switched to (root, asid).
     pub active_vspace: Option<(PAddr, u16)>,
+    /// x86 I/O ports handed out by `IOPortControl_Issue` (one bit per port).
+    pub io_ports_issued: [u64; 1024],
 }
 
 impl<M: Machine> Kernel<M> {
@@ -137,6 +139,7 @@ impl<M: Machine> Kernel<M> {
             irq_node,
             asid_table: [0; MAX_ASID_POOLS],
             active_vspace: None,
+            io_ports_issued: [0; 1024],
         }
     }
 

@@ -20,6 +20,7 @@
 //! * [`untyped`]: `seL4_Untyped_Retype` and object creation.
 //! * [`vspace`]: page-table walking and mapping helpers shared by the arches.
 //! * [`irq`]: `seL4_IRQControl_*` / `seL4_IRQHandler_*`.
+//! * [`ioport`]: x86 `IOPortControl_Issue` and `IOPort_In*/Out*`.
 //! * [`boot`]: creating the root task's environment and `seL4_BootInfo`.
 //! * [`sched`], [`ipc`], [`fault`]: entry points for threads, scheduling, IPC and faults.
 //! * [`sim`] (feature `sim`): the host simulator.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod fault;
 pub mod invocation;
 pub mod ipc;
+pub mod ioport;
 pub mod irq;
 pub mod kernel;
 pub mod kmem;

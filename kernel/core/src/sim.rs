@@ -31,6 +31,8 @@ pub struct SimMachine {
     pub vspace: Option<(PAddr, u16)>,
     /// Number of TLB invalidations requested.
     pub tlb_invalidations: u64,
+    /// I/O port writes (port, size, value).
+    pub io_writes: Vec<(u16, u8, u32)>,
 }
 
 impl SimMachine {
@@ -47,6 +49,7 @@ impl SimMachine {
             masked: std::vec![true; SIM_IRQS as usize],
             vspace: None,
             tlb_invalidations: 0,
+            io_writes: Vec::new(),
         }
     }
     /// Base physical address of RAM.
@@ -111,6 +114,18 @@ impl Machine for SimMachine {
     }
     fn tlb_invalidate_asid(&mut self, _asid: u16) {
         self.tlb_invalidations += 1;
+    }
+    fn io_port_in(&mut self, port: u16, size: u8) -> u32 {
+        // A recognisable value: low bits of the port, repeated to the access size.
+        let rep = match size {
+            1 => 0x1,
+            2 => 0x101,
+            _ => 0x0101_0101,
+        };
+        (port as u32 & 0xff) * rep
+    }
+    fn io_port_out(&mut self, port: u16, size: u8, value: u32) {
+        self.io_writes.push((port, size, value));
     }
     fn halt(&mut self, code: u32) -> ! {
         panic!("sim: machine halted with code {code}");

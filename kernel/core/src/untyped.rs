@@ -188,6 +188,9 @@ pub fn create_object<M: Machine>(k: &mut Kernel<M>, kind: ObjectKind, addr: PAdd
         ObjectKind::X86PageDirectory => Cap::PageTable { paddr: addr, level: 2, mapped: None },
         ObjectKind::X86Pdpt => Cap::PageTable { paddr: addr, level: 1, mapped: None },
         ObjectKind::IoPageTable => Cap::PageTable { paddr: addr, level: PT_LEVEL_IO, mapped: None },
-        ObjectKind::VSpace => Cap::VSpace { paddr: addr, asid: None },
+        ObjectKind::VSpace => {
+            k.machine.init_vspace_root(addr);
+            Cap::VSpace { paddr: addr, asid: None }
+        }
     }
 }

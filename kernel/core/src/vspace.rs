@@ -370,6 +370,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
 /// Decode and perform an arch object invocation (`Page_*`, `PageTable_*` incl. x86
 /// PDPT/PageDirectory, `ASIDControl_MakePool`, `ASIDPool_Assign`).
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if matches!(a.cap, Cap::IoPortControl | Cap::IoPort { .. }) {
+        return crate::ioport::decode_and_invoke(k, a);
+    }
     if let (Cap::Frame { paddr, .. }, Some(ArchLabel::PageGetAddress)) = (a.cap, sel4_abi::arch_label(k.arch, a.label)) {
         // Replies directly; the thread stays Running.
         if a.is_call {
@@ -394,13 +397,14 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         }
         VInv::Assign { asid, pool, vslot } => {
             let root = match crate::mdb::get_cap(&k.machine, vslot) {
-                Cap::VSpace { paddr, .. } | Cap::PageTable { paddr, .. } => paddr,
+                Cap::VSpace { paddr, .. } => paddr,
+                Cap::PageTable { paddr, .. } => {
+                    // A riscv page table becoming a root gets the kernel mappings.
+                    k.machine.init_vspace_root(paddr);
+                    paddr
+                }
                 _ => return Ok(()),
             };
-            // seL4 (RISC-V `performASIDPoolInvocation`) copies the kernel's global mappings
-            // into a page table when it becomes a VSpace root; a no-op where the kernel
-            // lives in its own translation root (aarch64).
-            k.machine.init_vspace_root(root);
             crate::mdb::set_cap(&k.machine, vslot, Cap::VSpace { paddr: root, asid: Some(asid) });
             kmem::write_word(&k.machine, pool + 8 * (asid as u64 % ASID_POOL_ENTRIES), root);
         }

@@ -81,3 +81,64 @@ fn bootinfo_is_consistent() {
         assert_eq!(translate(&k, root, IMAGE_VADDR + 4096 + 5), Some(IMAGE_PADDR + 4096 + 5));
     }
 }
+
+#[test]
+fn extra_bootinfo_is_mapped() {
+    use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
+    use kernel_core::sim::SimMachine;
+    use kernel_hal::MapRights;
+    let m = SimMachine::new(RAM_BASE, RAM_SIZE);
+    let image = [ImageFrame { vaddr: IMAGE_VADDR, paddr: IMAGE_PADDR, rights: MapRights { read: true, write: false, execute: true } }];
+    let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + RAM_SIZE }];
+    let mut extra = vec![0u8; 5000];
+    extra[0..8].copy_from_slice(&6u64.to_le_bytes());
+    extra[8..16].copy_from_slice(&5000u64.to_le_bytes());
+    extra[4999] = 0x5a;
+    let p = BootParams {
+        arch: Arch::Riscv64,
+        ram: &ram,
+        device: &[],
+        image: &image,
+        entry: IMAGE_VADDR,
+        ipc_buffer_vaddr: IMAGE_VADDR + 4096,
+        bootinfo_vaddr: IMAGE_VADDR + 8192,
+        extra_bootinfo: &extra,
+        timer_irq: None,
+    };
+    let k = boot(m, &p).expect("boot");
+    let root = k.current_vspace().unwrap().0;
+    let bi_pa = translate(&k, root, IMAGE_VADDR + 8192).unwrap();
+    let mut b = [0u8; sel4_abi::BootInfo::SIZE];
+    kernel_core::kmem::read_bytes(&k.machine, bi_pa, &mut b);
+    let bi = sel4_abi::BootInfo::from_bytes(&b);
+    assert_eq!(bi.extra_len, 5000);
+    assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 2);
+    let pa = translate(&k, root, IMAGE_VADDR + 8192 + 4096).unwrap();
+    assert_eq!(kernel_core::kmem::read_word(&k.machine, pa), 6);
+    let pa2 = translate(&k, root, IMAGE_VADDR + 8192 + 4096 + 4999).unwrap();
+    let mut one = [0u8; 1];
+    kernel_core::kmem::read_bytes(&k.machine, pa2, &mut one);
+    assert_eq!(one[0], 0x5a);
+    assert!(bi.untyped.end - bi.untyped.start <= 230);
+}
+
+#[test]
+fn boot_rejects_bad_input() {
+    use kernel_core::boot::{boot, BootError, BootParams, Region};
+    use kernel_core::sim::SimMachine;
+    let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + (1 << 20) + 4096 }];
+    let p = BootParams {
+        arch: Arch::Aarch64,
+        ram: &ram,
+        device: &[],
+        image: &[],
+        entry: 0,
+        ipc_buffer_vaddr: 0x1000,
+        bootinfo_vaddr: 0x2000,
+        extra_bootinfo: &[],
+        timer_irq: None,
+    };
+    assert_eq!(boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p).err(), Some(BootError::OutOfMemory));
+    let p2 = BootParams { ipc_buffer_vaddr: 0x1001, ..p };
+    assert_eq!(boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p2).err(), Some(BootError::BadVaddr));
+}

@@ -378,3 +378,57 @@ fn page_get_address() {
     let Cap::Frame { paddr, .. } = cap_at(&k, slots::BOOT_INFO_FRAME) else { panic!() };
     assert_eq!(r.mrs, vec![paddr]);
 }
+
+#[test]
+fn errors_only_for_call_and_silent_nb_lookup_failures() {
+    let mut k = boot();
+    let e = empty(&k);
+    use kernel_hal::{Reg, UserContext};
+    // Send with a bad label: no reply written (MsgInfo keeps what the thread sent).
+    let r = syscall(&mut k, sel4_abi::Syscall::Send, ROOT, 999, &[1, 2], &[]);
+    assert_eq!(r.label, 999);
+    // NBSend on an unresolvable cptr: silent, thread keeps running.
+    let t = k.cur_thread;
+    let _ = syscall(&mut k, sel4_abi::Syscall::NBSend, 1u64 << 63, 0, &[], &[]);
+    assert_eq!(k.thread_state(t), kernel_core::object::ThreadState::Running);
+    // Call: error reply with badge register 0.
+    let r = call(&mut k, e, 1, &[], &[]);
+    assert_eq!(r.label, Error::InvalidCapability as u64);
+    assert_eq!(k.current_context().get(Reg::Cap), 0);
+    // Length above 120 is clamped; a success reply has length 0.
+    let r = call(&mut k, ROOT, Label::CNodeDelete as u64, &[e, 64], &[]);
+    assert_eq!(r, Reply { label: 0, mrs: vec![] });
+}
+
+#[test]
+fn retyped_memory_is_zeroed_after_revoke() {
+    let mut k = boot();
+    let ut = untyped(&k, 16);
+    let e = empty(&k);
+    ok(&retype(&mut k, ut, ObjectKind::Frame { size_bits: 12 }, 0, e, 1));
+    let Cap::Frame { paddr, .. } = cap_at(&k, e) else { panic!() };
+    kernel_core::kmem::write_word(&k.machine, paddr + 64, 0xdead_beef);
+    ok(&revoke(&mut k, ut));
+    ok(&retype(&mut k, ut, ObjectKind::CNode, 7, e, 1));
+    let Cap::CNode { ptr, .. } = cap_at(&k, e) else { panic!() };
+    assert_eq!(ptr, paddr);
+    assert_eq!(kernel_core::kmem::read_word(&k.machine, paddr + 64), 0);
+}
+
+#[test]
+fn irq_issue_with_trigger_and_debug_name() {
+    let mut k = boot();
+    let e = empty(&k);
+    let l = sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger).unwrap();
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[9, 1, e, 64], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: 9 }));
+    err(&call(&mut k, slots::IRQ_CONTROL, l, &[10, 1, e + 1], &[ROOT]), Error::TruncatedMessage, &[]);
+    // An unknown label on IRQControl.
+    err(&call(&mut k, slots::IRQ_CONTROL, Label::IRQAckIRQ as u64, &[], &[]), Error::IllegalOperation, &[]);
+    // DebugNameThread reads the name from the IPC buffer at msg[0].
+    let buf = ipc_buf(&k);
+    kernel_core::kmem::write_bytes(&k.machine, buf + 8, b"worker\0");
+    let _ = syscall(&mut k, sel4_abi::Syscall::DebugNameThread, slots::INIT_THREAD_TCB, 0, &[], &[]);
+    let name = k.tcb(k.cur_thread).name;
+    assert_eq!(&name[..7], b"worker\0");
+}

@@ -71,14 +71,25 @@ enum Op {
     Delete { slot: u8 },
     Revoke { slot: u8 },
     CancelBadged { slot: u8 },
+    /// Copy a root-window cap into slot `idx` of the CNode whose cap is at `cnode`.
+    CopyInto { cnode: u8, idx: u8, src: u8 },
+    /// Move slot `idx` of the CNode at `cnode` out to the root window.
+    MoveOut { cnode: u8, idx: u8, dest: u8 },
+    /// Retype into the CNode at `cnode` (node_index = its slot, depth 64).
+    RetypeInto { ut: u8, cnode: u8, idx: u8 },
+    /// Delete slot `idx` of the CNode at `cnode` (invoking that CNode).
+    DeleteIn { cnode: u8, idx: u8 },
 }
 
-const WINDOW: u8 = 24;
+const WINDOW: u8 = 12;
 
 fn arb_op() -> impl Strategy<Value = Op> {
-    let s = || 0u8..WINDOW;
+    // Operands below 3*WINDOW are resolved against the current state (a full slot, an empty
+    // slot, a CNode, an untyped, by role); the rest name raw window slots.
+    let s = || 0u8..(4 * WINDOW);
+    let u = s;
     prop_oneof![
-        4 => (s(), 0u8..9, 0u8..6, s(), 1u8..4).prop_map(|(ut, kind, size, dest, n)| Op::Retype { ut, kind, size, dest, n }),
+        4 => (u(), 0u8..9, 0u8..6, s(), 1u8..3).prop_map(|(ut, kind, size, dest, n)| Op::Retype { ut, kind, size, dest, n }),
         2 => (s(), s(), 0u8..16).prop_map(|(dest, src, rights)| Op::Copy { dest, src, rights }),
         2 => (s(), s(), 0u8..16, 0u8..4).prop_map(|(dest, src, rights, badge)| Op::Mint { dest, src, rights, badge }),
         1 => (s(), s()).prop_map(|(dest, src)| Op::Move { dest, src }),
@@ -87,11 +98,33 @@ fn arb_op() -> impl Strategy<Value = Op> {
         2 => s().prop_map(|slot| Op::Delete { slot }),
         2 => s().prop_map(|slot| Op::Revoke { slot }),
         1 => s().prop_map(|slot| Op::CancelBadged { slot }),
+        2 => (s(), 0u8..4, s()).prop_map(|(cnode, idx, src)| Op::CopyInto { cnode, idx, src }),
+        1 => (s(), 0u8..4, s()).prop_map(|(cnode, idx, dest)| Op::MoveOut { cnode, idx, dest }),
+        2 => (u(), s(), 0u8..4).prop_map(|(ut, cnode, idx)| Op::RetypeInto { ut, cnode, idx }),
+        1 => (s(), 0u8..4).prop_map(|(cnode, idx)| Op::DeleteIn { cnode, idx }),
     ]
 }
 
 fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
+    let w = WINDOW as u64;
+    let caps: Vec<Cap> = (0..w).map(|i| cap_at(k, base + i)).collect();
+    let pick = |x: u8, pred: &dyn Fn(&Cap) -> bool| -> u64 {
+        if x >= 3 * WINDOW {
+            return base + (x - 3 * WINDOW) as u64;
+        }
+        let v: Vec<u64> = (0..w).filter(|i| pred(&caps[*i as usize])).collect();
+        if v.is_empty() {
+            base + (x % WINDOW) as u64
+        } else {
+            base + v[x as usize % v.len()]
+        }
+    };
+    let full = |x: u8| pick(x, &|c: &Cap| !c.is_null());
+    let free = |x: u8| pick(x, &|c: &Cap| c.is_null());
+    let cn = |x: u8| pick(x, &|c: &Cap| matches!(c, Cap::CNode { .. }));
+    let un = |x: u8| pick(x, &|c: &Cap| matches!(c, Cap::Untyped { .. }));
     let at = |i: u8| base + i as u64;
+    let _ = at;
     match *op {
         Op::Retype { ut, kind, size, dest, n } => {
             let (kind, size) = match kind {
@@ -105,22 +138,48 @@ fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
                 7 => (ObjectKind::SchedContext, 7 + size as u64 % 2),
                 _ => (ObjectKind::PageTable, 0),
             };
-            retype(k, at(ut), kind, size, at(dest), n as u64)
+            retype(k, un(ut), kind, size, free(dest), n as u64)
         }
-        Op::Copy { dest, src, rights } => copy(k, at(dest), at(src), rights as u64),
-        Op::Mint { dest, src, rights, badge } => mint(k, at(dest), at(src), rights as u64, badge as u64),
-        Op::Move { dest, src } => call(k, ROOT, Label::CNodeMove as u64, &[at(dest), 64, at(src), 64], &[ROOT]),
-        Op::Mutate { dest, src, data } => call(k, ROOT, Label::CNodeMutate as u64, &[at(dest), 64, at(src), 64, data], &[ROOT]),
+        Op::Copy { dest, src, rights } => copy(k, free(dest), full(src), rights as u64),
+        Op::Mint { dest, src, rights, badge } => mint(k, free(dest), full(src), rights as u64, badge as u64),
+        Op::Move { dest, src } => call(k, ROOT, Label::CNodeMove as u64, &[free(dest), 64, full(src), 64], &[ROOT]),
+        Op::Mutate { dest, src, data } => call(k, ROOT, Label::CNodeMutate as u64, &[free(dest), 64, full(src), 64, data], &[ROOT]),
         Op::Rotate { dest, pivot, src } => call(
             k,
             ROOT,
             Label::CNodeRotate as u64,
-            &[at(dest), 64, 0, at(pivot), 64, 0, at(src), 64],
+            &[free(dest), 64, 0, full(pivot), 64, 0, full(src), 64],
             &[ROOT, ROOT],
         ),
-        Op::Delete { slot } => delete(k, at(slot)),
-        Op::Revoke { slot } => revoke(k, at(slot)),
-        Op::CancelBadged { slot } => call(k, ROOT, Label::CNodeCancelBadgedSends as u64, &[at(slot), 64], &[]),
+        Op::Delete { slot } => delete(k, full(slot)),
+        Op::Revoke { slot } => revoke(k, full(slot)),
+        Op::CancelBadged { slot } => call(k, ROOT, Label::CNodeCancelBadgedSends as u64, &[full(slot), 64], &[]),
+        Op::CopyInto { cnode, idx, src } => {
+            let c = cn(cnode);
+            let r = radix_of(k, c);
+            call(k, c, Label::CNodeCopy as u64, &[idx as u64, r, full(src), 64, 0xf], &[ROOT])
+        }
+        Op::MoveOut { cnode, idx, dest } => {
+            let c = cn(cnode);
+            let r = radix_of(k, c);
+            call(k, ROOT, Label::CNodeMove as u64, &[free(dest), 64, idx as u64, r], &[c])
+        }
+        Op::RetypeInto { ut, cnode, idx } => {
+            let t = ty(k, ObjectKind::CNode);
+            call(k, un(ut), Label::UntypedRetype as u64, &[t, 1, cn(cnode), 64, idx as u64, 1], &[ROOT])
+        }
+        Op::DeleteIn { cnode, idx } => {
+            let c = cn(cnode);
+            let r = radix_of(k, c);
+            call(k, c, Label::CNodeDelete as u64, &[idx as u64, r], &[])
+        }
+    }
+}
+
+fn radix_of(k: &K, slot: u64) -> u64 {
+    match cap_at(k, slot) {
+        Cap::CNode { radix, .. } => radix as u64,
+        _ => 1,
     }
 }
 
@@ -135,16 +194,18 @@ proptest! {
         // Two 2^15 untypeds in the window's first slots.
         ok(&retype(&mut k, ut, ObjectKind::Untyped, 15, base, 2));
         for op in &ops {
-            let before_src = match *op {
-                Op::Copy { src, .. } | Op::Mint { src, .. } => Some(cap_at(&k, base + src as u64)),
-                _ => None,
-            };
+            let before: Vec<Cap> = (0..WINDOW as u64).map(|i| cap_at(&k, base + i)).collect();
             let r = run_op(&mut k, base, op);
             prop_assert!(r.label <= 10, "bad reply label {}", r.label);
-            if r.label == 0 {
-                if let (Some(src), Op::Copy { dest, .. } | Op::Mint { dest, .. }) = (before_src, op) {
-                    let d = cap_at(&k, base + *dest as u64);
-                    prop_assert!(d.rights().is_subset_of(src.rights()), "{src:?} -> {d:?}");
+            if r.label == 0 && matches!(op, Op::Copy { .. } | Op::Mint { .. }) {
+                // The new cap (in a previously empty slot) has at most its source's rights.
+                for i in 0..WINDOW as usize {
+                    let now = cap_at(&k, base + i as u64);
+                    if before[i].is_null() && !now.is_null() {
+                        let ok = before.iter().any(|b| b.same_object_as(&now) && now.rights().is_subset_of(b.rights()))
+                            || matches!(now, Cap::Untyped { .. });
+                        prop_assert!(ok, "new cap {now:?} has rights no source had");
+                    }
                 }
             }
             prop_assert!(!k.current_is_idle(), "root thread stopped after {op:?}: {r:?}");
@@ -168,20 +229,22 @@ proptest! {
 
     #[test]
     fn random_syscalls_never_panic(
+        arch in prop::sample::select(vec![Arch::Aarch64, Arch::Riscv64, Arch::X86_64]),
         calls in prop::collection::vec(
             (-40i64..6, arb_word(), 0u64..70, prop::collection::vec(arb_word(), 0..10), prop::collection::vec(arb_word(), 0..4)),
             1..40,
         )
     ) {
-        let mut k = boot();
+        let mut k = boot_sim(arch);
         let root_thread = k.cur_thread;
         for (no, cptr, label, mrs, caps) in calls {
             if no == sel4_abi::Syscall::DebugHalt.number() {
                 continue;
             }
             if k.cur_thread != root_thread {
-                // The root thread faulted or was destroyed: start over.
-                k = boot();
+                // The root thread faulted or was suspended: let it run again (test only).
+                k.set_thread_state_raw(root_thread, kernel_core::object::ThreadState::Running);
+                k.cur_thread = root_thread;
             }
             let sys = sel4_abi::Syscall::from_number(no);
             match sys {

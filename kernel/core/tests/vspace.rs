@@ -94,3 +94,30 @@ fn asid_pools_run_out() {
     ok(&revoke(&mut k, e));
     ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 21, 64], &[e + 20, ROOT]));
 }
+
+#[test]
+fn x86_io_ports() {
+    let mut k = boot_sim(Arch::X86_64);
+    let e = empty(&k);
+    let n = |l| sel4_abi::arch_label_number(Arch::X86_64, l).unwrap();
+    let issue = n(ArchLabel::IoPortControlIssue);
+    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f0, e, 64], &[ROOT]), Error::InvalidArgument, &[1]);
+    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3ff, e], &[ROOT]), Error::TruncatedMessage, &[]);
+    ok(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3ff, e, 64], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::IoPort { first: 0x3f8, last: 0x3ff }));
+    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3fc, 0x400, e + 1, 64], &[ROOT]), Error::RevokeFirst, &[]);
+    // IOPortControl cannot be copied; IOPort caps can.
+    err(&copy(&mut k, e + 1, slots::IO_PORT_CONTROL, 0xf), Error::IllegalOperation, &[]);
+    ok(&copy(&mut k, e + 1, e, 0xf));
+    ok(&call(&mut k, e + 1, n(ArchLabel::IoPortOut8), &[0x3f8, b'A' as u64], &[]));
+    assert_eq!(k.machine.io_writes, vec![(0x3f8, 1, 0x41)]);
+    let r = call(&mut k, e, n(ArchLabel::IoPortIn16), &[0x3fa], &[]);
+    assert_eq!(r, Reply { label: 0, mrs: vec![0xfafa] });
+    err(&call(&mut k, e, n(ArchLabel::IoPortIn32), &[0x3fe], &[]), Error::IllegalOperation, &[]);
+    err(&call(&mut k, e, n(ArchLabel::IoPortOut8), &[0x3f8], &[]), Error::TruncatedMessage, &[]);
+    // Deleting every cap frees the range.
+    ok(&delete(&mut k, e + 1));
+    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f8, e + 1, 64], &[ROOT]), Error::RevokeFirst, &[]);
+    ok(&delete(&mut k, e));
+    ok(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f8, e + 1, 64], &[ROOT]));
+}

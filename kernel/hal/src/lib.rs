@@ -193,6 +193,23 @@ pub trait Machine: PhysMem {
     /// Make newly written instructions visible (after mapping executable pages).
     fn sync_icache(&mut self) {}
 
+    /// Prepare a new, zeroed VSpace root table at `root` for use: copy the kernel's global
+    /// mappings into its upper (kernel) half where the arch shares one table between user
+    /// and kernel (x86_64 PML4, riscv64 root table; seL4 `copyGlobalMappings`). The core
+    /// calls this when it creates a VSpace root (boot, retype of a VSpace object) and when a
+    /// riscv page table becomes a root (`ASIDPool_Assign`). Default: nothing (aarch64 uses
+    /// TTBR1 for the kernel).
+    fn init_vspace_root(&mut self, _root: PAddr) {}
+
+    /// Read `size` bytes (1, 2 or 4) from x86 I/O port `port` (`seL4_X86_IOPort_In*`).
+    /// Default for machines without I/O ports: 0.
+    fn io_port_in(&mut self, _port: u16, _size: u8) -> u32 {
+        0
+    }
+    /// Write `size` bytes (1, 2 or 4) of `value` to x86 I/O port `port`
+    /// (`seL4_X86_IOPort_Out*`). Default: nothing.
+    fn io_port_out(&mut self, _port: u16, _size: u8, _value: u32) {}
+
     /// Stop the machine: `code` 0 for a clean shutdown, non-zero after a kernel panic.
     fn halt(&mut self, code: u32) -> !;
 }
