@@ -1,9 +1,8 @@
 //! Invocation dispatch by cap type: decode (checks, no mutation) then invoke
 //! (seL4 `decodeInvocation` / `performInvocation`).
 //!
-//! Object types whose behaviour is not implemented yet (TCB, SchedContext, SchedControl,
-//! Domain, VSpace objects) answer IllegalOperation, which is what seL4 answers for a label
-//! the object does not support.
+//! TCB/Domain invocations live in [`crate::tcb`], SchedContext/SchedControl ones in
+//! [`crate::schedcontext`].
 
 use kernel_hal::Machine;
 use sel4_abi::Label;
@@ -79,22 +78,22 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     }
 }
 
-/// `seL4_TCB_*` invocations (to be implemented with threads).
-pub fn decode_tcb_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_TCB_*` invocations.
+pub fn decode_tcb_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::tcb::decode_and_invoke(k, a)
 }
 
-/// `seL4_DomainSet_*` invocations (to be implemented with threads).
-pub fn decode_domain_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_DomainSet_*` invocations.
+pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::tcb::decode_and_invoke_domain(k, a)
 }
 
-/// `seL4_SchedContext_*` invocations (to be implemented with scheduling).
-pub fn decode_sched_context_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_SchedContext_*` invocations.
+pub fn decode_sched_context_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::schedcontext::decode_and_invoke(k, a)
 }
 
-/// `seL4_SchedControl_ConfigureFlags` (to be implemented with scheduling).
-pub fn decode_sched_control_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_SchedControl_ConfigureFlags`.
+pub fn decode_sched_control_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::schedcontext::decode_and_invoke_control(k, a)
 }
