@@ -140,13 +140,7 @@ fn load_thread(
 }
 
 /// Load the payload's tasks, start the tick, enter user mode.
-pub fn run(mut machine: Aarch64Machine) -> ! {
-    let files = match payload::bytes(&machine).map(Payload::parse) {
-        Some(Ok(p)) if !p.is_empty() => p,
-        Some(Ok(_)) => panic!("boot payload holds no task"),
-        Some(Err(e)) => panic!("malformed boot payload: {:?}", e),
-        None => panic!("no boot payload (build the image with mkimage)"),
-    };
+pub fn run(mut machine: Aarch64Machine, files: &Payload<'_>) -> ! {
     let (ppa, plen) = payload::descriptor();
     let free_start = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
     let mut frames = BumpFrames {
