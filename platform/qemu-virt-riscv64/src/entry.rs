@@ -11,10 +11,11 @@ use core::ptr::addr_of_mut;
 use arch_riscv64::machine::Riscv64Machine;
 use arch_riscv64::trapcause::{exception_name, vm_fault_info, Trap};
 use arch_riscv64::{kprintln, Riscv64Context};
+use kernel_core::cspace;
 use kernel_core::object::ThreadState;
 use kernel_core::{Kernel, UserFault};
 use kernel_hal::{Machine, PAddr, Reg, UserContext};
-use sel4_abi::{FaultType, Syscall};
+use sel4_abi::Syscall;
 
 use crate::board;
 
@@ -76,10 +77,24 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
     let s = state();
     s.kernel.set_current_context(ctx);
     let thread = s.kernel.cur_thread;
+    let was_running = s.kernel.thread_state(thread) == ThreadState::Running;
+    // The fault this entry raises for the thread, if it is one (for the diagnostic line: the
+    // core keeps no record of a fault it could not deliver).
+    let mut fault = None;
     match trap {
         Trap::Syscall => {
-            if Syscall::from_number(ctx.get(Reg::SyscallNo) as i64) == Some(Syscall::Yield) {
-                s.yields += 1;
+            let no = ctx.get(Reg::SyscallNo) as i64;
+            match Syscall::from_number(no) {
+                Some(Syscall::Yield) => s.yields += 1,
+                None => fault = Some(Fault::UnknownSyscall(no)),
+                Some(sc) => {
+                    if let Some(cptr) = invoked_cptr(sc, ctx) {
+                        let root = s.kernel.cspace_root(thread);
+                        if cspace::lookup_cap(&s.kernel.machine, root, cptr).is_err() {
+                            fault = Some(Fault::Cap(cptr));
+                        }
+                    }
+                }
             }
             s.kernel.handle_syscall();
         }
@@ -89,11 +104,37 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
             kprintln!("kernel: unexpected interrupt {:?} ignored", trap);
         }
         Trap::Exception { cause, tval } => {
-            s.kernel.handle_user_fault(user_fault(cause, tval, ctx.fault_ip));
+            let f = user_fault(cause, tval, ctx.fault_ip);
+            fault = Some(Fault::User(f));
+            s.kernel.handle_user_fault(f);
         }
     }
-    report_fault(&s.kernel, thread);
+    if let Some(f) = fault {
+        if was_running && s.kernel.thread_state(thread) == ThreadState::Inactive {
+            report_fault(&s.kernel, thread, f, ctx.fault_ip);
+        }
+    }
     resume(s)
+}
+
+/// A fault raised on one kernel entry, as the platform saw it.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// A page/access fault or another exception.
+    User(UserFault),
+    /// An unknown syscall number.
+    UnknownSyscall(i64),
+    /// The invoked cptr does not name a cap (a cap fault for blocking syscalls).
+    Cap(u64),
+}
+
+/// The cptr a send-phase syscall invokes (cap register; reply register for NBSendWait; t0 for
+/// NBSendRecv), if the syscall invokes one.
+fn invoked_cptr(sc: Syscall, ctx: &Riscv64Context) -> Option<u64> {
+    match sc {
+        Syscall::Call | Syscall::Send => Some(ctx.get(Reg::Cap)),
+        _ => None,
+    }
 }
 
 /// seL4's RISC-V view of a synchronous exception other than `ecall`: page and access faults
@@ -145,55 +186,52 @@ fn external(s: &mut State) {
     }
 }
 
-/// If `thread` just became Inactive with a fault recorded (the core found no fault handler
-/// to deliver it to), print a diagnostic line like seL4's debug kernel.
-fn report_fault(k: &Kernel<Riscv64Machine>, thread: PAddr) {
-    if thread == k.idle_thread || k.thread_state(thread) != ThreadState::Inactive {
-        return;
-    }
+/// `thread` became Inactive on the entry that raised `fault`: the core found no fault handler
+/// to deliver it to. Print a diagnostic line like seL4's debug kernel.
+fn report_fault(k: &Kernel<Riscv64Machine>, thread: PAddr, fault: Fault, pc: u64) {
     let tcb = k.tcb(thread);
-    let pc = tcb.context.fault_ip;
     let name_len = tcb
         .name
         .iter()
         .position(|&b| b == 0)
         .unwrap_or(tcb.name.len());
     let name = core::str::from_utf8(&tcb.name[..name_len]).unwrap_or("?");
-    let [kind, w1, w2, w3] = tcb.fault;
-    match kind {
-        k if k == FaultType::VmFault as u64 => kprintln!(
+    match fault {
+        Fault::User(UserFault::VmFault {
+            addr,
+            fsr,
+            instruction,
+        }) => kprintln!(
             "kernel: fault: vm fault on {} at {:#x} (pc {:#x}, fsr {}) on thread {:#x} \"{}\"",
-            if w3 != 0 { "instruction" } else { "data" },
-            w1,
+            if instruction { "instruction" } else { "data" },
+            addr,
             pc,
-            w2,
+            fsr,
             thread,
             name
         ),
-        k if k == FaultType::UserException as u64 => kprintln!(
+        Fault::User(UserFault::UserException { number, .. }) => kprintln!(
             "kernel: fault: user exception {} ({}) at pc {:#x} on thread {:#x} \"{}\"",
-            w1,
-            exception_name(w1),
+            number,
+            exception_name(number),
             pc,
             thread,
             name
         ),
-        k if k == FaultType::UnknownSyscall as u64 => kprintln!(
+        Fault::UnknownSyscall(no) => kprintln!(
             "kernel: fault: unknown syscall {} at pc {:#x} on thread {:#x} \"{}\"",
-            w1 as i64,
+            no,
             pc,
             thread,
             name
         ),
-        k if k == FaultType::CapFault as u64 => kprintln!(
-            "kernel: fault: cap fault on cptr {:#x} ({} phase) at pc {:#x} on thread {:#x} \"{}\"",
-            w1,
-            if w2 != 0 { "receive" } else { "send" },
+        Fault::Cap(cptr) => kprintln!(
+            "kernel: fault: cap fault on cptr {:#x} at pc {:#x} on thread {:#x} \"{}\"",
+            cptr,
             pc,
             thread,
             name
         ),
-        _ => return,
     }
     kprintln!(
         "kernel: thread {:#x} \"{}\" suspended (no fault handler)",
