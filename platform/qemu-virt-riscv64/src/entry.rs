@@ -266,3 +266,4 @@ fn resume(s: &mut State) -> ! {
         arch_riscv64::trap::return_to_user(addr_of_mut!(SAVE_AREA))
     }
 }
+

@@ -6,47 +6,18 @@
 #![no_std]
 #![no_main]
 
-use hello_riscv64::syscalls::{call, debug_cap_identify, yield_now};
+use hello_riscv64::ipc::Ipc;
+use hello_riscv64::syscalls::{debug_cap_identify, yield_now};
 use hello_riscv64::{entry, println};
 use sel4_abi::bootinfo::{cap_tag, slots, BootInfo};
-use sel4_abi::message::ipc_buffer;
 use sel4_abi::object::{object_type_number, ObjectKind};
-use sel4_abi::{arch_label_number, Arch, ArchLabel, Label, MessageInfo};
+use sel4_abi::{arch_label_number, Arch, ArchLabel, Label};
 
 entry!(main);
 
 /// Where the test maps its frame: root index 4 (a GiB with no tables yet), so both a
 /// level-1 and a level-2 page table are needed.
 const MAP_VADDR: u64 = 0x1_0000_0000;
-
-/// The task's view of its IPC buffer.
-struct Ipc(u64);
-
-impl Ipc {
-    fn write(&self, off: u64, v: u64) {
-        // SAFETY: the kernel maps the IPC buffer page (bootinfo.ipcBuffer) read-write for the
-        // root task; `off` is below 1024 and 8-byte aligned.
-        unsafe { core::ptr::write_volatile((self.0 + off) as *mut u64, v) }
-    }
-
-    /// `seL4_Call` on `cptr` with `label`, message words `args` and extra caps `caps`;
-    /// returns the reply label (the seL4 error code, 0 = success) and MR0.
-    fn invoke(&self, cptr: u64, label: u64, args: &[u64], caps: &[u64]) -> (u64, u64) {
-        for (i, a) in args.iter().enumerate().skip(4) {
-            self.write(ipc_buffer::mr_offset(i), *a);
-        }
-        for (i, c) in caps.iter().enumerate() {
-            self.write(ipc_buffer::CAPS_OR_BADGES + 8 * i as u64, *c);
-        }
-        let mut mr = [0u64; 4];
-        for (m, a) in mr.iter_mut().zip(args) {
-            *m = *a;
-        }
-        let info = MessageInfo::new(label, 0, caps.len() as u64, args.len() as u64).to_word();
-        let (reply, out) = call(cptr, info, mr);
-        (MessageInfo::from_word(reply).label, out[0])
-    }
-}
 
 fn check(ok: bool, what: &str) {
     if !ok {
