@@ -175,7 +175,9 @@ const _: () = {
     assert!(offset_of!(BootInfo, user_image_paging) == offsets::USER_IMAGE_PAGING);
     assert!(offset_of!(BootInfo, io_space_caps) == offsets::IO_SPACE_CAPS);
     assert!(offset_of!(BootInfo, extra_bi_pages) == offsets::EXTRA_BI_PAGES);
-    assert!(offset_of!(BootInfo, init_thread_cnode_size_bits) == offsets::INIT_THREAD_CNODE_SIZE_BITS);
+    assert!(
+        offset_of!(BootInfo, init_thread_cnode_size_bits) == offsets::INIT_THREAD_CNODE_SIZE_BITS
+    );
     assert!(offset_of!(BootInfo, init_thread_domain) == offsets::INIT_THREAD_DOMAIN);
     assert!(offset_of!(BootInfo, schedcontrol) == offsets::SCHEDCONTROL);
     assert!(offset_of!(BootInfo, untyped) == offsets::UNTYPED);
@@ -232,7 +234,10 @@ impl BootInfo {
     /// Parse from little-endian bytes (inverse of [`BootInfo::to_bytes`]).
     pub fn from_bytes(b: &[u8; BootInfo::SIZE]) -> BootInfo {
         let w = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-        let r = |i: usize| SlotRegion { start: w(i), end: w(i + 8) };
+        let r = |i: usize| SlotRegion {
+            start: w(i),
+            end: w(i + 8),
+        };
         let mut bi = BootInfo {
             extra_len: w(offsets::EXTRA_LEN),
             node_id: w(offsets::NODE_ID),

@@ -89,7 +89,47 @@ pub enum Label {
 
 impl Label {
     /// Every generic label in number order, `InvalidInvocation` first.
-    pub const ALL: [Label; 39] = [Label::InvalidInvocation, Label::UntypedRetype, Label::TCBReadRegisters, Label::TCBWriteRegisters, Label::TCBCopyRegisters, Label::TCBConfigure, Label::TCBSetPriority, Label::TCBSetMCPriority, Label::TCBSetSchedParams, Label::TCBSetTimeoutEndpoint, Label::TCBSetIPCBuffer, Label::TCBSetSpace, Label::TCBSuspend, Label::TCBResume, Label::TCBBindNotification, Label::TCBUnbindNotification, Label::TCBSetTLSBase, Label::TCBSetFlags, Label::CNodeRevoke, Label::CNodeDelete, Label::CNodeCancelBadgedSends, Label::CNodeCopy, Label::CNodeMint, Label::CNodeMove, Label::CNodeMutate, Label::CNodeRotate, Label::IRQIssueIRQHandler, Label::IRQAckIRQ, Label::IRQSetIRQHandler, Label::IRQClearIRQHandler, Label::DomainSetSet, Label::DomainScheduleConfigure, Label::DomainScheduleSetStart, Label::SchedControlConfigureFlags, Label::SchedContextBind, Label::SchedContextUnbind, Label::SchedContextUnbindObject, Label::SchedContextConsumed, Label::SchedContextYieldTo];
+    pub const ALL: [Label; 39] = [
+        Label::InvalidInvocation,
+        Label::UntypedRetype,
+        Label::TCBReadRegisters,
+        Label::TCBWriteRegisters,
+        Label::TCBCopyRegisters,
+        Label::TCBConfigure,
+        Label::TCBSetPriority,
+        Label::TCBSetMCPriority,
+        Label::TCBSetSchedParams,
+        Label::TCBSetTimeoutEndpoint,
+        Label::TCBSetIPCBuffer,
+        Label::TCBSetSpace,
+        Label::TCBSuspend,
+        Label::TCBResume,
+        Label::TCBBindNotification,
+        Label::TCBUnbindNotification,
+        Label::TCBSetTLSBase,
+        Label::TCBSetFlags,
+        Label::CNodeRevoke,
+        Label::CNodeDelete,
+        Label::CNodeCancelBadgedSends,
+        Label::CNodeCopy,
+        Label::CNodeMint,
+        Label::CNodeMove,
+        Label::CNodeMutate,
+        Label::CNodeRotate,
+        Label::IRQIssueIRQHandler,
+        Label::IRQAckIRQ,
+        Label::IRQSetIRQHandler,
+        Label::IRQClearIRQHandler,
+        Label::DomainSetSet,
+        Label::DomainScheduleConfigure,
+        Label::DomainScheduleSetStart,
+        Label::SchedControlConfigureFlags,
+        Label::SchedContextBind,
+        Label::SchedContextUnbind,
+        Label::SchedContextUnbindObject,
+        Label::SchedContextConsumed,
+        Label::SchedContextYieldTo,
+    ];
 
     /// The generic label numbered `n`, if any (arch labels give `None`).
     pub fn from_u64(n: u64) -> Option<Label> {
@@ -231,8 +271,14 @@ pub enum ArchLabel {
 pub const AARCH64_LABELS: [(ArchLabel, &str); 18] = [
     (ArchLabel::VSpaceCleanData, "ARMVSpaceClean_Data"),
     (ArchLabel::VSpaceInvalidateData, "ARMVSpaceInvalidate_Data"),
-    (ArchLabel::VSpaceCleanInvalidateData, "ARMVSpaceCleanInvalidate_Data"),
-    (ArchLabel::VSpaceUnifyInstruction, "ARMVSpaceUnify_Instruction"),
+    (
+        ArchLabel::VSpaceCleanInvalidateData,
+        "ARMVSpaceCleanInvalidate_Data",
+    ),
+    (
+        ArchLabel::VSpaceUnifyInstruction,
+        "ARMVSpaceUnify_Instruction",
+    ),
     (ArchLabel::SmcCall, "ARMSMCCall"),
     (ArchLabel::PageTableMap, "ARMPageTableMap"),
     (ArchLabel::PageTableUnmap, "ARMPageTableUnmap"),
@@ -240,12 +286,18 @@ pub const AARCH64_LABELS: [(ArchLabel, &str); 18] = [
     (ArchLabel::PageUnmap, "ARMPageUnmap"),
     (ArchLabel::PageCleanData, "ARMPageClean_Data"),
     (ArchLabel::PageInvalidateData, "ARMPageInvalidate_Data"),
-    (ArchLabel::PageCleanInvalidateData, "ARMPageCleanInvalidate_Data"),
+    (
+        ArchLabel::PageCleanInvalidateData,
+        "ARMPageCleanInvalidate_Data",
+    ),
     (ArchLabel::PageUnifyInstruction, "ARMPageUnify_Instruction"),
     (ArchLabel::PageGetAddress, "ARMPageGetAddress"),
     (ArchLabel::AsidControlMakePool, "ARMASIDControlMakePool"),
     (ArchLabel::AsidPoolAssign, "ARMASIDPoolAssign"),
-    (ArchLabel::IrqIssueIrqHandlerTrigger, "ARMIRQIssueIRQHandlerTrigger"),
+    (
+        ArchLabel::IrqIssueIrqHandlerTrigger,
+        "ARMIRQIssueIRQHandlerTrigger",
+    ),
     (ArchLabel::IrqIssueSgiSignal, "ARMIRQIssueSGISignal"),
 ];
 
@@ -258,7 +310,10 @@ pub const RISCV64_LABELS: [(ArchLabel, &str); 8] = [
     (ArchLabel::PageGetAddress, "RISCVPageGetAddress"),
     (ArchLabel::AsidControlMakePool, "RISCVASIDControlMakePool"),
     (ArchLabel::AsidPoolAssign, "RISCVASIDPoolAssign"),
-    (ArchLabel::IrqIssueIrqHandlerTrigger, "RISCVIRQIssueIRQHandlerTrigger"),
+    (
+        ArchLabel::IrqIssueIrqHandlerTrigger,
+        "RISCVIRQIssueIRQHandlerTrigger",
+    ),
 ];
 
 /// X86_64 arch labels in number order, starting at [`FIRST_ARCH_LABEL`], with seL4's names.
@@ -284,7 +339,10 @@ pub const X86_64_LABELS: [(ArchLabel, &str); 23] = [
     (ArchLabel::IoPortOut8, "X86IOPortOut8"),
     (ArchLabel::IoPortOut16, "X86IOPortOut16"),
     (ArchLabel::IoPortOut32, "X86IOPortOut32"),
-    (ArchLabel::IrqIssueIrqHandlerIoApic, "X86IRQIssueIRQHandlerIOAPIC"),
+    (
+        ArchLabel::IrqIssueIrqHandlerIoApic,
+        "X86IRQIssueIRQHandlerIOAPIC",
+    ),
     (ArchLabel::IrqIssueIrqHandlerMsi, "X86IRQIssueIRQHandlerMSI"),
 ];
 

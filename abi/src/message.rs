@@ -132,7 +132,10 @@ pub struct CNodeCapData {
 impl CNodeCapData {
     /// Decode a cap-data word.
     pub const fn from_word(w: u64) -> Self {
-        CNodeCapData { guard: w >> 6, guard_size: w & 0x3f }
+        CNodeCapData {
+            guard: w >> 6,
+            guard_size: w & 0x3f,
+        }
     }
     /// Encode to a word.
     pub const fn to_word(self) -> u64 {

@@ -103,7 +103,10 @@ pub fn object_type(arch: Arch, n: u64) -> Option<ObjectKind> {
 
 /// The type number of `kind` on `arch`, if that arch has it.
 pub fn object_type_number(arch: Arch, kind: ObjectKind) -> Option<u64> {
-    object_types(arch).iter().position(|k| *k == kind).map(|i| i as u64)
+    object_types(arch)
+        .iter()
+        .position(|k| *k == kind)
+        .map(|i| i as u64)
 }
 
 /// `seL4_TCBBits` (all three arches, default configs).

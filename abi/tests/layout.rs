@@ -29,11 +29,20 @@ fn rights_and_capdata() {
 #[test]
 fn object_tables() {
     use sel4_abi::Arch::*;
-    assert_eq!(object_type(Aarch64, 9), Some(ObjectKind::Frame { size_bits: 12 }));
+    assert_eq!(
+        object_type(Aarch64, 9),
+        Some(ObjectKind::Frame { size_bits: 12 })
+    );
     assert_eq!(object_type(Aarch64, 8), Some(ObjectKind::VSpace));
-    assert_eq!(object_type(Riscv64, 8), Some(ObjectKind::Frame { size_bits: 12 }));
+    assert_eq!(
+        object_type(Riscv64, 8),
+        Some(ObjectKind::Frame { size_bits: 12 })
+    );
     assert_eq!(object_type(Riscv64, 10), Some(ObjectKind::PageTable));
-    assert_eq!(object_type(X86_64, 10), Some(ObjectKind::Frame { size_bits: 12 }));
+    assert_eq!(
+        object_type(X86_64, 10),
+        Some(ObjectKind::Frame { size_bits: 12 })
+    );
     assert_eq!(object_type(X86_64, 13), Some(ObjectKind::X86PageDirectory));
     assert_eq!(object_type_count(Aarch64), 12);
     assert_eq!(object_type_count(Riscv64), 11);
@@ -51,10 +60,18 @@ fn object_tables() {
 
 #[test]
 fn bootinfo_bytes_roundtrip() {
-    let mut bi = BootInfo { ipc_buffer: 0x1000, ..BootInfo::default() };
+    let mut bi = BootInfo {
+        ipc_buffer: 0x1000,
+        ..BootInfo::default()
+    };
     bi.schedcontrol.start = 20;
     bi.untyped.end = 44;
-    bi.untyped_list[3] = UntypedDesc { paddr: 0x4000_0000, size_bits: 20, is_device: 1, padding: [0; 6] };
+    bi.untyped_list[3] = UntypedDesc {
+        paddr: 0x4000_0000,
+        size_bits: 20,
+        is_device: 1,
+        padding: [0; 6],
+    };
     let mut b = [0u8; BootInfo::SIZE];
     bi.to_bytes(&mut b);
     assert_eq!(u64::from_le_bytes(b[152..160].try_into().unwrap()), 20);

@@ -8,7 +8,7 @@
 //! SchedControl cap, and untyped caps covering the remaining memory; finally it fills
 //! `seL4_BootInfo` and makes the root thread current.
 
-use kernel_hal::{MapAttrs, MapRights, Machine, PAddr, PageTableFormat, Reg, UserContext, VAddr};
+use kernel_hal::{Machine, MapAttrs, MapRights, PAddr, PageTableFormat, Reg, UserContext, VAddr};
 use sel4_abi::bootinfo::{slots, BootInfo, SlotRegion, UntypedDesc, MAX_BOOTINFO_UNTYPED_CAPS};
 use sel4_abi::object::{self as obj};
 use sel4_abi::{Arch, CapRights};
@@ -86,11 +86,18 @@ struct Alloc {
 
 impl Alloc {
     fn new(ram: &[Region]) -> Result<Alloc, BootError> {
-        let mut a = Alloc { regions: [Region::default(); MAX_REGIONS], n: 0 };
+        let mut a = Alloc {
+            regions: [Region::default(); MAX_REGIONS],
+            n: 0,
+        };
         for r in ram {
             if r.end > r.start {
                 // Never hand out physical page 0: slot address 0 means "none" in the MDB.
-                let start = if r.start == 0 { 0x1000.min(r.end) } else { r.start };
+                let start = if r.start == 0 {
+                    0x1000.min(r.end)
+                } else {
+                    r.start
+                };
                 a.push(Region { start, end: r.end })?;
             }
         }
@@ -113,8 +120,14 @@ impl Alloc {
             let r = self.regions[i];
             let start = (r.start + size - 1) & !(size - 1);
             if start >= r.start && start.checked_add(size).is_some_and(|e| e <= r.end) {
-                self.regions[i] = Region { start: start + size, end: r.end };
-                self.push(Region { start: r.start, end: start })?;
+                self.regions[i] = Region {
+                    start: start + size,
+                    end: r.end,
+                };
+                self.push(Region {
+                    start: r.start,
+                    end: start,
+                })?;
                 return Ok(start);
             }
         }
@@ -194,11 +207,23 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     let sc_bits = obj::MIN_SCHED_CONTEXT_BITS;
     let sc = zeroed(&k, &mut al, sc_bits)?;
 
-    let root_cnode_cap = Cap::CNode { ptr: cnode, radix: obj_root_bits() as u8, guard_size: (64 - obj_root_bits()) as u8, guard: 0 };
+    let root_cnode_cap = Cap::CNode {
+        ptr: cnode,
+        radix: obj_root_bits() as u8,
+        guard_size: (64 - obj_root_bits()) as u8,
+        guard: 0,
+    };
     let asid: u16 = 1;
-    let vspace_cap = Cap::VSpace { paddr: vspace_root, asid: Some(asid) };
+    let vspace_cap = Cap::VSpace {
+        paddr: vspace_root,
+        asid: Some(asid),
+    };
     k.asid_table[0] = asid_pool;
-    kmem::write_word(&k.machine, asid_pool + 8 * (asid as u64 % ASID_POOL_ENTRIES), vspace_root);
+    kmem::write_word(
+        &k.machine,
+        asid_pool + 8 * (asid as u64 % ASID_POOL_ENTRIES),
+        vspace_root,
+    );
 
     let s = |i: u64| Slot::at(cnode, i);
     put(&k, s(slots::INIT_THREAD_TCB), Cap::Thread { ptr: tcb });
@@ -206,24 +231,53 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     let vspace_slot = put(&k, s(slots::INIT_THREAD_VSPACE), vspace_cap);
     put(&k, s(slots::IRQ_CONTROL), Cap::IrqControl);
     put(&k, s(slots::ASID_CONTROL), Cap::AsidControl);
-    put(&k, s(slots::INIT_THREAD_ASID_POOL), Cap::AsidPool { paddr: asid_pool, base: 0 });
+    put(
+        &k,
+        s(slots::INIT_THREAD_ASID_POOL),
+        Cap::AsidPool {
+            paddr: asid_pool,
+            base: 0,
+        },
+    );
     if p.arch == Arch::X86_64 {
         put(&k, s(slots::IO_PORT_CONTROL), Cap::IoPortControl);
     }
     put(&k, s(slots::DOMAIN), Cap::Domain);
-    put(&k, s(slots::INIT_THREAD_SC), Cap::SchedContext { ptr: sc, size_bits: sc_bits as u8 });
+    put(
+        &k,
+        s(slots::INIT_THREAD_SC),
+        Cap::SchedContext {
+            ptr: sc,
+            size_bits: sc_bits as u8,
+        },
+    );
     let mapped = |v: VAddr| Some(Mapping { asid, vaddr: v });
     let ipc_slot = put(
         &k,
         s(slots::INIT_THREAD_IPC_BUFFER),
-        Cap::Frame { paddr: ipc_frame, size_bits: 12, rights: CapRights::RW, device: false, mapped: mapped(p.ipc_buffer_vaddr) },
+        Cap::Frame {
+            paddr: ipc_frame,
+            size_bits: 12,
+            rights: CapRights::RW,
+            device: false,
+            mapped: mapped(p.ipc_buffer_vaddr),
+        },
     );
     put(
         &k,
         s(slots::BOOT_INFO_FRAME),
-        Cap::Frame { paddr: bi_frame, size_bits: 12, rights: CapRights::RW, device: false, mapped: mapped(p.bootinfo_vaddr) },
+        Cap::Frame {
+            paddr: bi_frame,
+            size_bits: 12,
+            rights: CapRights::RW,
+            device: false,
+            mapped: mapped(p.bootinfo_vaddr),
+        },
     );
-    let mut cur = SlotCursor { cnode, next: slots::NUM_INITIAL_CAPS };
+    let mut cur = SlotCursor {
+        cnode,
+        next: slots::NUM_INITIAL_CAPS,
+    };
     let mut bi = BootInfo {
         node_id: 0,
         num_nodes: 1,
@@ -236,23 +290,47 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     };
 
     // User mappings: collect every page to map, create page tables on the way.
-    let rw = MapRights { read: true, write: true, execute: false };
+    let rw = MapRights {
+        read: true,
+        write: true,
+        execute: false,
+    };
     let attrs = MapAttrs { cacheable: true };
     let extra_pages = (p.extra_bootinfo.len() as u64).div_ceil(4096);
     // Paging caps.
-    bi.io_space_caps = SlotRegion { start: cur.next, end: cur.next };
+    bi.io_space_caps = SlotRegion {
+        start: cur.next,
+        end: cur.next,
+    };
     let paging_start = cur.next;
     {
-        let need = |k: &mut Kernel<M>, al: &mut Alloc, cur: &mut SlotCursor, v: VAddr| -> Result<(), BootError> {
+        let need = |k: &mut Kernel<M>,
+                    al: &mut Alloc,
+                    cur: &mut SlotCursor,
+                    v: VAddr|
+         -> Result<(), BootError> {
             for level in 1..levels {
                 let w = vspace::walk(k, vspace_root, v, level - 1);
                 if w.level == level - 1 && !<M::PageTable as PageTableFormat>::is_valid(w.pte) {
                     let t = zeroed(k, al, obj::PAGE_TABLE_BITS)?;
-                    vspace::map_table(k, vspace_root, v, t, level).map_err(|_| BootError::BadVaddr)?;
+                    vspace::map_table(k, vspace_root, v, t, level)
+                        .map_err(|_| BootError::BadVaddr)?;
                     let cover = vspace::entry_bits::<M::PageTable>(level - 1);
-                    let lvl = if p.arch == Arch::X86_64 { level as u8 } else { PT_LEVEL_ANY };
+                    let lvl = if p.arch == Arch::X86_64 {
+                        level as u8
+                    } else {
+                        PT_LEVEL_ANY
+                    };
                     let slot = cur.take()?;
-                    put(k, slot, Cap::PageTable { paddr: t, level: lvl, mapped: mapped(v & !((1u64 << cover) - 1)) });
+                    put(
+                        k,
+                        slot,
+                        Cap::PageTable {
+                            paddr: t,
+                            level: lvl,
+                            mapped: mapped(v & !((1u64 << cover) - 1)),
+                        },
+                    );
                 }
             }
             Ok(())
@@ -266,7 +344,10 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
             need(&mut k, &mut al, &mut cur, p.bootinfo_vaddr + 4096 * (1 + i))?;
         }
     }
-    bi.user_image_paging = SlotRegion { start: paging_start, end: cur.next };
+    bi.user_image_paging = SlotRegion {
+        start: paging_start,
+        end: cur.next,
+    };
     let map4k = |k: &mut Kernel<M>, v: VAddr, pa: PAddr, r: MapRights| -> Result<(), BootError> {
         vspace::map_leaf(k, vspace_root, v, pa, 12, r, attrs).map_err(|_| BootError::BadVaddr)
     };
@@ -283,15 +364,31 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         let v = p.bootinfo_vaddr + 4096 * (1 + i);
         map4k(&mut k, v, f, rw)?;
         let slot = cur.take()?;
-        put(&k, slot, Cap::Frame { paddr: f, size_bits: 12, rights: CapRights::RW, device: false, mapped: mapped(v) });
+        put(
+            &k,
+            slot,
+            Cap::Frame {
+                paddr: f,
+                size_bits: 12,
+                rights: CapRights::RW,
+                device: false,
+                mapped: mapped(v),
+            },
+        );
     }
-    bi.extra_bi_pages = SlotRegion { start: extra_start, end: cur.next };
+    bi.extra_bi_pages = SlotRegion {
+        start: extra_start,
+        end: cur.next,
+    };
 
     // SchedControl.
     let sctl = cur.next;
     let slot = cur.take()?;
     put(&k, slot, Cap::SchedControl { core: 0 });
-    bi.schedcontrol = SlotRegion { start: sctl, end: cur.next };
+    bi.schedcontrol = SlotRegion {
+        start: sctl,
+        end: cur.next,
+    };
 
     // Image frames.
     let img_start = cur.next;
@@ -301,9 +398,22 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         }
         map4k(&mut k, f.vaddr, f.paddr, f.rights)?;
         let slot = cur.take()?;
-        put(&k, slot, Cap::Frame { paddr: f.paddr, size_bits: 12, rights: CapRights::RW, device: false, mapped: mapped(f.vaddr) });
+        put(
+            &k,
+            slot,
+            Cap::Frame {
+                paddr: f.paddr,
+                size_bits: 12,
+                rights: CapRights::RW,
+                device: false,
+                mapped: mapped(f.vaddr),
+            },
+        );
     }
-    bi.user_image_frames = SlotRegion { start: img_start, end: cur.next };
+    bi.user_image_frames = SlotRegion {
+        start: img_start,
+        end: cur.next,
+    };
 
     // Initial thread.
     let mut t = Tcb::<M::Context>::new();
@@ -318,7 +428,12 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     t.name[..name.len()].copy_from_slice(name);
     kmem::store(&k.machine, tcb, &t);
     let tslot = |sl: TcbSlot| Slot(Tcb::<M::Context>::slot_addr(tcb, sl));
-    crate::cnode::cte_insert(&mut k, root_cnode_cap, cnode_slot, tslot(TcbSlot::CSpaceRoot));
+    crate::cnode::cte_insert(
+        &mut k,
+        root_cnode_cap,
+        cnode_slot,
+        tslot(TcbSlot::CSpaceRoot),
+    );
     crate::cnode::cte_insert(&mut k, vspace_cap, vspace_slot, tslot(TcbSlot::VSpaceRoot));
     let ipc_cap = mdb::get_cap(&k.machine, ipc_slot);
     crate::cnode::cte_insert(&mut k, ipc_cap, ipc_slot, tslot(TcbSlot::IpcBuffer));
@@ -337,13 +452,25 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         ..Default::default()
     };
     kmem::store(&k.machine, sc, &core);
-    kmem::store(&k.machine, SchedContext::refill_addr(sc, 0), &Refill { time: now, amount: budget });
+    kmem::store(
+        &k.machine,
+        SchedContext::refill_addr(sc, 0),
+        &Refill {
+            time: now,
+            amount: budget,
+        },
+    );
 
     // Untypeds: remaining RAM, then device regions.
     let ut_start = cur.next;
     let mut n_ut = 0usize;
     let max_bits = obj::max_untyped_bits(p.arch);
-    let mut add_region = |k: &Kernel<M>, cur: &mut SlotCursor, bi: &mut BootInfo, r: Region, device: bool| -> Result<(), BootError> {
+    let mut add_region = |k: &Kernel<M>,
+                          cur: &mut SlotCursor,
+                          bi: &mut BootInfo,
+                          r: Region,
+                          device: bool|
+     -> Result<(), BootError> {
         let mut a = r.start;
         while a < r.end && n_ut < MAX_BOOTINFO_UNTYPED_CAPS {
             let align = if a == 0 { 63 } else { a.trailing_zeros() };
@@ -355,8 +482,22 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
                 continue;
             }
             let slot = cur.take()?;
-            put(k, slot, Cap::Untyped { paddr: a, size_bits: bits as u8, free_index: 0, is_device: device });
-            bi.untyped_list[n_ut] = UntypedDesc { paddr: a, size_bits: bits as u8, is_device: device as u8, padding: [0; 6] };
+            put(
+                k,
+                slot,
+                Cap::Untyped {
+                    paddr: a,
+                    size_bits: bits as u8,
+                    free_index: 0,
+                    is_device: device,
+                },
+            );
+            bi.untyped_list[n_ut] = UntypedDesc {
+                paddr: a,
+                size_bits: bits as u8,
+                is_device: device as u8,
+                padding: [0; 6],
+            };
             n_ut += 1;
             a += 1u64 << bits;
         }
@@ -369,8 +510,14 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     for r in p.device {
         add_region(&k, &mut cur, &mut bi, *r, true)?;
     }
-    bi.untyped = SlotRegion { start: ut_start, end: cur.next };
-    bi.empty = SlotRegion { start: cur.next, end: 1 << obj_root_bits() };
+    bi.untyped = SlotRegion {
+        start: ut_start,
+        end: cur.next,
+    };
+    bi.empty = SlotRegion {
+        start: cur.next,
+        end: 1 << obj_root_bits(),
+    };
     kmem::store(&k.machine, bi_frame, &bi);
 
     k.cur_thread = tcb;

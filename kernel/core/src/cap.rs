@@ -228,7 +228,10 @@ fn dec_mapping(w: u64) -> Option<Mapping> {
     if asid == 0 {
         None
     } else {
-        Some(Mapping { asid, vaddr: w & VADDR_MASK })
+        Some(Mapping {
+            asid,
+            vaddr: w & VADDR_MASK,
+        })
     }
 }
 
@@ -241,21 +244,33 @@ impl Cap {
         use tag::*;
         match *self {
             Cap::Null => [NULL, 0],
-            Cap::Untyped { paddr, size_bits, free_index, is_device } => [
+            Cap::Untyped {
+                paddr,
+                size_bits,
+                free_index,
+                is_device,
+            } => [
                 UNTYPED
                     | ((size_bits as u64 & 0x3f) << 5)
                     | ((is_device as u64) << 11)
                     | ((free_index & mask(52)) << 12),
                 paddr,
             ],
-            Cap::Endpoint { ptr, badge, rights } => {
-                [ENDPOINT | (rights.to_word() << 5) | (((ptr & ADDR_MASK_52) >> 4) << 9), badge]
-            }
-            Cap::Notification { ptr, badge, rights } => {
-                [NOTIFICATION | (rights.to_word() << 5) | (((ptr & ADDR_MASK_52) >> 4) << 9), badge]
-            }
+            Cap::Endpoint { ptr, badge, rights } => [
+                ENDPOINT | (rights.to_word() << 5) | (((ptr & ADDR_MASK_52) >> 4) << 9),
+                badge,
+            ],
+            Cap::Notification { ptr, badge, rights } => [
+                NOTIFICATION | (rights.to_word() << 5) | (((ptr & ADDR_MASK_52) >> 4) << 9),
+                badge,
+            ],
             Cap::Reply { ptr, can_grant } => [REPLY | ((can_grant as u64) << 5), ptr],
-            Cap::CNode { ptr, radix, guard_size, guard } => [
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size,
+                guard,
+            } => [
                 CNODE
                     | ((radix as u64 & 0x3f) << 5)
                     | ((guard_size as u64 & 0x3f) << 11)
@@ -265,19 +280,32 @@ impl Cap {
             Cap::Thread { ptr } => [THREAD, ptr],
             Cap::IrqControl => [IRQ_CONTROL, 0],
             Cap::IrqHandler { irq } => [IRQ_HANDLER, irq],
-            Cap::Zombie { ptr, kind, remaining } => {
+            Cap::Zombie {
+                ptr,
+                kind,
+                remaining,
+            } => {
                 let (is_tcb, radix) = match kind {
                     ZombieKind::Tcb => (1, 0),
                     ZombieKind::CNode { radix } => (0, radix as u64 & 0x3f),
                 };
-                [ZOMBIE | (is_tcb << 5) | (radix << 6) | ((remaining & mask(52)) << 12), ptr]
+                [
+                    ZOMBIE | (is_tcb << 5) | (radix << 6) | ((remaining & mask(52)) << 12),
+                    ptr,
+                ]
             }
             Cap::Domain => [DOMAIN, 0],
             Cap::SchedContext { ptr, size_bits } => {
                 [SCHED_CONTEXT | ((size_bits as u64 & 0x3f) << 5), ptr]
             }
             Cap::SchedControl { core } => [SCHED_CONTROL, core],
-            Cap::Frame { paddr, size_bits, rights, device, mapped } => [
+            Cap::Frame {
+                paddr,
+                size_bits,
+                rights,
+                device,
+                mapped,
+            } => [
                 FRAME
                     | (size_class(size_bits) << 5)
                     | (rights.to_word() << 7)
@@ -285,12 +313,18 @@ impl Cap {
                     | (paddr & !mask(12)),
                 enc_mapping(mapped),
             ],
-            Cap::PageTable { paddr, level, mapped } => {
-                [PAGE_TABLE | ((level as u64 & 0xf) << 5) | (paddr & !mask(12)), enc_mapping(mapped)]
-            }
-            Cap::VSpace { paddr, asid } => {
-                [VSPACE | (paddr & !mask(12)), asid.map(|a| a as u64).unwrap_or(0)]
-            }
+            Cap::PageTable {
+                paddr,
+                level,
+                mapped,
+            } => [
+                PAGE_TABLE | ((level as u64 & 0xf) << 5) | (paddr & !mask(12)),
+                enc_mapping(mapped),
+            ],
+            Cap::VSpace { paddr, asid } => [
+                VSPACE | (paddr & !mask(12)),
+                asid.map(|a| a as u64).unwrap_or(0),
+            ],
             Cap::AsidControl => [ASID_CONTROL, 0],
             Cap::AsidPool { paddr, base } => [ASID_POOL | (paddr & !mask(12)), base as u64],
             Cap::IoPortControl => [IO_PORT_CONTROL, 0],
@@ -321,7 +355,10 @@ impl Cap {
                 badge: w1,
                 rights: CapRights::from_word(w0 >> 5),
             },
-            REPLY => Cap::Reply { ptr: w1, can_grant: (w0 >> 5) & 1 != 0 },
+            REPLY => Cap::Reply {
+                ptr: w1,
+                can_grant: (w0 >> 5) & 1 != 0,
+            },
             CNODE => Cap::CNode {
                 ptr: (w0 >> 17) << 5,
                 radix: ((w0 >> 5) & 0x3f) as u8,
@@ -336,12 +373,17 @@ impl Cap {
                 kind: if (w0 >> 5) & 1 != 0 {
                     ZombieKind::Tcb
                 } else {
-                    ZombieKind::CNode { radix: ((w0 >> 6) & 0x3f) as u8 }
+                    ZombieKind::CNode {
+                        radix: ((w0 >> 6) & 0x3f) as u8,
+                    }
                 },
                 remaining: w0 >> 12,
             },
             DOMAIN => Cap::Domain,
-            SCHED_CONTEXT => Cap::SchedContext { ptr: w1, size_bits: ((w0 >> 5) & 0x3f) as u8 },
+            SCHED_CONTEXT => Cap::SchedContext {
+                ptr: w1,
+                size_bits: ((w0 >> 5) & 0x3f) as u8,
+            },
             SCHED_CONTROL => Cap::SchedControl { core: w1 },
             FRAME => Cap::Frame {
                 paddr: w0 & !mask(12),
@@ -360,9 +402,15 @@ impl Cap {
                 asid: if w1 == 0 { None } else { Some(w1 as u16) },
             },
             ASID_CONTROL => Cap::AsidControl,
-            ASID_POOL => Cap::AsidPool { paddr: w0 & !mask(12), base: w1 as u16 },
+            ASID_POOL => Cap::AsidPool {
+                paddr: w0 & !mask(12),
+                base: w1 as u16,
+            },
             IO_PORT_CONTROL => Cap::IoPortControl,
-            IO_PORT => Cap::IoPort { first: w1 as u16, last: (w1 >> 16) as u16 },
+            IO_PORT => Cap::IoPort {
+                first: w1 as u16,
+                last: (w1 >> 16) as u16,
+            },
             _ => Cap::Null,
         }
     }
@@ -410,18 +458,28 @@ impl Cap {
     pub fn region(&self) -> Option<(PAddr, u64)> {
         use sel4_abi::object as o;
         Some(match *self {
-            Cap::Untyped { paddr, size_bits, .. } => (paddr, 1 << size_bits),
+            Cap::Untyped {
+                paddr, size_bits, ..
+            } => (paddr, 1 << size_bits),
             Cap::Endpoint { ptr, .. } => (ptr, 1 << o::ENDPOINT_BITS),
             Cap::Notification { ptr, .. } => (ptr, 1 << o::NOTIFICATION_BITS),
             Cap::Reply { ptr, .. } => (ptr, 1 << o::REPLY_BITS),
             Cap::CNode { ptr, radix, .. } => (ptr, 1 << (radix as u32 + o::SLOT_BITS)),
             Cap::Thread { ptr } => (ptr, 1 << o::TCB_BITS),
-            Cap::Zombie { ptr, kind: ZombieKind::Tcb, .. } => (ptr, 1 << o::TCB_BITS),
-            Cap::Zombie { ptr, kind: ZombieKind::CNode { radix }, .. } => {
-                (ptr, 1 << (radix as u32 + o::SLOT_BITS))
-            }
+            Cap::Zombie {
+                ptr,
+                kind: ZombieKind::Tcb,
+                ..
+            } => (ptr, 1 << o::TCB_BITS),
+            Cap::Zombie {
+                ptr,
+                kind: ZombieKind::CNode { radix },
+                ..
+            } => (ptr, 1 << (radix as u32 + o::SLOT_BITS)),
             Cap::SchedContext { ptr, size_bits } => (ptr, 1 << size_bits),
-            Cap::Frame { paddr, size_bits, .. } => (paddr, 1 << size_bits),
+            Cap::Frame {
+                paddr, size_bits, ..
+            } => (paddr, 1 << size_bits),
             Cap::PageTable { paddr, .. } | Cap::VSpace { paddr, .. } => {
                 (paddr, 1 << o::PAGE_TABLE_BITS)
             }
@@ -463,16 +521,27 @@ impl Cap {
     /// seL4 `maskCapRights`: reduce the cap's rights to `mask`.
     pub fn mask_rights(self, mask: CapRights) -> Cap {
         match self {
-            Cap::Endpoint { ptr, badge, rights } => {
-                Cap::Endpoint { ptr, badge, rights: rights.and(mask) }
-            }
+            Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint {
+                ptr,
+                badge,
+                rights: rights.and(mask),
+            },
             Cap::Notification { ptr, badge, rights } => Cap::Notification {
                 ptr,
                 badge,
                 rights: rights.and(mask).and(CapRights::RW),
             },
-            Cap::Reply { ptr, can_grant } => Cap::Reply { ptr, can_grant: can_grant && mask.grant() },
-            Cap::Frame { paddr, size_bits, rights, device, mapped } => {
+            Cap::Reply { ptr, can_grant } => Cap::Reply {
+                ptr,
+                can_grant: can_grant && mask.grant(),
+            },
+            Cap::Frame {
+                paddr,
+                size_bits,
+                rights,
+                device,
+                mapped,
+            } => {
                 // seL4 maskVMRights: ReadWrite needs Read and Write, ReadOnly needs Read.
                 let r = if rights.read() && mask.read() {
                     if rights.write() && mask.write() {
@@ -483,7 +552,13 @@ impl Cap {
                 } else {
                     CapRights::NONE
                 };
-                Cap::Frame { paddr, size_bits, rights: r, device, mapped }
+                Cap::Frame {
+                    paddr,
+                    size_bits,
+                    rights: r,
+                    device,
+                    mapped,
+                }
             }
             c => c,
         }
@@ -495,14 +570,22 @@ impl Cap {
         match self {
             Cap::Endpoint { ptr, badge, rights } => {
                 if !preserve && badge == 0 {
-                    Cap::Endpoint { ptr, badge: data, rights }
+                    Cap::Endpoint {
+                        ptr,
+                        badge: data,
+                        rights,
+                    }
                 } else {
                     Cap::Null
                 }
             }
             Cap::Notification { ptr, badge, rights } => {
                 if !preserve && badge == 0 {
-                    Cap::Notification { ptr, badge: data, rights }
+                    Cap::Notification {
+                        ptr,
+                        badge: data,
+                        rights,
+                    }
                 } else {
                     Cap::Null
                 }
@@ -550,9 +633,17 @@ impl Cap {
                 *other,
                 Cap::SchedContext { ptr: p, size_bits: s } if p == ptr && s == size_bits
             ),
-            Cap::SchedControl { core } => matches!(*other, Cap::SchedControl { core: c } if c == core),
-            Cap::Frame { paddr, size_bits, .. } => match *other {
-                Cap::Frame { paddr: p, size_bits: s, .. } => {
+            Cap::SchedControl { core } => {
+                matches!(*other, Cap::SchedControl { core: c } if c == core)
+            }
+            Cap::Frame {
+                paddr, size_bits, ..
+            } => match *other {
+                Cap::Frame {
+                    paddr: p,
+                    size_bits: s,
+                    ..
+                } => {
                     let top_a = paddr + (1u64 << size_bits) - 1;
                     let top_b = p + (1u64 << s) - 1;
                     paddr <= p && top_a >= top_b
@@ -562,7 +653,9 @@ impl Cap {
             Cap::PageTable { paddr, .. } => {
                 matches!(*other, Cap::PageTable { paddr: p, .. } if p == paddr)
             }
-            Cap::VSpace { paddr, .. } => matches!(*other, Cap::VSpace { paddr: p, .. } if p == paddr),
+            Cap::VSpace { paddr, .. } => {
+                matches!(*other, Cap::VSpace { paddr: p, .. } if p == paddr)
+            }
             Cap::AsidControl => matches!(*other, Cap::AsidControl),
             Cap::AsidPool { paddr, .. } => {
                 matches!(*other, Cap::AsidPool { paddr: p, .. } if p == paddr)
@@ -583,8 +676,18 @@ impl Cap {
             (Cap::IrqControl, Cap::IrqHandler { .. }) => false,
             (Cap::IoPortControl, Cap::IoPort { .. }) => false,
             (
-                Cap::Frame { paddr, size_bits, device, .. },
-                Cap::Frame { paddr: p, size_bits: s, device: d, .. },
+                Cap::Frame {
+                    paddr,
+                    size_bits,
+                    device,
+                    ..
+                },
+                Cap::Frame {
+                    paddr: p,
+                    size_bits: s,
+                    device: d,
+                    ..
+                },
             ) => paddr == p && size_bits == s && device == d,
             _ => self.same_region_as(other),
         }
@@ -615,21 +718,130 @@ mod tests {
     fn simple_roundtrips() {
         let caps = [
             Cap::Null,
-            Cap::Untyped { paddr: 0x4000_0000, size_bits: 20, free_index: 7, is_device: true },
-            Cap::Endpoint { ptr: 0x1230, badge: u64::MAX, rights: CapRights(0xb) },
-            Cap::CNode { ptr: 0x8000, radix: 12, guard_size: 52, guard: 0 },
+            Cap::Untyped {
+                paddr: 0x4000_0000,
+                size_bits: 20,
+                free_index: 7,
+                is_device: true,
+            },
+            Cap::Endpoint {
+                ptr: 0x1230,
+                badge: u64::MAX,
+                rights: CapRights(0xb),
+            },
+            Cap::CNode {
+                ptr: 0x8000,
+                radix: 12,
+                guard_size: 52,
+                guard: 0,
+            },
             Cap::Frame {
                 paddr: 0x20_0000,
                 size_bits: 21,
                 rights: CapRights::RW,
                 device: false,
-                mapped: Some(Mapping { asid: 1, vaddr: 0x40_0000 }),
+                mapped: Some(Mapping {
+                    asid: 1,
+                    vaddr: 0x40_0000,
+                }),
             },
-            Cap::Zombie { ptr: 0x8000, kind: ZombieKind::CNode { radix: 3 }, remaining: 8 },
-            Cap::IoPort { first: 0x3f8, last: 0x3ff },
+            Cap::Zombie {
+                ptr: 0x8000,
+                kind: ZombieKind::CNode { radix: 3 },
+                remaining: 8,
+            },
+            Cap::IoPort {
+                first: 0x3f8,
+                last: 0x3ff,
+            },
         ];
         for c in caps {
             assert_eq!(Cap::decode(c.encode()), c);
         }
+    }
+}
+
+#[cfg(test)]
+mod relation_tests {
+    use super::*;
+
+    #[test]
+    fn region_and_object_relations() {
+        let ut = Cap::Untyped {
+            paddr: 0x10000,
+            size_bits: 16,
+            free_index: 0,
+            is_device: false,
+        };
+        let ep = Cap::Endpoint {
+            ptr: 0x10010,
+            badge: 0,
+            rights: CapRights::ALL,
+        };
+        let ep_b = Cap::Endpoint {
+            ptr: 0x10010,
+            badge: 5,
+            rights: CapRights::RW,
+        };
+        let far = Cap::Endpoint {
+            ptr: 0x20010,
+            badge: 0,
+            rights: CapRights::ALL,
+        };
+        assert!(ut.same_region_as(&ep) && !ut.same_region_as(&far));
+        assert!(!ut.same_object_as(&ut));
+        assert!(ep.same_region_as(&ep_b) && ep.same_object_as(&ep_b));
+        assert!(Cap::IrqControl.same_region_as(&Cap::IrqHandler { irq: 3 }));
+        assert!(!Cap::IrqControl.same_object_as(&Cap::IrqHandler { irq: 3 }));
+        let big = Cap::Frame {
+            paddr: 0x20_0000,
+            size_bits: 21,
+            rights: CapRights::RW,
+            device: false,
+            mapped: None,
+        };
+        let small = Cap::Frame {
+            paddr: 0x20_1000,
+            size_bits: 12,
+            rights: CapRights::RW,
+            device: false,
+            mapped: None,
+        };
+        assert!(big.same_region_as(&small) && !small.same_region_as(&big));
+        assert!(!big.same_object_as(&small));
+        assert!(Cap::is_revocable(&ep_b, &ep) && !Cap::is_revocable(&ep, &ep));
+        assert!(Cap::is_revocable(
+            &Cap::IrqHandler { irq: 1 },
+            &Cap::IrqControl
+        ));
+        // updateCapData: badge only once; CNode guard checked against radix.
+        assert_eq!(ep.update_data(false, 7).badge(), 7);
+        assert!(ep_b.update_data(false, 7).is_null());
+        assert!(ep.update_data(true, 7).is_null());
+        let cn = Cap::CNode {
+            ptr: 0x8000,
+            radix: 60,
+            guard_size: 0,
+            guard: 0,
+        };
+        assert!(cn.update_data(true, 5).is_null());
+        assert_eq!(
+            cn.update_data(true, (0xff << 6) | 4),
+            Cap::CNode {
+                ptr: 0x8000,
+                radix: 60,
+                guard_size: 4,
+                guard: 0xf
+            }
+        );
+        // Masking: notifications keep only Read/Write; frames become R or RW or nothing.
+        let n = Cap::Notification {
+            ptr: 0x40,
+            badge: 0,
+            rights: CapRights::RW,
+        };
+        assert_eq!(n.mask_rights(CapRights::ALL).rights(), CapRights::RW);
+        assert_eq!(big.mask_rights(CapRights(1)).rights(), CapRights::NONE);
+        assert_eq!(big.mask_rights(CapRights(2)).rights(), CapRights(2));
     }
 }

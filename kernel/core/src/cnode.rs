@@ -72,9 +72,19 @@ pub fn derive_cap<M: Machine>(k: &Kernel<M>, slot: Slot, cap: Cap) -> KResult<Ca
         }
         Cap::PageTable { mapped: None, .. } => return Err(SyscallError::IllegalOperation),
         Cap::VSpace { asid: None, .. } => return Err(SyscallError::IllegalOperation),
-        Cap::Frame { paddr, size_bits, rights, device, .. } => {
-            Cap::Frame { paddr, size_bits, rights, device, mapped: None }
-        }
+        Cap::Frame {
+            paddr,
+            size_bits,
+            rights,
+            device,
+            ..
+        } => Cap::Frame {
+            paddr,
+            size_bits,
+            rights,
+            device,
+            mapped: None,
+        },
         c => c,
     })
 }
@@ -87,14 +97,16 @@ fn has_cancel_send_rights(c: &Cap) -> bool {
 pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInvocation> {
     let m = &k.machine;
     let label = match Label::from_u64(a.label) {
-        Some(l @ (Label::CNodeRevoke
-        | Label::CNodeDelete
-        | Label::CNodeCancelBadgedSends
-        | Label::CNodeCopy
-        | Label::CNodeMint
-        | Label::CNodeMove
-        | Label::CNodeMutate
-        | Label::CNodeRotate)) => l,
+        Some(
+            l @ (Label::CNodeRevoke
+            | Label::CNodeDelete
+            | Label::CNodeCancelBadgedSends
+            | Label::CNodeCopy
+            | Label::CNodeMint
+            | Label::CNodeMove
+            | Label::CNodeMutate
+            | Label::CNodeRotate),
+        ) => l,
         _ => return Err(SyscallError::IllegalOperation),
     };
     if a.length < 2 {
@@ -120,7 +132,9 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
             if src_cap.is_null() {
                 return Err(SyscallError::FailedLookup {
                     source: true,
-                    failure: LookupFailure::MissingCapability { bits_left: src_depth },
+                    failure: LookupFailure::MissingCapability {
+                        bits_left: src_depth,
+                    },
                 });
             }
             let (cap, is_move) = match label {
@@ -174,7 +188,8 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
             if a.length < 8 {
                 return Err(SyscallError::TruncatedMessage);
             }
-            let (Some((pivot_root, _)), Some((src_root, _))) = (a.extra.get(0), a.extra.get(1)) else {
+            let (Some((pivot_root, _)), Some((src_root, _))) = (a.extra.get(0), a.extra.get(1))
+            else {
                 return Err(SyscallError::TruncatedMessage);
             };
             let pivot_data = k.arg(a, 2);
@@ -195,14 +210,18 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
             if sc.is_null() {
                 return Err(SyscallError::FailedLookup {
                     source: true,
-                    failure: LookupFailure::MissingCapability { bits_left: src_depth },
+                    failure: LookupFailure::MissingCapability {
+                        bits_left: src_depth,
+                    },
                 });
             }
             let pc = get_cap(m, pivot);
             if pc.is_null() {
                 return Err(SyscallError::FailedLookup {
                     source: false,
-                    failure: LookupFailure::MissingCapability { bits_left: pivot_depth },
+                    failure: LookupFailure::MissingCapability {
+                        bits_left: pivot_depth,
+                    },
                 });
             }
             let src_cap = sc.update_data(true, src_data);
@@ -210,13 +229,24 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
             if src_cap.is_null() || pivot_cap.is_null() {
                 return Err(SyscallError::IllegalOperation);
             }
-            Ok(CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest })
+            Ok(CNodeInvocation::Rotate {
+                src_cap,
+                pivot_cap,
+                src,
+                pivot,
+                dest,
+            })
         }
     }
 }
 
 /// seL4 `lookupPivotSlot` (a source-side lookup).
-fn lookup_slot_for_pivot<M: Machine>(k: &Kernel<M>, root: Cap, index: u64, depth: u64) -> KResult<Slot> {
+fn lookup_slot_for_pivot<M: Machine>(
+    k: &Kernel<M>,
+    root: Cap,
+    index: u64,
+    depth: u64,
+) -> KResult<Slot> {
     lookup_source_slot(&k.machine, root, index, depth)
 }
 
@@ -228,15 +258,29 @@ pub fn cte_insert<M: Machine>(k: &mut Kernel<M>, cap: Cap, src: Slot, dest: Slot
     let revocable = Cap::is_revocable(&cap, &src_cap);
     // setUntypedCapAsFull: copying an untyped marks the source full.
     if let (
-        Cap::Untyped { paddr, size_bits, is_device, .. },
-        Cap::Untyped { paddr: p2, size_bits: s2, .. },
+        Cap::Untyped {
+            paddr,
+            size_bits,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            paddr: p2,
+            size_bits: s2,
+            ..
+        },
     ) = (src_cap, cap)
     {
         if paddr == p2 && size_bits == s2 {
             mdb::set_cap(
                 m,
                 src,
-                Cap::Untyped { paddr, size_bits, is_device, free_index: (1u64 << size_bits) >> 4 },
+                Cap::Untyped {
+                    paddr,
+                    size_bits,
+                    is_device,
+                    free_index: (1u64 << size_bits) >> 4,
+                },
             );
         }
     }
@@ -248,7 +292,13 @@ pub fn invoke<M: Machine>(k: &mut Kernel<M>, inv: CNodeInvocation) {
     match inv {
         CNodeInvocation::Insert { cap, src, dest } => cte_insert(k, cap, src, dest),
         CNodeInvocation::Move { cap, src, dest } => mdb::move_cap(&k.machine, src, dest, cap),
-        CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest } => {
+        CNodeInvocation::Rotate {
+            src_cap,
+            pivot_cap,
+            src,
+            pivot,
+            dest,
+        } => {
             if src == dest {
                 mdb::swap(&k.machine, src_cap, src, pivot_cap, pivot);
             } else {

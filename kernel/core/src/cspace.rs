@@ -39,7 +39,13 @@ pub fn resolve_address_bits<M: PhysMem + ?Sized>(
     let mut node = root;
     let mut n_bits = n_bits;
     loop {
-        let Cap::CNode { ptr, radix, guard_size, guard } = node else {
+        let Cap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } = node
+        else {
             return Err(LookupFailure::InvalidRoot);
         };
         let radix = radix as u64;
@@ -47,7 +53,10 @@ pub fn resolve_address_bits<M: PhysMem + ?Sized>(
         let level_bits = radix + guard_bits;
         if level_bits == 0 {
             // A CNode that resolves no bits would loop forever; seL4 asserts this away.
-            return Err(LookupFailure::DepthMismatch { bits_left: n_bits, bits_found: 0 });
+            return Err(LookupFailure::DepthMismatch {
+                bits_left: n_bits,
+                bits_found: 0,
+            });
         }
         if guard_bits > n_bits {
             return Err(LookupFailure::GuardMismatch {
@@ -65,29 +74,46 @@ pub fn resolve_address_bits<M: PhysMem + ?Sized>(
             });
         }
         if level_bits > n_bits {
-            return Err(LookupFailure::DepthMismatch { bits_left: n_bits, bits_found: level_bits });
+            return Err(LookupFailure::DepthMismatch {
+                bits_left: n_bits,
+                bits_found: level_bits,
+            });
         }
         let offset = (cptr >> ((n_bits - level_bits) & 63)) & mask(radix);
         let slot = Slot::at(ptr, offset);
         if n_bits == level_bits {
-            return Ok(Resolved { slot, bits_remaining: 0 });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: 0,
+            });
         }
         n_bits -= level_bits;
         node = get_cap(m, slot);
         if !node.is_cnode() {
-            return Ok(Resolved { slot, bits_remaining: n_bits });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: n_bits,
+            });
         }
     }
 }
 
 /// seL4 `lookupSlot` with a full-word cptr (invoked caps, extra caps, reply caps): the slot
 /// reached, bits left over allowed.
-pub fn lookup_slot<M: PhysMem + ?Sized>(m: &M, root: Cap, cptr: u64) -> Result<Slot, LookupFailure> {
+pub fn lookup_slot<M: PhysMem + ?Sized>(
+    m: &M,
+    root: Cap,
+    cptr: u64,
+) -> Result<Slot, LookupFailure> {
     resolve_address_bits(m, root, cptr, 64).map(|r| r.slot)
 }
 
 /// seL4 `lookupCap`: the cap at a full-word cptr.
-pub fn lookup_cap<M: PhysMem + ?Sized>(m: &M, root: Cap, cptr: u64) -> Result<(Cap, Slot), LookupFailure> {
+pub fn lookup_cap<M: PhysMem + ?Sized>(
+    m: &M,
+    root: Cap,
+    cptr: u64,
+) -> Result<(Cap, Slot), LookupFailure> {
     let s = lookup_slot(m, root, cptr)?;
     Ok((get_cap(m, s), s))
 }
@@ -103,29 +129,49 @@ pub fn lookup_slot_for_cnode_op<M: PhysMem + ?Sized>(
     depth: u64,
 ) -> KResult<Slot> {
     if !root.is_cnode() {
-        return Err(SyscallError::FailedLookup { source: is_source, failure: LookupFailure::InvalidRoot });
+        return Err(SyscallError::FailedLookup {
+            source: is_source,
+            failure: LookupFailure::InvalidRoot,
+        });
     }
     if !(1..=64).contains(&depth) {
         return Err(SyscallError::RangeError { min: 1, max: 64 });
     }
-    let r = resolve_address_bits(m, root, index, depth)
-        .map_err(|failure| SyscallError::FailedLookup { source: is_source, failure })?;
+    let r = resolve_address_bits(m, root, index, depth).map_err(|failure| {
+        SyscallError::FailedLookup {
+            source: is_source,
+            failure,
+        }
+    })?;
     if r.bits_remaining != 0 {
         return Err(SyscallError::FailedLookup {
             source: is_source,
-            failure: LookupFailure::DepthMismatch { bits_left: r.bits_remaining, bits_found: 0 },
+            failure: LookupFailure::DepthMismatch {
+                bits_left: r.bits_remaining,
+                bits_found: 0,
+            },
         });
     }
     Ok(r.slot)
 }
 
 /// `lookupTargetSlot`: destination slot for a CNode operation.
-pub fn lookup_target_slot<M: PhysMem + ?Sized>(m: &M, root: Cap, index: u64, depth: u64) -> KResult<Slot> {
+pub fn lookup_target_slot<M: PhysMem + ?Sized>(
+    m: &M,
+    root: Cap,
+    index: u64,
+    depth: u64,
+) -> KResult<Slot> {
     lookup_slot_for_cnode_op(m, false, root, index, depth)
 }
 
 /// `lookupSourceSlot`: source slot for a CNode operation.
-pub fn lookup_source_slot<M: PhysMem + ?Sized>(m: &M, root: Cap, index: u64, depth: u64) -> KResult<Slot> {
+pub fn lookup_source_slot<M: PhysMem + ?Sized>(
+    m: &M,
+    root: Cap,
+    index: u64,
+    depth: u64,
+) -> KResult<Slot> {
     lookup_slot_for_cnode_op(m, true, root, index, depth)
 }
 

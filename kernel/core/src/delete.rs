@@ -46,7 +46,11 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
         }
         Cap::Thread { ptr } if is_final => {
             crate::sched::tcb_finalise(k, ptr);
-            return Finalised::Zombie(Cap::Zombie { ptr, kind: ZombieKind::Tcb, remaining: TCB_SLOTS });
+            return Finalised::Zombie(Cap::Zombie {
+                ptr,
+                kind: ZombieKind::Tcb,
+                remaining: TCB_SLOTS,
+            });
         }
         Cap::SchedContext { ptr, .. } if is_final => crate::sched::sc_finalise(k, ptr),
         Cap::IrqHandler { irq } if is_final && (irq as usize) < crate::kernel::MAX_IRQS => {
@@ -88,7 +92,11 @@ fn on_chain<M: Machine>(k: &Kernel<M>, top: Slot, cur: Slot, target: Slot) -> bo
             return false;
         }
         match get_cap(&k.machine, p) {
-            Cap::Zombie { ptr, kind, remaining } if remaining > 0 => p = zombie_slot(ptr, kind, remaining - 1),
+            Cap::Zombie {
+                ptr,
+                kind,
+                remaining,
+            } if remaining > 0 => p = zombie_slot(ptr, kind, remaining - 1),
             _ => return false,
         }
     }
@@ -133,7 +141,12 @@ pub fn delete_slot<M: Machine>(k: &mut Kernel<M>, top: Slot) {
 fn reduce_step<M: Machine>(k: &mut Kernel<M>, top: Slot) -> bool {
     let mut cur = top;
     loop {
-        let Cap::Zombie { ptr, kind, remaining } = get_cap(&k.machine, cur) else {
+        let Cap::Zombie {
+            ptr,
+            kind,
+            remaining,
+        } = get_cap(&k.machine, cur)
+        else {
             // Someone emptied it meanwhile: restart from the top.
             return get_cap(&k.machine, top).is_null();
         };
@@ -143,7 +156,15 @@ fn reduce_step<M: Machine>(k: &mut Kernel<M>, top: Slot) -> bool {
         }
         let end = zombie_slot(ptr, kind, remaining - 1);
         let dec = |k: &mut Kernel<M>| {
-            set_cap(&k.machine, cur, Cap::Zombie { ptr, kind, remaining: remaining - 1 });
+            set_cap(
+                &k.machine,
+                cur,
+                Cap::Zombie {
+                    ptr,
+                    kind,
+                    remaining: remaining - 1,
+                },
+            );
         };
         let c = get_cap(&k.machine, end);
         match c {

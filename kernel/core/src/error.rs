@@ -52,12 +52,19 @@ impl LookupFailure {
                 out[1] = bits_left;
                 2
             }
-            LookupFailure::DepthMismatch { bits_left, bits_found } => {
+            LookupFailure::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => {
                 out[1] = bits_left;
                 out[2] = bits_found;
                 3
             }
-            LookupFailure::GuardMismatch { bits_left, guard_found, guard_size } => {
+            LookupFailure::GuardMismatch {
+                bits_left,
+                guard_found,
+                guard_size,
+            } => {
                 out[1] = bits_left;
                 out[2] = guard_found;
                 out[3] = guard_size;
@@ -71,8 +78,15 @@ impl LookupFailure {
         Some(match w[0] {
             1 => LookupFailure::InvalidRoot,
             2 => LookupFailure::MissingCapability { bits_left: w[1] },
-            3 => LookupFailure::DepthMismatch { bits_left: w[1], bits_found: w[2] },
-            4 => LookupFailure::GuardMismatch { bits_left: w[1], guard_found: w[2], guard_size: w[3] },
+            3 => LookupFailure::DepthMismatch {
+                bits_left: w[1],
+                bits_found: w[2],
+            },
+            4 => LookupFailure::GuardMismatch {
+                bits_left: w[1],
+                guard_found: w[2],
+                guard_size: w[3],
+            },
             _ => return None,
         })
     }

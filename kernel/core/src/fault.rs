@@ -75,7 +75,11 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
     words[0] = f.fault_type() as u64;
     let mut lf = [0u64; 4];
     match f {
-        Fault::CapFault { addr, in_recv_phase, failure } => {
+        Fault::CapFault {
+            addr,
+            in_recv_phase,
+            failure,
+        } => {
             words[1] = addr;
             words[2] = in_recv_phase as u64;
             failure.to_words(&mut lf);
@@ -85,7 +89,11 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
             words[1] = number;
             words[2] = code;
         }
-        Fault::VmFault { addr, fsr, instruction } => {
+        Fault::VmFault {
+            addr,
+            fsr,
+            instruction,
+        } => {
             words[1] = addr;
             words[2] = fsr;
             words[3] = instruction as u64;
@@ -101,7 +109,7 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
         }
     });
     if !crate::ipc::send_fault_ipc(k, t, &f) {
-        k.update_tcb(t, |tcb| tcb.fault = [0; 4]);
+        // The fault stays recorded (as seL4's tcbFault does) until the thread restarts.
         crate::sched::set_blocked(k, t, ThreadState::Inactive);
     }
 }
@@ -112,7 +120,15 @@ impl<M: Machine> Kernel<M> {
         crate::sched::on_kernel_entry(self);
         let t = self.cur_thread;
         let fault = match f {
-            UserFault::VmFault { addr, fsr, instruction } => Fault::VmFault { addr, fsr, instruction },
+            UserFault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            } => Fault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            },
             UserFault::UserException { number, code } => Fault::UserException { number, code },
         };
         if crate::sched::check_budget(self) || self.thread_state(t).is_runnable() {

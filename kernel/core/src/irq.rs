@@ -13,7 +13,10 @@ use crate::syscall::InvocationArgs;
 
 fn check_irq<M: Machine>(k: &Kernel<M>, irq: u64) -> KResult<()> {
     if irq as usize >= MAX_IRQS || !k.machine.irq_valid(irq) {
-        return Err(SyscallError::RangeError { min: 0, max: MAX_IRQS as u64 - 1 });
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: MAX_IRQS as u64 - 1,
+        });
     }
     Ok(())
 }
@@ -23,7 +26,8 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     match a.cap {
         Cap::IrqControl => {
             // (irq index within the message, first slot-argument index)
-            let (irq_arg, idx_arg) = if Label::from_u64(a.label) == Some(Label::IRQIssueIRQHandler) {
+            let (irq_arg, idx_arg) = if Label::from_u64(a.label) == Some(Label::IRQIssueIRQHandler)
+            {
                 (0, 1)
             } else {
                 match sel4_abi::arch_label(k.arch, a.label) {

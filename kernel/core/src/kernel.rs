@@ -81,7 +81,11 @@ pub struct ReadyQueues {
 
 impl Default for ReadyQueues {
     fn default() -> Self {
-        ReadyQueues { head: [0; NUM_PRIORITIES], tail: [0; NUM_PRIORITIES], bitmap: [0; NUM_PRIORITIES / 64] }
+        ReadyQueues {
+            head: [0; NUM_PRIORITIES],
+            tail: [0; NUM_PRIORITIES],
+            bitmap: [0; NUM_PRIORITIES / 64],
+        }
     }
 }
 
@@ -157,12 +161,19 @@ impl<M: Machine> Kernel<M> {
 
     /// The thread state of `t`.
     pub fn thread_state(&self, t: PAddr) -> ThreadState {
-        ThreadState::from_u64(kmem::read_word(&self.machine, t + core::mem::offset_of!(Tcb<M::Context>, state) as u64))
+        ThreadState::from_u64(kmem::read_word(
+            &self.machine,
+            t + core::mem::offset_of!(Tcb<M::Context>, state) as u64,
+        ))
     }
 
     /// Set the thread state of `t` (no scheduling side effects; see [`crate::sched`]).
     pub fn set_thread_state_raw(&self, t: PAddr, s: ThreadState) {
-        kmem::write_word(&self.machine, t + core::mem::offset_of!(Tcb<M::Context>, state) as u64, s as u64)
+        kmem::write_word(
+            &self.machine,
+            t + core::mem::offset_of!(Tcb<M::Context>, state) as u64,
+            s as u64,
+        )
     }
 
     /// The saved registers of `t`.
@@ -213,8 +224,15 @@ impl<M: Machine> Kernel<M> {
         use crate::object::TcbSlot;
         let slot = crate::object::Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::VSpaceRoot));
         match crate::mdb::get_cap(&self.machine, slot) {
-            Cap::VSpace { paddr, asid: Some(a) } => Some((paddr, a)),
-            Cap::PageTable { paddr, mapped: Some(m), .. } => Some((paddr, m.asid)),
+            Cap::VSpace {
+                paddr,
+                asid: Some(a),
+            } => Some((paddr, a)),
+            Cap::PageTable {
+                paddr,
+                mapped: Some(m),
+                ..
+            } => Some((paddr, m.asid)),
             _ => None,
         }
     }

@@ -80,7 +80,11 @@ pub fn store<T: KernelObject, M: PhysMem + ?Sized>(m: &M, pa: PAddr, v: &T) {
 }
 
 /// Load, modify and store a `T` at `pa`, returning what `f` returns.
-pub fn update<T: KernelObject, M: PhysMem + ?Sized, R>(m: &M, pa: PAddr, f: impl FnOnce(&mut T) -> R) -> R {
+pub fn update<T: KernelObject, M: PhysMem + ?Sized, R>(
+    m: &M,
+    pa: PAddr,
+    f: impl FnOnce(&mut T) -> R,
+) -> R {
     let mut v: T = load(m, pa);
     let r = f(&mut v);
     store(m, pa, &v);

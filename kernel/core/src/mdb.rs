@@ -64,7 +64,11 @@ fn set_prev<M: PhysMem + ?Sized>(m: &M, s: u64, prev: u64) {
 fn set_next<M: PhysMem + ?Sized>(m: &M, s: u64, next: u64) {
     if s != 0 {
         let old = kmem::read_word(m, Slot(s).mdb_next_word());
-        kmem::write_word(m, Slot(s).mdb_next_word(), (next & !MDB_FLAGS) | (old & MDB_FLAGS));
+        kmem::write_word(
+            m,
+            Slot(s).mdb_next_word(),
+            (next & !MDB_FLAGS) | (old & MDB_FLAGS),
+        );
     }
 }
 
@@ -103,7 +107,16 @@ pub fn insert_child<M: PhysMem + ?Sized>(
 ) {
     let pn = get_mdb(m, parent);
     set_cap(m, dest, cap);
-    set_mdb(m, dest, MdbNode { prev: parent.paddr(), next: pn.next, revocable, first_badged });
+    set_mdb(
+        m,
+        dest,
+        MdbNode {
+            prev: parent.paddr(),
+            next: pn.next,
+            revocable,
+            first_badged,
+        },
+    );
     set_prev(m, pn.next, dest.paddr());
     set_next(m, parent.paddr(), dest.paddr());
 }
@@ -112,7 +125,16 @@ pub fn insert_child<M: PhysMem + ?Sized>(
 /// at boot for the initial caps.
 pub fn insert_root<M: PhysMem + ?Sized>(m: &M, dest: Slot, cap: Cap) {
     set_cap(m, dest, cap);
-    set_mdb(m, dest, MdbNode { prev: 0, next: 0, revocable: true, first_badged: true });
+    set_mdb(
+        m,
+        dest,
+        MdbNode {
+            prev: 0,
+            next: 0,
+            revocable: true,
+            first_badged: true,
+        },
+    );
 }
 
 /// Move the cap in `src` to the empty slot `dest`, taking over its place in the list, and
@@ -147,8 +169,16 @@ pub fn swap<M: PhysMem + ?Sized>(m: &M, cap1: Cap, s1: Slot, cap2: Cap, s2: Slot
             x
         }
     };
-    let new1 = MdbNode { prev: fix(n2.prev), next: fix(n2.next), ..n2 };
-    let new2 = MdbNode { prev: fix(n1.prev), next: fix(n1.next), ..n1 };
+    let new1 = MdbNode {
+        prev: fix(n2.prev),
+        next: fix(n2.next),
+        ..n2
+    };
+    let new2 = MdbNode {
+        prev: fix(n1.prev),
+        next: fix(n1.next),
+        ..n1
+    };
     set_mdb(m, s1, new1);
     set_mdb(m, s2, new2);
     if new1.prev != 0 && new1.prev != s2.paddr() {
@@ -220,7 +250,11 @@ impl<M: PhysMem + ?Sized> Iterator for Descendants<'_, M> {
 
 /// All descendants of `s` in list order.
 pub fn descendants<M: PhysMem + ?Sized>(m: &M, s: Slot) -> Descendants<'_, M> {
-    Descendants { m, parent: s, cur: get_mdb(m, s).next }
+    Descendants {
+        m,
+        parent: s,
+        cur: get_mdb(m, s).next,
+    }
 }
 
 /// seL4 `isFinalCapability`: whether the cap in `s` is the last one to its object (its

@@ -5,7 +5,7 @@
 
 use kernel_hal::{Machine, PAddr, Reg, FAST_MESSAGE_REGISTERS};
 use sel4_abi::message::ipc_buffer;
-use sel4_abi::{MessageInfo, CapRights};
+use sel4_abi::{CapRights, MessageInfo};
 
 use crate::cap::Cap;
 use crate::error::SyscallError;
@@ -21,7 +21,13 @@ impl<M: Machine> Kernel<M> {
         let vaddr = self.tcb(t).ipc_buffer;
         let slot = Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::IpcBuffer));
         match get_cap(&self.machine, slot) {
-            Cap::Frame { paddr, size_bits, rights, device: false, .. } => {
+            Cap::Frame {
+                paddr,
+                size_bits,
+                rights,
+                device: false,
+                ..
+            } => {
                 let ok = rights == CapRights::RW || (!is_receiver && rights.read());
                 if !ok {
                     return None;
@@ -83,7 +89,11 @@ impl<M: Machine> Kernel<M> {
             len = self.set_mr(t, buf, i, *v);
         }
         self.set_reg(t, Reg::Cap, 0);
-        self.set_reg(t, Reg::MsgInfo, MessageInfo::new(e.code() as u64, 0, 0, len as u64).to_word());
+        self.set_reg(
+            t,
+            Reg::MsgInfo,
+            MessageInfo::new(e.code() as u64, 0, 0, len as u64).to_word(),
+        );
     }
 
     /// seL4 `replyFromKernel_success_empty`: badge 0, label 0, length 0.
@@ -100,6 +110,10 @@ impl<M: Machine> Kernel<M> {
             len = self.set_mr(t, buf, i, *v);
         }
         self.set_reg(t, Reg::Cap, 0);
-        self.set_reg(t, Reg::MsgInfo, MessageInfo::new(0, 0, 0, len as u64).to_word());
+        self.set_reg(
+            t,
+            Reg::MsgInfo,
+            MessageInfo::new(0, 0, 0, len as u64).to_word(),
+        );
     }
 }

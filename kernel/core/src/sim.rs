@@ -9,7 +9,10 @@ use core::cell::UnsafeCell;
 use std::boxed::Box;
 use std::vec::Vec;
 
-use kernel_hal::{FaultRegs, MapAttrs, MapRights, Machine, PAddr, PageTableFormat, PhysMem, Reg, UserContext, VAddr};
+use kernel_hal::{
+    FaultRegs, Machine, MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, Reg, UserContext,
+    VAddr,
+};
 
 /// Number of IRQs the fake interrupt controller has.
 pub const SIM_IRQS: u64 = 64;
@@ -324,11 +327,21 @@ pub mod harness {
             .map(|i| ImageFrame {
                 vaddr: IMAGE_VADDR + 4096 * i,
                 paddr: IMAGE_PADDR + 4096 * i,
-                rights: MapRights { read: true, write: true, execute: true },
+                rights: MapRights {
+                    read: true,
+                    write: true,
+                    execute: true,
+                },
             })
             .collect();
-        let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + RAM_SIZE }];
-        let device = [Region { start: DEVICE_BASE, end: DEVICE_BASE + 0x1_0000 }];
+        let ram = [Region {
+            start: RAM_BASE + (1 << 20),
+            end: RAM_BASE + RAM_SIZE,
+        }];
+        let device = [Region {
+            start: DEVICE_BASE,
+            end: DEVICE_BASE + 0x1_0000,
+        }];
         let p = BootParams {
             arch,
             ram: &ram,
@@ -381,13 +394,23 @@ pub mod harness {
 
     /// Perform syscall `sys` as the current thread with cap `cptr`, `label`, message words
     /// and extra-cap cptrs; returns the reply read back from its registers and IPC buffer.
-    pub fn syscall(k: &mut Kernel<SimMachine>, sys: Syscall, cptr: u64, label: u64, mrs: &[u64], caps: &[u64]) -> Reply {
+    pub fn syscall(
+        k: &mut Kernel<SimMachine>,
+        sys: Syscall,
+        cptr: u64,
+        label: u64,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> Reply {
         let t = k.cur_thread;
         let buf = k.ipc_buffer(t, false);
         let mut ctx = k.current_context();
         ctx.set(Reg::SyscallNo, sys.number() as u64);
         ctx.set(Reg::Cap, cptr);
-        ctx.set(Reg::MsgInfo, MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word());
+        ctx.set(
+            Reg::MsgInfo,
+            MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word(),
+        );
         for (i, v) in mrs.iter().enumerate().take(4) {
             ctx.set(Reg::Mr(i), *v);
         }
@@ -398,7 +421,11 @@ pub mod harness {
                 crate::kmem::write_word(&k.machine, b + ipc_buffer::mr_offset(i), *v);
             }
             for (i, c) in caps.iter().enumerate() {
-                crate::kmem::write_word(&k.machine, b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64, *c);
+                crate::kmem::write_word(
+                    &k.machine,
+                    b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64,
+                    *c,
+                );
             }
         }
         k.handle_syscall();
@@ -408,11 +435,20 @@ pub mod harness {
         for i in 0..info.length as usize {
             out.push(k.get_mr(t, buf, i));
         }
-        Reply { label: info.label, mrs: out }
+        Reply {
+            label: info.label,
+            mrs: out,
+        }
     }
 
     /// `seL4_Call` on `cptr`.
-    pub fn call(k: &mut Kernel<SimMachine>, cptr: u64, label: u64, mrs: &[u64], caps: &[u64]) -> Reply {
+    pub fn call(
+        k: &mut Kernel<SimMachine>,
+        cptr: u64,
+        label: u64,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> Reply {
         syscall(k, Syscall::Call, cptr, label, mrs, caps)
     }
 }
@@ -500,7 +536,9 @@ pub mod invariants {
                 }
             }
             match c {
-                Cap::Untyped { paddr, size_bits, .. } => uts.push((paddr, 1u64 << size_bits)),
+                Cap::Untyped {
+                    paddr, size_bits, ..
+                } => uts.push((paddr, 1u64 << size_bits)),
                 _ => {
                     if let Some((b, sz)) = c.region() {
                         objs.push((b, sz, c));
@@ -525,7 +563,9 @@ pub mod invariants {
                 let disjoint = a + asz <= b || b + bsz <= a;
                 let nested = (a <= b && b + bsz <= a + asz) || (b <= a && a + asz <= b + bsz);
                 if !disjoint && !nested {
-                    return Err(std::format!("untypeds overlap: {a:#x}/{asz:#x} {b:#x}/{bsz:#x}"));
+                    return Err(std::format!(
+                        "untypeds overlap: {a:#x}/{asz:#x} {b:#x}/{bsz:#x}"
+                    ));
                 }
             }
         }
@@ -543,7 +583,10 @@ pub mod invariants {
             let mut p = get_mdb(m, s).prev;
             let mut found = false;
             while p != 0 {
-                if let Cap::Untyped { paddr, size_bits, .. } = get_cap(m, Slot(p)) {
+                if let Cap::Untyped {
+                    paddr, size_bits, ..
+                } = get_cap(m, Slot(p))
+                {
                     if paddr <= b && b + sz <= paddr + (1u64 << size_bits) {
                         found = true;
                         break;
@@ -552,7 +595,10 @@ pub mod invariants {
                 p = get_mdb(m, Slot(p)).prev;
             }
             if !found {
-                return Err(std::format!("cap {c:?} at {:#x} has no untyped ancestor", s.0));
+                return Err(std::format!(
+                    "cap {c:?} at {:#x} has no untyped ancestor",
+                    s.0
+                ));
             }
         }
         Ok(())

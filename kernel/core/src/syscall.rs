@@ -75,9 +75,15 @@ impl<M: Machine> Kernel<M> {
         }
         let no = self.get_reg(t, Reg::SyscallNo) as i64;
         match Syscall::from_number(no) {
-            Some(Syscall::Send) => self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap)),
-            Some(Syscall::NBSend) => self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap)),
-            Some(Syscall::Call) => self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap)),
+            Some(Syscall::Send) => {
+                self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap))
+            }
+            Some(Syscall::NBSend) => {
+                self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap))
+            }
+            Some(Syscall::Call) => {
+                self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap))
+            }
             Some(Syscall::Recv) => crate::ipc::handle_recv(self, true, true),
             Some(Syscall::NBRecv) => crate::ipc::handle_recv(self, false, true),
             Some(Syscall::Wait) => crate::ipc::handle_recv(self, true, false),
@@ -122,7 +128,10 @@ impl<M: Machine> Kernel<M> {
 
     /// The CSpace root cap of thread `t`.
     pub fn cspace_root(&self, t: PAddr) -> Cap {
-        get_cap(&self.machine, Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::CSpaceRoot)))
+        get_cap(
+            &self.machine,
+            Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::CSpaceRoot)),
+        )
     }
 
     fn debug_name_thread(&mut self, t: PAddr) {
@@ -131,7 +140,9 @@ impl<M: Machine> Kernel<M> {
         let Ok((Cap::Thread { ptr }, _)) = cspace::lookup_cap(&self.machine, root, cptr) else {
             return;
         };
-        let Some(buf) = self.ipc_buffer(t, false) else { return };
+        let Some(buf) = self.ipc_buffer(t, false) else {
+            return;
+        };
         let mut name = [0u8; 64];
         crate::kmem::read_bytes(&self.machine, buf + ipc_buffer::MSG, &mut name[..63]);
         if let Some(end) = name.iter().position(|b| *b == 0) {
@@ -161,7 +172,14 @@ impl<M: Machine> Kernel<M> {
 
     /// seL4 `handleInvocation`: look up the invoked cap and extra caps, decode, invoke,
     /// and reply (errors only for Call).
-    pub fn handle_invocation(&mut self, is_call: bool, is_blocking: bool, can_donate: bool, first_phase: bool, cptr: u64) {
+    pub fn handle_invocation(
+        &mut self,
+        is_call: bool,
+        is_blocking: bool,
+        can_donate: bool,
+        first_phase: bool,
+        cptr: u64,
+    ) {
         let t = self.cur_thread;
         let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
         let root = self.cspace_root(t);
@@ -169,7 +187,15 @@ impl<M: Machine> Kernel<M> {
             Ok(r) => r,
             Err(failure) => {
                 if is_blocking {
-                    crate::fault::handle_fault(self, t, Fault::CapFault { addr: cptr, in_recv_phase: false, failure });
+                    crate::fault::handle_fault(
+                        self,
+                        t,
+                        Fault::CapFault {
+                            addr: cptr,
+                            in_recv_phase: false,
+                            failure,
+                        },
+                    );
                 }
                 return;
             }
@@ -179,7 +205,15 @@ impl<M: Machine> Kernel<M> {
             Ok(e) => e,
             Err((addr, failure)) => {
                 if is_blocking {
-                    crate::fault::handle_fault(self, t, Fault::CapFault { addr, in_recv_phase: false, failure });
+                    crate::fault::handle_fault(
+                        self,
+                        t,
+                        Fault::CapFault {
+                            addr,
+                            in_recv_phase: false,
+                            failure,
+                        },
+                    );
                 }
                 return;
             }

@@ -45,7 +45,13 @@ pub const FREE_INDEX_UNIT: u64 = 16;
 /// Decode `seL4_Untyped_Retype`, with seL4's checks in seL4's order.
 pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> {
     let m = &k.machine;
-    let Cap::Untyped { paddr, size_bits, free_index, is_device } = a.cap else {
+    let Cap::Untyped {
+        paddr,
+        size_bits,
+        free_index,
+        is_device,
+    } = a.cap
+    else {
         return Err(SyscallError::InvalidCapability(0));
     };
     if Label::from_u64(a.label) != Some(Label::UntypedRetype) {
@@ -68,9 +74,14 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
         return Err(SyscallError::InvalidArgument(0));
     };
     let max_bits = obj::max_untyped_bits(k.arch) as u64;
-    let obj_bits = obj::object_size_bits(kind, user_size.min(64)).map(|b| b as u64).unwrap_or(u64::MAX);
+    let obj_bits = obj::object_size_bits(kind, user_size.min(64))
+        .map(|b| b as u64)
+        .unwrap_or(u64::MAX);
     if user_size >= 64 || obj_bits > max_bits {
-        return Err(SyscallError::RangeError { min: 0, max: max_bits });
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: max_bits,
+        });
     }
     let obj_bits = obj_bits as u32;
     if kind == ObjectKind::CNode && user_size == 0 {
@@ -88,28 +99,46 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
     } else {
         get_cap(m, lookup_target_slot(m, root_cap, node_index, node_depth)?)
     };
-    let Cap::CNode { ptr: cnode, radix, .. } = node_cap else {
+    let Cap::CNode {
+        ptr: cnode, radix, ..
+    } = node_cap
+    else {
         return Err(SyscallError::FailedLookup {
             source: false,
-            failure: LookupFailure::MissingCapability { bits_left: node_depth },
+            failure: LookupFailure::MissingCapability {
+                bits_left: node_depth,
+            },
         });
     };
     let node_size = 1u64 << radix;
     if node_offset > node_size - 1 {
-        return Err(SyscallError::RangeError { min: 0, max: node_size - 1 });
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: node_size - 1,
+        });
     }
     if !(1..=RETYPE_FAN_OUT_LIMIT).contains(&node_window) {
-        return Err(SyscallError::RangeError { min: 1, max: RETYPE_FAN_OUT_LIMIT });
+        return Err(SyscallError::RangeError {
+            min: 1,
+            max: RETYPE_FAN_OUT_LIMIT,
+        });
     }
     if node_window > node_size - node_offset {
-        return Err(SyscallError::RangeError { min: 1, max: node_size - node_offset });
+        return Err(SyscallError::RangeError {
+            min: 1,
+            max: node_size - node_offset,
+        });
     }
     for i in node_offset..node_offset + node_window {
         ensure_empty(m, Slot::at(cnode, i))?;
     }
 
     let reset = !mdb::has_children(m, a.slot);
-    let used = if reset { 0 } else { free_index * FREE_INDEX_UNIT };
+    let used = if reset {
+        0
+    } else {
+        free_index * FREE_INDEX_UNIT
+    };
     let free_bytes = (1u64 << size_bits).saturating_sub(used);
     if (free_bytes >> obj_bits) < node_window {
         return Err(SyscallError::NotEnoughMemory(free_bytes));
@@ -137,60 +166,134 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
 /// Perform a decoded retype: reset the watermark if needed, create the objects, insert
 /// their caps as children of the untyped.
 pub fn invoke<M: Machine>(k: &mut Kernel<M>, r: &Retype) {
-    let Cap::Untyped { paddr, size_bits, is_device, .. } = get_cap(&k.machine, r.untyped) else {
+    let Cap::Untyped {
+        paddr,
+        size_bits,
+        is_device,
+        ..
+    } = get_cap(&k.machine, r.untyped)
+    else {
         return;
     };
     let end = r.first + (r.count << r.obj_bits);
     mdb::set_cap(
         &k.machine,
         r.untyped,
-        Cap::Untyped { paddr, size_bits, is_device, free_index: (end - paddr) / FREE_INDEX_UNIT },
+        Cap::Untyped {
+            paddr,
+            size_bits,
+            is_device,
+            free_index: (end - paddr) / FREE_INDEX_UNIT,
+        },
     );
     for i in 0..r.count {
         let addr = r.first + (i << r.obj_bits);
         let cap = create_object(k, r.kind, addr, r.user_size, r.device);
-        mdb::insert_child(&k.machine, r.untyped, Slot::at(r.cnode, r.offset + i), cap, true, true);
+        mdb::insert_child(
+            &k.machine,
+            r.untyped,
+            Slot::at(r.cnode, r.offset + i),
+            cap,
+            true,
+            true,
+        );
     }
 }
 
 /// seL4 `createObject`: initialise the memory of one object at `addr` and return its cap.
 /// Non-device memory is zeroed first.
-pub fn create_object<M: Machine>(k: &mut Kernel<M>, kind: ObjectKind, addr: PAddr, user_size: u64, device: bool) -> Cap {
+pub fn create_object<M: Machine>(
+    k: &mut Kernel<M>,
+    kind: ObjectKind,
+    addr: PAddr,
+    user_size: u64,
+    device: bool,
+) -> Cap {
     let bits = obj::object_size_bits(kind, user_size).unwrap_or(obj::PAGE_BITS);
     if !device {
         kmem::zero(&k.machine, addr, 1u64 << bits);
     }
     match kind {
-        ObjectKind::Untyped => Cap::Untyped { paddr: addr, size_bits: user_size as u8, free_index: 0, is_device: device },
+        ObjectKind::Untyped => Cap::Untyped {
+            paddr: addr,
+            size_bits: user_size as u8,
+            free_index: 0,
+            is_device: device,
+        },
         ObjectKind::Tcb => {
             let mut t = Tcb::<M::Context>::new();
             t.domain = 0;
             kmem::store(&k.machine, addr, &t);
             Cap::Thread { ptr: addr }
         }
-        ObjectKind::Endpoint => Cap::Endpoint { ptr: addr, badge: 0, rights: CapRights::ALL },
-        ObjectKind::Notification => Cap::Notification { ptr: addr, badge: 0, rights: CapRights::RW },
-        ObjectKind::CNode => Cap::CNode { ptr: addr, radix: user_size as u8, guard_size: 0, guard: 0 },
+        ObjectKind::Endpoint => Cap::Endpoint {
+            ptr: addr,
+            badge: 0,
+            rights: CapRights::ALL,
+        },
+        ObjectKind::Notification => Cap::Notification {
+            ptr: addr,
+            badge: 0,
+            rights: CapRights::RW,
+        },
+        ObjectKind::CNode => Cap::CNode {
+            ptr: addr,
+            radix: user_size as u8,
+            guard_size: 0,
+            guard: 0,
+        },
         ObjectKind::SchedContext => {
-            let sc = crate::object::SchedContext { size_bits: user_size, ..Default::default() };
+            let sc = crate::object::SchedContext {
+                size_bits: user_size,
+                ..Default::default()
+            };
             kmem::store(&k.machine, addr, &sc);
-            Cap::SchedContext { ptr: addr, size_bits: user_size as u8 }
+            Cap::SchedContext {
+                ptr: addr,
+                size_bits: user_size as u8,
+            }
         }
-        ObjectKind::Reply => Cap::Reply { ptr: addr, can_grant: true },
-        ObjectKind::Frame { size_bits } => {
-            Cap::Frame { paddr: addr, size_bits, rights: CapRights::RW, device, mapped: None }
-        }
-        ObjectKind::PageTable => Cap::PageTable {
+        ObjectKind::Reply => Cap::Reply {
+            ptr: addr,
+            can_grant: true,
+        },
+        ObjectKind::Frame { size_bits } => Cap::Frame {
             paddr: addr,
-            level: if k.arch == sel4_abi::Arch::X86_64 { 3 } else { PT_LEVEL_ANY },
+            size_bits,
+            rights: CapRights::RW,
+            device,
             mapped: None,
         },
-        ObjectKind::X86PageDirectory => Cap::PageTable { paddr: addr, level: 2, mapped: None },
-        ObjectKind::X86Pdpt => Cap::PageTable { paddr: addr, level: 1, mapped: None },
-        ObjectKind::IoPageTable => Cap::PageTable { paddr: addr, level: PT_LEVEL_IO, mapped: None },
+        ObjectKind::PageTable => Cap::PageTable {
+            paddr: addr,
+            level: if k.arch == sel4_abi::Arch::X86_64 {
+                3
+            } else {
+                PT_LEVEL_ANY
+            },
+            mapped: None,
+        },
+        ObjectKind::X86PageDirectory => Cap::PageTable {
+            paddr: addr,
+            level: 2,
+            mapped: None,
+        },
+        ObjectKind::X86Pdpt => Cap::PageTable {
+            paddr: addr,
+            level: 1,
+            mapped: None,
+        },
+        ObjectKind::IoPageTable => Cap::PageTable {
+            paddr: addr,
+            level: PT_LEVEL_IO,
+            mapped: None,
+        },
         ObjectKind::VSpace => {
             k.machine.init_vspace_root(addr);
-            Cap::VSpace { paddr: addr, asid: None }
+            Cap::VSpace {
+                paddr: addr,
+                asid: None,
+            }
         }
     }
 }

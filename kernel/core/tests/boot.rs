@@ -9,7 +9,9 @@ use sel4_abi::bootinfo::slots;
 use sel4_abi::Arch;
 
 fn slot_cap(k: &kernel_core::Kernel<kernel_core::sim::SimMachine>, i: u64) -> Cap {
-    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else { panic!("no cspace") };
+    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else {
+        panic!("no cspace")
+    };
     get_cap(&k.machine, Slot::at(ptr, i))
 }
 
@@ -28,23 +30,46 @@ fn bootinfo_is_consistent() {
         assert_eq!(bi.schedcontrol.start, bi.extra_bi_pages.end);
         assert_eq!(bi.schedcontrol.end - bi.schedcontrol.start, 1);
         assert_eq!(bi.user_image_frames.start, bi.schedcontrol.end);
-        assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, IMAGE_PAGES);
+        assert_eq!(
+            bi.user_image_frames.end - bi.user_image_frames.start,
+            IMAGE_PAGES
+        );
         assert_eq!(bi.untyped.start, bi.user_image_frames.end);
         assert_eq!(bi.empty.start, bi.untyped.end);
         assert_eq!(bi.empty.end, 4096);
         // Paging caps: 3 tables for the 4-level sim format (all in one 2 MiB region).
         assert_eq!(bi.user_image_paging.end - bi.user_image_paging.start, 3);
         for i in bi.user_image_paging.start..bi.user_image_paging.end {
-            assert!(matches!(slot_cap(&k, i), Cap::PageTable { mapped: Some(_), .. }));
+            assert!(matches!(
+                slot_cap(&k, i),
+                Cap::PageTable {
+                    mapped: Some(_),
+                    ..
+                }
+            ));
         }
-        assert!(matches!(slot_cap(&k, bi.schedcontrol.start), Cap::SchedControl { core: 0 }));
+        assert!(matches!(
+            slot_cap(&k, bi.schedcontrol.start),
+            Cap::SchedControl { core: 0 }
+        ));
         // Untyped list matches the caps; RAM untypeds cover the free RAM minus boot objects.
         let mut ram = 0u64;
         let mut dev = 0u64;
         for (i, s) in (bi.untyped.start..bi.untyped.end).enumerate() {
             let d = bi.untyped_list[i];
-            let Cap::Untyped { paddr, size_bits, is_device, free_index } = slot_cap(&k, s) else { panic!("not untyped") };
-            assert_eq!((paddr, size_bits, is_device as u8, free_index), (d.paddr, d.size_bits, d.is_device, 0));
+            let Cap::Untyped {
+                paddr,
+                size_bits,
+                is_device,
+                free_index,
+            } = slot_cap(&k, s)
+            else {
+                panic!("not untyped")
+            };
+            assert_eq!(
+                (paddr, size_bits, is_device as u8, free_index),
+                (d.paddr, d.size_bits, d.is_device, 0)
+            );
             assert_eq!(paddr & ((1 << size_bits) - 1), 0, "aligned");
             if is_device {
                 dev += 1 << size_bits;
@@ -53,19 +78,60 @@ fn bootinfo_is_consistent() {
             }
         }
         assert_eq!(dev, 0x1_0000);
-        assert!(ram > RAM_SIZE - (2 << 20) && ram < RAM_SIZE - (1 << 20), "ram {ram:#x}");
+        assert!(
+            ram > RAM_SIZE - (2 << 20) && ram < RAM_SIZE - (1 << 20),
+            "ram {ram:#x}"
+        );
         // Fixed caps.
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_TCB), Cap::Thread { .. }));
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_CNODE), Cap::CNode { radix: 12, guard_size: 52, guard: 0, .. }));
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_VSPACE), Cap::VSpace { asid: Some(1), .. }));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_TCB),
+            Cap::Thread { .. }
+        ));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_CNODE),
+            Cap::CNode {
+                radix: 12,
+                guard_size: 52,
+                guard: 0,
+                ..
+            }
+        ));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_VSPACE),
+            Cap::VSpace { asid: Some(1), .. }
+        ));
         assert!(matches!(slot_cap(&k, slots::IRQ_CONTROL), Cap::IrqControl));
-        assert!(matches!(slot_cap(&k, slots::ASID_CONTROL), Cap::AsidControl));
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_ASID_POOL), Cap::AsidPool { base: 0, .. }));
-        assert_eq!(matches!(slot_cap(&k, slots::IO_PORT_CONTROL), Cap::IoPortControl), arch == Arch::X86_64);
-        assert!(matches!(slot_cap(&k, slots::BOOT_INFO_FRAME), Cap::Frame { mapped: Some(_), .. }));
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_IPC_BUFFER), Cap::Frame { mapped: Some(_), .. }));
+        assert!(matches!(
+            slot_cap(&k, slots::ASID_CONTROL),
+            Cap::AsidControl
+        ));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_ASID_POOL),
+            Cap::AsidPool { base: 0, .. }
+        ));
+        assert_eq!(
+            matches!(slot_cap(&k, slots::IO_PORT_CONTROL), Cap::IoPortControl),
+            arch == Arch::X86_64
+        );
+        assert!(matches!(
+            slot_cap(&k, slots::BOOT_INFO_FRAME),
+            Cap::Frame {
+                mapped: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_IPC_BUFFER),
+            Cap::Frame {
+                mapped: Some(_),
+                ..
+            }
+        ));
         assert!(matches!(slot_cap(&k, slots::DOMAIN), Cap::Domain));
-        assert!(matches!(slot_cap(&k, slots::INIT_THREAD_SC), Cap::SchedContext { size_bits: 7, .. }));
+        assert!(matches!(
+            slot_cap(&k, slots::INIT_THREAD_SC),
+            Cap::SchedContext { size_bits: 7, .. }
+        ));
         assert!(slot_cap(&k, slots::NULL).is_null());
         // Root thread state.
         let t = k.tcb(k.cur_thread);
@@ -78,7 +144,10 @@ fn bootinfo_is_consistent() {
         assert!(ipc_buf(&k) != 0);
         // Image pages translate to the loaded image.
         let root = k.current_vspace().unwrap().0;
-        assert_eq!(translate(&k, root, IMAGE_VADDR + 4096 + 5), Some(IMAGE_PADDR + 4096 + 5));
+        assert_eq!(
+            translate(&k, root, IMAGE_VADDR + 4096 + 5),
+            Some(IMAGE_PADDR + 4096 + 5)
+        );
     }
 }
 
@@ -88,8 +157,19 @@ fn extra_bootinfo_is_mapped() {
     use kernel_core::sim::SimMachine;
     use kernel_hal::MapRights;
     let m = SimMachine::new(RAM_BASE, RAM_SIZE);
-    let image = [ImageFrame { vaddr: IMAGE_VADDR, paddr: IMAGE_PADDR, rights: MapRights { read: true, write: false, execute: true } }];
-    let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + RAM_SIZE }];
+    let image = [ImageFrame {
+        vaddr: IMAGE_VADDR,
+        paddr: IMAGE_PADDR,
+        rights: MapRights {
+            read: true,
+            write: false,
+            execute: true,
+        },
+    }];
+    let ram = [Region {
+        start: RAM_BASE + (1 << 20),
+        end: RAM_BASE + RAM_SIZE,
+    }];
     let mut extra = vec![0u8; 5000];
     extra[0..8].copy_from_slice(&6u64.to_le_bytes());
     extra[8..16].copy_from_slice(&5000u64.to_le_bytes());
@@ -126,7 +206,10 @@ fn extra_bootinfo_is_mapped() {
 fn boot_rejects_bad_input() {
     use kernel_core::boot::{boot, BootError, BootParams, Region};
     use kernel_core::sim::SimMachine;
-    let ram = [Region { start: RAM_BASE + (1 << 20), end: RAM_BASE + (1 << 20) + 4096 }];
+    let ram = [Region {
+        start: RAM_BASE + (1 << 20),
+        end: RAM_BASE + (1 << 20) + 4096,
+    }];
     let p = BootParams {
         arch: Arch::Aarch64,
         ram: &ram,
@@ -138,7 +221,16 @@ fn boot_rejects_bad_input() {
         extra_bootinfo: &[],
         timer_irq: None,
     };
-    assert_eq!(boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p).err(), Some(BootError::OutOfMemory));
-    let p2 = BootParams { ipc_buffer_vaddr: 0x1001, ..p };
-    assert_eq!(boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p2).err(), Some(BootError::BadVaddr));
+    assert_eq!(
+        boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p).err(),
+        Some(BootError::OutOfMemory)
+    );
+    let p2 = BootParams {
+        ipc_buffer_vaddr: 0x1001,
+        ..p
+    };
+    assert_eq!(
+        boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p2).err(),
+        Some(BootError::BadVaddr)
+    );
 }

@@ -18,7 +18,9 @@ pub fn boot() -> K {
 }
 
 pub fn root_ptr(k: &K) -> u64 {
-    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else { panic!("no root") };
+    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else {
+        panic!("no root")
+    };
     ptr
 }
 
@@ -54,7 +56,13 @@ pub fn empty(k: &K) -> u64 {
 
 pub fn retype(k: &mut K, ut: u64, kind: ObjectKind, size: u64, dest: u64, n: u64) -> Reply {
     let t = ty(k, kind);
-    call(k, ut, Label::UntypedRetype as u64, &[t, size, 0, 0, dest, n], &[ROOT])
+    call(
+        k,
+        ut,
+        Label::UntypedRetype as u64,
+        &[t, size, 0, 0, dest, n],
+        &[ROOT],
+    )
 }
 
 pub fn ok(r: &Reply) {
@@ -67,11 +75,23 @@ pub fn err(r: &Reply, e: Error, mrs: &[u64]) {
 }
 
 pub fn copy(k: &mut K, dest: u64, src: u64, rights: u64) -> Reply {
-    call(k, ROOT, Label::CNodeCopy as u64, &[dest, 64, src, 64, rights], &[ROOT])
+    call(
+        k,
+        ROOT,
+        Label::CNodeCopy as u64,
+        &[dest, 64, src, 64, rights],
+        &[ROOT],
+    )
 }
 
 pub fn mint(k: &mut K, dest: u64, src: u64, rights: u64, data: u64) -> Reply {
-    call(k, ROOT, Label::CNodeMint as u64, &[dest, 64, src, 64, rights, data], &[ROOT])
+    call(
+        k,
+        ROOT,
+        Label::CNodeMint as u64,
+        &[dest, 64, src, 64, rights, data],
+        &[ROOT],
+    )
 }
 
 pub fn delete(k: &mut K, slot: u64) -> Reply {

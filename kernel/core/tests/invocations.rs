@@ -10,32 +10,89 @@ fn retype_endpoint_and_copy_mint() {
     let ut = untyped(&k, 16);
     let e = empty(&k);
     ok(&retype(&mut k, ut, ObjectKind::Endpoint, 0, e, 2));
-    let Cap::Endpoint { ptr, badge: 0, rights } = cap_at(&k, e) else { panic!() };
+    let Cap::Endpoint {
+        ptr,
+        badge: 0,
+        rights,
+    } = cap_at(&k, e)
+    else {
+        panic!()
+    };
     assert_eq!(rights, CapRights::ALL);
     assert!(matches!(cap_at(&k, e + 1), Cap::Endpoint { ptr: p, .. } if p == ptr + 16));
     // Mint a badged, read-only copy.
-    ok(&mint(&mut k, e + 2, e, CapRights::new(false, false, true, false).to_word(), 42));
-    assert!(matches!(cap_at(&k, e + 2), Cap::Endpoint { badge: 42, rights: CapRights(2), .. }));
+    ok(&mint(
+        &mut k,
+        e + 2,
+        e,
+        CapRights::new(false, false, true, false).to_word(),
+        42,
+    ));
+    assert!(matches!(
+        cap_at(&k, e + 2),
+        Cap::Endpoint {
+            badge: 42,
+            rights: CapRights(2),
+            ..
+        }
+    ));
     // Minting from a badged cap: IllegalOperation.
-    err(&mint(&mut k, e + 3, e + 2, 0xf, 7), Error::IllegalOperation, &[]);
+    err(
+        &mint(&mut k, e + 3, e + 2, 0xf, 7),
+        Error::IllegalOperation,
+        &[],
+    );
     // Copy keeps the badge, rights shrink only.
     ok(&copy(&mut k, e + 3, e + 2, 0xf));
-    assert!(matches!(cap_at(&k, e + 3), Cap::Endpoint { badge: 42, rights: CapRights(2), .. }));
+    assert!(matches!(
+        cap_at(&k, e + 3),
+        Cap::Endpoint {
+            badge: 42,
+            rights: CapRights(2),
+            ..
+        }
+    ));
     // Destination occupied: DeleteFirst.
     err(&copy(&mut k, e + 3, e, 0xf), Error::DeleteFirst, &[]);
     // Empty source: FailedLookup (source, MissingCapability bitsLeft = depth).
-    err(&copy(&mut k, e + 10, e + 9, 0xf), Error::FailedLookup, &[1, 2, 64]);
+    err(
+        &copy(&mut k, e + 10, e + 9, 0xf),
+        Error::FailedLookup,
+        &[1, 2, 64],
+    );
     // Bad depth: RangeError.
-    err(&call(&mut k, ROOT, Label::CNodeDelete as u64, &[e, 65], &[]), Error::RangeError, &[1, 64]);
+    err(
+        &call(&mut k, ROOT, Label::CNodeDelete as u64, &[e, 65], &[]),
+        Error::RangeError,
+        &[1, 64],
+    );
     // Depth not matching: FailedLookup/DepthMismatch (dest).
     let r = call(&mut k, ROOT, Label::CNodeDelete as u64, &[e, 12], &[]);
     assert_eq!(r.label, Error::FailedLookup as u64);
     assert_eq!(r.mrs[0], 0);
     // Truncated.
-    err(&call(&mut k, ROOT, Label::CNodeCopy as u64, &[e, 64, e], &[ROOT]), Error::TruncatedMessage, &[]);
-    err(&call(&mut k, ROOT, Label::CNodeCopy as u64, &[e + 9, 64, e, 64, 0xf], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, ROOT, Label::CNodeCopy as u64, &[e, 64, e], &[ROOT]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            Label::CNodeCopy as u64,
+            &[e + 9, 64, e, 64, 0xf],
+            &[],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
     // Unknown label on a CNode.
-    err(&call(&mut k, ROOT, Label::UntypedRetype as u64, &[0, 0], &[]), Error::IllegalOperation, &[]);
+    err(
+        &call(&mut k, ROOT, Label::UntypedRetype as u64, &[0, 0], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Revoke the original removes the badged derivatives.
     ok(&revoke(&mut k, e));
     assert!(cap_at(&k, e + 2).is_null() && cap_at(&k, e + 3).is_null());
@@ -53,58 +110,172 @@ fn retype_errors_in_order() {
     let e = empty(&k);
     let rt = Label::UntypedRetype as u64;
     // Bad type.
-    err(&call(&mut k, ut, rt, &[99, 0, 0, 0, e, 1], &[ROOT]), Error::InvalidArgument, &[0]);
+    err(
+        &call(&mut k, ut, rt, &[99, 0, 0, 0, e, 1], &[ROOT]),
+        Error::InvalidArgument,
+        &[0],
+    );
     // Size too large.
     let cn = ty(&k, ObjectKind::CNode);
-    err(&call(&mut k, ut, rt, &[cn, 64, 0, 0, e, 1], &[ROOT]), Error::RangeError, &[0, 47]);
-    err(&call(&mut k, ut, rt, &[cn, 43, 0, 0, e, 1], &[ROOT]), Error::RangeError, &[0, 47]);
+    err(
+        &call(&mut k, ut, rt, &[cn, 64, 0, 0, e, 1], &[ROOT]),
+        Error::RangeError,
+        &[0, 47],
+    );
+    err(
+        &call(&mut k, ut, rt, &[cn, 43, 0, 0, e, 1], &[ROOT]),
+        Error::RangeError,
+        &[0, 47],
+    );
     // CNode radix 0, untyped < 4, SC < 7.
-    err(&call(&mut k, ut, rt, &[cn, 0, 0, 0, e, 1], &[ROOT]), Error::InvalidArgument, &[1]);
+    err(
+        &call(&mut k, ut, rt, &[cn, 0, 0, 0, e, 1], &[ROOT]),
+        Error::InvalidArgument,
+        &[1],
+    );
     let u = ty(&k, ObjectKind::Untyped);
-    err(&call(&mut k, ut, rt, &[u, 3, 0, 0, e, 1], &[ROOT]), Error::InvalidArgument, &[1]);
+    err(
+        &call(&mut k, ut, rt, &[u, 3, 0, 0, e, 1], &[ROOT]),
+        Error::InvalidArgument,
+        &[1],
+    );
     let sc = ty(&k, ObjectKind::SchedContext);
-    err(&call(&mut k, ut, rt, &[sc, 6, 0, 0, e, 1], &[ROOT]), Error::InvalidArgument, &[1]);
+    err(
+        &call(&mut k, ut, rt, &[sc, 6, 0, 0, e, 1], &[ROOT]),
+        Error::InvalidArgument,
+        &[1],
+    );
     // Destination node lookup: slot holding a non-CNode cap at depth 64.
     let ep = ty(&k, ObjectKind::Endpoint);
-    err(&call(&mut k, ut, rt, &[ep, 0, slots::INIT_THREAD_TCB, 64, 0, 1], &[ROOT]), Error::FailedLookup, &[0, 2, 64]);
+    err(
+        &call(
+            &mut k,
+            ut,
+            rt,
+            &[ep, 0, slots::INIT_THREAD_TCB, 64, 0, 1],
+            &[ROOT],
+        ),
+        Error::FailedLookup,
+        &[0, 2, 64],
+    );
     // Offset / window range errors.
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, 4096, 1], &[ROOT]), Error::RangeError, &[0, 4095]);
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 0], &[ROOT]), Error::RangeError, &[1, 256]);
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 257], &[ROOT]), Error::RangeError, &[1, 256]);
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, 4090, 10], &[ROOT]), Error::RangeError, &[1, 6]);
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, 4096, 1], &[ROOT]),
+        Error::RangeError,
+        &[0, 4095],
+    );
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 0], &[ROOT]),
+        Error::RangeError,
+        &[1, 256],
+    );
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 257], &[ROOT]),
+        Error::RangeError,
+        &[1, 256],
+    );
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, 4090, 10], &[ROOT]),
+        Error::RangeError,
+        &[1, 6],
+    );
     // Occupied destination.
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, slots::INIT_THREAD_TCB, 1], &[ROOT]), Error::DeleteFirst, &[]);
+    err(
+        &call(
+            &mut k,
+            ut,
+            rt,
+            &[ep, 0, 0, 0, slots::INIT_THREAD_TCB, 1],
+            &[ROOT],
+        ),
+        Error::DeleteFirst,
+        &[],
+    );
     // Truncated.
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, e], &[ROOT]), Error::TruncatedMessage, &[]);
-    err(&call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 1], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, e], &[ROOT]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, e, 1], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // Not enough memory: a 2^20 untyped cannot hold two 2^20 untypeds.
-    let Cap::Untyped { size_bits, .. } = cap_at(&k, ut) else { panic!() };
-    err(&call(&mut k, ut, rt, &[u, size_bits as u64, 0, 0, e, 2], &[ROOT]), Error::NotEnoughMemory, &[1 << size_bits]);
+    let Cap::Untyped { size_bits, .. } = cap_at(&k, ut) else {
+        panic!()
+    };
+    err(
+        &call(&mut k, ut, rt, &[u, size_bits as u64, 0, 0, e, 2], &[ROOT]),
+        Error::NotEnoughMemory,
+        &[1 << size_bits],
+    );
     // Wrong label on untyped.
-    err(&call(&mut k, ut, Label::CNodeCopy as u64, &[0; 6], &[ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &call(&mut k, ut, Label::CNodeCopy as u64, &[0; 6], &[ROOT]),
+        Error::IllegalOperation,
+        &[],
+    );
 }
 
 #[test]
 fn retype_watermark_alignment_and_reset() {
     let mut k = boot();
     let ut = untyped(&k, 16);
-    let Cap::Untyped { paddr, size_bits, .. } = cap_at(&k, ut) else { panic!() };
+    let Cap::Untyped {
+        paddr, size_bits, ..
+    } = cap_at(&k, ut)
+    else {
+        panic!()
+    };
     let e = empty(&k);
     // Carve a 2^16 child untyped to work with.
     ok(&retype(&mut k, ut, ObjectKind::Untyped, 16, e, 1));
     let child = e;
-    let Cap::Untyped { paddr: cp, .. } = cap_at(&k, child) else { panic!() };
+    let Cap::Untyped { paddr: cp, .. } = cap_at(&k, child) else {
+        panic!()
+    };
     assert!(cp >= paddr && cp + (1 << 16) <= paddr + (1 << size_bits));
     ok(&retype(&mut k, child, ObjectKind::Endpoint, 0, e + 1, 1));
-    assert!(matches!(cap_at(&k, child), Cap::Untyped { free_index: 1, .. }));
+    assert!(matches!(
+        cap_at(&k, child),
+        Cap::Untyped { free_index: 1, .. }
+    ));
     // A TCB is aligned to 2 KiB after the 16-byte endpoint.
     ok(&retype(&mut k, child, ObjectKind::Tcb, 0, e + 2, 1));
-    let Cap::Thread { ptr } = cap_at(&k, e + 2) else { panic!() };
+    let Cap::Thread { ptr } = cap_at(&k, e + 2) else {
+        panic!()
+    };
     assert_eq!(ptr, cp + 2048);
-    assert!(matches!(cap_at(&k, child), Cap::Untyped { free_index: 256, .. }));
+    assert!(matches!(
+        cap_at(&k, child),
+        Cap::Untyped {
+            free_index: 256,
+            ..
+        }
+    ));
     // Remaining: 2^16 - 4096 bytes.
-    err(&retype(&mut k, child, ObjectKind::Frame { size_bits: 12 }, 0, e + 3, 16), Error::NotEnoughMemory, &[(1 << 16) - 4096]);
-    ok(&retype(&mut k, child, ObjectKind::Frame { size_bits: 12 }, 0, e + 3, 15));
+    err(
+        &retype(
+            &mut k,
+            child,
+            ObjectKind::Frame { size_bits: 12 },
+            0,
+            e + 3,
+            16,
+        ),
+        Error::NotEnoughMemory,
+        &[(1 << 16) - 4096],
+    );
+    ok(&retype(
+        &mut k,
+        child,
+        ObjectKind::Frame { size_bits: 12 },
+        0,
+        e + 3,
+        15,
+    ));
     // Copy of an untyped with children: RevokeFirst.
     err(&copy(&mut k, e + 40, child, 0xf), Error::RevokeFirst, &[]);
     // Revoke resets: the whole block is free again and objects are zeroed.
@@ -112,13 +283,28 @@ fn retype_watermark_alignment_and_reset() {
     for i in 1..18 {
         assert!(cap_at(&k, e + i).is_null());
     }
-    ok(&retype(&mut k, child, ObjectKind::Frame { size_bits: 12 }, 0, e + 1, 16));
-    let Cap::Frame { paddr: f0, .. } = cap_at(&k, e + 1) else { panic!() };
+    ok(&retype(
+        &mut k,
+        child,
+        ObjectKind::Frame { size_bits: 12 },
+        0,
+        e + 1,
+        16,
+    ));
+    let Cap::Frame { paddr: f0, .. } = cap_at(&k, e + 1) else {
+        panic!()
+    };
     assert_eq!(f0, cp);
     // Copying an untyped without children marks the source full.
     ok(&revoke(&mut k, child));
     ok(&copy(&mut k, e + 40, child, 0xf));
-    assert!(matches!(cap_at(&k, child), Cap::Untyped { free_index: 4096, .. }));
+    assert!(matches!(
+        cap_at(&k, child),
+        Cap::Untyped {
+            free_index: 4096,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -126,11 +312,28 @@ fn device_untyped_rules() {
     let mut k = boot();
     let d = device_untyped(&k);
     let e = empty(&k);
-    err(&retype(&mut k, d, ObjectKind::Endpoint, 0, e, 1), Error::InvalidArgument, &[1]);
-    ok(&retype(&mut k, d, ObjectKind::Frame { size_bits: 12 }, 0, e, 1));
+    err(
+        &retype(&mut k, d, ObjectKind::Endpoint, 0, e, 1),
+        Error::InvalidArgument,
+        &[1],
+    );
+    ok(&retype(
+        &mut k,
+        d,
+        ObjectKind::Frame { size_bits: 12 },
+        0,
+        e,
+        1,
+    ));
     assert!(matches!(cap_at(&k, e), Cap::Frame { device: true, .. }));
     ok(&retype(&mut k, d, ObjectKind::Untyped, 12, e + 1, 1));
-    assert!(matches!(cap_at(&k, e + 1), Cap::Untyped { is_device: true, .. }));
+    assert!(matches!(
+        cap_at(&k, e + 1),
+        Cap::Untyped {
+            is_device: true,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -170,16 +373,52 @@ fn move_mutate_rotate() {
     let ro = Label::CNodeRotate as u64;
     ok(&call(&mut k, ROOT, mv, &[e + 10, 64, e, 64], &[ROOT]));
     assert!(cap_at(&k, e).is_null() && matches!(cap_at(&k, e + 10), Cap::Endpoint { .. }));
-    err(&call(&mut k, ROOT, mv, &[e + 10, 64, e + 1, 64], &[ROOT]), Error::DeleteFirst, &[]);
+    err(
+        &call(&mut k, ROOT, mv, &[e + 10, 64, e + 1, 64], &[ROOT]),
+        Error::DeleteFirst,
+        &[],
+    );
     // Mutate cannot badge an endpoint.
-    err(&call(&mut k, ROOT, mu, &[e, 64, e + 10, 64, 5], &[ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &call(&mut k, ROOT, mu, &[e, 64, e + 10, 64, 5], &[ROOT]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Mutate a CNode cap's guard.
-    ok(&call(&mut k, ROOT, mu, &[e + 11, 64, e + 2, 64, (3 << 6) | 2], &[ROOT]));
-    assert!(matches!(cap_at(&k, e + 11), Cap::CNode { guard_size: 2, guard: 3, radix: 4, .. }));
+    ok(&call(
+        &mut k,
+        ROOT,
+        mu,
+        &[e + 11, 64, e + 2, 64, (3 << 6) | 2],
+        &[ROOT],
+    ));
+    assert!(matches!(
+        cap_at(&k, e + 11),
+        Cap::CNode {
+            guard_size: 2,
+            guard: 3,
+            radix: 4,
+            ..
+        }
+    ));
     // Guard too large for radix: null result -> IllegalOperation.
-    err(&call(&mut k, ROOT, mu, &[e + 12, 64, e + 11, 64, 61], &[ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &call(&mut k, ROOT, mu, &[e + 12, 64, e + 11, 64, 61], &[ROOT]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Rotate applies updateCapData(preserve) to both caps: endpoint caps give IllegalOperation.
-    err(&call(&mut k, ROOT, ro, &[e + 20, 64, 0, e + 1, 64, 0, e + 10, 64], &[ROOT, ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            ro,
+            &[e + 20, 64, 0, e + 1, 64, 0, e + 10, 64],
+            &[ROOT, ROOT],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // Rotate reply caps: src e+10 -> pivot e+1 -> dest e+20.
     ok(&delete(&mut k, e + 10));
     ok(&delete(&mut k, e + 1));
@@ -187,39 +426,114 @@ fn move_mutate_rotate() {
     ok(&call(&mut k, ROOT, mv, &[e + 1, 64, e + 41, 64], &[ROOT]));
     let a = cap_at(&k, e + 10);
     let b = cap_at(&k, e + 1);
-    ok(&call(&mut k, ROOT, ro, &[e + 20, 64, 0, e + 1, 64, 0, e + 10, 64], &[ROOT, ROOT]));
+    ok(&call(
+        &mut k,
+        ROOT,
+        ro,
+        &[e + 20, 64, 0, e + 1, 64, 0, e + 10, 64],
+        &[ROOT, ROOT],
+    ));
     assert_eq!(cap_at(&k, e + 20), b);
     assert_eq!(cap_at(&k, e + 1), a);
     assert!(cap_at(&k, e + 10).is_null());
     // Rotate with dest == src swaps.
-    ok(&call(&mut k, ROOT, ro, &[e + 20, 64, 0, e + 1, 64, 0, e + 20, 64], &[ROOT, ROOT]));
+    ok(&call(
+        &mut k,
+        ROOT,
+        ro,
+        &[e + 20, 64, 0, e + 1, 64, 0, e + 20, 64],
+        &[ROOT, ROOT],
+    ));
     assert_eq!(cap_at(&k, e + 20), a);
     assert_eq!(cap_at(&k, e + 1), b);
     // Pivot == src: IllegalOperation.
-    err(&call(&mut k, ROOT, ro, &[e + 30, 64, 0, e + 1, 64, 0, e + 1, 64], &[ROOT, ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            ro,
+            &[e + 30, 64, 0, e + 1, 64, 0, e + 1, 64],
+            &[ROOT, ROOT],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // Empty pivot: FailedLookup (dest side, MissingCapability).
-    err(&call(&mut k, ROOT, ro, &[e + 30, 64, 0, e + 31, 64, 0, e + 1, 64], &[ROOT, ROOT]), Error::FailedLookup, &[0, 2, 64]);
-    err(&call(&mut k, ROOT, ro, &[e + 30, 64, 0, e + 31, 64, 0, e + 1], &[ROOT, ROOT]), Error::TruncatedMessage, &[]);
-    err(&call(&mut k, ROOT, ro, &[e + 30, 64, 0, e + 31, 64, 0, e + 1, 64], &[ROOT]), Error::TruncatedMessage, &[]);
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            ro,
+            &[e + 30, 64, 0, e + 31, 64, 0, e + 1, 64],
+            &[ROOT, ROOT],
+        ),
+        Error::FailedLookup,
+        &[0, 2, 64],
+    );
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            ro,
+            &[e + 30, 64, 0, e + 31, 64, 0, e + 1],
+            &[ROOT, ROOT],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            ro,
+            &[e + 30, 64, 0, e + 31, 64, 0, e + 1, 64],
+            &[ROOT],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
 }
 
 #[test]
 fn cannot_copy_special_caps() {
     let mut k = boot();
     let e = empty(&k);
-    err(&copy(&mut k, e, slots::IRQ_CONTROL, 0xf), Error::IllegalOperation, &[]);
+    err(
+        &copy(&mut k, e, slots::IRQ_CONTROL, 0xf),
+        Error::IllegalOperation,
+        &[],
+    );
     // Frame copy is unmapped.
     ok(&copy(&mut k, e, slots::BOOT_INFO_FRAME, 0xf));
     assert!(matches!(cap_at(&k, e), Cap::Frame { mapped: None, .. }));
     // Frame read-only copy.
-    ok(&copy(&mut k, e + 1, slots::BOOT_INFO_FRAME, CapRights::new(false, false, true, false).to_word()));
-    assert!(matches!(cap_at(&k, e + 1), Cap::Frame { rights: CapRights(2), .. }));
+    ok(&copy(
+        &mut k,
+        e + 1,
+        slots::BOOT_INFO_FRAME,
+        CapRights::new(false, false, true, false).to_word(),
+    ));
+    assert!(matches!(
+        cap_at(&k, e + 1),
+        Cap::Frame {
+            rights: CapRights(2),
+            ..
+        }
+    ));
     // Unmapped page-table / unassigned VSpace caps cannot be copied.
     let ut = untyped(&k, 16);
     ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e + 2, 1));
-    err(&copy(&mut k, e + 3, e + 2, 0xf), Error::IllegalOperation, &[]);
+    err(
+        &copy(&mut k, e + 3, e + 2, 0xf),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(&retype(&mut k, ut, ObjectKind::VSpace, 0, e + 4, 1));
-    err(&copy(&mut k, e + 5, e + 4, 0xf), Error::IllegalOperation, &[]);
+    err(
+        &copy(&mut k, e + 5, e + 4, 0xf),
+        Error::IllegalOperation,
+        &[],
+    );
     // The assigned root VSpace can.
     ok(&copy(&mut k, e + 5, slots::INIT_THREAD_VSPACE, 0xf));
 }
@@ -235,8 +549,16 @@ fn cancel_badged_sends_rights() {
     ok(&mint(&mut k, e + 1, e, 0xf, 9));
     ok(&call(&mut k, ROOT, cbs, &[e + 1, 64], &[]));
     ok(&mint(&mut k, e + 2, e, 0x7, 9));
-    err(&call(&mut k, ROOT, cbs, &[e + 2, 64], &[]), Error::IllegalOperation, &[]);
-    err(&call(&mut k, ROOT, cbs, &[slots::INIT_THREAD_TCB, 64], &[]), Error::IllegalOperation, &[]);
+    err(
+        &call(&mut k, ROOT, cbs, &[e + 2, 64], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &call(&mut k, ROOT, cbs, &[slots::INIT_THREAD_TCB, 64], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
 }
 
 #[test]
@@ -250,7 +572,9 @@ fn delete_nested_cnodes_iteratively() {
     for i in 0..40 {
         ok(&retype(&mut k, ut, ObjectKind::CNode, 2, e + 1, 1));
         ok(&retype(&mut k, ut, ObjectKind::Endpoint, 0, e + 2, 1));
-        let Cap::CNode { ptr, .. } = get_cap(&k.machine, prev_slot) else { panic!("level {i}") };
+        let Cap::CNode { ptr, .. } = get_cap(&k.machine, prev_slot) else {
+            panic!("level {i}")
+        };
         // Move the new CNode cap and the endpoint into the previous CNode.
         let ms = kernel_core::object::Slot::at(root_ptr(&k), e + 1);
         let dst = kernel_core::object::Slot::at(ptr, 3);
@@ -266,7 +590,10 @@ fn delete_nested_cnodes_iteratively() {
     assert!(cap_at(&k, e).is_null());
     // Everything came from `ut`: revoke leaves no descendants and the untyped is reusable.
     ok(&revoke(&mut k, ut));
-    assert!(!kernel_core::mdb::has_children(&k.machine, kernel_core::object::Slot::at(root_ptr(&k), ut)));
+    assert!(!kernel_core::mdb::has_children(
+        &k.machine,
+        kernel_core::object::Slot::at(root_ptr(&k), ut)
+    ));
 }
 
 #[test]
@@ -275,7 +602,9 @@ fn cnode_holding_its_own_last_cap_is_revoked() {
     let ut = untyped(&k, 16);
     let e = empty(&k);
     ok(&retype(&mut k, ut, ObjectKind::CNode, 3, e, 1));
-    let Cap::CNode { ptr, .. } = cap_at(&k, e) else { panic!() };
+    let Cap::CNode { ptr, .. } = cap_at(&k, e) else {
+        panic!()
+    };
     // Move the CNode's only cap into its own slot 5.
     let src = kernel_core::object::Slot::at(root_ptr(&k), e);
     let c = get_cap(&k.machine, src);
@@ -291,29 +620,68 @@ fn irq_control_and_handler() {
     let e = empty(&k);
     let get = Label::IRQIssueIRQHandler as u64;
     // index/depth are MR1/MR2; depth 0 is a RangeError.
-    err(&call(&mut k, slots::IRQ_CONTROL, get, &[5, e, 0], &[ROOT]), Error::RangeError, &[1, 64]);
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[5, e, 0], &[ROOT]),
+        Error::RangeError,
+        &[1, 64],
+    );
     let r = call(&mut k, slots::IRQ_CONTROL, get, &[6, e, 64], &[ROOT]);
     ok(&r);
     assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: 6 }));
-    err(&call(&mut k, slots::IRQ_CONTROL, get, &[6, e + 1, 64], &[ROOT]), Error::RevokeFirst, &[]);
-    err(&call(&mut k, slots::IRQ_CONTROL, get, &[5000, e + 1, 64], &[ROOT]), Error::RangeError, &[0, 1023]);
-    err(&call(&mut k, slots::IRQ_CONTROL, get, &[7, e, 64], &[ROOT]), Error::DeleteFirst, &[]);
-    err(&call(&mut k, slots::IRQ_CONTROL, get, &[7, e + 1], &[ROOT]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[6, e + 1, 64], &[ROOT]),
+        Error::RevokeFirst,
+        &[],
+    );
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[5000, e + 1, 64], &[ROOT]),
+        Error::RangeError,
+        &[0, 1023],
+    );
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[7, e, 64], &[ROOT]),
+        Error::DeleteFirst,
+        &[],
+    );
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[7, e + 1], &[ROOT]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // SetNotification needs a notification with Write.
     let ut = untyped(&k, 16);
     ok(&retype(&mut k, ut, ObjectKind::Notification, 0, e + 1, 1));
-    ok(&mint(&mut k, e + 2, e + 1, CapRights::new(false, false, true, false).to_word(), 0));
+    ok(&mint(
+        &mut k,
+        e + 2,
+        e + 1,
+        CapRights::new(false, false, true, false).to_word(),
+        0,
+    ));
     let set = Label::IRQSetIRQHandler as u64;
-    err(&call(&mut k, e, set, &[], &[e + 2]), Error::InvalidCapability, &[1]);
-    err(&call(&mut k, e, set, &[], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, e, set, &[], &[e + 2]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    err(
+        &call(&mut k, e, set, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     ok(&call(&mut k, e, set, &[], &[e + 1]));
     ok(&call(&mut k, e, Label::IRQAckIRQ as u64, &[], &[]));
     assert!(!k.machine.masked[6]);
     // The IRQ signals the notification.
     k.handle_irq(6);
-    let Cap::Notification { ptr, .. } = cap_at(&k, e + 1) else { panic!() };
+    let Cap::Notification { ptr, .. } = cap_at(&k, e + 1) else {
+        panic!()
+    };
     let n: kernel_core::object::Notification = kernel_core::kmem::load(&k.machine, ptr);
-    assert_eq!(n.get_state(), kernel_core::object::NotificationState::Active);
+    assert_eq!(
+        n.get_state(),
+        kernel_core::object::NotificationState::Active
+    );
     assert!(k.machine.masked[6]);
     ok(&call(&mut k, e, Label::IRQClearIRQHandler as u64, &[], &[]));
     // Deleting the handler cap frees the IRQ.
@@ -326,17 +694,28 @@ fn invoking_null_or_missing_caps() {
     let mut k = boot();
     let e = empty(&k);
     // Null cap: InvalidCapability(0).
-    err(&call(&mut k, e, 1, &[], &[]), Error::InvalidCapability, &[0]);
+    err(
+        &call(&mut k, e, 1, &[], &[]),
+        Error::InvalidCapability,
+        &[0],
+    );
     // Call on a cap with bad guard bits is a cap fault: the thread becomes Inactive.
     let t = k.cur_thread;
     let _ = call(&mut k, 1u64 << 63, 1, &[], &[]);
-    assert_eq!(k.thread_state(t), kernel_core::object::ThreadState::Inactive);
+    assert_eq!(
+        k.thread_state(t),
+        kernel_core::object::ThreadState::Inactive
+    );
     assert!(k.current_is_idle());
     let tcb = k.tcb(t);
     assert_eq!(tcb.fault[0], sel4_abi::FaultType::CapFault as u64);
     assert_eq!(
         kernel_core::error::LookupFailure::from_words(tcb.lookup_failure),
-        Some(LookupFailure::GuardMismatch { bits_left: 64, guard_found: 0, guard_size: 52 })
+        Some(LookupFailure::GuardMismatch {
+            bits_left: 64,
+            guard_found: 0,
+            guard_size: 52
+        })
     );
 }
 
@@ -345,8 +724,14 @@ fn unknown_syscall_faults() {
     let mut k = boot();
     let t = k.cur_thread;
     syscall_raw(&mut k, 7);
-    assert_eq!(k.thread_state(t), kernel_core::object::ThreadState::Inactive);
-    assert_eq!(k.tcb(t).fault[0], sel4_abi::FaultType::UnknownSyscall as u64);
+    assert_eq!(
+        k.thread_state(t),
+        kernel_core::object::ThreadState::Inactive
+    );
+    assert_eq!(
+        k.tcb(t).fault[0],
+        sel4_abi::FaultType::UnknownSyscall as u64
+    );
 }
 
 fn syscall_raw(k: &mut K, no: u64) {
@@ -360,22 +745,46 @@ fn syscall_raw(k: &mut K, no: u64) {
 #[test]
 fn debug_syscalls() {
     let mut k = boot();
-    let _ = syscall(&mut k, sel4_abi::Syscall::DebugPutChar, b'x' as u64, 0, &[], &[]);
+    let _ = syscall(
+        &mut k,
+        sel4_abi::Syscall::DebugPutChar,
+        b'x' as u64,
+        0,
+        &[],
+        &[],
+    );
     assert_eq!(k.machine.console_str(), "x");
     use kernel_hal::{Reg, UserContext};
-    let _ = syscall(&mut k, sel4_abi::Syscall::DebugCapIdentify, slots::INIT_THREAD_CNODE, 0, &[], &[]);
+    let _ = syscall(
+        &mut k,
+        sel4_abi::Syscall::DebugCapIdentify,
+        slots::INIT_THREAD_CNODE,
+        0,
+        &[],
+        &[],
+    );
     assert_eq!(k.current_context().get(Reg::Cap), 10);
-    let _ = syscall(&mut k, sel4_abi::Syscall::DebugCapIdentify, slots::INIT_THREAD_TCB, 0, &[], &[]);
+    let _ = syscall(
+        &mut k,
+        sel4_abi::Syscall::DebugCapIdentify,
+        slots::INIT_THREAD_TCB,
+        0,
+        &[],
+        &[],
+    );
     assert_eq!(k.current_context().get(Reg::Cap), 12);
 }
 
 #[test]
 fn page_get_address() {
     let mut k = boot();
-    let l = sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::PageGetAddress).unwrap();
+    let l =
+        sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::PageGetAddress).unwrap();
     let r = call(&mut k, slots::BOOT_INFO_FRAME, l, &[], &[]);
     ok(&r);
-    let Cap::Frame { paddr, .. } = cap_at(&k, slots::BOOT_INFO_FRAME) else { panic!() };
+    let Cap::Frame { paddr, .. } = cap_at(&k, slots::BOOT_INFO_FRAME) else {
+        panic!()
+    };
     assert_eq!(r.mrs, vec![paddr]);
 }
 
@@ -397,7 +806,13 @@ fn errors_only_for_call_and_silent_nb_lookup_failures() {
     assert_eq!(k.current_context().get(Reg::Cap), 0);
     // Length above 120 is clamped; a success reply has length 0.
     let r = call(&mut k, ROOT, Label::CNodeDelete as u64, &[e, 64], &[]);
-    assert_eq!(r, Reply { label: 0, mrs: vec![] });
+    assert_eq!(
+        r,
+        Reply {
+            label: 0,
+            mrs: vec![]
+        }
+    );
 }
 
 #[test]
@@ -405,12 +820,23 @@ fn retyped_memory_is_zeroed_after_revoke() {
     let mut k = boot();
     let ut = untyped(&k, 16);
     let e = empty(&k);
-    ok(&retype(&mut k, ut, ObjectKind::Frame { size_bits: 12 }, 0, e, 1));
-    let Cap::Frame { paddr, .. } = cap_at(&k, e) else { panic!() };
+    ok(&retype(
+        &mut k,
+        ut,
+        ObjectKind::Frame { size_bits: 12 },
+        0,
+        e,
+        1,
+    ));
+    let Cap::Frame { paddr, .. } = cap_at(&k, e) else {
+        panic!()
+    };
     kernel_core::kmem::write_word(&k.machine, paddr + 64, 0xdead_beef);
     ok(&revoke(&mut k, ut));
     ok(&retype(&mut k, ut, ObjectKind::CNode, 7, e, 1));
-    let Cap::CNode { ptr, .. } = cap_at(&k, e) else { panic!() };
+    let Cap::CNode { ptr, .. } = cap_at(&k, e) else {
+        panic!()
+    };
     assert_eq!(ptr, paddr);
     assert_eq!(kernel_core::kmem::read_word(&k.machine, paddr + 64), 0);
 }
@@ -419,16 +845,174 @@ fn retyped_memory_is_zeroed_after_revoke() {
 fn irq_issue_with_trigger_and_debug_name() {
     let mut k = boot();
     let e = empty(&k);
-    let l = sel4_abi::arch_label_number(Arch::Aarch64, sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger).unwrap();
-    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[9, 1, e, 64], &[ROOT]));
+    let l = sel4_abi::arch_label_number(
+        Arch::Aarch64,
+        sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger,
+    )
+    .unwrap();
+    ok(&call(
+        &mut k,
+        slots::IRQ_CONTROL,
+        l,
+        &[9, 1, e, 64],
+        &[ROOT],
+    ));
     assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: 9 }));
-    err(&call(&mut k, slots::IRQ_CONTROL, l, &[10, 1, e + 1], &[ROOT]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, l, &[10, 1, e + 1], &[ROOT]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // An unknown label on IRQControl.
-    err(&call(&mut k, slots::IRQ_CONTROL, Label::IRQAckIRQ as u64, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &call(
+            &mut k,
+            slots::IRQ_CONTROL,
+            Label::IRQAckIRQ as u64,
+            &[],
+            &[],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // DebugNameThread reads the name from the IPC buffer at msg[0].
     let buf = ipc_buf(&k);
     kernel_core::kmem::write_bytes(&k.machine, buf + 8, b"worker\0");
-    let _ = syscall(&mut k, sel4_abi::Syscall::DebugNameThread, slots::INIT_THREAD_TCB, 0, &[], &[]);
+    let _ = syscall(
+        &mut k,
+        sel4_abi::Syscall::DebugNameThread,
+        slots::INIT_THREAD_TCB,
+        0,
+        &[],
+        &[],
+    );
     let name = k.tcb(k.cur_thread).name;
     assert_eq!(&name[..7], b"worker\0");
+}
+
+#[test]
+fn lookup_failure_descriptions() {
+    let mut k = boot();
+    let e = empty(&k);
+    let ut = untyped(&k, 16);
+    // Source root is not a CNode: FailedLookup(source, InvalidRoot).
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            Label::CNodeCopy as u64,
+            &[e, 64, 1, 64, 0xf],
+            &[slots::INIT_THREAD_TCB],
+        ),
+        Error::FailedLookup,
+        &[1, 1],
+    );
+    // Source depth 0: RangeError.
+    err(
+        &call(
+            &mut k,
+            ROOT,
+            Label::CNodeCopy as u64,
+            &[e, 64, 1, 0, 0xf],
+            &[ROOT],
+        ),
+        Error::RangeError,
+        &[1, 64],
+    );
+    // A radix-2 CNode minted with guard 0b01 (2 bits).
+    ok(&retype(&mut k, ut, ObjectKind::CNode, 2, e, 1));
+    ok(&mint(&mut k, e + 1, e, 0xf, (1 << 6) | 2));
+    assert!(matches!(
+        cap_at(&k, e + 1),
+        Cap::CNode {
+            guard: 1,
+            guard_size: 2,
+            radix: 2,
+            ..
+        }
+    ));
+    let del = Label::CNodeDelete as u64;
+    // Guard mismatch: bitsLeft 4, guardFound 1, guardSize 2.
+    err(
+        &call(&mut k, e + 1, del, &[0b0001, 4], &[]),
+        Error::FailedLookup,
+        &[0, 4, 4, 1, 2],
+    );
+    // Guard matches, but 3 bits cannot hold guard + radix: DepthMismatch(bitsLeft 3, bitsFound 4).
+    err(
+        &call(&mut k, e + 1, del, &[0b010, 3], &[]),
+        Error::FailedLookup,
+        &[0, 3, 3, 4],
+    );
+    // Exact: guard 01, index 3.
+    ok(&call(&mut k, e + 1, del, &[0b0111, 4], &[]));
+    // Retype destination node lookup fails: guard mismatch in the root (bitsLeft 64, guard 0, size 52).
+    let ep = ty(&k, ObjectKind::Endpoint);
+    err(
+        &call(
+            &mut k,
+            ut,
+            Label::UntypedRetype as u64,
+            &[ep, 0, 1u64 << 63, 64, 0, 1],
+            &[ROOT],
+        ),
+        Error::FailedLookup,
+        &[0, 4, 64, 0, 52],
+    );
+    // Retype into the guarded CNode through the root: node_index = its slot.
+    ok(&call(
+        &mut k,
+        ut,
+        Label::UntypedRetype as u64,
+        &[ep, 0, e + 1, 64, 2, 1],
+        &[ROOT],
+    ));
+    let Cap::CNode { ptr, .. } = cap_at(&k, e) else {
+        panic!()
+    };
+    assert!(matches!(
+        get_cap(&k.machine, Slot::at(ptr, 2)),
+        Cap::Endpoint { .. }
+    ));
+    // Invoking through a cptr that goes through the guarded CNode at depth 64 is impossible
+    // (the root consumes all 64 bits), so a 64-bit lookup stops at the root slot.
+}
+
+#[test]
+fn domain_set() {
+    let mut k = boot();
+    let l = Label::DomainSetSet as u64;
+    ok(&call(
+        &mut k,
+        slots::DOMAIN,
+        l,
+        &[0],
+        &[slots::INIT_THREAD_TCB],
+    ));
+    err(
+        &call(&mut k, slots::DOMAIN, l, &[1], &[slots::INIT_THREAD_TCB]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    err(
+        &call(&mut k, slots::DOMAIN, l, &[0], &[ROOT]),
+        Error::InvalidArgument,
+        &[1],
+    );
+    err(
+        &call(&mut k, slots::DOMAIN, l, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &call(
+            &mut k,
+            slots::DOMAIN,
+            Label::DomainScheduleSetStart as u64,
+            &[0],
+            &[],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
 }

@@ -13,30 +13,75 @@ fn arb_rights() -> impl Strategy<Value = CapRights> {
 
 fn arb_cap() -> impl Strategy<Value = Cap> {
     let addr = |align: u32| (0u64..(1u64 << (52 - align))).prop_map(move |a| a << align);
-    let mapping = prop::option::of((1u16.., 0u64..(1u64 << 36)).prop_map(|(asid, v)| Mapping { asid, vaddr: v << 12 }));
+    let mapping = prop::option::of((1u16.., 0u64..(1u64 << 36)).prop_map(|(asid, v)| Mapping {
+        asid,
+        vaddr: v << 12,
+    }));
     prop_oneof![
         Just(Cap::Null),
-        (addr(4), 4u8..48, 0u64..(1u64 << 44), any::<bool>())
-            .prop_map(|(paddr, size_bits, free_index, is_device)| Cap::Untyped { paddr, size_bits, free_index, is_device }),
-        (addr(4), any::<u64>(), arb_rights()).prop_map(|(ptr, badge, rights)| Cap::Endpoint { ptr, badge, rights }),
-        (addr(6), any::<u64>(), arb_rights()).prop_map(|(ptr, badge, rights)| Cap::Notification { ptr, badge, rights }),
+        (addr(4), 4u8..48, 0u64..(1u64 << 44), any::<bool>()).prop_map(
+            |(paddr, size_bits, free_index, is_device)| Cap::Untyped {
+                paddr,
+                size_bits,
+                free_index,
+                is_device
+            }
+        ),
+        (addr(4), any::<u64>(), arb_rights()).prop_map(|(ptr, badge, rights)| Cap::Endpoint {
+            ptr,
+            badge,
+            rights
+        }),
+        (addr(6), any::<u64>(), arb_rights()).prop_map(|(ptr, badge, rights)| Cap::Notification {
+            ptr,
+            badge,
+            rights
+        }),
         (addr(5), any::<bool>()).prop_map(|(ptr, can_grant)| Cap::Reply { ptr, can_grant }),
-        (addr(6), 1u8..60, 0u8..64, any::<u64>())
-            .prop_map(|(ptr, radix, guard_size, guard)| Cap::CNode { ptr, radix, guard_size, guard }),
+        (addr(6), 1u8..60, 0u8..64, any::<u64>()).prop_map(|(ptr, radix, guard_size, guard)| {
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size,
+                guard,
+            }
+        }),
         addr(11).prop_map(|ptr| Cap::Thread { ptr }),
         Just(Cap::IrqControl),
         any::<u64>().prop_map(|irq| Cap::IrqHandler { irq }),
-        (addr(11), any::<bool>(), 0u8..60, 0u64..(1u64 << 50)).prop_map(|(ptr, tcb, radix, remaining)| Cap::Zombie {
-            ptr,
-            kind: if tcb { ZombieKind::Tcb } else { ZombieKind::CNode { radix } },
-            remaining
-        }),
+        (addr(11), any::<bool>(), 0u8..60, 0u64..(1u64 << 50)).prop_map(
+            |(ptr, tcb, radix, remaining)| Cap::Zombie {
+                ptr,
+                kind: if tcb {
+                    ZombieKind::Tcb
+                } else {
+                    ZombieKind::CNode { radix }
+                },
+                remaining
+            }
+        ),
         Just(Cap::Domain),
         (addr(7), 7u8..40).prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
         any::<u64>().prop_map(|core| Cap::SchedControl { core }),
-        (addr(12), prop::sample::select(vec![12u8, 21, 30, 39]), arb_rights(), any::<bool>(), mapping.clone())
-            .prop_map(|(paddr, size_bits, rights, device, mapped)| Cap::Frame { paddr, size_bits, rights, device, mapped }),
-        (addr(12), 0u8..16, mapping).prop_map(|(paddr, level, mapped)| Cap::PageTable { paddr, level, mapped }),
+        (
+            addr(12),
+            prop::sample::select(vec![12u8, 21, 30, 39]),
+            arb_rights(),
+            any::<bool>(),
+            mapping.clone()
+        )
+            .prop_map(|(paddr, size_bits, rights, device, mapped)| Cap::Frame {
+                paddr,
+                size_bits,
+                rights,
+                device,
+                mapped
+            }),
+        (addr(12), 0u8..16, mapping).prop_map(|(paddr, level, mapped)| Cap::PageTable {
+            paddr,
+            level,
+            mapped
+        }),
         (addr(12), prop::option::of(1u16..)).prop_map(|(paddr, asid)| Cap::VSpace { paddr, asid }),
         Just(Cap::AsidControl),
         (addr(12), any::<u16>()).prop_map(|(paddr, base)| Cap::AsidPool { paddr, base }),
@@ -62,23 +107,70 @@ proptest! {
 /// One random CNode/Untyped operation on slots `base + i`.
 #[derive(Clone, Debug)]
 enum Op {
-    Retype { ut: u8, kind: u8, size: u8, dest: u8, n: u8 },
-    Copy { dest: u8, src: u8, rights: u8 },
-    Mint { dest: u8, src: u8, rights: u8, badge: u8 },
-    Move { dest: u8, src: u8 },
-    Mutate { dest: u8, src: u8, data: u64 },
-    Rotate { dest: u8, pivot: u8, src: u8 },
-    Delete { slot: u8 },
-    Revoke { slot: u8 },
-    CancelBadged { slot: u8 },
+    Retype {
+        ut: u8,
+        kind: u8,
+        size: u8,
+        dest: u8,
+        n: u8,
+    },
+    Copy {
+        dest: u8,
+        src: u8,
+        rights: u8,
+    },
+    Mint {
+        dest: u8,
+        src: u8,
+        rights: u8,
+        badge: u8,
+    },
+    Move {
+        dest: u8,
+        src: u8,
+    },
+    Mutate {
+        dest: u8,
+        src: u8,
+        data: u64,
+    },
+    Rotate {
+        dest: u8,
+        pivot: u8,
+        src: u8,
+    },
+    Delete {
+        slot: u8,
+    },
+    Revoke {
+        slot: u8,
+    },
+    CancelBadged {
+        slot: u8,
+    },
     /// Copy a root-window cap into slot `idx` of the CNode whose cap is at `cnode`.
-    CopyInto { cnode: u8, idx: u8, src: u8 },
+    CopyInto {
+        cnode: u8,
+        idx: u8,
+        src: u8,
+    },
     /// Move slot `idx` of the CNode at `cnode` out to the root window.
-    MoveOut { cnode: u8, idx: u8, dest: u8 },
+    MoveOut {
+        cnode: u8,
+        idx: u8,
+        dest: u8,
+    },
     /// Retype into the CNode at `cnode` (node_index = its slot, depth 64).
-    RetypeInto { ut: u8, cnode: u8, idx: u8 },
+    RetypeInto {
+        ut: u8,
+        cnode: u8,
+        idx: u8,
+    },
     /// Delete slot `idx` of the CNode at `cnode` (invoking that CNode).
-    DeleteIn { cnode: u8, idx: u8 },
+    DeleteIn {
+        cnode: u8,
+        idx: u8,
+    },
 }
 
 const WINDOW: u8 = 12;
@@ -126,7 +218,13 @@ fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
     let at = |i: u8| base + i as u64;
     let _ = at;
     match *op {
-        Op::Retype { ut, kind, size, dest, n } => {
+        Op::Retype {
+            ut,
+            kind,
+            size,
+            dest,
+            n,
+        } => {
             let (kind, size) = match kind {
                 0 => (ObjectKind::Untyped, 8 + size as u64),
                 1 => (ObjectKind::Endpoint, 0),
@@ -141,9 +239,26 @@ fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
             retype(k, un(ut), kind, size, free(dest), n as u64)
         }
         Op::Copy { dest, src, rights } => copy(k, free(dest), full(src), rights as u64),
-        Op::Mint { dest, src, rights, badge } => mint(k, free(dest), full(src), rights as u64, badge as u64),
-        Op::Move { dest, src } => call(k, ROOT, Label::CNodeMove as u64, &[free(dest), 64, full(src), 64], &[ROOT]),
-        Op::Mutate { dest, src, data } => call(k, ROOT, Label::CNodeMutate as u64, &[free(dest), 64, full(src), 64, data], &[ROOT]),
+        Op::Mint {
+            dest,
+            src,
+            rights,
+            badge,
+        } => mint(k, free(dest), full(src), rights as u64, badge as u64),
+        Op::Move { dest, src } => call(
+            k,
+            ROOT,
+            Label::CNodeMove as u64,
+            &[free(dest), 64, full(src), 64],
+            &[ROOT],
+        ),
+        Op::Mutate { dest, src, data } => call(
+            k,
+            ROOT,
+            Label::CNodeMutate as u64,
+            &[free(dest), 64, full(src), 64, data],
+            &[ROOT],
+        ),
         Op::Rotate { dest, pivot, src } => call(
             k,
             ROOT,
@@ -153,26 +268,63 @@ fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
         ),
         Op::Delete { slot } => delete(k, full(slot)),
         Op::Revoke { slot } => revoke(k, full(slot)),
-        Op::CancelBadged { slot } => call(k, ROOT, Label::CNodeCancelBadgedSends as u64, &[full(slot), 64], &[]),
+        Op::CancelBadged { slot } => call(
+            k,
+            ROOT,
+            Label::CNodeCancelBadgedSends as u64,
+            &[full(slot), 64],
+            &[],
+        ),
         Op::CopyInto { cnode, idx, src } => {
             let c = cn(cnode);
             let r = radix_of(k, c);
-            call(k, c, Label::CNodeCopy as u64, &[idx as u64, r, full(src), 64, 0xf], &[ROOT])
+            call(
+                k,
+                c,
+                Label::CNodeCopy as u64,
+                &[idx as u64, r, full(src), 64, 0xf],
+                &[ROOT],
+            )
         }
         Op::MoveOut { cnode, idx, dest } => {
             let c = cn(cnode);
             let r = radix_of(k, c);
-            call(k, ROOT, Label::CNodeMove as u64, &[free(dest), 64, idx as u64, r], &[c])
+            call(
+                k,
+                ROOT,
+                Label::CNodeMove as u64,
+                &[free(dest), 64, idx as u64, r],
+                &[c],
+            )
         }
         Op::RetypeInto { ut, cnode, idx } => {
             let t = ty(k, ObjectKind::CNode);
-            call(k, un(ut), Label::UntypedRetype as u64, &[t, 1, cn(cnode), 64, idx as u64, 1], &[ROOT])
+            call(
+                k,
+                un(ut),
+                Label::UntypedRetype as u64,
+                &[t, 1, cn(cnode), 64, idx as u64, 1],
+                &[ROOT],
+            )
         }
         Op::DeleteIn { cnode, idx } => {
             let c = cn(cnode);
             let r = radix_of(k, c);
             call(k, c, Label::CNodeDelete as u64, &[idx as u64, r], &[])
         }
+    }
+}
+
+/// Make `t` the running thread again (test only), keeping IPC and ready queues consistent.
+fn unblock(k: &mut K, t: u64) {
+    kernel_core::ipc::cancel_ipc(k, t);
+    kernel_core::sched::dequeue(k, t);
+    k.set_thread_state_raw(t, kernel_core::object::ThreadState::Running);
+    let old = k.cur_thread;
+    k.cur_thread = t;
+    k.cur_sc = k.tcb(t).sched_context;
+    if kernel_core::sched::is_schedulable(k, old) {
+        kernel_core::sched::enqueue(k, old);
     }
 }
 
@@ -195,7 +347,14 @@ proptest! {
         ok(&retype(&mut k, ut, ObjectKind::Untyped, 15, base, 2));
         for op in &ops {
             let before: Vec<Cap> = (0..WINDOW as u64).map(|i| cap_at(&k, base + i)).collect();
+            let root = k.cur_thread;
             let r = run_op(&mut k, base, op);
+            if k.thread_state(root) != kernel_core::object::ThreadState::Running || k.cur_thread != root {
+                // The op invoked an endpoint/reply cap (a Call that blocks, a Send that
+                // waits): take the root thread out of the IPC again (test only).
+                unblock(&mut k, root);
+                continue;
+            }
             prop_assert!(r.label <= 10, "bad reply label {}", r.label);
             if r.label == 0 && matches!(op, Op::Copy { .. } | Op::Mint { .. }) {
                 // The new cap (in a previously empty slot) has at most its source's rights.
@@ -243,8 +402,7 @@ proptest! {
             }
             if k.cur_thread != root_thread {
                 // The root thread faulted or was suspended: let it run again (test only).
-                k.set_thread_state_raw(root_thread, kernel_core::object::ThreadState::Running);
-                k.cur_thread = root_thread;
+                unblock(&mut k, root_thread);
             }
             let sys = sel4_abi::Syscall::from_number(no);
             match sys {

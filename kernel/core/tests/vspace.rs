@@ -16,46 +16,123 @@ fn make_pool_assign_map_unmap() {
     // A 4 KiB untyped for the pool.
     ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e, 1));
     let mp = al(ArchLabel::AsidControlMakePool);
-    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1, 64], &[ut, ROOT]), Error::InvalidCapability, &[1]);
-    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1], &[e, ROOT]), Error::TruncatedMessage, &[]);
-    ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 1, 64], &[e, ROOT]));
+    err(
+        &call(&mut k, slots::ASID_CONTROL, mp, &[e + 1, 64], &[ut, ROOT]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    err(
+        &call(&mut k, slots::ASID_CONTROL, mp, &[e + 1], &[e, ROOT]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    ok(&call(
+        &mut k,
+        slots::ASID_CONTROL,
+        mp,
+        &[e + 1, 64],
+        &[e, ROOT],
+    ));
     assert!(matches!(cap_at(&k, e + 1), Cap::AsidPool { base: 512, .. }));
     err(&copy(&mut k, e + 50, e, 0xf), Error::RevokeFirst, &[]);
     // A new VSpace, assigned an ASID from the new pool.
     ok(&retype(&mut k, ut, ObjectKind::VSpace, 0, e + 2, 1));
     let asg = al(ArchLabel::AsidPoolAssign);
-    err(&call(&mut k, e + 1, asg, &[], &[e]), Error::InvalidCapability, &[1]);
-    err(&call(&mut k, e + 1, asg, &[], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, e + 1, asg, &[], &[e]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    err(
+        &call(&mut k, e + 1, asg, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     ok(&call(&mut k, e + 1, asg, &[], &[e + 2]));
-    assert!(matches!(cap_at(&k, e + 2), Cap::VSpace { asid: Some(512), .. }));
-    err(&call(&mut k, e + 1, asg, &[], &[e + 2]), Error::InvalidCapability, &[1]);
+    assert!(matches!(
+        cap_at(&k, e + 2),
+        Cap::VSpace {
+            asid: Some(512),
+            ..
+        }
+    ));
+    err(
+        &call(&mut k, e + 1, asg, &[], &[e + 2]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // Map a frame: tables missing first.
-    ok(&retype(&mut k, ut, ObjectKind::Frame { size_bits: 12 }, 0, e + 3, 1));
+    ok(&retype(
+        &mut k,
+        ut,
+        ObjectKind::Frame { size_bits: 12 },
+        0,
+        e + 3,
+        1,
+    ));
     let pm = al(ArchLabel::PageMap);
     let va = 0x10_0000u64;
     let r = call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 2]);
     assert_eq!(r.label, Error::FailedLookup as u64, "{r:?}");
     assert_eq!(r.mrs[..2], [0, 2]);
-    err(&call(&mut k, e + 3, pm, &[va + 8, 3, 3], &[e + 2]), Error::AlignmentError, &[]);
-    err(&call(&mut k, e + 3, pm, &[1u64 << 47, 3, 3], &[e + 2]), Error::InvalidArgument, &[0]);
-    err(&call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 3]), Error::InvalidCapability, &[1]);
+    err(
+        &call(&mut k, e + 3, pm, &[va + 8, 3, 3], &[e + 2]),
+        Error::AlignmentError,
+        &[],
+    );
+    err(
+        &call(&mut k, e + 3, pm, &[1u64 << 47, 3, 3], &[e + 2]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    err(
+        &call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 3]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // Page tables at each missing level.
     let ptm = al(ArchLabel::PageTableMap);
     for i in 0..3 {
         ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e + 10 + i, 1));
-        err(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[]), Error::TruncatedMessage, &[]);
+        err(
+            &call(&mut k, e + 10 + i, ptm, &[va, 3], &[]),
+            Error::TruncatedMessage,
+            &[],
+        );
         ok(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[e + 2]));
-        assert!(matches!(cap_at(&k, e + 10 + i), Cap::PageTable { mapped: Some(_), .. }));
-        err(&call(&mut k, e + 10 + i, ptm, &[va, 3], &[e + 2]), Error::InvalidCapability, &[0]);
+        assert!(matches!(
+            cap_at(&k, e + 10 + i),
+            Cap::PageTable {
+                mapped: Some(_),
+                ..
+            }
+        ));
+        err(
+            &call(&mut k, e + 10 + i, ptm, &[va, 3], &[e + 2]),
+            Error::InvalidCapability,
+            &[0],
+        );
     }
     ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e + 13, 1));
-    err(&call(&mut k, e + 13, ptm, &[va, 3], &[e + 2]), Error::DeleteFirst, &[]);
+    err(
+        &call(&mut k, e + 13, ptm, &[va, 3], &[e + 2]),
+        Error::DeleteFirst,
+        &[],
+    );
     ok(&call(&mut k, e + 3, pm, &[va, 3, 3], &[e + 2]));
-    let Cap::VSpace { paddr: root, .. } = cap_at(&k, e + 2) else { panic!() };
-    let Cap::Frame { paddr: fp, .. } = cap_at(&k, e + 3) else { panic!() };
+    let Cap::VSpace { paddr: root, .. } = cap_at(&k, e + 2) else {
+        panic!()
+    };
+    let Cap::Frame { paddr: fp, .. } = cap_at(&k, e + 3) else {
+        panic!()
+    };
     assert_eq!(translate(&k, root, va + 12), Some(fp + 12));
     // Remap at another address: InvalidArgument(0); copies map elsewhere.
-    err(&call(&mut k, e + 3, pm, &[va + 4096, 3, 3], &[e + 2]), Error::InvalidArgument, &[0]);
+    err(
+        &call(&mut k, e + 3, pm, &[va + 4096, 3, 3], &[e + 2]),
+        Error::InvalidArgument,
+        &[0],
+    );
     ok(&copy(&mut k, e + 4, e + 3, 0xf));
     ok(&call(&mut k, e + 4, pm, &[va + 4096, 1, 3], &[e + 2]));
     assert_eq!(translate(&k, root, va + 4096), Some(fp));
@@ -71,10 +148,25 @@ fn make_pool_assign_map_unmap() {
     ok(&delete(&mut k, e + 2));
     ok(&retype(&mut k, ut, ObjectKind::VSpace, 0, e + 2, 1));
     ok(&call(&mut k, e + 1, asg, &[], &[e + 2]));
-    assert!(matches!(cap_at(&k, e + 2), Cap::VSpace { asid: Some(512), .. }));
+    assert!(matches!(
+        cap_at(&k, e + 2),
+        Cap::VSpace {
+            asid: Some(512),
+            ..
+        }
+    ));
     // PageTable_Unmap requires the final cap.
-    ok(&call(&mut k, e + 12, al(ArchLabel::PageTableUnmap), &[], &[]));
-    assert!(matches!(cap_at(&k, e + 12), Cap::PageTable { mapped: None, .. }));
+    ok(&call(
+        &mut k,
+        e + 12,
+        al(ArchLabel::PageTableUnmap),
+        &[],
+        &[],
+    ));
+    assert!(matches!(
+        cap_at(&k, e + 12),
+        Cap::PageTable { mapped: None, .. }
+    ));
 }
 
 #[test]
@@ -86,13 +178,35 @@ fn asid_pools_run_out() {
     // x86 has 8 pools, one used by the root task.
     for i in 0..7 {
         ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e + 2 * i, 1));
-        ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 2 * i + 1, 64], &[e + 2 * i, ROOT]));
+        ok(&call(
+            &mut k,
+            slots::ASID_CONTROL,
+            mp,
+            &[e + 2 * i + 1, 64],
+            &[e + 2 * i, ROOT],
+        ));
     }
     ok(&retype(&mut k, ut, ObjectKind::Untyped, 12, e + 20, 1));
-    err(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 21, 64], &[e + 20, ROOT]), Error::DeleteFirst, &[]);
+    err(
+        &call(
+            &mut k,
+            slots::ASID_CONTROL,
+            mp,
+            &[e + 21, 64],
+            &[e + 20, ROOT],
+        ),
+        Error::DeleteFirst,
+        &[],
+    );
     // Revoking a pool's untyped frees the pool slot.
     ok(&revoke(&mut k, e));
-    ok(&call(&mut k, slots::ASID_CONTROL, mp, &[e + 21, 64], &[e + 20, ROOT]));
+    ok(&call(
+        &mut k,
+        slots::ASID_CONTROL,
+        mp,
+        &[e + 21, 64],
+        &[e + 20, ROOT],
+    ));
 }
 
 #[test]
@@ -101,23 +215,177 @@ fn x86_io_ports() {
     let e = empty(&k);
     let n = |l| sel4_abi::arch_label_number(Arch::X86_64, l).unwrap();
     let issue = n(ArchLabel::IoPortControlIssue);
-    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f0, e, 64], &[ROOT]), Error::InvalidArgument, &[1]);
-    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3ff, e], &[ROOT]), Error::TruncatedMessage, &[]);
-    ok(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3ff, e, 64], &[ROOT]));
-    assert!(matches!(cap_at(&k, e), Cap::IoPort { first: 0x3f8, last: 0x3ff }));
-    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3fc, 0x400, e + 1, 64], &[ROOT]), Error::RevokeFirst, &[]);
+    err(
+        &call(
+            &mut k,
+            slots::IO_PORT_CONTROL,
+            issue,
+            &[0x3f8, 0x3f0, e, 64],
+            &[ROOT],
+        ),
+        Error::InvalidArgument,
+        &[1],
+    );
+    err(
+        &call(
+            &mut k,
+            slots::IO_PORT_CONTROL,
+            issue,
+            &[0x3f8, 0x3ff, e],
+            &[ROOT],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    ok(&call(
+        &mut k,
+        slots::IO_PORT_CONTROL,
+        issue,
+        &[0x3f8, 0x3ff, e, 64],
+        &[ROOT],
+    ));
+    assert!(matches!(
+        cap_at(&k, e),
+        Cap::IoPort {
+            first: 0x3f8,
+            last: 0x3ff
+        }
+    ));
+    err(
+        &call(
+            &mut k,
+            slots::IO_PORT_CONTROL,
+            issue,
+            &[0x3fc, 0x400, e + 1, 64],
+            &[ROOT],
+        ),
+        Error::RevokeFirst,
+        &[],
+    );
     // IOPortControl cannot be copied; IOPort caps can.
-    err(&copy(&mut k, e + 1, slots::IO_PORT_CONTROL, 0xf), Error::IllegalOperation, &[]);
+    err(
+        &copy(&mut k, e + 1, slots::IO_PORT_CONTROL, 0xf),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(&copy(&mut k, e + 1, e, 0xf));
-    ok(&call(&mut k, e + 1, n(ArchLabel::IoPortOut8), &[0x3f8, b'A' as u64], &[]));
+    ok(&call(
+        &mut k,
+        e + 1,
+        n(ArchLabel::IoPortOut8),
+        &[0x3f8, b'A' as u64],
+        &[],
+    ));
     assert_eq!(k.machine.io_writes, vec![(0x3f8, 1, 0x41)]);
     let r = call(&mut k, e, n(ArchLabel::IoPortIn16), &[0x3fa], &[]);
-    assert_eq!(r, Reply { label: 0, mrs: vec![0xfafa] });
-    err(&call(&mut k, e, n(ArchLabel::IoPortIn32), &[0x3fe], &[]), Error::IllegalOperation, &[]);
-    err(&call(&mut k, e, n(ArchLabel::IoPortOut8), &[0x3f8], &[]), Error::TruncatedMessage, &[]);
+    assert_eq!(
+        r,
+        Reply {
+            label: 0,
+            mrs: vec![0xfafa]
+        }
+    );
+    err(
+        &call(&mut k, e, n(ArchLabel::IoPortIn32), &[0x3fe], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &call(&mut k, e, n(ArchLabel::IoPortOut8), &[0x3f8], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // Deleting every cap frees the range.
     ok(&delete(&mut k, e + 1));
-    err(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f8, e + 1, 64], &[ROOT]), Error::RevokeFirst, &[]);
+    err(
+        &call(
+            &mut k,
+            slots::IO_PORT_CONTROL,
+            issue,
+            &[0x3f8, 0x3f8, e + 1, 64],
+            &[ROOT],
+        ),
+        Error::RevokeFirst,
+        &[],
+    );
     ok(&delete(&mut k, e));
-    ok(&call(&mut k, slots::IO_PORT_CONTROL, issue, &[0x3f8, 0x3f8, e + 1, 64], &[ROOT]));
+    ok(&call(
+        &mut k,
+        slots::IO_PORT_CONTROL,
+        issue,
+        &[0x3f8, 0x3f8, e + 1, 64],
+        &[ROOT],
+    ));
+}
+
+#[test]
+fn arm_cache_maintenance_checks() {
+    let mut k = boot();
+    let clean = al(ArchLabel::PageCleanData);
+    ok(&call(
+        &mut k,
+        slots::BOOT_INFO_FRAME,
+        clean,
+        &[0, 4096],
+        &[],
+    ));
+    err(
+        &call(&mut k, slots::BOOT_INFO_FRAME, clean, &[64, 64], &[]),
+        Error::InvalidArgument,
+        &[1],
+    );
+    err(
+        &call(&mut k, slots::BOOT_INFO_FRAME, clean, &[0, 4097], &[]),
+        Error::InvalidArgument,
+        &[1],
+    );
+    err(
+        &call(&mut k, slots::BOOT_INFO_FRAME, clean, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    let e = empty(&k);
+    ok(&copy(&mut k, e, slots::BOOT_INFO_FRAME, 0xf));
+    err(
+        &call(&mut k, e, clean, &[0, 4096], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    let vclean = al(ArchLabel::VSpaceCleanData);
+    ok(&call(
+        &mut k,
+        slots::INIT_THREAD_VSPACE,
+        vclean,
+        &[IMAGE_VADDR, IMAGE_VADDR + 4096],
+        &[],
+    ));
+    err(
+        &call(
+            &mut k,
+            slots::INIT_THREAD_VSPACE,
+            vclean,
+            &[IMAGE_VADDR, IMAGE_VADDR + 8192],
+            &[],
+        ),
+        Error::RangeError,
+        &[0, 4096],
+    );
+    err(
+        &call(
+            &mut k,
+            slots::INIT_THREAD_VSPACE,
+            vclean,
+            &[IMAGE_VADDR, IMAGE_VADDR],
+            &[],
+        ),
+        Error::InvalidArgument,
+        &[1],
+    );
+    ok(&call(
+        &mut k,
+        slots::INIT_THREAD_VSPACE,
+        al(ArchLabel::VSpaceUnifyInstruction),
+        &[0x7000_0000, 0x7000_0010],
+        &[],
+    ));
 }

@@ -16,4 +16,4 @@ pub use endpoint::{Endpoint, EndpointState};
 pub use notification::{Notification, NotificationState};
 pub use reply::Reply;
 pub use sched_context::{Refill, SchedContext};
-pub use tcb::{Tcb, ThreadState, TcbSlot, TCB_SLOTS};
+pub use tcb::{Tcb, TcbSlot, ThreadState, TCB_SLOTS};
