@@ -8,8 +8,7 @@ cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh aarch64 fault-test \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fault-test: ERROR" \
   --expect "fault-test: reading unmapped address 0xdead0000" \
-  --expect "kernel: fault: vm fault on data at 0xdead0000 (pc 0x40" \
-  --expect "\"rootserver\" suspended (no fault handler)" \
+  --expect "has no fault handler, suspended: vm fault on data at 0xdead0000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick" \
   --expect "kernel: heartbeat: tick"

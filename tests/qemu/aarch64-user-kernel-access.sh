@@ -7,7 +7,6 @@ cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh aarch64 fault-kernel \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fault-kernel: ERROR" \
   --expect "fault-kernel: reading kernel memory at 0xffff000040200000" \
-  --expect "kernel: fault: vm fault on data at 0xffff000040200000 (pc 0x40" \
-  --expect "\"rootserver\" suspended (no fault handler)" \
+  --expect "has no fault handler, suspended: vm fault on data at 0xffff000040200000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick"

@@ -1,10 +1,9 @@
-//! Loading an ELF image (the initial task) into fresh physical frames: either recorded as a
-//! list of (vaddr, frame, rights) for the kernel core's boot to map ([`load_elf_frames`]),
-//! or mapped straight into an address space built here ([`load_elf`]).
+//! Loading an ELF image (the root task) into fresh physical frames, recorded as a list of
+//! (vaddr, frame, rights) for the kernel core's boot to map ([`load_elf_frames`]).
 
 use crate::vspace::{self, FrameAllocator, MapError, PAGE_SIZE};
 use boot_image::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
-use kernel_hal::{MapAttrs, MapRights, PageTableFormat, PhysMem, VAddr};
+use kernel_hal::{MapRights, PageTableFormat, PhysMem, VAddr};
 
 /// Why an image could not be loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,78 +142,6 @@ pub fn load_elf_frames<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     ))
 }
 
-/// Map every `PT_LOAD` segment of `bytes` into the address space at `root`: fresh zeroed
-/// frames, file bytes copied in, mapped with the segment's permissions. A page shared by
-/// two segments keeps the first segment's permissions.
-pub fn load_elf<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
-    mem: &M,
-    alloc: &mut A,
-    root: u64,
-    bytes: &[u8],
-    machine: u16,
-) -> Result<LoadedImage, LoadError> {
-    let elf = Elf::parse(bytes)?;
-    if elf.machine != machine {
-        return Err(LoadError::WrongMachine(elf.machine));
-    }
-    let mut start = u64::MAX;
-    let mut end = 0u64;
-    for seg in elf.load_segments() {
-        let seg = seg?;
-        if seg.memsz == 0 {
-            continue;
-        }
-        let top = seg
-            .vaddr
-            .checked_add(seg.memsz)
-            .ok_or(LoadError::BadAddress)?;
-        if top > F::USER_TOP {
-            return Err(LoadError::BadAddress);
-        }
-        let data = elf.segment_data(&seg)?;
-        let rights = segment_rights(seg.flags);
-        let first = seg.vaddr & !(PAGE_SIZE - 1);
-        let last = top.div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        start = start.min(first);
-        end = end.max(last);
-        let mut page = first;
-        while page < last {
-            let frame = match vspace::translate::<F, M>(mem, root, page) {
-                Some(pa) => pa,
-                None => {
-                    let f = vspace::alloc_zeroed(mem, alloc)?;
-                    vspace::map_page::<F, M, A>(
-                        mem,
-                        alloc,
-                        root,
-                        page,
-                        f,
-                        rights,
-                        MapAttrs { cacheable: true },
-                    )?;
-                    f
-                }
-            };
-            // File bytes of this segment that land in this page.
-            let lo = page.max(seg.vaddr);
-            let hi = (page + PAGE_SIZE).min(seg.vaddr + seg.filesz);
-            if lo < hi {
-                let src = &data[(lo - seg.vaddr) as usize..(hi - seg.vaddr) as usize];
-                vspace::write_phys(mem, frame + (lo - page), src)?;
-            }
-            page += PAGE_SIZE;
-        }
-    }
-    if start == u64::MAX {
-        return Err(LoadError::BadAddress);
-    }
-    Ok(LoadedImage {
-        entry: elf.entry,
-        start,
-        end,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,36 +171,6 @@ mod tests {
             f[p + 40..p + 48].copy_from_slice(&memsz.to_le_bytes());
         }
         f
-    }
-
-    #[test]
-    fn loads_segments_with_bss() {
-        let mem = FakeMem::new(0x4000_0000, 32);
-        let mut a = Bump {
-            next: 0x4000_0000,
-            end: 0x4002_0000,
-        };
-        let root = vspace::new_root(&mem, &mut a).unwrap();
-        let img = elf(&[
-            (0x40_0000, PF_R | PF_X, b"code", 4),
-            (0x40_1FFE, PF_R | PF_W, b"dat", 0x10),
-        ]);
-        let li = load_elf::<F, _, _>(&mem, &mut a, root, &img, EM_AARCH64).unwrap();
-        assert_eq!(
-            li,
-            LoadedImage {
-                entry: 0x40_0000,
-                start: 0x40_0000,
-                end: 0x40_3000
-            }
-        );
-        let pa = vspace::translate::<F, _>(&mem, root, 0x40_0000).unwrap();
-        assert_eq!(mem.read(pa, 5), b"code\0");
-        // "dat" straddles a page boundary; the bss after it is zero.
-        let p1 = vspace::translate::<F, _>(&mem, root, 0x40_1FFE).unwrap();
-        assert_eq!(mem.read(p1, 2), b"da");
-        let p2 = vspace::translate::<F, _>(&mem, root, 0x40_2000).unwrap();
-        assert_eq!(mem.read(p2, 4), b"t\0\0\0");
     }
 
     #[test]
@@ -318,19 +215,23 @@ mod tests {
             next: 0x4000_0000,
             end: 0x4000_8000,
         };
-        let root = vspace::new_root(&mem, &mut a).unwrap();
+        let mut out = [LoadedFrame {
+            vaddr: 0,
+            paddr: 0,
+            rights: segment_rights(0),
+        }; 4];
         let img = elf(&[(0xFFFF_0000_0000_0000, PF_R, b"x", 1)]);
         assert_eq!(
-            load_elf::<F, _, _>(&mem, &mut a, root, &img, EM_AARCH64),
+            load_elf_frames::<F, _, _>(&mem, &mut a, &img, EM_AARCH64, &mut out),
             Err(LoadError::BadAddress)
         );
         let img = elf(&[(0x40_0000, PF_R, b"x", 1)]);
         assert_eq!(
-            load_elf::<F, _, _>(&mem, &mut a, root, &img, 62),
+            load_elf_frames::<F, _, _>(&mem, &mut a, &img, 62, &mut out),
             Err(LoadError::WrongMachine(EM_AARCH64))
         );
         assert!(matches!(
-            load_elf::<F, _, _>(&mem, &mut a, root, b"junk", EM_AARCH64),
+            load_elf_frames::<F, _, _>(&mem, &mut a, b"junk", EM_AARCH64, &mut out),
             Err(LoadError::Elf(_))
         ));
     }

@@ -69,6 +69,13 @@ impl Aarch64Machine {
         timer::set_compare(self.next_tick.min(self.deadline));
     }
 
+    /// Run user mode with no address space: TTBR0 := the empty table with ASID 0 (never
+    /// given to a VSpace), so every user access faults. For a thread the core reports no
+    /// valid VSpace for (seL4 falls back to the global table the same way).
+    pub fn clear_vspace(&mut self) {
+        cpu::set_ttbr0(crate::boot::empty_table_paddr(), 0);
+    }
+
     /// Convert microseconds to counter ticks.
     pub fn us_to_ticks(&self, us: u64) -> u64 {
         ((us as u128 * self.timer_hz as u128) / 1_000_000) as u64

@@ -109,6 +109,7 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
         }
     });
     if !crate::ipc::send_fault_ipc(k, t, &f) {
+        crate::debug::report_no_fault_handler(k, t, &f);
         // The fault stays recorded (as seL4's tcbFault does) until the thread restarts.
         crate::sched::set_blocked(k, t, ThreadState::Inactive);
     }

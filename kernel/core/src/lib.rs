@@ -26,6 +26,7 @@
 //! * [`ipc`]: endpoints, reply objects, notifications, fault delivery, cancellation.
 //! * [`fault`]: faults and their delivery entry point.
 //! * [`tcb`], [`schedcontext`]: TCB/Domain and SchedContext/SchedControl invocations.
+//! * [`debug`]: kernel diagnostics on the debug console (undeliverable faults).
 //! * [`sim`] (feature `sim`): the host simulator.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -35,6 +36,7 @@ pub mod boot;
 pub mod cap;
 pub mod cnode;
 pub mod cspace;
+pub mod debug;
 pub mod delete;
 pub mod error;
 pub mod fault;

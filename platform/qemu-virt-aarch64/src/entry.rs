@@ -3,25 +3,23 @@
 //! exceptions, `handle_irq` for interrupts including the timer), then the thread the core
 //! makes current is resumed in the VSpace the core switched to (TTBR0/ASID). With no
 //! runnable thread the kernel waits for interrupts and prints a heartbeat line every
-//! [`HEARTBEAT_TICKS`] ticks. A thread the core suspends because it faulted without a fault
-//! handler is reported with a diagnostic line, as seL4's debug kernel does.
+//! [`HEARTBEAT_TICKS`] ticks. (A thread that faults without a fault handler is reported by
+//! the core itself, `kernel_core::debug`.)
 
 use arch_aarch64::context::Aarch64Context;
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
 use arch_aarch64::trap::{self, TrapKind};
-use arch_aarch64::{cpu, kprintln, timer};
-use kernel_core::object::ThreadState;
+use arch_aarch64::{console, cpu, kprintln, timer};
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{PAddr, UserContext};
-use sel4_abi::{FaultType, Syscall};
+use sel4_abi::Syscall;
 
 /// Periodic timer interrupts per second (each one is a preemption point for the core).
 const TICK_HZ: u64 = 100;
 /// Ticks between heartbeat lines while idle.
 const HEARTBEAT_TICKS: u64 = 50;
-/// After this many ticks taken from user mode the kernel reports once that the tick
-/// reaches user mode.
+/// After this many ticks taken from user mode the kernel reports once (at the next line
+/// boundary of the console) that the tick reaches user mode.
 const TICK_REPORT: u64 = 10;
 
 /// The kernel and the platform's counters.
@@ -33,6 +31,8 @@ struct State {
     user_ticks: u64,
     /// `seL4_Yield` calls seen.
     yields: u64,
+    /// The "ticks while in user mode" line was printed (once, at a line boundary).
+    tick_reported: bool,
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
@@ -56,12 +56,14 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
             ticks: 0,
             user_ticks: 0,
             yields: 0,
+            tick_reported: false,
         })
     });
     trap::set_user_trap_handler(handle_trap);
     let first = STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
         s.kernel.current_context()
     });
     SAVE_AREA.with(|c| *c = first);
@@ -77,7 +79,6 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
     STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         s.kernel.set_current_context(ctx);
-        let thread = s.kernel.cur_thread;
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
@@ -98,11 +99,20 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
                 });
             }
         }
-        report_fault(&s.kernel, thread);
         wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
         *ctx = s.kernel.current_context();
     });
     ctx as *mut Aarch64Context
+}
+
+/// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
+/// thread without a valid VSpace runs with the empty table (its accesses fault) rather than
+/// in whichever address space was active before.
+fn resume_vspace(k: &mut Kernel<Aarch64Machine>) {
+    if k.current_vspace().is_none() {
+        k.machine.clear_vspace();
+    }
 }
 
 /// The core's view of a synchronous exception other than `svc` (seL4's AArch64 rules):
@@ -127,69 +137,6 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
     }
 }
 
-/// If `thread` just became Inactive with a fault recorded (the core found no fault handler
-/// to deliver it to), print a diagnostic line like seL4's debug kernel.
-fn report_fault(k: &Kernel<Aarch64Machine>, thread: PAddr) {
-    if thread == k.idle_thread || k.thread_state(thread) != ThreadState::Inactive {
-        return;
-    }
-    let tcb = k.tcb(thread);
-    let pc = tcb.context.get(kernel_hal::Reg::Pc);
-    let name_len = tcb.name.iter().position(|&b| b == 0).unwrap_or(tcb.name.len());
-    let name = core::str::from_utf8(&tcb.name[..name_len]).unwrap_or("?");
-    let [kind, w1, w2, w3] = tcb.fault;
-    let what = match kind {
-        k if k == FaultType::VmFault as u64 => {
-            kprintln!(
-                "kernel: fault: vm fault on {} at {:#x} (pc {:#x}, esr {:#x}) on thread {:#x} \"{}\"",
-                if w3 != 0 { "instruction" } else { "data" },
-                w1,
-                pc,
-                w2,
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::UserException as u64 => {
-            kprintln!(
-                "kernel: fault: user exception {} (esr {:#x}) at pc {:#x} on thread {:#x} \"{}\"",
-                trap::class_name(trap::esr_class(w1)),
-                w1,
-                pc,
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::UnknownSyscall as u64 => {
-            kprintln!(
-                "kernel: fault: unknown syscall {} at pc {:#x} on thread {:#x} \"{}\"",
-                w1 as i64,
-                pc.wrapping_sub(4),
-                thread,
-                name
-            );
-            true
-        }
-        k if k == FaultType::CapFault as u64 => {
-            kprintln!(
-                "kernel: fault: cap fault on cptr {:#x} ({} phase) at pc {:#x} on thread {:#x} \"{}\"",
-                w1,
-                if w2 != 0 { "receive" } else { "send" },
-                pc.wrapping_sub(4),
-                thread,
-                name
-            );
-            true
-        }
-        _ => false,
-    };
-    if what {
-        kprintln!("kernel: thread {:#x} \"{}\" suspended (no fault handler)", thread, name);
-    }
-}
-
 /// Acknowledge and handle every pending interrupt. `from_user`: the interrupt was taken
 /// from user mode (else while idle in the kernel).
 fn handle_irqs(s: &mut State, from_user: bool) {
@@ -198,7 +145,8 @@ fn handle_irqs(s: &mut State, from_user: bool) {
             s.ticks += 1;
             if from_user {
                 s.user_ticks += 1;
-                if s.user_ticks == TICK_REPORT {
+                if s.user_ticks >= TICK_REPORT && !s.tick_reported && console::at_line_start() {
+                    s.tick_reported = true;
                     kprintln!(
                         "kernel: timer: {} ticks while in user mode ({} yields)",
                         s.user_ticks,
@@ -217,7 +165,9 @@ fn handle_irqs(s: &mut State, from_user: bool) {
 /// While the core has nothing to run: wait for interrupts (kept masked at EL1 and polled
 /// from the GIC) and hand them to the core.
 fn wait_while_idle(s: &mut State) {
-    if s.kernel.current_is_idle() {
+    // Only when nothing is waiting for a budget refill either (an MCS thread that used up its
+    // budget idles the CPU until its release; that is not worth a line).
+    if s.kernel.current_is_idle() && s.kernel.release_queue == 0 {
         kprintln!("kernel: no runnable thread; idling");
     }
     while s.kernel.current_is_idle() {

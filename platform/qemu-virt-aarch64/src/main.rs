@@ -2,13 +2,12 @@
 //!
 //! After hardware init the root task (the boot payload's first file) is loaded and the
 //! kernel core builds its environment ([`root`]); from then on every trap goes through the
-//! core ([`entry`]). A payload with more than one file still runs on the temporary
-//! multi-task path in [`bringup`] (see there).
+//! core ([`entry`]). As in seL4 there is exactly one root task: further payload files are
+//! ignored (with a warning).
 #![no_std]
 #![no_main]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-mod bringup;
 mod entry;
 mod root;
 
@@ -67,7 +66,10 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
         None => panic!("no boot payload (build the image with mkimage)"),
     };
     if files.len() > 1 {
-        bringup::run(machine, &files)
+        kprintln!(
+            "kernel: warning: boot payload has {} files; only the first is the root task",
+            files.len()
+        );
     }
     let elf = files
         .file(0)

@@ -9,14 +9,13 @@
 
 use boot_image::fdt::Fdt;
 use sel4_abi::bootinfo::slots;
-use sel4_abi::message::ipc_buffer;
-use sel4_abi::{object_type_number, Arch, BootInfo, Label, MessageInfo, ObjectKind};
+use sel4_abi::{object_type_number, Arch, BootInfo, Label, ObjectKind};
 use user_rt::uprintln;
 
-/// `seL4_Call`.
-const SYS_CALL: i64 = -1;
-/// `seL4_DebugCapIdentify`.
-const SYS_DEBUG_CAP_IDENTIFY: i64 = -15;
+mod sel4;
+
+use sel4::cap_identify;
+
 /// DebugCapIdentify tag of an endpoint cap.
 const TAG_ENDPOINT: u64 = 4;
 /// Extra-bootinfo chunk id of the DTB.
@@ -24,80 +23,12 @@ const BOOTINFO_HEADER_FDT: u64 = 6;
 /// `seL4_DeleteFirst`.
 const ERR_DELETE_FIRST: u64 = 8;
 
-/// The reply of a `seL4_Call`: the MessageInfo and MR0..MR3.
-struct Reply {
-    info: MessageInfo,
-    #[allow(dead_code)]
-    mr: [u64; 4],
-}
-
 /// A name for the DebugCapIdentify tags this task expects.
 fn tag_name(tag: u64) -> &'static str {
     match tag {
         TAG_ENDPOINT => " (endpoint)",
         _ => "",
     }
-}
-
-/// `seL4_Call(cap, info)` with MR0..MR3 in registers (further MRs and extra caps must
-/// already be in the IPC buffer).
-#[cfg(target_arch = "aarch64")]
-fn call(cap: u64, info: MessageInfo, mr: [u64; 4]) -> Reply {
-    let (i, m0, m1, m2, m3): (u64, u64, u64, u64, u64);
-    // SAFETY: a syscall trap; the kernel writes only x0..x5 (declared as outputs) and
-    // preserves every other register.
-    unsafe {
-        core::arch::asm!(
-            "svc #0",
-            inout("x0") cap => _,
-            inout("x1") info.to_word() => i,
-            inout("x2") mr[0] => m0,
-            inout("x3") mr[1] => m1,
-            inout("x4") mr[2] => m2,
-            inout("x5") mr[3] => m3,
-            in("x6") 0u64,
-            in("x7") SYS_CALL,
-            options(nostack)
-        )
-    };
-    Reply {
-        info: MessageInfo::from_word(i),
-        mr: [m0, m1, m2, m3],
-    }
-}
-
-/// `seL4_DebugCapIdentify(cap)`.
-#[cfg(target_arch = "aarch64")]
-fn cap_identify(cap: u64) -> u64 {
-    let tag: u64;
-    // SAFETY: as in `call`.
-    unsafe {
-        core::arch::asm!(
-            "svc #0",
-            inout("x0") cap => tag,
-            lateout("x1") _, lateout("x2") _, lateout("x3") _, lateout("x4") _, lateout("x5") _,
-            in("x7") SYS_DEBUG_CAP_IDENTIFY,
-            options(nostack)
-        )
-    };
-    tag
-}
-
-/// Host stand-ins (the task is only meaningful on target).
-#[cfg(not(target_arch = "aarch64"))]
-fn call(_cap: u64, info: MessageInfo, mr: [u64; 4]) -> Reply {
-    Reply { info, mr }
-}
-#[cfg(not(target_arch = "aarch64"))]
-fn cap_identify(_cap: u64) -> u64 {
-    0
-}
-
-/// Write word `offset` (bytes) of the IPC buffer at `buf`.
-fn ipc_write(buf: u64, offset: u64, v: u64) {
-    // SAFETY: `buf` is the IPC buffer the kernel mapped read-write for this task (from the
-    // bootinfo); offsets are within its 1024 bytes.
-    unsafe { core::ptr::write_volatile((buf + offset) as *mut u64, v) }
 }
 
 /// Print an error line (the boot test fails on it).
@@ -113,14 +44,17 @@ pub extern "C" fn user_main(bootinfo_addr: u64) -> ! {
     // SAFETY: the kernel maps the bootinfo page (a `seL4_BootInfo`, plain integers) at
     // this address for the root task, and nothing writes it.
     let bi: BootInfo = unsafe { core::ptr::read_volatile(bootinfo_addr as *const BootInfo) };
-    run(bootinfo_addr, &bi);
+    match sel4::Root::new(bootinfo_addr) {
+        Some(root) => run(bootinfo_addr, &bi, &root),
+        None => fail!("no RAM untyped of 1 MiB or more"),
+    }
     uprintln!("bootinfo: done");
     loop {
         user_rt::sys::yield_now();
     }
 }
 
-fn run(bi_addr: u64, bi: &BootInfo) {
+fn run(bi_addr: u64, bi: &BootInfo, root: &sel4::Root) {
     uprintln!(
         "bootinfo: at {:#x}, IPC buffer {:#x}, node {} of {}, CNode size bits {}",
         bi_addr,
@@ -238,57 +172,60 @@ fn run(bi_addr: u64, bi: &BootInfo) {
     let ut = bi.untyped.start + i as u64;
     let dest = bi.empty.start;
     let ep_type = object_type_number(Arch::Aarch64, ObjectKind::Endpoint).unwrap_or(u64::MAX);
-    let buf = bi.ipc_buffer;
-    ipc_write(buf, ipc_buffer::mr_offset(4), dest); // node_offset
-    ipc_write(buf, ipc_buffer::mr_offset(5), 1); // num_objects
-    ipc_write(buf, ipc_buffer::CAPS_OR_BADGES, slots::INIT_THREAD_CNODE); // root CNode
-    let r = call(
+    let r = root.call(
         ut,
-        MessageInfo::new(Label::UntypedRetype as u64, 0, 1, 6),
-        [ep_type, 0, 0, 0],
+        Label::UntypedRetype as u64,
+        &[ep_type, 0, 0, 0, dest, 1],
+        &[slots::INIT_THREAD_CNODE],
     );
     uprintln!(
         "bootinfo: retype: error {} (Untyped_Retype of untyped slot {} into an endpoint at slot {})",
-        r.info.label,
+        r.error,
         ut,
         dest
     );
     let tag = cap_identify(dest);
     uprintln!("bootinfo: retype: new cap tag {}{} in slot {}", tag, tag_name(tag), dest);
-    if r.info.label != 0 || tag != TAG_ENDPOINT {
+    if r.error != 0 || tag != TAG_ENDPOINT {
         fail!("retype failed");
     }
 
     // Copy it into the next empty slot.
     let copy = dest + 1;
-    ipc_write(buf, ipc_buffer::CAPS_OR_BADGES, slots::INIT_THREAD_CNODE);
-    let copy_info = MessageInfo::new(Label::CNodeCopy as u64, 0, 1, 5);
-    ipc_write(buf, ipc_buffer::mr_offset(4), 0xf); // rights: all
-    let r = call(slots::INIT_THREAD_CNODE, copy_info, [copy, 64, dest, 64]);
+    let copy_args = [copy, 64, dest, 64, 0xf]; // rights: all
+    let r = root.call(
+        slots::INIT_THREAD_CNODE,
+        Label::CNodeCopy as u64,
+        &copy_args,
+        &[slots::INIT_THREAD_CNODE],
+    );
     let tag = cap_identify(copy);
     uprintln!(
         "bootinfo: copy: error {}, cap tag {}{} in slot {} (CNode_Copy from slot {})",
-        r.info.label,
+        r.error,
         tag,
         tag_name(tag),
         copy,
         dest
     );
-    if r.info.label != 0 || tag != TAG_ENDPOINT {
+    if r.error != 0 || tag != TAG_ENDPOINT {
         fail!("copy failed");
     }
 
     // Copying onto an occupied slot must fail with DeleteFirst.
-    ipc_write(buf, ipc_buffer::CAPS_OR_BADGES, slots::INIT_THREAD_CNODE);
-    ipc_write(buf, ipc_buffer::mr_offset(4), 0xf);
-    let r = call(slots::INIT_THREAD_CNODE, copy_info, [copy, 64, dest, 64]);
+    let r = root.call(
+        slots::INIT_THREAD_CNODE,
+        Label::CNodeCopy as u64,
+        &copy_args,
+        &[slots::INIT_THREAD_CNODE],
+    );
     uprintln!(
         "bootinfo: copy onto an occupied slot: error {}{} (slot {})",
-        r.info.label,
-        if r.info.label == ERR_DELETE_FIRST { " (DeleteFirst)" } else { "" },
+        r.error,
+        if r.error == ERR_DELETE_FIRST { " (DeleteFirst)" } else { "" },
         copy
     );
-    if r.info.label != ERR_DELETE_FIRST {
+    if r.error != ERR_DELETE_FIRST {
         fail!("copy onto an occupied slot did not fail with DeleteFirst");
     }
 }
