@@ -2,25 +2,25 @@
 //! `kernel_core` (`handle_syscall` for `ecall`, `handle_user_fault` for page/access faults
 //! and other exceptions, `handle_irq` for PLIC interrupts, `handle_timer` for the timer),
 //! then the thread the core makes current is resumed in the VSpace the core switched `satp`
-//! to. With no runnable thread the kernel waits for interrupts. A thread the core suspends
-//! because it faulted without a fault handler is reported with a diagnostic line, as seL4's
-//! debug kernel does.
+//! to. With no runnable thread the kernel waits for interrupts. (A thread that faults
+//! without a fault handler is reported by the core itself, `kernel_core::debug`.)
 
 use core::ptr::addr_of_mut;
 
 use arch_riscv64::machine::Riscv64Machine;
-use arch_riscv64::trapcause::{exception_name, vm_fault_info, Trap};
+use arch_riscv64::trapcause::{vm_fault_info, Trap};
 use arch_riscv64::{kprintln, Riscv64Context};
-use kernel_core::cspace;
-use kernel_core::object::ThreadState;
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{Machine, PAddr, Reg, UserContext};
+use kernel_hal::{Machine, Reg, UserContext};
 use sel4_abi::Syscall;
 
 use crate::board;
 
 /// Periodic kernel tick (each one is a preemption point for the core).
 pub const TICK_US: u64 = 10_000;
+
+/// Ticks a tick report waits for user output to finish its line.
+const REPORT_WAIT_TICKS: u64 = 100;
 
 /// The kernel and the platform's counters.
 struct State {
@@ -31,6 +31,8 @@ struct State {
     yields: u64,
     /// Whether "idling" was reported since a thread last ran.
     idle_reported: bool,
+    /// A tick report waiting for the console to reach a line start (the tick it was due).
+    pending_report: Option<u64>,
 }
 
 static mut STATE: Option<State> = None;
@@ -65,6 +67,7 @@ pub fn run(mut kernel: Kernel<Riscv64Machine>) -> ! {
             ticks: 0,
             yields: 0,
             idle_reported: false,
+            pending_report: None,
         });
     }
     resume(state())
@@ -76,25 +79,10 @@ pub fn run(mut kernel: Kernel<Riscv64Machine>) -> ! {
 fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
     let s = state();
     s.kernel.set_current_context(ctx);
-    let thread = s.kernel.cur_thread;
-    let was_running = s.kernel.thread_state(thread) == ThreadState::Running;
-    // The fault this entry raises for the thread, if it is one (for the diagnostic line: the
-    // core keeps no record of a fault it could not deliver).
-    let mut fault = None;
     match trap {
         Trap::Syscall => {
-            let no = ctx.get(Reg::SyscallNo) as i64;
-            match Syscall::from_number(no) {
-                Some(Syscall::Yield) => s.yields += 1,
-                None => fault = Some(Fault::UnknownSyscall(no)),
-                Some(sc) => {
-                    if let Some(cptr) = invoked_cptr(sc, ctx) {
-                        let root = s.kernel.cspace_root(thread);
-                        if cspace::lookup_cap(&s.kernel.machine, root, cptr).is_err() {
-                            fault = Some(Fault::Cap(cptr));
-                        }
-                    }
-                }
+            if Syscall::from_number(ctx.get(Reg::SyscallNo) as i64) == Some(Syscall::Yield) {
+                s.yields += 1;
             }
             s.kernel.handle_syscall();
         }
@@ -104,37 +92,10 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
             kprintln!("kernel: unexpected interrupt {:?} ignored", trap);
         }
         Trap::Exception { cause, tval } => {
-            let f = user_fault(cause, tval, ctx.fault_ip);
-            fault = Some(Fault::User(f));
-            s.kernel.handle_user_fault(f);
-        }
-    }
-    if let Some(f) = fault {
-        if was_running && s.kernel.thread_state(thread) == ThreadState::Inactive {
-            report_fault(&s.kernel, thread, f, ctx.fault_ip);
+            s.kernel.handle_user_fault(user_fault(cause, tval, ctx.fault_ip));
         }
     }
     resume(s)
-}
-
-/// A fault raised on one kernel entry, as the platform saw it.
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    /// A page/access fault or another exception.
-    User(UserFault),
-    /// An unknown syscall number.
-    UnknownSyscall(i64),
-    /// The invoked cptr does not name a cap (a cap fault for blocking syscalls).
-    Cap(u64),
-}
-
-/// The cptr a send-phase syscall invokes (cap register; reply register for NBSendWait; t0 for
-/// NBSendRecv), if the syscall invokes one.
-fn invoked_cptr(sc: Syscall, ctx: &Riscv64Context) -> Option<u64> {
-    match sc {
-        Syscall::Call | Syscall::Send => Some(ctx.get(Reg::Cap)),
-        _ => None,
-    }
 }
 
 /// seL4's RISC-V view of a synchronous exception other than `ecall`: page and access faults
@@ -155,8 +116,8 @@ fn user_fault(cause: u64, tval: u64, pc: u64) -> UserFault {
     }
 }
 
-/// A timer interrupt: count the periodic tick (reporting at 10, 100, 1000, … ticks) and
-/// let the core handle it (time-slice end: round robin).
+/// A timer interrupt: count the periodic tick (reporting at 10, 100, 1000, … ticks, see
+/// [`report_ticks`]) and let the core handle it (budgets, releases, round robin).
 fn timer(s: &mut State) {
     if s.kernel.machine.timer_fired() {
         s.ticks += 1;
@@ -165,10 +126,25 @@ fn timer(s: &mut State) {
             n /= 10;
         }
         if n == 1 && s.ticks >= 10 {
-            kprintln!("timer: {} ticks ({} yields)", s.ticks, s.yields);
+            s.pending_report = Some(s.ticks);
         }
     }
     s.kernel.handle_timer();
+}
+
+/// Print a pending tick report once the console is at a line start, so it never splits a
+/// line a thread is printing character by character (it is printed late instead; after
+/// [`REPORT_WAIT_TICKS`] it starts a line of its own).
+fn report_ticks(s: &mut State) {
+    let Some(due) = s.pending_report else { return };
+    let at_start = arch_riscv64::console::at_line_start();
+    if at_start || s.ticks >= due + REPORT_WAIT_TICKS {
+        s.pending_report = None;
+        if !at_start {
+            kprintln!();
+        }
+        kprintln!("timer: {} ticks ({} yields)", due, s.yields);
+    }
 }
 
 /// Claim and handle every pending PLIC interrupt: console input is the kernel's own, every
@@ -186,68 +162,16 @@ fn external(s: &mut State) {
     }
 }
 
-/// `thread` became Inactive on the entry that raised `fault`: the core found no fault handler
-/// to deliver it to. Print a diagnostic line like seL4's debug kernel.
-fn report_fault(k: &Kernel<Riscv64Machine>, thread: PAddr, fault: Fault, pc: u64) {
-    let tcb = k.tcb(thread);
-    let name_len = tcb
-        .name
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(tcb.name.len());
-    let name = core::str::from_utf8(&tcb.name[..name_len]).unwrap_or("?");
-    match fault {
-        Fault::User(UserFault::VmFault {
-            addr,
-            fsr,
-            instruction,
-        }) => kprintln!(
-            "kernel: fault: vm fault on {} at {:#x} (pc {:#x}, fsr {}) on thread {:#x} \"{}\"",
-            if instruction { "instruction" } else { "data" },
-            addr,
-            pc,
-            fsr,
-            thread,
-            name
-        ),
-        Fault::User(UserFault::UserException { number, .. }) => kprintln!(
-            "kernel: fault: user exception {} ({}) at pc {:#x} on thread {:#x} \"{}\"",
-            number,
-            exception_name(number),
-            pc,
-            thread,
-            name
-        ),
-        Fault::UnknownSyscall(no) => kprintln!(
-            "kernel: fault: unknown syscall {} at pc {:#x} on thread {:#x} \"{}\"",
-            no,
-            pc,
-            thread,
-            name
-        ),
-        Fault::Cap(cptr) => kprintln!(
-            "kernel: fault: cap fault on cptr {:#x} at pc {:#x} on thread {:#x} \"{}\"",
-            cptr,
-            pc,
-            thread,
-            name
-        ),
-    }
-    kprintln!(
-        "kernel: thread {:#x} \"{}\" suspended (no fault handler)",
-        thread,
-        name
-    );
-}
-
 /// Wait (taking interrupts) while the core has nothing to run, then enter the current
-/// thread in user mode.
+/// thread in user mode. "Idling" is reported once per idle period, and only when no thread
+/// merely waits for its budget to be released.
 fn resume(s: &mut State) -> ! {
-    if s.kernel.current_is_idle() && !s.idle_reported {
+    if s.kernel.current_is_idle() && s.kernel.release_queue == 0 && !s.idle_reported {
         s.idle_reported = true;
         kprintln!("kernel: no runnable thread; idling");
     }
     while s.kernel.current_is_idle() {
+        report_ticks(s);
         s.kernel.machine.wait_for_interrupt();
         if s.kernel.machine.timer_pending() {
             timer(s);
@@ -257,6 +181,7 @@ fn resume(s: &mut State) -> ! {
         }
     }
     s.idle_reported = false;
+    report_ticks(s);
     let ctx = s.kernel.current_context();
     // SAFETY: SAVE_AREA is only used by the trap path: the reference the trap entry handed
     // to `riscv64_user_trap` is not used after this point, and the core has switched `satp`
