@@ -634,7 +634,10 @@ mod tests {
             Err(LoadError::OutOfMemory)
         );
         // Out-of-order segments are refused; so is a foreign machine.
-        let bad = elf(EM_RISCV, &[(PF_R, 0x40_2000, b"x", 1), (PF_R, 0x40_0000, b"y", 1)]);
+        let bad = elf(
+            EM_RISCV,
+            &[(PF_R, 0x40_2000, b"x", 1), (PF_R, 0x40_0000, b"y", 1)],
+        );
         assert!(matches!(
             load_elf_frames(&mem, &mut fa, &bad, &mut out),
             Err(LoadError::BadAddress(_))
@@ -645,5 +648,4 @@ mod tests {
             Err(LoadError::WrongMachine(183))
         );
     }
-
 }

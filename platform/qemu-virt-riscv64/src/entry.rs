@@ -92,7 +92,8 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
             kprintln!("kernel: unexpected interrupt {:?} ignored", trap);
         }
         Trap::Exception { cause, tval } => {
-            s.kernel.handle_user_fault(user_fault(cause, tval, ctx.fault_ip));
+            s.kernel
+                .handle_user_fault(user_fault(cause, tval, ctx.fault_ip));
         }
     }
     resume(s)
@@ -191,4 +192,3 @@ fn resume(s: &mut State) -> ! {
         arch_riscv64::trap::return_to_user(addr_of_mut!(SAVE_AREA))
     }
 }
-

@@ -33,8 +33,7 @@ mod kernel {
     #[no_mangle]
     extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
         let facts = read_dtb(dtb);
-        let m =
-            Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
+        let m = Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
         let (ram_lo, ram_hi) = m.config().ram;
         if let Err(e) = facts {
             kprintln!(

@@ -5,13 +5,13 @@
 
 use core::ptr::addr_of_mut;
 
+use arch_riscv64::kprintln;
 use arch_riscv64::loader::{self, FrameAllocator, LoadedFrame, PAGE};
 use arch_riscv64::machine::Riscv64Machine;
-use arch_riscv64::kprintln;
 use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
 use kernel_core::kernel::IrqState;
 use kernel_core::Kernel;
-use kernel_hal::{MapRights, Machine, PAddr, PhysMem};
+use kernel_hal::{Machine, MapRights, PAddr, PhysMem};
 use sel4_abi::bootinfo::extra_id;
 use sel4_abi::Arch;
 

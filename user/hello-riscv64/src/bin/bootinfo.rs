@@ -52,7 +52,10 @@ fn main(bootinfo: usize) -> ! {
         bi.untyped.start,
         bi.untyped.end
     );
-    println!("bootinfo: empty slots [{}, {})", bi.empty.start, bi.empty.end);
+    println!(
+        "bootinfo: empty slots [{}, {})",
+        bi.empty.start, bi.empty.end
+    );
 
     // The untyped list.
     let n = (bi.untyped.end - bi.untyped.start) as usize;
@@ -85,13 +88,34 @@ fn main(bootinfo: usize) -> ! {
         ram + dev
     );
     check(consistent, "untyped list inconsistent");
-    check(bi.empty.start == bi.untyped.end, "empty region does not follow the untypeds");
-    check(bi.empty.end == 1 << bi.init_thread_cnode_size_bits, "empty region does not end at the CNode end");
-    check(debug_cap_identify(bi.empty.start) == cap_tag::NULL, "first empty slot is not empty");
-    check(debug_cap_identify(bi.empty.end - 1) == cap_tag::NULL, "last empty slot is not empty");
-    check(debug_cap_identify(slots::INIT_THREAD_TCB) == cap_tag::THREAD, "slot 1 is not the TCB");
-    check(debug_cap_identify(slots::INIT_THREAD_CNODE) == cap_tag::CNODE, "slot 2 is not the CNode");
-    check(debug_cap_identify(slots::INIT_THREAD_SC) == cap_tag::SCHED_CONTEXT, "slot 14 is not the SC");
+    check(
+        bi.empty.start == bi.untyped.end,
+        "empty region does not follow the untypeds",
+    );
+    check(
+        bi.empty.end == 1 << bi.init_thread_cnode_size_bits,
+        "empty region does not end at the CNode end",
+    );
+    check(
+        debug_cap_identify(bi.empty.start) == cap_tag::NULL,
+        "first empty slot is not empty",
+    );
+    check(
+        debug_cap_identify(bi.empty.end - 1) == cap_tag::NULL,
+        "last empty slot is not empty",
+    );
+    check(
+        debug_cap_identify(slots::INIT_THREAD_TCB) == cap_tag::THREAD,
+        "slot 1 is not the TCB",
+    );
+    check(
+        debug_cap_identify(slots::INIT_THREAD_CNODE) == cap_tag::CNODE,
+        "slot 2 is not the CNode",
+    );
+    check(
+        debug_cap_identify(slots::INIT_THREAD_SC) == cap_tag::SCHED_CONTEXT,
+        "slot 14 is not the SC",
+    );
     check(
         debug_cap_identify(bi.schedcontrol.start) == cap_tag::SCHED_CONTROL,
         "schedcontrol slot is not SchedControl",
@@ -136,7 +160,12 @@ fn main(bootinfo: usize) -> ! {
     let e = bi.empty.start;
 
     // seL4_Untyped_Retype(ut, Endpoint, 0, root, 0, 0, e, 1).
-    let (err, _) = ipc.invoke(ut, retype, &[ty(ObjectKind::Endpoint), 0, 0, 0, e, 1], &[cnode]);
+    let (err, _) = ipc.invoke(
+        ut,
+        retype,
+        &[ty(ObjectKind::Endpoint), 0, 0, 0, e, 1],
+        &[cnode],
+    );
     println!(
         "retype: Untyped_Retype(endpoint) from slot {} into slot {}: error {}, cap tag {}",
         ut,
@@ -144,7 +173,12 @@ fn main(bootinfo: usize) -> ! {
         err,
         debug_cap_identify(e)
     );
-    let (err, _) = ipc.invoke(ut, retype, &[ty(ObjectKind::Endpoint), 0, 0, 0, e, 1], &[cnode]);
+    let (err, _) = ipc.invoke(
+        ut,
+        retype,
+        &[ty(ObjectKind::Endpoint), 0, 0, 0, e, 1],
+        &[cnode],
+    );
     println!("retype: into the occupied slot {}: error {}", e, err);
 
     // seL4_CNode_Copy(root, e + 1, 64, root, e, 64, all rights).
@@ -159,17 +193,42 @@ fn main(bootinfo: usize) -> ! {
     let (err, _) = ipc.invoke(cnode, copy, &[e + 1, 64, e, 64, 0xf], &[cnode]);
     println!("copy: onto the occupied slot {}: error {}", e + 1, err);
     let (err, mr0) = ipc.invoke(cnode, copy, &[e + 2, 64, e + 9, 64, 0xf], &[cnode]);
-    println!("copy: from the empty slot {}: error {} (source {})", e + 9, err, mr0);
+    println!(
+        "copy: from the empty slot {}: error {} (source {})",
+        e + 9,
+        err,
+        mr0
+    );
 
     // A frame mapped through two new page tables into the root task's own VSpace.
     let (f, pt1, pt2) = (e + 2, e + 3, e + 4);
     let label = |l| arch_label_number(Arch::Riscv64, l).unwrap_or(0);
-    let (e1, _) = ipc.invoke(ut, retype, &[ty(ObjectKind::Frame { size_bits: 12 }), 0, 0, 0, f, 1], &[cnode]);
-    let (e2, _) = ipc.invoke(ut, retype, &[ty(ObjectKind::PageTable), 0, 0, 0, pt1, 2], &[cnode]);
+    let (e1, _) = ipc.invoke(
+        ut,
+        retype,
+        &[ty(ObjectKind::Frame { size_bits: 12 }), 0, 0, 0, f, 1],
+        &[cnode],
+    );
+    let (e2, _) = ipc.invoke(
+        ut,
+        retype,
+        &[ty(ObjectKind::PageTable), 0, 0, 0, pt1, 2],
+        &[cnode],
+    );
     let vspace = slots::INIT_THREAD_VSPACE;
     let (e3, _) = ipc.invoke(f, label(ArchLabel::PageMap), &[MAP_VADDR, 3, 0], &[vspace]);
-    let (e4, _) = ipc.invoke(pt1, label(ArchLabel::PageTableMap), &[MAP_VADDR, 0], &[vspace]);
-    let (e5, _) = ipc.invoke(pt2, label(ArchLabel::PageTableMap), &[MAP_VADDR, 0], &[vspace]);
+    let (e4, _) = ipc.invoke(
+        pt1,
+        label(ArchLabel::PageTableMap),
+        &[MAP_VADDR, 0],
+        &[vspace],
+    );
+    let (e5, _) = ipc.invoke(
+        pt2,
+        label(ArchLabel::PageTableMap),
+        &[MAP_VADDR, 0],
+        &[vspace],
+    );
     let (e6, _) = ipc.invoke(f, label(ArchLabel::PageMap), &[MAP_VADDR, 3, 0], &[vspace]);
     let (e7, paddr) = ipc.invoke(f, label(ArchLabel::PageGetAddress), &[], &[]);
     println!(

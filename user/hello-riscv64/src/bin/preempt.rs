@@ -75,7 +75,12 @@ fn main(bootinfo: usize) -> ! {
     let e = bi.empty.start;
     let (tcb, sc, root, pt1, pt2, stack, copies) = (e, e + 1, e + 2, e + 3, e + 4, e + 5, e + 6);
     let retype = |kind, size: u64, slot: u64, count: u64| {
-        let (err, _) = ipc.invoke(ut, Label::UntypedRetype as u64, &[ty(kind), size, 0, 0, slot, count], &[cnode]);
+        let (err, _) = ipc.invoke(
+            ut,
+            Label::UntypedRetype as u64,
+            &[ty(kind), size, 0, 0, slot, count],
+            &[cnode],
+        );
         if err != 0 {
             fail("Untyped_Retype", err);
         }
@@ -89,27 +94,93 @@ fn main(bootinfo: usize) -> ! {
             fail(what, err)
         }
     };
-    ok("ASIDPool_Assign", ipc.invoke(slots::INIT_THREAD_ASID_POOL, arch(ArchLabel::AsidPoolAssign), &[], &[root]));
-    ok("PageTable_Map (level 1)", ipc.invoke(pt1, arch(ArchLabel::PageTableMap), &[IMAGE_BASE, 0], &[root]));
-    ok("PageTable_Map (level 2)", ipc.invoke(pt2, arch(ArchLabel::PageTableMap), &[IMAGE_BASE, 0], &[root]));
+    ok(
+        "ASIDPool_Assign",
+        ipc.invoke(
+            slots::INIT_THREAD_ASID_POOL,
+            arch(ArchLabel::AsidPoolAssign),
+            &[],
+            &[root],
+        ),
+    );
+    ok(
+        "PageTable_Map (level 1)",
+        ipc.invoke(
+            pt1,
+            arch(ArchLabel::PageTableMap),
+            &[IMAGE_BASE, 0],
+            &[root],
+        ),
+    );
+    ok(
+        "PageTable_Map (level 2)",
+        ipc.invoke(
+            pt2,
+            arch(ArchLabel::PageTableMap),
+            &[IMAGE_BASE, 0],
+            &[root],
+        ),
+    );
     // The image frames, in address order from the link address (the segments are
     // contiguous pages): copy each cap and map the copy at the same address in the new VSpace.
     let frames = bi.user_image_frames.end - bi.user_image_frames.start;
     for i in 0..frames {
         let src = bi.user_image_frames.start + i;
-        ok("CNode_Copy (image frame)", ipc.invoke(cnode, Label::CNodeCopy as u64, &[copies + i, 64, src, 64, 0xf], &[cnode]));
-        ok("Page_Map (image frame)", ipc.invoke(copies + i, arch(ArchLabel::PageMap), &[IMAGE_BASE + 4096 * i, 3, 0], &[root]));
+        ok(
+            "CNode_Copy (image frame)",
+            ipc.invoke(
+                cnode,
+                Label::CNodeCopy as u64,
+                &[copies + i, 64, src, 64, 0xf],
+                &[cnode],
+            ),
+        );
+        ok(
+            "Page_Map (image frame)",
+            ipc.invoke(
+                copies + i,
+                arch(ArchLabel::PageMap),
+                &[IMAGE_BASE + 4096 * i, 3, 0],
+                &[root],
+            ),
+        );
     }
-    ok("Page_Map (stack)", ipc.invoke(stack, arch(ArchLabel::PageMap), &[STACK_VADDR, 3, 1], &[root]));
+    ok(
+        "Page_Map (stack)",
+        ipc.invoke(
+            stack,
+            arch(ArchLabel::PageMap),
+            &[STACK_VADDR, 3, 1],
+            &[root],
+        ),
+    );
     // Configure(cspace = ours, vspace = the new root, no IPC buffer).
-    ok("TCB_Configure", ipc.invoke(tcb, Label::TCBConfigure as u64, &[0, 0, 0], &[cnode, root, 0]));
+    ok(
+        "TCB_Configure",
+        ipc.invoke(
+            tcb,
+            Label::TCBConfigure as u64,
+            &[0, 0, 0],
+            &[cnode, root, 0],
+        ),
+    );
     ok(
         "SchedControl_ConfigureFlags",
-        ipc.invoke(bi.schedcontrol.start, Label::SchedControlConfigureFlags as u64, &[5000, 5000, 0, 0, 0], &[sc]),
+        ipc.invoke(
+            bi.schedcontrol.start,
+            Label::SchedControlConfigureFlags as u64,
+            &[5000, 5000, 0, 0, 0],
+            &[sc],
+        ),
     );
     ok(
         "TCB_SetSchedParams",
-        ipc.invoke(tcb, Label::TCBSetSchedParams as u64, &[255, 255, 0, 0, 0], &[slots::INIT_THREAD_TCB, sc, 0]),
+        ipc.invoke(
+            tcb,
+            Label::TCBSetSchedParams as u64,
+            &[255, 255, 0, 0, 0],
+            &[slots::INIT_THREAD_TCB, sc, 0],
+        ),
     );
     // seL4_UserContext order: pc, ra, sp, gp, s0..s11, a0.
     let gp: u64;
@@ -126,14 +197,20 @@ fn main(bootinfo: usize) -> ! {
         "preempt: second thread configured: own VSpace with {} image frames and a stack, same priority, 5 ms round-robin SC",
         frames
     );
-    ok("TCB_WriteRegisters", ipc.invoke(tcb, Label::TCBWriteRegisters as u64, &regs, &[]));
+    ok(
+        "TCB_WriteRegisters",
+        ipc.invoke(tcb, Label::TCBWriteRegisters as u64, &regs, &[]),
+    );
     say!("preempt: root spinning without syscalls until the second thread advances");
     let mut mine = 0u64;
     while SECOND_COUNT.load(Ordering::Relaxed) < TARGET {
         mine += 1;
         ROOT_COUNT.store(mine, Ordering::Relaxed);
     }
-    say!("preempt: root saw the second thread's counter reach {}", TARGET);
+    say!(
+        "preempt: root saw the second thread's counter reach {}",
+        TARGET
+    );
     ROOT_SAW.store(true, Ordering::Release);
     loop {
         mine += 1;
@@ -143,7 +220,11 @@ fn main(bootinfo: usize) -> ! {
 
 /// The second thread: runs in the new VSpace on its own stack.
 extern "C" fn second_thread(arg: u64) -> ! {
-    say!("preempt: second thread running (arg {:#x}, sp page {:#x})", arg, STACK_VADDR);
+    say!(
+        "preempt: second thread running (arg {:#x}, sp page {:#x})",
+        arg,
+        STACK_VADDR
+    );
     let mut mine = 0u64;
     // Advance until the root has seen this thread's progress, then wait for the root's
     // counter to advance by TARGET more (so this line always comes after the root's).
@@ -156,7 +237,10 @@ extern "C" fn second_thread(arg: u64) -> ! {
         mine += 1;
         SECOND_COUNT.store(mine, Ordering::Relaxed);
     }
-    say!("preempt: second thread saw the root's counter advance by {}", TARGET);
+    say!(
+        "preempt: second thread saw the root's counter advance by {}",
+        TARGET
+    );
     loop {
         mine += 1;
         SECOND_COUNT.store(mine, Ordering::Relaxed);
