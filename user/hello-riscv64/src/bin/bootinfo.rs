@@ -88,6 +88,9 @@ fn main(bootinfo: usize) -> ! {
         ram + dev
     );
     check(consistent, "untyped list inconsistent");
+    check(bi.ipc_buffer + 4096 == bootinfo as u64, "the bootinfo page does not follow the IPC buffer");
+    check(bi.ipc_buffer & 0xfff == 0 && bi.ipc_buffer > 0x40_0000, "IPC buffer not a page after the image");
+    check(bi.node_id == 0 && bi.num_nodes == 1, "node id / count");
     check(
         bi.empty.start == bi.untyped.end,
         "empty region does not follow the untypeds",
