@@ -1,10 +1,12 @@
 //! The PL011 UART as the kernel console (polled transmit only; QEMU needs no setup).
 
 use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Kernel-virtual base of the PL011 (0 until [`init`]).
 static BASE: AtomicUsize = AtomicUsize::new(0);
+/// Whether the last byte written was a newline (or nothing was written yet).
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
 
 const DR: usize = 0x00;
 const FR: usize = 0x18;
@@ -15,8 +17,15 @@ pub fn init(base: usize) {
     BASE.store(base, Ordering::Relaxed);
 }
 
+/// Whether the console is at the start of a line, so that a kernel message printed now
+/// does not land in the middle of a user task's line.
+pub fn at_line_start() -> bool {
+    AT_LINE_START.load(Ordering::Relaxed)
+}
+
 /// Write one byte (with `\n` → `\r\n`).
 pub fn putc(c: u8) {
+    AT_LINE_START.store(c == b'\n', Ordering::Relaxed);
     if c == b'\n' {
         raw_putc(b'\r');
     }

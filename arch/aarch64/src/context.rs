@@ -118,19 +118,6 @@ impl Aarch64Context {
     pub fn sanitise_spsr(v: u64) -> u64 {
         (v & SPSR_USER_MASK) | SPSR_USER
     }
-
-    /// A fresh context entering at `pc` with `x0 = arg0` and `sp` (seL4 starts the root
-    /// task with SP = 0).
-    pub fn new_user(pc: u64, sp: u64, arg0: u64) -> Self {
-        let mut x = [0; 31];
-        x[0] = arg0;
-        Aarch64Context {
-            x,
-            pc,
-            sp,
-            ..Self::default()
-        }
-    }
 }
 
 impl UserContext for Aarch64Context {

@@ -1,10 +1,66 @@
-//! `fpcheck`: checks that the kernel preserves a task's FP/SIMD registers (V0–V31) across
-//! `seL4_Yield` and the thread switches it causes. Run it next to `fpclobber`, which
-//! overwrites every FP/SIMD register in a loop without syscalls until preempted.
+//! `fpcheck`: a root task that checks that the kernel preserves a thread's FP/SIMD
+//! registers (V0–V31) across `seL4_Yield` and the thread switches it causes. It first starts
+//! `fpclobber` as a second thread (own VSpace and ASID, same priority) through seL4
+//! invocations; `fpclobber` overwrites every FP/SIMD register in a loop without syscalls
+//! until the timer preempts it.
 #![no_std]
 #![no_main]
 
+mod sel4;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use user_rt::uprintln;
+
+/// Set by `fpclobber` once its line is printed (shared memory: its VSpace maps this
+/// image's frames), so the two threads' output never interleaves.
+static CLOBBER_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// The second thread: overwrite V0–V31 forever, never trapping.
+extern "C" fn fpclobber(_arg: u64) -> ! {
+    uprintln!("fpclobber: overwriting V0-V31 forever");
+    CLOBBER_PRINTED.store(true, Ordering::Release);
+    // SAFETY: only writes vector registers, in a loop that never returns.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "movi v0.16b, #0xaa",
+            "movi v1.16b, #0xaa",
+            "movi v2.16b, #0xaa",
+            "movi v3.16b, #0xaa",
+            "movi v4.16b, #0xaa",
+            "movi v5.16b, #0xaa",
+            "movi v6.16b, #0xaa",
+            "movi v7.16b, #0xaa",
+            "movi v8.16b, #0xaa",
+            "movi v9.16b, #0xaa",
+            "movi v10.16b, #0xaa",
+            "movi v11.16b, #0xaa",
+            "movi v12.16b, #0xaa",
+            "movi v13.16b, #0xaa",
+            "movi v14.16b, #0xaa",
+            "movi v15.16b, #0xaa",
+            "movi v16.16b, #0xaa",
+            "movi v17.16b, #0xaa",
+            "movi v18.16b, #0xaa",
+            "movi v19.16b, #0xaa",
+            "movi v20.16b, #0xaa",
+            "movi v21.16b, #0xaa",
+            "movi v22.16b, #0xaa",
+            "movi v23.16b, #0xaa",
+            "movi v24.16b, #0xaa",
+            "movi v25.16b, #0xaa",
+            "movi v26.16b, #0xaa",
+            "movi v27.16b, #0xaa",
+            "movi v28.16b, #0xaa",
+            "movi v29.16b, #0xaa",
+            "movi v30.16b, #0xaa",
+            "movi v31.16b, #0xaa",
+            "b 2b",
+            options(noreturn, nostack)
+        )
+    }
+}
 
 /// Rounds of (load pattern, yield, store) to run.
 const ROUNDS: u64 = 5;
@@ -48,7 +104,20 @@ fn yield_with_pattern(src: &[u128; 32], dst: &mut [u128; 32]) {
 
 /// Entered from `user_rt`'s `_start` with x0 = bootinfo address.
 #[no_mangle]
-pub extern "C" fn user_main(_bootinfo: u64) -> ! {
+pub extern "C" fn user_main(bootinfo: u64) -> ! {
+    match sel4::Root::new(bootinfo).map(|mut r| r.spawn(fpclobber, 0)) {
+        Some(Ok(_)) => {}
+        Some(Err(sel4::Failed(what, e))) => uprintln!("fpcheck: ERROR: {} failed with error {}", what, e),
+        None => uprintln!("fpcheck: ERROR: no RAM untyped of 1 MiB or more"),
+    }
+    let mut waits = 0;
+    while !CLOBBER_PRINTED.load(Ordering::Acquire) && waits < 1000 {
+        user_rt::sys::yield_now();
+        waits += 1;
+    }
+    if !CLOBBER_PRINTED.load(Ordering::Acquire) {
+        uprintln!("fpcheck: ERROR: fpclobber never ran");
+    }
     let mut pattern = [0u128; 32];
     for (i, p) in pattern.iter_mut().enumerate() {
         *p = 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210u128.rotate_left(4 * i as u32) ^ i as u128;
