@@ -1009,3 +1009,62 @@ pub fn check_queues<M: Machine>(
     }
     Ok(())
 }
+
+/// Check that every notification in `ntfns` has a consistent state and wait queue (only
+/// threads blocked on it, priority ordered) and that its binding is symmetric.
+pub fn check_ntfn_queues<M: Machine>(
+    k: &Kernel<M>,
+    ntfns: &[PAddr],
+    tcbs: &[PAddr],
+) -> Result<(), &'static str> {
+    let mut total = 0;
+    for &n in ntfns {
+        let x = ntfn_load(k, n);
+        if x.bound_tcb != 0 && k.tcb(x.bound_tcb).bound_notification != n {
+            return Err("notification binding not symmetric");
+        }
+        match x.get_state() {
+            NotificationState::Waiting => {}
+            NotificationState::Active | NotificationState::Idle => {
+                if x.queue_head != 0 || x.queue_tail != 0 {
+                    return Err("non-waiting notification with a queue");
+                }
+                continue;
+            }
+        }
+        let mut prev = 0;
+        let mut t = x.queue_head;
+        let mut guard = 0;
+        while t != 0 {
+            guard += 1;
+            if guard > 100_000 {
+                return Err("notification queue loop");
+            }
+            let y = k.tcb(t);
+            if y.ep_prev != prev
+                || y.thread_state() != ThreadState::BlockedOnNotification
+                || y.blocking_object != n
+            {
+                return Err("notification queue entry inconsistent");
+            }
+            total += 1;
+            prev = t;
+            t = y.ep_next;
+        }
+        if x.queue_tail != prev || x.queue_head == 0 {
+            return Err("notification tail wrong");
+        }
+    }
+    let blocked = tcbs
+        .iter()
+        .filter(|&&t| {
+            let y = k.tcb(t);
+            y.thread_state() == ThreadState::BlockedOnNotification
+                && ntfns.contains(&y.blocking_object)
+        })
+        .count();
+    if blocked != total {
+        return Err("waiting threads not in their notification queue");
+    }
+    Ok(())
+}

@@ -160,8 +160,16 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
         return;
     }
     if is_round_robin(&s) {
+        // Round robin: the head shrinks; once it cannot cover a minimum budget the slice is
+        // over and a fresh one (the whole budget) starts now.
         let mut h = refill_head(k, sc);
         h.amount = h.amount.saturating_sub(used);
+        if h.amount < MIN_BUDGET_US {
+            h = Refill {
+                time: k.machine.now_us(),
+                amount: s.budget,
+            };
+        }
         set_refill_head(k, sc, h);
         return;
     }
@@ -554,7 +562,11 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         if sc == k.cur_sc {
             commit_time(k);
         }
-        postpone(k, sc);
+        if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+            enqueue(k, cur);
+        } else {
+            postpone(k, sc);
+        }
     }
     let best = highest_ready(k);
     let keep = cur_ok

@@ -114,6 +114,17 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                     if s.tcb != 0 || k.tcb(ptr).sched_context != 0 {
                         return Err(SyscallError::IllegalOperation);
                     }
+                    // A blocked thread may only get an SC that is released (`sc_released`).
+                    let blocked = matches!(
+                        k.thread_state(ptr),
+                        ThreadState::BlockedOnReceive
+                            | ThreadState::BlockedOnSend
+                            | ThreadState::BlockedOnReply
+                            | ThreadState::BlockedOnNotification
+                    );
+                    if blocked && !(sched::sc_active(k, sc) && sched::refill_ready(k, sc)) {
+                        return Err(SyscallError::IllegalOperation);
+                    }
                     ScInv::BindTcb(ptr)
                 }
                 Cap::Notification { ptr, .. } => {
@@ -155,7 +166,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             if s.tcb == 0 || s.tcb == a.thread {
                 return Err(SyscallError::IllegalOperation);
             }
-            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp {
+            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp || k.tcb(a.thread).yield_to != 0 {
                 return Err(SyscallError::IllegalOperation);
             }
             ScInv::YieldTo
@@ -181,20 +192,21 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             reply_values(k, a, &[c]);
         }
         ScInv::YieldTo => {
-            // Simplified YieldTo: the target goes to the head of its ready queue; if it
-            // does not have lower priority than the caller, the caller yields to it.
+            // Simplified YieldTo: a lower-priority target goes to the head of its ready
+            // queue; otherwise the target runs next with the caller right behind it. The
+            // consumed time is returned at once (seL4 defers it until the caller runs again).
             let t = s.tcb;
+            sched::make_runnable(k, t);
             let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
             if sched::is_schedulable(k, t) {
                 sched::dequeue(k, t);
-                sched::enqueue_front(k, t);
                 if k.tcb(t).priority >= k.tcb(a.thread).priority {
                     if sched::is_schedulable(k, a.thread) {
-                        // Running with the Restart state: queue the caller behind the target.
-                        sched::enqueue(k, a.thread);
+                        sched::enqueue_front(k, a.thread);
                     }
                     k.sched_action = SchedulerAction::ChooseNew;
                 }
+                sched::enqueue_front(k, t);
             }
             reply_values(k, a, &[c]);
         }

@@ -217,6 +217,9 @@ proptest! {
             if let Err(m) = ipc::check_queues(&w.e.k, &w.e.eps, &w.e.threads) {
                 prop_assert!(false, "endpoint queues after {op:?}: {m}");
             }
+            if let Err(m) = ipc::check_ntfn_queues(&w.e.k, &w.e.ntfns, &w.e.threads) {
+                prop_assert!(false, "notification queues after {op:?}: {m}");
+            }
             // Every SC/TCB binding is symmetric.
             for &sc in &w.scs {
                 let s = sched::sc_load(&w.e.k, w.e.ptr(sc));
@@ -270,6 +273,9 @@ proptest! {
             }
             if let Err(m) = ipc::check_queues(&w.e.k, &w.e.eps, &w.e.threads) {
                 prop_assert!(false, "endpoint queues: {m}");
+            }
+            if let Err(m) = ipc::check_ntfn_queues(&w.e.k, &w.e.ntfns, &w.e.threads) {
+                prop_assert!(false, "notification queues: {m}");
             }
         }
     }

@@ -402,3 +402,90 @@ fn fault_without_handler_leaves_thread_inactive() {
     assert_eq!(e.k.tcb(t.ptr).fault[0], 0);
     e.check();
 }
+
+#[test]
+fn syscall_with_exhausted_budget_is_not_performed_and_restarts() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let a = e.thread(200, true);
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    let sc = e.k.tcb(a.ptr).sched_context;
+    // 10 µs left: less than the minimum budget, so the Wait is not performed; the slice
+    // ends (round robin: a fresh slice) and the thread will re-execute the syscall.
+    e.k.machine.now += 4990;
+    let pc = e.k.context(a.ptr).pc;
+    e.as_thread(a.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert!(e.state(a.ptr).is_runnable());
+    assert_eq!(e.k.context(a.ptr).pc, pc);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    assert_eq!(sched::refill_head(&e.k, sc).amount, 5000);
+    e.check();
+    // Now it blocks, and a signal wakes it.
+    e.as_thread(a.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    e.as_root(|k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, a.ptr);
+    assert_eq!(e.k.release_queue, 0);
+    e.check();
+}
+
+#[test]
+fn fastpath_checks_are_pure_predicates() {
+    let mut e = Env::new();
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let client = e.thread(100, true);
+    let server = e.thread(100, true);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    let ep_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), ep));
+    let reply_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), reply));
+    // No receiver yet: no fastpath.
+    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+    });
+    let mut c = e.k.context(client.ptr);
+    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 0, 2).to_word());
+    e.k.set_context(client.ptr, &c);
+    assert!(ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 1, 2).to_word());
+    e.k.set_context(client.ptr, &c);
+    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    // After the call, the server's ReplyRecv qualifies.
+    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[1], &[]));
+    let mut s = e.k.context(server.ptr);
+    s.set(Reg::MsgInfo, MessageInfo::new(0, 0, 0, 1).to_word());
+    e.k.set_context(server.ptr, &s);
+    assert!(ipc::can_fastpath_reply_recv(
+        &e.k, server.ptr, &ep_cap, &reply_cap
+    ));
+    assert!(!ipc::can_fastpath_reply_recv(
+        &e.k, server.ptr, &reply_cap, &ep_cap
+    ));
+}
+
+#[test]
+fn yield_to_switches_to_an_equal_priority_target() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    lower_root(&mut e, 100);
+    // Root keeps running against equal priorities; a and b are queued.
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    let r = e.as_root(|k| call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[]));
+    assert_eq!(r.label, 0);
+    assert_eq!(e.k.cur_thread, b.ptr);
+    e.check();
+    // The yielder is next in line, ahead of a.
+    let q = e.k.ready.head[100];
+    assert_eq!(q, e.root_tcb);
+    let _ = a;
+    // A second YieldTo to a thread already current: IllegalOperation.
+    err(
+        &e.as_thread(b.ptr, |k| {
+            call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[])
+        }),
+        Error::IllegalOperation,
+        &[],
+    );
+}

@@ -4,8 +4,6 @@
 mod threads;
 use threads::*;
 
-const ALL: u64 = 0xf;
-
 fn inv(e: &mut Env, cap: u64, l: Label, mrs: &[u64], caps: &[u64]) -> Reply {
     e.as_root(|k| call(k, cap, l as u64, mrs, caps))
 }

@@ -41,6 +41,7 @@ pub struct Env {
     pub root_tcb: u64,
     pub threads: Vec<u64>,
     pub eps: Vec<u64>,
+    pub ntfns: Vec<u64>,
 }
 
 impl Env {
@@ -62,6 +63,7 @@ impl Env {
             root_tcb,
             threads: vec![root_tcb],
             eps: vec![],
+            ntfns: vec![],
         }
     }
 
@@ -84,6 +86,10 @@ impl Env {
         if kind == ObjectKind::Endpoint {
             let p = self.ptr(slot);
             self.eps.push(p);
+        }
+        if kind == ObjectKind::Notification {
+            let p = self.ptr(slot);
+            self.ntfns.push(p);
         }
         slot
     }
@@ -184,6 +190,7 @@ impl Env {
     pub fn check(&self) {
         sched::check_invariants(&self.k, &self.threads).unwrap();
         ipc::check_queues(&self.k, &self.eps, &self.threads).unwrap();
+        ipc::check_ntfn_queues(&self.k, &self.ntfns, &self.threads).unwrap();
     }
 }
 
