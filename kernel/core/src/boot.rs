@@ -451,7 +451,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         size_bits: sc_bits as u64,
         ..Default::default()
     };
-    kmem::store(&k.machine, sc, &core);
+    crate::sched::sc_store(&k, sc, &core);
     kmem::store(
         &k.machine,
         SchedContext::refill_addr(sc, 0),

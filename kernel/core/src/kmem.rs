@@ -17,7 +17,7 @@
 
 use kernel_hal::{PAddr, PhysMem, UserContext};
 
-use crate::object::{Endpoint, Notification, Refill, Reply, SchedContext, Tcb};
+use crate::object::{Endpoint, Notification, Refill, Reply, StoredSchedContext, Tcb};
 
 /// A type that may be copied in and out of object memory.
 ///
@@ -40,7 +40,7 @@ unsafe impl KernelObject for Notification {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for Reply {}
 // SAFETY: #[repr(C)], integer fields only.
-unsafe impl KernelObject for SchedContext {}
+unsafe impl KernelObject for StoredSchedContext {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for Refill {}
 // SAFETY: #[repr(C)]; the context field is an arch `UserContext` (plain registers). A

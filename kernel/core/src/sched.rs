@@ -20,7 +20,7 @@ use kernel_hal::{Machine, PAddr};
 
 use crate::kernel::{Kernel, SchedulerAction};
 use crate::kmem;
-use crate::object::{Refill, SchedContext, ThreadState};
+use crate::object::{Refill, SchedContext, StoredSchedContext, ThreadState};
 
 /// Smallest budget or period an SC may be given (2 × WCET 10 µs × scale 1).
 pub const MIN_BUDGET_US: u64 = 20;
@@ -33,7 +33,12 @@ pub const MIN_REFILLS: u64 = 2;
 
 /// A copy of the SC core at `sc`.
 pub fn sc_load<M: Machine>(k: &Kernel<M>, sc: PAddr) -> SchedContext {
-    kmem::load(&k.machine, sc)
+    SchedContext::from(&kmem::load::<StoredSchedContext, _>(&k.machine, sc))
+}
+
+/// Write the SC core `s` at `sc`.
+pub fn sc_store<M: Machine>(k: &Kernel<M>, sc: PAddr, s: &SchedContext) {
+    kmem::store(&k.machine, sc, &StoredSchedContext::from(s))
 }
 
 /// Modify the SC core at `sc` in place.
@@ -42,7 +47,10 @@ pub fn sc_update<M: Machine, R>(
     sc: PAddr,
     f: impl FnOnce(&mut SchedContext) -> R,
 ) -> R {
-    kmem::update(&k.machine, sc, f)
+    let mut s = sc_load(k, sc);
+    let r = f(&mut s);
+    sc_store(k, sc, &s);
+    r
 }
 
 fn refill_get<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64) -> Refill {

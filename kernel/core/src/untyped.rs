@@ -247,7 +247,7 @@ pub fn create_object<M: Machine>(
                 size_bits: user_size,
                 ..Default::default()
             };
-            kmem::store(&k.machine, addr, &sc);
+            crate::sched::sc_store(k, addr, &sc);
             Cap::SchedContext {
                 ptr: addr,
                 size_bits: user_size as u8,
