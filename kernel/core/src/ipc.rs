@@ -183,6 +183,18 @@ pub fn restart_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     sched::set_running(k, t);
 }
 
+/// Stop a thread that is inside a syscall (seL4 leaves its restart PC at the trap, so a
+/// later Resume re-executes the syscall): rewind unless a fault is pending (then the PC
+/// already points at the faulting instruction), and make it Inactive.
+fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr, had_fault: bool) {
+    if !had_fault {
+        let mut c = k.context(t);
+        c.rewind_syscall();
+        k.set_context(t, &c);
+    }
+    sched::set_blocked(k, t, ThreadState::Inactive);
+}
+
 // ---- Reply objects and the call stack ---------------------------------------------------
 
 fn reply_load<M: Machine>(k: &Kernel<M>, r: PAddr) -> Reply {
@@ -299,11 +311,15 @@ pub fn reply_finalise<M: Machine>(k: &mut Kernel<M>, reply: PAddr) {
     }
     match k.thread_state(t) {
         ThreadState::BlockedOnReply => {
+            let had_fault = k.tcb(t).fault[0] != 0;
             reply_remove(k, reply, t);
             k.update_tcb(t, |x| x.fault = [0; 4]);
-            sched::set_blocked(k, t, ThreadState::Inactive);
+            stop_in_syscall(k, t, had_fault);
         }
-        ThreadState::BlockedOnReceive => cancel_ipc(k, t),
+        ThreadState::BlockedOnReceive => {
+            cancel_ipc(k, t);
+            stop_in_syscall(k, t, false);
+        }
         _ => reply_update(k, reply, |r| r.tcb = 0),
     }
 }
@@ -519,7 +535,7 @@ pub fn send_ipc<M: Machine>(
                 if (rights.grant() || rights.grant_reply()) && reply != 0 {
                     reply_push(k, thread, dest, reply, can_donate);
                 } else {
-                    sched::set_blocked(k, thread, ThreadState::Inactive);
+                    stop_in_syscall(k, thread, is_fault);
                 }
             } else if can_donate && k.tcb(dest).sched_context == 0 {
                 let sc = k.tcb(thread).sched_context;
@@ -543,7 +559,15 @@ pub fn receive_ipc<M: Machine>(
     if reply != 0 {
         let old = reply_load(k, reply).tcb;
         if old != 0 && old != thread {
+            let st = k.thread_state(old);
+            let had_fault = k.tcb(old).fault[0] != 0;
             cancel_ipc(k, old);
+            if matches!(
+                st,
+                ThreadState::BlockedOnReply | ThreadState::BlockedOnReceive
+            ) {
+                stop_in_syscall(k, old, had_fault);
+            }
         }
     }
     let bn = k.tcb(thread).bound_notification;
@@ -566,7 +590,7 @@ pub fn receive_ipc<M: Machine>(
                 let can_donate = k.tcb(sender).sched_context != 0;
                 reply_push(k, sender, thread, reply, can_donate);
             } else {
-                sched::set_blocked(k, sender, ThreadState::Inactive);
+                stop_in_syscall(k, sender, is_fault);
             }
         } else {
             sched::set_running(k, sender);

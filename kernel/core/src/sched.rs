@@ -232,6 +232,37 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
     }
 }
 
+/// seL4 `refill_unblock_check`: a sporadic SC whose thread wakes up with a released head
+/// refill restarts that refill now, absorbing refills that now overlap it, so a thread cannot
+/// use more than its budget within any period window.
+pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
+    let s = sc_load(k, sc);
+    if is_round_robin(&s) || s.refill_count == 0 || !refill_ready(k, sc) {
+        return;
+    }
+    let now = k.machine.now_us();
+    let mut h = refill_head(k, sc);
+    h.time = now;
+    set_refill_head(k, sc, h);
+    while sc_load(k, sc).refill_count > 1 {
+        let head = refill_head(k, sc);
+        let s = sc_load(k, sc);
+        let next = refill_get(k, sc, (s.refill_head + 1) % s.refill_max);
+        if next.time > head.time.saturating_add(head.amount) {
+            break;
+        }
+        refill_pop_head(k, sc);
+        set_refill_head(
+            k,
+            sc,
+            Refill {
+                time: head.time,
+                amount: head.amount + next.amount,
+            },
+        );
+    }
+}
+
 // ---- Ready queues ---------------------------------------------------------------------
 
 fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
@@ -433,6 +464,9 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let sc = k.tcb(t).sched_context;
     if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
         return;
+    }
+    if sc != k.cur_sc {
+        refill_unblock_check(k, sc);
     }
     if !(refill_ready(k, sc) && refill_sufficient(k, sc, 0)) {
         postpone(k, sc);

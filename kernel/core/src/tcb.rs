@@ -374,14 +374,17 @@ fn is_stopped<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// re-execute it when resumed.
 pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let s = k.thread_state(t);
+    let had_fault = k.tcb(t).fault[0] != 0;
     ipc::cancel_ipc(k, t);
-    if matches!(
-        s,
-        ThreadState::BlockedOnNotification
-            | ThreadState::BlockedOnReceive
-            | ThreadState::BlockedOnSend
-            | ThreadState::BlockedOnReply
-    ) {
+    if !had_fault
+        && matches!(
+            s,
+            ThreadState::BlockedOnNotification
+                | ThreadState::BlockedOnReceive
+                | ThreadState::BlockedOnSend
+                | ThreadState::BlockedOnReply
+        )
+    {
         let mut c = k.context(t);
         c.rewind_syscall();
         k.set_context(t, &c);
@@ -404,10 +407,13 @@ pub fn restart<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
     let s = k.thread_state(t);
     if s != ThreadState::Inactive {
+        let had_fault = k.tcb(t).fault[0] != 0;
         ipc::cancel_ipc(k, t);
-        let mut c = k.context(t);
-        c.rewind_syscall();
-        k.set_context(t, &c);
+        if !had_fault {
+            let mut c = k.context(t);
+            c.rewind_syscall();
+            k.set_context(t, &c);
+        }
     }
     k.update_tcb(t, |x| x.fault = [0; 4]);
     sched::set_running(k, t);

@@ -248,8 +248,11 @@ fn call_without_grant_leaves_caller_inactive_and_wait_too() {
     e.as_thread(server.ptr, |k| {
         sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
     });
+    let pc = e.k.context(client.ptr).pc;
     e.as_thread(client.ptr, |k| sys(k, Syscall::Call, b, 0, 0, &[1], &[]));
     assert_eq!(e.state(client.ptr), ThreadState::Inactive);
+    // Its restart PC is the Call itself (a Resume re-executes it, as in seL4).
+    assert_eq!(e.k.context(client.ptr).pc, pc);
     // Wait (no reply object) accepting a Call leaves the caller Inactive.
     let c2 = e.thread(100, true);
     e.as_thread(c2.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[2], &[]));
@@ -421,5 +424,64 @@ fn recv_errors_are_cap_faults() {
     e.as_thread(t.ptr, |k| sys(k, Syscall::Recv, ep, ep, 0, &[], &[]));
     let m = msg(&e.k, handler.ptr);
     assert_eq!((m.info.label, m.mrs[1]), (1, ep));
+    e.check();
+}
+
+#[test]
+fn grant_reply_only_call_gets_reply_and_reply_can_carry_a_cap() {
+    let mut e = Env::new();
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let gr = e.slot();
+    // Write + GrantReply (no Grant).
+    ok(&e.as_root(|k| mint(k, gr, ep, 0b1001, 0)));
+    let ntfn = e.alloc(ObjectKind::Notification, 0);
+    let client = e.thread(100, true);
+    let server = e.thread(100, true);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    let dest = e.slot();
+    set_receive_slot(&e.k, client.ptr, dest);
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+    });
+    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, gr, 0, 0, &[1], &[]));
+    assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
+    // The reply cap has Grant: the cap goes to the caller.
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Send, reply, 0, 0, &[2], &[ntfn])
+    });
+    let m = msg(&e.k, client.ptr);
+    assert_eq!((m.info.extra_caps, m.mrs.clone()), (1, vec![2]));
+    assert_eq!(cap_at(&e.k, dest).object_ptr(), Some(e.ptr(ntfn)));
+    e.check();
+}
+
+#[test]
+fn deleting_reply_tcb_and_sc_objects_cleans_up() {
+    let mut e = Env::new();
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let client = e.thread(100, true);
+    let server = e.thread(100, true);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+    });
+    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[1], &[]));
+    assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
+    // Deleting the reply object stops the caller.
+    ok(&e.as_root(|k| delete(k, reply)));
+    assert_eq!(e.state(client.ptr), ThreadState::Inactive);
+    e.check();
+    // Deleting a queued TCB takes it out of the endpoint queue.
+    let s2 = e.thread(100, true);
+    e.as_thread(s2.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[1], &[]));
+    let s3 = e.thread(100, true);
+    e.as_thread(s3.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[1], &[]));
+    ok(&e.as_root(|k| delete(k, s2.cap)));
+    e.threads.retain(|t| *t != s2.ptr);
+    e.check();
+    // Deleting the SC of a runnable thread makes it passive (not queued).
+    ok(&e.as_root(|k| delete(k, server.sc)));
+    assert_eq!(e.k.tcb(server.ptr).sched_context, 0);
+    assert_eq!(e.k.tcb(server.ptr).in_ready_queue, 0);
     e.check();
 }

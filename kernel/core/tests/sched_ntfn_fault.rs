@@ -489,3 +489,40 @@ fn yield_to_switches_to_an_equal_priority_target() {
         &[],
     );
 }
+
+#[test]
+fn sporadic_refills_are_split_and_restart_on_wakeup() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 10_000, 4, 0, 1],
+        &[sc],
+    ));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    lower_root(&mut e, 100);
+    let start = e.k.machine.now;
+    assert_eq!(e.k.cur_thread, t.ptr);
+    // Run 400 µs, then block: the used 400 µs come back one period after they started.
+    e.k.machine.now += 400;
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    let scp = e.ptr(sc);
+    let s = sched::sc_load(&e.k, scp);
+    assert_eq!(s.refill_count, 2);
+    let head = sched::refill_head(&e.k, scp);
+    assert_eq!((head.time, head.amount), (start + 400, 600));
+    e.check();
+    // Woken much later: the head refill restarts now.
+    e.k.machine.now = start + 9000;
+    // (The root's own slice ran out meanwhile: the timer gives it a fresh one first.)
+    e.k.handle_timer();
+    e.as_root(|k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, t.ptr);
+    assert_eq!(sched::refill_head(&e.k, scp).time, start + 9000);
+    e.check();
+}
