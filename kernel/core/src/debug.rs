@@ -28,12 +28,23 @@ impl<M: Machine> Write for Console<'_, M> {
 pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Fault) {
     let pc = k.get_reg(t, Reg::Pc);
     let name_bytes = k.tcb(t).name;
-    let len = name_bytes.iter().position(|&b| b == 0).unwrap_or(name_bytes.len());
+    let len = name_bytes
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(name_bytes.len());
     let name = core::str::from_utf8(&name_bytes[..len]).unwrap_or("?");
     let mut out = Console(&mut k.machine);
-    let _ = write!(out, "kernel: fault: thread \"{}\" (tcb {:#x}) has no fault handler, suspended: ", name, t);
+    let _ = write!(
+        out,
+        "kernel: fault: thread \"{}\" (tcb {:#x}) has no fault handler, suspended: ",
+        name, t
+    );
     let _ = match *f {
-        Fault::VmFault { addr, fsr, instruction } => write!(
+        Fault::VmFault {
+            addr,
+            fsr,
+            instruction,
+        } => write!(
             out,
             "vm fault on {} at {:#x} (pc {:#x}, fsr {:#x})",
             if instruction { "instruction" } else { "data" },
@@ -42,17 +53,29 @@ pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Faul
             fsr
         ),
         Fault::UserException { number, code } => {
-            write!(out, "user exception {:#x} code {} (pc {:#x})", number, code, pc)
+            write!(
+                out,
+                "user exception {:#x} code {} (pc {:#x})",
+                number, code, pc
+            )
         }
-        Fault::UnknownSyscall { number } => write!(out, "unknown syscall {} (pc {:#x})", number as i64, pc),
-        Fault::CapFault { addr, in_recv_phase, .. } => write!(
+        Fault::UnknownSyscall { number } => {
+            write!(out, "unknown syscall {} (pc {:#x})", number as i64, pc)
+        }
+        Fault::CapFault {
+            addr,
+            in_recv_phase,
+            ..
+        } => write!(
             out,
             "cap fault on cptr {:#x} in {} phase (pc {:#x})",
             addr,
             if in_recv_phase { "receive" } else { "send" },
             pc
         ),
-        Fault::Timeout { badge } => write!(out, "timeout fault, sc badge {:#x} (pc {:#x})", badge, pc),
+        Fault::Timeout { badge } => {
+            write!(out, "timeout fault, sc badge {:#x} (pc {:#x})", badge, pc)
+        }
     };
     let _ = writeln!(out);
 }

@@ -33,12 +33,12 @@ pub const MIN_REFILLS: u64 = 2;
 
 /// A copy of the SC core at `sc`.
 pub fn sc_load<M: Machine>(k: &Kernel<M>, sc: PAddr) -> SchedContext {
-    SchedContext::from(&kmem::load::<StoredSchedContext, _>(&k.machine, sc))
+    kmem::load::<StoredSchedContext, _>(&k.machine, sc).into()
 }
 
-/// Write the SC core `s` at `sc`.
+/// Store the SC header at `sc` (packed into the object's header bytes).
 pub fn sc_store<M: Machine>(k: &Kernel<M>, sc: PAddr, s: &SchedContext) {
-    kmem::store(&k.machine, sc, &StoredSchedContext::from(s))
+    kmem::store(&k.machine, sc, &StoredSchedContext::from(*s))
 }
 
 /// Modify the SC core at `sc` in place.

@@ -54,7 +54,8 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
             max: period,
         });
     }
-    let max = sel4_abi::object::sched_context_refills(size_bits as u32);
+    let max = sel4_abi::object::sched_context_refills(size_bits as u32)
+        .min(crate::object::sched_context::MAX_REFILLS);
     if extra_refills.saturating_add(MIN_REFILLS) > max {
         return Err(SyscallError::RangeError {
             min: 0,

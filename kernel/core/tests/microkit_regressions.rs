@@ -3,7 +3,8 @@
 //! retyped after it), and IRQs left masked after `IRQControl_Get` until the first Ack.
 
 mod threads;
-use kernel_core::object::{Endpoint, EndpointState, SchedContext, SCHED_CONTEXT_HEADER_BYTES};
+use kernel_core::object::sched_context::SC_HEADER_BYTES;
+use kernel_core::object::{Endpoint, EndpointState, SchedContext};
 use sel4_abi::object::sched_context_refills;
 use threads::*;
 
@@ -18,7 +19,7 @@ fn sched_context_refills_fit_in_the_object() {
             end <= sc + (1 << bits),
             "bits {bits}: refill {last} ends at {end:#x}"
         );
-        assert!(SchedContext::refill_addr(sc, 0) >= sc + SCHED_CONTEXT_HEADER_BYTES);
+        assert!(SchedContext::refill_addr(sc, 0) >= sc + SC_HEADER_BYTES);
     }
     // A minimum-size SC holds seL4's MIN_REFILLS (2).
     assert_eq!(

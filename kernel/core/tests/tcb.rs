@@ -739,3 +739,61 @@ fn domain_set() {
         &[],
     );
 }
+
+/// Every refill seL4 promises for an SC of 2^n bytes lies inside the object (the header is
+/// packed so the refills start 96 bytes in), and a minimum-size SC (2^7) can be configured
+/// with its two refills, as in seL4, without touching the object retyped after it.
+#[test]
+fn sched_context_refills_stay_inside_the_object() {
+    use kernel_core::object::SchedContext;
+    for bits in sel4_abi::object::MIN_SCHED_CONTEXT_BITS..=20u32 {
+        let n = sel4_abi::object::sched_context_refills(bits);
+        let sc = 0x10_0000u64;
+        assert!(
+            SchedContext::refill_addr(sc, n - 1) + 16 <= sc + (1u64 << bits),
+            "SC 2^{bits}: refill {} overflows",
+            n - 1
+        );
+    }
+    let mut e = Env::new();
+    let sc = e.alloc(ObjectKind::SchedContext, 7);
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    assert_eq!(e.ptr(ep), e.ptr(sc) + 128, "endpoint directly after the SC");
+    let ctl = sched_control(&e.k);
+    let c = Label::SchedControlConfigureFlags;
+    // 2^7 bytes: 2 refills, so no extra refills.
+    err(
+        &inv(&mut e, ctl, c, &[1000, 2000, 1, 0, 1], &[sc]),
+        Error::RangeError,
+        &[0, 0],
+    );
+    ok(&inv(&mut e, ctl, c, &[1000, 2000, 0, 0x5, 1], &[sc]));
+    let s = sched::sc_load(&e.k, e.ptr(sc));
+    assert_eq!(
+        (s.refill_max, s.refill_count, s.badge, s.sporadic),
+        (2, 1, 0x5, 1)
+    );
+    // Write both refill slots as the scheduler would, then check the endpoint is intact.
+    let before: Vec<u64> = (0..2)
+        .map(|i| kernel_core::kmem::read_word(&e.k.machine, e.ptr(ep) + 8 * i))
+        .collect();
+    for i in 0..2 {
+        kernel_core::kmem::store(
+            &e.k.machine,
+            SchedContext::refill_addr(e.ptr(sc), i),
+            &kernel_core::object::Refill {
+                time: u64::MAX,
+                amount: u64::MAX,
+            },
+        );
+    }
+    let after: Vec<u64> = (0..2)
+        .map(|i| kernel_core::kmem::read_word(&e.k.machine, e.ptr(ep) + 8 * i))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        sched::sc_load(&e.k, e.ptr(sc)).badge,
+        0x5,
+        "refills do not clobber the header"
+    );
+}

@@ -15,5 +15,5 @@ pub use cnode::{Slot, SLOT_BYTES};
 pub use endpoint::{Endpoint, EndpointState};
 pub use notification::{Notification, NotificationState};
 pub use reply::Reply;
-pub use sched_context::{Refill, SchedContext, StoredSchedContext, SCHED_CONTEXT_HEADER_BYTES};
+pub use sched_context::{Refill, SchedContext, StoredSchedContext};
 pub use tcb::{Tcb, TcbSlot, ThreadState, TCB_SLOTS};

@@ -1,11 +1,23 @@
-//! Scheduling-context object layout (MCS): a 96-byte header followed by 16-byte refills
-//! (a minimum-size 128-byte SC holds the header and 2 refills, as in seL4).
+//! Scheduling-context object layout (MCS): a packed header followed by 16-byte refills.
+//!
+//! seL4 sizes an SC of 2^n bytes to hold `2 + (2^n − 128)/16` refills
+//! ([`sel4_abi::object::sched_context_refills`]), i.e. the refills start 96 bytes into the
+//! object. The kernel's working view [`SchedContext`] has one word per field; what is stored
+//! in the object is the packed [`StoredSchedContext`] (at most [`SC_HEADER_BYTES`]), so that
+//! every refill seL4 promises for a size fits inside the object.
 
 use sel4_abi::object::{REFILL_BYTES, SCHED_CONTEXT_CORE_BYTES};
 
-/// The core of a scheduling context (the first 128 bytes of the object).
+/// Bytes before the first refill: seL4's refill count implies `128 − 2·16`.
+pub const SC_HEADER_BYTES: u64 = SCHED_CONTEXT_CORE_BYTES - 2 * REFILL_BYTES;
+
+/// The most refills one SC may use. Refill indices are stored as `u32`; seL4 has no such
+/// bound, but reaching it needs an SC of more than 2^36 bytes.
+pub const MAX_REFILLS: u64 = u32::MAX as u64;
+
+/// The kernel's working view of a scheduling context's header (see [`StoredSchedContext`]
+/// for what is in memory; [`crate::sched::sc_load`]/`sc_update` convert).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct SchedContext {
     /// Period in µs (budget == period: round-robin).
     pub period: u64,
@@ -41,14 +53,7 @@ pub struct SchedContext {
     pub in_release_queue: u64,
 }
 
-/// Bytes of the stored SC header ([`StoredSchedContext`]); refills follow it. seL4's
-/// `seL4_CoreSchedContextBytes` (128) is this header plus `MIN_REFILLS` (2) refills, so a
-/// minimum-size (2^7 byte) SC holds exactly 2 refills inside the object.
-pub const SCHED_CONTEXT_HEADER_BYTES: u64 = SCHED_CONTEXT_CORE_BYTES - 2 * REFILL_BYTES;
-
-/// The in-memory form of [`SchedContext`]: the same fields, the small ones narrowed, so that
-/// it fits in [`SCHED_CONTEXT_HEADER_BYTES`] and the refills of a 128-byte SC stay inside
-/// the object.
+/// The header of a scheduling context as stored in the object's first bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct StoredSchedContext {
@@ -64,49 +69,21 @@ pub struct StoredSchedContext {
     refill_max: u32,
     refill_head: u32,
     refill_count: u32,
-    sporadic: u8,
     size_bits: u8,
+    sporadic: u8,
     in_release_queue: u8,
-    core: u8,
-    _pad: u64,
+    _pad: u8,
 }
 
-const _: () =
-    assert!(core::mem::size_of::<StoredSchedContext>() as u64 == SCHED_CONTEXT_HEADER_BYTES);
+const _: () = assert!(core::mem::size_of::<StoredSchedContext>() as u64 <= SC_HEADER_BYTES);
 
-impl From<&SchedContext> for StoredSchedContext {
-    fn from(s: &SchedContext) -> Self {
-        // Refill counts are bounded by the object size (at most 2^(max bits)/16 < 2^32) and
-        // the flag fields by their meaning, so the narrowing never loses bits.
-        StoredSchedContext {
-            period: s.period,
-            budget: s.budget,
-            consumed: s.consumed,
-            tcb: s.tcb,
-            reply: s.reply,
-            notification: s.notification,
-            badge: s.badge,
-            yield_from: s.yield_from,
-            release_next: s.release_next,
-            refill_max: s.refill_max as u32,
-            refill_head: s.refill_head as u32,
-            refill_count: s.refill_count as u32,
-            sporadic: s.sporadic as u8,
-            size_bits: s.size_bits as u8,
-            in_release_queue: s.in_release_queue as u8,
-            core: s.core as u8,
-            _pad: 0,
-        }
-    }
-}
-
-impl From<&StoredSchedContext> for SchedContext {
-    fn from(s: &StoredSchedContext) -> Self {
+impl From<StoredSchedContext> for SchedContext {
+    fn from(s: StoredSchedContext) -> Self {
         SchedContext {
             period: s.period,
             budget: s.budget,
             consumed: s.consumed,
-            core: s.core as u64,
+            core: 0,
             tcb: s.tcb,
             reply: s.reply,
             notification: s.notification,
@@ -119,6 +96,32 @@ impl From<&StoredSchedContext> for SchedContext {
             size_bits: s.size_bits as u64,
             release_next: s.release_next,
             in_release_queue: s.in_release_queue as u64,
+        }
+    }
+}
+
+impl From<SchedContext> for StoredSchedContext {
+    /// # Invariants
+    /// `refill_max ≤ MAX_REFILLS` (enforced by `SchedControl_ConfigureFlags`), so the refill
+    /// fields fit; `size_bits < 64`; the flags are 0 or 1.
+    fn from(s: SchedContext) -> Self {
+        StoredSchedContext {
+            period: s.period,
+            budget: s.budget,
+            consumed: s.consumed,
+            tcb: s.tcb,
+            reply: s.reply,
+            notification: s.notification,
+            badge: s.badge,
+            yield_from: s.yield_from,
+            release_next: s.release_next,
+            refill_max: s.refill_max.min(MAX_REFILLS) as u32,
+            refill_head: s.refill_head.min(MAX_REFILLS) as u32,
+            refill_count: s.refill_count.min(MAX_REFILLS) as u32,
+            size_bits: s.size_bits.min(63) as u8,
+            sporadic: (s.sporadic != 0) as u8,
+            in_release_queue: (s.in_release_queue != 0) as u8,
+            _pad: 0,
         }
     }
 }
@@ -138,6 +141,6 @@ const _: () = assert!(core::mem::size_of::<Refill>() as u64 == REFILL_BYTES);
 impl SchedContext {
     /// Physical address of refill `i` of the SC at `sc`.
     pub const fn refill_addr(sc: u64, i: u64) -> u64 {
-        sc + SCHED_CONTEXT_HEADER_BYTES + i * REFILL_BYTES
+        sc + SC_HEADER_BYTES + i * REFILL_BYTES
     }
 }
