@@ -38,7 +38,9 @@ arch_config() {
       USER_PKGS="hello-riscv64"
       IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64"
       QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
-      DEFAULT_IMAGE=hello
+      # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
+      # plain root task.
+      DEFAULT_IMAGE=microkit-hello
       ;;
     x86_64)
       # Multiboot 1: QEMU -kernel takes the flat kernel image (a.out-kludge header), the

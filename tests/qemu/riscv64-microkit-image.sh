@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # RISC-V 64: the image the `microkit` tool builds for microkit-hello boots, the kernel starts
 # the initialiser from it, and the initialiser finds and decodes the embedded system (the
-# tool -> kernel -> initialiser image contract). Running the PDs needs the kernel core.
+# tool -> kernel -> initialiser image contract). The PDs running is riscv64-microkit-hello.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory -s -C microkit-hello ARCH=riscv64 >/dev/null

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Boot test body for sel4-demo (ready for tests/qemu/<arch>-sel4-demo.sh once the kernel core
-# runs root tasks): builds the kernel and tools (scripts/build-images.sh), builds sel4-demo,
+# Boot test body for sel4-demo (tests/qemu/{aarch64,riscv64}-sel4-demo.sh exec it; x86_64 waits for
+# the kernel core behind that port): builds the kernel and tools (scripts/build-images.sh), builds sel4-demo,
 # packs it as the initial task (mkimage payload, or the multiboot module on x86_64), boots it
 # under tools/qemu-test and requires every line of expected-output.txt in order.
 # Usage: boot-test.sh <arch>     Env: BOOT_TIMEOUT (seconds, default 30).
