@@ -36,7 +36,7 @@ arch_config() {
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
       USER_PKGS="hello-riscv64"
-      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64"
+      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64 fp=fpcheck-riscv64"
       QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
       # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
       # plain root task.

@@ -5,6 +5,7 @@
 #![no_std]
 
 pub mod ipc;
+pub mod spawn;
 pub mod syscalls;
 
 use core::fmt::{self, Write};
