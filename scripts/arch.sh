@@ -16,7 +16,7 @@
 #   DEFAULT_IMAGE image `make run` boots: NAME (build/<arch>/NAME.elf) or `microkit-hello`
 #                 (the Microkit hello system, built by `make -C microkit-hello` with our SDK and
 #                 `microkit` tool into build/microkit-hello/<arch>/loader.img)
-# Environment: QEMU_MEM (RAM size, default 1G), GIC_VERSION (aarch64: 2 or 3).
+# Environment: QEMU_MEM (RAM size, default 1G; aarch64 and riscv64), GIC_VERSION (aarch64: 2 or 3).
 arch_config() {
   case "$1" in
     aarch64)
@@ -37,7 +37,7 @@ arch_config() {
       KERNEL_BIN=kernel-qemu-virt-riscv64
       USER_PKGS="hello-riscv64"
       IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64 fp=fpcheck-riscv64"
-      QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
+      QEMU=(qemu-system-riscv64 -machine virt -m "${QEMU_MEM:-1G}" -nographic -bios default -kernel)
       # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
       # plain root task.
       DEFAULT_IMAGE=microkit-hello
