@@ -22,7 +22,7 @@ arch_config() {
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
       USER_PKGS="user-hello user-fault-test"
-      IMAGES="hello=hello fault-test=fault-test fault-kernel=fault-kernel preempt=spinner,hello fp=fpcheck,fpclobber"
+      IMAGES="hello=hello bootinfo=bootinfo fault-test=fault-test fault-kernel=fault-kernel preempt=spinner,hello fp=fpcheck,fpclobber"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
       DEFAULT_IMAGE=hello

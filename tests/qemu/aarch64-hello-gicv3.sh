@@ -8,6 +8,7 @@ export GIC_VERSION=3 QEMU_MEM=512M
 exec bash scripts/boot-test.sh aarch64 hello \
   --expect "kernel: GICv3" \
   --expect "kernel: RAM 0x40000000..0x60000000 (from the DTB at 0x40000000)" \
+  --expect "entering user mode through the kernel core" \
   --expect "hello from user mode" \
   --expect "hello: yield 3 returned" \
   --expect "kernel: timer: 10 ticks while in user mode"

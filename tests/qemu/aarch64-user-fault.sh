@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# AArch64 boot test: a user task reads an unmapped address. The kernel reports the data
-# abort with the fault address, suspends the task, and keeps running: the timer heartbeat
-# is printed twice afterwards. The task must not get past the faulting read.
+# AArch64 boot test: the root task reads an unmapped address. The kernel core turns the
+# data abort into a VMFault; the root task has no fault handler, so the core suspends it and
+# the kernel prints a diagnostic line with the fault address, then keeps running: the timer
+# heartbeat is printed twice afterwards. The task must not get past the faulting read.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh aarch64 fault-test \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fault-test: ERROR" \
   --expect "fault-test: reading unmapped address 0xdead0000" \
-  --expect "user fault: data abort at 0xdead0000 (pc 0x40" \
-  --expect "kernel: task 0 suspended (no fault handler); no task left, idling" \
+  --expect "has no fault handler, suspended: vm fault on data at 0xdead0000 (pc 0x40" \
+  --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick" \
   --expect "kernel: heartbeat: tick"

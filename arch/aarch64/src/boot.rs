@@ -15,7 +15,8 @@ use crate::layout::KERNEL_WINDOW_BASE;
 use crate::pte::{kernel_block_1g, MAIR_VALUE};
 
 /// TCR_EL1: T0SZ = T1SZ = 16 (48-bit), 4 KiB granules, inner-shareable write-back walks,
-/// 8-bit ASIDs from TTBR0. IPS is filled in from ID_AA64MMFR0_EL1.PARange at boot.
+/// ASIDs from TTBR0. IPS is filled in from ID_AA64MMFR0_EL1.PARange at boot, and AS (16-bit
+/// ASIDs) is set when ID_AA64MMFR0_EL1.ASIDBits says the CPU has them.
 pub const TCR_VALUE: u64 = 16
     | (1 << 8)
     | (1 << 10)
@@ -32,6 +33,17 @@ pub const SCTLR_VALUE: u64 = 0x30D0_0800 | (1 << 0) | (1 << 2) | (1 << 12);
 
 /// SPSR for the EL2 → EL1 drop: EL1h with D, A, I, F masked.
 const SPSR_EL1H_MASKED: u64 = 0x3C5;
+
+extern "C" {
+    /// An all-invalid translation table (TTBR0 after boot, and for threads without a VSpace).
+    static aarch64_boot_empty: [u64; 512];
+}
+
+/// Physical address of the empty translation table: a TTBR0 value under which every user
+/// address faults.
+pub fn empty_table_paddr() -> u64 {
+    crate::layout::virt_to_phys(&raw const aarch64_boot_empty as u64)
+}
 
 core::arch::global_asm!(
     r#"
@@ -73,6 +85,11 @@ _start:
     msr     mair_el1, x1
     ldr     x1, ={tcr}
     mrs     x2, id_aa64mmfr0_el1
+    ubfx    x3, x2, #4, #4          // ASIDBits: 2 = 16-bit ASIDs
+    cmp     x3, #2
+    b.ne    6f
+    orr     x1, x1, #(1 << 36)      // TCR.AS: use 16-bit ASIDs
+6:
     and     x2, x2, #7
     bfi     x1, x2, #32, #3         // IPS = PARange
     msr     tcr_el1, x1
@@ -120,6 +137,7 @@ aarch64_boot_l1:
     .quad   {ram2}
     .quad   {ram3}
     .fill   508, 8, 0
+    .global aarch64_boot_empty
 aarch64_boot_empty:
     .fill   512, 8, 0
     .text

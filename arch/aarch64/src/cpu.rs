@@ -25,17 +25,40 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("dsb sy", "wfi", options(nomem, nostack)) };
 }
 
-/// Switch TTBR0_EL1 to the user root table `root` tagged with `asid` (8-bit ASIDs).
+/// Whether the CPU has 16-bit ASIDs (ID_AA64MMFR0_EL1.ASIDBits = 2); the boot code then
+/// sets TCR_EL1.AS. Otherwise only the low 8 bits of an ASID reach the TLB.
+pub fn has_16bit_asids() -> bool {
+    let v: u64;
+    // SAFETY: reading an ID register has no side effects.
+    unsafe { asm!("mrs {}, id_aa64mmfr0_el1", out(reg) v, options(nomem, nostack)) };
+    (v >> 4) & 0xF == 2
+}
+
+/// Switch TTBR0_EL1 to the user root table `root` tagged with `asid`. On a CPU with 8-bit
+/// ASIDs, an ASID above 255 would alias another one in the TLB, so the whole TLB is
+/// invalidated after switching to such an address space.
 pub fn set_ttbr0(root: u64, asid: u16) {
-    let v = (root & 0x0000_FFFF_FFFF_F000) | ((asid as u64 & 0xFF) << 48);
+    let wide = has_16bit_asids();
+    let hw_asid = if wide { asid as u64 } else { asid as u64 & 0xFF };
+    let v = (root & 0x0000_FFFF_FFFF_F000) | (hw_asid << 48);
     // SAFETY: TTBR0 only translates the lower (user) half; the kernel runs in the upper half
     // through TTBR1, so changing it cannot unmap kernel code or data.
     unsafe { asm!("msr ttbr0_el1, {}", "isb", in(reg) v, options(nostack)) };
+    if !wide && asid > 0xFF {
+        tlb_invalidate_all();
+    }
+}
+
+/// The TLBI operand field for `asid` (bits 63:48; only 55:48 with 8-bit ASIDs, where bits
+/// 63:56 are RES0).
+fn tlbi_asid(asid: u16) -> u64 {
+    let a = if has_16bit_asids() { asid as u64 } else { asid as u64 & 0xFF };
+    a << 48
 }
 
 /// Invalidate the TLB entry of `vaddr` in `asid` (inner shareable).
 pub fn tlb_invalidate_page(asid: u16, vaddr: u64) {
-    let arg = ((asid as u64 & 0xFF) << 48) | ((vaddr >> 12) & 0xFFF_FFFF_FFFF);
+    let arg = tlbi_asid(asid) | ((vaddr >> 12) & 0xFFF_FFFF_FFFF);
     // SAFETY: TLB maintenance has no effect on memory contents.
     unsafe {
         asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack))
@@ -44,7 +67,7 @@ pub fn tlb_invalidate_page(asid: u16, vaddr: u64) {
 
 /// Invalidate every TLB entry of `asid`.
 pub fn tlb_invalidate_asid(asid: u16) {
-    let arg = (asid as u64 & 0xFF) << 48;
+    let arg = tlbi_asid(asid);
     // SAFETY: TLB maintenance has no effect on memory contents.
     unsafe {
         asm!("dsb ishst", "tlbi aside1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack))

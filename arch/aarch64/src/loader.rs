@@ -1,4 +1,6 @@
-//! Loading an ELF image (the initial task) into fresh frames of a user address space.
+//! Loading an ELF image (the initial task) into fresh physical frames: either recorded as a
+//! list of (vaddr, frame, rights) for the kernel core's boot to map ([`load_elf_frames`]),
+//! or mapped straight into an address space built here ([`load_elf`]).
 
 use crate::vspace::{self, FrameAllocator, MapError, PAGE_SIZE};
 use boot_image::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
@@ -47,6 +49,98 @@ pub fn segment_rights(flags: u32) -> MapRights {
         write: flags & PF_W != 0,
         execute: flags & PF_X != 0,
     }
+}
+
+/// One loaded 4 KiB page of an image: where it goes and which frame holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadedFrame {
+    /// User virtual address (page-aligned).
+    pub vaddr: VAddr,
+    /// Physical frame holding the page's bytes.
+    pub paddr: u64,
+    /// Mapping rights (union of the segments sharing the page).
+    pub rights: MapRights,
+}
+
+/// Copy every `PT_LOAD` segment of `bytes` into fresh zeroed frames from `alloc`, recording
+/// each page in `out` (in ascending vaddr order) without building page tables. Returns the
+/// image extent and the number of entries of `out` used. Segments must be in ascending,
+/// non-overlapping order (as the ELF specification requires); a page shared by two segments
+/// gets one frame with the union of their rights.
+pub fn load_elf_frames<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
+    mem: &M,
+    alloc: &mut A,
+    bytes: &[u8],
+    machine: u16,
+    out: &mut [LoadedFrame],
+) -> Result<(LoadedImage, usize), LoadError> {
+    let elf = Elf::parse(bytes)?;
+    if elf.machine != machine {
+        return Err(LoadError::WrongMachine(elf.machine));
+    }
+    let mut n = 0usize;
+    let mut start = u64::MAX;
+    let mut end = 0u64;
+    for seg in elf.load_segments() {
+        let seg = seg?;
+        if seg.memsz == 0 {
+            continue;
+        }
+        let top = seg
+            .vaddr
+            .checked_add(seg.memsz)
+            .ok_or(LoadError::BadAddress)?;
+        if top > F::USER_TOP {
+            return Err(LoadError::BadAddress);
+        }
+        let data = elf.segment_data(&seg)?;
+        let rights = segment_rights(seg.flags);
+        let first = seg.vaddr & !(PAGE_SIZE - 1);
+        let last = top.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        if n > 0 && first < out[n - 1].vaddr {
+            return Err(LoadError::BadAddress); // out of order or overlapping
+        }
+        start = start.min(first);
+        end = end.max(last);
+        let mut page = first;
+        while page < last {
+            let frame = if n > 0 && out[n - 1].vaddr == page {
+                let r = &mut out[n - 1].rights;
+                r.read |= rights.read;
+                r.write |= rights.write;
+                r.execute |= rights.execute;
+                out[n - 1].paddr
+            } else {
+                let slot = out.get_mut(n).ok_or(LoadError::Map(MapError::OutOfMemory))?;
+                let f = vspace::alloc_zeroed(mem, alloc)?;
+                *slot = LoadedFrame {
+                    vaddr: page,
+                    paddr: f,
+                    rights,
+                };
+                n += 1;
+                f
+            };
+            let lo = page.max(seg.vaddr);
+            let hi = (page + PAGE_SIZE).min(seg.vaddr + seg.filesz);
+            if lo < hi {
+                let src = &data[(lo - seg.vaddr) as usize..(hi - seg.vaddr) as usize];
+                vspace::write_phys(mem, frame + (lo - page), src)?;
+            }
+            page += PAGE_SIZE;
+        }
+    }
+    if n == 0 {
+        return Err(LoadError::BadAddress);
+    }
+    Ok((
+        LoadedImage {
+            entry: elf.entry,
+            start,
+            end,
+        },
+        n,
+    ))
 }
 
 /// Map every `PT_LOAD` segment of `bytes` into the address space at `root`: fresh zeroed
@@ -180,6 +274,41 @@ mod tests {
         assert_eq!(mem.read(p1, 2), b"da");
         let p2 = vspace::translate::<F, _>(&mem, root, 0x40_2000).unwrap();
         assert_eq!(mem.read(p2, 4), b"t\0\0\0");
+    }
+
+    #[test]
+    fn records_frames_without_page_tables() {
+        let mem = FakeMem::new(0x4000_0000, 32);
+        let mut a = Bump {
+            next: 0x4000_0000,
+            end: 0x4002_0000,
+        };
+        let img = elf(&[
+            (0x40_0000, PF_R | PF_X, b"code", 4),
+            (0x40_0FFE, PF_R | PF_W, b"dat", 0x1002),
+        ]);
+        let mut out = [LoadedFrame {
+            vaddr: 0,
+            paddr: 0,
+            rights: segment_rights(0),
+        }; 8];
+        let (li, n) = load_elf_frames::<F, _, _>(&mem, &mut a, &img, EM_AARCH64, &mut out).unwrap();
+        assert_eq!((li.start, li.end, n), (0x40_0000, 0x40_2000, 2));
+        assert_eq!(a.next, 0x4000_2000, "one frame per page, no tables");
+        // The shared page has the union of the rights and both segments' bytes.
+        assert!(out[0].rights.execute && out[0].rights.write);
+        assert_eq!(mem.read(out[0].paddr, 4), b"code");
+        assert_eq!(mem.read(out[0].paddr + 0xFFE, 2), b"da");
+        assert_eq!(mem.read(out[1].paddr, 2), b"t\0");
+        // Too small an output list is an error, not a panic.
+        let mut one = [out[0]; 1];
+        assert!(load_elf_frames::<F, _, _>(&mem, &mut a, &img, EM_AARCH64, &mut one).is_err());
+        // Segments out of order are refused.
+        let bad = elf(&[(0x40_2000, PF_R, b"x", 1), (0x40_0000, PF_R, b"y", 1)]);
+        assert_eq!(
+            load_elf_frames::<F, _, _>(&mem, &mut a, &bad, EM_AARCH64, &mut out),
+            Err(LoadError::BadAddress)
+        );
     }
 
     #[test]

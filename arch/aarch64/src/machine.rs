@@ -16,6 +16,12 @@ pub struct Aarch64Machine {
     pub ram_start: PAddr,
     /// End of RAM (exclusive).
     pub ram_end: PAddr,
+    /// Counter ticks between periodic kernel ticks (0: no periodic tick).
+    pub tick_period: u64,
+    /// Counter value of the next periodic tick.
+    pub next_tick: u64,
+    /// Counter value of the core's deadline ([`Machine::set_deadline`]); `u64::MAX`: none.
+    pub deadline: u64,
 }
 
 impl Aarch64Machine {
@@ -26,7 +32,48 @@ impl Aarch64Machine {
             timer_hz: timer::frequency().max(1),
             ram_start,
             ram_end: ram_end.min(KERNEL_WINDOW_SIZE),
+            tick_period: 0,
+            next_tick: u64::MAX,
+            deadline: u64::MAX,
         }
+    }
+
+    /// Start a periodic tick of `hz` interrupts per second on the EL1 virtual timer.
+    pub fn start_tick(&mut self, hz: u64) {
+        self.tick_period = (self.timer_hz / hz.max(1)).max(1);
+        self.next_tick = timer::counter() + self.tick_period;
+        self.program_timer();
+        self.gic.enable(timer::VIRTUAL_TIMER_PPI);
+    }
+
+    /// After a timer interrupt: advance the periodic tick if it was due (returns whether it
+    /// was), drop a passed core deadline, and re-arm for whichever comes first.
+    pub fn timer_fired(&mut self) -> bool {
+        let now = timer::counter();
+        let ticked = self.tick_period != 0 && self.next_tick <= now;
+        if ticked {
+            self.next_tick += self.tick_period;
+            if self.next_tick <= now {
+                self.next_tick = now + self.tick_period;
+            }
+        }
+        if self.deadline <= now {
+            self.deadline = u64::MAX;
+        }
+        self.program_timer();
+        ticked
+    }
+
+    /// Program the timer for the earlier of the periodic tick and the core's deadline.
+    fn program_timer(&self) {
+        timer::set_compare(self.next_tick.min(self.deadline));
+    }
+
+    /// Run user mode with no address space: TTBR0 := the empty table with ASID 0 (never
+    /// given to a VSpace), so every user access faults. For a thread the core reports no
+    /// valid VSpace for (seL4 falls back to the global table the same way).
+    pub fn clear_vspace(&mut self) {
+        cpu::set_ttbr0(crate::boot::empty_table_paddr(), 0);
     }
 
     /// Convert microseconds to counter ticks.
@@ -58,7 +105,8 @@ impl Machine for Aarch64Machine {
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {
-        timer::set_compare(self.us_to_ticks(deadline_us));
+        self.deadline = self.us_to_ticks(deadline_us);
+        self.program_timer();
     }
 
     fn mask_irq(&mut self, irq: u64) {

@@ -1,9 +1,11 @@
 //! Faults: the [`Fault`] a thread can raise and the delivery entry point
 //! ([`handle_fault`]), plus the arch-facing user-fault entry.
 //!
-//! Delivery to a fault handler endpoint (MCS: the cap in the TCB's fault-handler slot) is
-//! IPC work; until it is implemented, a faulting thread is left Inactive, which is also
-//! seL4's behaviour for a thread without a fault handler.
+//! Delivery goes to the endpoint cap in the TCB's fault-handler slot (timeout faults: the
+//! timeout-handler slot) as a Call (`crate::ipc::send_fault_ipc`); the message layout is
+//! built when the handler receives it. A thread without a valid handler becomes Inactive.
+//! Syscall faults (CapFault, UnknownSyscall) rewind the PC to the trap instruction, so a
+//! restarting reply re-executes the syscall (as seL4's FaultIP does).
 
 use kernel_hal::{Machine, PAddr};
 
@@ -101,10 +103,15 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
     k.update_tcb(t, |tcb| {
         tcb.fault = words;
         tcb.lookup_failure = lf;
+        // Faults raised by a syscall report (and restart at) the trap instruction.
+        if matches!(f, Fault::CapFault { .. } | Fault::UnknownSyscall { .. }) {
+            kernel_hal::UserContext::rewind_syscall(&mut tcb.context);
+        }
     });
     if !crate::ipc::send_fault_ipc(k, t, &f) {
-        k.set_thread_state_raw(t, ThreadState::Inactive);
-        crate::sched::thread_blocked(k, t);
+        crate::debug::report_no_fault_handler(k, t, &f);
+        // The fault stays recorded (as seL4's tcbFault does) until the thread restarts.
+        crate::sched::set_blocked(k, t, ThreadState::Inactive);
     }
 }
 
@@ -125,7 +132,9 @@ impl<M: Machine> Kernel<M> {
             },
             UserFault::UserException { number, code } => Fault::UserException { number, code },
         };
-        handle_fault(self, t, fault);
+        if crate::sched::check_budget(self) || self.thread_state(t).is_runnable() {
+            handle_fault(self, t, fault);
+        }
         crate::sched::schedule(self);
         self.activate_vspace();
     }

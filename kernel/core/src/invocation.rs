@@ -1,9 +1,8 @@
 //! Invocation dispatch by cap type: decode (checks, no mutation) then invoke
 //! (seL4 `decodeInvocation` / `performInvocation`).
 //!
-//! Object types whose behaviour is not implemented yet (TCB, SchedContext, SchedControl,
-//! Domain, VSpace objects) answer IllegalOperation, which is what seL4 answers for a label
-//! the object does not support.
+//! TCB/Domain invocations live in [`crate::tcb`], SchedContext/SchedControl ones in
+//! [`crate::schedcontext`].
 
 use kernel_hal::Machine;
 use sel4_abi::Label;
@@ -24,11 +23,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     if a.first_phase
         && matches!(
             a.cap,
-            Cap::Thread { .. }
-                | Cap::CNode { .. }
-                | Cap::Domain
-                | Cap::SchedControl { .. }
-                | Cap::SchedContext { .. }
+            Cap::Thread { .. } | Cap::CNode { .. } | Cap::Domain | Cap::SchedControl { .. } | Cap::SchedContext { .. }
         )
     {
         return Err(SyscallError::InvalidCapability(0));
@@ -40,16 +35,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                 return Err(SyscallError::InvalidCapability(0));
             }
             k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            crate::ipc::send_ipc(
-                k,
-                a.thread,
-                ptr,
-                badge,
-                rights,
-                a.is_blocking,
-                a.is_call,
-                a.can_donate,
-            );
+            crate::ipc::send_ipc(k, a.thread, ptr, badge, rights, a.is_blocking, a.is_call, a.can_donate);
             Ok(())
         }
         Cap::Notification { ptr, badge, rights } => {
@@ -92,47 +78,22 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     }
 }
 
-/// `seL4_TCB_*` invocations (to be implemented with threads).
-pub fn decode_tcb_invocation<M: Machine>(_k: &mut Kernel<M>, _a: &InvocationArgs) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_TCB_*` invocations.
+pub fn decode_tcb_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::tcb::decode_and_invoke(k, a)
 }
 
-/// `seL4_DomainSet_Set` (one domain is configured, so only domain 0 is valid). The domain
-/// schedule labels answer IllegalOperation.
+/// `seL4_DomainSet_*` invocations.
 pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    if label_of(a) != Some(Label::DomainSetSet) {
-        return Err(SyscallError::IllegalOperation);
-    }
-    let Some((tcb_cap, _)) = a.extra.get(0) else {
-        return Err(SyscallError::TruncatedMessage);
-    };
-    if a.length < 1 {
-        return Err(SyscallError::TruncatedMessage);
-    }
-    let domain = k.arg(a, 0) & 0xff;
-    if domain >= sel4_abi::NUM_DOMAINS {
-        return Err(SyscallError::InvalidArgument(0));
-    }
-    let Cap::Thread { ptr } = tcb_cap else {
-        return Err(SyscallError::InvalidArgument(1));
-    };
-    k.set_thread_state_raw(a.thread, ThreadState::Restart);
-    k.update_tcb(ptr, |t| t.domain = domain);
-    Ok(())
+    crate::tcb::decode_and_invoke_domain(k, a)
 }
 
-/// `seL4_SchedContext_*` invocations (to be implemented with scheduling).
-pub fn decode_sched_context_invocation<M: Machine>(
-    _k: &mut Kernel<M>,
-    _a: &InvocationArgs,
-) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_SchedContext_*` invocations.
+pub fn decode_sched_context_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::schedcontext::decode_and_invoke(k, a)
 }
 
-/// `seL4_SchedControl_ConfigureFlags` (to be implemented with scheduling).
-pub fn decode_sched_control_invocation<M: Machine>(
-    _k: &mut Kernel<M>,
-    _a: &InvocationArgs,
-) -> KResult<()> {
-    Err(SyscallError::IllegalOperation)
+/// `seL4_SchedControl_ConfigureFlags`.
+pub fn decode_sched_control_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    crate::schedcontext::decode_and_invoke_control(k, a)
 }

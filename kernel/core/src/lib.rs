@@ -22,7 +22,11 @@
 //! * [`irq`]: `seL4_IRQControl_*` / `seL4_IRQHandler_*`.
 //! * [`ioport`]: x86 `IOPortControl_Issue` and `IOPort_In*/Out*`.
 //! * [`boot`]: creating the root task's environment and `seL4_BootInfo`.
-//! * [`sched`], [`ipc`], [`fault`]: entry points for threads, scheduling, IPC and faults.
+//! * [`sched`]: MCS scheduler (ready/release queues, refills, budgets, timer deadline).
+//! * [`ipc`]: endpoints, reply objects, notifications, fault delivery, cancellation.
+//! * [`fault`]: faults and their delivery entry point.
+//! * [`tcb`], [`schedcontext`]: TCB/Domain and SchedContext/SchedControl invocations.
+//! * [`debug`]: kernel diagnostics on the debug console (undeliverable faults).
 //! * [`sim`] (feature `sim`): the host simulator.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -32,6 +36,7 @@ pub mod boot;
 pub mod cap;
 pub mod cnode;
 pub mod cspace;
+pub mod debug;
 pub mod delete;
 pub mod error;
 pub mod fault;
@@ -45,7 +50,9 @@ pub mod mdb;
 pub mod message;
 pub mod object;
 pub mod sched;
+pub mod schedcontext;
 pub mod syscall;
+pub mod tcb;
 pub mod untyped;
 pub mod vspace;
 

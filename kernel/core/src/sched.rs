@@ -1,31 +1,194 @@
-//! Scheduling entry points (MCS): kernel entry accounting, choosing the next thread,
-//! yield, timer ticks, and hooks called when threads block or are destroyed.
+//! The MCS scheduler: ready queues (256 priorities + bitmap), scheduling contexts with
+//! refills (round-robin and sporadic servers), the release queue, budget accounting and the
+//! timer deadline, plus the hooks other modules call when threads block or die.
 //!
-//! Current bodies: a thread keeps running while it is runnable; otherwise the ready queues
-//! are searched by priority and the idle thread runs when they are empty. Budgets,
-//! refills and the release queue are to be implemented here.
+//! Time is in microseconds (`Machine::now_us`). Accounting follows seL4's shape:
+//! * every kernel entry adds the time since the last entry to `Kernel::consumed_us`
+//!   ([`on_kernel_entry`]);
+//! * [`check_budget`] charges the current SC when its head refill cannot cover what was
+//!   consumed (seL4 `checkBudget`/`chargeBudget`), ending the time slice;
+//! * switching to a thread on another SC commits the consumed time to the old SC
+//!   ([`commit_time`]);
+//! * an SC whose head refill lies in the future waits in the release queue (sorted by
+//!   release time) and its thread is not in any ready queue.
+//!
+//! # Invariants (checked by [`check_invariants`] in tests)
+//! A TCB is in a ready queue iff it is not the current thread, its state is runnable, it
+//! has an active SC bound to it and that SC is not in the release queue.
 
 use kernel_hal::{Machine, PAddr};
 
 use crate::kernel::{Kernel, SchedulerAction};
-use crate::object::ThreadState;
+use crate::kmem;
+use crate::object::{Refill, SchedContext, ThreadState};
 
-/// Called at the start of every kernel entry (MCS `updateTimestamp`).
-pub fn on_kernel_entry<M: Machine>(k: &mut Kernel<M>) {
-    let now = k.machine.now_us();
-    k.consumed_us = k
-        .consumed_us
-        .saturating_add(now.saturating_sub(k.last_entry_us));
-    k.last_entry_us = now;
+/// Smallest budget or period an SC may be given (2 × WCET 10 µs × scale 1).
+pub const MIN_BUDGET_US: u64 = 20;
+/// Largest budget or period (one hour, seL4 `MAX_PERIOD_US`).
+pub const MAX_PERIOD_US: u64 = 60 * 60 * 1_000_000;
+/// Refills every configured SC has room for (`MIN_REFILLS`).
+pub const MIN_REFILLS: u64 = 2;
+
+// ---- SC helpers --------------------------------------------------------------------
+
+/// A copy of the SC core at `sc`.
+pub fn sc_load<M: Machine>(k: &Kernel<M>, sc: PAddr) -> SchedContext {
+    kmem::load(&k.machine, sc)
 }
 
-/// Append `t` to the ready queue of its priority (seL4 `tcbSchedEnqueue`).
-pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    let tcb = k.tcb(t);
-    if tcb.in_ready_queue != 0 {
+/// Modify the SC core at `sc` in place.
+pub fn sc_update<M: Machine, R>(k: &Kernel<M>, sc: PAddr, f: impl FnOnce(&mut SchedContext) -> R) -> R {
+    kmem::update(&k.machine, sc, f)
+}
+
+fn refill_get<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64) -> Refill {
+    kmem::load(&k.machine, SchedContext::refill_addr(sc, i))
+}
+
+fn refill_set<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64, r: Refill) {
+    kmem::store(&k.machine, SchedContext::refill_addr(sc, i), &r)
+}
+
+/// The head refill of `sc` (zero if it has none).
+pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
+    let s = sc_load(k, sc);
+    if s.refill_count == 0 || s.refill_max == 0 {
+        return Refill::default();
+    }
+    refill_get(k, sc, s.refill_head % s.refill_max)
+}
+
+fn set_refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr, r: Refill) {
+    let s = sc_load(k, sc);
+    if s.refill_count > 0 && s.refill_max > 0 {
+        refill_set(k, sc, s.refill_head % s.refill_max, r);
+    }
+}
+
+fn refill_pop_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
+    let r = refill_head(k, sc);
+    sc_update(k, sc, |s| {
+        if s.refill_count > 0 && s.refill_max > 0 {
+            s.refill_head = (s.refill_head + 1) % s.refill_max;
+            s.refill_count -= 1;
+        }
+    });
+    r
+}
+
+/// Append a refill; when the queue is full the amount is merged into the tail (seL4
+/// `schedule_used` on a full queue).
+fn refill_push_tail<M: Machine>(k: &Kernel<M>, sc: PAddr, r: Refill) {
+    let s = sc_load(k, sc);
+    if s.refill_max == 0 {
         return;
     }
-    let p = (tcb.priority & 0xff) as usize;
+    if s.refill_count == 0 {
+        refill_set(k, sc, s.refill_head % s.refill_max, r);
+        sc_update(k, sc, |x| x.refill_count = 1);
+    } else if s.refill_count >= s.refill_max {
+        let ti = (s.refill_head + s.refill_count - 1) % s.refill_max;
+        let mut t = refill_get(k, sc, ti);
+        t.amount += r.amount;
+        t.time = t.time.max(r.time);
+        refill_set(k, sc, ti, t);
+    } else {
+        let ti = (s.refill_head + s.refill_count) % s.refill_max;
+        refill_set(k, sc, ti, r);
+        sc_update(k, sc, |x| x.refill_count += 1);
+    }
+}
+
+/// Whether `sc` is configured (`sc_active`: it has refills).
+pub fn sc_active<M: Machine>(k: &Kernel<M>, sc: PAddr) -> bool {
+    let s = sc_load(k, sc);
+    s.refill_max > 0 && s.refill_count > 0 && s.budget > 0
+}
+
+/// Round-robin SC (budget == period).
+pub fn is_round_robin(s: &SchedContext) -> bool {
+    s.budget == s.period
+}
+
+/// The head refill is released (`refill_ready`).
+pub fn refill_ready<M: Machine>(k: &Kernel<M>, sc: PAddr) -> bool {
+    refill_head(k, sc).time <= k.machine.now_us()
+}
+
+/// The head refill covers `usage` plus a minimum budget (`refill_sufficient`).
+pub fn refill_sufficient<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bool {
+    refill_head(k, sc).amount.saturating_sub(usage) >= MIN_BUDGET_US
+}
+
+/// `refill_new`: one refill of the whole budget, released now.
+pub fn refill_new<M: Machine>(k: &Kernel<M>, sc: PAddr, max_refills: u64, budget: u64, period: u64) {
+    let now = k.machine.now_us();
+    sc_update(k, sc, |s| {
+        s.period = period;
+        s.budget = budget;
+        s.refill_max = max_refills;
+        s.refill_head = 0;
+        s.refill_count = 1;
+    });
+    refill_set(k, sc, 0, Refill { time: now, amount: budget });
+}
+
+/// Charge `used` µs to `sc` (seL4 `refill_budget_check` / `refill_split_check`): for a
+/// sporadic server the used part of the head refill is re-released one period after it
+/// started; for round-robin the head simply shrinks.
+pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
+    let s = sc_load(k, sc);
+    if s.refill_count == 0 || s.refill_max == 0 {
+        return;
+    }
+    if is_round_robin(&s) {
+        let mut h = refill_head(k, sc);
+        h.amount = h.amount.saturating_sub(used);
+        set_refill_head(k, sc, h);
+        return;
+    }
+    let mut used = used;
+    let mut guard = s.refill_max + 1;
+    while used > 0 && guard > 0 {
+        guard -= 1;
+        let h = refill_head(k, sc);
+        if h.amount <= used {
+            refill_pop_head(k, sc);
+            used -= h.amount;
+            refill_push_tail(k, sc, Refill { time: h.time.saturating_add(s.period), amount: h.amount });
+        } else {
+            set_refill_head(k, sc, Refill { time: h.time.saturating_add(used), amount: h.amount - used });
+            refill_push_tail(k, sc, Refill { time: h.time.saturating_add(s.period), amount: used });
+            used = 0;
+        }
+    }
+    if used > 0 {
+        // Overran every refill: delay the head by the excess.
+        let mut h = refill_head(k, sc);
+        h.time = h.time.saturating_add(used);
+        set_refill_head(k, sc, h);
+    }
+    // Keep the head usable: merge a head below the minimum budget into the next refill.
+    while sc_load(k, sc).refill_count > 1 && refill_head(k, sc).amount < MIN_BUDGET_US {
+        let h = refill_pop_head(k, sc);
+        let mut n = refill_head(k, sc);
+        n.amount += h.amount;
+        set_refill_head(k, sc, n);
+    }
+}
+
+// ---- Ready queues ---------------------------------------------------------------------
+
+fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
+    (k.tcb(t).priority & 0xff) as usize
+}
+
+/// Append `t` to the tail of its priority's ready queue (seL4 `tcbSchedAppend`).
+pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+        return;
+    }
+    let p = prio_of(k, t);
     let tail = k.ready.tail[p];
     k.update_tcb(t, |x| {
         x.sched_prev = tail;
@@ -41,8 +204,32 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
 }
 
+/// Put `t` at the head of its priority's ready queue (seL4 `tcbSchedEnqueue`).
+pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+        return;
+    }
+    let p = prio_of(k, t);
+    let head = k.ready.head[p];
+    k.update_tcb(t, |x| {
+        x.sched_prev = 0;
+        x.sched_next = head;
+        x.in_ready_queue = 1;
+    });
+    if head == 0 {
+        k.ready.tail[p] = t;
+    } else {
+        k.update_tcb(head, |x| x.sched_prev = t);
+    }
+    k.ready.head[p] = t;
+    k.ready.bitmap[p / 64] |= 1 << (p % 64);
+}
+
 /// Remove `t` from its ready queue if queued (seL4 `tcbSchedDequeue`).
 pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    if t == 0 {
+        return;
+    }
     let tcb = k.tcb(t);
     if tcb.in_ready_queue == 0 {
         return;
@@ -68,6 +255,109 @@ pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
 }
 
+fn highest_ready<M: Machine>(k: &Kernel<M>) -> Option<usize> {
+    for w in (0..k.ready.bitmap.len()).rev() {
+        let bits = k.ready.bitmap[w];
+        if bits != 0 {
+            return Some(w * 64 + 63 - bits.leading_zeros() as usize);
+        }
+    }
+    None
+}
+
+// ---- Release queue --------------------------------------------------------------------
+
+/// Insert `sc` into the release queue, ordered by its head refill's release time.
+fn release_insert<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    if sc_load(k, sc).in_release_queue != 0 {
+        return;
+    }
+    let time = refill_head(k, sc).time;
+    let mut prev = 0;
+    let mut cur = k.release_queue;
+    while cur != 0 && refill_head(k, cur).time <= time {
+        prev = cur;
+        cur = sc_load(k, cur).release_next;
+    }
+    sc_update(k, sc, |s| {
+        s.release_next = cur;
+        s.in_release_queue = 1;
+    });
+    if prev == 0 {
+        k.release_queue = sc;
+    } else {
+        sc_update(k, prev, |s| s.release_next = sc);
+    }
+}
+
+/// Remove `sc` from the release queue if it is there (seL4 `tcbReleaseRemove`).
+pub fn release_remove<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    if sc == 0 || sc_load(k, sc).in_release_queue == 0 {
+        return;
+    }
+    let mut prev = 0;
+    let mut cur = k.release_queue;
+    while cur != 0 && cur != sc {
+        prev = cur;
+        cur = sc_load(k, cur).release_next;
+    }
+    let next = sc_load(k, sc).release_next;
+    if cur == sc {
+        if prev == 0 {
+            k.release_queue = next;
+        } else {
+            sc_update(k, prev, |s| s.release_next = next);
+        }
+    }
+    sc_update(k, sc, |s| {
+        s.release_next = 0;
+        s.in_release_queue = 0;
+    });
+}
+
+/// seL4 `postpone`: take `sc`'s thread off the ready queue and wait for the next refill.
+pub fn postpone<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    let t = sc_load(k, sc).tcb;
+    if t != 0 {
+        dequeue(k, t);
+    }
+    release_insert(k, sc);
+    if t == k.cur_thread {
+        k.sched_action = SchedulerAction::ChooseNew;
+    }
+}
+
+/// seL4 `awaken`: release every SC whose head refill is due and queue its thread.
+pub fn awaken<M: Machine>(k: &mut Kernel<M>) {
+    let now = k.machine.now_us();
+    while k.release_queue != 0 && refill_head(k, k.release_queue).time <= now {
+        let sc = k.release_queue;
+        release_remove(k, sc);
+        let t = sc_load(k, sc).tcb;
+        if t != 0 && t != k.cur_thread && k.thread_state(t).is_runnable() {
+            enqueue(k, t);
+        }
+    }
+}
+
+// ---- Thread state changes ------------------------------------------------------------
+
+/// Whether `t` could run now: runnable, with an active SC that is released.
+pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
+    if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
+        return false;
+    }
+    let sc = k.tcb(t).sched_context;
+    sc != 0 && sc_active(k, sc) && sc_load(k, sc).in_release_queue == 0
+}
+
+/// Called at the start of every kernel entry (MCS `updateTimestamp`).
+pub fn on_kernel_entry<M: Machine>(k: &mut Kernel<M>) {
+    let now = k.machine.now_us();
+    k.consumed_us = k.consumed_us.saturating_add(now.saturating_sub(k.last_entry_us));
+    k.last_entry_us = now.max(k.last_entry_us);
+}
+
 /// Called when `t` stopped being runnable (blocked, suspended, faulted).
 pub fn thread_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     dequeue(k, t);
@@ -76,52 +366,214 @@ pub fn thread_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
 }
 
-/// Make `t` runnable and queue it (seL4 `possibleSwitchTo`, simplified).
+/// Make `t` runnable-in-queue if it can run (seL4 `possibleSwitchTo` plus the MCS release
+/// checks): queued at the head of its priority when its SC is ready, otherwise its SC waits
+/// in the release queue. Passive threads (no SC) are left alone.
 pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t != k.cur_thread && k.thread_state(t).is_runnable() {
-        enqueue(k, t);
-    }
-}
-
-/// Choose the thread to run next (seL4 `schedule`).
-pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
-    let cur = k.cur_thread;
-    let cur_runnable = cur != k.idle_thread && k.thread_state(cur).is_runnable();
-    if k.sched_action == SchedulerAction::ResumeCurrent && cur_runnable {
+    if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return;
     }
-    if cur_runnable {
-        enqueue(k, cur);
+    let sc = k.tcb(t).sched_context;
+    if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
+        return;
     }
-    k.sched_action = SchedulerAction::ResumeCurrent;
-    // Highest non-empty priority.
-    for w in (0..k.ready.bitmap.len()).rev() {
-        let bits = k.ready.bitmap[w];
-        if bits != 0 {
-            let p = w * 64 + 63 - bits.leading_zeros() as usize;
-            let t = k.ready.head[p];
-            dequeue(k, t);
-            k.cur_thread = t;
-            return;
-        }
+    if !(refill_ready(k, sc) && refill_sufficient(k, sc, 0)) {
+        postpone(k, sc);
+        return;
     }
-    k.cur_thread = k.idle_thread;
+    if t != k.cur_thread {
+        enqueue_front(k, t);
+    }
 }
 
-/// `seL4_Yield`: give up the rest of the time slice (MCS: the head refill).
-pub fn handle_yield<M: Machine>(k: &mut Kernel<M>) {
-    let t = k.cur_thread;
-    if t != k.idle_thread && k.thread_state(t) == ThreadState::Running {
+/// Set `t`'s state to Running and queue it if it can run.
+pub fn set_running<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    k.set_thread_state_raw(t, ThreadState::Running);
+    make_runnable(k, t);
+}
+
+/// Set `t`'s state to a non-runnable one and take it off the ready queue.
+pub fn set_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr, s: ThreadState) {
+    k.set_thread_state_raw(t, s);
+    thread_blocked(k, t);
+}
+
+/// seL4 `setPriority`: change `t`'s priority, requeueing it.
+pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
+    let queued = k.tcb(t).in_ready_queue != 0;
+    dequeue(k, t);
+    k.update_tcb(t, |x| x.priority = prio & 0xff);
+    crate::ipc::reorder_blocked(k, t);
+    if queued {
         enqueue(k, t);
+    }
+    if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;
     }
+}
+
+// ---- Accounting ---------------------------------------------------------------------
+
+/// seL4 `commitTime`: charge the time consumed since the last switch to the current SC.
+pub fn commit_time<M: Machine>(k: &mut Kernel<M>) {
+    let sc = k.cur_sc;
+    let used = k.consumed_us;
+    k.consumed_us = 0;
+    if sc == 0 || used == 0 || !sc_active(k, sc) {
+        return;
+    }
+    charge(k, sc, used);
+    sc_update(k, sc, |s| s.consumed = s.consumed.saturating_add(used));
+}
+
+/// seL4 `endTimeslice`: the current thread's head refill is spent.
+fn end_timeslice<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
+    let t = k.cur_thread;
+    let sc = k.cur_sc;
+    if can_timeout && crate::ipc::valid_timeout_handler(k, t) {
+        let badge = sc_load(k, sc).badge;
+        crate::fault::handle_fault(k, t, crate::fault::Fault::Timeout { badge });
+    } else if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+        dequeue(k, t);
+        enqueue(k, t);
+    } else {
+        postpone(k, sc);
+    }
+}
+
+/// seL4 `chargeBudget`: commit the consumed time; for round-robin start a fresh slice; if
+/// the current thread still runs on this SC, end its time slice.
+pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
+    let sc = k.cur_sc;
+    if sc == 0 {
+        return;
+    }
+    commit_time(k);
+    let s = sc_load(k, sc);
+    if is_round_robin(&s) && s.refill_count > 0 {
+        let now = k.machine.now_us();
+        sc_update(k, sc, |x| x.refill_count = 1);
+        set_refill_head(k, sc, Refill { time: now, amount: s.budget });
+    }
+    let t = k.cur_thread;
+    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb(t).sched_context == sc {
+        end_timeslice(k, can_timeout);
+    }
+    k.sched_action = SchedulerAction::ChooseNew;
+}
+
+/// seL4 `checkBudget`: false (and the time slice ended) if the current SC's head refill
+/// does not cover the time consumed so far.
+pub fn check_budget<M: Machine>(k: &mut Kernel<M>) -> bool {
+    let sc = k.cur_sc;
+    if k.cur_thread == k.idle_thread || sc == 0 || !sc_active(k, sc) {
+        return true;
+    }
+    if refill_sufficient(k, sc, k.consumed_us) {
+        return true;
+    }
+    charge_budget(k, true);
+    false
+}
+
+/// seL4 `checkBudgetRestart` for syscall entry: when the budget is gone the syscall is not
+/// performed; the thread re-executes it when it next runs.
+pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
+    let t = k.cur_thread;
+    let ok = check_budget(k);
+    if !ok && k.thread_state(t).is_runnable() {
+        let mut c = k.context(t);
+        kernel_hal::UserContext::rewind_syscall(&mut c);
+        k.set_context(t, &c);
+    }
+    ok
+}
+
+// ---- Choosing the next thread -----------------------------------------------------------
+
+/// Choose the thread to run next (seL4 `schedule`), switch SCs and program the timer.
+pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
+    awaken(k);
+    let cur = k.cur_thread;
+    let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {
+        let sc = k.tcb(cur).sched_context;
+        refill_ready(k, sc) && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
+    };
+    if !cur_ok && is_schedulable(k, cur) {
+        // Runnable but out of budget on a released SC: wait for the refill.
+        let sc = k.tcb(cur).sched_context;
+        if sc == k.cur_sc {
+            commit_time(k);
+        }
+        postpone(k, sc);
+    }
+    let best = highest_ready(k);
+    let keep = cur_ok
+        && k.sched_action == SchedulerAction::ResumeCurrent
+        && best.is_none_or(|p| p <= prio_of(k, cur));
+    if !keep {
+        if cur_ok {
+            enqueue_front(k, cur);
+        }
+        match highest_ready(k) {
+            Some(p) => {
+                let t = k.ready.head[p];
+                dequeue(k, t);
+                k.cur_thread = t;
+            }
+            None => k.cur_thread = k.idle_thread,
+        }
+    }
+    k.sched_action = SchedulerAction::ResumeCurrent;
+    // Switch scheduling context (seL4 `switchSchedContext`).
+    let new_sc = if k.cur_thread == k.idle_thread { 0 } else { k.tcb(k.cur_thread).sched_context };
+    if new_sc != k.cur_sc {
+        commit_time(k);
+        k.cur_sc = new_sc;
+    }
+    if new_sc == 0 {
+        k.consumed_us = 0;
+    }
+    set_next_interrupt(k);
+}
+
+/// Program the timer for the earlier of the current budget's end and the next release.
+pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
+    let mut deadline: Option<u64> = None;
+    if k.cur_sc != 0 && k.cur_thread != k.idle_thread {
+        let h = refill_head(k, k.cur_sc);
+        deadline = Some(k.last_entry_us.saturating_add(h.amount.saturating_sub(k.consumed_us)));
+    }
+    if k.release_queue != 0 {
+        let r = refill_head(k, k.release_queue).time;
+        deadline = Some(deadline.map_or(r, |d| d.min(r)));
+    }
+    if let Some(d) = deadline {
+        k.machine.set_deadline(d);
+    }
+}
+
+/// `seL4_Yield` (MCS): give up the rest of the head refill.
+pub fn handle_yield<M: Machine>(k: &mut Kernel<M>) {
+    let t = k.cur_thread;
+    let sc = k.cur_sc;
+    if t == k.idle_thread || sc == 0 || !sc_active(k, sc) {
+        return;
+    }
+    commit_time(k);
+    let s = sc_load(k, sc);
+    if !is_round_robin(&s) {
+        let rest = refill_head(k, sc).amount;
+        charge(k, sc, rest);
+    }
+    charge_budget(k, false);
 }
 
 impl<M: Machine> Kernel<M> {
     /// Handle the kernel timer interrupt (budget expiry, releases).
     pub fn handle_timer(&mut self) {
         on_kernel_entry(self);
-        handle_yield(self);
+        check_budget(self);
         schedule(self);
         self.activate_vspace();
     }
@@ -150,8 +602,71 @@ impl<M: Machine> Kernel<M> {
                 _ => self.machine.mask_irq(irq),
             }
         }
+        check_budget(self);
         schedule(self);
         self.activate_vspace();
+    }
+}
+
+// ---- Binding SCs ------------------------------------------------------------------------
+
+/// seL4 `schedContext_unbindTCB`: detach `sc` from its thread.
+pub fn sc_unbind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    let t = sc_load(k, sc).tcb;
+    if t == 0 {
+        return;
+    }
+    dequeue(k, t);
+    release_remove(k, sc);
+    if sc == k.cur_sc {
+        commit_time(k);
+    }
+    k.update_tcb(t, |x| x.sched_context = 0);
+    sc_update(k, sc, |s| s.tcb = 0);
+    if t == k.cur_thread {
+        k.sched_action = SchedulerAction::ChooseNew;
+    }
+}
+
+/// seL4 `schedContext_bindTCB` + `schedContext_resume`.
+pub fn sc_bind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr, t: PAddr) {
+    sc_update(k, sc, |s| s.tcb = t);
+    k.update_tcb(t, |x| x.sched_context = sc);
+    make_runnable(k, t);
+    if t == k.cur_thread {
+        k.sched_action = SchedulerAction::ChooseNew;
+    }
+}
+
+/// seL4 `schedContext_donate`: move `sc` from its current thread (if any) to `to`.
+pub fn sc_donate<M: Machine>(k: &mut Kernel<M>, sc: PAddr, to: PAddr) {
+    let from = sc_load(k, sc).tcb;
+    if from != 0 {
+        dequeue(k, from);
+        k.update_tcb(from, |x| x.sched_context = 0);
+        if from == k.cur_thread {
+            k.sched_action = SchedulerAction::ChooseNew;
+        }
+    }
+    sc_update(k, sc, |s| s.tcb = to);
+    k.update_tcb(to, |x| x.sched_context = sc);
+}
+
+/// Unbind `sc` from its notification.
+pub fn sc_unbind_ntfn<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    let n = sc_load(k, sc).notification;
+    if n != 0 {
+        kmem::update::<crate::object::Notification, _, _>(&k.machine, n, |x| x.sched_context = 0);
+        sc_update(k, sc, |s| s.notification = 0);
+    }
+}
+
+/// Cancel a pending `SchedContext_YieldTo` on `sc` (seL4 `schedContext_cancelYieldTo`).
+pub fn sc_cancel_yield_to<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    let from = sc_load(k, sc).yield_from;
+    if from != 0 {
+        k.update_tcb(from, |x| x.yield_to = 0);
+        sc_update(k, sc, |s| s.yield_from = 0);
     }
 }
 
@@ -165,9 +680,10 @@ pub fn tcb_finalise<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
         crate::ipc::unbind_notification(k, tcb.bound_notification);
     }
     if tcb.sched_context != 0 {
-        let sc = tcb.sched_context;
-        crate::kmem::update::<crate::object::SchedContext, _, _>(&k.machine, sc, |s| s.tcb = 0);
-        k.update_tcb(t, |x| x.sched_context = 0);
+        sc_unbind_tcb(k, tcb.sched_context);
+    }
+    if tcb.yield_to != 0 {
+        sc_cancel_yield_to(k, tcb.yield_to);
     }
     k.set_thread_state_raw(t, ThreadState::Inactive);
     if t == k.cur_thread {
@@ -175,40 +691,86 @@ pub fn tcb_finalise<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
 }
 
-/// SchedContext finalise (last cap deleted): unbind it from its TCB and notification.
+/// SchedContext finalise (last cap deleted): unbind it from its TCB, notification and
+/// call stack, and take it out of the release queue.
 pub fn sc_finalise<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
-    let s: crate::object::SchedContext = crate::kmem::load(&k.machine, sc);
-    if s.tcb != 0 {
-        k.update_tcb(s.tcb, |x| x.sched_context = 0);
-        if s.tcb == k.cur_thread {
-            k.sched_action = SchedulerAction::ChooseNew;
-        }
-    }
-    if s.notification != 0 {
-        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, s.notification, |n| {
-            n.sched_context = 0
-        });
-    }
-    crate::kmem::update::<crate::object::SchedContext, _, _>(&k.machine, sc, |x| {
-        x.tcb = 0;
-        x.notification = 0;
-    });
+    sc_unbind_tcb(k, sc);
+    sc_unbind_ntfn(k, sc);
+    crate::ipc::sc_unbind_reply(k, sc);
+    sc_cancel_yield_to(k, sc);
+    release_remove(k, sc);
     if k.cur_sc == sc {
         k.cur_sc = 0;
+        k.consumed_us = 0;
+        k.sched_action = SchedulerAction::ChooseNew;
     }
+    sc_update(k, sc, |s| {
+        s.refill_count = 0;
+        s.budget = 0;
+    });
 }
 
 /// Notification finalise, scheduling part: unbind a bound SC.
 pub fn notification_finalise<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr) {
-    let n: crate::object::Notification = crate::kmem::load(&k.machine, ntfn);
+    let n: crate::object::Notification = kmem::load(&k.machine, ntfn);
     if n.sched_context != 0 {
-        crate::kmem::update::<crate::object::SchedContext, _, _>(
-            &k.machine,
-            n.sched_context,
-            |s| s.notification = 0,
-        );
-        crate::kmem::update::<crate::object::Notification, _, _>(&k.machine, ntfn, |x| {
-            x.sched_context = 0
-        });
+        sc_unbind_ntfn(k, n.sched_context);
     }
+}
+
+/// Check the scheduler invariants for the given TCBs; returns a description of the first
+/// violation. Used by tests (cheap enough to call after every step).
+pub fn check_invariants<M: Machine>(k: &Kernel<M>, tcbs: &[PAddr]) -> Result<(), alloc_free::Msg> {
+    // Walk every ready queue: links consistent, priorities right, no duplicates.
+    let mut count = 0usize;
+    for p in 0..sel4_abi::NUM_PRIORITIES {
+        let mut prev = 0;
+        let mut t = k.ready.head[p];
+        let nonempty = t != 0;
+        if nonempty != (k.ready.bitmap[p / 64] & (1 << (p % 64)) != 0) {
+            return Err(alloc_free::Msg("bitmap disagrees with queue"));
+        }
+        let mut guard = 0;
+        while t != 0 {
+            guard += 1;
+            if guard > 100_000 {
+                return Err(alloc_free::Msg("ready queue loop"));
+            }
+            let x = k.tcb(t);
+            if x.sched_prev != prev || x.in_ready_queue == 0 || (x.priority & 0xff) as usize != p {
+                return Err(alloc_free::Msg("ready queue links broken"));
+            }
+            count += 1;
+            prev = t;
+            t = x.sched_next;
+        }
+        if k.ready.tail[p] != prev {
+            return Err(alloc_free::Msg("ready queue tail wrong"));
+        }
+    }
+    let mut queued = 0usize;
+    for &t in tcbs {
+        let x = k.tcb(t);
+        let should = t != k.cur_thread && is_schedulable(k, t);
+        if (x.in_ready_queue != 0) != should {
+            return Err(alloc_free::Msg("queued differs from schedulable"));
+        }
+        if x.in_ready_queue != 0 {
+            queued += 1;
+        }
+        if x.sched_context != 0 && sc_load(k, x.sched_context).tcb != t {
+            return Err(alloc_free::Msg("tcb.sc.tcb != tcb"));
+        }
+    }
+    if queued != count {
+        return Err(alloc_free::Msg("ready queues hold unknown threads"));
+    }
+    Ok(())
+}
+
+/// A tiny error type for invariant checks (no allocation in the kernel crate).
+pub mod alloc_free {
+    /// An invariant violation description.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Msg(pub &'static str);
 }

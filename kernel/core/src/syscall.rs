@@ -68,6 +68,11 @@ impl<M: Machine> Kernel<M> {
     pub fn handle_syscall(&mut self) {
         crate::sched::on_kernel_entry(self);
         let t = self.cur_thread;
+        if !crate::sched::check_budget_restart(self) {
+            crate::sched::schedule(self);
+            self.activate_vspace();
+            return;
+        }
         let no = self.get_reg(t, Reg::SyscallNo) as i64;
         match Syscall::from_number(no) {
             Some(Syscall::Send) => {

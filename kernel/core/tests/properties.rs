@@ -315,6 +315,19 @@ fn run_op(k: &mut K, base: u64, op: &Op) -> Reply {
     }
 }
 
+/// Make `t` the running thread again (test only), keeping IPC and ready queues consistent.
+fn unblock(k: &mut K, t: u64) {
+    kernel_core::ipc::cancel_ipc(k, t);
+    kernel_core::sched::dequeue(k, t);
+    k.set_thread_state_raw(t, kernel_core::object::ThreadState::Running);
+    let old = k.cur_thread;
+    k.cur_thread = t;
+    k.cur_sc = k.tcb(t).sched_context;
+    if kernel_core::sched::is_schedulable(k, old) {
+        kernel_core::sched::enqueue(k, old);
+    }
+}
+
 fn radix_of(k: &K, slot: u64) -> u64 {
     match cap_at(k, slot) {
         Cap::CNode { radix, .. } => radix as u64,
@@ -334,7 +347,14 @@ proptest! {
         ok(&retype(&mut k, ut, ObjectKind::Untyped, 15, base, 2));
         for op in &ops {
             let before: Vec<Cap> = (0..WINDOW as u64).map(|i| cap_at(&k, base + i)).collect();
+            let root = k.cur_thread;
             let r = run_op(&mut k, base, op);
+            if k.thread_state(root) != kernel_core::object::ThreadState::Running || k.cur_thread != root {
+                // The op invoked an endpoint/reply cap (a Call that blocks, a Send that
+                // waits): take the root thread out of the IPC again (test only).
+                unblock(&mut k, root);
+                continue;
+            }
             prop_assert!(r.label <= 10, "bad reply label {}", r.label);
             if r.label == 0 && matches!(op, Op::Copy { .. } | Op::Mint { .. }) {
                 // The new cap (in a previously empty slot) has at most its source's rights.
@@ -382,8 +402,7 @@ proptest! {
             }
             if k.cur_thread != root_thread {
                 // The root thread faulted or was suspended: let it run again (test only).
-                k.set_thread_state_raw(root_thread, kernel_core::object::ThreadState::Running);
-                k.cur_thread = root_thread;
+                unblock(&mut k, root_thread);
             }
             let sys = sel4_abi::Syscall::from_number(no);
             match sys {

@@ -174,15 +174,6 @@ pub trait Machine: PhysMem {
     /// Whether `irq` is a valid device IRQ number user space may claim.
     fn irq_valid(&self, irq: u64) -> bool;
 
-    /// Prepare the freshly zeroed page-table page at `root` to become a VSpace root: arches
-    /// whose kernel mappings live in every root (riscv64 and x86_64 copy the kernel window's
-    /// upper-half entries, as seL4's `copyGlobalMappings`) fill them in here. Called before the
-    /// root is first used with [`Machine::set_vspace`]. The default does nothing (aarch64
-    /// keeps the kernel in TTBR1).
-    fn init_vspace_root(&mut self, root: PAddr) {
-        let _ = root;
-    }
-
     /// Switch the user address space to the root table at `root` with address-space id
     /// `asid` (called before returning to a thread in another VSpace).
     fn set_vspace(&mut self, root: PAddr, asid: u16);

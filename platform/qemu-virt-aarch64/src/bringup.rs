@@ -1,7 +1,11 @@
-//! BRING-UP PATH (temporary): runs the boot payload's tasks without the kernel core.
+//! BRING-UP PATH (temporary): runs a multi-file boot payload without the kernel core.
 //!
-//! This module stands in for `kernel/core` until it is wired in, and will be replaced by it.
-//! Every payload file becomes one thread with its own address space (ASID = index + 1) in
+//! A single-file payload (the seL4 case: one root task) always boots through the kernel
+//! core (`root`, `entry`). This path remains only for the two boot tests that need two
+//! independent tasks (`aarch64-preempt`, `aarch64-fp-preserved`) until the core has TCB
+//! invocations, with which those tests become a root task creating its second thread; then
+//! this module is deleted. It prints `kernel: bring-up path` so its output is never
+//! mistaken for the core's. Every payload file becomes one thread with its own address space (ASID = index + 1) in
 //! the seL4 root-task layout: image, then IPC buffer page, then bootinfo page; x0 =
 //! bootinfo, SP = 0. All traps from user mode arrive in [`handle_trap`], which handles
 //! `seL4_DebugPutChar` (-12) and `seL4_Yield` (-11) (`svc #0`, number in x7), the timer
@@ -140,13 +144,7 @@ fn load_thread(
 }
 
 /// Load the payload's tasks, start the tick, enter user mode.
-pub fn run(mut machine: Aarch64Machine) -> ! {
-    let files = match payload::bytes(&machine).map(Payload::parse) {
-        Some(Ok(p)) if !p.is_empty() => p,
-        Some(Ok(_)) => panic!("boot payload holds no task"),
-        Some(Err(e)) => panic!("malformed boot payload: {:?}", e),
-        None => panic!("no boot payload (build the image with mkimage)"),
-    };
+pub fn run(mut machine: Aarch64Machine, files: &Payload<'_>) -> ! {
     let (ppa, plen) = payload::descriptor();
     let free_start = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
     let mut frames = BumpFrames {
@@ -154,6 +152,10 @@ pub fn run(mut machine: Aarch64Machine) -> ! {
         end: machine.ram_end,
     };
 
+    kprintln!(
+        "kernel: bring-up path (not the kernel core): {} payload tasks",
+        files.len()
+    );
     let count = files.len().min(MAX_THREADS);
     let mut threads = [Thread {
         root: 0,

@@ -1,16 +1,23 @@
-//! The kernel for QEMU `virt` (AArch64): memory map, boot glue and, for now, the bring-up
-//! path in [`bringup`] that stands in for the kernel core.
+//! The kernel for QEMU `virt` (AArch64): memory map and boot glue around the kernel core.
+//!
+//! After hardware init the root task (the boot payload's first file) is loaded and the
+//! kernel core builds its environment ([`root`]); from then on every trap goes through the
+//! core ([`entry`]). A payload with more than one file still runs on the temporary
+//! multi-task path in [`bringup`] (see there).
 #![no_std]
 #![no_main]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod bringup;
+mod entry;
+mod root;
 
 use arch_aarch64::gic::{Gic, GicVersion};
 use arch_aarch64::layout::{phys_to_virt, KERNEL_WINDOW_BASE, KERNEL_WINDOW_SIZE};
 use arch_aarch64::machine::Aarch64Machine;
-use arch_aarch64::{console, dtb, kprintln, timer};
+use arch_aarch64::{console, dtb, kprintln, payload, timer};
 use boot_image::fdt::Fdt;
+use boot_image::payload::Payload;
 
 /// The QEMU `virt` memory map (physical addresses).
 pub mod memmap {
@@ -53,7 +60,20 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     timer::deny_user_access();
     let (ram_start, ram_end) = ram_range();
     let machine = Aarch64Machine::new(gic, ram_start, ram_end);
-    bringup::run(machine)
+    let files = match payload::bytes(&machine).map(Payload::parse) {
+        Some(Ok(p)) if !p.is_empty() => p,
+        Some(Ok(_)) => panic!("boot payload holds no task"),
+        Some(Err(e)) => panic!("malformed boot payload: {:?}", e),
+        None => panic!("no boot payload (build the image with mkimage)"),
+    };
+    if files.len() > 1 {
+        bringup::run(machine, &files)
+    }
+    let elf = files
+        .file(0)
+        .unwrap_or_else(|e| panic!("payload file 0: {:?}", e));
+    let kernel = root::boot_core(machine, elf, dtb::dtb_at(memmap::RAM_START));
+    entry::run(kernel)
 }
 
 /// RAM from the DTB QEMU placed at the start of RAM, or the default `-m 1G` range.

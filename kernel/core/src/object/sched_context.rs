@@ -36,8 +36,8 @@ pub struct SchedContext {
     pub size_bits: u64,
     /// Next SC in the release queue (0 = none).
     pub release_next: u64,
-    /// Reserved.
-    pub reserved: u64,
+    /// 1 while the SC is in the release queue (waiting for its head refill).
+    pub in_release_queue: u64,
 }
 
 const _: () = assert!(core::mem::size_of::<SchedContext>() as u64 == SCHED_CONTEXT_CORE_BYTES);

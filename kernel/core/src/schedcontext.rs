@@ -1,0 +1,181 @@
+//! `seL4_SchedControl_ConfigureFlags` and `seL4_SchedContext_*` invocations (MCS):
+//! decode (checks only) then invoke.
+
+use kernel_hal::{Machine, PAddr};
+use sel4_abi::Label;
+
+use crate::cap::Cap;
+use crate::error::{KResult, SyscallError};
+use crate::kernel::{Kernel, SchedulerAction};
+use crate::object::{Notification, ThreadState};
+use crate::sched::{self, MAX_PERIOD_US, MIN_BUDGET_US, MIN_REFILLS};
+use crate::syscall::InvocationArgs;
+use crate::kmem;
+
+/// `seL4_SchedContext_Sporadic` flag bit.
+pub const SCHED_CONTEXT_SPORADIC: u64 = 1;
+
+fn reply_values<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, mrs: &[u64]) {
+    if a.is_call {
+        k.reply_success(a.thread, mrs);
+    }
+    k.set_thread_state_raw(a.thread, ThreadState::Running);
+}
+
+/// Decode and perform `SchedControl_ConfigureFlags`.
+pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    if Label::from_u64(a.label) != Some(Label::SchedControlConfigureFlags) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    if a.length < 5 || a.extra.count < 1 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (budget, period, extra_refills, badge, flags) =
+        (k.arg(a, 0), k.arg(a, 1), k.arg(a, 2), k.arg(a, 3), k.arg(a, 4));
+    let Some((Cap::SchedContext { ptr: sc, size_bits }, _)) = a.extra.get(0) else {
+        return Err(SyscallError::InvalidCapability(1));
+    };
+    if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget) || !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&period) {
+        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: MAX_PERIOD_US });
+    }
+    if period < budget {
+        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: period });
+    }
+    let max = sel4_abi::object::sched_context_refills(size_bits as u32);
+    if extra_refills.saturating_add(MIN_REFILLS) > max {
+        return Err(SyscallError::RangeError { min: 0, max: max.saturating_sub(MIN_REFILLS) });
+    }
+    // Invoke.
+    k.set_thread_state_raw(a.thread, ThreadState::Restart);
+    let t = sched::sc_load(k, sc).tcb;
+    if t != 0 {
+        sched::dequeue(k, t);
+    }
+    sched::release_remove(k, sc);
+    if sc == k.cur_sc {
+        sched::commit_time(k);
+    }
+    let refills = if budget == period { MIN_REFILLS } else { extra_refills + MIN_REFILLS };
+    sched::refill_new(k, sc, refills, budget, period);
+    sched::sc_update(k, sc, |s| {
+        s.badge = badge;
+        s.sporadic = (flags & SCHED_CONTEXT_SPORADIC != 0) as u64;
+    });
+    if t != 0 {
+        sched::make_runnable(k, t);
+        if t == k.cur_thread {
+            k.sched_action = SchedulerAction::ChooseNew;
+        }
+    }
+    Ok(())
+}
+
+enum ScInv {
+    BindTcb(PAddr),
+    BindNtfn(PAddr),
+    Unbind,
+    UnbindTcb,
+    UnbindNtfn,
+    Consumed,
+    YieldTo,
+}
+
+/// Decode and perform a `SchedContext_*` invocation on `a.cap`.
+pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    let Cap::SchedContext { ptr: sc, .. } = a.cap else { return Err(SyscallError::InvalidCapability(0)) };
+    let s = sched::sc_load(k, sc);
+    let inv = match Label::from_u64(a.label) {
+        Some(Label::SchedContextBind) => {
+            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
+            match c {
+                Cap::Thread { ptr } => {
+                    if s.tcb != 0 || k.tcb(ptr).sched_context != 0 {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    ScInv::BindTcb(ptr)
+                }
+                Cap::Notification { ptr, .. } => {
+                    let n: Notification = kmem::load(&k.machine, ptr);
+                    if s.notification != 0 || n.sched_context != 0 {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    ScInv::BindNtfn(ptr)
+                }
+                _ => return Err(SyscallError::InvalidCapability(1)),
+            }
+        }
+        Some(Label::SchedContextUnbind) => {
+            if s.tcb != 0 && s.tcb == a.thread {
+                return Err(SyscallError::IllegalOperation);
+            }
+            ScInv::Unbind
+        }
+        Some(Label::SchedContextUnbindObject) => {
+            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
+            match c {
+                Cap::Thread { ptr } => {
+                    if s.tcb != ptr || ptr == a.thread {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    ScInv::UnbindTcb
+                }
+                Cap::Notification { ptr, .. } => {
+                    if s.notification != ptr {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    ScInv::UnbindNtfn
+                }
+                _ => return Err(SyscallError::InvalidCapability(1)),
+            }
+        }
+        Some(Label::SchedContextConsumed) => ScInv::Consumed,
+        Some(Label::SchedContextYieldTo) => {
+            if s.tcb == 0 || s.tcb == a.thread {
+                return Err(SyscallError::IllegalOperation);
+            }
+            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp {
+                return Err(SyscallError::IllegalOperation);
+            }
+            ScInv::YieldTo
+        }
+        _ => return Err(SyscallError::IllegalOperation),
+    };
+    k.set_thread_state_raw(a.thread, ThreadState::Restart);
+    match inv {
+        ScInv::BindTcb(t) => sched::sc_bind_tcb(k, sc, t),
+        ScInv::BindNtfn(n) => {
+            kmem::update::<Notification, _, _>(&k.machine, n, |x| x.sched_context = sc);
+            sched::sc_update(k, sc, |x| x.notification = n);
+        }
+        ScInv::Unbind => {
+            sched::sc_unbind_tcb(k, sc);
+            sched::sc_unbind_ntfn(k, sc);
+            crate::ipc::sc_unbind_reply(k, sc);
+        }
+        ScInv::UnbindTcb => sched::sc_unbind_tcb(k, sc),
+        ScInv::UnbindNtfn => sched::sc_unbind_ntfn(k, sc),
+        ScInv::Consumed => {
+            let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
+            reply_values(k, a, &[c]);
+        }
+        ScInv::YieldTo => {
+            // Simplified YieldTo: the target goes to the head of its ready queue; if it
+            // does not have lower priority than the caller, the caller yields to it.
+            let t = s.tcb;
+            let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
+            if sched::is_schedulable(k, t) {
+                sched::dequeue(k, t);
+                sched::enqueue_front(k, t);
+                if k.tcb(t).priority >= k.tcb(a.thread).priority {
+                    if sched::is_schedulable(k, a.thread) {
+                        // Running with the Restart state: queue the caller behind the target.
+                        sched::enqueue(k, a.thread);
+                    }
+                    k.sched_action = SchedulerAction::ChooseNew;
+                }
+            }
+            reply_values(k, a, &[c]);
+        }
+    }
+    Ok(())
+}

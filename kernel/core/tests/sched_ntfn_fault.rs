@@ -1,0 +1,335 @@
+//! Host tests for the scheduler (priorities, round robin, budgets, replenishment, timeout
+//! faults, yield), notifications (signal/wait/poll, binding, SC lending, IRQs) and fault
+//! delivery and replies.
+
+mod threads;
+use threads::*;
+
+const ALL: u64 = 0xf;
+
+fn inv(e: &mut Env, cap: u64, l: Label, mrs: &[u64], caps: &[u64]) -> Reply {
+    e.as_root(|k| call(k, cap, l as u64, mrs, caps))
+}
+
+/// Drop the root thread to priority `p` so test threads can run.
+fn lower_root(e: &mut Env, p: u64) {
+    ok(&inv(e, ROOT_TCB, Label::TCBSetPriority, &[p], &[ROOT_TCB]));
+}
+
+fn tick(e: &mut Env, us: u64) {
+    e.k.machine.now += us;
+    e.k.handle_timer();
+    e.check();
+}
+
+// ---- Scheduler ------------------------------------------------------------------------
+
+#[test]
+fn highest_priority_runs_and_round_robin_on_budget_expiry() {
+    let mut e = Env::new();
+    let a = e.thread(200, true);
+    let b = e.thread(200, true);
+    let low = e.thread(150, true);
+    lower_root(&mut e, 100);
+    // Lowering its priority made the root thread give way to a priority-200 thread.
+    assert!(e.k.cur_thread == a.ptr || e.k.cur_thread == b.ptr);
+    e.check();
+    let first = e.k.cur_thread;
+    let second = if first == a.ptr { b.ptr } else { a.ptr };
+    // The kernel programmed the end of the 5 ms slice.
+    assert_eq!(e.k.machine.deadline, Some(e.k.machine.now + 5000));
+    tick(&mut e, 5000);
+    assert_eq!(e.k.cur_thread, second);
+    tick(&mut e, 5000);
+    assert_eq!(e.k.cur_thread, first);
+    // A partial slice does not switch.
+    tick(&mut e, 1000);
+    assert_eq!(e.k.cur_thread, first);
+    // Yield: round robin to the other one.
+    e.k.machine.now += 10;
+    let t = e.k.cur_thread;
+    e.as_thread(t, |k| sys(k, Syscall::Yield, 0, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, second);
+    e.check();
+    // Both blocked: the lower-priority thread runs, then root, then idle.
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    e.as_thread(a.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[], &[]));
+    e.as_thread(b.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[], &[]));
+    e.k.cur_thread = low.ptr;
+    e.k.cur_sc = e.k.tcb(low.ptr).sched_context;
+    sched::dequeue(&mut e.k, low.ptr);
+    e.check();
+    ok(&inv(&mut e, low.cap, Label::TCBSuspend, &[], &[]));
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    e.check();
+}
+
+#[test]
+fn sporadic_budget_exhaustion_and_replenishment() {
+    let mut e = Env::new();
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 2, 0, 1], &[sc]));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    let start = e.k.machine.now;
+    tick(&mut e, 1000);
+    // Budget gone: the root thread runs, t waits for its refill one period later.
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(e.k.release_queue, e.ptr(sc));
+    assert_eq!(sched::refill_head(&e.k, e.ptr(sc)).time, start + 10_000);
+    // The timer fires at the earlier of the root's slice end and t's release.
+    assert!(e.k.machine.deadline.unwrap() <= start + 10_000);
+    tick(&mut e, 4000);
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    e.k.machine.now = start + 10_000;
+    e.k.handle_timer();
+    e.check();
+    assert_eq!(e.k.cur_thread, t.ptr);
+    assert_eq!(e.k.release_queue, 0);
+    // Consumed time is reported.
+    let r = inv(&mut e, sc, Label::SchedContextConsumed, &[], &[]);
+    assert!(r.mrs[0] >= 1000, "{r:?}");
+}
+
+#[test]
+fn timeout_fault_goes_to_timeout_handler() {
+    let mut e = Env::new();
+    let handler_ep = e.alloc(ObjectKind::Endpoint, 0);
+    let h = e.thread(250, true);
+    let hreply = e.alloc(ObjectKind::Reply, 0);
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 0, 0xbad, 0], &[sc]));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    let tep = e.slot();
+    ok(&e.as_root(|k| mint(k, tep, handler_ep, ALL, 0x7)));
+    ok(&inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[tep]));
+    e.as_thread(h.ptr, |k| sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[]));
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    tick(&mut e, 1000);
+    // The handler got the timeout fault and runs.
+    assert_eq!(e.k.cur_thread, h.ptr);
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    let m = msg(&e.k, h.ptr);
+    assert_eq!((m.badge, m.info.label), (0x7, 5));
+    assert_eq!(m.mrs[0], 0xbad);
+    assert!(m.mrs[1] >= 1000);
+    // Reply label 0: t resumes once its budget is back.
+    e.as_thread(h.ptr, |k| sys(k, Syscall::ReplyRecv, handler_ep, hreply, 0, &[], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    e.check();
+}
+
+// ---- Notifications ----------------------------------------------------------------------
+
+#[test]
+fn signal_wait_poll_and_badges() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let (b1, b2) = (e.slot(), e.slot());
+    ok(&e.as_root(|k| mint(k, b1, n, ALL, 1)));
+    ok(&e.as_root(|k| mint(k, b2, n, ALL, 2)));
+    let t = e.thread(100, true);
+    e.as_root(|k| sys(k, Syscall::Send, b1, 0, 0, &[], &[]));
+    e.as_root(|k| sys(k, Syscall::NBSend, b2, 0, 0, &[], &[]));
+    let m = e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(m.badge, 3);
+    let m = e.as_thread(t.ptr, |k| sys(k, Syscall::NBWait, n, 0, 0, &[], &[]));
+    assert_eq!(m.badge, 0);
+    // A waiter is woken by the signal.
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnNotification);
+    e.check();
+    e.as_root(|k| sys(k, Syscall::Send, b2, 0, 0, &[], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(msg(&e.k, t.ptr).badge, 2);
+    e.check();
+    // Signal needs Write.
+    let ro = e.slot();
+    ok(&e.as_root(|k| mint(k, ro, n, 2, 4)));
+    let r = e.as_root(|k| call(k, ro, 0, &[], &[]));
+    assert_eq!(r.label, Error::InvalidCapability as u64);
+    // Delete with a waiter restarts it.
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    ok(&e.as_root(|k| call(k, ROOT, Label::CNodeRevoke as u64, &[n, 64], &[])));
+    ok(&e.as_root(|k| delete(k, n)));
+    assert!(e.state(t.ptr).is_runnable());
+    e.check();
+}
+
+#[test]
+fn bound_notification_interrupts_endpoint_recv_but_not_reply_wait() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let b = e.slot();
+    ok(&e.as_root(|k| mint(k, b, n, ALL, 0x40)));
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let t = e.thread(100, true);
+    let other = e.thread(100, true);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    ok(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n]));
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReceive);
+    e.as_root(|k| sys(k, Syscall::Send, b, 0, 0, &[], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(msg(&e.k, t.ptr).badge, 0x40);
+    e.check();
+    // A pending signal is delivered by the next Recv on the endpoint.
+    e.as_root(|k| sys(k, Syscall::Send, b, 0, 0, &[], &[]));
+    let m = e.as_thread(t.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+    assert_eq!(m.badge, 0x40);
+    assert!(e.state(t.ptr).is_runnable());
+    // Blocked on reply: not woken; the signal stays pending.
+    let srv = e.thread(100, true);
+    let sreply = e.alloc(ObjectKind::Reply, 0);
+    e.as_thread(srv.ptr, |k| sys(k, Syscall::Recv, ep, sreply, 0, &[], &[]));
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    e.as_root(|k| sys(k, Syscall::Send, b, 0, 0, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    // Only the bound thread may wait on the notification: others cap-fault (no handler).
+    e.as_thread(other.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(e.state(other.ptr), ThreadState::Inactive);
+    assert_eq!(e.k.tcb(other.ptr).fault[0], 1);
+    e.check();
+}
+
+#[test]
+fn notification_lends_its_sc_to_a_passive_waiter() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let t = e.thread(100, false);
+    let sc = e.sc(2000, 2000);
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[n]));
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    e.as_root(|k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(sc));
+    assert!(e.state(t.ptr).is_runnable());
+    e.check();
+    // Waiting again gives it back.
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
+    assert_eq!(sched::sc_load(&e.k, e.ptr(sc)).tcb, 0);
+    e.check();
+}
+
+#[test]
+fn irq_signals_bound_notification_and_stays_masked_until_ack() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let b = e.slot();
+    ok(&e.as_root(|k| mint(k, b, n, ALL, 0x8)));
+    let h = e.slot();
+    ok(&inv(&mut e, slots::IRQ_CONTROL, Label::IRQIssueIRQHandler, &[5, h, 64], &[ROOT]));
+    ok(&inv(&mut e, h, Label::IRQSetIRQHandler, &[], &[b]));
+    let t = e.thread(100, true);
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    e.as_root(|_| ());
+    e.k.handle_irq(5);
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(msg(&e.k, t.ptr).badge, 0x8);
+    assert!(e.k.machine.masked[5]);
+    ok(&inv(&mut e, h, Label::IRQAckIRQ, &[], &[]));
+    assert!(!e.k.machine.masked[5]);
+    e.check();
+}
+
+// ---- Faults -------------------------------------------------------------------------------
+
+/// A thread with a fault handler thread waiting on `fault_ep` with a reply object.
+fn faulting_setup(e: &mut Env) -> (Th, Th, u64, u64) {
+    let fault_ep = e.alloc(ObjectKind::Endpoint, 0);
+    let handler = e.thread(250, true);
+    let hreply = e.alloc(ObjectKind::Reply, 0);
+    let t = e.thread(100, true);
+    let f = e.slot();
+    ok(&e.as_root(|k| mint(k, f, fault_ep, ALL, 0xf00)));
+    ok(&inv(e, t.cap, Label::TCBSetSchedParams, &[100, 100], &[ROOT_TCB, t.sc, f]));
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::Recv, fault_ep, hreply, 0, &[], &[]));
+    (t, handler, fault_ep, hreply)
+}
+
+#[test]
+fn unknown_syscall_fault_and_reply() {
+    let mut e = Env::new();
+    let (t, handler, fault_ep, hreply) = faulting_setup(&mut e);
+    let pc = e.k.context(t.ptr).pc;
+    e.as_thread(t.ptr, |k| {
+        let mut c = k.current_context();
+        c.set(Reg::SyscallNo, (-100i64) as u64);
+        c.x[0] = 0x11;
+        c.pc += 4;
+        k.set_current_context(&c);
+        k.handle_syscall();
+    });
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    let m = msg(&e.k, handler.ptr);
+    assert_eq!((m.badge, m.info.label, m.info.length), (0xf00, 2, 13));
+    assert_eq!(m.mrs[0], 0x11);
+    assert_eq!(m.mrs[8], pc); // FaultIP: the trap instruction
+    assert_eq!(m.mrs[12], (-100i64) as u64);
+    // Reply label 0 with a new PC: restarts there with x0 changed.
+    let mut words = m.mrs.clone();
+    words[0] = 0x22;
+    words[8] = 0x5000;
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &words, &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(e.k.context(t.ptr).pc, 0x5000);
+    assert_eq!(e.k.context(t.ptr).x[0], 0x22);
+    assert_eq!(e.k.tcb(t.ptr).fault[0], 0);
+    // Again, with a non-zero reply label: the thread stays Inactive.
+    e.as_thread(t.ptr, |k| {
+        let mut c = k.current_context();
+        c.set(Reg::SyscallNo, (-100i64) as u64);
+        k.set_current_context(&c);
+        k.handle_syscall();
+    });
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 1, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::Inactive);
+    e.check();
+}
+
+#[test]
+fn user_exception_and_vm_fault_delivery() {
+    let mut e = Env::new();
+    let (t, handler, fault_ep, hreply) = faulting_setup(&mut e);
+    let pc = e.k.context(t.ptr).pc;
+    switch_to(&mut e.k, t.ptr);
+    e.k.handle_user_fault(kernel_core::UserFault::UserException { number: 0x56, code: 3 });
+    let m = msg(&e.k, handler.ptr);
+    assert_eq!((m.info.label, m.mrs.clone()), (3, vec![pc, 0, 0, 0x56, 3]));
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &[0x6000, 0x7000], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!((e.k.context(t.ptr).pc, e.k.context(t.ptr).sp), (0x6000, 0x7000));
+    // VM fault: reply always restarts, registers untouched.
+    switch_to(&mut e.k, t.ptr);
+    e.k.handle_user_fault(kernel_core::UserFault::VmFault { addr: 0xdead000, fsr: 7, instruction: false });
+    let m = msg(&e.k, handler.ptr);
+    assert_eq!((m.info.label, m.mrs.clone()), (6, vec![0x6000, 0xdead000, 0, 7]));
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 9, &[1, 2], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(e.k.context(t.ptr).pc, 0x6000);
+    e.check();
+}
+
+#[test]
+fn fault_without_handler_leaves_thread_inactive() {
+    let mut e = Env::new();
+    let t = e.thread(100, true);
+    switch_to(&mut e.k, t.ptr);
+    e.k.handle_user_fault(kernel_core::UserFault::VmFault { addr: 0, fsr: 5, instruction: true });
+    assert_eq!(e.state(t.ptr), ThreadState::Inactive);
+    assert_eq!(e.k.tcb(t.ptr).fault[0], 6);
+    e.check();
+    // Resume clears the fault and runs it again.
+    ok(&inv(&mut e, t.cap, Label::TCBResume, &[], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(e.k.tcb(t.ptr).fault[0], 0);
+    e.check();
+}

@@ -1,0 +1,171 @@
+//! Kernel entry and exit around the kernel core: every trap from user mode is handed to
+//! `kernel_core` (`handle_syscall` for `svc #0`, `handle_user_fault` for aborts and other
+//! exceptions, `handle_irq` for interrupts including the timer), then the thread the core
+//! makes current is resumed in the VSpace the core switched to (TTBR0/ASID). With no
+//! runnable thread the kernel waits for interrupts and prints a heartbeat line every
+//! [`HEARTBEAT_TICKS`] ticks. (A thread that faults without a fault handler is reported by
+//! the core itself, `kernel_core::debug`.)
+
+use arch_aarch64::context::Aarch64Context;
+use arch_aarch64::machine::Aarch64Machine;
+use arch_aarch64::sync::KernelGlobal;
+use arch_aarch64::trap::{self, TrapKind};
+use arch_aarch64::{cpu, kprintln, timer};
+use kernel_core::{Kernel, UserFault};
+use sel4_abi::Syscall;
+
+/// Periodic timer interrupts per second (each one is a preemption point for the core).
+const TICK_HZ: u64 = 100;
+/// Ticks between heartbeat lines while idle.
+const HEARTBEAT_TICKS: u64 = 50;
+/// After this many ticks taken from user mode the kernel reports once that the tick
+/// reaches user mode.
+const TICK_REPORT: u64 = 10;
+
+/// The kernel and the platform's counters.
+struct State {
+    kernel: Kernel<Aarch64Machine>,
+    /// Periodic ticks since boot.
+    ticks: u64,
+    /// Ticks that interrupted user mode.
+    user_ticks: u64,
+    /// `seL4_Yield` calls seen.
+    yields: u64,
+}
+
+static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
+/// The one register save area: the trap assembly saves the running thread's registers here
+/// (TPIDR_EL1 points at it) and restores the next thread's from here. Between traps the
+/// registers live in the threads' TCBs, inside the kernel core. After [`run`] hands it to
+/// the assembly it is only reached through the pointer the trap handler receives.
+static SAVE_AREA: KernelGlobal<Aarch64Context> = KernelGlobal::new(Aarch64Context::EMPTY);
+
+/// Start the periodic tick and run the root task the core created. Never returns.
+pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
+    kernel.machine.start_tick(TICK_HZ);
+    kprintln!(
+        "kernel: timer {} Hz, tick {} Hz; entering user mode through the kernel core",
+        kernel.machine.timer_hz,
+        TICK_HZ
+    );
+    STATE.with(|s| {
+        *s = Some(State {
+            kernel,
+            ticks: 0,
+            user_ticks: 0,
+            yields: 0,
+        })
+    });
+    trap::set_user_trap_handler(handle_trap);
+    let first = STATE.with(|s| {
+        let s = s.as_mut().expect("kernel state");
+        wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
+        s.kernel.current_context()
+    });
+    SAVE_AREA.with(|c| *c = first);
+    // SAFETY: the save area is a static used only by the trap path from now on (no `with`
+    // borrow of it is live or taken again), and the core has installed the current
+    // thread's VSpace in TTBR0.
+    unsafe { trap::enter_user(SAVE_AREA.as_ptr()) }
+}
+
+/// The one entry point for traps from user mode: `ctx` holds the trapping thread's
+/// registers; on return it holds the registers of the thread to resume.
+fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context {
+    STATE.with(|s| {
+        let s = s.as_mut().expect("kernel state");
+        s.kernel.set_current_context(ctx);
+        match kind {
+            TrapKind::Sync => {
+                let esr = cpu::esr();
+                if trap::esr_class(esr) == trap::EC_SVC64 {
+                    if Syscall::from_number(ctx.x[7] as i64) == Some(Syscall::Yield) {
+                        s.yields += 1;
+                    }
+                    s.kernel.handle_syscall();
+                } else {
+                    s.kernel.handle_user_fault(user_fault(esr, cpu::far(), ctx.pc));
+                }
+            }
+            TrapKind::Irq => handle_irqs(s, true),
+            TrapKind::Fiq | TrapKind::SError => {
+                s.kernel.handle_user_fault(UserFault::UserException {
+                    number: cpu::esr(),
+                    code: 0,
+                });
+            }
+        }
+        wait_while_idle(s);
+        resume_vspace(&mut s.kernel);
+        *ctx = s.kernel.current_context();
+    });
+    ctx as *mut Aarch64Context
+}
+
+/// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
+/// thread without a valid VSpace runs with the empty table (its accesses fault) rather than
+/// in whichever address space was active before.
+fn resume_vspace(k: &mut Kernel<Aarch64Machine>) {
+    if k.current_vspace().is_none() {
+        k.machine.clear_vspace();
+    }
+}
+
+/// The core's view of a synchronous exception other than `svc` (seL4's AArch64 rules):
+/// instruction aborts are VM faults at the faulting PC, data aborts VM faults at FAR;
+/// everything else is a user exception whose number is the ESR.
+fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
+    match trap::esr_class(esr) {
+        trap::EC_IABT_LOWER => UserFault::VmFault {
+            addr: pc,
+            fsr: esr,
+            instruction: true,
+        },
+        trap::EC_DABT_LOWER => UserFault::VmFault {
+            addr: far,
+            fsr: esr,
+            instruction: false,
+        },
+        _ => UserFault::UserException {
+            number: esr,
+            code: 0,
+        },
+    }
+}
+
+/// Acknowledge and handle every pending interrupt. `from_user`: the interrupt was taken
+/// from user mode (else while idle in the kernel).
+fn handle_irqs(s: &mut State, from_user: bool) {
+    while let Some(irq) = s.kernel.machine.gic.ack() {
+        if irq == timer::VIRTUAL_TIMER_PPI && s.kernel.machine.timer_fired() {
+            s.ticks += 1;
+            if from_user {
+                s.user_ticks += 1;
+                if s.user_ticks == TICK_REPORT {
+                    kprintln!(
+                        "kernel: timer: {} ticks while in user mode ({} yields)",
+                        s.user_ticks,
+                        s.yields
+                    );
+                }
+            } else if s.ticks.is_multiple_of(HEARTBEAT_TICKS) {
+                kprintln!("kernel: heartbeat: tick {} (idle)", s.ticks);
+            }
+        }
+        s.kernel.handle_irq(irq as u64);
+        s.kernel.machine.gic.eoi(irq);
+    }
+}
+
+/// While the core has nothing to run: wait for interrupts (kept masked at EL1 and polled
+/// from the GIC) and hand them to the core.
+fn wait_while_idle(s: &mut State) {
+    if s.kernel.current_is_idle() {
+        kprintln!("kernel: no runnable thread; idling");
+    }
+    while s.kernel.current_is_idle() {
+        cpu::wait_for_interrupt();
+        handle_irqs(s, false);
+    }
+}

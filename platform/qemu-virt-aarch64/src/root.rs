@@ -1,0 +1,176 @@
+//! Booting the kernel core: load the root task's ELF into physical frames, describe free
+//! RAM and the `virt` machine's device regions, and let `kernel_core::boot` build the root
+//! task exactly as seL4 does (§7 of the ABI notes: initial caps in seL4's slots, IPC buffer
+//! page right after the image, then the bootinfo page and the extra bootinfo with the DTB;
+//! x0 = bootinfo, SP = 0).
+
+use arch_aarch64::loader::{self, LoadedFrame};
+use arch_aarch64::machine::Aarch64Machine;
+use arch_aarch64::sync::KernelGlobal;
+use arch_aarch64::vspace::{self, FrameAllocator};
+use arch_aarch64::{kprintln, payload, timer, Aarch64PageTable};
+use boot_image::elf::EM_AARCH64;
+use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
+use kernel_core::Kernel;
+use kernel_hal::{MapRights, PAddr};
+use sel4_abi::Arch;
+
+use crate::memmap;
+
+/// Most 4 KiB pages a root-task image may have (16 MiB).
+const MAX_IMAGE_PAGES: usize = 4096;
+/// Extra-bootinfo chunk id of the device tree (`SEL4_BOOTINFO_HEADER_FDT`).
+const BOOTINFO_HEADER_FDT: u64 = 6;
+
+/// Device (MMIO) regions of QEMU `virt` below RAM that user space may own as device
+/// untyped: everything from 0 to the start of RAM except the GIC (distributor, CPU
+/// interface, v2m, ITS and redistributors: 0x0800_0000..0x0900_0000) and the PL011 the
+/// kernel prints through (0x0900_0000..0x0900_1000).
+pub const DEVICE_REGIONS: [Region; 2] = [
+    Region {
+        start: 0,
+        end: memmap::GIC_DIST,
+    },
+    Region {
+        start: memmap::UART0 + 0x1000,
+        end: memmap::RAM_START,
+    },
+];
+
+/// Hands out 4 KiB frames upwards from a physical address (boot only; what it handed out
+/// stays reserved and is not given to the core as free RAM).
+struct BumpFrames {
+    next: PAddr,
+    end: PAddr,
+}
+
+impl FrameAllocator for BumpFrames {
+    fn alloc_frame(&mut self) -> Option<PAddr> {
+        if self.next + 4096 > self.end {
+            return None;
+        }
+        let f = self.next;
+        self.next += 4096;
+        Some(f)
+    }
+}
+
+/// Scratch lists for boot (kept off the 64 KiB kernel stack).
+struct Scratch {
+    loaded: [LoadedFrame; MAX_IMAGE_PAGES],
+    image: [ImageFrame; MAX_IMAGE_PAGES],
+}
+
+const NO_RIGHTS: MapRights = MapRights {
+    read: false,
+    write: false,
+    execute: false,
+};
+
+static SCRATCH: KernelGlobal<Scratch> = KernelGlobal::new(Scratch {
+    loaded: [LoadedFrame {
+        vaddr: 0,
+        paddr: 0,
+        rights: NO_RIGHTS,
+    }; MAX_IMAGE_PAGES],
+    image: [ImageFrame {
+        vaddr: 0,
+        paddr: 0,
+        rights: NO_RIGHTS,
+    }; MAX_IMAGE_PAGES],
+});
+
+/// Load `elf` (the root task) and boot the kernel core. `dtb` is copied into the extra
+/// bootinfo. Panics (a kernel boot failure) on a malformed image or too little memory.
+pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) -> Kernel<Aarch64Machine> {
+    let (ppa, plen) = payload::descriptor();
+    let reserved_end = payload::kernel_end_paddr().max((ppa + plen).div_ceil(4096) * 4096);
+    let mut frames = BumpFrames {
+        next: reserved_end,
+        end: machine.ram_end,
+    };
+    SCRATCH.with(|s| {
+        let (img, n) = match loader::load_elf_frames::<Aarch64PageTable, _, _>(
+            &machine,
+            &mut frames,
+            elf,
+            EM_AARCH64,
+            &mut s.loaded,
+        ) {
+            Ok(r) => r,
+            Err(e) => panic!("cannot load the root task: {:?}", e),
+        };
+        for (d, l) in s.image.iter_mut().zip(&s.loaded[..n]) {
+            *d = ImageFrame {
+                vaddr: l.vaddr,
+                paddr: l.paddr,
+                rights: l.rights,
+            };
+        }
+        // Extra bootinfo: one FDT chunk {id, len incl. header} followed by the DTB, staged
+        // in frames the core copies from (they stay reserved).
+        let extra: &[u8] = match dtb {
+            Some(d) => stage_extra_bootinfo(&machine, &mut frames, d),
+            None => &[],
+        };
+        let ipc_buffer = img.end;
+        let bootinfo = img.end + 4096;
+        kprintln!(
+            "kernel: root task: image {:#x}..{:#x} ({} pages at {:#x}), entry {:#x}, IPC buffer {:#x}, bootinfo {:#x}",
+            img.start,
+            img.end,
+            n,
+            s.loaded[0].paddr,
+            img.entry,
+            ipc_buffer,
+            bootinfo
+        );
+        let ram = [Region {
+            start: frames.next,
+            end: machine.ram_end,
+        }];
+        kernel_hal::Machine::sync_icache(&mut machine);
+        let params = BootParams {
+            arch: Arch::Aarch64,
+            ram: &ram,
+            device: &DEVICE_REGIONS,
+            image: &s.image[..n],
+            entry: img.entry,
+            ipc_buffer_vaddr: ipc_buffer,
+            bootinfo_vaddr: bootinfo,
+            extra_bootinfo: extra,
+            timer_irq: Some(timer::VIRTUAL_TIMER_PPI as u64),
+        };
+        match boot(machine, &params) {
+            Ok(k) => k,
+            Err(e) => panic!("kernel core boot failed: {:?}", e),
+        }
+    })
+}
+
+/// Copy the FDT chunk header and `dtb` into fresh frames and return them as one slice
+/// (through the kernel window). An empty slice if memory runs out.
+fn stage_extra_bootinfo(machine: &Aarch64Machine, frames: &mut BumpFrames, dtb: &[u8]) -> &'static [u8] {
+    let len = 16 + dtb.len();
+    let pages = len.div_ceil(4096) as u64;
+    let start = frames.next;
+    if start + pages * 4096 > frames.end {
+        return &[];
+    }
+    frames.next += pages * 4096;
+    let mut header = [0u8; 16];
+    header[..8].copy_from_slice(&BOOTINFO_HEADER_FDT.to_le_bytes());
+    header[8..].copy_from_slice(&(len as u64).to_le_bytes());
+    if vspace::write_phys(machine, start, &header).is_err()
+        || vspace::write_phys(machine, start + 16, dtb).is_err()
+    {
+        return &[];
+    }
+    match kernel_hal::PhysMem::window(machine, start, len) {
+        // SAFETY: the window maps `len` bytes of frames just taken from the allocator, which
+        // are never handed out again (they lie below the free RAM given to the core); the
+        // slice is only read.
+        Some(p) => unsafe { core::slice::from_raw_parts(p as *const u8, len) },
+        None => &[],
+    }
+}
