@@ -75,7 +75,8 @@ impl Env {
 
     /// Object address of the cap in root slot `s`.
     pub fn ptr(&self, s: u64) -> u64 {
-        cap_at(&self.k, s).object_ptr().unwrap_or(0)
+        let Cap::CNode { ptr: root, .. } = self.k.cspace_root(self.root_tcb) else { panic!("no root") };
+        get_cap(&self.k.machine, Slot::at(root, s)).object_ptr().unwrap_or(0)
     }
 
     /// A fresh empty slot.
