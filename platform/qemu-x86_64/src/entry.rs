@@ -11,7 +11,7 @@
 use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::trap::{self, Event, KCell, Next};
-use arch_x86_64::{irq, kprintln, X86Context};
+use arch_x86_64::{irq, kprintln, serial, X86Context};
 use core::ptr::NonNull;
 use kernel_core::{Kernel, UserFault};
 use kernel_hal::{Machine, Reg, UserContext};
@@ -29,6 +29,8 @@ struct State {
     deadline_reported: bool,
     /// The kernel has said once that it idles.
     idle_reported: bool,
+    /// The first tick report has been printed.
+    first_tick_reported: bool,
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
@@ -49,6 +51,7 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             kernel,
             deadline_reported: false,
             idle_reported: false,
+            first_tick_reported: false,
         })
     };
     trap::install(handle);
@@ -107,9 +110,10 @@ fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
         }
         Event::Irq(n) => s.kernel.handle_irq(n as u64),
         Event::Deadline => {
+            // Reported once, and only at a line start (see `tick_report`).
             let now = s.kernel.machine.now_us();
             let armed = s.kernel.machine.deadline_us();
-            if !s.deadline_reported && now >= armed {
+            if !s.deadline_reported && now >= armed && serial::at_line_start() {
                 s.deadline_reported = true;
                 kprintln!(
                     "timer: LAPIC deadline reached at {} us (armed for {} us)",
@@ -149,11 +153,17 @@ fn resume_current(s: &mut State, current: Option<&mut X86Context>) -> Next {
     }
 }
 
-/// Report the PIT tick count once at [`TICK_REPORT_FIRST`] and every [`TICK_REPORT_PERIOD`]
-/// ticks after that.
-fn tick_report(s: &State) {
+/// Report the PIT tick count once at (or soon after) [`TICK_REPORT_FIRST`] and every
+/// [`TICK_REPORT_PERIOD`] ticks after that; reports wait for the console to be at the start
+/// of a line (asynchronous reports never split a line user space is printing).
+fn tick_report(s: &mut State) {
     let t = irq::ticks();
-    if t == TICK_REPORT_FIRST || (t > TICK_REPORT_FIRST && t.is_multiple_of(TICK_REPORT_PERIOD)) {
+    if !serial::at_line_start() {
+        return;
+    }
+    let first = !s.first_tick_reported && t >= TICK_REPORT_FIRST;
+    if first || (s.first_tick_reported && t.is_multiple_of(TICK_REPORT_PERIOD)) {
+        s.first_tick_reported = true;
         kprintln!(
             "timer: {} ticks ({} ms), still running",
             t,
