@@ -5,9 +5,9 @@
 //! whose range the platform then leaves out of the free RAM given to the core.
 
 use arch_x86_64::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
+use arch_x86_64::kprintln;
 use arch_x86_64::mm::{self, FrameAlloc};
 use arch_x86_64::multiboot::{BootInfo, Range};
-use arch_x86_64::kprintln;
 use arch_x86_64::paging::X86PageTable;
 use arch_x86_64::trap::KCell;
 use kernel_hal::{MapRights, PageTableFormat};
