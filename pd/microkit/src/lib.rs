@@ -1,0 +1,249 @@
+//! Microkit-compatible protection-domain library, written against the seL4 ABI.
+//!
+//! A PD binary declares `protection_domain!(init)` with `fn init() -> impl Handler`. The
+//! library provides the entry point, registers the IPC buffer, and runs libmicrokit's event
+//! loop (`libmicrokit/src/main.c`): Recv on the input cap (slot 1) with the reply object
+//! (slot 4); a badge with bit 62 set is a fault from child `badge & 0xff`, bit 63 a PPC on
+//! channel `badge & 0x3f`, otherwise each set bit *i* is a notification on channel *i*.
+//! Replies go out with ReplyRecv; a pending deferred signal is combined with the next
+//! receive through NBSendRecv. A passive PD signals the monitor endpoint (slot 5) with an
+//! empty message after `init`, again through NBSendRecv, so it is already waiting when the
+//! monitor takes its scheduling context away. Slot numbers: [`microkit_layout`].
+#![no_std]
+
+mod entry;
+pub mod symbols;
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use microkit_layout as L;
+use sel4_sys::syscall as sys;
+
+pub use sel4_sys;
+pub use symbols::{pd_is_passive, pd_name};
+
+/// A Microkit message tag: a label and a count of message registers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct MessageInfo(pub sel4_sys::MessageInfo);
+
+impl MessageInfo {
+    /// `microkit_msginfo_new(label, count)`.
+    pub const fn new(label: u64, count: usize) -> Self {
+        MessageInfo(sel4_sys::MessageInfo::new(label, 0, 0, count as u64))
+    }
+    /// `microkit_msginfo_get_label`.
+    pub const fn label(self) -> u64 {
+        self.0.label()
+    }
+    /// `microkit_msginfo_get_count`.
+    pub const fn count(self) -> usize {
+        self.0.length() as usize
+    }
+}
+
+/// `microkit_mr_get(i)`.
+pub fn get_mr(i: usize) -> u64 {
+    sel4_sys::get_mr(i)
+}
+
+/// `microkit_mr_set(i, v)`.
+pub fn set_mr(i: usize, v: u64) {
+    sel4_sys::set_mr(i, v)
+}
+
+/// Runs `f` on the message registers in the IPC buffer (all 120 of them).
+pub fn with_msg_regs_mut<R>(f: impl FnOnce(&mut [u64]) -> R) -> R {
+    let p = sel4_sys::ipc_buffer::ipc_buffer_ptr();
+    assert!(!p.is_null(), "IPC buffer not registered");
+    // SAFETY: `p` is this PD's IPC buffer (registered at entry); the PD is single-threaded and
+    // the kernel only writes the buffer while the PD is blocked in a syscall, which cannot
+    // happen inside `f` without going through this library's own syscall wrappers.
+    let mrs = unsafe { &mut (*p).msg };
+    f(mrs)
+}
+
+/// Runs `f` on the message registers (read-only).
+pub fn with_msg_regs<R>(f: impl FnOnce(&[u64]) -> R) -> R {
+    with_msg_regs_mut(|m| f(m))
+}
+
+/// A channel end of this PD (id 0..=62).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Channel(u64);
+
+impl Channel {
+    /// The channel with `id` (checked at compile time when used in a `const`).
+    pub const fn new(id: u64) -> Self {
+        assert!(id <= L::MAX_CHANNEL_ID, "channel id must be 0..=62");
+        Channel(id)
+    }
+    /// The channel id.
+    pub const fn index(self) -> u64 {
+        self.0
+    }
+    /// `microkit_notify`: signal the PD at the other end.
+    pub fn notify(self) {
+        sys::signal(L::BASE_OUTPUT_NOTIFICATION_CAP + self.0);
+    }
+    /// `microkit_irq_ack`: acknowledge the IRQ delivered on this channel.
+    pub fn irq_ack(self) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::irq_handler_ack(L::BASE_IRQ_CAP + self.0)
+    }
+    /// `microkit_ppcall`: protected procedure call into the PD at the other end.
+    pub fn pp_call(self, msg: MessageInfo) -> MessageInfo {
+        MessageInfo(sys::call(L::BASE_ENDPOINT_CAP + self.0, msg.0))
+    }
+    /// `microkit_deferred_notify`: the signal is sent together with the next receive.
+    pub fn deferred_notify(self) {
+        defer(L::BASE_OUTPUT_NOTIFICATION_CAP + self.0, sel4_sys::MessageInfo::new(0, 0, 0, 0));
+    }
+    /// `microkit_deferred_irq_ack`: the IRQ ack is sent together with the next receive.
+    pub fn deferred_irq_ack(self) {
+        let ack = sel4_sys::abi::Label::IRQAckIRQ as u64;
+        defer(L::BASE_IRQ_CAP + self.0, sel4_sys::MessageInfo::new(ack, 0, 0, 0));
+    }
+    /// Whether the tool marked this channel as notifiable (`microkit_notifications`).
+    pub fn can_notify(self) -> bool {
+        symbols::notifications() & (1 << self.0) != 0
+    }
+    /// Whether the tool marked this channel as callable (`microkit_pps`).
+    pub fn can_pp_call(self) -> bool {
+        symbols::pps() & (1 << self.0) != 0
+    }
+    /// Whether this channel is an IRQ (`microkit_irqs`).
+    pub fn is_irq(self) -> bool {
+        symbols::irqs() & (1 << self.0) != 0
+    }
+}
+
+/// A child PD (id 0..=62) whose TCB cap this PD holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Child(u64);
+
+impl Child {
+    /// The child with `id`.
+    pub const fn new(id: u64) -> Self {
+        assert!(id <= L::MAX_CHANNEL_ID, "child id must be 0..=62");
+        Child(id)
+    }
+    /// The child id.
+    pub const fn index(self) -> u64 {
+        self.0
+    }
+    /// `microkit_pd_restart`: set the child's PC to `entry` and resume it.
+    pub fn pd_restart(self, entry: u64) -> Result<(), sel4_sys::ops::InvokeError> {
+        // The first word of seL4_UserContext is the PC on all three arches (pc / pc / rip).
+        sel4_sys::ops::tcb_write_registers(L::BASE_TCB_CAP + self.0, true, 0, &[entry])
+    }
+    /// `microkit_pd_stop`: suspend the child.
+    pub fn pd_stop(self) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::tcb_suspend(L::BASE_TCB_CAP + self.0)
+    }
+}
+
+/// x86 I/O port `id` of this PD (cap at `BASE_IOPORT_CAP + id`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct IoPort(pub u64);
+
+impl IoPort {
+    /// `microkit_ioport_cap`.
+    pub const fn cap(self) -> u64 {
+        L::BASE_IOPORT_CAP + self.0
+    }
+    /// Reads `width` (8/16/32) bits from `port`.
+    pub fn read(self, width: u32, port: u16) -> Result<u32, sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::ioport_in(self.cap(), width, port)
+    }
+    /// Writes `width` (8/16/32) bits to `port`.
+    pub fn write(self, width: u32, port: u16, v: u32) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::ioport_out(self.cap(), width, port, v)
+    }
+}
+
+/// The application part of a PD: libmicrokit's `notified`, `protected` and `fault`.
+pub trait Handler {
+    /// A notification (or IRQ) arrived on `channel`. Default: report and panic.
+    fn notified(&mut self, channel: Channel) {
+        panic!("{} is missing the 'notified' entry point (channel {})", pd_name(), channel.0)
+    }
+    /// A PPC arrived on `channel`; returns the reply tag. Default: report and panic.
+    fn protected(&mut self, channel: Channel, msg: MessageInfo) -> MessageInfo {
+        panic!("{} is missing the 'protected' entry point (channel {}, label {})", pd_name(), channel.0, msg.label())
+    }
+    /// Child `child` faulted; `Some(tag)` replies (restarting it), `None` leaves it stopped.
+    fn fault(&mut self, child: Child, msg: MessageInfo) -> Option<MessageInfo> {
+        panic!("{} is missing the 'fault' entry point (child {}, label {})", pd_name(), child.0, msg.label())
+    }
+}
+
+static HAVE_SIGNAL: AtomicBool = AtomicBool::new(false);
+static SIGNAL_CAP: AtomicU64 = AtomicU64::new(0);
+static SIGNAL_MSG: AtomicU64 = AtomicU64::new(0);
+
+fn defer(cap: u64, msg: sel4_sys::MessageInfo) {
+    SIGNAL_CAP.store(cap, Ordering::Relaxed);
+    SIGNAL_MSG.store(msg.0, Ordering::Relaxed);
+    HAVE_SIGNAL.store(true, Ordering::Relaxed);
+}
+
+/// Runs the event loop with the handler `init` returned. Called by [`protection_domain!`].
+pub fn run<H: Handler>(mut handler: H) -> ! {
+    if pd_is_passive() {
+        defer(L::MONITOR_EP_CAP, sel4_sys::MessageInfo::new(0, 0, 0, 0));
+    }
+    let mut reply: Option<MessageInfo> = None;
+    loop {
+        let (tag, badge) = if let Some(r) = reply.take() {
+            sys::reply_recv(L::INPUT_CAP, r.0, L::REPLY_CAP)
+        } else if HAVE_SIGNAL.swap(false, Ordering::Relaxed) {
+            let cap = SIGNAL_CAP.load(Ordering::Relaxed);
+            let msg = sel4_sys::MessageInfo(SIGNAL_MSG.load(Ordering::Relaxed));
+            sys::nb_send_recv(cap, msg, L::INPUT_CAP, L::REPLY_CAP)
+        } else {
+            sys::recv(L::INPUT_CAP, L::REPLY_CAP)
+        };
+        let tag = MessageInfo(tag);
+        if badge & L::FAULT_BADGE != 0 {
+            reply = handler.fault(Child(badge & L::PD_MASK), tag);
+        } else if badge & L::PPC_BADGE != 0 {
+            reply = Some(handler.protected(Channel(badge & L::CHANNEL_MASK), tag));
+        } else {
+            let mut bits = badge;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as u64;
+                handler.notified(Channel(i));
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
+/// Declares the PD's entry: `protection_domain!(init)` where `fn init() -> impl Handler`.
+#[macro_export]
+macro_rules! protection_domain {
+    ($init:path) => {
+        #[no_mangle]
+        fn __microkit_pd_main() -> ! {
+            $crate::run($init())
+        }
+    };
+}
+
+/// Prints to the debug console (`seL4_DebugPutChar`, debug kernels).
+#[macro_export]
+macro_rules! debug_print {
+    ($($arg:tt)*) => {{
+        use core::fmt::Write as _;
+        let _ = write!($crate::sel4_sys::syscall::DebugWriter, $($arg)*);
+    }};
+}
+
+/// Prints a line to the debug console.
+#[macro_export]
+macro_rules! debug_println {
+    () => { $crate::debug_print!("\n") };
+    ($($arg:tt)*) => {{
+        use core::fmt::Write as _;
+        let _ = writeln!($crate::sel4_sys::syscall::DebugWriter, $($arg)*);
+    }};
+}

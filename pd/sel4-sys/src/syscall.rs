@@ -1,0 +1,164 @@
+//! Every MCS system call, libsel4-style: MR0–3 travel in registers and are copied from/to the
+//! IPC buffer around the trap, so callers always use the IPC buffer's `msg[]` (`set_mr`/`get_mr`).
+
+use crate::abi::Syscall;
+use crate::arch::{raw, Regs};
+use crate::ipc_buffer::{get_mr, set_mr};
+use crate::message::MessageInfo;
+
+fn out_regs(cap: u64, info: MessageInfo) -> Regs {
+    Regs { cap, info: info.0, mr: [get_mr(0), get_mr(1), get_mr(2), get_mr(3)], reply: 0, dest: 0 }
+}
+
+fn store_mrs(r: &Regs) {
+    for (i, v) in r.mr.iter().enumerate() {
+        set_mr(i, *v);
+    }
+}
+
+/// `seL4_Send(dest, info)`: blocking send.
+pub fn send(dest: u64, info: MessageInfo) {
+    raw(Syscall::Send as i64, out_regs(dest, info));
+}
+
+/// `seL4_NBSend(dest, info)`: non-blocking send (dropped if nobody waits).
+pub fn nb_send(dest: u64, info: MessageInfo) {
+    raw(Syscall::NBSend as i64, out_regs(dest, info));
+}
+
+/// `seL4_Signal(dest)`: signal a notification (a Send with an empty message).
+pub fn signal(dest: u64) {
+    raw(Syscall::Send as i64, Regs { cap: dest, ..Regs::default() });
+}
+
+/// `seL4_Call(dest, info)`: send and wait for the reply; returns the reply's MessageInfo.
+pub fn call(dest: u64, info: MessageInfo) -> MessageInfo {
+    let r = raw(Syscall::Call as i64, out_regs(dest, info));
+    store_mrs(&r);
+    MessageInfo(r.info)
+}
+
+/// `seL4_Recv(src, &badge, reply)`: returns (MessageInfo, badge).
+pub fn recv(src: u64, reply: u64) -> (MessageInfo, u64) {
+    let r = raw(Syscall::Recv as i64, Regs { cap: src, reply, ..Regs::default() });
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_NBRecv(src, &badge, reply)`: returns (MessageInfo, badge); badge 0 if nothing came.
+pub fn nb_recv(src: u64, reply: u64) -> (MessageInfo, u64) {
+    let r = raw(Syscall::NBRecv as i64, Regs { cap: src, reply, ..Regs::default() });
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_Wait(src, &badge)`: receive without a reply object.
+pub fn wait(src: u64) -> (MessageInfo, u64) {
+    let r = raw(Syscall::Wait as i64, Regs { cap: src, ..Regs::default() });
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_NBWait(src, &badge)` (also `seL4_Poll`).
+pub fn nb_wait(src: u64) -> (MessageInfo, u64) {
+    let r = raw(Syscall::NBWait as i64, Regs { cap: src, ..Regs::default() });
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_ReplyRecv(src, info, &badge, reply)`: reply through `reply`, then Recv on `src`.
+pub fn reply_recv(src: u64, info: MessageInfo, reply: u64) -> (MessageInfo, u64) {
+    let mut regs = out_regs(src, info);
+    regs.reply = reply;
+    let r = raw(Syscall::ReplyRecv as i64, regs);
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_NBSendRecv(dest, info, src, &badge, reply)`.
+pub fn nb_send_recv(dest: u64, info: MessageInfo, src: u64, reply: u64) -> (MessageInfo, u64) {
+    let mut regs = out_regs(src, info);
+    regs.reply = reply;
+    regs.dest = dest;
+    let r = raw(Syscall::NBSendRecv as i64, regs);
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_NBSendWait(dest, info, src, &badge)`: `dest` travels in the reply register.
+pub fn nb_send_wait(dest: u64, info: MessageInfo, src: u64) -> (MessageInfo, u64) {
+    let mut regs = out_regs(src, info);
+    regs.reply = dest;
+    let r = raw(Syscall::NBSendWait as i64, regs);
+    store_mrs(&r);
+    (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_Yield`.
+pub fn yield_now() {
+    raw(Syscall::Yield as i64, Regs::default());
+}
+
+/// `seL4_DebugPutChar(c)` (debug kernels).
+pub fn debug_put_char(c: u8) {
+    raw(Syscall::DebugPutChar as i64, Regs { cap: c as u64, ..Regs::default() });
+}
+
+/// `seL4_DebugHalt` (debug kernels).
+pub fn debug_halt() {
+    raw(Syscall::DebugHalt as i64, Regs::default());
+}
+
+/// `seL4_DebugDumpScheduler` (debug kernels).
+pub fn debug_dump_scheduler() {
+    raw(Syscall::DebugDumpScheduler as i64, Regs::default());
+}
+
+/// `seL4_DebugSnapshot` (debug kernels).
+pub fn debug_snapshot() {
+    raw(Syscall::DebugSnapshot as i64, Regs::default());
+}
+
+/// `seL4_DebugCapIdentify(cap)`: the kernel's cap tag of `cap` (debug kernels).
+pub fn debug_cap_identify(cap: u64) -> u64 {
+    raw(Syscall::DebugCapIdentify as i64, Regs { cap, ..Regs::default() }).cap
+}
+
+/// `seL4_DebugNameThread(tcb, name)`: the NUL-terminated name goes into the IPC buffer from
+/// `msg[0]`; names longer than the buffer are truncated.
+pub fn debug_name_thread(tcb: u64, name: &[u8]) {
+    let max = crate::message::MSG_MAX_LENGTH * 8 - 1;
+    let n = name.len().min(max);
+    let mut word = 0u64;
+    for i in 0..=n {
+        let b = if i < n { name[i] } else { 0 };
+        word |= (b as u64) << ((i % 8) * 8);
+        if i % 8 == 7 || i == n {
+            set_mr(i / 8, word);
+            word = 0;
+        }
+    }
+    raw(Syscall::DebugNameThread as i64, Regs { cap: tcb, ..Regs::default() });
+}
+
+/// `seL4_SetTLSBase(value)` (kernels with `SET_TLS_BASE_SELF`).
+pub fn set_tls_base(value: u64) {
+    raw(Syscall::SetTLSBase as i64, Regs { cap: value, ..Regs::default() });
+}
+
+/// Writes `s` with `seL4_DebugPutChar`.
+pub fn debug_puts(s: &str) {
+    for b in s.bytes() {
+        debug_put_char(b);
+    }
+}
+
+/// A `core::fmt::Write` sink over `seL4_DebugPutChar`.
+pub struct DebugWriter;
+
+impl core::fmt::Write for DebugWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        debug_puts(s);
+        Ok(())
+    }
+}

@@ -1,0 +1,369 @@
+//! Applying a spec: every kernel object, cap, mapping and thread setting, in order, against a
+//! [`Kernel`] (the real one in the root task, a simulated one in the tests).
+//!
+//! Order: objects (fixed-address frames first, ascending; then largest first), ASIDs, SC
+//! parameters, IRQ notifications, frame fills (through a scratch mapping in our own VSpace),
+//! page tables and page mappings (each mapping maps its own copy of the frame cap), caps into
+//! PD CNodes, TCB settings, then threads resumed in start order.
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use microkit_spec::{Arch, IrqSource, ObjectKind, Spec, Trigger};
+use sel4_sys::abi::{object_type, ObjectKind as K};
+use sel4_sys::invocation::{default_vm_attributes, vm_attributes};
+use sel4_sys::message::cnode_cap_data;
+use sel4_sys::ops::InvokeError;
+use sel4_sys::CapRights;
+
+use crate::untyped::{AllocError, Allocator};
+use crate::{initial_context, paging, sys_arch};
+
+/// Root CNode slot of the root task's CNode (`seL4_CapInitThreadCNode`).
+pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
+/// Root task VSpace slot.
+pub const ROOT_VSPACE: u64 = sel4_sys::init_caps::VSPACE;
+
+/// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB
+/// (1 GiB aligned, below every arch's user top, far from the image).
+pub const SCRATCH: [(u8, u64); 3] = [(12, 0x20_0000_0000), (21, 0x20_4000_0000), (30, 0x21_0000_0000)];
+
+/// The invocations the initialiser makes (all relative to the root task's CSpace; slots
+/// are root CNode slots, depth 64).
+#[allow(missing_docs)]
+pub trait Kernel {
+    fn untyped_retype(&mut self, untyped: u64, ty: u64, size_bits: u64, dest: u64) -> Result<(), InvokeError>;
+    fn irq_get(&mut self, source: &IrqSource, dest: u64) -> Result<(), InvokeError>;
+    fn ioport_issue(&mut self, first: u64, last: u64, dest: u64) -> Result<(), InvokeError>;
+    fn table_map(&mut self, kind: K, table: u64, vspace: u64, vaddr: u64, attr: u64) -> Result<(), InvokeError>;
+    fn page_map(&mut self, frame: u64, vspace: u64, vaddr: u64, rights: CapRights, attr: u64) -> Result<(), InvokeError>;
+    fn page_unmap(&mut self, frame: u64) -> Result<(), InvokeError>;
+    /// Copies `bytes` to `vaddr` in the root task's own address space.
+    fn write_memory(&mut self, vaddr: u64, bytes: &[u8]);
+    fn cnode_copy(&mut self, dest: u64, src: u64, rights: CapRights) -> Result<(), InvokeError>;
+    fn cnode_mint(&mut self, cnode: u64, slot: u64, depth: u8, src: u64, rights: CapRights, badge: u64) -> Result<(), InvokeError>;
+    fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError>;
+    fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError>;
+    fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError>;
+    #[allow(clippy::too_many_arguments)]
+    fn tcb_configure(&mut self, tcb: u64, cspace: u64, cspace_data: u64, vspace: u64, buffer: u64, frame: u64) -> Result<(), InvokeError>;
+    fn tcb_sched(&mut self, tcb: u64, mcp: u64, prio: u64, sc: u64, fault_ep: u64) -> Result<(), InvokeError>;
+    fn tcb_bind(&mut self, tcb: u64, ntfn: u64) -> Result<(), InvokeError>;
+    fn tcb_write_registers(&mut self, tcb: u64, regs: &[u64]) -> Result<(), InvokeError>;
+    fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError>;
+    /// Progress output.
+    fn log(&mut self, args: fmt::Arguments);
+}
+
+/// What went wrong in one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The kernel refused an invocation.
+    Invoke(InvokeError),
+    /// The untyped allocator had no room.
+    Alloc(AllocError),
+    /// The root CNode has no free slot left.
+    NoSlots,
+    /// The object or IRQ kind is not supported on this architecture.
+    Unsupported,
+}
+
+impl From<InvokeError> for Error {
+    fn from(e: InvokeError) -> Self {
+        Error::Invoke(e)
+    }
+}
+impl From<AllocError> for Error {
+    fn from(e: AllocError) -> Self {
+        Error::Alloc(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invoke(e) => write!(f, "kernel error {e:?}"),
+            Error::Alloc(e) => write!(f, "allocation failed: {e}"),
+            Error::NoSlots => write!(f, "root CNode has no free slots left"),
+            Error::Unsupported => write!(f, "not supported on this architecture"),
+        }
+    }
+}
+
+/// A failed step: what we were doing and on which object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The step.
+    pub step: &'static str,
+    /// The object or PD name.
+    pub what: String,
+    /// The error.
+    pub err: Error,
+}
+
+/// Result of a step.
+pub type Res<T> = Result<T, Failure>;
+
+fn fail<E: Into<Error>>(step: &'static str, what: &str) -> impl FnOnce(E) -> Failure {
+    let what = String::from(what);
+    move |e| Failure { step, what, err: e.into() }
+}
+
+/// Builds a spec with a [`Kernel`].
+pub struct Builder<'a, KN: Kernel> {
+    /// The kernel.
+    pub kernel: KN,
+    arch: Arch,
+    spec: &'a Spec,
+    data: &'a [u8],
+    /// The untyped allocator.
+    pub untyped: Allocator,
+    next_slot: u64,
+    end_slot: u64,
+    /// Root CNode slot holding the original cap of each spec object.
+    pub obj: Vec<u64>,
+    /// Paging structures already mapped: (vspace cptr, region bits, vaddr >> region bits).
+    tables: Vec<(u64, u8, u64)>,
+}
+
+impl<'a, KN: Kernel> Builder<'a, KN> {
+    /// A builder for `spec` (and its `data`), allocating from `untyped` and root slots
+    /// `free_slots`.
+    pub fn new(kernel: KN, spec: &'a Spec, data: &'a [u8], untyped: Allocator, free_slots: (u64, u64)) -> Self {
+        Builder {
+            kernel,
+            arch: spec.arch,
+            spec,
+            data,
+            untyped,
+            next_slot: free_slots.0,
+            end_slot: free_slots.1,
+            obj: vec![0; spec.objects.len()],
+            tables: Vec::new(),
+        }
+    }
+
+    /// A fresh root CNode slot.
+    pub fn slot(&mut self) -> Result<u64, Error> {
+        if self.next_slot >= self.end_slot {
+            return Err(Error::NoSlots);
+        }
+        self.next_slot += 1;
+        Ok(self.next_slot - 1)
+    }
+
+    /// Retypes one object of `kind` (kernel size argument `size_arg`) into a fresh root slot.
+    pub fn retype(&mut self, kind: K, size_arg: u8, paddr: Option<u64>) -> Result<u64, Error> {
+        let ty = object_type(sys_arch(self.arch), kind).ok_or(Error::Unsupported)?;
+        let bits = paging::object_bits(self.arch, kind, size_arg);
+        let p = match paddr {
+            Some(pa) => self.untyped.alloc_at(pa, bits)?,
+            None => self.untyped.alloc(bits)?,
+        };
+        for pad in p.pads {
+            let s = self.slot()?;
+            self.kernel.untyped_retype(p.slot, 0, pad as u64, s)?;
+        }
+        let dst = self.slot()?;
+        self.kernel.untyped_retype(p.slot, ty, size_arg as u64, dst)?;
+        Ok(dst)
+    }
+
+    /// Runs every step up to and including starting the threads.
+    pub fn run(&mut self) -> Res<()> {
+        self.create_objects()?;
+        self.configure()?;
+        let filled = self.fill_frames()?;
+        let (maps, tables) = self.map_all()?;
+        self.kernel.log(format_args!("initialiser: {filled} frames filled, {maps} pages and {tables} page tables mapped"));
+        self.place_caps()?;
+        self.setup_threads()?;
+        self.start()
+    }
+
+    fn create_objects(&mut self) -> Res<()> {
+        let spec = self.spec;
+        let mut order: Vec<usize> = (0..spec.objects.len()).collect();
+        let key = |i: &usize| match &spec.objects[*i].kind {
+            ObjectKind::Frame { paddr: Some(p), .. } => (0u8, *p, 0u8),
+            ObjectKind::Frame { size_bits, .. } => (1, 0, 255 - size_bits),
+            ObjectKind::CNode { radix } => (1, 0, 255u8.saturating_sub(radix + 5)),
+            ObjectKind::SchedContext { size_bits, .. } => (1, 0, 255 - size_bits),
+            _ => (1, 0, 255 - 12),
+        };
+        order.sort_by_key(key);
+        for i in order {
+            let o = &spec.objects[i];
+            let name = o.name.as_str();
+            let slot = match &o.kind {
+                ObjectKind::Tcb => self.retype(K::Tcb, 0, None),
+                ObjectKind::Endpoint => self.retype(K::Endpoint, 0, None),
+                ObjectKind::Notification => self.retype(K::Notification, 0, None),
+                ObjectKind::Reply => self.retype(K::Reply, 0, None),
+                ObjectKind::CNode { radix } => self.retype(K::CNode, *radix, None),
+                ObjectKind::SchedContext { size_bits, .. } => self.retype(K::SchedContext, *size_bits, None),
+                ObjectKind::VSpace => self.retype(K::VSpace, 0, None),
+                ObjectKind::Frame { size_bits, paddr, .. } => match paging::frame_kind(*size_bits) {
+                    Some(k) => self.retype(k, *size_bits, *paddr),
+                    None => Err(Error::Unsupported),
+                },
+                ObjectKind::Irq { source, .. } => {
+                    let source = *source;
+                    self.slot().and_then(|s| self.kernel.irq_get(&source, s).map(|_| s).map_err(Error::from))
+                }
+                ObjectKind::IoPort { first, last } => {
+                    let (first, last) = (*first as u64, *last as u64);
+                    self.slot().and_then(|s| self.kernel.ioport_issue(first, last, s).map(|_| s).map_err(Error::from))
+                }
+            }
+            .map_err(fail("create", name))?;
+            self.obj[i] = slot;
+        }
+        Ok(())
+    }
+
+    /// Maps every paging structure `vspace` needs for a 2^`page_bits` page at `vaddr`;
+    /// returns how many were created.
+    pub fn ensure_tables(&mut self, vspace: u64, vaddr: u64, page_bits: u8) -> Result<usize, Error> {
+        let mut made = 0;
+        for t in paging::tables_for(self.arch, page_bits) {
+            let key = (vspace, t.region_bits, vaddr >> t.region_bits);
+            if self.tables.contains(&key) {
+                continue;
+            }
+            let cap = self.retype(t.kind, 0, None)?;
+            let base = vaddr & !((1u64 << t.region_bits) - 1);
+            self.kernel.table_map(t.kind, cap, vspace, base, default_vm_attributes(sys_arch(self.arch)))?;
+            self.tables.push(key);
+            made += 1;
+        }
+        Ok(made)
+    }
+
+    fn fill_frames(&mut self) -> Res<usize> {
+        let mut filled = 0;
+        for (i, o) in self.spec.objects.iter().enumerate() {
+            let ObjectKind::Frame { size_bits, fill, .. } = &o.kind else { continue };
+            if fill.is_empty() {
+                continue;
+            }
+            let Some(&(_, scratch)) = SCRATCH.iter().find(|(b, _)| b == size_bits) else {
+                return Err(fail("fill", &o.name)(Error::Unsupported));
+            };
+            self.ensure_tables(ROOT_VSPACE, scratch, *size_bits).map_err(fail("fill tables", &o.name))?;
+            let attr = vm_attributes(sys_arch(self.arch), true, false);
+            self.kernel.page_map(self.obj[i], ROOT_VSPACE, scratch, CapRights::READ_WRITE, attr).map_err(fail("fill map", &o.name))?;
+            for f in fill {
+                // decode() checked both ranges against the frame size and the data length.
+                let src = &self.data[f.data_offset as usize..(f.data_offset + f.len) as usize];
+                self.kernel.write_memory(scratch + f.frame_offset, src);
+            }
+            self.kernel.page_unmap(self.obj[i]).map_err(fail("fill unmap", &o.name))?;
+            filled += 1;
+        }
+        Ok(filled)
+    }
+
+    fn map_all(&mut self) -> Res<(usize, usize)> {
+        let mut tables = 0;
+        for m in &self.spec.mappings {
+            let name = self.spec.objects[m.frame as usize].name.as_str();
+            let ObjectKind::Frame { size_bits, .. } = self.spec.objects[m.frame as usize].kind else { continue };
+            let vspace = self.obj[m.vspace as usize];
+            tables += self.ensure_tables(vspace, m.vaddr, size_bits).map_err(fail("map tables", name))?;
+            let copy = self.slot().map_err(fail("map", name))?;
+            self.kernel.cnode_copy(copy, self.obj[m.frame as usize], CapRights::ALL).map_err(fail("map copy", name))?;
+            let rights = if m.write {
+                CapRights::READ_WRITE
+            } else if m.read || m.execute {
+                CapRights::READ
+            } else {
+                CapRights::NONE
+            };
+            let attr = vm_attributes(sys_arch(self.arch), m.cached, m.execute);
+            self.kernel.page_map(copy, vspace, m.vaddr, rights, attr).map_err(fail("map", name))?;
+        }
+        Ok((self.spec.mappings.len(), tables))
+    }
+
+    fn configure(&mut self) -> Res<()> {
+        let spec = self.spec;
+        for (i, o) in spec.objects.iter().enumerate() {
+            match &o.kind {
+                ObjectKind::VSpace => self.kernel.asid_assign(self.obj[i]).map_err(fail("asid assign", &o.name))?,
+                ObjectKind::SchedContext { budget, period, extra_refills, badge, .. } => self
+                    .kernel
+                    .sc_configure(self.obj[i], *budget, *period, *extra_refills, *badge)
+                    .map_err(fail("sc configure", &o.name))?,
+                ObjectKind::Irq { notification: Some((n, badge)), .. } => {
+                    let s = self.slot().map_err(fail("irq", &o.name))?;
+                    self.kernel.cnode_mint(ROOT_CNODE, s, 64, self.obj[*n as usize], CapRights::ALL, *badge).map_err(fail("irq badge", &o.name))?;
+                    self.kernel.irq_set_notification(self.obj[i], s).map_err(fail("irq bind", &o.name))?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn place_caps(&mut self) -> Res<()> {
+        let spec = self.spec;
+        for c in &spec.caps {
+            let ObjectKind::CNode { radix } = spec.objects[c.cnode as usize].kind else { continue };
+            let target = &spec.objects[c.cap.object as usize];
+            let data = match target.kind {
+                ObjectKind::CNode { .. } => cnode_cap_data(0, c.cap.badge),
+                _ => c.cap.badge,
+            };
+            self.kernel
+                .cnode_mint(self.obj[c.cnode as usize], c.slot, radix, self.obj[c.cap.object as usize], CapRights(c.cap.rights as u64), data)
+                .map_err(fail("place cap", &target.name))?;
+        }
+        Ok(())
+    }
+
+    fn setup_threads(&mut self) -> Res<()> {
+        for p in &self.spec.pds {
+            let tcb = self.obj[p.tcb as usize];
+            let n = p.name.as_str();
+            let guard = cnode_cap_data(0, p.cspace_guard_size as u64);
+            self.kernel
+                .tcb_configure(tcb, self.obj[p.cspace as usize], guard, self.obj[p.vspace as usize], p.ipc_buffer.0, self.obj[p.ipc_buffer.1 as usize])
+                .map_err(fail("tcb configure", n))?;
+            let fault_ep = match p.fault_ep {
+                Some((ep, badge)) => {
+                    let s = self.slot().map_err(fail("fault ep", n))?;
+                    self.kernel.cnode_mint(ROOT_CNODE, s, 64, self.obj[ep as usize], CapRights::ALL, badge).map_err(fail("fault ep", n))?;
+                    s
+                }
+                None => 0,
+            };
+            let sc = p.sc.map_or(0, |s| self.obj[s as usize]);
+            self.kernel.tcb_sched(tcb, p.mcp as u64, p.priority as u64, sc, fault_ep).map_err(fail("tcb sched", n))?;
+            if let Some(nt) = p.bound_notification {
+                self.kernel.tcb_bind(tcb, self.obj[nt as usize]).map_err(fail("tcb bind", n))?;
+            }
+            let (regs, len) = initial_context(self.arch, p.entry, p.sp);
+            self.kernel.tcb_write_registers(tcb, &regs[..len]).map_err(fail("tcb regs", n))?;
+        }
+        Ok(())
+    }
+
+    fn start(&mut self) -> Res<()> {
+        for &i in &self.spec.start_order {
+            let p = &self.spec.pds[i as usize];
+            let passive = if p.passive { ", passive" } else { "" };
+            self.kernel.log(format_args!("initialiser: starting PD '{}' (priority {}{passive})", p.name, p.priority));
+            self.kernel.tcb_resume(self.obj[p.tcb as usize]).map_err(fail("resume", &p.name))?;
+        }
+        self.kernel.log(format_args!("initialiser: all PDs started"));
+        Ok(())
+    }
+}
+
+/// IRQ trigger as the `edge` flag of `IRQControl_GetTrigger`.
+pub fn is_edge(t: Trigger) -> bool {
+    t == Trigger::Edge
+}

@@ -1,0 +1,80 @@
+//! Microkit's PD-visible layout: cap slots, badges and patched symbol names.
+//!
+//! A dependency-free `no_std` crate so PDs (which have no allocator) can share it with the
+//! host-side spec builder and tool.
+//!
+//! These facts come from Microkit (seL4/microkit): `libmicrokit/include/microkit.h` (slot
+//! bases `BASE_OUTPUT_NOTIFICATION_CAP` 10 … `BASE_IOPORT_CAP` 394, `MONITOR_EP` 5,
+//! `MICROKIT_PD_NAME_LENGTH` 64), `libmicrokit/src/main.c` (`INPUT_CAP` 1, `REPLY_CAP` 4,
+//! badge decoding: bit 63 = PPC, bit 62 = fault from a child, `PD_MASK` 0xff,
+//! `CHANNEL_MASK` 0x3f) and `tool/microkit/src/capdl/builder.rs` (fault EP slot 2, VSpace slot
+//! 3, CNode of 512 slots, `PPC_BADGE`/`FAULT_BADGE`, notification badge `1 << channel`, SC
+//! badge 0x100 + PD index, PD fault badge to the monitor = PD index + 1). Keeping them equal
+//! lets a PD linked against libmicrokit find its caps where our initialiser puts them.
+#![no_std]
+
+/// The PD's input cap: its endpoint if it has PPC callers or children, else its notification.
+pub const INPUT_CAP: u64 = 1;
+/// A badged cap to the endpoint receiving this PD's faults (monitor or parent).
+pub const FAULT_EP_CAP: u64 = 2;
+/// The PD's own VSpace.
+pub const VSPACE_CAP: u64 = 3;
+/// The PD's reply object.
+pub const REPLY_CAP: u64 = 4;
+/// Passive PDs: endpoint to the monitor (signalled once `init` is done).
+pub const MONITOR_EP_CAP: u64 = 5;
+/// Benchmark configuration only: the PD's own TCB.
+pub const TCB_CAP: u64 = 6;
+/// ARM SMC cap (PDs with `smc="true"`).
+pub const ARM_SMC_CAP: u64 = 7;
+/// Notification caps to other PDs: slot = base + channel id.
+pub const BASE_OUTPUT_NOTIFICATION_CAP: u64 = 10;
+/// PPC endpoint caps: slot = base + channel id.
+pub const BASE_ENDPOINT_CAP: u64 = 74;
+/// IRQ handler caps: slot = base + channel id.
+pub const BASE_IRQ_CAP: u64 = 138;
+/// Child PD TCB caps: slot = base + child id.
+pub const BASE_TCB_CAP: u64 = 202;
+/// Virtual-machine TCB caps.
+pub const BASE_VM_TCB_CAP: u64 = 266;
+/// vCPU caps.
+pub const BASE_VCPU_CAP: u64 = 330;
+/// x86 I/O port caps: slot = base + ioport id.
+pub const BASE_IOPORT_CAP: u64 = 394;
+/// log2 of the PD CNode size (512 slots).
+pub const PD_CNODE_BITS: u64 = 9;
+
+/// Badge bit on endpoint caps used for protected procedure calls.
+pub const PPC_BADGE: u64 = 1 << 63;
+/// Badge bit on the fault endpoint caps a parent holds for its children.
+pub const FAULT_BADGE: u64 = 1 << 62;
+/// Mask of the channel id in a PPC badge.
+pub const CHANNEL_MASK: u64 = 0x3f;
+/// Mask of the child id in a fault badge.
+pub const PD_MASK: u64 = 0xff;
+/// Channel, IRQ and child ids are 0..=62 (`MICROKIT_MAX_CHANNELS` = 62 usable by notify).
+pub const MAX_CHANNEL_ID: u64 = 62;
+/// Length of the `microkit_name` array.
+pub const PD_NAME_LENGTH: usize = 64;
+/// Scheduling-context badge of PD `i` is `SC_BADGE_BASE + i`.
+pub const SC_BADGE_BASE: u64 = 0x100;
+
+/// Symbols the tool patches in every PD ELF.
+pub mod symbols {
+    /// `char microkit_name[64]`: the PD's name, NUL-terminated.
+    pub const NAME: &str = "microkit_name";
+    /// `bool microkit_passive`.
+    pub const PASSIVE: &str = "microkit_passive";
+    /// `seL4_Word microkit_irqs`: bit *i* set if channel *i* is an IRQ.
+    pub const IRQS: &str = "microkit_irqs";
+    /// `seL4_Word microkit_notifications`: bit *i* set if channel *i* may be notified.
+    pub const NOTIFICATIONS: &str = "microkit_notifications";
+    /// `seL4_Word microkit_pps`: bit *i* set if channel *i* may be PPC'd into.
+    pub const PPS: &str = "microkit_pps";
+    /// `seL4_Word microkit_ioports`: bit *i* set if I/O port id *i* exists (x86).
+    pub const IOPORTS: &str = "microkit_ioports";
+    /// The IPC buffer page the tool maps (`__sel4_ipc_buffer_obj`, page-aligned, 4 KiB).
+    pub const IPC_BUFFER: &str = "__sel4_ipc_buffer_obj";
+    /// Initialiser: `[u64; 2]` = (vaddr, length) of the appended system blob.
+    pub const SYSTEM: &str = "MICROKIT_SYSTEM";
+}

@@ -1,0 +1,506 @@
+//! Versioned binary encoding of a [`Spec`] plus its data blob.
+//!
+//! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
+//! objects, caps, mappings, pds, start order, fault EP (each list as `u32` count + items),
+//! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
+//! aligned within the blob). [`decode`] checks every bound and reference and never panics.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::model::*;
+
+/// First 8 bytes of an encoded spec.
+pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
+/// Encoding version; bumped on any layout change.
+pub const FORMAT_VERSION: u32 = 1;
+/// Longest object or PD name accepted.
+pub const MAX_NAME: usize = 256;
+
+/// Why a blob could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Missing or wrong magic.
+    BadMagic,
+    /// A version this decoder does not know.
+    UnsupportedVersion(u32),
+    /// The blob ends early.
+    Truncated,
+    /// An enum tag has no meaning (what, value).
+    BadTag(&'static str, u64),
+    /// A name is not UTF-8 or too long.
+    BadName,
+    /// A reference points outside the object list or to the wrong kind (what, index).
+    BadReference(&'static str, u64),
+    /// A value is out of its allowed range (what, value).
+    OutOfRange(&'static str, u64),
+    /// Bytes follow the data section.
+    TrailingBytes,
+}
+
+// ---------------------------------------------------------------- encoding
+
+struct W(Vec<u8>);
+
+impl W {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn len(&mut self, n: usize) {
+        self.u32(n as u32);
+    }
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt_u64(&mut self, v: Option<u64>) {
+        match v {
+            None => self.u8(0),
+            Some(x) => {
+                self.u8(1);
+                self.u64(x);
+            }
+        }
+    }
+    fn opt_ref(&mut self, v: Option<(ObjId, u64)>) {
+        match v {
+            None => self.u8(0),
+            Some((o, b)) => {
+                self.u8(1);
+                self.u32(o);
+                self.u64(b);
+            }
+        }
+    }
+}
+
+/// Encodes `spec` followed by `data` (the bytes [`Fill`] entries refer to).
+pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
+    let mut w = W(Vec::new());
+    w.0.extend_from_slice(&MAGIC);
+    w.u32(FORMAT_VERSION);
+    w.u8(spec.arch as u8);
+    w.len(spec.objects.len());
+    for o in &spec.objects {
+        w.str(&o.name);
+        match &o.kind {
+            ObjectKind::Tcb => w.u8(0),
+            ObjectKind::Endpoint => w.u8(1),
+            ObjectKind::Notification => w.u8(2),
+            ObjectKind::Reply => w.u8(3),
+            ObjectKind::CNode { radix } => {
+                w.u8(4);
+                w.u8(*radix);
+            }
+            ObjectKind::SchedContext { size_bits, budget, period, extra_refills, badge } => {
+                w.u8(5);
+                w.u8(*size_bits);
+                w.u64(*budget);
+                w.u64(*period);
+                w.u64(*extra_refills);
+                w.u64(*badge);
+            }
+            ObjectKind::Frame { size_bits, paddr, fill } => {
+                w.u8(6);
+                w.u8(*size_bits);
+                w.opt_u64(*paddr);
+                w.len(fill.len());
+                for f in fill {
+                    w.u64(f.frame_offset);
+                    w.u64(f.data_offset);
+                    w.u64(f.len);
+                }
+            }
+            ObjectKind::VSpace => w.u8(7),
+            ObjectKind::Irq { source, notification } => {
+                w.u8(8);
+                match *source {
+                    IrqSource::Plain { irq, trigger } => {
+                        w.u8(0);
+                        w.u64(irq);
+                        w.u8(trigger as u8);
+                    }
+                    IrqSource::IoApic { ioapic, pin, level, polarity, vector } => {
+                        w.u8(1);
+                        for v in [ioapic, pin, level, polarity, vector] {
+                            w.u64(v);
+                        }
+                    }
+                    IrqSource::Msi { bus, dev, func, handle, vector } => {
+                        w.u8(2);
+                        for v in [bus, dev, func, handle, vector] {
+                            w.u64(v);
+                        }
+                    }
+                }
+                w.opt_ref(*notification);
+            }
+            ObjectKind::IoPort { first, last } => {
+                w.u8(9);
+                w.u16(*first);
+                w.u16(*last);
+            }
+        }
+    }
+    w.len(spec.caps.len());
+    for c in &spec.caps {
+        w.u32(c.cnode);
+        w.u64(c.slot);
+        w.u32(c.cap.object);
+        w.u8(c.cap.rights);
+        w.u64(c.cap.badge);
+    }
+    w.len(spec.mappings.len());
+    for m in &spec.mappings {
+        w.u32(m.vspace);
+        w.u64(m.vaddr);
+        w.u32(m.frame);
+        w.u8((m.read as u8) | (m.write as u8) << 1 | (m.execute as u8) << 2 | (m.cached as u8) << 3);
+    }
+    w.len(spec.pds.len());
+    for p in &spec.pds {
+        w.str(&p.name);
+        w.u32(p.tcb);
+        w.u32(p.cspace);
+        w.u8(p.cspace_guard_size);
+        w.u32(p.vspace);
+        w.u64(p.ipc_buffer.0);
+        w.u32(p.ipc_buffer.1);
+        w.opt_u64(p.sc.map(u64::from));
+        w.opt_u64(p.bound_notification.map(u64::from));
+        w.opt_ref(p.fault_ep);
+        w.u8(p.priority);
+        w.u8(p.mcp);
+        w.u64(p.entry);
+        w.u64(p.sp);
+        w.u8(p.passive as u8);
+    }
+    w.len(spec.start_order.len());
+    for s in &spec.start_order {
+        w.u32(*s);
+    }
+    w.opt_u64(spec.fault_ep.map(u64::from));
+    let data_off = (w.0.len() + 16).next_multiple_of(4096);
+    w.u64(data_off as u64);
+    w.u64(data.len() as u64);
+    w.0.resize(data_off, 0);
+    w.0.extend_from_slice(data);
+    w.0
+}
+
+// ---------------------------------------------------------------- decoding
+
+struct R<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> R<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated)?;
+        let s = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.bytes(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        let b = self.bytes(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let b = self.bytes(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let b = self.bytes(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn bool(&mut self, what: &'static str) -> Result<bool, DecodeError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            t => Err(DecodeError::BadTag(what, t as u64)),
+        }
+    }
+    /// A list count, rejected if the remaining bytes cannot hold `count` items of `min` bytes.
+    fn count(&mut self, min: usize) -> Result<usize, DecodeError> {
+        let n = self.u32()? as usize;
+        let left = self.buf.len() - self.pos;
+        if n.checked_mul(min).is_none_or(|need| need > left) {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(n)
+    }
+    fn str(&mut self) -> Result<String, DecodeError> {
+        let n = self.u32()? as usize;
+        if n > MAX_NAME {
+            return Err(DecodeError::BadName);
+        }
+        let b = self.bytes(n)?;
+        core::str::from_utf8(b).map(String::from).map_err(|_| DecodeError::BadName)
+    }
+    fn opt_u64(&mut self) -> Result<Option<u64>, DecodeError> {
+        Ok(if self.bool("option")? { Some(self.u64()?) } else { None })
+    }
+    fn opt_ref(&mut self) -> Result<Option<(ObjId, u64)>, DecodeError> {
+        Ok(if self.bool("option")? { Some((self.u32()?, self.u64()?)) } else { None })
+    }
+}
+
+fn obj_id(v: u64) -> Result<ObjId, DecodeError> {
+    u32::try_from(v).map_err(|_| DecodeError::BadReference("object", v))
+}
+
+fn decode_object(r: &mut R) -> Result<Object, DecodeError> {
+    let name = r.str()?;
+    let kind = match r.u8()? {
+        0 => ObjectKind::Tcb,
+        1 => ObjectKind::Endpoint,
+        2 => ObjectKind::Notification,
+        3 => ObjectKind::Reply,
+        4 => ObjectKind::CNode { radix: r.u8()? },
+        5 => ObjectKind::SchedContext {
+            size_bits: r.u8()?,
+            budget: r.u64()?,
+            period: r.u64()?,
+            extra_refills: r.u64()?,
+            badge: r.u64()?,
+        },
+        6 => {
+            let size_bits = r.u8()?;
+            let paddr = r.opt_u64()?;
+            let n = r.count(24)?;
+            let mut fill = Vec::with_capacity(n);
+            for _ in 0..n {
+                fill.push(Fill { frame_offset: r.u64()?, data_offset: r.u64()?, len: r.u64()? });
+            }
+            ObjectKind::Frame { size_bits, paddr, fill }
+        }
+        7 => ObjectKind::VSpace,
+        8 => {
+            let source = match r.u8()? {
+                0 => {
+                    let irq = r.u64()?;
+                    let trigger = match r.u8()? {
+                        0 => Trigger::Level,
+                        1 => Trigger::Edge,
+                        t => return Err(DecodeError::BadTag("trigger", t as u64)),
+                    };
+                    IrqSource::Plain { irq, trigger }
+                }
+                1 => IrqSource::IoApic { ioapic: r.u64()?, pin: r.u64()?, level: r.u64()?, polarity: r.u64()?, vector: r.u64()? },
+                2 => IrqSource::Msi { bus: r.u64()?, dev: r.u64()?, func: r.u64()?, handle: r.u64()?, vector: r.u64()? },
+                t => return Err(DecodeError::BadTag("irq source", t as u64)),
+            };
+            ObjectKind::Irq { source, notification: r.opt_ref()? }
+        }
+        9 => ObjectKind::IoPort { first: r.u16()?, last: r.u16()? },
+        t => return Err(DecodeError::BadTag("object kind", t as u64)),
+    };
+    Ok(Object { name, kind })
+}
+
+/// Decodes and validates a blob produced by [`encode`]; returns the spec and its data bytes.
+pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
+    let mut r = R { buf, pos: 0 };
+    if r.bytes(8).map_err(|_| DecodeError::BadMagic)? != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let version = r.u32()?;
+    if version != FORMAT_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let arch = match r.u8()? {
+        0 => Arch::Aarch64,
+        1 => Arch::Riscv64,
+        2 => Arch::X86_64,
+        t => return Err(DecodeError::BadTag("arch", t as u64)),
+    };
+    let n = r.count(5)?;
+    let mut objects = Vec::with_capacity(n);
+    for _ in 0..n {
+        objects.push(decode_object(&mut r)?);
+    }
+    let n = r.count(25)?;
+    let mut caps = Vec::with_capacity(n);
+    for _ in 0..n {
+        let cnode = r.u32()?;
+        let slot = r.u64()?;
+        let object = r.u32()?;
+        let rights = r.u8()?;
+        let badge = r.u64()?;
+        caps.push(CapSlot { cnode, slot, cap: Cap { object, rights, badge } });
+    }
+    let n = r.count(17)?;
+    let mut mappings = Vec::with_capacity(n);
+    for _ in 0..n {
+        let vspace = r.u32()?;
+        let vaddr = r.u64()?;
+        let frame = r.u32()?;
+        let f = r.u8()?;
+        if f > 0xf {
+            return Err(DecodeError::BadTag("mapping flags", f as u64));
+        }
+        mappings.push(Mapping { vspace, vaddr, frame, read: f & 1 != 0, write: f & 2 != 0, execute: f & 4 != 0, cached: f & 8 != 0 });
+    }
+    let n = r.count(50)?;
+    let mut pds = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str()?;
+        let tcb = r.u32()?;
+        let cspace = r.u32()?;
+        let cspace_guard_size = r.u8()?;
+        let vspace = r.u32()?;
+        let ipc_buffer = (r.u64()?, r.u32()?);
+        let sc = r.opt_u64()?.map(obj_id).transpose()?;
+        let bound_notification = r.opt_u64()?.map(obj_id).transpose()?;
+        let fault_ep = r.opt_ref()?;
+        let priority = r.u8()?;
+        let mcp = r.u8()?;
+        let entry = r.u64()?;
+        let sp = r.u64()?;
+        let passive = r.bool("passive")?;
+        pds.push(Pd { name, tcb, cspace, cspace_guard_size, vspace, ipc_buffer, sc, bound_notification, fault_ep, priority, mcp, entry, sp, passive });
+    }
+    let n = r.count(4)?;
+    let mut start_order = Vec::with_capacity(n);
+    for _ in 0..n {
+        start_order.push(r.u32()?);
+    }
+    let fault_ep = r.opt_u64()?.map(obj_id).transpose()?;
+    let data_off = r.u64()?;
+    let data_len = r.u64()?;
+    if data_off < r.pos as u64 {
+        return Err(DecodeError::OutOfRange("data offset", data_off));
+    }
+    let end = data_off.checked_add(data_len).ok_or(DecodeError::Truncated)?;
+    if end > buf.len() as u64 {
+        return Err(DecodeError::Truncated);
+    }
+    if end < buf.len() as u64 {
+        return Err(DecodeError::TrailingBytes);
+    }
+    let data = &buf[data_off as usize..end as usize];
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep };
+    validate(&spec, data.len() as u64)?;
+    Ok((spec, data))
+}
+
+fn kind_of<'s>(spec: &'s Spec, id: ObjId, what: &'static str) -> Result<&'s ObjectKind, DecodeError> {
+    spec.objects.get(id as usize).map(|o| &o.kind).ok_or(DecodeError::BadReference(what, id as u64))
+}
+
+fn expect(spec: &Spec, id: ObjId, what: &'static str, ok: fn(&ObjectKind) -> bool) -> Result<(), DecodeError> {
+    if ok(kind_of(spec, id, what)?) {
+        Ok(())
+    } else {
+        Err(DecodeError::BadReference(what, id as u64))
+    }
+}
+
+/// Checks every reference, range and fill of a spec (`data_len` = length of the data blob).
+pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
+    for o in &spec.objects {
+        match &o.kind {
+            ObjectKind::CNode { radix } if !(1..=28).contains(radix) => return Err(DecodeError::OutOfRange("cnode radix", *radix as u64)),
+            ObjectKind::SchedContext { size_bits, budget, period, .. } => {
+                if !(7..=20).contains(size_bits) {
+                    return Err(DecodeError::OutOfRange("sc size_bits", *size_bits as u64));
+                }
+                if budget > period {
+                    return Err(DecodeError::OutOfRange("sc budget", *budget));
+                }
+            }
+            ObjectKind::Frame { size_bits, paddr, fill } => {
+                if ![12, 21, 30].contains(size_bits) {
+                    return Err(DecodeError::OutOfRange("frame size_bits", *size_bits as u64));
+                }
+                let size = 1u64 << size_bits;
+                if let Some(p) = paddr {
+                    if p % size != 0 {
+                        return Err(DecodeError::OutOfRange("frame paddr", *p));
+                    }
+                }
+                for f in fill {
+                    let fe = f.frame_offset.checked_add(f.len).ok_or(DecodeError::OutOfRange("fill", f.len))?;
+                    let de = f.data_offset.checked_add(f.len).ok_or(DecodeError::OutOfRange("fill", f.len))?;
+                    if fe > size || de > data_len {
+                        return Err(DecodeError::OutOfRange("fill", f.data_offset));
+                    }
+                }
+            }
+            ObjectKind::Irq { notification: Some((n, _)), .. } => expect(spec, *n, "irq notification", |k| matches!(k, ObjectKind::Notification))?,
+            ObjectKind::IoPort { first, last } if first > last => return Err(DecodeError::OutOfRange("ioport range", *first as u64)),
+            _ => {}
+        }
+    }
+    for c in &spec.caps {
+        let radix = match kind_of(spec, c.cnode, "cap cnode")? {
+            ObjectKind::CNode { radix } => *radix,
+            _ => return Err(DecodeError::BadReference("cap cnode", c.cnode as u64)),
+        };
+        if c.slot >= 1u64 << radix {
+            return Err(DecodeError::OutOfRange("cap slot", c.slot));
+        }
+        kind_of(spec, c.cap.object, "cap object")?;
+        if c.cap.rights > rights::ALL {
+            return Err(DecodeError::OutOfRange("cap rights", c.cap.rights as u64));
+        }
+    }
+    for m in &spec.mappings {
+        expect(spec, m.vspace, "mapping vspace", |k| matches!(k, ObjectKind::VSpace))?;
+        let size_bits = match kind_of(spec, m.frame, "mapping frame")? {
+            ObjectKind::Frame { size_bits, .. } => *size_bits,
+            _ => return Err(DecodeError::BadReference("mapping frame", m.frame as u64)),
+        };
+        if m.vaddr % (1u64 << size_bits) != 0 {
+            return Err(DecodeError::OutOfRange("mapping vaddr", m.vaddr));
+        }
+    }
+    for p in &spec.pds {
+        expect(spec, p.tcb, "pd tcb", |k| matches!(k, ObjectKind::Tcb))?;
+        expect(spec, p.cspace, "pd cspace", |k| matches!(k, ObjectKind::CNode { .. }))?;
+        expect(spec, p.vspace, "pd vspace", |k| matches!(k, ObjectKind::VSpace))?;
+        expect(spec, p.ipc_buffer.1, "pd ipc buffer", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        if p.ipc_buffer.0 % 1024 != 0 {
+            return Err(DecodeError::OutOfRange("ipc buffer vaddr", p.ipc_buffer.0));
+        }
+        if let Some(sc) = p.sc {
+            expect(spec, sc, "pd sc", |k| matches!(k, ObjectKind::SchedContext { .. }))?;
+        }
+        if let Some(n) = p.bound_notification {
+            expect(spec, n, "pd notification", |k| matches!(k, ObjectKind::Notification))?;
+        }
+        if let Some((ep, _)) = p.fault_ep {
+            expect(spec, ep, "pd fault ep", |k| matches!(k, ObjectKind::Endpoint))?;
+        }
+        if p.priority > 254 || p.mcp > 254 {
+            return Err(DecodeError::OutOfRange("priority", p.priority as u64));
+        }
+        if p.cspace_guard_size > 64 {
+            return Err(DecodeError::OutOfRange("guard size", p.cspace_guard_size as u64));
+        }
+    }
+    for s in &spec.start_order {
+        if *s as usize >= spec.pds.len() {
+            return Err(DecodeError::BadReference("start order", *s as u64));
+        }
+    }
+    if let Some(ep) = spec.fault_ep {
+        expect(spec, ep, "fault ep", |k| matches!(k, ObjectKind::Endpoint))?;
+    }
+    Ok(())
+}

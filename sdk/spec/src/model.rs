@@ -1,0 +1,269 @@
+//! The spec data model.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Index of an object in [`Spec::objects`].
+pub type ObjId = u32;
+
+/// Target architecture of a spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Arch {
+    /// AArch64.
+    Aarch64 = 0,
+    /// RISC-V 64 (Sv39).
+    Riscv64 = 1,
+    /// x86_64.
+    X86_64 = 2,
+}
+
+/// Interrupt trigger mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Trigger {
+    /// Level-triggered.
+    Level = 0,
+    /// Edge-triggered.
+    Edge = 1,
+}
+
+/// Which interrupt an IRQ handler object stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqSource {
+    /// ARM/RISC-V: interrupt number and trigger (`IRQControl_GetTrigger`).
+    Plain {
+        /// Interrupt number.
+        irq: u64,
+        /// Trigger mode.
+        trigger: Trigger,
+    },
+    /// x86 I/O APIC pin (`IRQControl_GetIOAPIC`).
+    IoApic {
+        /// I/O APIC index.
+        ioapic: u64,
+        /// Pin.
+        pin: u64,
+        /// 1 = level-triggered.
+        level: u64,
+        /// 1 = active low.
+        polarity: u64,
+        /// Vector (offset from the kernel's first user vector).
+        vector: u64,
+    },
+    /// x86 MSI (`IRQControl_GetMSI`).
+    Msi {
+        /// PCI bus.
+        bus: u64,
+        /// PCI device.
+        dev: u64,
+        /// PCI function.
+        func: u64,
+        /// MSI handle.
+        handle: u64,
+        /// Vector.
+        vector: u64,
+    },
+}
+
+/// A kernel object to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// Thread control block; its settings live in a [`Pd`].
+    Tcb,
+    /// Endpoint.
+    Endpoint,
+    /// Notification.
+    Notification,
+    /// Reply object (MCS).
+    Reply,
+    /// CNode with 2^`radix` slots.
+    CNode {
+        /// log2 of the number of slots (1..=28).
+        radix: u8,
+    },
+    /// Scheduling context, configured with `SchedControl_ConfigureFlags`.
+    SchedContext {
+        /// log2 object size (7..=20).
+        size_bits: u8,
+        /// Budget in µs.
+        budget: u64,
+        /// Period in µs.
+        period: u64,
+        /// Extra refills.
+        extra_refills: u64,
+        /// Badge reported in timeout faults.
+        badge: u64,
+    },
+    /// A frame of 2^`size_bits` bytes (12, 21 or 30), optionally at a fixed physical address
+    /// (then carved from a device or RAM untyped covering it), filled from the data blob.
+    Frame {
+        /// 12, 21 or 30.
+        size_bits: u8,
+        /// Fixed physical address, if any.
+        paddr: Option<u64>,
+        /// Data copied into the frame (it is otherwise zero).
+        fill: Vec<Fill>,
+    },
+    /// A VSpace root (aarch64 VSpace, riscv root page table, x86 PML4).
+    VSpace,
+    /// An IRQ handler for `source`, bound to `notification` with `badge` if given.
+    Irq {
+        /// Which interrupt.
+        source: IrqSource,
+        /// (notification object, badge) the IRQ signals.
+        notification: Option<(ObjId, u64)>,
+    },
+    /// x86 I/O port range `first..=last`.
+    IoPort {
+        /// First port.
+        first: u16,
+        /// Last port (inclusive).
+        last: u16,
+    },
+}
+
+/// One named object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    /// Name for logs and reports.
+    pub name: String,
+    /// What to create.
+    pub kind: ObjectKind,
+}
+
+/// Bytes `data[data_offset .. data_offset + len]` copied to `frame_offset` in a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+    /// Destination offset within the frame.
+    pub frame_offset: u64,
+    /// Source offset within the data blob.
+    pub data_offset: u64,
+    /// Number of bytes.
+    pub len: u64,
+}
+
+/// `seL4_CapRights` bits.
+pub mod rights {
+    /// Write.
+    pub const WRITE: u8 = 1;
+    /// Read.
+    pub const READ: u8 = 2;
+    /// Grant.
+    pub const GRANT: u8 = 4;
+    /// GrantReply.
+    pub const GRANT_REPLY: u8 = 8;
+    /// All four rights.
+    pub const ALL: u8 = 15;
+}
+
+/// A capability to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cap {
+    /// The object.
+    pub object: ObjId,
+    /// [`rights`] bits.
+    pub rights: u8,
+    /// Badge (endpoints, notifications) or CNode guard size (CNode caps); 0 = none.
+    pub badge: u64,
+}
+
+/// A cap to place in slot `slot` of CNode `cnode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapSlot {
+    /// The CNode object.
+    pub cnode: ObjId,
+    /// The slot index (< 2^radix).
+    pub slot: u64,
+    /// The cap.
+    pub cap: Cap,
+}
+
+/// Map `frame` at `vaddr` in `vspace`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// The VSpace object.
+    pub vspace: ObjId,
+    /// Virtual address (aligned to the frame size).
+    pub vaddr: u64,
+    /// The frame object.
+    pub frame: ObjId,
+    /// Read allowed.
+    pub read: bool,
+    /// Write allowed.
+    pub write: bool,
+    /// Execute allowed.
+    pub execute: bool,
+    /// Cacheable (else device memory).
+    pub cached: bool,
+}
+
+/// A protection domain's thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pd {
+    /// Name (for `DebugNameThread` and fault reports).
+    pub name: String,
+    /// TCB object.
+    pub tcb: ObjId,
+    /// CSpace root CNode object.
+    pub cspace: ObjId,
+    /// Guard size of the CSpace root cap (64 − radix makes plain slot numbers valid cptrs).
+    pub cspace_guard_size: u8,
+    /// VSpace object.
+    pub vspace: ObjId,
+    /// IPC buffer vaddr (1 KiB aligned) and the frame mapped there.
+    pub ipc_buffer: (u64, ObjId),
+    /// Scheduling context object.
+    pub sc: Option<ObjId>,
+    /// Notification bound to the TCB.
+    pub bound_notification: Option<ObjId>,
+    /// (endpoint object, badge) for faults.
+    pub fault_ep: Option<(ObjId, u64)>,
+    /// Priority (0..=254).
+    pub priority: u8,
+    /// Maximum controlled priority.
+    pub mcp: u8,
+    /// Entry point.
+    pub entry: u64,
+    /// Initial stack pointer.
+    pub sp: u64,
+    /// Passive: the SC is unbound once the PD reports `init` done.
+    pub passive: bool,
+}
+
+/// A whole system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// Architecture the spec was built for.
+    pub arch: Arch,
+    /// Every object.
+    pub objects: Vec<Object>,
+    /// Caps to place in CNodes.
+    pub caps: Vec<CapSlot>,
+    /// Frame mappings.
+    pub mappings: Vec<Mapping>,
+    /// PD threads.
+    pub pds: Vec<Pd>,
+    /// Indices into `pds`, in start order.
+    pub start_order: Vec<u32>,
+    /// Endpoint the initialiser serves as monitor (badge = PD index + 1).
+    pub fault_ep: Option<ObjId>,
+}
+
+impl ObjectKind {
+    /// Short kind name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ObjectKind::Tcb => "tcb",
+            ObjectKind::Endpoint => "endpoint",
+            ObjectKind::Notification => "notification",
+            ObjectKind::Reply => "reply",
+            ObjectKind::CNode { .. } => "cnode",
+            ObjectKind::SchedContext { .. } => "sched_context",
+            ObjectKind::Frame { .. } => "frame",
+            ObjectKind::VSpace => "vspace",
+            ObjectKind::Irq { .. } => "irq",
+            ObjectKind::IoPort { .. } => "ioport",
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Round trip, validation and robustness of the spec encoding.
+
+use microkit_spec::*;
+use proptest::prelude::*;
+
+fn sample() -> (Spec, Vec<u8>) {
+    let data = b"\x7fELF hello segment bytes".to_vec();
+    let obj = |name: &str, kind| Object { name: name.into(), kind };
+    let objects = vec![
+        obj("tcb_client", ObjectKind::Tcb),
+        obj("cnode_client", ObjectKind::CNode { radix: 9 }),
+        obj("vspace_client", ObjectKind::VSpace),
+        obj("ipc_client", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
+        obj("elf_client_0", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![Fill { frame_offset: 16, data_offset: 0, len: data.len() as u64 }] }),
+        obj("sc_client", ObjectKind::SchedContext { size_bits: 8, budget: 1000, period: 1000, extra_refills: 0, badge: 0x100 }),
+        obj("ntfn_client", ObjectKind::Notification),
+        obj("ep_monitor", ObjectKind::Endpoint),
+        obj("uart", ObjectKind::Frame { size_bits: 12, paddr: Some(0x900_0000), fill: vec![] }),
+        obj("irq_33", ObjectKind::Irq { source: IrqSource::Plain { irq: 33, trigger: Trigger::Level }, notification: Some((6, 1 << 3)) }),
+        obj("irq_x86", ObjectKind::Irq { source: IrqSource::IoApic { ioapic: 0, pin: 4, level: 0, polarity: 0, vector: 4 }, notification: None }),
+        obj("msi", ObjectKind::Irq { source: IrqSource::Msi { bus: 0, dev: 3, func: 0, handle: 0, vector: 5 }, notification: None }),
+        obj("com1", ObjectKind::IoPort { first: 0x3f8, last: 0x3ff }),
+        obj("reply", ObjectKind::Reply),
+    ];
+    let spec = Spec {
+        arch: Arch::Aarch64,
+        objects,
+        caps: vec![
+            CapSlot { cnode: 1, slot: 1, cap: Cap { object: 6, rights: rights::ALL, badge: 0 } },
+            CapSlot { cnode: 1, slot: 2, cap: Cap { object: 7, rights: rights::ALL, badge: 1 } },
+            CapSlot { cnode: 1, slot: 138 + 3, cap: Cap { object: 9, rights: 0, badge: 0 } },
+        ],
+        mappings: vec![
+            Mapping { vspace: 2, vaddr: 0x20_0000, frame: 4, read: true, write: false, execute: true, cached: true },
+            Mapping { vspace: 2, vaddr: 0x30_0000, frame: 8, read: true, write: true, execute: false, cached: false },
+        ],
+        pds: vec![Pd {
+            name: "client".into(),
+            tcb: 0,
+            cspace: 1,
+            cspace_guard_size: 55,
+            vspace: 2,
+            ipc_buffer: (0x40_0000, 3),
+            sc: Some(5),
+            bound_notification: Some(6),
+            fault_ep: Some((7, 1)),
+            priority: 100,
+            mcp: 100,
+            entry: 0x20_0010,
+            sp: 0x7f_ffff_f000,
+            passive: false,
+        }],
+        start_order: vec![0],
+        fault_ep: Some(7),
+    };
+    (spec, data)
+}
+
+#[test]
+fn round_trip() {
+    let (spec, data) = sample();
+    let blob = encode(&spec, &data);
+    assert_eq!(&blob[..8], &MAGIC);
+    let (back, d) = decode(&blob).expect("decode");
+    assert_eq!(back, spec);
+    assert_eq!(d, &data[..]);
+}
+
+#[test]
+fn empty_round_trip() {
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None };
+    let blob = encode(&spec, &[]);
+    assert_eq!(decode(&blob).unwrap().0, spec);
+}
+
+#[test]
+fn rejects_bad_header() {
+    let (spec, data) = sample();
+    let mut blob = encode(&spec, &data);
+    assert_eq!(decode(&blob[..4]), Err(DecodeError::BadMagic));
+    blob[8] = 9;
+    assert_eq!(decode(&blob), Err(DecodeError::UnsupportedVersion(9)));
+}
+
+#[test]
+fn rejects_truncation_and_trailing() {
+    let (spec, data) = sample();
+    let blob = encode(&spec, &data);
+    for cut in [13, 40, 100, blob.len() - 1] {
+        assert!(decode(&blob[..cut]).is_err(), "cut at {cut}");
+    }
+    let mut longer = blob.clone();
+    longer.push(0);
+    assert_eq!(decode(&longer), Err(DecodeError::TrailingBytes));
+}
+
+#[test]
+fn rejects_bad_references() {
+    let (mut spec, data) = sample();
+    spec.caps[0].cnode = 0; // a TCB, not a CNode
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("cap cnode", 0));
+    let (mut spec, data) = sample();
+    spec.caps[0].slot = 512;
+    assert!(matches!(decode(&encode(&spec, &data)), Err(DecodeError::OutOfRange("cap slot", 512))));
+    let (mut spec, data) = sample();
+    spec.mappings[0].frame = 99;
+    assert!(matches!(decode(&encode(&spec, &data)), Err(DecodeError::BadReference(..))));
+    let (mut spec, data) = sample();
+    spec.mappings[0].vaddr += 8;
+    assert!(matches!(decode(&encode(&spec, &data)), Err(DecodeError::OutOfRange("mapping vaddr", _))));
+    let (mut spec, data) = sample();
+    spec.start_order = vec![1];
+    assert!(decode(&encode(&spec, &data)).is_err());
+    let (mut spec, data) = sample();
+    spec.pds[0].priority = 255;
+    assert!(decode(&encode(&spec, &data)).is_err());
+}
+
+#[test]
+fn rejects_fill_outside_data_or_frame() {
+    let (mut spec, data) = sample();
+    if let ObjectKind::Frame { fill, .. } = &mut spec.objects[4].kind {
+        fill[0].len = data.len() as u64 + 1;
+    }
+    assert!(matches!(decode(&encode(&spec, &data)), Err(DecodeError::OutOfRange("fill", _))));
+    let (mut spec, data) = sample();
+    if let ObjectKind::Frame { fill, .. } = &mut spec.objects[4].kind {
+        fill[0].frame_offset = 4096 - 4;
+    }
+    assert!(decode(&encode(&spec, &data)).is_err());
+    let (mut spec, data) = sample();
+    if let ObjectKind::Frame { fill, .. } = &mut spec.objects[4].kind {
+        fill[0].data_offset = u64::MAX;
+    }
+    assert!(decode(&encode(&spec, &data)).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Arbitrary bytes never panic the decoder.
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode(&bytes);
+    }
+
+    /// Arbitrary bytes after a valid header never panic either.
+    #[test]
+    fn random_body_never_panics(body in proptest::collection::vec(any::<u8>(), 0..512), arch in 0u8..3) {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.push(arch);
+        bytes.extend_from_slice(&body);
+        let _ = decode(&bytes);
+    }
+
+    /// Corrupting bytes of a valid blob never panics, and an unchanged blob decodes.
+    #[test]
+    fn mutated_blob_never_panics(edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
+        let (spec, data) = sample();
+        let mut blob = encode(&spec, &data);
+        for (at, v) in edits {
+            let i = at % blob.len();
+            blob[i] = v;
+        }
+        let _ = decode(&blob);
+    }
+}

@@ -1,0 +1,441 @@
+//! `sel4-demo`: the root task of the kernel-core boot test. Every step prints one line; any
+//! unexpected result prints `sel4-demo: FAILED <step>: <error>` and halts.
+//!
+//! Steps: boot info; retype a TCB, two endpoints (IPC and fault), a notification, a reply
+//! object, a scheduling context, a CNode (the child's CSpace) and stack/IPC-buffer frames;
+//! three deliberate errors (retype into an occupied slot → DeleteFirst, retype with an
+//! unknown object type → InvalidArgument, Mint of a badged cap → IllegalOperation); SchedControl_ConfigureFlags; badged caps minted into the child's CNode
+//! and a badged fault-endpoint cap; frames mapped (page tables created on demand); the child
+//! configured in its own CSpace (Configure, SetSpace, SetSchedParams with the fault endpoint,
+//! SetIPCBuffer) and started with WriteRegisters(resume). The child Calls with two extra caps
+//! (a notification cap, transferred, and its own endpoint cap, unwrapped to its badge), the
+//! root checks badge, extraCaps, capsUnwrapped and that the received cap works, replies with
+//! ReplyRecv(6 × 7) on the endpoint, and the child's signal on the notification bound to the
+//! root TCB ends that receive with the notification badge; finally the child
+//! reads an unmapped address and the root receives the VMFault on the fault endpoint.
+#![no_std]
+#![no_main]
+
+use sel4_abi::{Arch, Error, FaultType, ObjectKind};
+use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
+use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
+use sel4_root::rt::{read_word, text_range, ThreadIpc};
+use sel4_root::{bootinfo, println};
+use sel4_sys::message::cnode_cap_data;
+use sel4_sys::{ipc_buffer, ops, syscall, CapRights, MessageInfo, ARCH};
+
+/// log2 of the child CNode's slot count.
+const CHILD_CNODE_BITS: u64 = 4;
+/// Guard size that makes the child's CNode resolve a whole 64-bit CPtr.
+const CHILD_GUARD_BITS: u64 = 64 - CHILD_CNODE_BITS;
+/// Child CSpace: badged endpoint (Write + Grant) it Calls on.
+const CHILD_EP: u64 = 1;
+/// Child CSpace: badged notification (Write) it signals.
+const CHILD_NTFN: u64 = 2;
+/// Child CSpace: another badged notification cap, granted to the root in the Call.
+const CHILD_NTFN_GRANT: u64 = 3;
+/// Badges.
+const EP_BADGE: u64 = 0x61;
+const NTFN_BADGE: u64 = 0x4;
+const GRANT_BADGE: u64 = 0x20;
+const FAULT_BADGE: u64 = 0xfa;
+const SC_BADGE: u64 = 0x5c;
+/// Label of the child's request.
+const REQUEST_LABEL: u64 = 0x77;
+/// Where the child's stack (4 pages), a guard page and its IPC buffer go.
+const CHILD_BASE: u64 = 0x1000_0000;
+const CHILD_STACK_PAGES: u64 = 4;
+/// The address the child reads to fault (mapped nowhere).
+const FAULT_ADDR: u64 = 0xdead_0000;
+/// An object type number no architecture has.
+const BAD_OBJECT_TYPE: u64 = 200;
+/// Child priority (below the root task's 255, so the root runs until it blocks).
+const CHILD_PRIO: u64 = 100;
+/// SC budget and period (µs): round-robin.
+const BUDGET_US: u64 = 5000;
+
+fn arch_name() -> &'static str {
+    match ARCH {
+        Arch::Aarch64 => "aarch64",
+        Arch::Riscv64 => "riscv64",
+        Arch::X86_64 => "x86_64",
+    }
+}
+
+fn halt() -> ! {
+    syscall::debug_halt();
+    loop {
+        syscall::yield_now();
+    }
+}
+
+fn fail(step: &str, e: RootError) -> ! {
+    println!("sel4-demo: FAILED {}: {}", step, e);
+    halt()
+}
+
+/// The value of `r`, or FAILED `step` and halt.
+fn step<T>(name: &str, r: Result<T, RootError>) -> T {
+    r.unwrap_or_else(|e| fail(name, e))
+}
+
+/// Entered from `_start` with the boot-info address.
+#[no_mangle]
+pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
+    println!("sel4-demo: start ({})", arch_name());
+    let bi = sel4_root::rt::boot_info(bootinfo_addr);
+
+    // 1. Boot info.
+    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
+    println!(
+        "sel4-demo: bootinfo: nodes {}, empty slots {:#x}..{:#x}, untypeds {} ({} device), ram bytes {:#x}",
+        bi.num_nodes,
+        bi.empty.start,
+        bi.empty.end,
+        bootinfo::untyped_count(bi),
+        bootinfo::device_untyped_count(bi),
+        bootinfo::ram_bytes(bi)
+    );
+    for (i, (slot, d)) in bootinfo::untypeds(bi).take(4).enumerate() {
+        println!(
+            "sel4-demo: untyped {}: slot {:#x} paddr {:#x} size_bits {} device {}",
+            i, slot, d.paddr, d.size_bits, d.is_device
+        );
+    }
+    step("bootinfo", expect_eq("numNodes", bi.num_nodes, 1));
+
+    // 2. Objects.
+    let tcb = step("retype tcb", root.retype(ObjectKind::Tcb, 0, 1));
+    let ep = step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
+    let fault_ep = ep + 1;
+    let ntfn = step(
+        "retype notification",
+        root.retype(ObjectKind::Notification, 0, 1),
+    );
+    let reply = step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
+    let sc = step(
+        "retype sched context",
+        root.retype(ObjectKind::SchedContext, 8, 1),
+    );
+    let child_cnode = step(
+        "retype cnode",
+        root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1),
+    );
+    println!(
+        "sel4-demo: retype ok: tcb, 2 endpoints, notification, reply, sched context, cnode ({} slots)",
+        1u64 << CHILD_CNODE_BITS
+    );
+
+    // 3. Deliberate error: retype into an occupied slot.
+    step(
+        "retype into occupied slot",
+        expect_error(
+            root.retype_into(ObjectKind::Notification, tcb),
+            Error::DeleteFirst,
+        ),
+    );
+    println!(
+        "sel4-demo: retype into occupied slot: {} as expected",
+        ErrorName(Error::DeleteFirst)
+    );
+    let spare_ut = bi.untyped.start;
+    let scratch = step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    step(
+        "retype with a bad object type",
+        expect_error(
+            ops::untyped_retype(spare_ut, BAD_OBJECT_TYPE, 0, CNODE, 0, 0, scratch, 1)
+                .map_err(RootError::from),
+            Error::InvalidArgument,
+        ),
+    );
+    println!(
+        "sel4-demo: retype with object type {}: {} as expected",
+        BAD_OBJECT_TYPE,
+        ErrorName(Error::InvalidArgument)
+    );
+
+    // 4. Scheduling context.
+    step(
+        "sched control configure",
+        ops::sched_control_configure_flags(
+            root.sched_control,
+            sc,
+            BUDGET_US,
+            BUDGET_US,
+            0,
+            SC_BADGE,
+            0,
+        )
+        .map_err(RootError::from),
+    );
+    println!(
+        "sel4-demo: sched context configured: budget {} us, period {} us",
+        BUDGET_US, BUDGET_US
+    );
+
+    // 5. Caps: badged endpoint (Write + Grant) and notifications into the child's CNode, a
+    //    badged fault-endpoint cap for the TCB.
+    let write_grant = CapRights::new(false, true, false, true);
+    let depth = CHILD_CNODE_BITS as u8;
+    step(
+        "mint endpoint",
+        root.mint(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE),
+    );
+    step(
+        "mint notification",
+        root.mint(
+            child_cnode,
+            CHILD_NTFN,
+            depth,
+            ntfn,
+            CapRights::WRITE,
+            NTFN_BADGE,
+        ),
+    );
+    step(
+        "mint granted notification",
+        root.mint(
+            child_cnode,
+            CHILD_NTFN_GRANT,
+            depth,
+            ntfn,
+            CapRights::WRITE,
+            GRANT_BADGE,
+        ),
+    );
+    let fault_cap = step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    step(
+        "mint fault endpoint",
+        root.mint(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE),
+    );
+    println!(
+        "sel4-demo: caps minted: endpoint badge {:#x}, notification badges {:#x} {:#x}, fault endpoint badge {:#x}",
+        EP_BADGE, NTFN_BADGE, GRANT_BADGE, FAULT_BADGE
+    );
+
+    // 6. Deliberate error: Mint of an already badged cap.
+    let spare = step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    step(
+        "mint badged cap",
+        expect_error(
+            ops::cnode_mint(
+                CNODE,
+                spare,
+                64,
+                child_cnode,
+                CHILD_EP,
+                depth,
+                CapRights::ALL,
+                0x99,
+            )
+            .map_err(RootError::from),
+            Error::IllegalOperation,
+        ),
+    );
+    println!(
+        "sel4-demo: mint of a badged cap: {} as expected",
+        ErrorName(Error::IllegalOperation)
+    );
+
+    // 7. Child stack and IPC buffer frames, mapped in the root VSpace.
+    let mem = step(
+        "map child memory",
+        root.thread_memory(CHILD_BASE, CHILD_STACK_PAGES),
+    );
+    println!(
+        "sel4-demo: child memory mapped: stack {:#x}..{:#x}, ipc buffer {:#x} ({} page tables created)",
+        CHILD_BASE, mem.stack_top, mem.ipc_vaddr, root.tables_created
+    );
+
+    // 8. Child thread in its own CSpace, sharing the root VSpace.
+    let cspace_data = cnode_cap_data(0, CHILD_GUARD_BITS);
+    step(
+        "tcb configure",
+        ops::tcb_configure(
+            tcb,
+            child_cnode,
+            cspace_data,
+            VSPACE,
+            0,
+            mem.ipc_vaddr,
+            mem.ipc_frame,
+        )
+        .map_err(RootError::from),
+    );
+    step(
+        "tcb set space",
+        ops::tcb_set_space(tcb, fault_cap, child_cnode, cspace_data, VSPACE, 0)
+            .map_err(RootError::from),
+    );
+    step(
+        "tcb set sched params",
+        ops::tcb_set_sched_params(tcb, TCB, CHILD_PRIO, CHILD_PRIO, sc, fault_cap)
+            .map_err(RootError::from),
+    );
+    step(
+        "tcb set ipc buffer",
+        ops::tcb_set_ipc_buffer(tcb, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from),
+    );
+    println!(
+        "sel4-demo: child configured: cspace {} slots, priority {}, fault endpoint set",
+        1u64 << CHILD_CNODE_BITS,
+        CHILD_PRIO
+    );
+    step(
+        "start child",
+        root.start_thread(tcb, child_main, mem.stack_top, mem.ipc_vaddr),
+    );
+    println!("sel4-demo: child started");
+
+    // Bind the notification to the root TCB (a signal then also ends an endpoint Recv).
+    step(
+        "bind notification",
+        ops::tcb_bind_notification(TCB, ntfn).map_err(RootError::from),
+    );
+    println!("sel4-demo: notification bound to the root TCB");
+
+    // 9. The child's Call: badge, extra caps, unwrapped endpoint cap, transferred cap.
+    let recv_slot = spare;
+    ipc_buffer::set_receive_slot(CNODE, recv_slot, 64);
+    let (info, badge) = syscall::recv(ep, reply);
+    let (a, b) = (sel4_sys::get_mr(0), sel4_sys::get_mr(1));
+    let unwrapped = ipc_buffer::get_cap(1);
+    println!(
+        "sel4-demo: call received: badge {:#x}, label {:#x}, length {}, extraCaps {}, capsUnwrapped {:#x}, unwrapped badge {:#x}, args {} {}",
+        badge,
+        info.label(),
+        info.length(),
+        info.extra_caps(),
+        info.caps_unwrapped(),
+        unwrapped,
+        a,
+        b
+    );
+    step("call badge", expect_eq("badge", badge, EP_BADGE));
+    step(
+        "call label",
+        expect_eq("label", info.label(), REQUEST_LABEL),
+    );
+    step("call length", expect_eq("length", info.length(), 2));
+    step(
+        "call extraCaps",
+        expect_eq("extraCaps", info.extra_caps(), 2),
+    );
+    step(
+        "call capsUnwrapped",
+        expect_eq("capsUnwrapped", info.caps_unwrapped(), 0b10),
+    );
+    step(
+        "call unwrapped badge",
+        expect_eq("caps_or_badges[1]", unwrapped, EP_BADGE),
+    );
+    // The transferred cap is a notification cap with badge GRANT_BADGE: signal through it.
+    syscall::signal(recv_slot);
+    let (_, polled) = syscall::nb_wait(ntfn);
+    step(
+        "granted cap",
+        expect_eq("badge seen through the granted cap", polled, GRANT_BADGE),
+    );
+    println!(
+        "sel4-demo: granted cap works: signal through it delivered badge {:#x}",
+        polled
+    );
+
+    // 10. Reply with the answer and wait again on the endpoint: the child's signal on the
+    //     notification bound to this thread ends that wait with the notification word.
+    let answer = a.wrapping_mul(b);
+    println!("sel4-demo: replying {}", answer);
+    sel4_sys::set_mr(0, answer);
+    let (_, word) = syscall::reply_recv(ep, MessageInfo::new(0, 0, 0, 1), reply);
+    println!("sel4-demo: notification received: badge {:#x}", word);
+    step(
+        "notification",
+        expect_eq("notification badge", word, NTFN_BADGE),
+    );
+
+    // 11. The child's fault.
+    let (info, badge) = syscall::recv(fault_ep, reply);
+    let (ip, addr, prefetch) = (
+        sel4_sys::get_mr(0),
+        sel4_sys::get_mr(1),
+        sel4_sys::get_mr(2),
+    );
+    println!(
+        "sel4-demo: fault received: label {} (VMFault {}), badge {:#x}, addr {:#x}, ip {:#x}, prefetch {}",
+        info.label(),
+        FaultType::VmFault as u64,
+        badge,
+        addr,
+        ip,
+        prefetch
+    );
+    step(
+        "fault label",
+        expect_eq("fault label", info.label(), FaultType::VmFault as u64),
+    );
+    step("fault badge", expect_eq("fault badge", badge, FAULT_BADGE));
+    step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
+    step("fault prefetch", expect_eq("prefetch flag", prefetch, 0));
+    let (lo, hi) = text_range();
+    if ip < lo || ip >= hi {
+        fail(
+            "fault ip",
+            RootError::Unexpected {
+                what: "fault ip outside the program text",
+                got: ip,
+                want: lo,
+            },
+        );
+    }
+    println!("sel4-demo: fault ip is in the program text");
+
+    println!("sel4-demo: all steps passed");
+    halt()
+}
+
+/// The child thread: runs in the root VSpace on its own stack, with `ipc` its IPC buffer.
+extern "C" fn child_main(ipc: u64) -> ! {
+    let Some(t) = ThreadIpc::new(ipc) else {
+        fail(
+            "child ipc buffer",
+            RootError::Unexpected {
+                what: "child IPC buffer address",
+                got: ipc,
+                want: 0,
+            },
+        )
+    };
+    println!("sel4-demo child: running, calling with 6 and 7 and two caps");
+    t.set_cap(0, CHILD_NTFN_GRANT);
+    t.set_cap(1, CHILD_EP);
+    let (info, mrs) = t.call(
+        CHILD_EP,
+        MessageInfo::new(REQUEST_LABEL, 0, 2, 2),
+        [6, 7, 0, 0],
+    );
+    if info.label() != 0 || info.length() != 1 {
+        fail(
+            "child reply",
+            RootError::Unexpected {
+                what: "reply label/length",
+                got: info.0,
+                want: 1,
+            },
+        );
+    }
+    println!("sel4-demo child: answer {}", mrs[0]);
+    t.signal(CHILD_NTFN);
+    println!(
+        "sel4-demo child: reading unmapped address {:#x}",
+        FAULT_ADDR
+    );
+    let v = read_word(FAULT_ADDR);
+    fail(
+        "child fault",
+        RootError::Unexpected {
+            what: "read of an unmapped address returned",
+            got: v,
+            want: 0,
+        },
+    )
+}
