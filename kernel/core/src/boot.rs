@@ -204,7 +204,9 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     let ipc_frame = zeroed(&k, &mut al, obj::PAGE_BITS)?;
     let bi_frame = zeroed(&k, &mut al, obj::PAGE_BITS)?;
     let asid_pool = zeroed(&k, &mut al, obj::ASID_POOL_BITS)?;
-    let sc_bits = obj::MIN_SCHED_CONTEXT_BITS;
+    // One size up from seL4's MinSchedContextBits: this core's 128-byte SC core leaves no
+    // room for refills in a 2^7 object (see `SchedContext::refills_in_object`).
+    let sc_bits = obj::MIN_SCHED_CONTEXT_BITS + 1;
     let sc = zeroed(&k, &mut al, sc_bits)?;
 
     let root_cnode_cap = Cap::CNode {
@@ -445,7 +447,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         period: budget,
         budget,
         tcb,
-        refill_max: obj::sched_context_refills(sc_bits),
+        refill_max: SchedContext::refills_in_object(sc_bits),
         refill_head: 0,
         refill_count: 1,
         size_bits: sc_bits as u64,

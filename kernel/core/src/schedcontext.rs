@@ -41,7 +41,10 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     if period < budget {
         return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: period });
     }
-    let max = sel4_abi::object::sched_context_refills(size_bits as u32);
+    // Bounded by what fits inside the object (see `SchedContext::refills_in_object`): a 2^7
+    // SC cannot be configured here, and larger ones take 2 fewer extra refills than in seL4.
+    let max = sel4_abi::object::sched_context_refills(size_bits as u32)
+        .min(crate::object::SchedContext::refills_in_object(size_bits as u32));
     if extra_refills.saturating_add(MIN_REFILLS) > max {
         return Err(SyscallError::RangeError { min: 0, max: max.saturating_sub(MIN_REFILLS) });
     }

@@ -55,6 +55,20 @@ pub struct Refill {
 const _: () = assert!(core::mem::size_of::<Refill>() as u64 == REFILL_BYTES);
 
 impl SchedContext {
+    /// How many refills fit inside an SC object of `size_bits` after the 128-byte core.
+    ///
+    /// Deviation from seL4: seL4's core is smaller, so its 2^7 SC holds `MIN_REFILLS` (2) and
+    /// a 2^n SC holds 2 + (2^n − 128)/16 (`sel4_abi::object::sched_context_refills`). This
+    /// core is a full 128 bytes, so refills stored at [`SchedContext::refill_addr`] stay
+    /// inside the object only up to this count; callers bound `refill_max` by it so that an
+    /// SC never writes into the memory after it.
+    pub const fn refills_in_object(size_bits: u32) -> u64 {
+        if size_bits >= 64 {
+            return 0;
+        }
+        ((1u64 << size_bits).saturating_sub(SCHED_CONTEXT_CORE_BYTES)) / REFILL_BYTES
+    }
+
     /// Physical address of refill `i` of the SC at `sc`.
     pub const fn refill_addr(sc: u64, i: u64) -> u64 {
         sc + SCHED_CONTEXT_CORE_BYTES + i * REFILL_BYTES
