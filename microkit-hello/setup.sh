@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds our Microkit SDK from this repository into build/sdk/ (nothing is downloaded):
-#   build/sdk/bin/microkit                                   the `microkit` tool (host)
-#   build/sdk/board/<board>/<config>/elf/initialiser.elf     the initialiser root task
-#   build/sdk/board/<board>/<config>/elf/sel4.elf            the kernel, when its build exists
-# Usage: ./setup.sh [aarch64|riscv64|x86_64 ...]   (default: all three)
+# Builds our Microkit SDK from this repository into build/sdk/ (nothing is downloaded), laid
+# out like Microkit's SDK so the `microkit` tool finds it through MICROKIT_SDK / --sdk-dir:
+#   build/sdk/bin/microkit                                     the `microkit` tool (host)
+#   build/sdk/board/<board>/<config>/elf/initialiser.elf       the initialiser root task
+#   build/sdk/board/<board>/<config>/elf/sel4.elf              the kernel ELF (aarch64, riscv64)
+#   build/sdk/board/<board>/<config>/elf/kernel32.bin          the multiboot kernel (x86_64)
+# Our kernel has one build for every configuration; debug, release and benchmark get the same
+# files. Usage: ./setup.sh [aarch64|riscv64|x86_64 ...]   (default: all three)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -15,33 +18,44 @@ arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(aarch64 riscv64 x86_64)
 
 mkdir -p "$sdk/bin"
-if [ -f sdk/tool/Cargo.toml ]; then
-  echo "setup: building the microkit tool"
-  cargo build --release --manifest-path sdk/tool/Cargo.toml
-  bin="$(cargo metadata --format-version 1 --no-deps --manifest-path sdk/tool/Cargo.toml \
-        | python3 -c 'import json,sys; m=json.load(sys.stdin); print(next(t["name"] for p in m["packages"] if p["manifest_path"].endswith("sdk/tool/Cargo.toml") for t in p["targets"] if "bin" in t["kind"]))')"
-  cp "target/release/$bin" "$sdk/bin/microkit"
-else
-  echo "setup: sdk/tool is not in this tree yet; the microkit tool is not built"
-fi
+echo "setup: building the microkit tool"
+cargo build --quiet --release -p microkit-tool
+cp target/release/microkit "$sdk/bin/microkit"
 
+objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
 for arch in "${arches[@]}"; do
   case "$arch" in
-    aarch64) target=aarch64-unknown-none; board=qemu_virt_aarch64 ;;
-    riscv64) target=riscv64gc-unknown-none-elf; board=qemu_virt_riscv64 ;;
-    x86_64) target=x86_64-unknown-none; board=x86_64_generic ;;
+    aarch64) target=aarch64-unknown-none; board=qemu_virt_aarch64
+             kpkg=kernel-qemu-virt-aarch64; kbin=kernel ;;
+    riscv64) target=riscv64gc-unknown-none-elf; board=qemu_virt_riscv64
+             kpkg=kernel-qemu-virt-riscv64; kbin=kernel-qemu-virt-riscv64 ;;
+    x86_64) target=x86_64-unknown-none; board=x86_64_generic
+            kpkg=platform-qemu-x86_64; kbin=kernel-x86_64 ;;
     *) echo "setup: unknown arch '$arch'"; exit 1 ;;
   esac
   echo "setup: building the initialiser for $arch"
-  cargo build -p microkit-initialiser --target "$target" --release
-  for config in debug release; do
+  # Built on its own: building it together with PDs would unify microkit-spec's features.
+  cargo build --quiet -p microkit-initialiser --target "$target" --release
+  kernel=""
+  if cargo pkgid -q "$kpkg" >/dev/null 2>&1; then
+    echo "setup: building the kernel for $arch ($kpkg)"
+    cargo build --quiet -p "$kpkg" --target "$target" --release
+    kernel="target/$target/release/$kbin"
+  else
+    echo "setup: no kernel package '$kpkg' in this tree; the $board SDK has no kernel"
+  fi
+  for config in debug release benchmark; do
     dir="$sdk/board/$board/$config/elf"
     mkdir -p "$dir"
     cp "target/$target/release/initialiser" "$dir/initialiser.elf"
-    # The kernel for this board, if the arch bring-up has produced one (build/<arch>/).
-    for k in "build/$arch/kernel.elf" "build/$arch/sel4.elf"; do
-      [ -f "$k" ] && cp "$k" "$dir/sel4.elf" && break
-    done
+    if [ -n "$kernel" ]; then
+      if [ "$arch" = x86_64 ]; then
+        # QEMU's multiboot loader takes a flat image with the a.out-kludge header.
+        "$objcopy" -O binary "$kernel" "$dir/kernel32.bin"
+      else
+        cp "$kernel" "$dir/sel4.elf"
+      fi
+    fi
   done
 done
 echo "setup: SDK in $sdk"

@@ -23,7 +23,11 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     if a.first_phase
         && matches!(
             a.cap,
-            Cap::Thread { .. } | Cap::CNode { .. } | Cap::Domain | Cap::SchedControl { .. } | Cap::SchedContext { .. }
+            Cap::Thread { .. }
+                | Cap::CNode { .. }
+                | Cap::Domain
+                | Cap::SchedControl { .. }
+                | Cap::SchedContext { .. }
         )
     {
         return Err(SyscallError::InvalidCapability(0));
@@ -35,7 +39,16 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                 return Err(SyscallError::InvalidCapability(0));
             }
             k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            crate::ipc::send_ipc(k, a.thread, ptr, badge, rights, a.is_blocking, a.is_call, a.can_donate);
+            crate::ipc::send_ipc(
+                k,
+                a.thread,
+                ptr,
+                badge,
+                rights,
+                a.is_blocking,
+                a.is_call,
+                a.can_donate,
+            );
             Ok(())
         }
         Cap::Notification { ptr, badge, rights } => {
@@ -89,11 +102,17 @@ pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArg
 }
 
 /// `seL4_SchedContext_*` invocations.
-pub fn decode_sched_context_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+pub fn decode_sched_context_invocation<M: Machine>(
+    k: &mut Kernel<M>,
+    a: &InvocationArgs,
+) -> KResult<()> {
     crate::schedcontext::decode_and_invoke(k, a)
 }
 
 /// `seL4_SchedControl_ConfigureFlags`.
-pub fn decode_sched_control_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+pub fn decode_sched_control_invocation<M: Machine>(
+    k: &mut Kernel<M>,
+    a: &InvocationArgs,
+) -> KResult<()> {
     crate::schedcontext::decode_and_invoke_control(k, a)
 }

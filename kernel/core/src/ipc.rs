@@ -20,7 +20,10 @@ use crate::fault::Fault;
 use crate::kernel::Kernel;
 use crate::kmem;
 use crate::object::tcb::ipc_flags;
-use crate::object::{Endpoint, EndpointState, Notification, NotificationState, Reply, Slot, Tcb, TcbSlot, ThreadState};
+use crate::object::{
+    Endpoint, EndpointState, Notification, NotificationState, Reply, Slot, Tcb, TcbSlot,
+    ThreadState,
+};
 use crate::sched;
 
 /// The fault type stored in a TCB's fault word 0.
@@ -47,7 +50,11 @@ fn queue_insert<M: Machine>(k: &Kernel<M>, head: PAddr, tail: PAddr, t: PAddr) -
     while after != 0 && k.tcb(after).priority < prio {
         after = k.tcb(after).ep_prev;
     }
-    let before = if after == 0 { head } else { k.tcb(after).ep_next };
+    let before = if after == 0 {
+        head
+    } else {
+        k.tcb(after).ep_next
+    };
     k.update_tcb(t, |x| {
         x.ep_prev = after;
         x.ep_next = before;
@@ -93,7 +100,13 @@ fn ep_load<M: Machine>(k: &Kernel<M>, ep: PAddr) -> Endpoint {
     kmem::load(&k.machine, ep)
 }
 
-fn ep_store_queue<M: Machine>(k: &Kernel<M>, ep: PAddr, head: PAddr, tail: PAddr, s: EndpointState) {
+fn ep_store_queue<M: Machine>(
+    k: &Kernel<M>,
+    ep: PAddr,
+    head: PAddr,
+    tail: PAddr,
+    s: EndpointState,
+) {
     let s = if head == 0 { EndpointState::Idle } else { s };
     kmem::update::<Endpoint, _, _>(&k.machine, ep, |e| {
         e.head = head;
@@ -170,6 +183,18 @@ pub fn restart_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     sched::set_running(k, t);
 }
 
+/// Stop a thread that is inside a syscall (seL4 leaves its restart PC at the trap, so a
+/// later Resume re-executes the syscall): rewind unless a fault is pending (then the PC
+/// already points at the faulting instruction), and make it Inactive.
+fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr, had_fault: bool) {
+    if !had_fault {
+        let mut c = k.context(t);
+        c.rewind_syscall();
+        k.set_context(t, &c);
+    }
+    sched::set_blocked(k, t, ThreadState::Inactive);
+}
+
 // ---- Reply objects and the call stack ---------------------------------------------------
 
 fn reply_load<M: Machine>(k: &Kernel<M>, r: PAddr) -> Reply {
@@ -188,7 +213,13 @@ fn reply_unlink<M: Machine>(k: &Kernel<M>, reply: PAddr, t: PAddr) {
 
 /// seL4 `reply_push`: `caller` waits on `reply` for `callee`; donate the caller's SC to a
 /// passive callee and push it on the call stack.
-fn reply_push<M: Machine>(k: &mut Kernel<M>, caller: PAddr, callee: PAddr, reply: PAddr, can_donate: bool) {
+fn reply_push<M: Machine>(
+    k: &mut Kernel<M>,
+    caller: PAddr,
+    callee: PAddr,
+    reply: PAddr,
+    can_donate: bool,
+) {
     let sc = k.tcb(caller).sched_context;
     reply_update(k, reply, |r| {
         r.tcb = caller;
@@ -280,11 +311,15 @@ pub fn reply_finalise<M: Machine>(k: &mut Kernel<M>, reply: PAddr) {
     }
     match k.thread_state(t) {
         ThreadState::BlockedOnReply => {
+            let had_fault = k.tcb(t).fault[0] != 0;
             reply_remove(k, reply, t);
             k.update_tcb(t, |x| x.fault = [0; 4]);
-            sched::set_blocked(k, t, ThreadState::Inactive);
+            stop_in_syscall(k, t, had_fault);
         }
-        ThreadState::BlockedOnReceive => cancel_ipc(k, t),
+        ThreadState::BlockedOnReceive => {
+            cancel_ipc(k, t);
+            stop_in_syscall(k, t, false);
+        }
         _ => reply_update(k, reply, |r| r.tcb = 0),
     }
 }
@@ -308,7 +343,14 @@ fn receive_slot<M: Machine>(k: &Kernel<M>, t: PAddr, buf: PAddr) -> Option<Slot>
 
 /// seL4 `doNormalTransfer`: copy the message (and, with `grant`, caps) from `sender` to
 /// `receiver`, set the receiver's badge and MessageInfo.
-fn do_normal_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, ep: Option<PAddr>, badge: u64, grant: bool, receiver: PAddr) {
+fn do_normal_transfer<M: Machine>(
+    k: &mut Kernel<M>,
+    sender: PAddr,
+    ep: Option<PAddr>,
+    badge: u64,
+    grant: bool,
+    receiver: PAddr,
+) {
     let info = MessageInfo::from_word_clamped(k.get_reg(sender, Reg::MsgInfo));
     let len = (info.length as usize).min(MSG_MAX_LENGTH as usize);
     let sbuf = k.ipc_buffer(sender, false);
@@ -322,7 +364,11 @@ fn do_normal_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, ep: Option<P
                 let (cap, slot) = ex.caps[i];
                 match cap {
                     Cap::Endpoint { ptr, badge: b, .. } if Some(ptr) == ep => {
-                        kmem::write_word(&k.machine, rb + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64, b);
+                        kmem::write_word(
+                            &k.machine,
+                            rb + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64,
+                            b,
+                        );
                         unwrapped |= 1 << i;
                     }
                     _ => {
@@ -354,12 +400,20 @@ fn do_normal_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, ep: Option<P
         }
         _ => fast,
     };
-    k.set_reg(receiver, Reg::MsgInfo, MessageInfo::new(info.label, unwrapped, extra, n as u64).to_word());
+    k.set_reg(
+        receiver,
+        Reg::MsgInfo,
+        MessageInfo::new(info.label, unwrapped, extra, n as u64).to_word(),
+    );
     k.set_reg(receiver, Reg::Cap, badge);
 }
 
 /// The fault message of `sender`'s recorded fault (label, words, length).
-fn fault_message<M: Machine>(k: &mut Kernel<M>, sender: PAddr, out: &mut [u64; 40]) -> (u64, usize) {
+fn fault_message<M: Machine>(
+    k: &mut Kernel<M>,
+    sender: PAddr,
+    out: &mut [u64; 40],
+) -> (u64, usize) {
     let x = k.tcb(sender);
     let f = x.fault;
     let ctx = x.context;
@@ -374,8 +428,12 @@ fn fault_message<M: Machine>(k: &mut Kernel<M>, sender: PAddr, out: &mut [u64; 4
             out[3..3 + m].copy_from_slice(&w[..m]);
             3 + m
         }
-        Some(FaultType::UnknownSyscall) => ctx.fault_message(FaultRegs::UnknownSyscall, [f[1], 0], &mut out[..]),
-        Some(FaultType::UserException) => ctx.fault_message(FaultRegs::UserException, [f[1], f[2]], &mut out[..]),
+        Some(FaultType::UnknownSyscall) => {
+            ctx.fault_message(FaultRegs::UnknownSyscall, [f[1], 0], &mut out[..])
+        }
+        Some(FaultType::UserException) => {
+            ctx.fault_message(FaultRegs::UserException, [f[1], f[2]], &mut out[..])
+        }
         Some(FaultType::VmFault) => {
             out[0] = ctx.get(Reg::Pc);
             out[1] = f[1];
@@ -399,7 +457,14 @@ fn fault_message<M: Machine>(k: &mut Kernel<M>, sender: PAddr, out: &mut [u64; 4
 }
 
 /// seL4 `doIPCTransfer`: a normal message, or the sender's fault message.
-fn do_ipc_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, ep: Option<PAddr>, badge: u64, grant: bool, receiver: PAddr) {
+fn do_ipc_transfer<M: Machine>(
+    k: &mut Kernel<M>,
+    sender: PAddr,
+    ep: Option<PAddr>,
+    badge: u64,
+    grant: bool,
+    receiver: PAddr,
+) {
     if k.tcb(sender).fault[0] == FaultType::NullFault as u64 {
         do_normal_transfer(k, sender, ep, badge, grant, receiver);
     } else {
@@ -410,7 +475,11 @@ fn do_ipc_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, ep: Option<PAdd
         for (i, v) in words[..n].iter().enumerate() {
             len = k.set_mr(receiver, rbuf, i, *v);
         }
-        k.set_reg(receiver, Reg::MsgInfo, MessageInfo::new(label, 0, 0, len as u64).to_word());
+        k.set_reg(
+            receiver,
+            Reg::MsgInfo,
+            MessageInfo::new(label, 0, 0, len as u64).to_word(),
+        );
         k.set_reg(receiver, Reg::Cap, badge);
     }
 }
@@ -466,7 +535,7 @@ pub fn send_ipc<M: Machine>(
                 if (rights.grant() || rights.grant_reply()) && reply != 0 {
                     reply_push(k, thread, dest, reply, can_donate);
                 } else {
-                    sched::set_blocked(k, thread, ThreadState::Inactive);
+                    stop_in_syscall(k, thread, is_fault);
                 }
             } else if can_donate && k.tcb(dest).sched_context == 0 {
                 let sc = k.tcb(thread).sched_context;
@@ -480,11 +549,25 @@ pub fn send_ipc<M: Machine>(
 }
 
 /// seL4 `receiveIPC`: `thread` receives on `ep` (with reply object `reply`, 0 for Wait).
-pub fn receive_ipc<M: Machine>(k: &mut Kernel<M>, thread: PAddr, ep: PAddr, blocking: bool, reply: PAddr) {
+pub fn receive_ipc<M: Machine>(
+    k: &mut Kernel<M>,
+    thread: PAddr,
+    ep: PAddr,
+    blocking: bool,
+    reply: PAddr,
+) {
     if reply != 0 {
         let old = reply_load(k, reply).tcb;
         if old != 0 && old != thread {
+            let st = k.thread_state(old);
+            let had_fault = k.tcb(old).fault[0] != 0;
             cancel_ipc(k, old);
+            if matches!(
+                st,
+                ThreadState::BlockedOnReply | ThreadState::BlockedOnReceive
+            ) {
+                stop_in_syscall(k, old, had_fault);
+            }
         }
     }
     let bn = k.tcb(thread).bound_notification;
@@ -507,7 +590,7 @@ pub fn receive_ipc<M: Machine>(k: &mut Kernel<M>, thread: PAddr, ep: PAddr, bloc
                 let can_donate = k.tcb(sender).sched_context != 0;
                 reply_push(k, sender, thread, reply, can_donate);
             } else {
-                sched::set_blocked(k, sender, ThreadState::Inactive);
+                stop_in_syscall(k, sender, is_fault);
             }
         } else {
             sched::set_running(k, sender);
@@ -555,7 +638,11 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
     let restart = match kind {
         Some(kind) => {
             let mut msg = [0u64; MSG_MAX_LENGTH as usize];
-            let n = if sbuf.is_some() { len } else { len.min(kernel_hal::FAST_MESSAGE_REGISTERS) };
+            let n = if sbuf.is_some() {
+                len
+            } else {
+                len.min(kernel_hal::FAST_MESSAGE_REGISTERS)
+            };
             for (i, m) in msg.iter_mut().enumerate().take(n) {
                 *m = k.get_mr(sender, sbuf, i);
             }
@@ -585,7 +672,9 @@ pub fn can_fastpath_call<M: Machine>(k: &Kernel<M>, t: PAddr, cap: &Cap) -> bool
     if info.extra_caps != 0 || info.length as usize > kernel_hal::FAST_MESSAGE_REGISTERS {
         return false;
     }
-    let Cap::Endpoint { ptr, rights, .. } = *cap else { return false };
+    let Cap::Endpoint { ptr, rights, .. } = *cap else {
+        return false;
+    };
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
         return false;
     }
@@ -594,23 +683,39 @@ pub fn can_fastpath_call<M: Machine>(k: &Kernel<M>, t: PAddr, cap: &Cap) -> bool
 }
 
 /// Pure check: could this `ReplyRecv` take a fastpath? (See [`can_fastpath_call`].)
-pub fn can_fastpath_reply_recv<M: Machine>(k: &Kernel<M>, t: PAddr, ep_cap: &Cap, reply_cap: &Cap) -> bool {
+pub fn can_fastpath_reply_recv<M: Machine>(
+    k: &Kernel<M>,
+    t: PAddr,
+    ep_cap: &Cap,
+    reply_cap: &Cap,
+) -> bool {
     let info = MessageInfo::from_word(k.get_reg(t, Reg::MsgInfo));
     if info.extra_caps != 0 || info.length as usize > kernel_hal::FAST_MESSAGE_REGISTERS {
         return false;
     }
-    let (Cap::Endpoint { ptr, rights, .. }, Cap::Reply { ptr: r, .. }) = (*ep_cap, *reply_cap) else {
+    let (Cap::Endpoint { ptr, rights, .. }, Cap::Reply { ptr: r, .. }) = (*ep_cap, *reply_cap)
+    else {
         return false;
     };
     if !rights.read() || ep_load(k, ptr).state() == EndpointState::Send {
         return false;
     }
     let caller = reply_load(k, r).tcb;
-    caller != 0 && k.thread_state(caller) == ThreadState::BlockedOnReply && k.tcb(caller).fault[0] == 0
+    caller != 0
+        && k.thread_state(caller) == ThreadState::BlockedOnReply
+        && k.tcb(caller).fault[0] == 0
 }
 
 fn cap_fault_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr, addr: u64, failure: LookupFailure) {
-    crate::fault::handle_fault(k, t, Fault::CapFault { addr, in_recv_phase: true, failure });
+    crate::fault::handle_fault(
+        k,
+        t,
+        Fault::CapFault {
+            addr,
+            in_recv_phase: true,
+            failure,
+        },
+    );
 }
 
 /// seL4 `handleRecv`: the current thread receives on the cap in its cap register
@@ -663,10 +768,16 @@ pub fn valid_timeout_handler<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// timeout handler). Returns false if there is no handler to deliver to.
 pub fn send_fault_ipc<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Fault) -> bool {
     let is_timeout = matches!(f, Fault::Timeout { .. });
-    let which = if is_timeout { TcbSlot::TimeoutHandler } else { TcbSlot::FaultHandler };
+    let which = if is_timeout {
+        TcbSlot::TimeoutHandler
+    } else {
+        TcbSlot::FaultHandler
+    };
     let slot = Slot(Tcb::<M::Context>::slot_addr(t, which));
     match crate::mdb::get_cap(&k.machine, slot) {
-        Cap::Endpoint { ptr, badge, rights } if rights.write() && (rights.grant() || rights.grant_reply()) => {
+        Cap::Endpoint { ptr, badge, rights }
+            if rights.write() && (rights.grant() || rights.grant_reply()) =>
+        {
             send_ipc(k, t, ptr, badge, rights, true, true, !is_timeout);
             true
         }
@@ -866,7 +977,11 @@ pub fn unbind_notification<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr) {
 
 /// Check that every endpoint queue in `eps` is well linked and holds only threads blocked on
 /// it in the matching direction, and that every blocked thread in `tcbs` is in its queue.
-pub fn check_queues<M: Machine>(k: &Kernel<M>, eps: &[PAddr], tcbs: &[PAddr]) -> Result<(), &'static str> {
+pub fn check_queues<M: Machine>(
+    k: &Kernel<M>,
+    eps: &[PAddr],
+    tcbs: &[PAddr],
+) -> Result<(), &'static str> {
     let mut total = 0;
     for &ep in eps {
         let e = ep_load(k, ep);
@@ -907,12 +1022,73 @@ pub fn check_queues<M: Machine>(k: &Kernel<M>, eps: &[PAddr], tcbs: &[PAddr]) ->
         .iter()
         .filter(|&&t| {
             let x = k.tcb(t);
-            matches!(x.thread_state(), ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive)
-                && eps.contains(&x.blocking_object)
+            matches!(
+                x.thread_state(),
+                ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive
+            ) && eps.contains(&x.blocking_object)
         })
         .count();
     if blocked != total {
         return Err("blocked threads not in their endpoint queue");
+    }
+    Ok(())
+}
+
+/// Check that every notification in `ntfns` has a consistent state and wait queue (only
+/// threads blocked on it, priority ordered) and that its binding is symmetric.
+pub fn check_ntfn_queues<M: Machine>(
+    k: &Kernel<M>,
+    ntfns: &[PAddr],
+    tcbs: &[PAddr],
+) -> Result<(), &'static str> {
+    let mut total = 0;
+    for &n in ntfns {
+        let x = ntfn_load(k, n);
+        if x.bound_tcb != 0 && k.tcb(x.bound_tcb).bound_notification != n {
+            return Err("notification binding not symmetric");
+        }
+        match x.get_state() {
+            NotificationState::Waiting => {}
+            NotificationState::Active | NotificationState::Idle => {
+                if x.queue_head != 0 || x.queue_tail != 0 {
+                    return Err("non-waiting notification with a queue");
+                }
+                continue;
+            }
+        }
+        let mut prev = 0;
+        let mut t = x.queue_head;
+        let mut guard = 0;
+        while t != 0 {
+            guard += 1;
+            if guard > 100_000 {
+                return Err("notification queue loop");
+            }
+            let y = k.tcb(t);
+            if y.ep_prev != prev
+                || y.thread_state() != ThreadState::BlockedOnNotification
+                || y.blocking_object != n
+            {
+                return Err("notification queue entry inconsistent");
+            }
+            total += 1;
+            prev = t;
+            t = y.ep_next;
+        }
+        if x.queue_tail != prev || x.queue_head == 0 {
+            return Err("notification tail wrong");
+        }
+    }
+    let blocked = tcbs
+        .iter()
+        .filter(|&&t| {
+            let y = k.tcb(t);
+            y.thread_state() == ThreadState::BlockedOnNotification
+                && ntfns.contains(&y.blocking_object)
+        })
+        .count();
+    if blocked != total {
+        return Err("waiting threads not in their notification queue");
     }
     Ok(())
 }

@@ -37,7 +37,11 @@ pub fn sc_load<M: Machine>(k: &Kernel<M>, sc: PAddr) -> SchedContext {
 }
 
 /// Modify the SC core at `sc` in place.
-pub fn sc_update<M: Machine, R>(k: &Kernel<M>, sc: PAddr, f: impl FnOnce(&mut SchedContext) -> R) -> R {
+pub fn sc_update<M: Machine, R>(
+    k: &Kernel<M>,
+    sc: PAddr,
+    f: impl FnOnce(&mut SchedContext) -> R,
+) -> R {
     kmem::update(&k.machine, sc, f)
 }
 
@@ -121,7 +125,13 @@ pub fn refill_sufficient<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bo
 }
 
 /// `refill_new`: one refill of the whole budget, released now.
-pub fn refill_new<M: Machine>(k: &Kernel<M>, sc: PAddr, max_refills: u64, budget: u64, period: u64) {
+pub fn refill_new<M: Machine>(
+    k: &Kernel<M>,
+    sc: PAddr,
+    max_refills: u64,
+    budget: u64,
+    period: u64,
+) {
     let now = k.machine.now_us();
     sc_update(k, sc, |s| {
         s.period = period;
@@ -130,7 +140,15 @@ pub fn refill_new<M: Machine>(k: &Kernel<M>, sc: PAddr, max_refills: u64, budget
         s.refill_head = 0;
         s.refill_count = 1;
     });
-    refill_set(k, sc, 0, Refill { time: now, amount: budget });
+    refill_set(
+        k,
+        sc,
+        0,
+        Refill {
+            time: now,
+            amount: budget,
+        },
+    );
 }
 
 /// Charge `used` µs to `sc` (seL4 `refill_budget_check` / `refill_split_check`): for a
@@ -142,8 +160,16 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
         return;
     }
     if is_round_robin(&s) {
+        // Round robin: the head shrinks; once it cannot cover a minimum budget the slice is
+        // over and a fresh one (the whole budget) starts now.
         let mut h = refill_head(k, sc);
         h.amount = h.amount.saturating_sub(used);
+        if h.amount < MIN_BUDGET_US {
+            h = Refill {
+                time: k.machine.now_us(),
+                amount: s.budget,
+            };
+        }
         set_refill_head(k, sc, h);
         return;
     }
@@ -155,10 +181,31 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
         if h.amount <= used {
             refill_pop_head(k, sc);
             used -= h.amount;
-            refill_push_tail(k, sc, Refill { time: h.time.saturating_add(s.period), amount: h.amount });
+            refill_push_tail(
+                k,
+                sc,
+                Refill {
+                    time: h.time.saturating_add(s.period),
+                    amount: h.amount,
+                },
+            );
         } else {
-            set_refill_head(k, sc, Refill { time: h.time.saturating_add(used), amount: h.amount - used });
-            refill_push_tail(k, sc, Refill { time: h.time.saturating_add(s.period), amount: used });
+            set_refill_head(
+                k,
+                sc,
+                Refill {
+                    time: h.time.saturating_add(used),
+                    amount: h.amount - used,
+                },
+            );
+            refill_push_tail(
+                k,
+                sc,
+                Refill {
+                    time: h.time.saturating_add(s.period),
+                    amount: used,
+                },
+            );
             used = 0;
         }
     }
@@ -174,6 +221,37 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
         let mut n = refill_head(k, sc);
         n.amount += h.amount;
         set_refill_head(k, sc, n);
+    }
+}
+
+/// seL4 `refill_unblock_check`: a sporadic SC whose thread wakes up with a released head
+/// refill restarts that refill now, absorbing refills that now overlap it, so a thread cannot
+/// use more than its budget within any period window.
+pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
+    let s = sc_load(k, sc);
+    if is_round_robin(&s) || s.refill_count == 0 || !refill_ready(k, sc) {
+        return;
+    }
+    let now = k.machine.now_us();
+    let mut h = refill_head(k, sc);
+    h.time = now;
+    set_refill_head(k, sc, h);
+    while sc_load(k, sc).refill_count > 1 {
+        let head = refill_head(k, sc);
+        let s = sc_load(k, sc);
+        let next = refill_get(k, sc, (s.refill_head + 1) % s.refill_max);
+        if next.time > head.time.saturating_add(head.amount) {
+            break;
+        }
+        refill_pop_head(k, sc);
+        set_refill_head(
+            k,
+            sc,
+            Refill {
+                time: head.time,
+                amount: head.amount + next.amount,
+            },
+        );
     }
 }
 
@@ -354,7 +432,9 @@ pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// Called at the start of every kernel entry (MCS `updateTimestamp`).
 pub fn on_kernel_entry<M: Machine>(k: &mut Kernel<M>) {
     let now = k.machine.now_us();
-    k.consumed_us = k.consumed_us.saturating_add(now.saturating_sub(k.last_entry_us));
+    k.consumed_us = k
+        .consumed_us
+        .saturating_add(now.saturating_sub(k.last_entry_us));
     k.last_entry_us = now.max(k.last_entry_us);
 }
 
@@ -376,6 +456,9 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let sc = k.tcb(t).sched_context;
     if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
         return;
+    }
+    if sc != k.cur_sc {
+        refill_unblock_check(k, sc);
     }
     if !(refill_ready(k, sc) && refill_sufficient(k, sc, 0)) {
         postpone(k, sc);
@@ -453,7 +536,14 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
     if is_round_robin(&s) && s.refill_count > 0 {
         let now = k.machine.now_us();
         sc_update(k, sc, |x| x.refill_count = 1);
-        set_refill_head(k, sc, Refill { time: now, amount: s.budget });
+        set_refill_head(
+            k,
+            sc,
+            Refill {
+                time: now,
+                amount: s.budget,
+            },
+        );
     }
     let t = k.cur_thread;
     if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb(t).sched_context == sc {
@@ -497,7 +587,8 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     let cur = k.cur_thread;
     let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {
         let sc = k.tcb(cur).sched_context;
-        refill_ready(k, sc) && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
+        refill_ready(k, sc)
+            && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
     if !cur_ok && is_schedulable(k, cur) {
         // Runnable but out of budget on a released SC: wait for the refill.
@@ -505,7 +596,11 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         if sc == k.cur_sc {
             commit_time(k);
         }
-        postpone(k, sc);
+        if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+            enqueue(k, cur);
+        } else {
+            postpone(k, sc);
+        }
     }
     let best = highest_ready(k);
     let keep = cur_ok
@@ -526,7 +621,11 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     }
     k.sched_action = SchedulerAction::ResumeCurrent;
     // Switch scheduling context (seL4 `switchSchedContext`).
-    let new_sc = if k.cur_thread == k.idle_thread { 0 } else { k.tcb(k.cur_thread).sched_context };
+    let new_sc = if k.cur_thread == k.idle_thread {
+        0
+    } else {
+        k.tcb(k.cur_thread).sched_context
+    };
     if new_sc != k.cur_sc {
         commit_time(k);
         k.cur_sc = new_sc;
@@ -542,7 +641,10 @@ pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
     let mut deadline: Option<u64> = None;
     if k.cur_sc != 0 && k.cur_thread != k.idle_thread {
         let h = refill_head(k, k.cur_sc);
-        deadline = Some(k.last_entry_us.saturating_add(h.amount.saturating_sub(k.consumed_us)));
+        deadline = Some(
+            k.last_entry_us
+                .saturating_add(h.amount.saturating_sub(k.consumed_us)),
+        );
     }
     if k.release_queue != 0 {
         let r = refill_head(k, k.release_queue).time;

@@ -7,10 +7,10 @@ use sel4_abi::Label;
 use crate::cap::Cap;
 use crate::error::{KResult, SyscallError};
 use crate::kernel::{Kernel, SchedulerAction};
+use crate::kmem;
 use crate::object::{Notification, ThreadState};
 use crate::sched::{self, MAX_PERIOD_US, MIN_BUDGET_US, MIN_REFILLS};
 use crate::syscall::InvocationArgs;
-use crate::kmem;
 
 /// `seL4_SchedContext_Sporadic` flag bit.
 pub const SCHED_CONTEXT_SPORADIC: u64 = 1;
@@ -30,23 +30,39 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     if a.length < 5 || a.extra.count < 1 {
         return Err(SyscallError::TruncatedMessage);
     }
-    let (budget, period, extra_refills, badge, flags) =
-        (k.arg(a, 0), k.arg(a, 1), k.arg(a, 2), k.arg(a, 3), k.arg(a, 4));
+    let (budget, period, extra_refills, badge, flags) = (
+        k.arg(a, 0),
+        k.arg(a, 1),
+        k.arg(a, 2),
+        k.arg(a, 3),
+        k.arg(a, 4),
+    );
     let Some((Cap::SchedContext { ptr: sc, size_bits }, _)) = a.extra.get(0) else {
         return Err(SyscallError::InvalidCapability(1));
     };
-    if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget) || !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&period) {
-        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: MAX_PERIOD_US });
+    if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget)
+        || !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&period)
+    {
+        return Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: MAX_PERIOD_US,
+        });
     }
     if period < budget {
-        return Err(SyscallError::RangeError { min: MIN_BUDGET_US, max: period });
+        return Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: period,
+        });
     }
     // Bounded by what fits inside the object (see `SchedContext::refills_in_object`): a 2^7
     // SC cannot be configured here, and larger ones take 2 fewer extra refills than in seL4.
     let max = sel4_abi::object::sched_context_refills(size_bits as u32)
         .min(crate::object::SchedContext::refills_in_object(size_bits as u32));
     if extra_refills.saturating_add(MIN_REFILLS) > max {
-        return Err(SyscallError::RangeError { min: 0, max: max.saturating_sub(MIN_REFILLS) });
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: max.saturating_sub(MIN_REFILLS),
+        });
     }
     // Invoke.
     k.set_thread_state_raw(a.thread, ThreadState::Restart);
@@ -58,7 +74,11 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     if sc == k.cur_sc {
         sched::commit_time(k);
     }
-    let refills = if budget == period { MIN_REFILLS } else { extra_refills + MIN_REFILLS };
+    let refills = if budget == period {
+        MIN_REFILLS
+    } else {
+        extra_refills + MIN_REFILLS
+    };
     sched::refill_new(k, sc, refills, budget, period);
     sched::sc_update(k, sc, |s| {
         s.badge = badge;
@@ -85,7 +105,9 @@ enum ScInv {
 
 /// Decode and perform a `SchedContext_*` invocation on `a.cap`.
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    let Cap::SchedContext { ptr: sc, .. } = a.cap else { return Err(SyscallError::InvalidCapability(0)) };
+    let Cap::SchedContext { ptr: sc, .. } = a.cap else {
+        return Err(SyscallError::InvalidCapability(0));
+    };
     let s = sched::sc_load(k, sc);
     let inv = match Label::from_u64(a.label) {
         Some(Label::SchedContextBind) => {
@@ -93,6 +115,17 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             match c {
                 Cap::Thread { ptr } => {
                     if s.tcb != 0 || k.tcb(ptr).sched_context != 0 {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    // A blocked thread may only get an SC that is released (`sc_released`).
+                    let blocked = matches!(
+                        k.thread_state(ptr),
+                        ThreadState::BlockedOnReceive
+                            | ThreadState::BlockedOnSend
+                            | ThreadState::BlockedOnReply
+                            | ThreadState::BlockedOnNotification
+                    );
+                    if blocked && !(sched::sc_active(k, sc) && sched::refill_ready(k, sc)) {
                         return Err(SyscallError::IllegalOperation);
                     }
                     ScInv::BindTcb(ptr)
@@ -136,7 +169,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             if s.tcb == 0 || s.tcb == a.thread {
                 return Err(SyscallError::IllegalOperation);
             }
-            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp {
+            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp || k.tcb(a.thread).yield_to != 0 {
                 return Err(SyscallError::IllegalOperation);
             }
             ScInv::YieldTo
@@ -162,20 +195,21 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             reply_values(k, a, &[c]);
         }
         ScInv::YieldTo => {
-            // Simplified YieldTo: the target goes to the head of its ready queue; if it
-            // does not have lower priority than the caller, the caller yields to it.
+            // Simplified YieldTo: a lower-priority target goes to the head of its ready
+            // queue; otherwise the target runs next with the caller right behind it. The
+            // consumed time is returned at once (seL4 defers it until the caller runs again).
             let t = s.tcb;
+            sched::make_runnable(k, t);
             let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
             if sched::is_schedulable(k, t) {
                 sched::dequeue(k, t);
-                sched::enqueue_front(k, t);
                 if k.tcb(t).priority >= k.tcb(a.thread).priority {
                     if sched::is_schedulable(k, a.thread) {
-                        // Running with the Restart state: queue the caller behind the target.
-                        sched::enqueue(k, a.thread);
+                        sched::enqueue_front(k, a.thread);
                     }
                     k.sched_action = SchedulerAction::ChooseNew;
                 }
+                sched::enqueue_front(k, t);
             }
             reply_values(k, a, &[c]);
         }

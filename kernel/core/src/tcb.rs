@@ -17,22 +17,53 @@ type NewCap = (Cap, Slot);
 /// A decoded TCB invocation.
 #[derive(Clone, Copy, Debug)]
 enum TcbInv {
-    ReadRegisters { suspend: bool, count: usize },
-    WriteRegisters { resume: bool, count: usize },
-    CopyRegisters { src: PAddr, suspend: bool, resume: bool, transfer: bool },
-    Configure { cspace: NewCap, vspace: NewCap, buffer: u64, frame: Option<NewCap> },
+    ReadRegisters {
+        suspend: bool,
+        count: usize,
+    },
+    WriteRegisters {
+        resume: bool,
+        count: usize,
+    },
+    CopyRegisters {
+        src: PAddr,
+        suspend: bool,
+        resume: bool,
+        transfer: bool,
+    },
+    Configure {
+        cspace: NewCap,
+        vspace: NewCap,
+        buffer: u64,
+        frame: Option<NewCap>,
+    },
     SetPriority(u64),
     SetMcp(u64),
-    SetSchedParams { mcp: u64, prio: u64, sc: Option<PAddr>, fault: NewCap },
+    SetSchedParams {
+        mcp: u64,
+        prio: u64,
+        sc: Option<PAddr>,
+        fault: NewCap,
+    },
     SetTimeoutEndpoint(NewCap),
-    SetIpcBuffer { buffer: u64, frame: Option<NewCap> },
-    SetSpace { fault: NewCap, cspace: NewCap, vspace: NewCap },
+    SetIpcBuffer {
+        buffer: u64,
+        frame: Option<NewCap>,
+    },
+    SetSpace {
+        fault: NewCap,
+        cspace: NewCap,
+        vspace: NewCap,
+    },
     Suspend,
     Resume,
     Bind(PAddr),
     Unbind,
     SetTlsBase(u64),
-    SetFlags { clear: u64, set: u64 },
+    SetFlags {
+        clear: u64,
+        set: u64,
+    },
 }
 
 /// Flags `TCB_SetFlags` accepts (bit 0: fpuDisabled).
@@ -53,10 +84,22 @@ fn valid_handler(c: &Cap) -> bool {
 }
 
 fn is_valid_vtable_root(c: &Cap) -> bool {
-    matches!(c, Cap::VSpace { asid: Some(_), .. } | Cap::PageTable { mapped: Some(_), level: 0, .. })
+    matches!(
+        c,
+        Cap::VSpace { asid: Some(_), .. }
+            | Cap::PageTable {
+                mapped: Some(_),
+                level: 0,
+                ..
+            }
+    )
 }
 
-fn decode_cspace<M: Machine>(k: &Kernel<M>, (cap, slot): (Cap, Slot), data: u64) -> KResult<NewCap> {
+fn decode_cspace<M: Machine>(
+    k: &Kernel<M>,
+    (cap, slot): (Cap, Slot),
+    data: u64,
+) -> KResult<NewCap> {
     let mut c = cap;
     if data != 0 {
         c = c.update_data(false, data);
@@ -76,7 +119,11 @@ fn decode_vspace<M: Machine>(k: &Kernel<M>, (cap, slot): (Cap, Slot)) -> KResult
     Ok((c, slot))
 }
 
-fn decode_buffer<M: Machine>(k: &Kernel<M>, addr: u64, frame: Option<(Cap, Slot)>) -> KResult<Option<NewCap>> {
+fn decode_buffer<M: Machine>(
+    k: &Kernel<M>,
+    addr: u64,
+    frame: Option<(Cap, Slot)>,
+) -> KResult<Option<NewCap>> {
     if addr == 0 {
         return Ok(None);
     }
@@ -91,11 +138,19 @@ fn decode_buffer<M: Machine>(k: &Kernel<M>, addr: u64, frame: Option<(Cap, Slot)
     }
 }
 
-fn decode_handler<M: Machine>(k: &Kernel<M>, (cap, slot): (Cap, Slot), which: u64) -> KResult<NewCap> {
+fn decode_handler<M: Machine>(
+    k: &Kernel<M>,
+    (cap, slot): (Cap, Slot),
+    which: u64,
+) -> KResult<NewCap> {
     if !valid_handler(&cap) {
         return Err(SyscallError::InvalidCapability(which));
     }
-    let c = if cap.is_null() { cap } else { crate::cnode::derive_cap(k, slot, cap)? };
+    let c = if cap.is_null() {
+        cap
+    } else {
+        crate::cnode::derive_cap(k, slot, cap)?
+    };
     Ok((c, slot))
 }
 
@@ -117,19 +172,31 @@ fn auth_tcb(c: Cap) -> KResult<PAddr> {
 fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResult<TcbInv> {
     let label = Label::from_u64(a.label).ok_or(SyscallError::IllegalOperation)?;
     let arg = |i: usize| k.arg(a, i);
-    let need = |n: usize| if a.length < n { Err(SyscallError::TruncatedMessage) } else { Ok(()) };
+    let need = |n: usize| {
+        if a.length < n {
+            Err(SyscallError::TruncatedMessage)
+        } else {
+            Ok(())
+        }
+    };
     let words = M::Context::USER_CONTEXT_WORDS;
     Ok(match label {
         Label::TCBReadRegisters => {
             need(2)?;
             let count = arg(1);
             if count < 1 || count > words as u64 {
-                return Err(SyscallError::RangeError { min: 1, max: words as u64 });
+                return Err(SyscallError::RangeError {
+                    min: 1,
+                    max: words as u64,
+                });
             }
             if target == a.thread {
                 return Err(SyscallError::IllegalOperation);
             }
-            TcbInv::ReadRegisters { suspend: arg(0) & 1 != 0, count: count as usize }
+            TcbInv::ReadRegisters {
+                suspend: arg(0) & 1 != 0,
+                count: count as usize,
+            }
         }
         Label::TCBWriteRegisters => {
             need(2)?;
@@ -140,14 +207,24 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             if target == a.thread {
                 return Err(SyscallError::IllegalOperation);
             }
-            TcbInv::WriteRegisters { resume: arg(0) & 1 != 0, count: (count as usize).min(words) }
+            TcbInv::WriteRegisters {
+                resume: arg(0) & 1 != 0,
+                count: (count as usize).min(words),
+            }
         }
         Label::TCBCopyRegisters => {
             need(1)?;
             let (c, _) = extra(a, 0)?;
-            let Cap::Thread { ptr: src } = c else { return Err(SyscallError::InvalidCapability(1)) };
+            let Cap::Thread { ptr: src } = c else {
+                return Err(SyscallError::InvalidCapability(1));
+            };
             let f = arg(0);
-            TcbInv::CopyRegisters { src, suspend: f & 1 != 0, resume: f & 2 != 0, transfer: f & 0xc != 0 }
+            TcbInv::CopyRegisters {
+                src,
+                suspend: f & 1 != 0,
+                resume: f & 2 != 0,
+                transfer: f & 0xc != 0,
+            }
         }
         Label::TCBConfigure => {
             need(3)?;
@@ -158,7 +235,12 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             let cspace = decode_cspace(k, cs, arg(0))?;
             let vspace = decode_vspace(k, vs)?;
             let frame = decode_buffer(k, buffer, Some(fr))?;
-            TcbInv::Configure { cspace, vspace, buffer, frame }
+            TcbInv::Configure {
+                cspace,
+                vspace,
+                buffer,
+                frame,
+            }
         }
         Label::TCBSetPriority | Label::TCBSetMCPriority => {
             need(1)?;
@@ -198,7 +280,12 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
                 _ => return Err(SyscallError::InvalidCapability(2)),
             };
             let fault = decode_handler(k, fe, 3)?;
-            TcbInv::SetSchedParams { mcp, prio, sc, fault }
+            TcbInv::SetSchedParams {
+                mcp,
+                prio,
+                sc,
+                fault,
+            }
         }
         Label::TCBSetTimeoutEndpoint => {
             let h = extra(a, 0)?;
@@ -218,7 +305,11 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             let fault = decode_handler(k, fe, 1)?;
             let cspace = decode_cspace(k, cs, arg(0))?;
             let vspace = decode_vspace(k, vs)?;
-            TcbInv::SetSpace { fault, cspace, vspace }
+            TcbInv::SetSpace {
+                fault,
+                cspace,
+                vspace,
+            }
         }
         Label::TCBSuspend => TcbInv::Suspend,
         Label::TCBResume => TcbInv::Resume,
@@ -227,7 +318,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             if k.tcb(target).bound_notification != 0 {
                 return Err(SyscallError::IllegalOperation);
             }
-            let Cap::Notification { ptr, rights, .. } = c else { return Err(SyscallError::IllegalOperation) };
+            let Cap::Notification { ptr, rights, .. } = c else {
+                return Err(SyscallError::IllegalOperation);
+            };
             let n: Notification = kmem::load(&k.machine, ptr);
             if !rights.read() || n.bound_tcb != 0 || n.get_state() == NotificationState::Waiting {
                 return Err(SyscallError::IllegalOperation);
@@ -246,7 +339,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBSetFlags => {
             need(2)?;
-            TcbInv::SetFlags { clear: arg(0), set: arg(1) }
+            TcbInv::SetFlags {
+                clear: arg(0),
+                set: arg(1),
+            }
         }
         _ => return Err(SyscallError::IllegalOperation),
     })
@@ -278,11 +374,17 @@ fn is_stopped<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// re-execute it when resumed.
 pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let s = k.thread_state(t);
+    let had_fault = k.tcb(t).fault[0] != 0;
     ipc::cancel_ipc(k, t);
-    if matches!(
-        s,
-        ThreadState::BlockedOnNotification | ThreadState::BlockedOnReceive | ThreadState::BlockedOnSend | ThreadState::BlockedOnReply
-    ) {
+    if !had_fault
+        && matches!(
+            s,
+            ThreadState::BlockedOnNotification
+                | ThreadState::BlockedOnReceive
+                | ThreadState::BlockedOnSend
+                | ThreadState::BlockedOnReply
+        )
+    {
         let mut c = k.context(t);
         c.rewind_syscall();
         k.set_context(t, &c);
@@ -305,10 +407,13 @@ pub fn restart<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
     let s = k.thread_state(t);
     if s != ThreadState::Inactive {
+        let had_fault = k.tcb(t).fault[0] != 0;
         ipc::cancel_ipc(k, t);
-        let mut c = k.context(t);
-        c.rewind_syscall();
-        k.set_context(t, &c);
+        if !had_fault {
+            let mut c = k.context(t);
+            c.rewind_syscall();
+            k.set_context(t, &c);
+        }
     }
     k.update_tcb(t, |x| x.fault = [0; 4]);
     sched::set_running(k, t);
@@ -348,7 +453,12 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
                 k.sched_action = SchedulerAction::ChooseNew;
             }
         }
-        TcbInv::CopyRegisters { src, suspend: s, resume, transfer } => {
+        TcbInv::CopyRegisters {
+            src,
+            suspend: s,
+            resume,
+            transfer,
+        } => {
             if s {
                 suspend(k, src);
             }
@@ -364,14 +474,24 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
                 k.set_context(t, &dc);
             }
         }
-        TcbInv::Configure { cspace, vspace, buffer, frame } => {
+        TcbInv::Configure {
+            cspace,
+            vspace,
+            buffer,
+            frame,
+        } => {
             install(k, t, TcbSlot::CSpaceRoot, cspace);
             install(k, t, TcbSlot::VSpaceRoot, vspace);
             set_ipc_buffer(k, t, buffer, frame);
         }
         TcbInv::SetPriority(p) => sched::set_priority(k, t, p),
         TcbInv::SetMcp(p) => k.update_tcb(t, |x| x.mcp = p),
-        TcbInv::SetSchedParams { mcp, prio, sc, fault } => {
+        TcbInv::SetSchedParams {
+            mcp,
+            prio,
+            sc,
+            fault,
+        } => {
             k.update_tcb(t, |x| x.mcp = mcp);
             sched::set_priority(k, t, prio);
             install(k, t, TcbSlot::FaultHandler, fault);
@@ -388,7 +508,11 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
         }
         TcbInv::SetTimeoutEndpoint(h) => install(k, t, TcbSlot::TimeoutHandler, h),
         TcbInv::SetIpcBuffer { buffer, frame } => set_ipc_buffer(k, t, buffer, frame),
-        TcbInv::SetSpace { fault, cspace, vspace } => {
+        TcbInv::SetSpace {
+            fault,
+            cspace,
+            vspace,
+        } => {
             install(k, t, TcbSlot::FaultHandler, fault);
             install(k, t, TcbSlot::CSpaceRoot, cspace);
             install(k, t, TcbSlot::VSpaceRoot, vspace);
@@ -424,7 +548,9 @@ fn set_ipc_buffer<M: Machine>(k: &mut Kernel<M>, t: PAddr, buffer: u64, frame: O
 
 /// Decode and perform a `seL4_TCB_*` invocation on `a.cap`.
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    let Cap::Thread { ptr } = a.cap else { return Err(SyscallError::InvalidCapability(0)) };
+    let Cap::Thread { ptr } = a.cap else {
+        return Err(SyscallError::InvalidCapability(0));
+    };
     let inv = decode(k, a, ptr)?;
     k.set_thread_state_raw(a.thread, ThreadState::Restart);
     invoke(k, a, ptr, inv);
@@ -444,7 +570,9 @@ pub fn decode_and_invoke_domain<M: Machine>(k: &mut Kernel<M>, a: &InvocationArg
                 return Err(SyscallError::InvalidArgument(0));
             }
             let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
-            let Cap::Thread { ptr } = c else { return Err(SyscallError::InvalidArgument(1)) };
+            let Cap::Thread { ptr } = c else {
+                return Err(SyscallError::InvalidArgument(1));
+            };
             k.set_thread_state_raw(a.thread, ThreadState::Restart);
             k.update_tcb(ptr, |x| x.domain = d);
             Ok(())

@@ -8,7 +8,14 @@ use threads::*;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Sys { who: u8, kind: u8, obj: u8, reply: u8, len: u8, call_cap: bool },
+    Sys {
+        who: u8,
+        kind: u8,
+        obj: u8,
+        reply: u8,
+        len: u8,
+        call_cap: bool,
+    },
     Suspend(u8),
     Resume(u8),
     SetPrio(u8, u8),
@@ -46,26 +53,67 @@ struct World {
 fn world() -> World {
     let mut e = Env::new();
     let eps: Vec<u64> = (0..2).map(|_| e.alloc(ObjectKind::Endpoint, 0)).collect();
-    let ntfns: Vec<u64> = (0..2).map(|_| e.alloc(ObjectKind::Notification, 0)).collect();
+    let ntfns: Vec<u64> = (0..2)
+        .map(|_| e.alloc(ObjectKind::Notification, 0))
+        .collect();
     let replies: Vec<u64> = (0..3).map(|_| e.alloc(ObjectKind::Reply, 0)).collect();
-    let ths = vec![e.thread(100, true), e.thread(100, true), e.thread(120, true), e.thread(150, false)];
+    let ths = vec![
+        e.thread(100, true),
+        e.thread(100, true),
+        e.thread(120, true),
+        e.thread(150, false),
+    ];
     // A fault handler for thread 1 (endpoint 1), a bound notification for thread 0, an SC
     // bound to notification 1.
-    ok(&e.as_root(|k| call(k, ths[1].cap, Label::TCBSetSchedParams as u64, &[100, 100], &[ROOT_TCB, ths[1].sc, eps[1]])));
-    ok(&e.as_root(|k| call(k, ths[0].cap, Label::TCBBindNotification as u64, &[], &[ntfns[0]])));
+    ok(&e.as_root(|k| {
+        call(
+            k,
+            ths[1].cap,
+            Label::TCBSetSchedParams as u64,
+            &[100, 100],
+            &[ROOT_TCB, ths[1].sc, eps[1]],
+        )
+    }));
+    ok(&e.as_root(|k| {
+        call(
+            k,
+            ths[0].cap,
+            Label::TCBBindNotification as u64,
+            &[],
+            &[ntfns[0]],
+        )
+    }));
     let spare = e.sc(1000, 4000);
     ok(&e.as_root(|k| call(k, spare, Label::SchedContextBind as u64, &[], &[ntfns[1]])));
     let scs = vec![ths[0].sc, ths[1].sc, ths[2].sc, spare];
     // Lower the root so the test threads get scheduled too.
-    ok(&e.as_root(|k| call(k, ROOT_TCB, Label::TCBSetPriority as u64, &[110], &[ROOT_TCB])));
-    World { e, ths, eps, ntfns, replies, scs }
+    ok(&e.as_root(|k| {
+        call(
+            k,
+            ROOT_TCB,
+            Label::TCBSetPriority as u64,
+            &[110],
+            &[ROOT_TCB],
+        )
+    }));
+    World {
+        e,
+        ths,
+        eps,
+        ntfns,
+        replies,
+        scs,
+    }
 }
 
 fn runnable_thread(w: &World, who: u8) -> Option<u64> {
     // The root thread is the controller (it performs the TCB/SC invocations), so it never
     // blocks in IPC itself.
     let all: Vec<u64> = w.ths.iter().map(|t| t.ptr).collect();
-    let cands: Vec<u64> = all.into_iter().filter(|t| w.e.k.thread_state(*t).is_runnable()).collect();
+    let cands: Vec<u64> = all
+        .into_iter()
+        .filter(|t| w.e.k.thread_state(*t).is_runnable())
+        .collect();
     if cands.is_empty() {
         None
     } else {
@@ -75,8 +123,17 @@ fn runnable_thread(w: &World, who: u8) -> Option<u64> {
 
 fn run(w: &mut World, op: &Op) {
     match *op {
-        Op::Sys { who, kind, obj, reply, len, call_cap } => {
-            let Some(t) = runnable_thread(w, who) else { return };
+        Op::Sys {
+            who,
+            kind,
+            obj,
+            reply,
+            len,
+            call_cap,
+        } => {
+            let Some(t) = runnable_thread(w, who) else {
+                return;
+            };
             let ep = w.eps[obj as usize % 2];
             let n = w.ntfns[obj as usize % 2];
             let r = w.replies[reply as usize % 3];
@@ -107,7 +164,15 @@ fn run(w: &mut World, op: &Op) {
         }
         Op::SetPrio(i, p) => {
             let t = w.ths[i as usize % w.ths.len()];
-            w.e.as_root(|k| call(k, t.cap, Label::TCBSetPriority as u64, &[p as u64], &[ROOT_TCB]));
+            w.e.as_root(|k| {
+                call(
+                    k,
+                    t.cap,
+                    Label::TCBSetPriority as u64,
+                    &[p as u64],
+                    &[ROOT_TCB],
+                )
+            });
         }
         Op::Tick(us) => {
             w.e.k.machine.now += us as u64;
@@ -127,9 +192,12 @@ fn run(w: &mut World, op: &Op) {
             w.e.as_root(|k| delete(k, ep));
         }
         Op::UserFault(who) => {
-            let Some(t) = runnable_thread(w, who) else { return };
+            let Some(t) = runnable_thread(w, who) else {
+                return;
+            };
             switch_to(&mut w.e.k, t);
-            w.e.k.handle_user_fault(kernel_core::UserFault::UserException { number: 1, code: 0 });
+            w.e.k
+                .handle_user_fault(kernel_core::UserFault::UserException { number: 1, code: 0 });
         }
     }
 }
@@ -148,6 +216,9 @@ proptest! {
             }
             if let Err(m) = ipc::check_queues(&w.e.k, &w.e.eps, &w.e.threads) {
                 prop_assert!(false, "endpoint queues after {op:?}: {m}");
+            }
+            if let Err(m) = ipc::check_ntfn_queues(&w.e.k, &w.e.ntfns, &w.e.threads) {
+                prop_assert!(false, "notification queues after {op:?}: {m}");
             }
             // Every SC/TCB binding is symmetric.
             for &sc in &w.scs {
@@ -202,6 +273,9 @@ proptest! {
             }
             if let Err(m) = ipc::check_queues(&w.e.k, &w.e.eps, &w.e.threads) {
                 prop_assert!(false, "endpoint queues: {m}");
+            }
+            if let Err(m) = ipc::check_ntfn_queues(&w.e.k, &w.e.ntfns, &w.e.threads) {
+                prop_assert!(false, "notification queues: {m}");
             }
         }
     }

@@ -70,7 +70,13 @@ fn sporadic_budget_exhaustion_and_replenishment() {
     let t = e.thread(200, false);
     let sc = e.alloc(ObjectKind::SchedContext, 8);
     let ctl = sched_control(&e.k);
-    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 2, 0, 1], &[sc]));
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 10_000, 2, 0, 1],
+        &[sc],
+    ));
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
     lower_root(&mut e, 100);
     assert_eq!(e.k.cur_thread, t.ptr);
@@ -104,12 +110,26 @@ fn timeout_fault_goes_to_timeout_handler() {
     let t = e.thread(200, false);
     let sc = e.alloc(ObjectKind::SchedContext, 8);
     let ctl = sched_control(&e.k);
-    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 0, 0xbad, 0], &[sc]));
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 10_000, 0, 0xbad, 0],
+        &[sc],
+    ));
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
     let tep = e.slot();
     ok(&e.as_root(|k| mint(k, tep, handler_ep, ALL, 0x7)));
-    ok(&inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[tep]));
-    e.as_thread(h.ptr, |k| sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetTimeoutEndpoint,
+        &[],
+        &[tep],
+    ));
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
+    });
     lower_root(&mut e, 100);
     assert_eq!(e.k.cur_thread, t.ptr);
     tick(&mut e, 1000);
@@ -121,7 +141,9 @@ fn timeout_fault_goes_to_timeout_handler() {
     assert_eq!(m.mrs[0], 0xbad);
     assert!(m.mrs[1] >= 1000);
     // Reply label 0: t resumes once its budget is back.
-    e.as_thread(h.ptr, |k| sys(k, Syscall::ReplyRecv, handler_ep, hreply, 0, &[], &[]));
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::ReplyRecv, handler_ep, hreply, 0, &[], &[])
+    });
     assert!(e.state(t.ptr).is_runnable());
     e.check();
 }
@@ -226,7 +248,13 @@ fn irq_signals_bound_notification_and_stays_masked_until_ack() {
     let b = e.slot();
     ok(&e.as_root(|k| mint(k, b, n, ALL, 0x8)));
     let h = e.slot();
-    ok(&inv(&mut e, slots::IRQ_CONTROL, Label::IRQIssueIRQHandler, &[5, h, 64], &[ROOT]));
+    ok(&inv(
+        &mut e,
+        slots::IRQ_CONTROL,
+        Label::IRQIssueIRQHandler,
+        &[5, h, 64],
+        &[ROOT],
+    ));
     ok(&inv(&mut e, h, Label::IRQSetIRQHandler, &[], &[b]));
     let t = e.thread(100, true);
     e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
@@ -250,8 +278,16 @@ fn faulting_setup(e: &mut Env) -> (Th, Th, u64, u64) {
     let t = e.thread(100, true);
     let f = e.slot();
     ok(&e.as_root(|k| mint(k, f, fault_ep, ALL, 0xf00)));
-    ok(&inv(e, t.cap, Label::TCBSetSchedParams, &[100, 100], &[ROOT_TCB, t.sc, f]));
-    e.as_thread(handler.ptr, |k| sys(k, Syscall::Recv, fault_ep, hreply, 0, &[], &[]));
+    ok(&inv(
+        e,
+        t.cap,
+        Label::TCBSetSchedParams,
+        &[100, 100],
+        &[ROOT_TCB, t.sc, f],
+    ));
+    e.as_thread(handler.ptr, |k| {
+        sys(k, Syscall::Recv, fault_ep, hreply, 0, &[], &[])
+    });
     (t, handler, fault_ep, hreply)
 }
 
@@ -278,7 +314,9 @@ fn unknown_syscall_fault_and_reply() {
     let mut words = m.mrs.clone();
     words[0] = 0x22;
     words[8] = 0x5000;
-    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &words, &[]));
+    e.as_thread(handler.ptr, |k| {
+        sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &words, &[])
+    });
     assert!(e.state(t.ptr).is_runnable());
     assert_eq!(e.k.context(t.ptr).pc, 0x5000);
     assert_eq!(e.k.context(t.ptr).x[0], 0x22);
@@ -290,7 +328,9 @@ fn unknown_syscall_fault_and_reply() {
         k.set_current_context(&c);
         k.handle_syscall();
     });
-    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 1, &[], &[]));
+    e.as_thread(handler.ptr, |k| {
+        sys(k, Syscall::ReplyRecv, fault_ep, hreply, 1, &[], &[])
+    });
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     e.check();
 }
@@ -301,18 +341,43 @@ fn user_exception_and_vm_fault_delivery() {
     let (t, handler, fault_ep, hreply) = faulting_setup(&mut e);
     let pc = e.k.context(t.ptr).pc;
     switch_to(&mut e.k, t.ptr);
-    e.k.handle_user_fault(kernel_core::UserFault::UserException { number: 0x56, code: 3 });
+    e.k.handle_user_fault(kernel_core::UserFault::UserException {
+        number: 0x56,
+        code: 3,
+    });
     let m = msg(&e.k, handler.ptr);
     assert_eq!((m.info.label, m.mrs.clone()), (3, vec![pc, 0, 0, 0x56, 3]));
-    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &[0x6000, 0x7000], &[]));
+    e.as_thread(handler.ptr, |k| {
+        sys(
+            k,
+            Syscall::ReplyRecv,
+            fault_ep,
+            hreply,
+            0,
+            &[0x6000, 0x7000],
+            &[],
+        )
+    });
     assert!(e.state(t.ptr).is_runnable());
-    assert_eq!((e.k.context(t.ptr).pc, e.k.context(t.ptr).sp), (0x6000, 0x7000));
+    assert_eq!(
+        (e.k.context(t.ptr).pc, e.k.context(t.ptr).sp),
+        (0x6000, 0x7000)
+    );
     // VM fault: reply always restarts, registers untouched.
     switch_to(&mut e.k, t.ptr);
-    e.k.handle_user_fault(kernel_core::UserFault::VmFault { addr: 0xdead000, fsr: 7, instruction: false });
+    e.k.handle_user_fault(kernel_core::UserFault::VmFault {
+        addr: 0xdead000,
+        fsr: 7,
+        instruction: false,
+    });
     let m = msg(&e.k, handler.ptr);
-    assert_eq!((m.info.label, m.mrs.clone()), (6, vec![0x6000, 0xdead000, 0, 7]));
-    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 9, &[1, 2], &[]));
+    assert_eq!(
+        (m.info.label, m.mrs.clone()),
+        (6, vec![0x6000, 0xdead000, 0, 7])
+    );
+    e.as_thread(handler.ptr, |k| {
+        sys(k, Syscall::ReplyRecv, fault_ep, hreply, 9, &[1, 2], &[])
+    });
     assert!(e.state(t.ptr).is_runnable());
     assert_eq!(e.k.context(t.ptr).pc, 0x6000);
     e.check();
@@ -323,7 +388,11 @@ fn fault_without_handler_leaves_thread_inactive() {
     let mut e = Env::new();
     let t = e.thread(100, true);
     switch_to(&mut e.k, t.ptr);
-    e.k.handle_user_fault(kernel_core::UserFault::VmFault { addr: 0, fsr: 5, instruction: true });
+    e.k.handle_user_fault(kernel_core::UserFault::VmFault {
+        addr: 0,
+        fsr: 5,
+        instruction: true,
+    });
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     assert_eq!(e.k.tcb(t.ptr).fault[0], 6);
     e.check();
@@ -331,5 +400,129 @@ fn fault_without_handler_leaves_thread_inactive() {
     ok(&inv(&mut e, t.cap, Label::TCBResume, &[], &[]));
     assert!(e.state(t.ptr).is_runnable());
     assert_eq!(e.k.tcb(t.ptr).fault[0], 0);
+    e.check();
+}
+
+#[test]
+fn syscall_with_exhausted_budget_is_not_performed_and_restarts() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let a = e.thread(200, true);
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    let sc = e.k.tcb(a.ptr).sched_context;
+    // 10 µs left: less than the minimum budget, so the Wait is not performed; the slice
+    // ends (round robin: a fresh slice) and the thread will re-execute the syscall.
+    e.k.machine.now += 4990;
+    let pc = e.k.context(a.ptr).pc;
+    e.as_thread(a.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert!(e.state(a.ptr).is_runnable());
+    assert_eq!(e.k.context(a.ptr).pc, pc);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    assert_eq!(sched::refill_head(&e.k, sc).amount, 5000);
+    e.check();
+    // Now it blocks, and a signal wakes it.
+    e.as_thread(a.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    e.as_root(|k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, a.ptr);
+    assert_eq!(e.k.release_queue, 0);
+    e.check();
+}
+
+#[test]
+fn fastpath_checks_are_pure_predicates() {
+    let mut e = Env::new();
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let client = e.thread(100, true);
+    let server = e.thread(100, true);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    let ep_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), ep));
+    let reply_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), reply));
+    // No receiver yet: no fastpath.
+    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+    });
+    let mut c = e.k.context(client.ptr);
+    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 0, 2).to_word());
+    e.k.set_context(client.ptr, &c);
+    assert!(ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 1, 2).to_word());
+    e.k.set_context(client.ptr, &c);
+    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
+    // After the call, the server's ReplyRecv qualifies.
+    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[1], &[]));
+    let mut s = e.k.context(server.ptr);
+    s.set(Reg::MsgInfo, MessageInfo::new(0, 0, 0, 1).to_word());
+    e.k.set_context(server.ptr, &s);
+    assert!(ipc::can_fastpath_reply_recv(
+        &e.k, server.ptr, &ep_cap, &reply_cap
+    ));
+    assert!(!ipc::can_fastpath_reply_recv(
+        &e.k, server.ptr, &reply_cap, &ep_cap
+    ));
+}
+
+#[test]
+fn yield_to_switches_to_an_equal_priority_target() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    lower_root(&mut e, 100);
+    // Root keeps running against equal priorities; a and b are queued.
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    let r = e.as_root(|k| call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[]));
+    assert_eq!(r.label, 0);
+    assert_eq!(e.k.cur_thread, b.ptr);
+    e.check();
+    // The yielder is next in line, ahead of a.
+    let q = e.k.ready.head[100];
+    assert_eq!(q, e.root_tcb);
+    let _ = a;
+    // A second YieldTo to a thread already current: IllegalOperation.
+    err(
+        &e.as_thread(b.ptr, |k| {
+            call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[])
+        }),
+        Error::IllegalOperation,
+        &[],
+    );
+}
+
+#[test]
+fn sporadic_refills_are_split_and_restart_on_wakeup() {
+    let mut e = Env::new();
+    let n = e.alloc(ObjectKind::Notification, 0);
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 10_000, 4, 0, 1],
+        &[sc],
+    ));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    lower_root(&mut e, 100);
+    let start = e.k.machine.now;
+    assert_eq!(e.k.cur_thread, t.ptr);
+    // Run 400 µs, then block: the used 400 µs come back one period after they started.
+    e.k.machine.now += 400;
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+    let scp = e.ptr(sc);
+    let s = sched::sc_load(&e.k, scp);
+    assert_eq!(s.refill_count, 2);
+    let head = sched::refill_head(&e.k, scp);
+    assert_eq!((head.time, head.amount), (start + 400, 600));
+    e.check();
+    // Woken much later: the head refill restarts now.
+    e.k.machine.now = start + 9000;
+    // (The root's own slice ran out meanwhile: the timer gives it a fresh one first.)
+    e.k.handle_timer();
+    e.as_root(|k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+    assert_eq!(e.k.cur_thread, t.ptr);
+    assert_eq!(sched::refill_head(&e.k, scp).time, start + 9000);
     e.check();
 }

@@ -4,8 +4,6 @@
 mod threads;
 use threads::*;
 
-const ALL: u64 = 0xf;
-
 fn inv(e: &mut Env, cap: u64, l: Label, mrs: &[u64], caps: &[u64]) -> Reply {
     e.as_root(|k| call(k, cap, l as u64, mrs, caps))
 }
@@ -16,36 +14,175 @@ fn configure_and_its_errors() {
     let t = e.thread(10, true);
     let frame = e.alloc(ObjectKind::Frame { size_bits: 12 }, 0);
     let ep = e.alloc(ObjectKind::Endpoint, 0);
-    ok(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0x2000], &[ROOT, ROOT_VSPACE, frame]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBConfigure,
+        &[0, 0, 0x2000],
+        &[ROOT, ROOT_VSPACE, frame],
+    ));
     assert!(e.k.ipc_buffer(t.ptr, false).is_some());
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0], &[ROOT, ROOT_VSPACE, frame]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0], &[ROOT, ROOT_VSPACE]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0], &[ep, ROOT_VSPACE, frame]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0], &[ROOT, ep, frame]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0x2010], &[ROOT, ROOT_VSPACE, frame]), Error::AlignmentError, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0x2000], &[ROOT, ROOT_VSPACE, ep]), Error::IllegalOperation, &[]);
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0],
+            &[ROOT, ROOT_VSPACE, frame],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0, 0],
+            &[ROOT, ROOT_VSPACE],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0, 0],
+            &[ep, ROOT_VSPACE, frame],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0, 0],
+            &[ROOT, ep, frame],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0, 0x2010],
+            &[ROOT, ROOT_VSPACE, frame],
+        ),
+        Error::AlignmentError,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBConfigure,
+            &[0, 0, 0x2000],
+            &[ROOT, ROOT_VSPACE, ep],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // Buffer address 0: the frame cap is ignored and the thread has no buffer.
-    ok(&inv(&mut e, t.cap, Label::TCBConfigure, &[0, 0, 0], &[ROOT, ROOT_VSPACE, ep]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBConfigure,
+        &[0, 0, 0],
+        &[ROOT, ROOT_VSPACE, ep],
+    ));
     assert!(e.k.ipc_buffer(t.ptr, false).is_none());
     // CSpace root data sets a new guard on the copied root cap.
-    ok(&inv(&mut e, t.cap, Label::TCBConfigure, &[(3 << 6) | 4, 0, 0], &[ROOT, ROOT_VSPACE, frame]));
-    assert!(matches!(e.k.cspace_root(t.ptr), Cap::CNode { guard_size: 4, guard: 3, .. }));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBConfigure,
+        &[(3 << 6) | 4, 0, 0],
+        &[ROOT, ROOT_VSPACE, frame],
+    ));
+    assert!(matches!(
+        e.k.cspace_root(t.ptr),
+        Cap::CNode {
+            guard_size: 4,
+            guard: 3,
+            ..
+        }
+    ));
     // Unknown label.
-    err(&inv(&mut e, t.cap, Label::CNodeCopy, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::CNodeCopy, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // SetSpace: fault EP must be Send + Grant/GrantReply.
     let ro = e.slot();
     ok(&e.as_root(|k| mint(k, ro, ep, 2, 0)));
-    err(&inv(&mut e, t.cap, Label::TCBSetSpace, &[0, 0], &[ro, ROOT, ROOT_VSPACE]), Error::InvalidCapability, &[1]);
-    err(&inv(&mut e, t.cap, Label::TCBSetSpace, &[0], &[ep, ROOT, ROOT_VSPACE]), Error::TruncatedMessage, &[]);
-    ok(&inv(&mut e, t.cap, Label::TCBSetSpace, &[0, 0], &[ep, ROOT, ROOT_VSPACE]));
-    let fh = get_cap(&e.k.machine, Slot(Tcb::<SimContext>::slot_addr(t.ptr, kernel_core::object::TcbSlot::FaultHandler)));
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSpace,
+            &[0, 0],
+            &[ro, ROOT, ROOT_VSPACE],
+        ),
+        Error::InvalidCapability,
+        &[1],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSpace,
+            &[0],
+            &[ep, ROOT, ROOT_VSPACE],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetSpace,
+        &[0, 0],
+        &[ep, ROOT, ROOT_VSPACE],
+    ));
+    let fh = get_cap(
+        &e.k.machine,
+        Slot(Tcb::<SimContext>::slot_addr(
+            t.ptr,
+            kernel_core::object::TcbSlot::FaultHandler,
+        )),
+    );
     assert_eq!(fh.object_ptr(), Some(e.ptr(ep)));
     // SetIPCBuffer.
-    ok(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3000], &[frame]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetIPCBuffer,
+        &[0x3000],
+        &[frame],
+    ));
     assert_eq!(e.k.tcb(t.ptr).ipc_buffer, 0x3000);
-    err(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3000], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3001], &[frame]), Error::AlignmentError, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3000], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3001], &[frame]),
+        Error::AlignmentError,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     ok(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0], &[]));
     assert!(e.k.ipc_buffer(t.ptr, false).is_none());
     e.check();
@@ -56,45 +193,195 @@ fn priorities_and_sched_params() {
     let mut e = Env::new();
     let t = e.thread(10, true);
     let other = e.thread(10, true);
-    ok(&inv(&mut e, t.cap, Label::TCBSetPriority, &[200], &[ROOT_TCB]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetPriority,
+        &[200],
+        &[ROOT_TCB],
+    ));
     assert_eq!(e.k.tcb(t.ptr).priority, 200);
     e.check();
-    err(&inv(&mut e, t.cap, Label::TCBSetPriority, &[200], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetPriority, &[200], &[ROOT]), Error::InvalidCapability, &[1]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetPriority, &[200], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetPriority, &[200], &[ROOT]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // Authority other has MCP 10.
-    err(&inv(&mut e, t.cap, Label::TCBSetPriority, &[11], &[other.cap]), Error::RangeError, &[0, 10]);
-    ok(&inv(&mut e, t.cap, Label::TCBSetPriority, &[10], &[other.cap]));
-    ok(&inv(&mut e, t.cap, Label::TCBSetMCPriority, &[50], &[ROOT_TCB]));
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetPriority, &[11], &[other.cap]),
+        Error::RangeError,
+        &[0, 10],
+    );
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetPriority,
+        &[10],
+        &[other.cap],
+    ));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetMCPriority,
+        &[50],
+        &[ROOT_TCB],
+    ));
     assert_eq!(e.k.tcb(t.ptr).mcp, 50);
-    err(&inv(&mut e, t.cap, Label::TCBSetMCPriority, &[50], &[other.cap]), Error::RangeError, &[0, 10]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetMCPriority, &[50], &[other.cap]),
+        Error::RangeError,
+        &[0, 10],
+    );
     // SetSchedParams.
     let ep = e.alloc(ObjectKind::Endpoint, 0);
     let sc = e.sc(1000, 1000);
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5], &[ROOT_TCB, 0, 0]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, 0]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ep, 0, 0]), Error::InvalidCapability, &[1]);
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 11], &[other.cap, 0, 0]), Error::RangeError, &[0, 10]);
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5],
+            &[ROOT_TCB, 0, 0],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ROOT_TCB, 0],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ep, 0, 0],
+        ),
+        Error::InvalidCapability,
+        &[1],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 11],
+            &[other.cap, 0, 0],
+        ),
+        Error::RangeError,
+        &[0, 10],
+    );
     // t already has a different SC.
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, sc, 0]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, ep, 0]), Error::InvalidCapability, &[2]);
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ROOT_TCB, sc, 0],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ROOT_TCB, ep, 0],
+        ),
+        Error::InvalidCapability,
+        &[2],
+    );
     let ro = e.slot();
     ok(&e.as_root(|k| mint(k, ro, ep, 2, 0)));
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, t.sc, ro]), Error::InvalidCapability, &[3]);
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ROOT_TCB, t.sc, ro],
+        ),
+        Error::InvalidCapability,
+        &[3],
+    );
     // Null SC unbinds (not for the current thread).
-    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 6], &[ROOT_TCB, 0, ep]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetSchedParams,
+        &[5, 6],
+        &[ROOT_TCB, 0, ep],
+    ));
     assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
     assert_eq!((e.k.tcb(t.ptr).mcp, e.k.tcb(t.ptr).priority), (5, 6));
     e.check();
-    err(&inv(&mut e, ROOT_TCB, Label::TCBSetSchedParams, &[255, 255], &[ROOT_TCB, 0, 0]), Error::IllegalOperation, &[]);
+    err(
+        &inv(
+            &mut e,
+            ROOT_TCB,
+            Label::TCBSetSchedParams,
+            &[255, 255],
+            &[ROOT_TCB, 0, 0],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // SC bound elsewhere.
-    err(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, other.sc, 0]), Error::IllegalOperation, &[]);
-    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[5, 5], &[ROOT_TCB, sc, ep]));
+    err(
+        &inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetSchedParams,
+            &[5, 5],
+            &[ROOT_TCB, other.sc, 0],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetSchedParams,
+        &[5, 5],
+        &[ROOT_TCB, sc, ep],
+    ));
     assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(sc));
     e.check();
     // Timeout endpoint.
-    err(&inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[ro]), Error::InvalidCapability, &[1]);
-    ok(&inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[ep]));
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[ro]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetTimeoutEndpoint,
+        &[],
+        &[ep],
+    ));
     assert!(ipc::valid_timeout_handler(&e.k, t.ptr));
 }
 
@@ -109,17 +396,47 @@ fn registers_suspend_resume_tls_flags() {
     let r = inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 34], &[]);
     assert_eq!(r.label, 0);
     assert_eq!(r.mrs, regs);
-    err(&inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 0], &[]), Error::RangeError, &[1, 34]);
-    err(&inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 35], &[]), Error::RangeError, &[1, 34]);
-    err(&inv(&mut e, t.cap, Label::TCBReadRegisters, &[0], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, ROOT_TCB, Label::TCBReadRegisters, &[0, 2], &[]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBWriteRegisters, &[0, 5, 1, 2], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, ROOT_TCB, Label::TCBWriteRegisters, &[0, 1, 1], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 0], &[]),
+        Error::RangeError,
+        &[1, 34],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 35], &[]),
+        Error::RangeError,
+        &[1, 34],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBReadRegisters, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, ROOT_TCB, Label::TCBReadRegisters, &[0, 2], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBWriteRegisters, &[0, 5, 1, 2], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, ROOT_TCB, Label::TCBWriteRegisters, &[0, 1, 1], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Suspend via ReadRegisters' suspend flag, then resume via WriteRegisters.
     ok(&inv(&mut e, t.cap, Label::TCBReadRegisters, &[1, 1], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     e.check();
-    ok(&inv(&mut e, t.cap, Label::TCBWriteRegisters, &[1, 1, 0x4000], &[]));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBWriteRegisters,
+        &[1, 1, 0x4000],
+        &[],
+    ));
     assert!(e.state(t.ptr).is_runnable());
     assert_eq!(e.k.context(t.ptr).pc, 0x4000);
     e.check();
@@ -140,19 +457,41 @@ fn registers_suspend_resume_tls_flags() {
     e.check();
     // CopyRegisters.
     let t2 = e.thread(10, true);
-    err(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0xc], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0xc], &[ep]), Error::InvalidCapability, &[1]);
-    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0xc], &[t.cap]));
+    err(
+        &inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0xc], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0xc], &[ep]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    ok(&inv(
+        &mut e,
+        t2.cap,
+        Label::TCBCopyRegisters,
+        &[0xc],
+        &[t.cap],
+    ));
     assert_eq!(e.k.context(t2.ptr).x[5], e.k.context(t.ptr).x[5]);
     // TLS base and flags.
     ok(&inv(&mut e, t.cap, Label::TCBSetTLSBase, &[0xabc], &[]));
     assert_eq!(e.k.context(t.ptr).tls, 0xabc);
-    err(&inv(&mut e, t.cap, Label::TCBSetTLSBase, &[], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetTLSBase, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     let r = inv(&mut e, t.cap, Label::TCBSetFlags, &[0, 0xff], &[]);
     assert_eq!((r.label, r.mrs.clone()), (0, vec![1]));
     let r = inv(&mut e, t.cap, Label::TCBSetFlags, &[1, 0], &[]);
     assert_eq!(r.mrs, vec![0]);
-    err(&inv(&mut e, t.cap, Label::TCBSetFlags, &[1], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetFlags, &[1], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // A TCB cap in the first phase of ReplyRecv is InvalidCapability (silently).
     e.check();
 }
@@ -165,20 +504,48 @@ fn bind_unbind_notification_errors() {
     let n2 = e.alloc(ObjectKind::Notification, 0);
     let wo = e.slot();
     ok(&e.as_root(|k| mint(k, wo, n2, 1, 0)));
-    err(&inv(&mut e, t.cap, Label::TCBUnbindNotification, &[], &[]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[wo]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[ROOT]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBUnbindNotification, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[wo]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[ROOT]),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n]));
     assert_eq!(e.k.tcb(t.ptr).bound_notification, e.ptr(n));
-    err(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n2]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n2]),
+        Error::IllegalOperation,
+        &[],
+    );
     let t2 = e.thread(10, true);
-    err(&inv(&mut e, t2.cap, Label::TCBBindNotification, &[], &[n]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t2.cap, Label::TCBBindNotification, &[], &[n]),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(&inv(&mut e, t.cap, Label::TCBUnbindNotification, &[], &[]));
     assert_eq!(e.k.tcb(t.ptr).bound_notification, 0);
     // A notification with waiters cannot be bound.
     e.as_thread(t2.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
-    err(&inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, t.cap, Label::TCBBindNotification, &[], &[n]),
+        Error::IllegalOperation,
+        &[],
+    );
     e.check();
 }
 
@@ -189,22 +556,57 @@ fn sched_control_configure_errors() {
     let ctl = sched_control(&e.k);
     let ep = e.alloc(ObjectKind::Endpoint, 0);
     let c = Label::SchedControlConfigureFlags;
-    err(&inv(&mut e, ctl, c, &[1000, 1000, 0, 0], &[sc]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, ctl, c, &[1000, 1000, 0, 0, 0], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, ctl, c, &[1000, 1000, 0, 0, 0], &[ep]), Error::InvalidCapability, &[1]);
+    err(
+        &inv(&mut e, ctl, c, &[1000, 1000, 0, 0], &[sc]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, ctl, c, &[1000, 1000, 0, 0, 0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, ctl, c, &[1000, 1000, 0, 0, 0], &[ep]),
+        Error::InvalidCapability,
+        &[1],
+    );
     let max = sched::MAX_PERIOD_US;
-    err(&inv(&mut e, ctl, c, &[10, 1000, 0, 0, 0], &[sc]), Error::RangeError, &[20, max]);
-    err(&inv(&mut e, ctl, c, &[1000, max + 1, 0, 0, 0], &[sc]), Error::RangeError, &[20, max]);
-    err(&inv(&mut e, ctl, c, &[1000, 500, 0, 0, 0], &[sc]), Error::RangeError, &[20, 500]);
+    err(
+        &inv(&mut e, ctl, c, &[10, 1000, 0, 0, 0], &[sc]),
+        Error::RangeError,
+        &[20, max],
+    );
+    err(
+        &inv(&mut e, ctl, c, &[1000, max + 1, 0, 0, 0], &[sc]),
+        Error::RangeError,
+        &[20, max],
+    );
+    err(
+        &inv(&mut e, ctl, c, &[1000, 500, 0, 0, 0], &[sc]),
+        Error::RangeError,
+        &[20, 500],
+    );
     // 2^8 bytes: seL4 allows 2 + (256-128)/16 = 10 refills; this core's 128-byte SC core
     // leaves room for (256-128)/16 = 8 inside the object, so at most 6 extra.
-    err(&inv(&mut e, ctl, c, &[1000, 2000, 7, 0, 0], &[sc]), Error::RangeError, &[0, 6]);
+    err(
+        &inv(&mut e, ctl, c, &[1000, 2000, 7, 0, 0], &[sc]),
+        Error::RangeError,
+        &[0, 6],
+    );
     ok(&inv(&mut e, ctl, c, &[1000, 2000, 6, 0x99, 1], &[sc]));
     let s = sched::sc_load(&e.k, e.ptr(sc));
-    assert_eq!((s.budget, s.period, s.refill_max, s.badge, s.sporadic), (1000, 2000, 8, 0x99, 1));
+    assert_eq!(
+        (s.budget, s.period, s.refill_max, s.badge, s.sporadic),
+        (1000, 2000, 8, 0x99, 1)
+    );
     ok(&inv(&mut e, ctl, c, &[3000, 3000, 6, 0, 0], &[sc]));
     assert_eq!(sched::sc_load(&e.k, e.ptr(sc)).refill_max, 2);
-    err(&inv(&mut e, ctl, Label::SchedContextBind, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, ctl, Label::SchedContextBind, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
 }
 
 #[test]
@@ -214,42 +616,96 @@ fn sched_context_invocations() {
     let sc = e.sc(1000, 1000);
     let n = e.alloc(ObjectKind::Notification, 0);
     let ep = e.alloc(ObjectKind::Endpoint, 0);
-    err(&inv(&mut e, sc, Label::SchedContextBind, &[], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, sc, Label::SchedContextBind, &[], &[ep]), Error::InvalidCapability, &[1]);
+    err(
+        &inv(&mut e, sc, Label::SchedContextBind, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, sc, Label::SchedContextBind, &[], &[ep]),
+        Error::InvalidCapability,
+        &[1],
+    );
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
     assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(sc));
     assert!(e.state(t.ptr).is_runnable());
     e.check();
-    err(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[n]));
-    err(&inv(&mut e, sc, Label::SchedContextBind, &[], &[n]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, sc, Label::SchedContextBind, &[], &[n]),
+        Error::IllegalOperation,
+        &[],
+    );
     // UnbindObject.
     let t2 = e.thread(10, true);
-    err(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[t2.cap]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[ep]), Error::InvalidCapability, &[1]);
-    ok(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[t.cap]));
+    err(
+        &inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[t2.cap]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[ep]),
+        Error::InvalidCapability,
+        &[1],
+    );
+    ok(&inv(
+        &mut e,
+        sc,
+        Label::SchedContextUnbindObject,
+        &[],
+        &[t.cap],
+    ));
     assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
     e.check();
     ok(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[n]));
-    err(&inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[n]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, sc, Label::SchedContextUnbindObject, &[], &[n]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Unbind all; the current thread's SC cannot be unbound.
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
     ok(&inv(&mut e, sc, Label::SchedContextUnbind, &[], &[]));
     assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
-    err(&inv(&mut e, ROOT_SC, Label::SchedContextUnbind, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, ROOT_SC, Label::SchedContextUnbind, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Consumed.
     e.k.machine.now += 300;
     let r = inv(&mut e, ROOT_SC, Label::SchedContextConsumed, &[], &[]);
     assert_eq!(r.label, 0);
     assert_eq!(r.mrs.len(), 1);
     // YieldTo.
-    err(&inv(&mut e, sc, Label::SchedContextYieldTo, &[], &[]), Error::IllegalOperation, &[]);
-    err(&inv(&mut e, ROOT_SC, Label::SchedContextYieldTo, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, sc, Label::SchedContextYieldTo, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, ROOT_SC, Label::SchedContextYieldTo, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     let r = inv(&mut e, t2.sc, Label::SchedContextYieldTo, &[], &[]);
     assert_eq!(r.label, 0);
     e.check();
-    err(&inv(&mut e, sc, Label::TCBSuspend, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, sc, Label::TCBSuspend, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
 }
 
 #[test]
@@ -258,9 +714,29 @@ fn domain_set() {
     let t = e.thread(10, true);
     let d = slots::DOMAIN;
     ok(&inv(&mut e, d, Label::DomainSetSet, &[0], &[t.cap]));
-    err(&inv(&mut e, d, Label::DomainSetSet, &[1], &[t.cap]), Error::InvalidArgument, &[0]);
-    err(&inv(&mut e, d, Label::DomainSetSet, &[0], &[ROOT]), Error::InvalidArgument, &[1]);
-    err(&inv(&mut e, d, Label::DomainSetSet, &[0], &[]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, d, Label::DomainSetSet, &[], &[t.cap]), Error::TruncatedMessage, &[]);
-    err(&inv(&mut e, d, Label::TCBSuspend, &[], &[]), Error::IllegalOperation, &[]);
+    err(
+        &inv(&mut e, d, Label::DomainSetSet, &[1], &[t.cap]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    err(
+        &inv(&mut e, d, Label::DomainSetSet, &[0], &[ROOT]),
+        Error::InvalidArgument,
+        &[1],
+    );
+    err(
+        &inv(&mut e, d, Label::DomainSetSet, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, d, Label::DomainSetSet, &[], &[t.cap]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &inv(&mut e, d, Label::TCBSuspend, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
 }

@@ -203,16 +203,13 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             sys::recv(L::INPUT_CAP, L::REPLY_CAP)
         };
         let tag = MessageInfo(tag);
-        if badge & L::FAULT_BADGE != 0 {
-            reply = handler.fault(Child(badge & L::PD_MASK), tag);
-        } else if badge & L::PPC_BADGE != 0 {
-            reply = Some(handler.protected(Channel(badge & L::CHANNEL_MASK), tag));
-        } else {
-            let mut bits = badge;
-            while bits != 0 {
-                let i = bits.trailing_zeros() as u64;
-                handler.notified(Channel(i));
-                bits &= bits - 1;
+        match L::decode_badge(badge) {
+            L::Event::Fault { child } => reply = handler.fault(Child(child), tag),
+            L::Event::Protected { channel } => reply = Some(handler.protected(Channel(channel), tag)),
+            L::Event::Notified { channels } => {
+                for i in channels {
+                    handler.notified(Channel(i));
+                }
             }
         }
     }

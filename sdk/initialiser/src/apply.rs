@@ -26,9 +26,22 @@ pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
 /// Root task VSpace slot.
 pub const ROOT_VSPACE: u64 = sel4_sys::init_caps::VSPACE;
 
-/// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB
-/// (1 GiB aligned, below every arch's user top, far from the image).
-pub const SCRATCH: [(u8, u64); 3] = [(12, 0x20_0000_0000), (21, 0x20_4000_0000), (30, 0x21_0000_0000)];
+/// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB.
+/// They lie in a top-level region of their own (aarch64/x86_64: 512 GiB region 2; riscv64
+/// Sv39: 1 GiB region 128), so no boot-time paging structure of the image is there and
+/// every table the builder maps is one it created.
+pub fn scratch(arch: Arch, size_bits: u8) -> Option<u64> {
+    let base = match arch {
+        Arch::Aarch64 | Arch::X86_64 => 0x100_0000_0000,
+        Arch::Riscv64 => 0x20_0000_0000,
+    };
+    match size_bits {
+        12 => Some(base),
+        21 => Some(base + 0x4000_0000),
+        30 => Some(base + 0x8000_0000),
+        _ => None,
+    }
+}
 
 /// The invocations the initialiser makes (all relative to the root task's CSpace; slots
 /// are root CNode slots, depth 64).
@@ -53,6 +66,8 @@ pub trait Kernel {
     fn tcb_bind(&mut self, tcb: u64, ntfn: u64) -> Result<(), InvokeError>;
     fn tcb_write_registers(&mut self, tcb: u64, regs: &[u64]) -> Result<(), InvokeError>;
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError>;
+    /// `seL4_DebugNameThread` (debug kernels; Microkit names every PD's TCB).
+    fn name_thread(&mut self, tcb: u64, name: &str);
     /// Progress output.
     fn log(&mut self, args: fmt::Arguments);
 }
@@ -249,7 +264,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             if fill.is_empty() {
                 continue;
             }
-            let Some(&(_, scratch)) = SCRATCH.iter().find(|(b, _)| b == size_bits) else {
+            let Some(scratch) = scratch(self.arch, *size_bits) else {
                 return Err(fail("fill", &o.name)(Error::Unsupported));
             };
             self.ensure_tables(ROOT_VSPACE, scratch, *size_bits).map_err(fail("fill tables", &o.name))?;
@@ -345,6 +360,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             if let Some(nt) = p.bound_notification {
                 self.kernel.tcb_bind(tcb, self.obj[nt as usize]).map_err(fail("tcb bind", n))?;
             }
+            self.kernel.name_thread(tcb, n);
             let (regs, len) = initial_context(self.arch, p.entry, p.sp);
             self.kernel.tcb_write_registers(tcb, &regs[..len]).map_err(fail("tcb regs", n))?;
         }

@@ -53,6 +53,7 @@ struct Obj {
     bound: Option<usize>,
     regs: Vec<u64>,
     resumed: bool,
+    name: String,
     // irq
     irq_source: Option<IrqSource>,
     irq_ntfn: Option<(usize, u64)>,
@@ -303,6 +304,10 @@ impl Kernel for Sim {
         self.objs[t].resumed = true;
         Ok(())
     }
+    fn name_thread(&mut self, tcb: u64, name: &str) {
+        let t = self.obj_of(tcb, |k| *k == K::Tcb).expect("naming a TCB");
+        self.objs[t].name = name.to_string();
+    }
     fn log(&mut self, args: fmt::Arguments) {
         self.log.push(args.to_string());
     }
@@ -400,6 +405,7 @@ fn check(arch: Arch) {
         assert_eq!(t.regs[0], 0x20_0000);
         assert_eq!(*t.regs.last().unwrap(), stack_top(arch));
         assert!(t.resumed);
+        assert_eq!(t.name, p.name);
     }
     // The RTC frame sits at its physical address; the IRQ signals the driver's notification.
     let rtc = spec.objects.iter().position(|o| o.name == "mr_rtc_0").unwrap() as u32;

@@ -78,3 +78,81 @@ pub mod symbols {
     /// Initialiser: `[u64; 2]` = (vaddr, length) of the appended system blob.
     pub const SYSTEM: &str = "MICROKIT_SYSTEM";
 }
+
+/// What a badge received on a PD's input cap means (libmicrokit's `handler_loop`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Bit 62: a fault of child `badge & PD_MASK` (checked first, as libmicrokit does).
+    Fault {
+        /// The child id.
+        child: u64,
+    },
+    /// Bit 63: a protected procedure call on channel `badge & CHANNEL_MASK`.
+    Protected {
+        /// The channel id.
+        channel: u64,
+    },
+    /// Otherwise: bit *i* set = notification (or IRQ) on channel *i*.
+    Notified {
+        /// The set of channels.
+        channels: Channels,
+    },
+}
+
+/// Decodes a badge.
+pub const fn decode_badge(badge: u64) -> Event {
+    if badge & FAULT_BADGE != 0 {
+        Event::Fault { child: badge & PD_MASK }
+    } else if badge & PPC_BADGE != 0 {
+        Event::Protected { channel: badge & CHANNEL_MASK }
+    } else {
+        Event::Notified { channels: Channels(badge) }
+    }
+}
+
+/// A set of channel ids (a notification word); iterates in ascending order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channels(pub u64);
+
+impl Iterator for Channels {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros() as u64;
+        self.0 &= self.0 - 1;
+        Some(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badges_decode_like_libmicrokit() {
+        assert_eq!(decode_badge(PPC_BADGE | 5), Event::Protected { channel: 5 });
+        assert_eq!(decode_badge(FAULT_BADGE | 3), Event::Fault { child: 3 });
+        // Bit 62 wins over bit 63, as in libmicrokit's handler loop.
+        assert_eq!(decode_badge(PPC_BADGE | FAULT_BADGE | 7), Event::Fault { child: 7 });
+        assert_eq!(decode_badge(0b1000_0101), Event::Notified { channels: Channels(0b1000_0101) });
+        let ids: [Option<u64>; 4] = {
+            let mut c = Channels(0b1000_0101);
+            [c.next(), c.next(), c.next(), c.next()]
+        };
+        assert_eq!(ids, [Some(0), Some(2), Some(7), None]);
+        assert_eq!(Channels(0).next(), None);
+        assert_eq!(Channels(1 << 62).next(), Some(62));
+    }
+
+    #[test]
+    fn slot_bases_do_not_overlap() {
+        let bases = [BASE_OUTPUT_NOTIFICATION_CAP, BASE_ENDPOINT_CAP, BASE_IRQ_CAP, BASE_TCB_CAP, BASE_VM_TCB_CAP, BASE_VCPU_CAP, BASE_IOPORT_CAP];
+        for w in bases.windows(2) {
+            assert_eq!(w[1] - w[0], 64);
+        }
+        assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << PD_CNODE_BITS);
+        assert!(MONITOR_EP_CAP < BASE_OUTPUT_NOTIFICATION_CAP);
+    }
+}

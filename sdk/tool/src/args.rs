@@ -55,6 +55,17 @@ pub struct Args {
     /// directory of the system file).
     #[arg(long = "search-path", num_args = 1..)]
     pub search_path: Vec<PathBuf>,
+    /// SDK directory holding `board/<board>/<config>/elf/{sel4.elf,kernel32.bin,initialiser.elf}`
+    /// (default: the MICROKIT_SDK environment variable, else this repository's
+    /// `target/<triple>/release/` build outputs).
+    #[arg(long = "sdk-dir")]
+    pub sdk_dir: Option<PathBuf>,
+    /// Kernel file to use instead of the SDK's.
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// Initialiser ELF to use instead of the SDK's.
+    #[arg(long)]
+    pub initialiser: Option<PathBuf>,
 }
 
 /// Whether a clap error is a request for help or version rather than a mistake.

@@ -24,6 +24,28 @@ pub enum ToolError {
     Sdf(sdf::SdfError),
     /// The system layout could not be computed.
     Layout(String),
+    /// A PD's program image is missing or unusable.
+    Program {
+        pd: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// A symbol the tool must patch is not in a PD's ELF.
+    MissingSymbol {
+        pd: String,
+        path: PathBuf,
+        symbol: String,
+    },
+    /// Two things would occupy the same virtual addresses of a PD.
+    Overlap { pd: String, what: String },
+    /// A feature this SDK cannot build into an image.
+    Unsupported(String),
+    /// The kernel or initialiser could not be found.
+    Sdk(String),
+    /// The spec could not be built.
+    Spec(String),
+    /// The image could not be packed.
+    Image(String),
     /// A file could not be written.
     Write {
         path: PathBuf,
@@ -50,6 +72,19 @@ impl fmt::Display for ToolError {
             }
             ToolError::Sdf(e) => write!(f, "{e}"),
             ToolError::Layout(m) => write!(f, "error: {m}"),
+            ToolError::Program { pd, path, reason } => {
+                write!(f, "error: PD '{pd}': '{}': {reason}", path.display())
+            }
+            ToolError::MissingSymbol { pd, path, symbol } => write!(
+                f,
+                "error: PD '{pd}': '{}': symbol '{symbol}' not found (the tool must patch it; is the PD linked against the microkit library, and is the setvar symbol defined?)",
+                path.display()
+            ),
+            ToolError::Overlap { pd, what } => write!(f, "error: PD '{pd}': {what}"),
+            ToolError::Unsupported(m) => write!(f, "error: {m}"),
+            ToolError::Sdk(m) => write!(f, "error: SDK: {m}"),
+            ToolError::Spec(m) => write!(f, "error: building the system spec: {m}"),
+            ToolError::Image(m) => write!(f, "error: building the image: {m}"),
             ToolError::Write { path, source } => {
                 write!(f, "error: cannot write '{}': {source}", path.display())
             }

@@ -18,9 +18,15 @@ use crate::board::Board;
 pub mod slots {
     /// The PD's endpoint if it has one, otherwise its notification (`INPUT_CAP`, main.c).
     pub const INPUT: u64 = 1;
+    /// Badged endpoint the PD's faults go to: the parent's for a child PD, else the
+    /// monitor's (`PD_FAULT_EP_CAP_IDX` in Microkit's capdl builder).
+    pub const FAULT_EP: u64 = 2;
+    /// The PD's own VSpace (`PD_VSPACE_CAP_IDX`).
+    pub const VSPACE: u64 = 3;
     /// Reply object used by `seL4_Recv`/`ReplyRecv` (`REPLY_CAP`, main.c).
     pub const REPLY: u64 = 4;
-    /// Endpoint to the monitor / fault handler (`MONITOR_EP`, microkit.h).
+    /// Passive PDs only: endpoint to the monitor, signalled once `init` is done
+    /// (`MONITOR_EP`, microkit.h).
     pub const MONITOR_EP: u64 = 5;
     /// The PD's own TCB, benchmark configuration only (`TCB_CAP`).
     pub const TCB: u64 = 6;
@@ -75,6 +81,10 @@ pub enum CapObject {
     Reply,
     /// The fault endpoint: the parent's endpoint for a child, the monitor's otherwise.
     FaultEndpoint { handler: String },
+    /// This PD's own VSpace.
+    OwnVspace,
+    /// The monitor's endpoint (passive PDs report the end of `init` on it).
+    MonitorEndpoint,
     /// This PD's TCB.
     OwnTcb,
     /// SMC forwarding.
@@ -195,15 +205,30 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
             badge: None,
         },
         CapSlot {
-            slot: slots::MONITOR_EP,
+            slot: slots::FAULT_EP,
             object: CapObject::FaultEndpoint {
                 handler: pd.parent.map_or("monitor".to_string(), |p| {
                     sys.protection_domains[p].name.clone()
                 }),
             },
-            badge: pd.child_id.map(fault_badge),
+            badge: Some(match (pd.parent, pd.child_id) {
+                (Some(_), Some(id)) => fault_badge(id),
+                _ => i as u64 + 1,
+            }),
+        },
+        CapSlot {
+            slot: slots::VSPACE,
+            object: CapObject::OwnVspace,
+            badge: None,
         },
     ];
+    if pd.passive {
+        caps.push(CapSlot {
+            slot: slots::MONITOR_EP,
+            object: CapObject::MonitorEndpoint,
+            badge: Some(i as u64 + 1),
+        });
+    }
     if config == Config::Benchmark {
         caps.push(CapSlot {
             slot: slots::TCB,

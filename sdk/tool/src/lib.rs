@@ -2,7 +2,9 @@
 //!
 //! Stages: [`args`] (command line) -> [`board`] (board table) -> [`system`] (read and
 //! validate the system description) -> [`layout`] (cap slots, badges, patched symbols) ->
-//! [`report`] (text report) -> [`image`] (bootable image; not implemented yet).
+//! [`spec`] (PD ELFs with patched symbols [`program`] -> the `microkit-spec` system) ->
+//! [`sdk`] (find kernel and initialiser) -> [`image`] (embed the system in the initialiser,
+//! pack the bootable image) -> [`report`] (text report).
 #![forbid(unsafe_code)]
 
 pub mod args;
@@ -10,7 +12,10 @@ pub mod board;
 pub mod error;
 pub mod image;
 pub mod layout;
+pub mod program;
 pub mod report;
+pub mod sdk;
+pub mod spec;
 pub mod system;
 
 pub use error::ToolError;
@@ -20,29 +25,77 @@ pub use error::ToolError;
 pub struct RunSummary {
     /// Warnings to show the user.
     pub warnings: Vec<String>,
-    /// Result of the image stage.
-    pub image: image::ImageOutcome,
+    /// Where the image's pieces went.
+    pub image: image::ImageLayout,
+    /// The SDK files used.
+    pub sdk: sdk::SdkFiles,
+    /// Number of objects, caps and mappings in the spec.
+    pub counts: (usize, usize, usize),
 }
 
-/// Runs every stage for `args`.
+fn read(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
+    std::fs::read(path).map_err(|source| ToolError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Runs every stage for `args`: writes the image to `args.output` and the report to
+/// `args.report`.
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
     let sys = system::load(&args.system, board, &args.search_path)?;
     let lay = layout::compute(&sys, board, args.config);
+    let dirs = system::search_dirs(&args.system, &args.search_path);
+    let built = spec::build(&sys, &lay, board, args.config, &dirs)?;
+
+    let opts = sdk::SdkOptions {
+        sdk_dir: args
+            .sdk_dir
+            .clone()
+            .or_else(|| std::env::var_os(sdk::SDK_ENV).map(Into::into)),
+        kernel: args.kernel.clone(),
+        initialiser: args.initialiser.clone(),
+    };
+    let files = sdk::locate(&opts, board, args.config)?;
+    let initialiser = read(&files.initialiser)?;
+    let kernel = files.kernel.as_deref().map(read).transpose()?;
+
+    let blob = microkit_spec::encode(&built.spec, &built.data);
+    let (init, system) = image::embed_system(&initialiser, &blob)?;
+    // Check the contract end to end before writing anything: the initialiser will decode
+    // exactly this.
+    let (back, data) = image::extract_system(&init)?;
+    if back != built.spec || data != built.data {
+        return Err(ToolError::Image(
+            "internal error: the embedded system does not decode to the built one".into(),
+        ));
+    }
+    let (img, layout) = image::pack(board.arch, kernel.as_deref(), &init, system)?;
+
     let text = report::render(
         &args.system.display().to_string(),
         &sys,
         &lay,
         board,
         args.config,
-    );
+    ) + &report::render_build(&built, &layout, &files, &args.output);
+    std::fs::write(&args.output, img).map_err(|source| ToolError::Write {
+        path: args.output.clone(),
+        source,
+    })?;
     std::fs::write(&args.report, text).map_err(|source| ToolError::Write {
         path: args.report.clone(),
         source,
     })?;
-    let image = image::build(&args.output, &sys, &lay, board);
     Ok(RunSummary {
         warnings: sys.warnings.clone(),
-        image,
+        image: layout,
+        sdk: files,
+        counts: (
+            built.spec.objects.len(),
+            built.spec.caps.len(),
+            built.spec.mappings.len(),
+        ),
     })
 }

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use microkit_tool::args::{Args, Parsed};
-use microkit_tool::image::ImageOutcome;
 
 fn main() -> ExitCode {
     let args = match Args::parse_from_argv(std::env::args_os()) {
@@ -22,13 +21,13 @@ fn main() -> ExitCode {
             for w in &summary.warnings {
                 eprintln!("{w}");
             }
-            match summary.image {
-                ImageOutcome::NotImplemented => eprintln!(
-                    "microkit: warning: image building is not implemented yet; no image written to '{}' (report written to '{}')",
-                    args.output.display(),
-                    args.report.display()
-                ),
-            }
+            let (o, c, m) = summary.counts;
+            println!(
+                "microkit: wrote '{}' ({} bytes; {o} objects, {c} caps, {m} mappings) and report '{}'",
+                args.output.display(),
+                summary.image.image_size,
+                args.report.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

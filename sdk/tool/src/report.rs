@@ -48,6 +48,8 @@ fn object_text(o: &CapObject) -> String {
         CapObject::OwnNotification => "own notification (input)".into(),
         CapObject::Reply => "reply object".into(),
         CapObject::FaultEndpoint { handler } => format!("fault endpoint -> {handler}"),
+        CapObject::OwnVspace => "own VSpace".into(),
+        CapObject::MonitorEndpoint => "monitor endpoint (passive init done)".into(),
         CapObject::OwnTcb => "own TCB".into(),
         CapObject::ArmSmc => "Arm SMC".into(),
         CapObject::Notification { pd } => format!("notification of '{pd}'"),
@@ -110,7 +112,9 @@ pub fn render(
     for mr in &sys.memory_regions {
         let pa = mr
             .phys_addr
-            .map_or("allocated at build".to_string(), |p| format!("{p:#x}"));
+            .map_or("allocated by the initialiser at boot".to_string(), |p| {
+                format!("{p:#x}")
+            });
         let _ = writeln!(
             o,
             "{}: size {:#x}, page size {:#x}{}, {} page(s), phys {}{}",
@@ -261,5 +265,273 @@ pub fn render(
             let _ = writeln!(o, "  {} = {}", s.symbol, value_text(&s.value));
         }
     }
+    o
+}
+
+fn kind_text(spec: &microkit_spec::Spec, k: &microkit_spec::ObjectKind) -> String {
+    use microkit_spec::{IrqSource as S, ObjectKind as K};
+    let name = |id: u32| {
+        spec.objects
+            .get(id as usize)
+            .map_or("?", |o| o.name.as_str())
+    };
+    match k {
+        K::CNode { radix } => format!("cnode, {} slots", 1u64 << radix),
+        K::SchedContext {
+            size_bits,
+            budget,
+            period,
+            badge,
+            ..
+        } => format!(
+            "sched_context, {} bytes, budget {budget} us, period {period} us, badge {badge:#x}",
+            1u64 << size_bits
+        ),
+        K::Frame {
+            size_bits,
+            paddr,
+            fill,
+        } => {
+            let filled: u64 = fill.iter().map(|f| f.len).sum();
+            format!(
+                "frame, {:#x} bytes{}{}",
+                1u64 << size_bits,
+                paddr.map_or(String::new(), |p| format!(", paddr {p:#x}")),
+                if filled > 0 {
+                    format!(", {filled:#x} bytes filled")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        K::Irq {
+            source,
+            notification,
+        } => {
+            let src = match source {
+                S::Plain { irq, trigger } => format!("irq {irq} ({trigger:?})"),
+                S::IoApic {
+                    ioapic,
+                    pin,
+                    level,
+                    polarity,
+                    vector,
+                } => format!(
+                    "ioapic {ioapic} pin {pin} level {level} polarity {polarity} vector {vector}"
+                ),
+                S::Msi {
+                    bus,
+                    dev,
+                    func,
+                    handle,
+                    vector,
+                } => format!("msi {bus:02x}:{dev:02x}.{func} handle {handle} vector {vector}"),
+            };
+            match notification {
+                Some((n, b)) => format!("irq handler, {src} -> '{}' badge {b:#x}", name(*n)),
+                None => format!("irq handler, {src}"),
+            }
+        }
+        K::IoPort { first, last } => format!("ioport [{first:#x}, {last:#x}]"),
+        other => other.name().to_string(),
+    }
+}
+
+fn rights_text(r: u8) -> String {
+    use microkit_spec::rights as R;
+    let mut s = String::new();
+    for (bit, c) in [
+        (R::READ, 'R'),
+        (R::WRITE, 'W'),
+        (R::GRANT, 'G'),
+        (R::GRANT_REPLY, 'P'),
+    ] {
+        s.push(if r & bit != 0 { c } else { '-' });
+    }
+    s
+}
+
+/// Renders the build half of the report: SDK files, every object, every cap per PD, every
+/// mapping per PD, the PD threads, the patched symbols and the image's memory layout.
+pub fn render_build(
+    built: &crate::spec::Built,
+    img: &crate::image::ImageLayout,
+    files: &crate::sdk::SdkFiles,
+    output: &std::path::Path,
+) -> String {
+    let spec = &built.spec;
+    let mut o = String::new();
+    let name = |id: u32| {
+        spec.objects
+            .get(id as usize)
+            .map_or("?", |o| o.name.as_str())
+    };
+    let _ = writeln!(o, "\n## SDK");
+    let _ = writeln!(
+        o,
+        "kernel: {}",
+        files
+            .kernel
+            .as_ref()
+            .map_or("(not part of the image on x86_64)".to_string(), |p| p
+                .display()
+                .to_string())
+    );
+    let _ = writeln!(o, "initialiser: {}", files.initialiser.display());
+
+    let _ = writeln!(o, "\n## Objects ({})", spec.objects.len());
+    for (i, ob) in spec.objects.iter().enumerate() {
+        let _ = writeln!(o, "{i:>5} {:<28} {}", ob.name, kind_text(spec, &ob.kind));
+    }
+    let _ = writeln!(
+        o,
+        "data blob: {:#x} bytes (ELF segment and prefill contents)",
+        built.data.len()
+    );
+    let _ = writeln!(
+        o,
+        "monitor endpoint (served by the initialiser): {}",
+        spec.fault_ep.map_or("none", name)
+    );
+
+    let _ = writeln!(o, "\n## PD threads (start order: {})", {
+        let v: Vec<&str> = spec
+            .start_order
+            .iter()
+            .filter_map(|&i| spec.pds.get(i as usize).map(|p| p.name.as_str()))
+            .collect();
+        v.join(", ")
+    });
+    for (p, prog) in spec.pds.iter().zip(&built.programs) {
+        let _ = writeln!(o, "\n### {}", p.name);
+        let _ = writeln!(o, "program: {}", prog.path.display());
+        let _ = writeln!(
+            o,
+            "tcb '{}', cspace '{}' (guard {}), vspace '{}', sc {}, bound notification {}",
+            name(p.tcb),
+            name(p.cspace),
+            p.cspace_guard_size,
+            name(p.vspace),
+            p.sc.map_or("none", name),
+            p.bound_notification.map_or("none", name)
+        );
+        let _ = writeln!(
+            o,
+            "priority {}, mcp {}, entry {:#x}, sp {:#x}, ipc buffer {:#x} ('{}'), passive {}, fault ep {}",
+            p.priority,
+            p.mcp,
+            p.entry,
+            p.sp,
+            p.ipc_buffer.0,
+            name(p.ipc_buffer.1),
+            p.passive,
+            p.fault_ep
+                .map_or("none".to_string(), |(e, b)| format!("'{}' badge {b:#x}", name(e)))
+        );
+        let _ = writeln!(o, "patched symbols:");
+        for (sym, addr, bytes) in &prog.patched {
+            let val = if bytes.len() == 8 {
+                format!(
+                    "{:#x}",
+                    u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8]))
+                )
+            } else if bytes.len() == 1 {
+                format!("{}", bytes[0])
+            } else {
+                format!(
+                    "{:?}",
+                    String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or(&[]))
+                )
+            };
+            let _ = writeln!(o, "  {sym} @ {addr:#x} ({} bytes) = {val}", bytes.len());
+        }
+        let mut caps: Vec<_> = spec.caps.iter().filter(|c| c.cnode == p.cspace).collect();
+        caps.sort_by_key(|c| c.slot);
+        let _ = writeln!(o, "caps ({}):", caps.len());
+        for c in caps {
+            let kind = spec
+                .objects
+                .get(c.cap.object as usize)
+                .map_or("?", |ob| ob.kind.name());
+            let _ = writeln!(
+                o,
+                "  slot {:>3}: {kind} '{}' rights {}{}",
+                c.slot,
+                name(c.cap.object),
+                rights_text(c.cap.rights),
+                if c.cap.badge != 0 {
+                    format!(" badge {:#x}", c.cap.badge)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        let maps: Vec<_> = spec
+            .mappings
+            .iter()
+            .filter(|m| m.vspace == p.vspace)
+            .collect();
+        let _ = writeln!(o, "mappings ({}):", maps.len());
+        for m in maps {
+            let (size, paddr) = match spec.objects.get(m.frame as usize).map(|f| &f.kind) {
+                Some(microkit_spec::ObjectKind::Frame {
+                    size_bits, paddr, ..
+                }) => (1u64 << size_bits, *paddr),
+                _ => (0, None),
+            };
+            let _ = writeln!(
+                o,
+                "  {:#018x}..{:#018x} {}{}{} {} '{}'{}",
+                m.vaddr,
+                m.vaddr + size,
+                if m.read { "r" } else { "-" },
+                if m.write { "w" } else { "-" },
+                if m.execute { "x" } else { "-" },
+                if m.cached { "cached  " } else { "uncached" },
+                name(m.frame),
+                paddr.map_or(String::new(), |p| format!(" paddr {p:#x}"))
+            );
+        }
+    }
+
+    let _ = writeln!(o, "\n## Image");
+    let _ = writeln!(
+        o,
+        "file: {} ({:#x} bytes)",
+        output.display(),
+        img.image_size
+    );
+    let _ = writeln!(o, "kind: {}", img.kind);
+    let seg = |o: &mut String, s: &crate::image::SegmentInfo| {
+        let _ = writeln!(
+            o,
+            "  vaddr {:#018x} paddr {:#018x} filesz {:#10x} memsz {:#10x} {}",
+            s.vaddr, s.paddr, s.filesz, s.memsz, s.perms
+        );
+    };
+    if !img.kernel.is_empty() {
+        let _ = writeln!(o, "kernel segments:");
+        for s in &img.kernel {
+            seg(&mut o, s);
+        }
+    }
+    if let Some((pa, len)) = img.payload {
+        let _ = writeln!(
+            o,
+            "boot payload (holds the initialiser): paddr [{pa:#x}, {:#x}), {len:#x} bytes",
+            pa + len
+        );
+    }
+    let _ = writeln!(o, "initialiser segments (the last holds the system):");
+    for s in &img.initialiser {
+        seg(&mut o, s);
+    }
+    let _ = writeln!(
+        o,
+        "system blob: vaddr [{:#x}, {:#x}), {:#x} bytes (MICROKIT_SYSTEM)",
+        img.system.0,
+        img.system.0 + img.system.1,
+        img.system.1
+    );
     o
 }

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `microkit` binary: exit status, messages, report contents.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,23 +29,16 @@ fn stderr(o: &Output) -> String {
 }
 
 #[test]
-fn valid_system_writes_the_report_and_exits_zero() {
-    let report = tmp("hello-report.txt");
+fn valid_system_writes_the_report_and_image_and_exits_zero() {
+    let dir = common::tmpdir("cli-valid");
+    common::populate(&dir, common::EM_RISCV);
     let sys = fixture("ok/passive_server.system");
-    let o = microkit(&[
-        sys.to_str().expect("utf8"),
-        "--board",
-        "qemu_virt_riscv64",
-        "--config",
-        "release",
-        "-o",
-        tmp("img").to_str().expect("utf8"),
-        "-r",
-        report.to_str().expect("utf8"),
-    ]);
+    let o = common::run_tool(&sys, "qemu_virt_riscv64", &dir, &["--config", "release"]);
     assert!(o.status.success(), "stderr: {}", stderr(&o));
-    assert!(stderr(&o).contains("image building is not implemented yet"));
-    let text = std::fs::read_to_string(&report).expect("report written");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.starts_with("microkit: wrote '"), "{out}");
+    assert!(dir.join("loader.img").is_file());
+    let text = std::fs::read_to_string(dir.join("report.txt")).expect("report written");
     assert!(
         text.contains("board: qemu_virt_riscv64 (RISC-V 64), config: release"),
         "{text}"
@@ -57,6 +52,10 @@ fn valid_system_writes_the_report_and_exits_zero() {
         "{text}"
     );
     assert!(text.contains("  microkit_passive = true"));
+    assert!(
+        text.contains("  slot  77: endpoint 'ep_server' rights RWGP badge 0x8000000000000000"),
+        "{text}"
+    );
 }
 
 #[test]

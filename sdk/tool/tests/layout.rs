@@ -44,12 +44,14 @@ fn libmicrokit_slot_numbers() {
     assert_eq!(
         (
             slots::INPUT,
+            slots::FAULT_EP,
+            slots::VSPACE,
             slots::REPLY,
             slots::MONITOR_EP,
             slots::TCB,
             slots::ARM_SMC
         ),
-        (1, 4, 5, 6, 7)
+        (1, 2, 3, 4, 5, 6, 7)
     );
     assert_eq!(
         (
@@ -130,7 +132,7 @@ fn children_get_tcb_caps_and_fault_badges() {
     let fault = worker
         .caps
         .iter()
-        .find(|c| c.slot == slots::MONITOR_EP)
+        .find(|c| c.slot == slots::FAULT_EP)
         .expect("fault ep");
     assert_eq!(
         fault.object,
@@ -148,7 +150,7 @@ fn children_get_tcb_caps_and_fault_badges() {
         helper
             .caps
             .iter()
-            .find(|c| c.slot == slots::MONITOR_EP)
+            .find(|c| c.slot == slots::FAULT_EP)
             .and_then(|c| c.badge),
         Some(layout::fault_badge(0))
     );

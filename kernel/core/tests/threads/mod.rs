@@ -41,6 +41,7 @@ pub struct Env {
     pub root_tcb: u64,
     pub threads: Vec<u64>,
     pub eps: Vec<u64>,
+    pub ntfns: Vec<u64>,
 }
 
 impl Env {
@@ -55,7 +56,15 @@ impl Env {
             .max_by_key(|s| bi.untyped_list[(s - bi.untyped.start) as usize].size_bits)
             .expect("big untyped");
         let root_tcb = k.cur_thread;
-        Env { k, next: bi.empty.start, ut, root_tcb, threads: vec![root_tcb], eps: vec![] }
+        Env {
+            k,
+            next: bi.empty.start,
+            ut,
+            root_tcb,
+            threads: vec![root_tcb],
+            eps: vec![],
+            ntfns: vec![],
+        }
     }
 
     /// Retype one object of `kind` into a fresh slot; returns the slot.
@@ -64,19 +73,35 @@ impl Env {
         let slot = self.next;
         self.next += 1;
         let ut = self.ut;
-        let r = self.as_root(|k| call(k, ut, Label::UntypedRetype as u64, &[t, size, 0, 0, slot, 1], &[ROOT]));
+        let r = self.as_root(|k| {
+            call(
+                k,
+                ut,
+                Label::UntypedRetype as u64,
+                &[t, size, 0, 0, slot, 1],
+                &[ROOT],
+            )
+        });
         assert_eq!(r.label, 0, "retype {kind:?}: {r:?}");
         if kind == ObjectKind::Endpoint {
             let p = self.ptr(slot);
             self.eps.push(p);
+        }
+        if kind == ObjectKind::Notification {
+            let p = self.ptr(slot);
+            self.ntfns.push(p);
         }
         slot
     }
 
     /// Object address of the cap in root slot `s`.
     pub fn ptr(&self, s: u64) -> u64 {
-        let Cap::CNode { ptr: root, .. } = self.k.cspace_root(self.root_tcb) else { panic!("no root") };
-        get_cap(&self.k.machine, Slot::at(root, s)).object_ptr().unwrap_or(0)
+        let Cap::CNode { ptr: root, .. } = self.k.cspace_root(self.root_tcb) else {
+            panic!("no root")
+        };
+        get_cap(&self.k.machine, Slot::at(root, s))
+            .object_ptr()
+            .unwrap_or(0)
     }
 
     /// A fresh empty slot.
@@ -102,7 +127,13 @@ impl Env {
     pub fn sc(&mut self, budget: u64, period: u64) -> u64 {
         let s = self.alloc(ObjectKind::SchedContext, 8);
         let r = self.as_root(|k| {
-            call(k, sched_control(k), Label::SchedControlConfigureFlags as u64, &[budget, period, 0, 0, 0], &[s])
+            call(
+                k,
+                sched_control(k),
+                Label::SchedControlConfigureFlags as u64,
+                &[budget, period, 0, 0, 0],
+                &[s],
+            )
         });
         assert_eq!(r.label, 0, "configure sc: {r:?}");
         s
@@ -115,12 +146,24 @@ impl Env {
         let frame = self.alloc(ObjectKind::Frame { size_bits: 12 }, 0);
         let buf_vaddr = 0x1000_0000 + 0x1000 * cap;
         let r = self.as_root(|k| {
-            call(k, cap, Label::TCBConfigure as u64, &[0, 0, buf_vaddr], &[ROOT, ROOT_VSPACE, frame])
+            call(
+                k,
+                cap,
+                Label::TCBConfigure as u64,
+                &[0, 0, buf_vaddr],
+                &[ROOT, ROOT_VSPACE, frame],
+            )
         });
         assert_eq!(r.label, 0, "configure: {r:?}");
         let sc = if active { self.sc(5000, 5000) } else { 0 };
         let r = self.as_root(|k| {
-            call(k, cap, Label::TCBSetSchedParams as u64, &[prio, prio], &[ROOT_TCB, sc, 0])
+            call(
+                k,
+                cap,
+                Label::TCBSetSchedParams as u64,
+                &[prio, prio],
+                &[ROOT_TCB, sc, 0],
+            )
         });
         assert_eq!(r.label, 0, "sched params: {r:?}");
         let ptr = self.ptr(cap);
@@ -131,7 +174,12 @@ impl Env {
         self.k.set_context(ptr, &c);
         let r = self.as_root(|k| call(k, cap, Label::TCBResume as u64, &[], &[]));
         assert_eq!(r.label, 0);
-        Th { cap, ptr, sc, frame }
+        Th {
+            cap,
+            ptr,
+            sc,
+            frame,
+        }
     }
 
     pub fn state(&self, t: u64) -> ThreadState {
@@ -142,6 +190,7 @@ impl Env {
     pub fn check(&self) {
         sched::check_invariants(&self.k, &self.threads).unwrap();
         ipc::check_queues(&self.k, &self.eps, &self.threads).unwrap();
+        ipc::check_ntfn_queues(&self.k, &self.ntfns, &self.threads).unwrap();
     }
 }
 
@@ -151,13 +200,21 @@ pub fn sched_control(k: &K) -> u64 {
 }
 
 pub fn root_ptr(k: &K) -> u64 {
-    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else { panic!("no root") };
+    let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else {
+        panic!("no root")
+    };
     ptr
 }
 
 pub fn cap_at(k: &K, i: u64) -> Cap {
     // The root CNode is shared by all test threads.
-    let bi_root = match get_cap(&k.machine, Slot(Tcb::<SimContext>::slot_addr(k.cur_thread, kernel_core::object::TcbSlot::CSpaceRoot))) {
+    let bi_root = match get_cap(
+        &k.machine,
+        Slot(Tcb::<SimContext>::slot_addr(
+            k.cur_thread,
+            kernel_core::object::TcbSlot::CSpaceRoot,
+        )),
+    ) {
         Cap::CNode { ptr, .. } => ptr,
         _ => return Cap::Null,
     };
@@ -192,13 +249,27 @@ pub fn msg(k: &K, t: u64) -> Msg {
     let ctx = k.context(t);
     let info = MessageInfo::from_word(ctx.get(Reg::MsgInfo));
     let buf = k.ipc_buffer(t, false);
-    let mrs = (0..info.length as usize).map(|i| k.get_mr(t, buf, i)).collect();
-    Msg { badge: ctx.get(Reg::Cap), info, mrs }
+    let mrs = (0..info.length as usize)
+        .map(|i| k.get_mr(t, buf, i))
+        .collect();
+    Msg {
+        badge: ctx.get(Reg::Cap),
+        info,
+        mrs,
+    }
 }
 
 /// Perform syscall `sys` as the current thread: cap register `cptr`, reply register
 /// `reply`, message `label`/`mrs`, extra caps `caps`. Returns what the thread sees after.
-pub fn sys(k: &mut K, sys: Syscall, cptr: u64, reply: u64, label: u64, mrs: &[u64], caps: &[u64]) -> Msg {
+pub fn sys(
+    k: &mut K,
+    sys: Syscall,
+    cptr: u64,
+    reply: u64,
+    label: u64,
+    mrs: &[u64],
+    caps: &[u64],
+) -> Msg {
     let t = k.cur_thread;
     let buf = k.ipc_buffer(t, false);
     let mut ctx = k.current_context();
@@ -206,18 +277,27 @@ pub fn sys(k: &mut K, sys: Syscall, cptr: u64, reply: u64, label: u64, mrs: &[u6
     ctx.set(Reg::Cap, cptr);
     ctx.set(Reg::Reply, reply);
     ctx.set(Reg::NbSendRecvDest, reply);
-    ctx.set(Reg::MsgInfo, MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word());
+    ctx.set(
+        Reg::MsgInfo,
+        MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64).to_word(),
+    );
     for (i, v) in mrs.iter().enumerate().take(4) {
         ctx.set(Reg::Mr(i), *v);
     }
-    ctx.pc = ctx.pc.wrapping_add(kernel_core::sim::SIM_SYSCALL_INSN_BYTES);
+    ctx.pc = ctx
+        .pc
+        .wrapping_add(kernel_core::sim::SIM_SYSCALL_INSN_BYTES);
     k.set_current_context(&ctx);
     if let Some(b) = buf {
         for (i, v) in mrs.iter().enumerate().skip(4) {
             kernel_core::kmem::write_word(&k.machine, b + ipc_buffer::mr_offset(i), *v);
         }
         for (i, c) in caps.iter().enumerate() {
-            kernel_core::kmem::write_word(&k.machine, b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64, *c);
+            kernel_core::kmem::write_word(
+                &k.machine,
+                b + ipc_buffer::CAPS_OR_BADGES + 8 * i as u64,
+                *c,
+            );
         }
     }
     k.handle_syscall();
@@ -242,7 +322,13 @@ pub fn err(r: &Reply, e: Error, mrs: &[u64]) {
 }
 
 pub fn mint(k: &mut K, dest: u64, src: u64, rights: u64, badge: u64) -> Reply {
-    call(k, ROOT, Label::CNodeMint as u64, &[dest, 64, src, 64, rights, badge], &[ROOT])
+    call(
+        k,
+        ROOT,
+        Label::CNodeMint as u64,
+        &[dest, 64, src, 64, rights, badge],
+        &[ROOT],
+    )
 }
 
 pub fn delete(k: &mut K, slot: u64) -> Reply {

@@ -91,6 +91,9 @@ impl Kernel for Sel4 {
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError> {
         ops::tcb_resume(tcb)
     }
+    fn name_thread(&mut self, tcb: u64, name: &str) {
+        syscall::debug_name_thread(tcb, name.as_bytes());
+    }
     fn log(&mut self, args: fmt::Arguments) {
         println!("{}", args);
     }

@@ -1,0 +1,292 @@
+//! Spec stage: turns the validated system description, the board and the PD ELFs into the
+//! `microkit-spec` system the initialiser applies (objects, caps at libmicrokit's slots with
+//! Microkit's badges, mappings, frame fills, PD threads).
+//!
+//! The object and cap conventions are `microkit_spec::microkit::build`'s; this stage supplies
+//! its input (PD segments with the patched symbols, memory regions, channels, IRQs, I/O
+//! ports, parents) and adds what depends on the tool's options: memory-region prefill data
+//! and, in the benchmark configuration, each PD's own TCB cap.
+
+use std::path::PathBuf;
+
+use microkit_spec::microkit::{
+    self as mk, ChannelInput, EndInput, IoPortInput, IrqInput, MapInput, PdInput, RegionInput,
+    SystemInput,
+};
+use microkit_spec::{rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger};
+use sdf::{Arch, IrqSource, Polarity, SystemDescription};
+
+use crate::args::Config;
+use crate::board::Board;
+use crate::error::ToolError;
+use crate::layout::{slots, SystemLayout};
+use crate::program::{self, Program};
+use crate::system::find_file;
+
+/// The built system.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The spec.
+    pub spec: Spec,
+    /// The data blob its frame fills refer to.
+    pub data: Vec<u8>,
+    /// The PD programs, in PD order.
+    pub programs: Vec<Program>,
+}
+
+/// The spec's architecture for an SDF architecture.
+pub fn spec_arch(a: Arch) -> microkit_spec::Arch {
+    match a {
+        Arch::Aarch64 => microkit_spec::Arch::Aarch64,
+        Arch::Riscv64 => microkit_spec::Arch::Riscv64,
+        Arch::X86_64 => microkit_spec::Arch::X86_64,
+    }
+}
+
+fn trigger(t: sdf::Trigger) -> Trigger {
+    match t {
+        sdf::Trigger::Level => Trigger::Level,
+        sdf::Trigger::Edge => Trigger::Edge,
+    }
+}
+
+/// The spec's IRQ source for an SDF one.
+pub fn irq_source(s: &IrqSource) -> SpecIrq {
+    match *s {
+        IrqSource::Line { irq, trigger: t } => SpecIrq::Plain {
+            irq,
+            trigger: trigger(t),
+        },
+        IrqSource::IoApic {
+            ioapic,
+            pin,
+            trigger: t,
+            polarity,
+            vector,
+        } => SpecIrq::IoApic {
+            ioapic,
+            pin,
+            level: u64::from(t == sdf::Trigger::Level),
+            polarity: u64::from(polarity == Polarity::Low),
+            vector,
+        },
+        IrqSource::Msi {
+            bus,
+            device,
+            function,
+            handle,
+            vector,
+        } => SpecIrq::Msi {
+            bus,
+            dev: device,
+            func: function,
+            handle,
+            vector,
+        },
+    }
+}
+
+fn prefill_bytes(
+    sys: &SystemDescription,
+    dirs: &[PathBuf],
+) -> Result<Vec<Option<Vec<u8>>>, ToolError> {
+    sys.memory_regions
+        .iter()
+        .map(|mr| {
+            let Some(p) = &mr.prefill_path else {
+                return Ok(None);
+            };
+            let path = find_file(p, dirs).ok_or_else(|| ToolError::Read {
+                path: PathBuf::from(p),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "prefill file not found in the search path",
+                ),
+            })?;
+            let bytes = std::fs::read(&path).map_err(|source| ToolError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            if bytes.len() as u64 > mr.size {
+                return Err(ToolError::Unsupported(format!(
+                    "prefill file '{}' ({} bytes) is larger than memory region '{}' ({:#x} bytes)",
+                    path.display(),
+                    bytes.len(),
+                    mr.name,
+                    mr.size
+                )));
+            }
+            Ok(Some(bytes))
+        })
+        .collect()
+}
+
+fn u16_port(pd: &str, v: u64) -> Result<u16, ToolError> {
+    u16::try_from(v)
+        .map_err(|_| ToolError::Unsupported(format!("PD '{pd}': I/O port {v:#x} is beyond 0xffff")))
+}
+
+/// Builds the spec for `sys` on `board`.
+pub fn build(
+    sys: &SystemDescription,
+    lay: &SystemLayout,
+    board: &Board,
+    config: Config,
+    dirs: &[PathBuf],
+) -> Result<Built, ToolError> {
+    if sys
+        .protection_domains
+        .iter()
+        .any(|p| p.virtual_machine.is_some())
+    {
+        return Err(ToolError::Unsupported(
+            "virtual machines are not supported by this SDK's image stage".into(),
+        ));
+    }
+    let prefills = prefill_bytes(sys, dirs)?;
+    let prefill_len = |mr: &str| -> Option<u64> {
+        let i = sys.memory_regions.iter().position(|r| r.name == mr)?;
+        prefills[i].as_ref().map(|b| b.len() as u64)
+    };
+    let mut programs = Vec::new();
+    for (i, pl) in lay.pds.iter().enumerate() {
+        programs.push(program::load(sys, i, pl, board, dirs, &prefill_len)?);
+    }
+
+    let regions = sys
+        .memory_regions
+        .iter()
+        .map(|r| RegionInput {
+            name: r.name.clone(),
+            size: r.size,
+            page_bits: r.page_size.trailing_zeros() as u8,
+            paddr: r.phys_addr,
+        })
+        .collect();
+    let mut pds = Vec::new();
+    for (pd, prog) in sys.protection_domains.iter().zip(&programs) {
+        let maps = pd
+            .maps
+            .iter()
+            .map(|m| {
+                let region = sys
+                    .memory_regions
+                    .iter()
+                    .position(|r| r.name == m.mr)
+                    .ok_or_else(|| ToolError::Spec(format!("unknown memory region '{}'", m.mr)))?;
+                Ok(MapInput {
+                    region,
+                    vaddr: m.vaddr,
+                    read: m.perms.read,
+                    write: m.perms.write,
+                    execute: m.perms.execute,
+                    cached: m.cached,
+                })
+            })
+            .collect::<Result<Vec<_>, ToolError>>()?;
+        let ioports = pd
+            .ioports
+            .iter()
+            .map(|p| {
+                Ok(IoPortInput {
+                    id: p.id,
+                    addr: u16_port(&pd.name, p.addr)?,
+                    size: u16_port(&pd.name, p.size)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ToolError>>()?;
+        pds.push(PdInput {
+            name: pd.name.clone(),
+            priority: pd.priority,
+            budget: pd.budget,
+            period: pd.period,
+            passive: pd.passive,
+            stack_size: pd.stack_size,
+            entry: prog.entry,
+            ipc_buffer_vaddr: prog.ipc_buffer,
+            segments: prog.segments.clone(),
+            maps,
+            irqs: pd
+                .irqs
+                .iter()
+                .map(|q| IrqInput {
+                    id: q.id,
+                    source: irq_source(&q.source),
+                })
+                .collect(),
+            ioports,
+            parent: pd.parent.map(|p| (p, pd.child_id.unwrap_or(0))),
+        });
+    }
+    let end = |e: &sdf::ChannelEnd| EndInput {
+        pd: e.pd,
+        id: e.id,
+        notify: e.notify,
+        pp: e.pp,
+    };
+    let channels = sys
+        .channels
+        .iter()
+        .map(|c| ChannelInput {
+            a: end(&c.end_a),
+            b: end(&c.end_b),
+        })
+        .collect();
+    let input = SystemInput {
+        arch: spec_arch(board.arch),
+        pds,
+        regions,
+        channels,
+    };
+    let (mut spec, mut data) = mk::build(&input).map_err(|e| ToolError::Spec(format!("{e:?}")))?;
+
+    // Prefill data: region frames are named `mr_<region>_<page>` by the builder.
+    for (mr, bytes) in sys.memory_regions.iter().zip(&prefills) {
+        let Some(bytes) = bytes else { continue };
+        let base = data.len() as u64;
+        data.extend_from_slice(bytes);
+        let page = mr.page_size;
+        for k in 0..mr.page_count() {
+            let lo = k * page;
+            let hi = ((k + 1) * page).min(bytes.len() as u64);
+            if hi <= lo {
+                break;
+            }
+            let want = format!("mr_{}_{k}", mr.name);
+            let obj = spec
+                .objects
+                .iter_mut()
+                .find(|o| o.name == want)
+                .ok_or_else(|| ToolError::Spec(format!("no frame object '{want}'")))?;
+            match &mut obj.kind {
+                ObjectKind::Frame { fill, .. } => fill.push(Fill {
+                    frame_offset: 0,
+                    data_offset: base + lo,
+                    len: hi - lo,
+                }),
+                _ => return Err(ToolError::Spec(format!("'{want}' is not a frame"))),
+            }
+        }
+    }
+    // Benchmark configuration: every PD may use its own TCB (benchmark calls).
+    if config == Config::Benchmark {
+        for p in &spec.pds {
+            spec.caps.push(CapSlot {
+                cnode: p.cspace,
+                slot: slots::TCB,
+                cap: Cap {
+                    object: p.tcb,
+                    rights: rights::ALL,
+                    badge: 0,
+                },
+            });
+        }
+    }
+    microkit_spec::validate(&spec, data.len() as u64)
+        .map_err(|e| ToolError::Spec(format!("the built spec is invalid: {e:?}")))?;
+    Ok(Built {
+        spec,
+        data,
+        programs,
+    })
+}

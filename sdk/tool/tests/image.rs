@@ -1,0 +1,977 @@
+//! The spec and image stages: objects, caps, badges, slots and mappings built for the fixture
+//! systems from synthetic PD ELFs; the patched symbols; the encoding round trip; the packed
+//! image (the system is decoded back out of it); and every error path exits 1 with a clear
+//! message and no panic.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use microkit_spec::{layout as L, IrqSource, ObjectKind, Spec};
+use microkit_tool::args::Config;
+use microkit_tool::{board, image, layout, spec, system};
+
+fn build(
+    fixture_name: &str,
+    board_name: &str,
+    machine: u16,
+) -> (spec::Built, sdf::SystemDescription) {
+    build_cfg(fixture_name, board_name, machine, Config::Debug)
+}
+
+fn build_cfg(
+    fixture_name: &str,
+    board_name: &str,
+    machine: u16,
+    config: Config,
+) -> (spec::Built, sdf::SystemDescription) {
+    let dir = tmpdir(&format!("{}-{board_name}", fixture_name.replace('/', "_")));
+    populate(&dir, machine);
+    std::fs::write(dir.join("data.bin"), [7u8; 100]).expect("prefill");
+    let b = board::find(board_name).expect("board");
+    let path = fixture(fixture_name);
+    let sys = system::load(&path, b, std::slice::from_ref(&dir)).expect("valid system");
+    let lay = layout::compute(&sys, b, config);
+    let dirs = system::search_dirs(&path, std::slice::from_ref(&dir));
+    let built = spec::build(&sys, &lay, b, config, &dirs).expect("spec builds");
+    (built, sys)
+}
+
+fn obj<'a>(s: &'a Spec, name: &str) -> (u32, &'a ObjectKind) {
+    let i = s
+        .objects
+        .iter()
+        .position(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no object {name}"));
+    (i as u32, &s.objects[i].kind)
+}
+
+/// (slot, object name, badge) of every cap in PD `pd`'s CNode, sorted by slot.
+fn caps(s: &Spec, pd: &str) -> Vec<(u64, String, u64)> {
+    let p = s.pds.iter().find(|p| p.name == pd).expect("pd");
+    let mut v: Vec<_> = s
+        .caps
+        .iter()
+        .filter(|c| c.cnode == p.cspace)
+        .map(|c| {
+            (
+                c.slot,
+                s.objects[c.cap.object as usize].name.clone(),
+                c.cap.badge,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// (vaddr, frame name, r, w, x, cached) of every mapping in PD `pd`'s VSpace.
+fn maps(s: &Spec, pd: &str) -> Vec<(u64, String, bool, bool, bool, bool)> {
+    let p = s.pds.iter().find(|p| p.name == pd).expect("pd");
+    let mut v: Vec<_> = s
+        .mappings
+        .iter()
+        .filter(|m| m.vspace == p.vspace)
+        .map(|m| {
+            (
+                m.vaddr,
+                s.objects[m.frame as usize].name.clone(),
+                m.read,
+                m.write,
+                m.execute,
+                m.cached,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The patched bytes of symbol `sym` in PD `pd`'s data segment.
+fn patched(b: &spec::Built, pd_index: usize, sym: &str, len: usize) -> Vec<u8> {
+    let seg = b.programs[pd_index]
+        .segments
+        .iter()
+        .find(|s| s.vaddr == PD_DATA)
+        .expect("data segment");
+    let o = sym_offset(sym) as usize;
+    seg.data[o..o + len].to_vec()
+}
+
+fn word(b: &spec::Built, pd_index: usize, sym: &str) -> u64 {
+    u64::from_le_bytes(patched(b, pd_index, sym, 8).try_into().expect("8 bytes"))
+}
+
+#[test]
+fn passive_server_caps_badges_and_slots() {
+    let (b, _) = build("ok/passive_server.system", "qemu_virt_aarch64", EM_AARCH64);
+    let s = &b.spec;
+    // server: endpoint input (PPC target), monitor fault EP badge 1, VSpace, reply, monitor
+    // EP (passive) badge 1, notification to client_b (its id 3) on channel 1.
+    assert_eq!(
+        caps(s, "server"),
+        vec![
+            (L::INPUT_CAP, "ep_server".into(), 0),
+            (L::FAULT_EP_CAP, "ep_monitor".into(), 1),
+            (L::VSPACE_CAP, "vspace_server".into(), 0),
+            (L::REPLY_CAP, "reply_server".into(), 0),
+            (L::MONITOR_EP_CAP, "ep_monitor".into(), 1),
+            (10, "ntfn_client_a".into(), 1 << 3),
+            (11, "ntfn_client_b".into(), 1 << 3),
+        ]
+    );
+    // client_a: PPC into the server on its channel 3 (server's id 0); notify the server.
+    assert_eq!(
+        caps(s, "client_a"),
+        vec![
+            (1, "ntfn_client_a".into(), 0),
+            (2, "ep_monitor".into(), 2),
+            (3, "vspace_client_a".into(), 0),
+            (4, "reply_client_a".into(), 0),
+            (10 + 3, "ntfn_server".into(), 1),
+            (74 + 3, "ep_server".into(), L::PPC_BADGE),
+        ]
+    );
+    // client_b: PPC only (notify="false"); the server knows the channel as 1.
+    assert_eq!(
+        caps(s, "client_b"),
+        vec![
+            (1, "ntfn_client_b".into(), 0),
+            (2, "ep_monitor".into(), 3),
+            (3, "vspace_client_b".into(), 0),
+            (4, "reply_client_b".into(), 0),
+            (74 + 3, "ep_server".into(), L::PPC_BADGE | 1),
+        ]
+    );
+    let server = &s.pds[0];
+    assert!(server.passive);
+    assert_eq!((server.priority, server.mcp), (200, 200));
+    assert_eq!(server.entry, 0x20_0000);
+    assert_eq!(server.ipc_buffer.0, PD_IPCBUF);
+    assert_eq!(server.cspace_guard_size, 64 - 9);
+    match obj(s, "sc_server").1 {
+        ObjectKind::SchedContext {
+            budget,
+            period,
+            badge,
+            ..
+        } => {
+            assert_eq!((*budget, *period, *badge), (1000, 1000, 0x100))
+        }
+        k => panic!("{k:?}"),
+    }
+    // Higher priorities start first: server 200, client_b 20, client_a 10.
+    assert_eq!(s.start_order, vec![0, 2, 1]);
+    assert_eq!(s.fault_ep, Some(obj(s, "ep_monitor").0));
+    // Patched symbols: name (zero-padded), passive, channel masks.
+    let mut name = b"server".to_vec();
+    name.resize(64, 0);
+    assert_eq!(patched(&b, 0, "microkit_name", 64), name);
+    assert_eq!(patched(&b, 0, "microkit_passive", 1), vec![1]);
+    assert_eq!(word(&b, 0, "microkit_notifications"), 0b11);
+    assert_eq!(word(&b, 0, "microkit_pps"), 0);
+    assert_eq!(word(&b, 1, "microkit_pps"), 1 << 3);
+    assert_eq!(word(&b, 2, "microkit_notifications"), 0);
+    // Symbols not patched keep the ELF's bytes.
+    assert_eq!(word(&b, 0, "ring_vaddr"), 0xaaaa_aaaa_aaaa_aaaa);
+    // aarch64 PDs get no microkit_ioports.
+    assert!(!b.programs[0]
+        .patched
+        .iter()
+        .any(|(n, _, _)| n == "microkit_ioports"));
+}
+
+#[test]
+fn segments_stack_ipc_buffer_and_region_mappings() {
+    let (b, _) = build("ok/hello.system", "qemu_virt_aarch64", EM_AARCH64);
+    let s = &b.spec;
+    let m = maps(s, "producer");
+    // Text: 2 pages r-x; data: 2 pages rw- (0x1400 bytes of memory); IPC buffer; ring buffer
+    // (4 pages at 0x4000_0000); stack (default size) ending at the stack top.
+    let text: Vec<_> = m
+        .iter()
+        .filter(|x| x.1.starts_with("elf_producer"))
+        .collect();
+    assert_eq!(text.len(), 4);
+    assert_eq!(
+        (text[0].0, text[0].2, text[0].3, text[0].4),
+        (0x20_0000, true, false, true)
+    );
+    assert_eq!(
+        (text[2].0, text[2].2, text[2].3, text[2].4),
+        (PD_DATA, true, true, false)
+    );
+    assert!(m.contains(&(PD_IPCBUF, "ipcbuf_producer".into(), true, true, false, true)));
+    for k in 0..4u64 {
+        assert!(m.contains(&(
+            0x4000_0000 + k * 0x1000,
+            format!("mr_ring_buf_{k}"),
+            true,
+            true,
+            false,
+            true
+        )));
+    }
+    let consumer = maps(s, "consumer");
+    assert!(consumer.contains(&(
+        0x5000_0000,
+        "mr_ring_buf_0".into(),
+        true,
+        false,
+        false,
+        true
+    )));
+    let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Aarch64);
+    let stack: Vec<_> = maps(s, "logger")
+        .into_iter()
+        .filter(|x| x.1.starts_with("stack_"))
+        .collect();
+    assert_eq!(stack.len(), 4, "logger has stack_size 0x4000");
+    assert_eq!(stack.last().map(|x| x.0), Some(top - 0x1000));
+    assert_eq!(s.pds[2].sp, top);
+    // ELF contents: the first text page is filled from the file.
+    let (_, k) = obj(s, "elf_producer_0");
+    match k {
+        ObjectKind::Frame {
+            size_bits: 12,
+            paddr: None,
+            fill,
+        } => {
+            assert_eq!(fill.len(), 1);
+            let f = fill[0];
+            assert_eq!((f.frame_offset, f.len), (0, 0x1000));
+            assert_eq!(b.data[f.data_offset as usize + 5], 5);
+        }
+        k => panic!("{k:?}"),
+    }
+    // setvars: vaddr and size.
+    assert_eq!(word(&b, 0, "ring_vaddr"), 0x4000_0000);
+    assert_eq!(word(&b, 0, "ring_size"), 0x4000);
+    assert_eq!(word(&b, 1, "ring_vaddr"), 0x5000_0000);
+    // SC budget/period.
+    match obj(s, "sc_producer").1 {
+        ObjectKind::SchedContext { budget, period, .. } => {
+            assert_eq!((*budget, *period), (500, 2000))
+        }
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn children_fault_endpoints_and_tcb_caps() {
+    let (b, _) = build_cfg(
+        "ok/children.system",
+        "qemu_virt_riscv64",
+        EM_RISCV,
+        Config::Benchmark,
+    );
+    let s = &b.spec;
+    let c = caps(s, "monitor");
+    assert!(c.contains(&(L::BASE_TCB_CAP + 1, "tcb_worker".into(), 0)));
+    assert!(c.contains(&(L::BASE_TCB_CAP + 2, "tcb_crasher".into(), 0)));
+    assert!(
+        c.contains(&(L::TCB_CAP, "tcb_monitor".into(), 0)),
+        "benchmark: own TCB"
+    );
+    // The PD called "monitor" is a parent, so its input cap is its own endpoint, not the
+    // initialiser's monitor endpoint (both are named "ep_monitor").
+    let mon = &s.pds[0];
+    let input = s
+        .caps
+        .iter()
+        .find(|c| c.cnode == mon.cspace && c.slot == L::INPUT_CAP)
+        .expect("input cap");
+    assert_eq!(
+        s.objects[input.cap.object as usize].kind,
+        ObjectKind::Endpoint
+    );
+    assert_ne!(Some(input.cap.object), s.fault_ep);
+    let fault = s
+        .caps
+        .iter()
+        .find(|c| c.cnode == mon.cspace && c.slot == L::FAULT_EP_CAP)
+        .expect("fault cap");
+    assert_eq!((Some(fault.cap.object), fault.cap.badge), (s.fault_ep, 1));
+    // worker's faults go to its parent's endpoint with FAULT_BADGE | 1; helper's to worker.
+    let w = caps(s, "worker");
+    let wf = s
+        .caps
+        .iter()
+        .find(|c| c.cnode == s.pds[1].cspace && c.slot == L::FAULT_EP_CAP)
+        .expect("fault");
+    assert_eq!(
+        (wf.cap.object, wf.cap.badge),
+        (input.cap.object, L::FAULT_BADGE | 1)
+    );
+    assert!(w.contains(&(L::BASE_TCB_CAP, "tcb_helper".into(), 0)));
+    let h = caps(s, "helper");
+    assert!(h.contains(&(L::FAULT_EP_CAP, "ep_worker".into(), L::FAULT_BADGE)));
+    let o = caps(s, "observer");
+    assert!(
+        o.contains(&(L::FAULT_EP_CAP, "ep_monitor".into(), 5)),
+        "{o:?}"
+    );
+    assert_eq!(word(&b, 0, "worker_id"), 1);
+    assert_eq!(s.arch, microkit_spec::Arch::Riscv64);
+    let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Riscv64);
+    assert_eq!(s.pds[0].sp, top);
+}
+
+#[test]
+fn irqs_device_frames_and_symbols_for_symbols_file() {
+    let (b, _) = build("ok/uart_driver.system", "qemu_virt_aarch64", EM_AARCH64);
+    let s = &b.spec;
+    let (ntfn, _) = obj(s, "ntfn_uart");
+    match obj(s, "irq_uart_5").1 {
+        ObjectKind::Irq {
+            source,
+            notification,
+        } => {
+            assert_eq!(
+                *source,
+                IrqSource::Plain {
+                    irq: 33,
+                    trigger: microkit_spec::Trigger::Level
+                }
+            );
+            assert_eq!(*notification, Some((ntfn, 1 << 5)));
+        }
+        k => panic!("{k:?}"),
+    }
+    assert!(caps(s, "uart").contains(&(L::BASE_IRQ_CAP + 5, "irq_uart_5".into(), 0)));
+    match obj(s, "mr_uart_regs_0").1 {
+        ObjectKind::Frame { paddr, .. } => assert_eq!(*paddr, Some(0x0900_0000)),
+        k => panic!("{k:?}"),
+    }
+    // tx_buf is 2 MiB: one large frame.
+    match obj(s, "mr_tx_buf_0").1 {
+        ObjectKind::Frame {
+            size_bits, paddr, ..
+        } => assert_eq!((*size_bits, *paddr), (21, None)),
+        k => panic!("{k:?}"),
+    }
+    let m = maps(s, "uart");
+    assert!(m.contains(&(
+        0x200_0000,
+        "mr_uart_regs_0".into(),
+        true,
+        true,
+        false,
+        false
+    )));
+    assert_eq!(word(&b, 0, "uart_base"), 0x200_0000);
+    assert_eq!(word(&b, 0, "uart_irq_ch"), 5);
+    assert_eq!(word(&b, 0, "uart_paddr"), 0x0900_0000);
+    assert_eq!(word(&b, 0, "microkit_irqs"), 1 << 5);
+    assert_eq!(word(&b, 1, "microkit_pps"), 1);
+}
+
+#[test]
+fn x86_ioapic_msi_and_ioports() {
+    let (b, _) = build("ok/all_attributes_x86.system", "x86_64_generic", EM_X86_64);
+    let s = &b.spec;
+    match obj(s, "irq_drv_1").1 {
+        ObjectKind::Irq { source, .. } => assert_eq!(
+            *source,
+            IrqSource::IoApic {
+                ioapic: 0,
+                pin: 4,
+                level: 0,
+                polarity: 1,
+                vector: 5
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    match obj(s, "irq_drv_4").1 {
+        ObjectKind::Irq { source, .. } => assert_eq!(
+            *source,
+            IrqSource::Msi {
+                bus: 255,
+                dev: 31,
+                func: 7,
+                handle: 1,
+                vector: 107
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    match obj(s, "ioport_drv_61").1 {
+        ObjectKind::IoPort { first, last } => assert_eq!((*first, *last), (0xfff8, 0xffff)),
+        k => panic!("{k:?}"),
+    }
+    let c = caps(s, "drv");
+    assert!(c.contains(&(L::BASE_IOPORT_CAP, "ioport_drv_0".into(), 0)));
+    assert!(c.contains(&(L::BASE_IOPORT_CAP + 61, "ioport_drv_61".into(), 0)));
+    assert_eq!(word(&b, 0, "microkit_ioports"), 1 | (1 << 61));
+    assert_eq!(word(&b, 0, "microkit_irqs"), 0b11110);
+    assert_eq!(word(&b, 0, "hpet_paddr"), 0xfed0_0000);
+    assert_eq!(word(&b, 0, "com1_id"), 0);
+    assert_eq!(word(&b, 0, "msi_irq"), 4);
+}
+
+#[test]
+fn encoding_round_trip_and_embedding() {
+    for (f, board_name, m) in [
+        ("ok/hello.system", "qemu_virt_aarch64", EM_AARCH64),
+        ("ok/children.system", "qemu_virt_riscv64", EM_RISCV),
+        ("ok/all_attributes_x86.system", "x86_64_generic", EM_X86_64),
+    ] {
+        let (b, _) = build(f, board_name, m);
+        let blob = microkit_spec::encode(&b.spec, &b.data);
+        let (spec, data) = microkit_spec::decode(&blob).expect("decodes");
+        assert_eq!(spec, b.spec);
+        assert_eq!(data, &b.data[..]);
+        let init = initialiser_elf(m, true);
+        let (with, (vaddr, len)) = image::embed_system(&init, &blob).expect("embeds");
+        // After the initialiser's last byte (0x401000 + 0x3000), page aligned.
+        assert_eq!(vaddr, 0x40_4000);
+        assert_eq!(len, blob.len() as u64);
+        let (spec2, data2) = image::extract_system(&with).expect("extracts");
+        assert_eq!(spec2, b.spec);
+        assert_eq!(data2, b.data);
+        // MICROKIT_SYSTEM holds (vaddr, len); the original segments are unchanged.
+        let e = boot_image::elf::Elf::parse(&with).expect("elf");
+        let segs: Vec<_> = e.load_segments().collect::<Result<_, _>>().expect("segs");
+        assert_eq!(segs.len(), 3);
+        assert_eq!(
+            (segs[2].vaddr, segs[2].filesz, segs[2].flags),
+            (vaddr, len, 4)
+        );
+        assert_eq!(segs[2].offset % 0x1000, 0);
+        let orig = boot_image::elf::Elf::parse(&init).expect("elf");
+        let o: Vec<_> = orig
+            .load_segments()
+            .collect::<Result<_, _>>()
+            .expect("segs");
+        assert_eq!(&segs[..2], &o[..]);
+    }
+}
+
+#[test]
+fn embedding_errors_are_typed() {
+    let blob = [1u8; 10];
+    let e = image::embed_system(&initialiser_elf(EM_AARCH64, false), &blob).unwrap_err();
+    assert!(e.to_string().contains("MICROKIT_SYSTEM"), "{e}");
+    assert!(image::embed_system(b"not an elf", &blob).is_err());
+    let init = initialiser_elf(EM_AARCH64, true);
+    for n in 0..init.len() {
+        let _ = image::embed_system(&init[..n], &blob);
+        let _ = image::extract_system(&init[..n]);
+    }
+    assert!(image::extract_system(&init)
+        .unwrap_err()
+        .to_string()
+        .contains("no system"));
+}
+
+fn check_image(board_name: &str, machine: u16) {
+    let dir = tmpdir(&format!("pack-{board_name}"));
+    populate(&dir, machine);
+    let sys = fixture("ok/hello.system");
+    let o = run_tool(&sys, board_name, &dir, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = std::fs::read(dir.join("loader.img")).expect("image");
+    let init = if machine == EM_X86_64 {
+        img.clone()
+    } else {
+        image::payload_initialiser(&img).expect("payload holds the initialiser")
+    };
+    let (spec, data) = image::extract_system(&init).expect("system in the image");
+    // The same spec the library builds.
+    let (b, _) = build("ok/hello.system", board_name, machine);
+    assert_eq!(spec, b.spec);
+    assert_eq!(data, b.data);
+    let report = std::fs::read_to_string(dir.join("report.txt")).expect("report");
+    for want in [
+        "## Objects (",
+        "ep_monitor",
+        "### producer",
+        "slot   2: endpoint 'ep_monitor' rights RWGP badge 0x1",
+        "microkit_notifications @ 0x202050 (8 bytes) = 0x1",
+        "0x0000000040000000..0x0000000040001000 rw- cached   'mr_ring_buf_0'",
+        "## Image",
+        "initialiser segments (the last holds the system):",
+        "system blob: vaddr [0x404000,",
+    ] {
+        assert!(report.contains(want), "missing {want:?} in\n{report}");
+    }
+    if machine != EM_X86_64 {
+        assert!(
+            report.contains("boot payload (holds the initialiser): paddr [0x40203000,"),
+            "{report}"
+        );
+        assert!(report.contains("kernel segments:"));
+    } else {
+        assert!(report.contains("multiboot module"));
+    }
+}
+
+#[test]
+fn packs_aarch64_image() {
+    check_image("qemu_virt_aarch64", EM_AARCH64);
+}
+
+#[test]
+fn packs_riscv64_image() {
+    check_image("qemu_virt_riscv64", EM_RISCV);
+}
+
+#[test]
+fn packs_x86_64_module() {
+    check_image("x86_64_generic", EM_X86_64);
+}
+
+#[test]
+fn sdk_dir_layout_is_used() {
+    let dir = tmpdir("sdkdir");
+    populate(&dir, EM_AARCH64);
+    let elf = dir.join("sdk/board/qemu_virt_aarch64/release/elf");
+    std::fs::create_dir_all(&elf).expect("mkdir");
+    std::fs::copy(dir.join("kernel.elf"), elf.join("sel4.elf")).expect("copy");
+    std::fs::copy(dir.join("initialiser.elf"), elf.join("initialiser.elf")).expect("copy");
+    let p = |x: &Path| x.to_str().expect("utf8").to_string();
+    let args = [
+        p(&fixture("ok/hello.system")),
+        "--board".into(),
+        "qemu_virt_aarch64".into(),
+        "--config".into(),
+        "release".into(),
+        "-o".into(),
+        p(&dir.join("img")),
+        "-r".into(),
+        p(&dir.join("rep")),
+        "--search-path".into(),
+        p(&dir),
+    ];
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_microkit"))
+        .args(&refs)
+        .env("MICROKIT_SDK", dir.join("sdk"))
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rep = std::fs::read_to_string(dir.join("rep")).expect("report");
+    assert!(
+        rep.contains("board/qemu_virt_aarch64/release/elf/sel4.elf"),
+        "{rep}"
+    );
+    // The debug configuration is not in this SDK: a clear error.
+    let mut args2 = refs.clone();
+    args2[4] = "debug";
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_microkit"))
+        .args(&args2)
+        .env("MICROKIT_SDK", dir.join("sdk"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("board/qemu_virt_aarch64/debug/elf"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Runs the tool on `system_text` (written to `dir/sys.system`) and expects exit 1 with `want`.
+fn expect_error(
+    dir: &Path,
+    board_name: &str,
+    system_text: Option<&str>,
+    extra: &[&str],
+    want: &[&str],
+) {
+    let sys = match system_text {
+        Some(t) => {
+            let p = dir.join("sys.system");
+            std::fs::write(&p, t).expect("write");
+            p
+        }
+        None => fixture("ok/hello.system"),
+    };
+    let _ = std::fs::remove_file(dir.join("loader.img"));
+    let o = run_tool(&sys, board_name, dir, extra);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for w in want {
+        assert!(err.contains(w), "missing {w:?} in: {err}");
+    }
+    assert!(!dir.join("loader.img").exists(), "no image on error");
+}
+
+const ONE_PD: &str = r#"<system>
+  <memory_region name="buf" size="0x1000" />
+  <protection_domain name="pd">
+    <program_image path="pd.elf" />
+    <map mr="buf" vaddr="MAPVADDR" />
+  </protection_domain>
+</system>"#;
+
+#[test]
+fn error_missing_elf() {
+    let dir = tmpdir("err-missing");
+    populate(&dir, EM_AARCH64);
+    std::fs::remove_file(dir.join("producer.elf")).expect("rm");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'producer'", "producer.elf", "program image not found"],
+    );
+}
+
+#[test]
+fn error_invalid_elf() {
+    let dir = tmpdir("err-invalid");
+    populate(&dir, EM_AARCH64);
+    std::fs::write(dir.join("producer.elf"), b"#!/bin/sh\necho not an elf\n").expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'producer'", "invalid ELF: not an ELF file"],
+    );
+    // Truncated ELF.
+    let e = pd_elf(EM_AARCH64);
+    std::fs::write(dir.join("producer.elf"), &e[..e.len() / 2]).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'producer'", "invalid ELF"],
+    );
+    // Wrong architecture.
+    std::fs::write(dir.join("producer.elf"), pd_elf(EM_X86_64)).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["ELF machine 62 is not 183"],
+    );
+}
+
+#[test]
+fn error_missing_symbol() {
+    let dir = tmpdir("err-symbol");
+    populate(&dir, EM_AARCH64);
+    std::fs::write(
+        dir.join("consumer.elf"),
+        pd_elf_with(EM_AARCH64, &["microkit_pps"], &[]),
+    )
+    .expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'consumer'", "symbol 'microkit_pps' not found"],
+    );
+    std::fs::write(
+        dir.join("consumer.elf"),
+        pd_elf_with(EM_AARCH64, &["ring_vaddr"], &[]),
+    )
+    .expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["symbol 'ring_vaddr' not found"],
+    );
+    std::fs::write(
+        dir.join("consumer.elf"),
+        pd_elf_with(EM_AARCH64, &["__sel4_ipc_buffer_obj"], &[]),
+    )
+    .expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["symbol '__sel4_ipc_buffer_obj' not found"],
+    );
+    // x86_64 needs microkit_ioports.
+    let dir = tmpdir("err-symbol-x86");
+    populate(&dir, EM_X86_64);
+    std::fs::write(
+        dir.join("producer.elf"),
+        pd_elf_with(EM_X86_64, &["microkit_ioports"], &[]),
+    )
+    .expect("write");
+    expect_error(
+        &dir,
+        "x86_64_generic",
+        None,
+        &[],
+        &["symbol 'microkit_ioports' not found"],
+    );
+}
+
+#[test]
+fn error_overlapping_segment() {
+    let dir = tmpdir("err-overlap");
+    populate(&dir, EM_AARCH64);
+    std::fs::write(dir.join("pd.elf"), pd_elf(EM_AARCH64)).expect("write");
+    // A map over the text segment.
+    expect_error(&dir, "qemu_virt_aarch64", Some(&ONE_PD.replace("MAPVADDR", "0x201000")), &[], &[
+        "PD 'pd'",
+        "mapping of memory region 'buf' at [0x201000, 0x202000) overlaps the ELF segment [0x200000, 0x202000)",
+    ]);
+    // A map over the IPC buffer page.
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        Some(&ONE_PD.replace("MAPVADDR", "0x206000")),
+        &[],
+        &["overlaps the IPC buffer page"],
+    );
+    // A segment in the stack.
+    let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Aarch64);
+    let seg: Seg = (top - 0x1000, PF_R | PF_W, vec![1; 16], 0x1000);
+    std::fs::write(dir.join("pd.elf"), pd_elf_with(EM_AARCH64, &[], &[seg])).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        Some(&ONE_PD.replace("MAPVADDR", "0x1000_0000")),
+        &[],
+        &["overlaps the stack"],
+    );
+    // A segment beyond the top of user space (RISC-V Sv39).
+    let dir = tmpdir("err-overlap-rv");
+    populate(&dir, EM_RISCV);
+    let seg: Seg = (0x40_0000_0000, PF_R, vec![1; 16], 0x1000);
+    std::fs::write(dir.join("pd.elf"), pd_elf_with(EM_RISCV, &[], &[seg])).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_riscv64",
+        Some(&ONE_PD.replace("MAPVADDR", "0x1000_0000")),
+        &[],
+        &["beyond the top of user space"],
+    );
+    // Two segments sharing a page.
+    let dir = tmpdir("err-overlap-share");
+    populate(&dir, EM_AARCH64);
+    let seg: Seg = (0x20_3800, PF_R, vec![1; 16], 0x10);
+    std::fs::write(dir.join("pd.elf"), pd_elf_with(EM_AARCH64, &[], &[seg])).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        Some(&ONE_PD.replace("MAPVADDR", "0x1000_0000")),
+        &[],
+        &["share a page"],
+    );
+}
+
+#[test]
+fn error_missing_sdk_pieces() {
+    let dir = tmpdir("err-sdk");
+    populate(&dir, EM_AARCH64);
+    let nope = dir.join("nope.elf");
+    let nope = nope.to_str().expect("utf8");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &["--kernel", nope],
+        &["error: SDK: kernel (--kernel) not found"],
+    );
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &["--initialiser", nope],
+        &["error: SDK: initialiser (--initialiser) not found"],
+    );
+    std::fs::write(
+        dir.join("initialiser.elf"),
+        initialiser_elf(EM_AARCH64, false),
+    )
+    .expect("write");
+    expect_error(&dir, "qemu_virt_aarch64", None, &[], &["MICROKIT_SYSTEM"]);
+    std::fs::write(
+        dir.join("initialiser.elf"),
+        initialiser_elf(EM_AARCH64, true),
+    )
+    .expect("write");
+    std::fs::write(dir.join("kernel.elf"), pd_elf(EM_AARCH64)).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["packing the kernel", "KERNEL_PAYLOAD"],
+    );
+    let sdk = dir.join("empty-sdk");
+    std::fs::create_dir_all(&sdk).expect("mkdir");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &["--sdk-dir", sdk.to_str().expect("utf8")],
+        &["has no"],
+    );
+}
+
+#[test]
+fn error_region_paddr_without_phys_addr() {
+    let dir = tmpdir("err-paddr");
+    populate(&dir, EM_AARCH64);
+    std::fs::write(dir.join("pd.elf"), pd_elf(EM_AARCH64)).expect("write");
+    let sys = ONE_PD.replace("MAPVADDR", "0x1000_0000").replace(
+        "<program_image path=\"pd.elf\" />",
+        "<program_image path=\"pd.elf\" />\n<setvar symbol=\"dev_paddr\" region_paddr=\"buf\" />",
+    );
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        Some(&sys),
+        &[],
+        &["'dev_paddr'", "has no phys_addr"],
+    );
+}
+
+#[test]
+fn prefill_fills_region_frames() {
+    let dir = tmpdir("prefill");
+    populate(&dir, EM_AARCH64);
+    std::fs::write(dir.join("pd.elf"), pd_elf(EM_AARCH64)).expect("write");
+    let fill: Vec<u8> = (0..0x1800u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.join("fill.bin"), &fill).expect("write");
+    let sys = r#"<system>
+  <memory_region name="blob" size="0x2000" prefill_path="fill.bin" />
+  <protection_domain name="pd">
+    <program_image path="pd.elf" />
+    <map mr="blob" vaddr="0x1000_0000" perms="r" setvar_vaddr="filled_vaddr" setvar_prefill_size="filled_len" />
+  </protection_domain>
+</system>"#;
+    let p = dir.join("sys.system");
+    std::fs::write(&p, sys).expect("write");
+    let b = board::find("qemu_virt_aarch64").expect("board");
+    let sysd = system::load(&p, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sysd, b, Config::Debug);
+    let dirs = system::search_dirs(&p, std::slice::from_ref(&dir));
+    let built = spec::build(&sysd, &lay, b, Config::Debug, &dirs).expect("builds");
+    let frame = |n: &str| match &built
+        .spec
+        .objects
+        .iter()
+        .find(|o| o.name == n)
+        .expect("frame")
+        .kind
+    {
+        ObjectKind::Frame { fill, .. } => fill.clone(),
+        k => panic!("{k:?}"),
+    };
+    let f0 = frame("mr_blob_0");
+    let f1 = frame("mr_blob_1");
+    assert_eq!((f0.len(), f0[0].len), (1, 0x1000));
+    assert_eq!((f1.len(), f1[0].len), (1, 0x800));
+    let got: Vec<u8> = [f0[0], f1[0]]
+        .iter()
+        .flat_map(|f| built.data[f.data_offset as usize..(f.data_offset + f.len) as usize].to_vec())
+        .collect();
+    assert_eq!(got, fill);
+    assert_eq!(word(&built, 0, "filled_len"), 0x1800);
+    assert_eq!(word(&built, 0, "filled_vaddr"), 0x1000_0000);
+}
+
+#[test]
+fn tool_layout_slots_match_the_spec_layout() {
+    use microkit_tool::layout::slots;
+    assert_eq!(
+        [
+            slots::INPUT,
+            slots::FAULT_EP,
+            slots::VSPACE,
+            slots::REPLY,
+            slots::MONITOR_EP,
+            slots::TCB,
+            slots::ARM_SMC
+        ],
+        [
+            L::INPUT_CAP,
+            L::FAULT_EP_CAP,
+            L::VSPACE_CAP,
+            L::REPLY_CAP,
+            L::MONITOR_EP_CAP,
+            L::TCB_CAP,
+            L::ARM_SMC_CAP
+        ]
+    );
+    assert_eq!(
+        [
+            slots::BASE_OUTPUT_NOTIFICATION,
+            slots::BASE_ENDPOINT,
+            slots::BASE_IRQ,
+            slots::BASE_TCB,
+            slots::BASE_IOPORT
+        ],
+        [
+            L::BASE_OUTPUT_NOTIFICATION_CAP,
+            L::BASE_ENDPOINT_CAP,
+            L::BASE_IRQ_CAP,
+            L::BASE_TCB_CAP,
+            L::BASE_IOPORT_CAP
+        ]
+    );
+}
+
+#[test]
+fn mutated_program_images_never_panic() {
+    // Deterministic byte mutations of a PD ELF: the spec stage returns Ok or a typed error.
+    let dir = tmpdir("fuzz");
+    populate(&dir, EM_AARCH64);
+    let p = dir.join("sys.system");
+    std::fs::write(&p, ONE_PD.replace("MAPVADDR", "0x1000_0000")).expect("write");
+    let b = board::find("qemu_virt_aarch64").expect("board");
+    let sysd = system::load(&p, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sysd, b, Config::Debug);
+    let dirs = system::search_dirs(&p, std::slice::from_ref(&dir));
+    let base = pd_elf(EM_AARCH64);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut ok, mut err) = (0, 0);
+    for round in 0..800 {
+        let mut e = base.clone();
+        let hot = [
+            0usize, 16, 24, 32, 40, 56, 64, 72, 80, 96, 104, 120, 128, 136, 152,
+        ];
+        for _ in 0..1 + next() % 4 {
+            let i = if round % 2 == 0 {
+                // Headers (ELF header and program headers) most of the time.
+                hot[(next() % hot.len() as u64) as usize] + (next() % 8) as usize
+            } else {
+                (next() % e.len() as u64) as usize
+            };
+            if i < e.len() {
+                e[i] = next() as u8;
+            }
+        }
+        if round % 7 == 0 {
+            let n = (next() % e.len() as u64) as usize;
+            e.truncate(n);
+        }
+        std::fs::write(dir.join("pd.elf"), &e).expect("write");
+        match spec::build(&sysd, &lay, b, Config::Debug, &dirs) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                err += 1
+            }
+        }
+    }
+    assert!(
+        err > 100,
+        "mutations must hit error paths (ok {ok}, err {err})"
+    );
+}
