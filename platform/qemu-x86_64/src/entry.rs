@@ -110,18 +110,24 @@ fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
         }
         Event::Irq(n) => s.kernel.handle_irq(n as u64),
         Event::Deadline => {
-            // Reported once, and only at a line start (see `tick_report`).
             let now = s.kernel.machine.now_us();
             let armed = s.kernel.machine.deadline_us();
-            if !s.deadline_reported && now >= armed && serial::at_line_start() {
-                s.deadline_reported = true;
-                kprintln!(
-                    "timer: LAPIC deadline reached at {} us (armed for {} us)",
-                    now,
-                    armed
-                );
+            if now < armed {
+                // Early by the TSC clock (the LAPIC and the TSC are calibrated separately):
+                // re-arm for the rest, the core sees the timer only once its deadline passed.
+                s.kernel.machine.set_deadline(armed);
+            } else {
+                // Reported once, and only at a line start (see `tick_report`).
+                if !s.deadline_reported && serial::at_line_start() {
+                    s.deadline_reported = true;
+                    kprintln!(
+                        "timer: LAPIC deadline reached at {} us (armed for {} us)",
+                        now,
+                        armed
+                    );
+                }
+                s.kernel.handle_timer();
             }
-            s.kernel.handle_timer();
         }
     }
     resume_current(s, current)
