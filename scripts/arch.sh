@@ -13,7 +13,9 @@
 #                 build/<arch>/kernel.elf is the kernel without payload, for the panic test)
 #                 or multiboot (kernel32.bin made by llvm-objcopy; tasks copied as modules)
 #   QEMU          QEMU command line up to (not including) the image
-#   DEFAULT_IMAGE image `make run` boots
+#   DEFAULT_IMAGE image `make run` boots: NAME (build/<arch>/NAME.elf) or `microkit-hello`
+#                 (the Microkit hello system, built by `make -C microkit-hello` with our SDK and
+#                 `microkit` tool into build/microkit-hello/<arch>/loader.img)
 # Environment: QEMU_MEM (RAM size, default 1G), GIC_VERSION (aarch64: 2 or 3).
 arch_config() {
   case "$1" in
@@ -25,7 +27,9 @@ arch_config() {
       IMAGES="hello=hello bootinfo=bootinfo fault-test=fault-test fault-kernel=fault-kernel fault-undef=fault-undef preempt=preempt fp=fpcheck"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
-      DEFAULT_IMAGE=hello
+      # The Microkit hello system runs end to end here; `make run IMAGE=hello` boots the plain
+      # root task that prints `hello from user mode`.
+      DEFAULT_IMAGE=microkit-hello
       ;;
     riscv64)
       TARGET=riscv64gc-unknown-none-elf

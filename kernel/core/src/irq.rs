@@ -52,6 +52,8 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             ensure_empty(&k.machine, dest)?;
             k.set_thread_state_raw(a.thread, ThreadState::Restart);
             k.irq_state[irq as usize] = IrqState::Signal;
+            // seL4 `setIRQState`: a line leaving IRQInactive is unmasked.
+            k.machine.unmask_irq(irq);
             crate::cnode::cte_insert(k, Cap::IrqHandler { irq }, a.slot, dest);
             Ok(())
         }
