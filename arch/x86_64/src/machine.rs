@@ -97,6 +97,33 @@ impl Machine for X86Machine {
         unsafe { cpu::set_cr3(cpu::cr3()) };
     }
 
+    /// Port input for `seL4_X86_IOPort_In8/16/32`. The core has already checked that the
+    /// invoked IOPort cap covers the whole access (ports the kernel itself drives, COM1 and
+    /// the PIC/PIT, are only reachable if user space was issued them).
+    fn io_port_in(&mut self, port: u16, size: u8) -> u32 {
+        // SAFETY: the core checked the caller's IOPort cap covers `port..port+size`; port
+        // reads have no memory effects.
+        unsafe {
+            match size {
+                1 => cpu::inb(port) as u32,
+                2 => cpu::inw(port) as u32,
+                _ => cpu::inl(port),
+            }
+        }
+    }
+
+    /// Port output for `seL4_X86_IOPort_Out8/16/32` (checked by the core as for input).
+    fn io_port_out(&mut self, port: u16, size: u8, value: u32) {
+        // SAFETY: as in `io_port_in`: the caller holds an IOPort cap for these ports.
+        unsafe {
+            match size {
+                1 => cpu::outb(port, value as u8),
+                2 => cpu::outw(port, value as u16),
+                _ => cpu::outl(port, value),
+            }
+        }
+    }
+
     fn halt(&mut self, code: u32) -> ! {
         crate::exit::halt(code)
     }
