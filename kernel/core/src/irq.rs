@@ -60,7 +60,10 @@ fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()
             return Err(SyscallError::IllegalOperation)
         }
         Err(IoApicError::NoSuchIoApic { count }) => {
-            return Err(SyscallError::RangeError { min: 0, max: count - 1 })
+            return Err(SyscallError::RangeError {
+                min: 0,
+                max: count - 1,
+            })
         }
         Err(IoApicError::NoSuchPin { pins }) => {
             return Err(SyscallError::RangeError {
