@@ -120,6 +120,12 @@ pub fn exit_qemu(code: u32) -> ! {
         };
         // SAFETY: `dev` is the kernel-window address of the sifive_test device register.
         unsafe { core::ptr::write_volatile(dev as *mut u32, v) };
+        // QEMU handles the write as an asynchronous shutdown request; an SBI shutdown issued
+        // right after it can overtake it and replace the status with 0. Give the request
+        // time to land before falling back.
+        for _ in 0..200_000_000u64 {
+            core::hint::spin_loop();
+        }
     }
     crate::sbi::shutdown(code != 0);
     loop {

@@ -2,7 +2,7 @@
 
 use crate::{cpu, irq, mm, serial, X86Context, X86PageTable};
 
-use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+use kernel_hal::{IoApicError, Machine, PAddr, PhysMem, VAddr};
 
 /// The x86_64 machine; device state lives in the arch modules.
 #[derive(Debug, Default)]
@@ -64,6 +64,20 @@ impl Machine for X86Machine {
     /// Legacy ISA lines 1..15 except the cascade (2); line 0 is the kernel timer.
     fn irq_valid(&self, i: u64) -> bool {
         (1..16).contains(&i) && i != 2
+    }
+
+    /// No I/O APIC is programmed: I/O APIC 0's pins 0..15 stand for the ISA lines the legacy
+    /// PIC delivers (QEMU's I/O APIC routes ISA IRQ n to pin n the same way, apart from the
+    /// timer), so pin n is device IRQ n. Level and polarity are not applied (ISA lines on the
+    /// PIC are edge-triggered, active high).
+    fn ioapic_pin_irq(&self, ioapic: u64, pin: u64) -> Result<u64, IoApicError> {
+        if ioapic != 0 {
+            return Err(IoApicError::NoSuchIoApic { count: 1 });
+        }
+        if pin >= 16 {
+            return Err(IoApicError::NoSuchPin { pins: 16 });
+        }
+        Ok(pin)
     }
 
     /// Copy the kernel's PML4 slots 256..511 (window and image) into a new VSpace root,
