@@ -1615,8 +1615,9 @@ impl State {
     fn signal(&mut self, n: ObjId, badge: u64) {
         let nt = self.ntfns[&n].clone();
         if nt.waiters.is_empty() {
-            // A bound thread blocked in endpoint receive is woken with the badge.
-            if let Some(b) = nt.bound_tcb {
+            // Idle: a bound thread blocked in endpoint receive is woken with the badge.
+            // Already active: seL4 only ORs the badge in, the bound thread stays blocked.
+            if let (false, Some(b)) = (nt.active, nt.bound_tcb) {
                 if let ThreadState::BlockedOnRecv { .. } = self.tcbs[&b].state {
                     self.cancel_ipc(b);
                     self.set_state(b, ThreadState::Running);

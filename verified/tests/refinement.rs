@@ -154,3 +154,39 @@ fn lockstep_badged_copy_survives_revoke_of_new_badged_original() {
         })
         .is_some());
 }
+
+/// TCB, endpoint and notification operations (plus CNode/Untyped) in lockstep.
+fn thread_menu() -> Menu {
+    Menu {
+        cnode: false,
+        retype: false,
+        tcb: true,
+        ipc: true,
+        errors: false,
+        dests: 1,
+    }
+}
+
+fn thread_model(sys: kernel_verified::model::System, m: Menu) -> RefModel {
+    let mut r = RefModel::new(sys, m);
+    r.coverage = kernel_verified::refine::Coverage { ipc: true, tcb: true };
+    r
+}
+
+/// Exhaustive lockstep over TCB/IPC/notification sequences.
+#[test]
+fn lockstep_exhaustive_threads_ipc() {
+    let depth: usize = std::env::var("LOCKSTEP_IPC_DEPTH").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let menu = if std::env::var("LOCKSTEP_ALL").is_ok() { Menu::all() } else { thread_menu() };
+    let mut m = thread_model(two_threads(9), menu);
+    match explore(&mut m, depth) {
+        Ok(st) => {
+            println!(
+                "[refinement tcb+ipc] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
