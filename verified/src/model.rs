@@ -478,9 +478,9 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     .find(|(_, c)| !matches!(c, Cap::Endpoint { .. } | Cap::CNode { .. }))
                     .map(|f| f.0);
                 let extra: Vec<u64> = x.into_iter().map(cp).collect();
-                out.push(Syscall::Send(inv(cp(idx), 0, &[], &extra)));
-                out.push(Syscall::NBSend(inv(cp(idx), 0, &[], &[])));
-                out.push(Syscall::Call(inv(cp(idx), 0, &[], &[cp(idx)])));
+                out.push(Syscall::Send(inv(cp(idx), 0x2a, &[], &extra)));
+                out.push(Syscall::NBSend(inv(cp(idx), 7, &[], &[])));
+                out.push(Syscall::Call(inv(cp(idx), 3, &[], &[cp(idx)])));
                 let recv = empty.first().map(|&e| RecvSlot {
                     cnode: r,
                     index: e,

@@ -451,6 +451,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     badge: x.blocking_badge,
                     grant: x.blocking_flags & ipc_flags::CAN_GRANT != 0,
                     call: x.blocking_flags & ipc_flags::IS_CALL != 0,
+                    label: info.label,
                     extra,
                 }
             }
@@ -731,6 +732,35 @@ fn compare_outcome(k: &K, t: ObjId, sc: &Syscall, o: &Outcome) -> Result<(), Str
     }
 }
 
+/// For every thread that received something in the last step (spec `received` set), the
+/// badge register and the message info (label, extraCaps, capsUnwrapped; the unwrapped badge
+/// in `caps_or_badges[0]`) the kernel left in its registers / IPC buffer must match.
+fn compare_received(k: &K, s: &State) -> Result<(), String> {
+    for (t, x) in &s.tcbs {
+        let Some(r) = x.received else { continue };
+        let badge = k.get_reg(*t, Reg::Cap);
+        let info = MessageInfo::from_word(k.get_reg(*t, Reg::MsgInfo));
+        let ub = if info.caps_unwrapped & 1 != 0 {
+            k.ipc_buffer_word(k.ipc_buffer(*t, true), ipc_buffer::CAPS_OR_BADGES)
+        } else {
+            0
+        };
+        let got = Received {
+            badge,
+            label: info.label,
+            extra_caps: info.extra_caps as u8,
+            unwrapped: info.caps_unwrapped as u8,
+            unwrapped_badge: ub,
+        };
+        if got != r {
+            return Err(format!(
+                "thread {t:#x} received: spec {r:x?} / kernel {got:x?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Describe how two states differ.
 pub fn diff(spec: &State, kern: &State) -> String {
     let mut out = String::new();
@@ -810,10 +840,15 @@ pub fn lockstep(
     sc: &Syscall,
 ) -> Option<Result<State, String>> {
     let mut s = spec.clone();
+    // `received` records what a thread received in *this* step only.
+    for x in s.tcbs.values_mut() {
+        x.received = None;
+    }
     let o = s.step(t, sc)?;
     kernel_step(k, t, sc);
     let r = (|| {
         compare_outcome(k, t, sc, &o)?;
+        compare_received(k, &s)?;
         let a = abstract_state(k, cx, &s)?;
         kernel_invariants(k, &a)?;
         let (ns, na) = (normalised(&s), normalised(&a));

@@ -443,6 +443,8 @@ pub enum ThreadState {
         grant: bool,
         /// A Call (true) or Send.
         call: bool,
+        /// Message label (delivered to the receiver).
+        label: u64,
         /// Extra-cap cptr offered, if any (looked up again at transfer time, as seL4 does).
         extra: Option<u64>,
     },
@@ -471,6 +473,8 @@ pub struct Received {
     pub extra_caps: u8,
     /// capsUnwrapped bits.
     pub unwrapped: u8,
+    /// The badge written to the receiver's `caps_or_badges[0]` when the cap was unwrapped.
+    pub unwrapped_badge: u64,
 }
 
 /// A TCB's modelled state.
@@ -1165,6 +1169,7 @@ impl State {
                         rights,
                         blocking,
                         call,
+                        inv.label,
                         inv.extra.first().copied(),
                     );
                 }
@@ -1651,6 +1656,7 @@ impl State {
         rights: Rights,
         blocking: bool,
         call: bool,
+        label: u64,
         extra: Option<u64>,
     ) -> Option<Outcome> {
         let grant = rights.has(Rights::GRANT);
@@ -1665,7 +1671,7 @@ impl State {
                 let ThreadState::BlockedOnRecv { recv_slot, .. } = self.tcbs[&r].state else {
                     unreachable!()
                 };
-                self.transfer(t, ep, badge, grant, extra, r, recv_slot);
+                self.transfer(t, ep, badge, grant, label, extra, r, recv_slot);
                 self.set_state(r, ThreadState::Running);
                 if call {
                     // Wait has no reply object: the caller is left Inactive (MCS).
@@ -1682,6 +1688,7 @@ impl State {
                         badge,
                         grant,
                         call,
+                        label,
                         extra,
                     },
                 );
@@ -1700,15 +1707,15 @@ impl State {
         ep: ObjId,
         badge: u64,
         grant: bool,
+        label: u64,
         extra: Option<u64>,
         r: ObjId,
         recv: Option<RecvSlot>,
     ) {
         let mut got = Received {
             badge,
-            label: 0,
-            extra_caps: 0,
-            unwrapped: 0,
+            label,
+            ..Received::default()
         };
         let src = extra.and_then(|c| self.lookup_slot(s, c).ok());
         let recv = recv.and_then(|rs| {
@@ -1720,7 +1727,7 @@ impl State {
                 Some(Cap::Endpoint { obj, badge: b, .. }) if obj == ep => {
                     got.unwrapped = 1;
                     got.extra_caps = 1;
-                    let _ = b;
+                    got.unwrapped_badge = b;
                 }
                 Some(c) => {
                     if let Some(dest) =
@@ -1778,13 +1785,14 @@ impl State {
                             badge,
                             grant,
                             call,
+                            label,
                             extra,
                             ..
                         } = self.tcbs[&s].state
                         else {
                             unreachable!()
                         };
-                        self.transfer(s, obj, badge, grant, extra, t, recv_slot);
+                        self.transfer(s, obj, badge, grant, label, extra, t, recv_slot);
                         self.set_state(
                             s,
                             if call {
