@@ -55,10 +55,11 @@ fn initial_kernel_abstracts_to_initial_spec() {
         .unwrap();
 }
 
-/// Exhaustive lockstep over every CNode/Untyped sequence of length ≤ 4 (CI bound).
+/// Exhaustive lockstep over every CNode/Untyped sequence of length ≤ 3 (the depth-4 space
+/// is contained in `lockstep_exhaustive_all_operations`, which uses a superset menu).
 #[test]
 fn lockstep_exhaustive_cnode_untyped() {
-    let depth = 4;
+    let depth = 3;
     let mut m = RefModel::new(two_threads(9), core_menu());
     match explore(&mut m, depth) {
         Ok(st) => {
@@ -171,7 +172,10 @@ fn thread_menu() -> Menu {
 /// A lockstep model with every object kind the spec models switched on in the kernel.
 fn full_model(sys: kernel_verified::model::System, m: Menu) -> RefModel {
     let mut r = RefModel::new(sys, m);
-    r.coverage = Coverage { ipc: true, tcb: true };
+    r.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
     r
 }
 
@@ -259,8 +263,17 @@ fn lockstep_signal_to_active_bound_notification_does_not_wake() {
     };
     let steps = [
         (0x1000, Syscall::Send(inv(5, 0, &[]))), // signal: notification active
-        (0x1800, Syscall::Wait { cptr: 1, recv: None }), // T1 blocks on the endpoint
-        (0x1000, Syscall::Call(inv(4, label::TCB_BIND_NOTIFICATION, &[5]))),
+        (
+            0x1800,
+            Syscall::Wait {
+                cptr: 1,
+                recv: None,
+            },
+        ), // T1 blocks on the endpoint
+        (
+            0x1000,
+            Syscall::Call(inv(4, label::TCB_BIND_NOTIFICATION, &[5])),
+        ),
         (0x1000, Syscall::Send(inv(5, 0, &[]))), // still active: T1 stays blocked
     ];
     for (t, sc) in steps {
@@ -290,18 +303,50 @@ fn lockstep_grant_transfers_one_cap() {
             .unwrap_or_else(|e| panic!("{e}\nat {sc:?}"));
     };
     // T0 waits on its all-rights endpoint (C0[3]) with receive slot C0[7].
-    let r0 = Some(RecvSlot { cnode: 6, index: 7, depth: 64 });
+    let r0 = Some(RecvSlot {
+        cnode: 6,
+        index: 7,
+        depth: 64,
+    });
     step(&mut spec, 0x1000, Syscall::Wait { cptr: 3, recv: r0 });
     // T1 sends on its Grant-less endpoint cap (C1[1]) offering its notification cap.
-    let send = Invocation { cptr: 1, label: 9, mrs: vec![], extra: vec![2] };
+    let send = Invocation {
+        cptr: 1,
+        label: 9,
+        mrs: vec![],
+        extra: vec![2],
+    };
     step(&mut spec, 0x1800, Syscall::Send(send));
-    assert!(spec.cap(Slot { obj: 0x2000, index: 7 }).is_none());
+    assert!(spec
+        .cap(Slot {
+            obj: 0x2000,
+            index: 7
+        })
+        .is_none());
     // T1 waits with receive slot C1[0]; T0 sends with Grant offering its notification.
-    let r1 = Some(RecvSlot { cnode: 3, index: 0, depth: 64 });
+    let r1 = Some(RecvSlot {
+        cnode: 3,
+        index: 0,
+        depth: 64,
+    });
     step(&mut spec, 0x1800, Syscall::Wait { cptr: 1, recv: r1 });
-    let send = Invocation { cptr: 3, label: 0x2a, mrs: vec![], extra: vec![5] };
+    let send = Invocation {
+        cptr: 3,
+        label: 0x2a,
+        mrs: vec![],
+        extra: vec![5],
+    };
     step(&mut spec, 0x1000, Syscall::Send(send));
-    let got = Slot { obj: 0x2100, index: 0 };
+    let got = Slot {
+        obj: 0x2100,
+        index: 0,
+    };
     assert!(matches!(spec.cap(got), Some(Cap::Notification { .. })));
-    assert_eq!(spec.cdt.get(&got), Some(&Slot { obj: 0x2000, index: 5 }));
+    assert_eq!(
+        spec.cdt.get(&got),
+        Some(&Slot {
+            obj: 0x2000,
+            index: 5
+        })
+    );
 }
