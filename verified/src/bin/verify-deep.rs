@@ -6,7 +6,7 @@
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
 use kernel_verified::model::{two_threads, two_threads_nested, Menu, SpecModel};
-use kernel_verified::refine::RefModel;
+use kernel_verified::refine::{Coverage, RefModel};
 
 fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> bool {
     match r {
@@ -64,6 +64,24 @@ fn main() {
     let mut r = RefModel::new(two_threads_nested(9), core);
     ok &= report(
         "refinement (kernel-core lockstep), CNode+Untyped, two-level CSpace",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let full = |sys| {
+        let mut r = RefModel::new(sys, Menu::all());
+        r.coverage = Coverage {
+            ipc: true,
+            tcb: true,
+        };
+        r
+    };
+    let mut r = full(two_threads(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let mut r = full(two_threads_nested(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations, two-level CSpace",
         explore_dfs(&mut r, refine_depth),
     );
     if !ok {
