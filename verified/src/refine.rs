@@ -450,6 +450,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     ep: x.blocking_object,
                     badge: x.blocking_badge,
                     grant: x.blocking_flags & ipc_flags::CAN_GRANT != 0,
+                    grant_reply: x.blocking_flags & ipc_flags::CAN_GRANT_REPLY != 0,
                     call: x.blocking_flags & ipc_flags::IS_CALL != 0,
                     label: info.label,
                     extra,
@@ -472,8 +473,10 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 ThreadState::BlockedOnRecv {
                     ep: x.blocking_object,
                     recv_slot,
+                    reply: (x.reply != 0).then_some(x.reply),
                 }
             }
+            KTS::BlockedOnReply => ThreadState::BlockedOnReply { reply: x.reply },
             KTS::BlockedOnNotification => ThreadState::BlockedOnNotification {
                 ntfn: x.blocking_object,
             },
@@ -589,6 +592,18 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             ));
         }
     }
+    for (r, o) in &abs.objects {
+        if o.ty == ObjType::Reply {
+            let x: kernel_core::object::Reply = kmem::load(&k.machine, *r);
+            let want = abs.reply_user(*r).unwrap_or(0);
+            if x.tcb != want {
+                return Err(format!(
+                    "(f) reply {r:#x}: kernel replyTCB {:#x}, threads say {want:#x}",
+                    x.tcb
+                ));
+            }
+        }
+    }
     for (n, nt) in &abs.ntfns {
         let x: Notification = kmem::load(&k.machine, *n);
         let want = if !nt.waiters.is_empty() {
@@ -622,6 +637,8 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
         Syscall::NBSend(i) => (-6, Some(i), None),
         Syscall::Wait { cptr: _, recv } => (-9, None, *recv),
         Syscall::NBWait { cptr: _, recv } => (-10, None, *recv),
+        Syscall::Recv { recv, .. } => (-7, None, *recv),
+        Syscall::ReplyRecv { recv, .. } => (-2, None, *recv),
     };
     ctx.set(Reg::SyscallNo, no as u64);
     match inv {
@@ -645,11 +662,23 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
             }
         }
         None => {
-            let (Syscall::Wait { cptr, .. } | Syscall::NBWait { cptr, .. }) = sc else {
+            let (Syscall::Wait { cptr, .. }
+            | Syscall::NBWait { cptr, .. }
+            | Syscall::Recv { cptr, .. }
+            | Syscall::ReplyRecv { cptr, .. }) = sc
+            else {
                 unreachable!()
             };
             ctx.set(Reg::Cap, *cptr);
             ctx.set(Reg::MsgInfo, 0);
+            match sc {
+                Syscall::Recv { reply, .. } => ctx.set(Reg::Reply, *reply),
+                Syscall::ReplyRecv { reply, label, .. } => {
+                    ctx.set(Reg::Reply, *reply);
+                    ctx.set(Reg::MsgInfo, MessageInfo::new(*label, 0, 0, 0).to_word());
+                }
+                _ => {}
+            }
             let r = recv.unwrap_or(RecvSlot {
                 cnode: 0,
                 index: 0,
@@ -751,8 +780,14 @@ fn compare_received(k: &K, s: &State) -> Result<(), String> {
             extra_caps: info.extra_caps as u8,
             unwrapped: info.caps_unwrapped as u8,
             unwrapped_badge: ub,
+            badge_only: r.badge_only,
         };
-        if got != r {
+        let same = if r.badge_only {
+            got.badge == r.badge
+        } else {
+            got == r
+        };
+        if !same {
             return Err(format!(
                 "thread {t:#x} received: spec {r:x?} / kernel {got:x?}"
             ));
@@ -895,7 +930,10 @@ pub struct Coverage {
 pub fn covered(s: &State, t: ObjId, sc: &Syscall, cov: Coverage) -> bool {
     let cptr = match sc {
         Syscall::Call(i) | Syscall::Send(i) | Syscall::NBSend(i) => i.cptr,
-        Syscall::Wait { .. } | Syscall::NBWait { .. } => return cov.ipc,
+        Syscall::Wait { .. }
+        | Syscall::NBWait { .. }
+        | Syscall::Recv { .. }
+        | Syscall::ReplyRecv { .. } => return cov.ipc,
     };
     match s.lookup_slot(t, cptr).ok().and_then(|sl| s.cap(sl)) {
         Some(Cap::Endpoint { .. } | Cap::Notification { .. }) => cov.ipc,

@@ -350,3 +350,36 @@ fn lockstep_grant_transfers_one_cap() {
         })
     );
 }
+
+/// MCS reply objects: Recv with a reply cap, Call → BlockedOnReply, Send on the reply cap,
+/// ReplyRecv, reply objects taken over by another Recv, plus TCB/IPC/notification
+/// operations, exhaustively (two threads with one reply object each).
+#[test]
+fn lockstep_exhaustive_reply_objects() {
+    let depth: usize = std::env::var("LOCKSTEP_REPLY_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    run_full(
+        "reply objects + tcb+ipc+ntfn",
+        kernel_verified::model::two_threads_reply(9),
+        thread_menu(),
+        depth,
+    );
+}
+
+/// Reply objects with every operation (CNode moves/deletes of reply caps finalise reply
+/// objects), depth 3.
+#[test]
+fn lockstep_exhaustive_reply_objects_all_operations() {
+    let depth: usize = std::env::var("LOCKSTEP_REPLY_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    run_full(
+        "reply objects, all operations",
+        kernel_verified::model::two_threads_reply(9),
+        Menu::all(),
+        depth,
+    );
+}
