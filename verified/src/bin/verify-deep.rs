@@ -5,7 +5,7 @@
 //! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5).
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
-use kernel_verified::model::{two_threads, two_threads_nested, Menu, SpecModel};
+use kernel_verified::model::{two_threads, two_threads_nested, two_threads_reply, Menu, SpecModel};
 use kernel_verified::refine::{Coverage, RefModel};
 
 fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> bool {
@@ -77,6 +77,11 @@ fn main() {
     let mut r = full(two_threads(9));
     ok &= report(
         "refinement (kernel-core lockstep), all operations",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let mut r = full(two_threads_reply(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations, reply objects",
         explore_dfs(&mut r, refine_depth),
     );
     let mut r = full(two_threads_nested(9));
