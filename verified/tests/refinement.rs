@@ -64,7 +64,7 @@ fn lockstep_exhaustive_cnode_untyped() {
     match explore(&mut m, depth) {
         Ok(st) => {
             println!(
-                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions ({} skipped: coverage switch off), depth {}, {:.2?}",
                 st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
             );
             assert!(st.transitions > 1000);
@@ -80,7 +80,7 @@ fn lockstep_exhaustive_nested_cspace() {
     match explore(&mut m, 3) {
         Ok(st) => {
             println!(
-                "[refinement nested cspace] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                "[refinement nested cspace] {} distinct states, {} lockstep transitions ({} skipped: coverage switch off), depth {}, {:.2?}",
                 st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
             );
             assert!(st.transitions > 1000);
