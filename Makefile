@@ -22,10 +22,13 @@ setup:
 images: setup
 	@bash scripts/build-images.sh $(ARCH)
 
-## Boot the default system for $(ARCH) in QEMU, interactively (Ctrl-A X quits).
+## Boot the default system for $(ARCH) in QEMU, interactively (Ctrl-A X quits): on aarch64 the
+## Microkit hello system (microkit-hello/). IMAGE=<name> boots build/<arch>/<name>.elf instead,
+## e.g. `make run IMAGE=hello` (the root task printing `hello from user mode`).
+IMAGE ?=
 run: setup
 	@bash scripts/build-images.sh $(ARCH)
-	@bash scripts/run.sh $(ARCH)
+	@bash scripts/run.sh $(ARCH) $(IMAGE)
 
 ## Every test: host unit/property/model-checking tests and QEMU boot tests on all arches.
 test: setup

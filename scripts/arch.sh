@@ -13,7 +13,9 @@
 #                 build/<arch>/kernel.elf is the kernel without payload, for the panic test)
 #                 or multiboot (kernel32.bin made by llvm-objcopy; tasks copied as modules)
 #   QEMU          QEMU command line up to (not including) the image
-#   DEFAULT_IMAGE image `make run` boots
+#   DEFAULT_IMAGE image `make run` boots: NAME (build/<arch>/NAME.elf) or `microkit-hello`
+#                 (the Microkit hello system, built by `make -C microkit-hello` with our SDK and
+#                 `microkit` tool into build/microkit-hello/<arch>/loader.img)
 # Environment: QEMU_MEM (RAM size, default 1G), GIC_VERSION (aarch64: 2 or 3).
 arch_config() {
   case "$1" in
@@ -25,14 +27,16 @@ arch_config() {
       IMAGES="hello=hello bootinfo=bootinfo fault-test=fault-test fault-kernel=fault-kernel fault-undef=fault-undef preempt=preempt fp=fpcheck"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
-      DEFAULT_IMAGE=hello
+      # The Microkit hello system runs end to end here; `make run IMAGE=hello` boots the plain
+      # root task that prints `hello from user mode`.
+      DEFAULT_IMAGE=microkit-hello
       ;;
     riscv64)
       TARGET=riscv64gc-unknown-none-elf
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
       USER_PKGS="hello-riscv64"
-      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=spinner-riscv64,hello-riscv64"
+      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64"
       QEMU=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel)
       DEFAULT_IMAGE=hello
       ;;
@@ -42,7 +46,7 @@ arch_config() {
       TARGET=x86_64-unknown-none
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
-      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64"
+      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64 bootinfo-x86_64"
       USER_PKGS="hello-x86_64"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # x86_64: the initialiser module the `microkit` tool builds for microkit-hello boots beside
 # the multiboot kernel, and the initialiser finds and decodes the embedded system (the
-# tool -> kernel -> initialiser image contract). Running the PDs needs the kernel core.
+# tool -> kernel -> initialiser image contract). The PDs then run: x86_64-microkit-hello.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory -s -C microkit-hello ARCH=x86_64 >/dev/null

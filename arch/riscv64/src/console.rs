@@ -1,7 +1,7 @@
 //! The ns16550 UART console, the QEMU exit device and the kernel's `print!`.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::layout::phys_to_virt;
 
@@ -9,6 +9,8 @@ use crate::layout::phys_to_virt;
 static UART: AtomicU64 = AtomicU64::new(0);
 /// Kernel-virtual address of the sifive_test exit device (0 = none).
 static TEST_DEV: AtomicU64 = AtomicU64::new(0);
+/// Whether the last byte written was a newline (or nothing was written yet).
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
 
 const THR: u64 = 0; // transmit holding register (write)
 const RBR: u64 = 0; // receive buffer register (read)
@@ -51,6 +53,13 @@ pub fn putchar(c: u8) {
         }
     }
     reg_write(THR, c);
+    AT_LINE_START.store(c == b'\n', Ordering::Relaxed);
+}
+
+/// Whether the console is at the start of a line (so a kernel line printed now does not
+/// split a line user code is printing through `seL4_DebugPutChar`).
+pub fn at_line_start() -> bool {
+    AT_LINE_START.load(Ordering::Relaxed)
 }
 
 /// A received byte, if one is waiting.
@@ -111,6 +120,12 @@ pub fn exit_qemu(code: u32) -> ! {
         };
         // SAFETY: `dev` is the kernel-window address of the sifive_test device register.
         unsafe { core::ptr::write_volatile(dev as *mut u32, v) };
+        // QEMU handles the write as an asynchronous shutdown request; an SBI shutdown issued
+        // right after it can overtake it and replace the status with 0. Give the request
+        // time to land before falling back.
+        for _ in 0..200_000_000u64 {
+            core::hint::spin_loop();
+        }
     }
     crate::sbi::shutdown(code != 0);
     loop {

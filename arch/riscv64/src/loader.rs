@@ -270,6 +270,110 @@ pub fn load_elf<M: PhysMem, A: FrameAllocator>(
     })
 }
 
+/// One loaded 4 KiB page of an image, recorded for the kernel core's boot to map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadedFrame {
+    /// User virtual address (page-aligned).
+    pub vaddr: VAddr,
+    /// The frame holding the page's bytes.
+    pub paddr: PAddr,
+    /// Mapping rights (union of the segments sharing the page).
+    pub rights: MapRights,
+}
+
+/// Where an image recorded by [`load_elf_frames`] sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageExtent {
+    /// Entry point.
+    pub entry: VAddr,
+    /// Lowest page address.
+    pub start: VAddr,
+    /// First page-aligned address after the highest segment.
+    pub end: VAddr,
+    /// Number of entries of the output list used.
+    pub pages: usize,
+}
+
+/// Copy every `PT_LOAD` segment of `bytes` into fresh zeroed frames, recording each page
+/// in `out` in ascending address order, without building page tables (the kernel core's
+/// boot maps them). Segments must come in ascending, non-overlapping order (as the ELF
+/// specification requires); a page shared by two segments gets one frame with the union
+/// of their rights. Leaves room for the IPC buffer and bootinfo pages below the user top.
+pub fn load_elf_frames<M: PhysMem, A: FrameAllocator>(
+    mem: &M,
+    alloc: &mut A,
+    bytes: &[u8],
+    out: &mut [LoadedFrame],
+) -> Result<ImageExtent, LoadError> {
+    let elf = Elf::parse(bytes)?;
+    if elf.machine != EM_RISCV {
+        return Err(LoadError::WrongMachine(elf.machine));
+    }
+    let mut n = 0usize;
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for seg in elf.load_segments() {
+        let seg = seg?;
+        let data = elf.segment_data(&seg)?;
+        let end = seg
+            .vaddr
+            .checked_add(seg.memsz)
+            .ok_or(LoadError::BadAddress(seg.vaddr))?;
+        if end > Sv39::USER_TOP || (data.len() as u64) > seg.memsz {
+            return Err(LoadError::BadAddress(seg.vaddr));
+        }
+        if seg.memsz == 0 {
+            continue;
+        }
+        let rights = segment_rights(seg.flags);
+        let first = seg.vaddr & !(PAGE - 1);
+        if n > 0 && first < out[n - 1].vaddr {
+            return Err(LoadError::BadAddress(seg.vaddr)); // out of order or overlapping
+        }
+        let file_end = seg.vaddr + data.len() as u64;
+        let mut page = first;
+        while page < end {
+            let frame = if n > 0 && out[n - 1].vaddr == page {
+                let r = &mut out[n - 1].rights;
+                r.read |= rights.read;
+                r.write |= rights.write;
+                r.execute |= rights.execute;
+                out[n - 1].paddr
+            } else {
+                let slot = out.get_mut(n).ok_or(LoadError::OutOfMemory)?;
+                let f = alloc_zeroed(mem, alloc)?;
+                *slot = LoadedFrame {
+                    vaddr: page,
+                    paddr: f,
+                    rights,
+                };
+                n += 1;
+                f
+            };
+            let (s, e) = (seg.vaddr.max(page), file_end.min(page + PAGE));
+            if s < e {
+                let src = &data[(s - seg.vaddr) as usize..(e - seg.vaddr) as usize];
+                write_phys(mem, frame + (s - page), src)?;
+            }
+            page += PAGE;
+        }
+        lo = lo.min(first);
+        hi = hi.max(end);
+    }
+    if n == 0 {
+        return Err(LoadError::Empty);
+    }
+    let end = hi.div_ceil(PAGE) * PAGE;
+    if end + 2 * PAGE > Sv39::USER_TOP {
+        return Err(LoadError::BadAddress(end));
+    }
+    Ok(ImageExtent {
+        entry: elf.entry,
+        start: lo,
+        end,
+        pages: n,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,5 +601,51 @@ mod tests {
             let _ = load_elf(&mem, &mut alloc, root, &bad);
             bad[i] ^= 0xff;
         }
+    }
+
+    #[test]
+    fn records_frames_without_tables() {
+        let (mem, mut fa, _) = setup();
+        let img = elf(
+            EM_RISCV,
+            &[
+                (PF_R | PF_X, 0x40_0000, b"code", 4),
+                (PF_R | PF_W, 0x40_0ffe, b"dat", 0x1002),
+            ],
+        );
+        let mut out = [LoadedFrame {
+            vaddr: 0,
+            paddr: 0,
+            rights: segment_rights(0),
+        }; 8];
+        let before = fa.0;
+        let ext = load_elf_frames(&mem, &mut fa, &img, &mut out).unwrap();
+        assert_eq!((ext.start, ext.end, ext.pages), (0x40_0000, 0x40_2000, 2));
+        assert_eq!(fa.0 - before, 2 * PAGE, "one frame per page, no tables");
+        assert!(out[0].rights.execute && out[0].rights.write && out[0].rights.read);
+        assert!(!out[1].rights.execute && out[1].rights.write);
+        assert_eq!(mem.read(out[0].paddr, 4), b"code");
+        assert_eq!(mem.read(out[0].paddr + 0xffe, 2), b"da");
+        assert_eq!(mem.read(out[1].paddr, 2), b"t\0");
+        // Too short an output list is an error, not a panic.
+        let mut one = [out[0]; 1];
+        assert_eq!(
+            load_elf_frames(&mem, &mut fa, &img, &mut one),
+            Err(LoadError::OutOfMemory)
+        );
+        // Out-of-order segments are refused; so is a foreign machine.
+        let bad = elf(
+            EM_RISCV,
+            &[(PF_R, 0x40_2000, b"x", 1), (PF_R, 0x40_0000, b"y", 1)],
+        );
+        assert!(matches!(
+            load_elf_frames(&mem, &mut fa, &bad, &mut out),
+            Err(LoadError::BadAddress(_))
+        ));
+        let arm = elf(183, &[(PF_R, 0x40_0000, b"x", 1)]);
+        assert_eq!(
+            load_elf_frames(&mem, &mut fa, &arm, &mut out),
+            Err(LoadError::WrongMachine(183))
+        );
     }
 }

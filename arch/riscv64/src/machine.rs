@@ -56,6 +56,12 @@ pub fn read_dtb(paddr: PAddr) -> Result<crate::fdt::BoardFacts, crate::fdt::FdtE
 #[derive(Debug)]
 pub struct Riscv64Machine {
     cfg: BoardConfig,
+    /// Microseconds between periodic kernel ticks (0: no periodic tick).
+    tick_period_us: u64,
+    /// Time of the next periodic tick (µs; `u64::MAX`: none).
+    next_tick_us: u64,
+    /// The kernel core's deadline ([`Machine::set_deadline`]; `u64::MAX`: none).
+    deadline_us: u64,
 }
 
 impl Riscv64Machine {
@@ -79,7 +85,55 @@ impl Riscv64Machine {
         // SAFETY: enabling the timer and external interrupt sources; the kernel keeps
         // sstatus.SIE clear, so they only interrupt user mode or wake `wfi`.
         unsafe { csr::write_sie(csr::SIE_STIE | csr::SIE_SEIE) };
-        Self { cfg }
+        Self {
+            cfg,
+            tick_period_us: 0,
+            next_tick_us: u64::MAX,
+            deadline_us: u64::MAX,
+        }
+    }
+
+    /// Start a periodic kernel tick every `period_us` microseconds (a preemption point for
+    /// the kernel core), alongside whatever deadline the core sets.
+    pub fn start_tick(&mut self, period_us: u64) {
+        self.tick_period_us = period_us.max(1);
+        self.next_tick_us = self.now_us() + self.tick_period_us;
+        self.program_timer();
+    }
+
+    /// After a timer interrupt: advance the periodic tick if it was due (returns whether it
+    /// was), drop a passed core deadline, and re-arm the timer for whichever comes first.
+    pub fn timer_fired(&mut self) -> bool {
+        let now = self.now_us();
+        let ticked = self.tick_period_us != 0 && self.next_tick_us <= now;
+        if ticked {
+            self.next_tick_us += self.tick_period_us;
+            if self.next_tick_us <= now {
+                self.next_tick_us = now + self.tick_period_us;
+            }
+        }
+        if self.deadline_us <= now {
+            self.deadline_us = u64::MAX;
+        }
+        self.program_timer();
+        ticked
+    }
+
+    /// Program the timer for the earlier of the periodic tick and the core's deadline
+    /// (which also clears a pending timer interrupt when both lie in the future).
+    fn program_timer(&self) {
+        let when = self.next_tick_us.min(self.deadline_us);
+        let ticks = if when == u64::MAX {
+            u64::MAX
+        } else {
+            (when as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128) as u64
+        };
+        if self.cfg.sstc {
+            // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
+            unsafe { csr::write_stimecmp(ticks) };
+        } else {
+            sbi::set_timer(ticks);
+        }
     }
 
     /// The board configuration.
@@ -135,7 +189,12 @@ impl Machine for Riscv64Machine {
     type Context = Riscv64Context;
     type PageTable = Sv39;
 
+    /// `seL4_DebugPutChar`: a newline becomes CR LF on the serial line, as seL4's UART
+    /// drivers do.
     fn putchar(&mut self, c: u8) {
+        if c == b'\n' {
+            console::putchar(b'\r');
+        }
         console::putchar(c);
     }
 
@@ -145,14 +204,8 @@ impl Machine for Riscv64Machine {
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {
-        let ticks =
-            (deadline_us as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128);
-        if self.cfg.sstc {
-            // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
-            unsafe { csr::write_stimecmp(ticks as u64) };
-        } else {
-            sbi::set_timer(ticks as u64);
-        }
+        self.deadline_us = deadline_us;
+        self.program_timer();
     }
 
     fn mask_irq(&mut self, irq: u64) {

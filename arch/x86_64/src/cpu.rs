@@ -26,6 +26,54 @@ pub unsafe fn inb(port: u16) -> u8 {
     v
 }
 
+/// Write a 16-bit word to an I/O port.
+///
+/// # Safety
+/// As [`outb`].
+pub unsafe fn outw(port: u16, v: u16) {
+    // SAFETY: as in `outb`.
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Write a 32-bit word to an I/O port.
+///
+/// # Safety
+/// As [`outb`].
+pub unsafe fn outl(port: u16, v: u32) {
+    // SAFETY: as in `outb`.
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Read a 16-bit word from an I/O port.
+///
+/// # Safety
+/// As [`inb`].
+pub unsafe fn inw(port: u16) -> u16 {
+    let v: u16;
+    // SAFETY: as in `inb`.
+    unsafe {
+        asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
+/// Read a 32-bit word from an I/O port.
+///
+/// # Safety
+/// As [`inb`].
+pub unsafe fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: as in `inb`.
+    unsafe {
+        asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
 /// Read a model-specific register.
 ///
 /// # Safety

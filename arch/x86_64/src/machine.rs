@@ -2,7 +2,7 @@
 
 use crate::{cpu, irq, mm, serial, X86Context, X86PageTable};
 
-use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
+use kernel_hal::{IoApicError, Machine, PAddr, PhysMem, VAddr};
 
 /// The x86_64 machine; device state lives in the arch modules.
 #[derive(Debug, Default)]
@@ -66,6 +66,20 @@ impl Machine for X86Machine {
         (1..16).contains(&i) && i != 2
     }
 
+    /// No I/O APIC is programmed: I/O APIC 0's pins 0..15 stand for the ISA lines the legacy
+    /// PIC delivers (QEMU's I/O APIC routes ISA IRQ n to pin n the same way, apart from the
+    /// timer), so pin n is device IRQ n. Level and polarity are not applied (ISA lines on the
+    /// PIC are edge-triggered, active high).
+    fn ioapic_pin_irq(&self, ioapic: u64, pin: u64) -> Result<u64, IoApicError> {
+        if ioapic != 0 {
+            return Err(IoApicError::NoSuchIoApic { count: 1 });
+        }
+        if pin >= 16 {
+            return Err(IoApicError::NoSuchPin { pins: 16 });
+        }
+        Ok(pin)
+    }
+
     /// Copy the kernel's PML4 slots 256..511 (window and image) into a new VSpace root,
     /// as seL4's `copyGlobalMappings`.
     fn init_vspace_root(&mut self, root: PAddr) {
@@ -95,6 +109,33 @@ impl Machine for X86Machine {
     fn tlb_invalidate_asid(&mut self, _asid: u16) {
         // SAFETY: reloading the same CR3 only flushes the TLB.
         unsafe { cpu::set_cr3(cpu::cr3()) };
+    }
+
+    /// Port input for `seL4_X86_IOPort_In8/16/32`. The core has already checked that the
+    /// invoked IOPort cap covers the whole access (ports the kernel itself drives, COM1 and
+    /// the PIC/PIT, are only reachable if user space was issued them).
+    fn io_port_in(&mut self, port: u16, size: u8) -> u32 {
+        // SAFETY: the core checked the caller's IOPort cap covers `port..port+size`; port
+        // reads have no memory effects.
+        unsafe {
+            match size {
+                1 => cpu::inb(port) as u32,
+                2 => cpu::inw(port) as u32,
+                _ => cpu::inl(port),
+            }
+        }
+    }
+
+    /// Port output for `seL4_X86_IOPort_Out8/16/32` (checked by the core as for input).
+    fn io_port_out(&mut self, port: u16, size: u8, value: u32) {
+        // SAFETY: as in `io_port_in`: the caller holds an IOPort cap for these ports.
+        unsafe {
+            match size {
+                1 => cpu::outb(port, value as u8),
+                2 => cpu::outw(port, value as u16),
+                _ => cpu::outl(port, value),
+            }
+        }
     }
 
     fn halt(&mut self, code: u32) -> ! {

@@ -161,6 +161,13 @@ impl FrameAlloc {
         best
     }
 
+    /// The next frame [`FrameAlloc::alloc`] would hand out: everything from the allocator's
+    /// first frame up to here has been handed out (a copy taken before allocating gives the
+    /// start).
+    pub fn next_free(&self) -> u64 {
+        self.next
+    }
+
     /// A zeroed 4 KiB frame, or `None` when the range is used up.
     pub fn alloc(&mut self) -> Option<u64> {
         if self.next >= self.end {

@@ -1,8 +1,18 @@
 //! The COM1 (0x3F8) 16550 UART used as the kernel console.
 
 use crate::cpu::{inb, outb};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 const COM1: u16 = 0x3f8;
+
+/// Whether the last byte written through [`putc`] ended a line.
+static LINE_START: AtomicBool = AtomicBool::new(true);
+
+/// Whether the console is at the start of a line (the last byte written was `\n`), so that
+/// an asynchronous kernel report does not split a line user space is printing.
+pub fn at_line_start() -> bool {
+    LINE_START.load(Ordering::Relaxed)
+}
 
 /// Program COM1 for 115200 8N1 with FIFOs, interrupts off.
 pub fn init() {
@@ -28,6 +38,7 @@ pub fn putc(c: u8) {
         }
         outb(COM1, c);
     }
+    LINE_START.store(c == b'\n', Ordering::Relaxed);
 }
 
 /// A `core::fmt::Write` sink on COM1 that turns `\n` into `\r\n`.

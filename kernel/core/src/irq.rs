@@ -1,6 +1,6 @@
 //! `seL4_IRQControl_*` and `seL4_IRQHandler_*` invocations.
 
-use kernel_hal::Machine;
+use kernel_hal::{IoApicError, Machine};
 use sel4_abi::{ArchLabel, Label};
 
 use crate::cap::Cap;
@@ -21,16 +21,84 @@ fn check_irq<M: Machine>(k: &Kernel<M>, irq: u64) -> KResult<()> {
     Ok(())
 }
 
+/// Largest `vector` argument of `X86IRQIssueIRQHandlerIOAPIC` (seL4 x86_64:
+/// `irq_user_max - irq_user_min`).
+pub const IOAPIC_MAX_VECTOR: u64 = 107;
+
+/// Make `irq` active and put its handler cap into `dest` (checks done by the caller).
+fn issue<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, irq: u64, dest: Slot) {
+    k.set_thread_state_raw(a.thread, ThreadState::Restart);
+    k.irq_state[irq as usize] = IrqState::Signal;
+    // seL4 `setIRQState`: a line leaving IRQInactive is unmasked.
+    k.machine.unmask_irq(irq);
+    crate::cnode::cte_insert(k, Cap::IrqHandler { irq }, a.slot, dest);
+}
+
+/// `seL4_IRQControl_GetIOAPIC` (MR0 index, MR1 depth, MR2 ioapic, MR3 pin, MR4 level,
+/// MR5 polarity, MR6 vector; C0 root). The handler is keyed by the IRQ number the machine
+/// delivers that input as ([`Machine::ioapic_pin_irq`]), not by `vector` as in seL4: the
+/// vector is range-checked but the machine's controller decides where the input arrives.
+fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+    let Some((root, _)) = a.extra.get(0) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if a.length < 7 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (index, depth) = (k.arg(a, 0), k.arg(a, 1));
+    let (ioapic, pin) = (k.arg(a, 2), k.arg(a, 3));
+    let (level, polarity, vector) = (k.arg(a, 4), k.arg(a, 5), k.arg(a, 6));
+    if vector > IOAPIC_MAX_VECTOR {
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: IOAPIC_MAX_VECTOR,
+        });
+    }
+    let irq = match k.machine.ioapic_pin_irq(ioapic, pin) {
+        Ok(irq) => irq,
+        Err(IoApicError::NoIoApic) | Err(IoApicError::NoSuchIoApic { count: 0 }) => {
+            return Err(SyscallError::IllegalOperation)
+        }
+        Err(IoApicError::NoSuchIoApic { count }) => {
+            return Err(SyscallError::RangeError {
+                min: 0,
+                max: count - 1,
+            })
+        }
+        Err(IoApicError::NoSuchPin { pins }) => {
+            return Err(SyscallError::RangeError {
+                min: 0,
+                max: pins.saturating_sub(1),
+            })
+        }
+    };
+    check_irq(k, irq)?;
+    if k.irq_state[irq as usize] != IrqState::Inactive {
+        return Err(SyscallError::RevokeFirst);
+    }
+    let dest = lookup_target_slot(&k.machine, root, index, depth)?;
+    ensure_empty(&k.machine, dest)?;
+    if level > 1 || polarity > 1 {
+        return Err(SyscallError::RangeError { min: 0, max: 1 });
+    }
+    issue(k, a, irq, dest);
+    Ok(())
+}
+
 /// Decode and perform an IRQControl or IRQHandler invocation.
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
     match a.cap {
         Cap::IrqControl => {
+            let arch = sel4_abi::arch_label(k.arch, a.label);
+            if arch == Some(ArchLabel::IrqIssueIrqHandlerIoApic) {
+                return issue_ioapic(k, a);
+            }
             // (irq index within the message, first slot-argument index)
             let (irq_arg, idx_arg) = if Label::from_u64(a.label) == Some(Label::IRQIssueIRQHandler)
             {
                 (0, 1)
             } else {
-                match sel4_abi::arch_label(k.arch, a.label) {
+                match arch {
                     Some(ArchLabel::IrqIssueIrqHandlerTrigger) => (0, 2),
                     _ => return Err(SyscallError::IllegalOperation),
                 }
@@ -50,9 +118,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             }
             let dest = lookup_target_slot(&k.machine, root, index, depth)?;
             ensure_empty(&k.machine, dest)?;
-            k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            k.irq_state[irq as usize] = IrqState::Signal;
-            crate::cnode::cte_insert(k, Cap::IrqHandler { irq }, a.slot, dest);
+            issue(k, a, irq, dest);
             Ok(())
         }
         Cap::IrqHandler { irq } => {

@@ -16,6 +16,10 @@ use kernel_hal::{
 
 /// Number of IRQs the fake interrupt controller has.
 pub const SIM_IRQS: u64 = 64;
+/// Inputs of the simulated I/O APIC (`IRQControl_GetIOAPIC`).
+pub const SIM_IOAPIC_PINS: u64 = 24;
+/// IRQ number of the simulated I/O APIC's pin 0.
+pub const SIM_IOAPIC_IRQ_BASE: u64 = 16;
 
 /// A simulated machine: `size` bytes of RAM at `base`, a console buffer, a clock the test
 /// advances, a masked-IRQ table and a record of the current address space.
@@ -129,6 +133,19 @@ impl Machine for SimMachine {
     }
     fn io_port_out(&mut self, port: u16, size: u8, value: u32) {
         self.io_writes.push((port, size, value));
+    }
+    /// One I/O APIC with [`SIM_IOAPIC_PINS`] inputs; pin n arrives as IRQ
+    /// [`SIM_IOAPIC_IRQ_BASE`] + n.
+    fn ioapic_pin_irq(&self, ioapic: u64, pin: u64) -> Result<u64, kernel_hal::IoApicError> {
+        if ioapic != 0 {
+            return Err(kernel_hal::IoApicError::NoSuchIoApic { count: 1 });
+        }
+        if pin >= SIM_IOAPIC_PINS {
+            return Err(kernel_hal::IoApicError::NoSuchPin {
+                pins: SIM_IOAPIC_PINS,
+            });
+        }
+        Ok(SIM_IOAPIC_IRQ_BASE + pin)
     }
     fn halt(&mut self, code: u32) -> ! {
         panic!("sim: machine halted with code {code}");

@@ -1016,3 +1016,86 @@ fn domain_set() {
         &[],
     );
 }
+
+/// Regression: x86's `IRQControl_GetIOAPIC` used to be an IllegalOperation, so a Microkit
+/// system with an I/O APIC interrupt could not be built. The handler is keyed by the IRQ the
+/// machine delivers the pin as (sim: pin + 16), and every argument is checked.
+#[test]
+fn irq_issue_ioapic() {
+    use kernel_core::sim::{SIM_IOAPIC_IRQ_BASE, SIM_IOAPIC_PINS};
+    let mut k = boot_sim(Arch::X86_64);
+    let e = empty(&k);
+    let l =
+        sel4_abi::arch_label_number(Arch::X86_64, sel4_abi::ArchLabel::IrqIssueIrqHandlerIoApic)
+            .unwrap();
+    let irq = SIM_IOAPIC_IRQ_BASE + 8;
+    assert!(k.machine.masked[irq as usize]);
+    // MR0 index, MR1 depth, MR2 ioapic, MR3 pin, MR4 level, MR5 polarity, MR6 vector.
+    ok(&call(
+        &mut k,
+        slots::IRQ_CONTROL,
+        l,
+        &[e, 64, 0, 8, 0, 0, 8],
+        &[ROOT],
+    ));
+    assert!(matches!(cap_at(&k, e), Cap::IrqHandler { irq: i } if i == irq));
+    assert!(!k.machine.masked[irq as usize], "issuing unmasks the line");
+    // The same input again: RevokeFirst (whatever the vector).
+    err(
+        &call(
+            &mut k,
+            slots::IRQ_CONTROL,
+            l,
+            &[e + 1, 64, 0, 8, 0, 0, 9],
+            &[ROOT],
+        ),
+        Error::RevokeFirst,
+        &[],
+    );
+    let bad: [(&[u64], Error, &[u64]); 6] = [
+        (&[e + 1, 64, 0, 9, 0, 0], Error::TruncatedMessage, &[]),
+        (&[e + 1, 64, 0, 9, 0, 0, 108], Error::RangeError, &[0, 107]),
+        (&[e + 1, 64, 1, 9, 0, 0, 9], Error::RangeError, &[0, 0]),
+        (
+            &[e + 1, 64, 0, SIM_IOAPIC_PINS, 0, 0, 9],
+            Error::RangeError,
+            &[0, SIM_IOAPIC_PINS - 1],
+        ),
+        (&[e + 1, 64, 0, 9, 2, 0, 9], Error::RangeError, &[0, 1]),
+        (&[e, 64, 0, 9, 0, 0, 9], Error::DeleteFirst, &[]),
+    ];
+    for (args, error, mrs) in bad {
+        err(
+            &call(&mut k, slots::IRQ_CONTROL, l, args, &[ROOT]),
+            error,
+            mrs,
+        );
+    }
+    assert!(cap_at(&k, e + 1).is_null());
+    // No root CNode cap: TruncatedMessage.
+    err(
+        &call(
+            &mut k,
+            slots::IRQ_CONTROL,
+            l,
+            &[e + 1, 64, 0, 9, 0, 0, 9],
+            &[],
+        ),
+        Error::TruncatedMessage,
+        &[],
+    );
+    // The label is x86's only: on aarch64 the same number is no IRQControl method.
+    let mut a = boot();
+    let ea = empty(&a);
+    err(
+        &call(
+            &mut a,
+            slots::IRQ_CONTROL,
+            l,
+            &[ea, 64, 0, 8, 0, 0, 8],
+            &[ROOT],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
+}

@@ -152,6 +152,23 @@ pub trait PhysMem {
     fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8>;
 }
 
+/// Why [`Machine::ioapic_pin_irq`] refused an I/O APIC input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoApicError {
+    /// The machine has no I/O APIC inputs at all.
+    NoIoApic,
+    /// `ioapic` is not below `count`.
+    NoSuchIoApic {
+        /// Number of I/O APICs.
+        count: u64,
+    },
+    /// `pin` is not below `pins`.
+    NoSuchPin {
+        /// Number of inputs of that I/O APIC.
+        pins: u64,
+    },
+}
+
 /// Everything else the core asks of the machine.
 pub trait Machine: PhysMem {
     /// This arch's saved user register file.
@@ -200,6 +217,14 @@ pub trait Machine: PhysMem {
     /// Write `size` bytes (1, 2 or 4) of `value` to x86 I/O port `port`
     /// (`seL4_X86_IOPort_Out*`). Default: nothing.
     fn io_port_out(&mut self, _port: u16, _size: u8, _value: u32) {}
+
+    /// The device IRQ number that x86 I/O APIC `ioapic`'s input `pin` is delivered as, for
+    /// `seL4_IRQControl_GetIOAPIC` (the IRQ handler the core issues is keyed by it). Machines
+    /// that route these inputs through another controller (x86_64 here: the legacy PIC, pin
+    /// n = ISA line n) map them onto their own IRQ numbers. Default: no I/O APIC.
+    fn ioapic_pin_irq(&self, _ioapic: u64, _pin: u64) -> Result<u64, IoApicError> {
+        Err(IoApicError::NoIoApic)
+    }
 
     /// Stop the machine: `code` 0 for a clean shutdown, non-zero after a kernel panic.
     fn halt(&mut self, code: u32) -> !;

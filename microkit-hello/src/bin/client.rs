@@ -19,11 +19,13 @@ impl Handler for Client {
 
 fn init() -> Client {
     debug_println!("client: init");
-    set_mr(0, 6);
-    set_mr(1, 7);
+    // The server answers with the product; the client never computes it itself, so the
+    // answer line proves the PPC reached the server and its reply came back.
+    let (a, b) = (6, 7);
+    set_mr(0, a);
+    set_mr(1, b);
     let reply = SERVER.pp_call(MessageInfo::new(1, 2));
-    debug_println!("client: ppc answer {}", get_mr(0));
-    let _ = reply;
+    debug_println!("client: ppc({}, {}) answered {} ({} MR)", a, b, get_mr(0), reply.count());
     SERVER.notify();
 
     // The tool patches `shared_vaddr` with the address of the `shared` region (setvar_vaddr).

@@ -83,8 +83,11 @@ mod dev {
     pub fn present() -> bool {
         true
     }
-    /// Enable the periodic interrupt (register B bit 6).
+    /// Enable the periodic interrupt (register B bit 6) at 2 Hz (register A rate 15), so
+    /// that the interrupt arrives about half a second later, as on the other boards.
     pub fn arm() {
+        let a = read_reg(0x8a);
+        write_reg(0x8a, (a & 0xf0) | 0x0f);
         let b = read_reg(0x8b);
         write_reg(0x8b, b | 0x40);
     }

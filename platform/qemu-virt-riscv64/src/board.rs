@@ -15,6 +15,8 @@ pub const UART0_IRQ: u64 = 10;
 pub const TEST_DEVICE: u64 = 0x10_0000;
 /// PLIC base.
 pub const PLIC: u64 = 0x0c00_0000;
+/// Size of the PLIC's MMIO region on `virt`.
+pub const PLIC_SIZE: u64 = 0x0400_0000;
 /// PLIC context of hart 0 in S-mode.
 pub const PLIC_S_CONTEXT_HART0: u64 = 1;
 /// Number of PLIC sources on `virt` (IRQ 0 is reserved).

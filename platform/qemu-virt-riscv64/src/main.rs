@@ -1,15 +1,15 @@
-//! The kernel binary for QEMU riscv64 `virt`: boots under OpenSBI, loads the initial task
-//! from the boot payload and (for now) runs it under the bring-up loop in [`bringup`].
+//! The kernel binary for QEMU riscv64 `virt`: boots under OpenSBI, loads the root task from
+//! the boot payload, boots the kernel core ([`root`]) and enters it on every trap ([`entry`]).
 #![cfg_attr(target_arch = "riscv64", no_std, no_main)]
 
 #[cfg(target_arch = "riscv64")]
 mod board;
 #[cfg(target_arch = "riscv64")]
-mod bringup;
-#[cfg(target_arch = "riscv64")]
-mod loader;
+mod entry;
 #[cfg(target_arch = "riscv64")]
 mod payload;
+#[cfg(target_arch = "riscv64")]
+mod root;
 
 #[cfg(not(target_arch = "riscv64"))]
 fn main() {
@@ -21,8 +21,9 @@ mod kernel {
     use arch_riscv64::layout::virt_to_phys;
     use arch_riscv64::machine::{read_dtb, Riscv64Machine};
     use arch_riscv64::{console, kprintln, trap};
+    use kernel_hal::PhysMem;
 
-    use crate::{board, bringup, loader, payload};
+    use crate::{board, entry, payload, root};
 
     extern "C" {
         static __kernel_end: u8;
@@ -32,8 +33,7 @@ mod kernel {
     #[no_mangle]
     extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
         let facts = read_dtb(dtb);
-        let mut m =
-            Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
+        let m = Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
         let (ram_lo, ram_hi) = m.config().ram;
         if let Err(e) = facts {
             kprintln!(
@@ -60,55 +60,47 @@ mod kernel {
             panic!("no initial task: the boot payload holds no file");
         }
 
-        // Free RAM: above the kernel image and the payload, below the DTB (which QEMU places
-        // near the top of RAM).
+        if payload.len() > 1 {
+            kprintln!(
+                "kernel: the payload holds {} files; only the first (the root task) is loaded",
+                payload.len()
+            );
+        }
+        let elf = match payload.file(0) {
+            Ok(f) => f,
+            Err(e) => panic!("payload file 0: {:?}", e),
+        };
+
+        // Free RAM: above the kernel image and the payload, below the DTB (which the firmware
+        // places near the top of RAM). OpenSBI's region lies below the kernel image.
         let kernel_end = virt_to_phys(core::ptr::addr_of!(__kernel_end) as u64);
         let start = kernel_end.max(payload::range().map_or(0, |r| r.1));
         let end = if dtb > start && dtb < ram_hi {
-            dtb
+            dtb & !0xfff
         } else {
             ram_hi
         };
-        let mut frames = loader::FrameAlloc::new(start, end);
+        let dtb_bytes = dtb_slice(&m, dtb);
+        let kernel = root::boot_core(m, elf, start, end, dtb_bytes);
+        entry::run(kernel)
+    }
 
-        let mut tasks = [(
-            bringup::Task {
-                root: 0,
-                asid: 0,
-                runnable: false,
-            },
-            Default::default(),
-        ); bringup::MAX_TASKS];
-        let n = payload.len().min(bringup::MAX_TASKS);
-        for (i, slot) in tasks.iter_mut().enumerate().take(n) {
-            let elf = match payload.file(i) {
-                Ok(f) => f,
-                Err(e) => panic!("payload file {}: {:?}", i, e),
-            };
-            let t = match loader::load(&mut m, &mut frames, elf) {
-                Ok(t) => t,
-                Err(e) => panic!("loading task {}: {}", i, e),
-            };
-            let asid = i as u16 + 1;
-            kprintln!(
-                "task {}: image {:#x}..{:#x}, ASID {}, entry {:#x}",
-                i,
-                t.image.start,
-                t.image.end,
-                asid,
-                t.ctx.next_ip
-            );
-            *slot = (
-                bringup::Task {
-                    root: t.root,
-                    asid,
-                    runnable: true,
-                },
-                t.ctx,
-            );
+    /// The firmware's device tree as bytes through the kernel window (for the extra bootinfo).
+    fn dtb_slice(m: &Riscv64Machine, dtb: u64) -> Option<&'static [u8]> {
+        let header = m.window(dtb, 8)?;
+        // SAFETY: the window maps these 8 bytes of RAM; the firmware put the DTB header there.
+        let h = unsafe { core::slice::from_raw_parts(header as *const u8, 8) };
+        if h[..4] != [0xd0, 0x0d, 0xfe, 0xed] {
+            return None;
         }
-        kprintln!("{} KiB free RAM left", frames.free_bytes() / 1024);
-        bringup::start(m, &tasks[..n])
+        let total = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        if total > 1 << 20 {
+            return None;
+        }
+        let p = m.window(dtb, total)?;
+        // SAFETY: the window maps `total` bytes of RAM holding the DTB, which lies outside the
+        // RAM handed to the kernel core (above `end`), so nothing writes it; only read.
+        Some(unsafe { core::slice::from_raw_parts(p as *const u8, total) })
     }
 
     #[panic_handler]

@@ -1,24 +1,16 @@
-//! Loader for the initial task, in two phases:
-//!
-//! 1. [`load_image`]: the first multiboot module, an x86_64 ELF, is copied page by page into
-//!    fresh frames, each recorded as a [`UserFrame`] (virtual page, frame, rights from the
-//!    ELF segment flags). This is the input the kernel core's boot needs (seL4 creates
-//!    frame caps for exactly these pages); the frames used are reported so the core can
-//!    leave them out of the untyped memory.
-//! 2. BRING-UP ONLY, [`build_vspace`]: a VSpace that maps those frames at their link
-//!    addresses, then an IPC-buffer page and a boot-info page (seL4's root-task layout).
-//!
-//! Entry state as seL4: rip = ELF entry, rdi = boot-info address, every other register
-//! (RSP too) 0, RFLAGS = IF|2. The boot-info page is zeroed: filling it is the core's job.
+//! Loader for the root task: [`load_image`] copies the first multiboot module, an x86_64
+//! ELF, page by page into fresh frames, each recorded as a [`UserFrame`] (virtual page,
+//! frame, rights from the ELF segment flags). This is the input the kernel core's boot needs
+//! (seL4 creates frame caps for exactly these pages); the frames come from a bump allocator
+//! whose range the platform then leaves out of the free RAM given to the core.
 
-use crate::board::ROOT_TASK_EXTRA_PAGES;
 use arch_x86_64::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
+use arch_x86_64::kprintln;
 use arch_x86_64::mm::{self, FrameAlloc};
 use arch_x86_64::multiboot::{BootInfo, Range};
 use arch_x86_64::paging::X86PageTable;
 use arch_x86_64::trap::KCell;
-use arch_x86_64::{kprintln, X86Context};
-use kernel_hal::{Machine, MapAttrs, MapRights, PageTableFormat, Reg, UserContext};
+use kernel_hal::{MapRights, PageTableFormat};
 
 /// Why the initial task could not be loaded.
 #[derive(Debug)]
@@ -192,86 +184,4 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
         ipc_buffer,
         bootinfo: ipc_buffer + PAGE,
     })
-}
-
-/// A VSpace under construction (bring-up).
-struct Space<'a> {
-    root: u64,
-    alloc: &'a mut FrameAlloc,
-}
-
-impl Space<'_> {
-    fn table(&self, paddr: u64) -> Result<*mut u64, LoadError> {
-        mm::window(paddr, PAGE as usize)
-            .map(|p| p as *mut u64)
-            .ok_or(LoadError::OutOfMemory)
-    }
-
-    /// Map the 4 KiB `frame` at `vaddr`, creating page tables on the way.
-    fn map(&mut self, vaddr: u64, frame: u64, rights: MapRights) -> Result<(), LoadError> {
-        let mut table = self.root;
-        for level in 0..3 {
-            // SAFETY: `table` is a page-table frame from our allocator, inside the window;
-            // the index is below 512.
-            let slot = unsafe { self.table(table)?.add(X86PageTable::index(vaddr, level)) };
-            // SAFETY: as above; single-threaded boot.
-            let e = unsafe { slot.read() };
-            table = if X86PageTable::is_table(e, level) {
-                X86PageTable::entry_paddr(e)
-            } else {
-                let t = self.alloc.alloc().ok_or(LoadError::OutOfMemory)?;
-                // SAFETY: as above.
-                unsafe { slot.write(X86PageTable::table_entry(t, level)) };
-                t
-            };
-        }
-        // SAFETY: the last-level table is in the window and the index is below 512.
-        unsafe {
-            self.table(table)?
-                .add(X86PageTable::index(vaddr, 3))
-                .write(X86PageTable::leaf_entry(
-                    frame,
-                    3,
-                    rights,
-                    MapAttrs { cacheable: true },
-                ))
-        };
-        Ok(())
-    }
-}
-
-/// Phase 2 (BRING-UP ONLY): map `img` plus IPC-buffer and boot-info pages into a new VSpace;
-/// returns its root and the initial thread's context.
-pub fn build_vspace(
-    img: &LoadedImage,
-    alloc: &mut FrameAlloc,
-) -> Result<(u64, X86Context), LoadError> {
-    let root = alloc.alloc().ok_or(LoadError::OutOfMemory)?;
-    crate::bringup::machine().init_vspace_root(root);
-    let mut space = Space { root, alloc };
-    for f in img.frames {
-        space.map(f.vaddr, f.paddr, f.rights)?;
-    }
-    let rw = MapRights {
-        read: true,
-        write: true,
-        execute: false,
-    };
-    for k in 0..ROOT_TASK_EXTRA_PAGES {
-        let frame = space.alloc.alloc().ok_or(LoadError::OutOfMemory)?;
-        space.map(img.ipc_buffer + k * PAGE, frame, rw)?;
-    }
-    let mut ctx = X86Context::default();
-    ctx.set(Reg::Pc, img.entry);
-    ctx.set(Reg::Cap, img.bootinfo);
-    ctx.set(Reg::Sp, 0);
-    kprintln!(
-        "loader: initial task entry {:#x}, {} image pages, IPC buffer {:#x}, boot info {:#x}, vspace root {:#x}",
-        img.entry,
-        img.frames.len(),
-        img.ipc_buffer,
-        img.bootinfo,
-        root
-    );
-    Ok((root, ctx))
 }

@@ -1,18 +1,21 @@
 //! The x86_64 kernel for QEMU q35/pc, booted by multiboot 1 (`-kernel`, initial task as
 //! the first module via `-initrd`).
 //!
-//! Until the arch-independent kernel core is wired in, this binary runs a **bring-up
-//! path** (module [`bringup`]): one initial thread, `seL4_DebugPutChar`, `seL4_Yield`,
-//! `seL4_DebugHalt`, user faults reported and the thread suspended, the timer reported.
+//! After the hardware is set up (long mode, kernel window, GDT/TSS/IDT, syscall MSRs,
+//! PIC/PIT, LAPIC timer) the root task is loaded and the kernel core builds its seL4
+//! environment ([`root`]); from then on every kernel entry goes through the core
+//! ([`entry`]).
 #![no_std]
 #![no_main]
 
 mod board;
-mod bringup;
+mod entry;
 mod loader;
+mod root;
 
 use arch_x86_64::layout::KERNEL_VBASE;
-use arch_x86_64::{kprintln, mm, multiboot, serial, tables, trap};
+use arch_x86_64::machine::X86Machine;
+use arch_x86_64::{kprintln, mm, multiboot, serial, tables};
 
 /// Read physical memory below 1 GiB through the image mapping (valid in both the boot
 /// and the final page tables).
@@ -59,7 +62,6 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     );
     tables::init();
     arch_x86_64::cpu::enable_user_fpu();
-    trap::install(bringup::handle);
     let tsc = arch_x86_64::irq::calibrate_tsc();
     let lapic = arch_x86_64::lapic::init();
     arch_x86_64::irq::init();
@@ -69,18 +71,8 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
         tsc,
         lapic
     );
-    bringup::arm_demo_deadline();
-
-    let mut frames = mm::FrameAlloc::new(loader::reserved_end(&bi));
-    let next = match loader::load_image(&bi, &mut frames)
-        .and_then(|img| loader::build_vspace(&img, &mut frames))
-    {
-        Ok((root, ctx)) => bringup::start_thread(root, ctx),
-        Err(e) => panic!("cannot load the initial task: {}", e),
-    };
-    // SAFETY: still on the init stack, tables are loaded, and the context comes from
-    // `bringup::start_thread`, which satisfies the hook contract.
-    unsafe { trap::start(next) }
+    let kernel = root::boot_core(X86Machine::new_const(), &bi, tsc);
+    entry::run(kernel)
 }
 
 #[panic_handler]

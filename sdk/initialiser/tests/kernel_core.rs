@@ -183,10 +183,14 @@ fn hello(arch: Arch) -> SystemInput {
     reader.maps.push(MapInput { region: 0, vaddr: 0x400_0000, read: true, write: false, execute: false, cached: true });
     let mut driver = pd("driver", 150, false);
     driver.maps.push(MapInput { region: 1, vaddr: 0x500_0000, read: true, write: true, execute: false, cached: false });
-    // kernel-core decodes IRQControl_GetTrigger but not yet x86's GetIOAPIC, so the x86 run
-    // has an I/O port instead of an IRQ.
+    // x86: the CMOS RTC's ports and its I/O APIC pin 8 (the simulated machine delivers
+    // pin n as IRQ 16 + n).
     match arch {
-        Arch::X86_64 => driver.ioports.push(IoPortInput { id: 0, addr: 0x70, size: 2 }),
+        Arch::X86_64 => {
+            driver.ioports.push(IoPortInput { id: 0, addr: 0x70, size: 2 });
+            let source = IrqSource::IoApic { ioapic: 0, pin: 8, level: 0, polarity: 0, vector: 8 };
+            driver.irqs.push(IrqInput { id: 0, source });
+        }
         _ => driver.irqs.push(IrqInput { id: 0, source: IrqSource::Plain { irq: 34, trigger: Trigger::Level } }),
     }
     let e = |pd, id, pp| EndInput { pd, id, notify: true, pp };
@@ -250,6 +254,7 @@ fn check(arch: Arch) {
     assert!(matches!(pd_cap(0, L::MONITOR_EP_CAP), Cap::Endpoint { badge: 1, .. }));
     if arch == Arch::X86_64 {
         assert!(!matches!(pd_cap(1, L::BASE_IOPORT_CAP), Cap::Null), "I/O port cap");
+        assert!(matches!(pd_cap(1, L::BASE_IRQ_CAP), Cap::IrqHandler { irq: 24 }));
     } else {
         assert!(matches!(pd_cap(1, L::BASE_IRQ_CAP), Cap::IrqHandler { irq: 34 }));
     }

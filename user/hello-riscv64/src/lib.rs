@@ -4,6 +4,7 @@
 //! pc, so [`entry!`] sets up `sp` (a stack in `.bss`) and `gp` before calling Rust.
 #![no_std]
 
+pub mod ipc;
 pub mod syscalls;
 
 use core::fmt::{self, Write};

@@ -50,3 +50,45 @@ pub fn yield_now() {
         core::arch::asm!("ecall", in("a7") SYS_YIELD, options(nostack));
     }
 }
+
+/// MCS `seL4_Call`.
+pub const SYS_CALL: i64 = -1;
+/// MCS `seL4_DebugCapIdentify`.
+pub const SYS_DEBUG_CAP_IDENTIFY: i64 = -15;
+
+/// `seL4_Call(cptr, info)` with message registers 0..3 in a2..a5: returns the reply's
+/// MessageInfo word and MR0..3 (further MRs are in the IPC buffer).
+pub fn call(cptr: u64, info: u64, mr: [u64; 4]) -> (u64, [u64; 4]) {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let (mut m0, mut m1, mut m2, mut m3) = (mr[0], mr[1], mr[2], mr[3]);
+        let mut i = info;
+        // SAFETY: the kernel reads and writes only a0..a5 for Call (a6 is unused by Call) and
+        // preserves every other register; memory it writes is the IPC buffer, which the
+        // caller reads back afterwards through volatile accesses.
+        unsafe {
+            core::arch::asm!("ecall",
+                inlateout("a0") cptr => _, inlateout("a1") i,
+                inlateout("a2") m0, inlateout("a3") m1, inlateout("a4") m2, inlateout("a5") m3,
+                in("a7") SYS_CALL, options(nostack));
+        }
+        (i, [m0, m1, m2, m3])
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    (info ^ cptr, mr)
+}
+
+/// `seL4_DebugCapIdentify(cptr)`: the kernel's cap tag of the cap at `cptr` (0 = null).
+pub fn debug_cap_identify(cptr: u64) -> u64 {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let mut r = cptr;
+        // SAFETY: the syscall reads a0/a7 and writes a0 only.
+        unsafe {
+            core::arch::asm!("ecall", inlateout("a0") r, in("a7") SYS_DEBUG_CAP_IDENTIFY, options(nostack));
+        }
+        r
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    cptr
+}

@@ -57,6 +57,63 @@ mod rt {
         ret
     }
 
+    /// `seL4_Call` (MCS number -1).
+    pub const SYS_CALL: i64 = -1;
+    /// `seL4_DebugCapIdentify` (MCS number -15).
+    pub const SYS_DEBUG_CAP_IDENTIFY: i64 = -15;
+
+    /// `seL4_Call(cap, info)` with MR0..MR3 in r10/r8/r9/r15 (further MRs and extra caps
+    /// must already be in the IPC buffer). Returns (MessageInfo word, MR0..MR3).
+    pub fn call(cap: u64, info: u64, mr: [u64; 4]) -> (u64, [u64; 4]) {
+        let (i, m0, m1, m2, m3): (u64, u64, u64, u64, u64);
+        // SAFETY: as in `syscall1`; the reply lands in rsi and r10/r8/r9/r15, declared as
+        // outputs, rdi (badge) and r12 (reply cptr, 0) are clobbered.
+        unsafe {
+            asm!(
+                "mov {save}, rbx",
+                "mov rbx, rsp",
+                "syscall",
+                "mov rsp, rbx",
+                "mov rbx, {save}",
+                save = out(reg) _,
+                inout("rdi") cap => _,
+                inout("rsi") info => i,
+                inout("r10") mr[0] => m0,
+                inout("r8") mr[1] => m1,
+                inout("r9") mr[2] => m2,
+                inout("r15") mr[3] => m3,
+                inout("r12") 0u64 => _,
+                inout("rdx") SYS_CALL => _,
+                out("rcx") _, out("r11") _,
+            );
+        }
+        (i, [m0, m1, m2, m3])
+    }
+
+    /// `seL4_DebugCapIdentify(cap)`: the kernel's cap tag (0 for an empty slot).
+    pub fn cap_identify(cap: u64) -> u64 {
+        syscall1(SYS_DEBUG_CAP_IDENTIFY, cap)
+    }
+
+    /// A `core::fmt::Write` sink over `seL4_DebugPutChar`.
+    pub struct Out;
+
+    impl core::fmt::Write for Out {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            print(s);
+            Ok(())
+        }
+    }
+
+    /// Print formatted text through `seL4_DebugPutChar`, with a newline.
+    #[macro_export]
+    macro_rules! println {
+        ($($arg:tt)*) => {{
+            let _ = core::fmt::Write::write_fmt(&mut $crate::Out, format_args!($($arg)*));
+            $crate::print("\n");
+        }};
+    }
+
     /// Print one byte on the kernel console.
     pub fn put_char(c: u8) {
         syscall1(SYS_DEBUG_PUT_CHAR, c as u64);

@@ -15,5 +15,7 @@ pub use cnode::{Slot, SLOT_BYTES};
 pub use endpoint::{Endpoint, EndpointState};
 pub use notification::{Notification, NotificationState};
 pub use reply::Reply;
-pub use sched_context::{Refill, SchedContext, StoredSchedContext};
+pub use sched_context::{
+    Refill, SchedContext, StoredSchedContext, SC_HEADER_BYTES as SCHED_CONTEXT_HEADER_BYTES,
+};
 pub use tcb::{Tcb, TcbSlot, ThreadState, TCB_SLOTS};

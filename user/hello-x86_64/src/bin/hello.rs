@@ -5,6 +5,9 @@
 
 use hello_x86_64::{print, yield_now};
 
+/// Iterations of the syscall-free loop (well over one 5 ms time slice under QEMU).
+const SPIN_ITERATIONS: u64 = 80_000_000;
+
 /// Entry from `_start` with the boot-info address (rdi).
 #[no_mangle]
 extern "C" fn user_main(bootinfo: u64) -> ! {
@@ -30,10 +33,21 @@ extern "C" fn user_main(bootinfo: u64) -> ! {
     yield_now();
     let stack_ok = core::hint::black_box(&marker).iter().all(|&b| b == 0x5a);
     if y == 2 * x && stack_ok {
-        print("hello: sse and stack ok, spinning\n");
+        print("hello: sse and stack ok\n");
     } else {
         print("hello: ERROR: sse or stack broken\n");
     }
+    // Run longer than the 5 ms time slice without a syscall: only the timer (the core's
+    // budget deadline on the LAPIC, the PIT tick) takes the CPU back.
+    print("hello: computing without syscalls\n");
+    let mut acc: u64 = 0;
+    for i in 0..SPIN_ITERATIONS {
+        acc = core::hint::black_box(acc.wrapping_mul(31).wrapping_add(i));
+    }
+    if core::hint::black_box(acc) == 1 {
+        print("hello: (unlikely checksum)\n");
+    }
+    print("hello: computation done, spinning with seL4_Yield\n");
     loop {
         yield_now();
     }

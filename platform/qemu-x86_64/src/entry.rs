@@ -1,0 +1,179 @@
+//! Kernel entry and exit around the kernel core: every entry from user mode or the idle loop
+//! goes to `kernel_core` (`syscall` → `handle_syscall`, #PF → `handle_user_fault(VmFault)`
+//! with CR2 and the #PF error code as FSR, other exceptions → `UserException` with vector
+//! and error code, PIC lines → `handle_irq`, the LAPIC one-shot → `handle_timer`), then the
+//! thread the core makes current is resumed (the core has already switched CR3 through
+//! `Machine::set_vspace`); with no runnable thread the CPU idles until the next interrupt.
+//!
+//! Besides the core's own diagnostics the platform prints a few progress lines the boot
+//! tests read: PIT tick reports, the first LAPIC deadline, idling, `seL4_DebugHalt`.
+
+use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
+use arch_x86_64::machine::X86Machine;
+use arch_x86_64::trap::{self, Event, KCell, Next};
+use arch_x86_64::{irq, kprintln, serial, X86Context};
+use core::ptr::NonNull;
+use kernel_core::{Kernel, UserFault};
+use kernel_hal::{Machine, Reg, UserContext};
+use sel4_abi::Syscall;
+
+/// #PF vector.
+const VECTOR_PAGE_FAULT: u8 = 14;
+/// #PF error code bit: instruction fetch.
+const PF_INSTRUCTION: u64 = 1 << 4;
+
+/// The kernel and the platform's progress flags.
+struct State {
+    kernel: Kernel<X86Machine>,
+    /// The first LAPIC deadline has been reported.
+    deadline_reported: bool,
+    /// The kernel has said once that it idles.
+    idle_reported: bool,
+    /// The first tick report has been printed.
+    first_tick_reported: bool,
+}
+
+static STATE: KCell<Option<State>> = KCell::new(None);
+/// The one register save area handed to the trap path: between kernel entries the
+/// registers of every thread live in its TCB inside the kernel core.
+static SAVE_AREA: KCell<X86Context> = KCell::new(X86Context {
+    regs: [0; 20],
+    fault_ip: 0,
+});
+
+/// Install the entry hook, take ownership of the booted kernel and run the thread it made
+/// current. Never returns.
+pub fn run(kernel: Kernel<X86Machine>) -> ! {
+    // SAFETY: boot is single-threaded with interrupts off; the hook is not installed yet,
+    // so nothing else reads STATE.
+    unsafe {
+        *STATE.get() = Some(State {
+            kernel,
+            deadline_reported: false,
+            idle_reported: false,
+            first_tick_reported: false,
+        })
+    };
+    trap::install(handle);
+    kprintln!("x86_64 kernel: entering user mode through the kernel core");
+    let next = resume_current(state(), None);
+    // SAFETY: still on the init stack, tables are loaded, and `next` names the static save
+    // area, which only the trap path uses from now on (the `Hook` contract).
+    unsafe { trap::start(next) }
+}
+
+fn state() -> &'static mut State {
+    // SAFETY: single core, interrupts off in the kernel; STATE is set in `run` before the
+    // hook is installed and only the (non-reentrant) hook path reaches it afterwards.
+    match unsafe { &mut *STATE.get() } {
+        Some(s) => s,
+        None => panic!("kernel entry before the kernel core was booted"),
+    }
+}
+
+/// The kernel-entry hook: `current` is the interrupted thread's saved registers (`None`
+/// when the kernel was idle).
+fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
+    let s = state();
+    let from_user = current.is_some();
+    if let Some(ctx) = current.as_deref() {
+        s.kernel.set_current_context(ctx);
+    }
+    match event {
+        Event::Syscall => {
+            if Syscall::from_number(s.kernel.current_context().get(Reg::SyscallNo) as i64)
+                == Some(Syscall::DebugHalt)
+            {
+                kprintln!("kernel: seL4_DebugHalt, stopping");
+            }
+            s.kernel.handle_syscall();
+        }
+        Event::Exception { vector, error, cr2 } if from_user => {
+            let fault = if vector == VECTOR_PAGE_FAULT {
+                UserFault::VmFault {
+                    addr: cr2,
+                    fsr: error,
+                    instruction: error & PF_INSTRUCTION != 0,
+                }
+            } else {
+                UserFault::UserException {
+                    number: vector as u64,
+                    code: error,
+                }
+            };
+            s.kernel.handle_user_fault(fault);
+        }
+        Event::Exception { .. } => {}
+        Event::Irq(0) => {
+            tick_report(s);
+            s.kernel.handle_irq(0);
+        }
+        Event::Irq(n) => s.kernel.handle_irq(n as u64),
+        Event::Deadline => {
+            let now = s.kernel.machine.now_us();
+            let armed = s.kernel.machine.deadline_us();
+            if now < armed {
+                // Early by the TSC clock (the LAPIC and the TSC are calibrated separately):
+                // re-arm for the rest, the core sees the timer only once its deadline passed.
+                s.kernel.machine.set_deadline(armed);
+            } else {
+                // Reported once, and only at a line start (see `tick_report`).
+                if !s.deadline_reported && serial::at_line_start() {
+                    s.deadline_reported = true;
+                    kprintln!(
+                        "timer: LAPIC deadline reached at {} us (armed for {} us)",
+                        now,
+                        armed
+                    );
+                }
+                s.kernel.handle_timer();
+            }
+        }
+    }
+    resume_current(s, current)
+}
+
+/// What to run next: the core's current thread (its registers copied into the save area),
+/// or the idle loop.
+fn resume_current(s: &mut State, current: Option<&mut X86Context>) -> Next {
+    if s.kernel.current_is_idle() {
+        if !s.idle_reported {
+            s.idle_reported = true;
+            kprintln!("kernel: no runnable thread; idling (timer keeps running)");
+        }
+        return Next::Idle;
+    }
+    let ctx = s.kernel.current_context();
+    match current {
+        Some(c) => {
+            *c = ctx;
+            Next::User(NonNull::from(c))
+        }
+        None => {
+            // SAFETY: single core, interrupts off; the trap path holds no reference to the
+            // save area while the kernel is idle (it passed `None`).
+            let area = unsafe { &mut *SAVE_AREA.get() };
+            *area = ctx;
+            Next::User(NonNull::from(area))
+        }
+    }
+}
+
+/// Report the PIT tick count once at (or soon after) [`TICK_REPORT_FIRST`] and every
+/// [`TICK_REPORT_PERIOD`] ticks after that; reports wait for the console to be at the start
+/// of a line (asynchronous reports never split a line user space is printing).
+fn tick_report(s: &mut State) {
+    let t = irq::ticks();
+    if !serial::at_line_start() {
+        return;
+    }
+    let first = !s.first_tick_reported && t >= TICK_REPORT_FIRST;
+    if first || (s.first_tick_reported && t.is_multiple_of(TICK_REPORT_PERIOD)) {
+        s.first_tick_reported = true;
+        kprintln!(
+            "timer: {} ticks ({} ms), still running",
+            t,
+            s.kernel.machine.now_us() / 1000
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Booting the kernel core: load the root task (first multiboot module) into frames,
+//! describe the free RAM from the multiboot memory map and the device space user space may
+//! own, and let `kernel_core::boot` build the root task as seL4 does (§7 of the ABI notes:
+//! initial caps in seL4's slots including IOPortControl in slot 7, IPC buffer page right
+//! after the image, then the bootinfo page and the extra bootinfo; rdi = bootinfo, RSP = 0,
+//! RFLAGS = IF|2).
+
+use arch_x86_64::machine::X86Machine;
+use arch_x86_64::mm::FrameAlloc;
+use arch_x86_64::multiboot::BootInfo;
+use arch_x86_64::trap::KCell;
+use arch_x86_64::{kprintln, layout};
+use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
+use kernel_core::Kernel;
+use kernel_hal::MapRights;
+use sel4_abi::Arch;
+
+use crate::loader::{self, MAX_IMAGE_PAGES};
+
+/// Physical memory below this is left to the BIOS (real-mode IVT, BDA, EBDA, VGA, ROMs),
+/// as seL4 does on x86: never free RAM.
+pub const LOW_MEMORY_END: u64 = 0x10_0000;
+/// The I/O APIC; from here to 4 GiB are the chipset devices the kernel keeps (I/O APIC,
+/// HPET, local APIC, firmware ROM).
+pub const IOAPIC_BASE: u64 = 0xfec0_0000;
+/// Extra-bootinfo chunk id of the TSC frequency (`SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`).
+const BOOTINFO_HEADER_X86_TSC_FREQ: u64 = 5;
+/// Most free RAM regions handed to the core.
+const MAX_FREE: usize = 32;
+
+const NO_FRAME: ImageFrame = ImageFrame {
+    vaddr: 0,
+    paddr: 0,
+    rights: MapRights {
+        read: false,
+        write: false,
+        execute: false,
+    },
+};
+/// The image frame list handed to the core (128 KiB: kept off the 64 KiB init stack).
+static IMAGE: KCell<[ImageFrame; MAX_IMAGE_PAGES]> = KCell::new([NO_FRAME; MAX_IMAGE_PAGES]);
+
+/// Free RAM: every multiboot RAM region inside the kernel window, minus low memory, minus
+/// everything below `reserved_end` (kernel image with its page tables and stacks, the
+/// multiboot information, the modules) and minus the frames `[used_start, used_end)` the
+/// loader took for the root-task image. Page aligned. Returns the number of regions.
+fn free_ram(
+    bi: &BootInfo,
+    reserved_end: u64,
+    used_start: u64,
+    used_end: u64,
+    out: &mut [Region; MAX_FREE],
+) -> usize {
+    let mut n = 0;
+    let mut push = |start: u64, end: u64| {
+        let (s, e) = ((start + 0xfff) & !0xfff, end & !0xfff);
+        if e > s && n < MAX_FREE {
+            out[n] = Region { start: s, end: e };
+            n += 1;
+        }
+    };
+    for r in bi.ram.iter().take(bi.num_ram) {
+        let start = r.start.max(LOW_MEMORY_END).max(reserved_end);
+        let end = r.end.min(layout::WINDOW_LIMIT);
+        if start >= end {
+            continue;
+        }
+        if used_end > used_start && used_start < end && used_end > start {
+            push(start, used_start.max(start));
+            push(used_end.min(end), end);
+        } else {
+            push(start, end);
+        }
+    }
+    n
+}
+
+/// Device space user space may own as device untyped: the PCI hole from the end of RAM
+/// below 4 GiB up to the chipset devices at [`IOAPIC_BASE`].
+fn device_regions(bi: &BootInfo) -> Region {
+    let ram_top = bi
+        .ram
+        .iter()
+        .take(bi.num_ram)
+        .filter(|r| r.start < IOAPIC_BASE)
+        .map(|r| r.end.min(IOAPIC_BASE))
+        .max()
+        .unwrap_or(0);
+    // Devices start on a 1 MiB boundary above RAM (keeps the firmware tables RAM may end with
+    // out of reach).
+    let start = (ram_top + 0xf_ffff) & !0xf_ffff;
+    Region {
+        start: start.min(IOAPIC_BASE),
+        end: IOAPIC_BASE,
+    }
+}
+
+/// Load the root task and boot the kernel core. Panics (a kernel boot failure) on a
+/// malformed image or too little memory.
+pub fn boot_core(machine: X86Machine, bi: &BootInfo, tsc_mhz: u64) -> Kernel<X86Machine> {
+    let reserved_end = loader::reserved_end(bi);
+    let mut frames = FrameAlloc::new(reserved_end);
+    let used_start = frames.next_free();
+    let img = match loader::load_image(bi, &mut frames) {
+        Ok(img) => img,
+        Err(e) => panic!("cannot load the initial task: {}", e),
+    };
+    let used_end = frames.next_free();
+
+    // SAFETY: boot is single-threaded and runs this once; nothing else uses IMAGE.
+    let image = unsafe { &mut *IMAGE.get() };
+    for (d, f) in image.iter_mut().zip(img.frames) {
+        *d = ImageFrame {
+            vaddr: f.vaddr,
+            paddr: f.paddr,
+            rights: f.rights,
+        };
+    }
+    let mut free = [Region::default(); MAX_FREE];
+    let nfree = free_ram(bi, reserved_end, used_start, used_end, &mut free);
+    let device = [device_regions(bi)];
+    let total: u64 = free[..nfree].iter().map(|r| r.end - r.start).sum();
+    kprintln!(
+        "loader: initial task entry {:#x}, {} image pages at {:#x}, IPC buffer {:#x}, boot info {:#x}",
+        img.entry,
+        img.frames.len(),
+        used_start,
+        img.ipc_buffer,
+        img.bootinfo
+    );
+    kprintln!(
+        "x86_64 kernel: {} free RAM regions ({} KiB) and device space {:#x}..{:#x} go to the kernel core",
+        nfree,
+        total >> 10,
+        device[0].start,
+        device[0].end
+    );
+    // Extra bootinfo: the TSC frequency chunk {id, len incl. header, u32 MHz} (padded to 8).
+    let mut extra = [0u8; 24];
+    extra[..8].copy_from_slice(&BOOTINFO_HEADER_X86_TSC_FREQ.to_le_bytes());
+    extra[8..16].copy_from_slice(&24u64.to_le_bytes());
+    extra[16..20].copy_from_slice(&(tsc_mhz as u32).to_le_bytes());
+    let params = BootParams {
+        arch: Arch::X86_64,
+        ram: &free[..nfree],
+        device: &device,
+        image: &image[..img.frames.len()],
+        entry: img.entry,
+        ipc_buffer_vaddr: img.ipc_buffer,
+        bootinfo_vaddr: img.bootinfo,
+        extra_bootinfo: &extra,
+        timer_irq: Some(0),
+    };
+    let k = match boot(machine, &params) {
+        Ok(k) => k,
+        Err(e) => panic!("kernel core boot failed: {:?}", e),
+    };
+    k
+}
