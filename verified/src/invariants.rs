@@ -322,6 +322,20 @@ fn queues(s: &State) -> Result<(), String> {
                 ));
             }
         }
+        if let ThreadState::BlockedOnReply { reply }
+        | ThreadState::BlockedOnRecv {
+            reply: Some(reply), ..
+        } = tcb.state
+        {
+            if s.objects.get(&reply).map(|o| o.ty) != Some(ObjType::Reply) {
+                return Err(format!("(d) thread {t:#x} uses dead reply {reply:#x}"));
+            }
+            if s.reply_user(reply) != Some(*t) || s.tcbs.iter().filter(|(_, x)| {
+                matches!(x.state, ThreadState::BlockedOnReply { reply: r } | ThreadState::BlockedOnRecv { reply: Some(r), .. } if r == reply)
+            }).count() != 1 {
+                return Err(format!("(f) reply {reply:#x} used by more than one thread"));
+            }
+        }
         if let Some(n) = tcb.bound_ntfn {
             if s.ntfns.get(&n).and_then(|x| x.bound_tcb) != Some(*t) {
                 return Err(format!("(f) binding {t:#x} -> {n:#x} not symmetric"));
@@ -487,6 +501,15 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
                 ThreadState::BlockedOnNotification { ntfn } => {
                     destroyed.contains(&ntfn)
                         || holds(&|c| matches!(c, Cap::Notification { obj, rights, .. } if *obj == ntfn && rights.has(Rights::WRITE)))
+                }
+                _ => false,
+            }
+            // a reply object it uses: replied to, or taken over by a Recv, or destroyed
+            || match pt.state {
+                ThreadState::BlockedOnReply { reply }
+                | ThreadState::BlockedOnRecv { reply: Some(reply), .. } => {
+                    destroyed.contains(&reply)
+                        || holds(&|c| matches!(c, Cap::Reply { obj, .. } if *obj == reply))
                 }
                 _ => false,
             }

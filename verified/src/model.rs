@@ -241,6 +241,29 @@ pub fn two_threads(untyped_bits: u8) -> System {
     }
 }
 
+/// [`two_threads`] plus one MCS reply object per thread: T0's reply cap (Grant) in C0
+/// slot 0, T1's reply cap (no Grant) in C1 slot 0.
+pub fn two_threads_reply(untyped_bits: u8) -> System {
+    let mut sys = two_threads(untyped_bits);
+    for (obj, cn, grant) in [(0x2200, 0x2000, true), (0x2240, 0x2100, false)] {
+        sys.init.objects.insert(
+            obj,
+            Object {
+                ty: ObjType::Reply,
+                size_bits: sizes::REPLY,
+            },
+        );
+        put(
+            &mut sys.init,
+            Slot { obj: cn, index: 0 },
+            Cap::Reply { obj, grant },
+            true,
+            None,
+        );
+    }
+    sys
+}
+
 /// [`two_threads`] with a two-level CSpace for T0: its root CNode C0 resolves 62 bits
 /// (guard 59 + radix 3), and C0's slot 2 holds C1's cap with no guard (radix 2), so a
 /// 64-bit cptr `(2 << 2) | j` names C1's slot j through T0's CSpace. Root slots are named by
@@ -478,9 +501,9 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     .find(|(_, c)| !matches!(c, Cap::Endpoint { .. } | Cap::CNode { .. }))
                     .map(|f| f.0);
                 let extra: Vec<u64> = x.into_iter().map(cp).collect();
-                out.push(Syscall::Send(inv(cp(idx), 0, &[], &extra)));
-                out.push(Syscall::NBSend(inv(cp(idx), 0, &[], &[])));
-                out.push(Syscall::Call(inv(cp(idx), 0, &[], &[cp(idx)])));
+                out.push(Syscall::Send(inv(cp(idx), 0x2a, &[], &extra)));
+                out.push(Syscall::NBSend(inv(cp(idx), 7, &[], &[])));
+                out.push(Syscall::Call(inv(cp(idx), 3, &[], &[cp(idx)])));
                 let recv = empty.first().map(|&e| RecvSlot {
                     cnode: r,
                     index: e,
@@ -494,6 +517,24 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     cptr: cp(idx),
                     recv,
                 });
+                for &(ridx, rc) in &filled {
+                    if matches!(rc, Cap::Reply { .. }) {
+                        out.push(Syscall::Recv {
+                            cptr: cp(idx),
+                            reply: cp(ridx),
+                            recv,
+                        });
+                        out.push(Syscall::ReplyRecv {
+                            cptr: cp(idx),
+                            reply: cp(ridx),
+                            label: 0x44,
+                            recv,
+                        });
+                    }
+                }
+            }
+            Cap::Reply { .. } if m.ipc => {
+                out.push(Syscall::Send(inv(cp(idx), 0x33, &[], &[])));
             }
             Cap::Notification { .. } if m.ipc => {
                 out.push(Syscall::Send(inv(cp(idx), 0, &[], &[])));

@@ -450,7 +450,9 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     ep: x.blocking_object,
                     badge: x.blocking_badge,
                     grant: x.blocking_flags & ipc_flags::CAN_GRANT != 0,
+                    grant_reply: x.blocking_flags & ipc_flags::CAN_GRANT_REPLY != 0,
                     call: x.blocking_flags & ipc_flags::IS_CALL != 0,
+                    label: info.label,
                     extra,
                 }
             }
@@ -471,8 +473,10 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 ThreadState::BlockedOnRecv {
                     ep: x.blocking_object,
                     recv_slot,
+                    reply: (x.reply != 0).then_some(x.reply),
                 }
             }
+            KTS::BlockedOnReply => ThreadState::BlockedOnReply { reply: x.reply },
             KTS::BlockedOnNotification => ThreadState::BlockedOnNotification {
                 ntfn: x.blocking_object,
             },
@@ -588,6 +592,18 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
             ));
         }
     }
+    for (r, o) in &abs.objects {
+        if o.ty == ObjType::Reply {
+            let x: kernel_core::object::Reply = kmem::load(&k.machine, *r);
+            let want = abs.reply_user(*r).unwrap_or(0);
+            if x.tcb != want {
+                return Err(format!(
+                    "(f) reply {r:#x}: kernel replyTCB {:#x}, threads say {want:#x}",
+                    x.tcb
+                ));
+            }
+        }
+    }
     for (n, nt) in &abs.ntfns {
         let x: Notification = kmem::load(&k.machine, *n);
         let want = if !nt.waiters.is_empty() {
@@ -621,6 +637,8 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
         Syscall::NBSend(i) => (-6, Some(i), None),
         Syscall::Wait { cptr: _, recv } => (-9, None, *recv),
         Syscall::NBWait { cptr: _, recv } => (-10, None, *recv),
+        Syscall::Recv { recv, .. } => (-7, None, *recv),
+        Syscall::ReplyRecv { recv, .. } => (-2, None, *recv),
     };
     ctx.set(Reg::SyscallNo, no as u64);
     match inv {
@@ -644,11 +662,23 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
             }
         }
         None => {
-            let (Syscall::Wait { cptr, .. } | Syscall::NBWait { cptr, .. }) = sc else {
+            let (Syscall::Wait { cptr, .. }
+            | Syscall::NBWait { cptr, .. }
+            | Syscall::Recv { cptr, .. }
+            | Syscall::ReplyRecv { cptr, .. }) = sc
+            else {
                 unreachable!()
             };
             ctx.set(Reg::Cap, *cptr);
             ctx.set(Reg::MsgInfo, 0);
+            match sc {
+                Syscall::Recv { reply, .. } => ctx.set(Reg::Reply, *reply),
+                Syscall::ReplyRecv { reply, label, .. } => {
+                    ctx.set(Reg::Reply, *reply);
+                    ctx.set(Reg::MsgInfo, MessageInfo::new(*label, 0, 0, 0).to_word());
+                }
+                _ => {}
+            }
             let r = recv.unwrap_or(RecvSlot {
                 cnode: 0,
                 index: 0,
@@ -731,6 +761,41 @@ fn compare_outcome(k: &K, t: ObjId, sc: &Syscall, o: &Outcome) -> Result<(), Str
     }
 }
 
+/// For every thread that received something in the last step (spec `received` set), the
+/// badge register and the message info (label, extraCaps, capsUnwrapped; the unwrapped badge
+/// in `caps_or_badges[0]`) the kernel left in its registers / IPC buffer must match.
+fn compare_received(k: &K, s: &State) -> Result<(), String> {
+    for (t, x) in &s.tcbs {
+        let Some(r) = x.received else { continue };
+        let badge = k.get_reg(*t, Reg::Cap);
+        let info = MessageInfo::from_word(k.get_reg(*t, Reg::MsgInfo));
+        let ub = if info.caps_unwrapped & 1 != 0 {
+            k.ipc_buffer_word(k.ipc_buffer(*t, true), ipc_buffer::CAPS_OR_BADGES)
+        } else {
+            0
+        };
+        let got = Received {
+            badge,
+            label: info.label,
+            extra_caps: info.extra_caps as u8,
+            unwrapped: info.caps_unwrapped as u8,
+            unwrapped_badge: ub,
+            badge_only: r.badge_only,
+        };
+        let same = if r.badge_only {
+            got.badge == r.badge
+        } else {
+            got == r
+        };
+        if !same {
+            return Err(format!(
+                "thread {t:#x} received: spec {r:x?} / kernel {got:x?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Describe how two states differ.
 pub fn diff(spec: &State, kern: &State) -> String {
     let mut out = String::new();
@@ -810,10 +875,15 @@ pub fn lockstep(
     sc: &Syscall,
 ) -> Option<Result<State, String>> {
     let mut s = spec.clone();
+    // `received` records what a thread received in *this* step only.
+    for x in s.tcbs.values_mut() {
+        x.received = None;
+    }
     let o = s.step(t, sc)?;
     kernel_step(k, t, sc);
     let r = (|| {
         compare_outcome(k, t, sc, &o)?;
+        compare_received(k, &s)?;
         let a = abstract_state(k, cx, &s)?;
         kernel_invariants(k, &a)?;
         let (ns, na) = (normalised(&s), normalised(&a));
@@ -860,7 +930,10 @@ pub struct Coverage {
 pub fn covered(s: &State, t: ObjId, sc: &Syscall, cov: Coverage) -> bool {
     let cptr = match sc {
         Syscall::Call(i) | Syscall::Send(i) | Syscall::NBSend(i) => i.cptr,
-        Syscall::Wait { .. } | Syscall::NBWait { .. } => return cov.ipc,
+        Syscall::Wait { .. }
+        | Syscall::NBWait { .. }
+        | Syscall::Recv { .. }
+        | Syscall::ReplyRecv { .. } => return cov.ipc,
     };
     match s.lookup_slot(t, cptr).ok().and_then(|sl| s.cap(sl)) {
         Some(Cap::Endpoint { .. } | Cap::Notification { .. }) => cov.ipc,

@@ -443,15 +443,26 @@ pub enum ThreadState {
         grant: bool,
         /// A Call (true) or Send.
         call: bool,
+        /// GrantReply right of the cap used (a Call may then leave a reply object).
+        grant_reply: bool,
+        /// Message label (delivered to the receiver).
+        label: u64,
         /// Extra-cap cptr offered, if any (looked up again at transfer time, as seL4 does).
         extra: Option<u64>,
     },
-    /// Blocked receiving on an endpoint (Wait, no reply object).
+    /// Blocked receiving on an endpoint (Wait: no reply object; MCS Recv: with one).
     BlockedOnRecv {
         /// The endpoint.
         ep: ObjId,
         /// Receive slot named in the IPC buffer (resolved at transfer time).
         recv_slot: Option<RecvSlot>,
+        /// The reply object given to Recv (its `replyTCB` is this thread).
+        reply: Option<ObjId>,
+    },
+    /// Blocked in a Call, waiting for a reply through a reply object (MCS).
+    BlockedOnReply {
+        /// The reply object (its `replyTCB` is this thread).
+        reply: ObjId,
     },
     /// Blocked waiting on a notification.
     BlockedOnNotification {
@@ -471,6 +482,23 @@ pub struct Received {
     pub extra_caps: u8,
     /// capsUnwrapped bits.
     pub unwrapped: u8,
+    /// The badge written to the receiver's `caps_or_badges[0]` when the cap was unwrapped.
+    pub unwrapped_badge: u64,
+    /// Only the badge register was written (a signal, seL4 `completeSignal`/`sendSignal`, or
+    /// a failed non-blocking receive, `doNBRecvFailedTransfer`): the message-info register
+    /// keeps whatever the thread had in it, so the other fields are not meaningful.
+    pub badge_only: bool,
+}
+
+impl Received {
+    /// A badge-only receipt.
+    pub fn badge_only(badge: u64) -> Received {
+        Received {
+            badge,
+            badge_only: true,
+            ..Received::default()
+        }
+    }
 }
 
 /// A TCB's modelled state.
@@ -658,6 +686,26 @@ pub enum Syscall {
     NBWait {
         /// Source cptr.
         cptr: u64,
+        /// Receive slot.
+        recv: Option<RecvSlot>,
+    },
+    /// MCS Recv: blocking receive with a reply object (reply cptr in the reply register).
+    Recv {
+        /// Source cptr.
+        cptr: u64,
+        /// Reply-object cptr.
+        reply: u64,
+        /// Receive slot.
+        recv: Option<RecvSlot>,
+    },
+    /// MCS ReplyRecv: Send on the reply cap (message label `label`), then Recv with it.
+    ReplyRecv {
+        /// Source cptr.
+        cptr: u64,
+        /// Reply-object cptr.
+        reply: u64,
+        /// Label of the reply message.
+        label: u64,
         /// Receive slot.
         recv: Option<RecvSlot>,
     },
@@ -1012,14 +1060,23 @@ impl State {
                 return;
             }
             ObjType::CNode { radix } => {
-                // Remove the object first so nothing can be inserted, then empty its slots.
+                // Remove the object first so nothing can be inserted, then empty its slots,
+                // last slot first (seL4 `reduceZombie` deletes `ptr[n - 1]` and shrinks n):
+                // the order is observable when two of them finalise objects one thread is
+                // blocked on (e.g. an endpoint and the reply object of a Recv on it).
                 self.objects.remove(&obj);
-                for i in 0..(1u64 << radix) {
+                for i in (0..(1u64 << radix)).rev() {
                     self.delete_slot(Slot { obj, index: i });
                 }
                 return;
             }
-            ObjType::SchedContext | ObjType::Reply => {}
+            ObjType::Reply => {
+                // Reply finalise: whoever uses it stops.
+                if let Some(u) = self.reply_user(obj) {
+                    self.cancel_ipc(u);
+                }
+            }
+            ObjType::SchedContext => {}
         }
         self.objects.remove(&obj);
     }
@@ -1064,6 +1121,9 @@ impl State {
                 }
                 self.set_state(t, ThreadState::Inactive);
             }
+            Some(ThreadState::BlockedOnReply { .. }) => {
+                self.set_state(t, ThreadState::Inactive);
+            }
             Some(ThreadState::BlockedOnNotification { ntfn }) => {
                 if let Some(n) = self.ntfns.get_mut(&ntfn) {
                     n.waiters.retain(|x| *x != t);
@@ -1105,6 +1165,76 @@ impl State {
             Syscall::NBSend(inv) => self.invoke(t, inv, false, false),
             Syscall::Wait { cptr, recv } => self.receive(t, *cptr, *recv, true),
             Syscall::NBWait { cptr, recv } => self.receive(t, *cptr, *recv, false),
+            Syscall::Recv { cptr, reply, recv } => self.recv_with_reply(t, *cptr, *reply, *recv),
+            Syscall::ReplyRecv {
+                cptr,
+                reply,
+                label,
+                recv,
+            } => {
+                // First phase: a non-blocking Send on whatever the reply cptr names.
+                let inv = Invocation {
+                    cptr: *reply,
+                    label: *label,
+                    mrs: vec![],
+                    extra: vec![],
+                };
+                self.invoke(t, &inv, false, false)?;
+                if self.tcbs[&t].state != ThreadState::Running {
+                    return Some(Outcome::Blocked);
+                }
+                self.recv_with_reply(t, *cptr, *reply, *recv)
+            }
+        }
+    }
+
+    /// The thread using reply object `r` (seL4 `replyTCB`): blocked on it, or blocked in a
+    /// Recv that named it.
+    pub fn reply_user(&self, r: ObjId) -> Option<ObjId> {
+        self.tcbs.iter().find_map(|(t, x)| match x.state {
+            ThreadState::BlockedOnReply { reply } if reply == r => Some(*t),
+            ThreadState::BlockedOnRecv {
+                reply: Some(reply), ..
+            } if reply == r => Some(*t),
+            _ => None,
+        })
+    }
+
+    /// MCS `handleRecv(true, true)`.
+    fn recv_with_reply(
+        &mut self,
+        t: ObjId,
+        cptr: u64,
+        reply: u64,
+        recv: Option<RecvSlot>,
+    ) -> Option<Outcome> {
+        let slot = match self.lookup_slot(t, cptr) {
+            Ok(s) => s,
+            Err(f) => return Some(self.cap_fault(t, cptr, true, f)),
+        };
+        match self.cap(slot) {
+            Some(Cap::Endpoint { rights, .. }) if rights.has(Rights::READ) => {
+                let r = match self.lookup_slot(t, reply) {
+                    Err(f) => return Some(self.cap_fault(t, reply, true, f)),
+                    Ok(rs) => match self.cap(rs) {
+                        Some(Cap::Reply { obj, .. }) => obj,
+                        _ => {
+                            return Some(self.cap_fault(
+                                t,
+                                reply,
+                                true,
+                                LookupFault::MissingCapability { bits_left: 0 },
+                            ))
+                        }
+                    },
+                };
+                // A reply object still in use by another thread: that use is cancelled.
+                if let Some(old) = self.reply_user(r).filter(|o| *o != t) {
+                    self.cancel_ipc(old);
+                }
+                self.receive_inner(t, cptr, recv, true, Some(r))
+            }
+            _ => self.receive(t, cptr, recv, true),
         }
     }
 
@@ -1165,6 +1295,7 @@ impl State {
                         rights,
                         blocking,
                         call,
+                        inv.label,
                         inv.extra.first().copied(),
                     );
                 }
@@ -1177,7 +1308,11 @@ impl State {
                     Ok(Some(()))
                 }
             }
-            Some(Cap::Reply { .. }) | Some(Cap::SchedContext { .. }) => return None,
+            Some(Cap::Reply { obj, grant }) => {
+                self.do_reply_transfer(t, obj, grant, inv.label);
+                Ok(Some(()))
+            }
+            Some(Cap::SchedContext { .. }) => return None,
         };
         match r {
             Ok(Some(())) => Some(Outcome::Ok),
@@ -1615,15 +1750,13 @@ impl State {
     fn signal(&mut self, n: ObjId, badge: u64) {
         let nt = self.ntfns[&n].clone();
         if nt.waiters.is_empty() {
-            // A bound thread blocked in endpoint receive is woken with the badge.
-            if let Some(b) = nt.bound_tcb {
+            // Idle: a bound thread blocked in endpoint receive is woken with the badge.
+            // Already active: seL4 only ORs the badge in, the bound thread stays blocked.
+            if let (false, Some(b)) = (nt.active, nt.bound_tcb) {
                 if let ThreadState::BlockedOnRecv { .. } = self.tcbs[&b].state {
                     self.cancel_ipc(b);
                     self.set_state(b, ThreadState::Running);
-                    self.tcbs.get_mut(&b).unwrap().received = Some(Received {
-                        badge,
-                        ..Default::default()
-                    });
+                    self.tcbs.get_mut(&b).unwrap().received = Some(Received::badge_only(badge));
                     return;
                 }
             }
@@ -1634,10 +1767,7 @@ impl State {
             let t = nt.waiters[0];
             self.ntfns.get_mut(&n).unwrap().waiters.remove(0);
             self.set_state(t, ThreadState::Running);
-            self.tcbs.get_mut(&t).unwrap().received = Some(Received {
-                badge,
-                ..Default::default()
-            });
+            self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(badge));
         }
     }
 
@@ -1650,9 +1780,11 @@ impl State {
         rights: Rights,
         blocking: bool,
         call: bool,
+        label: u64,
         extra: Option<u64>,
     ) -> Option<Outcome> {
         let grant = rights.has(Rights::GRANT);
+        let grant_reply = rights.has(Rights::GRANT_REPLY);
         let q = self.eps[&ep].clone();
         let receiver = q
             .first()
@@ -1661,14 +1793,21 @@ impl State {
         match receiver {
             Some(r) => {
                 self.eps.get_mut(&ep).unwrap().remove(0);
-                let ThreadState::BlockedOnRecv { recv_slot, .. } = self.tcbs[&r].state else {
+                let ThreadState::BlockedOnRecv {
+                    recv_slot, reply, ..
+                } = self.tcbs[&r].state
+                else {
                     unreachable!()
                 };
-                self.transfer(t, ep, badge, grant, extra, r, recv_slot);
+                self.transfer(t, ep, badge, grant, label, extra, r, recv_slot);
                 self.set_state(r, ThreadState::Running);
                 if call {
-                    // Wait has no reply object: the caller is left Inactive (MCS).
-                    self.set_state(t, ThreadState::Inactive);
+                    match reply.filter(|_| grant || grant_reply) {
+                        // reply_push: the caller waits on the receiver's reply object.
+                        Some(rp) => self.set_state(t, ThreadState::BlockedOnReply { reply: rp }),
+                        // Wait has no reply object: the caller is left Inactive (MCS).
+                        None => self.set_state(t, ThreadState::Inactive),
+                    }
                     return Some(Outcome::Blocked);
                 }
                 Some(Outcome::Ok)
@@ -1680,7 +1819,9 @@ impl State {
                         ep,
                         badge,
                         grant,
+                        grant_reply,
                         call,
+                        label,
                         extra,
                     },
                 );
@@ -1691,6 +1832,22 @@ impl State {
         }
     }
 
+    /// MCS `doReplyTransfer` (no faults modelled): the caller blocked on `r` gets the
+    /// message (badge 0; caps only with the reply cap's Grant, but the menu sends none)
+    /// and runs again. A reply object nobody waits on: nothing happens.
+    fn do_reply_transfer(&mut self, t: ObjId, r: ObjId, grant: bool, label: u64) {
+        let Some(c) = self.reply_user(r) else { return };
+        if !matches!(self.tcbs[&c].state, ThreadState::BlockedOnReply { .. }) {
+            return;
+        }
+        let _ = (t, grant);
+        self.set_state(c, ThreadState::Running);
+        self.tcbs.get_mut(&c).unwrap().received = Some(Received {
+            label,
+            ..Received::default()
+        });
+    }
+
     /// Message transfer with at most one cap (seL4 `transferCaps`).
     #[allow(clippy::too_many_arguments)]
     fn transfer(
@@ -1699,15 +1856,15 @@ impl State {
         ep: ObjId,
         badge: u64,
         grant: bool,
+        label: u64,
         extra: Option<u64>,
         r: ObjId,
         recv: Option<RecvSlot>,
     ) {
         let mut got = Received {
             badge,
-            label: 0,
-            extra_caps: 0,
-            unwrapped: 0,
+            label,
+            ..Received::default()
         };
         let src = extra.and_then(|c| self.lookup_slot(s, c).ok());
         let recv = recv.and_then(|rs| {
@@ -1719,7 +1876,7 @@ impl State {
                 Some(Cap::Endpoint { obj, badge: b, .. }) if obj == ep => {
                     got.unwrapped = 1;
                     got.extra_caps = 1;
-                    let _ = b;
+                    got.unwrapped_badge = b;
                 }
                 Some(c) => {
                     if let Some(dest) =
@@ -1744,6 +1901,17 @@ impl State {
         recv: Option<RecvSlot>,
         blocking: bool,
     ) -> Option<Outcome> {
+        self.receive_inner(t, cptr, recv, blocking, None)
+    }
+
+    fn receive_inner(
+        &mut self,
+        t: ObjId,
+        cptr: u64,
+        recv: Option<RecvSlot>,
+        blocking: bool,
+        reply: Option<ObjId>,
+    ) -> Option<Outcome> {
         let slot = match self.lookup_slot(t, cptr) {
             Ok(s) => s,
             Err(f) => return Some(self.cap_fault(t, cptr, true, f)),
@@ -1758,10 +1926,7 @@ impl State {
                         let nt = self.ntfns.get_mut(&n).unwrap();
                         nt.active = false;
                         nt.word = 0;
-                        self.tcbs.get_mut(&t).unwrap().received = Some(Received {
-                            badge: w,
-                            ..Default::default()
-                        });
+                        self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(w));
                         return Some(Outcome::Ok);
                     }
                 }
@@ -1776,31 +1941,38 @@ impl State {
                         let ThreadState::BlockedOnSend {
                             badge,
                             grant,
+                            grant_reply,
                             call,
+                            label,
                             extra,
                             ..
                         } = self.tcbs[&s].state
                         else {
                             unreachable!()
                         };
-                        self.transfer(s, obj, badge, grant, extra, t, recv_slot);
-                        self.set_state(
-                            s,
-                            if call {
-                                ThreadState::Inactive
-                            } else {
-                                ThreadState::Running
-                            },
-                        );
+                        self.transfer(s, obj, badge, grant, label, extra, t, recv_slot);
+                        let st = match (call, reply.filter(|_| grant || grant_reply)) {
+                            (false, _) => ThreadState::Running,
+                            (true, Some(rp)) => ThreadState::BlockedOnReply { reply: rp },
+                            (true, None) => ThreadState::Inactive,
+                        };
+                        self.set_state(s, st);
                         Some(Outcome::Ok)
                     }
                     None if blocking => {
-                        self.set_state(t, ThreadState::BlockedOnRecv { ep: obj, recv_slot });
+                        self.set_state(
+                            t,
+                            ThreadState::BlockedOnRecv {
+                                ep: obj,
+                                recv_slot,
+                                reply,
+                            },
+                        );
                         self.eps.get_mut(&obj).unwrap().push(t);
                         Some(Outcome::Blocked)
                     }
                     None => {
-                        self.tcbs.get_mut(&t).unwrap().received = Some(Received::default());
+                        self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(0));
                         Some(Outcome::Ok)
                     }
                 }
@@ -1819,17 +1991,14 @@ impl State {
                     let nt = self.ntfns.get_mut(&obj).unwrap();
                     nt.active = false;
                     nt.word = 0;
-                    self.tcbs.get_mut(&t).unwrap().received = Some(Received {
-                        badge: n.word,
-                        ..Default::default()
-                    });
+                    self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(n.word));
                     Some(Outcome::Ok)
                 } else if blocking {
                     self.set_state(t, ThreadState::BlockedOnNotification { ntfn: obj });
                     self.ntfns.get_mut(&obj).unwrap().waiters.push(t);
                     Some(Outcome::Blocked)
                 } else {
-                    self.tcbs.get_mut(&t).unwrap().received = Some(Received::default());
+                    self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(0));
                     Some(Outcome::Ok)
                 }
             }

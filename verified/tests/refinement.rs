@@ -6,7 +6,7 @@
 
 use kernel_verified::explore::explore;
 use kernel_verified::model::{menu, two_threads, two_threads_nested, Menu};
-use kernel_verified::refine::{clone_kernel, covered, lockstep, RefModel};
+use kernel_verified::refine::{clone_kernel, covered, lockstep, Coverage, RefModel};
 use kernel_verified::spec::{label, ThreadState};
 use proptest::prelude::*;
 use sel4_abi::Label;
@@ -55,15 +55,16 @@ fn initial_kernel_abstracts_to_initial_spec() {
         .unwrap();
 }
 
-/// Exhaustive lockstep over every CNode/Untyped sequence of length ≤ 4 (CI bound).
+/// Exhaustive lockstep over every CNode/Untyped sequence of length ≤ 3 (the depth-4 space
+/// is contained in `lockstep_exhaustive_all_operations`, which uses a superset menu).
 #[test]
 fn lockstep_exhaustive_cnode_untyped() {
-    let depth = 4;
+    let depth = 3;
     let mut m = RefModel::new(two_threads(9), core_menu());
     match explore(&mut m, depth) {
         Ok(st) => {
             println!(
-                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                "[refinement cnode+untyped] {} distinct states, {} lockstep transitions ({} skipped: coverage switch off), depth {}, {:.2?}",
                 st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
             );
             assert!(st.transitions > 1000);
@@ -79,7 +80,7 @@ fn lockstep_exhaustive_nested_cspace() {
     match explore(&mut m, 3) {
         Ok(st) => {
             println!(
-                "[refinement nested cspace] {} distinct states, {} lockstep transitions ({} skipped: not in kernel yet), depth {}, {:.2?}",
+                "[refinement nested cspace] {} distinct states, {} lockstep transitions ({} skipped: coverage switch off), depth {}, {:.2?}",
                 st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
             );
             assert!(st.transitions > 1000);
@@ -153,4 +154,232 @@ fn lockstep_badged_copy_survives_revoke_of_new_badged_original() {
             index: 1
         })
         .is_some());
+}
+
+/// TCB Suspend/Resume/Bind/Unbind, endpoint Send/NBSend/Call/Wait/NBWait (one-cap Grant
+/// transfer) and notification Signal/Wait/Poll only.
+fn thread_menu() -> Menu {
+    Menu {
+        cnode: false,
+        retype: false,
+        tcb: true,
+        ipc: true,
+        errors: false,
+        dests: 1,
+    }
+}
+
+/// A lockstep model with every object kind the spec models switched on in the kernel.
+fn full_model(sys: kernel_verified::model::System, m: Menu) -> RefModel {
+    let mut r = RefModel::new(sys, m);
+    r.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    r
+}
+
+fn run_full(what: &str, sys: kernel_verified::model::System, m: Menu, depth: usize) {
+    let mut m = full_model(sys, m);
+    match explore(&mut m, depth) {
+        Ok(st) => {
+            println!(
+                "[refinement {what}] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+            assert_eq!(st.unmodelled, 0);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
+
+/// Exhaustive lockstep over thread/IPC/notification sequences (the reachable space is
+/// small: depth 6 covers it).
+#[test]
+fn lockstep_exhaustive_threads_ipc() {
+    run_full("tcb+ipc+ntfn", two_threads(9), thread_menu(), 6);
+}
+
+/// Exhaustive lockstep over every operation the spec models (CNode, Untyped, TCB, IPC,
+/// notifications, malformed requests), depth 4 (CI bound).
+#[test]
+fn lockstep_exhaustive_all_operations() {
+    run_full("all operations", two_threads(9), Menu::all(), 4);
+}
+
+/// Exhaustive lockstep over every operation with T0's two-level CSpace, depth 3.
+#[test]
+fn lockstep_exhaustive_all_operations_nested() {
+    run_full(
+        "all operations, nested cspace",
+        two_threads_nested(9),
+        Menu::all(),
+        3,
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Random lockstep sequences of 80 syscalls over every operation.
+    #[test]
+    fn lockstep_random_long_all_operations(choices in proptest::collection::vec((0usize..2, any::<u32>()), 80)) {
+        let m = full_model(two_threads(9), Menu::all());
+        let init = m.initial().unwrap();
+        let mut spec = init.spec.clone();
+        let mut k = clone_kernel(&init.kernel);
+        let mut trace = Vec::new();
+        for (ti, pick) in choices {
+            let tv = &m.sys.threads[ti];
+            if spec.tcbs.get(&tv.tcb).map(|t| t.state) != Some(ThreadState::Running) { continue; }
+            let opts = menu(&spec, tv, &m.menu);
+            if opts.is_empty() { continue; }
+            let sc = opts[pick as usize % opts.len()].clone();
+            trace.push((tv.tcb, sc.clone()));
+            match lockstep(&spec, &mut k, &m.cx, tv.tcb, &sc) {
+                None => break,
+                Some(Ok(s)) => spec = s,
+                Some(Err(e)) => prop_assert!(false, "{e}\ntrace: {trace:#?}"),
+            }
+        }
+    }
+}
+
+/// seL4 `sendSignal`: a signal to a notification that is already active only ORs the badge
+/// in; the bound thread blocked in an endpoint receive is *not* woken (only an idle
+/// notification wakes it). The spec first got this wrong; kernel-core was right.
+#[test]
+fn lockstep_signal_to_active_bound_notification_does_not_wake() {
+    use kernel_verified::spec::{Invocation, Syscall};
+    let m = full_model(two_threads(9), thread_menu());
+    let init = m.initial().unwrap();
+    let mut spec = init.spec.clone();
+    let mut k = clone_kernel(&init.kernel);
+    let inv = |cptr, l, ex: &[u64]| Invocation {
+        cptr,
+        label: l,
+        mrs: vec![],
+        extra: ex.to_vec(),
+    };
+    let steps = [
+        (0x1000, Syscall::Send(inv(5, 0, &[]))), // signal: notification active
+        (
+            0x1800,
+            Syscall::Wait {
+                cptr: 1,
+                recv: None,
+            },
+        ), // T1 blocks on the endpoint
+        (
+            0x1000,
+            Syscall::Call(inv(4, label::TCB_BIND_NOTIFICATION, &[5])),
+        ),
+        (0x1000, Syscall::Send(inv(5, 0, &[]))), // still active: T1 stays blocked
+    ];
+    for (t, sc) in steps {
+        spec = lockstep(&spec, &mut k, &m.cx, t, &sc)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}\nat {sc:?}"));
+    }
+    assert!(matches!(
+        spec.tcbs[&0x1800].state,
+        ThreadState::BlockedOnRecv { .. }
+    ));
+}
+
+/// One-cap transfer: without Grant nothing moves; with Grant the offered notification cap
+/// lands in the receiver's receive slot as a child of the sender's cap, and the receiver
+/// sees the sender's badge, label and extraCaps = 1.
+#[test]
+fn lockstep_grant_transfers_one_cap() {
+    use kernel_verified::spec::{Cap, Invocation, RecvSlot, Slot, Syscall};
+    let m = full_model(two_threads(9), thread_menu());
+    let init = m.initial().unwrap();
+    let mut spec = init.spec.clone();
+    let mut k = clone_kernel(&init.kernel);
+    let mut step = |spec: &mut kernel_verified::spec::State, t, sc: Syscall| {
+        *spec = lockstep(spec, &mut k, &m.cx, t, &sc)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}\nat {sc:?}"));
+    };
+    // T0 waits on its all-rights endpoint (C0[3]) with receive slot C0[7].
+    let r0 = Some(RecvSlot {
+        cnode: 6,
+        index: 7,
+        depth: 64,
+    });
+    step(&mut spec, 0x1000, Syscall::Wait { cptr: 3, recv: r0 });
+    // T1 sends on its Grant-less endpoint cap (C1[1]) offering its notification cap.
+    let send = Invocation {
+        cptr: 1,
+        label: 9,
+        mrs: vec![],
+        extra: vec![2],
+    };
+    step(&mut spec, 0x1800, Syscall::Send(send));
+    assert!(spec
+        .cap(Slot {
+            obj: 0x2000,
+            index: 7
+        })
+        .is_none());
+    // T1 waits with receive slot C1[0]; T0 sends with Grant offering its notification.
+    let r1 = Some(RecvSlot {
+        cnode: 3,
+        index: 0,
+        depth: 64,
+    });
+    step(&mut spec, 0x1800, Syscall::Wait { cptr: 1, recv: r1 });
+    let send = Invocation {
+        cptr: 3,
+        label: 0x2a,
+        mrs: vec![],
+        extra: vec![5],
+    };
+    step(&mut spec, 0x1000, Syscall::Send(send));
+    let got = Slot {
+        obj: 0x2100,
+        index: 0,
+    };
+    assert!(matches!(spec.cap(got), Some(Cap::Notification { .. })));
+    assert_eq!(
+        spec.cdt.get(&got),
+        Some(&Slot {
+            obj: 0x2000,
+            index: 5
+        })
+    );
+}
+
+/// MCS reply objects: Recv with a reply cap, Call → BlockedOnReply, Send on the reply cap,
+/// ReplyRecv, reply objects taken over by another Recv, plus TCB/IPC/notification
+/// operations, exhaustively (two threads with one reply object each).
+#[test]
+fn lockstep_exhaustive_reply_objects() {
+    let depth: usize = std::env::var("LOCKSTEP_REPLY_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    run_full(
+        "reply objects + tcb+ipc+ntfn",
+        kernel_verified::model::two_threads_reply(9),
+        thread_menu(),
+        depth,
+    );
+}
+
+/// Reply objects with every operation (CNode moves/deletes of reply caps finalise reply
+/// objects), depth 3.
+#[test]
+fn lockstep_exhaustive_reply_objects_all_operations() {
+    let depth: usize = std::env::var("LOCKSTEP_REPLY_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    run_full(
+        "reply objects, all operations",
+        kernel_verified::model::two_threads_reply(9),
+        Menu::all(),
+        depth,
+    );
 }

@@ -5,8 +5,8 @@
 //! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5).
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
-use kernel_verified::model::{two_threads, two_threads_nested, Menu, SpecModel};
-use kernel_verified::refine::RefModel;
+use kernel_verified::model::{two_threads, two_threads_nested, two_threads_reply, Menu, SpecModel};
+use kernel_verified::refine::{Coverage, RefModel};
 
 fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> bool {
     match r {
@@ -64,6 +64,29 @@ fn main() {
     let mut r = RefModel::new(two_threads_nested(9), core);
     ok &= report(
         "refinement (kernel-core lockstep), CNode+Untyped, two-level CSpace",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let full = |sys| {
+        let mut r = RefModel::new(sys, Menu::all());
+        r.coverage = Coverage {
+            ipc: true,
+            tcb: true,
+        };
+        r
+    };
+    let mut r = full(two_threads(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let mut r = full(two_threads_reply(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations, reply objects",
+        explore_dfs(&mut r, refine_depth),
+    );
+    let mut r = full(two_threads_nested(9));
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations, two-level CSpace",
         explore_dfs(&mut r, refine_depth),
     );
     if !ok {
