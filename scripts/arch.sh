@@ -52,10 +52,10 @@ arch_config() {
       USER_PKGS="hello-x86_64"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
-            -display none -serial stdio -monitor none -nic none -no-reboot
+            -display none -serial mon:stdio -monitor none -nic none -no-reboot
             -device isa-debug-exit,iobase=0xf4,iosize=0x04
             -kernel build/x86_64/kernel32.bin -initrd)
-      DEFAULT_IMAGE=hello-x86_64
+      DEFAULT_IMAGE=microkit-hello
       ;;
     *)
       echo "arch '$1' is not supported (supported: aarch64, riscv64, x86_64)" >&2
