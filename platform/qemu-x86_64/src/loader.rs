@@ -4,12 +4,12 @@
 //! (seL4 creates frame caps for exactly these pages); the frames come from a bump allocator
 //! whose range the platform then leaves out of the free RAM given to the core.
 
-use arch_x86_64::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
 use arch_x86_64::kprintln;
 use arch_x86_64::mm::{self, FrameAlloc};
 use arch_x86_64::multiboot::{BootInfo, Range};
 use arch_x86_64::paging::X86PageTable;
 use arch_x86_64::trap::KCell;
+use boot_image::elf::{Elf, ElfError, EM_X86_64, ET_EXEC, PF_R, PF_W, PF_X};
 use kernel_hal::{MapRights, PageTableFormat};
 
 /// Why the initial task could not be loaded.
@@ -19,8 +19,10 @@ pub enum LoadError {
     NoModule,
     /// The module is not inside the kernel window.
     ModuleNotInWindow,
-    /// The module is not a loadable x86_64 ELF.
+    /// The module is not a well-formed ELF64 file.
     Elf(ElfError),
+    /// The module is an ELF file, but not an x86_64 executable (`e_type`, `e_machine`).
+    NotX86_64Executable(u16, u16),
     /// A segment lies outside user space.
     SegmentOutsideUser(u64),
     /// The image has more pages than [`MAX_IMAGE_PAGES`].
@@ -35,6 +37,13 @@ impl core::fmt::Display for LoadError {
             LoadError::NoModule => write!(f, "no boot module (pass the task with -initrd)"),
             LoadError::ModuleNotInWindow => write!(f, "boot module outside the kernel window"),
             LoadError::Elf(e) => write!(f, "bad ELF image: {:?}", e),
+            LoadError::NotX86_64Executable(t, m) => {
+                write!(
+                    f,
+                    "bad ELF image: type {} machine {}, not an x86_64 executable",
+                    t, m
+                )
+            }
             LoadError::SegmentOutsideUser(v) => write!(f, "segment at {:#x} outside user space", v),
             LoadError::ImageTooLarge => write!(f, "image larger than {} pages", MAX_IMAGE_PAGES),
             LoadError::OutOfMemory => write!(f, "out of memory"),
@@ -103,15 +112,16 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
     // SAFETY: the module lies in RAM inside the window; nothing writes it while we read.
     let image = unsafe { core::slice::from_raw_parts(base as *const u8, len) };
     let elf = Elf::parse(image).map_err(LoadError::Elf)?;
+    if elf.kind != ET_EXEC || elf.machine != EM_X86_64 {
+        return Err(LoadError::NotX86_64Executable(elf.kind, elf.machine));
+    }
     // SAFETY: boot is single-threaded and this runs once; nothing else uses FRAMES.
     let frames = unsafe { &mut *FRAMES.get() };
     let mut n = 0usize;
     let mut image_end = 0u64;
 
-    for i in 0..elf.num_headers() {
-        let Some(seg) = elf.load_segment(i).map_err(LoadError::Elf)? else {
-            continue;
-        };
+    for seg in elf.load_segments() {
+        let seg = seg.map_err(LoadError::Elf)?;
         if seg.memsz == 0 {
             continue;
         }
@@ -124,7 +134,7 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
             write: seg.flags & PF_W != 0,
             execute: seg.flags & PF_X != 0,
         };
-        let bytes = elf.bytes(&seg);
+        let bytes = elf.segment_data(&seg).map_err(LoadError::Elf)?;
         let mut page = seg.vaddr & !(PAGE - 1);
         while page < end {
             let k = match frames[..n].iter().position(|f| f.vaddr == page) {
