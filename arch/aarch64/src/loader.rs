@@ -1,8 +1,9 @@
 //! Loading an ELF image (the root task) into fresh physical frames, recorded as a list of
 //! (vaddr, frame, rights) for the kernel core's boot to map ([`load_elf_frames`]).
 
-use crate::vspace::{self, FrameAllocator, MapError, PAGE_SIZE};
-use boot_image::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
+use crate::vspace::{self, FrameAllocator, MapError};
+use boot_image::elf::{ElfError, PF_R, PF_W, PF_X};
+use boot_image::frames::{self, FrameTarget, FramesError};
 use kernel_hal::{MapRights, PageTableFormat, PhysMem, VAddr};
 
 /// Why an image could not be loaded.
@@ -50,22 +51,29 @@ pub fn segment_rights(flags: u32) -> MapRights {
     }
 }
 
-/// One loaded 4 KiB page of an image: where it goes and which frame holds it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadedFrame {
-    /// User virtual address (page-aligned).
-    pub vaddr: VAddr,
-    /// Physical frame holding the page's bytes.
-    pub paddr: u64,
-    /// Mapping rights (union of the segments sharing the page).
-    pub rights: MapRights,
+pub use boot_image::frames::LoadedFrame;
+
+/// Frames from `alloc`, written through `mem` (the [`FrameTarget`] the shared loader fills).
+struct Target<'a, M, A> {
+    mem: &'a M,
+    alloc: &'a mut A,
+}
+
+impl<M: PhysMem, A: FrameAllocator> FrameTarget for Target<'_, M, A> {
+    type Error = MapError;
+    fn alloc_zeroed(&mut self) -> Result<u64, MapError> {
+        vspace::alloc_zeroed(self.mem, self.alloc)
+    }
+    fn write(&mut self, paddr: u64, data: &[u8]) -> Result<(), MapError> {
+        vspace::write_phys(self.mem, paddr, data)
+    }
 }
 
 /// Copy every `PT_LOAD` segment of `bytes` into fresh zeroed frames from `alloc`, recording
 /// each page in `out` (in ascending vaddr order) without building page tables. Returns the
 /// image extent and the number of entries of `out` used. Segments must be in ascending,
 /// non-overlapping order (as the ELF specification requires); a page shared by two segments
-/// gets one frame with the union of their rights.
+/// gets one frame with the union of their rights (boot-image's shared loader).
 pub fn load_elf_frames<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     mem: &M,
     alloc: &mut A,
@@ -73,72 +81,31 @@ pub fn load_elf_frames<F: PageTableFormat, M: PhysMem, A: FrameAllocator>(
     machine: u16,
     out: &mut [LoadedFrame],
 ) -> Result<(LoadedImage, usize), LoadError> {
-    let elf = Elf::parse(bytes)?;
-    if elf.machine != machine {
-        return Err(LoadError::WrongMachine(elf.machine));
-    }
-    let mut n = 0usize;
-    let mut start = u64::MAX;
-    let mut end = 0u64;
-    for seg in elf.load_segments() {
-        let seg = seg?;
-        if seg.memsz == 0 {
-            continue;
+    let mut target = Target { mem, alloc };
+    let ext = frames::load_elf_frames(
+        &mut target,
+        bytes,
+        machine,
+        F::USER_TOP,
+        segment_rights,
+        out,
+    )
+    .map_err(|e| match e {
+        FramesError::Elf(e) => LoadError::Elf(e),
+        FramesError::WrongMachine(m) => LoadError::WrongMachine(m),
+        FramesError::BadAddress(_) | FramesError::OutOfOrder(_) | FramesError::Empty => {
+            LoadError::BadAddress
         }
-        let top = seg
-            .vaddr
-            .checked_add(seg.memsz)
-            .ok_or(LoadError::BadAddress)?;
-        if top > F::USER_TOP {
-            return Err(LoadError::BadAddress);
-        }
-        let data = elf.segment_data(&seg)?;
-        let rights = segment_rights(seg.flags);
-        let first = seg.vaddr & !(PAGE_SIZE - 1);
-        let last = top.div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        if n > 0 && first < out[n - 1].vaddr {
-            return Err(LoadError::BadAddress); // out of order or overlapping
-        }
-        start = start.min(first);
-        end = end.max(last);
-        let mut page = first;
-        while page < last {
-            let frame = if n > 0 && out[n - 1].vaddr == page {
-                let r = &mut out[n - 1].rights;
-                r.read |= rights.read;
-                r.write |= rights.write;
-                r.execute |= rights.execute;
-                out[n - 1].paddr
-            } else {
-                let slot = out.get_mut(n).ok_or(LoadError::Map(MapError::OutOfMemory))?;
-                let f = vspace::alloc_zeroed(mem, alloc)?;
-                *slot = LoadedFrame {
-                    vaddr: page,
-                    paddr: f,
-                    rights,
-                };
-                n += 1;
-                f
-            };
-            let lo = page.max(seg.vaddr);
-            let hi = (page + PAGE_SIZE).min(seg.vaddr + seg.filesz);
-            if lo < hi {
-                let src = &data[(lo - seg.vaddr) as usize..(hi - seg.vaddr) as usize];
-                vspace::write_phys(mem, frame + (lo - page), src)?;
-            }
-            page += PAGE_SIZE;
-        }
-    }
-    if n == 0 {
-        return Err(LoadError::BadAddress);
-    }
+        FramesError::TooManyPages => LoadError::Map(MapError::OutOfMemory),
+        FramesError::Target(e) => LoadError::Map(e),
+    })?;
     Ok((
         LoadedImage {
-            entry: elf.entry,
-            start,
-            end,
+            entry: ext.entry,
+            start: ext.start,
+            end: ext.end,
         },
-        n,
+        ext.pages,
     ))
 }
 

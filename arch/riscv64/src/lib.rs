@@ -6,7 +6,6 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod context;
-pub mod fdt;
 pub mod layout;
 pub mod loader;
 pub mod sv39;

@@ -7,6 +7,7 @@
 //! that. Malformed input yields a [`LoadError`], never a panic.
 
 use boot_image::elf::{Elf, ElfError, EM_RISCV, PF_R, PF_W, PF_X};
+use boot_image::frames::{self, FrameTarget, FramesError};
 use kernel_hal::{MapAttrs, MapRights, PAddr, PageTableFormat, PhysMem, VAddr};
 
 use crate::sv39::{Sv39, PTE_R, PTE_W, PTE_X};
@@ -270,108 +271,57 @@ pub fn load_elf<M: PhysMem, A: FrameAllocator>(
     })
 }
 
-/// One loaded 4 KiB page of an image, recorded for the kernel core's boot to map.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadedFrame {
-    /// User virtual address (page-aligned).
-    pub vaddr: VAddr,
-    /// The frame holding the page's bytes.
-    pub paddr: PAddr,
-    /// Mapping rights (union of the segments sharing the page).
-    pub rights: MapRights,
+pub use boot_image::frames::{ImageExtent, LoadedFrame};
+
+/// Frames from `alloc`, written through `mem` (the [`FrameTarget`] the shared loader fills).
+struct Target<'a, M, A> {
+    mem: &'a M,
+    alloc: &'a mut A,
 }
 
-/// Where an image recorded by [`load_elf_frames`] sits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ImageExtent {
-    /// Entry point.
-    pub entry: VAddr,
-    /// Lowest page address.
-    pub start: VAddr,
-    /// First page-aligned address after the highest segment.
-    pub end: VAddr,
-    /// Number of entries of the output list used.
-    pub pages: usize,
+impl<M: PhysMem, A: FrameAllocator> FrameTarget for Target<'_, M, A> {
+    type Error = LoadError;
+    fn alloc_zeroed(&mut self) -> Result<PAddr, LoadError> {
+        alloc_zeroed(self.mem, self.alloc)
+    }
+    fn write(&mut self, paddr: PAddr, data: &[u8]) -> Result<(), LoadError> {
+        write_phys(self.mem, paddr, data)
+    }
 }
 
 /// Copy every `PT_LOAD` segment of `bytes` into fresh zeroed frames, recording each page
 /// in `out` in ascending address order, without building page tables (the kernel core's
 /// boot maps them). Segments must come in ascending, non-overlapping order (as the ELF
 /// specification requires); a page shared by two segments gets one frame with the union
-/// of their rights. Leaves room for the IPC buffer and bootinfo pages below the user top.
+/// of their rights (boot-image's shared loader). Leaves room for the IPC buffer and
+/// bootinfo pages below the user top.
 pub fn load_elf_frames<M: PhysMem, A: FrameAllocator>(
     mem: &M,
     alloc: &mut A,
     bytes: &[u8],
     out: &mut [LoadedFrame],
 ) -> Result<ImageExtent, LoadError> {
-    let elf = Elf::parse(bytes)?;
-    if elf.machine != EM_RISCV {
-        return Err(LoadError::WrongMachine(elf.machine));
+    let mut target = Target { mem, alloc };
+    let ext = frames::load_elf_frames(
+        &mut target,
+        bytes,
+        EM_RISCV,
+        Sv39::USER_TOP,
+        segment_rights,
+        out,
+    )
+    .map_err(|e| match e {
+        FramesError::Elf(e) => LoadError::Elf(e),
+        FramesError::WrongMachine(m) => LoadError::WrongMachine(m),
+        FramesError::BadAddress(a) | FramesError::OutOfOrder(a) => LoadError::BadAddress(a),
+        FramesError::Empty => LoadError::Empty,
+        FramesError::TooManyPages => LoadError::OutOfMemory,
+        FramesError::Target(e) => e,
+    })?;
+    if ext.end + 2 * PAGE > Sv39::USER_TOP {
+        return Err(LoadError::BadAddress(ext.end));
     }
-    let mut n = 0usize;
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
-    for seg in elf.load_segments() {
-        let seg = seg?;
-        let data = elf.segment_data(&seg)?;
-        let end = seg
-            .vaddr
-            .checked_add(seg.memsz)
-            .ok_or(LoadError::BadAddress(seg.vaddr))?;
-        if end > Sv39::USER_TOP || (data.len() as u64) > seg.memsz {
-            return Err(LoadError::BadAddress(seg.vaddr));
-        }
-        if seg.memsz == 0 {
-            continue;
-        }
-        let rights = segment_rights(seg.flags);
-        let first = seg.vaddr & !(PAGE - 1);
-        if n > 0 && first < out[n - 1].vaddr {
-            return Err(LoadError::BadAddress(seg.vaddr)); // out of order or overlapping
-        }
-        let file_end = seg.vaddr + data.len() as u64;
-        let mut page = first;
-        while page < end {
-            let frame = if n > 0 && out[n - 1].vaddr == page {
-                let r = &mut out[n - 1].rights;
-                r.read |= rights.read;
-                r.write |= rights.write;
-                r.execute |= rights.execute;
-                out[n - 1].paddr
-            } else {
-                let slot = out.get_mut(n).ok_or(LoadError::OutOfMemory)?;
-                let f = alloc_zeroed(mem, alloc)?;
-                *slot = LoadedFrame {
-                    vaddr: page,
-                    paddr: f,
-                    rights,
-                };
-                n += 1;
-                f
-            };
-            let (s, e) = (seg.vaddr.max(page), file_end.min(page + PAGE));
-            if s < e {
-                let src = &data[(s - seg.vaddr) as usize..(e - seg.vaddr) as usize];
-                write_phys(mem, frame + (s - page), src)?;
-            }
-            page += PAGE;
-        }
-        lo = lo.min(first);
-        hi = hi.max(end);
-    }
-    if n == 0 {
-        return Err(LoadError::Empty);
-    }
-    let end = hi.div_ceil(PAGE) * PAGE;
-    if end + 2 * PAGE > Sv39::USER_TOP {
-        return Err(LoadError::BadAddress(end));
-    }
-    Ok(ImageExtent {
-        entry: elf.entry,
-        start: lo,
-        end,
-        pages: n,
-    })
+    Ok(ext)
 }
 
 #[cfg(test)]

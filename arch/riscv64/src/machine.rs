@@ -1,5 +1,6 @@
 //! [`Riscv64Machine`]: the `kernel-hal` `Machine` and `PhysMem` implementation for this arch.
 
+use boot_image::fdt::{total_size, Fdt, FdtError, HEADER_SIZE};
 use kernel_hal::{Machine, PAddr, PhysMem, VAddr};
 
 use crate::context::Riscv64Context;
@@ -28,28 +29,50 @@ pub struct BoardConfig {
     pub sstc: bool,
 }
 
+/// The facts the kernel takes from the DTB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BoardFacts {
+    /// First RAM range (base, size) of the first `memory` node.
+    pub ram: Option<(u64, u64)>,
+    /// `/cpus/timebase-frequency`.
+    pub timebase_hz: Option<u64>,
+    /// Whether a CPU lists the Sstc extension.
+    pub sstc: bool,
+}
+
+impl BoardFacts {
+    /// Extract the facts from a parsed DTB.
+    pub fn from_fdt(fdt: &Fdt<'_>) -> Result<Self, FdtError> {
+        Ok(Self {
+            ram: fdt.memory()?,
+            timebase_hz: fdt.timebase_frequency()?,
+            sstc: fdt.has_riscv_extension("sstc")?,
+        })
+    }
+}
+
 /// Read the board facts from the DTB at physical `paddr` (as passed by OpenSBI in a1).
 /// Usable before [`Riscv64Machine::init`]: the boot window is already live.
-pub fn read_dtb(paddr: PAddr) -> Result<crate::fdt::BoardFacts, crate::fdt::FdtError> {
-    use crate::fdt::{board_facts, total_size, Fdt, FdtError};
+pub fn read_dtb(paddr: PAddr) -> Result<BoardFacts, FdtError> {
     let in_window = |len: u64| {
         paddr
             .checked_add(len)
             .is_some_and(|e| e <= KERNEL_WINDOW_SIZE)
     };
-    if paddr == 0 || !paddr.is_multiple_of(8) || !in_window(40) {
+    if paddr == 0 || !paddr.is_multiple_of(8) || !in_window(HEADER_SIZE as u64) {
         return Err(FdtError::BadMagic);
     }
-    // SAFETY: 40 bytes at `paddr` lie inside the kernel window (checked above), where the
-    // firmware put the DTB; the kernel never writes it.
-    let header = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, 40) };
-    let total = total_size(header)?;
+    // SAFETY: HEADER_SIZE bytes at `paddr` lie inside the kernel window (checked above),
+    // where the firmware put the DTB; the kernel never writes it.
+    let header =
+        unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, HEADER_SIZE) };
+    let total = total_size(header).ok_or(FdtError::BadMagic)?;
     if total > (1 << 20) || !in_window(total as u64) {
-        return Err(FdtError::Malformed);
+        return Err(FdtError::OutOfBounds);
     }
     // SAFETY: as above, for the size the header gives (bounded to 1 MiB, inside the window).
     let blob = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr) as *const u8, total) };
-    board_facts(&Fdt::parse(blob)?)
+    BoardFacts::from_fdt(&Fdt::parse(blob)?)
 }
 
 /// The RISC-V 64 machine.

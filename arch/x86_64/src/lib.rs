@@ -7,7 +7,6 @@
 #![no_std]
 
 pub mod context;
-pub mod elf;
 pub mod layout;
 pub mod multiboot;
 pub mod paging;

@@ -12,6 +12,8 @@ pub const PF_X: u32 = 1;
 pub const PF_W: u32 = 2;
 /// Segment is readable.
 pub const PF_R: u32 = 4;
+/// `ET_EXEC`: an executable file (`e_type`).
+pub const ET_EXEC: u16 = 2;
 /// `EM_AARCH64`.
 pub const EM_AARCH64: u16 = 183;
 /// `EM_RISCV`.
@@ -110,6 +112,8 @@ pub struct Segment {
 #[derive(Clone, Copy, Debug)]
 pub struct Elf<'a> {
     bytes: &'a [u8],
+    /// `e_type` (`ET_EXEC` for an executable).
+    pub kind: u16,
     /// `e_machine`.
     pub machine: u16,
     /// `e_entry`.
@@ -130,6 +134,7 @@ impl<'a> Elf<'a> {
         if bytes[4] != 2 || bytes[5] != 1 || bytes[6] != 1 {
             return Err(ElfError::Unsupported);
         }
+        let kind = u16_at(bytes, 16)?;
         let machine = u16_at(bytes, 18)?;
         let entry = u64_at(bytes, 24)?;
         let phoff = to_usize(u64_at(bytes, 32)?)?;
@@ -164,6 +169,7 @@ impl<'a> Elf<'a> {
         }
         Ok(Elf {
             bytes,
+            kind,
             machine,
             entry,
             phoff,
@@ -293,6 +299,7 @@ mod tests {
         f[4] = 2;
         f[5] = 1;
         f[6] = 1;
+        f[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
         f[18..20].copy_from_slice(&EM_AARCH64.to_le_bytes());
         f[24..32].copy_from_slice(&vaddr.to_le_bytes());
         f[32..40].copy_from_slice(&(EHDR_SIZE as u64).to_le_bytes());
@@ -315,6 +322,7 @@ mod tests {
         let f = tiny(0x40_0000, b"abcd", 0x1000);
         let e = Elf::parse(&f).unwrap();
         assert_eq!(e.machine, EM_AARCH64);
+        assert_eq!(e.kind, ET_EXEC);
         assert_eq!(e.entry, 0x40_0000);
         let segs: Vec<_> = e.load_segments().collect::<Result<_, _>>().unwrap();
         assert_eq!(segs.len(), 1);

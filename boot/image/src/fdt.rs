@@ -1,5 +1,6 @@
 //! A small, checked flattened-device-tree (DTB) reader: enough to find the RAM range
-//! (`/memory*` `reg`) and whether a `compatible` string is present.
+//! (`/memory*` `reg`), whether a `compatible` string is present, the `/cpus`
+//! `timebase-frequency` and the RISC-V ISA extensions a CPU lists.
 //!
 //! All header fields and tokens are bounds-checked; malformed blobs give an [`FdtError`].
 
@@ -51,7 +52,9 @@ pub struct Fdt<'a> {
 /// One property seen while walking the tree.
 struct Prop<'a> {
     depth: usize,
+    /// Name of the node holding the property, and of that node's parent (empty at the root).
     node: &'a [u8],
+    parent: &'a [u8],
     name: &'a [u8],
     value: &'a [u8],
 }
@@ -122,6 +125,7 @@ impl<'a> Fdt<'a> {
                     let p = Prop {
                         depth,
                         node: names[depth - 1],
+                        parent: if depth >= 2 { names[depth - 2] } else { &[] },
                         name: Self::cstr(self.strings, nameoff)?,
                         value,
                     };
@@ -168,6 +172,35 @@ impl<'a> Fdt<'a> {
             }
             None
         })
+    }
+
+    /// `timebase-frequency` of the `/cpus` node (one or two cells), if present.
+    pub fn timebase_frequency(&self) -> Result<Option<u64>, FdtError> {
+        self.walk(|p| {
+            if p.depth == 2 && p.node == b"cpus" && p.name == b"timebase-frequency" {
+                Self::cells(p.value, (p.value.len() / 4).min(2))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Whether a `/cpus/cpu*` node lists the RISC-V ISA extension `ext` (lower case), in its
+    /// `riscv,isa-extensions` string list or as a `_`-separated part of its `riscv,isa`.
+    pub fn has_riscv_extension(&self, ext: &str) -> Result<bool, FdtError> {
+        let ext = ext.as_bytes();
+        let found = self.walk(|p| {
+            if p.depth != 3 || p.parent != b"cpus" || !p.node.starts_with(b"cpu") {
+                return None;
+            }
+            let listed = match p.name {
+                b"riscv,isa-extensions" => p.value.split(|&c| c == 0).any(|e| e == ext),
+                b"riscv,isa" => p.value.split(|&c| c == b'_' || c == 0).any(|e| e == ext),
+                _ => false,
+            };
+            listed.then_some(())
+        })?;
+        Ok(found.is_some())
     }
 
     /// Whether some node's `compatible` list contains `compat`.
@@ -284,6 +317,70 @@ mod tests {
         assert_eq!(f.memory().unwrap(), Some((0x4000_0000, 0x4000_0000)));
         assert!(f.has_compatible("arm,gic-v3").unwrap());
         assert!(!f.has_compatible("arm,cortex-a15-gic").unwrap());
+    }
+
+    fn riscv_virt_like(isa: &[u8], isa_ext: &[u8]) -> Vec<u8> {
+        Builder::new()
+            .begin("")
+            .prop("#address-cells", &be(&[2]))
+            .prop("#size-cells", &be(&[2]))
+            .begin("memory@80000000")
+            .prop("device_type", b"memory\0")
+            .prop("reg", &be(&[0, 0x8000_0000, 0, 0x4000_0000]))
+            .end()
+            .begin("cpus")
+            .prop("timebase-frequency", &be(&[10_000_000]))
+            .begin("cpu@0")
+            .prop("riscv,isa", isa)
+            .prop("riscv,isa-extensions", isa_ext)
+            .end()
+            .end()
+            .end()
+            .finish()
+    }
+
+    #[test]
+    fn reads_riscv_ram_timebase_and_extensions() {
+        let b = riscv_virt_like(b"rv64imafdch_zicntr\0", b"i\0m\0sstc\0zicntr\0");
+        let f = Fdt::parse(&b).unwrap();
+        assert_eq!(f.memory().unwrap(), Some((0x8000_0000, 0x4000_0000)));
+        assert_eq!(f.timebase_frequency().unwrap(), Some(10_000_000));
+        assert!(f.has_riscv_extension("sstc").unwrap());
+        assert!(f.has_riscv_extension("zicntr").unwrap());
+        // Only whole extension names count.
+        let b = riscv_virt_like(b"rv64imafdch_zicntr\0", b"i\0m\0sstcx\0");
+        assert!(!Fdt::parse(&b).unwrap().has_riscv_extension("sstc").unwrap());
+        // The `riscv,isa` string alone is enough.
+        let b = riscv_virt_like(b"rv64imafdch_sstc_zicntr\0", b"i\0m\0");
+        assert!(Fdt::parse(&b).unwrap().has_riscv_extension("sstc").unwrap());
+        // A tree without `/cpus` has neither.
+        let f_arm = virt_like();
+        let f = Fdt::parse(&f_arm).unwrap();
+        assert_eq!(f.timebase_frequency().unwrap(), None);
+        assert!(!f.has_riscv_extension("sstc").unwrap());
+    }
+
+    #[test]
+    fn mutated_riscv_blobs_never_panic() {
+        let b = riscv_virt_like(b"rv64imac\0", b"sstc\0");
+        let all = |f: Fdt<'_>| {
+            let _ = f.memory();
+            let _ = f.timebase_frequency();
+            let _ = f.has_riscv_extension("sstc");
+        };
+        for cut in 0..b.len() {
+            if let Ok(f) = Fdt::parse(&b[..cut]) {
+                all(f);
+            }
+        }
+        let mut bad = b.clone();
+        for i in HEADER_SIZE..bad.len() {
+            bad[i] ^= 0x5a;
+            if let Ok(f) = Fdt::parse(&bad) {
+                all(f);
+            }
+            bad[i] ^= 0x5a;
+        }
     }
 
     #[test]

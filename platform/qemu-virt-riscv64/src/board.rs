@@ -1,7 +1,6 @@
 //! QEMU `virt` (riscv64) board constants.
 
-use arch_riscv64::fdt::BoardFacts;
-use arch_riscv64::machine::BoardConfig;
+use arch_riscv64::machine::{BoardConfig, BoardFacts};
 
 /// Start of RAM.
 pub const RAM_BASE: u64 = 0x8000_0000;

@@ -4,12 +4,13 @@
 //! (seL4 creates frame caps for exactly these pages); the frames come from a bump allocator
 //! whose range the platform then leaves out of the free RAM given to the core.
 
-use arch_x86_64::elf::{Elf, ElfError, PF_R, PF_W, PF_X};
 use arch_x86_64::kprintln;
 use arch_x86_64::mm::{self, FrameAlloc};
 use arch_x86_64::multiboot::{BootInfo, Range};
 use arch_x86_64::paging::X86PageTable;
 use arch_x86_64::trap::KCell;
+use boot_image::elf::{Elf, ElfError, EM_X86_64, ET_EXEC, PF_R, PF_W, PF_X};
+use boot_image::frames::{load_elf_frames, FrameTarget, FramesError, LoadedFrame};
 use kernel_hal::{MapRights, PageTableFormat};
 
 /// Why the initial task could not be loaded.
@@ -19,10 +20,14 @@ pub enum LoadError {
     NoModule,
     /// The module is not inside the kernel window.
     ModuleNotInWindow,
-    /// The module is not a loadable x86_64 ELF.
+    /// The module is not a well-formed ELF64 file.
     Elf(ElfError),
-    /// A segment lies outside user space.
+    /// The module is an ELF file, but not an x86_64 executable (`e_type`, `e_machine`).
+    NotX86_64Executable(u16, u16),
+    /// A segment lies outside user space (or before an earlier segment).
     SegmentOutsideUser(u64),
+    /// The image has no loadable bytes.
+    NoSegments,
     /// The image has more pages than [`MAX_IMAGE_PAGES`].
     ImageTooLarge,
     /// Out of frames.
@@ -35,7 +40,15 @@ impl core::fmt::Display for LoadError {
             LoadError::NoModule => write!(f, "no boot module (pass the task with -initrd)"),
             LoadError::ModuleNotInWindow => write!(f, "boot module outside the kernel window"),
             LoadError::Elf(e) => write!(f, "bad ELF image: {:?}", e),
+            LoadError::NotX86_64Executable(t, m) => {
+                write!(
+                    f,
+                    "bad ELF image: type {} machine {}, not an x86_64 executable",
+                    t, m
+                )
+            }
             LoadError::SegmentOutsideUser(v) => write!(f, "segment at {:#x} outside user space", v),
+            LoadError::NoSegments => write!(f, "no loadable segment"),
             LoadError::ImageTooLarge => write!(f, "image larger than {} pages", MAX_IMAGE_PAGES),
             LoadError::OutOfMemory => write!(f, "out of memory"),
         }
@@ -46,16 +59,9 @@ const PAGE: u64 = 4096;
 /// Largest initial-task image, in 4 KiB pages (16 MiB).
 pub const MAX_IMAGE_PAGES: usize = 4096;
 
-/// One loaded page of the initial task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UserFrame {
-    /// Page-aligned virtual address.
-    pub vaddr: u64,
-    /// Physical frame holding the page's contents.
-    pub paddr: u64,
-    /// Rights from the ELF segment flags (pages shared by two segments get the union).
-    pub rights: MapRights,
-}
+/// One loaded page of the initial task (rights from the ELF segment flags; pages shared by
+/// two segments get the union).
+pub type UserFrame = LoadedFrame;
 
 /// The loaded initial task.
 #[derive(Clone, Copy, Debug)]
@@ -103,85 +109,68 @@ pub fn load_image(bi: &BootInfo, alloc: &mut FrameAlloc) -> Result<LoadedImage, 
     // SAFETY: the module lies in RAM inside the window; nothing writes it while we read.
     let image = unsafe { core::slice::from_raw_parts(base as *const u8, len) };
     let elf = Elf::parse(image).map_err(LoadError::Elf)?;
+    if elf.kind != ET_EXEC || elf.machine != EM_X86_64 {
+        return Err(LoadError::NotX86_64Executable(elf.kind, elf.machine));
+    }
     // SAFETY: boot is single-threaded and this runs once; nothing else uses FRAMES.
     let frames = unsafe { &mut *FRAMES.get() };
-    let mut n = 0usize;
-    let mut image_end = 0u64;
-
-    for i in 0..elf.num_headers() {
-        let Some(seg) = elf.load_segment(i).map_err(LoadError::Elf)? else {
-            continue;
-        };
-        if seg.memsz == 0 {
-            continue;
-        }
-        let end = seg.vaddr + seg.memsz;
-        if end > X86PageTable::USER_TOP {
-            return Err(LoadError::SegmentOutsideUser(seg.vaddr));
-        }
-        let rights = MapRights {
-            read: seg.flags & (PF_R | PF_W | PF_X) != 0,
-            write: seg.flags & PF_W != 0,
-            execute: seg.flags & PF_X != 0,
-        };
-        let bytes = elf.bytes(&seg);
-        let mut page = seg.vaddr & !(PAGE - 1);
-        while page < end {
-            let k = match frames[..n].iter().position(|f| f.vaddr == page) {
-                Some(k) => {
-                    let r = &mut frames[k].rights;
-                    *r = MapRights {
-                        read: r.read || rights.read,
-                        write: r.write || rights.write,
-                        execute: r.execute || rights.execute,
-                    };
-                    k
-                }
-                None => {
-                    if n == MAX_IMAGE_PAGES {
-                        return Err(LoadError::ImageTooLarge);
-                    }
-                    let paddr = alloc.alloc().ok_or(LoadError::OutOfMemory)?;
-                    frames[n] = UserFrame {
-                        vaddr: page,
-                        paddr,
-                        rights,
-                    };
-                    n += 1;
-                    n - 1
-                }
-            };
-            let dst = mm::window(frames[k].paddr, PAGE as usize).ok_or(LoadError::OutOfMemory)?;
-            let lo = page.max(seg.vaddr);
-            let hi = (page + PAGE).min(seg.vaddr + seg.filesz);
-            if hi > lo {
-                let src = &bytes[(lo - seg.vaddr) as usize..(hi - seg.vaddr) as usize];
-                // SAFETY: `dst` is a whole frame in the window; (lo - page) + len <= 4096.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        src.as_ptr(),
-                        dst.add((lo - page) as usize),
-                        src.len(),
-                    )
-                };
-            }
-            page += PAGE;
-        }
+    let ext = load_elf_frames(
+        &mut Target(alloc),
+        image,
+        EM_X86_64,
+        X86PageTable::USER_TOP,
+        segment_rights,
+        frames,
+    )
+    .map_err(|e| match e {
+        FramesError::Elf(e) => LoadError::Elf(e),
+        FramesError::WrongMachine(m) => LoadError::NotX86_64Executable(elf.kind, m),
+        FramesError::BadAddress(v) | FramesError::OutOfOrder(v) => LoadError::SegmentOutsideUser(v),
+        FramesError::Empty => LoadError::NoSegments,
+        FramesError::TooManyPages => LoadError::ImageTooLarge,
+        FramesError::Target(e) => e,
+    })?;
+    for seg in elf.load_segments().flatten().filter(|s| s.memsz > 0) {
+        let r = segment_rights(seg.flags);
         kprintln!(
             "loader: segment {:#x}..{:#x} {}{}{}",
             seg.vaddr,
-            end,
-            if rights.read { 'r' } else { '-' },
-            if rights.write { 'w' } else { '-' },
-            if rights.execute { 'x' } else { '-' }
+            seg.vaddr + seg.memsz,
+            if r.read { 'r' } else { '-' },
+            if r.write { 'w' } else { '-' },
+            if r.execute { 'x' } else { '-' }
         );
-        image_end = image_end.max(end);
     }
-    let ipc_buffer = (image_end + PAGE - 1) & !(PAGE - 1);
     Ok(LoadedImage {
-        frames: &frames[..n],
-        entry: elf.entry,
-        ipc_buffer,
-        bootinfo: ipc_buffer + PAGE,
+        frames: &frames[..ext.pages],
+        entry: ext.entry,
+        ipc_buffer: ext.end,
+        bootinfo: ext.end + PAGE,
     })
+}
+
+/// Rights for a segment with ELF flags `flags`.
+fn segment_rights(flags: u32) -> MapRights {
+    MapRights {
+        read: flags & (PF_R | PF_W | PF_X) != 0,
+        write: flags & PF_W != 0,
+        execute: flags & PF_X != 0,
+    }
+}
+
+/// Frames from the boot bump allocator (zeroed), written through the kernel window.
+struct Target<'a>(&'a mut FrameAlloc);
+
+impl FrameTarget for Target<'_> {
+    type Error = LoadError;
+    fn alloc_zeroed(&mut self) -> Result<u64, LoadError> {
+        self.0.alloc().ok_or(LoadError::OutOfMemory)
+    }
+    fn write(&mut self, paddr: u64, data: &[u8]) -> Result<(), LoadError> {
+        let dst = mm::window(paddr, data.len()).ok_or(LoadError::OutOfMemory)?;
+        // SAFETY: `window` gave a pointer valid for `data.len()` bytes of a frame this loader
+        // just allocated; `data` is the boot module, which never overlaps it.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        Ok(())
+    }
 }

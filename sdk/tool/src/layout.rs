@@ -9,51 +9,30 @@
 //! low 6 bits, bit 62 = fault with the child id in the low 8 bits, otherwise one bit per
 //! notifying channel or IRQ).
 
+use microkit_spec::layout::{self as mk, symbols};
 use sdf::{IrqSource, ProtectionDomain, SetVarKind, SystemDescription};
 
 use crate::args::Config;
 use crate::board::Board;
 
-/// Cap slots in every PD's CSpace, as libmicrokit addresses them.
+/// Cap slots in every PD's CSpace, as libmicrokit addresses them: the tool's names for
+/// the slot numbers defined once in `microkit-layout` (see there for their meaning).
 pub mod slots {
-    /// The PD's endpoint if it has one, otherwise its notification (`INPUT_CAP`, main.c).
-    pub const INPUT: u64 = 1;
-    /// Badged endpoint the PD's faults go to: the parent's for a child PD, else the
-    /// monitor's (`PD_FAULT_EP_CAP_IDX` in Microkit's capdl builder).
-    pub const FAULT_EP: u64 = 2;
-    /// The PD's own VSpace (`PD_VSPACE_CAP_IDX`).
-    pub const VSPACE: u64 = 3;
-    /// Reply object used by `seL4_Recv`/`ReplyRecv` (`REPLY_CAP`, main.c).
-    pub const REPLY: u64 = 4;
-    /// Passive PDs only: endpoint to the monitor, signalled once `init` is done
-    /// (`MONITOR_EP`, microkit.h).
-    pub const MONITOR_EP: u64 = 5;
-    /// The PD's own TCB, benchmark configuration only (`TCB_CAP`).
-    pub const TCB: u64 = 6;
-    /// Arm SMC forwarding cap, only for PDs with `smc="true"` (`ARM_SMC_CAP`).
-    pub const ARM_SMC: u64 = 7;
-    /// Notification caps for channels: slot = base + channel id (`BASE_OUTPUT_NOTIFICATION_CAP`).
-    pub const BASE_OUTPUT_NOTIFICATION: u64 = 10;
-    /// Endpoint caps for PPCs: slot = base + channel id (`BASE_ENDPOINT_CAP`).
-    pub const BASE_ENDPOINT: u64 = 74;
-    /// IRQ handler caps: slot = base + IRQ id (`BASE_IRQ_CAP`).
-    pub const BASE_IRQ: u64 = 138;
-    /// Child PD TCB caps: slot = base + child id (`BASE_TCB_CAP`).
-    pub const BASE_TCB: u64 = 202;
-    /// Virtual machine TCB caps: slot = base + vCPU id (`BASE_VM_TCB_CAP`).
-    pub const BASE_VM_TCB: u64 = 266;
-    /// vCPU caps: slot = base + vCPU id (`BASE_VCPU_CAP`).
-    pub const BASE_VCPU: u64 = 330;
-    /// x86 I/O port caps: slot = base + I/O port id (`BASE_IOPORT_CAP`).
-    pub const BASE_IOPORT: u64 = 394;
+    pub use microkit_spec::layout::{
+        ARM_SMC_CAP as ARM_SMC, BASE_ENDPOINT_CAP as BASE_ENDPOINT, BASE_IOPORT_CAP as BASE_IOPORT,
+        BASE_IRQ_CAP as BASE_IRQ, BASE_OUTPUT_NOTIFICATION_CAP as BASE_OUTPUT_NOTIFICATION,
+        BASE_TCB_CAP as BASE_TCB, BASE_VCPU_CAP as BASE_VCPU, BASE_VM_TCB_CAP as BASE_VM_TCB,
+        FAULT_EP_CAP as FAULT_EP, INPUT_CAP as INPUT, MONITOR_EP_CAP as MONITOR_EP,
+        REPLY_CAP as REPLY, TCB_CAP as TCB, VSPACE_CAP as VSPACE,
+    };
 }
 
 /// Badge bit marking a protected procedure call (main.c tests `badge >> 63`).
-pub const PPC_BADGE_BIT: u64 = 1 << 63;
+pub const PPC_BADGE_BIT: u64 = mk::PPC_BADGE;
 /// Badge bit marking a fault from a child (main.c tests `(badge >> 62) & 1`).
-pub const FAULT_BADGE_BIT: u64 = 1 << 62;
+pub const FAULT_BADGE_BIT: u64 = mk::FAULT_BADGE;
 /// Size of libmicrokit's `microkit_name` buffer, including the terminating NUL.
-pub const NAME_BUFFER_LEN: usize = 64;
+pub const NAME_BUFFER_LEN: usize = mk::PD_NAME_LENGTH;
 
 /// Badge delivered when the other end notifies channel `id` (or IRQ `id` fires).
 pub fn notification_badge(id: u64) -> u64 {
@@ -325,29 +304,29 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
 
     let mut symbols = vec![
         SymbolPatch {
-            symbol: "microkit_name".into(),
+            symbol: symbols::NAME.into(),
             value: SymbolValue::Bytes(name_bytes(&pd.name)),
         },
         SymbolPatch {
-            symbol: "microkit_passive".into(),
+            symbol: symbols::PASSIVE.into(),
             value: SymbolValue::Bool(pd.passive),
         },
         SymbolPatch {
-            symbol: "microkit_irqs".into(),
+            symbol: symbols::IRQS.into(),
             value: SymbolValue::Word(irqs),
         },
         SymbolPatch {
-            symbol: "microkit_notifications".into(),
+            symbol: symbols::NOTIFICATIONS.into(),
             value: SymbolValue::Word(notifications),
         },
         SymbolPatch {
-            symbol: "microkit_pps".into(),
+            symbol: symbols::PPS.into(),
             value: SymbolValue::Word(pps),
         },
     ];
     if board.arch == sdf::Arch::X86_64 {
         symbols.push(SymbolPatch {
-            symbol: "microkit_ioports".into(),
+            symbol: symbols::IOPORTS.into(),
             value: SymbolValue::Word(ioports),
         });
     }
