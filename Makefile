@@ -37,6 +37,13 @@ test-host: setup
 test-qemu: setup
 	@bash scripts/test-all.sh qemu
 
+## Deeper exhaustive model checking and kernel-core lockstep refinement than `make test` runs
+## (verified/README.md). Depths: VERIFY_SPEC_DEPTH (default 5), VERIFY_REFINE_DEPTH (default 5).
+VERIFY_SPEC_DEPTH ?= 5
+VERIFY_REFINE_DEPTH ?= 5
+verify-deep:
+	$(CARGO) run --release -p kernel-verified --bin verify-deep -- $(VERIFY_SPEC_DEPTH) $(VERIFY_REFINE_DEPTH)
+
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)

@@ -1,0 +1,444 @@
+//! Invariants of the abstract state, checked after every explored step, and the
+//! per-transition authority-confinement / integrity check.
+//!
+//! Each check returns `Err(description)` naming the first violation it finds.
+
+use crate::spec::*;
+use std::collections::BTreeSet;
+
+/// Check every state invariant: (a) derivation rights/badges, (c) object placement,
+/// (d) no dangling references, (e) CDT well-formedness, (f) queue/state agreement.
+pub fn check_state(s: &State) -> Result<(), String> {
+    derivation_rights(s)?;
+    object_placement(s)?;
+    no_dangling(s)?;
+    cdt_well_formed(s)?;
+    queues(s)?;
+    Ok(())
+}
+
+/// The derivation rule the spec must follow: `child` may be derived from `parent` only by
+/// dropping rights and, for an unbadged endpoint/notification parent, choosing a badge.
+pub fn derivable(parent: &Cap, child: &Cap) -> bool {
+    match (*parent, *child) {
+        (Cap::Endpoint { obj: a, badge: pb, rights: pr }, Cap::Endpoint { obj: b, badge: cb, rights: cr })
+        | (
+            Cap::Notification { obj: a, badge: pb, rights: pr },
+            Cap::Notification { obj: b, badge: cb, rights: cr },
+        ) => a == b && cr.subset_of(pr) && (pb == 0 || pb == cb),
+        (Cap::Reply { obj: a, grant: pg }, Cap::Reply { obj: b, grant: cg }) => a == b && (pg || !cg),
+        (Cap::CNode { obj: a, radix: ra, .. }, Cap::CNode { obj: b, radix: rb, .. }) => a == b && ra == rb,
+        (Cap::Thread { obj: a }, Cap::Thread { obj: b }) => a == b,
+        (Cap::SchedContext { obj: a, size_bits: x }, Cap::SchedContext { obj: b, size_bits: y }) => a == b && x == y,
+        // Untyped parents: the child lies inside (checked by `object_placement`).
+        (Cap::Untyped { .. }, _) => parent.same_region_as(child),
+        _ => false,
+    }
+}
+
+/// (a) Every CDT edge between caps to the same object is a rights-dropping derivation,
+/// badges follow seL4's rules, and an original cap below another is a re-badged one.
+fn derivation_rights(s: &State) -> Result<(), String> {
+    for (c, p) in &s.cdt {
+        let (ce, pe) = (s.slots[c], s.slots[p]);
+        if !derivable(&pe.cap, &ce.cap) {
+            return Err(format!("(a) {c:?}={:?} is not derivable from its parent {p:?}={:?}", ce.cap, pe.cap));
+        }
+        if let (Cap::Endpoint { .. } | Cap::Notification { .. }, false) =
+            (ce.cap, matches!(pe.cap, Cap::Untyped { .. }))
+        {
+            // An original endpoint/notification cap below another one was re-badged from an
+            // unbadged cap. (A badged *copy* may end up directly under the unbadged cap when
+            // its badged original is deleted, as in seL4.)
+            let rebadged = ce.cap.badge() != pe.cap.badge();
+            if ce.original && !(rebadged && pe.cap.badge() == 0) {
+                return Err(format!("(a) {c:?} is original but not re-badged from an unbadged parent"));
+            }
+        }
+    }
+    // Caps that are not original always have a parent (they were derived from something),
+    // unless they were handed out at boot.
+    Ok(())
+}
+
+fn overlaps(a: (u64, u8), b: (u64, u8)) -> bool {
+    let (ae, be) = (a.0 + (1u64 << a.1), b.0 + (1u64 << b.1));
+    a.0 < be && b.0 < ae
+}
+
+fn inside(inner: (u64, u8), outer: (u64, u8)) -> bool {
+    inner.0 >= outer.0 && inner.0 + (1u64 << inner.1) <= outer.0 + (1u64 << outer.1)
+}
+
+/// Slots that are CDT ancestors of `x`.
+fn ancestors(s: &State, x: Slot) -> BTreeSet<Slot> {
+    let mut out = BTreeSet::new();
+    let mut cur = x;
+    while let Some(p) = s.cdt.get(&cur) {
+        if !out.insert(*p) {
+            break;
+        }
+        cur = *p;
+    }
+    out
+}
+
+/// (c) Live objects never overlap and are aligned; objects carved from an untyped lie below
+/// its watermark; an untyped without children covers no live object; every cap inside an
+/// untyped's region descends from it.
+fn object_placement(s: &State) -> Result<(), String> {
+    let objs: Vec<(ObjId, Object)> = s.objects.iter().map(|(a, o)| (*a, *o)).collect();
+    for (i, (a, o)) in objs.iter().enumerate() {
+        if a & mask(o.size_bits as u32) != 0 {
+            return Err(format!("(c) object {a:#x} not aligned to 2^{}", o.size_bits));
+        }
+        for (b, p) in &objs[i + 1..] {
+            if overlaps((*a, o.size_bits), (*b, p.size_bits)) {
+                return Err(format!("(c) objects {a:#x} and {b:#x} overlap"));
+            }
+        }
+    }
+    for (us, e) in &s.slots {
+        let Cap::Untyped { base, size_bits, free, .. } = e.cap else { continue };
+        let region = (base, size_bits);
+        if free > (1u64 << size_bits) {
+            return Err(format!("(c) untyped {us:?} watermark beyond its end"));
+        }
+        let desc = s.descendants(*us);
+        let anc = ancestors(s, *us);
+        for (a, o) in &objs {
+            if overlaps((*a, o.size_bits), region) {
+                if desc.is_empty() {
+                    return Err(format!("(c) untyped {us:?} has no children but live object {a:#x} overlaps it"));
+                }
+                if !inside((*a, o.size_bits), (base, size_bits)) {
+                    return Err(format!("(c) object {a:#x} straddles untyped {us:?}"));
+                }
+                if a + (1u64 << o.size_bits) > base + free {
+                    return Err(format!("(c) object {a:#x} lies above the watermark of untyped {us:?}"));
+                }
+            }
+        }
+        for (os, oe) in &s.slots {
+            if os == us || anc.contains(os) {
+                continue;
+            }
+            if inside(oe.cap.region(), region) && !desc.contains(os) {
+                return Err(format!("(c) cap {os:?}={:?} lies in untyped {us:?} but does not descend from it", oe.cap));
+            }
+        }
+        for d in &desc {
+            if !inside(s.slots[d].cap.region(), region) {
+                return Err(format!("(c) descendant {d:?} of untyped {us:?} lies outside it"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// (d) Every cap names a live object of the right kind and size; every reference from
+/// thread, endpoint and notification state is to a live object; slots exist.
+fn no_dangling(s: &State) -> Result<(), String> {
+    for (sl, e) in &s.slots {
+        if !s.slot_exists(*sl) {
+            return Err(format!("(d) filled slot {sl:?} is not in a live CNode/TCB"));
+        }
+        let Some(obj) = e.cap.object() else { continue };
+        let Some(o) = s.objects.get(&obj) else {
+            return Err(format!("(d) cap {sl:?}={:?} names a destroyed object", e.cap));
+        };
+        let ok = match (e.cap, o.ty) {
+            (Cap::Endpoint { .. }, ObjType::Endpoint)
+            | (Cap::Notification { .. }, ObjType::Notification)
+            | (Cap::Thread { .. }, ObjType::Tcb)
+            | (Cap::Reply { .. }, ObjType::Reply) => true,
+            (Cap::CNode { radix, .. }, ObjType::CNode { radix: r }) => radix == r,
+            (Cap::SchedContext { size_bits, .. }, ObjType::SchedContext) => size_bits == o.size_bits,
+            _ => false,
+        };
+        if !ok || e.cap.region().1 != o.size_bits {
+            return Err(format!("(d) cap {sl:?}={:?} does not match object {o:?}", e.cap));
+        }
+    }
+    for (a, o) in &s.objects {
+        let has_state = match o.ty {
+            ObjType::Tcb => s.tcbs.contains_key(a),
+            ObjType::Endpoint => s.eps.contains_key(a),
+            ObjType::Notification => s.ntfns.contains_key(a),
+            _ => true,
+        };
+        if !has_state {
+            return Err(format!("(d) object {a:#x} has no state"));
+        }
+    }
+    let live = |x: &ObjId, ty: fn(&ObjType) -> bool| s.objects.get(x).is_some_and(|o| ty(&o.ty));
+    for t in s.tcbs.keys().chain(s.ready.iter()) {
+        if !live(t, |o| *o == ObjType::Tcb) {
+            return Err(format!("(d) thread {t:#x} is not a live TCB"));
+        }
+    }
+    for e in s.eps.keys() {
+        if !live(e, |o| *o == ObjType::Endpoint) {
+            return Err(format!("(d) endpoint state for dead {e:#x}"));
+        }
+    }
+    for n in s.ntfns.keys() {
+        if !live(n, |o| *o == ObjType::Notification) {
+            return Err(format!("(d) notification state for dead {n:#x}"));
+        }
+    }
+    Ok(())
+}
+
+/// (e) The CDT is a forest over filled slots; a parent is original and covers the child's
+/// region.
+fn cdt_well_formed(s: &State) -> Result<(), String> {
+    for (c, p) in &s.cdt {
+        let (Some(ce), Some(pe)) = (s.slots.get(c), s.slots.get(p)) else {
+            return Err(format!("(e) CDT edge {c:?} -> {p:?} touches an empty slot"));
+        };
+        if !pe.original {
+            return Err(format!("(e) parent {p:?} of {c:?} is not original"));
+        }
+        if !pe.cap.same_region_as(&ce.cap) {
+            return Err(format!("(e) parent {p:?} does not cover child {c:?}"));
+        }
+        let mut seen = BTreeSet::new();
+        let mut cur = *c;
+        while let Some(n) = s.cdt.get(&cur) {
+            if !seen.insert(cur) {
+                return Err(format!("(e) CDT cycle through {c:?}"));
+            }
+            cur = *n;
+        }
+    }
+    Ok(())
+}
+
+/// (f) Ready set = runnable threads; every endpoint/notification queue holds exactly the
+/// threads blocked on it, once each, all in one direction.
+fn queues(s: &State) -> Result<(), String> {
+    for (t, tcb) in &s.tcbs {
+        let runnable = tcb.state == ThreadState::Running;
+        if runnable != s.ready.contains(t) {
+            return Err(format!("(f) thread {t:#x} state {:?} but ready={}", tcb.state, !runnable));
+        }
+        let in_q = |q: &Vec<ObjId>| q.iter().filter(|x| *x == t).count();
+        for (e, q) in &s.eps {
+            let want = match tcb.state {
+                ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnRecv { ep, .. } => (ep == *e) as usize,
+                _ => 0,
+            };
+            if in_q(q) != want {
+                return Err(format!("(f) thread {t:#x} ({:?}) appears {} times in endpoint {e:#x}", tcb.state, in_q(q)));
+            }
+        }
+        for (n, nt) in &s.ntfns {
+            let want = matches!(tcb.state, ThreadState::BlockedOnNotification { ntfn } if ntfn == *n) as usize;
+            if in_q(&nt.waiters) != want {
+                return Err(format!("(f) thread {t:#x} appears {} times in notification {n:#x}", in_q(&nt.waiters)));
+            }
+        }
+        if let Some(n) = tcb.bound_ntfn {
+            if s.ntfns.get(&n).and_then(|x| x.bound_tcb) != Some(*t) {
+                return Err(format!("(f) binding {t:#x} -> {n:#x} not symmetric"));
+            }
+        }
+    }
+    for (e, q) in &s.eps {
+        let senders = q.iter().filter(|t| matches!(s.tcbs[t].state, ThreadState::BlockedOnSend { .. })).count();
+        if senders != 0 && senders != q.len() {
+            return Err(format!("(f) endpoint {e:#x} queue mixes senders and receivers"));
+        }
+    }
+    for (n, nt) in &s.ntfns {
+        if nt.active && !nt.waiters.is_empty() {
+            return Err(format!("(f) notification {n:#x} has a pending signal and waiters"));
+        }
+        if !nt.active && nt.word != 0 {
+            return Err(format!("(f) notification {n:#x} is idle with word {:#x}", nt.word));
+        }
+        if let Some(t) = nt.bound_tcb {
+            if s.tcbs.get(&t).and_then(|x| x.bound_ntfn) != Some(*n) {
+                return Err(format!("(f) binding {n:#x} -> {t:#x} not symmetric"));
+            }
+        }
+    }
+    Ok(())
+}
+
+// -------------------------------------------------------------------- integrity (b)
+
+/// CNodes reachable from thread `t`'s CSpace root through CNode caps.
+pub fn reachable_cnodes(s: &State, t: ObjId) -> BTreeSet<ObjId> {
+    let mut out = BTreeSet::new();
+    let mut todo: Vec<ObjId> = s.cspace_root(t).and_then(|c| match c {
+        Cap::CNode { obj, .. } => Some(obj),
+        _ => None,
+    }).into_iter().collect();
+    while let Some(c) = todo.pop() {
+        if !out.insert(c) {
+            continue;
+        }
+        for (sl, e) in s.slots.range(Slot { obj: c, index: 0 }..=Slot { obj: c, index: u64::MAX }) {
+            let _ = sl;
+            if let Cap::CNode { obj, .. } = e.cap {
+                todo.push(obj);
+            }
+        }
+    }
+    out
+}
+
+/// The caps thread `t` holds: every cap in a CNode reachable from its CSpace root.
+pub fn held_caps(s: &State, t: ObjId) -> Vec<(Slot, Cap)> {
+    let cn = reachable_cnodes(s, t);
+    s.slots.iter().filter(|(sl, _)| cn.contains(&sl.obj)).map(|(sl, e)| (*sl, e.cap)).collect()
+}
+
+/// (b) Authority confinement / integrity for one transition by thread `t`: every change to
+/// another thread's caps, state or to kernel memory is justified by a cap `t` held before
+/// the step, with the right the change needs.
+pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Result<(), String> {
+    let held = held_caps(pre, t);
+    let reach = reachable_cnodes(pre, t);
+    let holds = |pred: &dyn Fn(&Cap) -> bool| held.iter().any(|(_, c)| pred(c));
+    let destroyed: BTreeSet<ObjId> = pre.objects.keys().filter(|a| !post.objects.contains_key(a)).copied().collect();
+    // Descendants of slots t holds (what its revokes may delete).
+    let mut revocable = BTreeSet::new();
+    for (sl, _) in &held {
+        revocable.extend(pre.descendants(*sl));
+    }
+    // Was this an IPC send through an endpoint cap with Grant, or a receive on an endpoint?
+    let invoked = |cptr: u64| pre.lookup_slot(t, cptr).ok().and_then(|s| pre.cap(s));
+    let send_grant = match sc {
+        Syscall::Call(i) | Syscall::Send(i) | Syscall::NBSend(i) => {
+            matches!(invoked(i.cptr), Some(Cap::Endpoint { rights, .. }) if rights.has(Rights::GRANT) && rights.has(Rights::WRITE))
+        }
+        _ => false,
+    };
+    let recv_ep = match sc {
+        Syscall::Wait { cptr, .. } | Syscall::NBWait { cptr, .. } => match invoked(*cptr) {
+            Some(Cap::Endpoint { obj, rights, .. }) if rights.has(Rights::READ) => Some(obj),
+            _ => None,
+        },
+        _ => None,
+    };
+    // Slots whose cap changed.
+    let keys: BTreeSet<Slot> = pre.slots.keys().chain(post.slots.keys()).copied().collect();
+    for k in keys {
+        if pre.cap(k) == post.cap(k) {
+            continue;
+        }
+        let ok = reach.contains(&k.obj)
+            || k.obj == t
+            || revocable.contains(&k)
+            || destroyed.contains(&k.obj)
+            || (send_grant && pre.cap(k).is_none())
+            // a blocked granting sender's untyped source is marked full when received
+            || recv_ep.is_some_and(|e| {
+                pre.eps[&e].first().is_some_and(|snd| {
+                    matches!(pre.tcbs[snd].state, ThreadState::BlockedOnSend { grant: true, .. })
+                        && reachable_cnodes(pre, *snd).contains(&k.obj)
+                })
+            });
+        if !ok {
+            return Err(format!(
+                "(b) thread {t:#x} changed slot {k:?} ({:?} -> {:?}) without authority",
+                pre.cap(k),
+                post.cap(k)
+            ));
+        }
+    }
+    // Other threads' states.
+    for (u, pt) in &pre.tcbs {
+        if *u == t {
+            continue;
+        }
+        let now = post.tcbs.get(u);
+        if now == Some(pt) {
+            continue;
+        }
+        let ok = destroyed.contains(u)
+            || holds(&|c| matches!(c, Cap::Thread { obj } if obj == u))
+            || match pt.state {
+                ThreadState::BlockedOnSend { ep, .. } => {
+                    destroyed.contains(&ep)
+                        || holds(&|c| matches!(c, Cap::Endpoint { obj, rights, .. } if *obj == ep && rights.has(Rights::READ)))
+                }
+                ThreadState::BlockedOnRecv { ep, .. } => {
+                    destroyed.contains(&ep)
+                        || holds(&|c| matches!(c, Cap::Endpoint { obj, rights, .. } if *obj == ep && rights.has(Rights::WRITE)))
+                        || pt.bound_ntfn.is_some_and(|n| {
+                            holds(&|c| matches!(c, Cap::Notification { obj, rights, .. } if *obj == n && rights.has(Rights::WRITE)))
+                        })
+                }
+                ThreadState::BlockedOnNotification { ntfn } => {
+                    destroyed.contains(&ntfn)
+                        || holds(&|c| matches!(c, Cap::Notification { obj, rights, .. } if *obj == ntfn && rights.has(Rights::WRITE)))
+                }
+                _ => false,
+            }
+            || pt.bound_ntfn.is_some_and(|n| destroyed.contains(&n) || holds(&|c| c.object() == Some(n)));
+        if !ok {
+            return Err(format!("(b) thread {t:#x} changed thread {u:#x} ({:?} -> {:?}) without authority", pt, now));
+        }
+    }
+    // Notification words.
+    for (n, pn) in &pre.ntfns {
+        if let Some(qn) = post.ntfns.get(n) {
+            if (qn.word, qn.active) != (pn.word, pn.active) && !holds(&|c| c.object() == Some(*n)) && pre.tcbs[&t].bound_ntfn != Some(*n) {
+                return Err(format!("(b) thread {t:#x} changed notification {n:#x} without a cap to it"));
+            }
+        }
+    }
+    // (a) on transitions: every cap that appears in a slot is a fresh object's cap, or is
+    // derivable (rights only dropped, badge only set on an unbadged cap) from a cap the
+    // acting thread, or a granting sender it received from, held before the step.
+    let mut sources: Vec<Cap> = held.iter().map(|(_, c)| *c).collect();
+    sources.extend(pre.cspace_root(t));
+    if let Some(e) = recv_ep {
+        if let Some(snd) = pre.eps[&e].first() {
+            sources.extend(held_caps(pre, *snd).into_iter().map(|(_, c)| c));
+        }
+    }
+    for (sl, e) in &post.slots {
+        if pre.cap(*sl) == Some(e.cap) {
+            continue;
+        }
+        let fresh = match e.cap {
+            Cap::Untyped { .. } => false,
+            c => c.object().is_some_and(|o| !pre.objects.contains_key(&o)),
+        };
+        let retyped_untyped = matches!(e.cap, Cap::Untyped { .. })
+            && e.original
+            && held.iter().any(|(_, c)| matches!(c, Cap::Untyped { .. }) && c.same_region_as(&e.cap) && *c != e.cap);
+        let derived = sources.iter().any(|src| {
+            derivable(src, &e.cap)
+                && match (*src, e.cap) {
+                    (Cap::Untyped { base, size_bits, .. }, Cap::Untyped { base: b, size_bits: z, .. }) => {
+                        base == b && size_bits == z
+                    }
+                    (Cap::Untyped { .. }, _) => false,
+                    _ => true,
+                }
+        });
+        if !(fresh || retyped_untyped || derived) {
+            return Err(format!(
+                "(a) thread {t:#x} produced {sl:?}={:?}, not derivable from any cap it held",
+                e.cap
+            ));
+        }
+    }
+    // New objects come from an untyped the thread holds.
+    for (a, o) in &post.objects {
+        if pre.objects.contains_key(a) {
+            continue;
+        }
+        let ok = held.iter().any(|(_, c)| matches!(c, Cap::Untyped { .. }) && inside((*a, o.size_bits), c.region()));
+        if !ok {
+            return Err(format!("(b) thread {t:#x} created object {a:#x} outside any untyped it holds"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! Small initial systems and the finite menu of syscalls the model checker tries in each
+//! state.
+//!
+//! The menu is state-dependent but small: each runnable thread may issue CNode operations on
+//! the caps in its root CNode (to its first empty slots and, to exercise DeleteFirst, to one
+//! filled slot), Untyped_Retype of a few object kinds, TCB Suspend/Resume/Bind, endpoint
+//! Send/NBSend/Call/Wait with one extra cap, notification Signal/Wait/Poll, plus a few
+//! malformed requests (bad depth, bad label, short message, bad type, zero objects).
+
+use crate::explore::Model;
+use crate::invariants::{check_integrity, check_state};
+use crate::spec::*;
+
+/// One thread's view for menu generation: its TCB, the root-CNode slot holding a cap to that
+/// root CNode, and how many low cptr bits are left after the root level (0: the root
+/// resolves all 64 bits; 2: a 64-bit cptr goes on into a second-level CNode).
+#[derive(Clone, Debug)]
+pub struct ThreadView {
+    /// The TCB.
+    pub tcb: ObjId,
+    /// Root-CNode slot index of a cap to the root CNode (used as `node_index` at the root
+    /// depth).
+    pub root_slot: u64,
+    /// A cptr (64 bits) naming a cap to the root CNode, for invoking it.
+    pub root_cptr: u64,
+    /// Bits of a 64-bit cptr left after the root CNode.
+    pub shift: u32,
+}
+
+/// Which groups of operations to include in the menu.
+#[derive(Clone, Copy, Debug)]
+pub struct Menu {
+    /// CNode Copy/Mint/Move/Mutate/Rotate/Delete/Revoke/CancelBadgedSends.
+    pub cnode: bool,
+    /// Untyped_Retype.
+    pub retype: bool,
+    /// TCB Suspend/Resume/Bind/Unbind.
+    pub tcb: bool,
+    /// Endpoint and notification IPC.
+    pub ipc: bool,
+    /// Malformed requests.
+    pub errors: bool,
+    /// How many empty destination slots to try.
+    pub dests: usize,
+}
+
+impl Menu {
+    /// Everything.
+    pub fn all() -> Menu {
+        Menu { cnode: true, retype: true, tcb: true, ipc: true, errors: true, dests: 1 }
+    }
+}
+
+/// A system: initial state plus the threads that act.
+#[derive(Clone, Debug)]
+pub struct System {
+    /// Initial state.
+    pub init: State,
+    /// Acting threads.
+    pub threads: Vec<ThreadView>,
+}
+
+fn cnode_cap(obj: ObjId, radix: u8) -> Cap {
+    Cap::CNode { obj, radix, guard: 0, guard_size: 64 - radix }
+}
+
+fn put(s: &mut State, slot: Slot, cap: Cap, original: bool, parent: Option<Slot>) {
+    s.slots.insert(slot, Entry { cap, original });
+    if let Some(p) = parent {
+        s.cdt.insert(slot, p);
+    }
+}
+
+/// Two threads, two CSpaces, one endpoint, one notification, one 512-byte untyped.
+///
+/// T0 (0x1000) has root CNode C0 (radix 3): 1 untyped, 2 C1 cap, 3 endpoint (all rights),
+/// 4 T1's TCB cap, 5 notification, 6 C0 itself. T1 (0x1800) has root C1 (radix 2):
+/// 1 endpoint copy (Read, Write, GrantReply: no Grant), 2 notification copy (Write), 3 C1 itself.
+pub fn two_threads(untyped_bits: u8) -> System {
+    let (t0, t1, c0, c1, ep, nt, ut) = (0x1000, 0x1800, 0x2000, 0x2100, 0x2180, 0x21c0, 0x1_0000);
+    let mut s = State::default();
+    for t in [t0, t1] {
+        s.objects.insert(t, Object { ty: ObjType::Tcb, size_bits: sizes::TCB });
+        s.tcbs.insert(t, Tcb { state: ThreadState::Running, bound_ntfn: None, received: None });
+        s.ready.insert(t);
+    }
+    s.objects.insert(c0, Object { ty: ObjType::CNode { radix: 3 }, size_bits: 8 });
+    s.objects.insert(c1, Object { ty: ObjType::CNode { radix: 2 }, size_bits: 7 });
+    s.objects.insert(ep, Object { ty: ObjType::Endpoint, size_bits: sizes::ENDPOINT });
+    s.eps.insert(ep, vec![]);
+    s.objects.insert(nt, Object { ty: ObjType::Notification, size_bits: sizes::NOTIFICATION });
+    s.ntfns.insert(nt, Ntfn::default());
+    let c0s = |i| Slot { obj: c0, index: i };
+    let c1s = |i| Slot { obj: c1, index: i };
+    put(&mut s, c0s(1), Cap::Untyped { base: ut, size_bits: untyped_bits, free: 0, device: false }, true, None);
+    put(&mut s, c0s(2), cnode_cap(c1, 2), true, None);
+    put(&mut s, c0s(3), Cap::Endpoint { obj: ep, badge: 0, rights: Rights::ALL }, true, None);
+    put(&mut s, c0s(4), Cap::Thread { obj: t1 }, true, None);
+    put(&mut s, c0s(5), Cap::Notification { obj: nt, badge: 0, rights: Rights(3) }, true, None);
+    put(&mut s, c0s(6), cnode_cap(c0, 3), true, None);
+    // T1's endpoint cap lacks Grant, so rights amplification is observable.
+    put(&mut s, c1s(1), Cap::Endpoint { obj: ep, badge: 0, rights: Rights(11) }, false, Some(c0s(3)));
+    put(&mut s, c1s(2), Cap::Notification { obj: nt, badge: 0, rights: Rights(Rights::WRITE) }, false, Some(c0s(5)));
+    put(&mut s, c1s(3), cnode_cap(c1, 2), false, Some(c0s(2)));
+    put(&mut s, Slot { obj: t0, index: TCB_CTABLE }, cnode_cap(c0, 3), false, Some(c0s(6)));
+    put(&mut s, Slot { obj: t1, index: TCB_CTABLE }, cnode_cap(c1, 2), false, Some(c0s(2)));
+    System {
+        init: s,
+        threads: vec![
+            ThreadView { tcb: t0, root_slot: 6, root_cptr: 6, shift: 0 },
+            ThreadView { tcb: t1, root_slot: 3, root_cptr: 3, shift: 0 },
+        ],
+    }
+}
+
+/// [`two_threads`] with a two-level CSpace for T0: its root CNode C0 resolves 62 bits
+/// (guard 59 + radix 3), and C0's slot 2 holds C1's cap with no guard (radix 2), so a
+/// 64-bit cptr `(2 << 2) | j` names C1's slot j through T0's CSpace. Root slots are named by
+/// cptr `i << 2` or by index `i` at depth 62. A cap to C0 in C1's slot 0 (cptr 8 for T0)
+/// is what T0 invokes for CNode operations (a CNode cap in a root slot would be descended
+/// into by a 64-bit cptr); T1 can reach it too.
+pub fn two_threads_nested(untyped_bits: u8) -> System {
+    let mut sys = two_threads(untyped_bits);
+    let (t0, c0, c1) = (0x1000, 0x2000, 0x2100);
+    let root = Cap::CNode { obj: c0, radix: 3, guard: 0, guard_size: 59 };
+    sys.init.slots.get_mut(&Slot { obj: c0, index: 6 }).unwrap().cap = root;
+    sys.init.slots.get_mut(&Slot { obj: t0, index: TCB_CTABLE }).unwrap().cap = root;
+    sys.init.slots.get_mut(&Slot { obj: c0, index: 2 }).unwrap().cap =
+        Cap::CNode { obj: c1, radix: 2, guard: 0, guard_size: 0 };
+    sys.init.slots.insert(Slot { obj: c1, index: 0 }, Entry { cap: root, original: false });
+    sys.init.cdt.insert(Slot { obj: c1, index: 0 }, Slot { obj: c0, index: 6 });
+    sys.threads[0].shift = 2;
+    sys.threads[0].root_cptr = 8;
+    sys
+}
+
+fn inv(cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Invocation {
+    Invocation { cptr, label, mrs: mrs.to_vec(), extra: extra.to_vec() }
+}
+
+/// The menu of syscalls thread `tv` may issue in state `s`.
+pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
+    use label::*;
+    let mut out = Vec::new();
+    let Some(Cap::CNode { obj: root, radix, .. }) = s.cspace_root(tv.tcb) else { return out };
+    let sh = tv.shift;
+    let dp = 64 - sh as u64; // depth naming a root slot
+    let cp = |i: u64| i << sh; // cptr naming a root slot
+    let r = tv.root_cptr;
+    let n = 1u64 << radix;
+    let filled: Vec<(u64, Cap)> =
+        (0..n).filter_map(|i| s.cap(Slot { obj: root, index: i }).map(|c| (i, c))).collect();
+    let empty: Vec<u64> = (1..n).filter(|i| s.cap(Slot { obj: root, index: *i }).is_none()).collect();
+    let mut dests: Vec<u64> = empty.iter().take(m.dests).copied().collect();
+    let call = |v: &mut Vec<Syscall>, i: Invocation| v.push(Syscall::Call(i));
+    if m.cnode {
+        if m.errors {
+            if let Some((f, _)) = filled.first() {
+                dests.push(*f); // DeleteFirst
+            }
+        }
+        for &d in &dests {
+            for &(sidx, cap) in &filled {
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp, sidx, dp, Rights::ALL.0 as u64], &[r]));
+                if matches!(cap, Cap::Endpoint { .. } | Cap::Notification { .. }) {
+                    call(&mut out, inv(r, CNODE_COPY, &[d, dp, sidx, dp, 3], &[r]));
+                    call(&mut out, inv(r, CNODE_MINT, &[d, dp, sidx, dp, Rights::ALL.0 as u64, 5], &[r]));
+                    call(&mut out, inv(r, CNODE_MINT, &[d, dp, sidx, dp, Rights::WRITE as u64, 0], &[r]));
+                }
+                call(&mut out, inv(r, CNODE_MOVE, &[d, dp, sidx, dp], &[r]));
+                if matches!(cap, Cap::CNode { .. }) || (matches!(cap, Cap::Endpoint { .. }) && m.errors) {
+                    // CNode: guard cleared (changes how cptrs through it resolve);
+                    // endpoint: always IllegalOperation.
+                    call(&mut out, inv(r, CNODE_MUTATE, &[d, dp, sidx, dp, 0], &[r]));
+                }
+            }
+            if m.errors {
+                // Source slot empty, and a depth that does not match the CSpace layout.
+                if let Some(e) = empty.last() {
+                    call(&mut out, inv(r, CNODE_COPY, &[d, dp, *e, dp, 15], &[r]));
+                }
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp - 1, 1, dp, 15], &[r]));
+                call(&mut out, inv(r, CNODE_COPY, &[d, dp, 1], &[r]));
+            }
+        }
+        for &(sidx, cap) in &filled {
+            call(&mut out, inv(r, CNODE_DELETE, &[sidx, dp], &[]));
+            call(&mut out, inv(r, CNODE_REVOKE, &[sidx, dp], &[]));
+            if matches!(cap, Cap::Endpoint { .. }) {
+                call(&mut out, inv(r, CNODE_CANCEL_BADGED_SENDS, &[sidx, dp], &[]));
+            }
+        }
+        // Rotate: swap the first two filled slots (src == dest), and rotate into an empty slot.
+        if filled.len() >= 2 {
+            let (a, b) = (filled[0].0, filled[1].0);
+            call(&mut out, inv(r, CNODE_ROTATE, &[a, dp, 0, b, dp, 0, a, dp], &[r, r]));
+            if let Some(&d) = empty.first() {
+                call(&mut out, inv(r, CNODE_ROTATE, &[d, dp, 0, b, dp, 0, a, dp], &[r, r]));
+            }
+        }
+        if m.errors {
+            call(&mut out, inv(r, 99, &[0, dp], &[])); // bad label
+        }
+    }
+    if m.retype {
+        for &(uidx, cap) in &filled {
+            if !matches!(cap, Cap::Untyped { .. }) {
+                continue;
+            }
+            let Some(&d) = empty.first() else { continue };
+            let ri = tv.root_slot;
+            let rt = |ty: u64, sz: u64, num: u64| inv(cp(uidx), UNTYPED_RETYPE, &[ty, sz, ri, dp, d, num], &[r]);
+            use objtype::*;
+            call(&mut out, inv(cp(uidx), UNTYPED_RETYPE, &[ENDPOINT, 0, 0, 0, d, 1], &[r]));
+            call(&mut out, rt(NOTIFICATION, 0, 1));
+            call(&mut out, rt(CAP_TABLE, 1, 1));
+            call(&mut out, rt(UNTYPED, 5, 1));
+            if empty.len() >= 2 && empty[1] == d + 1 {
+                call(&mut out, rt(ENDPOINT, 0, 2));
+            }
+            if m.errors {
+                call(&mut out, rt(ENDPOINT, 0, 0)); // RangeError
+                call(&mut out, rt(99, 0, 1)); // InvalidArgument(0)
+                call(&mut out, rt(CAP_TABLE, 0, 1)); // InvalidArgument(1)
+                call(&mut out, rt(UNTYPED, 12, 1)); // NotEnoughMemory (untyped is smaller)
+                call(&mut out, rt(ENDPOINT, 0, n)); // window overruns
+                call(&mut out, inv(cp(uidx), UNTYPED_RETYPE, &[ENDPOINT, 0, ri, dp, d], &[r])); // truncated
+            }
+        }
+    }
+    for &(idx, cap) in &filled {
+        match cap {
+            Cap::Thread { .. } if m.tcb => {
+                call(&mut out, inv(cp(idx), TCB_SUSPEND, &[], &[]));
+                call(&mut out, inv(cp(idx), TCB_RESUME, &[], &[]));
+                for &(nidx, nc) in &filled {
+                    if matches!(nc, Cap::Notification { .. }) {
+                        call(&mut out, inv(cp(idx), TCB_BIND_NOTIFICATION, &[], &[cp(nidx)]));
+                    }
+                }
+                call(&mut out, inv(cp(idx), TCB_UNBIND_NOTIFICATION, &[], &[]));
+            }
+            Cap::Endpoint { .. } if m.ipc => {
+                // Offer the first non-endpoint cap (or this one) with the message.
+                let x = filled.iter().find(|(_, c)| !matches!(c, Cap::Endpoint { .. } | Cap::CNode { .. })).map(|f| f.0);
+                let extra: Vec<u64> = x.into_iter().map(cp).collect();
+                out.push(Syscall::Send(inv(cp(idx), 0, &[], &extra)));
+                out.push(Syscall::NBSend(inv(cp(idx), 0, &[], &[])));
+                out.push(Syscall::Call(inv(cp(idx), 0, &[], &[cp(idx)])));
+                let recv = empty.first().map(|&e| RecvSlot { cnode: r, index: e, depth: dp });
+                out.push(Syscall::Wait { cptr: cp(idx), recv });
+                out.push(Syscall::NBWait { cptr: cp(idx), recv });
+            }
+            Cap::Notification { .. } if m.ipc => {
+                out.push(Syscall::Send(inv(cp(idx), 0, &[], &[])));
+                out.push(Syscall::Wait { cptr: cp(idx), recv: None });
+                out.push(Syscall::NBWait { cptr: cp(idx), recv: None });
+            }
+            _ => {}
+        }
+    }
+    if m.errors {
+        // Invoking an empty slot: InvalidCapability(0).
+        if let Some(&e) = empty.first() {
+            call(&mut out, inv(cp(e), 0, &[], &[]));
+        }
+    }
+    if m.cnode && sh > 0 {
+        // Through second-level CNodes: root slots holding a CNode cap that resolves exactly
+        // the remaining bits.
+        for &(idx, cap) in &filled {
+            let Cap::CNode { obj, radix: r2, guard_size, .. } = cap else { continue };
+            if r2 as u32 + guard_size as u32 != sh {
+                continue;
+            }
+            let nested = |j: u64| (idx << sh) | j;
+            let mut first_empty = None;
+            for j in 0..(1u64 << r2) {
+                match s.cap(Slot { obj, index: j }) {
+                    Some(_) => {
+                        call(&mut out, inv(r, CNODE_DELETE, &[nested(j), 64], &[]));
+                        if let Some(&d) = empty.first() {
+                            call(&mut out, inv(r, CNODE_COPY, &[d, dp, nested(j), 64, 15], &[r]));
+                        }
+                    }
+                    None if first_empty.is_none() => first_empty = Some(j),
+                    None => {}
+                }
+            }
+            if let Some(j) = first_empty {
+                for &(sidx, c) in &filled {
+                    if matches!(c, Cap::Endpoint { .. } | Cap::Notification { .. }) {
+                        call(&mut out, inv(r, CNODE_MINT, &[nested(j), 64, sidx, dp, 15, 9], &[r]));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The spec alone as a transition system: invariants after each step, integrity per step.
+pub struct SpecModel {
+    /// The system explored.
+    pub sys: System,
+    /// The menu.
+    pub menu: Menu,
+}
+
+impl Model for SpecModel {
+    type State = State;
+    type Action = (ObjId, Syscall);
+
+    fn init(&self) -> Vec<State> {
+        vec![self.sys.init.clone()]
+    }
+
+    fn actions(&self, s: &State) -> Vec<(ObjId, Syscall)> {
+        let mut v = Vec::new();
+        for tv in &self.sys.threads {
+            if s.tcbs.get(&tv.tcb).map(|t| t.state) == Some(ThreadState::Running) {
+                v.extend(menu(s, tv, &self.menu).into_iter().map(|c| (tv.tcb, c)));
+            }
+        }
+        v
+    }
+
+    fn next(&mut self, s: &State, a: &(ObjId, Syscall)) -> Option<State> {
+        let mut n = s.clone();
+        n.step(a.0, &a.1)?;
+        Some(n)
+    }
+
+    fn check(&mut self, pre: &State, a: &(ObjId, Syscall), post: &State) -> Result<(), String> {
+        check_state(post)?;
+        check_integrity(pre, post, a.0, &a.1)
+    }
+}
