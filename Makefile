@@ -49,7 +49,7 @@ verify-deep:
 ## all files. Narrow with MUTANTS_FILES (e.g. `make mutants MUTANTS_FILES="-f kernel/core/src/mdb.rs"`)
 ## and MUTANTS_FILTER (a `-F` regex). The skipped tests are the spec-only model checks (they
 ## cannot see kernel-core) and the depth-4 exhaustive lockstep run (applied to survivors only).
-MUTANTS_FILES ?= -f kernel/core/src/mdb.rs -f kernel/core/src/cnode.rs -f kernel/core/src/cap.rs
+MUTANTS_FILES ?= -f kernel/core/src/mdb.rs -f kernel/core/src/cnode.rs
 MUTANTS_FILTER ?=
 MUTANTS_SKIP ?= --skip lockstep_exhaustive_cnode_untyped --skip exhaustive_depth --skip random_long_sequences
 mutants:
