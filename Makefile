@@ -11,7 +11,7 @@ endif
 CARGO ?= cargo
 BUILD := build
 
-.PHONY: all setup run test test-host test-qemu bench verify-deep images clean
+.PHONY: all setup run test test-host test-qemu bench verify-deep mutants images clean
 
 all: images
 
@@ -46,6 +46,21 @@ VERIFY_SPEC_DEPTH ?= 5
 VERIFY_REFINE_DEPTH ?= 5
 verify-deep:
 	$(CARGO) run --release -p kernel-verified --bin verify-deep -- $(VERIFY_SPEC_DEPTH) $(VERIFY_REFINE_DEPTH)
+
+## Mutation testing of kernel-core's object/CSpace code against kernel-core's tests plus the
+## lockstep refinement tests (verified/MUTANTS.md). Not part of `make test`: hours of CPU for
+## all files. Narrow with MUTANTS_FILES (e.g. `make mutants MUTANTS_FILES="-f kernel/core/src/mdb.rs"`)
+## and MUTANTS_FILTER (a `-F` regex). The skipped tests are the spec-only model checks (they
+## cannot see kernel-core) and the depth-4 exhaustive lockstep run (applied to survivors only).
+MUTANTS_FILES ?= -f kernel/core/src/mdb.rs -f kernel/core/src/cnode.rs
+MUTANTS_FILTER ?=
+MUTANTS_SKIP ?= --skip lockstep_exhaustive_cnode_untyped --skip exhaustive_depth --skip random_long_sequences
+mutants:
+	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=true \
+	nice -n 10 $(CARGO) mutants -p kernel-core --test-package kernel-core --test-package kernel-verified \
+	  $(MUTANTS_FILES) $(if $(MUTANTS_FILTER),-F '$(MUTANTS_FILTER)') \
+	  --jobs 1 --profile release --timeout 180 --build-timeout 400 --copy-target true \
+	  -- -- $(MUTANTS_SKIP)
 
 clean:
 	$(CARGO) clean
