@@ -944,6 +944,13 @@ fn lookup_failure_descriptions() {
         Error::FailedLookup,
         &[0, 3, 3, 4],
     );
+    // Depth equal to the guard size: the guard consumes every bit and matches, then the radix
+    // does not fit: DepthMismatch(bitsLeft 2, bitsFound 4), not a guard mismatch.
+    err(
+        &call(&mut k, e + 1, del, &[0b01, 2], &[]),
+        Error::FailedLookup,
+        &[0, 3, 2, 4],
+    );
     // Exact: guard 01, index 3.
     ok(&call(&mut k, e + 1, del, &[0b0111, 4], &[]));
     // Retype destination node lookup fails: guard mismatch in the root (bitsLeft 64, guard 0, size 52).
