@@ -274,7 +274,8 @@ pub const SC_B_BUDGET: u64 = 1000;
 
 /// [`two_threads`] plus two 128-byte scheduling contexts: SC A (never configured) in C0
 /// slot 0, SC B (configured: budget = period = 1000 µs) in C0 slot 7 and a copy in C1 slot
-/// 0. Neither is bound; T0 can bind either to T1 (C0 slot 4) and T1 can try to unbind SC B
+/// 0; C0 slot 5 holds T0's own TCB cap instead of the notification cap. Neither SC is
+/// bound; T0 can bind either to itself or to T1 (C0 slot 4), and T1 can try to unbind SC B
 /// from itself.
 pub fn two_threads_sc(untyped_bits: u8) -> System {
     let mut sys = two_threads(untyped_bits);
@@ -300,6 +301,21 @@ pub fn two_threads_sc(untyped_bits: u8) -> System {
         size_bits: sizes::MIN_SCHED_CONTEXT,
     };
     let c0s = |i| Slot { obj: 0x2000, index: i };
+    // C0 slot 5: T0's own TCB cap instead of the notification (T1's notification cap
+    // becomes the only, original one), so T0 can bind an SC to itself and to T1.
+    sys.init.slots.insert(
+        c0s(5),
+        Entry {
+            cap: Cap::Thread { obj: 0x1000 },
+            original: true,
+        },
+    );
+    let c1n = Slot {
+        obj: 0x2100,
+        index: 2,
+    };
+    sys.init.cdt.remove(&c1n);
+    sys.init.slots.get_mut(&c1n).unwrap().original = true;
     put(&mut sys.init, c0s(0), cap(SC_A), true, None);
     put(&mut sys.init, c0s(7), cap(SC_B), true, None);
     put(
