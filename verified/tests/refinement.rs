@@ -396,14 +396,18 @@ fn lockstep_exhaustive_sched_contexts() {
     );
 }
 
-/// Exhaustive lockstep over the scheduling-context system with every operation, depth 3.
+/// Exhaustive lockstep over the scheduling-context system with every operation, depth 3
+/// (`LOCKSTEP_SC_DEPTH` overrides).
 #[test]
 fn lockstep_exhaustive_sched_contexts_all_operations() {
     run_full(
         "sched contexts, all operations",
         kernel_verified::model::two_threads_sc(9),
         Menu::all(),
-        3,
+        std::env::var("LOCKSTEP_SC_DEPTH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3),
     );
 }
 
