@@ -57,6 +57,7 @@ pub fn derivable(parent: &Cap, child: &Cap) -> bool {
             },
         ) => a == b && ra == rb,
         (Cap::Thread { obj: a }, Cap::Thread { obj: b }) => a == b,
+        (Cap::SchedControl, Cap::SchedControl) => true,
         (
             Cap::SchedContext {
                 obj: a,

@@ -274,7 +274,8 @@ pub const SC_B_BUDGET: u64 = 1000;
 
 /// [`two_threads`] plus two 128-byte scheduling contexts: SC A (never configured) in C0
 /// slot 0, SC B (configured: budget = period = 1000 µs) in C0 slot 7 and a copy in C1 slot
-/// 0; C0 slot 5 holds T0's own TCB cap instead of the notification cap. Neither SC is
+/// 0; C0 slot 5 holds T0's own TCB cap instead of the notification cap, C0 slot 1 the
+/// SchedControl cap instead of the untyped. Neither SC is
 /// bound; T0 can bind either to itself or to T1 (C0 slot 4), and T1 can try to unbind SC B
 /// from itself.
 pub fn two_threads_sc(untyped_bits: u8) -> System {
@@ -316,6 +317,14 @@ pub fn two_threads_sc(untyped_bits: u8) -> System {
     };
     sys.init.cdt.remove(&c1n);
     sys.init.slots.get_mut(&c1n).unwrap().original = true;
+    // C0 slot 1: the SchedControl cap instead of the untyped.
+    sys.init.slots.insert(
+        c0s(1),
+        Entry {
+            cap: Cap::SchedControl,
+            original: true,
+        },
+    );
     put(&mut sys.init, c0s(0), cap(SC_A), true, None);
     put(&mut sys.init, c0s(7), cap(SC_B), true, None);
     put(
@@ -560,6 +569,34 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     }
                 }
                 call(&mut out, inv(cp(idx), TCB_UNBIND_NOTIFICATION, &[], &[]));
+            }
+            Cap::SchedControl if m.tcb => {
+                // ConfigureFlags on every SC cap (round-robin with a badge, sporadic, and
+                // each range error), then malformed requests.
+                for &(sidx, sc) in &filled {
+                    if matches!(sc, Cap::SchedContext { .. }) {
+                        for mrs in [
+                            [1000, 1000, 0, 3, 0],
+                            [500, 1000, 0, 0, 1],
+                            [10, 1000, 0, 0, 0],
+                            [1000, 500, 0, 0, 0],
+                            [500, 1000, 1, 0, 0],
+                        ] {
+                            call(
+                                &mut out,
+                                inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &mrs, &[cp(sidx)]),
+                            );
+                        }
+                        call(
+                            &mut out,
+                            inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &[1000, 1000], &[cp(sidx)]),
+                        );
+                    }
+                }
+                let cfg = [1000, 1000, 0, 0, 0];
+                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[]));
+                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[cp(idx)]));
+                call(&mut out, inv(cp(idx), 99, &cfg, &[]));
             }
             Cap::SchedContext { .. } if m.tcb => {
                 // SchedContext Bind/UnbindObject with every thread cap, with a wrong cap

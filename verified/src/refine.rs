@@ -96,6 +96,7 @@ pub fn to_kcap(c: &Cap) -> KCap {
             ptr: obj,
             can_grant: grant,
         },
+        Cap::SchedControl => KCap::SchedControl { core: 0 },
         Cap::SchedContext { obj, size_bits } => KCap::SchedContext {
             ptr: obj,
             size_bits,
@@ -144,6 +145,7 @@ pub fn from_kcap(c: &KCap) -> Result<Option<Cap>, String> {
             obj: ptr,
             grant: can_grant,
         },
+        KCap::SchedControl { core: 0 } => Cap::SchedControl,
         KCap::SchedContext { ptr, size_bits } => Cap::SchedContext {
             obj: ptr,
             size_bits,
@@ -293,7 +295,7 @@ pub struct AbsCtx {
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
     let (a, sz) = c.region();
     let ty = match *c {
-        Cap::Untyped { .. } => return None,
+        Cap::Untyped { .. } | Cap::SchedControl => return None,
         Cap::Endpoint { .. } => ObjType::Endpoint,
         Cap::Notification { .. } => ObjType::Notification,
         Cap::CNode { radix, .. } => ObjType::CNode { radix },

@@ -45,6 +45,8 @@ pub mod label {
     pub const CNODE_MUTATE: u64 = 24;
     /// CNode_Rotate.
     pub const CNODE_ROTATE: u64 = 25;
+    /// SchedControl_ConfigureFlags.
+    pub const SCHED_CONTROL_CONFIGURE_FLAGS: u64 = 33;
     /// SchedContext_Bind.
     pub const SCHED_CONTEXT_BIND: u64 = 34;
     /// SchedContext_Unbind.
@@ -212,6 +214,8 @@ pub enum Cap {
         /// Grant right.
         grant: bool,
     },
+    /// The SchedControl cap of core 0 (names no memory: its region is `(0, 0)`).
+    SchedControl,
     /// Scheduling context (MCS).
     SchedContext {
         /// The SC.
@@ -233,6 +237,7 @@ impl Cap {
             Cap::CNode { obj, radix, .. } => (obj, radix + sizes::SLOT),
             Cap::Thread { obj } => (obj, sizes::TCB),
             Cap::Reply { obj, .. } => (obj, sizes::REPLY),
+            Cap::SchedControl => (0, 0),
             Cap::SchedContext { obj, size_bits } => (obj, size_bits),
         }
     }
@@ -240,7 +245,7 @@ impl Cap {
     /// The object the cap names (None for untyped caps, which name memory).
     pub fn object(&self) -> Option<ObjId> {
         match *self {
-            Cap::Untyped { .. } => None,
+            Cap::Untyped { .. } | Cap::SchedControl => None,
             Cap::Endpoint { obj, .. }
             | Cap::Notification { obj, .. }
             | Cap::CNode { obj, .. }
@@ -309,6 +314,7 @@ impl Cap {
             | (Cap::Notification { obj: a, .. }, Cap::Notification { obj: o, .. })
             | (Cap::Thread { obj: a }, Cap::Thread { obj: o })
             | (Cap::Reply { obj: a, .. }, Cap::Reply { obj: o, .. }) => a == o,
+            (Cap::SchedControl, Cap::SchedControl) => true,
             _ => false,
         }
     }
@@ -1353,6 +1359,7 @@ impl State {
                 Ok(Some(()))
             }
             Some(Cap::SchedContext { obj, .. }) => self.decode_sched_context(t, obj, inv, &extra),
+            Some(Cap::SchedControl) => self.decode_sched_control(inv, &extra),
         };
         match r {
             Ok(Some(())) => Some(Outcome::Ok),
@@ -1798,6 +1805,42 @@ impl State {
             x.state == ThreadState::Running
                 && x.sc.is_some_and(|sc| self.scs.get(&sc).is_some_and(|s| s.budget != 0))
         })
+    }
+
+    /// seL4 `decodeSchedControlInvocation` (ConfigureFlags): MR0 budget, MR1 period, MR2
+    /// extra refills, MR3 badge, MR4 flags (bit 0 sporadic), extra cap 0 the SC.
+    fn decode_sched_control(&mut self, inv: &Invocation, extra: &[Slot]) -> R<Option<()>> {
+        const MIN_BUDGET_US: u64 = 20;
+        const MAX_PERIOD_US: u64 = 3_600_000_000;
+        if inv.label != label::SCHED_CONTROL_CONFIGURE_FLAGS {
+            return Err(SyscallError::IllegalOperation);
+        }
+        if inv.mrs.len() < 5 || extra.is_empty() {
+            return Err(SyscallError::TruncatedMessage);
+        }
+        let (budget, period, extra_refills, badge, flags) =
+            (inv.mrs[0], inv.mrs[1], inv.mrs[2], inv.mrs[3], inv.mrs[4]);
+        let Some(Some(Cap::SchedContext { obj, size_bits })) = self.extra_cap(extra, 0) else {
+            return Err(SyscallError::InvalidCapability(1));
+        };
+        let ok = |v: u64| (MIN_BUDGET_US..=MAX_PERIOD_US).contains(&v);
+        if !ok(budget) || !ok(period) {
+            return Err(SyscallError::RangeError(MIN_BUDGET_US, MAX_PERIOD_US));
+        }
+        if period < budget {
+            return Err(SyscallError::RangeError(MIN_BUDGET_US, period));
+        }
+        // refill_absolute_max: 2 + (2^size − 128) / 16 refills fit in the object.
+        let max = 2 + ((1u64 << size_bits) - 128) / 16;
+        if extra_refills.saturating_add(2) > max {
+            return Err(SyscallError::RangeError(0, max - 2));
+        }
+        let x = self.scs.get_mut(&obj).unwrap();
+        x.budget = budget;
+        x.period = period;
+        x.badge = badge;
+        x.sporadic = flags & 1 != 0;
+        Ok(Some(()))
     }
 
     /// seL4 `decodeSchedContextInvocation` for Bind/Unbind/UnbindObject with TCBs

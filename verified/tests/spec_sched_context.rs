@@ -4,6 +4,8 @@
 
 use kernel_verified::invariants::check_state;
 use kernel_verified::model::{two_threads_sc, SC_A, SC_B};
+
+const SCHED_CONTROL: u64 = 1;
 use kernel_verified::spec::label::*;
 use kernel_verified::spec::*;
 
@@ -113,4 +115,38 @@ fn deleting_the_last_sc_cap_unbinds_its_thread() {
     assert_eq!(sys(&mut s, T0, del), Outcome::Ok);
     assert!(!s.scs.contains_key(&SC_A));
     assert_eq!(s.tcbs[&T1].sc, None);
+}
+
+#[test]
+fn configure_flags_checks_ranges_in_sel4_order_and_sets_the_parameters() {
+    let mut s = two_threads_sc(9).init;
+    let cf = |s: &mut State, mrs: &[u64], extra: &[u64]| {
+        sys(
+            s,
+            T0,
+            Syscall::Call(Invocation {
+                cptr: SCHED_CONTROL,
+                label: SCHED_CONTROL_CONFIGURE_FLAGS,
+                mrs: mrs.to_vec(),
+                extra: extra.to_vec(),
+            }),
+        )
+    };
+    let e = |x| Outcome::Error(x);
+    assert_eq!(cf(&mut s, &[1000, 1000], &[SCA]), e(SyscallError::TruncatedMessage));
+    assert_eq!(cf(&mut s, &[1000, 1000, 0, 0, 0], &[]), e(SyscallError::TruncatedMessage));
+    assert_eq!(cf(&mut s, &[1000, 1000, 0, 0, 0], &[TCB0]), e(SyscallError::InvalidCapability(1)));
+    assert_eq!(cf(&mut s, &[10, 1000, 0, 0, 0], &[SCA]), e(SyscallError::RangeError(20, 3_600_000_000)));
+    assert_eq!(cf(&mut s, &[1000, 500, 0, 0, 0], &[SCA]), e(SyscallError::RangeError(20, 500)));
+    // A 128-byte SC holds only MIN_REFILLS refills.
+    assert_eq!(cf(&mut s, &[500, 1000, 1, 0, 0], &[SCA]), e(SyscallError::RangeError(0, 0)));
+    assert_eq!(call(&mut s, T0, SCA, SCHED_CONTEXT_BIND, &[TCB0]), Outcome::Ok);
+    assert!(!s.schedulable(T0));
+    assert_eq!(cf(&mut s, &[500, 1000, 0, 7, 1], &[SCA]), Outcome::Ok);
+    assert_eq!(
+        s.scs[&SC_A],
+        Sc { budget: 500, period: 1000, badge: 7, sporadic: true, tcb: Some(T0) }
+    );
+    assert!(s.schedulable(T0));
+    assert_eq!(s.scs[&SC_B].budget, 1000);
 }
