@@ -57,6 +57,7 @@ pub fn derivable(parent: &Cap, child: &Cap) -> bool {
             },
         ) => a == b && ra == rb,
         (Cap::Thread { obj: a }, Cap::Thread { obj: b }) => a == b,
+        (Cap::SchedControl, Cap::SchedControl) => true,
         (
             Cap::SchedContext {
                 obj: a,
@@ -341,6 +342,26 @@ fn queues(s: &State) -> Result<(), String> {
                 return Err(format!("(f) binding {t:#x} -> {n:#x} not symmetric"));
             }
         }
+        if let Some(sc) = tcb.sc {
+            if s.scs.get(&sc).and_then(|x| x.tcb) != Some(*t) {
+                return Err(format!("(f) SC binding {t:#x} -> {sc:#x} not symmetric"));
+            }
+        }
+    }
+    for (sc, x) in &s.scs {
+        if s.objects.get(sc).map(|o| o.ty) != Some(ObjType::SchedContext) {
+            return Err(format!("(d) SC state for dead object {sc:#x}"));
+        }
+        if let Some(t) = x.tcb {
+            if s.tcbs.get(&t).and_then(|y| y.sc) != Some(*sc) {
+                return Err(format!("(f) SC binding {sc:#x} -> {t:#x} not symmetric"));
+            }
+        }
+    }
+    for (o, ob) in &s.objects {
+        if ob.ty == ObjType::SchedContext && !s.scs.contains_key(o) {
+            return Err(format!("(d) live SC {o:#x} without state"));
+        }
     }
     for (e, q) in &s.eps {
         let senders = q
@@ -513,7 +534,10 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
                 }
                 _ => false,
             }
-            || pt.bound_ntfn.is_some_and(|n| destroyed.contains(&n) || holds(&|c| c.object() == Some(n)));
+            || pt.bound_ntfn.is_some_and(|n| destroyed.contains(&n) || holds(&|c| c.object() == Some(n)))
+            // SchedContext_Unbind through a cap to its bound SC
+            || (pt.state == now.map_or(pt.state, |x| x.state)
+                && pt.sc.is_some_and(|sc| destroyed.contains(&sc) || holds(&|c| matches!(c, Cap::SchedContext { obj, .. } if *obj == sc))));
         if !ok {
             return Err(format!(
                 "(b) thread {t:#x} changed thread {u:#x} ({:?} -> {:?}) without authority",

@@ -104,6 +104,7 @@ pub fn two_threads(untyped_bits: u8) -> System {
             Tcb {
                 state: ThreadState::Running,
                 bound_ntfn: None,
+                sc: None,
                 received: None,
             },
         );
@@ -261,6 +262,81 @@ pub fn two_threads_reply(untyped_bits: u8) -> System {
             None,
         );
     }
+    sys
+}
+
+/// Base of the unconfigured scheduling context in [`two_threads_sc`].
+pub const SC_A: ObjId = 0x2400;
+/// Base of the configured scheduling context in [`two_threads_sc`].
+pub const SC_B: ObjId = 0x2480;
+/// Budget = period (µs) of `SC_B` (round-robin).
+pub const SC_B_BUDGET: u64 = 1000;
+
+/// [`two_threads`] plus two 128-byte scheduling contexts: SC A (never configured) in C0
+/// slot 0, SC B (configured: budget = period = 1000 µs) in C0 slot 7 and a copy in C1 slot
+/// 0; C0 slot 5 holds T0's own TCB cap instead of the notification cap, C0 slot 1 the
+/// SchedControl cap instead of the untyped. Neither SC is
+/// bound; T0 can bind either to itself or to T1 (C0 slot 4), and T1 can try to unbind SC B
+/// from itself.
+pub fn two_threads_sc(untyped_bits: u8) -> System {
+    let mut sys = two_threads(untyped_bits);
+    for (obj, budget) in [(SC_A, 0), (SC_B, SC_B_BUDGET)] {
+        sys.init.objects.insert(
+            obj,
+            Object {
+                ty: ObjType::SchedContext,
+                size_bits: sizes::MIN_SCHED_CONTEXT,
+            },
+        );
+        sys.init.scs.insert(
+            obj,
+            Sc {
+                budget,
+                period: budget,
+                ..Sc::default()
+            },
+        );
+    }
+    let cap = |obj| Cap::SchedContext {
+        obj,
+        size_bits: sizes::MIN_SCHED_CONTEXT,
+    };
+    let c0s = |i| Slot { obj: 0x2000, index: i };
+    // C0 slot 5: T0's own TCB cap instead of the notification (T1's notification cap
+    // becomes the only, original one), so T0 can bind an SC to itself and to T1.
+    sys.init.slots.insert(
+        c0s(5),
+        Entry {
+            cap: Cap::Thread { obj: 0x1000 },
+            original: true,
+        },
+    );
+    let c1n = Slot {
+        obj: 0x2100,
+        index: 2,
+    };
+    sys.init.cdt.remove(&c1n);
+    sys.init.slots.get_mut(&c1n).unwrap().original = true;
+    // C0 slot 1: the SchedControl cap instead of the untyped.
+    sys.init.slots.insert(
+        c0s(1),
+        Entry {
+            cap: Cap::SchedControl,
+            original: true,
+        },
+    );
+    put(&mut sys.init, c0s(0), cap(SC_A), true, None);
+    put(&mut sys.init, c0s(7), cap(SC_B), true, None);
+    put(
+        &mut sys.init,
+        Slot {
+            obj: 0x2100,
+            index: 0,
+        },
+        cap(SC_B),
+        false,
+        Some(c0s(7)),
+    );
     sys
 }
 
@@ -493,6 +569,51 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     }
                 }
                 call(&mut out, inv(cp(idx), TCB_UNBIND_NOTIFICATION, &[], &[]));
+            }
+            Cap::SchedControl if m.tcb => {
+                // ConfigureFlags on every SC cap (round-robin with a badge, sporadic, and
+                // each range error), then malformed requests.
+                for &(sidx, sc) in &filled {
+                    if matches!(sc, Cap::SchedContext { .. }) {
+                        for mrs in [
+                            [1000, 1000, 0, 3, 0],
+                            [500, 1000, 0, 0, 1],
+                            [10, 1000, 0, 0, 0],
+                            [1000, 500, 0, 0, 0],
+                            [500, 1000, 1, 0, 0],
+                        ] {
+                            call(
+                                &mut out,
+                                inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &mrs, &[cp(sidx)]),
+                            );
+                        }
+                        call(
+                            &mut out,
+                            inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &[1000, 1000], &[cp(sidx)]),
+                        );
+                    }
+                }
+                let cfg = [1000, 1000, 0, 0, 0];
+                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[]));
+                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[cp(idx)]));
+                call(&mut out, inv(cp(idx), 99, &cfg, &[]));
+            }
+            Cap::SchedContext { .. } if m.tcb => {
+                // SchedContext Bind/UnbindObject with every thread cap, with a wrong cap
+                // type, without a cap; Unbind; an unknown label.
+                for &(tidx, tc) in &filled {
+                    if matches!(tc, Cap::Thread { .. }) {
+                        call(&mut out, inv(cp(idx), SCHED_CONTEXT_BIND, &[], &[cp(tidx)]));
+                        call(
+                            &mut out,
+                            inv(cp(idx), SCHED_CONTEXT_UNBIND_OBJECT, &[], &[cp(tidx)]),
+                        );
+                    }
+                }
+                call(&mut out, inv(cp(idx), SCHED_CONTEXT_BIND, &[], &[cp(idx)]));
+                call(&mut out, inv(cp(idx), SCHED_CONTEXT_UNBIND_OBJECT, &[], &[]));
+                call(&mut out, inv(cp(idx), SCHED_CONTEXT_UNBIND, &[], &[]));
+                call(&mut out, inv(cp(idx), 99, &[], &[]));
             }
             Cap::Endpoint { .. } if m.ipc => {
                 // Offer the first non-endpoint cap (or this one) with the message.

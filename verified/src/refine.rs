@@ -96,6 +96,7 @@ pub fn to_kcap(c: &Cap) -> KCap {
             ptr: obj,
             can_grant: grant,
         },
+        Cap::SchedControl => KCap::SchedControl { core: 0 },
         Cap::SchedContext { obj, size_bits } => KCap::SchedContext {
             ptr: obj,
             size_bits,
@@ -144,6 +145,7 @@ pub fn from_kcap(c: &KCap) -> Result<Option<Cap>, String> {
             obj: ptr,
             grant: can_grant,
         },
+        KCap::SchedControl { core: 0 } => Cap::SchedControl,
         KCap::SchedContext { ptr, size_bits } => Cap::SchedContext {
             obj: ptr,
             size_bits,
@@ -196,6 +198,22 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
             ObjType::Tcb => kmem::store(&k.machine, *a, &KTcb::new()),
             ObjType::Endpoint => kmem::store(&k.machine, *a, &Endpoint::default()),
             ObjType::Notification => kmem::store(&k.machine, *a, &Notification::default()),
+            ObjType::SchedContext => {
+                let sc = kernel_core::object::SchedContext {
+                    size_bits: o.size_bits as u64,
+                    ..Default::default()
+                };
+                kernel_core::sched::sc_store(&k, *a, &sc);
+                let x = s.scs.get(a).copied().unwrap_or_default();
+                if x.budget != 0 {
+                    // SchedControl_ConfigureFlags' effect (MIN_REFILLS when budget = period).
+                    kernel_core::sched::refill_new(&k, *a, 2, x.budget, x.period);
+                    kernel_core::sched::sc_update(&k, *a, |y| {
+                        y.badge = x.badge;
+                        y.sporadic = x.sporadic as u64;
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -277,7 +295,7 @@ pub struct AbsCtx {
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
     let (a, sz) = c.region();
     let ty = match *c {
-        Cap::Untyped { .. } => return None,
+        Cap::Untyped { .. } | Cap::SchedControl => return None,
         Cap::Endpoint { .. } => ObjType::Endpoint,
         Cap::Notification { .. } => ObjType::Notification,
         Cap::CNode { radix, .. } => ObjType::CNode { radix },
@@ -488,6 +506,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             Tcb {
                 state,
                 bound_ntfn: bound,
+                sc: (x.sched_context != 0).then_some(x.sched_context),
                 received: None,
             },
         );
@@ -514,6 +533,19 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                         },
                         waiters: queue(k, n.queue_head),
                         bound_tcb: (n.bound_tcb != 0).then_some(n.bound_tcb),
+                    },
+                );
+            }
+            ObjType::SchedContext => {
+                let x = kernel_core::sched::sc_load(k, *a);
+                s.scs.insert(
+                    *a,
+                    Sc {
+                        budget: x.budget,
+                        period: x.period,
+                        badge: x.badge,
+                        sporadic: x.sporadic != 0,
+                        tcb: (x.tcb != 0).then_some(x.tcb),
                     },
                 );
             }

@@ -45,6 +45,14 @@ pub mod label {
     pub const CNODE_MUTATE: u64 = 24;
     /// CNode_Rotate.
     pub const CNODE_ROTATE: u64 = 25;
+    /// SchedControl_ConfigureFlags.
+    pub const SCHED_CONTROL_CONFIGURE_FLAGS: u64 = 33;
+    /// SchedContext_Bind.
+    pub const SCHED_CONTEXT_BIND: u64 = 34;
+    /// SchedContext_Unbind.
+    pub const SCHED_CONTEXT_UNBIND: u64 = 35;
+    /// SchedContext_UnbindObject.
+    pub const SCHED_CONTEXT_UNBIND_OBJECT: u64 = 36;
 }
 
 /// Object type numbers (`seL4_ObjectType`, generic part, MCS).
@@ -206,6 +214,8 @@ pub enum Cap {
         /// Grant right.
         grant: bool,
     },
+    /// The SchedControl cap of core 0 (names no memory: its region is `(0, 0)`).
+    SchedControl,
     /// Scheduling context (MCS).
     SchedContext {
         /// The SC.
@@ -227,6 +237,7 @@ impl Cap {
             Cap::CNode { obj, radix, .. } => (obj, radix + sizes::SLOT),
             Cap::Thread { obj } => (obj, sizes::TCB),
             Cap::Reply { obj, .. } => (obj, sizes::REPLY),
+            Cap::SchedControl => (0, 0),
             Cap::SchedContext { obj, size_bits } => (obj, size_bits),
         }
     }
@@ -234,7 +245,7 @@ impl Cap {
     /// The object the cap names (None for untyped caps, which name memory).
     pub fn object(&self) -> Option<ObjId> {
         match *self {
-            Cap::Untyped { .. } => None,
+            Cap::Untyped { .. } | Cap::SchedControl => None,
             Cap::Endpoint { obj, .. }
             | Cap::Notification { obj, .. }
             | Cap::CNode { obj, .. }
@@ -303,6 +314,7 @@ impl Cap {
             | (Cap::Notification { obj: a, .. }, Cap::Notification { obj: o, .. })
             | (Cap::Thread { obj: a }, Cap::Thread { obj: o })
             | (Cap::Reply { obj: a, .. }, Cap::Reply { obj: o, .. }) => a == o,
+            (Cap::SchedControl, Cap::SchedControl) => true,
             _ => false,
         }
     }
@@ -508,6 +520,8 @@ pub struct Tcb {
     pub state: ThreadState,
     /// Bound notification.
     pub bound_ntfn: Option<ObjId>,
+    /// Bound scheduling context (`tcbSchedContext`).
+    pub sc: Option<ObjId>,
     /// Last thing received.
     pub received: Option<Received>,
 }
@@ -526,6 +540,22 @@ pub struct Ntfn {
     pub bound_tcb: Option<ObjId>,
 }
 
+/// A scheduling context's modelled state (time is not modelled: a configured SC is taken
+/// to be released, i.e. its head refill is ready).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Sc {
+    /// Configured budget in µs (0: never configured, seL4 `sc_active` false).
+    pub budget: u64,
+    /// Configured period in µs.
+    pub period: u64,
+    /// Badge delivered in timeout faults.
+    pub badge: u64,
+    /// Configured as a sporadic server.
+    pub sporadic: bool,
+    /// The bound TCB (`scTcb`).
+    pub tcb: Option<ObjId>,
+}
+
 /// The whole abstract state.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct State {
@@ -541,6 +571,8 @@ pub struct State {
     pub eps: BTreeMap<ObjId, Vec<ObjId>>,
     /// Notification states.
     pub ntfns: BTreeMap<ObjId, Ntfn>,
+    /// Scheduling-context states.
+    pub scs: BTreeMap<ObjId, Sc>,
     /// Runnable threads (the scheduler's ready set).
     pub ready: BTreeSet<ObjId>,
     /// Parameters.
@@ -1050,6 +1082,12 @@ impl State {
                         nt.bound_tcb = None;
                     }
                 }
+                // schedContext_unbindTCB.
+                if let Some(sc) = self.tcbs.get(&obj).and_then(|t| t.sc) {
+                    if let Some(x) = self.scs.get_mut(&sc) {
+                        x.tcb = None;
+                    }
+                }
                 self.suspend(obj);
                 self.objects.remove(&obj);
                 self.delete_slot(Slot {
@@ -1076,7 +1114,15 @@ impl State {
                     self.cancel_ipc(u);
                 }
             }
-            ObjType::SchedContext => {}
+            ObjType::SchedContext => {
+                // schedContext finalise: unbind its TCB.
+                if let Some(t) = self.scs.get(&obj).and_then(|x| x.tcb) {
+                    if let Some(tcb) = self.tcbs.get_mut(&t) {
+                        tcb.sc = None;
+                    }
+                }
+                self.scs.remove(&obj);
+            }
         }
         self.objects.remove(&obj);
     }
@@ -1312,7 +1358,8 @@ impl State {
                 self.do_reply_transfer(t, obj, grant, inv.label);
                 Ok(Some(()))
             }
-            Some(Cap::SchedContext { .. }) => return None,
+            Some(Cap::SchedContext { obj, .. }) => self.decode_sched_context(t, obj, inv, &extra),
+            Some(Cap::SchedControl) => self.decode_sched_control(inv, &extra),
         };
         match r {
             Ok(Some(())) => Some(Outcome::Ok),
@@ -1615,6 +1662,7 @@ impl State {
                     Tcb {
                         state: ThreadState::Inactive,
                         bound_ntfn: None,
+                        sc: None,
                         received: None,
                     },
                 );
@@ -1666,7 +1714,9 @@ impl State {
                     guard_size: 0,
                 },
             ),
-            SCHED_CONTEXT => (
+            SCHED_CONTEXT => {
+                self.scs.insert(addr, Sc::default());
+                (
                 Object {
                     ty: ObjType::SchedContext,
                     size_bits: user_size,
@@ -1675,7 +1725,8 @@ impl State {
                     obj: addr,
                     size_bits: user_size,
                 },
-            ),
+            )
+            }
             _ => (
                 Object {
                     ty: ObjType::Reply,
@@ -1740,6 +1791,122 @@ impl State {
                 Ok(Some(()))
             }
             l if (label::UNTYPED_RETYPE + 1..=17).contains(&l) => Ok(None),
+            _ => Err(SyscallError::IllegalOperation),
+        }
+    }
+
+    // ------------------------------------------------------------ scheduling contexts
+
+    /// Whether `t` could be chosen by the MCS scheduler: runnable with a configured
+    /// (active) scheduling context. The spec's `ready` set stays "runnable" (any runnable
+    /// thread may act, as in the lockstep systems whose threads have no SC).
+    pub fn schedulable(&self, t: ObjId) -> bool {
+        self.tcbs.get(&t).is_some_and(|x| {
+            x.state == ThreadState::Running
+                && x.sc.is_some_and(|sc| self.scs.get(&sc).is_some_and(|s| s.budget != 0))
+        })
+    }
+
+    /// seL4 `decodeSchedControlInvocation` (ConfigureFlags): MR0 budget, MR1 period, MR2
+    /// extra refills, MR3 badge, MR4 flags (bit 0 sporadic), extra cap 0 the SC.
+    fn decode_sched_control(&mut self, inv: &Invocation, extra: &[Slot]) -> R<Option<()>> {
+        const MIN_BUDGET_US: u64 = 20;
+        const MAX_PERIOD_US: u64 = 3_600_000_000;
+        if inv.label != label::SCHED_CONTROL_CONFIGURE_FLAGS {
+            return Err(SyscallError::IllegalOperation);
+        }
+        if inv.mrs.len() < 5 || extra.is_empty() {
+            return Err(SyscallError::TruncatedMessage);
+        }
+        let (budget, period, extra_refills, badge, flags) =
+            (inv.mrs[0], inv.mrs[1], inv.mrs[2], inv.mrs[3], inv.mrs[4]);
+        let Some(Some(Cap::SchedContext { obj, size_bits })) = self.extra_cap(extra, 0) else {
+            return Err(SyscallError::InvalidCapability(1));
+        };
+        let ok = |v: u64| (MIN_BUDGET_US..=MAX_PERIOD_US).contains(&v);
+        if !ok(budget) || !ok(period) {
+            return Err(SyscallError::RangeError(MIN_BUDGET_US, MAX_PERIOD_US));
+        }
+        if period < budget {
+            return Err(SyscallError::RangeError(MIN_BUDGET_US, period));
+        }
+        // refill_absolute_max: 2 + (2^size − 128) / 16 refills fit in the object.
+        let max = 2 + ((1u64 << size_bits) - 128) / 16;
+        if extra_refills.saturating_add(2) > max {
+            return Err(SyscallError::RangeError(0, max - 2));
+        }
+        let x = self.scs.get_mut(&obj).unwrap();
+        x.budget = budget;
+        x.period = period;
+        x.badge = badge;
+        x.sporadic = flags & 1 != 0;
+        Ok(Some(()))
+    }
+
+    /// seL4 `decodeSchedContextInvocation` for Bind/Unbind/UnbindObject with TCBs
+    /// (notification binding, Consumed and YieldTo are not modelled: `Ok(None)`).
+    fn decode_sched_context(
+        &mut self,
+        t: ObjId,
+        sc: ObjId,
+        inv: &Invocation,
+        extra: &[Slot],
+    ) -> R<Option<()>> {
+        let s = self.scs[&sc];
+        match inv.label {
+            label::SCHED_CONTEXT_BIND => {
+                let Some(c) = self.extra_cap(extra, 0) else {
+                    return Err(SyscallError::TruncatedMessage);
+                };
+                match c {
+                    Some(Cap::Thread { obj: target }) => {
+                        if s.tcb.is_some() || self.tcbs[&target].sc.is_some() {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        // isBlocked(tcb) && !sc_released(sc).
+                        let blocked = !matches!(
+                            self.tcbs[&target].state,
+                            ThreadState::Running | ThreadState::Inactive
+                        );
+                        if blocked && s.budget == 0 {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        self.scs.get_mut(&sc).unwrap().tcb = Some(target);
+                        self.tcbs.get_mut(&target).unwrap().sc = Some(sc);
+                        Ok(Some(()))
+                    }
+                    Some(Cap::Notification { .. }) => Ok(None),
+                    _ => Err(SyscallError::InvalidCapability(1)),
+                }
+            }
+            label::SCHED_CONTEXT_UNBIND => {
+                if s.tcb == Some(t) {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                if let Some(b) = s.tcb {
+                    self.tcbs.get_mut(&b).unwrap().sc = None;
+                    self.scs.get_mut(&sc).unwrap().tcb = None;
+                }
+                Ok(Some(()))
+            }
+            label::SCHED_CONTEXT_UNBIND_OBJECT => {
+                let Some(c) = self.extra_cap(extra, 0) else {
+                    return Err(SyscallError::TruncatedMessage);
+                };
+                match c {
+                    Some(Cap::Thread { obj: target }) => {
+                        if s.tcb != Some(target) || target == t {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        self.tcbs.get_mut(&target).unwrap().sc = None;
+                        self.scs.get_mut(&sc).unwrap().tcb = None;
+                        Ok(Some(()))
+                    }
+                    Some(Cap::Notification { .. }) => Ok(None),
+                    _ => Err(SyscallError::InvalidCapability(1)),
+                }
+            }
+            l if l == 37 || l == 38 => Ok(None),
             _ => Err(SyscallError::IllegalOperation),
         }
     }

@@ -383,3 +383,57 @@ fn lockstep_exhaustive_reply_objects_all_operations() {
         depth,
     );
 }
+
+/// Exhaustive lockstep over the scheduling-context system with the TCB+IPC menu
+/// (SchedContext Bind/Unbind/UnbindObject, Suspend/Resume, IPC), depth 6.
+#[test]
+fn lockstep_exhaustive_sched_contexts() {
+    run_full(
+        "sched contexts, tcb+ipc+sc",
+        kernel_verified::model::two_threads_sc(9),
+        thread_menu(),
+        6,
+    );
+}
+
+/// Exhaustive lockstep over the scheduling-context system with every operation, depth 3
+/// (`LOCKSTEP_SC_DEPTH` overrides).
+#[test]
+fn lockstep_exhaustive_sched_contexts_all_operations() {
+    run_full(
+        "sched contexts, all operations",
+        kernel_verified::model::two_threads_sc(9),
+        Menu::all(),
+        std::env::var("LOCKSTEP_SC_DEPTH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3),
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Random lockstep sequences of 80 syscalls over every operation, scheduling-context
+    /// system.
+    #[test]
+    fn lockstep_random_long_sched_contexts(choices in proptest::collection::vec((0usize..2, any::<u32>()), 80)) {
+        let m = full_model(kernel_verified::model::two_threads_sc(9), Menu::all());
+        let init = m.initial().unwrap();
+        let mut spec = init.spec.clone();
+        let mut k = clone_kernel(&init.kernel);
+        let mut trace = Vec::new();
+        for (ti, pick) in choices {
+            let tv = &m.sys.threads[ti];
+            if spec.tcbs.get(&tv.tcb).map(|t| t.state) != Some(ThreadState::Running) { continue; }
+            let opts = menu(&spec, tv, &m.menu);
+            if opts.is_empty() { continue; }
+            let sc = opts[pick as usize % opts.len()].clone();
+            trace.push((tv.tcb, sc.clone()));
+            match lockstep(&spec, &mut k, &m.cx, tv.tcb, &sc) {
+                None => break,
+                Some(Ok(s)) => spec = s,
+                Some(Err(e)) => prop_assert!(false, "{e}\ntrace: {trace:#?}"),
+            }
+        }
+    }
+}
