@@ -683,6 +683,17 @@ fn irq_control_and_handler() {
         kernel_core::object::NotificationState::Active
     );
     assert!(k.machine.masked[6]);
+    // Deleting a copy of the handler cap leaves the IRQ issued and bound: only the last cap
+    // to it frees the IRQ (seL4 finalises on the last cap).
+    ok(&copy(&mut k, e + 3, e, 0xf));
+    ok(&delete(&mut k, e + 3));
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[6, e + 3, 64], &[ROOT]),
+        Error::RevokeFirst,
+        &[],
+    );
+    ok(&call(&mut k, e, Label::IRQAckIRQ as u64, &[], &[]));
+    assert!(!k.machine.masked[6]);
     ok(&call(&mut k, e, Label::IRQClearIRQHandler as u64, &[], &[]));
     // Deleting the handler cap frees the IRQ.
     ok(&delete(&mut k, e));
