@@ -797,3 +797,23 @@ fn sched_context_refills_stay_inside_the_object() {
         "refills do not clobber the header"
     );
 }
+
+/// Deleting a copy of a scheduling-context cap leaves the SC bound to its thread; only the
+/// last cap unbinds it (seL4 finalises on the last cap).
+#[test]
+fn deleting_a_copy_of_a_bound_sc_cap_keeps_the_binding() {
+    let mut e = Env::new();
+    let t = e.thread(10, false);
+    let s = e.sc(1000, 1000);
+    ok(&inv(&mut e, s, Label::SchedContextBind, &[], &[t.cap]));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(s));
+    let copy = e.slot();
+    e.as_root(|k| ok(&mint(k, copy, s, 0xf, 0)));
+    e.as_root(|k| ok(&delete(k, copy)));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(s));
+    assert_eq!(sched::sc_load(&e.k, e.ptr(s)).tcb, t.ptr);
+    e.check();
+    e.as_root(|k| ok(&delete(k, s)));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
+    e.check();
+}
