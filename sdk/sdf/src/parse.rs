@@ -12,8 +12,8 @@ use crate::error::{ErrorKind, Loc, SdfError};
 use crate::model::*;
 
 mod cspace;
-pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
 pub(crate) use cspace::{check_cspaces, parse_cnode};
+pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
 
 /// Largest channel/IRQ/child/vCPU id. Microkit's `PD_MAX_ID` is 61: badge bit 63 marks a PPC
 /// and bit 62 a fault, leaving bits 0..=61 for ids (`MICROKIT_MAX_CHANNELS` = 62).

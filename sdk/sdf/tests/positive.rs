@@ -380,7 +380,10 @@ fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
                 (63, UserCapKind::PdCSpace, "scheduler"),
             ]
         );
-        assert_eq!(pd(&sys, "scheduler").cspace[0].loc, Loc { line: 11, col: 13 });
+        assert_eq!(
+            pd(&sys, "scheduler").cspace[0].loc,
+            Loc { line: 11, col: 13 }
+        );
         assert_eq!(pd(&sys, "worker").cspace.len(), 1);
         assert!(pd(&sys, "plain").cspace.is_empty());
         assert_eq!(UserCapKind::CNode.element(), "cap_cspace");

@@ -44,7 +44,13 @@ pub(crate) fn parse_cnode(ctx: &Ctx, n: Node) -> R<CNodeDecl> {
     ctx.check_attrs(n, &["name", "size_bits"])?;
     let name = ctx.name_attr(n, "name")?.to_string();
     let bits = ctx.req_num(n, "size_bits")?;
-    let bits = ctx.ranged(n, "size_bits", bits, CNODE_MIN_SIZE_BITS, CNODE_MAX_SIZE_BITS)?;
+    let bits = ctx.ranged(
+        n,
+        "size_bits",
+        bits,
+        CNODE_MIN_SIZE_BITS,
+        CNODE_MAX_SIZE_BITS,
+    )?;
     Ok(CNodeDecl {
         name,
         size_bits: bits as u8,
