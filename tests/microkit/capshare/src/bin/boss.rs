@@ -120,13 +120,11 @@ fn init() -> Boss {
             let (pc, sp) = (regs[0], regs[SP_INDEX]);
             let pc_ok = (0x20_0000..0x400_0000).contains(&pc);
             let sp_ok = sp <= STACK_TOP && sp > STACK_TOP - 0x1000;
-            debug_println!(
-                "boss: worker registers: pc {:#x} in its program: {}, sp {:#x} in its stack: {}",
-                pc,
-                pc_ok,
-                sp,
-                sp_ok
-            );
+            if pc_ok && sp_ok {
+                debug_println!("boss: worker registers read: pc {:#x} lies in its program, sp {:#x} in its stack", pc, sp);
+            } else {
+                debug_println!("boss: ERROR: implausible worker registers: pc {:#x}, sp {:#x}", pc, sp);
+            }
         }
         Err(e) => debug_println!("boss: ERROR: reading the worker's registers: {:?}", e),
     }
