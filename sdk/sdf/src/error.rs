@@ -248,6 +248,20 @@ pub enum ErrorKind {
     DuplicateVm,
     /// A `<virtual_machine>` directly under `<system>`.
     VmNotChild,
+    /// Two top-level `<cnode>`s with the same name.
+    DuplicateCNodeName { name: String },
+    /// A `<cap_cspace cnode_name>` naming no `<cnode>`.
+    UnknownCNode { name: String },
+    /// A `<cspace>` child `cap_<kind>` that Microkit does not define.
+    UnknownCapType { kind: String },
+    /// `<cap_cspace>` with both or neither of `pd` and `cnode_name`.
+    CapSource { both: bool },
+    /// A `<cspace>` slot outside the PD's user slots.
+    CapSlotRange { slot: u64, max: u64 },
+    /// Two caps for one slot of a PD's `<cspace>`.
+    DuplicateCapSlot { slot: u64, pd: String },
+    /// A second `<cspace>` in one protection domain.
+    DuplicateCSpace,
 }
 
 fn hex_range(start: u64, end: u64) -> String {
@@ -322,6 +336,14 @@ impl fmt::Display for ErrorKind {
             VmMissingVcpu { vm } => write!(f, "virtual machine '{vm}' has no <vcpu>"),
             DuplicateVm => write!(f, "a protection domain may hold only one <virtual_machine>"),
             VmNotChild => write!(f, "<virtual_machine> must be inside a <protection_domain>"),
+            DuplicateCNodeName { name } => write!(f, "cnode name '{name}' is used more than once"),
+            UnknownCNode { name } => write!(f, "there is no <cnode> named '{name}'"),
+            UnknownCapType { kind } => write!(f, "unknown cap type 'cap_{kind}' in <cspace> (known: cap_tcb, cap_sc, cap_vspace, cap_cspace, cap_smc)"),
+            CapSource { both: true } => write!(f, "<cap_cspace> takes either 'pd' or 'cnode_name', not both"),
+            CapSource { both: false } => write!(f, "<cap_cspace> needs either 'pd' (that PD's CSpace) or 'cnode_name' (a <cnode>)"),
+            CapSlotRange { slot, max } => write!(f, "slot {slot} is not a user slot: a PD's root CNode offers slots 1..={max} (slot 0 holds Microkit's own CNode)"),
+            DuplicateCapSlot { slot, pd } => write!(f, "slot {slot} of protection domain '{pd}' is given more than one cap"),
+            DuplicateCSpace => write!(f, "<cspace> is given more than once in this protection domain"),
         }
     }
 }

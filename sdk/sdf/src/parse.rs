@@ -11,6 +11,10 @@ use crate::config::{Arch, TargetConfig};
 use crate::error::{ErrorKind, Loc, SdfError};
 use crate::model::*;
 
+mod cspace;
+pub(crate) use cspace::{check_cspaces, parse_cnode};
+pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
+
 /// Largest channel/IRQ/child/vCPU id. Microkit's `PD_MAX_ID` is 61: badge bit 63 marks a PPC
 /// and bit 62 a fault, leaving bits 0..=61 for ids (`MICROKIT_MAX_CHANNELS` = 62).
 pub const PD_MAX_ID: u64 = 61;
@@ -740,9 +744,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         virtual_machine: None,
         parent: None,
         child_id,
+        cspace: Vec::new(),
         loc: ctx.loc(n),
     };
     let mut have_image = false;
+    let mut have_cspace = false;
     let mut children: Vec<RawPd> = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
@@ -838,12 +844,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 children.push(child);
             }
             "cspace" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cspace> (extra capabilities for a PD)".into(),
-                    },
-                ))
+                if have_cspace {
+                    return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
+                }
+                have_cspace = true;
+                cspace::parse_cspace(ctx, c, &pd.name, &mut pd.cspace)?;
             }
             "virtual_machine" => {
                 if !ctx.cfg.hypervisor {

@@ -69,6 +69,7 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     check_setvars(ctx, sys)?;
     check_phys_overlaps(ctx, sys)?;
     check_ioports(ctx, sys)?;
+    crate::parse::check_cspaces(ctx, sys)?;
 
     let mapped: HashSet<&str> = sys
         .protection_domains
