@@ -12,6 +12,7 @@
 #![no_std]
 
 mod entry;
+pub mod regions;
 pub mod symbols;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

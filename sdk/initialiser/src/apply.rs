@@ -225,7 +225,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
 
     /// Writes `bytes` into `frames` (in order, each filled from its start), zero-padding
     /// nothing: the frames are fresh and already zero.
-    fn write_frames(&mut self, frames: &[ObjId], bytes: &[u8], what: &str) -> Res<()> {
+    fn write_frames(&mut self, frames: &[ObjId], bytes: &[u8], what: &str) -> Res<usize> {
         let mut at = 0usize;
         for &f in frames {
             if at >= bytes.len() {
@@ -243,7 +243,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             self.kernel.page_unmap(self.obj[f as usize]).map_err(fail("write unmap", what))?;
             at = end;
         }
-        Ok(())
+        Ok(at)
     }
 
     /// Copies each requested extra-boot-information chunk (header included) into its frames.
@@ -252,8 +252,8 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         for f in &spec.bootinfo_fills {
             match extra_chunk(self.extra_bootinfo, f.id) {
                 Some(chunk) => {
-                    self.write_frames(&f.frames, chunk, "boot info region")?;
-                    self.kernel.log(format_args!("initialiser: boot info chunk {} ({} bytes) copied to a region", f.id, chunk.len()));
+                    let n = self.write_frames(&f.frames, chunk, "boot info region")?;
+                    self.kernel.log(format_args!("initialiser: boot info chunk {}: {n} of its {} bytes copied to a region", f.id, chunk.len()));
                 }
                 None => self.kernel.log(format_args!("initialiser: boot info chunk {} not provided by the kernel; its region stays zero", f.id)),
             }

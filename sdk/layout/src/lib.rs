@@ -71,8 +71,9 @@ pub mod untypeds {
     /// log2 slots of the untyped CNode.
     pub const UNTYPED_CNODE_BITS: u64 = 9;
     /// The CPtr that names slot 0 of the untyped CNode; `CNODE_CPTR + i` names slot `i`.
-    /// Slot 0 holds a cap to the untyped CNode itself, so `CNODE_CPTR` can be given as the
-    /// root of `seL4_Untyped_Retype` (depth 0) to create objects in that CNode.
+    /// Slot 0 holds a cap to the untyped CNode itself (guard 0), so `CNODE_CPTR` can be given
+    /// as the root of `seL4_Untyped_Retype` (depth 0: the object lands in slot `offset`), and
+    /// invoked for CNode operations with index = slot and depth = [`UNTYPED_CNODE_BITS`].
     pub const CNODE_CPTR: u64 = UNTYPED_TOP_SLOT << (64 - UNTYPED_TOP_BITS);
     /// Slot of the first untyped cap; slots `FIRST_SLOT..end` hold them.
     pub const FIRST_SLOT: u64 = 1;

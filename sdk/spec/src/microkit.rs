@@ -350,7 +350,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
                 let ucn = b.obj(format!("untypeds_{n}"), ObjectKind::CNode { radix: U::UNTYPED_CNODE_BITS as u8 });
                 b.cap(top, 0, cnode, 64 - U::UNTYPED_TOP_BITS - L::PD_CNODE_BITS);
                 b.cap(top, U::UNTYPED_TOP_SLOT, ucn, 64 - U::UNTYPED_TOP_BITS - U::UNTYPED_CNODE_BITS);
-                b.cap(ucn, 0, ucn, 64 - U::UNTYPED_TOP_BITS - U::UNTYPED_CNODE_BITS);
+                b.cap(ucn, 0, ucn, 0);
                 b.spec.untyped_handoff =
                     Some(UntypedHandoff { cnode: ucn, first_slot: U::FIRST_SLOT, cptr: U::CNODE_CPTR, frames: region_frames[u].clone() });
                 (top, 0u8)
