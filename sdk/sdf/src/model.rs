@@ -314,7 +314,10 @@ impl BootInfoKind {
 
     /// The attribute value naming this kind.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(n, _)| n)
     }
 
     /// The `seL4_BootInfoHeader` id of the chunk.

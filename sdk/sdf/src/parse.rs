@@ -953,11 +953,12 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
     }
     let written_size = ctx.num(n, "size")?;
     // Boot-information and untyped-description regions default to one page, as in Microkit.
-    let written_size = if written_size.is_none() && (prefill_bootinfo.is_some() || receive_all_untypeds) {
-        Some(page_size)
-    } else {
-        written_size
-    };
+    let written_size =
+        if written_size.is_none() && (prefill_bootinfo.is_some() || receive_all_untypeds) {
+            Some(page_size)
+        } else {
+            written_size
+        };
     let size = match (written_size, &prefill_path) {
         (Some(s), Some(path)) => {
             // Without I/O the parser only learns the file size through the caller's callback;

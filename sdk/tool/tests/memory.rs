@@ -28,7 +28,11 @@ const SYSTEM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 "#;
 
 fn word(b: &spec::Built, pd: usize, sym: &str) -> u64 {
-    let seg = b.programs[pd].segments.iter().find(|s| s.vaddr == PD_DATA).expect("data segment");
+    let seg = b.programs[pd]
+        .segments
+        .iter()
+        .find(|s| s.vaddr == PD_DATA)
+        .expect("data segment");
     let o = sym_offset(sym) as usize;
     u64::from_le_bytes(seg.data[o..o + 8].try_into().expect("8 bytes"))
 }
@@ -54,10 +58,18 @@ fn prefill_bootinfo_and_untyped_handoff_reach_the_spec() {
     assert_eq!(word(&built, 0, "ring_vaddr"), 0x4000_0000);
     let mut filled = Vec::new();
     for k in 0..2 {
-        let o = s.objects.iter().find(|o| o.name == format!("mr_blob_{k}")).expect("frame");
-        let ObjectKind::Frame { fill, .. } = &o.kind else { panic!("not a frame") };
+        let o = s
+            .objects
+            .iter()
+            .find(|o| o.name == format!("mr_blob_{k}"))
+            .expect("frame");
+        let ObjectKind::Frame { fill, .. } = &o.kind else {
+            panic!("not a frame")
+        };
         for f in fill {
-            filled.extend_from_slice(&built.data[f.data_offset as usize..(f.data_offset + f.len) as usize]);
+            filled.extend_from_slice(
+                &built.data[f.data_offset as usize..(f.data_offset + f.len) as usize],
+            );
         }
     }
     assert_eq!(filled, blob);
@@ -69,10 +81,21 @@ fn prefill_bootinfo_and_untyped_handoff_reach_the_spec() {
     let h = s.untyped_handoff.as_ref().expect("handoff");
     assert_eq!((h.cptr, h.first_slot), (U::CNODE_CPTR, U::FIRST_SLOT));
     assert_eq!(s.objects[h.frames[0] as usize].name, "mr_uts_0");
-    let consumer = s.pds.iter().find(|p| p.name == "consumer").expect("consumer");
+    let consumer = s
+        .pds
+        .iter()
+        .find(|p| p.name == "consumer")
+        .expect("consumer");
     assert_eq!(consumer.cspace_guard_size, 0);
-    assert_eq!(s.objects[consumer.cspace as usize].name, "cspace_top_consumer");
-    let producer = s.pds.iter().find(|p| p.name == "producer").expect("producer");
+    assert_eq!(
+        s.objects[consumer.cspace as usize].name,
+        "cspace_top_consumer"
+    );
+    let producer = s
+        .pds
+        .iter()
+        .find(|p| p.name == "producer")
+        .expect("producer");
     assert_eq!(producer.cspace_guard_size, 55);
     // The encoded blob carries both.
     let enc = microkit_spec::encode(s, &built.data);
@@ -88,8 +111,20 @@ fn missing_prefill_file_and_misused_attributes_are_clear_errors() {
     let b = board::find("qemu_virt_aarch64").expect("board");
     let cases = [
         (SYSTEM.to_string(), "data.bin"),
-        (SYSTEM.replace("prefill_bootinfo=\"fdt\"", "prefill_bootinfo=\"fdt\" prefill_path=\"x.bin\""), "cannot be given together"),
-        (SYSTEM.replace("<map mr=\"uts\" vaddr=\"0x50000000\" setvar_vaddr=\"ring_vaddr\" />", ""), "must be mapped exactly once"),
+        (
+            SYSTEM.replace(
+                "prefill_bootinfo=\"fdt\"",
+                "prefill_bootinfo=\"fdt\" prefill_path=\"x.bin\"",
+            ),
+            "cannot be given together",
+        ),
+        (
+            SYSTEM.replace(
+                "<map mr=\"uts\" vaddr=\"0x50000000\" setvar_vaddr=\"ring_vaddr\" />",
+                "",
+            ),
+            "must be mapped exactly once",
+        ),
     ];
     for (i, (text, want)) in cases.iter().enumerate() {
         if i == 1 {
@@ -98,9 +133,14 @@ fn missing_prefill_file_and_misused_attributes_are_clear_errors() {
         }
         let path = dir.join(format!("case{i}.system"));
         std::fs::write(&path, text).expect("system file");
-        let e = system::load(&path, b, std::slice::from_ref(&dir)).err().map(|e| e.to_string());
+        let e = system::load(&path, b, std::slice::from_ref(&dir))
+            .err()
+            .map(|e| e.to_string());
         let e = e.unwrap_or_else(|| panic!("case {i} loaded"));
         assert!(e.contains(want), "case {i}: {e}");
-        assert!(e.contains(&format!("case{i}.system:")), "case {i} names the file: {e}");
+        assert!(
+            e.contains(&format!("case{i}.system:")),
+            "case {i} names the file: {e}"
+        );
     }
 }
