@@ -84,6 +84,14 @@ pub mod untypeds {
     pub const DESC_OFFSET: u64 = 24;
     /// Bytes of one `seL4_UntypedDesc` (paddr, size_bits, is_device, 6 bytes padding).
     pub const DESC_SIZE: u64 = 16;
+
+    // The PD CNode and the untyped CNode fit below the top level, the description fits one
+    // page, and every described slot exists.
+    const _: () = assert!(UNTYPED_TOP_BITS + super::PD_CNODE_BITS <= 64);
+    const _: () = assert!(UNTYPED_TOP_BITS + UNTYPED_CNODE_BITS <= 64);
+    const _: () = assert!(DESC_OFFSET + MAX_DESCS * DESC_SIZE <= 4096);
+    const _: () = assert!(MAX_DESCS < 1 << UNTYPED_CNODE_BITS);
+    const _: () = assert!(CNODE_CPTR == 1 << 58);
 }
 
 /// Symbols the tool patches in every PD ELF.
@@ -181,15 +189,5 @@ mod tests {
         }
         assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << PD_CNODE_BITS);
         assert!(MONITOR_EP_CAP < BASE_OUTPUT_NOTIFICATION_CAP);
-    }
-
-    #[test]
-    fn untyped_handoff_layout_fits() {
-        use super::untypeds::*;
-        // The PD CNode keeps 64 bits of resolution below the top level; the description fits a page.
-        assert!(UNTYPED_TOP_BITS + PD_CNODE_BITS <= 64 && UNTYPED_TOP_BITS + UNTYPED_CNODE_BITS <= 64);
-        assert!(DESC_OFFSET + MAX_DESCS * DESC_SIZE <= 4096);
-        assert!(MAX_DESCS < 1 << UNTYPED_CNODE_BITS);
-        assert_eq!(CNODE_CPTR, 1 << 58);
     }
 }
