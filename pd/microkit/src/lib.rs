@@ -13,6 +13,7 @@
 
 pub mod cspace;
 mod entry;
+pub mod regions;
 pub mod symbols;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -81,6 +81,41 @@ pub const PD_NAME_LENGTH: usize = 64;
 /// Scheduling-context badge of PD `i` is `SC_BADGE_BASE + i`.
 pub const SC_BADGE_BASE: u64 = 0x100;
 
+/// Untyped handoff (`receive_all_untypeds`): the receiving PD's CSpace root is a CNode of
+/// 2^`UNTYPED_TOP_BITS` slots (guard 0). Its slot 0 holds the PD's ordinary CNode (guard
+/// 64 − top bits − [`PD_CNODE_BITS`]), so every small CPtr still names the usual slot; its
+/// slot [`UNTYPED_TOP_SLOT`] holds the untyped CNode (2^[`UNTYPED_CNODE_BITS`] slots).
+pub mod untypeds {
+    /// log2 slots of the receiving PD's top-level CNode.
+    pub const UNTYPED_TOP_BITS: u64 = 6;
+    /// Top-level slot of the untyped CNode.
+    pub const UNTYPED_TOP_SLOT: u64 = 1;
+    /// log2 slots of the untyped CNode.
+    pub const UNTYPED_CNODE_BITS: u64 = 9;
+    /// The CPtr that names slot 0 of the untyped CNode; `CNODE_CPTR + i` names slot `i`.
+    /// Slot 0 holds a cap to the untyped CNode itself (guard 0), so `CNODE_CPTR` can be given
+    /// as the root of `seL4_Untyped_Retype` (depth 0: the object lands in slot `offset`), and
+    /// invoked for CNode operations with index = slot and depth = [`UNTYPED_CNODE_BITS`].
+    pub const CNODE_CPTR: u64 = UNTYPED_TOP_SLOT << (64 - UNTYPED_TOP_BITS);
+    /// Slot of the first untyped cap; slots `FIRST_SLOT..end` hold them.
+    pub const FIRST_SLOT: u64 = 1;
+    /// Entries of the descriptor list (`CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS`); at most
+    /// `MAX_DESCS - FIRST_SLOT` untypeds are handed over.
+    pub const MAX_DESCS: u64 = 230;
+    /// Byte offset of the descriptor list in the region (after cptr, start, end).
+    pub const DESC_OFFSET: u64 = 24;
+    /// Bytes of one `seL4_UntypedDesc` (paddr, size_bits, is_device, 6 bytes padding).
+    pub const DESC_SIZE: u64 = 16;
+
+    // The PD CNode and the untyped CNode fit below the top level, the description fits one
+    // page, and every described slot exists.
+    const _: () = assert!(UNTYPED_TOP_BITS + super::PD_CNODE_BITS <= 64);
+    const _: () = assert!(UNTYPED_TOP_BITS + UNTYPED_CNODE_BITS <= 64);
+    const _: () = assert!(DESC_OFFSET + MAX_DESCS * DESC_SIZE <= 4096);
+    const _: () = assert!(MAX_DESCS < 1 << UNTYPED_CNODE_BITS);
+    const _: () = assert!(CNODE_CPTR == 1 << 58);
+}
+
 /// Symbols the tool patches in every PD ELF.
 pub mod symbols {
     /// `char microkit_name[64]`: the PD's name, NUL-terminated.

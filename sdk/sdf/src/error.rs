@@ -223,6 +223,14 @@ pub enum ErrorKind {
     },
     /// `setvar_prefill_size` on a map of a region that has no prefill file.
     PrefillSetvarWithoutPrefill { mr: String },
+    /// `prefill_bootinfo` names no known boot-information kind.
+    UnknownBootInfo { value: String },
+    /// Two attributes of a memory region that exclude each other.
+    ExclusiveAttributes { attr: String, other: String },
+    /// A second region with `receive_all_untypeds="true"`.
+    DuplicateUntypedReceiver { mr: String, other: String },
+    /// A `receive_all_untypeds` region not mapped exactly once, by a PD (`count` maps in PDs and VMs).
+    UntypedReceiverMaps { mr: String, count: usize },
     /// `region_paddr` on x86_64 naming a region without a fixed phys_addr.
     SetvarPaddrNeedsPhysAddr { mr: String },
     /// An I/O port range of size zero.
@@ -328,6 +336,13 @@ impl fmt::Display for ErrorKind {
             PrefillSize { path, reason } => write!(f, "cannot learn the size of prefill file '{path}': {reason}"),
             PrefillTooLarge { path, file_size, size } => write!(f, "prefill file '{path}' has {file_size} bytes, more than the region size {size:#x}"),
             PrefillSetvarWithoutPrefill { mr } => write!(f, "setvar_prefill_size is used on memory region '{mr}', which has no prefill_path"),
+            UnknownBootInfo { value } => {
+                let names: Vec<&str> = crate::model::BootInfoKind::ALL.iter().map(|(n, _)| *n).collect();
+                write!(f, "prefill_bootinfo '{value}' is not a boot information kind (one of {})", names.join(", "))
+            }
+            ExclusiveAttributes { attr, other } => write!(f, "'{attr}' cannot be given together with '{other}'"),
+            DuplicateUntypedReceiver { mr, other } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\", but '{other}' already receives all untypeds"),
+            UntypedReceiverMaps { mr, count } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\" and must be mapped exactly once, by a protection domain (it has {count} mappings)"),
             SetvarPaddrNeedsPhysAddr { mr } => write!(f, "region_paddr on x86_64 needs memory region '{mr}' to have a fixed phys_addr"),
             IoPortZeroSize => write!(f, "I/O port range size must be greater than zero"),
             IoPortBeyondEnd { addr, size } => write!(f, "I/O port range at {addr:#x} of size {size:#x} goes past port 0xffff"),

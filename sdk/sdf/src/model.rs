@@ -327,8 +327,71 @@ pub struct MemoryRegion {
     pub phys_addr: Option<u64>,
     /// File whose contents fill the region at boot.
     pub prefill_path: Option<String>,
+    /// Boot-information chunk copied into the region at boot (`prefill_bootinfo`).
+    pub prefill_bootinfo: Option<BootInfoKind>,
+    /// The region describes, and the one PD mapping it receives caps to, all untyped memory
+    /// left once the system is built (`receive_all_untypeds`).
+    pub receive_all_untypeds: bool,
     /// Where the element is.
     pub loc: Loc,
+}
+
+/// A kind of seL4 extra boot information (`seL4_BootInfoHeader` id) a region can be
+/// prefilled with; names as in Microkit's `prefill_bootinfo` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BootInfoKind {
+    /// `x86_vbe` (id 1).
+    X86Vbe,
+    /// `x86_mbmmap` (id 2; `x86_mbmap` is accepted too).
+    X86Mbmmap,
+    /// `x86_acpi_rsdp` (id 3).
+    X86AcpiRsdp,
+    /// `x86_framebuffer` (id 4).
+    X86Framebuffer,
+    /// `x86_tsc_freq` (id 5).
+    X86TscFreq,
+    /// `fdt` (id 6).
+    Fdt,
+}
+
+impl BootInfoKind {
+    /// Every kind with its attribute value.
+    pub const ALL: [(&'static str, BootInfoKind); 6] = [
+        ("x86_vbe", BootInfoKind::X86Vbe),
+        ("x86_mbmmap", BootInfoKind::X86Mbmmap),
+        ("x86_acpi_rsdp", BootInfoKind::X86AcpiRsdp),
+        ("x86_framebuffer", BootInfoKind::X86Framebuffer),
+        ("x86_tsc_freq", BootInfoKind::X86TscFreq),
+        ("fdt", BootInfoKind::Fdt),
+    ];
+
+    /// The kind named by an attribute value.
+    pub fn from_name(s: &str) -> Option<BootInfoKind> {
+        if s == "x86_mbmap" {
+            return Some(BootInfoKind::X86Mbmmap);
+        }
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, k)| *k)
+    }
+
+    /// The attribute value naming this kind.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// The `seL4_BootInfoHeader` id of the chunk.
+    pub fn id(self) -> u64 {
+        match self {
+            BootInfoKind::X86Vbe => 1,
+            BootInfoKind::X86Mbmmap => 2,
+            BootInfoKind::X86AcpiRsdp => 3,
+            BootInfoKind::X86Framebuffer => 4,
+            BootInfoKind::X86TscFreq => 5,
+            BootInfoKind::Fdt => 6,
+        }
+    }
 }
 
 impl MemoryRegion {

@@ -94,6 +94,14 @@ pub fn add_user_caps(
             .get(i)
             .ok_or(BuildError::BadIndex("user cap holder", i))?;
         let (name, microkit_cnode) = (pd.name.clone(), pd.cspace);
+        // A PD that receives the untypeds already has a root of the same shape (slot 0 its
+        // Microkit CNode, slot `UNTYPED_TOP_SLOT` the untyped CNode): its extra caps go there.
+        if pd.cspace_guard_size == 0
+            && radix_of(spec, microkit_cnode) == Some(L::untypeds::UNTYPED_TOP_BITS as u8)
+            && L::untypeds::UNTYPED_TOP_BITS == L::PD_ROOT_CAP_BITS
+        {
+            continue;
+        }
         if radix_of(spec, microkit_cnode) != Some(L::PD_CNODE_BITS as u8) {
             return Err(BuildError::Invalid("PD CNode is not Microkit's", name));
         }
@@ -120,6 +128,18 @@ pub fn add_user_caps(
     for c in caps {
         if c.slot == L::MICROKIT_CNODE_SLOT || c.slot > L::USER_CAP_SLOT_MAX {
             return Err(BuildError::Invalid("user cap slot", format!("{}", c.slot)));
+        }
+        if c.slot == L::untypeds::UNTYPED_TOP_SLOT
+            && spec.pds.get(c.pd).is_some_and(|p| {
+                spec.caps
+                    .iter()
+                    .any(|k| k.cnode == p.cspace && k.slot == L::untypeds::UNTYPED_TOP_SLOT)
+            })
+        {
+            return Err(BuildError::Invalid(
+                "user cap slot (taken by the untyped CNode of receive_all_untypeds)",
+                format!("{}", c.slot),
+            ));
         }
         let pd_of = |p: usize| {
             spec.pds

@@ -132,6 +132,14 @@ pub fn render(
             mr.prefill_path
                 .as_ref()
                 .map_or(String::new(), |p| format!(", prefilled from '{p}'"))
+                + &mr.prefill_bootinfo.map_or(String::new(), |k| {
+                    format!(", filled at boot with boot info '{}' (id {})", k.name(), k.id())
+                })
+                + if mr.receive_all_untypeds {
+                    ", receives the untyped description"
+                } else {
+                    ""
+                }
         );
     }
 
@@ -418,6 +426,21 @@ pub fn render_build(
         "monitor endpoint (served by the initialiser): {}",
         spec.fault_ep.map_or("none", name)
     );
+    for f in &spec.bootinfo_fills {
+        let frames: Vec<&str> = f.frames.iter().map(|x| name(*x)).collect();
+        let _ = writeln!(o, "boot info chunk {} copied into: {}", f.id, frames.join(", "));
+    }
+    if let Some(h) = &spec.untyped_handoff {
+        let frames: Vec<&str> = h.frames.iter().map(|x| name(*x)).collect();
+        let _ = writeln!(
+            o,
+            "untyped handoff: remaining untypeds moved to '{}' from slot {} (cptr {:#x}), described in {}",
+            name(h.cnode),
+            h.first_slot,
+            h.cptr,
+            frames.join(", ")
+        );
+    }
 
     let _ = writeln!(o, "\n## PD threads (start order: {})", {
         let v: Vec<&str> = spec
