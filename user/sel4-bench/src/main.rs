@@ -23,10 +23,9 @@
 #![no_std]
 #![no_main]
 
-mod counter;
-
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use sel4_bench::{counter, per_op};
 use sel4_abi::{Arch, ObjectKind, Syscall};
 use sel4_root::error::RootError;
 use sel4_root::println;
@@ -96,43 +95,15 @@ fn check(name: &'static str, got: u64, want: u64) {
     }
 }
 
-/// Counter ticks for `N` runs of `op` (smallest of `ROUNDS` measurements).
+/// Counter ticks for `N` runs of `op` (smallest of `ROUNDS` measurements after a warm-up).
 #[inline(always)]
-fn measure<F: FnMut(u64)>(mut op: F) -> u64 {
-    let mut best = u64::MAX;
-    for _ in 0..ROUNDS {
-        for i in 0..WARMUP {
-            op(i);
-        }
-        let t0 = counter::read();
-        let mut i = 0;
-        while i < N {
-            op(core::hint::black_box(i));
-            i += 1;
-        }
-        let t1 = counter::read();
-        best = best.min(t1.wrapping_sub(t0));
-    }
-    best
-}
-
-/// Per-operation result: (ticks − loop ticks) in instructions, as "whole.tenth".
-struct Result1 {
-    tenths: u64,
-}
-
-impl core::fmt::Display for Result1 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{}", self.tenths / 10, self.tenths % 10)
-    }
+fn measure<F: FnMut(u64)>(op: F) -> u64 {
+    sel4_bench::measure(N, WARMUP, ROUNDS, op)
 }
 
 fn report(name: &str, ticks: u64, empty: u64, freq: Option<u64>) {
-    let net = ticks.saturating_sub(empty);
-    let r = Result1 {
-        tenths: counter::tenths(net, freq) / N,
-    };
-    if r.tenths == 0 {
+    let r = per_op(ticks, empty, N, freq);
+    if r.0 == 0 {
         fail(
             name,
             RootError::Unexpected {
@@ -240,9 +211,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let empty = measure(|_| {});
     println!(
         "sel4-bench: result loop-overhead {}",
-        Result1 {
-            tenths: counter::tenths(empty, freq) / N
-        }
+        per_op(empty, 0, N, freq)
     );
 
     // Null syscalls.
