@@ -213,6 +213,9 @@ extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
         halt()
     }
     println!("initialiser: system with {} objects, {} PDs, {} mappings", spec.objects.len(), spec.pds.len(), spec.mappings.len());
+    for line in microkit_initialiser::iommu::notice(&spec, bi.num_iopt_levels()) {
+        println!("{line}");
+    }
     let kernel = Sel4 { sched_control: bi.sched_control().start };
     let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty().start, bi.empty().end));
     if let Err(f) = b.run() {
