@@ -8,6 +8,7 @@
 //! boot: the initialiser applies them through `seL4_CapIOSpace` when the kernel has an
 //! IOMMU and otherwise prints that they are not enforced.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use microkit_spec::{IoMapping, IoSpace, ObjectKind, Spec};
@@ -17,6 +18,16 @@ use crate::error::ToolError;
 
 /// Adds `sys`'s IO address spaces and mappings to `spec`.
 pub fn add_to_spec(sys: &SystemDescription, spec: &mut Spec) -> Result<(), ToolError> {
+    // 4 KiB frames by name, looked up once (a large region has many pages).
+    let frames: HashMap<&str, u32> = spec
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o.kind, ObjectKind::Frame { size_bits: 12, .. }))
+        .map(|(i, o)| (o.name.as_str(), i as u32))
+        .collect();
+    let mut spaces = Vec::new();
+    let mut mappings = Vec::new();
     for s in &sys.io_address_spaces {
         let domain_id = u16::try_from(s.domain_id).map_err(|_| {
             ToolError::Spec(format!(
@@ -24,9 +35,9 @@ pub fn add_to_spec(sys: &SystemDescription, spec: &mut Spec) -> Result<(), ToolE
                 s.name, s.domain_id
             ))
         })?;
-        let io_space = u32::try_from(spec.io_spaces.len())
+        let io_space = u32::try_from(spec.io_spaces.len() + spaces.len())
             .map_err(|_| ToolError::Spec("too many io address spaces".into()))?;
-        spec.io_spaces.push(IoSpace {
+        spaces.push(IoSpace {
             name: s.name.clone(),
             bus: s.device.bus,
             dev: s.device.device,
@@ -39,25 +50,21 @@ pub fn add_to_spec(sys: &SystemDescription, spec: &mut Spec) -> Result<(), ToolE
                 .ok_or_else(|| ToolError::Spec(format!("unknown memory region '{}'", m.mr)))?;
             for k in 0..mr.page_count() {
                 let want = format!("mr_{}_{k}", mr.name);
-                let frame = spec
-                    .objects
-                    .iter()
-                    .position(|o| {
-                        o.name == want && matches!(o.kind, ObjectKind::Frame { size_bits: 12, .. })
-                    })
-                    .ok_or_else(|| {
-                        ToolError::Spec(format!("no 4 KiB frame object '{want}' for an IO mapping"))
-                    })?;
-                spec.io_mappings.push(IoMapping {
+                let frame = *frames.get(want.as_str()).ok_or_else(|| {
+                    ToolError::Spec(format!("no 4 KiB frame object '{want}' for an IO mapping"))
+                })?;
+                mappings.push(IoMapping {
                     io_space,
                     iovaddr: m.iovaddr + k * mr.page_size,
-                    frame: frame as u32,
+                    frame,
                     read: m.read,
                     write: m.write,
                 });
             }
         }
     }
+    spec.io_spaces.extend(spaces);
+    spec.io_mappings.extend(mappings);
     Ok(())
 }
 
