@@ -11,6 +11,7 @@
 //! monitor takes its scheduling context away. Slot numbers: [`microkit_layout`].
 #![no_std]
 
+pub mod cspace;
 mod entry;
 pub mod symbols;
 

@@ -287,3 +287,61 @@ fn check(arch: Arch) {
     eprintln!("invocations kernel-core does not implement yet: {:?}", real.pending);
     let _ = ObjectKind::Tcb;
 }
+
+/// Capability sharing on the real kernel core: the client gets the reader's TCB and SC, its
+/// own CSpace and a shared CNode at root slots 1, 2, 6 and 5; walking its CSpace from its TCB's
+/// root finds libmicrokit's caps at their usual small cptrs and the extra caps at `slot << 58`.
+#[test]
+fn cap_sharing_root_cnode_on_kernel_core() {
+    use microkit_spec::capshare::{add_user_caps, CNodeInput, UserCapInput, UserCapSource};
+    let arch = Arch::Aarch64;
+    let (mut spec, data) = build(&hello(arch)).unwrap();
+    let caps = [
+        UserCapInput { pd: 2, slot: 1, source: UserCapSource::Sc(3) },
+        UserCapInput { pd: 2, slot: 2, source: UserCapSource::Tcb(3) },
+        UserCapInput { pd: 2, slot: 5, source: UserCapSource::CNode(0) },
+        UserCapInput { pd: 2, slot: 6, source: UserCapSource::PdCSpace(2) },
+    ];
+    add_user_caps(&mut spec, &[CNodeInput { name: "box".into(), size_bits: 4 }], &caps).unwrap();
+    microkit_spec::validate(&spec, data.len() as u64).unwrap();
+    let k = kernel_core::sim::harness::boot_sim(sys_arch(arch));
+    let bi = bootinfo(&k);
+    let mut alloc = Allocator::default();
+    for s in bi.untyped.start..bi.untyped.end {
+        let d = bi.untyped_list[(s - bi.untyped.start) as usize];
+        alloc.add(s, d.paddr, d.size_bits, d.is_device != 0);
+    }
+    let real = Real { k, arch: sys_arch(arch), sched_control: bi.schedcontrol.start, log: vec![], pending: vec![], named: vec![] };
+    let mut b = Builder::new(real, &spec, &data, alloc, (bi.empty.start, bi.empty.end));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let obj = b.obj.clone();
+    let k = &b.kernel.k;
+    kernel_core::sim::invariants::check(k).expect("kernel invariants after the build");
+    let Cap::CNode { ptr: init_root, .. } = k.cspace_root(k.cur_thread) else { panic!("root cnode") };
+    let orig = |i: u32| get_cap(&k.machine, Slot::at(init_root, obj[i as usize]));
+    let Cap::Thread { ptr: client_tcb } = orig(spec.pds[2].tcb) else { panic!("client tcb") };
+    let root = k.cspace_root(client_tcb);
+    assert!(matches!(root, Cap::CNode { radix: 6, guard_size: 0, .. }), "{root:?}");
+    let lookup = |cptr: u64| {
+        let r = kernel_core::cspace::resolve_address_bits(&k.machine, root, cptr, 64).expect("resolves");
+        get_cap(&k.machine, r.slot)
+    };
+    // libmicrokit's caps, through root slot 0.
+    assert!(matches!(lookup(L::BASE_OUTPUT_NOTIFICATION_CAP + 1), Cap::Notification { badge: 1, .. }));
+    assert!(matches!(lookup(L::REPLY_CAP), Cap::Reply { .. }));
+    // The extra caps.
+    let Cap::Thread { ptr: reader_tcb } = orig(spec.pds[3].tcb) else { panic!("reader tcb") };
+    assert_eq!(lookup(L::cspace_slot_to_cptr(2)), Cap::Thread { ptr: reader_tcb });
+    let Cap::SchedContext { ptr: reader_sc, .. } = orig(spec.pds[3].sc.unwrap()) else { panic!("reader sc") };
+    assert!(matches!(lookup(L::cspace_slot_to_cptr(1)), Cap::SchedContext { ptr, .. } if ptr == reader_sc));
+    // The shared CNode is a directory (its slot 0 is empty) and, through the PD's own CSpace
+    // at slot 6, an invocable CNode cap with guard 58 - 4.
+    assert_eq!(lookup(L::cspace_slot_to_cptr(5)), Cap::Null);
+    assert!(matches!(
+        lookup(L::cspace_slot_to_cptr(6) | 5),
+        Cap::CNode { radix: 4, guard_size: 54, guard: 0, .. }
+    ));
+    assert!(matches!(lookup(L::cspace_slot_to_cptr(6)), Cap::CNode { radix: 9, guard_size: 49, .. }));
+}

@@ -291,6 +291,20 @@ pub enum ErrorKind {
         other_end: u64,
         device: String,
     },
+    /// Two top-level `<cnode>`s with the same name.
+    DuplicateCNodeName { name: String },
+    /// A `<cap_cspace cnode_name>` naming no `<cnode>`.
+    UnknownCNode { name: String },
+    /// A `<cspace>` child `cap_<kind>` that Microkit does not define.
+    UnknownCapType { kind: String },
+    /// `<cap_cspace>` with both or neither of `pd` and `cnode_name`.
+    CapSource { both: bool },
+    /// A `<cspace>` slot outside the PD's user slots.
+    CapSlotRange { slot: u64, max: u64 },
+    /// Two caps for one slot of a PD's `<cspace>`.
+    DuplicateCapSlot { slot: u64, pd: String },
+    /// A second `<cspace>` in one protection domain.
+    DuplicateCSpace,
 }
 
 fn hex_range(start: u64, end: u64) -> String {
@@ -375,6 +389,14 @@ impl fmt::Display for ErrorKind {
             UnalignedIova { iova, page_size, mr } => write!(f, "iovaddr {iova:#x} is not aligned to the page size {page_size:#x} of memory region '{mr}'"),
             IoMapTooHigh { mr, start, end, limit } => write!(f, "IO mapping of '{mr}' at {} does not fit below the IOMMU address limit {limit:#x}", hex_range(*start, *end)),
             OverlappingIoMaps { mr, start, end, other, other_start, other_end, device } => write!(f, "IO mapping of '{mr}' at {} overlaps the IO mapping of '{other}' at {} for PCI device {device}", hex_range(*start, *end), hex_range(*other_start, *other_end)),
+            DuplicateCNodeName { name } => write!(f, "cnode name '{name}' is used more than once"),
+            UnknownCNode { name } => write!(f, "there is no <cnode> named '{name}'"),
+            UnknownCapType { kind } => write!(f, "unknown cap type 'cap_{kind}' in <cspace> (known: cap_tcb, cap_sc, cap_vspace, cap_cspace, cap_smc)"),
+            CapSource { both: true } => write!(f, "<cap_cspace> takes either 'pd' or 'cnode_name', not both"),
+            CapSource { both: false } => write!(f, "<cap_cspace> needs either 'pd' (that PD's CSpace) or 'cnode_name' (a <cnode>)"),
+            CapSlotRange { slot, max } => write!(f, "slot {slot} is not a user slot: a PD's root CNode offers slots 1..={max} (slot 0 holds Microkit's own CNode)"),
+            DuplicateCapSlot { slot, pd } => write!(f, "slot {slot} of protection domain '{pd}' is given more than one cap"),
+            DuplicateCSpace => write!(f, "<cspace> is given more than once in this protection domain"),
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct SystemDescription {
     /// IOMMU address spaces, one per PCI device: the `<io_address_space>` elements in file
     /// order, then one per further device named by a PD's `<iomap pcidev=...>`.
     pub io_address_spaces: Vec<IoAddressSpace>,
+    /// Top-level `<cnode>` objects, in file order (shared through `<cap_cspace cnode_name>`).
+    pub cnodes: Vec<CNodeDecl>,
     /// Non-fatal findings (e.g. a memory region that is never mapped).
     pub warnings: Vec<String>,
     /// Architecture the description was checked for.
@@ -31,6 +33,63 @@ impl SystemDescription {
     pub fn memory_region(&self, name: &str) -> Option<&MemoryRegion> {
         self.memory_regions.iter().find(|m| m.name == name)
     }
+
+    /// Index of the top-level `<cnode>` called `name`.
+    pub fn cnode_index(&self, name: &str) -> Option<usize> {
+        self.cnodes.iter().position(|c| c.name == name)
+    }
+}
+
+/// A top-level `<cnode>`: a CNode object of 2^`size_bits` slots that the tool creates empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CNodeDecl {
+    /// Unique name.
+    pub name: String,
+    /// log2 of the number of slots.
+    pub size_bits: u8,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// What kind of cap a `<cspace>` child places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCapKind {
+    /// `<cap_tcb pd>`: the TCB of a PD.
+    Tcb,
+    /// `<cap_sc pd>`: the scheduling context of a PD.
+    Sc,
+    /// `<cap_vspace pd>`: the VSpace of a PD.
+    VSpace,
+    /// `<cap_cspace pd>`: the root CNode of a PD's CSpace.
+    PdCSpace,
+    /// `<cap_cspace cnode_name>`: a top-level `<cnode>`.
+    CNode,
+}
+
+impl UserCapKind {
+    /// The element name it is written as.
+    pub fn element(self) -> &'static str {
+        match self {
+            UserCapKind::Tcb => "cap_tcb",
+            UserCapKind::Sc => "cap_sc",
+            UserCapKind::VSpace => "cap_vspace",
+            UserCapKind::PdCSpace | UserCapKind::CNode => "cap_cspace",
+        }
+    }
+}
+
+/// One extra cap in a PD's `<cspace>`: `kind` of `target` placed at user slot `slot`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCap {
+    /// Slot of the PD's root CNode (1..=63; slot 0 holds Microkit's own CNode).
+    pub slot: u64,
+    /// Which cap.
+    pub kind: UserCapKind,
+    /// The PD (or, for [`UserCapKind::CNode`], the `<cnode>`) the cap refers to; validated to
+    /// exist, so [`SystemDescription::pd_index`] / [`SystemDescription::cnode_index`] find it.
+    pub target: String,
+    /// Where the element is.
+    pub loc: Loc,
 }
 
 /// Mapping permissions.
@@ -243,6 +302,8 @@ pub struct ProtectionDomain {
     pub parent: Option<usize>,
     /// Id this PD has in its parent, for child PDs.
     pub child_id: Option<u64>,
+    /// Extra caps from `<cspace>`, in file order (empty without one).
+    pub cspace: Vec<UserCap>,
     /// Where the element is.
     pub loc: Loc,
 }

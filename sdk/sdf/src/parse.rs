@@ -11,6 +11,10 @@ use crate::config::{Arch, TargetConfig};
 use crate::error::{ErrorKind, Loc, SdfError};
 use crate::model::*;
 
+mod cspace;
+pub(crate) use cspace::{check_cspaces, parse_cnode};
+pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
+
 /// Largest channel/IRQ/child/vCPU id. Microkit's `PD_MAX_ID` is 61: badge bit 63 marks a PPC
 /// and bit 62 a fault, leaving bits 0..=61 for ids (`MICROKIT_MAX_CHANNELS` = 62).
 pub const PD_MAX_ID: u64 = 61;
@@ -742,9 +746,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         virtual_machine: None,
         parent: None,
         child_id,
+        cspace: Vec::new(),
         loc: ctx.loc(n),
     };
     let mut have_image = false;
+    let mut have_cspace = false;
     let mut children: Vec<RawPd> = Vec::new();
     let mut iomaps = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
@@ -842,12 +848,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
             }
             "iomap" => iomaps.push(crate::iommu::parse_pd_iomap(ctx, c)?),
             "cspace" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cspace> (extra capabilities for a PD)".into(),
-                    },
-                ))
+                if have_cspace {
+                    return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
+                }
+                have_cspace = true;
+                cspace::parse_cspace(ctx, c, &pd.name, &mut pd.cspace)?;
             }
             "virtual_machine" => {
                 if !ctx.cfg.hypervisor {

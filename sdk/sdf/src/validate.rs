@@ -70,6 +70,7 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     check_phys_overlaps(ctx, sys)?;
     check_ioports(ctx, sys)?;
     crate::iommu::check(ctx, sys)?;
+    crate::parse::check_cspaces(ctx, sys)?;
 
     let iomapped = crate::iommu::iomapped(sys);
     let mapped: HashSet<&str> = sys

@@ -109,7 +109,7 @@ fixtures! {
     map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
     map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_duplicate_name mr_missing_name mr_missing_size
     mr_phys_overflow mr_phys_overlap mr_phys_unaligned mr_prefill_empty mr_prefill_too_large mr_prefill_unknown
-    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_cnode ns_cspace
+    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds
     ns_domains ns_prefill_bootinfo ns_receive_all_untypeds parent_has_id pd_budget_gt_period
     pd_budget_zero pd_cpu_range pd_domain_attr pd_duplicate_name pd_duplicate_program_image pd_empty_name
     pd_fpu_bad_bool pd_missing_name pd_missing_program_image pd_name_too_long pd_nesting_too_deep
@@ -120,6 +120,10 @@ fixtures! {
     text_in_pd text_in_system unknown_element_pd unknown_element_system vm_duplicate_name vm_duplicate_vcpu
     vm_map_overlap vm_map_setvar vm_missing_vcpu vm_not_child vm_twice vm_unknown_element vm_vcpu_id_range
     vm_without_hypervisor xml_malformed xml_not_xml
+    cnode_duplicate_name cnode_size_bits_range cnode_missing_size_bits cnode_post_capdl_untypeds
+    cspace_cap_smc cspace_unknown_cap_type cspace_unknown_element cspace_unknown_attr cspace_cap_bad_attr
+    cspace_both_sources cspace_no_source cspace_slot_zero cspace_slot_range cspace_duplicate_slot
+    cspace_unknown_pd cspace_unknown_cnode cspace_twice cspace_missing_slot
 }
 
 #[test]
@@ -221,6 +225,13 @@ fn every_error_kind_has_a_negative_fixture() {
         "UnalignedIova",
         "IoMapTooHigh",
         "OverlappingIoMaps",
+        "DuplicateCNodeName",
+        "UnknownCNode",
+        "UnknownCapType",
+        "CapSource",
+        "CapSlotRange",
+        "DuplicateCapSlot",
+        "DuplicateCSpace",
     ];
     let missing: Vec<&str> = all.iter().copied().filter(|v| !seen.contains(*v)).collect();
     assert!(

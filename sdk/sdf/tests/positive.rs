@@ -408,3 +408,45 @@ fn systems_without_iommu_elements_have_no_io_spaces() {
         assert!(ok(name, arch).io_address_spaces.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
+    for arch in ["aarch64", "riscv64", "x86_64"] {
+        let sys = ok("cap_sharing.system", arch);
+        let cnodes: Vec<(&str, u8)> = sys
+            .cnodes
+            .iter()
+            .map(|c| (c.name.as_str(), c.size_bits))
+            .collect();
+        assert_eq!(cnodes, [("mailbox", 6), ("spare", 1)]);
+        assert_eq!(sys.cnode_index("spare"), Some(1));
+        let caps: Vec<(u64, UserCapKind, &str)> = pd(&sys, "scheduler")
+            .cspace
+            .iter()
+            .map(|u| (u.slot, u.kind, u.target.as_str()))
+            .collect();
+        assert_eq!(
+            caps,
+            [
+                (1, UserCapKind::Tcb, "worker"),
+                (2, UserCapKind::Sc, "worker"),
+                (3, UserCapKind::VSpace, "worker"),
+                (4, UserCapKind::PdCSpace, "worker"),
+                (5, UserCapKind::CNode, "mailbox"),
+                (62, UserCapKind::Tcb, "scheduler"),
+                (63, UserCapKind::PdCSpace, "scheduler"),
+            ]
+        );
+        assert_eq!(
+            pd(&sys, "scheduler").cspace[0].loc,
+            Loc { line: 11, col: 13 }
+        );
+        assert_eq!(pd(&sys, "worker").cspace.len(), 1);
+        assert!(pd(&sys, "plain").cspace.is_empty());
+        assert_eq!(UserCapKind::CNode.element(), "cap_cspace");
+    }
+    // Without <cnode> or <cspace> nothing changes.
+    let sys = ok("hello.system", "aarch64");
+    assert!(sys.cnodes.is_empty());
+    assert!(sys.protection_domains.iter().all(|p| p.cspace.is_empty()));
+}

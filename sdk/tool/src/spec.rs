@@ -284,6 +284,8 @@ pub fn build(
             });
         }
     }
+    // Capability sharing: after every Microkit cap is in place (PD CNodes move below a root).
+    crate::capshare::apply(sys, &mut spec)?;
     microkit_spec::validate(&spec, data.len() as u64)
         .map_err(|e| ToolError::Spec(format!("the built spec is invalid: {e:?}")))?;
     Ok(Built {
