@@ -65,6 +65,10 @@ impl<'a> BootInfo<'a> {
     pub fn extra_len(&self) -> u64 {
         self.word(0)
     }
+    /// Levels of IOMMU page tables (`numIOPTLevels`); 0 when the kernel has no IOMMU support.
+    pub fn num_iopt_levels(&self) -> u64 {
+        self.word(24)
+    }
     /// Vaddr of the root task's IPC buffer.
     pub fn ipc_buffer(&self) -> u64 {
         self.word(32)
@@ -167,11 +171,14 @@ mod tests {
         page[209] = 1;
         let b = BootInfo::new(&page).unwrap();
         assert_eq!(b.ipc_buffer(), 0x50_0000);
+        assert_eq!(b.num_iopt_levels(), 0);
         assert_eq!(b.empty(), SlotRegion { start: 100, end: 4096 });
         assert_eq!(b.sched_control().start, 20);
         assert_eq!(b.untyped_desc(0), Some(UntypedDesc { paddr: 0x4000_0000, size_bits: 27, is_device: false }));
         assert_eq!(b.untyped_desc(1), Some(UntypedDesc { paddr: 0x900_0000, size_bits: 12, is_device: true }));
         assert_eq!(b.untyped_desc(2), None);
+        put(&mut page, 24, 3);
+        assert_eq!(BootInfo::new(&page).unwrap().num_iopt_levels(), 3);
         put(&mut page, 176, 30 + 231);
         assert_eq!(BootInfo::new(&page), Err(BootInfoError::TooManyUntypeds(231)));
         assert_eq!(BootInfo::new(&page[..100]), Err(BootInfoError::TooShort));

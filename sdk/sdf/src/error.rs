@@ -256,6 +256,49 @@ pub enum ErrorKind {
     DuplicateVm,
     /// A `<virtual_machine>` directly under `<system>`.
     VmNotChild,
+    /// IO mappings (`<io_address_space>`, `<iomap>`) on a board whose configuration has no
+    /// IOMMU.
+    NoIommu { what: &'static str, target: String },
+    /// A PCI device identifier (`peripheral_id`, `pcidev` of an `<iomap>`) that is not
+    /// `bus:device.function` in hexadecimal within the PCI limits.
+    BadPeripheralId {
+        attr: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    /// Two `<io_address_space>` elements with the same name.
+    DuplicateIoSpaceName { name: String },
+    /// Two IO address spaces with the same IOMMU domain id.
+    DuplicateDomainId { id: u64, other: String },
+    /// Two `<io_address_space>` elements for the same PCI device.
+    DuplicateIoDevice { device: String, other: String },
+    /// `perms` of an `<iomap>` is not a non-empty combination of `r` and `w`.
+    BadIoPerms { value: String },
+    /// An iomapped memory region backed by pages larger than the IOMMU's 4 KiB pages.
+    IoMapLargePage { mr: String, page_size: u64 },
+    /// An `iovaddr` not aligned to the region's page size.
+    UnalignedIova {
+        iova: u64,
+        page_size: u64,
+        mr: String,
+    },
+    /// An IO mapping that does not fit in the IOMMU's address space.
+    IoMapTooHigh {
+        mr: String,
+        start: u64,
+        end: u64,
+        limit: u64,
+    },
+    /// Two IO mappings of one device that overlap.
+    OverlappingIoMaps {
+        mr: String,
+        start: u64,
+        end: u64,
+        other: String,
+        other_start: u64,
+        other_end: u64,
+        device: String,
+    },
     /// Two top-level `<cnode>`s with the same name.
     DuplicateCNodeName { name: String },
     /// A `<cap_cspace cnode_name>` naming no `<cnode>`.
@@ -351,6 +394,16 @@ impl fmt::Display for ErrorKind {
             VmMissingVcpu { vm } => write!(f, "virtual machine '{vm}' has no <vcpu>"),
             DuplicateVm => write!(f, "a protection domain may hold only one <virtual_machine>"),
             VmNotChild => write!(f, "<virtual_machine> must be inside a <protection_domain>"),
+            NoIommu { what, target } => write!(f, "{what} needs a kernel with IOMMU support, which {target} does not have"),
+            BadPeripheralId { attr, value, reason } => write!(f, "{attr} '{value}' is not a PCI device bus:device.function in hexadecimal (bus <= ff, device <= 1f, function <= 7): {reason}"),
+            DuplicateIoSpaceName { name } => write!(f, "io address space name '{name}' is used more than once"),
+            DuplicateDomainId { id, other } => write!(f, "IOMMU domain id {id} is already used by io address space '{other}'; each device needs its own domain"),
+            DuplicateIoDevice { device, other } => write!(f, "PCI device {device} already has io address space '{other}'"),
+            BadIoPerms { value } => write!(f, "perms '{value}' of an <iomap> must be a non-empty combination of 'r' and 'w'"),
+            IoMapLargePage { mr, page_size } => write!(f, "memory region '{mr}' uses {page_size:#x}-byte pages; IO mappings take 4 KiB pages only"),
+            UnalignedIova { iova, page_size, mr } => write!(f, "iovaddr {iova:#x} is not aligned to the page size {page_size:#x} of memory region '{mr}'"),
+            IoMapTooHigh { mr, start, end, limit } => write!(f, "IO mapping of '{mr}' at {} does not fit below the IOMMU address limit {limit:#x}", hex_range(*start, *end)),
+            OverlappingIoMaps { mr, start, end, other, other_start, other_end, device } => write!(f, "IO mapping of '{mr}' at {} overlaps the IO mapping of '{other}' at {} for PCI device {device}", hex_range(*start, *end), hex_range(*other_start, *other_end)),
             DuplicateCNodeName { name } => write!(f, "cnode name '{name}' is used more than once"),
             UnknownCNode { name } => write!(f, "there is no <cnode> named '{name}'"),
             UnknownCapType { kind } => write!(f, "unknown cap type 'cap_{kind}' in <cspace> (known: cap_tcb, cap_sc, cap_vspace, cap_cspace, cap_smc)"),

@@ -12,6 +12,9 @@ pub struct SystemDescription {
     pub memory_regions: Vec<MemoryRegion>,
     /// All channels in file order.
     pub channels: Vec<Channel>,
+    /// IOMMU address spaces, one per PCI device: the `<io_address_space>` elements in file
+    /// order, then one per further device named by a PD's `<iomap pcidev=...>`.
+    pub io_address_spaces: Vec<IoAddressSpace>,
     /// Top-level `<cnode>` objects, in file order (shared through `<cap_cspace cnode_name>`).
     pub cnodes: Vec<CNodeDecl>,
     /// Non-fatal findings (e.g. a memory region that is never mapped).
@@ -424,5 +427,68 @@ pub struct Channel {
     /// Second `<end>`.
     pub end_b: ChannelEnd,
     /// Where the element is.
+    pub loc: Loc,
+}
+
+/// A PCI function, as an x86 IOMMU (VT-d) identifies a DMA source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PciDevice {
+    /// Bus (0..=0xff).
+    pub bus: u8,
+    /// Device (0..=0x1f).
+    pub device: u8,
+    /// Function (0..=7).
+    pub function: u8,
+}
+
+impl PciDevice {
+    /// The 16-bit PCI requester id VT-d uses: bus in bits 15..8, device 7..3, function 2..0.
+    pub fn requester_id(self) -> u16 {
+        (u16::from(self.bus) << 8) | (u16::from(self.device) << 3) | u16::from(self.function)
+    }
+}
+
+impl std::fmt::Display for PciDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:02x}:{:02x}.{:x}",
+            self.bus, self.device, self.function
+        )
+    }
+}
+
+/// One `<iomap>`: a memory region made visible to a device's DMA at `iovaddr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoMap {
+    /// Name of the mapped memory region.
+    pub mr: String,
+    /// IO virtual address (the address the device puts on the bus).
+    pub iovaddr: u64,
+    /// Device may read the region.
+    pub read: bool,
+    /// Device may write the region.
+    pub write: bool,
+    /// The PD whose `<iomap pcidev=...>` declared it (index into
+    /// [`SystemDescription::protection_domains`]); `None` inside `<io_address_space>`.
+    pub pd: Option<usize>,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// The IOMMU address space of one PCI device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoAddressSpace {
+    /// Name (`<io_address_space name>`, or `pcidev <bus:dev.fn>` for one made from PD iomaps).
+    pub name: String,
+    /// The device.
+    pub device: PciDevice,
+    /// IOMMU domain id (1..=0xffff): written, or the lowest unused one chosen by the parser.
+    pub domain_id: u64,
+    /// Whether `domain_id` was written in the file.
+    pub domain_id_explicit: bool,
+    /// The mappings, in file order.
+    pub maps: Vec<IoMap>,
+    /// Where the element (or the first PD iomap naming the device) is.
     pub loc: Loc,
 }

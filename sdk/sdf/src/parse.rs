@@ -101,6 +101,8 @@ impl<'t> Locator<'t> {
 pub(crate) struct RawPd {
     pub pd: ProtectionDomain,
     pub children: Vec<RawPd>,
+    /// The PD's `<iomap pcidev=...>` elements (their PD index is set when flattening).
+    pub iomaps: Vec<(PciDevice, IoMap)>,
 }
 
 type R<T> = Result<T, SdfError>;
@@ -119,14 +121,14 @@ impl<'a, 'input> Ctx<'a, 'input> {
     }
 
     /// Location of attribute `name` on `n`, or of `n` itself when absent.
-    fn attr_loc(&self, n: Node, name: &str) -> Loc {
+    pub(crate) fn attr_loc(&self, n: Node, name: &str) -> Loc {
         n.attributes()
             .find(|a| a.name() == name)
             .map(|a| self.loc_at(a.range().start))
             .unwrap_or_else(|| self.loc(n))
     }
 
-    fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
+    pub(crate) fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
         for a in n.attributes() {
             if a.namespace().is_some() || !allowed.contains(&a.name()) {
                 return Err(self.err(
@@ -141,7 +143,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(())
     }
 
-    fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -156,7 +158,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         })
     }
 
-    fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -172,7 +174,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(v)
     }
 
-    fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
+    pub(crate) fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
         match n.attribute(attr) {
             None => Ok(None),
             Some(v) => parse_number(v).map(Some).map_err(|reason| {
@@ -188,12 +190,12 @@ impl<'a, 'input> Ctx<'a, 'input> {
         }
     }
 
-    fn req_num(&self, n: Node, attr: &str) -> R<u64> {
+    pub(crate) fn req_num(&self, n: Node, attr: &str) -> R<u64> {
         self.req(n, attr)?;
         Ok(self.num(n, attr)?.unwrap_or(0))
     }
 
-    fn ranged(&self, n: Node, attr: &str, value: u64, min: u64, max: u64) -> R<u64> {
+    pub(crate) fn ranged(&self, n: Node, attr: &str, value: u64, min: u64, max: u64) -> R<u64> {
         if value < min || value > max {
             return Err(self.err(
                 self.attr_loc(n, attr),
@@ -750,6 +752,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
     let mut have_image = false;
     let mut have_cspace = false;
     let mut children: Vec<RawPd> = Vec::new();
+    let mut iomaps = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
             "program_image" => {
@@ -843,6 +846,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 }
                 children.push(child);
             }
+            "iomap" => iomaps.push(crate::iommu::parse_pd_iomap(ctx, c)?),
             "cspace" => {
                 if have_cspace {
                     return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
@@ -885,7 +889,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
             }
         }
     }
-    Ok(RawPd { pd, children })
+    Ok(RawPd {
+        pd,
+        children,
+        iomaps,
+    })
 }
 
 /// Parses a `<memory_region>`. The page size is left at its explicit value or the smallest

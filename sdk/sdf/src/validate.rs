@@ -70,8 +70,10 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     check_untyped_receiver(ctx, sys)?;
     check_phys_overlaps(ctx, sys)?;
     check_ioports(ctx, sys)?;
+    crate::iommu::check(ctx, sys)?;
     crate::parse::check_cspaces(ctx, sys)?;
 
+    let iomapped = crate::iommu::iomapped(sys);
     let mapped: HashSet<&str> = sys
         .protection_domains
         .iter()
@@ -85,7 +87,7 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     let warnings: Vec<String> = sys
         .memory_regions
         .iter()
-        .filter(|mr| !mapped.contains(mr.name.as_str()))
+        .filter(|mr| !mapped.contains(mr.name.as_str()) && !iomapped.contains(&mr.name))
         .map(|mr| {
             format!(
                 "{}:{}: warning: memory region '{}' is never mapped",
@@ -195,10 +197,12 @@ fn choose_page_sizes(ctx: &Ctx, sys: &mut SystemDescription) {
             addrs.entry(m.mr.clone()).or_default().push(m.vaddr);
         }
     }
+    // The IOMMU maps 4 KiB pages only, so regions a device may DMA into keep small pages.
+    let iomapped = crate::iommu::iomapped(sys);
     for mr in sys
         .memory_regions
         .iter_mut()
-        .filter(|m| !m.page_size_explicit)
+        .filter(|m| !m.page_size_explicit && !iomapped.contains(&m.name))
     {
         let vaddrs = addrs.get(&mr.name).map(Vec::as_slice).unwrap_or(&[]);
         for &ps in ctx.cfg.page_sizes.iter().rev() {

@@ -353,6 +353,63 @@ fn prefill_without_size_needs_a_sizer() {
 }
 
 #[test]
+fn iommu_spaces_from_both_forms_with_domain_ids_and_rights() {
+    let sys = ok("iommu_x86.system", "x86_64");
+    assert!(sys.warnings.is_empty(), "{:?}", sys.warnings);
+    let spaces: Vec<(&str, String, u64, bool, usize)> = sys
+        .io_address_spaces
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.device.to_string(),
+                s.domain_id,
+                s.domain_id_explicit,
+                s.maps.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spaces,
+        [
+            ("nic", "00:03.0".to_string(), 5, true, 4),
+            ("disk", "00:1f.2".to_string(), 1, false, 1),
+            ("pcidev 00:04.0", "00:04.0".to_string(), 2, false, 1),
+        ]
+    );
+    let nic = &sys.io_address_spaces[0];
+    let maps: Vec<(&str, u64, bool, bool, Option<usize>)> = nic
+        .maps
+        .iter()
+        .map(|m| (m.mr.as_str(), m.iovaddr, m.read, m.write, m.pd))
+        .collect();
+    let drv = sys.pd_index("drv");
+    assert_eq!(
+        maps,
+        [
+            ("dma", 0, true, true, None),
+            ("shared", 0x10_0000, false, true, None),
+            ("big", 0x7f_ffe0_0000, true, false, None),
+            ("ring", 0x20_0000, true, false, drv),
+        ]
+    );
+    assert_eq!(nic.device.requester_id(), 0x18);
+    assert_eq!(sys.io_address_spaces[2].maps[0].pd, drv);
+    // A region a device may DMA into keeps 4 KiB pages even when 2 MiB would fit.
+    assert_eq!(sys.memory_region("big").map(|m| m.page_size), Some(0x1000));
+}
+
+#[test]
+fn systems_without_iommu_elements_have_no_io_spaces() {
+    for (name, arch) in [
+        ("hello.system", "aarch64"),
+        ("all_attributes_x86.system", "x86_64"),
+    ] {
+        assert!(ok(name, arch).io_address_spaces.is_empty(), "{name}");
+    }
+}
+
+#[test]
 fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
     for arch in ["aarch64", "riscv64", "x86_64"] {
         let sys = ok("cap_sharing.system", arch);

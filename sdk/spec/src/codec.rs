@@ -1,8 +1,8 @@
 //! Versioned binary encoding of a [`Spec`] plus its data blob.
 //!
 //! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
-//! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff (each
-//! list as `u32` count + items),
+//! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff, IO
+//! spaces, IO mappings (each list as `u32` count + items),
 //! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
 //! aligned within the blob). [`decode`] checks every bound and reference and never panics.
 
@@ -210,6 +210,21 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
                 w.u32(*fr);
             }
         }
+    }
+    w.len(spec.io_spaces.len());
+    for io in &spec.io_spaces {
+        w.str(&io.name);
+        w.u8(io.bus);
+        w.u8(io.dev);
+        w.u8(io.func);
+        w.u16(io.domain_id);
+    }
+    w.len(spec.io_mappings.len());
+    for m in &spec.io_mappings {
+        w.u32(m.io_space);
+        w.u64(m.iovaddr);
+        w.u32(m.frame);
+        w.u8((m.read as u8) | (m.write as u8) << 1);
     }
     let data_off = (w.0.len() + 16).next_multiple_of(4096);
     w.u64(data_off as u64);
@@ -427,6 +442,23 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
     } else {
         None
     };
+    let n = r.count(9)?;
+    let mut io_spaces = Vec::with_capacity(n);
+    for _ in 0..n {
+        io_spaces.push(IoSpace { name: r.str()?, bus: r.u8()?, dev: r.u8()?, func: r.u8()?, domain_id: r.u16()? });
+    }
+    let n = r.count(17)?;
+    let mut io_mappings = Vec::with_capacity(n);
+    for _ in 0..n {
+        let io_space = r.u32()?;
+        let iovaddr = r.u64()?;
+        let frame = r.u32()?;
+        let f = r.u8()?;
+        if f > 3 {
+            return Err(DecodeError::BadTag("io mapping flags", f as u64));
+        }
+        io_mappings.push(IoMapping { io_space, iovaddr, frame, read: f & 1 != 0, write: f & 2 != 0 });
+    }
     let data_off = r.u64()?;
     let data_len = r.u64()?;
     if data_off < r.pos as u64 {
@@ -440,7 +472,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -566,6 +598,35 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
         }
         for fr in &h.frames {
             expect(spec, *fr, "untyped handoff frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
+    }
+    validate_io(spec)
+}
+
+/// IO spaces: valid PCI ids, non-zero domain ids, one space per device and per domain id;
+/// IO mappings: a known space, a 4 KiB frame, an aligned address below [`IOVA_END`].
+fn validate_io(spec: &Spec) -> Result<(), DecodeError> {
+    for (i, io) in spec.io_spaces.iter().enumerate() {
+        if io.dev > 31 || io.func > 7 {
+            return Err(DecodeError::OutOfRange("io space pci device", io.requester_id() as u64));
+        }
+        if io.domain_id == 0 {
+            return Err(DecodeError::OutOfRange("io space domain id", 0));
+        }
+        if spec.io_spaces[..i].iter().any(|o| o.requester_id() == io.requester_id() || o.domain_id == io.domain_id) {
+            return Err(DecodeError::OutOfRange("io space used twice", io.requester_id() as u64));
+        }
+    }
+    for m in &spec.io_mappings {
+        if m.io_space as usize >= spec.io_spaces.len() {
+            return Err(DecodeError::BadReference("io mapping space", m.io_space as u64));
+        }
+        expect(spec, m.frame, "io mapping frame", |k| matches!(k, ObjectKind::Frame { size_bits: 12, .. }))?;
+        if m.iovaddr % 4096 != 0 || m.iovaddr >= IOVA_END {
+            return Err(DecodeError::OutOfRange("io mapping address", m.iovaddr));
+        }
+        if !m.read && !m.write {
+            return Err(DecodeError::OutOfRange("io mapping rights", 0));
         }
     }
     Ok(())

@@ -220,6 +220,8 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             fault_ep: None,
             bootinfo_fills: vec![],
             untyped_handoff: None,
+            io_spaces: vec![],
+            io_mappings: vec![],
         },
         data: Vec::new(),
     };

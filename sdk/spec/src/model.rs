@@ -252,6 +252,10 @@ pub struct Spec {
     pub bootinfo_fills: Vec<BootInfoFill>,
     /// Where the initialiser hands over the untyped memory left once the system is built.
     pub untyped_handoff: Option<UntypedHandoff>,
+    /// IOMMU address spaces (x86 VT-d), one per PCI device.
+    pub io_spaces: Vec<IoSpace>,
+    /// Frames made visible to a device's DMA.
+    pub io_mappings: Vec<IoMapping>,
 }
 
 /// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information
@@ -281,6 +285,48 @@ pub struct UntypedHandoff {
     /// The frames of the description region, in order.
     pub frames: Vec<ObjId>,
 }
+
+/// The IOMMU address space of one PCI device: what the initialiser gets by minting
+/// `seL4_CapIOSpace` with the device's requester id and `domain_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoSpace {
+    /// Name for logs and reports.
+    pub name: String,
+    /// PCI bus (0..=255).
+    pub bus: u8,
+    /// PCI device (0..=31).
+    pub dev: u8,
+    /// PCI function (0..=7).
+    pub func: u8,
+    /// IOMMU domain id (non-zero).
+    pub domain_id: u16,
+}
+
+impl IoSpace {
+    /// The PCI requester id (bus << 8 | dev << 3 | func).
+    pub fn requester_id(&self) -> u16 {
+        (u16::from(self.bus) << 8) | (u16::from(self.dev) << 3) | u16::from(self.func)
+    }
+}
+
+/// Map 4 KiB `frame` at `iovaddr` in IO space `io_space` (`X86PageMapIO`); the IO page
+/// tables on the way are implicit, like a VSpace's page tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoMapping {
+    /// Index into [`Spec::io_spaces`].
+    pub io_space: u32,
+    /// IO virtual address (4 KiB aligned, below [`IOVA_END`]).
+    pub iovaddr: u64,
+    /// The frame object (4 KiB).
+    pub frame: ObjId,
+    /// The device may read.
+    pub read: bool,
+    /// The device may write.
+    pub write: bool,
+}
+
+/// One past the highest IO virtual address (three levels of VT-d second-level tables).
+pub const IOVA_END: u64 = 1 << 39;
 
 impl ObjectKind {
     /// Short kind name for logs.

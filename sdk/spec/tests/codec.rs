@@ -54,6 +54,8 @@ fn sample() -> (Spec, Vec<u8>) {
         fault_ep: Some(7),
         bootinfo_fills: vec![BootInfoFill { id: 6, frames: vec![4, 8] }],
         untyped_handoff: Some(UntypedHandoff { cnode: 1, first_slot: 1, cptr: 1 << 58, frames: vec![8] }),
+        io_spaces: vec![IoSpace { name: "nic".into(), bus: 0, dev: 3, func: 0, domain_id: 1 }],
+        io_mappings: vec![IoMapping { io_space: 0, iovaddr: 0x10_0000, frame: 8, read: false, write: true }],
     };
     (spec, data)
 }
@@ -70,7 +72,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![] };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -143,6 +145,30 @@ fn rejects_bad_bootinfo_fill_and_untyped_handoff() {
         h.frames = vec![2];
     }
     assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("untyped handoff frame", 2));
+}
+
+#[test]
+fn rejects_bad_io_spaces_and_mappings() {
+    let bad = |f: fn(&mut Spec)| {
+        let (mut spec, data) = sample();
+        f(&mut spec);
+        decode(&encode(&spec, &data)).unwrap_err()
+    };
+    assert_eq!(bad(|s| s.io_mappings[0].io_space = 1), DecodeError::BadReference("io mapping space", 1));
+    assert_eq!(bad(|s| s.io_mappings[0].frame = 0), DecodeError::BadReference("io mapping frame", 0));
+    assert_eq!(bad(|s| s.io_mappings[0].iovaddr = 1 << 39), DecodeError::OutOfRange("io mapping address", 1 << 39));
+    assert_eq!(bad(|s| s.io_mappings[0].iovaddr = 0x800), DecodeError::OutOfRange("io mapping address", 0x800));
+    assert_eq!(bad(|s| s.io_mappings[0].write = false), DecodeError::OutOfRange("io mapping rights", 0));
+    assert_eq!(bad(|s| s.io_spaces[0].domain_id = 0), DecodeError::OutOfRange("io space domain id", 0));
+    assert_eq!(bad(|s| s.io_spaces[0].dev = 32), DecodeError::OutOfRange("io space pci device", 0x100));
+    assert!(matches!(
+        bad(|s| s.io_spaces.push(IoSpace { name: "again".into(), bus: 0, dev: 3, func: 0, domain_id: 2 })),
+        DecodeError::OutOfRange("io space used twice", _)
+    ));
+    assert!(matches!(
+        bad(|s| s.io_spaces.push(IoSpace { name: "same domain".into(), bus: 0, dev: 4, func: 0, domain_id: 1 })),
+        DecodeError::OutOfRange("io space used twice", _)
+    ));
 }
 
 #[test]

@@ -270,6 +270,8 @@ pub fn build(
             }
         }
     }
+    // IOMMU: IO address spaces and the region frames each device may DMA into.
+    crate::iommu::add_to_spec(sys, &mut spec)?;
     // Benchmark configuration: every PD may use its own TCB (benchmark calls).
     if config == Config::Benchmark {
         for p in &spec.pds {

@@ -216,6 +216,9 @@ extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
         halt()
     }
     println!("initialiser: system with {} objects, {} PDs, {} mappings", spec.objects.len(), spec.pds.len(), spec.mappings.len());
+    for line in microkit_initialiser::iommu::notice(&spec, bi.num_iopt_levels()) {
+        println!("{line}");
+    }
     let kernel = Sel4 { sched_control: bi.sched_control().start };
     // The extra boot information follows the boot-info page (bounded to a sane size).
     let extra_len = bi.extra_len().min(64 << 20) as usize;
