@@ -19,6 +19,12 @@
 #   fault address; afterwards the lower-priority client still calls the passive server and
 #   prints the answer. (One expectation per line: the `MON|ERROR: VMFault in PD 'faulter':
 #   ip=… fault_addr=0x…100ad8` line is matched by its address.)
+# region-paddr: tests/microkit/region-paddr: 'dma' gets the physical addresses of two regions
+#   without phys_addr (3 x 4 KiB and 1 x 2 MiB) through `setvar region_paddr`; the initialiser
+#   allocates them contiguously, checks them with Page_GetAddress and writes them into the PD.
+#   The PD has QEMU's fw_cfg device DMA its signature to paddr + offset (in the last page of
+#   the first region) and reads "QEMU" back through its virtual mapping: a wrong or
+#   non-contiguous address leaves the bytes elsewhere and prints FAILED.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="$1"
@@ -54,5 +60,18 @@ case "$system" in
       --expect "client: ppc(6, 7) answered 42" -- \
       "${qemu[@]}" -kernel "build/pd-fault/$arch/loader.img"
     ;;
-  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault)" >&2; exit 1 ;;
+  region-paddr)
+    bash tests/microkit/region-paddr/build.sh "$arch" >/dev/null
+    exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
+      --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
+      --panic-pattern "initialiser: ERROR" \
+      --expect "initialiser: region 'mr_dma_buf_0' (3 frame(s) of 0x1000 bytes) at paddr 0x" \
+      --expect "initialiser: region 'mr_big_buf_0' (1 frame(s) of 0x200000 bytes) at paddr 0x" \
+      --expect "dma: region 'dma_buf' has paddr 0x" \
+      --expect "(+0x2010) arrived in 'dma_buf': QEMU" \
+      --expect "dma: region 'big_buf' has paddr 0x" \
+      --expect "(+0x1f0008) arrived in 'big_buf': QEMU" -- \
+      "${qemu[@]}" -kernel "build/region-paddr/$arch/loader.img"
+    ;;
+  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault, region-paddr)" >&2; exit 1 ;;
 esac

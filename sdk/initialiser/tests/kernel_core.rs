@@ -103,6 +103,14 @@ impl Kernel for Real {
         let i = inv::page_unmap(self.arch);
         self.invoke(frame, i)
     }
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError> {
+        let i = inv::page_get_address(self.arch).map_err(|_| InvokeError::NoSuchMethod)?;
+        let r = call(&mut self.k, frame, i.label, i.args(), &i.caps[..i.ncaps]);
+        match r.label {
+            0 => Ok(r.mrs.first().copied().unwrap_or(0)),
+            l => Err(InvokeError::UnknownLabel(l)),
+        }
+    }
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]) {
         let root = self.k.current_vspace().expect("root vspace").0;
         let pa = translate(&self.k, root, vaddr).expect("scratch page mapped");

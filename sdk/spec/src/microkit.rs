@@ -202,7 +202,7 @@ struct PdObjs {
 pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
     let page = 4096u64;
     let mut b = B {
-        spec: Spec { arch: input.arch, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None },
+        spec: Spec { arch: input.arch, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, paddr_vars: vec![] },
         data: Vec::new(),
     };
     let monitor_ep = b.obj("ep_monitor".into(), ObjectKind::Endpoint);

@@ -104,7 +104,8 @@ pub enum SymbolValue {
     Bool(bool),
     /// A machine word.
     Word(u64),
-    /// A word known only when the image is built (allocated physical address, prefill size).
+    /// A word known only when the image is built (prefill size) or at boot (the physical
+    /// address of a region the initialiser allocates).
     Deferred(String),
 }
 
@@ -340,10 +341,14 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
             },
             SetVarKind::PhysAddr { mr } => match sys.memory_region(mr).and_then(|r| r.phys_addr) {
                 Some(pa) => SymbolValue::Word(pa),
-                None => SymbolValue::Deferred(format!("physical address allocated for '{mr}'")),
+                None => SymbolValue::Deferred(format!(
+                    "physical address of '{mr}', written by the initialiser before the PD starts"
+                )),
             },
             SetVarKind::PrefillSize { mr } => {
-                SymbolValue::Deferred(format!("size of the prefill data of '{mr}'"))
+                SymbolValue::Deferred(format!(
+                    "size of the prefill data of '{mr}', set when the image is built"
+                ))
             }
         };
         symbols.push(SymbolPatch {

@@ -93,18 +93,11 @@ fn resolve(
             let w = match kind {
                 Some(SetVarKind::PrefillSize { mr }) => prefill_len(mr),
                 Some(SetVarKind::Size { mr }) => sys.memory_region(mr).map(|r| r.size),
+                // A region without a fixed address: the initialiser allocates it and writes its
+                // physical address over this placeholder before the PD starts
+                // (`crate::spec` records where).
                 Some(SetVarKind::PhysAddr { mr }) => {
-                    match sys.memory_region(mr).and_then(|r| r.phys_addr) {
-                        Some(pa) => Some(pa),
-                        None => {
-                            return Err(ToolError::Unsupported(format!(
-                                "PD '{}': setvar '{symbol}' asks for the physical address of memory region '{mr}', \
-                                 which has no phys_addr; this SDK allocates such regions at boot, so give the region \
-                                 a phys_addr",
-                                pd.name
-                            )))
-                        }
-                    }
+                    Some(sys.memory_region(mr).and_then(|r| r.phys_addr).unwrap_or(0))
                 }
                 _ => None,
             };

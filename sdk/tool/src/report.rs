@@ -70,7 +70,7 @@ fn value_text(v: &SymbolValue) -> String {
         ),
         SymbolValue::Bool(b) => b.to_string(),
         SymbolValue::Word(w) => format!("{w:#x}"),
-        SymbolValue::Deferred(what) => format!("<{what}, set when the image is built>"),
+        SymbolValue::Deferred(what) => format!("<{what}>"),
     }
 }
 

@@ -817,11 +817,69 @@ fn error_missing_sdk_pieces() {
     );
 }
 
+/// `setvar region_paddr` naming a region without `phys_addr`: the ELF keeps a zero
+/// placeholder and the spec tells the initialiser which ELF page and offset receive the
+/// region's allocated base, and which frames form the (contiguous) region.
 #[test]
-fn error_region_paddr_without_phys_addr() {
-    let dir = tmpdir("err-paddr");
+fn region_paddr_without_phys_addr_is_written_at_boot() {
+    let dir = tmpdir("paddr-boot");
     populate(&dir, EM_AARCH64);
     std::fs::write(dir.join("pd.elf"), pd_elf(EM_AARCH64)).expect("write");
+    let sys = r#"<system>
+  <memory_region name="buf" size="0x3000" />
+  <memory_region name="dev" size="0x1000" phys_addr="0x900_0000" />
+  <protection_domain name="pd">
+    <program_image path="pd.elf" />
+    <map mr="buf" vaddr="0x1000_0000" />
+    <setvar symbol="dev_paddr" region_paddr="buf" />
+    <setvar symbol="uart_paddr" region_paddr="dev" />
+  </protection_domain>
+</system>"#;
+    let p = dir.join("sys.system");
+    std::fs::write(&p, sys).expect("write");
+    let b = board::find("qemu_virt_aarch64").expect("board");
+    let sysd = system::load(&p, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sysd, b, Config::Debug);
+    let dirs = system::search_dirs(&p, std::slice::from_ref(&dir));
+    let built = spec::build(&sysd, &lay, b, Config::Debug, &dirs).expect("builds");
+    // A fixed address is patched by the tool; the allocated one is a placeholder.
+    assert_eq!(word(&built, 0, "uart_paddr"), 0x900_0000);
+    assert_eq!(word(&built, 0, "dev_paddr"), 0);
+    let s = &built.spec;
+    assert_eq!(s.paddr_vars.len(), 1);
+    let v = s.paddr_vars[0];
+    let id = |n: &str| s.objects.iter().position(|o| o.name == n).expect(n) as u32;
+    assert_eq!((v.first, v.count), (id("mr_buf_0"), 3));
+    assert_eq!(id("mr_buf_2"), v.first + 2);
+    let addr = PD_DATA + sym_offset("dev_paddr");
+    assert_eq!(v.offset, addr & 0xfff);
+    let m = s.mappings.iter().find(|m| m.frame == v.frame).expect("mapped");
+    assert_eq!((m.vspace, m.vaddr), (s.pds[0].vspace, addr & !0xfff));
+    // The encoded image carries it to the initialiser.
+    let (back, _) = microkit_spec::decode(&microkit_spec::encode(s, &built.data)).expect("decodes");
+    assert_eq!(back.paddr_vars, s.paddr_vars);
+    // The report says who writes it.
+    let text = microkit_tool::report::render("sys.system", &sysd, &lay, b, Config::Debug);
+    assert!(text.contains("physical address of 'buf', written by the initialiser before the PD starts"), "{text}");
+}
+
+#[test]
+fn error_region_paddr_variable_across_pages() {
+    let dir = tmpdir("err-paddr-straddle");
+    populate(&dir, EM_AARCH64);
+    // `dev_paddr` 4 bytes before the end of a page of a data segment.
+    let text: Vec<u8> = vec![0; 0x1000];
+    let segs: Vec<common::Seg> = vec![
+        (0x20_0000, PF_R | PF_X, text, 0x1000),
+        (0x30_0000, PF_R | PF_W, vec![0; 0x2000], 0x2000),
+    ];
+    let mut syms: Vec<(&str, u64, u64)> = common::libmicrokit_symbols()
+        .into_iter()
+        .map(|(n, o, s)| (n, 0x30_0000 + o, s))
+        .collect();
+    syms.push(("dev_paddr", 0x30_0ffc, 8));
+    syms.push(("__sel4_ipc_buffer_obj", 0x40_0000, 0));
+    std::fs::write(dir.join("pd.elf"), common::elf(EM_AARCH64, 0x20_0000, &segs, &syms)).expect("write");
     let sys = ONE_PD.replace("MAPVADDR", "0x1000_0000").replace(
         "<program_image path=\"pd.elf\" />",
         "<program_image path=\"pd.elf\" />\n<setvar symbol=\"dev_paddr\" region_paddr=\"buf\" />",
@@ -831,7 +889,7 @@ fn error_region_paddr_without_phys_addr() {
         "qemu_virt_aarch64",
         Some(&sys),
         &[],
-        &["'dev_paddr'", "has no phys_addr"],
+        &["'dev_paddr'", "crosses a page boundary"],
     );
 }
 
