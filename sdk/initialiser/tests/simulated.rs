@@ -520,3 +520,37 @@ fn misplaced_region_frame_is_an_error() {
     assert_eq!(f.step, "region address");
     assert!(matches!(f.err, microkit_initialiser::apply::Error::Misplaced(0, _, _)), "{:?}", f.err);
 }
+
+/// A `<template>` child (no segments, entry 0) is created, mapped and started like any PD: its
+/// thread starts at 0 with its stack, and its parent holds its TCB cap and receives its faults.
+#[test]
+fn template_child_without_segments_starts_at_zero() {
+    let mut sys = hello(Arch::Aarch64);
+    let mut t = pd("blank", 50, false);
+    t.segments.clear();
+    t.entry = 0;
+    t.ipc_buffer_vaddr = stack_top(Arch::Aarch64) - 0x4000;
+    t.maps.push(MapInput { region: 0, vaddr: 0x28_0000, read: true, write: true, execute: true, cached: true });
+    t.parent = Some((1, 5));
+    sys.pds.push(t);
+    let (spec, data) = build(&sys).unwrap();
+    let (sim, alloc) = Sim::new(Arch::Aarch64, &[(100, 0x4000_0000, 24, false), (101, 0x4100_0000, 16, false), (102, 0x900_0000, 24, true)]);
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let sim = &b.kernel;
+    let sim_obj = |i: u32| sim.objs[sim.root].slots[&b.obj[i as usize]].obj;
+    let p = spec.pds.iter().find(|p| p.name == "blank").unwrap();
+    let tcb = &sim.objs[sim_obj(p.tcb)];
+    assert_eq!(tcb.regs[0], 0);
+    assert_eq!(*tcb.regs.last().unwrap(), stack_top(Arch::Aarch64));
+    assert!(tcb.resumed);
+    let driver_ep = spec.objects.iter().position(|o| o.name == "ep_driver").unwrap() as u32;
+    assert_eq!(tcb.fault_ep, Some((sim_obj(driver_ep), L::FAULT_BADGE | 5)));
+    let driver_cn = sim_obj(spec.pds[1].cspace);
+    assert_eq!(sim.objs[driver_cn].slots[&(L::BASE_TCB_CAP + 5)].obj, sim_obj(p.tcb));
+    let vs = &sim.objs[sim_obj(p.vspace)];
+    assert!(vs.pages.contains_key(&0x28_0000));
+    assert!(!vs.pages.contains_key(&0x20_0000), "no ELF pages");
+}

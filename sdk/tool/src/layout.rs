@@ -302,6 +302,15 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
         });
     }
     caps.sort_by_key(|c| c.slot);
+    if pd.template {
+        // No ELF: nothing to patch (`program::load` gives it an empty program).
+        return PdLayout {
+            name: pd.name.clone(),
+            has_endpoint,
+            caps,
+            symbols: Vec::new(),
+        };
+    }
 
     let mut symbols = vec![
         SymbolPatch {
@@ -345,11 +354,9 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
                     "physical address of '{mr}', written by the initialiser before the PD starts"
                 )),
             },
-            SetVarKind::PrefillSize { mr } => {
-                SymbolValue::Deferred(format!(
-                    "size of the prefill data of '{mr}', set when the image is built"
-                ))
-            }
+            SetVarKind::PrefillSize { mr } => SymbolValue::Deferred(format!(
+                "size of the prefill data of '{mr}', set when the image is built"
+            )),
         };
         symbols.push(SymbolPatch {
             symbol: sv.symbol.clone(),

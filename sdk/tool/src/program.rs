@@ -110,6 +110,40 @@ fn resolve(
     })
 }
 
+/// Name shown as the program path of a `<template>` PD.
+pub const TEMPLATE_PATH: &str = "<template: code loaded by the parent at run time>";
+
+/// The program of a `<template>` PD: no segments, entry 0 (the thread faults at once and its
+/// parent gets the fault), the stack as for any PD and the IPC buffer page one guard page
+/// below the stack (there is no `__sel4_ipc_buffer_obj` to place it at).
+fn template(
+    sys: &SystemDescription,
+    pd: &ProtectionDomain,
+    board: &Board,
+) -> Result<Program, ToolError> {
+    let spec_arch = crate::spec::spec_arch(board.arch);
+    let top = stack_top(spec_arch).min(board.user_top);
+    let ipc_buffer = top
+        .checked_sub(pd.stack_size)
+        .and_then(|b| b.checked_sub(2 * PAGE))
+        .ok_or_else(|| {
+            bad(
+                &pd.name,
+                Path::new(TEMPLATE_PATH),
+                "stack too large for the address space",
+            )
+        })?;
+    let path = PathBuf::from(TEMPLATE_PATH);
+    check_address_space(sys, pd, board, &path, &[], ipc_buffer)?;
+    Ok(Program {
+        path,
+        entry: 0,
+        ipc_buffer,
+        segments: Vec::new(),
+        patched: Vec::new(),
+    })
+}
+
 /// Loads PD `index`'s ELF, writes its patched symbols and checks its address space.
 pub fn load(
     sys: &SystemDescription,
@@ -120,6 +154,9 @@ pub fn load(
     prefill_len: &dyn Fn(&str) -> Option<u64>,
 ) -> Result<Program, ToolError> {
     let pd = &sys.protection_domains[index];
+    if pd.template {
+        return template(sys, pd, board);
+    }
     let name = pd.name.as_str();
     let (path, mut bytes) = read_elf(name, &pd.program_image, dirs)?;
     let elf = Elf::parse(&bytes).map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;

@@ -938,6 +938,60 @@ fn prefill_fills_region_frames() {
     assert_eq!(word(&built, 0, "filled_vaddr"), 0x1000_0000);
 }
 
+/// `<template>`: a child PD without a program: entry 0, no ELF frames, its own stack and IPC
+/// buffer, its maps; the parent holds its TCB cap and gets its faults; nothing is patched.
+#[test]
+fn template_is_a_child_without_a_program() {
+    let (b, sys) = build("ok/template.system", "qemu_virt_aarch64", EM_AARCH64);
+    let s = &b.spec;
+    let t = s.pds.iter().find(|p| p.name == "blank").expect("template PD");
+    assert_eq!(t.entry, 0);
+    assert_eq!(t.priority, 100);
+    let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Aarch64);
+    assert_eq!(t.sp, top);
+    assert_eq!(t.ipc_buffer.0, top - 0x2000 - 0x2000);
+    let m = maps(s, "blank");
+    assert!(m.iter().all(|e| !e.1.starts_with("elf_")), "{m:?}");
+    let stack: Vec<_> = m.iter().filter(|e| e.1.starts_with("stack_blank")).collect();
+    assert_eq!(stack.len(), 2);
+    assert!(m.contains(&(t.ipc_buffer.0, "ipcbuf_blank".into(), true, true, false, true)));
+    assert!(m.contains(&(0x40_0000, "mr_code_0".into(), true, false, true, true)));
+    assert!(m.contains(&(0x40_3000, "mr_code_3".into(), true, false, true, true)));
+    assert!(m.contains(&(0x50_0000, "mr_scratch_0".into(), true, true, false, false)));
+    // The loader maps the same frames, holds the template's TCB cap at 202 + id and receives
+    // its faults on its endpoint with the child badge.
+    assert!(maps(s, "loader").contains(&(0x100_0000, "mr_code_0".into(), true, true, false, true)));
+    let lc = caps(s, "loader");
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 3, "tcb_blank".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 4, "tcb_spare".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::INPUT_CAP, "ep_loader".into(), 0)), "{lc:?}");
+    let tc = caps(s, "blank");
+    assert!(tc.contains(&(L::FAULT_EP_CAP, "ep_loader".into(), L::FAULT_BADGE | 3)), "{tc:?}");
+    assert_eq!(t.fault_ep.map(|f| f.1), Some(L::FAULT_BADGE | 3));
+    // The loader's setvar_id for it is patched; the template has no program or symbols.
+    assert_eq!(word(&b, 0, "blank_id"), 3);
+    let i = sys.pd_index("blank").expect("index");
+    assert!(b.programs[i].segments.is_empty() && b.programs[i].patched.is_empty());
+    // It starts like any PD (at 0, so it faults into the loader at once).
+    assert!(s.start_order.contains(&(i as u32)));
+}
+
+#[test]
+fn error_template_map_over_its_stack() {
+    let dir = tmpdir("err-template-stack");
+    populate(&dir, EM_AARCH64);
+    let sys = r#"<system>
+  <memory_region name="m" size="0x1000" />
+  <protection_domain name="loader">
+    <program_image path="loader.elf" />
+    <template name="blank" id="0">
+      <map mr="m" vaddr="0x7fff_ffff_c000" />
+    </template>
+  </protection_domain>
+</system>"#;
+    expect_error(&dir, "qemu_virt_aarch64", Some(sys), &[], &["PD 'blank'", "IPC buffer"]);
+}
+
 #[test]
 fn tool_layout_slots_match_the_spec_layout() {
     use microkit_tool::layout::slots;
