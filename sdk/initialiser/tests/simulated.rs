@@ -252,6 +252,19 @@ impl Kernel for Sim {
         self.objs[cn].slots.insert(slot, new);
         Ok(())
     }
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError> {
+        let c = self.cap(src)?;
+        let cn = self.obj_of(cnode, |k| *k == K::CNode)?;
+        if depth != self.objs[cn].radix || slot >= 1 << depth {
+            return Err(err(E::FailedLookup));
+        }
+        if self.objs[cn].slots.contains_key(&slot) {
+            return Err(err(E::DeleteFirst));
+        }
+        self.root_slots().remove(&src);
+        self.objs[cn].slots.insert(slot, c);
+        Ok(())
+    }
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError> {
         let v = self.obj_of(vspace, |k| *k == K::VSpace || *k == K::PageTable)?;
         self.objs[v].asid = true;
@@ -351,8 +364,8 @@ fn hello(arch: Arch) -> SystemInput {
         arch,
         pds: vec![pd("server", 200, true), driver, client, reader],
         regions: vec![
-            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None },
-            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000) },
+            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false },
+            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000), bootinfo: None, receive_untypeds: false },
         ],
         channels: vec![ChannelInput { a: e(2, 0, true), b: e(0, 0, false) }, ChannelInput { a: e(2, 1, false), b: e(3, 0, false) }],
     }
@@ -464,8 +477,8 @@ fn slot_exhaustion_is_reported() {
 fn region_paddr_variables_hold_the_allocated_address() {
     use microkit_spec::PaddrVar;
     let mut sys = hello(Arch::Aarch64);
-    sys.regions.push(RegionInput { name: "dma".into(), size: 0x4000, page_bits: 12, paddr: None });
-    sys.regions.push(RegionInput { name: "big".into(), size: 0x20_0000, page_bits: 21, paddr: None });
+    sys.regions.push(RegionInput { name: "dma".into(), size: 0x4000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false });
+    sys.regions.push(RegionInput { name: "big".into(), size: 0x20_0000, page_bits: 21, paddr: None, bootinfo: None, receive_untypeds: false });
     let (mut spec, data) = build(&sys).unwrap();
     let id = |n: &str| spec.objects.iter().position(|o| o.name == n).unwrap() as u32;
     let (dma, big, client_data) = (id("mr_dma_0"), id("mr_big_0"), id("elf_client_2"));
@@ -507,7 +520,7 @@ fn region_paddr_variables_hold_the_allocated_address() {
 fn misplaced_region_frame_is_an_error() {
     use microkit_spec::PaddrVar;
     let mut sys = hello(Arch::Aarch64);
-    sys.regions.push(RegionInput { name: "dma".into(), size: 0x2000, page_bits: 12, paddr: None });
+    sys.regions.push(RegionInput { name: "dma".into(), size: 0x2000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false });
     let (mut spec, data) = build(&sys).unwrap();
     let id = |n: &str| spec.objects.iter().position(|o| o.name == n).unwrap() as u32;
     spec.paddr_vars = vec![PaddrVar { first: id("mr_dma_0"), count: 2, frame: id("elf_client_2"), offset: 0 }];
