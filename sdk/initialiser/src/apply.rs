@@ -1,11 +1,13 @@
 //! Applying a spec: every kernel object, cap, mapping and thread setting, in order, against a
 //! [`Kernel`] (the real one in the root task, a simulated one in the tests).
 //!
-//! Order: objects (fixed-address frames first, ascending; then largest first), ASIDs, SC
-//! parameters, IRQ notifications, frame fills (through a scratch mapping in our own VSpace),
-//! boot-info fills, page tables and page mappings (each mapping maps its own copy of the frame
-//! cap), caps into PD CNodes, TCB settings, the monitor's reply object, the untyped handoff
-//! (if a PD receives all untypeds), then threads resumed in start order.
+//! Order: objects (fixed-address frames first, ascending; then the contiguous runs of regions
+//! whose physical address a PD is given, checked with `Page_GetAddress`; then largest
+//! first), ASIDs, SC parameters, IRQ notifications, frame fills and `region_paddr` variables
+//! (through a scratch mapping in our own VSpace), boot-info fills, page tables and page
+//! mappings (each mapping maps its own copy of the frame cap), caps into PD CNodes, TCB
+//! settings, the monitor's reply object, the untyped handoff (if a PD receives all
+//! untypeds), then threads resumed in start order.
 
 use alloc::string::String;
 use alloc::vec;
@@ -55,6 +57,8 @@ pub trait Kernel {
     fn table_map(&mut self, kind: K, table: u64, vspace: u64, vaddr: u64, attr: u64) -> Result<(), InvokeError>;
     fn page_map(&mut self, frame: u64, vspace: u64, vaddr: u64, rights: CapRights, attr: u64) -> Result<(), InvokeError>;
     fn page_unmap(&mut self, frame: u64) -> Result<(), InvokeError>;
+    /// `Page_GetAddress`: the physical address of a frame.
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError>;
     /// Copies `bytes` to `vaddr` in the root task's own address space.
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]);
     fn cnode_copy(&mut self, dest: u64, src: u64, rights: CapRights) -> Result<(), InvokeError>;
@@ -87,6 +91,9 @@ pub enum Error {
     NoSlots,
     /// The object or IRQ kind is not supported on this architecture.
     Unsupported,
+    /// A region frame is not where the allocator placed it (frame index in the region,
+    /// expected and actual physical address).
+    Misplaced(u32, u64, u64),
 }
 
 impl From<InvokeError> for Error {
@@ -107,6 +114,7 @@ impl fmt::Display for Error {
             Error::Alloc(e) => write!(f, "allocation failed: {e}"),
             Error::NoSlots => write!(f, "root CNode has no free slots left"),
             Error::Unsupported => write!(f, "not supported on this architecture"),
+            Error::Misplaced(k, want, got) => write!(f, "frame {k} of the region is at {got:#x}, not at {want:#x}"),
         }
     }
 }
@@ -151,6 +159,9 @@ pub struct Builder<'a, KN: Kernel> {
     pub monitor_reply: Option<u64>,
     /// Untypeds handed to a PD: (CNode slot, descriptor), for logs and tests.
     pub handed_over: Vec<(u64, UntypedDesc)>,
+    /// Physical base of each contiguous region a [`microkit_spec::PaddrVar`] names, by its
+    /// first frame (checked with `Page_GetAddress`).
+    pub region_paddr: Vec<(u32, u64)>,
 }
 
 impl<'a, KN: Kernel> Builder<'a, KN> {
@@ -170,6 +181,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             extra_bootinfo: &[],
             monitor_reply: None,
             handed_over: Vec::new(),
+            region_paddr: Vec::new(),
         }
     }
 
@@ -186,6 +198,22 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         }
         self.next_slot += 1;
         Ok(self.next_slot - 1)
+    }
+
+    /// Retypes `count` frames of 2^`size_bits` bytes back to back (physically contiguous) into
+    /// fresh root slots; returns the slots and the physical address of the first.
+    pub fn retype_run(&mut self, size_bits: u8, count: u32) -> Result<(Vec<u64>, u64), Error> {
+        let kind = paging::frame_kind(size_bits).ok_or(Error::Unsupported)?;
+        let ty = object_type(sys_arch(self.arch), kind).ok_or(Error::Unsupported)?;
+        let p = self.untyped.alloc_run(size_bits, count as u64)?;
+        let mut slots = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let dst = self.slot()?;
+            // The kernel places each at the aligned watermark: right after the previous one.
+            self.kernel.untyped_retype(p.slot, ty, size_bits as u64, dst)?;
+            slots.push(dst);
+        }
+        Ok((slots, p.paddr))
     }
 
     /// Retypes one object of `kind` (kernel size argument `size_arg`) into a fresh root slot.
@@ -208,6 +236,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
     /// Runs every step up to and including starting the threads.
     pub fn run(&mut self) -> Res<()> {
         self.create_objects()?;
+        self.check_regions()?;
         self.configure()?;
         let filled = self.fill_frames()?;
         self.fill_bootinfo()?;
@@ -308,7 +337,11 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
     fn create_objects(&mut self) -> Res<()> {
         let spec = self.spec;
         let mut order: Vec<usize> = (0..spec.objects.len()).collect();
+        // Regions whose physical address a PD is given: allocated as contiguous runs, after the
+        // fixed-address frames (which need their exact place) and before everything else.
+        let run_of = |i: usize| spec.paddr_vars.iter().find(|v| (v.first as usize..v.first as usize + v.count as usize).contains(&i));
         let key = |i: &usize| match &spec.objects[*i].kind {
+            _ if run_of(*i).is_some() => (0u8, u64::MAX, 0u8),
             ObjectKind::Frame { paddr: Some(p), .. } => (0u8, *p, 0u8),
             ObjectKind::Frame { size_bits, .. } => (1, 0, 255 - size_bits),
             ObjectKind::CNode { radix } => (1, 0, 255u8.saturating_sub(radix + 5)),
@@ -319,6 +352,18 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         for i in order {
             let o = &spec.objects[i];
             let name = o.name.as_str();
+            if let Some(run) = run_of(i) {
+                if run.first as usize == i {
+                    // decode() checked that a run is made of frames.
+                    let ObjectKind::Frame { size_bits, .. } = o.kind else { return Err(fail("create region", name)(Error::Unsupported)) };
+                    let (slots, paddr) = self.retype_run(size_bits, run.count).map_err(fail("create region", name))?;
+                    for (k, s) in slots.into_iter().enumerate() {
+                        self.obj[i + k] = s;
+                    }
+                    self.region_paddr.push((run.first, paddr));
+                }
+                continue;
+            }
             let slot = match &o.kind {
                 ObjectKind::Tcb => self.retype(K::Tcb, 0, None),
                 ObjectKind::Endpoint => self.retype(K::Endpoint, 0, None),
@@ -364,11 +409,39 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         Ok(made)
     }
 
+    /// Asks the kernel where each region frame a PD gets the address of really is: every frame
+    /// must be where the allocator put it, so the region is contiguous from the address the
+    /// PD receives.
+    fn check_regions(&mut self) -> Res<()> {
+        for r in 0..self.region_paddr.len() {
+            let (first, base) = self.region_paddr[r];
+            let Some(v) = self.spec.paddr_vars.iter().find(|v| v.first == first) else { continue };
+            let name = self.spec.objects[first as usize].name.as_str();
+            let ObjectKind::Frame { size_bits, .. } = self.spec.objects[first as usize].kind else { continue };
+            for k in 0..v.count {
+                let got = self.kernel.frame_paddr(self.obj[(first + k) as usize]).map_err(fail("region address", name))?;
+                let want = base + ((k as u64) << size_bits);
+                if got != want {
+                    return Err(fail("region address", name)(Error::Misplaced(k, want, got)));
+                }
+            }
+            self.kernel.log(format_args!("initialiser: region '{name}' ({} frame(s) of {:#x} bytes) at paddr {base:#x}", v.count, 1u64 << size_bits));
+        }
+        Ok(())
+    }
+
     fn fill_frames(&mut self) -> Res<usize> {
         let mut filled = 0;
         for (i, o) in self.spec.objects.iter().enumerate() {
             let ObjectKind::Frame { size_bits, fill, .. } = &o.kind else { continue };
-            if fill.is_empty() {
+            let vars: Vec<(u64, u64)> = self
+                .spec
+                .paddr_vars
+                .iter()
+                .filter(|v| v.frame as usize == i)
+                .filter_map(|v| self.region_paddr.iter().find(|r| r.0 == v.first).map(|r| (v.offset, r.1)))
+                .collect();
+            if fill.is_empty() && vars.is_empty() {
                 continue;
             }
             let Some(scratch) = scratch(self.arch, *size_bits) else {
@@ -381,6 +454,10 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
                 // decode() checked both ranges against the frame size and the data length.
                 let src = &self.data[f.data_offset as usize..(f.data_offset + f.len) as usize];
                 self.kernel.write_memory(scratch + f.frame_offset, src);
+            }
+            // `setvar region_paddr`: the region's base, over the tool's placeholder.
+            for (offset, paddr) in vars {
+                self.kernel.write_memory(scratch + offset, &paddr.to_le_bytes());
             }
             self.kernel.page_unmap(self.obj[i]).map_err(fail("fill unmap", &o.name))?;
             filled += 1;

@@ -58,6 +58,7 @@ mod tests {
             untyped_handoff: None,
             io_spaces: vec![],
             io_mappings: vec![],
+            paddr_vars: vec![],
         };
         if with_io {
             s.io_spaces.push(IoSpace { name: "QEMU EDU".into(), bus: 0, dev: 4, func: 0, domain_id: 1 });

@@ -103,6 +103,14 @@ impl Kernel for Real {
         let i = inv::page_unmap(self.arch);
         self.invoke(frame, i)
     }
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError> {
+        let i = inv::page_get_address(self.arch).map_err(|_| InvokeError::NoSuchMethod)?;
+        let r = call(&mut self.k, frame, i.label, i.args(), &i.caps[..i.ncaps]);
+        match r.label {
+            0 => Ok(r.mrs.first().copied().unwrap_or(0)),
+            l => Err(InvokeError::UnknownLabel(l)),
+        }
+    }
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]) {
         let root = self.k.current_vspace().expect("root vspace").0;
         let pa = translate(&self.k, root, vaddr).expect("scratch page mapped");
@@ -442,4 +450,48 @@ fn bootinfo_fill_and_untyped_handoff_on_kernel_core() {
     assert_eq!(&got[..fdt_len as usize], &extra[24..24 + fdt_len as usize]);
     assert!(got[fdt_len as usize..].iter().all(|b| *b == 0));
     assert!(real.log.iter().any(|l| l.starts_with("initialiser: handed ")), "{:?}", real.log);
+}
+
+/// `setvar region_paddr` on a region the initialiser allocates, against the real kernel core:
+/// the client's variable holds the physical address its own mapping of the region translates
+/// to, for every page of the region (contiguous), and Page_GetAddress agreed with the
+/// allocator's placement (else the build fails with `Misplaced`).
+#[test]
+fn region_paddr_variable_on_kernel_core() {
+    let arch = Arch::Aarch64;
+    let mut sys = hello(arch);
+    sys.regions.push(RegionInput { name: "dma".into(), size: 0x3000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false });
+    sys.pds[2].maps.push(MapInput { region: 2, vaddr: 0x600_0000, read: true, write: true, execute: false, cached: true });
+    let (mut spec, data) = build(&sys).unwrap();
+    let id = |n: &str| spec.objects.iter().position(|o| o.name == n).unwrap() as u32;
+    // The client's data page (0x20_4000) holds the variable at 0x20_4018.
+    spec.paddr_vars = vec![microkit_spec::PaddrVar { first: id("mr_dma_0"), count: 3, frame: id("elf_client_2"), offset: 0x18 }];
+    let k = kernel_core::sim::harness::boot_sim(sys_arch(arch));
+    let bi = bootinfo(&k);
+    let mut alloc = Allocator::default();
+    for s in bi.untyped.start..bi.untyped.end {
+        let d = bi.untyped_list[(s - bi.untyped.start) as usize];
+        alloc.add(s, d.paddr, d.size_bits, d.is_device != 0);
+    }
+    let real = Real { k, arch: sys_arch(arch), sched_control: bi.schedcontrol.start, log: vec![], pending: vec![], named: vec![] };
+    let mut b = Builder::new(real, &spec, &data, alloc, (bi.empty.start, bi.empty.end));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let obj = b.obj.clone();
+    let k = &b.kernel.k;
+    let Cap::CNode { ptr: root, .. } = k.cspace_root(k.cur_thread) else { panic!("root cnode") };
+    let Cap::VSpace { paddr: vs, .. } = get_cap(&k.machine, Slot::at(root, obj[spec.pds[2].vspace as usize])) else { panic!("vspace") };
+    let var_pa = translate(k, vs, 0x20_4018).expect("data mapped");
+    let mut w = [0u8; 8];
+    kernel_core::kmem::read_bytes(&k.machine, var_pa, &mut w);
+    let base = u64::from_le_bytes(w);
+    for page in 0..3u64 {
+        assert_eq!(translate(k, vs, 0x600_0000 + page * 0x1000), Some(base + page * 0x1000), "page {page}");
+    }
+    // The ELF bytes around the variable are intact.
+    let mut d = [0u8; 8];
+    kernel_core::kmem::read_bytes(&k.machine, translate(k, vs, 0x20_4010).unwrap(), &mut d);
+    assert_eq!(d, [0xbb; 8]);
+    assert!(b.kernel.log.iter().any(|l| l == &format!("initialiser: region 'mr_dma_0' (3 frame(s) of 0x1000 bytes) at paddr {base:#x}")));
 }

@@ -111,6 +111,10 @@ pub enum ErrorKind {
     DuplicateProgramImage,
     /// A protection domain without `<program_image>`.
     MissingProgramImage { pd: String },
+    /// `<program_image>` inside a `<template>` (its code is loaded by the parent at run time).
+    TemplateProgramImage { pd: String },
+    /// `<setvar>` inside a `<template>` (there is no ELF whose symbols could be patched).
+    TemplateSetvar { pd: String },
     /// `perms` has a letter other than r, w, x (or is empty).
     BadPerms { value: String },
     /// `perms="w"`.
@@ -343,6 +347,8 @@ impl fmt::Display for ErrorKind {
             SmcUnavailable { reason } => write!(f, "smc=\"true\" cannot be used: {reason}"),
             DuplicateProgramImage => write!(f, "<program_image> is given more than once in this protection domain"),
             MissingProgramImage { pd } => write!(f, "protection domain '{pd}' has no <program_image>"),
+            TemplateProgramImage { pd } => write!(f, "template '{pd}' cannot have a <program_image>: its parent loads its code at run time"),
+            TemplateSetvar { pd } => write!(f, "template '{pd}' cannot have a <setvar>: it has no program image whose symbols could be patched"),
             BadPerms { value } => write!(f, "perms '{value}' must be a non-empty combination of 'r', 'w' and 'x'"),
             WriteOnlyMap => write!(f, "perms 'w' asks for a write-only mapping, which the hardware cannot provide"),
             WrongArch { what, arch } => write!(f, "{what} is not available on {arch}"),

@@ -304,6 +304,11 @@ pub struct ProtectionDomain {
     pub child_id: Option<u64>,
     /// Extra caps from `<cspace>`, in file order (empty without one).
     pub cspace: Vec<UserCap>,
+    /// A `<template>`: a child PD without a program image (`program_image` is empty). It gets
+    /// its address space (maps, stack, IPC buffer), scheduling and caps like any child and is
+    /// started at address 0, so its first fault reaches the parent, which loads code into a
+    /// region it shares with it and restarts it (`microkit_pd_restart`).
+    pub template: bool,
     /// Where the element is.
     pub loc: Loc,
 }

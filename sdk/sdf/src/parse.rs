@@ -747,6 +747,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         parent: None,
         child_id,
         cspace: Vec::new(),
+        template: false,
         loc: ctx.loc(n),
     };
     let mut have_image = false;
@@ -847,6 +848,25 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 children.push(child);
             }
             "iomap" => iomaps.push(crate::iommu::parse_pd_iomap(ctx, c)?),
+            "template" => {
+                let child = parse_template(ctx, c, depth + 1)?;
+                let id = child.pd.child_id.unwrap_or(0);
+                if children.iter().any(|k| k.pd.child_id == Some(id)) {
+                    return Err(
+                        ctx.err(ctx.loc(c), ErrorKind::DuplicateChildId { id, pd: pd.name })
+                    );
+                }
+                if let Some(sym) = c.attribute("setvar_id") {
+                    push_setvar(
+                        ctx,
+                        &mut pd.setvars,
+                        sym,
+                        SetVarKind::Id { id },
+                        ctx.attr_loc(c, "setvar_id"),
+                    )?;
+                }
+                children.push(child);
+            }
             "cspace" => {
                 if have_cspace {
                     return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
@@ -893,6 +913,111 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         pd,
         children,
         iomaps,
+    })
+}
+
+/// Parses a `<template>` inside a protection domain: a child PD (`name`, `id`, scheduling,
+/// `stack_size`, `cpu`, `fpu`; the parent may name `setvar_id`) whose only elements are
+/// `<map>`s (without setvar attributes: there is no ELF to patch). It has no program image.
+pub(crate) fn parse_template(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
+    if depth >= crate::MAX_PDS {
+        return Err(ctx.err(
+            ctx.loc(n),
+            ErrorKind::TooManyPds {
+                count: depth + 1,
+                max: crate::MAX_PDS,
+            },
+        ));
+    }
+    ctx.check_attrs(
+        n,
+        &[
+            "name",
+            "id",
+            "setvar_id",
+            "priority",
+            "budget",
+            "period",
+            "stack_size",
+            "cpu",
+            "fpu",
+        ],
+    )?;
+    let name = ctx.name_attr(n, "name")?.to_string();
+    if name.len() > PD_MAX_NAME_LEN {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "name"),
+            ErrorKind::NameTooLong {
+                len: name.len(),
+                name,
+                max: PD_MAX_NAME_LEN,
+            },
+        ));
+    }
+    let child_id = Some(ctx.id(n, "id", PD_MAX_ID)?);
+    let (priority, budget, period) = ctx.sched(n)?;
+    let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
+    if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeRange {
+                value: stack_size,
+                min: PD_MIN_STACK_SIZE,
+                max: PD_MAX_STACK_SIZE,
+            },
+        ));
+    }
+    let page = ctx.cfg.min_page_size();
+    if stack_size % page != 0 {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeAlign {
+                value: stack_size,
+                page,
+            },
+        ));
+    }
+    let cpu = cpu_attr(ctx, n)?;
+    let fpu = ctx.boolean(n, "fpu", true)?;
+    let limit = ctx.cfg.pd_map_limit(stack_size);
+    let mut maps = Vec::new();
+    for c in n.children().filter(|c| c.is_element()) {
+        match c.tag_name().name() {
+            "map" => maps.push(parse_map(ctx, c, limit, None)?),
+            "program_image" => {
+                return Err(ctx.err(ctx.loc(c), ErrorKind::TemplateProgramImage { pd: name }))
+            }
+            "setvar" => return Err(ctx.err(ctx.loc(c), ErrorKind::TemplateSetvar { pd: name })),
+            _ => return Err(unknown_element(ctx, c, n)),
+        }
+    }
+    let pd = ProtectionDomain {
+        name,
+        priority,
+        budget,
+        period,
+        passive: false,
+        stack_size,
+        cpu,
+        smc: false,
+        fpu,
+        program_image: String::new(),
+        program_image_for_symbols: None,
+        maps,
+        irqs: Vec::new(),
+        setvars: Vec::new(),
+        ioports: Vec::new(),
+        virtual_machine: None,
+        parent: None,
+        child_id,
+        cspace: Vec::new(),
+        template: true,
+        loc: ctx.loc(n),
+    };
+    Ok(RawPd {
+        pd,
+        children: Vec::new(),
+        iomaps: Vec::new(),
     })
 }
 

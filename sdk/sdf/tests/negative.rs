@@ -118,6 +118,8 @@ fixtures! {
     pd_priority_range pd_smc_arm_disabled pd_smc_riscv pd_stack_small pd_stack_unaligned pd_too_many
     pd_unknown_attr program_image_missing_path program_image_unknown_attr root_not_system setvar_duplicate
     setvar_missing_region setvar_missing_symbol setvar_unknown_region setvar_x86_needs_paddr system_attr
+    template_duplicate_child_id template_map_setvar template_missing_id template_nested template_passive
+    template_program_image template_setvar template_top_level
     text_in_pd text_in_system unknown_element_pd unknown_element_system vm_duplicate_name vm_duplicate_vcpu
     vm_map_overlap vm_map_setvar vm_missing_vcpu vm_not_child vm_twice vm_unknown_element vm_vcpu_id_range
     vm_without_hypervisor xml_malformed xml_not_xml
@@ -172,6 +174,8 @@ fn every_error_kind_has_a_negative_fixture() {
         "SmcUnavailable",
         "DuplicateProgramImage",
         "MissingProgramImage",
+        "TemplateProgramImage",
+        "TemplateSetvar",
         "BadPerms",
         "WriteOnlyMap",
         "WrongArch",

@@ -194,6 +194,49 @@ fn child_pds_are_flattened_depth_first_with_parents() {
 }
 
 #[test]
+fn templates_are_child_pds_without_a_program_image() {
+    let sys = ok("template.system", "aarch64");
+    let order: Vec<(&str, Option<usize>, Option<u64>, bool)> = sys
+        .protection_domains
+        .iter()
+        .map(|p| (p.name.as_str(), p.parent, p.child_id, p.template))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("loader", None, None, false),
+            ("blank", Some(0), Some(3), true),
+            ("spare", Some(0), Some(4), true),
+        ]
+    );
+    let blank = pd(&sys, "blank");
+    assert_eq!(blank.program_image, "");
+    assert_eq!((blank.priority, blank.budget, blank.period, blank.stack_size), (100, 500, 1000, 0x2000));
+    assert!(blank.setvars.is_empty() && !blank.passive);
+    let maps: Vec<(&str, u64, String, bool)> = blank
+        .maps
+        .iter()
+        .map(|m| (m.mr.as_str(), m.vaddr, m.perms.to_string(), m.cached))
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            ("code", 0x40_0000, "r-x".to_string(), true),
+            ("scratch", 0x50_0000, "rw-".to_string(), false),
+        ]
+    );
+    // The parent may learn the template's id; a template may be a channel end.
+    assert!(pd(&sys, "loader")
+        .setvars
+        .iter()
+        .any(|s| s.symbol == "blank_id" && s.kind == SetVarKind::Id { id: 3 }));
+    assert_eq!(sys.channels[0].end_b.pd, 1);
+    // Defaults like any PD.
+    let spare = pd(&sys, "spare");
+    assert_eq!((spare.priority, spare.maps.len(), spare.template), (0, 0, true));
+}
+
+#[test]
 fn all_arm_attributes_are_recorded() {
     let sys = ok("all_attributes_arm.system", "aarch64");
     let full = pd(&sys, "full");

@@ -2,7 +2,7 @@
 //!
 //! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
 //! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff, IO
-//! spaces, IO mappings (each list as `u32` count + items),
+//! spaces, IO mappings, paddr variables (each list as `u32` count + items),
 //! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
 //! aligned within the blob). [`decode`] checks every bound and reference and never panics.
 
@@ -14,7 +14,7 @@ use crate::model::*;
 /// First 8 bytes of an encoded spec.
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Longest object or PD name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -225,6 +225,13 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u64(m.iovaddr);
         w.u32(m.frame);
         w.u8((m.read as u8) | (m.write as u8) << 1);
+    }
+    w.len(spec.paddr_vars.len());
+    for v in &spec.paddr_vars {
+        w.u32(v.first);
+        w.u32(v.count);
+        w.u32(v.frame);
+        w.u64(v.offset);
     }
     let data_off = (w.0.len() + 16).next_multiple_of(4096);
     w.u64(data_off as u64);
@@ -459,6 +466,11 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         }
         io_mappings.push(IoMapping { io_space, iovaddr, frame, read: f & 1 != 0, write: f & 2 != 0 });
     }
+    let n = r.count(20)?;
+    let mut paddr_vars = Vec::with_capacity(n);
+    for _ in 0..n {
+        paddr_vars.push(PaddrVar { first: r.u32()?, count: r.u32()?, frame: r.u32()?, offset: r.u64()? });
+    }
     let data_off = r.u64()?;
     let data_len = r.u64()?;
     if data_off < r.pos as u64 {
@@ -472,7 +484,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -598,6 +610,38 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
         }
         for fr in &h.frames {
             expect(spec, *fr, "untyped handoff frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
+    }
+    for v in &spec.paddr_vars {
+        let size = match kind_of(spec, v.frame, "paddr var frame")? {
+            ObjectKind::Frame { size_bits, .. } => 1u64 << size_bits,
+            _ => return Err(DecodeError::BadReference("paddr var frame", v.frame as u64)),
+        };
+        if v.offset.checked_add(8).is_none_or(|e| e > size) {
+            return Err(DecodeError::OutOfRange("paddr var offset", v.offset));
+        }
+        if v.count == 0 {
+            return Err(DecodeError::OutOfRange("paddr var region frames", 0));
+        }
+        let bits = match kind_of(spec, v.first, "paddr var region")? {
+            ObjectKind::Frame { size_bits, paddr: None, .. } => *size_bits,
+            _ => return Err(DecodeError::BadReference("paddr var region", v.first as u64)),
+        };
+        for k in 1..v.count {
+            let id = v.first.checked_add(k).ok_or(DecodeError::BadReference("paddr var region", v.first as u64))?;
+            match kind_of(spec, id, "paddr var region")? {
+                ObjectKind::Frame { size_bits, paddr: None, .. } if *size_bits == bits => {}
+                _ => return Err(DecodeError::BadReference("paddr var region", id as u64)),
+            }
+        }
+        // Two variables naming overlapping frame runs must name the same run, or the
+        // initialiser could not make both contiguous.
+        for w in &spec.paddr_vars {
+            let (a0, a1) = (v.first as u64, v.first as u64 + v.count as u64);
+            let (b0, b1) = (w.first as u64, w.first as u64 + w.count as u64);
+            if a0 < b1 && b0 < a1 && (a0, a1) != (b0, b1) {
+                return Err(DecodeError::OutOfRange("paddr var regions overlap", v.first as u64));
+            }
         }
     }
     validate_io(spec)

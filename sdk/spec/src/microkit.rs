@@ -222,6 +222,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             untyped_handoff: None,
             io_spaces: vec![],
             io_mappings: vec![],
+            paddr_vars: vec![],
         },
         data: Vec::new(),
     };

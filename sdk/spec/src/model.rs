@@ -256,6 +256,9 @@ pub struct Spec {
     pub io_spaces: Vec<IoSpace>,
     /// Frames made visible to a device's DMA.
     pub io_mappings: Vec<IoMapping>,
+    /// Variables that receive the physical address of a memory region the initialiser
+    /// allocates (`setvar region_paddr` naming a region without a fixed `phys_addr`).
+    pub paddr_vars: Vec<PaddrVar>,
 }
 
 /// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information
@@ -327,6 +330,24 @@ pub struct IoMapping {
 
 /// One past the highest IO virtual address (three levels of VT-d second-level tables).
 pub const IOVA_END: u64 = 1 << 39;
+
+/// A `u64` (little-endian) at `offset` in frame `frame` that the initialiser sets, before any
+/// PD starts, to the physical address of frame `first`.
+///
+/// Frames `first .. first + count` (consecutive object ids, all of one size, none with a fixed
+/// `paddr`) are one memory region: the initialiser allocates them physically contiguous, in
+/// order, so the address is the region's base and the whole region lies behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaddrVar {
+    /// First frame of the region.
+    pub first: ObjId,
+    /// Number of frames in the region (≥ 1).
+    pub count: u32,
+    /// Frame holding the variable (a PD's ELF page).
+    pub frame: ObjId,
+    /// Byte offset of the variable in that frame (the 8 bytes lie inside the frame).
+    pub offset: u64,
+}
 
 impl ObjectKind {
     /// Short kind name for logs.

@@ -71,7 +71,7 @@ fn value_text(v: &SymbolValue) -> String {
         ),
         SymbolValue::Bool(b) => b.to_string(),
         SymbolValue::Word(w) => format!("{w:#x}"),
-        SymbolValue::Deferred(what) => format!("<{what}, set when the image is built>"),
+        SymbolValue::Deferred(what) => format!("<{what}>"),
     }
 }
 
@@ -155,7 +155,14 @@ pub fn render(
             "priority {}, budget {} us, period {} us, passive {}, stack {:#x}, cpu {}, fpu {}, smc {}",
             pd.priority, pd.budget, pd.period, pd.passive, pd.stack_size, pd.cpu, pd.fpu, pd.smc
         );
-        let _ = writeln!(o, "program image: {}", pd.program_image);
+        if pd.template {
+            let _ = writeln!(
+                o,
+                "template: no program image; starts at address 0 (its first fault goes to the parent, which loads code and restarts it)"
+            );
+        } else {
+            let _ = writeln!(o, "program image: {}", pd.program_image);
+        }
         if let (Some(p), Some(id)) = (pd.parent, pd.child_id) {
             let _ = writeln!(
                 o,

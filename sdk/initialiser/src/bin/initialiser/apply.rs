@@ -56,6 +56,9 @@ impl Kernel for Sel4 {
     fn page_unmap(&mut self, frame: u64) -> Result<(), InvokeError> {
         ops::page_unmap(frame)
     }
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError> {
+        ops::page_get_address(frame)
+    }
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]) {
         // SAFETY: the builder only writes inside a frame it has just mapped read-write at a
         // scratch address of this VSpace that nothing else uses.
