@@ -83,6 +83,7 @@ fn every_cap() -> Vec<Cap> {
             first: 0x3f8,
             last: 0x3ff,
         },
+        Cap::Smc { badge: 0x8400_0000 },
     ];
     for level in 0..4 {
         v.push(Cap::PageTable {
@@ -126,6 +127,8 @@ fn debug_cap_identify_tags_follow_sel4_per_architecture() {
                 // x86 io_port_control_cap and io_port_cap.
                 Cap::IoPortControl => 31,
                 Cap::IoPort { .. } => 19,
+                // arm_smc_cap.
+                Cap::Smc { .. } => t::SMC,
             };
             assert_eq!(c.debug_tag(arch), want, "{arch:?} {c:?}");
         }

@@ -29,6 +29,8 @@ use crate::{initial_context, paging, sys_arch};
 pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
 /// Root task VSpace slot.
 pub const ROOT_VSPACE: u64 = sel4_sys::init_caps::VSPACE;
+/// The root task's SMC cap (`seL4_CapSMC`, aarch64).
+pub const ROOT_SMC: u64 = sel4_sys::init_caps::SMC;
 
 /// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB.
 /// They lie in a top-level region of their own (aarch64/x86_64: 512 GiB region 2; riscv64
@@ -384,6 +386,11 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
                     let (first, last) = (*first as u64, *last as u64);
                     self.slot().and_then(|s| self.kernel.ioport_issue(first, last, s).map(|_| s).map_err(Error::from))
                 }
+                // A copy of our own SMC cap (seL4_CapSMC exists only on aarch64).
+                ObjectKind::ArmSmc if self.arch == Arch::Aarch64 => self
+                    .slot()
+                    .and_then(|s| self.kernel.cnode_copy(s, ROOT_SMC, CapRights::ALL).map(|_| s).map_err(Error::from)),
+                ObjectKind::ArmSmc => Err(Error::Unsupported),
             }
             .map_err(fail("create", name))?;
             self.obj[i] = slot;

@@ -183,12 +183,15 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         maps: vec![],
         irqs: vec![],
         ioports: vec![],
+        smc: false,
         parent: None,
     }
 }
 
 fn hello(arch: Arch) -> SystemInput {
     let mut client = pd("client", 100, false);
+    // aarch64: the client may make SMC calls (smc="true"); the reader may not.
+    client.smc = arch == Arch::Aarch64;
     client.maps.push(MapInput { region: 0, vaddr: 0x400_0000, read: true, write: true, execute: false, cached: true });
     let mut reader = pd("reader", 90, false);
     reader.maps.push(MapInput { region: 0, vaddr: 0x400_0000, read: true, write: false, execute: false, cached: true });
@@ -270,6 +273,10 @@ fn check(arch: Arch) {
         assert!(matches!(pd_cap(1, L::BASE_IRQ_CAP), Cap::IrqHandler { irq: 34 }));
     }
     assert!(matches!(pd_cap(2, L::REPLY_CAP), Cap::Reply { .. }));
+    if arch == Arch::Aarch64 {
+        assert_eq!(pd_cap(2, L::ARM_SMC_CAP), Cap::Smc { badge: 0 }, "client's SMC cap");
+    }
+    assert_eq!(pd_cap(3, L::ARM_SMC_CAP), Cap::Null, "reader has no SMC cap");
     // The RTC frame is the device page at its fixed address.
     let rtc = spec.objects.iter().position(|o| o.name == "mr_rtc_0").unwrap() as u32;
     assert!(matches!(orig(rtc), Cap::Frame { paddr: 0x900_8000, device: true, .. }));

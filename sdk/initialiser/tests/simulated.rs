@@ -347,6 +347,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         maps: vec![],
         irqs: vec![],
         ioports: vec![],
+        smc: false,
         parent: None,
     }
 }

@@ -66,6 +66,7 @@ fn main() {
             maps: vec![],
             irqs: vec![],
             ioports: vec![],
+            smc: false,
             parent: None,
         };
         match name {

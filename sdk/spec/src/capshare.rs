@@ -216,6 +216,7 @@ mod tests {
             maps: vec![],
             irqs: vec![],
             ioports: vec![],
+            smc: false,
             parent: None,
         }
     }

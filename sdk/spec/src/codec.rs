@@ -150,6 +150,7 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
                 w.u16(*first);
                 w.u16(*last);
             }
+            ObjectKind::ArmSmc => w.u8(10),
         }
     }
     w.len(spec.caps.len());
@@ -352,6 +353,7 @@ fn decode_object(r: &mut R) -> Result<Object, DecodeError> {
             ObjectKind::Irq { source, notification: r.opt_ref()? }
         }
         9 => ObjectKind::IoPort { first: r.u16()?, last: r.u16()? },
+        10 => ObjectKind::ArmSmc,
         t => return Err(DecodeError::BadTag("object kind", t as u64)),
     };
     Ok(Object { name, kind })

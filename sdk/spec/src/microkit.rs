@@ -106,6 +106,8 @@ pub struct PdInput {
     pub irqs: Vec<IrqInput>,
     /// I/O ports (x86).
     pub ioports: Vec<IoPortInput>,
+    /// May make Arm SMC calls (`smc="true"`): gets the SMC cap in slot `ARM_SMC_CAP`.
+    pub smc: bool,
     /// (parent PD index, child id) for a child PD.
     pub parent: Option<(usize, u64)>,
 }
@@ -340,6 +342,10 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             let last = io.addr.checked_add(io.size.saturating_sub(1)).ok_or(BuildError::Invalid("ioport range", n.clone()))?;
             let o = b.obj(format!("ioport_{n}_{}", io.id), ObjectKind::IoPort { first: io.addr, last });
             b.cap(cnode, L::BASE_IOPORT_CAP + io.id, o, 0);
+        }
+        if pd.smc {
+            let o = b.obj(format!("smc_{n}"), ObjectKind::ArmSmc);
+            b.cap(cnode, L::ARM_SMC_CAP, o, 0);
         }
         // The PD that maps the untyped-description region gets a two-level CSpace: the usual
         // CNode under top-level slot 0, the untyped CNode under slot UNTYPED_TOP_SLOT.

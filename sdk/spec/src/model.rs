@@ -121,6 +121,9 @@ pub enum ObjectKind {
         /// Last port (inclusive).
         last: u16,
     },
+    /// The Arm SMC cap (aarch64): a copy of the root task's `seL4_CapSMC`, unbadged (any
+    /// function id), as Microkit gives PDs with `smc="true"`.
+    ArmSmc,
 }
 
 /// One named object.
@@ -363,6 +366,7 @@ impl ObjectKind {
             ObjectKind::VSpace => "vspace",
             ObjectKind::Irq { .. } => "irq",
             ObjectKind::IoPort { .. } => "ioport",
+            ObjectKind::ArmSmc => "arm_smc",
         }
     }
 }

@@ -20,6 +20,7 @@ fn sample() -> (Spec, Vec<u8>) {
         obj("irq_x86", ObjectKind::Irq { source: IrqSource::IoApic { ioapic: 0, pin: 4, level: 0, polarity: 0, vector: 4 }, notification: None }),
         obj("msi", ObjectKind::Irq { source: IrqSource::Msi { bus: 0, dev: 3, func: 0, handle: 0, vector: 5 }, notification: None }),
         obj("com1", ObjectKind::IoPort { first: 0x3f8, last: 0x3ff }),
+        obj("smc", ObjectKind::ArmSmc),
         obj("reply", ObjectKind::Reply),
         obj("mr_buf_0", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
         obj("mr_buf_1", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),

@@ -21,6 +21,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         maps: vec![],
         irqs: vec![],
         ioports: vec![],
+        smc: false,
         parent: None,
     }
 }
@@ -149,6 +150,18 @@ fn children_and_errors() {
     let mut bad = hello();
     bad.regions[0].size = 0x1800;
     assert!(build(&bad).is_err());
+}
+
+#[test]
+fn smc_pd_gets_the_arm_smc_cap_in_slot_7() {
+    let mut sys = hello();
+    sys.pds[2].smc = true;
+    let (spec, _) = build(&sys).unwrap();
+    let (o, c) = cap_at(&spec, 2, L::ARM_SMC_CAP).expect("client SMC cap");
+    assert_eq!(o.kind, ObjectKind::ArmSmc);
+    assert_eq!(c.badge, 0, "unbadged: any function id, as Microkit gives it");
+    assert!(cap_at(&spec, 1, L::ARM_SMC_CAP).is_none(), "driver has no smc");
+    assert_eq!(spec.objects.iter().filter(|o| o.kind == ObjectKind::ArmSmc).count(), 1);
 }
 
 #[test]

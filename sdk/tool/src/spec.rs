@@ -277,6 +277,7 @@ pub fn build(
                 })
                 .collect(),
             ioports,
+            smc: pd.smc,
             parent: pd.parent.map(|p| (p, pd.child_id.unwrap_or(0))),
         });
     }
