@@ -8,12 +8,14 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod domains;
 pub mod error;
 pub mod model;
 mod parse;
 mod validate;
 
 pub use config::{Arch, TargetConfig};
+pub use domains::{DomainError, Domains, PdDomain};
 pub use error::{ErrorKind, Loc, SdfError};
 pub use model::*;
 pub use parse::{
@@ -106,19 +108,25 @@ pub fn parse_with_prefill(
     let mut raw_pds = Vec::new();
     let mut mrs = Vec::new();
     let mut channel_nodes = Vec::new();
+    let mut domains: Option<Domains> = None;
     for c in root.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
             "protection_domain" => raw_pds.push(parse_pd(&ctx, c, 0)?),
             "memory_region" => mrs.push(parse_mr(&ctx, c)?),
             "channel" => channel_nodes.push(c),
             "virtual_machine" => return Err(ctx.err(ctx.loc(c), ErrorKind::VmNotChild)),
-            "domain_schedule" | "domains" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: format!("<{}> (seL4 scheduling domains)", tag(c)),
-                    },
-                ))
+            "domains" | "domain_schedule" => {
+                if domains.is_some() {
+                    return Err(ctx.err(
+                        ctx.loc(c),
+                        ErrorKind::Domain(DomainError::Duplicate { element: tag(c) }),
+                    ));
+                }
+                domains = Some(if c.tag_name().name() == "domains" {
+                    domains::parse_domains(&ctx, c)?
+                } else {
+                    domains::parse_old_schedule(&ctx, c)?
+                });
             }
             "cnode" => {
                 return Err(ctx.err(
@@ -143,6 +151,7 @@ pub fn parse_with_prefill(
     for raw in raw_pds {
         flatten(raw, None, &mut pds);
     }
+    resolve_pd_domains(&ctx, &mut pds, domains.as_ref())?;
     let mut channels = Vec::new();
     for c in channel_nodes {
         channels.push(parse_channel(&ctx, c, &pds)?);
@@ -153,6 +162,7 @@ pub fn parse_with_prefill(
         channels,
         warnings: Vec::new(),
         arch: config.arch,
+        domains,
     };
     validate::validate(&ctx, &mut sys, ctx.loc(root))?;
     Ok(sys)
@@ -167,4 +177,34 @@ fn flatten(raw: RawPd, parent: Option<usize>, out: &mut Vec<ProtectionDomain>) {
     for c in children {
         flatten(c, Some(me), out);
     }
+}
+
+/// Fills in each PD's domain id from the declared domains.
+fn resolve_pd_domains(
+    ctx: &Ctx,
+    pds: &mut [ProtectionDomain],
+    domains: Option<&Domains>,
+) -> Result<(), SdfError> {
+    for pd in pds.iter_mut() {
+        let Some(d) = pd.domain.as_mut() else {
+            continue;
+        };
+        let Some(all) = domains else {
+            return Err(ctx.err(
+                d.loc,
+                ErrorKind::Domain(DomainError::NoDomains {
+                    name: d.name.clone(),
+                }),
+            ));
+        };
+        d.id = all.id_of(&d.name).ok_or_else(|| {
+            ctx.err(
+                d.loc,
+                ErrorKind::Domain(DomainError::UnknownDomain {
+                    name: d.name.clone(),
+                }),
+            )
+        })?;
+    }
+    Ok(())
 }

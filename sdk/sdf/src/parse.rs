@@ -115,14 +115,14 @@ impl<'a, 'input> Ctx<'a, 'input> {
     }
 
     /// Location of attribute `name` on `n`, or of `n` itself when absent.
-    fn attr_loc(&self, n: Node, name: &str) -> Loc {
+    pub(crate) fn attr_loc(&self, n: Node, name: &str) -> Loc {
         n.attributes()
             .find(|a| a.name() == name)
             .map(|a| self.loc_at(a.range().start))
             .unwrap_or_else(|| self.loc(n))
     }
 
-    fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
+    pub(crate) fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
         for a in n.attributes() {
             if a.namespace().is_some() || !allowed.contains(&a.name()) {
                 return Err(self.err(
@@ -137,7 +137,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(())
     }
 
-    fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -152,7 +152,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         })
     }
 
-    fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -168,7 +168,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(v)
     }
 
-    fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
+    pub(crate) fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
         match n.attribute(attr) {
             None => Ok(None),
             Some(v) => parse_number(v).map(Some).map_err(|reason| {
@@ -184,7 +184,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         }
     }
 
-    fn req_num(&self, n: Node, attr: &str) -> R<u64> {
+    pub(crate) fn req_num(&self, n: Node, attr: &str) -> R<u64> {
         self.req(n, attr)?;
         Ok(self.num(n, attr)?.unwrap_or(0))
     }
@@ -659,14 +659,14 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         allowed.extend(["id", "setvar_id"]);
     }
     ctx.check_attrs(n, &allowed)?;
-    if n.attribute("domain").is_some() {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "domain"),
-            ErrorKind::NotSupported {
-                what: "the 'domain' attribute (seL4 scheduling domains)".into(),
-            },
-        ));
-    }
+    let domain = match n.attribute("domain") {
+        Some(_) => Some(crate::domains::PdDomain {
+            name: ctx.name_attr(n, "domain")?.to_string(),
+            id: 0,
+            loc: ctx.attr_loc(n, "domain"),
+        }),
+        None => None,
+    };
     let name = ctx.name_attr(n, "name")?.to_string();
     if name.len() > PD_MAX_NAME_LEN {
         return Err(ctx.err(
@@ -740,6 +740,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         virtual_machine: None,
         parent: None,
         child_id,
+        domain,
         loc: ctx.loc(n),
     };
     let mut have_image = false;

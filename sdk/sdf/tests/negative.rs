@@ -93,10 +93,11 @@ macro_rules! fixtures {
 }
 
 fixtures! {
+    domain_duplicate_id domain_duplicate_name domain_duration_huge domain_duration_no_unit domain_duration_unit domain_duration_zero domain_end_marker_attr domain_entry_unknown domain_id_range domain_no_schedule domain_old_duplicate_start domain_old_too_many domain_old_zero_length domain_pd_unknown domain_pd_without_domains domain_schedule_empty domain_schedule_twice domain_shift_too_far domain_smp domain_start_bad_number domain_start_end_marker domain_start_range domain_too_many domain_twice domain_unknown_child
     ch_bad_element ch_bad_notify ch_bad_pp ch_bidirectional_pp ch_duplicate_id ch_id_clashes_irq ch_id_not_number
     ch_id_range ch_missing_id ch_one_end ch_ppc_equal_priority ch_ppc_priority ch_three_ends ch_unknown_attr
     ch_unknown_pd child_duplicate_id child_duplicate_name child_id_clashes_vcpu child_id_range child_missing_id
-    domain_schedule ioport_beyond_end ioport_duplicate_id ioport_on_arm ioport_overlap ioport_setvar_duplicate
+    ioport_beyond_end ioport_duplicate_id ioport_on_arm ioport_overlap ioport_setvar_duplicate
     ioport_zero_size irq_bad_trigger irq_duplicate_id irq_duplicate_number irq_id_negative irq_id_range
     irq_ioapic_bad_polarity irq_ioapic_duplicate_pin irq_ioapic_missing_vector irq_ioapic_on_arm
     irq_ioapic_vector_range irq_line_on_x86 irq_missing_id irq_missing_irq_number irq_mixed_form
@@ -106,8 +107,8 @@ fixtures! {
     map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_duplicate_name mr_missing_name mr_missing_size
     mr_phys_overflow mr_phys_overlap mr_phys_unaligned mr_prefill_empty mr_prefill_too_large mr_prefill_unknown
     mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_cnode ns_cspace
-    ns_domains ns_io_address_space ns_prefill_bootinfo ns_receive_all_untypeds parent_has_id pd_budget_gt_period
-    pd_budget_zero pd_cpu_range pd_domain_attr pd_duplicate_name pd_duplicate_program_image pd_empty_name
+    ns_io_address_space ns_prefill_bootinfo ns_receive_all_untypeds parent_has_id pd_budget_gt_period
+    pd_budget_zero pd_cpu_range pd_duplicate_name pd_duplicate_program_image pd_empty_name
     pd_fpu_bad_bool pd_missing_name pd_missing_program_image pd_name_too_long pd_nesting_too_deep
     pd_passive_bad_bool pd_priority_bad_number pd_priority_empty pd_priority_huge pd_priority_negative
     pd_priority_range pd_smc_arm_disabled pd_smc_riscv pd_stack_small pd_stack_unaligned pd_too_many
@@ -148,6 +149,7 @@ fn every_error_kind_has_a_negative_fixture() {
         "UnexpectedText",
         "UnknownElement",
         "NotSupported",
+        "Domain",
         "UnknownAttribute",
         "MissingAttribute",
         "BadNumber",
@@ -218,4 +220,26 @@ fn every_error_kind_has_a_negative_fixture() {
         unknown.is_empty(),
         "list of kinds is out of date: {unknown:?}"
     );
+}
+
+#[test]
+fn every_domain_error_has_a_negative_fixture() {
+    let mut seen = BTreeSet::new();
+    for path in common::system_files(&common::fixtures().join("err")) {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        if let Err(e) = common::parse_file(&path, &header(&text).arch) {
+            if let sdf::ErrorKind::Domain(d) = &*e.kind {
+                let dbg = format!("{d:?}");
+                seen.insert(dbg.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    // Every variant of `DomainError`; keep in step with `src/domains.rs`.
+    for v in [
+        "Smp", "Duplicate", "NoSchedule", "DuplicateName", "DuplicateId", "IdOutOfRange",
+        "TooManyDomains", "UnknownDomain", "NoDomains", "BadDuration", "EmptySchedule",
+        "StartOutOfRange", "StartAtEndMarker", "ScheduleTooLong",
+    ] {
+        assert!(seen.contains(v), "no fixture for DomainError::{v}");
+    }
 }
