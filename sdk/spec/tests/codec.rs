@@ -49,9 +49,11 @@ fn sample() -> (Spec, Vec<u8>) {
             entry: 0x20_0010,
             sp: 0x7f_ffff_f000,
             passive: false,
+            domain: 3,
         }],
         start_order: vec![0],
         fault_ep: Some(7),
+        domain_schedule: Some(DomainSchedule { entries: vec![(3, 1000), (0, 500), (0, 0)], shift: 2, start: 1 }),
     };
     (spec, data)
 }
@@ -68,7 +70,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, domain_schedule: None };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -165,4 +167,22 @@ proptest! {
         }
         let _ = decode(&blob);
     }
+}
+
+#[test]
+fn bad_domain_schedules_are_rejected() {
+    let (spec, data) = sample();
+    let mut bad = |f: &dyn Fn(&mut Spec)| {
+        let mut s = spec.clone();
+        f(&mut s);
+        assert!(matches!(decode(&encode(&s, &data)), Err(DecodeError::OutOfRange(..))), "{:?}", s.domain_schedule);
+    };
+    bad(&|s| s.pds[0].domain = 16);
+    // Start at an end marker, start past the end, too long for the kernel's 256 entries.
+    bad(&|s| s.domain_schedule.as_mut().unwrap().start = 2);
+    bad(&|s| s.domain_schedule.as_mut().unwrap().start = 3);
+    bad(&|s| s.domain_schedule.as_mut().unwrap().shift = 253);
+    // A zero duration with a non-zero domain is not an end marker.
+    bad(&|s| s.domain_schedule.as_mut().unwrap().entries[2] = (1, 0));
+    bad(&|s| s.domain_schedule.as_mut().unwrap().entries[0] = (16, 10));
 }
