@@ -180,3 +180,21 @@ fn waking_a_thread_of_another_domain_does_not_preempt() {
     assert_eq!(e.k.domains.cur, 2);
     assert_eq!(e.k.cur_thread, hi.ptr);
 }
+
+#[test]
+fn new_tcbs_belong_to_the_current_domain() {
+    let mut e = Env::new();
+    // Created while domain 0 is current: domain 0. Then the root thread moves to domain 6 and
+    // the schedule to an entry of domain 6; a TCB it retypes now is in domain 6.
+    let root = e.root_tcb;
+    let t0 = e.thread(10, true);
+    assert_eq!(e.k.tcb(t0.ptr).domain, 0);
+    ok(&inv(&mut e, DOM, Label::DomainSetSet, &[6], &[ROOT_TCB]));
+    ok(&configure(&mut e, 1, 6, 100_000));
+    ok(&inv(&mut e, DOM, Label::DomainScheduleSetStart, &[1], &[]));
+    assert_eq!(e.k.domains.cur, 6);
+    assert_eq!(e.k.tcb(root).domain, 6);
+    let t6 = e.alloc(ObjectKind::Tcb, 0);
+    let p = e.ptr(t6);
+    assert_eq!(e.k.tcb(p).domain, 6);
+}
