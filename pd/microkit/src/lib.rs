@@ -11,7 +11,9 @@
 //! monitor takes its scheduling context away. Slot numbers: [`microkit_layout`].
 #![no_std]
 
+pub mod cspace;
 mod entry;
+pub mod regions;
 pub mod symbols;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -3,24 +3,26 @@
 //!
 //! Order: objects (fixed-address frames first, ascending; then largest first), ASIDs, SC
 //! parameters, IRQ notifications, frame fills (through a scratch mapping in our own VSpace),
-//! page tables and page mappings (each mapping maps its own copy of the frame cap), caps into
-//! PD CNodes, TCB settings (including each TCB's scheduling domain), the domain schedule's
-//! entries, threads resumed in start order, and last the schedule's start index (which
-//! switches to the first scheduled domain at once, so the initialiser, in domain 0, may stop
-//! running until a domain-0 slot comes).
+//! boot-info fills, page tables and page mappings (each mapping maps its own copy of the frame
+//! cap), caps into PD CNodes, TCB settings (including each TCB's scheduling domain), the
+//! monitor's reply object, the untyped handoff (if a PD receives all untypeds), the domain
+//! schedule's entries, then threads resumed in start order, and last the schedule's start
+//! index (which switches to the first scheduled domain at once, so the initialiser, in domain
+//! 0, may stop running until a domain-0 slot comes).
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use microkit_spec::{Arch, IrqSource, ObjectKind, Spec, Trigger};
+use microkit_spec::{Arch, IrqSource, ObjId, ObjectKind, Spec, Trigger};
 use sel4_sys::abi::{object_type, ObjectKind as K};
 use sel4_sys::invocation::{default_vm_attributes, vm_attributes};
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::ops::InvokeError;
 use sel4_sys::CapRights;
 
+use crate::bootinfo::{extra_chunk, UntypedDesc};
 use crate::untyped::{AllocError, Allocator};
 use crate::{initial_context, paging, sys_arch};
 
@@ -60,6 +62,8 @@ pub trait Kernel {
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]);
     fn cnode_copy(&mut self, dest: u64, src: u64, rights: CapRights) -> Result<(), InvokeError>;
     fn cnode_mint(&mut self, cnode: u64, slot: u64, depth: u8, src: u64, rights: CapRights, badge: u64) -> Result<(), InvokeError>;
+    /// Moves the cap in root slot `src` to `slot` of `cnode` (depth `depth`).
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError>;
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError>;
     fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError>;
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError>;
@@ -150,6 +154,12 @@ pub struct Builder<'a, KN: Kernel> {
     pub obj: Vec<u64>,
     /// Paging structures already mapped: (vspace cptr, region bits, vaddr >> region bits).
     tables: Vec<(u64, u8, u64)>,
+    /// The kernel's extra boot information (chunks after the boot-info page).
+    extra_bootinfo: &'a [u8],
+    /// Reply object for the monitor, created before any untyped is handed over.
+    pub monitor_reply: Option<u64>,
+    /// Untypeds handed to a PD: (CNode slot, descriptor), for logs and tests.
+    pub handed_over: Vec<(u64, UntypedDesc)>,
 }
 
 impl<'a, KN: Kernel> Builder<'a, KN> {
@@ -166,7 +176,16 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             end_slot: free_slots.1,
             obj: vec![0; spec.objects.len()],
             tables: Vec::new(),
+            extra_bootinfo: &[],
+            monitor_reply: None,
+            handed_over: Vec::new(),
         }
+    }
+
+    /// Gives the builder the kernel's extra boot information, for boot-info fills.
+    pub fn with_extra_bootinfo(mut self, extra: &'a [u8]) -> Self {
+        self.extra_bootinfo = extra;
+        self
     }
 
     /// A fresh root CNode slot.
@@ -200,10 +219,16 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         self.create_objects()?;
         self.configure()?;
         let filled = self.fill_frames()?;
+        self.fill_bootinfo()?;
         let (maps, tables) = self.map_all()?;
         self.kernel.log(format_args!("initialiser: {filled} frames filled, {maps} pages and {tables} page tables mapped"));
         self.place_caps()?;
         self.setup_threads()?;
+        if self.spec.fault_ep.is_some() {
+            // The monitor's only object; made now, as untypeds may be handed over next.
+            self.monitor_reply = Some(self.retype(K::Reply, 0, None).map_err(fail("create", "monitor reply"))?);
+        }
+        self.handoff_untypeds()?;
         self.configure_domains()?;
         self.start()?;
         self.start_domain_schedule()
@@ -232,6 +257,88 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         let at = d.shift + d.start;
         self.kernel.log(format_args!("initialiser: starting the domain schedule at index {at}"));
         self.kernel.domain_schedule_set_start(at).map_err(fail("domain schedule", "start"))?;
+        Ok(())
+    }
+
+    /// Writes `bytes` into `frames` (in order, each filled from its start), zero-padding
+    /// nothing: the frames are fresh and already zero.
+    fn write_frames(&mut self, frames: &[ObjId], bytes: &[u8], what: &str) -> Res<usize> {
+        let mut at = 0usize;
+        for &f in frames {
+            if at >= bytes.len() {
+                break;
+            }
+            let ObjectKind::Frame { size_bits, .. } = self.spec.objects[f as usize].kind else {
+                return Err(fail("write", what)(Error::Unsupported));
+            };
+            let scratch = scratch(self.arch, size_bits).ok_or_else(|| fail("write", what)(Error::Unsupported))?;
+            self.ensure_tables(ROOT_VSPACE, scratch, size_bits).map_err(fail("write tables", what))?;
+            let attr = vm_attributes(sys_arch(self.arch), true, false);
+            self.kernel.page_map(self.obj[f as usize], ROOT_VSPACE, scratch, CapRights::READ_WRITE, attr).map_err(fail("write map", what))?;
+            let end = bytes.len().min(at + (1usize << size_bits));
+            self.kernel.write_memory(scratch, &bytes[at..end]);
+            self.kernel.page_unmap(self.obj[f as usize]).map_err(fail("write unmap", what))?;
+            at = end;
+        }
+        Ok(at)
+    }
+
+    /// Copies each requested extra-boot-information chunk (header included) into its frames.
+    fn fill_bootinfo(&mut self) -> Res<()> {
+        let spec = self.spec;
+        for f in &spec.bootinfo_fills {
+            match extra_chunk(self.extra_bootinfo, f.id) {
+                Some(chunk) => {
+                    let n = self.write_frames(&f.frames, chunk, "boot info region")?;
+                    self.kernel.log(format_args!("initialiser: boot info chunk {}: {n} of its {} bytes copied to a region", f.id, chunk.len()));
+                }
+                None => self.kernel.log(format_args!("initialiser: boot info chunk {} not provided by the kernel; its region stays zero", f.id)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands every untyped cap the initialiser holds to the receiving PD's untyped CNode
+    /// and writes their description (layout: [`microkit_spec::layout::untypeds`]).
+    fn handoff_untypeds(&mut self) -> Res<()> {
+        use microkit_spec::layout::untypeds as U;
+        let spec = self.spec;
+        let Some(h) = &spec.untyped_handoff else { return Ok(()) };
+        let ObjectKind::CNode { radix } = spec.objects[h.cnode as usize].kind else {
+            return Err(fail("untyped handoff", "cnode")(Error::Unsupported));
+        };
+        let room = (U::MAX_DESCS.min(1u64 << radix)).saturating_sub(h.first_slot) as usize;
+        let list: Vec<_> = self.untyped.untypeds.iter().take(room).copied().collect();
+        let end = h.first_slot + list.len() as u64;
+        let mut desc = vec![0u8; (U::DESC_OFFSET + U::MAX_DESCS * U::DESC_SIZE) as usize];
+        desc[0..8].copy_from_slice(&h.cptr.to_le_bytes());
+        desc[8..16].copy_from_slice(&h.first_slot.to_le_bytes());
+        desc[16..24].copy_from_slice(&end.to_le_bytes());
+        for (k, u) in list.iter().enumerate() {
+            let off = (U::DESC_OFFSET + (h.first_slot + k as u64) * U::DESC_SIZE) as usize;
+            desc[off..off + 8].copy_from_slice(&u.paddr.to_le_bytes());
+            desc[off + 8] = u.size_bits;
+            desc[off + 9] = u.is_device as u8;
+        }
+        self.write_frames(&h.frames, &desc, "untyped description")?;
+        let cnode = self.obj[h.cnode as usize];
+        for (k, u) in list.iter().enumerate() {
+            let slot = h.first_slot + k as u64;
+            self.kernel.cnode_move(cnode, slot, radix, u.slot).map_err(fail("untyped handoff", &spec.objects[h.cnode as usize].name))?;
+            self.handed_over.push((slot, UntypedDesc { paddr: u.paddr, size_bits: u.size_bits, is_device: u.is_device }));
+        }
+        let ram: u64 = list.iter().filter(|u| !u.is_device).map(|u| (1u64 << u.size_bits).saturating_sub(u.used)).sum();
+        let kept = self.untyped.untypeds.len() - list.len();
+        self.untyped.untypeds.drain(..list.len());
+        self.kernel.log(format_args!(
+            "initialiser: handed {} untypeds ({} KiB RAM free) to '{}', slots {}..{}{}",
+            list.len(),
+            ram / 1024,
+            spec.objects[h.cnode as usize].name,
+            h.first_slot,
+            end,
+            if kept > 0 { " (the rest do not fit the description)" } else { "" }
+        ));
         Ok(())
     }
 

@@ -100,9 +100,53 @@ impl<'a> BootInfo<'a> {
     }
 }
 
+/// The chunk with `seL4_BootInfoHeader` id `id` in the extra boot information (header
+/// included, `len` bytes as the header says), if present and within `extra`.
+pub fn extra_chunk(extra: &[u8], id: u64) -> Option<&[u8]> {
+    let mut at = 0usize;
+    while at.checked_add(16)? <= extra.len() {
+        let word = |o: usize| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&extra[o..o + 8]);
+            u64::from_le_bytes(a)
+        };
+        let (cid, len) = (word(at), word(at + 8));
+        let len = usize::try_from(len).ok()?;
+        if len < 16 {
+            return None;
+        }
+        let end = at.checked_add(len)?;
+        if cid == id {
+            return extra.get(at..end);
+        }
+        at = end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_extra_chunks() {
+        let mut extra = alloc::vec::Vec::new();
+        for (id, payload) in [(0u64, &[0u8; 8][..]), (5, &[100, 0, 0, 0, 0, 0, 0, 0][..]), (6, &[0xd0, 0x0d, 0xfe, 0xed][..])] {
+            extra.extend_from_slice(&id.to_le_bytes());
+            extra.extend_from_slice(&(16 + payload.len() as u64).to_le_bytes());
+            extra.extend_from_slice(payload);
+        }
+        let tsc = extra_chunk(&extra, 5).unwrap();
+        assert_eq!((tsc.len(), tsc[16]), (24, 100));
+        assert_eq!(&extra_chunk(&extra, 6).unwrap()[16..], &[0xd0, 0x0d, 0xfe, 0xed]);
+        assert_eq!(extra_chunk(&extra, 3), None);
+        // A chunk running past the end, or a header shorter than itself, ends the walk.
+        assert_eq!(extra_chunk(&extra[..extra.len() - 1], 6), None);
+        let mut bad = extra.clone();
+        bad[8..16].copy_from_slice(&4u64.to_le_bytes());
+        assert_eq!(extra_chunk(&bad, 5), None);
+        assert_eq!(extra_chunk(&[], 6), None);
+    }
 
     #[test]
     fn parses_offsets() {

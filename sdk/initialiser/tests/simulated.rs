@@ -248,6 +248,19 @@ impl Kernel for Sim {
         self.objs[cn].slots.insert(slot, new);
         Ok(())
     }
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError> {
+        let c = self.cap(src)?;
+        let cn = self.obj_of(cnode, |k| *k == K::CNode)?;
+        if depth != self.objs[cn].radix || slot >= 1 << depth {
+            return Err(err(E::FailedLookup));
+        }
+        if self.objs[cn].slots.contains_key(&slot) {
+            return Err(err(E::DeleteFirst));
+        }
+        self.root_slots().remove(&src);
+        self.objs[cn].slots.insert(slot, c);
+        Ok(())
+    }
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError> {
         let v = self.obj_of(vspace, |k| *k == K::VSpace || *k == K::PageTable)?;
         self.objs[v].asid = true;
@@ -361,8 +374,8 @@ fn hello(arch: Arch) -> SystemInput {
         arch,
         pds: vec![pd("server", 200, true), driver, client, reader],
         regions: vec![
-            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None },
-            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000) },
+            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false },
+            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000), bootinfo: None, receive_untypeds: false },
         ],
         channels: vec![ChannelInput { a: e(2, 0, true), b: e(0, 0, false) }, ChannelInput { a: e(2, 1, false), b: e(3, 0, false) }],
     }

@@ -225,6 +225,14 @@ pub enum ErrorKind {
     },
     /// `setvar_prefill_size` on a map of a region that has no prefill file.
     PrefillSetvarWithoutPrefill { mr: String },
+    /// `prefill_bootinfo` names no known boot-information kind.
+    UnknownBootInfo { value: String },
+    /// Two attributes of a memory region that exclude each other.
+    ExclusiveAttributes { attr: String, other: String },
+    /// A second region with `receive_all_untypeds="true"`.
+    DuplicateUntypedReceiver { mr: String, other: String },
+    /// A `receive_all_untypeds` region not mapped exactly once, by a PD (`count` maps in PDs and VMs).
+    UntypedReceiverMaps { mr: String, count: usize },
     /// `region_paddr` on x86_64 naming a region without a fixed phys_addr.
     SetvarPaddrNeedsPhysAddr { mr: String },
     /// An I/O port range of size zero.
@@ -250,6 +258,20 @@ pub enum ErrorKind {
     DuplicateVm,
     /// A `<virtual_machine>` directly under `<system>`.
     VmNotChild,
+    /// Two top-level `<cnode>`s with the same name.
+    DuplicateCNodeName { name: String },
+    /// A `<cap_cspace cnode_name>` naming no `<cnode>`.
+    UnknownCNode { name: String },
+    /// A `<cspace>` child `cap_<kind>` that Microkit does not define.
+    UnknownCapType { kind: String },
+    /// `<cap_cspace>` with both or neither of `pd` and `cnode_name`.
+    CapSource { both: bool },
+    /// A `<cspace>` slot outside the PD's user slots.
+    CapSlotRange { slot: u64, max: u64 },
+    /// Two caps for one slot of a PD's `<cspace>`.
+    DuplicateCapSlot { slot: u64, pd: String },
+    /// A second `<cspace>` in one protection domain.
+    DuplicateCSpace,
 }
 
 fn hex_range(start: u64, end: u64) -> String {
@@ -317,6 +339,13 @@ impl fmt::Display for ErrorKind {
             PrefillSize { path, reason } => write!(f, "cannot learn the size of prefill file '{path}': {reason}"),
             PrefillTooLarge { path, file_size, size } => write!(f, "prefill file '{path}' has {file_size} bytes, more than the region size {size:#x}"),
             PrefillSetvarWithoutPrefill { mr } => write!(f, "setvar_prefill_size is used on memory region '{mr}', which has no prefill_path"),
+            UnknownBootInfo { value } => {
+                let names: Vec<&str> = crate::model::BootInfoKind::ALL.iter().map(|(n, _)| *n).collect();
+                write!(f, "prefill_bootinfo '{value}' is not a boot information kind (one of {})", names.join(", "))
+            }
+            ExclusiveAttributes { attr, other } => write!(f, "'{attr}' cannot be given together with '{other}'"),
+            DuplicateUntypedReceiver { mr, other } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\", but '{other}' already receives all untypeds"),
+            UntypedReceiverMaps { mr, count } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\" and must be mapped exactly once, by a protection domain (it has {count} mappings)"),
             SetvarPaddrNeedsPhysAddr { mr } => write!(f, "region_paddr on x86_64 needs memory region '{mr}' to have a fixed phys_addr"),
             IoPortZeroSize => write!(f, "I/O port range size must be greater than zero"),
             IoPortBeyondEnd { addr, size } => write!(f, "I/O port range at {addr:#x} of size {size:#x} goes past port 0xffff"),
@@ -325,6 +354,14 @@ impl fmt::Display for ErrorKind {
             VmMissingVcpu { vm } => write!(f, "virtual machine '{vm}' has no <vcpu>"),
             DuplicateVm => write!(f, "a protection domain may hold only one <virtual_machine>"),
             VmNotChild => write!(f, "<virtual_machine> must be inside a <protection_domain>"),
+            DuplicateCNodeName { name } => write!(f, "cnode name '{name}' is used more than once"),
+            UnknownCNode { name } => write!(f, "there is no <cnode> named '{name}'"),
+            UnknownCapType { kind } => write!(f, "unknown cap type 'cap_{kind}' in <cspace> (known: cap_tcb, cap_sc, cap_vspace, cap_cspace, cap_smc)"),
+            CapSource { both: true } => write!(f, "<cap_cspace> takes either 'pd' or 'cnode_name', not both"),
+            CapSource { both: false } => write!(f, "<cap_cspace> needs either 'pd' (that PD's CSpace) or 'cnode_name' (a <cnode>)"),
+            CapSlotRange { slot, max } => write!(f, "slot {slot} is not a user slot: a PD's root CNode offers slots 1..={max} (slot 0 holds Microkit's own CNode)"),
+            DuplicateCapSlot { slot, pd } => write!(f, "slot {slot} of protection domain '{pd}' is given more than one cap"),
+            DuplicateCSpace => write!(f, "<cspace> is given more than once in this protection domain"),
         }
     }
 }

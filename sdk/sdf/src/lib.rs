@@ -19,12 +19,13 @@ pub use domains::{DomainError, Domains, PdDomain};
 pub use error::{ErrorKind, Loc, SdfError};
 pub use model::*;
 pub use parse::{
-    parse_number, BUDGET_DEFAULT, IOPORT_MAX_ID, PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN,
-    PD_MAX_PRIORITY, PD_MAX_STACK_SIZE, PD_MIN_STACK_SIZE, X86_IOPORT_END, X86_MAX_VECTOR,
+    parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, IOPORT_MAX_ID,
+    PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY, PD_MAX_STACK_SIZE,
+    PD_MIN_STACK_SIZE, USER_SLOT_MAX, X86_IOPORT_END, X86_MAX_VECTOR,
 };
 pub use validate::MAX_PDS;
 
-use parse::{parse_channel, parse_mr, parse_pd, tag, unknown_element, Ctx, RawPd};
+use parse::{parse_channel, parse_cnode, parse_mr, parse_pd, tag, unknown_element, Ctx, RawPd};
 
 /// Parses and validates `text`, the contents of the file `file_name`, for `config`.
 ///
@@ -109,6 +110,7 @@ pub fn parse_with_prefill(
     let mut mrs = Vec::new();
     let mut channel_nodes = Vec::new();
     let mut domains: Option<Domains> = None;
+    let mut cnodes = Vec::new();
     for c in root.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
             "protection_domain" => raw_pds.push(parse_pd(&ctx, c, 0)?),
@@ -128,14 +130,7 @@ pub fn parse_with_prefill(
                     domains::parse_old_schedule(&ctx, c)?
                 });
             }
-            "cnode" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cnode> (extra capability spaces)".into(),
-                    },
-                ))
-            }
+            "cnode" => cnodes.push(parse_cnode(&ctx, c)?),
             "io_address_space" => {
                 return Err(ctx.err(
                     ctx.loc(c),
@@ -160,6 +155,7 @@ pub fn parse_with_prefill(
         protection_domains: pds,
         memory_regions: mrs,
         channels,
+        cnodes,
         warnings: Vec::new(),
         arch: config.arch,
         domains,

@@ -11,6 +11,10 @@ use crate::config::{Arch, TargetConfig};
 use crate::error::{ErrorKind, Loc, SdfError};
 use crate::model::*;
 
+mod cspace;
+pub(crate) use cspace::{check_cspaces, parse_cnode};
+pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
+
 /// Largest channel/IRQ/child/vCPU id. Microkit's `PD_MAX_ID` is 61: badge bit 63 marks a PPC
 /// and bit 62 a fault, leaving bits 0..=61 for ids (`MICROKIT_MAX_CHANNELS` = 62).
 pub const PD_MAX_ID: u64 = 61;
@@ -741,9 +745,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         parent: None,
         child_id,
         domain,
+        cspace: Vec::new(),
         loc: ctx.loc(n),
     };
     let mut have_image = false;
+    let mut have_cspace = false;
     let mut children: Vec<RawPd> = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
@@ -839,12 +845,11 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 children.push(child);
             }
             "cspace" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cspace> (extra capabilities for a PD)".into(),
-                    },
-                ))
+                if have_cspace {
+                    return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
+                }
+                have_cspace = true;
+                cspace::parse_cspace(ctx, c, &pd.name, &mut pd.cspace)?;
             }
             "virtual_machine" => {
                 if !ctx.cfg.hypervisor {
@@ -887,26 +892,17 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
 /// Parses a `<memory_region>`. The page size is left at its explicit value or the smallest
 /// page size; [`crate::validate`] raises implicit page sizes later.
 pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
-    for (attr, what) in [
-        (
-            "prefill_bootinfo",
-            "the 'prefill_bootinfo' attribute (regions filled from boot information)",
-        ),
-        (
-            "receive_all_untypeds",
-            "the 'receive_all_untypeds' attribute (handing untyped memory to a PD)",
-        ),
-    ] {
-        if n.attribute(attr).is_some() {
-            return Err(ctx.err(
-                ctx.attr_loc(n, attr),
-                ErrorKind::NotSupported { what: what.into() },
-            ));
-        }
-    }
     ctx.check_attrs(
         n,
-        &["name", "size", "page_size", "phys_addr", "prefill_path"],
+        &[
+            "name",
+            "size",
+            "page_size",
+            "phys_addr",
+            "prefill_path",
+            "prefill_bootinfo",
+            "receive_all_untypeds",
+        ],
     )?;
     let name = ctx.name_attr(n, "name")?.to_string();
     let prefill_path = n.attribute("prefill_path").map(str::to_string);
@@ -928,7 +924,47 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
             },
         ));
     }
+    let prefill_bootinfo = match n.attribute("prefill_bootinfo") {
+        None => None,
+        Some(v) => Some(BootInfoKind::from_name(v).ok_or_else(|| {
+            ctx.err(
+                ctx.attr_loc(n, "prefill_bootinfo"),
+                ErrorKind::UnknownBootInfo {
+                    value: v.to_string(),
+                },
+            )
+        })?),
+    };
+    let receive_all_untypeds = ctx.boolean(n, "receive_all_untypeds", false)?;
+    // Attribute pairs that exclude each other: a region holds one kind of boot-time content,
+    // and the untyped description is written into RAM the tool allocates.
+    let mut exclusive: Vec<(&str, &str)> = vec![("prefill_path", "prefill_bootinfo")];
+    if receive_all_untypeds {
+        exclusive.extend([
+            ("receive_all_untypeds", "prefill_path"),
+            ("receive_all_untypeds", "prefill_bootinfo"),
+            ("receive_all_untypeds", "phys_addr"),
+        ]);
+    }
+    for (a, b) in exclusive {
+        if n.attribute(a).is_some() && n.attribute(b).is_some() {
+            return Err(ctx.err(
+                ctx.attr_loc(n, b),
+                ErrorKind::ExclusiveAttributes {
+                    attr: b.to_string(),
+                    other: a.to_string(),
+                },
+            ));
+        }
+    }
     let written_size = ctx.num(n, "size")?;
+    // Boot-information and untyped-description regions default to one page, as in Microkit.
+    let written_size =
+        if written_size.is_none() && (prefill_bootinfo.is_some() || receive_all_untypeds) {
+            Some(page_size)
+        } else {
+            written_size
+        };
     let size = match (written_size, &prefill_path) {
         (Some(s), Some(path)) => {
             // Without I/O the parser only learns the file size through the caller's callback;
@@ -1017,6 +1053,8 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
         page_size_explicit: explicit_page.is_some(),
         phys_addr,
         prefill_path,
+        prefill_bootinfo,
+        receive_all_untypeds,
         loc: ctx.loc(n),
     })
 }

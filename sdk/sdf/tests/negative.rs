@@ -103,11 +103,12 @@ fixtures! {
     irq_ioapic_vector_range irq_line_on_x86 irq_missing_id irq_missing_irq_number irq_mixed_form
     irq_msi_bad_pcidev irq_msi_on_riscv irq_msi_pcidev_range irq_no_form irq_setvar_duplicate irq_unknown_attr
     map_bad_cached map_bad_perms map_end_too_high map_missing_mr map_missing_vaddr map_overlap
-    map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
-    map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_duplicate_name mr_missing_name mr_missing_size
+    map_prefill_setvar_bootinfo map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
+    map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_bootinfo_and_prefill_path mr_bootinfo_unknown mr_duplicate_name mr_missing_name mr_missing_size
     mr_phys_overflow mr_phys_overlap mr_phys_unaligned mr_prefill_empty mr_prefill_too_large mr_prefill_unknown
-    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_cnode ns_cspace
-    ns_io_address_space ns_prefill_bootinfo ns_receive_all_untypeds parent_has_id pd_budget_gt_period
+    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds
+    ns_io_address_space parent_has_id pd_budget_gt_period mr_untypeds_bad_bool mr_untypeds_phys_addr
+    mr_untypeds_prefill_path mr_untypeds_twice mr_untypeds_two_pds mr_untypeds_unmapped
     pd_budget_zero pd_cpu_range pd_duplicate_name pd_duplicate_program_image pd_empty_name
     pd_fpu_bad_bool pd_missing_name pd_missing_program_image pd_name_too_long pd_nesting_too_deep
     pd_passive_bad_bool pd_priority_bad_number pd_priority_empty pd_priority_huge pd_priority_negative
@@ -117,6 +118,10 @@ fixtures! {
     text_in_pd text_in_system unknown_element_pd unknown_element_system vm_duplicate_name vm_duplicate_vcpu
     vm_map_overlap vm_map_setvar vm_missing_vcpu vm_not_child vm_twice vm_unknown_element vm_vcpu_id_range
     vm_without_hypervisor xml_malformed xml_not_xml
+    cnode_duplicate_name cnode_size_bits_range cnode_missing_size_bits cnode_post_capdl_untypeds
+    cspace_cap_smc cspace_unknown_cap_type cspace_unknown_element cspace_unknown_attr cspace_cap_bad_attr
+    cspace_both_sources cspace_no_source cspace_slot_zero cspace_slot_range cspace_duplicate_slot
+    cspace_unknown_pd cspace_unknown_cnode cspace_twice cspace_missing_slot
 }
 
 #[test]
@@ -201,6 +206,10 @@ fn every_error_kind_has_a_negative_fixture() {
         "PrefillSize",
         "PrefillTooLarge",
         "PrefillSetvarWithoutPrefill",
+        "UnknownBootInfo",
+        "ExclusiveAttributes",
+        "DuplicateUntypedReceiver",
+        "UntypedReceiverMaps",
         "SetvarPaddrNeedsPhysAddr",
         "IoPortZeroSize",
         "IoPortBeyondEnd",
@@ -209,6 +218,13 @@ fn every_error_kind_has_a_negative_fixture() {
         "VmMissingVcpu",
         "DuplicateVm",
         "VmNotChild",
+        "DuplicateCNodeName",
+        "UnknownCNode",
+        "UnknownCapType",
+        "CapSource",
+        "CapSlotRange",
+        "DuplicateCapSlot",
+        "DuplicateCSpace",
     ];
     let missing: Vec<&str> = all.iter().copied().filter(|v| !seen.contains(*v)).collect();
     assert!(

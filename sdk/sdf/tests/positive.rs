@@ -394,3 +394,91 @@ fn systems_without_domains_have_none() {
     assert!(sys.domains.is_none());
     assert!(sys.protection_domains.iter().all(|p| p.domain.is_none()));
 }
+
+#[test]
+fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
+    for arch in ["aarch64", "riscv64", "x86_64"] {
+        let sys = ok("cap_sharing.system", arch);
+        let cnodes: Vec<(&str, u8)> = sys
+            .cnodes
+            .iter()
+            .map(|c| (c.name.as_str(), c.size_bits))
+            .collect();
+        assert_eq!(cnodes, [("mailbox", 6), ("spare", 1)]);
+        assert_eq!(sys.cnode_index("spare"), Some(1));
+        let caps: Vec<(u64, UserCapKind, &str)> = pd(&sys, "scheduler")
+            .cspace
+            .iter()
+            .map(|u| (u.slot, u.kind, u.target.as_str()))
+            .collect();
+        assert_eq!(
+            caps,
+            [
+                (1, UserCapKind::Tcb, "worker"),
+                (2, UserCapKind::Sc, "worker"),
+                (3, UserCapKind::VSpace, "worker"),
+                (4, UserCapKind::PdCSpace, "worker"),
+                (5, UserCapKind::CNode, "mailbox"),
+                (62, UserCapKind::Tcb, "scheduler"),
+                (63, UserCapKind::PdCSpace, "scheduler"),
+            ]
+        );
+        assert_eq!(
+            pd(&sys, "scheduler").cspace[0].loc,
+            Loc { line: 11, col: 13 }
+        );
+        assert_eq!(pd(&sys, "worker").cspace.len(), 1);
+        assert!(pd(&sys, "plain").cspace.is_empty());
+        assert_eq!(UserCapKind::CNode.element(), "cap_cspace");
+    }
+    // Without <cnode> or <cspace> nothing changes.
+    let sys = ok("hello.system", "aarch64");
+    assert!(sys.cnodes.is_empty());
+    assert!(sys.protection_domains.iter().all(|p| p.cspace.is_empty()));
+}
+
+#[test]
+fn memory_features_prefill_bootinfo_and_untypeds() {
+    let sys = ok("memory_features.system", "aarch64");
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
+    // Sized from the file (5000 bytes → two pages), or as written.
+    assert_eq!(mr("blob").size, 0x2000);
+    assert_eq!(mr("blob").prefill_path.as_deref(), Some("size_5000.bin"));
+    assert_eq!(mr("padded").size, 0x4000);
+    assert_eq!(mr("dtb").prefill_bootinfo, Some(BootInfoKind::Fdt));
+    assert_eq!(mr("dtb").size, 0x4000);
+    assert!(mr("dtb").prefill_path.is_none() && !mr("dtb").receive_all_untypeds);
+    // Untyped receiver without a size: one page.
+    assert!(mr("untypeds").receive_all_untypeds);
+    assert_eq!(mr("untypeds").size, 0x1000);
+    assert!(mr("untypeds").prefill_bootinfo.is_none());
+    let a = pd(&sys, "a");
+    let kinds: Vec<(&str, &SetVarKind)> = a.setvars.iter().map(|s| (s.symbol.as_str(), &s.kind)).collect();
+    assert!(kinds.contains(&("blob_size", &SetVarKind::PrefillSize { mr: "blob".into() })));
+    assert!(kinds.contains(&("padded_size", &SetVarKind::PrefillSize { mr: "padded".into() })));
+    assert!(kinds.contains(&("padded_region_size", &SetVarKind::Size { mr: "padded".into() })));
+    assert!(kinds.contains(&("untypeds_vaddr", &SetVarKind::Vaddr { vaddr: 0x2003_0000 })));
+    assert!(pd(&sys, "b").setvars.iter().any(|s| s.kind == SetVarKind::PrefillSize { mr: "blob".into() }));
+}
+
+#[test]
+fn bootinfo_kinds_map_to_sel4_header_ids() {
+    let sys = ok("bootinfo_x86.system", "x86_64");
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
+    assert_eq!(mr("tsc").prefill_bootinfo, Some(BootInfoKind::X86TscFreq));
+    assert_eq!(mr("tsc").size, 0x1000);
+    assert_eq!(mr("mmap").prefill_bootinfo, Some(BootInfoKind::X86Mbmmap));
+    assert_eq!(mr("rsdp").prefill_bootinfo.map(BootInfoKind::id), Some(3));
+    assert!(mr("untypeds").receive_all_untypeds && !mr("plain").receive_all_untypeds);
+    let ids: Vec<(&str, u64)> = BootInfoKind::ALL.iter().map(|(n, k)| (*n, k.id())).collect();
+    assert_eq!(
+        ids,
+        [("x86_vbe", 1), ("x86_mbmmap", 2), ("x86_acpi_rsdp", 3), ("x86_framebuffer", 4), ("x86_tsc_freq", 5), ("fdt", 6)]
+    );
+    for (n, k) in BootInfoKind::ALL {
+        assert_eq!(BootInfoKind::from_name(n), Some(k));
+        assert_eq!(k.name(), n);
+    }
+    assert_eq!(BootInfoKind::from_name("x86_mbmap"), Some(BootInfoKind::X86Mbmmap));
+    assert_eq!(BootInfoKind::from_name("bogus"), None);
+}

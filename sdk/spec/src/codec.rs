@@ -1,8 +1,9 @@
 //! Versioned binary encoding of a [`Spec`] plus its data blob.
 //!
 //! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
-//! objects, caps, mappings, pds, start order, fault EP, domain schedule (each list as `u32`
-//! count + items; the schedule as a presence byte, shift, start and `(u8, u64)` entries),
+//! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff,
+//! domain schedule (each list as `u32` count + items; the schedule as a presence byte, shift,
+//! start and `(u8, u64)` entries),
 //! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
 //! aligned within the blob). [`decode`] checks every bound and reference and never panics.
 
@@ -14,7 +15,7 @@ use crate::model::*;
 /// First 8 bytes of an encoded spec.
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Number of kernel domains a spec may use (`CONFIG_NUM_DOMAINS` of our kernel).
 pub const MAX_DOMAINS: u64 = 16;
 /// Entries in the kernel's domain schedule array (`CONFIG_NUM_DOMAIN_SCHEDULES`).
@@ -195,6 +196,27 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u32(*s);
     }
     w.opt_u64(spec.fault_ep.map(u64::from));
+    w.len(spec.bootinfo_fills.len());
+    for f in &spec.bootinfo_fills {
+        w.u64(f.id);
+        w.len(f.frames.len());
+        for fr in &f.frames {
+            w.u32(*fr);
+        }
+    }
+    match &spec.untyped_handoff {
+        None => w.u8(0),
+        Some(h) => {
+            w.u8(1);
+            w.u32(h.cnode);
+            w.u64(h.first_slot);
+            w.u64(h.cptr);
+            w.len(h.frames.len());
+            for fr in &h.frames {
+                w.u32(*fr);
+            }
+        }
+    }
     match &spec.domain_schedule {
         None => w.u8(0),
         Some(d) => {
@@ -401,6 +423,30 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         start_order.push(r.u32()?);
     }
     let fault_ep = r.opt_u64()?.map(obj_id).transpose()?;
+    let n = r.count(12)?;
+    let mut bootinfo_fills = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = r.u64()?;
+        let k = r.count(4)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push(r.u32()?);
+        }
+        bootinfo_fills.push(BootInfoFill { id, frames });
+    }
+    let untyped_handoff = if r.bool("option")? {
+        let cnode = r.u32()?;
+        let first_slot = r.u64()?;
+        let cptr = r.u64()?;
+        let k = r.count(4)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push(r.u32()?);
+        }
+        Some(UntypedHandoff { cnode, first_slot, cptr, frames })
+    } else {
+        None
+    };
     let domain_schedule = if r.bool("domain schedule")? {
         let shift = r.u64()?;
         let start = r.u64()?;
@@ -426,7 +472,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, domain_schedule };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, domain_schedule };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -533,6 +579,26 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
     }
     if let Some(ep) = spec.fault_ep {
         expect(spec, ep, "fault ep", |k| matches!(k, ObjectKind::Endpoint))?;
+    }
+    for f in &spec.bootinfo_fills {
+        for fr in &f.frames {
+            expect(spec, *fr, "bootinfo fill frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
+    }
+    if let Some(h) = &spec.untyped_handoff {
+        let radix = match kind_of(spec, h.cnode, "untyped handoff cnode")? {
+            ObjectKind::CNode { radix } => *radix,
+            _ => return Err(DecodeError::BadReference("untyped handoff cnode", h.cnode as u64)),
+        };
+        if h.first_slot >= 1u64 << radix {
+            return Err(DecodeError::OutOfRange("untyped handoff first slot", h.first_slot));
+        }
+        if h.frames.is_empty() {
+            return Err(DecodeError::OutOfRange("untyped handoff frames", 0));
+        }
+        for fr in &h.frames {
+            expect(spec, *fr, "untyped handoff frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
     }
     for p in &spec.pds {
         if u64::from(p.domain) >= MAX_DOMAINS {

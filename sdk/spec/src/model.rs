@@ -261,8 +261,40 @@ pub struct Spec {
     pub start_order: Vec<u32>,
     /// Endpoint the initialiser serves as monitor (badge = PD index + 1).
     pub fault_ep: Option<ObjId>,
+    /// Frames the initialiser fills with a chunk of the kernel's extra boot information.
+    pub bootinfo_fills: Vec<BootInfoFill>,
+    /// Where the initialiser hands over the untyped memory left once the system is built.
+    pub untyped_handoff: Option<UntypedHandoff>,
     /// Domain schedule to install, if the system uses scheduling domains.
     pub domain_schedule: Option<DomainSchedule>,
+}
+
+/// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information
+/// chunk with `seL4_BootInfoHeader` id `id`, header included, cut to the frames' total size.
+/// Without such a chunk the frames stay zero (so the PD reads a header of length 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootInfoFill {
+    /// Chunk id (1..=6: x86 VBE, multiboot memory map, ACPI RSDP, framebuffer, TSC frequency, FDT).
+    pub id: u64,
+    /// The frames, in order.
+    pub frames: Vec<ObjId>,
+}
+
+/// After every PD is configured and before any starts, the initialiser moves its untyped caps
+/// into `cnode` at slots `first_slot..` and writes the description Microkit's
+/// `receive_all_untypeds` PDs read into `frames` (see [`crate::microkit`]): word 0 `cptr`,
+/// words 1–2 the slot range, then one 16-byte `seL4_UntypedDesc` per slot of `cnode` from
+/// slot 0 on (entries below `first_slot` are zero).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UntypedHandoff {
+    /// The CNode receiving the untyped caps.
+    pub cnode: ObjId,
+    /// First slot given to an untyped.
+    pub first_slot: u64,
+    /// The CPtr the PD uses for `cnode` (written as the first word).
+    pub cptr: u64,
+    /// The frames of the description region, in order.
+    pub frames: Vec<ObjId>,
 }
 
 impl ObjectKind {

@@ -53,6 +53,8 @@ fn sample() -> (Spec, Vec<u8>) {
         }],
         start_order: vec![0],
         fault_ep: Some(7),
+        bootinfo_fills: vec![BootInfoFill { id: 6, frames: vec![4, 8] }],
+        untyped_handoff: Some(UntypedHandoff { cnode: 1, first_slot: 1, cptr: 1 << 58, frames: vec![8] }),
         domain_schedule: Some(DomainSchedule { entries: vec![(3, 1000), (0, 500), (0, 0)], shift: 2, start: 1 }),
     };
     (spec, data)
@@ -70,7 +72,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, domain_schedule: None };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, domain_schedule: None };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -116,6 +118,33 @@ fn rejects_bad_references() {
     let (mut spec, data) = sample();
     spec.pds[0].priority = 255;
     assert!(decode(&encode(&spec, &data)).is_err());
+}
+
+#[test]
+fn rejects_bad_bootinfo_fill_and_untyped_handoff() {
+    let (mut spec, data) = sample();
+    spec.bootinfo_fills[0].frames.push(0); // a TCB
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("bootinfo fill frame", 0));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.cnode = 4; // a frame
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("untyped handoff cnode", 4));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.first_slot = 512;
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::OutOfRange("untyped handoff first slot", 512));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.frames = vec![];
+    }
+    assert!(decode(&encode(&spec, &data)).is_err());
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.frames = vec![2];
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("untyped handoff frame", 2));
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod board;
+pub mod capshare;
 pub mod error;
 pub mod image;
 pub mod layout;

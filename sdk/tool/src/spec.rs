@@ -161,6 +161,8 @@ pub fn build(
             size: r.size,
             page_bits: r.page_size.trailing_zeros() as u8,
             paddr: r.phys_addr,
+            bootinfo: r.prefill_bootinfo.map(sdf::BootInfoKind::id),
+            receive_untypeds: r.receive_all_untypeds,
         })
         .collect();
     let mut pds = Vec::new();
@@ -288,8 +290,11 @@ pub fn build(
     // Benchmark configuration: every PD may use its own TCB (benchmark calls).
     if config == Config::Benchmark {
         for p in &spec.pds {
+            // The PD's own CNode (under the top level for a PD receiving untypeds).
+            let own = format!("cnode_{}", p.name);
+            let cnode = spec.objects.iter().position(|o| o.name == own).map_or(p.cspace, |i| i as u32);
             spec.caps.push(CapSlot {
-                cnode: p.cspace,
+                cnode,
                 slot: slots::TCB,
                 cap: Cap {
                     object: p.tcb,
@@ -299,6 +304,8 @@ pub fn build(
             });
         }
     }
+    // Capability sharing: after every Microkit cap is in place (PD CNodes move below a root).
+    crate::capshare::apply(sys, &mut spec)?;
     microkit_spec::validate(&spec, data.len() as u64)
         .map_err(|e| ToolError::Spec(format!("the built spec is invalid: {e:?}")))?;
     Ok(Built {
