@@ -5,6 +5,8 @@
 #   tests/microkit/boot-test.sh ARCH hello      microkit-hello: every PD mechanism's line
 #   tests/microkit/boot-test.sh ARCH pd-fault   tests/microkit/pd-fault: fault report, then
 #                                               the other PDs carry on
+#   tests/microkit/boot-test.sh ARCH domains    tests/microkit/domains: scheduling domains
+#                                               alternate (see that case below)
 #
 # hello: each mechanism prints a line only it can produce, checked in order:
 #   passive server    the monitor moved the server's SC to its notification, and the server
@@ -91,5 +93,25 @@ case "$system" in
       --expect "loader: child 0 stopped" -- \
       "${qemu[@]}" -kernel "build/template/$arch/loader.img"
     ;;
-  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault, region-paddr, template)" >&2; exit 1 ;;
+  domains)
+    # tests/microkit/domains: pa (domain A, priority 200) and pb (domain B, priority 100) spin
+    # forever; each prints when it finds the other's mark on the shared board, so the lines
+    # must alternate pa, pb, pa, ... (pb starves without domain switches); pc (domain A,
+    # priority 150) prints "domain violation" if it ever runs.
+    bash tests/microkit/domains/build.sh "$arch" >/dev/null
+    exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
+      --panic-pattern "KERNEL PANIC" --panic-pattern "domain violation" --panic-pattern "unexpected" \
+      --panic-pattern "kernel: fault" --panic-pattern "MON|ERROR" \
+      --expect "initialiser: starting the domain schedule at index 1" \
+      --expect "pa: slot 1 (other side had 0)" \
+      --expect "pb: slot 1 (other side had 1)" \
+      --expect "pa: slot 2 (other side had 1)" \
+      --expect "pb: slot 2 (other side had 2)" \
+      --expect "pa: slot 3 (other side had 2)" \
+      --expect "pb: slot 3 (other side had 3)" \
+      --expect "pa: slot 4 (other side had 3)" \
+      --expect "pb: slot 4 (other side had 4)" -- \
+      "${qemu[@]}" -kernel "build/domains/$arch/loader.img"
+    ;;
+  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault, region-paddr, template, domains)" >&2; exit 1 ;;
 esac

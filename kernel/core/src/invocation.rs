@@ -99,7 +99,7 @@ pub fn decode_tcb_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) 
 
 /// `seL4_DomainSet_*` invocations.
 pub fn decode_domain_invocation<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    crate::tcb::decode_and_invoke_domain(k, a)
+    crate::domain::decode_and_invoke(k, a)
 }
 
 /// `seL4_SchedContext_*` invocations.

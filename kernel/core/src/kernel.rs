@@ -105,6 +105,8 @@ pub struct Kernel<M: Machine> {
     pub sched_action: SchedulerAction,
     /// Ready queues.
     pub ready: ReadyQueues,
+    /// The domain scheduler's state (current domain, schedule).
+    pub domains: crate::domain::DomainState,
     /// Head of the release queue of SCs waiting for a refill (0 = empty).
     pub release_queue: PAddr,
     /// Time of the last kernel entry (µs).
@@ -136,6 +138,7 @@ impl<M: Machine> Kernel<M> {
             cur_sc: 0,
             sched_action: SchedulerAction::ResumeCurrent,
             ready: ReadyQueues::default(),
+            domains: crate::domain::DomainState::default(),
             release_queue: 0,
             last_entry_us: 0,
             consumed_us: 0,

@@ -39,6 +39,7 @@ pub mod cnode;
 pub mod cspace;
 pub mod debug;
 pub mod delete;
+pub mod domain;
 pub mod error;
 pub mod fault;
 pub mod invocation;

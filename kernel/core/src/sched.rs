@@ -341,11 +341,23 @@ pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
 }
 
-fn highest_ready<M: Machine>(k: &Kernel<M>) -> Option<usize> {
+/// The first queued thread of the current domain at the highest priority that has one
+/// (seL4 keeps per-domain queues; ours are shared, so threads of other domains are skipped).
+fn highest_ready<M: Machine>(k: &Kernel<M>) -> Option<(usize, PAddr)> {
+    let dom = k.domains.cur;
+    let next_off = core::mem::offset_of!(crate::object::Tcb<M::Context>, sched_next) as u64;
     for w in (0..k.ready.bitmap.len()).rev() {
-        let bits = k.ready.bitmap[w];
-        if bits != 0 {
-            return Some(w * 64 + 63 - bits.leading_zeros() as usize);
+        let mut bits = k.ready.bitmap[w];
+        while bits != 0 {
+            let p = w * 64 + 63 - bits.leading_zeros() as usize;
+            bits &= !(1u64 << (p % 64));
+            let mut t = k.ready.head[p];
+            while t != 0 {
+                if crate::domain::tcb_domain(k, t) == dom {
+                    return Some((p, t));
+                }
+                t = crate::kmem::read_word(&k.machine, t + next_off);
+            }
         }
     }
     None
@@ -610,17 +622,23 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
             postpone(k, sc);
         }
     }
+    // Domain switch (seL4 `checkDomainTime` + `nextDomain`): the running entry's time is up.
+    let switched = crate::domain::domain_expired(k);
+    if switched {
+        crate::domain::next_domain(k);
+    }
+    let in_dom = cur_ok && crate::domain::tcb_domain(k, cur) == k.domains.cur;
     let best = highest_ready(k);
-    let keep = cur_ok
+    let keep = in_dom
+        && !switched
         && k.sched_action == SchedulerAction::ResumeCurrent
-        && best.is_none_or(|p| p <= prio_of(k, cur));
+        && best.is_none_or(|(p, _)| p <= prio_of(k, cur));
     if !keep {
         if cur_ok {
             enqueue_front(k, cur);
         }
         match highest_ready(k) {
-            Some(p) => {
-                let t = k.ready.head[p];
+            Some((_, t)) => {
                 dequeue(k, t);
                 k.cur_thread = t;
             }
@@ -644,7 +662,8 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     set_next_interrupt(k);
 }
 
-/// Program the timer for the earlier of the current budget's end and the next release.
+/// Program the timer for the earliest of the current budget's end, the next release and the
+/// end of the current domain's time.
 pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
     let mut deadline: Option<u64> = None;
     if k.cur_sc != 0 && k.cur_thread != k.idle_thread {
@@ -656,6 +675,9 @@ pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
     }
     if k.release_queue != 0 {
         let r = refill_head(k, k.release_queue).time;
+        deadline = Some(deadline.map_or(r, |d| d.min(r)));
+    }
+    if let Some(r) = crate::domain::domain_deadline(k) {
         deadline = Some(deadline.map_or(r, |d| d.min(r)));
     }
     if let Some(d) = deadline {

@@ -1,8 +1,8 @@
-//! `seL4_TCB_*` and `seL4_DomainSet_*` invocations (MCS): decode (checks only) then invoke.
+//! `seL4_TCB_*` invocations (MCS): decode (checks only) then invoke.
 
 use kernel_hal::{Machine, PAddr, Reg, UserContext};
 use sel4_abi::message::ipc_buffer;
-use sel4_abi::{Label, NUM_DOMAINS};
+use sel4_abi::Label;
 
 use crate::cap::Cap;
 use crate::error::{KResult, SyscallError};
@@ -555,28 +555,4 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     k.set_thread_state_raw(a.thread, ThreadState::Restart);
     invoke(k, a, ptr, inv);
     Ok(())
-}
-
-/// Decode and perform a `seL4_DomainSet_*` invocation. With one domain, only `Set` to
-/// domain 0 succeeds; the schedule-editing calls answer IllegalOperation.
-pub fn decode_and_invoke_domain<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    match Label::from_u64(a.label) {
-        Some(Label::DomainSetSet) => {
-            if a.length < 1 {
-                return Err(SyscallError::TruncatedMessage);
-            }
-            let d = k.arg(a, 0) & 0xff;
-            if d >= NUM_DOMAINS {
-                return Err(SyscallError::InvalidArgument(0));
-            }
-            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
-            let Cap::Thread { ptr } = c else {
-                return Err(SyscallError::InvalidArgument(1));
-            };
-            k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            k.update_tcb(ptr, |x| x.domain = d);
-            Ok(())
-        }
-        _ => Err(SyscallError::IllegalOperation),
-    }
 }

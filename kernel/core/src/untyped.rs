@@ -222,7 +222,8 @@ pub fn create_object<M: Machine>(
         },
         ObjectKind::Tcb => {
             let mut t = Tcb::<M::Context>::new();
-            t.domain = 0;
+            // seL4 `createObject`: a new TCB belongs to the current domain.
+            t.domain = k.domains.cur;
             kmem::store(&k.machine, addr, &t);
             Cap::Thread { ptr: addr }
         }

@@ -1015,7 +1015,7 @@ fn domain_set() {
         &[slots::INIT_THREAD_TCB],
     ));
     err(
-        &call(&mut k, slots::DOMAIN, l, &[1], &[slots::INIT_THREAD_TCB]),
+        &call(&mut k, slots::DOMAIN, l, &[16], &[slots::INIT_THREAD_TCB]),
         Error::InvalidArgument,
         &[0],
     );
@@ -1034,11 +1034,11 @@ fn domain_set() {
             &mut k,
             slots::DOMAIN,
             Label::DomainScheduleSetStart as u64,
-            &[0],
+            &[1],
             &[],
         ),
-        Error::IllegalOperation,
-        &[],
+        Error::InvalidArgument,
+        &[0],
     );
 }
 

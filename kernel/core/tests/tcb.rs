@@ -714,7 +714,7 @@ fn domain_set() {
     let d = slots::DOMAIN;
     ok(&inv(&mut e, d, Label::DomainSetSet, &[0], &[t.cap]));
     err(
-        &inv(&mut e, d, Label::DomainSetSet, &[1], &[t.cap]),
+        &inv(&mut e, d, Label::DomainSetSet, &[16], &[t.cap]),
         Error::InvalidArgument,
         &[0],
     );

@@ -351,3 +351,17 @@ pub fn ioport_out(a: Arch, width: u32, port: u16, data: u32) -> Result<Invocatio
     };
     arch(a, l, &[port as u64, data as u64], &[])
 }
+
+/// `seL4_DomainSet_Set(domain, thread)` (invoked on the Domain cap).
+pub fn domain_set_set(domain: u64, tcb: u64) -> Invocation {
+    g(Label::DomainSetSet, &[domain], &[tcb])
+}
+/// `seL4_DomainSet_ScheduleConfigure(index, domain, duration)` (seL4 15+; duration in timer
+/// ticks, one word on 64-bit).
+pub fn domain_schedule_configure(index: u64, domain: u64, duration: u64) -> Invocation {
+    g(Label::DomainScheduleConfigure, &[index, domain, duration], &[])
+}
+/// `seL4_DomainSet_ScheduleSetStart(index)` (seL4 15+).
+pub fn domain_schedule_set_start(index: u64) -> Invocation {
+    g(Label::DomainScheduleSetStart, &[index], &[])
+}

@@ -240,3 +240,16 @@ pub fn ioport_in(port_cap: u64, width: u32, port: u16) -> Result<u32> {
 pub fn ioport_out(port_cap: u64, width: u32, port: u16, data: u32) -> Result<()> {
     unit(port_cap, inv::ioport_out(ARCH, width, port, data)?)
 }
+
+/// `seL4_DomainSet_Set` on the Domain cap `domain_cap`.
+pub fn domain_set_set(domain_cap: u64, domain: u64, tcb: u64) -> Result<()> {
+    unit(domain_cap, inv::domain_set_set(domain, tcb))
+}
+/// `seL4_DomainSet_ScheduleConfigure` on the Domain cap `domain_cap`.
+pub fn domain_schedule_configure(domain_cap: u64, index: u64, domain: u64, duration: u64) -> Result<()> {
+    unit(domain_cap, inv::domain_schedule_configure(index, domain, duration))
+}
+/// `seL4_DomainSet_ScheduleSetStart` on the Domain cap `domain_cap`.
+pub fn domain_schedule_set_start(domain_cap: u64, index: u64) -> Result<()> {
+    unit(domain_cap, inv::domain_schedule_set_start(index))
+}

@@ -6,8 +6,11 @@
 //! first), ASIDs, SC parameters, IRQ notifications, frame fills and `region_paddr` variables
 //! (through a scratch mapping in our own VSpace), boot-info fills, page tables and page
 //! mappings (each mapping maps its own copy of the frame cap), caps into PD CNodes, TCB
-//! settings, the monitor's reply object, the untyped handoff (if a PD receives all
-//! untypeds), then threads resumed in start order.
+//! settings (including each TCB's scheduling domain), the monitor's reply object, the
+//! untyped handoff (if a PD receives all untypeds), the domain schedule's entries, then
+//! threads resumed in start order, and last the schedule's start index (which switches to
+//! the first scheduled domain at once, so the initialiser, in domain 0, may stop running
+//! until a domain-0 slot comes).
 
 use alloc::string::String;
 use alloc::vec;
@@ -76,6 +79,12 @@ pub trait Kernel {
     fn tcb_bind(&mut self, tcb: u64, ntfn: u64) -> Result<(), InvokeError>;
     fn tcb_write_registers(&mut self, tcb: u64, regs: &[u64]) -> Result<(), InvokeError>;
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError>;
+    /// `seL4_DomainSet_Set(domain, tcb)` on the root task's Domain cap.
+    fn domain_set(&mut self, tcb: u64, domain: u64) -> Result<(), InvokeError>;
+    /// `seL4_DomainSet_ScheduleConfigure(index, domain, duration)` on the Domain cap.
+    fn domain_schedule_configure(&mut self, index: u64, domain: u64, duration: u64) -> Result<(), InvokeError>;
+    /// `seL4_DomainSet_ScheduleSetStart(index)` on the Domain cap.
+    fn domain_schedule_set_start(&mut self, index: u64) -> Result<(), InvokeError>;
     /// `seL4_DebugNameThread` (debug kernels; Microkit names every PD's TCB).
     fn name_thread(&mut self, tcb: u64, name: &str);
     /// Progress output.
@@ -251,7 +260,35 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             self.monitor_reply = Some(self.retype(K::Reply, 0, None).map_err(fail("create", "monitor reply"))?);
         }
         self.handoff_untypeds()?;
-        self.start()
+        self.configure_domains()?;
+        self.start()?;
+        self.start_domain_schedule()
+    }
+
+    /// Writes the schedule's entries at `shift..` and an end marker after them.
+    fn configure_domains(&mut self) -> Res<()> {
+        let Some(d) = &self.spec.domain_schedule else {
+            return Ok(());
+        };
+        for (i, (dom, dur)) in d.entries.iter().enumerate() {
+            let at = d.shift + i as u64;
+            self.kernel.domain_schedule_configure(at, *dom as u64, *dur).map_err(fail("domain schedule", "entry"))?;
+        }
+        let end = d.shift + d.entries.len() as u64;
+        self.kernel.domain_schedule_configure(end, 0, 0).map_err(fail("domain schedule", "end marker"))?;
+        self.kernel.log(format_args!("initialiser: domain schedule of {} entries written at index {}", d.entries.len(), d.shift));
+        Ok(())
+    }
+
+    /// Starts the domain schedule at its start entry.
+    fn start_domain_schedule(&mut self) -> Res<()> {
+        let Some(d) = &self.spec.domain_schedule else {
+            return Ok(());
+        };
+        let at = d.shift + d.start;
+        self.kernel.log(format_args!("initialiser: starting the domain schedule at index {at}"));
+        self.kernel.domain_schedule_set_start(at).map_err(fail("domain schedule", "start"))?;
+        Ok(())
     }
 
     /// Writes `bytes` into `frames` (in order, each filled from its start), zero-padding
@@ -550,6 +587,9 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             self.kernel.tcb_sched(tcb, p.mcp as u64, p.priority as u64, sc, fault_ep).map_err(fail("tcb sched", n))?;
             if let Some(nt) = p.bound_notification {
                 self.kernel.tcb_bind(tcb, self.obj[nt as usize]).map_err(fail("tcb bind", n))?;
+            }
+            if p.domain != 0 {
+                self.kernel.domain_set(tcb, p.domain as u64).map_err(fail("tcb domain", n))?;
             }
             self.kernel.name_thread(tcb, n);
             let (regs, len) = initial_context(self.arch, p.entry, p.sp);

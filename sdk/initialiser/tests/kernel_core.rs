@@ -151,6 +151,15 @@ impl Kernel for Real {
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError> {
         self.invoke(tcb, Ok(inv::tcb_resume()))
     }
+    fn domain_set(&mut self, tcb: u64, domain: u64) -> Result<(), InvokeError> {
+        self.invoke(ic::DOMAIN, Ok(inv::domain_set_set(domain, tcb)))
+    }
+    fn domain_schedule_configure(&mut self, index: u64, domain: u64, duration: u64) -> Result<(), InvokeError> {
+        self.invoke(ic::DOMAIN, Ok(inv::domain_schedule_configure(index, domain, duration)))
+    }
+    fn domain_schedule_set_start(&mut self, index: u64) -> Result<(), InvokeError> {
+        self.invoke(ic::DOMAIN, Ok(inv::domain_schedule_set_start(index)))
+    }
     fn name_thread(&mut self, tcb: u64, name: &str) {
         // seL4_DebugNameThread: TCB cptr in the cap register, the name from msg[0] of the IPC buffer.
         let mut words = vec![0u64; name.len() / 8 + 1];
@@ -501,4 +510,44 @@ fn region_paddr_variable_on_kernel_core() {
     kernel_core::kmem::read_bytes(&k.machine, translate(k, vs, 0x20_4010).unwrap(), &mut d);
     assert_eq!(d, [0xbb; 8]);
     assert!(b.kernel.log.iter().any(|l| l == &format!("initialiser: region 'mr_dma_0' (3 frame(s) of 0x1000 bytes) at paddr {base:#x}")));
+}
+
+/// The hello system with PDs in three domains and a schedule at index 2: the kernel ends up
+/// with each TCB in its domain, the entries and an end marker written, and the schedule
+/// running from its start entry.
+#[test]
+fn domains_are_installed_in_kernel_core() {
+    let arch = Arch::Aarch64;
+    let (mut spec, data) = build(&hello(arch)).unwrap();
+    let schedule = microkit_spec::DomainSchedule { entries: vec![(0, 700), (3, 1000), (5, 2000)], shift: 2, start: 1 };
+    microkit_spec::microkit::set_domains(&mut spec, &[3, 5, 5, 0], Some(schedule)).unwrap();
+    let k = kernel_core::sim::harness::boot_sim(sys_arch(arch));
+    let root_tcb = k.cur_thread;
+    let bi = bootinfo(&k);
+    let mut alloc = Allocator::default();
+    for s in bi.untyped.start..bi.untyped.end {
+        let d = bi.untyped_list[(s - bi.untyped.start) as usize];
+        alloc.add(s, d.paddr, d.size_bits, d.is_device != 0);
+    }
+    let real = Real { k, arch: sys_arch(arch), sched_control: bi.schedcontrol.start, log: vec![], pending: vec![], named: vec![] };
+    let mut b = Builder::new(real, &spec, &data, alloc, (bi.empty.start, bi.empty.end));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let obj = b.obj.clone();
+    let real = b.kernel;
+    let k = &real.k;
+    kernel_core::sim::invariants::check(k).expect("kernel invariants after the build");
+    assert!(real.log.iter().any(|l| l == "initialiser: starting the domain schedule at index 3"));
+    let Cap::CNode { ptr: root, .. } = k.cspace_root(root_tcb) else { panic!("root cnode") };
+    for (p, want) in spec.pds.iter().zip([3u64, 5, 5, 0]) {
+        let Cap::Thread { ptr } = get_cap(&k.machine, Slot::at(root, obj[p.tcb as usize])) else { panic!("tcb cap") };
+        assert_eq!(k.tcb(ptr).domain, want, "domain of {}", p.name);
+    }
+    use kernel_core::domain::pack;
+    assert_eq!(&k.domains.schedule[2..6], &[pack(0, 700), pack(3, 1000), pack(5, 2000), 0]);
+    assert_eq!(k.domains.start, 3);
+    // SetStart switched to entry 3 (domain 3) at once: only `server` (domain 3) may run.
+    assert_eq!(k.domains.cur, 3);
+    assert!(k.cur_thread == k.idle_thread || k.tcb(k.cur_thread).domain == 3);
 }

@@ -321,6 +321,20 @@ impl Kernel for Sim {
         self.objs[t].resumed = true;
         Ok(())
     }
+    fn domain_set(&mut self, tcb: u64, domain: u64) -> Result<(), InvokeError> {
+        self.obj_of(tcb, |k| *k == K::Tcb)?;
+        self.log.push(format!("domain_set {tcb} {domain}"));
+        Ok(())
+    }
+    fn domain_schedule_configure(&mut self, index: u64, domain: u64, duration: u64) -> Result<(), InvokeError> {
+        self.log.push(format!("domain_schedule_configure {index} {domain} {duration}"));
+        Ok(())
+    }
+    fn domain_schedule_set_start(&mut self, index: u64) -> Result<(), InvokeError> {
+        let resumed = self.objs.iter().filter(|o| o.resumed).count();
+        self.log.push(format!("domain_schedule_set_start {index} after {resumed} resumed"));
+        Ok(())
+    }
     fn name_thread(&mut self, tcb: u64, name: &str) {
         let t = self.obj_of(tcb, |k| *k == K::Tcb).expect("naming a TCB");
         self.objs[t].name = name.to_string();

@@ -68,6 +68,8 @@ pub enum ErrorKind {
     UnknownElement { element: String, parent: String },
     /// A Microkit feature this implementation does not support yet.
     NotSupported { what: String },
+    /// A problem with scheduling domains or the domain schedule.
+    Domain(crate::domains::DomainError),
     /// An attribute that this element does not take.
     UnknownAttribute { attr: String, element: String },
     /// A required attribute is absent.
@@ -332,6 +334,7 @@ impl fmt::Display for ErrorKind {
             UnexpectedText { element } => write!(f, "unexpected text inside <{element}>; only elements and comments may appear here"),
             UnknownElement { element, parent } => write!(f, "unknown element <{element}> inside <{parent}>"),
             NotSupported { what } => write!(f, "{what} is not supported yet by this implementation"),
+            Domain(e) => write!(f, "{e}"),
             UnknownAttribute { attr, element } => write!(f, "unknown attribute '{attr}' on <{element}>"),
             MissingAttribute { attr, element } => write!(f, "<{element}> is missing the required attribute '{attr}'"),
             BadNumber { attr, value, reason } => write!(f, "attribute '{attr}' must be a number, but '{value}' {reason}"),

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod domains;
 pub mod error;
 mod iommu;
 pub mod model;
@@ -15,6 +16,7 @@ mod parse;
 mod validate;
 
 pub use config::{Arch, TargetConfig};
+pub use domains::{DomainError, Domains, PdDomain};
 pub use error::{ErrorKind, Loc, SdfError};
 pub use iommu::{parse_pci_device, DOMAIN_ID_MAX, IOVA_END, IO_PAGE_SIZE};
 pub use model::*;
@@ -110,6 +112,7 @@ pub fn parse_with_prefill(
     let mut mrs = Vec::new();
     let mut channel_nodes = Vec::new();
     let mut io_spaces = Vec::new();
+    let mut domains: Option<Domains> = None;
     let mut cnodes = Vec::new();
     for c in root.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
@@ -117,13 +120,18 @@ pub fn parse_with_prefill(
             "memory_region" => mrs.push(parse_mr(&ctx, c)?),
             "channel" => channel_nodes.push(c),
             "virtual_machine" => return Err(ctx.err(ctx.loc(c), ErrorKind::VmNotChild)),
-            "domain_schedule" | "domains" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: format!("<{}> (seL4 scheduling domains)", tag(c)),
-                    },
-                ))
+            "domains" | "domain_schedule" => {
+                if domains.is_some() {
+                    return Err(ctx.err(
+                        ctx.loc(c),
+                        ErrorKind::Domain(DomainError::Duplicate { element: tag(c) }),
+                    ));
+                }
+                domains = Some(if c.tag_name().name() == "domains" {
+                    domains::parse_domains(&ctx, c)?
+                } else {
+                    domains::parse_old_schedule(&ctx, c)?
+                });
             }
             "cnode" => cnodes.push(parse_cnode(&ctx, c)?),
             "io_address_space" => {
@@ -139,6 +147,7 @@ pub fn parse_with_prefill(
         flatten(raw, None, &mut pds, &mut pd_iomaps);
     }
     let io_address_spaces = iommu::assemble(&ctx, io_spaces, pd_iomaps)?;
+    resolve_pd_domains(&ctx, &mut pds, domains.as_ref())?;
     let mut channels = Vec::new();
     for c in channel_nodes {
         channels.push(parse_channel(&ctx, c, &pds)?);
@@ -151,6 +160,7 @@ pub fn parse_with_prefill(
         cnodes,
         warnings: Vec::new(),
         arch: config.arch,
+        domains,
     };
     validate::validate(&ctx, &mut sys, ctx.loc(root))?;
     Ok(sys)
@@ -178,4 +188,34 @@ fn flatten(
     for c in children {
         flatten(c, Some(me), out, iomaps);
     }
+}
+
+/// Fills in each PD's domain id from the declared domains.
+fn resolve_pd_domains(
+    ctx: &Ctx,
+    pds: &mut [ProtectionDomain],
+    domains: Option<&Domains>,
+) -> Result<(), SdfError> {
+    for pd in pds.iter_mut() {
+        let Some(d) = pd.domain.as_mut() else {
+            continue;
+        };
+        let Some(all) = domains else {
+            return Err(ctx.err(
+                d.loc,
+                ErrorKind::Domain(DomainError::NoDomains {
+                    name: d.name.clone(),
+                }),
+            ));
+        };
+        d.id = all.id_of(&d.name).ok_or_else(|| {
+            ctx.err(
+                d.loc,
+                ErrorKind::Domain(DomainError::UnknownDomain {
+                    name: d.name.clone(),
+                }),
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -21,6 +21,8 @@ pub struct SystemDescription {
     pub warnings: Vec<String>,
     /// Architecture the description was checked for.
     pub arch: Arch,
+    /// Scheduling domains and their schedule, if the system declares any.
+    pub domains: Option<crate::domains::Domains>,
 }
 
 impl SystemDescription {
@@ -302,6 +304,8 @@ pub struct ProtectionDomain {
     pub parent: Option<usize>,
     /// Id this PD has in its parent, for child PDs.
     pub child_id: Option<u64>,
+    /// Scheduling domain (`domain` attribute); `None` runs the PD in domain 0.
+    pub domain: Option<crate::domains::PdDomain>,
     /// Extra caps from `<cspace>`, in file order (empty without one).
     pub cspace: Vec<UserCap>,
     /// A `<template>`: a child PD without a program image (`program_image` is empty). It gets

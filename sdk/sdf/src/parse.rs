@@ -665,14 +665,14 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         allowed.extend(["id", "setvar_id"]);
     }
     ctx.check_attrs(n, &allowed)?;
-    if n.attribute("domain").is_some() {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "domain"),
-            ErrorKind::NotSupported {
-                what: "the 'domain' attribute (seL4 scheduling domains)".into(),
-            },
-        ));
-    }
+    let domain = match n.attribute("domain") {
+        Some(_) => Some(crate::domains::PdDomain {
+            name: ctx.name_attr(n, "domain")?.to_string(),
+            id: 0,
+            loc: ctx.attr_loc(n, "domain"),
+        }),
+        None => None,
+    };
     let name = ctx.name_attr(n, "name")?.to_string();
     if name.len() > PD_MAX_NAME_LEN {
         return Err(ctx.err(
@@ -746,6 +746,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         virtual_machine: None,
         parent: None,
         child_id,
+        domain,
         cspace: Vec::new(),
         template: false,
         loc: ctx.loc(n),
@@ -1011,6 +1012,7 @@ pub(crate) fn parse_template(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         parent: None,
         child_id,
         cspace: Vec::new(),
+        domain: None,
         template: true,
         loc: ctx.loc(n),
     };

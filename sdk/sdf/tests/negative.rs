@@ -93,13 +93,18 @@ macro_rules! fixtures {
 }
 
 fixtures! {
+    domain_duplicate_id domain_duplicate_name domain_duration_huge domain_duration_no_unit domain_duration_unit domain_duration_zero domain_end_marker_attr domain_entry_unknown domain_id_range domain_no_schedule domain_old_duplicate_start domain_old_too_many domain_old_zero_length domain_pd_unknown domain_pd_without_domains domain_schedule_empty domain_schedule_twice domain_shift_too_far domain_smp domain_start_bad_number domain_start_end_marker domain_start_range domain_too_many domain_twice domain_unknown_child
     ch_bad_element ch_bad_notify ch_bad_pp ch_bidirectional_pp ch_duplicate_id ch_id_clashes_irq ch_id_not_number
     ch_id_range ch_missing_id ch_one_end ch_ppc_equal_priority ch_ppc_priority ch_three_ends ch_unknown_attr
     ch_unknown_pd child_duplicate_id child_duplicate_name child_id_clashes_vcpu child_id_range child_missing_id
-    domain_schedule iommu_address_overflow iommu_domain_id_zero iommu_duplicate_device iommu_duplicate_domain_id iommu_duplicate_name iommu_empty_name
-    iommu_iovaddr_too_high iommu_large_page iommu_missing_from_config iommu_missing_iovaddr iommu_missing_peripheral iommu_on_arm iommu_overlap_same_device iommu_pd_iomap_missing_pcidev
-    iommu_pd_iomap_on_riscv iommu_pd_iomap_overlaps_space iommu_pd_iomap_too_high iommu_pd_iomap_unknown_attr iommu_peripheral_device_range iommu_peripheral_function_range iommu_peripheral_malformed iommu_peripheral_negative_bus
-    iommu_peripheral_not_hex iommu_perms_empty iommu_perms_execute iommu_range_too_high iommu_unaligned iommu_unknown_attr iommu_unknown_child iommu_unknown_mr
+    iommu_address_overflow iommu_domain_id_zero iommu_duplicate_device iommu_duplicate_domain_id
+    iommu_duplicate_name iommu_empty_name iommu_iovaddr_too_high iommu_large_page iommu_missing_from_config
+    iommu_missing_iovaddr iommu_missing_peripheral iommu_on_arm iommu_overlap_same_device
+    iommu_pd_iomap_missing_pcidev iommu_pd_iomap_on_riscv iommu_pd_iomap_overlaps_space
+    iommu_pd_iomap_too_high iommu_pd_iomap_unknown_attr iommu_peripheral_device_range
+    iommu_peripheral_function_range iommu_peripheral_malformed iommu_peripheral_negative_bus
+    iommu_peripheral_not_hex iommu_perms_empty iommu_perms_execute iommu_range_too_high iommu_unaligned
+    iommu_unknown_attr iommu_unknown_child iommu_unknown_mr
     ioport_beyond_end ioport_duplicate_id ioport_on_arm ioport_overlap ioport_setvar_duplicate
     ioport_zero_size irq_bad_trigger irq_duplicate_id irq_duplicate_number irq_id_negative irq_id_range
     irq_ioapic_bad_polarity irq_ioapic_duplicate_pin irq_ioapic_missing_vector irq_ioapic_on_arm
@@ -109,10 +114,10 @@ fixtures! {
     map_prefill_setvar_bootinfo map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
     map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_bootinfo_and_prefill_path mr_bootinfo_unknown mr_duplicate_name mr_missing_name mr_missing_size
     mr_phys_overflow mr_phys_overlap mr_phys_unaligned mr_prefill_empty mr_prefill_too_large mr_prefill_unknown
-    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_domains parent_has_id
+    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds parent_has_id
     pd_budget_gt_period mr_untypeds_bad_bool mr_untypeds_phys_addr mr_untypeds_prefill_path mr_untypeds_twice
-    mr_untypeds_two_pds mr_untypeds_unmapped
-    pd_budget_zero pd_cpu_range pd_domain_attr pd_duplicate_name pd_duplicate_program_image pd_empty_name
+    mr_untypeds_two_pds mr_untypeds_unmapped pd_budget_zero pd_cpu_range pd_duplicate_name
+    pd_duplicate_program_image pd_empty_name
     pd_fpu_bad_bool pd_missing_name pd_missing_program_image pd_name_too_long pd_nesting_too_deep
     pd_passive_bad_bool pd_priority_bad_number pd_priority_empty pd_priority_huge pd_priority_negative
     pd_priority_range pd_smc_arm_disabled pd_smc_riscv pd_stack_small pd_stack_unaligned pd_too_many
@@ -159,6 +164,7 @@ fn every_error_kind_has_a_negative_fixture() {
         "UnexpectedText",
         "UnknownElement",
         "NotSupported",
+        "Domain",
         "UnknownAttribute",
         "MissingAttribute",
         "BadNumber",
@@ -252,4 +258,26 @@ fn every_error_kind_has_a_negative_fixture() {
         unknown.is_empty(),
         "list of kinds is out of date: {unknown:?}"
     );
+}
+
+#[test]
+fn every_domain_error_has_a_negative_fixture() {
+    let mut seen = BTreeSet::new();
+    for path in common::system_files(&common::fixtures().join("err")) {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        if let Err(e) = common::parse_file(&path, &header(&text).arch) {
+            if let sdf::ErrorKind::Domain(d) = &*e.kind {
+                let dbg = format!("{d:?}");
+                seen.insert(dbg.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    // Every variant of `DomainError`; keep in step with `src/domains.rs`.
+    for v in [
+        "Smp", "Duplicate", "NoSchedule", "DuplicateName", "DuplicateId", "IdOutOfRange",
+        "TooManyDomains", "UnknownDomain", "NoDomains", "BadDuration", "EmptySchedule",
+        "StartOutOfRange", "StartAtEndMarker", "ScheduleTooLong",
+    ] {
+        assert!(seen.contains(v), "no fixture for DomainError::{v}");
+    }
 }

@@ -539,3 +539,46 @@ fn bootinfo_kinds_map_to_sel4_header_ids() {
     assert_eq!(BootInfoKind::from_name("x86_mbmap"), Some(BootInfoKind::X86Mbmmap));
     assert_eq!(BootInfoKind::from_name("bogus"), None);
 }
+
+#[test]
+fn domains_current_form_records_ids_schedule_start_and_shift() {
+    let sys = ok("domains.system", "aarch64");
+    let d = sys.domains.as_ref().expect("domains");
+    let ids: Vec<(&str, u8)> = d.domains.iter().map(|x| (x.name.as_str(), x.id)).collect();
+    // Unassigned ids take the smallest free ones (0 and 3 are taken).
+    assert_eq!(ids, [("boot", 0), ("red", 3), ("green", 1), ("blue", 2)]);
+    use sdf::domains::{Duration, ScheduleEntry};
+    assert_eq!(
+        d.schedule,
+        [
+            ScheduleEntry { domain: 0, duration: Duration::Us(500) },
+            ScheduleEntry { domain: 3, duration: Duration::Us(2000) },
+            ScheduleEntry { domain: 1, duration: Duration::Ticks(1000) },
+            ScheduleEntry { domain: 3, duration: Duration::Us(0x100) },
+            ScheduleEntry { domain: 0, duration: Duration::EndMarker },
+        ]
+    );
+    assert_eq!((d.start_index, d.index_shift), (1, 4));
+    assert_eq!(pd(&sys, "r").domain.as_ref().map(|x| x.id), Some(3));
+    assert_eq!(pd(&sys, "child").domain.as_ref().map(|x| x.id), Some(2));
+    assert_eq!(pd(&sys, "g").domain.as_ref().map(|x| x.id), Some(1));
+    assert_eq!(pd(&sys, "plain").domain, None);
+}
+
+#[test]
+fn domains_old_form_numbers_domains_by_first_appearance() {
+    let sys = ok("domains_old_form.system", "riscv64");
+    let d = sys.domains.as_ref().expect("domains");
+    assert_eq!(d.domains.len(), 2);
+    let doms: Vec<(u8, u64)> = d.schedule.iter().map(|e| (e.domain, e.duration.kernel_ticks())).collect();
+    assert_eq!(doms, [(0, 1000), (1, 3000), (0, 500)]);
+    assert_eq!(d.start_index, 1);
+    assert_eq!(pd(&sys, "b").domain.as_ref().map(|x| x.id), Some(1));
+}
+
+#[test]
+fn systems_without_domains_have_none() {
+    let sys = ok("hello.system", "aarch64");
+    assert!(sys.domains.is_none());
+    assert!(sys.protection_domains.iter().all(|p| p.domain.is_none()));
+}

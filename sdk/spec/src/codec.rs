@@ -2,7 +2,8 @@
 //!
 //! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
 //! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff, IO
-//! spaces, IO mappings, paddr variables (each list as `u32` count + items),
+//! spaces, IO mappings, paddr variables (each list as `u32` count + items), domain schedule (a
+//! presence byte, shift, start and `(u8, u64)` entries),
 //! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
 //! aligned within the blob). [`decode`] checks every bound and reference and never panics.
 
@@ -15,6 +16,10 @@ use crate::model::*;
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
 pub const FORMAT_VERSION: u32 = 3;
+/// Number of kernel domains a spec may use (`CONFIG_NUM_DOMAINS` of our kernel).
+pub const MAX_DOMAINS: u64 = 16;
+/// Entries in the kernel's domain schedule array (`CONFIG_NUM_DOMAIN_SCHEDULES`).
+pub const MAX_DOMAIN_SCHEDULES: u64 = 256;
 /// Longest object or PD name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -185,6 +190,7 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u64(p.entry);
         w.u64(p.sp);
         w.u8(p.passive as u8);
+        w.u8(p.domain);
     }
     w.len(spec.start_order.len());
     for s in &spec.start_order {
@@ -233,6 +239,19 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u32(v.count);
         w.u32(v.frame);
         w.u64(v.offset);
+    }
+    match &spec.domain_schedule {
+        None => w.u8(0),
+        Some(d) => {
+            w.u8(1);
+            w.u64(d.shift);
+            w.u64(d.start);
+            w.len(d.entries.len());
+            for (dom, dur) in &d.entries {
+                w.u8(*dom);
+                w.u64(*dur);
+            }
+        }
     }
     let data_off = (w.0.len() + 16).next_multiple_of(4096);
     w.u64(data_off as u64);
@@ -419,7 +438,8 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         let entry = r.u64()?;
         let sp = r.u64()?;
         let passive = r.bool("passive")?;
-        pds.push(Pd { name, tcb, cspace, cspace_guard_size, vspace, ipc_buffer, sc, bound_notification, fault_ep, priority, mcp, entry, sp, passive });
+        let domain = r.u8()?;
+        pds.push(Pd { name, tcb, cspace, cspace_guard_size, vspace, ipc_buffer, sc, bound_notification, fault_ep, priority, mcp, entry, sp, passive, domain });
     }
     let n = r.count(4)?;
     let mut start_order = Vec::with_capacity(n);
@@ -473,6 +493,18 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
     for _ in 0..n {
         paddr_vars.push(PaddrVar { first: r.u32()?, count: r.u32()?, frame: r.u32()?, offset: r.u64()? });
     }
+    let domain_schedule = if r.bool("domain schedule")? {
+        let shift = r.u64()?;
+        let start = r.u64()?;
+        let n = r.count(9)?;
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            entries.push((r.u8()?, r.u64()?));
+        }
+        Some(DomainSchedule { entries, shift, start })
+    } else {
+        None
+    };
     let data_off = r.u64()?;
     let data_len = r.u64()?;
     if data_off < r.pos as u64 {
@@ -486,7 +518,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars, domain_schedule };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -643,6 +675,28 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
             let (b0, b1) = (w.first as u64, w.first as u64 + w.count as u64);
             if a0 < b1 && b0 < a1 && (a0, a1) != (b0, b1) {
                 return Err(DecodeError::OutOfRange("paddr var regions overlap", v.first as u64));
+            }
+        }
+    }
+    for p in &spec.pds {
+        if u64::from(p.domain) >= MAX_DOMAINS {
+            return Err(DecodeError::OutOfRange("pd domain", p.domain as u64));
+        }
+    }
+    if let Some(d) = &spec.domain_schedule {
+        // The entries and their end marker must fit the kernel's schedule array, and the
+        // start must be a real entry.
+        let len = d.entries.len() as u64;
+        if d.shift.checked_add(len).is_none_or(|e| e >= MAX_DOMAIN_SCHEDULES) {
+            return Err(DecodeError::OutOfRange("domain schedule length", len));
+        }
+        match d.entries.get(d.start as usize) {
+            Some((_, dur)) if *dur != 0 => {}
+            _ => return Err(DecodeError::OutOfRange("domain schedule start", d.start)),
+        }
+        for (dom, dur) in &d.entries {
+            if u64::from(*dom) >= MAX_DOMAINS || (*dur == 0 && *dom != 0) || *dur > u64::MAX >> 8 {
+                return Err(DecodeError::OutOfRange("domain schedule entry", *dur));
             }
         }
     }

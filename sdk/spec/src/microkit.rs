@@ -225,6 +225,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             io_spaces: vec![],
             io_mappings: vec![],
             paddr_vars: vec![],
+            domain_schedule: None,
         },
         data: Vec::new(),
     };
@@ -381,6 +382,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             entry: pd.entry,
             sp: top,
             passive: pd.passive,
+            domain: 0,
         });
         b.spec.start_order.push(i as u32);
         objs.push(PdObjs { cnode, ntfn, ep });
@@ -409,4 +411,17 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
     b.spec.start_order.sort_by_key(|i| core::cmp::Reverse(prios[*i as usize]));
     crate::codec::validate(&b.spec, b.data.len() as u64).map_err(|e| BuildError::Invalid("resulting spec", format!("{e:?}")))?;
     Ok((b.spec, b.data))
+}
+
+/// Puts the PDs of a built spec into scheduling domains (`domains[i]` for PD `i`, in input
+/// order) and attaches the domain schedule for the initialiser to install; re-validates.
+pub fn set_domains(spec: &mut Spec, domains: &[u8], schedule: Option<DomainSchedule>) -> Result<(), BuildError> {
+    if domains.len() != spec.pds.len() {
+        return Err(BuildError::BadIndex("pd domain", domains.len()));
+    }
+    for (p, d) in spec.pds.iter_mut().zip(domains) {
+        p.domain = *d;
+    }
+    spec.domain_schedule = schedule;
+    crate::codec::validate(spec, u64::MAX).map_err(|e| BuildError::Invalid("domains", format!("{e:?}")))
 }

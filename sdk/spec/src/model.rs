@@ -232,6 +232,19 @@ pub struct Pd {
     pub sp: u64,
     /// Passive: the SC is unbound once the PD reports `init` done.
     pub passive: bool,
+    /// Scheduling domain (`DomainSet_Set`; 0 = the boot domain).
+    pub domain: u8,
+}
+
+/// The kernel domain schedule the initialiser installs (seL4 15+ `DomainSet_Schedule*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainSchedule {
+    /// `(domain, duration in timer ticks)` per entry; `(0, 0)` is an end marker.
+    pub entries: Vec<(u8, u64)>,
+    /// Kernel schedule index of `entries[0]`.
+    pub shift: u64,
+    /// Index into `entries` the schedule starts at.
+    pub start: u64,
 }
 
 /// A whole system.
@@ -262,6 +275,8 @@ pub struct Spec {
     /// Variables that receive the physical address of a memory region the initialiser
     /// allocates (`setvar region_paddr` naming a region without a fixed `phys_addr`).
     pub paddr_vars: Vec<PaddrVar>,
+    /// Domain schedule to install, if the system uses scheduling domains.
+    pub domain_schedule: Option<DomainSchedule>,
 }
 
 /// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information

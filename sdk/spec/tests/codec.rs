@@ -20,10 +20,10 @@ fn sample() -> (Spec, Vec<u8>) {
         obj("irq_x86", ObjectKind::Irq { source: IrqSource::IoApic { ioapic: 0, pin: 4, level: 0, polarity: 0, vector: 4 }, notification: None }),
         obj("msi", ObjectKind::Irq { source: IrqSource::Msi { bus: 0, dev: 3, func: 0, handle: 0, vector: 5 }, notification: None }),
         obj("com1", ObjectKind::IoPort { first: 0x3f8, last: 0x3ff }),
-        obj("smc", ObjectKind::ArmSmc),
         obj("reply", ObjectKind::Reply),
         obj("mr_buf_0", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
         obj("mr_buf_1", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
+        obj("smc", ObjectKind::ArmSmc),
     ];
     let spec = Spec {
         arch: Arch::Aarch64,
@@ -52,6 +52,7 @@ fn sample() -> (Spec, Vec<u8>) {
             entry: 0x20_0010,
             sp: 0x7f_ffff_f000,
             passive: false,
+            domain: 3,
         }],
         start_order: vec![0],
         fault_ep: Some(7),
@@ -60,6 +61,7 @@ fn sample() -> (Spec, Vec<u8>) {
         io_spaces: vec![IoSpace { name: "nic".into(), bus: 0, dev: 3, func: 0, domain_id: 1 }],
         io_mappings: vec![IoMapping { io_space: 0, iovaddr: 0x10_0000, frame: 8, read: false, write: true }],
         paddr_vars: vec![PaddrVar { first: 14, count: 2, frame: 4, offset: 0x40 }],
+        domain_schedule: Some(DomainSchedule { entries: vec![(3, 1000), (0, 500), (0, 0)], shift: 2, start: 1 }),
     };
     (spec, data)
 }
@@ -76,7 +78,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![], paddr_vars: vec![] };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![], paddr_vars: vec![], domain_schedule: None };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -250,4 +252,22 @@ proptest! {
         }
         let _ = decode(&blob);
     }
+}
+
+#[test]
+fn bad_domain_schedules_are_rejected() {
+    let (spec, data) = sample();
+    let mut bad = |f: &dyn Fn(&mut Spec)| {
+        let mut s = spec.clone();
+        f(&mut s);
+        assert!(matches!(decode(&encode(&s, &data)), Err(DecodeError::OutOfRange(..))), "{:?}", s.domain_schedule);
+    };
+    bad(&|s| s.pds[0].domain = 16);
+    // Start at an end marker, start past the end, too long for the kernel's 256 entries.
+    bad(&|s| s.domain_schedule.as_mut().unwrap().start = 2);
+    bad(&|s| s.domain_schedule.as_mut().unwrap().start = 3);
+    bad(&|s| s.domain_schedule.as_mut().unwrap().shift = 253);
+    // A zero duration with a non-zero domain is not an end marker.
+    bad(&|s| s.domain_schedule.as_mut().unwrap().entries[2] = (1, 0));
+    bad(&|s| s.domain_schedule.as_mut().unwrap().entries[0] = (16, 10));
 }

@@ -143,6 +143,30 @@ pub fn render(
         );
     }
 
+    if let Some(d) = &sys.domains {
+        let _ = writeln!(o, "\n## Scheduling domains ({})", d.domains.len());
+        for x in &d.domains {
+            let _ = writeln!(o, "domain '{}': id {}", x.name, x.id);
+        }
+        let _ = writeln!(
+            o,
+            "schedule ({} entries, start index {}, index shift {}; durations in kernel ticks = us):",
+            d.schedule.len(),
+            d.start_index,
+            d.index_shift
+        );
+        for (i, e) in d.schedule.iter().enumerate() {
+            let at = d.index_shift + i as u64;
+            match e.duration {
+                sdf::domains::Duration::EndMarker => {
+                    let _ = writeln!(o, "  [{at}] end marker");
+                }
+                dur => {
+                    let _ = writeln!(o, "  [{at}] domain {} for {}", e.domain, dur.kernel_ticks());
+                }
+            }
+        }
+    }
     let _ = writeln!(
         o,
         "\n## Protection domains ({})",
@@ -162,6 +186,9 @@ pub fn render(
             );
         } else {
             let _ = writeln!(o, "program image: {}", pd.program_image);
+        }
+        if let Some(d) = &pd.domain {
+            let _ = writeln!(o, "scheduling domain: '{}' (id {})", d.name, d.id);
         }
         if let (Some(p), Some(id)) = (pd.parent, pd.child_id) {
             let _ = writeln!(

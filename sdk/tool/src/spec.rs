@@ -302,6 +302,23 @@ pub fn build(
         channels,
     };
     let (mut spec, mut data) = mk::build(&input).map_err(|e| ToolError::Spec(format!("{e:?}")))?;
+    // Scheduling domains: each PD's domain id, and the schedule the initialiser installs.
+    let pd_domains: Vec<u8> = sys
+        .protection_domains
+        .iter()
+        .map(|p| p.domain.as_ref().map_or(0, |d| d.id))
+        .collect();
+    let schedule = sys.domains.as_ref().map(|d| microkit_spec::DomainSchedule {
+        entries: d
+            .schedule
+            .iter()
+            .map(|e| (e.domain, e.duration.kernel_ticks()))
+            .collect(),
+        shift: d.index_shift,
+        start: d.start_index,
+    });
+    mk::set_domains(&mut spec, &pd_domains, schedule)
+        .map_err(|e| ToolError::Spec(format!("{e:?}")))?;
 
     // Prefill data: region frames are named `mr_<region>_<page>` by the builder.
     for (mr, bytes) in sys.memory_regions.iter().zip(&prefills) {

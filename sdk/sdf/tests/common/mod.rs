@@ -15,6 +15,13 @@ pub fn fixtures() -> PathBuf {
 pub fn config(arch: &str) -> TargetConfig {
     // Fixtures are checked against a hypervisor-enabled kernel unless the arch name says
     // `-nohyp`, so virtual machine elements can be tested.
+    // `-smp`: a two-CPU kernel (the domain scheduler is single-core only).
+    if let Some(plain) = arch.strip_suffix("-smp") {
+        return TargetConfig {
+            num_cpus: 2,
+            ..config(plain)
+        };
+    }
     if let Some(plain) = arch.strip_suffix("-nohyp") {
         return TargetConfig {
             hypervisor: false,

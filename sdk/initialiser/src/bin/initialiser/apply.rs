@@ -97,6 +97,15 @@ impl Kernel for Sel4 {
     fn tcb_resume(&mut self, tcb: u64) -> Result<(), InvokeError> {
         ops::tcb_resume(tcb)
     }
+    fn domain_set(&mut self, tcb: u64, domain: u64) -> Result<(), InvokeError> {
+        ops::domain_set_set(ic::DOMAIN, domain, tcb)
+    }
+    fn domain_schedule_configure(&mut self, index: u64, domain: u64, duration: u64) -> Result<(), InvokeError> {
+        ops::domain_schedule_configure(ic::DOMAIN, index, domain, duration)
+    }
+    fn domain_schedule_set_start(&mut self, index: u64) -> Result<(), InvokeError> {
+        ops::domain_schedule_set_start(ic::DOMAIN, index)
+    }
     fn name_thread(&mut self, tcb: u64, name: &str) {
         syscall::debug_name_thread(tcb, name.as_bytes());
     }
