@@ -54,6 +54,7 @@ fn main() {
         tcb: false,
         ipc: false,
         errors: true,
+        tcb_config: false,
         dests: 1,
     };
     let mut r = RefModel::new(two_threads(9), core);

@@ -1,0 +1,155 @@
+//! TCB configuration (MCS SetPriority/SetMCPriority/SetSchedParams/SetTimeoutEndpoint,
+//! Read/WriteRegisters, and the SetSpace/Configure/SetIPCBuffer refusals), priorities and
+//! the scheduler's choice: spec-only model checking and lockstep refinement of kernel-core
+//! on `two_threads_prio`, plus directed spec facts.
+
+use kernel_verified::explore::explore;
+use kernel_verified::model::{menu, two_threads_prio, Menu, SpecModel};
+use kernel_verified::refine::{clone_kernel, lockstep, Coverage, RefModel};
+use kernel_verified::spec::*;
+use proptest::prelude::*;
+
+/// TCB, TCB configuration, IPC and scheduling-context invocations with malformed variants
+/// (no CNode operations, no retype).
+fn config_menu() -> Menu {
+    Menu {
+        cnode: false,
+        retype: false,
+        tcb: true,
+        ipc: true,
+        errors: true,
+        tcb_config: true,
+        dests: 1,
+    }
+}
+
+fn depth(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ref_model(m: Menu) -> RefModel {
+    let mut r = RefModel::new(two_threads_prio(9), m);
+    r.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    r.cx.check_choice = true;
+    r
+}
+
+fn run_ref(what: &str, m: Menu, d: usize) {
+    let mut m = ref_model(m);
+    match explore(&mut m, d) {
+        Ok(st) => {
+            println!(
+                "[refinement {what}] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
+
+fn run_spec(what: &str, m: Menu, d: usize) {
+    let mut m = SpecModel {
+        sys: two_threads_prio(9),
+        menu: m,
+    };
+    match explore(&mut m, d) {
+        Ok(st) => {
+            println!(
+                "[model-check {what}] {} distinct states, {} transitions checked, depth {}, {:.2?}",
+                st.states, st.transitions, st.depth, st.elapsed
+            );
+            assert!(st.states > 1000);
+        }
+        Err(v) => panic!("invariant violated: {}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
+
+/// Spec model checking: TCB configuration + TCB + IPC + SC menu (`TCB_CONFIG_SPEC_DEPTH`).
+#[test]
+fn model_check_tcb_config() {
+    run_spec("tcb config", config_menu(), depth("TCB_CONFIG_SPEC_DEPTH", 6));
+}
+
+/// Spec model checking with every operation, TCB configuration included.
+#[test]
+fn model_check_tcb_config_all_operations() {
+    run_spec(
+        "tcb config, all operations",
+        Menu::all_tcb_config(),
+        depth("TCB_CONFIG_SPEC_ALL_DEPTH", 3),
+    );
+}
+
+/// Lockstep refinement with the scheduler's choice compared after every step
+/// (`TCB_CONFIG_REFINE_DEPTH`).
+#[test]
+fn lockstep_exhaustive_tcb_config() {
+    run_ref("tcb config", config_menu(), depth("TCB_CONFIG_REFINE_DEPTH", 6));
+}
+
+/// Lockstep refinement, every operation, TCB configuration included.
+#[test]
+fn lockstep_exhaustive_tcb_config_all_operations() {
+    run_ref(
+        "tcb config, all operations",
+        Menu::all_tcb_config(),
+        depth("TCB_CONFIG_REFINE_ALL_DEPTH", 3),
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Random lockstep sequences of 80 syscalls over every operation and TCB
+    /// configuration, scheduler's choice compared.
+    #[test]
+    fn lockstep_random_long_tcb_config(choices in proptest::collection::vec((0usize..2, any::<u32>()), 80)) {
+        let m = ref_model(Menu::all_tcb_config());
+        let init = m.initial().unwrap();
+        let mut spec = init.spec.clone();
+        let mut k = clone_kernel(&init.kernel);
+        let mut trace = Vec::new();
+        for (ti, pick) in choices {
+            let tv = &m.sys.threads[ti];
+            if spec.tcbs.get(&tv.tcb).map(|t| t.state) != Some(ThreadState::Running) { continue; }
+            let opts = menu(&spec, tv, &m.menu);
+            if opts.is_empty() { continue; }
+            let sc = opts[pick as usize % opts.len()].clone();
+            trace.push((tv.tcb, sc.clone()));
+            match lockstep(&spec, &mut k, &m.cx, tv.tcb, &sc) {
+                None => continue,
+                Some(Ok(s)) => spec = s,
+                Some(Err(e)) => prop_assert!(false, "{e}\ntrace: {trace:#?}"),
+            }
+        }
+    }
+}
+
+/// The same configuration menu on `two_threads_sc` (SC A never configured, threads without
+/// SCs): SetSchedParams binding an unreleased SC to a blocked thread, binding to a thread
+/// without SC, etc. The scheduler's choice is not compared here (the builder queues threads
+/// that have no SC).
+#[test]
+fn lockstep_exhaustive_tcb_config_unconfigured_sc() {
+    let mut m = RefModel::new(kernel_verified::model::two_threads_sc(9), config_menu());
+    m.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    match explore(&mut m, depth("TCB_CONFIG_SC_DEPTH", 4)) {
+        Ok(st) => {
+            println!(
+                "[refinement tcb config, unconfigured SC] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
