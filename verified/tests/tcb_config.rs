@@ -74,7 +74,11 @@ fn run_spec(what: &str, m: Menu, d: usize) {
 /// Spec model checking: TCB configuration + TCB + IPC + SC menu (`TCB_CONFIG_SPEC_DEPTH`).
 #[test]
 fn model_check_tcb_config() {
-    run_spec("tcb config", config_menu(), depth("TCB_CONFIG_SPEC_DEPTH", 6));
+    run_spec(
+        "tcb config",
+        config_menu(),
+        depth("TCB_CONFIG_SPEC_DEPTH", 6),
+    );
 }
 
 /// Spec model checking with every operation, TCB configuration included.
@@ -91,7 +95,11 @@ fn model_check_tcb_config_all_operations() {
 /// (`TCB_CONFIG_REFINE_DEPTH`).
 #[test]
 fn lockstep_exhaustive_tcb_config() {
-    run_ref("tcb config", config_menu(), depth("TCB_CONFIG_REFINE_DEPTH", 6));
+    run_ref(
+        "tcb config",
+        config_menu(),
+        depth("TCB_CONFIG_REFINE_DEPTH", 6),
+    );
 }
 
 /// Lockstep refinement, every operation, TCB configuration included.
@@ -152,4 +160,133 @@ fn lockstep_exhaustive_tcb_config_unconfigured_sc() {
         }
         Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
     }
+}
+
+fn call(cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Syscall {
+    Syscall::Call(Invocation {
+        cptr,
+        label,
+        mrs: mrs.to_vec(),
+        extra: extra.to_vec(),
+    })
+}
+
+const T0: ObjId = 0x1000;
+const T1: ObjId = 0x1800;
+
+/// SetSchedParams: the fault-handler copy lands in the TCB's slot 3 as a CDT child of the
+/// endpoint cap; revoking the endpoint deletes it; MCP and priority are checked against the
+/// authority in seL4's order.
+#[test]
+fn set_sched_params_installs_fault_handler_and_revoke_removes_it() {
+    let mut s = two_threads_prio(9).init;
+    // MCP 200 > T0's MCP 150: RangeError(0, 150) before anything else.
+    assert_eq!(
+        s.step(
+            T0,
+            &call(4, label::TCB_SET_SCHED_PARAMS, &[200, 90], &[5, 7, 3])
+        ),
+        Some(Outcome::Error(SyscallError::RangeError(0, 150)))
+    );
+    // With T1 (MCP 80) as authority, priority 90 is too high.
+    assert_eq!(
+        s.step(
+            T0,
+            &call(4, label::TCB_SET_SCHED_PARAMS, &[80, 90], &[4, 7, 3])
+        ),
+        Some(Outcome::Error(SyscallError::RangeError(0, 80)))
+    );
+    // A CNode cap as fault handler: InvalidCapability(3).
+    assert_eq!(
+        s.step(
+            T0,
+            &call(4, label::TCB_SET_SCHED_PARAMS, &[120, 110], &[5, 7, 6])
+        ),
+        Some(Outcome::Error(SyscallError::InvalidCapability(3)))
+    );
+    // SC A is T0's: IllegalOperation for T1.
+    assert_eq!(
+        s.step(
+            T0,
+            &call(4, label::TCB_SET_SCHED_PARAMS, &[120, 110], &[5, 0, 3])
+        ),
+        Some(Outcome::Error(SyscallError::IllegalOperation))
+    );
+    assert_eq!(
+        s.step(
+            T0,
+            &call(4, label::TCB_SET_SCHED_PARAMS, &[120, 110], &[5, 7, 3])
+        ),
+        Some(Outcome::Ok)
+    );
+    let fh = Slot {
+        obj: T1,
+        index: TCB_FAULT_HANDLER,
+    };
+    let ep_slot = Slot {
+        obj: 0x2000,
+        index: 3,
+    };
+    assert!(matches!(s.cap(fh), Some(Cap::Endpoint { obj: 0x2180, .. })));
+    assert_eq!(s.cdt.get(&fh), Some(&ep_slot));
+    assert_eq!((s.tcbs[&T1].prio, s.tcbs[&T1].mcp), (110, 120));
+    // Revoke the endpoint cap: the copy in T1's TCB goes.
+    assert_eq!(
+        s.step(T0, &call(6, label::CNODE_REVOKE, &[3, 64], &[])),
+        Some(Outcome::Ok)
+    );
+    assert_eq!(s.cap(fh), None);
+    kernel_verified::invariants::check_state(&s).unwrap();
+}
+
+/// A priority change re-sorts a blocked thread in its endpoint queue (MCS `reorderEP`), and
+/// senders queue in priority order.
+#[test]
+fn endpoint_queues_are_priority_ordered() {
+    let mut s = two_threads_prio(9).init;
+    // T1 (80) blocks sending on the endpoint, then T0 (100) too: T0 goes first.
+    assert_eq!(
+        s.step(
+            T1,
+            &Syscall::Send(Invocation {
+                cptr: 1,
+                label: 1,
+                mrs: vec![],
+                extra: vec![]
+            })
+        ),
+        Some(Outcome::Blocked)
+    );
+    let mut s2 = s.clone();
+    assert_eq!(
+        s2.step(
+            T0,
+            &Syscall::Send(Invocation {
+                cptr: 3,
+                label: 2,
+                mrs: vec![],
+                extra: vec![]
+            })
+        ),
+        Some(Outcome::Blocked)
+    );
+    assert_eq!(s2.eps[&0x2180], vec![T0, T1]);
+    // With the blocked T1 raised to 120 (re-sorted), T0 queues behind it.
+    assert_eq!(
+        s.step(T0, &call(4, label::TCB_SET_PRIORITY, &[120], &[5])),
+        Some(Outcome::Ok)
+    );
+    assert_eq!(
+        s.step(
+            T0,
+            &Syscall::Send(Invocation {
+                cptr: 3,
+                label: 2,
+                mrs: vec![],
+                extra: vec![]
+            })
+        ),
+        Some(Outcome::Blocked)
+    );
+    assert_eq!(s.eps[&0x2180], vec![T1, T0]);
 }
