@@ -472,7 +472,13 @@ pub fn held_caps(s: &State, t: ObjId) -> Vec<(Slot, Cap)> {
 /// another thread's caps, state or to kernel memory is justified by a cap `t` held before
 /// the step, with the right the change needs.
 pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Result<(), String> {
-    let held = held_caps(pre, t);
+    let mut held = held_caps(pre, t);
+    // The acting thread's fault handler acts for it when it faults (`sendFaultIPC`).
+    let fh = Slot {
+        obj: t,
+        index: TCB_FAULT_HANDLER,
+    };
+    held.extend(pre.cap(fh).map(|c| (fh, c)));
     let reach = reachable_cnodes(pre, t);
     let holds = |pred: &dyn Fn(&Cap) -> bool| held.iter().any(|(_, c)| pred(c));
     let destroyed: BTreeSet<ObjId> = pre

@@ -119,6 +119,7 @@ pub fn two_threads(untyped_bits: u8) -> System {
                 sc: None,
                 prio: 100,
                 mcp: 255,
+                faulted: false,
                 received: None,
             },
         );

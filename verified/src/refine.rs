@@ -468,10 +468,15 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             KTS::Inactive => ThreadState::Inactive,
             KTS::Running | KTS::Restart => ThreadState::Running,
             KTS::BlockedOnSend => {
-                let info = MessageInfo::from_word(x.context.get(Reg::MsgInfo));
+                let mut info = MessageInfo::from_word(x.context.get(Reg::MsgInfo));
                 let buf = k.ipc_buffer(*t, false);
-                let extra = (info.extra_caps >= 1)
+                let mut extra = (info.extra_caps >= 1)
                     .then(|| k.ipc_buffer_word(buf, ipc_buffer::CAPS_OR_BADGES));
+                if x.fault[0] != 0 {
+                    // A fault message: the label is the fault type, no caps.
+                    info.label = x.fault[0];
+                    extra = None;
+                }
                 ThreadState::BlockedOnSend {
                     ep: x.blocking_object,
                     badge: x.blocking_badge,
@@ -517,6 +522,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 sc: (x.sched_context != 0).then_some(x.sched_context),
                 prio: x.priority,
                 mcp: x.mcp,
+                faulted: x.fault[0] != 0,
                 received: None,
             },
         );
@@ -944,6 +950,14 @@ fn normalised(s: &State) -> State {
     let mut n = s.clone();
     for t in n.tcbs.values_mut() {
         t.received = None;
+        // A pending fault is only observable while the thread sends it or waits for the
+        // handler's reply (seL4 keeps a stale one in an Inactive thread; `restart` clears it).
+        if !matches!(
+            t.state,
+            ThreadState::BlockedOnSend { .. } | ThreadState::BlockedOnReply { .. }
+        ) {
+            t.faulted = false;
+        }
     }
     n.ready = n
         .tcbs

@@ -163,6 +163,8 @@ pub const TCB_TIMEOUT_HANDLER: u64 = 4;
 pub const TCB_SLOTS: u64 = 5;
 /// seL4_MaxPrio.
 pub const MAX_PRIO: u64 = 255;
+/// `seL4_Fault_CapFault`: the label of a cap-fault message.
+pub const FAULT_CAP_FAULT: u64 = 1;
 
 /// seL4_CapRights as a bit set: bit0 Write, bit1 Read, bit2 Grant, bit3 GrantReply.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
@@ -565,6 +567,10 @@ pub struct Tcb {
     /// Maximum controlled priority (`tcbMCP`, 0..=255): the highest priority or MCP this
     /// thread may give any thread when its TCB cap is the authority.
     pub mcp: u64,
+    /// A cap fault is pending (`tcbFault` is a CapFault): set when the fault is sent to the
+    /// thread's fault handler, cleared by `cancelIPC` (MCS), `restart` and the handler's
+    /// reply. Only meaningful while the thread is blocked sending or waiting for the reply.
+    pub faulted: bool,
     /// Last thing received.
     pub received: Option<Received>,
 }
@@ -1101,9 +1107,10 @@ impl State {
         };
         match o.ty {
             ObjType::Endpoint => {
-                // cancelAllIPC: every queued thread restarts.
+                // cancelAllIPC: every queued thread restarts, one with a pending fault
+                // (MCS) stops.
                 for t in self.eps.get(&obj).cloned().unwrap_or_default() {
-                    self.set_state(t, ThreadState::Running);
+                    self.restart_after_cancel(t);
                 }
                 self.eps.remove(&obj);
             }
@@ -1201,8 +1208,23 @@ impl State {
         }
     }
 
-    /// seL4 `cancelIPC`: take the thread out of whatever queue it is in.
+    /// A thread taken off an endpoint queue by `cancelAllIPC`/`cancelBadgedSends`: it
+    /// restarts, or stops if it was sending a fault (MCS).
+    fn restart_after_cancel(&mut self, t: ObjId) {
+        let st = if self.tcbs[&t].faulted {
+            ThreadState::Inactive
+        } else {
+            ThreadState::Running
+        };
+        self.set_state(t, st);
+    }
+
+    /// seL4 `cancelIPC`: take the thread out of whatever queue it is in (MCS: and cancel
+    /// its pending fault).
     fn cancel_ipc(&mut self, t: ObjId) {
+        if let Some(x) = self.tcbs.get_mut(&t) {
+            x.faulted = false;
+        }
         match self.tcbs.get(&t).map(|x| x.state) {
             Some(ThreadState::BlockedOnSend { ep, .. })
             | Some(ThreadState::BlockedOnRecv { ep, .. }) => {
@@ -1235,6 +1257,7 @@ impl State {
         let st = self.tcbs[&t].state;
         if st != ThreadState::Running {
             self.cancel_ipc(t);
+            self.tcbs.get_mut(&t).unwrap().faulted = false;
             self.set_state(t, ThreadState::Running);
         }
     }
@@ -1276,18 +1299,6 @@ impl State {
                 self.recv_with_reply(t, *cptr, *reply, *recv)
             }
         };
-        // A fault is sent to the thread's fault handler (MCS `sendFaultIPC`) if it has one;
-        // fault delivery is not modelled, so such a step is outside the spec.
-        if matches!(o, Some(Outcome::CapFault { .. }))
-            && self
-                .cap(Slot {
-                    obj: t,
-                    index: TCB_FAULT_HANDLER,
-                })
-                .is_some()
-        {
-            return None;
-        }
         o
     }
 
@@ -1342,8 +1353,19 @@ impl State {
     }
 
     fn cap_fault(&mut self, t: ObjId, addr: u64, in_recv: bool, fault: LookupFault) -> Outcome {
-        // No fault handler is modelled: the thread becomes Inactive.
-        self.set_state(t, ThreadState::Inactive);
+        // MCS `handleFault`: with a fault handler (an endpoint cap in the TCB's slot 3) the
+        // fault is sent as a blocking IPC with label seL4_Fault_CapFault and no caps, and
+        // answered like a Call (`sendFaultIPC`); without one the thread becomes Inactive.
+        match self.cap(Slot {
+            obj: t,
+            index: TCB_FAULT_HANDLER,
+        }) {
+            Some(Cap::Endpoint { obj, badge, rights }) => {
+                self.tcbs.get_mut(&t).unwrap().faulted = true;
+                self.send_ipc(t, obj, badge, rights, true, true, FAULT_CAP_FAULT, None);
+            }
+            _ => self.set_state(t, ThreadState::Inactive),
+        }
         Outcome::CapFault {
             addr,
             in_recv,
@@ -1574,7 +1596,7 @@ impl State {
             {
                 if b == badge {
                     self.eps.get_mut(&ep).unwrap().retain(|x| *x != t);
-                    self.set_state(t, ThreadState::Running);
+                    self.restart_after_cancel(t);
                 }
             }
         }
@@ -1722,6 +1744,7 @@ impl State {
                         sc: None,
                         prio: 0,
                         mcp: 0,
+                        faulted: false,
                         received: None,
                     },
                 );
@@ -2353,6 +2376,12 @@ impl State {
             return;
         }
         let _ = (t, grant);
+        if self.tcbs[&c].faulted {
+            // handleFaultReply for a cap fault: the thread restarts, no message arrives.
+            self.tcbs.get_mut(&c).unwrap().faulted = false;
+            self.set_state(c, ThreadState::Running);
+            return;
+        }
         self.set_state(c, ThreadState::Running);
         self.tcbs.get_mut(&c).unwrap().received = Some(Received {
             label,

@@ -290,3 +290,49 @@ fn endpoint_queues_are_priority_ordered() {
     );
     assert_eq!(s.eps[&0x2180], vec![T1, T0]);
 }
+
+/// A cap fault with a fault handler is sent to it (label seL4_Fault_CapFault, the handler
+/// cap's badge, no caps); a Wait (no reply object) leaves the faulting thread Inactive.
+#[test]
+fn cap_fault_goes_to_the_fault_handler() {
+    let mut s = two_threads_prio(9).init;
+    assert_eq!(
+        s.step(T0, &call(4, label::TCB_SET_SCHED_PARAMS, &[80, 80], &[5, 7, 3])),
+        Some(Outcome::Ok)
+    );
+    assert_eq!(
+        s.step(T0, &Syscall::Wait { cptr: 3, recv: None }),
+        Some(Outcome::Blocked)
+    );
+    // T1 waits on its Write-only notification cap: a cap fault.
+    assert!(matches!(
+        s.step(T1, &Syscall::Wait { cptr: 2, recv: None }),
+        Some(Outcome::CapFault { .. })
+    ));
+    let got = s.tcbs[&T0].received.unwrap();
+    assert_eq!((got.label, got.badge, got.extra_caps), (FAULT_CAP_FAULT, 0, 0));
+    assert_eq!(s.tcbs[&T0].state, ThreadState::Running);
+    assert_eq!(s.tcbs[&T1].state, ThreadState::Inactive);
+}
+
+/// The configuration menu on the reply-object system: faults sent to a handler that
+/// receives with a reply object leave the faulting thread BlockedOnReply until the reply
+/// restarts it (`handleFaultReply`).
+#[test]
+fn lockstep_exhaustive_tcb_config_reply_objects() {
+    let mut m = RefModel::new(kernel_verified::model::two_threads_reply(9), config_menu());
+    m.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    match explore(&mut m, depth("TCB_CONFIG_REPLY_DEPTH", 5)) {
+        Ok(st) => {
+            println!(
+                "[refinement tcb config, reply objects] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
