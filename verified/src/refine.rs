@@ -690,7 +690,7 @@ pub fn check_choice(k: &K, s: &State) -> Result<(), String> {
             "scheduler: kernel runs {chosen:#x} next; spec's schedulable threads (thread, priority) {prios:x?}"
         ));
     }
-    for (t, _) in &s.tcbs {
+    for t in s.tcbs.keys() {
         let queued = k.tcb(*t).in_ready_queue == 1;
         let sched = s.schedulable(*t);
         if (sched && *t != chosen && !queued) || (queued && !sched) {

@@ -1272,7 +1272,7 @@ impl State {
             Some(ThreadState::Running),
             "thread not runnable"
         );
-        let o = match sc {
+        match sc {
             Syscall::Call(inv) => self.invoke(t, inv, true, true),
             Syscall::Send(inv) => self.invoke(t, inv, true, false),
             Syscall::NBSend(inv) => self.invoke(t, inv, false, false),
@@ -1298,8 +1298,7 @@ impl State {
                 }
                 self.recv_with_reply(t, *cptr, *reply, *recv)
             }
-        };
-        o
+        }
     }
 
     /// The thread using reply object `r` (seL4 `replyTCB`): blocked on it, or blocked in a
