@@ -3,7 +3,8 @@
 //! deduplication, so memory stays small.
 //!
 //! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5). With
-//! `VERIFY_DEEP_ONLY=tcb-config` only the TCB-configuration runs are made.
+//! `VERIFY_DEEP_ONLY=tcb-config` only the TCB-configuration runs are made; their depth is
+//! `VERIFY_TCB_DEPTH` (default 4: the search over that menu grows about tenfold per level).
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
 use kernel_verified::model::{
@@ -40,6 +41,10 @@ fn main() {
     let refine_depth = args.get(1).copied().unwrap_or(5);
     let mut ok = true;
     let tcb_only = std::env::var("VERIFY_DEEP_ONLY").is_ok_and(|v| v == "tcb-config");
+    let tcb_depth = std::env::var("VERIFY_TCB_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
     // TCB configuration, priorities and the scheduler's choice.
     let mut m = SpecModel {
         sys: two_threads_prio(9),
@@ -47,7 +52,7 @@ fn main() {
     };
     ok &= report(
         "spec, all operations + TCB configuration, priorities",
-        explore_dfs(&mut m, spec_depth),
+        explore_dfs(&mut m, tcb_depth),
     );
     let mut r = RefModel::new(two_threads_prio(9), Menu::all_tcb_config());
     r.coverage = Coverage {
@@ -57,7 +62,7 @@ fn main() {
     r.cx.check_choice = true;
     ok &= report(
         "refinement (kernel-core lockstep), all operations + TCB configuration, scheduler's choice",
-        explore_dfs(&mut r, refine_depth),
+        explore_dfs(&mut r, tcb_depth),
     );
     let mut r = RefModel::new(two_threads_sc(9), Menu::all_tcb_config());
     r.coverage = Coverage {
@@ -66,7 +71,7 @@ fn main() {
     };
     ok &= report(
         "refinement (kernel-core lockstep), all operations + TCB configuration, unconfigured SC",
-        explore_dfs(&mut r, refine_depth),
+        explore_dfs(&mut r, tcb_depth),
     );
     if tcb_only {
         std::process::exit(if ok { 0 } else { 1 });
