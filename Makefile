@@ -40,6 +40,13 @@ test-host: setup
 test-qemu: setup
 	@bash scripts/test-all.sh qemu
 
+## Guest-instruction cost of the kernel's hot paths (root task user/sel4-bench: null syscalls,
+## Signal+Wait, notification and Call/ReplyRecv round trips) under QEMU -icount, one table per
+## arch and a Markdown table of all (docs/bench.md). Narrow with BENCH_ARCHES. Not in `make test`.
+BENCH_ARCHES ?= aarch64 riscv64 x86_64
+bench: setup
+	@bash scripts/bench.sh $(BENCH_ARCHES)
+
 ## Deeper exhaustive model checking and kernel-core lockstep refinement than `make test` runs
 ## (verified/README.md). Depths: VERIFY_SPEC_DEPTH (default 5), VERIFY_REFINE_DEPTH (default 5);
 ## the TCB-configuration runs use VERIFY_TCB_DEPTH (default 4); VERIFY_DEEP_ONLY=tcb-config runs only those.

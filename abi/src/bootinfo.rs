@@ -326,4 +326,6 @@ pub mod cap_tag {
     pub const ASID_CONTROL: u64 = 11;
     /// asid_pool_cap (aarch64).
     pub const ASID_POOL: u64 = 13;
+    /// smc_cap (aarch64 with ALLOW_SMC_CALLS).
+    pub const SMC: u64 = 25;
 }

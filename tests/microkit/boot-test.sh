@@ -19,6 +19,17 @@
 #   fault address; afterwards the lower-priority client still calls the passive server and
 #   prints the answer. (One expectation per line: the `MON|ERROR: VMFault in PD 'faulter':
 #   ip=… fault_addr=0x…100ad8` line is matched by its address.)
+# region-paddr: tests/microkit/region-paddr: 'dma' gets the physical addresses of two regions
+#   without phys_addr (3 x 4 KiB and 1 x 2 MiB) through `setvar region_paddr`; the initialiser
+#   allocates them contiguously, checks them with Page_GetAddress and writes them into the PD.
+#   The PD has QEMU's fw_cfg device DMA its signature to paddr + offset (in the last page of
+#   the first region) and reads "QEMU" back through its virtual mapping: a wrong or
+#   non-contiguous address leaves the bytes elsewhere and prints FAILED.
+# template: tests/microkit/template: 'loadee' is a <template> child of 'loader' (no program
+#   image). It starts at 0 and faults into the loader, which copies position-independent code
+#   into their shared region and restarts it there (pd_restart); the code prints its own line
+#   (only it can), computes 3 * nonce + 1 next to the nonce and faults at 0x10; the loader
+#   checks value, fault address and fault ip (inside the code) and stops it (pd_stop).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="$1"
@@ -54,5 +65,31 @@ case "$system" in
       --expect "client: ppc(6, 7) answered 42" -- \
       "${qemu[@]}" -kernel "build/pd-fault/$arch/loader.img"
     ;;
-  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault)" >&2; exit 1 ;;
+  region-paddr)
+    bash tests/microkit/region-paddr/build.sh "$arch" >/dev/null
+    exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
+      --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
+      --panic-pattern "initialiser: ERROR" \
+      --expect "initialiser: region 'mr_dma_buf_0' (3 frame(s) of 0x1000 bytes) at paddr 0x" \
+      --expect "initialiser: region 'mr_big_buf_0' (1 frame(s) of 0x200000 bytes) at paddr 0x" \
+      --expect "dma: region 'dma_buf' has paddr 0x" \
+      --expect "(+0x2010) arrived in 'dma_buf': QEMU" \
+      --expect "dma: region 'big_buf' has paddr 0x" \
+      --expect "(+0x1f0008) arrived in 'big_buf': QEMU" -- \
+      "${qemu[@]}" -kernel "build/region-paddr/$arch/loader.img"
+    ;;
+  template)
+    bash tests/microkit/template/build.sh "$arch" >/dev/null
+    exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
+      --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
+      --panic-pattern "initialiser: ERROR" \
+      --expect "initialiser: starting PD 'loadee' (priority 20)" \
+      --expect "at ip 0x0 addr 0x0 before any code ran" \
+      --expect "restarting the child at 0x280000" \
+      --expect "loadee: hello from code its parent loaded at run time" \
+      --expect "loader: the loaded code ran: it computed 0x369d0369d035 = 3 * 0x123456789abc + 1 and faulted at 0x10 as planned" \
+      --expect "loader: child 0 stopped" -- \
+      "${qemu[@]}" -kernel "build/template/$arch/loader.img"
+    ;;
+  *) echo "microkit boot test: unknown system '$system' (hello, pd-fault, region-paddr, template)" >&2; exit 1 ;;
 esac

@@ -32,6 +32,8 @@ pub mod panic;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod payload;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod smc;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod timer;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod trap;

@@ -137,6 +137,9 @@ impl Machine for Aarch64Machine {
         cpu::sync_icache();
     }
 
+    fn arm_smc_call(&mut self, args: [u64; 8]) -> [u64; 8] {
+        crate::smc::smc_call(args)
+    }
     fn halt(&mut self, code: u32) -> ! {
         cpu::semihosting_exit(code)
     }

@@ -29,8 +29,17 @@ pub fn set_compare(cval: u64) {
     };
 }
 
-/// Keep user space away from the timer and counter registers (CNTKCTL_EL1 = 0).
+/// Keep user space away from the timer and counter registers (CNTKCTL_EL1 = 0). With the
+/// `export-vcnt-user` feature (seL4's `KernelArmExportVCNTUser`), EL0 may read the virtual
+/// counter and its frequency (CNTKCTL_EL1.EL0VCTEN, bit 1), as the benchmark image needs;
+/// the timer registers stay kernel-only either way.
 pub fn deny_user_access() {
-    // SAFETY: only changes EL0 access rights to the timer registers.
-    unsafe { asm!("msr cntkctl_el1, xzr", "isb", options(nostack)) };
+    const EL0VCTEN: u64 = 1 << 1;
+    let v: u64 = if cfg!(feature = "export-vcnt-user") {
+        EL0VCTEN
+    } else {
+        0
+    };
+    // SAFETY: only changes EL0 access rights to the timer and counter registers.
+    unsafe { asm!("msr cntkctl_el1, {}", "isb", in(reg) v, options(nostack)) };
 }

@@ -7,7 +7,8 @@
 //! the kernel stack and `eret`s. The kernel runs with interrupts masked and keeps no state on
 //! its stack across a return to user mode (one kernel stack, as in seL4).
 //!
-//! Any exception taken from EL1 is a kernel bug: it prints the syndrome, fault address and
+//! Any exception taken from EL1 is a kernel bug (except an unanswered SMC made by
+//! [`crate::smc::smc_call`], resumed with x0 = -1): it prints the syndrome, fault address and
 //! registers under a `KERNEL PANIC` line and stops QEMU with a failing status.
 
 use crate::context::{Aarch64Context, CTX_FP, CTX_PC, CTX_SP, CTX_TPIDR};
@@ -196,6 +197,26 @@ aarch64_vectors:
     KENTRY 15
 
 aarch64_kernel_entry:
+    // An SMC that nothing answers is UNDEFINED (EC 0) at EL1: if it is the kernel's one SMC
+    // instruction (`crate::smc`), resume after it with x0 = -1 (SMCCC NOT_SUPPORTED).
+    cmp     x0, #4                  // sync exception from EL1h
+    b.ne    8f
+    mrs     x1, esr_el1
+    lsr     x1, x1, #26
+    cbnz    x1, 7f
+    mrs     x1, elr_el1
+    adrp    x0, aarch64_smc_insn
+    add     x0, x0, :lo12:aarch64_smc_insn
+    cmp     x0, x1
+    b.ne    7f
+    add     x1, x1, #4
+    msr     elr_el1, x1
+    ldr     x1, [sp, #8]
+    mov     x0, #-1
+    add     sp, sp, #288
+    eret
+7:  mov     x0, #4
+8:
     stp     x2, x3, [sp, #16]
     stp     x4, x5, [sp, #32]
     stp     x6, x7, [sp, #48]

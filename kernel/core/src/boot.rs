@@ -242,6 +242,9 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     if p.arch == Arch::X86_64 {
         put(&k, s(slots::IO_PORT_CONTROL), Cap::IoPortControl);
     }
+    if p.arch == Arch::Aarch64 {
+        put(&k, s(slots::SMC), Cap::Smc { badge: 0 });
+    }
     put(&k, s(slots::DOMAIN), Cap::Domain);
     put(
         &k,

@@ -167,6 +167,11 @@ pub enum Cap {
         /// Last port (inclusive).
         last: u16,
     },
+    /// Arm SMC authority (aarch64 only): `seL4_ARM_SMC_Call` makes a Secure Monitor Call.
+    Smc {
+        /// The only function id (x0) this cap may call; 0 = any.
+        badge: u64,
+    },
 }
 
 mod tag {
@@ -190,6 +195,7 @@ mod tag {
     pub const ASID_POOL: u64 = 13;
     pub const IO_PORT_CONTROL: u64 = 15;
     pub const IO_PORT: u64 = 17;
+    pub const SMC: u64 = 25;
 }
 
 const fn mask(bits: u32) -> u64 {
@@ -329,6 +335,7 @@ impl Cap {
             Cap::AsidPool { paddr, base } => [ASID_POOL | (paddr & !mask(12)), base as u64],
             Cap::IoPortControl => [IO_PORT_CONTROL, 0],
             Cap::IoPort { first, last } => [IO_PORT, first as u64 | ((last as u64) << 16)],
+            Cap::Smc { badge } => [SMC, badge],
         }
     }
 
@@ -411,6 +418,7 @@ impl Cap {
                 first: w1 as u16,
                 last: (w1 >> 16) as u16,
             },
+            SMC => Cap::Smc { badge: w1 },
             _ => Cap::Null,
         }
     }
@@ -450,6 +458,7 @@ impl Cap {
             Cap::AsidPool { .. } => cap_tag::ASID_POOL,
             Cap::IoPortControl => 31,
             Cap::IoPort { .. } => 19,
+            Cap::Smc { .. } => cap_tag::SMC,
         }
     }
 
@@ -510,10 +519,12 @@ impl Cap {
         }
     }
 
-    /// The badge of an endpoint or notification cap (0 otherwise).
+    /// The badge of an endpoint, notification or SMC cap (0 otherwise).
     pub fn badge(&self) -> u64 {
         match *self {
-            Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => badge,
+            Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } | Cap::Smc { badge } => {
+                badge
+            }
             _ => 0,
         }
     }
@@ -586,6 +597,15 @@ impl Cap {
                         badge: data,
                         rights,
                     }
+                } else {
+                    Cap::Null
+                }
+            }
+            // seL4 `Arch_updateCapData`: an SMC cap is badged (with the one function id it
+            // may call) only once, like an endpoint.
+            Cap::Smc { badge } => {
+                if !preserve && badge == 0 {
+                    Cap::Smc { badge: data }
                 } else {
                     Cap::Null
                 }
@@ -664,6 +684,8 @@ impl Cap {
             Cap::IoPort { first, last } => {
                 matches!(*other, Cap::IoPort { first: f, last: l } if f == first && l == last)
             }
+            // seL4 `Arch_sameRegionAs`: every SMC cap names the one secure monitor.
+            Cap::Smc { .. } => matches!(*other, Cap::Smc { .. }),
             Cap::Null | Cap::Zombie { .. } => false,
         }
     }
@@ -699,6 +721,7 @@ impl Cap {
             Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => badge != src.badge(),
             Cap::IrqHandler { .. } => matches!(src, Cap::IrqControl),
             Cap::IoPort { .. } => matches!(src, Cap::IoPortControl),
+            Cap::Smc { badge } => badge != src.badge(),
             Cap::Untyped { .. } => true,
             _ => false,
         }

@@ -81,6 +81,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         Cap::Domain => decode_domain_invocation(k, a),
         Cap::SchedContext { .. } => decode_sched_context_invocation(k, a),
         Cap::SchedControl { .. } => decode_sched_control_invocation(k, a),
+        Cap::Smc { .. } => crate::smc::decode_and_invoke(k, a),
         Cap::Frame { .. }
         | Cap::PageTable { .. }
         | Cap::VSpace { .. }

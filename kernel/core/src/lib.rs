@@ -21,6 +21,7 @@
 //! * [`vspace`]: page-table walking and mapping helpers shared by the arches.
 //! * [`irq`]: `seL4_IRQControl_*` / `seL4_IRQHandler_*`.
 //! * [`ioport`]: x86 `IOPortControl_Issue` and `IOPort_In*/Out*`.
+//! * [`smc`]: aarch64 `ARM_SMC_Call` (Secure Monitor Calls through an SMC cap).
 //! * [`boot`]: creating the root task's environment and `seL4_BootInfo`.
 //! * [`sched`]: MCS scheduler (ready/release queues, refills, budgets, timer deadline).
 //! * [`ipc`]: endpoints, reply objects, notifications, fault delivery, cancellation.
@@ -51,6 +52,7 @@ pub mod message;
 pub mod object;
 pub mod sched;
 pub mod schedcontext;
+pub mod smc;
 pub mod syscall;
 pub mod tcb;
 pub mod untyped;

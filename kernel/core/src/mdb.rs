@@ -85,7 +85,8 @@ pub fn is_mdb_parent_of<M: PhysMem + ?Sized>(m: &M, a: Slot, b: Slot) -> bool {
         return false;
     }
     match ca {
-        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => {
+        // Badged SMC caps follow the endpoint rule (seL4 `Arch_isMDBParentOf`).
+        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } | Cap::Smc { badge } => {
             if badge == 0 {
                 return true;
             }

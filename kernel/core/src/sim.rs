@@ -40,7 +40,14 @@ pub struct SimMachine {
     pub tlb_invalidations: u64,
     /// I/O port writes (port, size, value).
     pub io_writes: Vec<(u16, u8, u32)>,
+    /// Arguments (x0..x7) of every Secure Monitor Call made, in order.
+    pub smc_calls: Vec<[u64; 8]>,
 }
+
+/// PSCI_VERSION's function id; the simulated secure monitor answers it with [`SIM_PSCI_VERSION`].
+pub const SIM_PSCI_VERSION_FN: u64 = 0x8400_0000;
+/// The PSCI version the simulated secure monitor reports (1.1).
+pub const SIM_PSCI_VERSION: u64 = 0x1_0001;
 
 impl SimMachine {
     /// A machine with `size` bytes (rounded up to 8) of zeroed RAM at `base`.
@@ -57,6 +64,7 @@ impl SimMachine {
             vspace: None,
             tlb_invalidations: 0,
             io_writes: Vec::new(),
+            smc_calls: Vec::new(),
         }
     }
     /// Base physical address of RAM.
@@ -146,6 +154,22 @@ impl Machine for SimMachine {
             });
         }
         Ok(SIM_IOAPIC_IRQ_BASE + pin)
+    }
+    /// A stand-in secure monitor: records the call; x0 = [`SIM_PSCI_VERSION`] for
+    /// PSCI_VERSION and SMCCC NOT_SUPPORTED otherwise; x1..x7 come back as `xi + i`, so tests
+    /// see every register travel both ways.
+    fn arm_smc_call(&mut self, args: [u64; 8]) -> [u64; 8] {
+        self.smc_calls.push(args);
+        let mut out = args;
+        for (i, v) in out.iter_mut().enumerate().skip(1) {
+            *v = v.wrapping_add(i as u64);
+        }
+        out[0] = if args[0] == SIM_PSCI_VERSION_FN {
+            SIM_PSCI_VERSION
+        } else {
+            kernel_hal::SMCCC_NOT_SUPPORTED
+        };
+        out
     }
     fn halt(&mut self, code: u32) -> ! {
         panic!("sim: machine halted with code {code}");

@@ -113,6 +113,10 @@ fn bootinfo_is_consistent() {
             matches!(slot_cap(&k, slots::IO_PORT_CONTROL), Cap::IoPortControl),
             arch == Arch::X86_64
         );
+        assert_eq!(
+            matches!(slot_cap(&k, slots::SMC), Cap::Smc { badge: 0 }),
+            arch == Arch::Aarch64
+        );
         assert!(matches!(
             slot_cap(&k, slots::BOOT_INFO_FRAME),
             Cap::Frame {

@@ -588,6 +588,13 @@ fn delete_nested_cnodes_iteratively() {
     // Make the last CNode hold a cap to the first one (a cycle through the root's cap).
     ok(&delete(&mut k, e));
     assert!(cap_at(&k, e).is_null());
+    // The root held the only cap to the first CNode, so deleting it destroyed the whole
+    // chain: nothing derived from `ut` is left, and no cap lies in freed memory.
+    assert!(!kernel_core::mdb::has_children(
+        &k.machine,
+        kernel_core::object::Slot::at(root_ptr(&k), ut)
+    ));
+    kernel_core::sim::invariants::check(&k).expect("invariants after deleting the chain");
     // Everything came from `ut`: revoke leaves no descendants and the untyped is reusable.
     ok(&revoke(&mut k, ut));
     assert!(!kernel_core::mdb::has_children(

@@ -87,6 +87,7 @@ fn arb_cap() -> impl Strategy<Value = Cap> {
         (addr(12), any::<u16>()).prop_map(|(paddr, base)| Cap::AsidPool { paddr, base }),
         Just(Cap::IoPortControl),
         (any::<u16>(), any::<u16>()).prop_map(|(first, last)| Cap::IoPort { first, last }),
+        any::<u64>().prop_map(|badge| Cap::Smc { badge }),
     ]
 }
 

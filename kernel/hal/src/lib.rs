@@ -11,7 +11,8 @@
 //!   core's VSpace code (map/unmap/lookup, seL4's rules) is shared by all three ports.
 //! * [`PhysMem`]: access to physical memory through the kernel window. Kernel objects live in
 //!   the physical memory they were retyped from, as in seL4.
-//! * [`Machine`]: console, timer, interrupt controller, TLB and address-space switching.
+//! * [`Machine`]: console, timer, interrupt controller, TLB and address-space switching, and
+//!   (aarch64) the Secure Monitor Call behind `seL4_ARM_SMC_Call`.
 #![no_std]
 
 /// A physical address.
@@ -43,6 +44,9 @@ pub enum Reg {
     /// The TLS base register set by `TCB_SetTLSBase` (TPIDR_EL0 / tp / FS_BASE).
     TlsBase,
 }
+
+/// Arm SMC Calling Convention `NOT_SUPPORTED` (-1) as x0 holds it after an SMC.
+pub const SMCCC_NOT_SUPPORTED: u64 = u64::MAX;
 
 /// Number of message registers passed in CPU registers (`seL4_FastMessageRegisters`).
 pub const FAST_MESSAGE_REGISTERS: usize = 4;
@@ -224,6 +228,16 @@ pub trait Machine: PhysMem {
     /// n = ISA line n) map them onto their own IRQ numbers. Default: no I/O APIC.
     fn ioapic_pin_irq(&self, _ioapic: u64, _pin: u64) -> Result<u64, IoApicError> {
         Err(IoApicError::NoIoApic)
+    }
+
+    /// Make an Arm Secure Monitor Call (`smc #0`) with x0..x7 = `args` and return x0..x7 as
+    /// the secure monitor left them (`seL4_ARM_SMC_Call`). The core calls this only for SMC
+    /// caps, which exist only on aarch64. An SMC that nothing answers must still return:
+    /// x0 = SMCCC `NOT_SUPPORTED` (-1), as the default (machines without SMC) does.
+    fn arm_smc_call(&mut self, args: [u64; 8]) -> [u64; 8] {
+        let mut r = args;
+        r[0] = SMCCC_NOT_SUPPORTED;
+        r
     }
 
     /// Stop the machine: `code` 0 for a clean shutdown, non-zero after a kernel panic.

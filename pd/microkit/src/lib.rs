@@ -11,7 +11,9 @@
 //! monitor takes its scheduling context away. Slot numbers: [`microkit_layout`].
 #![no_std]
 
+pub mod cspace;
 mod entry;
+pub mod regions;
 pub mod symbols;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -158,6 +160,14 @@ impl IoPort {
     pub fn write(self, width: u32, port: u16, v: u32) -> Result<(), sel4_sys::ops::InvokeError> {
         sel4_sys::ops::ioport_out(self.cap(), width, port, v)
     }
+}
+
+/// `microkit_arm_smc_call` (aarch64, PDs with `smc="true"`): a Secure Monitor Call with
+/// x0..x7 = `args` (`seL4_ARM_SMCContext`) through this PD's SMC cap
+/// ([`microkit_layout::ARM_SMC_CAP`]); returns x0..x7 as the secure monitor left them. A PD
+/// without `smc` has no such cap and gets the kernel's `InvalidCapability` error.
+pub fn arm_smc_call(args: &[u64; 8]) -> Result<[u64; 8], sel4_sys::ops::InvokeError> {
+    sel4_sys::ops::arm_smc_call(L::ARM_SMC_CAP, args)
 }
 
 /// The application part of a PD: libmicrokit's `notified`, `protected` and `fault`.

@@ -296,6 +296,10 @@ pub fn page_unmap(a: Arch) -> Result<Invocation, NoSuchMethod> {
 pub fn page_get_address(a: Arch) -> Result<Invocation, NoSuchMethod> {
     arch(a, ArchLabel::PageGetAddress, &[], &[])
 }
+/// aarch64 `ARM_SMC_Call`: x0..x7 as MR0..MR7 (reply: x0..x7 after the call in MR0..MR7).
+pub fn arm_smc_call(a: Arch, regs: &[u64; 8]) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::SmcCall, regs, &[])
+}
 /// `PageTable_Map(vspace, vaddr, attr)` on `a`.
 pub fn page_table_map(a: Arch, vspace: u64, vaddr: u64, attr: u64) -> Result<Invocation, NoSuchMethod> {
     arch(a, ArchLabel::PageTableMap, &[vaddr, attr], &[vspace])

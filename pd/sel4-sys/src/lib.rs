@@ -47,4 +47,6 @@ pub mod init_caps {
     pub const DOMAIN: u64 = 11;
     /// The root task's scheduling context (MCS).
     pub const SCHED_CONTEXT: u64 = 14;
+    /// The SMC cap (`seL4_CapSMC`, aarch64 only).
+    pub const SMC: u64 = 15;
 }

@@ -202,6 +202,12 @@ pub fn page_unmap(frame: u64) -> Result<()> {
 pub fn page_get_address(frame: u64) -> Result<u64> {
     invoke(frame, &inv::page_get_address(ARCH)?).map(|_| get_mr(0))
 }
+/// `seL4_ARM_SMC_Call` (aarch64): makes the Secure Monitor Call with x0..x7 = `args` and
+/// returns x0..x7 as the secure monitor left them.
+pub fn arm_smc_call(smc: u64, args: &[u64; 8]) -> Result<[u64; 8]> {
+    invoke(smc, &inv::arm_smc_call(ARCH, args)?)?;
+    Ok(core::array::from_fn(get_mr))
+}
 /// `PageTable_Map` on this architecture.
 pub fn page_table_map(pt: u64, vspace: u64, vaddr: u64, attr: u64) -> Result<()> {
     unit(pt, inv::page_table_map(ARCH, vspace, vaddr, attr)?)

@@ -1,23 +1,27 @@
 //! Applying a spec: every kernel object, cap, mapping and thread setting, in order, against a
 //! [`Kernel`] (the real one in the root task, a simulated one in the tests).
 //!
-//! Order: objects (fixed-address frames first, ascending; then largest first), ASIDs, SC
-//! parameters, IRQ notifications, frame fills (through a scratch mapping in our own VSpace),
-//! page tables and page mappings (each mapping maps its own copy of the frame cap), caps into
-//! PD CNodes, TCB settings, then threads resumed in start order.
+//! Order: objects (fixed-address frames first, ascending; then the contiguous runs of regions
+//! whose physical address a PD is given, checked with `Page_GetAddress`; then largest
+//! first), ASIDs, SC parameters, IRQ notifications, frame fills and `region_paddr` variables
+//! (through a scratch mapping in our own VSpace), boot-info fills, page tables and page
+//! mappings (each mapping maps its own copy of the frame cap), caps into PD CNodes, TCB
+//! settings, the monitor's reply object, the untyped handoff (if a PD receives all
+//! untypeds), then threads resumed in start order.
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use microkit_spec::{Arch, IrqSource, ObjectKind, Spec, Trigger};
+use microkit_spec::{Arch, IrqSource, ObjId, ObjectKind, Spec, Trigger};
 use sel4_sys::abi::{object_type, ObjectKind as K};
 use sel4_sys::invocation::{default_vm_attributes, vm_attributes};
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::ops::InvokeError;
 use sel4_sys::CapRights;
 
+use crate::bootinfo::{extra_chunk, UntypedDesc};
 use crate::untyped::{AllocError, Allocator};
 use crate::{initial_context, paging, sys_arch};
 
@@ -25,6 +29,8 @@ use crate::{initial_context, paging, sys_arch};
 pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
 /// Root task VSpace slot.
 pub const ROOT_VSPACE: u64 = sel4_sys::init_caps::VSPACE;
+/// The root task's SMC cap (`seL4_CapSMC`, aarch64).
+pub const ROOT_SMC: u64 = sel4_sys::init_caps::SMC;
 
 /// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB.
 /// They lie in a top-level region of their own (aarch64/x86_64: 512 GiB region 2; riscv64
@@ -53,10 +59,14 @@ pub trait Kernel {
     fn table_map(&mut self, kind: K, table: u64, vspace: u64, vaddr: u64, attr: u64) -> Result<(), InvokeError>;
     fn page_map(&mut self, frame: u64, vspace: u64, vaddr: u64, rights: CapRights, attr: u64) -> Result<(), InvokeError>;
     fn page_unmap(&mut self, frame: u64) -> Result<(), InvokeError>;
+    /// `Page_GetAddress`: the physical address of a frame.
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError>;
     /// Copies `bytes` to `vaddr` in the root task's own address space.
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]);
     fn cnode_copy(&mut self, dest: u64, src: u64, rights: CapRights) -> Result<(), InvokeError>;
     fn cnode_mint(&mut self, cnode: u64, slot: u64, depth: u8, src: u64, rights: CapRights, badge: u64) -> Result<(), InvokeError>;
+    /// Moves the cap in root slot `src` to `slot` of `cnode` (depth `depth`).
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError>;
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError>;
     fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError>;
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError>;
@@ -83,6 +93,9 @@ pub enum Error {
     NoSlots,
     /// The object or IRQ kind is not supported on this architecture.
     Unsupported,
+    /// A region frame is not where the allocator placed it (frame index in the region,
+    /// expected and actual physical address).
+    Misplaced(u32, u64, u64),
 }
 
 impl From<InvokeError> for Error {
@@ -103,6 +116,7 @@ impl fmt::Display for Error {
             Error::Alloc(e) => write!(f, "allocation failed: {e}"),
             Error::NoSlots => write!(f, "root CNode has no free slots left"),
             Error::Unsupported => write!(f, "not supported on this architecture"),
+            Error::Misplaced(k, want, got) => write!(f, "frame {k} of the region is at {got:#x}, not at {want:#x}"),
         }
     }
 }
@@ -141,6 +155,15 @@ pub struct Builder<'a, KN: Kernel> {
     pub obj: Vec<u64>,
     /// Paging structures already mapped: (vspace cptr, region bits, vaddr >> region bits).
     tables: Vec<(u64, u8, u64)>,
+    /// The kernel's extra boot information (chunks after the boot-info page).
+    extra_bootinfo: &'a [u8],
+    /// Reply object for the monitor, created before any untyped is handed over.
+    pub monitor_reply: Option<u64>,
+    /// Untypeds handed to a PD: (CNode slot, descriptor), for logs and tests.
+    pub handed_over: Vec<(u64, UntypedDesc)>,
+    /// Physical base of each contiguous region a [`microkit_spec::PaddrVar`] names, by its
+    /// first frame (checked with `Page_GetAddress`).
+    pub region_paddr: Vec<(u32, u64)>,
 }
 
 impl<'a, KN: Kernel> Builder<'a, KN> {
@@ -157,7 +180,17 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             end_slot: free_slots.1,
             obj: vec![0; spec.objects.len()],
             tables: Vec::new(),
+            extra_bootinfo: &[],
+            monitor_reply: None,
+            handed_over: Vec::new(),
+            region_paddr: Vec::new(),
         }
+    }
+
+    /// Gives the builder the kernel's extra boot information, for boot-info fills.
+    pub fn with_extra_bootinfo(mut self, extra: &'a [u8]) -> Self {
+        self.extra_bootinfo = extra;
+        self
     }
 
     /// A fresh root CNode slot.
@@ -167,6 +200,22 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         }
         self.next_slot += 1;
         Ok(self.next_slot - 1)
+    }
+
+    /// Retypes `count` frames of 2^`size_bits` bytes back to back (physically contiguous) into
+    /// fresh root slots; returns the slots and the physical address of the first.
+    pub fn retype_run(&mut self, size_bits: u8, count: u32) -> Result<(Vec<u64>, u64), Error> {
+        let kind = paging::frame_kind(size_bits).ok_or(Error::Unsupported)?;
+        let ty = object_type(sys_arch(self.arch), kind).ok_or(Error::Unsupported)?;
+        let p = self.untyped.alloc_run(size_bits, count as u64)?;
+        let mut slots = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let dst = self.slot()?;
+            // The kernel places each at the aligned watermark: right after the previous one.
+            self.kernel.untyped_retype(p.slot, ty, size_bits as u64, dst)?;
+            slots.push(dst);
+        }
+        Ok((slots, p.paddr))
     }
 
     /// Retypes one object of `kind` (kernel size argument `size_arg`) into a fresh root slot.
@@ -189,19 +238,112 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
     /// Runs every step up to and including starting the threads.
     pub fn run(&mut self) -> Res<()> {
         self.create_objects()?;
+        self.check_regions()?;
         self.configure()?;
         let filled = self.fill_frames()?;
+        self.fill_bootinfo()?;
         let (maps, tables) = self.map_all()?;
         self.kernel.log(format_args!("initialiser: {filled} frames filled, {maps} pages and {tables} page tables mapped"));
         self.place_caps()?;
         self.setup_threads()?;
+        if self.spec.fault_ep.is_some() {
+            // The monitor's only object; made now, as untypeds may be handed over next.
+            self.monitor_reply = Some(self.retype(K::Reply, 0, None).map_err(fail("create", "monitor reply"))?);
+        }
+        self.handoff_untypeds()?;
         self.start()
+    }
+
+    /// Writes `bytes` into `frames` (in order, each filled from its start), zero-padding
+    /// nothing: the frames are fresh and already zero.
+    fn write_frames(&mut self, frames: &[ObjId], bytes: &[u8], what: &str) -> Res<usize> {
+        let mut at = 0usize;
+        for &f in frames {
+            if at >= bytes.len() {
+                break;
+            }
+            let ObjectKind::Frame { size_bits, .. } = self.spec.objects[f as usize].kind else {
+                return Err(fail("write", what)(Error::Unsupported));
+            };
+            let scratch = scratch(self.arch, size_bits).ok_or_else(|| fail("write", what)(Error::Unsupported))?;
+            self.ensure_tables(ROOT_VSPACE, scratch, size_bits).map_err(fail("write tables", what))?;
+            let attr = vm_attributes(sys_arch(self.arch), true, false);
+            self.kernel.page_map(self.obj[f as usize], ROOT_VSPACE, scratch, CapRights::READ_WRITE, attr).map_err(fail("write map", what))?;
+            let end = bytes.len().min(at + (1usize << size_bits));
+            self.kernel.write_memory(scratch, &bytes[at..end]);
+            self.kernel.page_unmap(self.obj[f as usize]).map_err(fail("write unmap", what))?;
+            at = end;
+        }
+        Ok(at)
+    }
+
+    /// Copies each requested extra-boot-information chunk (header included) into its frames.
+    fn fill_bootinfo(&mut self) -> Res<()> {
+        let spec = self.spec;
+        for f in &spec.bootinfo_fills {
+            match extra_chunk(self.extra_bootinfo, f.id) {
+                Some(chunk) => {
+                    let n = self.write_frames(&f.frames, chunk, "boot info region")?;
+                    self.kernel.log(format_args!("initialiser: boot info chunk {}: {n} of its {} bytes copied to a region", f.id, chunk.len()));
+                }
+                None => self.kernel.log(format_args!("initialiser: boot info chunk {} not provided by the kernel; its region stays zero", f.id)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands every untyped cap the initialiser holds to the receiving PD's untyped CNode
+    /// and writes their description (layout: [`microkit_spec::layout::untypeds`]).
+    fn handoff_untypeds(&mut self) -> Res<()> {
+        use microkit_spec::layout::untypeds as U;
+        let spec = self.spec;
+        let Some(h) = &spec.untyped_handoff else { return Ok(()) };
+        let ObjectKind::CNode { radix } = spec.objects[h.cnode as usize].kind else {
+            return Err(fail("untyped handoff", "cnode")(Error::Unsupported));
+        };
+        let room = (U::MAX_DESCS.min(1u64 << radix)).saturating_sub(h.first_slot) as usize;
+        let list: Vec<_> = self.untyped.untypeds.iter().take(room).copied().collect();
+        let end = h.first_slot + list.len() as u64;
+        let mut desc = vec![0u8; (U::DESC_OFFSET + U::MAX_DESCS * U::DESC_SIZE) as usize];
+        desc[0..8].copy_from_slice(&h.cptr.to_le_bytes());
+        desc[8..16].copy_from_slice(&h.first_slot.to_le_bytes());
+        desc[16..24].copy_from_slice(&end.to_le_bytes());
+        for (k, u) in list.iter().enumerate() {
+            let off = (U::DESC_OFFSET + (h.first_slot + k as u64) * U::DESC_SIZE) as usize;
+            desc[off..off + 8].copy_from_slice(&u.paddr.to_le_bytes());
+            desc[off + 8] = u.size_bits;
+            desc[off + 9] = u.is_device as u8;
+        }
+        self.write_frames(&h.frames, &desc, "untyped description")?;
+        let cnode = self.obj[h.cnode as usize];
+        for (k, u) in list.iter().enumerate() {
+            let slot = h.first_slot + k as u64;
+            self.kernel.cnode_move(cnode, slot, radix, u.slot).map_err(fail("untyped handoff", &spec.objects[h.cnode as usize].name))?;
+            self.handed_over.push((slot, UntypedDesc { paddr: u.paddr, size_bits: u.size_bits, is_device: u.is_device }));
+        }
+        let ram: u64 = list.iter().filter(|u| !u.is_device).map(|u| (1u64 << u.size_bits).saturating_sub(u.used)).sum();
+        let kept = self.untyped.untypeds.len() - list.len();
+        self.untyped.untypeds.drain(..list.len());
+        self.kernel.log(format_args!(
+            "initialiser: handed {} untypeds ({} KiB RAM free) to '{}', slots {}..{}{}",
+            list.len(),
+            ram / 1024,
+            spec.objects[h.cnode as usize].name,
+            h.first_slot,
+            end,
+            if kept > 0 { " (the rest do not fit the description)" } else { "" }
+        ));
+        Ok(())
     }
 
     fn create_objects(&mut self) -> Res<()> {
         let spec = self.spec;
         let mut order: Vec<usize> = (0..spec.objects.len()).collect();
+        // Regions whose physical address a PD is given: allocated as contiguous runs, after the
+        // fixed-address frames (which need their exact place) and before everything else.
+        let run_of = |i: usize| spec.paddr_vars.iter().find(|v| (v.first as usize..v.first as usize + v.count as usize).contains(&i));
         let key = |i: &usize| match &spec.objects[*i].kind {
+            _ if run_of(*i).is_some() => (0u8, u64::MAX, 0u8),
             ObjectKind::Frame { paddr: Some(p), .. } => (0u8, *p, 0u8),
             ObjectKind::Frame { size_bits, .. } => (1, 0, 255 - size_bits),
             ObjectKind::CNode { radix } => (1, 0, 255u8.saturating_sub(radix + 5)),
@@ -212,6 +354,18 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         for i in order {
             let o = &spec.objects[i];
             let name = o.name.as_str();
+            if let Some(run) = run_of(i) {
+                if run.first as usize == i {
+                    // decode() checked that a run is made of frames.
+                    let ObjectKind::Frame { size_bits, .. } = o.kind else { return Err(fail("create region", name)(Error::Unsupported)) };
+                    let (slots, paddr) = self.retype_run(size_bits, run.count).map_err(fail("create region", name))?;
+                    for (k, s) in slots.into_iter().enumerate() {
+                        self.obj[i + k] = s;
+                    }
+                    self.region_paddr.push((run.first, paddr));
+                }
+                continue;
+            }
             let slot = match &o.kind {
                 ObjectKind::Tcb => self.retype(K::Tcb, 0, None),
                 ObjectKind::Endpoint => self.retype(K::Endpoint, 0, None),
@@ -232,6 +386,11 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
                     let (first, last) = (*first as u64, *last as u64);
                     self.slot().and_then(|s| self.kernel.ioport_issue(first, last, s).map(|_| s).map_err(Error::from))
                 }
+                // A copy of our own SMC cap (seL4_CapSMC exists only on aarch64).
+                ObjectKind::ArmSmc if self.arch == Arch::Aarch64 => self
+                    .slot()
+                    .and_then(|s| self.kernel.cnode_copy(s, ROOT_SMC, CapRights::ALL).map(|_| s).map_err(Error::from)),
+                ObjectKind::ArmSmc => Err(Error::Unsupported),
             }
             .map_err(fail("create", name))?;
             self.obj[i] = slot;
@@ -257,11 +416,39 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         Ok(made)
     }
 
+    /// Asks the kernel where each region frame a PD gets the address of really is: every frame
+    /// must be where the allocator put it, so the region is contiguous from the address the
+    /// PD receives.
+    fn check_regions(&mut self) -> Res<()> {
+        for r in 0..self.region_paddr.len() {
+            let (first, base) = self.region_paddr[r];
+            let Some(v) = self.spec.paddr_vars.iter().find(|v| v.first == first) else { continue };
+            let name = self.spec.objects[first as usize].name.as_str();
+            let ObjectKind::Frame { size_bits, .. } = self.spec.objects[first as usize].kind else { continue };
+            for k in 0..v.count {
+                let got = self.kernel.frame_paddr(self.obj[(first + k) as usize]).map_err(fail("region address", name))?;
+                let want = base + ((k as u64) << size_bits);
+                if got != want {
+                    return Err(fail("region address", name)(Error::Misplaced(k, want, got)));
+                }
+            }
+            self.kernel.log(format_args!("initialiser: region '{name}' ({} frame(s) of {:#x} bytes) at paddr {base:#x}", v.count, 1u64 << size_bits));
+        }
+        Ok(())
+    }
+
     fn fill_frames(&mut self) -> Res<usize> {
         let mut filled = 0;
         for (i, o) in self.spec.objects.iter().enumerate() {
             let ObjectKind::Frame { size_bits, fill, .. } = &o.kind else { continue };
-            if fill.is_empty() {
+            let vars: Vec<(u64, u64)> = self
+                .spec
+                .paddr_vars
+                .iter()
+                .filter(|v| v.frame as usize == i)
+                .filter_map(|v| self.region_paddr.iter().find(|r| r.0 == v.first).map(|r| (v.offset, r.1)))
+                .collect();
+            if fill.is_empty() && vars.is_empty() {
                 continue;
             }
             let Some(scratch) = scratch(self.arch, *size_bits) else {
@@ -274,6 +461,10 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
                 // decode() checked both ranges against the frame size and the data length.
                 let src = &self.data[f.data_offset as usize..(f.data_offset + f.len) as usize];
                 self.kernel.write_memory(scratch + f.frame_offset, src);
+            }
+            // `setvar region_paddr`: the region's base, over the tool's placeholder.
+            for (offset, paddr) in vars {
+                self.kernel.write_memory(scratch + offset, &paddr.to_le_bytes());
             }
             self.kernel.page_unmap(self.obj[i]).map_err(fail("fill unmap", &o.name))?;
             filled += 1;

@@ -65,6 +65,10 @@ impl<'a> BootInfo<'a> {
     pub fn extra_len(&self) -> u64 {
         self.word(0)
     }
+    /// Levels of IOMMU page tables (`numIOPTLevels`); 0 when the kernel has no IOMMU support.
+    pub fn num_iopt_levels(&self) -> u64 {
+        self.word(24)
+    }
     /// Vaddr of the root task's IPC buffer.
     pub fn ipc_buffer(&self) -> u64 {
         self.word(32)
@@ -100,9 +104,53 @@ impl<'a> BootInfo<'a> {
     }
 }
 
+/// The chunk with `seL4_BootInfoHeader` id `id` in the extra boot information (header
+/// included, `len` bytes as the header says), if present and within `extra`.
+pub fn extra_chunk(extra: &[u8], id: u64) -> Option<&[u8]> {
+    let mut at = 0usize;
+    while at.checked_add(16)? <= extra.len() {
+        let word = |o: usize| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&extra[o..o + 8]);
+            u64::from_le_bytes(a)
+        };
+        let (cid, len) = (word(at), word(at + 8));
+        let len = usize::try_from(len).ok()?;
+        if len < 16 {
+            return None;
+        }
+        let end = at.checked_add(len)?;
+        if cid == id {
+            return extra.get(at..end);
+        }
+        at = end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_extra_chunks() {
+        let mut extra = alloc::vec::Vec::new();
+        for (id, payload) in [(0u64, &[0u8; 8][..]), (5, &[100, 0, 0, 0, 0, 0, 0, 0][..]), (6, &[0xd0, 0x0d, 0xfe, 0xed][..])] {
+            extra.extend_from_slice(&id.to_le_bytes());
+            extra.extend_from_slice(&(16 + payload.len() as u64).to_le_bytes());
+            extra.extend_from_slice(payload);
+        }
+        let tsc = extra_chunk(&extra, 5).unwrap();
+        assert_eq!((tsc.len(), tsc[16]), (24, 100));
+        assert_eq!(&extra_chunk(&extra, 6).unwrap()[16..], &[0xd0, 0x0d, 0xfe, 0xed]);
+        assert_eq!(extra_chunk(&extra, 3), None);
+        // A chunk running past the end, or a header shorter than itself, ends the walk.
+        assert_eq!(extra_chunk(&extra[..extra.len() - 1], 6), None);
+        let mut bad = extra.clone();
+        bad[8..16].copy_from_slice(&4u64.to_le_bytes());
+        assert_eq!(extra_chunk(&bad, 5), None);
+        assert_eq!(extra_chunk(&[], 6), None);
+    }
 
     #[test]
     fn parses_offsets() {
@@ -123,11 +171,14 @@ mod tests {
         page[209] = 1;
         let b = BootInfo::new(&page).unwrap();
         assert_eq!(b.ipc_buffer(), 0x50_0000);
+        assert_eq!(b.num_iopt_levels(), 0);
         assert_eq!(b.empty(), SlotRegion { start: 100, end: 4096 });
         assert_eq!(b.sched_control().start, 20);
         assert_eq!(b.untyped_desc(0), Some(UntypedDesc { paddr: 0x4000_0000, size_bits: 27, is_device: false }));
         assert_eq!(b.untyped_desc(1), Some(UntypedDesc { paddr: 0x900_0000, size_bits: 12, is_device: true }));
         assert_eq!(b.untyped_desc(2), None);
+        put(&mut page, 24, 3);
+        assert_eq!(BootInfo::new(&page).unwrap().num_iopt_levels(), 3);
         put(&mut page, 176, 30 + 231);
         assert_eq!(BootInfo::new(&page), Err(BootInfoError::TooManyUntypeds(231)));
         assert_eq!(BootInfo::new(&page[..100]), Err(BootInfoError::TooShort));

@@ -8,6 +8,7 @@ extern crate alloc;
 pub mod apply;
 pub mod bootinfo;
 pub mod fault;
+pub mod iommu;
 pub mod paging;
 pub mod untyped;
 

@@ -99,6 +99,29 @@ impl Allocator {
         Ok(Placement { index: i, slot: u.slot, pads: Vec::new(), paddr: u.paddr + at })
     }
 
+    /// Allocates `count` RAM objects of 2^`size_bits` bytes back to back (physically
+    /// contiguous, in order) in one untyped, best fit; the placement is the first one's. The
+    /// caller retypes them one after the other from that untyped.
+    pub fn alloc_run(&mut self, size_bits: u8, count: u64) -> Result<Placement, AllocError> {
+        let total = (count.max(1)).checked_shl(size_bits as u32).filter(|t| size_bits < 64 && t >> size_bits == count.max(1));
+        let Some(total) = total else { return Err(AllocError::OutOfMemory(size_bits)) };
+        let mut best: Option<(usize, u64)> = None;
+        for (i, u) in self.untypeds.iter().enumerate() {
+            if u.is_device || u.size_bits < size_bits || u.size_bits >= 64 {
+                continue;
+            }
+            let Some(at) = align_up(u.used, size_bits) else { continue };
+            let fits = at.checked_add(total).is_some_and(|end| end <= 1u64 << u.size_bits);
+            if fits && best.is_none_or(|(b, _)| self.untypeds[b].size_bits > u.size_bits) {
+                best = Some((i, at));
+            }
+        }
+        let (i, at) = best.ok_or(AllocError::OutOfMemory(size_bits))?;
+        let u = &mut self.untypeds[i];
+        u.used = at + total;
+        Ok(Placement { index: i, slot: u.slot, pads: Vec::new(), paddr: u.paddr + at })
+    }
+
     /// Allocates a frame of 2^`size_bits` bytes at exactly `paddr` (device or RAM untyped).
     pub fn alloc_at(&mut self, paddr: u64, size_bits: u8) -> Result<Placement, AllocError> {
         if size_bits >= 64 || paddr & ((1u64 << size_bits) - 1) != 0 {
@@ -179,6 +202,29 @@ mod tests {
         assert!(a.alloc_at(0x901_4001, 12).is_err());
         // Device memory is never handed out for ordinary objects.
         assert_eq!(a.alloc(12), Err(AllocError::OutOfMemory(12)));
+    }
+
+    #[test]
+    fn runs_are_contiguous_and_best_fit() {
+        let mut a = Allocator::default();
+        a.add(1, 0x4000_0000, 16, false);
+        a.add(2, 0x5000_0000, 22, false);
+        a.add(3, 0x900_0000, 24, true);
+        a.alloc(4).unwrap();
+        // 8 pages fit in the 64 KiB untyped after the 16-byte object, aligned to a page.
+        let r = a.alloc_run(12, 8).unwrap();
+        assert_eq!((r.slot, r.paddr), (1, 0x4000_1000));
+        assert_eq!(a.untypeds[0].used, 0x9000);
+        // 8 more do not fit there any more (7 pages left): the larger RAM untyped, never device.
+        let r = a.alloc_run(12, 8).unwrap();
+        assert_eq!((r.slot, r.paddr), (2, 0x5000_0000));
+        assert_eq!(a.untypeds[1].used, 0x8000);
+        // A run of 2 MiB pages is aligned to 2 MiB.
+        let r = a.alloc_run(21, 1).unwrap();
+        assert_eq!(r.paddr, 0x5020_0000);
+        assert_eq!(a.alloc_run(21, 4), Err(AllocError::OutOfMemory(21)));
+        assert_eq!(a.alloc_run(12, u64::MAX), Err(AllocError::OutOfMemory(12)));
+        assert_eq!(a.alloc_run(64, 1), Err(AllocError::OutOfMemory(64)));
     }
 
     #[test]

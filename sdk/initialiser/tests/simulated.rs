@@ -214,6 +214,10 @@ impl Kernel for Sim {
         self.root_slots().get_mut(&frame).unwrap().mapped = None;
         Ok(())
     }
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError> {
+        let f = self.obj_of(frame, |k| matches!(k, K::Frame { .. }))?;
+        Ok(self.objs[f].paddr)
+    }
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]) {
         let root_vs = 1;
         let (&base, &f) = self.objs[root_vs]
@@ -246,6 +250,19 @@ impl Kernel for Sim {
             return Err(err(E::DeleteFirst));
         }
         self.objs[cn].slots.insert(slot, new);
+        Ok(())
+    }
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError> {
+        let c = self.cap(src)?;
+        let cn = self.obj_of(cnode, |k| *k == K::CNode)?;
+        if depth != self.objs[cn].radix || slot >= 1 << depth {
+            return Err(err(E::FailedLookup));
+        }
+        if self.objs[cn].slots.contains_key(&slot) {
+            return Err(err(E::DeleteFirst));
+        }
+        self.root_slots().remove(&src);
+        self.objs[cn].slots.insert(slot, c);
         Ok(())
     }
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError> {
@@ -330,6 +347,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         maps: vec![],
         irqs: vec![],
         ioports: vec![],
+        smc: false,
         parent: None,
     }
 }
@@ -347,8 +365,8 @@ fn hello(arch: Arch) -> SystemInput {
         arch,
         pds: vec![pd("server", 200, true), driver, client, reader],
         regions: vec![
-            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None },
-            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000) },
+            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false },
+            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000), bootinfo: None, receive_untypeds: false },
         ],
         channels: vec![ChannelInput { a: e(2, 0, true), b: e(0, 0, false) }, ChannelInput { a: e(2, 1, false), b: e(3, 0, false) }],
     }
@@ -452,4 +470,101 @@ fn slot_exhaustion_is_reported() {
     let (sim, alloc) = Sim::new(Arch::Aarch64, &[(100, 0x4000_0000, 24, false), (102, 0x900_0000, 24, true)]);
     let mut b = Builder::new(sim, &spec, &data, alloc, (200, 230));
     assert_eq!(b.run().unwrap_err().err, microkit_initialiser::apply::Error::NoSlots);
+}
+
+/// `setvar region_paddr` on regions without `phys_addr`: after the build each PD's variable
+/// holds the base the region really got, and the region's frames are contiguous from there.
+#[test]
+fn region_paddr_variables_hold_the_allocated_address() {
+    use microkit_spec::PaddrVar;
+    let mut sys = hello(Arch::Aarch64);
+    sys.regions.push(RegionInput { name: "dma".into(), size: 0x4000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false });
+    sys.regions.push(RegionInput { name: "big".into(), size: 0x20_0000, page_bits: 21, paddr: None, bootinfo: None, receive_untypeds: false });
+    let (mut spec, data) = build(&sys).unwrap();
+    let id = |n: &str| spec.objects.iter().position(|o| o.name == n).unwrap() as u32;
+    let (dma, big, client_data) = (id("mr_dma_0"), id("mr_big_0"), id("elf_client_2"));
+    spec.paddr_vars = vec![
+        PaddrVar { first: dma, count: 4, frame: client_data, offset: 0x18 },
+        PaddrVar { first: big, count: 1, frame: client_data, offset: 0x20 },
+        PaddrVar { first: dma, count: 4, frame: id("elf_reader_2"), offset: 0xff8 },
+    ];
+    microkit_spec::validate(&spec, data.len() as u64).unwrap();
+    // Small untypeds first so a careless allocator would scatter the region's frames.
+    let (sim, alloc) = Sim::new(
+        Arch::Aarch64,
+        &[(99, 0x4200_0000, 13, false), (100, 0x4000_0000, 24, false), (101, 0x4100_0000, 16, false), (102, 0x900_0000, 24, true)],
+    );
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let sim = &b.kernel;
+    let sim_obj = |i: u32| sim.objs[sim.root].slots[&b.obj[i as usize]].obj;
+    let dma_base = sim.objs[sim_obj(dma)].paddr;
+    for k in 0..4 {
+        assert_eq!(sim.objs[sim_obj(dma + k)].paddr, dma_base + k as u64 * 0x1000, "dma frame {k}");
+    }
+    let big_base = sim.objs[sim_obj(big)].paddr;
+    assert_eq!(big_base % 0x20_0000, 0);
+    let word = |frame: u32, off: usize| u64::from_le_bytes(sim.objs[sim_obj(frame)].bytes[off..off + 8].try_into().unwrap());
+    assert_eq!(word(client_data, 0x18), dma_base);
+    assert_eq!(word(client_data, 0x20), big_base);
+    assert_eq!(word(id("elf_reader_2"), 0xff8), dma_base);
+    // The segment bytes around the variables are still the ELF's.
+    assert_eq!(sim.objs[sim_obj(client_data)].bytes[0x10], 0xbb);
+    assert!(sim.log.iter().any(|l| l == &format!("initialiser: region 'mr_dma_0' (4 frame(s) of 0x1000 bytes) at paddr {dma_base:#x}")));
+}
+
+/// A kernel that places a region frame elsewhere than the allocator predicted is caught
+/// before any PD gets a wrong address.
+#[test]
+fn misplaced_region_frame_is_an_error() {
+    use microkit_spec::PaddrVar;
+    let mut sys = hello(Arch::Aarch64);
+    sys.regions.push(RegionInput { name: "dma".into(), size: 0x2000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false });
+    let (mut spec, data) = build(&sys).unwrap();
+    let id = |n: &str| spec.objects.iter().position(|o| o.name == n).unwrap() as u32;
+    spec.paddr_vars = vec![PaddrVar { first: id("mr_dma_0"), count: 2, frame: id("elf_client_2"), offset: 0 }];
+    let (mut sim, alloc) = Sim::new(Arch::Aarch64, &[(100, 0x4000_0000, 24, false), (102, 0x900_0000, 24, true)]);
+    // The kernel's watermark is one page ahead of what the allocator was told.
+    let u = sim.objs[sim.root].slots[&100].obj;
+    sim.objs[u].watermark = 0x1000;
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096));
+    let f = b.run().unwrap_err();
+    assert_eq!(f.step, "region address");
+    assert!(matches!(f.err, microkit_initialiser::apply::Error::Misplaced(0, _, _)), "{:?}", f.err);
+}
+
+/// A `<template>` child (no segments, entry 0) is created, mapped and started like any PD: its
+/// thread starts at 0 with its stack, and its parent holds its TCB cap and receives its faults.
+#[test]
+fn template_child_without_segments_starts_at_zero() {
+    let mut sys = hello(Arch::Aarch64);
+    let mut t = pd("blank", 50, false);
+    t.segments.clear();
+    t.entry = 0;
+    t.ipc_buffer_vaddr = stack_top(Arch::Aarch64) - 0x4000;
+    t.maps.push(MapInput { region: 0, vaddr: 0x28_0000, read: true, write: true, execute: true, cached: true });
+    t.parent = Some((1, 5));
+    sys.pds.push(t);
+    let (spec, data) = build(&sys).unwrap();
+    let (sim, alloc) = Sim::new(Arch::Aarch64, &[(100, 0x4000_0000, 24, false), (101, 0x4100_0000, 16, false), (102, 0x900_0000, 24, true)]);
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096));
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    let sim = &b.kernel;
+    let sim_obj = |i: u32| sim.objs[sim.root].slots[&b.obj[i as usize]].obj;
+    let p = spec.pds.iter().find(|p| p.name == "blank").unwrap();
+    let tcb = &sim.objs[sim_obj(p.tcb)];
+    assert_eq!(tcb.regs[0], 0);
+    assert_eq!(*tcb.regs.last().unwrap(), stack_top(Arch::Aarch64));
+    assert!(tcb.resumed);
+    let driver_ep = spec.objects.iter().position(|o| o.name == "ep_driver").unwrap() as u32;
+    assert_eq!(tcb.fault_ep, Some((sim_obj(driver_ep), L::FAULT_BADGE | 5)));
+    let driver_cn = sim_obj(spec.pds[1].cspace);
+    assert_eq!(sim.objs[driver_cn].slots[&(L::BASE_TCB_CAP + 5)].obj, sim_obj(p.tcb));
+    let vs = &sim.objs[sim_obj(p.vspace)];
+    assert!(vs.pages.contains_key(&0x28_0000));
+    assert!(!vs.pages.contains_key(&0x20_0000), "no ELF pages");
 }

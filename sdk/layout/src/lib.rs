@@ -44,6 +44,28 @@ pub const BASE_IOPORT_CAP: u64 = 394;
 /// log2 of the PD CNode size (512 slots).
 pub const PD_CNODE_BITS: u64 = 9;
 
+/// log2 of the size of the root CNode a PD with a `<cspace>` gets (64 slots), as libmicrokit's
+/// `PD_ROOT_CAP_BITS`. Slot 0 of it holds the PD's Microkit CNode (guard
+/// [`MICROKIT_CNODE_GUARD_BITS`]), so every small cptr above still names the same cap; slots
+/// 1..=[`USER_CAP_SLOT_MAX`] hold the caps the `<cspace>` lists.
+pub const PD_ROOT_CAP_BITS: u64 = 6;
+/// Root CNode slot holding the PD's Microkit CNode.
+pub const MICROKIT_CNODE_SLOT: u64 = 0;
+/// Highest user slot of the root CNode.
+pub const USER_CAP_SLOT_MAX: u64 = (1 << PD_ROOT_CAP_BITS) - 1;
+/// Bits of a cptr left after the root CNode's index: a CNode placed in a root slot
+/// (`<cap_cspace>`) gets guard `USER_CNODE_DEPTH - radix`, so `cptr(slot) | i` names its slot
+/// `i`, and `USER_CNODE_DEPTH` is the depth CNode invocations use with it as root.
+pub const USER_CNODE_DEPTH: u64 = 64 - PD_ROOT_CAP_BITS;
+/// Guard size of the Microkit CNode's cap in root slot 0.
+pub const MICROKIT_CNODE_GUARD_BITS: u64 = USER_CNODE_DEPTH - PD_CNODE_BITS;
+
+/// The cptr of user slot `slot` of the root CNode (libmicrokit's
+/// `microkit_cspace_slot_to_cptr`): the slot number in the top [`PD_ROOT_CAP_BITS`] bits.
+pub const fn cspace_slot_to_cptr(slot: u64) -> u64 {
+    slot << USER_CNODE_DEPTH
+}
+
 /// Badge bit on endpoint caps used for protected procedure calls.
 pub const PPC_BADGE: u64 = 1 << 63;
 /// Badge bit on the fault endpoint caps a parent holds for its children.
@@ -58,6 +80,41 @@ pub const MAX_CHANNEL_ID: u64 = 62;
 pub const PD_NAME_LENGTH: usize = 64;
 /// Scheduling-context badge of PD `i` is `SC_BADGE_BASE + i`.
 pub const SC_BADGE_BASE: u64 = 0x100;
+
+/// Untyped handoff (`receive_all_untypeds`): the receiving PD's CSpace root is a CNode of
+/// 2^`UNTYPED_TOP_BITS` slots (guard 0). Its slot 0 holds the PD's ordinary CNode (guard
+/// 64 − top bits − [`PD_CNODE_BITS`]), so every small CPtr still names the usual slot; its
+/// slot [`UNTYPED_TOP_SLOT`] holds the untyped CNode (2^[`UNTYPED_CNODE_BITS`] slots).
+pub mod untypeds {
+    /// log2 slots of the receiving PD's top-level CNode.
+    pub const UNTYPED_TOP_BITS: u64 = 6;
+    /// Top-level slot of the untyped CNode.
+    pub const UNTYPED_TOP_SLOT: u64 = 1;
+    /// log2 slots of the untyped CNode.
+    pub const UNTYPED_CNODE_BITS: u64 = 9;
+    /// The CPtr that names slot 0 of the untyped CNode; `CNODE_CPTR + i` names slot `i`.
+    /// Slot 0 holds a cap to the untyped CNode itself (guard 0), so `CNODE_CPTR` can be given
+    /// as the root of `seL4_Untyped_Retype` (depth 0: the object lands in slot `offset`), and
+    /// invoked for CNode operations with index = slot and depth = [`UNTYPED_CNODE_BITS`].
+    pub const CNODE_CPTR: u64 = UNTYPED_TOP_SLOT << (64 - UNTYPED_TOP_BITS);
+    /// Slot of the first untyped cap; slots `FIRST_SLOT..end` hold them.
+    pub const FIRST_SLOT: u64 = 1;
+    /// Entries of the descriptor list (`CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS`); at most
+    /// `MAX_DESCS - FIRST_SLOT` untypeds are handed over.
+    pub const MAX_DESCS: u64 = 230;
+    /// Byte offset of the descriptor list in the region (after cptr, start, end).
+    pub const DESC_OFFSET: u64 = 24;
+    /// Bytes of one `seL4_UntypedDesc` (paddr, size_bits, is_device, 6 bytes padding).
+    pub const DESC_SIZE: u64 = 16;
+
+    // The PD CNode and the untyped CNode fit below the top level, the description fits one
+    // page, and every described slot exists.
+    const _: () = assert!(UNTYPED_TOP_BITS + super::PD_CNODE_BITS <= 64);
+    const _: () = assert!(UNTYPED_TOP_BITS + UNTYPED_CNODE_BITS <= 64);
+    const _: () = assert!(DESC_OFFSET + MAX_DESCS * DESC_SIZE <= 4096);
+    const _: () = assert!(MAX_DESCS < 1 << UNTYPED_CNODE_BITS);
+    const _: () = assert!(CNODE_CPTR == 1 << 58);
+}
 
 /// Symbols the tool patches in every PD ELF.
 pub mod symbols {
@@ -102,11 +159,17 @@ pub enum Event {
 /// Decodes a badge.
 pub const fn decode_badge(badge: u64) -> Event {
     if badge & FAULT_BADGE != 0 {
-        Event::Fault { child: badge & PD_MASK }
+        Event::Fault {
+            child: badge & PD_MASK,
+        }
     } else if badge & PPC_BADGE != 0 {
-        Event::Protected { channel: badge & CHANNEL_MASK }
+        Event::Protected {
+            channel: badge & CHANNEL_MASK,
+        }
     } else {
-        Event::Notified { channels: Channels(badge) }
+        Event::Notified {
+            channels: Channels(badge),
+        }
     }
 }
 
@@ -135,8 +198,16 @@ mod tests {
         assert_eq!(decode_badge(PPC_BADGE | 5), Event::Protected { channel: 5 });
         assert_eq!(decode_badge(FAULT_BADGE | 3), Event::Fault { child: 3 });
         // Bit 62 wins over bit 63, as in libmicrokit's handler loop.
-        assert_eq!(decode_badge(PPC_BADGE | FAULT_BADGE | 7), Event::Fault { child: 7 });
-        assert_eq!(decode_badge(0b1000_0101), Event::Notified { channels: Channels(0b1000_0101) });
+        assert_eq!(
+            decode_badge(PPC_BADGE | FAULT_BADGE | 7),
+            Event::Fault { child: 7 }
+        );
+        assert_eq!(
+            decode_badge(0b1000_0101),
+            Event::Notified {
+                channels: Channels(0b1000_0101)
+            }
+        );
         let ids: [Option<u64>; 4] = {
             let mut c = Channels(0b1000_0101);
             [c.next(), c.next(), c.next(), c.next()]
@@ -148,11 +219,34 @@ mod tests {
 
     #[test]
     fn slot_bases_do_not_overlap() {
-        let bases = [BASE_OUTPUT_NOTIFICATION_CAP, BASE_ENDPOINT_CAP, BASE_IRQ_CAP, BASE_TCB_CAP, BASE_VM_TCB_CAP, BASE_VCPU_CAP, BASE_IOPORT_CAP];
+        let bases = [
+            BASE_OUTPUT_NOTIFICATION_CAP,
+            BASE_ENDPOINT_CAP,
+            BASE_IRQ_CAP,
+            BASE_TCB_CAP,
+            BASE_VM_TCB_CAP,
+            BASE_VCPU_CAP,
+            BASE_IOPORT_CAP,
+        ];
         for w in bases.windows(2) {
             assert_eq!(w[1] - w[0], 64);
         }
         assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << PD_CNODE_BITS);
         assert!(MONITOR_EP_CAP < BASE_OUTPUT_NOTIFICATION_CAP);
+    }
+
+    #[test]
+    fn user_slots_sit_above_the_microkit_cnode() {
+        assert_eq!(cspace_slot_to_cptr(1), 1 << 58);
+        assert_eq!(cspace_slot_to_cptr(USER_CAP_SLOT_MAX) >> 58, 63);
+        // A plain Microkit cptr (< 512) has the root index 0 and so walks through slot 0.
+        assert_eq!(
+            (BASE_IOPORT_CAP + MAX_CHANNEL_ID) >> USER_CNODE_DEPTH,
+            MICROKIT_CNODE_SLOT
+        );
+        assert_eq!(
+            PD_ROOT_CAP_BITS + MICROKIT_CNODE_GUARD_BITS + PD_CNODE_BITS,
+            64
+        );
     }
 }

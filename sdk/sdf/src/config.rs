@@ -37,11 +37,17 @@ pub struct TargetConfig {
     pub arm_smc: bool,
     /// Whether the kernel is built with hypervisor support, which `<virtual_machine>` needs.
     pub hypervisor: bool,
+    /// Whether the board's configuration has an IOMMU, which `<io_address_space>` and
+    /// `<iomap>` need (x86 VT-d only, as in Microkit).
+    pub iommu: bool,
 }
 
 impl TargetConfig {
     /// The defaults for `arch` in this project's kernel configuration (MCS, one core, no
     /// hypervisor, Sv39 on RISC-V).
+    ///
+    /// IOMMU: on for x86_64 (seL4's x86 default builds VT-d support), off elsewhere
+    /// (Microkit's IO mappings exist only for x86 PCI devices).
     ///
     /// Page sizes: Microkit lets memory regions use 4 KiB and 2 MiB pages on all three
     /// architectures (`Config::page_sizes` in Microkit's `tool/microkit/src/sel4.rs`).
@@ -60,6 +66,7 @@ impl TargetConfig {
             num_cpus: 1,
             arm_smc: false,
             hypervisor: false,
+            iommu: arch == Arch::X86_64,
         }
     }
 

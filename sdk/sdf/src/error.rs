@@ -111,6 +111,10 @@ pub enum ErrorKind {
     DuplicateProgramImage,
     /// A protection domain without `<program_image>`.
     MissingProgramImage { pd: String },
+    /// `<program_image>` inside a `<template>` (its code is loaded by the parent at run time).
+    TemplateProgramImage { pd: String },
+    /// `<setvar>` inside a `<template>` (there is no ELF whose symbols could be patched).
+    TemplateSetvar { pd: String },
     /// `perms` has a letter other than r, w, x (or is empty).
     BadPerms { value: String },
     /// `perms="w"`.
@@ -223,6 +227,14 @@ pub enum ErrorKind {
     },
     /// `setvar_prefill_size` on a map of a region that has no prefill file.
     PrefillSetvarWithoutPrefill { mr: String },
+    /// `prefill_bootinfo` names no known boot-information kind.
+    UnknownBootInfo { value: String },
+    /// Two attributes of a memory region that exclude each other.
+    ExclusiveAttributes { attr: String, other: String },
+    /// A second region with `receive_all_untypeds="true"`.
+    DuplicateUntypedReceiver { mr: String, other: String },
+    /// A `receive_all_untypeds` region not mapped exactly once, by a PD (`count` maps in PDs and VMs).
+    UntypedReceiverMaps { mr: String, count: usize },
     /// `region_paddr` on x86_64 naming a region without a fixed phys_addr.
     SetvarPaddrNeedsPhysAddr { mr: String },
     /// An I/O port range of size zero.
@@ -248,6 +260,63 @@ pub enum ErrorKind {
     DuplicateVm,
     /// A `<virtual_machine>` directly under `<system>`.
     VmNotChild,
+    /// IO mappings (`<io_address_space>`, `<iomap>`) on a board whose configuration has no
+    /// IOMMU.
+    NoIommu { what: &'static str, target: String },
+    /// A PCI device identifier (`peripheral_id`, `pcidev` of an `<iomap>`) that is not
+    /// `bus:device.function` in hexadecimal within the PCI limits.
+    BadPeripheralId {
+        attr: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    /// Two `<io_address_space>` elements with the same name.
+    DuplicateIoSpaceName { name: String },
+    /// Two IO address spaces with the same IOMMU domain id.
+    DuplicateDomainId { id: u64, other: String },
+    /// Two `<io_address_space>` elements for the same PCI device.
+    DuplicateIoDevice { device: String, other: String },
+    /// `perms` of an `<iomap>` is not a non-empty combination of `r` and `w`.
+    BadIoPerms { value: String },
+    /// An iomapped memory region backed by pages larger than the IOMMU's 4 KiB pages.
+    IoMapLargePage { mr: String, page_size: u64 },
+    /// An `iovaddr` not aligned to the region's page size.
+    UnalignedIova {
+        iova: u64,
+        page_size: u64,
+        mr: String,
+    },
+    /// An IO mapping that does not fit in the IOMMU's address space.
+    IoMapTooHigh {
+        mr: String,
+        start: u64,
+        end: u64,
+        limit: u64,
+    },
+    /// Two IO mappings of one device that overlap.
+    OverlappingIoMaps {
+        mr: String,
+        start: u64,
+        end: u64,
+        other: String,
+        other_start: u64,
+        other_end: u64,
+        device: String,
+    },
+    /// Two top-level `<cnode>`s with the same name.
+    DuplicateCNodeName { name: String },
+    /// A `<cap_cspace cnode_name>` naming no `<cnode>`.
+    UnknownCNode { name: String },
+    /// A `<cspace>` child `cap_<kind>` that Microkit does not define.
+    UnknownCapType { kind: String },
+    /// `<cap_cspace>` with both or neither of `pd` and `cnode_name`.
+    CapSource { both: bool },
+    /// A `<cspace>` slot outside the PD's user slots.
+    CapSlotRange { slot: u64, max: u64 },
+    /// Two caps for one slot of a PD's `<cspace>`.
+    DuplicateCapSlot { slot: u64, pd: String },
+    /// A second `<cspace>` in one protection domain.
+    DuplicateCSpace,
 }
 
 fn hex_range(start: u64, end: u64) -> String {
@@ -278,6 +347,8 @@ impl fmt::Display for ErrorKind {
             SmcUnavailable { reason } => write!(f, "smc=\"true\" cannot be used: {reason}"),
             DuplicateProgramImage => write!(f, "<program_image> is given more than once in this protection domain"),
             MissingProgramImage { pd } => write!(f, "protection domain '{pd}' has no <program_image>"),
+            TemplateProgramImage { pd } => write!(f, "template '{pd}' cannot have a <program_image>: its parent loads its code at run time"),
+            TemplateSetvar { pd } => write!(f, "template '{pd}' cannot have a <setvar>: it has no program image whose symbols could be patched"),
             BadPerms { value } => write!(f, "perms '{value}' must be a non-empty combination of 'r', 'w' and 'x'"),
             WriteOnlyMap => write!(f, "perms 'w' asks for a write-only mapping, which the hardware cannot provide"),
             WrongArch { what, arch } => write!(f, "{what} is not available on {arch}"),
@@ -314,6 +385,13 @@ impl fmt::Display for ErrorKind {
             PrefillSize { path, reason } => write!(f, "cannot learn the size of prefill file '{path}': {reason}"),
             PrefillTooLarge { path, file_size, size } => write!(f, "prefill file '{path}' has {file_size} bytes, more than the region size {size:#x}"),
             PrefillSetvarWithoutPrefill { mr } => write!(f, "setvar_prefill_size is used on memory region '{mr}', which has no prefill_path"),
+            UnknownBootInfo { value } => {
+                let names: Vec<&str> = crate::model::BootInfoKind::ALL.iter().map(|(n, _)| *n).collect();
+                write!(f, "prefill_bootinfo '{value}' is not a boot information kind (one of {})", names.join(", "))
+            }
+            ExclusiveAttributes { attr, other } => write!(f, "'{attr}' cannot be given together with '{other}'"),
+            DuplicateUntypedReceiver { mr, other } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\", but '{other}' already receives all untypeds"),
+            UntypedReceiverMaps { mr, count } => write!(f, "memory region '{mr}' has receive_all_untypeds=\"true\" and must be mapped exactly once, by a protection domain (it has {count} mappings)"),
             SetvarPaddrNeedsPhysAddr { mr } => write!(f, "region_paddr on x86_64 needs memory region '{mr}' to have a fixed phys_addr"),
             IoPortZeroSize => write!(f, "I/O port range size must be greater than zero"),
             IoPortBeyondEnd { addr, size } => write!(f, "I/O port range at {addr:#x} of size {size:#x} goes past port 0xffff"),
@@ -322,6 +400,24 @@ impl fmt::Display for ErrorKind {
             VmMissingVcpu { vm } => write!(f, "virtual machine '{vm}' has no <vcpu>"),
             DuplicateVm => write!(f, "a protection domain may hold only one <virtual_machine>"),
             VmNotChild => write!(f, "<virtual_machine> must be inside a <protection_domain>"),
+            NoIommu { what, target } => write!(f, "{what} needs a kernel with IOMMU support, which {target} does not have"),
+            BadPeripheralId { attr, value, reason } => write!(f, "{attr} '{value}' is not a PCI device bus:device.function in hexadecimal (bus <= ff, device <= 1f, function <= 7): {reason}"),
+            DuplicateIoSpaceName { name } => write!(f, "io address space name '{name}' is used more than once"),
+            DuplicateDomainId { id, other } => write!(f, "IOMMU domain id {id} is already used by io address space '{other}'; each device needs its own domain"),
+            DuplicateIoDevice { device, other } => write!(f, "PCI device {device} already has io address space '{other}'"),
+            BadIoPerms { value } => write!(f, "perms '{value}' of an <iomap> must be a non-empty combination of 'r' and 'w'"),
+            IoMapLargePage { mr, page_size } => write!(f, "memory region '{mr}' uses {page_size:#x}-byte pages; IO mappings take 4 KiB pages only"),
+            UnalignedIova { iova, page_size, mr } => write!(f, "iovaddr {iova:#x} is not aligned to the page size {page_size:#x} of memory region '{mr}'"),
+            IoMapTooHigh { mr, start, end, limit } => write!(f, "IO mapping of '{mr}' at {} does not fit below the IOMMU address limit {limit:#x}", hex_range(*start, *end)),
+            OverlappingIoMaps { mr, start, end, other, other_start, other_end, device } => write!(f, "IO mapping of '{mr}' at {} overlaps the IO mapping of '{other}' at {} for PCI device {device}", hex_range(*start, *end), hex_range(*other_start, *other_end)),
+            DuplicateCNodeName { name } => write!(f, "cnode name '{name}' is used more than once"),
+            UnknownCNode { name } => write!(f, "there is no <cnode> named '{name}'"),
+            UnknownCapType { kind } => write!(f, "unknown cap type 'cap_{kind}' in <cspace> (known: cap_tcb, cap_sc, cap_vspace, cap_cspace, cap_smc)"),
+            CapSource { both: true } => write!(f, "<cap_cspace> takes either 'pd' or 'cnode_name', not both"),
+            CapSource { both: false } => write!(f, "<cap_cspace> needs either 'pd' (that PD's CSpace) or 'cnode_name' (a <cnode>)"),
+            CapSlotRange { slot, max } => write!(f, "slot {slot} is not a user slot: a PD's root CNode offers slots 1..={max} (slot 0 holds Microkit's own CNode)"),
+            DuplicateCapSlot { slot, pd } => write!(f, "slot {slot} of protection domain '{pd}' is given more than one cap"),
+            DuplicateCSpace => write!(f, "<cspace> is given more than once in this protection domain"),
         }
     }
 }

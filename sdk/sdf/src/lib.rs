@@ -9,20 +9,23 @@
 
 pub mod config;
 pub mod error;
+mod iommu;
 pub mod model;
 mod parse;
 mod validate;
 
 pub use config::{Arch, TargetConfig};
 pub use error::{ErrorKind, Loc, SdfError};
+pub use iommu::{parse_pci_device, DOMAIN_ID_MAX, IOVA_END, IO_PAGE_SIZE};
 pub use model::*;
 pub use parse::{
-    parse_number, BUDGET_DEFAULT, IOPORT_MAX_ID, PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN,
-    PD_MAX_PRIORITY, PD_MAX_STACK_SIZE, PD_MIN_STACK_SIZE, X86_IOPORT_END, X86_MAX_VECTOR,
+    parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, IOPORT_MAX_ID,
+    PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY, PD_MAX_STACK_SIZE,
+    PD_MIN_STACK_SIZE, USER_SLOT_MAX, X86_IOPORT_END, X86_MAX_VECTOR,
 };
 pub use validate::MAX_PDS;
 
-use parse::{parse_channel, parse_mr, parse_pd, tag, unknown_element, Ctx, RawPd};
+use parse::{parse_channel, parse_cnode, parse_mr, parse_pd, tag, unknown_element, Ctx, RawPd};
 
 /// Parses and validates `text`, the contents of the file `file_name`, for `config`.
 ///
@@ -106,6 +109,8 @@ pub fn parse_with_prefill(
     let mut raw_pds = Vec::new();
     let mut mrs = Vec::new();
     let mut channel_nodes = Vec::new();
+    let mut io_spaces = Vec::new();
+    let mut cnodes = Vec::new();
     for c in root.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
             "protection_domain" => raw_pds.push(parse_pd(&ctx, c, 0)?),
@@ -120,29 +125,20 @@ pub fn parse_with_prefill(
                     },
                 ))
             }
-            "cnode" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cnode> (extra capability spaces)".into(),
-                    },
-                ))
-            }
+            "cnode" => cnodes.push(parse_cnode(&ctx, c)?),
             "io_address_space" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<io_address_space> (IOMMU mappings)".into(),
-                    },
-                ))
+                let space = iommu::parse_io_address_space(&ctx, c, &io_spaces)?;
+                io_spaces.push(space);
             }
             _ => return Err(unknown_element(&ctx, c, root)),
         }
     }
     let mut pds = Vec::new();
+    let mut pd_iomaps = Vec::new();
     for raw in raw_pds {
-        flatten(raw, None, &mut pds);
+        flatten(raw, None, &mut pds, &mut pd_iomaps);
     }
+    let io_address_spaces = iommu::assemble(&ctx, io_spaces, pd_iomaps)?;
     let mut channels = Vec::new();
     for c in channel_nodes {
         channels.push(parse_channel(&ctx, c, &pds)?);
@@ -151,6 +147,8 @@ pub fn parse_with_prefill(
         protection_domains: pds,
         memory_regions: mrs,
         channels,
+        io_address_spaces,
+        cnodes,
         warnings: Vec::new(),
         arch: config.arch,
     };
@@ -159,12 +157,25 @@ pub fn parse_with_prefill(
 }
 
 /// Appends `raw` and then its children (depth first) to `out`, recording parent indices.
-fn flatten(raw: RawPd, parent: Option<usize>, out: &mut Vec<ProtectionDomain>) {
-    let RawPd { mut pd, children } = raw;
+fn flatten(
+    raw: RawPd,
+    parent: Option<usize>,
+    out: &mut Vec<ProtectionDomain>,
+    iomaps: &mut Vec<(PciDevice, IoMap)>,
+) {
+    let RawPd {
+        mut pd,
+        children,
+        iomaps: mine,
+    } = raw;
     pd.parent = parent;
     let me = out.len();
     out.push(pd);
+    iomaps.extend(
+        mine.into_iter()
+            .map(|(d, m)| (d, IoMap { pd: Some(me), ..m })),
+    );
     for c in children {
-        flatten(c, Some(me), out);
+        flatten(c, Some(me), out, iomaps);
     }
 }

@@ -12,6 +12,11 @@ pub struct SystemDescription {
     pub memory_regions: Vec<MemoryRegion>,
     /// All channels in file order.
     pub channels: Vec<Channel>,
+    /// IOMMU address spaces, one per PCI device: the `<io_address_space>` elements in file
+    /// order, then one per further device named by a PD's `<iomap pcidev=...>`.
+    pub io_address_spaces: Vec<IoAddressSpace>,
+    /// Top-level `<cnode>` objects, in file order (shared through `<cap_cspace cnode_name>`).
+    pub cnodes: Vec<CNodeDecl>,
     /// Non-fatal findings (e.g. a memory region that is never mapped).
     pub warnings: Vec<String>,
     /// Architecture the description was checked for.
@@ -28,6 +33,63 @@ impl SystemDescription {
     pub fn memory_region(&self, name: &str) -> Option<&MemoryRegion> {
         self.memory_regions.iter().find(|m| m.name == name)
     }
+
+    /// Index of the top-level `<cnode>` called `name`.
+    pub fn cnode_index(&self, name: &str) -> Option<usize> {
+        self.cnodes.iter().position(|c| c.name == name)
+    }
+}
+
+/// A top-level `<cnode>`: a CNode object of 2^`size_bits` slots that the tool creates empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CNodeDecl {
+    /// Unique name.
+    pub name: String,
+    /// log2 of the number of slots.
+    pub size_bits: u8,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// What kind of cap a `<cspace>` child places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserCapKind {
+    /// `<cap_tcb pd>`: the TCB of a PD.
+    Tcb,
+    /// `<cap_sc pd>`: the scheduling context of a PD.
+    Sc,
+    /// `<cap_vspace pd>`: the VSpace of a PD.
+    VSpace,
+    /// `<cap_cspace pd>`: the root CNode of a PD's CSpace.
+    PdCSpace,
+    /// `<cap_cspace cnode_name>`: a top-level `<cnode>`.
+    CNode,
+}
+
+impl UserCapKind {
+    /// The element name it is written as.
+    pub fn element(self) -> &'static str {
+        match self {
+            UserCapKind::Tcb => "cap_tcb",
+            UserCapKind::Sc => "cap_sc",
+            UserCapKind::VSpace => "cap_vspace",
+            UserCapKind::PdCSpace | UserCapKind::CNode => "cap_cspace",
+        }
+    }
+}
+
+/// One extra cap in a PD's `<cspace>`: `kind` of `target` placed at user slot `slot`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCap {
+    /// Slot of the PD's root CNode (1..=63; slot 0 holds Microkit's own CNode).
+    pub slot: u64,
+    /// Which cap.
+    pub kind: UserCapKind,
+    /// The PD (or, for [`UserCapKind::CNode`], the `<cnode>`) the cap refers to; validated to
+    /// exist, so [`SystemDescription::pd_index`] / [`SystemDescription::cnode_index`] find it.
+    pub target: String,
+    /// Where the element is.
+    pub loc: Loc,
 }
 
 /// Mapping permissions.
@@ -240,6 +302,13 @@ pub struct ProtectionDomain {
     pub parent: Option<usize>,
     /// Id this PD has in its parent, for child PDs.
     pub child_id: Option<u64>,
+    /// Extra caps from `<cspace>`, in file order (empty without one).
+    pub cspace: Vec<UserCap>,
+    /// A `<template>`: a child PD without a program image (`program_image` is empty). It gets
+    /// its address space (maps, stack, IPC buffer), scheduling and caps like any child and is
+    /// started at address 0, so its first fault reaches the parent, which loads code into a
+    /// region it shares with it and restarts it (`microkit_pd_restart`).
+    pub template: bool,
     /// Where the element is.
     pub loc: Loc,
 }
@@ -266,8 +335,71 @@ pub struct MemoryRegion {
     pub phys_addr: Option<u64>,
     /// File whose contents fill the region at boot.
     pub prefill_path: Option<String>,
+    /// Boot-information chunk copied into the region at boot (`prefill_bootinfo`).
+    pub prefill_bootinfo: Option<BootInfoKind>,
+    /// The region describes, and the one PD mapping it receives caps to, all untyped memory
+    /// left once the system is built (`receive_all_untypeds`).
+    pub receive_all_untypeds: bool,
     /// Where the element is.
     pub loc: Loc,
+}
+
+/// A kind of seL4 extra boot information (`seL4_BootInfoHeader` id) a region can be
+/// prefilled with; names as in Microkit's `prefill_bootinfo` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BootInfoKind {
+    /// `x86_vbe` (id 1).
+    X86Vbe,
+    /// `x86_mbmmap` (id 2; `x86_mbmap` is accepted too).
+    X86Mbmmap,
+    /// `x86_acpi_rsdp` (id 3).
+    X86AcpiRsdp,
+    /// `x86_framebuffer` (id 4).
+    X86Framebuffer,
+    /// `x86_tsc_freq` (id 5).
+    X86TscFreq,
+    /// `fdt` (id 6).
+    Fdt,
+}
+
+impl BootInfoKind {
+    /// Every kind with its attribute value.
+    pub const ALL: [(&'static str, BootInfoKind); 6] = [
+        ("x86_vbe", BootInfoKind::X86Vbe),
+        ("x86_mbmmap", BootInfoKind::X86Mbmmap),
+        ("x86_acpi_rsdp", BootInfoKind::X86AcpiRsdp),
+        ("x86_framebuffer", BootInfoKind::X86Framebuffer),
+        ("x86_tsc_freq", BootInfoKind::X86TscFreq),
+        ("fdt", BootInfoKind::Fdt),
+    ];
+
+    /// The kind named by an attribute value.
+    pub fn from_name(s: &str) -> Option<BootInfoKind> {
+        if s == "x86_mbmap" {
+            return Some(BootInfoKind::X86Mbmmap);
+        }
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, k)| *k)
+    }
+
+    /// The attribute value naming this kind.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// The `seL4_BootInfoHeader` id of the chunk.
+    pub fn id(self) -> u64 {
+        match self {
+            BootInfoKind::X86Vbe => 1,
+            BootInfoKind::X86Mbmmap => 2,
+            BootInfoKind::X86AcpiRsdp => 3,
+            BootInfoKind::X86Framebuffer => 4,
+            BootInfoKind::X86TscFreq => 5,
+            BootInfoKind::Fdt => 6,
+        }
+    }
 }
 
 impl MemoryRegion {
@@ -300,5 +432,68 @@ pub struct Channel {
     /// Second `<end>`.
     pub end_b: ChannelEnd,
     /// Where the element is.
+    pub loc: Loc,
+}
+
+/// A PCI function, as an x86 IOMMU (VT-d) identifies a DMA source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PciDevice {
+    /// Bus (0..=0xff).
+    pub bus: u8,
+    /// Device (0..=0x1f).
+    pub device: u8,
+    /// Function (0..=7).
+    pub function: u8,
+}
+
+impl PciDevice {
+    /// The 16-bit PCI requester id VT-d uses: bus in bits 15..8, device 7..3, function 2..0.
+    pub fn requester_id(self) -> u16 {
+        (u16::from(self.bus) << 8) | (u16::from(self.device) << 3) | u16::from(self.function)
+    }
+}
+
+impl std::fmt::Display for PciDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:02x}:{:02x}.{:x}",
+            self.bus, self.device, self.function
+        )
+    }
+}
+
+/// One `<iomap>`: a memory region made visible to a device's DMA at `iovaddr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoMap {
+    /// Name of the mapped memory region.
+    pub mr: String,
+    /// IO virtual address (the address the device puts on the bus).
+    pub iovaddr: u64,
+    /// Device may read the region.
+    pub read: bool,
+    /// Device may write the region.
+    pub write: bool,
+    /// The PD whose `<iomap pcidev=...>` declared it (index into
+    /// [`SystemDescription::protection_domains`]); `None` inside `<io_address_space>`.
+    pub pd: Option<usize>,
+    /// Where the element is.
+    pub loc: Loc,
+}
+
+/// The IOMMU address space of one PCI device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoAddressSpace {
+    /// Name (`<io_address_space name>`, or `pcidev <bus:dev.fn>` for one made from PD iomaps).
+    pub name: String,
+    /// The device.
+    pub device: PciDevice,
+    /// IOMMU domain id (1..=0xffff): written, or the lowest unused one chosen by the parser.
+    pub domain_id: u64,
+    /// Whether `domain_id` was written in the file.
+    pub domain_id_explicit: bool,
+    /// The mappings, in file order.
+    pub maps: Vec<IoMap>,
+    /// Where the element (or the first PD iomap naming the device) is.
     pub loc: Loc,
 }

@@ -11,6 +11,10 @@ use crate::config::{Arch, TargetConfig};
 use crate::error::{ErrorKind, Loc, SdfError};
 use crate::model::*;
 
+mod cspace;
+pub(crate) use cspace::{check_cspaces, parse_cnode};
+pub use cspace::{CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, USER_SLOT_MAX};
+
 /// Largest channel/IRQ/child/vCPU id. Microkit's `PD_MAX_ID` is 61: badge bit 63 marks a PPC
 /// and bit 62 a fault, leaving bits 0..=61 for ids (`MICROKIT_MAX_CHANNELS` = 62).
 pub const PD_MAX_ID: u64 = 61;
@@ -97,6 +101,8 @@ impl<'t> Locator<'t> {
 pub(crate) struct RawPd {
     pub pd: ProtectionDomain,
     pub children: Vec<RawPd>,
+    /// The PD's `<iomap pcidev=...>` elements (their PD index is set when flattening).
+    pub iomaps: Vec<(PciDevice, IoMap)>,
 }
 
 type R<T> = Result<T, SdfError>;
@@ -115,14 +121,14 @@ impl<'a, 'input> Ctx<'a, 'input> {
     }
 
     /// Location of attribute `name` on `n`, or of `n` itself when absent.
-    fn attr_loc(&self, n: Node, name: &str) -> Loc {
+    pub(crate) fn attr_loc(&self, n: Node, name: &str) -> Loc {
         n.attributes()
             .find(|a| a.name() == name)
             .map(|a| self.loc_at(a.range().start))
             .unwrap_or_else(|| self.loc(n))
     }
 
-    fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
+    pub(crate) fn check_attrs(&self, n: Node, allowed: &[&str]) -> R<()> {
         for a in n.attributes() {
             if a.namespace().is_some() || !allowed.contains(&a.name()) {
                 return Err(self.err(
@@ -137,7 +143,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(())
     }
 
-    fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn req<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -152,7 +158,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         })
     }
 
-    fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
+    pub(crate) fn name_attr<'n>(&self, n: Node<'n, 'input>, attr: &str) -> R<&'n str>
     where
         'input: 'n,
     {
@@ -168,7 +174,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(v)
     }
 
-    fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
+    pub(crate) fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
         match n.attribute(attr) {
             None => Ok(None),
             Some(v) => parse_number(v).map(Some).map_err(|reason| {
@@ -184,12 +190,12 @@ impl<'a, 'input> Ctx<'a, 'input> {
         }
     }
 
-    fn req_num(&self, n: Node, attr: &str) -> R<u64> {
+    pub(crate) fn req_num(&self, n: Node, attr: &str) -> R<u64> {
         self.req(n, attr)?;
         Ok(self.num(n, attr)?.unwrap_or(0))
     }
 
-    fn ranged(&self, n: Node, attr: &str, value: u64, min: u64, max: u64) -> R<u64> {
+    pub(crate) fn ranged(&self, n: Node, attr: &str, value: u64, min: u64, max: u64) -> R<u64> {
         if value < min || value > max {
             return Err(self.err(
                 self.attr_loc(n, attr),
@@ -740,10 +746,14 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
         virtual_machine: None,
         parent: None,
         child_id,
+        cspace: Vec::new(),
+        template: false,
         loc: ctx.loc(n),
     };
     let mut have_image = false;
+    let mut have_cspace = false;
     let mut children: Vec<RawPd> = Vec::new();
+    let mut iomaps = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
         match c.tag_name().name() {
             "program_image" => {
@@ -837,13 +847,32 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                 }
                 children.push(child);
             }
+            "iomap" => iomaps.push(crate::iommu::parse_pd_iomap(ctx, c)?),
+            "template" => {
+                let child = parse_template(ctx, c, depth + 1)?;
+                let id = child.pd.child_id.unwrap_or(0);
+                if children.iter().any(|k| k.pd.child_id == Some(id)) {
+                    return Err(
+                        ctx.err(ctx.loc(c), ErrorKind::DuplicateChildId { id, pd: pd.name })
+                    );
+                }
+                if let Some(sym) = c.attribute("setvar_id") {
+                    push_setvar(
+                        ctx,
+                        &mut pd.setvars,
+                        sym,
+                        SetVarKind::Id { id },
+                        ctx.attr_loc(c, "setvar_id"),
+                    )?;
+                }
+                children.push(child);
+            }
             "cspace" => {
-                return Err(ctx.err(
-                    ctx.loc(c),
-                    ErrorKind::NotSupported {
-                        what: "<cspace> (extra capabilities for a PD)".into(),
-                    },
-                ))
+                if have_cspace {
+                    return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateCSpace));
+                }
+                have_cspace = true;
+                cspace::parse_cspace(ctx, c, &pd.name, &mut pd.cspace)?;
             }
             "virtual_machine" => {
                 if !ctx.cfg.hypervisor {
@@ -880,32 +909,132 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
             }
         }
     }
-    Ok(RawPd { pd, children })
+    Ok(RawPd {
+        pd,
+        children,
+        iomaps,
+    })
+}
+
+/// Parses a `<template>` inside a protection domain: a child PD (`name`, `id`, scheduling,
+/// `stack_size`, `cpu`, `fpu`; the parent may name `setvar_id`) whose only elements are
+/// `<map>`s (without setvar attributes: there is no ELF to patch). It has no program image.
+pub(crate) fn parse_template(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
+    if depth >= crate::MAX_PDS {
+        return Err(ctx.err(
+            ctx.loc(n),
+            ErrorKind::TooManyPds {
+                count: depth + 1,
+                max: crate::MAX_PDS,
+            },
+        ));
+    }
+    ctx.check_attrs(
+        n,
+        &[
+            "name",
+            "id",
+            "setvar_id",
+            "priority",
+            "budget",
+            "period",
+            "stack_size",
+            "cpu",
+            "fpu",
+        ],
+    )?;
+    let name = ctx.name_attr(n, "name")?.to_string();
+    if name.len() > PD_MAX_NAME_LEN {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "name"),
+            ErrorKind::NameTooLong {
+                len: name.len(),
+                name,
+                max: PD_MAX_NAME_LEN,
+            },
+        ));
+    }
+    let child_id = Some(ctx.id(n, "id", PD_MAX_ID)?);
+    let (priority, budget, period) = ctx.sched(n)?;
+    let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
+    if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeRange {
+                value: stack_size,
+                min: PD_MIN_STACK_SIZE,
+                max: PD_MAX_STACK_SIZE,
+            },
+        ));
+    }
+    let page = ctx.cfg.min_page_size();
+    if stack_size % page != 0 {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeAlign {
+                value: stack_size,
+                page,
+            },
+        ));
+    }
+    let cpu = cpu_attr(ctx, n)?;
+    let fpu = ctx.boolean(n, "fpu", true)?;
+    let limit = ctx.cfg.pd_map_limit(stack_size);
+    let mut maps = Vec::new();
+    for c in n.children().filter(|c| c.is_element()) {
+        match c.tag_name().name() {
+            "map" => maps.push(parse_map(ctx, c, limit, None)?),
+            "program_image" => {
+                return Err(ctx.err(ctx.loc(c), ErrorKind::TemplateProgramImage { pd: name }))
+            }
+            "setvar" => return Err(ctx.err(ctx.loc(c), ErrorKind::TemplateSetvar { pd: name })),
+            _ => return Err(unknown_element(ctx, c, n)),
+        }
+    }
+    let pd = ProtectionDomain {
+        name,
+        priority,
+        budget,
+        period,
+        passive: false,
+        stack_size,
+        cpu,
+        smc: false,
+        fpu,
+        program_image: String::new(),
+        program_image_for_symbols: None,
+        maps,
+        irqs: Vec::new(),
+        setvars: Vec::new(),
+        ioports: Vec::new(),
+        virtual_machine: None,
+        parent: None,
+        child_id,
+        cspace: Vec::new(),
+        template: true,
+        loc: ctx.loc(n),
+    };
+    Ok(RawPd {
+        pd,
+        children: Vec::new(),
+        iomaps: Vec::new(),
+    })
 }
 
 /// Parses a `<memory_region>`. The page size is left at its explicit value or the smallest
 /// page size; [`crate::validate`] raises implicit page sizes later.
 pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
-    for (attr, what) in [
-        (
-            "prefill_bootinfo",
-            "the 'prefill_bootinfo' attribute (regions filled from boot information)",
-        ),
-        (
-            "receive_all_untypeds",
-            "the 'receive_all_untypeds' attribute (handing untyped memory to a PD)",
-        ),
-    ] {
-        if n.attribute(attr).is_some() {
-            return Err(ctx.err(
-                ctx.attr_loc(n, attr),
-                ErrorKind::NotSupported { what: what.into() },
-            ));
-        }
-    }
     ctx.check_attrs(
         n,
-        &["name", "size", "page_size", "phys_addr", "prefill_path"],
+        &[
+            "name",
+            "size",
+            "page_size",
+            "phys_addr",
+            "prefill_path",
+            "prefill_bootinfo",
+            "receive_all_untypeds",
+        ],
     )?;
     let name = ctx.name_attr(n, "name")?.to_string();
     let prefill_path = n.attribute("prefill_path").map(str::to_string);
@@ -927,7 +1056,47 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
             },
         ));
     }
+    let prefill_bootinfo = match n.attribute("prefill_bootinfo") {
+        None => None,
+        Some(v) => Some(BootInfoKind::from_name(v).ok_or_else(|| {
+            ctx.err(
+                ctx.attr_loc(n, "prefill_bootinfo"),
+                ErrorKind::UnknownBootInfo {
+                    value: v.to_string(),
+                },
+            )
+        })?),
+    };
+    let receive_all_untypeds = ctx.boolean(n, "receive_all_untypeds", false)?;
+    // Attribute pairs that exclude each other: a region holds one kind of boot-time content,
+    // and the untyped description is written into RAM the tool allocates.
+    let mut exclusive: Vec<(&str, &str)> = vec![("prefill_path", "prefill_bootinfo")];
+    if receive_all_untypeds {
+        exclusive.extend([
+            ("receive_all_untypeds", "prefill_path"),
+            ("receive_all_untypeds", "prefill_bootinfo"),
+            ("receive_all_untypeds", "phys_addr"),
+        ]);
+    }
+    for (a, b) in exclusive {
+        if n.attribute(a).is_some() && n.attribute(b).is_some() {
+            return Err(ctx.err(
+                ctx.attr_loc(n, b),
+                ErrorKind::ExclusiveAttributes {
+                    attr: b.to_string(),
+                    other: a.to_string(),
+                },
+            ));
+        }
+    }
     let written_size = ctx.num(n, "size")?;
+    // Boot-information and untyped-description regions default to one page, as in Microkit.
+    let written_size =
+        if written_size.is_none() && (prefill_bootinfo.is_some() || receive_all_untypeds) {
+            Some(page_size)
+        } else {
+            written_size
+        };
     let size = match (written_size, &prefill_path) {
         (Some(s), Some(path)) => {
             // Without I/O the parser only learns the file size through the caller's callback;
@@ -1016,6 +1185,8 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
         page_size_explicit: explicit_page.is_some(),
         phys_addr,
         prefill_path,
+        prefill_bootinfo,
+        receive_all_untypeds,
         loc: ctx.loc(n),
     })
 }

@@ -67,9 +67,13 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     choose_page_sizes(ctx, sys);
     check_maps(ctx, sys)?;
     check_setvars(ctx, sys)?;
+    check_untyped_receiver(ctx, sys)?;
     check_phys_overlaps(ctx, sys)?;
     check_ioports(ctx, sys)?;
+    crate::iommu::check(ctx, sys)?;
+    crate::parse::check_cspaces(ctx, sys)?;
 
+    let iomapped = crate::iommu::iomapped(sys);
     let mapped: HashSet<&str> = sys
         .protection_domains
         .iter()
@@ -83,7 +87,7 @@ pub(crate) fn validate(ctx: &Ctx, sys: &mut SystemDescription, system_loc: Loc) 
     let warnings: Vec<String> = sys
         .memory_regions
         .iter()
-        .filter(|mr| !mapped.contains(mr.name.as_str()))
+        .filter(|mr| !mapped.contains(mr.name.as_str()) && !iomapped.contains(&mr.name))
         .map(|mr| {
             format!(
                 "{}:{}: warning: memory region '{}' is never mapped",
@@ -193,10 +197,12 @@ fn choose_page_sizes(ctx: &Ctx, sys: &mut SystemDescription) {
             addrs.entry(m.mr.clone()).or_default().push(m.vaddr);
         }
     }
+    // The IOMMU maps 4 KiB pages only, so regions a device may DMA into keep small pages.
+    let iomapped = crate::iommu::iomapped(sys);
     for mr in sys
         .memory_regions
         .iter_mut()
-        .filter(|m| !m.page_size_explicit)
+        .filter(|m| !m.page_size_explicit && !iomapped.contains(&m.name))
     {
         let vaddrs = addrs.get(&mr.name).map(Vec::as_slice).unwrap_or(&[]);
         for &ps in ctx.cfg.page_sizes.iter().rev() {
@@ -318,6 +324,45 @@ fn check_setvars(ctx: &Ctx, sys: &SystemDescription) -> R<()> {
                 }
                 SetVarKind::Vaddr { .. } | SetVarKind::Size { .. } | SetVarKind::Id { .. } => {}
             }
+        }
+    }
+    Ok(())
+}
+
+/// At most one region receives all untypeds, and exactly one PD (no VM) maps it: that PD
+/// gets the caps.
+fn check_untyped_receiver(ctx: &Ctx, sys: &SystemDescription) -> R<()> {
+    let mut first: Option<&MemoryRegion> = None;
+    for mr in sys.memory_regions.iter().filter(|m| m.receive_all_untypeds) {
+        if let Some(f) = first {
+            return Err(ctx.err(
+                mr.loc,
+                ErrorKind::DuplicateUntypedReceiver {
+                    mr: mr.name.clone(),
+                    other: f.name.clone(),
+                },
+            ));
+        }
+        first = Some(mr);
+        let pd_maps: usize = sys
+            .protection_domains
+            .iter()
+            .map(|p| p.maps.iter().filter(|m| m.mr == mr.name).count())
+            .sum();
+        let vm_maps: usize = sys
+            .protection_domains
+            .iter()
+            .filter_map(|p| p.virtual_machine.as_ref())
+            .map(|v| v.maps.iter().filter(|m| m.mr == mr.name).count())
+            .sum();
+        if pd_maps != 1 || vm_maps != 0 {
+            return Err(ctx.err(
+                mr.loc,
+                ErrorKind::UntypedReceiverMaps {
+                    mr: mr.name.clone(),
+                    count: pd_maps + vm_maps,
+                },
+            ));
         }
     }
     Ok(())

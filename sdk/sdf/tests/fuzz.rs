@@ -104,6 +104,7 @@ const ELEMENTS: &[&str] = &[
     "<setvar symbol=\"s\" region_paddr=\"m\" />",
     "<channel><end pd=\"a\" id=\"9\" /><end pd=\"z\" id=\"9\" pp=\"true\" /></channel>",
     "<virtual_machine name=\"vm\"><vcpu id=\"0\" /></virtual_machine>",
+    "<template name=\"t\" id=\"2\"><map mr=\"m\" vaddr=\"0x2000\" perms=\"rwx\" /></template>",
     "<program_image path=\"p\" />",
     "<end pd=\"a\" id=\"0\" />",
     "<domains />",

@@ -96,26 +96,37 @@ fixtures! {
     ch_bad_element ch_bad_notify ch_bad_pp ch_bidirectional_pp ch_duplicate_id ch_id_clashes_irq ch_id_not_number
     ch_id_range ch_missing_id ch_one_end ch_ppc_equal_priority ch_ppc_priority ch_three_ends ch_unknown_attr
     ch_unknown_pd child_duplicate_id child_duplicate_name child_id_clashes_vcpu child_id_range child_missing_id
-    domain_schedule ioport_beyond_end ioport_duplicate_id ioport_on_arm ioport_overlap ioport_setvar_duplicate
+    domain_schedule iommu_address_overflow iommu_domain_id_zero iommu_duplicate_device iommu_duplicate_domain_id iommu_duplicate_name iommu_empty_name
+    iommu_iovaddr_too_high iommu_large_page iommu_missing_from_config iommu_missing_iovaddr iommu_missing_peripheral iommu_on_arm iommu_overlap_same_device iommu_pd_iomap_missing_pcidev
+    iommu_pd_iomap_on_riscv iommu_pd_iomap_overlaps_space iommu_pd_iomap_too_high iommu_pd_iomap_unknown_attr iommu_peripheral_device_range iommu_peripheral_function_range iommu_peripheral_malformed iommu_peripheral_negative_bus
+    iommu_peripheral_not_hex iommu_perms_empty iommu_perms_execute iommu_range_too_high iommu_unaligned iommu_unknown_attr iommu_unknown_child iommu_unknown_mr
+    ioport_beyond_end ioport_duplicate_id ioport_on_arm ioport_overlap ioport_setvar_duplicate
     ioport_zero_size irq_bad_trigger irq_duplicate_id irq_duplicate_number irq_id_negative irq_id_range
     irq_ioapic_bad_polarity irq_ioapic_duplicate_pin irq_ioapic_missing_vector irq_ioapic_on_arm
     irq_ioapic_vector_range irq_line_on_x86 irq_missing_id irq_missing_irq_number irq_mixed_form
     irq_msi_bad_pcidev irq_msi_on_riscv irq_msi_pcidev_range irq_no_form irq_setvar_duplicate irq_unknown_attr
     map_bad_cached map_bad_perms map_end_too_high map_missing_mr map_missing_vaddr map_overlap
-    map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
-    map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_duplicate_name mr_missing_name mr_missing_size
+    map_prefill_setvar_bootinfo map_prefill_setvar_without_prefill map_setvar_duplicate map_setvar_empty map_too_high map_unaligned
+    map_unknown_attr map_unknown_mr map_write_only mr_bad_size mr_bootinfo_and_prefill_path mr_bootinfo_unknown mr_duplicate_name mr_missing_name mr_missing_size
     mr_phys_overflow mr_phys_overlap mr_phys_unaligned mr_prefill_empty mr_prefill_too_large mr_prefill_unknown
-    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_cnode ns_cspace
-    ns_domains ns_io_address_space ns_prefill_bootinfo ns_receive_all_untypeds parent_has_id pd_budget_gt_period
+    mr_size_not_multiple mr_unknown_attr mr_unsupported_page_size mr_zero_size no_pds ns_domains parent_has_id
+    pd_budget_gt_period mr_untypeds_bad_bool mr_untypeds_phys_addr mr_untypeds_prefill_path mr_untypeds_twice
+    mr_untypeds_two_pds mr_untypeds_unmapped
     pd_budget_zero pd_cpu_range pd_domain_attr pd_duplicate_name pd_duplicate_program_image pd_empty_name
     pd_fpu_bad_bool pd_missing_name pd_missing_program_image pd_name_too_long pd_nesting_too_deep
     pd_passive_bad_bool pd_priority_bad_number pd_priority_empty pd_priority_huge pd_priority_negative
     pd_priority_range pd_smc_arm_disabled pd_smc_riscv pd_stack_small pd_stack_unaligned pd_too_many
     pd_unknown_attr program_image_missing_path program_image_unknown_attr root_not_system setvar_duplicate
     setvar_missing_region setvar_missing_symbol setvar_unknown_region setvar_x86_needs_paddr system_attr
+    template_duplicate_child_id template_map_setvar template_missing_id template_nested template_passive
+    template_program_image template_setvar template_top_level
     text_in_pd text_in_system unknown_element_pd unknown_element_system vm_duplicate_name vm_duplicate_vcpu
     vm_map_overlap vm_map_setvar vm_missing_vcpu vm_not_child vm_twice vm_unknown_element vm_vcpu_id_range
     vm_without_hypervisor xml_malformed xml_not_xml
+    cnode_duplicate_name cnode_size_bits_range cnode_missing_size_bits cnode_post_capdl_untypeds
+    cspace_cap_smc cspace_unknown_cap_type cspace_unknown_element cspace_unknown_attr cspace_cap_bad_attr
+    cspace_both_sources cspace_no_source cspace_slot_zero cspace_slot_range cspace_duplicate_slot
+    cspace_unknown_pd cspace_unknown_cnode cspace_twice cspace_missing_slot
 }
 
 #[test]
@@ -163,6 +174,8 @@ fn every_error_kind_has_a_negative_fixture() {
         "SmcUnavailable",
         "DuplicateProgramImage",
         "MissingProgramImage",
+        "TemplateProgramImage",
+        "TemplateSetvar",
         "BadPerms",
         "WriteOnlyMap",
         "WrongArch",
@@ -199,6 +212,10 @@ fn every_error_kind_has_a_negative_fixture() {
         "PrefillSize",
         "PrefillTooLarge",
         "PrefillSetvarWithoutPrefill",
+        "UnknownBootInfo",
+        "ExclusiveAttributes",
+        "DuplicateUntypedReceiver",
+        "UntypedReceiverMaps",
         "SetvarPaddrNeedsPhysAddr",
         "IoPortZeroSize",
         "IoPortBeyondEnd",
@@ -207,6 +224,23 @@ fn every_error_kind_has_a_negative_fixture() {
         "VmMissingVcpu",
         "DuplicateVm",
         "VmNotChild",
+        "NoIommu",
+        "BadPeripheralId",
+        "DuplicateIoSpaceName",
+        "DuplicateDomainId",
+        "DuplicateIoDevice",
+        "BadIoPerms",
+        "IoMapLargePage",
+        "UnalignedIova",
+        "IoMapTooHigh",
+        "OverlappingIoMaps",
+        "DuplicateCNodeName",
+        "UnknownCNode",
+        "UnknownCapType",
+        "CapSource",
+        "CapSlotRange",
+        "DuplicateCapSlot",
+        "DuplicateCSpace",
     ];
     let missing: Vec<&str> = all.iter().copied().filter(|v| !seen.contains(*v)).collect();
     assert!(

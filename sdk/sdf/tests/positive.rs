@@ -194,6 +194,49 @@ fn child_pds_are_flattened_depth_first_with_parents() {
 }
 
 #[test]
+fn templates_are_child_pds_without_a_program_image() {
+    let sys = ok("template.system", "aarch64");
+    let order: Vec<(&str, Option<usize>, Option<u64>, bool)> = sys
+        .protection_domains
+        .iter()
+        .map(|p| (p.name.as_str(), p.parent, p.child_id, p.template))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("loader", None, None, false),
+            ("blank", Some(0), Some(3), true),
+            ("spare", Some(0), Some(4), true),
+        ]
+    );
+    let blank = pd(&sys, "blank");
+    assert_eq!(blank.program_image, "");
+    assert_eq!((blank.priority, blank.budget, blank.period, blank.stack_size), (100, 500, 1000, 0x2000));
+    assert!(blank.setvars.is_empty() && !blank.passive);
+    let maps: Vec<(&str, u64, String, bool)> = blank
+        .maps
+        .iter()
+        .map(|m| (m.mr.as_str(), m.vaddr, m.perms.to_string(), m.cached))
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            ("code", 0x40_0000, "r-x".to_string(), true),
+            ("scratch", 0x50_0000, "rw-".to_string(), false),
+        ]
+    );
+    // The parent may learn the template's id; a template may be a channel end.
+    assert!(pd(&sys, "loader")
+        .setvars
+        .iter()
+        .any(|s| s.symbol == "blank_id" && s.kind == SetVarKind::Id { id: 3 }));
+    assert_eq!(sys.channels[0].end_b.pd, 1);
+    // Defaults like any PD.
+    let spare = pd(&sys, "spare");
+    assert_eq!((spare.priority, spare.maps.len(), spare.template), (0, 0, true));
+}
+
+#[test]
 fn all_arm_attributes_are_recorded() {
     let sys = ok("all_attributes_arm.system", "aarch64");
     let full = pd(&sys, "full");
@@ -350,4 +393,149 @@ fn prefill_without_size_needs_a_sizer() {
     )
     .expect("sized");
     assert_eq!(sys.memory_regions[0].size, 0x2000);
+}
+
+#[test]
+fn iommu_spaces_from_both_forms_with_domain_ids_and_rights() {
+    let sys = ok("iommu_x86.system", "x86_64");
+    assert!(sys.warnings.is_empty(), "{:?}", sys.warnings);
+    let spaces: Vec<(&str, String, u64, bool, usize)> = sys
+        .io_address_spaces
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.device.to_string(),
+                s.domain_id,
+                s.domain_id_explicit,
+                s.maps.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spaces,
+        [
+            ("nic", "00:03.0".to_string(), 5, true, 4),
+            ("disk", "00:1f.2".to_string(), 1, false, 1),
+            ("pcidev 00:04.0", "00:04.0".to_string(), 2, false, 1),
+        ]
+    );
+    let nic = &sys.io_address_spaces[0];
+    let maps: Vec<(&str, u64, bool, bool, Option<usize>)> = nic
+        .maps
+        .iter()
+        .map(|m| (m.mr.as_str(), m.iovaddr, m.read, m.write, m.pd))
+        .collect();
+    let drv = sys.pd_index("drv");
+    assert_eq!(
+        maps,
+        [
+            ("dma", 0, true, true, None),
+            ("shared", 0x10_0000, false, true, None),
+            ("big", 0x7f_ffe0_0000, true, false, None),
+            ("ring", 0x20_0000, true, false, drv),
+        ]
+    );
+    assert_eq!(nic.device.requester_id(), 0x18);
+    assert_eq!(sys.io_address_spaces[2].maps[0].pd, drv);
+    // A region a device may DMA into keeps 4 KiB pages even when 2 MiB would fit.
+    assert_eq!(sys.memory_region("big").map(|m| m.page_size), Some(0x1000));
+}
+
+#[test]
+fn systems_without_iommu_elements_have_no_io_spaces() {
+    for (name, arch) in [
+        ("hello.system", "aarch64"),
+        ("all_attributes_x86.system", "x86_64"),
+    ] {
+        assert!(ok(name, arch).io_address_spaces.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
+    for arch in ["aarch64", "riscv64", "x86_64"] {
+        let sys = ok("cap_sharing.system", arch);
+        let cnodes: Vec<(&str, u8)> = sys
+            .cnodes
+            .iter()
+            .map(|c| (c.name.as_str(), c.size_bits))
+            .collect();
+        assert_eq!(cnodes, [("mailbox", 6), ("spare", 1)]);
+        assert_eq!(sys.cnode_index("spare"), Some(1));
+        let caps: Vec<(u64, UserCapKind, &str)> = pd(&sys, "scheduler")
+            .cspace
+            .iter()
+            .map(|u| (u.slot, u.kind, u.target.as_str()))
+            .collect();
+        assert_eq!(
+            caps,
+            [
+                (1, UserCapKind::Tcb, "worker"),
+                (2, UserCapKind::Sc, "worker"),
+                (3, UserCapKind::VSpace, "worker"),
+                (4, UserCapKind::PdCSpace, "worker"),
+                (5, UserCapKind::CNode, "mailbox"),
+                (62, UserCapKind::Tcb, "scheduler"),
+                (63, UserCapKind::PdCSpace, "scheduler"),
+            ]
+        );
+        assert_eq!(
+            pd(&sys, "scheduler").cspace[0].loc,
+            Loc { line: 11, col: 13 }
+        );
+        assert_eq!(pd(&sys, "worker").cspace.len(), 1);
+        assert!(pd(&sys, "plain").cspace.is_empty());
+        assert_eq!(UserCapKind::CNode.element(), "cap_cspace");
+    }
+    // Without <cnode> or <cspace> nothing changes.
+    let sys = ok("hello.system", "aarch64");
+    assert!(sys.cnodes.is_empty());
+    assert!(sys.protection_domains.iter().all(|p| p.cspace.is_empty()));
+}
+
+#[test]
+fn memory_features_prefill_bootinfo_and_untypeds() {
+    let sys = ok("memory_features.system", "aarch64");
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
+    // Sized from the file (5000 bytes → two pages), or as written.
+    assert_eq!(mr("blob").size, 0x2000);
+    assert_eq!(mr("blob").prefill_path.as_deref(), Some("size_5000.bin"));
+    assert_eq!(mr("padded").size, 0x4000);
+    assert_eq!(mr("dtb").prefill_bootinfo, Some(BootInfoKind::Fdt));
+    assert_eq!(mr("dtb").size, 0x4000);
+    assert!(mr("dtb").prefill_path.is_none() && !mr("dtb").receive_all_untypeds);
+    // Untyped receiver without a size: one page.
+    assert!(mr("untypeds").receive_all_untypeds);
+    assert_eq!(mr("untypeds").size, 0x1000);
+    assert!(mr("untypeds").prefill_bootinfo.is_none());
+    let a = pd(&sys, "a");
+    let kinds: Vec<(&str, &SetVarKind)> = a.setvars.iter().map(|s| (s.symbol.as_str(), &s.kind)).collect();
+    assert!(kinds.contains(&("blob_size", &SetVarKind::PrefillSize { mr: "blob".into() })));
+    assert!(kinds.contains(&("padded_size", &SetVarKind::PrefillSize { mr: "padded".into() })));
+    assert!(kinds.contains(&("padded_region_size", &SetVarKind::Size { mr: "padded".into() })));
+    assert!(kinds.contains(&("untypeds_vaddr", &SetVarKind::Vaddr { vaddr: 0x2003_0000 })));
+    assert!(pd(&sys, "b").setvars.iter().any(|s| s.kind == SetVarKind::PrefillSize { mr: "blob".into() }));
+}
+
+#[test]
+fn bootinfo_kinds_map_to_sel4_header_ids() {
+    let sys = ok("bootinfo_x86.system", "x86_64");
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
+    assert_eq!(mr("tsc").prefill_bootinfo, Some(BootInfoKind::X86TscFreq));
+    assert_eq!(mr("tsc").size, 0x1000);
+    assert_eq!(mr("mmap").prefill_bootinfo, Some(BootInfoKind::X86Mbmmap));
+    assert_eq!(mr("rsdp").prefill_bootinfo.map(BootInfoKind::id), Some(3));
+    assert!(mr("untypeds").receive_all_untypeds && !mr("plain").receive_all_untypeds);
+    let ids: Vec<(&str, u64)> = BootInfoKind::ALL.iter().map(|(n, k)| (*n, k.id())).collect();
+    assert_eq!(
+        ids,
+        [("x86_vbe", 1), ("x86_mbmmap", 2), ("x86_acpi_rsdp", 3), ("x86_framebuffer", 4), ("x86_tsc_freq", 5), ("fdt", 6)]
+    );
+    for (n, k) in BootInfoKind::ALL {
+        assert_eq!(BootInfoKind::from_name(n), Some(k));
+        assert_eq!(k.name(), n);
+    }
+    assert_eq!(BootInfoKind::from_name("x86_mbmap"), Some(BootInfoKind::X86Mbmmap));
+    assert_eq!(BootInfoKind::from_name("bogus"), None);
 }

@@ -66,6 +66,7 @@ fn main() {
             maps: vec![],
             irqs: vec![],
             ioports: vec![],
+            smc: false,
             parent: None,
         };
         match name {
@@ -91,9 +92,9 @@ fn main() {
         Arch::Riscv64 => Some(0x10_1000),
         Arch::X86_64 => None,
     };
-    let mut regions = vec![RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None }];
+    let mut regions = vec![RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false }];
     if let Some(p) = rtc {
-        regions.push(RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(p) });
+        regions.push(RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(p), bootinfo: None, receive_untypeds: false });
     }
     let end = |pd, id, pp| EndInput { pd, id, notify: true, pp };
     let system = SystemInput {

@@ -1,7 +1,8 @@
 //! Versioned binary encoding of a [`Spec`] plus its data blob.
 //!
 //! Layout (all integers little-endian): `MAGIC` (8 bytes), version `u32`, arch `u8`, then
-//! objects, caps, mappings, pds, start order, fault EP (each list as `u32` count + items),
+//! objects, caps, mappings, pds, start order, fault EP, boot-info fills, untyped handoff, IO
+//! spaces, IO mappings, paddr variables (each list as `u32` count + items),
 //! then `u64` data offset and `u64` data length; the data bytes sit at that offset (4 KiB
 //! aligned within the blob). [`decode`] checks every bound and reference and never panics.
 
@@ -13,7 +14,7 @@ use crate::model::*;
 /// First 8 bytes of an encoded spec.
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 3;
 /// Longest object or PD name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -149,6 +150,7 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
                 w.u16(*first);
                 w.u16(*last);
             }
+            ObjectKind::ArmSmc => w.u8(10),
         }
     }
     w.len(spec.caps.len());
@@ -189,6 +191,49 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u32(*s);
     }
     w.opt_u64(spec.fault_ep.map(u64::from));
+    w.len(spec.bootinfo_fills.len());
+    for f in &spec.bootinfo_fills {
+        w.u64(f.id);
+        w.len(f.frames.len());
+        for fr in &f.frames {
+            w.u32(*fr);
+        }
+    }
+    match &spec.untyped_handoff {
+        None => w.u8(0),
+        Some(h) => {
+            w.u8(1);
+            w.u32(h.cnode);
+            w.u64(h.first_slot);
+            w.u64(h.cptr);
+            w.len(h.frames.len());
+            for fr in &h.frames {
+                w.u32(*fr);
+            }
+        }
+    }
+    w.len(spec.io_spaces.len());
+    for io in &spec.io_spaces {
+        w.str(&io.name);
+        w.u8(io.bus);
+        w.u8(io.dev);
+        w.u8(io.func);
+        w.u16(io.domain_id);
+    }
+    w.len(spec.io_mappings.len());
+    for m in &spec.io_mappings {
+        w.u32(m.io_space);
+        w.u64(m.iovaddr);
+        w.u32(m.frame);
+        w.u8((m.read as u8) | (m.write as u8) << 1);
+    }
+    w.len(spec.paddr_vars.len());
+    for v in &spec.paddr_vars {
+        w.u32(v.first);
+        w.u32(v.count);
+        w.u32(v.frame);
+        w.u64(v.offset);
+    }
     let data_off = (w.0.len() + 16).next_multiple_of(4096);
     w.u64(data_off as u64);
     w.u64(data.len() as u64);
@@ -308,6 +353,7 @@ fn decode_object(r: &mut R) -> Result<Object, DecodeError> {
             ObjectKind::Irq { source, notification: r.opt_ref()? }
         }
         9 => ObjectKind::IoPort { first: r.u16()?, last: r.u16()? },
+        10 => ObjectKind::ArmSmc,
         t => return Err(DecodeError::BadTag("object kind", t as u64)),
     };
     Ok(Object { name, kind })
@@ -381,6 +427,52 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         start_order.push(r.u32()?);
     }
     let fault_ep = r.opt_u64()?.map(obj_id).transpose()?;
+    let n = r.count(12)?;
+    let mut bootinfo_fills = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = r.u64()?;
+        let k = r.count(4)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push(r.u32()?);
+        }
+        bootinfo_fills.push(BootInfoFill { id, frames });
+    }
+    let untyped_handoff = if r.bool("option")? {
+        let cnode = r.u32()?;
+        let first_slot = r.u64()?;
+        let cptr = r.u64()?;
+        let k = r.count(4)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push(r.u32()?);
+        }
+        Some(UntypedHandoff { cnode, first_slot, cptr, frames })
+    } else {
+        None
+    };
+    let n = r.count(9)?;
+    let mut io_spaces = Vec::with_capacity(n);
+    for _ in 0..n {
+        io_spaces.push(IoSpace { name: r.str()?, bus: r.u8()?, dev: r.u8()?, func: r.u8()?, domain_id: r.u16()? });
+    }
+    let n = r.count(17)?;
+    let mut io_mappings = Vec::with_capacity(n);
+    for _ in 0..n {
+        let io_space = r.u32()?;
+        let iovaddr = r.u64()?;
+        let frame = r.u32()?;
+        let f = r.u8()?;
+        if f > 3 {
+            return Err(DecodeError::BadTag("io mapping flags", f as u64));
+        }
+        io_mappings.push(IoMapping { io_space, iovaddr, frame, read: f & 1 != 0, write: f & 2 != 0 });
+    }
+    let n = r.count(20)?;
+    let mut paddr_vars = Vec::with_capacity(n);
+    for _ in 0..n {
+        paddr_vars.push(PaddrVar { first: r.u32()?, count: r.u32()?, frame: r.u32()?, offset: r.u64()? });
+    }
     let data_off = r.u64()?;
     let data_len = r.u64()?;
     if data_off < r.pos as u64 {
@@ -394,7 +486,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -501,6 +593,87 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
     }
     if let Some(ep) = spec.fault_ep {
         expect(spec, ep, "fault ep", |k| matches!(k, ObjectKind::Endpoint))?;
+    }
+    for f in &spec.bootinfo_fills {
+        for fr in &f.frames {
+            expect(spec, *fr, "bootinfo fill frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
+    }
+    if let Some(h) = &spec.untyped_handoff {
+        let radix = match kind_of(spec, h.cnode, "untyped handoff cnode")? {
+            ObjectKind::CNode { radix } => *radix,
+            _ => return Err(DecodeError::BadReference("untyped handoff cnode", h.cnode as u64)),
+        };
+        if h.first_slot >= 1u64 << radix {
+            return Err(DecodeError::OutOfRange("untyped handoff first slot", h.first_slot));
+        }
+        if h.frames.is_empty() {
+            return Err(DecodeError::OutOfRange("untyped handoff frames", 0));
+        }
+        for fr in &h.frames {
+            expect(spec, *fr, "untyped handoff frame", |k| matches!(k, ObjectKind::Frame { .. }))?;
+        }
+    }
+    for v in &spec.paddr_vars {
+        let size = match kind_of(spec, v.frame, "paddr var frame")? {
+            ObjectKind::Frame { size_bits, .. } => 1u64 << size_bits,
+            _ => return Err(DecodeError::BadReference("paddr var frame", v.frame as u64)),
+        };
+        if v.offset.checked_add(8).is_none_or(|e| e > size) {
+            return Err(DecodeError::OutOfRange("paddr var offset", v.offset));
+        }
+        if v.count == 0 {
+            return Err(DecodeError::OutOfRange("paddr var region frames", 0));
+        }
+        let bits = match kind_of(spec, v.first, "paddr var region")? {
+            ObjectKind::Frame { size_bits, paddr: None, .. } => *size_bits,
+            _ => return Err(DecodeError::BadReference("paddr var region", v.first as u64)),
+        };
+        for k in 1..v.count {
+            let id = v.first.checked_add(k).ok_or(DecodeError::BadReference("paddr var region", v.first as u64))?;
+            match kind_of(spec, id, "paddr var region")? {
+                ObjectKind::Frame { size_bits, paddr: None, .. } if *size_bits == bits => {}
+                _ => return Err(DecodeError::BadReference("paddr var region", id as u64)),
+            }
+        }
+        // Two variables naming overlapping frame runs must name the same run, or the
+        // initialiser could not make both contiguous.
+        for w in &spec.paddr_vars {
+            let (a0, a1) = (v.first as u64, v.first as u64 + v.count as u64);
+            let (b0, b1) = (w.first as u64, w.first as u64 + w.count as u64);
+            if a0 < b1 && b0 < a1 && (a0, a1) != (b0, b1) {
+                return Err(DecodeError::OutOfRange("paddr var regions overlap", v.first as u64));
+            }
+        }
+    }
+    validate_io(spec)
+}
+
+/// IO spaces: valid PCI ids, non-zero domain ids, one space per device and per domain id;
+/// IO mappings: a known space, a 4 KiB frame, an aligned address below [`IOVA_END`].
+fn validate_io(spec: &Spec) -> Result<(), DecodeError> {
+    for (i, io) in spec.io_spaces.iter().enumerate() {
+        if io.dev > 31 || io.func > 7 {
+            return Err(DecodeError::OutOfRange("io space pci device", io.requester_id() as u64));
+        }
+        if io.domain_id == 0 {
+            return Err(DecodeError::OutOfRange("io space domain id", 0));
+        }
+        if spec.io_spaces[..i].iter().any(|o| o.requester_id() == io.requester_id() || o.domain_id == io.domain_id) {
+            return Err(DecodeError::OutOfRange("io space used twice", io.requester_id() as u64));
+        }
+    }
+    for m in &spec.io_mappings {
+        if m.io_space as usize >= spec.io_spaces.len() {
+            return Err(DecodeError::BadReference("io mapping space", m.io_space as u64));
+        }
+        expect(spec, m.frame, "io mapping frame", |k| matches!(k, ObjectKind::Frame { size_bits: 12, .. }))?;
+        if m.iovaddr % 4096 != 0 || m.iovaddr >= IOVA_END {
+            return Err(DecodeError::OutOfRange("io mapping address", m.iovaddr));
+        }
+        if !m.read && !m.write {
+            return Err(DecodeError::OutOfRange("io mapping rights", 0));
+        }
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ extern crate alloc;
 
 pub use microkit_layout as layout;
 
+pub mod capshare;
 mod codec;
 pub mod elf;
 pub mod microkit;

@@ -12,6 +12,10 @@
 //! PDs) the monitor endpoint with badge PD index + 1. Channel ends get notification caps
 //! (badge `1 << other id`) and PPC endpoint caps (badge `PPC_BADGE | other id`); IRQs signal
 //! the PD's notification with badge `1 << irq id`. Symbol patching stays with the tool.
+//!
+//! Boot-information regions become [`BootInfoFill`]s. The PD mapping a `receive_all_untypeds`
+//! region gets the two-level CSpace of [`crate::layout::untypeds`] and the region becomes the
+//! [`UntypedHandoff`]'s description frames.
 
 use alloc::format;
 use alloc::string::String;
@@ -102,6 +106,8 @@ pub struct PdInput {
     pub irqs: Vec<IrqInput>,
     /// I/O ports (x86).
     pub ioports: Vec<IoPortInput>,
+    /// May make Arm SMC calls (`smc="true"`): gets the SMC cap in slot `ARM_SMC_CAP`.
+    pub smc: bool,
     /// (parent PD index, child id) for a child PD.
     pub parent: Option<(usize, u64)>,
 }
@@ -117,6 +123,10 @@ pub struct RegionInput {
     pub page_bits: u8,
     /// Fixed physical address.
     pub paddr: Option<u64>,
+    /// Filled at boot with the extra-boot-information chunk of this id (`prefill_bootinfo`).
+    pub bootinfo: Option<u64>,
+    /// Receives the untyped description; the one PD mapping it gets the untyped caps.
+    pub receive_untypeds: bool,
 }
 
 /// One end of a channel.
@@ -202,7 +212,20 @@ struct PdObjs {
 pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
     let page = 4096u64;
     let mut b = B {
-        spec: Spec { arch: input.arch, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None },
+        spec: Spec {
+            arch: input.arch,
+            objects: vec![],
+            caps: vec![],
+            mappings: vec![],
+            pds: vec![],
+            start_order: vec![],
+            fault_ep: None,
+            bootinfo_fills: vec![],
+            untyped_handoff: None,
+            io_spaces: vec![],
+            io_mappings: vec![],
+            paddr_vars: vec![],
+        },
         data: Vec::new(),
     };
     let monitor_ep = b.obj("ep_monitor".into(), ObjectKind::Endpoint);
@@ -220,7 +243,14 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             let paddr = r.paddr.map(|p| p + (k << r.page_bits));
             frames.push(b.obj(format!("mr_{}_{k}", r.name), ObjectKind::Frame { size_bits: r.page_bits, paddr, fill: vec![] }));
         }
+        if let Some(id) = r.bootinfo {
+            b.spec.bootinfo_fills.push(BootInfoFill { id, frames: frames.clone() });
+        }
         region_frames.push(frames);
+    }
+    let untyped_region = input.regions.iter().position(|r| r.receive_untypeds);
+    if input.regions.iter().filter(|r| r.receive_untypeds).count() > 1 {
+        return Err(BuildError::Invalid("more than one region receives all untypeds", String::new()));
     }
 
     let needs_ep = |i: usize| {
@@ -313,11 +343,34 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             let o = b.obj(format!("ioport_{n}_{}", io.id), ObjectKind::IoPort { first: io.addr, last });
             b.cap(cnode, L::BASE_IOPORT_CAP + io.id, o, 0);
         }
+        if pd.smc {
+            let o = b.obj(format!("smc_{n}"), ObjectKind::ArmSmc);
+            b.cap(cnode, L::ARM_SMC_CAP, o, 0);
+        }
+        // The PD that maps the untyped-description region gets a two-level CSpace: the usual
+        // CNode under top-level slot 0, the untyped CNode under slot UNTYPED_TOP_SLOT.
+        let (cspace, cspace_guard_size) = match untyped_region {
+            Some(u) if pd.maps.iter().any(|m| m.region == u) => {
+                use L::untypeds as U;
+                if b.spec.untyped_handoff.is_some() {
+                    return Err(BuildError::Invalid("untyped region mapped by more than one PD", n.clone()));
+                }
+                let top = b.obj(format!("cspace_top_{n}"), ObjectKind::CNode { radix: U::UNTYPED_TOP_BITS as u8 });
+                let ucn = b.obj(format!("untypeds_{n}"), ObjectKind::CNode { radix: U::UNTYPED_CNODE_BITS as u8 });
+                b.cap(top, 0, cnode, 64 - U::UNTYPED_TOP_BITS - L::PD_CNODE_BITS);
+                b.cap(top, U::UNTYPED_TOP_SLOT, ucn, 64 - U::UNTYPED_TOP_BITS - U::UNTYPED_CNODE_BITS);
+                b.cap(ucn, 0, ucn, 0);
+                b.spec.untyped_handoff =
+                    Some(UntypedHandoff { cnode: ucn, first_slot: U::FIRST_SLOT, cptr: U::CNODE_CPTR, frames: region_frames[u].clone() });
+                (top, 0u8)
+            }
+            _ => (cnode, (64 - L::PD_CNODE_BITS) as u8),
+        };
         b.spec.pds.push(Pd {
             name: n.clone(),
             tcb,
-            cspace: cnode,
-            cspace_guard_size: (64 - L::PD_CNODE_BITS) as u8,
+            cspace,
+            cspace_guard_size,
             vspace,
             ipc_buffer: (pd.ipc_buffer_vaddr, ipcbuf),
             sc: Some(sc),

@@ -121,6 +121,9 @@ pub enum ObjectKind {
         /// Last port (inclusive).
         last: u16,
     },
+    /// The Arm SMC cap (aarch64): a copy of the root task's `seL4_CapSMC`, unbadged (any
+    /// function id), as Microkit gives PDs with `smc="true"`.
+    ArmSmc,
 }
 
 /// One named object.
@@ -248,6 +251,105 @@ pub struct Spec {
     pub start_order: Vec<u32>,
     /// Endpoint the initialiser serves as monitor (badge = PD index + 1).
     pub fault_ep: Option<ObjId>,
+    /// Frames the initialiser fills with a chunk of the kernel's extra boot information.
+    pub bootinfo_fills: Vec<BootInfoFill>,
+    /// Where the initialiser hands over the untyped memory left once the system is built.
+    pub untyped_handoff: Option<UntypedHandoff>,
+    /// IOMMU address spaces (x86 VT-d), one per PCI device.
+    pub io_spaces: Vec<IoSpace>,
+    /// Frames made visible to a device's DMA.
+    pub io_mappings: Vec<IoMapping>,
+    /// Variables that receive the physical address of a memory region the initialiser
+    /// allocates (`setvar region_paddr` naming a region without a fixed `phys_addr`).
+    pub paddr_vars: Vec<PaddrVar>,
+}
+
+/// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information
+/// chunk with `seL4_BootInfoHeader` id `id`, header included, cut to the frames' total size.
+/// Without such a chunk the frames stay zero (so the PD reads a header of length 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootInfoFill {
+    /// Chunk id (1..=6: x86 VBE, multiboot memory map, ACPI RSDP, framebuffer, TSC frequency, FDT).
+    pub id: u64,
+    /// The frames, in order.
+    pub frames: Vec<ObjId>,
+}
+
+/// After every PD is configured and before any starts, the initialiser moves its untyped caps
+/// into `cnode` at slots `first_slot..` and writes the description Microkit's
+/// `receive_all_untypeds` PDs read into `frames` (see [`crate::microkit`]): word 0 `cptr`,
+/// words 1–2 the slot range, then one 16-byte `seL4_UntypedDesc` per slot of `cnode` from
+/// slot 0 on (entries below `first_slot` are zero).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UntypedHandoff {
+    /// The CNode receiving the untyped caps.
+    pub cnode: ObjId,
+    /// First slot given to an untyped.
+    pub first_slot: u64,
+    /// The CPtr the PD uses for `cnode` (written as the first word).
+    pub cptr: u64,
+    /// The frames of the description region, in order.
+    pub frames: Vec<ObjId>,
+}
+
+/// The IOMMU address space of one PCI device: what the initialiser gets by minting
+/// `seL4_CapIOSpace` with the device's requester id and `domain_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoSpace {
+    /// Name for logs and reports.
+    pub name: String,
+    /// PCI bus (0..=255).
+    pub bus: u8,
+    /// PCI device (0..=31).
+    pub dev: u8,
+    /// PCI function (0..=7).
+    pub func: u8,
+    /// IOMMU domain id (non-zero).
+    pub domain_id: u16,
+}
+
+impl IoSpace {
+    /// The PCI requester id (bus << 8 | dev << 3 | func).
+    pub fn requester_id(&self) -> u16 {
+        (u16::from(self.bus) << 8) | (u16::from(self.dev) << 3) | u16::from(self.func)
+    }
+}
+
+/// Map 4 KiB `frame` at `iovaddr` in IO space `io_space` (`X86PageMapIO`); the IO page
+/// tables on the way are implicit, like a VSpace's page tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoMapping {
+    /// Index into [`Spec::io_spaces`].
+    pub io_space: u32,
+    /// IO virtual address (4 KiB aligned, below [`IOVA_END`]).
+    pub iovaddr: u64,
+    /// The frame object (4 KiB).
+    pub frame: ObjId,
+    /// The device may read.
+    pub read: bool,
+    /// The device may write.
+    pub write: bool,
+}
+
+/// One past the highest IO virtual address (three levels of VT-d second-level tables).
+pub const IOVA_END: u64 = 1 << 39;
+
+/// A `u64` (little-endian) at `offset` in frame `frame` that the initialiser sets, before any
+/// PD starts, to the physical address of frame `first`.
+///
+/// Frames `first .. first + count` (consecutive object ids, all of one size, none with a fixed
+/// `paddr`) are one memory region: the initialiser allocates them physically contiguous, in
+/// order, so the address is the region's base and the whole region lies behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaddrVar {
+    /// First frame of the region.
+    pub first: ObjId,
+    /// Number of frames in the region (≥ 1).
+    pub count: u32,
+    /// Frame holding the variable (a PD's ELF page).
+    pub frame: ObjId,
+    /// Byte offset of the variable in that frame (the 8 bytes lie inside the frame).
+    pub offset: u64,
 }
 
 impl ObjectKind {
@@ -264,6 +366,7 @@ impl ObjectKind {
             ObjectKind::VSpace => "vspace",
             ObjectKind::Irq { .. } => "irq",
             ObjectKind::IoPort { .. } => "ioport",
+            ObjectKind::ArmSmc => "arm_smc",
         }
     }
 }

@@ -20,7 +20,10 @@ fn sample() -> (Spec, Vec<u8>) {
         obj("irq_x86", ObjectKind::Irq { source: IrqSource::IoApic { ioapic: 0, pin: 4, level: 0, polarity: 0, vector: 4 }, notification: None }),
         obj("msi", ObjectKind::Irq { source: IrqSource::Msi { bus: 0, dev: 3, func: 0, handle: 0, vector: 5 }, notification: None }),
         obj("com1", ObjectKind::IoPort { first: 0x3f8, last: 0x3ff }),
+        obj("smc", ObjectKind::ArmSmc),
         obj("reply", ObjectKind::Reply),
+        obj("mr_buf_0", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
+        obj("mr_buf_1", ObjectKind::Frame { size_bits: 12, paddr: None, fill: vec![] }),
     ];
     let spec = Spec {
         arch: Arch::Aarch64,
@@ -52,6 +55,11 @@ fn sample() -> (Spec, Vec<u8>) {
         }],
         start_order: vec![0],
         fault_ep: Some(7),
+        bootinfo_fills: vec![BootInfoFill { id: 6, frames: vec![4, 8] }],
+        untyped_handoff: Some(UntypedHandoff { cnode: 1, first_slot: 1, cptr: 1 << 58, frames: vec![8] }),
+        io_spaces: vec![IoSpace { name: "nic".into(), bus: 0, dev: 3, func: 0, domain_id: 1 }],
+        io_mappings: vec![IoMapping { io_space: 0, iovaddr: 0x10_0000, frame: 8, read: false, write: true }],
+        paddr_vars: vec![PaddrVar { first: 14, count: 2, frame: 4, offset: 0x40 }],
     };
     (spec, data)
 }
@@ -68,7 +76,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![], paddr_vars: vec![] };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -114,6 +122,83 @@ fn rejects_bad_references() {
     let (mut spec, data) = sample();
     spec.pds[0].priority = 255;
     assert!(decode(&encode(&spec, &data)).is_err());
+}
+
+#[test]
+fn rejects_bad_paddr_vars() {
+    let bad = |f: fn(&mut PaddrVar)| {
+        let (mut spec, data) = sample();
+        f(&mut spec.paddr_vars[0]);
+        decode(&encode(&spec, &data)).unwrap_err()
+    };
+    // The variable must lie inside its frame.
+    assert_eq!(bad(|v| v.offset = 4096 - 4), DecodeError::OutOfRange("paddr var offset", 4092));
+    assert_eq!(bad(|v| v.offset = u64::MAX), DecodeError::OutOfRange("paddr var offset", u64::MAX));
+    // The holder must be a frame; the region frames must exist, be unfixed and of one size.
+    assert_eq!(bad(|v| v.frame = 0), DecodeError::BadReference("paddr var frame", 0));
+    assert_eq!(bad(|v| v.first = 8), DecodeError::BadReference("paddr var region", 8));
+    assert_eq!(bad(|v| v.count = 3), DecodeError::BadReference("paddr var region", 16));
+    assert_eq!(bad(|v| v.count = 0), DecodeError::OutOfRange("paddr var region frames", 0));
+    assert_eq!(bad(|v| v.first = 13), DecodeError::BadReference("paddr var region", 13));
+    // Two runs that overlap without being equal cannot both be contiguous.
+    let (mut spec, data) = sample();
+    spec.paddr_vars.push(PaddrVar { first: 15, count: 1, frame: 4, offset: 0 });
+    assert!(matches!(decode(&encode(&spec, &data)), Err(DecodeError::OutOfRange("paddr var regions overlap", _))));
+    // The same run named twice is fine.
+    let (mut spec, data) = sample();
+    spec.paddr_vars.push(PaddrVar { first: 14, count: 2, frame: 4, offset: 0 });
+    assert!(decode(&encode(&spec, &data)).is_ok());
+}
+
+#[test]
+fn rejects_bad_bootinfo_fill_and_untyped_handoff() {
+    let (mut spec, data) = sample();
+    spec.bootinfo_fills[0].frames.push(0); // a TCB
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("bootinfo fill frame", 0));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.cnode = 4; // a frame
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("untyped handoff cnode", 4));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.first_slot = 512;
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::OutOfRange("untyped handoff first slot", 512));
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.frames = vec![];
+    }
+    assert!(decode(&encode(&spec, &data)).is_err());
+    let (mut spec, data) = sample();
+    if let Some(h) = spec.untyped_handoff.as_mut() {
+        h.frames = vec![2];
+    }
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::BadReference("untyped handoff frame", 2));
+}
+
+#[test]
+fn rejects_bad_io_spaces_and_mappings() {
+    let bad = |f: fn(&mut Spec)| {
+        let (mut spec, data) = sample();
+        f(&mut spec);
+        decode(&encode(&spec, &data)).unwrap_err()
+    };
+    assert_eq!(bad(|s| s.io_mappings[0].io_space = 1), DecodeError::BadReference("io mapping space", 1));
+    assert_eq!(bad(|s| s.io_mappings[0].frame = 0), DecodeError::BadReference("io mapping frame", 0));
+    assert_eq!(bad(|s| s.io_mappings[0].iovaddr = 1 << 39), DecodeError::OutOfRange("io mapping address", 1 << 39));
+    assert_eq!(bad(|s| s.io_mappings[0].iovaddr = 0x800), DecodeError::OutOfRange("io mapping address", 0x800));
+    assert_eq!(bad(|s| s.io_mappings[0].write = false), DecodeError::OutOfRange("io mapping rights", 0));
+    assert_eq!(bad(|s| s.io_spaces[0].domain_id = 0), DecodeError::OutOfRange("io space domain id", 0));
+    assert_eq!(bad(|s| s.io_spaces[0].dev = 32), DecodeError::OutOfRange("io space pci device", 0x100));
+    assert!(matches!(
+        bad(|s| s.io_spaces.push(IoSpace { name: "again".into(), bus: 0, dev: 3, func: 0, domain_id: 2 })),
+        DecodeError::OutOfRange("io space used twice", _)
+    ));
+    assert!(matches!(
+        bad(|s| s.io_spaces.push(IoSpace { name: "same domain".into(), bus: 0, dev: 4, func: 0, domain_id: 1 })),
+        DecodeError::OutOfRange("io space used twice", _)
+    ));
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         maps: vec![],
         irqs: vec![],
         ioports: vec![],
+        smc: false,
         parent: None,
     }
 }
@@ -35,8 +36,8 @@ fn hello() -> SystemInput {
         arch: Arch::Aarch64,
         pds: vec![pd("server", 200, true), driver, client],
         regions: vec![
-            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None },
-            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000) },
+            RegionInput { name: "shared".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: false },
+            RegionInput { name: "rtc".into(), size: 0x1000, page_bits: 12, paddr: Some(0x901_0000), bootinfo: None, receive_untypeds: false },
         ],
         channels: vec![ChannelInput {
             a: EndInput { pd: 2, id: 0, notify: true, pp: true },
@@ -149,4 +150,57 @@ fn children_and_errors() {
     let mut bad = hello();
     bad.regions[0].size = 0x1800;
     assert!(build(&bad).is_err());
+}
+
+#[test]
+fn smc_pd_gets_the_arm_smc_cap_in_slot_7() {
+    let mut sys = hello();
+    sys.pds[2].smc = true;
+    let (spec, _) = build(&sys).unwrap();
+    let (o, c) = cap_at(&spec, 2, L::ARM_SMC_CAP).expect("client SMC cap");
+    assert_eq!(o.kind, ObjectKind::ArmSmc);
+    assert_eq!(c.badge, 0, "unbadged: any function id, as Microkit gives it");
+    assert!(cap_at(&spec, 1, L::ARM_SMC_CAP).is_none(), "driver has no smc");
+    assert_eq!(spec.objects.iter().filter(|o| o.kind == ObjectKind::ArmSmc).count(), 1);
+}
+
+#[test]
+fn bootinfo_regions_and_untyped_handoff() {
+    use L::untypeds as U;
+    let mut sys = hello();
+    sys.regions.push(RegionInput { name: "dtb".into(), size: 0x2000, page_bits: 12, paddr: None, bootinfo: Some(6), receive_untypeds: false });
+    sys.regions.push(RegionInput { name: "uts".into(), size: 0x1000, page_bits: 12, paddr: None, bootinfo: None, receive_untypeds: true });
+    sys.pds[2].maps.push(MapInput { region: 2, vaddr: 0x600_0000, read: true, write: false, execute: false, cached: true });
+    sys.pds[2].maps.push(MapInput { region: 3, vaddr: 0x700_0000, read: true, write: true, execute: false, cached: true });
+    let (spec, data) = build(&sys).unwrap();
+    let (back, _) = decode(&encode(&spec, &data)).unwrap();
+    assert_eq!(back, spec);
+    // Both pages of the boot-information region, in order.
+    assert_eq!(spec.bootinfo_fills.len(), 1);
+    let fill = &spec.bootinfo_fills[0];
+    assert_eq!(fill.id, 6);
+    let names: Vec<&str> = fill.frames.iter().map(|f| spec.objects[*f as usize].name.as_str()).collect();
+    assert_eq!(names, ["mr_dtb_0", "mr_dtb_1"]);
+    // The client (index 2) gets a two-level CSpace; the others keep the plain one.
+    let h = spec.untyped_handoff.as_ref().unwrap();
+    assert_eq!((h.first_slot, h.cptr), (U::FIRST_SLOT, 1 << 58));
+    assert_eq!(spec.objects[h.frames[0] as usize].name, "mr_uts_0");
+    let client = &spec.pds[2];
+    assert_eq!(client.cspace_guard_size, 0);
+    assert_eq!(spec.objects[client.cspace as usize].kind, ObjectKind::CNode { radix: U::UNTYPED_TOP_BITS as u8 });
+    let top = |slot: u64| spec.caps.iter().find(|c| c.cnode == client.cspace && c.slot == slot).map(|c| c.cap);
+    let pd_cnode = top(0).unwrap();
+    assert_eq!(spec.objects[pd_cnode.object as usize].name, "cnode_client");
+    assert_eq!(pd_cnode.badge, 64 - 6 - 9);
+    let ucn = top(U::UNTYPED_TOP_SLOT).unwrap();
+    assert_eq!((ucn.object, ucn.badge), (h.cnode, 64 - 6 - 9));
+    // Slot 0 of the untyped CNode names that CNode itself.
+    assert!(spec.caps.iter().any(|c| c.cnode == h.cnode && c.slot == 0 && c.cap.object == h.cnode));
+    // The ordinary caps still sit in the client's 512-slot CNode.
+    assert!(spec.caps.iter().any(|c| c.cnode == pd_cnode.object && c.slot == L::INPUT_CAP));
+    assert_eq!(spec.pds[0].cspace_guard_size, 55);
+    // A second receiving region is refused.
+    let mut two = sys.clone();
+    two.regions[2].receive_untypeds = true;
+    assert!(build(&two).is_err());
 }

@@ -41,7 +41,8 @@ impl Board {
         c.page_sizes = self.page_sizes.to_vec();
         c.user_top = self.user_top;
         c.num_cpus = self.num_cpus;
-        c.arm_smc = false; // our kernel does not forward SMC calls
+        // Our aarch64 kernel forwards SMC calls (seL4_ARM_SMC_Call; seL4 ALLOW_SMC_CALLS).
+        c.arm_smc = self.arch == Arch::Aarch64;
         c
     }
 }

@@ -104,7 +104,8 @@ pub enum SymbolValue {
     Bool(bool),
     /// A machine word.
     Word(u64),
-    /// A word known only when the image is built (allocated physical address, prefill size).
+    /// A word known only when the image is built (prefill size) or at boot (the physical
+    /// address of a region the initialiser allocates).
     Deferred(String),
 }
 
@@ -301,6 +302,15 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
         });
     }
     caps.sort_by_key(|c| c.slot);
+    if pd.template {
+        // No ELF: nothing to patch (`program::load` gives it an empty program).
+        return PdLayout {
+            name: pd.name.clone(),
+            has_endpoint,
+            caps,
+            symbols: Vec::new(),
+        };
+    }
 
     let mut symbols = vec![
         SymbolPatch {
@@ -340,11 +350,13 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
             },
             SetVarKind::PhysAddr { mr } => match sys.memory_region(mr).and_then(|r| r.phys_addr) {
                 Some(pa) => SymbolValue::Word(pa),
-                None => SymbolValue::Deferred(format!("physical address allocated for '{mr}'")),
+                None => SymbolValue::Deferred(format!(
+                    "physical address of '{mr}', written by the initialiser before the PD starts"
+                )),
             },
-            SetVarKind::PrefillSize { mr } => {
-                SymbolValue::Deferred(format!("size of the prefill data of '{mr}'"))
-            }
+            SetVarKind::PrefillSize { mr } => SymbolValue::Deferred(format!(
+                "size of the prefill data of '{mr}', set when the image is built"
+            )),
         };
         symbols.push(SymbolPatch {
             symbol: sv.symbol.clone(),

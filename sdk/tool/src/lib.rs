@@ -9,8 +9,10 @@
 
 pub mod args;
 pub mod board;
+pub mod capshare;
 pub mod error;
 pub mod image;
+pub mod iommu;
 pub mod layout;
 pub mod program;
 pub mod report;
@@ -79,7 +81,8 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         &lay,
         board,
         args.config,
-    ) + &report::render_build(&built, &layout, &files, &args.output);
+    ) + &report::render_build(&built, &layout, &files, &args.output)
+        + &iommu::render(&sys, &built.spec);
     std::fs::write(&args.output, img).map_err(|source| ToolError::Write {
         path: args.output.clone(),
         source,

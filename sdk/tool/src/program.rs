@@ -93,18 +93,11 @@ fn resolve(
             let w = match kind {
                 Some(SetVarKind::PrefillSize { mr }) => prefill_len(mr),
                 Some(SetVarKind::Size { mr }) => sys.memory_region(mr).map(|r| r.size),
+                // A region without a fixed address: the initialiser allocates it and writes its
+                // physical address over this placeholder before the PD starts
+                // (`crate::spec` records where).
                 Some(SetVarKind::PhysAddr { mr }) => {
-                    match sys.memory_region(mr).and_then(|r| r.phys_addr) {
-                        Some(pa) => Some(pa),
-                        None => {
-                            return Err(ToolError::Unsupported(format!(
-                                "PD '{}': setvar '{symbol}' asks for the physical address of memory region '{mr}', \
-                                 which has no phys_addr; this SDK allocates such regions at boot, so give the region \
-                                 a phys_addr",
-                                pd.name
-                            )))
-                        }
-                    }
+                    Some(sys.memory_region(mr).and_then(|r| r.phys_addr).unwrap_or(0))
                 }
                 _ => None,
             };
@@ -114,6 +107,40 @@ fn resolve(
             .to_le_bytes()
             .to_vec()
         }
+    })
+}
+
+/// Name shown as the program path of a `<template>` PD.
+pub const TEMPLATE_PATH: &str = "<template: code loaded by the parent at run time>";
+
+/// The program of a `<template>` PD: no segments, entry 0 (the thread faults at once and its
+/// parent gets the fault), the stack as for any PD and the IPC buffer page one guard page
+/// below the stack (there is no `__sel4_ipc_buffer_obj` to place it at).
+fn template(
+    sys: &SystemDescription,
+    pd: &ProtectionDomain,
+    board: &Board,
+) -> Result<Program, ToolError> {
+    let spec_arch = crate::spec::spec_arch(board.arch);
+    let top = stack_top(spec_arch).min(board.user_top);
+    let ipc_buffer = top
+        .checked_sub(pd.stack_size)
+        .and_then(|b| b.checked_sub(2 * PAGE))
+        .ok_or_else(|| {
+            bad(
+                &pd.name,
+                Path::new(TEMPLATE_PATH),
+                "stack too large for the address space",
+            )
+        })?;
+    let path = PathBuf::from(TEMPLATE_PATH);
+    check_address_space(sys, pd, board, &path, &[], ipc_buffer)?;
+    Ok(Program {
+        path,
+        entry: 0,
+        ipc_buffer,
+        segments: Vec::new(),
+        patched: Vec::new(),
     })
 }
 
@@ -127,6 +154,9 @@ pub fn load(
     prefill_len: &dyn Fn(&str) -> Option<u64>,
 ) -> Result<Program, ToolError> {
     let pd = &sys.protection_domains[index];
+    if pd.template {
+        return template(sys, pd, board);
+    }
     let name = pd.name.as_str();
     let (path, mut bytes) = read_elf(name, &pd.program_image, dirs)?;
     let elf = Elf::parse(&bytes).map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;

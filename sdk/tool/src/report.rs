@@ -7,6 +7,7 @@ use sdf::{IrqSource, SystemDescription, Trigger};
 use crate::args::Config;
 use crate::board::Board;
 use crate::layout::{self, CapObject, SymbolValue, SystemLayout};
+use microkit_spec::layout as mk;
 
 fn trigger(t: Trigger) -> &'static str {
     match t {
@@ -70,7 +71,7 @@ fn value_text(v: &SymbolValue) -> String {
         ),
         SymbolValue::Bool(b) => b.to_string(),
         SymbolValue::Word(w) => format!("{w:#x}"),
-        SymbolValue::Deferred(what) => format!("<{what}, set when the image is built>"),
+        SymbolValue::Deferred(what) => format!("<{what}>"),
     }
 }
 
@@ -131,6 +132,14 @@ pub fn render(
             mr.prefill_path
                 .as_ref()
                 .map_or(String::new(), |p| format!(", prefilled from '{p}'"))
+                + &mr.prefill_bootinfo.map_or(String::new(), |k| {
+                    format!(", filled at boot with boot info '{}' (id {})", k.name(), k.id())
+                })
+                + if mr.receive_all_untypeds {
+                    ", receives the untyped description"
+                } else {
+                    ""
+                }
         );
     }
 
@@ -146,7 +155,14 @@ pub fn render(
             "priority {}, budget {} us, period {} us, passive {}, stack {:#x}, cpu {}, fpu {}, smc {}",
             pd.priority, pd.budget, pd.period, pd.passive, pd.stack_size, pd.cpu, pd.fpu, pd.smc
         );
-        let _ = writeln!(o, "program image: {}", pd.program_image);
+        if pd.template {
+            let _ = writeln!(
+                o,
+                "template: no program image; starts at address 0 (its first fault goes to the parent, which loads code and restarts it)"
+            );
+        } else {
+            let _ = writeln!(o, "program image: {}", pd.program_image);
+        }
         if let (Some(p), Some(id)) = (pd.parent, pd.child_id) {
             let _ = writeln!(
                 o,
@@ -259,6 +275,30 @@ pub fn render(
         for c in &pl.caps {
             let badge = c.badge.map_or(String::new(), |b| format!(" badge {b:#x}"));
             let _ = writeln!(o, "  {:>3}: {}{badge}", c.slot, object_text(&c.object));
+        }
+        if !pd.cspace.is_empty() {
+            let _ = writeln!(
+                o,
+                "extra caps (root CNode of {} slots; slot 0 = the CNode above; cptr = slot << {}):",
+                1u64 << mk::PD_ROOT_CAP_BITS,
+                mk::USER_CNODE_DEPTH
+            );
+            for u in &pd.cspace {
+                let what = match u.kind {
+                    sdf::UserCapKind::Tcb => "TCB of PD",
+                    sdf::UserCapKind::Sc => "scheduling context of PD",
+                    sdf::UserCapKind::VSpace => "VSpace of PD",
+                    sdf::UserCapKind::PdCSpace => "CSpace root of PD",
+                    sdf::UserCapKind::CNode => "shared cnode",
+                };
+                let _ = writeln!(
+                    o,
+                    "  {:>3}: {what} '{}' (cptr {:#x})",
+                    u.slot,
+                    u.target,
+                    mk::cspace_slot_to_cptr(u.slot)
+                );
+            }
         }
         let _ = writeln!(o, "patched symbols:");
         for s in &pl.symbols {
@@ -393,6 +433,21 @@ pub fn render_build(
         "monitor endpoint (served by the initialiser): {}",
         spec.fault_ep.map_or("none", name)
     );
+    for f in &spec.bootinfo_fills {
+        let frames: Vec<&str> = f.frames.iter().map(|x| name(*x)).collect();
+        let _ = writeln!(o, "boot info chunk {} copied into: {}", f.id, frames.join(", "));
+    }
+    if let Some(h) = &spec.untyped_handoff {
+        let frames: Vec<&str> = h.frames.iter().map(|x| name(*x)).collect();
+        let _ = writeln!(
+            o,
+            "untyped handoff: remaining untypeds moved to '{}' from slot {} (cptr {:#x}), described in {}",
+            name(h.cnode),
+            h.first_slot,
+            h.cptr,
+            frames.join(", ")
+        );
+    }
 
     let _ = writeln!(o, "\n## PD threads (start order: {})", {
         let v: Vec<&str> = spec
@@ -445,26 +500,48 @@ pub fn render_build(
             };
             let _ = writeln!(o, "  {sym} @ {addr:#x} ({} bytes) = {val}", bytes.len());
         }
-        let mut caps: Vec<_> = spec.caps.iter().filter(|c| c.cnode == p.cspace).collect();
-        caps.sort_by_key(|c| c.slot);
-        let _ = writeln!(o, "caps ({}):", caps.len());
-        for c in caps {
-            let kind = spec
-                .objects
-                .get(c.cap.object as usize)
-                .map_or("?", |ob| ob.kind.name());
-            let _ = writeln!(
-                o,
-                "  slot {:>3}: {kind} '{}' rights {}{}",
-                c.slot,
-                name(c.cap.object),
-                rights_text(c.cap.rights),
-                if c.cap.badge != 0 {
-                    format!(" badge {:#x}", c.cap.badge)
-                } else {
-                    String::new()
-                }
-            );
+        // A PD with extra caps has a root CNode whose slot 0 holds its Microkit CNode.
+        let microkit_cnode = spec
+            .caps
+            .iter()
+            .find(|c| {
+                c.cnode == p.cspace
+                    && c.slot == mk::MICROKIT_CNODE_SLOT
+                    && c.cap.badge == mk::MICROKIT_CNODE_GUARD_BITS
+                    && matches!(
+                        spec.objects.get(p.cspace as usize).map(|ob| &ob.kind),
+                        Some(microkit_spec::ObjectKind::CNode { radix }) if u64::from(*radix) == mk::PD_ROOT_CAP_BITS
+                    )
+            })
+            .map_or(p.cspace, |c| c.cap.object);
+        let mut listed = vec![("caps", microkit_cnode)];
+        if microkit_cnode != p.cspace {
+            listed.push(("root CNode caps (cptr = slot << 58)", p.cspace));
+        }
+        for (title, cnode) in listed {
+            let mut caps: Vec<_> = spec.caps.iter().filter(|c| c.cnode == cnode).collect();
+            caps.sort_by_key(|c| c.slot);
+            let _ = writeln!(o, "{title} ({}):", caps.len());
+            for c in caps {
+                let kind = spec
+                    .objects
+                    .get(c.cap.object as usize)
+                    .map_or("?", |ob| ob.kind.name());
+                let _ = writeln!(
+                    o,
+                    "  slot {:>3}: {kind} '{}' rights {}{}",
+                    c.slot,
+                    name(c.cap.object),
+                    rights_text(c.cap.rights),
+                    if kind == "cnode" {
+                        format!(" guard bits {}", c.cap.badge)
+                    } else if c.cap.badge != 0 {
+                        format!(" badge {:#x}", c.cap.badge)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
         }
         let maps: Vec<_> = spec
             .mappings

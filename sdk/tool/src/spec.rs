@@ -13,7 +13,9 @@ use microkit_spec::microkit::{
     self as mk, ChannelInput, EndInput, IoPortInput, IrqInput, MapInput, PdInput, RegionInput,
     SystemInput,
 };
-use microkit_spec::{rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger};
+use microkit_spec::{
+    rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger,
+};
 use sdf::{Arch, IrqSource, Polarity, SystemDescription};
 
 use crate::args::Config;
@@ -126,6 +128,64 @@ fn u16_port(pd: &str, v: u64) -> Result<u16, ToolError> {
         .map_err(|_| ToolError::Unsupported(format!("PD '{pd}': I/O port {v:#x} is beyond 0xffff")))
 }
 
+/// `setvar region_paddr` naming a region without `phys_addr`: the initialiser allocates the
+/// region (physically contiguous) and writes its base address into the PD's variable before
+/// any PD starts. The ELF got a zero placeholder ([`program::load`]); this finds the ELF page
+/// frame and offset holding it and the region's frames (`mr_<region>_<k>`, consecutive).
+fn paddr_vars(
+    sys: &SystemDescription,
+    spec: &Spec,
+    programs: &[Program],
+) -> Result<Vec<microkit_spec::PaddrVar>, ToolError> {
+    let mut out = Vec::new();
+    for ((pd, sp), prog) in sys.protection_domains.iter().zip(&spec.pds).zip(programs) {
+        for sv in &pd.setvars {
+            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else { continue };
+            let Some(region) = sys.memory_region(mr) else { continue };
+            if region.phys_addr.is_some() {
+                continue;
+            }
+            let what = |why: String| {
+                ToolError::Unsupported(format!("PD '{}': setvar '{}': {why}", pd.name, sv.symbol))
+            };
+            let addr = prog
+                .patched
+                .iter()
+                .find(|(s, ..)| *s == sv.symbol)
+                .map(|(_, a, _)| *a)
+                .ok_or_else(|| what("the symbol was not patched".into()))?;
+            let page = addr & !(program::PAGE - 1);
+            let offset = addr - page;
+            if offset + 8 > program::PAGE {
+                return Err(what(format!(
+                    "the variable at {addr:#x} crosses a page boundary (align it to 8 bytes)"
+                )));
+            }
+            let frame = spec
+                .mappings
+                .iter()
+                .find(|m| m.vspace == sp.vspace && m.vaddr == page && spec.objects[m.frame as usize].name.starts_with("elf_"))
+                .map(|m| m.frame)
+                .ok_or_else(|| what(format!("no ELF page is mapped at {page:#x}")))?;
+            let first_name = format!("mr_{}_0", region.name);
+            let first = spec
+                .objects
+                .iter()
+                .position(|o| o.name == first_name)
+                .ok_or_else(|| ToolError::Spec(format!("no frame object '{first_name}'")))?;
+            let count = u32::try_from(region.page_count())
+                .map_err(|_| what(format!("memory region '{mr}' has too many pages")))?;
+            out.push(microkit_spec::PaddrVar {
+                first: first as u32,
+                count,
+                frame,
+                offset,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Builds the spec for `sys` on `board`.
 pub fn build(
     sys: &SystemDescription,
@@ -161,6 +221,8 @@ pub fn build(
             size: r.size,
             page_bits: r.page_size.trailing_zeros() as u8,
             paddr: r.phys_addr,
+            bootinfo: r.prefill_bootinfo.map(sdf::BootInfoKind::id),
+            receive_untypeds: r.receive_all_untypeds,
         })
         .collect();
     let mut pds = Vec::new();
@@ -215,6 +277,7 @@ pub fn build(
                 })
                 .collect(),
             ioports,
+            smc: pd.smc,
             parent: pd.parent.map(|p| (p, pd.child_id.unwrap_or(0))),
         });
     }
@@ -268,11 +331,17 @@ pub fn build(
             }
         }
     }
+    // IOMMU: IO address spaces and the region frames each device may DMA into.
+    crate::iommu::add_to_spec(sys, &mut spec)?;
+    spec.paddr_vars = paddr_vars(sys, &spec, &programs)?;
     // Benchmark configuration: every PD may use its own TCB (benchmark calls).
     if config == Config::Benchmark {
         for p in &spec.pds {
+            // The PD's own CNode (under the top level for a PD receiving untypeds).
+            let own = format!("cnode_{}", p.name);
+            let cnode = spec.objects.iter().position(|o| o.name == own).map_or(p.cspace, |i| i as u32);
             spec.caps.push(CapSlot {
-                cnode: p.cspace,
+                cnode,
                 slot: slots::TCB,
                 cap: Cap {
                     object: p.tcb,
@@ -282,6 +351,8 @@ pub fn build(
             });
         }
     }
+    // Capability sharing: after every Microkit cap is in place (PD CNodes move below a root).
+    crate::capshare::apply(sys, &mut spec)?;
     microkit_spec::validate(&spec, data.len() as u64)
         .map_err(|e| ToolError::Spec(format!("the built spec is invalid: {e:?}")))?;
     Ok(Built {

@@ -817,11 +817,69 @@ fn error_missing_sdk_pieces() {
     );
 }
 
+/// `setvar region_paddr` naming a region without `phys_addr`: the ELF keeps a zero
+/// placeholder and the spec tells the initialiser which ELF page and offset receive the
+/// region's allocated base, and which frames form the (contiguous) region.
 #[test]
-fn error_region_paddr_without_phys_addr() {
-    let dir = tmpdir("err-paddr");
+fn region_paddr_without_phys_addr_is_written_at_boot() {
+    let dir = tmpdir("paddr-boot");
     populate(&dir, EM_AARCH64);
     std::fs::write(dir.join("pd.elf"), pd_elf(EM_AARCH64)).expect("write");
+    let sys = r#"<system>
+  <memory_region name="buf" size="0x3000" />
+  <memory_region name="dev" size="0x1000" phys_addr="0x900_0000" />
+  <protection_domain name="pd">
+    <program_image path="pd.elf" />
+    <map mr="buf" vaddr="0x1000_0000" />
+    <setvar symbol="dev_paddr" region_paddr="buf" />
+    <setvar symbol="uart_paddr" region_paddr="dev" />
+  </protection_domain>
+</system>"#;
+    let p = dir.join("sys.system");
+    std::fs::write(&p, sys).expect("write");
+    let b = board::find("qemu_virt_aarch64").expect("board");
+    let sysd = system::load(&p, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sysd, b, Config::Debug);
+    let dirs = system::search_dirs(&p, std::slice::from_ref(&dir));
+    let built = spec::build(&sysd, &lay, b, Config::Debug, &dirs).expect("builds");
+    // A fixed address is patched by the tool; the allocated one is a placeholder.
+    assert_eq!(word(&built, 0, "uart_paddr"), 0x900_0000);
+    assert_eq!(word(&built, 0, "dev_paddr"), 0);
+    let s = &built.spec;
+    assert_eq!(s.paddr_vars.len(), 1);
+    let v = s.paddr_vars[0];
+    let id = |n: &str| s.objects.iter().position(|o| o.name == n).expect(n) as u32;
+    assert_eq!((v.first, v.count), (id("mr_buf_0"), 3));
+    assert_eq!(id("mr_buf_2"), v.first + 2);
+    let addr = PD_DATA + sym_offset("dev_paddr");
+    assert_eq!(v.offset, addr & 0xfff);
+    let m = s.mappings.iter().find(|m| m.frame == v.frame).expect("mapped");
+    assert_eq!((m.vspace, m.vaddr), (s.pds[0].vspace, addr & !0xfff));
+    // The encoded image carries it to the initialiser.
+    let (back, _) = microkit_spec::decode(&microkit_spec::encode(s, &built.data)).expect("decodes");
+    assert_eq!(back.paddr_vars, s.paddr_vars);
+    // The report says who writes it.
+    let text = microkit_tool::report::render("sys.system", &sysd, &lay, b, Config::Debug);
+    assert!(text.contains("physical address of 'buf', written by the initialiser before the PD starts"), "{text}");
+}
+
+#[test]
+fn error_region_paddr_variable_across_pages() {
+    let dir = tmpdir("err-paddr-straddle");
+    populate(&dir, EM_AARCH64);
+    // `dev_paddr` 4 bytes before the end of a page of a data segment.
+    let text: Vec<u8> = vec![0; 0x1000];
+    let segs: Vec<common::Seg> = vec![
+        (0x20_0000, PF_R | PF_X, text, 0x1000),
+        (0x30_0000, PF_R | PF_W, vec![0; 0x2000], 0x2000),
+    ];
+    let mut syms: Vec<(&str, u64, u64)> = common::libmicrokit_symbols()
+        .into_iter()
+        .map(|(n, o, s)| (n, 0x30_0000 + o, s))
+        .collect();
+    syms.push(("dev_paddr", 0x30_0ffc, 8));
+    syms.push(("__sel4_ipc_buffer_obj", 0x40_0000, 0));
+    std::fs::write(dir.join("pd.elf"), common::elf(EM_AARCH64, 0x20_0000, &segs, &syms)).expect("write");
     let sys = ONE_PD.replace("MAPVADDR", "0x1000_0000").replace(
         "<program_image path=\"pd.elf\" />",
         "<program_image path=\"pd.elf\" />\n<setvar symbol=\"dev_paddr\" region_paddr=\"buf\" />",
@@ -831,7 +889,7 @@ fn error_region_paddr_without_phys_addr() {
         "qemu_virt_aarch64",
         Some(&sys),
         &[],
-        &["'dev_paddr'", "has no phys_addr"],
+        &["'dev_paddr'", "crosses a page boundary"],
     );
 }
 
@@ -878,6 +936,60 @@ fn prefill_fills_region_frames() {
     assert_eq!(got, fill);
     assert_eq!(word(&built, 0, "filled_len"), 0x1800);
     assert_eq!(word(&built, 0, "filled_vaddr"), 0x1000_0000);
+}
+
+/// `<template>`: a child PD without a program: entry 0, no ELF frames, its own stack and IPC
+/// buffer, its maps; the parent holds its TCB cap and gets its faults; nothing is patched.
+#[test]
+fn template_is_a_child_without_a_program() {
+    let (b, sys) = build("ok/template.system", "qemu_virt_aarch64", EM_AARCH64);
+    let s = &b.spec;
+    let t = s.pds.iter().find(|p| p.name == "blank").expect("template PD");
+    assert_eq!(t.entry, 0);
+    assert_eq!(t.priority, 100);
+    let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Aarch64);
+    assert_eq!(t.sp, top);
+    assert_eq!(t.ipc_buffer.0, top - 0x2000 - 0x2000);
+    let m = maps(s, "blank");
+    assert!(m.iter().all(|e| !e.1.starts_with("elf_")), "{m:?}");
+    let stack: Vec<_> = m.iter().filter(|e| e.1.starts_with("stack_blank")).collect();
+    assert_eq!(stack.len(), 2);
+    assert!(m.contains(&(t.ipc_buffer.0, "ipcbuf_blank".into(), true, true, false, true)));
+    assert!(m.contains(&(0x40_0000, "mr_code_0".into(), true, false, true, true)));
+    assert!(m.contains(&(0x40_3000, "mr_code_3".into(), true, false, true, true)));
+    assert!(m.contains(&(0x50_0000, "mr_scratch_0".into(), true, true, false, false)));
+    // The loader maps the same frames, holds the template's TCB cap at 202 + id and receives
+    // its faults on its endpoint with the child badge.
+    assert!(maps(s, "loader").contains(&(0x100_0000, "mr_code_0".into(), true, true, false, true)));
+    let lc = caps(s, "loader");
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 3, "tcb_blank".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 4, "tcb_spare".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::INPUT_CAP, "ep_loader".into(), 0)), "{lc:?}");
+    let tc = caps(s, "blank");
+    assert!(tc.contains(&(L::FAULT_EP_CAP, "ep_loader".into(), L::FAULT_BADGE | 3)), "{tc:?}");
+    assert_eq!(t.fault_ep.map(|f| f.1), Some(L::FAULT_BADGE | 3));
+    // The loader's setvar_id for it is patched; the template has no program or symbols.
+    assert_eq!(word(&b, 0, "blank_id"), 3);
+    let i = sys.pd_index("blank").expect("index");
+    assert!(b.programs[i].segments.is_empty() && b.programs[i].patched.is_empty());
+    // It starts like any PD (at 0, so it faults into the loader at once).
+    assert!(s.start_order.contains(&(i as u32)));
+}
+
+#[test]
+fn error_template_map_over_its_stack() {
+    let dir = tmpdir("err-template-stack");
+    populate(&dir, EM_AARCH64);
+    let sys = r#"<system>
+  <memory_region name="m" size="0x1000" />
+  <protection_domain name="loader">
+    <program_image path="loader.elf" />
+    <template name="blank" id="0">
+      <map mr="m" vaddr="0x7fff_ffff_c000" />
+    </template>
+  </protection_domain>
+</system>"#;
+    expect_error(&dir, "qemu_virt_aarch64", Some(sys), &[], &["PD 'blank'", "IPC buffer"]);
 }
 
 #[test]

@@ -21,6 +21,13 @@ pub fn config(arch: &str) -> TargetConfig {
             ..config(plain)
         };
     }
+    // `-noiommu`: a kernel configuration without IOMMU support.
+    if let Some(plain) = arch.strip_suffix("-noiommu") {
+        return TargetConfig {
+            iommu: false,
+            ..config(plain)
+        };
+    }
     match arch {
         "aarch64" => TargetConfig {
             hypervisor: true,

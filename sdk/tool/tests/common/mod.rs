@@ -114,6 +114,8 @@ pub const SETVARS: &[&str] = &[
     "filled_vaddr",
     "filled_len",
     "edge_irq",
+    "code_vaddr",
+    "blank_id",
 ];
 
 /// The libmicrokit symbols and their (offset in the data segment, size).
@@ -229,6 +231,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Program image names referenced by the fixtures.
 pub const PROGRAMS: &[&str] = &[
+    "loader.elf",
     "producer.elf",
     "consumer.elf",
     "logger.elf",

@@ -56,6 +56,9 @@ impl Kernel for Sel4 {
     fn page_unmap(&mut self, frame: u64) -> Result<(), InvokeError> {
         ops::page_unmap(frame)
     }
+    fn frame_paddr(&mut self, frame: u64) -> Result<u64, InvokeError> {
+        ops::page_get_address(frame)
+    }
     fn write_memory(&mut self, vaddr: u64, bytes: &[u8]) {
         // SAFETY: the builder only writes inside a frame it has just mapped read-write at a
         // scratch address of this VSpace that nothing else uses.
@@ -66,6 +69,9 @@ impl Kernel for Sel4 {
     }
     fn cnode_mint(&mut self, cnode: u64, slot: u64, depth: u8, src: u64, rights: CapRights, badge: u64) -> Result<(), InvokeError> {
         ops::cnode_mint(cnode, slot, depth, ROOT_CNODE, src, 64, rights, badge)
+    }
+    fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError> {
+        ops::cnode_move(cnode, slot, depth, ROOT_CNODE, src, 64)
     }
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError> {
         ops::asid_pool_assign(ic::ASID_POOL, vspace)
@@ -103,7 +109,7 @@ impl Kernel for Sel4 {
 fn monitor(b: &mut Builder<Sel4>, spec: &Spec, ep_obj: u32) -> ! {
     let arch = spec.arch;
     let ep = b.obj[ep_obj as usize];
-    let reply = match b.retype(K::Reply, 0, None) {
+    let reply = match b.monitor_reply.ok_or(()).or_else(|_| b.retype(K::Reply, 0, None)) {
         Ok(r) => r,
         Err(e) => {
             println!("initialiser: ERROR: monitor reply object: {e}");
@@ -213,8 +219,16 @@ extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
         halt()
     }
     println!("initialiser: system with {} objects, {} PDs, {} mappings", spec.objects.len(), spec.pds.len(), spec.mappings.len());
+    for line in microkit_initialiser::iommu::notice(&spec, bi.num_iopt_levels()) {
+        println!("{line}");
+    }
     let kernel = Sel4 { sched_control: bi.sched_control().start };
-    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty().start, bi.empty().end));
+    // The extra boot information follows the boot-info page (bounded to a sane size).
+    let extra_len = bi.extra_len().min(64 << 20) as usize;
+    // SAFETY: the kernel maps `extra_len` bytes of extra boot information right after the
+    // 4 KiB boot-info page (`sel4-abi.md` §7); they are only read.
+    let extra = unsafe { core::slice::from_raw_parts(bootinfo.add(BOOTINFO_SIZE), extra_len) };
+    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty().start, bi.empty().end)).with_extra_bootinfo(extra);
     if let Err(f) = b.run() {
         println!("initialiser: ERROR: {} '{}': {}", f.step, f.what, f.err);
         halt()
