@@ -48,7 +48,8 @@ bench: setup
 	@bash scripts/bench.sh $(BENCH_ARCHES)
 
 ## Deeper exhaustive model checking and kernel-core lockstep refinement than `make test` runs
-## (verified/README.md). Depths: VERIFY_SPEC_DEPTH (default 5), VERIFY_REFINE_DEPTH (default 5).
+## (verified/README.md). Depths: VERIFY_SPEC_DEPTH (default 5), VERIFY_REFINE_DEPTH (default 5);
+## the TCB-configuration runs use VERIFY_TCB_DEPTH (default 4); VERIFY_DEEP_ONLY=tcb-config runs only those.
 VERIFY_SPEC_DEPTH ?= 5
 VERIFY_REFINE_DEPTH ?= 5
 verify-deep:

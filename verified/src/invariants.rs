@@ -14,6 +14,37 @@ pub fn check_state(s: &State) -> Result<(), String> {
     no_dangling(s)?;
     cdt_well_formed(s)?;
     queues(s)?;
+    tcb_config(s)?;
+    Ok(())
+}
+
+/// (g) Thread configuration: priorities and MCPs are at most seL4_MaxPrio; a TCB's
+/// CSpace-root slot holds only a CNode cap, its fault- and timeout-handler slots only an
+/// endpoint cap with Write and Grant or GrantReply (MCS `validFaultHandler`), and its
+/// VSpace-root and IPC-buffer slots nothing (no VSpaces or frames in the spec).
+fn tcb_config(s: &State) -> Result<(), String> {
+    for (t, x) in &s.tcbs {
+        if x.prio > MAX_PRIO || x.mcp > MAX_PRIO {
+            return Err(format!(
+                "(g) thread {t:#x} has priority {} / MCP {} above {MAX_PRIO}",
+                x.prio, x.mcp
+            ));
+        }
+    }
+    for (sl, e) in &s.slots {
+        if !s.tcbs.contains_key(&sl.obj) {
+            continue;
+        }
+        let ok = match sl.index {
+            TCB_CTABLE => matches!(e.cap, Cap::CNode { .. }),
+            TCB_FAULT_HANDLER | TCB_TIMEOUT_HANDLER => matches!(e.cap, Cap::Endpoint { rights, .. }
+                if rights.has(Rights::WRITE) && (rights.has(Rights::GRANT) || rights.has(Rights::GRANT_REPLY))),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("(g) TCB slot {sl:?} holds {:?}", e.cap));
+        }
+    }
     Ok(())
 }
 
@@ -441,7 +472,13 @@ pub fn held_caps(s: &State, t: ObjId) -> Vec<(Slot, Cap)> {
 /// another thread's caps, state or to kernel memory is justified by a cap `t` held before
 /// the step, with the right the change needs.
 pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Result<(), String> {
-    let held = held_caps(pre, t);
+    let mut held = held_caps(pre, t);
+    // The acting thread's fault handler acts for it when it faults (`sendFaultIPC`).
+    let fh = Slot {
+        obj: t,
+        index: TCB_FAULT_HANDLER,
+    };
+    held.extend(pre.cap(fh).map(|c| (fh, c)));
     let reach = reachable_cnodes(pre, t);
     let holds = |pred: &dyn Fn(&Cap) -> bool| held.iter().any(|(_, c)| pred(c));
     let destroyed: BTreeSet<ObjId> = pre
@@ -478,6 +515,8 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         }
         let ok = reach.contains(&k.obj)
             || k.obj == t
+            // another thread's own slots, through a thread cap to it (TCB_SetSpace & co.)
+            || holds(&|c| matches!(c, Cap::Thread { obj } if *obj == k.obj))
             || revocable.contains(&k)
             || destroyed.contains(&k.obj)
             || (send_grant && pre.cap(k).is_none())
@@ -543,6 +582,34 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
                 "(b) thread {t:#x} changed thread {u:#x} ({:?} -> {:?}) without authority",
                 pt, now
             ));
+        }
+    }
+    // Priorities and MCPs (the acting thread's own included): changed only through a
+    // thread cap to the thread, and never above the MCP of a thread the actor holds a
+    // thread cap to (the authority TCB of SetPriority/SetMCPriority/SetSchedParams).
+    let max_auth = held
+        .iter()
+        .filter_map(|(_, c)| match c {
+            Cap::Thread { obj } => pre.tcbs.get(obj).map(|x| x.mcp),
+            _ => None,
+        })
+        .max();
+    for (u, pt) in &pre.tcbs {
+        let Some(now) = post.tcbs.get(u) else { continue };
+        for (what, a, b) in [("priority", pt.prio, now.prio), ("MCP", pt.mcp, now.mcp)] {
+            if a == b {
+                continue;
+            }
+            if !holds(&|c| matches!(c, Cap::Thread { obj } if obj == u)) {
+                return Err(format!(
+                    "(b) thread {t:#x} changed the {what} of {u:#x} without a thread cap to it"
+                ));
+            }
+            if max_auth.is_none_or(|m| b > m) {
+                return Err(format!(
+                    "(b) thread {t:#x} set the {what} of {u:#x} to {b}, above the MCP {max_auth:?} of every thread it holds a cap to"
+                ));
+            }
         }
     }
     // Notification words.

@@ -40,6 +40,9 @@ pub struct Menu {
     pub ipc: bool,
     /// Malformed requests.
     pub errors: bool,
+    /// TCB configuration: SetPriority/SetMCPriority/SetSchedParams/SetTimeoutEndpoint,
+    /// Read/WriteRegisters, and the refused SetSpace/Configure/SetIPCBuffer.
+    pub tcb_config: bool,
     /// How many empty destination slots to try.
     pub dests: usize,
 }
@@ -53,7 +56,16 @@ impl Menu {
             tcb: true,
             ipc: true,
             errors: true,
+            tcb_config: false,
             dests: 1,
+        }
+    }
+
+    /// Everything, TCB configuration included.
+    pub fn all_tcb_config() -> Menu {
+        Menu {
+            tcb_config: true,
+            ..Menu::all()
         }
     }
 }
@@ -105,6 +117,9 @@ pub fn two_threads(untyped_bits: u8) -> System {
                 state: ThreadState::Running,
                 bound_ntfn: None,
                 sc: None,
+                prio: 100,
+                mcp: 255,
+                faulted: false,
                 received: None,
             },
         );
@@ -337,6 +352,34 @@ pub fn two_threads_sc(untyped_bits: u8) -> System {
         false,
         Some(c0s(7)),
     );
+    sys
+}
+
+/// Priority and MCP of T0 in [`two_threads_prio`].
+pub const PRIO_T0: (u64, u64) = (100, 150);
+/// Priority and MCP of T1 in [`two_threads_prio`].
+pub const PRIO_T1: (u64, u64) = (80, 80);
+
+/// [`two_threads_sc`] set up for TCB configuration and the scheduler's choice: SC A is
+/// configured too (budget = period = 1000 µs) and bound to T0, SC B is bound to T1, so both
+/// threads are schedulable; T0 has priority 100 and MCP 150, T1 priority 80 and MCP 80;
+/// C0 slot 1 is empty (no SchedControl cap), so T0 has a null cap to pass.
+pub fn two_threads_prio(untyped_bits: u8) -> System {
+    let mut sys = two_threads_sc(untyped_bits);
+    let s = &mut sys.init;
+    s.slots.remove(&Slot {
+        obj: 0x2000,
+        index: 1,
+    });
+    s.scs.get_mut(&SC_A).unwrap().budget = SC_B_BUDGET;
+    s.scs.get_mut(&SC_A).unwrap().period = SC_B_BUDGET;
+    for (t, sc, (prio, mcp)) in [(0x1000, SC_A, PRIO_T0), (0x1800, SC_B, PRIO_T1)] {
+        let x = s.tcbs.get_mut(&t).unwrap();
+        x.prio = prio;
+        x.mcp = mcp;
+        x.sc = Some(sc);
+        s.scs.get_mut(&sc).unwrap().tcb = Some(t);
+    }
     sys
 }
 
@@ -671,6 +714,9 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
             _ => {}
         }
     }
+    if m.tcb_config {
+        tcb_config_menu(&mut out, &filled, &empty, r, cp, m.errors);
+    }
     if m.errors {
         // Invoking an empty slot: InvalidCapability(0).
         if let Some(&e) = empty.first() {
@@ -723,6 +769,89 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
         }
     }
     out
+}
+
+/// TCB configuration invocations on every thread cap in the root CNode: SetPriority and
+/// SetMCPriority with each thread cap as authority, SetSchedParams with each SC cap or a
+/// null cap and with the first endpoint cap or a null fault handler, SetTimeoutEndpoint,
+/// Read/WriteRegisters, and (always refused in the spec, which has no VSpaces or frames)
+/// SetSpace, Configure and SetIPCBuffer; with `errors`, malformed variants of each.
+fn tcb_config_menu(
+    out: &mut Vec<Syscall>,
+    filled: &[(u64, Cap)],
+    empty: &[u64],
+    root: u64,
+    cp: impl Fn(u64) -> u64,
+    errors: bool,
+) {
+    use label::*;
+    let mut call = |i: Invocation| out.push(Syscall::Call(i));
+    let of = |f: fn(&Cap) -> bool| -> Vec<u64> {
+        filled
+            .iter()
+            .filter(|(_, c)| f(c))
+            .map(|(i, _)| cp(*i))
+            .collect()
+    };
+    let threads = of(|c| matches!(c, Cap::Thread { .. }));
+    let scs = of(|c| matches!(c, Cap::SchedContext { .. }));
+    let eps = of(|c| matches!(c, Cap::Endpoint { .. }));
+    let null = empty.first().map(|e| cp(*e));
+    let Some(&a0) = threads.first() else { return };
+    for &x in &threads {
+        for &a in &threads {
+            call(inv(x, TCB_SET_PRIORITY, &[120], &[a]));
+        }
+        call(inv(x, TCB_SET_PRIORITY, &[90], &[a0]));
+        call(inv(x, TCB_SET_MC_PRIORITY, &[90], &[a0]));
+        let mut sc_opts = scs.clone();
+        sc_opts.extend(null);
+        let mut fh_opts: Vec<u64> = eps.iter().take(1).copied().collect();
+        fh_opts.extend(null);
+        for &sc in &sc_opts {
+            for &fh in &fh_opts {
+                call(inv(x, TCB_SET_SCHED_PARAMS, &[120, 110], &[a0, sc, fh]));
+            }
+        }
+        for &fh in &fh_opts {
+            call(inv(x, TCB_SET_TIMEOUT_ENDPOINT, &[], &[fh]));
+        }
+        call(inv(x, TCB_READ_REGISTERS, &[0, 2], &[]));
+        call(inv(x, TCB_READ_REGISTERS, &[1, 2], &[]));
+        call(inv(x, TCB_WRITE_REGISTERS, &[1, 0], &[]));
+        call(inv(x, TCB_WRITE_REGISTERS, &[0, 0], &[]));
+        if let Some(&ep) = eps.first() {
+            // Refused: no VSpace root / no frame (and an invalid fault handler, which seL4
+            // checks only after the VSpace root in SetSpace).
+            call(inv(x, TCB_SET_SPACE, &[0, 0], &[ep, root, ep]));
+            call(inv(x, TCB_SET_SPACE, &[0, 0], &[root, root, root]));
+            call(inv(x, TCB_SET_SPACE, &[0, 0], &[ep, ep, root]));
+            call(inv(x, TCB_CONFIGURE, &[0, 0, 0], &[root, root, ep]));
+            call(inv(x, TCB_CONFIGURE, &[0, 0, 0x1000], &[root, root, ep]));
+            call(inv(x, TCB_SET_IPC_BUFFER, &[0x1000], &[ep]));
+            call(inv(x, TCB_SET_IPC_BUFFER, &[0x1008], &[ep]));
+        }
+        if errors {
+            call(inv(x, TCB_SET_PRIORITY, &[120], &[]));
+            call(inv(x, TCB_SET_PRIORITY, &[120], &[root]));
+            call(inv(x, TCB_SET_MC_PRIORITY, &[], &[a0]));
+            call(inv(x, TCB_SET_SCHED_PARAMS, &[120], &[a0, a0, a0]));
+            call(inv(x, TCB_SET_SCHED_PARAMS, &[120, 110], &[a0, root, root]));
+            if let Some(&sc) = scs.first() {
+                call(inv(x, TCB_SET_SCHED_PARAMS, &[120, 110], &[a0, sc, root]));
+                call(inv(x, TCB_SET_SCHED_PARAMS, &[200, 110], &[a0, sc, root]));
+            }
+            call(inv(x, TCB_SET_TIMEOUT_ENDPOINT, &[], &[]));
+            call(inv(x, TCB_SET_TIMEOUT_ENDPOINT, &[], &[root]));
+            call(inv(x, TCB_READ_REGISTERS, &[0, 0], &[]));
+            call(inv(x, TCB_READ_REGISTERS, &[0], &[]));
+            call(inv(x, TCB_WRITE_REGISTERS, &[0, 1], &[]));
+            call(inv(x, TCB_SET_SPACE, &[0], &[root, root, root]));
+            call(inv(x, TCB_CONFIGURE, &[0, 0, 0], &[root, root]));
+            call(inv(x, TCB_SET_IPC_BUFFER, &[0], &[]));
+            call(inv(x, TCB_SET_IPC_BUFFER, &[0x1000], &[]));
+        }
+    }
 }
 
 /// The spec alone as a transition system: invariants after each step, integrity per step.

@@ -270,9 +270,13 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
         };
         k.update_tcb(*t, |x| {
             x.state = st as u64;
-            x.priority = 100;
-            x.mcp = 255;
+            x.priority = tcb.prio;
+            x.mcp = tcb.mcp;
+            x.sched_context = tcb.sc.unwrap_or(0);
         });
+        if let Some(sc) = tcb.sc {
+            kernel_core::sched::sc_update(&k, sc, |y| y.tcb = *t);
+        }
         if st == KTS::Running {
             kernel_core::sched::enqueue(&mut k, *t);
         }
@@ -290,6 +294,10 @@ pub struct AbsCtx {
     pub immortal: Vec<ObjId>,
     /// Spec configuration.
     pub config: Config,
+    /// Also compare the scheduler's choice after every step ([`check_choice`]); only
+    /// meaningful for systems whose runnable threads all start with a configured SC (the
+    /// kernel builder queues every runnable thread).
+    pub check_choice: bool,
 }
 
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
@@ -357,15 +365,15 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
     let mut filled: BTreeMap<Slot, KCap> = BTreeMap::new();
     loop {
         if let Some(t) = todo_t.pop() {
-            let sl = Slot {
-                obj: t,
-                index: TCB_CTABLE,
-            };
-            let c = mdb::get_cap(m, kslot(sl));
-            if !c.is_null() {
-                filled.insert(sl, c);
-                if let KCap::CNode { ptr, radix, .. } = c {
-                    todo_c.push((ptr, radix));
+            // The TCB slots the spec models (the VSpace root and IPC-buffer frame are not).
+            for index in [TCB_CTABLE, TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER] {
+                let sl = Slot { obj: t, index };
+                let c = mdb::get_cap(m, kslot(sl));
+                if !c.is_null() {
+                    filled.insert(sl, c);
+                    if let KCap::CNode { ptr, radix, .. } = c {
+                        todo_c.push((ptr, radix));
+                    }
                 }
             }
             continue;
@@ -460,10 +468,15 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             KTS::Inactive => ThreadState::Inactive,
             KTS::Running | KTS::Restart => ThreadState::Running,
             KTS::BlockedOnSend => {
-                let info = MessageInfo::from_word(x.context.get(Reg::MsgInfo));
+                let mut info = MessageInfo::from_word(x.context.get(Reg::MsgInfo));
                 let buf = k.ipc_buffer(*t, false);
-                let extra = (info.extra_caps >= 1)
+                let mut extra = (info.extra_caps >= 1)
                     .then(|| k.ipc_buffer_word(buf, ipc_buffer::CAPS_OR_BADGES));
+                if x.fault[0] != 0 {
+                    // A fault message: the label is the fault type, no caps.
+                    info.label = x.fault[0];
+                    extra = None;
+                }
                 ThreadState::BlockedOnSend {
                     ep: x.blocking_object,
                     badge: x.blocking_badge,
@@ -507,6 +520,9 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 state,
                 bound_ntfn: bound,
                 sc: (x.sched_context != 0).then_some(x.sched_context),
+                prio: x.priority,
+                mcp: x.mcp,
+                faulted: x.fault[0] != 0,
                 received: None,
             },
         );
@@ -653,6 +669,53 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The scheduler's choice after a step: the thread the kernel runs next must be one of the
+/// spec's highest-priority schedulable threads (runnable, bound to a configured SC), or the
+/// idle thread when there is none; every other schedulable thread must be in the kernel's
+/// ready queue, and every queued thread schedulable. (Ties between equal priorities are
+/// not compared: the spec keeps no ready-queue order.)
+pub fn check_choice(k: &K, s: &State) -> Result<(), String> {
+    let cands: Vec<ObjId> = s.tcbs.keys().copied().filter(|t| s.schedulable(*t)).collect();
+    let best = cands.iter().map(|t| s.tcbs[t].prio).max();
+    let chosen = k.cur_thread;
+    let ok = match best {
+        None => chosen == IDLE,
+        Some(p) => cands.contains(&chosen) && s.tcbs[&chosen].prio == p,
+    };
+    if !ok {
+        let prios: Vec<(ObjId, u64)> = cands.iter().map(|t| (*t, s.tcbs[t].prio)).collect();
+        return Err(format!(
+            "scheduler: kernel runs {chosen:#x} next; spec's schedulable threads (thread, priority) {prios:x?}"
+        ));
+    }
+    for t in s.tcbs.keys() {
+        let queued = k.tcb(*t).in_ready_queue == 1;
+        let sched = s.schedulable(*t);
+        if (sched && *t != chosen && !queued) || (queued && !sched) {
+            return Err(format!(
+                "scheduler: thread {t:#x} schedulable {sched}, in the kernel's ready queue {queued}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Make `t` the kernel's current thread as a context switch would: the thread the kernel
+/// had chosen goes back to its ready queue if it can still run, `t` leaves its ready queue,
+/// and `t`'s SC becomes the current SC. (The lockstep lets any runnable thread act, even
+/// one the kernel would not have chosen.)
+pub fn switch_to(k: &mut K, t: ObjId) {
+    let prev = k.cur_thread;
+    if prev != t {
+        if kernel_core::sched::is_schedulable(k, prev) {
+            kernel_core::sched::enqueue(k, prev);
+        }
+        kernel_core::sched::dequeue(k, t);
+        k.cur_thread = t;
+        k.cur_sc = k.tcb(t).sched_context;
+    }
 }
 
 /// Run one syscall on the kernel as thread `t`, with the registers and IPC buffer a user
@@ -887,6 +950,14 @@ fn normalised(s: &State) -> State {
     let mut n = s.clone();
     for t in n.tcbs.values_mut() {
         t.received = None;
+        // A pending fault is only observable while the thread sends it or waits for the
+        // handler's reply (seL4 keeps a stale one in an Inactive thread; `restart` clears it).
+        if !matches!(
+            t.state,
+            ThreadState::BlockedOnSend { .. } | ThreadState::BlockedOnReply { .. }
+        ) {
+            t.faulted = false;
+        }
     }
     n.ready = n
         .tcbs
@@ -912,6 +983,9 @@ pub fn lockstep(
         x.received = None;
     }
     let o = s.step(t, sc)?;
+    if cx.check_choice {
+        switch_to(k, t);
+    }
     kernel_step(k, t, sc);
     let r = (|| {
         compare_outcome(k, t, sc, &o)?;
@@ -924,6 +998,9 @@ pub fn lockstep(
                 "abstract states differ after the step (spec outcome {o:?}):\n{}",
                 diff(&ns, &na)
             ));
+        }
+        if cx.check_choice {
+            check_choice(k, &s)?;
         }
         Ok(())
     })();
@@ -1011,6 +1088,7 @@ impl RefModel {
             actors,
             immortal,
             config: sys.init.cfg(),
+            check_choice: false,
         };
         RefModel {
             sys,

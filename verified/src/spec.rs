@@ -21,6 +21,26 @@ pub type ObjId = u64;
 pub mod label {
     /// Untyped_Retype.
     pub const UNTYPED_RETYPE: u64 = 1;
+    /// `TCBReadRegisters`.
+    pub const TCB_READ_REGISTERS: u64 = 2;
+    /// `TCBWriteRegisters`.
+    pub const TCB_WRITE_REGISTERS: u64 = 3;
+    /// `TCBCopyRegisters` (not modelled).
+    pub const TCB_COPY_REGISTERS: u64 = 4;
+    /// `TCBConfigure`.
+    pub const TCB_CONFIGURE: u64 = 5;
+    /// `TCBSetPriority`.
+    pub const TCB_SET_PRIORITY: u64 = 6;
+    /// `TCBSetMCPriority`.
+    pub const TCB_SET_MC_PRIORITY: u64 = 7;
+    /// `TCBSetSchedParams`.
+    pub const TCB_SET_SCHED_PARAMS: u64 = 8;
+    /// `TCBSetTimeoutEndpoint`.
+    pub const TCB_SET_TIMEOUT_ENDPOINT: u64 = 9;
+    /// `TCBSetIPCBuffer`.
+    pub const TCB_SET_IPC_BUFFER: u64 = 10;
+    /// `TCBSetSpace`.
+    pub const TCB_SET_SPACE: u64 = 11;
     /// TCB_Suspend.
     pub const TCB_SUSPEND: u64 = 12;
     /// TCB_Resume.
@@ -102,6 +122,9 @@ pub struct Config {
     pub max_untyped_bits: u64,
     /// seL4_ObjectTypeCount for the arch (types ≥ 7 are arch objects, not modelled).
     pub object_type_count: u64,
+    /// Number of user registers TCB_ReadRegisters/WriteRegisters transfer
+    /// (`n_frameRegisters + n_gpRegisters`; 34 for kernel-core's simulated machine).
+    pub user_context_words: u64,
 }
 
 impl Default for Config {
@@ -109,12 +132,13 @@ impl Default for Config {
         Config {
             max_untyped_bits: 47,
             object_type_count: 12,
+            user_context_words: 34,
         }
     }
 }
 
-/// A capability slot: a CNode slot (`obj` a CNode) or a TCB's CTable slot (`obj` a TCB,
-/// `index` 0).
+/// A capability slot: a CNode slot (`obj` a CNode) or one of a TCB's own slots (`obj` a
+/// TCB, `index` one of the `TCB_*` slot indices).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Slot {
     /// The CNode or TCB containing the slot.
@@ -125,6 +149,22 @@ pub struct Slot {
 
 /// The index of a TCB's CSpace-root slot (`tcbCTable`).
 pub const TCB_CTABLE: u64 = 0;
+/// The index of a TCB's VSpace-root slot (`tcbVTable`; never filled in the spec, which has
+/// no VSpace objects).
+pub const TCB_VTABLE: u64 = 1;
+/// The index of a TCB's IPC-buffer frame slot (`tcbBuffer`; never filled in the spec, which
+/// has no frames).
+pub const TCB_BUFFER: u64 = 2;
+/// The index of a TCB's fault-handler slot (MCS `tcbFaultHandler`).
+pub const TCB_FAULT_HANDLER: u64 = 3;
+/// The index of a TCB's timeout-handler slot (MCS `tcbTimeoutHandler`).
+pub const TCB_TIMEOUT_HANDLER: u64 = 4;
+/// Number of TCB slots (`tcbCNodeEntries` in MCS).
+pub const TCB_SLOTS: u64 = 5;
+/// seL4_MaxPrio.
+pub const MAX_PRIO: u64 = 255;
+/// `seL4_Fault_CapFault`: the label of a cap-fault message.
+pub const FAULT_CAP_FAULT: u64 = 1;
 
 /// seL4_CapRights as a bit set: bit0 Write, bit1 Read, bit2 Grant, bit3 GrantReply.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
@@ -522,6 +562,15 @@ pub struct Tcb {
     pub bound_ntfn: Option<ObjId>,
     /// Bound scheduling context (`tcbSchedContext`).
     pub sc: Option<ObjId>,
+    /// Priority (`tcbPriority`, 0..=255).
+    pub prio: u64,
+    /// Maximum controlled priority (`tcbMCP`, 0..=255): the highest priority or MCP this
+    /// thread may give any thread when its TCB cap is the authority.
+    pub mcp: u64,
+    /// A cap fault is pending (`tcbFault` is a CapFault): set when the fault is sent to the
+    /// thread's fault handler, cleared by `cancelIPC` (MCS), `restart` and the handler's
+    /// reply. Only meaningful while the thread is blocked sending or waiting for the reply.
+    pub faulted: bool,
     /// Last thing received.
     pub received: Option<Received>,
 }
@@ -792,7 +841,7 @@ impl State {
             }) => s.index < (1u64 << radix),
             Some(Object {
                 ty: ObjType::Tcb, ..
-            }) => s.index == TCB_CTABLE,
+            }) => s.index < TCB_SLOTS,
             _ => false,
         }
     }
@@ -1058,9 +1107,10 @@ impl State {
         };
         match o.ty {
             ObjType::Endpoint => {
-                // cancelAllIPC: every queued thread restarts.
+                // cancelAllIPC: every queued thread restarts, one with a pending fault
+                // (MCS) stops.
                 for t in self.eps.get(&obj).cloned().unwrap_or_default() {
-                    self.set_state(t, ThreadState::Running);
+                    self.restart_after_cancel(t);
                 }
                 self.eps.remove(&obj);
             }
@@ -1090,10 +1140,11 @@ impl State {
                 }
                 self.suspend(obj);
                 self.objects.remove(&obj);
-                self.delete_slot(Slot {
-                    obj,
-                    index: TCB_CTABLE,
-                });
+                // The TCB's slots, last first (seL4's zombie for a TCB deletes
+                // tcbTimeoutHandler, tcbFaultHandler, …, tcbCTable in that order).
+                for index in (0..TCB_SLOTS).rev() {
+                    self.delete_slot(Slot { obj, index });
+                }
                 self.tcbs.remove(&obj);
                 return;
             }
@@ -1157,8 +1208,23 @@ impl State {
         }
     }
 
-    /// seL4 `cancelIPC`: take the thread out of whatever queue it is in.
+    /// A thread taken off an endpoint queue by `cancelAllIPC`/`cancelBadgedSends`: it
+    /// restarts, or stops if it was sending a fault (MCS).
+    fn restart_after_cancel(&mut self, t: ObjId) {
+        let st = if self.tcbs[&t].faulted {
+            ThreadState::Inactive
+        } else {
+            ThreadState::Running
+        };
+        self.set_state(t, st);
+    }
+
+    /// seL4 `cancelIPC`: take the thread out of whatever queue it is in (MCS: and cancel
+    /// its pending fault).
     fn cancel_ipc(&mut self, t: ObjId) {
+        if let Some(x) = self.tcbs.get_mut(&t) {
+            x.faulted = false;
+        }
         match self.tcbs.get(&t).map(|x| x.state) {
             Some(ThreadState::BlockedOnSend { ep, .. })
             | Some(ThreadState::BlockedOnRecv { ep, .. }) => {
@@ -1191,6 +1257,7 @@ impl State {
         let st = self.tcbs[&t].state;
         if st != ThreadState::Running {
             self.cancel_ipc(t);
+            self.tcbs.get_mut(&t).unwrap().faulted = false;
             self.set_state(t, ThreadState::Running);
         }
     }
@@ -1285,8 +1352,19 @@ impl State {
     }
 
     fn cap_fault(&mut self, t: ObjId, addr: u64, in_recv: bool, fault: LookupFault) -> Outcome {
-        // No fault handler is modelled: the thread becomes Inactive.
-        self.set_state(t, ThreadState::Inactive);
+        // MCS `handleFault`: with a fault handler (an endpoint cap in the TCB's slot 3) the
+        // fault is sent as a blocking IPC with label seL4_Fault_CapFault and no caps, and
+        // answered like a Call (`sendFaultIPC`); without one the thread becomes Inactive.
+        match self.cap(Slot {
+            obj: t,
+            index: TCB_FAULT_HANDLER,
+        }) {
+            Some(Cap::Endpoint { obj, badge, rights }) => {
+                self.tcbs.get_mut(&t).unwrap().faulted = true;
+                self.send_ipc(t, obj, badge, rights, true, true, FAULT_CAP_FAULT, None);
+            }
+            _ => self.set_state(t, ThreadState::Inactive),
+        }
         Outcome::CapFault {
             addr,
             in_recv,
@@ -1329,7 +1407,7 @@ impl State {
             None => Err(SyscallError::InvalidCapability(0)),
             Some(Cap::Untyped { .. }) => self.decode_untyped(t, slot, inv, &extra),
             Some(Cap::CNode { .. }) => self.decode_cnode(cap.unwrap(), inv, &extra),
-            Some(Cap::Thread { obj }) => self.decode_tcb(t, obj, inv, &extra),
+            Some(Cap::Thread { obj }) => self.decode_tcb(t, slot, obj, inv, &extra),
             Some(Cap::Endpoint { obj, badge, rights }) => {
                 if !rights.has(Rights::WRITE) {
                     Err(SyscallError::InvalidCapability(0))
@@ -1517,7 +1595,7 @@ impl State {
             {
                 if b == badge {
                     self.eps.get_mut(&ep).unwrap().retain(|x| *x != t);
-                    self.set_state(t, ThreadState::Running);
+                    self.restart_after_cancel(t);
                 }
             }
         }
@@ -1663,6 +1741,9 @@ impl State {
                         state: ThreadState::Inactive,
                         bound_ntfn: None,
                         sc: None,
+                        prio: 0,
+                        mcp: 0,
+                        faulted: false,
                         received: None,
                     },
                 );
@@ -1746,12 +1827,18 @@ impl State {
 
     fn decode_tcb(
         &mut self,
-        _t: ObjId,
+        t: ObjId,
+        tslot: Slot,
         target: ObjId,
         inv: &Invocation,
         extra: &[Slot],
     ) -> R<Option<()>> {
         match inv.label {
+            label::TCB_READ_REGISTERS..=label::TCB_SET_SPACE
+                if inv.label != label::TCB_COPY_REGISTERS =>
+            {
+                self.decode_tcb_config(t, tslot, target, inv, extra)
+            }
             label::TCB_SUSPEND => {
                 self.suspend(target);
                 Ok(Some(()))
@@ -1792,6 +1879,286 @@ impl State {
             }
             l if (label::UNTYPED_RETYPE + 1..=17).contains(&l) => Ok(None),
             _ => Err(SyscallError::IllegalOperation),
+        }
+    }
+    /// Append `t` to endpoint `ep`'s queue in priority order (MCS `tcbEPAppend`: after every
+    /// queued thread of the same or higher priority).
+    fn ep_enqueue(&mut self, ep: ObjId, t: ObjId) {
+        let p = self.tcbs[&t].prio;
+        let q = &self.eps[&ep];
+        let at = q
+            .iter()
+            .position(|x| self.tcbs[x].prio < p)
+            .unwrap_or(q.len());
+        self.eps.get_mut(&ep).unwrap().insert(at, t);
+    }
+
+    /// Append `t` to notification `n`'s waiters in priority order (MCS `tcbEPAppend`).
+    fn ntfn_enqueue(&mut self, n: ObjId, t: ObjId) {
+        let p = self.tcbs[&t].prio;
+        let q = &self.ntfns[&n].waiters;
+        let at = q
+            .iter()
+            .position(|x| self.tcbs[x].prio < p)
+            .unwrap_or(q.len());
+        self.ntfns.get_mut(&n).unwrap().waiters.insert(at, t);
+    }
+
+    /// seL4 `setPriority` (MCS): set the priority; a thread blocked in an endpoint or
+    /// notification queue is re-inserted at its new place (`reorderEP`/`reorderNTFN`).
+    fn set_priority(&mut self, t: ObjId, p: u64) {
+        let Some(x) = self.tcbs.get_mut(&t) else {
+            return;
+        };
+        x.prio = p;
+        match x.state {
+            ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnRecv { ep, .. } => {
+                self.eps.get_mut(&ep).unwrap().retain(|y| *y != t);
+                self.ep_enqueue(ep, t);
+            }
+            ThreadState::BlockedOnNotification { ntfn } => {
+                self.ntfns.get_mut(&ntfn).unwrap().waiters.retain(|y| *y != t);
+                self.ntfn_enqueue(ntfn, t);
+            }
+            _ => {}
+        }
+    }
+
+    /// seL4 `checkPrio`: `p` must not exceed the authorising thread's MCP.
+    fn check_prio(&self, p: u64, auth: ObjId) -> R<()> {
+        let mcp = self.tcbs[&auth].mcp;
+        if p > mcp {
+            return Err(SyscallError::RangeError(0, mcp));
+        }
+        Ok(())
+    }
+
+    /// MCS `validFaultHandler`: a null cap, or an endpoint cap with Write and Grant or
+    /// GrantReply.
+    fn valid_fault_handler(c: Option<Cap>) -> bool {
+        match c {
+            None => true,
+            Some(Cap::Endpoint { rights, .. }) => {
+                rights.has(Rights::WRITE)
+                    && (rights.has(Rights::GRANT) || rights.has(Rights::GRANT_REPLY))
+            }
+            _ => false,
+        }
+    }
+
+    /// MCS `installTCBCap`: empty TCB slot `index` of `target` (finalising what was there),
+    /// then, if the source still holds the cap and the invoked TCB cap is still in its slot,
+    /// insert `cap` as a CDT child/sibling of `src`.
+    fn install_tcb_cap(
+        &mut self,
+        target: ObjId,
+        tslot: Slot,
+        index: u64,
+        cap: Option<Cap>,
+        src: Slot,
+    ) {
+        let dest = Slot { obj: target, index };
+        self.delete_slot(dest);
+        let Some(c) = cap else { return };
+        let src_ok = self.cap(src).is_some_and(|s| s.same_object_as(&c));
+        let tcb_ok = self.cap(tslot) == Some(Cap::Thread { obj: target });
+        if src_ok && tcb_ok {
+            self.cte_insert(c, src, dest);
+        }
+    }
+
+    /// The authority TCB named by extra cap 0 (InvalidCapability(1) if it is not a TCB cap).
+    fn auth_tcb(&self, extra: &[Slot]) -> R<ObjId> {
+        match self.extra_cap(extra, 0).flatten() {
+            Some(Cap::Thread { obj }) => Ok(obj),
+            _ => Err(SyscallError::InvalidCapability(1)),
+        }
+    }
+
+    /// The CSpace-root part of seL4's `decodeTCBConfigure`/`decodeSetSpace`: new guard data
+    /// applied, `deriveCap`, and the result must be a CNode cap (IllegalOperation).
+    fn decode_cspace_root(&self, slot: Slot, data: u64) -> R<Cap> {
+        let mut c = self.cap(slot);
+        if data != 0 {
+            c = c.and_then(|x| x.update_data(false, data));
+        }
+        match self.derive(slot, c)? {
+            Some(x @ Cap::CNode { .. }) => Ok(x),
+            _ => Err(SyscallError::IllegalOperation),
+        }
+    }
+
+    /// The VSpace-root part: `updateCapData`, `deriveCap`, `isValidVTableRoot`. The spec has
+    /// no VSpace objects, so no cap it can hold is a valid VSpace root (IllegalOperation).
+    fn decode_vspace_root(&self, slot: Slot, data: u64) -> R<()> {
+        let mut c = self.cap(slot);
+        if data != 0 {
+            c = c.and_then(|x| x.update_data(false, data));
+        }
+        self.derive(slot, c)?;
+        Err(SyscallError::IllegalOperation)
+    }
+
+    /// seL4 `checkValidIPCBuffer` after `deriveCap`: the cap must be a non-device frame cap
+    /// (IllegalOperation), then the address aligned (AlignmentError). The spec has no frames,
+    /// so every nonzero buffer address is refused with IllegalOperation (or a derive error).
+    fn decode_ipc_buffer(&self, slot: Slot) -> R<()> {
+        self.derive(slot, self.cap(slot))?;
+        Err(SyscallError::IllegalOperation)
+    }
+
+    /// MCS TCB invocations that configure a thread: ReadRegisters, WriteRegisters,
+    /// Configure, SetPriority, SetMCPriority, SetSchedParams, SetTimeoutEndpoint,
+    /// SetIPCBuffer, SetSpace, with the checks in seL4's order.
+    fn decode_tcb_config(
+        &mut self,
+        t: ObjId,
+        tslot: Slot,
+        target: ObjId,
+        inv: &Invocation,
+        extra: &[Slot],
+    ) -> R<Option<()>> {
+        let mr = &inv.mrs;
+        let trunc = |n: usize, caps: usize| {
+            if mr.len() < n || extra.len() < caps {
+                Err(SyscallError::TruncatedMessage)
+            } else {
+                Ok(())
+            }
+        };
+        match inv.label {
+            label::TCB_READ_REGISTERS => {
+                trunc(2, 0)?;
+                let words = self.cfg().user_context_words;
+                if mr[1] < 1 || mr[1] > words {
+                    return Err(SyscallError::RangeError(1, words));
+                }
+                if target == t {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                if mr[0] & 1 != 0 {
+                    self.suspend(target);
+                }
+                // The register values read are not modelled.
+                Ok(Some(()))
+            }
+            label::TCB_WRITE_REGISTERS => {
+                trunc(2, 0)?;
+                if ((mr.len() - 2) as u64) < mr[1] {
+                    return Err(SyscallError::TruncatedMessage);
+                }
+                if target == t {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                if mr[1] != 0 {
+                    return Ok(None); // register contents are not modelled
+                }
+                if mr[0] & 1 != 0 {
+                    self.restart(target);
+                }
+                Ok(Some(()))
+            }
+            label::TCB_CONFIGURE => {
+                trunc(3, 3)?;
+                if mr[2] != 0 {
+                    self.decode_ipc_buffer(extra[2])?;
+                }
+                self.decode_cspace_root(extra[0], mr[0])?;
+                self.decode_vspace_root(extra[1], mr[1])?;
+                unreachable!("no valid VSpace root in the spec")
+            }
+            label::TCB_SET_PRIORITY | label::TCB_SET_MC_PRIORITY => {
+                trunc(1, 1)?;
+                let auth = self.auth_tcb(extra)?;
+                self.check_prio(mr[0], auth)?;
+                if inv.label == label::TCB_SET_PRIORITY {
+                    self.set_priority(target, mr[0]);
+                } else {
+                    self.tcbs.get_mut(&target).unwrap().mcp = mr[0];
+                }
+                Ok(Some(()))
+            }
+            label::TCB_SET_SCHED_PARAMS => {
+                trunc(2, 3)?;
+                let auth = self.auth_tcb(extra)?;
+                let (mcp, prio) = (mr[0], mr[1]);
+                self.check_prio(mcp, auth)?;
+                self.check_prio(prio, auth)?;
+                let cur = self.tcbs[&target].sc;
+                let sc = match self.extra_cap(extra, 1).flatten() {
+                    Some(Cap::SchedContext { obj, .. }) => {
+                        let s = self.scs[&obj];
+                        // seL4 after PR #1312: the thread's own SC may be passed again.
+                        if cur.is_some_and(|c| c != obj) || s.tcb.is_some_and(|x| x != target) {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        let blocked = !matches!(
+                            self.tcbs[&target].state,
+                            ThreadState::Running | ThreadState::Inactive
+                        );
+                        if blocked && s.budget == 0 {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        Some(obj)
+                    }
+                    None => {
+                        if target == t {
+                            return Err(SyscallError::IllegalOperation);
+                        }
+                        None
+                    }
+                    Some(_) => return Err(SyscallError::InvalidCapability(2)),
+                };
+                let fh = self.extra_cap(extra, 2).flatten();
+                if !Self::valid_fault_handler(fh) {
+                    return Err(SyscallError::InvalidCapability(3));
+                }
+                // invokeTCB_ThreadControlSched: fault handler, MCP, priority, SC.
+                self.install_tcb_cap(target, tslot, TCB_FAULT_HANDLER, fh, extra[2]);
+                if !self.tcbs.contains_key(&target) {
+                    return Ok(Some(()));
+                }
+                self.tcbs.get_mut(&target).unwrap().mcp = mcp;
+                self.set_priority(target, prio);
+                match (sc, cur) {
+                    (Some(s), c) if c != Some(s) => {
+                        self.scs.get_mut(&s).unwrap().tcb = Some(target);
+                        self.tcbs.get_mut(&target).unwrap().sc = Some(s);
+                    }
+                    (None, Some(c)) => {
+                        self.scs.get_mut(&c).unwrap().tcb = None;
+                        self.tcbs.get_mut(&target).unwrap().sc = None;
+                    }
+                    _ => {}
+                }
+                Ok(Some(()))
+            }
+            label::TCB_SET_TIMEOUT_ENDPOINT => {
+                trunc(0, 1)?;
+                let th = self.extra_cap(extra, 0).flatten();
+                if !Self::valid_fault_handler(th) {
+                    return Err(SyscallError::InvalidCapability(1));
+                }
+                self.install_tcb_cap(target, tslot, TCB_TIMEOUT_HANDLER, th, extra[0]);
+                Ok(Some(()))
+            }
+            label::TCB_SET_IPC_BUFFER => {
+                trunc(1, 1)?;
+                if mr[0] == 0 {
+                    // Success: the buffer slot is emptied and the thread has no IPC buffer;
+                    // IPC buffers are not modelled.
+                    return Ok(None);
+                }
+                self.decode_ipc_buffer(extra[0])?;
+                unreachable!("no frame caps in the spec")
+            }
+            label::TCB_SET_SPACE => {
+                trunc(2, 3)?;
+                self.decode_cspace_root(extra[1], mr[0])?;
+                self.decode_vspace_root(extra[2], mr[1])?;
+                unreachable!("no valid VSpace root in the spec")
+            }
+            _ => unreachable!(),
         }
     }
 
@@ -1992,7 +2359,7 @@ impl State {
                         extra,
                     },
                 );
-                self.eps.get_mut(&ep).unwrap().push(t);
+                self.ep_enqueue(ep, t);
                 Some(Outcome::Blocked)
             }
             None => Some(Outcome::Ok),
@@ -2008,6 +2375,12 @@ impl State {
             return;
         }
         let _ = (t, grant);
+        if self.tcbs[&c].faulted {
+            // handleFaultReply for a cap fault: the thread restarts, no message arrives.
+            self.tcbs.get_mut(&c).unwrap().faulted = false;
+            self.set_state(c, ThreadState::Running);
+            return;
+        }
         self.set_state(c, ThreadState::Running);
         self.tcbs.get_mut(&c).unwrap().received = Some(Received {
             label,
@@ -2135,7 +2508,7 @@ impl State {
                                 reply,
                             },
                         );
-                        self.eps.get_mut(&obj).unwrap().push(t);
+                        self.ep_enqueue(obj, t);
                         Some(Outcome::Blocked)
                     }
                     None => {
@@ -2162,7 +2535,7 @@ impl State {
                     Some(Outcome::Ok)
                 } else if blocking {
                     self.set_state(t, ThreadState::BlockedOnNotification { ntfn: obj });
-                    self.ntfns.get_mut(&obj).unwrap().waiters.push(t);
+                    self.ntfn_enqueue(obj, t);
                     Some(Outcome::Blocked)
                 } else {
                     self.tcbs.get_mut(&t).unwrap().received = Some(Received::badge_only(0));

@@ -48,6 +48,7 @@ fn exhaustive_depth_5_cnode_untyped() {
         tcb: false,
         ipc: false,
         errors: false,
+        tcb_config: false,
         dests: 1,
     };
     run(5, 7, m, "cnode+untyped");

@@ -19,6 +19,7 @@ fn core_menu() -> Menu {
         tcb: false,
         ipc: false,
         errors: true,
+        tcb_config: false,
         dests: 1,
     }
 }
@@ -165,6 +166,7 @@ fn thread_menu() -> Menu {
         tcb: true,
         ipc: true,
         errors: false,
+        tcb_config: false,
         dests: 1,
     }
 }

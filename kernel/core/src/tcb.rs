@@ -119,23 +119,24 @@ fn decode_vspace<M: Machine>(k: &Kernel<M>, (cap, slot): (Cap, Slot)) -> KResult
     Ok((c, slot))
 }
 
+/// seL4 `deriveCap` + `checkValidIPCBuffer`: a non-device frame cap (IllegalOperation),
+/// then an aligned address (AlignmentError). Address 0 means no buffer (the cap is ignored).
 fn decode_buffer<M: Machine>(
     k: &Kernel<M>,
     addr: u64,
-    frame: Option<(Cap, Slot)>,
+    (cap, slot): (Cap, Slot),
 ) -> KResult<Option<NewCap>> {
     if addr == 0 {
         return Ok(None);
     }
+    let c = crate::cnode::derive_cap(k, slot, cap)?;
+    if !matches!(c, Cap::Frame { device: false, .. }) {
+        return Err(SyscallError::IllegalOperation);
+    }
     if addr & (ipc_buffer::SIZE - 1) != 0 {
         return Err(SyscallError::AlignmentError);
     }
-    let (cap, slot) = frame.ok_or(SyscallError::TruncatedMessage)?;
-    let c = crate::cnode::derive_cap(k, slot, cap)?;
-    match c {
-        Cap::Frame { device: false, .. } => Ok(Some((c, slot))),
-        _ => Err(SyscallError::IllegalOperation),
-    }
+    Ok(Some((c, slot)))
 }
 
 fn decode_handler<M: Machine>(
@@ -232,9 +233,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             let vs = extra(a, 1)?;
             let fr = extra(a, 2)?;
             let buffer = arg(2);
+            // seL4 checks the buffer first, then the CSpace and VSpace roots.
+            let frame = decode_buffer(k, buffer, fr)?;
             let cspace = decode_cspace(k, cs, arg(0))?;
             let vspace = decode_vspace(k, vs)?;
-            let frame = decode_buffer(k, buffer, Some(fr))?;
             TcbInv::Configure {
                 cspace,
                 vspace,
@@ -269,10 +271,22 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
                     if (bound != 0 && bound != target) || (cur_sc != 0 && cur_sc != ptr) {
                         return Err(SyscallError::IllegalOperation);
                     }
+                    // A blocked thread may only get an SC that is released (`sc_released`).
+                    let blocked = matches!(
+                        k.thread_state(target),
+                        ThreadState::BlockedOnReceive
+                            | ThreadState::BlockedOnSend
+                            | ThreadState::BlockedOnReply
+                            | ThreadState::BlockedOnNotification
+                    );
+                    if blocked && !(sched::sc_active(k, ptr) && sched::refill_ready(k, ptr)) {
+                        return Err(SyscallError::IllegalOperation);
+                    }
                     Some(ptr)
                 }
                 Cap::Null => {
-                    if target == a.thread && cur_sc != 0 {
+                    // seL4 refuses a null SC for the calling thread even if it has none.
+                    if target == a.thread {
                         return Err(SyscallError::IllegalOperation);
                     }
                     None
@@ -293,8 +307,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBSetIPCBuffer => {
             need(1)?;
+            // The frame cap is required even for address 0 (seL4 `decodeSetIPCBuffer`).
+            let fr = extra(a, 0)?;
             let buffer = arg(0);
-            let frame = decode_buffer(k, buffer, a.extra.get(0))?;
+            let frame = decode_buffer(k, buffer, fr)?;
             TcbInv::SetIpcBuffer { buffer, frame }
         }
         Label::TCBSetSpace => {
@@ -302,9 +318,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             let fe = extra(a, 0)?;
             let cs = extra(a, 1)?;
             let vs = extra(a, 2)?;
-            let fault = decode_handler(k, fe, 1)?;
+            // seL4 (MCS) checks the fault handler after the CSpace and VSpace roots.
             let cspace = decode_cspace(k, cs, arg(0))?;
             let vspace = decode_vspace(k, vs)?;
+            let fault = decode_handler(k, fe, 1)?;
             TcbInv::SetSpace {
                 fault,
                 cspace,

@@ -92,7 +92,7 @@ fn long_messages_use_ipc_buffers_and_are_clamped() {
     });
     assert_eq!(msg(&e.k, r.ptr).info.length, 120);
     // Without a receiver IPC buffer only 4 MRs arrive.
-    e.as_root(|k| call(k, r.cap, Label::TCBSetIPCBuffer as u64, &[0], &[]));
+    e.as_root(|k| call(k, r.cap, Label::TCBSetIPCBuffer as u64, &[0], &[r.cap]));
     e.as_thread(r.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
     e.as_thread(s.ptr, |k| {
         sys(k, Syscall::Send, ep, 0, 1, &words[..10], &[])

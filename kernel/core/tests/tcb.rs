@@ -183,7 +183,19 @@ fn configure_and_its_errors() {
         Error::TruncatedMessage,
         &[],
     );
-    ok(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0], &[]));
+    // Address 0 removes the buffer, but the frame argument is still required (seL4).
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    // A misaligned address with a cap that is not a frame: the cap is checked first.
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0x3001], &[ep]),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(&mut e, t.cap, Label::TCBSetIPCBuffer, &[0], &[ep]));
     assert!(e.k.ipc_buffer(t.ptr, false).is_none());
     e.check();
 }

@@ -2,10 +2,15 @@
 //! the CI tests (`make verify-deep`). Depth-first with per-state remaining-depth
 //! deduplication, so memory stays small.
 //!
-//! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5).
+//! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5). With
+//! `VERIFY_DEEP_ONLY=tcb-config` only the TCB-configuration runs are made; their depth is
+//! `VERIFY_TCB_DEPTH` (default 4: the search over that menu grows about tenfold per level).
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
-use kernel_verified::model::{two_threads, two_threads_nested, two_threads_reply, Menu, SpecModel};
+use kernel_verified::model::{
+    two_threads, two_threads_nested, two_threads_prio, two_threads_reply, two_threads_sc, Menu,
+    SpecModel,
+};
 use kernel_verified::refine::{Coverage, RefModel};
 
 fn report<A: std::fmt::Debug>(what: &str, r: Result<Stats, Violation<A>>) -> bool {
@@ -35,6 +40,42 @@ fn main() {
     let spec_depth = args.first().copied().unwrap_or(5);
     let refine_depth = args.get(1).copied().unwrap_or(5);
     let mut ok = true;
+    let tcb_only = std::env::var("VERIFY_DEEP_ONLY").is_ok_and(|v| v == "tcb-config");
+    let tcb_depth = std::env::var("VERIFY_TCB_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    // TCB configuration, priorities and the scheduler's choice.
+    let mut m = SpecModel {
+        sys: two_threads_prio(9),
+        menu: Menu::all_tcb_config(),
+    };
+    ok &= report(
+        "spec, all operations + TCB configuration, priorities",
+        explore_dfs(&mut m, tcb_depth),
+    );
+    let mut r = RefModel::new(two_threads_prio(9), Menu::all_tcb_config());
+    r.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    r.cx.check_choice = true;
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations + TCB configuration, scheduler's choice",
+        explore_dfs(&mut r, tcb_depth),
+    );
+    let mut r = RefModel::new(two_threads_sc(9), Menu::all_tcb_config());
+    r.coverage = Coverage {
+        ipc: true,
+        tcb: true,
+    };
+    ok &= report(
+        "refinement (kernel-core lockstep), all operations + TCB configuration, unconfigured SC",
+        explore_dfs(&mut r, tcb_depth),
+    );
+    if tcb_only {
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let mut m = SpecModel {
         sys: two_threads(9),
         menu: Menu::all(),
@@ -54,6 +95,7 @@ fn main() {
         tcb: false,
         ipc: false,
         errors: true,
+        tcb_config: false,
         dests: 1,
     };
     let mut r = RefModel::new(two_threads(9), core);
