@@ -1124,3 +1124,51 @@ fn irq_issue_ioapic() {
         &[],
     );
 }
+
+/// seL4's Retype limits are inclusive: an object of exactly `maxUntypedBits`, an untyped of
+/// exactly `minUntypedBits`, the last slot of the destination CNode and a window that ends
+/// exactly at its end are all allowed; one more is a RangeError.
+#[test]
+fn retype_limits_are_inclusive() {
+    let mut k = boot();
+    let ut = untyped(&k, 16);
+    let rt = Label::UntypedRetype as u64;
+    let u = ty(&k, ObjectKind::Untyped);
+    let ep = ty(&k, ObjectKind::Endpoint);
+    let e = empty(&k);
+    let end = bootinfo(&k).empty.end;
+    let Cap::CNode { radix, .. } = k.cspace_root(k.cur_thread) else {
+        panic!("root cnode")
+    };
+    assert_eq!(end, 1 << radix, "the empty region runs to the end of the root CNode");
+    // Size: maxUntypedBits (47) passes the range check and fails only for lack of memory.
+    err(
+        &call(&mut k, ut, rt, &[u, 47, 0, 0, e, 1], &[ROOT]),
+        Error::NotEnoughMemory,
+        &[1 << 16],
+    );
+    err(
+        &call(&mut k, ut, rt, &[u, 48, 0, 0, e, 1], &[ROOT]),
+        Error::RangeError,
+        &[0, 47],
+    );
+    // The smallest untyped.
+    ok(&call(&mut k, ut, rt, &[u, 4, 0, 0, e, 1], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::Untyped { size_bits: 4, .. }));
+    // The last slot of the root CNode, and one past it.
+    ok(&call(&mut k, ut, rt, &[ep, 0, 0, 0, end - 1, 1], &[ROOT]));
+    assert!(matches!(cap_at(&k, end - 1), Cap::Endpoint { .. }));
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, end, 1], &[ROOT]),
+        Error::RangeError,
+        &[0, end - 1],
+    );
+    // A window ending exactly at the end of the CNode, and one slot longer.
+    ok(&call(&mut k, ut, rt, &[ep, 0, 0, 0, end - 3, 2], &[ROOT]));
+    assert!(matches!(cap_at(&k, end - 2), Cap::Endpoint { .. }));
+    err(
+        &call(&mut k, ut, rt, &[ep, 0, 0, 0, end - 2, 3], &[ROOT]),
+        Error::RangeError,
+        &[1, 2],
+    );
+}
