@@ -55,20 +55,14 @@ VERIFY_REFINE_DEPTH ?= 5
 verify-deep:
 	$(CARGO) run --release -p kernel-verified --bin verify-deep -- $(VERIFY_SPEC_DEPTH) $(VERIFY_REFINE_DEPTH)
 
-## Mutation testing of kernel-core's object/CSpace code against kernel-core's tests plus the
-## lockstep refinement tests (verified/MUTANTS.md). Not part of `make test`: hours of CPU for
-## all files. Narrow with MUTANTS_FILES (e.g. `make mutants MUTANTS_FILES="-f kernel/core/src/mdb.rs"`)
-## and MUTANTS_FILTER (a `-F` regex). The skipped tests are the spec-only model checks (they
-## cannot see kernel-core) and the depth-4 exhaustive lockstep run (applied to survivors only).
-MUTANTS_FILES ?= -f kernel/core/src/mdb.rs -f kernel/core/src/cnode.rs
-MUTANTS_FILTER ?=
-MUTANTS_SKIP ?= --skip lockstep_exhaustive_cnode_untyped --skip exhaustive_depth --skip random_long_sequences
+## Mutation testing of kernel-core's object/CSpace code (verified/MUTANTS.md), in two stages:
+## every mutant against kernel-core's own tests, then the survivors against the lockstep
+## refinement tests (scripts/mutants.sh). Not part of `make test`: hours of CPU for all files.
+## Narrow with MUTANTS_FILES, e.g. `make mutants MUTANTS_FILES=kernel/core/src/mdb.rs`.
+MUTANTS_FILES ?= kernel/core/src/cap.rs kernel/core/src/cnode.rs kernel/core/src/cspace.rs \
+  kernel/core/src/mdb.rs kernel/core/src/delete.rs kernel/core/src/untyped.rs 'kernel/core/src/object/*.rs'
 mutants:
-	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=true \
-	nice -n 10 $(CARGO) mutants -p kernel-core --test-package kernel-core --test-package kernel-verified \
-	  $(MUTANTS_FILES) $(if $(MUTANTS_FILTER),-F '$(MUTANTS_FILTER)') \
-	  --jobs 1 --profile release --timeout 180 --build-timeout 400 --copy-target true \
-	  -- -- $(MUTANTS_SKIP)
+	bash scripts/mutants.sh $(MUTANTS_FILES)
 
 clean:
 	$(CARGO) clean
