@@ -358,7 +358,10 @@ mod tests {
         assert_eq!(X86Context::USER_CONTEXT_WORDS, 20);
         assert_eq!(c.fpu.fcw(), FCW_DEFAULT);
         assert_eq!(c.fpu.mxcsr(), MXCSR_DEFAULT);
-        assert!(c.fpu.0[4..].iter().all(|&w| w == 0), "data registers start zeroed");
+        assert!(
+            c.fpu.0[4..].iter().all(|&w| w == 0),
+            "data registers start zeroed"
+        );
     }
 
     #[test]

@@ -174,7 +174,11 @@ pub fn fxsave(area: &mut FpuState) {
     // SAFETY: CR4.OSFXSR is set and CR0.EM/TS are clear (`enable_user_fpu`, before any
     // user thread runs); `area` is 512 writable bytes, 16-byte aligned by its type.
     unsafe {
-        asm!("fxsave64 [{}]", in(reg) area as *mut FpuState, options(nostack, preserves_flags))
+        asm!(
+            "fxsave64 [{}]",
+            in(reg) area as *mut FpuState,
+            options(nostack, preserves_flags)
+        )
     }
 }
 
@@ -184,7 +188,11 @@ pub fn fxrstor(area: &FpuState) {
     // no reserved bits set (it is `FpuState::INIT` or what `fxsave` stored, and no
     // interface writes it otherwise), so `FXRSTOR64` does not raise #GP.
     unsafe {
-        asm!("fxrstor64 [{}]", in(reg) area as *const FpuState, options(nostack, readonly, preserves_flags))
+        asm!(
+            "fxrstor64 [{}]",
+            in(reg) area as *const FpuState,
+            options(nostack, readonly, preserves_flags)
+        )
     }
 }
 

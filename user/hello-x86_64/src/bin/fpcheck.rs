@@ -306,11 +306,23 @@ fn spawn(bi: &BootInfo) -> Result<(), (&'static str, u64)> {
     let retype = Label::UntypedRetype as u64;
     check(
         "Untyped_Retype (TCB)",
-        invoke(ipc, ut, retype, &[ty(ObjectKind::Tcb), 0, 0, 0, tcb, 1], &[cnode]),
+        invoke(
+            ipc,
+            ut,
+            retype,
+            &[ty(ObjectKind::Tcb), 0, 0, 0, tcb, 1],
+            &[cnode],
+        ),
     )?;
     check(
         "Untyped_Retype (SchedContext)",
-        invoke(ipc, ut, retype, &[ty(ObjectKind::SchedContext), 8, 0, 0, sc, 1], &[cnode]),
+        invoke(
+            ipc,
+            ut,
+            retype,
+            &[ty(ObjectKind::SchedContext), 8, 0, 0, sc, 1],
+            &[cnode],
+        ),
     )?;
     check(
         "TCB_Configure",
