@@ -48,7 +48,7 @@ arch_config() {
       TARGET=x86_64-unknown-none
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
-      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64 bootinfo-x86_64"
+      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64 bootinfo-x86_64 fpcheck-x86_64"
       USER_PKGS="hello-x86_64"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G

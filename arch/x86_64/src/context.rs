@@ -65,7 +65,48 @@ pub const RFLAGS_USER_MASK: u64 = 1
     | (1 << 18)
     | (1 << 21);
 
-/// A user thread's registers, kept in `seL4_UserContext` order, plus seL4's FaultIP.
+/// Default x87 control word after `FNINIT` (all exceptions masked, 64-bit precision,
+/// round to nearest).
+pub const FCW_DEFAULT: u16 = 0x037f;
+/// Default MXCSR after reset (all SIMD exceptions masked, round to nearest, no flags).
+pub const MXCSR_DEFAULT: u32 = 0x1f80;
+
+/// A thread's x87/MMX/SSE state in the 512-byte `FXSAVE64` layout (FCW in bytes 0..2, FTW
+/// abridged in byte 4, MXCSR in bytes 24..28, ST0–ST7 from byte 32, XMM0–XMM15 from byte
+/// 160). `FXSAVE64`/`FXRSTOR64` need it 16-byte aligned, hence the alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct FpuState(pub [u64; 64]);
+
+impl FpuState {
+    /// The state of a fresh thread: what `FNINIT` leaves (FCW 0x37F, empty register stack)
+    /// with MXCSR at its reset value and every data register zero.
+    pub const INIT: FpuState = {
+        let mut w = [0u64; 64];
+        w[0] = FCW_DEFAULT as u64;
+        w[3] = MXCSR_DEFAULT as u64;
+        FpuState(w)
+    };
+
+    /// The x87 control word.
+    pub fn fcw(&self) -> u16 {
+        self.0[0] as u16
+    }
+
+    /// MXCSR.
+    pub fn mxcsr(&self) -> u32 {
+        self.0[3] as u32
+    }
+}
+
+impl Default for FpuState {
+    fn default() -> Self {
+        Self::INIT
+    }
+}
+
+/// A user thread's registers, kept in `seL4_UserContext` order, plus seL4's FaultIP and
+/// its x87/SSE state (saved and restored on every kernel entry and exit by the trap path).
 ///
 /// `regs[RIP]` is where the thread resumes (seL4's NextIP). `fault_ip` is the address of
 /// the instruction that trapped: the `syscall` instruction after a syscall, the faulting
@@ -74,19 +115,33 @@ pub const RFLAGS_USER_MASK: u64 = 1
 /// # Invariants
 /// `regs[RFLAGS]` always has IF and bit 1 set and no privileged bits (IOPL, NT, VM, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
+#[repr(C, align(16))]
 pub struct X86Context {
     /// Registers in `seL4_UserContext` order.
     pub regs: [u64; word::COUNT],
     /// seL4's FaultIP.
     pub fault_ip: u64,
+    /// x87/SSE registers (not part of `seL4_UserContext`).
+    pub fpu: FpuState,
+}
+
+impl X86Context {
+    /// A fresh thread's context (RFLAGS = IF | bit 1, everything else zero, FPU in its
+    /// initial state), usable in `static` initialisers.
+    pub const EMPTY: X86Context = {
+        let mut regs = [0; word::COUNT];
+        regs[word::RFLAGS] = RFLAGS_IF | RFLAGS_FIXED;
+        X86Context {
+            regs,
+            fault_ip: 0,
+            fpu: FpuState::INIT,
+        }
+    };
 }
 
 impl Default for X86Context {
     fn default() -> Self {
-        let mut regs = [0; word::COUNT];
-        regs[word::RFLAGS] = RFLAGS_IF | RFLAGS_FIXED;
-        Self { regs, fault_ip: 0 }
+        Self::EMPTY
     }
 }
 
@@ -301,6 +356,19 @@ mod tests {
         let c = X86Context::default();
         assert_eq!(c.user_word(word::RFLAGS), 0x202);
         assert_eq!(X86Context::USER_CONTEXT_WORDS, 20);
+        assert_eq!(c.fpu.fcw(), FCW_DEFAULT);
+        assert_eq!(c.fpu.mxcsr(), MXCSR_DEFAULT);
+        assert!(
+            c.fpu.0[4..].iter().all(|&w| w == 0),
+            "data registers start zeroed"
+        );
+    }
+
+    #[test]
+    fn fpu_area_is_fxsave_sized_and_aligned() {
+        assert_eq!(core::mem::size_of::<FpuState>(), 512);
+        assert_eq!(core::mem::align_of::<FpuState>(), 16);
+        assert_eq!(core::mem::offset_of!(X86Context, fpu) % 16, 0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Thin wrappers over privileged x86_64 instructions (port I/O, MSRs, control registers).
 
+use crate::context::FpuState;
 use core::arch::asm;
 
 /// Write a byte to an I/O port.
@@ -146,16 +147,17 @@ pub fn wait_for_interrupt() {
     unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
 }
 
-/// Let user code use x87/SSE: CR0.MP set, EM and TS clear; CR4.OSFXSR and OSXMMEXCPT
-/// set. The kernel itself is built without SSE and never touches the vector registers.
-/// FPU/SSE state is not yet saved per thread (one thread in the bring-up path).
+/// Let user code use x87/SSE: CR0.MP and NE set, EM and TS clear; CR4.OSFXSR and
+/// OSXMMEXCPT set. The kernel itself is built without SSE and never touches the vector
+/// registers; each thread's state is saved and restored by the trap path
+/// ([`fxsave`]/[`fxrstor`]), starting from [`crate::context::FpuState::INIT`].
 pub fn enable_user_fpu() {
     // SAFETY: only FPU-related control bits change; the kernel does not use the FPU.
     unsafe {
         asm!(
             "mov {t}, cr0",
             "and {t}, ~0xc",
-            "or {t}, 0x2",
+            "or {t}, 0x22",
             "mov cr0, {t}",
             "mov {t}, cr4",
             "or {t}, 0x600",
@@ -164,6 +166,33 @@ pub fn enable_user_fpu() {
             t = out(reg) _,
             options(nostack)
         );
+    }
+}
+
+/// Save the x87/MMX/SSE registers into `area` (`FXSAVE64`).
+pub fn fxsave(area: &mut FpuState) {
+    // SAFETY: CR4.OSFXSR is set and CR0.EM/TS are clear (`enable_user_fpu`, before any
+    // user thread runs); `area` is 512 writable bytes, 16-byte aligned by its type.
+    unsafe {
+        asm!(
+            "fxsave64 [{}]",
+            in(reg) area as *mut FpuState,
+            options(nostack, preserves_flags)
+        )
+    }
+}
+
+/// Load the x87/MMX/SSE registers from `area` (`FXRSTOR64`).
+pub fn fxrstor(area: &FpuState) {
+    // SAFETY: as for `fxsave`; `area` is 512 readable, 16-byte aligned bytes. Its MXCSR has
+    // no reserved bits set (it is `FpuState::INIT` or what `fxsave` stored, and no
+    // interface writes it otherwise), so `FXRSTOR64` does not raise #GP.
+    unsafe {
+        asm!(
+            "fxrstor64 [{}]",
+            in(reg) area as *const FpuState,
+            options(nostack, readonly, preserves_flags)
+        )
     }
 }
 

@@ -4,9 +4,10 @@
 //! exceptions from ring 3 land there through TSS.RSP0, the `syscall` entry switches to the
 //! same place by hand and pushes the same layout (vector [`SYSCALL_VECTOR`]), and the idle
 //! loop runs with RSP at the stack top so interrupts taken while idle land there too. The
-//! kernel runs with interrupts off. `x86_64_trap` saves the frame into the current
-//! thread's [`X86Context`], calls the installed [`Hook`], and rewrites the frame to resume
-//! the thread the hook picked (or the idle loop) before `iretq`, or `sysretq` when that
+//! kernel runs with interrupts off. `x86_64_trap` saves the frame and the x87/SSE registers
+//! (`FXSAVE64`) into the current thread's [`X86Context`], calls the installed [`Hook`], and rewrites the frame to resume
+//! the thread the hook picked, reloading its x87/SSE registers (`FXRSTOR64`), or the idle
+//! loop before `iretq`, or `sysretq` when that
 //! yields the very same register state (RCX = RIP, R11 = RFLAGS, as right after a syscall).
 //! Unlike seL4, RSP is restored after a syscall too (libsel4's rbx save stays harmless).
 
@@ -305,6 +306,7 @@ fn save(frame: &TrapFrame, ctx: &mut X86Context) {
     } else {
         frame.rip
     };
+    cpu::fxsave(&mut ctx.fpu);
 }
 
 fn load(ctx: &X86Context, frame: &mut TrapFrame) {
@@ -329,6 +331,7 @@ fn load(ctx: &X86Context, frame: &mut TrapFrame) {
     frame.rflags = sanitise(word::RFLAGS, r[word::RFLAGS]);
     frame.cs = USER_CS as u64;
     frame.ss = USER_SS as u64;
+    cpu::fxrstor(&ctx.fpu);
     // SAFETY: the bases were sanitised to canonical values; these MSRs exist on x86_64.
     unsafe {
         cpu::wrmsr(cpu::MSR_FS_BASE, sanitise(word::FS_BASE, r[word::FS_BASE]));

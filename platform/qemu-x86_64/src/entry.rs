@@ -36,10 +36,7 @@ struct State {
 static STATE: KCell<Option<State>> = KCell::new(None);
 /// The one register save area handed to the trap path: between kernel entries the
 /// registers of every thread live in its TCB inside the kernel core.
-static SAVE_AREA: KCell<X86Context> = KCell::new(X86Context {
-    regs: [0; 20],
-    fault_ip: 0,
-});
+static SAVE_AREA: KCell<X86Context> = KCell::new(X86Context::EMPTY);
 
 /// Install the entry hook, take ownership of the booted kernel and run the thread it made
 /// current. Never returns.

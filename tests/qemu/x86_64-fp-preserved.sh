@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# x86_64 boot test of x87/SSE context switching through the kernel core (the counterpart of
+# aarch64-fp-preserved.sh and riscv64-fp-preserved.sh): the root task `fpcheck-x86_64` checks
+# it starts with the initial FPU state, loads non-default values into every register, starts
+# `fpclobber` as a second thread (same VSpace, own TCB and SC, seL4 invocations), which must
+# start with the initial state too; then the root loads a pattern into XMM0-15, ST0-7, MXCSR
+# and the x87 control word and yields, while `fpclobber` loads another pattern and spins until
+# the timer preempts it; each checks its own pattern survived, counting only rounds in which
+# the other thread ran in between.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+exec bash scripts/boot-test.sh x86_64 fpcheck-x86_64 \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "user panic" --panic-pattern "has no fault handler" \
+  --expect "entering user mode through the kernel core" \
+  --expect "fpcheck: root task started with the initial FPU state" \
+  --expect "fpclobber: started with the initial FPU state, not the root's" \
+  --expect "fpclobber: xmm0-15, st0-7, MXCSR and FCW intact across 5 preemptions" \
+  --expect "fpcheck: xmm0-15, st0-7, MXCSR and FCW intact across "
