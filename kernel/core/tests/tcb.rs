@@ -829,3 +829,23 @@ fn deleting_a_copy_of_a_bound_sc_cap_keeps_the_binding() {
     assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
     e.check();
 }
+
+/// Every thread state survives being stored as a word in the TCB and read back (the idle
+/// thread's state included: nothing but boot writes it, so only this reads it back).
+#[test]
+fn thread_states_round_trip_through_their_stored_word() {
+    use kernel_core::object::ThreadState as S;
+    for s in [
+        S::Inactive,
+        S::Running,
+        S::Restart,
+        S::BlockedOnReceive,
+        S::BlockedOnSend,
+        S::BlockedOnReply,
+        S::BlockedOnNotification,
+        S::IdleThreadState,
+    ] {
+        assert_eq!(S::from_u64(s as u64), s, "{s:?}");
+    }
+    assert_eq!(S::from_u64(99), S::Inactive, "unknown values read as Inactive");
+}
