@@ -177,3 +177,119 @@ fn only_the_null_cap_is_null_and_it_survives_encoding() {
     }
     assert_eq!(Cap::decode([0, 0]), Cap::Null);
 }
+
+#[test]
+fn rights_of_caps_that_carry_them() {
+    let ep = Cap::Endpoint {
+        ptr: 0x1000,
+        badge: 0,
+        rights: CapRights::RW,
+    };
+    assert_eq!(ep.rights(), CapRights::RW);
+    // A reply cap has Grant only with seL4's capReplyCanGrant set.
+    let granting = Cap::Reply {
+        ptr: 0x2000,
+        can_grant: true,
+    };
+    let plain = Cap::Reply {
+        ptr: 0x2000,
+        can_grant: false,
+    };
+    assert_eq!(granting.rights(), CapRights::ALL);
+    assert_eq!(plain.rights(), CapRights(CapRights::ALL.0 & !CapRights::GRANT));
+    // Caps without rights behave as if they had all of them.
+    assert_eq!(Cap::Thread { ptr: 0x3000 }.rights(), CapRights::ALL);
+}
+
+/// seL4 `updateCapData`: an unbadged endpoint or notification takes the badge unless the
+/// operation preserves data (Mutate); a badged one, or preserve, yields the null cap.
+#[test]
+fn badging_rules_of_update_data() {
+    for make in [
+        |b| Cap::Endpoint {
+            ptr: 0x1000,
+            badge: b,
+            rights: CapRights::ALL,
+        },
+        |b| Cap::Notification {
+            ptr: 0x1000,
+            badge: b,
+            rights: CapRights::ALL,
+        },
+    ] {
+        assert_eq!(make(0).update_data(false, 7), make(7));
+        assert_eq!(make(0).update_data(true, 7), Cap::Null);
+        assert_eq!(make(3).update_data(false, 7), Cap::Null);
+        assert_eq!(make(3).update_data(true, 7), Cap::Null);
+    }
+}
+
+/// seL4 `sameRegionAs` for untyped and frame parents: a child must lie entirely inside,
+/// last byte included; one byte out is another region.
+#[test]
+fn region_containment_is_exact_at_both_ends() {
+    let ut = Cap::Untyped {
+        paddr: 0x10000,
+        size_bits: 12,
+        free_index: 0,
+        is_device: false,
+    };
+    let ep = |ptr| Cap::Endpoint {
+        ptr,
+        badge: 0,
+        rights: CapRights::ALL,
+    };
+    assert!(ut.same_region_as(&ep(0x10000)));
+    assert!(ut.same_region_as(&ep(0x10ff0)), "last 16 bytes");
+    assert!(!ut.same_region_as(&ep(0x11000)), "just past the end");
+    assert!(!ut.same_region_as(&ep(0xfff0)), "just before the start");
+    let frame = |paddr, size_bits| Cap::Frame {
+        paddr,
+        size_bits,
+        rights: CapRights::ALL,
+        device: false,
+        mapped: None,
+    };
+    let big = frame(0x20_0000, 21);
+    assert!(big.same_region_as(&frame(0x20_0000, 12)));
+    assert!(big.same_region_as(&frame(0x3f_f000, 12)), "last page");
+    assert!(big.same_region_as(&frame(0x20_0000, 21)));
+    assert!(!big.same_region_as(&frame(0x40_0000, 12)), "page after the end");
+    assert!(!big.same_region_as(&frame(0x1f_f000, 12)), "page before the start");
+    assert!(!big.same_region_as(&frame(0x0, 30)), "a larger frame around it");
+    assert!(!frame(0x3f_f000, 12).same_region_as(&big));
+    // The same object: same base, size and kind of memory.
+    assert!(big.same_object_as(&frame(0x20_0000, 21)));
+    assert!(!big.same_object_as(&frame(0x20_0000, 12)), "same base, other size");
+    let dev = Cap::Frame {
+        paddr: 0x20_0000,
+        size_bits: 21,
+        rights: CapRights::ALL,
+        device: true,
+        mapped: None,
+    };
+    assert!(!big.same_object_as(&dev), "device vs RAM");
+}
+
+/// seL4 `isCapRevocable`: caps made from IRQControl/IOPortControl, badged copies and
+/// untypeds are originals; plain copies are not.
+#[test]
+fn which_derived_caps_are_originals() {
+    let port = Cap::IoPort {
+        first: 0x3f8,
+        last: 0x3ff,
+    };
+    assert!(Cap::is_revocable(&port, &Cap::IoPortControl));
+    assert!(!Cap::is_revocable(&port, &port));
+    let irq = Cap::IrqHandler { irq: 5 };
+    assert!(Cap::is_revocable(&irq, &Cap::IrqControl));
+    assert!(!Cap::is_revocable(&irq, &irq));
+    let ep = |badge| Cap::Endpoint {
+        ptr: 0x1000,
+        badge,
+        rights: CapRights::ALL,
+    };
+    assert!(Cap::is_revocable(&ep(5), &ep(0)));
+    assert!(!Cap::is_revocable(&ep(5), &ep(5)));
+    assert!(!Cap::is_revocable(&Cap::Thread { ptr: 0x3000 }, &Cap::Thread { ptr: 0x3000 }));
+}
