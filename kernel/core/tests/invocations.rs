@@ -677,6 +677,10 @@ fn irq_control_and_handler() {
         &[],
     );
     ok(&call(&mut k, e, set, &[], &[e + 1]));
+    assert!(
+        matches!(kernel_core::irq::irq_notification(&k, 6), Cap::Notification { .. }),
+        "the IRQ's notification slot holds the bound notification"
+    );
     ok(&call(&mut k, e, Label::IRQAckIRQ as u64, &[], &[]));
     assert!(!k.machine.masked[6]);
     // The IRQ signals the notification.
@@ -1171,4 +1175,37 @@ fn retype_limits_are_inclusive() {
         Error::RangeError,
         &[1, 2],
     );
+}
+
+/// IRQ numbers the machine does not have are refused even below the kernel's table size, and
+/// the I/O APIC limits are inclusive: vector 107, level 1 and polarity 1 are valid, one more
+/// is a RangeError.
+#[test]
+fn irq_number_and_ioapic_limits() {
+    use kernel_core::sim::SIM_IRQS;
+    let mut k = boot();
+    let e = empty(&k);
+    let get = Label::IRQIssueIRQHandler as u64;
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[SIM_IRQS, e, 64], &[ROOT]),
+        Error::RangeError,
+        &[0, kernel_core::kernel::MAX_IRQS as u64 - 1],
+    );
+    ok(&call(&mut k, slots::IRQ_CONTROL, get, &[10, e, 64], &[ROOT]));
+
+    let mut k = boot_sim(Arch::X86_64);
+    let e = empty(&k);
+    let l =
+        sel4_abi::arch_label_number(Arch::X86_64, sel4_abi::ArchLabel::IrqIssueIrqHandlerIoApic)
+            .unwrap();
+    // MR0 index, MR1 depth, MR2 ioapic, MR3 pin, MR4 level, MR5 polarity, MR6 vector.
+    for (args, e_, mrs) in [
+        (&[e, 64, 0, 3, 1, 2, 5][..], Error::RangeError, &[0u64, 1][..]),
+        (&[e, 64, 0, 3, 2, 1, 5][..], Error::RangeError, &[0, 1][..]),
+        (&[e, 64, 0, 3, 0, 0, 108][..], Error::RangeError, &[0, 107][..]),
+    ] {
+        err(&call(&mut k, slots::IRQ_CONTROL, l, args, &[ROOT]), e_, mrs);
+    }
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[e, 64, 0, 3, 1, 1, 107], &[ROOT]));
+    assert!(matches!(cap_at(&k, e), Cap::IrqHandler { .. }));
 }
