@@ -526,3 +526,150 @@ fn sporadic_refills_are_split_and_restart_on_wakeup() {
     assert_eq!(sched::refill_head(&e.k, scp).time, start + 9000);
     e.check();
 }
+
+// ---- SchedControl / SchedContext decode rules ------------------------------------------
+
+/// Reconfiguring an SC bound to a queued thread takes the thread out of the ready queue and
+/// puts it back exactly once; the sporadic flag is stored as given.
+#[test]
+fn reconfiguring_a_bound_sc_keeps_its_thread_queued_once() {
+    let mut e = Env::new();
+    let t = e.thread(150, true);
+    // The root (priority 255) keeps running; t waits in the ready queue.
+    assert_eq!(e.k.cur_thread, e.root_tcb);
+    e.check();
+    let scp = e.ptr(t.sc);
+    for flags in [0u64, kernel_core::schedcontext::SCHED_CONTEXT_SPORADIC, 0] {
+        let r = e.as_root(|k| {
+            call(
+                k,
+                sched_control(k),
+                Label::SchedControlConfigureFlags as u64,
+                &[2000, 4000, 0, 0, flags],
+                &[t.sc],
+            )
+        });
+        ok(&r);
+        e.check();
+        assert_eq!(e.state(t.ptr), ThreadState::Running);
+        assert_eq!(sched::sc_load(&e.k, scp).sporadic, flags, "sporadic flag stored");
+    }
+    // t is still scheduled: once the root steps down it runs.
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    e.check();
+}
+
+/// seL4 `decodeSchedContext_Bind`: a blocked thread only takes a configured SC; an SC or a
+/// notification already bound is refused.
+#[test]
+fn sched_context_bind_rules() {
+    let mut e = Env::new();
+    let t = e.thread(150, true);
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    // t blocks sending on an endpoint, then loses its SC.
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnSend);
+    ok(&inv(&mut e, t.sc, Label::SchedContextUnbind, &[], &[]));
+    // An unconfigured SC cannot go to a blocked thread; the configured one can.
+    let fresh = e.alloc(ObjectKind::SchedContext, 8);
+    err(
+        &inv(&mut e, fresh, Label::SchedContextBind, &[], &[t.cap]),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(&mut e, t.sc, Label::SchedContextBind, &[], &[t.cap]));
+    e.check();
+    // A runnable thread may take an unconfigured SC.
+    let u = e.thread(120, false);
+    ok(&inv(&mut e, fresh, Label::SchedContextBind, &[], &[u.cap]));
+    // Notifications: one SC per notification and one notification per SC.
+    let n1 = e.alloc(ObjectKind::Notification, 0);
+    let n2 = e.alloc(ObjectKind::Notification, 0);
+    let s1 = e.sc(1000, 1000);
+    let s2 = e.sc(1000, 1000);
+    ok(&inv(&mut e, s1, Label::SchedContextBind, &[], &[n1]));
+    err(
+        &inv(&mut e, s1, Label::SchedContextBind, &[], &[n2]),
+        Error::IllegalOperation,
+        &[],
+    );
+    err(
+        &inv(&mut e, s2, Label::SchedContextBind, &[], &[n1]),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(&mut e, s2, Label::SchedContextBind, &[], &[n2]));
+}
+
+/// seL4 `decodeSchedContext_YieldTo`: the target's priority may equal the caller's MCP but
+/// not exceed it.
+#[test]
+fn yield_to_is_bounded_by_the_callers_mcp() {
+    let mut e = Env::new();
+    let a = e.thread(150, true);
+    let b = e.thread(151, true);
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetMCPriority, &[150], &[ROOT_TCB]));
+    err(
+        &inv(&mut e, b.sc, Label::SchedContextYieldTo, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(&mut e, a.sc, Label::SchedContextYieldTo, &[], &[]));
+    e.check();
+}
+
+/// Reconfiguring dequeues the bound thread and enqueues it again (at the head of its
+/// priority's queue, as seL4 does), and reconfiguring the caller's own SC charges the time it used so far
+/// to the old budget and reschedules it without queueing it twice.
+#[test]
+fn reconfiguring_requeues_and_charges_the_current_sc() {
+    let mut e = Env::new();
+    let a = e.thread(150, true);
+    let b = e.thread(150, true);
+    let r = e.as_root(|k| {
+        call(
+            k,
+            sched_control(k),
+            Label::SchedControlConfigureFlags as u64,
+            &[5000, 5000, 0, 0, 0],
+            &[a.sc],
+        )
+    });
+    ok(&r);
+    e.check();
+    // Resuming put a, then b, at the head of the priority-150 queue (seL4's
+    // tcbSchedEnqueue inserts at the head): b was ahead. Reconfiguring a dequeued it and
+    // enqueued it again, at the head: now a runs first.
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, a.ptr, "a was re-enqueued at the head");
+    let _ = b;
+    e.check();
+
+    // The root's own SC: use 1500 µs, then reconfigure it to 2000 µs per 4000 µs.
+    let mut e = Env::new();
+    let other = e.thread(255, true);
+    let root_sc = sel4_abi::bootinfo::slots::INIT_THREAD_SC;
+    e.k.machine.now += 1500;
+    let r = e.as_root(|k| {
+        call(
+            k,
+            sched_control(k),
+            Label::SchedControlConfigureFlags as u64,
+            &[2000, 4000, 0, 0, 0],
+            &[root_sc],
+        )
+    });
+    ok(&r);
+    e.check();
+    // 600 µs more fit in the new 2000 µs budget only if the earlier 1500 µs were charged to
+    // the old one: the root is still running after them.
+    let cur = e.k.cur_thread;
+    assert!(cur == e.root_tcb || cur == other.ptr);
+    if cur == e.root_tcb {
+        tick(&mut e, 600);
+        assert_eq!(e.k.cur_thread, e.root_tcb, "the new budget was not charged for old time");
+    }
+}
