@@ -849,3 +849,28 @@ fn thread_states_round_trip_through_their_stored_word() {
     }
     assert_eq!(S::from_u64(99), S::Inactive, "unknown values read as Inactive");
 }
+
+/// A TCB's five cap slots are the first 5 × 32 bytes of its own object, in seL4's order
+/// (CSpace root, VSpace root, IPC buffer, fault handler, timeout handler), never outside it.
+#[test]
+fn tcb_cap_slots_lie_at_the_start_of_the_tcb_object() {
+    use kernel_core::object::tcb::{Tcb, TcbSlot};
+    use kernel_core::object::SLOT_BYTES;
+    type T = Tcb<<kernel_core::sim::SimMachine as kernel_hal::Machine>::Context>;
+    let base = 0x4000_0000u64;
+    let end = base + (1u64 << sel4_abi::object::TCB_BITS);
+    for (i, s) in [
+        TcbSlot::CSpaceRoot,
+        TcbSlot::VSpaceRoot,
+        TcbSlot::IpcBuffer,
+        TcbSlot::FaultHandler,
+        TcbSlot::TimeoutHandler,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let a = T::slot_addr(base, s);
+        assert_eq!(a, base + i as u64 * SLOT_BYTES);
+        assert!(a >= base && a + SLOT_BYTES <= end);
+    }
+}
