@@ -395,6 +395,24 @@ fn priorities_and_sched_params() {
         &[ep],
     ));
     assert!(ipc::valid_timeout_handler(&e.k, t.ptr));
+    // seL4 `validFaultHandler`: an endpoint cap with Write and (Grant or GrantReply).
+    for (grant_reply, grant, write, valid) in [
+        (false, false, true, false),
+        (false, true, false, false),
+        (true, false, false, false),
+        (false, true, true, true),
+        (true, false, true, true),
+    ] {
+        let c = e.slot();
+        let rights = sel4_abi::CapRights::new(grant_reply, grant, true, write).to_word();
+        ok(&e.as_root(|k| mint(k, c, ep, rights, 0)));
+        let r = inv(&mut e, t.cap, Label::TCBSetTimeoutEndpoint, &[], &[c]);
+        if valid {
+            ok(&r);
+        } else {
+            err(&r, Error::InvalidCapability, &[1]);
+        }
+    }
 }
 
 #[test]
@@ -408,6 +426,7 @@ fn registers_suspend_resume_tls_flags() {
     let r = inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 34], &[]);
     assert_eq!(r.label, 0);
     assert_eq!(r.mrs, regs);
+    assert_eq!(e.state(t.ptr), ThreadState::Running, "without the suspend flag");
     err(
         &inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 0], &[]),
         Error::RangeError,
