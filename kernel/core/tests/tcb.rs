@@ -461,6 +461,9 @@ fn registers_suspend_resume_tls_flags() {
     ok(&inv(&mut e, t.cap, Label::TCBReadRegisters, &[1, 1], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     e.check();
+    // Without the resume flag, WriteRegisters leaves it suspended.
+    ok(&inv(&mut e, t.cap, Label::TCBWriteRegisters, &[0, 1, 0x4000], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     ok(&inv(
         &mut e,
         t.cap,
@@ -506,6 +509,25 @@ fn registers_suspend_resume_tls_flags() {
         &[t.cap],
     ));
     assert_eq!(e.k.context(t2.ptr).x[5], e.k.context(t.ptr).x[5]);
+    // The flags one at a time: bit 0 suspends the source, bit 1 resumes the destination,
+    // bits 2-3 transfer registers; with none set nothing happens.
+    let src = e.thread(10, true);
+    let mut c = e.k.context(src.ptr);
+    c.x[5] = 0x77;
+    e.k.set_context(src.ptr, &c);
+    ok(&inv(&mut e, t2.cap, Label::TCBSuspend, &[], &[]));
+    let before = e.k.context(t2.ptr).x[5];
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0], &[src.cap]));
+    assert_eq!(e.k.context(t2.ptr).x[5], before, "no transfer without bits 2-3");
+    assert_eq!(e.state(src.ptr), ThreadState::Running, "no suspend without bit 0");
+    assert_eq!(e.state(t2.ptr), ThreadState::Inactive, "no resume without bit 1");
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[2], &[src.cap]));
+    assert_eq!(e.state(t2.ptr), ThreadState::Running, "bit 1 resumes the destination");
+    assert_eq!(e.state(src.ptr), ThreadState::Running);
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[1], &[src.cap]));
+    assert_eq!(e.state(src.ptr), ThreadState::Inactive, "bit 0 suspends the source");
+    assert_eq!(e.k.context(t2.ptr).x[5], before);
+    e.check();
     // TLS base and flags.
     ok(&inv(&mut e, t.cap, Label::TCBSetTLSBase, &[0xabc], &[]));
     assert_eq!(e.k.context(t.ptr).tls, 0xabc);
