@@ -221,6 +221,19 @@ impl<M: Machine> Kernel<M> {
         self.context(self.cur_thread)
     }
 
+    /// Where the running thread's saved registers lie in the kernel window. A port whose
+    /// trap entry saves into and restores from this address directly (re-reading it after
+    /// every entry point, since the current thread may change) needs neither
+    /// [`Kernel::set_current_context`] nor [`Kernel::current_context`]. The port must not
+    /// hold a Rust reference to this memory while the kernel runs.
+    pub fn current_context_ptr(&self) -> *mut M::Context {
+        let pa = Self::context_addr(self.cur_thread);
+        match self.machine.window(pa, core::mem::size_of::<M::Context>()) {
+            Some(p) => p.cast(),
+            None => panic!("kernel: current TCB {:#x} outside the kernel window", self.cur_thread),
+        }
+    }
+
     /// Store the registers saved on trap entry into the running thread.
     pub fn set_current_context(&mut self, c: &M::Context) {
         self.set_context(self.cur_thread, c)
