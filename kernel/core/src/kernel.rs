@@ -230,7 +230,10 @@ impl<M: Machine> Kernel<M> {
         let pa = Self::context_addr(self.cur_thread);
         match self.machine.window(pa, core::mem::size_of::<M::Context>()) {
             Some(p) => p.cast(),
-            None => panic!("kernel: current TCB {:#x} outside the kernel window", self.cur_thread),
+            None => panic!(
+                "kernel: current TCB {:#x} outside the kernel window",
+                self.cur_thread
+            ),
         }
     }
 

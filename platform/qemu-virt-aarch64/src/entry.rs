@@ -81,7 +81,9 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
             TrapKind::Sync => {
                 let esr = cpu::esr();
                 if trap::esr_class(esr) == trap::EC_SVC64 {
-                    let no = s.kernel.get_reg(s.kernel.cur_thread, kernel_hal::Reg::SyscallNo);
+                    let no = s
+                        .kernel
+                        .get_reg(s.kernel.cur_thread, kernel_hal::Reg::SyscallNo);
                     if Syscall::from_number(no as i64) == Some(Syscall::Yield) {
                         s.yields += 1;
                     }
