@@ -153,6 +153,22 @@ impl UserContext for Aarch64Context {
         }
     }
 
+    fn reg_offset(r: Reg) -> Option<usize> {
+        let x = |n: usize| Some(core::mem::offset_of!(Aarch64Context, x) + 8 * n);
+        match r {
+            Reg::Cap => x(0),
+            Reg::MsgInfo => x(1),
+            Reg::Mr(i) if i < 4 => x(2 + i),
+            Reg::Mr(_) => None,
+            Reg::Reply => x(6),
+            Reg::NbSendRecvDest => x(8),
+            Reg::SyscallNo => x(7),
+            Reg::Pc => Some(core::mem::offset_of!(Aarch64Context, pc)),
+            Reg::Sp => Some(core::mem::offset_of!(Aarch64Context, sp)),
+            Reg::TlsBase => Some(core::mem::offset_of!(Aarch64Context, tpidr_el0)),
+        }
+    }
+
     fn user_word(&self, i: usize) -> u64 {
         match word(i) {
             Some(Word::Pc) => self.pc,
@@ -247,6 +263,40 @@ impl UserContext for Aarch64Context {
 mod tests {
     use super::*;
     use core::mem::offset_of;
+
+    #[test]
+    fn reg_offset_names_the_word_get_and_set_use() {
+        let roles = [
+            Reg::Cap,
+            Reg::MsgInfo,
+            Reg::Mr(0),
+            Reg::Mr(1),
+            Reg::Mr(2),
+            Reg::Mr(3),
+            Reg::Mr(4),
+            Reg::Reply,
+            Reg::NbSendRecvDest,
+            Reg::SyscallNo,
+            Reg::Pc,
+            Reg::Sp,
+            Reg::TlsBase,
+        ];
+        for r in roles {
+            let mut c = Aarch64Context::default();
+            c.set(r, 0x1234_5678_9abc_def0);
+            let bytes: [u8; core::mem::size_of::<Aarch64Context>()] =
+                // SAFETY: test only; the context is plain integers.
+                unsafe { core::mem::transmute(c) };
+            match Aarch64Context::reg_offset(r) {
+                Some(off) => {
+                    let w = u64::from_ne_bytes(bytes[off..off + 8].try_into().unwrap());
+                    assert_eq!(w, 0x1234_5678_9abc_def0, "{r:?}");
+                    assert_eq!(c.get(r), w, "{r:?}");
+                }
+                None => assert_eq!(r, Reg::Mr(4)),
+            }
+        }
+    }
 
     #[test]
     fn layout_matches_assembly() {

@@ -25,6 +25,7 @@ pub mod cpu;
 pub mod dtb;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod gic;
+pub mod ticks;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod machine;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]

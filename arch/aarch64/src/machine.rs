@@ -78,7 +78,7 @@ impl Aarch64Machine {
 
     /// Convert microseconds to counter ticks.
     pub fn us_to_ticks(&self, us: u64) -> u64 {
-        ((us as u128 * self.timer_hz as u128) / 1_000_000) as u64
+        crate::ticks::scale(us, self.timer_hz, 1_000_000)
     }
 }
 
@@ -101,7 +101,7 @@ impl Machine for Aarch64Machine {
     }
 
     fn now_us(&self) -> u64 {
-        ((timer::counter() as u128 * 1_000_000) / self.timer_hz as u128) as u64
+        crate::ticks::scale(timer::counter(), 1_000_000, self.timer_hz)
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {

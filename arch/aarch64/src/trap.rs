@@ -27,8 +27,11 @@ pub enum TrapKind {
     SError,
 }
 
-/// The platform's handler for traps from user mode. It returns the context to resume.
-pub type UserTrapHandler = fn(TrapKind, &mut Aarch64Context) -> *mut Aarch64Context;
+/// The platform's handler for traps from user mode. It gets the context the registers were
+/// saved into (TPIDR_EL1) and returns the context to resume. Both are raw pointers: the
+/// contexts may lie in kernel objects (TCBs) that the kernel reads and writes while the
+/// handler runs, so no reference to them may be held.
+pub type UserTrapHandler = fn(TrapKind, *mut Aarch64Context) -> *mut Aarch64Context;
 
 /// The registered handler (a `UserTrapHandler` as usize; 0 = none).
 static HANDLER: AtomicUsize = AtomicUsize::new(0);
@@ -89,9 +92,9 @@ extern "C" fn aarch64_user_trap(kind: u64, ctx: *mut Aarch64Context) -> *mut Aar
     }
     // SAFETY: `h` was stored by `set_user_trap_handler` from a `UserTrapHandler`.
     let h: UserTrapHandler = unsafe { core::mem::transmute::<usize, UserTrapHandler>(h) };
-    // SAFETY: `ctx` is TPIDR_EL1, set by `enter_user` to a live context that the kernel
-    // (single core, interrupts masked) has exclusive access to during the trap.
-    let next = h(kind, unsafe { &mut *ctx });
+    // `ctx` is TPIDR_EL1, set by `enter_user` to a live context; the handler gets it as a
+    // raw pointer (see `UserTrapHandler`).
+    let next = h(kind, ctx);
     // SAFETY: the handler returns a live context (same contract as `enter_user`). Never
     // return to anything but EL0t, whatever the context says.
     unsafe { (*next).spsr = Aarch64Context::sanitise_spsr((*next).spsr) };

@@ -168,6 +168,22 @@ impl UserContext for Riscv64Context {
         }
     }
 
+    fn reg_offset(r: Reg) -> Option<usize> {
+        let x = |n: usize| Some(core::mem::offset_of!(Riscv64Context, x) + 8 * n);
+        match r {
+            Reg::Cap => x(10),
+            Reg::MsgInfo => x(11),
+            Reg::Mr(i) if i < 4 => x(12 + i),
+            Reg::Reply => x(16),
+            Reg::NbSendRecvDest => x(regno::T0),
+            Reg::SyscallNo => x(regno::A7),
+            Reg::Sp => x(regno::SP),
+            Reg::TlsBase => x(regno::TP),
+            // `set` of the PC goes through `write_slot`: keep the whole-context path.
+            Reg::Pc | Reg::Mr(_) => None,
+        }
+    }
+
     fn user_word(&self, i: usize) -> u64 {
         USER_CONTEXT_ORDER.get(i).map_or(0, |&n| self.read_slot(n))
     }
@@ -230,6 +246,47 @@ impl UserContext for Riscv64Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reg_offset_names_the_word_get_and_set_use() {
+        let roles = [
+            Reg::Cap,
+            Reg::MsgInfo,
+            Reg::Mr(0),
+            Reg::Mr(1),
+            Reg::Mr(2),
+            Reg::Mr(3),
+            Reg::Mr(4),
+            Reg::Reply,
+            Reg::NbSendRecvDest,
+            Reg::SyscallNo,
+            Reg::Pc,
+            Reg::Sp,
+            Reg::TlsBase,
+        ];
+        for r in roles {
+            let mut c = Riscv64Context::default();
+            c.set(r, 0x1234_5678_9abc_def0);
+            let before = c;
+            let bytes: [u8; core::mem::size_of::<Riscv64Context>()] =
+                // SAFETY: test only; the context is plain integers.
+                unsafe { core::mem::transmute(c) };
+            if let Some(off) = Riscv64Context::reg_offset(r) {
+                let w = u64::from_ne_bytes(bytes[off..off + 8].try_into().unwrap());
+                assert_eq!(w, 0x1234_5678_9abc_def0, "{r:?}");
+                assert_eq!(c.get(r), w, "{r:?}");
+                // `set` changed nothing but that word.
+                let mut d = Riscv64Context::default();
+                let mut db: [u8; core::mem::size_of::<Riscv64Context>()] =
+                    // SAFETY: test only; the context is plain integers.
+                    unsafe { core::mem::transmute(d) };
+                db[off..off + 8].copy_from_slice(&w.to_ne_bytes());
+                // SAFETY: test only; every bit pattern is a valid context.
+                d = unsafe { core::mem::transmute::<_, Riscv64Context>(db) };
+                assert_eq!(d, before, "{r:?}");
+            }
+        }
+    }
 
     fn numbered() -> Riscv64Context {
         let mut c = Riscv64Context::default();

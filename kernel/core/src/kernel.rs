@@ -179,24 +179,39 @@ impl<M: Machine> Kernel<M> {
         )
     }
 
+    /// Physical address of the saved registers of `t`.
+    fn context_addr(t: PAddr) -> PAddr {
+        t + core::mem::offset_of!(Tcb<M::Context>, context) as u64
+    }
+
     /// The saved registers of `t`.
     pub fn context(&self, t: PAddr) -> M::Context {
-        self.tcb(t).context
+        kmem::load_context(&self.machine, Self::context_addr(t))
     }
 
     /// Replace the saved registers of `t`.
     pub fn set_context(&self, t: PAddr, c: &M::Context) {
-        self.update_tcb(t, |tcb| tcb.context = *c)
+        kmem::store_context(&self.machine, Self::context_addr(t), c)
     }
 
     /// Read register role `r` of thread `t`.
     pub fn get_reg(&self, t: PAddr, r: Reg) -> u64 {
-        self.context(t).get(r)
+        match <M::Context as UserContext>::reg_offset(r) {
+            Some(off) => kmem::read_word(&self.machine, Self::context_addr(t) + off as u64),
+            None => self.context(t).get(r),
+        }
     }
 
     /// Write register role `r` of thread `t`.
     pub fn set_reg(&self, t: PAddr, r: Reg, v: u64) {
-        self.update_tcb(t, |tcb| tcb.context.set(r, v))
+        match <M::Context as UserContext>::reg_offset(r) {
+            Some(off) => kmem::write_word(&self.machine, Self::context_addr(t) + off as u64, v),
+            None => {
+                let mut c = self.context(t);
+                c.set(r, v);
+                self.set_context(t, &c);
+            }
+        }
     }
 
     // ---- What the arch port needs to resume -----------------------------------------
@@ -204,6 +219,22 @@ impl<M: Machine> Kernel<M> {
     /// The running thread's registers.
     pub fn current_context(&self) -> M::Context {
         self.context(self.cur_thread)
+    }
+
+    /// Where the running thread's saved registers lie in the kernel window. A port whose
+    /// trap entry saves into and restores from this address directly (re-reading it after
+    /// every entry point, since the current thread may change) needs neither
+    /// [`Kernel::set_current_context`] nor [`Kernel::current_context`]. The port must not
+    /// hold a Rust reference to this memory while the kernel runs.
+    pub fn current_context_ptr(&self) -> *mut M::Context {
+        let pa = Self::context_addr(self.cur_thread);
+        match self.machine.window(pa, core::mem::size_of::<M::Context>()) {
+            Some(p) => p.cast(),
+            None => panic!(
+                "kernel: current TCB {:#x} outside the kernel window",
+                self.cur_thread
+            ),
+        }
     }
 
     /// Store the registers saved on trap entry into the running thread.

@@ -91,6 +91,24 @@ pub fn update<T: KernelObject, M: PhysMem + ?Sized, R>(
     r
 }
 
+/// Copy the saved registers out of the TCB context field at `pa` (without copying the rest
+/// of the TCB).
+pub fn load_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> C {
+    let p = window(m, pa, core::mem::size_of::<C>());
+    // SAFETY: the window is valid for size_of::<C>() bytes; `pa` is the context field of a
+    // TCB, which retype initialised and only `store`/`store_context` write, so a valid `C`
+    // lies there (the same invariant the `Tcb<C>` impl of `KernelObject` relies on).
+    unsafe { core::ptr::read_unaligned(p as *const C) }
+}
+
+/// Copy `c` into the TCB context field at `pa` (without touching the rest of the TCB).
+pub fn store_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr, c: &C) {
+    let p = window(m, pa, core::mem::size_of::<C>());
+    // SAFETY: the window is valid for writes of size_of::<C>() bytes and no reference to
+    // it exists (module invariants).
+    unsafe { core::ptr::write_unaligned(p as *mut C, *c) }
+}
+
 /// Read the word at `pa`.
 pub fn read_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> u64 {
     load::<u64, M>(m, pa)

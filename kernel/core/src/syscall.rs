@@ -160,6 +160,11 @@ impl<M: Machine> Kernel<M> {
     ) -> Result<ExtraCaps, (u64, LookupFailure)> {
         let mut ex = ExtraCaps::default();
         let Some(b) = buf else { return Ok(ex) };
+        if info.extra_caps == 0 {
+            // The common case, returned early: the loop below would otherwise make the
+            // compiler copy every (unused) cap of the result.
+            return Ok(ex);
+        }
         let root = self.cspace_root(t);
         for i in 0..info.extra_caps as usize {
             let cptr = self.ipc_buffer_word(Some(b), ipc_buffer::CAPS_OR_BADGES + 8 * i as u64);

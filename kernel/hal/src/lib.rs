@@ -76,6 +76,15 @@ pub trait UserContext: Copy + Default + 'static {
     /// Write the register playing role `r`.
     fn set(&mut self, r: Reg, v: u64);
 
+    /// Byte offset within `Self` of the 64-bit word that [`UserContext::get`] reads and
+    /// [`UserContext::set`] writes, unchanged, for role `r`, if there is one. The kernel
+    /// then reads or writes that one word in the TCB instead of copying the whole register
+    /// file. `None` (the default) makes it copy the whole context.
+    fn reg_offset(r: Reg) -> Option<usize> {
+        let _ = r;
+        None
+    }
+
     /// Word `i` of `seL4_UserContext` (seL4's order for this arch). `i` is below
     /// `USER_CONTEXT_WORDS`.
     fn user_word(&self, i: usize) -> u64;

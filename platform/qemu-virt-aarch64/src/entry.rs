@@ -36,12 +36,9 @@ struct State {
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
-/// The one register save area: the trap assembly saves the running thread's registers here
-/// (TPIDR_EL1 points at it) and restores the next thread's from here. Between traps the
-/// registers live in the threads' TCBs, inside the kernel core. After [`run`] hands it to
-/// the assembly it is only reached through the pointer the trap handler receives.
-static SAVE_AREA: KernelGlobal<Aarch64Context> = KernelGlobal::new(Aarch64Context::EMPTY);
-
+/// The register save area the trap assembly uses (TPIDR_EL1) is the running thread's
+/// context inside its TCB (`Kernel::current_context_ptr`): registers are saved and restored
+/// in place, never copied between a save area and the TCB.
 /// Start the periodic tick and run the root task the core created. Never returns.
 pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
     kernel.machine.start_tick(TICK_HZ);
@@ -64,31 +61,36 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
         let s = s.as_mut().expect("kernel state");
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
-        s.kernel.current_context()
+        s.kernel.current_context_ptr()
     });
-    SAVE_AREA.with(|c| *c = first);
-    // SAFETY: the save area is a static used only by the trap path from now on (no `with`
-    // borrow of it is live or taken again), and the core has installed the current
-    // thread's VSpace in TTBR0.
-    unsafe { trap::enter_user(SAVE_AREA.as_ptr()) }
+    // SAFETY: `first` is the current thread's context in its TCB (kernel window, aligned as
+    // the TCB object is): it stays alive while the thread is current and is otherwise only
+    // reached through the kernel core's copies in and out (never through a reference); the
+    // core has installed the current thread's VSpace in TTBR0.
+    unsafe { trap::enter_user(first) }
 }
 
 /// The one entry point for traps from user mode: `ctx` holds the trapping thread's
 /// registers; on return it holds the registers of the thread to resume.
-fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context {
+fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context {
     STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
-        s.kernel.set_current_context(ctx);
+        // The registers were saved straight into the current thread's TCB.
+        debug_assert_eq!(ctx, s.kernel.current_context_ptr());
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
                 if trap::esr_class(esr) == trap::EC_SVC64 {
-                    if Syscall::from_number(ctx.x[7] as i64) == Some(Syscall::Yield) {
+                    let no = s
+                        .kernel
+                        .get_reg(s.kernel.cur_thread, kernel_hal::Reg::SyscallNo);
+                    if Syscall::from_number(no as i64) == Some(Syscall::Yield) {
                         s.yields += 1;
                     }
                     s.kernel.handle_syscall();
                 } else {
-                    s.kernel.handle_user_fault(user_fault(esr, cpu::far(), ctx.pc));
+                    let pc = s.kernel.get_reg(s.kernel.cur_thread, kernel_hal::Reg::Pc);
+                    s.kernel.handle_user_fault(user_fault(esr, cpu::far(), pc));
                 }
             }
             TrapKind::Irq => handle_irqs(s, true),
@@ -101,9 +103,8 @@ fn handle_trap(kind: TrapKind, ctx: &mut Aarch64Context) -> *mut Aarch64Context 
         }
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
-        *ctx = s.kernel.current_context();
-    });
-    ctx as *mut Aarch64Context
+        s.kernel.current_context_ptr()
+    })
 }
 
 /// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
