@@ -938,3 +938,38 @@ fn suspend_rewinds_a_blocked_thread_to_its_syscall() {
     assert_eq!(e.k.context(u.ptr).pc, pc);
     e.check();
 }
+
+/// SetSchedParams: a blocked thread only takes a configured SC, a runnable one any SC, and
+/// giving a thread the SC it already has changes nothing. Resume of a running thread is a
+/// no-op (its PC stays).
+#[test]
+fn set_sched_params_sc_rules_and_resume_of_a_running_thread() {
+    let mut e = Env::new();
+    let t = e.thread(10, true);
+    let pc = e.k.context(t.ptr).pc;
+    ok(&inv(&mut e, t.cap, Label::TCBResume, &[], &[]));
+    assert_eq!(e.k.context(t.ptr).pc, pc, "Resume of a running thread");
+    assert_eq!(e.state(t.ptr), ThreadState::Running);
+    // The same SC again.
+    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, t.sc, 0]));
+    assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(t.sc));
+    e.check();
+    // Blocked thread without an SC: an unconfigured SC is refused, a configured one taken.
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetPriority, &[5], &[ROOT_TCB]));
+    e.as_thread(t.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[1], &[]));
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnSend);
+    ok(&e.as_root(|k| call(k, t.sc, Label::SchedContextUnbind as u64, &[], &[])));
+    let fresh = e.alloc(ObjectKind::SchedContext, 8);
+    err(
+        &inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, fresh, 0]),
+        Error::IllegalOperation,
+        &[],
+    );
+    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, t.sc, 0]));
+    e.check();
+    // A runnable thread takes an unconfigured SC.
+    let u = e.thread(10, false);
+    ok(&inv(&mut e, u.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, fresh, 0]));
+    e.check();
+}
