@@ -610,6 +610,32 @@ fn parse_vm(ctx: &Ctx, n: Node) -> R<VirtualMachine> {
     })
 }
 
+/// The `stack_size` attribute of a PD or template (default, range, page alignment).
+fn stack_size_attr(ctx: &Ctx, n: Node) -> R<u64> {
+    let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
+    if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeRange {
+                value: stack_size,
+                min: PD_MIN_STACK_SIZE,
+                max: PD_MAX_STACK_SIZE,
+            },
+        ));
+    }
+    let page = ctx.cfg.min_page_size();
+    if stack_size % page != 0 {
+        return Err(ctx.err(
+            ctx.attr_loc(n, "stack_size"),
+            ErrorKind::StackSizeAlign {
+                value: stack_size,
+                page,
+            },
+        ));
+    }
+    Ok(stack_size)
+}
+
 fn cpu_attr(ctx: &Ctx, n: Node) -> R<u64> {
     let cpu = ctx.num(n, "cpu")?.unwrap_or(0);
     if cpu >= ctx.cfg.num_cpus {
@@ -691,27 +717,7 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
     };
     let (priority, budget, period) = ctx.sched(n)?;
     let passive = ctx.boolean(n, "passive", false)?;
-    let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
-    if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "stack_size"),
-            ErrorKind::StackSizeRange {
-                value: stack_size,
-                min: PD_MIN_STACK_SIZE,
-                max: PD_MAX_STACK_SIZE,
-            },
-        ));
-    }
-    let page = ctx.cfg.min_page_size();
-    if stack_size % page != 0 {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "stack_size"),
-            ErrorKind::StackSizeAlign {
-                value: stack_size,
-                page,
-            },
-        ));
-    }
+    let stack_size = stack_size_attr(ctx, n)?;
     let cpu = cpu_attr(ctx, n)?;
     let smc = ctx.boolean(n, "smc", false)?;
     if smc {
@@ -957,27 +963,7 @@ pub(crate) fn parse_template(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
     }
     let child_id = Some(ctx.id(n, "id", PD_MAX_ID)?);
     let (priority, budget, period) = ctx.sched(n)?;
-    let stack_size = ctx.num(n, "stack_size")?.unwrap_or(PD_DEFAULT_STACK_SIZE);
-    if !(PD_MIN_STACK_SIZE..=PD_MAX_STACK_SIZE).contains(&stack_size) {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "stack_size"),
-            ErrorKind::StackSizeRange {
-                value: stack_size,
-                min: PD_MIN_STACK_SIZE,
-                max: PD_MAX_STACK_SIZE,
-            },
-        ));
-    }
-    let page = ctx.cfg.min_page_size();
-    if stack_size % page != 0 {
-        return Err(ctx.err(
-            ctx.attr_loc(n, "stack_size"),
-            ErrorKind::StackSizeAlign {
-                value: stack_size,
-                page,
-            },
-        ));
-    }
+    let stack_size = stack_size_attr(ctx, n)?;
     let cpu = cpu_attr(ctx, n)?;
     let fpu = ctx.boolean(n, "fpu", true)?;
     let limit = ctx.cfg.pd_map_limit(stack_size);
