@@ -44,31 +44,31 @@ fn fault_type_of(v: u64) -> Option<FaultType> {
 /// Insert `t` into the queue (head, tail) ordered by priority (highest first, FIFO among
 /// equals), as MCS `tcbEPAppend` does. Returns the new (head, tail).
 fn queue_insert<M: Machine>(k: &Kernel<M>, head: PAddr, tail: PAddr, t: PAddr) -> (PAddr, PAddr) {
-    let prio = k.tcb(t).priority;
+    let prio = k.tcb_read(t, |x| x.priority);
     // Walk back from the tail past lower-priority threads.
     let mut after = tail;
-    while after != 0 && k.tcb(after).priority < prio {
-        after = k.tcb(after).ep_prev;
+    while after != 0 && k.tcb_read(after, |x| x.priority) < prio {
+        after = k.tcb_read(after, |x| x.ep_prev);
     }
     let before = if after == 0 {
         head
     } else {
-        k.tcb(after).ep_next
+        k.tcb_read(after, |x| x.ep_next)
     };
-    k.update_tcb(t, |x| {
+    k.tcb_mut(t, (after, before), |x, (after, before)| {
         x.ep_prev = after;
         x.ep_next = before;
     });
     let new_head = if after == 0 {
         t
     } else {
-        k.update_tcb(after, |x| x.ep_next = t);
+        k.tcb_mut(after, t, |x, t| x.ep_next = t);
         head
     };
     let new_tail = if before == 0 {
         t
     } else {
-        k.update_tcb(before, |x| x.ep_prev = t);
+        k.tcb_mut(before, t, |x, t| x.ep_prev = t);
         tail
     };
     (new_head, new_tail)
@@ -76,23 +76,24 @@ fn queue_insert<M: Machine>(k: &Kernel<M>, head: PAddr, tail: PAddr, t: PAddr) -
 
 /// Remove `t` from the queue (head, tail). Returns the new (head, tail).
 fn queue_remove<M: Machine>(k: &Kernel<M>, head: PAddr, tail: PAddr, t: PAddr) -> (PAddr, PAddr) {
-    let x = k.tcb(t);
-    let mut h = head;
-    let mut tl = tail;
-    if x.ep_prev == 0 {
-        h = x.ep_next;
-    } else {
-        k.update_tcb(x.ep_prev, |p| p.ep_next = x.ep_next);
-    }
-    if x.ep_next == 0 {
-        tl = x.ep_prev;
-    } else {
-        k.update_tcb(x.ep_next, |n| n.ep_prev = x.ep_prev);
-    }
-    k.update_tcb(t, |y| {
+    let (prev, next) = k.tcb_mut(t, (), |y, ()| {
+        let links = (y.ep_prev, y.ep_next);
         y.ep_next = 0;
         y.ep_prev = 0;
+        links
     });
+    let mut h = head;
+    let mut tl = tail;
+    if prev == 0 {
+        h = next;
+    } else {
+        k.tcb_mut(prev, next, |p, next| p.ep_next = next);
+    }
+    if next == 0 {
+        tl = prev;
+    } else {
+        k.tcb_mut(next, prev, |n, prev| n.ep_prev = prev);
+    }
     (h, tl)
 }
 
@@ -155,16 +156,16 @@ fn ntfn_dequeue<M: Machine>(k: &Kernel<M>, n: PAddr, t: PAddr) {
 /// Re-sort `t` in the queue it is blocked in after a priority change (`reorderEP` /
 /// `reorderNTFN`).
 pub fn reorder_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    let x = k.tcb(t);
-    match x.thread_state() {
+    let (state, blocking_object) = k.tcb_read(t, |x| (x.thread_state(), x.blocking_object));
+    match state {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            let ep = x.blocking_object;
+            let ep = blocking_object;
             let s = ep_load(k, ep).state();
             ep_dequeue(k, ep, t);
             ep_enqueue(k, ep, t, s);
         }
         ThreadState::BlockedOnNotification => {
-            let n = x.blocking_object;
+            let n = blocking_object;
             ntfn_dequeue(k, n, t);
             ntfn_enqueue(k, n, t);
         }
@@ -208,7 +209,7 @@ fn reply_update<M: Machine, R>(k: &Kernel<M>, r: PAddr, f: impl FnOnce(&mut Repl
 /// seL4 `reply_unlink` minus the state change: detach `reply` from `t`.
 fn reply_unlink<M: Machine>(k: &Kernel<M>, reply: PAddr, t: PAddr) {
     reply_update(k, reply, |r| r.tcb = 0);
-    k.update_tcb(t, |x| x.reply = 0);
+    k.tcb_mut(t, (), |x, ()| x.reply = 0);
 }
 
 /// seL4 `reply_push`: `caller` waits on `reply` for `callee`; donate the caller's SC to a
@@ -220,16 +221,16 @@ fn reply_push<M: Machine>(
     reply: PAddr,
     can_donate: bool,
 ) {
-    let sc = k.tcb(caller).sched_context;
+    let sc = k.tcb_read(caller, |x| x.sched_context);
     reply_update(k, reply, |r| {
         r.tcb = caller;
         r.prev = 0;
         r.next = 0;
         r.next_is_sc = 0;
     });
-    k.update_tcb(caller, |x| x.reply = reply);
+    k.tcb_mut(caller, reply, |x, reply| x.reply = reply);
     sched::set_blocked(k, caller, ThreadState::BlockedOnReply);
-    if sc != 0 && can_donate && k.tcb(callee).sched_context == 0 {
+    if sc != 0 && can_donate && k.tcb_read(callee, |x| x.sched_context) == 0 {
         let old = sched::sc_load(k, sc).reply;
         reply_update(k, reply, |r| {
             r.prev = old;
@@ -267,7 +268,7 @@ fn reply_remove<M: Machine>(k: &mut Kernel<M>, reply: PAddr, t: PAddr) {
                 x.next_is_sc = 0;
             });
             reply_unlink(k, reply, t);
-            if k.tcb(t).sched_context == 0 {
+            if k.tcb_read(t, |x| x.sched_context) == 0 {
                 sched::sc_donate(k, sc, t);
             }
             return;
@@ -311,9 +312,9 @@ pub fn reply_finalise<M: Machine>(k: &mut Kernel<M>, reply: PAddr) {
     }
     match k.thread_state(t) {
         ThreadState::BlockedOnReply => {
-            let had_fault = k.tcb(t).fault[0] != 0;
+            let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
             reply_remove(k, reply, t);
-            k.update_tcb(t, |x| x.fault = [0; 4]);
+            k.tcb_mut(t, (), |x, ()| x.fault = [0; 4]);
             stop_in_syscall(k, t, had_fault);
         }
         ThreadState::BlockedOnReceive => {
@@ -465,7 +466,7 @@ fn do_ipc_transfer<M: Machine>(
     grant: bool,
     receiver: PAddr,
 ) {
-    if k.tcb(sender).fault[0] == FaultType::NullFault as u64 {
+    if k.tcb_read(sender, |x| x.fault[0]) == FaultType::NullFault as u64 {
         do_normal_transfer(k, sender, ep, badge, grant, receiver);
     } else {
         let mut words = [0u64; 40];
@@ -513,7 +514,7 @@ pub fn send_ipc<M: Machine>(
                 if rights.grant_reply() {
                     flags |= ipc_flags::CAN_GRANT_REPLY;
                 }
-                k.update_tcb(thread, |x| {
+                k.tcb_mut(thread, (ep, badge, flags), |x, (ep, badge, flags)| {
                     x.blocking_object = ep;
                     x.blocking_badge = badge;
                     x.blocking_flags = flags;
@@ -526,19 +527,19 @@ pub fn send_ipc<M: Machine>(
             let dest = e.head;
             ep_dequeue(k, ep, dest);
             do_ipc_transfer(k, thread, Some(ep), badge, rights.grant(), dest);
-            let reply = k.tcb(dest).reply;
+            let reply = k.tcb_read(dest, |x| x.reply);
             if reply != 0 {
                 reply_unlink(k, reply, dest);
             }
-            let is_fault = k.tcb(thread).fault[0] != FaultType::NullFault as u64;
+            let is_fault = k.tcb_read(thread, |x| x.fault[0]) != FaultType::NullFault as u64;
             if do_call || is_fault {
                 if (rights.grant() || rights.grant_reply()) && reply != 0 {
                     reply_push(k, thread, dest, reply, can_donate);
                 } else {
                     stop_in_syscall(k, thread, is_fault);
                 }
-            } else if can_donate && k.tcb(dest).sched_context == 0 {
-                let sc = k.tcb(thread).sched_context;
+            } else if can_donate && k.tcb_read(dest, |x| x.sched_context) == 0 {
+                let sc = k.tcb_read(thread, |x| x.sched_context);
                 if sc != 0 {
                     sched::sc_donate(k, sc, dest);
                 }
@@ -560,7 +561,7 @@ pub fn receive_ipc<M: Machine>(
         let old = reply_load(k, reply).tcb;
         if old != 0 && old != thread {
             let st = k.thread_state(old);
-            let had_fault = k.tcb(old).fault[0] != 0;
+            let had_fault = k.tcb_read(old, |x| x.fault[0]) != 0;
             cancel_ipc(k, old);
             if matches!(
                 st,
@@ -570,7 +571,7 @@ pub fn receive_ipc<M: Machine>(
             }
         }
     }
-    let bn = k.tcb(thread).bound_notification;
+    let bn = k.tcb_read(thread, |x| x.bound_notification);
     if bn != 0 && ntfn_load(k, bn).get_state() == NotificationState::Active {
         complete_signal(k, bn, thread);
         return;
@@ -579,15 +580,15 @@ pub fn receive_ipc<M: Machine>(
     if e.state() == EndpointState::Send {
         let sender = e.head;
         ep_dequeue(k, ep, sender);
-        let s = k.tcb(sender);
-        let grant = s.blocking_flags & ipc_flags::CAN_GRANT != 0;
-        let grant_reply = s.blocking_flags & ipc_flags::CAN_GRANT_REPLY != 0;
-        let is_call = s.blocking_flags & ipc_flags::IS_CALL != 0;
-        do_ipc_transfer(k, sender, Some(ep), s.blocking_badge, grant, thread);
-        let is_fault = k.tcb(sender).fault[0] != FaultType::NullFault as u64;
+        let (flags, badge) = k.tcb_read(sender, |s| (s.blocking_flags, s.blocking_badge));
+        let grant = flags & ipc_flags::CAN_GRANT != 0;
+        let grant_reply = flags & ipc_flags::CAN_GRANT_REPLY != 0;
+        let is_call = flags & ipc_flags::IS_CALL != 0;
+        do_ipc_transfer(k, sender, Some(ep), badge, grant, thread);
+        let is_fault = k.tcb_read(sender, |x| x.fault[0]) != FaultType::NullFault as u64;
         if is_call || is_fault {
             if (grant || grant_reply) && reply != 0 {
-                let can_donate = k.tcb(sender).sched_context != 0;
+                let can_donate = k.tcb_read(sender, |x| x.sched_context) != 0;
                 reply_push(k, sender, thread, reply, can_donate);
             } else {
                 stop_in_syscall(k, sender, is_fault);
@@ -596,7 +597,7 @@ pub fn receive_ipc<M: Machine>(
             sched::set_running(k, sender);
         }
     } else if blocking {
-        k.update_tcb(thread, |x| {
+        k.tcb_mut(thread, (ep, reply), |x, (ep, reply)| {
             x.blocking_object = ep;
             x.reply = reply;
         });
@@ -619,7 +620,7 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
         return;
     }
     reply_remove(k, reply, receiver);
-    let f = k.tcb(receiver).fault;
+    let f = k.tcb_read(receiver, |x| x.fault);
     if f[0] == FaultType::NullFault as u64 {
         do_ipc_transfer(k, sender, None, 0, grant, receiver);
         sched::set_running(k, receiver);
@@ -653,7 +654,7 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
         }
         None => true,
     };
-    k.update_tcb(receiver, |x| {
+    k.tcb_mut(receiver, (), |x, ()| {
         x.fault = [0; 4];
         x.lookup_failure = [0; 4];
     });
@@ -679,7 +680,8 @@ pub fn can_fastpath_call<M: Machine>(k: &Kernel<M>, t: PAddr, cap: &Cap) -> bool
         return false;
     }
     let e = ep_load(k, ptr);
-    e.state() == EndpointState::Recv && k.tcb(e.head).priority >= k.tcb(t).priority
+    e.state() == EndpointState::Recv
+        && k.tcb_read(e.head, |x| x.priority) >= k.tcb_read(t, |x| x.priority)
 }
 
 /// Pure check: could this `ReplyRecv` take a fastpath? (See [`can_fastpath_call`].)
@@ -703,7 +705,7 @@ pub fn can_fastpath_reply_recv<M: Machine>(
     let caller = reply_load(k, r).tcb;
     caller != 0
         && k.thread_state(caller) == ThreadState::BlockedOnReply
-        && k.tcb(caller).fault[0] == 0
+        && k.tcb_read(caller, |x| x.fault[0]) == 0
 }
 
 fn cap_fault_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr, addr: u64, failure: LookupFailure) {
@@ -789,26 +791,27 @@ pub fn send_fault_ipc<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Fault) -> boo
 
 /// seL4 `cancelIPC`: take `t` out of whatever IPC it is blocked in; it becomes Inactive.
 pub fn cancel_ipc<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    let x = k.tcb(t);
-    match x.thread_state() {
+    let (state, blocking_object, reply) =
+        k.tcb_read(t, |x| (x.thread_state(), x.blocking_object, x.reply));
+    match state {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            ep_dequeue(k, x.blocking_object, t);
-            if x.reply != 0 {
-                reply_unlink(k, x.reply, t);
+            ep_dequeue(k, blocking_object, t);
+            if reply != 0 {
+                reply_unlink(k, reply, t);
             }
-            k.update_tcb(t, |y| y.blocking_object = 0);
+            k.tcb_mut(t, (), |x, ()| x.blocking_object = 0);
             sched::set_blocked(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {
-            ntfn_dequeue(k, x.blocking_object, t);
-            k.update_tcb(t, |y| y.blocking_object = 0);
+            ntfn_dequeue(k, blocking_object, t);
+            k.tcb_mut(t, (), |x, ()| x.blocking_object = 0);
             sched::set_blocked(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnReply => {
-            if x.reply != 0 {
-                reply_remove(k, x.reply, t);
+            if reply != 0 {
+                reply_remove(k, reply, t);
             }
-            k.update_tcb(t, |y| y.fault = [0; 4]);
+            k.tcb_mut(t, (), |x, ()| x.fault = [0; 4]);
             sched::set_blocked(k, t, ThreadState::Inactive);
         }
         _ => {}
@@ -817,12 +820,12 @@ pub fn cancel_ipc<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Restart (or, with a pending fault, stop) a thread taken off a queue by a delete.
 fn restart_after_cancel<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    k.update_tcb(t, |y| {
+    k.tcb_mut(t, (), |y, ()| {
         y.blocking_object = 0;
         y.ep_next = 0;
         y.ep_prev = 0;
     });
-    if k.tcb(t).fault[0] == FaultType::NullFault as u64 {
+    if k.tcb_read(t, |x| x.fault[0]) == FaultType::NullFault as u64 {
         restart_syscall(k, t);
     } else {
         sched::set_blocked(k, t, ThreadState::Inactive);
@@ -834,10 +837,9 @@ pub fn cancel_all_ipc<M: Machine>(k: &mut Kernel<M>, ep: PAddr) {
     let mut t = ep_load(k, ep).head;
     ep_store_queue(k, ep, 0, 0, EndpointState::Idle);
     while t != 0 {
-        let x = k.tcb(t);
-        let next = x.ep_next;
-        if x.thread_state() == ThreadState::BlockedOnReceive && x.reply != 0 {
-            reply_unlink(k, x.reply, t);
+        let (next, state, reply) = k.tcb_read(t, |x| (x.ep_next, x.thread_state(), x.reply));
+        if state == ThreadState::BlockedOnReceive && reply != 0 {
+            reply_unlink(k, reply, t);
         }
         restart_after_cancel(k, t);
         t = next;
@@ -857,7 +859,7 @@ pub fn cancel_all_signals<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr) {
         y.state = NotificationState::Idle as u64;
     });
     while t != 0 {
-        let next = k.tcb(t).ep_next;
+        let next = k.tcb_read(t, |x| x.ep_next);
         restart_after_cancel(k, t);
         t = next;
     }
@@ -870,9 +872,8 @@ pub fn cancel_badged_sends<M: Machine>(k: &mut Kernel<M>, ep: PAddr, badge: u64)
     }
     let mut t = ep_load(k, ep).head;
     while t != 0 {
-        let x = k.tcb(t);
-        let next = x.ep_next;
-        if x.blocking_badge == badge {
+        let (next, blocking_badge) = k.tcb_read(t, |x| (x.ep_next, x.blocking_badge));
+        if blocking_badge == badge {
             ep_dequeue(k, ep, t);
             restart_after_cancel(k, t);
         }
@@ -884,7 +885,7 @@ pub fn cancel_badged_sends<M: Machine>(k: &mut Kernel<M>, ep: PAddr, badge: u64)
 
 /// Lend the notification's SC to a passive thread it wakes (`maybeDonateSchedContext`).
 fn maybe_donate_sc<M: Machine>(k: &mut Kernel<M>, t: PAddr, ntfn: PAddr) {
-    if k.tcb(t).sched_context != 0 {
+    if k.tcb_read(t, |x| x.sched_context) != 0 {
         return;
     }
     let sc = ntfn_load(k, ntfn).sched_context;
@@ -897,7 +898,7 @@ fn maybe_donate_sc<M: Machine>(k: &mut Kernel<M>, t: PAddr, ntfn: PAddr) {
 /// (`maybeReturnSchedContext`).
 fn maybe_return_sc<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr, t: PAddr) {
     let sc = ntfn_load(k, ntfn).sched_context;
-    if sc != 0 && k.tcb(t).sched_context == sc {
+    if sc != 0 && k.tcb_read(t, |x| x.sched_context) == sc {
         sched::sc_unbind_tcb(k, sc);
     }
 }
@@ -924,7 +925,7 @@ pub fn send_signal<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr, badge: u64) {
         NotificationState::Waiting => {
             let t = n.queue_head;
             ntfn_dequeue(k, ntfn, t);
-            k.update_tcb(t, |y| y.blocking_object = 0);
+            k.tcb_mut(t, (), |x, ()| x.blocking_object = 0);
             k.set_reg(t, Reg::Cap, badge);
             maybe_donate_sc(k, t, ntfn);
             sched::set_running(k, t);
@@ -951,7 +952,7 @@ pub fn receive_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr, ntfn: PAddr, bloc
     match ntfn_load(k, ntfn).get_state() {
         NotificationState::Active => complete_signal(k, ntfn, t),
         _ if blocking => {
-            k.update_tcb(t, |x| x.blocking_object = ntfn);
+            k.tcb_mut(t, ntfn, |x, ntfn| x.blocking_object = ntfn);
             sched::set_blocked(k, t, ThreadState::BlockedOnNotification);
             ntfn_enqueue(k, ntfn, t);
             maybe_return_sc(k, ntfn, t);
@@ -963,14 +964,14 @@ pub fn receive_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr, ntfn: PAddr, bloc
 /// Bind notification `ntfn` to `t` (`bindNotification`).
 pub fn bind_notification<M: Machine>(k: &mut Kernel<M>, t: PAddr, ntfn: PAddr) {
     kmem::update::<Notification, _, _>(&k.machine, ntfn, |n| n.bound_tcb = t);
-    k.update_tcb(t, |x| x.bound_notification = ntfn);
+    k.tcb_mut(t, ntfn, |x, ntfn| x.bound_notification = ntfn);
 }
 
 /// Unbind a notification from its TCB (notification finalise / TCB finalise).
 pub fn unbind_notification<M: Machine>(k: &mut Kernel<M>, ntfn: PAddr) {
     let tcb = ntfn_load(k, ntfn).bound_tcb;
     if tcb != 0 {
-        k.update_tcb(tcb, |t| t.bound_notification = 0);
+        k.tcb_mut(tcb, (), |x, ()| x.bound_notification = 0);
         kmem::update::<Notification, _, _>(&k.machine, ntfn, |n| n.bound_tcb = 0);
     }
 }
@@ -1007,7 +1008,7 @@ pub fn check_queues<M: Machine>(
             if x.ep_prev != prev || x.thread_state() != want || x.blocking_object != ep {
                 return Err("endpoint queue entry inconsistent");
             }
-            if prev != 0 && k.tcb(prev).priority < x.priority {
+            if prev != 0 && k.tcb_read(prev, |x| x.priority) < x.priority {
                 return Err("endpoint queue not priority ordered");
             }
             total += 1;
@@ -1044,7 +1045,7 @@ pub fn check_ntfn_queues<M: Machine>(
     let mut total = 0;
     for &n in ntfns {
         let x = ntfn_load(k, n);
-        if x.bound_tcb != 0 && k.tcb(x.bound_tcb).bound_notification != n {
+        if x.bound_tcb != 0 && k.tcb_read(x.bound_tcb, |x| x.bound_notification) != n {
             return Err("notification binding not symmetric");
         }
         match x.get_state() {

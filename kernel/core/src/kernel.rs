@@ -152,14 +152,36 @@ impl<M: Machine> Kernel<M> {
 
     // ---- TCB access ----------------------------------------------------------------
 
-    /// A copy of the TCB at `t`.
+    /// A copy of the whole TCB at `t` (over 1 KiB with the registers: for cold paths and
+    /// tests; hot paths read fields with [`Kernel::tcb_read`]).
     pub fn tcb(&self, t: PAddr) -> Tcb<M::Context> {
         kmem::load(&self.machine, t)
     }
 
-    /// Modify the TCB at `t` in place.
+    /// Copy the TCB at `t` out, modify it and copy it back (cold paths only; hot paths
+    /// write fields in place with [`Kernel::tcb_mut`]).
     pub fn update_tcb<R>(&self, t: PAddr, f: impl FnOnce(&mut Tcb<M::Context>) -> R) -> R {
         kmem::update(&self.machine, t, f)
+    }
+
+    /// Read from the TCB at `t` in place, e.g. `k.tcb_read(t, |x| x.priority)`: each field
+    /// read is one load, nothing is copied. `f` captures nothing ([`kmem::with_ref`]).
+    #[inline(always)]
+    pub fn tcb_read<R>(&self, t: PAddr, f: for<'a> fn(&'a Tcb<M::Context>) -> R) -> R {
+        kmem::with_ref(&self.machine, t, f)
+    }
+
+    /// Modify the TCB at `t` in place, e.g. `k.tcb_mut(t, sc, |x, sc| x.sched_context = sc)`:
+    /// each field write is one store. `f` captures nothing; values go in through `arg`
+    /// ([`kmem::with_mut`]).
+    #[inline(always)]
+    pub fn tcb_mut<A: kmem::Value, R>(
+        &self,
+        t: PAddr,
+        arg: A,
+        f: for<'a> fn(&'a mut Tcb<M::Context>, A) -> R,
+    ) -> R {
+        kmem::with_mut(&self.machine, t, arg, f)
     }
 
     /// The thread state of `t`.

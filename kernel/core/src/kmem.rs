@@ -5,10 +5,34 @@
 //! read and write of object memory goes through the functions here, which reach memory only
 //! through [`kernel_hal::PhysMem::window`].
 //!
+//! Two disciplines of access are offered:
+//! * **Copies** ([`load`], [`store`], [`update`], the word and byte functions): a value is
+//!   copied out of object memory or into it. Cheap for small objects (endpoints, reply
+//!   objects, notifications, cap slots) and for single words; for a TCB (over 1 KiB with
+//!   the register file) a whole-object copy costs about one instruction per byte, so hot
+//!   paths do not copy TCBs.
+//! * **Scoped references** ([`with_ref`], [`with_mut`]): a `&T` or `&mut T` that points
+//!   straight into object memory is handed to a function for the duration of one call,
+//!   so touching one field of a TCB costs one load or store.
+//!
 //! # Invariants relied upon
 //! * The window returned for a range is valid for reads and writes of that many bytes for
-//!   the duration of the call, and no Rust reference to that memory exists (the core never
-//!   creates references into object memory; it only copies values in and out here).
+//!   the duration of the call.
+//! * Outside a scoped access no Rust reference into object memory exists: the copy
+//!   functions only move values in and out through raw pointers.
+//! * A scoped access is **exclusive**: while the `&T`/`&mut T` of [`with_ref`]/[`with_mut`]
+//!   lives, nothing else reads or writes object memory. This is enforced by the shape of
+//!   the function that receives the reference: it is a plain `fn` pointer (a closure that
+//!   captures nothing), so it cannot reach the kernel, its machine or any other path into
+//!   object memory, and its extra argument must be a [`Value`] (plain data, sealed to this
+//!   module). The core keeps no global path to object memory either, and the kernel runs
+//!   on one core with interrupts masked, so no other code runs during the call.
+//! * **No escaping references**: the function is generic over the reference's lifetime
+//!   (`for<'a> fn(&'a T, A) -> R`), so its result `R` cannot borrow from the object.
+//! * **Valid and aligned `T`**: the address holds a valid `T` (next item), and the
+//!   pointer is checked to be aligned for `T` before a reference is made (objects are
+//!   aligned to their size by retype, so a misaligned pointer means corrupt kernel state
+//!   and panics).
 //! * [`load`] of a [`KernelObject`] type `T` is only done at an address where a `T` was
 //!   previously written by [`store`] (or that was zeroed, for types valid when all-zero).
 //!   The capability system guarantees this: a cap of a given type only ever points at an
@@ -61,6 +85,78 @@ fn window<M: PhysMem + ?Sized>(m: &M, pa: PAddr, len: usize) -> *mut u8 {
 /// Whether `len` bytes at `pa` are in the kernel window.
 pub fn in_window<M: PhysMem + ?Sized>(m: &M, pa: PAddr, len: usize) -> bool {
     m.window(pa, len).is_some()
+}
+
+/// Plain data that may be passed into a scoped access ([`with_ref`], [`with_mut`]): no
+/// references, so nothing that could reach object memory. Sealed: implemented here only.
+pub trait Value: Copy + 'static + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! plain_values {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Value for $t {}
+    )*};
+}
+plain_values!((), bool, u8, u16, u32, u64, usize, i64);
+impl<T: Value, const N: usize> sealed::Sealed for [T; N] {}
+impl<T: Value, const N: usize> Value for [T; N] {}
+impl<A: Value, B: Value> sealed::Sealed for (A, B) {}
+impl<A: Value, B: Value> Value for (A, B) {}
+impl<A: Value, B: Value, C: Value> sealed::Sealed for (A, B, C) {}
+impl<A: Value, B: Value, C: Value> Value for (A, B, C) {}
+impl<A: Value, B: Value, C: Value, D: Value> sealed::Sealed for (A, B, C, D) {}
+impl<A: Value, B: Value, C: Value, D: Value> Value for (A, B, C, D) {}
+impl sealed::Sealed for crate::object::ThreadState {}
+impl Value for crate::object::ThreadState {}
+
+/// The window pointer for a `T` at `pa`, checked to be aligned for `T`.
+#[inline(always)]
+fn aligned_window<T, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> *mut T {
+    let p = window(m, pa, core::mem::size_of::<T>()) as *mut T;
+    if !p.is_aligned() {
+        // Objects are aligned to their size by retype: a misaligned one is corrupt state.
+        panic!("kmem: object at {pa:#x} misaligned");
+    }
+    p
+}
+
+/// Call `f` with a shared reference to the `T` at `pa`, without copying the object:
+/// reading one field costs one load. See the module invariants (scoped access).
+#[inline(always)]
+pub fn with_ref<T: KernelObject, R, M: PhysMem + ?Sized>(
+    m: &M,
+    pa: PAddr,
+    f: for<'a> fn(&'a T) -> R,
+) -> R {
+    let p = aligned_window::<T, M>(m, pa);
+    // SAFETY: `p` is valid for reads of a `T` (window contract), aligned (checked), and a
+    // valid `T` lies there (module invariants). The reference lives only during `f`, which
+    // cannot reach object memory (a capture-free `fn` without arguments), so nothing
+    // writes the object while it lives, and `f`'s result cannot borrow from it.
+    f(unsafe { &*p })
+}
+
+/// Call `f` with an exclusive reference to the `T` at `pa` (and `arg`), without copying
+/// the object: writing one field costs one store. See the module invariants (scoped access).
+#[inline(always)]
+pub fn with_mut<T: KernelObject, A: Value, R, M: PhysMem + ?Sized>(
+    m: &M,
+    pa: PAddr,
+    arg: A,
+    f: for<'a> fn(&'a mut T, A) -> R,
+) -> R {
+    let p = aligned_window::<T, M>(m, pa);
+    // SAFETY: `p` is valid for reads and writes of a `T` (window contract), aligned
+    // (checked), and a valid `T` lies there (module invariants); `f` may only store valid
+    // `T` field values through the reference. The reference is the only one to the object
+    // while it lives: `f` cannot reach object memory by any other path (a capture-free
+    // `fn` with a `Value` argument), no other scoped access is active (none can be opened
+    // inside `f`), and `f`'s result cannot borrow from it.
+    f(unsafe { &mut *p }, arg)
 }
 
 /// Copy a `T` out of object memory at `pa`.

@@ -266,17 +266,17 @@ pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
 // ---- Ready queues ---------------------------------------------------------------------
 
 fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
-    (k.tcb(t).priority & 0xff) as usize
+    (k.tcb_read(t, |x| x.priority) & 0xff) as usize
 }
 
 /// Append `t` to the tail of its priority's ready queue (seL4 `tcbSchedAppend`).
 pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+    if t == 0 || t == k.idle_thread || k.tcb_read(t, |x| x.in_ready_queue) != 0 {
         return;
     }
     let p = prio_of(k, t);
     let tail = k.ready.tail[p];
-    k.update_tcb(t, |x| {
+    k.tcb_mut(t, tail, |x, tail| {
         x.sched_prev = tail;
         x.sched_next = 0;
         x.in_ready_queue = 1;
@@ -284,7 +284,7 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if tail == 0 {
         k.ready.head[p] = t;
     } else {
-        k.update_tcb(tail, |x| x.sched_next = t);
+        k.tcb_mut(tail, t, |x, v| x.sched_next = v);
     }
     k.ready.tail[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -292,12 +292,12 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Put `t` at the head of its priority's ready queue (seL4 `tcbSchedEnqueue`).
 pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+    if t == 0 || t == k.idle_thread || k.tcb_read(t, |x| x.in_ready_queue) != 0 {
         return;
     }
     let p = prio_of(k, t);
     let head = k.ready.head[p];
-    k.update_tcb(t, |x| {
+    k.tcb_mut(t, head, |x, head| {
         x.sched_prev = 0;
         x.sched_next = head;
         x.in_ready_queue = 1;
@@ -305,7 +305,7 @@ pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if head == 0 {
         k.ready.tail[p] = t;
     } else {
-        k.update_tcb(head, |x| x.sched_prev = t);
+        k.tcb_mut(head, t, |x, v| x.sched_prev = v);
     }
     k.ready.head[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -316,26 +316,29 @@ pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if t == 0 {
         return;
     }
-    let tcb = k.tcb(t);
-    if tcb.in_ready_queue == 0 {
-        return;
-    }
-    let p = (tcb.priority & 0xff) as usize;
-    if tcb.sched_prev == 0 {
-        k.ready.head[p] = tcb.sched_next;
-    } else {
-        k.update_tcb(tcb.sched_prev, |x| x.sched_next = tcb.sched_next);
-    }
-    if tcb.sched_next == 0 {
-        k.ready.tail[p] = tcb.sched_prev;
-    } else {
-        k.update_tcb(tcb.sched_next, |x| x.sched_prev = tcb.sched_prev);
-    }
-    k.update_tcb(t, |x| {
+    let Some((prio, prev, next)) = k.tcb_mut(t, (), |x, ()| {
+        if x.in_ready_queue == 0 {
+            return None;
+        }
+        let links = (x.priority, x.sched_prev, x.sched_next);
         x.in_ready_queue = 0;
         x.sched_next = 0;
         x.sched_prev = 0;
-    });
+        Some(links)
+    }) else {
+        return;
+    };
+    let p = (prio & 0xff) as usize;
+    if prev == 0 {
+        k.ready.head[p] = next;
+    } else {
+        k.tcb_mut(prev, next, |x, next| x.sched_next = next);
+    }
+    if next == 0 {
+        k.ready.tail[p] = prev;
+    } else {
+        k.tcb_mut(next, prev, |x, prev| x.sched_prev = prev);
+    }
     if k.ready.head[p] == 0 {
         k.ready.bitmap[p / 64] &= !(1 << (p % 64));
     }
@@ -445,7 +448,7 @@ pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return false;
     }
-    let sc = k.tcb(t).sched_context;
+    let sc = k.tcb_read(t, |x| x.sched_context);
     sc != 0 && sc_active(k, sc) && sc_load(k, sc).in_release_queue == 0
 }
 
@@ -473,7 +476,7 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return;
     }
-    let sc = k.tcb(t).sched_context;
+    let sc = k.tcb_read(t, |x| x.sched_context);
     if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
         return;
     }
@@ -503,7 +506,7 @@ pub fn set_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr, s: ThreadState) {
 
 /// seL4 `setPriority`: change `t`'s priority, requeueing it.
 pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
-    let queued = k.tcb(t).in_ready_queue != 0;
+    let queued = k.tcb_read(t, |x| x.in_ready_queue) != 0;
     dequeue(k, t);
     k.update_tcb(t, |x| x.priority = prio & 0xff);
     crate::ipc::reorder_blocked(k, t);
@@ -753,7 +756,7 @@ pub fn sc_unbind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
     if sc == k.cur_sc {
         commit_time(k);
     }
-    k.update_tcb(t, |x| x.sched_context = 0);
+    k.tcb_mut(t, (), |x, ()| x.sched_context = 0);
     sc_update(k, sc, |s| s.tcb = 0);
     if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;
@@ -763,7 +766,7 @@ pub fn sc_unbind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 /// seL4 `schedContext_bindTCB` + `schedContext_resume`.
 pub fn sc_bind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr, t: PAddr) {
     sc_update(k, sc, |s| s.tcb = t);
-    k.update_tcb(t, |x| x.sched_context = sc);
+    k.tcb_mut(t, sc, |x, v| x.sched_context = v);
     make_runnable(k, t);
     if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;
@@ -775,13 +778,13 @@ pub fn sc_donate<M: Machine>(k: &mut Kernel<M>, sc: PAddr, to: PAddr) {
     let from = sc_load(k, sc).tcb;
     if from != 0 {
         dequeue(k, from);
-        k.update_tcb(from, |x| x.sched_context = 0);
+        k.tcb_mut(from, (), |x, ()| x.sched_context = 0);
         if from == k.cur_thread {
             k.sched_action = SchedulerAction::ChooseNew;
         }
     }
     sc_update(k, sc, |s| s.tcb = to);
-    k.update_tcb(to, |x| x.sched_context = sc);
+    k.tcb_mut(to, sc, |x, v| x.sched_context = v);
 }
 
 /// Unbind `sc` from its notification.
@@ -797,7 +800,7 @@ pub fn sc_unbind_ntfn<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 pub fn sc_cancel_yield_to<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
     let from = sc_load(k, sc).yield_from;
     if from != 0 {
-        k.update_tcb(from, |x| x.yield_to = 0);
+        k.tcb_mut(from, (), |x, ()| x.yield_to = 0);
         sc_update(k, sc, |s| s.yield_from = 0);
     }
 }
