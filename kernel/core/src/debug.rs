@@ -27,7 +27,7 @@ impl<M: Machine> Write for Console<'_, M> {
 /// instruction).
 pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Fault) {
     let pc = k.get_reg(t, Reg::Pc);
-    let name_bytes = k.tcb(t).name;
+    let name_bytes = k.tcb_read(t, |x| x.name);
     let len = name_bytes
         .iter()
         .position(|&b| b == 0)

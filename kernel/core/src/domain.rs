@@ -110,7 +110,7 @@ pub fn domain_deadline<M: Machine>(k: &Kernel<M>) -> Option<u64> {
 /// seL4 `setDomain`: move `t` to domain `d`. Our ready queues are shared by all domains
 /// (the scheduler filters by domain), so a queued thread stays queued.
 fn set_domain<M: Machine>(k: &mut Kernel<M>, t: PAddr, d: u64) {
-    k.update_tcb(t, |x| x.domain = d);
+    k.tcb_mut(t, d, |x, v| x.domain = v);
     if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;
     }

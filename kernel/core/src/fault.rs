@@ -100,11 +100,12 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
         }
         Fault::Timeout { badge } => words[1] = badge,
     }
-    k.update_tcb(t, |tcb| {
+    // Faults raised by a syscall report (and restart at) the trap instruction.
+    let rewind = matches!(f, Fault::CapFault { .. } | Fault::UnknownSyscall { .. });
+    k.tcb_mut(t, (words, lf, rewind), |tcb, (words, lf, rewind)| {
         tcb.fault = words;
         tcb.lookup_failure = lf;
-        // Faults raised by a syscall report (and restart at) the trap instruction.
-        if matches!(f, Fault::CapFault { .. } | Fault::UnknownSyscall { .. }) {
+        if rewind {
             kernel_hal::UserContext::rewind_syscall(&mut tcb.context);
         }
     });

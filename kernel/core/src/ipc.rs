@@ -231,7 +231,7 @@ fn reply_push<M: Machine>(
     k.tcb_mut(caller, reply, |x, reply| x.reply = reply);
     sched::set_blocked(k, caller, ThreadState::BlockedOnReply);
     if sc != 0 && can_donate && k.tcb_read(callee, |x| x.sched_context) == 0 {
-        let old = sched::sc_load(k, sc).reply;
+        let old = sched::sc_reply(k, sc);
         reply_update(k, reply, |r| {
             r.prev = old;
             r.next = sc;
@@ -243,7 +243,7 @@ fn reply_push<M: Machine>(
                 r.next_is_sc = 0;
             });
         }
-        sched::sc_update(k, sc, |s| s.reply = reply);
+        sched::set_sc_reply(k, sc, reply);
         sched::sc_donate(k, sc, callee);
     }
 }
@@ -254,8 +254,8 @@ fn reply_remove<M: Machine>(k: &mut Kernel<M>, reply: PAddr, t: PAddr) {
     let r = reply_load(k, reply);
     if r.next_is_sc != 0 && r.next != 0 {
         let sc = r.next;
-        if sched::sc_load(k, sc).reply == reply {
-            sched::sc_update(k, sc, |s| s.reply = r.prev);
+        if sched::sc_reply(k, sc) == reply {
+            sched::set_sc_reply(k, sc, r.prev);
             if r.prev != 0 {
                 reply_update(k, r.prev, |p| {
                     p.next = sc;

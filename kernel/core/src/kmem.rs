@@ -29,10 +29,13 @@
 //!   on one core with interrupts masked, so no other code runs during the call.
 //! * **No escaping references**: the function is generic over the reference's lifetime
 //!   (`for<'a> fn(&'a T, A) -> R`), so its result `R` cannot borrow from the object.
-//! * **Valid and aligned `T`**: the address holds a valid `T` (next item), and the
-//!   pointer is checked to be aligned for `T` before a reference is made (objects are
-//!   aligned to their size by retype, so a misaligned pointer means corrupt kernel state
-//!   and panics).
+//! * **Aligned**: every typed access ([`load`], [`store`], the word functions, scoped
+//!   references) checks that the pointer is aligned for its type and panics otherwise.
+//!   Objects are aligned to their size by retype and every word the kernel addresses lies
+//!   at a multiple of 8 inside one (IPC buffers are 512-byte aligned), so a misaligned
+//!   address means corrupt kernel state. Aligned accesses also matter for speed: on a
+//!   target with strict alignment (the AArch64 kernel) an unaligned `u64` read compiles
+//!   to eight byte loads. Only [`read_bytes`]/[`write_bytes`]/[`zero`] take any address.
 //! * [`load`] of a [`KernelObject`] type `T` is only done at an address where a `T` was
 //!   previously written by [`store`] (or that was zeroed, for types valid when all-zero).
 //!   The capability system guarantees this: a cap of a given type only ever points at an
@@ -159,20 +162,22 @@ pub fn with_mut<T: KernelObject, A: Value, R, M: PhysMem + ?Sized>(
     f(unsafe { &mut *p }, arg)
 }
 
-/// Copy a `T` out of object memory at `pa`.
+/// Copy a `T` out of object memory at `pa` (aligned for `T`, see the module invariants).
+#[inline]
 pub fn load<T: KernelObject, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> T {
-    let p = window(m, pa, core::mem::size_of::<T>());
-    // SAFETY: the window is valid for size_of::<T>() bytes (PhysMem contract); unaligned
-    // read tolerates any placement; a valid T lies there (module invariants).
-    unsafe { core::ptr::read_unaligned(p as *const T) }
+    let p = aligned_window::<T, M>(m, pa);
+    // SAFETY: the window is valid for size_of::<T>() bytes (PhysMem contract), `p` is
+    // aligned (checked) and a valid T lies there (module invariants).
+    unsafe { p.read() }
 }
 
-/// Copy `v` into object memory at `pa`.
+/// Copy `v` into object memory at `pa` (aligned for `T`, see the module invariants).
+#[inline]
 pub fn store<T: KernelObject, M: PhysMem + ?Sized>(m: &M, pa: PAddr, v: &T) {
-    let p = window(m, pa, core::mem::size_of::<T>());
-    // SAFETY: the window is valid for writes of size_of::<T>() bytes and no reference to
-    // it exists (module invariants).
-    unsafe { core::ptr::write_unaligned(p as *mut T, *v) }
+    let p = aligned_window::<T, M>(m, pa);
+    // SAFETY: the window is valid for writes of size_of::<T>() bytes, `p` is aligned
+    // (checked) and no reference to it exists (module invariants).
+    unsafe { p.write(*v) }
 }
 
 /// Load, modify and store a `T` at `pa`, returning what `f` returns.
@@ -190,27 +195,30 @@ pub fn update<T: KernelObject, M: PhysMem + ?Sized, R>(
 /// Copy the saved registers out of the TCB context field at `pa` (without copying the rest
 /// of the TCB).
 pub fn load_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> C {
-    let p = window(m, pa, core::mem::size_of::<C>());
-    // SAFETY: the window is valid for size_of::<C>() bytes; `pa` is the context field of a
-    // TCB, which retype initialised and only `store`/`store_context` write, so a valid `C`
-    // lies there (the same invariant the `Tcb<C>` impl of `KernelObject` relies on).
-    unsafe { core::ptr::read_unaligned(p as *const C) }
+    let p = aligned_window::<C, M>(m, pa);
+    // SAFETY: the window is valid for size_of::<C>() bytes and `p` is aligned (checked);
+    // `pa` is the context field of a TCB, which retype initialised and only
+    // `store`/`store_context` write, so a valid `C` lies there (the same invariant the
+    // `Tcb<C>` impl of `KernelObject` relies on).
+    unsafe { p.read() }
 }
 
 /// Copy `c` into the TCB context field at `pa` (without touching the rest of the TCB).
 pub fn store_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr, c: &C) {
-    let p = window(m, pa, core::mem::size_of::<C>());
-    // SAFETY: the window is valid for writes of size_of::<C>() bytes and no reference to
-    // it exists (module invariants).
-    unsafe { core::ptr::write_unaligned(p as *mut C, *c) }
+    let p = aligned_window::<C, M>(m, pa);
+    // SAFETY: the window is valid for writes of size_of::<C>() bytes, `p` is aligned
+    // (checked) and no reference to it exists (module invariants).
+    unsafe { p.write(*c) }
 }
 
 /// Read the word at `pa`.
+#[inline]
 pub fn read_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> u64 {
     load::<u64, M>(m, pa)
 }
 
 /// Write the word at `pa`.
+#[inline]
 pub fn write_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr, v: u64) {
     store::<u64, M>(m, pa, &v)
 }

@@ -18,7 +18,7 @@ impl<M: Machine> Kernel<M> {
     /// seL4 `lookupIPCBuffer`: the physical address of `t`'s IPC buffer, if it has a usable
     /// one (a non-device frame cap; a receiver needs ReadWrite, a sender Read).
     pub fn ipc_buffer(&self, t: PAddr, is_receiver: bool) -> Option<PAddr> {
-        let vaddr = self.tcb(t).ipc_buffer;
+        let vaddr = self.tcb_read(t, |x| x.ipc_buffer);
         let slot = Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::IpcBuffer));
         match get_cap(&self.machine, slot) {
             Cap::Frame {

@@ -53,6 +53,28 @@ pub fn sc_update<M: Machine, R>(
     r
 }
 
+/// The TCB bound to `sc` (0 = none), read in place (one load).
+pub fn sc_tcb<M: Machine>(k: &Kernel<M>, sc: PAddr) -> PAddr {
+    kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| s.tcb)
+}
+
+/// Set the TCB bound to `sc` in place (one store; the binding rules are the caller's).
+pub fn set_sc_tcb<M: Machine>(k: &Kernel<M>, sc: PAddr, t: PAddr) {
+    kmem::with_mut(&k.machine, sc, t, |s: &mut StoredSchedContext, t| s.tcb = t)
+}
+
+/// The reply object heading `sc`'s call stack (0 = none), read in place.
+pub fn sc_reply<M: Machine>(k: &Kernel<M>, sc: PAddr) -> PAddr {
+    kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| s.reply)
+}
+
+/// Set the reply object heading `sc`'s call stack in place.
+pub fn set_sc_reply<M: Machine>(k: &Kernel<M>, sc: PAddr, r: PAddr) {
+    kmem::with_mut(&k.machine, sc, r, |s: &mut StoredSchedContext, r| {
+        s.reply = r
+    })
+}
+
 fn refill_get<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64) -> Refill {
     kmem::load(&k.machine, SchedContext::refill_addr(sc, i))
 }
@@ -63,11 +85,10 @@ fn refill_set<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64, r: Refill) {
 
 /// The head refill of `sc` (zero if it has none).
 pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
-    let s = sc_load(k, sc);
-    if s.refill_count == 0 || s.refill_max == 0 {
-        return Refill::default();
+    match kmem::with_ref(&k.machine, sc, StoredSchedContext::head_index) {
+        Some(i) => refill_get(k, sc, i),
+        None => Refill::default(),
     }
-    refill_get(k, sc, s.refill_head % s.refill_max)
 }
 
 fn set_refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr, r: Refill) {
@@ -113,8 +134,7 @@ fn refill_push_tail<M: Machine>(k: &Kernel<M>, sc: PAddr, r: Refill) {
 
 /// Whether `sc` is configured (`sc_active`: it has refills).
 pub fn sc_active<M: Machine>(k: &Kernel<M>, sc: PAddr) -> bool {
-    let s = sc_load(k, sc);
-    s.refill_max > 0 && s.refill_count > 0 && s.budget > 0
+    kmem::with_ref(&k.machine, sc, StoredSchedContext::is_active)
 }
 
 /// Round-robin SC (budget == period).
@@ -775,7 +795,7 @@ pub fn sc_bind_tcb<M: Machine>(k: &mut Kernel<M>, sc: PAddr, t: PAddr) {
 
 /// seL4 `schedContext_donate`: move `sc` from its current thread (if any) to `to`.
 pub fn sc_donate<M: Machine>(k: &mut Kernel<M>, sc: PAddr, to: PAddr) {
-    let from = sc_load(k, sc).tcb;
+    let from = sc_tcb(k, sc);
     if from != 0 {
         dequeue(k, from);
         k.tcb_mut(from, (), |x, ()| x.sched_context = 0);
@@ -783,7 +803,7 @@ pub fn sc_donate<M: Machine>(k: &mut Kernel<M>, sc: PAddr, to: PAddr) {
             k.sched_action = SchedulerAction::ChooseNew;
         }
     }
-    sc_update(k, sc, |s| s.tcb = to);
+    set_sc_tcb(k, sc, to);
     k.tcb_mut(to, sc, |x, v| x.sched_context = v);
 }
 

@@ -112,7 +112,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
             match c {
                 Cap::Thread { ptr } => {
-                    if s.tcb != 0 || k.tcb(ptr).sched_context != 0 {
+                    if s.tcb != 0 || k.tcb_read(ptr, |x| x.sched_context) != 0 {
                         return Err(SyscallError::IllegalOperation);
                     }
                     // A blocked thread may only get an SC that is released (`sc_released`).
@@ -167,7 +167,9 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             if s.tcb == 0 || s.tcb == a.thread {
                 return Err(SyscallError::IllegalOperation);
             }
-            if k.tcb(s.tcb).priority > k.tcb(a.thread).mcp || k.tcb(a.thread).yield_to != 0 {
+            if k.tcb_read(s.tcb, |x| x.priority) > k.tcb_read(a.thread, |x| x.mcp)
+                || k.tcb_read(a.thread, |x| x.yield_to) != 0
+            {
                 return Err(SyscallError::IllegalOperation);
             }
             ScInv::YieldTo
@@ -201,7 +203,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
             if sched::is_schedulable(k, t) {
                 sched::dequeue(k, t);
-                if k.tcb(t).priority >= k.tcb(a.thread).priority {
+                if k.tcb_read(t, |x| x.priority) >= k.tcb_read(a.thread, |x| x.priority) {
                     if sched::is_schedulable(k, a.thread) {
                         sched::enqueue_front(k, a.thread);
                     }

@@ -156,7 +156,7 @@ fn decode_handler<M: Machine>(
 }
 
 fn check_prio<M: Machine>(k: &Kernel<M>, p: u64, auth: PAddr) -> KResult<()> {
-    let mcp = k.tcb(auth).mcp;
+    let mcp = k.tcb_read(auth, |x| x.mcp);
     if p > mcp {
         return Err(SyscallError::RangeError { min: 0, max: mcp });
     }
@@ -264,7 +264,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             let (mcp, prio) = (arg(0), arg(1));
             check_prio(k, mcp, auth)?;
             check_prio(k, prio, auth)?;
-            let cur_sc = k.tcb(target).sched_context;
+            let cur_sc = k.tcb_read(target, |x| x.sched_context);
             let sc = match scc {
                 Cap::SchedContext { ptr, .. } => {
                     let bound = sched::sc_load(k, ptr).tcb;
@@ -332,7 +332,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         Label::TCBResume => TcbInv::Resume,
         Label::TCBBindNotification => {
             let (c, _) = extra(a, 0)?;
-            if k.tcb(target).bound_notification != 0 {
+            if k.tcb_read(target, |x| x.bound_notification) != 0 {
                 return Err(SyscallError::IllegalOperation);
             }
             let Cap::Notification { ptr, rights, .. } = c else {
@@ -345,7 +345,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             TcbInv::Bind(ptr)
         }
         Label::TCBUnbindNotification => {
-            if k.tcb(target).bound_notification == 0 {
+            if k.tcb_read(target, |x| x.bound_notification) == 0 {
                 return Err(SyscallError::IllegalOperation);
             }
             TcbInv::Unbind
@@ -391,7 +391,7 @@ fn is_stopped<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// re-execute it when resumed.
 pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let s = k.thread_state(t);
-    let had_fault = k.tcb(t).fault[0] != 0;
+    let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
     ipc::cancel_ipc(k, t);
     if !had_fault
         && matches!(
@@ -407,11 +407,11 @@ pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
         k.set_context(t, &c);
     }
     sched::set_blocked(k, t, ThreadState::Inactive);
-    let sc = k.tcb(t).sched_context;
+    let sc = k.tcb_read(t, |x| x.sched_context);
     if sc != 0 {
         sched::release_remove(k, sc);
     }
-    let yt = k.tcb(t).yield_to;
+    let yt = k.tcb_read(t, |x| x.yield_to);
     if yt != 0 {
         sched::sc_cancel_yield_to(k, yt);
     }
@@ -424,7 +424,7 @@ pub fn restart<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
     let s = k.thread_state(t);
     if s != ThreadState::Inactive {
-        let had_fault = k.tcb(t).fault[0] != 0;
+        let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
         ipc::cancel_ipc(k, t);
         if !had_fault {
             let mut c = k.context(t);
@@ -432,7 +432,7 @@ pub fn restart<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
             k.set_context(t, &c);
         }
     }
-    k.update_tcb(t, |x| x.fault = [0; 4]);
+    k.tcb_mut(t, (), |x, ()| x.fault = [0; 4]);
     sched::set_running(k, t);
 }
 
@@ -502,17 +502,17 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
             set_ipc_buffer(k, t, buffer, frame);
         }
         TcbInv::SetPriority(p) => sched::set_priority(k, t, p),
-        TcbInv::SetMcp(p) => k.update_tcb(t, |x| x.mcp = p),
+        TcbInv::SetMcp(p) => k.tcb_mut(t, p, |x, v| x.mcp = v),
         TcbInv::SetSchedParams {
             mcp,
             prio,
             sc,
             fault,
         } => {
-            k.update_tcb(t, |x| x.mcp = mcp);
+            k.tcb_mut(t, mcp, |x, v| x.mcp = v);
             sched::set_priority(k, t, prio);
             install(k, t, TcbSlot::FaultHandler, fault);
-            let cur = k.tcb(t).sched_context;
+            let cur = k.tcb_read(t, |x| x.sched_context);
             match sc {
                 Some(s) if s != cur => sched::sc_bind_tcb(k, s, t),
                 Some(_) => {}
@@ -538,14 +538,14 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
         TcbInv::Resume => restart(k, t),
         TcbInv::Bind(n) => ipc::bind_notification(k, t, n),
         TcbInv::Unbind => {
-            let n = k.tcb(t).bound_notification;
+            let n = k.tcb_read(t, |x| x.bound_notification);
             ipc::unbind_notification(k, n);
         }
         TcbInv::SetTlsBase(v) => {
             k.set_reg(t, Reg::TlsBase, v);
         }
         TcbInv::SetFlags { clear, set } => {
-            let f = k.update_tcb(t, |x| {
+            let f = k.tcb_mut(t, (clear, set), |x, (clear, set)| {
                 x.flags = ((x.flags & !clear) | set) & TCB_FLAGS_MASK;
                 x.flags
             });
@@ -557,7 +557,7 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
 fn set_ipc_buffer<M: Machine>(k: &mut Kernel<M>, t: PAddr, buffer: u64, frame: Option<NewCap>) {
     let slot = Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::IpcBuffer));
     crate::delete::delete_slot(k, slot);
-    k.update_tcb(t, |x| x.ipc_buffer = buffer);
+    k.tcb_mut(t, buffer, |x, v| x.ipc_buffer = v);
     if let Some(f) = frame {
         install(k, t, TcbSlot::IpcBuffer, f);
     }

@@ -59,10 +59,15 @@ pub struct SchedContext {
 pub struct StoredSchedContext {
     period: u64,
     budget: u64,
-    consumed: u64,
-    tcb: u64,
-    reply: u64,
-    notification: u64,
+    /// As [`SchedContext::consumed`] (whole words are read and written in place by the hot
+    /// paths, see [`crate::sched::sc_tcb`]).
+    pub(crate) consumed: u64,
+    /// As [`SchedContext::tcb`].
+    pub(crate) tcb: u64,
+    /// As [`SchedContext::reply`].
+    pub(crate) reply: u64,
+    /// As [`SchedContext::notification`].
+    pub(crate) notification: u64,
     badge: u64,
     yield_from: u64,
     release_next: u64,
@@ -123,6 +128,28 @@ impl From<SchedContext> for StoredSchedContext {
             in_release_queue: (s.in_release_queue != 0) as u8,
             _pad: 0,
         }
+    }
+}
+
+impl StoredSchedContext {
+    /// The index of the head refill, if the SC has one (`refill_count` and `refill_max`
+    /// non-zero), already reduced modulo `refill_max`.
+    pub fn head_index(&self) -> Option<u64> {
+        if self.refill_count == 0 || self.refill_max == 0 {
+            None
+        } else {
+            Some(self.refill_head as u64 % self.refill_max as u64)
+        }
+    }
+
+    /// Whether the SC is configured (`sc_active`: it has refills and a budget).
+    pub fn is_active(&self) -> bool {
+        self.refill_max > 0 && self.refill_count > 0 && self.budget > 0
+    }
+
+    /// Whether the SC waits in the release queue.
+    pub fn in_release_queue(&self) -> bool {
+        self.in_release_queue != 0
     }
 }
 
