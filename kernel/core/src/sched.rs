@@ -20,7 +20,7 @@ use kernel_hal::{Machine, PAddr};
 
 use crate::kernel::{Kernel, SchedulerAction};
 use crate::kmem;
-use crate::object::{Refill, SchedContext, StoredSchedContext, ThreadState};
+use crate::object::{Refill, SchedContext, StoredSchedContext, Tcb, ThreadState};
 
 /// Smallest budget or period an SC may be given (2 × WCET 10 µs × scale 1).
 pub const MIN_BUDGET_US: u64 = 20;
@@ -265,26 +265,61 @@ pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
 
 // ---- Ready queues ---------------------------------------------------------------------
 
+/// Word fields of a TCB the scheduler reads and writes one word at a time (a whole-TCB copy
+/// through [`Kernel::tcb`] moves the register file too: about 1.3 KiB on aarch64).
+#[derive(Clone, Copy)]
+enum TcbWord {
+    Priority,
+    SchedContext,
+    SchedNext,
+    SchedPrev,
+    InReadyQueue,
+}
+
+fn tcb_word_addr<M: Machine>(t: PAddr, f: TcbWord) -> PAddr {
+    type T<M> = Tcb<<M as Machine>::Context>;
+    t + match f {
+        TcbWord::Priority => core::mem::offset_of!(T<M>, priority),
+        TcbWord::SchedContext => core::mem::offset_of!(T<M>, sched_context),
+        TcbWord::SchedNext => core::mem::offset_of!(T<M>, sched_next),
+        TcbWord::SchedPrev => core::mem::offset_of!(T<M>, sched_prev),
+        TcbWord::InReadyQueue => core::mem::offset_of!(T<M>, in_ready_queue),
+    } as u64
+}
+
+/// Field `f` of the TCB at `t`.
+fn tcb_get<M: Machine>(k: &Kernel<M>, t: PAddr, f: TcbWord) -> u64 {
+    kmem::read_word(&k.machine, tcb_word_addr::<M>(t, f))
+}
+
+/// Set field `f` of the TCB at `t`.
+fn tcb_put<M: Machine>(k: &Kernel<M>, t: PAddr, f: TcbWord, v: u64) {
+    kmem::write_word(&k.machine, tcb_word_addr::<M>(t, f), v)
+}
+
+/// The scheduling context bound to `t` (0 = none).
+pub fn tcb_sched_context<M: Machine>(k: &Kernel<M>, t: PAddr) -> PAddr {
+    tcb_get(k, t, TcbWord::SchedContext)
+}
+
 fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
-    (k.tcb(t).priority & 0xff) as usize
+    (tcb_get(k, t, TcbWord::Priority) & 0xff) as usize
 }
 
 /// Append `t` to the tail of its priority's ready queue (seL4 `tcbSchedAppend`).
 pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+    if t == 0 || t == k.idle_thread || tcb_get(k, t, TcbWord::InReadyQueue) != 0 {
         return;
     }
     let p = prio_of(k, t);
     let tail = k.ready.tail[p];
-    k.update_tcb(t, |x| {
-        x.sched_prev = tail;
-        x.sched_next = 0;
-        x.in_ready_queue = 1;
-    });
+    tcb_put(k, t, TcbWord::SchedPrev, tail);
+    tcb_put(k, t, TcbWord::SchedNext, 0);
+    tcb_put(k, t, TcbWord::InReadyQueue, 1);
     if tail == 0 {
         k.ready.head[p] = t;
     } else {
-        k.update_tcb(tail, |x| x.sched_next = t);
+        tcb_put(k, tail, TcbWord::SchedNext, t);
     }
     k.ready.tail[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -292,20 +327,18 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Put `t` at the head of its priority's ready queue (seL4 `tcbSchedEnqueue`).
 pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
+    if t == 0 || t == k.idle_thread || tcb_get(k, t, TcbWord::InReadyQueue) != 0 {
         return;
     }
     let p = prio_of(k, t);
     let head = k.ready.head[p];
-    k.update_tcb(t, |x| {
-        x.sched_prev = 0;
-        x.sched_next = head;
-        x.in_ready_queue = 1;
-    });
+    tcb_put(k, t, TcbWord::SchedPrev, 0);
+    tcb_put(k, t, TcbWord::SchedNext, head);
+    tcb_put(k, t, TcbWord::InReadyQueue, 1);
     if head == 0 {
         k.ready.tail[p] = t;
     } else {
-        k.update_tcb(head, |x| x.sched_prev = t);
+        tcb_put(k, head, TcbWord::SchedPrev, t);
     }
     k.ready.head[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -313,29 +346,25 @@ pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Remove `t` from its ready queue if queued (seL4 `tcbSchedDequeue`).
 pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 {
+    if t == 0 || tcb_get(k, t, TcbWord::InReadyQueue) == 0 {
         return;
     }
-    let tcb = k.tcb(t);
-    if tcb.in_ready_queue == 0 {
-        return;
-    }
-    let p = (tcb.priority & 0xff) as usize;
-    if tcb.sched_prev == 0 {
-        k.ready.head[p] = tcb.sched_next;
+    let p = prio_of(k, t);
+    let prev = tcb_get(k, t, TcbWord::SchedPrev);
+    let next = tcb_get(k, t, TcbWord::SchedNext);
+    if prev == 0 {
+        k.ready.head[p] = next;
     } else {
-        k.update_tcb(tcb.sched_prev, |x| x.sched_next = tcb.sched_next);
+        tcb_put(k, prev, TcbWord::SchedNext, next);
     }
-    if tcb.sched_next == 0 {
-        k.ready.tail[p] = tcb.sched_prev;
+    if next == 0 {
+        k.ready.tail[p] = prev;
     } else {
-        k.update_tcb(tcb.sched_next, |x| x.sched_prev = tcb.sched_prev);
+        tcb_put(k, next, TcbWord::SchedPrev, prev);
     }
-    k.update_tcb(t, |x| {
-        x.in_ready_queue = 0;
-        x.sched_next = 0;
-        x.sched_prev = 0;
-    });
+    tcb_put(k, t, TcbWord::InReadyQueue, 0);
+    tcb_put(k, t, TcbWord::SchedNext, 0);
+    tcb_put(k, t, TcbWord::SchedPrev, 0);
     if k.ready.head[p] == 0 {
         k.ready.bitmap[p / 64] &= !(1 << (p % 64));
     }
@@ -445,7 +474,7 @@ pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return false;
     }
-    let sc = k.tcb(t).sched_context;
+    let sc = tcb_sched_context(k, t);
     sc != 0 && sc_active(k, sc) && sc_load(k, sc).in_release_queue == 0
 }
 
@@ -473,7 +502,7 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return;
     }
-    let sc = k.tcb(t).sched_context;
+    let sc = tcb_sched_context(k, t);
     if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
         return;
     }
@@ -503,7 +532,7 @@ pub fn set_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr, s: ThreadState) {
 
 /// seL4 `setPriority`: change `t`'s priority, requeueing it.
 pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
-    let queued = k.tcb(t).in_ready_queue != 0;
+    let queued = tcb_get(k, t, TcbWord::InReadyQueue) != 0;
     dequeue(k, t);
     k.update_tcb(t, |x| x.priority = prio & 0xff);
     crate::ipc::reorder_blocked(k, t);
@@ -566,7 +595,7 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
         );
     }
     let t = k.cur_thread;
-    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb(t).sched_context == sc {
+    if t != k.idle_thread && k.thread_state(t).is_runnable() && tcb_sched_context(k, t) == sc {
         end_timeslice(k, can_timeout);
     }
     k.sched_action = SchedulerAction::ChooseNew;
@@ -605,14 +634,14 @@ pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
 pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     awaken(k);
     let cur = k.cur_thread;
-    let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {
-        let sc = k.tcb(cur).sched_context;
+    let cur_ok = is_schedulable(k, cur) && tcb_sched_context(k, cur) != 0 && {
+        let sc = tcb_sched_context(k, cur);
         refill_ready(k, sc)
             && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
     if !cur_ok && is_schedulable(k, cur) {
         // Runnable but out of budget on a released SC: wait for the refill.
-        let sc = k.tcb(cur).sched_context;
+        let sc = tcb_sched_context(k, cur);
         if sc == k.cur_sc {
             commit_time(k);
         }
@@ -650,7 +679,7 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     let new_sc = if k.cur_thread == k.idle_thread {
         0
     } else {
-        k.tcb(k.cur_thread).sched_context
+        tcb_sched_context(k, k.cur_thread)
     };
     if new_sc != k.cur_sc {
         commit_time(k);
