@@ -20,7 +20,7 @@ use kernel_hal::{Machine, PAddr};
 
 use crate::kernel::{Kernel, SchedulerAction};
 use crate::kmem;
-use crate::object::{Refill, SchedContext, StoredSchedContext, Tcb, ThreadState};
+use crate::object::{Refill, SchedContext, StoredSchedContext, ThreadState};
 
 /// Smallest budget or period an SC may be given (2 × WCET 10 µs × scale 1).
 pub const MIN_BUDGET_US: u64 = 20;
@@ -265,61 +265,26 @@ pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
 
 // ---- Ready queues ---------------------------------------------------------------------
 
-/// Word fields of a TCB the scheduler reads and writes one word at a time (a whole-TCB copy
-/// through [`Kernel::tcb`] moves the register file too: about 1.3 KiB on aarch64).
-#[derive(Clone, Copy)]
-enum TcbWord {
-    Priority,
-    SchedContext,
-    SchedNext,
-    SchedPrev,
-    InReadyQueue,
-}
-
-fn tcb_word_addr<M: Machine>(t: PAddr, f: TcbWord) -> PAddr {
-    type T<M> = Tcb<<M as Machine>::Context>;
-    t + match f {
-        TcbWord::Priority => core::mem::offset_of!(T<M>, priority),
-        TcbWord::SchedContext => core::mem::offset_of!(T<M>, sched_context),
-        TcbWord::SchedNext => core::mem::offset_of!(T<M>, sched_next),
-        TcbWord::SchedPrev => core::mem::offset_of!(T<M>, sched_prev),
-        TcbWord::InReadyQueue => core::mem::offset_of!(T<M>, in_ready_queue),
-    } as u64
-}
-
-/// Field `f` of the TCB at `t`.
-fn tcb_get<M: Machine>(k: &Kernel<M>, t: PAddr, f: TcbWord) -> u64 {
-    kmem::read_word(&k.machine, tcb_word_addr::<M>(t, f))
-}
-
-/// Set field `f` of the TCB at `t`.
-fn tcb_put<M: Machine>(k: &Kernel<M>, t: PAddr, f: TcbWord, v: u64) {
-    kmem::write_word(&k.machine, tcb_word_addr::<M>(t, f), v)
-}
-
-/// The scheduling context bound to `t` (0 = none).
-pub fn tcb_sched_context<M: Machine>(k: &Kernel<M>, t: PAddr) -> PAddr {
-    tcb_get(k, t, TcbWord::SchedContext)
-}
-
 fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
-    (tcb_get(k, t, TcbWord::Priority) & 0xff) as usize
+    (k.tcb(t).priority & 0xff) as usize
 }
 
 /// Append `t` to the tail of its priority's ready queue (seL4 `tcbSchedAppend`).
 pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || tcb_get(k, t, TcbWord::InReadyQueue) != 0 {
+    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
         return;
     }
     let p = prio_of(k, t);
     let tail = k.ready.tail[p];
-    tcb_put(k, t, TcbWord::SchedPrev, tail);
-    tcb_put(k, t, TcbWord::SchedNext, 0);
-    tcb_put(k, t, TcbWord::InReadyQueue, 1);
+    k.update_tcb(t, |x| {
+        x.sched_prev = tail;
+        x.sched_next = 0;
+        x.in_ready_queue = 1;
+    });
     if tail == 0 {
         k.ready.head[p] = t;
     } else {
-        tcb_put(k, tail, TcbWord::SchedNext, t);
+        k.update_tcb(tail, |x| x.sched_next = t);
     }
     k.ready.tail[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -327,18 +292,20 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Put `t` at the head of its priority's ready queue (seL4 `tcbSchedEnqueue`).
 pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || tcb_get(k, t, TcbWord::InReadyQueue) != 0 {
+    if t == 0 || t == k.idle_thread || k.tcb(t).in_ready_queue != 0 {
         return;
     }
     let p = prio_of(k, t);
     let head = k.ready.head[p];
-    tcb_put(k, t, TcbWord::SchedPrev, 0);
-    tcb_put(k, t, TcbWord::SchedNext, head);
-    tcb_put(k, t, TcbWord::InReadyQueue, 1);
+    k.update_tcb(t, |x| {
+        x.sched_prev = 0;
+        x.sched_next = head;
+        x.in_ready_queue = 1;
+    });
     if head == 0 {
         k.ready.tail[p] = t;
     } else {
-        tcb_put(k, head, TcbWord::SchedPrev, t);
+        k.update_tcb(head, |x| x.sched_prev = t);
     }
     k.ready.head[p] = t;
     k.ready.bitmap[p / 64] |= 1 << (p % 64);
@@ -346,25 +313,29 @@ pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Remove `t` from its ready queue if queued (seL4 `tcbSchedDequeue`).
 pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || tcb_get(k, t, TcbWord::InReadyQueue) == 0 {
+    if t == 0 {
         return;
     }
-    let p = prio_of(k, t);
-    let prev = tcb_get(k, t, TcbWord::SchedPrev);
-    let next = tcb_get(k, t, TcbWord::SchedNext);
-    if prev == 0 {
-        k.ready.head[p] = next;
-    } else {
-        tcb_put(k, prev, TcbWord::SchedNext, next);
+    let tcb = k.tcb(t);
+    if tcb.in_ready_queue == 0 {
+        return;
     }
-    if next == 0 {
-        k.ready.tail[p] = prev;
+    let p = (tcb.priority & 0xff) as usize;
+    if tcb.sched_prev == 0 {
+        k.ready.head[p] = tcb.sched_next;
     } else {
-        tcb_put(k, next, TcbWord::SchedPrev, prev);
+        k.update_tcb(tcb.sched_prev, |x| x.sched_next = tcb.sched_next);
     }
-    tcb_put(k, t, TcbWord::InReadyQueue, 0);
-    tcb_put(k, t, TcbWord::SchedNext, 0);
-    tcb_put(k, t, TcbWord::SchedPrev, 0);
+    if tcb.sched_next == 0 {
+        k.ready.tail[p] = tcb.sched_prev;
+    } else {
+        k.update_tcb(tcb.sched_next, |x| x.sched_prev = tcb.sched_prev);
+    }
+    k.update_tcb(t, |x| {
+        x.in_ready_queue = 0;
+        x.sched_next = 0;
+        x.sched_prev = 0;
+    });
     if k.ready.head[p] == 0 {
         k.ready.bitmap[p / 64] &= !(1 << (p % 64));
     }
@@ -474,7 +445,7 @@ pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return false;
     }
-    let sc = tcb_sched_context(k, t);
+    let sc = k.tcb(t).sched_context;
     sc != 0 && sc_active(k, sc) && sc_load(k, sc).in_release_queue == 0
 }
 
@@ -502,7 +473,7 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
         return;
     }
-    let sc = tcb_sched_context(k, t);
+    let sc = k.tcb(t).sched_context;
     if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
         return;
     }
@@ -532,7 +503,7 @@ pub fn set_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr, s: ThreadState) {
 
 /// seL4 `setPriority`: change `t`'s priority, requeueing it.
 pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
-    let queued = tcb_get(k, t, TcbWord::InReadyQueue) != 0;
+    let queued = k.tcb(t).in_ready_queue != 0;
     dequeue(k, t);
     k.update_tcb(t, |x| x.priority = prio & 0xff);
     crate::ipc::reorder_blocked(k, t);
@@ -595,7 +566,7 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
         );
     }
     let t = k.cur_thread;
-    if t != k.idle_thread && k.thread_state(t).is_runnable() && tcb_sched_context(k, t) == sc {
+    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb(t).sched_context == sc {
         end_timeslice(k, can_timeout);
     }
     k.sched_action = SchedulerAction::ChooseNew;
@@ -605,10 +576,14 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
 /// does not cover the time consumed so far.
 pub fn check_budget<M: Machine>(k: &mut Kernel<M>) -> bool {
     let sc = k.cur_sc;
-    if k.cur_thread == k.idle_thread || sc == 0 || !sc_active(k, sc) {
+    if k.cur_thread == k.idle_thread || sc == 0 {
         return true;
     }
-    if refill_sufficient(k, sc, k.consumed_us) {
+    // `sc_active` and `refill_sufficient(sc, consumed)` on one load of the SC header.
+    let s = sc_load(k, sc);
+    if !entry::header_active(&s)
+        || entry::head_of(k, sc, &s).amount.saturating_sub(k.consumed_us) >= MIN_BUDGET_US
+    {
         return true;
     }
     charge_budget(k, true);
@@ -630,18 +605,105 @@ pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
 
 // ---- Choosing the next thread -----------------------------------------------------------
 
+/// Helpers of the per-entry paths ([`check_budget`], the [`schedule`] shortcut) that read a
+/// loaded SC header or single TCB words instead of reloading or copying whole objects.
+mod entry {
+    use super::*;
+    use crate::object::Tcb;
+
+    /// [`sc_active`] of a loaded SC header.
+    pub(super) fn header_active(s: &SchedContext) -> bool {
+        s.refill_max > 0 && s.refill_count > 0 && s.budget > 0
+    }
+
+    /// The head refill of `sc` whose header `s` is already loaded (zero if it has none).
+    pub(super) fn head_of<M: Machine>(k: &Kernel<M>, sc: PAddr, s: &SchedContext) -> Refill {
+        if s.refill_count == 0 || s.refill_max == 0 {
+            return Refill::default();
+        }
+        kmem::load(&k.machine, SchedContext::refill_addr(sc, s.refill_head % s.refill_max))
+    }
+
+    /// The SC bound to `t` (one word).
+    fn sched_context_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> PAddr {
+        let off = core::mem::offset_of!(Tcb<M::Context>, sched_context) as u64;
+        kmem::read_word(&k.machine, t + off)
+    }
+
+    /// The priority of `t` (one word).
+    fn priority_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
+        let off = core::mem::offset_of!(Tcb<M::Context>, priority) as u64;
+        (kmem::read_word(&k.machine, t + off) & 0xff) as usize
+    }
+
+    /// The highest priority with a queued thread (of any domain).
+    fn highest_queued_priority<M: Machine>(k: &Kernel<M>) -> Option<usize> {
+        let words = k.ready.bitmap.len();
+        (0..words)
+            .rev()
+            .find(|&w| k.ready.bitmap[w] != 0)
+            .map(|w| w * 64 + 63 - k.ready.bitmap[w].leading_zeros() as usize)
+    }
+
+    /// Whether [`schedule`] keeps the current thread on the current SC without touching any
+    /// queue (seL4's `schedule` does nothing but `awaken`, the domain check and the SC switch
+    /// check when the action is ResumeCurrentThread). True iff the action is ResumeCurrent,
+    /// the thread is schedulable on `cur_sc` with its head refill released and sufficient for
+    /// what it has consumed, no release is due, the domain's time is not up, the thread is in
+    /// the current domain and no queued thread has a higher priority: exactly when the full
+    /// path would release nothing, keep the thread and not switch SC, so the outcome is the
+    /// same (the SC header is loaded once and the time read once).
+    pub(super) fn keeps_current<M: Machine>(k: &Kernel<M>) -> bool {
+        let cur = k.cur_thread;
+        if k.sched_action != SchedulerAction::ResumeCurrent
+            || cur == 0
+            || cur == k.idle_thread
+            || !k.thread_state(cur).is_runnable()
+        {
+            return false;
+        }
+        let sc = sched_context_of(k, cur);
+        if sc == 0 || sc != k.cur_sc {
+            return false;
+        }
+        let s = sc_load(k, sc);
+        if !header_active(&s) || s.in_release_queue != 0 {
+            return false;
+        }
+        let now = k.machine.now_us();
+        let head = head_of(k, sc, &s);
+        if head.time > now || head.amount.saturating_sub(k.consumed_us) < MIN_BUDGET_US {
+            return false;
+        }
+        if k.release_queue != 0 && refill_head(k, k.release_queue).time <= now {
+            return false;
+        }
+        if k.domains.restart || now >= k.domains.end_us {
+            return false;
+        }
+        if crate::domain::tcb_domain(k, cur) != k.domains.cur {
+            return false;
+        }
+        highest_queued_priority(k).is_none_or(|p| p <= priority_of(k, cur))
+    }
+}
+
 /// Choose the thread to run next (seL4 `schedule`), switch SCs and program the timer.
 pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
+    if entry::keeps_current(k) {
+        set_next_interrupt(k);
+        return;
+    }
     awaken(k);
     let cur = k.cur_thread;
-    let cur_ok = is_schedulable(k, cur) && tcb_sched_context(k, cur) != 0 && {
-        let sc = tcb_sched_context(k, cur);
+    let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {
+        let sc = k.tcb(cur).sched_context;
         refill_ready(k, sc)
             && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
     if !cur_ok && is_schedulable(k, cur) {
         // Runnable but out of budget on a released SC: wait for the refill.
-        let sc = tcb_sched_context(k, cur);
+        let sc = k.tcb(cur).sched_context;
         if sc == k.cur_sc {
             commit_time(k);
         }
@@ -679,7 +741,7 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     let new_sc = if k.cur_thread == k.idle_thread {
         0
     } else {
-        tcb_sched_context(k, k.cur_thread)
+        k.tcb(k.cur_thread).sched_context
     };
     if new_sc != k.cur_sc {
         commit_time(k);

@@ -160,9 +160,11 @@ fn take_fpu(k: &mut Kernel<Aarch64Machine>) -> bool {
 
 /// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
 /// thread without a valid VSpace runs with the empty table (its accesses fault) rather than
-/// in whichever address space was active before.
+/// in whichever address space was active before. Every core entry point ends with
+/// `activate_vspace`, which records the current thread's VSpace in `active_vspace`, so the
+/// thread's VSpace cap need not be decoded again here.
 fn resume_vspace(k: &mut Kernel<Aarch64Machine>) {
-    if k.current_vspace().is_none() {
+    if k.active_vspace.is_none() {
         k.machine.clear_vspace();
     }
 }
