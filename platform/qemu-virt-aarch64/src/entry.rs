@@ -89,9 +89,9 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
                 if class == trap::EC_FP_ACCESS && take_fpu(&mut s.kernel) {
                     // The FPU now belongs to this thread: retry the instruction.
                 } else if class == trap::EC_SVC64 {
-                    let no = s
-                        .kernel
-                        .get_reg(s.kernel.cur_thread, kernel_hal::Reg::SyscallNo);
+                    // SAFETY: `ctx` is the current thread's context the entry just saved x7
+                    // (the syscall number) into; one word is read, no reference is made.
+                    let no = unsafe { core::ptr::addr_of!((*ctx).x[7]).read() };
                     if Syscall::from_number(no as i64) == Some(Syscall::Yield) {
                         s.yields += 1;
                     }
