@@ -24,23 +24,25 @@ cp target/release/microkit "$sdk/bin/microkit"
 
 objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
 for arch in "${arches[@]}"; do
+  ktarget=""
   case "$arch" in
     aarch64) target=aarch64-unknown-none; board=qemu_virt_aarch64
-             kpkg=kernel-qemu-virt-aarch64; kbin=kernel ;;
+             kpkg=kernel-qemu-virt-aarch64; kbin=kernel; ktarget=aarch64-unknown-none-softfloat ;;
     riscv64) target=riscv64gc-unknown-none-elf; board=qemu_virt_riscv64
              kpkg=kernel-qemu-virt-riscv64; kbin=kernel-qemu-virt-riscv64 ;;
     x86_64) target=x86_64-unknown-none; board=x86_64_generic
             kpkg=platform-qemu-x86_64; kbin=kernel-x86_64 ;;
     *) echo "setup: unknown arch '$arch'"; exit 1 ;;
   esac
+  ktarget="${ktarget:-$target}"
   echo "setup: building the initialiser for $arch"
   # Built on its own: building it together with PDs would unify microkit-spec's features.
   cargo build --quiet -p microkit-initialiser --target "$target" --release
   kernel=""
   if cargo pkgid -q "$kpkg" >/dev/null 2>&1; then
     echo "setup: building the kernel for $arch ($kpkg)"
-    cargo build --quiet -p "$kpkg" --target "$target" --release
-    kernel="target/$target/release/$kbin"
+    cargo build --quiet -p "$kpkg" --target "$ktarget" --release
+    kernel="target/$ktarget/release/$kbin"
   else
     echo "setup: no kernel package '$kpkg' in this tree; the $board SDK has no kernel"
   fi

@@ -5,6 +5,9 @@
 # arch_config ARCH sets:
 #   TARGET        rust target triple
 #   KERNEL_PKG    cargo package of the kernel binary; KERNEL_BIN its binary name
+#   KERNEL_TARGET Rust target of the kernel (aarch64: the soft-float target, so the kernel never
+#                 touches FP/SIMD registers and user FP state can be switched lazily); the
+#                 kernel ELF is target/$KERNEL_TARGET/release/$KERNEL_BIN
 #   USER_PKGS     cargo packages of the user tasks (default: user-<name> for each of TASKS)
 #   IMAGES        (payload kind) boot images as NAME=TASK[,TASK...]: build/<arch>/NAME.elf is
 #                 the kernel with those user task binaries as its payload (task 0 first)
@@ -21,6 +24,7 @@ arch_config() {
   case "$1" in
     aarch64)
       TARGET=aarch64-unknown-none
+      KERNEL_TARGET=aarch64-unknown-none-softfloat
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
       USER_PKGS="user-hello user-fault-test"
@@ -33,6 +37,7 @@ arch_config() {
       ;;
     riscv64)
       TARGET=riscv64gc-unknown-none-elf
+      KERNEL_TARGET=$TARGET
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
       USER_PKGS="hello-riscv64"
@@ -46,6 +51,7 @@ arch_config() {
       # Multiboot 1: QEMU -kernel takes the flat kernel image (a.out-kludge header), the
       # initial task is the first module (-initrd), as seL4 boots on x86.
       TARGET=x86_64-unknown-none
+      KERNEL_TARGET=$TARGET
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
       TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64 bootinfo-x86_64 fpcheck-x86_64"

@@ -8,28 +8,30 @@ cd "$(dirname "$0")/.."
 arch="${1:-aarch64}"
 arch_config "$arch"
 
-pkgs=(-p "$KERNEL_PKG")
+pkgs=()
 if [ -n "${USER_PKGS:-}" ]; then
   for p in $USER_PKGS; do pkgs+=(-p "$p"); done
 else
   for t in $TASKS; do pkgs+=(-p "user-$t"); done
 fi
+cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
 cargo build --quiet --release --target "$TARGET" "${pkgs[@]}"
 cargo build --quiet --release -p mkimage -p qemu-test
 
 out="build/$arch"
 mkdir -p "$out"
 bin="target/$TARGET/release"
+kbin="target/$KERNEL_TARGET/release/$KERNEL_BIN"
 case "${IMAGE_KIND:-payload}" in
   multiboot)
     objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
-    cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
-    "$objcopy" -O binary "$bin/$KERNEL_BIN" "$out/kernel32.bin"
+    cp "$kbin" "$out/kernel.elf"
+    "$objcopy" -O binary "$kbin" "$out/kernel32.bin"
     for t in $TASKS; do cp "$bin/$t" "$out/$t.elf"; done
     built="$out/kernel32.bin $(for t in $TASKS; do printf '%s ' "$out/$t.elf"; done)"
     ;;
   *)
-    cp "$bin/$KERNEL_BIN" "$out/kernel.elf"
+    cp "$kbin" "$out/kernel.elf"
     built="$out/kernel.elf"
     specs="${IMAGES:-}"
     if [ -z "$specs" ]; then for t in $TASKS; do specs="$specs $t=$t"; done; fi
@@ -38,7 +40,7 @@ case "${IMAGE_KIND:-payload}" in
       files=()
       IFS=, read -r -a tasks <<<"${spec#*=}"
       for t in "${tasks[@]}"; do files+=("$bin/$t"); done
-      target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$out/$name.elf" "${files[@]}" >/dev/null
+      target/release/mkimage --kernel "$kbin" --out "$out/$name.elf" "${files[@]}" >/dev/null
       built="$built $out/$name.elf"
     done
     ;;

@@ -25,7 +25,7 @@ if [ "${IMAGE_KIND:-payload}" = multiboot ]; then
   image="$dir/initialiser-system.elf"
 else
   image="build/$arch/initialiser-hello.elf"
-  target/release/mkimage --kernel "$bin/$KERNEL_BIN" --out "$image" "$dir/initialiser-system.elf" >/dev/null
+  target/release/mkimage --kernel "target/$KERNEL_TARGET/release/$KERNEL_BIN" --out "$image" "$dir/initialiser-system.elf" >/dev/null
 fi
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --expect "initialiser: " \

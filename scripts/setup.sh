@@ -58,7 +58,7 @@ fi
 if command -v rustup >/dev/null 2>&1; then
   cd "$(dirname "$0")/.."
   rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
-  for t in aarch64-unknown-none riscv64gc-unknown-none-elf x86_64-unknown-none; do
+  for t in aarch64-unknown-none aarch64-unknown-none-softfloat riscv64gc-unknown-none-elf x86_64-unknown-none; do
     rustup target list --installed | grep -qx "$t" || rustup target add "$t"
   done
   rustup component list --installed | grep -q '^llvm-tools' || rustup component add llvm-tools

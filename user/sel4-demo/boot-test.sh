@@ -17,7 +17,7 @@ image="build/$arch/sel4-demo.elf"
 mkdir -p "build/$arch"
 case "${IMAGE_KIND:-payload}" in
   multiboot) cp "$task" "$image" ;;
-  *) target/release/mkimage --kernel "target/$TARGET/release/$KERNEL_BIN" --out "$image" "$task" >/dev/null ;;
+  *) target/release/mkimage --kernel "target/$KERNEL_TARGET/release/$KERNEL_BIN" --out "$image" "$task" >/dev/null ;;
 esac
 args=(--panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "sel4-root: panic")
 while IFS= read -r line; do

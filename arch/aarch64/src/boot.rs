@@ -1,8 +1,8 @@
 //! The boot path: from QEMU's entry (EL1 or EL2, MMU off, running at the physical load
 //! address) to the platform's `kernel_main(dtb_paddr)` running in the upper half.
 //!
-//! Steps: drop from EL2 to EL1 if needed; enable FP/SIMD (CPACR_EL1.FPEN) before any Rust
-//! code; clear `.bss`; load MAIR/TCR and the boot translation tables (one level-0 table and
+//! Steps: drop from EL2 to EL1 if needed; turn FP/SIMD access off (CPACR_EL1.FPEN = 0: the
+//! kernel never uses it, user threads get it lazily); clear `.bss`; load MAIR/TCR and the boot translation tables (one level-0 table and
 //! one level-1 table mapping physical 0..4 GiB with 1 GiB blocks: devices, then RAM) into both
 //! TTBR0 (identity, only until the jump) and TTBR1 (the kernel window); turn on the MMU and
 //! caches; jump to the upper half; retire the identity map (TTBR0 := empty table); set the
@@ -67,9 +67,9 @@ _start:
     msr     elr_el2, x1
     eret
 1:
-    // FP/SIMD on for EL1 and EL0 (CPACR_EL1.FPEN = 0b11) before any compiled code runs.
-    mov     x1, #(3 << 20)
-    msr     cpacr_el1, x1
+    // FP/SIMD access off for EL1 and EL0 (CPACR_EL1.FPEN = 0b00): the kernel is built for the
+    // soft-float target and never uses FP/SIMD; user threads get it lazily (`crate::fpu`).
+    msr     cpacr_el1, xzr
     isb
     // Clear .bss using PC-relative (hence physical) addresses.
     adrp    x1, __bss_start

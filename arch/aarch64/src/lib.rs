@@ -22,6 +22,8 @@ pub mod console;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod cpu;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod fpu;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod dtb;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod gic;

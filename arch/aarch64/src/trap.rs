@@ -1,17 +1,28 @@
 //! Exception vectors, user trap entry/exit and the kernel-exception panic path.
 //!
-//! Entry from EL0 saves every user register (GPRs, SP_EL0, ELR, SPSR, TLS registers and the
-//! FP/SIMD file) straight into the current thread's [`Aarch64Context`], whose address is
-//! kept in TPIDR_EL1, then calls the registered [`UserTrapHandler`]. The handler returns the
-//! context to resume (the same one, or another thread's); [`enter_user`] restores it, resets
-//! the kernel stack and `eret`s. The kernel runs with interrupts masked and keeps no state on
-//! its stack across a return to user mode (one kernel stack, as in seL4).
+//! Entry from EL0 saves the user registers the ABI needs (GPRs, SP_EL0, ELR, SPSR, TPIDR_EL0)
+//! straight into the current thread's [`Aarch64Context`], whose address is kept in TPIDR_EL1,
+//! then calls the registered [`UserTrapHandler`]. The handler returns the context to resume
+//! (the same one, or another thread's); [`enter_user`] restores it, resets the kernel stack
+//! and `eret`s. The kernel runs with interrupts masked and keeps no state on its stack across
+//! a return to user mode (one kernel stack, as in seL4).
+//!
+//! Not saved on entry: TPIDRRO_EL0 (read-only at EL0, so only the kernel changes it: it is
+//! restored from the context on every exit) and the FP/SIMD file. The kernel is built for the
+//! soft-float target and never touches FP/SIMD registers, so they keep the FPU owner's values
+//! across kernel entries; switching them between threads is lazy ([`fpu`]: the platform enables
+//! EL0 FP access only for the owner, and another thread's first FP instruction traps with EC
+//! [`EC_FP_ACCESS`]).
+//!
+//! With the `benchmark` feature (seL4's benchmark build), `seL4_BenchmarkNullSyscall` (`svc`
+//! with x7 = -25) is answered by the vector itself: it restores the two scratch registers and
+//! `eret`s before anything is saved (the floor row of `make bench`).
 //!
 //! Any exception taken from EL1 is a kernel bug (except an unanswered SMC made by
 //! [`crate::smc::smc_call`], resumed with x0 = -1): it prints the syndrome, fault address and
 //! registers under a `KERNEL PANIC` line and stops QEMU with a failing status.
 
-use crate::context::{Aarch64Context, CTX_FP, CTX_PC, CTX_SP, CTX_TPIDR};
+use crate::context::{Aarch64Context, CTX_PC, CTX_SP, CTX_TPIDR, CTX_TPIDRRO};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// What kind of exception brought the CPU into the kernel.
@@ -58,13 +69,15 @@ pub const EC_DABT_LOWER: u64 = 0x24;
 pub const EC_SP_ALIGN: u64 = 0x26;
 /// Unknown reason (e.g. undefined instruction).
 pub const EC_UNKNOWN: u64 = 0x00;
+/// FP/SIMD access trapped by CPACR_EL1.FPEN.
+pub const EC_FP_ACCESS: u64 = 0x07;
 
 /// Human-readable name of an exception class.
 pub fn class_name(ec: u64) -> &'static str {
     match ec {
         EC_UNKNOWN => "undefined instruction",
         0x01 => "wfi/wfe",
-        0x07 => "fp/simd access",
+        EC_FP_ACCESS => "fp/simd access",
         EC_SVC64 => "svc",
         0x18 => "system register access",
         EC_IABT_LOWER | 0x21 => "instruction abort",
@@ -174,6 +187,18 @@ core::arch::global_asm!(
     .macro UENTRY kind
     .balign 0x80
     stp     x0, x1, [sp, #-16]!
+    .if \kind == 0 && {bench}
+    // seL4_BenchmarkNullSyscall: `svc` with x7 = -25 returns at once.
+    cmn     x7, #25
+    b.ne    1f
+    mrs     x0, esr_el1
+    lsr     x0, x0, #26
+    cmp     x0, #0x15
+    b.ne    1f
+    ldp     x0, x1, [sp], #16
+    eret
+1:
+    .endif
     mov     x1, #\kind
     b       aarch64_user_entry
     .endm
@@ -273,29 +298,7 @@ aarch64_user_entry:
     mrs     x3, spsr_el1
     stp     x2, x3, [x0, #{pc}]
     mrs     x2, tpidr_el0
-    mrs     x3, tpidrro_el0
-    stp     x2, x3, [x0, #{tpidr}]
-    add     x2, x0, #{fp}
-    stp     q0, q1, [x2, #0]
-    stp     q2, q3, [x2, #32]
-    stp     q4, q5, [x2, #64]
-    stp     q6, q7, [x2, #96]
-    stp     q8, q9, [x2, #128]
-    stp     q10, q11, [x2, #160]
-    stp     q12, q13, [x2, #192]
-    stp     q14, q15, [x2, #224]
-    stp     q16, q17, [x2, #256]
-    stp     q18, q19, [x2, #288]
-    stp     q20, q21, [x2, #320]
-    stp     q22, q23, [x2, #352]
-    stp     q24, q25, [x2, #384]
-    stp     q26, q27, [x2, #416]
-    stp     q28, q29, [x2, #448]
-    stp     q30, q31, [x2, #480]
-    mrs     x3, fpcr
-    mrs     x4, fpsr
-    add     x2, x2, #512
-    stp     x3, x4, [x2]
+    str     x2, [x0, #{tpidr}]
     mov     x1, x0
     mov     x0, x19
     bl      aarch64_user_trap
@@ -306,34 +309,14 @@ aarch64_restore_user:
     msr     tpidr_el1, x0
     ldr     x1, =__stack_top
     mov     sp, x1
-    add     x2, x0, #{fp}
-    ldp     q0, q1, [x2, #0]
-    ldp     q2, q3, [x2, #32]
-    ldp     q4, q5, [x2, #64]
-    ldp     q6, q7, [x2, #96]
-    ldp     q8, q9, [x2, #128]
-    ldp     q10, q11, [x2, #160]
-    ldp     q12, q13, [x2, #192]
-    ldp     q14, q15, [x2, #224]
-    ldp     q16, q17, [x2, #256]
-    ldp     q18, q19, [x2, #288]
-    ldp     q20, q21, [x2, #320]
-    ldp     q22, q23, [x2, #352]
-    ldp     q24, q25, [x2, #384]
-    ldp     q26, q27, [x2, #416]
-    ldp     q28, q29, [x2, #448]
-    ldp     q30, q31, [x2, #480]
-    add     x2, x2, #512
-    ldp     x3, x4, [x2]
-    msr     fpcr, x3
-    msr     fpsr, x4
     ldr     x2, [x0, #{sp}]
     msr     sp_el0, x2
     ldp     x2, x3, [x0, #{pc}]
     msr     elr_el1, x2
     msr     spsr_el1, x3
-    ldp     x2, x3, [x0, #{tpidr}]
+    ldr     x2, [x0, #{tpidr}]
     msr     tpidr_el0, x2
+    ldr     x3, [x0, #{tpidrro}]
     msr     tpidrro_el0, x3
     ldp     x2, x3, [x0, #16]
     ldp     x4, x5, [x0, #32]
@@ -357,5 +340,6 @@ aarch64_restore_user:
     sp = const CTX_SP,
     pc = const CTX_PC,
     tpidr = const CTX_TPIDR,
-    fp = const CTX_FP,
+    tpidrro = const CTX_TPIDRRO,
+    bench = const cfg!(feature = "benchmark") as u8,
 );

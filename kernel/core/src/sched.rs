@@ -599,10 +599,14 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
 /// does not cover the time consumed so far.
 pub fn check_budget<M: Machine>(k: &mut Kernel<M>) -> bool {
     let sc = k.cur_sc;
-    if k.cur_thread == k.idle_thread || sc == 0 || !sc_active(k, sc) {
+    if k.cur_thread == k.idle_thread || sc == 0 {
         return true;
     }
-    if refill_sufficient(k, sc, k.consumed_us) {
+    // `sc_active` and `refill_sufficient(sc, consumed)` on one load of the SC header.
+    let s = sc_load(k, sc);
+    if !entry::header_active(&s)
+        || entry::head_of(k, sc, &s).amount.saturating_sub(k.consumed_us) >= MIN_BUDGET_US
+    {
         return true;
     }
     charge_budget(k, true);
@@ -624,8 +628,95 @@ pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
 
 // ---- Choosing the next thread -----------------------------------------------------------
 
+/// Helpers of the per-entry paths ([`check_budget`], the [`schedule`] shortcut) that read a
+/// loaded SC header or single TCB words instead of reloading or copying whole objects.
+mod entry {
+    use super::*;
+    use crate::object::Tcb;
+
+    /// [`sc_active`] of a loaded SC header.
+    pub(super) fn header_active(s: &SchedContext) -> bool {
+        s.refill_max > 0 && s.refill_count > 0 && s.budget > 0
+    }
+
+    /// The head refill of `sc` whose header `s` is already loaded (zero if it has none).
+    pub(super) fn head_of<M: Machine>(k: &Kernel<M>, sc: PAddr, s: &SchedContext) -> Refill {
+        if s.refill_count == 0 || s.refill_max == 0 {
+            return Refill::default();
+        }
+        kmem::load(&k.machine, SchedContext::refill_addr(sc, s.refill_head % s.refill_max))
+    }
+
+    /// The SC bound to `t` (one word).
+    fn sched_context_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> PAddr {
+        let off = core::mem::offset_of!(Tcb<M::Context>, sched_context) as u64;
+        kmem::read_word(&k.machine, t + off)
+    }
+
+    /// The priority of `t` (one word).
+    fn priority_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
+        let off = core::mem::offset_of!(Tcb<M::Context>, priority) as u64;
+        (kmem::read_word(&k.machine, t + off) & 0xff) as usize
+    }
+
+    /// The highest priority with a queued thread (of any domain).
+    fn highest_queued_priority<M: Machine>(k: &Kernel<M>) -> Option<usize> {
+        let words = k.ready.bitmap.len();
+        (0..words)
+            .rev()
+            .find(|&w| k.ready.bitmap[w] != 0)
+            .map(|w| w * 64 + 63 - k.ready.bitmap[w].leading_zeros() as usize)
+    }
+
+    /// Whether [`schedule`] keeps the current thread on the current SC without touching any
+    /// queue (seL4's `schedule` does nothing but `awaken`, the domain check and the SC switch
+    /// check when the action is ResumeCurrentThread). True iff the action is ResumeCurrent,
+    /// the thread is schedulable on `cur_sc` with its head refill released and sufficient for
+    /// what it has consumed, no release is due, the domain's time is not up, the thread is in
+    /// the current domain and no queued thread has a higher priority: exactly when the full
+    /// path would release nothing, keep the thread and not switch SC, so the outcome is the
+    /// same (the SC header is loaded once and the time read once).
+    pub(super) fn keeps_current<M: Machine>(k: &Kernel<M>) -> bool {
+        let cur = k.cur_thread;
+        if k.sched_action != SchedulerAction::ResumeCurrent
+            || cur == 0
+            || cur == k.idle_thread
+            || !k.thread_state(cur).is_runnable()
+        {
+            return false;
+        }
+        let sc = sched_context_of(k, cur);
+        if sc == 0 || sc != k.cur_sc {
+            return false;
+        }
+        let s = sc_load(k, sc);
+        if !header_active(&s) || s.in_release_queue != 0 {
+            return false;
+        }
+        let now = k.machine.now_us();
+        let head = head_of(k, sc, &s);
+        if head.time > now || head.amount.saturating_sub(k.consumed_us) < MIN_BUDGET_US {
+            return false;
+        }
+        if k.release_queue != 0 && refill_head(k, k.release_queue).time <= now {
+            return false;
+        }
+        if k.domains.restart || now >= k.domains.end_us {
+            return false;
+        }
+        if crate::domain::tcb_domain(k, cur) != k.domains.cur {
+            return false;
+        }
+        highest_queued_priority(k).is_none_or(|p| p <= priority_of(k, cur))
+    }
+}
+
 /// Choose the thread to run next (seL4 `schedule`), switch SCs and program the timer.
 pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
+    if entry::keeps_current(k) {
+        set_next_interrupt(k);
+        return;
+    }
     awaken(k);
     let cur = k.cur_thread;
     let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {

@@ -6,18 +6,22 @@
 //! [`HEARTBEAT_TICKS`] ticks. (A thread that faults without a fault handler is reported by
 //! the core itself, `kernel_core::debug`.)
 
-use arch_aarch64::context::Aarch64Context;
+use arch_aarch64::context::{Aarch64Context, FpState, CTX_FP};
 use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
 use arch_aarch64::trap::{self, TrapKind};
-use arch_aarch64::{console, cpu, kprintln, timer};
+use arch_aarch64::{console, cpu, fpu, kprintln, timer};
+use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
+use kernel_hal::{PAddr, PhysMem};
 use sel4_abi::Syscall;
 
 /// Periodic timer interrupts per second (each one is a preemption point for the core).
 const TICK_HZ: u64 = 100;
 /// Ticks between heartbeat lines while idle.
 const HEARTBEAT_TICKS: u64 = 50;
+/// `seL4_TCBFlag_fpuDisabled`, bit 0 of the TCB flags `TCB_SetFlags` stores.
+const TCB_FLAG_FPU_DISABLED: u64 = 1;
 /// After this many ticks taken from user mode the kernel reports once (at the next line
 /// boundary of the console) that the tick reaches user mode.
 const TICK_REPORT: u64 = 10;
@@ -61,6 +65,7 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
         let s = s.as_mut().expect("kernel state");
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
+        set_fpu_access(&s.kernel);
         s.kernel.current_context_ptr()
     });
     // SAFETY: `first` is the current thread's context in its TCB (kernel window, aligned as
@@ -80,10 +85,13 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
-                if trap::esr_class(esr) == trap::EC_SVC64 {
-                    let no = s
-                        .kernel
-                        .get_reg(s.kernel.cur_thread, kernel_hal::Reg::SyscallNo);
+                let class = trap::esr_class(esr);
+                if class == trap::EC_FP_ACCESS && take_fpu(&mut s.kernel) {
+                    // The FPU now belongs to this thread: retry the instruction.
+                } else if class == trap::EC_SVC64 {
+                    // SAFETY: `ctx` is the current thread's context the entry just saved x7
+                    // (the syscall number) into; one word is read, no reference is made.
+                    let no = unsafe { core::ptr::addr_of!((*ctx).x[7]).read() };
                     if Syscall::from_number(no as i64) == Some(Syscall::Yield) {
                         s.yields += 1;
                     }
@@ -103,15 +111,60 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         }
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
+        set_fpu_access(&s.kernel);
         s.kernel.current_context_ptr()
     })
 }
 
+/// Whether thread `t` has `seL4_TCBFlag_fpuDisabled` set.
+fn fpu_disabled(k: &Kernel<Aarch64Machine>, t: PAddr) -> bool {
+    let flags = t + core::mem::offset_of!(Tcb<Aarch64Context>, flags) as u64;
+    kernel_core::kmem::read_word(&k.machine, flags) & TCB_FLAG_FPU_DISABLED != 0
+}
+
+/// The saved FP/SIMD registers of thread `t` in the kernel window.
+fn fp_state_ptr(k: &Kernel<Aarch64Machine>, t: PAddr) -> *mut FpState {
+    let pa = t + (core::mem::offset_of!(Tcb<Aarch64Context>, context) + CTX_FP) as u64;
+    match k.machine.window(pa, core::mem::size_of::<FpState>()) {
+        Some(p) => p.cast(),
+        None => panic!("kernel: TCB {:#x} outside the kernel window", t),
+    }
+}
+
+/// EL0 may use FP/SIMD iff the thread about to run owns the FPU (and may use it).
+fn set_fpu_access(k: &Kernel<Aarch64Machine>) {
+    let cur = k.cur_thread;
+    fpu::set_user_access(cur == k.fpu_owner && cur != 0 && !fpu_disabled(k, cur));
+}
+
+/// An FP/SIMD access trap (EC 0x07) of the current thread: unless the thread has
+/// `seL4_TCBFlag_fpuDisabled` (then false: the trap is delivered as a user exception, as
+/// seL4 does for every other EL0 synchronous exception), move the FPU to it — save the live
+/// registers into the owner's context, load the thread's — and return true so the
+/// instruction is retried. No scheduler work: nothing but the FPU owner changes.
+fn take_fpu(k: &mut Kernel<Aarch64Machine>) -> bool {
+    let cur = k.cur_thread;
+    if fpu_disabled(k, cur) {
+        return false;
+    }
+    if k.fpu_owner != cur {
+        let old = (k.fpu_owner != 0).then(|| fp_state_ptr(k, k.fpu_owner));
+        // SAFETY: both are FP states inside TCB contexts in the kernel window, aligned as the
+        // TCB objects are (the old owner is live: the core clears `fpu_owner` when it
+        // finalises that TCB); no reference to either exists while the registers move.
+        unsafe { fpu::switch_owner(old, fp_state_ptr(k, cur)) };
+        k.fpu_owner = cur;
+    }
+    true
+}
+
 /// The core has already switched TTBR0 to the current thread's VSpace if it has one; a
 /// thread without a valid VSpace runs with the empty table (its accesses fault) rather than
-/// in whichever address space was active before.
+/// in whichever address space was active before. Every core entry point ends with
+/// `activate_vspace`, which records the current thread's VSpace in `active_vspace`, so the
+/// thread's VSpace cap need not be decoded again here.
 fn resume_vspace(k: &mut Kernel<Aarch64Machine>) {
-    if k.current_vspace().is_none() {
+    if k.active_vspace.is_none() {
         k.machine.clear_vspace();
     }
 }

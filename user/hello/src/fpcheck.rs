@@ -1,20 +1,76 @@
-//! `fpcheck`: a root task that checks that the kernel preserves a thread's FP/SIMD
-//! registers (V0–V31) across `seL4_Yield` and the thread switches it causes. It first starts
-//! `fpclobber` as a second thread (own VSpace and ASID, same priority) through seL4
-//! invocations; `fpclobber` overwrites every FP/SIMD register in a loop without syscalls
-//! until the timer preempts it.
+//! `fpcheck`: a root task that checks that the kernel preserves each thread's FP/SIMD
+//! registers (V0–V31) across `seL4_Yield` and the thread switches it causes, with the FPU
+//! switched lazily between threads that do and do not use it. It starts three threads (own
+//! VSpace and ASID each, same priority) through seL4 invocations: `fpclobber` overwrites
+//! every FP/SIMD register in a loop without syscalls until the timer preempts it; `intspin`
+//! never uses FP/SIMD and only yields; `fpcheck_b` does what the root task does with its own
+//! pattern (load, yield, compare). Last, a fourth thread with `seL4_TCBFlag_fpuDisabled`
+//! executes one FP instruction: the root task, its fault handler, must receive a
+//! `seL4_Fault_UserException` whose number is the ESR of an FP/SIMD access trap (EC 0x07).
 #![no_std]
 #![no_main]
 
 mod sel4;
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use sel4_abi::ObjectKind;
 
 use user_rt::uprintln;
 
 /// Set by `fpclobber` once its line is printed (shared memory: its VSpace maps this
 /// image's frames), so the two threads' output never interleaves.
 static CLOBBER_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// Rounds `fpcheck_b` completed, and rounds in which its registers had changed.
+static B_ROUNDS: AtomicU64 = AtomicU64::new(0);
+static B_CHANGED: AtomicU64 = AtomicU64::new(0);
+/// Times `intspin` ran.
+static INT_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// `seL4_Fault_UserException`, the label of its fault message.
+const FAULT_USER_EXCEPTION: u64 = 3;
+/// ESR_EL1 exception class of a trapped FP/SIMD access.
+const EC_FP_ACCESS: u64 = 0x07;
+
+/// A thread that never touches FP/SIMD: count and yield forever.
+extern "C" fn intspin(_arg: u64) -> ! {
+    loop {
+        INT_RUNS.fetch_add(1, Ordering::Relaxed);
+        user_rt::sys::yield_now();
+    }
+}
+
+/// A second FP user: its own pattern across yields, forever; counts rounds and changes.
+extern "C" fn fpcheck_b(_arg: u64) -> ! {
+    let pattern = pattern(0x5555_0000_AAAA_FFFF_1234_8765_0F0F_F0F0);
+    loop {
+        let mut after = [0u128; 32];
+        yield_with_pattern(&pattern, &mut after);
+        if after != pattern {
+            B_CHANGED.fetch_add(1, Ordering::Relaxed);
+        }
+        B_ROUNDS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A thread with `seL4_TCBFlag_fpuDisabled`: its first FP instruction must fault.
+extern "C" fn fpdisabled(_arg: u64) -> ! {
+    // SAFETY: writes one vector register (declared clobbered).
+    unsafe { core::arch::asm!("fmov d0, xzr", out("v0") _, options(nomem, nostack)) };
+    loop {
+        user_rt::sys::yield_now();
+    }
+}
+
+/// 32 distinct 128-bit values derived from `seed`.
+fn pattern(seed: u128) -> [u128; 32] {
+    let mut p = [0u128; 32];
+    for (i, v) in p.iter_mut().enumerate() {
+        *v = seed.rotate_left(4 * i as u32) ^ i as u128;
+    }
+    p
+}
 
 /// The second thread: overwrite V0–V31 forever, never trapping.
 extern "C" fn fpclobber(_arg: u64) -> ! {
@@ -105,10 +161,19 @@ fn yield_with_pattern(src: &[u128; 32], dst: &mut [u128; 32]) {
 /// Entered from `user_rt`'s `_start` with x0 = bootinfo address.
 #[no_mangle]
 pub extern "C" fn user_main(bootinfo: u64) -> ! {
-    match sel4::Root::new(bootinfo).map(|mut r| r.spawn(fpclobber, 0)) {
-        Some(Ok(_)) => {}
-        Some(Err(sel4::Failed(what, e))) => uprintln!("fpcheck: ERROR: {} failed with error {}", what, e),
-        None => uprintln!("fpcheck: ERROR: no RAM untyped of 1 MiB or more"),
+    let Some(mut root) = sel4::Root::new(bootinfo) else {
+        uprintln!("fpcheck: ERROR: no RAM untyped of 1 MiB or more");
+        stop()
+    };
+    for (f, name) in [
+        (fpclobber as extern "C" fn(u64) -> !, "fpclobber"),
+        (intspin, "intspin"),
+        (fpcheck_b, "fpcheck_b"),
+    ] {
+        if let Err(sel4::Failed(what, e)) = root.spawn(f, 0) {
+            uprintln!("fpcheck: ERROR: spawning {}: {} failed with error {}", name, what, e);
+            stop()
+        }
     }
     let mut waits = 0;
     while !CLOBBER_PRINTED.load(Ordering::Acquire) && waits < 1000 {
@@ -118,10 +183,7 @@ pub extern "C" fn user_main(bootinfo: u64) -> ! {
     if !CLOBBER_PRINTED.load(Ordering::Acquire) {
         uprintln!("fpcheck: ERROR: fpclobber never ran");
     }
-    let mut pattern = [0u128; 32];
-    for (i, p) in pattern.iter_mut().enumerate() {
-        *p = 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210u128.rotate_left(4 * i as u32) ^ i as u128;
-    }
+    let pattern = pattern(0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210);
     for round in 0..ROUNDS {
         let mut after = [0u128; 32];
         yield_with_pattern(&pattern, &mut after);
@@ -132,12 +194,61 @@ pub extern "C" fn user_main(bootinfo: u64) -> ! {
                 round,
                 after[i]
             );
-            loop {
-                user_rt::sys::yield_now();
-            }
+            stop()
         }
     }
     uprintln!("fpcheck: V0-V31 intact across {} yields", ROUNDS);
+
+    // The other FP user and the integer-only thread ran in between.
+    let mut waits = 0;
+    while B_ROUNDS.load(Ordering::Relaxed) < ROUNDS && waits < 1000 {
+        user_rt::sys::yield_now();
+        waits += 1;
+    }
+    let (b_rounds, b_changed) = (B_ROUNDS.load(Ordering::Relaxed), B_CHANGED.load(Ordering::Relaxed));
+    let int_runs = INT_RUNS.load(Ordering::Relaxed);
+    if b_rounds < ROUNDS || b_changed != 0 || int_runs == 0 {
+        uprintln!(
+            "fpcheck: ERROR: second FP thread: {} rounds, {} with changed registers; integer-only thread ran {} times",
+            b_rounds,
+            b_changed,
+            int_runs
+        );
+        stop()
+    }
+    uprintln!(
+        "fpcheck: second FP thread intact across {} yields, integer-only thread ran {} times",
+        b_rounds,
+        int_runs
+    );
+
+    // A thread with the FPU disabled: its FP instruction is a user exception to its handler.
+    let fault = root
+        .retype(ObjectKind::Endpoint, 0)
+        .and_then(|ep| Ok((ep, root.retype(ObjectKind::Reply, 0)?)))
+        .and_then(|(ep, reply)| {
+            root.spawn_with(fpdisabled, 0, ep, sel4::Fpu::Disabled)?;
+            Ok(sel4::recv(ep, reply))
+        });
+    match fault {
+        Ok(m) if m.label == FAULT_USER_EXCEPTION && m.mr[3] >> 26 == EC_FP_ACCESS => uprintln!(
+            "fpcheck: fpuDisabled thread's FP instruction raised a UserException (ESR {:#x} at {:#x})",
+            m.mr[3],
+            m.mr[0]
+        ),
+        Ok(m) => uprintln!(
+            "fpcheck: ERROR: fpuDisabled thread: message label {} MRs {:#x?}, want a UserException with EC {:#x}",
+            m.label,
+            m.mr,
+            EC_FP_ACCESS
+        ),
+        Err(sel4::Failed(what, e)) => uprintln!("fpcheck: ERROR: fpuDisabled thread: {} failed with error {}", what, e),
+    }
+    stop()
+}
+
+/// Yield forever (the test ends when its lines are seen).
+fn stop() -> ! {
     loop {
         user_rt::sys::yield_now();
     }

@@ -13,6 +13,8 @@ use sel4_abi::{arch_label_number, object_type_number, Arch, ArchLabel, BootInfo,
 
 /// `seL4_Call`.
 const SYS_CALL: i64 = -1;
+/// `seL4_Recv`.
+const SYS_RECV: i64 = -7;
 /// `seL4_DebugCapIdentify`.
 const SYS_DEBUG_CAP_IDENTIFY: i64 = -15;
 /// Where every test image is linked (see `link.ld`): image frame *i* maps at
@@ -47,6 +49,24 @@ pub struct Root {
     next_slot: u64,
     /// Untyped slot objects are retyped from.
     untyped: u64,
+}
+
+/// Whether a spawned thread may use the FPU (`seL4_TCBFlag_fpuDisabled` clear or set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fpu {
+    /// The default: FP/SIMD available.
+    Enabled,
+    /// `TCB_SetFlags(fpuDisabled)` before the thread starts.
+    Disabled,
+}
+
+/// A received message: the label and MR0..MR3.
+#[derive(Clone, Copy, Debug)]
+pub struct Received {
+    /// The message label (for a fault message: the `seL4_FaultType`).
+    pub label: u64,
+    /// MR0..MR3.
+    pub mr: [u64; 4],
 }
 
 /// Why a step of [`Root::spawn`] or [`Root::retype`] failed: the invocation and its error.
@@ -132,6 +152,18 @@ impl Root {
     /// budget, in a new VSpace with its own ASID that maps this image and a private stack.
     /// Returns the new thread's TCB slot.
     pub fn spawn(&mut self, entry: extern "C" fn(u64) -> !, arg: u64) -> Result<u64, Failed> {
+        self.spawn_with(entry, arg, slots::NULL, Fpu::Enabled)
+    }
+
+    /// [`Root::spawn`] with a fault endpoint (a slot of the root CNode, or `slots::NULL`)
+    /// and the thread's FPU flag.
+    pub fn spawn_with(
+        &mut self,
+        entry: extern "C" fn(u64) -> !,
+        arg: u64,
+        fault_ep: u64,
+        fpu: Fpu,
+    ) -> Result<u64, Failed> {
         let arch = |l| arch_label_number(Arch::Aarch64, l).unwrap_or(u64::MAX);
         let vspace = self.retype(ObjectKind::VSpace, 0)?;
         self.ok("ASIDPool_Assign", slots::INIT_THREAD_ASID_POOL, arch(ArchLabel::AsidPoolAssign), &[], &[vspace])?;
@@ -183,8 +215,12 @@ impl Root {
             tcb,
             Label::TCBSetSchedParams as u64,
             &[255, 255],
-            &[slots::INIT_THREAD_TCB, sc, slots::NULL],
+            &[slots::INIT_THREAD_TCB, sc, fault_ep],
         )?;
+        if fpu == Fpu::Disabled {
+            // TCB_SetFlags(clear, set): set seL4_TCBFlag_fpuDisabled (bit 0).
+            self.ok("TCB_SetFlags", tcb, Label::TCBSetFlags as u64, &[0, 1], &[])?;
+        }
         // seL4_UserContext order: pc, sp, spsr, x0; resume the thread.
         let entry_pc = entry as usize as u64;
         self.ok(
@@ -195,6 +231,15 @@ impl Root {
             &[],
         )?;
         Ok(tcb)
+    }
+}
+
+/// `seL4_Recv(ep)` with reply object `reply`: the message label and MR0..MR3.
+pub fn recv(ep: u64, reply: u64) -> Received {
+    let (info, mr) = raw_recv(ep, reply);
+    Received {
+        label: MessageInfo::from_word(info).label,
+        mr,
     }
 }
 
@@ -226,6 +271,27 @@ fn raw_call(cap: u64, info: u64, mr: [u64; 4]) -> (u64, [u64; 4]) {
 }
 
 #[cfg(target_arch = "aarch64")]
+fn raw_recv(ep: u64, reply: u64) -> (u64, [u64; 4]) {
+    let (i, m0, m1, m2, m3): (u64, u64, u64, u64, u64);
+    // SAFETY: as in `raw_call`.
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            inout("x0") ep => _,
+            lateout("x1") i,
+            lateout("x2") m0,
+            lateout("x3") m1,
+            lateout("x4") m2,
+            lateout("x5") m3,
+            in("x6") reply,
+            in("x7") SYS_RECV,
+            options(nostack)
+        )
+    };
+    (i, [m0, m1, m2, m3])
+}
+
+#[cfg(target_arch = "aarch64")]
 fn raw_syscall_cap(cap: u64, no: i64) -> u64 {
     let out: u64;
     // SAFETY: as in `raw_call`.
@@ -245,6 +311,10 @@ fn raw_syscall_cap(cap: u64, no: i64) -> u64 {
 #[cfg(not(target_arch = "aarch64"))]
 fn raw_call(_cap: u64, info: u64, mr: [u64; 4]) -> (u64, [u64; 4]) {
     (info, mr)
+}
+#[cfg(not(target_arch = "aarch64"))]
+fn raw_recv(_ep: u64, _reply: u64) -> (u64, [u64; 4]) {
+    (0, [0; 4])
 }
 #[cfg(not(target_arch = "aarch64"))]
 fn raw_syscall_cap(_cap: u64, _no: i64) -> u64 {

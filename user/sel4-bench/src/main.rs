@@ -7,6 +7,9 @@
 //! count is kept, so a timer interrupt landing in one round does not skew the result.
 //!
 //! Operations (all MR0–MR3 in registers, no IPC-buffer traffic):
+//! * `floor` (only when built with `SEL4_BENCH_FLOOR=1`, which `make bench` sets when the
+//!   kernel is its `benchmark` build): `seL4_BenchmarkNullSyscall`, which that kernel answers
+//!   in its trap entry: the cost of a trap that does nothing but return;
 //! * `nbsend-invalid-cap`: `seL4_NBSend` on an empty slot (the lookup fails, nothing happens);
 //! * `yield`: `seL4_Yield` with no other thread at the root task's priority;
 //! * `signal-wait`: `seL4_Signal` then `seL4_Wait` on one notification by one thread;
@@ -213,6 +216,14 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         "sel4-bench: result loop-overhead {}",
         per_op(empty, 0, N, freq)
     );
+
+    // The floor: a trap the benchmark kernel returns from at once.
+    if option_env!("SEL4_BENCH_FLOOR") == Some("1") {
+        let t = measure(|_| {
+            raw(Syscall::BenchmarkNullSyscall as i64, Regs::default());
+        });
+        report("floor", t, empty, freq);
+    }
 
     // Null syscalls.
     let t = measure(|_| {
