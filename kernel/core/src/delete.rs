@@ -46,6 +46,10 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
         }
         Cap::Thread { ptr } if is_final => {
             crate::sched::tcb_finalise(k, ptr);
+            // seL4's fpuThreadDelete: the FPU's registers no longer belong to a live thread.
+            if k.fpu_owner == ptr {
+                k.fpu_owner = 0;
+            }
             return Finalised::Zombie(Cap::Zombie {
                 ptr,
                 kind: ZombieKind::Tcb,

@@ -124,6 +124,12 @@ pub struct Kernel<M: Machine> {
     pub active_vspace: Option<(PAddr, u16)>,
     /// x86 I/O ports handed out by `IOPortControl_Issue` (one bit per port).
     pub io_ports_issued: [u64; 1024],
+    /// The TCB whose FP/SIMD registers are live in the CPU (seL4's `ksCurFPUOwner`), 0 = none.
+    /// Maintained by the arch port's lazy FPU switching (FP access is enabled on return to
+    /// user only for this thread; another thread's first FP instruction traps and the port
+    /// moves the FPU to it). The core only clears it when that TCB is finalised
+    /// ([`crate::delete::finalise_cap`], seL4's `fpuRelease`/`fpuThreadDelete`).
+    pub fpu_owner: PAddr,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -147,6 +153,7 @@ impl<M: Machine> Kernel<M> {
             asid_table: [0; MAX_ASID_POOLS],
             active_vspace: None,
             io_ports_issued: [0; 1024],
+            fpu_owner: 0,
         }
     }
 
