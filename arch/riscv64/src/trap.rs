@@ -1,13 +1,17 @@
-//! Trap entry and exit: save/restore the full user register file, kernel-trap panic path.
+//! Trap entry and exit: save/restore the user register file in place, kernel-trap panic path.
 //!
 //! While a thread runs in U-mode, `sscratch` holds the kernel-virtual address of its
-//! [`Riscv64Context`]; while the kernel runs it holds 0. The entry swaps `sp` with `sscratch`:
-//! non-zero means the trap came from user mode, and all 31 registers, `sepc` and `sstatus` are
-//! stored into the context, then the kernel continues on a fresh kernel stack in
+//! [`Riscv64Context`], which is the context inside its TCB (the platform passes
+//! `Kernel::current_context_ptr`): registers are saved into and restored from the TCB
+//! directly, never copied through a separate save area. While the kernel runs `sscratch` holds
+//! 0. The entry swaps `sp` with `sscratch`: non-zero means the trap came from user mode, and
+//! all 31 registers, `sepc` and `sstatus` are stored into the context; the kernel then turns
+//! the FPU off (`sstatus.FS` = Off) and continues on a fresh kernel stack in
 //! [`__arch_user_trap`], which hands the decoded trap to the platform's
-//! `riscv64_user_trap(&mut Riscv64Context, Trap) -> !`. The kernel itself runs with
-//! `sstatus.SIE` clear, so a trap from S-mode is a kernel bug: it is reported with all
-//! registers and QEMU exits with a failure status.
+//! `riscv64_user_trap(*mut Riscv64Context, Trap) -> !`. The FP registers are switched lazily
+//! ([`switch_fpu`]; [`return_to_user`] turns the FPU on only for its owner). The kernel itself
+//! runs with `sstatus.SIE` clear, so a trap from S-mode is a kernel bug: it is reported with
+//! all registers and QEMU exits with a failure status.
 
 use core::arch::global_asm;
 
@@ -99,6 +103,10 @@ __trap_entry:
     sd t0, {next_ip}(sp)
     csrr t0, sstatus
     sd t0, {sstatus}(sp)
+    /* The kernel runs with the FPU off (FS = Off): the owner's FP registers stay live and
+       untouched, and only `switch_fpu` turns it on. */
+    li t0, {fs_mask}
+    csrc sstatus, t0
     mv a0, sp
     csrr a1, scause
     csrr a2, stval
@@ -201,6 +209,7 @@ __return_to_user:
     next_ip = const OFF_NEXT_IP,
     fault_ip = const OFF_FAULT_IP,
     sstatus = const OFF_SSTATUS,
+    fs_mask = const csr::SSTATUS_FS,
     frame = const core::mem::size_of::<Riscv64Context>(),
 );
 
