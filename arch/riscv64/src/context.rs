@@ -3,8 +3,10 @@
 //! The layout is shared with the trap entry assembly (`trap.rs`): `x[i]` holds integer
 //! register `xi` at byte offset `8 * i` (slot 0, for the hard-wired zero register, stays 0),
 //! then `next_ip` at 256, `fault_ip` at 264 and `sstatus` at 272. The floating-point registers
-//! follow (`fp` at 280, `fcsr` at 536); they are saved by the trap path only when the thread
-//! dirtied them (`sstatus.FS` = Dirty) and restored on every return to user mode.
+//! follow (`fp` at 280, `fcsr` at 536). They are switched lazily, as seL4 did before its
+//! flag-based FPU switching: only the FPU owner runs with `sstatus.FS` on; any other thread's
+//! first FP instruction traps, and the kernel then saves the owner's registers here and loads
+//! the new owner's (`arch_riscv64::trap::switch_fpu`).
 //!
 //! As in seL4, two program counters are kept: `fault_ip` is the `sepc` of the last trap (the
 //! `ecall` instruction itself for a syscall) and `next_ip` is where the thread resumes
@@ -162,7 +164,9 @@ impl UserContext for Riscv64Context {
             Reg::Reply => self.x[16] = v,
             Reg::NbSendRecvDest => self.x[regno::T0] = v,
             Reg::SyscallNo => self.x[regno::A7] = v,
-            Reg::Pc => self.write_slot(0, v),
+            // The resume address only (seL4's `setNextPC`); `set_user_word(0, ..)` and fault
+            // replies write FaultIP too.
+            Reg::Pc => self.next_ip = v,
             Reg::Sp => self.x[regno::SP] = v,
             Reg::TlsBase => self.x[regno::TP] = v,
         }
@@ -179,8 +183,8 @@ impl UserContext for Riscv64Context {
             Reg::SyscallNo => x(regno::A7),
             Reg::Sp => x(regno::SP),
             Reg::TlsBase => x(regno::TP),
-            // `set` of the PC goes through `write_slot`: keep the whole-context path.
-            Reg::Pc | Reg::Mr(_) => None,
+            Reg::Pc => Some(OFF_NEXT_IP),
+            Reg::Mr(_) => None,
         }
     }
 

@@ -49,6 +49,16 @@ csr_rw!(read_sepc, write_sepc, "sepc");
 csr_rw!(read_scause, write_scause, "scause");
 csr_rw!(read_stval, write_stval, "stval");
 
+/// Set bits in `sstatus` (`csrs`).
+///
+/// # Safety
+/// As for [`write_sstatus`]: the bits must keep the kernel's invariants.
+#[inline(always)]
+pub unsafe fn set_sstatus_bits(bits: u64) {
+    // SAFETY: delegated to the caller (see the function's contract).
+    unsafe { asm!("csrs sstatus, {0}", in(reg) bits, options(nostack)) };
+}
+
 /// Write `stimecmp` (Sstc): the timer interrupt is pending while `time >= v`.
 ///
 /// # Safety

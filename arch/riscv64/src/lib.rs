@@ -9,6 +9,7 @@ pub mod context;
 pub mod layout;
 pub mod loader;
 pub mod sv39;
+pub mod ticks;
 pub mod trapcause;
 
 #[cfg(target_arch = "riscv64")]

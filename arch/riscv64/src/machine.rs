@@ -149,7 +149,7 @@ impl Riscv64Machine {
         let ticks = if when == u64::MAX {
             u64::MAX
         } else {
-            (when as u128 * self.cfg.timebase_hz as u128 / 1_000_000).min(u64::MAX as u128) as u64
+            crate::ticks::scale_saturating(when, self.cfg.timebase_hz, 1_000_000)
         };
         if self.cfg.sstc {
             // SAFETY: the DTB lists Sstc for this hart; OpenSBI enables it for S-mode.
@@ -222,8 +222,7 @@ impl Machine for Riscv64Machine {
     }
 
     fn now_us(&self) -> u64 {
-        let t = csr::read_time() as u128;
-        (t * 1_000_000 / self.cfg.timebase_hz.max(1) as u128) as u64
+        crate::ticks::scale(csr::read_time(), 1_000_000, self.cfg.timebase_hz.max(1))
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {

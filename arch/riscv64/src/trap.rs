@@ -1,25 +1,60 @@
-//! Trap entry and exit: save/restore the full user register file, kernel-trap panic path.
+//! Trap entry and exit: save/restore the user register file in place, kernel-trap panic path.
 //!
 //! While a thread runs in U-mode, `sscratch` holds the kernel-virtual address of its
-//! [`Riscv64Context`]; while the kernel runs it holds 0. The entry swaps `sp` with `sscratch`:
-//! non-zero means the trap came from user mode, and all 31 registers, `sepc` and `sstatus` are
-//! stored into the context, then the kernel continues on a fresh kernel stack in
+//! [`Riscv64Context`], which is the context inside its TCB (the platform passes
+//! `Kernel::current_context_ptr`): registers are saved into and restored from the TCB
+//! directly, never copied through a separate save area. While the kernel runs `sscratch` holds
+//! 0. The entry swaps `sp` with `sscratch`: non-zero means the trap came from user mode, and
+//! all 31 registers, `sepc` and `sstatus` are stored into the context; the kernel then turns
+//! the FPU off (`sstatus.FS` = Off) and continues on a fresh kernel stack in
 //! [`__arch_user_trap`], which hands the decoded trap to the platform's
-//! `riscv64_user_trap(&mut Riscv64Context, Trap) -> !`. The kernel itself runs with
-//! `sstatus.SIE` clear, so a trap from S-mode is a kernel bug: it is reported with all
-//! registers and QEMU exits with a failure status.
+//! `riscv64_user_trap(*mut Riscv64Context, Trap) -> !`. The FP registers are switched lazily
+//! ([`switch_fpu`]; [`return_to_user`] turns the FPU on only for its owner). The kernel itself
+//! runs with `sstatus.SIE` clear, so a trap from S-mode is a kernel bug: it is reported with
+//! all registers and QEMU exits with a failure status.
 
 use core::arch::global_asm;
 
 use crate::context::{
-    Riscv64Context, OFF_FAULT_IP, OFF_NEXT_IP, OFF_SSTATUS, SSTATUS_FS_CLEAN, SSTATUS_FS_DIRTY,
-    SSTATUS_FS_INITIAL, SSTATUS_FS_MASK,
+    Riscv64Context, OFF_FAULT_IP, OFF_NEXT_IP, OFF_SSTATUS, SSTATUS_FS_CLEAN, SSTATUS_FS_INITIAL,
 };
 use crate::csr;
 use crate::trapcause::{exception_name, Trap, SCAUSE_INTERRUPT};
 
+/// seL4's `seL4_BenchmarkNullSyscall` (number -25), in benchmark kernels only: an `ecall`
+/// with a7 = -25 returns to the next instruction straight from the trap entry, touching
+/// nothing but t0 (saved and restored in the context). This is the floor of a kernel entry
+/// and exit that `make bench` reports.
+#[cfg(feature = "benchmark")]
+macro_rules! bench_null_syscall {
+    () => {
+        r#"
+    sd t0, 40(sp)
+    csrr t0, scause
+    addi t0, t0, -8
+    bnez t0, 1f
+    addi t0, a7, 25
+    bnez t0, 1f
+    csrr t0, sepc
+    addi t0, t0, 4
+    csrw sepc, t0
+    ld t0, 40(sp)
+    csrrw sp, sscratch, sp
+    sret
+1:  ld t0, 40(sp)
+"#
+    };
+}
+#[cfg(not(feature = "benchmark"))]
+macro_rules! bench_null_syscall {
+    () => {
+        ""
+    };
+}
+
 global_asm!(
-    r#"
+    concat!(
+        r#"
     .section .text.trap, "ax"
     .balign 4
     .global __trap_entry
@@ -27,6 +62,9 @@ __trap_entry:
     csrrw sp, sscratch, sp
     beqz sp, 9f
     /* From U-mode: sp = &context, sscratch = user sp. */
+"#,
+        bench_null_syscall!(),
+        r#"
     sd x1, 8(sp)
     sd x3, 24(sp)
     sd x4, 32(sp)
@@ -65,6 +103,10 @@ __trap_entry:
     sd t0, {next_ip}(sp)
     csrr t0, sstatus
     sd t0, {sstatus}(sp)
+    /* The kernel runs with the FPU off (FS = Off): the owner's FP registers stay live and
+       untouched, and only `switch_fpu` turns it on. */
+    li t0, {fs_mask}
+    csrc sstatus, t0
     mv a0, sp
     csrr a1, scause
     csrr a2, stval
@@ -162,10 +204,12 @@ __return_to_user:
     ld x31, 248(a0)
     ld x10, 80(a0)
     sret
-"#,
+"#
+    ),
     next_ip = const OFF_NEXT_IP,
     fault_ip = const OFF_FAULT_IP,
     sstatus = const OFF_SSTATUS,
+    fs_mask = const csr::SSTATUS_FS,
     frame = const core::mem::size_of::<Riscv64Context>(),
 );
 
@@ -176,7 +220,8 @@ extern "C" {
 
 extern "Rust" {
     /// Provided by the platform crate (the kernel binary): handles a trap from user mode.
-    fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> !;
+    /// `ctx` is the trapping thread's context, where the entry saved its registers.
+    fn riscv64_user_trap(ctx: *mut Riscv64Context, trap: Trap) -> !;
 }
 
 /// Install the trap vector (direct mode) and mark the kernel as running (`sscratch` = 0).
@@ -189,16 +234,34 @@ pub fn init() {
     }
 }
 
-/// Save the FP registers into `ctx` if the thread dirtied them (FS = Dirty in the saved
-/// `sstatus`).
-fn save_fp(ctx: &mut Riscv64Context) {
-    if ctx.sstatus & SSTATUS_FS_MASK != SSTATUS_FS_DIRTY {
-        return;
+/// Hand the FPU to `new`: save the live FP registers into `old` (the previous owner, if
+/// any), then load `new`'s. Leaves `sstatus.FS` on for the kernel; the thread's own `FS` is
+/// set by [`return_to_user`].
+///
+/// # Safety
+/// `old` and `new` must point to valid contexts (TCBs in the kernel window) that no Rust
+/// reference covers for the duration of the call; `old`, if given, must be the context whose
+/// registers are live in the FPU (seL4's `ksCurFPUOwner`).
+pub unsafe fn switch_fpu(old: Option<*mut Riscv64Context>, new: *const Riscv64Context) {
+    // SAFETY: turning the FPU on for S-mode has no effect besides allowing FP instructions.
+    unsafe { csr::set_sstatus_bits(SSTATUS_FS_INITIAL) };
+    if let Some(old) = old {
+        // SAFETY: the caller guarantees `old` is valid and unreferenced; FS is on.
+        unsafe { save_fp(old) };
     }
-    let p = ctx.fp.as_mut_ptr();
+    // SAFETY: as above for `new`.
+    unsafe { restore_fp(new) };
+}
+
+/// Store the FP registers and `fcsr` into `ctx` (FS must be on).
+///
+/// # Safety
+/// `ctx` must be valid for writes and not covered by a Rust reference.
+unsafe fn save_fp(ctx: *mut Riscv64Context) {
+    // SAFETY: the caller guarantees `ctx` is valid; `fp` holds 32 writable words.
+    let p = unsafe { core::ptr::addr_of_mut!((*ctx).fp) }.cast::<u64>();
     let fcsr: u64;
-    // SAFETY: FS is non-zero (the thread's FP state is live in the registers), and `p` points
-    // to 32 writable words of `ctx.fp`.
+    // SAFETY: FS is on and `p` points to 32 writable words.
     unsafe {
         core::arch::asm!(
             "fsd f0, 0({p})", "fsd f1, 8({p})", "fsd f2, 16({p})", "fsd f3, 24({p})",
@@ -211,15 +274,23 @@ fn save_fp(ctx: &mut Riscv64Context) {
             "fsd f28, 224({p})", "fsd f29, 232({p})", "fsd f30, 240({p})", "fsd f31, 248({p})",
             "frcsr {f}",
             p = in(reg) p, f = out(reg) fcsr, options(nostack));
+        core::ptr::addr_of_mut!((*ctx).fcsr).write(fcsr);
     }
-    ctx.fcsr = fcsr;
-    ctx.sstatus = (ctx.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
 }
 
-/// Load the thread's FP registers (the caller has set FS non-zero in `sstatus`).
-fn restore_fp(ctx: &Riscv64Context) {
-    let p = ctx.fp.as_ptr();
-    // SAFETY: FS is non-zero so FP instructions are allowed; `p` points to 32 readable words.
+/// Load the FP registers and `fcsr` from `ctx` (FS must be on).
+///
+/// # Safety
+/// `ctx` must be valid for reads and not mutably referenced.
+unsafe fn restore_fp(ctx: *const Riscv64Context) {
+    // SAFETY: the caller guarantees `ctx` is valid for reads.
+    let (p, fcsr) = unsafe {
+        (
+            core::ptr::addr_of!((*ctx).fp).cast::<u64>(),
+            core::ptr::addr_of!((*ctx).fcsr).read(),
+        )
+    };
+    // SAFETY: FS is on so FP instructions are allowed; `p` points to 32 readable words.
     unsafe {
         core::arch::asm!(
             "fld f0, 0({p})", "fld f1, 8({p})", "fld f2, 16({p})", "fld f3, 24({p})",
@@ -231,45 +302,57 @@ fn restore_fp(ctx: &Riscv64Context) {
             "fld f24, 192({p})", "fld f25, 200({p})", "fld f26, 208({p})", "fld f27, 216({p})",
             "fld f28, 224({p})", "fld f29, 232({p})", "fld f30, 240({p})", "fld f31, 248({p})",
             "fscsr {f}",
-            p = in(reg) p, f = in(reg) ctx.fcsr, options(nostack));
+            p = in(reg) p, f = in(reg) fcsr, options(nostack));
     }
 }
 
-/// Drop to user mode in `ctx` (at `ctx.next_ip`), with interrupts enabled there.
+/// Whether the thread may use the FPU when it next runs in user mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpuAccess {
+    /// The thread owns the FPU: `sstatus.FS` = Clean, FP instructions run.
+    Enabled,
+    /// `sstatus.FS` = Off: the first FP instruction traps (illegal instruction).
+    Disabled,
+}
+
+/// Drop to user mode in `ctx` (at `ctx.next_ip`), with interrupts enabled there and the FPU
+/// as `fpu` says.
 ///
 /// # Safety
-/// `ctx` must stay valid and unaliased until the next trap from user mode, which writes the
-/// registers back into it and passes it to `riscv64_user_trap`. The current address space
-/// (`satp`) must be the one the thread runs in.
-pub unsafe fn return_to_user(ctx: *mut Riscv64Context) -> ! {
-    // SAFETY: the caller guarantees `ctx` is valid and unaliased.
-    let c = unsafe { &mut *ctx };
+/// `ctx` must stay valid until the next trap from user mode, which writes the registers back
+/// into it and passes it to `riscv64_user_trap`; no Rust reference may cover it meanwhile.
+/// The current address space (`satp`) must be the one the thread runs in. `FpuAccess::Enabled`
+/// only for the thread whose FP registers are live in the FPU.
+pub unsafe fn return_to_user(ctx: *mut Riscv64Context, fpu: FpuAccess) -> ! {
     let s = csr::read_sstatus();
-    let base = (s & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | csr::SSTATUS_FS | csr::SSTATUS_SUM))
-        | crate::context::SSTATUS_SPIE;
-    // Load the thread's FP registers with the FPU on, then mark them Clean so the next trap
-    // saves them only if the thread writes one.
-    // SAFETY: turning the FPU on for S-mode has no effect besides allowing FP instructions.
-    unsafe { csr::write_sstatus(base | SSTATUS_FS_INITIAL) };
-    restore_fp(c);
-    c.sstatus = base | SSTATUS_FS_CLEAN;
-    // SAFETY: the caller guarantees `ctx` is valid; the assembly restores every register from
-    // it and executes `sret` to U-mode.
-    unsafe { __return_to_user(ctx) }
+    let fs = match fpu {
+        FpuAccess::Enabled => SSTATUS_FS_CLEAN,
+        FpuAccess::Disabled => 0,
+    };
+    let user = (s & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | csr::SSTATUS_FS | csr::SSTATUS_SUM))
+        | crate::context::SSTATUS_SPIE
+        | fs;
+    // SAFETY: the caller guarantees `ctx` is valid and unreferenced; the assembly restores
+    // every register from it and executes `sret` to U-mode.
+    unsafe {
+        core::ptr::addr_of_mut!((*ctx).sstatus).write(user);
+        __return_to_user(ctx)
+    }
 }
 
 /// Rust side of the user trap entry (called from assembly on the kernel stack).
 #[no_mangle]
 extern "C" fn __arch_user_trap(ctx: *mut Riscv64Context, scause: u64, stval: u64) -> ! {
-    // SAFETY: the assembly passes the context pointer that was in `sscratch`, which
-    // `return_to_user`'s caller guaranteed to be a valid, unaliased context.
-    let ctx = unsafe { &mut *ctx };
-    save_fp(ctx);
     let trap = Trap::decode(scause, stval);
-    if trap == Trap::Syscall {
-        ctx.enter_syscall(ctx.fault_ip);
-    } else {
-        ctx.enter_other(ctx.fault_ip);
+    // SAFETY: the assembly passes the context pointer that was in `sscratch`, which
+    // `return_to_user`'s caller guaranteed to be valid; no reference to it is live.
+    unsafe {
+        let c = &mut *ctx;
+        if trap == Trap::Syscall {
+            c.enter_syscall(c.fault_ip);
+        } else {
+            c.enter_other(c.fault_ip);
+        }
     }
     // SAFETY: `riscv64_user_trap` is defined by the platform crate with this signature.
     unsafe { riscv64_user_trap(ctx, trap) }

@@ -49,6 +49,62 @@ pub mod word {
     pub const COUNT: usize = 20;
 }
 
+/// Where each register is stored in [`X86Context::regs`]: the order the kernel entry pushes
+/// them, so that the entry saves a thread's registers straight into its TCB (see
+/// `crate::trap`). Indices 0..15 are the general-purpose registers (RAX first, as
+/// `x86_64_trap_common` pushes them), then the vector and error code, then the CPU's
+/// interrupt frame (RIP, CS, RFLAGS, RSP, SS), then the FS and GS bases.
+pub mod slot {
+    /// RAX (the lowest address: pushed last).
+    pub const RAX: usize = 0;
+    /// Vector number (or `SYSCALL_VECTOR`) pushed by the entry stub.
+    pub const VECTOR: usize = 15;
+    /// CPU error code (0 if none).
+    pub const ERROR: usize = 16;
+    /// RIP of the interrupt frame (the resume address).
+    pub const RIP: usize = 17;
+    /// CS of the interrupt frame.
+    pub const CS: usize = 18;
+    /// RFLAGS of the interrupt frame.
+    pub const RFLAGS: usize = 19;
+    /// RSP of the interrupt frame.
+    pub const RSP: usize = 20;
+    /// SS of the interrupt frame.
+    pub const SS: usize = 21;
+    /// Words of the entry frame (general registers, vector, error code, CPU frame).
+    pub const FRAME_WORDS: usize = 22;
+    /// FS base.
+    pub const FS_BASE: usize = 22;
+    /// GS base.
+    pub const GS_BASE: usize = 23;
+    /// Number of stored words.
+    pub const COUNT: usize = 24;
+}
+
+/// `seL4_UserContext` word index (`word::*`) → index in [`X86Context::regs`] (`slot::*`).
+pub const SLOT: [usize; word::COUNT] = [
+    slot::RIP,
+    slot::RSP,
+    slot::RFLAGS,
+    0,  // RAX
+    1,  // RBX
+    2,  // RCX
+    3,  // RDX
+    4,  // RSI
+    5,  // RDI
+    6,  // RBP
+    7,  // R8
+    8,  // R9
+    9,  // R10
+    10, // R11
+    11, // R12
+    12, // R13
+    13, // R14
+    14, // R15
+    slot::FS_BASE,
+    slot::GS_BASE,
+];
+
 /// RFLAGS.IF.
 pub const RFLAGS_IF: u64 = 1 << 9;
 /// RFLAGS bit 1, always set.
@@ -105,20 +161,22 @@ impl Default for FpuState {
     }
 }
 
-/// A user thread's registers, kept in `seL4_UserContext` order, plus seL4's FaultIP and
-/// its x87/SSE state (saved and restored on every kernel entry and exit by the trap path).
+/// A user thread's registers, in the order the kernel entry pushes them ([`slot`]; [`SLOT`]
+/// maps `seL4_UserContext` words to it), plus seL4's FaultIP and its x87/SSE state (switched
+/// lazily: saved and loaded only when another thread takes over the FPU, see `crate::trap`).
 ///
-/// `regs[RIP]` is where the thread resumes (seL4's NextIP). `fault_ip` is the address of
+/// The RIP slot is where the thread resumes (seL4's NextIP). `fault_ip` is the address of
 /// the instruction that trapped: the `syscall` instruction after a syscall, the faulting
 /// instruction after an exception, the resume address after an interrupt.
 ///
 /// # Invariants
-/// `regs[RFLAGS]` always has IF and bit 1 set and no privileged bits (IOPL, NT, VM, …).
+/// The RFLAGS slot always has IF and bit 1 set and no privileged bits (IOPL, NT, VM, …);
+/// CS and SS hold the user selectors (rewritten on every return to user mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, align(16))]
 pub struct X86Context {
-    /// Registers in `seL4_UserContext` order.
-    pub regs: [u64; word::COUNT],
+    /// Registers in entry-push order ([`slot`]).
+    pub regs: [u64; slot::COUNT],
     /// seL4's FaultIP.
     pub fault_ip: u64,
     /// x87/SSE registers (not part of `seL4_UserContext`).
@@ -129,8 +187,10 @@ impl X86Context {
     /// A fresh thread's context (RFLAGS = IF | bit 1, everything else zero, FPU in its
     /// initial state), usable in `static` initialisers.
     pub const EMPTY: X86Context = {
-        let mut regs = [0; word::COUNT];
-        regs[word::RFLAGS] = RFLAGS_IF | RFLAGS_FIXED;
+        let mut regs = [0; slot::COUNT];
+        regs[slot::RFLAGS] = RFLAGS_IF | RFLAGS_FIXED;
+        regs[slot::CS] = crate::layout::USER_CS as u64;
+        regs[slot::SS] = crate::layout::USER_SS as u64;
         X86Context {
             regs,
             fault_ip: 0,
@@ -199,7 +259,7 @@ impl X86Context {
     /// Set the instruction pointer: both the resume address and FaultIP (as seL4's
     /// WriteRegisters does: the thread restarts at FaultIP).
     pub fn set_ip(&mut self, v: u64) {
-        self.regs[word::RIP] = v;
+        self.regs[SLOT[word::RIP]] = v;
         self.fault_ip = v;
     }
 
@@ -209,7 +269,7 @@ impl X86Context {
         if i == word::RIP {
             self.set_ip(v);
         } else {
-            self.regs[i] = sanitise(i, v);
+            self.regs[SLOT[i]] = sanitise(i, v);
         }
     }
 }
@@ -219,19 +279,19 @@ impl UserContext for X86Context {
 
     fn get(&self, r: Reg) -> u64 {
         match r {
-            Reg::Cap => self.regs[word::RDI],
-            Reg::MsgInfo => self.regs[word::RSI],
-            Reg::Mr(0) => self.regs[word::R10],
-            Reg::Mr(1) => self.regs[word::R8],
-            Reg::Mr(2) => self.regs[word::R9],
-            Reg::Mr(3) => self.regs[word::R15],
+            Reg::Cap => self.regs[SLOT[word::RDI]],
+            Reg::MsgInfo => self.regs[SLOT[word::RSI]],
+            Reg::Mr(0) => self.regs[SLOT[word::R10]],
+            Reg::Mr(1) => self.regs[SLOT[word::R8]],
+            Reg::Mr(2) => self.regs[SLOT[word::R9]],
+            Reg::Mr(3) => self.regs[SLOT[word::R15]],
             Reg::Mr(_) => 0,
-            Reg::Reply => self.regs[word::R12],
-            Reg::NbSendRecvDest => self.regs[word::R13],
-            Reg::SyscallNo => self.regs[word::RDX],
-            Reg::Pc => self.regs[word::RIP],
-            Reg::Sp => self.regs[word::RSP],
-            Reg::TlsBase => self.regs[word::FS_BASE],
+            Reg::Reply => self.regs[SLOT[word::R12]],
+            Reg::NbSendRecvDest => self.regs[SLOT[word::R13]],
+            Reg::SyscallNo => self.regs[SLOT[word::RDX]],
+            Reg::Pc => self.regs[SLOT[word::RIP]],
+            Reg::Sp => self.regs[SLOT[word::RSP]],
+            Reg::TlsBase => self.regs[SLOT[word::FS_BASE]],
         }
     }
 
@@ -247,17 +307,38 @@ impl UserContext for X86Context {
             Reg::Reply => word::R12,
             Reg::NbSendRecvDest => word::R13,
             Reg::SyscallNo => word::RDX,
-            Reg::Pc => return self.set_ip(v),
+            // The resume address only (seL4's `setNextPC`); WriteRegisters and fault replies
+            // go through `set_user_word`, which sets FaultIP too.
+            Reg::Pc => word::RIP,
             Reg::Sp => word::RSP,
             Reg::TlsBase => word::FS_BASE,
         };
-        self.regs[i] = sanitise(i, v);
+        self.regs[SLOT[i]] = sanitise(i, v);
+    }
+
+    fn reg_offset(r: Reg) -> Option<usize> {
+        let at = |w: usize| Some(core::mem::offset_of!(X86Context, regs) + 8 * SLOT[w]);
+        match r {
+            Reg::Cap => at(word::RDI),
+            Reg::MsgInfo => at(word::RSI),
+            Reg::Mr(0) => at(word::R10),
+            Reg::Mr(1) => at(word::R8),
+            Reg::Mr(2) => at(word::R9),
+            Reg::Mr(3) => at(word::R15),
+            Reg::Reply => at(word::R12),
+            Reg::NbSendRecvDest => at(word::R13),
+            Reg::SyscallNo => at(word::RDX),
+            Reg::Pc => at(word::RIP),
+            Reg::Sp => at(word::RSP),
+            // `set` sanitises the TLS base (non-canonical reads as 0): not a plain word write.
+            Reg::TlsBase | Reg::Mr(_) => None,
+        }
     }
 
     fn user_word(&self, i: usize) -> u64 {
         match i {
             word::RIP => self.fault_ip,
-            _ => self.regs.get(i).copied().unwrap_or(0),
+            _ => SLOT.get(i).map_or(0, |&n| self.regs[n]),
         }
     }
 
@@ -268,7 +349,7 @@ impl UserContext for X86Context {
     }
 
     fn rewind_syscall(&mut self) {
-        self.regs[word::RIP] = self.fault_ip;
+        self.regs[SLOT[word::RIP]] = self.fault_ip;
     }
 
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
@@ -282,17 +363,17 @@ impl UserContext for X86Context {
         match kind {
             FaultRegs::UnknownSyscall => {
                 for &i in &UNKNOWN_SYSCALL_ORDER {
-                    push(self.regs[i]);
+                    push(self.regs[SLOT[i]]);
                 }
                 push(self.fault_ip);
-                push(self.regs[word::RSP]);
-                push(self.regs[word::RFLAGS]);
+                push(self.regs[SLOT[word::RSP]]);
+                push(self.regs[SLOT[word::RFLAGS]]);
                 push(extra[0]);
             }
             FaultRegs::UserException => {
                 push(self.fault_ip);
-                push(self.regs[word::RSP]);
-                push(self.regs[word::RFLAGS]);
+                push(self.regs[SLOT[word::RSP]]);
+                push(self.regs[SLOT[word::RFLAGS]]);
                 push(extra[0]);
                 push(extra[1]);
             }
@@ -387,6 +468,78 @@ mod tests {
     }
 
     #[test]
+    fn reg_offset_names_the_word_get_and_set_use() {
+        let roles = [
+            Reg::Cap,
+            Reg::MsgInfo,
+            Reg::Mr(0),
+            Reg::Mr(1),
+            Reg::Mr(2),
+            Reg::Mr(3),
+            Reg::Mr(4),
+            Reg::Reply,
+            Reg::NbSendRecvDest,
+            Reg::SyscallNo,
+            Reg::Pc,
+            Reg::Sp,
+            Reg::TlsBase,
+        ];
+        for r in roles {
+            let mut c = X86Context::default();
+            c.set(r, 0x1234_5678_9abc);
+            if let Some(off) = X86Context::reg_offset(r) {
+                assert_eq!(off % 8, 0);
+                let i = (off - core::mem::offset_of!(X86Context, regs)) / 8;
+                assert_eq!(c.regs[i], 0x1234_5678_9abc, "{r:?}");
+                assert_eq!(c.get(r), c.regs[i], "{r:?}");
+                // `set` changed nothing but that word.
+                let mut d = X86Context::default();
+                d.regs[i] = 0x1234_5678_9abc;
+                assert_eq!(d, c, "{r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn regs_follow_the_entry_frame_layout() {
+        // The trap entry pushes RAX..R15 (RAX lowest), vector, error code and the CPU frame.
+        let mut c = X86Context::default();
+        for i in 0..word::COUNT {
+            c.set_user_word(i, 0x40 + i as u64);
+        }
+        let gprs = [
+            word::RAX,
+            word::RBX,
+            word::RCX,
+            word::RDX,
+            word::RSI,
+            word::RDI,
+            word::RBP,
+            word::R8,
+            word::R9,
+            word::R10,
+            word::R11,
+            word::R12,
+            word::R13,
+            word::R14,
+            word::R15,
+        ];
+        for (k, w) in gprs.into_iter().enumerate() {
+            assert_eq!(c.regs[k], 0x40 + w as u64);
+        }
+        assert_eq!(c.regs[slot::RIP], 0x40);
+        assert_eq!(c.regs[slot::RSP], 0x41);
+        assert_eq!(c.regs[slot::CS], crate::layout::USER_CS as u64);
+        assert_eq!(c.regs[slot::SS], crate::layout::USER_SS as u64);
+        assert_eq!(core::mem::offset_of!(X86Context, regs), 0);
+        assert_eq!(
+            (8 * slot::FRAME_WORDS) % 16,
+            0,
+            "the frame end (TSS.RSP0) must be 16-byte aligned"
+        );
+    }
+
+    #[test]
     fn flags_are_sanitised() {
         let mut c = X86Context::default();
         c.set_user_word(word::RFLAGS, u64::MAX);
@@ -404,7 +557,7 @@ mod tests {
     #[test]
     fn syscall_rewind_returns_to_fault_ip() {
         let mut c = X86Context::default();
-        c.regs[word::RIP] = 0x40_1002;
+        c.regs[SLOT[word::RIP]] = 0x40_1002;
         c.fault_ip = 0x40_1002 - SYSCALL_INSN_LEN;
         assert_eq!(c.user_word(word::RIP), 0x40_1000);
         c.rewind_syscall();
@@ -426,7 +579,9 @@ mod tests {
         assert_eq!(out[18], 0xabc);
         let mut d = X86Context::default();
         d.restore_from_fault_reply(FaultRegs::UnknownSyscall, &out[..18]);
-        assert_eq!(d.regs[..18], c.regs[..18]);
+        for i in 0..18 {
+            assert_eq!(d.user_word(i), c.user_word(i), "word {i}");
+        }
         assert_eq!(d.fault_ip, 0x1000);
     }
 
@@ -438,7 +593,7 @@ mod tests {
             c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out),
             5
         );
-        assert_eq!(out[..5], [0x1000, 0x1001, c.regs[word::RFLAGS], 13, 0x18]);
+        assert_eq!(out[..5], [0x1000, 0x1001, c.regs[SLOT[word::RFLAGS]], 13, 0x18]);
         assert_eq!(c.fault_message(FaultRegs::Timeout, [7, 99], &mut out), 2);
         assert_eq!(out[..2], [7, 99]);
         let reply: [u64; 19] = core::array::from_fn(|k| 0x5000 + k as u64);
@@ -446,8 +601,8 @@ mod tests {
         d.restore_from_fault_reply(FaultRegs::Timeout, &reply);
         assert_eq!(d.get(Reg::Pc), 0x5000);
         assert_eq!(d.get(Reg::Sp), 0x5001);
-        assert_eq!(d.regs[word::RAX], 0x5003);
-        assert_eq!(d.regs[word::R15], 0x5003 + 14);
+        assert_eq!(d.regs[SLOT[word::RAX]], 0x5003);
+        assert_eq!(d.regs[SLOT[word::R15]], 0x5003 + 14);
         assert_eq!(d.get(Reg::TlsBase), 0x5012);
     }
 

@@ -149,8 +149,9 @@ pub fn wait_for_interrupt() {
 
 /// Let user code use x87/SSE: CR0.MP and NE set, EM and TS clear; CR4.OSFXSR and
 /// OSXMMEXCPT set. The kernel itself is built without SSE and never touches the vector
-/// registers; each thread's state is saved and restored by the trap path
-/// ([`fxsave`]/[`fxrstor`]), starting from [`crate::context::FpuState::INIT`].
+/// registers; threads' states are switched lazily by the trap path
+/// ([`crate::trap::switch_fpu`] on #NM, with CR0.TS set for every thread but the owner),
+/// each starting from [`crate::context::FpuState::INIT`].
 pub fn enable_user_fpu() {
     // SAFETY: only FPU-related control bits change; the kernel does not use the FPU.
     unsafe {
@@ -170,30 +171,51 @@ pub fn enable_user_fpu() {
 }
 
 /// Save the x87/MMX/SSE registers into `area` (`FXSAVE64`).
-pub fn fxsave(area: &mut FpuState) {
-    // SAFETY: CR4.OSFXSR is set and CR0.EM/TS are clear (`enable_user_fpu`, before any
-    // user thread runs); `area` is 512 writable bytes, 16-byte aligned by its type.
+///
+/// # Safety
+/// `area` must be valid for 512 bytes of writes (16-byte aligned by its type) and CR0.TS
+/// clear.
+pub unsafe fn fxsave(area: *mut FpuState) {
+    // SAFETY: CR4.OSFXSR is set (`enable_user_fpu`, before any user thread runs), the caller
+    // guarantees TS is clear and `area` is writable.
+    unsafe { asm!("fxsave64 [{}]", in(reg) area, options(nostack, preserves_flags)) }
+}
+
+/// Load the x87/MMX/SSE registers from `area` (`FXRSTOR64`).
+///
+/// # Safety
+/// As for [`fxsave`], for reads. Its MXCSR must have no reserved bits set (it is
+/// `FpuState::INIT` or what `fxsave` stored, and no interface writes it otherwise), so
+/// `FXRSTOR64` does not raise #GP.
+pub unsafe fn fxrstor(area: *const FpuState) {
+    // SAFETY: delegated to the caller (see the function's contract).
     unsafe {
         asm!(
-            "fxsave64 [{}]",
-            in(reg) area as *mut FpuState,
-            options(nostack, preserves_flags)
+            "fxrstor64 [{}]",
+            in(reg) area,
+            options(nostack, readonly, preserves_flags)
         )
     }
 }
 
-/// Load the x87/MMX/SSE registers from `area` (`FXRSTOR64`).
-pub fn fxrstor(area: &FpuState) {
-    // SAFETY: as for `fxsave`; `area` is 512 readable, 16-byte aligned bytes. Its MXCSR has
-    // no reserved bits set (it is `FpuState::INIT` or what `fxsave` stored, and no
-    // interface writes it otherwise), so `FXRSTOR64` does not raise #GP.
+/// Set CR0.TS: the next x87/SSE instruction raises #NM (lazy FPU switching).
+pub fn set_ts() {
+    // SAFETY: only CR0.TS changes; the kernel itself never uses x87/SSE.
     unsafe {
         asm!(
-            "fxrstor64 [{}]",
-            in(reg) area as *const FpuState,
-            options(nostack, readonly, preserves_flags)
+            "mov {t}, cr0",
+            "or {t}, 8",
+            "mov cr0, {t}",
+            t = out(reg) _,
+            options(nostack)
         )
     }
+}
+
+/// Clear CR0.TS (`clts`): x87/SSE instructions run.
+pub fn clear_ts() {
+    // SAFETY: only CR0.TS changes.
+    unsafe { asm!("clts", options(nostack, nomem)) }
 }
 
 /// IA32_EFER.

@@ -32,6 +32,9 @@ static DEVICE_PD: KCell<Table> = KCell::new(EMPTY);
 static WINDOW_PD: KCell<[Table; WINDOW_PDS]> = KCell::new([EMPTY; WINDOW_PDS]);
 static RAM: KCell<([Range; MAX_REGIONS], usize)> =
     KCell::new(([Range { start: 0, end: 0 }; MAX_REGIONS], 0));
+/// The largest range of `RAM` (where kernel objects almost always are), checked first by
+/// [`window`], which runs on every kernel object access.
+static LARGEST: KCell<Range> = KCell::new(Range { start: 0, end: 0 });
 
 extern "C" {
     static __kernel_end: u8;
@@ -111,6 +114,12 @@ pub fn init(bi: &BootInfo) -> u64 {
                 }
             }
         }
+        let largest = &mut *LARGEST.get();
+        for r in &ram.0[..ram.1] {
+            if r.end - r.start > largest.end - largest.start {
+                *largest = *r;
+            }
+        }
         pml4[256] = image_paddr(WINDOW_PDPT.get() as u64) | PTE_P | PTE_RW;
         cpu::set_cr3(image_paddr(PML4.get() as u64));
     }
@@ -129,13 +138,15 @@ pub fn kernel_pml4_paddr() -> u64 {
 }
 
 /// Kernel-virtual pointer to `[paddr, paddr+len)` if the range is RAM inside the window.
+#[inline]
 pub fn window(paddr: u64, len: usize) -> Option<*mut u8> {
-    // SAFETY: RAM is written once in `init` and only read afterwards.
-    let ram = unsafe { &*RAM.get() };
-    ram.0[..ram.1]
-        .iter()
-        .any(|r| r.contains(paddr, len as u64))
-        .then(|| (PPTR_BASE + paddr) as *mut u8)
+    // SAFETY: LARGEST and RAM are written once in `init` and only read afterwards.
+    let (largest, ram) = unsafe { (&*LARGEST.get(), &*RAM.get()) };
+    (largest.contains(paddr, len as u64)
+        || ram.0[..ram.1]
+            .iter()
+            .any(|r| r.contains(paddr, len as u64)))
+    .then(|| (PPTR_BASE + paddr) as *mut u8)
 }
 
 /// A bump allocator of 4 KiB frames from one RAM range (boot and bring-up use only).

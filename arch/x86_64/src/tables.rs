@@ -64,6 +64,14 @@ struct Pointer {
     base: u64,
 }
 
+/// Point TSS.RSP0 at `top`: where the CPU pushes its frame on the next interrupt or
+/// exception from ring 3 (the end of the running thread's saved-register frame).
+pub fn set_rsp0(top: u64) {
+    // SAFETY: single core, interrupts off in the kernel; the CPU reads RSP0 only on a ring
+    // 3 → 0 transition, which cannot happen while the kernel runs.
+    unsafe { (*TSS.get()).rsp[0] = top };
+}
+
 /// Load the final GDT, TSS and IDT and program `syscall` (STAR/LSTAR/FMASK).
 ///
 /// Must run once during boot, with interrupts off.

@@ -1,17 +1,20 @@
 //! Trap, interrupt and `syscall` entry and the return path to user mode (`iretq`/`sysretq`).
 //!
-//! Every entry builds one [`TrapFrame`] at the top of the kernel stack: interrupts and
-//! exceptions from ring 3 land there through TSS.RSP0, the `syscall` entry switches to the
-//! same place by hand and pushes the same layout (vector [`SYSCALL_VECTOR`]), and the idle
-//! loop runs with RSP at the stack top so interrupts taken while idle land there too. The
-//! kernel runs with interrupts off. `x86_64_trap` saves the frame and the x87/SSE registers
-//! (`FXSAVE64`) into the current thread's [`X86Context`], calls the installed [`Hook`], and rewrites the frame to resume
-//! the thread the hook picked, reloading its x87/SSE registers (`FXRSTOR64`), or the idle
-//! loop before `iretq`, or `sysretq` when that
-//! yields the very same register state (RCX = RIP, R11 = RFLAGS, as right after a syscall).
-//! Unlike seL4, RSP is restored after a syscall too (libsel4's rbx save stays harmless).
+//! A user thread's registers are saved into and restored from its context inside its TCB,
+//! in place: [`X86Context`] begins with the words of [`TrapFrame`] in push order. While a
+//! thread runs, TSS.RSP0 and `x86_64_user_frame_top` point just past that frame, so an
+//! interrupt or exception from ring 3 makes the CPU push its frame there, the `syscall`
+//! entry switches RSP there by hand and pushes the same layout (vector
+//! [`SYSCALL_VECTOR`]), and `x86_64_trap_common` pushes the general registers below it; only
+//! then does it move to the kernel stack. Entries from ring 0 (the idle loop, which runs
+//! with RSP at the kernel stack top, or a kernel bug) build the frame on the kernel stack.
+//! `x86_64_trap` calls the installed [`Hook`] and returns the frame of the thread the hook
+//! picked (or an idle-loop frame), which the assembly pops and leaves with `iretq`, or
+//! `sysretq` when that yields the very same register state (RCX = RIP, R11 = RFLAGS, as
+//! right after a syscall). Unlike seL4, RSP is restored after a syscall too (libsel4's rbx
+//! save stays harmless). The x87/SSE registers are switched lazily ([`switch_fpu`], CR0.TS).
 
-use crate::context::{sanitise, word, X86Context, RFLAGS_FIXED};
+use crate::context::{sanitise, slot, word, X86Context, RFLAGS_FIXED, SLOT};
 use crate::cpu;
 use crate::layout::{
     is_canonical, KERNEL_CS, KERNEL_SS, SYSCALL_INSN_LEN, SYSCALL_VECTOR, USER_CS, USER_SS,
@@ -21,7 +24,29 @@ use core::ptr::NonNull;
 
 core::arch::global_asm!(include_str!(concat!(env!("OUT_DIR"), "/vectors.s")));
 
-core::arch::global_asm!(
+/// seL4's `seL4_BenchmarkNullSyscall` (number -25 in RDX), in benchmark kernels only:
+/// `sysretq` straight from the `syscall` entry (RCX and R11 still hold the user RIP and
+/// RFLAGS), touching no memory. This is the floor of a kernel entry and exit that
+/// `make bench` reports.
+#[cfg(feature = "benchmark")]
+macro_rules! bench_null_syscall {
+    () => {
+        "
+    cmp rdx, -25
+    jne 3f
+    sysretq
+3:
+"
+    };
+}
+#[cfg(not(feature = "benchmark"))]
+macro_rules! bench_null_syscall {
+    () => {
+        ""
+    };
+}
+
+core::arch::global_asm!(concat!(
     r#"
     .section .text.trap, "ax"
     .code64
@@ -44,9 +69,18 @@ x86_64_trap_common:
     push rax
     cld
     mov rdi, rsp
+    /* From user mode the frame is the thread's context in its TCB: run on the kernel stack
+       (below the space kept for the idle frame). From kernel mode (idle loop, kernel bug)
+       the frame is already on the kernel stack. */
+    test byte ptr [rsp + 18 * 8], 3
+    jz 1f
+    lea rsp, [rip + x86_64_kstack_frame]
+1:
     call x86_64_trap
-    test rax, rax
-    jnz x86_64_sysret_return
+    /* rax = frame to resume; bit 0 set: it may be resumed with sysretq. */
+    btr rax, 0
+    mov rsp, rax
+    jc x86_64_sysret_return
     .global x86_64_trap_return
 x86_64_trap_return:
     pop rax
@@ -91,8 +125,12 @@ x86_64_sysret_return:
 
     .global x86_64_syscall_entry
 x86_64_syscall_entry:
+"#,
+    bench_null_syscall!(),
+    r#"
+    /* Push the same frame an interrupt would, straight into the current thread's TCB. */
     mov [rip + x86_64_syscall_user_rsp], rsp
-    lea rsp, [rip + x86_64_kstack_top]
+    mov rsp, [rip + x86_64_user_frame_top]
     push 0x1b
     push qword ptr [rip + x86_64_syscall_user_rsp]
     push r11
@@ -120,7 +158,10 @@ x86_64_enter_frame:
     .balign 4096
     .global x86_64_kstack_bottom
 x86_64_kstack_bottom:
-    .skip 32768
+    .skip 32768 - 176
+    .global x86_64_kstack_frame
+x86_64_kstack_frame:
+    .skip 176
     .global x86_64_kstack_top
 x86_64_kstack_top:
     .global x86_64_ist_stack_bottom
@@ -130,16 +171,21 @@ x86_64_ist_stack_bottom:
 x86_64_ist_stack_top:
 x86_64_syscall_user_rsp:
     .quad 0
+    .global x86_64_user_frame_top
+x86_64_user_frame_top:
+    .quad 0
 "#
-);
+));
 
 extern "C" {
     static x86_64_kstack_top: u8;
+    static x86_64_kstack_frame: u8;
+    static mut x86_64_user_frame_top: u64;
     static x86_64_ist_stack_top: u8;
     static x86_64_vector_table: [u64; 256];
     fn x86_64_syscall_entry();
     fn x86_64_idle();
-    fn x86_64_enter_frame(frame: *const TrapFrame) -> !;
+    fn x86_64_enter_frame(frame: u64) -> !;
 }
 
 /// The register frame every kernel entry builds (lowest address first).
@@ -193,9 +239,21 @@ pub struct TrapFrame {
 }
 
 // The asm pushes 15 registers, vector and error code below the CPU's 5-word frame, and the
-// sysret path reads RIP/RFLAGS/RSP at fixed offsets from the vector slot.
+// sysret path reads RIP/RFLAGS/RSP at fixed offsets from the vector slot. A user thread's
+// frame is the start of its `X86Context` (the same words in the same order), and its end
+// (TSS.RSP0, `x86_64_user_frame_top`) must be 16-byte aligned: the CPU aligns RSP0 down.
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == 22 * 8);
 const _: () = assert!(core::mem::offset_of!(TrapFrame, rip) == 17 * 8);
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == slot::FRAME_WORDS * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, rip) == slot::RIP * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, cs) == slot::CS * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, rflags) == slot::RFLAGS * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, rsp) == slot::RSP * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, ss) == slot::SS * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, vector) == slot::VECTOR * 8);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, error) == slot::ERROR * 8);
+const _: () = assert!(core::mem::offset_of!(X86Context, regs) == 0);
+const _: () = assert!((slot::FRAME_WORDS * 8) % 16 == 0);
 
 /// Why the kernel was entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,21 +276,32 @@ pub enum Event {
     Deadline,
 }
 
+/// Whether a thread may use x87/SSE when it next runs in user mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpuAccess {
+    /// The thread owns the FPU: CR0.TS clear.
+    Enabled,
+    /// CR0.TS set: the first x87/SSE instruction raises #NM (vector 7).
+    Disabled,
+}
+
 /// What to run after the hook returns.
 #[derive(Clone, Copy, Debug)]
 pub enum Next {
-    /// Resume this user thread.
-    User(NonNull<X86Context>),
+    /// Resume this user thread (its context, 16-byte aligned, in its TCB) with this FPU
+    /// access.
+    User(NonNull<X86Context>, FpuAccess),
     /// Wait for the next interrupt.
     Idle,
 }
 
-/// The kernel's handler for every entry. `current` is the interrupted user thread's saved
-/// context (`None` when the kernel was idle).
+/// The kernel's handler for every entry. `current` is the interrupted user thread's
+/// context, where the entry saved its registers (`None` when the kernel was idle).
 ///
-/// Contract: a context returned in [`Next::User`] stays valid and is not accessed
-/// elsewhere until the next kernel entry.
-pub type Hook = fn(Event, Option<&mut X86Context>) -> Next;
+/// Contract: a context returned in [`Next::User`] stays valid until the next kernel entry,
+/// which saves the thread's registers into it, and no Rust reference covers it meanwhile;
+/// `FpuAccess::Enabled` only for the thread whose x87/SSE registers are live in the CPU.
+pub type Hook = fn(Event, Option<NonNull<X86Context>>) -> Next;
 
 /// A kernel global: single core, interrupts off in the kernel, so no concurrent access.
 pub struct KCell<T>(UnsafeCell<T>);
@@ -252,7 +321,25 @@ impl<T> KCell<T> {
 }
 
 static HOOK: KCell<Option<Hook>> = KCell::new(None);
-static CURRENT: KCell<Option<NonNull<X86Context>>> = KCell::new(None);
+
+/// What the CPU was last set up with for user mode, so that exits that change nothing write
+/// no MSR, control register or TSS field.
+struct UserSetup {
+    /// The context whose frame end TSS.RSP0 and `x86_64_user_frame_top` point to (0 = none).
+    frame: u64,
+    /// FS and GS bases last written to the MSRs.
+    fs_base: u64,
+    gs_base: u64,
+    /// CR0.TS as last written.
+    ts: bool,
+}
+
+static SETUP: KCell<UserSetup> = KCell::new(UserSetup {
+    frame: 0,
+    fs_base: 0,
+    gs_base: 0,
+    ts: false,
+});
 
 /// Address of the top of the kernel (trap) stack.
 pub fn kstack_top() -> u64 {
@@ -281,66 +368,30 @@ pub fn install(hook: Hook) {
     unsafe { *HOOK.get() = Some(hook) };
 }
 
-fn save(frame: &TrapFrame, ctx: &mut X86Context) {
-    let r = &mut ctx.regs;
-    r[word::RAX] = frame.rax;
-    r[word::RBX] = frame.rbx;
-    r[word::RCX] = frame.rcx;
-    r[word::RDX] = frame.rdx;
-    r[word::RSI] = frame.rsi;
-    r[word::RDI] = frame.rdi;
-    r[word::RBP] = frame.rbp;
-    r[word::R8] = frame.r8;
-    r[word::R9] = frame.r9;
-    r[word::R10] = frame.r10;
-    r[word::R11] = frame.r11;
-    r[word::R12] = frame.r12;
-    r[word::R13] = frame.r13;
-    r[word::R14] = frame.r14;
-    r[word::R15] = frame.r15;
-    r[word::RIP] = frame.rip;
-    r[word::RSP] = frame.rsp;
-    r[word::RFLAGS] = sanitise(word::RFLAGS, frame.rflags);
-    ctx.fault_ip = if frame.vector == SYSCALL_VECTOR {
-        frame.rip.wrapping_sub(SYSCALL_INSN_LEN)
-    } else {
-        frame.rip
-    };
-    cpu::fxsave(&mut ctx.fpu);
-}
-
-fn load(ctx: &X86Context, frame: &mut TrapFrame) {
-    let r = &ctx.regs;
-    frame.rax = r[word::RAX];
-    frame.rbx = r[word::RBX];
-    frame.rcx = r[word::RCX];
-    frame.rdx = r[word::RDX];
-    frame.rsi = r[word::RSI];
-    frame.rdi = r[word::RDI];
-    frame.rbp = r[word::RBP];
-    frame.r8 = r[word::R8];
-    frame.r9 = r[word::R9];
-    frame.r10 = r[word::R10];
-    frame.r11 = r[word::R11];
-    frame.r12 = r[word::R12];
-    frame.r13 = r[word::R13];
-    frame.r14 = r[word::R14];
-    frame.r15 = r[word::R15];
-    frame.rip = r[word::RIP];
-    frame.rsp = r[word::RSP];
-    frame.rflags = sanitise(word::RFLAGS, r[word::RFLAGS]);
-    frame.cs = USER_CS as u64;
-    frame.ss = USER_SS as u64;
-    cpu::fxrstor(&ctx.fpu);
-    // SAFETY: the bases were sanitised to canonical values; these MSRs exist on x86_64.
-    unsafe {
-        cpu::wrmsr(cpu::MSR_FS_BASE, sanitise(word::FS_BASE, r[word::FS_BASE]));
-        cpu::wrmsr(cpu::MSR_GS_BASE, sanitise(word::GS_BASE, r[word::GS_BASE]));
+/// Hand the FPU to `new`: clear CR0.TS, save the live x87/SSE registers into `old` (the
+/// previous owner, if any) and load `new`'s.
+///
+/// # Safety
+/// `old` and `new` must point to valid contexts (in TCBs) that no Rust reference covers for
+/// the duration of the call; `old`, if given, must be the context whose registers are live
+/// in the FPU.
+pub unsafe fn switch_fpu(old: Option<*mut X86Context>, new: *const X86Context) {
+    cpu::clear_ts();
+    // SAFETY: single core, interrupts off.
+    unsafe { (*SETUP.get()).ts = false };
+    if let Some(old) = old {
+        // SAFETY: the caller guarantees `old` is valid and unreferenced; TS is clear.
+        unsafe { cpu::fxsave(core::ptr::addr_of_mut!((*old).fpu)) };
     }
+    // SAFETY: as above for `new`.
+    unsafe { cpu::fxrstor(core::ptr::addr_of!((*new).fpu)) };
 }
 
-fn idle_frame(frame: &mut TrapFrame) {
-    *frame = TrapFrame {
+/// Build the frame that `iretq`s into the idle loop at the top of the kernel stack and
+/// return its address.
+fn idle_frame() -> u64 {
+    let frame = core::ptr::addr_of!(x86_64_kstack_frame) as *mut TrapFrame;
+    let f = TrapFrame {
         rip: x86_64_idle as *const () as u64,
         cs: KERNEL_CS as u64,
         rflags: RFLAGS_FIXED,
@@ -348,6 +399,10 @@ fn idle_frame(frame: &mut TrapFrame) {
         ss: KERNEL_SS as u64,
         ..TrapFrame::default()
     };
+    // SAFETY: the 176 bytes below the stack top are kept for this frame; the kernel's own
+    // stack starts below them (`x86_64_trap_common`).
+    unsafe { frame.write(f) };
+    frame as u64
 }
 
 /// Human-readable name of exception vector `v`.
@@ -444,80 +499,109 @@ pub fn dump(f: &TrapFrame) {
     );
 }
 
-/// Rust side of every kernel entry (called by `x86_64_trap_common`). Returns 1 if the
-/// frame may be resumed with `sysretq` (a user frame whose RCX equals RIP and R11 equals
-/// RFLAGS, so `sysretq` gives exactly the state `iretq` would), else 0 (`iretq`).
+/// Rust side of every kernel entry (called by `x86_64_trap_common`; `frame` is in the
+/// current thread's TCB for an entry from user mode, on the kernel stack otherwise).
+/// Returns the frame to resume, with bit 0 set if it may be resumed with `sysretq` (a user
+/// frame whose RCX equals RIP and R11 equals RFLAGS, so `sysretq` gives exactly the state
+/// `iretq` would), else clear (`iretq`).
 #[no_mangle]
-extern "C" fn x86_64_trap(frame: &mut TrapFrame) -> u64 {
-    handle_entry(frame);
-    let user = frame.cs == USER_CS as u64;
-    (user && frame.rcx == frame.rip && frame.r11 == frame.rflags && is_canonical(frame.rip)) as u64
-}
-
-fn handle_entry(frame: &mut TrapFrame) {
-    let from_user = frame.cs & 3 == 3;
-    let event = match frame.vector {
+extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
+    // SAFETY: the assembly passes the frame it just pushed; it is either the current
+    // thread's context (the `Hook` contract keeps it valid and unreferenced) or on the
+    // kernel stack. This reference ends before the hook runs.
+    let f = unsafe { &mut *frame };
+    let from_user = f.cs & 3 == 3;
+    let event = match f.vector {
         SYSCALL_VECTOR => Event::Syscall,
         v @ 0..=31 => {
             if !from_user {
-                kernel_exception(frame);
+                kernel_exception(f);
             }
             Event::Exception {
                 vector: v as u8,
-                error: frame.error,
+                error: f.error,
                 cr2: cpu::cr2(),
             }
         }
         v if (32..48).contains(&v) => match crate::irq::acknowledge((v - 32) as u8) {
             Some(irq) => Event::Irq(irq),
-            None => return, // spurious: resume whatever was interrupted
+            None => return frame as u64, // spurious: resume whatever was interrupted
         },
         v if v == crate::lapic::DEADLINE_VECTOR as u64 => {
             crate::lapic::eoi();
             Event::Deadline
         }
-        _ => return, // unexpected vector (spurious APIC): ignore
+        _ => return frame as u64, // unexpected vector (spurious APIC): ignore
     };
-    // SAFETY: single core, interrupts off: nothing else touches HOOK/CURRENT now. CURRENT
-    // points to a context the hook handed out under the `Hook` contract.
-    let (hook, current) = unsafe { (*HOOK.get(), &mut *CURRENT.get()) };
-    let mut cur: Option<&mut X86Context> = match (from_user, current) {
-        // SAFETY: per the `Hook` contract the context is valid and unaliased until now.
-        (true, Some(p)) => Some(unsafe { p.as_mut() }),
-        _ => None,
+    let current = if from_user {
+        let ctx = frame.cast::<X86Context>();
+        let fault_ip = if f.vector == SYSCALL_VECTOR {
+            f.rip.wrapping_sub(SYSCALL_INSN_LEN)
+        } else {
+            f.rip
+        };
+        // SAFETY: a user frame is the start of the thread's context (layout asserted above).
+        unsafe { core::ptr::addr_of_mut!((*ctx).fault_ip).write(fault_ip) };
+        NonNull::new(ctx)
+    } else {
+        None
     };
-    if let Some(ctx) = cur.as_deref_mut() {
-        save(frame, ctx);
-    }
-    let next = match hook {
-        Some(h) => h(event, cur),
+    // SAFETY: single core, interrupts off: nothing else touches HOOK now.
+    let next = match unsafe { *HOOK.get() } {
+        Some(h) => h(event, current),
         None => Next::Idle,
     };
-    resume(next, frame);
+    resume(next)
 }
 
-fn resume(next: Next, frame: &mut TrapFrame) {
-    match next {
-        Next::User(p) => {
-            // SAFETY: per the `Hook` contract `p` is a valid, unaliased context.
-            let ctx = unsafe { p.as_ref() };
-            if !is_canonical(ctx.regs[word::RIP]) || !is_canonical(ctx.regs[word::RSP]) {
-                // iretq to a non-canonical RIP/RSP would fault in kernel mode: refuse.
-                crate::kprintln!("kernel: thread has non-canonical rip/rsp, not resumed");
-                // SAFETY: single core, interrupts off.
-                unsafe { *CURRENT.get() = None };
-                idle_frame(frame);
-                return;
+/// Set the CPU up to run `next` and return the frame to resume (bit 0: `sysretq` allowed).
+fn resume(next: Next) -> u64 {
+    let Next::User(p, fpu) = next else {
+        return idle_frame();
+    };
+    let ctx = p.as_ptr();
+    // SAFETY: per the `Hook` contract `ctx` is a valid context no reference covers; the
+    // kernel runs on one core with interrupts off, so SETUP is not accessed concurrently.
+    unsafe {
+        let r = &mut (*ctx).regs;
+        if !is_canonical(r[slot::RIP]) || !is_canonical(r[slot::RSP]) {
+            // iretq to a non-canonical RIP/RSP would fault in kernel mode: refuse.
+            crate::kprintln!("kernel: thread has non-canonical rip/rsp, not resumed");
+            return idle_frame();
+        }
+        r[slot::CS] = USER_CS as u64;
+        r[slot::SS] = USER_SS as u64;
+        r[slot::RFLAGS] = sanitise(word::RFLAGS, r[slot::RFLAGS]);
+        let setup = &mut *SETUP.get();
+        let fs = sanitise(word::FS_BASE, r[slot::FS_BASE]);
+        if fs != setup.fs_base {
+            cpu::wrmsr(cpu::MSR_FS_BASE, fs);
+            setup.fs_base = fs;
+        }
+        let gs = sanitise(word::GS_BASE, r[slot::GS_BASE]);
+        if gs != setup.gs_base {
+            cpu::wrmsr(cpu::MSR_GS_BASE, gs);
+            setup.gs_base = gs;
+        }
+        let ts = fpu == FpuAccess::Disabled;
+        if ts != setup.ts {
+            if ts {
+                cpu::set_ts();
+            } else {
+                cpu::clear_ts();
             }
-            // SAFETY: single core, interrupts off.
-            unsafe { *CURRENT.get() = Some(p) };
-            load(ctx, frame);
+            setup.ts = ts;
         }
-        Next::Idle => {
-            // SAFETY: single core, interrupts off.
-            unsafe { *CURRENT.get() = None };
-            idle_frame(frame);
+        if ctx as u64 != setup.frame {
+            let top = ctx as u64 + (slot::FRAME_WORDS * 8) as u64;
+            crate::tables::set_rsp0(top);
+            *core::ptr::addr_of_mut!(x86_64_user_frame_top) = top;
+            setup.frame = ctx as u64;
         }
+        let sysret = r[SLOT[word::RCX]] == r[slot::RIP]
+            && r[SLOT[word::R11]] == r[slot::RFLAGS]
+            && is_canonical(r[slot::RIP]);
+        ctx as u64 | sysret as u64
     }
 }
 
@@ -527,14 +611,7 @@ fn resume(next: Next, frame: &mut TrapFrame) {
 /// Must be called once, on the init stack (not the kernel trap stack), after
 /// [`crate::tables::init`]; a user context must satisfy the [`Hook`] contract.
 pub unsafe fn start(next: Next) -> ! {
-    let top = kstack_top() - core::mem::size_of::<TrapFrame>() as u64;
-    let frame = top as *mut TrapFrame;
-    // SAFETY: the top of the kernel stack is unused while boot runs on the init stack.
-    let f = unsafe {
-        frame.write(TrapFrame::default());
-        &mut *frame
-    };
-    resume(next, f);
-    // SAFETY: `frame` holds a complete iretq frame at the top of the kernel stack.
+    let frame = resume(next) & !1;
+    // SAFETY: `frame` holds a complete iretq frame (a user context or the idle frame).
     unsafe { x86_64_enter_frame(frame) }
 }

@@ -7,11 +7,14 @@
 
 use core::ptr::addr_of_mut;
 
+use arch_riscv64::context::SSTATUS_FS_MASK;
 use arch_riscv64::machine::Riscv64Machine;
+use arch_riscv64::trap::FpuAccess;
 use arch_riscv64::trapcause::{vm_fault_info, Trap};
 use arch_riscv64::{kprintln, Riscv64Context};
+use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{Machine, Reg, UserContext};
+use kernel_hal::{Machine, PAddr, PhysMem, Reg};
 use sel4_abi::Syscall;
 
 use crate::board;
@@ -36,10 +39,14 @@ struct State {
 }
 
 static mut STATE: Option<State> = None;
-/// The one register save area: the trap assembly saves the running thread's registers here
-/// (`sscratch` points at it while user code runs) and restores the next thread's from here.
-/// Between traps the registers live in the threads' TCBs, inside the kernel core.
-static mut SAVE_AREA: Riscv64Context = Riscv64Context::INITIAL;
+// There is no separate register save area: `sscratch` holds the running thread's context
+// inside its TCB (`Kernel::current_context_ptr`), and the trap assembly saves into and
+// restores from it in place.
+
+/// `seL4_TCBFlag_fpuDisabled`, bit 0 of the TCB flags `TCB_SetFlags` stores.
+const TCB_FLAG_FPU_DISABLED: u64 = 1;
+/// `scause` of an illegal instruction.
+const CAUSE_ILLEGAL_INSTRUCTION: u64 = 2;
 
 fn state() -> &'static mut State {
     // SAFETY: one hart; the kernel runs with interrupts disabled and every kernel entry (boot
@@ -73,15 +80,17 @@ pub fn run(mut kernel: Kernel<Riscv64Machine>) -> ! {
     resume(state())
 }
 
-/// Trap from user mode (called by the arch layer's trap entry): `ctx` is [`SAVE_AREA`]
-/// holding the trapping thread's registers.
+/// Trap from user mode (called by the arch layer's trap entry): `ctx` is the trapping
+/// thread's context in its TCB, where the entry saved its registers.
 #[no_mangle]
-fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
+fn riscv64_user_trap(ctx: *mut Riscv64Context, trap: Trap) -> ! {
     let s = state();
-    s.kernel.set_current_context(ctx);
+    debug_assert_eq!(ctx, s.kernel.current_context_ptr());
+    let cur = s.kernel.cur_thread;
     match trap {
         Trap::Syscall => {
-            if Syscall::from_number(ctx.get(Reg::SyscallNo) as i64) == Some(Syscall::Yield) {
+            // A plain comparison: decoding the number is the core's job.
+            if s.kernel.get_reg(cur, Reg::SyscallNo) as i64 == Syscall::Yield as i64 {
                 s.yields += 1;
             }
             s.kernel.handle_syscall();
@@ -91,12 +100,60 @@ fn riscv64_user_trap(ctx: &mut Riscv64Context, trap: Trap) -> ! {
         Trap::Software | Trap::OtherInterrupt(_) => {
             kprintln!("kernel: unexpected interrupt {:?} ignored", trap);
         }
+        Trap::Exception {
+            cause: CAUSE_ILLEGAL_INSTRUCTION,
+            ..
+        } if take_fpu(s, ctx) => {}
         Trap::Exception { cause, tval } => {
-            s.kernel
-                .handle_user_fault(user_fault(cause, tval, ctx.fault_ip));
+            // After an exception the thread resumes at the faulting instruction (FaultIP).
+            let pc = s.kernel.get_reg(cur, Reg::Pc);
+            s.kernel.handle_user_fault(user_fault(cause, tval, pc));
         }
     }
     resume(s)
+}
+
+/// Whether thread `t` has `seL4_TCBFlag_fpuDisabled` set.
+fn fpu_disabled(k: &Kernel<Riscv64Machine>, t: PAddr) -> bool {
+    let flags = t + core::mem::offset_of!(Tcb<Riscv64Context>, flags) as u64;
+    kernel_core::kmem::read_word(&k.machine, flags) & TCB_FLAG_FPU_DISABLED != 0
+}
+
+/// The saved registers of thread `t` in the kernel window.
+fn context_ptr(k: &Kernel<Riscv64Machine>, t: PAddr) -> *mut Riscv64Context {
+    let pa = t + core::mem::offset_of!(Tcb<Riscv64Context>, context) as u64;
+    match k
+        .machine
+        .window(pa, core::mem::size_of::<Riscv64Context>())
+    {
+        Some(p) => p.cast(),
+        None => panic!("TCB {:#x} outside the kernel window", t),
+    }
+}
+
+/// Lazy FPU switching on an illegal-instruction trap. With `sstatus.FS` Off every FP
+/// instruction is illegal, so an illegal instruction taken with the FPU off (and a thread
+/// allowed to use it) is treated as a request for the FPU: the owner's registers are saved
+/// into its TCB, the current thread's loaded, and the instruction is retried. A genuinely
+/// illegal instruction then traps again with the FPU on and becomes a user exception.
+/// Returns false (not an FPU trap: deliver the fault) if the FPU was already on for the
+/// thread or the thread has `seL4_TCBFlag_fpuDisabled`.
+fn take_fpu(s: &mut State, ctx: *mut Riscv64Context) -> bool {
+    // SAFETY: `ctx` is the current thread's context the trap entry just wrote; read one word.
+    let sstatus = unsafe { core::ptr::addr_of!((*ctx).sstatus).read() };
+    let k = &mut s.kernel;
+    let cur = k.cur_thread;
+    if sstatus & SSTATUS_FS_MASK != 0 || fpu_disabled(k, cur) {
+        return false;
+    }
+    if k.fpu_owner != cur {
+        let old = (k.fpu_owner != 0).then(|| context_ptr(k, k.fpu_owner));
+        // SAFETY: both contexts are TCB contexts in the kernel window (the owner is live: the
+        // core clears `fpu_owner` when it finalises that TCB); no reference covers them.
+        unsafe { arch_riscv64::trap::switch_fpu(old, ctx) };
+        k.fpu_owner = cur;
+    }
+    true
 }
 
 /// seL4's RISC-V view of a synchronous exception other than `ecall`: page and access faults
@@ -183,12 +240,16 @@ fn resume(s: &mut State) -> ! {
     }
     s.idle_reported = false;
     report_ticks(s);
-    let ctx = s.kernel.current_context();
-    // SAFETY: SAVE_AREA is only used by the trap path: the reference the trap entry handed
-    // to `riscv64_user_trap` is not used after this point, and the core has switched `satp`
-    // to the current thread's VSpace (`activate_vspace` after every entry point).
-    unsafe {
-        *addr_of_mut!(SAVE_AREA) = ctx;
-        arch_riscv64::trap::return_to_user(addr_of_mut!(SAVE_AREA))
-    }
+    let k = &s.kernel;
+    let cur = k.cur_thread;
+    let fpu = if k.fpu_owner == cur && !fpu_disabled(k, cur) {
+        FpuAccess::Enabled
+    } else {
+        FpuAccess::Disabled
+    };
+    // SAFETY: the current thread's context in its TCB stays valid while it is current and is
+    // reached only through the core's word and context copies (never a reference); the core
+    // has switched `satp` to its VSpace (`activate_vspace` after every entry point); the FPU
+    // is enabled only for its owner.
+    unsafe { arch_riscv64::trap::return_to_user(k.current_context_ptr(), fpu) }
 }

@@ -10,15 +10,20 @@
 
 use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
-use arch_x86_64::trap::{self, Event, KCell, Next};
+use arch_x86_64::trap::{self, Event, FpuAccess, KCell, Next};
 use arch_x86_64::{irq, kprintln, serial, X86Context};
 use core::ptr::NonNull;
+use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{Machine, Reg, UserContext};
+use kernel_hal::{Machine, PAddr, PhysMem, Reg};
 use sel4_abi::Syscall;
 
 /// #PF vector.
 const VECTOR_PAGE_FAULT: u8 = 14;
+/// #NM (device not available: x87/SSE use with CR0.TS set).
+const VECTOR_DEVICE_NOT_AVAILABLE: u8 = 7;
+/// `seL4_TCBFlag_fpuDisabled`, bit 0 of the TCB flags `TCB_SetFlags` stores.
+const TCB_FLAG_FPU_DISABLED: u64 = 1;
 /// #PF error code bit: instruction fetch.
 const PF_INSTRUCTION: u64 = 1 << 4;
 
@@ -34,9 +39,8 @@ struct State {
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
-/// The one register save area handed to the trap path: between kernel entries the
-/// registers of every thread live in its TCB inside the kernel core.
-static SAVE_AREA: KCell<X86Context> = KCell::new(X86Context::EMPTY);
+// There is no separate register save area: the trap path saves into and restores from the
+// running thread's context inside its TCB (`Kernel::current_context_ptr`).
 
 /// Install the entry hook, take ownership of the booted kernel and run the thread it made
 /// current. Never returns.
@@ -53,9 +57,9 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
     };
     trap::install(handle);
     kprintln!("x86_64 kernel: entering user mode through the kernel core");
-    let next = resume_current(state(), None);
-    // SAFETY: still on the init stack, tables are loaded, and `next` names the static save
-    // area, which only the trap path uses from now on (the `Hook` contract).
+    let next = resume_current(state());
+    // SAFETY: still on the init stack, tables are loaded, and `next` names the current
+    // thread's context in its TCB (the `Hook` contract: see `resume_current`).
     unsafe { trap::start(next) }
 }
 
@@ -68,23 +72,25 @@ fn state() -> &'static mut State {
     }
 }
 
-/// The kernel-entry hook: `current` is the interrupted thread's saved registers (`None`
-/// when the kernel was idle).
-fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
+/// The kernel-entry hook: `current` is the interrupted thread's context in its TCB, where
+/// the entry saved its registers (`None` when the kernel was idle).
+fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     let s = state();
     let from_user = current.is_some();
-    if let Some(ctx) = current.as_deref() {
-        s.kernel.set_current_context(ctx);
-    }
+    debug_assert!(current.is_none_or(|c| c.as_ptr() == s.kernel.current_context_ptr()));
     match event {
         Event::Syscall => {
-            if Syscall::from_number(s.kernel.current_context().get(Reg::SyscallNo) as i64)
-                == Some(Syscall::DebugHalt)
-            {
+            // A plain comparison: decoding the number is the core's job.
+            let no = s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo);
+            if no as i64 == Syscall::DebugHalt as i64 {
                 kprintln!("kernel: seL4_DebugHalt, stopping");
             }
             s.kernel.handle_syscall();
         }
+        Event::Exception {
+            vector: VECTOR_DEVICE_NOT_AVAILABLE,
+            ..
+        } if from_user && take_fpu(&mut s.kernel) => {}
         Event::Exception { vector, error, cr2 } if from_user => {
             let fault = if vector == VECTOR_PAGE_FAULT {
                 UserFault::VmFault {
@@ -127,32 +133,63 @@ fn handle(event: Event, current: Option<&mut X86Context>) -> Next {
             }
         }
     }
-    resume_current(s, current)
+    resume_current(s)
 }
 
-/// What to run next: the core's current thread (its registers copied into the save area),
-/// or the idle loop.
-fn resume_current(s: &mut State, current: Option<&mut X86Context>) -> Next {
-    if s.kernel.current_is_idle() {
+/// Whether thread `t` has `seL4_TCBFlag_fpuDisabled` set.
+fn fpu_disabled(k: &Kernel<X86Machine>, t: PAddr) -> bool {
+    let flags = t + core::mem::offset_of!(Tcb<X86Context>, flags) as u64;
+    kernel_core::kmem::read_word(&k.machine, flags) & TCB_FLAG_FPU_DISABLED != 0
+}
+
+/// The saved registers of thread `t` in the kernel window.
+fn context_ptr(k: &Kernel<X86Machine>, t: PAddr) -> *mut X86Context {
+    let pa = t + core::mem::offset_of!(Tcb<X86Context>, context) as u64;
+    match k.machine.window(pa, core::mem::size_of::<X86Context>()) {
+        Some(p) => p.cast(),
+        None => panic!("TCB {:#x} outside the kernel window", t),
+    }
+}
+
+/// Lazy FPU switching on #NM from user mode: unless the thread has
+/// `seL4_TCBFlag_fpuDisabled` (then the #NM is delivered as a user exception, vector 7),
+/// save the owner's x87/SSE registers into its TCB, load the current thread's, make it the
+/// owner and retry the instruction (#NM is a fault: RIP still points at it).
+fn take_fpu(k: &mut Kernel<X86Machine>) -> bool {
+    let cur = k.cur_thread;
+    if fpu_disabled(k, cur) {
+        return false;
+    }
+    if k.fpu_owner != cur {
+        let old = (k.fpu_owner != 0).then(|| context_ptr(k, k.fpu_owner));
+        // SAFETY: both are TCB contexts in the kernel window (the owner is live: the core
+        // clears `fpu_owner` when it finalises that TCB); no reference covers them.
+        unsafe { trap::switch_fpu(old, k.current_context_ptr()) };
+        k.fpu_owner = cur;
+    }
+    true
+}
+
+/// What to run next: the core's current thread (its context in its TCB, FP access only if
+/// it owns the FPU), or the idle loop.
+fn resume_current(s: &mut State) -> Next {
+    let k = &s.kernel;
+    if k.current_is_idle() {
         if !s.idle_reported {
             s.idle_reported = true;
             kprintln!("kernel: no runnable thread; idling (timer keeps running)");
         }
         return Next::Idle;
     }
-    let ctx = s.kernel.current_context();
-    match current {
-        Some(c) => {
-            *c = ctx;
-            Next::User(NonNull::from(c))
-        }
-        None => {
-            // SAFETY: single core, interrupts off; the trap path holds no reference to the
-            // save area while the kernel is idle (it passed `None`).
-            let area = unsafe { &mut *SAVE_AREA.get() };
-            *area = ctx;
-            Next::User(NonNull::from(area))
-        }
+    let cur = k.cur_thread;
+    let fpu = if k.fpu_owner == cur && !fpu_disabled(k, cur) {
+        FpuAccess::Enabled
+    } else {
+        FpuAccess::Disabled
+    };
+    match NonNull::new(k.current_context_ptr()) {
+        Some(p) => Next::User(p, fpu),
+        None => Next::Idle,
     }
 }
 

@@ -31,6 +31,44 @@ pub fn spawn_in_own_vspace(
     arg: u64,
     before_start: impl FnOnce(u64),
 ) -> Result<u64, Failed> {
+    spawn_with(bi, entry, arg, Options::first(bi), before_start)
+}
+
+/// Where and how [`spawn_with`] starts a thread.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// First of the empty slots it fills (`slots_used` of them).
+    pub first_slot: u64,
+    /// Fault endpoint cap (0: none).
+    pub fault_ep: u64,
+    /// `TCB_SetFlags` flags set before the thread starts (0: none).
+    pub flags: u64,
+}
+
+impl Options {
+    /// The first empty slot, no fault handler, no flags.
+    pub fn first(bi: &BootInfo) -> Options {
+        Options {
+            first_slot: bi.empty.start,
+            fault_ep: 0,
+            flags: 0,
+        }
+    }
+}
+
+/// Slots a spawn fills, given the number of image frames it maps (its return value).
+pub fn slots_used(frames: u64) -> u64 {
+    6 + frames
+}
+
+/// [`spawn_in_own_vspace`] with explicit [`Options`]. The TCB is in `opts.first_slot`.
+pub fn spawn_with(
+    bi: &BootInfo,
+    entry: extern "C" fn(u64) -> !,
+    arg: u64,
+    opts: Options,
+    before_start: impl FnOnce(u64),
+) -> Result<u64, Failed> {
     let ipc = Ipc(bi.ipc_buffer);
     let cnode = slots::INIT_THREAD_CNODE;
     let ty = |k| object_type_number(Arch::Riscv64, k).unwrap_or(u64::MAX);
@@ -41,7 +79,7 @@ pub fn spawn_in_own_vspace(
         .position(|u| u.is_device == 0 && u.size_bits >= 17)
         .map(|i| bi.untyped.start + i as u64)
         .ok_or(Failed("finding a 128 KiB RAM untyped", 0))?;
-    let e = bi.empty.start;
+    let e = opts.first_slot;
     let (tcb, sc, root, pt1, pt2, stack, copies) = (e, e + 1, e + 2, e + 3, e + 4, e + 5, e + 6);
     let ok = |what, (err, _): (u64, u64)| {
         if err != 0 {
@@ -141,9 +179,15 @@ pub fn spawn_in_own_vspace(
             tcb,
             Label::TCBSetSchedParams as u64,
             &[255, 255, 0, 0, 0],
-            &[slots::INIT_THREAD_TCB, sc, 0],
+            &[slots::INIT_THREAD_TCB, sc, opts.fault_ep],
         ),
     )?;
+    if opts.flags != 0 {
+        ok(
+            "TCB_SetFlags",
+            ipc.invoke(tcb, Label::TCBSetFlags as u64, &[0, opts.flags], &[]),
+        )?;
+    }
     // seL4_UserContext order: pc, ra, sp, gp, s0..s11, a0.
     let mut gp: u64 = 0;
     #[cfg(target_arch = "riscv64")]

@@ -92,3 +92,26 @@ pub fn debug_cap_identify(cptr: u64) -> u64 {
     #[cfg(not(target_arch = "riscv64"))]
     cptr
 }
+
+/// `seL4_Recv` (MCS number -7).
+pub const SYS_RECV: i64 = -7;
+
+/// `seL4_Recv(cap, &badge, reply)`: block on endpoint `cap` with reply object `reply`.
+/// Returns (MessageInfo word, badge, MR0..MR3).
+pub fn recv(cap: u64, reply: u64) -> (u64, u64, [u64; 4]) {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let (b, i, m0, m1, m2, m3): (u64, u64, u64, u64, u64, u64);
+        // SAFETY: seL4's RISC-V Recv: cap/badge in a0, info in a1, MR0..3 in a2..a5, reply
+        // cptr in a6; every register the kernel writes is declared as an output.
+        unsafe {
+            core::arch::asm!("ecall",
+                inlateout("a0") cap => b, lateout("a1") i,
+                lateout("a2") m0, lateout("a3") m1, lateout("a4") m2, lateout("a5") m3,
+                inlateout("a6") reply => _, in("a7") SYS_RECV, options(nostack));
+        }
+        (i, b, [m0, m1, m2, m3])
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    (cap, reply, [0; 4])
+}

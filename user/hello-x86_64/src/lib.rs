@@ -90,6 +90,36 @@ mod rt {
         (i, [m0, m1, m2, m3])
     }
 
+    /// `seL4_Recv` (MCS number -7).
+    pub const SYS_RECV: i64 = -7;
+
+    /// `seL4_Recv(cap, &badge, reply)`: block on the endpoint `cap` with the reply object
+    /// `reply`. Returns (MessageInfo word, badge, MR0..MR3).
+    pub fn recv(cap: u64, reply: u64) -> (u64, u64, [u64; 4]) {
+        let (i, b, m0, m1, m2, m3): (u64, u64, u64, u64, u64, u64);
+        // SAFETY: as in `call`; the message lands in rsi, rdi (badge) and r10/r8/r9/r15.
+        unsafe {
+            asm!(
+                "mov {save}, rbx",
+                "mov rbx, rsp",
+                "syscall",
+                "mov rsp, rbx",
+                "mov rbx, {save}",
+                save = out(reg) _,
+                inout("rdi") cap => b,
+                inout("rsi") 0u64 => i,
+                out("r10") m0,
+                out("r8") m1,
+                out("r9") m2,
+                out("r15") m3,
+                inout("r12") reply => _,
+                inout("rdx") SYS_RECV => _,
+                out("rcx") _, out("r11") _,
+            );
+        }
+        (i, b, [m0, m1, m2, m3])
+    }
+
     /// `seL4_DebugCapIdentify(cap)`: the kernel's cap tag (0 for an empty slot).
     pub fn cap_identify(cap: u64) -> u64 {
         syscall1(SYS_DEBUG_CAP_IDENTIFY, cap)

@@ -2,17 +2,24 @@
 //! (f0–f31 and `fcsr`) across `seL4_Yield` and the thread switches it causes (the riscv64
 //! counterpart of aarch64's `fpcheck`). It first starts `fpclobber` as a second thread (own
 //! VSpace and ASID, same priority, `hello_riscv64::spawn`), which overwrites every FP register
-//! and `fcsr` in a loop without syscalls until the timer preempts it.
+//! and `fcsr` in a loop without syscalls until the timer preempts it. A third thread,
+//! `intonly`, never touches the FPU and spins alongside, so FP and non-FP threads interleave
+//! (the kernel switches the FPU lazily). Finally a fourth thread with
+//! `seL4_TCBFlag_fpuDisabled` executes an FP instruction, and the root, its fault handler,
+//! must receive a UserException (number 2, illegal instruction).
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use hello_riscv64::spawn::{spawn_in_own_vspace, Failed};
-use hello_riscv64::syscalls::{yield_now, SYS_YIELD};
+use hello_riscv64::ipc::Ipc;
+use hello_riscv64::spawn::{slots_used, spawn_in_own_vspace, spawn_with, Failed, Options};
+use hello_riscv64::syscalls::{recv, yield_now, SYS_YIELD};
 use hello_riscv64::{entry, println};
 
-use sel4_abi::bootinfo::BootInfo;
+use sel4_abi::bootinfo::{slots, BootInfo};
+use sel4_abi::fault::user_exception;
+use sel4_abi::{object_type_number, Arch, FaultType, Label, MessageInfo, ObjectKind};
 
 entry!(main);
 
@@ -23,6 +30,33 @@ static CLOBBER_PRINTED: AtomicBool = AtomicBool::new(false);
 const ROUNDS: u64 = 5;
 /// The `fcsr` value the root sets before each yield: rounding mode RDN (2), flags NV and OF.
 const FCSR_PATTERN: u64 = (2 << 5) | 0x14;
+
+/// Counted up by `intonly` while it spins.
+static INT_BEATS: AtomicU64 = AtomicU64::new(0);
+/// Rounds the root gives up after if `intonly` never runs in between.
+const MAX_ROUNDS: u64 = 1000;
+/// `seL4_TCBFlag_fpuDisabled`.
+const TCB_FLAG_FPU_DISABLED: u64 = 1;
+/// `scause` of an illegal instruction (what an FP instruction is with `sstatus.FS` Off).
+const CAUSE_ILLEGAL_INSTRUCTION: u64 = 2;
+
+/// The third thread: integer work only, forever (preempted by the timer).
+extern "C" fn intonly(_arg: u64) -> ! {
+    loop {
+        INT_BEATS.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// The fourth thread (`seL4_TCBFlag_fpuDisabled`): one FP instruction, which must fault.
+extern "C" fn fpdenied(_arg: u64) -> ! {
+    #[cfg(target_arch = "riscv64")]
+    // SAFETY: only writes f0 (if it runs at all: it should fault to the root instead).
+    unsafe {
+        core::arch::asm!("fmv.d.x f0, zero", out("f0") _, options(nomem, nostack))
+    };
+    println!("fpdenied: ERROR: an FP instruction ran with seL4_TCBFlag_fpuDisabled");
+    stop();
+}
 
 /// The second thread: overwrite f0–f31 and `fcsr` forever, never trapping.
 extern "C" fn fpclobber(_arg: u64) -> ! {
@@ -133,13 +167,83 @@ fn stop() -> ! {
     }
 }
 
+/// Start `fpdenied` (slots from `first`) with the root as its fault handler and check its
+/// FP instruction arrives as a UserException for an illegal instruction.
+fn fpu_disabled_faults(bi: &BootInfo, first: u64) {
+    let ipc = Ipc(bi.ipc_buffer);
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let Some(ut) = bi.untyped_list[..n.min(bi.untyped_list.len())]
+        .iter()
+        .position(|u| u.is_device == 0 && u.size_bits >= 17)
+        .map(|i| bi.untyped.start + i as u64)
+    else {
+        println!("fpcheck: ERROR: no RAM untyped for the endpoint");
+        stop();
+    };
+    let (ep, reply) = (first, first + 1);
+    for (kind, slot, what) in [
+        (ObjectKind::Endpoint, ep, "endpoint"),
+        (ObjectKind::Reply, reply, "reply"),
+    ] {
+        let ty = object_type_number(Arch::Riscv64, kind).unwrap_or(u64::MAX);
+        let (err, _) = ipc.invoke(
+            ut,
+            Label::UntypedRetype as u64,
+            &[ty, 0, 0, 0, slot, 1],
+            &[slots::INIT_THREAD_CNODE],
+        );
+        if err != 0 {
+            println!("fpcheck: ERROR: Untyped_Retype ({}) failed with error {}", what, err);
+            stop();
+        }
+    }
+    let opts = Options {
+        first_slot: first + 2,
+        fault_ep: ep,
+        flags: TCB_FLAG_FPU_DISABLED,
+    };
+    if let Err(Failed(what, err)) = spawn_with(bi, fpdenied, 0, opts, |_| {}) {
+        println!("fpcheck: ERROR: {} (fpdenied) failed with error {}", what, err);
+        stop();
+    }
+    let (info, _badge, mr) = recv(ep, reply);
+    let label = MessageInfo::from_word(info).label;
+    let number = mr[user_exception::number_index(Arch::Riscv64)];
+    if label == FaultType::UserException as u64 && number == CAUSE_ILLEGAL_INSTRUCTION {
+        println!(
+            "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: user exception {}",
+            number
+        );
+    } else {
+        println!(
+            "fpcheck: ERROR: fault handler got label {} number {} (want UserException {})",
+            label, number, CAUSE_ILLEGAL_INSTRUCTION
+        );
+    }
+}
+
 fn main(bootinfo: usize) -> ! {
     // SAFETY: the kernel maps the bootinfo page at a0 and never changes it afterwards.
     let bi: &BootInfo = unsafe { &*(bootinfo as *const BootInfo) };
-    if let Err(Failed(what, err)) = spawn_in_own_vspace(bi, fpclobber, 0, |_| {}) {
-        println!("fpcheck: ERROR: {} failed with error {}", what, err);
-        stop();
-    }
+    let frames = match spawn_in_own_vspace(bi, fpclobber, 0, |_| {}) {
+        Ok(f) => f,
+        Err(Failed(what, err)) => {
+            println!("fpcheck: ERROR: {} failed with error {}", what, err);
+            stop();
+        }
+    };
+    let next = bi.empty.start + slots_used(frames);
+    let opts = Options {
+        first_slot: next,
+        ..Options::first(bi)
+    };
+    let next = match spawn_with(bi, intonly, 0, opts, |_| {}) {
+        Ok(f) => next + slots_used(f),
+        Err(Failed(what, err)) => {
+            println!("fpcheck: ERROR: {} (intonly) failed with error {}", what, err);
+            stop();
+        }
+    };
     let mut waits = 0;
     while !CLOBBER_PRINTED.load(Ordering::Acquire) && waits < 1000 {
         yield_now();
@@ -153,9 +257,19 @@ fn main(bootinfo: usize) -> ! {
     for (i, p) in pattern.iter_mut().enumerate() {
         *p = 0x0123_4567_89AB_CDEFu64.rotate_left(4 * i as u32) ^ i as u64;
     }
-    for round in 0..ROUNDS {
+    let mut with_int_only = 0;
+    let mut round = 0;
+    while round < ROUNDS || with_int_only < ROUNDS {
+        if round == MAX_ROUNDS {
+            println!("fpcheck: ERROR: intonly ran in only {} rounds", with_int_only);
+            stop();
+        }
         let mut after = [0u64; 32];
+        let int_before = INT_BEATS.load(Ordering::Acquire);
         let fcsr = yield_with_pattern(&pattern, &mut after, FCSR_PATTERN);
+        if INT_BEATS.load(Ordering::Acquire) != int_before {
+            with_int_only += 1;
+        }
         if let Some(i) = (0..32).find(|&i| after[i] != pattern[i]) {
             println!(
                 "fpcheck: ERROR: f{} changed across yield in round {}: {:#x}",
@@ -170,7 +284,15 @@ fn main(bootinfo: usize) -> ! {
             );
             stop();
         }
+        round += 1;
+        if round == ROUNDS {
+            println!("fpcheck: f0-f31 and fcsr intact across {} yields", ROUNDS);
+        }
     }
-    println!("fpcheck: f0-f31 and fcsr intact across {} yields", ROUNDS);
+    println!(
+        "fpcheck: and intact across {} yields that ran the integer-only thread",
+        with_int_only
+    );
+    fpu_disabled_faults(bi, next);
     stop();
 }

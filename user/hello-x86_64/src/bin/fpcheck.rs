@@ -6,16 +6,21 @@
 //! Then both threads run interleaved: the root loads its pattern, yields and checks it after
 //! the yield; `fpclobber` loads another pattern, spins without syscalls until the timer
 //! preempts it, and checks its pattern after the spin. Each side counts only rounds in which
-//! the other thread demonstrably ran in between.
+//! the other thread demonstrably ran in between. A third thread, `intonly`, never touches
+//! x87/SSE and spins alongside, so FP and non-FP threads interleave (the kernel switches the
+//! FPU lazily: a thread that does not use it never takes it over). Finally a fourth thread
+//! with `seL4_TCBFlag_fpuDisabled` executes an SSE instruction, and the root, its fault
+//! handler, must receive a UserException for #NM (vector 7).
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use hello_x86_64::{call, println, yield_now};
+use hello_x86_64::{call, println, recv, yield_now};
 use sel4_abi::bootinfo::slots;
+use sel4_abi::fault::user_exception;
 use sel4_abi::message::ipc_buffer;
-use sel4_abi::{object_type_number, Arch, BootInfo, Label, MessageInfo, ObjectKind};
+use sel4_abi::{object_type_number, Arch, BootInfo, FaultType, Label, MessageInfo, ObjectKind};
 
 /// Interleaved rounds each thread must see intact.
 const ROUNDS: u64 = 5;
@@ -161,10 +166,37 @@ static CLOBBER_STARTED: AtomicBool = AtomicBool::new(false);
 /// `fpclobber` printed its success line.
 static CLOBBER_DONE: AtomicBool = AtomicBool::new(false);
 
-/// `fpclobber`'s stack (same VSpace as the root).
+/// Counted up by `intonly` while it spins.
+static INT_BEATS: AtomicU64 = AtomicU64::new(0);
+
+/// A spawned thread's stack (same VSpace as the root).
 #[repr(C, align(16))]
 struct Stack([u8; 16384]);
 static mut CLOBBER_STACK: Stack = Stack([0; 16384]);
+static mut INTONLY_STACK: Stack = Stack([0; 16384]);
+static mut DENIED_STACK: Stack = Stack([0; 16384]);
+
+/// `seL4_TCBFlag_fpuDisabled`.
+const TCB_FLAG_FPU_DISABLED: u64 = 1;
+/// #NM, the vector of an x87/SSE instruction while the FPU is unavailable.
+const VECTOR_NM: u64 = 7;
+
+/// The third thread: integer work only, spinning until preempted, forever.
+extern "C" fn intonly(_arg: u64) -> ! {
+    loop {
+        for _ in 0..SPINS {
+            INT_BEATS.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The fourth thread (`seL4_TCBFlag_fpuDisabled`): one SSE instruction, which must fault.
+extern "C" fn fpdenied(_arg: u64) -> ! {
+    // SAFETY: only clears xmm0 (if it runs at all: it should fault to the root instead).
+    unsafe { core::arch::asm!("xorps xmm0, xmm0", out("xmm0") _, options(nomem, nostack)) };
+    println!("fpdenied: ERROR: an SSE instruction ran with seL4_TCBFlag_fpuDisabled");
+    stop();
+}
 
 /// Describe how an `FXSAVE64` image differs from the initial state (FCW 0x37F, FSW 0,
 /// empty tag word, MXCSR 0x1F80, ST0–7 and XMM0–15 zero), or `None` if it does not.
@@ -290,8 +322,23 @@ fn invoke(ipc: u64, cap: u64, label: u64, words: &[u64], caps: &[u64]) -> u64 {
     MessageInfo::from_word(reply).label
 }
 
-/// Start `fpclobber` (see the module docs); `Err((step, error))` on a failed invocation.
-fn spawn(bi: &BootInfo) -> Result<(), (&'static str, u64)> {
+/// A thread to start with [`spawn`].
+struct Thread {
+    /// Entry point.
+    entry: extern "C" fn(u64) -> !,
+    /// Top of its stack.
+    stack_top: u64,
+    /// First of the two empty slots (after `bi.empty.start`) for its TCB and SC.
+    slot: u64,
+    /// Fault endpoint cap (0: none).
+    fault_ep: u64,
+    /// `TCB_SetFlags` flags to set before it starts.
+    flags: u64,
+}
+
+/// Start a thread in the root's VSpace and CSpace at the root's priority with a 5 ms / 5 ms
+/// SC (see the module docs); `Err((step, error))` on a failed invocation.
+fn spawn(bi: &BootInfo, t: Thread) -> Result<(), (&'static str, u64)> {
     let ipc = bi.ipc_buffer;
     let cnode = slots::INIT_THREAD_CNODE;
     let ty = |k| object_type_number(Arch::X86_64, k).unwrap_or(u64::MAX);
@@ -301,7 +348,7 @@ fn spawn(bi: &BootInfo) -> Result<(), (&'static str, u64)> {
         .position(|u| u.is_device == 0 && u.size_bits >= 16)
         .map(|i| bi.untyped.start + i as u64)
         .ok_or(("finding a 64 KiB RAM untyped", 0))?;
-    let (tcb, sc) = (bi.empty.start, bi.empty.start + 1);
+    let (tcb, sc) = (bi.empty.start + t.slot, bi.empty.start + t.slot + 1);
     let check = |what, err| if err == 0 { Ok(()) } else { Err((what, err)) };
     let retype = Label::UntypedRetype as u64;
     check(
@@ -351,16 +398,21 @@ fn spawn(bi: &BootInfo) -> Result<(), (&'static str, u64)> {
             tcb,
             Label::TCBSetSchedParams as u64,
             &[255, 255],
-            &[slots::INIT_THREAD_TCB, sc, 0],
+            &[slots::INIT_THREAD_TCB, sc, t.fault_ep],
         ),
     )?;
-    let stack_top = core::ptr::addr_of_mut!(CLOBBER_STACK) as u64 + 16384;
+    if t.flags != 0 {
+        check(
+            "TCB_SetFlags",
+            invoke(ipc, tcb, Label::TCBSetFlags as u64, &[0, t.flags], &[]),
+        )?;
+    }
     // resume, count, then seL4_UserContext: rip, rsp, rflags, rax, rbx, rcx, rdx, rsi, rdi.
     let regs = [
         1,
         9,
-        fpclobber as *const () as u64,
-        stack_top - 8, // as after a call: the entry expects rsp + 8 16-byte aligned
+        t.entry as *const () as u64,
+        t.stack_top - 8, // as after a call: the entry expects rsp + 8 16-byte aligned
         0,
         0,
         0,
@@ -381,6 +433,69 @@ fn stop() -> ! {
     }
 }
 
+/// Top of one of the spawned threads' stacks.
+fn stack_top(stack: *mut Stack) -> u64 {
+    stack as u64 + core::mem::size_of::<Stack>() as u64
+}
+
+/// Start `fpdenied` with the root as its fault handler and check its SSE instruction arrives
+/// as a UserException for #NM.
+fn fpu_disabled_faults(bi: &BootInfo) {
+    let ipc = bi.ipc_buffer;
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let Some(ut) = bi.untyped_list[..n.min(bi.untyped_list.len())]
+        .iter()
+        .position(|u| u.is_device == 0 && u.size_bits >= 16)
+        .map(|i| bi.untyped.start + i as u64)
+    else {
+        println!("fpcheck: ERROR: no RAM untyped for the endpoint");
+        stop();
+    };
+    let (ep, reply) = (bi.empty.start + 4, bi.empty.start + 7);
+    for (kind, slot, what) in [
+        (ObjectKind::Endpoint, ep, "endpoint"),
+        (ObjectKind::Reply, reply, "reply"),
+    ] {
+        let ty = object_type_number(Arch::X86_64, kind).unwrap_or(u64::MAX);
+        let err = invoke(
+            ipc,
+            ut,
+            Label::UntypedRetype as u64,
+            &[ty, 0, 0, 0, slot, 1],
+            &[slots::INIT_THREAD_CNODE],
+        );
+        if err != 0 {
+            println!("fpcheck: ERROR: Untyped_Retype ({}) failed with error {}", what, err);
+            stop();
+        }
+    }
+    let denied = Thread {
+        entry: fpdenied,
+        stack_top: stack_top(core::ptr::addr_of_mut!(DENIED_STACK)),
+        slot: 5,
+        fault_ep: ep,
+        flags: TCB_FLAG_FPU_DISABLED,
+    };
+    if let Err((what, err)) = spawn(bi, denied) {
+        println!("fpcheck: ERROR: {} (fpdenied) failed with error {}", what, err);
+        stop();
+    }
+    let (info, _badge, mr) = recv(ep, reply);
+    let label = MessageInfo::from_word(info).label;
+    let number = mr[user_exception::number_index(Arch::X86_64)];
+    if label == FaultType::UserException as u64 && number == VECTOR_NM {
+        println!(
+            "fpcheck: fpuDisabled thread's SSE instruction faulted to its handler: user exception {}",
+            number
+        );
+    } else {
+        println!(
+            "fpcheck: ERROR: fault handler got label {} number {} (want UserException {})",
+            label, number, VECTOR_NM
+        );
+    }
+}
+
 /// Entered from `_start` with rdi = bootinfo address.
 #[no_mangle]
 extern "C" fn user_main(bootinfo_addr: u64) -> ! {
@@ -397,9 +512,25 @@ extern "C" fn user_main(bootinfo_addr: u64) -> ! {
     // it must not inherit them.
     // SAFETY: `pattern` is a valid `FpRegs`.
     unsafe { fp_load(&pattern) };
-    if let Err((what, err)) = spawn(&bi) {
-        println!("fpcheck: ERROR: {} failed with error {}", what, err);
-        stop();
+    let clobber = Thread {
+        entry: fpclobber,
+        stack_top: stack_top(core::ptr::addr_of_mut!(CLOBBER_STACK)),
+        slot: 0,
+        fault_ep: 0,
+        flags: 0,
+    };
+    let int_only = Thread {
+        entry: intonly,
+        stack_top: stack_top(core::ptr::addr_of_mut!(INTONLY_STACK)),
+        slot: 2,
+        fault_ep: 0,
+        flags: 0,
+    };
+    for t in [clobber, int_only] {
+        if let Err((what, err)) = spawn(&bi, t) {
+            println!("fpcheck: ERROR: {} failed with error {}", what, err);
+            stop();
+        }
     }
     let mut waits = 0;
     while !CLOBBER_STARTED.load(Ordering::Acquire) && waits < 1000 {
@@ -411,10 +542,12 @@ extern "C" fn user_main(bootinfo_addr: u64) -> ! {
         stop();
     }
     let mut interleaved = 0;
+    let mut with_int_only = 0;
     for round in 0..MAX_TRIES {
         ROOT_RUNS.fetch_add(1, Ordering::AcqRel);
         let mut got = FpRegs::ZERO;
         let before = BEATS.load(Ordering::Acquire);
+        let int_before = INT_BEATS.load(Ordering::Acquire);
         // SAFETY: both pointers name valid `FpRegs`.
         unsafe { fp_yield_roundtrip(&pattern, &mut got) };
         if got != pattern {
@@ -424,11 +557,20 @@ extern "C" fn user_main(bootinfo_addr: u64) -> ! {
         if BEATS.load(Ordering::Acquire) != before {
             interleaved += 1;
         }
-        if interleaved >= ROUNDS && CLOBBER_DONE.load(Ordering::Acquire) {
+        if INT_BEATS.load(Ordering::Acquire) != int_before {
+            with_int_only += 1;
+        }
+        if interleaved >= ROUNDS && with_int_only >= ROUNDS && CLOBBER_DONE.load(Ordering::Acquire)
+        {
             println!(
                 "fpcheck: xmm0-15, st0-7, MXCSR and FCW intact across {} yields to fpclobber",
                 interleaved
             );
+            println!(
+                "fpcheck: and intact across {} yields that ran the integer-only thread",
+                with_int_only
+            );
+            fpu_disabled_faults(&bi);
             stop();
         }
     }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# RISC-V 64 boot test of seL4_TCBFlag_fpuDisabled with lazy FPU switching: after the FP
+# preservation rounds of `fpcheck-riscv64` (see riscv64-fp-preserved.sh), the root task starts
+# `fpdenied` with TCB_SetFlags(fpuDisabled) and itself as the fault handler; the thread's
+# first FP instruction traps as an illegal instruction (sstatus.FS Off), which the kernel must
+# deliver as a UserException (number 2) instead of handing it the FPU.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+exec bash scripts/boot-test.sh riscv64 fp \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpdenied: ERROR" \
+  --panic-pattern "kernel: fault:" \
+  --expect "entering user mode through the kernel core" \
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: user exception 2"

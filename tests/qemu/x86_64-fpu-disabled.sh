@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# x86_64 boot test of seL4_TCBFlag_fpuDisabled with lazy FPU switching: after the FP
+# preservation rounds of `fpcheck-x86_64` (see x86_64-fp-preserved.sh), the root task starts
+# `fpdenied` with TCB_SetFlags(fpuDisabled) and itself as the fault handler; the thread's
+# first SSE instruction raises #NM, which the kernel must deliver as a UserException
+# (vector 7) instead of handing it the FPU.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+exec bash scripts/boot-test.sh x86_64 fpcheck-x86_64 \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpdenied: ERROR" \
+  --panic-pattern "user panic" --panic-pattern "has no fault handler" \
+  --expect "entering user mode through the kernel core" \
+  --expect "fpcheck: fpuDisabled thread's SSE instruction faulted to its handler: user exception 7"
