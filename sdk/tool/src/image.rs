@@ -56,6 +56,8 @@ pub struct ImageLayout {
     pub image_size: u64,
     /// What the image file is and how it boots.
     pub kind: &'static str,
+    /// The file format written (`--image-type`).
+    pub format: crate::format::ImageType,
 }
 
 fn img_err(what: &str, m: impl std::fmt::Display) -> ToolError {
@@ -231,6 +233,7 @@ pub fn pack(
                 kernel: Vec::new(),
                 payload: None,
                 image_size: initialiser.len() as u64,
+                format: crate::format::ImageType::Elf,
                 kind: "x86_64: the initialiser ELF with the system embedded; boot it as the first \
                        multiboot module (QEMU -initrd) beside the multiboot kernel kernel32.bin (QEMU -kernel)",
             },
@@ -249,6 +252,7 @@ pub fn pack(
                     kernel: kernel_segs,
                     payload: Some((place.paddr, place.len)),
                     image_size: size,
+                    format: crate::format::ImageType::Elf,
                     kind: "one ELF (kernel + boot payload holding the initialiser, which holds the system); \
                            boot it with QEMU -kernel",
                 },

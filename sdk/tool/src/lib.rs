@@ -11,6 +11,7 @@ pub mod args;
 pub mod board;
 pub mod capshare;
 pub mod error;
+pub mod format;
 pub mod image;
 pub mod iommu;
 pub mod layout;
@@ -19,6 +20,7 @@ pub mod report;
 pub mod sdk;
 pub mod spec;
 pub mod system;
+pub mod viper;
 
 pub use error::ToolError;
 
@@ -46,6 +48,7 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
 /// `args.report`.
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
+    let image_type = format::ImageType::resolve(args.image_type, board.arch)?;
     let sys = system::load(&args.system, board, &args.search_path)?;
     let lay = layout::compute(&sys, board, args.config);
     let dirs = system::search_dirs(&args.system, &args.search_path);
@@ -73,7 +76,10 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
             "internal error: the embedded system does not decode to the built one".into(),
         ));
     }
-    let (img, layout) = image::pack(board.arch, kernel.as_deref(), &init, system)?;
+    let (img, mut layout) = image::pack(board.arch, kernel.as_deref(), &init, system)?;
+    let img = format::convert(board.arch, image_type, img)?;
+    layout.image_size = img.len() as u64;
+    layout.format = image_type;
 
     let text = report::render(
         &args.system.display().to_string(),
@@ -91,6 +97,9 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         path: args.report.clone(),
         source,
     })?;
+    if let Some(dir) = &args.viper_output {
+        viper::write_all(dir, &args.system, &sys, &built.spec)?;
+    }
     Ok(RunSummary {
         warnings: sys.warnings.clone(),
         image: layout,

@@ -470,9 +470,19 @@ fn check_image(board_name: &str, machine: u16) {
     let dir = tmpdir(&format!("pack-{board_name}"));
     populate(&dir, machine);
     let sys = fixture("ok/hello.system");
+    // The default format first (Microkit's: binary on AArch64, uimage on RISC-V, elf on
+    // x86_64): its loadable bytes are the ELF's, laid out flat.
     let o = run_tool(&sys, board_name, &dir, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let default_img = std::fs::read(dir.join("loader.img")).expect("image");
+    let o = run_tool(&sys, board_name, &dir, &["--image-type", "elf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let img = std::fs::read(dir.join("loader.img")).expect("image");
+    match machine {
+        EM_AARCH64 => check_aarch64_binary(&default_img, &img),
+        EM_RISCV => check_riscv_uimage(&default_img, &img),
+        _ => assert_eq!(default_img, img),
+    }
     let init = if machine == EM_X86_64 {
         img.clone()
     } else {
@@ -506,6 +516,80 @@ fn check_image(board_name: &str, machine: u16) {
     } else {
         assert!(report.contains("multiboot module"));
     }
+}
+
+fn le(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The AArch64 raw image: the copy loop, its table (destination, length, entry, data offset)
+/// and the ELF's loadable bytes laid out flat from their lowest physical address.
+fn check_aarch64_binary(bin: &[u8], elf: &[u8]) {
+    use microkit_tool::format;
+    let (base, flat, entry) = format::flat("image", elf).expect("flat");
+    let e = boot_image::elf::Elf::parse(elf).expect("elf");
+    assert_eq!(entry, e.entry);
+    // The first instruction is `adr x4, #0x40` and the last of the loop `br x3`.
+    assert_eq!(&bin[0..4], &0x1000_0204u32.to_le_bytes());
+    assert_eq!(&bin[0x3c..0x40], &0xd61f_0060u32.to_le_bytes());
+    assert_eq!(le(bin, 0x40), base);
+    let len = le(bin, 0x48) as usize;
+    assert_eq!(len, flat.len().next_multiple_of(8));
+    assert_eq!(le(bin, 0x50), entry);
+    assert_eq!(le(bin, 0x58), format::BINARY_DATA_OFFSET);
+    let data = &bin[format::BINARY_DATA_OFFSET as usize..];
+    assert_eq!(data.len(), len);
+    assert_eq!(&data[..flat.len()], &flat[..]);
+    // Every loadable byte is where its physical address says.
+    for s in e.load_segments().map(|s| s.expect("segment")) {
+        let bytes = e.segment_data(&s).expect("data");
+        let o = (s.paddr - base) as usize;
+        assert_eq!(&data[o..o + bytes.len()], bytes);
+    }
+}
+
+/// The RISC-V uImage: U-Boot's legacy header (magic, header and data CRC-32, size, load
+/// address = lowest physical address, entry, Linux/RISC-V/kernel/uncompressed) and the flat
+/// bytes.
+fn check_riscv_uimage(img: &[u8], elf: &[u8]) {
+    use microkit_tool::format;
+    let (base, flat, entry) = format::flat("image", elf).expect("flat");
+    let be = |at: usize| u32::from_be_bytes(img[at..at + 4].try_into().expect("4 bytes"));
+    assert_eq!(be(0), 0x2705_1956);
+    let mut h = img[..64].to_vec();
+    h[4..8].fill(0);
+    assert_eq!(be(4), format::crc32(&h));
+    assert_eq!(be(12) as usize, flat.len());
+    assert_eq!(u64::from(be(16)), base);
+    assert_eq!(u64::from(be(20)), entry);
+    assert_eq!(be(24), format::crc32(&flat));
+    assert_eq!(&img[28..32], &[5, 26, 2, 0]);
+    assert_eq!(&img[64..], &flat[..]);
+    // CRC-32 check value.
+    assert_eq!(format::crc32(b"123456789"), 0xcbf4_3926);
+}
+
+/// `--image-type` values a board cannot take are refused as Microkit refuses them.
+#[test]
+fn image_type_unsupported_for_the_arch() {
+    let dir = tmpdir("image-type");
+    populate(&dir, EM_AARCH64);
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &["--image-type", "uimage"],
+        &["building the output image as 'uimage' is unsupported for target architecture 'aarch64'"],
+    );
+    let dir = tmpdir("image-type-x86");
+    populate(&dir, EM_X86_64);
+    expect_error(
+        &dir,
+        "x86_64_generic",
+        None,
+        &["--image-type", "binary"],
+        &["building the output image as 'binary' is unsupported for target architecture 'x86_64'"],
+    );
 }
 
 #[test]
