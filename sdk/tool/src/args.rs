@@ -65,7 +65,7 @@ pub struct Args {
     /// `<dir>/<pd>.vpr` (Microkit's `--viper-output`).
     #[arg(long = "viper-output", value_name = "DIRECTORY_PATH")]
     pub viper_output: Option<PathBuf>,
-    /// SDK directory holding `board/<board>/<config>/elf/{sel4.elf,kernel32.bin,initialiser.elf}`
+    /// SDK directory holding `board/<board>/<config>/elf/{sel4.elf,initialiser.elf}`
     /// (default: the MICROKIT_SDK environment variable, else this repository's
     /// `target/<triple>/release/` build outputs).
     #[arg(long = "sdk-dir")]

@@ -281,3 +281,94 @@ pub fn boot_hint(ty: ImageType, kernel: &[crate::image::SegmentInfo]) -> &'stati
         (ImageType::Elf, false) => "QEMU: -kernel <image>",
     }
 }
+
+/// File names Microkit's tool writes beside an x86_64 image: the 64-bit kernel ELF and the
+/// 32-bit one QEMU's `-kernel` (multiboot) accepts.
+pub const X86_KERNEL_COPY: &str = "sel4.elf";
+/// See [`X86_KERNEL_COPY`].
+pub const X86_KERNEL32_COPY: &str = "sel4_32.elf";
+
+/// Multiboot 1 header magic.
+const MULTIBOOT_MAGIC: u32 = 0x1bad_b002;
+/// Multiboot flag: the header gives the load addresses (the "a.out kludge").
+const MULTIBOOT_AOUT_KLUDGE: u32 = 1 << 16;
+/// Where the kernel bytes start in the 32-bit ELF.
+const ELF32_DATA_OFFSET: usize = 0x100;
+
+/// The 32-bit ELF of an x86_64 kernel (Microkit's `sel4_32.elf`): one `PT_LOAD` (EM_386)
+/// holding the kernel's loadable bytes laid out flat from its lowest physical address, with
+/// the entry point of its multiboot header. The kernel's multiboot header uses the address
+/// fields (a.out kludge), which QEMU and GRUB follow for an ELF file too, so the 64-bit kernel
+/// boots from it unchanged. `kernel` is the 64-bit kernel ELF, or its flat image (the older
+/// `kernel32.bin`) loaded at the multiboot header's `load_addr`.
+pub fn x86_elf32(kernel: &[u8]) -> Result<Vec<u8>, ToolError> {
+    let bad = |m: String| ToolError::Image(format!("x86_64 kernel: {m}"));
+    let flat_bytes = match flat("x86_64 kernel", kernel) {
+        Ok((_, bytes, _)) => bytes,
+        Err(_) if !kernel.starts_with(b"\x7fELF") => kernel.to_vec(),
+        Err(e) => return Err(e),
+    };
+    // The multiboot header: 4-byte aligned in the first 8 KiB.
+    let word = |o: usize| u32::from_le_bytes(flat_bytes[o..o + 4].try_into().unwrap_or([0; 4]));
+    let limit = flat_bytes.len().min(8192 - ELF32_DATA_OFFSET).saturating_sub(32);
+    let at = (0..=limit)
+        .step_by(4)
+        .find(|&o| {
+            word(o) == MULTIBOOT_MAGIC
+                && word(o)
+                    .wrapping_add(word(o + 4))
+                    .wrapping_add(word(o + 8))
+                    == 0
+        })
+        .ok_or_else(|| bad("no multiboot header in its first 8 KiB".into()))?;
+    let flags = word(at + 4);
+    if flags & MULTIBOOT_AOUT_KLUDGE == 0 {
+        return Err(bad("its multiboot header has no load addresses (a.out kludge)".into()));
+    }
+    let (header_addr, load_addr, load_end, bss_end, entry) = (
+        word(at + 12),
+        word(at + 16),
+        word(at + 20),
+        word(at + 24),
+        word(at + 28),
+    );
+    if header_addr.wrapping_sub(load_addr) as usize != at {
+        return Err(bad(format!(
+            "multiboot header at offset {at:#x} but header_addr - load_addr = {:#x}",
+            header_addr.wrapping_sub(load_addr)
+        )));
+    }
+    let filesz = u32::try_from(flat_bytes.len()).map_err(|_| bad("too large".into()))?;
+    let memsz = if bss_end > load_addr {
+        (bss_end - load_addr).max(filesz)
+    } else if load_end > load_addr {
+        (load_end - load_addr).max(filesz)
+    } else {
+        filesz
+    };
+    let mut f = vec![0u8; ELF32_DATA_OFFSET];
+    f[0..4].copy_from_slice(b"\x7fELF");
+    f[4] = 1; // ELFCLASS32
+    f[5] = 1; // little endian
+    f[6] = 1; // EV_CURRENT
+    f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f[18..20].copy_from_slice(&3u16.to_le_bytes()); // EM_386
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..28].copy_from_slice(&entry.to_le_bytes());
+    f[28..32].copy_from_slice(&52u32.to_le_bytes()); // e_phoff
+    f[40..42].copy_from_slice(&52u16.to_le_bytes()); // e_ehsize
+    f[42..44].copy_from_slice(&32u16.to_le_bytes()); // e_phentsize
+    f[44..46].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+    f[46..48].copy_from_slice(&40u16.to_le_bytes()); // e_shentsize
+    let ph = 52;
+    f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f[ph + 4..ph + 8].copy_from_slice(&(ELF32_DATA_OFFSET as u32).to_le_bytes());
+    f[ph + 8..ph + 12].copy_from_slice(&load_addr.to_le_bytes());
+    f[ph + 12..ph + 16].copy_from_slice(&load_addr.to_le_bytes());
+    f[ph + 16..ph + 20].copy_from_slice(&filesz.to_le_bytes());
+    f[ph + 20..ph + 24].copy_from_slice(&memsz.to_le_bytes());
+    f[ph + 24..ph + 28].copy_from_slice(&7u32.to_le_bytes()); // RWX
+    f[ph + 28..ph + 32].copy_from_slice(&(ELF32_DATA_OFFSET as u32).to_le_bytes());
+    f.extend_from_slice(&flat_bytes);
+    Ok(f)
+}

@@ -9,7 +9,7 @@
 //! * aarch64 / riscv64: the image is `mkimage::build_image(kernel, [initialiser])`, one ELF
 //!   that QEMU loads with `-kernel` (the initialiser is payload file 0, the root task).
 //! * x86_64: the image is the initialiser ELF itself, loaded as the first multiboot module
-//!   (QEMU `-initrd`) beside the multiboot kernel (`kernel32.bin`, QEMU `-kernel`), as Microkit
+//!   (QEMU `-initrd`) beside the kernel (`sel4_32.elf`, QEMU `-kernel`), as Microkit
 //!   does on x86_64 and as `scripts/build-images.sh` boots x86_64 tasks today.
 
 use boot_image::elf::{Elf, PF_R, PF_W, PF_X, PHDR_SIZE, PT_LOAD};
@@ -235,7 +235,7 @@ pub fn pack(
                 image_size: initialiser.len() as u64,
                 format: crate::format::ImageType::Elf,
                 kind: "x86_64: the initialiser ELF with the system embedded; boot it as the first \
-                       multiboot module (QEMU -initrd) beside the multiboot kernel kernel32.bin (QEMU -kernel)",
+                       multiboot module (QEMU -initrd) beside the kernel sel4_32.elf (QEMU -kernel)",
             },
         )),
         Arch::Aarch64 | Arch::Riscv64 => {

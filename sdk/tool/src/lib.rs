@@ -44,6 +44,24 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
     })
 }
 
+/// x86_64: writes the kernel (`sel4.elf`, when it is an ELF) and its 32-bit ELF
+/// (`sel4_32.elf`, what QEMU's `-kernel` takes) beside the image, as Microkit's tool does.
+fn write_x86_kernels(output: &std::path::Path, kernel: &[u8]) -> Result<(), ToolError> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|source| ToolError::Write { path, source })
+    };
+    let elf32 = format::x86_elf32(kernel)?;
+    if kernel.starts_with(b"\x7fELF") {
+        write(format::X86_KERNEL_COPY, kernel)?;
+    }
+    write(format::X86_KERNEL32_COPY, &elf32)
+}
+
 /// Runs every stage for `args`: writes the image to `args.output` and the report to
 /// `args.report`.
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
@@ -97,6 +115,11 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         path: args.report.clone(),
         source,
     })?;
+    if board.arch == sdf::Arch::X86_64 {
+        if let Some(k) = &kernel {
+            write_x86_kernels(&args.output, k)?;
+        }
+    }
     if let Some(dir) = &args.viper_output {
         viper::write_all(dir, &args.system, &sys, &built.spec)?;
     }
