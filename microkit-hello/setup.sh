@@ -52,7 +52,10 @@ for arch in "${arches[@]}"; do
     cp "target/$target/release/initialiser" "$dir/initialiser.elf"
     if [ -n "$kernel" ]; then
       if [ "$arch" = x86_64 ]; then
-        # QEMU's multiboot loader takes a flat image with the a.out-kludge header.
+        # The kernel ELF, from which the tool writes sel4.elf and sel4_32.elf beside each
+        # image (as Microkit's SDK ships them), and the flat multiboot image (a.out-kludge
+        # header) the older scripts boot with QEMU -kernel.
+        cp "$kernel" "$dir/sel4.elf"
         "$objcopy" -O binary "$kernel" "$dir/kernel32.bin"
       else
         cp "$kernel" "$dir/sel4.elf"

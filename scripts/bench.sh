@@ -180,7 +180,7 @@ for arch in "${arches[@]}"; do
   for pd in bench-client bench-server; do cp "$bin/$pd" "$mk/$pd.elf"; done
   cp user/microkit-bench/bench.system "$mk/"
   (cd "$mk" && MICROKIT_SDK="$PWD/../sdk" ../../sdk/bin/microkit bench.system --board "$board" \
-     --config debug -o loader.img -r report.txt >/dev/null)
+     --config debug --image-type elf -o loader.img -r report.txt >/dev/null)
   if [ "${IMAGE_KIND:-payload}" = multiboot ]; then
     QEMU=("${QEMU[@]:0:${#QEMU[@]}-3}" -kernel "$elf/kernel32.bin" -initrd)
   fi

@@ -13,9 +13,11 @@ if [ "$name" = microkit-hello ]; then
   # The Microkit hello system: SDK, PDs and image (our `microkit` tool), then its QEMU line.
   make --no-print-directory -s -C microkit-hello ARCH="$arch"
   image="build/microkit-hello/$arch/loader.img"
-  if [ "${IMAGE_KIND:-payload}" = multiboot ]; then
-    QEMU=("${QEMU[@]:0:${#QEMU[@]}-3}" -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin -initrd)
-  fi
+  # Microkit's manual QEMU line for the board.
+  . scripts/microkit-qemu.sh
+  microkit_qemu "$arch" "$image"
+  echo "run: ${MK_QEMU[*]}   (Ctrl-A X quits)"
+  exec "${MK_QEMU[@]}"
 else
   image="build/$arch/$name.elf"
 fi

@@ -37,14 +37,16 @@ cd "$(dirname "$0")/../.."
 arch="$1"
 system="$2"
 case "$arch" in
-  aarch64) qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 1G -nographic -semihosting) ;;
-  riscv64) qemu=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default) ;;
+  aarch64|riscv64) ;;
   *) echo "microkit boot test: unsupported arch '$arch'" >&2; exit 1 ;;
 esac
+# Microkit's manual QEMU line for the board (scripts/microkit-qemu.sh).
+. scripts/microkit-qemu.sh
 cargo build --quiet --release -p qemu-test
 case "$system" in
   hello)
     make --no-print-directory -s -C microkit-hello ARCH="$arch" >/dev/null
+    microkit_qemu "$arch" "build/microkit-hello/$arch/loader.img"
     exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
       --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault" \
       --panic-pattern "irq ack failed" --panic-pattern "unexpected" --panic-pattern "not mapped" \
@@ -55,20 +57,22 @@ case "$system" in
       --expect "server: notified" \
       --expect "shared memory: read 'hello'" \
       --expect "driver: irq acked (2 of 2)" -- \
-      "${qemu[@]}" -kernel "build/microkit-hello/$arch/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   pd-fault)
     bash tests/microkit/pd-fault/build.sh "$arch" >/dev/null
+    microkit_qemu "$arch" "build/pd-fault/$arch/loader.img"
     exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
       --panic-pattern "KERNEL PANIC" --panic-pattern "must not happen" --panic-pattern "kernel: fault" \
       --expect "faulter: reading unmapped address 0x100ad8" \
       --expect "MON|ERROR: faulting PD: faulter" \
       --expect "fault_addr=0x0000000000100ad8" \
       --expect "client: ppc(6, 7) answered 42" -- \
-      "${qemu[@]}" -kernel "build/pd-fault/$arch/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   region-paddr)
     bash tests/microkit/region-paddr/build.sh "$arch" >/dev/null
+    microkit_qemu "$arch" "build/region-paddr/$arch/loader.img"
     exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
       --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
       --panic-pattern "initialiser: ERROR" \
@@ -78,10 +82,11 @@ case "$system" in
       --expect "(+0x2010) arrived in 'dma_buf': QEMU" \
       --expect "dma: region 'big_buf' has paddr 0x" \
       --expect "(+0x1f0008) arrived in 'big_buf': QEMU" -- \
-      "${qemu[@]}" -kernel "build/region-paddr/$arch/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   template)
     bash tests/microkit/template/build.sh "$arch" >/dev/null
+    microkit_qemu "$arch" "build/template/$arch/loader.img"
     exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
       --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
       --panic-pattern "initialiser: ERROR" \
@@ -91,7 +96,7 @@ case "$system" in
       --expect "loadee: hello from code its parent loaded at run time" \
       --expect "loader: the loaded code ran: it computed 0x369d0369d035 = 3 * 0x123456789abc + 1 and faulted at 0x10 as planned" \
       --expect "loader: child 0 stopped" -- \
-      "${qemu[@]}" -kernel "build/template/$arch/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   domains)
     # tests/microkit/domains: pa (domain A, priority 200) and pb (domain B, priority 100) spin
@@ -99,6 +104,7 @@ case "$system" in
     # must alternate pa, pb, pa, ... (pb starves without domain switches); pc (domain A,
     # priority 150) prints "domain violation" if it ever runs.
     bash tests/microkit/domains/build.sh "$arch" >/dev/null
+    microkit_qemu "$arch" "build/domains/$arch/loader.img"
     exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
       --panic-pattern "KERNEL PANIC" --panic-pattern "domain violation" --panic-pattern "unexpected" \
       --panic-pattern "kernel: fault" --panic-pattern "MON|ERROR" \
@@ -111,7 +117,7 @@ case "$system" in
       --expect "pb: slot 3 (other side had 3)" \
       --expect "pa: slot 4 (other side had 3)" \
       --expect "pb: slot 4 (other side had 4)" -- \
-      "${qemu[@]}" -kernel "build/domains/$arch/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   *) echo "microkit boot test: unknown system '$system' (hello, pd-fault, region-paddr, template, domains)" >&2; exit 1 ;;
 esac

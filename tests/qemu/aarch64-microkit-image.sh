@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory -s -C microkit-hello ARCH=aarch64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh).
+. scripts/microkit-qemu.sh
+microkit_qemu aarch64 build/microkit-hello/aarch64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "invalid system description" \
   --panic-pattern "no system attached" \
   --expect "objects, 4 PDs, " -- \
-  qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 1G -nographic -semihosting \
-  -kernel build/microkit-hello/aarch64/loader.img
+  "${MK_QEMU[@]}"

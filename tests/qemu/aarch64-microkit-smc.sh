@@ -13,6 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet --release -p qemu-test
 bash tests/microkit/smc/build.sh >/dev/null
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh).
+. scripts/microkit-qemu.sh
+microkit_qemu aarch64 build/smc/aarch64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault" \
   --expect "initialiser: all PDs started" \
@@ -20,5 +23,4 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --expect "smc: PSCI_FEATURES(PSCI_VERSION) via SMC: x0=0x0" \
   --expect "smc: unanswered SMC 0xc2000001: x0=0xffffffffffffffff" \
   --expect "nosmc: SMC refused: Kernel { error: InvalidCapability, mr0: 0 }" -- \
-  qemu-system-aarch64 -machine virt,virtualization=on -cpu cortex-a53 -m 1G -nographic -semihosting \
-  -kernel build/smc/aarch64/loader.img
+  "${MK_QEMU[@]}"

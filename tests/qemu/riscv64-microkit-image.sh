@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory -s -C microkit-hello ARCH=riscv64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh).
+. scripts/microkit-qemu.sh
+microkit_qemu riscv64 build/microkit-hello/riscv64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "invalid system description" \
   --panic-pattern "no system attached" \
   --expect "objects, 4 PDs, " -- \
-  qemu-system-riscv64 -machine virt -m 1G -nographic -bios default \
-  -kernel build/microkit-hello/riscv64/loader.img
+  "${MK_QEMU[@]}"

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/microkit/domains/build.sh x86_64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh): -kernel sel4_32.elf -initrd loader.img.
+. scripts/microkit-qemu.sh
+microkit_qemu x86_64 build/domains/x86_64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "domain violation" --panic-pattern "unexpected" \
   --panic-pattern "kernel: fault" --panic-pattern "MON|ERROR" --panic-pattern "initialiser: ERROR" \
@@ -19,8 +22,4 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
   --expect "pb: slot 3 (other side had 3)" \
   --expect "pa: slot 4 (other side had 3)" \
   --expect "pb: slot 4 (other side had 4)" -- \
-  qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G \
-  -display none -serial stdio -monitor none -nic none -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin \
-  -initrd build/domains/x86_64/loader.img
+  "${MK_QEMU[@]}"

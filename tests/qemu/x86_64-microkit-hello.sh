@@ -16,6 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory -s -C microkit-hello ARCH=x86_64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh): -kernel sel4_32.elf -initrd loader.img.
+. scripts/microkit-qemu.sh
+microkit_qemu x86_64 build/microkit-hello/x86_64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault" \
   --panic-pattern "irq ack failed" --panic-pattern "unexpected" --panic-pattern "not mapped" \
@@ -27,8 +30,4 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
   --expect "server: notified" \
   --expect "shared memory: read 'hello'" \
   --expect "driver: irq acked (2 of 2)" -- \
-  qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G \
-  -display none -serial stdio -monitor none -nic none -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin \
-  -initrd build/microkit-hello/x86_64/loader.img
+  "${MK_QEMU[@]}"

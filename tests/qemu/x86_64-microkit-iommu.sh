@@ -22,8 +22,7 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
   --expect "initialiser:   io address space 'pcidev 00:05.0': PCI 00:05.0, domain 2, no IOMMU translation for its 2 page(s)" \
   --expect "initialiser: all PDs started" \
   --expect "shared memory: read 'hello'" -- \
-  qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G \
+  qemu-system-x86_64 -machine q35 -cpu qemu64,+fsgsbase,+pdpe1gb,+xsaveopt,+xsave -m 1G \
   -display none -serial stdio -monitor none -nic none -no-reboot \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 -device edu,addr=04.0 \
-  -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin \
-  -initrd "$out/loader.img"
+  -kernel "$out/sel4_32.elf" -initrd "$out/loader.img"

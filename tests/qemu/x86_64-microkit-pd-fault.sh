@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/microkit/pd-fault/build.sh x86_64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh): -kernel sel4_32.elf -initrd loader.img.
+. scripts/microkit-qemu.sh
+microkit_qemu x86_64 build/pd-fault/x86_64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "must not happen" --panic-pattern "kernel: fault" \
   --panic-pattern "initialiser: ERROR" \
@@ -16,8 +19,4 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --expect "MON|ERROR: faulting PD: faulter" \
   --expect "fault_addr=0x0000000000100ad8  fsr=0x0000000000000004  (data fault)" \
   --expect "client: ppc(6, 7) answered 42" -- \
-  qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G \
-  -display none -serial stdio -monitor none -nic none -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin \
-  -initrd build/pd-fault/x86_64/loader.img
+  "${MK_QEMU[@]}"

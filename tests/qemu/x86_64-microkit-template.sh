@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/microkit/template/build.sh x86_64 >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line (scripts/microkit-qemu.sh): -kernel sel4_32.elf -initrd loader.img.
+. scripts/microkit-qemu.sh
+microkit_qemu x86_64 build/template/x86_64/loader.img
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "KERNEL PANIC" --panic-pattern "FAILED" --panic-pattern "MON|ERROR" \
   --panic-pattern "initialiser: ERROR" \
@@ -17,8 +20,4 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --expect "loadee: hello from code its parent loaded at run time" \
   --expect "loader: the loaded code ran: it computed 0x369d0369d035 = 3 * 0x123456789abc + 1 and faulted at 0x10 as planned" \
   --expect "loader: child 0 stopped" -- \
-  qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G \
-  -display none -serial stdio -monitor none -nic none -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin \
-  -initrd build/template/x86_64/loader.img
+  "${MK_QEMU[@]}"

@@ -116,6 +116,50 @@ pub mod untypeds {
     const _: () = assert!(CNODE_CPTR == 1 << 58);
 }
 
+/// Where Microkit 2.3 puts each PD's IPC buffer and stack: the tool maps the IPC buffer
+/// itself at the highest user page, `seL4_UserVSpaceTop & !0xfff` (libmicrokit 2.3 points
+/// libsel4's `__sel4_ipc_buffer` there and has no `__sel4_ipc_buffer_obj` any more); the stack
+/// ends one (unmapped) guard page below it. The user tops are seL4 16's inclusive
+/// `seL4_UserVSpaceTop` for the configurations Microkit builds for our boards:
+/// `qemu_virt_aarch64` runs seL4 as a hypervisor with a 40-bit IPA (top `0xff_ffff_ffff`),
+/// RISC-V Sv39 and x86_64 have `seL4_UserTop - 1`. Our AArch64 kernel runs at EL1 with 48-bit
+/// user addresses, so the same page is mapped there too and a PD binary runs unchanged on
+/// both kernels.
+pub mod vspace {
+    /// Size of the IPC buffer page and of the stack guard page.
+    pub const PAGE_SIZE: u64 = 0x1000;
+    /// `seL4_UserVSpaceTop` of Microkit's `qemu_virt_aarch64` (hypervisor mode, 40-bit IPA).
+    pub const USER_VSPACE_TOP_AARCH64: u64 = 0xff_ffff_ffff;
+    /// `seL4_UserVSpaceTop` on RISC-V 64 (Sv39): `seL4_UserTop` 0x3f_ffff_f000 minus one.
+    pub const USER_VSPACE_TOP_RISCV64: u64 = 0x3f_ffff_efff;
+    /// `seL4_UserVSpaceTop` on x86_64: `seL4_UserTop` 0x7fff_ffff_f000 minus one.
+    pub const USER_VSPACE_TOP_X86_64: u64 = 0x7fff_ffff_efff;
+
+    /// The IPC buffer page of a PD in an address space whose inclusive top is `top`.
+    pub const fn ipc_buffer(top: u64) -> u64 {
+        top & !(PAGE_SIZE - 1)
+    }
+
+    /// The (exclusive) top of a PD's stack: one guard page below the IPC buffer.
+    pub const fn stack_top(top: u64) -> u64 {
+        ipc_buffer(top) - PAGE_SIZE
+    }
+
+    /// The IPC buffer page on the target this crate is compiled for (PD builds).
+    #[cfg(target_arch = "aarch64")]
+    pub const IPC_BUFFER_VADDR: u64 = ipc_buffer(USER_VSPACE_TOP_AARCH64);
+    /// The IPC buffer page on the target this crate is compiled for (PD builds).
+    #[cfg(target_arch = "riscv64")]
+    pub const IPC_BUFFER_VADDR: u64 = ipc_buffer(USER_VSPACE_TOP_RISCV64);
+    /// The IPC buffer page on the target this crate is compiled for (PD builds).
+    #[cfg(target_arch = "x86_64")]
+    pub const IPC_BUFFER_VADDR: u64 = ipc_buffer(USER_VSPACE_TOP_X86_64);
+
+    const _: () = assert!(ipc_buffer(USER_VSPACE_TOP_AARCH64) == 0xff_ffff_f000);
+    const _: () = assert!(ipc_buffer(USER_VSPACE_TOP_RISCV64) == 0x3f_ffff_e000);
+    const _: () = assert!(ipc_buffer(USER_VSPACE_TOP_X86_64) == 0x7fff_ffff_e000);
+}
+
 /// Symbols the tool patches in every PD ELF.
 pub mod symbols {
     /// `char microkit_name[64]`: the PD's name, NUL-terminated.
@@ -130,7 +174,9 @@ pub mod symbols {
     pub const PPS: &str = "microkit_pps";
     /// `seL4_Word microkit_ioports`: bit *i* set if I/O port id *i* exists (x86).
     pub const IOPORTS: &str = "microkit_ioports";
-    /// The IPC buffer page the tool maps (`__sel4_ipc_buffer_obj`, page-aligned, 4 KiB).
+    /// The IPC buffer page of libmicrokit releases before 2.3 (`__sel4_ipc_buffer_obj`,
+    /// page-aligned, 4 KiB). When a PD's ELF has it, the tool maps the IPC buffer there; 2.3
+    /// PDs have none and get [`crate::vspace`]'s top page.
     pub const IPC_BUFFER: &str = "__sel4_ipc_buffer_obj";
     /// Initialiser: `[u64; 2]` = (vaddr, length) of the appended system blob.
     pub const SYSTEM: &str = "MICROKIT_SYSTEM";

@@ -117,6 +117,9 @@ pub enum DomainError {
     UnknownDomain { name: String },
     /// A PD has `domain` but the system declares no domains.
     NoDomains { name: String },
+    /// The system declares domains but a PD names none (Microkit requires `domain` on every
+    /// PD then).
+    MissingDomain { pd: String },
     /// A duration that is not `"N us"` or `"N ticks"`.
     BadDuration { value: String, reason: &'static str },
     /// A schedule with no entry.
@@ -143,6 +146,7 @@ impl fmt::Display for DomainError {
             TooManyDomains { count } => write!(f, "{count} domains are declared; the kernel has only {NUM_DOMAINS}"),
             UnknownDomain { name } => write!(f, "there is no domain named '{name}'"),
             NoDomains { name } => write!(f, "domain '{name}' is used but the system declares no domains (<domains> or <domain_schedule>)"),
+            MissingDomain { pd } => write!(f, "protection domain '{pd}' has no 'domain' attribute; with <domains> declared every PD must name its domain"),
             BadDuration { value, reason } => write!(f, "duration '{value}' {reason}"),
             EmptySchedule => write!(f, "the domain schedule has no entry"),
             StartOutOfRange { start, len } => write!(f, "start_index {start} is not inside the schedule of {len} entries"),

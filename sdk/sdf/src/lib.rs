@@ -21,7 +21,7 @@ pub use error::{ErrorKind, Loc, SdfError};
 pub use iommu::{parse_pci_device, DOMAIN_ID_MAX, IOVA_END, IO_PAGE_SIZE};
 pub use model::*;
 pub use parse::{
-    parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, IOPORT_MAX_ID,
+    parse_decimal, parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, IOPORT_MAX_ID,
     PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY, PD_MAX_STACK_SIZE,
     PD_MIN_STACK_SIZE, USER_SLOT_MAX, X86_IOPORT_END, X86_MAX_VECTOR,
 };
@@ -150,7 +150,7 @@ pub fn parse_with_prefill(
     resolve_pd_domains(&ctx, &mut pds, domains.as_ref())?;
     let mut channels = Vec::new();
     for c in channel_nodes {
-        channels.push(parse_channel(&ctx, c, &pds)?);
+        channels.push(parse_channel(&ctx, c, &mut pds)?);
     }
     let mut sys = SystemDescription {
         protection_domains: pds,
@@ -198,6 +198,16 @@ fn resolve_pd_domains(
 ) -> Result<(), SdfError> {
     for pd in pds.iter_mut() {
         let Some(d) = pd.domain.as_mut() else {
+            // Microkit: once domains are declared, every PD names one. (A `<template>` has
+            // no `domain` attribute and runs in domain 0.)
+            if domains.is_some_and(|all| !all.domains.is_empty()) && !pd.template {
+                return Err(ctx.err(
+                    pd.loc,
+                    ErrorKind::Domain(DomainError::MissingDomain {
+                        pd: pd.name.clone(),
+                    }),
+                ));
+            }
             continue;
         };
         let Some(all) = domains else {

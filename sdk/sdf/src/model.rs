@@ -208,9 +208,12 @@ pub enum SetVarKind {
     PrefillSize { mr: String },
     /// The physical address of a region (`setvar region_paddr`).
     PhysAddr { mr: String },
-    /// An IRQ channel id (`irq setvar_id`), an I/O port id (`ioport setvar_id`) or a child PD
-    /// id (`protection_domain setvar_id`).
+    /// An IRQ channel id (`irq setvar_id`), an I/O port id (`ioport setvar_id`), a child PD
+    /// id (`protection_domain setvar_id`) or a channel id (`end setvar_id`, set in that end's
+    /// PD).
     Id { id: u64 },
+    /// The first port of an x86 I/O port range (`ioport setvar_addr`).
+    IoPortAddr { addr: u64 },
 }
 
 /// A symbol in the PD's ELF that the tool overwrites.
@@ -424,6 +427,9 @@ pub struct ChannelEnd {
     pub pp: bool,
     /// This end may notify the other end (default true).
     pub notify: bool,
+    /// `setvar_id`: a symbol in this end's PD that gets the channel id, and where the
+    /// attribute is (the setvar itself is also in the PD's `setvars`).
+    pub setvar_id: Option<(String, Loc)>,
     /// Where the element is.
     pub loc: Loc,
 }

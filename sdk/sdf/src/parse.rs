@@ -195,6 +195,35 @@ impl<'a, 'input> Ctx<'a, 'input> {
         Ok(self.num(n, attr)?.unwrap_or(0))
     }
 
+    /// An attribute Microkit reads in plain decimal ([`parse_decimal`]).
+    pub(crate) fn dec(&self, n: Node, attr: &str) -> R<Option<u64>> {
+        match n.attribute(attr) {
+            None => Ok(None),
+            Some(v) => parse_decimal(v).map(Some).map_err(|reason| {
+                self.err(
+                    self.attr_loc(n, attr),
+                    ErrorKind::BadNumber {
+                        attr: attr.to_string(),
+                        value: v.to_string(),
+                        reason,
+                    },
+                )
+            }),
+        }
+    }
+
+    /// A required plain-decimal attribute.
+    pub(crate) fn req_dec(&self, n: Node, attr: &str) -> R<u64> {
+        self.req(n, attr)?;
+        Ok(self.dec(n, attr)?.unwrap_or(0))
+    }
+
+    /// A required plain-decimal id in `0..=max`.
+    fn dec_id(&self, n: Node, attr: &str, max: u64) -> R<u64> {
+        let v = self.req_dec(n, attr)?;
+        self.ranged(n, attr, v, 0, max)
+    }
+
     pub(crate) fn ranged(&self, n: Node, attr: &str, value: u64, min: u64, max: u64) -> R<u64> {
         if value < min || value > max {
             return Err(self.err(
@@ -257,34 +286,48 @@ pub(crate) fn tag(n: Node) -> String {
     n.tag_name().name().to_string()
 }
 
-/// Parses a decimal or `0x` hexadecimal number; underscores are ignored as in Microkit.
-/// Returns a short reason on failure.
+/// Parses a number as Microkit's `sdf_parse_number` does: every `_` is dropped first (so
+/// `0_x10` is 16), then a lowercase `0x` prefix selects hexadecimal, otherwise decimal; one
+/// leading `+` is accepted (Rust's `from_str_radix`), nothing else: no `0X`, no spaces, no sign
+/// `-`. Returns a short reason on failure.
 pub fn parse_number(s: &str) -> Result<u64, &'static str> {
-    let t = s.trim();
-    if t.starts_with('-') {
+    let t: String = s.chars().filter(|c| *c != '_').collect();
+    let (digits, radix) = match t.strip_prefix("0x") {
+        Some(h) => (h, 16),
+        None => (t.as_str(), 10),
+    };
+    digits_to_u64(digits, radix)
+}
+
+/// Parses a number as Microkit parses the attributes it reads with Rust's `str::parse`
+/// (channel `<end>` and `<irq>` ids, IRQ numbers, I/O port ids and sizes, IOAPIC and MSI
+/// fields): decimal digits only, one optional leading `+`; no `0x`, no `_`. (Microkit itself
+/// stops with a panic on anything else; we report it.)
+pub fn parse_decimal(s: &str) -> Result<u64, &'static str> {
+    let unsigned = s.strip_prefix('+').unwrap_or(s);
+    if s.contains('_') || unsigned.starts_with("0x") || unsigned.starts_with("0X") {
+        return Err("is not a plain decimal number (no 0x prefix or '_' here)");
+    }
+    digits_to_u64(s, 10)
+}
+
+fn digits_to_u64(digits: &str, radix: u32) -> Result<u64, &'static str> {
+    if digits.starts_with('-') {
         return Err("is negative");
     }
-    let (digits, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => (h, 16u64),
-        None => (t, 10u64),
-    };
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    if digits.is_empty() {
+        return Err("has no digits");
+    }
     let mut value: u64 = 0;
-    let mut any = false;
     for c in digits.chars() {
-        if c == '_' {
-            continue;
-        }
         let d = c
-            .to_digit(radix as u32)
+            .to_digit(radix)
             .ok_or("has a character that is not a digit")?;
         value = value
-            .checked_mul(radix)
+            .checked_mul(u64::from(radix))
             .and_then(|v| v.checked_add(u64::from(d)))
             .ok_or("does not fit in 64 bits")?;
-        any = true;
-    }
-    if !any {
-        return Err("has no digits");
     }
     Ok(value)
 }
@@ -484,7 +527,7 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
         }
         ctx.check_attrs(n, &["irq", "id", "trigger", "setvar_id"])?;
         IrqSource::Line {
-            irq: ctx.req_num(n, "irq")?,
+            irq: ctx.req_dec(n, "irq")?,
             trigger: parse_trigger(ctx, n)?,
         }
     } else if ioapic {
@@ -521,10 +564,10 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
                 ))
             }
         };
-        let vector = ctx.req_num(n, "vector")?;
+        let vector = ctx.req_dec(n, "vector")?;
         IrqSource::IoApic {
-            ioapic: ctx.num(n, "ioapic")?.unwrap_or(0),
-            pin: ctx.req_num(n, "pin")?,
+            ioapic: ctx.dec(n, "ioapic")?.unwrap_or(0),
+            pin: ctx.req_dec(n, "pin")?,
             trigger: parse_trigger(ctx, n)?,
             polarity,
             vector: ctx.ranged(n, "vector", vector, 0, X86_MAX_VECTOR)?,
@@ -549,16 +592,16 @@ fn parse_irq(ctx: &Ctx, n: Node, setvars: &mut Vec<SetVar>) -> R<Irq> {
                 },
             )
         })?;
-        let vector = ctx.req_num(n, "vector")?;
+        let vector = ctx.req_dec(n, "vector")?;
         IrqSource::Msi {
             bus,
             device,
             function,
-            handle: ctx.req_num(n, "handle")?,
+            handle: ctx.req_dec(n, "handle")?,
             vector: ctx.ranged(n, "vector", vector, 0, X86_MAX_VECTOR)?,
         }
     };
-    let id = ctx.id(n, "id", PD_MAX_ID)?;
+    let id = ctx.dec_id(n, "id", PD_MAX_ID)?;
     if let Some(sym) = n.attribute("setvar_id") {
         push_setvar(
             ctx,
@@ -585,7 +628,7 @@ fn parse_vm(ctx: &Ctx, n: Node) -> R<VirtualMachine> {
         match c.tag_name().name() {
             "vcpu" => {
                 ctx.check_attrs(c, &["id", "cpu"])?;
-                let id = ctx.id(c, "id", PD_MAX_ID)?;
+                let id = ctx.dec_id(c, "id", PD_MAX_ID)?;
                 let cpu = cpu_attr(ctx, c)?;
                 if vcpus.iter().any(|v| v.id == id) {
                     return Err(ctx.err(ctx.loc(c), ErrorKind::DuplicateVcpuId { id, vm: name }));
@@ -802,10 +845,10 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                         },
                     ));
                 }
-                ctx.check_attrs(c, &["id", "addr", "size", "setvar_id"])?;
-                let id = ctx.id(c, "id", IOPORT_MAX_ID)?;
+                ctx.check_attrs(c, &["id", "addr", "size", "setvar_id", "setvar_addr"])?;
+                let id = ctx.dec_id(c, "id", IOPORT_MAX_ID)?;
                 let addr = ctx.req_num(c, "addr")?;
-                let size = ctx.req_num(c, "size")?;
+                let size = ctx.req_dec(c, "size")?;
                 if size == 0 {
                     return Err(ctx.err(ctx.attr_loc(c, "size"), ErrorKind::IoPortZeroSize));
                 }
@@ -826,6 +869,15 @@ pub(crate) fn parse_pd(ctx: &Ctx, n: Node, depth: usize) -> R<RawPd> {
                         sym,
                         SetVarKind::Id { id },
                         ctx.attr_loc(c, "setvar_id"),
+                    )?;
+                }
+                if let Some(sym) = c.attribute("setvar_addr") {
+                    push_setvar(
+                        ctx,
+                        &mut pd.setvars,
+                        sym,
+                        SetVarKind::IoPortAddr { addr },
+                        ctx.attr_loc(c, "setvar_addr"),
                     )?;
                 }
                 pd.ioports.push(IoPort {
@@ -1090,6 +1142,16 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
             // Without I/O the parser only learns the file size through the caller's callback;
             // if the caller cannot tell, the image stage checks the file later.
             if let Ok(file_size) = (ctx.prefill_size)(path) {
+                if file_size == 0 {
+                    // Microkit: an empty prefill file is an error, with or without a size.
+                    return Err(ctx.err(
+                        ctx.attr_loc(n, "prefill_path"),
+                        ErrorKind::PrefillSize {
+                            path: path.clone(),
+                            reason: "the file is empty".into(),
+                        },
+                    ));
+                }
                 if file_size > s {
                     return Err(ctx.err(
                         ctx.attr_loc(n, "prefill_path"),
@@ -1180,16 +1242,17 @@ pub(crate) fn parse_mr(ctx: &Ctx, n: Node) -> R<MemoryRegion> {
 }
 
 /// Parses a `<channel>`; PD names are resolved against the flattened PD list.
-pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &[ProtectionDomain]) -> R<Channel> {
+/// Parses a `<channel>`; each end's `setvar_id` is added to that end's PD.
+pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &mut [ProtectionDomain]) -> R<Channel> {
     ctx.check_attrs(n, &[])?;
     let mut ends = Vec::new();
     for c in n.children().filter(|c| c.is_element()) {
         if c.tag_name().name() != "end" {
             return Err(unknown_element(ctx, c, n));
         }
-        ctx.check_attrs(c, &["pd", "id", "pp", "notify"])?;
+        ctx.check_attrs(c, &["pd", "id", "pp", "notify", "setvar_id"])?;
         let name = ctx.name_attr(c, "pd")?;
-        let id = ctx.id(c, "id", PD_MAX_ID)?;
+        let id = ctx.dec_id(c, "id", PD_MAX_ID)?;
         let pp = ctx.boolean(c, "pp", false)?;
         let notify = ctx.boolean(c, "notify", true)?;
         let pd = pds.iter().position(|p| p.name == name).ok_or_else(|| {
@@ -1200,11 +1263,15 @@ pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &[ProtectionDomain]) -> R<C
                 },
             )
         })?;
+        let setvar_id = c
+            .attribute("setvar_id")
+            .map(|sym| (sym.to_string(), ctx.attr_loc(c, "setvar_id")));
         ends.push(ChannelEnd {
             pd,
             id,
             pp,
             notify,
+            setvar_id,
             loc: ctx.loc(c),
         });
     }
@@ -1214,6 +1281,11 @@ pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &[ProtectionDomain]) -> R<C
         .map_err(|_| ctx.err(ctx.loc(n), ErrorKind::ChannelEnds { count }))?;
     if end_a.pp && end_b.pp {
         return Err(ctx.err(ctx.loc(n), ErrorKind::BidirectionalPp));
+    }
+    for end in [&end_a, &end_b] {
+        if let Some((sym, loc)) = &end.setvar_id {
+            push_setvar(ctx, &mut pds[end.pd].setvars, sym, SetVarKind::Id { id: end.id }, *loc)?;
+        }
     }
     Ok(Channel {
         end_a,

@@ -322,7 +322,10 @@ fn check_setvars(ctx: &Ctx, sys: &SystemDescription) -> R<()> {
                         ));
                     }
                 }
-                SetVarKind::Vaddr { .. } | SetVarKind::Size { .. } | SetVarKind::Id { .. } => {}
+                SetVarKind::Vaddr { .. }
+                | SetVarKind::Size { .. }
+                | SetVarKind::Id { .. }
+                | SetVarKind::IoPortAddr { .. } => {}
             }
         }
     }

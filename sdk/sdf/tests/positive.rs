@@ -361,12 +361,30 @@ fn smc_is_accepted_when_the_kernel_forwards_it() {
 fn numbers_accept_hex_decimal_and_underscores() {
     assert_eq!(parse_number("0x1_000"), Ok(0x1000));
     assert_eq!(parse_number("4_096"), Ok(4096));
-    assert_eq!(parse_number("0XfF"), Ok(255));
+    // Exactly Microkit's `sdf_parse_number`: underscores dropped first (even inside "0x"),
+    // lowercase 0x only, one leading '+', no spaces.
+    assert_eq!(parse_number("0_x1_0"), Ok(16));
+    assert_eq!(parse_number("+42"), Ok(42));
+    assert_eq!(parse_number("0x+ff"), Ok(255));
+    assert!(parse_number("0XfF").is_err());
+    assert!(parse_number(" 5").is_err());
+    assert!(parse_number("5 ").is_err());
+    assert!(parse_number("-1").is_err());
+    assert!(parse_number("0x").is_err());
+    assert!(parse_number("_").is_err());
+    assert!(parse_number("++1").is_err());
+    assert!(parse_number("18446744073709551616").is_err());
+    // Attributes Microkit reads with `str::parse` (ids, IRQ numbers, I/O port sizes): plain
+    // decimal.
+    assert_eq!(sdf::parse_decimal("+7"), Ok(7));
+    assert_eq!(sdf::parse_decimal("61"), Ok(61));
+    assert!(sdf::parse_decimal("0x1").is_err());
+    assert!(sdf::parse_decimal("1_0").is_err());
     assert_eq!(parse_number("18446744073709551615"), Ok(u64::MAX));
     assert!(parse_number("18446744073709551616").is_err());
     assert!(parse_number("0x").is_err());
-    assert!(parse_number("+5").is_err());
-    assert!(parse_number("0x+5").is_err());
+    // Rust's `u64::from_str_radix`, which Microkit uses, takes one leading '+'.
+    assert_eq!(parse_number("0x+5"), Ok(5));
 }
 
 #[test]
@@ -562,7 +580,7 @@ fn domains_current_form_records_ids_schedule_start_and_shift() {
     assert_eq!(pd(&sys, "r").domain.as_ref().map(|x| x.id), Some(3));
     assert_eq!(pd(&sys, "child").domain.as_ref().map(|x| x.id), Some(2));
     assert_eq!(pd(&sys, "g").domain.as_ref().map(|x| x.id), Some(1));
-    assert_eq!(pd(&sys, "plain").domain, None);
+    assert_eq!(pd(&sys, "plain").domain.as_ref().map(|x| x.id), Some(1));
 }
 
 #[test]
@@ -581,4 +599,34 @@ fn systems_without_domains_have_none() {
     let sys = ok("hello.system", "aarch64");
     assert!(sys.domains.is_none());
     assert!(sys.protection_domains.iter().all(|p| p.domain.is_none()));
+}
+
+/// Microkit 2.3's `setvar_id` on a channel `<end>` (the channel id, patched in that end's PD)
+/// and `setvar_addr` on an x86 `<ioport>` (the first port).
+#[test]
+fn channel_end_setvar_id_and_ioport_setvar_addr() {
+    let text = r#"<system>
+    <protection_domain name="a" priority="1">
+        <program_image path="a.elf" />
+        <ioport id="2" addr="0x3f8" size="8" setvar_id="com1_id" setvar_addr="com1_base" />
+    </protection_domain>
+    <protection_domain name="b" priority="2">
+        <program_image path="b.elf" />
+    </protection_domain>
+    <channel>
+        <end pd="a" id="5" setvar_id="to_b" />
+        <end pd="b" id="+7" setvar_id="to_a" />
+    </channel>
+</system>"#;
+    let sys = parse("ch.system", text, &sdf::TargetConfig::for_arch(sdf::Arch::X86_64))
+        .expect("valid");
+    let a = &sys.protection_domains[0];
+    let kinds: Vec<_> = a.setvars.iter().map(|s| (s.symbol.as_str(), &s.kind)).collect();
+    assert!(kinds.contains(&("to_b", &SetVarKind::Id { id: 5 })), "{kinds:?}");
+    assert!(kinds.contains(&("com1_id", &SetVarKind::Id { id: 2 })), "{kinds:?}");
+    assert!(kinds.contains(&("com1_base", &SetVarKind::IoPortAddr { addr: 0x3f8 })), "{kinds:?}");
+    let b = &sys.protection_domains[1];
+    assert_eq!(b.setvars.len(), 1);
+    assert_eq!((b.setvars[0].symbol.as_str(), &b.setvars[0].kind), ("to_a", &SetVarKind::Id { id: 7 }));
+    assert_eq!(sys.channels[0].end_a.setvar_id.as_ref().map(|s| s.0.as_str()), Some("to_b"));
 }

@@ -52,7 +52,8 @@ fn main() {
                 patch(&mut e, s, &v.to_le_bytes());
             }
         }
-        let ipc = elf::symbol(&e, S::IPC_BUFFER).unwrap_or_else(|err| die(format!("{name}: {err:?}"))).0;
+        // Microkit 2.3: the top user page, unless the ELF still has the pre-2.3 symbol.
+        let ipc = elf::symbol(&e, S::IPC_BUFFER).map_or(microkit_spec::microkit::ipc_buffer(arch), |s| s.0);
         let mut pd = PdInput {
             name: name.into(),
             priority: prio,

@@ -5,8 +5,8 @@
 //! Conventions, as in Microkit's `tool/microkit/src/capdl/builder.rs`: every PD has a TCB, a
 //! VSpace, a 512-slot CNode (guard 55), a scheduling context (256 bytes, badge 0x100 + PD
 //! index), a notification bound to its TCB, an endpoint if it is a PPC target or a parent,
-//! a reply object, an IPC buffer frame at its `__sel4_ipc_buffer_obj` vaddr, and a stack
-//! ending at the arch's stack top. Slot 1 holds the endpoint (else the notification), slot 2
+//! a reply object, an IPC buffer frame at its IPC buffer vaddr ([`ipc_buffer`], or the
+//! pre-2.3 `__sel4_ipc_buffer_obj`), and a stack ending at the arch's [`stack_top`]. Slot 1 holds the endpoint (else the notification), slot 2
 //! the fault endpoint (the monitor's, badge PD index + 1, or the parent's, badge
 //! `FAULT_BADGE | child id`), slot 3 the VSpace, slot 4 the reply object, slot 5 (passive
 //! PDs) the monitor endpoint with badge PD index + 1. Channel ends get notification caps
@@ -96,7 +96,8 @@ pub struct PdInput {
     pub stack_size: u64,
     /// ELF entry point.
     pub entry: u64,
-    /// Vaddr of `__sel4_ipc_buffer_obj` (4 KiB aligned).
+    /// Vaddr of the IPC buffer page (4 KiB aligned): [`ipc_buffer`], or the ELF's pre-2.3
+    /// `__sel4_ipc_buffer_obj`.
     pub ipc_buffer_vaddr: u64,
     /// Loadable segments.
     pub segments: Vec<SegmentInput>,
@@ -173,12 +174,26 @@ pub enum BuildError {
     Invalid(&'static str, String),
 }
 
-/// Top of every PD's stack (the stack ends just below; `sel4-abi.md` §4 user tops).
-pub fn stack_top(arch: Arch) -> u64 {
+/// Microkit 2.3's `seL4_UserVSpaceTop` for `arch` (see [`crate::layout::vspace`]).
+fn user_vspace_top(arch: Arch) -> u64 {
+    use crate::layout::vspace::*;
     match arch {
-        Arch::Aarch64 | Arch::X86_64 => 0x0000_7fff_ffff_f000,
-        Arch::Riscv64 => 0x0000_003f_ffff_f000,
+        Arch::Aarch64 => USER_VSPACE_TOP_AARCH64,
+        Arch::Riscv64 => USER_VSPACE_TOP_RISCV64,
+        Arch::X86_64 => USER_VSPACE_TOP_X86_64,
     }
+}
+
+/// The page where the tool maps a PD's IPC buffer (Microkit 2.3: the highest user page),
+/// unless the PD's ELF names its own page with the pre-2.3 `__sel4_ipc_buffer_obj`.
+pub fn ipc_buffer(arch: Arch) -> u64 {
+    crate::layout::vspace::ipc_buffer(user_vspace_top(arch))
+}
+
+/// Top of every PD's stack (the stack ends just below): one guard page below the IPC buffer
+/// page, as Microkit 2.3 places it.
+pub fn stack_top(arch: Arch) -> u64 {
+    crate::layout::vspace::stack_top(user_vspace_top(arch))
 }
 
 /// log2 size of a PD's scheduling context (Microkit's 256 bytes).

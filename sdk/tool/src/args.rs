@@ -1,5 +1,7 @@
-//! Command-line interface, matching Microkit's:
-//! `microkit <system> --board <board> --config <config> -o <image> -r <report>`.
+//! Command-line interface, matching Microkit 2.3's:
+//! `microkit <system> --board <board> --config <config> [-o <image>] [-r <report>]
+//! [--image-type binary|elf|uimage] [--override-kernel <kernel>] [--viper-output <dir>]
+//! [--search-path [<dir> ...]]`, plus our own `--sdk-dir` and `--initialiser`.
 
 use std::path::PathBuf;
 
@@ -52,16 +54,25 @@ pub struct Args {
     #[arg(short = 'r', long = "report", default_value = "report.txt")]
     pub report: PathBuf,
     /// Extra directories to look in for program images and prefill files (after the
-    /// directory of the system file).
-    #[arg(long = "search-path", num_args = 1..)]
+    /// directory of the system file); takes any number of directories, as Microkit's.
+    #[arg(long = "search-path", num_args = 0..)]
     pub search_path: Vec<PathBuf>,
-    /// SDK directory holding `board/<board>/<config>/elf/{sel4.elf,kernel32.bin,initialiser.elf}`
+    /// Image file format (Microkit's default: binary on AArch64, uimage on RISC-V, elf on
+    /// x86_64).
+    #[arg(long = "image-type", value_enum)]
+    pub image_type: Option<crate::format::ImageType>,
+    /// Write each PD's capabilities, channels and memory as Viper definitions to
+    /// `<dir>/<pd>.vpr` (Microkit's `--viper-output`).
+    #[arg(long = "viper-output", value_name = "DIRECTORY_PATH")]
+    pub viper_output: Option<PathBuf>,
+    /// SDK directory holding `board/<board>/<config>/elf/{sel4.elf,initialiser.elf}`
     /// (default: the MICROKIT_SDK environment variable, else this repository's
     /// `target/<triple>/release/` build outputs).
     #[arg(long = "sdk-dir")]
     pub sdk_dir: Option<PathBuf>,
-    /// Kernel file to use instead of the SDK's.
-    #[arg(long)]
+    /// Kernel file to use instead of the SDK's (Microkit's `--override-kernel`; `--kernel` is
+    /// accepted too).
+    #[arg(long = "override-kernel", alias = "kernel", value_name = "KERNEL")]
     pub kernel: Option<PathBuf>,
     /// Initialiser ELF to use instead of the SDK's.
     #[arg(long)]

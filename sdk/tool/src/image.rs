@@ -9,7 +9,7 @@
 //! * aarch64 / riscv64: the image is `mkimage::build_image(kernel, [initialiser])`, one ELF
 //!   that QEMU loads with `-kernel` (the initialiser is payload file 0, the root task).
 //! * x86_64: the image is the initialiser ELF itself, loaded as the first multiboot module
-//!   (QEMU `-initrd`) beside the multiboot kernel (`kernel32.bin`, QEMU `-kernel`), as Microkit
+//!   (QEMU `-initrd`) beside the kernel (`sel4_32.elf`, QEMU `-kernel`), as Microkit
 //!   does on x86_64 and as `scripts/build-images.sh` boots x86_64 tasks today.
 
 use boot_image::elf::{Elf, PF_R, PF_W, PF_X, PHDR_SIZE, PT_LOAD};
@@ -56,6 +56,8 @@ pub struct ImageLayout {
     pub image_size: u64,
     /// What the image file is and how it boots.
     pub kind: &'static str,
+    /// The file format written (`--image-type`).
+    pub format: crate::format::ImageType,
 }
 
 fn img_err(what: &str, m: impl std::fmt::Display) -> ToolError {
@@ -231,8 +233,9 @@ pub fn pack(
                 kernel: Vec::new(),
                 payload: None,
                 image_size: initialiser.len() as u64,
+                format: crate::format::ImageType::Elf,
                 kind: "x86_64: the initialiser ELF with the system embedded; boot it as the first \
-                       multiboot module (QEMU -initrd) beside the multiboot kernel kernel32.bin (QEMU -kernel)",
+                       multiboot module (QEMU -initrd) beside the kernel sel4_32.elf (QEMU -kernel)",
             },
         )),
         Arch::Aarch64 | Arch::Riscv64 => {
@@ -249,6 +252,7 @@ pub fn pack(
                     kernel: kernel_segs,
                     payload: Some((place.paddr, place.len)),
                     image_size: size,
+                    format: crate::format::ImageType::Elf,
                     kind: "one ELF (kernel + boot payload holding the initialiser, which holds the system); \
                            boot it with QEMU -kernel",
                 },

@@ -344,6 +344,7 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
         let value = match &sv.kind {
             SetVarKind::Vaddr { vaddr } => SymbolValue::Word(*vaddr),
             SetVarKind::Id { id } => SymbolValue::Word(*id),
+            SetVarKind::IoPortAddr { addr } => SymbolValue::Word(*addr),
             SetVarKind::Size { mr } => match sys.memory_region(mr) {
                 Some(r) => SymbolValue::Word(r.size),
                 None => SymbolValue::Deferred(format!("size of '{mr}'")),

@@ -11,6 +11,7 @@ pub mod args;
 pub mod board;
 pub mod capshare;
 pub mod error;
+pub mod format;
 pub mod image;
 pub mod iommu;
 pub mod layout;
@@ -19,6 +20,7 @@ pub mod report;
 pub mod sdk;
 pub mod spec;
 pub mod system;
+pub mod viper;
 
 pub use error::ToolError;
 
@@ -42,10 +44,29 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
     })
 }
 
+/// x86_64: writes the kernel (`sel4.elf`, when it is an ELF) and its 32-bit ELF
+/// (`sel4_32.elf`, what QEMU's `-kernel` takes) beside the image, as Microkit's tool does.
+fn write_x86_kernels(output: &std::path::Path, kernel: &[u8]) -> Result<(), ToolError> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|source| ToolError::Write { path, source })
+    };
+    let elf32 = format::x86_elf32(kernel)?;
+    if kernel.starts_with(b"\x7fELF") {
+        write(format::X86_KERNEL_COPY, kernel)?;
+    }
+    write(format::X86_KERNEL32_COPY, &elf32)
+}
+
 /// Runs every stage for `args`: writes the image to `args.output` and the report to
 /// `args.report`.
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
+    let image_type = format::ImageType::resolve(args.image_type, board.arch)?;
     let sys = system::load(&args.system, board, &args.search_path)?;
     let lay = layout::compute(&sys, board, args.config);
     let dirs = system::search_dirs(&args.system, &args.search_path);
@@ -73,7 +94,10 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
             "internal error: the embedded system does not decode to the built one".into(),
         ));
     }
-    let (img, layout) = image::pack(board.arch, kernel.as_deref(), &init, system)?;
+    let (img, mut layout) = image::pack(board.arch, kernel.as_deref(), &init, system)?;
+    let img = format::convert(board.arch, image_type, img)?;
+    layout.image_size = img.len() as u64;
+    layout.format = image_type;
 
     let text = report::render(
         &args.system.display().to_string(),
@@ -91,6 +115,14 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         path: args.report.clone(),
         source,
     })?;
+    if board.arch == sdf::Arch::X86_64 {
+        if let Some(k) = &kernel {
+            write_x86_kernels(&args.output, k)?;
+        }
+    }
+    if let Some(dir) = &args.viper_output {
+        viper::write_all(dir, &args.system, &sys, &built.spec)?;
+    }
     Ok(RunSummary {
         warnings: sys.warnings.clone(),
         image: layout,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use boot_image::elf::{Elf, EM_AARCH64, EM_RISCV, EM_X86_64, PF_R, PF_W, PF_X};
 use microkit_spec::layout::symbols::IPC_BUFFER;
-use microkit_spec::microkit::{stack_top, SegmentInput};
+use microkit_spec::microkit::{ipc_buffer, stack_top, SegmentInput};
 use sdf::{Arch, ProtectionDomain, SetVarKind, SystemDescription};
 
 use crate::board::Board;
@@ -16,6 +16,9 @@ use crate::system::find_file;
 /// Page size of ELF segment frames, stacks and IPC buffers.
 pub const PAGE: u64 = 0x1000;
 
+/// Bytes of a machine word: the size every `setvar` symbol must have.
+pub const WORD: u64 = 8;
+
 /// One PD's program, ready for the spec.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -23,7 +26,8 @@ pub struct Program {
     pub path: PathBuf,
     /// Entry point.
     pub entry: u64,
-    /// Vaddr of the IPC buffer page (`__sel4_ipc_buffer_obj`).
+    /// Vaddr of the IPC buffer page (Microkit 2.3's top user page, or an older ELF's
+    /// `__sel4_ipc_buffer_obj`).
     pub ipc_buffer: u64,
     /// Loadable segments with the patched bytes.
     pub segments: Vec<SegmentInput>,
@@ -114,25 +118,13 @@ fn resolve(
 pub const TEMPLATE_PATH: &str = "<template: code loaded by the parent at run time>";
 
 /// The program of a `<template>` PD: no segments, entry 0 (the thread faults at once and its
-/// parent gets the fault), the stack as for any PD and the IPC buffer page one guard page
-/// below the stack (there is no `__sel4_ipc_buffer_obj` to place it at).
+/// parent gets the fault), the stack and the IPC buffer page as for any PD.
 fn template(
     sys: &SystemDescription,
     pd: &ProtectionDomain,
     board: &Board,
 ) -> Result<Program, ToolError> {
-    let spec_arch = crate::spec::spec_arch(board.arch);
-    let top = stack_top(spec_arch).min(board.user_top);
-    let ipc_buffer = top
-        .checked_sub(pd.stack_size)
-        .and_then(|b| b.checked_sub(2 * PAGE))
-        .ok_or_else(|| {
-            bad(
-                &pd.name,
-                Path::new(TEMPLATE_PATH),
-                "stack too large for the address space",
-            )
-        })?;
+    let ipc_buffer = ipc_buffer(crate::spec::spec_arch(board.arch));
     let path = PathBuf::from(TEMPLATE_PATH);
     check_address_space(sys, pd, board, &path, &[], ipc_buffer)?;
     Ok(Program {
@@ -158,7 +150,7 @@ pub fn load(
         return template(sys, pd, board);
     }
     let name = pd.name.as_str();
-    let (path, mut bytes) = read_elf(name, &pd.program_image, dirs)?;
+    let (path, bytes) = read_elf(name, &pd.program_image, dirs)?;
     let elf = Elf::parse(&bytes).map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
     if elf.machine != machine(board.arch) {
         return Err(bad(
@@ -187,58 +179,7 @@ pub fn load(
         })
     };
 
-    // Patched symbols.
-    let mut writes = Vec::new();
-    for s in &lay.symbols {
-        let mut value = resolve(sys, pd, &s.symbol, &s.value, prefill_len)?;
-        let (addr, size) = find(&s.symbol)?;
-        if let SymbolValue::Bytes(_) = s.value {
-            // `microkit_name`: overwrite the whole array (at most libmicrokit's 64 bytes),
-            // zero-padded.
-            let want = size.min(microkit_spec::layout::PD_NAME_LENGTH as u64) as usize;
-            if value.len() < want {
-                value.resize(want, 0);
-            }
-        }
-        if size != 0 && size < value.len() as u64 {
-            return Err(bad(
-                name,
-                &path,
-                format!(
-                    "symbol '{}' is {size} bytes, too small for its {}-byte value",
-                    s.symbol,
-                    value.len()
-                ),
-            ));
-        }
-        if value.is_empty() {
-            continue;
-        }
-        let last = addr.checked_add(value.len() as u64 - 1);
-        let off = elf.vaddr_to_offset(addr);
-        match (off, last.and_then(|l| elf.vaddr_to_offset(l))) {
-            (Some(o), Some(e)) if e == o + value.len() as u64 - 1 => {
-                writes.push((s.symbol.clone(), addr, o as usize, value))
-            }
-            _ => {
-                return Err(bad(
-                    name,
-                    &path,
-                    format!(
-                        "symbol '{}' at {addr:#x} has no initialised bytes in a loadable segment (put it in .data)",
-                        s.symbol
-                    ),
-                ))
-            }
-        }
-    }
-    for (_, _, off, value) in &writes {
-        bytes[*off..*off + value.len()].copy_from_slice(value);
-    }
-    let patched = writes.into_iter().map(|(s, a, _, v)| (s, a, v)).collect();
-
-    // Segments of the patched file.
-    let elf = Elf::parse(&bytes).map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
+    // Loadable segments, with their file bytes.
     let mut segments = Vec::new();
     for s in elf.load_segments() {
         let s = s.map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
@@ -256,6 +197,70 @@ pub fn load(
             write: s.flags & PF_W != 0,
             execute: s.flags & PF_X != 0,
         });
+    }
+
+    // Patched symbols: written wherever they lie in a loadable segment. A symbol in the
+    // segment's zero-filled tail (`.bss`, where libmicrokit 2.3 declares its variables) makes
+    // the segment's file bytes grow to cover it, as Microkit's tool does.
+    let mut patched = Vec::new();
+    for s in &lay.symbols {
+        let mut value = resolve(sys, pd, &s.symbol, &s.value, prefill_len)?;
+        let (addr, size) = find(&s.symbol)?;
+        if let SymbolValue::Bytes(_) = s.value {
+            // `microkit_name`: overwrite the whole array (at most libmicrokit's 64 bytes),
+            // zero-padded.
+            let want = size.min(microkit_spec::layout::PD_NAME_LENGTH as u64) as usize;
+            if value.len() < want {
+                value.resize(want, 0);
+            }
+        }
+        if pd.setvars.iter().any(|v| v.symbol == s.symbol) && size != WORD {
+            // Microkit: a setvar symbol must be exactly one machine word.
+            return Err(bad(
+                name,
+                &path,
+                format!(
+                    "setvar symbol '{}' is {size} bytes; it must be a {WORD}-byte word",
+                    s.symbol
+                ),
+            ));
+        }
+        if size != 0 && size < value.len() as u64 {
+            return Err(bad(
+                name,
+                &path,
+                format!(
+                    "symbol '{}' is {size} bytes, too small for its {}-byte value",
+                    s.symbol,
+                    value.len()
+                ),
+            ));
+        }
+        if value.is_empty() {
+            continue;
+        }
+        let len = value.len() as u64;
+        let seg = addr.checked_add(len).and_then(|end| {
+            segments
+                .iter_mut()
+                .find(|g| addr >= g.vaddr && end <= g.vaddr + g.mem_size)
+        });
+        let Some(seg) = seg else {
+            return Err(bad(
+                name,
+                &path,
+                format!(
+                    "symbol '{}' at {addr:#x} ({len} bytes) is not inside a loadable segment",
+                    s.symbol
+                ),
+            ));
+        };
+        let off = (addr - seg.vaddr) as usize;
+        if seg.data.len() < off + value.len() {
+            seg.data.resize(off + value.len(), 0);
+        }
+        seg.data[off..off + value.len()].copy_from_slice(&value);
+        patched.push((s.symbol.clone(), addr, value));
     }
     if segments.is_empty() {
         return Err(bad(name, &path, "ELF has no loadable segment"));
@@ -283,7 +288,12 @@ pub fn load(
             format!("entry point {entry:#x} is not in an executable segment"),
         ));
     }
-    let (ipc_buffer, _) = find(IPC_BUFFER)?;
+    // Microkit 2.3: the IPC buffer is the highest user page, mapped by the tool; an ELF from
+    // an older libmicrokit names its own page with `__sel4_ipc_buffer_obj`, and gets it there.
+    let ipc_buffer = match syms.symbol(IPC_BUFFER) {
+        Ok((addr, _)) => addr,
+        Err(_) => ipc_buffer(crate::spec::spec_arch(board.arch)),
+    };
     if ipc_buffer % PAGE != 0 {
         return Err(bad(
             name,

@@ -606,6 +606,8 @@ pub fn render_build(
         img.image_size
     );
     let _ = writeln!(o, "kind: {}", img.kind);
+    let _ = writeln!(o, "format (--image-type): {}", img.format.name());
+    let _ = writeln!(o, "boot: {}", crate::format::boot_hint(img.format, &img.kernel));
     let seg = |o: &mut String, s: &crate::image::SegmentInfo| {
         let _ = writeln!(
             o,

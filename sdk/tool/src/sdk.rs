@@ -4,7 +4,8 @@
 //! 1. the explicit option (`--kernel <file>`, `--initialiser <file>`);
 //! 2. the SDK directory (`--sdk-dir <dir>`, else the `MICROKIT_SDK` environment variable), laid
 //!    out like Microkit's SDK: `<sdk>/board/<board>/<config>/elf/sel4.elf` (aarch64, riscv64:
-//!    the kernel ELF; x86_64: `kernel32.bin`, the multiboot kernel) and
+//!    the kernel ELF `sel4.elf`; on x86_64 optional, written beside the image with its
+//!    32-bit ELF `sel4_32.elf`, as Microkit does) and
 //!    `<sdk>/board/<board>/<config>/elf/initialiser.elf`. `microkit-hello/setup.sh` fills it;
 //! 3. without an SDK directory: this repository's own build outputs,
 //!    `target/<triple>/release/<kernel binary>` and `target/<triple>/release/initialiser`.
@@ -44,10 +45,8 @@ pub fn triple(arch: Arch) -> &'static str {
 
 /// File name of the kernel inside `<sdk>/board/<board>/<config>/elf/`.
 pub fn sdk_kernel_name(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "kernel32.bin",
-        _ => "sel4.elf",
-    }
+    let _ = arch;
+    "sel4.elf"
 }
 
 /// Binary names of the kernel in this repository's `target/<triple>/release/`, in the order tried.
@@ -55,7 +54,7 @@ fn repo_kernel_names(arch: Arch) -> &'static [&'static str] {
     match arch {
         Arch::Aarch64 => &["kernel"],
         Arch::Riscv64 => &["kernel-qemu-virt-riscv64"],
-        Arch::X86_64 => &[],
+        Arch::X86_64 => &["kernel-x86_64"],
     }
 }
 
@@ -110,7 +109,11 @@ pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFil
         };
         let kernel = match &opts.kernel {
             Some(p) => Some(must_exist(p.clone(), "kernel (--kernel)")?),
-            None if x86 => Some(elf.join(sdk_kernel_name(board.arch))).filter(|p| p.is_file()),
+            // x86_64: optional; an older SDK has only the flat multiboot `kernel32.bin`.
+            None if x86 => [sdk_kernel_name(board.arch), "kernel32.bin"]
+                .iter()
+                .map(|n| elf.join(n))
+                .find(|p| p.is_file()),
             None => Some(must_exist(elf.join(sdk_kernel_name(board.arch)), "kernel")?),
         };
         return Ok(SdkFiles {
@@ -131,7 +134,12 @@ pub fn locate(opts: &SdkOptions, board: &Board, config: Config) -> Result<SdkFil
     };
     let kernel = match &opts.kernel {
         Some(p) => Some(must_exist(p.clone(), "kernel (--kernel)")?),
-        None if x86 => None,
+        // x86_64: the kernel is not packed into the image; when found, the tool writes it
+        // (and its 32-bit ELF) beside the image.
+        None if x86 => repo_kernel_names(board.arch)
+            .iter()
+            .map(|n| bin.join(n))
+            .find(|p| p.is_file()),
         None => {
             let names = repo_kernel_names(board.arch);
             match names.iter().map(|n| bin.join(n)).find(|p| p.is_file()) {

@@ -470,9 +470,19 @@ fn check_image(board_name: &str, machine: u16) {
     let dir = tmpdir(&format!("pack-{board_name}"));
     populate(&dir, machine);
     let sys = fixture("ok/hello.system");
+    // The default format first (Microkit's: binary on AArch64, uimage on RISC-V, elf on
+    // x86_64): its loadable bytes are the ELF's, laid out flat.
     let o = run_tool(&sys, board_name, &dir, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let default_img = std::fs::read(dir.join("loader.img")).expect("image");
+    let o = run_tool(&sys, board_name, &dir, &["--image-type", "elf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let img = std::fs::read(dir.join("loader.img")).expect("image");
+    match machine {
+        EM_AARCH64 => check_aarch64_binary(&default_img, &img),
+        EM_RISCV => check_riscv_uimage(&default_img, &img),
+        _ => assert_eq!(default_img, img),
+    }
     let init = if machine == EM_X86_64 {
         img.clone()
     } else {
@@ -506,6 +516,80 @@ fn check_image(board_name: &str, machine: u16) {
     } else {
         assert!(report.contains("multiboot module"));
     }
+}
+
+fn le(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The AArch64 raw image: the copy loop, its table (destination, length, entry, data offset)
+/// and the ELF's loadable bytes laid out flat from their lowest physical address.
+fn check_aarch64_binary(bin: &[u8], elf: &[u8]) {
+    use microkit_tool::format;
+    let (base, flat, entry) = format::flat("image", elf).expect("flat");
+    let e = boot_image::elf::Elf::parse(elf).expect("elf");
+    assert_eq!(entry, e.entry);
+    // The first instruction is `adr x4, #0x40` and the last of the loop `br x3`.
+    assert_eq!(&bin[0..4], &0x1000_0204u32.to_le_bytes());
+    assert_eq!(&bin[0x3c..0x40], &0xd61f_0060u32.to_le_bytes());
+    assert_eq!(le(bin, 0x40), base);
+    let len = le(bin, 0x48) as usize;
+    assert_eq!(len, flat.len().next_multiple_of(8));
+    assert_eq!(le(bin, 0x50), entry);
+    assert_eq!(le(bin, 0x58), format::BINARY_DATA_OFFSET);
+    let data = &bin[format::BINARY_DATA_OFFSET as usize..];
+    assert_eq!(data.len(), len);
+    assert_eq!(&data[..flat.len()], &flat[..]);
+    // Every loadable byte is where its physical address says.
+    for s in e.load_segments().map(|s| s.expect("segment")) {
+        let bytes = e.segment_data(&s).expect("data");
+        let o = (s.paddr - base) as usize;
+        assert_eq!(&data[o..o + bytes.len()], bytes);
+    }
+}
+
+/// The RISC-V uImage: U-Boot's legacy header (magic, header and data CRC-32, size, load
+/// address = lowest physical address, entry, Linux/RISC-V/kernel/uncompressed) and the flat
+/// bytes.
+fn check_riscv_uimage(img: &[u8], elf: &[u8]) {
+    use microkit_tool::format;
+    let (base, flat, entry) = format::flat("image", elf).expect("flat");
+    let be = |at: usize| u32::from_be_bytes(img[at..at + 4].try_into().expect("4 bytes"));
+    assert_eq!(be(0), 0x2705_1956);
+    let mut h = img[..64].to_vec();
+    h[4..8].fill(0);
+    assert_eq!(be(4), format::crc32(&h));
+    assert_eq!(be(12) as usize, flat.len());
+    assert_eq!(u64::from(be(16)), base);
+    assert_eq!(u64::from(be(20)), entry);
+    assert_eq!(be(24), format::crc32(&flat));
+    assert_eq!(&img[28..32], &[5, 26, 2, 0]);
+    assert_eq!(&img[64..], &flat[..]);
+    // CRC-32 check value.
+    assert_eq!(format::crc32(b"123456789"), 0xcbf4_3926);
+}
+
+/// `--image-type` values a board cannot take are refused as Microkit refuses them.
+#[test]
+fn image_type_unsupported_for_the_arch() {
+    let dir = tmpdir("image-type");
+    populate(&dir, EM_AARCH64);
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &["--image-type", "uimage"],
+        &["building the output image as 'uimage' is unsupported for target architecture 'aarch64'"],
+    );
+    let dir = tmpdir("image-type-x86");
+    populate(&dir, EM_X86_64);
+    expect_error(
+        &dir,
+        "x86_64_generic",
+        None,
+        &["--image-type", "binary"],
+        &["building the output image as 'binary' is unsupported for target architecture 'x86_64'"],
+    );
 }
 
 #[test]
@@ -682,18 +766,6 @@ fn error_missing_symbol() {
         None,
         &[],
         &["symbol 'ring_vaddr' not found"],
-    );
-    std::fs::write(
-        dir.join("consumer.elf"),
-        pd_elf_with(EM_AARCH64, &["__sel4_ipc_buffer_obj"], &[]),
-    )
-    .expect("write");
-    expect_error(
-        &dir,
-        "qemu_virt_aarch64",
-        None,
-        &[],
-        &["symbol '__sel4_ipc_buffer_obj' not found"],
     );
     // x86_64 needs microkit_ioports.
     let dir = tmpdir("err-symbol-x86");
@@ -947,9 +1019,11 @@ fn template_is_a_child_without_a_program() {
     let t = s.pds.iter().find(|p| p.name == "blank").expect("template PD");
     assert_eq!(t.entry, 0);
     assert_eq!(t.priority, 100);
+    // Microkit 2.3's places: IPC buffer at the top user page, the stack one guard page below.
     let top = microkit_spec::microkit::stack_top(microkit_spec::Arch::Aarch64);
     assert_eq!(t.sp, top);
-    assert_eq!(t.ipc_buffer.0, top - 0x2000 - 0x2000);
+    assert_eq!(top, 0xff_ffff_e000);
+    assert_eq!(t.ipc_buffer.0, 0xff_ffff_f000);
     let m = maps(s, "blank");
     assert!(m.iter().all(|e| !e.1.starts_with("elf_")), "{m:?}");
     let stack: Vec<_> = m.iter().filter(|e| e.1.starts_with("stack_blank")).collect();
@@ -985,11 +1059,13 @@ fn error_template_map_over_its_stack() {
   <protection_domain name="loader">
     <program_image path="loader.elf" />
     <template name="blank" id="0">
-      <map mr="m" vaddr="0x7fff_ffff_c000" />
+      <map mr="m" vaddr="0xff_ffff_d000" />
     </template>
   </protection_domain>
 </system>"#;
-    expect_error(&dir, "qemu_virt_aarch64", Some(sys), &[], &["PD 'blank'", "IPC buffer"]);
+    expect_error(&dir, "qemu_virt_aarch64", Some(sys), &[], &["PD 'blank'", "the stack"]);
+    let sys = sys.replace("0xff_ffff_d000", "0xff_ffff_f000");
+    expect_error(&dir, "qemu_virt_aarch64", Some(&sys), &[], &["PD 'blank'", "IPC buffer"]);
 }
 
 #[test]
@@ -1085,5 +1161,91 @@ fn mutated_program_images_never_panic() {
     assert!(
         err > 100,
         "mutations must hit error paths (ok {ok}, err {err})"
+    );
+}
+
+/// A PD linked as libmicrokit 2.3 links one: its patched variables and setvars live in `.bss`
+/// and it has no `__sel4_ipc_buffer_obj`. The tool writes the values into the segment (whose
+/// file bytes grow to cover them, the rest of `.bss` stays zero) and maps the IPC buffer at
+/// the top user page of each board, the stack one guard page below.
+#[test]
+fn libmicrokit_2_3_elf_gets_bss_symbols_and_the_top_ipc_buffer() {
+    for (board_name, machine, ipc) in [
+        ("qemu_virt_aarch64", EM_AARCH64, 0xff_ffff_f000u64),
+        ("qemu_virt_riscv64", EM_RISCV, 0x3f_ffff_e000),
+        ("x86_64_generic", EM_X86_64, 0x7fff_ffff_e000),
+    ] {
+        let dir = tmpdir(&format!("mk23-{board_name}"));
+        populate(&dir, machine);
+        for p in ["producer.elf", "consumer.elf"] {
+            std::fs::write(dir.join(p), pd_elf_2_3(machine)).expect("write");
+        }
+        let b = board::find(board_name).expect("board");
+        let path = fixture("ok/hello.system");
+        let sys = system::load(&path, b, std::slice::from_ref(&dir)).expect("valid system");
+        let lay = layout::compute(&sys, b, Config::Debug);
+        let dirs = system::search_dirs(&path, std::slice::from_ref(&dir));
+        let built = spec::build(&sys, &lay, b, Config::Debug, &dirs).expect("spec builds");
+        let seg = |pd: usize| {
+            built.programs[pd]
+                .segments
+                .iter()
+                .find(|s| s.vaddr == PD_DATA)
+                .expect("data segment")
+                .clone()
+        };
+        let at = |pd: usize, sym: &str| {
+            let o = (BSS_SHIFT + sym_offset(sym)) as usize;
+            u64::from_le_bytes(seg(pd).data[o..o + 8].try_into().expect("8 bytes"))
+        };
+        // producer (PD 0): channels 0 and 1, ring mapped at 0x4000_0000 with size 0x4000.
+        let name_off = (BSS_SHIFT + sym_offset("microkit_name")) as usize;
+        assert_eq!(&seg(0).data[name_off..name_off + 9], b"producer\0");
+        assert_eq!(at(0, "ring_vaddr"), 0x4000_0000);
+        assert_eq!(at(0, "ring_size"), 0x4000);
+        assert_eq!(at(0, "microkit_notifications"), 0b01);
+        assert_eq!(at(1, "ring_vaddr"), 0x5000_0000);
+        // The file bytes grew past the original 0x400 but not past the memory size, and
+        // the original bytes are intact.
+        let s = seg(0);
+        assert!(s.data.len() > 0x400 && s.data.len() as u64 <= s.mem_size, "{}", s.data.len());
+        assert!(s.data[..0x400].iter().all(|b| *b == 0xaa));
+        // IPC buffer at the top page, stack ending one guard page below it.
+        for pd in ["producer", "consumer"] {
+            let p = built.spec.pds.iter().find(|p| p.name == pd).expect("pd");
+            assert_eq!(p.ipc_buffer.0, ipc, "{board_name} {pd}");
+            assert_eq!(p.sp, ipc - 0x1000, "{board_name} {pd}");
+            assert!(maps(&built.spec, pd).contains(&(ipc, format!("ipcbuf_{pd}"), true, true, false, true)));
+        }
+        // An ELF from an older libmicrokit (logger) still gets its IPC buffer where its
+        // `__sel4_ipc_buffer_obj` says.
+        let p = built.spec.pds.iter().find(|p| p.name == "logger").expect("pd");
+        assert_eq!(p.ipc_buffer.0, PD_IPCBUF);
+    }
+}
+
+/// A setvar symbol must be one machine word (Microkit's rule), and a patched symbol must lie
+/// inside a loadable segment's memory.
+#[test]
+fn error_setvar_not_a_word_and_symbol_outside_segments() {
+    let dir = tmpdir("err-setvar-size");
+    populate(&dir, EM_AARCH64);
+    let e = pd_elf_tweaked(EM_AARCH64, "ring_vaddr", None, Some(4));
+    std::fs::write(dir.join("consumer.elf"), e).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'consumer'", "setvar symbol 'ring_vaddr' is 4 bytes; it must be a 8-byte word"],
+    );
+    let e = pd_elf_tweaked(EM_AARCH64, "microkit_pps", Some(0x30_0000), None);
+    std::fs::write(dir.join("consumer.elf"), e).expect("write");
+    expect_error(
+        &dir,
+        "qemu_virt_aarch64",
+        None,
+        &[],
+        &["PD 'consumer'", "symbol 'microkit_pps' at 0x300000 (8 bytes) is not inside a loadable segment"],
     );
 }

@@ -20,12 +20,9 @@ bash tests/microkit/capshare/build.sh "$arch" >/dev/null
 cargo build --quiet --release -p qemu-test
 img="build/capshare/$arch/loader.img"
 case "$arch" in
-  aarch64) qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 1G -nographic -semihosting -kernel "$img") ;;
-  riscv64) qemu=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel "$img") ;;
-  x86_64) qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
-                -display none -serial stdio -monitor none -nic none -no-reboot
-                -device isa-debug-exit,iobase=0xf4,iosize=0x04
-                -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin -initrd "$img") ;;
+  # Microkit's manual QEMU line (scripts/microkit-qemu.sh).
+  aarch64|riscv64) . scripts/microkit-qemu.sh && microkit_qemu "$arch" "$img" && qemu=("${MK_QEMU[@]}") ;;
+  x86_64) . scripts/microkit-qemu.sh && microkit_qemu "$arch" "$img" && qemu=("${MK_QEMU[@]}") ;;
   *) echo "capshare boot test: unsupported arch '$arch'" >&2; exit 1 ;;
 esac
 exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \

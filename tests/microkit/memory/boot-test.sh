@@ -14,17 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 arch="$1"
 case "$arch" in
-  aarch64) qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 1G -nographic -semihosting
-                 -kernel build/microkit-memory/aarch64/loader.img)
+  # Microkit's manual QEMU line (scripts/microkit-qemu.sh).
+  aarch64|riscv64) . scripts/microkit-qemu.sh
+           microkit_qemu "$arch" "build/microkit-memory/$arch/loader.img"
+           qemu=("${MK_QEMU[@]}")
            bootinfo="bootinfo: fdt magic 0xd00dfeed in chunk id 6 (" ;;
-  riscv64) qemu=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default
-                 -kernel build/microkit-memory/riscv64/loader.img)
-           bootinfo="bootinfo: fdt magic 0xd00dfeed in chunk id 6 (" ;;
-  x86_64) qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
-                -display none -serial stdio -monitor none -nic none -no-reboot
-                -device isa-debug-exit,iobase=0xf4,iosize=0x04
-                -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin
-                -initrd build/microkit-memory/x86_64/loader.img)
+  x86_64) . scripts/microkit-qemu.sh
+          microkit_qemu "$arch" "build/microkit-memory/$arch/loader.img"
+          qemu=("${MK_QEMU[@]}")
           bootinfo="bootinfo: chunk id 5, 24 bytes, tsc " ;;
   *) echo "memory boot test: unsupported arch '$arch'" >&2; exit 1 ;;
 esac

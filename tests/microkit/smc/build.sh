@@ -2,8 +2,8 @@
 # Builds the SMC test system (aarch64 only) with our SDK and `microkit` tool:
 # build/smc/aarch64/loader.img (+ report.txt). The PD binary is microkit-hello's smc-probe.
 #   tests/microkit/smc/build.sh
-# Boot: qemu-system-aarch64 -machine virt,virtualization=on -cpu cortex-a53 -m 1G -nographic
-#       -semihosting -kernel build/smc/aarch64/loader.img
+# Boot: Microkit's manual QEMU line (scripts/microkit-qemu.sh aarch64 build/smc/aarch64/loader.img)
+#       (-machine virt,virtualization=on ... -device loader,file=...,addr=0x70000000,cpu-num=0)
 # (virtualization=on makes QEMU's built-in PSCI use the SMC conduit; our kernel drops from
 # EL2 to EL1 at boot and leaves HCR_EL2.TSC clear, so an SMC from EL1 reaches it.)
 set -euo pipefail

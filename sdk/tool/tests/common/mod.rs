@@ -148,6 +148,33 @@ pub fn sym_offset(name: &str) -> u64 {
 /// A PD ELF: text at 0x200000 (0x1800 bytes), rodata+data at `PD_DATA` (0x400 bytes + 0x1000
 /// bss), the IPC buffer symbol at `PD_IPCBUF`; every symbol except those in `omit`.
 pub fn pd_elf_with(machine: u16, omit: &[&str], extra: &[Seg]) -> Vec<u8> {
+    pd_elf_laid_out(machine, omit, extra, 0, true, None)
+}
+
+/// [`pd_elf`] with symbol `name` moved to `value` and/or resized to `size`.
+pub fn pd_elf_tweaked(machine: u16, name: &str, value: Option<u64>, size: Option<u64>) -> Vec<u8> {
+    pd_elf_laid_out(machine, &[], &[], 0, true, Some((name, value, size)))
+}
+
+/// Where [`pd_elf_2_3`] puts its symbols: this far into the data segment, past its 0x400 file
+/// bytes, i.e. in `.bss`.
+pub const BSS_SHIFT: u64 = 0x800;
+
+/// A PD ELF as libmicrokit 2.3 links one: every patched variable in `.bss` (offsets
+/// [`sym_offset`] + [`BSS_SHIFT`] into the data segment, beyond its file bytes) and no
+/// `__sel4_ipc_buffer_obj` (the tool maps the IPC buffer at the top user page).
+pub fn pd_elf_2_3(machine: u16) -> Vec<u8> {
+    pd_elf_laid_out(machine, &[], &[], BSS_SHIFT, false, None)
+}
+
+fn pd_elf_laid_out(
+    machine: u16,
+    omit: &[&str],
+    extra: &[Seg],
+    shift: u64,
+    old_ipc_symbol: bool,
+    tweak: Option<(&str, Option<u64>, Option<u64>)>,
+) -> Vec<u8> {
     let text: Vec<u8> = (0..0x1800u32).map(|i| (i % 251) as u8).collect();
     let mut segs: Vec<Seg> = vec![
         (0x20_0000, PF_R | PF_X, text, 0x1800),
@@ -156,13 +183,23 @@ pub fn pd_elf_with(machine: u16, omit: &[&str], extra: &[Seg]) -> Vec<u8> {
     segs.extend_from_slice(extra);
     let mut syms: Vec<(&str, u64, u64)> = Vec::new();
     for (n, o, s) in libmicrokit_symbols() {
-        syms.push((n, PD_DATA + o, s));
+        syms.push((n, PD_DATA + shift + o, s));
     }
     for n in SETVARS {
-        syms.push((n, PD_DATA + sym_offset(n), 8));
+        syms.push((n, PD_DATA + shift + sym_offset(n), 8));
     }
-    syms.push(("__sel4_ipc_buffer_obj", PD_IPCBUF, 0));
+    if old_ipc_symbol {
+        syms.push(("__sel4_ipc_buffer_obj", PD_IPCBUF, 0));
+    }
     syms.retain(|(n, _, _)| !omit.contains(n));
+    if let Some((name, value, size)) = tweak {
+        for (n, v, z) in syms.iter_mut() {
+            if *n == name {
+                *v = value.unwrap_or(*v);
+                *z = size.unwrap_or(*z);
+            }
+        }
+    }
     elf(machine, 0x20_0000, &segs, &syms)
 }
 

@@ -34,11 +34,15 @@ const INPUT_CAP: u64 = 1;
 const SP_INDEX: usize = 2;
 #[cfg(not(target_arch = "riscv64"))]
 const SP_INDEX: usize = 1;
-/// Top of every PD's stack (the tool's `stack_top`).
+/// Top of every PD's stack: Microkit 2.3 puts it one guard page below the IPC buffer, which
+/// is the highest user page.
+const STACK_TOP: u64 = IPC_BUFFER_VADDR - 0x1000;
+#[cfg(target_arch = "aarch64")]
+const IPC_BUFFER_VADDR: u64 = 0xff_ffff_f000;
 #[cfg(target_arch = "riscv64")]
-const STACK_TOP: u64 = 0x0000_003f_ffff_f000;
-#[cfg(not(target_arch = "riscv64"))]
-const STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
+const IPC_BUFFER_VADDR: u64 = 0x3f_ffff_e000;
+#[cfg(target_arch = "x86_64")]
+const IPC_BUFFER_VADDR: u64 = 0x7fff_ffff_e000;
 
 struct Boss {
     counter: *const u64,
