@@ -124,6 +124,12 @@ pub struct Kernel<M: Machine> {
     pub active_vspace: Option<(PAddr, u16)>,
     /// x86 I/O ports handed out by `IOPortControl_Issue` (one bit per port).
     pub io_ports_issued: [u64; 1024],
+    /// Whether `Call`/`ReplyRecv` try the IPC fastpath first ([`crate::fastpath`]); a
+    /// runtime switch so tests can run the same scenario both ways.
+    pub fastpath: crate::fastpath::FastpathMode,
+    /// Number of syscalls the fastpath completed (for tests and measurements; not kernel
+    /// state any operation depends on).
+    pub fastpath_count: u64,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -147,6 +153,8 @@ impl<M: Machine> Kernel<M> {
             asid_table: [0; MAX_ASID_POOLS],
             active_vspace: None,
             io_ports_issued: [0; 1024],
+            fastpath: crate::fastpath::FastpathMode::Enabled,
+            fastpath_count: 0,
         }
     }
 
