@@ -280,6 +280,48 @@ pub fn two_threads_reply(untyped_bits: u8) -> System {
     sys
 }
 
+/// [`two_threads_reply`] shaped for the IPC fastpath: T0 (the client) has a configured SC of
+/// its own (budget = period = 1000 µs, its cap in C0 slot 7) and calls through its endpoint
+/// cap with Grant; T1 (the server) is passive (no SC) and receives with its reply object, so
+/// a Call from T0 to a waiting T1 and T1's ReplyRecv meet the fastpath's conditions (the
+/// lockstep must run with [`crate::refine::AbsCtx::fastpath`] so that the acting thread's SC
+/// is the current one, and gives the actors a VSpace root).
+pub fn client_passive_server(untyped_bits: u8) -> System {
+    let mut sys = two_threads_reply(untyped_bits);
+    let s = &mut sys.init;
+    s.objects.insert(
+        SC_B,
+        Object {
+            ty: ObjType::SchedContext,
+            size_bits: sizes::MIN_SCHED_CONTEXT,
+        },
+    );
+    s.scs.insert(
+        SC_B,
+        Sc {
+            budget: SC_B_BUDGET,
+            period: SC_B_BUDGET,
+            tcb: Some(0x1000),
+            ..Sc::default()
+        },
+    );
+    s.tcbs.get_mut(&0x1000).unwrap().sc = Some(SC_B);
+    put(
+        s,
+        Slot {
+            obj: 0x2000,
+            index: 7,
+        },
+        Cap::SchedContext {
+            obj: SC_B,
+            size_bits: sizes::MIN_SCHED_CONTEXT,
+        },
+        true,
+        None,
+    );
+    sys
+}
+
 /// Base of the unconfigured scheduling context in [`two_threads_sc`].
 pub const SC_A: ObjId = 0x2400;
 /// Base of the configured scheduling context in [`two_threads_sc`].

@@ -177,11 +177,83 @@ pub fn clone_kernel(k: &K) -> K {
     n.irq_state = k.irq_state;
     n.asid_table = k.asid_table;
     n.active_vspace = k.active_vspace;
+    n.domains = k.domains.clone();
+    n.fastpath = k.fastpath;
+    n.fastpath_count = k.fastpath_count;
     n
+}
+
+/// A VSpace root page for every acting thread in fastpath systems (outside every object the
+/// spec knows, like the IPC-buffer frames).
+const VSPACE_ROOT: u64 = 0x9000;
+
+/// Describe the first difference between two kernels' whole state (every global and every
+/// word of memory), if any.
+pub fn kernel_diff(a: &K, b: &K) -> Option<String> {
+    let ga = format!(
+        "{:x?}",
+        (
+            a.cur_thread,
+            a.cur_sc,
+            a.sched_action,
+            &a.ready,
+            &a.domains,
+            a.release_queue,
+            a.last_entry_us,
+            a.consumed_us,
+            a.active_vspace,
+            a.machine.deadline,
+            a.machine.vspace,
+        )
+    );
+    let gb = format!(
+        "{:x?}",
+        (
+            b.cur_thread,
+            b.cur_sc,
+            b.sched_action,
+            &b.ready,
+            &b.domains,
+            b.release_queue,
+            b.last_entry_us,
+            b.consumed_us,
+            b.active_vspace,
+            b.machine.deadline,
+            b.machine.vspace,
+        )
+    );
+    if ga != gb {
+        return Some(format!("globals: fastpath {ga}\n         slowpath {gb}"));
+    }
+    let mut x = a.machine.base();
+    let end = x + a.machine.size().min(b.machine.size());
+    while x < end {
+        let (va, vb) = (kmem::read_word(&a.machine, x), kmem::read_word(&b.machine, x));
+        if va != vb {
+            return Some(format!("word {x:#x}: fastpath {va:#x} / slowpath {vb:#x}"));
+        }
+        x += 8;
+    }
+    None
+}
+
+thread_local! {
+    static FASTPATH_STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many lockstep steps on this thread the fastpath completed.
+pub fn fastpath_steps() -> u64 {
+    FASTPATH_STEPS.with(|c| c.get())
 }
 
 /// Build a simulated kernel holding exactly the spec state `s`; `actors` get an IPC buffer.
 pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
+    build_kernel_with(s, actors, false)
+}
+
+/// [`build_kernel`]; with `vspace`, every actor also gets a VSpace root cap (ASID 1) in its
+/// TCB, which the spec does not model (the fastpath needs a valid VSpace to switch to).
+pub fn build_kernel_with(s: &State, actors: &[ObjId], vspace: bool) -> K {
     let mut end = RAM_MIN;
     for (a, o) in &s.objects {
         end = end.max(a + (1u64 << o.size_bits));
@@ -257,6 +329,16 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
             },
         );
         k.update_tcb(*t, |x| x.ipc_buffer = IPC_VADDR);
+        if vspace {
+            mdb::insert_root(
+                &k.machine,
+                KSlot(KTcb::slot_addr(*t, TcbSlot::VSpaceRoot)),
+                KCap::VSpace {
+                    paddr: VSPACE_ROOT,
+                    asid: Some(1),
+                },
+            );
+        }
     }
     for (t, tcb) in &s.tcbs {
         assert!(
@@ -298,6 +380,9 @@ pub struct AbsCtx {
     /// meaningful for systems whose runnable threads all start with a configured SC (the
     /// kernel builder queues every runnable thread).
     pub check_choice: bool,
+    /// Run each acting thread as a context switch would (its SC becomes the current one),
+    /// so that the IPC fastpath can apply, and give the actors a VSpace root.
+    pub fastpath: bool,
 }
 
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
@@ -461,6 +546,17 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             steps += 1;
         }
     }
+    // Scheduling contexts lent over a Call, credited to their lender (see `sc_owner`).
+    let mut lent: BTreeMap<ObjId, u64> = BTreeMap::new();
+    for t in &tcbs {
+        let h = k.tcb(*t).sched_context;
+        if h != 0 {
+            let o = sc_owner(k, h, *t);
+            if o != *t {
+                lent.insert(o, h);
+            }
+        }
+    }
     // Threads.
     for t in &tcbs {
         let x = k.tcb(*t);
@@ -519,7 +615,11 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
             Tcb {
                 state,
                 bound_ntfn: bound,
-                sc: (x.sched_context != 0).then_some(x.sched_context),
+                sc: if x.sched_context != 0 && sc_owner(k, x.sched_context, *t) == *t {
+                    Some(x.sched_context)
+                } else {
+                    lent.get(t).copied()
+                },
                 prio: x.priority,
                 mcp: x.mcp,
                 faulted: x.fault[0] != 0,
@@ -561,7 +661,7 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                         period: x.period,
                         badge: x.badge,
                         sporadic: x.sporadic != 0,
-                        tcb: (x.tcb != 0).then_some(x.tcb),
+                        tcb: (x.tcb != 0).then(|| sc_owner(k, *a, x.tcb)),
                     },
                 );
             }
@@ -569,6 +669,24 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
         }
     }
     Ok(s)
+}
+
+/// The thread the abstraction credits with SC `sc`, which kernel thread `holder` runs on.
+/// The spec does not model donation: an SC lent over a Call (its call stack is not empty) is
+/// credited to the thread at the bottom of its call stack, the caller that lent it and gets
+/// it back with the reply.
+fn sc_owner(k: &K, sc: u64, holder: u64) -> u64 {
+    let mut r = kernel_core::sched::sc_load(k, sc).reply;
+    let mut guard = 0;
+    while r != 0 && guard < 64 {
+        let x: kernel_core::object::Reply = kmem::load(&k.machine, r);
+        if x.prev == 0 {
+            return if x.tcb != 0 { x.tcb } else { holder };
+        }
+        r = x.prev;
+        guard += 1;
+    }
+    holder
 }
 
 /// Representation invariants of the kernel's own data structures that the abstraction does
@@ -983,11 +1101,29 @@ pub fn lockstep(
         x.received = None;
     }
     let o = s.step(t, sc)?;
-    if cx.check_choice {
+    if cx.check_choice || cx.fastpath {
         switch_to(k, t);
     }
+    // Every Call/ReplyRecv also runs on a copy with the fastpath off: the two kernels must
+    // end in the same state (and the fastpath one is compared with the spec below).
+    let fast_candidate = matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. });
+    let mut slow = fast_candidate.then(|| {
+        let mut c = clone_kernel(k);
+        c.fastpath = kernel_core::fastpath::FastpathMode::Disabled;
+        c
+    });
+    let before = k.fastpath_count;
     kernel_step(k, t, sc);
+    if let Some(sk) = slow.as_mut() {
+        kernel_step(sk, t, sc);
+    }
+    if k.fastpath_count != before {
+        FASTPATH_STEPS.with(|c| c.set(c.get() + 1));
+    }
     let r = (|| {
+        if let Some(d) = slow.as_ref().and_then(|sk| kernel_diff(k, sk)) {
+            return Err(format!("fastpath and slowpath kernels differ after the step: {d}"));
+        }
         compare_outcome(k, t, sc, &o)?;
         compare_received(k, &s)?;
         let a = abstract_state(k, cx, &s)?;
@@ -1061,6 +1197,9 @@ pub struct RefModel {
     pub cx: AbsCtx,
     /// What the kernel implements.
     pub coverage: Coverage,
+    /// Also offer every menu Call as a short message without extra caps (the menu's Calls
+    /// carry one, which keeps them off the fastpath).
+    pub short_calls: bool,
 }
 
 impl RefModel {
@@ -1089,6 +1228,7 @@ impl RefModel {
             immortal,
             config: sys.init.cfg(),
             check_choice: false,
+            fastpath: false,
         };
         RefModel {
             sys,
@@ -1098,13 +1238,14 @@ impl RefModel {
                 ipc: false,
                 tcb: false,
             },
+            short_calls: false,
         }
     }
 
     /// The initial lockstep state, after checking that the abstraction of the freshly built
     /// kernel is the spec's initial state.
     pub fn initial(&self) -> Result<RefState, String> {
-        let k = build_kernel(&self.sys.init, &self.cx.actors);
+        let k = build_kernel_with(&self.sys.init, &self.cx.actors, self.cx.fastpath);
         let a = abstract_state(&k, &self.cx, &self.sys.init)?;
         kernel_invariants(&k, &a)?;
         let (ns, na) = (normalised(&self.sys.init), normalised(&a));
@@ -1134,11 +1275,22 @@ impl Model for RefModel {
         let mut v = Vec::new();
         for tv in &self.sys.threads {
             if s.spec.tcbs.get(&tv.tcb).map(|t| t.state) == Some(ThreadState::Running) {
-                v.extend(
-                    menu(&s.spec, tv, &self.menu)
-                        .into_iter()
-                        .map(|c| (tv.tcb, c)),
-                );
+                let m = menu(&s.spec, tv, &self.menu);
+                if self.short_calls {
+                    for c in &m {
+                        if let Syscall::Call(i) = c {
+                            if !i.extra.is_empty() {
+                                let short = Invocation {
+                                    mrs: vec![1, 2],
+                                    extra: vec![],
+                                    ..i.clone()
+                                };
+                                v.push((tv.tcb, Syscall::Call(short)));
+                            }
+                        }
+                    }
+                }
+                v.extend(m.into_iter().map(|c| (tv.tcb, c)));
             }
         }
         v

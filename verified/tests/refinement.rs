@@ -439,3 +439,34 @@ proptest! {
         }
     }
 }
+
+/// The IPC fastpath in lockstep: a client with its own SC and a passive server with a reply
+/// object (`client_passive_server`), every thread/IPC operation plus each menu Call also as a
+/// short message without extra caps, exhaustively to depth 6. The acting thread runs on its
+/// own SC, so every Call/ReplyRecv that meets the fastpath's conditions takes it and is
+/// compared with the spec; each Call/ReplyRecv also runs on a copy of the kernel with the
+/// fastpath off, and the two kernels' whole states must agree.
+#[test]
+fn lockstep_exhaustive_fastpath() {
+    let depth: usize = std::env::var("LOCKSTEP_FASTPATH_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let mut m = full_model(kernel_verified::model::client_passive_server(9), thread_menu());
+    m.cx.fastpath = true;
+    m.short_calls = true;
+    let before = kernel_verified::refine::fastpath_steps();
+    match explore(&mut m, depth) {
+        Ok(st) => {
+            let taken = kernel_verified::refine::fastpath_steps() - before;
+            println!(
+                "[refinement fastpath] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {} took the fastpath, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, taken, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+            assert_eq!(st.unmodelled, 0);
+            assert!(taken > 10, "the fastpath was taken only {taken} times");
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}

@@ -174,7 +174,7 @@ pub enum Cap {
     },
 }
 
-mod tag {
+pub(crate) mod tag {
     pub const NULL: u64 = 0;
     pub const UNTYPED: u64 = 2;
     pub const ENDPOINT: u64 = 4;

@@ -7,8 +7,8 @@
 //! blocked thread records the object in `blocking_object`, and a blocked sender its badge
 //! and [`ipc_flags`] (call / grant / grant-reply).
 //!
-//! `Call`/`ReplyRecv` are split so that a fastpath can be added in front: [`can_fastpath_call`]
-//! and [`can_fastpath_reply_recv`] are pure checks; today every syscall takes the slowpath.
+//! This is the slowpath; `Call`/`ReplyRecv` into a passive server usually take
+//! [`crate::fastpath`] instead, which must leave exactly the state this code leaves.
 
 use kernel_hal::{FaultRegs, Machine, PAddr, Reg, UserContext};
 use sel4_abi::message::{ipc_buffer, MSG_MAX_LENGTH};
@@ -663,49 +663,6 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
     } else {
         sched::set_blocked(k, receiver, ThreadState::Inactive);
     }
-}
-
-/// Pure check: could this `Call` take a fastpath? (Hook for a future fastpath; the slowpath
-/// is always correct.) Conditions follow seL4's fastpath: a short message without extra
-/// caps, an endpoint cap with Send, a receiver waiting whose priority is not lower.
-pub fn can_fastpath_call<M: Machine>(k: &Kernel<M>, t: PAddr, cap: &Cap) -> bool {
-    let info = MessageInfo::from_word(k.get_reg(t, Reg::MsgInfo));
-    if info.extra_caps != 0 || info.length as usize > kernel_hal::FAST_MESSAGE_REGISTERS {
-        return false;
-    }
-    let Cap::Endpoint { ptr, rights, .. } = *cap else {
-        return false;
-    };
-    if !rights.write() || !(rights.grant() || rights.grant_reply()) {
-        return false;
-    }
-    let e = ep_load(k, ptr);
-    e.state() == EndpointState::Recv
-        && k.tcb_read(e.head, |x| x.priority) >= k.tcb_read(t, |x| x.priority)
-}
-
-/// Pure check: could this `ReplyRecv` take a fastpath? (See [`can_fastpath_call`].)
-pub fn can_fastpath_reply_recv<M: Machine>(
-    k: &Kernel<M>,
-    t: PAddr,
-    ep_cap: &Cap,
-    reply_cap: &Cap,
-) -> bool {
-    let info = MessageInfo::from_word(k.get_reg(t, Reg::MsgInfo));
-    if info.extra_caps != 0 || info.length as usize > kernel_hal::FAST_MESSAGE_REGISTERS {
-        return false;
-    }
-    let (Cap::Endpoint { ptr, rights, .. }, Cap::Reply { ptr: r, .. }) = (*ep_cap, *reply_cap)
-    else {
-        return false;
-    };
-    if !rights.read() || ep_load(k, ptr).state() == EndpointState::Send {
-        return false;
-    }
-    let caller = reply_load(k, r).tcb;
-    caller != 0
-        && k.thread_state(caller) == ThreadState::BlockedOnReply
-        && k.tcb_read(caller, |x| x.fault[0]) == 0
 }
 
 fn cap_fault_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr, addr: u64, failure: LookupFailure) {

@@ -130,6 +130,12 @@ pub struct Kernel<M: Machine> {
     /// moves the FPU to it). The core only clears it when that TCB is finalised
     /// ([`crate::delete::finalise_cap`], seL4's `fpuRelease`/`fpuThreadDelete`).
     pub fpu_owner: PAddr,
+    /// Whether `Call`/`ReplyRecv` try the IPC fastpath first ([`crate::fastpath`]); a
+    /// runtime switch so tests can run the same scenario both ways.
+    pub fastpath: crate::fastpath::FastpathMode,
+    /// Number of syscalls the fastpath completed (for tests and measurements; not kernel
+    /// state any operation depends on).
+    pub fastpath_count: u64,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -154,6 +160,8 @@ impl<M: Machine> Kernel<M> {
             active_vspace: None,
             io_ports_issued: [0; 1024],
             fpu_owner: 0,
+            fastpath: crate::fastpath::FastpathMode::Enabled,
+            fastpath_count: 0,
         }
     }
 

@@ -58,6 +58,8 @@ pub unsafe trait KernelObject: Copy + 'static {}
 unsafe impl KernelObject for u64 {}
 // SAFETY: integers are valid for every bit pattern.
 unsafe impl KernelObject for u8 {}
+// SAFETY: integers are valid for every bit pattern.
+unsafe impl KernelObject for u32 {}
 // SAFETY: arrays of integers are valid for every bit pattern.
 unsafe impl KernelObject for [u64; 4] {}
 // SAFETY: #[repr(C)], integer fields only.

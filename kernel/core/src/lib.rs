@@ -13,6 +13,7 @@
 //! * [`error`]: syscall errors and lookup failures.
 //! * [`kernel`]: the global state [`Kernel`] and the arch-facing API.
 //! * [`message`]: message registers, IPC buffer access, kernel replies.
+//! * [`fastpath`]: the IPC fastpath for `Call`/`ReplyRecv` into passive servers.
 //! * [`syscall`]: syscall entry (`handle_syscall`), invocation lookup and dispatch.
 //! * [`invocation`]: decode-then-invoke dispatch per cap type.
 //! * [`cnode`]: `seL4_CNode_*` invocations.
@@ -41,6 +42,7 @@ pub mod debug;
 pub mod delete;
 pub mod domain;
 pub mod error;
+pub mod fastpath;
 pub mod fault;
 pub mod invocation;
 pub mod ioport;

@@ -67,6 +67,9 @@ impl<M: Machine> Kernel<M> {
     /// [`Kernel::set_current_context`]). Afterwards the current thread may have changed.
     pub fn handle_syscall(&mut self) {
         crate::sched::on_kernel_entry(self);
+        if crate::fastpath::try_fastpath(self) {
+            return;
+        }
         let t = self.cur_thread;
         if !crate::sched::check_budget_restart(self) {
             crate::sched::schedule(self);

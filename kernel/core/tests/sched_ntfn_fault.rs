@@ -431,40 +431,6 @@ fn syscall_with_exhausted_budget_is_not_performed_and_restarts() {
 }
 
 #[test]
-fn fastpath_checks_are_pure_predicates() {
-    let mut e = Env::new();
-    let ep = e.alloc(ObjectKind::Endpoint, 0);
-    let client = e.thread(100, true);
-    let server = e.thread(100, true);
-    let reply = e.alloc(ObjectKind::Reply, 0);
-    let ep_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), ep));
-    let reply_cap = get_cap(&e.k.machine, Slot::at(root_ptr(&e.k), reply));
-    // No receiver yet: no fastpath.
-    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
-    e.as_thread(server.ptr, |k| {
-        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
-    });
-    let mut c = e.k.context(client.ptr);
-    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 0, 2).to_word());
-    e.k.set_context(client.ptr, &c);
-    assert!(ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
-    c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 1, 2).to_word());
-    e.k.set_context(client.ptr, &c);
-    assert!(!ipc::can_fastpath_call(&e.k, client.ptr, &ep_cap));
-    // After the call, the server's ReplyRecv qualifies.
-    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[1], &[]));
-    let mut s = e.k.context(server.ptr);
-    s.set(Reg::MsgInfo, MessageInfo::new(0, 0, 0, 1).to_word());
-    e.k.set_context(server.ptr, &s);
-    assert!(ipc::can_fastpath_reply_recv(
-        &e.k, server.ptr, &ep_cap, &reply_cap
-    ));
-    assert!(!ipc::can_fastpath_reply_recv(
-        &e.k, server.ptr, &reply_cap, &ep_cap
-    ));
-}
-
-#[test]
 fn yield_to_switches_to_an_equal_priority_target() {
     let mut e = Env::new();
     let a = e.thread(100, true);

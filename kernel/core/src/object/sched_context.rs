@@ -171,3 +171,24 @@ impl SchedContext {
         sc + SC_HEADER_BYTES + i * REFILL_BYTES
     }
 }
+
+/// Byte offsets of single fields of the stored SC header, for code that reads or writes one
+/// field instead of converting the whole header (the IPC fastpath).
+pub mod stored_offset {
+    use super::StoredSchedContext;
+    use core::mem::offset_of;
+    /// `budget` (u64).
+    pub const BUDGET: u64 = offset_of!(StoredSchedContext, budget) as u64;
+    /// `tcb` (u64).
+    pub const TCB: u64 = offset_of!(StoredSchedContext, tcb) as u64;
+    /// `reply` (u64).
+    pub const REPLY: u64 = offset_of!(StoredSchedContext, reply) as u64;
+    /// `refill_max` (u32).
+    pub const REFILL_MAX: u64 = offset_of!(StoredSchedContext, refill_max) as u64;
+    /// `refill_head` (u32).
+    pub const REFILL_HEAD: u64 = offset_of!(StoredSchedContext, refill_head) as u64;
+    /// `refill_count` (u32).
+    pub const REFILL_COUNT: u64 = offset_of!(StoredSchedContext, refill_count) as u64;
+    /// `in_release_queue` (u8).
+    pub const IN_RELEASE_QUEUE: u64 = offset_of!(StoredSchedContext, in_release_queue) as u64;
+}

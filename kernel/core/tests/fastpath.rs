@@ -1,0 +1,683 @@
+//! The IPC fastpath (`kernel_core::fastpath`): every condition under which `Call` and
+//! `ReplyRecv` take it or fall back, each run twice (fastpath on and off) and compared on the
+//! whole kernel state (globals and every byte of memory), and random IPC scenarios compared
+//! the same way after every step.
+
+mod threads;
+use kernel_core::fastpath::FastpathMode;
+use threads::*;
+
+const ALL: u64 = 0xf;
+const RW: u64 = 0x3;
+/// Write, Read, GrantReply (no Grant).
+const RW_GRANT_REPLY: u64 = 0xb;
+
+fn lower_root(e: &mut Env, p: u64) {
+    ok(&e.as_root(|k| call(k, ROOT_TCB, Label::TCBSetPriority as u64, &[p], &[ROOT_TCB])));
+}
+
+/// Describe the first difference between two kernels' full state, if any: every global the
+/// kernel keeps, what the simulated machine recorded, and all of physical memory.
+fn state_diff(a: &K, b: &K) -> Option<String> {
+    macro_rules! same {
+        ($($f:tt)*) => {
+            if format!("{:?}", a.$($f)*) != format!("{:?}", b.$($f)*) {
+                return Some(format!(
+                    "{}: fastpath {:x?} / slowpath {:x?}",
+                    stringify!($($f)*),
+                    a.$($f)*,
+                    b.$($f)*
+                ));
+            }
+        };
+    }
+    same!(cur_thread);
+    same!(idle_thread);
+    same!(cur_sc);
+    same!(sched_action);
+    same!(ready.head);
+    same!(ready.tail);
+    same!(ready.bitmap);
+    same!(domains);
+    same!(release_queue);
+    same!(last_entry_us);
+    same!(consumed_us);
+    same!(irq_node);
+    same!(asid_table);
+    same!(active_vspace);
+    same!(machine.now);
+    same!(machine.deadline);
+    same!(machine.vspace);
+    same!(machine.masked);
+    same!(machine.console);
+    same!(machine.tlb_invalidations);
+    if a.irq_state != b.irq_state || a.io_ports_issued != b.io_ports_issued {
+        return Some("irq_state / io_ports_issued differ".into());
+    }
+    let base = a.machine.base();
+    let size = a.machine.size();
+    const CHUNK: usize = 1 << 20;
+    let mut x = vec![0u8; CHUNK];
+    let mut y = vec![0u8; CHUNK];
+    let mut off = 0u64;
+    while off < size {
+        let n = CHUNK.min((size - off) as usize);
+        kernel_core::kmem::read_bytes(&a.machine, base + off, &mut x[..n]);
+        kernel_core::kmem::read_bytes(&b.machine, base + off, &mut y[..n]);
+        if x[..n] != y[..n] {
+            let i = (0..n).step_by(8).find(|i| x[*i..*i + 8] != y[*i..*i + 8]).unwrap();
+            let w = |v: &[u8]| u64::from_le_bytes(v[i..i + 8].try_into().unwrap());
+            return Some(format!(
+                "memory word {:#x}: fastpath {:#x} / slowpath {:#x}",
+                base + off + i as u64,
+                w(&x),
+                w(&y)
+            ));
+        }
+        off += n as u64;
+    }
+    None
+}
+
+/// Run `f` on two fresh environments, with the fastpath enabled and disabled, check that they
+/// end in the same state, and return the fastpath one with what `f` returned there.
+fn both<R>(f: impl Fn(&mut Env) -> R) -> (Env, R) {
+    let mut fast = Env::new();
+    let mut slow = Env::new();
+    fast.k.fastpath = FastpathMode::Enabled;
+    slow.k.fastpath = FastpathMode::Disabled;
+    let rf = f(&mut fast);
+    f(&mut slow);
+    assert_eq!(slow.k.fastpath_count, 0);
+    if let Some(d) = state_diff(&fast.k, &slow.k) {
+        panic!("fastpath and slowpath end in different states: {d}");
+    }
+    fast.check();
+    (fast, rf)
+}
+
+/// The usual Microkit shape: an active client (prio 100), a passive server (prio 150) waiting
+/// on `ep` with `reply`; the root thread lowered to 90.
+struct Pair {
+    ep: u64,
+    reply: u64,
+    client: Th,
+    server: Th,
+}
+
+fn pair(e: &mut Env, server_prio: u64) -> Pair {
+    let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let reply = e.alloc(ObjectKind::Reply, 0);
+    let client = e.thread(100, true);
+    let server = e.thread(server_prio, false);
+    lower_root(e, 90);
+    e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+    Pair {
+        ep,
+        reply,
+        client,
+        server,
+    }
+}
+
+/// The fastpath count of a run of `f` (it must be deterministic).
+fn count(e: &Env) -> u64 {
+    e.k.fastpath_count
+}
+
+// ---- Call: taken ----------------------------------------------------------------------
+
+#[test]
+fn call_into_passive_server_takes_fastpath_donates_sc_and_delivers_badge() {
+    let (e, (p, badge_slot, before)) = both(|e| {
+        let p = pair(e, 150);
+        let badged = e.slot();
+        ok(&e.as_root(|k| mint(k, badged, p.ep, ALL, 0x55)));
+        let before = count(e);
+        let m = e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, badged, 0, 7, &[11, 22, 33, 44], &[])
+        });
+        assert_eq!(m.mrs.len(), 4);
+        (p, badged, before)
+    });
+    let _ = badge_slot;
+    assert_eq!(count(&e) - before, 1, "the Call took the fastpath");
+    let sc = e.ptr(p.client.sc);
+    assert_eq!(e.k.cur_thread, p.server.ptr);
+    assert_eq!(e.k.cur_sc, sc);
+    assert_eq!(e.k.tcb(p.server.ptr).sched_context, sc);
+    assert_eq!(e.k.tcb(p.client.ptr).sched_context, 0);
+    assert_eq!(e.state(p.client.ptr), ThreadState::BlockedOnReply);
+    assert_eq!(e.state(p.server.ptr), ThreadState::Running);
+    let got = msg(&e.k, p.server.ptr);
+    assert_eq!(got.badge, 0x55);
+    assert_eq!(got.info.label, 7);
+    assert_eq!(got.mrs, vec![11, 22, 33, 44]);
+    let r = e.ptr(p.reply);
+    assert_eq!(e.k.tcb(p.client.ptr).reply, r);
+    assert_eq!(sched::sc_load(&e.k, sc).reply, r);
+}
+
+#[test]
+fn reply_recv_returns_sc_to_caller_and_waits_again() {
+    let (e, (p, before)) = both(|e| {
+        let p = pair(e, 150);
+        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[5], &[]));
+        let before = count(e);
+        // The server is now current on the client's SC: it answers with ReplyRecv.
+        let cur = e.k.cur_thread;
+        e.as_thread(cur, |k| sys(k, Syscall::ReplyRecv, p.ep, p.reply, 9, &[6, 7], &[]));
+        (p, before)
+    });
+    assert_eq!(count(&e) - before, 1, "the ReplyRecv took the fastpath");
+    let sc = e.ptr(p.client.sc);
+    assert_eq!(e.k.cur_thread, p.client.ptr);
+    assert_eq!(e.k.tcb(p.client.ptr).sched_context, sc);
+    assert_eq!(e.k.tcb(p.server.ptr).sched_context, 0);
+    assert_eq!(e.state(p.server.ptr), ThreadState::BlockedOnReceive);
+    assert_eq!(e.state(p.client.ptr), ThreadState::Running);
+    let got = msg(&e.k, p.client.ptr);
+    assert_eq!((got.badge, got.info.label, got.mrs), (0, 9, vec![6, 7]));
+    assert_eq!(sched::sc_load(&e.k, sc).reply, 0);
+}
+
+#[test]
+fn nested_calls_through_two_passive_servers_take_fastpath_both_ways() {
+    let (_e, n) = both(|e| {
+        let p = pair(e, 150);
+        let ep2 = e.alloc(ObjectKind::Endpoint, 0);
+        let reply2 = e.alloc(ObjectKind::Reply, 0);
+        let s2 = e.thread(200, false);
+        e.as_thread(s2.ptr, |k| sys(k, Syscall::Recv, ep2, reply2, 0, &[], &[]));
+        let before = count(e);
+        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
+        assert_eq!(e.k.cur_thread, p.server.ptr);
+        // The server calls the second server on the same (donated) SC: a two-deep call stack.
+        e.as_thread(p.server.ptr, |k| sys(k, Syscall::Call, ep2, 0, 2, &[], &[]));
+        assert_eq!(e.k.cur_thread, s2.ptr);
+        e.as_thread(s2.ptr, |k| sys(k, Syscall::ReplyRecv, ep2, reply2, 3, &[], &[]));
+        assert_eq!(e.k.cur_thread, p.server.ptr);
+        e.as_thread(p.server.ptr, |k| {
+            sys(k, Syscall::ReplyRecv, p.ep, p.reply, 4, &[], &[])
+        });
+        assert_eq!(e.k.cur_thread, p.client.ptr);
+        count(e) - before
+    });
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn reply_recv_appends_behind_an_equal_priority_receiver() {
+    let (_e, n) = both(|e| {
+        let p = pair(e, 150);
+        let reply2 = e.alloc(ObjectKind::Reply, 0);
+        let other = e.thread(150, false);
+        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
+        e.as_thread(other.ptr, |k| sys(k, Syscall::Recv, p.ep, reply2, 0, &[], &[]));
+        let cur = p.server.ptr;
+        let before = count(e);
+        e.as_thread(cur, |k| sys(k, Syscall::ReplyRecv, p.ep, p.reply, 0, &[], &[]));
+        count(e) - before
+    });
+    assert_eq!(n, 1);
+}
+
+// ---- Call: not taken ------------------------------------------------------------------
+
+/// Run a Call by the client of a fresh pair after `prep`, with `mrs`/`caps`, on cap `cap`
+/// (None: the endpoint's original cap). Returns how many syscalls the fastpath handled.
+fn call_case(
+    server_prio: u64,
+    prep: impl Fn(&mut Env, &Pair) -> Option<u64>,
+    mrs: &[u64],
+    caps: &[u64],
+) -> u64 {
+    let (_e, n) = both(|e| {
+        let p = pair(e, server_prio);
+        let cap = prep(e, &p).unwrap_or(p.ep);
+        let before = count(e);
+        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, cap, 0, 3, mrs, caps));
+        count(e) - before
+    });
+    n
+}
+
+#[test]
+fn call_fastpath_conditions() {
+    let none = |_: &mut Env, _: &Pair| None;
+    assert_eq!(call_case(150, none, &[1, 2, 3, 4], &[]), 1, "baseline");
+    assert_eq!(call_case(150, none, &[1, 2, 3, 4, 5], &[]), 0, "5 words");
+    assert_eq!(call_case(150, none, &[1], &[ROOT]), 0, "an extra cap");
+    // Rights: no Grant (RW), GrantReply only: seL4 needs Grant.
+    for rights in [RW, RW_GRANT_REPLY] {
+        let n = call_case(
+            150,
+            move |e, p| {
+                let s = e.slot();
+                ok(&e.as_root(|k| mint(k, s, p.ep, rights, 0)));
+                Some(s)
+            },
+            &[],
+            &[],
+        );
+        assert_eq!(n, 0, "rights {rights:#x}");
+    }
+    // Not an endpoint.
+    let n = call_case(150, |_, p| Some(p.reply), &[], &[]);
+    assert_eq!(n, 0, "reply cap");
+    // An empty slot (the slowpath reports the lookup failure).
+    let n = call_case(150, |e, _| Some(e.slot()), &[], &[]);
+    assert_eq!(n, 0, "empty slot");
+    // A cptr whose guard does not match.
+    let n = call_case(150, |_, p| Some(p.ep | 1 << 63), &[], &[]);
+    assert_eq!(n, 0, "guard mismatch");
+    // No receiver: the server is not waiting (it is suspended).
+    let n = call_case(
+        150,
+        |e, p| {
+            ok(&e.as_root(|k| call(k, p.server.cap, Label::TCBSuspend as u64, &[], &[])));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "no receiver");
+    // The receiver is active (has its own SC).
+    let n = call_case(
+        150,
+        |e, p| {
+            let sc = e.sc(1000, 1000);
+            ok(&e.as_root(|k| call(k, sc, Label::SchedContextBind as u64, &[], &[p.server.cap])));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "active receiver");
+    // The receiver waits without a reply object (Wait on the endpoint).
+    let n = call_case(
+        150,
+        |e, p| {
+            ok(&e.as_root(|k| call(k, p.server.cap, Label::TCBSuspend as u64, &[], &[])));
+            ok(&e.as_root(|k| call(k, p.server.cap, Label::TCBResume as u64, &[], &[])));
+            e.as_thread(p.server.ptr, |k| sys(k, Syscall::Wait, p.ep, 0, 0, &[], &[]));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "receiver without reply object");
+    // A ready thread of higher priority than the receiver (receiver 95 < thread 120).
+    let n = call_case(
+        95,
+        |e, _| {
+            e.thread(120, true);
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "higher-priority ready thread");
+    // The same with the ready thread at the receiver's priority: taken.
+    let n = call_case(
+        120,
+        |e, _| {
+            e.thread(120, true);
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 1, "equal-priority ready thread");
+    // The receiver is in another domain.
+    let n = call_case(
+        150,
+        |e, p| {
+            ok(&e.as_root(|k| {
+                call(k, slots::DOMAIN, Label::DomainSetSet as u64, &[1], &[p.server.cap])
+            }));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "receiver in another domain");
+    // The caller's budget is nearly used up: the slowpath's budget check must run.
+    let n = call_case(
+        150,
+        |e, p| {
+            let c = p.client.ptr;
+            e.as_thread(c, |_| ());
+            e.k.machine.now += 4990;
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "budget exhausted");
+    // An SC in the release queue is due: the slowpath's schedule releases it.
+    let n = call_case(
+        150,
+        |e, p| {
+            // A sporadic thread that spends its budget waits in the release queue.
+            let other = e.thread(80, false);
+            let sc = e.sc(1000, 10_000);
+            ok(&e.as_root(|k| call(k, sc, Label::SchedContextBind as u64, &[], &[other.cap])));
+            e.as_thread(other.ptr, |k| {
+                k.machine.now += 1500;
+                k.handle_timer();
+            });
+            assert_ne!(e.k.release_queue, 0);
+            e.as_thread(p.client.ptr, |_| ());
+            e.k.machine.now += 10_000;
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "release due");
+    // The caller has no SC of its own running (a passive thread run directly).
+    let (_e, n) = both(|e| {
+        let p = pair(e, 150);
+        let other = e.thread(120, false);
+        let before = count(e);
+        e.as_thread(other.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 0, &[], &[]));
+        count(e) - before
+    });
+    assert_eq!(n, 0, "caller without SC");
+}
+
+// ---- ReplyRecv: not taken ---------------------------------------------------------------
+
+/// A pair after the client's Call; `prep` runs, then the server does ReplyRecv on
+/// (`ep`, `reply`) chosen by `prep` (None: the pair's own).
+fn reply_recv_case(
+    prep: impl Fn(&mut Env, &Pair) -> Option<(u64, u64)>,
+    mrs: &[u64],
+) -> u64 {
+    let (_e, n) = both(|e| {
+        let p = pair(e, 150);
+        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
+        let (ep, reply) = prep(e, &p).unwrap_or((p.ep, p.reply));
+        let before = count(e);
+        e.as_thread(p.server.ptr, |k| sys(k, Syscall::ReplyRecv, ep, reply, 2, mrs, &[]));
+        count(e) - before
+    });
+    n
+}
+
+#[test]
+fn reply_recv_fastpath_conditions() {
+    assert_eq!(reply_recv_case(|_, _| None, &[1, 2, 3, 4]), 1, "baseline");
+    assert_eq!(reply_recv_case(|_, _| None, &[1, 2, 3, 4, 5]), 0, "5 words");
+    assert_eq!(reply_recv_case(|_, p| Some((p.ep, p.ep)), &[]), 0, "not a reply cap");
+    assert_eq!(reply_recv_case(|_, p| Some((p.reply, p.reply)), &[]), 0, "not an endpoint");
+    // Receive right missing.
+    let n = reply_recv_case(
+        |e, p| {
+            let s = e.slot();
+            ok(&e.as_root(|k| mint(k, s, p.ep, 0x1 | 0x4, 0)));
+            Some((s, p.reply))
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "no Read right");
+    // A sender is queued on the endpoint.
+    let n = reply_recv_case(
+        |e, p| {
+            let s = e.thread(80, true);
+            e.as_thread(s.ptr, |k| sys(k, Syscall::Send, p.ep, 0, 0, &[], &[]));
+            e.as_thread(p.server.ptr, |_| ());
+            None
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "sender waiting");
+    // A reply object nobody waits on.
+    let n = reply_recv_case(
+        |e, p| {
+            let r = e.alloc(ObjectKind::Reply, 0);
+            e.as_thread(p.server.ptr, |_| ());
+            Some((p.ep, r))
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "empty reply object");
+    // The server's bound notification has a pending signal.
+    let n = reply_recv_case(
+        |e, p| {
+            let nt = e.alloc(ObjectKind::Notification, 0);
+            ok(&e.as_root(|k| {
+                call(k, p.server.cap, Label::TCBBindNotification as u64, &[], &[nt])
+            }));
+            e.as_root(|k| sys(k, Syscall::Send, nt, 0, 0, &[], &[]));
+            e.as_thread(p.server.ptr, |_| ());
+            None
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "bound notification active");
+    // Another receiver of lower priority is queued: the insert is not an append.
+    let n = reply_recv_case(
+        |e, p| {
+            let r2 = e.alloc(ObjectKind::Reply, 0);
+            let low = e.thread(80, false);
+            e.as_thread(low.ptr, |k| sys(k, Syscall::Recv, p.ep, r2, 0, &[], &[]));
+            e.as_thread(p.server.ptr, |_| ());
+            None
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "queue insert before a lower-priority receiver");
+    // A ready thread of higher priority than the caller (client 100 < 130).
+    let n = reply_recv_case(
+        |e, p| {
+            e.thread(130, true);
+            e.as_thread(p.server.ptr, |_| ());
+            None
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "higher-priority ready thread");
+    // The budget is nearly used up.
+    let n = reply_recv_case(
+        |e, _| {
+            e.k.machine.now += 4990;
+            None
+        },
+        &[],
+    );
+    assert_eq!(n, 0, "budget exhausted");
+}
+
+#[test]
+fn reply_recv_of_an_active_server_takes_slowpath() {
+    let (_e, n) = both(|e| {
+        let ep = e.alloc(ObjectKind::Endpoint, 0);
+        let reply = e.alloc(ObjectKind::Reply, 0);
+        let client = e.thread(100, true);
+        let server = e.thread(150, true);
+        lower_root(e, 90);
+        e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+        let before = count(e);
+        e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 1, &[], &[]));
+        e.as_thread(server.ptr, |k| sys(k, Syscall::ReplyRecv, ep, reply, 0, &[], &[]));
+        count(e) - before
+    });
+    assert_eq!(n, 0);
+}
+
+// ---- Random scenarios, fastpath on and off in lockstep -------------------------------------
+
+/// A small deterministic generator (xorshift64*), so failures name a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct World {
+    e: Env,
+    ths: Vec<Th>,
+    /// Endpoint caps: per endpoint the original, a badged copy, an RW copy, a GrantReply copy.
+    ep_caps: Vec<u64>,
+    eps: Vec<u64>,
+    replies: Vec<u64>,
+    ntfn: u64,
+}
+
+fn world(mode: FastpathMode) -> World {
+    let mut e = Env::new();
+    e.k.fastpath = mode;
+    let eps: Vec<u64> = (0..2).map(|_| e.alloc(ObjectKind::Endpoint, 0)).collect();
+    let replies: Vec<u64> = (0..4).map(|_| e.alloc(ObjectKind::Reply, 0)).collect();
+    let ntfn = e.alloc(ObjectKind::Notification, 0);
+    let mut ep_caps = Vec::new();
+    for (i, &ep) in eps.iter().enumerate() {
+        ep_caps.push(ep);
+        for (rights, badge) in [(ALL, 0x10 + i as u64), (RW, 0x20 + i as u64), (RW_GRANT_REPLY, 0)] {
+            let s = e.slot();
+            ok(&e.as_root(|k| mint(k, s, ep, rights, badge)));
+            ep_caps.push(s);
+        }
+    }
+    let ths = vec![
+        e.thread(100, true),  // client
+        e.thread(100, true),  // client
+        e.thread(150, false), // passive server
+        e.thread(150, false), // passive server
+        e.thread(90, false),  // low passive server
+        e.thread(140, true),  // active server
+    ];
+    ok(&e.as_root(|k| {
+        call(k, ths[2].cap, Label::TCBBindNotification as u64, &[], &[ntfn])
+    }));
+    lower_root(&mut e, 80);
+    // The servers start waiting on the endpoints with their own reply objects.
+    for (i, s) in [2usize, 3, 4, 5].iter().enumerate() {
+        let t = ths[*s].ptr;
+        let (ep, r) = (eps[i % 2], replies[i]);
+        e.as_thread(t, |k| sys(k, Syscall::Recv, ep, r, 0, &[], &[]));
+    }
+    World {
+        e,
+        ths,
+        ep_caps,
+        eps,
+        replies,
+        ntfn,
+    }
+}
+
+/// One random step, drawn from `r` and applied to `w` (the same draws give the same step on
+/// both worlds). Returns a description for failure messages.
+fn step(w: &mut World, r: &mut Rng) -> String {
+    let k = &w.e.k;
+    let runnable: Vec<u64> = w
+        .ths
+        .iter()
+        .map(|t| t.ptr)
+        .filter(|t| k.thread_state(*t).is_runnable())
+        .collect();
+    match r.below(20) {
+        0 => {
+            let us = r.below(3000);
+            w.e.k.machine.now += us;
+            w.e.k.handle_timer();
+            format!("tick {us}")
+        }
+        1 => {
+            let t = w.ths[r.below(w.ths.len() as u64) as usize];
+            let p = 85 + r.below(80);
+            w.e.as_root(|k| {
+                call(k, t.cap, Label::TCBSetPriority as u64, &[p], &[ROOT_TCB])
+            });
+            format!("set prio {:#x} {p}", t.ptr)
+        }
+        2 => {
+            let t = w.ths[r.below(w.ths.len() as u64) as usize];
+            let l = if r.below(3) == 0 { Label::TCBSuspend } else { Label::TCBResume };
+            w.e.as_root(|k| call(k, t.cap, l as u64, &[], &[]));
+            format!("{l:?} {:#x}", t.ptr)
+        }
+        _ if runnable.is_empty() => {
+            // Everyone is blocked: restart one thread (Suspend then Resume).
+            let t = w.ths[r.below(w.ths.len() as u64) as usize];
+            w.e.as_root(|k| call(k, t.cap, Label::TCBSuspend as u64, &[], &[]));
+            w.e.as_root(|k| call(k, t.cap, Label::TCBResume as u64, &[], &[]));
+            format!("restart {:#x}", t.ptr)
+        }
+        _ => {
+            // Mostly the thread the kernel chose; sometimes any runnable thread.
+            let cur = w.e.k.cur_thread;
+            let t = if r.below(4) != 0 && runnable.contains(&cur) {
+                cur
+            } else {
+                runnable[r.below(runnable.len() as u64) as usize]
+            };
+            let cap = w.ep_caps[r.below(w.ep_caps.len() as u64) as usize];
+            let ep = w.eps[r.below(2) as usize];
+            let reply = w.replies[r.below(w.replies.len() as u64) as usize];
+            let len = r.below(6) as usize;
+            let mrs: Vec<u64> = (0..len as u64).map(|i| 0x100 * i + r.below(16)).collect();
+            let extra: Vec<u64> = if r.below(8) == 0 { vec![ep] } else { vec![] };
+            let label = r.below(4);
+            let own = w.ths.iter().position(|x| x.ptr == t).unwrap();
+            let natural = r.below(3) != 0;
+            let (s, c, rr) = match r.below(10) {
+                // A server answers its caller on its own endpoint and reply object.
+                _ if natural && (2..6).contains(&own) => {
+                    (Syscall::ReplyRecv, w.eps[own % 2], w.replies[own - 2])
+                }
+                // A client calls through a cap with Grant (the original or the badged one).
+                _ if natural => (Syscall::Call, w.ep_caps[4 * r.below(2) as usize + r.below(2) as usize], 0),
+                0..=2 => (Syscall::Call, cap, 0),
+                3..=5 => (Syscall::ReplyRecv, ep, reply),
+                6 => (Syscall::Recv, ep, reply),
+                7 => (Syscall::Send, cap, 0),
+                8 => (Syscall::Send, w.ntfn, 0),
+                _ => (Syscall::NBSendRecv, ep, reply),
+            };
+            w.e.as_thread(t, |k| sys(k, s, c, rr, label, &mrs, &extra));
+            format!("{t:#x}: {s:?} cap {c} reply {rr} label {label} mrs {mrs:?} extra {extra:?}")
+        }
+    }
+}
+
+#[test]
+fn random_ipc_scenarios_end_in_the_same_state_with_and_without_fastpath() {
+    let mut taken = 0;
+    let mut steps = 0;
+    for seed in 1..=12u64 {
+        let mut fast = world(FastpathMode::Enabled);
+        let mut slow = world(FastpathMode::Disabled);
+        let mut rf = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut rs = Rng(rf.0);
+        let start = fast.e.k.fastpath_count;
+        for i in 0..60 {
+            let a = step(&mut fast, &mut rf);
+            let b = step(&mut slow, &mut rs);
+            if std::env::var("FP_TRACE").is_ok() {
+                println!("{seed}/{i} fp={} cur={:#x} {a}", fast.e.k.fastpath_count, fast.e.k.cur_thread);
+            }
+            assert_eq!(a, b, "seed {seed} step {i}: the worlds diverged before the step");
+            if let Some(d) = state_diff(&fast.e.k, &slow.e.k) {
+                panic!("seed {seed} step {i} ({a}): fastpath and slowpath differ: {d}");
+            }
+            fast.e.check();
+            steps += 1;
+        }
+        println!("seed {seed}: {} fastpath", fast.e.k.fastpath_count - start);
+        taken += fast.e.k.fastpath_count - start;
+    }
+    println!("{steps} steps, {taken} took the fastpath");
+    assert!(taken >= 60, "only {taken} fastpath syscalls in {steps} steps");
+}
