@@ -361,8 +361,8 @@ fn do_normal_transfer<M: Machine>(
     if grant && info.extra_caps > 0 && sbuf.is_some() {
         if let (Ok(ex), Some(rb)) = (k.lookup_extra_caps(sender, sbuf, info), rbuf) {
             let mut dest = receive_slot(k, receiver, rb);
-            for i in 0..ex.count {
-                let (cap, slot) = ex.caps[i];
+            let caps = ex.snapshot(&k.machine);
+            for (i, &(cap, slot)) in caps.iter().enumerate().take(ex.count) {
                 match cap {
                     Cap::Endpoint { ptr, badge: b, .. } if Some(ptr) == ep => {
                         kmem::write_word(
