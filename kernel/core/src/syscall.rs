@@ -47,7 +47,8 @@ pub struct InvocationArgs {
     pub thread: PAddr,
     /// The message label.
     pub label: u64,
-    /// Message length (clamped to 120, and to 4 without an IPC buffer).
+    /// Message length (clamped to 120, and to 4 without an IPC buffer; not used by
+    /// endpoint, notification and reply invocations).
     pub length: usize,
     /// The invoked cptr.
     pub cptr: u64,
@@ -57,7 +58,9 @@ pub struct InvocationArgs {
     pub cap: Cap,
     /// Extra caps.
     pub extra: ExtraCaps,
-    /// The thread's IPC buffer (sender view).
+    /// The thread's IPC buffer (sender view); not looked up (`None`) for endpoint,
+    /// notification and reply caps invoked without extra caps, whose invocations do not
+    /// read it.
     pub buffer: Option<PAddr>,
     /// Call (errors are reported, the caller waits for a reply).
     pub is_call: bool,
@@ -134,6 +137,7 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// The CSpace root cap of thread `t`.
+    #[inline]
     pub fn cspace_root(&self, t: PAddr) -> Cap {
         get_cap(
             &self.machine,
@@ -194,8 +198,8 @@ impl<M: Machine> Kernel<M> {
         let t = self.cur_thread;
         let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
         let root = self.cspace_root(t);
-        let (cap, slot) = match cspace::lookup_cap(&self.machine, root, cptr) {
-            Ok(r) => r,
+        let slot = match cspace::lookup_slot(&self.machine, root, cptr) {
+            Ok(s) => s,
             Err(failure) => {
                 if is_blocking {
                     crate::fault::handle_fault(
@@ -211,7 +215,21 @@ impl<M: Machine> Kernel<M> {
                 return;
             }
         };
-        let buffer = self.ipc_buffer(t, false);
+        // Read here, with `get_cap` inlined, the cap goes straight into `args` (a `Cap` is
+        // 40 bytes: a copy through memory is a `memcpy` call on AArch64).
+        let cap = get_cap(&self.machine, slot);
+        // Endpoint, notification and reply invocations without extra caps never use the
+        // sender's IPC buffer here (the message transfer looks the buffers up itself when
+        // the message needs them), so it is not looked up for them.
+        let buffer = if info.extra_caps == 0
+            && matches!(
+                cap,
+                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
+            ) {
+            None
+        } else {
+            self.ipc_buffer(t, false)
+        };
         let extra = match self.lookup_extra_caps(t, buffer, info) {
             Ok(e) => e,
             Err((addr, failure)) => {
