@@ -341,6 +341,7 @@ impl Cap {
 
     /// Decode the two cap words of a slot (inverse of [`Cap::encode`]; an unknown tag reads
     /// as [`Cap::Null`]).
+    #[inline(always)]
     pub fn decode(w: [u64; 2]) -> Cap {
         use tag::*;
         let [w0, w1] = w;

@@ -118,7 +118,7 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
 
     match label {
         Label::CNodeCopy | Label::CNodeMint | Label::CNodeMove | Label::CNodeMutate => {
-            let Some((src_root, _)) = a.extra.get(0) else {
+            let Some((src_root, _)) = a.extra.get(&k.machine, 0) else {
                 return Err(SyscallError::TruncatedMessage);
             };
             if a.length < 4 {
@@ -188,7 +188,8 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<CNodeInv
             if a.length < 8 {
                 return Err(SyscallError::TruncatedMessage);
             }
-            let (Some((pivot_root, _)), Some((src_root, _))) = (a.extra.get(0), a.extra.get(1))
+            let (Some((pivot_root, _)), Some((src_root, _))) =
+                (a.extra.get(&k.machine, 0), a.extra.get(&k.machine, 1))
             else {
                 return Err(SyscallError::TruncatedMessage);
             };

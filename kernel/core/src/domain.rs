@@ -151,7 +151,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<DomainInv> {
             if domain >= NUM_DOMAINS {
                 return Err(SyscallError::InvalidArgument(0));
             }
-            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
+            let (c, _) = a
+                .extra
+                .get(&k.machine, 0)
+                .ok_or(SyscallError::TruncatedMessage)?;
             let Cap::Thread { ptr } = c else {
                 return Err(SyscallError::InvalidArgument(1));
             };

@@ -35,7 +35,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             if label != Some(ArchLabel::IoPortControlIssue) {
                 return Err(SyscallError::IllegalOperation);
             }
-            let Some((root, _)) = a.extra.get(0) else {
+            let Some((root, _)) = a.extra.get(&k.machine, 0) else {
                 return Err(SyscallError::TruncatedMessage);
             };
             if a.length < 4 {

@@ -354,15 +354,21 @@ fn do_normal_transfer<M: Machine>(
 ) {
     let info = MessageInfo::from_word_clamped(k.get_reg(sender, Reg::MsgInfo));
     let len = (info.length as usize).min(MSG_MAX_LENGTH as usize);
-    let sbuf = k.ipc_buffer(sender, false);
-    let rbuf = k.ipc_buffer(receiver, true);
+    // The IPC buffers matter only for a message longer than the message registers or for
+    // caps to transfer; a short message is not affected by whether they exist.
+    let (sbuf, rbuf) = if len > kernel_hal::FAST_MESSAGE_REGISTERS || (grant && info.extra_caps > 0)
+    {
+        (k.ipc_buffer(sender, false), k.ipc_buffer(receiver, true))
+    } else {
+        (None, None)
+    };
     let mut extra = 0u64;
     let mut unwrapped = 0u64;
     if grant && info.extra_caps > 0 && sbuf.is_some() {
         if let (Ok(ex), Some(rb)) = (k.lookup_extra_caps(sender, sbuf, info), rbuf) {
             let mut dest = receive_slot(k, receiver, rb);
-            for i in 0..ex.count {
-                let (cap, slot) = ex.caps[i];
+            let caps = ex.snapshot(&k.machine);
+            for (i, &(cap, slot)) in caps.iter().enumerate().take(ex.count) {
                 match cap {
                     Cap::Endpoint { ptr, badge: b, .. } if Some(ptr) == ep => {
                         kmem::write_word(
@@ -686,8 +692,8 @@ pub fn handle_recv<M: Machine>(k: &mut Kernel<M>, blocking: bool, with_reply: bo
     }
     let cptr = k.get_reg(t, Reg::Cap);
     let root = k.cspace_root(t);
-    let cap = match crate::cspace::lookup_cap(&k.machine, root, cptr) {
-        Ok((c, _)) => c,
+    let cap = match crate::cspace::lookup_slot(&k.machine, root, cptr) {
+        Ok(s) => crate::mdb::get_cap(&k.machine, s),
         Err(lf) => return cap_fault_recv(k, t, cptr, lf),
     };
     let missing = LookupFailure::MissingCapability { bits_left: 0 };
@@ -696,9 +702,11 @@ pub fn handle_recv<M: Machine>(k: &mut Kernel<M>, blocking: bool, with_reply: bo
             let mut reply = 0;
             if with_reply {
                 let rc = k.get_reg(t, Reg::Reply);
-                match crate::cspace::lookup_cap(&k.machine, root, rc) {
-                    Ok((Cap::Reply { ptr: r, .. }, _)) => reply = r,
-                    Ok(_) => return cap_fault_recv(k, t, rc, missing),
+                match crate::cspace::lookup_slot(&k.machine, root, rc) {
+                    Ok(s) => match crate::mdb::get_cap(&k.machine, s) {
+                        Cap::Reply { ptr: r, .. } => reply = r,
+                        _ => return cap_fault_recv(k, t, rc, missing),
+                    },
                     Err(lf) => return cap_fault_recv(k, t, rc, lf),
                 }
             }

@@ -39,7 +39,7 @@ fn issue<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, irq: u64, dest: Slot
 /// delivers that input as ([`Machine::ioapic_pin_irq`]), not by `vector` as in seL4: the
 /// vector is range-checked but the machine's controller decides where the input arrives.
 fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    let Some((root, _)) = a.extra.get(0) else {
+    let Some((root, _)) = a.extra.get(&k.machine, 0) else {
         return Err(SyscallError::TruncatedMessage);
     };
     if a.length < 7 {
@@ -103,7 +103,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                     _ => return Err(SyscallError::IllegalOperation),
                 }
             };
-            let Some((root, _)) = a.extra.get(0) else {
+            let Some((root, _)) = a.extra.get(&k.machine, 0) else {
                 return Err(SyscallError::TruncatedMessage);
             };
             if a.length < idx_arg + 2 {
@@ -130,7 +130,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                     Ok(())
                 }
                 Some(Label::IRQSetIRQHandler) => {
-                    let Some((ncap, nslot)) = a.extra.get(0) else {
+                    let Some((ncap, nslot)) = a.extra.get(&k.machine, 0) else {
                         return Err(SyscallError::TruncatedMessage);
                     };
                     if !matches!(ncap, Cap::Notification { rights, .. } if rights.write()) {

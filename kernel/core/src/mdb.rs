@@ -24,9 +24,13 @@ pub struct MdbNode {
 }
 
 /// Read a slot's cap.
+#[inline(always)]
 pub fn get_cap<M: PhysMem + ?Sized>(m: &M, s: Slot) -> Cap {
-    let w: [u64; 4] = kmem::load(m, s.paddr());
-    Cap::decode([w[0], w[1]])
+    // Inlined with the decoder, so that a caller matching one kind of cap compiles to a
+    // tag test and the field extraction it needs (no 40-byte `Cap` through memory).
+    let w0 = kmem::read_word(m, s.cap_word0());
+    let w1 = kmem::read_word(m, s.cap_word0() + 8);
+    Cap::decode([w0, w1])
 }
 
 /// Overwrite a slot's cap, keeping its MDB words.

@@ -84,6 +84,7 @@ fn refill_set<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64, r: Refill) {
 }
 
 /// The head refill of `sc` (zero if it has none).
+#[inline]
 pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
     match kmem::with_ref(&k.machine, sc, StoredSchedContext::head_index) {
         Some(i) => refill_get(k, sc, i),

@@ -37,7 +37,7 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
         k.arg(a, 3),
         k.arg(a, 4),
     );
-    let Some((Cap::SchedContext { ptr: sc, size_bits }, _)) = a.extra.get(0) else {
+    let Some((Cap::SchedContext { ptr: sc, size_bits }, _)) = a.extra.get(&k.machine, 0) else {
         return Err(SyscallError::InvalidCapability(1));
     };
     if !(MIN_BUDGET_US..=MAX_PERIOD_US).contains(&budget)
@@ -109,7 +109,10 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     let s = sched::sc_load(k, sc);
     let inv = match Label::from_u64(a.label) {
         Some(Label::SchedContextBind) => {
-            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
+            let (c, _) = a
+                .extra
+                .get(&k.machine, 0)
+                .ok_or(SyscallError::TruncatedMessage)?;
             match c {
                 Cap::Thread { ptr } => {
                     if s.tcb != 0 || k.tcb_read(ptr, |x| x.sched_context) != 0 {
@@ -145,7 +148,10 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             ScInv::Unbind
         }
         Some(Label::SchedContextUnbindObject) => {
-            let (c, _) = a.extra.get(0).ok_or(SyscallError::TruncatedMessage)?;
+            let (c, _) = a
+                .extra
+                .get(&k.machine, 0)
+                .ok_or(SyscallError::TruncatedMessage)?;
             match c {
                 Cap::Thread { ptr } => {
                     if s.tcb != ptr || ptr == a.thread {

@@ -1,7 +1,7 @@
 //! Syscall entry: decoding the syscall number, looking up the invoked and extra caps, and
 //! handing invocations to [`crate::invocation`] (seL4 `handleSyscall`/`handleInvocation`).
 
-use kernel_hal::{Machine, PAddr, Reg};
+use kernel_hal::{Machine, PAddr, PhysMem, Reg};
 use sel4_abi::message::ipc_buffer;
 use sel4_abi::{MessageInfo, Syscall};
 
@@ -13,23 +13,30 @@ use crate::kernel::Kernel;
 use crate::mdb::get_cap;
 use crate::object::{Slot, Tcb, TcbSlot, ThreadState};
 
-/// Extra caps named in the IPC buffer's `caps_or_badges` (`current_extra_caps`).
+/// Extra caps named in the IPC buffer's `caps_or_badges` (`current_extra_caps`): the slots
+/// found (seL4 keeps slot pointers too). The caps are read from the slots when asked for,
+/// so carrying this around costs four words, not three decoded caps.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ExtraCaps {
-    /// (cap, slot) for each extra cap found.
-    pub caps: [(Cap, Slot); 3],
+    /// The slot of each extra cap found (the first `count`).
+    pub slots: [Slot; 3],
     /// Number found.
     pub count: usize,
 }
 
 impl ExtraCaps {
-    /// Extra cap `i`, if present.
-    pub fn get(&self, i: usize) -> Option<(Cap, Slot)> {
+    /// Extra cap `i` and its slot, if present.
+    pub fn get<M: PhysMem + ?Sized>(&self, m: &M, i: usize) -> Option<(Cap, Slot)> {
         if i < self.count {
-            Some(self.caps[i])
+            Some((get_cap(m, self.slots[i]), self.slots[i]))
         } else {
             None
         }
+    }
+
+    /// All extra caps with their slots as they are now (entries from `count` on are null).
+    pub fn snapshot<M: PhysMem + ?Sized>(&self, m: &M) -> [(Cap, Slot); 3] {
+        core::array::from_fn(|i| self.get(m, i).unwrap_or_default())
     }
 }
 
@@ -40,7 +47,8 @@ pub struct InvocationArgs {
     pub thread: PAddr,
     /// The message label.
     pub label: u64,
-    /// Message length (clamped to 120, and to 4 without an IPC buffer).
+    /// Message length (clamped to 120, and to 4 without an IPC buffer; not used by
+    /// endpoint, notification and reply invocations).
     pub length: usize,
     /// The invoked cptr.
     pub cptr: u64,
@@ -50,7 +58,9 @@ pub struct InvocationArgs {
     pub cap: Cap,
     /// Extra caps.
     pub extra: ExtraCaps,
-    /// The thread's IPC buffer (sender view).
+    /// The thread's IPC buffer (sender view); not looked up (`None`) for endpoint,
+    /// notification and reply caps invoked without extra caps, whose invocations do not
+    /// read it.
     pub buffer: Option<PAddr>,
     /// Call (errors are reported, the caller waits for a reply).
     pub is_call: bool,
@@ -130,6 +140,7 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// The CSpace root cap of thread `t`.
+    #[inline]
     pub fn cspace_root(&self, t: PAddr) -> Cap {
         get_cap(
             &self.machine,
@@ -164,15 +175,14 @@ impl<M: Machine> Kernel<M> {
         let mut ex = ExtraCaps::default();
         let Some(b) = buf else { return Ok(ex) };
         if info.extra_caps == 0 {
-            // The common case, returned early: the loop below would otherwise make the
-            // compiler copy every (unused) cap of the result.
+            // The common case: no CSpace root to decode.
             return Ok(ex);
         }
         let root = self.cspace_root(t);
         for i in 0..info.extra_caps as usize {
             let cptr = self.ipc_buffer_word(Some(b), ipc_buffer::CAPS_OR_BADGES + 8 * i as u64);
             let s = cspace::lookup_slot(&self.machine, root, cptr).map_err(|lf| (cptr, lf))?;
-            ex.caps[i] = (get_cap(&self.machine, s), s);
+            ex.slots[i] = s;
             ex.count = i + 1;
         }
         Ok(ex)
@@ -191,8 +201,8 @@ impl<M: Machine> Kernel<M> {
         let t = self.cur_thread;
         let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
         let root = self.cspace_root(t);
-        let (cap, slot) = match cspace::lookup_cap(&self.machine, root, cptr) {
-            Ok(r) => r,
+        let slot = match cspace::lookup_slot(&self.machine, root, cptr) {
+            Ok(s) => s,
             Err(failure) => {
                 if is_blocking {
                     crate::fault::handle_fault(
@@ -208,7 +218,21 @@ impl<M: Machine> Kernel<M> {
                 return;
             }
         };
-        let buffer = self.ipc_buffer(t, false);
+        // Read here, with `get_cap` inlined, the cap goes straight into `args` (a `Cap` is
+        // 40 bytes: a copy through memory is a `memcpy` call on AArch64).
+        let cap = get_cap(&self.machine, slot);
+        // Endpoint, notification and reply invocations without extra caps never use the
+        // sender's IPC buffer here (the message transfer looks the buffers up itself when
+        // the message needs them), so it is not looked up for them.
+        let buffer = if info.extra_caps == 0
+            && matches!(
+                cap,
+                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
+            ) {
+            None
+        } else {
+            self.ipc_buffer(t, false)
+        };
         let extra = match self.lookup_extra_caps(t, buffer, info) {
             Ok(e) => e,
             Err((addr, failure)) => {

@@ -69,8 +69,10 @@ enum TcbInv {
 /// Flags `TCB_SetFlags` accepts (bit 0: fpuDisabled).
 pub const TCB_FLAGS_MASK: u64 = 1;
 
-fn extra(a: &InvocationArgs, i: usize) -> KResult<(Cap, Slot)> {
-    a.extra.get(i).ok_or(SyscallError::TruncatedMessage)
+fn extra<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, i: usize) -> KResult<(Cap, Slot)> {
+    a.extra
+        .get(&k.machine, i)
+        .ok_or(SyscallError::TruncatedMessage)
 }
 
 /// A fault/timeout handler cap is a null cap or an endpoint cap with Send and Grant or
@@ -215,7 +217,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBCopyRegisters => {
             need(1)?;
-            let (c, _) = extra(a, 0)?;
+            let (c, _) = extra(k, a, 0)?;
             let Cap::Thread { ptr: src } = c else {
                 return Err(SyscallError::InvalidCapability(1));
             };
@@ -229,9 +231,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBConfigure => {
             need(3)?;
-            let cs = extra(a, 0)?;
-            let vs = extra(a, 1)?;
-            let fr = extra(a, 2)?;
+            let cs = extra(k, a, 0)?;
+            let vs = extra(k, a, 1)?;
+            let fr = extra(k, a, 2)?;
             let buffer = arg(2);
             // seL4 checks the buffer first, then the CSpace and VSpace roots.
             let frame = decode_buffer(k, buffer, fr)?;
@@ -246,7 +248,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBSetPriority | Label::TCBSetMCPriority => {
             need(1)?;
-            let auth = auth_tcb(extra(a, 0)?.0)?;
+            let auth = auth_tcb(extra(k, a, 0)?.0)?;
             let p = arg(0);
             check_prio(k, p, auth)?;
             if label == Label::TCBSetPriority {
@@ -257,9 +259,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         }
         Label::TCBSetSchedParams => {
             need(2)?;
-            let (ac, _) = extra(a, 0)?;
-            let (scc, _) = extra(a, 1)?;
-            let fe = extra(a, 2)?;
+            let (ac, _) = extra(k, a, 0)?;
+            let (scc, _) = extra(k, a, 1)?;
+            let fe = extra(k, a, 2)?;
             let auth = auth_tcb(ac)?;
             let (mcp, prio) = (arg(0), arg(1));
             check_prio(k, mcp, auth)?;
@@ -302,22 +304,22 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
             }
         }
         Label::TCBSetTimeoutEndpoint => {
-            let h = extra(a, 0)?;
+            let h = extra(k, a, 0)?;
             TcbInv::SetTimeoutEndpoint(decode_handler(k, h, 1)?)
         }
         Label::TCBSetIPCBuffer => {
             need(1)?;
             // The frame cap is required even for address 0 (seL4 `decodeSetIPCBuffer`).
-            let fr = extra(a, 0)?;
+            let fr = extra(k, a, 0)?;
             let buffer = arg(0);
             let frame = decode_buffer(k, buffer, fr)?;
             TcbInv::SetIpcBuffer { buffer, frame }
         }
         Label::TCBSetSpace => {
             need(2)?;
-            let fe = extra(a, 0)?;
-            let cs = extra(a, 1)?;
-            let vs = extra(a, 2)?;
+            let fe = extra(k, a, 0)?;
+            let cs = extra(k, a, 1)?;
+            let vs = extra(k, a, 2)?;
             // seL4 (MCS) checks the fault handler after the CSpace and VSpace roots.
             let cspace = decode_cspace(k, cs, arg(0))?;
             let vspace = decode_vspace(k, vs)?;
@@ -331,7 +333,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, target: PAddr) -> KResu
         Label::TCBSuspend => TcbInv::Suspend,
         Label::TCBResume => TcbInv::Resume,
         Label::TCBBindNotification => {
-            let (c, _) = extra(a, 0)?;
+            let (c, _) = extra(k, a, 0)?;
             if k.tcb_read(target, |x| x.bound_notification) != 0 {
                 return Err(SyscallError::IllegalOperation);
             }

@@ -57,7 +57,7 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
     if Label::from_u64(a.label) != Some(Label::UntypedRetype) {
         return Err(SyscallError::IllegalOperation);
     }
-    let Some((root_cap, _)) = a.extra.get(0) else {
+    let Some((root_cap, _)) = a.extra.get(&k.machine, 0) else {
         return Err(SyscallError::TruncatedMessage);
     };
     if a.length < 6 {

@@ -297,7 +297,9 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
             if label != Some(ArchLabel::AsidControlMakePool) {
                 return Err(SyscallError::IllegalOperation);
             }
-            let (Some((ut, ut_slot)), Some((root, _))) = (a.extra.get(0), a.extra.get(1)) else {
+            let (Some((ut, ut_slot)), Some((root, _))) =
+                (a.extra.get(&k.machine, 0), a.extra.get(&k.machine, 1))
+            else {
                 return Err(SyscallError::TruncatedMessage);
             };
             if a.length < 2 {
@@ -337,7 +339,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
             if label != Some(ArchLabel::AsidPoolAssign) {
                 return Err(SyscallError::IllegalOperation);
             }
-            let Some((vcap, vslot)) = a.extra.get(0) else {
+            let Some((vcap, vslot)) = a.extra.get(&k.machine, 0) else {
                 return Err(SyscallError::TruncatedMessage);
             };
             let is_root = matches!(
@@ -390,7 +392,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
             Some(ArchLabel::PageTableMap)
             | Some(ArchLabel::PdptMap)
             | Some(ArchLabel::PageDirectoryMap) => {
-                let Some((rcap, _)) = a.extra.get(0) else {
+                let Some((rcap, _)) = a.extra.get(&k.machine, 0) else {
                     return Err(SyscallError::TruncatedMessage);
                 };
                 if a.length < 2 {
@@ -448,7 +450,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
         } => match label {
             Some(ArchLabel::PageUnmap) => Ok(VInv::PageUnmap),
             Some(ArchLabel::PageMap) => {
-                let Some((rcap, _)) = a.extra.get(0) else {
+                let Some((rcap, _)) = a.extra.get(&k.machine, 0) else {
                     return Err(SyscallError::TruncatedMessage);
                 };
                 if a.length < 3 {
@@ -553,17 +555,18 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
     k.set_thread_state_raw(a.thread, crate::object::ThreadState::Restart);
     match inv {
         VInv::MakePool { frame, dest, base } => {
+            let untyped = a.extra.snapshot(&k.machine)[0];
             kmem::zero(&k.machine, frame, 1 << sel4_abi::object::ASID_POOL_BITS);
             if let Cap::Untyped {
                 paddr,
                 size_bits,
                 is_device,
                 ..
-            } = a.extra.caps[0].0
+            } = untyped.0
             {
                 crate::mdb::set_cap(
                     &k.machine,
-                    a.extra.caps[0].1,
+                    untyped.1,
                     Cap::Untyped {
                         paddr,
                         size_bits,
@@ -572,12 +575,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
                     },
                 );
             }
-            crate::cnode::cte_insert(
-                k,
-                Cap::AsidPool { paddr: frame, base },
-                a.extra.caps[0].1,
-                dest,
-            );
+            crate::cnode::cte_insert(k, Cap::AsidPool { paddr: frame, base }, untyped.1, dest);
             k.asid_table[(base as u64 / ASID_POOL_ENTRIES) as usize] = frame;
         }
         VInv::Assign { asid, pool, vslot } => {
