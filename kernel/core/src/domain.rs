@@ -103,7 +103,11 @@ pub fn next_domain<M: Machine>(k: &mut Kernel<M>) {
 /// The deadline (µs) the timer must fire at for the next domain switch, if it is within
 /// reach (the boot schedule's single maximal entry never needs a timer).
 pub fn domain_deadline<M: Machine>(k: &Kernel<M>) -> Option<u64> {
-    let now = k.machine.now_us();
+    domain_deadline_at(k, k.machine.now_us())
+}
+
+/// [`domain_deadline`] at time `now` (µs).
+pub fn domain_deadline_at<M: Machine>(k: &Kernel<M>, now: u64) -> Option<u64> {
     (k.domains.end_us.saturating_sub(now) <= 1 << 40).then_some(k.domains.end_us)
 }
 

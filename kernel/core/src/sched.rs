@@ -606,7 +606,10 @@ pub fn check_budget<M: Machine>(k: &mut Kernel<M>) -> bool {
     // `sc_active` and `refill_sufficient(sc, consumed)` on one load of the SC header.
     let s = sc_load(k, sc);
     if !entry::header_active(&s)
-        || entry::head_of(k, sc, &s).amount.saturating_sub(k.consumed_us) >= MIN_BUDGET_US
+        || entry::head_of(k, sc, &s)
+            .amount
+            .saturating_sub(k.consumed_us)
+            >= MIN_BUDGET_US
     {
         return true;
     }
@@ -645,7 +648,10 @@ mod entry {
         if s.refill_count == 0 || s.refill_max == 0 {
             return Refill::default();
         }
-        kmem::load(&k.machine, SchedContext::refill_addr(sc, s.refill_head % s.refill_max))
+        kmem::load(
+            &k.machine,
+            SchedContext::refill_addr(sc, s.refill_head % s.refill_max),
+        )
     }
 
     /// The SC bound to `t` (one word).
@@ -677,45 +683,53 @@ mod entry {
     /// the current domain and no queued thread has a higher priority: exactly when the full
     /// path would release nothing, keep the thread and not switch SC, so the outcome is the
     /// same (the SC header is loaded once and the time read once).
-    pub(super) fn keeps_current<M: Machine>(k: &Kernel<M>) -> bool {
+    ///
+    /// When it does, returns what [`set_next_interrupt`] needs, already read: the current
+    /// SC's head refill, the release queue's first release time and the time.
+    pub(super) fn keeps_current<M: Machine>(k: &Kernel<M>) -> Option<(Refill, Option<u64>, u64)> {
         let cur = k.cur_thread;
         if k.sched_action != SchedulerAction::ResumeCurrent
             || cur == 0
             || cur == k.idle_thread
             || !k.thread_state(cur).is_runnable()
         {
-            return false;
+            return None;
         }
         let sc = sched_context_of(k, cur);
         if sc == 0 || sc != k.cur_sc {
-            return false;
+            return None;
         }
         let s = sc_load(k, sc);
         if !header_active(&s) || s.in_release_queue != 0 {
-            return false;
+            return None;
         }
         let now = k.machine.now_us();
         let head = head_of(k, sc, &s);
         if head.time > now || head.amount.saturating_sub(k.consumed_us) < MIN_BUDGET_US {
-            return false;
+            return None;
         }
-        if k.release_queue != 0 && refill_head(k, k.release_queue).time <= now {
-            return false;
+        let release = (k.release_queue != 0).then(|| refill_head(k, k.release_queue).time);
+        if release.is_some_and(|r| r <= now) {
+            return None;
         }
         if k.domains.restart || now >= k.domains.end_us {
-            return false;
+            return None;
         }
         if crate::domain::tcb_domain(k, cur) != k.domains.cur {
-            return false;
+            return None;
         }
-        highest_queued_priority(k).is_none_or(|p| p <= priority_of(k, cur))
+        highest_queued_priority(k)
+            .is_none_or(|p| p <= priority_of(k, cur))
+            .then_some((head, release, now))
     }
 }
 
 /// Choose the thread to run next (seL4 `schedule`), switch SCs and program the timer.
 pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
-    if entry::keeps_current(k) {
-        set_next_interrupt(k);
+    if let Some((head, release, now)) = entry::keeps_current(k) {
+        // What `set_next_interrupt` would read again (the current thread is not idle and
+        // `cur_sc` is its SC).
+        program_deadline(k, Some(head), release, now);
         return;
     }
     awaken(k);
@@ -780,19 +794,28 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
 /// Program the timer for the earliest of the current budget's end, the next release and the
 /// end of the current domain's time.
 pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
-    let mut deadline: Option<u64> = None;
-    if k.cur_sc != 0 && k.cur_thread != k.idle_thread {
-        let h = refill_head(k, k.cur_sc);
-        deadline = Some(
-            k.last_entry_us
-                .saturating_add(h.amount.saturating_sub(k.consumed_us)),
-        );
-    }
-    if k.release_queue != 0 {
-        let r = refill_head(k, k.release_queue).time;
+    let head = (k.cur_sc != 0 && k.cur_thread != k.idle_thread).then(|| refill_head(k, k.cur_sc));
+    let release = (k.release_queue != 0).then(|| refill_head(k, k.release_queue).time);
+    let now = k.machine.now_us();
+    program_deadline(k, head, release, now);
+}
+
+/// [`set_next_interrupt`] from what it reads: the running SC's head refill (None when idle or
+/// without an SC), the first release time (None: empty release queue) and the time.
+fn program_deadline<M: Machine>(
+    k: &mut Kernel<M>,
+    head: Option<Refill>,
+    release: Option<u64>,
+    now: u64,
+) {
+    let mut deadline = head.map(|h| {
+        k.last_entry_us
+            .saturating_add(h.amount.saturating_sub(k.consumed_us))
+    });
+    if let Some(r) = release {
         deadline = Some(deadline.map_or(r, |d| d.min(r)));
     }
-    if let Some(r) = crate::domain::domain_deadline(k) {
+    if let Some(r) = crate::domain::domain_deadline_at(k, now) {
         deadline = Some(deadline.map_or(r, |d| d.min(r)));
     }
     if let Some(d) = deadline {
