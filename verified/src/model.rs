@@ -282,13 +282,33 @@ pub fn two_threads_reply(untyped_bits: u8) -> System {
 
 /// [`two_threads_reply`] shaped for the IPC fastpath: T0 (the client) has a configured SC of
 /// its own (budget = period = 1000 µs, its cap in C0 slot 7) and calls through its endpoint
-/// cap with Grant; T1 (the server) is passive (no SC) and receives with its reply object, so
+/// caps with Grant (the original in slot 3 and, instead of the untyped, a badged copy with
+/// badge 5 in slot 1); T1 (the server) is passive (no SC) and receives with its reply object, so
 /// a Call from T0 to a waiting T1 and T1's ReplyRecv meet the fastpath's conditions (the
 /// lockstep must run with [`crate::refine::AbsCtx::fastpath`] so that the acting thread's SC
 /// is the current one, and gives the actors a VSpace root).
 pub fn client_passive_server(untyped_bits: u8) -> System {
     let mut sys = two_threads_reply(untyped_bits);
     let s = &mut sys.init;
+    let c0s = |i| Slot { obj: 0x2000, index: i };
+    if let Some(Cap::Untyped { base, .. }) = s.cap(c0s(1)) {
+        s.objects.remove(&base);
+    }
+    s.slots.remove(&c0s(1));
+    let Some(Cap::Endpoint { obj: ep, .. }) = s.cap(c0s(3)) else {
+        panic!("two_threads: no endpoint in C0 slot 3")
+    };
+    put(
+        s,
+        c0s(1),
+        Cap::Endpoint {
+            obj: ep,
+            badge: 5,
+            rights: Rights::ALL,
+        },
+        true,
+        Some(c0s(3)),
+    );
     s.objects.insert(
         SC_B,
         Object {

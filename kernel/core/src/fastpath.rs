@@ -95,15 +95,19 @@ const REFILL_AMOUNT: u64 = core::mem::offset_of!(Refill, amount) as u64;
 /// Try the fastpath for the syscall the current thread made. `true`: it was done (the
 /// current thread and VSpace may have changed, and the timer is programmed); `false`:
 /// nothing was changed and the slowpath must run. Called after `on_kernel_entry`.
+#[inline]
 pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
     if k.fastpath != FastpathMode::Enabled {
         return false;
     }
     let t = k.cur_thread;
-    let done = match Syscall::from_number(k.get_reg(t, Reg::SyscallNo) as i64) {
-        Some(Syscall::Call) => fastpath_call(k, t),
-        Some(Syscall::ReplyRecv) => fastpath_reply_recv(k, t),
-        _ => false,
+    let no = k.get_reg(t, Reg::SyscallNo) as i64;
+    let done = if no == Syscall::Call.number() {
+        fastpath_call(k, t)
+    } else if no == Syscall::ReplyRecv.number() {
+        fastpath_reply_recv(k, t)
+    } else {
+        return false;
     };
     k.fastpath_count += done as u64;
     done
@@ -217,7 +221,9 @@ fn switch_to<M: Machine>(k: &mut Kernel<M>, to: PAddr, vs: Option<(PAddr, u16)>)
     }
 }
 
-/// seL4 `fastpath_call` (MCS, passive receiver).
+/// seL4 `fastpath_call` (MCS, passive receiver). Kept out of line so that the slowpath's
+/// code in `handle_syscall` is laid out as without the fastpath.
+#[inline(never)]
 fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((label, len)) = short_message(k.get_reg(t, Reg::MsgInfo)) else {
         return false;
@@ -290,6 +296,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
 }
 
 /// seL4 `fastpath_reply_recv` (MCS: the SC returns to the caller).
+#[inline(never)]
 fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((label, len)) = short_message(k.get_reg(t, Reg::MsgInfo)) else {
         return false;
