@@ -1237,7 +1237,10 @@ fn error_setvar_not_a_word_and_symbol_outside_segments() {
         "qemu_virt_aarch64",
         None,
         &[],
-        &["PD 'consumer'", "setvar symbol 'ring_vaddr' is 4 bytes; it must be a 8-byte word"],
+        &[
+            "PD 'consumer'",
+            "setvar symbol 'ring_vaddr' is 4 bytes; it must be a 8-byte word (setvar at 12:58 of the system description)",
+        ],
     );
     let e = pd_elf_tweaked(EM_AARCH64, "microkit_pps", Some(0x30_0000), None);
     std::fs::write(dir.join("consumer.elf"), e).expect("write");
