@@ -37,6 +37,16 @@ const SPSR_EL1H_MASKED: u64 = 0x3C5;
 extern "C" {
     /// An all-invalid translation table (TTBR0 after boot, and for threads without a VSpace).
     static aarch64_boot_empty: [u64; 512];
+    /// The exception level `_start` was entered at (written once, before the MMU is on).
+    static aarch64_boot_el: u64;
+}
+
+/// The exception level the kernel was entered at: 2 when a loader starts it at EL2 (QEMU
+/// `-machine virt,virtualization=on`, as Microkit's manual runs `qemu_virt_aarch64`; the
+/// boot code then drops to EL1), 1 when entered at EL1.
+pub fn entry_exception_level() -> u64 {
+    // SAFETY: written only by `_start` before any Rust code runs; a plain read afterwards.
+    unsafe { core::ptr::addr_of!(aarch64_boot_el).read_volatile() }
 }
 
 /// Physical address of the empty translation table: a TTBR0 value under which every user
@@ -53,6 +63,9 @@ _start:
     mov     x19, x0                 // keep the boot argument (DTB address, if any)
     mrs     x1, CurrentEL
     lsr     x1, x1, #2
+    adrp    x2, aarch64_boot_el     // PC-relative, hence physical: record the entry EL
+    add     x2, x2, :lo12:aarch64_boot_el
+    str     x1, [x2]
     cmp     x1, #2
     b.ne    1f
     // EL2: run EL1 in AArch64, give it the timers, and drop to EL1h.
@@ -140,6 +153,9 @@ aarch64_boot_l1:
     .global aarch64_boot_empty
 aarch64_boot_empty:
     .fill   512, 8, 0
+    .global aarch64_boot_el
+aarch64_boot_el:
+    .quad   0
     .text
 "#,
     spsr_el1h = const SPSR_EL1H_MASKED,

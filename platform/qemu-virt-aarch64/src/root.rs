@@ -24,15 +24,17 @@ const BOOTINFO_HEADER_FDT: u64 = 6;
 
 /// Device (MMIO) regions of QEMU `virt` below RAM that user space may own as device
 /// untyped: everything from 0 to the start of RAM except the GIC (distributor, CPU
-/// interface, v2m, ITS and redistributors: 0x0800_0000..0x0900_0000) and the PL011 the
-/// kernel prints through (0x0900_0000..0x0900_1000).
+/// interface, v2m, ITS and redistributors: 0x0800_0000..0x0900_0000), which the kernel
+/// drives. The PL011 page (0x0900_0000) is included: seL4 (debug) on Microkit's
+/// `qemu_virt_aarch64` hands it to user space too while printing through it, and Microkit's
+/// `setvar` example maps it in a PD (`docs/aarch64.md`, "What the kernel keeps").
 pub const DEVICE_REGIONS: [Region; 2] = [
     Region {
         start: 0,
         end: memmap::GIC_DIST,
     },
     Region {
-        start: memmap::UART0 + 0x1000,
+        start: memmap::UART0,
         end: memmap::RAM_START,
     },
 ];

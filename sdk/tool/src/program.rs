@@ -214,16 +214,18 @@ pub fn load(
                 value.resize(want, 0);
             }
         }
-        if pd.setvars.iter().any(|v| v.symbol == s.symbol) && size != WORD {
-            // Microkit: a setvar symbol must be exactly one machine word.
-            return Err(bad(
-                name,
-                &path,
-                format!(
-                    "setvar symbol '{}' is {size} bytes; it must be a {WORD}-byte word",
-                    s.symbol
-                ),
-            ));
+        if let Some(v) = pd.setvars.iter().find(|v| v.symbol == s.symbol) {
+            if size != WORD {
+                // Microkit: a setvar symbol must be exactly one machine word.
+                return Err(bad(
+                    name,
+                    &path,
+                    format!(
+                        "setvar symbol '{}' is {size} bytes; it must be a {WORD}-byte word (setvar at {} of the system description)",
+                        s.symbol, v.loc
+                    ),
+                ));
+            }
         }
         if size != 0 && size < value.len() as u64 {
             return Err(bad(

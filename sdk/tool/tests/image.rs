@@ -1237,7 +1237,10 @@ fn error_setvar_not_a_word_and_symbol_outside_segments() {
         "qemu_virt_aarch64",
         None,
         &[],
-        &["PD 'consumer'", "setvar symbol 'ring_vaddr' is 4 bytes; it must be a 8-byte word"],
+        &[
+            "PD 'consumer'",
+            "setvar symbol 'ring_vaddr' is 4 bytes; it must be a 8-byte word (setvar at 12:58 of the system description)",
+        ],
     );
     let e = pd_elf_tweaked(EM_AARCH64, "microkit_pps", Some(0x30_0000), None);
     std::fs::write(dir.join("consumer.elf"), e).expect("write");
@@ -1248,4 +1251,86 @@ fn error_setvar_not_a_word_and_symbol_outside_segments() {
         &[],
         &["PD 'consumer'", "symbol 'microkit_pps' at 0x300000 (8 bytes) is not inside a loadable segment"],
     );
+}
+
+/// `setvar_id` on a channel `<end>` patches the channel id into that end's PD; `setvar_addr`
+/// on an x86 `<ioport>` patches its first port.
+#[test]
+fn channel_end_and_ioport_setvars_are_patched() {
+    let dir = tmpdir("setvar-end");
+    populate(&dir, EM_X86_64);
+    let text = r#"<system>
+    <protection_domain name="producer" priority="1">
+        <program_image path="producer.elf" />
+        <ioport id="4" addr="0x3f8" size="8" setvar_id="com1_id" setvar_addr="uart_base" />
+    </protection_domain>
+    <protection_domain name="consumer" priority="2">
+        <program_image path="consumer.elf" />
+    </protection_domain>
+    <channel>
+        <end pd="producer" id="9" setvar_id="kid_id" />
+        <end pd="consumer" id="12" setvar_id="blank_id" />
+    </channel>
+</system>"#;
+    let path = dir.join("s.system");
+    std::fs::write(&path, text).expect("write");
+    let b = board::find("x86_64_generic").expect("board");
+    let sys = system::load(&path, b, std::slice::from_ref(&dir)).expect("valid");
+    let lay = layout::compute(&sys, b, Config::Debug);
+    let dirs = system::search_dirs(&path, std::slice::from_ref(&dir));
+    let built = spec::build(&sys, &lay, b, Config::Debug, &dirs).expect("spec builds");
+    assert_eq!(word(&built, 0, "kid_id"), 9);
+    assert_eq!(word(&built, 0, "com1_id"), 4);
+    assert_eq!(word(&built, 0, "uart_base"), 0x3f8);
+    assert_eq!(word(&built, 1, "blank_id"), 12);
+}
+
+/// x86_64: `sel4_32.elf` is an EM_386 ELF holding the kernel's flat image at its multiboot
+/// load address with the multiboot entry; `sel4.elf` is the kernel itself. Both are written
+/// beside the image.
+#[test]
+fn x86_kernel_copies_beside_the_image() {
+    use microkit_tool::format;
+    // A 64-bit kernel ELF whose first bytes at 0x10_0000 hold a multiboot header with load
+    // addresses (magic, flags with bit 16, checksum, header, load, load_end, bss_end, entry).
+    let mut text = vec![0x90u8; 0x2000];
+    let fields: [u32; 8] = [
+        0x1bad_b002,
+        1 << 16,
+        0u32.wrapping_sub(0x1bad_b002u32.wrapping_add(1 << 16)),
+        0x10_0010,
+        0x10_0000,
+        0x10_2000,
+        0x10_4000,
+        0x10_0040,
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        text[0x10 + 4 * i..0x14 + 4 * i].copy_from_slice(&f.to_le_bytes());
+    }
+    let kernel = elf(EM_X86_64, 0x10_0040, &[(0x10_0000, 5, text.clone(), 0x4000)], &[]);
+    let e32 = format::x86_elf32(&kernel).expect("elf32");
+    assert_eq!(&e32[0..7], b"\x7fELF\x01\x01\x01");
+    assert_eq!(u16::from_le_bytes([e32[18], e32[19]]), 3, "EM_386");
+    let w = |o: usize| u32::from_le_bytes(e32[o..o + 4].try_into().expect("4"));
+    assert_eq!(w(24), 0x10_0040, "entry");
+    let (off, vaddr, paddr, filesz, memsz) = (w(56), w(60), w(64), w(68), w(72));
+    assert_eq!((vaddr, paddr, filesz, memsz), (0x10_0000, 0x10_0000, 0x2000, 0x4000));
+    assert_eq!(&e32[off as usize..], &text[..]);
+    // QEMU finds the multiboot header within the first 8 KiB of the file.
+    assert!(off + 0x10 < 8192);
+    // The flat kernel32.bin of older SDKs gives the same file.
+    assert_eq!(format::x86_elf32(&text).expect("flat"), e32);
+    // No multiboot header: a clear error.
+    let plain = elf(EM_X86_64, 0x10_0000, &[(0x10_0000, 5, vec![0; 0x100], 0x100)], &[]);
+    assert!(format::x86_elf32(&plain).unwrap_err().to_string().contains("no multiboot header"));
+
+    // End to end: the tool writes both files beside the image.
+    let dir = tmpdir("x86-kernels");
+    populate(&dir, EM_X86_64);
+    std::fs::write(dir.join("k64.elf"), &kernel).expect("write");
+    let k = dir.join("k64.elf");
+    let o = run_tool(&fixture("ok/hello.system"), "x86_64_generic", &dir, &["--override-kernel", k.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dir.join("sel4.elf")).expect("sel4.elf"), kernel);
+    assert_eq!(std::fs::read(dir.join("sel4_32.elf")).expect("sel4_32.elf"), e32);
 }
