@@ -8,12 +8,23 @@ use kernel_hal::{IoApicError, Machine, PAddr, PhysMem, VAddr};
 #[derive(Debug, Default)]
 pub struct X86Machine {
     deadline_us: u64,
+    /// The LAPIC one-shot is counting down to `deadline_us` (armed and not yet fired).
+    armed: bool,
 }
 
 impl X86Machine {
     /// A machine handle (usable in a `static`).
     pub const fn new_const() -> Self {
-        Self { deadline_us: 0 }
+        Self {
+            deadline_us: 0,
+            armed: false,
+        }
+    }
+
+    /// The LAPIC one-shot fired (its deadline vector arrived): the next
+    /// [`Machine::set_deadline`] must arm it again even for the same deadline.
+    pub fn deadline_fired(&mut self) {
+        self.armed = false;
     }
 
     /// The pending deadline set by [`Machine::set_deadline`] (the periodic tick checks it).
@@ -44,10 +55,15 @@ impl Machine for X86Machine {
 
     /// One-shot local APIC timer ([`crate::trap::Event::Deadline`]); without a usable
     /// LAPIC the periodic PIT tick is the only timer (the core checks deadlines per tick).
+    /// The core sets the deadline on every kernel entry, mostly unchanged: the one-shot is
+    /// only re-armed (an MMIO write) when the deadline moved or the timer fired since.
     fn set_deadline(&mut self, deadline_us: u64) {
+        if self.armed && deadline_us == self.deadline_us {
+            return;
+        }
         self.deadline_us = deadline_us;
         let now = self.now_us();
-        crate::lapic::arm(deadline_us.saturating_sub(now));
+        self.armed = crate::lapic::arm(deadline_us.saturating_sub(now));
     }
 
     fn mask_irq(&mut self, i: u64) {

@@ -327,7 +327,7 @@ static HOOK: KCell<Option<Hook>> = KCell::new(None);
 struct UserSetup {
     /// The context whose frame end TSS.RSP0 and `x86_64_user_frame_top` point to (0 = none).
     frame: u64,
-    /// FS and GS bases last written to the MSRs.
+    /// FS and GS bases last written to the MSRs (for the thread of `frame`).
     fs_base: u64,
     gs_base: u64,
     /// CR0.TS as last written.
@@ -573,13 +573,17 @@ fn resume(next: Next) -> u64 {
         r[slot::SS] = USER_SS as u64;
         r[slot::RFLAGS] = sanitise(word::RFLAGS, r[slot::RFLAGS]);
         let setup = &mut *SETUP.get();
+        debug_assert_eq!(ctx as u64 % 16, 0, "the frame end must be 16-byte aligned");
+        // Another thread may have reloaded FS or GS (a selector load resets the base), so
+        // the bases are written on every switch of thread, and otherwise when they changed.
+        let switched = ctx as u64 != setup.frame;
         let fs = sanitise(word::FS_BASE, r[slot::FS_BASE]);
-        if fs != setup.fs_base {
+        if switched || fs != setup.fs_base {
             cpu::wrmsr(cpu::MSR_FS_BASE, fs);
             setup.fs_base = fs;
         }
         let gs = sanitise(word::GS_BASE, r[slot::GS_BASE]);
-        if gs != setup.gs_base {
+        if switched || gs != setup.gs_base {
             cpu::wrmsr(cpu::MSR_GS_BASE, gs);
             setup.gs_base = gs;
         }
@@ -592,7 +596,7 @@ fn resume(next: Next) -> u64 {
             }
             setup.ts = ts;
         }
-        if ctx as u64 != setup.frame {
+        if switched {
             let top = ctx as u64 + (slot::FRAME_WORDS * 8) as u64;
             crate::tables::set_rsp0(top);
             *core::ptr::addr_of_mut!(x86_64_user_frame_top) = top;

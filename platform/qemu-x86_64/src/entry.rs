@@ -113,6 +113,7 @@ fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
         }
         Event::Irq(n) => s.kernel.handle_irq(n as u64),
         Event::Deadline => {
+            s.kernel.machine.deadline_fired();
             let now = s.kernel.machine.now_us();
             let armed = s.kernel.machine.deadline_us();
             if now < armed {
