@@ -173,11 +173,13 @@ pub enum BuildError {
     Invalid(&'static str, String),
 }
 
-/// Top of every PD's stack (the stack ends just below; `sel4-abi.md` §4 user tops).
+/// Top of every PD's stack (the stack ends just below): the top user page (`sel4-abi.md` §4
+/// user tops), which Microkit 2.3 keeps for the IPC buffer, lies above it on every arch.
 pub fn stack_top(arch: Arch) -> u64 {
     match arch {
-        Arch::Aarch64 | Arch::X86_64 => 0x0000_7fff_ffff_f000,
-        Arch::Riscv64 => 0x0000_003f_ffff_f000,
+        Arch::Aarch64 => 0x0000_7fff_ffff_f000,
+        Arch::X86_64 => 0x0000_7fff_ffff_e000,
+        Arch::Riscv64 => 0x0000_003f_ffff_e000,
     }
 }
 

@@ -23,7 +23,8 @@ pub struct Program {
     pub path: PathBuf,
     /// Entry point.
     pub entry: u64,
-    /// Vaddr of the IPC buffer page (`__sel4_ipc_buffer_obj`).
+    /// Vaddr of the IPC buffer page (`__sel4_ipc_buffer_obj`, or the top user page if the ELF
+    /// has no such symbol).
     pub ipc_buffer: u64,
     /// Loadable segments with the patched bytes.
     pub segments: Vec<SegmentInput>,
@@ -283,7 +284,12 @@ pub fn load(
             format!("entry point {entry:#x} is not in an executable segment"),
         ));
     }
-    let (ipc_buffer, _) = find(IPC_BUFFER)?;
+    // Microkit 2.3's libmicrokit has no `__sel4_ipc_buffer_obj`: its PDs expect the IPC
+    // buffer at the top user page. An ELF that still has the symbol gets the buffer there.
+    let ipc_buffer = match syms.symbol(IPC_BUFFER) {
+        Ok((addr, _)) => addr,
+        Err(_) => top_user_page(board),
+    };
     if ipc_buffer % PAGE != 0 {
         return Err(bad(
             name,
@@ -299,6 +305,12 @@ pub fn load(
         segments,
         patched,
     })
+}
+
+/// The top page of user space, where Microkit 2.3 maps a PD's IPC buffer
+/// (`seL4_UserVSpaceTop & ~0xfff`).
+pub fn top_user_page(board: &Board) -> u64 {
+    (board.user_top - 1) & !(PAGE - 1)
 }
 
 /// Page range `[start, end)` a segment occupies.

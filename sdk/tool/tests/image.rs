@@ -10,7 +10,7 @@ use std::path::Path;
 use common::*;
 use microkit_spec::{layout as L, IrqSource, ObjectKind, Spec};
 use microkit_tool::args::Config;
-use microkit_tool::{board, image, layout, spec, system};
+use microkit_tool::{board, image, layout, program, spec, system};
 
 fn build(
     fixture_name: &str,
@@ -683,18 +683,6 @@ fn error_missing_symbol() {
         &[],
         &["symbol 'ring_vaddr' not found"],
     );
-    std::fs::write(
-        dir.join("consumer.elf"),
-        pd_elf_with(EM_AARCH64, &["__sel4_ipc_buffer_obj"], &[]),
-    )
-    .expect("write");
-    expect_error(
-        &dir,
-        "qemu_virt_aarch64",
-        None,
-        &[],
-        &["symbol '__sel4_ipc_buffer_obj' not found"],
-    );
     // x86_64 needs microkit_ioports.
     let dir = tmpdir("err-symbol-x86");
     populate(&dir, EM_X86_64);
@@ -1086,4 +1074,36 @@ fn mutated_program_images_never_panic() {
         err > 100,
         "mutations must hit error paths (ok {ok}, err {err})"
     );
+}
+
+/// Microkit 2.3: a PD ELF without `__sel4_ipc_buffer_obj` (libmicrokit 2.3's C PDs) gets its
+/// IPC buffer at the top user page, above its stack, on every board.
+#[test]
+fn pd_without_ipc_buffer_symbol_gets_the_top_user_page() {
+    for (board_name, machine, arch, page) in [
+        ("qemu_virt_aarch64", EM_AARCH64, microkit_spec::Arch::Aarch64, 0x7fff_ffff_f000u64),
+        ("qemu_virt_riscv64", EM_RISCV, microkit_spec::Arch::Riscv64, 0x3f_ffff_e000),
+        ("x86_64_generic", EM_X86_64, microkit_spec::Arch::X86_64, 0x7fff_ffff_e000),
+    ] {
+        let dir = tmpdir(&format!("ipcbuf-top-{board_name}"));
+        populate(&dir, machine);
+        std::fs::write(dir.join("consumer.elf"), pd_elf_with(machine, &["__sel4_ipc_buffer_obj"], &[]))
+            .expect("write");
+        let b = board::find(board_name).expect("board");
+        assert_eq!(program::top_user_page(b), page);
+        let path = fixture("ok/hello.system");
+        let sys = system::load(&path, b, std::slice::from_ref(&dir)).expect("valid system");
+        let lay = layout::compute(&sys, b, Config::Debug);
+        let dirs = system::search_dirs(&path, std::slice::from_ref(&dir));
+        let built = spec::build(&sys, &lay, b, Config::Debug, &dirs).expect("spec builds");
+        let m = maps(&built.spec, "consumer");
+        assert!(
+            m.iter().any(|x| x.0 == page && x.1 == "ipcbuf_consumer"),
+            "{board_name}: IPC buffer not at {page:#x}: {m:?}"
+        );
+        assert!(microkit_spec::microkit::stack_top(arch) <= page, "{board_name}: stack below the buffer");
+        // The producer still has the symbol and keeps its buffer there.
+        let p = maps(&built.spec, "producer");
+        assert!(p.iter().any(|x| x.0 == PD_IPCBUF && x.1 == "ipcbuf_producer"), "{board_name}: {p:?}");
+    }
 }
