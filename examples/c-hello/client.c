@@ -1,5 +1,6 @@
 /*
- * Client of the C example system: writes a string into the region it shares with the
+ * Client of the C example system (and of the mixed C/Rust system; it prints its PD name
+ * first): writes a string into the region it shares with the
  * server, asks the server (a passive PD) for 6 * 7 by protected procedure call, then
  * notifies it and waits for the server's notification back.
  */
@@ -26,7 +27,8 @@ void init(void)
     microkit_mr_set(0, 6);
     microkit_mr_set(1, 7);
     microkit_msginfo reply = microkit_ppcall(SERVER_PPC, microkit_msginfo_new(1, 2));
-    microkit_dbg_puts("client: ppc answered ");
+    microkit_dbg_puts(microkit_name);
+    microkit_dbg_puts(": ppc answered ");
     microkit_dbg_put32((seL4_Uint32)microkit_mr_get(0));
     microkit_dbg_puts(" (");
     microkit_dbg_put32((seL4_Uint32)microkit_msginfo_get_count(reply));
@@ -37,7 +39,8 @@ void init(void)
 
 void notified(microkit_channel ch)
 {
-    microkit_dbg_puts("client: notified on channel ");
+    microkit_dbg_puts(microkit_name);
+    microkit_dbg_puts(": notified on channel ");
     microkit_dbg_put32(ch);
     microkit_dbg_puts(" by the server, done\n");
 }

@@ -1,5 +1,6 @@
 /*
- * Passive server of the C example system: answers protected procedure calls (it runs on
+ * Passive server of the C example system (and of the mixed C/Rust system; it prints its PD
+ * name first): answers protected procedure calls (it runs on
  * the caller's scheduling context), and on a notification reads the region the client
  * shares with it and notifies the client back (deferred: the signal leaves with the event
  * loop's next receive).
@@ -15,7 +16,8 @@ microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
 {
     seL4_Word a = microkit_mr_get(0);
     seL4_Word b = microkit_mr_get(1);
-    microkit_dbg_puts("server: ppc on channel ");
+    microkit_dbg_puts(microkit_name);
+    microkit_dbg_puts(": ppc on channel ");
     microkit_dbg_put32(ch);
     microkit_dbg_puts(" (label ");
     microkit_dbg_put32((seL4_Uint32)microkit_msginfo_get_label(msginfo));
@@ -32,14 +34,16 @@ microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
 
 void init(void)
 {
-    microkit_dbg_puts("server: init, I am '");
+    microkit_dbg_puts(microkit_name);
+    microkit_dbg_puts(": init, I am '");
     microkit_dbg_puts(microkit_name);
     microkit_dbg_puts("'\n");
 }
 
 void notified(microkit_channel ch)
 {
-    microkit_dbg_puts("server: notified on channel ");
+    microkit_dbg_puts(microkit_name);
+    microkit_dbg_puts(": notified on channel ");
     microkit_dbg_put32(ch);
     microkit_dbg_puts(", shared memory says '");
     microkit_dbg_puts((const char *)shared_vaddr);
