@@ -15,6 +15,10 @@
 #   shared memory    into their shared region (setvar_vaddr patched by the tool)
 #   deferred notify  server -> client via microkit_deferred_notify (sent with the server's
 #                    next receive)
+#   child faults     'child' reads an unmapped address; its parent's fault() gets the VM fault
+#                    (label and address from the fault message), restarts it at its image start
+#                    (microkit_pd_restart; the child's second run knows it is one), and on the
+#                    second fault stops it (microkit_pd_stop)
 #   hello world      the manual's hello world PD
 # mixed (examples/mixed): the same C client and server, each paired with a Rust PD on
 #   pd/microkit speaking the same protocol: C client -> passive Rust server and Rust client ->
@@ -43,7 +47,7 @@ make --no-print-directory -s -C "examples/$system" BUILD_DIR="$out" MICROKIT_SDK
 cargo build --quiet --release -p qemu-test
 common=(--timeout "${BOOT_TIMEOUT:-30}"
   --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault"
-  --panic-pattern "initialiser: ERROR" --panic-pattern "invalid channel" --panic-pattern "entry point"
+  --panic-pattern "initialiser: ERROR" --panic-pattern "invalid channel" --panic-pattern "entry point" --panic-pattern "must not get here"
   --panic-pattern "panic")
 case "$system" in
   c-hello)
@@ -51,6 +55,11 @@ case "$system" in
       --expect "initialiser: all PDs started" \
       --expect "server: init, I am 'server'" \
       --expect "MON|INFO: PD 'server' is now passive!" \
+      --expect "child: first run, reading an unmapped address" \
+      --expect "parent: child 0 VM fault at 0x100ad8, restarting it" \
+      --expect "child: restarted by the parent, reading it again" \
+      --expect "parent: child 0 VM fault at 0x100ad8, stopping it" \
+      --expect "parent: child stopped after 2 faults" \
       --expect "server: ppc on channel 0 (label 1): 6 * 7 = 42" \
       --expect "client: ppc answered 42 (1 MR)" \
       --expect "server: notified on channel 1, shared memory says 'hello from C'" \
