@@ -20,6 +20,10 @@
 #                    (microkit_pd_restart; the child's second run knows it is one), and on the
 #                    second fault stops it (microkit_pd_stop)
 #   hello world      the manual's hello world PD
+#   IRQ              the lowest-priority driver arms the board's RTC; its interrupt arrives three
+#                    times: acked with microkit_irq_ack, then microkit_deferred_irq_ack, then
+#                    microkit_irq_ack (each later one arrives only if the previous ack unmasked
+#                    the line; x86_64 reaches the CMOS RTC through microkit_x86_ioport_*)
 # mixed (examples/mixed): the same C client and server, each paired with a Rust PD on
 #   pd/microkit speaking the same protocol: C client -> passive Rust server and Rust client ->
 #   passive C server, each over PPC, notifications both ways and a shared page. The C PDs
@@ -47,7 +51,7 @@ make --no-print-directory -s -C "examples/$system" BUILD_DIR="$out" MICROKIT_SDK
 cargo build --quiet --release -p qemu-test
 common=(--timeout "${BOOT_TIMEOUT:-30}"
   --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault"
-  --panic-pattern "initialiser: ERROR" --panic-pattern "invalid channel" --panic-pattern "entry point" --panic-pattern "must not get here"
+  --panic-pattern "initialiser: ERROR" --panic-pattern "invalid channel" --panic-pattern "entry point" --panic-pattern "must not get here" --panic-pattern "unexpected"
   --panic-pattern "panic")
 case "$system" in
   c-hello)
@@ -64,7 +68,11 @@ case "$system" in
       --expect "client: ppc answered 42 (1 MR)" \
       --expect "server: notified on channel 1, shared memory says 'hello from C'" \
       --expect "client: notified on channel 1 by the server, done" \
-      --expect "hello, world" -- \
+      --expect "hello, world" \
+      --expect "driver: timer armed" \
+      --expect "driver: irq acked (1 of 3)" \
+      --expect "driver: irq ack deferred (2 of 3)" \
+      --expect "driver: irq acked (3 of 3)" -- \
       "${qemu[@]}" "$out/loader.img"
     ;;
   mixed)
