@@ -75,9 +75,17 @@ pub fn user_vspace_top(arch: Arch) -> u64 {
     object::user_top(arch) - 1
 }
 
-/// Where a Microkit 2.3 PD finds its IPC buffer: the top user page.
+/// Where a Microkit 2.3 PD finds its IPC buffer: the top user page of the seL4 build
+/// Microkit ships for the board (`seL4_UserVSpaceTop & ~0xfff` there). Microkit's
+/// `qemu_virt_aarch64` kernel runs in hypervisor mode with a 40-bit user space, so the page is
+/// 0xfffffff000 (measured, `microkit.md`); our EL1 kernel's user space is larger and contains
+/// it. riscv64 and x86_64: our own top page. The `microkit` tool maps the buffer there
+/// (`microkit_tool::program::top_user_page`).
 pub fn ipc_buffer_vaddr(arch: Arch) -> u64 {
-    user_vspace_top(arch) & !0xfff
+    match arch {
+        Arch::Aarch64 => 0xff_ffff_f000,
+        _ => user_vspace_top(arch) & !0xfff,
+    }
 }
 
 /// The `CONFIG_*` macros of `kernel/gen_config.h`, as (name, value); an empty value is a
@@ -610,7 +618,7 @@ pub fn headers(arch: Arch, config: Config) -> Vec<(String, String)> {
         ("sel4/syscalls.h".into(), syscalls::syscalls(arch)),
         ("sel4/client.h".into(), client(arch)),
         ("sel4/sel4.h".into(), sel4_h()),
-        ("microkit.h".into(), microkit::microkit_h(arch)),
+        ("microkit.h".into(), microkit::microkit_h(arch, ipc_buffer_vaddr(arch))),
     ];
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v

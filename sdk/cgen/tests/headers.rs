@@ -288,3 +288,12 @@ fn method_layouts_agree_with_sel4_reference_data() {
         assert!(checked > 30, "{arch:?}: only {checked} layouts compared");
     }
 }
+
+#[test]
+fn ipc_buffer_is_where_the_tool_maps_it() {
+    for arch in ARCHES {
+        let b = microkit_tool::board::find(board_name(arch)).expect("board");
+        assert_eq!(microkit_cgen::ipc_buffer_vaddr(arch), microkit_tool::program::top_user_page(b), "{arch:?}");
+        assert!(microkit_cgen::ipc_buffer_vaddr(arch) < sel4_abi::object::user_top(arch));
+    }
+}

@@ -3,7 +3,7 @@
  * Microkit 2.3 conventions (see README.md beside this directory):
  *
  *  - the microkit tool maps the PD's IPC buffer at the top user page
- *    (seL4_UserVSpaceTop & ~0xfff);
+ *    (MICROKIT_IPC_BUFFER_VADDR: seL4_UserVSpaceTop & ~0xfff of Microkit's kernel for the board);
  *  - the tool writes the variables below into the ELF before load (microkit_name, the
  *    channel masks, microkit_passive).
  *
@@ -42,7 +42,7 @@ seL4_CPtr microkit_signal_cap;
 seL4_MessageInfo_t microkit_signal_msg;
 
 /* The IPC buffer page the tool maps (Microkit 2.3: the top page of user space). */
-seL4_IPCBuffer *__sel4_ipc_buffer = (seL4_IPCBuffer *)(seL4_UserVSpaceTop & ~(seL4_Word)0xfff);
+seL4_IPCBuffer *__sel4_ipc_buffer = (seL4_IPCBuffer *)MICROKIT_IPC_BUFFER_VADDR;
 
 typedef void (*microkit_ctor)(void);
 extern microkit_ctor __init_array_start[];

@@ -307,10 +307,16 @@ pub fn load(
     })
 }
 
-/// The top page of user space, where Microkit 2.3 maps a PD's IPC buffer
-/// (`seL4_UserVSpaceTop & ~0xfff`).
+/// Where Microkit 2.3 maps a PD's IPC buffer: the top user page, `seL4_UserVSpaceTop & ~0xfff`
+/// of the seL4 build Microkit ships for the board. On `qemu_virt_aarch64` that kernel runs in
+/// hypervisor mode (40-bit user space), so the page is 0xfffffff000 (measured, `microkit.md`);
+/// our EL1 kernel allows more, but a PD built for Microkit expects that page. On riscv64 and
+/// x86_64 it is our own top page. The C SDK's `MICROKIT_IPC_BUFFER_VADDR` (sdk/cgen) is the same.
 pub fn top_user_page(board: &Board) -> u64 {
-    (board.user_top - 1) & !(PAGE - 1)
+    match board.arch {
+        sdf::Arch::Aarch64 => 0xff_ffff_f000,
+        _ => (board.user_top - 1) & !(PAGE - 1),
+    }
 }
 
 /// Page range `[start, end)` a segment occupies.
