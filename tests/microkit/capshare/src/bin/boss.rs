@@ -34,10 +34,13 @@ const INPUT_CAP: u64 = 1;
 const SP_INDEX: usize = 2;
 #[cfg(not(target_arch = "riscv64"))]
 const SP_INDEX: usize = 1;
-/// Top of every PD's stack (the tool's `stack_top`).
+/// Top of every PD's stack (the tool's `stack_top`: on riscv64 and x86_64 one page below the
+/// top user page, which Microkit 2.3 keeps for the IPC buffer).
 #[cfg(target_arch = "riscv64")]
-const STACK_TOP: u64 = 0x0000_003f_ffff_f000;
-#[cfg(not(target_arch = "riscv64"))]
+const STACK_TOP: u64 = 0x0000_003f_ffff_e000;
+#[cfg(target_arch = "x86_64")]
+const STACK_TOP: u64 = 0x0000_7fff_ffff_e000;
+#[cfg(target_arch = "aarch64")]
 const STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
 
 struct Boss {
