@@ -20,6 +20,11 @@ fn primitive(arch: Arch) -> String {
     format!("{sig}{body}}}\n\n")
 }
 
+/// One syscall wrapper: (function, parameters, syscall, cap register, info register, reply
+/// register, NBSendRecv destination, MRs in, MRs out, whether it returns the message info and
+/// the badge).
+type Wrapper = (&'static str, String, Syscall, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, bool);
+
 /// The syscalls header for `arch`.
 pub fn syscalls(arch: Arch) -> String {
     let mut s = String::from(
@@ -35,9 +40,7 @@ pub fn syscalls(arch: Arch) -> String {
     s += "#define SEL4_RET_MRS do { if (mr0) *mr0 = m0; if (mr1) *mr1 = m1; if (mr2) *mr2 = m2; if (mr3) *mr3 = m3; } while (0)\n";
     s += "#define SEL4_ZERO_MRS seL4_Word m0 = 0, m1 = 0, m2 = 0, m3 = 0\n\n";
     const WITH_MRS: &str = "seL4_Word *mr0, seL4_Word *mr1, seL4_Word *mr2, seL4_Word *mr3";
-    // (function, parameters, syscall, cap register, info register, reply register, NBSendRecv
-    // destination, MRs in, MRs out, whether it returns the message info and the badge).
-    let table: &[(&str, String, Syscall, &str, &str, &str, &str, &str, &str, bool)] = &[
+    let table: &[Wrapper] = &[
         ("seL4_Send", "seL4_CPtr dest, seL4_MessageInfo_t msgInfo".into(), Syscall::Send, "dest", "msgInfo.words[0]", "0", "0", "SEL4_LOAD_MRS", "", false),
         ("seL4_NBSend", "seL4_CPtr dest, seL4_MessageInfo_t msgInfo".into(), Syscall::NBSend, "dest", "msgInfo.words[0]", "0", "0", "SEL4_LOAD_MRS", "", false),
         ("seL4_Call", "seL4_CPtr dest, seL4_MessageInfo_t msgInfo".into(), Syscall::Call, "dest", "msgInfo.words[0]", "0", "0", "SEL4_LOAD_MRS", "SEL4_STORE_MRS", true),
