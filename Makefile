@@ -11,7 +11,7 @@ endif
 CARGO ?= cargo
 BUILD := build
 
-.PHONY: all setup run test test-host test-qemu bench verify-deep mutants images clean
+.PHONY: all setup run test test-host test-qemu bench verify-deep mutants images c-sdk clean
 
 all: images
 
@@ -21,6 +21,13 @@ setup:
 ## Build every bootable image into build/<arch>/.
 images: setup
 	@bash scripts/build-images.sh $(ARCH)
+
+## The whole SDK in build/sdk for every board: the `microkit` tool, kernels, initialiser, and the
+## C side (include/ with microkit.h and sel4/*.h generated from abi/, lib/ with libmicrokit.a and
+## microkit.ld, built with clang); see sdk/libmicrokit/README.md.
+c-sdk: setup
+	@bash microkit-hello/setup.sh
+	@bash scripts/build-c-sdk.sh
 
 ## Boot the default system for $(ARCH) in QEMU, interactively (Ctrl-A X quits): on aarch64 the
 ## Microkit hello system (microkit-hello/). IMAGE=<name> boots build/<arch>/<name>.elf instead,

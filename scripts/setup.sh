@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent setup: installs QEMU (aarch64, riscv64, x86_64) from Debian packages and the
-# rustup targets/components named in rust-toolchain.toml. Downloads nothing else.
+# Idempotent setup: installs QEMU (aarch64, riscv64, x86_64), clang and lld (the C SDK's
+# compiler and linker for all three targets) from Debian packages and the rustup
+# targets/components named in rust-toolchain.toml. Downloads nothing else.
 set -euo pipefail
 
 need_qemu=0
@@ -54,6 +55,15 @@ if [ "$need_qemu" = 1 ]; then
   fi
 fi
 
+# The C SDK (scripts/build-c-sdk.sh, examples/c-hello) compiles with Debian's clang for every
+# target and links with ld.lld.
+if ! command -v clang >/dev/null 2>&1 || ! command -v ld.lld >/dev/null 2>&1; then
+  echo "setup: installing clang and lld from Debian packages"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends clang lld
+fi
+
 # rustup reads rust-toolchain.toml and installs the pinned toolchain, targets and components.
 if command -v rustup >/dev/null 2>&1; then
   cd "$(dirname "$0")/.."
@@ -63,4 +73,4 @@ if command -v rustup >/dev/null 2>&1; then
   done
   rustup component list --installed | grep -q '^llvm-tools' || rustup component add llvm-tools
 fi
-echo "setup: ok ($(qemu-system-aarch64 --version | head -n1))"
+echo "setup: ok ($(qemu-system-aarch64 --version | head -n1); $(clang --version | head -n1))"

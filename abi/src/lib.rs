@@ -13,6 +13,7 @@
 //! * [`message`]: `seL4_MessageInfo`, `seL4_CapRights`, CNode cap data, IPC buffer layout.
 //! * [`fault`]: fault labels and per-arch fault message layouts.
 //! * [`bootinfo`]: `seL4_BootInfo`, `seL4_UntypedDesc`, initial cap slots.
+//! * [`vmattr`]: VM attribute values per arch.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod label;
 pub mod message;
 pub mod object;
 pub mod syscall;
+pub mod vmattr;
 
 pub use bootinfo::{BootInfo, SlotRegion, UntypedDesc};
 pub use error::{Error, LookupFailureType};

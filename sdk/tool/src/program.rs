@@ -313,6 +313,13 @@ pub fn load(
     })
 }
 
+/// Where Microkit 2.3 maps a PD's IPC buffer on `board`: the top user page of the seL4 build
+/// Microkit ships for it (one table: `microkit_layout::vspace`, through the spec's
+/// `ipc_buffer`). The C SDK's `MICROKIT_IPC_BUFFER_VADDR` (sdk/cgen) is checked against it.
+pub fn top_user_page(board: &Board) -> u64 {
+    ipc_buffer(crate::spec::spec_arch(board.arch))
+}
+
 /// Page range `[start, end)` a segment occupies.
 fn page_range(s: &SegmentInput) -> (u64, u64) {
     let start = s.vaddr & !(PAGE - 1);

@@ -10,7 +10,7 @@ use std::path::Path;
 use common::*;
 use microkit_spec::{layout as L, IrqSource, ObjectKind, Spec};
 use microkit_tool::args::Config;
-use microkit_tool::{board, image, layout, spec, system};
+use microkit_tool::{board, image, layout, program, spec, system};
 
 fn build(
     fixture_name: &str,

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# x86_64: the C example system (examples/c-hello) built against our C SDK with Microkit's
+# example Makefile conventions and clang; see tests/microkit/c-boot-test.sh.
+set -euo pipefail
+exec bash "$(dirname "$0")/../microkit/c-boot-test.sh" x86_64
