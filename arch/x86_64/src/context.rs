@@ -230,6 +230,7 @@ impl UserContext for X86Context {
             Reg::NbSendRecvDest => self.regs[word::R13],
             Reg::SyscallNo => self.regs[word::RDX],
             Reg::Pc => self.regs[word::RIP],
+            Reg::FaultIp => self.fault_ip,
             Reg::Sp => self.regs[word::RSP],
             Reg::TlsBase => self.regs[word::FS_BASE],
         }
@@ -247,7 +248,11 @@ impl UserContext for X86Context {
             Reg::Reply => word::R12,
             Reg::NbSendRecvDest => word::R13,
             Reg::SyscallNo => word::RDX,
-            Reg::Pc => return self.set_ip(v),
+            Reg::Pc => word::RIP,
+            Reg::FaultIp => {
+                self.fault_ip = v;
+                return;
+            }
             Reg::Sp => word::RSP,
             Reg::TlsBase => word::FS_BASE,
         };
@@ -265,10 +270,6 @@ impl UserContext for X86Context {
         if i < word::COUNT {
             self.set_sanitised(i, v);
         }
-    }
-
-    fn rewind_syscall(&mut self) {
-        self.regs[word::RIP] = self.fault_ip;
     }
 
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
@@ -407,8 +408,13 @@ mod tests {
         c.regs[word::RIP] = 0x40_1002;
         c.fault_ip = 0x40_1002 - SYSCALL_INSN_LEN;
         assert_eq!(c.user_word(word::RIP), 0x40_1000);
-        c.rewind_syscall();
+        assert_eq!(c.get(Reg::FaultIp), 0x40_1000);
+        c.resume_at_restart_pc();
         assert_eq!(c.get(Reg::Pc), 0x40_1000);
+        c.set(Reg::Pc, 0x40_2000);
+        assert_eq!(c.fault_ip, 0x40_1000, "setting NextIP leaves FaultIP");
+        c.update_restart_pc();
+        assert_eq!(c.user_word(word::RIP), 0x40_2000);
     }
 
     #[test]

@@ -426,6 +426,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     t.sched_context = sc;
     t.state = ThreadState::Running as u64;
     t.context.set(Reg::Pc, p.entry);
+    t.context.set(Reg::FaultIp, p.entry);
     t.context.set(Reg::Cap, p.bootinfo_vaddr);
     let name = b"rootserver";
     t.name[..name.len()].copy_from_slice(name);

@@ -4,8 +4,9 @@
 //! Delivery goes to the endpoint cap in the TCB's fault-handler slot (timeout faults: the
 //! timeout-handler slot) as a Call (`crate::ipc::send_fault_ipc`); the message layout is
 //! built when the handler receives it. A thread without a valid handler becomes Inactive.
-//! Syscall faults (CapFault, UnknownSyscall) rewind the PC to the trap instruction, so a
-//! restarting reply re-executes the syscall (as seL4's FaultIP does).
+//! The PC a fault message reports is the thread's restart PC (seL4's FaultIP: the syscall
+//! instruction for CapFault and UnknownSyscall, the faulting instruction otherwise), and a
+//! restarting reply resumes the thread there (`crate::ipc::do_reply_transfer`).
 
 use kernel_hal::{Machine, PAddr};
 
@@ -103,10 +104,6 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
     k.update_tcb(t, |tcb| {
         tcb.fault = words;
         tcb.lookup_failure = lf;
-        // Faults raised by a syscall report (and restart at) the trap instruction.
-        if matches!(f, Fault::CapFault { .. } | Fault::UnknownSyscall { .. }) {
-            kernel_hal::UserContext::rewind_syscall(&mut tcb.context);
-        }
     });
     if !crate::ipc::send_fault_ipc(k, t, &f) {
         crate::debug::report_no_fault_handler(k, t, &f);

@@ -174,24 +174,20 @@ pub fn reorder_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 // ---- Restarting threads ---------------------------------------------------------------
 
-/// Make a thread that was blocked in a syscall re-execute it (seL4 `Restart` state): rewind
-/// to the trap instruction and make it runnable.
+/// seL4's `Restart` state: make thread `t` runnable at its restart PC (FaultIP), so a thread
+/// that was blocked in a syscall re-executes it and a faulted thread re-executes the faulting
+/// instruction. (seL4 moves NextIP to FaultIP when it next activates the thread; doing it
+/// now is the same, since every register write moves both.)
 pub fn restart_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let mut c = k.context(t);
-    c.rewind_syscall();
+    c.resume_at_restart_pc();
     k.set_context(t, &c);
     sched::set_running(k, t);
 }
 
-/// Stop a thread that is inside a syscall (seL4 leaves its restart PC at the trap, so a
-/// later Resume re-executes the syscall): rewind unless a fault is pending (then the PC
-/// already points at the faulting instruction), and make it Inactive.
-fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr, had_fault: bool) {
-    if !had_fault {
-        let mut c = k.context(t);
-        c.rewind_syscall();
-        k.set_context(t, &c);
-    }
+/// Stop a thread that is inside a syscall: it becomes Inactive with its restart PC still at
+/// the syscall (or faulting) instruction, so a later Resume re-executes it.
+fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     sched::set_blocked(k, t, ThreadState::Inactive);
 }
 
@@ -311,14 +307,13 @@ pub fn reply_finalise<M: Machine>(k: &mut Kernel<M>, reply: PAddr) {
     }
     match k.thread_state(t) {
         ThreadState::BlockedOnReply => {
-            let had_fault = k.tcb(t).fault[0] != 0;
             reply_remove(k, reply, t);
             k.update_tcb(t, |x| x.fault = [0; 4]);
-            stop_in_syscall(k, t, had_fault);
+            stop_in_syscall(k, t);
         }
         ThreadState::BlockedOnReceive => {
             cancel_ipc(k, t);
-            stop_in_syscall(k, t, false);
+            stop_in_syscall(k, t);
         }
         _ => reply_update(k, reply, |r| r.tcb = 0),
     }
@@ -419,7 +414,7 @@ fn fault_message<M: Machine>(
     let ctx = x.context;
     let n = match fault_type_of(f[0]) {
         Some(FaultType::CapFault) => {
-            out[0] = ctx.get(Reg::Pc);
+            out[0] = ctx.get(Reg::FaultIp);
             out[1] = f[1];
             out[2] = f[2];
             let lf = LookupFailure::from_words(x.lookup_failure);
@@ -435,7 +430,7 @@ fn fault_message<M: Machine>(
             ctx.fault_message(FaultRegs::UserException, [f[1], f[2]], &mut out[..])
         }
         Some(FaultType::VmFault) => {
-            out[0] = ctx.get(Reg::Pc);
+            out[0] = ctx.get(Reg::FaultIp);
             out[1] = f[1];
             out[2] = f[3];
             out[3] = f[2];
@@ -535,7 +530,7 @@ pub fn send_ipc<M: Machine>(
                 if (rights.grant() || rights.grant_reply()) && reply != 0 {
                     reply_push(k, thread, dest, reply, can_donate);
                 } else {
-                    stop_in_syscall(k, thread, is_fault);
+                    stop_in_syscall(k, thread);
                 }
             } else if can_donate && k.tcb(dest).sched_context == 0 {
                 let sc = k.tcb(thread).sched_context;
@@ -560,13 +555,12 @@ pub fn receive_ipc<M: Machine>(
         let old = reply_load(k, reply).tcb;
         if old != 0 && old != thread {
             let st = k.thread_state(old);
-            let had_fault = k.tcb(old).fault[0] != 0;
             cancel_ipc(k, old);
             if matches!(
                 st,
                 ThreadState::BlockedOnReply | ThreadState::BlockedOnReceive
             ) {
-                stop_in_syscall(k, old, had_fault);
+                stop_in_syscall(k, old);
             }
         }
     }
@@ -590,7 +584,7 @@ pub fn receive_ipc<M: Machine>(
                 let can_donate = k.tcb(sender).sched_context != 0;
                 reply_push(k, sender, thread, reply, can_donate);
             } else {
-                stop_in_syscall(k, sender, is_fault);
+                stop_in_syscall(k, sender);
             }
         } else {
             sched::set_running(k, sender);
@@ -658,7 +652,9 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
         x.lookup_failure = [0; 4];
     });
     if restart {
-        sched::set_running(k, receiver);
+        // seL4 `Restart`: resume at FaultIP (the faulting instruction, or the PC the
+        // handler wrote into the reply).
+        restart_syscall(k, receiver);
     } else {
         sched::set_blocked(k, receiver, ThreadState::Inactive);
     }

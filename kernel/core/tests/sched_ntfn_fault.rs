@@ -300,7 +300,7 @@ fn unknown_syscall_fault_and_reply() {
         let mut c = k.current_context();
         c.set(Reg::SyscallNo, (-100i64) as u64);
         c.x[0] = 0x11;
-        c.pc += 4;
+        c.trap_syscall();
         k.set_current_context(&c);
         k.handle_syscall();
     });
@@ -325,6 +325,7 @@ fn unknown_syscall_fault_and_reply() {
     e.as_thread(t.ptr, |k| {
         let mut c = k.current_context();
         c.set(Reg::SyscallNo, (-100i64) as u64);
+        c.trap_syscall();
         k.set_current_context(&c);
         k.handle_syscall();
     });
@@ -341,6 +342,7 @@ fn user_exception_and_vm_fault_delivery() {
     let (t, handler, fault_ep, hreply) = faulting_setup(&mut e);
     let pc = e.k.context(t.ptr).pc;
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::UserException {
         number: 0x56,
         code: 3,
@@ -365,6 +367,7 @@ fn user_exception_and_vm_fault_delivery() {
     );
     // VM fault: reply always restarts, registers untouched.
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::VmFault {
         addr: 0xdead000,
         fsr: 7,
@@ -388,6 +391,7 @@ fn fault_without_handler_leaves_thread_inactive() {
     let mut e = Env::new();
     let t = e.thread(100, true);
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::VmFault {
         addr: 0,
         fsr: 5,
@@ -672,4 +676,11 @@ fn reconfiguring_requeues_and_charges_the_current_sc() {
         tick(&mut e, 600);
         assert_eq!(e.k.cur_thread, e.root_tcb, "the new budget was not charged for old time");
     }
+}
+
+/// What the trap entry records for an exception of the current thread: FaultIP = its PC.
+fn trap_other(k: &mut K) {
+    let mut c = k.current_context();
+    c.trap_other();
+    k.set_current_context(&c);
 }
