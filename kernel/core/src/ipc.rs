@@ -616,7 +616,8 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
     let f = k.tcb(receiver).fault;
     if f[0] == FaultType::NullFault as u64 {
         do_ipc_transfer(k, sender, None, 0, grant, receiver);
-        sched::set_running(k, receiver);
+        k.set_thread_state_raw(receiver, ThreadState::Running);
+        wake_after_reply(k, receiver, false);
         return;
     }
     // Fault reply (seL4 `handleFaultReply`).
@@ -654,10 +655,35 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
     if restart {
         // seL4 `Restart`: resume at FaultIP (the faulting instruction, or the PC the
         // handler wrote into the reply).
-        restart_syscall(k, receiver);
+        let mut c = k.context(receiver);
+        c.resume_at_restart_pc();
+        k.set_context(receiver, &c);
+        k.set_thread_state_raw(receiver, ThreadState::Running);
+        wake_after_reply(k, receiver, kind == Some(FaultRegs::Timeout));
     } else {
         sched::set_blocked(k, receiver, ThreadState::Inactive);
     }
+}
+
+/// The end of seL4 `doReplyTransfer` (MCS) for a receiver that runs again: if the
+/// scheduling context it runs on (perhaps just returned through the reply) cannot run now
+/// and the receiver has a timeout handler, the receiver raises a timeout fault at once
+/// (unless the reply answered a timeout fault); otherwise it is queued, or its SC waits for
+/// its next refill.
+fn wake_after_reply<M: Machine>(k: &mut Kernel<M>, receiver: PAddr, answered_timeout: bool) {
+    let sc = k.tcb(receiver).sched_context;
+    if sc != 0
+        && !answered_timeout
+        && sched::sc_active(k, sc)
+        && sched::sc_load(k, sc).in_release_queue == 0
+        && !(sched::refill_ready(k, sc) && sched::refill_sufficient(k, sc, 0))
+        && valid_timeout_handler(k, receiver)
+    {
+        let badge = sched::sc_load(k, sc).badge;
+        crate::fault::handle_fault(k, receiver, crate::fault::Fault::Timeout { badge });
+        return;
+    }
+    sched::make_runnable(k, receiver);
 }
 
 /// Pure check: could this `Call` take a fastpath? (Hook for a future fastpath; the slowpath
