@@ -148,10 +148,12 @@ pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) ->
     })
 }
 
-/// Copy the FDT chunk header and `dtb` into fresh frames and return them as one slice
-/// (through the kernel window). An empty slice if memory runs out.
+/// Copy the FDT chunk header and `dtb`, packed to its real size as seL4 hands it over
+/// (`boot_image::fdt::PackPlan`; as it came if it cannot be packed), into fresh frames and
+/// return them as one slice (through the kernel window). An empty slice if memory runs out.
 fn stage_extra_bootinfo(machine: &Aarch64Machine, frames: &mut BumpFrames, dtb: &[u8]) -> &'static [u8] {
-    let len = 16 + dtb.len();
+    let plan = boot_image::fdt::PackPlan::new(dtb).ok();
+    let len = 16 + plan.map_or(dtb.len(), |p| p.total);
     let pages = len.div_ceil(4096) as u64;
     let start = frames.next;
     if start + pages * 4096 > frames.end {
@@ -161,9 +163,16 @@ fn stage_extra_bootinfo(machine: &Aarch64Machine, frames: &mut BumpFrames, dtb: 
     let mut header = [0u8; 16];
     header[..8].copy_from_slice(&BOOTINFO_HEADER_FDT.to_le_bytes());
     header[8..].copy_from_slice(&(len as u64).to_le_bytes());
-    if vspace::write_phys(machine, start, &header).is_err()
-        || vspace::write_phys(machine, start + 16, dtb).is_err()
-    {
+    let body = match plan {
+        Some(p) => {
+            vspace::write_phys(machine, start + 16, &p.header).is_ok()
+                && p.blocks.iter().all(|&(src, dst, n)| {
+                    vspace::write_phys(machine, start + 16 + dst as u64, &dtb[src..src + n]).is_ok()
+                })
+        }
+        None => vspace::write_phys(machine, start + 16, dtb).is_ok(),
+    };
+    if vspace::write_phys(machine, start, &header).is_err() || !body {
         return &[];
     }
     match kernel_hal::PhysMem::window(machine, start, len) {

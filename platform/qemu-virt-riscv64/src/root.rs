@@ -174,10 +174,13 @@ pub fn boot_core(
     k
 }
 
-/// Copy an FDT chunk header {id, len incl. header} and `dtb` into fresh frames and return
-/// them as one slice through the kernel window (empty if memory runs out).
+/// Copy an FDT chunk header {id, len incl. header} and `dtb`, packed to its real size as
+/// seL4 hands it over (`boot_image::fdt::PackPlan`; as it came if it cannot be packed), into
+/// fresh frames and return them as one slice through the kernel window (empty if memory
+/// runs out).
 fn stage_extra_bootinfo(m: &Riscv64Machine, frames: &mut BumpFrames, dtb: &[u8]) -> &'static [u8] {
-    let len = 16 + dtb.len();
+    let plan = boot_image::fdt::PackPlan::new(dtb).ok();
+    let len = 16 + plan.map_or(dtb.len(), |p| p.total);
     let pages = (len as u64).div_ceil(PAGE);
     let start = frames.next;
     if start + pages * PAGE > frames.end {
@@ -187,9 +190,16 @@ fn stage_extra_bootinfo(m: &Riscv64Machine, frames: &mut BumpFrames, dtb: &[u8])
     let mut header = [0u8; 16];
     header[..8].copy_from_slice(&extra_id::FDT.to_le_bytes());
     header[8..].copy_from_slice(&(len as u64).to_le_bytes());
-    if loader::write_phys(m, start, &header).is_err()
-        || loader::write_phys(m, start + 16, dtb).is_err()
-    {
+    let body = match plan {
+        Some(p) => {
+            loader::write_phys(m, start + 16, &p.header).is_ok()
+                && p.blocks.iter().all(|&(src, dst, n)| {
+                    loader::write_phys(m, start + 16 + dst as u64, &dtb[src..src + n]).is_ok()
+                })
+        }
+        None => loader::write_phys(m, start + 16, dtb).is_ok(),
+    };
+    if loader::write_phys(m, start, &header).is_err() || !body {
         return &[];
     }
     match m.window(start, len) {
