@@ -429,13 +429,21 @@ mod tests {
         let mut out = vec![0xffu8; plan.total + 8];
         assert_eq!(plan.write(&b, &mut out).unwrap(), plan.total);
         out.truncate(plan.total);
-        assert_eq!(total_size(&out), Some(plan.total), "totalsize is the packed size");
+        assert_eq!(
+            total_size(&out),
+            Some(plan.total),
+            "totalsize is the packed size"
+        );
         let be32 = |o: usize| u32::from_be_bytes(out[o..o + 4].try_into().unwrap()) as usize;
         assert_eq!(be32(16), HEADER_SIZE, "reservations right after the header");
         assert_eq!(be32(8), HEADER_SIZE + 32);
         assert_eq!(be32(12), HEADER_SIZE + 32 + s_len);
         assert_eq!(be32(12) + be32(32), plan.total, "strings end the blob");
-        assert_eq!(&out[20..HEADER_SIZE], &b[20..HEADER_SIZE], "versions and sizes kept");
+        assert_eq!(
+            &out[20..HEADER_SIZE],
+            &b[20..HEADER_SIZE],
+            "versions and sizes kept"
+        );
         assert_eq!(
             &out[HEADER_SIZE..HEADER_SIZE + 16],
             &b[0x40..0x50],
@@ -461,7 +469,10 @@ mod tests {
         assert_eq!(PackPlan::new(&c), Err(FdtError::BadMagic));
         let plan = PackPlan::new(&unpacked()).unwrap();
         let mut small = vec![0u8; plan.total - 1];
-        assert_eq!(plan.write(&unpacked(), &mut small), Err(FdtError::OutOfBounds));
+        assert_eq!(
+            plan.write(&unpacked(), &mut small),
+            Err(FdtError::OutOfBounds)
+        );
     }
 
     #[test]
