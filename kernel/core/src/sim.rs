@@ -422,6 +422,8 @@ pub mod harness {
             bootinfo_vaddr: BOOTINFO_VADDR,
             extra_bootinfo: &[],
             timer_irq: Some(SIM_IRQS - 1),
+            // Microkit's values (16 domains), so that host tests can use domains.
+            config: sel4_abi::config::KernelConfig::MICROKIT_DEBUG,
         };
         match boot(m, &p) {
             Ok(k) => k,

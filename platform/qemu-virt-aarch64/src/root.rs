@@ -13,6 +13,7 @@ use boot_image::elf::EM_AARCH64;
 use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
 use kernel_core::Kernel;
 use kernel_hal::{MapRights, PAddr};
+use sel4_abi::config::{KernelConfig, RECORD_WORDS};
 use sel4_abi::Arch;
 
 use crate::memmap;
@@ -80,6 +81,31 @@ static SCRATCH: KernelGlobal<Scratch> = KernelGlobal::new(Scratch {
     }; MAX_IMAGE_PAGES],
 });
 
+/// The kernel's configuration record (`sel4_abi::config`, see `docs/config.md`): seL4's
+/// defaults unless an image tool set another configuration in the image (the Microkit SDK's
+/// kernels carry Microkit's). In `.data`, so that it has file bytes to patch.
+#[no_mangle]
+#[used]
+#[link_section = ".data.kernel_config"]
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+
+/// The configuration this image was given (printed at boot).
+fn kernel_config() -> KernelConfig {
+    // SAFETY: KERNEL_CONFIG is a valid, aligned static; the volatile read stops the compiler
+    // from folding in the initialiser an image tool may have overwritten in the file.
+    let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
+    let c = KernelConfig::from_words(&w);
+    kprintln!(
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        c.num_domains,
+        c.kernel_mcs as u8,
+        c.debug_build as u8,
+        c.printing as u8,
+        c.max_num_nodes
+    );
+    c
+}
+
 /// Load `elf` (the root task) and boot the kernel core. `dtb` is copied into the extra
 /// bootinfo. Panics (a kernel boot failure) on a malformed image or too little memory.
 pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) -> Kernel<Aarch64Machine> {
@@ -140,6 +166,7 @@ pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) ->
             bootinfo_vaddr: bootinfo,
             extra_bootinfo: extra,
             timer_irq: Some(timer::VIRTUAL_TIMER_PPI as u64),
+            config: kernel_config(),
         };
         match boot(machine, &params) {
             Ok(k) => k,

@@ -13,6 +13,7 @@ use kernel_core::kernel::IrqState;
 use kernel_core::Kernel;
 use kernel_hal::{Machine, MapRights, PAddr, PhysMem};
 use sel4_abi::bootinfo::extra_id;
+use sel4_abi::config::{KernelConfig, RECORD_WORDS};
 use sel4_abi::Arch;
 
 use crate::board;
@@ -157,6 +158,7 @@ pub fn boot_core(
         extra_bootinfo: extra,
         // The RISC-V timer is a core-local interrupt, not a PLIC source.
         timer_irq: None,
+        config: kernel_config(),
     };
     let mut k = match boot(machine, &params) {
         Ok(k) => k,
@@ -172,6 +174,31 @@ pub fn boot_core(
         dev_bytes
     );
     k
+}
+
+/// The kernel's configuration record (`sel4_abi::config`, see `docs/config.md`): seL4's
+/// defaults unless an image tool set another configuration in the image (the Microkit SDK's
+/// kernels carry Microkit's). In `.data`, so that it has file bytes to patch.
+#[no_mangle]
+#[used]
+#[link_section = ".data.kernel_config"]
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+
+/// The configuration this image was given (printed at boot).
+fn kernel_config() -> KernelConfig {
+    // SAFETY: KERNEL_CONFIG is a valid, aligned static; the volatile read stops the compiler
+    // from folding in the initialiser an image tool may have overwritten in the file.
+    let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
+    let c = KernelConfig::from_words(&w);
+    kprintln!(
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        c.num_domains,
+        c.kernel_mcs as u8,
+        c.debug_build as u8,
+        c.printing as u8,
+        c.max_num_nodes
+    );
+    c
 }
 
 /// Copy an FDT chunk header {id, len incl. header} and `dtb`, packed to its real size as

@@ -522,6 +522,25 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         "sel4-demo: WriteRegisters of the child blocked in a Call: it ran from the written pc"
     );
 
+    // 13. The kernel's configuration: a plain image runs with seL4's defaults, so
+    //     CONFIG_NUM_DOMAINS is 1: DomainSet_Set accepts domain 0 only.
+    let domain_cap = sel4_abi::bootinfo::slots::DOMAIN;
+    step(
+        "domain beyond CONFIG_NUM_DOMAINS",
+        expect_error(
+            ops::domain_set_set(domain_cap, 1, tcb).map_err(RootError::from),
+            Error::InvalidArgument,
+        ),
+    );
+    step(
+        "domain 0",
+        ops::domain_set_set(domain_cap, 0, tcb).map_err(RootError::from),
+    );
+    println!(
+        "sel4-demo: CONFIG_NUM_DOMAINS is 1: DomainSet_Set(1) {} as expected, DomainSet_Set(0) ok",
+        ErrorName(Error::InvalidArgument)
+    );
+
     println!("sel4-demo: all steps passed");
     halt()
 }
