@@ -5,8 +5,10 @@
 #   build/sdk/board/<board>/<config>/elf/initialiser.elf       the initialiser root task
 #   build/sdk/board/<board>/<config>/elf/sel4.elf              the kernel ELF (aarch64, riscv64)
 #   build/sdk/board/<board>/<config>/elf/kernel32.bin          the multiboot kernel (x86_64)
-# Our kernel has one build for every configuration; debug, release and benchmark get the same
-# files. Usage: ./setup.sh [aarch64|riscv64|x86_64 ...]   (default: all three)
+# Our kernel has one build for every configuration: each configuration's copy of it gets that
+# configuration's kernel options (Microkit's values: 16 domains; debug with printing, release
+# and benchmark without) in its configuration record (`mkimage --set-config`, docs/config.md).
+# Usage: ./setup.sh [aarch64|riscv64|x86_64 ...]   (default: all three)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -19,7 +21,7 @@ arches=("$@")
 
 mkdir -p "$sdk/bin"
 echo "setup: building the microkit tool"
-cargo build --quiet --release -p microkit-tool
+cargo build --quiet --release -p microkit-tool -p mkimage
 cp target/release/microkit "$sdk/bin/microkit"
 
 objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
@@ -57,8 +59,10 @@ for arch in "${arches[@]}"; do
         # header) the older scripts boot with QEMU -kernel.
         cp "$kernel" "$dir/sel4.elf"
         "$objcopy" -O binary "$kernel" "$dir/kernel32.bin"
+        target/release/mkimage --set-config "$config" "$dir/kernel32.bin" >/dev/null
       else
         cp "$kernel" "$dir/sel4.elf"
+        target/release/mkimage --set-config "$config" "$dir/sel4.elf" >/dev/null
       fi
     fi
   done

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bootinfo;
+pub mod config;
 pub mod error;
 pub mod fault;
 pub mod label;
@@ -54,9 +55,10 @@ pub const RETYPE_FAN_OUT_LIMIT: u64 = 256;
 pub const ROOT_CNODE_SIZE_BITS: u32 = 12;
 /// Root task time slice in microseconds (MCS, `CONFIG_BOOT_THREAD_TIME_SLICE` = 5 ms).
 pub const BOOT_THREAD_TIME_SLICE_US: u64 = 5_000;
-/// Number of domains (`CONFIG_NUM_DOMAINS`). seL4's default is 1; we build with 16 (a value
-/// seL4 also accepts) so that Microkit systems with scheduling domains run.
-pub const NUM_DOMAINS: u64 = 16;
+/// Number of domains (`CONFIG_NUM_DOMAINS`) of the Microkit SDK's kernels (Microkit's value on
+/// single-core boards), which the SDF tools check against. A kernel's own value is in its
+/// configuration record ([`config::KernelConfig`]): seL4's default of 1 in plain images.
+pub const NUM_DOMAINS: u64 = config::KernelConfig::MICROKIT_DEBUG.num_domains;
 /// Entries in the kernel's domain schedule array (`CONFIG_NUM_DOMAIN_SCHEDULES`, seL4 15+).
 pub const NUM_DOMAIN_SCHEDULES: u64 = 256;
 /// Largest domain schedule duration (`DSCHED_MAX_DURATION`: 56 bits; the top 8 bits of a

@@ -15,6 +15,7 @@ exec bash scripts/boot-test.sh aarch64 bootinfo \
   --expect "bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap" \
   --expect "bytes RAM, 0x3f000000 bytes device" \
   --expect "bootinfo: extra bootinfo: first chunk id 6 " \
+  --expect "bootinfo: DTB is packed: totalsize " \
   --expect "bootinfo: DTB memory 0x40000000..0x80000000" \
   --expect "bootinfo: RAM untyped covers the DTB's RAM less at most 24 MiB" \
   --expect "bootinfo: retype: error 0 (Untyped_Retype of untyped slot " \

@@ -19,6 +19,7 @@ bash scripts/boot-test.sh riscv64 bootinfo \
   --expect "untypeds (" \
   --expect "bootinfo: untyped list consistent" \
   --expect "bootinfo: extra bootinfo chunk id 6" \
+  --expect "bootinfo: DTB is packed: totalsize " \
   --expect "retype: Untyped_Retype(endpoint) from slot" \
   --expect "retype: into the occupied slot" \
   --expect "copy: CNode_Copy slot" \

@@ -3,6 +3,12 @@
 //! The trap-entry assembly (`trap` module) stores registers straight into this struct, so its
 //! layout is fixed (`repr(C)`) and its field offsets are the `CTX_*` constants, checked by a
 //! host test.
+//!
+//! As in seL4, two program counters are kept: `pc` (ELR_EL1, seL4's NextIP) is where the
+//! thread resumes, and `fault_ip` (seL4's FaultIP) is the address of the instruction that last
+//! trapped: the `svc` itself for a syscall (`pc - 4`), the faulting or interrupted instruction
+//! otherwise. The platform's trap handler records it ([`Aarch64Context::enter_syscall`],
+//! [`Aarch64Context::enter_other`]) before the kernel core sees the trap.
 
 use kernel_hal::{FaultRegs, Reg, UserContext};
 
@@ -26,8 +32,8 @@ pub struct Aarch64Context {
     pub x: [u64; 31],
     /// SP_EL0.
     pub sp: u64,
-    /// The address the thread resumes at (ELR_EL1). After a syscall trap this is the
-    /// instruction after `svc`; after a fault it is the faulting instruction.
+    /// The address the thread resumes at (ELR_EL1, seL4's NextIP). After a syscall trap this
+    /// is the instruction after `svc`; after a fault it is the faulting instruction.
     pub pc: u64,
     /// SPSR_EL1 (saved PSTATE).
     pub spsr: u64,
@@ -37,6 +43,8 @@ pub struct Aarch64Context {
     pub tpidrro_el0: u64,
     /// FP/SIMD registers.
     pub fp: FpState,
+    /// seL4's FaultIP (the restart PC): the instruction that last trapped into the kernel.
+    pub fault_ip: u64,
 }
 
 /// Byte offset of `sp` (used by the trap assembly).
@@ -51,6 +59,8 @@ pub const CTX_TPIDR: usize = 272;
 pub const CTX_TPIDRRO: usize = 280;
 /// Byte offset of `fp`.
 pub const CTX_FP: usize = 288;
+/// Byte offset of `fault_ip` (not used by the assembly; recorded in Rust on each trap).
+pub const CTX_FAULT_IP: usize = CTX_FP + 528;
 
 /// SPSR for a fresh user thread: EL0t, IRQs unmasked, FIQs masked (seL4's 0x40).
 pub const SPSR_USER: u64 = 0x40;
@@ -71,7 +81,26 @@ impl Aarch64Context {
             fpcr: 0,
             fpsr: 0,
         },
+        fault_ip: 0,
     };
+
+    /// Record a syscall trap: FaultIP is the `svc` instruction, the thread resumes after it
+    /// (ELR_EL1, already in `pc`).
+    pub fn enter_syscall(&mut self) {
+        self.fault_ip = self.pc.wrapping_sub(4);
+    }
+
+    /// Record any other trap (exception or interrupt): FaultIP is the instruction the
+    /// thread resumes at.
+    pub fn enter_other(&mut self) {
+        self.fault_ip = self.pc;
+    }
+
+    /// Set the PC word of `seL4_UserContext`: the restart PC and the resume address alike.
+    fn set_pc_word(&mut self, v: u64) {
+        self.fault_ip = v;
+        self.pc = v;
+    }
 }
 
 impl Default for Aarch64Context {
@@ -133,6 +162,7 @@ impl UserContext for Aarch64Context {
             Reg::NbSendRecvDest => self.x[8],
             Reg::SyscallNo => self.x[7],
             Reg::Pc => self.pc,
+            Reg::FaultIp => self.fault_ip,
             Reg::Sp => self.sp,
             Reg::TlsBase => self.tpidr_el0,
         }
@@ -148,6 +178,7 @@ impl UserContext for Aarch64Context {
             Reg::NbSendRecvDest => self.x[8] = v,
             Reg::SyscallNo => self.x[7] = v,
             Reg::Pc => self.pc = v,
+            Reg::FaultIp => self.fault_ip = v,
             Reg::Sp => self.sp = v,
             Reg::TlsBase => self.tpidr_el0 = v,
         }
@@ -164,6 +195,7 @@ impl UserContext for Aarch64Context {
             Reg::NbSendRecvDest => x(8),
             Reg::SyscallNo => x(7),
             Reg::Pc => Some(core::mem::offset_of!(Aarch64Context, pc)),
+            Reg::FaultIp => Some(core::mem::offset_of!(Aarch64Context, fault_ip)),
             Reg::Sp => Some(core::mem::offset_of!(Aarch64Context, sp)),
             Reg::TlsBase => Some(core::mem::offset_of!(Aarch64Context, tpidr_el0)),
         }
@@ -171,7 +203,7 @@ impl UserContext for Aarch64Context {
 
     fn user_word(&self, i: usize) -> u64 {
         match word(i) {
-            Some(Word::Pc) => self.pc,
+            Some(Word::Pc) => self.fault_ip,
             Some(Word::Sp) => self.sp,
             Some(Word::Spsr) => self.spsr,
             Some(Word::X(n)) => self.x[n],
@@ -183,7 +215,7 @@ impl UserContext for Aarch64Context {
 
     fn set_user_word(&mut self, i: usize, v: u64) {
         match word(i) {
-            Some(Word::Pc) => self.pc = v,
+            Some(Word::Pc) => self.set_pc_word(v),
             Some(Word::Sp) => self.sp = v,
             Some(Word::Spsr) => self.spsr = Self::sanitise_spsr(v),
             Some(Word::X(n)) => self.x[n] = v,
@@ -193,24 +225,20 @@ impl UserContext for Aarch64Context {
         }
     }
 
-    fn rewind_syscall(&mut self) {
-        self.pc = self.pc.wrapping_sub(4);
-    }
-
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
         let mut msg = [0u64; 13];
         let len = match kind {
             FaultRegs::UnknownSyscall => {
                 msg[..8].copy_from_slice(&self.x[..8]);
-                msg[8] = self.pc.wrapping_sub(4); // FaultIP: the `svc` itself
+                msg[8] = self.fault_ip; // FaultIP: the `svc` itself
                 msg[9] = self.sp;
-                msg[10] = self.pc; // LR slot: ELR, the next instruction
+                msg[10] = self.pc; // LR slot: ELR_EL1 (NextIP), the next instruction
                 msg[11] = self.spsr;
                 msg[12] = extra[0];
                 13
             }
             FaultRegs::UserException => {
-                msg[0] = self.pc;
+                msg[0] = self.fault_ip;
                 msg[1] = self.sp;
                 msg[2] = self.spsr;
                 msg[3] = extra[0];
@@ -234,17 +262,20 @@ impl UserContext for Aarch64Context {
                 for (i, &v) in msg.iter().enumerate().take(13) {
                     match i {
                         0..=7 => self.x[i] = v,
+                        8 => self.fault_ip = v,
                         9 => self.sp = v,
+                        // The LR slot is ELR_EL1 (NextIP); a restarting reply then resumes
+                        // the thread at FaultIP, as seL4 does.
                         10 => self.pc = v,
                         11 => self.spsr = Self::sanitise_spsr(v),
-                        _ => {} // FaultIP and the syscall number are not restored
+                        _ => {} // the syscall number is not restored
                     }
                 }
             }
             FaultRegs::UserException => {
                 for (i, &v) in msg.iter().enumerate().take(3) {
                     match i {
-                        0 => self.pc = v,
+                        0 => self.set_pc_word(v),
                         1 => self.sp = v,
                         _ => self.spsr = Self::sanitise_spsr(v),
                     }
@@ -278,6 +309,7 @@ mod tests {
             Reg::NbSendRecvDest,
             Reg::SyscallNo,
             Reg::Pc,
+            Reg::FaultIp,
             Reg::Sp,
             Reg::TlsBase,
         ];
@@ -306,8 +338,9 @@ mod tests {
         assert_eq!(offset_of!(Aarch64Context, tpidr_el0), CTX_TPIDR);
         assert_eq!(offset_of!(Aarch64Context, tpidrro_el0), CTX_TPIDRRO);
         assert_eq!(offset_of!(Aarch64Context, fp), CTX_FP);
+        assert_eq!(offset_of!(Aarch64Context, fault_ip), CTX_FAULT_IP);
         assert_eq!(offset_of!(FpState, fpcr), 512);
-        assert_eq!(core::mem::size_of::<Aarch64Context>(), CTX_FP + 528);
+        assert_eq!(core::mem::size_of::<Aarch64Context>(), CTX_FP + 528 + 16);
     }
 
     /// A context where every register holds a distinct recognisable value.
@@ -317,6 +350,7 @@ mod tests {
             c.x[i] = 100 + i as u64;
         }
         c.pc = 1;
+        c.fault_ip = 1;
         c.sp = 2;
         c.spsr = 0x6000_0040;
         c.tpidr_el0 = 3;
@@ -368,16 +402,19 @@ mod tests {
     fn fault_messages() {
         let mut c = numbered();
         c.pc = 0x40_0104;
+        c.enter_syscall();
         let mut out = [0u64; 20];
         let n = c.fault_message(FaultRegs::UnknownSyscall, [99, 0], &mut out);
         assert_eq!(n, 13);
         assert_eq!(&out[..8], &[100, 101, 102, 103, 104, 105, 106, 107]);
         assert_eq!(&out[8..13], &[0x40_0100, 2, 0x40_0104, 0x6000_0040, 99]);
+        c.enter_other();
         let n = c.fault_message(FaultRegs::UserException, [0x5600_0000, 0], &mut out);
         assert_eq!(&out[..n], &[0x40_0104, 2, 0x6000_0040, 0x5600_0000, 0]);
         let mut d = c;
         d.restore_from_fault_reply(FaultRegs::UserException, &[0x50_0000, 0x60_0000, 0x3C5]);
         assert_eq!((d.pc, d.sp, d.spsr), (0x50_0000, 0x60_0000, 0x40));
+        assert_eq!(d.fault_ip, 0x50_0000);
         let mut t = Aarch64Context::default();
         let reply: Vec<u64> = (0..34).map(|i| c.user_word(i)).collect();
         t.restore_from_fault_reply(FaultRegs::Timeout, &reply);
@@ -385,7 +422,43 @@ mod tests {
             assert_eq!(t.user_word(i), c.user_word(i), "word {i}");
         }
         assert_eq!(t.tpidr_el0, 0, "TimeoutReply has no TLS words");
-        c.rewind_syscall();
-        assert_eq!(c.pc, 0x40_0100);
+    }
+
+    /// The two PCs: a syscall trap keeps the `svc` as FaultIP and resumes after it; a
+    /// restart resumes at FaultIP; `seL4_UserContext`'s pc word is FaultIP and writing it
+    /// moves both.
+    #[test]
+    fn restart_pc_and_next_pc() {
+        let mut c = Aarch64Context::default();
+        c.pc = 0x40_1004;
+        c.enter_syscall();
+        assert_eq!(
+            (c.get(Reg::FaultIp), c.get(Reg::Pc)),
+            (0x40_1000, 0x40_1004)
+        );
+        assert_eq!(
+            c.user_word(0),
+            0x40_1000,
+            "ReadRegisters reports the restart PC"
+        );
+        c.set_user_word(0, 0x50_0000);
+        assert_eq!((c.fault_ip, c.pc), (0x50_0000, 0x50_0000));
+        c.resume_at_restart_pc();
+        assert_eq!(c.pc, 0x50_0000, "a restart does not move a written PC");
+        c.pc = 0x40_2004;
+        c.enter_syscall();
+        c.resume_at_restart_pc();
+        assert_eq!(c.pc, 0x40_2000, "a restarted syscall re-executes the svc");
+        c.pc = 0x40_3008;
+        c.update_restart_pc();
+        assert_eq!(c.fault_ip, 0x40_3008);
+        // An UnknownSyscall reply: FaultIP from slot 8, ELR from the LR slot.
+        let mut msg = [0u64; 13];
+        msg[8] = 0x60_0004;
+        msg[10] = 0x70_0000;
+        c.restore_from_fault_reply(FaultRegs::UnknownSyscall, &msg);
+        assert_eq!((c.fault_ip, c.pc), (0x60_0004, 0x70_0000));
+        c.resume_at_restart_pc();
+        assert_eq!(c.pc, 0x60_0004);
     }
 }

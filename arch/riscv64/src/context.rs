@@ -10,7 +10,8 @@
 //!
 //! As in seL4, two program counters are kept: `fault_ip` is the `sepc` of the last trap (the
 //! `ecall` instruction itself for a syscall) and `next_ip` is where the thread resumes
-//! (`fault_ip + 4` after a syscall). Restarting a syscall copies `fault_ip` back to `next_ip`.
+//! (`fault_ip + 4` after a syscall). Restarting a thread copies `fault_ip` back to `next_ip`
+//! (`UserContext::resume_at_restart_pc`).
 
 use kernel_hal::{FaultRegs, Reg, UserContext};
 
@@ -150,6 +151,7 @@ impl UserContext for Riscv64Context {
             Reg::NbSendRecvDest => self.x[regno::T0],
             Reg::SyscallNo => self.x[regno::A7],
             Reg::Pc => self.next_ip,
+            Reg::FaultIp => self.fault_ip,
             Reg::Sp => self.x[regno::SP],
             Reg::TlsBase => self.x[regno::TP],
         }
@@ -164,9 +166,8 @@ impl UserContext for Riscv64Context {
             Reg::Reply => self.x[16] = v,
             Reg::NbSendRecvDest => self.x[regno::T0] = v,
             Reg::SyscallNo => self.x[regno::A7] = v,
-            // The resume address only (seL4's `setNextPC`); `set_user_word(0, ..)` and fault
-            // replies write FaultIP too.
             Reg::Pc => self.next_ip = v,
+            Reg::FaultIp => self.fault_ip = v,
             Reg::Sp => self.x[regno::SP] = v,
             Reg::TlsBase => self.x[regno::TP] = v,
         }
@@ -184,6 +185,7 @@ impl UserContext for Riscv64Context {
             Reg::Sp => x(regno::SP),
             Reg::TlsBase => x(regno::TP),
             Reg::Pc => Some(OFF_NEXT_IP),
+            Reg::FaultIp => Some(OFF_FAULT_IP),
             Reg::Mr(_) => None,
         }
     }
@@ -198,10 +200,6 @@ impl UserContext for Riscv64Context {
         if let Some(&n) = USER_CONTEXT_ORDER.get(i) {
             self.write_slot(n, v);
         }
-    }
-
-    fn rewind_syscall(&mut self) {
-        self.next_ip = self.fault_ip;
     }
 
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
@@ -265,6 +263,7 @@ mod tests {
             Reg::NbSendRecvDest,
             Reg::SyscallNo,
             Reg::Pc,
+            Reg::FaultIp,
             Reg::Sp,
             Reg::TlsBase,
         ];
@@ -382,8 +381,17 @@ mod tests {
         let mut c = Riscv64Context::default();
         c.enter_syscall(0x4000);
         assert_eq!(c.get(Reg::Pc), 0x4004);
-        c.rewind_syscall();
+        assert_eq!(c.get(Reg::FaultIp), 0x4000);
+        assert_eq!(
+            c.user_word(0),
+            0x4000,
+            "ReadRegisters reports the restart PC"
+        );
+        c.resume_at_restart_pc();
         assert_eq!(c.get(Reg::Pc), 0x4000);
+        c.set(Reg::Pc, 0x4444);
+        c.update_restart_pc();
+        assert_eq!(c.get(Reg::FaultIp), 0x4444);
         c.enter_other(0x5000);
         assert_eq!(c.get(Reg::Pc), 0x5000);
     }

@@ -290,6 +290,7 @@ impl UserContext for X86Context {
             Reg::NbSendRecvDest => self.regs[SLOT[word::R13]],
             Reg::SyscallNo => self.regs[SLOT[word::RDX]],
             Reg::Pc => self.regs[SLOT[word::RIP]],
+            Reg::FaultIp => self.fault_ip,
             Reg::Sp => self.regs[SLOT[word::RSP]],
             Reg::TlsBase => self.regs[SLOT[word::FS_BASE]],
         }
@@ -307,9 +308,11 @@ impl UserContext for X86Context {
             Reg::Reply => word::R12,
             Reg::NbSendRecvDest => word::R13,
             Reg::SyscallNo => word::RDX,
-            // The resume address only (seL4's `setNextPC`); WriteRegisters and fault replies
-            // go through `set_user_word`, which sets FaultIP too.
             Reg::Pc => word::RIP,
+            Reg::FaultIp => {
+                self.fault_ip = v;
+                return;
+            }
             Reg::Sp => word::RSP,
             Reg::TlsBase => word::FS_BASE,
         };
@@ -346,10 +349,6 @@ impl UserContext for X86Context {
         if i < word::COUNT {
             self.set_sanitised(i, v);
         }
-    }
-
-    fn rewind_syscall(&mut self) {
-        self.regs[SLOT[word::RIP]] = self.fault_ip;
     }
 
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
@@ -560,8 +559,13 @@ mod tests {
         c.regs[SLOT[word::RIP]] = 0x40_1002;
         c.fault_ip = 0x40_1002 - SYSCALL_INSN_LEN;
         assert_eq!(c.user_word(word::RIP), 0x40_1000);
-        c.rewind_syscall();
+        assert_eq!(c.get(Reg::FaultIp), 0x40_1000);
+        c.resume_at_restart_pc();
         assert_eq!(c.get(Reg::Pc), 0x40_1000);
+        c.set(Reg::Pc, 0x40_2000);
+        assert_eq!(c.fault_ip, 0x40_1000, "setting NextIP leaves FaultIP");
+        c.update_restart_pc();
+        assert_eq!(c.user_word(word::RIP), 0x40_2000);
     }
 
     #[test]

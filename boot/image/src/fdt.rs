@@ -42,6 +42,87 @@ pub fn total_size(header: &[u8]) -> Option<usize> {
     Some(be32(header, 4).ok()? as usize)
 }
 
+/// How to lay a device tree blob out *packed*, as libfdt's `fdt_pack` leaves it and as seL4
+/// hands it to the root task: the header, then the memory-reservation block, the structure
+/// block and the strings block back to back, with `totalsize` the end of the strings (a
+/// firmware blob such as QEMU's has free space after its blocks and a `totalsize` of 1 MiB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackPlan {
+    /// The new header (the first [`HEADER_SIZE`] bytes of the packed blob).
+    pub header: [u8; HEADER_SIZE],
+    /// (source offset, destination offset, length) of the three blocks, in order.
+    pub blocks: [(usize, usize, usize); 3],
+    /// The packed blob's size (its `totalsize`).
+    pub total: usize,
+}
+
+impl PackPlan {
+    /// Plan the packing of `blob` (a DTB of version 16 or later). The blocks are checked to
+    /// lie within the blob's `totalsize`.
+    pub fn new(blob: &[u8]) -> Result<Self, FdtError> {
+        if blob.len() < HEADER_SIZE || be32(blob, 0)? != FDT_MAGIC {
+            return Err(FdtError::BadMagic);
+        }
+        let total = be32(blob, 4)? as usize;
+        let blob = blob.get(..total).ok_or(FdtError::OutOfBounds)?;
+        let off_struct = be32(blob, 8)? as usize;
+        let off_strings = be32(blob, 12)? as usize;
+        let off_rsv = be32(blob, 16)? as usize;
+        let size_strings = be32(blob, 32)? as usize;
+        let size_struct = be32(blob, 36)? as usize;
+        // The reservation block: 16-byte (address, size) entries ending with an all-zero one.
+        let mut rsv_len = 0usize;
+        loop {
+            let e = off_rsv.checked_add(rsv_len).ok_or(FdtError::OutOfBounds)?;
+            let entry = blob.get(e..e + 16).ok_or(FdtError::OutOfBounds)?;
+            rsv_len += 16;
+            if entry.iter().all(|&b| b == 0) {
+                break;
+            }
+        }
+        let within = |off: usize, n: usize| off.checked_add(n).is_some_and(|end| end <= total);
+        if !within(off_struct, size_struct) || !within(off_strings, size_strings) {
+            return Err(FdtError::OutOfBounds);
+        }
+        let new_rsv = HEADER_SIZE.next_multiple_of(8);
+        let new_struct = new_rsv + rsv_len;
+        let new_strings = new_struct + size_struct;
+        let new_total = new_strings + size_strings;
+        let mut header = [0u8; HEADER_SIZE];
+        header.copy_from_slice(&blob[..HEADER_SIZE]);
+        for (off, v) in [
+            (4, new_total),
+            (8, new_struct),
+            (12, new_strings),
+            (16, new_rsv),
+        ] {
+            header[off..off + 4].copy_from_slice(&(v as u32).to_be_bytes());
+        }
+        Ok(PackPlan {
+            header,
+            blocks: [
+                (off_rsv, new_rsv, rsv_len),
+                (off_struct, new_struct, size_struct),
+                (off_strings, new_strings, size_strings),
+            ],
+            total: new_total,
+        })
+    }
+
+    /// Write the packed blob into `out` (at least [`PackPlan::total`] bytes) from the
+    /// original `blob`; returns the packed length.
+    pub fn write(&self, blob: &[u8], out: &mut [u8]) -> Result<usize, FdtError> {
+        let out = out.get_mut(..self.total).ok_or(FdtError::OutOfBounds)?;
+        out.fill(0);
+        out[..HEADER_SIZE].copy_from_slice(&self.header);
+        for (src, dst, n) in self.blocks {
+            let from = blob.get(src..src + n).ok_or(FdtError::OutOfBounds)?;
+            out[dst..dst + n].copy_from_slice(from);
+        }
+        Ok(self.total)
+    }
+}
+
 /// A validated device tree blob.
 #[derive(Clone, Copy, Debug)]
 pub struct Fdt<'a> {
@@ -307,6 +388,91 @@ mod tests {
             .end()
             .end()
             .finish()
+    }
+
+    /// `virt_like()` laid out the way QEMU hands it over: a reservation entry, the blocks
+    /// apart from each other and a `totalsize` of 1 MiB with free space after them.
+    fn unpacked() -> Vec<u8> {
+        let packed = virt_like();
+        let be32 = |o: usize| u32::from_be_bytes(packed[o..o + 4].try_into().unwrap()) as usize;
+        let (s_off, s_len) = (be32(8), be32(36));
+        let (t_off, t_len) = (be32(12), be32(32));
+        let total = 1 << 20;
+        let (rsv, st, strs) = (0x40usize, 0x200usize, 0x1000usize);
+        let mut b = vec![0xeeu8; total];
+        b[..HEADER_SIZE].copy_from_slice(&packed[..HEADER_SIZE]);
+        b[HEADER_SIZE..rsv].fill(0);
+        for (off, v) in [(4, total), (8, st), (12, strs), (16, rsv)] {
+            b[off..off + 4].copy_from_slice(&(v as u32).to_be_bytes());
+        }
+        let mut r = Vec::new();
+        r.extend_from_slice(&0x8000_0000u64.to_be_bytes());
+        r.extend_from_slice(&0x1_0000u64.to_be_bytes());
+        r.extend_from_slice(&[0u8; 16]);
+        b[rsv..rsv + 32].copy_from_slice(&r);
+        b[st..st + s_len].copy_from_slice(&packed[s_off..s_off + s_len]);
+        b[strs..strs + t_len].copy_from_slice(&packed[t_off..t_off + t_len]);
+        b
+    }
+
+    #[test]
+    fn packing_drops_the_free_space_and_keeps_the_tree() {
+        let b = unpacked();
+        assert_eq!(total_size(&b), Some(1 << 20));
+        let f = Fdt::parse(&b).unwrap();
+        let plan = PackPlan::new(&b).unwrap();
+        let packed = virt_like();
+        let (s_len, t_len) = (f.structs.len(), f.strings.len());
+        // header, 2 reservation entries (one and the terminator), structs, strings
+        assert_eq!(plan.total, HEADER_SIZE + 32 + s_len + t_len);
+        assert!(plan.total < packed.len() + 64);
+        let mut out = vec![0xffu8; plan.total + 8];
+        assert_eq!(plan.write(&b, &mut out).unwrap(), plan.total);
+        out.truncate(plan.total);
+        assert_eq!(
+            total_size(&out),
+            Some(plan.total),
+            "totalsize is the packed size"
+        );
+        let be32 = |o: usize| u32::from_be_bytes(out[o..o + 4].try_into().unwrap()) as usize;
+        assert_eq!(be32(16), HEADER_SIZE, "reservations right after the header");
+        assert_eq!(be32(8), HEADER_SIZE + 32);
+        assert_eq!(be32(12), HEADER_SIZE + 32 + s_len);
+        assert_eq!(be32(12) + be32(32), plan.total, "strings end the blob");
+        assert_eq!(
+            &out[20..HEADER_SIZE],
+            &b[20..HEADER_SIZE],
+            "versions and sizes kept"
+        );
+        assert_eq!(
+            &out[HEADER_SIZE..HEADER_SIZE + 16],
+            &b[0x40..0x50],
+            "the reservation entry is kept"
+        );
+        let g = Fdt::parse(&out).unwrap();
+        assert_eq!(g.memory().unwrap(), Some((0x4000_0000, 0x4000_0000)));
+        assert!(g.has_compatible("arm,gic-v3").unwrap());
+        // Packing a packed blob changes nothing.
+        let again = PackPlan::new(&out).unwrap();
+        let mut out2 = vec![0u8; again.total];
+        again.write(&out, &mut out2).unwrap();
+        assert_eq!(out2, out);
+    }
+
+    #[test]
+    fn packing_rejects_blocks_outside_the_blob() {
+        let mut b = unpacked();
+        b[36..40].copy_from_slice(&(2u32 << 20).to_be_bytes()); // size_dt_struct too big
+        assert_eq!(PackPlan::new(&b), Err(FdtError::OutOfBounds));
+        let mut c = unpacked();
+        c[0] = 0;
+        assert_eq!(PackPlan::new(&c), Err(FdtError::BadMagic));
+        let plan = PackPlan::new(&unpacked()).unwrap();
+        let mut small = vec![0u8; plan.total - 1];
+        assert_eq!(
+            plan.write(&unpacked(), &mut small),
+            Err(FdtError::OutOfBounds)
+        );
     }
 
     #[test]

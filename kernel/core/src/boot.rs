@@ -61,6 +61,8 @@ pub struct BootParams<'a> {
     pub extra_bootinfo: &'a [u8],
     /// The kernel timer IRQ (reserved), if any.
     pub timer_irq: Option<u64>,
+    /// The kernel's configuration (from the image's configuration record).
+    pub config: sel4_abi::config::KernelConfig,
 }
 
 /// Why boot failed.
@@ -184,6 +186,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     kmem::zero(&machine, idle, 1 << obj::TCB_BITS);
     kmem::store(&machine, idle, &idle_tcb);
     let mut k = Kernel::new(machine, p.arch, idle, irq_node);
+    k.config = p.config;
     if let Some(t) = p.timer_irq {
         if (t as usize) < MAX_IRQS {
             k.irq_state[t as usize] = IrqState::Timer;
@@ -426,6 +429,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     t.sched_context = sc;
     t.state = ThreadState::Running as u64;
     t.context.set(Reg::Pc, p.entry);
+    t.context.set(Reg::FaultIp, p.entry);
     t.context.set(Reg::Cap, p.bootinfo_vaddr);
     let name = b"rootserver";
     t.name[..name.len()].copy_from_slice(name);

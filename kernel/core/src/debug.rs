@@ -26,7 +26,7 @@ impl<M: Machine> Write for Console<'_, M> {
 /// (pc …)` for thread `t` and fault `f` (its registers already point at the faulting
 /// instruction).
 pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Fault) {
-    let pc = k.get_reg(t, Reg::Pc);
+    let pc = k.get_reg(t, Reg::FaultIp);
     let name_bytes = k.tcb_read(t, |x| x.name);
     let len = name_bytes
         .iter()

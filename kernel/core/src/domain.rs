@@ -12,7 +12,7 @@
 //! system that never touches the schedule runs in domain 0 only, as seL4 does.
 
 use kernel_hal::{Machine, PAddr};
-use sel4_abi::{Label, DOMAIN_MAX_DURATION, NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
+use sel4_abi::{Label, DOMAIN_MAX_DURATION, NUM_DOMAIN_SCHEDULES};
 
 use crate::cap::Cap;
 use crate::error::{KResult, SyscallError};
@@ -152,7 +152,7 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<DomainInv> {
                 return Err(SyscallError::TruncatedMessage);
             }
             let domain = k.arg(a, 0);
-            if domain >= NUM_DOMAINS {
+            if domain >= k.config.num_domains {
                 return Err(SyscallError::InvalidArgument(0));
             }
             let (c, _) = a
@@ -175,10 +175,10 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<DomainInv> {
             if index >= NUM_DOMAIN_SCHEDULES {
                 return Err(index_range_error());
             }
-            if domain >= NUM_DOMAINS {
+            if domain >= k.config.num_domains {
                 return Err(SyscallError::RangeError {
                     min: 0,
-                    max: NUM_DOMAINS - 1,
+                    max: k.config.num_domains - 1,
                 });
             }
             if duration > DOMAIN_MAX_DURATION {

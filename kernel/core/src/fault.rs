@@ -4,8 +4,9 @@
 //! Delivery goes to the endpoint cap in the TCB's fault-handler slot (timeout faults: the
 //! timeout-handler slot) as a Call (`crate::ipc::send_fault_ipc`); the message layout is
 //! built when the handler receives it. A thread without a valid handler becomes Inactive.
-//! Syscall faults (CapFault, UnknownSyscall) rewind the PC to the trap instruction, so a
-//! restarting reply re-executes the syscall (as seL4's FaultIP does).
+//! The PC a fault message reports is the thread's restart PC (seL4's FaultIP: the syscall
+//! instruction for CapFault and UnknownSyscall, the faulting instruction otherwise), and a
+//! restarting reply resumes the thread there (`crate::ipc::do_reply_transfer`).
 
 use kernel_hal::{Machine, PAddr};
 
@@ -100,14 +101,9 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
         }
         Fault::Timeout { badge } => words[1] = badge,
     }
-    // Faults raised by a syscall report (and restart at) the trap instruction.
-    let rewind = matches!(f, Fault::CapFault { .. } | Fault::UnknownSyscall { .. });
-    k.tcb_mut(t, (words, lf, rewind), |tcb, (words, lf, rewind)| {
+    k.tcb_mut(t, (words, lf), |tcb, (words, lf)| {
         tcb.fault = words;
         tcb.lookup_failure = lf;
-        if rewind {
-            kernel_hal::UserContext::rewind_syscall(&mut tcb.context);
-        }
     });
     if !crate::ipc::send_fault_ipc(k, t, &f) {
         crate::debug::report_no_fault_handler(k, t, &f);

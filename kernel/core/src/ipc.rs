@@ -175,24 +175,20 @@ pub fn reorder_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 // ---- Restarting threads ---------------------------------------------------------------
 
-/// Make a thread that was blocked in a syscall re-execute it (seL4 `Restart` state): rewind
-/// to the trap instruction and make it runnable.
+/// seL4's `Restart` state: make thread `t` runnable at its restart PC (FaultIP), so a thread
+/// that was blocked in a syscall re-executes it and a faulted thread re-executes the faulting
+/// instruction. (seL4 moves NextIP to FaultIP when it next activates the thread; doing it
+/// now is the same, since every register write moves both.)
 pub fn restart_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     let mut c = k.context(t);
-    c.rewind_syscall();
+    c.resume_at_restart_pc();
     k.set_context(t, &c);
     sched::set_running(k, t);
 }
 
-/// Stop a thread that is inside a syscall (seL4 leaves its restart PC at the trap, so a
-/// later Resume re-executes the syscall): rewind unless a fault is pending (then the PC
-/// already points at the faulting instruction), and make it Inactive.
-fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr, had_fault: bool) {
-    if !had_fault {
-        let mut c = k.context(t);
-        c.rewind_syscall();
-        k.set_context(t, &c);
-    }
+/// Stop a thread that is inside a syscall: it becomes Inactive with its restart PC still at
+/// the syscall (or faulting) instruction, so a later Resume re-executes it.
+fn stop_in_syscall<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     sched::set_blocked(k, t, ThreadState::Inactive);
 }
 
@@ -312,14 +308,13 @@ pub fn reply_finalise<M: Machine>(k: &mut Kernel<M>, reply: PAddr) {
     }
     match k.thread_state(t) {
         ThreadState::BlockedOnReply => {
-            let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
             reply_remove(k, reply, t);
             k.tcb_mut(t, (), |x, ()| x.fault = [0; 4]);
-            stop_in_syscall(k, t, had_fault);
+            stop_in_syscall(k, t);
         }
         ThreadState::BlockedOnReceive => {
             cancel_ipc(k, t);
-            stop_in_syscall(k, t, false);
+            stop_in_syscall(k, t);
         }
         _ => reply_update(k, reply, |r| r.tcb = 0),
     }
@@ -426,7 +421,7 @@ fn fault_message<M: Machine>(
     let ctx = x.context;
     let n = match fault_type_of(f[0]) {
         Some(FaultType::CapFault) => {
-            out[0] = ctx.get(Reg::Pc);
+            out[0] = ctx.get(Reg::FaultIp);
             out[1] = f[1];
             out[2] = f[2];
             let lf = LookupFailure::from_words(x.lookup_failure);
@@ -442,7 +437,7 @@ fn fault_message<M: Machine>(
             ctx.fault_message(FaultRegs::UserException, [f[1], f[2]], &mut out[..])
         }
         Some(FaultType::VmFault) => {
-            out[0] = ctx.get(Reg::Pc);
+            out[0] = ctx.get(Reg::FaultIp);
             out[1] = f[1];
             out[2] = f[3];
             out[3] = f[2];
@@ -542,7 +537,7 @@ pub fn send_ipc<M: Machine>(
                 if (rights.grant() || rights.grant_reply()) && reply != 0 {
                     reply_push(k, thread, dest, reply, can_donate);
                 } else {
-                    stop_in_syscall(k, thread, is_fault);
+                    stop_in_syscall(k, thread);
                 }
             } else if can_donate && k.tcb_read(dest, |x| x.sched_context) == 0 {
                 let sc = k.tcb_read(thread, |x| x.sched_context);
@@ -567,13 +562,12 @@ pub fn receive_ipc<M: Machine>(
         let old = reply_load(k, reply).tcb;
         if old != 0 && old != thread {
             let st = k.thread_state(old);
-            let had_fault = k.tcb_read(old, |x| x.fault[0]) != 0;
             cancel_ipc(k, old);
             if matches!(
                 st,
                 ThreadState::BlockedOnReply | ThreadState::BlockedOnReceive
             ) {
-                stop_in_syscall(k, old, had_fault);
+                stop_in_syscall(k, old);
             }
         }
     }
@@ -597,7 +591,7 @@ pub fn receive_ipc<M: Machine>(
                 let can_donate = k.tcb_read(sender, |x| x.sched_context) != 0;
                 reply_push(k, sender, thread, reply, can_donate);
             } else {
-                stop_in_syscall(k, sender, is_fault);
+                stop_in_syscall(k, sender);
             }
         } else {
             sched::set_running(k, sender);
@@ -629,7 +623,8 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
     let f = k.tcb_read(receiver, |x| x.fault);
     if f[0] == FaultType::NullFault as u64 {
         do_ipc_transfer(k, sender, None, 0, grant, receiver);
-        sched::set_running(k, receiver);
+        k.set_thread_state_raw(receiver, ThreadState::Running);
+        wake_after_reply(k, receiver, false);
         return;
     }
     // Fault reply (seL4 `handleFaultReply`).
@@ -665,10 +660,37 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
         x.lookup_failure = [0; 4];
     });
     if restart {
-        sched::set_running(k, receiver);
+        // seL4 `Restart`: resume at FaultIP (the faulting instruction, or the PC the
+        // handler wrote into the reply).
+        let mut c = k.context(receiver);
+        c.resume_at_restart_pc();
+        k.set_context(receiver, &c);
+        k.set_thread_state_raw(receiver, ThreadState::Running);
+        wake_after_reply(k, receiver, kind == Some(FaultRegs::Timeout));
     } else {
         sched::set_blocked(k, receiver, ThreadState::Inactive);
     }
+}
+
+/// The end of seL4 `doReplyTransfer` (MCS) for a receiver that runs again: if the
+/// scheduling context it runs on (perhaps just returned through the reply) cannot run now
+/// and the receiver has a timeout handler, the receiver raises a timeout fault at once
+/// (unless the reply answered a timeout fault); otherwise it is queued, or its SC waits for
+/// its next refill.
+fn wake_after_reply<M: Machine>(k: &mut Kernel<M>, receiver: PAddr, answered_timeout: bool) {
+    let sc = k.tcb_read(receiver, |x| x.sched_context);
+    if sc != 0
+        && !answered_timeout
+        && sched::sc_active(k, sc)
+        && sched::sc_load(k, sc).in_release_queue == 0
+        && !(sched::refill_ready(k, sc) && sched::refill_sufficient(k, sc, 0))
+        && valid_timeout_handler(k, receiver)
+    {
+        let badge = sched::sc_load(k, sc).badge;
+        crate::fault::handle_fault(k, receiver, crate::fault::Fault::Timeout { badge });
+        return;
+    }
+    sched::make_runnable(k, receiver);
 }
 
 fn cap_fault_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr, addr: u64, failure: LookupFailure) {

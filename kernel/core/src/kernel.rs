@@ -95,6 +95,8 @@ pub struct Kernel<M: Machine> {
     pub machine: M,
     /// The architecture whose label/object numbers the kernel uses.
     pub arch: Arch,
+    /// The kernel's configuration (`CONFIG_NUM_DOMAINS`, `CONFIG_PRINTING`, …).
+    pub config: sel4_abi::config::KernelConfig,
     /// The running thread's TCB (`ksCurThread`).
     pub cur_thread: PAddr,
     /// The idle thread's TCB (`ksIdleThread`).
@@ -145,6 +147,7 @@ impl<M: Machine> Kernel<M> {
         Kernel {
             machine,
             arch,
+            config: sel4_abi::config::KernelConfig::SEL4_DEFAULT,
             cur_thread: idle_thread,
             idle_thread,
             cur_sc: 0,

@@ -624,7 +624,7 @@ pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
     let ok = check_budget(k);
     if !ok && k.thread_state(t).is_runnable() {
         let mut c = k.context(t);
-        kernel_hal::UserContext::rewind_syscall(&mut c);
+        kernel_hal::UserContext::resume_at_restart_pc(&mut c);
         k.set_context(t, &c);
     }
     ok

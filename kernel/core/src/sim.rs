@@ -176,10 +176,15 @@ impl Machine for SimMachine {
     }
 }
 
-/// A generic register file: `x[0..31]` (aarch64-like roles), `pc`, `sp`, `tls`.
+/// A generic register file: `x[0..31]` (aarch64-like roles), `pc`, `sp`, `tls`, `fault_ip`.
 ///
 /// Roles: Cap = x0, MsgInfo = x1, MR0..3 = x2..x5, Reply = x6, SyscallNo = x7,
-/// NbSendRecvDest = x8. `seL4_UserContext` order here: pc, sp, x0..x30, tls (34 words).
+/// NbSendRecvDest = x8. `seL4_UserContext` order here: pc, sp, x0..x30, tls (34 words),
+/// where the pc word is the restart PC (`fault_ip`), as on the real arches.
+///
+/// As in seL4, `pc` is NextIP (where the thread resumes) and `fault_ip` is FaultIP (the
+/// instruction that last trapped). Tests model a trap with [`SimContext::trap_syscall`]
+/// (the syscall instruction at `pc`) or [`SimContext::trap_other`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct SimContext {
@@ -191,9 +196,32 @@ pub struct SimContext {
     pub sp: u64,
     /// TLS base.
     pub tls: u64,
+    /// seL4's FaultIP (the restart PC).
+    pub fault_ip: u64,
 }
 
-/// Size of the simulated syscall instruction (for `rewind_syscall`).
+impl SimContext {
+    /// What the trap entry does for a syscall instruction at `pc`: FaultIP is that
+    /// instruction and the thread will resume after it.
+    pub fn trap_syscall(&mut self) {
+        self.fault_ip = self.pc;
+        self.pc = self.pc.wrapping_add(SIM_SYSCALL_INSN_BYTES);
+    }
+
+    /// What the trap entry does for an exception or interrupt at `pc`: FaultIP is `pc`, and
+    /// the thread resumes there.
+    pub fn trap_other(&mut self) {
+        self.fault_ip = self.pc;
+    }
+
+    /// Set the `seL4_UserContext` pc word: the restart PC and the resume address alike.
+    pub fn set_pc_word(&mut self, v: u64) {
+        self.fault_ip = v;
+        self.pc = v;
+    }
+}
+
+/// Size of the simulated syscall instruction (see [`SimContext::trap_syscall`]).
 pub const SIM_SYSCALL_INSN_BYTES: u64 = 4;
 
 impl UserContext for SimContext {
@@ -209,6 +237,7 @@ impl UserContext for SimContext {
             Reg::SyscallNo => self.x[7],
             Reg::NbSendRecvDest => self.x[8],
             Reg::Pc => self.pc,
+            Reg::FaultIp => self.fault_ip,
             Reg::Sp => self.sp,
             Reg::TlsBase => self.tls,
         }
@@ -223,13 +252,14 @@ impl UserContext for SimContext {
             Reg::SyscallNo => self.x[7] = v,
             Reg::NbSendRecvDest => self.x[8] = v,
             Reg::Pc => self.pc = v,
+            Reg::FaultIp => self.fault_ip = v,
             Reg::Sp => self.sp = v,
             Reg::TlsBase => self.tls = v,
         }
     }
     fn user_word(&self, i: usize) -> u64 {
         match i {
-            0 => self.pc,
+            0 => self.fault_ip,
             1 => self.sp,
             2..=32 => self.x[i - 2],
             33 => self.tls,
@@ -238,24 +268,23 @@ impl UserContext for SimContext {
     }
     fn set_user_word(&mut self, i: usize, v: u64) {
         match i {
-            0 => self.pc = v,
+            0 => self.set_pc_word(v),
             1 => self.sp = v,
             2..=32 => self.x[i - 2] = v,
             33 => self.tls = v,
             _ => {}
         }
     }
-    fn rewind_syscall(&mut self) {
-        self.pc = self.pc.wrapping_sub(SIM_SYSCALL_INSN_BYTES);
-    }
     fn fault_message(&self, kind: FaultRegs, extra: [u64; 2], out: &mut [u64]) -> usize {
         let words: Vec<u64> = match kind {
             FaultRegs::UnknownSyscall => {
                 let mut v: Vec<u64> = self.x[0..8].to_vec();
-                v.extend_from_slice(&[self.pc, self.sp, self.x[30], 0, extra[0]]);
+                v.extend_from_slice(&[self.fault_ip, self.sp, self.x[30], 0, extra[0]]);
                 v
             }
-            FaultRegs::UserException => std::vec![self.pc, self.sp, 0, extra[0], extra[1]],
+            FaultRegs::UserException => {
+                std::vec![self.fault_ip, self.sp, 0, extra[0], extra[1]]
+            }
             FaultRegs::Timeout => Vec::new(),
         };
         let n = words.len().min(out.len());
@@ -268,7 +297,7 @@ impl UserContext for SimContext {
                 for (i, v) in msg.iter().enumerate().take(12) {
                     match i {
                         0..=7 => self.x[i] = *v,
-                        8 => self.pc = *v,
+                        8 => self.fault_ip = *v,
                         9 => self.sp = *v,
                         10 => self.x[30] = *v,
                         _ => {}
@@ -278,7 +307,7 @@ impl UserContext for SimContext {
             FaultRegs::UserException => {
                 for (i, v) in msg.iter().enumerate().take(3) {
                     match i {
-                        0 => self.pc = *v,
+                        0 => self.set_pc_word(*v),
                         1 => self.sp = *v,
                         _ => {}
                     }
@@ -393,6 +422,8 @@ pub mod harness {
             bootinfo_vaddr: BOOTINFO_VADDR,
             extra_bootinfo: &[],
             timer_irq: Some(SIM_IRQS - 1),
+            // Microkit's values (16 domains), so that host tests can use domains.
+            config: sel4_abi::config::KernelConfig::MICROKIT_DEBUG,
         };
         match boot(m, &p) {
             Ok(k) => k,
@@ -455,7 +486,7 @@ pub mod harness {
         for (i, v) in mrs.iter().enumerate().take(4) {
             ctx.set(Reg::Mr(i), *v);
         }
-        ctx.pc = ctx.pc.wrapping_add(SIM_SYSCALL_INSN_BYTES);
+        ctx.trap_syscall();
         k.set_current_context(&ctx);
         if let Some(b) = buf {
             for (i, v) in mrs.iter().enumerate().skip(4) {

@@ -87,7 +87,16 @@ impl<M: Machine> Kernel<M> {
             return;
         }
         let no = self.get_reg(t, Reg::SyscallNo) as i64;
-        match Syscall::from_number(no) {
+        // The debug system calls exist only in kernels configured with them.
+        let sys = Syscall::from_number(no).filter(|s| match s {
+            Syscall::DebugPutChar | Syscall::DebugDumpScheduler => self.config.printing,
+            Syscall::DebugHalt
+            | Syscall::DebugCapIdentify
+            | Syscall::DebugNameThread
+            | Syscall::DebugSnapshot => self.config.debug_build,
+            _ => true,
+        });
+        match sys {
             Some(Syscall::Send) => {
                 self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap))
             }

@@ -389,23 +389,14 @@ fn is_stopped<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
     )
 }
 
-/// seL4 `suspend`: cancel IPC, stop the thread. A thread stopped inside a syscall will
-/// re-execute it when resumed.
+/// seL4 `suspend`: cancel IPC, stop the thread. A thread stopped inside a syscall keeps its
+/// restart PC at that syscall, so it re-executes it when resumed; a running thread's restart
+/// PC becomes the address it would have resumed at (seL4 `updateRestartPC`).
 pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    let s = k.thread_state(t);
-    let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
     ipc::cancel_ipc(k, t);
-    if !had_fault
-        && matches!(
-            s,
-            ThreadState::BlockedOnNotification
-                | ThreadState::BlockedOnReceive
-                | ThreadState::BlockedOnSend
-                | ThreadState::BlockedOnReply
-        )
-    {
+    if k.thread_state(t) == ThreadState::Running {
         let mut c = k.context(t);
-        c.rewind_syscall();
+        c.update_restart_pc();
         k.set_context(t, &c);
     }
     sched::set_blocked(k, t, ThreadState::Inactive);
@@ -419,23 +410,17 @@ pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
 }
 
-/// seL4 `restart`: a stopped thread runs again (re-executing an interrupted syscall).
+/// seL4 `restart`: a stopped thread runs again from its restart PC (re-executing an
+/// interrupted syscall or faulting instruction, or starting at a PC written since).
 pub fn restart<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if !is_stopped(k, t) {
         return;
     }
-    let s = k.thread_state(t);
-    if s != ThreadState::Inactive {
-        let had_fault = k.tcb_read(t, |x| x.fault[0]) != 0;
+    if k.thread_state(t) != ThreadState::Inactive {
         ipc::cancel_ipc(k, t);
-        if !had_fault {
-            let mut c = k.context(t);
-            c.rewind_syscall();
-            k.set_context(t, &c);
-        }
     }
     k.tcb_mut(t, (), |x, ()| x.fault = [0; 4]);
-    sched::set_running(k, t);
+    ipc::restart_syscall(k, t);
 }
 
 /// Reply with return values to a Call and mark the invocation complete.
@@ -464,6 +449,8 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
             for i in 0..count {
                 c.set_user_word(i, k.arg(a, 2 + i));
             }
+            // seL4 `setNextPC(getRestartPC())`: the thread resumes at the written PC.
+            c.resume_at_restart_pc();
             k.set_context(t, &c);
             if resume {
                 restart(k, t);
@@ -490,6 +477,7 @@ fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbI
                 for i in 0..M::Context::USER_CONTEXT_WORDS {
                     dc.set_user_word(i, sc.user_word(i));
                 }
+                dc.resume_at_restart_pc();
                 k.set_context(t, &dc);
             }
         }

@@ -188,6 +188,7 @@ fn extra_bootinfo_is_mapped() {
         bootinfo_vaddr: IMAGE_VADDR + 8192,
         extra_bootinfo: &extra,
         timer_irq: None,
+        config: sel4_abi::config::KernelConfig::SEL4_DEFAULT,
     };
     let k = boot(m, &p).expect("boot");
     let root = k.current_vspace().unwrap().0;
@@ -224,6 +225,7 @@ fn boot_rejects_bad_input() {
         bootinfo_vaddr: 0x2000,
         extra_bootinfo: &[],
         timer_irq: None,
+        config: sel4_abi::config::KernelConfig::SEL4_DEFAULT,
     };
     assert_eq!(
         boot(SimMachine::new(RAM_BASE, RAM_SIZE), &p).err(),

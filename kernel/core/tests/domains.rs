@@ -198,3 +198,58 @@ fn new_tcbs_belong_to_the_current_domain() {
     let p = e.ptr(t6);
     assert_eq!(e.k.tcb(p).domain, 6);
 }
+
+/// The kernel's configuration decides the number of domains: with seL4's default of one
+/// (`CONFIG_NUM_DOMAINS` = 1, a plain image), `DomainSet_Set` accepts only domain 0 and the
+/// schedule only domain 0 (sel4test asks for `CONFIG_NUM_DOMAINS + 10` and expects an
+/// error); the Microkit SDK's 16 accept 0..=15.
+#[test]
+fn the_number_of_domains_is_the_kernels_configuration() {
+    use sel4_abi::config::KernelConfig;
+    let mut e = Env::new();
+    e.k.config = KernelConfig::SEL4_DEFAULT;
+    let t = e.thread(100, true);
+    err(
+        &inv(&mut e, DOM, Label::DomainSetSet, &[1], &[t.cap]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    err(
+        &inv(&mut e, DOM, Label::DomainSetSet, &[11], &[t.cap]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    ok(&inv(&mut e, DOM, Label::DomainSetSet, &[0], &[t.cap]));
+    err(&configure(&mut e, 1, 1, 10), Error::RangeError, &[0, 0]);
+    e.k.config = KernelConfig::MICROKIT_DEBUG;
+    ok(&inv(&mut e, DOM, Label::DomainSetSet, &[15], &[t.cap]));
+    assert_eq!(e.k.tcb(t.ptr).domain, 15);
+    err(
+        &inv(&mut e, DOM, Label::DomainSetSet, &[16], &[t.cap]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    e.check();
+}
+
+/// Without `CONFIG_PRINTING` (Microkit's release configuration) `DebugPutChar` is not a
+/// system call: using it raises an UnknownSyscall fault; with it, it prints.
+#[test]
+fn debug_put_char_exists_only_with_printing() {
+    use sel4_abi::config::KernelConfig;
+    let mut e = Env::new();
+    let t = e.thread(100, true);
+    e.as_thread(t.ptr, |k| {
+        sys(k, Syscall::DebugPutChar, u64::from(b'x'), 0, 0, &[], &[])
+    });
+    assert!(e.state(t.ptr).is_runnable());
+    e.k.config = KernelConfig::MICROKIT_RELEASE;
+    e.as_thread(t.ptr, |k| {
+        sys(k, Syscall::DebugPutChar, u64::from(b'y'), 0, 0, &[], &[])
+    });
+    assert_eq!(e.state(t.ptr), ThreadState::Inactive);
+    assert_eq!(
+        e.k.tcb(t.ptr).fault[0],
+        sel4_abi::FaultType::UnknownSyscall as u64
+    );
+}

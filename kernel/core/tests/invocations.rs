@@ -763,6 +763,7 @@ fn syscall_raw(k: &mut K, no: u64) {
     use kernel_hal::{Reg, UserContext};
     let mut c = k.current_context();
     c.set(Reg::SyscallNo, no);
+    c.trap_syscall();
     k.set_current_context(&c);
     k.handle_syscall();
 }

@@ -87,6 +87,7 @@ fn long_messages_use_ipc_buffers_and_are_clamped() {
         c.set(Reg::SyscallNo, Syscall::Send.number() as u64);
         c.set(Reg::Cap, ep);
         c.set(Reg::MsgInfo, MessageInfo::new(1, 0, 0, 127).to_word());
+        c.trap_syscall();
         k.set_current_context(&c);
         k.handle_syscall();
     });
@@ -252,7 +253,7 @@ fn call_without_grant_leaves_caller_inactive_and_wait_too() {
     e.as_thread(client.ptr, |k| sys(k, Syscall::Call, b, 0, 0, &[1], &[]));
     assert_eq!(e.state(client.ptr), ThreadState::Inactive);
     // Its restart PC is the Call itself (a Resume re-executes it, as in seL4).
-    assert_eq!(e.k.context(client.ptr).pc, pc);
+    assert_eq!(e.k.context(client.ptr).fault_ip, pc);
     // Wait (no reply object) accepting a Call leaves the caller Inactive.
     let c2 = e.thread(100, true);
     e.as_thread(c2.ptr, |k| sys(k, Syscall::Call, ep, 0, 0, &[2], &[]));

@@ -196,6 +196,9 @@ fn run(w: &mut World, op: &Op) {
                 return;
             };
             switch_to(&mut w.e.k, t);
+            let mut c = w.e.k.current_context();
+            c.trap_other();
+            w.e.k.set_current_context(&c);
             w.e.k
                 .handle_user_fault(kernel_core::UserFault::UserException { number: 1, code: 0 });
         }

@@ -412,6 +412,7 @@ proptest! {
                     use kernel_hal::{Reg, UserContext};
                     let mut c = k.current_context();
                     c.set(Reg::SyscallNo, no as u64);
+                    c.trap_syscall();
                     k.set_current_context(&c);
                     k.handle_syscall();
                 }

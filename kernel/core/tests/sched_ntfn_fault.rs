@@ -300,7 +300,7 @@ fn unknown_syscall_fault_and_reply() {
         let mut c = k.current_context();
         c.set(Reg::SyscallNo, (-100i64) as u64);
         c.x[0] = 0x11;
-        c.pc += 4;
+        c.trap_syscall();
         k.set_current_context(&c);
         k.handle_syscall();
     });
@@ -325,6 +325,7 @@ fn unknown_syscall_fault_and_reply() {
     e.as_thread(t.ptr, |k| {
         let mut c = k.current_context();
         c.set(Reg::SyscallNo, (-100i64) as u64);
+        c.trap_syscall();
         k.set_current_context(&c);
         k.handle_syscall();
     });
@@ -341,6 +342,7 @@ fn user_exception_and_vm_fault_delivery() {
     let (t, handler, fault_ep, hreply) = faulting_setup(&mut e);
     let pc = e.k.context(t.ptr).pc;
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::UserException {
         number: 0x56,
         code: 3,
@@ -365,6 +367,7 @@ fn user_exception_and_vm_fault_delivery() {
     );
     // VM fault: reply always restarts, registers untouched.
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::VmFault {
         addr: 0xdead000,
         fsr: 7,
@@ -388,6 +391,7 @@ fn fault_without_handler_leaves_thread_inactive() {
     let mut e = Env::new();
     let t = e.thread(100, true);
     switch_to(&mut e.k, t.ptr);
+    trap_other(&mut e.k);
     e.k.handle_user_fault(kernel_core::UserFault::VmFault {
         addr: 0,
         fsr: 5,
@@ -651,4 +655,111 @@ fn reconfiguring_requeues_and_charges_the_current_sc() {
             "the new budget was not charged for old time"
         );
     }
+}
+
+/// What the trap entry records for an exception of the current thread: FaultIP = its PC.
+fn trap_other(k: &mut K) {
+    let mut c = k.current_context();
+    c.trap_other();
+    k.set_current_context(&c);
+}
+
+/// Nested donation (seL4 MCS): client → proxy → server, the proxy and the server passive, all
+/// running on the client's scheduling context. When the budget runs out while the server
+/// runs, the timeout fault is the server's (it is the thread running on the SC), so it goes
+/// to the server's timeout handler with the SC's badge; the proxy stays blocked in its Call.
+#[test]
+fn nested_donation_timeout_goes_to_the_running_servers_handler() {
+    let mut e = Env::new();
+    let handler_ep = e.alloc(ObjectKind::Endpoint, 0);
+    let h = e.thread(250, true);
+    let hreply = e.alloc(ObjectKind::Reply, 0);
+    let client = e.thread(200, false);
+    let proxy = e.thread(210, false);
+    let server = e.thread(220, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 10_000, 0, 0xc5, 0],
+        &[sc],
+    ));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[client.cap]));
+    // Timeout endpoints: the proxy's and the server's, told apart by badge.
+    for (t, badge) in [(&proxy, 0x9), (&server, 0x5)] {
+        let tep = e.slot();
+        ok(&e.as_root(|k| mint(k, tep, handler_ep, ALL, badge)));
+        ok(&inv(
+            &mut e,
+            t.cap,
+            Label::TCBSetTimeoutEndpoint,
+            &[],
+            &[tep],
+        ));
+    }
+    let (ep_p, ep_s) = (
+        e.alloc(ObjectKind::Endpoint, 0),
+        e.alloc(ObjectKind::Endpoint, 0),
+    );
+    let (reply_p, reply_s) = (
+        e.alloc(ObjectKind::Reply, 0),
+        e.alloc(ObjectKind::Reply, 0),
+    );
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
+    });
+    e.as_thread(proxy.ptr, |k| {
+        sys(k, Syscall::Recv, ep_p, reply_p, 0, &[], &[])
+    });
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep_s, reply_s, 0, &[], &[])
+    });
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, client.ptr);
+    e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep_p, 0, 0, &[1], &[]));
+    assert_eq!(e.k.tcb(proxy.ptr).sched_context, e.ptr(sc));
+    assert_eq!(e.k.cur_thread, proxy.ptr);
+    e.as_thread(proxy.ptr, |k| sys(k, Syscall::Call, ep_s, 0, 0, &[2], &[]));
+    assert_eq!(e.k.tcb(server.ptr).sched_context, e.ptr(sc));
+    assert_eq!(e.k.cur_thread, server.ptr);
+    e.check();
+    tick(&mut e, 1000);
+    assert_eq!(e.k.cur_thread, h.ptr);
+    let m = msg(&e.k, h.ptr);
+    assert_eq!(
+        (m.badge, m.info.label),
+        (0x5, sel4_abi::FaultType::Timeout as u64),
+        "the server's timeout handler gets the fault"
+    );
+    assert_eq!(m.mrs[0], 0xc5, "the SC's badge");
+    assert_eq!(e.state(server.ptr), ThreadState::BlockedOnReply);
+    assert_eq!(e.state(proxy.ptr), ThreadState::BlockedOnReply);
+    assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
+    e.check();
+    // The handler answers the proxy's Call on the server's behalf, through the server's
+    // reply object. The SC goes back to the proxy with its budget spent, and the proxy has
+    // a timeout handler, so the proxy raises its own timeout fault at once (seL4
+    // `doReplyTransfer`); it waits on the handler's endpoint until the handler takes it.
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::Send, reply_s, 0, 0, &[u64::MAX], &[])
+    });
+    assert_eq!(e.k.tcb(proxy.ptr).sched_context, e.ptr(sc));
+    assert_eq!(e.state(proxy.ptr), ThreadState::BlockedOnSend);
+    assert_eq!(msg(&e.k, proxy.ptr).mrs, vec![u64::MAX]);
+    e.check();
+    let hreply2 = e.alloc(ObjectKind::Reply, 0);
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::Recv, handler_ep, hreply2, 0, &[], &[])
+    });
+    let m = msg(&e.k, h.ptr);
+    assert_eq!(
+        (m.badge, m.info.label),
+        (0x9, sel4_abi::FaultType::Timeout as u64),
+        "then the proxy's timeout handler gets the proxy's fault"
+    );
+    assert_eq!(m.mrs[0], 0xc5);
+    assert_eq!(e.state(proxy.ptr), ThreadState::BlockedOnReply);
+    e.check();
 }

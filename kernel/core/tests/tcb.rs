@@ -968,25 +968,28 @@ fn tcb_cap_slots_lie_at_the_start_of_the_tcb_object() {
     }
 }
 
-/// Suspending a thread blocked inside a syscall rewinds it to that syscall (so Resume
-/// re-executes it); suspending a running thread does not move its PC.
+/// Suspending a thread blocked inside a syscall keeps its restart PC at that syscall (so
+/// Resume re-executes it); suspending a running thread makes its restart PC the address it
+/// would have resumed at (seL4 `updateRestartPC`), so Resume does not move it.
 #[test]
-fn suspend_rewinds_a_blocked_thread_to_its_syscall() {
-    use kernel_hal::UserContext;
+fn suspend_keeps_a_blocked_thread_at_its_syscall() {
     let mut e = Env::new();
     let t = e.thread(10, true);
     let u = e.thread(10, true);
     let ep = e.alloc(ObjectKind::Endpoint, 0);
+    let send_at = e.k.context(t.ptr).pc;
     e.as_thread(t.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[1], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::BlockedOnSend);
-    let mut want = e.k.context(t.ptr);
-    want.rewind_syscall();
     ok(&inv(&mut e, t.cap, Label::TCBSuspend, &[], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
-    assert_eq!(e.k.context(t.ptr).pc, want.pc, "rewound to the Send");
-    // A thread that is not blocked keeps its PC.
+    assert_eq!(e.k.context(t.ptr).fault_ip, send_at, "restart PC: the Send");
+    ok(&inv(&mut e, t.cap, Label::TCBResume, &[], &[]));
+    assert_eq!(e.k.context(t.ptr).pc, send_at, "resumes at the Send");
+    // A running thread keeps its PC.
     let pc = e.k.context(u.ptr).pc;
     ok(&inv(&mut e, u.cap, Label::TCBSuspend, &[], &[]));
+    assert_eq!(e.k.context(u.ptr).fault_ip, pc);
+    ok(&inv(&mut e, u.cap, Label::TCBResume, &[], &[]));
     assert_eq!(e.k.context(u.ptr).pc, pc);
     e.check();
 }

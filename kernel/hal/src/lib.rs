@@ -37,8 +37,14 @@ pub enum Reg {
     NbSendRecvDest,
     /// The syscall-number register (x7 / a7 / rdx).
     SyscallNo,
-    /// The instruction pointer the thread resumes at.
+    /// seL4's NextIP: the instruction pointer the thread resumes at when it next returns to
+    /// user mode (after a syscall trap, the instruction after the syscall instruction).
     Pc,
+    /// seL4's FaultIP, the *restart PC*: the address of the instruction that last trapped
+    /// into the kernel (for a syscall, the syscall instruction itself; for an exception,
+    /// the faulting instruction; for an interrupt, the interrupted one). A restarted thread
+    /// resumes here, and it is the PC that `TCB_ReadRegisters` and fault messages report.
+    FaultIp,
     /// The user stack pointer.
     Sp,
     /// The TLS base register set by `TCB_SetTLSBase` (TPIDR_EL0 / tp / FS_BASE).
@@ -86,15 +92,28 @@ pub trait UserContext: Copy + Default + 'static {
     }
 
     /// Word `i` of `seL4_UserContext` (seL4's order for this arch). `i` is below
-    /// `USER_CONTEXT_WORDS`.
+    /// `USER_CONTEXT_WORDS`. The PC word reads the restart PC ([`Reg::FaultIp`]).
     fn user_word(&self, i: usize) -> u64;
     /// Write word `i` of `seL4_UserContext`, sanitised as seL4 does (privileged bits of the
-    /// status register cannot be set from user space).
+    /// status register cannot be set from user space). The PC word sets the restart PC and
+    /// the resume address alike (seL4 follows every register write with
+    /// `setNextPC(getRestartPC())`).
     fn set_user_word(&mut self, i: usize, v: u64);
 
-    /// Make the thread re-execute the syscall instruction it trapped on (a restarted
-    /// syscall). Only valid right after a syscall trap.
-    fn rewind_syscall(&mut self);
+    /// seL4 `setNextPC(getRestartPC())`: the thread will resume at its restart PC
+    /// ([`Reg::FaultIp`]), so a thread stopped in a syscall re-executes that syscall. This is
+    /// what seL4 does when a thread in the `Restart` state is next activated.
+    fn resume_at_restart_pc(&mut self) {
+        let pc = self.get(Reg::FaultIp);
+        self.set(Reg::Pc, pc);
+    }
+
+    /// seL4 `updateRestartPC`: make the restart PC the address the thread would resume at
+    /// ([`Reg::Pc`]), as seL4 does when it suspends a running thread.
+    fn update_restart_pc(&mut self) {
+        let pc = self.get(Reg::Pc);
+        self.set(Reg::FaultIp, pc);
+    }
 
     /// Fill `out` with the fault message for `kind` in seL4's layout for this arch and
     /// return its length. `extra` carries (syscall number) for UnknownSyscall, and

@@ -17,6 +17,13 @@ pub mod message;
 pub mod ops;
 pub mod syscall;
 
+/// The kernel configuration options under seL4's `CONFIG_*` names, and the configurations
+/// our images run with: [`config::KernelConfig::SEL4_DEFAULT`] for a plain image (`mkimage`),
+/// `KernelConfig::microkit(name)` for the Microkit SDK's `name` configuration
+/// (`docs/config.md`).
+pub mod config {
+    pub use sel4_abi::config::{Benchmark, KernelConfig};
+}
 pub use abi::{Arch, Error, ARCH};
 pub use ipc_buffer::{get_mr, set_mr, IpcBuffer};
 pub use message::{CapRights, MessageInfo};

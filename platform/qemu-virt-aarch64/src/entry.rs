@@ -82,6 +82,7 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         let s = s.as_mut().expect("kernel state");
         // The registers were saved straight into the current thread's TCB.
         debug_assert_eq!(ctx, s.kernel.current_context_ptr());
+        record_fault_ip(&mut s.kernel, kind);
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
@@ -156,6 +157,16 @@ fn take_fpu(k: &mut Kernel<Aarch64Machine>) -> bool {
         k.fpu_owner = cur;
     }
     true
+}
+
+/// Record seL4's FaultIP (the restart PC) of the trapping thread: the `svc` instruction for
+/// a syscall, the faulting or interrupted instruction (ELR_EL1) for anything else.
+fn record_fault_ip(k: &mut Kernel<Aarch64Machine>, kind: TrapKind) {
+    let t = k.cur_thread;
+    let elr = k.get_reg(t, kernel_hal::Reg::Pc);
+    let syscall = kind == TrapKind::Sync && trap::esr_class(cpu::esr()) == trap::EC_SVC64;
+    let fault_ip = if syscall { elr.wrapping_sub(4) } else { elr };
+    k.set_reg(t, kernel_hal::Reg::FaultIp, fault_ip);
 }
 
 /// The core has already switched TTBR0 to the current thread's VSpace if it has one; a

@@ -13,6 +13,7 @@ use boot_image::elf::EM_AARCH64;
 use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
 use kernel_core::Kernel;
 use kernel_hal::{MapRights, PAddr};
+use sel4_abi::config::{KernelConfig, RECORD_WORDS};
 use sel4_abi::Arch;
 
 use crate::memmap;
@@ -82,6 +83,31 @@ static SCRATCH: KernelGlobal<Scratch> = KernelGlobal::new(Scratch {
     }; MAX_IMAGE_PAGES],
 });
 
+/// The kernel's configuration record (`sel4_abi::config`, see `docs/config.md`): seL4's
+/// defaults unless an image tool set another configuration in the image (the Microkit SDK's
+/// kernels carry Microkit's). In `.data`, so that it has file bytes to patch.
+#[no_mangle]
+#[used]
+#[link_section = ".data.kernel_config"]
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+
+/// The configuration this image was given (printed at boot).
+fn kernel_config() -> KernelConfig {
+    // SAFETY: KERNEL_CONFIG is a valid, aligned static; the volatile read stops the compiler
+    // from folding in the initialiser an image tool may have overwritten in the file.
+    let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
+    let c = KernelConfig::from_words(&w);
+    kprintln!(
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        c.num_domains,
+        c.kernel_mcs as u8,
+        c.debug_build as u8,
+        c.printing as u8,
+        c.max_num_nodes
+    );
+    c
+}
+
 /// Load `elf` (the root task) and boot the kernel core. `dtb` is copied into the extra
 /// bootinfo. Panics (a kernel boot failure) on a malformed image or too little memory.
 pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) -> Kernel<Aarch64Machine> {
@@ -142,6 +168,7 @@ pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) ->
             bootinfo_vaddr: bootinfo,
             extra_bootinfo: extra,
             timer_irq: Some(timer::VIRTUAL_TIMER_PPI as u64),
+            config: kernel_config(),
         };
         match boot(machine, &params) {
             Ok(k) => k,
@@ -150,10 +177,12 @@ pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) ->
     })
 }
 
-/// Copy the FDT chunk header and `dtb` into fresh frames and return them as one slice
-/// (through the kernel window). An empty slice if memory runs out.
+/// Copy the FDT chunk header and `dtb`, packed to its real size as seL4 hands it over
+/// (`boot_image::fdt::PackPlan`; as it came if it cannot be packed), into fresh frames and
+/// return them as one slice (through the kernel window). An empty slice if memory runs out.
 fn stage_extra_bootinfo(machine: &Aarch64Machine, frames: &mut BumpFrames, dtb: &[u8]) -> &'static [u8] {
-    let len = 16 + dtb.len();
+    let plan = boot_image::fdt::PackPlan::new(dtb).ok();
+    let len = 16 + plan.map_or(dtb.len(), |p| p.total);
     let pages = len.div_ceil(4096) as u64;
     let start = frames.next;
     if start + pages * 4096 > frames.end {
@@ -163,9 +192,16 @@ fn stage_extra_bootinfo(machine: &Aarch64Machine, frames: &mut BumpFrames, dtb: 
     let mut header = [0u8; 16];
     header[..8].copy_from_slice(&BOOTINFO_HEADER_FDT.to_le_bytes());
     header[8..].copy_from_slice(&(len as u64).to_le_bytes());
-    if vspace::write_phys(machine, start, &header).is_err()
-        || vspace::write_phys(machine, start + 16, dtb).is_err()
-    {
+    let body = match plan {
+        Some(p) => {
+            vspace::write_phys(machine, start + 16, &p.header).is_ok()
+                && p.blocks.iter().all(|&(src, dst, n)| {
+                    vspace::write_phys(machine, start + 16 + dst as u64, &dtb[src..src + n]).is_ok()
+                })
+        }
+        None => vspace::write_phys(machine, start + 16, dtb).is_ok(),
+    };
+    if vspace::write_phys(machine, start, &header).is_err() || !body {
         return &[];
     }
     match kernel_hal::PhysMem::window(machine, start, len) {

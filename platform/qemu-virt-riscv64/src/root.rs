@@ -13,6 +13,7 @@ use kernel_core::kernel::IrqState;
 use kernel_core::Kernel;
 use kernel_hal::{Machine, MapRights, PAddr, PhysMem};
 use sel4_abi::bootinfo::extra_id;
+use sel4_abi::config::{KernelConfig, RECORD_WORDS};
 use sel4_abi::Arch;
 
 use crate::board;
@@ -157,6 +158,7 @@ pub fn boot_core(
         extra_bootinfo: extra,
         // The RISC-V timer is a core-local interrupt, not a PLIC source.
         timer_irq: None,
+        config: kernel_config(),
     };
     let mut k = match boot(machine, &params) {
         Ok(k) => k,
@@ -174,10 +176,38 @@ pub fn boot_core(
     k
 }
 
-/// Copy an FDT chunk header {id, len incl. header} and `dtb` into fresh frames and return
-/// them as one slice through the kernel window (empty if memory runs out).
+/// The kernel's configuration record (`sel4_abi::config`, see `docs/config.md`): seL4's
+/// defaults unless an image tool set another configuration in the image (the Microkit SDK's
+/// kernels carry Microkit's). In `.data`, so that it has file bytes to patch.
+#[no_mangle]
+#[used]
+#[link_section = ".data.kernel_config"]
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+
+/// The configuration this image was given (printed at boot).
+fn kernel_config() -> KernelConfig {
+    // SAFETY: KERNEL_CONFIG is a valid, aligned static; the volatile read stops the compiler
+    // from folding in the initialiser an image tool may have overwritten in the file.
+    let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
+    let c = KernelConfig::from_words(&w);
+    kprintln!(
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        c.num_domains,
+        c.kernel_mcs as u8,
+        c.debug_build as u8,
+        c.printing as u8,
+        c.max_num_nodes
+    );
+    c
+}
+
+/// Copy an FDT chunk header {id, len incl. header} and `dtb`, packed to its real size as
+/// seL4 hands it over (`boot_image::fdt::PackPlan`; as it came if it cannot be packed), into
+/// fresh frames and return them as one slice through the kernel window (empty if memory
+/// runs out).
 fn stage_extra_bootinfo(m: &Riscv64Machine, frames: &mut BumpFrames, dtb: &[u8]) -> &'static [u8] {
-    let len = 16 + dtb.len();
+    let plan = boot_image::fdt::PackPlan::new(dtb).ok();
+    let len = 16 + plan.map_or(dtb.len(), |p| p.total);
     let pages = (len as u64).div_ceil(PAGE);
     let start = frames.next;
     if start + pages * PAGE > frames.end {
@@ -187,9 +217,16 @@ fn stage_extra_bootinfo(m: &Riscv64Machine, frames: &mut BumpFrames, dtb: &[u8])
     let mut header = [0u8; 16];
     header[..8].copy_from_slice(&extra_id::FDT.to_le_bytes());
     header[8..].copy_from_slice(&(len as u64).to_le_bytes());
-    if loader::write_phys(m, start, &header).is_err()
-        || loader::write_phys(m, start + 16, dtb).is_err()
-    {
+    let body = match plan {
+        Some(p) => {
+            loader::write_phys(m, start + 16, &p.header).is_ok()
+                && p.blocks.iter().all(|&(src, dst, n)| {
+                    loader::write_phys(m, start + 16 + dst as u64, &dtb[src..src + n]).is_ok()
+                })
+        }
+        None => loader::write_phys(m, start + 16, dtb).is_ok(),
+    };
+    if loader::write_phys(m, start, &header).is_err() || !body {
         return &[];
     }
     match m.window(start, len) {

@@ -13,6 +13,7 @@ use arch_x86_64::{kprintln, layout};
 use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
 use kernel_core::Kernel;
 use kernel_hal::MapRights;
+use sel4_abi::config::{KernelConfig, RECORD_WORDS};
 use sel4_abi::Arch;
 
 use crate::loader::{self, MAX_IMAGE_PAGES};
@@ -150,10 +151,36 @@ pub fn boot_core(machine: X86Machine, bi: &BootInfo, tsc_mhz: u64) -> Kernel<X86
         bootinfo_vaddr: img.bootinfo,
         extra_bootinfo: &extra,
         timer_irq: Some(0),
+        config: kernel_config(),
     };
     let k = match boot(machine, &params) {
         Ok(k) => k,
         Err(e) => panic!("kernel core boot failed: {:?}", e),
     };
     k
+}
+
+/// The kernel's configuration record (`sel4_abi::config`, see `docs/config.md`): seL4's
+/// defaults unless an image tool set another configuration in the image (the Microkit SDK's
+/// kernels carry Microkit's). In `.data`, so that it has file bytes to patch.
+#[no_mangle]
+#[used]
+#[link_section = ".data.kernel_config"]
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+
+/// The configuration this image was given (printed at boot).
+fn kernel_config() -> KernelConfig {
+    // SAFETY: KERNEL_CONFIG is a valid, aligned static; the volatile read stops the compiler
+    // from folding in the initialiser an image tool may have overwritten in the file.
+    let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
+    let c = KernelConfig::from_words(&w);
+    kprintln!(
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        c.num_domains,
+        c.kernel_mcs as u8,
+        c.debug_build as u8,
+        c.printing as u8,
+        c.max_num_nodes
+    );
+    c
 }

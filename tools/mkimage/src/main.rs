@@ -1,19 +1,67 @@
-//! `mkimage --kernel <kernel.elf> --out <image.elf> <payload-file>...`: thin CLI over the
-//! `mkimage` library.
+//! `mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] <payload-file>...`: thin
+//! CLI over the `mkimage` library. `mkimage --set-config <name> <kernel-file>` sets the
+//! kernel configuration record of a kernel ELF or flat binary in place (`docs/config.md`).
 
+use sel4_abi::config::{read_record, set_record, KernelConfig};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> <payload-file>...";
+const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] <payload-file>...\n       mkimage --set-config <name> <kernel-file>\n  <name>: sel4 (seL4's defaults, the default), or Microkit's debug, release, benchmark";
+
+/// The kernel configuration called `name`.
+fn config_named(name: &str) -> Result<KernelConfig, String> {
+    match name {
+        "sel4" => Ok(KernelConfig::SEL4_DEFAULT),
+        _ => KernelConfig::microkit(name).ok_or_else(|| {
+            format!("unknown configuration '{name}' (sel4, debug, release, benchmark)")
+        }),
+    }
+}
+
+/// `CONFIG_NAME=value` pairs of `c`, space-separated.
+fn describe(c: &KernelConfig) -> String {
+    c.options()
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `--set-config NAME FILE`: patch the record in place.
+fn set_config(name: &str, file: &str) -> Result<KernelConfig, String> {
+    let c = config_named(name)?;
+    let mut bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    set_record(&mut bytes, &c).map_err(|e| format!("{file}: configuration record: {e:?}"))?;
+    std::fs::write(file, bytes).map_err(|e| format!("{file}: {e}"))?;
+    Ok(c)
+}
 
 fn main() -> ExitCode {
     let mut kernel = None;
     let mut out = None;
     let mut files = Vec::new();
+    let mut config = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--kernel" => kernel = args.next(),
             "--out" => out = args.next(),
+            "--config" => config = args.next(),
+            "--set-config" => {
+                let (Some(name), Some(file)) = (args.next(), args.next()) else {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                };
+                return match set_config(&name, &file) {
+                    Ok(c) => {
+                        println!("mkimage: {file}: {}", describe(&c));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("mkimage: {e}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -30,7 +78,14 @@ fn main() -> ExitCode {
         let k = read(&kernel)?;
         let data: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_, _>>()?;
         let refs: Vec<&[u8]> = data.iter().map(|d| d.as_slice()).collect();
-        let (img, place) = mkimage::build_image(&k, &refs).map_err(|e| format!("{kernel}: {e}"))?;
+        let (mut img, place) =
+            mkimage::build_image(&k, &refs).map_err(|e| format!("{kernel}: {e}"))?;
+        if let Some(name) = &config {
+            set_record(&mut img, &config_named(name)?)
+                .map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
+        }
+        let c = read_record(&img).map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
+        println!("mkimage: {out}: kernel configuration {}", describe(&c));
         std::fs::write(&out, img).map_err(|e| format!("{out}: {e}"))?;
         Ok(place)
     })();

@@ -144,6 +144,15 @@ fn run(bi_addr: u64, bi: &BootInfo, root: &sel4::Root) {
         if id == BOOTINFO_HEADER_FDT && len >= 16 && len <= bi.extra_len {
             // SAFETY: as above; the chunk lies within the mapped extra bootinfo.
             let dtb = unsafe { core::slice::from_raw_parts((extra + 16) as *const u8, (len - 16) as usize) };
+            // seL4 hands over the DTB packed: its totalsize is the chunk's length less the
+            // header, and the strings block (the last) ends it.
+            let be32 = |o: usize| dtb.get(o..o + 4).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64);
+            let (total, strings_end) = (be32(4), be32(12) + be32(32));
+            if total == len - 16 && total == strings_end {
+                uprintln!("bootinfo: DTB is packed: totalsize {} = chunk length - 16 = end of its strings", total);
+            } else {
+                fail!("DTB not packed: totalsize {}, chunk length {}, strings end at {}", total, len, strings_end);
+            }
             match Fdt::parse(dtb).ok().and_then(|f| f.memory().ok().flatten()) {
                 Some((base, size)) => {
                     uprintln!("bootinfo: DTB memory {:#x}..{:#x}", base, base + size);

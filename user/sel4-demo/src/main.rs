@@ -11,15 +11,22 @@
 //! (a notification cap, transferred, and its own endpoint cap, unwrapped to its badge), the
 //! root checks badge, extraCaps, capsUnwrapped and that the received cap works, replies with
 //! ReplyRecv(6 × 7) on the endpoint, and the child's signal on the notification bound to the
-//! root TCB ends that receive with the notification badge; finally the child
+//! root TCB ends that receive with the notification badge; then the child
 //! reads an unmapped address and the root receives the VMFault on the fault endpoint.
+//!
+//! Finally seL4's restart PC (FaultIP) against the resume PC (NextIP): the faulted child is
+//! started afresh with WriteRegisters(resume) and makes an unknown syscall, whose FaultIP
+//! must be the syscall instruction; a reply with that FaultIP makes it execute the syscall
+//! again, a reply with FaultIP past it resumes it after the syscall; it then blocks in a
+//! Call, where ReadRegisters must report the syscall instruction as its PC, and a
+//! WriteRegisters(resume) must make it run from the written PC.
 #![no_std]
 #![no_main]
 
-use sel4_abi::{Arch, Error, FaultType, ObjectKind};
+use sel4_abi::{fault, Arch, Error, FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
 use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
-use sel4_root::rt::{read_word, text_range, ThreadIpc};
+use sel4_root::rt::{read_bytes, read_word, text_range, ThreadIpc};
 use sel4_root::{bootinfo, println};
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::{ipc_buffer, ops, syscall, CapRights, MessageInfo, ARCH};
@@ -49,6 +56,10 @@ const CHILD_STACK_PAGES: u64 = 4;
 const FAULT_ADDR: u64 = 0xdead_0000;
 /// An object type number no architecture has.
 const BAD_OBJECT_TYPE: u64 = 200;
+/// A syscall number seL4 does not have (raises an UnknownSyscall fault).
+const UNKNOWN_SYSCALL: u64 = 0x5e14;
+/// Label of the child's Call after it resumed past the unknown syscall.
+const RESUMED_LABEL: u64 = 0x78;
 /// Child priority (below the root task's 255, so the root runs until it blocks).
 const CHILD_PRIO: u64 = 100;
 /// SC budget and period (µs): round-robin.
@@ -60,6 +71,74 @@ fn arch_name() -> &'static str {
         Arch::Riscv64 => "riscv64",
         Arch::X86_64 => "x86_64",
     }
+}
+
+/// Size of the syscall instruction (`svc #0`, `ecall`, `syscall`).
+fn syscall_insn_bytes() -> u64 {
+    match ARCH {
+        Arch::Aarch64 | Arch::Riscv64 => 4,
+        Arch::X86_64 => 2,
+    }
+}
+
+/// Whether the instruction at `addr` is this architecture's syscall instruction: AArch64
+/// `svc #0` (0xd4000001), RISC-V `ecall` (0x00000073), x86_64 `syscall` (0f 05).
+fn is_syscall_instruction(addr: u64) -> bool {
+    match ARCH {
+        Arch::Aarch64 => u32::from_le_bytes(read_bytes::<4>(addr)) == 0xd400_0001,
+        Arch::Riscv64 => u32::from_le_bytes(read_bytes::<4>(addr)) == 0x0000_0073,
+        Arch::X86_64 => read_bytes::<2>(addr) == [0x0f, 0x05],
+    }
+}
+
+/// FAILED `what` unless `pc` is in the program text at a syscall instruction.
+fn expect_syscall_instruction(what: &'static str, pc: u64) {
+    let (lo, hi) = text_range();
+    if pc < lo || pc >= hi || !is_syscall_instruction(pc) {
+        fail(
+            what,
+            RootError::Unexpected {
+                what: "pc is not a syscall instruction",
+                got: pc,
+                want: 0,
+            },
+        );
+    }
+}
+
+/// Check a received UnknownSyscall fault from the child and return its FaultIP.
+fn unknown_syscall_fault(info: MessageInfo, badge: u64) -> u64 {
+    step(
+        "unknown syscall label",
+        expect_eq(
+            "fault label",
+            info.label(),
+            FaultType::UnknownSyscall as u64,
+        ),
+    );
+    step(
+        "unknown syscall badge",
+        expect_eq("fault badge", badge, FAULT_BADGE),
+    );
+    step(
+        "unknown syscall length",
+        expect_eq(
+            "fault length",
+            info.length(),
+            fault::unknown_syscall_length(ARCH) as u64,
+        ),
+    );
+    step(
+        "unknown syscall number",
+        expect_eq(
+            "syscall number",
+            sel4_sys::get_mr(fault::unknown_syscall_syscall_index(ARCH)),
+            UNKNOWN_SYSCALL,
+        ),
+    );
+    let ip = sel4_sys::get_mr(fault::unknown_syscall_fault_ip_index(ARCH));
+    expect_syscall_instruction("unknown syscall FaultIP", ip);
+    ip
 }
 
 fn halt() -> ! {
@@ -389,8 +468,122 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     }
     println!("sel4-demo: fault ip is in the program text");
 
+    // 12. Restart PCs. The child waits for the reply to its VM fault: start it afresh at
+    //     `child_restarted` (WriteRegisters with resume); it makes an unknown syscall.
+    step(
+        "restart child",
+        root.start_thread(tcb, child_restarted, mem.stack_top, mem.ipc_vaddr),
+    );
+    let (info, badge) = syscall::recv(fault_ep, reply);
+    let fault_ip = unknown_syscall_fault(info, badge);
+    println!("sel4-demo: unknown syscall fault: FaultIP is the syscall instruction");
+    // Reply with the message unchanged: the child executes the syscall again.
+    let len = fault::unknown_syscall_length(ARCH) as u64;
+    let (info, badge) = syscall::reply_recv(fault_ep, MessageInfo::new(0, 0, 0, len), reply);
+    let again = unknown_syscall_fault(info, badge);
+    step(
+        "syscall re-executed",
+        expect_eq("FaultIP of the re-executed syscall", again, fault_ip),
+    );
+    println!("sel4-demo: reply with FaultIP unchanged: the syscall ran again");
+    // Reply with FaultIP past the instruction: the child continues after it, and Calls.
+    sel4_sys::set_mr(
+        fault::unknown_syscall_fault_ip_index(ARCH),
+        fault_ip + syscall_insn_bytes(),
+    );
+    let (info, badge) = syscall::reply_recv(ep, MessageInfo::new(0, 0, 0, len), reply);
+    step("resumed call badge", expect_eq("badge", badge, EP_BADGE));
+    step(
+        "resumed call label",
+        expect_eq("label", info.label(), RESUMED_LABEL),
+    );
+    println!("sel4-demo: reply with FaultIP past the syscall: the child went on after it");
+    // The child is blocked in its Call: ReadRegisters reports that syscall instruction.
+    let mut pc = [0u64; 1];
+    step(
+        "read registers",
+        ops::tcb_read_registers(tcb, false, 0, &mut pc).map_err(RootError::from),
+    );
+    expect_syscall_instruction("ReadRegisters pc of a thread blocked in a Call", pc[0]);
+    println!(
+        "sel4-demo: ReadRegisters of the child blocked in a Call: pc is the syscall instruction"
+    );
+    // WriteRegisters(resume) while it is blocked in the Call: it runs from the written pc.
+    step(
+        "rewrite child",
+        root.start_thread(tcb, child_rewritten, mem.stack_top, mem.ipc_vaddr),
+    );
+    let (_, word) = syscall::recv(ep, reply);
+    step(
+        "rewritten child signal",
+        expect_eq("notification badge", word, NTFN_BADGE),
+    );
+    println!(
+        "sel4-demo: WriteRegisters of the child blocked in a Call: it ran from the written pc"
+    );
+
+    // 13. The kernel's configuration: a plain image runs with seL4's defaults, so
+    //     CONFIG_NUM_DOMAINS is 1: DomainSet_Set accepts domain 0 only.
+    let domain_cap = sel4_abi::bootinfo::slots::DOMAIN;
+    step(
+        "domain beyond CONFIG_NUM_DOMAINS",
+        expect_error(
+            ops::domain_set_set(domain_cap, 1, tcb).map_err(RootError::from),
+            Error::InvalidArgument,
+        ),
+    );
+    step(
+        "domain 0",
+        ops::domain_set_set(domain_cap, 0, tcb).map_err(RootError::from),
+    );
+    println!(
+        "sel4-demo: CONFIG_NUM_DOMAINS is 1: DomainSet_Set(1) {} as expected, DomainSet_Set(0) ok",
+        ErrorName(Error::InvalidArgument)
+    );
+
     println!("sel4-demo: all steps passed");
     halt()
+}
+
+/// The child, started afresh after its fault: an unknown syscall (the root replies twice),
+/// then a Call that the root never answers.
+extern "C" fn child_restarted(ipc: u64) -> ! {
+    println!(
+        "sel4-demo child: restarted at a written pc, making unknown syscall {:#x}",
+        UNKNOWN_SYSCALL
+    );
+    let _ = sel4_sys::arch::raw(UNKNOWN_SYSCALL as i64, sel4_sys::arch::Regs::default());
+    println!("sel4-demo child: resumed after the unknown syscall");
+    let Some(t) = ThreadIpc::new(ipc) else {
+        fail(
+            "child ipc buffer",
+            RootError::Unexpected {
+                what: "child IPC buffer address",
+                got: ipc,
+                want: 0,
+            },
+        )
+    };
+    let (info, _) = t.call(CHILD_EP, MessageInfo::new(RESUMED_LABEL, 0, 0, 0), [0; 4]);
+    fail(
+        "child call returned",
+        RootError::Unexpected {
+            what: "a Call the root never answers returned with label",
+            got: info.label(),
+            want: 0,
+        },
+    )
+}
+
+/// The child once more, started by WriteRegisters while blocked in its Call.
+extern "C" fn child_rewritten(ipc: u64) -> ! {
+    println!("sel4-demo child: running from the pc written while it was blocked in a Call");
+    if let Some(t) = ThreadIpc::new(ipc) {
+        t.signal(CHILD_NTFN);
+    }
+    loop {
+        syscall::yield_now();
+    }
 }
 
 /// The child thread: runs in the root VSpace on its own stack, with `ipc` its IPC buffer.

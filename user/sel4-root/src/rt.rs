@@ -227,6 +227,18 @@ pub fn read_word(addr: u64) -> u64 {
     unsafe { core::ptr::read_volatile(addr as *const u64) }
 }
 
+/// Reads the `N` bytes at `addr` (e.g. the instruction at a reported PC); the address need
+/// not be aligned.
+pub fn read_bytes<const N: usize>(addr: u64) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        // SAFETY: none in general, as for `read_word`: callers pass an address of this
+        // program's mapped code; a byte read has no alignment requirement and no effect.
+        *b = unsafe { core::ptr::read_volatile((addr + i as u64) as *const u8) };
+    }
+    out
+}
+
 #[cfg(target_os = "none")]
 extern "C" {
     static __text_start: u8;

@@ -170,7 +170,7 @@ impl Env {
         self.threads.push(ptr);
         // Give it a PC so rewinds are visible.
         let mut c = self.k.context(ptr);
-        c.pc = 0x10_0000;
+        c.set_pc_word(0x10_0000);
         self.k.set_context(ptr, &c);
         let r = self.as_root(|k| call(k, cap, Label::TCBResume as u64, &[], &[]));
         assert_eq!(r.label, 0);
@@ -284,9 +284,7 @@ pub fn sys(
     for (i, v) in mrs.iter().enumerate().take(4) {
         ctx.set(Reg::Mr(i), *v);
     }
-    ctx.pc = ctx
-        .pc
-        .wrapping_add(kernel_core::sim::SIM_SYSCALL_INSN_BYTES);
+    ctx.trap_syscall();
     k.set_current_context(&ctx);
     if let Some(b) = buf {
         for (i, v) in mrs.iter().enumerate().skip(4) {

@@ -144,6 +144,16 @@ fn main(bootinfo: usize) -> ! {
             len,
             u32::from_be(magic)
         );
+        // seL4 hands over the DTB packed: its totalsize is the chunk's length less the
+        // header, and the strings block (the last) ends it.
+        // SAFETY: the header words lie inside the chunk, within the mapped extra bootinfo.
+        let be32 = |o: u64| u32::from_be(unsafe { core::ptr::read_volatile((base + 16 + o) as *const u32) }) as u64;
+        let (total, strings_end) = (be32(4), be32(12) + be32(32));
+        if total == len - 16 && total == strings_end && len <= bi.extra_len {
+            println!("bootinfo: DTB is packed: totalsize {} = chunk length - 16 = end of its strings", total);
+        } else {
+            println!("bootinfo: ERROR: DTB not packed: totalsize {}, chunk length {}, strings end at {}", total, len, strings_end);
+        }
     }
 
     let ipc = Ipc(bi.ipc_buffer);

@@ -1,0 +1,271 @@
+//! Kernel configuration: the options seL4 fixes when its kernel is built that change what user
+//! space sees, under seL4's `CONFIG_*` names (see `docs/config.md`).
+//!
+//! Our kernel is built once per platform; its configuration is a small record in the kernel
+//! image ([`KernelConfig::to_words`], found by [`find_record`]) that the image tools set: a
+//! plain image (`tools/mkimage`) runs with seL4's defaults ([`KernelConfig::SEL4_DEFAULT`]),
+//! the Microkit SDK's kernels with Microkit's values for their configuration
+//! ([`KernelConfig::microkit`]). Options our kernel does not offer (non-MCS, SMP,
+//! hypervisor) have their one value here so that user space can test them like the others.
+
+/// First word of the configuration record in a kernel image ("sel4conf" in ASCII, read as a
+/// little-endian word). The kernel never compares it, so it appears once in an image.
+pub const RECORD_MAGIC: u64 = u64::from_le_bytes(*b"sel4conf");
+/// Words in the configuration record: magic, `CONFIG_NUM_DOMAINS`, flags,
+/// `CONFIG_MAX_NUM_NODES`.
+pub const RECORD_WORDS: usize = 4;
+
+/// `CONFIG_KERNEL_BENCHMARK`: which benchmark support the kernel has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Benchmark {
+    /// `none` (seL4's default).
+    None,
+    /// `track_utilisation` (Microkit's `benchmark` configuration).
+    TrackUtilisation,
+}
+
+/// The user-visible build options of the kernel, named as seL4 names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelConfig {
+    /// `CONFIG_NUM_DOMAINS`: number of scheduling domains (`DomainSet_Set` and the domain
+    /// schedule accept domains below it).
+    pub num_domains: u64,
+    /// `CONFIG_KERNEL_MCS`: the mixed-criticality (scheduling-context) API. Always true: our
+    /// kernel implements only the MCS API.
+    pub kernel_mcs: bool,
+    /// `CONFIG_DEBUG_BUILD`: the debug system calls (`DebugHalt`, `DebugCapIdentify`,
+    /// `DebugNameThread`, `DebugSnapshot`) exist.
+    pub debug_build: bool,
+    /// `CONFIG_PRINTING`: `DebugPutChar` and `DebugDumpScheduler` exist.
+    pub printing: bool,
+    /// `CONFIG_KERNEL_BENCHMARK`.
+    pub benchmark: Benchmark,
+    /// `CONFIG_MAX_NUM_NODES`: number of cores. Always 1 here.
+    pub max_num_nodes: u64,
+    /// `CONFIG_ARM_HYPERVISOR_SUPPORT` / `CONFIG_VTX` / `CONFIG_RISCV_HE`: virtualisation
+    /// objects. Always false here.
+    pub hypervisor: bool,
+}
+
+const FLAG_MCS: u64 = 1 << 0;
+const FLAG_DEBUG_BUILD: u64 = 1 << 1;
+const FLAG_PRINTING: u64 = 1 << 2;
+const FLAG_BENCHMARK_TRACK_UTILISATION: u64 = 1 << 3;
+const FLAG_HYPERVISOR: u64 = 1 << 4;
+
+impl KernelConfig {
+    /// seL4's defaults for a kernel built without options (`KernelNumDomains` 1,
+    /// `KernelDebugBuild` and `KernelPrinting` on, no benchmarks, one core), except MCS,
+    /// which our kernel always has.
+    pub const SEL4_DEFAULT: KernelConfig = KernelConfig {
+        num_domains: 1,
+        kernel_mcs: true,
+        debug_build: true,
+        printing: true,
+        benchmark: Benchmark::None,
+        max_num_nodes: 1,
+        hypervisor: false,
+    };
+
+    /// Microkit's `debug` configuration (16 domains on a single-core board, debug build with
+    /// printing).
+    pub const MICROKIT_DEBUG: KernelConfig = KernelConfig {
+        num_domains: 16,
+        ..Self::SEL4_DEFAULT
+    };
+
+    /// Microkit's `release` configuration (16 domains, no debug build, no printing).
+    pub const MICROKIT_RELEASE: KernelConfig = KernelConfig {
+        num_domains: 16,
+        debug_build: false,
+        printing: false,
+        ..Self::SEL4_DEFAULT
+    };
+
+    /// Microkit's `benchmark` configuration (as `release`, with utilisation tracking).
+    pub const MICROKIT_BENCHMARK: KernelConfig = KernelConfig {
+        benchmark: Benchmark::TrackUtilisation,
+        ..Self::MICROKIT_RELEASE
+    };
+
+    /// The Microkit SDK configuration called `name` (`debug`, `release`, `benchmark`).
+    pub fn microkit(name: &str) -> Option<KernelConfig> {
+        match name {
+            "debug" => Some(Self::MICROKIT_DEBUG),
+            "release" => Some(Self::MICROKIT_RELEASE),
+            "benchmark" => Some(Self::MICROKIT_BENCHMARK),
+            _ => None,
+        }
+    }
+
+    /// The configuration record as stored in a kernel image.
+    pub const fn to_words(&self) -> [u64; RECORD_WORDS] {
+        let mut flags = 0;
+        if self.kernel_mcs {
+            flags |= FLAG_MCS;
+        }
+        if self.debug_build {
+            flags |= FLAG_DEBUG_BUILD;
+        }
+        if self.printing {
+            flags |= FLAG_PRINTING;
+        }
+        if matches!(self.benchmark, Benchmark::TrackUtilisation) {
+            flags |= FLAG_BENCHMARK_TRACK_UTILISATION;
+        }
+        if self.hypervisor {
+            flags |= FLAG_HYPERVISOR;
+        }
+        [RECORD_MAGIC, self.num_domains, flags, self.max_num_nodes]
+    }
+
+    /// The configuration in a record's words (the magic word is not looked at: the kernel
+    /// reads its own record, which the tools found by the magic). `num_domains` is at least 1.
+    pub const fn from_words(w: &[u64; RECORD_WORDS]) -> KernelConfig {
+        let flags = w[2];
+        KernelConfig {
+            num_domains: if w[1] == 0 { 1 } else { w[1] },
+            kernel_mcs: flags & FLAG_MCS != 0,
+            debug_build: flags & FLAG_DEBUG_BUILD != 0,
+            printing: flags & FLAG_PRINTING != 0,
+            benchmark: if flags & FLAG_BENCHMARK_TRACK_UTILISATION != 0 {
+                Benchmark::TrackUtilisation
+            } else {
+                Benchmark::None
+            },
+            max_num_nodes: w[3],
+            hypervisor: flags & FLAG_HYPERVISOR != 0,
+        }
+    }
+
+    /// The record as little-endian bytes (how it sits in a kernel image for our targets).
+    pub fn to_bytes(&self) -> [u8; RECORD_WORDS * 8] {
+        let mut b = [0u8; RECORD_WORDS * 8];
+        for (i, w) in self.to_words().iter().enumerate() {
+            b[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        b
+    }
+
+    /// `(name, value)` of every option, as seL4's generated `autoconf.h` would define them
+    /// (booleans as 0/1; the benchmark option by its name's index: 0 none, 1
+    /// track_utilisation).
+    pub fn options(&self) -> [(&'static str, u64); 7] {
+        [
+            ("CONFIG_NUM_DOMAINS", self.num_domains),
+            ("CONFIG_KERNEL_MCS", self.kernel_mcs as u64),
+            ("CONFIG_DEBUG_BUILD", self.debug_build as u64),
+            ("CONFIG_PRINTING", self.printing as u64),
+            (
+                "CONFIG_KERNEL_BENCHMARK",
+                matches!(self.benchmark, Benchmark::TrackUtilisation) as u64,
+            ),
+            ("CONFIG_MAX_NUM_NODES", self.max_num_nodes),
+            ("CONFIG_HYPERVISOR_SUPPORT", self.hypervisor as u64),
+        ]
+    }
+}
+
+/// Why a kernel image's configuration record could not be found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The image has no configuration record.
+    Missing,
+    /// The magic occurs more than once.
+    Ambiguous,
+}
+
+/// Byte offset of the configuration record in a kernel image (ELF file or flat binary).
+pub fn find_record(image: &[u8]) -> Result<usize, RecordError> {
+    let magic = RECORD_MAGIC.to_le_bytes();
+    let mut found = None;
+    for (i, w) in image.windows(8).enumerate() {
+        if w == magic {
+            if found.is_some() {
+                return Err(RecordError::Ambiguous);
+            }
+            found = Some(i);
+        }
+    }
+    match found {
+        Some(i) if i + RECORD_WORDS * 8 <= image.len() => Ok(i),
+        Some(_) | None => Err(RecordError::Missing),
+    }
+}
+
+/// Set the configuration record of the kernel image `image` (in place) to `config`.
+pub fn set_record(image: &mut [u8], config: &KernelConfig) -> Result<(), RecordError> {
+    let at = find_record(image)?;
+    image[at..at + RECORD_WORDS * 8].copy_from_slice(&config.to_bytes());
+    Ok(())
+}
+
+/// The configuration recorded in the kernel image `image`.
+pub fn read_record(image: &[u8]) -> Result<KernelConfig, RecordError> {
+    let at = find_record(image)?;
+    let mut w = [0u64; RECORD_WORDS];
+    for (i, x) in w.iter_mut().enumerate() {
+        let b = &image[at + 8 * i..at + 8 * i + 8];
+        *x = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    }
+    Ok(KernelConfig::from_words(&w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sel4s_and_microkits() {
+        let d = KernelConfig::SEL4_DEFAULT;
+        assert_eq!((d.num_domains, d.debug_build, d.printing), (1, true, true));
+        assert_eq!(
+            (d.max_num_nodes, d.kernel_mcs, d.hypervisor),
+            (1, true, false)
+        );
+        assert_eq!(KernelConfig::microkit("debug").unwrap().num_domains, 16);
+        let r = KernelConfig::microkit("release").unwrap();
+        assert_eq!(
+            (r.num_domains, r.debug_build, r.printing),
+            (16, false, false)
+        );
+        assert_eq!(
+            KernelConfig::microkit("benchmark").unwrap().benchmark,
+            Benchmark::TrackUtilisation
+        );
+        assert_eq!(KernelConfig::microkit("smp-debug"), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_are_found_once() {
+        for c in [
+            KernelConfig::SEL4_DEFAULT,
+            KernelConfig::MICROKIT_DEBUG,
+            KernelConfig::MICROKIT_RELEASE,
+            KernelConfig::MICROKIT_BENCHMARK,
+        ] {
+            assert_eq!(KernelConfig::from_words(&c.to_words()), c);
+        }
+        let mut img = [0xaau8; 4096];
+        img[1001..1033].copy_from_slice(&KernelConfig::SEL4_DEFAULT.to_bytes());
+        assert_eq!(find_record(&img), Ok(1001));
+        assert_eq!(read_record(&img), Ok(KernelConfig::SEL4_DEFAULT));
+        set_record(&mut img, &KernelConfig::MICROKIT_RELEASE).unwrap();
+        assert_eq!(read_record(&img), Ok(KernelConfig::MICROKIT_RELEASE));
+        assert_eq!(img[1000], 0xaa);
+        assert_eq!(img[1033], 0xaa);
+        let mut two = img;
+        two[2000..2032].copy_from_slice(&KernelConfig::SEL4_DEFAULT.to_bytes());
+        assert_eq!(find_record(&two), Err(RecordError::Ambiguous));
+        assert_eq!(find_record(&[0u8; 64]), Err(RecordError::Missing));
+        assert_eq!(find_record(&img[..1020]), Err(RecordError::Missing));
+    }
+
+    #[test]
+    fn options_use_sel4_names() {
+        let o = KernelConfig::MICROKIT_DEBUG.options();
+        assert_eq!(o[0], ("CONFIG_NUM_DOMAINS", 16));
+        assert_eq!(o[1], ("CONFIG_KERNEL_MCS", 1));
+        assert_eq!(o[3], ("CONFIG_PRINTING", 1));
+    }
+}
