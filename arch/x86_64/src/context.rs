@@ -332,6 +332,7 @@ impl UserContext for X86Context {
             Reg::NbSendRecvDest => at(word::R13),
             Reg::SyscallNo => at(word::RDX),
             Reg::Pc => at(word::RIP),
+            Reg::FaultIp => Some(core::mem::offset_of!(X86Context, fault_ip)),
             Reg::Sp => at(word::RSP),
             // `set` sanitises the TLS base (non-canonical reads as 0): not a plain word write.
             Reg::TlsBase | Reg::Mr(_) => None,
