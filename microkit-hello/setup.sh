@@ -58,8 +58,8 @@ for arch in "${arches[@]}"; do
         # image (as Microkit's SDK ships them), and the flat multiboot image (a.out-kludge
         # header) the older scripts boot with QEMU -kernel.
         cp "$kernel" "$dir/sel4.elf"
-        "$objcopy" -O binary "$kernel" "$dir/kernel32.bin"
-        target/release/mkimage --set-config "$config" "$dir/kernel32.bin" >/dev/null
+        target/release/mkimage --set-config "$config" "$dir/sel4.elf" >/dev/null
+        "$objcopy" -O binary "$dir/sel4.elf" "$dir/kernel32.bin"
       else
         cp "$kernel" "$dir/sel4.elf"
         target/release/mkimage --set-config "$config" "$dir/sel4.elf" >/dev/null

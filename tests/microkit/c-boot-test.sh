@@ -33,14 +33,9 @@ cd "$(dirname "$0")/../.."
 arch="$1"
 system="${2:-c-hello}"
 case "$arch" in
-  aarch64) board=qemu_virt_aarch64
-           qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 1G -nographic -semihosting -kernel) ;;
-  riscv64) board=qemu_virt_riscv64
-           qemu=(qemu-system-riscv64 -machine virt -m 1G -nographic -bios default -kernel) ;;
-  x86_64) board=x86_64_generic
-          qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G -display none
-                -serial stdio -monitor none -nic none -no-reboot
-                -kernel build/sdk/board/x86_64_generic/debug/elf/kernel32.bin -initrd) ;;
+  aarch64) board=qemu_virt_aarch64 ;;
+  riscv64) board=qemu_virt_riscv64 ;;
+  x86_64) board=x86_64_generic ;;
   *) echo "c boot test: unsupported arch '$arch'" >&2; exit 1 ;;
 esac
 bash microkit-hello/setup.sh "$arch" >/dev/null
@@ -49,6 +44,9 @@ out="$PWD/build/$system/$arch"
 make --no-print-directory -s -C "examples/$system" BUILD_DIR="$out" MICROKIT_SDK="$PWD/build/sdk" \
   MICROKIT_BOARD="$board" MICROKIT_CONFIG=debug LLVM=True >/dev/null
 cargo build --quiet --release -p qemu-test
+# Microkit's manual QEMU line for the board and the tool's default image type.
+. scripts/microkit-qemu.sh
+microkit_qemu "$arch" "$out/loader.img"
 common=(--timeout "${BOOT_TIMEOUT:-30}"
   --panic-pattern "KERNEL PANIC" --panic-pattern "MON|ERROR" --panic-pattern "kernel: fault"
   --panic-pattern "initialiser: ERROR" --panic-pattern "invalid channel" --panic-pattern "entry point" --panic-pattern "must not get here" --panic-pattern "unexpected"
@@ -73,7 +71,7 @@ case "$system" in
       --expect "driver: irq acked (1 of 3)" \
       --expect "driver: irq ack deferred (2 of 3)" \
       --expect "driver: irq acked (3 of 3)" -- \
-      "${qemu[@]}" "$out/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   mixed)
     exec target/release/qemu-test "${common[@]}" \
@@ -88,7 +86,7 @@ case "$system" in
       --expect "rust_client: ppc answered 42 (1 MR)" \
       --expect "c_server: notified on channel 1, shared memory says 'hello from Rust'" \
       --expect "rust_client: notified on channel 1 by the server, done" -- \
-      "${qemu[@]}" "$out/loader.img"
+      "${MK_QEMU[@]}"
     ;;
   *) echo "c boot test: unknown system '$system' (c-hello, mixed)" >&2; exit 1 ;;
 esac
