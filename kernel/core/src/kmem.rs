@@ -60,6 +60,8 @@ unsafe impl KernelObject for u64 {}
 unsafe impl KernelObject for u8 {}
 // SAFETY: arrays of integers are valid for every bit pattern.
 unsafe impl KernelObject for [u64; 4] {}
+// SAFETY: arrays of integers are valid for every bit pattern.
+unsafe impl KernelObject for [u64; 2] {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for Endpoint {}
 // SAFETY: #[repr(C)], integer fields only.
