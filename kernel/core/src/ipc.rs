@@ -413,8 +413,12 @@ fn do_normal_transfer<M: Machine>(
         receiver,
         (mrs, fast as u64, info_word, badge),
         |x, (mrs, fast, info_word, badge)| {
-            for (i, v) in mrs.iter().enumerate().take(fast as usize) {
-                x.context.set(Reg::Mr(i), *v);
+            // A fixed number of iterations (registers past the message keep their value):
+            // a loop of `fast` iterations would be turned into a `memcpy` call.
+            for (i, v) in mrs.iter().enumerate() {
+                let keep = x.context.get(Reg::Mr(i));
+                x.context
+                    .set(Reg::Mr(i), if (i as u64) < fast { *v } else { keep });
             }
             x.context.set(Reg::MsgInfo, info_word);
             x.context.set(Reg::Cap, badge);
