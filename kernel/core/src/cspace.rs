@@ -30,6 +30,7 @@ fn mask(bits: u64) -> u64 {
 /// At each CNode the guard must match (GuardMismatch), guard + radix must fit in the bits
 /// left (DepthMismatch), then the radix bits index a slot. The walk stops when the bits are
 /// used up or the slot holds something other than a CNode.
+#[inline]
 pub fn resolve_address_bits<M: PhysMem + ?Sized>(
     m: &M,
     root: Cap,
@@ -100,6 +101,7 @@ pub fn resolve_address_bits<M: PhysMem + ?Sized>(
 
 /// seL4 `lookupSlot` with a full-word cptr (invoked caps, extra caps, reply caps): the slot
 /// reached, bits left over allowed.
+#[inline]
 pub fn lookup_slot<M: PhysMem + ?Sized>(
     m: &M,
     root: Cap,
@@ -109,6 +111,7 @@ pub fn lookup_slot<M: PhysMem + ?Sized>(
 }
 
 /// seL4 `lookupCap`: the cap at a full-word cptr.
+#[inline]
 pub fn lookup_cap<M: PhysMem + ?Sized>(
     m: &M,
     root: Cap,

@@ -388,10 +388,6 @@ fn do_normal_transfer<M: Machine>(
         }
     }
     let fast = len.min(kernel_hal::FAST_MESSAGE_REGISTERS);
-    for i in 0..fast {
-        let v = k.get_reg(sender, Reg::Mr(i));
-        k.set_reg(receiver, Reg::Mr(i), v);
-    }
     let n = match (sbuf, rbuf) {
         (Some(sb), Some(rb)) => {
             for i in fast..len {
@@ -402,12 +398,27 @@ fn do_normal_transfer<M: Machine>(
         }
         _ => fast,
     };
-    k.set_reg(
+    // The register part of the message, the MessageInfo and the badge: one scoped access
+    // to each TCB instead of a bounds-checked access per register.
+    let mrs: [u64; kernel_hal::FAST_MESSAGE_REGISTERS] = k.tcb_read(sender, |x| {
+        core::array::from_fn(|i| x.context.get(Reg::Mr(i)))
+    });
+    let info_word = MessageInfo::new(info.label, unwrapped, extra, n as u64).to_word();
+    k.tcb_mut(
         receiver,
-        Reg::MsgInfo,
-        MessageInfo::new(info.label, unwrapped, extra, n as u64).to_word(),
+        (mrs, fast as u64, info_word, badge),
+        |x, (mrs, fast, info_word, badge)| {
+            // A fixed number of iterations (registers past the message keep their value):
+            // a loop of `fast` iterations would be turned into a `memcpy` call.
+            for (i, v) in mrs.iter().enumerate() {
+                let keep = x.context.get(Reg::Mr(i));
+                x.context
+                    .set(Reg::Mr(i), if (i as u64) < fast { *v } else { keep });
+            }
+            x.context.set(Reg::MsgInfo, info_word);
+            x.context.set(Reg::Cap, badge);
+        },
     );
-    k.set_reg(receiver, Reg::Cap, badge);
 }
 
 /// The fault message of `sender`'s recorded fault (label, words, length).

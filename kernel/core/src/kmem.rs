@@ -26,9 +26,11 @@
 //!   captures nothing), so it cannot reach the kernel, its machine or any other path into
 //!   object memory, and its extra argument must be a [`Value`] (plain data, sealed to this
 //!   module). The core keeps no global path to object memory either, and the kernel runs
-//!   on one core with interrupts masked, so no other code runs during the call.
+//!   on one core with interrupts masked, so no other code runs during the call (a panic
+//!   inside it ends the kernel).
 //! * **No escaping references**: the function is generic over the reference's lifetime
-//!   (`for<'a> fn(&'a T, A) -> R`), so its result `R` cannot borrow from the object.
+//!   (`for<'a> fn(&'a T) -> R`, `for<'a> fn(&'a mut T, A) -> R`), so its result `R` cannot
+//!   borrow from the object.
 //! * **Aligned**: every typed access ([`load`], [`store`], the word functions, scoped
 //!   references) checks that the pointer is aligned for its type and panics otherwise.
 //!   Objects are aligned to their size by retype and every word the kernel addresses lies
@@ -62,6 +64,8 @@ unsafe impl KernelObject for u8 {}
 unsafe impl KernelObject for u32 {}
 // SAFETY: arrays of integers are valid for every bit pattern.
 unsafe impl KernelObject for [u64; 4] {}
+// SAFETY: arrays of integers are valid for every bit pattern.
+unsafe impl KernelObject for [u64; 2] {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for Endpoint {}
 // SAFETY: #[repr(C)], integer fields only.

@@ -28,9 +28,8 @@ pub struct MdbNode {
 pub fn get_cap<M: PhysMem + ?Sized>(m: &M, s: Slot) -> Cap {
     // Inlined with the decoder, so that a caller matching one kind of cap compiles to a
     // tag test and the field extraction it needs (no 40-byte `Cap` through memory).
-    let w0 = kmem::read_word(m, s.cap_word0());
-    let w1 = kmem::read_word(m, s.cap_word0() + 8);
-    Cap::decode([w0, w1])
+    // One bounds-checked access for both cap words.
+    Cap::decode(kmem::load::<[u64; 2], M>(m, s.cap_word0()))
 }
 
 /// Overwrite a slot's cap, keeping its MDB words.

@@ -59,8 +59,8 @@ pub struct InvocationArgs {
     /// Extra caps.
     pub extra: ExtraCaps,
     /// The thread's IPC buffer (sender view); not looked up (`None`) for endpoint,
-    /// notification and reply caps invoked without extra caps, whose invocations do not
-    /// read it.
+    /// notification, reply and null caps invoked without extra caps, whose invocations do
+    /// not read it.
     pub buffer: Option<PAddr>,
     /// Call (errors are reported, the caller waits for a reply).
     pub is_call: bool,
@@ -149,7 +149,7 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// The CSpace root cap of thread `t`.
-    #[inline]
+    #[inline(always)]
     pub fn cspace_root(&self, t: PAddr) -> Cap {
         get_cap(
             &self.machine,
@@ -230,13 +230,13 @@ impl<M: Machine> Kernel<M> {
         // Read here, with `get_cap` inlined, the cap goes straight into `args` (a `Cap` is
         // 40 bytes: a copy through memory is a `memcpy` call on AArch64).
         let cap = get_cap(&self.machine, slot);
-        // Endpoint, notification and reply invocations without extra caps never use the
-        // sender's IPC buffer here (the message transfer looks the buffers up itself when
+        // Endpoint, notification and reply invocations without extra caps (and a null cap,
+        // which fails) never use the sender's IPC buffer here (the message transfer looks the buffers up itself when
         // the message needs them), so it is not looked up for them.
         let buffer = if info.extra_caps == 0
             && matches!(
                 cap,
-                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
+                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. } | Cap::Null
             ) {
             None
         } else {

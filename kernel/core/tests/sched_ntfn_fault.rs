@@ -522,11 +522,7 @@ fn reconfiguring_a_bound_sc_keeps_its_thread_queued_once() {
         ok(&r);
         e.check();
         assert_eq!(e.state(t.ptr), ThreadState::Running);
-        assert_eq!(
-            sched::sc_load(&e.k, scp).sporadic,
-            flags,
-            "sporadic flag stored"
-        );
+        assert_eq!(sched::sc_load(&e.k, scp).sporadic, flags, "sporadic flag stored");
     }
     // t is still scheduled: once the root steps down it runs.
     lower_root(&mut e, 100);
@@ -585,13 +581,7 @@ fn yield_to_is_bounded_by_the_callers_mcp() {
     let mut e = Env::new();
     let a = e.thread(150, true);
     let b = e.thread(151, true);
-    ok(&inv(
-        &mut e,
-        ROOT_TCB,
-        Label::TCBSetMCPriority,
-        &[150],
-        &[ROOT_TCB],
-    ));
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetMCPriority, &[150], &[ROOT_TCB]));
     err(
         &inv(&mut e, b.sc, Label::SchedContextYieldTo, &[], &[]),
         Error::IllegalOperation,
@@ -650,10 +640,7 @@ fn reconfiguring_requeues_and_charges_the_current_sc() {
     assert!(cur == e.root_tcb || cur == other.ptr);
     if cur == e.root_tcb {
         tick(&mut e, 600);
-        assert_eq!(
-            e.k.cur_thread, e.root_tcb,
-            "the new budget was not charged for old time"
-        );
+        assert_eq!(e.k.cur_thread, e.root_tcb, "the new budget was not charged for old time");
     }
 }
 
