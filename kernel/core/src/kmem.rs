@@ -111,14 +111,34 @@ pub fn store_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr, c: &
     unsafe { core::ptr::write_unaligned(p as *mut C, *c) }
 }
 
-/// Read the word at `pa`.
+/// Read the word at `pa` (one load when the window address is 8-byte aligned, as object
+/// fields are; targets without unaligned access otherwise read it byte by byte). The aligned
+/// access is volatile only so that the compiler cannot merge the two branches into the
+/// byte-wise unaligned form.
 pub fn read_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> u64 {
-    load::<u64, M>(m, pa)
+    let p = window(m, pa, 8) as *const u64;
+    if p.is_aligned() {
+        // SAFETY: the window is valid for 8 bytes (PhysMem contract), `p` is aligned, and
+        // every bit pattern is a valid u64.
+        unsafe { p.read_volatile() }
+    } else {
+        // SAFETY: as above; an unaligned read tolerates any placement.
+        unsafe { p.read_unaligned() }
+    }
 }
 
-/// Write the word at `pa`.
+/// Write the word at `pa` (one store when the window address is 8-byte aligned; volatile for
+/// the same reason as [`read_word`]).
 pub fn write_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr, v: u64) {
-    store::<u64, M>(m, pa, &v)
+    let p = window(m, pa, 8) as *mut u64;
+    if p.is_aligned() {
+        // SAFETY: the window is valid for writes of 8 bytes, `p` is aligned, and no
+        // reference to that memory exists (module invariants).
+        unsafe { p.write_volatile(v) }
+    } else {
+        // SAFETY: as above; an unaligned write tolerates any placement.
+        unsafe { p.write_unaligned(v) }
+    }
 }
 
 /// Zero `len` bytes at `pa`.
