@@ -115,6 +115,7 @@ pub fn store_context<C: UserContext, M: PhysMem + ?Sized>(m: &M, pa: PAddr, c: &
 /// fields are; targets without unaligned access otherwise read it byte by byte). The aligned
 /// access is volatile only so that the compiler cannot merge the two branches into the
 /// byte-wise unaligned form.
+#[inline]
 pub fn read_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> u64 {
     let p = window(m, pa, 8) as *const u64;
     if p.is_aligned() {
@@ -129,6 +130,7 @@ pub fn read_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> u64 {
 
 /// Write the word at `pa` (one store when the window address is 8-byte aligned; volatile for
 /// the same reason as [`read_word`]).
+#[inline]
 pub fn write_word<M: PhysMem + ?Sized>(m: &M, pa: PAddr, v: u64) {
     let p = window(m, pa, 8) as *mut u64;
     if p.is_aligned() {
