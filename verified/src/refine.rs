@@ -180,6 +180,9 @@ pub fn clone_kernel(k: &K) -> K {
     n.domains = k.domains.clone();
     n.fastpath = k.fastpath;
     n.fastpath_count = k.fastpath_count;
+    n.machine.now = k.machine.now;
+    n.machine.deadline = k.machine.deadline;
+    n.machine.vspace = k.machine.vspace;
     n
 }
 
@@ -190,41 +193,25 @@ const VSPACE_ROOT: u64 = 0x9000;
 /// Describe the first difference between two kernels' whole state (every global and every
 /// word of memory), if any.
 pub fn kernel_diff(a: &K, b: &K) -> Option<String> {
-    let ga = format!(
-        "{:x?}",
-        (
-            a.cur_thread,
-            a.cur_sc,
-            a.sched_action,
-            &a.ready,
-            &a.domains,
-            a.release_queue,
-            a.last_entry_us,
-            a.consumed_us,
-            a.active_vspace,
-            a.machine.deadline,
-            a.machine.vspace,
-        )
-    );
-    let gb = format!(
-        "{:x?}",
-        (
-            b.cur_thread,
-            b.cur_sc,
-            b.sched_action,
-            &b.ready,
-            &b.domains,
-            b.release_queue,
-            b.last_entry_us,
-            b.consumed_us,
-            b.active_vspace,
-            b.machine.deadline,
-            b.machine.vspace,
-        )
-    );
-    if ga != gb {
-        return Some(format!("globals: fastpath {ga}\n         slowpath {gb}"));
+    macro_rules! same {
+        ($($f:tt)*) => {
+            let (x, y) = (format!("{:x?}", a.$($f)*), format!("{:x?}", b.$($f)*));
+            if x != y {
+                return Some(format!("{}: fastpath {x} / slowpath {y}", stringify!($($f)*)));
+            }
+        };
     }
+    same!(cur_thread);
+    same!(cur_sc);
+    same!(sched_action);
+    same!(ready);
+    same!(domains);
+    same!(release_queue);
+    same!(last_entry_us);
+    same!(consumed_us);
+    same!(active_vspace);
+    same!(machine.deadline);
+    same!(machine.vspace);
     let mut x = a.machine.base();
     let end = x + a.machine.size().min(b.machine.size());
     while x < end {
@@ -1104,9 +1091,11 @@ pub fn lockstep(
     if cx.check_choice || cx.fastpath {
         switch_to(k, t);
     }
-    // Every Call/ReplyRecv also runs on a copy with the fastpath off: the two kernels must
-    // end in the same state (and the fastpath one is compared with the spec below).
-    let fast_candidate = matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. });
+    // Every Call/ReplyRecv that could take the fastpath (it needs a current SC) also runs on
+    // a copy with the fastpath off: the two kernels must end in the same state (and the
+    // fastpath one is compared with the spec below).
+    let fast_candidate = matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. })
+        && (cx.fastpath || k.cur_sc != 0);
     let mut slow = fast_candidate.then(|| {
         let mut c = clone_kernel(k);
         c.fastpath = kernel_core::fastpath::FastpathMode::Disabled;

@@ -203,7 +203,11 @@ fn transfer<M: Machine>(k: &Kernel<M>, from: PAddr, to: PAddr, label: u64, len: 
         let v = k.get_reg(from, Reg::Mr(i));
         k.set_reg(to, Reg::Mr(i), v);
     }
-    k.set_reg(to, Reg::MsgInfo, MessageInfo::new(label, 0, 0, len as u64).to_word());
+    k.set_reg(
+        to,
+        Reg::MsgInfo,
+        MessageInfo::new(label, 0, 0, len as u64).to_word(),
+    );
     k.set_reg(to, Reg::Cap, badge);
 }
 
@@ -245,7 +249,9 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     let dest = rd(k, ep + EP_HEAD);
     let reply = rd(k, dest + tcb!(M, reply));
-    if reply == 0 || rd(k, dest + tcb!(M, sched_context)) != 0 || rd(k, dest + tcb!(M, ep_prev)) != 0
+    if reply == 0
+        || rd(k, dest + tcb!(M, sched_context)) != 0
+        || rd(k, dest + tcb!(M, ep_prev)) != 0
     {
         return false;
     }

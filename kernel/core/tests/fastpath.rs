@@ -65,7 +65,10 @@ fn state_diff(a: &K, b: &K) -> Option<String> {
         kernel_core::kmem::read_bytes(&a.machine, base + off, &mut x[..n]);
         kernel_core::kmem::read_bytes(&b.machine, base + off, &mut y[..n]);
         if x[..n] != y[..n] {
-            let i = (0..n).step_by(8).find(|i| x[*i..*i + 8] != y[*i..*i + 8]).unwrap();
+            let i = (0..n)
+                .step_by(8)
+                .find(|i| x[*i..*i + 8] != y[*i..*i + 8])
+                .unwrap();
             let w = |v: &[u8]| u64::from_le_bytes(v[i..i + 8].try_into().unwrap());
             return Some(format!(
                 "memory word {:#x}: fastpath {:#x} / slowpath {:#x}",
@@ -111,7 +114,9 @@ fn pair(e: &mut Env, server_prio: u64) -> Pair {
     let client = e.thread(100, true);
     let server = e.thread(server_prio, false);
     lower_root(e, 90);
-    e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+    e.as_thread(server.ptr, |k| {
+        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+    });
     Pair {
         ep,
         reply,
@@ -162,11 +167,15 @@ fn call_into_passive_server_takes_fastpath_donates_sc_and_delivers_badge() {
 fn reply_recv_returns_sc_to_caller_and_waits_again() {
     let (e, (p, before)) = both(|e| {
         let p = pair(e, 150);
-        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[5], &[]));
+        e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, p.ep, 0, 1, &[5], &[])
+        });
         let before = count(e);
         // The server is now current on the client's SC: it answers with ReplyRecv.
         let cur = e.k.cur_thread;
-        e.as_thread(cur, |k| sys(k, Syscall::ReplyRecv, p.ep, p.reply, 9, &[6, 7], &[]));
+        e.as_thread(cur, |k| {
+            sys(k, Syscall::ReplyRecv, p.ep, p.reply, 9, &[6, 7], &[])
+        });
         (p, before)
     });
     assert_eq!(count(&e) - before, 1, "the ReplyRecv took the fastpath");
@@ -190,12 +199,16 @@ fn nested_calls_through_two_passive_servers_take_fastpath_both_ways() {
         let s2 = e.thread(200, false);
         e.as_thread(s2.ptr, |k| sys(k, Syscall::Recv, ep2, reply2, 0, &[], &[]));
         let before = count(e);
-        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
+        e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, p.ep, 0, 1, &[], &[])
+        });
         assert_eq!(e.k.cur_thread, p.server.ptr);
         // The server calls the second server on the same (donated) SC: a two-deep call stack.
         e.as_thread(p.server.ptr, |k| sys(k, Syscall::Call, ep2, 0, 2, &[], &[]));
         assert_eq!(e.k.cur_thread, s2.ptr);
-        e.as_thread(s2.ptr, |k| sys(k, Syscall::ReplyRecv, ep2, reply2, 3, &[], &[]));
+        e.as_thread(s2.ptr, |k| {
+            sys(k, Syscall::ReplyRecv, ep2, reply2, 3, &[], &[])
+        });
         assert_eq!(e.k.cur_thread, p.server.ptr);
         e.as_thread(p.server.ptr, |k| {
             sys(k, Syscall::ReplyRecv, p.ep, p.reply, 4, &[], &[])
@@ -212,11 +225,17 @@ fn reply_recv_appends_behind_an_equal_priority_receiver() {
         let p = pair(e, 150);
         let reply2 = e.alloc(ObjectKind::Reply, 0);
         let other = e.thread(150, false);
-        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
-        e.as_thread(other.ptr, |k| sys(k, Syscall::Recv, p.ep, reply2, 0, &[], &[]));
+        e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, p.ep, 0, 1, &[], &[])
+        });
+        e.as_thread(other.ptr, |k| {
+            sys(k, Syscall::Recv, p.ep, reply2, 0, &[], &[])
+        });
         let cur = p.server.ptr;
         let before = count(e);
-        e.as_thread(cur, |k| sys(k, Syscall::ReplyRecv, p.ep, p.reply, 0, &[], &[]));
+        e.as_thread(cur, |k| {
+            sys(k, Syscall::ReplyRecv, p.ep, p.reply, 0, &[], &[])
+        });
         count(e) - before
     });
     assert_eq!(n, 1);
@@ -236,7 +255,9 @@ fn call_case(
         let p = pair(e, server_prio);
         let cap = prep(e, &p).unwrap_or(p.ep);
         let before = count(e);
-        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, cap, 0, 3, mrs, caps));
+        e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, cap, 0, 3, mrs, caps)
+        });
         count(e) - before
     });
     n
@@ -300,7 +321,9 @@ fn call_fastpath_conditions() {
         |e, p| {
             ok(&e.as_root(|k| call(k, p.server.cap, Label::TCBSuspend as u64, &[], &[])));
             ok(&e.as_root(|k| call(k, p.server.cap, Label::TCBResume as u64, &[], &[])));
-            e.as_thread(p.server.ptr, |k| sys(k, Syscall::Wait, p.ep, 0, 0, &[], &[]));
+            e.as_thread(p.server.ptr, |k| {
+                sys(k, Syscall::Wait, p.ep, 0, 0, &[], &[])
+            });
             None
         },
         &[],
@@ -334,7 +357,13 @@ fn call_fastpath_conditions() {
         150,
         |e, p| {
             ok(&e.as_root(|k| {
-                call(k, slots::DOMAIN, Label::DomainSetSet as u64, &[1], &[p.server.cap])
+                call(
+                    k,
+                    slots::DOMAIN,
+                    Label::DomainSetSet as u64,
+                    &[1],
+                    &[p.server.cap],
+                )
             }));
             None
         },
@@ -391,16 +420,17 @@ fn call_fastpath_conditions() {
 
 /// A pair after the client's Call; `prep` runs, then the server does ReplyRecv on
 /// (`ep`, `reply`) chosen by `prep` (None: the pair's own).
-fn reply_recv_case(
-    prep: impl Fn(&mut Env, &Pair) -> Option<(u64, u64)>,
-    mrs: &[u64],
-) -> u64 {
+fn reply_recv_case(prep: impl Fn(&mut Env, &Pair) -> Option<(u64, u64)>, mrs: &[u64]) -> u64 {
     let (_e, n) = both(|e| {
         let p = pair(e, 150);
-        e.as_thread(p.client.ptr, |k| sys(k, Syscall::Call, p.ep, 0, 1, &[], &[]));
+        e.as_thread(p.client.ptr, |k| {
+            sys(k, Syscall::Call, p.ep, 0, 1, &[], &[])
+        });
         let (ep, reply) = prep(e, &p).unwrap_or((p.ep, p.reply));
         let before = count(e);
-        e.as_thread(p.server.ptr, |k| sys(k, Syscall::ReplyRecv, ep, reply, 2, mrs, &[]));
+        e.as_thread(p.server.ptr, |k| {
+            sys(k, Syscall::ReplyRecv, ep, reply, 2, mrs, &[])
+        });
         count(e) - before
     });
     n
@@ -410,8 +440,16 @@ fn reply_recv_case(
 fn reply_recv_fastpath_conditions() {
     assert_eq!(reply_recv_case(|_, _| None, &[1, 2, 3, 4]), 1, "baseline");
     assert_eq!(reply_recv_case(|_, _| None, &[1, 2, 3, 4, 5]), 0, "5 words");
-    assert_eq!(reply_recv_case(|_, p| Some((p.ep, p.ep)), &[]), 0, "not a reply cap");
-    assert_eq!(reply_recv_case(|_, p| Some((p.reply, p.reply)), &[]), 0, "not an endpoint");
+    assert_eq!(
+        reply_recv_case(|_, p| Some((p.ep, p.ep)), &[]),
+        0,
+        "not a reply cap"
+    );
+    assert_eq!(
+        reply_recv_case(|_, p| Some((p.reply, p.reply)), &[]),
+        0,
+        "not an endpoint"
+    );
     // Receive right missing.
     let n = reply_recv_case(
         |e, p| {
@@ -448,7 +486,13 @@ fn reply_recv_fastpath_conditions() {
         |e, p| {
             let nt = e.alloc(ObjectKind::Notification, 0);
             ok(&e.as_root(|k| {
-                call(k, p.server.cap, Label::TCBBindNotification as u64, &[], &[nt])
+                call(
+                    k,
+                    p.server.cap,
+                    Label::TCBBindNotification as u64,
+                    &[],
+                    &[nt],
+                )
             }));
             e.as_root(|k| sys(k, Syscall::Send, nt, 0, 0, &[], &[]));
             e.as_thread(p.server.ptr, |_| ());
@@ -498,10 +542,14 @@ fn reply_recv_of_an_active_server_takes_slowpath() {
         let client = e.thread(100, true);
         let server = e.thread(150, true);
         lower_root(e, 90);
-        e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+        e.as_thread(server.ptr, |k| {
+            sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
+        });
         let before = count(e);
         e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 1, &[], &[]));
-        e.as_thread(server.ptr, |k| sys(k, Syscall::ReplyRecv, ep, reply, 0, &[], &[]));
+        e.as_thread(server.ptr, |k| {
+            sys(k, Syscall::ReplyRecv, ep, reply, 0, &[], &[])
+        });
         count(e) - before
     });
     assert_eq!(n, 0);
@@ -543,7 +591,11 @@ fn world(mode: FastpathMode) -> World {
     let mut ep_caps = Vec::new();
     for (i, &ep) in eps.iter().enumerate() {
         ep_caps.push(ep);
-        for (rights, badge) in [(ALL, 0x10 + i as u64), (RW, 0x20 + i as u64), (RW_GRANT_REPLY, 0)] {
+        for (rights, badge) in [
+            (ALL, 0x10 + i as u64),
+            (RW, 0x20 + i as u64),
+            (RW_GRANT_REPLY, 0),
+        ] {
             let s = e.slot();
             ok(&e.as_root(|k| mint(k, s, ep, rights, badge)));
             ep_caps.push(s);
@@ -558,7 +610,13 @@ fn world(mode: FastpathMode) -> World {
         e.thread(140, true),  // active server
     ];
     ok(&e.as_root(|k| {
-        call(k, ths[2].cap, Label::TCBBindNotification as u64, &[], &[ntfn])
+        call(
+            k,
+            ths[2].cap,
+            Label::TCBBindNotification as u64,
+            &[],
+            &[ntfn],
+        )
     }));
     lower_root(&mut e, 80);
     // The servers start waiting on the endpoints with their own reply objects.
@@ -597,14 +655,16 @@ fn step(w: &mut World, r: &mut Rng) -> String {
         1 => {
             let t = w.ths[r.below(w.ths.len() as u64) as usize];
             let p = 85 + r.below(80);
-            w.e.as_root(|k| {
-                call(k, t.cap, Label::TCBSetPriority as u64, &[p], &[ROOT_TCB])
-            });
+            w.e.as_root(|k| call(k, t.cap, Label::TCBSetPriority as u64, &[p], &[ROOT_TCB]));
             format!("set prio {:#x} {p}", t.ptr)
         }
         2 => {
             let t = w.ths[r.below(w.ths.len() as u64) as usize];
-            let l = if r.below(3) == 0 { Label::TCBSuspend } else { Label::TCBResume };
+            let l = if r.below(3) == 0 {
+                Label::TCBSuspend
+            } else {
+                Label::TCBResume
+            };
             w.e.as_root(|k| call(k, t.cap, l as u64, &[], &[]));
             format!("{l:?} {:#x}", t.ptr)
         }
@@ -638,7 +698,11 @@ fn step(w: &mut World, r: &mut Rng) -> String {
                     (Syscall::ReplyRecv, w.eps[own % 2], w.replies[own - 2])
                 }
                 // A client calls through a cap with Grant (the original or the badged one).
-                _ if natural => (Syscall::Call, w.ep_caps[4 * r.below(2) as usize + r.below(2) as usize], 0),
+                _ if natural => (
+                    Syscall::Call,
+                    w.ep_caps[4 * r.below(2) as usize + r.below(2) as usize],
+                    0,
+                ),
                 0..=2 => (Syscall::Call, cap, 0),
                 3..=5 => (Syscall::ReplyRecv, ep, reply),
                 6 => (Syscall::Recv, ep, reply),
@@ -666,9 +730,15 @@ fn random_ipc_scenarios_end_in_the_same_state_with_and_without_fastpath() {
             let a = step(&mut fast, &mut rf);
             let b = step(&mut slow, &mut rs);
             if std::env::var("FP_TRACE").is_ok() {
-                println!("{seed}/{i} fp={} cur={:#x} {a}", fast.e.k.fastpath_count, fast.e.k.cur_thread);
+                println!(
+                    "{seed}/{i} fp={} cur={:#x} {a}",
+                    fast.e.k.fastpath_count, fast.e.k.cur_thread
+                );
             }
-            assert_eq!(a, b, "seed {seed} step {i}: the worlds diverged before the step");
+            assert_eq!(
+                a, b,
+                "seed {seed} step {i}: the worlds diverged before the step"
+            );
             if let Some(d) = state_diff(&fast.e.k, &slow.e.k) {
                 panic!("seed {seed} step {i} ({a}): fastpath and slowpath differ: {d}");
             }
@@ -679,5 +749,8 @@ fn random_ipc_scenarios_end_in_the_same_state_with_and_without_fastpath() {
         taken += fast.e.k.fastpath_count - start;
     }
     println!("{steps} steps, {taken} took the fastpath");
-    assert!(taken >= 60, "only {taken} fastpath syscalls in {steps} steps");
+    assert!(
+        taken >= 60,
+        "only {taken} fastpath syscalls in {steps} steps"
+    );
 }
