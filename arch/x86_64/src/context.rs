@@ -275,26 +275,6 @@ impl X86Context {
 }
 
 impl UserContext for X86Context {
-    /// The roles kept in plain general-purpose registers (stored unchanged by `set`): the
-    /// kernel reads and writes those as single words of the TCB. RIP (FaultIP bookkeeping),
-    /// FS base (canonical check) and MRs beyond 4 go through `get`/`set`.
-    fn reg_offset(r: Reg) -> Option<usize> {
-        let w = |i: usize| Some(core::mem::offset_of!(X86Context, regs) + 8 * i);
-        match r {
-            Reg::Cap => w(word::RDI),
-            Reg::MsgInfo => w(word::RSI),
-            Reg::Mr(0) => w(word::R10),
-            Reg::Mr(1) => w(word::R8),
-            Reg::Mr(2) => w(word::R9),
-            Reg::Mr(3) => w(word::R15),
-            Reg::Reply => w(word::R12),
-            Reg::NbSendRecvDest => w(word::R13),
-            Reg::SyscallNo => w(word::RDX),
-            Reg::Sp => w(word::RSP),
-            Reg::Mr(_) | Reg::Pc | Reg::TlsBase => None,
-        }
-    }
-
     const USER_CONTEXT_WORDS: usize = word::COUNT;
 
     fn get(&self, r: Reg) -> u64 {
@@ -441,39 +421,6 @@ impl UserContext for X86Context {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn reg_offset_names_the_word_get_and_set_use() {
-        let roles = [
-            Reg::Cap,
-            Reg::MsgInfo,
-            Reg::Mr(0),
-            Reg::Mr(1),
-            Reg::Mr(2),
-            Reg::Mr(3),
-            Reg::Mr(4),
-            Reg::Reply,
-            Reg::NbSendRecvDest,
-            Reg::SyscallNo,
-            Reg::Pc,
-            Reg::Sp,
-            Reg::TlsBase,
-        ];
-        for r in roles {
-            let Some(off) = X86Context::reg_offset(r) else {
-                continue;
-            };
-            let mut c = X86Context::EMPTY;
-            c.set(r, 0x1234_5678_9abc_def0);
-            let i = (off - core::mem::offset_of!(X86Context, regs)) / 8;
-            assert_eq!(c.regs[i], 0x1234_5678_9abc_def0, "{r:?}");
-            assert_eq!(c.get(r), 0x1234_5678_9abc_def0, "{r:?}");
-            // Nothing else changed.
-            let mut d = X86Context::EMPTY;
-            d.regs[i] = 0x1234_5678_9abc_def0;
-            assert_eq!(c, d, "{r:?}");
-        }
-    }
-
     use super::*;
     use crate::layout::SYSCALL_INSN_LEN;
 
