@@ -590,7 +590,7 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
         );
     }
     let t = k.cur_thread;
-    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb(t).sched_context == sc {
+    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb_read(t, |x| x.sched_context) == sc {
         end_timeslice(k, can_timeout);
     }
     k.sched_action = SchedulerAction::ChooseNew;
@@ -734,14 +734,15 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     }
     awaken(k);
     let cur = k.cur_thread;
-    let cur_ok = is_schedulable(k, cur) && k.tcb(cur).sched_context != 0 && {
-        let sc = k.tcb(cur).sched_context;
+    let cur_sc_ptr = k.tcb_read(cur, |x| x.sched_context);
+    let cur_ok = is_schedulable(k, cur) && cur_sc_ptr != 0 && {
+        let sc = cur_sc_ptr;
         refill_ready(k, sc)
             && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
     if !cur_ok && is_schedulable(k, cur) {
         // Runnable but out of budget on a released SC: wait for the refill.
-        let sc = k.tcb(cur).sched_context;
+        let sc = cur_sc_ptr;
         if sc == k.cur_sc {
             commit_time(k);
         }
@@ -779,7 +780,7 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     let new_sc = if k.cur_thread == k.idle_thread {
         0
     } else {
-        k.tcb(k.cur_thread).sched_context
+        k.tcb_read(k.cur_thread, |x| x.sched_context)
     };
     if new_sc != k.cur_sc {
         commit_time(k);
