@@ -557,7 +557,9 @@ pub fn commit_time<M: Machine>(k: &mut Kernel<M>) {
 fn end_timeslice<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
     let t = k.cur_thread;
     let sc = k.cur_sc;
-    if can_timeout && crate::ipc::valid_timeout_handler(k, t) {
+    // seL4 `endTimeslice`: a round-robin SC (budget = period) never raises a timeout fault;
+    // its thread just goes to the back of its queue.
+    if can_timeout && !is_round_robin(&sc_load(k, sc)) && crate::ipc::valid_timeout_handler(k, t) {
         let badge = sc_load(k, sc).badge;
         crate::fault::handle_fault(k, t, crate::fault::Fault::Timeout { badge });
     } else if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {

@@ -148,6 +148,50 @@ fn timeout_fault_goes_to_timeout_handler() {
     e.check();
 }
 
+/// seL4 `endTimeslice`: a thread whose budget runs out on a round-robin SC (budget equal to
+/// the period) goes to the back of its ready queue even if it has a timeout handler; only a
+/// sporadic SC's exhaustion raises a timeout fault (found by sel4test's TIMEOUTFAULT0002).
+#[test]
+fn round_robin_sc_exhaustion_raises_no_timeout_fault() {
+    let mut e = Env::new();
+    let handler_ep = e.alloc(ObjectKind::Endpoint, 0);
+    let h = e.thread(250, true);
+    let hreply = e.alloc(ObjectKind::Reply, 0);
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(
+        &mut e,
+        ctl,
+        Label::SchedControlConfigureFlags,
+        &[1000, 1000, 0, 0xbad, 0],
+        &[sc],
+    ));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    let tep = e.slot();
+    ok(&e.as_root(|k| mint(k, tep, handler_ep, ALL, 0x7)));
+    ok(&inv(
+        &mut e,
+        t.cap,
+        Label::TCBSetTimeoutEndpoint,
+        &[],
+        &[tep],
+    ));
+    e.as_thread(h.ptr, |k| {
+        sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
+    });
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    for _ in 0..3 {
+        tick(&mut e, 1000);
+        // No fault: the handler still waits, t got a fresh slice and runs on.
+        assert_eq!(e.state(h.ptr), ThreadState::BlockedOnReceive);
+        assert!(e.state(t.ptr).is_runnable(), "{:?}", e.state(t.ptr));
+        assert_eq!(e.k.cur_thread, t.ptr);
+        e.check();
+    }
+}
+
 // ---- Notifications ----------------------------------------------------------------------
 
 #[test]
