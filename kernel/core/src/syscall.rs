@@ -126,6 +126,12 @@ impl<M: Machine> Kernel<M> {
                 crate::ipc::handle_recv(self, true, false);
             }
             Some(Syscall::Yield) => crate::sched::handle_yield(self),
+            // seL4's SET_TLS_BASE_SELF configuration, on by default on x86_64 (the FS base is
+            // set through MSRs, which user mode cannot write): the cap register holds the value.
+            Some(Syscall::SetTLSBase) if self.arch == sel4_abi::Arch::X86_64 => {
+                let v = self.get_reg(t, Reg::Cap);
+                self.set_reg(t, Reg::TlsBase, v);
+            }
             Some(Syscall::DebugPutChar) => {
                 let c = self.get_reg(t, Reg::Cap) as u8;
                 self.machine.putchar(c);
