@@ -592,7 +592,10 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
         );
     }
     let t = k.cur_thread;
-    if t != k.idle_thread && k.thread_state(t).is_runnable() && k.tcb_read(t, |x| x.sched_context) == sc {
+    if t != k.idle_thread
+        && k.thread_state(t).is_runnable()
+        && k.tcb_read(t, |x| x.sched_context) == sc
+    {
         end_timeslice(k, can_timeout);
     }
     k.sched_action = SchedulerAction::ChooseNew;

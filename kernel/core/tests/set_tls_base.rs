@@ -4,9 +4,9 @@
 //! it before anything else).
 
 use kernel_core::kernel::Kernel;
+use kernel_core::object::ThreadState;
 use kernel_core::sim::harness::boot_sim;
 use kernel_core::sim::SimMachine;
-use kernel_core::object::ThreadState;
 use kernel_hal::{Reg, UserContext};
 use sel4_abi::{Arch, Syscall};
 
