@@ -175,9 +175,20 @@ impl<'a, 'input> Ctx<'a, 'input> {
     }
 
     pub(crate) fn num(&self, n: Node, attr: &str) -> R<Option<u64>> {
+        self.number_with(n, attr, parse_number)
+    }
+
+    /// Attribute `attr` of `n`, if present, read with `parse` (a located `BadNumber` error
+    /// when it does not parse).
+    fn number_with(
+        &self,
+        n: Node,
+        attr: &str,
+        parse: fn(&str) -> Result<u64, &'static str>,
+    ) -> R<Option<u64>> {
         match n.attribute(attr) {
             None => Ok(None),
-            Some(v) => parse_number(v).map(Some).map_err(|reason| {
+            Some(v) => parse(v).map(Some).map_err(|reason| {
                 self.err(
                     self.attr_loc(n, attr),
                     ErrorKind::BadNumber {
@@ -197,19 +208,7 @@ impl<'a, 'input> Ctx<'a, 'input> {
 
     /// An attribute Microkit reads in plain decimal ([`parse_decimal`]).
     pub(crate) fn dec(&self, n: Node, attr: &str) -> R<Option<u64>> {
-        match n.attribute(attr) {
-            None => Ok(None),
-            Some(v) => parse_decimal(v).map(Some).map_err(|reason| {
-                self.err(
-                    self.attr_loc(n, attr),
-                    ErrorKind::BadNumber {
-                        attr: attr.to_string(),
-                        value: v.to_string(),
-                        reason,
-                    },
-                )
-            }),
-        }
+        self.number_with(n, attr, parse_decimal)
     }
 
     /// A required plain-decimal attribute.
