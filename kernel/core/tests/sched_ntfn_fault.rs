@@ -101,8 +101,10 @@ fn sporadic_budget_exhaustion_and_replenishment() {
     assert!(r.mrs[0] >= 1000, "{r:?}");
 }
 
-#[test]
-fn timeout_fault_goes_to_timeout_handler() {
+/// A thread `t` (priority 200) on an SC with `budget` and `period` (badge 0xbad) whose
+/// timeout endpoint (badge 0x7) a handler `h` (priority 250) waits on; the root task is
+/// lowered so `t` runs. Returns (env, t, h, handler endpoint, handler reply).
+fn thread_with_timeout_handler(budget: u64, period: u64) -> (Env, Th, Th, u64, u64) {
     let mut e = Env::new();
     let handler_ep = e.alloc(ObjectKind::Endpoint, 0);
     let h = e.thread(250, true);
@@ -114,7 +116,7 @@ fn timeout_fault_goes_to_timeout_handler() {
         &mut e,
         ctl,
         Label::SchedControlConfigureFlags,
-        &[1000, 10_000, 0, 0xbad, 0],
+        &[budget, period, 0, 0xbad, 0],
         &[sc],
     ));
     ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
@@ -131,6 +133,12 @@ fn timeout_fault_goes_to_timeout_handler() {
         sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
     });
     lower_root(&mut e, 100);
+    (e, t, h, handler_ep, hreply)
+}
+
+#[test]
+fn timeout_fault_goes_to_timeout_handler() {
+    let (mut e, t, h, handler_ep, hreply) = thread_with_timeout_handler(1000, 10_000);
     assert_eq!(e.k.cur_thread, t.ptr);
     tick(&mut e, 1000);
     // The handler got the timeout fault and runs.
@@ -153,34 +161,7 @@ fn timeout_fault_goes_to_timeout_handler() {
 /// sporadic SC's exhaustion raises a timeout fault (found by sel4test's TIMEOUTFAULT0002).
 #[test]
 fn round_robin_sc_exhaustion_raises_no_timeout_fault() {
-    let mut e = Env::new();
-    let handler_ep = e.alloc(ObjectKind::Endpoint, 0);
-    let h = e.thread(250, true);
-    let hreply = e.alloc(ObjectKind::Reply, 0);
-    let t = e.thread(200, false);
-    let sc = e.alloc(ObjectKind::SchedContext, 8);
-    let ctl = sched_control(&e.k);
-    ok(&inv(
-        &mut e,
-        ctl,
-        Label::SchedControlConfigureFlags,
-        &[1000, 1000, 0, 0xbad, 0],
-        &[sc],
-    ));
-    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
-    let tep = e.slot();
-    ok(&e.as_root(|k| mint(k, tep, handler_ep, ALL, 0x7)));
-    ok(&inv(
-        &mut e,
-        t.cap,
-        Label::TCBSetTimeoutEndpoint,
-        &[],
-        &[tep],
-    ));
-    e.as_thread(h.ptr, |k| {
-        sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
-    });
-    lower_root(&mut e, 100);
+    let (mut e, t, h, _, _) = thread_with_timeout_handler(1000, 1000);
     assert_eq!(e.k.cur_thread, t.ptr);
     for _ in 0..3 {
         tick(&mut e, 1000);
