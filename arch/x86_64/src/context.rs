@@ -109,7 +109,15 @@ pub const SLOT: [usize; word::COUNT] = [
 pub const RFLAGS_IF: u64 = 1 << 9;
 /// RFLAGS bit 1, always set.
 pub const RFLAGS_FIXED: u64 = 1 << 1;
-/// Flags user space may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
+/// RFLAGS.TF (single-step trap).
+pub const RFLAGS_TF: u64 = 1 << 8;
+/// RFLAGS bits 3 and 5, reserved as 0.
+pub const RFLAGS_RESERVED_ZERO: u64 = (1 << 3) | (1 << 5);
+/// The RFLAGS bits a register write may set (seL4 keeps the low 12 bits only: the status
+/// flags, TF, IF, DF and OF; IOPL, NT, RF, VM, AC, VIF, VIP and ID are cleared).
+pub const RFLAGS_WRITABLE: u64 = 0xfff;
+/// Flags user code can set by itself (`popf`): CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID. The
+/// return to user mode keeps only these (with IF and bit 1), whatever is in the saved frame.
 pub const RFLAGS_USER_MASK: u64 = 1
     | (1 << 2)
     | (1 << 4)
@@ -171,7 +179,10 @@ impl Default for FpuState {
 ///
 /// # Invariants
 /// The RFLAGS slot always has IF and bit 1 set and no privileged bits (IOPL, NT, VM, …);
-/// CS and SS hold the user selectors (rewritten on every return to user mode).
+/// CS and SS hold the user selectors (rewritten on every return to user mode). The RIP slot
+/// and `fault_ip` are canonical: every write sanitises them ([`sanitise`]) and the CPU
+/// saves only canonical ones, so a return to user mode never faults in kernel mode on the
+/// resume address. RSP may be anything: a bad one faults in user mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, align(16))]
 pub struct X86Context {
@@ -205,14 +216,27 @@ impl Default for X86Context {
     }
 }
 
-/// Sanitise a value written to word `i` the way seL4 does: RFLAGS keeps only user flags
-/// (with IF and bit 1 forced on), FS/GS bases must be canonical (else 0).
+/// Sanitise a value written to word `i` the way seL4's x86_64 `sanitiseRegister` does:
+/// RIP (FaultIP and NextIP alike) and the FS/GS bases must be canonical, else they become 0
+/// (a thread then faults in user mode, where its fault handler hears of it, instead of the
+/// kernel faulting on `iretq`/`sysretq` or `wrmsr`); RFLAGS keeps its low 12 bits with
+/// bit 1 and IF set and bits 3, 5 and TF clear. RSP is kept as written: a bad stack pointer
+/// faults in user mode on the thread's first stack access.
 pub fn sanitise(i: usize, v: u64) -> u64 {
     match i {
-        word::RFLAGS => (v & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED,
-        word::FS_BASE | word::GS_BASE if !is_canonical(v) => 0,
+        word::RFLAGS => {
+            ((v | RFLAGS_FIXED | RFLAGS_IF) & !(RFLAGS_RESERVED_ZERO | RFLAGS_TF)) & RFLAGS_WRITABLE
+        }
+        word::RIP | word::FS_BASE | word::GS_BASE if !is_canonical(v) => 0,
         _ => v,
     }
+}
+
+/// The RFLAGS a thread is resumed with: the saved value restricted to what user code can
+/// set by itself ([`RFLAGS_USER_MASK`]), with IF and bit 1 set (so no privileged bit, e.g.
+/// IOPL, ever reaches user mode, whatever wrote the frame).
+pub fn resume_flags(v: u64) -> u64 {
+    (v & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED
 }
 
 /// Register order of the UnknownSyscall fault message (and its reply): RAX, RBX, RCX,
@@ -257,8 +281,10 @@ const TIMEOUT_ORDER: [usize; 16] = [
 
 impl X86Context {
     /// Set the instruction pointer: both the resume address and FaultIP (as seL4's
-    /// WriteRegisters does: the thread restarts at FaultIP).
+    /// WriteRegisters does: the thread restarts at FaultIP), sanitised ([`sanitise`]: a
+    /// non-canonical address becomes 0).
     pub fn set_ip(&mut self, v: u64) {
+        let v = sanitise(word::RIP, v);
         self.regs[SLOT[word::RIP]] = v;
         self.fault_ip = v;
     }
@@ -310,7 +336,7 @@ impl UserContext for X86Context {
             Reg::SyscallNo => word::RDX,
             Reg::Pc => word::RIP,
             Reg::FaultIp => {
-                self.fault_ip = v;
+                self.fault_ip = sanitise(word::RIP, v);
                 return;
             }
             Reg::Sp => word::RSP,
@@ -331,11 +357,10 @@ impl UserContext for X86Context {
             Reg::Reply => at(word::R12),
             Reg::NbSendRecvDest => at(word::R13),
             Reg::SyscallNo => at(word::RDX),
-            Reg::Pc => at(word::RIP),
-            Reg::FaultIp => Some(core::mem::offset_of!(X86Context, fault_ip)),
             Reg::Sp => at(word::RSP),
-            // `set` sanitises the TLS base (non-canonical reads as 0): not a plain word write.
-            Reg::TlsBase | Reg::Mr(_) => None,
+            // `set` sanitises these (a non-canonical address becomes 0): not a plain word
+            // write.
+            Reg::Pc | Reg::FaultIp | Reg::TlsBase | Reg::Mr(_) => None,
         }
     }
 
@@ -548,10 +573,56 @@ mod tests {
         assert_eq!(f & (1 << 14), 0, "NT must stay 0");
         assert_eq!(f & (1 << 17), 0, "VM must stay 0");
         assert_ne!(f & RFLAGS_IF, 0);
+        assert_eq!(f & RFLAGS_TF, 0, "TF is cleared, as seL4 does");
+        assert_eq!(
+            f, 0xed7,
+            "seL4: low 12 bits, bit 1 and IF set, 3, 5 and TF clear"
+        );
         c.set_user_word(word::RFLAGS, 0);
         assert_eq!(c.user_word(word::RFLAGS), 0x202);
         c.set_user_word(word::FS_BASE, 0x8000_0000_0000);
         assert_eq!(c.user_word(word::FS_BASE), 0);
+        c.set_user_word(word::GS_BASE, 0xffff_0000_0000_0000);
+        assert_eq!(c.user_word(word::GS_BASE), 0);
+        // What user code sets itself (TF, AC via popf) survives a return to user mode.
+        let own = RFLAGS_TF | (1 << 18) | 0x202;
+        assert_eq!(resume_flags(own), own);
+        assert_eq!(resume_flags(3 << 12), 0x202, "IOPL never reaches user mode");
+    }
+
+    #[test]
+    fn every_ip_write_is_made_canonical() {
+        let bad = 0x0000_8000_0000_0000;
+        let mut c = X86Context::default();
+        c.set_user_word(word::RIP, bad);
+        assert_eq!((c.regs[slot::RIP], c.fault_ip), (0, 0));
+        c.set_user_word(word::RIP, 0x40_1000);
+        c.set(Reg::Pc, bad + 8);
+        assert_eq!(c.regs[slot::RIP], 0, "NextIP");
+        c.set(Reg::FaultIp, u64::MAX >> 1);
+        assert_eq!(c.fault_ip, 0, "FaultIP");
+        for kind in [
+            FaultRegs::UnknownSyscall,
+            FaultRegs::UserException,
+            FaultRegs::Timeout,
+        ] {
+            let mut d = X86Context::default();
+            d.set_user_word(word::RIP, 0x40_1000);
+            let mut msg = [0x7000u64; 19];
+            // FaultIP is word 15 of the UnknownSyscall reply, word 0 of the others.
+            msg[if kind == FaultRegs::UnknownSyscall {
+                15
+            } else {
+                0
+            }] = bad;
+            d.restore_from_fault_reply(kind, &msg);
+            assert_eq!((d.regs[slot::RIP], d.fault_ip), (0, 0), "{kind:?}");
+        }
+        // Canonical addresses, low or high half, are kept.
+        c.set_user_word(word::RIP, 0xffff_8000_0000_0000);
+        assert_eq!(c.user_word(word::RIP), 0xffff_8000_0000_0000);
+        assert_eq!(X86Context::reg_offset(Reg::Pc), None);
+        assert_eq!(X86Context::reg_offset(Reg::FaultIp), None);
     }
 
     #[test]
@@ -598,7 +669,10 @@ mod tests {
             c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out),
             5
         );
-        assert_eq!(out[..5], [0x1000, 0x1001, c.regs[SLOT[word::RFLAGS]], 13, 0x18]);
+        assert_eq!(
+            out[..5],
+            [0x1000, 0x1001, c.regs[SLOT[word::RFLAGS]], 13, 0x18]
+        );
         assert_eq!(c.fault_message(FaultRegs::Timeout, [7, 99], &mut out), 2);
         assert_eq!(out[..2], [7, 99]);
         let reply: [u64; 19] = core::array::from_fn(|k| 0x5000 + k as u64);

@@ -14,7 +14,7 @@
 //! right after a syscall). Unlike seL4, RSP is restored after a syscall too (libsel4's rbx
 //! save stays harmless). The x87/SSE registers are switched lazily ([`switch_fpu`], CR0.TS).
 
-use crate::context::{sanitise, slot, word, X86Context, RFLAGS_FIXED, SLOT};
+use crate::context::{resume_flags, sanitise, slot, word, X86Context, RFLAGS_FIXED, SLOT};
 use crate::cpu;
 use crate::layout::{
     is_canonical, KERNEL_CS, KERNEL_SS, SYSCALL_INSN_LEN, SYSCALL_VECTOR, USER_CS, USER_SS,
@@ -564,14 +564,13 @@ fn resume(next: Next) -> u64 {
     // kernel runs on one core with interrupts off, so SETUP is not accessed concurrently.
     unsafe {
         let r = &mut (*ctx).regs;
-        if !is_canonical(r[slot::RIP]) || !is_canonical(r[slot::RSP]) {
-            // iretq to a non-canonical RIP/RSP would fault in kernel mode: refuse.
-            crate::kprintln!("kernel: thread has non-canonical rip/rsp, not resumed");
-            return idle_frame();
-        }
+        // Every register write made RIP canonical (`X86Context`'s invariant), so `iretq` and
+        // `sysretq` cannot fault in kernel mode on it; re-applying the rule here costs one
+        // comparison and keeps that true whatever wrote the frame.
+        r[slot::RIP] = sanitise(word::RIP, r[slot::RIP]);
         r[slot::CS] = USER_CS as u64;
         r[slot::SS] = USER_SS as u64;
-        r[slot::RFLAGS] = sanitise(word::RFLAGS, r[slot::RFLAGS]);
+        r[slot::RFLAGS] = resume_flags(r[slot::RFLAGS]);
         let setup = &mut *SETUP.get();
         debug_assert_eq!(ctx as u64 % 16, 0, "the frame end must be 16-byte aligned");
         // Another thread may have reloaded FS or GS (a selector load resets the base), so
@@ -602,9 +601,15 @@ fn resume(next: Next) -> u64 {
             *core::ptr::addr_of_mut!(x86_64_user_frame_top) = top;
             setup.frame = ctx as u64;
         }
+        // `sysretq` only when it gives the state `iretq` would and RIP is canonical (Intel
+        // CPUs raise #GP in kernel mode for a non-canonical RCX). A non-canonical RSP leaves
+        // by `iretq` too: the `sysretq` path would hold it as the kernel's stack pointer
+        // for a few instructions. Either way the thread's first stack access then faults
+        // in user mode (#SS, or #GP under QEMU) and its fault handler is told.
         let sysret = r[SLOT[word::RCX]] == r[slot::RIP]
             && r[SLOT[word::R11]] == r[slot::RFLAGS]
-            && is_canonical(r[slot::RIP]);
+            && is_canonical(r[slot::RIP])
+            && is_canonical(r[slot::RSP]);
         ctx as u64 | sysret as u64
     }
 }

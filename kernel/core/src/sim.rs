@@ -6,6 +6,7 @@
 extern crate std;
 
 use core::cell::UnsafeCell;
+use core::marker::PhantomData;
 use std::boxed::Box;
 use std::vec::Vec;
 
@@ -23,7 +24,11 @@ pub const SIM_IOAPIC_IRQ_BASE: u64 = 16;
 
 /// A simulated machine: `size` bytes of RAM at `base`, a console buffer, a clock the test
 /// advances, a masked-IRQ table and a record of the current address space.
-pub struct SimMachine {
+///
+/// Threads' saved registers are a `C`: the generic [`SimContext`] by default, or a real
+/// arch's register file (tests of that arch's register sanitising through the core, built
+/// with [`SimMachine::with_context`]).
+pub struct SimMachine<C = SimContext> {
     base: PAddr,
     mem: Box<[UnsafeCell<u64>]>,
     /// Bytes written with `putchar`.
@@ -42,6 +47,7 @@ pub struct SimMachine {
     pub io_writes: Vec<(u16, u8, u32)>,
     /// Arguments (x0..x7) of every Secure Monitor Call made, in order.
     pub smc_calls: Vec<[u64; 8]>,
+    context: PhantomData<C>,
 }
 
 /// PSCI_VERSION's function id; the simulated secure monitor answers it with [`SIM_PSCI_VERSION`].
@@ -52,6 +58,14 @@ pub const SIM_PSCI_VERSION: u64 = 0x1_0001;
 impl SimMachine {
     /// A machine with `size` bytes (rounded up to 8) of zeroed RAM at `base`.
     pub fn new(base: PAddr, size: u64) -> SimMachine {
+        SimMachine::with_context(base, size)
+    }
+}
+
+impl<C> SimMachine<C> {
+    /// A machine with `size` bytes (rounded up to 8) of zeroed RAM at `base` whose threads'
+    /// registers are a `C`.
+    pub fn with_context(base: PAddr, size: u64) -> SimMachine<C> {
         let words = size.div_ceil(8) as usize;
         let mem: Box<[UnsafeCell<u64>]> = (0..words).map(|_| UnsafeCell::new(0)).collect();
         SimMachine {
@@ -65,6 +79,7 @@ impl SimMachine {
             tlb_invalidations: 0,
             io_writes: Vec::new(),
             smc_calls: Vec::new(),
+            context: PhantomData,
         }
     }
     /// Base physical address of RAM.
@@ -81,7 +96,7 @@ impl SimMachine {
     }
 }
 
-impl PhysMem for SimMachine {
+impl<C> PhysMem for SimMachine<C> {
     fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
         let off = paddr.checked_sub(self.base)?;
         let end = off.checked_add(len as u64)?;
@@ -95,8 +110,8 @@ impl PhysMem for SimMachine {
     }
 }
 
-impl Machine for SimMachine {
-    type Context = SimContext;
+impl<C: UserContext> Machine for SimMachine<C> {
+    type Context = C;
     type PageTable = SimPageTable;
 
     fn putchar(&mut self, c: u8) {
@@ -392,7 +407,13 @@ pub mod harness {
 
     /// Boot a simulated kernel (64 MiB RAM, a 4-page image, one 64 KiB device region).
     pub fn boot_sim(arch: Arch) -> Kernel<SimMachine> {
-        let m = SimMachine::new(RAM_BASE, RAM_SIZE);
+        boot_sim_with(arch)
+    }
+
+    /// [`boot_sim`] on a machine whose threads' registers are a `C` (another arch's register
+    /// file, to test its sanitising through the core).
+    pub fn boot_sim_with<C: UserContext>(arch: Arch) -> Kernel<SimMachine<C>> {
+        let m = SimMachine::<C>::with_context(RAM_BASE, RAM_SIZE);
         let image: Vec<ImageFrame> = (0..IMAGE_PAGES)
             .map(|i| ImageFrame {
                 vaddr: IMAGE_VADDR + 4096 * i,
@@ -432,7 +453,7 @@ pub mod harness {
     }
 
     /// The bootinfo the root task would read (through its bootinfo frame).
-    pub fn bootinfo(k: &Kernel<SimMachine>) -> BootInfo {
+    pub fn bootinfo<C: UserContext>(k: &Kernel<SimMachine<C>>) -> BootInfo {
         let vs = k.current_vspace().map(|v| v.0).unwrap_or(0);
         let pa = translate(k, vs, BOOTINFO_VADDR).unwrap_or(0);
         let mut b = [0u8; BootInfo::SIZE];
@@ -441,7 +462,11 @@ pub mod harness {
     }
 
     /// Translate a user vaddr through the page tables at `root`.
-    pub fn translate(k: &Kernel<SimMachine>, root: PAddr, vaddr: VAddr) -> Option<PAddr> {
+    pub fn translate<C: UserContext>(
+        k: &Kernel<SimMachine<C>>,
+        root: PAddr,
+        vaddr: VAddr,
+    ) -> Option<PAddr> {
         let w = crate::vspace::walk(k, root, vaddr, 3);
         if !SimPageTable::is_valid(w.pte) || SimPageTable::is_table(w.pte, w.level) {
             return None;
@@ -451,7 +476,7 @@ pub mod harness {
     }
 
     /// Physical address of the current thread's IPC buffer.
-    pub fn ipc_buf(k: &Kernel<SimMachine>) -> PAddr {
+    pub fn ipc_buf<C: UserContext>(k: &Kernel<SimMachine<C>>) -> PAddr {
         k.ipc_buffer(k.cur_thread, false).unwrap_or(0)
     }
 
@@ -466,8 +491,8 @@ pub mod harness {
 
     /// Perform syscall `sys` as the current thread with cap `cptr`, `label`, message words
     /// and extra-cap cptrs; returns the reply read back from its registers and IPC buffer.
-    pub fn syscall(
-        k: &mut Kernel<SimMachine>,
+    pub fn syscall<C: UserContext>(
+        k: &mut Kernel<SimMachine<C>>,
         sys: Syscall,
         cptr: u64,
         label: u64,
@@ -486,7 +511,11 @@ pub mod harness {
         for (i, v) in mrs.iter().enumerate().take(4) {
             ctx.set(Reg::Mr(i), *v);
         }
-        ctx.trap_syscall();
+        // What the trap entry does for a syscall instruction at the PC (as
+        // `SimContext::trap_syscall`, for any register file).
+        let pc = ctx.get(Reg::Pc);
+        ctx.set(Reg::FaultIp, pc);
+        ctx.set(Reg::Pc, pc.wrapping_add(SIM_SYSCALL_INSN_BYTES));
         k.set_current_context(&ctx);
         if let Some(b) = buf {
             for (i, v) in mrs.iter().enumerate().skip(4) {
@@ -514,8 +543,8 @@ pub mod harness {
     }
 
     /// `seL4_Call` on `cptr`.
-    pub fn call(
-        k: &mut Kernel<SimMachine>,
+    pub fn call<C: UserContext>(
+        k: &mut Kernel<SimMachine<C>>,
         cptr: u64,
         label: u64,
         mrs: &[u64],

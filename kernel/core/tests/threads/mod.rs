@@ -14,7 +14,8 @@ pub use sel4_abi::bootinfo::slots;
 pub use sel4_abi::message::ipc_buffer;
 pub use sel4_abi::{Arch, Error, Label, MessageInfo, ObjectKind, Syscall};
 
-pub type K = Kernel<SimMachine>;
+/// The simulated kernel, its threads' registers a `C` (the generic `SimContext` by default).
+pub type K<C = SimContext> = Kernel<SimMachine<C>>;
 pub const ROOT: u64 = slots::INIT_THREAD_CNODE;
 pub const ROOT_TCB: u64 = slots::INIT_THREAD_TCB;
 pub const ROOT_VSPACE: u64 = slots::INIT_THREAD_VSPACE;
@@ -34,8 +35,8 @@ pub struct Th {
 }
 
 /// A booted kernel plus a slot and untyped allocator.
-pub struct Env {
-    pub k: K,
+pub struct Env<C: UserContext = SimContext> {
+    pub k: K<C>,
     pub next: u64,
     pub ut: u64,
     pub root_tcb: u64,
@@ -46,7 +47,14 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        let k = boot_sim(Arch::Aarch64);
+        Env::boot(Arch::Aarch64)
+    }
+}
+
+impl<C: UserContext> Env<C> {
+    /// A kernel booted for `arch`, its threads' registers a `C`.
+    pub fn boot(arch: Arch) -> Env<C> {
+        let k = boot_sim_with::<C>(arch);
         let bi = bootinfo(&k);
         let ut = (bi.untyped.start..bi.untyped.end)
             .filter(|s| {
@@ -111,14 +119,14 @@ impl Env {
     }
 
     /// Run `f` with the root thread as the current thread.
-    pub fn as_root<R>(&mut self, f: impl FnOnce(&mut K) -> R) -> R {
+    pub fn as_root<R>(&mut self, f: impl FnOnce(&mut K<C>) -> R) -> R {
         let r = self.root_tcb;
         self.as_thread(r, f)
     }
 
     /// Run `f` with thread `t` as the current thread (forced switch keeping the queues
     /// consistent).
-    pub fn as_thread<R>(&mut self, t: u64, f: impl FnOnce(&mut K) -> R) -> R {
+    pub fn as_thread<R>(&mut self, t: u64, f: impl FnOnce(&mut K<C>) -> R) -> R {
         switch_to(&mut self.k, t);
         f(&mut self.k)
     }
@@ -170,7 +178,7 @@ impl Env {
         self.threads.push(ptr);
         // Give it a PC so rewinds are visible.
         let mut c = self.k.context(ptr);
-        c.set_pc_word(0x10_0000);
+        c.set_user_word(0, 0x10_0000);
         self.k.set_context(ptr, &c);
         let r = self.as_root(|k| call(k, cap, Label::TCBResume as u64, &[], &[]));
         assert_eq!(r.label, 0);
@@ -195,22 +203,22 @@ impl Env {
 }
 
 /// The SchedControl cap's slot.
-pub fn sched_control(k: &K) -> u64 {
+pub fn sched_control<C: UserContext>(k: &K<C>) -> u64 {
     bootinfo(k).schedcontrol.start
 }
 
-pub fn root_ptr(k: &K) -> u64 {
+pub fn root_ptr<C: UserContext>(k: &K<C>) -> u64 {
     let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else {
         panic!("no root")
     };
     ptr
 }
 
-pub fn cap_at(k: &K, i: u64) -> Cap {
+pub fn cap_at<C: UserContext>(k: &K<C>, i: u64) -> Cap {
     // The root CNode is shared by all test threads.
     let bi_root = match get_cap(
         &k.machine,
-        Slot(Tcb::<SimContext>::slot_addr(
+        Slot(Tcb::<C>::slot_addr(
             k.cur_thread,
             kernel_core::object::TcbSlot::CSpaceRoot,
         )),
@@ -222,7 +230,7 @@ pub fn cap_at(k: &K, i: u64) -> Cap {
 }
 
 /// Forced switch to `t` (test only): the old current thread goes back to its queue.
-pub fn switch_to(k: &mut K, t: u64) {
+pub fn switch_to<C: UserContext>(k: &mut K<C>, t: u64) {
     let cur = k.cur_thread;
     if cur == t {
         return;
@@ -245,7 +253,7 @@ pub struct Msg {
 }
 
 /// What thread `t` last received.
-pub fn msg(k: &K, t: u64) -> Msg {
+pub fn msg<C: UserContext>(k: &K<C>, t: u64) -> Msg {
     let ctx = k.context(t);
     let info = MessageInfo::from_word(ctx.get(Reg::MsgInfo));
     let buf = k.ipc_buffer(t, false);
@@ -261,8 +269,8 @@ pub fn msg(k: &K, t: u64) -> Msg {
 
 /// Perform syscall `sys` as the current thread: cap register `cptr`, reply register
 /// `reply`, message `label`/`mrs`, extra caps `caps`. Returns what the thread sees after.
-pub fn sys(
-    k: &mut K,
+pub fn sys<C: UserContext>(
+    k: &mut K<C>,
     sys: Syscall,
     cptr: u64,
     reply: u64,
@@ -284,7 +292,14 @@ pub fn sys(
     for (i, v) in mrs.iter().enumerate().take(4) {
         ctx.set(Reg::Mr(i), *v);
     }
-    ctx.trap_syscall();
+    // The trap entry for a syscall instruction at the PC (`SimContext::trap_syscall` for any
+    // register file).
+    let pc = ctx.get(Reg::Pc);
+    ctx.set(Reg::FaultIp, pc);
+    ctx.set(
+        Reg::Pc,
+        pc.wrapping_add(kernel_core::sim::SIM_SYSCALL_INSN_BYTES),
+    );
     k.set_current_context(&ctx);
     if let Some(b) = buf {
         for (i, v) in mrs.iter().enumerate().skip(4) {
@@ -303,7 +318,7 @@ pub fn sys(
 }
 
 /// Set `t`'s receive slot (receiveCNode = root, index, depth 64).
-pub fn set_receive_slot(k: &K, t: u64, index: u64) {
+pub fn set_receive_slot<C: UserContext>(k: &K<C>, t: u64, index: u64) {
     let b = k.ipc_buffer(t, true).expect("buffer");
     kernel_core::kmem::write_word(&k.machine, b + ipc_buffer::RECEIVE_CNODE, ROOT);
     kernel_core::kmem::write_word(&k.machine, b + ipc_buffer::RECEIVE_INDEX, index);
@@ -319,7 +334,7 @@ pub fn err(r: &Reply, e: Error, mrs: &[u64]) {
     assert_eq!(r.mrs, mrs, "error MRs for {e:?}");
 }
 
-pub fn mint(k: &mut K, dest: u64, src: u64, rights: u64, badge: u64) -> Reply {
+pub fn mint<C: UserContext>(k: &mut K<C>, dest: u64, src: u64, rights: u64, badge: u64) -> Reply {
     call(
         k,
         ROOT,
@@ -329,6 +344,6 @@ pub fn mint(k: &mut K, dest: u64, src: u64, rights: u64, badge: u64) -> Reply {
     )
 }
 
-pub fn delete(k: &mut K, slot: u64) -> Reply {
+pub fn delete<C: UserContext>(k: &mut K<C>, slot: u64) -> Reply {
     call(k, ROOT, Label::CNodeDelete as u64, &[slot, 64], &[])
 }
