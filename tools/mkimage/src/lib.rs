@@ -7,7 +7,9 @@
 //! (3) the kernel's `KERNEL_PAYLOAD` symbol patched to `[payload paddr, payload len]`.
 #![forbid(unsafe_code)]
 
-use boot_image::elf::{Elf, ElfError, EHDR_SIZE, PF_R, PHDR_SIZE, PT_LOAD};
+use boot_image::elf::{
+    check_program, user_top, Elf, ElfError, ProgramError, EHDR_SIZE, PF_R, PHDR_SIZE, PT_LOAD,
+};
 use boot_image::payload::{header_len, DESCRIPTOR_SYMBOL, MAX_FILES, PAYLOAD_ALIGN, PAYLOAD_MAGIC};
 use std::fmt;
 
@@ -18,16 +20,17 @@ pub enum ImageError {
     Kernel(ElfError),
     /// The kernel has no `PT_LOAD` segment.
     NoLoadSegment,
+    /// The kernel is for a machine (`e_machine`) without a known user address space.
+    UnknownMachine(u16),
     /// The kernel lacks the payload descriptor symbol (or it is too small).
     NoDescriptor,
     /// The descriptor symbol has no file bytes (e.g. it landed in `.bss`).
     DescriptorNotInFile,
     /// No payload file, or more than the payload table holds.
     FileCount(usize),
-    /// A payload file is not an ELF file (index, reason).
-    BadPayloadFile(usize, ElfError),
-    /// A payload file's architecture differs from the kernel's (index, e_machine).
-    WrongMachine(usize, u16),
+    /// A payload file is not a user program for the kernel's machine that loads as its
+    /// headers say (index, reason; see [`boot_image::elf::check_program`]).
+    BadPayloadFile(usize, ProgramError),
     /// Too many program headers for the ELF header's 16-bit count.
     TooManySegments,
 }
@@ -37,6 +40,9 @@ impl fmt::Display for ImageError {
         match self {
             ImageError::Kernel(e) => write!(f, "kernel: {e}"),
             ImageError::NoLoadSegment => write!(f, "kernel: no loadable segment"),
+            ImageError::UnknownMachine(m) => {
+                write!(f, "kernel: machine {m} has no known user address space")
+            }
             ImageError::NoDescriptor => {
                 write!(f, "kernel: no `{DESCRIPTOR_SYMBOL}: [u64; 2]` symbol")
             }
@@ -48,16 +54,25 @@ impl fmt::Display for ImageError {
             }
             ImageError::FileCount(n) => write!(f, "need 1..={MAX_FILES} payload files, got {n}"),
             ImageError::BadPayloadFile(i, e) => write!(f, "payload file {i}: {e}"),
-            ImageError::WrongMachine(i, m) => write!(
-                f,
-                "payload file {i}: built for machine {m}, not the kernel's"
-            ),
             ImageError::TooManySegments => write!(f, "too many program headers"),
         }
     }
 }
 
 impl std::error::Error for ImageError {}
+
+/// The message for `e`, prefixed with the file it is about: the kernel's path for a kernel
+/// error, the payload file's (`files[i]`) for a payload error, none for a count error.
+pub fn error_message(e: &ImageError, kernel: &str, files: &[String]) -> String {
+    match e {
+        ImageError::FileCount(_) => e.to_string(),
+        ImageError::BadPayloadFile(i, why) => match files.get(*i) {
+            Some(path) => format!("{path}: {why}"),
+            None => e.to_string(),
+        },
+        _ => format!("{kernel}: {e}"),
+    }
+}
 
 fn align_up(v: u64, a: u64) -> u64 {
     v.div_ceil(a) * a
@@ -87,18 +102,20 @@ pub struct Placement {
     pub len: u64,
 }
 
-/// Build the boot image from the kernel ELF bytes and the payload files (each an ELF for
-/// the kernel's machine). Returns the image and where the payload goes.
+/// Build the boot image from the kernel ELF bytes and the payload files (each a user program
+/// for the kernel's machine, checked with [`boot_image::elf::check_program`]: segments inside
+/// the file and user space, not overlapping, entry in an executable segment). Returns the
+/// image and where the payload goes.
 pub fn build_image(kernel: &[u8], files: &[&[u8]]) -> Result<(Vec<u8>, Placement), ImageError> {
     if files.is_empty() || files.len() as u64 > MAX_FILES {
         return Err(ImageError::FileCount(files.len()));
     }
     let k = Elf::parse(kernel).map_err(ImageError::Kernel)?;
+    let top = user_top(k.machine).ok_or(ImageError::UnknownMachine(k.machine))?;
     for (i, f) in files.iter().enumerate() {
-        let e = Elf::parse(f).map_err(|e| ImageError::BadPayloadFile(i, e))?;
-        if e.machine != k.machine {
-            return Err(ImageError::WrongMachine(i, e.machine));
-        }
+        let bad = |e| ImageError::BadPayloadFile(i, e);
+        let e = Elf::parse(f).map_err(|e| bad(ProgramError::Elf(e)))?;
+        check_program(&e, k.machine, top).map_err(bad)?;
     }
     let mut phdrs = Vec::new();
     let mut top = 0u64;
@@ -228,12 +245,173 @@ mod tests {
         f
     }
 
-    /// A minimal aarch64 ELF usable as a payload file.
-    fn task() -> Vec<u8> {
-        let mut f = vec![0u8; 64];
+    /// An aarch64 program entered at `entry` with segments (flags, vaddr, file bytes, memsz),
+    /// whose file bytes follow the program headers in order.
+    fn task_with(entry: u64, segs: &[(u32, u64, usize, u64)]) -> Vec<u8> {
+        let mut f = vec![0u8; 64 + PHDR_SIZE * segs.len()];
         f[0..7].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1]);
+        f[16..18].copy_from_slice(&2u16.to_le_bytes());
         f[18..20].copy_from_slice(&EM_AARCH64.to_le_bytes());
+        f[24..32].copy_from_slice(&entry.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes());
+        f[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
+        f[56..58].copy_from_slice(&(segs.len() as u16).to_le_bytes());
+        for (i, &(flags, vaddr, filesz, memsz)) in segs.iter().enumerate() {
+            let off = f.len() as u64;
+            f.resize(f.len() + filesz, 0x5a);
+            let p = 64 + PHDR_SIZE * i;
+            f[p..p + 4].copy_from_slice(&PT_LOAD.to_le_bytes());
+            f[p + 4..p + 8].copy_from_slice(&flags.to_le_bytes());
+            f[p + 8..p + 16].copy_from_slice(&off.to_le_bytes());
+            f[p + 16..p + 24].copy_from_slice(&vaddr.to_le_bytes());
+            f[p + 24..p + 32].copy_from_slice(&vaddr.to_le_bytes());
+            f[p + 32..p + 40].copy_from_slice(&(filesz as u64).to_le_bytes());
+            f[p + 40..p + 48].copy_from_slice(&memsz.to_le_bytes());
+        }
         f
+    }
+
+    const RX: u32 = PF_R | 1;
+    const RW: u32 = PF_R | 2;
+
+    /// A minimal aarch64 program usable as a payload file: text and data.
+    fn task() -> Vec<u8> {
+        task_with(
+            0x40_0000,
+            &[(RX, 0x40_0000, 0x40, 0x1000), (RW, 0x40_1000, 0x10, 0x1000)],
+        )
+    }
+
+    /// Set the u64 at `at` (a program-header field of [`task_with`]'s output).
+    fn set(f: &mut [u8], at: usize, v: u64) {
+        f[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    /// Offset of program header `i`'s field at `field` in [`task_with`]'s output.
+    fn ph(i: usize, field: usize) -> usize {
+        64 + PHDR_SIZE * i + field
+    }
+
+    /// `build_image` of the fake kernel with `t` as payload file 1 (after a good one).
+    fn payload_error(t: &[u8]) -> ImageError {
+        let good = task();
+        build_image(&fake_kernel(true), &[&good, t]).unwrap_err()
+    }
+
+    #[test]
+    fn overlapping_payload_segments_are_rejected() {
+        let t = task_with(
+            0x40_0000,
+            &[(RX, 0x40_0000, 0x40, 0x1000), (RW, 0x40_0800, 0x10, 0x1000)],
+        );
+        assert_eq!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(
+                1,
+                ProgramError::Overlap {
+                    first: 0,
+                    first_range: (0x40_0000, 0x40_1000),
+                    second: 1,
+                    second_range: (0x40_0800, 0x40_1800),
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn payload_bytes_past_the_end_of_the_file_are_rejected() {
+        let mut t = task();
+        let len = t.len() as u64;
+        set(&mut t, ph(1, 8), len + 0x1000); // p_offset beyond the file
+        assert_eq!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(
+                1,
+                ProgramError::PastEndOfFile {
+                    index: 1,
+                    offset: len + 0x1000,
+                    filesz: 0x10,
+                    file_len: len,
+                }
+            )
+        );
+        let mut t = task();
+        set(&mut t, ph(0, 32), 0x1000); // p_filesz beyond the file (memsz 0x1000)
+        assert!(matches!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(1, ProgramError::PastEndOfFile { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn payload_file_size_above_memory_size_is_rejected() {
+        let mut t = task();
+        set(&mut t, ph(1, 40), 4); // memsz 4 < filesz 0x10
+        assert_eq!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(
+                1,
+                ProgramError::FileSizeExceedsMemSize {
+                    index: 1,
+                    filesz: 0x10,
+                    memsz: 4,
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn payload_segments_outside_user_space_or_wrapping_are_rejected() {
+        // The kernel is aarch64: user space ends at 2^47.
+        let t = task_with(
+            0xffff_0000_0040_0000,
+            &[(RX, 0xffff_0000_0040_0000, 0x40, 0x1000)],
+        );
+        assert!(matches!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(
+                1,
+                ProgramError::OutsideUserSpace {
+                    index: 0,
+                    user_top: 0x8000_0000_0000,
+                    ..
+                }
+            )
+        ));
+        let mut t = task();
+        set(&mut t, ph(1, 16), u64::MAX - 0x10); // vaddr + memsz wraps
+        assert!(matches!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(1, ProgramError::AddressOverflow { index: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn payload_entry_outside_every_executable_segment_is_rejected() {
+        let t = task_with(
+            0x40_1000,
+            &[(RX, 0x40_0000, 0x40, 0x1000), (RW, 0x40_1000, 0x10, 0x1000)],
+        );
+        assert_eq!(
+            payload_error(&t),
+            ImageError::BadPayloadFile(1, ProgramError::EntryNotExecutable { entry: 0x40_1000 })
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_they_are_about() {
+        let files = ["init.elf".to_string(), "task.elf".to_string()];
+        let t = task_with(0x40_1000, &[(RX, 0x40_0000, 0x40, 0x1000)]);
+        let e = payload_error(&t);
+        let m = error_message(&e, "kernel.elf", &files);
+        assert!(m.starts_with("task.elf: "), "{m}");
+        assert!(!m.contains("kernel.elf"), "{m}");
+        assert!(m.contains("entry point 0x401000"), "{m}");
+        let e = build_image(b"nope", &[&task()]).unwrap_err();
+        let m = error_message(&e, "kernel.elf", &files);
+        assert!(m.starts_with("kernel.elf: "), "{m}");
+        let e = build_image(&fake_kernel(true), &[]).unwrap_err();
+        assert_eq!(error_message(&e, "kernel.elf", &[]), e.to_string());
     }
 
     #[test]
@@ -293,7 +471,13 @@ mod tests {
         other[18..20].copy_from_slice(&62u16.to_le_bytes());
         assert_eq!(
             build_image(&k, &[&other]).unwrap_err(),
-            ImageError::WrongMachine(0, 62)
+            ImageError::BadPayloadFile(
+                0,
+                ProgramError::WrongMachine {
+                    found: 62,
+                    expected: EM_AARCH64,
+                }
+            )
         );
         // Truncated kernels never panic.
         for n in 0..k.len() {

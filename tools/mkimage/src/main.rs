@@ -78,8 +78,8 @@ fn main() -> ExitCode {
         let k = read(&kernel)?;
         let data: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_, _>>()?;
         let refs: Vec<&[u8]> = data.iter().map(|d| d.as_slice()).collect();
-        let (mut img, place) =
-            mkimage::build_image(&k, &refs).map_err(|e| format!("{kernel}: {e}"))?;
+        let (mut img, place) = mkimage::build_image(&k, &refs)
+            .map_err(|e| mkimage::error_message(&e, &kernel, &files))?;
         if let Some(name) = &config {
             set_record(&mut img, &config_named(name)?)
                 .map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
