@@ -21,9 +21,9 @@ pub use error::{ErrorKind, Loc, SdfError};
 pub use iommu::{parse_pci_device, DOMAIN_ID_MAX, IOVA_END, IO_PAGE_SIZE};
 pub use model::*;
 pub use parse::{
-    parse_decimal, parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS, IOPORT_MAX_ID,
-    PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY, PD_MAX_STACK_SIZE,
-    PD_MIN_STACK_SIZE, USER_SLOT_MAX, X86_IOPORT_END, X86_MAX_VECTOR,
+    parse_decimal, parse_number, BUDGET_DEFAULT, CNODE_MAX_SIZE_BITS, CNODE_MIN_SIZE_BITS,
+    IOPORT_MAX_ID, PD_DEFAULT_STACK_SIZE, PD_MAX_ID, PD_MAX_NAME_LEN, PD_MAX_PRIORITY,
+    PD_MAX_STACK_SIZE, PD_MIN_STACK_SIZE, USER_SLOT_MAX, X86_IOPORT_END, X86_MAX_VECTOR,
 };
 pub use validate::MAX_PDS;
 
@@ -153,6 +153,7 @@ pub fn parse_with_prefill(
         channels.push(parse_channel(&ctx, c, &mut pds)?);
     }
     let mut sys = SystemDescription {
+        file: ctx.file.to_string(),
         protection_domains: pds,
         memory_regions: mrs,
         channels,

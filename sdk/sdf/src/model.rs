@@ -6,6 +6,9 @@ use crate::error::Loc;
 /// A whole validated system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemDescription {
+    /// The file name the description was parsed from (as given to [`crate::parse`]); with a
+    /// [`Loc`] it makes the `file:line:col` of later stages' errors.
+    pub file: String,
     /// All protection domains, flattened depth-first: each parent comes before its children.
     pub protection_domains: Vec<ProtectionDomain>,
     /// All memory regions in file order.

@@ -24,20 +24,27 @@ pub enum ToolError {
     Sdf(sdf::SdfError),
     /// The system layout could not be computed.
     Layout(String),
-    /// A PD's program image is missing or unusable.
+    /// A PD's program image is missing or unusable. `at` is where the PD is declared
+    /// (`file:line:col` of the system description).
     Program {
         pd: String,
+        at: String,
         path: PathBuf,
         reason: String,
     },
     /// A symbol the tool must patch is not in a PD's ELF.
     MissingSymbol {
         pd: String,
+        at: String,
         path: PathBuf,
         symbol: String,
     },
     /// Two things would occupy the same virtual addresses of a PD.
-    Overlap { pd: String, what: String },
+    Overlap {
+        pd: String,
+        at: String,
+        what: String,
+    },
     /// A feature this SDK cannot build into an image.
     Unsupported(String),
     /// The kernel or initialiser could not be found.
@@ -72,15 +79,25 @@ impl fmt::Display for ToolError {
             }
             ToolError::Sdf(e) => write!(f, "{e}"),
             ToolError::Layout(m) => write!(f, "error: {m}"),
-            ToolError::Program { pd, path, reason } => {
-                write!(f, "error: PD '{pd}': '{}': {reason}", path.display())
+            ToolError::Program {
+                pd,
+                at,
+                path,
+                reason,
+            } => {
+                write!(f, "{at}: error: PD '{pd}': '{}': {reason}", path.display())
             }
-            ToolError::MissingSymbol { pd, path, symbol } => write!(
+            ToolError::MissingSymbol {
+                pd,
+                at,
+                path,
+                symbol,
+            } => write!(
                 f,
-                "error: PD '{pd}': '{}': symbol '{symbol}' not found (the tool must patch it; is the PD linked against the microkit library, and is the setvar symbol defined?)",
+                "{at}: error: PD '{pd}': '{}': symbol '{symbol}' not found (the tool must patch it; is the PD linked against the microkit library, and is the setvar symbol defined?)",
                 path.display()
             ),
-            ToolError::Overlap { pd, what } => write!(f, "error: PD '{pd}': {what}"),
+            ToolError::Overlap { pd, at, what } => write!(f, "{at}: error: PD '{pd}': {what}"),
             ToolError::Unsupported(m) => write!(f, "error: {m}"),
             ToolError::Sdk(m) => write!(f, "error: SDK: {m}"),
             ToolError::Spec(m) => write!(f, "error: building the system spec: {m}"),

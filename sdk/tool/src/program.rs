@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use boot_image::elf::{Elf, EM_AARCH64, EM_RISCV, EM_X86_64, PF_R, PF_W, PF_X};
+use boot_image::elf::{check_program, Elf, EM_AARCH64, EM_RISCV, EM_X86_64, PF_R, PF_W, PF_X};
 use microkit_spec::layout::symbols::IPC_BUFFER;
 use microkit_spec::microkit::{ipc_buffer, stack_top, SegmentInput};
 use sdf::{Arch, ProtectionDomain, SetVarKind, SystemDescription};
@@ -44,9 +44,20 @@ pub fn machine(arch: Arch) -> u16 {
     }
 }
 
-fn read_elf(pd: &str, name: &str, dirs: &[PathBuf]) -> Result<(PathBuf, Vec<u8>), ToolError> {
+/// Where PD `pd` is declared: `file:line:col` of the system description.
+fn pd_at(sys: &SystemDescription, pd: &ProtectionDomain) -> String {
+    format!("{}:{}", sys.file, pd.loc)
+}
+
+fn read_elf(
+    pd: &str,
+    at: &str,
+    name: &str,
+    dirs: &[PathBuf],
+) -> Result<(PathBuf, Vec<u8>), ToolError> {
     let path = find_file(name, dirs).ok_or_else(|| ToolError::Program {
         pd: pd.to_string(),
+        at: at.to_string(),
         path: PathBuf::from(name),
         reason: format!(
             "program image not found (searched {})",
@@ -63,9 +74,10 @@ fn read_elf(pd: &str, name: &str, dirs: &[PathBuf]) -> Result<(PathBuf, Vec<u8>)
     Ok((path, bytes))
 }
 
-fn bad(pd: &str, path: &Path, reason: impl Into<String>) -> ToolError {
+fn bad(pd: &str, at: &str, path: &Path, reason: impl Into<String>) -> ToolError {
     ToolError::Program {
         pd: pd.to_string(),
+        at: at.to_string(),
         path: path.to_path_buf(),
         reason: reason.into(),
     }
@@ -126,7 +138,7 @@ fn template(
 ) -> Result<Program, ToolError> {
     let ipc_buffer = ipc_buffer(crate::spec::spec_arch(board.arch));
     let path = PathBuf::from(TEMPLATE_PATH);
-    check_address_space(sys, pd, board, &path, &[], ipc_buffer)?;
+    check_address_space(sys, pd, board, &[], ipc_buffer)?;
     Ok(Program {
         path,
         entry: 0,
@@ -150,11 +162,14 @@ pub fn load(
         return template(sys, pd, board);
     }
     let name = pd.name.as_str();
-    let (path, bytes) = read_elf(name, &pd.program_image, dirs)?;
-    let elf = Elf::parse(&bytes).map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
+    let at = pd_at(sys, pd);
+    let at = at.as_str();
+    let (path, bytes) = read_elf(name, at, &pd.program_image, dirs)?;
+    let elf = Elf::parse(&bytes).map_err(|e| bad(name, at, &path, format!("invalid ELF: {e}")))?;
     if elf.machine != machine(board.arch) {
         return Err(bad(
             name,
+            at,
             &path,
             format!(
                 "ELF machine {} is not {} ({})",
@@ -164,16 +179,21 @@ pub fn load(
             ),
         ));
     }
+    // The loader's contract, checked as mkimage checks its payload files: segments inside
+    // the file and user space, no overlap, the entry in an executable segment.
+    check_program(&elf, machine(board.arch), board.user_top)
+        .map_err(|e| bad(name, at, &path, e.to_string()))?;
     let entry = elf.entry;
     let (sym_path, sym_bytes) = match &pd.program_image_for_symbols {
-        Some(s) => read_elf(name, s, dirs)?,
+        Some(s) => read_elf(name, at, s, dirs)?,
         None => (path.clone(), bytes.clone()),
     };
-    let syms =
-        Elf::parse(&sym_bytes).map_err(|e| bad(name, &sym_path, format!("invalid ELF: {e}")))?;
+    let syms = Elf::parse(&sym_bytes)
+        .map_err(|e| bad(name, at, &sym_path, format!("invalid ELF: {e}")))?;
     let find = |symbol: &str| -> Result<(u64, u64), ToolError> {
         syms.symbol(symbol).map_err(|_| ToolError::MissingSymbol {
             pd: name.to_string(),
+            at: at.to_string(),
             path: sym_path.clone(),
             symbol: symbol.to_string(),
         })
@@ -182,13 +202,13 @@ pub fn load(
     // Loadable segments, with their file bytes.
     let mut segments = Vec::new();
     for s in elf.load_segments() {
-        let s = s.map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
+        let s = s.map_err(|e| bad(name, at, &path, format!("invalid ELF: {e}")))?;
         if s.memsz == 0 {
             continue;
         }
         let data = elf
             .segment_data(&s)
-            .map_err(|e| bad(name, &path, format!("invalid ELF: {e}")))?;
+            .map_err(|e| bad(name, at, &path, format!("invalid ELF: {e}")))?;
         segments.push(SegmentInput {
             vaddr: s.vaddr,
             mem_size: s.memsz,
@@ -219,6 +239,7 @@ pub fn load(
                 // Microkit: a setvar symbol must be exactly one machine word.
                 return Err(bad(
                     name,
+                    at,
                     &path,
                     format!(
                         "setvar symbol '{}' is {size} bytes; it must be a {WORD}-byte word (setvar at {} of the system description)",
@@ -230,6 +251,7 @@ pub fn load(
         if size != 0 && size < value.len() as u64 {
             return Err(bad(
                 name,
+                at,
                 &path,
                 format!(
                     "symbol '{}' is {size} bytes, too small for its {}-byte value",
@@ -250,6 +272,7 @@ pub fn load(
         let Some(seg) = seg else {
             return Err(bad(
                 name,
+                at,
                 &path,
                 format!(
                     "symbol '{}' at {addr:#x} ({len} bytes) is not inside a loadable segment",
@@ -264,9 +287,6 @@ pub fn load(
         seg.data[off..off + value.len()].copy_from_slice(&value);
         patched.push((s.symbol.clone(), addr, value));
     }
-    if segments.is_empty() {
-        return Err(bad(name, &path, "ELF has no loadable segment"));
-    }
     let ram: u64 = board.ram.iter().map(|r| r.size).sum();
     let total = segments
         .iter()
@@ -274,20 +294,11 @@ pub fn load(
     if total > ram {
         return Err(bad(
             name,
+            at,
             &path,
             format!(
                 "loadable segments need {total:#x} bytes, more than the board's RAM ({ram:#x})"
             ),
-        ));
-    }
-    if !segments
-        .iter()
-        .any(|s| s.execute && entry >= s.vaddr && entry - s.vaddr < s.mem_size)
-    {
-        return Err(bad(
-            name,
-            &path,
-            format!("entry point {entry:#x} is not in an executable segment"),
         ));
     }
     // Microkit 2.3: the IPC buffer is the highest user page, mapped by the tool; an ELF from
@@ -299,11 +310,12 @@ pub fn load(
     if ipc_buffer % PAGE != 0 {
         return Err(bad(
             name,
+            at,
             &path,
             format!("'{IPC_BUFFER}' at {ipc_buffer:#x} is not 4 KiB aligned"),
         ));
     }
-    check_address_space(sys, pd, board, &path, &segments, ipc_buffer)?;
+    check_address_space(sys, pd, board, &segments, ipc_buffer)?;
     Ok(Program {
         path,
         entry,
@@ -335,7 +347,6 @@ fn check_address_space(
     sys: &SystemDescription,
     pd: &ProtectionDomain,
     board: &Board,
-    path: &Path,
     segments: &[SegmentInput],
     ipc_buffer: u64,
 ) -> Result<(), ToolError> {
@@ -346,22 +357,14 @@ fn check_address_space(
     let ipc = (ipc_buffer, ipc_buffer.saturating_add(PAGE));
     let overlap = |what: String| ToolError::Overlap {
         pd: name.to_string(),
+        at: pd_at(sys, pd),
         what,
     };
+    // Each segment lies in user space and the segments do not overlap
+    // (`boot_image::elf::check_program`); here: nor do they share a page, or meet the stack,
+    // the IPC buffer or a mapped memory region.
     for (i, s) in segments.iter().enumerate() {
         let r = page_range(s);
-        if r.1 > board.user_top {
-            return Err(bad(
-                name,
-                path,
-                format!(
-                    "segment [{:#x}, {:#x}) reaches beyond the top of user space {:#x}",
-                    s.vaddr,
-                    s.vaddr + s.mem_size,
-                    board.user_top
-                ),
-            ));
-        }
         if overlaps(r, stack) {
             return Err(overlap(format!(
                 "ELF segment [{:#x}, {:#x}) overlaps the stack [{:#x}, {:#x})",
