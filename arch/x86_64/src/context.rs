@@ -669,10 +669,7 @@ mod tests {
             c.fault_message(FaultRegs::UserException, [13, 0x18], &mut out),
             5
         );
-        assert_eq!(
-            out[..5],
-            [0x1000, 0x1001, c.regs[SLOT[word::RFLAGS]], 13, 0x18]
-        );
+        assert_eq!(out[..5], [0x1000, 0x1001, c.regs[SLOT[word::RFLAGS]], 13, 0x18]);
         assert_eq!(c.fault_message(FaultRegs::Timeout, [7, 99], &mut out), 2);
         assert_eq!(out[..2], [7, 99]);
         let reply: [u64; 19] = core::array::from_fn(|k| 0x5000 + k as u64);

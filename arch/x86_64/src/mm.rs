@@ -143,7 +143,9 @@ pub fn window(paddr: u64, len: usize) -> Option<*mut u8> {
     // SAFETY: LARGEST and RAM are written once in `init` and only read afterwards.
     let (largest, ram) = unsafe { (&*LARGEST.get(), &*RAM.get()) };
     (largest.contains(paddr, len as u64)
-        || ram.0[..ram.1].iter().any(|r| r.contains(paddr, len as u64)))
+        || ram.0[..ram.1]
+            .iter()
+            .any(|r| r.contains(paddr, len as u64)))
     .then(|| (PPTR_BASE + paddr) as *mut u8)
 }
 

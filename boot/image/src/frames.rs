@@ -262,24 +262,15 @@ mod tests {
         };
         assert!(matches!(load(b"junk", &mut out), Err(FramesError::Elf(_))));
         let two = elf(&[(0x40_0000, PF_R, b"x", 0x2000)]);
-        assert_eq!(
-            load(&two, &mut out),
-            Err(FramesError::Target("out of frames"))
-        );
+        assert_eq!(load(&two, &mut out), Err(FramesError::Target("out of frames")));
         assert_eq!(load(&two, &mut out[..0]), Err(FramesError::TooManyPages));
         let high = elf(&[(1 << 38, PF_R, b"x", 1)]);
         assert_eq!(load(&high, &mut out), Err(FramesError::BadAddress(1 << 38)));
         // A wrapping segment is already refused by the ELF reader.
         let wrap = elf(&[(u64::MAX - 1, PF_R, b"", 4)]);
-        assert_eq!(
-            load(&wrap, &mut out),
-            Err(FramesError::Elf(ElfError::BadSegment))
-        );
+        assert_eq!(load(&wrap, &mut out), Err(FramesError::Elf(ElfError::BadSegment)));
         let order = elf(&[(0x40_2000, PF_R, b"x", 1), (0x40_0000, PF_R, b"y", 1)]);
-        assert_eq!(
-            load(&order, &mut out),
-            Err(FramesError::OutOfOrder(0x40_0000))
-        );
+        assert_eq!(load(&order, &mut out), Err(FramesError::OutOfOrder(0x40_0000)));
         let empty = elf(&[(0x40_0000, PF_R, b"", 0)]);
         assert_eq!(load(&empty, &mut out), Err(FramesError::Empty));
         let mut arm = elf(&[(0x40_0000, PF_R, b"x", 1)]);

@@ -196,10 +196,7 @@ fn rights_of_caps_that_carry_them() {
         can_grant: false,
     };
     assert_eq!(granting.rights(), CapRights::ALL);
-    assert_eq!(
-        plain.rights(),
-        CapRights(CapRights::ALL.0 & !CapRights::GRANT)
-    );
+    assert_eq!(plain.rights(), CapRights(CapRights::ALL.0 & !CapRights::GRANT));
     // Caps without rights behave as if they had all of them.
     assert_eq!(Cap::Thread { ptr: 0x3000 }.rights(), CapRights::ALL);
 }
@@ -257,25 +254,13 @@ fn region_containment_is_exact_at_both_ends() {
     assert!(big.same_region_as(&frame(0x20_0000, 12)));
     assert!(big.same_region_as(&frame(0x3f_f000, 12)), "last page");
     assert!(big.same_region_as(&frame(0x20_0000, 21)));
-    assert!(
-        !big.same_region_as(&frame(0x40_0000, 12)),
-        "page after the end"
-    );
-    assert!(
-        !big.same_region_as(&frame(0x1f_f000, 12)),
-        "page before the start"
-    );
-    assert!(
-        !big.same_region_as(&frame(0x0, 30)),
-        "a larger frame around it"
-    );
+    assert!(!big.same_region_as(&frame(0x40_0000, 12)), "page after the end");
+    assert!(!big.same_region_as(&frame(0x1f_f000, 12)), "page before the start");
+    assert!(!big.same_region_as(&frame(0x0, 30)), "a larger frame around it");
     assert!(!frame(0x3f_f000, 12).same_region_as(&big));
     // The same object: same base, size and kind of memory.
     assert!(big.same_object_as(&frame(0x20_0000, 21)));
-    assert!(
-        !big.same_object_as(&frame(0x20_0000, 12)),
-        "same base, other size"
-    );
+    assert!(!big.same_object_as(&frame(0x20_0000, 12)), "same base, other size");
     let dev = Cap::Frame {
         paddr: 0x20_0000,
         size_bits: 21,
@@ -306,8 +291,5 @@ fn which_derived_caps_are_originals() {
     };
     assert!(Cap::is_revocable(&ep(5), &ep(0)));
     assert!(!Cap::is_revocable(&ep(5), &ep(5)));
-    assert!(!Cap::is_revocable(
-        &Cap::Thread { ptr: 0x3000 },
-        &Cap::Thread { ptr: 0x3000 }
-    ));
+    assert!(!Cap::is_revocable(&Cap::Thread { ptr: 0x3000 }, &Cap::Thread { ptr: 0x3000 }));
 }

@@ -20,10 +20,7 @@ fn fpu_owner_is_cleared_when_its_tcb_is_finalised() {
     let second = e.slot();
     e.as_root(|k| ok(&mint(k, second, owner.cap, 0xf, 0)));
     e.as_root(|k| ok(&delete(k, second)));
-    assert_eq!(
-        e.k.fpu_owner, owner.ptr,
-        "deleting a copy of the owner's cap is not final"
-    );
+    assert_eq!(e.k.fpu_owner, owner.ptr, "deleting a copy of the owner's cap is not final");
 
     e.as_root(|k| ok(&delete(k, owner.cap)));
     assert_eq!(e.k.fpu_owner, 0, "the owner's TCB was finalised");

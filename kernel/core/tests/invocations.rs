@@ -678,10 +678,7 @@ fn irq_control_and_handler() {
     );
     ok(&call(&mut k, e, set, &[], &[e + 1]));
     assert!(
-        matches!(
-            kernel_core::irq::irq_notification(&k, 6),
-            Cap::Notification { .. }
-        ),
+        matches!(kernel_core::irq::irq_notification(&k, 6), Cap::Notification { .. }),
         "the IRQ's notification slot holds the bound notification"
     );
     ok(&call(&mut k, e, Label::IRQAckIRQ as u64, &[], &[]));
@@ -1148,11 +1145,7 @@ fn retype_limits_are_inclusive() {
     let Cap::CNode { radix, .. } = k.cspace_root(k.cur_thread) else {
         panic!("root cnode")
     };
-    assert_eq!(
-        end,
-        1 << radix,
-        "the empty region runs to the end of the root CNode"
-    );
+    assert_eq!(end, 1 << radix, "the empty region runs to the end of the root CNode");
     // Size: maxUntypedBits (47) passes the range check and fails only for lack of memory.
     err(
         &call(&mut k, ut, rt, &[u, 47, 0, 0, e, 1], &[ROOT]),
@@ -1199,13 +1192,7 @@ fn irq_number_and_ioapic_limits() {
         Error::RangeError,
         &[0, kernel_core::kernel::MAX_IRQS as u64 - 1],
     );
-    ok(&call(
-        &mut k,
-        slots::IRQ_CONTROL,
-        get,
-        &[10, e, 64],
-        &[ROOT],
-    ));
+    ok(&call(&mut k, slots::IRQ_CONTROL, get, &[10, e, 64], &[ROOT]));
 
     let mut k = boot_sim(Arch::X86_64);
     let e = empty(&k);
@@ -1214,26 +1201,12 @@ fn irq_number_and_ioapic_limits() {
             .unwrap();
     // MR0 index, MR1 depth, MR2 ioapic, MR3 pin, MR4 level, MR5 polarity, MR6 vector.
     for (args, e_, mrs) in [
-        (
-            &[e, 64, 0, 3, 1, 2, 5][..],
-            Error::RangeError,
-            &[0u64, 1][..],
-        ),
+        (&[e, 64, 0, 3, 1, 2, 5][..], Error::RangeError, &[0u64, 1][..]),
         (&[e, 64, 0, 3, 2, 1, 5][..], Error::RangeError, &[0, 1][..]),
-        (
-            &[e, 64, 0, 3, 0, 0, 108][..],
-            Error::RangeError,
-            &[0, 107][..],
-        ),
+        (&[e, 64, 0, 3, 0, 0, 108][..], Error::RangeError, &[0, 107][..]),
     ] {
         err(&call(&mut k, slots::IRQ_CONTROL, l, args, &[ROOT]), e_, mrs);
     }
-    ok(&call(
-        &mut k,
-        slots::IRQ_CONTROL,
-        l,
-        &[e, 64, 0, 3, 1, 1, 107],
-        &[ROOT],
-    ));
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[e, 64, 0, 3, 1, 1, 107], &[ROOT]));
     assert!(matches!(cap_at(&k, e), Cap::IrqHandler { .. }));
 }

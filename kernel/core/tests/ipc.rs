@@ -499,25 +499,19 @@ fn deleting_a_copy_of_a_reply_cap_keeps_the_call() {
     let reply = e.alloc(ObjectKind::Reply, 0);
     let copy = e.slot();
     e.as_root(|k| ok(&mint(k, copy, reply, ALL, 0)));
-    e.as_thread(server.ptr, |k| {
-        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
-    });
+    e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
     e.as_thread(client.ptr, |k| sys(k, Syscall::Call, b, 0, 5, &[10], &[]));
     assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
     e.as_root(|k| ok(&delete(k, copy)));
     assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
     e.check();
-    e.as_thread(server.ptr, |k| {
-        sys(k, Syscall::Send, reply, 0, 0, &[77], &[])
-    });
+    e.as_thread(server.ptr, |k| sys(k, Syscall::Send, reply, 0, 0, &[77], &[]));
     assert!(e.state(client.ptr).is_runnable());
     assert_eq!(msg(&e.k, client.ptr).mrs, vec![77]);
     e.check();
     // A second call, then deleting the last reply cap cancels it (the caller does not stay
     // blocked on a reply that can never come).
-    e.as_thread(server.ptr, |k| {
-        sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
-    });
+    e.as_thread(server.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
     e.as_thread(client.ptr, |k| sys(k, Syscall::Call, b, 0, 6, &[11], &[]));
     assert_eq!(e.state(client.ptr), ThreadState::BlockedOnReply);
     e.as_root(|k| ok(&delete(k, reply)));

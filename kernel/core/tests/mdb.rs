@@ -91,13 +91,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
     let b = 0u64..3;
     prop_oneof![
         (i.clone(), b.clone()).prop_map(|(a, x)| Op::Root(a, x)),
-        (
-            i.clone(),
-            i.clone(),
-            any::<bool>(),
-            any::<bool>(),
-            b.clone()
-        )
+        (i.clone(), i.clone(), any::<bool>(), any::<bool>(), b.clone())
             .prop_map(|(a, c, r, f, x)| Op::Child(a, c, r, f, x)),
         (i.clone(), i.clone(), b).prop_map(|(a, c, x)| Op::Move(a, c, x)),
         (i.clone(), i.clone()).prop_map(|(a, c)| Op::Swap(a, c)),
@@ -112,9 +106,7 @@ fn apply(m: &SimMachine, md: &mut Model, op: &Op) {
     let empty = md.empty();
     match *op {
         Op::Root(d, badge) => {
-            let Some(&d) = empty.get(d % empty.len().max(1)) else {
-                return;
-            };
+            let Some(&d) = empty.get(d % empty.len().max(1)) else { return };
             let c = ep(0x8000 + 0x10 * d as u64, badge);
             mdb::insert_root(m, slot(d), c);
             md.lists.push(vec![d]);
@@ -128,9 +120,7 @@ fn apply(m: &SimMachine, md: &mut Model, op: &Op) {
             }
             let p = filled[p % filled.len()];
             let d = empty[d % empty.len()];
-            let Cap::Endpoint { ptr, .. } = md.cap[p] else {
-                unreachable!()
-            };
+            let Cap::Endpoint { ptr, .. } = md.cap[p] else { unreachable!() };
             let c = ep(ptr, badge);
             mdb::insert_child(m, slot(p), slot(d), c, rev, fb);
             let (l, pos) = md.pos(p).unwrap();
@@ -145,9 +135,7 @@ fn apply(m: &SimMachine, md: &mut Model, op: &Op) {
             }
             let s = filled[s % filled.len()];
             let d = empty[d % empty.len()];
-            let Cap::Endpoint { ptr, .. } = md.cap[s] else {
-                unreachable!()
-            };
+            let Cap::Endpoint { ptr, .. } = md.cap[s] else { unreachable!() };
             let c = ep(ptr, badge);
             mdb::move_cap(m, slot(s), slot(d), c);
             let (l, pos) = md.pos(s).unwrap();
@@ -276,10 +264,7 @@ fn parent_descendant_and_final_facts() {
         mdb::descendants(&m, slot(0)).collect::<Vec<_>>(),
         vec![slot(1), slot(2)]
     );
-    assert_eq!(
-        mdb::descendants(&m, slot(1)).collect::<Vec<_>>(),
-        vec![slot(2)]
-    );
+    assert_eq!(mdb::descendants(&m, slot(1)).collect::<Vec<_>>(), vec![slot(2)]);
     assert_eq!(mdb::descendants(&m, slot(2)).count(), 0);
     // Another badge, or a firstBadged cap with the same badge, is not a child of a badged cap.
     mdb::insert_child(&m, slot(2), slot(3), ep(0x8000, 9), true, true);
@@ -295,10 +280,7 @@ fn parent_descendant_and_final_facts() {
     );
     mdb::set_cap(&m, slot(3), ep(0x8000, 7));
     assert!(!mdb::is_mdb_parent_of(&m, slot(1), slot(3)));
-    assert_eq!(
-        mdb::descendants(&m, slot(1)).collect::<Vec<_>>(),
-        vec![slot(2)]
-    );
+    assert_eq!(mdb::descendants(&m, slot(1)).collect::<Vec<_>>(), vec![slot(2)]);
     assert_eq!(mdb::descendants(&m, slot(0)).count(), 3);
     // A different object is never a child; descendants stop at the first non-child.
     mdb::insert_child(&m, slot(3), slot(4), ep(0x9000, 0), true, true);

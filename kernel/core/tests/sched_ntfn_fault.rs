@@ -547,11 +547,7 @@ fn reconfiguring_a_bound_sc_keeps_its_thread_queued_once() {
         ok(&r);
         e.check();
         assert_eq!(e.state(t.ptr), ThreadState::Running);
-        assert_eq!(
-            sched::sc_load(&e.k, scp).sporadic,
-            flags,
-            "sporadic flag stored"
-        );
+        assert_eq!(sched::sc_load(&e.k, scp).sporadic, flags, "sporadic flag stored");
     }
     // t is still scheduled: once the root steps down it runs.
     lower_root(&mut e, 100);
@@ -610,13 +606,7 @@ fn yield_to_is_bounded_by_the_callers_mcp() {
     let mut e = Env::new();
     let a = e.thread(150, true);
     let b = e.thread(151, true);
-    ok(&inv(
-        &mut e,
-        ROOT_TCB,
-        Label::TCBSetMCPriority,
-        &[150],
-        &[ROOT_TCB],
-    ));
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetMCPriority, &[150], &[ROOT_TCB]));
     err(
         &inv(&mut e, b.sc, Label::SchedContextYieldTo, &[], &[]),
         Error::IllegalOperation,
@@ -675,10 +665,7 @@ fn reconfiguring_requeues_and_charges_the_current_sc() {
     assert!(cur == e.root_tcb || cur == other.ptr);
     if cur == e.root_tcb {
         tick(&mut e, 600);
-        assert_eq!(
-            e.k.cur_thread, e.root_tcb,
-            "the new budget was not charged for old time"
-        );
+        assert_eq!(e.k.cur_thread, e.root_tcb, "the new budget was not charged for old time");
     }
 }
 
@@ -711,13 +698,7 @@ fn nested_donation_timeout_goes_to_the_running_servers_handler() {
         &[1000, 10_000, 0, 0xc5, 0],
         &[sc],
     ));
-    ok(&inv(
-        &mut e,
-        sc,
-        Label::SchedContextBind,
-        &[],
-        &[client.cap],
-    ));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[client.cap]));
     // Timeout endpoints: the proxy's and the server's, told apart by badge.
     for (t, badge) in [(&proxy, 0x9), (&server, 0x5)] {
         let tep = e.slot();
@@ -734,7 +715,10 @@ fn nested_donation_timeout_goes_to_the_running_servers_handler() {
         e.alloc(ObjectKind::Endpoint, 0),
         e.alloc(ObjectKind::Endpoint, 0),
     );
-    let (reply_p, reply_s) = (e.alloc(ObjectKind::Reply, 0), e.alloc(ObjectKind::Reply, 0));
+    let (reply_p, reply_s) = (
+        e.alloc(ObjectKind::Reply, 0),
+        e.alloc(ObjectKind::Reply, 0),
+    );
     e.as_thread(h.ptr, |k| {
         sys(k, Syscall::Recv, handler_ep, hreply, 0, &[], &[])
     });

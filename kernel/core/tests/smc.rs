@@ -52,11 +52,7 @@ fn smc_decode_errors_make_no_call() {
     );
     // The SMC label on a cap that is not an SMC cap.
     err(
-        &smc(
-            &mut k,
-            slots::IRQ_CONTROL,
-            &[SIM_PSCI_VERSION_FN, 0, 0, 0, 0, 0, 0, 0],
-        ),
+        &smc(&mut k, slots::IRQ_CONTROL, &[SIM_PSCI_VERSION_FN, 0, 0, 0, 0, 0, 0, 0]),
         Error::IllegalOperation,
         &[],
     );
@@ -109,13 +105,7 @@ fn only_aarch64_root_tasks_get_an_smc_cap() {
             _ => unreachable!(),
         };
         assert_eq!(get_cap(&k.machine, Slot::at(root, slots::SMC)), Cap::Null);
-        let r = call(
-            &mut k,
-            slots::SMC,
-            43,
-            &[SIM_PSCI_VERSION_FN, 0, 0, 0, 0, 0, 0, 0],
-            &[],
-        );
+        let r = call(&mut k, slots::SMC, 43, &[SIM_PSCI_VERSION_FN, 0, 0, 0, 0, 0, 0, 0], &[]);
         assert_eq!(r.label, Error::InvalidCapability as u64);
         assert!(k.machine.smc_calls.is_empty());
     }

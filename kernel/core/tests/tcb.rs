@@ -426,11 +426,7 @@ fn registers_suspend_resume_tls_flags() {
     let r = inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 34], &[]);
     assert_eq!(r.label, 0);
     assert_eq!(r.mrs, regs);
-    assert_eq!(
-        e.state(t.ptr),
-        ThreadState::Running,
-        "without the suspend flag"
-    );
+    assert_eq!(e.state(t.ptr), ThreadState::Running, "without the suspend flag");
     err(
         &inv(&mut e, t.cap, Label::TCBReadRegisters, &[0, 0], &[]),
         Error::RangeError,
@@ -466,13 +462,7 @@ fn registers_suspend_resume_tls_flags() {
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     e.check();
     // Without the resume flag, WriteRegisters leaves it suspended.
-    ok(&inv(
-        &mut e,
-        t.cap,
-        Label::TCBWriteRegisters,
-        &[0, 1, 0x4000],
-        &[],
-    ));
+    ok(&inv(&mut e, t.cap, Label::TCBWriteRegisters, &[0, 1, 0x4000], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::Inactive);
     ok(&inv(
         &mut e,
@@ -527,53 +517,15 @@ fn registers_suspend_resume_tls_flags() {
     e.k.set_context(src.ptr, &c);
     ok(&inv(&mut e, t2.cap, Label::TCBSuspend, &[], &[]));
     let before = e.k.context(t2.ptr).x[5];
-    ok(&inv(
-        &mut e,
-        t2.cap,
-        Label::TCBCopyRegisters,
-        &[0],
-        &[src.cap],
-    ));
-    assert_eq!(
-        e.k.context(t2.ptr).x[5],
-        before,
-        "no transfer without bits 2-3"
-    );
-    assert_eq!(
-        e.state(src.ptr),
-        ThreadState::Running,
-        "no suspend without bit 0"
-    );
-    assert_eq!(
-        e.state(t2.ptr),
-        ThreadState::Inactive,
-        "no resume without bit 1"
-    );
-    ok(&inv(
-        &mut e,
-        t2.cap,
-        Label::TCBCopyRegisters,
-        &[2],
-        &[src.cap],
-    ));
-    assert_eq!(
-        e.state(t2.ptr),
-        ThreadState::Running,
-        "bit 1 resumes the destination"
-    );
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[0], &[src.cap]));
+    assert_eq!(e.k.context(t2.ptr).x[5], before, "no transfer without bits 2-3");
+    assert_eq!(e.state(src.ptr), ThreadState::Running, "no suspend without bit 0");
+    assert_eq!(e.state(t2.ptr), ThreadState::Inactive, "no resume without bit 1");
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[2], &[src.cap]));
+    assert_eq!(e.state(t2.ptr), ThreadState::Running, "bit 1 resumes the destination");
     assert_eq!(e.state(src.ptr), ThreadState::Running);
-    ok(&inv(
-        &mut e,
-        t2.cap,
-        Label::TCBCopyRegisters,
-        &[1],
-        &[src.cap],
-    ));
-    assert_eq!(
-        e.state(src.ptr),
-        ThreadState::Inactive,
-        "bit 0 suspends the source"
-    );
+    ok(&inv(&mut e, t2.cap, Label::TCBCopyRegisters, &[1], &[src.cap]));
+    assert_eq!(e.state(src.ptr), ThreadState::Inactive, "bit 0 suspends the source");
     assert_eq!(e.k.context(t2.ptr).x[5], before);
     e.check();
     // TLS base and flags.
@@ -936,11 +888,7 @@ fn thread_states_round_trip_through_their_stored_word() {
     ] {
         assert_eq!(S::from_u64(s as u64), s, "{s:?}");
     }
-    assert_eq!(
-        S::from_u64(99),
-        S::Inactive,
-        "unknown values read as Inactive"
-    );
+    assert_eq!(S::from_u64(99), S::Inactive, "unknown values read as Inactive");
 }
 
 /// A TCB's five cap slots are the first 5 × 32 bytes of its own object, in seL4's order
@@ -1006,55 +954,25 @@ fn set_sched_params_sc_rules_and_resume_of_a_running_thread() {
     assert_eq!(e.k.context(t.ptr).pc, pc, "Resume of a running thread");
     assert_eq!(e.state(t.ptr), ThreadState::Running);
     // The same SC again.
-    ok(&inv(
-        &mut e,
-        t.cap,
-        Label::TCBSetSchedParams,
-        &[10, 10],
-        &[ROOT_TCB, t.sc, 0],
-    ));
+    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, t.sc, 0]));
     assert_eq!(e.k.tcb(t.ptr).sched_context, e.ptr(t.sc));
     e.check();
     // Blocked thread without an SC: an unconfigured SC is refused, a configured one taken.
     let ep = e.alloc(ObjectKind::Endpoint, 0);
-    ok(&inv(
-        &mut e,
-        ROOT_TCB,
-        Label::TCBSetPriority,
-        &[5],
-        &[ROOT_TCB],
-    ));
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetPriority, &[5], &[ROOT_TCB]));
     e.as_thread(t.ptr, |k| sys(k, Syscall::Send, ep, 0, 0, &[1], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::BlockedOnSend);
     ok(&e.as_root(|k| call(k, t.sc, Label::SchedContextUnbind as u64, &[], &[])));
     let fresh = e.alloc(ObjectKind::SchedContext, 8);
     err(
-        &inv(
-            &mut e,
-            t.cap,
-            Label::TCBSetSchedParams,
-            &[10, 10],
-            &[ROOT_TCB, fresh, 0],
-        ),
+        &inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, fresh, 0]),
         Error::IllegalOperation,
         &[],
     );
-    ok(&inv(
-        &mut e,
-        t.cap,
-        Label::TCBSetSchedParams,
-        &[10, 10],
-        &[ROOT_TCB, t.sc, 0],
-    ));
+    ok(&inv(&mut e, t.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, t.sc, 0]));
     e.check();
     // A runnable thread takes an unconfigured SC.
     let u = e.thread(10, false);
-    ok(&inv(
-        &mut e,
-        u.cap,
-        Label::TCBSetSchedParams,
-        &[10, 10],
-        &[ROOT_TCB, fresh, 0],
-    ));
+    ok(&inv(&mut e, u.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, fresh, 0]));
     e.check();
 }

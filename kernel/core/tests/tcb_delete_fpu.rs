@@ -37,11 +37,7 @@ fn deleting_a_copy_of_the_owners_cap_keeps_it() {
     ok(&copy(&mut k, first + 1, first, CapRights::ALL.to_word()));
     k.fpu_owner = tcb_ptr(&k, first);
     ok(&delete(&mut k, first + 1));
-    assert_eq!(
-        k.fpu_owner,
-        tcb_ptr(&k, first),
-        "not the final cap: the TCB lives on"
-    );
+    assert_eq!(k.fpu_owner, tcb_ptr(&k, first), "not the final cap: the TCB lives on");
     ok(&delete(&mut k, first));
     assert_eq!(k.fpu_owner, 0);
 }

@@ -1283,13 +1283,7 @@ pub(crate) fn parse_channel(ctx: &Ctx, n: Node, pds: &mut [ProtectionDomain]) ->
     }
     for end in [&end_a, &end_b] {
         if let Some((sym, loc)) = &end.setvar_id {
-            push_setvar(
-                ctx,
-                &mut pds[end.pd].setvars,
-                sym,
-                SetVarKind::Id { id: end.id },
-                *loc,
-            )?;
+            push_setvar(ctx, &mut pds[end.pd].setvars, sym, SetVarKind::Id { id: end.id }, *loc)?;
         }
     }
     Ok(Channel {

@@ -268,31 +268,15 @@ fn every_domain_error_has_a_negative_fixture() {
         if let Err(e) = common::parse_file(&path, &header(&text).arch) {
             if let sdf::ErrorKind::Domain(d) = &*e.kind {
                 let dbg = format!("{d:?}");
-                seen.insert(
-                    dbg.split(|c: char| !c.is_alphanumeric())
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
+                seen.insert(dbg.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_string());
             }
         }
     }
     // Every variant of `DomainError`; keep in step with `src/domains.rs`.
     for v in [
-        "Smp",
-        "Duplicate",
-        "NoSchedule",
-        "DuplicateName",
-        "DuplicateId",
-        "IdOutOfRange",
-        "TooManyDomains",
-        "UnknownDomain",
-        "NoDomains",
-        "BadDuration",
-        "EmptySchedule",
-        "StartOutOfRange",
-        "StartAtEndMarker",
-        "ScheduleTooLong",
+        "Smp", "Duplicate", "NoSchedule", "DuplicateName", "DuplicateId", "IdOutOfRange",
+        "TooManyDomains", "UnknownDomain", "NoDomains", "BadDuration", "EmptySchedule",
+        "StartOutOfRange", "StartAtEndMarker", "ScheduleTooLong",
     ] {
         assert!(seen.contains(v), "no fixture for DomainError::{v}");
     }

@@ -211,10 +211,7 @@ fn templates_are_child_pds_without_a_program_image() {
     );
     let blank = pd(&sys, "blank");
     assert_eq!(blank.program_image, "");
-    assert_eq!(
-        (blank.priority, blank.budget, blank.period, blank.stack_size),
-        (100, 500, 1000, 0x2000)
-    );
+    assert_eq!((blank.priority, blank.budget, blank.period, blank.stack_size), (100, 500, 1000, 0x2000));
     assert!(blank.setvars.is_empty() && !blank.passive);
     let maps: Vec<(&str, u64, String, bool)> = blank
         .maps
@@ -236,10 +233,7 @@ fn templates_are_child_pds_without_a_program_image() {
     assert_eq!(sys.channels[0].end_b.pd, 1);
     // Defaults like any PD.
     let spare = pd(&sys, "spare");
-    assert_eq!(
-        (spare.priority, spare.maps.len(), spare.template),
-        (0, 0, true)
-    );
+    assert_eq!((spare.priority, spare.maps.len(), spare.template), (0, 0, true));
 }
 
 #[test]
@@ -521,10 +515,7 @@ fn cap_sharing_lists_cnodes_and_extra_caps_in_file_order() {
 #[test]
 fn memory_features_prefill_bootinfo_and_untypeds() {
     let sys = ok("memory_features.system", "aarch64");
-    let mr = |n: &str| {
-        sys.memory_region(n)
-            .unwrap_or_else(|| panic!("no region {n}"))
-    };
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
     // Sized from the file (5000 bytes → two pages), or as written.
     assert_eq!(mr("blob").size, 0x2000);
     assert_eq!(mr("blob").prefill_path.as_deref(), Some("size_5000.bin"));
@@ -537,66 +528,33 @@ fn memory_features_prefill_bootinfo_and_untypeds() {
     assert_eq!(mr("untypeds").size, 0x1000);
     assert!(mr("untypeds").prefill_bootinfo.is_none());
     let a = pd(&sys, "a");
-    let kinds: Vec<(&str, &SetVarKind)> = a
-        .setvars
-        .iter()
-        .map(|s| (s.symbol.as_str(), &s.kind))
-        .collect();
+    let kinds: Vec<(&str, &SetVarKind)> = a.setvars.iter().map(|s| (s.symbol.as_str(), &s.kind)).collect();
     assert!(kinds.contains(&("blob_size", &SetVarKind::PrefillSize { mr: "blob".into() })));
-    assert!(kinds.contains(&(
-        "padded_size",
-        &SetVarKind::PrefillSize {
-            mr: "padded".into()
-        }
-    )));
-    assert!(kinds.contains(&(
-        "padded_region_size",
-        &SetVarKind::Size {
-            mr: "padded".into()
-        }
-    )));
+    assert!(kinds.contains(&("padded_size", &SetVarKind::PrefillSize { mr: "padded".into() })));
+    assert!(kinds.contains(&("padded_region_size", &SetVarKind::Size { mr: "padded".into() })));
     assert!(kinds.contains(&("untypeds_vaddr", &SetVarKind::Vaddr { vaddr: 0x2003_0000 })));
-    assert!(pd(&sys, "b")
-        .setvars
-        .iter()
-        .any(|s| s.kind == SetVarKind::PrefillSize { mr: "blob".into() }));
+    assert!(pd(&sys, "b").setvars.iter().any(|s| s.kind == SetVarKind::PrefillSize { mr: "blob".into() }));
 }
 
 #[test]
 fn bootinfo_kinds_map_to_sel4_header_ids() {
     let sys = ok("bootinfo_x86.system", "x86_64");
-    let mr = |n: &str| {
-        sys.memory_region(n)
-            .unwrap_or_else(|| panic!("no region {n}"))
-    };
+    let mr = |n: &str| sys.memory_region(n).unwrap_or_else(|| panic!("no region {n}"));
     assert_eq!(mr("tsc").prefill_bootinfo, Some(BootInfoKind::X86TscFreq));
     assert_eq!(mr("tsc").size, 0x1000);
     assert_eq!(mr("mmap").prefill_bootinfo, Some(BootInfoKind::X86Mbmmap));
     assert_eq!(mr("rsdp").prefill_bootinfo.map(BootInfoKind::id), Some(3));
     assert!(mr("untypeds").receive_all_untypeds && !mr("plain").receive_all_untypeds);
-    let ids: Vec<(&str, u64)> = BootInfoKind::ALL
-        .iter()
-        .map(|(n, k)| (*n, k.id()))
-        .collect();
+    let ids: Vec<(&str, u64)> = BootInfoKind::ALL.iter().map(|(n, k)| (*n, k.id())).collect();
     assert_eq!(
         ids,
-        [
-            ("x86_vbe", 1),
-            ("x86_mbmmap", 2),
-            ("x86_acpi_rsdp", 3),
-            ("x86_framebuffer", 4),
-            ("x86_tsc_freq", 5),
-            ("fdt", 6)
-        ]
+        [("x86_vbe", 1), ("x86_mbmmap", 2), ("x86_acpi_rsdp", 3), ("x86_framebuffer", 4), ("x86_tsc_freq", 5), ("fdt", 6)]
     );
     for (n, k) in BootInfoKind::ALL {
         assert_eq!(BootInfoKind::from_name(n), Some(k));
         assert_eq!(k.name(), n);
     }
-    assert_eq!(
-        BootInfoKind::from_name("x86_mbmap"),
-        Some(BootInfoKind::X86Mbmmap)
-    );
+    assert_eq!(BootInfoKind::from_name("x86_mbmap"), Some(BootInfoKind::X86Mbmmap));
     assert_eq!(BootInfoKind::from_name("bogus"), None);
 }
 
@@ -611,26 +569,11 @@ fn domains_current_form_records_ids_schedule_start_and_shift() {
     assert_eq!(
         d.schedule,
         [
-            ScheduleEntry {
-                domain: 0,
-                duration: Duration::Us(500)
-            },
-            ScheduleEntry {
-                domain: 3,
-                duration: Duration::Us(2000)
-            },
-            ScheduleEntry {
-                domain: 1,
-                duration: Duration::Ticks(1000)
-            },
-            ScheduleEntry {
-                domain: 3,
-                duration: Duration::Us(0x100)
-            },
-            ScheduleEntry {
-                domain: 0,
-                duration: Duration::EndMarker
-            },
+            ScheduleEntry { domain: 0, duration: Duration::Us(500) },
+            ScheduleEntry { domain: 3, duration: Duration::Us(2000) },
+            ScheduleEntry { domain: 1, duration: Duration::Ticks(1000) },
+            ScheduleEntry { domain: 3, duration: Duration::Us(0x100) },
+            ScheduleEntry { domain: 0, duration: Duration::EndMarker },
         ]
     );
     assert_eq!((d.start_index, d.index_shift), (1, 4));
@@ -645,11 +588,7 @@ fn domains_old_form_numbers_domains_by_first_appearance() {
     let sys = ok("domains_old_form.system", "riscv64");
     let d = sys.domains.as_ref().expect("domains");
     assert_eq!(d.domains.len(), 2);
-    let doms: Vec<(u8, u64)> = d
-        .schedule
-        .iter()
-        .map(|e| (e.domain, e.duration.kernel_ticks()))
-        .collect();
+    let doms: Vec<(u8, u64)> = d.schedule.iter().map(|e| (e.domain, e.duration.kernel_ticks())).collect();
     assert_eq!(doms, [(0, 1000), (1, 3000), (0, 500)]);
     assert_eq!(d.start_index, 1);
     assert_eq!(pd(&sys, "b").domain.as_ref().map(|x| x.id), Some(1));
@@ -679,42 +618,15 @@ fn channel_end_setvar_id_and_ioport_setvar_addr() {
         <end pd="b" id="+7" setvar_id="to_a" />
     </channel>
 </system>"#;
-    let sys = parse(
-        "ch.system",
-        text,
-        &sdf::TargetConfig::for_arch(sdf::Arch::X86_64),
-    )
-    .expect("valid");
+    let sys = parse("ch.system", text, &sdf::TargetConfig::for_arch(sdf::Arch::X86_64))
+        .expect("valid");
     let a = &sys.protection_domains[0];
-    let kinds: Vec<_> = a
-        .setvars
-        .iter()
-        .map(|s| (s.symbol.as_str(), &s.kind))
-        .collect();
-    assert!(
-        kinds.contains(&("to_b", &SetVarKind::Id { id: 5 })),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&("com1_id", &SetVarKind::Id { id: 2 })),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&("com1_base", &SetVarKind::IoPortAddr { addr: 0x3f8 })),
-        "{kinds:?}"
-    );
+    let kinds: Vec<_> = a.setvars.iter().map(|s| (s.symbol.as_str(), &s.kind)).collect();
+    assert!(kinds.contains(&("to_b", &SetVarKind::Id { id: 5 })), "{kinds:?}");
+    assert!(kinds.contains(&("com1_id", &SetVarKind::Id { id: 2 })), "{kinds:?}");
+    assert!(kinds.contains(&("com1_base", &SetVarKind::IoPortAddr { addr: 0x3f8 })), "{kinds:?}");
     let b = &sys.protection_domains[1];
     assert_eq!(b.setvars.len(), 1);
-    assert_eq!(
-        (b.setvars[0].symbol.as_str(), &b.setvars[0].kind),
-        ("to_a", &SetVarKind::Id { id: 7 })
-    );
-    assert_eq!(
-        sys.channels[0]
-            .end_a
-            .setvar_id
-            .as_ref()
-            .map(|s| s.0.as_str()),
-        Some("to_b")
-    );
+    assert_eq!((b.setvars[0].symbol.as_str(), &b.setvars[0].kind), ("to_a", &SetVarKind::Id { id: 7 }));
+    assert_eq!(sys.channels[0].end_a.setvar_id.as_ref().map(|s| s.0.as_str()), Some("to_b"));
 }

@@ -310,22 +310,20 @@ pub fn x86_elf32(kernel: &[u8]) -> Result<Vec<u8>, ToolError> {
     };
     // The multiboot header: 4-byte aligned in the first 8 KiB.
     let word = |o: usize| u32::from_le_bytes(flat_bytes[o..o + 4].try_into().unwrap_or([0; 4]));
-    let limit = flat_bytes
-        .len()
-        .min(8192 - ELF32_DATA_OFFSET)
-        .saturating_sub(32);
+    let limit = flat_bytes.len().min(8192 - ELF32_DATA_OFFSET).saturating_sub(32);
     let at = (0..=limit)
         .step_by(4)
         .find(|&o| {
             word(o) == MULTIBOOT_MAGIC
-                && word(o).wrapping_add(word(o + 4)).wrapping_add(word(o + 8)) == 0
+                && word(o)
+                    .wrapping_add(word(o + 4))
+                    .wrapping_add(word(o + 8))
+                    == 0
         })
         .ok_or_else(|| bad("no multiboot header in its first 8 KiB".into()))?;
     let flags = word(at + 4);
     if flags & MULTIBOOT_AOUT_KLUDGE == 0 {
-        return Err(bad(
-            "its multiboot header has no load addresses (a.out kludge)".into(),
-        ));
+        return Err(bad("its multiboot header has no load addresses (a.out kludge)".into()));
     }
     let (header_addr, load_addr, load_end, bss_end, entry) = (
         word(at + 12),

@@ -234,8 +234,7 @@ pub fn pack(
                 payload: None,
                 image_size: initialiser.len() as u64,
                 format: crate::format::ImageType::Elf,
-                kind:
-                    "x86_64: the initialiser ELF with the system embedded; boot it as the first \
+                kind: "x86_64: the initialiser ELF with the system embedded; boot it as the first \
                        multiboot module (QEMU -initrd) beside the kernel sel4_32.elf (QEMU -kernel)",
             },
         )),

@@ -133,11 +133,7 @@ pub fn render(
                 .as_ref()
                 .map_or(String::new(), |p| format!(", prefilled from '{p}'"))
                 + &mr.prefill_bootinfo.map_or(String::new(), |k| {
-                    format!(
-                        ", filled at boot with boot info '{}' (id {})",
-                        k.name(),
-                        k.id()
-                    )
+                    format!(", filled at boot with boot info '{}' (id {})", k.name(), k.id())
                 })
                 + if mr.receive_all_untypeds {
                     ", receives the untyped description"
@@ -466,12 +462,7 @@ pub fn render_build(
     );
     for f in &spec.bootinfo_fills {
         let frames: Vec<&str> = f.frames.iter().map(|x| name(*x)).collect();
-        let _ = writeln!(
-            o,
-            "boot info chunk {} copied into: {}",
-            f.id,
-            frames.join(", ")
-        );
+        let _ = writeln!(o, "boot info chunk {} copied into: {}", f.id, frames.join(", "));
     }
     if let Some(h) = &spec.untyped_handoff {
         let frames: Vec<&str> = h.frames.iter().map(|x| name(*x)).collect();
@@ -616,11 +607,7 @@ pub fn render_build(
     );
     let _ = writeln!(o, "kind: {}", img.kind);
     let _ = writeln!(o, "format (--image-type): {}", img.format.name());
-    let _ = writeln!(
-        o,
-        "boot: {}",
-        crate::format::boot_hint(img.format, &img.kernel)
-    );
+    let _ = writeln!(o, "boot: {}", crate::format::boot_hint(img.format, &img.kernel));
     let seg = |o: &mut String, s: &crate::image::SegmentInfo| {
         let _ = writeln!(
             o,

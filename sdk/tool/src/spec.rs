@@ -13,7 +13,9 @@ use microkit_spec::microkit::{
     self as mk, ChannelInput, EndInput, IoPortInput, IrqInput, MapInput, PdInput, RegionInput,
     SystemInput,
 };
-use microkit_spec::{rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger};
+use microkit_spec::{
+    rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger,
+};
 use sdf::{Arch, IrqSource, Polarity, SystemDescription};
 
 use crate::args::Config;
@@ -138,12 +140,8 @@ fn paddr_vars(
     let mut out = Vec::new();
     for ((pd, sp), prog) in sys.protection_domains.iter().zip(&spec.pds).zip(programs) {
         for sv in &pd.setvars {
-            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else {
-                continue;
-            };
-            let Some(region) = sys.memory_region(mr) else {
-                continue;
-            };
+            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else { continue };
+            let Some(region) = sys.memory_region(mr) else { continue };
             if region.phys_addr.is_some() {
                 continue;
             }
@@ -166,11 +164,7 @@ fn paddr_vars(
             let frame = spec
                 .mappings
                 .iter()
-                .find(|m| {
-                    m.vspace == sp.vspace
-                        && m.vaddr == page
-                        && spec.objects[m.frame as usize].name.starts_with("elf_")
-                })
+                .find(|m| m.vspace == sp.vspace && m.vaddr == page && spec.objects[m.frame as usize].name.starts_with("elf_"))
                 .map(|m| m.frame)
                 .ok_or_else(|| what(format!("no ELF page is mapped at {page:#x}")))?;
             let first_name = format!("mr_{}_0", region.name);
@@ -362,11 +356,7 @@ pub fn build(
         for p in &spec.pds {
             // The PD's own CNode (under the top level for a PD receiving untypeds).
             let own = format!("cnode_{}", p.name);
-            let cnode = spec
-                .objects
-                .iter()
-                .position(|o| o.name == own)
-                .map_or(p.cspace, |i| i as u32);
+            let cnode = spec.objects.iter().position(|o| o.name == own).map_or(p.cspace, |i| i as u32);
             spec.caps.push(CapSlot {
                 cnode,
                 slot: slots::TCB,

@@ -171,19 +171,9 @@ fn microkit_2_3_options_parse() {
         Err(e) => panic!("{e}"),
     };
     let a = parse(&[
-        "microkit",
-        "s.system",
-        "--board",
-        "qemu_virt_aarch64",
-        "--config",
-        "debug",
-        "--search-path",
-        "--override-kernel",
-        "k.elf",
-        "--image-type",
-        "elf",
-        "--viper-output",
-        "v",
+        "microkit", "s.system", "--board", "qemu_virt_aarch64", "--config", "debug",
+        "--search-path", "--override-kernel", "k.elf", "--image-type", "elf",
+        "--viper-output", "v",
     ]);
     assert!(a.search_path.is_empty());
     assert_eq!(a.kernel.as_deref(), Some(Path::new("k.elf")));
@@ -192,71 +182,29 @@ fn microkit_2_3_options_parse() {
     assert_eq!(a.output, Path::new("loader.img"));
     assert_eq!(a.report, Path::new("report.txt"));
     let a = parse(&[
-        "microkit",
-        "--search-path",
-        "a",
-        "b",
-        "--board",
-        "qemu_virt_riscv64",
-        "--config",
-        "release",
-        "s.system",
-        "-o",
-        "x.img",
-        "-r",
-        "x.txt",
+        "microkit", "--search-path", "a", "b", "--board", "qemu_virt_riscv64", "--config",
+        "release", "s.system", "-o", "x.img", "-r", "x.txt",
     ]);
     assert_eq!(a.search_path, vec![PathBuf::from("a"), PathBuf::from("b")]);
     assert_eq!(a.system, Path::new("s.system"));
     assert_eq!(a.image_type, None);
-    assert_eq!(
-        (a.output.as_path(), a.report.as_path()),
-        (Path::new("x.img"), Path::new("x.txt"))
-    );
+    assert_eq!((a.output.as_path(), a.report.as_path()), (Path::new("x.img"), Path::new("x.txt")));
     // Defaults per architecture, as Microkit's.
-    assert_eq!(
-        ImageType::resolve(None, sdf::Arch::Aarch64).ok(),
-        Some(ImageType::Binary)
-    );
-    assert_eq!(
-        ImageType::resolve(None, sdf::Arch::Riscv64).ok(),
-        Some(ImageType::Uimage)
-    );
-    assert_eq!(
-        ImageType::resolve(None, sdf::Arch::X86_64).ok(),
-        Some(ImageType::Elf)
-    );
+    assert_eq!(ImageType::resolve(None, sdf::Arch::Aarch64).ok(), Some(ImageType::Binary));
+    assert_eq!(ImageType::resolve(None, sdf::Arch::Riscv64).ok(), Some(ImageType::Uimage));
+    assert_eq!(ImageType::resolve(None, sdf::Arch::X86_64).ok(), Some(ImageType::Elf));
     // An unknown image type is refused with the choices.
     let e = Args::parse_from_argv([
-        "microkit",
-        "s.system",
-        "--board",
-        "b",
-        "--config",
-        "debug",
-        "--image-type",
-        "zip",
+        "microkit", "s.system", "--board", "b", "--config", "debug", "--image-type", "zip",
     ])
     .err()
     .expect("refused")
     .to_string();
-    assert!(
-        e.contains("zip") && e.contains("binary") && e.contains("uimage"),
-        "{e}"
-    );
+    assert!(e.contains("zip") && e.contains("binary") && e.contains("uimage"), "{e}");
     // The help lists Microkit's options.
     let o = microkit(&["--help"]);
     let help = String::from_utf8_lossy(&o.stdout).to_string();
-    for opt in [
-        "--image-type",
-        "--override-kernel",
-        "--viper-output",
-        "--search-path",
-        "--board",
-        "--config",
-        "-o",
-        "-r",
-    ] {
+    for opt in ["--image-type", "--override-kernel", "--viper-output", "--search-path", "--board", "--config", "-o", "-r"] {
         assert!(help.contains(opt), "{opt} missing from\n{help}");
     }
 }

@@ -925,21 +925,14 @@ fn region_paddr_without_phys_addr_is_written_at_boot() {
     assert_eq!(id("mr_buf_2"), v.first + 2);
     let addr = PD_DATA + sym_offset("dev_paddr");
     assert_eq!(v.offset, addr & 0xfff);
-    let m = s
-        .mappings
-        .iter()
-        .find(|m| m.frame == v.frame)
-        .expect("mapped");
+    let m = s.mappings.iter().find(|m| m.frame == v.frame).expect("mapped");
     assert_eq!((m.vspace, m.vaddr), (s.pds[0].vspace, addr & !0xfff));
     // The encoded image carries it to the initialiser.
     let (back, _) = microkit_spec::decode(&microkit_spec::encode(s, &built.data)).expect("decodes");
     assert_eq!(back.paddr_vars, s.paddr_vars);
     // The report says who writes it.
     let text = microkit_tool::report::render("sys.system", &sysd, &lay, b, Config::Debug);
-    assert!(
-        text.contains("physical address of 'buf', written by the initialiser before the PD starts"),
-        "{text}"
-    );
+    assert!(text.contains("physical address of 'buf', written by the initialiser before the PD starts"), "{text}");
 }
 
 #[test]
@@ -958,11 +951,7 @@ fn error_region_paddr_variable_across_pages() {
         .collect();
     syms.push(("dev_paddr", 0x30_0ffc, 8));
     syms.push(("__sel4_ipc_buffer_obj", 0x40_0000, 0));
-    std::fs::write(
-        dir.join("pd.elf"),
-        common::elf(EM_AARCH64, 0x20_0000, &segs, &syms),
-    )
-    .expect("write");
+    std::fs::write(dir.join("pd.elf"), common::elf(EM_AARCH64, 0x20_0000, &segs, &syms)).expect("write");
     let sys = ONE_PD.replace("MAPVADDR", "0x1000_0000").replace(
         "<program_image path=\"pd.elf\" />",
         "<program_image path=\"pd.elf\" />\n<setvar symbol=\"dev_paddr\" region_paddr=\"buf\" />",
@@ -1027,11 +1016,7 @@ fn prefill_fills_region_frames() {
 fn template_is_a_child_without_a_program() {
     let (b, sys) = build("ok/template.system", "qemu_virt_aarch64", EM_AARCH64);
     let s = &b.spec;
-    let t = s
-        .pds
-        .iter()
-        .find(|p| p.name == "blank")
-        .expect("template PD");
+    let t = s.pds.iter().find(|p| p.name == "blank").expect("template PD");
     assert_eq!(t.entry, 0);
     assert_eq!(t.priority, 100);
     // Microkit 2.3's places: IPC buffer at the top user page, the stack one guard page below.
@@ -1041,19 +1026,9 @@ fn template_is_a_child_without_a_program() {
     assert_eq!(t.ipc_buffer.0, 0xff_ffff_f000);
     let m = maps(s, "blank");
     assert!(m.iter().all(|e| !e.1.starts_with("elf_")), "{m:?}");
-    let stack: Vec<_> = m
-        .iter()
-        .filter(|e| e.1.starts_with("stack_blank"))
-        .collect();
+    let stack: Vec<_> = m.iter().filter(|e| e.1.starts_with("stack_blank")).collect();
     assert_eq!(stack.len(), 2);
-    assert!(m.contains(&(
-        t.ipc_buffer.0,
-        "ipcbuf_blank".into(),
-        true,
-        true,
-        false,
-        true
-    )));
+    assert!(m.contains(&(t.ipc_buffer.0, "ipcbuf_blank".into(), true, true, false, true)));
     assert!(m.contains(&(0x40_0000, "mr_code_0".into(), true, false, true, true)));
     assert!(m.contains(&(0x40_3000, "mr_code_3".into(), true, false, true, true)));
     assert!(m.contains(&(0x50_0000, "mr_scratch_0".into(), true, true, false, false)));
@@ -1061,23 +1036,11 @@ fn template_is_a_child_without_a_program() {
     // its faults on its endpoint with the child badge.
     assert!(maps(s, "loader").contains(&(0x100_0000, "mr_code_0".into(), true, true, false, true)));
     let lc = caps(s, "loader");
-    assert!(
-        lc.contains(&(L::BASE_TCB_CAP + 3, "tcb_blank".into(), 0)),
-        "{lc:?}"
-    );
-    assert!(
-        lc.contains(&(L::BASE_TCB_CAP + 4, "tcb_spare".into(), 0)),
-        "{lc:?}"
-    );
-    assert!(
-        lc.contains(&(L::INPUT_CAP, "ep_loader".into(), 0)),
-        "{lc:?}"
-    );
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 3, "tcb_blank".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::BASE_TCB_CAP + 4, "tcb_spare".into(), 0)), "{lc:?}");
+    assert!(lc.contains(&(L::INPUT_CAP, "ep_loader".into(), 0)), "{lc:?}");
     let tc = caps(s, "blank");
-    assert!(
-        tc.contains(&(L::FAULT_EP_CAP, "ep_loader".into(), L::FAULT_BADGE | 3)),
-        "{tc:?}"
-    );
+    assert!(tc.contains(&(L::FAULT_EP_CAP, "ep_loader".into(), L::FAULT_BADGE | 3)), "{tc:?}");
     assert_eq!(t.fault_ep.map(|f| f.1), Some(L::FAULT_BADGE | 3));
     // The loader's setvar_id for it is patched; the template has no program or symbols.
     assert_eq!(word(&b, 0, "blank_id"), 3);
@@ -1100,21 +1063,9 @@ fn error_template_map_over_its_stack() {
     </template>
   </protection_domain>
 </system>"#;
-    expect_error(
-        &dir,
-        "qemu_virt_aarch64",
-        Some(sys),
-        &[],
-        &["PD 'blank'", "the stack"],
-    );
+    expect_error(&dir, "qemu_virt_aarch64", Some(sys), &[], &["PD 'blank'", "the stack"]);
     let sys = sys.replace("0xff_ffff_d000", "0xff_ffff_f000");
-    expect_error(
-        &dir,
-        "qemu_virt_aarch64",
-        Some(&sys),
-        &[],
-        &["PD 'blank'", "IPC buffer"],
-    );
+    expect_error(&dir, "qemu_virt_aarch64", Some(&sys), &[], &["PD 'blank'", "IPC buffer"]);
 }
 
 #[test]
@@ -1257,34 +1208,18 @@ fn libmicrokit_2_3_elf_gets_bss_symbols_and_the_top_ipc_buffer() {
         // The file bytes grew past the original 0x400 but not past the memory size, and
         // the original bytes are intact.
         let s = seg(0);
-        assert!(
-            s.data.len() > 0x400 && s.data.len() as u64 <= s.mem_size,
-            "{}",
-            s.data.len()
-        );
+        assert!(s.data.len() > 0x400 && s.data.len() as u64 <= s.mem_size, "{}", s.data.len());
         assert!(s.data[..0x400].iter().all(|b| *b == 0xaa));
         // IPC buffer at the top page, stack ending one guard page below it.
         for pd in ["producer", "consumer"] {
             let p = built.spec.pds.iter().find(|p| p.name == pd).expect("pd");
             assert_eq!(p.ipc_buffer.0, ipc, "{board_name} {pd}");
             assert_eq!(p.sp, ipc - 0x1000, "{board_name} {pd}");
-            assert!(maps(&built.spec, pd).contains(&(
-                ipc,
-                format!("ipcbuf_{pd}"),
-                true,
-                true,
-                false,
-                true
-            )));
+            assert!(maps(&built.spec, pd).contains(&(ipc, format!("ipcbuf_{pd}"), true, true, false, true)));
         }
         // An ELF from an older libmicrokit (logger) still gets its IPC buffer where its
         // `__sel4_ipc_buffer_obj` says.
-        let p = built
-            .spec
-            .pds
-            .iter()
-            .find(|p| p.name == "logger")
-            .expect("pd");
+        let p = built.spec.pds.iter().find(|p| p.name == "logger").expect("pd");
         assert_eq!(p.ipc_buffer.0, PD_IPCBUF);
     }
 }
@@ -1314,10 +1249,7 @@ fn error_setvar_not_a_word_and_symbol_outside_segments() {
         "qemu_virt_aarch64",
         None,
         &[],
-        &[
-            "PD 'consumer'",
-            "symbol 'microkit_pps' at 0x300000 (8 bytes) is not inside a loadable segment",
-        ],
+        &["PD 'consumer'", "symbol 'microkit_pps' at 0x300000 (8 bytes) is not inside a loadable segment"],
     );
 }
 
@@ -1375,57 +1307,30 @@ fn x86_kernel_copies_beside_the_image() {
     for (i, f) in fields.iter().enumerate() {
         text[0x10 + 4 * i..0x14 + 4 * i].copy_from_slice(&f.to_le_bytes());
     }
-    let kernel = elf(
-        EM_X86_64,
-        0x10_0040,
-        &[(0x10_0000, 5, text.clone(), 0x4000)],
-        &[],
-    );
+    let kernel = elf(EM_X86_64, 0x10_0040, &[(0x10_0000, 5, text.clone(), 0x4000)], &[]);
     let e32 = format::x86_elf32(&kernel).expect("elf32");
     assert_eq!(&e32[0..7], b"\x7fELF\x01\x01\x01");
     assert_eq!(u16::from_le_bytes([e32[18], e32[19]]), 3, "EM_386");
     let w = |o: usize| u32::from_le_bytes(e32[o..o + 4].try_into().expect("4"));
     assert_eq!(w(24), 0x10_0040, "entry");
     let (off, vaddr, paddr, filesz, memsz) = (w(56), w(60), w(64), w(68), w(72));
-    assert_eq!(
-        (vaddr, paddr, filesz, memsz),
-        (0x10_0000, 0x10_0000, 0x2000, 0x4000)
-    );
+    assert_eq!((vaddr, paddr, filesz, memsz), (0x10_0000, 0x10_0000, 0x2000, 0x4000));
     assert_eq!(&e32[off as usize..], &text[..]);
     // QEMU finds the multiboot header within the first 8 KiB of the file.
     assert!(off + 0x10 < 8192);
     // The flat kernel32.bin of older SDKs gives the same file.
     assert_eq!(format::x86_elf32(&text).expect("flat"), e32);
     // No multiboot header: a clear error.
-    let plain = elf(
-        EM_X86_64,
-        0x10_0000,
-        &[(0x10_0000, 5, vec![0; 0x100], 0x100)],
-        &[],
-    );
-    assert!(format::x86_elf32(&plain)
-        .unwrap_err()
-        .to_string()
-        .contains("no multiboot header"));
+    let plain = elf(EM_X86_64, 0x10_0000, &[(0x10_0000, 5, vec![0; 0x100], 0x100)], &[]);
+    assert!(format::x86_elf32(&plain).unwrap_err().to_string().contains("no multiboot header"));
 
     // End to end: the tool writes both files beside the image.
     let dir = tmpdir("x86-kernels");
     populate(&dir, EM_X86_64);
     std::fs::write(dir.join("k64.elf"), &kernel).expect("write");
     let k = dir.join("k64.elf");
-    let o = run_tool(
-        &fixture("ok/hello.system"),
-        "x86_64_generic",
-        &dir,
-        &["--override-kernel", k.to_str().expect("utf8")],
-    );
+    let o = run_tool(&fixture("ok/hello.system"), "x86_64_generic", &dir, &["--override-kernel", k.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        std::fs::read(dir.join("sel4.elf")).expect("sel4.elf"),
-        kernel
-    );
-    assert_eq!(
-        std::fs::read(dir.join("sel4_32.elf")).expect("sel4_32.elf"),
-        e32
-    );
+    assert_eq!(std::fs::read(dir.join("sel4.elf")).expect("sel4.elf"), kernel);
+    assert_eq!(std::fs::read(dir.join("sel4_32.elf")).expect("sel4_32.elf"), e32);
 }

@@ -12,12 +12,7 @@ fn viper_output_describes_each_pd() {
     populate(&dir, EM_AARCH64);
     let sys = fixture("ok/hello.system");
     let out = dir.join("viper");
-    let o = run_tool(
-        &sys,
-        "qemu_virt_aarch64",
-        &dir,
-        &["--viper-output", out.to_str().expect("utf8")],
-    );
+    let o = run_tool(&sys, "qemu_virt_aarch64", &dir, &["--viper-output", out.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let read = |pd: &str| std::fs::read_to_string(out.join(format!("{pd}.vpr"))).expect("vpr");
     // producer: notified on channels 0 (consumer) and 1 (logger), may notify only channel 0
@@ -68,15 +63,9 @@ define f_mem_writeable(heap,gv,x) (mem_writeable(x))
     assert_eq!(read("producer"), want);
     // consumer maps the ring read-only: readable but not writeable.
     let c = read("consumer");
-    assert!(
-        c.contains("define mem_ring_buf_contains(x) (1342177280 <= x && x < 1342193664)\n"),
-        "{c}"
-    );
+    assert!(c.contains("define mem_ring_buf_contains(x) (1342177280 <= x && x < 1342193664)\n"), "{c}");
     assert!(c.contains("define mem_writeable(x) (false)\n"), "{c}");
-    assert!(
-        c.contains("define mk_is_notified_source(x) (x in Set(1,2))\n"),
-        "{c}"
-    );
+    assert!(c.contains("define mk_is_notified_source(x) (x in Set(1,2))\n"), "{c}");
     // logger maps nothing.
     let l = read("logger");
     assert!(l.contains("define mem_readable(x) (false)\n"), "{l}");
@@ -106,12 +95,7 @@ fn viper_output_ppc_irq_and_children() {
     let sys = dir.join("ppc.system");
     std::fs::write(&sys, text).expect("write");
     let out = dir.join("v");
-    let o = run_tool(
-        &sys,
-        "qemu_virt_aarch64",
-        &dir,
-        &["--viper-output", out.to_str().expect("utf8")],
-    );
+    let o = run_tool(&sys, "qemu_virt_aarch64", &dir, &["--viper-output", out.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let server = std::fs::read_to_string(out.join("server.vpr")).expect("server");
     for want in [
@@ -126,13 +110,7 @@ fn viper_output_ppc_irq_and_children() {
         assert!(server.contains(want), "missing {want:?} in\n{server}");
     }
     let client = std::fs::read_to_string(out.join("client.vpr")).expect("client");
-    assert!(
-        client.contains("define mk_is_ppcall_target(x) (x in Set(3))\n"),
-        "{client}"
-    );
-    assert!(
-        client.contains("define pansel4_has_endpoint_cap(x) (x in Set(2,77))\n"),
-        "{client}"
-    );
+    assert!(client.contains("define mk_is_ppcall_target(x) (x in Set(3))\n"), "{client}");
+    assert!(client.contains("define pansel4_has_endpoint_cap(x) (x in Set(2,77))\n"), "{client}");
     assert!(out.join("kid.vpr").exists());
 }
