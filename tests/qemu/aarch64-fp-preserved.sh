@@ -8,7 +8,7 @@
 # as a UserException with the FP/SIMD-access ESR (EC 0x07).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 fp \
+exec bash scripts/boot-test.sh aarch64 fpcheck \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "kernel: fault:" \
   --expect "entering user mode through the kernel core" \
   --expect "fpclobber: overwriting V0-V31 forever" \

@@ -7,7 +7,7 @@
 # spins alongside, so the FPU's lazy switching sees FP and non-FP threads interleave.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh riscv64 fp \
+exec bash scripts/boot-test.sh riscv64 fpcheck \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "kernel: fault:" \
   --panic-pattern "fpdenied: ERROR" \
   --expect "entering user mode through the kernel core" \

@@ -6,7 +6,7 @@
 # deliver as a UserException (number 2) instead of handing it the FPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh riscv64 fp \
+exec bash scripts/boot-test.sh riscv64 fpcheck \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpdenied: ERROR" \
   --panic-pattern "kernel: fault:" \
   --expect "entering user mode through the kernel core" \

@@ -1,6 +1,13 @@
-//! The trap instruction per architecture: one general entry, [`raw`], that loads every
-//! syscall input register and returns every output register. Unused inputs are ignored
-//! by the kernel.
+//! Everything that differs per architecture, behind one interface so that programs are
+//! written once:
+//!
+//! * [`raw`]: the trap instruction, one general entry that loads every syscall input register
+//!   and returns every output register (unused inputs are ignored by the kernel);
+//! * `fp` (bare-metal targets): the FP/SIMD register file as a test sees it: load a pattern,
+//!   yield or spin, read it back; read the initial state; one FP instruction; which
+//!   UserException an FP instruction raises in a thread with `seL4_TCBFlag_fpuDisabled`;
+//! * `fault` (bare-metal targets): deliberate faults: an undefined instruction, and the
+//!   address of the kernel image in the kernel window of our QEMU board.
 
 /// Register image of a syscall: inputs before the trap, outputs after it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -17,17 +24,67 @@ pub struct Regs {
     pub dest: u64,
 }
 
+/// What a thread's FP test compares: the first differing word of two register images.
+pub fn first_difference(want: &[u64], got: &[u64]) -> Option<usize> {
+    want.iter().zip(got).position(|(a, b)| a != b)
+}
+
+/// Which of two FP patterns (they differ in every word and in the control registers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The first thread's.
+    First,
+    /// The second thread's.
+    Second,
+}
+
+/// 64-bit words of a pattern derived from `seed`, all distinct.
+pub fn pattern_words<const N: usize>(seed: u64) -> [u64; N] {
+    let mut w = [0u64; N];
+    for (i, v) in w.iter_mut().enumerate() {
+        *v = seed.rotate_left(5 * i as u32) ^ (i as u64).wrapping_mul(0x0101_0101);
+    }
+    w
+}
+
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64::raw;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub use aarch64::{fault, fp};
 
 #[cfg(target_arch = "riscv64")]
 mod riscv64;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64::raw;
+#[cfg(all(target_arch = "riscv64", target_os = "none"))]
+pub use riscv64::{fault, fp};
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::raw;
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub use x86_64::{fault, fp};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_words_distinct_and_seeded() {
+        let a: [u64; 64] = pattern_words(0x0123_4567_89ab_cdef);
+        let b: [u64; 64] = pattern_words(0xa5a5_5a5a_c3c3_3c3c);
+        for i in 0..64 {
+            for j in 0..i {
+                assert_ne!(a[i], a[j]);
+            }
+            assert_ne!(a[i], b[i]);
+        }
+        assert_eq!(first_difference(&a, &a), None);
+        let mut c = a;
+        c[17] ^= 1;
+        assert_eq!(first_difference(&a, &c), Some(17));
+    }
+}

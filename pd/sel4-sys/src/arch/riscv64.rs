@@ -20,3 +20,389 @@ pub fn raw(sys: i64, r: Regs) -> Regs {
     }
     Regs { cap: a0, info: a1, mr: [a2, a3, a4, a5], reply: 0, dest: 0 }
 }
+
+/// The FP register file (f0–f31 and `fcsr`) as an FP test sees it.
+#[cfg(target_os = "none")]
+pub mod fp {
+    use core::sync::atomic::AtomicU64;
+
+    use crate::abi::Syscall;
+    use crate::arch::{pattern_words, Variant};
+
+    /// What an [`Image`] holds.
+    pub const REGISTERS: &str = "f0-f31 and fcsr";
+    /// Words in an [`Image`]: f0–f31, then `fcsr`.
+    pub const WORDS: usize = 33;
+    /// Index of `fcsr` in an [`Image`].
+    const FCSR: usize = 32;
+
+    /// f0–f31 and `fcsr`.
+    #[repr(C, align(16))]
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub struct Image(pub [u64; WORDS]);
+
+    impl Image {
+        /// All zero.
+        pub const ZERO: Image = Image([0; WORDS]);
+
+        /// A pattern derived from `seed`; `fcsr` is rounding mode RDN with flags NV and OF
+        /// (first variant) or RUP with flags DZ and NX (second).
+        pub fn pattern(seed: u64, variant: Variant) -> Image {
+            let mut w: [u64; WORDS] = pattern_words(seed);
+            w[FCSR] = match variant {
+                Variant::First => (2 << 5) | 0x14,
+                Variant::Second => (3 << 5) | 0x09,
+            };
+            Image(w)
+        }
+    }
+
+    /// The register that word `i` of an [`Image`] belongs to, e.g. `("f", 3)`.
+    pub fn register_of(i: usize) -> (&'static str, usize) {
+        if i == FCSR {
+            ("fcsr", 0)
+        } else {
+            ("f", i)
+        }
+    }
+
+    /// Loads f0–f31 and `fcsr` from `src`.
+    pub fn load(src: &Image) {
+        // SAFETY: reads 264 bytes from `src` (a valid image); every FP register written is
+        // declared clobbered.
+        unsafe {
+            core::arch::asm!(
+                "fld f0, 0(t1)",
+                "fld f1, 8(t1)",
+                "fld f2, 16(t1)",
+                "fld f3, 24(t1)",
+                "fld f4, 32(t1)",
+                "fld f5, 40(t1)",
+                "fld f6, 48(t1)",
+                "fld f7, 56(t1)",
+                "fld f8, 64(t1)",
+                "fld f9, 72(t1)",
+                "fld f10, 80(t1)",
+                "fld f11, 88(t1)",
+                "fld f12, 96(t1)",
+                "fld f13, 104(t1)",
+                "fld f14, 112(t1)",
+                "fld f15, 120(t1)",
+                "fld f16, 128(t1)",
+                "fld f17, 136(t1)",
+                "fld f18, 144(t1)",
+                "fld f19, 152(t1)",
+                "fld f20, 160(t1)",
+                "fld f21, 168(t1)",
+                "fld f22, 176(t1)",
+                "fld f23, 184(t1)",
+                "fld f24, 192(t1)",
+                "fld f25, 200(t1)",
+                "fld f26, 208(t1)",
+                "fld f27, 216(t1)",
+                "fld f28, 224(t1)",
+                "fld f29, 232(t1)",
+                "fld f30, 240(t1)",
+                "fld f31, 248(t1)",
+                "ld t0, 256(t1)",
+                "csrw fcsr, t0",
+                in("t1") src.0.as_ptr(),
+                out("t0") _,
+                out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
+                out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
+                out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
+                out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
+                options(nostack, readonly)
+            )
+        }
+    }
+
+    /// Loads f0–f31 and `fcsr` from `src`, makes `seL4_Yield`, stores them into `dst`: one
+    /// asm block, so nothing but the kernel can touch the registers in between.
+    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
+        // SAFETY: reads `src` and writes `dst` (valid images); the syscall registers and every
+        // FP register are declared clobbered.
+        unsafe {
+            core::arch::asm!(
+                "fld f0, 0(t1)",
+                "fld f1, 8(t1)",
+                "fld f2, 16(t1)",
+                "fld f3, 24(t1)",
+                "fld f4, 32(t1)",
+                "fld f5, 40(t1)",
+                "fld f6, 48(t1)",
+                "fld f7, 56(t1)",
+                "fld f8, 64(t1)",
+                "fld f9, 72(t1)",
+                "fld f10, 80(t1)",
+                "fld f11, 88(t1)",
+                "fld f12, 96(t1)",
+                "fld f13, 104(t1)",
+                "fld f14, 112(t1)",
+                "fld f15, 120(t1)",
+                "fld f16, 128(t1)",
+                "fld f17, 136(t1)",
+                "fld f18, 144(t1)",
+                "fld f19, 152(t1)",
+                "fld f20, 160(t1)",
+                "fld f21, 168(t1)",
+                "fld f22, 176(t1)",
+                "fld f23, 184(t1)",
+                "fld f24, 192(t1)",
+                "fld f25, 200(t1)",
+                "fld f26, 208(t1)",
+                "fld f27, 216(t1)",
+                "fld f28, 224(t1)",
+                "fld f29, 232(t1)",
+                "fld f30, 240(t1)",
+                "fld f31, 248(t1)",
+                "ld t0, 256(t1)",
+                "csrw fcsr, t0",
+                "ecall",
+                "csrr t0, fcsr",
+                "sd t0, 256(t2)",
+                "fsd f0, 0(t2)",
+                "fsd f1, 8(t2)",
+                "fsd f2, 16(t2)",
+                "fsd f3, 24(t2)",
+                "fsd f4, 32(t2)",
+                "fsd f5, 40(t2)",
+                "fsd f6, 48(t2)",
+                "fsd f7, 56(t2)",
+                "fsd f8, 64(t2)",
+                "fsd f9, 72(t2)",
+                "fsd f10, 80(t2)",
+                "fsd f11, 88(t2)",
+                "fsd f12, 96(t2)",
+                "fsd f13, 104(t2)",
+                "fsd f14, 112(t2)",
+                "fsd f15, 120(t2)",
+                "fsd f16, 128(t2)",
+                "fsd f17, 136(t2)",
+                "fsd f18, 144(t2)",
+                "fsd f19, 152(t2)",
+                "fsd f20, 160(t2)",
+                "fsd f21, 168(t2)",
+                "fsd f22, 176(t2)",
+                "fsd f23, 184(t2)",
+                "fsd f24, 192(t2)",
+                "fsd f25, 200(t2)",
+                "fsd f26, 208(t2)",
+                "fsd f27, 216(t2)",
+                "fsd f28, 224(t2)",
+                "fsd f29, 232(t2)",
+                "fsd f30, 240(t2)",
+                "fsd f31, 248(t2)",
+                in("t1") src.0.as_ptr(),
+                in("t2") dst.0.as_mut_ptr(),
+                out("t0") _,
+                in("a7") Syscall::Yield as i64,
+                out("a0") _, out("a1") _, out("a2") _, out("a3") _, out("a4") _, out("a5") _,
+                out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
+                out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
+                out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
+                out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
+                options(nostack)
+            )
+        }
+    }
+
+    /// Loads f0–f31 and `fcsr` from `src`, counts `beats` up `spins` times without any
+    /// syscall (only a preemption can switch threads meanwhile), stores them into `dst`.
+    pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
+        // SAFETY: as in `yield_roundtrip`; `beats` is a valid AtomicU64 only this thread
+        // writes with plain stores (others only read it).
+        unsafe {
+            core::arch::asm!(
+                "fld f0, 0(t1)",
+                "fld f1, 8(t1)",
+                "fld f2, 16(t1)",
+                "fld f3, 24(t1)",
+                "fld f4, 32(t1)",
+                "fld f5, 40(t1)",
+                "fld f6, 48(t1)",
+                "fld f7, 56(t1)",
+                "fld f8, 64(t1)",
+                "fld f9, 72(t1)",
+                "fld f10, 80(t1)",
+                "fld f11, 88(t1)",
+                "fld f12, 96(t1)",
+                "fld f13, 104(t1)",
+                "fld f14, 112(t1)",
+                "fld f15, 120(t1)",
+                "fld f16, 128(t1)",
+                "fld f17, 136(t1)",
+                "fld f18, 144(t1)",
+                "fld f19, 152(t1)",
+                "fld f20, 160(t1)",
+                "fld f21, 168(t1)",
+                "fld f22, 176(t1)",
+                "fld f23, 184(t1)",
+                "fld f24, 192(t1)",
+                "fld f25, 200(t1)",
+                "fld f26, 208(t1)",
+                "fld f27, 216(t1)",
+                "fld f28, 224(t1)",
+                "fld f29, 232(t1)",
+                "fld f30, 240(t1)",
+                "fld f31, 248(t1)",
+                "ld t0, 256(t1)",
+                "csrw fcsr, t0",
+                "2:",
+                "ld t3, 0(t4)",
+                "addi t3, t3, 1",
+                "sd t3, 0(t4)",
+                "addi t5, t5, -1",
+                "bnez t5, 2b",
+                "csrr t0, fcsr",
+                "sd t0, 256(t2)",
+                "fsd f0, 0(t2)",
+                "fsd f1, 8(t2)",
+                "fsd f2, 16(t2)",
+                "fsd f3, 24(t2)",
+                "fsd f4, 32(t2)",
+                "fsd f5, 40(t2)",
+                "fsd f6, 48(t2)",
+                "fsd f7, 56(t2)",
+                "fsd f8, 64(t2)",
+                "fsd f9, 72(t2)",
+                "fsd f10, 80(t2)",
+                "fsd f11, 88(t2)",
+                "fsd f12, 96(t2)",
+                "fsd f13, 104(t2)",
+                "fsd f14, 112(t2)",
+                "fsd f15, 120(t2)",
+                "fsd f16, 128(t2)",
+                "fsd f17, 136(t2)",
+                "fsd f18, 144(t2)",
+                "fsd f19, 152(t2)",
+                "fsd f20, 160(t2)",
+                "fsd f21, 168(t2)",
+                "fsd f22, 176(t2)",
+                "fsd f23, 184(t2)",
+                "fsd f24, 192(t2)",
+                "fsd f25, 200(t2)",
+                "fsd f26, 208(t2)",
+                "fsd f27, 216(t2)",
+                "fsd f28, 224(t2)",
+                "fsd f29, 232(t2)",
+                "fsd f30, 240(t2)",
+                "fsd f31, 248(t2)",
+                in("t1") src.0.as_ptr(),
+                in("t2") dst.0.as_mut_ptr(),
+                in("t4") beats.as_ptr(),
+                inout("t5") spins.max(1) => _,
+                out("t0") _, out("t3") _,
+                out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
+                out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
+                out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
+                out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
+                options(nostack)
+            )
+        }
+    }
+
+    /// How this thread's FP state differs from the one a new thread starts with (f0–f31 and
+    /// `fcsr` zero), or `None`.
+    pub fn initial_state_mismatch() -> Option<&'static str> {
+        let mut now = Image::ZERO;
+        // SAFETY: writes 264 bytes into `now`; reads `fcsr`.
+        unsafe {
+            core::arch::asm!(
+                "csrr t0, fcsr",
+                "sd t0, 256(t2)",
+                "fsd f0, 0(t2)",
+                "fsd f1, 8(t2)",
+                "fsd f2, 16(t2)",
+                "fsd f3, 24(t2)",
+                "fsd f4, 32(t2)",
+                "fsd f5, 40(t2)",
+                "fsd f6, 48(t2)",
+                "fsd f7, 56(t2)",
+                "fsd f8, 64(t2)",
+                "fsd f9, 72(t2)",
+                "fsd f10, 80(t2)",
+                "fsd f11, 88(t2)",
+                "fsd f12, 96(t2)",
+                "fsd f13, 104(t2)",
+                "fsd f14, 112(t2)",
+                "fsd f15, 120(t2)",
+                "fsd f16, 128(t2)",
+                "fsd f17, 136(t2)",
+                "fsd f18, 144(t2)",
+                "fsd f19, 152(t2)",
+                "fsd f20, 160(t2)",
+                "fsd f21, 168(t2)",
+                "fsd f22, 176(t2)",
+                "fsd f23, 184(t2)",
+                "fsd f24, 192(t2)",
+                "fsd f25, 200(t2)",
+                "fsd f26, 208(t2)",
+                "fsd f27, 216(t2)",
+                "fsd f28, 224(t2)",
+                "fsd f29, 232(t2)",
+                "fsd f30, 240(t2)",
+                "fsd f31, 248(t2)",
+                in("t2") now.0.as_mut_ptr(),
+                out("t0") _,
+                options(nostack)
+            )
+        }
+        if now.0[..FCSR].iter().any(|&w| w != 0) {
+            Some("f0-f31 are not zero")
+        } else if now.0[FCSR] != 0 {
+            Some("fcsr is not 0")
+        } else {
+            None
+        }
+    }
+
+    /// Executes one FP instruction (`fmv.d.x f0, zero`).
+    pub fn touch() {
+        // SAFETY: writes f0 only (declared clobbered).
+        unsafe { core::arch::asm!("fmv.d.x f0, zero", out("f0") _, options(nomem, nostack)) };
+    }
+
+    /// The name of the trap an FP instruction raises with the FPU disabled, if the
+    /// UserException `number` (`scause`) is that trap: 2, illegal instruction.
+    pub fn fpu_disabled_trap(number: u64) -> Option<&'static str> {
+        (number == 2).then_some("illegal instruction, scause 2")
+    }
+
+    /// Puts `f` in ft0 and `x` in s11, makes `seL4_Yield`, returns both registers afterwards.
+    pub fn value_survives_yield(f: u64, x: u64) -> (u64, u64) {
+        let (fo, xo): (u64, u64);
+        // SAFETY: uses ft0 and s11 (declared clobbered) and the syscall registers.
+        unsafe {
+            core::arch::asm!(
+                "fmv.d.x ft0, {f}",
+                "mv s11, {x}",
+                "ecall",
+                "fmv.x.d {fo}, ft0",
+                "mv {xo}, s11",
+                f = in(reg) f, x = in(reg) x, fo = lateout(reg) fo, xo = lateout(reg) xo,
+                in("a7") Syscall::Yield as i64,
+                out("a0") _, out("a1") _, out("a2") _, out("a3") _, out("a4") _, out("a5") _,
+                out("ft0") _, out("s11") _,
+                options(nostack)
+            )
+        }
+        (fo, xo)
+    }
+}
+
+/// Deliberate faults.
+#[cfg(target_os = "none")]
+pub mod fault {
+    /// The kernel image in the kernel window (KERNEL_WINDOW_BASE + 0x8020_0000).
+    pub const KERNEL_IMAGE: u64 = 0xffff_ffc0_8020_0000;
+    /// What [`undefined_instruction`] executes.
+    pub const UNDEFINED_INSTRUCTION: &str = "an all-zero instruction word";
+
+    /// Executes an illegal instruction (the all-zero word is defined to be one). Returns
+    /// only if the kernel resumes the thread past it.
+    pub fn undefined_instruction() {
+        // SAFETY: traps to the kernel; no register or memory is changed by the instruction.
+        unsafe { core::arch::asm!(".word 0", options(nostack)) };
+    }
+}
