@@ -41,8 +41,8 @@ arch_config() {
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
       USER_PKGS="root-tests hello-riscv64"
-      TASKS="hello fault kernel-access undefined halt preempt"
-      IMAGES="hello=hello fault=fault kernel-access=kernel-access undefined=undefined halt=halt preempt=preempt bootinfo=bootinfo-riscv64 fpcheck=fpcheck-riscv64"
+      TASKS="hello fault kernel-access undefined halt preempt fpcheck"
+      IMAGES="hello=hello fault=fault kernel-access=kernel-access undefined=undefined halt=halt preempt=preempt bootinfo=bootinfo-riscv64 fpcheck=fpcheck"
       QEMU=(qemu-system-riscv64 -machine virt -m "${QEMU_MEM:-1G}" -nographic -bios default -kernel)
       # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
       # plain root task.
@@ -55,7 +55,7 @@ arch_config() {
       KERNEL_TARGET=$TARGET
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
-      TASKS="hello fault kernel-access undefined halt preempt bootinfo-x86_64 fpcheck-x86_64"
+      TASKS="hello fault kernel-access undefined halt preempt bootinfo-x86_64 fpcheck"
       USER_PKGS="root-tests hello-x86_64"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G

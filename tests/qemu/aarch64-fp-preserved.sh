@@ -9,9 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh aarch64 fpcheck \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "kernel: fault:" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpclobber: overwriting V0-V31 forever" \
-  --expect "fpcheck: V0-V31 intact across 5 yields" \
-  --expect "fpcheck: second FP thread intact across" \
-  --expect "fpcheck: fpuDisabled thread's FP instruction raised a UserException (ESR "
+  --expect "fpcheck: root task started with the initial FP state" \
+  --expect "fpclobber: started with the initial FP state, not the root's" \
+  --expect "fpclobber: V0-V31 intact across 5 preemptions" \
+  --expect "fpcheck: V0-V31 intact across " \
+  --expect "fpcheck: and intact across " \
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: FP/SIMD access trap, ESR EC 0x7 (user exception 0x"

@@ -8,9 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh riscv64 fpcheck \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "kernel: fault:" \
-  --panic-pattern "fpdenied: ERROR" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpclobber: overwriting f0-f31 and fcsr forever" \
-  --expect "fpcheck: f0-f31 and fcsr intact across 5 yields" \
-  --expect "fpcheck: and intact across "
+  --expect "fpcheck: root task started with the initial FP state" \
+  --expect "fpclobber: started with the initial FP state, not the root's" \
+  --expect "fpclobber: f0-f31 and fcsr intact across 5 preemptions" \
+  --expect "fpcheck: f0-f31 and fcsr intact across " \
+  --expect "fpcheck: and intact across " \
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: illegal instruction, scause 2 (user exception 0x2)"

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh riscv64 fpcheck \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpdenied: ERROR" \
-  --panic-pattern "kernel: fault:" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: user exception 2"
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: illegal instruction, scause 2 (user exception 0x2)"

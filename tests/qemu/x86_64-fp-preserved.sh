@@ -10,12 +10,14 @@
 # alongside, so the FPU's lazy switching sees FP and non-FP threads interleave.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh x86_64 fpcheck-x86_64 \
+exec bash scripts/boot-test.sh x86_64 fpcheck \
   --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
-  --panic-pattern "user panic" --panic-pattern "has no fault handler" --panic-pattern "fpdenied: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpcheck: root task started with the initial FPU state" \
-  --expect "fpclobber: started with the initial FPU state, not the root's" \
+  --expect "fpcheck: root task started with the initial FP state" \
+  --expect "fpclobber: started with the initial FP state, not the root's" \
   --expect "fpclobber: xmm0-15, st0-7, MXCSR and FCW intact across 5 preemptions" \
   --expect "fpcheck: xmm0-15, st0-7, MXCSR and FCW intact across " \
-  --expect "fpcheck: and intact across "
+  --expect "fpcheck: and intact across " \
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: device not available, #NM (user exception 0x7)"

@@ -6,8 +6,9 @@
 # (vector 7) instead of handing it the FPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh x86_64 fpcheck-x86_64 \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpdenied: ERROR" \
-  --panic-pattern "user panic" --panic-pattern "has no fault handler" \
+exec bash scripts/boot-test.sh x86_64 fpcheck \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpcheck: fpuDisabled thread's SSE instruction faulted to its handler: user exception 7"
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: device not available, #NM (user exception 0x7)"
