@@ -20,6 +20,9 @@
 #                 (the Microkit hello system, built by `make -C microkit-hello` with our SDK and
 #                 `microkit` tool into build/microkit-hello/<arch>/loader.img)
 # Environment: QEMU_MEM (RAM size, default 1G; aarch64 and riscv64), GIC_VERSION (aarch64: 2 or 3).
+# The root tasks of the boot tests (user/root-tests), the same programs on every arch.
+ROOT_TESTS="hello fault kernel-access undefined halt preempt fpcheck bootinfo"
+
 arch_config() {
   case "$1" in
     aarch64)
@@ -27,8 +30,8 @@ arch_config() {
       KERNEL_TARGET=aarch64-unknown-none-softfloat
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
-      USER_PKGS="root-tests user-hello"
-      TASKS="hello fault kernel-access undefined halt preempt fpcheck bootinfo"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
       # The Microkit hello system runs end to end here; `make run IMAGE=hello` boots the plain
@@ -40,9 +43,8 @@ arch_config() {
       KERNEL_TARGET=$TARGET
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
-      USER_PKGS="root-tests hello-riscv64"
-      TASKS="hello fault kernel-access undefined halt preempt fpcheck"
-      IMAGES="hello=hello fault=fault kernel-access=kernel-access undefined=undefined halt=halt preempt=preempt bootinfo=bootinfo-riscv64 fpcheck=fpcheck"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       QEMU=(qemu-system-riscv64 -machine virt -m "${QEMU_MEM:-1G}" -nographic -bios default -kernel)
       # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
       # plain root task.
@@ -55,8 +57,8 @@ arch_config() {
       KERNEL_TARGET=$TARGET
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
-      TASKS="hello fault kernel-access undefined halt preempt bootinfo-x86_64 fpcheck"
-      USER_PKGS="root-tests hello-x86_64"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
             -display none -serial mon:stdio -monitor none -nic none -no-reboot
