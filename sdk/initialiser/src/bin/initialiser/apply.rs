@@ -185,9 +185,10 @@ fn arch_of_build() -> Arch {
     }
 }
 
-/// Entry from `_start` with the boot-info vaddr.
+/// Entered from sel4-root's `_start` with the boot-info vaddr.
 #[no_mangle]
-extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
+extern "C" fn root_main(bootinfo_addr: u64) -> ! {
+    let bootinfo = core::ptr::without_provenance::<u8>(bootinfo_addr as usize);
     // SAFETY: the kernel maps the 4 KiB boot-info page at `bootinfo` (cap register at entry).
     let raw = unsafe { core::slice::from_raw_parts(bootinfo, BOOTINFO_SIZE) };
     let bi = match BootInfo::new(raw) {
