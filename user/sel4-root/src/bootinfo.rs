@@ -113,7 +113,7 @@ pub fn ram_bytes(bi: &BootInfo) -> u64 {
 /// Extra-boot-info chunk id of the flattened device tree (`SEL4_BOOTINFO_HEADER_FDT`).
 pub const EXTRA_FDT: u64 = 6;
 
-/// The chunks of extra boot info `extra`: (id, payload after the 16-byte header), in order.
+/// The chunks of extra boot info `extra`: (id, the chunk with its 16-byte header), in order.
 /// Stops at a chunk whose length is shorter than its header or runs past the end.
 pub fn extra_chunks(extra: &[u8]) -> impl Iterator<Item = (u64, &[u8])> + '_ {
     let word = |b: &[u8], o: usize| {
@@ -129,8 +129,13 @@ pub fn extra_chunks(extra: &[u8]) -> impl Iterator<Item = (u64, &[u8])> + '_ {
         }
         let (chunk, tail) = rest.split_at(len);
         rest = tail;
-        Some((id, &chunk[16..]))
+        Some((id, chunk))
     })
+}
+
+/// The first chunk with id `id` in extra boot info `extra` (header included), if present.
+pub fn extra_chunk(extra: &[u8], id: u64) -> Option<&[u8]> {
+    extra_chunks(extra).find(|(i, _)| *i == id).map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -267,10 +272,13 @@ mod tests {
         b[24] = 9;
         b[32] = 16;
         let mut it = extra_chunks(&b);
-        assert_eq!(it.next(), Some((6, &[1u8, 2, 3, 4, 5, 6, 7, 8][..])));
-        assert_eq!(it.next(), Some((9, &[][..])));
+        assert_eq!(it.next().map(|(id, c)| (id, &c[16..])), Some((6, &[1u8, 2, 3, 4, 5, 6, 7, 8][..])));
+        assert_eq!(it.next().map(|(id, c)| (id, c.len())), Some((9, 16)));
         assert_eq!(it.next(), None);
         drop(it);
+        assert_eq!(extra_chunk(&b, 9).map(|c| c.len()), Some(16));
+        assert_eq!(extra_chunk(&b, 6).map(|c| c.len()), Some(24));
+        assert_eq!(extra_chunk(&b, 5), None);
         // A length past the end, or shorter than the header, ends the walk.
         b[8] = 200;
         assert_eq!(extra_chunks(&b).count(), 0);

@@ -181,10 +181,10 @@ fn untyped_list(bi: &BootInfo) -> u64 {
 fn extra(addr: u64, bi: &BootInfo, ram: u64) {
     let extra = sel4_root::rt::extra_boot_info(addr, bi);
     let mut dtb = None;
-    for (id, payload) in extra_chunks(extra) {
-        println!("bootinfo: extra bootinfo: chunk id {} ({} bytes)", id, payload.len() + 16);
+    for (id, chunk) in extra_chunks(extra) {
+        println!("bootinfo: extra bootinfo: chunk id {} ({} bytes)", id, chunk.len());
         if id == EXTRA_FDT {
-            dtb = Some(payload);
+            dtb = Some(&chunk[16..]);
         }
     }
     let Some(dtb) = dtb else {
