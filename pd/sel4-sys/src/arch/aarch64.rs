@@ -27,26 +27,18 @@ pub mod fp {
     use core::sync::atomic::AtomicU64;
 
     use crate::abi::Syscall;
-    use crate::arch::{pattern_words, Variant};
+    use crate::arch::{FpImage, Variant};
 
     /// What an [`Image`] holds.
     pub const REGISTERS: &str = "V0-V31";
-    /// Words in an [`Image`].
+    /// Words in an [`Image`]: V0–V31, two words each.
     pub const WORDS: usize = 64;
+    /// V0–V31.
+    pub type Image = FpImage<WORDS>;
 
-    /// V0–V31, two words each.
-    #[repr(C, align(16))]
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub struct Image(pub [u64; WORDS]);
-
-    impl Image {
-        /// All zero.
-        pub const ZERO: Image = Image([0; WORDS]);
-
-        /// A pattern derived from `seed` (on AArch64 both variants are plain data).
-        pub fn pattern(seed: u64, _variant: Variant) -> Image {
-            Image(pattern_words(seed))
-        }
+    /// A pattern derived from `seed` (on AArch64 both variants are plain data).
+    pub fn pattern(seed: u64, _variant: Variant) -> Image {
+        Image::with_controls(seed, &[])
     }
 
     /// The register that word `i` of an [`Image`] belongs to, e.g. `("v", 3)`.
@@ -54,56 +46,65 @@ pub mod fp {
         ("v", i / 2)
     }
 
-    /// Loads V0–V31 from `src`.
-    pub fn load(src: &Image) {
-        // SAFETY: reads 512 bytes from `src` (a valid image); every vector register written
-        // is declared clobbered.
-        unsafe {
-            core::arch::asm!(
-                "ld1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x9], #64",
-                "ld1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x9], #64",
-                "ld1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x9], #64",
-                "ld1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x9], #64",
-                "ld1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x9], #64",
-                "ld1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x9], #64",
-                "ld1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x9], #64",
-                "ld1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x9], #64",
-                inout("x9") src.0.as_ptr() => _,
-                out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _, out("v6") _, out("v7") _,
-                out("v8") _, out("v9") _, out("v10") _, out("v11") _, out("v12") _, out("v13") _, out("v14") _, out("v15") _,
-                out("v16") _, out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _, out("v22") _, out("v23") _,
-                out("v24") _, out("v25") _, out("v26") _, out("v27") _, out("v28") _, out("v29") _, out("v30") _, out("v31") _,
-                options(nostack, readonly)
+    /// V0–V31 from the address in x9.
+    macro_rules! load_v {
+        () => {
+            concat!(
+            "ld1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x9], #64\n",
+            "ld1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x9], #64\n",
+            "ld1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x9], #64\n",
+            "ld1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x9], #64\n",
+            "ld1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x9], #64\n",
+            "ld1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x9], #64\n",
+            "ld1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x9], #64\n",
+            "ld1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x9], #64\n",
             )
-        }
+        };
     }
 
-    /// Loads V0–V31 from `src`, makes `seL4_Yield`, stores V0–V31 into `dst`: one asm block,
-    /// so nothing but the kernel can touch the registers in between.
-    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
-        // SAFETY: reads 512 bytes of `src` and writes 512 bytes of `dst` (valid images); the
-        // syscall's argument registers and every vector register are declared clobbered.
+    /// V0–V31 to the address in x10.
+    macro_rules! store_v {
+        () => {
+            concat!(
+            "st1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x10], #64\n",
+            "st1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x10], #64\n",
+            "st1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x10], #64\n",
+            "st1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x10], #64\n",
+            "st1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x10], #64\n",
+            "st1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x10], #64\n",
+            "st1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x10], #64\n",
+            "st1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x10], #64\n",
+            )
+        };
+    }
+
+    /// Loads V0–V31 from `src`; then `seL4_Yield` if `spins` is 0, else counts `*beats` up
+    /// `spins` times without a syscall; then stores V0–V31 into `dst`. One asm block, so
+    /// nothing but the kernel can touch the registers in between.
+    fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
+        // SAFETY: reads 512 bytes of `src` and writes 512 bytes of `dst` (valid images);
+        // `beats` is only dereferenced when `spins` is not 0, and then is a valid counter only
+        // this thread writes. The syscall's registers and every vector register are declared
+        // clobbered.
         unsafe {
             core::arch::asm!(
-                "ld1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x9], #64",
-                "ld1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x9], #64",
-                "ld1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x9], #64",
-                "ld1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x9], #64",
-                "ld1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x9], #64",
-                "ld1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x9], #64",
-                "ld1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x9], #64",
-                "ld1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x9], #64",
+                load_v!(),
+                "cbnz x13, 2f",
                 "svc #0",
-                "st1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x10], #64",
-                "st1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x10], #64",
-                "st1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x10], #64",
-                "st1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x10], #64",
-                "st1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x10], #64",
-                "st1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x10], #64",
-                "st1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x10], #64",
-                "st1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x10], #64",
+                "b 3f",
+                "2:",
+                "ldr x12, [x11]",
+                "add x12, x12, #1",
+                "str x12, [x11]",
+                "subs x13, x13, #1",
+                "b.ne 2b",
+                "3:",
+                store_v!(),
                 inout("x9") src.0.as_ptr() => _,
                 inout("x10") dst.0.as_mut_ptr() => _,
+                in("x11") beats,
+                out("x12") _,
+                inout("x13") spins => _,
                 in("x7") Syscall::Yield as i64,
                 lateout("x0") _, lateout("x1") _, lateout("x2") _, lateout("x3") _, lateout("x4") _, lateout("x5") _,
                 out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _, out("v6") _, out("v7") _,
@@ -115,47 +116,21 @@ pub mod fp {
         }
     }
 
+    /// Loads V0–V31 from `src` (they stay loaded).
+    pub fn load(src: &Image) {
+        let (mut scratch, beats) = (Image::ZERO, AtomicU64::new(0));
+        roundtrip(src, &mut scratch, 1, beats.as_ptr());
+    }
+
+    /// Loads V0–V31 from `src`, makes `seL4_Yield`, stores V0–V31 into `dst`.
+    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
+        roundtrip(src, dst, 0, core::ptr::null_mut());
+    }
+
     /// Loads V0–V31 from `src`, counts `beats` up `spins` times without any syscall (only a
     /// preemption can switch threads meanwhile), stores V0–V31 into `dst`.
     pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
-        // SAFETY: as in `yield_roundtrip`; `beats` is a valid AtomicU64 only this thread
-        // writes with plain stores (others only read it).
-        unsafe {
-            core::arch::asm!(
-                "ld1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x9], #64",
-                "ld1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x9], #64",
-                "ld1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x9], #64",
-                "ld1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x9], #64",
-                "ld1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x9], #64",
-                "ld1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x9], #64",
-                "ld1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x9], #64",
-                "ld1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x9], #64",
-                "2:",
-                "ldr x12, [x11]",
-                "add x12, x12, #1",
-                "str x12, [x11]",
-                "subs x13, x13, #1",
-                "b.ne 2b",
-                "st1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x10], #64",
-                "st1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x10], #64",
-                "st1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x10], #64",
-                "st1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x10], #64",
-                "st1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x10], #64",
-                "st1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x10], #64",
-                "st1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x10], #64",
-                "st1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x10], #64",
-                inout("x9") src.0.as_ptr() => _,
-                inout("x10") dst.0.as_mut_ptr() => _,
-                in("x11") beats.as_ptr(),
-                out("x12") _,
-                inout("x13") spins.max(1) => _,
-                out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _, out("v6") _, out("v7") _,
-                out("v8") _, out("v9") _, out("v10") _, out("v11") _, out("v12") _, out("v13") _, out("v14") _, out("v15") _,
-                out("v16") _, out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _, out("v22") _, out("v23") _,
-                out("v24") _, out("v25") _, out("v26") _, out("v27") _, out("v28") _, out("v29") _, out("v30") _, out("v31") _,
-                options(nostack)
-            )
-        }
+        roundtrip(src, dst, spins.max(1), beats.as_ptr());
     }
 
     /// How this thread's FP state differs from the one a new thread starts with (V0–V31,
@@ -166,14 +141,7 @@ pub mod fp {
         // SAFETY: writes 512 bytes into `now`; reads two system registers.
         unsafe {
             core::arch::asm!(
-                "st1 {{v0.2d, v1.2d, v2.2d, v3.2d}}, [x10], #64",
-                "st1 {{v4.2d, v5.2d, v6.2d, v7.2d}}, [x10], #64",
-                "st1 {{v8.2d, v9.2d, v10.2d, v11.2d}}, [x10], #64",
-                "st1 {{v12.2d, v13.2d, v14.2d, v15.2d}}, [x10], #64",
-                "st1 {{v16.2d, v17.2d, v18.2d, v19.2d}}, [x10], #64",
-                "st1 {{v20.2d, v21.2d, v22.2d, v23.2d}}, [x10], #64",
-                "st1 {{v24.2d, v25.2d, v26.2d, v27.2d}}, [x10], #64",
-                "st1 {{v28.2d, v29.2d, v30.2d, v31.2d}}, [x10], #64",
+                store_v!(),
                 "mrs {fpcr}, fpcr",
                 "mrs {fpsr}, fpsr",
                 inout("x10") now.0.as_mut_ptr() => _,

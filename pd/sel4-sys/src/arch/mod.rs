@@ -38,6 +38,27 @@ pub enum Variant {
     Second,
 }
 
+/// An FP register file as 64-bit words, in the layout of the architecture's `fp` module
+/// (`fp::Image` is this with `fp::WORDS` words).
+#[repr(C, align(16))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FpImage<const N: usize>(pub [u64; N]);
+
+impl<const N: usize> FpImage<N> {
+    /// All zero.
+    pub const ZERO: Self = FpImage([0; N]);
+
+    /// [`pattern_words`] of `seed` with the control registers' words set as `controls`
+    /// (index, value) says (values the register accepts, unlike arbitrary data).
+    pub fn with_controls(seed: u64, controls: &[(usize, u64)]) -> Self {
+        let mut w: [u64; N] = pattern_words(seed);
+        for &(i, v) in controls {
+            w[i] = v;
+        }
+        FpImage(w)
+    }
+}
+
 /// 64-bit words of a pattern derived from `seed`, all distinct.
 pub fn pattern_words<const N: usize>(seed: u64) -> [u64; N] {
     let mut w = [0u64; N];

@@ -27,7 +27,7 @@ pub mod fp {
     use core::sync::atomic::AtomicU64;
 
     use crate::abi::Syscall;
-    use crate::arch::{pattern_words, Variant};
+    use crate::arch::{FpImage, Variant};
 
     /// What an [`Image`] holds.
     pub const REGISTERS: &str = "f0-f31 and fcsr";
@@ -35,26 +35,17 @@ pub mod fp {
     pub const WORDS: usize = 33;
     /// Index of `fcsr` in an [`Image`].
     const FCSR: usize = 32;
-
     /// f0–f31 and `fcsr`.
-    #[repr(C, align(16))]
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub struct Image(pub [u64; WORDS]);
+    pub type Image = FpImage<WORDS>;
 
-    impl Image {
-        /// All zero.
-        pub const ZERO: Image = Image([0; WORDS]);
-
-        /// A pattern derived from `seed`; `fcsr` is rounding mode RDN with flags NV and OF
-        /// (first variant) or RUP with flags DZ and NX (second).
-        pub fn pattern(seed: u64, variant: Variant) -> Image {
-            let mut w: [u64; WORDS] = pattern_words(seed);
-            w[FCSR] = match variant {
-                Variant::First => (2 << 5) | 0x14,
-                Variant::Second => (3 << 5) | 0x09,
-            };
-            Image(w)
-        }
+    /// A pattern derived from `seed`; `fcsr` is rounding mode RDN with flags NV and OF
+    /// (first variant) or RUP with flags DZ and NX (second).
+    pub fn pattern(seed: u64, variant: Variant) -> Image {
+        let fcsr = match variant {
+            Variant::First => (2 << 5) | 0x14,
+            Variant::Second => (3 << 5) | 0x09,
+        };
+        Image::with_controls(seed, &[(FCSR, fcsr)])
     }
 
     /// The register that word `i` of an [`Image`] belongs to, e.g. `("f", 3)`.
@@ -66,136 +57,116 @@ pub mod fp {
         }
     }
 
-    /// Loads f0–f31 and `fcsr` from `src`.
-    pub fn load(src: &Image) {
-        // SAFETY: reads 264 bytes from `src` (a valid image); every FP register written is
-        // declared clobbered.
-        unsafe {
-            core::arch::asm!(
-                "fld f0, 0(t1)",
-                "fld f1, 8(t1)",
-                "fld f2, 16(t1)",
-                "fld f3, 24(t1)",
-                "fld f4, 32(t1)",
-                "fld f5, 40(t1)",
-                "fld f6, 48(t1)",
-                "fld f7, 56(t1)",
-                "fld f8, 64(t1)",
-                "fld f9, 72(t1)",
-                "fld f10, 80(t1)",
-                "fld f11, 88(t1)",
-                "fld f12, 96(t1)",
-                "fld f13, 104(t1)",
-                "fld f14, 112(t1)",
-                "fld f15, 120(t1)",
-                "fld f16, 128(t1)",
-                "fld f17, 136(t1)",
-                "fld f18, 144(t1)",
-                "fld f19, 152(t1)",
-                "fld f20, 160(t1)",
-                "fld f21, 168(t1)",
-                "fld f22, 176(t1)",
-                "fld f23, 184(t1)",
-                "fld f24, 192(t1)",
-                "fld f25, 200(t1)",
-                "fld f26, 208(t1)",
-                "fld f27, 216(t1)",
-                "fld f28, 224(t1)",
-                "fld f29, 232(t1)",
-                "fld f30, 240(t1)",
-                "fld f31, 248(t1)",
-                "ld t0, 256(t1)",
-                "csrw fcsr, t0",
-                in("t1") src.0.as_ptr(),
-                out("t0") _,
-                out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
-                out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
-                out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
-                out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
-                options(nostack, readonly)
+    /// f0–f31 and `fcsr` from the address in t1 (t0 is scratch).
+    macro_rules! load_f {
+        () => {
+            concat!(
+            "fld f0, 0(t1)\n",
+            "fld f1, 8(t1)\n",
+            "fld f2, 16(t1)\n",
+            "fld f3, 24(t1)\n",
+            "fld f4, 32(t1)\n",
+            "fld f5, 40(t1)\n",
+            "fld f6, 48(t1)\n",
+            "fld f7, 56(t1)\n",
+            "fld f8, 64(t1)\n",
+            "fld f9, 72(t1)\n",
+            "fld f10, 80(t1)\n",
+            "fld f11, 88(t1)\n",
+            "fld f12, 96(t1)\n",
+            "fld f13, 104(t1)\n",
+            "fld f14, 112(t1)\n",
+            "fld f15, 120(t1)\n",
+            "fld f16, 128(t1)\n",
+            "fld f17, 136(t1)\n",
+            "fld f18, 144(t1)\n",
+            "fld f19, 152(t1)\n",
+            "fld f20, 160(t1)\n",
+            "fld f21, 168(t1)\n",
+            "fld f22, 176(t1)\n",
+            "fld f23, 184(t1)\n",
+            "fld f24, 192(t1)\n",
+            "fld f25, 200(t1)\n",
+            "fld f26, 208(t1)\n",
+            "fld f27, 216(t1)\n",
+            "fld f28, 224(t1)\n",
+            "fld f29, 232(t1)\n",
+            "fld f30, 240(t1)\n",
+            "fld f31, 248(t1)\n",
+            "ld t0, 256(t1)\n",
+            "csrw fcsr, t0\n",
             )
-        }
+        };
     }
 
-    /// Loads f0–f31 and `fcsr` from `src`, makes `seL4_Yield`, stores them into `dst`: one
-    /// asm block, so nothing but the kernel can touch the registers in between.
-    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
-        // SAFETY: reads `src` and writes `dst` (valid images); the syscall registers and every
-        // FP register are declared clobbered.
+    /// f0–f31 and `fcsr` to the address in t2 (t0 is scratch).
+    macro_rules! store_f {
+        () => {
+            concat!(
+            "csrr t0, fcsr\n",
+            "sd t0, 256(t2)\n",
+            "fsd f0, 0(t2)\n",
+            "fsd f1, 8(t2)\n",
+            "fsd f2, 16(t2)\n",
+            "fsd f3, 24(t2)\n",
+            "fsd f4, 32(t2)\n",
+            "fsd f5, 40(t2)\n",
+            "fsd f6, 48(t2)\n",
+            "fsd f7, 56(t2)\n",
+            "fsd f8, 64(t2)\n",
+            "fsd f9, 72(t2)\n",
+            "fsd f10, 80(t2)\n",
+            "fsd f11, 88(t2)\n",
+            "fsd f12, 96(t2)\n",
+            "fsd f13, 104(t2)\n",
+            "fsd f14, 112(t2)\n",
+            "fsd f15, 120(t2)\n",
+            "fsd f16, 128(t2)\n",
+            "fsd f17, 136(t2)\n",
+            "fsd f18, 144(t2)\n",
+            "fsd f19, 152(t2)\n",
+            "fsd f20, 160(t2)\n",
+            "fsd f21, 168(t2)\n",
+            "fsd f22, 176(t2)\n",
+            "fsd f23, 184(t2)\n",
+            "fsd f24, 192(t2)\n",
+            "fsd f25, 200(t2)\n",
+            "fsd f26, 208(t2)\n",
+            "fsd f27, 216(t2)\n",
+            "fsd f28, 224(t2)\n",
+            "fsd f29, 232(t2)\n",
+            "fsd f30, 240(t2)\n",
+            "fsd f31, 248(t2)\n",
+            )
+        };
+    }
+
+    /// Loads f0–f31 and `fcsr` from `src`; then `seL4_Yield` if `spins` is 0, else counts
+    /// `*beats` up `spins` times without a syscall; then stores them into `dst`. One asm
+    /// block, so nothing but the kernel can touch the registers in between.
+    fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
+        // SAFETY: reads `src` and writes `dst` (valid images); `beats` is only dereferenced
+        // when `spins` is not 0, and then is a valid counter only this thread writes. The
+        // syscall registers and every FP register are declared clobbered.
         unsafe {
             core::arch::asm!(
-                "fld f0, 0(t1)",
-                "fld f1, 8(t1)",
-                "fld f2, 16(t1)",
-                "fld f3, 24(t1)",
-                "fld f4, 32(t1)",
-                "fld f5, 40(t1)",
-                "fld f6, 48(t1)",
-                "fld f7, 56(t1)",
-                "fld f8, 64(t1)",
-                "fld f9, 72(t1)",
-                "fld f10, 80(t1)",
-                "fld f11, 88(t1)",
-                "fld f12, 96(t1)",
-                "fld f13, 104(t1)",
-                "fld f14, 112(t1)",
-                "fld f15, 120(t1)",
-                "fld f16, 128(t1)",
-                "fld f17, 136(t1)",
-                "fld f18, 144(t1)",
-                "fld f19, 152(t1)",
-                "fld f20, 160(t1)",
-                "fld f21, 168(t1)",
-                "fld f22, 176(t1)",
-                "fld f23, 184(t1)",
-                "fld f24, 192(t1)",
-                "fld f25, 200(t1)",
-                "fld f26, 208(t1)",
-                "fld f27, 216(t1)",
-                "fld f28, 224(t1)",
-                "fld f29, 232(t1)",
-                "fld f30, 240(t1)",
-                "fld f31, 248(t1)",
-                "ld t0, 256(t1)",
-                "csrw fcsr, t0",
+                load_f!(),
+                "bnez t5, 2f",
                 "ecall",
-                "csrr t0, fcsr",
-                "sd t0, 256(t2)",
-                "fsd f0, 0(t2)",
-                "fsd f1, 8(t2)",
-                "fsd f2, 16(t2)",
-                "fsd f3, 24(t2)",
-                "fsd f4, 32(t2)",
-                "fsd f5, 40(t2)",
-                "fsd f6, 48(t2)",
-                "fsd f7, 56(t2)",
-                "fsd f8, 64(t2)",
-                "fsd f9, 72(t2)",
-                "fsd f10, 80(t2)",
-                "fsd f11, 88(t2)",
-                "fsd f12, 96(t2)",
-                "fsd f13, 104(t2)",
-                "fsd f14, 112(t2)",
-                "fsd f15, 120(t2)",
-                "fsd f16, 128(t2)",
-                "fsd f17, 136(t2)",
-                "fsd f18, 144(t2)",
-                "fsd f19, 152(t2)",
-                "fsd f20, 160(t2)",
-                "fsd f21, 168(t2)",
-                "fsd f22, 176(t2)",
-                "fsd f23, 184(t2)",
-                "fsd f24, 192(t2)",
-                "fsd f25, 200(t2)",
-                "fsd f26, 208(t2)",
-                "fsd f27, 216(t2)",
-                "fsd f28, 224(t2)",
-                "fsd f29, 232(t2)",
-                "fsd f30, 240(t2)",
-                "fsd f31, 248(t2)",
+                "j 3f",
+                "2:",
+                "ld t3, 0(t4)",
+                "addi t3, t3, 1",
+                "sd t3, 0(t4)",
+                "addi t5, t5, -1",
+                "bnez t5, 2b",
+                "3:",
+                store_f!(),
                 in("t1") src.0.as_ptr(),
                 in("t2") dst.0.as_mut_ptr(),
-                out("t0") _,
+                in("t4") beats,
+                inout("t5") spins => _,
+                out("t0") _, out("t3") _,
                 in("a7") Syscall::Yield as i64,
                 out("a0") _, out("a1") _, out("a2") _, out("a3") _, out("a4") _, out("a5") _,
                 out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
@@ -207,99 +178,21 @@ pub mod fp {
         }
     }
 
+    /// Loads f0–f31 and `fcsr` from `src` (they stay loaded).
+    pub fn load(src: &Image) {
+        let (mut scratch, beats) = (Image::ZERO, AtomicU64::new(0));
+        roundtrip(src, &mut scratch, 1, beats.as_ptr());
+    }
+
+    /// Loads f0–f31 and `fcsr` from `src`, makes `seL4_Yield`, stores them into `dst`.
+    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
+        roundtrip(src, dst, 0, core::ptr::null_mut());
+    }
+
     /// Loads f0–f31 and `fcsr` from `src`, counts `beats` up `spins` times without any
     /// syscall (only a preemption can switch threads meanwhile), stores them into `dst`.
     pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
-        // SAFETY: as in `yield_roundtrip`; `beats` is a valid AtomicU64 only this thread
-        // writes with plain stores (others only read it).
-        unsafe {
-            core::arch::asm!(
-                "fld f0, 0(t1)",
-                "fld f1, 8(t1)",
-                "fld f2, 16(t1)",
-                "fld f3, 24(t1)",
-                "fld f4, 32(t1)",
-                "fld f5, 40(t1)",
-                "fld f6, 48(t1)",
-                "fld f7, 56(t1)",
-                "fld f8, 64(t1)",
-                "fld f9, 72(t1)",
-                "fld f10, 80(t1)",
-                "fld f11, 88(t1)",
-                "fld f12, 96(t1)",
-                "fld f13, 104(t1)",
-                "fld f14, 112(t1)",
-                "fld f15, 120(t1)",
-                "fld f16, 128(t1)",
-                "fld f17, 136(t1)",
-                "fld f18, 144(t1)",
-                "fld f19, 152(t1)",
-                "fld f20, 160(t1)",
-                "fld f21, 168(t1)",
-                "fld f22, 176(t1)",
-                "fld f23, 184(t1)",
-                "fld f24, 192(t1)",
-                "fld f25, 200(t1)",
-                "fld f26, 208(t1)",
-                "fld f27, 216(t1)",
-                "fld f28, 224(t1)",
-                "fld f29, 232(t1)",
-                "fld f30, 240(t1)",
-                "fld f31, 248(t1)",
-                "ld t0, 256(t1)",
-                "csrw fcsr, t0",
-                "2:",
-                "ld t3, 0(t4)",
-                "addi t3, t3, 1",
-                "sd t3, 0(t4)",
-                "addi t5, t5, -1",
-                "bnez t5, 2b",
-                "csrr t0, fcsr",
-                "sd t0, 256(t2)",
-                "fsd f0, 0(t2)",
-                "fsd f1, 8(t2)",
-                "fsd f2, 16(t2)",
-                "fsd f3, 24(t2)",
-                "fsd f4, 32(t2)",
-                "fsd f5, 40(t2)",
-                "fsd f6, 48(t2)",
-                "fsd f7, 56(t2)",
-                "fsd f8, 64(t2)",
-                "fsd f9, 72(t2)",
-                "fsd f10, 80(t2)",
-                "fsd f11, 88(t2)",
-                "fsd f12, 96(t2)",
-                "fsd f13, 104(t2)",
-                "fsd f14, 112(t2)",
-                "fsd f15, 120(t2)",
-                "fsd f16, 128(t2)",
-                "fsd f17, 136(t2)",
-                "fsd f18, 144(t2)",
-                "fsd f19, 152(t2)",
-                "fsd f20, 160(t2)",
-                "fsd f21, 168(t2)",
-                "fsd f22, 176(t2)",
-                "fsd f23, 184(t2)",
-                "fsd f24, 192(t2)",
-                "fsd f25, 200(t2)",
-                "fsd f26, 208(t2)",
-                "fsd f27, 216(t2)",
-                "fsd f28, 224(t2)",
-                "fsd f29, 232(t2)",
-                "fsd f30, 240(t2)",
-                "fsd f31, 248(t2)",
-                in("t1") src.0.as_ptr(),
-                in("t2") dst.0.as_mut_ptr(),
-                in("t4") beats.as_ptr(),
-                inout("t5") spins.max(1) => _,
-                out("t0") _, out("t3") _,
-                out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
-                out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
-                out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
-                out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
-                options(nostack)
-            )
-        }
+        roundtrip(src, dst, spins.max(1), beats.as_ptr());
     }
 
     /// How this thread's FP state differs from the one a new thread starts with (f0–f31 and
@@ -309,40 +202,7 @@ pub mod fp {
         // SAFETY: writes 264 bytes into `now`; reads `fcsr`.
         unsafe {
             core::arch::asm!(
-                "csrr t0, fcsr",
-                "sd t0, 256(t2)",
-                "fsd f0, 0(t2)",
-                "fsd f1, 8(t2)",
-                "fsd f2, 16(t2)",
-                "fsd f3, 24(t2)",
-                "fsd f4, 32(t2)",
-                "fsd f5, 40(t2)",
-                "fsd f6, 48(t2)",
-                "fsd f7, 56(t2)",
-                "fsd f8, 64(t2)",
-                "fsd f9, 72(t2)",
-                "fsd f10, 80(t2)",
-                "fsd f11, 88(t2)",
-                "fsd f12, 96(t2)",
-                "fsd f13, 104(t2)",
-                "fsd f14, 112(t2)",
-                "fsd f15, 120(t2)",
-                "fsd f16, 128(t2)",
-                "fsd f17, 136(t2)",
-                "fsd f18, 144(t2)",
-                "fsd f19, 152(t2)",
-                "fsd f20, 160(t2)",
-                "fsd f21, 168(t2)",
-                "fsd f22, 176(t2)",
-                "fsd f23, 184(t2)",
-                "fsd f24, 192(t2)",
-                "fsd f25, 200(t2)",
-                "fsd f26, 208(t2)",
-                "fsd f27, 216(t2)",
-                "fsd f28, 224(t2)",
-                "fsd f29, 232(t2)",
-                "fsd f30, 240(t2)",
-                "fsd f31, 248(t2)",
+                store_f!(),
                 in("t2") now.0.as_mut_ptr(),
                 out("t0") _,
                 options(nostack)

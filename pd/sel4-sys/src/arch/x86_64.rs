@@ -34,7 +34,7 @@ pub fn raw(sys: i64, r: Regs) -> Regs {
 pub mod fp {
     use core::sync::atomic::AtomicU64;
 
-    use crate::arch::{pattern_words, Variant};
+    use crate::arch::{FpImage, Variant};
 
     /// What an [`Image`] holds.
     pub const REGISTERS: &str = "xmm0-15, st0-7, MXCSR and FCW";
@@ -46,28 +46,17 @@ pub mod fp {
     const FCW: usize = 41;
 
     /// The registers, in the layout the assembly below uses.
-    #[repr(C, align(16))]
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub struct Image(pub [u64; WORDS]);
+    pub type Image = FpImage<WORDS>;
 
-    impl Image {
-        /// All zero.
-        pub const ZERO: Image = Image([0; WORDS]);
-
-        /// A pattern derived from `seed`. First variant: round toward zero and flush-to-zero
-        /// in SSE, round toward zero in x87; second: round toward −∞ in both.
-        pub fn pattern(seed: u64, variant: Variant) -> Image {
-            let mut w: [u64; WORDS] = pattern_words(seed);
-            // ST values are loaded with `fild`: any 64-bit integer is exact in the x87's
-            // 64-bit significand.
-            let (mxcsr, fcw) = match variant {
-                Variant::First => (0xff80, 0x0f7f),
-                Variant::Second => (0x3f80, 0x077f),
-            };
-            w[MXCSR] = mxcsr;
-            w[FCW] = fcw;
-            Image(w)
-        }
+    /// A pattern derived from `seed` (ST values are loaded with `fild`: any 64-bit integer is
+    /// exact in the x87's 64-bit significand). First variant: round toward zero and
+    /// flush-to-zero in SSE, round toward zero in x87; second: round toward −∞ in both.
+    pub fn pattern(seed: u64, variant: Variant) -> Image {
+        let (mxcsr, fcw) = match variant {
+            Variant::First => (0xff80, 0x0f7f),
+            Variant::Second => (0x3f80, 0x077f),
+        };
+        Image::with_controls(seed, &[(MXCSR, mxcsr), (FCW, fcw)])
     }
 
     /// The register that word `i` of an [`Image`] belongs to, e.g. `("xmm", 3)`.

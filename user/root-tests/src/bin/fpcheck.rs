@@ -103,7 +103,7 @@ extern "C" fn fpclobber(_arg: u64) -> ! {
         say!("fpclobber: started with the initial FP state, not the root's");
     }
     CLOBBER_STARTED.store(true, Ordering::Release);
-    let pattern = fp::Image::pattern(0xA5A5_5A5A_C3C3_3C3C, Variant::Second);
+    let pattern = fp::pattern(0xA5A5_5A5A_C3C3_3C3C, Variant::Second);
     let mut preempted = 0;
     for round in 0..MAX_TRIES {
         let mut got = fp::Image::ZERO;
@@ -186,7 +186,7 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
             stop()
         }
     };
-    let pattern = fp::Image::pattern(0x0123_4567_89AB_CDEF, Variant::First);
+    let pattern = fp::pattern(0x0123_4567_89AB_CDEF, Variant::First);
     // Non-default values in every register while the second thread is created and started:
     // it must not inherit them.
     fp::load(&pattern);
