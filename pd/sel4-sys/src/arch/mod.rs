@@ -1,6 +1,7 @@
 //! Everything that differs per architecture, behind one interface so that programs are
 //! written once:
 //!
+//! * [`SYSCALL_INSTRUCTION`]: the trap instruction's bytes (to recognise a fault IP);
 //! * [`raw`]: the trap instruction, one general entry that loads every syscall input register
 //!   and returns every output register (unused inputs are ignored by the kernel);
 //! * `fp` (bare-metal targets): the FP/SIMD register file as a test sees it: load a pattern,
@@ -71,21 +72,21 @@ pub fn pattern_words<const N: usize>(seed: u64) -> [u64; N] {
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
-pub use aarch64::raw;
+pub use aarch64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub use aarch64::{fault, fp};
 
 #[cfg(target_arch = "riscv64")]
 mod riscv64;
 #[cfg(target_arch = "riscv64")]
-pub use riscv64::raw;
+pub use riscv64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 pub use riscv64::{fault, fp};
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
-pub use x86_64::raw;
+pub use x86_64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub use x86_64::{fault, fp};
 

@@ -3,6 +3,9 @@
 
 use super::Regs;
 
+/// The syscall instruction, `ecall`, as it is in memory.
+pub const SYSCALL_INSTRUCTION: &[u8] = &0x0000_0073u32.to_le_bytes();
+
 /// Performs syscall `sys` with `r` as inputs and returns the registers the kernel wrote back.
 #[inline(always)]
 pub fn raw(sys: i64, r: Regs) -> Regs {

@@ -5,6 +5,9 @@
 
 use super::Regs;
 
+/// The syscall instruction, `syscall`, as it is in memory.
+pub const SYSCALL_INSTRUCTION: &[u8] = &[0x0f, 0x05];
+
 /// Performs syscall `sys` with `r` as inputs and returns the registers the kernel wrote back.
 #[inline(always)]
 pub fn raw(sys: i64, r: Regs) -> Regs {
