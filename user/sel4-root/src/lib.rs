@@ -13,7 +13,8 @@
 //!   `gp`, then calls the program's `root_main(bootinfo)`), the panic handler, boot-info
 //!   access, per-thread IPC buffers ([`rt::ThreadIpc`]) and linker-script symbols.
 //!
-//! A program links with `root.ld` from this crate (see its build.rs) and defines
+//! A program links with `root.ld` from this crate (its Cargo.toml names `program-build.rs`
+//! from this crate as its build script) and defines
 //! `#[no_mangle] extern "C" fn root_main(bootinfo: u64) -> !`.
 #![no_std]
 #![deny(unsafe_code)]
