@@ -27,8 +27,6 @@ pub fn raw(sys: i64, r: Regs) -> Regs {
 /// The FP/SIMD register file (V0–V31) as an FP test sees it.
 #[cfg(target_os = "none")]
 pub mod fp {
-    use core::sync::atomic::AtomicU64;
-
     use crate::abi::Syscall;
     use crate::arch::{FpImage, Variant};
 
@@ -84,7 +82,7 @@ pub mod fp {
     /// Loads V0–V31 from `src`; then `seL4_Yield` if `spins` is 0, else counts `*beats` up
     /// `spins` times without a syscall; then stores V0–V31 into `dst`. One asm block, so
     /// nothing but the kernel can touch the registers in between.
-    fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
+    pub(in crate::arch) fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
         // SAFETY: reads 512 bytes of `src` and writes 512 bytes of `dst` (valid images);
         // `beats` is only dereferenced when `spins` is not 0, and then is a valid counter only
         // this thread writes. The syscall's registers and every vector register are declared
@@ -117,23 +115,6 @@ pub mod fp {
                 options(nostack)
             )
         }
-    }
-
-    /// Loads V0–V31 from `src` (they stay loaded).
-    pub fn load(src: &Image) {
-        let (mut scratch, beats) = (Image::ZERO, AtomicU64::new(0));
-        roundtrip(src, &mut scratch, 1, beats.as_ptr());
-    }
-
-    /// Loads V0–V31 from `src`, makes `seL4_Yield`, stores V0–V31 into `dst`.
-    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
-        roundtrip(src, dst, 0, core::ptr::null_mut());
-    }
-
-    /// Loads V0–V31 from `src`, counts `beats` up `spins` times without any syscall (only a
-    /// preemption can switch threads meanwhile), stores V0–V31 into `dst`.
-    pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
-        roundtrip(src, dst, spins.max(1), beats.as_ptr());
     }
 
     /// How this thread's FP state differs from the one a new thread starts with (V0–V31,

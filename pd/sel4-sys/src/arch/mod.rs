@@ -69,26 +69,63 @@ pub fn pattern_words<const N: usize>(seed: u64) -> [u64; N] {
     w
 }
 
+/// The FP register file as a test sees it; the per-arch part is the architecture's module
+/// (`Image` layout, `roundtrip`, initial state, FPU-disabled trap).
+#[cfg(target_os = "none")]
+pub mod fp {
+    use core::sync::atomic::AtomicU64;
+
+    #[cfg(target_arch = "aarch64")]
+    use super::aarch64::fp as imp;
+    #[cfg(target_arch = "riscv64")]
+    use super::riscv64::fp as imp;
+    #[cfg(target_arch = "x86_64")]
+    use super::x86_64::fp as imp;
+
+    pub use imp::{
+        fpu_disabled_trap, initial_state_mismatch, pattern, register_of, touch, value_survives_yield, Image,
+        REGISTERS, WORDS,
+    };
+
+    /// Loads the registers from `src` (they stay loaded).
+    pub fn load(src: &Image) {
+        let (mut scratch, beats) = (Image::ZERO, AtomicU64::new(0));
+        imp::roundtrip(src, &mut scratch, 1, beats.as_ptr());
+    }
+
+    /// Loads the registers from `src`, makes `seL4_Yield`, stores them into `dst`: nothing but
+    /// the kernel can touch them in between.
+    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
+        imp::roundtrip(src, dst, 0, core::ptr::null_mut());
+    }
+
+    /// Loads the registers from `src`, counts `beats` up `spins` times without any syscall
+    /// (only a preemption can switch threads meanwhile), stores them into `dst`.
+    pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
+        imp::roundtrip(src, dst, spins.max(1), beats.as_ptr());
+    }
+}
+
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
-pub use aarch64::{fault, fp};
+pub use aarch64::fault;
 
 #[cfg(target_arch = "riscv64")]
 mod riscv64;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
-pub use riscv64::{fault, fp};
+pub use riscv64::fault;
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::{raw, SYSCALL_INSTRUCTION};
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
-pub use x86_64::{fault, fp};
+pub use x86_64::fault;
 
 #[cfg(test)]
 mod tests {

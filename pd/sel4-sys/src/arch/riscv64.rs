@@ -27,8 +27,6 @@ pub fn raw(sys: i64, r: Regs) -> Regs {
 /// The FP register file (f0–f31 and `fcsr`) as an FP test sees it.
 #[cfg(target_os = "none")]
 pub mod fp {
-    use core::sync::atomic::AtomicU64;
-
     use crate::abi::Syscall;
     use crate::arch::{FpImage, Variant};
 
@@ -147,7 +145,7 @@ pub mod fp {
     /// Loads f0–f31 and `fcsr` from `src`; then `seL4_Yield` if `spins` is 0, else counts
     /// `*beats` up `spins` times without a syscall; then stores them into `dst`. One asm
     /// block, so nothing but the kernel can touch the registers in between.
-    fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
+    pub(in crate::arch) fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
         // SAFETY: reads `src` and writes `dst` (valid images); `beats` is only dereferenced
         // when `spins` is not 0, and then is a valid counter only this thread writes. The
         // syscall registers and every FP register are declared clobbered.
@@ -179,23 +177,6 @@ pub mod fp {
                 options(nostack)
             )
         }
-    }
-
-    /// Loads f0–f31 and `fcsr` from `src` (they stay loaded).
-    pub fn load(src: &Image) {
-        let (mut scratch, beats) = (Image::ZERO, AtomicU64::new(0));
-        roundtrip(src, &mut scratch, 1, beats.as_ptr());
-    }
-
-    /// Loads f0–f31 and `fcsr` from `src`, makes `seL4_Yield`, stores them into `dst`.
-    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
-        roundtrip(src, dst, 0, core::ptr::null_mut());
-    }
-
-    /// Loads f0–f31 and `fcsr` from `src`, counts `beats` up `spins` times without any
-    /// syscall (only a preemption can switch threads meanwhile), stores them into `dst`.
-    pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
-        roundtrip(src, dst, spins.max(1), beats.as_ptr());
     }
 
     /// How this thread's FP state differs from the one a new thread starts with (f0–f31 and

@@ -35,8 +35,6 @@ pub fn raw(sys: i64, r: Regs) -> Regs {
 /// sees it. The target is soft-float: the compiler never uses these registers itself.
 #[cfg(target_os = "none")]
 pub mod fp {
-    use core::sync::atomic::AtomicU64;
-
     use crate::arch::{FpImage, Variant};
 
     /// What an [`Image`] holds.
@@ -99,15 +97,10 @@ pub mod fp {
         .endr
         .endm
 
-        // sel4_sys_fp_load(src)
-        .global sel4_sys_fp_load
-    sel4_sys_fp_load:
-        SEL4_SYS_FP_LOAD rdi
-        ret
-
-        // sel4_sys_fp_yield_roundtrip(src, dst): load from src, seL4_Yield, store into dst.
-        .global sel4_sys_fp_yield_roundtrip
-    sel4_sys_fp_yield_roundtrip:
+        // sel4_sys_fp_roundtrip(src, dst, spins, beats): load from src; seL4_Yield if spins
+        // is 0, else count *beats up `spins` times without a syscall; store into dst.
+        .global sel4_sys_fp_roundtrip
+    sel4_sys_fp_roundtrip:
         push rbx
         push rbp
         push r12
@@ -116,12 +109,22 @@ pub mod fp {
         push r15
         mov rbp, rdi
         mov r14, rsi
+        mov r12, rdx
+        mov r13, rcx
         SEL4_SYS_FP_LOAD rbp
+        test r12, r12
+        jnz 2f
         mov rdx, -11
         xor edi, edi
         mov rbx, rsp
         syscall
         mov rsp, rbx
+        jmp 3f
+    2:
+        inc qword ptr [r13]
+        dec r12
+        jnz 2b
+    3:
         SEL4_SYS_FP_STORE r14
         pop r15
         pop r14
@@ -129,18 +132,6 @@ pub mod fp {
         pop r12
         pop rbp
         pop rbx
-        ret
-
-        // sel4_sys_fp_spin_roundtrip(src, dst, spins, beats): load from src, count *beats up
-        // `spins` times without a syscall, store into dst.
-        .global sel4_sys_fp_spin_roundtrip
-    sel4_sys_fp_spin_roundtrip:
-        SEL4_SYS_FP_LOAD rdi
-    2:
-        inc qword ptr [rcx]
-        dec rdx
-        jnz 2b
-        SEL4_SYS_FP_STORE rsi
         ret
 
         // sel4_sys_fp_fxsave(area): FXSAVE64 into the 512-byte, 16-byte aligned area.
@@ -152,9 +143,7 @@ pub mod fp {
     );
 
     extern "C" {
-        fn sel4_sys_fp_load(src: *const Image);
-        fn sel4_sys_fp_yield_roundtrip(src: *const Image, dst: *mut Image);
-        fn sel4_sys_fp_spin_roundtrip(src: *const Image, dst: *mut Image, spins: u64, beats: *mut u64);
+        fn sel4_sys_fp_roundtrip(src: *const Image, dst: *mut Image, spins: u64, beats: *mut u64);
         fn sel4_sys_fp_fxsave(area: *mut FxArea);
     }
 
@@ -162,26 +151,14 @@ pub mod fp {
     #[repr(C, align(16))]
     struct FxArea([u8; 512]);
 
-    /// Loads the registers from `src`.
-    pub fn load(src: &Image) {
-        // SAFETY: the function reads `src` (a valid image) and changes only x87/SSE state,
-        // which compiled code of this soft-float target never uses.
-        unsafe { sel4_sys_fp_load(src) }
-    }
-
-    /// Loads the registers from `src`, makes `seL4_Yield`, stores them into `dst`.
-    pub fn yield_roundtrip(src: &Image, dst: &mut Image) {
+    /// Loads the registers from `src`; then `seL4_Yield` if `spins` is 0, else counts
+    /// `*beats` up `spins` times without a syscall; then stores them into `dst`.
+    pub(in crate::arch) fn roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: *mut u64) {
         // SAFETY: the function follows the C ABI (callee-saved registers pushed and popped,
-        // rsp kept in rbx across the syscall), reads `src` and writes `dst`.
-        unsafe { sel4_sys_fp_yield_roundtrip(src, dst) }
-    }
-
-    /// Loads the registers from `src`, counts `beats` up `spins` times without any syscall,
-    /// stores them into `dst`.
-    pub fn spin_roundtrip(src: &Image, dst: &mut Image, spins: u64, beats: &AtomicU64) {
-        // SAFETY: as in `yield_roundtrip`; `beats` is a valid AtomicU64 only this thread
-        // writes (others only read it).
-        unsafe { sel4_sys_fp_spin_roundtrip(src, dst, spins.max(1), beats.as_ptr()) }
+        // rsp kept in rbx across the syscall), reads `src`, writes `dst`, and dereferences
+        // `beats` only when `spins` is not 0 (then a valid counter only this thread writes);
+        // it changes x87/SSE state, which compiled code of this soft-float target never uses.
+        unsafe { sel4_sys_fp_roundtrip(src, dst, spins, beats) }
     }
 
     /// How this thread's FPU state differs from the initial one (FCW 0x37F, FSW 0, empty tag
