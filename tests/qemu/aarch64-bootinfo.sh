@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# AArch64 boot test of the root task's seL4 environment built by the kernel core: the
-# `bootinfo` root task reads seL4_BootInfo (slot regions in seL4's order, untypeds, the DTB
-# in the extra bootinfo, whose RAM size the RAM untypeds must nearly cover), retypes an
-# endpoint into the first empty slot (seL4_Untyped_Retype), copies it (seL4_CNode_Copy),
-# checks both with seL4_DebugCapIdentify, and checks that a copy onto an occupied slot fails
-# with seL4_DeleteFirst. The device untypeds must cover exactly the MMIO below RAM minus the
-# GIC (0x8000000 + 0x37000000 bytes; the PL011 page is included, as seL4 hands it out).
+# AArch64 boot test of the root task's seL4 environment built by the kernel core, with the
+# boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
+# seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
+# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
+# missing (FailedLookup first, then written and read back). The script cross-checks the
+# printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
+# retype/copy targets are the first empty slots).
+# The DTB's memory node must be nearly covered by the RAM untypeds, and the device untypeds
+# must cover exactly the MMIO below RAM minus the GIC (0x3f000000 bytes; the PL011 page
+# included, as seL4 hands it out).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)

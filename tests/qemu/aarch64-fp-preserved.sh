@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# AArch64 boot test of lazy FP/SIMD switching through the kernel core: the root task
-# `fpcheck` starts `fpclobber` (overwrites V0-V31 until the timer preempts it), `intspin`
-# (never uses FP, only yields) and `fpcheck_b` (its own pattern across yields) as threads
-# with their own VSpaces, loads a pattern into V0-V31, yields and checks the pattern survived,
-# five times; then checks `fpcheck_b`'s rounds; then starts a thread with
-# seL4_TCBFlag_fpuDisabled whose FP instruction must reach the root task (its fault handler)
-# as a UserException with the FP/SIMD-access ESR (EC 0x07).
+# AArch64 boot test of lazy FP context switching through the kernel core, with the FP test
+# written once for every arch (user/root-tests `fpcheck`; the registers, here V0-V31,
+# come from sel4_sys::arch::fp): the root task checks it starts with the initial FP state,
+# loads non-default values, starts `fpclobber` (own VSpace and ASID, same priority, seL4
+# invocations), which must start with the initial state too; then the root loads a pattern
+# and yields while `fpclobber` loads another and spins until the timer preempts it, each
+# checking its own pattern and counting only rounds in which the other ran in between. A
+# third thread, `intonly`, never uses the FPU and spins alongside. Last, a thread with
+# seL4_TCBFlag_fpuDisabled executes an FP instruction, which must reach the root (its fault
+# handler) as the UserException for the FP/SIMD-access ESR (EC 0x07).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh aarch64 fpcheck \

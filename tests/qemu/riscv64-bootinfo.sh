@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# RISC-V 64 boot test of the root task's environment built by the kernel core: the root task
-# reads seL4_BootInfo (slot regions, untyped list, extra bootinfo with the DTB), makes its
-# first invocations through seL4_Call (Untyped_Retype of an endpoint, CNode_Copy of it, the
-# DeleteFirst/FailedLookup error replies) and maps a frame through two page tables it
-# retyped into its own Sv39 VSpace. Besides the fixed lines, the script cross-checks the
-# printed numbers: empty region = [end of the untyped region, 4096), the untyped count =
-# size of the untyped region, the retype/copy targets are the first empty slots, and the
-# device untyped bytes equal what the kernel handed over.
+# RISC-V 64 boot test of the root task's seL4 environment built by the kernel core, with the
+# boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
+# seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
+# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
+# missing (FailedLookup first, then written and read back). The script cross-checks the
+# printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
+# retype/copy targets are the first empty slots).
+# The DTB's memory node must be nearly covered by the RAM untypeds; the device untyped bytes
+# must equal what the kernel reported handing over.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# x86_64 boot test of the root task's seL4 environment built by the kernel core: the
-# `bootinfo-x86_64` root task reads seL4_BootInfo (empty slot range ending at the CNode size,
-# untyped count and bytes), retypes an endpoint into the first empty slot
-# (seL4_Untyped_Retype), copies it (seL4_CNode_Copy), checks both with DebugCapIdentify and
-# that a copy onto an occupied slot fails with DeleteFirst; then takes COM1's ports with
-# X86IOPortControl_Issue (slot 7's cap), writes a line to the UART itself with
-# X86IOPort_In8/Out8, and checks the error paths (overlapping issue: RevokeFirst; a port
-# outside the cap: IllegalOperation). The script cross-checks the untyped bytes against the
-# free RAM and device space the kernel reported handing to the core.
+# x86_64 boot test of the root task's seL4 environment built by the kernel core, with the
+# boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
+# seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
+# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
+# missing (FailedLookup first, then written and read back). The script cross-checks the
+# printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
+# retype/copy targets are the first empty slots).
+# On x86_64 the task also takes COM1's ports (X86IOPortControl_Issue), writes a line to the
+# UART itself (X86IOPort_In8/Out8) and checks RevokeFirst / IllegalOperation; the untyped
+# bytes must match the free RAM and device space the kernel reported.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # x86_64 boot test of seL4_TCBFlag_fpuDisabled with lazy FPU switching: after the FP
-# preservation rounds of `fpcheck-x86_64` (see x86_64-fp-preserved.sh), the root task starts
+# preservation rounds of `fpcheck` (see x86_64-fp-preserved.sh), the root task starts
 # `fpdenied` with TCB_SetFlags(fpuDisabled) and itself as the fault handler; the thread's
-# first SSE instruction raises #NM, which the kernel must deliver as a UserException
-# (vector 7) instead of handing it the FPU.
+# first FP instruction traps, which the kernel must deliver as the UserException for
+# #NM (vector 7) instead of handing it the FPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec bash scripts/boot-test.sh x86_64 fpcheck \
