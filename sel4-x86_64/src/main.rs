@@ -12,7 +12,7 @@
 
 use sel4_abi::{FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, RootError};
-use sel4_root::root::{Root, Sel4, CNODE, COM1, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, COM1, TCB};
 use sel4_root::rt::{read_word, ThreadIpc};
 use sel4_root::{bootinfo, println, Steps};
 use sel4_sys::message::cnode_cap_data;
@@ -187,16 +187,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         );
         STEPS.step(
             "tcb configure",
-            ops::tcb_configure(
-                tcb,
-                cnode,
-                cspace_data,
-                VSPACE,
-                0,
-                mem.ipc_vaddr,
-                mem.ipc_frame,
-            )
-            .map_err(RootError::from),
+            root.configure_thread(tcb, cnode, cspace_data, &mem),
         );
         STEPS.step(
             "tcb sched params",

@@ -32,7 +32,7 @@ use sel4_bench::{counter, per_op};
 use sel4_abi::{ObjectKind, Syscall};
 use sel4_root::error::RootError;
 use sel4_root::{println, Steps};
-use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, TCB};
 use sel4_root::rt::ThreadIpc;
 use sel4_sys::arch::{raw, Regs};
 use sel4_sys::message::cnode_cap_data;
@@ -118,16 +118,7 @@ fn spawn(
     let mem = STEPS.step(name, root.thread_memory(base, STACK_PAGES));
     STEPS.step(
         name,
-        ops::tcb_configure(
-            tcb,
-            CNODE,
-            cspace_data,
-            VSPACE,
-            0,
-            mem.ipc_vaddr,
-            mem.ipc_frame,
-        )
-        .map_err(RootError::from),
+        root.configure_thread(tcb, CNODE, cspace_data, &mem),
     );
     STEPS.step(
         name,

@@ -297,16 +297,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let cspace_data = cnode_cap_data(0, CHILD_GUARD_BITS);
     STEPS.step(
         "tcb configure",
-        ops::tcb_configure(
-            tcb,
-            child_cnode,
-            cspace_data,
-            VSPACE,
-            0,
-            mem.ipc_vaddr,
-            mem.ipc_frame,
-        )
-        .map_err(RootError::from),
+        root.configure_thread(tcb, child_cnode, cspace_data, &mem),
     );
     STEPS.step(
         "tcb set space",

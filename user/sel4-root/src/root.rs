@@ -240,6 +240,19 @@ impl<I: Invoker> Root<I> {
         })
     }
 
+    /// `TCB_Configure` of `tcb` in the root VSpace, with CSpace root `cspace` (guard data
+    /// `cspace_data`) and the IPC buffer of `mem`.
+    pub fn configure_thread(
+        &mut self,
+        tcb: u64,
+        cspace: u64,
+        cspace_data: u64,
+        mem: &ThreadMemory,
+    ) -> Result<(), RootError> {
+        let i = inv::tcb_configure(cspace, cspace_data, VSPACE, 0, mem.ipc_vaddr, mem.ipc_frame);
+        self.unit(tcb, Ok(i))
+    }
+
     /// Starts `tcb` at `pc` as `fn(arg)` on the stack ending at `stack_top`
     /// (`TCB_WriteRegisters` with resume); `gp` is the RISC-V global pointer.
     pub fn start_thread_at(
