@@ -26,6 +26,10 @@ static ROOT_COUNT: AtomicU64 = AtomicU64::new(0);
 static SECOND_COUNT: AtomicU64 = AtomicU64::new(0);
 /// Set by the root once it has seen the second thread's counter reach [`TARGET`].
 static ROOT_SAW: AtomicBool = AtomicBool::new(false);
+/// Set by the root once it has printed that the second thread started (the second thread
+/// waits for it, so the two first lines come in this order even if the root's time slice
+/// ends right after the thread is started).
+static ROOT_ANNOUNCED: AtomicBool = AtomicBool::new(false);
 /// How far each thread waits for the other's counter.
 const TARGET: u64 = 2_000_000;
 /// The second thread's argument.
@@ -62,6 +66,7 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
             stop()
         }
     }
+    ROOT_ANNOUNCED.store(true, Ordering::Release);
     for i in 1..=3 {
         yield_now();
         say!("preempt: yield {} returned", i);
@@ -82,6 +87,9 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
 
 /// The second thread: runs in its own VSpace on its own stack, never makes a syscall.
 extern "C" fn second_thread(arg: u64) -> ! {
+    while !ROOT_ANNOUNCED.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
     say!(
         "preempt: second thread running (arg {:#x}, stack {:#x}..{:#x})",
         arg,
