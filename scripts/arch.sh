@@ -20,6 +20,9 @@
 #                 (the Microkit hello system, built by `make -C microkit-hello` with our SDK and
 #                 `microkit` tool into build/microkit-hello/<arch>/loader.img)
 # Environment: QEMU_MEM (RAM size, default 1G; aarch64 and riscv64), GIC_VERSION (aarch64: 2 or 3).
+# The root tasks of the boot tests (user/root-tests), the same programs on every arch.
+ROOT_TESTS="hello fault kernel-access undefined halt preempt fpcheck bootinfo"
+
 arch_config() {
   case "$1" in
     aarch64)
@@ -27,8 +30,8 @@ arch_config() {
       KERNEL_TARGET=aarch64-unknown-none-softfloat
       KERNEL_PKG=kernel-qemu-virt-aarch64
       KERNEL_BIN=kernel
-      USER_PKGS="user-hello user-fault-test"
-      IMAGES="hello=hello bootinfo=bootinfo fault-test=fault-test fault-kernel=fault-kernel fault-undef=fault-undef preempt=preempt fp=fpcheck"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       QEMU=(qemu-system-aarch64 -machine "virt${GIC_VERSION:+,gic-version=$GIC_VERSION}" -cpu cortex-a53 -m "${QEMU_MEM:-1G}"
             -nographic -semihosting -kernel)
       # The Microkit hello system runs end to end here; `make run IMAGE=hello` boots the plain
@@ -40,8 +43,8 @@ arch_config() {
       KERNEL_TARGET=$TARGET
       KERNEL_PKG=kernel-qemu-virt-riscv64
       KERNEL_BIN=kernel-qemu-virt-riscv64
-      USER_PKGS="hello-riscv64"
-      IMAGES="hello=hello-riscv64 fault-test=hello-riscv64-fault fault-kernel=kernel-access-riscv64 preempt=preempt-riscv64 bootinfo=bootinfo-riscv64 illegal=illegal-riscv64 fp=fpcheck-riscv64"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       QEMU=(qemu-system-riscv64 -machine virt -m "${QEMU_MEM:-1G}" -nographic -bios default -kernel)
       # As on aarch64: the Microkit hello system; `make run ARCH=riscv64 IMAGE=hello` boots the
       # plain root task.
@@ -54,8 +57,8 @@ arch_config() {
       KERNEL_TARGET=$TARGET
       KERNEL_PKG=platform-qemu-x86_64
       KERNEL_BIN=kernel-x86_64
-      TASKS="hello-x86_64 fault-x86_64 halt-x86_64 kernel-read-x86_64 bootinfo-x86_64 fpcheck-x86_64"
-      USER_PKGS="hello-x86_64"
+      USER_PKGS="root-tests"
+      TASKS="$ROOT_TESTS"
       IMAGE_KIND=multiboot
       QEMU=(qemu-system-x86_64 -machine q35 -cpu qemu64,+pdpe1gb,+syscall,+lm -m 1G
             -display none -serial mon:stdio -monitor none -nic none -no-reboot

@@ -193,6 +193,17 @@ pub enum Arch {
     X86_64,
 }
 
+impl Arch {
+    /// The name programs print: `aarch64`, `riscv64`, `x86_64`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::Aarch64 => "aarch64",
+            Arch::Riscv64 => "riscv64",
+            Arch::X86_64 => "x86_64",
+        }
+    }
+}
+
 /// An arch-specific invocation label: the union of aarch64, riscv64 and x86_64 (MCS, 16.0.0).
 /// Use [`arch_label`] / [`arch_label_number`] to convert for one arch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

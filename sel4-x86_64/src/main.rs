@@ -12,9 +12,9 @@
 
 use sel4_abi::{FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, RootError};
-use sel4_root::root::{Root, Sel4, CNODE, COM1, TCB, VSPACE};
+use sel4_root::root::{Root, Sel4, CNODE, COM1, TCB};
 use sel4_root::rt::{read_word, ThreadIpc};
-use sel4_root::{bootinfo, println};
+use sel4_root::{bootinfo, println, Steps};
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::{ops, syscall, CapRights, MessageInfo, ARCH};
 
@@ -37,28 +37,17 @@ const CLIENT_BASE: u64 = 0x1001_0000;
 const FAULT_ADDR: u64 = 0xdead_0000;
 const ROUNDS: u64 = 3;
 
-fn halt() -> ! {
-    syscall::debug_halt();
-    loop {
-        syscall::yield_now();
-    }
-}
 
-fn fail(step: &str, e: RootError) -> ! {
-    println!("sel4-x86_64: FAILED {}: {}", step, e);
-    halt()
-}
 
-fn step<T>(name: &str, r: Result<T, RootError>) -> T {
-    r.unwrap_or_else(|e| fail(name, e))
-}
+/// Reports failed steps as `sel4-x86_64: FAILED <step>: <error>`.
+const STEPS: Steps = Steps("sel4-x86_64");
 
 /// Entered from `_start` with the boot-info address.
 #[no_mangle]
 pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     println!("sel4-x86_64: start");
     let bi = sel4_root::rt::boot_info(bootinfo_addr);
-    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
+    let mut root = STEPS.step("bootinfo", Root::new(bi, ARCH, Sel4));
     println!(
         "sel4-x86_64: bootinfo: nodes {}, empty slots {:#x}..{:#x}, ram bytes {:#x}",
         bi.num_nodes,
@@ -82,34 +71,34 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     }
 
     // COM1 through an I/O port cap.
-    let port = step("ioport issue", root.issue_com1());
+    let port = STEPS.step("ioport issue", root.issue_com1());
     println!(
         "sel4-x86_64: I/O port cap for {:#x}..{:#x} issued",
         COM1.0, COM1.1
     );
-    step(
+    STEPS.step(
         "com1 write",
         root.com1_write(
             port,
             "sel4-x86_64: this line went to COM1 through X86IOPortOut8\r\n",
         ),
     );
-    let lsr = step("com1 lsr", root.port_in8(port, COM1.0 + 5));
+    let lsr = STEPS.step("com1 lsr", root.port_in8(port, COM1.0 + 5));
     println!("sel4-x86_64: COM1 line status {:#x}", lsr);
 
     // Objects for two threads.
-    let tcbs = step("retype tcbs", root.retype(ObjectKind::Tcb, 0, 2));
-    let scs = step("retype scs", root.retype(ObjectKind::SchedContext, 8, 2));
-    let eps = step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
+    let tcbs = STEPS.step("retype tcbs", root.retype(ObjectKind::Tcb, 0, 2));
+    let scs = STEPS.step("retype scs", root.retype(ObjectKind::SchedContext, 8, 2));
+    let eps = STEPS.step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
     let (ep, fault_ep) = (eps, eps + 1);
-    let ntfns = step(
+    let ntfns = STEPS.step(
         "retype notifications",
         root.retype(ObjectKind::Notification, 0, 2),
     );
     let (ntfn, park) = (ntfns, ntfns + 1);
-    let replies = step("retype replies", root.retype(ObjectKind::Reply, 0, 2));
+    let replies = STEPS.step("retype replies", root.retype(ObjectKind::Reply, 0, 2));
     let (server_reply, root_reply) = (replies, replies + 1);
-    let cnode = step(
+    let cnode = STEPS.step(
         "retype cnode",
         root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1),
     );
@@ -117,31 +106,31 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
     let d = CHILD_CNODE_BITS as u8;
     let write_grant = CapRights::new(false, true, false, true);
-    step(
+    STEPS.step(
         "mint",
         root.mint(cnode, SERVER_EP, d, ep, CapRights::READ, 0),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(cnode, SERVER_REPLY, d, server_reply, CapRights::ALL, 0),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(cnode, CLIENT_EP, d, ep, write_grant, CLIENT_BADGE),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(cnode, CLIENT_NTFN, d, ntfn, CapRights::WRITE, NTFN_BADGE),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(cnode, CLIENT_PARK, d, park, CapRights::READ, 0),
     );
-    let fault_caps = step(
+    let fault_caps = STEPS.step(
         "alloc slots",
         root.slots.alloc_range(2).map_err(RootError::from),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(
             CNODE,
@@ -152,7 +141,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
             SERVER_FAULT_BADGE,
         ),
     );
-    step(
+    STEPS.step(
         "mint",
         root.mint(
             CNODE,
@@ -183,38 +172,29 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let cspace_data = cnode_cap_data(0, 64 - CHILD_CNODE_BITS);
     for (i, (name, base, prio, _, entry)) in threads.iter().enumerate() {
         let (tcb, sc, fault_cap) = (tcbs + i as u64, scs + i as u64, fault_caps + i as u64);
-        let mem = step("thread memory", root.thread_memory(*base, 4));
+        let mem = STEPS.step("thread memory", root.thread_memory(*base, 4));
         if i == 0 {
             // The server's notification: a signal also ends its endpoint receive.
-            step(
+            STEPS.step(
                 "bind notification",
                 ops::tcb_bind_notification(tcb, ntfn).map_err(RootError::from),
             );
         }
-        step(
+        STEPS.step(
             "sched context",
             ops::sched_control_configure_flags(root.sched_control, sc, 5000, 5000, 0, i as u64, 0)
                 .map_err(RootError::from),
         );
-        step(
+        STEPS.step(
             "tcb configure",
-            ops::tcb_configure(
-                tcb,
-                cnode,
-                cspace_data,
-                VSPACE,
-                0,
-                mem.ipc_vaddr,
-                mem.ipc_frame,
-            )
-            .map_err(RootError::from),
+            root.configure_thread(tcb, cnode, cspace_data, &mem),
         );
-        step(
+        STEPS.step(
             "tcb sched params",
             ops::tcb_set_sched_params(tcb, TCB, *prio, *prio, sc, fault_cap)
                 .map_err(RootError::from),
         );
-        step(
+        STEPS.step(
             "tcb start",
             root.start_thread(tcb, *entry, mem.stack_top, mem.ipc_vaddr),
         );
@@ -234,17 +214,17 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         addr,
         ip
     );
-    step(
+    STEPS.step(
         "fault label",
         expect_eq("fault label", info.label(), FaultType::VmFault as u64),
     );
-    step(
+    STEPS.step(
         "fault badge",
         expect_eq("fault badge", badge, SERVER_FAULT_BADGE),
     );
-    step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
+    STEPS.step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
     println!("sel4-x86_64: all steps passed");
-    halt()
+    sel4_root::halt()
 }
 
 /// Server: answers ROUNDS requests with the square of MR0 (ReplyRecv on the endpoint); the
@@ -252,7 +232,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 /// this thread (badge register = notification word). Then it faults on purpose.
 extern "C" fn server_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "server ipc buffer",
             RootError::Unexpected {
                 what: "ipc buffer",
@@ -284,7 +264,7 @@ extern "C" fn server_main(ipc: u64) -> ! {
         FAULT_ADDR
     );
     let v = read_word(FAULT_ADDR);
-    fail(
+    STEPS.fail(
         "server fault",
         RootError::Unexpected {
             what: "unmapped read returned",
@@ -297,7 +277,7 @@ extern "C" fn server_main(ipc: u64) -> ! {
 /// Client: Calls the server with 2, 3, 4, prints the answers, signals the notification.
 extern "C" fn client_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "client ipc buffer",
             RootError::Unexpected {
                 what: "ipc buffer",
@@ -309,7 +289,7 @@ extern "C" fn client_main(ipc: u64) -> ! {
     for n in 2..2 + ROUNDS {
         let (info, mrs) = t.call(CLIENT_EP, MessageInfo::new(0x51, 0, 0, 1), [n, 0, 0, 0]);
         if info.label() != 0 {
-            fail(
+            STEPS.fail(
                 "client call",
                 RootError::Unexpected {
                     what: "reply label",
@@ -323,7 +303,7 @@ extern "C" fn client_main(ipc: u64) -> ! {
     println!("sel4-x86_64 client: signalling");
     t.signal(CLIENT_NTFN);
     t.wait(CLIENT_PARK);
-    fail(
+    STEPS.fail(
         "client",
         RootError::Unexpected {
             what: "woken from the park notification",

@@ -1,25 +1,58 @@
 #!/usr/bin/env bash
-# AArch64 boot test of the root task's seL4 environment built by the kernel core: the
-# `bootinfo` root task reads seL4_BootInfo (slot regions in seL4's order, untypeds, the DTB
-# in the extra bootinfo, whose RAM size the RAM untypeds must nearly cover), retypes an
-# endpoint into the first empty slot (seL4_Untyped_Retype), copies it (seL4_CNode_Copy),
-# checks both with seL4_DebugCapIdentify, and checks that a copy onto an occupied slot fails
-# with seL4_DeleteFirst. The device untypeds must cover exactly the MMIO below RAM minus the
-# GIC (0x8000000 + 0x37000000 bytes; the PL011 page is included, as seL4 hands it out).
+# AArch64 boot test of the root task's seL4 environment built by the kernel core, with the
+# boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
+# seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
+# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
+# missing (FailedLookup first, then written and read back). The script cross-checks the
+# printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
+# retype/copy targets are the first empty slots).
+# The DTB's memory node must be nearly covered by the RAM untypeds, and the device untypeds
+# must cover exactly the MMIO below RAM minus the GIC (0x3f000000 bytes; the PL011 page
+# included, as seL4 hands it out).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 bootinfo \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "user panic" \
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+bash scripts/boot-test.sh aarch64 bootinfo \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "node 0 of 1, CNode size bits 12" \
-  --expect "bootinfo: slots: image frames " \
+  --expect "bootinfo: slots: paging [" \
+  --expect "bootinfo: empty slots [" \
   --expect "bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap" \
   --expect "bytes RAM, 0x3f000000 bytes device" \
-  --expect "bootinfo: extra bootinfo: first chunk id 6 " \
+  --expect "bootinfo: untyped list consistent (aligned, disjoint, caps are untyped)" \
+  --expect "bootinfo: extra bootinfo: chunk id 6 " \
   --expect "bootinfo: DTB is packed: totalsize " \
   --expect "bootinfo: DTB memory 0x40000000..0x80000000" \
   --expect "bootinfo: RAM untyped covers the DTB's RAM less at most 24 MiB" \
-  --expect "bootinfo: retype: error 0 (Untyped_Retype of untyped slot " \
-  --expect "bootinfo: retype: new cap tag 4 (endpoint) in slot " \
-  --expect "bootinfo: copy: error 0, cap tag 4 (endpoint) in slot " \
-  --expect "bootinfo: copy onto an occupied slot: error 8 (DeleteFirst)" \
-  --expect "bootinfo: done"
+  --expect "bootinfo: retype: endpoint into slot " \
+  --expect "bootinfo: retype: into the occupied slot " \
+  --expect "bootinfo: copy: slot " \
+  --expect "bootinfo: copy: onto the occupied slot " \
+  --expect "bootinfo: copy: from the empty slot " \
+  --expect "bootinfo: vspace: Page_Map before the tables: error 6; 2 page tables created; frame map error 0; frame paddr 0x" \
+  --expect "bootinfo: vspace: wrote and read back 0x5e140000cafe at 0x100000000" \
+  --expect "bootinfo: done" | tee "$log"
+tr -d '\r' <"$log" >"$log.clean"; mv "$log.clean" "$log"
+fail() { echo "FAIL: $*"; exit 1; }
+line() { grep -a -m1 "$1" "$log" | tr -d '\r' || true; }
+empty=$(line "bootinfo: empty slots \[" | sed -n 's/.*\[\([0-9]*\), \([0-9]*\))$/\1 \2/p')
+untyped=$(line "bootinfo: slots:" | sed -n 's/.*untyped \[\([0-9]*\), \([0-9]*\))$/\1 \2/p')
+read -r em_s em_e <<<"$empty"; read -r ut_s ut_e <<<"$untyped"
+[ -n "${em_s:-}" ] && [ -n "${ut_s:-}" ] || fail "could not parse the slot lines"
+[ "$em_s" -eq "$ut_e" ] || fail "empty region starts at $em_s, untyped region ends at $ut_e"
+[ "$em_e" -eq 4096 ] || fail "empty region ends at $em_e, not 4096"
+line "bootinfo: retype: endpoint into slot" | grep -q "slot $em_s: error 0, cap tag 4$" || fail "retype into the first empty slot"
+line "bootinfo: retype: into the occupied slot" | grep -q "slot $em_s: error 8$" || fail "retype into an occupied slot must be DeleteFirst"
+line "bootinfo: copy: slot" | grep -q "slot $em_s -> slot $((em_s + 1)): error 0, cap tag 4$" || fail "copy"
+line "bootinfo: copy: onto the occupied slot" | grep -q "slot $((em_s + 1)): error 8 (DeleteFirst)$" || fail "copy onto an occupied slot must be DeleteFirst"
+line "bootinfo: copy: from the empty slot" | grep -q "error 6 (source 1)$" || fail "copy from an empty slot must be FailedLookup (source)"
+counts=$(line "bootinfo: untyped: " | sed -n 's/^bootinfo: untyped: \([0-9]*\) caps (\([0-9]*\) RAM, \([0-9]*\) device), \(0x[0-9a-f]*\) bytes RAM, \(0x[0-9a-f]*\) bytes device, \(0x[0-9a-f]*\) bytes in all$/\1 \2 \3 \4 \5 \6/p')
+read -r n n_ram n_dev ram dev all <<<"$counts"
+[ -n "${n:-}" ] || fail "malformed untyped line"
+[ "$n" -eq $((ut_e - ut_s)) ] || fail "$n untypeds listed for a region of $((ut_e - ut_s)) slots"
+[ "$n" -eq $((n_ram + n_dev)) ] && [ "$n_ram" -gt 0 ] || fail "untyped counts $n = $n_ram + $n_dev"
+(( all == ram + dev )) || fail "total untyped bytes inconsistent"
+echo "aarch64-bootinfo: cross-checks passed (untyped [$ut_s, $ut_e), empty [$em_s, $em_e), $n untypeds, $ram bytes RAM, $dev bytes device)"

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# AArch64 boot test of lazy FP/SIMD switching through the kernel core: the root task
-# `fpcheck` starts `fpclobber` (overwrites V0-V31 until the timer preempts it), `intspin`
-# (never uses FP, only yields) and `fpcheck_b` (its own pattern across yields) as threads
-# with their own VSpaces, loads a pattern into V0-V31, yields and checks the pattern survived,
-# five times; then checks `fpcheck_b`'s rounds; then starts a thread with
-# seL4_TCBFlag_fpuDisabled whose FP instruction must reach the root task (its fault handler)
-# as a UserException with the FP/SIMD-access ESR (EC 0x07).
+# AArch64 boot test of lazy FP context switching through the kernel core, with the FP test
+# written once for every arch (user/root-tests `fpcheck`; the registers, here V0-V31,
+# come from sel4_sys::arch::fp): the root task checks it starts with the initial FP state,
+# loads non-default values, starts `fpclobber` (own VSpace and ASID, same priority, seL4
+# invocations), which must start with the initial state too; then the root loads a pattern
+# and yields while `fpclobber` loads another and spins until the timer preempts it, each
+# checking its own pattern and counting only rounds in which the other ran in between. A
+# third thread, `intonly`, never uses the FPU and spins alongside. Last, a thread with
+# seL4_TCBFlag_fpuDisabled executes an FP instruction, which must reach the root (its fault
+# handler) as the UserException for the FP/SIMD-access ESR (EC 0x07).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 fp \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "kernel: fault:" \
+exec bash scripts/boot-test.sh aarch64 fpcheck \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fpcheck: ERROR" --panic-pattern "fpclobber: ERROR" \
+  --panic-pattern "fpdenied: ERROR" --panic-pattern "kernel: fault:" --panic-pattern "sel4-root: panic" \
+  --panic-pattern "has no fault handler" \
   --expect "entering user mode through the kernel core" \
-  --expect "fpclobber: overwriting V0-V31 forever" \
-  --expect "fpcheck: V0-V31 intact across 5 yields" \
-  --expect "fpcheck: second FP thread intact across" \
-  --expect "fpcheck: fpuDisabled thread's FP instruction raised a UserException (ESR "
+  --expect "fpcheck: root task started with the initial FP state" \
+  --expect "fpclobber: started with the initial FP state, not the root's" \
+  --expect "fpclobber: V0-V31 intact across 5 preemptions" \
+  --expect "fpcheck: V0-V31 intact across " \
+  --expect "fpcheck: and intact across " \
+  --expect "fpcheck: fpuDisabled thread's FP instruction faulted to its handler: FP/SIMD access trap, ESR EC 0x7 (user exception 0x"

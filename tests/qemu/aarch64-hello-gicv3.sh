@@ -11,4 +11,5 @@ exec bash scripts/boot-test.sh aarch64 hello \
   --expect "entering user mode through the kernel core" \
   --expect "hello from user mode" \
   --expect "hello: yield 3 returned" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "hello: ERROR" \
   --expect "kernel: timer: 10 ticks while in user mode"

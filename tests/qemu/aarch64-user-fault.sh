@@ -5,9 +5,9 @@
 # heartbeat is printed twice afterwards. The task must not get past the faulting read.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 fault-test \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fault-test: ERROR" \
-  --expect "fault-test: reading unmapped address 0xdead0000" \
+exec bash scripts/boot-test.sh aarch64 fault \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fault: ERROR" \
+  --expect "fault: reading unmapped address 0xdead0000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xdead0000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick" \

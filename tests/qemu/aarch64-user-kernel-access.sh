@@ -4,9 +4,9 @@
 # VMFault (reported, task suspended); the read never returns a value.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 fault-kernel \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fault-kernel: ERROR" \
-  --expect "fault-kernel: reading kernel memory at 0xffff000040200000" \
+exec bash scripts/boot-test.sh aarch64 kernel-access \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "kernel-access: ERROR" \
+  --expect "kernel-access: reading kernel memory at 0xffff000040200000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xffff000040200000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick"

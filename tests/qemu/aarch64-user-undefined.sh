@@ -5,9 +5,9 @@
 # and the kernel keeps running (idle heartbeat). Execution must not continue past the udf.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh aarch64 fault-undef \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fault-undef: ERROR" \
-  --expect "fault-undef: executing an undefined instruction" \
+exec bash scripts/boot-test.sh aarch64 undefined \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "undefined: ERROR" \
+  --expect "undefined: executing an undefined instruction (udf #0)" \
   --expect "has no fault handler, suspended: user exception 0x2000000 code 0 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "kernel: heartbeat: tick"

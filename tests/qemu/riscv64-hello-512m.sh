@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export QEMU_MEM=512M
 exec bash scripts/boot-test.sh riscv64 hello \
-  --panic-pattern "KERNEL PANIC" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "hello: ERROR" \
   --expect "ram 0x80000000..0xa0000000, sv39" \
   --expect "kernel: core booted: 51" \
   --expect "hello from user mode" \
-  --expect "user: yielded 3 times" \
+  --expect "hello: yield 3 returned" \
   --expect "timer: 10 ticks"

@@ -7,10 +7,9 @@
 # faulting read.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh riscv64 fault-test \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "the fault was not caught" \
-  --expect "hello from user mode" \
-  --expect "user: about to read unmapped address 0xdead0000" \
+exec bash scripts/boot-test.sh riscv64 fault \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fault: ERROR" \
+  --expect "fault: reading unmapped address 0xdead0000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xdead0000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "timer: 10 ticks" \

@@ -5,9 +5,9 @@
 # thread and reports it; the kernel idles and the timer keeps ticking.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh riscv64 illegal \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "illegal: ERROR" \
-  --expect "illegal: executing an all-zero instruction word" \
+exec bash scripts/boot-test.sh riscv64 undefined \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "undefined: ERROR" \
+  --expect "undefined: executing an undefined instruction (an all-zero instruction word)" \
   --expect "has no fault handler, suspended: user exception 0x2 code 0 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "timer: 10 ticks"

@@ -5,8 +5,8 @@
 # VMFault, finds no fault handler, suspends the thread and reports it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec bash scripts/boot-test.sh riscv64 fault-kernel \
+exec bash scripts/boot-test.sh riscv64 kernel-access \
   --panic-pattern "KERNEL PANIC" --panic-pattern "kernel-access: ERROR" \
-  --expect "kernel-access: reading kernel address 0xffffffc080200000" \
+  --expect "kernel-access: reading kernel memory at 0xffffffc080200000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xffffffc080200000 (pc 0x40" \
   --expect "timer: 10 ticks"

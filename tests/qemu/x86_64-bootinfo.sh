@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# x86_64 boot test of the root task's seL4 environment built by the kernel core: the
-# `bootinfo-x86_64` root task reads seL4_BootInfo (empty slot range ending at the CNode size,
-# untyped count and bytes), retypes an endpoint into the first empty slot
-# (seL4_Untyped_Retype), copies it (seL4_CNode_Copy), checks both with DebugCapIdentify and
-# that a copy onto an occupied slot fails with DeleteFirst; then takes COM1's ports with
-# X86IOPortControl_Issue (slot 7's cap), writes a line to the UART itself with
-# X86IOPort_In8/Out8, and checks the error paths (overlapping issue: RevokeFirst; a port
-# outside the cap: IllegalOperation). The script cross-checks the untyped bytes against the
-# free RAM and device space the kernel reported handing to the core.
+# x86_64 boot test of the root task's seL4 environment built by the kernel core, with the
+# boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
+# seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
+# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
+# missing (FailedLookup first, then written and read back). The script cross-checks the
+# printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
+# retype/copy targets are the first empty slots).
+# On x86_64 the task also takes COM1's ports (X86IOPortControl_Issue), writes a line to the
+# UART itself (X86IOPort_In8/Out8) and checks RevokeFirst / IllegalOperation; the untyped
+# bytes must match the free RAM and device space the kernel reported.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-bash scripts/boot-test.sh x86_64 bootinfo-x86_64 \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "user panic" \
+bash scripts/boot-test.sh x86_64 bootinfo \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "sel4-root: panic" \
   --panic-pattern "has no fault handler" \
   --expect "go to the kernel core" \
   --expect "node 0 of 1, CNode size bits 12" \
-  --expect "bootinfo: empty slots " \
-  --expect "bootinfo: untyped: " \
-  --expect "bootinfo: retype: error 0, cap tag 4 in slot " \
-  --expect "bootinfo: copy: error 0, cap tag 4 in slot " \
-  --expect "bootinfo: copy onto an occupied slot: error 8" \
+  --expect "bootinfo: slots: paging [" \
+  --expect "bootinfo: empty slots [" \
+  --expect "bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap" \
+  --expect "bootinfo: untyped list consistent (aligned, disjoint, caps are untyped)" \
+  --expect "bootinfo: retype: endpoint into slot " \
+  --expect "bootinfo: retype: into the occupied slot " \
+  --expect "bootinfo: copy: slot " \
+  --expect "bootinfo: copy: onto the occupied slot " \
+  --expect "bootinfo: copy: from the empty slot " \
+  --expect "bootinfo: vspace: Page_Map before the tables: error 6; 2 page tables created; frame map error 0; frame paddr 0x" \
+  --expect "bootinfo: vspace: wrote and read back 0x5e140000cafe at 0x100000000" \
   --expect "bootinfo: ioport: IOPortControl_Issue 0x3f8..0x3ff into slot " \
   --expect "bootinfo: ioport: issuing an already issued port again: error 9" \
   --expect "bootinfo: ioport: Out8 to port 0x3f7 outside the cap: error 3" \
@@ -29,22 +37,31 @@ bash scripts/boot-test.sh x86_64 bootinfo-x86_64 \
   --expect "bootinfo: done" | tee "$log"
 tr -d '\r' <"$log" >"$log.clean"; mv "$log.clean" "$log"
 fail() { echo "FAIL: $*"; exit 1; }
-line=$(grep -m1 -E 'free RAM regions \([0-9]+ KiB\) and device space 0x[0-9a-f]+\.\.0x[0-9a-f]+' "$log") \
+line() { grep -a -m1 "$1" "$log" | tr -d '\r' || true; }
+empty=$(line "bootinfo: empty slots \[" | sed -n 's/.*\[\([0-9]*\), \([0-9]*\))$/\1 \2/p')
+untyped=$(line "bootinfo: slots:" | sed -n 's/.*untyped \[\([0-9]*\), \([0-9]*\))$/\1 \2/p')
+read -r em_s em_e <<<"$empty"; read -r ut_s ut_e <<<"$untyped"
+[ -n "${em_s:-}" ] && [ -n "${ut_s:-}" ] || fail "could not parse the slot lines"
+[ "$em_s" -eq "$ut_e" ] || fail "empty region starts at $em_s, untyped region ends at $ut_e"
+[ "$em_e" -eq 4096 ] || fail "empty region ends at $em_e, not 4096"
+line "bootinfo: retype: endpoint into slot" | grep -q "slot $em_s: error 0, cap tag 4$" || fail "retype into the first empty slot"
+line "bootinfo: retype: into the occupied slot" | grep -q "slot $em_s: error 8$" || fail "retype into an occupied slot must be DeleteFirst"
+line "bootinfo: copy: slot" | grep -q "slot $em_s -> slot $((em_s + 1)): error 0, cap tag 4$" || fail "copy"
+line "bootinfo: copy: onto the occupied slot" | grep -q "slot $((em_s + 1)): error 8 (DeleteFirst)$" || fail "copy onto an occupied slot must be DeleteFirst"
+line "bootinfo: copy: from the empty slot" | grep -q "error 6 (source 1)$" || fail "copy from an empty slot must be FailedLookup (source)"
+counts=$(line "bootinfo: untyped: " | sed -n 's/^bootinfo: untyped: \([0-9]*\) caps (\([0-9]*\) RAM, \([0-9]*\) device), \(0x[0-9a-f]*\) bytes RAM, \(0x[0-9a-f]*\) bytes device, \(0x[0-9a-f]*\) bytes in all$/\1 \2 \3 \4 \5 \6/p')
+read -r n n_ram n_dev ram dev all <<<"$counts"
+[ -n "${n:-}" ] || fail "malformed untyped line"
+[ "$n" -eq $((ut_e - ut_s)) ] || fail "$n untypeds listed for a region of $((ut_e - ut_s)) slots"
+[ "$n" -eq $((n_ram + n_dev)) ] && [ "$n_ram" -gt 0 ] || fail "untyped counts $n = $n_ram + $n_dev"
+(( all == ram + dev )) || fail "total untyped bytes inconsistent"
+line=$(grep -a -m1 -E 'free RAM regions \([0-9]+ KiB\) and device space 0x[0-9a-f]+\.\.0x[0-9a-f]+' "$log") \
   || fail "no free RAM line"
 free_kib=$(sed -E 's/.*\(([0-9]+) KiB\).*/\1/' <<<"$line")
 dev_lo=$(sed -E 's/.*device space (0x[0-9a-f]+)\.\..*/\1/' <<<"$line")
 dev_hi=$(sed -E 's/.*device space 0x[0-9a-f]+\.\.(0x[0-9a-f]+).*/\1/' <<<"$line")
-ut=$(grep -m1 -E '^bootinfo: untyped: [0-9]+ caps \([0-9]+ RAM, [0-9]+ device\), 0x[0-9a-f]+ bytes RAM, 0x[0-9a-f]+ bytes device, 0x[0-9a-f]+ bytes in all$' "$log") \
-  || fail "malformed untyped line"
-ram=$(sed -E 's/.*device\), (0x[0-9a-f]+) bytes RAM.*/\1/' <<<"$ut")
-dev=$(sed -E 's/.*bytes RAM, (0x[0-9a-f]+) bytes device.*/\1/' <<<"$ut")
-all=$(sed -E 's/.*device, (0x[0-9a-f]+) bytes in all/\1/' <<<"$ut")
 free=$((free_kib * 1024))
 (( ram <= free && ram + (2 << 20) >= free )) \
   || fail "RAM untyped $ram bytes is not the free RAM $free bytes less the kernel's boot objects (< 2 MiB)"
 (( dev == dev_hi - dev_lo )) || fail "device untyped $dev bytes != device space $((dev_hi - dev_lo))"
-(( all == ram + dev )) || fail "total untyped bytes inconsistent"
-empty=$(grep -m1 -E '^bootinfo: empty slots [0-9]+\.\.4096$' "$log") || fail "empty region does not end at 4096"
-first_empty=$(sed -E 's/.*slots ([0-9]+)\.\..*/\1/' <<<"$empty")
-grep -q "bootinfo: retype: error 0, cap tag 4 in slot $first_empty " "$log" || fail "retype not into the first empty slot"
-echo "PASS: untyped bytes match the memory the kernel handed to the core; retype/copy/IOPort lines seen"
+echo "x86_64-bootinfo: cross-checks passed (untyped [$ut_s, $ut_e), empty [$em_s, $em_e), $n untypeds, $ram bytes RAM, $dev bytes device)"

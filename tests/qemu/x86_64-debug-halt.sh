@@ -9,11 +9,11 @@ bash scripts/build-images.sh x86_64
 log=build/logs/x86_64-debug-halt.serial
 mkdir -p build/logs
 set +e
-timeout "${BOOT_TIMEOUT:-20}" "${QEMU[@]}" build/x86_64/halt-x86_64.elf </dev/null >"$log" 2>&1
+timeout "${BOOT_TIMEOUT:-20}" "${QEMU[@]}" build/x86_64/halt.elf </dev/null >"$log" 2>&1
 status=$?
 set -e
 cat "$log"
-grep -q "halt task: calling seL4_DebugHalt" "$log" || { echo "FAIL: task output missing"; exit 1; }
+grep -q "halt: calling seL4_DebugHalt" "$log" || { echo "FAIL: task output missing"; exit 1; }
 grep -q "kernel: seL4_DebugHalt, stopping" "$log" || { echo "FAIL: kernel halt line missing"; exit 1; }
 if grep -q -e "KERNEL PANIC" -e "ERROR" "$log"; then echo "FAIL: panic/error line"; exit 1; fi
 [ "$status" = 33 ] || { echo "FAIL: QEMU exit status $status, expected 33"; exit 1; }

@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-bash scripts/boot-test.sh x86_64 kernel-read-x86_64 \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "kernel-read task: ERROR" \
-  --expect "kernel-read task: reading kernel memory" \
+bash scripts/boot-test.sh x86_64 kernel-access \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "kernel-access: ERROR" \
+  --expect "kernel-access: reading kernel memory at 0xffffffff80100000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xffffffff80100000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" | tee "$log"
 grep -Eq 'suspended: vm fault on data at 0xffffffff80100000 \(pc 0x40[0-9a-f]{4}, fsr 0x5\)$' "$log" \

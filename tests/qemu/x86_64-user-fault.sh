@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-bash scripts/boot-test.sh x86_64 fault-x86_64 \
-  --panic-pattern "KERNEL PANIC" --panic-pattern "fault task: ERROR" \
-  --expect "fault task: touching unmapped memory" \
+bash scripts/boot-test.sh x86_64 fault \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "fault: ERROR" \
+  --expect "fault: reading unmapped address 0xdead0000" \
   --expect "has no fault handler, suspended: vm fault on data at 0xdead0000 (pc 0x40" \
   --expect "kernel: no runnable thread; idling" \
   --expect "timer: 100 ticks" | tee "$log"

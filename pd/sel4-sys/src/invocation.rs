@@ -179,6 +179,12 @@ pub fn tcb_bind_notification(ntfn: u64) -> Invocation {
 pub fn tcb_unbind_notification() -> Invocation {
     g(Label::TCBUnbindNotification, &[], &[])
 }
+/// `seL4_TCB_SetFlags(clear, set)`: clears, then sets, `seL4_TCBFlag` bits.
+pub fn tcb_set_flags(clear: u64, set: u64) -> Invocation {
+    g(Label::TCBSetFlags, &[clear, set], &[])
+}
+/// `seL4_TCBFlag_fpuDisabled`: the thread may not use the FPU.
+pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
 /// `seL4_TCB_SetTLSBase(tls_base)`.
 pub fn tcb_set_tls_base(tls: u64) -> Invocation {
     g(Label::TCBSetTLSBase, &[tls], &[])

@@ -125,6 +125,10 @@ pub fn tcb_suspend(tcb: u64) -> Result<()> {
 pub fn tcb_bind_notification(tcb: u64, ntfn: u64) -> Result<()> {
     unit(tcb, inv::tcb_bind_notification(ntfn))
 }
+/// `seL4_TCB_SetFlags(clear, set)`.
+pub fn tcb_set_flags(tcb: u64, clear: u64, set: u64) -> Result<()> {
+    unit(tcb, inv::tcb_set_flags(clear, set))
+}
 /// `seL4_TCB_SetTLSBase`.
 pub fn tcb_set_tls_base(tcb: u64, tls: u64) -> Result<()> {
     unit(tcb, inv::tcb_set_tls_base(tls))

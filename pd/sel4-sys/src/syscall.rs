@@ -38,60 +38,47 @@ pub fn call(dest: u64, info: MessageInfo) -> MessageInfo {
     MessageInfo(r.info)
 }
 
-/// `seL4_Recv(src, &badge, reply)`: returns (MessageInfo, badge).
-pub fn recv(src: u64, reply: u64) -> (MessageInfo, u64) {
-    let r = raw(Syscall::Recv as i64, Regs { cap: src, reply, ..Regs::default() });
+/// A receiving syscall `sys` with inputs `regs`: MR0–3 go to the IPC buffer; returns
+/// (MessageInfo, badge).
+fn receive(sys: Syscall, regs: Regs) -> (MessageInfo, u64) {
+    let r = raw(sys as i64, regs);
     store_mrs(&r);
     (MessageInfo(r.info), r.cap)
+}
+
+/// `seL4_Recv(src, &badge, reply)`: returns (MessageInfo, badge).
+pub fn recv(src: u64, reply: u64) -> (MessageInfo, u64) {
+    receive(Syscall::Recv, Regs { cap: src, reply, ..Regs::default() })
 }
 
 /// `seL4_NBRecv(src, &badge, reply)`: returns (MessageInfo, badge); badge 0 if nothing came.
 pub fn nb_recv(src: u64, reply: u64) -> (MessageInfo, u64) {
-    let r = raw(Syscall::NBRecv as i64, Regs { cap: src, reply, ..Regs::default() });
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::NBRecv, Regs { cap: src, reply, ..Regs::default() })
 }
 
 /// `seL4_Wait(src, &badge)`: receive without a reply object.
 pub fn wait(src: u64) -> (MessageInfo, u64) {
-    let r = raw(Syscall::Wait as i64, Regs { cap: src, ..Regs::default() });
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::Wait, Regs { cap: src, ..Regs::default() })
 }
 
 /// `seL4_NBWait(src, &badge)` (also `seL4_Poll`).
 pub fn nb_wait(src: u64) -> (MessageInfo, u64) {
-    let r = raw(Syscall::NBWait as i64, Regs { cap: src, ..Regs::default() });
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::NBWait, Regs { cap: src, ..Regs::default() })
 }
 
 /// `seL4_ReplyRecv(src, info, &badge, reply)`: reply through `reply`, then Recv on `src`.
 pub fn reply_recv(src: u64, info: MessageInfo, reply: u64) -> (MessageInfo, u64) {
-    let mut regs = out_regs(src, info);
-    regs.reply = reply;
-    let r = raw(Syscall::ReplyRecv as i64, regs);
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::ReplyRecv, Regs { reply, ..out_regs(src, info) })
 }
 
 /// `seL4_NBSendRecv(dest, info, src, &badge, reply)`.
 pub fn nb_send_recv(dest: u64, info: MessageInfo, src: u64, reply: u64) -> (MessageInfo, u64) {
-    let mut regs = out_regs(src, info);
-    regs.reply = reply;
-    regs.dest = dest;
-    let r = raw(Syscall::NBSendRecv as i64, regs);
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::NBSendRecv, Regs { reply, dest, ..out_regs(src, info) })
 }
 
 /// `seL4_NBSendWait(dest, info, src, &badge)`: `dest` travels in the reply register.
 pub fn nb_send_wait(dest: u64, info: MessageInfo, src: u64) -> (MessageInfo, u64) {
-    let mut regs = out_regs(src, info);
-    regs.reply = dest;
-    let r = raw(Syscall::NBSendWait as i64, regs);
-    store_mrs(&r);
-    (MessageInfo(r.info), r.cap)
+    receive(Syscall::NBSendWait, Regs { reply: dest, ..out_regs(src, info) })
 }
 
 /// `seL4_Yield`.

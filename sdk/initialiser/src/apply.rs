@@ -24,9 +24,20 @@ use sel4_sys::message::cnode_cap_data;
 use sel4_sys::ops::InvokeError;
 use sel4_sys::CapRights;
 
-use crate::bootinfo::{extra_chunk, UntypedDesc};
+use sel4_root::bootinfo::extra_chunk;
 use crate::untyped::{AllocError, Allocator};
 use crate::{initial_context, paging, sys_arch};
+
+/// An untyped cap handed to a PD: where it is and what it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandedUntyped {
+    /// Physical address.
+    pub paddr: u64,
+    /// log2 size in bytes.
+    pub size_bits: u8,
+    /// Device memory.
+    pub is_device: bool,
+}
 
 /// Root CNode slot of the root task's CNode (`seL4_CapInitThreadCNode`).
 pub const ROOT_CNODE: u64 = sel4_sys::init_caps::CNODE;
@@ -169,7 +180,7 @@ pub struct Builder<'a, KN: Kernel> {
     /// Reply object for the monitor, created before any untyped is handed over.
     pub monitor_reply: Option<u64>,
     /// Untypeds handed to a PD: (CNode slot, descriptor), for logs and tests.
-    pub handed_over: Vec<(u64, UntypedDesc)>,
+    pub handed_over: Vec<(u64, HandedUntyped)>,
     /// Physical base of each contiguous region a [`microkit_spec::PaddrVar`] names, by its
     /// first frame (checked with `Page_GetAddress`).
     pub region_paddr: Vec<(u32, u64)>,
@@ -356,7 +367,7 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         for (k, u) in list.iter().enumerate() {
             let slot = h.first_slot + k as u64;
             self.kernel.cnode_move(cnode, slot, radix, u.slot).map_err(fail("untyped handoff", &spec.objects[h.cnode as usize].name))?;
-            self.handed_over.push((slot, UntypedDesc { paddr: u.paddr, size_bits: u.size_bits, is_device: u.is_device }));
+            self.handed_over.push((slot, HandedUntyped { paddr: u.paddr, size_bits: u.size_bits, is_device: u.is_device }));
         }
         let ram: u64 = list.iter().filter(|u| !u.is_device).map(|u| (1u64 << u.size_bits).saturating_sub(u.used)).sum();
         let kept = self.untyped.untypeds.len() - list.len();

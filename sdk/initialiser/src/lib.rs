@@ -1,12 +1,11 @@
-//! Host-testable logic of the initialiser root task: boot-info parsing, the untyped
-//! allocator, paging-structure planning, per-arch register layouts and fault reports.
+//! Host-testable logic of the initialiser root task (boot info comes from `sel4-root`): the
+//! untyped allocator, paging-structure planning, per-arch register layouts and fault reports.
 //! The binary (`src/bin/initialiser.rs`) drives these with real seL4 invocations.
 #![no_std]
 
 extern crate alloc;
 
 pub mod apply;
-pub mod bootinfo;
 pub mod fault;
 pub mod iommu;
 pub mod paging;

@@ -29,10 +29,10 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4_bench::{counter, per_op};
-use sel4_abi::{Arch, ObjectKind, Syscall};
+use sel4_abi::{ObjectKind, Syscall};
 use sel4_root::error::RootError;
-use sel4_root::println;
-use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
+use sel4_root::{println, Steps};
+use sel4_root::root::{Root, Sel4, CNODE, TCB};
 use sel4_root::rt::ThreadIpc;
 use sel4_sys::arch::{raw, Regs};
 use sel4_sys::message::cnode_cap_data;
@@ -60,34 +60,15 @@ static REPLY: AtomicU64 = AtomicU64::new(0);
 static NTFN_A: AtomicU64 = AtomicU64::new(0);
 static NTFN_B: AtomicU64 = AtomicU64::new(0);
 
-fn arch_name() -> &'static str {
-    match ARCH {
-        Arch::Aarch64 => "aarch64",
-        Arch::Riscv64 => "riscv64",
-        Arch::X86_64 => "x86_64",
-    }
-}
 
-fn halt() -> ! {
-    syscall::debug_halt();
-    loop {
-        syscall::yield_now();
-    }
-}
 
-fn fail(step: &str, e: RootError) -> ! {
-    println!("sel4-bench: FAILED {}: {}", step, e);
-    halt()
-}
 
-/// The value of `r`, or FAILED `name` and halt.
-fn step<T>(name: &str, r: Result<T, RootError>) -> T {
-    r.unwrap_or_else(|e| fail(name, e))
-}
+/// Reports failed steps as `sel4-bench: FAILED <step>: <error>`.
+const STEPS: Steps = Steps("sel4-bench");
 
 fn check(name: &'static str, got: u64, want: u64) {
     if got != want {
-        fail(
+        STEPS.fail(
             name,
             RootError::Unexpected {
                 what: name,
@@ -107,7 +88,7 @@ fn measure<F: FnMut(u64)>(op: F) -> u64 {
 fn report(name: &str, ticks: u64, empty: u64, freq: Option<u64>) {
     let r = per_op(ticks, empty, N, freq);
     if r.0 == 0 {
-        fail(
+        STEPS.fail(
             name,
             RootError::Unexpected {
                 what: "operation cost no instructions",
@@ -127,33 +108,24 @@ fn spawn(
     entry: extern "C" fn(u64) -> !,
     name: &str,
 ) -> (u64, u64) {
-    let tcb = step(name, root.retype(ObjectKind::Tcb, 0, 1));
-    let sc = step(name, root.retype(ObjectKind::SchedContext, 8, 1));
-    step(
+    let tcb = STEPS.step(name, root.retype(ObjectKind::Tcb, 0, 1));
+    let sc = STEPS.step(name, root.retype(ObjectKind::SchedContext, 8, 1));
+    STEPS.step(
         name,
         ops::sched_control_configure_flags(root.sched_control, sc, BUDGET_US, BUDGET_US, 0, 0, 0)
             .map_err(RootError::from),
     );
-    let mem = step(name, root.thread_memory(base, STACK_PAGES));
-    step(
+    let mem = STEPS.step(name, root.thread_memory(base, STACK_PAGES));
+    STEPS.step(
         name,
-        ops::tcb_configure(
-            tcb,
-            CNODE,
-            cspace_data,
-            VSPACE,
-            0,
-            mem.ipc_vaddr,
-            mem.ipc_frame,
-        )
-        .map_err(RootError::from),
+        root.configure_thread(tcb, CNODE, cspace_data, &mem),
     );
-    step(
+    STEPS.step(
         name,
         ops::tcb_set_sched_params(tcb, TCB, HELPER_PRIO, HELPER_PRIO, sc, 0)
             .map_err(RootError::from),
     );
-    step(
+    STEPS.step(
         name,
         root.start_thread(tcb, entry, mem.stack_top, mem.ipc_vaddr),
     );
@@ -167,7 +139,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let freq = counter::frequency();
     println!(
         "sel4-bench: start ({}): {} iterations, best of {}, counter {} ({})",
-        arch_name(),
+        ARCH.name(),
         N,
         ROUNDS,
         counter::NAME,
@@ -179,9 +151,9 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     if let Some(f) = freq {
         println!("sel4-bench: counter frequency {} Hz", f);
     }
-    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
+    let mut root = STEPS.step("bootinfo", Root::new(bi, ARCH, Sel4));
     let Some(me) = ThreadIpc::new(bi.ipc_buffer) else {
-        fail(
+        STEPS.fail(
             "root ipc buffer",
             RootError::Unexpected {
                 what: "root IPC buffer address",
@@ -192,13 +164,13 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     };
 
     // Objects: endpoint, reply, three notifications; an empty slot.
-    let ep = step("retype endpoint", root.retype(ObjectKind::Endpoint, 0, 1));
-    let reply = step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
-    let ntfn = step(
+    let ep = STEPS.step("retype endpoint", root.retype(ObjectKind::Endpoint, 0, 1));
+    let reply = STEPS.step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
+    let ntfn = STEPS.step(
         "retype notifications",
         root.retype(ObjectKind::Notification, 0, 3),
     );
-    let empty_slot = step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    let empty_slot = STEPS.step("alloc slot", root.slots.alloc().map_err(RootError::from));
     EP.store(ep, Ordering::Relaxed);
     REPLY.store(reply, Ordering::Relaxed);
     NTFN_A.store(ntfn + 1, Ordering::Relaxed);
@@ -266,7 +238,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     report("call-replyrecv-active", t, empty, freq);
 
     // The same with a passive server: its scheduling context unbound while it waits in Recv.
-    step(
+    STEPS.step(
         "unbind server sched context",
         ops::sched_context_unbind(server_sc).map_err(RootError::from),
     );
@@ -279,13 +251,13 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     report("call-replyrecv-passive", t, empty, freq);
 
     println!("sel4-bench: done");
-    halt()
+    sel4_root::halt()
 }
 
 /// Server: answers each Call with MR0 + 1 through the reply object, forever.
 extern "C" fn server_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "server ipc buffer",
             RootError::Unexpected {
                 what: "server IPC buffer address",
@@ -310,7 +282,7 @@ extern "C" fn server_main(ipc: u64) -> ! {
 /// Pong: Wait on notification A, Signal B, forever.
 extern "C" fn pong_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "pong ipc buffer",
             RootError::Unexpected {
                 what: "pong IPC buffer address",

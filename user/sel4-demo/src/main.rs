@@ -23,11 +23,12 @@
 #![no_std]
 #![no_main]
 
-use sel4_abi::{fault, Arch, Error, FaultType, ObjectKind};
+use sel4_abi::{fault, Error, FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
 use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
 use sel4_root::rt::{read_bytes, read_word, text_range, ThreadIpc};
-use sel4_root::{bootinfo, println};
+use sel4_root::{bootinfo, println, Steps};
+use sel4_sys::arch::SYSCALL_INSTRUCTION;
 use sel4_sys::message::cnode_cap_data;
 use sel4_sys::{ipc_buffer, ops, syscall, CapRights, MessageInfo, ARCH};
 
@@ -65,37 +66,16 @@ const CHILD_PRIO: u64 = 100;
 /// SC budget and period (µs): round-robin.
 const BUDGET_US: u64 = 5000;
 
-fn arch_name() -> &'static str {
-    match ARCH {
-        Arch::Aarch64 => "aarch64",
-        Arch::Riscv64 => "riscv64",
-        Arch::X86_64 => "x86_64",
-    }
-}
-
-/// Size of the syscall instruction (`svc #0`, `ecall`, `syscall`).
-fn syscall_insn_bytes() -> u64 {
-    match ARCH {
-        Arch::Aarch64 | Arch::Riscv64 => 4,
-        Arch::X86_64 => 2,
-    }
-}
-
-/// Whether the instruction at `addr` is this architecture's syscall instruction: AArch64
-/// `svc #0` (0xd4000001), RISC-V `ecall` (0x00000073), x86_64 `syscall` (0f 05).
+/// Whether the instruction at `addr` is this architecture's syscall instruction.
 fn is_syscall_instruction(addr: u64) -> bool {
-    match ARCH {
-        Arch::Aarch64 => u32::from_le_bytes(read_bytes::<4>(addr)) == 0xd400_0001,
-        Arch::Riscv64 => u32::from_le_bytes(read_bytes::<4>(addr)) == 0x0000_0073,
-        Arch::X86_64 => read_bytes::<2>(addr) == [0x0f, 0x05],
-    }
+    read_bytes::<4>(addr).starts_with(SYSCALL_INSTRUCTION)
 }
 
 /// FAILED `what` unless `pc` is in the program text at a syscall instruction.
 fn expect_syscall_instruction(what: &'static str, pc: u64) {
     let (lo, hi) = text_range();
     if pc < lo || pc >= hi || !is_syscall_instruction(pc) {
-        fail(
+        STEPS.fail(
             what,
             RootError::Unexpected {
                 what: "pc is not a syscall instruction",
@@ -108,7 +88,7 @@ fn expect_syscall_instruction(what: &'static str, pc: u64) {
 
 /// Check a received UnknownSyscall fault from the child and return its FaultIP.
 fn unknown_syscall_fault(info: MessageInfo, badge: u64) -> u64 {
-    step(
+    STEPS.step(
         "unknown syscall label",
         expect_eq(
             "fault label",
@@ -116,11 +96,11 @@ fn unknown_syscall_fault(info: MessageInfo, badge: u64) -> u64 {
             FaultType::UnknownSyscall as u64,
         ),
     );
-    step(
+    STEPS.step(
         "unknown syscall badge",
         expect_eq("fault badge", badge, FAULT_BADGE),
     );
-    step(
+    STEPS.step(
         "unknown syscall length",
         expect_eq(
             "fault length",
@@ -128,7 +108,7 @@ fn unknown_syscall_fault(info: MessageInfo, badge: u64) -> u64 {
             fault::unknown_syscall_length(ARCH) as u64,
         ),
     );
-    step(
+    STEPS.step(
         "unknown syscall number",
         expect_eq(
             "syscall number",
@@ -141,31 +121,18 @@ fn unknown_syscall_fault(info: MessageInfo, badge: u64) -> u64 {
     ip
 }
 
-fn halt() -> ! {
-    syscall::debug_halt();
-    loop {
-        syscall::yield_now();
-    }
-}
 
-fn fail(step: &str, e: RootError) -> ! {
-    println!("sel4-demo: FAILED {}: {}", step, e);
-    halt()
-}
-
-/// The value of `r`, or FAILED `step` and halt.
-fn step<T>(name: &str, r: Result<T, RootError>) -> T {
-    r.unwrap_or_else(|e| fail(name, e))
-}
+/// Reports failed steps as `sel4-demo: FAILED <step>: <error>`.
+const STEPS: Steps = Steps("sel4-demo");
 
 /// Entered from `_start` with the boot-info address.
 #[no_mangle]
 pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
-    println!("sel4-demo: start ({})", arch_name());
+    println!("sel4-demo: start ({})", ARCH.name());
     let bi = sel4_root::rt::boot_info(bootinfo_addr);
 
     // 1. Boot info.
-    let mut root = step("bootinfo", Root::new(bi, ARCH, Sel4));
+    let mut root = STEPS.step("bootinfo", Root::new(bi, ARCH, Sel4));
     println!(
         "sel4-demo: bootinfo: nodes {}, empty slots {:#x}..{:#x}, untypeds {} ({} device), ram bytes {:#x}",
         bi.num_nodes,
@@ -181,22 +148,22 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
             i, slot, d.paddr, d.size_bits, d.is_device
         );
     }
-    step("bootinfo", expect_eq("numNodes", bi.num_nodes, 1));
+    STEPS.step("bootinfo", expect_eq("numNodes", bi.num_nodes, 1));
 
     // 2. Objects.
-    let tcb = step("retype tcb", root.retype(ObjectKind::Tcb, 0, 1));
-    let ep = step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
+    let tcb = STEPS.step("retype tcb", root.retype(ObjectKind::Tcb, 0, 1));
+    let ep = STEPS.step("retype endpoints", root.retype(ObjectKind::Endpoint, 0, 2));
     let fault_ep = ep + 1;
-    let ntfn = step(
+    let ntfn = STEPS.step(
         "retype notification",
         root.retype(ObjectKind::Notification, 0, 1),
     );
-    let reply = step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
-    let sc = step(
+    let reply = STEPS.step("retype reply", root.retype(ObjectKind::Reply, 0, 1));
+    let sc = STEPS.step(
         "retype sched context",
         root.retype(ObjectKind::SchedContext, 8, 1),
     );
-    let child_cnode = step(
+    let child_cnode = STEPS.step(
         "retype cnode",
         root.retype(ObjectKind::CNode, CHILD_CNODE_BITS, 1),
     );
@@ -206,7 +173,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
 
     // 3. Deliberate error: retype into an occupied slot.
-    step(
+    STEPS.step(
         "retype into occupied slot",
         expect_error(
             root.retype_into(ObjectKind::Notification, tcb),
@@ -218,8 +185,8 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         ErrorName(Error::DeleteFirst)
     );
     let spare_ut = bi.untyped.start;
-    let scratch = step("alloc slot", root.slots.alloc().map_err(RootError::from));
-    step(
+    let scratch = STEPS.step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    STEPS.step(
         "retype with a bad object type",
         expect_error(
             ops::untyped_retype(spare_ut, BAD_OBJECT_TYPE, 0, CNODE, 0, 0, scratch, 1)
@@ -234,7 +201,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
 
     // 4. Scheduling context.
-    step(
+    STEPS.step(
         "sched control configure",
         ops::sched_control_configure_flags(
             root.sched_control,
@@ -256,11 +223,11 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     //    badged fault-endpoint cap for the TCB.
     let write_grant = CapRights::new(false, true, false, true);
     let depth = CHILD_CNODE_BITS as u8;
-    step(
+    STEPS.step(
         "mint endpoint",
         root.mint(child_cnode, CHILD_EP, depth, ep, write_grant, EP_BADGE),
     );
-    step(
+    STEPS.step(
         "mint notification",
         root.mint(
             child_cnode,
@@ -271,7 +238,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
             NTFN_BADGE,
         ),
     );
-    step(
+    STEPS.step(
         "mint granted notification",
         root.mint(
             child_cnode,
@@ -282,8 +249,8 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
             GRANT_BADGE,
         ),
     );
-    let fault_cap = step("alloc slot", root.slots.alloc().map_err(RootError::from));
-    step(
+    let fault_cap = STEPS.step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    STEPS.step(
         "mint fault endpoint",
         root.mint(CNODE, fault_cap, 64, fault_ep, write_grant, FAULT_BADGE),
     );
@@ -293,8 +260,8 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
 
     // 6. Deliberate error: Mint of an already badged cap.
-    let spare = step("alloc slot", root.slots.alloc().map_err(RootError::from));
-    step(
+    let spare = STEPS.step("alloc slot", root.slots.alloc().map_err(RootError::from));
+    STEPS.step(
         "mint badged cap",
         expect_error(
             ops::cnode_mint(
@@ -317,7 +284,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
 
     // 7. Child stack and IPC buffer frames, mapped in the root VSpace.
-    let mem = step(
+    let mem = STEPS.step(
         "map child memory",
         root.thread_memory(CHILD_BASE, CHILD_STACK_PAGES),
     );
@@ -328,30 +295,21 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
     // 8. Child thread in its own CSpace, sharing the root VSpace.
     let cspace_data = cnode_cap_data(0, CHILD_GUARD_BITS);
-    step(
+    STEPS.step(
         "tcb configure",
-        ops::tcb_configure(
-            tcb,
-            child_cnode,
-            cspace_data,
-            VSPACE,
-            0,
-            mem.ipc_vaddr,
-            mem.ipc_frame,
-        )
-        .map_err(RootError::from),
+        root.configure_thread(tcb, child_cnode, cspace_data, &mem),
     );
-    step(
+    STEPS.step(
         "tcb set space",
         ops::tcb_set_space(tcb, fault_cap, child_cnode, cspace_data, VSPACE, 0)
             .map_err(RootError::from),
     );
-    step(
+    STEPS.step(
         "tcb set sched params",
         ops::tcb_set_sched_params(tcb, TCB, CHILD_PRIO, CHILD_PRIO, sc, fault_cap)
             .map_err(RootError::from),
     );
-    step(
+    STEPS.step(
         "tcb set ipc buffer",
         ops::tcb_set_ipc_buffer(tcb, mem.ipc_vaddr, mem.ipc_frame).map_err(RootError::from),
     );
@@ -360,14 +318,14 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         1u64 << CHILD_CNODE_BITS,
         CHILD_PRIO
     );
-    step(
+    STEPS.step(
         "start child",
         root.start_thread(tcb, child_main, mem.stack_top, mem.ipc_vaddr),
     );
     println!("sel4-demo: child started");
 
     // Bind the notification to the root TCB (a signal then also ends an endpoint Recv).
-    step(
+    STEPS.step(
         "bind notification",
         ops::tcb_bind_notification(TCB, ntfn).map_err(RootError::from),
     );
@@ -390,28 +348,28 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         a,
         b
     );
-    step("call badge", expect_eq("badge", badge, EP_BADGE));
-    step(
+    STEPS.step("call badge", expect_eq("badge", badge, EP_BADGE));
+    STEPS.step(
         "call label",
         expect_eq("label", info.label(), REQUEST_LABEL),
     );
-    step("call length", expect_eq("length", info.length(), 2));
-    step(
+    STEPS.step("call length", expect_eq("length", info.length(), 2));
+    STEPS.step(
         "call extraCaps",
         expect_eq("extraCaps", info.extra_caps(), 2),
     );
-    step(
+    STEPS.step(
         "call capsUnwrapped",
         expect_eq("capsUnwrapped", info.caps_unwrapped(), 0b10),
     );
-    step(
+    STEPS.step(
         "call unwrapped badge",
         expect_eq("caps_or_badges[1]", unwrapped, EP_BADGE),
     );
     // The transferred cap is a notification cap with badge GRANT_BADGE: signal through it.
     syscall::signal(recv_slot);
     let (_, polled) = syscall::nb_wait(ntfn);
-    step(
+    STEPS.step(
         "granted cap",
         expect_eq("badge seen through the granted cap", polled, GRANT_BADGE),
     );
@@ -427,7 +385,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     sel4_sys::set_mr(0, answer);
     let (_, word) = syscall::reply_recv(ep, MessageInfo::new(0, 0, 0, 1), reply);
     println!("sel4-demo: notification received: badge {:#x}", word);
-    step(
+    STEPS.step(
         "notification",
         expect_eq("notification badge", word, NTFN_BADGE),
     );
@@ -448,16 +406,16 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         ip,
         prefetch
     );
-    step(
+    STEPS.step(
         "fault label",
         expect_eq("fault label", info.label(), FaultType::VmFault as u64),
     );
-    step("fault badge", expect_eq("fault badge", badge, FAULT_BADGE));
-    step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
-    step("fault prefetch", expect_eq("prefetch flag", prefetch, 0));
+    STEPS.step("fault badge", expect_eq("fault badge", badge, FAULT_BADGE));
+    STEPS.step("fault addr", expect_eq("fault address", addr, FAULT_ADDR));
+    STEPS.step("fault prefetch", expect_eq("prefetch flag", prefetch, 0));
     let (lo, hi) = text_range();
     if ip < lo || ip >= hi {
-        fail(
+        STEPS.fail(
             "fault ip",
             RootError::Unexpected {
                 what: "fault ip outside the program text",
@@ -470,7 +428,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
     // 12. Restart PCs. The child waits for the reply to its VM fault: start it afresh at
     //     `child_restarted` (WriteRegisters with resume); it makes an unknown syscall.
-    step(
+    STEPS.step(
         "restart child",
         root.start_thread(tcb, child_restarted, mem.stack_top, mem.ipc_vaddr),
     );
@@ -481,7 +439,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     let len = fault::unknown_syscall_length(ARCH) as u64;
     let (info, badge) = syscall::reply_recv(fault_ep, MessageInfo::new(0, 0, 0, len), reply);
     let again = unknown_syscall_fault(info, badge);
-    step(
+    STEPS.step(
         "syscall re-executed",
         expect_eq("FaultIP of the re-executed syscall", again, fault_ip),
     );
@@ -489,18 +447,18 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     // Reply with FaultIP past the instruction: the child continues after it, and Calls.
     sel4_sys::set_mr(
         fault::unknown_syscall_fault_ip_index(ARCH),
-        fault_ip + syscall_insn_bytes(),
+        fault_ip + SYSCALL_INSTRUCTION.len() as u64,
     );
     let (info, badge) = syscall::reply_recv(ep, MessageInfo::new(0, 0, 0, len), reply);
-    step("resumed call badge", expect_eq("badge", badge, EP_BADGE));
-    step(
+    STEPS.step("resumed call badge", expect_eq("badge", badge, EP_BADGE));
+    STEPS.step(
         "resumed call label",
         expect_eq("label", info.label(), RESUMED_LABEL),
     );
     println!("sel4-demo: reply with FaultIP past the syscall: the child went on after it");
     // The child is blocked in its Call: ReadRegisters reports that syscall instruction.
     let mut pc = [0u64; 1];
-    step(
+    STEPS.step(
         "read registers",
         ops::tcb_read_registers(tcb, false, 0, &mut pc).map_err(RootError::from),
     );
@@ -509,12 +467,12 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         "sel4-demo: ReadRegisters of the child blocked in a Call: pc is the syscall instruction"
     );
     // WriteRegisters(resume) while it is blocked in the Call: it runs from the written pc.
-    step(
+    STEPS.step(
         "rewrite child",
         root.start_thread(tcb, child_rewritten, mem.stack_top, mem.ipc_vaddr),
     );
     let (_, word) = syscall::recv(ep, reply);
-    step(
+    STEPS.step(
         "rewritten child signal",
         expect_eq("notification badge", word, NTFN_BADGE),
     );
@@ -525,14 +483,14 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     // 13. The kernel's configuration: a plain image runs with seL4's defaults, so
     //     CONFIG_NUM_DOMAINS is 1: DomainSet_Set accepts domain 0 only.
     let domain_cap = sel4_abi::bootinfo::slots::DOMAIN;
-    step(
+    STEPS.step(
         "domain beyond CONFIG_NUM_DOMAINS",
         expect_error(
             ops::domain_set_set(domain_cap, 1, tcb).map_err(RootError::from),
             Error::InvalidArgument,
         ),
     );
-    step(
+    STEPS.step(
         "domain 0",
         ops::domain_set_set(domain_cap, 0, tcb).map_err(RootError::from),
     );
@@ -542,7 +500,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     );
 
     println!("sel4-demo: all steps passed");
-    halt()
+    sel4_root::halt()
 }
 
 /// The child, started afresh after its fault: an unknown syscall (the root replies twice),
@@ -555,7 +513,7 @@ extern "C" fn child_restarted(ipc: u64) -> ! {
     let _ = sel4_sys::arch::raw(UNKNOWN_SYSCALL as i64, sel4_sys::arch::Regs::default());
     println!("sel4-demo child: resumed after the unknown syscall");
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "child ipc buffer",
             RootError::Unexpected {
                 what: "child IPC buffer address",
@@ -565,7 +523,7 @@ extern "C" fn child_restarted(ipc: u64) -> ! {
         )
     };
     let (info, _) = t.call(CHILD_EP, MessageInfo::new(RESUMED_LABEL, 0, 0, 0), [0; 4]);
-    fail(
+    STEPS.fail(
         "child call returned",
         RootError::Unexpected {
             what: "a Call the root never answers returned with label",
@@ -589,7 +547,7 @@ extern "C" fn child_rewritten(ipc: u64) -> ! {
 /// The child thread: runs in the root VSpace on its own stack, with `ipc` its IPC buffer.
 extern "C" fn child_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "child ipc buffer",
             RootError::Unexpected {
                 what: "child IPC buffer address",
@@ -607,7 +565,7 @@ extern "C" fn child_main(ipc: u64) -> ! {
         [6, 7, 0, 0],
     );
     if info.label() != 0 || info.length() != 1 {
-        fail(
+        STEPS.fail(
             "child reply",
             RootError::Unexpected {
                 what: "reply label/length",
@@ -623,7 +581,7 @@ extern "C" fn child_main(ipc: u64) -> ! {
         FAULT_ADDR
     );
     let v = read_word(FAULT_ADDR);
-    fail(
+    STEPS.fail(
         "child fault",
         RootError::Unexpected {
             what: "read of an unmapped address returned",

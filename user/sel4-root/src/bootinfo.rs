@@ -110,6 +110,34 @@ pub fn ram_bytes(bi: &BootInfo) -> u64 {
         })
 }
 
+/// Extra-boot-info chunk id of the flattened device tree (`SEL4_BOOTINFO_HEADER_FDT`).
+pub const EXTRA_FDT: u64 = 6;
+
+/// The chunks of extra boot info `extra`: (id, the chunk with its 16-byte header), in order.
+/// Stops at a chunk whose length is shorter than its header or runs past the end.
+pub fn extra_chunks(extra: &[u8]) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+    let word = |b: &[u8], o: usize| {
+        b.get(o..o + 8)
+            .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+    };
+    let mut rest = extra;
+    core::iter::from_fn(move || {
+        let id = word(rest, 0)?;
+        let len = usize::try_from(word(rest, 8)?).ok()?;
+        if len < 16 || len > rest.len() {
+            return None;
+        }
+        let (chunk, tail) = rest.split_at(len);
+        rest = tail;
+        Some((id, chunk))
+    })
+}
+
+/// The first chunk with id `id` in extra boot info `extra` (header included), if present.
+pub fn extra_chunk(extra: &[u8], id: u64) -> Option<&[u8]> {
+    extra_chunks(extra).find(|(i, _)| *i == id).map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +261,29 @@ mod tests {
         bi.untyped_list[0].size_bits = 64;
         bi.untyped_list[2].size_bits = 63;
         assert_eq!(ram_bytes(&bi), u64::MAX);
+    }
+
+    #[test]
+    fn extra_chunks_in_order_and_bounded() {
+        let mut b = [0u8; 48];
+        b[0] = 6;
+        b[8] = 24;
+        b[16..24].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        b[24] = 9;
+        b[32] = 16;
+        let mut it = extra_chunks(&b);
+        assert_eq!(it.next().map(|(id, c)| (id, &c[16..])), Some((6, &[1u8, 2, 3, 4, 5, 6, 7, 8][..])));
+        assert_eq!(it.next().map(|(id, c)| (id, c.len())), Some((9, 16)));
+        assert_eq!(it.next(), None);
+        drop(it);
+        assert_eq!(extra_chunk(&b, 9).map(|c| c.len()), Some(16));
+        assert_eq!(extra_chunk(&b, 6).map(|c| c.len()), Some(24));
+        assert_eq!(extra_chunk(&b, 5), None);
+        // A length past the end, or shorter than the header, ends the walk.
+        b[8] = 200;
+        assert_eq!(extra_chunks(&b).count(), 0);
+        b[8] = 8;
+        assert_eq!(extra_chunks(&b).count(), 0);
+        assert_eq!(extra_chunks(&[]).count(), 0);
     }
 }

@@ -13,7 +13,8 @@
 //!   `gp`, then calls the program's `root_main(bootinfo)`), the panic handler, boot-info
 //!   access, per-thread IPC buffers ([`rt::ThreadIpc`]) and linker-script symbols.
 //!
-//! A program links with `root.ld` from this crate (see its build.rs) and defines
+//! A program links with `root.ld` from this crate (its Cargo.toml names `program-build.rs`
+//! from this crate as its build script) and defines
 //! `#[no_mangle] extern "C" fn root_main(bootinfo: u64) -> !`.
 #![no_std]
 #![deny(unsafe_code)]
@@ -37,6 +38,34 @@ pub mod rt;
 pub mod thread;
 
 pub use error::RootError;
+
+/// Stops the machine with `seL4_DebugHalt` (debug kernels); where that returns, yields
+/// forever.
+#[cfg(target_os = "none")]
+pub fn halt() -> ! {
+    sel4_sys::syscall::debug_halt();
+    loop {
+        sel4_sys::syscall::yield_now();
+    }
+}
+
+/// How a program reports a failed step: `<program>: FAILED <step>: <error>`, then [`halt`].
+#[cfg(target_os = "none")]
+pub struct Steps(pub &'static str);
+
+#[cfg(target_os = "none")]
+impl Steps {
+    /// Reports `step` as failed with `e` and halts.
+    pub fn fail(&self, step: &str, e: RootError) -> ! {
+        println!("{}: FAILED {}: {}", self.0, step, e);
+        halt()
+    }
+
+    /// The value of `r`, or reports `name` as failed and halts.
+    pub fn step<T>(&self, name: &str, r: Result<T, RootError>) -> T {
+        r.unwrap_or_else(|e| self.fail(name, e))
+    }
+}
 
 /// Prints a formatted line on the kernel console (`seL4_DebugPutChar`).
 #[macro_export]

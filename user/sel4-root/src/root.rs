@@ -169,9 +169,20 @@ impl<I: Invoker> Root<I> {
         vaddr: u64,
         rights: CapRights,
     ) -> Result<(), RootError> {
+        self.map_frame_in(VSPACE, frame, vaddr, rights)
+    }
+
+    /// [`Root::map_frame`] into the VSpace whose root is at slot `vspace`.
+    pub fn map_frame_in(
+        &mut self,
+        vspace: u64,
+        frame: u64,
+        vaddr: u64,
+        rights: CapRights,
+    ) -> Result<(), RootError> {
         let (arch, attr) = (self.arch, default_vm_attributes(self.arch));
         for _ in 0..4 {
-            match self.unit(frame, inv::page_map(arch, VSPACE, vaddr, rights, attr)) {
+            match self.unit(frame, inv::page_map(arch, vspace, vaddr, rights, attr)) {
                 Ok(()) => return Ok(()),
                 Err(RootError::Kernel {
                     error: Error::FailedLookup,
@@ -187,11 +198,11 @@ impl<I: Invoker> Root<I> {
                     let table = self.retype(kind, 0, 1)?;
                     let base = vaddr & !((1u64 << table_span_bits(kind)) - 1);
                     let map = match kind {
-                        ObjectKind::X86Pdpt => inv::pdpt_map(arch, VSPACE, base, attr),
+                        ObjectKind::X86Pdpt => inv::pdpt_map(arch, vspace, base, attr),
                         ObjectKind::X86PageDirectory => {
-                            inv::page_directory_map(arch, VSPACE, base, attr)
+                            inv::page_directory_map(arch, vspace, base, attr)
                         }
-                        _ => inv::page_table_map(arch, VSPACE, base, attr),
+                        _ => inv::page_table_map(arch, vspace, base, attr),
                     };
                     self.unit(table, map)?;
                     self.tables_created += 1;
@@ -229,6 +240,19 @@ impl<I: Invoker> Root<I> {
         })
     }
 
+    /// `TCB_Configure` of `tcb` in the root VSpace, with CSpace root `cspace` (guard data
+    /// `cspace_data`) and the IPC buffer of `mem`.
+    pub fn configure_thread(
+        &mut self,
+        tcb: u64,
+        cspace: u64,
+        cspace_data: u64,
+        mem: &ThreadMemory,
+    ) -> Result<(), RootError> {
+        let i = inv::tcb_configure(cspace, cspace_data, VSPACE, 0, mem.ipc_vaddr, mem.ipc_frame);
+        self.unit(tcb, Ok(i))
+    }
+
     /// Starts `tcb` at `pc` as `fn(arg)` on the stack ending at `stack_top`
     /// (`TCB_WriteRegisters` with resume); `gp` is the RISC-V global pointer.
     pub fn start_thread_at(
@@ -244,12 +268,131 @@ impl<I: Invoker> Root<I> {
     }
 }
 
+/// Whether a new thread may use the FPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fpu {
+    /// The default.
+    Enabled,
+    /// `seL4_TCBFlag_fpuDisabled` set before it starts: its first FP instruction faults.
+    Disabled,
+}
+
+/// A thread to start in an address space of its own ([`Root::spawn_in_own_vspace`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Spawn {
+    /// Entry point (an address in this program's image).
+    pub pc: u64,
+    /// Its argument.
+    pub arg: u64,
+    /// Fault endpoint (a root-CNode slot, or 0 for none).
+    pub fault_ep: u64,
+    /// Priority (and MCP).
+    pub priority: u64,
+    /// Budget and period of its round-robin scheduling context, µs.
+    pub budget_us: u64,
+    /// FPU access.
+    pub fpu: Fpu,
+    /// RISC-V global pointer (ignored elsewhere).
+    pub gp: u64,
+}
+
+/// A thread started by [`Root::spawn_in_own_vspace`].
+#[derive(Clone, Copy, Debug)]
+pub struct Spawned {
+    /// TCB slot.
+    pub tcb: u64,
+    /// VSpace root slot.
+    pub vspace: u64,
+    /// Image frames mapped in its VSpace.
+    pub image_frames: u64,
+}
+
+/// Where [`Root::spawn_in_own_vspace`] maps a thread's stack (below it: unmapped).
+pub const SPAWN_STACK: u64 = 0x1000_0000;
+/// Pages of that stack.
+pub const SPAWN_STACK_PAGES: u64 = 4;
+
+impl<I: Invoker> Root<I> {
+    /// Starts a thread in a new VSpace with its own ASID that maps copies of this program's
+    /// image frame caps (`bi.user_image_frames`, frame *i* at `image_base + 4096 i`: the
+    /// same memory, so statics are shared) and a private stack at [`SPAWN_STACK`]; it shares
+    /// the root CNode and has no IPC buffer.
+    pub fn spawn_in_own_vspace(
+        &mut self,
+        bi: &BootInfo,
+        image_base: u64,
+        t: Spawn,
+    ) -> Result<Spawned, RootError> {
+        let arch = self.arch;
+        let vspace = self.retype(ObjectKind::VSpace, 0, 1)?;
+        self.unit(slots::INIT_THREAD_ASID_POOL, inv::asid_pool_assign(arch, vspace))?;
+        let frames = bi.user_image_frames;
+        let n = frames.end.saturating_sub(frames.start);
+        for i in 0..n {
+            let copy = self.slots.alloc()?;
+            self.unit(
+                CNODE,
+                Ok(inv::cnode_copy(copy, DEPTH, CNODE, frames.start + i, DEPTH, CapRights::ALL)),
+            )?;
+            self.map_frame_in(vspace, copy, image_base + PAGE * i, CapRights::READ_WRITE)?;
+        }
+        let frame = ObjectKind::Frame { size_bits: 12 };
+        let stack = self.retype(frame, 0, SPAWN_STACK_PAGES)?;
+        for i in 0..SPAWN_STACK_PAGES {
+            self.map_frame_in(vspace, stack + i, SPAWN_STACK + PAGE * i, CapRights::READ_WRITE)?;
+        }
+        let tcb = self.retype(ObjectKind::Tcb, 0, 1)?;
+        let sc = self.retype(ObjectKind::SchedContext, 8, 1)?;
+        self.unit(tcb, Ok(inv::tcb_configure(CNODE, 0, vspace, 0, 0, 0)))?;
+        let ctl = self.sched_control;
+        self.unit(
+            ctl,
+            Ok(inv::sched_control_configure_flags(sc, t.budget_us, t.budget_us, 0, 0, 0)),
+        )?;
+        self.unit(
+            tcb,
+            Ok(inv::tcb_set_sched_params(TCB, t.priority, t.priority, sc, t.fault_ep)),
+        )?;
+        if t.fpu == Fpu::Disabled {
+            self.unit(tcb, Ok(inv::tcb_set_flags(0, inv::TCB_FLAG_FPU_DISABLED)))?;
+        }
+        let top = SPAWN_STACK + SPAWN_STACK_PAGES * PAGE;
+        self.start_thread_at(tcb, t.pc, top, t.arg, t.gp)?;
+        Ok(Spawned {
+            tcb,
+            vspace,
+            image_frames: n,
+        })
+    }
+}
+
 #[cfg(any(
     target_arch = "aarch64",
     target_arch = "riscv64",
     target_arch = "x86_64"
 ))]
 impl Root<Sel4> {
+    /// [`Spawn`] for `entry(arg)` in this program at the root task's priority (255) with a
+    /// 5 ms round-robin budget, no fault handler and the FPU enabled.
+    pub fn spawn_spec(entry: extern "C" fn(u64) -> !, arg: u64) -> Spawn {
+        Spawn {
+            pc: entry as usize as u64,
+            arg,
+            fault_ep: 0,
+            priority: 255,
+            budget_us: 5_000,
+            fpu: Fpu::Enabled,
+            gp: crate::rt::global_pointer(),
+        }
+    }
+
+    /// [`Root::spawn_in_own_vspace`] with this program's image (linked from
+    /// `__text_start`).
+    pub fn spawn(&mut self, bi: &BootInfo, t: Spawn) -> Result<Spawned, RootError> {
+        let base = crate::rt::text_range().0 & !(PAGE - 1);
+        self.spawn_in_own_vspace(bi, base, t)
+    }
+
     /// Starts `tcb` at `entry(arg)` in this program (same address space and RISC-V `gp`).
     pub fn start_thread(
         &mut self,

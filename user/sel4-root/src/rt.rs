@@ -97,6 +97,14 @@ pub fn boot_info(addr: u64) -> &'static BootInfo {
     bi
 }
 
+/// The extra boot info: the `bi.extra_len` bytes mapped right after the boot-info page at
+/// `addr` (chunks read with [`crate::bootinfo::extra_chunks`]).
+pub fn extra_boot_info(addr: u64, bi: &BootInfo) -> &'static [u8] {
+    // SAFETY: seL4 maps `extraLen` bytes of extra boot info read-only right after the
+    // boot-info page, for the root task's whole life, and never writes them afterwards.
+    unsafe { core::slice::from_raw_parts((addr + 4096) as *const u8, bi.extra_len as usize) }
+}
+
 /// System calls of a thread that shares an address space with others and so keeps its own
 /// IPC buffer pointer (`sel4_sys`'s calls use one global buffer: the root task's). MR0–MR3
 /// travel in registers; only extra caps, unwrapped badges and the receive slot use the buffer.
@@ -225,6 +233,16 @@ pub fn read_word(addr: u64) -> u64 {
     // faults and the kernel stops this thread and reports a VMFault to its fault handler;
     // the read has no effect on memory.
     unsafe { core::ptr::read_volatile(addr as *const u64) }
+}
+
+/// Writes `value` to the word at `addr`, then reads it back (checks a fresh mapping).
+pub fn write_read_word(addr: u64, value: u64) -> u64 {
+    // SAFETY: none in general: callers pass an address they have just mapped read-write
+    // (the kernel said so), 8-byte aligned, that no Rust object occupies.
+    unsafe {
+        core::ptr::write_volatile(addr as *mut u64, value);
+        core::ptr::read_volatile(addr as *const u64)
+    }
 }
 
 /// Reads the `N` bytes at `addr` (e.g. the instruction at a reported PC); the address need

@@ -4,7 +4,6 @@ use alloc::string::String;
 use core::fmt;
 
 use microkit_initialiser::apply::{is_edge, Builder, Kernel, ROOT_CNODE};
-use microkit_initialiser::bootinfo::{BootInfo, BOOTINFO_SIZE};
 use microkit_initialiser::untyped::Allocator;
 use microkit_initialiser::{fault, user_context_names};
 use microkit_spec::{decode, Arch, IrqSource, Spec};
@@ -185,32 +184,24 @@ fn arch_of_build() -> Arch {
     }
 }
 
-/// Entry from `_start` with the boot-info vaddr.
+/// Entered from sel4-root's `_start` with the boot-info vaddr.
 #[no_mangle]
-extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
-    // SAFETY: the kernel maps the 4 KiB boot-info page at `bootinfo` (cap register at entry).
-    let raw = unsafe { core::slice::from_raw_parts(bootinfo, BOOTINFO_SIZE) };
-    let bi = match BootInfo::new(raw) {
-        Ok(b) => b,
-        Err(e) => {
-            println!("initialiser: bad boot info: {e:?}");
-            halt()
-        }
-    };
-    sel4_sys::ipc_buffer::set_ipc_buffer(bi.ipc_buffer() as *mut sel4_sys::IpcBuffer);
+extern "C" fn root_main(bootinfo_addr: u64) -> ! {
+    let bi = sel4_root::rt::boot_info(bootinfo_addr);
+    if let Err(e) = sel4_root::bootinfo::check(bi) {
+        println!("initialiser: bad boot info: {e}");
+        halt()
+    }
     let mut untyped = Allocator::default();
-    let ut = bi.untyped();
-    for i in 0..(ut.end - ut.start) as usize {
-        if let Some(d) = bi.untyped_desc(i) {
-            untyped.add(ut.start + i as u64, d.paddr, d.size_bits, d.is_device);
-        }
+    for (slot, d) in sel4_root::bootinfo::untypeds(bi) {
+        untyped.add(slot, d.paddr, d.size_bits, d.is_device != 0);
     }
     println!(
         "initialiser: {} untypeds ({} KiB RAM), free slots {}..{}",
         untyped.untypeds.len(),
         untyped.free_ram() / 1024,
-        bi.empty().start,
-        bi.empty().end
+        bi.empty.start,
+        bi.empty.end
     );
     let Some(blob) = system_blob() else {
         println!("initialiser: no system attached (MICROKIT_SYSTEM is empty)");
@@ -228,16 +219,12 @@ extern "C" fn initialiser_main(bootinfo: *const u8) -> ! {
         halt()
     }
     println!("initialiser: system with {} objects, {} PDs, {} mappings", spec.objects.len(), spec.pds.len(), spec.mappings.len());
-    for line in microkit_initialiser::iommu::notice(&spec, bi.num_iopt_levels()) {
+    for line in microkit_initialiser::iommu::notice(&spec, bi.num_io_pt_levels) {
         println!("{line}");
     }
-    let kernel = Sel4 { sched_control: bi.sched_control().start };
-    // The extra boot information follows the boot-info page (bounded to a sane size).
-    let extra_len = bi.extra_len().min(64 << 20) as usize;
-    // SAFETY: the kernel maps `extra_len` bytes of extra boot information right after the
-    // 4 KiB boot-info page (`sel4-abi.md` §7); they are only read.
-    let extra = unsafe { core::slice::from_raw_parts(bootinfo.add(BOOTINFO_SIZE), extra_len) };
-    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty().start, bi.empty().end)).with_extra_bootinfo(extra);
+    let kernel = Sel4 { sched_control: bi.schedcontrol.start };
+    let extra = sel4_root::rt::extra_boot_info(bootinfo_addr, bi);
+    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty.start, bi.empty.end)).with_extra_bootinfo(extra);
     if let Err(f) = b.run() {
         println!("initialiser: ERROR: {} '{}': {}", f.step, f.what, f.err);
         halt()

@@ -1,45 +1,11 @@
-//! Runtime of the root task: entry (the kernel starts us with SP = 0 and the boot-info vaddr in
-//! the cap register, which is also the first argument register on all three arches), heap,
-//! console and panic handling.
+//! What the initialiser adds to sel4-root's runtime (entry, stack and panic handler come from
+//! there; the entry calls `root_main` in `apply`): a heap, the console macro, and stopping.
+
+// Links sel4-root's `_start` and panic handler.
+use sel4_root as _;
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
-
-#[cfg(target_arch = "aarch64")]
-core::arch::global_asm!(
-    ".section .text._start, \"ax\"",
-    ".global _start",
-    "_start:",
-    "    adrp x9, __initialiser_stack_top",
-    "    add x9, x9, :lo12:__initialiser_stack_top",
-    "    mov sp, x9",
-    "    bl initialiser_main",
-    "1:  b 1b",
-);
-
-#[cfg(target_arch = "riscv64")]
-core::arch::global_asm!(
-    ".section .text._start, \"ax\"",
-    ".global _start",
-    "_start:",
-    ".option push",
-    ".option norelax",
-    "    lla gp, __global_pointer$",
-    ".option pop",
-    "    lla sp, __initialiser_stack_top",
-    "    call initialiser_main",
-    "1:  j 1b",
-);
-
-#[cfg(target_arch = "x86_64")]
-core::arch::global_asm!(
-    ".section .text._start, \"ax\"",
-    ".global _start",
-    "_start:",
-    "    lea rsp, [rip + __initialiser_stack_top]",
-    "    call initialiser_main",
-    "1:  jmp 1b",
-);
 
 /// Heap for decoding the spec and bookkeeping (bump allocator; nothing is freed).
 const HEAP_SIZE: usize = 1 << 20;
@@ -91,10 +57,4 @@ pub fn halt() -> ! {
     loop {
         sel4_sys::syscall::yield_now();
     }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    crate::println!("initialiser: panic: {}", info);
-    halt()
 }
