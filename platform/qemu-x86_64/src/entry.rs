@@ -36,6 +36,9 @@ struct State {
     idle_reported: bool,
     /// The first tick report has been printed.
     first_tick_reported: bool,
+    /// The thread last resumed and its context address in the kernel window (a function of
+    /// the TCB address alone, so it is only recomputed when the thread changes).
+    resumed: (PAddr, *mut X86Context),
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
@@ -53,6 +56,7 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             deadline_reported: false,
             idle_reported: false,
             first_tick_reported: false,
+            resumed: (0, core::ptr::null_mut()),
         })
     };
     trap::install(handle);
@@ -188,7 +192,14 @@ fn resume_current(s: &mut State) -> Next {
     } else {
         FpuAccess::Disabled
     };
-    match NonNull::new(k.current_context_ptr()) {
+    let ctx = if s.resumed.0 == cur {
+        s.resumed.1
+    } else {
+        let c = k.current_context_ptr();
+        s.resumed = (cur, c);
+        c
+    };
+    match NonNull::new(ctx) {
         Some(p) => Next::User(p, fpu),
         None => Next::Idle,
     }
