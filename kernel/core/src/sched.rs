@@ -152,6 +152,12 @@ pub fn refill_sufficient<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bo
     refill_head(k, sc).amount.saturating_sub(usage) >= MIN_BUDGET_US
 }
 
+/// `refill_ready(sc) && refill_sufficient(sc, usage)` on one read of the head refill.
+pub fn head_usable<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bool {
+    let h = refill_head(k, sc);
+    h.time <= cur_time(k) && h.amount.saturating_sub(usage) >= MIN_BUDGET_US
+}
+
 /// `refill_new`: one refill of the whole budget, released now.
 pub fn refill_new<M: Machine>(
     k: &Kernel<M>,
@@ -521,7 +527,7 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     if sc != k.cur_sc {
         refill_unblock_check(k, sc);
     }
-    if !(refill_ready(k, sc) && refill_sufficient(k, sc, 0)) {
+    if !head_usable(k, sc, 0) {
         postpone(k, sc);
         return;
     }
@@ -584,7 +590,7 @@ fn end_timeslice<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
     {
         let badge = sc_load(k, sc).badge;
         crate::fault::handle_fault(k, t, crate::fault::Fault::Timeout { badge });
-    } else if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+    } else if head_usable(k, sc, 0) {
         dequeue(k, t);
         enqueue(k, t);
     } else {
@@ -745,18 +751,18 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     awaken(k);
     let cur = k.cur_thread;
     let cur_sc_ptr = k.tcb_read(cur, |x| x.sched_context);
-    let cur_ok = is_schedulable(k, cur) && cur_sc_ptr != 0 && {
+    let cur_schedulable = is_schedulable(k, cur);
+    let cur_ok = cur_schedulable && cur_sc_ptr != 0 && {
         let sc = cur_sc_ptr;
-        refill_ready(k, sc)
-            && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
+        head_usable(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
-    if !cur_ok && is_schedulable(k, cur) {
+    if !cur_ok && cur_schedulable {
         // Runnable but out of budget on a released SC: wait for the refill.
         let sc = cur_sc_ptr;
         if sc == k.cur_sc {
             commit_time(k);
         }
-        if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+        if head_usable(k, sc, 0) {
             enqueue(k, cur);
         } else {
             postpone(k, sc);
@@ -774,10 +780,14 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         && k.sched_action == SchedulerAction::ResumeCurrent
         && best.is_none_or(|(p, _)| p <= prio_of(k, cur));
     if !keep {
-        if cur_ok {
+        // `best` still holds unless the current thread goes into a queue now (it often is
+        // queued already, e.g. by the end of its time slice).
+        let requeued = cur_ok && k.tcb_read(cur, |x| x.in_ready_queue) == 0;
+        if requeued {
             enqueue_front(k, cur);
         }
-        match highest_ready(k) {
+        let pick = if requeued { highest_ready(k) } else { best };
+        match pick {
             Some((_, t)) => {
                 dequeue(k, t);
                 k.cur_thread = t;
