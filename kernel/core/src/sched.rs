@@ -84,7 +84,7 @@ fn refill_set<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64, r: Refill) {
 }
 
 /// The head refill of `sc` (zero if it has none).
-#[inline]
+#[inline(always)]
 pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
     match kmem::with_ref(&k.machine, sc, StoredSchedContext::head_index) {
         Some(i) => refill_get(k, sc, i),
@@ -166,7 +166,9 @@ pub fn refill_new<M: Machine>(
     budget: u64,
     period: u64,
 ) {
-    let now = k.machine.now_us();
+    // seL4 releases a new refill at `ksCurTime`: with the entry timestamp the checks that
+    // follow in the same entry (`refill_ready`) see it released.
+    let now = cur_time(k);
     sc_update(k, sc, |s| {
         s.period = period;
         s.budget = budget;

@@ -11,7 +11,7 @@
 use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::trap::{self, Event, FpuAccess, KCell, Next};
-use arch_x86_64::{irq, kprintln, serial, X86Context};
+use arch_x86_64::{context, irq, kprintln, serial, X86Context};
 use core::ptr::NonNull;
 use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
@@ -85,7 +85,15 @@ fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     match event {
         Event::Syscall => {
             // A plain comparison: decoding the number is the core's job.
-            let no = s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo);
+            let no = match current {
+                // SAFETY: `c` is the current thread's context the entry just saved RDX (the
+                // syscall number) into; one word is read, no reference is made.
+                Some(c) => unsafe {
+                    core::ptr::addr_of!((*c.as_ptr()).regs[context::SLOT[context::word::RDX]])
+                        .read()
+                },
+                None => s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo),
+            };
             if no as i64 == Syscall::DebugHalt as i64 {
                 kprintln!("kernel: seL4_DebugHalt, stopping");
             }
