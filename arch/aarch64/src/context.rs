@@ -7,8 +7,8 @@
 //! As in seL4, two program counters are kept: `pc` (ELR_EL1, seL4's NextIP) is where the
 //! thread resumes, and `fault_ip` (seL4's FaultIP) is the address of the instruction that last
 //! trapped: the `svc` itself for a syscall (`pc - 4`), the faulting or interrupted instruction
-//! otherwise. The platform's trap handler records it ([`Aarch64Context::enter_syscall`],
-//! [`Aarch64Context::enter_other`]) before the kernel core sees the trap.
+//! otherwise. The trap entry assembly records it (as [`Aarch64Context::enter_syscall`] and
+//! [`Aarch64Context::enter_other`] do) before the kernel core sees the trap.
 
 use kernel_hal::{FaultRegs, Reg, UserContext};
 
@@ -59,7 +59,7 @@ pub const CTX_TPIDR: usize = 272;
 pub const CTX_TPIDRRO: usize = 280;
 /// Byte offset of `fp`.
 pub const CTX_FP: usize = 288;
-/// Byte offset of `fault_ip` (not used by the assembly; recorded in Rust on each trap).
+/// Byte offset of `fault_ip` (recorded by the trap entry assembly on each trap).
 pub const CTX_FAULT_IP: usize = CTX_FP + 528;
 
 /// SPSR for a fresh user thread: EL0t, IRQs unmasked, FIQs masked (seL4's 0x40).

@@ -2,6 +2,7 @@
 //!
 //! Entry from EL0 saves the user registers the ABI needs (GPRs, SP_EL0, ELR, SPSR, TPIDR_EL0)
 //! straight into the current thread's [`Aarch64Context`], whose address is kept in TPIDR_EL1,
+//! records seL4's FaultIP there (the `svc` for a syscall, ELR_EL1 for anything else),
 //! then calls the registered [`UserTrapHandler`]. The handler returns the context to resume
 //! (the same one, or another thread's); [`enter_user`] restores it, resets the kernel stack
 //! and `eret`s. The kernel runs with interrupts masked and keeps no state on its stack across
@@ -22,7 +23,7 @@
 //! [`crate::smc::smc_call`], resumed with x0 = -1): it prints the syndrome, fault address and
 //! registers under a `KERNEL PANIC` line and stops QEMU with a failing status.
 
-use crate::context::{Aarch64Context, CTX_PC, CTX_SP, CTX_TPIDR, CTX_TPIDRRO};
+use crate::context::{Aarch64Context, CTX_FAULT_IP, CTX_PC, CTX_SP, CTX_TPIDR, CTX_TPIDRRO};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// What kind of exception brought the CPU into the kernel.
@@ -297,6 +298,14 @@ aarch64_user_entry:
     mrs     x2, elr_el1
     mrs     x3, spsr_el1
     stp     x2, x3, [x0, #{pc}]
+    // seL4's FaultIP: the `svc` itself for a syscall (ELR_EL1 - 4), else ELR_EL1.
+    mrs     x4, esr_el1
+    lsr     x4, x4, #26
+    cmp     x4, #0x15
+    ccmp    x19, #0, #0, eq
+    sub     x4, x2, #4
+    csel    x4, x4, x2, eq
+    str     x4, [x0, #{fault_ip}]
     mrs     x2, tpidr_el0
     str     x2, [x0, #{tpidr}]
     mov     x1, x0
@@ -341,5 +350,6 @@ aarch64_restore_user:
     pc = const CTX_PC,
     tpidr = const CTX_TPIDR,
     tpidrro = const CTX_TPIDRRO,
+    fault_ip = const CTX_FAULT_IP,
     bench = const cfg!(feature = "benchmark") as u8,
 );

@@ -81,7 +81,7 @@ pub fn tcb_domain<M: Machine>(k: &Kernel<M>, t: PAddr) -> u64 {
 
 /// Whether the running entry's time is up (or a restart was requested).
 pub fn domain_expired<M: Machine>(k: &Kernel<M>) -> bool {
-    k.domains.restart || k.machine.now_us() >= k.domains.end_us
+    k.domains.restart || crate::sched::cur_time(k) >= k.domains.end_us
 }
 
 /// seL4 `nextDomain`: move to the next schedule entry (or to the start index after an end

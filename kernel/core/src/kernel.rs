@@ -115,6 +115,11 @@ pub struct Kernel<M: Machine> {
     pub last_entry_us: u64,
     /// Time consumed by the current SC since it was last charged (µs).
     pub consumed_us: u64,
+    /// The deadline (µs) the machine's timer is known to be armed for (`None`: unknown, e.g.
+    /// after a timer interrupt, which drops a passed deadline). The scheduler programs the
+    /// timer only when the deadline it computes differs (seL4 reprograms only when
+    /// `ksReprogram` is set: the budget or the release queue head changed).
+    pub armed_deadline: Option<u64>,
     /// What each IRQ is used for.
     pub irq_state: [IrqState; MAX_IRQS],
     /// Base of `MAX_IRQS` kernel-owned slots holding each IRQ's notification cap
@@ -124,6 +129,10 @@ pub struct Kernel<M: Machine> {
     pub asid_table: [PAddr; MAX_ASID_POOLS],
     /// The VSpace last switched to (root, asid).
     pub active_vspace: Option<(PAddr, u16)>,
+    /// What [`Kernel::activate_vspace`] last saw: the raw cap words of the current thread's
+    /// VSpace slot and `active_vspace` as it left it. The VSpace is a function of those
+    /// words alone, so while both are unchanged there is nothing to decode or switch.
+    vspace_seen: ([u64; 2], Option<(PAddr, u16)>),
     /// x86 I/O ports handed out by `IOPortControl_Issue` (one bit per port).
     pub io_ports_issued: [u64; 1024],
     /// The TCB whose FP/SIMD registers are live in the CPU (seL4's `ksCurFPUOwner`), 0 = none.
@@ -157,10 +166,12 @@ impl<M: Machine> Kernel<M> {
             release_queue: 0,
             last_entry_us: 0,
             consumed_us: 0,
+            armed_deadline: None,
             irq_state: [IrqState::Inactive; MAX_IRQS],
             irq_node,
             asid_table: [0; MAX_ASID_POOLS],
             active_vspace: None,
+            vspace_seen: ([u64::MAX; 2], None),
             io_ports_issued: [0; 1024],
             fpu_owner: 0,
             fastpath: crate::fastpath::FastpathMode::Enabled,
@@ -294,10 +305,20 @@ impl<M: Machine> Kernel<M> {
 
     /// The VSpace root and ASID of thread `t`, if its VSpace slot holds an assigned root.
     pub fn thread_vspace(&self, t: PAddr) -> Option<(PAddr, u16)> {
-        use crate::cap::Cap;
+        Self::vspace_of(crate::cap::Cap::decode(self.vspace_words(t)))
+    }
+
+    /// The raw cap words of thread `t`'s VSpace slot.
+    fn vspace_words(&self, t: PAddr) -> [u64; 2] {
         use crate::object::TcbSlot;
         let slot = crate::object::Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::VSpaceRoot));
-        match crate::mdb::get_cap(&self.machine, slot) {
+        kmem::load::<[u64; 2], M>(&self.machine, slot.cap_word0())
+    }
+
+    /// The VSpace root and ASID a VSpace slot's cap names, if it is an assigned root.
+    fn vspace_of(c: crate::cap::Cap) -> Option<(PAddr, u16)> {
+        use crate::cap::Cap;
+        match c {
             Cap::VSpace {
                 paddr,
                 asid: Some(a),
@@ -313,12 +334,19 @@ impl<M: Machine> Kernel<M> {
 
     /// Switch the machine to the current thread's VSpace if it changed (`setVMRoot`).
     pub fn activate_vspace(&mut self) {
-        let vs = self.current_vspace();
+        let words = self.vspace_words(self.cur_thread);
+        if (words, self.active_vspace) == self.vspace_seen {
+            // Same slot contents (hence the same VSpace) and `active_vspace` untouched since:
+            // it is already active.
+            return;
+        }
+        let vs = Self::vspace_of(crate::cap::Cap::decode(words));
         if vs != self.active_vspace {
             if let Some((root, asid)) = vs {
                 self.machine.set_vspace(root, asid);
             }
             self.active_vspace = vs;
         }
+        self.vspace_seen = (words, vs);
     }
 }

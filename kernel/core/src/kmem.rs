@@ -83,12 +83,28 @@ unsafe impl<C: UserContext> KernelObject for Tcb<C> {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for sel4_abi::BootInfo {}
 
+#[inline(always)]
 fn window<M: PhysMem + ?Sized>(m: &M, pa: PAddr, len: usize) -> *mut u8 {
     match m.window(pa, len) {
         Some(p) => p,
         // A cap or kernel pointer outside the window means kernel state is corrupt.
-        None => panic!("kmem: physical range {pa:#x}+{len:#x} outside the kernel window"),
+        None => outside_window(pa, len),
     }
+}
+
+/// The panic of [`window`], out of line so the hot paths only carry a compare and a branch.
+#[cold]
+#[inline(never)]
+fn outside_window(pa: PAddr, len: usize) -> ! {
+    panic!("kmem: physical range {pa:#x}+{len:#x} outside the kernel window")
+}
+
+/// The panic of [`aligned_window`], out of line like [`outside_window`].
+#[cold]
+#[inline(never)]
+fn misaligned(pa: PAddr) -> ! {
+    // Objects are aligned to their size by retype: a misaligned one is corrupt state.
+    panic!("kmem: object at {pa:#x} misaligned")
 }
 
 /// Whether `len` bytes at `pa` are in the kernel window.
@@ -127,8 +143,7 @@ impl Value for crate::object::ThreadState {}
 fn aligned_window<T, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> *mut T {
     let p = window(m, pa, core::mem::size_of::<T>()) as *mut T;
     if !p.is_aligned() {
-        // Objects are aligned to their size by retype: a misaligned one is corrupt state.
-        panic!("kmem: object at {pa:#x} misaligned");
+        misaligned(pa);
     }
     p
 }

@@ -84,7 +84,7 @@ fn refill_set<M: Machine>(k: &Kernel<M>, sc: PAddr, i: u64, r: Refill) {
 }
 
 /// The head refill of `sc` (zero if it has none).
-#[inline]
+#[inline(always)]
 pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
     match kmem::with_ref(&k.machine, sc, StoredSchedContext::head_index) {
         Some(i) => refill_get(k, sc, i),
@@ -93,9 +93,8 @@ pub fn refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Refill {
 }
 
 fn set_refill_head<M: Machine>(k: &Kernel<M>, sc: PAddr, r: Refill) {
-    let s = sc_load(k, sc);
-    if s.refill_count > 0 && s.refill_max > 0 {
-        refill_set(k, sc, s.refill_head % s.refill_max, r);
+    if let Some(i) = kmem::with_ref(&k.machine, sc, StoredSchedContext::head_index) {
+        refill_set(k, sc, i, r);
     }
 }
 
@@ -145,12 +144,18 @@ pub fn is_round_robin(s: &SchedContext) -> bool {
 
 /// The head refill is released (`refill_ready`).
 pub fn refill_ready<M: Machine>(k: &Kernel<M>, sc: PAddr) -> bool {
-    refill_head(k, sc).time <= k.machine.now_us()
+    refill_head(k, sc).time <= cur_time(k)
 }
 
 /// The head refill covers `usage` plus a minimum budget (`refill_sufficient`).
 pub fn refill_sufficient<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bool {
     refill_head(k, sc).amount.saturating_sub(usage) >= MIN_BUDGET_US
+}
+
+/// `refill_ready(sc) && refill_sufficient(sc, usage)` on one read of the head refill.
+pub fn head_usable<M: Machine>(k: &Kernel<M>, sc: PAddr, usage: u64) -> bool {
+    let h = refill_head(k, sc);
+    h.time <= cur_time(k) && h.amount.saturating_sub(usage) >= MIN_BUDGET_US
 }
 
 /// `refill_new`: one refill of the whole budget, released now.
@@ -161,7 +166,9 @@ pub fn refill_new<M: Machine>(
     budget: u64,
     period: u64,
 ) {
-    let now = k.machine.now_us();
+    // seL4 releases a new refill at `ksCurTime`: with the entry timestamp the checks that
+    // follow in the same entry (`refill_ready`) see it released.
+    let now = cur_time(k);
     sc_update(k, sc, |s| {
         s.period = period;
         s.budget = budget;
@@ -184,24 +191,28 @@ pub fn refill_new<M: Machine>(
 /// sporadic server the used part of the head refill is re-released one period after it
 /// started; for round-robin the head simply shrinks.
 pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
-    let s = sc_load(k, sc);
-    if s.refill_count == 0 || s.refill_max == 0 {
+    let (has_head, round_robin, budget) =
+        kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+            (s.head_index().is_some(), s.is_round_robin(), s.budget())
+        });
+    if !has_head {
         return;
     }
-    if is_round_robin(&s) {
+    if round_robin {
         // Round robin: the head shrinks; once it cannot cover a minimum budget the slice is
         // over and a fresh one (the whole budget) starts now.
         let mut h = refill_head(k, sc);
         h.amount = h.amount.saturating_sub(used);
         if h.amount < MIN_BUDGET_US {
             h = Refill {
-                time: k.machine.now_us(),
-                amount: s.budget,
+                time: cur_time(k),
+                amount: budget,
             };
         }
         set_refill_head(k, sc, h);
         return;
     }
+    let s = sc_load(k, sc);
     let mut used = used;
     let mut guard = s.refill_max + 1;
     while used > 0 && guard > 0 {
@@ -261,7 +272,7 @@ pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
     if is_round_robin(&s) || s.refill_count == 0 || !refill_ready(k, sc) {
         return;
     }
-    let now = k.machine.now_us();
+    let now = cur_time(k);
     let mut h = refill_head(k, sc);
     h.time = now;
     set_refill_head(k, sc, h);
@@ -451,7 +462,7 @@ pub fn postpone<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 
 /// seL4 `awaken`: release every SC whose head refill is due and queue its thread.
 pub fn awaken<M: Machine>(k: &mut Kernel<M>) {
-    let now = k.machine.now_us();
+    let now = cur_time(k);
     while k.release_queue != 0 && refill_head(k, k.release_queue).time <= now {
         let sc = k.release_queue;
         release_remove(k, sc);
@@ -470,7 +481,17 @@ pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let sc = k.tcb_read(t, |x| x.sched_context);
-    sc != 0 && sc_active(k, sc) && sc_load(k, sc).in_release_queue == 0
+    sc != 0
+        && kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+            s.is_active() && !s.in_release_queue()
+        })
+}
+
+/// The time of the current kernel entry (seL4's `ksCurTime`): the scheduler's decisions
+/// during one kernel entry all use this one reading of the clock ([`on_kernel_entry`]).
+#[inline(always)]
+pub fn cur_time<M: Machine>(k: &Kernel<M>) -> u64 {
+    k.last_entry_us
 }
 
 /// Called at the start of every kernel entry (MCS `updateTimestamp`).
@@ -498,13 +519,17 @@ pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
         return;
     }
     let sc = k.tcb_read(t, |x| x.sched_context);
-    if sc == 0 || !sc_active(k, sc) || sc_load(k, sc).in_release_queue != 0 {
+    if sc == 0
+        || !kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+            s.is_active() && !s.in_release_queue()
+        })
+    {
         return;
     }
     if sc != k.cur_sc {
         refill_unblock_check(k, sc);
     }
-    if !(refill_ready(k, sc) && refill_sufficient(k, sc, 0)) {
+    if !head_usable(k, sc, 0) {
         postpone(k, sc);
         return;
     }
@@ -550,7 +575,9 @@ pub fn commit_time<M: Machine>(k: &mut Kernel<M>) {
         return;
     }
     charge(k, sc, used);
-    sc_update(k, sc, |s| s.consumed = s.consumed.saturating_add(used));
+    kmem::with_mut(&k.machine, sc, used, |s: &mut StoredSchedContext, used| {
+        s.consumed = s.consumed.saturating_add(used)
+    });
 }
 
 /// seL4 `endTimeslice`: the current thread's head refill is spent.
@@ -559,10 +586,13 @@ fn end_timeslice<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
     let sc = k.cur_sc;
     // seL4 `endTimeslice`: a round-robin SC (budget = period) never raises a timeout fault;
     // its thread just goes to the back of its queue.
-    if can_timeout && !is_round_robin(&sc_load(k, sc)) && crate::ipc::valid_timeout_handler(k, t) {
+    if can_timeout
+        && !kmem::with_ref(&k.machine, sc, StoredSchedContext::is_round_robin)
+        && crate::ipc::valid_timeout_handler(k, t)
+    {
         let badge = sc_load(k, sc).badge;
         crate::fault::handle_fault(k, t, crate::fault::Fault::Timeout { badge });
-    } else if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+    } else if head_usable(k, sc, 0) {
         dequeue(k, t);
         enqueue(k, t);
     } else {
@@ -578,16 +608,20 @@ pub fn charge_budget<M: Machine>(k: &mut Kernel<M>, can_timeout: bool) {
         return;
     }
     commit_time(k);
-    let s = sc_load(k, sc);
-    if is_round_robin(&s) && s.refill_count > 0 {
-        let now = k.machine.now_us();
-        sc_update(k, sc, |x| x.refill_count = 1);
+    let (round_robin, count, budget) = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+        (s.is_round_robin(), s.refill_count(), s.budget())
+    });
+    if round_robin && count > 0 {
+        let now = cur_time(k);
+        kmem::with_mut(&k.machine, sc, (), |s: &mut StoredSchedContext, ()| {
+            s.set_refill_count(1)
+        });
         set_refill_head(
             k,
             sc,
             Refill {
                 time: now,
-                amount: s.budget,
+                amount: budget,
             },
         );
     }
@@ -608,15 +642,11 @@ pub fn check_budget<M: Machine>(k: &mut Kernel<M>) -> bool {
     if k.cur_thread == k.idle_thread || sc == 0 {
         return true;
     }
-    // `sc_active` and `refill_sufficient(sc, consumed)` on one load of the SC header.
-    let s = sc_load(k, sc);
-    if !entry::header_active(&s)
-        || entry::head_of(k, sc, &s)
-            .amount
-            .saturating_sub(k.consumed_us)
-            >= MIN_BUDGET_US
-    {
-        return true;
+    // `sc_active` and `refill_sufficient(sc, consumed)` from the header fields in place.
+    match entry::active_head(k, sc) {
+        None => return true,
+        Some(head) if head.amount.saturating_sub(k.consumed_us) >= MIN_BUDGET_US => return true,
+        Some(_) => {}
     }
     charge_budget(k, true);
     false
@@ -641,34 +671,26 @@ pub fn check_budget_restart<M: Machine>(k: &mut Kernel<M>) -> bool {
 /// loaded SC header or single TCB words instead of reloading or copying whole objects.
 mod entry {
     use super::*;
-    use crate::object::Tcb;
 
-    /// [`sc_active`] of a loaded SC header.
-    pub(super) fn header_active(s: &SchedContext) -> bool {
-        s.refill_max > 0 && s.refill_count > 0 && s.budget > 0
+    /// The head refill of `sc` if the SC is active (`sc_active`), from the header fields
+    /// read in place (no copy of the header).
+    #[inline]
+    pub(super) fn active_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Option<Refill> {
+        let i = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+            s.is_active().then(|| s.head_index()).flatten()
+        })?;
+        Some(kmem::load(&k.machine, SchedContext::refill_addr(sc, i)))
     }
 
-    /// The head refill of `sc` whose header `s` is already loaded (zero if it has none).
-    pub(super) fn head_of<M: Machine>(k: &Kernel<M>, sc: PAddr, s: &SchedContext) -> Refill {
-        if s.refill_count == 0 || s.refill_max == 0 {
-            return Refill::default();
-        }
-        kmem::load(
-            &k.machine,
-            SchedContext::refill_addr(sc, s.refill_head % s.refill_max),
-        )
-    }
-
-    /// The SC bound to `t` (one word).
-    fn sched_context_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> PAddr {
-        let off = core::mem::offset_of!(Tcb<M::Context>, sched_context) as u64;
-        kmem::read_word(&k.machine, t + off)
-    }
-
-    /// The priority of `t` (one word).
-    fn priority_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
-        let off = core::mem::offset_of!(Tcb<M::Context>, priority) as u64;
-        (kmem::read_word(&k.machine, t + off) & 0xff) as usize
+    /// The head refill of an active `sc` that is not in the release queue, read in place.
+    #[inline]
+    fn released_head<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Option<Refill> {
+        let i = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+            (s.is_active() && !s.in_release_queue())
+                .then(|| s.head_index())
+                .flatten()
+        })?;
+        Some(kmem::load(&k.machine, SchedContext::refill_addr(sc, i)))
     }
 
     /// The highest priority with a queued thread (of any domain).
@@ -693,23 +715,17 @@ mod entry {
     /// SC's head refill, the release queue's first release time and the time.
     pub(super) fn keeps_current<M: Machine>(k: &Kernel<M>) -> Option<(Refill, Option<u64>, u64)> {
         let cur = k.cur_thread;
-        if k.sched_action != SchedulerAction::ResumeCurrent
-            || cur == 0
-            || cur == k.idle_thread
-            || !k.thread_state(cur).is_runnable()
-        {
+        if k.sched_action != SchedulerAction::ResumeCurrent || cur == 0 || cur == k.idle_thread {
             return None;
         }
-        let sc = sched_context_of(k, cur);
-        if sc == 0 || sc != k.cur_sc {
+        // The four TCB words it needs, read in one scoped access.
+        let (state, sc, domain, prio) =
+            k.tcb_read(cur, |x| (x.state, x.sched_context, x.domain, x.priority));
+        if !ThreadState::from_u64(state).is_runnable() || sc == 0 || sc != k.cur_sc {
             return None;
         }
-        let s = sc_load(k, sc);
-        if !header_active(&s) || s.in_release_queue != 0 {
-            return None;
-        }
-        let now = k.machine.now_us();
-        let head = head_of(k, sc, &s);
+        let head = released_head(k, sc)?;
+        let now = cur_time(k);
         if head.time > now || head.amount.saturating_sub(k.consumed_us) < MIN_BUDGET_US {
             return None;
         }
@@ -717,14 +733,11 @@ mod entry {
         if release.is_some_and(|r| r <= now) {
             return None;
         }
-        if k.domains.restart || now >= k.domains.end_us {
-            return None;
-        }
-        if crate::domain::tcb_domain(k, cur) != k.domains.cur {
+        if k.domains.restart || now >= k.domains.end_us || domain != k.domains.cur {
             return None;
         }
         highest_queued_priority(k)
-            .is_none_or(|p| p <= priority_of(k, cur))
+            .is_none_or(|p| p <= (prio & 0xff) as usize)
             .then_some((head, release, now))
     }
 }
@@ -740,18 +753,18 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     awaken(k);
     let cur = k.cur_thread;
     let cur_sc_ptr = k.tcb_read(cur, |x| x.sched_context);
-    let cur_ok = is_schedulable(k, cur) && cur_sc_ptr != 0 && {
+    let cur_schedulable = is_schedulable(k, cur);
+    let cur_ok = cur_schedulable && cur_sc_ptr != 0 && {
         let sc = cur_sc_ptr;
-        refill_ready(k, sc)
-            && refill_sufficient(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
+        head_usable(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
     };
-    if !cur_ok && is_schedulable(k, cur) {
+    if !cur_ok && cur_schedulable {
         // Runnable but out of budget on a released SC: wait for the refill.
         let sc = cur_sc_ptr;
         if sc == k.cur_sc {
             commit_time(k);
         }
-        if refill_ready(k, sc) && refill_sufficient(k, sc, 0) {
+        if head_usable(k, sc, 0) {
             enqueue(k, cur);
         } else {
             postpone(k, sc);
@@ -769,10 +782,14 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         && k.sched_action == SchedulerAction::ResumeCurrent
         && best.is_none_or(|(p, _)| p <= prio_of(k, cur));
     if !keep {
-        if cur_ok {
+        // `best` still holds unless the current thread goes into a queue now (it often is
+        // queued already, e.g. by the end of its time slice).
+        let requeued = cur_ok && k.tcb_read(cur, |x| x.in_ready_queue) == 0;
+        if requeued {
             enqueue_front(k, cur);
         }
-        match highest_ready(k) {
+        let pick = if requeued { highest_ready(k) } else { best };
+        match pick {
             Some((_, t)) => {
                 dequeue(k, t);
                 k.cur_thread = t;
@@ -802,7 +819,7 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
 pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
     let head = (k.cur_sc != 0 && k.cur_thread != k.idle_thread).then(|| refill_head(k, k.cur_sc));
     let release = (k.release_queue != 0).then(|| refill_head(k, k.release_queue).time);
-    let now = k.machine.now_us();
+    let now = cur_time(k);
     program_deadline(k, head, release, now);
 }
 
@@ -824,8 +841,13 @@ fn program_deadline<M: Machine>(
     if let Some(r) = crate::domain::domain_deadline_at(k, now) {
         deadline = Some(deadline.map_or(r, |d| d.min(r)));
     }
+    // Unchanged inputs give the same deadline (`last_entry_us − consumed_us` stays the same
+    // from one entry to the next), so the timer is only written when it changes.
     if let Some(d) = deadline {
-        k.machine.set_deadline(d);
+        if k.armed_deadline != Some(d) {
+            k.machine.set_deadline(d);
+            k.armed_deadline = Some(d);
+        }
     }
 }
 
@@ -837,8 +859,7 @@ pub fn handle_yield<M: Machine>(k: &mut Kernel<M>) {
         return;
     }
     commit_time(k);
-    let s = sc_load(k, sc);
-    if !is_round_robin(&s) {
+    if !kmem::with_ref(&k.machine, sc, StoredSchedContext::is_round_robin) {
         let rest = refill_head(k, sc).amount;
         charge(k, sc, rest);
     }
@@ -848,6 +869,8 @@ pub fn handle_yield<M: Machine>(k: &mut Kernel<M>) {
 impl<M: Machine> Kernel<M> {
     /// Handle the kernel timer interrupt (budget expiry, releases).
     pub fn handle_timer(&mut self) {
+        // The machine dropped its deadline if it passed (`timer_fired`): program it anew.
+        self.armed_deadline = None;
         on_kernel_entry(self);
         check_budget(self);
         schedule(self);
@@ -857,6 +880,9 @@ impl<M: Machine> Kernel<M> {
     /// Handle device interrupt `irq`: signal the notification bound to its handler and
     /// keep it masked until `IRQHandler_Ack`.
     pub fn handle_irq(&mut self, irq: u64) {
+        // Any interrupt may be the timer's, after which the machine may have dropped its
+        // deadline: program it anew.
+        self.armed_deadline = None;
         on_kernel_entry(self);
         if (irq as usize) < crate::kernel::MAX_IRQS {
             match self.irq_state[irq as usize] {

@@ -81,8 +81,9 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
     STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         // The registers were saved straight into the current thread's TCB.
+        // The entry assembly also recorded seL4's FaultIP there.
         debug_assert_eq!(ctx, s.kernel.current_context_ptr());
-        record_fault_ip(&mut s.kernel, kind);
+        let entered = s.kernel.cur_thread;
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
@@ -93,7 +94,7 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
                     // SAFETY: `ctx` is the current thread's context the entry just saved x7
                     // (the syscall number) into; one word is read, no reference is made.
                     let no = unsafe { core::ptr::addr_of!((*ctx).x[7]).read() };
-                    if Syscall::from_number(no as i64) == Some(Syscall::Yield) {
+                    if no as i64 == Syscall::Yield.number() {
                         s.yields += 1;
                     }
                     s.kernel.handle_syscall();
@@ -113,7 +114,13 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
         set_fpu_access(&s.kernel);
-        s.kernel.current_context_ptr()
+        if s.kernel.cur_thread == entered {
+            // The context address is a function of the thread alone: the one the registers
+            // were saved into (validated when it was made current) is still the right one.
+            ctx
+        } else {
+            s.kernel.current_context_ptr()
+        }
     })
 }
 
@@ -157,16 +164,6 @@ fn take_fpu(k: &mut Kernel<Aarch64Machine>) -> bool {
         k.fpu_owner = cur;
     }
     true
-}
-
-/// Record seL4's FaultIP (the restart PC) of the trapping thread: the `svc` instruction for
-/// a syscall, the faulting or interrupted instruction (ELR_EL1) for anything else.
-fn record_fault_ip(k: &mut Kernel<Aarch64Machine>, kind: TrapKind) {
-    let t = k.cur_thread;
-    let elr = k.get_reg(t, kernel_hal::Reg::Pc);
-    let syscall = kind == TrapKind::Sync && trap::esr_class(cpu::esr()) == trap::EC_SVC64;
-    let fault_ip = if syscall { elr.wrapping_sub(4) } else { elr };
-    k.set_reg(t, kernel_hal::Reg::FaultIp, fault_ip);
 }
 
 /// The core has already switched TTBR0 to the current thread's VSpace if it has one; a

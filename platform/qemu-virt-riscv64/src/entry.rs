@@ -36,6 +36,9 @@ struct State {
     idle_reported: bool,
     /// A tick report waiting for the console to reach a line start (the tick it was due).
     pending_report: Option<u64>,
+    /// The thread last resumed and its context address in the kernel window (a function of
+    /// the TCB address alone, so it is only recomputed when the thread changes).
+    resumed: (PAddr, *mut Riscv64Context),
 }
 
 static mut STATE: Option<State> = None;
@@ -75,6 +78,7 @@ pub fn run(mut kernel: Kernel<Riscv64Machine>) -> ! {
             yields: 0,
             idle_reported: false,
             pending_report: None,
+            resumed: (0, core::ptr::null_mut()),
         });
     }
     resume(state())
@@ -89,8 +93,12 @@ fn riscv64_user_trap(ctx: *mut Riscv64Context, trap: Trap) -> ! {
     let cur = s.kernel.cur_thread;
     match trap {
         Trap::Syscall => {
-            // A plain comparison: decoding the number is the core's job.
-            if s.kernel.get_reg(cur, Reg::SyscallNo) as i64 == Syscall::Yield as i64 {
+            // A plain comparison: decoding the number is the core's job. `ctx` is where the
+            // entry just saved the registers (a7, the syscall number, included).
+            // SAFETY: one word of the current thread's context is read, no reference made.
+            let no =
+                unsafe { core::ptr::addr_of!((*ctx).x[arch_riscv64::context::regno::A7]).read() };
+            if no as i64 == Syscall::Yield as i64 {
                 s.yields += 1;
             }
             s.kernel.handle_syscall();
@@ -122,10 +130,7 @@ fn fpu_disabled(k: &Kernel<Riscv64Machine>, t: PAddr) -> bool {
 /// The saved registers of thread `t` in the kernel window.
 fn context_ptr(k: &Kernel<Riscv64Machine>, t: PAddr) -> *mut Riscv64Context {
     let pa = t + core::mem::offset_of!(Tcb<Riscv64Context>, context) as u64;
-    match k
-        .machine
-        .window(pa, core::mem::size_of::<Riscv64Context>())
-    {
+    match k.machine.window(pa, core::mem::size_of::<Riscv64Context>()) {
         Some(p) => p.cast(),
         None => panic!("TCB {:#x} outside the kernel window", t),
     }
@@ -247,9 +252,16 @@ fn resume(s: &mut State) -> ! {
     } else {
         FpuAccess::Disabled
     };
+    let ctx = if s.resumed.0 == cur {
+        s.resumed.1
+    } else {
+        let c = k.current_context_ptr();
+        s.resumed = (cur, c);
+        c
+    };
     // SAFETY: the current thread's context in its TCB stays valid while it is current and is
     // reached only through the core's word and context copies (never a reference); the core
     // has switched `satp` to its VSpace (`activate_vspace` after every entry point); the FPU
-    // is enabled only for its owner.
-    unsafe { arch_riscv64::trap::return_to_user(k.current_context_ptr(), fpu) }
+    // is enabled only for its owner. `ctx` is `current_context_ptr()` of this thread.
+    unsafe { arch_riscv64::trap::return_to_user(ctx, fpu) }
 }

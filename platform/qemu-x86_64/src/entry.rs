@@ -11,7 +11,7 @@
 use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::trap::{self, Event, FpuAccess, KCell, Next};
-use arch_x86_64::{irq, kprintln, serial, X86Context};
+use arch_x86_64::{context, irq, kprintln, serial, X86Context};
 use core::ptr::NonNull;
 use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
@@ -36,6 +36,9 @@ struct State {
     idle_reported: bool,
     /// The first tick report has been printed.
     first_tick_reported: bool,
+    /// The thread last resumed and its context address in the kernel window (a function of
+    /// the TCB address alone, so it is only recomputed when the thread changes).
+    resumed: (PAddr, *mut X86Context),
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
@@ -53,6 +56,7 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             deadline_reported: false,
             idle_reported: false,
             first_tick_reported: false,
+            resumed: (0, core::ptr::null_mut()),
         })
     };
     trap::install(handle);
@@ -81,7 +85,15 @@ fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     match event {
         Event::Syscall => {
             // A plain comparison: decoding the number is the core's job.
-            let no = s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo);
+            let no = match current {
+                // SAFETY: `c` is the current thread's context the entry just saved RDX (the
+                // syscall number) into; one word is read, no reference is made.
+                Some(c) => unsafe {
+                    core::ptr::addr_of!((*c.as_ptr()).regs[context::SLOT[context::word::RDX]])
+                        .read()
+                },
+                None => s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo),
+            };
             if no as i64 == Syscall::DebugHalt as i64 {
                 kprintln!("kernel: seL4_DebugHalt, stopping");
             }
@@ -188,7 +200,14 @@ fn resume_current(s: &mut State) -> Next {
     } else {
         FpuAccess::Disabled
     };
-    match NonNull::new(k.current_context_ptr()) {
+    let ctx = if s.resumed.0 == cur {
+        s.resumed.1
+    } else {
+        let c = k.current_context_ptr();
+        s.resumed = (cur, c);
+        c
+    };
+    match NonNull::new(ctx) {
         Some(p) => Next::User(p, fpu),
         None => Next::Idle,
     }

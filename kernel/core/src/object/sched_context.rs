@@ -151,6 +151,37 @@ impl StoredSchedContext {
     pub fn in_release_queue(&self) -> bool {
         self.in_release_queue != 0
     }
+
+    /// Round robin (budget == period), as [`crate::sched::is_round_robin`].
+    pub fn is_round_robin(&self) -> bool {
+        self.budget == self.period
+    }
+
+    /// The budget (µs).
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// The period (µs).
+    pub fn period(&self) -> u64 {
+        self.period
+    }
+
+    /// The number of refills in use.
+    pub fn refill_count(&self) -> u64 {
+        self.refill_count as u64
+    }
+
+    /// The maximum number of refills.
+    pub fn refill_max(&self) -> u64 {
+        self.refill_max as u64
+    }
+
+    /// Set the number of refills in use (at most [`MAX_REFILLS`], as the conversion from
+    /// [`SchedContext`] stores it).
+    pub fn set_refill_count(&mut self, n: u64) {
+        self.refill_count = n.min(MAX_REFILLS) as u32;
+    }
 }
 
 /// One refill: `amount` µs available from `time`.
