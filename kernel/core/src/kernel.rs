@@ -294,21 +294,9 @@ impl<M: Machine> Kernel<M> {
 
     /// The VSpace root and ASID of thread `t`, if its VSpace slot holds an assigned root.
     pub fn thread_vspace(&self, t: PAddr) -> Option<(PAddr, u16)> {
-        use crate::cap::Cap;
         use crate::object::TcbSlot;
         let slot = crate::object::Slot(Tcb::<M::Context>::slot_addr(t, TcbSlot::VSpaceRoot));
-        match crate::mdb::get_cap(&self.machine, slot) {
-            Cap::VSpace {
-                paddr,
-                asid: Some(a),
-            } => Some((paddr, a)),
-            Cap::PageTable {
-                paddr,
-                mapped: Some(m),
-                ..
-            } => Some((paddr, m.asid)),
-            _ => None,
-        }
+        vspace_of_cap(crate::mdb::get_cap(&self.machine, slot))
     }
 
     /// Switch the machine to the current thread's VSpace if it changed (`setVMRoot`).
@@ -320,5 +308,23 @@ impl<M: Machine> Kernel<M> {
             }
             self.active_vspace = vs;
         }
+    }
+}
+
+/// The VSpace root and ASID a thread's VSpace slot cap names, if it is an assigned root.
+#[inline(always)]
+pub fn vspace_of_cap(c: crate::cap::Cap) -> Option<(PAddr, u16)> {
+    use crate::cap::Cap;
+    match c {
+        Cap::VSpace {
+            paddr,
+            asid: Some(a),
+        } => Some((paddr, a)),
+        Cap::PageTable {
+            paddr,
+            mapped: Some(m),
+            ..
+        } => Some((paddr, m.asid)),
+        _ => None,
     }
 }
