@@ -101,23 +101,43 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
     done
 }
 
-/// What the fastpath needs from the calling thread's TCB, read in one scoped access.
+/// What the fastpath needs from the calling thread's TCB before its first object lookup,
+/// read in one scoped access (the rest, [`Caller`], only once a fastpath case is found, so
+/// that an attempt that fails, e.g. for an active server, reads little).
 #[derive(Clone, Copy)]
-struct Caller {
+struct CallerHead {
     /// MessageInfo register.
     info: u64,
     /// The invoked cptr (`Reg::Cap`).
     cptr: u64,
     /// The reply cptr (`Reg::Reply`; ReplyRecv).
     reply_cptr: u64,
-    /// The message registers.
-    mrs: Mrs,
     /// First word of the pending fault (0: none).
     fault: u64,
-    /// Bound SC.
-    sc: PAddr,
     /// The CSpace root cap's two words.
     root: [u64; 2],
+}
+
+fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
+    k.tcb_read(t, |x| CallerHead {
+        info: x.context.get(Reg::MsgInfo),
+        cptr: x.context.get(Reg::Cap),
+        reply_cptr: x.context.get(Reg::Reply),
+        fault: x.fault[0],
+        root: [
+            x.slots[TcbSlot::CSpaceRoot as usize][0],
+            x.slots[TcbSlot::CSpaceRoot as usize][1],
+        ],
+    })
+}
+
+/// The rest of what the fastpath needs from the calling thread's TCB.
+#[derive(Clone, Copy)]
+struct Caller {
+    /// The message registers.
+    mrs: Mrs,
+    /// Bound SC.
+    sc: PAddr,
     priority: u64,
     bound_notification: PAddr,
     /// Thread state.
@@ -129,16 +149,8 @@ struct Caller {
 
 fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
     k.tcb_read(t, |x| Caller {
-        info: x.context.get(Reg::MsgInfo),
-        cptr: x.context.get(Reg::Cap),
-        reply_cptr: x.context.get(Reg::Reply),
         mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
-        fault: x.fault[0],
         sc: x.sched_context,
-        root: [
-            x.slots[TcbSlot::CSpaceRoot as usize][0],
-            x.slots[TcbSlot::CSpaceRoot as usize][1],
-        ],
         priority: x.priority,
         bound_notification: x.bound_notification,
         state: x.state,
@@ -341,14 +353,14 @@ fn deliver<C: UserContext>(x: &mut Tcb<C>, mrs: Mrs, len: usize, info: u64, badg
 /// code in `handle_syscall` is laid out as without the fastpath.
 #[inline(never)]
 fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let me = read_caller(k, t);
-    let Some((label, len)) = short_message(me.info) else {
+    let h = read_caller_head(k, t);
+    let Some((label, len)) = short_message(h.info) else {
         return false;
     };
-    if me.fault != 0 {
+    if h.fault != 0 {
         return false;
     }
-    let Some([w0, badge]) = lookup_fast(k, me.root, me.cptr) else {
+    let Some([w0, badge]) = lookup_fast(k, h.root, h.cptr) else {
         return false;
     };
     let rights = CapRights::from_word(w0 >> 5);
@@ -365,6 +377,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     if d.reply == 0 || d.sc != 0 || d.ep_prev != 0 {
         return false;
     }
+    let me = read_caller(k, t);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
@@ -438,14 +451,14 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
 /// seL4 `fastpath_reply_recv` (MCS: the SC returns to the caller).
 #[inline(never)]
 fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let me = read_caller(k, t);
-    let Some((label, len)) = short_message(me.info) else {
+    let h = read_caller_head(k, t);
+    let Some((label, len)) = short_message(h.info) else {
         return false;
     };
-    if me.fault != 0 {
+    if h.fault != 0 {
         return false;
     }
-    let Some([r0, reply]) = lookup_fast(k, me.root, me.reply_cptr) else {
+    let Some([r0, reply]) = lookup_fast(k, h.root, h.reply_cptr) else {
         return false;
     };
     if r0 & 0x1f != tag::REPLY {
@@ -462,7 +475,7 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 || c.sc != 0 {
         return false;
     }
-    let Some([w0, _]) = lookup_fast(k, me.root, me.cptr) else {
+    let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
         return false;
     };
     if w0 & 0x1f != tag::ENDPOINT || !CapRights::from_word(w0 >> 5).read() {
@@ -473,6 +486,7 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     if e.tail_state & 3 == EndpointState::Send as u64 {
         return false;
     }
+    let me = read_caller(k, t);
     let bn = me.bound_notification;
     if bn != 0 && kmem::read_word(&k.machine, bn + N_STATE) == NotificationState::Active as u64 {
         return false;
@@ -583,14 +597,11 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
 /// and its VSpace is the active one (so `activate_vspace` does nothing).
 #[inline(never)]
 fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let me = read_caller(k, t);
-    if MessageInfo::from_word_clamped(me.info).extra_caps != 0
-        || me.fault != 0
-        || me.state != ThreadState::Running as u64
-    {
+    let h = read_caller_head(k, t);
+    if MessageInfo::from_word_clamped(h.info).extra_caps != 0 || h.fault != 0 {
         return false;
     }
-    let Some([w0, badge]) = lookup_fast(k, me.root, me.cptr) else {
+    let Some([w0, badge]) = lookup_fast(k, h.root, h.cptr) else {
         return false;
     };
     if w0 & 0x1f != tag::NOTIFICATION || !CapRights::from_word(w0 >> 5).write() {
@@ -610,6 +621,10 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         }
         _ => return false,
     };
+    let me = read_caller(k, t);
+    if me.state != ThreadState::Running as u64 {
+        return false;
+    }
     let Some((_, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
