@@ -1091,10 +1091,11 @@ pub fn lockstep(
     if cx.check_choice || cx.fastpath {
         switch_to(k, t);
     }
-    // Every Call/ReplyRecv that could take the fastpath (it needs a current SC) also runs on
-    // a copy with the fastpath off: the two kernels must end in the same state (and the
-    // fastpath one is compared with the spec below).
-    let fast_candidate = matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. })
+    // Every Call/ReplyRecv/Send (Signal) that could take the fastpath (it needs a current
+    // SC) also runs on a copy with the fastpath off: the two kernels must end in the same
+    // state (and the fastpath one is compared with the spec below).
+    let fast_candidate =
+        matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. } | Syscall::Send(_))
         && (cx.fastpath || k.cur_sc != 0);
     let mut slow = fast_candidate.then(|| {
         let mut c = clone_kernel(k);

@@ -1,57 +1,69 @@
-//! The IPC fastpath (MCS): `seL4_Call` into a passive server waiting on an endpoint, and
-//! `seL4_ReplyRecv` back to the caller, done with single-field reads and writes of the
-//! objects involved instead of the general decode/invoke/schedule path.
+//! The fastpaths (MCS): `seL4_Call` into a passive server waiting on an endpoint,
+//! `seL4_ReplyRecv` back to the caller, and `seL4_Signal` when it wakes nobody, done with a
+//! few scoped reads and writes of the objects involved (one [`kmem`] access per object,
+//! fields at their offsets) instead of the general decode/invoke/schedule path.
 //!
 //! # When it is taken
-//! The conditions are seL4 16's (`fastpath_call` / `fastpath_reply_recv`), plus the ones
-//! this kernel's slowpath needs for the two to end in the same state. Anything else returns
-//! `false` before a single word is written, and the caller runs the slowpath.
+//! The conditions are seL4 16's (`fastpath_call` / `fastpath_reply_recv` /
+//! `fastpath_signal`), plus the ones this kernel's slowpath needs for the two to end in the
+//! same state. Anything else returns `false` before a single word is written, and the
+//! caller runs the slowpath.
 //!
-//! Both: the fastpath is enabled ([`FastpathMode`]); the message has no extra caps and at
-//! most [`kernel_hal::FAST_MESSAGE_REGISTERS`] words (seL4's `fastpath_mi_check`); the
-//! current thread has no pending fault; every cptr resolves in one level of the CSpace root
-//! (guard + radix = 64, seL4's `lookup_fp` common case); the current thread runs on its own
-//! bound SC (`cur_sc`), which is configured, not in the release queue, released (head
-//! refill time ≤ now) and whose head refill still covers the time consumed since it was last
-//! charged plus the minimum budget, i.e. exactly the case where the slowpath's
-//! `check_budget` passes and does nothing; the scheduler has nothing pending
+//! All: the fastpath is enabled ([`FastpathMode`]); the message has no extra caps (`Call` and
+//! `ReplyRecv` also at most [`kernel_hal::FAST_MESSAGE_REGISTERS`] words, seL4's
+//! `fastpath_mi_check`); the current thread has no pending fault; every cptr resolves in one
+//! level of the CSpace root (guard + radix = 64, seL4's `lookup_fp` common case); the current
+//! thread runs on its own bound SC (`cur_sc`), which is configured, not in the release queue,
+//! released (head refill time ≤ now) and whose head refill still covers the time consumed
+//! since it was last charged plus the minimum budget, i.e. exactly the case where the
+//! slowpath's `check_budget` passes and does nothing; the scheduler has nothing pending
 //! (`ResumeCurrent`), no SC in the release queue is due and the domain's time has not run
-//! out (so the slowpath's `schedule` would do no more than switch to the woken thread); the
-//! woken thread is in the current domain, no ready thread has a higher priority (seL4's
-//! `isHighestPrio`; our ready queues are shared by all domains, so any higher-priority ready
-//! thread sends us to the slowpath), and it has a valid VSpace root.
+//! out (so the slowpath's `schedule` would do no more than switch to the woken thread, or
+//! keep the current one); the thread that runs next is in the current domain, no ready
+//! thread has a higher priority (seL4's `isHighestPrio`; our ready queues are shared by all
+//! domains, so any higher-priority ready thread sends us to the slowpath), and it has a
+//! valid VSpace root.
 //!
 //! `Call`: the cap is an endpoint cap with Send and Grant (seL4 needs Grant to make the
 //! reply; GrantReply alone takes the slowpath); a receiver is queued (state Recv) at the
 //! head; it is passive (no SC) and has a reply object. The caller's SC is donated to it and
-//! pushed on the SC's call stack through the reply object.
+//! pushed on the SC's call stack through the reply object. As in seL4's MCS fastpath, a Call
+//! to an *active* server (one with its own SC) is the slowpath's.
 //!
-//! `ReplyRecv`: the receive cap is an endpoint cap with Receive and no sender is queued on
-//! it; the reply cap is a reply cap whose object has a caller blocked on it, without a
-//! fault, and heads the call stack of the current SC (so the SC goes back to the caller,
-//! which has none of its own); the current thread has no active bound notification; if
-//! receivers are already queued, the last one's priority is not lower than ours (the
-//! priority-ordered insert is then an append).
+//! `ReplyRecv`: the reply cap is a reply cap whose object has a caller blocked on it, without
+//! a fault and without an SC of its own, and heads the call stack of the current SC (so the
+//! SC goes back to the caller); the receive cap is an endpoint cap with Receive and no sender
+//! is queued on it; the current thread has no active bound notification; if receivers are
+//! already queued, the last one's priority is not lower than ours (the priority-ordered
+//! insert is then an append). The reply object and its caller are checked first: that is
+//! where an active server's ReplyRecv leaves, after as few reads as possible.
+//!
+//! `Send` on a notification cap with the Send right (`seL4_Signal`): see
+//! [`fastpath_signal`]; only the cases that wake no thread (seL4's signal fastpath also
+//! switches to a woken higher-priority thread; here that stays the slowpath's).
 //!
 //! # Time accounting
 //! [`crate::sched::on_kernel_entry`] runs before the fastpath (the syscall entry calls it
-//! first), so consumed time is accumulated exactly as for the slowpath. The fastpath then
-//! only proceeds when `check_budget` would pass without charging (see above) and the SC
-//! stays current (donated with the call, returned with the reply), so no time is committed;
-//! it finally programs the timer with [`crate::sched::set_next_interrupt`], as `schedule`
-//! does. The host tests run random scenarios with the fastpath on and off and compare the
-//! whole kernel state after every step.
+//! first), so consumed time is accumulated exactly as for the slowpath, and the time it took
+//! (`last_entry_us`) is the fastpath's "now" (seL4's fastpath likewise works with the
+//! entry's `ksCurTime`; the clock is monotonic). The fastpath only proceeds when
+//! `check_budget` would pass without charging (see above) and the SC stays current (donated
+//! with the call, returned with the reply, kept by the signaller), so no time is committed;
+//! it finally programs the timer with [`crate::sched::program_deadline`] from the head
+//! refill and release time it already read, as `schedule` (its `keeps_current` shortcut) or
+//! `set_next_interrupt` would. The host tests run random scenarios with the fastpath on and
+//! off and compare the whole kernel state after every step; the lockstep refinement does
+//! the same for every explored `Call`, `ReplyRecv` and `Send`.
 
-use kernel_hal::{Machine, PAddr, Reg};
+use kernel_hal::{Machine, PAddr, Reg, UserContext, FAST_MESSAGE_REGISTERS};
 use sel4_abi::{CapRights, MessageInfo, Syscall};
 
 use crate::cap::tag;
 use crate::kernel::{Kernel, SchedulerAction};
 use crate::kmem;
-use crate::object::sched_context::stored_offset as sco;
 use crate::object::{
-    Endpoint, EndpointState, Notification, NotificationState, Refill, Reply, SchedContext, Tcb,
-    TcbSlot, ThreadState,
+    Endpoint, EndpointState, Notification, NotificationState, Refill, Reply, SchedContext,
+    StoredSchedContext, Tcb, TcbSlot, ThreadState,
 };
 
 /// Whether the kernel tries the fastpath before the slowpath.
@@ -63,34 +75,8 @@ pub enum FastpathMode {
     Disabled,
 }
 
-/// Byte offset of a TCB field.
-macro_rules! tcb {
-    ($M:ty, $f:ident) => {
-        core::mem::offset_of!(Tcb<<$M as Machine>::Context>, $f) as u64
-    };
-}
-
-fn rd<M: Machine>(k: &Kernel<M>, pa: PAddr) -> u64 {
-    kmem::read_word(&k.machine, pa)
-}
-
-fn wr<M: Machine>(k: &Kernel<M>, pa: PAddr, v: u64) {
-    kmem::write_word(&k.machine, pa, v)
-}
-
-fn rd32<M: Machine>(k: &Kernel<M>, pa: PAddr) -> u64 {
-    kmem::load::<u32, _>(&k.machine, pa) as u64
-}
-
-const EP_HEAD: u64 = core::mem::offset_of!(Endpoint, head) as u64;
-const EP_TAIL_STATE: u64 = core::mem::offset_of!(Endpoint, tail_state) as u64;
-const R_TCB: u64 = core::mem::offset_of!(Reply, tcb) as u64;
-const R_PREV: u64 = core::mem::offset_of!(Reply, prev) as u64;
-const R_NEXT: u64 = core::mem::offset_of!(Reply, next) as u64;
-const R_NEXT_IS_SC: u64 = core::mem::offset_of!(Reply, next_is_sc) as u64;
-const N_STATE: u64 = core::mem::offset_of!(Notification, state) as u64;
-const REFILL_TIME: u64 = core::mem::offset_of!(Refill, time) as u64;
-const REFILL_AMOUNT: u64 = core::mem::offset_of!(Refill, amount) as u64;
+/// Message registers passed in CPU registers.
+type Mrs = [u64; FAST_MESSAGE_REGISTERS];
 
 /// Try the fastpath for the syscall the current thread made. `true`: it was done (the
 /// current thread and VSpace may have changed, and the timer is programmed); `false`:
@@ -106,6 +92,8 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
         fastpath_call(k, t)
     } else if no == Syscall::ReplyRecv.number() {
         fastpath_reply_recv(k, t)
+    } else if no == Syscall::Send.number() {
+        fastpath_signal(k, t)
     } else {
         return false;
     };
@@ -113,79 +101,195 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
     done
 }
 
-/// seL4 `lookup_fp`: the two cap words named by `cptr` when `t`'s CSpace root is a CNode
-/// that resolves all 64 bits in one level; `None` otherwise (or on a guard mismatch), for
-/// the slowpath's full `resolveAddressBits` to handle.
-fn lookup_fast<M: Machine>(k: &Kernel<M>, t: PAddr, cptr: u64) -> Option<(u64, u64)> {
-    let root = Tcb::<M::Context>::slot_addr(t, TcbSlot::CSpaceRoot);
-    let w0 = rd(k, root);
+/// What the fastpath needs from the calling thread's TCB before its first object lookup,
+/// read in one scoped access (the rest, [`Caller`], only once a fastpath case is found, so
+/// that an attempt that fails, e.g. for an active server, reads little).
+#[derive(Clone, Copy)]
+struct CallerHead {
+    /// MessageInfo register.
+    info: u64,
+    /// The invoked cptr (`Reg::Cap`).
+    cptr: u64,
+    /// The reply cptr (`Reg::Reply`; ReplyRecv).
+    reply_cptr: u64,
+    /// First word of the pending fault (0: none).
+    fault: u64,
+    /// The CSpace root cap's two words.
+    root: [u64; 2],
+}
+
+fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
+    k.tcb_read(t, |x| CallerHead {
+        info: x.context.get(Reg::MsgInfo),
+        cptr: x.context.get(Reg::Cap),
+        reply_cptr: x.context.get(Reg::Reply),
+        fault: x.fault[0],
+        root: [
+            x.slots[TcbSlot::CSpaceRoot as usize][0],
+            x.slots[TcbSlot::CSpaceRoot as usize][1],
+        ],
+    })
+}
+
+/// The rest of what the fastpath needs from the calling thread's TCB.
+#[derive(Clone, Copy)]
+struct Caller {
+    /// The message registers.
+    mrs: Mrs,
+    /// Bound SC.
+    sc: PAddr,
+    priority: u64,
+    bound_notification: PAddr,
+    /// Thread state.
+    state: u64,
+    domain: u64,
+    /// The VSpace root cap's two words.
+    vspace: [u64; 2],
+}
+
+fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
+    k.tcb_read(t, |x| Caller {
+        mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
+        sc: x.sched_context,
+        priority: x.priority,
+        bound_notification: x.bound_notification,
+        state: x.state,
+        domain: x.domain,
+        vspace: [
+            x.slots[TcbSlot::VSpaceRoot as usize][0],
+            x.slots[TcbSlot::VSpaceRoot as usize][1],
+        ],
+    })
+}
+
+/// What the fastpath needs from the thread it switches to, read in one scoped access.
+#[derive(Clone, Copy)]
+struct Target {
+    state: u64,
+    reply: PAddr,
+    sc: PAddr,
+    fault: u64,
+    ep_prev: PAddr,
+    ep_next: PAddr,
+    domain: u64,
+    priority: u64,
+    /// The VSpace root cap's two words.
+    vspace: [u64; 2],
+}
+
+fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
+    k.tcb_read(t, |x| Target {
+        state: x.state,
+        reply: x.reply,
+        sc: x.sched_context,
+        fault: x.fault[0],
+        ep_prev: x.ep_prev,
+        ep_next: x.ep_next,
+        domain: x.domain,
+        priority: x.priority,
+        vspace: [
+            x.slots[TcbSlot::VSpaceRoot as usize][0],
+            x.slots[TcbSlot::VSpaceRoot as usize][1],
+        ],
+    })
+}
+
+/// seL4 `lookup_fp`: the two cap words named by `cptr` when the CSpace root cap (`root`)
+/// is a CNode that resolves all 64 bits in one level; `None` otherwise (or on a guard
+/// mismatch), for the slowpath's full `resolveAddressBits` to handle.
+#[inline(always)]
+fn lookup_fast<M: Machine>(k: &Kernel<M>, root: [u64; 2], cptr: u64) -> Option<[u64; 2]> {
+    let w0 = root[0];
     if w0 & 0x1f != tag::CNODE {
         return None;
     }
     let radix = (w0 >> 5) & 0x3f;
     let guard_size = (w0 >> 11) & 0x3f;
     // Both fields are below 64, so guard + radix = 64 means both are in 1..=63.
-    if radix + guard_size != 64 || cptr >> radix != rd(k, root + 8) {
+    if radix + guard_size != 64 || cptr >> radix != root[1] {
         return None;
     }
     let slot = ((w0 >> 17) << 5) + (cptr & ((1u64 << radix) - 1)) * crate::object::SLOT_BYTES;
-    Some((rd(k, slot), rd(k, slot + 8)))
+    Some(kmem::load::<[u64; 2], _>(&k.machine, slot))
 }
 
 /// The message info word if the message fits the fastpath (no extra caps, at most the
 /// register-passed words), as `(label, length)`.
+#[inline(always)]
 fn short_message(w: u64) -> Option<(u64, usize)> {
     let info = MessageInfo::from_word(w);
-    (info.extra_caps == 0 && info.length as usize <= kernel_hal::FAST_MESSAGE_REGISTERS)
+    (info.extra_caps == 0 && info.length as usize <= FAST_MESSAGE_REGISTERS)
         .then_some((info.label, info.length as usize))
 }
 
-/// The head refill (time, amount) of the SC at `sc`, or `None` if it has no refills.
-fn head_refill<M: Machine>(k: &Kernel<M>, sc: PAddr) -> Option<(u64, u64)> {
-    let max = rd32(k, sc + sco::REFILL_MAX);
-    let count = rd32(k, sc + sco::REFILL_COUNT);
-    if max == 0 || count == 0 {
-        return None;
-    }
-    let r = SchedContext::refill_addr(sc, rd32(k, sc + sco::REFILL_HEAD) % max);
-    Some((rd(k, r + REFILL_TIME), rd(k, r + REFILL_AMOUNT)))
+/// The SC header fields the fastpath checks and updates.
+#[derive(Clone, Copy)]
+struct ScView {
+    tcb: PAddr,
+    reply: PAddr,
+    /// Index of the head refill, when the SC is configured (`sc_active`) and not in the
+    /// release queue.
+    head: Option<u64>,
 }
 
-/// The current SC, if `t` runs on it and the slowpath's budget check would pass without
-/// charging it, and waking a thread on it would not postpone it.
-fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr) -> Option<PAddr> {
+fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
+    kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| ScView {
+        tcb: s.tcb,
+        reply: s.reply,
+        head: if s.is_active() && !s.in_release_queue() {
+            s.head_index()
+        } else {
+            None
+        },
+    })
+}
+
+/// The current SC's header and head refill, if `t` (whose bound SC is `t_sc`) runs on it
+/// and the slowpath's budget check would pass without charging it, and waking a thread on
+/// it would not postpone it. The time is the one [`crate::sched::on_kernel_entry`] took for this
+/// entry (`last_entry_us`: the clock is monotonic, so that is the time it read), as seL4's
+/// fastpath works with the entry's `ksCurTime`.
+#[inline(always)]
+fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView, Refill)> {
     let sc = k.cur_sc;
-    if sc == 0 || rd(k, t + tcb!(M, sched_context)) != sc || rd(k, sc + sco::TCB) != t {
+    if sc == 0 || t_sc != sc {
         return None;
     }
-    if rd(k, sc + sco::BUDGET) == 0
-        || kmem::load::<u8, _>(&k.machine, sc + sco::IN_RELEASE_QUEUE) != 0
-    {
+    let v = read_sc(k, sc);
+    if v.tcb != t {
         return None;
     }
-    let (time, amount) = head_refill(k, sc)?;
-    let now = k.machine.now_us();
-    (time <= now && amount.saturating_sub(k.consumed_us) >= crate::sched::MIN_BUDGET_US)
-        .then_some(sc)
+    let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(sc, v.head?));
+    (r.time <= k.last_entry_us
+        && r.amount.saturating_sub(k.consumed_us) >= crate::sched::MIN_BUDGET_US)
+        .then_some((v, r))
 }
 
-/// Whether the slowpath's `schedule` would do nothing but switch to `to`, which it is about
-/// to make runnable at the head of its priority's ready queue.
-fn direct_switch_ok<M: Machine>(k: &Kernel<M>, to: PAddr) -> bool {
+/// Whether the slowpath's `schedule` would do nothing but switch to `to` (in domain
+/// `domain`, at priority `prio`), which it is about to make runnable at the head of its
+/// priority's ready queue. `Some(release)`: it would, and `release` is the time of the
+/// next release (`None`: the release queue is empty).
+#[inline(always)]
+fn direct_switch_ok<M: Machine>(k: &Kernel<M>, domain: u64, prio: u64) -> Option<Option<u64>> {
+    let now = k.last_entry_us;
     if k.sched_action != SchedulerAction::ResumeCurrent
-        || crate::domain::domain_expired(k)
-        || rd(k, to + tcb!(M, domain)) != k.domains.cur
+        || k.domains.restart
+        || now >= k.domains.end_us
+        || domain != k.domains.cur
     {
-        return false;
+        return None;
     }
     let rq = k.release_queue;
+    let mut release = None;
     if rq != 0 {
-        match head_refill(k, rq) {
-            Some((time, _)) if time > k.machine.now_us() => {}
-            _ => return false,
+        let i = kmem::with_ref(&k.machine, rq, |s: &StoredSchedContext| s.head_index())?;
+        let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(rq, i));
+        if r.time <= now {
+            return None;
         }
+        release = Some(r.time);
     }
-    let prio = rd(k, to + tcb!(M, priority)) & 0xff;
+    let prio = prio & 0xff;
     let top = k
         .ready
         .bitmap
@@ -194,29 +298,32 @@ fn direct_switch_ok<M: Machine>(k: &Kernel<M>, to: PAddr) -> bool {
         .rev()
         .find(|(_, w)| **w != 0)
         .map(|(i, w)| i as u64 * 64 + 63 - w.leading_zeros() as u64);
-    top.is_none_or(|p| p <= prio)
+    top.is_none_or(|p| p <= prio).then_some(release)
 }
 
-/// Copy the message words and set the receiver's badge and message info.
-fn transfer<M: Machine>(k: &Kernel<M>, from: PAddr, to: PAddr, label: u64, len: usize, badge: u64) {
-    for i in 0..len {
-        let v = k.get_reg(from, Reg::Mr(i));
-        k.set_reg(to, Reg::Mr(i), v);
-    }
-    k.set_reg(
-        to,
-        Reg::MsgInfo,
-        MessageInfo::new(label, 0, 0, len as u64).to_word(),
-    );
-    k.set_reg(to, Reg::Cap, badge);
+/// The VSpace root and ASID named by a VSpace slot's cap words (as
+/// [`Kernel::thread_vspace`]).
+#[inline(always)]
+fn vspace_of(w: [u64; 2]) -> Option<(PAddr, u16)> {
+    crate::kernel::vspace_of_cap(crate::cap::Cap::decode(w))
 }
 
 /// Make `to` (already Running and not queued) the current thread on the unchanged current
-/// SC: what the slowpath's `schedule` + `activate_vspace` do in this case.
-fn switch_to<M: Machine>(k: &mut Kernel<M>, to: PAddr, vs: Option<(PAddr, u16)>) {
+/// SC: what the slowpath's `schedule` + `activate_vspace` do in this case. The timer is
+/// programmed as `set_next_interrupt` does, from the SC's head refill and the next release
+/// time the checks already read (neither changed since).
+#[inline(always)]
+fn switch_to<M: Machine>(
+    k: &mut Kernel<M>,
+    to: PAddr,
+    vs: Option<(PAddr, u16)>,
+    head: Refill,
+    release: Option<u64>,
+) {
     k.cur_thread = to;
     k.sched_action = SchedulerAction::ResumeCurrent;
-    crate::sched::set_next_interrupt(k);
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(head), release, now);
     if vs != k.active_vspace {
         if let Some((root, asid)) = vs {
             k.machine.set_vspace(root, asid);
@@ -225,17 +332,35 @@ fn switch_to<M: Machine>(k: &mut Kernel<M>, to: PAddr, vs: Option<(PAddr, u16)>)
     }
 }
 
+/// The receiver's side of a transfer: the message words, the message info and the badge.
+#[inline(always)]
+fn deliver<C: UserContext>(x: &mut Tcb<C>, mrs: Mrs, len: usize, info: u64, badge: u64) {
+    // A fixed number of iterations (registers past the message keep their value): a loop
+    // of `len` iterations becomes a `memcpy` call.
+    for (i, v) in mrs.iter().enumerate() {
+        let w = if i < len {
+            *v
+        } else {
+            x.context.get(Reg::Mr(i))
+        };
+        x.context.set(Reg::Mr(i), w);
+    }
+    x.context.set(Reg::MsgInfo, info);
+    x.context.set(Reg::Cap, badge);
+}
+
 /// seL4 `fastpath_call` (MCS, passive receiver). Kept out of line so that the slowpath's
 /// code in `handle_syscall` is laid out as without the fastpath.
 #[inline(never)]
 fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let Some((label, len)) = short_message(k.get_reg(t, Reg::MsgInfo)) else {
+    let h = read_caller_head(k, t);
+    let Some((label, len)) = short_message(h.info) else {
         return false;
     };
-    if rd(k, t + tcb!(M, fault)) != 0 {
+    if h.fault != 0 {
         return false;
     }
-    let Some((w0, badge)) = lookup_fast(k, t, k.get_reg(t, Reg::Cap)) else {
+    let Some([w0, badge]) = lookup_fast(k, h.root, h.cptr) else {
         return false;
     };
     let rights = CapRights::from_word(w0 >> 5);
@@ -243,154 +368,283 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let tail_state = rd(k, ep + EP_TAIL_STATE);
-    if tail_state & 3 != EndpointState::Recv as u64 {
+    let e: Endpoint = kmem::load(&k.machine, ep);
+    if e.tail_state & 3 != EndpointState::Recv as u64 {
         return false;
     }
-    let dest = rd(k, ep + EP_HEAD);
-    let reply = rd(k, dest + tcb!(M, reply));
-    if reply == 0
-        || rd(k, dest + tcb!(M, sched_context)) != 0
-        || rd(k, dest + tcb!(M, ep_prev)) != 0
-    {
+    let dest = e.head;
+    let d = read_target(k, dest);
+    if d.reply == 0 || d.sc != 0 || d.ep_prev != 0 {
         return false;
     }
-    let Some(sc) = budget_ok(k, t) else {
+    let me = read_caller(k, t);
+    let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
-    if !direct_switch_ok(k, dest) {
+    let Some(release) = direct_switch_ok(k, d.domain, d.priority) else {
         return false;
-    }
-    let vs = k.thread_vspace(dest);
+    };
+    let vs = vspace_of(d.vspace);
     if vs.is_none() {
         return false;
     }
 
     // ---- Committed: the same writes as send_ipc + reply_push + schedule. ----
+    let (sc_addr, reply) = (k.cur_sc, d.reply);
     // Dequeue the receiver from the head of the endpoint queue.
-    let next = rd(k, dest + tcb!(M, ep_next));
-    if next == 0 {
-        wr(k, ep + EP_HEAD, 0);
-        wr(k, ep + EP_TAIL_STATE, EndpointState::Idle as u64);
+    if d.ep_next == 0 {
+        kmem::store(&k.machine, ep, &Endpoint::default());
     } else {
-        wr(k, next + tcb!(M, ep_prev), 0);
-        wr(k, ep + EP_HEAD, next);
+        k.tcb_mut(d.ep_next, (), |x, ()| x.ep_prev = 0);
+        kmem::write_word(&k.machine, ep + EP_HEAD, d.ep_next);
     }
-    wr(k, dest + tcb!(M, ep_next), 0);
-    transfer(k, t, dest, label, len, badge);
+    // The receiver gets the message and the SC, and runs.
+    let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
+    k.tcb_mut(
+        dest,
+        (me.mrs, (len as u64, info, badge, sc_addr)),
+        |x, (mrs, (len, info, badge, sc))| {
+            x.ep_next = 0;
+            x.reply = 0;
+            x.sched_context = sc;
+            x.state = ThreadState::Running as u64;
+            deliver(x, mrs, len as usize, info, badge);
+        },
+    );
     // The caller waits on the receiver's reply object, which heads the SC's call stack.
-    wr(k, dest + tcb!(M, reply), 0);
-    wr(k, t + tcb!(M, reply), reply);
-    wr(k, t + tcb!(M, state), ThreadState::BlockedOnReply as u64);
-    let old = rd(k, sc + sco::REPLY);
-    wr(k, reply + R_TCB, t);
-    wr(k, reply + R_PREV, old);
-    wr(k, reply + R_NEXT, sc);
-    wr(k, reply + R_NEXT_IS_SC, 1);
+    k.tcb_mut(t, reply, |x, reply| {
+        x.reply = reply;
+        x.state = ThreadState::BlockedOnReply as u64;
+        x.sched_context = 0;
+    });
+    let old = sc.reply;
+    kmem::store(
+        &k.machine,
+        reply,
+        &Reply {
+            tcb: t,
+            prev: old,
+            next: sc_addr,
+            next_is_sc: 1,
+        },
+    );
     if old != 0 {
-        wr(k, old + R_NEXT, reply);
-        wr(k, old + R_NEXT_IS_SC, 0);
+        kmem::with_mut(&k.machine, old, reply, |r: &mut Reply, reply| {
+            r.next = reply;
+            r.next_is_sc = 0;
+        });
     }
-    wr(k, sc + sco::REPLY, reply);
     // Donate the SC.
-    wr(k, t + tcb!(M, sched_context), 0);
-    wr(k, sc + sco::TCB, dest);
-    wr(k, dest + tcb!(M, sched_context), sc);
-    wr(k, dest + tcb!(M, state), ThreadState::Running as u64);
-    switch_to(k, dest, vs);
+    kmem::with_mut(
+        &k.machine,
+        sc_addr,
+        (reply, dest),
+        |s: &mut StoredSchedContext, (reply, dest)| {
+            s.reply = reply;
+            s.tcb = dest;
+        },
+    );
+    switch_to(k, dest, vs, head, release);
     true
 }
 
 /// seL4 `fastpath_reply_recv` (MCS: the SC returns to the caller).
 #[inline(never)]
 fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let Some((label, len)) = short_message(k.get_reg(t, Reg::MsgInfo)) else {
+    let h = read_caller_head(k, t);
+    let Some((label, len)) = short_message(h.info) else {
         return false;
     };
-    if rd(k, t + tcb!(M, fault)) != 0 {
+    if h.fault != 0 {
         return false;
     }
-    let Some((r0, reply)) = lookup_fast(k, t, k.get_reg(t, Reg::Reply)) else {
+    let Some([r0, reply]) = lookup_fast(k, h.root, h.reply_cptr) else {
         return false;
     };
     if r0 & 0x1f != tag::REPLY {
         return false;
     }
-    let Some((w0, _)) = lookup_fast(k, t, k.get_reg(t, Reg::Cap)) else {
+    // The caller first: an active server's caller keeps its own SC (the slowpath's case),
+    // and this finds out with the fewest reads.
+    let r: Reply = kmem::load(&k.machine, reply);
+    let caller = r.tcb;
+    if caller == 0 {
+        return false;
+    }
+    let c = read_target(k, caller);
+    if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 || c.sc != 0 {
+        return false;
+    }
+    let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
         return false;
     };
     if w0 & 0x1f != tag::ENDPOINT || !CapRights::from_word(w0 >> 5).read() {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let tail_state = rd(k, ep + EP_TAIL_STATE);
-    if tail_state & 3 == EndpointState::Send as u64 {
+    let e: Endpoint = kmem::load(&k.machine, ep);
+    if e.tail_state & 3 == EndpointState::Send as u64 {
         return false;
     }
-    let bn = rd(k, t + tcb!(M, bound_notification));
-    if bn != 0 && rd(k, bn + N_STATE) == NotificationState::Active as u64 {
+    let me = read_caller(k, t);
+    let bn = me.bound_notification;
+    if bn != 0 && kmem::read_word(&k.machine, bn + N_STATE) == NotificationState::Active as u64 {
         return false;
     }
-    let caller = rd(k, reply + R_TCB);
-    if caller == 0
-        || rd(k, caller + tcb!(M, state)) != ThreadState::BlockedOnReply as u64
-        || rd(k, caller + tcb!(M, fault)) != 0
-        || rd(k, caller + tcb!(M, sched_context)) != 0
-    {
-        return false;
-    }
-    let Some(sc) = budget_ok(k, t) else {
+    let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
-    if rd(k, reply + R_NEXT_IS_SC) == 0
-        || rd(k, reply + R_NEXT) != sc
-        || rd(k, sc + sco::REPLY) != reply
-    {
+    let sc_addr = k.cur_sc;
+    if r.next_is_sc == 0 || r.next != sc_addr || sc.reply != reply {
         return false;
     }
     // Receivers already queued: only the append case (the last one's priority ≥ ours).
-    let tail = tail_state & !3;
-    if tail != 0 && rd(k, tail + tcb!(M, priority)) < rd(k, t + tcb!(M, priority)) {
+    let tail = e.tail_state & !3;
+    if tail != 0 && k.tcb_read(tail, |x| x.priority) < me.priority {
         return false;
     }
-    if !direct_switch_ok(k, caller) {
+    let Some(release) = direct_switch_ok(k, c.domain, c.priority) else {
         return false;
-    }
-    let vs = k.thread_vspace(caller);
+    };
+    let vs = vspace_of(c.vspace);
     if vs.is_none() {
         return false;
     }
 
     // ---- Committed: do_reply_transfer (reply_remove, SC back) + receive_ipc + schedule. ----
-    let prev = rd(k, reply + R_PREV);
-    wr(k, sc + sco::REPLY, prev);
+    let prev = r.prev;
     if prev != 0 {
-        wr(k, prev + R_NEXT, sc);
-        wr(k, prev + R_NEXT_IS_SC, 1);
+        kmem::with_mut(&k.machine, prev, sc_addr, |r: &mut Reply, sc| {
+            r.next = sc;
+            r.next_is_sc = 1;
+        });
     }
-    wr(k, reply + R_PREV, 0);
-    wr(k, reply + R_NEXT, 0);
-    wr(k, reply + R_NEXT_IS_SC, 0);
-    wr(k, caller + tcb!(M, reply), 0);
-    // Return the SC.
-    wr(k, t + tcb!(M, sched_context), 0);
-    wr(k, sc + sco::TCB, caller);
-    wr(k, caller + tcb!(M, sched_context), sc);
-    transfer(k, t, caller, label, len, 0);
-    wr(k, caller + tcb!(M, state), ThreadState::Running as u64);
+    // The reply object leaves the call stack and now records the current thread waiting
+    // on the endpoint with it.
+    kmem::store(
+        &k.machine,
+        reply,
+        &Reply {
+            tcb: t,
+            prev: 0,
+            next: 0,
+            next_is_sc: 0,
+        },
+    );
+    // The SC returns to the caller, which gets the message and runs.
+    kmem::with_mut(
+        &k.machine,
+        sc_addr,
+        (prev, caller),
+        |s: &mut StoredSchedContext, (prev, caller)| {
+            s.reply = prev;
+            s.tcb = caller;
+        },
+    );
+    let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
+    k.tcb_mut(
+        caller,
+        (me.mrs, (len as u64, info, sc_addr)),
+        |x, (mrs, (len, info, sc))| {
+            x.reply = 0;
+            x.sched_context = sc;
+            x.state = ThreadState::Running as u64;
+            deliver(x, mrs, len as usize, info, 0);
+        },
+    );
     // The current thread waits on the endpoint with the same reply object.
-    wr(k, t + tcb!(M, blocking_object), ep);
-    wr(k, t + tcb!(M, reply), reply);
-    wr(k, reply + R_TCB, t);
-    wr(k, t + tcb!(M, state), ThreadState::BlockedOnReceive as u64);
-    wr(k, t + tcb!(M, ep_next), 0);
-    wr(k, t + tcb!(M, ep_prev), tail);
+    k.tcb_mut(t, (ep, reply, tail), |x, (ep, reply, tail)| {
+        x.sched_context = 0;
+        x.blocking_object = ep;
+        x.reply = reply;
+        x.state = ThreadState::BlockedOnReceive as u64;
+        x.ep_next = 0;
+        x.ep_prev = tail;
+    });
     if tail == 0 {
-        wr(k, ep + EP_HEAD, t);
+        kmem::store(
+            &k.machine,
+            ep,
+            &Endpoint {
+                head: t,
+                tail_state: t | EndpointState::Recv as u64,
+            },
+        );
     } else {
-        wr(k, tail + tcb!(M, ep_next), t);
+        k.tcb_mut(tail, t, |x, t| x.ep_next = t);
+        kmem::write_word(
+            &k.machine,
+            ep + EP_TAIL_STATE,
+            t | EndpointState::Recv as u64,
+        );
     }
-    wr(k, ep + EP_TAIL_STATE, t | EndpointState::Recv as u64);
-    switch_to(k, caller, vs);
+    switch_to(k, caller, vs, head, release);
     true
 }
+
+/// seL4 `fastpath_signal` (`CONFIG_SIGNAL_FASTPATH`), the case that wakes nobody:
+/// `seL4_Signal` (a `Send` on a notification cap) to a notification that is Active (the
+/// badge is OR-ed in) or Idle without a bound thread blocked in a receive (it becomes
+/// Active with the badge), by a thread that keeps running. Waking a thread (a waiting
+/// notification, or a bound thread in `Recv`) takes the slowpath.
+///
+/// Conditions, beyond those both fastpaths share (no extra caps, no pending fault, a
+/// one-level cptr, the budget check would pass without charging): the cap is a
+/// notification cap with the Send right; the caller is Running (the slowpath's invocation
+/// sets Restart and then Running again); and the slowpath's `schedule` would keep it
+/// running and only reprogram the timer: nothing pending (`ResumeCurrent`), no release due,
+/// domain time left, the caller in the current domain, no higher-priority thread ready,
+/// and its VSpace is the active one (so `activate_vspace` does nothing).
+#[inline(never)]
+fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
+    let h = read_caller_head(k, t);
+    if MessageInfo::from_word_clamped(h.info).extra_caps != 0 || h.fault != 0 {
+        return false;
+    }
+    let Some([w0, badge]) = lookup_fast(k, h.root, h.cptr) else {
+        return false;
+    };
+    if w0 & 0x1f != tag::NOTIFICATION || !CapRights::from_word(w0 >> 5).write() {
+        return false;
+    }
+    let ntfn = (w0 >> 9) << 4;
+    let n: Notification = kmem::load(&k.machine, ntfn);
+    let word = match n.state {
+        s if s == NotificationState::Active as u64 => n.word | badge,
+        s if s == NotificationState::Idle as u64 => {
+            if n.bound_tcb != 0
+                && k.tcb_read(n.bound_tcb, |x| x.state) == ThreadState::BlockedOnReceive as u64
+            {
+                return false;
+            }
+            badge
+        }
+        _ => return false,
+    };
+    let me = read_caller(k, t);
+    if me.state != ThreadState::Running as u64 {
+        return false;
+    }
+    let Some((_, head)) = budget_ok(k, t, me.sc) else {
+        return false;
+    };
+    let Some(release) = direct_switch_ok(k, me.domain, me.priority) else {
+        return false;
+    };
+    if vspace_of(me.vspace) != k.active_vspace {
+        return false;
+    }
+
+    // ---- Committed: send_signal's Idle/Active case + schedule keeping the caller. ----
+    kmem::with_mut(&k.machine, ntfn, word, |x: &mut Notification, word| {
+        x.state = NotificationState::Active as u64;
+        x.word = word;
+    });
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+const EP_HEAD: u64 = core::mem::offset_of!(Endpoint, head) as u64;
+const EP_TAIL_STATE: u64 = core::mem::offset_of!(Endpoint, tail_state) as u64;
+const N_STATE: u64 = core::mem::offset_of!(Notification, state) as u64;

@@ -316,20 +316,9 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// The VSpace root and ASID a VSpace slot's cap names, if it is an assigned root.
+    #[inline(always)]
     fn vspace_of(c: crate::cap::Cap) -> Option<(PAddr, u16)> {
-        use crate::cap::Cap;
-        match c {
-            Cap::VSpace {
-                paddr,
-                asid: Some(a),
-            } => Some((paddr, a)),
-            Cap::PageTable {
-                paddr,
-                mapped: Some(m),
-                ..
-            } => Some((paddr, m.asid)),
-            _ => None,
-        }
+        vspace_of_cap(c)
     }
 
     /// Switch the machine to the current thread's VSpace if it changed (`setVMRoot`).
@@ -348,5 +337,23 @@ impl<M: Machine> Kernel<M> {
             self.active_vspace = vs;
         }
         self.vspace_seen = (words, vs);
+    }
+}
+
+/// The VSpace root and ASID a thread's VSpace slot cap names, if it is an assigned root.
+#[inline(always)]
+pub fn vspace_of_cap(c: crate::cap::Cap) -> Option<(PAddr, u16)> {
+    use crate::cap::Cap;
+    match c {
+        Cap::VSpace {
+            paddr,
+            asid: Some(a),
+        } => Some((paddr, a)),
+        Cap::PageTable {
+            paddr,
+            mapped: Some(m),
+            ..
+        } => Some((paddr, m.asid)),
+        _ => None,
     }
 }

@@ -825,7 +825,7 @@ pub fn set_next_interrupt<M: Machine>(k: &mut Kernel<M>) {
 
 /// [`set_next_interrupt`] from what it reads: the running SC's head refill (None when idle or
 /// without an SC), the first release time (None: empty release queue) and the time.
-fn program_deadline<M: Machine>(
+pub(crate) fn program_deadline<M: Machine>(
     k: &mut Kernel<M>,
     head: Option<Refill>,
     release: Option<u64>,

@@ -555,6 +555,117 @@ fn reply_recv_of_an_active_server_takes_slowpath() {
     assert_eq!(n, 0);
 }
 
+// ---- Signal ----------------------------------------------------------------------------
+
+/// A `seL4_Signal` by `signaller` (an active thread at priority `prio`; the root thread is
+/// lowered to 90) on notification `ntfn` after `prep`, through cap `cap` (None: a copy with
+/// all rights and badge 0x30), both ways. Returns how many syscalls the fastpath handled
+/// and the notification's state and word afterwards.
+fn signal_case(
+    prio: u64,
+    prep: impl Fn(&mut Env, u64, &Th) -> Option<u64>,
+    caps: &[u64],
+) -> (u64, u64, u64) {
+    let (_e, r) = both(|e| {
+        let ntfn = e.alloc(ObjectKind::Notification, 0);
+        let badged = e.slot();
+        ok(&e.as_root(|k| mint(k, badged, ntfn, ALL, 0x30)));
+        let me = e.thread(prio, true);
+        lower_root(e, 90);
+        let cap = prep(e, ntfn, &me).unwrap_or(badged);
+        let before = count(e);
+        e.as_thread(me.ptr, |k| sys(k, Syscall::Send, cap, 0, 0, &[1, 2], caps));
+        let n = kernel_core::kmem::load::<kernel_core::object::Notification, _>(
+            &e.k.machine,
+            e.ptr(ntfn),
+        );
+        (count(e) - before, n.state, n.word)
+    });
+    r
+}
+
+#[test]
+fn signal_fastpath_sets_or_accumulates_the_badge() {
+    const ACTIVE: u64 = kernel_core::object::NotificationState::Active as u64;
+    let none = |_: &mut Env, _: u64, _: &Th| None;
+    assert_eq!(signal_case(100, none, &[]), (1, ACTIVE, 0x30), "idle");
+    // Already active: the badges are OR-ed.
+    let again = |e: &mut Env, n: u64, me: &Th| {
+        let s = e.slot();
+        ok(&e.as_root(|k| mint(k, s, n, ALL, 0x5)));
+        e.as_thread(me.ptr, |k| sys(k, Syscall::Send, s, 0, 0, &[], &[]));
+        None
+    };
+    assert_eq!(signal_case(100, again, &[]), (1, ACTIVE, 0x35), "active");
+    // Bound to a thread that is not receiving: no wake-up, fastpath.
+    let bound_running = |e: &mut Env, n: u64, _: &Th| {
+        let other = e.thread(80, true);
+        ok(&e.as_root(|k| call(k, other.cap, Label::TCBBindNotification as u64, &[], &[n])));
+        None
+    };
+    assert_eq!(
+        signal_case(100, bound_running, &[]),
+        (1, ACTIVE, 0x30),
+        "bound, not receiving"
+    );
+}
+
+#[test]
+fn signal_fastpath_conditions() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    // A waiter is woken: slowpath.
+    let waiter = |e: &mut Env, n: u64, _: &Th| {
+        let w = e.thread(80, true);
+        e.as_thread(w.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+        None
+    };
+    let (n, state, _) = signal_case(100, waiter, &[]);
+    assert_eq!((n, state), (0, IDLE), "waiting thread");
+    // The bound thread waits in Recv on an endpoint: slowpath.
+    let bound_recv = |e: &mut Env, n: u64, _: &Th| {
+        let ep = e.alloc(ObjectKind::Endpoint, 0);
+        let reply = e.alloc(ObjectKind::Reply, 0);
+        let w = e.thread(80, true);
+        ok(&e.as_root(|k| call(k, w.cap, Label::TCBBindNotification as u64, &[], &[n])));
+        e.as_thread(w.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
+        assert_eq!(e.state(w.ptr), ThreadState::BlockedOnReceive);
+        None
+    };
+    assert_eq!(
+        signal_case(100, bound_recv, &[]).0,
+        0,
+        "bound thread in Recv"
+    );
+    // A higher-priority thread is ready: slowpath (the scheduler runs).
+    let higher = |e: &mut Env, _: u64, _: &Th| {
+        let h = e.thread(120, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+        None
+    };
+    assert_eq!(signal_case(100, higher, &[]).0, 0, "higher priority ready");
+    // No Send right (read only): slowpath, which reports nothing (Send loses errors).
+    let read_only = |e: &mut Env, n: u64, _: &Th| {
+        let s = e.slot();
+        ok(&e.as_root(|k| mint(k, s, n, 0x2, 0x7)));
+        Some(s)
+    };
+    assert_eq!(
+        signal_case(100, read_only, &[]),
+        (0, IDLE, 0),
+        "no Send right"
+    );
+    // An extra cap: slowpath (its lookup may fault).
+    assert_eq!(signal_case(100, |_, _, _| None, &[ROOT]).0, 0, "extra cap");
+    // An empty slot, and an endpoint cap without a receiver: not a notification.
+    assert_eq!(
+        signal_case(100, |e, _, _| Some(e.slot()), &[]).0,
+        0,
+        "empty slot"
+    );
+    let ep = |e: &mut Env, _: u64, _: &Th| Some(e.alloc(ObjectKind::Endpoint, 0));
+    assert_eq!(signal_case(100, ep, &[]).0, 0, "endpoint cap");
+}
+
 // ---- Random scenarios, fastpath on and off in lockstep -------------------------------------
 
 /// A small deterministic generator (xorshift64*), so failures name a seed.
@@ -707,7 +818,8 @@ fn step(w: &mut World, r: &mut Rng) -> String {
                 3..=5 => (Syscall::ReplyRecv, ep, reply),
                 6 => (Syscall::Recv, ep, reply),
                 7 => (Syscall::Send, cap, 0),
-                8 => (Syscall::Send, w.ntfn, 0),
+                8 if r.below(2) == 0 => (Syscall::Send, w.ntfn, 0),
+                8 => (Syscall::Wait, w.ntfn, 0),
                 _ => (Syscall::NBSendRecv, ep, reply),
             };
             w.e.as_thread(t, |k| sys(k, s, c, rr, label, &mrs, &extra));
