@@ -89,7 +89,7 @@ fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
     match a.cap {
         Cap::IrqControl => {
-            let arch = sel4_abi::arch_label(k.arch, a.label);
+            let arch = sel4_abi::arch_label_in(k.arch, &k.config, a.label);
             if arch == Some(ArchLabel::IrqIssueIrqHandlerIoApic) {
                 return issue_ioapic(k, a);
             }
