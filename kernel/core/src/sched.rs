@@ -253,7 +253,8 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
     }
 }
 
-/// seL4 `refill_unblock_check`: a sporadic SC whose thread wakes up with a released head
+/// seL4 `refill_unblock_check`: an SC whose thread wakes up (sporadic) or is switched to
+/// (constant bandwidth, `schedule`) with a released head
 /// refill restarts that refill now, absorbing refills that now overlap it, so a thread cannot
 /// use more than its budget within any period window.
 pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
@@ -788,6 +789,11 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         k.tcb_read(k.cur_thread, |x| x.sched_context)
     };
     if new_sc != k.cur_sc {
+        // seL4 `switchSchedContext`: a constant-bandwidth SC's released refill starts now,
+        // when its thread starts running (sporadic SCs had this check when they woke up).
+        if new_sc != 0 && sc_load(k, new_sc).sporadic == 0 {
+            refill_unblock_check(k, new_sc);
+        }
         commit_time(k);
         k.cur_sc = new_sc;
     }

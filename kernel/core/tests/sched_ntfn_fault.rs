@@ -775,3 +775,41 @@ fn nested_donation_timeout_goes_to_the_running_servers_handler() {
     assert_eq!(e.state(proxy.ptr), ThreadState::BlockedOnReply);
     e.check();
 }
+
+/// seL4 `switchSchedContext`: when the kernel switches to a constant-bandwidth SC (budget
+/// below the period, not configured `seL4_SchedContext_Sporadic`), its released head refill
+/// starts when the thread actually starts running (`refill_unblock_check`), not at the
+/// release time it was waiting for. A thread whose release is seen late therefore still gets
+/// a full period before its next refill (found by sel4test's TIMEOUTFAULT0003, whose
+/// timeout handler must answer within period − budget of the fault).
+#[test]
+fn constant_bandwidth_refill_starts_when_the_thread_runs() {
+    let mut e = Env::new();
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 0, 0, 0], &[sc]));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    let start = e.k.machine.now;
+    tick(&mut e, 1000);
+    assert_ne!(e.k.cur_thread, t.ptr, "budget spent: t waits for its refill");
+    // The refill is due at start + 10 000; the kernel sees it 3 000 µs late.
+    e.k.machine.now = start + 13_000;
+    e.k.handle_timer();
+    e.check();
+    assert_eq!(e.k.cur_thread, t.ptr, "released");
+    tick(&mut e, 1000);
+    assert_ne!(e.k.cur_thread, t.ptr, "second budget spent");
+    // The second refill is one period after t started running again (start + 23 000), not
+    // one period after its release time (start + 20 000).
+    e.k.machine.now = start + 20_500;
+    e.k.handle_timer();
+    e.check();
+    assert_ne!(e.k.cur_thread, t.ptr, "refill released early");
+    e.k.machine.now = start + 23_000;
+    e.k.handle_timer();
+    e.check();
+    assert_eq!(e.k.cur_thread, t.ptr);
+}
