@@ -16,6 +16,7 @@ bash scripts/boot-test.sh x86_64 bootinfo-x86_64 \
   --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "user panic" \
   --panic-pattern "has no fault handler" \
   --expect "go to the kernel core" \
+  --expect "x86_64 kernel: device region 0x0..0x100000" \
   --expect "node 0 of 1, CNode size bits 12" \
   --expect "bootinfo: empty slots " \
   --expect "bootinfo: untyped: " \
@@ -29,11 +30,10 @@ bash scripts/boot-test.sh x86_64 bootinfo-x86_64 \
   --expect "bootinfo: done" | tee "$log"
 tr -d '\r' <"$log" >"$log.clean"; mv "$log.clean" "$log"
 fail() { echo "FAIL: $*"; exit 1; }
-line=$(grep -m1 -E 'free RAM regions \([0-9]+ KiB\) and device space 0x[0-9a-f]+\.\.0x[0-9a-f]+' "$log") \
+line=$(grep -m1 -E 'free RAM regions \([0-9]+ KiB\) and [0-9]+ device regions \(0x[0-9a-f]+ bytes\)' "$log") \
   || fail "no free RAM line"
 free_kib=$(sed -E 's/.*\(([0-9]+) KiB\).*/\1/' <<<"$line")
-dev_lo=$(sed -E 's/.*device space (0x[0-9a-f]+)\.\..*/\1/' <<<"$line")
-dev_hi=$(sed -E 's/.*device space 0x[0-9a-f]+\.\.(0x[0-9a-f]+).*/\1/' <<<"$line")
+dev_space=$(sed -E 's/.*device regions \((0x[0-9a-f]+) bytes\).*/\1/' <<<"$line")
 ut=$(grep -m1 -E '^bootinfo: untyped: [0-9]+ caps \([0-9]+ RAM, [0-9]+ device\), 0x[0-9a-f]+ bytes RAM, 0x[0-9a-f]+ bytes device, 0x[0-9a-f]+ bytes in all$' "$log") \
   || fail "malformed untyped line"
 ram=$(sed -E 's/.*device\), (0x[0-9a-f]+) bytes RAM.*/\1/' <<<"$ut")
@@ -42,7 +42,7 @@ all=$(sed -E 's/.*device, (0x[0-9a-f]+) bytes in all/\1/' <<<"$ut")
 free=$((free_kib * 1024))
 (( ram <= free && ram + (2 << 20) >= free )) \
   || fail "RAM untyped $ram bytes is not the free RAM $free bytes less the kernel's boot objects (< 2 MiB)"
-(( dev == dev_hi - dev_lo )) || fail "device untyped $dev bytes != device space $((dev_hi - dev_lo))"
+(( dev == dev_space )) || fail "device untyped $dev bytes != device space $((dev_space))"
 (( all == ram + dev )) || fail "total untyped bytes inconsistent"
 empty=$(grep -m1 -E '^bootinfo: empty slots [0-9]+\.\.4096$' "$log") || fail "empty region does not end at 4096"
 first_empty=$(sed -E 's/.*slots ([0-9]+)\.\..*/\1/' <<<"$empty")

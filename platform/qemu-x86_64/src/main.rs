@@ -71,7 +71,17 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
         tsc,
         lapic
     );
-    let kernel = root::boot_core(X86Machine::new_const(), &bi, tsc);
+    let rsdp = arch_x86_64::firmware::find_rsdp(&read_low);
+    match &rsdp {
+        Some((at, _)) => kprintln!("x86_64 kernel: ACPI RSDP at {:#x}", at),
+        None => kprintln!("x86_64 kernel: no ACPI RSDP found"),
+    }
+    let kernel = root::boot_core(
+        X86Machine::new_const(),
+        &bi,
+        tsc,
+        rsdp.as_ref().map(|r| &r.1),
+    );
     entry::run(kernel)
 }
 
