@@ -19,6 +19,8 @@ pub mod cpu;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod exit;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub mod ioapic;
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod irq;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod lapic;

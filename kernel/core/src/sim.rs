@@ -42,6 +42,8 @@ pub struct SimMachine {
     pub io_writes: Vec<(u16, u8, u32)>,
     /// Arguments (x0..x7) of every Secure Monitor Call made, in order.
     pub smc_calls: Vec<[u64; 8]>,
+    /// Every I/O APIC input configuration the core asked for: (irq, trigger, polarity).
+    pub ioapic_configs: Vec<(u64, kernel_hal::IoApicTrigger, kernel_hal::IoApicPolarity)>,
 }
 
 /// PSCI_VERSION's function id; the simulated secure monitor answers it with [`SIM_PSCI_VERSION`].
@@ -65,6 +67,7 @@ impl SimMachine {
             tlb_invalidations: 0,
             io_writes: Vec::new(),
             smc_calls: Vec::new(),
+            ioapic_configs: Vec::new(),
         }
     }
     /// Base physical address of RAM.
@@ -154,6 +157,15 @@ impl Machine for SimMachine {
             });
         }
         Ok(SIM_IOAPIC_IRQ_BASE + pin)
+    }
+    /// Records the configuration (`ioapic_configs`).
+    fn ioapic_configure(
+        &mut self,
+        irq: u64,
+        trigger: kernel_hal::IoApicTrigger,
+        polarity: kernel_hal::IoApicPolarity,
+    ) {
+        self.ioapic_configs.push((irq, trigger, polarity));
     }
     /// A stand-in secure monitor: records the call; x0 = [`SIM_PSCI_VERSION`] for
     /// PSCI_VERSION and SMCCC NOT_SUPPORTED otherwise; x1..x7 come back as `xi + i`, so tests

@@ -65,6 +65,11 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     let tsc = arch_x86_64::irq::calibrate_tsc();
     let lapic = arch_x86_64::lapic::init();
     arch_x86_64::irq::init();
+    let ioapic_pins = arch_x86_64::ioapic::init();
+    kprintln!(
+        "x86_64 kernel: I/O APIC with {} inputs (2 and 16 up routed by IRQControl_GetIOAPIC)",
+        ioapic_pins
+    );
     kprintln!(
         "x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready, TSC {} MHz, LAPIC timer {} counts/ms",
         arch_x86_64::irq::TICK_HZ,
