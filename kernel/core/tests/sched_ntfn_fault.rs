@@ -468,7 +468,8 @@ fn yield_to_switches_to_an_equal_priority_target() {
     // Root keeps running against equal priorities; a and b are queued.
     assert_eq!(e.k.cur_thread, e.root_tcb);
     let r = e.as_root(|k| call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[]));
-    assert_eq!(r.label, 0);
+    // The answer (consumed time) comes when the root runs again.
+    assert_eq!(r.label, Label::SchedContextYieldTo as u64);
     assert_eq!(e.k.cur_thread, b.ptr);
     e.check();
     // The yielder is next in line, ahead of a.
@@ -812,4 +813,45 @@ fn constant_bandwidth_refill_starts_when_the_thread_runs() {
     e.k.handle_timer();
     e.check();
     assert_eq!(e.k.cur_thread, t.ptr);
+}
+
+/// seL4 `SchedContext_YieldTo` to a thread of the caller's priority or higher: the target
+/// runs first and the caller's answer, the time the target's SC consumed, comes when the
+/// caller runs again, so it covers what the target ran after the invocation (found by
+/// sel4test's SCHED0018, which suspends or deletes the target and expects a positive time).
+#[test]
+fn yield_to_answers_when_the_caller_runs_again() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    lower_root(&mut e, 100);
+    let r = e.as_thread(a.ptr, |k| {
+        sys(k, Syscall::Call, b.sc, 0, Label::SchedContextYieldTo as u64, &[], &[])
+    });
+    assert_eq!(e.k.cur_thread, b.ptr, "the target runs first");
+    assert_ne!(r.info.label, 0, "no answer yet: a still holds its request");
+    e.k.machine.now += 3000;
+    e.k.handle_timer();
+    assert_eq!(e.k.cur_thread, b.ptr);
+    // Suspend the target and step the root below the yielder: the scheduler runs a again,
+    // and a gets the 3 ms b ran.
+    ok(&inv(&mut e, b.cap, Label::TCBSuspend, &[], &[]));
+    lower_root(&mut e, 50);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    let m = msg(&e.k, a.ptr);
+    assert_eq!((m.info.label, m.mrs.len()), (0, 1));
+    assert!(m.mrs[0] >= 3000, "consumed {}", m.mrs[0]);
+    e.check();
+    // Deleting the target's SC answers a pending yield too.
+    let c = e.thread(100, true);
+    e.as_thread(a.ptr, |k| {
+        sys(k, Syscall::Call, c.sc, 0, Label::SchedContextYieldTo as u64, &[], &[])
+    });
+    assert_eq!(e.k.cur_thread, c.ptr);
+    e.k.machine.now += 500;
+    e.k.handle_timer();
+    ok(&e.as_root(|k| delete(k, c.sc)));
+    let m = msg(&e.k, a.ptr);
+    assert_eq!((m.info.label, m.mrs.len()), (0, 1));
+    e.check();
 }
