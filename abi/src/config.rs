@@ -45,6 +45,12 @@ pub struct KernelConfig {
     /// `CONFIG_ARM_HYPERVISOR_SUPPORT` / `CONFIG_VTX` / `CONFIG_RISCV_HE`: virtualisation
     /// objects. Always false here.
     pub hypervisor: bool,
+    /// `CONFIG_IOMMU` (x86_64 only; the other arches ignore it): the kernel has the VT-d
+    /// IOMMU interface, which adds three x86 invocation labels (`X86IOPageTableMap`,
+    /// `X86IOPageTableUnmap`, `X86PageMapIO`, shifting the later ones) and the
+    /// `seL4_X86_IOPageTableObject` type. seL4's default on `pc99` is on; seL4's simulation
+    /// builds (sel4test under QEMU) turn it off.
+    pub iommu: bool,
 }
 
 const FLAG_MCS: u64 = 1 << 0;
@@ -52,11 +58,13 @@ const FLAG_DEBUG_BUILD: u64 = 1 << 1;
 const FLAG_PRINTING: u64 = 1 << 2;
 const FLAG_BENCHMARK_TRACK_UTILISATION: u64 = 1 << 3;
 const FLAG_HYPERVISOR: u64 = 1 << 4;
+/// Set when `CONFIG_IOMMU` is off (a record without the bit, as older images have, means on).
+const FLAG_NO_IOMMU: u64 = 1 << 5;
 
 impl KernelConfig {
     /// seL4's defaults for a kernel built without options (`KernelNumDomains` 1,
-    /// `KernelDebugBuild` and `KernelPrinting` on, no benchmarks, one core), except MCS,
-    /// which our kernel always has.
+    /// `KernelDebugBuild` and `KernelPrinting` on, no benchmarks, one core, `KernelIOMMU` on
+    /// as on `pc99`), except MCS, which our kernel always has.
     pub const SEL4_DEFAULT: KernelConfig = KernelConfig {
         num_domains: 1,
         kernel_mcs: true,
@@ -65,6 +73,7 @@ impl KernelConfig {
         benchmark: Benchmark::None,
         max_num_nodes: 1,
         hypervisor: false,
+        iommu: true,
     };
 
     /// Microkit's `debug` configuration (16 domains on a single-core board, debug build with
@@ -116,6 +125,9 @@ impl KernelConfig {
         if self.hypervisor {
             flags |= FLAG_HYPERVISOR;
         }
+        if !self.iommu {
+            flags |= FLAG_NO_IOMMU;
+        }
         [RECORD_MAGIC, self.num_domains, flags, self.max_num_nodes]
     }
 
@@ -135,7 +147,41 @@ impl KernelConfig {
             },
             max_num_nodes: w[3],
             hypervisor: flags & FLAG_HYPERVISOR != 0,
+            iommu: flags & FLAG_NO_IOMMU == 0,
         }
+    }
+
+    /// This configuration with the option `name` (a `CONFIG_*` name of [`Self::options`]) set
+    /// to `value`, as seL4's build sets one option at a time. Options our kernel has only one
+    /// value for (`CONFIG_KERNEL_MCS` 1, `CONFIG_MAX_NUM_NODES` 1, `CONFIG_HYPERVISOR_SUPPORT`
+    /// 0) accept only that value.
+    pub fn with_option(mut self, name: &str, value: u64) -> Result<KernelConfig, OptionError> {
+        let flag = |v: u64| match v {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(OptionError::BadValue),
+        };
+        match name {
+            "CONFIG_NUM_DOMAINS" if (1..=256).contains(&value) => self.num_domains = value,
+            "CONFIG_NUM_DOMAINS" => return Err(OptionError::BadValue),
+            "CONFIG_DEBUG_BUILD" => self.debug_build = flag(value)?,
+            "CONFIG_PRINTING" => self.printing = flag(value)?,
+            "CONFIG_KERNEL_BENCHMARK" => {
+                self.benchmark = if flag(value)? {
+                    Benchmark::TrackUtilisation
+                } else {
+                    Benchmark::None
+                }
+            }
+            "CONFIG_IOMMU" => self.iommu = flag(value)?,
+            "CONFIG_KERNEL_MCS" | "CONFIG_MAX_NUM_NODES" if value == 1 => {}
+            "CONFIG_HYPERVISOR_SUPPORT" if value == 0 => {}
+            "CONFIG_KERNEL_MCS" | "CONFIG_MAX_NUM_NODES" | "CONFIG_HYPERVISOR_SUPPORT" => {
+                return Err(OptionError::Fixed)
+            }
+            _ => return Err(OptionError::Unknown),
+        }
+        Ok(self)
     }
 
     /// The record as little-endian bytes (how it sits in a kernel image for our targets).
@@ -150,7 +196,7 @@ impl KernelConfig {
     /// `(name, value)` of every option, as seL4's generated `autoconf.h` would define them
     /// (booleans as 0/1; the benchmark option by its name's index: 0 none, 1
     /// track_utilisation).
-    pub fn options(&self) -> [(&'static str, u64); 7] {
+    pub fn options(&self) -> [(&'static str, u64); 8] {
         [
             ("CONFIG_NUM_DOMAINS", self.num_domains),
             ("CONFIG_KERNEL_MCS", self.kernel_mcs as u64),
@@ -162,8 +208,20 @@ impl KernelConfig {
             ),
             ("CONFIG_MAX_NUM_NODES", self.max_num_nodes),
             ("CONFIG_HYPERVISOR_SUPPORT", self.hypervisor as u64),
+            ("CONFIG_IOMMU", self.iommu as u64),
         ]
     }
+}
+
+/// Why [`KernelConfig::with_option`] refused an option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionError {
+    /// No such option.
+    Unknown,
+    /// Our kernel has only one value for this option, and it is another.
+    Fixed,
+    /// The value is out of the option's range (booleans are 0 or 1, domains 1..=256).
+    BadValue,
 }
 
 /// Why a kernel image's configuration record could not be found.
@@ -259,6 +317,41 @@ mod tests {
         assert_eq!(find_record(&two), Err(RecordError::Ambiguous));
         assert_eq!(find_record(&[0u8; 64]), Err(RecordError::Missing));
         assert_eq!(find_record(&img[..1020]), Err(RecordError::Missing));
+    }
+
+    #[test]
+    fn single_options_set_as_sel4s_build_does() {
+        // sel4test's x86_64 simulation build: seL4's defaults with the IOMMU off.
+        let sim = KernelConfig::SEL4_DEFAULT
+            .with_option("CONFIG_IOMMU", 0)
+            .unwrap();
+        assert!(!sim.iommu && KernelConfig::SEL4_DEFAULT.iommu);
+        assert_eq!(KernelConfig::from_words(&sim.to_words()), sim);
+        assert_eq!(sim.options()[7], ("CONFIG_IOMMU", 0));
+        // A record without the IOMMU bit (older images) means the IOMMU is on.
+        let mut old = KernelConfig::SEL4_DEFAULT.to_words();
+        old[2] &= !FLAG_NO_IOMMU;
+        assert!(KernelConfig::from_words(&old).iommu);
+        let d = KernelConfig::SEL4_DEFAULT;
+        assert_eq!(
+            d.with_option("CONFIG_NUM_DOMAINS", 16).unwrap().num_domains,
+            16
+        );
+        assert_eq!(
+            d.with_option("CONFIG_NUM_DOMAINS", 0),
+            Err(OptionError::BadValue)
+        );
+        assert_eq!(
+            d.with_option("CONFIG_PRINTING", 2),
+            Err(OptionError::BadValue)
+        );
+        assert!(!d.with_option("CONFIG_PRINTING", 0).unwrap().printing);
+        assert_eq!(d.with_option("CONFIG_MAX_NUM_NODES", 1), Ok(d));
+        assert_eq!(
+            d.with_option("CONFIG_MAX_NUM_NODES", 4),
+            Err(OptionError::Fixed)
+        );
+        assert_eq!(d.with_option("CONFIG_VTX", 1), Err(OptionError::Unknown));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Invocation labels: generic (`object-api.xml`) and the union of the three arches' labels.
 
+use crate::config::KernelConfig;
+
 /// The first arch-specific label (MCS 16.0.0): generic labels are 1..=38.
 pub const FIRST_ARCH_LABEL: u64 = 39;
 
@@ -189,7 +191,7 @@ pub enum Arch {
     Aarch64,
     /// RISC-V 64, Sv39.
     Riscv64,
-    /// x86_64 with the IOMMU on, VT-x off.
+    /// x86_64, VT-x off; the IOMMU per `CONFIG_IOMMU` (the `*_in` functions).
     X86_64,
 }
 
@@ -366,13 +368,56 @@ pub const fn arch_labels(arch: Arch) -> &'static [(ArchLabel, &'static str)] {
     }
 }
 
-/// The arch label numbered `n` on `arch`, if any.
+/// Whether `l` exists only in kernels with `CONFIG_IOMMU` (x86: the VT-d methods).
+pub const fn needs_iommu(l: ArchLabel) -> bool {
+    matches!(
+        l,
+        ArchLabel::IoPageTableMap | ArchLabel::IoPageTableUnmap | ArchLabel::PageMapIo
+    )
+}
+
+/// The arch labels of `arch` in a kernel built with `config`, in number order from
+/// [`FIRST_ARCH_LABEL`]: as seL4 generates them, methods of options the kernel lacks are
+/// left out and the later labels move down (x86_64 without `CONFIG_IOMMU`: `X86PageMap` is
+/// 45, not 47).
+pub fn arch_labels_in(
+    arch: Arch,
+    config: &KernelConfig,
+) -> impl Iterator<Item = &'static (ArchLabel, &'static str)> {
+    let iommu = config.iommu || arch != Arch::X86_64;
+    arch_labels(arch)
+        .iter()
+        .filter(move |e| iommu || !needs_iommu(e.0))
+}
+
+/// The arch label numbered `n` on `arch` in a kernel built with `config`, if any.
+pub fn arch_label_in(arch: Arch, config: &KernelConfig, n: u64) -> Option<ArchLabel> {
+    if config.iommu || arch != Arch::X86_64 {
+        return arch_label(arch, n);
+    }
+    let i = n.checked_sub(FIRST_ARCH_LABEL)?;
+    arch_labels_in(arch, config)
+        .nth(usize::try_from(i).ok()?)
+        .map(|e| e.0)
+}
+
+/// The number of arch label `l` on `arch` in a kernel built with `config`, or `None` if that
+/// kernel has no such method.
+pub fn arch_label_number_in(arch: Arch, config: &KernelConfig, l: ArchLabel) -> Option<u64> {
+    arch_labels_in(arch, config)
+        .position(|e| e.0 == l)
+        .map(|i| FIRST_ARCH_LABEL + i as u64)
+}
+
+/// The arch label numbered `n` on `arch` with seL4's default options (x86_64: IOMMU on),
+/// if any.
 pub fn arch_label(arch: Arch, n: u64) -> Option<ArchLabel> {
     let i = n.checked_sub(FIRST_ARCH_LABEL)?;
     arch_labels(arch).get(usize::try_from(i).ok()?).map(|e| e.0)
 }
 
-/// The number of arch label `l` on `arch`, or `None` if `arch` has no such method.
+/// The number of arch label `l` on `arch` with seL4's default options (x86_64: IOMMU on), or
+/// `None` if `arch` has no such method.
 pub fn arch_label_number(arch: Arch, l: ArchLabel) -> Option<u64> {
     arch_labels(arch)
         .iter()

@@ -30,9 +30,11 @@ pub mod vmattr;
 pub use bootinfo::{BootInfo, SlotRegion, UntypedDesc};
 pub use error::{Error, LookupFailureType};
 pub use fault::FaultType;
-pub use label::{arch_label, arch_label_number, Arch, ArchLabel, Label};
+pub use label::{
+    arch_label, arch_label_in, arch_label_number, arch_label_number_in, Arch, ArchLabel, Label,
+};
 pub use message::{CNodeCapData, CapRights, MessageInfo};
-pub use object::{object_type, object_type_number, ObjectKind};
+pub use object::{object_type, object_type_in, object_type_number, ObjectKind};
 pub use syscall::Syscall;
 
 /// `seL4_WordBits`.

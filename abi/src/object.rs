@@ -1,5 +1,6 @@
 //! Object types (`seL4_ObjectType`) per arch and object sizes (MCS, seL4 16.0.0).
 
+use crate::config::KernelConfig;
 use crate::label::Arch;
 
 /// What a `seL4_ObjectType` number means on one arch.
@@ -91,7 +92,25 @@ pub const fn object_types(arch: Arch) -> &'static [ObjectKind] {
     }
 }
 
-/// `seL4_ObjectTypeCount` on `arch`.
+/// The object kind of type number `n` on `arch` in a kernel built with `config`: without
+/// `CONFIG_IOMMU`, x86_64 has no `seL4_X86_IOPageTableObject` (the last type, so no other
+/// number moves).
+pub fn object_type_in(arch: Arch, config: &KernelConfig, n: u64) -> Option<ObjectKind> {
+    match object_type(arch, n)? {
+        ObjectKind::IoPageTable if !config.iommu => None,
+        k => Some(k),
+    }
+}
+
+/// `seL4_ObjectTypeCount` on `arch` in a kernel built with `config`.
+pub fn object_type_count_in(arch: Arch, config: &KernelConfig) -> u64 {
+    match arch {
+        Arch::X86_64 if !config.iommu => object_type_count(arch) - 1,
+        _ => object_type_count(arch),
+    }
+}
+
+/// `seL4_ObjectTypeCount` on `arch` (seL4's default options: x86_64 with the IOMMU).
 pub const fn object_type_count(arch: Arch) -> u64 {
     object_types(arch).len() as u64
 }

@@ -2,8 +2,11 @@
 //! data folder (`$SEL4_REFERENCE_DIR`, `<repo>/../shared/reference/sel4-data`, or
 //! `/work/shared/reference/sel4-data`). Skips visibly when the folder is absent.
 
-use sel4_abi::label::{arch_labels, FIRST_ARCH_LABEL};
-use sel4_abi::{arch_label, arch_label_number, Arch, Label, Syscall};
+use sel4_abi::config::KernelConfig;
+use sel4_abi::label::{arch_labels, arch_labels_in, FIRST_ARCH_LABEL};
+use sel4_abi::{
+    arch_label, arch_label_in, arch_label_number, arch_label_number_in, Arch, Label, Syscall,
+};
 use std::path::PathBuf;
 
 fn reference_dir() -> Option<PathBuf> {
@@ -67,6 +70,48 @@ fn labels_match_reference() {
         assert_eq!(generic, Label::ALL.len() - 1, "{cfg}: generic label count");
         assert_eq!(archn, arch_labels(arch).len(), "{cfg}: arch label count");
         assert_eq!(arch_label(arch, FIRST_ARCH_LABEL + archn as u64), None);
+    }
+}
+
+#[test]
+fn labels_follow_the_iommu_option() {
+    let Some(dir) = reference_dir() else {
+        {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: reference data not found");
+        }
+        return;
+    };
+    let on = KernelConfig::SEL4_DEFAULT;
+    let off = on.with_option("CONFIG_IOMMU", 0).unwrap();
+    for (arch, config, cfg) in [
+        (Arch::X86_64, on, "x86_64-mcs-iommu"),
+        (Arch::X86_64, off, "x86_64-mcs-noiommu"),
+        // The option is x86-only: the other arches' labels do not move.
+        (Arch::Aarch64, off, "aarch64-mcs"),
+        (Arch::Riscv64, off, "riscv64-mcs"),
+    ] {
+        let table: Vec<_> = labels(&dir, cfg)
+            .into_iter()
+            .filter(|e| e.1 >= FIRST_ARCH_LABEL)
+            .collect();
+        let ours: Vec<_> = arch_labels_in(arch, &config).collect();
+        assert_eq!(ours.len(), table.len(), "{cfg}: arch label count");
+        for (name, n) in &table {
+            let al = arch_label_in(arch, &config, *n)
+                .unwrap_or_else(|| panic!("{cfg}: no arch label {n}"));
+            let idx = (*n - FIRST_ARCH_LABEL) as usize;
+            assert_eq!(ours[idx].1, name, "{cfg}: arch label {n}");
+            assert_eq!(
+                arch_label_number_in(arch, &config, al),
+                Some(*n),
+                "{cfg}: {name}"
+            );
+        }
+        assert_eq!(
+            arch_label_in(arch, &config, FIRST_ARCH_LABEL + table.len() as u64),
+            None
+        );
     }
 }
 

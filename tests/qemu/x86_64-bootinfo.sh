@@ -18,6 +18,7 @@ bash scripts/boot-test.sh x86_64 bootinfo \
   --panic-pattern "KERNEL PANIC" --panic-pattern "bootinfo: ERROR" --panic-pattern "sel4-root: panic" \
   --panic-pattern "has no fault handler" \
   --expect "go to the kernel core" \
+  --expect "x86_64 kernel: device region 0x0..0x100000" \
   --expect "node 0 of 1, CNode size bits 12" \
   --expect "bootinfo: slots: paging [" \
   --expect "bootinfo: empty slots [" \
@@ -55,13 +56,12 @@ read -r n n_ram n_dev ram dev all <<<"$counts"
 [ "$n" -eq $((ut_e - ut_s)) ] || fail "$n untypeds listed for a region of $((ut_e - ut_s)) slots"
 [ "$n" -eq $((n_ram + n_dev)) ] && [ "$n_ram" -gt 0 ] || fail "untyped counts $n = $n_ram + $n_dev"
 (( all == ram + dev )) || fail "total untyped bytes inconsistent"
-line=$(grep -a -m1 -E 'free RAM regions \([0-9]+ KiB\) and device space 0x[0-9a-f]+\.\.0x[0-9a-f]+' "$log") \
+line=$(grep -a -m1 -E 'free RAM regions \([0-9]+ KiB\) and [0-9]+ device regions \(0x[0-9a-f]+ bytes\)' "$log") \
   || fail "no free RAM line"
 free_kib=$(sed -E 's/.*\(([0-9]+) KiB\).*/\1/' <<<"$line")
-dev_lo=$(sed -E 's/.*device space (0x[0-9a-f]+)\.\..*/\1/' <<<"$line")
-dev_hi=$(sed -E 's/.*device space 0x[0-9a-f]+\.\.(0x[0-9a-f]+).*/\1/' <<<"$line")
+dev_space=$(sed -E 's/.*device regions \((0x[0-9a-f]+) bytes\).*/\1/' <<<"$line")
 free=$((free_kib * 1024))
 (( ram <= free && ram + (2 << 20) >= free )) \
   || fail "RAM untyped $ram bytes is not the free RAM $free bytes less the kernel's boot objects (< 2 MiB)"
-(( dev == dev_hi - dev_lo )) || fail "device untyped $dev bytes != device space $((dev_hi - dev_lo))"
+(( dev == dev_space )) || fail "device untyped $dev bytes != device space $((dev_space))"
 echo "x86_64-bootinfo: cross-checks passed (untyped [$ut_s, $ut_e), empty [$em_s, $em_e), $n untypeds, $ram bytes RAM, $dev bytes device)"

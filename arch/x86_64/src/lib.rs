@@ -7,6 +7,7 @@
 #![no_std]
 
 pub mod context;
+pub mod firmware;
 pub mod layout;
 pub mod multiboot;
 pub mod paging;
@@ -17,6 +18,8 @@ pub mod boot;
 pub mod cpu;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod exit;
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub mod ioapic;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod irq;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]

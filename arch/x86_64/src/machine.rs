@@ -2,7 +2,7 @@
 
 use crate::{cpu, irq, mm, serial, X86Context, X86PageTable};
 
-use kernel_hal::{IoApicError, Machine, PAddr, PhysMem, VAddr};
+use kernel_hal::{IoApicError, IoApicPolarity, IoApicTrigger, Machine, PAddr, PhysMem, VAddr};
 
 /// The x86_64 machine; device state lives in the arch modules.
 #[derive(Debug, Default)]
@@ -67,34 +67,45 @@ impl Machine for X86Machine {
     }
 
     fn mask_irq(&mut self, i: u64) {
-        if self.irq_valid(i) {
+        if crate::ioapic::drives(i) {
+            crate::ioapic::mask(i);
+        } else if self.irq_valid(i) {
             irq::mask(i as u8);
         }
     }
 
     fn unmask_irq(&mut self, i: u64) {
-        if self.irq_valid(i) {
+        if crate::ioapic::drives(i) {
+            crate::ioapic::unmask(i);
+        } else if self.irq_valid(i) {
             irq::unmask(i as u8);
         }
     }
 
-    /// Legacy ISA lines 1..15 except the cascade (2); line 0 is the kernel timer.
+    /// Legacy ISA lines 1..15 except the cascade (2) on the PIC (line 0 is the kernel
+    /// timer), and the I/O APIC's pin 2 and inputs from 16 up.
     fn irq_valid(&self, i: u64) -> bool {
-        (1..16).contains(&i) && i != 2
+        ((1..16).contains(&i) && i != 2) || crate::ioapic::drives(i)
     }
 
-    /// No I/O APIC is programmed: I/O APIC 0's pins 0..15 stand for the ISA lines the legacy
-    /// PIC delivers (QEMU's I/O APIC routes ISA IRQ n to pin n the same way, apart from the
-    /// timer), so pin n is device IRQ n. Level and polarity are not applied (ISA lines on the
-    /// PIC are edge-triggered, active high).
+    /// I/O APIC 0's pins 0..15 stand for the ISA lines the legacy PIC delivers (QEMU's
+    /// I/O APIC routes ISA IRQ n to pin n the same way, apart from the timer), so pin n is
+    /// device IRQ n and level and polarity are not applied (ISA lines on the PIC are
+    /// edge-triggered, active high). Pin 2 (the PIC's cascade; the HPET's on PCs) and pins
+    /// from 16 up (PCI) are programmed in the I/O APIC itself (`ioapic`), device IRQ = pin.
     fn ioapic_pin_irq(&self, ioapic: u64, pin: u64) -> Result<u64, IoApicError> {
         if ioapic != 0 {
             return Err(IoApicError::NoSuchIoApic { count: 1 });
         }
-        if pin >= 16 {
-            return Err(IoApicError::NoSuchPin { pins: 16 });
+        let pins = crate::ioapic::pins().max(16);
+        if pin >= pins {
+            return Err(IoApicError::NoSuchPin { pins });
         }
         Ok(pin)
+    }
+
+    fn ioapic_configure(&mut self, irq: u64, trigger: IoApicTrigger, polarity: IoApicPolarity) {
+        crate::ioapic::route(irq, trigger, polarity);
     }
 
     /// Copy the kernel's PML4 slots 256..511 (window and image) into a new VSpace root,

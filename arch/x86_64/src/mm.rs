@@ -3,8 +3,8 @@
 //! Final layout (PML4 slots): 256 = kernel window (`PPTR_BASE + paddr` for RAM below
 //! [`WINDOW_LIMIT`], 1 GiB pages when the CPU has them, else 2 MiB pages), 511 = physical
 //! 0..1 GiB at `KERNEL_VBASE` (the image, its stacks and statics) and, at
-//! [`DEVICE_VBASE`], the uncached 2 MiB block holding the local APIC. The boot identity map is
-//! dropped. User VSpace roots copy slots 256..511 ([`kernel_pml4_slot`]).
+//! [`DEVICE_VBASE`], the uncached 2 MiB blocks holding the local APIC and the I/O APIC. The
+//! boot identity map is dropped. User VSpace roots copy slots 256..511 ([`kernel_pml4_slot`]).
 
 use crate::cpu;
 use crate::layout::{KERNEL_VBASE, PPTR_BASE, WINDOW_LIMIT};
@@ -13,7 +13,10 @@ use crate::paging::{PTE_NX, PTE_P, PTE_PCD, PTE_PS, PTE_PWT, PTE_RW};
 
 /// Physical base of the local APIC (IA32_APIC_BASE after reset; QEMU keeps it).
 pub const LAPIC_PHYS_DEFAULT: u64 = 0xfee0_0000;
-/// Kernel virtual address of the 2 MiB device mapping (PML4 511, PDPT 511).
+/// Physical base of the first I/O APIC (QEMU's and the usual PC address).
+pub const IOAPIC_PHYS: u64 = 0xfec0_0000;
+/// Kernel virtual address of the device mappings (PML4 511, PDPT 511): the 2 MiB block
+/// holding the local APIC, then the one holding the I/O APIC.
 pub const DEVICE_VBASE: u64 = 0xffff_ffff_c000_0000;
 use crate::trap::KCell;
 
@@ -76,6 +79,7 @@ pub fn init(bi: &BootInfo) -> u64 {
             | PTE_PCD
             | PTE_PWT
             | PTE_NX;
+        dpd[1] = (IOAPIC_PHYS & !0x1f_ffff) | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT | PTE_NX;
         ipdpt[511] = image_paddr(DEVICE_PD.get() as u64) | PTE_P | PTE_RW;
         pml4[511] = image_paddr(IMAGE_PDPT.get() as u64) | PTE_P | PTE_RW;
 

@@ -527,6 +527,14 @@ extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
             Some(irq) => Event::Irq(irq),
             None => return frame as u64, // spurious: resume whatever was interrupted
         },
+        v if crate::ioapic::pin_of_vector(v).is_some() => {
+            // As seL4: mask the pin until IRQHandler_Ack (a level-triggered input stays
+            // asserted until the device is served), then end the interrupt at the local APIC.
+            let pin = crate::ioapic::pin_of_vector(v).unwrap_or(0);
+            crate::ioapic::mask(pin);
+            crate::lapic::eoi();
+            Event::Irq(pin as u8)
+        }
         v if v == crate::lapic::DEADLINE_VECTOR as u64 => {
             crate::lapic::eoi();
             Event::Deadline

@@ -29,7 +29,7 @@ fn range_free<M: Machine>(k: &Kernel<M>, first: u16, last: u16) -> bool {
 
 /// Decode and perform an IOPortControl or IOPort invocation.
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
-    let label = sel4_abi::arch_label(k.arch, a.label);
+    let label = sel4_abi::arch_label_in(k.arch, &k.config, a.label);
     match a.cap {
         Cap::IoPortControl => {
             if label != Some(ArchLabel::IoPortControlIssue) {

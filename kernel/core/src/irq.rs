@@ -1,6 +1,6 @@
 //! `seL4_IRQControl_*` and `seL4_IRQHandler_*` invocations.
 
-use kernel_hal::{IoApicError, Machine};
+use kernel_hal::{IoApicError, IoApicPolarity, IoApicTrigger, Machine};
 use sel4_abi::{ArchLabel, Label};
 
 use crate::cap::Cap;
@@ -81,6 +81,17 @@ fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()
     if level > 1 || polarity > 1 {
         return Err(SyscallError::RangeError { min: 0, max: 1 });
     }
+    let trigger = if level == 1 {
+        IoApicTrigger::Level
+    } else {
+        IoApicTrigger::Edge
+    };
+    let polarity = if polarity == 1 {
+        IoApicPolarity::ActiveLow
+    } else {
+        IoApicPolarity::ActiveHigh
+    };
+    k.machine.ioapic_configure(irq, trigger, polarity);
     issue(k, a, irq, dest);
     Ok(())
 }
@@ -89,7 +100,7 @@ fn issue_ioapic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()
 pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
     match a.cap {
         Cap::IrqControl => {
-            let arch = sel4_abi::arch_label(k.arch, a.label);
+            let arch = sel4_abi::arch_label_in(k.arch, &k.config, a.label);
             if arch == Some(ArchLabel::IrqIssueIrqHandlerIoApic) {
                 return issue_ioapic(k, a);
             }

@@ -264,7 +264,8 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
     }
 }
 
-/// seL4 `refill_unblock_check`: a sporadic SC whose thread wakes up with a released head
+/// seL4 `refill_unblock_check`: an SC whose thread wakes up (sporadic) or is switched to
+/// (constant bandwidth, `schedule`) with a released head
 /// refill restarts that refill now, absorbing refills that now overlap it, so a thread cannot
 /// use more than its budget within any period window.
 pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
@@ -805,11 +806,21 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         k.tcb_read(k.cur_thread, |x| x.sched_context)
     };
     if new_sc != k.cur_sc {
+        // seL4 `switchSchedContext`: a constant-bandwidth SC's released refill starts now,
+        // when its thread starts running (sporadic SCs had this check when they woke up).
+        if new_sc != 0 && sc_load(k, new_sc).sporadic == 0 {
+            refill_unblock_check(k, new_sc);
+        }
         commit_time(k);
         k.cur_sc = new_sc;
     }
     if new_sc == 0 {
         k.consumed_us = 0;
+    }
+    // seL4 `activateThread`: a thread that yielded to another SC gets its answer when it
+    // runs again.
+    if k.cur_thread != k.idle_thread && k.tcb_read(k.cur_thread, |x| x.yield_to) != 0 {
+        complete_yield_to(k, k.cur_thread);
     }
     set_next_interrupt(k);
 }
@@ -963,6 +974,19 @@ pub fn sc_unbind_ntfn<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
     }
 }
 
+/// Answer `yielder`'s pending `SchedContext_YieldTo` (seL4 `schedContext_completeYieldTo`):
+/// the time the SC it yielded to consumed since it was last read, as a one-word reply; then
+/// cancel the yield. Called when the yielder runs again, or when that SC or its thread goes.
+pub fn complete_yield_to<M: Machine>(k: &mut Kernel<M>, yielder: PAddr) {
+    let sc = k.tcb_read(yielder, |x| x.yield_to);
+    if sc == 0 {
+        return;
+    }
+    let consumed = sc_update(k, sc, |s| core::mem::take(&mut s.consumed));
+    k.reply_success(yielder, &[consumed]);
+    sc_cancel_yield_to(k, sc);
+}
+
 /// Cancel a pending `SchedContext_YieldTo` on `sc` (seL4 `schedContext_cancelYieldTo`).
 pub fn sc_cancel_yield_to<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
     let from = sc_load(k, sc).yield_from;
@@ -983,6 +1007,10 @@ pub fn tcb_finalise<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
     }
     if tcb.sched_context != 0 {
         sc_unbind_tcb(k, tcb.sched_context);
+        let from = sc_load(k, tcb.sched_context).yield_from;
+        if from != 0 {
+            complete_yield_to(k, from);
+        }
     }
     if tcb.yield_to != 0 {
         sc_cancel_yield_to(k, tcb.yield_to);
@@ -999,7 +1027,10 @@ pub fn sc_finalise<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
     sc_unbind_tcb(k, sc);
     sc_unbind_ntfn(k, sc);
     crate::ipc::sc_unbind_reply(k, sc);
-    sc_cancel_yield_to(k, sc);
+    let from = sc_load(k, sc).yield_from;
+    if from != 0 {
+        complete_yield_to(k, from);
+    }
     release_remove(k, sc);
     if k.cur_sc == sc {
         k.cur_sc = 0;

@@ -201,22 +201,36 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             reply_values(k, a, &[c]);
         }
         ScInv::YieldTo => {
-            // Simplified YieldTo: a lower-priority target goes to the head of its ready
-            // queue; otherwise the target runs next with the caller right behind it. The
-            // consumed time is returned at once (seL4 defers it until the caller runs again).
+            // seL4 `invokeSchedContext_YieldTo`: a thread already yielding to this SC gets
+            // its answer now; a lower-priority target goes to the head of its ready queue and
+            // the caller gets the consumed time at once; otherwise the target runs next with
+            // the caller right behind it, and the caller gets the consumed time when it runs
+            // again (`sched::complete_yield_to`).
+            let from = sched::sc_load(k, sc).yield_from;
+            if from != 0 {
+                sched::complete_yield_to(k, from);
+            }
             let t = s.tcb;
             sched::make_runnable(k, t);
-            let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
+            let mut answer_now = true;
             if sched::is_schedulable(k, t) {
                 sched::dequeue(k, t);
                 if k.tcb_read(t, |x| x.priority) >= k.tcb_read(a.thread, |x| x.priority) {
+                    k.update_tcb(a.thread, |x| x.yield_to = sc);
+                    sched::sc_update(k, sc, |x| x.yield_from = a.thread);
                     if sched::is_schedulable(k, a.thread) {
                         sched::enqueue_front(k, a.thread);
                     }
                     k.sched_action = SchedulerAction::ChooseNew;
+                    answer_now = false;
                 }
                 sched::enqueue_front(k, t);
             }
+            if !answer_now {
+                k.set_thread_state_raw(a.thread, ThreadState::Running);
+                return Ok(());
+            }
+            let c = sched::sc_update(k, sc, |x| core::mem::take(&mut x.consumed));
             reply_values(k, a, &[c]);
         }
     }

@@ -47,6 +47,8 @@ pub struct SimMachine<C = SimContext> {
     pub io_writes: Vec<(u16, u8, u32)>,
     /// Arguments (x0..x7) of every Secure Monitor Call made, in order.
     pub smc_calls: Vec<[u64; 8]>,
+    /// Every I/O APIC input configuration the core asked for: (irq, trigger, polarity).
+    pub ioapic_configs: Vec<(u64, kernel_hal::IoApicTrigger, kernel_hal::IoApicPolarity)>,
     context: PhantomData<C>,
 }
 
@@ -79,6 +81,7 @@ impl<C> SimMachine<C> {
             tlb_invalidations: 0,
             io_writes: Vec::new(),
             smc_calls: Vec::new(),
+            ioapic_configs: Vec::new(),
             context: PhantomData,
         }
     }
@@ -169,6 +172,15 @@ impl<C: UserContext> Machine for SimMachine<C> {
             });
         }
         Ok(SIM_IOAPIC_IRQ_BASE + pin)
+    }
+    /// Records the configuration (`ioapic_configs`).
+    fn ioapic_configure(
+        &mut self,
+        irq: u64,
+        trigger: kernel_hal::IoApicTrigger,
+        polarity: kernel_hal::IoApicPolarity,
+    ) {
+        self.ioapic_configs.push((irq, trigger, polarity));
     }
     /// A stand-in secure monitor: records the call; x0 = [`SIM_PSCI_VERSION`] for
     /// PSCI_VERSION and SMCCC NOT_SUPPORTED otherwise; x1..x7 come back as `xi + i`, so tests

@@ -26,7 +26,7 @@ pub struct SmcCall {
 
 /// Check an invocation of an SMC cap with badge `badge` (no side effects).
 pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs, badge: u64) -> KResult<SmcCall> {
-    if sel4_abi::arch_label(k.arch, a.label) != Some(ArchLabel::SmcCall) {
+    if sel4_abi::arch_label_in(k.arch, &k.config, a.label) != Some(ArchLabel::SmcCall) {
         return Err(SyscallError::IllegalOperation);
     }
     if a.length < SMC_REGS {

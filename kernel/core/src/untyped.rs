@@ -70,7 +70,7 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
     let node_offset = k.arg(a, 4);
     let node_window = k.arg(a, 5);
 
-    let Some(kind) = obj::object_type(k.arch, new_type) else {
+    let Some(kind) = obj::object_type_in(k.arch, &k.config, new_type) else {
         return Err(SyscallError::InvalidArgument(0));
     };
     let max_bits = obj::max_untyped_bits(k.arch) as u64;

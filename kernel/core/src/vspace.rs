@@ -289,7 +289,7 @@ fn native_root(c: Cap) -> KResult<(PAddr, u16)> {
 }
 
 fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
-    let label = sel4_abi::arch_label(k.arch, a.label);
+    let label = sel4_abi::arch_label_in(k.arch, &k.config, a.label);
     let levels = <M::PageTable as PageTableFormat>::LEVELS;
     let user_top = <M::PageTable as PageTableFormat>::USER_TOP;
     match a.cap {
@@ -528,7 +528,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         return crate::ioport::decode_and_invoke(k, a);
     }
     if let (Cap::Frame { paddr, .. }, Some(ArchLabel::PageGetAddress)) =
-        (a.cap, sel4_abi::arch_label(k.arch, a.label))
+        (a.cap, sel4_abi::arch_label_in(k.arch, &k.config, a.label))
     {
         // Replies directly; the thread stays Running.
         if a.is_call {
@@ -536,7 +536,7 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
         }
         return Ok(());
     }
-    if let Some(l) = sel4_abi::arch_label(k.arch, a.label) {
+    if let Some(l) = sel4_abi::arch_label_in(k.arch, &k.config, a.label) {
         if is_cache_op(l) {
             decode_cache_op(k, a, l)?;
             // Caches are coherent with the kernel's view on the supported machines; the

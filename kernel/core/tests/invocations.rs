@@ -1210,3 +1210,30 @@ fn irq_number_and_ioapic_limits() {
     ok(&call(&mut k, slots::IRQ_CONTROL, l, &[e, 64, 0, 3, 1, 1, 107], &[ROOT]));
     assert!(matches!(cap_at(&k, e), Cap::IrqHandler { .. }));
 }
+
+/// `IRQControl_GetIOAPIC`'s `level` (1 = level-triggered) and `polarity` (1 = active low)
+/// reach the machine's I/O APIC set-up, once, and only for an invocation that succeeds (the
+/// x86_64 kernel programs the I/O APIC with them: sel4test's HPET timer is a level-triggered
+/// pin 2 input).
+#[test]
+fn irq_issue_ioapic_configures_trigger_and_polarity() {
+    use kernel_core::sim::SIM_IOAPIC_IRQ_BASE;
+    use kernel_hal::{IoApicPolarity, IoApicTrigger};
+    let mut k = boot_sim(Arch::X86_64);
+    let e = empty(&k);
+    let l =
+        sel4_abi::arch_label_number(Arch::X86_64, sel4_abi::ArchLabel::IrqIssueIrqHandlerIoApic)
+            .unwrap();
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[e, 64, 0, 2, 1, 0, 0], &[ROOT]));
+    ok(&call(&mut k, slots::IRQ_CONTROL, l, &[e + 1, 64, 0, 5, 0, 1, 1], &[ROOT]));
+    // Refused: polarity out of range, and an input already issued.
+    assert_ne!(call(&mut k, slots::IRQ_CONTROL, l, &[e + 2, 64, 0, 6, 0, 2, 1], &[ROOT]).label, 0);
+    assert_ne!(call(&mut k, slots::IRQ_CONTROL, l, &[e + 2, 64, 0, 2, 0, 0, 1], &[ROOT]).label, 0);
+    assert_eq!(
+        k.machine.ioapic_configs,
+        vec![
+            (SIM_IOAPIC_IRQ_BASE + 2, IoApicTrigger::Level, IoApicPolarity::ActiveHigh),
+            (SIM_IOAPIC_IRQ_BASE + 5, IoApicTrigger::Edge, IoApicPolarity::ActiveLow),
+        ]
+    );
+}

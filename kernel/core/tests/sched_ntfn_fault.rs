@@ -468,7 +468,8 @@ fn yield_to_switches_to_an_equal_priority_target() {
     // Root keeps running against equal priorities; a and b are queued.
     assert_eq!(e.k.cur_thread, e.root_tcb);
     let r = e.as_root(|k| call(k, b.sc, Label::SchedContextYieldTo as u64, &[], &[]));
-    assert_eq!(r.label, 0);
+    // The answer (consumed time) comes when the root runs again.
+    assert_eq!(r.label, Label::SchedContextYieldTo as u64);
     assert_eq!(e.k.cur_thread, b.ptr);
     e.check();
     // The yielder is next in line, ahead of a.
@@ -773,5 +774,84 @@ fn nested_donation_timeout_goes_to_the_running_servers_handler() {
     );
     assert_eq!(m.mrs[0], 0xc5);
     assert_eq!(e.state(proxy.ptr), ThreadState::BlockedOnReply);
+    e.check();
+}
+
+/// seL4 `switchSchedContext`: when the kernel switches to a constant-bandwidth SC (budget
+/// below the period, not configured `seL4_SchedContext_Sporadic`), its released head refill
+/// starts when the thread actually starts running (`refill_unblock_check`), not at the
+/// release time it was waiting for. A thread whose release is seen late therefore still gets
+/// a full period before its next refill (found by sel4test's TIMEOUTFAULT0003, whose
+/// timeout handler must answer within period − budget of the fault).
+#[test]
+fn constant_bandwidth_refill_starts_when_the_thread_runs() {
+    let mut e = Env::new();
+    let t = e.thread(200, false);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let ctl = sched_control(&e.k);
+    ok(&inv(&mut e, ctl, Label::SchedControlConfigureFlags, &[1000, 10_000, 0, 0, 0], &[sc]));
+    ok(&inv(&mut e, sc, Label::SchedContextBind, &[], &[t.cap]));
+    lower_root(&mut e, 100);
+    assert_eq!(e.k.cur_thread, t.ptr);
+    let start = e.k.machine.now;
+    tick(&mut e, 1000);
+    assert_ne!(e.k.cur_thread, t.ptr, "budget spent: t waits for its refill");
+    // The refill is due at start + 10 000; the kernel sees it 3 000 µs late.
+    e.k.machine.now = start + 13_000;
+    e.k.handle_timer();
+    e.check();
+    assert_eq!(e.k.cur_thread, t.ptr, "released");
+    tick(&mut e, 1000);
+    assert_ne!(e.k.cur_thread, t.ptr, "second budget spent");
+    // The second refill is one period after t started running again (start + 23 000), not
+    // one period after its release time (start + 20 000).
+    e.k.machine.now = start + 20_500;
+    e.k.handle_timer();
+    e.check();
+    assert_ne!(e.k.cur_thread, t.ptr, "refill released early");
+    e.k.machine.now = start + 23_000;
+    e.k.handle_timer();
+    e.check();
+    assert_eq!(e.k.cur_thread, t.ptr);
+}
+
+/// seL4 `SchedContext_YieldTo` to a thread of the caller's priority or higher: the target
+/// runs first and the caller's answer, the time the target's SC consumed, comes when the
+/// caller runs again, so it covers what the target ran after the invocation (found by
+/// sel4test's SCHED0018, which suspends or deletes the target and expects a positive time).
+#[test]
+fn yield_to_answers_when_the_caller_runs_again() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    lower_root(&mut e, 100);
+    let r = e.as_thread(a.ptr, |k| {
+        sys(k, Syscall::Call, b.sc, 0, Label::SchedContextYieldTo as u64, &[], &[])
+    });
+    assert_eq!(e.k.cur_thread, b.ptr, "the target runs first");
+    assert_ne!(r.info.label, 0, "no answer yet: a still holds its request");
+    e.k.machine.now += 3000;
+    e.k.handle_timer();
+    assert_eq!(e.k.cur_thread, b.ptr);
+    // Suspend the target and step the root below the yielder: the scheduler runs a again,
+    // and a gets the 3 ms b ran.
+    ok(&inv(&mut e, b.cap, Label::TCBSuspend, &[], &[]));
+    lower_root(&mut e, 50);
+    assert_eq!(e.k.cur_thread, a.ptr);
+    let m = msg(&e.k, a.ptr);
+    assert_eq!((m.info.label, m.mrs.len()), (0, 1));
+    assert!(m.mrs[0] >= 3000, "consumed {}", m.mrs[0]);
+    e.check();
+    // Deleting the target's SC answers a pending yield too.
+    let c = e.thread(100, true);
+    e.as_thread(a.ptr, |k| {
+        sys(k, Syscall::Call, c.sc, 0, Label::SchedContextYieldTo as u64, &[], &[])
+    });
+    assert_eq!(e.k.cur_thread, c.ptr);
+    e.k.machine.now += 500;
+    e.k.handle_timer();
+    ok(&e.as_root(|k| delete(k, c.sc)));
+    let m = msg(&e.k, a.ptr);
+    assert_eq!((m.info.label, m.mrs.len()), (0, 1));
     e.check();
 }

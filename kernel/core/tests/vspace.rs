@@ -389,3 +389,42 @@ fn arm_cache_maintenance_checks() {
         &[],
     ));
 }
+
+/// seL4 generates the x86 invocation labels from the kernel's options: without
+/// `CONFIG_IOMMU` the three IOMMU methods do not exist and every later label is 3 lower
+/// (`X86PageGetAddress` 47, not 50), and there is no `seL4_X86_IOPageTableObject` (type 14).
+/// The kernel decodes with the numbering of its own configuration.
+#[test]
+fn x86_labels_and_types_follow_config_iommu() {
+    use sel4_abi::config::KernelConfig;
+    let on = KernelConfig::SEL4_DEFAULT;
+    let off = on.with_option("CONFIG_IOMMU", 0).unwrap();
+    let frame = slots::BOOT_INFO_FRAME;
+    for config in [on, off] {
+        let mut k = boot_sim(Arch::X86_64);
+        k.config = config;
+        let Cap::Frame { paddr, .. } = cap_at(&k, frame) else {
+            panic!("boot info frame")
+        };
+        let get_address =
+            sel4_abi::arch_label_number_in(Arch::X86_64, &config, ArchLabel::PageGetAddress)
+                .unwrap();
+        assert_eq!(get_address, if config.iommu { 50 } else { 47 });
+        let r = call(&mut k, frame, get_address, &[], &[]);
+        ok(&r);
+        assert_eq!(r.mrs, vec![paddr]);
+        // The other configuration's GetAddress number is another method here: 50 is
+        // X86IOPortControlIssue without the IOMMU, 47 is X86PageMap with it (truncated).
+        let other = if config.iommu { 47 } else { 50 };
+        assert_ne!(call(&mut k, frame, other, &[], &[]).label, 0);
+
+        let ut = untyped(&k, 16);
+        let e = empty(&k);
+        let r = call(&mut k, ut, Label::UntypedRetype as u64, &[14, 0, 0, 0, e, 1], &[ROOT]);
+        if config.iommu {
+            ok(&r);
+        } else {
+            err(&r, Error::InvalidArgument, &[0]);
+        }
+    }
+}

@@ -184,6 +184,24 @@ pub trait PhysMem {
     fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8>;
 }
 
+/// Trigger mode of an x86 I/O APIC input (`level` argument of `seL4_IRQControl_GetIOAPIC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoApicTrigger {
+    /// 0: edge-triggered.
+    Edge,
+    /// 1: level-triggered.
+    Level,
+}
+
+/// Polarity of an x86 I/O APIC input (`polarity` argument of `seL4_IRQControl_GetIOAPIC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoApicPolarity {
+    /// 0: active high.
+    ActiveHigh,
+    /// 1: active low.
+    ActiveLow,
+}
+
 /// Why [`Machine::ioapic_pin_irq`] refused an I/O APIC input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IoApicError {
@@ -257,6 +275,12 @@ pub trait Machine: PhysMem {
     fn ioapic_pin_irq(&self, _ioapic: u64, _pin: u64) -> Result<u64, IoApicError> {
         Err(IoApicError::NoIoApic)
     }
+
+    /// Configure the I/O APIC input that [`Machine::ioapic_pin_irq`] mapped to `irq` as
+    /// `seL4_IRQControl_GetIOAPIC` asks: `trigger` and `polarity` as the caller gave them.
+    /// Called once the invocation is known to succeed, before the line is unmasked.
+    /// Default: nothing (inputs the machine delivers another way keep their setup).
+    fn ioapic_configure(&mut self, _irq: u64, _trigger: IoApicTrigger, _polarity: IoApicPolarity) {}
 
     /// Make an Arm Secure Monitor Call (`smc #0`) with x0..x7 = `args` and return x0..x7 as
     /// the secure monitor left them (`seL4_ARM_SMC_Call`). The core calls this only for SMC

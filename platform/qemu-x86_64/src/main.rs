@@ -65,13 +65,28 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
     let tsc = arch_x86_64::irq::calibrate_tsc();
     let lapic = arch_x86_64::lapic::init();
     arch_x86_64::irq::init();
+    let ioapic_pins = arch_x86_64::ioapic::init();
+    kprintln!(
+        "x86_64 kernel: I/O APIC with {} inputs (2 and 16 up routed by IRQControl_GetIOAPIC)",
+        ioapic_pins
+    );
     kprintln!(
         "x86_64 kernel: GDT/TSS/IDT, syscall MSRs, PIC and PIT ({} Hz) ready, TSC {} MHz, LAPIC timer {} counts/ms",
         arch_x86_64::irq::TICK_HZ,
         tsc,
         lapic
     );
-    let kernel = root::boot_core(X86Machine::new_const(), &bi, tsc);
+    let rsdp = arch_x86_64::firmware::find_rsdp(&read_low);
+    match &rsdp {
+        Some((at, _)) => kprintln!("x86_64 kernel: ACPI RSDP at {:#x}", at),
+        None => kprintln!("x86_64 kernel: no ACPI RSDP found"),
+    }
+    let kernel = root::boot_core(
+        X86Machine::new_const(),
+        &bi,
+        tsc,
+        rsdp.as_ref().map(|r| &r.1),
+    );
     entry::run(kernel)
 }
 

@@ -2,12 +2,13 @@
 //! describe the free RAM from the multiboot memory map and the device space user space may
 //! own, and let `kernel_core::boot` build the root task as seL4 does (§7 of the ABI notes:
 //! initial caps in seL4's slots including IOPortControl in slot 7, IPC buffer page right
-//! after the image, then the bootinfo page and the extra bootinfo; rdi = bootinfo, RSP = 0,
-//! RFLAGS = IF|2).
+//! after the image, then the bootinfo page and the extra bootinfo with the ACPI RSDP and the
+//! TSC frequency; rdi = bootinfo, RSP = 0, RFLAGS = IF|2).
 
+use arch_x86_64::firmware;
 use arch_x86_64::machine::X86Machine;
-use arch_x86_64::mm::FrameAlloc;
-use arch_x86_64::multiboot::BootInfo;
+use arch_x86_64::mm::{FrameAlloc, LAPIC_PHYS_DEFAULT};
+use arch_x86_64::multiboot::{BootInfo, Range};
 use arch_x86_64::trap::KCell;
 use arch_x86_64::{kprintln, layout};
 use kernel_core::boot::{boot, BootParams, ImageFrame, Region};
@@ -19,11 +20,12 @@ use sel4_abi::Arch;
 use crate::loader::{self, MAX_IMAGE_PAGES};
 
 /// Physical memory below this is left to the BIOS (real-mode IVT, BDA, EBDA, VGA, ROMs),
-/// as seL4 does on x86: never free RAM.
-pub const LOW_MEMORY_END: u64 = 0x10_0000;
-/// The I/O APIC; from here to 4 GiB are the chipset devices the kernel keeps (I/O APIC,
-/// HPET, local APIC, firmware ROM).
+/// as seL4 does on x86: never free RAM (it is device memory for the root task).
+pub const LOW_MEMORY_END: u64 = firmware::LOW_MEMORY_END;
+/// The I/O APIC's page, which the kernel keeps (as seL4 does).
 pub const IOAPIC_BASE: u64 = 0xfec0_0000;
+/// Extra-bootinfo chunk id of the ACPI RSDP (`SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`).
+const BOOTINFO_HEADER_X86_ACPI_RSDP: u64 = 3;
 /// Extra-bootinfo chunk id of the TSC frequency (`SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`).
 const BOOTINFO_HEADER_X86_TSC_FREQ: u64 = 5;
 /// Most free RAM regions handed to the core.
@@ -76,29 +78,71 @@ fn free_ram(
     n
 }
 
-/// Device space user space may own as device untyped: the PCI hole from the end of RAM
-/// below 4 GiB up to the chipset devices at [`IOAPIC_BASE`].
-fn device_regions(bi: &BootInfo) -> Region {
-    let ram_top = bi
-        .ram
-        .iter()
-        .take(bi.num_ram)
-        .filter(|r| r.start < IOAPIC_BASE)
-        .map(|r| r.end.min(IOAPIC_BASE))
-        .max()
-        .unwrap_or(0);
-    // Devices start on a 1 MiB boundary above RAM (keeps the firmware tables RAM may end with
-    // out of reach).
-    let start = (ram_top + 0xf_ffff) & !0xf_ffff;
-    Region {
-        start: start.min(IOAPIC_BASE),
-        end: IOAPIC_BASE,
+/// Most device regions handed to the core.
+const MAX_DEVICE: usize = 16;
+
+/// Device space user space may own as device untyped, as seL4 gives it on x86: every
+/// physical address below 2^47 that is neither RAM above 1 MiB (the BIOS's low memory with
+/// its ROM and ACPI pointer is a device region) nor a page the kernel keeps (the I/O APIC and
+/// the local APIC). Returns the number of regions.
+fn device_regions(bi: &BootInfo, out: &mut [Region; MAX_DEVICE]) -> usize {
+    let kernel_devices = [
+        Range {
+            start: IOAPIC_BASE,
+            end: IOAPIC_BASE + 0x1000,
+        },
+        Range {
+            start: LAPIC_PHYS_DEFAULT,
+            end: LAPIC_PHYS_DEFAULT + 0x1000,
+        },
+    ];
+    let mut ranges = [Range::default(); MAX_DEVICE];
+    let n = firmware::device_ranges(&bi.ram[..bi.num_ram], &kernel_devices, &mut ranges);
+    for (o, r) in out.iter_mut().zip(&ranges[..n]) {
+        *o = Region {
+            start: r.start,
+            end: r.end,
+        };
     }
+    n
+}
+
+/// The extra boot info chunks seL4 gives an x86 root task that we have: the ACPI RSDP
+/// (`SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`, its 36 bytes) when the firmware has one, then
+/// the TSC frequency (`SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`, u32 MHz, padded to 8 bytes).
+/// Each chunk starts with a header {id, length including the header}. Returns the length.
+fn extra_bootinfo(
+    rsdp: Option<&[u8; firmware::RSDP_BYTES]>,
+    tsc_mhz: u64,
+    out: &mut [u8; 128],
+) -> usize {
+    let mut at = 0;
+    let mut chunk = |id: u64, body: &[u8], padded: usize| {
+        let len = 16 + padded;
+        out[at..at + 8].copy_from_slice(&id.to_le_bytes());
+        out[at + 8..at + 16].copy_from_slice(&(len as u64).to_le_bytes());
+        out[at + 16..at + 16 + body.len()].copy_from_slice(body);
+        at += len;
+    };
+    if let Some(r) = rsdp {
+        chunk(BOOTINFO_HEADER_X86_ACPI_RSDP, r, r.len());
+    }
+    chunk(
+        BOOTINFO_HEADER_X86_TSC_FREQ,
+        &(tsc_mhz as u32).to_le_bytes(),
+        8,
+    );
+    at
 }
 
 /// Load the root task and boot the kernel core. Panics (a kernel boot failure) on a
 /// malformed image or too little memory.
-pub fn boot_core(machine: X86Machine, bi: &BootInfo, tsc_mhz: u64) -> Kernel<X86Machine> {
+pub fn boot_core(
+    machine: X86Machine,
+    bi: &BootInfo,
+    tsc_mhz: u64,
+    rsdp: Option<&[u8; firmware::RSDP_BYTES]>,
+) -> Kernel<X86Machine> {
     let reserved_end = loader::reserved_end(bi);
     let mut frames = FrameAlloc::new(reserved_end);
     let used_start = frames.next_free();
@@ -119,7 +163,9 @@ pub fn boot_core(machine: X86Machine, bi: &BootInfo, tsc_mhz: u64) -> Kernel<X86
     }
     let mut free = [Region::default(); MAX_FREE];
     let nfree = free_ram(bi, reserved_end, used_start, used_end, &mut free);
-    let device = [device_regions(bi)];
+    let mut device = [Region::default(); MAX_DEVICE];
+    let ndev = device_regions(bi, &mut device);
+    let device = &device[..ndev];
     let total: u64 = free[..nfree].iter().map(|r| r.end - r.start).sum();
     kprintln!(
         "loader: initial task entry {:#x}, {} image pages at {:#x}, IPC buffer {:#x}, boot info {:#x}",
@@ -129,27 +175,28 @@ pub fn boot_core(machine: X86Machine, bi: &BootInfo, tsc_mhz: u64) -> Kernel<X86
         img.ipc_buffer,
         img.bootinfo
     );
+    let device_bytes: u64 = device.iter().map(|r| r.end - r.start).sum();
     kprintln!(
-        "x86_64 kernel: {} free RAM regions ({} KiB) and device space {:#x}..{:#x} go to the kernel core",
+        "x86_64 kernel: {} free RAM regions ({} KiB) and {} device regions ({:#x} bytes) go to the kernel core",
         nfree,
         total >> 10,
-        device[0].start,
-        device[0].end
+        device.len(),
+        device_bytes
     );
-    // Extra bootinfo: the TSC frequency chunk {id, len incl. header, u32 MHz} (padded to 8).
-    let mut extra = [0u8; 24];
-    extra[..8].copy_from_slice(&BOOTINFO_HEADER_X86_TSC_FREQ.to_le_bytes());
-    extra[8..16].copy_from_slice(&24u64.to_le_bytes());
-    extra[16..20].copy_from_slice(&(tsc_mhz as u32).to_le_bytes());
+    for r in device {
+        kprintln!("x86_64 kernel: device region {:#x}..{:#x}", r.start, r.end);
+    }
+    let mut extra = [0u8; 128];
+    let extra_len = extra_bootinfo(rsdp, tsc_mhz, &mut extra);
     let params = BootParams {
         arch: Arch::X86_64,
         ram: &free[..nfree],
-        device: &device,
+        device,
         image: &image[..img.frames.len()],
         entry: img.entry,
         ipc_buffer_vaddr: img.ipc_buffer,
         bootinfo_vaddr: img.bootinfo,
-        extra_bootinfo: &extra,
+        extra_bootinfo: &extra[..extra_len],
         timer_irq: Some(0),
         config: kernel_config(),
     };
@@ -175,12 +222,13 @@ fn kernel_config() -> KernelConfig {
     let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
     let c = KernelConfig::from_words(&w);
     kprintln!(
-        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={} CONFIG_IOMMU={}",
         c.num_domains,
         c.kernel_mcs as u8,
         c.debug_build as u8,
         c.printing as u8,
-        c.max_num_nodes
+        c.max_num_nodes,
+        c.iommu as u8
     );
     c
 }

@@ -1,11 +1,14 @@
-//! `mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] <payload-file>...`: thin
-//! CLI over the `mkimage` library. `mkimage --set-config <name> <kernel-file>` sets the
-//! kernel configuration record of a kernel ELF or flat binary in place (`docs/config.md`).
+//! `mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] [--option CONFIG_X=V]...
+//! <payload-file>...`: thin CLI over the `mkimage` library. `mkimage [--option CONFIG_X=V]...
+//! --set-config <name> <kernel-file>` sets the kernel configuration record of a kernel ELF or
+//! flat binary in place (`docs/config.md`). `--option` changes one option of the named
+//! configuration, as seL4's build sets single options (sel4test's x86_64 simulation build:
+//! `--option CONFIG_IOMMU=0`).
 
 use sel4_abi::config::{read_record, set_record, KernelConfig};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] <payload-file>...\n       mkimage --set-config <name> <kernel-file>\n  <name>: sel4 (seL4's defaults, the default), or Microkit's debug, release, benchmark";
+const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] [--option CONFIG_X=V]... <payload-file>...\n       mkimage [--option CONFIG_X=V]... --set-config <name> <kernel-file>\n  <name>: sel4 (seL4's defaults, the default), or Microkit's debug, release, benchmark\n  --option: one option changed from <name>'s value (CONFIG_NUM_DOMAINS, CONFIG_DEBUG_BUILD, CONFIG_PRINTING, CONFIG_KERNEL_BENCHMARK, CONFIG_IOMMU)";
 
 /// The kernel configuration called `name`.
 fn config_named(name: &str) -> Result<KernelConfig, String> {
@@ -15,6 +18,23 @@ fn config_named(name: &str) -> Result<KernelConfig, String> {
             format!("unknown configuration '{name}' (sel4, debug, release, benchmark)")
         }),
     }
+}
+
+/// The configuration called `name` with the `CONFIG_X=V` options applied in order.
+fn config_with(name: &str, options: &[String]) -> Result<KernelConfig, String> {
+    let mut c = config_named(name)?;
+    for o in options {
+        let (n, v) = o
+            .split_once('=')
+            .ok_or_else(|| format!("--option {o}: expected CONFIG_NAME=VALUE"))?;
+        let v: u64 = v
+            .parse()
+            .map_err(|_| format!("--option {o}: the value is not a number"))?;
+        c = c
+            .with_option(n, v)
+            .map_err(|e| format!("--option {o}: {e:?}"))?;
+    }
+    Ok(c)
 }
 
 /// `CONFIG_NAME=value` pairs of `c`, space-separated.
@@ -27,8 +47,8 @@ fn describe(c: &KernelConfig) -> String {
 }
 
 /// `--set-config NAME FILE`: patch the record in place.
-fn set_config(name: &str, file: &str) -> Result<KernelConfig, String> {
-    let c = config_named(name)?;
+fn set_config(name: &str, options: &[String], file: &str) -> Result<KernelConfig, String> {
+    let c = config_with(name, options)?;
     let mut bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
     set_record(&mut bytes, &c).map_err(|e| format!("{file}: configuration record: {e:?}"))?;
     std::fs::write(file, bytes).map_err(|e| format!("{file}: {e}"))?;
@@ -40,18 +60,26 @@ fn main() -> ExitCode {
     let mut out = None;
     let mut files = Vec::new();
     let mut config = None;
+    let mut options = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--kernel" => kernel = args.next(),
             "--out" => out = args.next(),
             "--config" => config = args.next(),
+            "--option" => match args.next() {
+                Some(o) => options.push(o),
+                None => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "--set-config" => {
                 let (Some(name), Some(file)) = (args.next(), args.next()) else {
                     eprintln!("{USAGE}");
                     return ExitCode::from(2);
                 };
-                return match set_config(&name, &file) {
+                return match set_config(&name, &options, &file) {
                     Ok(c) => {
                         println!("mkimage: {file}: {}", describe(&c));
                         ExitCode::SUCCESS
@@ -80,8 +108,9 @@ fn main() -> ExitCode {
         let refs: Vec<&[u8]> = data.iter().map(|d| d.as_slice()).collect();
         let (mut img, place) = mkimage::build_image(&k, &refs)
             .map_err(|e| mkimage::error_message(&e, &kernel, &files))?;
-        if let Some(name) = &config {
-            set_record(&mut img, &config_named(name)?)
+        if config.is_some() || !options.is_empty() {
+            let c = config_with(config.as_deref().unwrap_or("sel4"), &options)?;
+            set_record(&mut img, &c)
                 .map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
         }
         let c = read_record(&img).map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;

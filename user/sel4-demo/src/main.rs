@@ -20,6 +20,10 @@
 //! again, a reply with FaultIP past it resumes it after the syscall; it then blocks in a
 //! Call, where ReadRegisters must report the syscall instruction as its PC, and a
 //! WriteRegisters(resume) must make it run from the written PC.
+//!
+//! Last, the extra boot info: the chunks seL4 gives on the architecture (device tree on
+//! AArch64 and RISC-V; ACPI RSDP and TSC frequency on x86_64, with the firmware tables and
+//! the BIOS area reachable through device untypeds).
 #![no_std]
 #![no_main]
 
@@ -499,8 +503,99 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         ErrorName(Error::InvalidArgument)
     );
 
+    // 14. The extra boot info (the page after the boot info): seL4's chunks, each a header
+    //     {id, length including the header}.
+    let detail = step(
+        "extra bootinfo",
+        check_extra_bootinfo(bi, bootinfo_addr + 4096),
+    );
+    println!("sel4-demo: extra bootinfo as seL4 gives it: {}", detail);
+
     println!("sel4-demo: all steps passed");
     sel4_root::halt()
+}
+
+/// `SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`.
+const BI_X86_ACPI_RSDP: u64 = 3;
+/// `SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`.
+const BI_X86_TSC_FREQ: u64 = 5;
+/// `SEL4_BOOTINFO_HEADER_FDT`.
+const BI_FDT: u64 = 6;
+
+/// Whether a device untyped covers physical address `paddr`.
+fn device_untyped_covers(bi: &sel4_abi::BootInfo, paddr: u64) -> bool {
+    bootinfo::untypeds(bi).any(|(_, d)| {
+        d.is_device != 0
+            && d.paddr <= paddr
+            && paddr - d.paddr < bootinfo::region_bytes(d.size_bits)
+    })
+}
+
+/// Walk the extra boot info at `extra` and check what seL4 gives on this architecture:
+/// AArch64 and RISC-V the device tree (id 6) packed to its own `totalsize`; x86_64 the ACPI
+/// RSDP (id 3, 36 bytes with a valid checksum, its RSDT and the BIOS area reachable through
+/// device untypeds) and the TSC frequency (id 5, a u32). Returns a one-line description.
+fn check_extra_bootinfo(bi: &sel4_abi::BootInfo, extra: u64) -> Result<&'static str, RootError> {
+    let bad = |what: &'static str, got: u64, want: u64| RootError::Unexpected { what, got, want };
+    let (mut fdt, mut rsdp, mut tsc) = (false, false, false);
+    let mut at = 0;
+    while at + 16 <= bi.extra_len {
+        let (id, len) = (read_word(extra + at), read_word(extra + at + 8));
+        if len < 16 || at + len > bi.extra_len {
+            return Err(bad("extra bootinfo chunk length", len, bi.extra_len - at));
+        }
+        let body = extra + at + 16;
+        match id {
+            BI_FDT => {
+                let h: [u8; 8] = read_bytes(body);
+                let magic = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+                let total = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as u64;
+                expect_eq("FDT magic", magic as u64, 0xd00d_feed)?;
+                expect_eq(
+                    "FDT chunk length (packed totalsize + header)",
+                    len,
+                    total + 16,
+                )?;
+                fdt = true;
+            }
+            BI_X86_ACPI_RSDP => {
+                expect_eq("RSDP chunk length", len, 16 + 36)?;
+                let r: [u8; 20] = read_bytes(body);
+                expect_eq("RSDP signature", (&r[..8] == b"RSD PTR ") as u64, 1)?;
+                let sum = r.iter().fold(0u8, |s, x| s.wrapping_add(*x));
+                expect_eq("RSDP checksum", sum as u64, 0)?;
+                let rsdt = u32::from_le_bytes([r[16], r[17], r[18], r[19]]) as u64;
+                expect_eq(
+                    "RSDT in a device untyped",
+                    device_untyped_covers(bi, rsdt) as u64,
+                    1,
+                )?;
+                expect_eq(
+                    "BIOS area in a device untyped",
+                    device_untyped_covers(bi, 0xe_0000) as u64,
+                    1,
+                )?;
+                rsdp = true;
+            }
+            BI_X86_TSC_FREQ => {
+                expect_eq("TSC chunk length", len, 16 + 8)?;
+                tsc = true;
+            }
+            _ => {}
+        }
+        at += len;
+    }
+    match ARCH {
+        Arch::Aarch64 | Arch::Riscv64 => {
+            expect_eq("FDT chunk", fdt as u64, 1)?;
+            Ok("the device tree, packed to its size")
+        }
+        Arch::X86_64 => {
+            expect_eq("ACPI RSDP chunk", rsdp as u64, 1)?;
+            expect_eq("TSC frequency chunk", tsc as u64, 1)?;
+            Ok("the ACPI RSDP (RSDT and BIOS area in device untypeds), the TSC frequency")
+        }
+    }
 }
 
 /// The child, started afresh after its fault: an unknown syscall (the root replies twice),
