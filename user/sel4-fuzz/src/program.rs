@@ -438,13 +438,16 @@ fn any_cap(rng: &mut Rng) -> u64 {
         pcap(rng.below(P_SLOTS))
     }
 }
+/// Virtual addresses page-table and frame maps aim at (few, so tables pile up under them);
+/// the supervisor maps every level under the first in the stable VSpace.
+const HOT_VADDRS: [u64; 4] = [0x1000_0000, 0x4000_0000, 0x20_0000_0000, 0x7f_4000_0000];
+
 /// Virtual addresses page-table and frame maps aim at (few, so tables pile up under them).
 fn vaddr(rng: &mut Rng) -> u64 {
-    const HOT: [u64; 4] = [0x1000_0000, 0x4000_0000, 0x20_0000_0000, 0x7f_4000_0000];
     let base = if rng.chance(1, 2) {
-        HOT[0]
+        HOT_VADDRS[0]
     } else {
-        rng.pick(&HOT)
+        rng.pick(&HOT_VADDRS)
     };
     match rng.below(8) {
         0 => rng.junk(),
@@ -1369,6 +1372,29 @@ impl World {
             init_caps::ASID_POOL,
             inv::asid_pool_assign(ARCH, vs),
         );
+        // Every paging level under the first hot address, so frame maps there can succeed
+        // (the worker's own page-table maps build the other regions).
+        let levels: &[ObjectKind] = match ARCH {
+            Arch::X86_64 => &[
+                ObjectKind::X86Pdpt,
+                ObjectKind::X86PageDirectory,
+                ObjectKind::PageTable,
+            ],
+            Arch::Aarch64 => &[ObjectKind::PageTable; 3],
+            Arch::Riscv64 => &[ObjectKind::PageTable; 2],
+        };
+        for &kind in levels {
+            let t = self.epoch_retype(&mut cur, kind, 0, 1);
+            let attr = inv::default_vm_attributes(ARCH);
+            let map = match kind {
+                ObjectKind::X86Pdpt => inv::pdpt_map(ARCH, vs, HOT_VADDRS[0], attr),
+                ObjectKind::X86PageDirectory => {
+                    inv::page_directory_map(ARCH, vs, HOT_VADDRS[0], attr)
+                }
+                _ => inv::page_table_map(ARCH, vs, HOT_VADDRS[0], attr),
+            };
+            self.invoke_arch("map puppet page table", t, map);
+        }
         let small = self.epoch_retype(&mut cur, ObjectKind::CNode, SMALL_CNODE_BITS, 1);
         let tcbs = self.epoch_retype(&mut cur, ObjectKind::Tcb, 0, 3);
         let scs = self.epoch_retype(&mut cur, ObjectKind::SchedContext, 8, 3);
