@@ -268,6 +268,21 @@ pub fn predicted_error(
     (len < l || ncaps < c).then_some(Error::TruncatedMessage)
 }
 
+/// Whether an error reply with label `error` (1..=10) and message length `len` has the shape
+/// seL4 gives it (`seL4_SetMR` words of `current_syscall_error`): InvalidArgument and
+/// InvalidCapability name one argument or cap, RangeError gives min and max, NotEnoughMemory
+/// the bytes available, FailedLookup a source flag then the lookup failure (type plus 0–3
+/// words); the others carry nothing.
+pub fn error_reply_shape_ok(error: u64, len: u64) -> bool {
+    match error {
+        1 | 2 | 10 => len == 1,
+        4 => len == 2,
+        6 => (2..=5).contains(&len),
+        3 | 5 | 7 | 8 | 9 => len == 0,
+        _ => false,
+    }
+}
+
 /// A label that no object has on any architecture (the generic labels end at 38, the arch
 /// labels at 61), drawn from `rng`.
 pub fn junk_label(rng: &mut Rng) -> u64 {
@@ -429,6 +444,20 @@ mod tests {
             sanitize_port_write(x, out8, 0xf4) & 0xffff,
             0x200 + 0xf4 % 0x40
         );
+    }
+
+    #[test]
+    fn error_reply_shapes() {
+        assert!(error_reply_shape_ok(Error::InvalidArgument as u64, 1));
+        assert!(!error_reply_shape_ok(Error::InvalidArgument as u64, 0));
+        assert!(error_reply_shape_ok(Error::RangeError as u64, 2));
+        assert!(error_reply_shape_ok(Error::FailedLookup as u64, 2));
+        assert!(error_reply_shape_ok(Error::FailedLookup as u64, 5));
+        assert!(!error_reply_shape_ok(Error::FailedLookup as u64, 6));
+        assert!(error_reply_shape_ok(Error::TruncatedMessage as u64, 0));
+        assert!(!error_reply_shape_ok(Error::DeleteFirst as u64, 1));
+        assert!(error_reply_shape_ok(Error::NotEnoughMemory as u64, 1));
+        assert!(!error_reply_shape_ok(0, 0) && !error_reply_shape_ok(11, 0));
     }
 
     #[test]

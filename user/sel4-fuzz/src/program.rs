@@ -22,8 +22,8 @@ use sel4_abi::label::arch_labels;
 use sel4_abi::object::object_types;
 use sel4_abi::{fault as af, Arch, ArchLabel, Error, FaultType, Label, ObjectKind, Syscall};
 use sel4_fuzz::{
-    arch_label, junk_label, min_args, parse_u64, predicted_error, sanitize_port_write, Obj, Rng,
-    NUM_OBJ, SAFE_PORTS,
+    arch_label, error_reply_shape_ok, junk_label, min_args, parse_u64, predicted_error,
+    sanitize_port_write, Obj, Rng, NUM_OBJ, SAFE_PORTS,
 };
 use sel4_root::error::RootError;
 use sel4_root::println;
@@ -1205,6 +1205,9 @@ extern "C" fn worker_entry(start: u64) -> ! {
             let got = r.info >> 12;
             if got > 10 {
                 worker_invalid(i, &c, "reply label is no seL4_Error", got);
+            }
+            if got != 0 && !error_reply_shape_ok(got, r.info & 0x7f) {
+                worker_invalid(i, &c, "error reply of the wrong length", r.info);
             }
             bump(&REPLIES[got as usize]);
             if let Some(e) = c.predict {
