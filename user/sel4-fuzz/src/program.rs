@@ -1251,10 +1251,8 @@ struct World {
     root: Root<Sel4>,
     sup_ep: u64,
     sup_reply: u64,
-    /// Badged caps of `sup_ep` for the worker, puppets and victims.
-    ep_worker: u64,
+    /// Badged cap of `sup_ep` the puppets report faults on.
     ep_puppet: u64,
-    ep_victims: u64,
     r_cnode: u64,
     epoch_ut: u64,
     scratch: u64,
@@ -1896,9 +1894,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         root,
         sup_ep,
         sup_reply,
-        ep_worker: badged,
         ep_puppet: badged + 2,
-        ep_victims,
         r_cnode,
         epoch_ut,
         scratch,
@@ -1906,7 +1902,6 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
         victims,
         epoch: 0,
     };
-    let _ = (w.ep_worker, w.ep_victims);
     step(
         "start sentinel",
         w.root
@@ -1920,7 +1915,6 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
 fn supervise(w: &mut World) -> ! {
     let mut reply_sentinel = false;
-    let victim_mode_base = |w: &World| w.epoch;
     loop {
         let (info, badge) = if reply_sentinel {
             syscall::reply_recv(w.sup_ep, MessageInfo::new(0, 0, 0, 0), w.sup_reply)
@@ -1988,7 +1982,7 @@ fn supervise(w: &mut World) -> ! {
             }
             BADGE_PUPPET => bump(&PUPPET_FAULTS),
             b if (BADGE_VICTIM..BADGE_VICTIM + NUM_VICTIMS as u64).contains(&b) => {
-                let mode = victim_mode_base(w) + (b - BADGE_VICTIM);
+                let mode = w.epoch + (b - BADGE_VICTIM);
                 let want = victim_fault(mode);
                 if label != want as u64 {
                     supervisor_invalid("victim fault of another type", label);
