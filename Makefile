@@ -11,7 +11,7 @@ endif
 CARGO ?= cargo
 BUILD := build
 
-.PHONY: all setup run test test-host test-qemu bench verify-deep mutants images c-sdk clean
+.PHONY: all setup run test test-host test-qemu bench fuzz verify-deep mutants images c-sdk clean
 
 all: images
 
@@ -53,6 +53,15 @@ test-qemu: setup
 BENCH_ARCHES ?= aarch64 riscv64 x86_64
 bench: setup
 	@bash scripts/bench.sh $(BENCH_ARCHES)
+
+## Fuzz campaign on $(ARCH): the root task user/sel4-fuzz makes CALLS seeded random system calls
+## and templated invocations (seed SEED), checks every reply and prints a coverage table; fails
+## on a kernel panic, an invalid reply (printed with seed and call index) or a hang (docs/fuzz.md).
+## Log: build/<arch>/fuzz.log. `make test` runs a short campaign per arch (tests/qemu/*-fuzz.sh).
+SEED ?= 1
+CALLS ?= 1000000
+fuzz: setup
+	@bash scripts/fuzz.sh $(ARCH) $(SEED) $(CALLS)
 
 ## Deeper exhaustive model checking and kernel-core lockstep refinement than `make test` runs
 ## (verified/README.md). Depths: VERIFY_SPEC_DEPTH (default 5), VERIFY_REFINE_DEPTH (default 5);

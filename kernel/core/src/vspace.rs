@@ -517,6 +517,20 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
             }
             _ => Err(SyscallError::IllegalOperation),
         },
+        // RISC-V: a VSpace is a page table assigned to an ASID pool, which seL4 keeps as a
+        // mapped page-table cap: Map checks the message, then refuses a mapped table; Unmap
+        // refuses a top-level table.
+        Cap::VSpace { .. } if k.arch == sel4_abi::Arch::Riscv64 => match label {
+            Some(ArchLabel::PageTableMap) => {
+                if a.extra.get(&k.machine, 0).is_none() || a.length < 2 {
+                    Err(SyscallError::TruncatedMessage)
+                } else {
+                    Err(SyscallError::InvalidCapability(0))
+                }
+            }
+            Some(ArchLabel::PageTableUnmap) => Err(SyscallError::RevokeFirst),
+            _ => Err(SyscallError::IllegalOperation),
+        },
         _ => Err(SyscallError::IllegalOperation),
     }
 }

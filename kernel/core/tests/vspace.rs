@@ -428,3 +428,46 @@ fn x86_labels_and_types_follow_config_iommu() {
         }
     }
 }
+
+/// RISC-V: a page table assigned to an ASID pool as a VSpace still answers the page-table
+/// methods as seL4's (mapped, top-level) page-table cap does: a short Map is
+/// TruncatedMessage, a full one InvalidCapability (already mapped), Unmap RevokeFirst (a
+/// top-level table); other labels IllegalOperation. Found by the fuzzer (docs/fuzz.md).
+#[test]
+fn riscv_vspace_answers_page_table_methods() {
+    let mut k = boot_sim(Arch::Riscv64);
+    let ut = untyped(&k, 20);
+    let e = empty(&k);
+    ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e, 1));
+    let rl = |l| sel4_abi::arch_label_number(Arch::Riscv64, l).unwrap();
+    ok(&call(
+        &mut k,
+        slots::INIT_THREAD_ASID_POOL,
+        rl(ArchLabel::AsidPoolAssign),
+        &[],
+        &[e],
+    ));
+    assert!(matches!(cap_at(&k, e), Cap::VSpace { asid: Some(_), .. }));
+    let map = rl(ArchLabel::PageTableMap);
+    err(&call(&mut k, e, map, &[], &[]), Error::TruncatedMessage, &[]);
+    err(
+        &call(&mut k, e, map, &[0x1000_0000], &[e]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    err(
+        &call(&mut k, e, map, &[0x1000_0000, 0], &[e]),
+        Error::InvalidCapability,
+        &[0],
+    );
+    err(
+        &call(&mut k, e, rl(ArchLabel::PageTableUnmap), &[], &[]),
+        Error::RevokeFirst,
+        &[],
+    );
+    err(
+        &call(&mut k, e, rl(ArchLabel::PageUnmap), &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+}

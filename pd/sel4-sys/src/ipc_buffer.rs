@@ -91,3 +91,58 @@ pub fn set_receive_slot(cnode: u64, index: u64, depth: u64) {
         core::ptr::addr_of_mut!((*p).receive_depth).write_volatile(depth);
     }
 }
+
+/// The IPC buffer of one thread among several sharing an address space, each with its own
+/// buffer (the functions above use the one registered with [`set_ipc_buffer`]). Word access
+/// to every field, so a caller can put any contents into a message (MR *i* ≥ 4, extra caps,
+/// receive slot).
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadBuffer {
+    buf: *mut IpcBuffer,
+}
+
+impl ThreadBuffer {
+    /// The calling thread's IPC buffer at `addr`, as given to `TCB_Configure`/`SetIPCBuffer`;
+    /// `None` unless `addr` is non-null and 1024-byte aligned. Only the thread that owns the
+    /// buffer may use the result, and only while the buffer stays mapped.
+    pub fn new(addr: u64) -> Option<Self> {
+        if addr == 0 || !addr.is_multiple_of(1024) {
+            return None;
+        }
+        Some(ThreadBuffer {
+            buf: addr as *mut IpcBuffer,
+        })
+    }
+    /// Sets message register `i` (ignored if `i` ≥ 120).
+    pub fn set_mr(&self, i: usize, v: u64) {
+        if i < MSG_MAX_LENGTH {
+            // SAFETY: `buf` is this thread's mapped IPC buffer (see `new`) and `i` is in
+            // bounds; the kernel touches it only while this thread is in a syscall.
+            unsafe { core::ptr::addr_of_mut!((*self.buf).msg[i]).write_volatile(v) }
+        }
+    }
+    /// Message register `i` (0 if `i` ≥ 120).
+    pub fn get_mr(&self, i: usize) -> u64 {
+        if i >= MSG_MAX_LENGTH {
+            return 0;
+        }
+        // SAFETY: as in `set_mr`.
+        unsafe { core::ptr::addr_of!((*self.buf).msg[i]).read_volatile() }
+    }
+    /// Sets extra cap `i` (ignored if `i` ≥ 3).
+    pub fn set_cap(&self, i: usize, v: u64) {
+        if i < MSG_MAX_EXTRA_CAPS {
+            // SAFETY: as in `set_mr`.
+            unsafe { core::ptr::addr_of_mut!((*self.buf).caps_or_badges[i]).write_volatile(v) }
+        }
+    }
+    /// Sets the receive slot (`receiveCNode`, `receiveIndex`, `receiveDepth`).
+    pub fn set_receive_slot(&self, cnode: u64, index: u64, depth: u64) {
+        // SAFETY: as in `set_mr`.
+        unsafe {
+            core::ptr::addr_of_mut!((*self.buf).receive_cnode).write_volatile(cnode);
+            core::ptr::addr_of_mut!((*self.buf).receive_index).write_volatile(index);
+            core::ptr::addr_of_mut!((*self.buf).receive_depth).write_volatile(depth);
+        }
+    }
+}

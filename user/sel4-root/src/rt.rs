@@ -293,3 +293,33 @@ pub fn global_pointer() -> u64 {
         0
     }
 }
+
+/// Writes `value` to the word at `addr` (used to fault on purpose with a write to an
+/// unmapped address).
+pub fn write_word(addr: u64, value: u64) {
+    // SAFETY: none in general, as for `read_word`: callers pass an unmapped address on
+    // purpose, so the store faults (VMFault to the thread's handler) and writes nothing.
+    unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
+}
+
+/// Executes an instruction the architecture defines as undefined (`udf #0`, `unimp`,
+/// `ud2`), so the kernel reports a UserException to the thread's fault handler; returns if
+/// the handler resumes the thread past it.
+pub fn undefined_instruction() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: `udf` only raises an undefined-instruction exception; no memory or register
+    // is changed.
+    unsafe {
+        core::arch::asm!("udf #0", options(nomem, nostack))
+    };
+    #[cfg(target_arch = "riscv64")]
+    // SAFETY: as above (`unimp` is the canonical illegal instruction).
+    unsafe {
+        core::arch::asm!("unimp", options(nomem, nostack))
+    };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as above (`ud2` raises #UD).
+    unsafe {
+        core::arch::asm!("ud2", options(nomem, nostack))
+    };
+}
