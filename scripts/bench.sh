@@ -4,7 +4,9 @@
 # (one guest instruction = 1 ns of virtual time, so the user-mode counter the benchmarks read
 # counts instructions; see user/sel4-bench/src/counter.rs):
 #   * the root task user/sel4-bench (null syscalls, Signal+Wait, notification and
-#     Call/ReplyRecv round trips), packed with the kernel like the boot tests do;
+#     Call/ReplyRecv round trips, and the worst interrupt latency seen while another thread
+#     revokes a cap tree of 10, 1,000 and 100,000 caps), packed with the kernel like the boot
+#     tests do;
 #   * the Microkit system user/microkit-bench/bench.system (PPC into an active and a passive
 #     server, notify round trip), built with our SDK and `microkit` tool.
 # Prints a table per arch, then one Markdown table of all (the format of docs/bench.md). Each
@@ -28,7 +30,8 @@ cd "$(dirname "$0")/.."
 . scripts/arch.sh
 
 ROOT_OPS=(loop-overhead nbsend-invalid-cap yield signal-wait ntfn-pingpong
-          call-replyrecv-active call-replyrecv-passive)
+          call-replyrecv-active call-replyrecv-passive
+          irq-latency-revoke-10 irq-latency-revoke-1000 irq-latency-revoke-100000)
 # Rows only a benchmark kernel has (absent results are printed as "-").
 FLOOR_OPS=(floor)
 MK_OPS=(microkit-ppc-active microkit-ppc-passive microkit-notify-roundtrip)

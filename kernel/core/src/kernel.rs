@@ -138,6 +138,10 @@ pub struct Kernel<M: Machine> {
     /// Work units done since the last preemption check (seL4 `ksWorkUnitsCompleted`;
     /// [`crate::preempt`]).
     pub work_units: u64,
+    /// Work units between two preemption checks (seL4
+    /// `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`; starts as
+    /// [`crate::preempt::MAX_WORK_UNITS_PER_PREEMPTION`], tests lower it).
+    pub max_work_units: u64,
     /// Number of syscalls the fastpath completed (for tests and measurements; not kernel
     /// state any operation depends on).
     pub fastpath_count: u64,
@@ -169,6 +173,7 @@ impl<M: Machine> Kernel<M> {
             fastpath: crate::fastpath::FastpathMode::Enabled,
             fastpath_count: 0,
             work_units: 0,
+            max_work_units: crate::preempt::MAX_WORK_UNITS_PER_PREEMPTION,
         }
     }
 

@@ -32,7 +32,7 @@ use crate::object::ThreadState;
 use crate::kernel::Kernel;
 
 /// Work units between two checks (seL4 `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`, default
-/// 100).
+/// 100): the initial [`Kernel::max_work_units`].
 pub const MAX_WORK_UNITS_PER_PREEMPTION: u64 = 100;
 
 /// log2 of the bytes cleared per work unit when an untyped is reset (seL4
@@ -49,12 +49,12 @@ pub struct Preempted;
 /// The result of a preemptible operation.
 pub type Preemptible = Result<(), Preempted>;
 
-/// seL4 `preemptionPoint`: record one unit of work; every
-/// [`MAX_WORK_UNITS_PER_PREEMPTION`] units, stop if an interrupt is pending or (MCS) the
+/// seL4 `preemptionPoint`: record one unit of work; every [`Kernel::max_work_units`]
+/// units, stop if an interrupt is pending or (MCS) the
 /// current SC's budget or the current domain's time is used up.
 pub fn preemption_point<M: Machine>(k: &mut Kernel<M>) -> Preemptible {
     k.work_units += 1;
-    if k.work_units < MAX_WORK_UNITS_PER_PREEMPTION {
+    if k.work_units < k.max_work_units {
         return Ok(());
     }
     k.work_units = 0;
