@@ -180,6 +180,9 @@ pub fn clone_kernel(k: &K) -> K {
     n.domains = k.domains.clone();
     n.fastpath = k.fastpath;
     n.fastpath_count = k.fastpath_count;
+    n.work_units = k.work_units;
+    n.max_work_units = k.max_work_units;
+    n.machine.irq_pending = k.machine.irq_pending;
     n.machine.now = k.machine.now;
     n.machine.deadline = k.machine.deadline;
     n.machine.vspace = k.machine.vspace;
@@ -226,6 +229,13 @@ pub fn kernel_diff(a: &K, b: &K) -> Option<String> {
 
 thread_local! {
     static FASTPATH_STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static PREEMPTED_ENTRIES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many kernel entries of lockstep steps on this thread ended at a preemption point
+/// ([`AbsCtx::preempt`]).
+pub fn preempted_entries() -> u64 {
+    PREEMPTED_ENTRIES.with(|c| c.get())
 }
 
 /// How many lockstep steps on this thread the fastpath completed.
@@ -370,6 +380,11 @@ pub struct AbsCtx {
     /// Run each acting thread as a context switch would (its SC becomes the current one),
     /// so that the IPC fastpath can apply, and give the actors a VSpace root.
     pub fastpath: bool,
+    /// Keep an interrupt pending during every step: long operations (revoke, delete
+    /// through zombies, untyped reset) stop at their preemption points and the acting thread
+    /// re-executes its syscall until it completes ([`kernel_step_restarting`]); the state
+    /// after the last entry is what is compared with the spec's single step.
+    pub preempt: bool,
 }
 
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
@@ -893,6 +908,55 @@ pub fn kernel_step(k: &mut K, t: ObjId, sc: &Syscall) {
     k.handle_syscall();
 }
 
+/// [`kernel_step`], then, while the entry ended at a preemption point (the thread is
+/// running again at its restart PC, nothing replied), check the kernel's invariants on the
+/// intermediate state and re-execute the syscall, as the thread would after the port took
+/// the pending interrupt (the interrupt itself is not modelled: no IRQ is bound here).
+///
+/// `Ok(false)`: the step was abandoned because the work done before a preemption changed
+/// what the re-executed syscall finds (the thread's CSpace root, or the invoked cap, was
+/// among the caps a revoke or delete removed). Then the restarted syscall is a different
+/// invocation (typically a cap fault), in seL4 as here: seL4's own abstract specification
+/// has preemption points for this reason, and the atomic spec step does not describe it.
+pub fn kernel_step_restarting(k: &mut K, t: ObjId, sc: &Syscall) -> Result<bool, String> {
+    // What the trap entry records ([`kernel_step`] leaves the PCs alone): the restart PC is
+    // the syscall instruction, the resume PC the one after it.
+    let mut c = k.context(t);
+    c.trap_syscall();
+    k.set_context(t, &c);
+    let invoked = |k: &K| {
+        let cptr = match sc {
+            Syscall::Call(i) | Syscall::Send(i) | Syscall::NBSend(i) => i.cptr,
+            _ => 0,
+        };
+        let root = k.cspace_root(t);
+        let slot = kernel_core::cspace::lookup_slot(&k.machine, root, cptr).ok();
+        (root, slot, slot.map(|s| mdb::get_cap(&k.machine, s)))
+    };
+    let before = invoked(k);
+    kernel_step(k, t, sc);
+    for _ in 0..1_000_000 {
+        let c = k.context(t);
+        let preempted = k.thread_state(t) == kernel_core::object::ThreadState::Running
+            && c.get(Reg::Pc) == c.get(Reg::FaultIp);
+        if !preempted {
+            return Ok(true);
+        }
+        PREEMPTED_ENTRIES.with(|n| n.set(n.get() + 1));
+        kernel_core::sim::invariants::check(k)
+            .map_err(|e| format!("invariant broken after a preempted entry: {e}"))?;
+        if invoked(k) != before {
+            return Ok(false);
+        }
+        k.cur_thread = t;
+        let mut c = k.context(t);
+        c.trap_syscall();
+        k.set_context(t, &c);
+        k.handle_syscall();
+    }
+    Err("the syscall never completed".into())
+}
+
 /// The error message registers seL4 returns for `e`.
 pub fn error_mrs(e: &SyscallError) -> Vec<u64> {
     let lf = |f: &LookupFault| -> Vec<u64> {
@@ -1103,7 +1167,18 @@ pub fn lockstep(
         c
     });
     let before = k.fastpath_count;
-    kernel_step(k, t, sc);
+    if cx.preempt {
+        // Stop at every preemption point the step passes.
+        k.machine.irq_pending = true;
+        k.max_work_units = 1;
+        match kernel_step_restarting(k, t, sc) {
+            Err(e) => return Some(Err(e)),
+            Ok(false) => return None,
+            Ok(true) => {}
+        }
+    } else {
+        kernel_step(k, t, sc);
+    }
     if let Some(sk) = slow.as_mut() {
         kernel_step(sk, t, sc);
     }
@@ -1219,6 +1294,7 @@ impl RefModel {
             config: sys.init.cfg(),
             check_choice: false,
             fastpath: false,
+            preempt: false,
         };
         RefModel {
             sys,

@@ -74,6 +74,31 @@ fn lockstep_exhaustive_cnode_untyped() {
     }
 }
 
+/// The same with an interrupt pending throughout and a check at every work unit: Revoke,
+/// Delete (through zombies) and Retype (untyped reset) stop at every preemption point and the
+/// thread re-executes the syscall until it completes. Each intermediate state keeps
+/// the kernel's invariants, and the state after the last entry must equal the spec's single
+/// atomic step.
+#[test]
+fn lockstep_exhaustive_cnode_untyped_preempted() {
+    let depth = 3;
+    let mut m = RefModel::new(two_threads(9), core_menu());
+    m.cx.preempt = true;
+    let before = kernel_verified::refine::preempted_entries();
+    match explore(&mut m, depth) {
+        Ok(st) => {
+            let preempted = kernel_verified::refine::preempted_entries() - before;
+            println!(
+                "[refinement cnode+untyped, preempted] {} distinct states, {} lockstep transitions ({} abandoned or skipped), {} entries ended at a preemption point, depth {}, {:.2?}",
+                st.states, st.transitions, st.unmodelled, preempted, st.depth, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+            assert!(preempted > 100, "only {preempted} preempted entries");
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}
+
 /// Exhaustive lockstep with T0's two-level CSpace (depth 3, CI bound).
 #[test]
 fn lockstep_exhaustive_nested_cspace() {

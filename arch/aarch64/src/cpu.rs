@@ -18,6 +18,15 @@ pub fn far() -> u64 {
     v
 }
 
+/// Whether an IRQ is pending at this core (ISR_EL1.I): the interrupt controller signals
+/// one that would be taken if PSTATE.I were clear (the kernel runs with IRQs masked).
+pub fn irq_pending() -> bool {
+    let v: u64;
+    // SAFETY: reading ISR_EL1 has no side effects (it does not acknowledge anything).
+    unsafe { asm!("mrs {}, isr_el1", out(reg) v, options(nomem, nostack)) };
+    v & (1 << 7) != 0
+}
+
 /// Wait for an interrupt to become pending (IRQs stay masked in the kernel; the pending
 /// interrupt is then read from the interrupt controller).
 pub fn wait_for_interrupt() {

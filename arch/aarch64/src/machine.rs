@@ -121,6 +121,11 @@ impl Machine for Aarch64Machine {
         (32..self.gic.lines as u64).contains(&irq)
     }
 
+    /// ISR_EL1.I: the GIC signals a pending interrupt (device SPI or the timer PPI).
+    fn irq_pending(&self) -> bool {
+        cpu::irq_pending()
+    }
+
     fn set_vspace(&mut self, root: PAddr, asid: u16) {
         cpu::set_ttbr0(root, asid);
     }

@@ -246,6 +246,13 @@ impl Machine for Riscv64Machine {
         irq >= 1 && irq < self.cfg.plic_sources as u64
     }
 
+    /// An enabled supervisor interrupt (timer, external from the PLIC, software) is
+    /// pending in `sip` (the kernel runs with `sstatus.SIE` clear).
+    fn irq_pending(&self) -> bool {
+        let kinds = csr::SIE_SSIE | csr::SIE_STIE | csr::SIE_SEIE;
+        csr::read_sip() & csr::read_sie() & kinds != 0
+    }
+
     /// Copies the kernel window entries (root slots 256..512) into the new root.
     fn init_vspace_root(&mut self, root: PAddr) {
         if self.window(root, 4096).is_some() && root.is_multiple_of(4096) {

@@ -72,6 +72,21 @@ fn in_service(pic: u16) -> u8 {
     }
 }
 
+fn requests(pic: u16) -> u8 {
+    // SAFETY: OCW3 "read IRR" then a read of the command port; no other effects.
+    unsafe {
+        outb(pic, 0x0a);
+        inb(pic)
+    }
+}
+
+/// Whether an unmasked line (other than the cascade) is requesting an interrupt the CPU
+/// has not acknowledged yet (the PICs' interrupt request registers).
+pub fn line_pending() -> bool {
+    let irr = u16::from(requests(PIC1)) | (u16::from(requests(PIC2)) << 8);
+    irr & !MASK.load(Ordering::Relaxed) & !(1 << 2) != 0
+}
+
 fn eoi(irq: u8) {
     // SAFETY: sending a non-specific EOI to the PIC(s) that delivered `irq`.
     unsafe {

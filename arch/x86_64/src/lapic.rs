@@ -20,6 +20,8 @@ const REG_LVT_TIMER: usize = 0x320;
 const REG_INITIAL: usize = 0x380;
 const REG_CURRENT: usize = 0x390;
 const REG_DIVIDE: usize = 0x3e0;
+/// First of the eight interrupt request registers (vectors 32 at a time).
+const REG_IRR: usize = 0x200;
 const IA32_APIC_BASE: u32 = 0x1b;
 
 /// LAPIC timer counts per millisecond (divider 16); 0 = no usable LAPIC. Per millisecond
@@ -90,6 +92,15 @@ pub fn disarm() {
     if COUNTS_PER_MS.load(Ordering::Relaxed) != 0 {
         write(REG_INITIAL, 0);
     }
+}
+
+/// Whether the local APIC has accepted a vector it has not delivered yet (any bit of the
+/// interrupt request registers, vectors 32..255). False without a usable LAPIC.
+pub fn vector_pending() -> bool {
+    if COUNTS_PER_MS.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    (1..8).any(|i| read(REG_IRR + 0x10 * i) != 0)
 }
 
 /// Signal end of interrupt for a LAPIC-delivered vector.

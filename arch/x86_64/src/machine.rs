@@ -88,6 +88,13 @@ impl Machine for X86Machine {
         ((1..16).contains(&i) && i != 2) || crate::ioapic::drives(i)
     }
 
+    /// An unmasked PIC line is requesting (its IRR; the PIT tick and device IRQs), or the
+    /// local APIC holds a requested vector (its IRR; the deadline timer). The kernel runs
+    /// with RFLAGS.IF clear, so either would be taken on return to user mode.
+    fn irq_pending(&self) -> bool {
+        irq::line_pending() || crate::lapic::vector_pending()
+    }
+
     /// I/O APIC 0's pins 0..15 stand for the ISA lines the legacy PIC delivers (QEMU's
     /// I/O APIC routes ISA IRQ n to pin n the same way, apart from the timer), so pin n is
     /// device IRQ n and level and polarity are not applied (ISA lines on the PIC are

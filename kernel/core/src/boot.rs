@@ -495,7 +495,10 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
                 Cap::Untyped {
                     paddr: a,
                     size_bits: bits as u8,
-                    free_index: 0,
+                    // Full, as in seL4: boot memory is not cleared here; the first retype
+                    // (the untyped has no children) resets it, clearing it in preemptible
+                    // chunks (`untyped::invoke`).
+                    free_index: (1u64 << bits) / crate::untyped::FREE_INDEX_UNIT,
                     is_device: device,
                 },
             );

@@ -10,6 +10,7 @@ use crate::error::{KResult, LookupFailure, SyscallError};
 use crate::kernel::Kernel;
 use crate::mdb::{self, get_cap};
 use crate::object::Slot;
+use crate::preempt::Preemptible;
 use crate::syscall::InvocationArgs;
 
 /// A decoded CNode invocation, ready to perform (cannot fail).
@@ -288,8 +289,10 @@ pub fn cte_insert<M: Machine>(k: &mut Kernel<M>, cap: Cap, src: Slot, dest: Slot
     mdb::insert_child(m, src, dest, cap, revocable, revocable);
 }
 
-/// Perform a decoded CNode invocation.
-pub fn invoke<M: Machine>(k: &mut Kernel<M>, inv: CNodeInvocation) {
+/// Perform a decoded CNode invocation. Revoke and Delete have preemption points
+/// ([`crate::preempt`]); when preempted, the progress made is kept and re-executing the
+/// invocation finishes it.
+pub fn invoke<M: Machine>(k: &mut Kernel<M>, inv: CNodeInvocation) -> Preemptible {
     match inv {
         CNodeInvocation::Insert { cap, src, dest } => cte_insert(k, cap, src, dest),
         CNodeInvocation::Move { cap, src, dest } => mdb::move_cap(&k.machine, src, dest, cap),
@@ -307,12 +310,13 @@ pub fn invoke<M: Machine>(k: &mut Kernel<M>, inv: CNodeInvocation) {
                 mdb::move_cap(&k.machine, src, pivot, src_cap);
             }
         }
-        CNodeInvocation::Revoke(s) => crate::delete::revoke(k, s),
-        CNodeInvocation::Delete(s) => crate::delete::delete_slot(k, s),
+        CNodeInvocation::Revoke(s) => return crate::delete::revoke(k, s),
+        CNodeInvocation::Delete(s) => return crate::delete::delete_slot_preemptible(k, s),
         CNodeInvocation::CancelBadgedSends { ep, badge } => {
             if badge != 0 {
                 crate::ipc::cancel_badged_sends(k, ep, badge);
             }
         }
     }
+    Ok(())
 }

@@ -16,6 +16,7 @@ use crate::cap::{Cap, ZombieKind};
 use crate::kernel::{IrqState, Kernel};
 use crate::mdb::{self, get_cap, set_cap};
 use crate::object::{Slot, TCB_SLOTS};
+use crate::preempt::{preemption_point, Preemptible};
 
 /// What finalising a cap left behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,23 +116,45 @@ pub fn empty_slot<M: Machine>(k: &mut Kernel<M>, s: Slot) {
 }
 
 /// seL4 `cteDelete(slot, true)`: delete the cap in `top`, finalising its object if it is
-/// the last cap (emptying CNodes and TCBs iteratively through zombies).
+/// the last cap (emptying CNodes and TCBs iteratively through zombies). Runs to completion:
+/// for deletions the kernel does on its own (`cteDeleteOne`, replacing a TCB's caps); the
+/// `CNode_Delete` invocation uses [`delete_slot_preemptible`].
 pub fn delete_slot<M: Machine>(k: &mut Kernel<M>, top: Slot) {
+    let r = delete_slot_with(k, top, |_| Ok(()));
+    debug_assert!(
+        r.is_ok(),
+        "a deletion without preemption points was preempted"
+    );
+}
+
+/// [`delete_slot`] with seL4's preemption point after every step of emptying a zombie
+/// (`finaliseSlot`). When preempted, `top` holds a zombie recording how far the object's
+/// slots have been emptied; deleting the slot again goes on from there.
+pub fn delete_slot_preemptible<M: Machine>(k: &mut Kernel<M>, top: Slot) -> Preemptible {
+    delete_slot_with(k, top, preemption_point)
+}
+
+fn delete_slot_with<M: Machine>(
+    k: &mut Kernel<M>,
+    top: Slot,
+    point: fn(&mut Kernel<M>) -> Preemptible,
+) -> Preemptible {
     loop {
         let cap = get_cap(&k.machine, top);
         match cap {
-            Cap::Null => return,
+            Cap::Null => return Ok(()),
             Cap::Zombie { .. } => {
                 if reduce_step(k, top) {
-                    return;
+                    return Ok(());
                 }
+                point(k)?;
             }
             _ => {
                 let fin = mdb::is_final(&k.machine, top);
                 match finalise_cap(k, cap, fin) {
                     Finalised::Done => {
                         empty_slot(k, top);
-                        return;
+                        return Ok(());
                     }
                     Finalised::Zombie(z) => set_cap(&k.machine, top, z),
                 }
@@ -201,13 +224,18 @@ fn reduce_step<M: Machine>(k: &mut Kernel<M>, top: Slot) -> bool {
     }
 }
 
-/// seL4 `cteRevoke`: delete every derivation-tree descendant of the cap in `s`.
-pub fn revoke<M: Machine>(k: &mut Kernel<M>, s: Slot) {
+/// seL4 `cteRevoke`: delete every derivation-tree descendant of the cap in `s`, with a
+/// preemption point after each (and inside each deletion that empties zombies). When
+/// preempted, the descendants deleted so far are gone and the one being deleted may be a
+/// zombie; revoking again deletes the rest.
+pub fn revoke<M: Machine>(k: &mut Kernel<M>, s: Slot) -> Preemptible {
     while let Some(child) = mdb::first_child(&k.machine, s) {
-        delete_slot(k, child);
+        delete_slot_preemptible(k, child)?;
         if get_cap(&k.machine, s).is_null() {
             // The revoked cap itself lived inside a deleted object.
-            return;
+            return Ok(());
         }
+        preemption_point(k)?;
     }
+    Ok(())
 }

@@ -96,6 +96,8 @@ pub fn next_domain<M: Machine>(k: &mut Kernel<M>) {
     d.idx = i;
     let e = d.schedule[i];
     d.cur = entry_domain(e);
+    // seL4 `nextDomain` starts the work-unit count afresh.
+    k.work_units = 0;
     let now = k.machine.now_us();
     k.domains.end_us = now.saturating_add(entry_duration(e));
 }

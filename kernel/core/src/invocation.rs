@@ -11,6 +11,7 @@ use crate::cap::Cap;
 use crate::error::{KResult, SyscallError};
 use crate::kernel::Kernel;
 use crate::object::ThreadState;
+use crate::preempt::Preemptible;
 use crate::syscall::InvocationArgs;
 
 /// The generic label of an invocation, if it is one.
@@ -19,7 +20,30 @@ pub fn label_of(a: &InvocationArgs) -> Option<Label> {
 }
 
 /// Decode and perform the invocation described by `a` (the invoked cap is `a.cap`).
-pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
+/// `Err` is a syscall error (nothing was done); `Ok(Err(Preempted))` means a long operation
+/// stopped at a preemption point with its progress kept, and the caller must restart the
+/// system call ([`crate::preempt`]).
+pub fn decode_and_invoke<M: Machine>(
+    k: &mut Kernel<M>,
+    a: &InvocationArgs,
+) -> KResult<Preemptible> {
+    match a.cap {
+        Cap::CNode { .. } if !a.first_phase => {
+            let inv = crate::cnode::decode(k, a)?;
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            Ok(crate::cnode::invoke(k, inv))
+        }
+        Cap::Untyped { .. } => {
+            let inv = crate::untyped::decode(k, a)?;
+            k.set_thread_state_raw(a.thread, ThreadState::Restart);
+            Ok(crate::untyped::invoke(k, &inv))
+        }
+        _ => decode_and_invoke_atomic(k, a).map(Ok),
+    }
+}
+
+/// The invocations without preemption points.
+fn decode_and_invoke_atomic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> KResult<()> {
     if a.first_phase
         && matches!(
             a.cap,
@@ -64,17 +88,8 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             crate::ipc::do_reply_transfer(k, a.thread, ptr, can_grant);
             Ok(())
         }
-        Cap::CNode { .. } => {
-            let inv = crate::cnode::decode(k, a)?;
-            k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            crate::cnode::invoke(k, inv);
-            Ok(())
-        }
-        Cap::Untyped { .. } => {
-            let inv = crate::untyped::decode(k, a)?;
-            k.set_thread_state_raw(a.thread, ThreadState::Restart);
-            crate::untyped::invoke(k, &inv);
-            Ok(())
+        Cap::CNode { .. } | Cap::Untyped { .. } => {
+            unreachable!("preemptible invocations are dispatched above")
         }
         Cap::Thread { .. } => decode_tcb_invocation(k, a),
         Cap::IrqControl | Cap::IrqHandler { .. } => crate::irq::decode_and_invoke(k, a),

@@ -144,6 +144,13 @@ pub struct Kernel<M: Machine> {
     /// Whether `Call`/`ReplyRecv` try the IPC fastpath first ([`crate::fastpath`]); a
     /// runtime switch so tests can run the same scenario both ways.
     pub fastpath: crate::fastpath::FastpathMode,
+    /// Work units done since the last preemption check (seL4 `ksWorkUnitsCompleted`;
+    /// [`crate::preempt`]).
+    pub work_units: u64,
+    /// Work units between two preemption checks (seL4
+    /// `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`; starts as
+    /// [`crate::preempt::MAX_WORK_UNITS_PER_PREEMPTION`], tests lower it).
+    pub max_work_units: u64,
     /// Number of syscalls the fastpath completed (for tests and measurements; not kernel
     /// state any operation depends on).
     pub fastpath_count: u64,
@@ -176,6 +183,8 @@ impl<M: Machine> Kernel<M> {
             fpu_owner: 0,
             fastpath: crate::fastpath::FastpathMode::Enabled,
             fastpath_count: 0,
+            work_units: 0,
+            max_work_units: crate::preempt::MAX_WORK_UNITS_PER_PREEMPTION,
         }
     }
 

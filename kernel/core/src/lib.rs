@@ -19,6 +19,7 @@
 //! * [`cnode`]: `seL4_CNode_*` invocations.
 //! * [`delete`]: delete/revoke/finalise (iterative, zombie-based).
 //! * [`untyped`]: `seL4_Untyped_Retype` and object creation.
+//! * [`preempt`]: preemption points of the long operations (revoke, delete, untyped reset).
 //! * [`vspace`]: page-table walking and mapping helpers shared by the arches.
 //! * [`irq`]: `seL4_IRQControl_*` / `seL4_IRQHandler_*`.
 //! * [`ioport`]: x86 `IOPortControl_Issue` and `IOPort_In*/Out*`.
@@ -53,6 +54,7 @@ pub mod kmem;
 pub mod mdb;
 pub mod message;
 pub mod object;
+pub mod preempt;
 pub mod sched;
 pub mod schedcontext;
 pub mod smc;

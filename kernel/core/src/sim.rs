@@ -50,6 +50,10 @@ pub struct SimMachine<C = SimContext> {
     /// Every I/O APIC input configuration the core asked for: (irq, trigger, polarity).
     pub ioapic_configs: Vec<(u64, kernel_hal::IoApicTrigger, kernel_hal::IoApicPolarity)>,
     context: PhantomData<C>,
+    /// Whether an interrupt is pending ([`Machine::irq_pending`]); tests set and clear it.
+    pub irq_pending: bool,
+    /// How often the kernel asked whether an interrupt is pending.
+    pub irq_pending_checks: core::cell::Cell<u64>,
 }
 
 /// PSCI_VERSION's function id; the simulated secure monitor answers it with [`SIM_PSCI_VERSION`].
@@ -83,6 +87,8 @@ impl<C> SimMachine<C> {
             smc_calls: Vec::new(),
             ioapic_configs: Vec::new(),
             context: PhantomData,
+            irq_pending: false,
+            irq_pending_checks: core::cell::Cell::new(0),
         }
     }
     /// Base physical address of RAM.
@@ -138,6 +144,11 @@ impl<C: UserContext> Machine for SimMachine<C> {
     }
     fn irq_valid(&self, irq: u64) -> bool {
         irq < SIM_IRQS
+    }
+    fn irq_pending(&self) -> bool {
+        self.irq_pending_checks
+            .set(self.irq_pending_checks.get() + 1);
+        self.irq_pending
     }
     fn set_vspace(&mut self, root: PAddr, asid: u16) {
         self.vspace = Some((root, asid));
@@ -563,6 +574,82 @@ pub mod harness {
         caps: &[u64],
     ) -> Reply {
         syscall(k, Syscall::Call, cptr, label, mrs, caps)
+    }
+
+    /// The first difference between two simulated kernels' full state, if any: every
+    /// global the kernel keeps that an operation's result consists of, what the simulated
+    /// machine recorded, and all of physical memory. Not compared: counters that only say
+    /// how the result was reached (`work_units`, `fastpath_count`, the machine's
+    /// `irq_pending*`).
+    pub fn state_diff(
+        a: &Kernel<SimMachine>,
+        b: &Kernel<SimMachine>,
+    ) -> Option<std::string::String> {
+        use std::format;
+        macro_rules! same {
+            ($($f:tt)*) => {
+                if format!("{:?}", a.$($f)*) != format!("{:?}", b.$($f)*) {
+                    return Some(format!(
+                        "{}: {:x?} / {:x?}",
+                        stringify!($($f)*),
+                        a.$($f)*,
+                        b.$($f)*
+                    ));
+                }
+            };
+        }
+        same!(cur_thread);
+        same!(idle_thread);
+        same!(cur_sc);
+        same!(sched_action);
+        same!(ready.head);
+        same!(ready.tail);
+        same!(ready.bitmap);
+        same!(domains);
+        same!(release_queue);
+        same!(last_entry_us);
+        same!(consumed_us);
+        same!(irq_node);
+        same!(asid_table);
+        same!(active_vspace);
+        same!(fpu_owner);
+        same!(machine.now);
+        same!(machine.deadline);
+        same!(machine.vspace);
+        same!(machine.masked);
+        same!(machine.console);
+        same!(machine.tlb_invalidations);
+        if a.irq_state != b.irq_state || a.io_ports_issued != b.io_ports_issued {
+            return Some("irq_state / io_ports_issued differ".into());
+        }
+        let (base, size) = (a.machine.base(), a.machine.size());
+        if (base, size) != (b.machine.base(), b.machine.size()) {
+            return Some("RAM differs in place or size".into());
+        }
+        const CHUNK: usize = 1 << 20;
+        let mut x = std::vec![0u8; CHUNK];
+        let mut y = std::vec![0u8; CHUNK];
+        let mut off = 0u64;
+        while off < size {
+            let n = CHUNK.min((size - off) as usize);
+            crate::kmem::read_bytes(&a.machine, base + off, &mut x[..n]);
+            crate::kmem::read_bytes(&b.machine, base + off, &mut y[..n]);
+            if x[..n] != y[..n] {
+                let i = (0..n)
+                    .step_by(8)
+                    .find(|i| x[*i..*i + 8] != y[*i..*i + 8])
+                    .unwrap_or(0);
+                let w = |v: &[u8]| u64::from_le_bytes(v[i..i + 8].try_into().unwrap_or([0; 8]));
+                return Some(format!(
+                    "memory word {:#x}: {:#x} / {:#x}",
+                    base + off + i as u64,
+                    w(&x),
+                    w(&y)
+                ));
+            }
+            off += n as u64;
+        }
+        None
     }
 }
 

@@ -12,6 +12,7 @@ use crate::fault::Fault;
 use crate::kernel::Kernel;
 use crate::mdb::get_cap;
 use crate::object::{Slot, Tcb, TcbSlot, ThreadState};
+use crate::preempt::{Preempted, Preemptible};
 
 /// Extra caps named in the IPC buffer's `caps_or_badges` (`current_extra_caps`): the slots
 /// found (seL4 keeps slot pointers too). The caps are read from the slots when asked for,
@@ -98,13 +99,18 @@ impl<M: Machine> Kernel<M> {
         });
         match sys {
             Some(Syscall::Send) => {
-                self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap))
+                let r =
+                    self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap));
+                crate::preempt::after_syscall(self, r);
             }
             Some(Syscall::NBSend) => {
-                self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap))
+                let r =
+                    self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap));
+                crate::preempt::after_syscall(self, r);
             }
             Some(Syscall::Call) => {
-                self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap))
+                let r = self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap));
+                crate::preempt::after_syscall(self, r);
             }
             Some(Syscall::Recv) => crate::ipc::handle_recv(self, true, true),
             Some(Syscall::NBRecv) => crate::ipc::handle_recv(self, false, true),
@@ -112,18 +118,25 @@ impl<M: Machine> Kernel<M> {
             Some(Syscall::NBWait) => crate::ipc::handle_recv(self, false, false),
             Some(Syscall::ReplyRecv) => {
                 let reply = self.get_reg(t, Reg::Reply);
-                self.handle_invocation(false, false, true, true, reply);
-                crate::ipc::handle_recv(self, true, true);
+                // A preempted first phase restarts the whole syscall (seL4 skips the receive).
+                let r = self.handle_invocation(false, false, true, true, reply);
+                if crate::preempt::after_syscall(self, r) {
+                    crate::ipc::handle_recv(self, true, true);
+                }
             }
             Some(Syscall::NBSendRecv) => {
                 let dest = self.get_reg(t, Reg::NbSendRecvDest);
-                self.handle_invocation(false, false, true, true, dest);
-                crate::ipc::handle_recv(self, true, true);
+                let r = self.handle_invocation(false, false, true, true, dest);
+                if crate::preempt::after_syscall(self, r) {
+                    crate::ipc::handle_recv(self, true, true);
+                }
             }
             Some(Syscall::NBSendWait) => {
                 let dest = self.get_reg(t, Reg::Reply);
-                self.handle_invocation(false, false, true, true, dest);
-                crate::ipc::handle_recv(self, true, false);
+                let r = self.handle_invocation(false, false, true, true, dest);
+                if crate::preempt::after_syscall(self, r) {
+                    crate::ipc::handle_recv(self, true, false);
+                }
             }
             Some(Syscall::Yield) => crate::sched::handle_yield(self),
             // seL4's SET_TLS_BASE_SELF configuration, on by default on x86_64 (the FS base is
@@ -204,7 +217,9 @@ impl<M: Machine> Kernel<M> {
     }
 
     /// seL4 `handleInvocation`: look up the invoked cap and extra caps, decode, invoke,
-    /// and reply (errors only for Call).
+    /// and reply (errors only for Call). `Err(Preempted)`: the invocation stopped at a
+    /// preemption point and the thread, if still runnable, will re-execute the syscall
+    /// (its resume PC is its restart PC); nothing is replied.
     pub fn handle_invocation(
         &mut self,
         is_call: bool,
@@ -212,7 +227,7 @@ impl<M: Machine> Kernel<M> {
         can_donate: bool,
         first_phase: bool,
         cptr: u64,
-    ) {
+    ) -> Preemptible {
         let t = self.cur_thread;
         let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
         let root = self.cspace_root(t);
@@ -230,7 +245,7 @@ impl<M: Machine> Kernel<M> {
                         },
                     );
                 }
-                return;
+                return Ok(());
             }
         };
         // Read here, with `get_cap` inlined, the cap goes straight into `args` (a `Cap` is
@@ -262,7 +277,7 @@ impl<M: Machine> Kernel<M> {
                         },
                     );
                 }
-                return;
+                return Ok(());
             }
         };
         let mut length = info.length as usize;
@@ -291,7 +306,11 @@ impl<M: Machine> Kernel<M> {
                     self.reply_error(t, e);
                 }
             }
-            Ok(()) => {
+            Ok(Err(Preempted)) => {
+                crate::preempt::restart_preempted(self, t);
+                return Err(Preempted);
+            }
+            Ok(Ok(())) => {
                 if self.thread_state(t) == ThreadState::Restart {
                     if is_call {
                         self.reply_success_empty(t);
@@ -300,6 +319,7 @@ impl<M: Machine> Kernel<M> {
                 }
             }
         }
+        Ok(())
     }
 
     /// Argument `i` of the current invocation (MR i).

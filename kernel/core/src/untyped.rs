@@ -12,6 +12,7 @@ use crate::kernel::Kernel;
 use crate::kmem;
 use crate::mdb::{self, get_cap};
 use crate::object::{Slot, Tcb};
+use crate::preempt::{preemption_point, Preemptible, RESET_CHUNK_BITS, RESET_CHUNK_BYTES};
 use crate::syscall::InvocationArgs;
 
 /// A decoded retype.
@@ -163,9 +164,14 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
     })
 }
 
-/// Perform a decoded retype: reset the watermark if needed, create the objects, insert
-/// their caps as children of the untyped.
-pub fn invoke<M: Machine>(k: &mut Kernel<M>, r: &Retype) {
+/// Perform a decoded retype: reset the untyped if it has no children (clearing the memory
+/// below its watermark, with preemption points), then create the objects and insert their
+/// caps as children of the untyped. Object creation itself is not preemptible (at most
+/// `RETYPE_FAN_OUT_LIMIT` objects, none of which needs clearing).
+pub fn invoke<M: Machine>(k: &mut Kernel<M>, r: &Retype) -> Preemptible {
+    if r.reset {
+        reset_untyped(k, r.untyped)?;
+    }
     let Cap::Untyped {
         paddr,
         size_bits,
@@ -173,7 +179,7 @@ pub fn invoke<M: Machine>(k: &mut Kernel<M>, r: &Retype) {
         ..
     } = get_cap(&k.machine, r.untyped)
     else {
-        return;
+        return Ok(());
     };
     let end = r.first + (r.count << r.obj_bits);
     mdb::set_cap(
@@ -198,6 +204,59 @@ pub fn invoke<M: Machine>(k: &mut Kernel<M>, r: &Retype) {
             true,
         );
     }
+    Ok(())
+}
+
+/// seL4 `resetUntypedCap`: clear the memory of the childless untyped in `slot` below its
+/// watermark and move the watermark to 0. Non-device memory is cleared from the top down in
+/// [`RESET_CHUNK_BYTES`] chunks, the watermark following each chunk, with a preemption point
+/// after each; a preempted reset leaves a lower watermark over cleared memory, and the next
+/// retype goes on from there. Device memory is not cleared. Memory above an untyped's
+/// watermark is therefore always clear (boot untypeds start full, so their first retype
+/// clears them), which is why [`create_object`] does not clear objects.
+fn reset_untyped<M: Machine>(k: &mut Kernel<M>, slot: Slot) -> Preemptible {
+    let Cap::Untyped {
+        paddr,
+        size_bits,
+        is_device,
+        free_index,
+    } = get_cap(&k.machine, slot)
+    else {
+        return Ok(());
+    };
+    let used = free_index * FREE_INDEX_UNIT;
+    if used == 0 {
+        return Ok(());
+    }
+    let set_watermark = |k: &Kernel<M>, offset: u64| {
+        mdb::set_cap(
+            &k.machine,
+            slot,
+            Cap::Untyped {
+                paddr,
+                size_bits,
+                is_device,
+                free_index: offset / FREE_INDEX_UNIT,
+            },
+        )
+    };
+    if is_device || u32::from(size_bits) < RESET_CHUNK_BITS {
+        if !is_device {
+            kmem::zero(&k.machine, paddr, 1u64 << size_bits);
+        }
+        set_watermark(k, 0);
+        return Ok(());
+    }
+    let mut offset = (used - 1) & !(RESET_CHUNK_BYTES - 1);
+    loop {
+        kmem::zero(&k.machine, paddr + offset, RESET_CHUNK_BYTES);
+        set_watermark(k, offset);
+        preemption_point(k)?;
+        if offset == 0 {
+            return Ok(());
+        }
+        offset -= RESET_CHUNK_BYTES;
+    }
 }
 
 /// seL4 `createObject`: initialise the memory of one object at `addr` and return its cap.
@@ -209,9 +268,18 @@ pub fn create_object<M: Machine>(
     user_size: u64,
     device: bool,
 ) -> Cap {
-    let bits = obj::object_size_bits(kind, user_size).unwrap_or(obj::PAGE_BITS);
+    // The memory is already clear (it lay above the untyped's watermark; see
+    // `reset_untyped`); device memory is never cleared. The simulator checks the first.
+    #[cfg(any(test, feature = "sim"))]
     if !device {
-        kmem::zero(&k.machine, addr, 1u64 << bits);
+        let bits = obj::object_size_bits(kind, user_size).unwrap_or(obj::PAGE_BITS);
+        for off in (0..1u64 << bits).step_by(8) {
+            assert_eq!(
+                kmem::read_word(&k.machine, addr + off),
+                0,
+                "retype at {addr:#x}: memory above the watermark is not clear"
+            );
+        }
     }
     match kind {
         ObjectKind::Untyped => Cap::Untyped {

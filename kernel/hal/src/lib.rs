@@ -240,6 +240,15 @@ pub trait Machine: PhysMem {
     fn unmask_irq(&mut self, irq: u64);
     /// Whether `irq` is a valid device IRQ number user space may claim.
     fn irq_valid(&self, irq: u64) -> bool;
+    /// Whether an interrupt (device or timer) is pending at the CPU, i.e. would be taken at
+    /// once if interrupts were enabled (seL4 `isIRQPending`). The kernel's preemption points
+    /// ask this during long operations (revoke, delete, retype); when it says yes, the
+    /// operation stops with its progress saved, the syscall is restarted, and the port takes
+    /// the interrupt as soon as it returns to user mode. Must not acknowledge anything.
+    /// Default: never (a machine without it runs long operations to completion).
+    fn irq_pending(&self) -> bool {
+        false
+    }
 
     /// Switch the user address space to the root table at `root` with address-space id
     /// `asid` (called before returning to a thread in another VSpace).

@@ -70,3 +70,26 @@ pub fn tenths(ticks: u64, freq: Option<u64>) -> u64 {
         _ => ticks.saturating_mul(10),
     }
 }
+
+/// The guest's virtual time in ns (= instructions under `-icount shift=0`) from a clock that
+/// also runs while the CPU idles, on the kernel timer's time base: aarch64 CNTVCT_EL0 scaled
+/// by 10⁹ / CNTFRQ_EL0; riscv64 `rdtime` (QEMU `virt`: 10 MHz, so ×100); x86_64 the TSC.
+/// For comparing with kernel deadlines (the interrupt-latency rows).
+#[inline(always)]
+pub fn read_ns() -> u64 {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let v: u64;
+        // SAFETY: reading the time CSR has no side effects.
+        unsafe { core::arch::asm!("rdtime {}", out(reg) v, options(nomem, nostack)) };
+        v * 100
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    {
+        let t = read();
+        match frequency() {
+            Some(f) if f > 0 => (u128::from(t) * 1_000_000_000 / u128::from(f)) as u64,
+            _ => t,
+        }
+    }
+}

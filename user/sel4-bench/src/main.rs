@@ -108,11 +108,31 @@ fn spawn(
     entry: extern "C" fn(u64) -> !,
     name: &str,
 ) -> (u64, u64) {
+    spawn_with(
+        root,
+        cspace_data,
+        base,
+        entry,
+        name,
+        (BUDGET_US, BUDGET_US, HELPER_PRIO),
+    )
+}
+
+/// [`spawn`] with a scheduling context of `budget_us` per `period_us` (round robin when they
+/// are equal, otherwise a sporadic server) and priority `prio`.
+fn spawn_with(
+    root: &mut Root<Sel4>,
+    cspace_data: u64,
+    base: u64,
+    entry: extern "C" fn(u64) -> !,
+    name: &str,
+    (budget_us, period_us, prio): (u64, u64, u64),
+) -> (u64, u64) {
     let tcb = STEPS.step(name, root.retype(ObjectKind::Tcb, 0, 1));
     let sc = STEPS.step(name, root.retype(ObjectKind::SchedContext, 8, 1));
     STEPS.step(
         name,
-        ops::sched_control_configure_flags(root.sched_control, sc, BUDGET_US, BUDGET_US, 0, 0, 0)
+        ops::sched_control_configure_flags(root.sched_control, sc, budget_us, period_us, 0, 0, 0)
             .map_err(RootError::from),
     );
     let mem = STEPS.step(name, root.thread_memory(base, STACK_PAGES));
@@ -122,7 +142,7 @@ fn spawn(
     );
     STEPS.step(
         name,
-        ops::tcb_set_sched_params(tcb, TCB, HELPER_PRIO, HELPER_PRIO, sc, 0)
+        ops::tcb_set_sched_params(tcb, TCB, prio, prio, sc, 0)
             .map_err(RootError::from),
     );
     STEPS.step(
@@ -250,6 +270,15 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     check("server answer (passive)", answer[1], answer[0] + 1);
     report("call-replyrecv-passive", t, empty, freq);
 
+    // Interrupt latency while another thread revokes a large cap tree.
+    let done = ntfn;
+    let park = STEPS.step("retype park notification", root.retype(ObjectKind::Notification, 0, 1));
+    DONE.store(done, Ordering::Relaxed);
+    PARK.store(park, Ordering::Relaxed);
+    for (i, &n) in TREE_SIZES.iter().enumerate() {
+        irq_latency(&mut root, &me, bi.ipc_buffer, cspace_data, i as u64, n);
+    }
+
     println!("sel4-bench: done");
     sel4_root::halt()
 }
@@ -295,5 +324,236 @@ extern "C" fn pong_main(ipc: u64) -> ! {
     loop {
         t.wait(a);
         t.signal(b);
+    }
+}
+
+/// Tree sizes of the interrupt-latency rows.
+const TREE_SIZES: [u64; 3] = [10, 1000, 100_000];
+/// The handler thread's sporadic scheduling context: budget and period (µs).
+const HANDLER_BUDGET_US: u64 = 100;
+const HANDLER_PERIOD_US: u64 = 1000;
+/// Priorities: the handler above the revoker.
+const HANDLER_PRIO: u64 = 200;
+const REVOKER_PRIO: u64 = 100;
+/// The revoker's round-robin slice (µs): far longer than a handler period.
+const REVOKER_SLICE_US: u64 = 1_000_000;
+/// A jump of the clock larger than this (ns) means the handler was switched out.
+const GAP_NS: u64 = 20_000;
+/// Quiet periods measured before the revoker starts (the first one only starts the count).
+const CALIBRATION: u64 = 8;
+/// Samples per row.
+const SAMPLES: usize = 32;
+/// Periods after calibration before a row gives up with fewer samples (so the row always
+/// ends: on x86_64 the estimated release times can drift away from the real ones).
+const MAX_PERIODS: u64 = 3000;
+/// Where the latency threads' stacks and IPC buffers go (two per row).
+const LATENCY_BASE: u64 = 0x1100_0000;
+
+static TREE_N: AtomicU64 = AtomicU64::new(0);
+static TREE_UT: AtomicU64 = AtomicU64::new(0);
+static TREE_CNODE: AtomicU64 = AtomicU64::new(0);
+/// 0: the revoker spins in user mode (calibration); 1: it revokes.
+static REVOKER_MODE: AtomicU64 = AtomicU64::new(0);
+static REVOKING: AtomicU64 = AtomicU64::new(0);
+static DONE: AtomicU64 = AtomicU64::new(0);
+static PARK: AtomicU64 = AtomicU64::new(0);
+static LATENCY: [AtomicU64; SAMPLES] = [const { AtomicU64::new(0) }; SAMPLES];
+static QUIET_LATENCY: AtomicU64 = AtomicU64::new(0);
+static GOT: AtomicU64 = AtomicU64::new(0);
+
+/// ceil(log2(n)).
+fn log2_up(n: u64) -> u64 {
+    64 - u64::from(n.saturating_sub(1).leading_zeros())
+}
+
+/// One interrupt-latency row. A revoker thread builds `n` endpoint caps (children of one
+/// untyped, created by Untyped_Retype 256 at a time) and revokes the untyped, over and over.
+/// A handler thread of higher priority has a sporadic scheduling context (100 µs every
+/// 1000 µs) and spins reading the clock, so it uses its whole budget every period and the
+/// kernel releases it exactly one period after the previous release: a timer interrupt
+/// becoming pending at a known time, usually while the revoker is in the kernel. The release
+/// times come from quiet periods first (the revoker spinning in user mode): there the
+/// handler's budget runs out, while it runs in user mode, exactly one budget after its
+/// release, and its last clock read before the gap is that moment. The handler then
+/// records, for each release that found the revoker inside its revoke (`REVOKING`), the time
+/// from the release to its first clock read. Prints the largest of `SAMPLES`.
+fn irq_latency(
+    root: &mut Root<Sel4>,
+    me: &ThreadIpc,
+    root_ipc: u64,
+    cspace_data: u64,
+    row: u64,
+    n: u64,
+) {
+    let name = "irq-latency setup";
+    let cnode = STEPS.step(name, root.retype(ObjectKind::CNode, log2_up(n).max(4), 1));
+    let ut = STEPS.step(
+        name,
+        root.retype(ObjectKind::Untyped, log2_up(n * 16).max(12), 1),
+    );
+    TREE_N.store(n, Ordering::Relaxed);
+    TREE_UT.store(ut, Ordering::Relaxed);
+    TREE_CNODE.store(cnode, Ordering::Relaxed);
+    REVOKER_MODE.store(0, Ordering::Relaxed);
+    REVOKING.store(0, Ordering::Relaxed);
+    let base = LATENCY_BASE + row * 0x40_0000;
+    let (revoker, _) = spawn_with(
+        root,
+        cspace_data,
+        base + 0x20_0000,
+        revoker_main,
+        "revoker",
+        (REVOKER_SLICE_US, REVOKER_SLICE_US, REVOKER_PRIO),
+    );
+    let (handler, _) = spawn_with(
+        root,
+        cspace_data,
+        base,
+        handler_main,
+        "handler",
+        (HANDLER_BUDGET_US, HANDLER_PERIOD_US, HANDLER_PRIO),
+    );
+    me.wait(DONE.load(Ordering::Relaxed));
+    sel4_sys::ipc_buffer::set_ipc_buffer(root_ipc as *mut sel4_sys::IpcBuffer);
+    STEPS.step(name, ops::tcb_suspend(revoker).map_err(RootError::from));
+    STEPS.step(name, ops::tcb_suspend(handler).map_err(RootError::from));
+    let got = (GOT.load(Ordering::Relaxed) as usize).clamp(1, SAMPLES);
+    let mut v = [0u64; SAMPLES];
+    for (x, l) in v.iter_mut().zip(LATENCY.iter()) {
+        *x = l.load(Ordering::Relaxed);
+    }
+    let v = &mut v[..got];
+    v.sort_unstable();
+    println!(
+        "sel4-bench: irq-latency tree {}: {} releases during the revoke: min {} median {} max {} instructions (revoker spinning in user mode: {})",
+        n,
+        GOT.load(Ordering::Relaxed),
+        v[0],
+        v[got / 2],
+        v[got - 1],
+        QUIET_LATENCY.load(Ordering::Relaxed)
+    );
+    let mut label = [0u8; 32];
+    let text = fmt_row(&mut label, n);
+    println!("sel4-bench: result {} {}", text, sel4_bench::Tenths(v[got - 1] * 10));
+}
+
+/// `irq-latency-revoke-<n>` in `buf`.
+fn fmt_row(buf: &mut [u8; 32], n: u64) -> &str {
+    let prefix = b"irq-latency-revoke-";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 20];
+    let mut k = 0;
+    let mut m = n;
+    loop {
+        digits[k] = b'0' + (m % 10) as u8;
+        k += 1;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    for i in 0..k {
+        buf[prefix.len() + i] = digits[k - 1 - i];
+    }
+    core::str::from_utf8(&buf[..prefix.len() + k]).unwrap_or("irq-latency-revoke-?")
+}
+
+/// Revoker: spins until `REVOKER_MODE` is 1, then retypes `TREE_N` endpoints from `TREE_UT`
+/// into `TREE_CNODE` and revokes the untyped, forever.
+extern "C" fn revoker_main(ipc: u64) -> ! {
+    // The invocation wrappers write through one IPC-buffer pointer per address space: point
+    // it at this thread's buffer (the root task, blocked meanwhile, restores its own).
+    sel4_sys::ipc_buffer::set_ipc_buffer(ipc as *mut sel4_sys::IpcBuffer);
+    while REVOKER_MODE.load(Ordering::Relaxed) == 0 {
+        core::hint::spin_loop();
+    }
+    let n = TREE_N.load(Ordering::Relaxed);
+    let ut = TREE_UT.load(Ordering::Relaxed);
+    let cnode = TREE_CNODE.load(Ordering::Relaxed);
+    let ty = sel4_abi::object_type_number(ARCH, ObjectKind::Endpoint).unwrap_or(0);
+    loop {
+        let mut off = 0;
+        while off < n {
+            let count = (n - off).min(sel4_abi::RETYPE_FAN_OUT_LIMIT);
+            if let Err(e) = ops::untyped_retype(ut, ty, 0, CNODE, cnode, 64, off, count) {
+                fail("revoker retype", RootError::from(e));
+            }
+            off += count;
+        }
+        REVOKING.store(1, Ordering::Relaxed);
+        let r = ops::cnode_revoke(CNODE, ut, 64);
+        REVOKING.store(0, Ordering::Relaxed);
+        if let Err(e) = r {
+            fail("revoker revoke", RootError::from(e));
+        }
+    }
+}
+
+/// Handler: spins reading the clock; each gap is one period (see [`irq_latency`]).
+extern "C" fn handler_main(ipc: u64) -> ! {
+    let Some(t) = ThreadIpc::new(ipc) else {
+        fail(
+            "handler ipc buffer",
+            RootError::Unexpected {
+                what: "handler IPC buffer address",
+                got: ipc,
+                want: 0,
+            },
+        )
+    };
+    // Calibration: budget ends (last read before a gap) of quiet periods.
+    let mut ends = [0u64; CALIBRATION as usize + 1];
+    let mut quiet = 0usize;
+    // After calibration: the release time (ns) of the next period and the period length.
+    let mut next_release = 0u128;
+    let mut period_ns = 0u128;
+    let mut got = 0;
+    let mut periods = 0;
+    for l in LATENCY.iter() {
+        l.store(0, Ordering::Relaxed);
+    }
+    let mut prev = counter::read_ns();
+    loop {
+        let now = counter::read_ns();
+        if now.wrapping_sub(prev) <= GAP_NS {
+            prev = now;
+            continue;
+        }
+        if quiet <= CALIBRATION as usize {
+            ends[quiet] = prev;
+            // Quiet periods are equally long: start again if one is not (a kernel tick).
+            let ok = quiet < 2
+                || (ends[quiet] - ends[quiet - 1]).abs_diff(ends[1] - ends[0]) < 2000;
+            quiet = if ok { quiet + 1 } else { 0 };
+            if quiet > CALIBRATION as usize {
+                period_ns = u128::from(ends[CALIBRATION as usize] - ends[0]) / u128::from(CALIBRATION);
+                let budget_ns = period_ns * u128::from(HANDLER_BUDGET_US)
+                    / u128::from(HANDLER_PERIOD_US);
+                // This wake-up is the release one period after the last quiet one's.
+                let release = u128::from(prev) - budget_ns + period_ns;
+                QUIET_LATENCY.store((u128::from(now) - release) as u64, Ordering::Relaxed);
+                next_release = release + period_ns;
+                REVOKER_MODE.store(1, Ordering::Relaxed);
+            }
+        } else {
+            let release = next_release;
+            next_release += period_ns;
+            periods += 1;
+            if REVOKING.load(Ordering::Relaxed) != 0 && u128::from(now) >= release {
+                LATENCY[got].store((u128::from(now) - release) as u64, Ordering::Relaxed);
+                got += 1;
+            }
+            if got == SAMPLES || periods == MAX_PERIODS {
+                GOT.store(got as u64, Ordering::Relaxed);
+                {
+                    t.signal(DONE.load(Ordering::Relaxed));
+                    loop {
+                        t.wait(PARK.load(Ordering::Relaxed));
+                    }
+                }
+            }
+        }
+        prev = counter::read_ns();
     }
 }
