@@ -477,7 +477,7 @@ extern "C" fn revoker_main(ipc: u64) -> ! {
         while off < n {
             let count = (n - off).min(sel4_abi::RETYPE_FAN_OUT_LIMIT);
             if let Err(e) = ops::untyped_retype(ut, ty, 0, CNODE, cnode, 64, off, count) {
-                fail("revoker retype", RootError::from(e));
+                STEPS.fail("revoker retype", RootError::from(e));
             }
             off += count;
         }
@@ -485,7 +485,7 @@ extern "C" fn revoker_main(ipc: u64) -> ! {
         let r = ops::cnode_revoke(CNODE, ut, 64);
         REVOKING.store(0, Ordering::Relaxed);
         if let Err(e) = r {
-            fail("revoker revoke", RootError::from(e));
+            STEPS.fail("revoker revoke", RootError::from(e));
         }
     }
 }
@@ -493,7 +493,7 @@ extern "C" fn revoker_main(ipc: u64) -> ! {
 /// Handler: spins reading the clock; each gap is one period (see [`irq_latency`]).
 extern "C" fn handler_main(ipc: u64) -> ! {
     let Some(t) = ThreadIpc::new(ipc) else {
-        fail(
+        STEPS.fail(
             "handler ipc buffer",
             RootError::Unexpected {
                 what: "handler IPC buffer address",

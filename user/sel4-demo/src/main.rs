@@ -27,7 +27,7 @@
 #![no_std]
 #![no_main]
 
-use sel4_abi::{fault, Error, FaultType, ObjectKind};
+use sel4_abi::{fault, Arch, Error, FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
 use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
 use sel4_root::rt::{read_bytes, read_word, text_range, ThreadIpc};
@@ -505,7 +505,7 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
 
     // 14. The extra boot info (the page after the boot info): seL4's chunks, each a header
     //     {id, length including the header}.
-    let detail = step(
+    let detail = STEPS.step(
         "extra bootinfo",
         check_extra_bootinfo(bi, bootinfo_addr + 4096),
     );
