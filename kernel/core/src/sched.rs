@@ -557,8 +557,11 @@ pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
     dequeue(k, t);
     k.update_tcb(t, |x| x.priority = prio & 0xff);
     crate::ipc::reorder_blocked(k, t);
+    // seL4 `setPriority` re-queues a ready thread with `tcbSchedEnqueue`: at the head of its
+    // new priority's queue, so of two ready threads moved to one priority, the one moved last
+    // runs first (sel4test INTERRUPT0005 depends on that order).
     if queued {
-        enqueue(k, t);
+        enqueue_front(k, t);
     }
     if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;

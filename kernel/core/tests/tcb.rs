@@ -976,3 +976,24 @@ fn set_sched_params_sc_rules_and_resume_of_a_running_thread() {
     ok(&inv(&mut e, u.cap, Label::TCBSetSchedParams, &[10, 10], &[ROOT_TCB, fresh, 0]));
     e.check();
 }
+
+/// SetPriority of a ready thread puts it at the head of its new priority's queue (seL4
+/// `setPriority` re-queues with `tcbSchedEnqueue`): of two ready threads moved to one
+/// priority, the one moved last runs first once the caller drops below them. sel4test
+/// INTERRUPT0005 relies on this order (the helper moved last must wait on the notification
+/// first).
+#[test]
+fn set_priority_requeues_a_ready_thread_at_the_head() {
+    let mut e = Env::new();
+    let a = e.thread(100, true);
+    let b = e.thread(100, true);
+    assert_eq!(e.state(a.ptr), ThreadState::Running);
+    assert_eq!(e.state(b.ptr), ThreadState::Running);
+    ok(&inv(&mut e, a.cap, Label::TCBSetPriority, &[10], &[ROOT_TCB]));
+    ok(&inv(&mut e, b.cap, Label::TCBSetPriority, &[10], &[ROOT_TCB]));
+    e.check();
+    assert_eq!(e.k.ready.head[10], b.ptr, "moved last, so first in line");
+    ok(&inv(&mut e, ROOT_TCB, Label::TCBSetPriority, &[9], &[ROOT_TCB]));
+    assert_eq!(e.k.cur_thread, b.ptr, "the thread moved to priority 10 last runs first");
+    e.check();
+}
