@@ -5,6 +5,8 @@
 
 mod threads;
 use kernel_core::fastpath::FastpathMode;
+// The full-state comparison (`fastpath` side first, then `slowpath`) is the harness's.
+use kernel_core::sim::harness::state_diff;
 use threads::*;
 
 const ALL: u64 = 0xf;
@@ -14,72 +16,6 @@ const RW_GRANT_REPLY: u64 = 0xb;
 
 fn lower_root(e: &mut Env, p: u64) {
     ok(&e.as_root(|k| call(k, ROOT_TCB, Label::TCBSetPriority as u64, &[p], &[ROOT_TCB])));
-}
-
-/// Describe the first difference between two kernels' full state, if any: every global the
-/// kernel keeps, what the simulated machine recorded, and all of physical memory.
-fn state_diff(a: &K, b: &K) -> Option<String> {
-    macro_rules! same {
-        ($($f:tt)*) => {
-            if format!("{:?}", a.$($f)*) != format!("{:?}", b.$($f)*) {
-                return Some(format!(
-                    "{}: fastpath {:x?} / slowpath {:x?}",
-                    stringify!($($f)*),
-                    a.$($f)*,
-                    b.$($f)*
-                ));
-            }
-        };
-    }
-    same!(cur_thread);
-    same!(idle_thread);
-    same!(cur_sc);
-    same!(sched_action);
-    same!(ready.head);
-    same!(ready.tail);
-    same!(ready.bitmap);
-    same!(domains);
-    same!(release_queue);
-    same!(last_entry_us);
-    same!(consumed_us);
-    same!(irq_node);
-    same!(asid_table);
-    same!(active_vspace);
-    same!(machine.now);
-    same!(machine.deadline);
-    same!(machine.vspace);
-    same!(machine.masked);
-    same!(machine.console);
-    same!(machine.tlb_invalidations);
-    if a.irq_state != b.irq_state || a.io_ports_issued != b.io_ports_issued {
-        return Some("irq_state / io_ports_issued differ".into());
-    }
-    let base = a.machine.base();
-    let size = a.machine.size();
-    const CHUNK: usize = 1 << 20;
-    let mut x = vec![0u8; CHUNK];
-    let mut y = vec![0u8; CHUNK];
-    let mut off = 0u64;
-    while off < size {
-        let n = CHUNK.min((size - off) as usize);
-        kernel_core::kmem::read_bytes(&a.machine, base + off, &mut x[..n]);
-        kernel_core::kmem::read_bytes(&b.machine, base + off, &mut y[..n]);
-        if x[..n] != y[..n] {
-            let i = (0..n)
-                .step_by(8)
-                .find(|i| x[*i..*i + 8] != y[*i..*i + 8])
-                .unwrap();
-            let w = |v: &[u8]| u64::from_le_bytes(v[i..i + 8].try_into().unwrap());
-            return Some(format!(
-                "memory word {:#x}: fastpath {:#x} / slowpath {:#x}",
-                base + off + i as u64,
-                w(&x),
-                w(&y)
-            ));
-        }
-        off += n as u64;
-    }
-    None
 }
 
 /// Run `f` on two fresh environments, with the fastpath enabled and disabled, check that they
