@@ -5,8 +5,10 @@
 //! image ([`KernelConfig::to_words`], found by [`find_record`]) that the image tools set: a
 //! plain image (`tools/mkimage`) runs with seL4's defaults ([`KernelConfig::SEL4_DEFAULT`]),
 //! the Microkit SDK's kernels with Microkit's values for their configuration
-//! ([`KernelConfig::microkit`]). Options our kernel does not offer (non-MCS, SMP,
-//! hypervisor) have their one value here so that user space can test them like the others.
+//! ([`KernelConfig::microkit`], [`KernelConfig::microkit_smp`]). Options our kernel does not
+//! offer (non-MCS, hypervisor) have their one value here so that user space can test them like
+//! the others. `CONFIG_MAX_NUM_NODES` above 1 needs a kernel built with the `smp` feature
+//! (`docs/smp.md`); a uniprocessor kernel refuses such a record at boot.
 
 /// First word of the configuration record in a kernel image ("sel4conf" in ASCII, read as a
 /// little-endian word). The kernel never compares it, so it appears once in an image.
@@ -14,6 +16,10 @@ pub const RECORD_MAGIC: u64 = u64::from_le_bytes(*b"sel4conf");
 /// Words in the configuration record: magic, `CONFIG_NUM_DOMAINS`, flags,
 /// `CONFIG_MAX_NUM_NODES`.
 pub const RECORD_WORDS: usize = 4;
+
+/// Most cores a kernel built with the `smp` feature supports (`CONFIG_MAX_NUM_NODES` may be
+/// 1 up to this). Microkit's largest board value is 16 (`x86_64_generic`).
+pub const MAX_NUM_NODES_LIMIT: u64 = 16;
 
 /// `CONFIG_KERNEL_BENCHMARK`: which benchmark support the kernel has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +46,8 @@ pub struct KernelConfig {
     pub printing: bool,
     /// `CONFIG_KERNEL_BENCHMARK`.
     pub benchmark: Benchmark,
-    /// `CONFIG_MAX_NUM_NODES`: number of cores. Always 1 here.
+    /// `CONFIG_MAX_NUM_NODES`: number of cores the kernel brings up (1 up to
+    /// [`MAX_NUM_NODES_LIMIT`]; above 1 only with a kernel built with the `smp` feature).
     pub max_num_nodes: u64,
     /// `CONFIG_ARM_HYPERVISOR_SUPPORT` / `CONFIG_VTX` / `CONFIG_RISCV_HE`: virtualisation
     /// objects. Always false here.
@@ -107,6 +114,22 @@ impl KernelConfig {
         }
     }
 
+    /// Microkit's multicore configuration `smp-<name>` (`smp-debug`, `smp-release`,
+    /// `smp-benchmark`) for a board with `cores` cores: the configuration `name` with
+    /// `CONFIG_MAX_NUM_NODES` = `cores` and one domain (seL4's SMP kernels have no domain
+    /// scheduler; Microkit's SDK builds them with `KernelNumDomains` 1).
+    pub fn microkit_smp(name: &str, cores: u64) -> Option<KernelConfig> {
+        let base = Self::microkit(name.strip_prefix("smp-")?)?;
+        if !(1..=MAX_NUM_NODES_LIMIT).contains(&cores) {
+            return None;
+        }
+        Some(KernelConfig {
+            num_domains: 1,
+            max_num_nodes: cores,
+            ..base
+        })
+    }
+
     /// The configuration record as stored in a kernel image.
     pub const fn to_words(&self) -> [u64; RECORD_WORDS] {
         let mut flags = 0;
@@ -153,8 +176,8 @@ impl KernelConfig {
 
     /// This configuration with the option `name` (a `CONFIG_*` name of [`Self::options`]) set
     /// to `value`, as seL4's build sets one option at a time. Options our kernel has only one
-    /// value for (`CONFIG_KERNEL_MCS` 1, `CONFIG_MAX_NUM_NODES` 1, `CONFIG_HYPERVISOR_SUPPORT`
-    /// 0) accept only that value.
+    /// value for (`CONFIG_KERNEL_MCS` 1, `CONFIG_HYPERVISOR_SUPPORT` 0) accept only that
+    /// value; `CONFIG_MAX_NUM_NODES` takes 1 to [`MAX_NUM_NODES_LIMIT`].
     pub fn with_option(mut self, name: &str, value: u64) -> Result<KernelConfig, OptionError> {
         let flag = |v: u64| match v {
             0 => Ok(false),
@@ -174,9 +197,13 @@ impl KernelConfig {
                 }
             }
             "CONFIG_IOMMU" => self.iommu = flag(value)?,
-            "CONFIG_KERNEL_MCS" | "CONFIG_MAX_NUM_NODES" if value == 1 => {}
+            "CONFIG_MAX_NUM_NODES" if (1..=MAX_NUM_NODES_LIMIT).contains(&value) => {
+                self.max_num_nodes = value
+            }
+            "CONFIG_MAX_NUM_NODES" => return Err(OptionError::BadValue),
+            "CONFIG_KERNEL_MCS" if value == 1 => {}
             "CONFIG_HYPERVISOR_SUPPORT" if value == 0 => {}
-            "CONFIG_KERNEL_MCS" | "CONFIG_MAX_NUM_NODES" | "CONFIG_HYPERVISOR_SUPPORT" => {
+            "CONFIG_KERNEL_MCS" | "CONFIG_HYPERVISOR_SUPPORT" => {
                 return Err(OptionError::Fixed)
             }
             _ => return Err(OptionError::Unknown),
@@ -220,7 +247,8 @@ pub enum OptionError {
     Unknown,
     /// Our kernel has only one value for this option, and it is another.
     Fixed,
-    /// The value is out of the option's range (booleans are 0 or 1, domains 1..=256).
+    /// The value is out of the option's range (booleans are 0 or 1, domains 1..=256, nodes
+    /// 1..=[`MAX_NUM_NODES_LIMIT`]).
     BadValue,
 }
 
@@ -295,6 +323,20 @@ mod tests {
     }
 
     #[test]
+    fn microkit_smp_configs_have_the_boards_cores_and_one_domain() {
+        let s = KernelConfig::microkit_smp("smp-debug", 4).unwrap();
+        assert_eq!((s.max_num_nodes, s.num_domains, s.printing), (4, 1, true));
+        let r = KernelConfig::microkit_smp("smp-release", 16).unwrap();
+        assert_eq!((r.max_num_nodes, r.num_domains, r.printing), (16, 1, false));
+        let b = KernelConfig::microkit_smp("smp-benchmark", 4).unwrap();
+        assert_eq!(b.benchmark, Benchmark::TrackUtilisation);
+        assert_eq!(KernelConfig::from_words(&b.to_words()), b);
+        assert_eq!(KernelConfig::microkit_smp("debug", 4), None);
+        assert_eq!(KernelConfig::microkit_smp("smp-debug", 0), None);
+        assert_eq!(KernelConfig::microkit_smp("smp-fast", 4), None);
+    }
+
+    #[test]
     fn records_round_trip_and_are_found_once() {
         for c in [
             KernelConfig::SEL4_DEFAULT,
@@ -348,7 +390,17 @@ mod tests {
         assert!(!d.with_option("CONFIG_PRINTING", 0).unwrap().printing);
         assert_eq!(d.with_option("CONFIG_MAX_NUM_NODES", 1), Ok(d));
         assert_eq!(
-            d.with_option("CONFIG_MAX_NUM_NODES", 4),
+            d.with_option("CONFIG_MAX_NUM_NODES", 4).unwrap().max_num_nodes,
+            4
+        );
+        for bad in [0, MAX_NUM_NODES_LIMIT + 1] {
+            assert_eq!(
+                d.with_option("CONFIG_MAX_NUM_NODES", bad),
+                Err(OptionError::BadValue)
+            );
+        }
+        assert_eq!(
+            d.with_option("CONFIG_KERNEL_MCS", 0),
             Err(OptionError::Fixed)
         );
         assert_eq!(d.with_option("CONFIG_VTX", 1), Err(OptionError::Unknown));

@@ -286,7 +286,8 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     };
     let mut bi = BootInfo {
         node_id: 0,
-        num_nodes: 1,
+        // CONFIG_MAX_NUM_NODES (1 unless the image was configured for an SMP kernel).
+        num_nodes: p.config.max_num_nodes.max(1),
         num_io_pt_levels: 0,
         ipc_buffer: p.ipc_buffer_vaddr,
         init_thread_cnode_size_bits: obj_root_bits() as u64,
@@ -387,10 +388,12 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
         end: cur.next,
     };
 
-    // SchedControl.
+    // SchedControl: one per core, as in seL4 (the root task runs on core 0).
     let sctl = cur.next;
-    let slot = cur.take()?;
-    put(&k, slot, Cap::SchedControl { core: 0 });
+    for core in 0..bi.num_nodes {
+        let slot = cur.take()?;
+        put(&k, slot, Cap::SchedControl { core });
+    }
     bi.schedcontrol = SlotRegion {
         start: sctl,
         end: cur.next,

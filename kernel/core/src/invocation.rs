@@ -130,5 +130,12 @@ pub fn decode_sched_control_invocation<M: Machine>(
     k: &mut Kernel<M>,
     a: &InvocationArgs,
 ) -> KResult<()> {
+    // Multicore phase 1 (`docs/smp.md`): the secondary cores come up and idle, but only core
+    // 0 schedules threads yet, so a scheduling context cannot be placed on another core.
+    if let Cap::SchedControl { core } = a.cap {
+        if core != 0 {
+            return Err(SyscallError::IllegalOperation);
+        }
+    }
     crate::schedcontext::decode_and_invoke_control(k, a)
 }

@@ -30,6 +30,7 @@
 //! * [`fault`]: faults and their delivery entry point.
 //! * [`tcb`], [`schedcontext`]: TCB/Domain and SchedContext/SchedControl invocations.
 //! * [`debug`]: kernel diagnostics on the debug console (undeliverable faults).
+//! * [`smp`]: the big kernel lock of multicore kernels (`docs/smp.md`).
 //! * [`sim`] (feature `sim`): the host simulator.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -58,6 +59,7 @@ pub mod preempt;
 pub mod sched;
 pub mod schedcontext;
 pub mod smc;
+pub mod smp;
 pub mod syscall;
 pub mod tcb;
 pub mod untyped;

@@ -8,7 +8,7 @@
 use sel4_abi::config::{read_record, set_record, KernelConfig};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] [--option CONFIG_X=V]... <payload-file>...\n       mkimage [--option CONFIG_X=V]... --set-config <name> <kernel-file>\n  <name>: sel4 (seL4's defaults, the default), or Microkit's debug, release, benchmark\n  --option: one option changed from <name>'s value (CONFIG_NUM_DOMAINS, CONFIG_DEBUG_BUILD, CONFIG_PRINTING, CONFIG_KERNEL_BENCHMARK, CONFIG_IOMMU)";
+const USAGE: &str = "usage: mkimage --kernel <kernel.elf> --out <image.elf> [--config <name>] [--option CONFIG_X=V]... <payload-file>...\n       mkimage [--option CONFIG_X=V]... --set-config <name> <kernel-file>\n  <name>: sel4 (seL4's defaults, the default), or Microkit's debug, release, benchmark\n  --option: one option changed from <name>'s value (CONFIG_NUM_DOMAINS, CONFIG_DEBUG_BUILD, CONFIG_PRINTING, CONFIG_KERNEL_BENCHMARK, CONFIG_IOMMU, CONFIG_MAX_NUM_NODES: above 1 needs a kernel built with the smp feature)";
 
 /// The kernel configuration called `name`.
 fn config_named(name: &str) -> Result<KernelConfig, String> {
