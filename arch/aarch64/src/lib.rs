@@ -36,6 +36,8 @@ pub mod panic;
 pub mod payload;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod smc;
+#[cfg(all(target_arch = "aarch64", target_os = "none", feature = "smp"))]
+pub mod smp;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod timer;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]

@@ -108,10 +108,16 @@ extern "C" fn aarch64_user_trap(kind: u64, ctx: *mut Aarch64Context) -> *mut Aar
     let h: UserTrapHandler = unsafe { core::mem::transmute::<usize, UserTrapHandler>(h) };
     // `ctx` is TPIDR_EL1, set by `enter_user` to a live context; the handler gets it as a
     // raw pointer (see `UserTrapHandler`).
+    // A multicore kernel serialises kernel entries with the big kernel lock, held from here
+    // until the registers to resume are chosen (`docs/smp.md`).
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
     let next = h(kind, ctx);
     // SAFETY: the handler returns a live context (same contract as `enter_user`). Never
     // return to anything but EL0t, whatever the context says.
     unsafe { (*next).spsr = Aarch64Context::sanitise_spsr((*next).spsr) };
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
     next
 }
 

@@ -284,6 +284,41 @@ impl<'a> Fdt<'a> {
         Ok(found.is_some())
     }
 
+    /// The `reg` values of the `/cpus/cpu@*` nodes (AArch64: MPIDR affinity; RISC-V: hart id),
+    /// with `/cpus`'s `#address-cells` (default 1), in ascending order. Fills `out` and returns
+    /// how many CPUs the tree has (more than `out.len()` when `out` is too short).
+    pub fn cpu_ids(&self, out: &mut [u64]) -> Result<usize, FdtError> {
+        let mut cells = 1usize;
+        let mut n = 0usize;
+        self.walk(|p| {
+            if p.depth == 2 && p.node == b"cpus" && p.name == b"#address-cells" {
+                cells = Self::cells(p.value, 1).map_or(cells, |v| v as usize);
+            }
+            let is_cpu = p.node == b"cpu" || p.node.starts_with(b"cpu@");
+            if p.depth == 3 && p.parent == b"cpus" && is_cpu && p.name == b"reg" {
+                if let Some(id) = Self::cells(p.value, cells) {
+                    if let Some(slot) = out.get_mut(n) {
+                        *slot = id;
+                    }
+                    n += 1;
+                }
+            }
+            None::<()>
+        })?;
+        let filled = n.min(out.len());
+        out[..filled].sort_unstable();
+        Ok(n)
+    }
+
+    /// The `method` of the top-level `psci` node (`hvc` or `smc`: how to call PSCI), if any.
+    pub fn psci_method(&self) -> Result<Option<&'a [u8]>, FdtError> {
+        self.walk(|p| {
+            let psci = p.node == b"psci" || p.node.starts_with(b"psci@");
+            (p.depth == 2 && psci && p.name == b"method")
+                .then(|| p.value.split(|&c| c == 0).next().unwrap_or(&[]))
+        })
+    }
+
     /// Whether some node's `compatible` list contains `compat`.
     pub fn has_compatible(&self, compat: &str) -> Result<bool, FdtError> {
         let found = self.walk(|p| {
@@ -413,6 +448,52 @@ mod tests {
         b[st..st + s_len].copy_from_slice(&packed[s_off..s_off + s_len]);
         b[strs..strs + t_len].copy_from_slice(&packed[t_off..t_off + t_len]);
         b
+    }
+
+    #[test]
+    fn cpu_ids_and_psci_method() {
+        let dtb = Builder::new()
+            .begin("")
+            .prop("#address-cells", &be(&[2]))
+            .begin("psci")
+            .prop("compatible", b"arm,psci-1.0\0arm,psci-0.2\0")
+            .prop("method", b"hvc\0")
+            .end()
+            .begin("cpus")
+            .prop("#address-cells", &be(&[1]))
+            .prop("#size-cells", &be(&[0]))
+            .begin("cpu-map")
+            .begin("cluster0")
+            .begin("core0")
+            .prop("cpu", &be(&[1]))
+            .end()
+            .end()
+            .end()
+            .begin("cpu@1")
+            .prop("device_type", b"cpu\0")
+            .prop("reg", &be(&[1]))
+            .end()
+            .begin("cpu@0")
+            .prop("device_type", b"cpu\0")
+            .prop("reg", &be(&[0]))
+            .end()
+            .begin("cpu@100")
+            .prop("reg", &be(&[0x100]))
+            .end()
+            .end()
+            .end()
+            .finish();
+        let f = Fdt::parse(&dtb).unwrap();
+        let mut ids = [0u64; 4];
+        assert_eq!(f.cpu_ids(&mut ids), Ok(3));
+        assert_eq!(ids[..3], [0, 1, 0x100]);
+        let mut short = [0u64; 2];
+        assert_eq!(f.cpu_ids(&mut short), Ok(3));
+        assert_eq!(f.psci_method(), Ok(Some(&b"hvc"[..])));
+        let plain = virt_like();
+        let f = Fdt::parse(&plain).unwrap();
+        assert_eq!(f.cpu_ids(&mut ids), Ok(0));
+        assert_eq!(f.psci_method(), Ok(None));
     }
 
     #[test]

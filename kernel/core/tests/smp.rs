@@ -169,7 +169,13 @@ fn four_nodes_have_four_sched_controls() {
         .label
     };
     let illegal_operation = 3;
-    assert_eq!(configure(&mut k, bi.schedcontrol.start + 1), illegal_operation);
-    assert_eq!(configure(&mut k, bi.schedcontrol.start + 3), illegal_operation);
+    assert_eq!(
+        configure(&mut k, bi.schedcontrol.start + 1),
+        illegal_operation
+    );
+    assert_eq!(
+        configure(&mut k, bi.schedcontrol.start + 3),
+        illegal_operation
+    );
     assert_eq!(configure(&mut k, bi.schedcontrol.start), 0);
 }

@@ -13,7 +13,11 @@
 //!   the physical memory they were retyped from, as in seL4.
 //! * [`Machine`]: console, timer, interrupt controller, TLB and address-space switching, and
 //!   (aarch64) the Secure Monitor Call behind `seL4_ARM_SMC_Call`.
+//!
+//! Besides the traits, [`smp`] holds the big kernel lock of multicore kernels.
 #![no_std]
+
+pub mod smp;
 
 /// A physical address.
 pub type PAddr = u64;

@@ -10,6 +10,8 @@
 
 mod entry;
 mod root;
+#[cfg(feature = "smp")]
+mod smp;
 
 use arch_aarch64::gic::{Gic, GicVersion};
 use arch_aarch64::layout::{phys_to_virt, KERNEL_WINDOW_BASE, KERNEL_WINDOW_SIZE};
@@ -76,6 +78,8 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
         .file(0)
         .unwrap_or_else(|e| panic!("payload file 0: {:?}", e));
     let kernel = root::boot_core(machine, elf, dtb::dtb_at(memmap::RAM_START));
+    #[cfg(feature = "smp")]
+    smp::start_secondaries(kernel.config.max_num_nodes, dtb::dtb_at(memmap::RAM_START));
     entry::run(kernel)
 }
 

@@ -113,8 +113,16 @@ fn slots_and_caps(addr: u64, bi: &BootInfo) {
         (bi.user_image_frames.end, bi.untyped.start),
         (bi.untyped.end, bi.empty.start),
     ];
-    if order.iter().all(|(a, b)| a == b) && bi.schedcontrol.end == bi.schedcontrol.start + 1 {
-        println!("bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap");
+    // One SchedControl cap per node (CONFIG_MAX_NUM_NODES), as seL4 gives.
+    if order.iter().all(|(a, b)| a == b) && bi.schedcontrol.end == bi.schedcontrol.start + bi.num_nodes {
+        if bi.num_nodes == 1 {
+            println!("bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap");
+        } else {
+            println!(
+                "bootinfo: slot regions follow seL4's order with no gaps; {} schedcontrol caps, one per node",
+                bi.num_nodes
+            );
+        }
     } else {
         fail!("slot regions out of order or with gaps");
     }
@@ -123,7 +131,7 @@ fn slots_and_caps(addr: u64, bi: &BootInfo) {
         "empty slot region does not end at the CNode size",
     );
     check(bi.ipc_buffer + PAGE == addr, "the boot-info page does not follow the IPC buffer page");
-    check(bi.node_id == 0 && bi.num_nodes == 1, "node id / count");
+    check(bi.node_id == 0 && bi.num_nodes >= 1, "node id / count");
     let caps = [
         (slots::INIT_THREAD_TCB, cap_tag::THREAD, "slot 1 is not the TCB"),
         (slots::INIT_THREAD_CNODE, cap_tag::CNODE, "slot 2 is not the CNode"),
@@ -134,6 +142,9 @@ fn slots_and_caps(addr: u64, bi: &BootInfo) {
     ];
     for (slot, tag, what) in caps {
         check(debug_cap_identify(slot) == tag, what);
+    }
+    for slot in bi.schedcontrol.start..bi.schedcontrol.end {
+        check(debug_cap_identify(slot) == cap_tag::SCHED_CONTROL, "a schedcontrol slot is not SchedControl");
     }
     if ARCH == Arch::X86_64 {
         check(debug_cap_identify(slots::IO_PORT_CONTROL) != cap_tag::NULL, "no IOPortControl cap in slot 7");
