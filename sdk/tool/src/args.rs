@@ -9,7 +9,8 @@ use clap::{Parser, ValueEnum};
 
 use crate::error::ToolError;
 
-/// Kernel configuration the image is built for.
+/// Kernel configuration the image is built for: Microkit 2.3's three, and their multicore
+/// variants (`smp-*`) on boards with several cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Config {
     /// Kernel prints and debug syscalls.
@@ -18,16 +19,38 @@ pub enum Config {
     Release,
     /// Benchmark counters; PDs also get their own TCB cap.
     Benchmark,
+    /// `debug` on a multicore kernel (`CONFIG_MAX_NUM_NODES` = the board's cores).
+    SmpDebug,
+    /// `release` on a multicore kernel.
+    SmpRelease,
+    /// `benchmark` on a multicore kernel.
+    SmpBenchmark,
 }
 
 impl Config {
-    /// Name as written on the command line.
+    /// Name as written on the command line (and the SDK's `board/<board>/<name>` directory).
     pub fn name(self) -> &'static str {
         match self {
             Config::Debug => "debug",
             Config::Release => "release",
             Config::Benchmark => "benchmark",
+            Config::SmpDebug => "smp-debug",
+            Config::SmpRelease => "smp-release",
+            Config::SmpBenchmark => "smp-benchmark",
         }
+    }
+
+    /// Whether this is a multicore (`smp-*`) configuration.
+    pub fn is_smp(self) -> bool {
+        matches!(
+            self,
+            Config::SmpDebug | Config::SmpRelease | Config::SmpBenchmark
+        )
+    }
+
+    /// Whether this is a benchmark configuration (`benchmark`, `smp-benchmark`).
+    pub fn is_benchmark(self) -> bool {
+        matches!(self, Config::Benchmark | Config::SmpBenchmark)
     }
 }
 

@@ -209,7 +209,7 @@ fn pd_layout(sys: &SystemDescription, i: usize, board: &Board, config: Config) -
             badge: Some(i as u64 + 1),
         });
     }
-    if config == Config::Benchmark {
+    if config.is_benchmark() {
         caps.push(CapSlot {
             slot: slots::TCB,
             object: CapObject::OwnTcb,

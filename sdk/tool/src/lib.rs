@@ -67,7 +67,7 @@ fn write_x86_kernels(output: &std::path::Path, kernel: &[u8]) -> Result<(), Tool
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
     let image_type = format::ImageType::resolve(args.image_type, board.arch)?;
-    let sys = system::load(&args.system, board, &args.search_path)?;
+    let sys = system::load_for(&args.system, board, args.config, &args.search_path)?;
     let lay = layout::compute(&sys, board, args.config);
     let dirs = system::search_dirs(&args.system, &args.search_path);
     let built = spec::build(&sys, &lay, board, args.config, &dirs)?;

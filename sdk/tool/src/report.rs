@@ -94,6 +94,13 @@ pub fn render(
         board.arch.name(),
         config.name()
     );
+    if config.is_smp() {
+        let _ = writeln!(
+            o,
+            "multicore kernel: {} cores (CONFIG_MAX_NUM_NODES); PDs' cpu attributes are checked against them, but until multicore phase 2 every PD runs on core 0",
+            board.cores(config)
+        );
+    }
     let _ = writeln!(o, "user address space top: {:#x}", board.user_top);
     for r in board.ram {
         let _ = writeln!(

@@ -352,7 +352,7 @@ pub fn build(
     crate::iommu::add_to_spec(sys, &mut spec)?;
     spec.paddr_vars = paddr_vars(sys, &spec, &programs)?;
     // Benchmark configuration: every PD may use its own TCB (benchmark calls).
-    if config == Config::Benchmark {
+    if config.is_benchmark() {
         for p in &spec.pds {
             // The PD's own CNode (under the top level for a PD receiving untypeds).
             let own = format!("cnode_{}", p.name);

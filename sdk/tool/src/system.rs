@@ -29,10 +29,21 @@ pub fn find_file(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter().map(|d| d.join(p)).find(|c| c.is_file())
 }
 
-/// Reads and validates `path` for `board`.
+/// Reads and validates `path` for `board` in a uniprocessor configuration.
 pub fn load(
     path: &Path,
     board: &Board,
+    search: &[PathBuf],
+) -> Result<SystemDescription, ToolError> {
+    load_for(path, board, crate::args::Config::Debug, search)
+}
+
+/// Reads and validates `path` for `board` in configuration `config` (which decides how many
+/// cores `cpu` attributes may name).
+pub fn load_for(
+    path: &Path,
+    board: &Board,
+    config: crate::args::Config,
     search: &[PathBuf],
 ) -> Result<SystemDescription, ToolError> {
     let bytes = std::fs::read(path).map_err(|source| ToolError::Read {
@@ -54,7 +65,7 @@ pub fn load(
     Ok(sdf::parse_with_prefill(
         &name,
         &text,
-        &board.target_config(),
+        &board.target_config_for(config),
         &sizer,
     )?)
 }
