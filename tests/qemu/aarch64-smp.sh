@@ -10,19 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/arch.sh
 arch_config aarch64
-bash scripts/build-images.sh aarch64 >/dev/null
+bash scripts/build-smp-images.sh aarch64 4 >/dev/null
 out=build/aarch64-smp
-mkdir -p "$out"
-cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG" --features smp
-cp "target/$KERNEL_TARGET/release/$KERNEL_BIN" "$out/kernel.elf"
-# Put the uniprocessor kernel back where the other tests expect it (no rebuild: cargo keeps
-# both feature sets' artefacts).
-cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
-task="target/$TARGET/release/bootinfo"
-target/release/mkimage --kernel "$out/kernel.elf" --out "$out/bootinfo.elf" \
-  --option CONFIG_MAX_NUM_NODES=4 "$task" >/dev/null
-target/release/mkimage --kernel build/aarch64/kernel.elf --out "$out/bootinfo-up.elf" \
-  --option CONFIG_MAX_NUM_NODES=4 "$task" >/dev/null
 n=${#QEMU[@]}
 qemu_smp=("${QEMU[@]:0:n-1}" -smp 4 "${QEMU[n-1]}")
 target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \

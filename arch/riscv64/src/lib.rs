@@ -26,6 +26,8 @@ pub mod mmu;
 pub mod plic;
 #[cfg(target_arch = "riscv64")]
 pub mod sbi;
+#[cfg(all(target_arch = "riscv64", feature = "smp"))]
+pub mod smp;
 #[cfg(target_arch = "riscv64")]
 pub mod trap;
 

@@ -8,9 +8,16 @@ const EID_TIME: u64 = 0x5449_4D45;
 const EID_BASE: u64 = 0x10;
 /// System reset extension id ("SRST").
 const EID_SRST: u64 = 0x5352_5354;
+/// Hart state management extension id ("HSM").
+pub const EID_HSM: u64 = 0x48_534D;
 
 /// Make one SBI call; returns (error, value).
 fn call(eid: u64, fid: u64, a0: u64, a1: u64) -> (i64, u64) {
+    call3(eid, fid, a0, a1, 0)
+}
+
+/// Make one SBI call with three arguments; returns (error, value).
+fn call3(eid: u64, fid: u64, a0: u64, a1: u64, a2: u64) -> (i64, u64) {
     let err: i64;
     let val: u64;
     // SAFETY: an SBI call traps to the M-mode firmware, which only touches a0/a1 (and the
@@ -18,9 +25,19 @@ fn call(eid: u64, fid: u64, a0: u64, a1: u64) -> (i64, u64) {
     unsafe {
         asm!("ecall",
             inlateout("a0") a0 => err, inlateout("a1") a1 => val,
-            in("a6") fid, in("a7") eid, options(nostack));
+            in("a2") a2, in("a6") fid, in("a7") eid, options(nostack));
     }
     (err, val)
+}
+
+/// SBI HSM `hart_start`: start hart `hart` in S-mode at physical address `start` with the
+/// MMU off, a0 = `hart` and a1 = `opaque`. Returns the SBI error code on failure
+/// (`SBI_ERR_INVALID_PARAM` -3, `SBI_ERR_ALREADY_AVAILABLE` -6, ...).
+pub fn hart_start(hart: u64, start: u64, opaque: u64) -> Result<(), i64> {
+    match call3(EID_HSM, 0, hart, start, opaque) {
+        (0, _) => Ok(()),
+        (e, _) => Err(e),
+    }
 }
 
 /// Whether the firmware implements extension `eid`.

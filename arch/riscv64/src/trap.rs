@@ -336,13 +336,22 @@ pub unsafe fn return_to_user(ctx: *mut Riscv64Context, fpu: FpuAccess) -> ! {
     // every register from it and executes `sret` to U-mode.
     unsafe {
         core::ptr::addr_of_mut!((*ctx).sstatus).write(user);
-        __return_to_user(ctx)
     }
+    // Multicore: the kernel entry (or, the first time, the boot hart's boot) took the big
+    // kernel lock; the registers to restore are chosen, so it is released.
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
+    // SAFETY: as above.
+    unsafe { __return_to_user(ctx) }
 }
 
 /// Rust side of the user trap entry (called from assembly on the kernel stack).
 #[no_mangle]
 extern "C" fn __arch_user_trap(ctx: *mut Riscv64Context, scause: u64, stval: u64) -> ! {
+    // A multicore kernel serialises kernel entries with the big kernel lock, held until
+    // `return_to_user` (`docs/smp.md`).
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
     let trap = Trap::decode(scause, stval);
     // SAFETY: the assembly passes the context pointer that was in `sscratch`, which
     // `return_to_user`'s caller guaranteed to be valid; no reference to it is live.

@@ -16,7 +16,8 @@ pub const TEST_DEVICE: u64 = 0x10_0000;
 pub const PLIC: u64 = 0x0c00_0000;
 /// Size of the PLIC's MMIO region on `virt`.
 pub const PLIC_SIZE: u64 = 0x0400_0000;
-/// PLIC context of hart 0 in S-mode.
+/// PLIC context of hart 0 in S-mode (hart `h`'s is `2h + 1`: an M-mode and an S-mode context
+/// per hart).
 pub const PLIC_S_CONTEXT_HART0: u64 = 1;
 /// Number of PLIC sources on `virt` (IRQ 0 is reserved).
 pub const PLIC_SOURCES: u32 = 96;
@@ -25,7 +26,9 @@ pub const TIMEBASE_HZ: u64 = 10_000_000;
 
 /// The arch layer's view of this board: RAM, timebase and Sstc from the DTB when it gives
 /// them, otherwise the `virt` defaults (`RAM_BASE`, `DEFAULT_RAM_SIZE`, `TIMEBASE_HZ`, SBI timer).
-pub fn config(facts: &BoardFacts) -> BoardConfig {
+/// Device interrupts go to the S-mode PLIC context of `boot_hart` (the hart OpenSBI booted
+/// the kernel on, which need not be hart 0 under `-smp`).
+pub fn config(facts: &BoardFacts, boot_hart: u64) -> BoardConfig {
     let (base, size) = facts.ram.unwrap_or((RAM_BASE, DEFAULT_RAM_SIZE));
     BoardConfig {
         ram: (base, base.saturating_add(size)),
@@ -34,7 +37,7 @@ pub fn config(facts: &BoardFacts) -> BoardConfig {
         uart: UART0,
         test_device: TEST_DEVICE,
         plic: PLIC,
-        plic_context: PLIC_S_CONTEXT_HART0,
+        plic_context: PLIC_S_CONTEXT_HART0 + 2 * boot_hart,
         plic_sources: PLIC_SOURCES,
     }
 }

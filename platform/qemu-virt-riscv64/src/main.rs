@@ -10,6 +10,8 @@ mod entry;
 mod payload;
 #[cfg(target_arch = "riscv64")]
 mod root;
+#[cfg(all(target_arch = "riscv64", feature = "smp"))]
+mod smp;
 
 #[cfg(not(target_arch = "riscv64"))]
 fn main() {
@@ -33,7 +35,10 @@ mod kernel {
     #[no_mangle]
     extern "C" fn kernel_main(hart_id: u64, dtb: u64) -> ! {
         let facts = read_dtb(dtb);
-        let m = Riscv64Machine::init(board::config(facts.as_ref().unwrap_or(&Default::default())));
+        let m = Riscv64Machine::init(board::config(
+            facts.as_ref().unwrap_or(&Default::default()),
+            hart_id,
+        ));
         let (ram_lo, ram_hi) = m.config().ram;
         if let Err(e) = facts {
             kprintln!(
@@ -82,6 +87,8 @@ mod kernel {
         };
         let dtb_bytes = dtb_slice(&m, dtb);
         let kernel = root::boot_core(m, elf, start, end, dtb_bytes);
+        #[cfg(feature = "smp")]
+        crate::smp::start_secondaries(kernel.config.max_num_nodes, hart_id, dtb_bytes);
         entry::run(kernel)
     }
 

@@ -198,6 +198,12 @@ fn kernel_config() -> KernelConfig {
         c.printing as u8,
         c.max_num_nodes
     );
+    if c.max_num_nodes != 1 && !cfg!(feature = "smp") {
+        panic!(
+            "CONFIG_MAX_NUM_NODES={} needs the multicore kernel (built with the smp feature); this one is uniprocessor",
+            c.max_num_nodes
+        );
+    }
     c
 }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the multicore boot-test images of ARCH (docs/smp.md) into build/<arch>-smp/:
+#   kernel.elf       the kernel built with the `smp` feature
+#   bootinfo.elf     that kernel + the boot-info root task, configured CONFIG_MAX_NUM_NODES=N
+#   bootinfo-up.elf  the uniprocessor kernel + the same task and configuration (must refuse it)
+# The uniprocessor kernel binary is rebuilt in place afterwards (cargo keeps both feature
+# sets' artefacts, so that is a copy, not a compile) for the other tests.
+# Usage: build-smp-images.sh <arch> [N (default 4)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/arch.sh
+arch="$1"; nodes="${2:-4}"
+arch_config "$arch"
+bash scripts/build-images.sh "$arch" >/dev/null
+out="build/$arch-smp"
+mkdir -p "$out"
+kbin="target/$KERNEL_TARGET/release/$KERNEL_BIN"
+cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG" --features smp
+cp "$kbin" "$out/kernel.elf"
+cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
+task="target/$TARGET/release/bootinfo"
+target/release/mkimage --kernel "$out/kernel.elf" --out "$out/bootinfo.elf" \
+  --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
+target/release/mkimage --kernel "$kbin" --out "$out/bootinfo-up.elf" \
+  --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
+echo "build-smp-images: $arch: $out/bootinfo.elf $out/bootinfo-up.elf (CONFIG_MAX_NUM_NODES=$nodes)"
