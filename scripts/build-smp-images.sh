@@ -3,6 +3,8 @@
 #   kernel.elf       the kernel built with the `smp` feature
 #   bootinfo.elf     that kernel + the boot-info root task, configured CONFIG_MAX_NUM_NODES=N
 #   bootinfo-up.elf  the uniprocessor kernel + the same task and configuration (must refuse it)
+# x86_64 (multiboot): kernel32.bin and kernel32-up.bin (the two kernels, configured in place
+# with CONFIG_MAX_NUM_NODES=N) and bootinfo.elf (the task, QEMU's -initrd module).
 # The uniprocessor kernel binary is rebuilt in place afterwards (cargo keeps both feature
 # sets' artefacts, so that is a copy, not a compile) for the other tests.
 # Usage: build-smp-images.sh <arch> [N (default 4)]
@@ -19,8 +21,24 @@ cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG" --featu
 cp "$kbin" "$out/kernel.elf"
 cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
 task="target/$TARGET/release/bootinfo"
-target/release/mkimage --kernel "$out/kernel.elf" --out "$out/bootinfo.elf" \
-  --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
-target/release/mkimage --kernel "$kbin" --out "$out/bootinfo-up.elf" \
-  --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
-echo "build-smp-images: $arch: $out/bootinfo.elf $out/bootinfo-up.elf (CONFIG_MAX_NUM_NODES=$nodes)"
+case "${IMAGE_KIND:-payload}" in
+  multiboot)
+    # x86_64: the flat multiboot kernels, each configured in place; the task is the module.
+    objcopy="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objcopy"
+    "$objcopy" -O binary "$out/kernel.elf" "$out/kernel32.bin"
+    "$objcopy" -O binary "$kbin" "$out/kernel32-up.bin"
+    for k in "$out/kernel32.bin" "$out/kernel32-up.bin"; do
+      target/release/mkimage --option CONFIG_MAX_NUM_NODES="$nodes" --set-config sel4 "$k" >/dev/null
+    done
+    cp "$task" "$out/bootinfo.elf"
+    built="$out/kernel32.bin $out/kernel32-up.bin $out/bootinfo.elf"
+    ;;
+  *)
+    target/release/mkimage --kernel "$out/kernel.elf" --out "$out/bootinfo.elf" \
+      --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
+    target/release/mkimage --kernel "$kbin" --out "$out/bootinfo-up.elf" \
+      --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
+    built="$out/bootinfo.elf $out/bootinfo-up.elf"
+    ;;
+esac
+echo "build-smp-images: $arch: $built (CONFIG_MAX_NUM_NODES=$nodes)"

@@ -107,3 +107,26 @@ pub fn vector_pending() -> bool {
 pub fn eoi() {
     write(REG_EOI, 0);
 }
+
+/// Interrupt command register, low and high halves.
+const REG_ICR_LOW: usize = 0x300;
+const REG_ICR_HIGH: usize = 0x310;
+/// Local APIC ID register.
+const REG_ID: usize = 0x20;
+/// ICR delivery status: the previous IPI is still being sent.
+const ICR_SEND_PENDING: u32 = 1 << 12;
+
+/// This CPU's local APIC ID.
+pub fn id() -> u32 {
+    read(REG_ID) >> 24
+}
+
+/// Send an inter-processor interrupt: ICR low word `command` (vector, delivery mode, level,
+/// trigger) to the local APIC with ID `dest`, and wait until the APIC has sent it.
+pub fn send_ipi(dest: u32, command: u32) {
+    write(REG_ICR_HIGH, dest << 24);
+    write(REG_ICR_LOW, command);
+    while read(REG_ICR_LOW) & ICR_SEND_PENDING != 0 {
+        core::hint::spin_loop();
+    }
+}

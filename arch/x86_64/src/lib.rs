@@ -30,6 +30,8 @@ pub mod machine;
 pub mod mm;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod serial;
+#[cfg(all(target_arch = "x86_64", target_os = "none", feature = "smp"))]
+pub mod smp;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod tables;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]

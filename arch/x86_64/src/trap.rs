@@ -504,8 +504,10 @@ pub fn dump(f: &TrapFrame) {
 /// Returns the frame to resume, with bit 0 set if it may be resumed with `sysretq` (a user
 /// frame whose RCX equals RIP and R11 equals RFLAGS, so `sysretq` gives exactly the state
 /// `iretq` would), else clear (`iretq`).
-#[no_mangle]
-extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
+/// (A multicore kernel exports `crate::smp`'s wrapper under this name instead, which holds
+/// the big kernel lock around this function.)
+#[cfg_attr(not(feature = "smp"), no_mangle)]
+pub(crate) extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
     // SAFETY: the assembly passes the frame it just pushed; it is either the current
     // thread's context (the `Hook` contract keeps it valid and unreferenced) or on the
     // kernel stack. This reference ends before the hook runs.

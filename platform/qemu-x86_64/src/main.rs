@@ -12,6 +12,8 @@ mod board;
 mod entry;
 mod loader;
 mod root;
+#[cfg(feature = "smp")]
+mod smp;
 
 use arch_x86_64::layout::KERNEL_VBASE;
 use arch_x86_64::machine::X86Machine;
@@ -87,6 +89,8 @@ extern "C" fn kernel_entry_x86_64(magic: u32, info: u32) -> ! {
         tsc,
         rsdp.as_ref().map(|r| &r.1),
     );
+    #[cfg(feature = "smp")]
+    smp::start_secondaries(kernel.config.max_num_nodes, tsc);
     entry::run(kernel)
 }
 

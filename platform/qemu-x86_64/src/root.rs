@@ -230,5 +230,11 @@ fn kernel_config() -> KernelConfig {
         c.max_num_nodes,
         c.iommu as u8
     );
+    if c.max_num_nodes != 1 && !cfg!(feature = "smp") {
+        panic!(
+            "CONFIG_MAX_NUM_NODES={} needs the multicore kernel (built with the smp feature); this one is uniprocessor",
+            c.max_num_nodes
+        );
+    }
     c
 }
