@@ -38,6 +38,52 @@ pub mod slots {
     pub const NUM_INITIAL_CAPS: u64 = 16;
 }
 
+/// Extra boot info chunk ids (`seL4_BootInfoID`). The extra boot info starts at the page
+/// after the boot info and is `extraLen` bytes of chunks, each a header {u64 id, u64 length
+/// of the chunk including the header} and its body, packed one after the other (a chunk may
+/// start at any byte offset).
+pub mod extra_id {
+    /// `SEL4_BOOTINFO_HEADER_PADDING`.
+    pub const PADDING: u64 = 0;
+    /// `SEL4_BOOTINFO_HEADER_X86_VBE`.
+    pub const X86_VBE: u64 = 1;
+    /// `SEL4_BOOTINFO_HEADER_X86_MBMMAP`: the multiboot memory map ([`super::x86_mmap`]).
+    pub const X86_MBMMAP: u64 = 2;
+    /// `SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`: the 36-byte ACPI RSDP.
+    pub const X86_ACPI_RSDP: u64 = 3;
+    /// `SEL4_BOOTINFO_HEADER_X86_FRAMEBUFFER` (multiboot 2 framebuffer tag).
+    pub const X86_FRAMEBUFFER: u64 = 4;
+    /// `SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`: a u32, the TSC frequency in MHz.
+    pub const X86_TSC_FREQ: u64 = 5;
+    /// `SEL4_BOOTINFO_HEADER_FDT`: the flattened device tree.
+    pub const FDT: u64 = 6;
+}
+
+/// Bytes of an extra boot info chunk header (`seL4_BootInfoHeader`).
+pub const EXTRA_HEADER_BYTES: usize = 16;
+
+/// The x86 multiboot memory map chunk (`seL4_X86_BootInfo_mmap_t`, packed): the header,
+/// a u32 `mmap_length` (bytes of entries the loader gave, at most [`x86_mmap::ENTRIES_BYTES`]),
+/// then room for [`x86_mmap::MAX_ENTRIES`] entries (`seL4_X86_mb_mmap_t`: u32 size, u64
+/// base, u64 length, u32 type) copied verbatim from the loader. The chunk always has its
+/// full size, whatever `mmap_length` is.
+pub mod x86_mmap {
+    /// `SEL4_MULTIBOOT_MAX_MMAP_ENTRIES`.
+    pub const MAX_ENTRIES: usize = 50;
+    /// `sizeof(seL4_X86_mb_mmap_t)`.
+    pub const ENTRY_BYTES: usize = 24;
+    /// Room for the entries.
+    pub const ENTRIES_BYTES: usize = MAX_ENTRIES * ENTRY_BYTES;
+    /// Offset of `mmap_length` in the chunk.
+    pub const LENGTH_OFFSET: usize = super::EXTRA_HEADER_BYTES;
+    /// Offset of the first entry in the chunk.
+    pub const ENTRIES_OFFSET: usize = LENGTH_OFFSET + 4;
+    /// `sizeof(seL4_X86_BootInfo_mmap_t)`, the chunk's length.
+    pub const CHUNK_BYTES: usize = ENTRIES_OFFSET + ENTRIES_BYTES;
+    /// `SEL4_MULTIBOOT_RAM_REGION_TYPE`.
+    pub const RAM_TYPE: u32 = 1;
+}
+
 /// `CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS`.
 pub const MAX_BOOTINFO_UNTYPED_CAPS: usize = 230;
 
@@ -164,6 +210,7 @@ pub mod offsets {
 
 const _: () = {
     use core::mem::{offset_of, size_of};
+    assert!(x86_mmap::CHUNK_BYTES == 1220);
     assert!(offset_of!(BootInfo, extra_len) == offsets::EXTRA_LEN);
     assert!(offset_of!(BootInfo, node_id) == offsets::NODE_ID);
     assert!(offset_of!(BootInfo, num_nodes) == offsets::NUM_NODES);
@@ -264,24 +311,6 @@ impl BootInfo {
         }
         bi
     }
-}
-
-/// Extra-bootinfo chunk ids (`seL4_BootInfoID`).
-pub mod extra_id {
-    /// Padding.
-    pub const PADDING: u64 = 0;
-    /// x86 VBE info.
-    pub const X86_VBE: u64 = 1;
-    /// x86 multiboot memory map.
-    pub const X86_MBMMAP: u64 = 2;
-    /// x86 ACPI RSDP.
-    pub const X86_ACPI_RSDP: u64 = 3;
-    /// x86 framebuffer.
-    pub const X86_FRAMEBUFFER: u64 = 4;
-    /// x86 TSC frequency (u32 MHz).
-    pub const X86_TSC_FREQ: u64 = 5;
-    /// Flattened device tree.
-    pub const FDT: u64 = 6;
 }
 
 /// `seL4_DebugCapIdentify` tags (kernel cap tags from `structures*.bf`).

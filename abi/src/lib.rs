@@ -12,7 +12,7 @@
 //! * [`object`]: object types per arch ([`ObjectKind`]) and object sizes.
 //! * [`message`]: `seL4_MessageInfo`, `seL4_CapRights`, CNode cap data, IPC buffer layout.
 //! * [`fault`]: fault labels and per-arch fault message layouts.
-//! * [`bootinfo`]: `seL4_BootInfo`, `seL4_UntypedDesc`, initial cap slots.
+//! * [`bootinfo`]: `seL4_BootInfo`, `seL4_UntypedDesc`, initial cap slots, extra boot info chunks.
 //! * [`vmattr`]: VM attribute values per arch.
 #![no_std]
 #![forbid(unsafe_code)]

@@ -2,7 +2,8 @@
 # x86_64 boot test of the root task's seL4 environment built by the kernel core, with the
 # boot-info test written once for every arch (user/root-tests `bootinfo`): slot regions in
 # seL4's order, initial cap kinds, the untyped list (aligned, disjoint, untyped caps), the
-# extra boot info, Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
+# extra boot info (seL4's x86 chunks in seL4's order: ACPI RSDP, multiboot memory map, TSC
+# frequency), Untyped_Retype of an endpoint into the first empty slot, CNode_Copy of it,
 # DeleteFirst / FailedLookup error replies, and a frame mapped where two page tables are
 # missing (FailedLookup first, then written and read back). The script cross-checks the
 # printed numbers (empty region = [end of the untyped region, 4096), counts and bytes, the
@@ -24,6 +25,11 @@ bash scripts/boot-test.sh x86_64 bootinfo \
   --expect "bootinfo: empty slots [" \
   --expect "bootinfo: slot regions follow seL4's order with no gaps; one schedcontrol cap" \
   --expect "bootinfo: untyped list consistent (aligned, disjoint, caps are untyped)" \
+  --expect "bootinfo: extra bootinfo: chunk id 3 (52 bytes)" \
+  --expect "bootinfo: extra bootinfo: chunk id 2 (1220 bytes)" \
+  --expect "bootinfo: multiboot memory map: " \
+  --expect "bootinfo: RAM untypeds lie within the memory map's RAM" \
+  --expect "bootinfo: extra bootinfo: chunk id 5 (20 bytes)" \
   --expect "bootinfo: retype: endpoint into slot " \
   --expect "bootinfo: retype: into the occupied slot " \
   --expect "bootinfo: copy: slot " \

@@ -7,6 +7,7 @@
 #![no_std]
 
 pub mod context;
+pub mod extra_bootinfo;
 pub mod firmware;
 pub mod layout;
 pub mod multiboot;

@@ -19,6 +19,29 @@ const INFO_MEM: u32 = 1 << 0;
 pub const MAX_REGIONS: usize = 16;
 /// Maximum number of modules kept.
 pub const MAX_MODULES: usize = 4;
+/// Bytes of the loader's memory map kept verbatim for the root task: seL4 copies at most
+/// `SEL4_MULTIBOOT_MAX_MMAP_ENTRIES` (50) entries of 24 bytes (`seL4_X86_mb_mmap_t`).
+pub const MMAP_COPY_BYTES: usize = 50 * 24;
+
+/// The loader's memory map exactly as it lay in memory (entries of {u32 size, u64 base,
+/// u64 length, u32 type}), truncated to [`MMAP_COPY_BYTES`]; handed to the root task in
+/// the extra boot info (`SEL4_BOOTINFO_HEADER_X86_MBMMAP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawMemoryMap {
+    /// The copied bytes; only `..len` are meaningful, the rest are zero.
+    pub bytes: [u8; MMAP_COPY_BYTES],
+    /// Number of bytes copied (0 when the loader gave no memory map).
+    pub len: usize,
+}
+
+impl Default for RawMemoryMap {
+    fn default() -> Self {
+        RawMemoryMap {
+            bytes: [0; MMAP_COPY_BYTES],
+            len: 0,
+        }
+    }
+}
 
 /// A physical address range `[start, end)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,6 +75,8 @@ pub struct BootInfo {
     pub num_modules: usize,
     /// Physical end of the info structures the loader wrote (highest address seen).
     pub info_end: u64,
+    /// The memory map as the loader wrote it, for the root task.
+    pub raw_mmap: RawMemoryMap,
 }
 
 /// Why the boot information was rejected.
@@ -101,6 +126,11 @@ pub fn parse(
         let len = rd32(&hdr, 44) as u64;
         let addr = rd32(&hdr, 48) as u64;
         bi.info_end = bi.info_end.max(addr + len);
+        let copy = (len as usize).min(MMAP_COPY_BYTES);
+        if !read(addr, &mut bi.raw_mmap.bytes[..copy]) {
+            return Err(MultibootError::Unreadable(addr));
+        }
+        bi.raw_mmap.len = copy;
         let mut off = 0u64;
         while off + 24 <= len {
             let mut e = [0u8; 24];
@@ -205,6 +235,9 @@ mod tests {
                 end: 0x4000_0000
             }
         );
+        assert_eq!(bi.raw_mmap.len, 48, "both entries kept verbatim");
+        assert_eq!(&bi.raw_mmap.bytes[..48], &img[0x200..0x230]);
+        assert!(bi.raw_mmap.bytes[48..].iter().all(|&b| b == 0));
         assert_eq!(bi.num_modules, 1);
         assert_eq!(
             bi.modules[0],
@@ -221,6 +254,44 @@ mod tests {
             parse(LOADER_MAGIC, 0x3f0, &read).unwrap_err(),
             MultibootError::Unreadable(0x3f0)
         );
+    }
+
+    #[test]
+    fn memory_map_copy_stops_at_fifty_entries() {
+        // 60 entries at 0x100 (RAM every other one), info at 0x0.
+        let mut m = [0u8; 0x1000];
+        m[0..4].copy_from_slice(&INFO_MMAP.to_le_bytes());
+        m[44..48].copy_from_slice(&(60u32 * 24).to_le_bytes());
+        m[48..52].copy_from_slice(&0x100u32.to_le_bytes());
+        for i in 0..60usize {
+            let at = 0x100 + 24 * i;
+            m[at..at + 4].copy_from_slice(&20u32.to_le_bytes());
+            m[at + 4..at + 12].copy_from_slice(&(0x100_0000 * (i as u64 + 1)).to_le_bytes());
+            m[at + 12..at + 20].copy_from_slice(&0x1000u64.to_le_bytes());
+            m[at + 20..at + 24].copy_from_slice(&(1 + (i as u32 & 1)).to_le_bytes());
+        }
+        let read = |a: u64, buf: &mut [u8]| {
+            let a = a as usize;
+            if a + buf.len() > m.len() {
+                return false;
+            }
+            buf.copy_from_slice(&m[a..a + buf.len()]);
+            true
+        };
+        let bi = parse(LOADER_MAGIC, 0, &read).unwrap();
+        assert_eq!(bi.raw_mmap.len, MMAP_COPY_BYTES);
+        assert_eq!(&bi.raw_mmap.bytes[..], &m[0x100..0x100 + MMAP_COPY_BYTES]);
+        // The RAM regions still come from the whole map (as seL4 makes untypeds of them all),
+        // as many as the kernel keeps.
+        assert_eq!(bi.num_ram, MAX_REGIONS);
+        // No memory map: nothing copied.
+        m[0..4].copy_from_slice(&INFO_MEM.to_le_bytes());
+        let read = |a: u64, buf: &mut [u8]| {
+            buf.copy_from_slice(&m[a as usize..a as usize + buf.len()]);
+            true
+        };
+        let bi = parse(LOADER_MAGIC, 0, &read).unwrap();
+        assert_eq!(bi.raw_mmap.len, 0);
     }
 
     #[test]

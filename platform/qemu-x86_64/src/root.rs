@@ -2,10 +2,10 @@
 //! describe the free RAM from the multiboot memory map and the device space user space may
 //! own, and let `kernel_core::boot` build the root task as seL4 does (§7 of the ABI notes:
 //! initial caps in seL4's slots including IOPortControl in slot 7, IPC buffer page right
-//! after the image, then the bootinfo page and the extra bootinfo with the ACPI RSDP and the
-//! TSC frequency; rdi = bootinfo, RSP = 0, RFLAGS = IF|2).
+//! after the image, then the bootinfo page and the extra bootinfo with the ACPI RSDP, the
+//! multiboot memory map and the TSC frequency; rdi = bootinfo, RSP = 0, RFLAGS = IF|2).
 
-use arch_x86_64::firmware;
+use arch_x86_64::{extra_bootinfo, firmware};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::mm::{FrameAlloc, LAPIC_PHYS_DEFAULT};
 use arch_x86_64::multiboot::{BootInfo, Range};
@@ -24,10 +24,6 @@ use crate::loader::{self, MAX_IMAGE_PAGES};
 pub const LOW_MEMORY_END: u64 = firmware::LOW_MEMORY_END;
 /// The I/O APIC's page, which the kernel keeps (as seL4 does).
 pub const IOAPIC_BASE: u64 = 0xfec0_0000;
-/// Extra-bootinfo chunk id of the ACPI RSDP (`SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`).
-const BOOTINFO_HEADER_X86_ACPI_RSDP: u64 = 3;
-/// Extra-bootinfo chunk id of the TSC frequency (`SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`).
-const BOOTINFO_HEADER_X86_TSC_FREQ: u64 = 5;
 /// Most free RAM regions handed to the core.
 const MAX_FREE: usize = 32;
 
@@ -107,34 +103,6 @@ fn device_regions(bi: &BootInfo, out: &mut [Region; MAX_DEVICE]) -> usize {
     n
 }
 
-/// The extra boot info chunks seL4 gives an x86 root task that we have: the ACPI RSDP
-/// (`SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`, its 36 bytes) when the firmware has one, then
-/// the TSC frequency (`SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`, u32 MHz, padded to 8 bytes).
-/// Each chunk starts with a header {id, length including the header}. Returns the length.
-fn extra_bootinfo(
-    rsdp: Option<&[u8; firmware::RSDP_BYTES]>,
-    tsc_mhz: u64,
-    out: &mut [u8; 128],
-) -> usize {
-    let mut at = 0;
-    let mut chunk = |id: u64, body: &[u8], padded: usize| {
-        let len = 16 + padded;
-        out[at..at + 8].copy_from_slice(&id.to_le_bytes());
-        out[at + 8..at + 16].copy_from_slice(&(len as u64).to_le_bytes());
-        out[at + 16..at + 16 + body.len()].copy_from_slice(body);
-        at += len;
-    };
-    if let Some(r) = rsdp {
-        chunk(BOOTINFO_HEADER_X86_ACPI_RSDP, r, r.len());
-    }
-    chunk(
-        BOOTINFO_HEADER_X86_TSC_FREQ,
-        &(tsc_mhz as u32).to_le_bytes(),
-        8,
-    );
-    at
-}
-
 /// Load the root task and boot the kernel core. Panics (a kernel boot failure) on a
 /// malformed image or too little memory.
 pub fn boot_core(
@@ -186,8 +154,8 @@ pub fn boot_core(
     for r in device {
         kprintln!("x86_64 kernel: device region {:#x}..{:#x}", r.start, r.end);
     }
-    let mut extra = [0u8; 128];
-    let extra_len = extra_bootinfo(rsdp, tsc_mhz, &mut extra);
+    let mut extra = [0u8; extra_bootinfo::MAX_BYTES];
+    let extra_len = extra_bootinfo::build(rsdp, &bi.raw_mmap, u32::try_from(tsc_mhz).unwrap_or(u32::MAX), &mut extra);
     let params = BootParams {
         arch: Arch::X86_64,
         ram: &free[..nfree],

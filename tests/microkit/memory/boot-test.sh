@@ -22,7 +22,7 @@ case "$arch" in
   x86_64) . scripts/microkit-qemu.sh
           microkit_qemu "$arch" "build/microkit-memory/$arch/loader.img"
           qemu=("${MK_QEMU[@]}")
-          bootinfo="bootinfo: chunk id 5, 24 bytes, tsc " ;;
+          bootinfo="bootinfo: chunk id 5, 20 bytes, tsc " ;;
   *) echo "memory boot test: unsupported arch '$arch'" >&2; exit 1 ;;
 esac
 bash tests/microkit/memory/build.sh "$arch" >/dev/null

@@ -27,6 +27,7 @@
 #![no_std]
 #![no_main]
 
+use sel4_abi::bootinfo::{extra_id, x86_mmap};
 use sel4_abi::{fault, Arch, Error, FaultType, ObjectKind};
 use sel4_root::error::{expect_eq, expect_error, ErrorName, RootError};
 use sel4_root::root::{Root, Sel4, CNODE, TCB, VSPACE};
@@ -507,20 +508,13 @@ pub extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     //     {id, length including the header}.
     let detail = STEPS.step(
         "extra bootinfo",
-        check_extra_bootinfo(bi, bootinfo_addr + 4096),
+        check_extra_bootinfo(bi, sel4_root::rt::extra_boot_info(bootinfo_addr, bi)),
     );
     println!("sel4-demo: extra bootinfo as seL4 gives it: {}", detail);
 
     println!("sel4-demo: all steps passed");
     sel4_root::halt()
 }
-
-/// `SEL4_BOOTINFO_HEADER_X86_ACPI_RSDP`.
-const BI_X86_ACPI_RSDP: u64 = 3;
-/// `SEL4_BOOTINFO_HEADER_X86_TSC_FREQ`.
-const BI_X86_TSC_FREQ: u64 = 5;
-/// `SEL4_BOOTINFO_HEADER_FDT`.
-const BI_FDT: u64 = 6;
 
 /// Whether a device untyped covers physical address `paddr`.
 fn device_untyped_covers(bi: &sel4_abi::BootInfo, paddr: u64) -> bool {
@@ -531,23 +525,32 @@ fn device_untyped_covers(bi: &sel4_abi::BootInfo, paddr: u64) -> bool {
     })
 }
 
-/// Walk the extra boot info at `extra` and check what seL4 gives on this architecture:
-/// AArch64 and RISC-V the device tree (id 6) packed to its own `totalsize`; x86_64 the ACPI
-/// RSDP (id 3, 36 bytes with a valid checksum, its RSDT and the BIOS area reachable through
-/// device untypeds) and the TSC frequency (id 5, a u32). Returns a one-line description.
-fn check_extra_bootinfo(bi: &sel4_abi::BootInfo, extra: u64) -> Result<&'static str, RootError> {
+/// Walk the extra boot info `extra` (the `extraLen` bytes after the boot info page) and check
+/// what seL4 gives on this architecture: AArch64 and RISC-V the device tree (id 6) packed to
+/// its own `totalsize`; x86_64, in seL4's order and packed back to back, the ACPI RSDP (id 3,
+/// 36 bytes with a valid checksum, its RSDT and the BIOS area reachable through device
+/// untypeds), the multiboot memory map (id 2, seL4's fixed 1220-byte chunk, whose RAM
+/// entries cover the RAM untypeds) and the TSC frequency (id 5, a u32 of MHz). Returns a
+/// one-line description.
+fn check_extra_bootinfo(bi: &sel4_abi::BootInfo, extra: &[u8]) -> Result<&'static str, RootError> {
     let bad = |what: &'static str, got: u64, want: u64| RootError::Unexpected { what, got, want };
-    let (mut fdt, mut rsdp, mut tsc) = (false, false, false);
+    let word = |o: usize| u64::from_le_bytes(extra[o..o + 8].try_into().unwrap_or([0; 8]));
+    let u32_at = |o: usize| u32::from_le_bytes(extra[o..o + 4].try_into().unwrap_or([0; 4]));
+    let (mut fdt, mut order, mut seen) = (false, [0u64; 3], 0);
     let mut at = 0;
-    while at + 16 <= bi.extra_len {
-        let (id, len) = (read_word(extra + at), read_word(extra + at + 8));
-        if len < 16 || at + len > bi.extra_len {
-            return Err(bad("extra bootinfo chunk length", len, bi.extra_len - at));
+    while at + 16 <= extra.len() {
+        let (id, len) = (word(at), word(at + 8));
+        if len < 16 || len > (extra.len() - at) as u64 {
+            return Err(bad("extra bootinfo chunk length", len, (extra.len() - at) as u64));
         }
-        let body = extra + at + 16;
+        if seen < order.len() {
+            order[seen] = id;
+        }
+        seen += 1;
+        let body = at + 16;
         match id {
-            BI_FDT => {
-                let h: [u8; 8] = read_bytes(body);
+            extra_id::FDT => {
+                let h = &extra[body..body + 8];
                 let magic = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
                 let total = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as u64;
                 expect_eq("FDT magic", magic as u64, 0xd00d_feed)?;
@@ -558,9 +561,9 @@ fn check_extra_bootinfo(bi: &sel4_abi::BootInfo, extra: u64) -> Result<&'static 
                 )?;
                 fdt = true;
             }
-            BI_X86_ACPI_RSDP => {
+            extra_id::X86_ACPI_RSDP => {
                 expect_eq("RSDP chunk length", len, 16 + 36)?;
-                let r: [u8; 20] = read_bytes(body);
+                let r = &extra[body..body + 20];
                 expect_eq("RSDP signature", (&r[..8] == b"RSD PTR ") as u64, 1)?;
                 let sum = r.iter().fold(0u8, |s, x| s.wrapping_add(*x));
                 expect_eq("RSDP checksum", sum as u64, 0)?;
@@ -575,25 +578,49 @@ fn check_extra_bootinfo(bi: &sel4_abi::BootInfo, extra: u64) -> Result<&'static 
                     device_untyped_covers(bi, 0xe_0000) as u64,
                     1,
                 )?;
-                rsdp = true;
             }
-            BI_X86_TSC_FREQ => {
-                expect_eq("TSC chunk length", len, 16 + 8)?;
-                tsc = true;
+            extra_id::X86_MBMMAP => {
+                expect_eq("memory map chunk length", len, x86_mmap::CHUNK_BYTES as u64)?;
+                let n = u32_at(at + x86_mmap::LENGTH_OFFSET) as usize;
+                if n == 0 || n % x86_mmap::ENTRY_BYTES != 0 || n > x86_mmap::ENTRIES_BYTES {
+                    return Err(bad("memory map length", n as u64, x86_mmap::ENTRY_BYTES as u64));
+                }
+                let mut ram = 0u64;
+                for e in (0..n).step_by(x86_mmap::ENTRY_BYTES) {
+                    let e = at + x86_mmap::ENTRIES_OFFSET + e;
+                    expect_eq("memory map entry size field", u32_at(e) as u64, 20)?;
+                    if u32_at(e + 20) == x86_mmap::RAM_TYPE {
+                        ram = ram.saturating_add(word(e + 12));
+                    }
+                }
+                let untyped = bootinfo::ram_bytes(bi);
+                if untyped == 0 || untyped > ram {
+                    return Err(bad("RAM untyped bytes within the map's RAM", untyped, ram));
+                }
+            }
+            extra_id::X86_TSC_FREQ => {
+                expect_eq("TSC chunk length", len, 16 + 4)?;
+                if u32_at(body) == 0 {
+                    return Err(bad("TSC frequency (MHz)", 0, 1));
+                }
             }
             _ => {}
         }
-        at += len;
+        at += len as usize;
     }
+    expect_eq("chunks fill extraLen", at as u64, extra.len() as u64)?;
     match ARCH {
         Arch::Aarch64 | Arch::Riscv64 => {
             expect_eq("FDT chunk", fdt as u64, 1)?;
             Ok("the device tree, packed to its size")
         }
         Arch::X86_64 => {
-            expect_eq("ACPI RSDP chunk", rsdp as u64, 1)?;
-            expect_eq("TSC frequency chunk", tsc as u64, 1)?;
-            Ok("the ACPI RSDP (RSDT and BIOS area in device untypeds), the TSC frequency")
+            let want = [extra_id::X86_ACPI_RSDP, extra_id::X86_MBMMAP, extra_id::X86_TSC_FREQ];
+            expect_eq("number of x86 chunks", seen as u64, 3)?;
+            for (got, want) in order.iter().zip(want) {
+                expect_eq("x86 chunk id in seL4's order", *got, want)?;
+            }
+            Ok("the ACPI RSDP (RSDT and BIOS area in device untypeds), the multiboot memory map (covering the RAM untypeds), the TSC frequency, in seL4's order")
         }
     }
 }

@@ -6,7 +6,8 @@
 //!   (`seL4_DebugCapIdentify`);
 //! * the untyped list (aligned, disjoint, every cap an untyped) and its RAM and device bytes;
 //! * the extra boot info: on the device-tree boards, the DTB chunk (packed, as seL4 hands it
-//!   over) and its memory node against the RAM untypeds;
+//!   over) and its memory node against the RAM untypeds; on x86_64, the multiboot memory map
+//!   chunk (seL4's fixed-size layout) against the RAM untypeds;
 //! * `Untyped_Retype` of an endpoint into the first empty slot, `CNode_Copy` of it, and the
 //!   errors for an occupied destination (DeleteFirst) and an empty source (FailedLookup);
 //! * a frame mapped where no page table exists yet: Page_Map fails with FailedLookup, the two
@@ -21,7 +22,7 @@
 
 use boot_image::fdt::Fdt;
 use root_tests::stop;
-use sel4_abi::bootinfo::{cap_tag, slots};
+use sel4_abi::bootinfo::{cap_tag, extra_id, slots, x86_mmap};
 use sel4_abi::{Arch, BootInfo, Error, ObjectKind};
 use sel4_root::bootinfo::{extra_chunks, region_bytes, untypeds, EXTRA_FDT};
 use sel4_root::error::RootError;
@@ -192,12 +193,18 @@ fn untyped_list(bi: &BootInfo) -> u64 {
 fn extra(addr: u64, bi: &BootInfo, ram: u64) {
     let extra = sel4_root::rt::extra_boot_info(addr, bi);
     let mut dtb = None;
+    let mut total = 0;
     for (id, chunk) in extra_chunks(extra) {
         println!("bootinfo: extra bootinfo: chunk id {} ({} bytes)", id, chunk.len());
+        total += chunk.len();
         if id == EXTRA_FDT {
             dtb = Some(&chunk[16..]);
         }
+        if id == extra_id::X86_MBMMAP {
+            memory_map(chunk, ram);
+        }
     }
+    check(total == extra.len(), "the extra boot info chunks do not fill extraLen");
     let Some(dtb) = dtb else {
         check(ARCH == Arch::X86_64, "no DTB chunk in the extra boot info");
         return;
@@ -221,6 +228,43 @@ fn extra(addr: u64, bi: &BootInfo, ram: u64) {
             }
         }
         None => fail!("no memory node in the DTB from the extra boot info"),
+    }
+}
+
+/// The x86 multiboot memory map chunk: seL4's fixed size, whole 24-byte entries, and RAM
+/// entries that cover the RAM untypeds.
+fn memory_map(chunk: &[u8], ram: u64) {
+    let u32_at = |o: usize| chunk.get(o..o + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u64_at = |o: usize| u64::from(u32_at(o)) | u64::from(u32_at(o + 4)) << 32;
+    if chunk.len() != x86_mmap::CHUNK_BYTES {
+        fail!("memory map chunk is {} bytes, seL4's is {}", chunk.len(), x86_mmap::CHUNK_BYTES);
+        return;
+    }
+    let len = u32_at(x86_mmap::LENGTH_OFFSET) as usize;
+    if len == 0 || len % x86_mmap::ENTRY_BYTES != 0 || len > x86_mmap::ENTRIES_BYTES {
+        fail!("memory map length {} is not a whole number of entries", len);
+        return;
+    }
+    let (mut map_ram, mut n_ram) = (0u64, 0);
+    for e in (x86_mmap::ENTRIES_OFFSET..x86_mmap::ENTRIES_OFFSET + len).step_by(x86_mmap::ENTRY_BYTES) {
+        let (base, size, ty) = (u64_at(e + 4), u64_at(e + 12), u32_at(e + 20));
+        println!("bootinfo: multiboot memory map: {:#x}..{:#x} type {}", base, base.saturating_add(size), ty);
+        check(u32_at(e) == 20, "memory map entry size field is not 20");
+        if ty == x86_mmap::RAM_TYPE {
+            map_ram = map_ram.saturating_add(size);
+            n_ram += 1;
+        }
+    }
+    println!(
+        "bootinfo: multiboot memory map: {} entries, {} RAM, {:#x} bytes of RAM",
+        len / x86_mmap::ENTRY_BYTES,
+        n_ram,
+        map_ram
+    );
+    if ram > 0 && ram <= map_ram {
+        println!("bootinfo: RAM untypeds lie within the memory map's RAM");
+    } else {
+        fail!("RAM untyped {:#x} bytes, memory map RAM {:#x} bytes", ram, map_ram);
     }
 }
 
