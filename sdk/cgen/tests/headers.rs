@@ -42,7 +42,7 @@ fn write_headers(dir: &Path, arch: Arch, config: Config) {
 }
 
 /// Static assertions of everything C can check at compile time.
-fn check_source(arch: Arch) -> String {
+fn check_source(arch: Arch, config: Config) -> String {
     let mut s = String::from("#include <microkit.h>\n#include <stddef.h>\n#define CHECK(e) _Static_assert(e, #e)\n");
     let mut c = |e: String| writeln!(s, "CHECK({e});").expect("write");
     // IPC buffer.
@@ -81,11 +81,22 @@ fn check_source(arch: Arch) -> String {
     c(format!("seL4_NumInitialCaps == {}", bootinfo::slots::NUM_INITIAL_CAPS));
     c(format!("seL4_CapInitThreadSC == {}", bootinfo::slots::INIT_THREAD_SC));
     // Labels.
+    // Labels, numbered as the configuration's kernel numbers them (Microkit's debug kernels on
+    // aarch64 and x86_64 have CONFIG_HARDWARE_DEBUG_API: IRQAckIRQ is 31 there, as in seL4's
+    // generated header).
+    let kc = config.kernel_config();
+    let wire = |n: u64| sel4_abi::label::wire_label(arch, &kc, n);
     for l in Label::ALL {
-        c(format!("{} == {}", l.name(), l as u64));
+        c(format!("{} == {}", l.name(), wire(l as u64)));
     }
     for (i, (_, name)) in arch_labels(arch).iter().enumerate() {
-        c(format!("{name} == {}", FIRST_ARCH_LABEL + i as u64));
+        c(format!("{name} == {}", wire(FIRST_ARCH_LABEL + i as u64)));
+    }
+    if config.hardware_debug_api(arch) {
+        c("IRQAckIRQ == 31 && TCBSetBreakpoint == 16 && TCBConfigureSingleStepping == 19".into());
+        c("CONFIG_HARDWARE_DEBUG_API == 1".into());
+    } else {
+        c("IRQAckIRQ == 27".into());
     }
     // Object types.
     for (i, k) in object_types(arch).iter().enumerate() {
@@ -153,7 +164,7 @@ fn headers_compile_and_agree_with_the_abi_tables() {
         for config in [Config::Debug, Config::Release] {
             let dir = scratch(&format!("hdr-{}-{}", board_name(arch), config.name()));
             write_headers(&dir, arch, config);
-            let mut src = check_source(arch);
+            let mut src = check_source(arch, config);
             if config == Config::Release {
                 // No debug syscalls in release: the debug-only calls must be absent.
                 src = src.replace("    seL4_DebugPutChar('x');\n    seL4_DebugNameThread(c, \"name\");\n", "");
