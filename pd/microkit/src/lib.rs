@@ -153,6 +153,10 @@ impl Child {
     pub fn pd_stop(self) -> Result<(), sel4_sys::ops::InvokeError> {
         sel4_sys::ops::tcb_suspend(L::BASE_TCB_CAP + self.0)
     }
+    /// `microkit_pd_resume` (Microkit 2.3): resume the stopped child where it stopped.
+    pub fn pd_resume(self) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::tcb_resume(L::BASE_TCB_CAP + self.0)
+    }
 }
 
 /// x86 I/O port `id` of this PD (cap at `BASE_IOPORT_CAP + id`).
