@@ -1,8 +1,8 @@
 //! A kernel configured as Microkit's `debug` SDK kernel (`CONFIG_HARDWARE_DEBUG_API` on
 //! aarch64 and x86_64) takes seL4's label numbers for that configuration: a PD built for it
 //! acks its IRQ with label 31 (27 + the four hardware debug methods), as on real seL4. The
-//! four debug methods themselves are not implemented (IllegalOperation), and a message label
-//! sent through an endpoint is passed on unchanged.
+//! four debug methods themselves are not implemented (IllegalOperation). (Endpoint,
+//! notification and reply invocations keep their label: it is the message's.)
 
 mod common;
 use common::*;
