@@ -59,9 +59,16 @@ static HARDWARE_DEBUG_LABELS: AtomicBool = AtomicBool::new(false);
 /// `CONFIG_HARDWARE_DEBUG_API`, which moves the labels from `TCBSetTLSBase` on by four. The
 /// encoders keep the plain numbers in [`Invocation::label`]; [`Invocation::info`] converts.
 /// Until this is called the plain numbering (seL4's default configuration) is used.
+///
+/// It also says whether the kernel prints (`CONFIG_PRINTING`): without it,
+/// [`crate::syscall::debug_puts`] and [`crate::syscall::DebugWriter`] print nothing, as
+/// libmicrokit's `microkit_dbg_puts` does in Microkit's release configuration, instead of
+/// making a `DebugPutChar` call that such a kernel answers with an UnknownSyscall fault.
 pub fn set_kernel_config(config: &crate::config::KernelConfig) {
     let on = sel4_abi::label::has_hardware_debug_labels(crate::ARCH, config);
     HARDWARE_DEBUG_LABELS.store(on, Ordering::Relaxed);
+    crate::syscall::PRINTING.store(config.printing, Ordering::Relaxed);
+    crate::syscall::DEBUG_BUILD.store(config.debug_build, Ordering::Relaxed);
 }
 
 /// The number to send for the plain label number `canonical` to the configured kernel.

@@ -123,7 +123,10 @@ impl Kernel for Sel4 {
         ops::domain_schedule_set_start(ic::DOMAIN, index)
     }
     fn name_thread(&mut self, tcb: u64, name: &str) {
-        syscall::debug_name_thread(tcb, name.as_bytes());
+        // Thread names are a debug-build facility (Microkit names TCBs only then).
+        if syscall::kernel_is_debug_build() {
+            syscall::debug_name_thread(tcb, name.as_bytes());
+        }
     }
     fn log(&mut self, args: fmt::Arguments) {
         println!("{}", args);
