@@ -58,6 +58,15 @@ pub struct KernelConfig {
     /// `seL4_X86_IOPageTableObject` type. seL4's default on `pc99` is on; seL4's simulation
     /// builds (sel4test under QEMU) turn it off.
     pub iommu: bool,
+    /// `CONFIG_HARDWARE_DEBUG_API` (aarch64 and x86_64; seL4 has no such option on RISC-V, so
+    /// riscv64 ignores it): seL4 then has four more TCB methods (`TCBSetBreakpoint`,
+    /// `TCBGetBreakpoint`, `TCBUnsetBreakpoint`, `TCBConfigureSingleStepping`, labels 16..=19)
+    /// and every later label, arch labels included, is 4 higher (`IRQAckIRQ` 31, not 27).
+    /// Microkit's `debug` configuration turns it on for aarch64 and x86_64, so a PD built
+    /// against that configuration's libmicrokit sends those numbers. Our kernel numbers the
+    /// labels as seL4 does ([`crate::label::canonical_label`]) but does not implement the four
+    /// debug methods (IllegalOperation). seL4's default is off.
+    pub hardware_debug_api: bool,
 }
 
 const FLAG_MCS: u64 = 1 << 0;
@@ -67,6 +76,7 @@ const FLAG_BENCHMARK_TRACK_UTILISATION: u64 = 1 << 3;
 const FLAG_HYPERVISOR: u64 = 1 << 4;
 /// Set when `CONFIG_IOMMU` is off (a record without the bit, as older images have, means on).
 const FLAG_NO_IOMMU: u64 = 1 << 5;
+const FLAG_HARDWARE_DEBUG_API: u64 = 1 << 6;
 
 impl KernelConfig {
     /// seL4's defaults for a kernel built without options (`KernelNumDomains` 1,
@@ -81,12 +91,15 @@ impl KernelConfig {
         max_num_nodes: 1,
         hypervisor: false,
         iommu: true,
+        hardware_debug_api: false,
     };
 
     /// Microkit's `debug` configuration (16 domains on a single-core board, debug build with
-    /// printing).
+    /// printing, `CONFIG_HARDWARE_DEBUG_API` as Microkit's SDK builds it for aarch64 and
+    /// x86_64).
     pub const MICROKIT_DEBUG: KernelConfig = KernelConfig {
         num_domains: 16,
+        hardware_debug_api: true,
         ..Self::SEL4_DEFAULT
     };
 
@@ -95,6 +108,7 @@ impl KernelConfig {
         num_domains: 16,
         debug_build: false,
         printing: false,
+        hardware_debug_api: false,
         ..Self::SEL4_DEFAULT
     };
 
@@ -151,6 +165,9 @@ impl KernelConfig {
         if !self.iommu {
             flags |= FLAG_NO_IOMMU;
         }
+        if self.hardware_debug_api {
+            flags |= FLAG_HARDWARE_DEBUG_API;
+        }
         [RECORD_MAGIC, self.num_domains, flags, self.max_num_nodes]
     }
 
@@ -171,6 +188,7 @@ impl KernelConfig {
             max_num_nodes: w[3],
             hypervisor: flags & FLAG_HYPERVISOR != 0,
             iommu: flags & FLAG_NO_IOMMU == 0,
+            hardware_debug_api: flags & FLAG_HARDWARE_DEBUG_API != 0,
         }
     }
 
@@ -201,6 +219,7 @@ impl KernelConfig {
                 self.max_num_nodes = value
             }
             "CONFIG_MAX_NUM_NODES" => return Err(OptionError::BadValue),
+            "CONFIG_HARDWARE_DEBUG_API" => self.hardware_debug_api = flag(value)?,
             "CONFIG_KERNEL_MCS" if value == 1 => {}
             "CONFIG_HYPERVISOR_SUPPORT" if value == 0 => {}
             "CONFIG_KERNEL_MCS" | "CONFIG_HYPERVISOR_SUPPORT" => {
@@ -223,7 +242,7 @@ impl KernelConfig {
     /// `(name, value)` of every option, as seL4's generated `autoconf.h` would define them
     /// (booleans as 0/1; the benchmark option by its name's index: 0 none, 1
     /// track_utilisation).
-    pub fn options(&self) -> [(&'static str, u64); 8] {
+    pub fn options(&self) -> [(&'static str, u64); 9] {
         [
             ("CONFIG_NUM_DOMAINS", self.num_domains),
             ("CONFIG_KERNEL_MCS", self.kernel_mcs as u64),
@@ -236,6 +255,7 @@ impl KernelConfig {
             ("CONFIG_MAX_NUM_NODES", self.max_num_nodes),
             ("CONFIG_HYPERVISOR_SUPPORT", self.hypervisor as u64),
             ("CONFIG_IOMMU", self.iommu as u64),
+            ("CONFIG_HARDWARE_DEBUG_API", self.hardware_debug_api as u64),
         ]
     }
 }

@@ -424,3 +424,42 @@ pub fn arch_label_number(arch: Arch, l: ArchLabel) -> Option<u64> {
         .position(|e| e.0 == l)
         .map(|i| FIRST_ARCH_LABEL + i as u64)
 }
+
+/// The first label that `CONFIG_HARDWARE_DEBUG_API` moves: the four debug TCB methods take
+/// labels 16..=19 and `TCBSetTLSBase` (16 without the option) and everything after it move
+/// up by [`HARDWARE_DEBUG_LABELS`].
+pub const FIRST_HARDWARE_DEBUG_LABEL: u64 = 16;
+/// How many TCB methods `CONFIG_HARDWARE_DEBUG_API` adds (`TCBSetBreakpoint`,
+/// `TCBGetBreakpoint`, `TCBUnsetBreakpoint`, `TCBConfigureSingleStepping`).
+pub const HARDWARE_DEBUG_LABELS: u64 = 4;
+
+/// Whether a kernel built with `config` for `arch` numbers its labels with the hardware
+/// debug methods (seL4 has `CONFIG_HARDWARE_DEBUG_API` on aarch64 and x86_64 only).
+pub const fn has_hardware_debug_labels(arch: Arch, config: &KernelConfig) -> bool {
+    config.hardware_debug_api && !matches!(arch, Arch::Riscv64)
+}
+
+/// Kernel side: the label number `n` that a program sent to a kernel built with `config`,
+/// in the numbering the rest of this crate uses (seL4's without `CONFIG_HARDWARE_DEBUG_API`:
+/// [`Label`], [`FIRST_ARCH_LABEL`], [`arch_label_in`]). `None` for one of the four hardware
+/// debug methods, which our kernel does not implement.
+pub const fn canonical_label(arch: Arch, config: &KernelConfig, n: u64) -> Option<u64> {
+    if !has_hardware_debug_labels(arch, config) || n < FIRST_HARDWARE_DEBUG_LABEL {
+        Some(n)
+    } else if n < FIRST_HARDWARE_DEBUG_LABEL + HARDWARE_DEBUG_LABELS {
+        None
+    } else {
+        Some(n - HARDWARE_DEBUG_LABELS)
+    }
+}
+
+/// User side: the number a program sends for label `canonical` (this crate's numbering, as
+/// [`Label`] and [`arch_label_number_in`] give it) to a kernel built with `config`; the
+/// inverse of [`canonical_label`].
+pub const fn wire_label(arch: Arch, config: &KernelConfig, canonical: u64) -> u64 {
+    if has_hardware_debug_labels(arch, config) && canonical >= FIRST_HARDWARE_DEBUG_LABEL {
+        canonical + HARDWARE_DEBUG_LABELS
+    } else {
+        canonical
+    }
+}

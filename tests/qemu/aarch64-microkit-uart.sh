@@ -16,5 +16,5 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-20}" \
   --panic-pattern "FAILED" --panic-pattern "initialiser: ERROR" \
   --expect "kernel: aarch64 QEMU virt, entered at EL2, running at EL1" \
   --expect "initialiser: all PDs started" \
-  --expect "uart: this line went straight to the PL011 mapped at 0x2000000" -- \
+  --expect "uart: this line went straight to the PL011 mapped at 0x2000000 (debug build)" -- \
   "${MK_QEMU[@]}"

@@ -27,6 +27,25 @@ pub fn decode_and_invoke<M: Machine>(
     k: &mut Kernel<M>,
     a: &InvocationArgs,
 ) -> KResult<Preemptible> {
+    // A kernel built with `CONFIG_HARDWARE_DEBUG_API` (Microkit's debug configuration on
+    // aarch64 and x86_64) numbers the labels of kernel objects with four more TCB methods;
+    // the decoders below use the plain numbering. Endpoint, notification and reply
+    // invocations pass the label on untouched (it is the message's, not a method).
+    let canonical;
+    let a = match a.cap {
+        Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. } | Cap::Null => a,
+        _ if sel4_abi::label::has_hardware_debug_labels(k.arch, &k.config) => {
+            canonical = InvocationArgs {
+                // The hardware debug methods are not implemented: no decoder knows
+                // `u64::MAX`, so they fail with IllegalOperation.
+                label: sel4_abi::label::canonical_label(k.arch, &k.config, a.label)
+                    .unwrap_or(u64::MAX),
+                ..*a
+            };
+            &canonical
+        }
+        _ => a,
+    };
     match a.cap {
         Cap::CNode { .. } if !a.first_phase => {
             let inv = crate::cnode::decode(k, a)?;

@@ -466,8 +466,13 @@ pub mod harness {
             bootinfo_vaddr: BOOTINFO_VADDR,
             extra_bootinfo: &[],
             timer_irq: Some(SIM_IRQS - 1),
-            // Microkit's values (16 domains), so that host tests can use domains.
-            config: sel4_abi::config::KernelConfig::MICROKIT_DEBUG,
+            // Microkit's values (16 domains), so that host tests can use domains, with seL4's
+            // plain label numbering (the host tests' encoders send it; the hardware debug
+            // API's numbering has its own tests).
+            config: sel4_abi::config::KernelConfig {
+                hardware_debug_api: false,
+                ..sel4_abi::config::KernelConfig::MICROKIT_DEBUG
+            },
         };
         match boot(m, &p) {
             Ok(k) => k,

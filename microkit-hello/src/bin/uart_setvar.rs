@@ -5,7 +5,8 @@
 //!
 //! `uart_base` is declared in `.bss` with no initial value, as libmicrokit 2.3 declares the
 //! variables the tool patches, so the line also shows that the tool writes such variables.
-//! Used by `tests/microkit/uart` (`tests/qemu/aarch64-microkit-uart.sh`).
+//! Used by `tests/microkit/uart` (`tests/qemu/aarch64-microkit-uart.sh`, and built for the
+//! release configuration by `aarch64-microkit-uart-release.sh`).
 #![no_std]
 #![no_main]
 
@@ -58,10 +59,14 @@ fn init() -> UartPd {
         debug_println!("uart: FAILED: uart_base was not patched");
         return UartPd;
     }
+    // Through the kernel's debug output: printed in the debug configuration, nothing (and no
+    // fault) in the release one, whose kernel has no DebugPutChar.
+    debug_println!("uart: built for Microkit's {} configuration", sel4_microkit::CONFIG_NAME);
     let mut uart = Pl011 { base: base as usize };
     let _ = writeln!(
         uart,
-        "uart: this line went straight to the PL011 mapped at {base:#x}"
+        "uart: this line went straight to the PL011 mapped at {base:#x} ({} build)",
+        sel4_microkit::CONFIG_NAME
     );
     UartPd
 }

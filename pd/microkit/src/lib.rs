@@ -22,6 +22,18 @@ use microkit_layout as L;
 use sel4_sys::syscall as sys;
 
 pub use sel4_sys;
+
+/// The Microkit configuration these PDs are built for (`MICROKIT_CONFIG` at build time,
+/// default `debug`), named as `microkit --config` names it.
+pub const CONFIG_NAME: &str = env!("SEL4_MICROKIT_CONFIG");
+
+/// The kernel options of [`CONFIG_NAME`]'s kernel (Microkit's values); the PD numbers its
+/// invocation labels for that kernel.
+pub const KERNEL_CONFIG: sel4_sys::config::KernelConfig = match CONFIG_NAME.as_bytes() {
+    b"release" => sel4_sys::config::KernelConfig::MICROKIT_RELEASE,
+    b"benchmark" => sel4_sys::config::KernelConfig::MICROKIT_BENCHMARK,
+    _ => sel4_sys::config::KernelConfig::MICROKIT_DEBUG,
+};
 pub use symbols::{pd_is_passive, pd_name};
 
 /// A Microkit message tag: a label and a count of message registers.
@@ -101,7 +113,7 @@ impl Channel {
     }
     /// `microkit_deferred_irq_ack`: the IRQ ack is sent together with the next receive.
     pub fn deferred_irq_ack(self) {
-        let ack = sel4_sys::abi::Label::IRQAckIRQ as u64;
+        let ack = sel4_sys::invocation::wire_label(sel4_sys::abi::Label::IRQAckIRQ as u64);
         defer(L::BASE_IRQ_CAP + self.0, sel4_sys::MessageInfo::new(ack, 0, 0, 0));
     }
     /// Whether the tool marked this channel as notifiable (`microkit_notifications`).
@@ -140,6 +152,10 @@ impl Child {
     /// `microkit_pd_stop`: suspend the child.
     pub fn pd_stop(self) -> Result<(), sel4_sys::ops::InvokeError> {
         sel4_sys::ops::tcb_suspend(L::BASE_TCB_CAP + self.0)
+    }
+    /// `microkit_pd_resume` (Microkit 2.3): resume the stopped child where it stopped.
+    pub fn pd_resume(self) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::tcb_resume(L::BASE_TCB_CAP + self.0)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::abi::{arch_label_number, Arch, ArchLabel, Label};
 use crate::message::{CapRights, MessageInfo};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Most argument words any invocation here takes (TCB_WriteRegisters: 2 + 36).
 pub const MAX_ARGS: usize = 40;
@@ -38,13 +39,45 @@ impl Invocation {
         inv.ncaps = c;
         inv
     }
-    /// The MessageInfo word for this invocation.
+    /// The MessageInfo word for this invocation, with the label numbered for the kernel
+    /// configuration set with [`crate::set_kernel_config`] ([`wire_label`]).
     pub fn info(&self) -> MessageInfo {
-        MessageInfo::new(self.label, 0, self.ncaps as u64, self.len as u64)
+        MessageInfo::new(wire_label(self.label), 0, self.ncaps as u64, self.len as u64)
     }
     /// The argument words actually sent.
     pub fn args(&self) -> &[u64] {
         &self.mrs[..self.len]
+    }
+}
+
+/// Whether labels are sent in the numbering of a kernel with `CONFIG_HARDWARE_DEBUG_API`
+/// (see [`crate::set_kernel_config`]).
+static HARDWARE_DEBUG_LABELS: AtomicBool = AtomicBool::new(false);
+
+/// Number every invocation label this crate sends as a kernel built with `config` expects
+/// (on this crate's arch): Microkit's `debug` kernels on aarch64 and x86_64 have
+/// `CONFIG_HARDWARE_DEBUG_API`, which moves the labels from `TCBSetTLSBase` on by four. The
+/// encoders keep the plain numbers in [`Invocation::label`]; [`Invocation::info`] converts.
+/// Until this is called the plain numbering (seL4's default configuration) is used.
+///
+/// It also says whether the kernel prints (`CONFIG_PRINTING`): without it,
+/// [`crate::syscall::debug_puts`] and [`crate::syscall::DebugWriter`] print nothing, as
+/// libmicrokit's `microkit_dbg_puts` does in Microkit's release configuration, instead of
+/// making a `DebugPutChar` call that such a kernel answers with an UnknownSyscall fault.
+pub fn set_kernel_config(config: &crate::config::KernelConfig) {
+    let on = sel4_abi::label::has_hardware_debug_labels(crate::ARCH, config);
+    HARDWARE_DEBUG_LABELS.store(on, Ordering::Relaxed);
+    crate::syscall::PRINTING.store(config.printing, Ordering::Relaxed);
+    crate::syscall::DEBUG_BUILD.store(config.debug_build, Ordering::Relaxed);
+}
+
+/// The number to send for the plain label number `canonical` to the configured kernel.
+pub fn wire_label(canonical: u64) -> u64 {
+    use sel4_abi::label::{FIRST_HARDWARE_DEBUG_LABEL, HARDWARE_DEBUG_LABELS as MOVED_BY};
+    if HARDWARE_DEBUG_LABELS.load(Ordering::Relaxed) && canonical >= FIRST_HARDWARE_DEBUG_LABEL {
+        canonical + MOVED_BY
+    } else {
+        canonical
     }
 }
 

@@ -22,9 +22,10 @@ pub mod syscall;
 /// `KernelConfig::microkit(name)` for the Microkit SDK's `name` configuration
 /// (`docs/config.md`).
 pub mod config {
-    pub use sel4_abi::config::{Benchmark, KernelConfig};
+    pub use sel4_abi::config::{Benchmark, KernelConfig, RECORD_MAGIC};
 }
 pub use abi::{Arch, Error, ARCH};
+pub use invocation::set_kernel_config;
 pub use ipc_buffer::{get_mr, set_mr, IpcBuffer};
 pub use message::{CapRights, MessageInfo};
 

@@ -133,8 +133,26 @@ pub fn set_tls_base(value: u64) {
     raw(Syscall::SetTLSBase as i64, Regs { cap: value, ..Regs::default() });
 }
 
-/// Writes `s` with `seL4_DebugPutChar`.
+/// Whether the kernel has `seL4_DebugPutChar` (`CONFIG_PRINTING`; set by
+/// [`crate::set_kernel_config`], seL4's default until then).
+pub(crate) static PRINTING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
+
+/// Whether the kernel has the debug system calls (`CONFIG_DEBUG_BUILD`; set by
+/// [`crate::set_kernel_config`], seL4's default until then).
+pub(crate) static DEBUG_BUILD: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
+
+/// Whether the configured kernel is a debug build (`DebugNameThread`, `DebugCapIdentify`, …
+/// exist); code that names threads only for debugging checks this first, as libsel4 callers
+/// test `CONFIG_DEBUG_BUILD`.
+pub fn kernel_is_debug_build() -> bool {
+    DEBUG_BUILD.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Writes `s` with `seL4_DebugPutChar`; nothing when the configured kernel does not print.
 pub fn debug_puts(s: &str) {
+    if !PRINTING.load(core::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     for b in s.bytes() {
         debug_put_char(b);
     }

@@ -37,6 +37,19 @@ impl Config {
             Config::Release => "release",
         }
     }
+    /// The kernel options of Microkit's kernel for this configuration.
+    pub fn kernel_config(self) -> sel4_abi::config::KernelConfig {
+        match self {
+            Config::Debug => sel4_abi::config::KernelConfig::MICROKIT_DEBUG,
+            Config::Release => sel4_abi::config::KernelConfig::MICROKIT_RELEASE,
+        }
+    }
+    /// Whether this configuration's kernel on `arch` has `CONFIG_HARDWARE_DEBUG_API` (Microkit
+    /// turns it on in `debug` for aarch64 and x86_64), which numbers the labels from
+    /// `TCBSetTLSBase` on four higher.
+    pub fn hardware_debug_api(self, arch: Arch) -> bool {
+        sel4_abi::label::has_hardware_debug_labels(arch, &self.kernel_config())
+    }
     /// From Microkit's name.
     pub fn from_name(s: &str) -> Option<Config> {
         match s {
@@ -135,6 +148,9 @@ pub fn config_values(arch: Arch, config: Config) -> Vec<(&'static str, String)> 
     if config == Config::Debug {
         v.push(("CONFIG_DEBUG_BUILD", "1".into()));
         v.push(("CONFIG_PRINTING", "1".into()));
+    }
+    if config.hardware_debug_api(arch) {
+        v.push(("CONFIG_HARDWARE_DEBUG_API", "1".into()));
     }
     v
 }
@@ -271,19 +287,38 @@ fn syscall_ids() -> String {
     s
 }
 
-fn invocation_labels(arch: Arch) -> String {
+/// seL4's names of the four TCB methods `CONFIG_HARDWARE_DEBUG_API` adds, in label order.
+pub const HARDWARE_DEBUG_METHODS: [&str; 4] =
+    ["TCBSetBreakpoint", "TCBGetBreakpoint", "TCBUnsetBreakpoint", "TCBConfigureSingleStepping"];
+
+/// `sel4/invocation.h`: the label numbers of `config`'s kernel on `arch` (with the hardware
+/// debug API, its four TCB labels are listed, as in seL4's header, and every later label
+/// moves up by four; no stubs are generated for them, since our kernel does not implement
+/// them).
+fn invocation_labels(arch: Arch, config: Config) -> String {
+    use sel4_abi::label::{wire_label, FIRST_HARDWARE_DEBUG_LABEL};
+    let kc = config.kernel_config();
+    let wire = |n: u64| wire_label(arch, &kc, n);
     let mut s = header("invocation labels");
     s += "enum invocation_label {\n";
     for l in Label::ALL {
-        s += &format!("    {} = {},\n", l.name(), l as u64);
+        if l as u64 == FIRST_HARDWARE_DEBUG_LABEL && config.hardware_debug_api(arch) {
+            for (i, name) in HARDWARE_DEBUG_METHODS.iter().enumerate() {
+                s += &format!("    {name} = {},\n", FIRST_HARDWARE_DEBUG_LABEL + i as u64);
+            }
+        }
+        s += &format!("    {} = {},\n", l.name(), wire(l as u64));
     }
-    s += &format!("    nInvocationLabels = {}\n}};\n\n", sel4_abi::label::FIRST_ARCH_LABEL);
+    s += &format!("    nInvocationLabels = {}\n}};\n\n", wire(sel4_abi::label::FIRST_ARCH_LABEL));
     s += "enum arch_invocation_label {\n";
     let labels = arch_labels(arch);
     for (i, (_, name)) in labels.iter().enumerate() {
-        s += &format!("    {name} = {},\n", sel4_abi::label::FIRST_ARCH_LABEL + i as u64);
+        s += &format!("    {name} = {},\n", wire(sel4_abi::label::FIRST_ARCH_LABEL + i as u64));
     }
-    s += &format!("    nArchInvocationLabels = {}\n}};\n", sel4_abi::label::FIRST_ARCH_LABEL + labels.len() as u64);
+    s += &format!(
+        "    nArchInvocationLabels = {}\n}};\n",
+        wire(sel4_abi::label::FIRST_ARCH_LABEL + labels.len() as u64)
+    );
     s
 }
 
@@ -607,7 +642,7 @@ pub fn headers(arch: Arch, config: Config) -> Vec<(String, String)> {
         ("sel4/errors.h".into(), header("errors (include)") + "#include <sel4/simple_types.h>\n#include <sel4/error_codes.h>\n"),
         ("sel4/error_codes.h".into(), errors()),
         ("sel4/syscall.h".into(), syscall_ids()),
-        ("sel4/invocation.h".into(), invocation_labels(arch)),
+        ("sel4/invocation.h".into(), invocation_labels(arch, config)),
         ("sel4/objecttype.h".into(), object_type(arch)),
         ("sel4/shared_types.h".into(), header("shared types (include)") + "#include <sel4/simple_types.h>\n#include <sel4/shared_types_gen.h>\n"),
         ("sel4/shared_types_gen.h".into(), shared_types()),

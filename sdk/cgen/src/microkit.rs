@@ -14,7 +14,8 @@ pub fn api_functions(arch: Arch) -> Vec<&'static str> {
         "microkit_internal_crash", "microkit_notify", "microkit_irq_ack", "microkit_pd_restart",
         "microkit_pd_stop", "microkit_ppcall", "microkit_msginfo_new", "microkit_msginfo_get_label",
         "microkit_msginfo_get_count", "microkit_mr_set", "microkit_mr_get", "microkit_deferred_notify",
-        "microkit_deferred_irq_ack", "microkit_cspace_slot_to_cptr",
+        "microkit_deferred_irq_ack", "microkit_cspace_slot_to_cptr", "microkit_pd_resume",
+        "microkit_cspace_root_slot_to_cptr",
     ];
     match arch {
         Arch::Aarch64 => v.push("microkit_arm_smc_call"),
@@ -52,7 +53,7 @@ pub fn microkit_h(arch: Arch, ipc_buffer: u64) -> String {
         "\n/* Where the microkit tool maps this PD's IPC buffer (Microkit 2.3: the top user page). */\n#define MICROKIT_IPC_BUFFER_VADDR 0x{ipc_buffer:x}ull\n"
     );
     s += &format!(
-        "\n#define MICROKIT_MAX_CHANNELS {}\n#define MICROKIT_MAX_CHANNEL_ID (MICROKIT_MAX_CHANNELS - 1)\n#define MICROKIT_MAX_IOPORT_ID MICROKIT_MAX_CHANNELS\n#define MICROKIT_PD_NAME_LENGTH {}\n#define MICROKIT_PD_ROOT_CAP_BITS {}\n#define MICROKIT_USER_CNODE_DEPTH {}\n\n",
+        "\n#define MICROKIT_MAX_CHANNELS {}\n#define MICROKIT_MAX_CHANNEL_ID (MICROKIT_MAX_CHANNELS - 1)\n#define MICROKIT_MAX_IOPORT_ID MICROKIT_MAX_CHANNELS\n#define MICROKIT_PD_NAME_LENGTH {}\n#define MICROKIT_PD_ROOT_CAP_BITS {}\n#define PD_ROOT_CAP_BITS MICROKIT_PD_ROOT_CAP_BITS\n#define PD_ROOT_CAP_SIZE (1ULL << PD_ROOT_CAP_BITS)\n#define MICROKIT_USER_CNODE_DEPTH {}\n\n",
         L::MAX_CHANNEL_ID,
         L::PD_NAME_LENGTH,
         L::PD_ROOT_CAP_BITS,
@@ -72,6 +73,7 @@ pub fn microkit_h(arch: Arch, ipc_buffer: u64) -> String {
     let pc = if arch == Arch::X86_64 { "rip" } else { "pc" };
     s += &format!("static inline void microkit_pd_restart(microkit_child pd, seL4_Word entry_point)\n{{\n    seL4_UserContext regs = {{0}};\n    regs.{pc} = entry_point;\n    seL4_Error err = seL4_TCB_WriteRegisters(BASE_TCB_CAP + pd, seL4_True, 0, 1, &regs);\n    if (err != seL4_NoError) {{\n        microkit_dbg_puts(\"microkit_pd_restart: seL4_TCB_WriteRegisters failed\\n\");\n        microkit_internal_crash(err);\n    }}\n}}\n\n");
     s += "static inline void microkit_pd_stop(microkit_child pd)\n{\n    seL4_Error err = seL4_TCB_Suspend(BASE_TCB_CAP + pd);\n    if (err != seL4_NoError) {\n        microkit_dbg_puts(\"microkit_pd_stop: seL4_TCB_Suspend failed\\n\");\n        microkit_internal_crash(err);\n    }\n}\n\n";
+    s += "static inline void microkit_pd_resume(microkit_child pd)\n{\n    seL4_Error err = seL4_TCB_Resume(BASE_TCB_CAP + pd);\n    if (err != seL4_NoError) {\n        microkit_dbg_puts(\"microkit_pd_resume: seL4_TCB_Resume failed\\n\");\n        microkit_internal_crash(err);\n    }\n}\n\n";
     s += "static inline microkit_msginfo microkit_ppcall(microkit_channel ch, microkit_msginfo msginfo)\n{\n    if (!microkit_internal_has(microkit_pps, ch, MICROKIT_MAX_CHANNEL_ID)) {\n        microkit_internal_bad_id(\"microkit_ppcall\", \"channel\", ch);\n        return seL4_MessageInfo_new(0, 0, 0, 0);\n    }\n    return seL4_Call(BASE_ENDPOINT_CAP + ch, msginfo);\n}\n\n";
     s += "static inline microkit_msginfo microkit_msginfo_new(seL4_Word label, seL4_Uint16 count)\n{\n    return seL4_MessageInfo_new(label, 0, 0, count);\n}\n\n";
     s += "static inline seL4_Word microkit_msginfo_get_label(microkit_msginfo msginfo)\n{\n    return seL4_MessageInfo_get_label(msginfo);\n}\n\n";
@@ -81,6 +83,7 @@ pub fn microkit_h(arch: Arch, ipc_buffer: u64) -> String {
     s += "static inline void microkit_deferred_notify(microkit_channel ch)\n{\n    if (!microkit_internal_has(microkit_notifications, ch, MICROKIT_MAX_CHANNEL_ID)) {\n        microkit_internal_bad_id(\"microkit_deferred_notify\", \"channel\", ch);\n        return;\n    }\n    microkit_have_signal = seL4_True;\n    microkit_signal_msg = seL4_MessageInfo_new(0, 0, 0, 0);\n    microkit_signal_cap = BASE_OUTPUT_NOTIFICATION_CAP + ch;\n}\n\n";
     s += "static inline void microkit_deferred_irq_ack(microkit_channel ch)\n{\n    if (!microkit_internal_has(microkit_irqs, ch, MICROKIT_MAX_CHANNEL_ID)) {\n        microkit_internal_bad_id(\"microkit_deferred_irq_ack\", \"channel\", ch);\n        return;\n    }\n    microkit_have_signal = seL4_True;\n    microkit_signal_msg = seL4_MessageInfo_new(IRQAckIRQ, 0, 0, 0);\n    microkit_signal_cap = BASE_IRQ_CAP + ch;\n}\n\n";
     s += "/* The cptr of user slot `slot` of a PD with a <cspace>: the slot number in the top bits. */\nstatic inline seL4_CPtr microkit_cspace_slot_to_cptr(seL4_Word slot)\n{\n    return slot << MICROKIT_USER_CNODE_DEPTH;\n}\n\n";
+    s += "/* Microkit 2.3's name: the same cptr, or seL4_CapNull for slot 0 (the PD's own Microkit CNode) and slots past the root CNode. */\nstatic inline seL4_CPtr microkit_cspace_root_slot_to_cptr(seL4_Word slot)\n{\n    if (slot == 0 || slot >= PD_ROOT_CAP_SIZE) {\n        return seL4_CapNull;\n    }\n    return slot << MICROKIT_USER_CNODE_DEPTH;\n}\n\n";
     match arch {
         Arch::Aarch64 => {
             s += "#if defined(CONFIG_ALLOW_SMC_CALLS)\nstatic inline void microkit_arm_smc_call(seL4_ARM_SMCContext *args, seL4_ARM_SMCContext *response)\n{\n    seL4_Error err = seL4_ARM_SMC_Call(ARM_SMC_CAP, args, response);\n    if (err != seL4_NoError) {\n        microkit_dbg_puts(\"microkit_arm_smc_call: seL4_ARM_SMC_Call failed\\n\");\n        microkit_internal_crash(err);\n    }\n}\n#endif\n";

@@ -42,7 +42,7 @@ fn write_headers(dir: &Path, arch: Arch, config: Config) {
 }
 
 /// Static assertions of everything C can check at compile time.
-fn check_source(arch: Arch) -> String {
+fn check_source(arch: Arch, config: Config) -> String {
     let mut s = String::from("#include <microkit.h>\n#include <stddef.h>\n#define CHECK(e) _Static_assert(e, #e)\n");
     let mut c = |e: String| writeln!(s, "CHECK({e});").expect("write");
     // IPC buffer.
@@ -81,11 +81,22 @@ fn check_source(arch: Arch) -> String {
     c(format!("seL4_NumInitialCaps == {}", bootinfo::slots::NUM_INITIAL_CAPS));
     c(format!("seL4_CapInitThreadSC == {}", bootinfo::slots::INIT_THREAD_SC));
     // Labels.
+    // Labels, numbered as the configuration's kernel numbers them (Microkit's debug kernels on
+    // aarch64 and x86_64 have CONFIG_HARDWARE_DEBUG_API: IRQAckIRQ is 31 there, as in seL4's
+    // generated header).
+    let kc = config.kernel_config();
+    let wire = |n: u64| sel4_abi::label::wire_label(arch, &kc, n);
     for l in Label::ALL {
-        c(format!("{} == {}", l.name(), l as u64));
+        c(format!("{} == {}", l.name(), wire(l as u64)));
     }
     for (i, (_, name)) in arch_labels(arch).iter().enumerate() {
-        c(format!("{name} == {}", FIRST_ARCH_LABEL + i as u64));
+        c(format!("{name} == {}", wire(FIRST_ARCH_LABEL + i as u64)));
+    }
+    if config.hardware_debug_api(arch) {
+        c("IRQAckIRQ == 31 && TCBSetBreakpoint == 16 && TCBConfigureSingleStepping == 19".into());
+        c("CONFIG_HARDWARE_DEBUG_API == 1".into());
+    } else {
+        c("IRQAckIRQ == 27".into());
     }
     // Object types.
     for (i, k) in object_types(arch).iter().enumerate() {
@@ -115,6 +126,8 @@ fn check_source(arch: Arch) -> String {
     c(format!("BASE_IOPORT_CAP == {}", l::BASE_IOPORT_CAP));
     c(format!("MONITOR_EP == {}", l::MONITOR_EP_CAP));
     c(format!("MICROKIT_PD_NAME_LENGTH == {}", l::PD_NAME_LENGTH));
+    // Microkit 2.3's names for the root CNode of a PD with a <cspace>.
+    c(format!("PD_ROOT_CAP_BITS == {} && PD_ROOT_CAP_SIZE == {}", l::PD_ROOT_CAP_BITS, 1u64 << l::PD_ROOT_CAP_BITS));
     c(format!("sizeof(microkit_name) == {}", l::PD_NAME_LENGTH));
     // Every stub and every microkit.h function exists with a usable type.
     s += "void *all_functions[] = {\n";
@@ -127,7 +140,7 @@ fn check_source(arch: Arch) -> String {
     s += "};\n";
     // Code that uses the syscalls, so the inline assembly goes through the back end.
     s += "void init(void) {}\nvoid notified(microkit_channel ch) { (void)ch; }\n";
-    s += "seL4_Word exercise(seL4_CPtr c, seL4_Word *badge)\n{\n    seL4_MessageInfo_t m = seL4_MessageInfo_new(1, 0, 0, 4);\n    seL4_Send(c, m);\n    seL4_NBSend(c, m);\n    m = seL4_Call(c, m);\n    m = seL4_Recv(c, badge, 4);\n    m = seL4_NBRecv(c, badge, 4);\n    m = seL4_ReplyRecv(c, m, badge, 4);\n    m = seL4_NBSendRecv(c, m, 1, badge, 4);\n    m = seL4_NBSendWait(c, m, 1, badge);\n    m = seL4_Wait(c, badge);\n    m = seL4_Poll(c, badge);\n    seL4_Signal(c);\n    seL4_Yield();\n    seL4_DebugPutChar('x');\n    seL4_DebugNameThread(c, \"name\");\n    microkit_notify(1);\n    microkit_deferred_irq_ack(2);\n    m = microkit_ppcall(3, microkit_msginfo_new(5, 1));\n    microkit_pd_restart(0, 0x200000);\n    return seL4_MessageInfo_get_label(m) + seL4_CNode_Copy(c, 1, 64, c, 2, 64, seL4_AllRights);\n}\n";
+    s += "seL4_Word exercise(seL4_CPtr c, seL4_Word *badge)\n{\n    seL4_MessageInfo_t m = seL4_MessageInfo_new(1, 0, 0, 4);\n    seL4_Send(c, m);\n    seL4_NBSend(c, m);\n    m = seL4_Call(c, m);\n    m = seL4_Recv(c, badge, 4);\n    m = seL4_NBRecv(c, badge, 4);\n    m = seL4_ReplyRecv(c, m, badge, 4);\n    m = seL4_NBSendRecv(c, m, 1, badge, 4);\n    m = seL4_NBSendWait(c, m, 1, badge);\n    m = seL4_Wait(c, badge);\n    m = seL4_Poll(c, badge);\n    seL4_Signal(c);\n    seL4_Yield();\n    seL4_DebugPutChar('x');\n    seL4_DebugNameThread(c, \"name\");\n    microkit_notify(1);\n    microkit_deferred_irq_ack(2);\n    m = microkit_ppcall(3, microkit_msginfo_new(5, 1));\n    microkit_pd_restart(0, 0x200000);\n    microkit_pd_stop(0);\n    microkit_pd_resume(0);\n    c = microkit_cspace_root_slot_to_cptr(1);\n    return seL4_MessageInfo_get_label(m) + seL4_CNode_Copy(c, 1, 64, c, 2, 64, seL4_AllRights);\n}\n";
     s
 }
 
@@ -153,7 +166,7 @@ fn headers_compile_and_agree_with_the_abi_tables() {
         for config in [Config::Debug, Config::Release] {
             let dir = scratch(&format!("hdr-{}-{}", board_name(arch), config.name()));
             write_headers(&dir, arch, config);
-            let mut src = check_source(arch);
+            let mut src = check_source(arch, config);
             if config == Config::Release {
                 // No debug syscalls in release: the debug-only calls must be absent.
                 src = src.replace("    seL4_DebugPutChar('x');\n    seL4_DebugNameThread(c, \"name\");\n", "");

@@ -180,6 +180,10 @@ pub mod symbols {
     pub const IPC_BUFFER: &str = "__sel4_ipc_buffer_obj";
     /// Initialiser: `[u64; 2]` = (vaddr, length) of the appended system blob.
     pub const SYSTEM: &str = "MICROKIT_SYSTEM";
+    /// Initialiser: `[u64; 4]`, the configuration record of the kernel it is packed with
+    /// (`sel4_abi::config`'s words, magic first; all zero when the tool found none), so that
+    /// it numbers its invocation labels as that kernel does.
+    pub const KERNEL_CONFIG: &str = "MICROKIT_KERNEL_CONFIG";
 }
 
 /// What a badge received on a PD's input cap means (libmicrokit's `handler_loop`).

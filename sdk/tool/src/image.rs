@@ -13,7 +13,7 @@
 //!   does on x86_64 and as `scripts/build-images.sh` boots x86_64 tasks today.
 
 use boot_image::elf::{Elf, PF_R, PF_W, PF_X, PHDR_SIZE, PT_LOAD};
-use microkit_spec::layout::symbols::SYSTEM;
+use microkit_spec::layout::symbols::{KERNEL_CONFIG, SYSTEM};
 use microkit_spec::Spec;
 use sdf::Arch;
 
@@ -109,6 +109,28 @@ fn system_symbol_offset(e: &Elf<'_>) -> Result<usize, ToolError> {
             "initialiser: `{SYSTEM}` has no file bytes (must be in .data)"
         ))),
     }
+}
+
+/// Writes the kernel configuration record `words` into the initialiser's
+/// `MICROKIT_KERNEL_CONFIG` (32 bytes in `.data`). An initialiser without the symbol (an
+/// older build) is left as it is; one whose symbol has no file bytes is an error.
+pub fn patch_kernel_config(initialiser: &mut [u8], words: &[u64; 4]) -> Result<(), ToolError> {
+    let e = Elf::parse(initialiser).map_err(|e| img_err("initialiser", e))?;
+    let Ok((addr, size)) = e.symbol(KERNEL_CONFIG) else {
+        return Ok(());
+    };
+    let off = match (size, e.vaddr_to_offset(addr), e.vaddr_to_offset(addr + 31)) {
+        (32.., Some(o), Some(l)) if l == o + 31 => o as usize,
+        _ => {
+            return Err(ToolError::Image(format!(
+                "initialiser: `{KERNEL_CONFIG}` must be 32 bytes with file bytes (in .data)"
+            )))
+        }
+    };
+    for (i, w) in words.iter().enumerate() {
+        initialiser[off + 8 * i..off + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    Ok(())
 }
 
 /// Appends `blob` to the initialiser ELF as a read-only `PT_LOAD` and patches

@@ -81,8 +81,19 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         initialiser: args.initialiser.clone(),
     };
     let files = sdk::locate(&opts, board, args.config)?;
-    let initialiser = read(&files.initialiser)?;
+    let mut initialiser = read(&files.initialiser)?;
     let kernel = files.kernel.as_deref().map(read).transpose()?;
+    // The initialiser numbers its invocation labels as the kernel's configuration does
+    // (Microkit's debug kernels on aarch64 and x86_64 have CONFIG_HARDWARE_DEBUG_API): the
+    // record of the kernel being packed, or, without one (no kernel file, or a kernel without
+    // a record), Microkit's values for `--config`.
+    let record = kernel
+        .as_deref()
+        .and_then(|k| sel4_abi::config::read_record(k).ok())
+        .or_else(|| sel4_abi::config::KernelConfig::microkit(args.config.name()))
+        .map(|c| c.to_words())
+        .unwrap_or([0; 4]);
+    image::patch_kernel_config(&mut initialiser, &record)?;
 
     let blob = microkit_spec::encode(&built.spec, &built.data);
     let (init, system) = image::embed_system(&initialiser, &blob)?;

@@ -90,7 +90,7 @@ impl Console {
                 target_arch = "x86_64"
             )
         ))]
-        sel4_sys::syscall::debug_put_char(b'\n');
+        sel4_sys::syscall::debug_puts("\n");
     }
 }
 

@@ -21,6 +21,23 @@ use crate::rt::halt;
 #[link_section = ".data"]
 static mut MICROKIT_SYSTEM: [u64; 2] = [0, 0];
 
+/// Patched by the `microkit` tool: the configuration record of the kernel this image was
+/// packed with (`sel4_abi::config` words), or zeroes.
+#[no_mangle]
+#[used]
+#[link_section = ".data"]
+static mut MICROKIT_KERNEL_CONFIG: [u64; 4] = [0; 4];
+
+/// Numbers invocation labels as the packed kernel's configuration does; without a record
+/// (a kernel the tool found none in), seL4's plain numbering.
+fn use_kernel_config() {
+    // SAFETY: written only by the `microkit` tool before boot.
+    let words = unsafe { core::ptr::addr_of!(MICROKIT_KERNEL_CONFIG).read_volatile() };
+    if words[0] == sel4_sys::config::RECORD_MAGIC {
+        sel4_sys::set_kernel_config(&sel4_sys::config::KernelConfig::from_words(&words));
+    }
+}
+
 /// seL4 through `sel4-sys`, from the root task's CSpace.
 struct Sel4 {
     sched_control: u64,
@@ -106,7 +123,10 @@ impl Kernel for Sel4 {
         ops::domain_schedule_set_start(ic::DOMAIN, index)
     }
     fn name_thread(&mut self, tcb: u64, name: &str) {
-        syscall::debug_name_thread(tcb, name.as_bytes());
+        // Thread names are a debug-build facility (Microkit names TCBs only then).
+        if syscall::kernel_is_debug_build() {
+            syscall::debug_name_thread(tcb, name.as_bytes());
+        }
     }
     fn log(&mut self, args: fmt::Arguments) {
         println!("{}", args);
@@ -187,6 +207,7 @@ fn arch_of_build() -> Arch {
 /// Entered from sel4-root's `_start` with the boot-info vaddr.
 #[no_mangle]
 extern "C" fn root_main(bootinfo_addr: u64) -> ! {
+    use_kernel_config();
     let bi = sel4_root::rt::boot_info(bootinfo_addr);
     if let Err(e) = sel4_root::bootinfo::check(bi) {
         println!("initialiser: bad boot info: {e}");
