@@ -45,11 +45,11 @@ static STATE: KCell<Option<State>> = KCell::new(None);
 // There is no separate register save area: the trap path saves into and restores from the
 // running thread's context inside its TCB (`Kernel::current_context_ptr`).
 
-/// Install the entry hook, take ownership of the booted kernel and run the thread it made
-/// current. Never returns.
+/// Take ownership of the booted kernel and run the thread it made current; from then on
+/// every kernel entry runs [`handle`]. Never returns.
 pub fn run(kernel: Kernel<X86Machine>) -> ! {
-    // SAFETY: boot is single-threaded with interrupts off; the hook is not installed yet,
-    // so nothing else reads STATE.
+    // SAFETY: boot is single-threaded with interrupts off and has not left kernel mode,
+    // so no kernel entry (the only other reader of STATE) can happen yet.
     unsafe {
         *STATE.get() = Some(State {
             kernel,
@@ -59,7 +59,6 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             resumed: (0, core::ptr::null_mut()),
         })
     };
-    trap::install(handle);
     kprintln!("x86_64 kernel: entering user mode through the kernel core");
     let next = resume_current(state());
     // SAFETY: still on the init stack, tables are loaded, and `next` names the current
@@ -69,15 +68,26 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
 
 fn state() -> &'static mut State {
     // SAFETY: single core, interrupts off in the kernel; STATE is set in `run` before the
-    // hook is installed and only the (non-reentrant) hook path reaches it afterwards.
+    // first entry from user mode or the idle loop, and only the (non-reentrant) entry path
+    // reaches it afterwards.
     match unsafe { &mut *STATE.get() } {
         Some(s) => s,
         None => panic!("kernel entry before the kernel core was booted"),
     }
 }
 
+/// Every kernel entry (called by the arch's entry assembly with the frame it pushed):
+/// [`trap::dispatch`] with [`handle`], compiled together into this one function.
+#[no_mangle]
+extern "C" fn x86_64_trap(frame: *mut trap::TrapFrame) -> u64 {
+    // SAFETY: only `x86_64_trap_common` calls this symbol, with the frame it just pushed
+    // (`dispatch`'s contract); `handle` keeps the `Hook` contract (see `resume_current`).
+    unsafe { trap::dispatch(frame, handle) }
+}
+
 /// The kernel-entry hook: `current` is the interrupted thread's context in its TCB, where
 /// the entry saved its registers (`None` when the kernel was idle).
+#[inline(always)]
 fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     let s = state();
     let from_user = current.is_some();
