@@ -36,9 +36,11 @@ struct State {
     idle_reported: bool,
     /// The first tick report has been printed.
     first_tick_reported: bool,
-    /// The thread last resumed and its context address in the kernel window (a function of
-    /// the TCB address alone, so it is only recomputed when the thread changes).
-    resumed: (PAddr, *mut X86Context),
+    /// The last two threads resumed and their context addresses in the kernel window (a
+    /// function of the TCB address alone, so it is only recomputed for another thread; two,
+    /// so that a client and its server, switching back and forth, both find theirs).
+    /// The most recent first.
+    resumed: [(PAddr, *mut X86Context); 2],
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
@@ -56,7 +58,7 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             deadline_reported: false,
             idle_reported: false,
             first_tick_reported: false,
-            resumed: (0, core::ptr::null_mut()),
+            resumed: [(0, core::ptr::null_mut()); 2],
         })
     };
     kprintln!("x86_64 kernel: entering user mode through the kernel core");
@@ -194,7 +196,8 @@ fn take_fpu(k: &mut Kernel<X86Machine>) -> bool {
 }
 
 /// What to run next: the core's current thread (its context in its TCB, FP access only if
-/// it owns the FPU), or the idle loop.
+/// it owns the FPU), or the idle loop. Inlined into `x86_64_trap`, as `handle` is.
+#[inline(always)]
 fn resume_current(s: &mut State) -> Next {
     let k = &s.kernel;
     if k.current_is_idle() {
@@ -210,11 +213,15 @@ fn resume_current(s: &mut State) -> Next {
     } else {
         FpuAccess::Disabled
     };
-    let ctx = if s.resumed.0 == cur {
-        s.resumed.1
+    let ctx = if s.resumed[0].0 == cur {
+        s.resumed[0].1
     } else {
-        let c = k.current_context_ptr();
-        s.resumed = (cur, c);
+        let c = if s.resumed[1].0 == cur {
+            s.resumed[1].1
+        } else {
+            k.current_context_ptr()
+        };
+        s.resumed = [(cur, c), s.resumed[0]];
         c
     };
     match NonNull::new(ctx) {
