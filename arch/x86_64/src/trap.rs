@@ -337,10 +337,14 @@ struct UserSetup {
     ts: bool,
 }
 
+/// A non-canonical address: no FS/GS base slot holds one ([`sanitise`]), so the first exit
+/// to user mode writes both MSRs, whatever boot left in them.
+const BASE_NEVER_WRITTEN: u64 = 1 << 63;
+
 static SETUP: KCell<UserSetup> = KCell::new(UserSetup {
     frame: 0,
-    fs_base: 0,
-    gs_base: 0,
+    fs_base: BASE_NEVER_WRITTEN,
+    gs_base: BASE_NEVER_WRITTEN,
     ts: false,
 });
 
@@ -578,17 +582,21 @@ fn resume(next: Next) -> u64 {
         r[slot::RFLAGS] = resume_flags(r[slot::RFLAGS]);
         let setup = &mut *SETUP.get();
         debug_assert_eq!(ctx as u64 % 16, 0, "the frame end must be 16-byte aligned");
-        // Another thread may have reloaded FS or GS (a selector load resets the base), so
-        // the bases are written on every switch of thread, and otherwise when the slot
-        // changed (then sanitised again, as the RIP above, so that `wrmsr` cannot fault).
+        // The bases are written when the slot changed (sanitised again, as the RIP above,
+        // so that `wrmsr` cannot fault) and on a switch of thread, because the thread that
+        // ran last may have loaded FS or GS, which sets the base to its descriptor's: 0
+        // (every descriptor user code can load has base 0; a null selector leaves the base
+        // or clears it; CR4.FSGSBASE is clear, so no `wrfsbase`). The MSR therefore holds
+        // the value last written or 0, and a switch to a thread whose base is 0 when 0
+        // was the value last written needs no write: the common case, and a `wrmsr` each.
         let switched = ctx as u64 != setup.frame;
         let fs = r[slot::FS_BASE];
-        if switched || fs != setup.fs_base {
+        if fs != setup.fs_base || (switched && fs != 0) {
             cpu::wrmsr(cpu::MSR_FS_BASE, sanitise(word::FS_BASE, fs));
             setup.fs_base = fs;
         }
         let gs = r[slot::GS_BASE];
-        if switched || gs != setup.gs_base {
+        if gs != setup.gs_base || (switched && gs != 0) {
             cpu::wrmsr(cpu::MSR_GS_BASE, sanitise(word::GS_BASE, gs));
             setup.gs_base = gs;
         }
