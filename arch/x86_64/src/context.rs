@@ -222,6 +222,7 @@ impl Default for X86Context {
 /// kernel faulting on `iretq`/`sysretq` or `wrmsr`); RFLAGS keeps its low 12 bits with
 /// bit 1 and IF set and bits 3, 5 and TF clear. RSP is kept as written: a bad stack pointer
 /// faults in user mode on the thread's first stack access.
+#[inline]
 pub fn sanitise(i: usize, v: u64) -> u64 {
     match i {
         word::RFLAGS => {
@@ -235,6 +236,7 @@ pub fn sanitise(i: usize, v: u64) -> u64 {
 /// The RFLAGS a thread is resumed with: the saved value restricted to what user code can
 /// set by itself ([`RFLAGS_USER_MASK`]), with IF and bit 1 set (so no privileged bit, e.g.
 /// IOPL, ever reaches user mode, whatever wrote the frame).
+#[inline]
 pub fn resume_flags(v: u64) -> u64 {
     (v & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED
 }
@@ -303,6 +305,7 @@ impl X86Context {
 impl UserContext for X86Context {
     const USER_CONTEXT_WORDS: usize = word::COUNT;
 
+    #[inline]
     fn get(&self, r: Reg) -> u64 {
         match r {
             Reg::Cap => self.regs[SLOT[word::RDI]],
@@ -322,6 +325,7 @@ impl UserContext for X86Context {
         }
     }
 
+    #[inline]
     fn set(&mut self, r: Reg, v: u64) {
         let i = match r {
             Reg::Cap => word::RDI,
@@ -345,6 +349,7 @@ impl UserContext for X86Context {
         self.regs[SLOT[i]] = sanitise(i, v);
     }
 
+    #[inline]
     fn reg_offset(r: Reg) -> Option<usize> {
         let at = |w: usize| Some(core::mem::offset_of!(X86Context, regs) + 8 * SLOT[w]);
         match r {

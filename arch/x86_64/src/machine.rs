@@ -34,7 +34,7 @@ impl X86Machine {
 }
 
 impl PhysMem for X86Machine {
-    #[inline]
+    #[inline(always)]
     fn window(&self, paddr: PAddr, len: usize) -> Option<*mut u8> {
         mm::window(paddr, len)
     }

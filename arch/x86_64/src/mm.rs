@@ -142,7 +142,9 @@ pub fn kernel_pml4_paddr() -> u64 {
 }
 
 /// Kernel-virtual pointer to `[paddr, paddr+len)` if the range is RAM inside the window.
-#[inline]
+/// Always inline: it runs on every kernel object access (a call also costs the caller
+/// callee-saved registers).
+#[inline(always)]
 pub fn window(paddr: u64, len: usize) -> Option<*mut u8> {
     // SAFETY: LARGEST and RAM are written once in `init` and only read afterwards.
     let (largest, ram) = unsafe { (&*LARGEST.get(), &*RAM.get()) };

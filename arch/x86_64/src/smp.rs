@@ -20,7 +20,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::layout::{KERNEL_CS, KERNEL_SS, KERNEL_VBASE};
-use crate::trap::{KCell, TrapFrame};
+use crate::trap::KCell;
 use crate::{lapic, mm};
 
 /// Most cores this kernel brings up (`sel4_abi::config::MAX_NUM_NODES_LIMIT`).
@@ -179,17 +179,6 @@ pub fn start_ap(index: usize, apic_id: u32, wait_us: &dyn Fn(u64)) {
         lapic::send_ipi(apic_id, IPI_STARTUP | vector);
         wait_us(200);
     }
-}
-
-/// The kernel-entry wrapper of a multicore kernel: the trap assembly calls this under the
-/// name `x86_64_trap`; it holds the big kernel lock around the real handler, from entry until
-/// the frame to resume (a user thread or the idle loop) is chosen.
-#[export_name = "x86_64_trap"]
-extern "C" fn x86_64_trap_locked(frame: *mut TrapFrame) -> u64 {
-    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
-    let r = crate::trap::x86_64_trap(frame);
-    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
-    r
 }
 
 core::arch::global_asm!(

@@ -8,7 +8,9 @@
 //! [`SYSCALL_VECTOR`]), and `x86_64_trap_common` pushes the general registers below it; only
 //! then does it move to the kernel stack. Entries from ring 0 (the idle loop, which runs
 //! with RSP at the kernel stack top, or a kernel bug) build the frame on the kernel stack.
-//! `x86_64_trap` calls the installed [`Hook`] and returns the frame of the thread the hook
+//! `x86_64_trap`, which the kernel binary defines as a call of [`dispatch`] with its entry
+//! handler (so that the handler, the decoding and the return path are compiled as one
+//! function, without an indirect call), returns the frame of the thread the handler
 //! picked (or an idle-loop frame), which the assembly pops and leaves with `iretq`, or
 //! `sysretq` when that yields the very same register state (RCX = RIP, R11 = RFLAGS, as
 //! right after a syscall). Unlike seL4, RSP is restored after a syscall too (libsel4's rbx
@@ -295,13 +297,15 @@ pub enum Next {
     Idle,
 }
 
-/// The kernel's handler for every entry. `current` is the interrupted user thread's
-/// context, where the entry saved its registers (`None` when the kernel was idle).
+/// The kernel's handler for every entry, as [`dispatch`] calls it: `current` is the
+/// interrupted user thread's context, where the entry saved its registers (`None` when the
+/// kernel was idle).
 ///
 /// Contract: a context returned in [`Next::User`] stays valid until the next kernel entry,
 /// which saves the thread's registers into it, and no Rust reference covers it meanwhile;
 /// `FpuAccess::Enabled` only for the thread whose x87/SSE registers are live in the CPU.
-pub type Hook = fn(Event, Option<NonNull<X86Context>>) -> Next;
+pub trait Hook: FnOnce(Event, Option<NonNull<X86Context>>) -> Next {}
+impl<F: FnOnce(Event, Option<NonNull<X86Context>>) -> Next> Hook for F {}
 
 /// A kernel global: single core, interrupts off in the kernel, so no concurrent access.
 pub struct KCell<T>(UnsafeCell<T>);
@@ -320,24 +324,27 @@ impl<T> KCell<T> {
     }
 }
 
-static HOOK: KCell<Option<Hook>> = KCell::new(None);
-
 /// What the CPU was last set up with for user mode, so that exits that change nothing write
 /// no MSR, control register or TSS field.
 struct UserSetup {
     /// The context whose frame end TSS.RSP0 and `x86_64_user_frame_top` point to (0 = none).
     frame: u64,
-    /// FS and GS bases last written to the MSRs (for the thread of `frame`).
+    /// FS and GS base slots of that context when they were last written to the MSRs (the
+    /// MSRs hold them sanitised).
     fs_base: u64,
     gs_base: u64,
     /// CR0.TS as last written.
     ts: bool,
 }
 
+/// A non-canonical address: no FS/GS base slot holds one ([`sanitise`]), so the first exit
+/// to user mode writes both MSRs, whatever boot left in them.
+const BASE_NEVER_WRITTEN: u64 = 1 << 63;
+
 static SETUP: KCell<UserSetup> = KCell::new(UserSetup {
     frame: 0,
-    fs_base: 0,
-    gs_base: 0,
+    fs_base: BASE_NEVER_WRITTEN,
+    gs_base: BASE_NEVER_WRITTEN,
     ts: false,
 });
 
@@ -360,12 +367,6 @@ pub fn vector_entry(v: usize) -> u64 {
 /// Address of the `syscall` entry (for IA32_LSTAR).
 pub fn syscall_entry() -> u64 {
     x86_64_syscall_entry as *const () as u64
-}
-
-/// Install the kernel's entry hook. Called once during boot, before interrupts.
-pub fn install(hook: Hook) {
-    // SAFETY: boot is single-threaded with interrupts off; nothing reads HOOK concurrently.
-    unsafe { *HOOK.get() = Some(hook) };
 }
 
 /// Hand the FPU to `new`: clear CR0.TS, save the live x87/SSE registers into `old` (the
@@ -499,18 +500,20 @@ pub fn dump(f: &TrapFrame) {
     );
 }
 
-/// Rust side of every kernel entry (called by `x86_64_trap_common`; `frame` is in the
-/// current thread's TCB for an entry from user mode, on the kernel stack otherwise).
-/// Returns the frame to resume, with bit 0 set if it may be resumed with `sysretq` (a user
-/// frame whose RCX equals RIP and R11 equals RFLAGS, so `sysretq` gives exactly the state
-/// `iretq` would), else clear (`iretq`).
-/// (A multicore kernel exports `crate::smp`'s wrapper under this name instead, which holds
-/// the big kernel lock around this function.)
-#[cfg_attr(not(feature = "smp"), no_mangle)]
-pub(crate) extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
-    // SAFETY: the assembly passes the frame it just pushed; it is either the current
-    // thread's context (the `Hook` contract keeps it valid and unreferenced) or on the
-    // kernel stack. This reference ends before the hook runs.
+/// Rust side of every kernel entry: the kernel binary defines
+/// `extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64`, which `x86_64_trap_common`
+/// calls, as `dispatch(frame, its_handler)`. Decodes the entry, calls `hook` (see [`Hook`])
+/// and returns the frame to resume, with bit 0 set if it may be resumed with `sysretq` (a
+/// user frame whose RCX equals RIP and R11 equals RFLAGS, so `sysretq` gives exactly the
+/// state `iretq` would), else clear (`iretq`).
+///
+/// # Safety
+/// Only for `x86_64_trap`, with the `frame` the entry assembly passed it: the frame it just
+/// pushed, in the current thread's TCB for an entry from user mode (the [`Hook`] contract
+/// keeps it valid and unreferenced), on the kernel stack otherwise.
+#[inline(always)]
+pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> u64 {
+    // SAFETY: see the function's contract. This reference ends before the hook runs.
     let f = unsafe { &mut *frame };
     let from_user = f.cs & 3 == 3;
     let event = match f.vector {
@@ -556,15 +559,11 @@ pub(crate) extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64 {
     } else {
         None
     };
-    // SAFETY: single core, interrupts off: nothing else touches HOOK now.
-    let next = match unsafe { *HOOK.get() } {
-        Some(h) => h(event, current),
-        None => Next::Idle,
-    };
-    resume(next)
+    resume(hook(event, current))
 }
 
 /// Set the CPU up to run `next` and return the frame to resume (bit 0: `sysretq` allowed).
+#[inline(always)]
 fn resume(next: Next) -> u64 {
     let Next::User(p, fpu) = next else {
         return idle_frame();
@@ -583,17 +582,22 @@ fn resume(next: Next) -> u64 {
         r[slot::RFLAGS] = resume_flags(r[slot::RFLAGS]);
         let setup = &mut *SETUP.get();
         debug_assert_eq!(ctx as u64 % 16, 0, "the frame end must be 16-byte aligned");
-        // Another thread may have reloaded FS or GS (a selector load resets the base), so
-        // the bases are written on every switch of thread, and otherwise when they changed.
+        // The bases are written when the slot changed (sanitised again, as the RIP above,
+        // so that `wrmsr` cannot fault) and on a switch of thread, because the thread that
+        // ran last may have loaded FS or GS, which sets the base to its descriptor's: 0
+        // (every descriptor user code can load has base 0; a null selector leaves the base
+        // or clears it; CR4.FSGSBASE is clear, so no `wrfsbase`). The MSR therefore holds
+        // the value last written or 0, and a switch to a thread whose base is 0 when 0
+        // was the value last written needs no write: the common case, and a `wrmsr` each.
         let switched = ctx as u64 != setup.frame;
-        let fs = sanitise(word::FS_BASE, r[slot::FS_BASE]);
-        if switched || fs != setup.fs_base {
-            cpu::wrmsr(cpu::MSR_FS_BASE, fs);
+        let fs = r[slot::FS_BASE];
+        if fs != setup.fs_base || (switched && fs != 0) {
+            cpu::wrmsr(cpu::MSR_FS_BASE, sanitise(word::FS_BASE, fs));
             setup.fs_base = fs;
         }
-        let gs = sanitise(word::GS_BASE, r[slot::GS_BASE]);
-        if switched || gs != setup.gs_base {
-            cpu::wrmsr(cpu::MSR_GS_BASE, gs);
+        let gs = r[slot::GS_BASE];
+        if gs != setup.gs_base || (switched && gs != 0) {
+            cpu::wrmsr(cpu::MSR_GS_BASE, sanitise(word::GS_BASE, gs));
             setup.gs_base = gs;
         }
         let ts = fpu == FpuAccess::Disabled;
@@ -628,7 +632,8 @@ fn resume(next: Next) -> u64 {
 ///
 /// # Safety
 /// Must be called once, on the init stack (not the kernel trap stack), after
-/// [`crate::tables::init`]; a user context must satisfy the [`Hook`] contract.
+/// [`crate::tables::init`]; a user context must satisfy the [`Hook`] contract, and the
+/// kernel binary's `x86_64_trap` must be ready for entries (see [`dispatch`]).
 pub unsafe fn start(next: Next) -> ! {
     let frame = resume(next) & !1;
     // SAFETY: `frame` holds a complete iretq frame (a user context or the idle frame).

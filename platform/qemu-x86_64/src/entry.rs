@@ -36,30 +36,31 @@ struct State {
     idle_reported: bool,
     /// The first tick report has been printed.
     first_tick_reported: bool,
-    /// The thread last resumed and its context address in the kernel window (a function of
-    /// the TCB address alone, so it is only recomputed when the thread changes).
-    resumed: (PAddr, *mut X86Context),
+    /// The last two threads resumed and their context addresses in the kernel window (a
+    /// function of the TCB address alone, so it is only recomputed for another thread; two,
+    /// so that a client and its server, switching back and forth, both find theirs).
+    /// The most recent first.
+    resumed: [(PAddr, *mut X86Context); 2],
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
 // There is no separate register save area: the trap path saves into and restores from the
 // running thread's context inside its TCB (`Kernel::current_context_ptr`).
 
-/// Install the entry hook, take ownership of the booted kernel and run the thread it made
-/// current. Never returns.
+/// Take ownership of the booted kernel and run the thread it made current; from then on
+/// every kernel entry runs [`handle`]. Never returns.
 pub fn run(kernel: Kernel<X86Machine>) -> ! {
-    // SAFETY: boot is single-threaded with interrupts off; the hook is not installed yet,
-    // so nothing else reads STATE.
+    // SAFETY: boot is single-threaded with interrupts off and has not left kernel mode,
+    // so no kernel entry (the only other reader of STATE) can happen yet.
     unsafe {
         *STATE.get() = Some(State {
             kernel,
             deadline_reported: false,
             idle_reported: false,
             first_tick_reported: false,
-            resumed: (0, core::ptr::null_mut()),
+            resumed: [(0, core::ptr::null_mut()); 2],
         })
     };
-    trap::install(handle);
     kprintln!("x86_64 kernel: entering user mode through the kernel core");
     let next = resume_current(state());
     // SAFETY: still on the init stack, tables are loaded, and `next` names the current
@@ -69,15 +70,33 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
 
 fn state() -> &'static mut State {
     // SAFETY: single core, interrupts off in the kernel; STATE is set in `run` before the
-    // hook is installed and only the (non-reentrant) hook path reaches it afterwards.
+    // first entry from user mode or the idle loop, and only the (non-reentrant) entry path
+    // reaches it afterwards.
     match unsafe { &mut *STATE.get() } {
         Some(s) => s,
         None => panic!("kernel entry before the kernel core was booted"),
     }
 }
 
+/// Every kernel entry (called by the arch's entry assembly with the frame it pushed):
+/// [`trap::dispatch`] with [`handle`], compiled together into this one function. A multicore
+/// kernel (feature `smp`) holds the big kernel lock around it, from entry until the frame to
+/// resume (a user thread or the idle loop) is chosen.
+#[no_mangle]
+extern "C" fn x86_64_trap(frame: *mut trap::TrapFrame) -> u64 {
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
+    // SAFETY: only `x86_64_trap_common` calls this symbol, with the frame it just pushed
+    // (`dispatch`'s contract); `handle` keeps the `Hook` contract (see `resume_current`).
+    let next = unsafe { trap::dispatch(frame, handle) };
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
+    next
+}
+
 /// The kernel-entry hook: `current` is the interrupted thread's context in its TCB, where
 /// the entry saved its registers (`None` when the kernel was idle).
+#[inline(always)]
 fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     let s = state();
     let from_user = current.is_some();
@@ -184,7 +203,8 @@ fn take_fpu(k: &mut Kernel<X86Machine>) -> bool {
 }
 
 /// What to run next: the core's current thread (its context in its TCB, FP access only if
-/// it owns the FPU), or the idle loop.
+/// it owns the FPU), or the idle loop. Inlined into `x86_64_trap`, as `handle` is.
+#[inline(always)]
 fn resume_current(s: &mut State) -> Next {
     let k = &s.kernel;
     if k.current_is_idle() {
@@ -200,11 +220,15 @@ fn resume_current(s: &mut State) -> Next {
     } else {
         FpuAccess::Disabled
     };
-    let ctx = if s.resumed.0 == cur {
-        s.resumed.1
+    let ctx = if s.resumed[0].0 == cur {
+        s.resumed[0].1
     } else {
-        let c = k.current_context_ptr();
-        s.resumed = (cur, c);
+        let c = if s.resumed[1].0 == cur {
+            s.resumed[1].1
+        } else {
+            k.current_context_ptr()
+        };
+        s.resumed = [(cur, c), s.resumed[0]];
         c
     };
     match NonNull::new(ctx) {
