@@ -1,0 +1,293 @@
+//! Boot behaviour the mutation runs found untested (verified/MUTANTS.md): the kernel timer
+//! IRQ is reserved, how memory is cut into untyped caps (seL4 `create_untypeds_for_region`:
+//! largest aligned power of two, at most seL4_MaxUntypedBits, fragments below
+//! seL4_MinUntypedBits dropped, at most CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS caps), physical
+//! page 0 never handed out, and the boot errors for bad addresses and too many regions/slots.
+
+mod common;
+use common::*;
+use kernel_core::boot::{boot, BootError, BootParams, ImageFrame, Region};
+use kernel_core::sim::{SimMachine, SIM_IRQS};
+use kernel_hal::MapRights;
+use sel4_abi::bootinfo::MAX_BOOTINFO_UNTYPED_CAPS;
+
+const RWX: MapRights = MapRights {
+    read: true,
+    write: true,
+    execute: true,
+};
+
+fn image() -> Vec<ImageFrame> {
+    vec![ImageFrame {
+        vaddr: IMAGE_VADDR,
+        paddr: IMAGE_PADDR,
+        rights: RWX,
+    }]
+}
+
+fn params<'a>(
+    arch: Arch,
+    ram: &'a [Region],
+    device: &'a [Region],
+    image: &'a [ImageFrame],
+) -> BootParams<'a> {
+    BootParams {
+        arch,
+        ram,
+        device,
+        image,
+        entry: IMAGE_VADDR,
+        ipc_buffer_vaddr: IMAGE_VADDR + 0x10_000,
+        bootinfo_vaddr: IMAGE_VADDR + 0x11_000,
+        extra_bootinfo: &[],
+        timer_irq: None,
+        config: sel4_abi::config::KernelConfig::SEL4_DEFAULT,
+    }
+}
+
+const RAM: [Region; 1] = [Region {
+    start: RAM_BASE + (1 << 20),
+    end: RAM_BASE + RAM_SIZE,
+}];
+
+fn boot_with(p: &BootParams<'_>) -> Result<K, BootError> {
+    boot(SimMachine::new(RAM_BASE, RAM_SIZE), p)
+}
+
+/// The untyped descriptors of the bootinfo (paddr, size_bits, is_device), in order.
+fn untypeds(k: &K) -> Vec<(u64, u8, bool)> {
+    let bi = bootinfo_at(k);
+    (0..(bi.untyped.end - bi.untyped.start) as usize)
+        .map(|i| {
+            let d = bi.untyped_list[i];
+            (d.paddr, d.size_bits, d.is_device != 0)
+        })
+        .collect()
+}
+
+fn bootinfo_at(k: &K) -> sel4_abi::BootInfo {
+    let root = k.current_vspace().unwrap().0;
+    let pa = translate(k, root, IMAGE_VADDR + 0x11_000).unwrap();
+    let mut b = [0u8; sel4_abi::BootInfo::SIZE];
+    kernel_core::kmem::read_bytes(&k.machine, pa, &mut b);
+    sel4_abi::BootInfo::from_bytes(&b)
+}
+
+/// seL4 reserves the kernel's timer IRQ: IRQControl refuses it with RevokeFirst, as it does
+/// an IRQ already issued. Without a timer IRQ (or with one beyond the IRQ table) every
+/// IRQ is free.
+#[test]
+fn timer_irq_is_reserved() {
+    let get = Label::IRQIssueIRQHandler as u64;
+    let mut k = boot_sim(Arch::Aarch64);
+    let e = empty(&k);
+    let timer = SIM_IRQS - 1;
+    err(
+        &call(&mut k, slots::IRQ_CONTROL, get, &[timer, e, 64], &[ROOT]),
+        Error::RevokeFirst,
+        &[],
+    );
+    assert_eq!(get_cap(&k.machine, Slot::at(root_ptr(&k), e)), Cap::Null);
+    ok(&call(&mut k, slots::IRQ_CONTROL, get, &[timer - 1, e, 64], &[ROOT]));
+    // The same machine booted without a timer IRQ: that IRQ can be issued.
+    let img = image();
+    let mut k = boot_with(&params(Arch::Aarch64, &RAM, &[], &img)).unwrap();
+    let e = bootinfo_at(&k).empty.start;
+    ok(&call(&mut k, slots::IRQ_CONTROL, get, &[timer, e, 64], &[ROOT]));
+    // A timer IRQ number beyond the kernel's IRQ table is ignored, not a crash.
+    for t in [1023u64, 1024, 1025, u64::MAX] {
+        let mut p = params(Arch::Aarch64, &RAM, &[], &img);
+        p.timer_irq = Some(t);
+        let mut k = boot_with(&p).unwrap();
+        let e = bootinfo_at(&k).empty.start;
+        ok(&call(&mut k, slots::IRQ_CONTROL, get, &[timer, e, 64], &[ROOT]));
+    }
+}
+
+/// A device region is cut into the largest naturally aligned blocks, each at most
+/// seL4_MaxUntypedBits (47 on AArch64 and x86_64, 38 on RISC-V); blocks below
+/// seL4_MinUntypedBits (16 bytes) are skipped; a block starting at address 0 is limited
+/// only by its size.
+#[test]
+fn untyped_blocks_follow_alignment_and_limits() {
+    // Misaligned start and end: 8 bytes skipped, then 16, 32, ..., 2048 bytes; at the end
+    // 0x1000_1000..0x1000_1018: 16 bytes, then 8 skipped.
+    let dev = [
+        Region {
+            start: 0x1000_0008,
+            end: 0x1000_1018,
+        },
+        Region {
+            start: 0,
+            end: 0x1000,
+        },
+    ];
+    let k = boot_with(&params(Arch::Aarch64, &RAM, &dev, &image())).unwrap();
+    let d: Vec<_> = untypeds(&k).into_iter().filter(|u| u.2).collect();
+    let mut want: Vec<(u64, u8, bool)> = (4..12).map(|b| (0x1000_0000 + (1 << b), b as u8, true)).collect();
+    want.push((0x1000_1000, 4, true));
+    want.push((0, 12, true));
+    assert_eq!(d, want);
+    // Huge device regions: blocks capped at the arch's maximum.
+    for (arch, max) in [(Arch::Aarch64, 47u8), (Arch::X86_64, 47), (Arch::Riscv64, 38)] {
+        let dev = [Region {
+            start: 1 << 48,
+            end: (1 << 48) + (1 << 48),
+        }];
+        let k = boot_with(&params(arch, &RAM, &dev, &image())).unwrap();
+        let d: Vec<_> = untypeds(&k).into_iter().filter(|u| u.2).collect();
+        assert!(d.iter().all(|u| u.1 == max), "{arch:?}: {:?}", &d[..2]);
+        assert_eq!(d[0].0, 1 << 48);
+        assert_eq!(d[1].0, (1 << 48) + (1u64 << max));
+        let n_ram = untypeds(&k).iter().filter(|u| !u.2).count();
+        if arch == Arch::Riscv64 {
+            // 2^48 / 2^38 = 1024 blocks: the bootinfo list fills up and the rest is lost.
+            assert_eq!(n_ram + d.len(), MAX_BOOTINFO_UNTYPED_CAPS);
+        } else {
+            assert_eq!(d.len(), 2);
+        }
+        let bi = bootinfo_at(&k);
+        assert_eq!(
+            (bi.untyped.end - bi.untyped.start) as usize,
+            n_ram + d.len(),
+            "{arch:?}: one cap per descriptor"
+        );
+        assert_eq!(bi.empty.start, bi.untyped.end);
+    }
+}
+
+/// Physical page 0 is never handed out (slot address 0 means "none"): RAM starting at 0
+/// yields no untyped and no kernel object there.
+#[test]
+fn page_zero_is_never_used() {
+    let ram = [
+        Region {
+            start: 0,
+            end: 1 << 20,
+        },
+        Region {
+            start: 2 << 20,
+            end: 64 << 20,
+        },
+    ];
+    let img = [ImageFrame {
+        vaddr: IMAGE_VADDR,
+        paddr: 1 << 20,
+        rights: RWX,
+    }];
+    let k = boot(SimMachine::new(0, 64 << 20), &params(Arch::Aarch64, &ram, &[], &img)).unwrap();
+    let u = untypeds(&k);
+    assert!(u.iter().all(|x| x.0 >= 0x1000), "{u:?}");
+    // Every byte of the first region but page 0 is accounted for by an untyped or a boot
+    // object; the untyped right after page 0 starts at 0x1000 exactly.
+    assert!(u.iter().any(|x| x.0 == 0x1000), "{u:?}");
+    assert_ne!(k.cur_thread, 0);
+    assert!(k.cur_thread >= 0x1000);
+}
+
+/// Empty RAM regions are ignored; more than 64 non-empty ones is TooManyRegions.
+#[test]
+fn region_count_limits() {
+    let mut ram: Vec<Region> = (0..100)
+        .map(|i| Region {
+            start: RAM_BASE + (2 << 20) + 4096 * i,
+            end: RAM_BASE + (2 << 20) + 4096 * i,
+        })
+        .collect();
+    ram.push(RAM[0]);
+    let k = boot_with(&params(Arch::Aarch64, &ram, &[], &image())).unwrap();
+    let bi = bootinfo_at(&k);
+    assert!(bi.untyped.end > bi.untyped.start);
+    // 65 separate non-empty regions.
+    let many: Vec<Region> = (0..65)
+        .map(|i| Region {
+            start: RAM_BASE + (2 << 20) + 0x10_000 * i,
+            end: RAM_BASE + (2 << 20) + 0x10_000 * i + 0x8000,
+        })
+        .collect();
+    assert_eq!(
+        boot_with(&params(Arch::Aarch64, &many, &[], &image())).err(),
+        Some(BootError::TooManyRegions)
+    );
+    // 64 of them (the first large enough for the boot objects) boot.
+    let mut sixty_four = vec![Region {
+        start: RAM_BASE + (8 << 20),
+        end: RAM_BASE + RAM_SIZE,
+    }];
+    sixty_four.extend((0..63).map(|i| Region {
+        start: RAM_BASE + (2 << 20) + 0x10_000 * i,
+        end: RAM_BASE + (2 << 20) + 0x10_000 * i + 0x8000,
+    }));
+    let k = boot_with(&params(Arch::Aarch64, &sixty_four, &[], &image()));
+    // Carving the boot objects splits regions; with 64 already that may overflow too,
+    // which must be TooManyRegions, never a crash or a wrong boot.
+    match k {
+        Ok(k) => assert!(bootinfo_at(&k).untyped.end > bootinfo_at(&k).untyped.start),
+        Err(e) => assert_eq!(e, BootError::TooManyRegions),
+    }
+}
+
+/// Boot rejects virtual addresses at or above the top of user space and misaligned ones
+/// (IPC buffer, bootinfo, image frames); an image with more frames than the root CNode has
+/// slots is OutOfSlots.
+#[test]
+fn boot_address_and_slot_errors() {
+    let top = 0x0000_8000_0000_0000u64;
+    let img = image();
+    let base = params(Arch::Aarch64, &RAM, &[], &img);
+    let bad = |f: &dyn Fn(&mut BootParams)| {
+        let mut p = params(Arch::Aarch64, &RAM, &[], &img);
+        f(&mut p);
+        boot_with(&p).err()
+    };
+    assert!(boot_with(&base).is_ok());
+    assert_eq!(bad(&|p| p.entry = top), Some(BootError::BadVaddr));
+    assert_eq!(bad(&|p| p.entry = top - 1), None);
+    assert_eq!(bad(&|p| p.ipc_buffer_vaddr = top), Some(BootError::BadVaddr));
+    assert_eq!(bad(&|p| p.bootinfo_vaddr = top), Some(BootError::BadVaddr));
+    assert_eq!(bad(&|p| p.bootinfo_vaddr += 8), Some(BootError::BadVaddr));
+    assert_eq!(bad(&|p| p.ipc_buffer_vaddr += 0x800), Some(BootError::BadVaddr));
+    let misaligned_v = [ImageFrame {
+        vaddr: IMAGE_VADDR + 4,
+        ..img[0]
+    }];
+    let misaligned_p = [ImageFrame {
+        paddr: IMAGE_PADDR + 4,
+        ..img[0]
+    }];
+    for f in [&misaligned_v, &misaligned_p] {
+        assert_eq!(
+            boot_with(&params(Arch::Aarch64, &RAM, &[], f)).err(),
+            Some(BootError::BadVaddr)
+        );
+    }
+    // 4096 image frames (all backed by the same page; boot does not care) cannot all get
+    // a slot in a 4096-slot root CNode.
+    let huge: Vec<ImageFrame> = (0..4096)
+        .map(|i| ImageFrame {
+            vaddr: 0x100_0000 + 4096 * i,
+            ..img[0]
+        })
+        .collect();
+    let mut p = params(Arch::Aarch64, &RAM, &[], &huge);
+    p.ipc_buffer_vaddr = 0x800_0000;
+    p.bootinfo_vaddr = 0x800_1000;
+    assert_eq!(boot_with(&p).err(), Some(BootError::OutOfSlots));
+    // 3900 fit (with their page tables and the untypeds after them).
+    let p = BootParams {
+        image: &huge[..3900],
+        ..p
+    };
+    let k = boot_with(&p).unwrap();
+    let bi = bootinfo_at_v(&k, 0x800_1000);
+    assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 3900);
+    assert!(bi.empty.start <= 4096);
+}
+
+fn bootinfo_at_v(k: &K, v: u64) -> sel4_abi::BootInfo {
+    let root = k.current_vspace().unwrap().0;
+    let pa = translate(k, root, v).unwrap();
+    let mut b = [0u8; sel4_abi::BootInfo::SIZE];
+    kernel_core::kmem::read_bytes(&k.machine, pa, &mut b);
+    sel4_abi::BootInfo::from_bytes(&b)
+}
