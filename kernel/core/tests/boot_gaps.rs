@@ -291,3 +291,35 @@ fn bootinfo_at_v(k: &K, v: u64) -> sel4_abi::BootInfo {
     kernel_core::kmem::read_bytes(&k.machine, pa, &mut b);
     sel4_abi::BootInfo::from_bytes(&b)
 }
+
+/// The boot allocator places each kernel object in the first free region it fits in,
+/// aligned to its size, and a region that an object fills exactly is used up: a RAM region
+/// of exactly the IRQ node's size (the first allocation, 32 KiB, aligned) yields no
+/// untyped.
+#[test]
+fn boot_objects_fill_exact_regions() {
+    let base = RAM_BASE + (1 << 20);
+    let irq_node = 1u64 << (kernel_core::kernel::MAX_IRQS as u64 * 32).trailing_zeros();
+    assert_eq!(irq_node, 32 << 10);
+    {
+        let offset = 0;
+        let ram = [
+            Region {
+                start: base + offset,
+                end: base + offset + irq_node,
+            },
+            Region {
+                start: base + (1 << 20),
+                end: RAM_BASE + RAM_SIZE,
+            },
+        ];
+        let img = image();
+        let k = boot_with(&params(Arch::Aarch64, &ram, &[], &img)).unwrap();
+        let covered: u64 = untypeds(&k)
+            .into_iter()
+            .filter(|u| u.0 < base + (1 << 20))
+            .map(|u| 1u64 << u.1)
+            .sum();
+        assert_eq!(covered, 0, "the IRQ node fills the first region");
+    }
+}
