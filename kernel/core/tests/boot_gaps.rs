@@ -323,3 +323,39 @@ fn boot_objects_fill_exact_regions() {
         assert_eq!(covered, 0, "the IRQ node fills the first region");
     }
 }
+
+/// Boot must not trust the contents of RAM (on hardware it holds whatever was there):
+/// every kernel object it creates starts clean. Fill RAM with a word pattern that reads
+/// as a valid VSpace cap in every slot, boot, and let the idle thread run: it must not
+/// switch to that phantom address space, and the kernel's invariants hold.
+#[test]
+fn boot_clears_the_memory_it_uses() {
+    let m = SimMachine::new(RAM_BASE, RAM_SIZE);
+    let junk = Cap::VSpace {
+        paddr: RAM_BASE + 0x12_3000,
+        asid: Some(7),
+    }
+    .encode();
+    let mut a = RAM_BASE + (1 << 20);
+    while a < RAM_BASE + RAM_SIZE {
+        kernel_core::kmem::write_word(&m, a, junk[0]);
+        kernel_core::kmem::write_word(&m, a + 8, junk[1]);
+        a += 32;
+    }
+    let img = image();
+    let mut k = boot(m, &params(Arch::Aarch64, &RAM, &[], &img)).unwrap();
+    kernel_core::sim::invariants::check(&k).unwrap();
+    let e = bootinfo_at(&k).empty.start;
+    let ut = {
+        let bi = bootinfo_at(&k);
+        (bi.untyped.start..bi.untyped.end)
+            .find(|s| bi.untyped_list[(s - bi.untyped.start) as usize].size_bits >= 12)
+            .unwrap()
+    };
+    ok(&retype(&mut k, ut, ObjectKind::Notification, 0, e, 1));
+    let r = syscall(&mut k, sel4_abi::Syscall::Wait, e, 0, &[], &[]);
+    let _ = r;
+    assert_eq!(k.cur_thread, k.idle_thread, "the root thread is blocked");
+    assert_ne!(k.machine.vspace, Some((RAM_BASE + 0x12_3000, 7)));
+    kernel_core::sim::invariants::check(&k).unwrap();
+}
