@@ -359,3 +359,55 @@ fn boot_clears_the_memory_it_uses() {
     assert_ne!(k.machine.vspace, Some((RAM_BASE + 0x12_3000, 7)));
     kernel_core::sim::invariants::check(&k).unwrap();
 }
+
+/// The root task's boot page-table caps: on x86_64 each names its fixed level (PDPT 1, PD
+/// 2, PT 3, in the order the walk creates them, so that the x86 PDPT/PageDirectory/
+/// PageTable methods and DebugCapIdentify see the right object); elsewhere page tables have
+/// no fixed level. Each records the base of the region it maps.
+#[test]
+fn boot_page_table_caps_per_arch() {
+    use kernel_core::cap::PT_LEVEL_ANY;
+    for arch in [Arch::Aarch64, Arch::Riscv64, Arch::X86_64] {
+        let k = boot_sim(arch);
+        let bi = bootinfo(&k);
+        let levels: Vec<(u8, u64)> = (bi.user_image_paging.start..bi.user_image_paging.end)
+            .map(|s| match cap_at(&k, s) {
+                Cap::PageTable {
+                    level,
+                    mapped: Some(m),
+                    ..
+                } => (level, m.vaddr),
+                c => panic!("{arch:?}: {c:?}"),
+            })
+            .collect();
+        let want_levels: Vec<u8> = if arch == Arch::X86_64 {
+            vec![1, 2, 3]
+        } else {
+            vec![PT_LEVEL_ANY; 3]
+        };
+        assert_eq!(levels.iter().map(|l| l.0).collect::<Vec<_>>(), want_levels, "{arch:?}");
+        // Covered regions: 512 GiB, 1 GiB and 2 MiB around the image.
+        let bases: Vec<u64> = levels.iter().map(|l| l.1).collect();
+        assert_eq!(
+            bases,
+            vec![
+                IMAGE_VADDR & !((1 << 39) - 1),
+                IMAGE_VADDR & !((1 << 30) - 1),
+                IMAGE_VADDR & !((1 << 21) - 1)
+            ]
+        );
+    }
+    // x86: the boot PD answers PageDirectory_Unmap (its own method), then maps again.
+    let mut k = boot_sim(Arch::X86_64);
+    let bi = bootinfo(&k);
+    let pd = bi.user_image_paging.start + 1;
+    let n = |l| sel4_abi::arch_label_number(Arch::X86_64, l).unwrap();
+    ok(&call(&mut k, pd, n(sel4_abi::ArchLabel::PageDirectoryUnmap), &[], &[]));
+    ok(&call(
+        &mut k,
+        pd,
+        n(sel4_abi::ArchLabel::PageDirectoryMap),
+        &[IMAGE_VADDR, 0],
+        &[slots::INIT_THREAD_VSPACE],
+    ));
+}
