@@ -211,6 +211,9 @@ fn deleting_a_ready_threads_sc() {
     ok(&e.as_root(|k| call(k, ROOT, Label::CNodeDelete as u64, &[t.sc, 64], &[])));
     assert_eq!(e.k.cur_thread, e.root_tcb);
     assert_eq!(e.k.tcb(t.ptr).sched_context, 0);
+    // The root thread still runs on (and is charged to) its own SC.
+    let root_sc = e.k.tcb(e.root_tcb).sched_context;
+    assert_eq!(e.k.cur_sc, root_sc);
     // Lower the root below t: t still cannot run (no SC), the idle thread does not run
     // either while the root can.
     ok(&e.as_root(|k| call(k, ROOT_TCB, Label::TCBSetPriority as u64, &[10], &[ROOT_TCB])));
