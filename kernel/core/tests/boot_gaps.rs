@@ -411,3 +411,27 @@ fn boot_page_table_caps_per_arch() {
         &[slots::INIT_THREAD_VSPACE],
     ));
 }
+
+/// Extra bootinfo pages that cross into further 2 MiB regions get page tables of their
+/// own: bootinfo in the last page of the image's region, then 2 MiB + 100 bytes of extra
+/// bootinfo: 513 pages, the last one alone in a third region.
+#[test]
+fn extra_bootinfo_crossing_table_boundaries() {
+    let img = image();
+    let extra = vec![0xa5u8; (2 << 20) + 100];
+    let mut p = params(Arch::Aarch64, &RAM, &[], &img);
+    p.ipc_buffer_vaddr = 0x5f_e000;
+    p.bootinfo_vaddr = 0x5f_f000;
+    p.extra_bootinfo = &extra;
+    let k = boot_with(&p).unwrap();
+    let root = k.current_vspace().unwrap().0;
+    for v in [0x60_0000u64, 0x7f_f000, 0x80_0000] {
+        let pa = translate(&k, root, v).expect("extra bootinfo page mapped");
+        assert_eq!(kernel_core::kmem::read_word(&k.machine, pa) & 0xff, 0xa5);
+    }
+    assert_eq!(translate(&k, root, 0x80_1000), None);
+    let bi = bootinfo_at_v(&k, 0x5f_f000);
+    assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 513);
+    // Tables: the image's region (3 tables), then one each for 6-8 MiB and 8-10 MiB.
+    assert_eq!(bi.user_image_paging.end - bi.user_image_paging.start, 5);
+}

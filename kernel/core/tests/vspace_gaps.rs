@@ -645,3 +645,25 @@ fn frame_map_argument_checks() {
     ok(&call(&mut k, e, lab(arch, ArchLabel::PageUnmap), &[], &[]));
     assert!(matches!(cap_at(&k, e), Cap::Frame { mapped: None, .. }));
 }
+
+/// Message-length checks: PageTable_Map needs two words (one is TruncatedMessage, three
+/// are fine); VSpace cache operations refuse an end past the top of user space with
+/// IllegalOperation but accept a range ending exactly there.
+#[test]
+fn message_lengths_and_cache_op_bounds() {
+    let arch = Arch::Aarch64;
+    let mut k = boot_sim(arch);
+    let ut = untyped(&k, 20);
+    let e = empty(&k);
+    let vs = slots::INIT_THREAD_VSPACE;
+    let va = IMAGE_VADDR + 8 * MIB2;
+    ok(&retype(&mut k, ut, ObjectKind::PageTable, 0, e, 1));
+    let ptm = lab(arch, ArchLabel::PageTableMap);
+    err(&call(&mut k, e, ptm, &[va], &[vs]), Error::TruncatedMessage, &[]);
+    err(&call(&mut k, e, ptm, &[], &[vs]), Error::TruncatedMessage, &[]);
+    ok(&call(&mut k, e, ptm, &[va, 0, 0], &[vs]));
+    let top = 0x0000_8000_0000_0000u64;
+    let vclean = lab(arch, ArchLabel::VSpaceCleanData);
+    err(&call(&mut k, vs, vclean, &[top - 4096, top + 1], &[]), Error::IllegalOperation, &[]);
+    ok(&call(&mut k, vs, vclean, &[top - 4096, top], &[]));
+}
