@@ -435,3 +435,22 @@ fn extra_bootinfo_crossing_table_boundaries() {
     // Tables: the image's region (3 tables), then one each for 6-8 MiB and 8-10 MiB.
     assert_eq!(bi.user_image_paging.end - bi.user_image_paging.start, 5);
 }
+
+/// The root thread's SC: round robin (budget = period = the boot time slice), one refill
+/// holding the whole budget, as many refill slots as its size holds, and its size recorded.
+#[test]
+fn root_sched_context_is_round_robin() {
+    let k = boot_sim(Arch::Aarch64);
+    let sc = k.tcb(k.cur_thread).sched_context;
+    assert_eq!(sc, k.cur_sc);
+    let s = kernel_core::sched::sc_load(&k, sc);
+    let slice = sel4_abi::BOOT_THREAD_TIME_SLICE_US;
+    let bits = sel4_abi::object::MIN_SCHED_CONTEXT_BITS;
+    assert_eq!((s.budget, s.period), (slice, slice));
+    assert!(kernel_core::sched::is_round_robin(&s));
+    assert_eq!((s.refill_count, s.refill_head), (1, 0));
+    assert_eq!(s.refill_max, sel4_abi::object::sched_context_refills(bits));
+    assert_eq!(s.size_bits, bits as u64);
+    assert_eq!(s.tcb, k.cur_thread);
+    assert_eq!(kernel_core::sched::refill_head(&k, sc).amount, slice);
+}
