@@ -666,4 +666,15 @@ fn message_lengths_and_cache_op_bounds() {
     let vclean = lab(arch, ArchLabel::VSpaceCleanData);
     err(&call(&mut k, vs, vclean, &[top - 4096, top + 1], &[]), Error::IllegalOperation, &[]);
     ok(&call(&mut k, vs, vclean, &[top - 4096, top], &[]));
+    // Nothing mapped at the start (an empty slot in a mapped table): nothing to clean, so
+    // success whatever the length (seL4 fails silently here).
+    let free = IMAGE_VADDR + 64 * 4096;
+    assert_eq!(translate(&k, root_vspace(&k), free), None);
+    ok(&call(&mut k, vs, vclean, &[free, free + 3 * 4096], &[]));
+    // A mapped page: the range must stay inside it.
+    err(
+        &call(&mut k, vs, vclean, &[IMAGE_VADDR + 8, IMAGE_VADDR + 4097], &[]),
+        Error::RangeError,
+        &[0, 4088],
+    );
 }
