@@ -46,3 +46,11 @@ fn debug_cap_identify_syscall() {
         }
     }
 }
+
+/// seL4_DebugHalt stops the machine (the simulator's halt panics with the code).
+#[test]
+#[should_panic(expected = "machine halted")]
+fn debug_halt_halts_the_machine() {
+    let mut e = Env::new();
+    e.as_root(|k| sys(k, Syscall::DebugHalt, 0, 0, 0, &[], &[]));
+}
