@@ -129,7 +129,10 @@ impl<M: Machine> Kernel<M> {
             },
             UserFault::UserException { number, code } => Fault::UserException { number, code },
         };
-        if crate::sched::check_budget(self) || self.thread_state(t).is_runnable() {
+        // seL4 acts on the fault only if the budget check passes (`checkBudgetRestart`);
+        // otherwise the thread re-executes the faulting instruction when it next runs, and
+        // faults again with budget.
+        if crate::sched::check_budget_restart(self) {
             handle_fault(self, t, fault);
         }
         crate::sched::schedule(self);
