@@ -96,6 +96,7 @@ fn main() {
         ipc: false,
         errors: true,
         tcb_config: false,
+        vspace: false,
         dests: 1,
     };
     let mut r = RefModel::new(two_threads(9), core);
