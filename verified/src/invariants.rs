@@ -804,6 +804,7 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
             }
         }
     }
+    vspace_integrity(pre, post, t, &held, &destroyed)?;
     // (a) on transitions: every cap that appears in a slot is a fresh object's cap, or is
     // derivable (rights only dropped, badge only set on an unbadged cap) from a cap the
     // acting thread, or a granting sender it received from, held before the step.
@@ -862,6 +863,128 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         if !ok {
             return Err(format!(
                 "(b) thread {t:#x} created object {a:#x} outside any untyped it holds"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tables reachable from VSpace root `root` through table entries (the root included).
+fn tables_below(s: &State, root: ObjId) -> BTreeSet<ObjId> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![root];
+    while let Some(t) = todo.pop() {
+        if !out.insert(t) {
+            continue;
+        }
+        for p in s.ptes.get(&t).into_iter().flat_map(|e| e.values()) {
+            if let Pte::Table(n) = p {
+                todo.push(*n);
+            }
+        }
+    }
+    out
+}
+
+/// (b) for VSpaces, per transition by thread `t`: an entry of a live table changes only if
+/// `t` held a cap to that table or to a VSpace root the table was reachable from; a new
+/// entry names a table or frame `t` held a cap to (a page with no more access than that
+/// frame cap allows); an entry removed without such authority named an object `t` held a
+/// cap to (deleting or unmapping its mapping). An ASID pool's entries change only through
+/// a cap to the pool, or (removal) to the VSpace removed or when it is destroyed; the ASID
+/// table gains a pool only through the ASID control cap and loses one only through a cap
+/// to it.
+fn vspace_integrity(
+    pre: &State,
+    post: &State,
+    t: ObjId,
+    held: &[(Slot, Cap)],
+    destroyed: &BTreeSet<ObjId>,
+) -> Result<(), String> {
+    let held_obj = |o: ObjId| held.iter().any(|(_, c)| c.object() == Some(o));
+    let mut vs_reach = BTreeSet::new();
+    for (_, c) in held {
+        if let Cap::VSpace { obj, .. } = c {
+            vs_reach.extend(tables_below(pre, *obj));
+        }
+    }
+    let empty = std::collections::BTreeMap::new();
+    let tables: BTreeSet<ObjId> = pre.ptes.keys().chain(post.ptes.keys()).copied().collect();
+    for tb in tables {
+        if destroyed.contains(&tb) || !post.objects.contains_key(&tb) {
+            continue;
+        }
+        let (a, b) = (
+            pre.ptes.get(&tb).unwrap_or(&empty),
+            post.ptes.get(&tb).unwrap_or(&empty),
+        );
+        if a == b {
+            continue;
+        }
+        let auth = held_obj(tb) || vs_reach.contains(&tb);
+        let idx: BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
+        for i in idx {
+            let (x, y) = (a.get(&i), b.get(&i));
+            if x == y {
+                continue;
+            }
+            let ok = match y {
+                Some(Pte::Table(n)) => auth && held_obj(*n),
+                Some(Pte::Page { frame, rights, .. }) => {
+                    auth && held.iter().any(|(_, c)| {
+                        matches!(c, Cap::Frame { obj, rights: cr, .. } if obj == frame && rights.within(*cr))
+                    })
+                }
+                None => {
+                    auth || match x {
+                        Some(Pte::Table(n)) | Some(Pte::Page { frame: n, .. }) => {
+                            held_obj(*n) || destroyed.contains(n)
+                        }
+                        None => true,
+                    }
+                }
+            };
+            if !ok {
+                return Err(format!(
+                    "(b) thread {t:#x} changed table {tb:#x}[{i}] ({x:x?} -> {y:x?}) without authority"
+                ));
+            }
+        }
+    }
+    for (pool, a) in &pre.asid_pools {
+        let Some(b) = post.asid_pools.get(pool) else {
+            continue;
+        };
+        let idx: BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
+        for i in idx {
+            let (x, y) = (a.get(&i), b.get(&i));
+            let ok = x == y
+                || held_obj(*pool)
+                || (y.is_none() && x.is_some_and(|r| held_obj(*r) || destroyed.contains(r)));
+            if !ok {
+                return Err(format!(
+                    "(b) thread {t:#x} changed ASID pool {pool:#x}[{i}] ({x:x?} -> {y:x?}) without authority"
+                ));
+            }
+        }
+    }
+    let idx: BTreeSet<u64> = pre
+        .asid_table
+        .keys()
+        .chain(post.asid_table.keys())
+        .copied()
+        .collect();
+    for i in idx {
+        let (x, y) = (pre.asid_table.get(&i), post.asid_table.get(&i));
+        let ok = x == y
+            || match (x, y) {
+                (None, Some(_)) => held.iter().any(|(_, c)| *c == Cap::AsidControl),
+                (Some(p), None) => held_obj(*p) || destroyed.contains(p),
+                _ => false,
+            };
+        if !ok {
+            return Err(format!(
+                "(b) thread {t:#x} changed ASID table entry {i} ({x:x?} -> {y:x?}) without authority"
             ));
         }
     }
