@@ -15,6 +15,169 @@ pub fn check_state(s: &State) -> Result<(), String> {
     cdt_well_formed(s)?;
     queues(s)?;
     tcb_config(s)?;
+    vspaces(s)?;
+    Ok(())
+}
+
+/// (h) VSpaces, as seL4 keeps them (aarch64 geometry):
+/// * the ASID table names live ASID pools, each once, and a pool at index i has a cap with
+///   base i·2^9; pool entries name live VSpace roots, each root at most once, never ASID 0,
+///   and every assigned root has a VSpace cap recording that ASID;
+/// * table contents belong to live VSpace roots and page tables only; a table entry names a
+///   live page table (never a root, never a table on its own path), only levels 0–2 hold
+///   table entries, levels 1–3 hold pages of that level's size;
+/// * along the ASID table, every page table is reachable through at most one entry, and a
+///   reachable page table's caps record exactly that (ASID, region base);
+/// * every reachable page mapping is recorded by a frame cap to that frame and size with
+///   that (ASID, vaddr) whose rights allow at least the mapping's access — a mapping never
+///   outlives every cap that made it, so a frame whose caps are all gone is mapped nowhere;
+/// * every cap's recorded mapping is aligned and below USER_TOP; a frame cap's rights are
+///   one of seL4's three VM rights (by construction).
+fn vspaces(s: &State) -> Result<(), String> {
+    let live = |o: &ObjId, ty: ObjType| s.objects.get(o).is_some_and(|x| x.ty == ty);
+    let mut pools_seen = BTreeSet::new();
+    for (i, pool) in &s.asid_table {
+        if *i >= vm::NUM_ASID_POOLS || !live(pool, ObjType::AsidPool) || !pools_seen.insert(*pool) {
+            return Err(format!("(h) ASID table entry {i} names {pool:#x}"));
+        }
+        let base = i << vm::ASID_LOW_BITS;
+        if !s
+            .slots
+            .values()
+            .any(|e| e.cap == Cap::AsidPool { obj: *pool, base })
+        {
+            return Err(format!(
+                "(h) ASID pool {pool:#x} at index {i} has no cap with base {base:#x}"
+            ));
+        }
+    }
+    let mut roots = BTreeSet::new();
+    for (pool, entries) in &s.asid_pools {
+        if !live(pool, ObjType::AsidPool) {
+            return Err(format!("(h) contents of dead ASID pool {pool:#x}"));
+        }
+        let base = s
+            .asid_table
+            .iter()
+            .find(|(_, p)| *p == pool)
+            .map(|(i, _)| i << vm::ASID_LOW_BITS);
+        for (lo, root) in entries {
+            if *lo >= 1 << vm::ASID_LOW_BITS || !live(root, ObjType::VSpace) || !roots.insert(*root)
+            {
+                return Err(format!(
+                    "(h) ASID pool {pool:#x} entry {lo} names {root:#x}"
+                ));
+            }
+            if let Some(b) = base {
+                let asid = b | lo;
+                if asid == 0 {
+                    return Err(format!("(h) ASID 0 assigned to {root:#x}"));
+                }
+                let recorded = s.slots.values().any(|e| {
+                    e.cap
+                        == Cap::VSpace {
+                            obj: *root,
+                            asid: Some(asid),
+                        }
+                });
+                if !recorded {
+                    return Err(format!(
+                        "(h) VSpace {root:#x} has ASID {asid} but no cap records it"
+                    ));
+                }
+            }
+        }
+    }
+    for (t, entries) in &s.ptes {
+        if !(live(t, ObjType::VSpace) || live(t, ObjType::PageTable)) || entries.is_empty() {
+            return Err(format!(
+                "(h) table contents for {t:#x}, not a live table (or empty)"
+            ));
+        }
+        for (i, pte) in entries {
+            if *i >= 1 << vm::INDEX_BITS {
+                return Err(format!("(h) table {t:#x} index {i} out of range"));
+            }
+            // (Entries of a table no ASID reaches may be stale, as in seL4: a page table
+            // deleted while its parent was unreachable leaves that entry behind; the parent
+            // is cleared before it can be mapped again.)
+            let _ = pte;
+        }
+    }
+    let maps = s.user_mappings();
+    let mut reached: std::collections::BTreeMap<ObjId, (u64, u64)> = Default::default();
+    for (asid, vaddr, level, pte, path) in &maps {
+        match pte {
+            Pte::Table(n) => {
+                if !live(n, ObjType::PageTable) || *level + 1 >= vm::LEVELS || path.contains(n) {
+                    return Err(format!(
+                        "(h) table entry at level {level} for ASID {asid} {vaddr:#x} names {n:#x}"
+                    ));
+                }
+                if reached.insert(*n, (*asid, *vaddr)).is_some() {
+                    return Err(format!(
+                        "(h) page table {n:#x} reachable twice (again at ASID {asid} {vaddr:#x})"
+                    ));
+                }
+                for (sl, e) in &s.slots {
+                    if let Cap::PageTable { obj, mapped } = e.cap {
+                        if obj == *n && mapped != Some((*asid, *vaddr)) {
+                            return Err(format!(
+                                "(h) page table {n:#x} is mapped at ASID {asid} {vaddr:#x} but its cap {sl:?} records {mapped:x?}"
+                            ));
+                        }
+                    }
+                }
+            }
+            Pte::Page {
+                frame,
+                rights,
+                exec,
+            } => {
+                if *level == 0 {
+                    return Err(format!(
+                        "(h) page entry in a VSpace root (ASID {asid} {vaddr:#x})"
+                    ));
+                }
+                if *exec && *rights == VmRights::KernelOnly {
+                    return Err(format!(
+                        "(h) executable mapping without user access at ASID {asid} {vaddr:#x}"
+                    ));
+                }
+                let size = vm::entry_bits(*level) as u8;
+                let recorded = s.slots.values().any(|e| {
+                    matches!(e.cap, Cap::Frame { obj, size_bits, rights: cr, mapped }
+                        if obj == *frame && size_bits == size && mapped == Some((*asid, *vaddr)) && rights.within(cr))
+                });
+                if !recorded {
+                    return Err(format!(
+                        "(h) ASID {asid} {vaddr:#x} maps frame {frame:#x} (2^{size}) but no frame cap records it"
+                    ));
+                }
+            }
+        }
+    }
+    for (sl, e) in &s.slots {
+        let (mapped, align) = match e.cap {
+            Cap::Frame {
+                mapped, size_bits, ..
+            } => (mapped, size_bits as u32),
+            Cap::PageTable { mapped, .. } => {
+                (mapped, vm::entry_bits(vm::LEVELS - 1) + vm::INDEX_BITS)
+            }
+            Cap::VSpace { asid: Some(a), .. }
+                if a == 0 || a >= vm::NUM_ASID_POOLS << vm::ASID_LOW_BITS =>
+            {
+                return Err(format!("(h) VSpace cap {sl:?} records ASID {a}"));
+            }
+            _ => continue,
+        };
+        if let Some((asid, vaddr)) = mapped {
+            if asid == 0 || vaddr & mask(align) != 0 || vaddr > vm::USER_TOP {
+                return Err(format!("(h) cap {sl:?}={:x?} records a bad mapping", e.cap));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -101,6 +264,15 @@ pub fn derivable(parent: &Cap, child: &Cap) -> bool {
         ) => a == b && x == y,
         // Untyped parents: the child lies inside (checked by `object_placement`).
         (Cap::Untyped { .. }, _) => parent.same_region_as(child),
+        // Arch caps: the same object (a frame: inside the parent's frame) with no more
+        // rights; the mapping a cap records is not authority (it comes from Map).
+        (Cap::Frame { rights: pr, .. }, Cap::Frame { rights: cr, .. }) => {
+            parent.same_region_as(child) && cr.within(pr)
+        }
+        (Cap::PageTable { obj: a, .. }, Cap::PageTable { obj: b, .. })
+        | (Cap::VSpace { obj: a, .. }, Cap::VSpace { obj: b, .. }) => a == b,
+        (Cap::AsidPool { obj: a, base: x }, Cap::AsidPool { obj: b, base: y }) => a == b && x == y,
+        (Cap::AsidControl, Cap::AsidControl) => true,
         _ => false,
     }
 }
@@ -253,6 +425,10 @@ fn no_dangling(s: &State) -> Result<(), String> {
             (Cap::SchedContext { size_bits, .. }, ObjType::SchedContext) => {
                 size_bits == o.size_bits
             }
+            (Cap::AsidPool { .. }, ObjType::AsidPool)
+            | (Cap::VSpace { .. }, ObjType::VSpace)
+            | (Cap::PageTable { .. }, ObjType::PageTable)
+            | (Cap::Frame { .. }, ObjType::Frame) => true,
             _ => false,
         };
         if !ok || e.cap.region().1 != o.size_bits {
@@ -267,6 +443,7 @@ fn no_dangling(s: &State) -> Result<(), String> {
             ObjType::Tcb => s.tcbs.contains_key(a),
             ObjType::Endpoint => s.eps.contains_key(a),
             ObjType::Notification => s.ntfns.contains_key(a),
+            ObjType::AsidPool => s.asid_pools.contains_key(a),
             _ => true,
         };
         if !has_state {
@@ -595,7 +772,9 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         })
         .max();
     for (u, pt) in &pre.tcbs {
-        let Some(now) = post.tcbs.get(u) else { continue };
+        let Some(now) = post.tcbs.get(u) else {
+            continue;
+        };
         for (what, a, b) in [("priority", pt.prio, now.prio), ("MCP", pt.mcp, now.mcp)] {
             if a == b {
                 continue;
@@ -625,6 +804,7 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
             }
         }
     }
+    vspace_integrity(pre, post, t, &held, &destroyed)?;
     // (a) on transitions: every cap that appears in a slot is a fresh object's cap, or is
     // derivable (rights only dropped, badge only set on an unbadged cap) from a cap the
     // acting thread, or a granting sender it received from, held before the step.
@@ -683,6 +863,128 @@ pub fn check_integrity(pre: &State, post: &State, t: ObjId, sc: &Syscall) -> Res
         if !ok {
             return Err(format!(
                 "(b) thread {t:#x} created object {a:#x} outside any untyped it holds"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tables reachable from VSpace root `root` through table entries (the root included).
+fn tables_below(s: &State, root: ObjId) -> BTreeSet<ObjId> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![root];
+    while let Some(t) = todo.pop() {
+        if !out.insert(t) {
+            continue;
+        }
+        for p in s.ptes.get(&t).into_iter().flat_map(|e| e.values()) {
+            if let Pte::Table(n) = p {
+                todo.push(*n);
+            }
+        }
+    }
+    out
+}
+
+/// (b) for VSpaces, per transition by thread `t`: an entry of a live table changes only if
+/// `t` held a cap to that table or to a VSpace root the table was reachable from; a new
+/// entry names a table or frame `t` held a cap to (a page with no more access than that
+/// frame cap allows); an entry removed without such authority named an object `t` held a
+/// cap to (deleting or unmapping its mapping). An ASID pool's entries change only through
+/// a cap to the pool, or (removal) to the VSpace removed or when it is destroyed; the ASID
+/// table gains a pool only through the ASID control cap and loses one only through a cap
+/// to it.
+fn vspace_integrity(
+    pre: &State,
+    post: &State,
+    t: ObjId,
+    held: &[(Slot, Cap)],
+    destroyed: &BTreeSet<ObjId>,
+) -> Result<(), String> {
+    let held_obj = |o: ObjId| held.iter().any(|(_, c)| c.object() == Some(o));
+    let mut vs_reach = BTreeSet::new();
+    for (_, c) in held {
+        if let Cap::VSpace { obj, .. } = c {
+            vs_reach.extend(tables_below(pre, *obj));
+        }
+    }
+    let empty = std::collections::BTreeMap::new();
+    let tables: BTreeSet<ObjId> = pre.ptes.keys().chain(post.ptes.keys()).copied().collect();
+    for tb in tables {
+        if destroyed.contains(&tb) || !post.objects.contains_key(&tb) {
+            continue;
+        }
+        let (a, b) = (
+            pre.ptes.get(&tb).unwrap_or(&empty),
+            post.ptes.get(&tb).unwrap_or(&empty),
+        );
+        if a == b {
+            continue;
+        }
+        let auth = held_obj(tb) || vs_reach.contains(&tb);
+        let idx: BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
+        for i in idx {
+            let (x, y) = (a.get(&i), b.get(&i));
+            if x == y {
+                continue;
+            }
+            let ok = match y {
+                Some(Pte::Table(n)) => auth && held_obj(*n),
+                Some(Pte::Page { frame, rights, .. }) => {
+                    auth && held.iter().any(|(_, c)| {
+                        matches!(c, Cap::Frame { obj, rights: cr, .. } if obj == frame && rights.within(*cr))
+                    })
+                }
+                None => {
+                    auth || match x {
+                        Some(Pte::Table(n)) | Some(Pte::Page { frame: n, .. }) => {
+                            held_obj(*n) || destroyed.contains(n)
+                        }
+                        None => true,
+                    }
+                }
+            };
+            if !ok {
+                return Err(format!(
+                    "(b) thread {t:#x} changed table {tb:#x}[{i}] ({x:x?} -> {y:x?}) without authority"
+                ));
+            }
+        }
+    }
+    for (pool, a) in &pre.asid_pools {
+        let Some(b) = post.asid_pools.get(pool) else {
+            continue;
+        };
+        let idx: BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
+        for i in idx {
+            let (x, y) = (a.get(&i), b.get(&i));
+            let ok = x == y
+                || held_obj(*pool)
+                || (y.is_none() && x.is_some_and(|r| held_obj(*r) || destroyed.contains(r)));
+            if !ok {
+                return Err(format!(
+                    "(b) thread {t:#x} changed ASID pool {pool:#x}[{i}] ({x:x?} -> {y:x?}) without authority"
+                ));
+            }
+        }
+    }
+    let idx: BTreeSet<u64> = pre
+        .asid_table
+        .keys()
+        .chain(post.asid_table.keys())
+        .copied()
+        .collect();
+    for i in idx {
+        let (x, y) = (pre.asid_table.get(&i), post.asid_table.get(&i));
+        let ok = x == y
+            || match (x, y) {
+                (None, Some(_)) => held.iter().any(|(_, c)| *c == Cap::AsidControl),
+                (Some(p), None) => held_obj(*p) || destroyed.contains(p),
+                _ => false,
+            };
+        if !ok {
+            return Err(format!(
+                "(b) thread {t:#x} changed ASID table entry {i} ({x:x?} -> {y:x?}) without authority"
             ));
         }
     }

@@ -43,6 +43,9 @@ pub struct Menu {
     /// TCB configuration: SetPriority/SetMCPriority/SetSchedParams/SetTimeoutEndpoint,
     /// Read/WriteRegisters, and the refused SetSpace/Configure/SetIPCBuffer.
     pub tcb_config: bool,
+    /// VSpace objects: PageTable/Page Map and Unmap, ASIDPool_Assign,
+    /// ASIDControl_MakePool, and CNode Delete/Copy/Revoke of arch caps ([`vspace_menu`]).
+    pub vspace: bool,
     /// How many empty destination slots to try.
     pub dests: usize,
 }
@@ -57,6 +60,7 @@ impl Menu {
             ipc: true,
             errors: true,
             tcb_config: false,
+            vspace: false,
             dests: 1,
         }
     }
@@ -290,7 +294,10 @@ pub fn two_threads_reply(untyped_bits: u8) -> System {
 pub fn client_passive_server(untyped_bits: u8) -> System {
     let mut sys = two_threads_reply(untyped_bits);
     let s = &mut sys.init;
-    let c0s = |i| Slot { obj: 0x2000, index: i };
+    let c0s = |i| Slot {
+        obj: 0x2000,
+        index: i,
+    };
     if let Some(Cap::Untyped { base, .. }) = s.cap(c0s(1)) {
         s.objects.remove(&base);
     }
@@ -378,7 +385,10 @@ pub fn two_threads_sc(untyped_bits: u8) -> System {
         obj,
         size_bits: sizes::MIN_SCHED_CONTEXT,
     };
-    let c0s = |i| Slot { obj: 0x2000, index: i };
+    let c0s = |i| Slot {
+        obj: 0x2000,
+        index: i,
+    };
     // C0 slot 5: T0's own TCB cap instead of the notification (T1's notification cap
     // becomes the only, original one), so T0 can bind an SC to itself and to T1.
     sys.init.slots.insert(
@@ -496,6 +506,320 @@ pub fn two_threads_nested(untyped_bits: u8) -> System {
     sys.threads[0].shift = 2;
     sys.threads[0].root_cptr = 8;
     sys
+}
+
+/// Addresses of the objects in [`vspace_system`].
+pub mod vs {
+    use crate::spec::ObjId;
+    /// The acting thread.
+    pub const T0: ObjId = 0x1000;
+    /// Its root CNode (radix 4).
+    pub const C0: ObjId = 0x2000;
+    /// VSpace root V (ASID 1).
+    pub const V: ObjId = 0x1_0000;
+    /// VSpace root V2 (no ASID).
+    pub const V2: ObjId = 0x1_1000;
+    /// Page table A: level 1 of V at 0.
+    pub const A: ObjId = 0x1_2000;
+    /// Page table B: level 2 at 0.
+    pub const B: ObjId = 0x1_3000;
+    /// Page table C: level 3 at 0.
+    pub const C: ObjId = 0x1_4000;
+    /// Page table D: unmapped.
+    pub const D: ObjId = 0x1_5000;
+    /// ASID pool P (pool 0, ASIDs 0–511).
+    pub const P: ObjId = 0x1_6000;
+    /// A 4 KiB untyped (for ASIDControl_MakePool).
+    pub const U: ObjId = 0x1_7000;
+    /// 4 KiB frames.
+    pub const F1: ObjId = 0x1_8000;
+    /// 4 KiB frame.
+    pub const F2: ObjId = 0x1_9000;
+    /// A 2 MiB frame (outside simulated RAM: nothing reads frame memory).
+    pub const L: ObjId = 0x4000_0000;
+    /// Root-CNode slot of a cap to C0.
+    pub const ROOT_SLOT: u64 = 12;
+}
+
+/// One thread and a small VSpace, aarch64 geometry: T0's root CNode C0 (radix 4) holds
+/// 0 the ASID control cap, 1 a 4 KiB untyped, 2 ASID pool P (pool 0), 3 VSpace V (ASID 1),
+/// 4 VSpace V2 (no ASID), 5–8 page tables A, B, C (mapped in V at 0 at levels 1, 2, 3)
+/// and D (unmapped), 9–10 4 KiB frames F1, F2, 11 a 2 MiB frame L (all unmapped, read-write),
+/// 12 C0 itself; 13–15 are empty. So the first step can already map a 4 KiB frame (at 0 or
+/// 0x1000, into C), a 2 MiB one (at 0x20_0000, into B), or D (at 0x20_0000 as a level-3
+/// table, at 0x4000_0000 as a level-2 one).
+pub fn vspace_system() -> System {
+    use vs::*;
+    let mut s = State::default();
+    s.objects.insert(
+        T0,
+        Object {
+            ty: ObjType::Tcb,
+            size_bits: sizes::TCB,
+        },
+    );
+    s.tcbs.insert(
+        T0,
+        Tcb {
+            state: ThreadState::Running,
+            bound_ntfn: None,
+            sc: None,
+            prio: 100,
+            mcp: 255,
+            faulted: false,
+            received: None,
+        },
+    );
+    s.ready.insert(T0);
+    s.objects.insert(
+        C0,
+        Object {
+            ty: ObjType::CNode { radix: 4 },
+            size_bits: 4 + sizes::SLOT,
+        },
+    );
+    let table = |ty| Object {
+        ty,
+        size_bits: vm::TABLE_BITS,
+    };
+    for v in [V, V2] {
+        s.objects.insert(v, table(ObjType::VSpace));
+    }
+    for t in [A, B, C, D] {
+        s.objects.insert(t, table(ObjType::PageTable));
+    }
+    s.objects.insert(
+        P,
+        Object {
+            ty: ObjType::AsidPool,
+            size_bits: vm::ASID_POOL_BITS,
+        },
+    );
+    for (f, bits) in [(F1, 12), (F2, 12), (L, 21)] {
+        s.objects.insert(
+            f,
+            Object {
+                ty: ObjType::Frame,
+                size_bits: bits,
+            },
+        );
+    }
+    s.asid_table.insert(0, P);
+    s.asid_pools.insert(P, [(1, V)].into_iter().collect());
+    for (t, n) in [(V, A), (A, B), (B, C)] {
+        s.ptes.insert(t, [(0, Pte::Table(n))].into_iter().collect());
+    }
+    let frame = |obj, size_bits| Cap::Frame {
+        obj,
+        size_bits,
+        rights: VmRights::ReadWrite,
+        mapped: None,
+    };
+    let caps = [
+        Cap::AsidControl,
+        Cap::Untyped {
+            base: U,
+            size_bits: 12,
+            free: 0,
+            device: false,
+        },
+        Cap::AsidPool { obj: P, base: 0 },
+        Cap::VSpace {
+            obj: V,
+            asid: Some(1),
+        },
+        Cap::VSpace {
+            obj: V2,
+            asid: None,
+        },
+        Cap::PageTable {
+            obj: A,
+            mapped: Some((1, 0)),
+        },
+        Cap::PageTable {
+            obj: B,
+            mapped: Some((1, 0)),
+        },
+        Cap::PageTable {
+            obj: C,
+            mapped: Some((1, 0)),
+        },
+        Cap::PageTable {
+            obj: D,
+            mapped: None,
+        },
+        frame(F1, 12),
+        frame(F2, 12),
+        frame(L, 21),
+        cnode_cap(C0, 4),
+    ];
+    for (i, c) in caps.into_iter().enumerate() {
+        put(
+            &mut s,
+            Slot {
+                obj: C0,
+                index: i as u64,
+            },
+            c,
+            true,
+            None,
+        );
+    }
+    put(
+        &mut s,
+        Slot {
+            obj: T0,
+            index: TCB_CTABLE,
+        },
+        cnode_cap(C0, 4),
+        false,
+        Some(Slot {
+            obj: C0,
+            index: ROOT_SLOT,
+        }),
+    );
+    System {
+        init: s,
+        threads: vec![ThreadView {
+            tcb: T0,
+            root_slot: ROOT_SLOT,
+            root_cptr: ROOT_SLOT,
+            shift: 0,
+        }],
+    }
+}
+
+/// The VSpace menu (single-level CSpace): on every page-table cap Map into every VSpace
+/// cap at 0x20_0000 and 0x4000_0000, and Unmap; on every frame cap Map read-write at 0,
+/// 0x1000 and 0x20_0000, read-only and execute-never at 0, into the other VSpace cap, and
+/// Unmap; ASIDPool_Assign with every VSpace cap and a page-table cap; ASIDControl_MakePool
+/// from every untyped into the first empty slot; CNode Delete and Copy (all rights, and
+/// read-only for frames) of every arch cap, Revoke of caps with derivation children; with
+/// `errors`, truncated messages, an address above USER_TOP, a non-untyped pool source and
+/// unknown labels.
+#[allow(clippy::too_many_arguments)]
+pub fn vspace_menu(
+    out: &mut Vec<Syscall>,
+    s: &State,
+    root: ObjId,
+    filled: &[(u64, Cap)],
+    empty: &[u64],
+    r: u64,
+    dp: u64,
+    errors: bool,
+) {
+    let mut call = |i: Invocation| out.push(Syscall::Call(i));
+    let of = |f: fn(&Cap) -> bool| -> Vec<u64> {
+        filled
+            .iter()
+            .filter(|(_, c)| f(c))
+            .map(|(i, _)| *i)
+            .collect()
+    };
+    let vspaces = of(|c| matches!(c, Cap::VSpace { .. }));
+    let untypeds = of(|c| matches!(c, Cap::Untyped { .. }));
+    let pts = of(|c| matches!(c, Cap::PageTable { .. }));
+    let dest = empty.first().copied();
+    let rw = (Rights::READ | Rights::WRITE) as u64;
+    for &(idx, cap) in filled {
+        match cap {
+            Cap::AsidControl => {
+                if let Some(d) = dest {
+                    for &u in &untypeds {
+                        call(inv(idx, vm::ASID_CONTROL_MAKE_POOL, &[d, dp], &[u, r]));
+                    }
+                    if errors {
+                        if let Some(&v) = vspaces.first() {
+                            call(inv(idx, vm::ASID_CONTROL_MAKE_POOL, &[d, dp], &[v, r]));
+                        }
+                        call(inv(idx, vm::ASID_CONTROL_MAKE_POOL, &[d, dp], &[r]));
+                    }
+                }
+            }
+            Cap::AsidPool { .. } => {
+                for &v in &vspaces {
+                    call(inv(idx, vm::ASID_POOL_ASSIGN, &[], &[v]));
+                }
+                if let Some(&p) = pts.first() {
+                    call(inv(idx, vm::ASID_POOL_ASSIGN, &[], &[p]));
+                }
+                if errors {
+                    call(inv(idx, 99, &[], &[]));
+                }
+            }
+            Cap::VSpace { .. } if errors => call(inv(idx, 99, &[], &[])),
+            Cap::PageTable { .. } => {
+                for &v in &vspaces {
+                    for vaddr in [0x20_0000, 0x4000_0000] {
+                        call(inv(idx, vm::PAGE_TABLE_MAP, &[vaddr, 0], &[v]));
+                    }
+                }
+                call(inv(idx, vm::PAGE_TABLE_UNMAP, &[], &[]));
+                if errors && Some(&idx) == pts.first() {
+                    if let Some(&v) = vspaces.first() {
+                        call(inv(idx, vm::PAGE_TABLE_MAP, &[vm::USER_TOP + 1, 0], &[v]));
+                        call(inv(idx, vm::PAGE_TABLE_MAP, &[0], &[v]));
+                    }
+                    call(inv(idx, 99, &[], &[]));
+                }
+            }
+            Cap::Frame { .. } => {
+                if let Some(&v) = vspaces.first() {
+                    for vaddr in [0, 0x1000, 0x20_0000] {
+                        call(inv(idx, vm::PAGE_MAP, &[vaddr, rw, 0], &[v]));
+                    }
+                    call(inv(
+                        idx,
+                        vm::PAGE_MAP,
+                        &[0, Rights::READ as u64, vm::ATTR_EXECUTE_NEVER],
+                        &[v],
+                    ));
+                }
+                for &v in vspaces.iter().skip(1) {
+                    call(inv(idx, vm::PAGE_MAP, &[0x20_0000, rw, 0], &[v]));
+                }
+                call(inv(idx, vm::PAGE_UNMAP, &[], &[]));
+                if errors {
+                    call(inv(idx, 99, &[], &[]));
+                }
+            }
+            _ => {}
+        }
+        let arch = matches!(
+            cap,
+            Cap::AsidControl
+                | Cap::AsidPool { .. }
+                | Cap::VSpace { .. }
+                | Cap::PageTable { .. }
+                | Cap::Frame { .. }
+        );
+        if arch {
+            call(inv(r, label::CNODE_DELETE, &[idx, dp], &[]));
+            if let Some(d) = dest {
+                call(inv(
+                    r,
+                    label::CNODE_COPY,
+                    &[d, dp, idx, dp, Rights::ALL.0 as u64],
+                    &[r],
+                ));
+                if matches!(cap, Cap::Frame { .. }) {
+                    call(inv(
+                        r,
+                        label::CNODE_COPY,
+                        &[d, dp, idx, dp, Rights::READ as u64],
+                        &[r],
+                    ));
+                }
+            }
+        }
+        let slot = Slot {
+            obj: root,
+            index: idx,
+        };
+        if (arch || matches!(cap, Cap::Untyped { .. })) && !s.children(slot).is_empty() {
+            call(inv(r, label::CNODE_REVOKE, &[idx, dp], &[]));
+        }
+    }
 }
 
 fn inv(cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Invocation {
@@ -694,13 +1018,24 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                         }
                         call(
                             &mut out,
-                            inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &[1000, 1000], &[cp(sidx)]),
+                            inv(
+                                cp(idx),
+                                SCHED_CONTROL_CONFIGURE_FLAGS,
+                                &[1000, 1000],
+                                &[cp(sidx)],
+                            ),
                         );
                     }
                 }
                 let cfg = [1000, 1000, 0, 0, 0];
-                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[]));
-                call(&mut out, inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[cp(idx)]));
+                call(
+                    &mut out,
+                    inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[]),
+                );
+                call(
+                    &mut out,
+                    inv(cp(idx), SCHED_CONTROL_CONFIGURE_FLAGS, &cfg, &[cp(idx)]),
+                );
                 call(&mut out, inv(cp(idx), 99, &cfg, &[]));
             }
             Cap::SchedContext { .. } if m.tcb => {
@@ -716,7 +1051,10 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
                     }
                 }
                 call(&mut out, inv(cp(idx), SCHED_CONTEXT_BIND, &[], &[cp(idx)]));
-                call(&mut out, inv(cp(idx), SCHED_CONTEXT_UNBIND_OBJECT, &[], &[]));
+                call(
+                    &mut out,
+                    inv(cp(idx), SCHED_CONTEXT_UNBIND_OBJECT, &[], &[]),
+                );
                 call(&mut out, inv(cp(idx), SCHED_CONTEXT_UNBIND, &[], &[]));
                 call(&mut out, inv(cp(idx), 99, &[], &[]));
             }
@@ -778,6 +1116,9 @@ pub fn menu(s: &State, tv: &ThreadView, m: &Menu) -> Vec<Syscall> {
     }
     if m.tcb_config {
         tcb_config_menu(&mut out, &filled, &empty, r, cp, m.errors);
+    }
+    if m.vspace {
+        vspace_menu(&mut out, s, root, &filled, &empty, r, dp, m.errors);
     }
     if m.errors {
         // Invoking an empty slot: InvalidCapability(0).

@@ -20,15 +20,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use kernel_core::cap::Cap as KCap;
+use kernel_core::cap::{Cap as KCap, Mapping};
 use kernel_core::kernel::Kernel;
 use kernel_core::object::tcb::ipc_flags;
 use kernel_core::object::{
     Endpoint, Notification, Slot as KSlot, Tcb as KernelTcb, TcbSlot, ThreadState as KTS,
 };
+use kernel_core::sim::SimPageTable;
 use kernel_core::sim::{SimContext, SimMachine};
 use kernel_core::{kmem, mdb};
-use kernel_hal::{Reg, UserContext};
+use kernel_hal::{MapAttrs, MapRights, PageTableFormat, Reg, UserContext};
 use sel4_abi::message::ipc_buffer;
 use sel4_abi::{Arch, CapRights, MessageInfo};
 
@@ -101,7 +102,47 @@ pub fn to_kcap(c: &Cap) -> KCap {
             ptr: obj,
             size_bits,
         },
+        Cap::AsidControl => KCap::AsidControl,
+        Cap::AsidPool { obj, base } => KCap::AsidPool {
+            paddr: obj,
+            base: base as u16,
+        },
+        Cap::VSpace { obj, asid } => KCap::VSpace {
+            paddr: obj,
+            asid: asid.map(|a| a as u16),
+        },
+        Cap::PageTable { obj, mapped } => KCap::PageTable {
+            paddr: obj,
+            level: kernel_core::cap::PT_LEVEL_ANY,
+            mapped: mapped.map(|(a, v)| Mapping {
+                asid: a as u16,
+                vaddr: v,
+            }),
+        },
+        Cap::Frame {
+            obj,
+            size_bits,
+            rights,
+            mapped,
+        } => KCap::Frame {
+            paddr: obj,
+            size_bits,
+            rights: match rights {
+                VmRights::KernelOnly => CapRights::NONE,
+                VmRights::ReadOnly => CapRights(CapRights::READ),
+                VmRights::ReadWrite => CapRights::RW,
+            },
+            device: false,
+            mapped: mapped.map(|(a, v)| Mapping {
+                asid: a as u16,
+                vaddr: v,
+            }),
+        },
     }
+}
+
+fn from_mapping(m: Option<Mapping>) -> Option<(u64, u64)> {
+    m.map(|m| (m.asid as u64, m.vaddr))
 }
 
 /// Kernel cap → spec cap (`Err` for caps the spec does not model).
@@ -149,6 +190,39 @@ pub fn from_kcap(c: &KCap) -> Result<Option<Cap>, String> {
         KCap::SchedContext { ptr, size_bits } => Cap::SchedContext {
             obj: ptr,
             size_bits,
+        },
+        KCap::AsidControl => Cap::AsidControl,
+        KCap::AsidPool { paddr, base } => Cap::AsidPool {
+            obj: paddr,
+            base: base as u64,
+        },
+        KCap::VSpace { paddr, asid } => Cap::VSpace {
+            obj: paddr,
+            asid: asid.map(|a| a as u64),
+        },
+        KCap::PageTable {
+            paddr,
+            level: kernel_core::cap::PT_LEVEL_ANY,
+            mapped,
+        } => Cap::PageTable {
+            obj: paddr,
+            mapped: from_mapping(mapped),
+        },
+        KCap::Frame {
+            paddr,
+            size_bits,
+            rights,
+            device: false,
+            mapped,
+        } => Cap::Frame {
+            obj: paddr,
+            size_bits,
+            rights: match (rights.read(), rights.write()) {
+                (true, true) => VmRights::ReadWrite,
+                (true, false) => VmRights::ReadOnly,
+                _ => VmRights::KernelOnly,
+            },
+            mapped: from_mapping(mapped),
         },
         other => return Err(format!("unmodelled kernel cap {other:?}")),
     }))
@@ -218,7 +292,10 @@ pub fn kernel_diff(a: &K, b: &K) -> Option<String> {
     let mut x = a.machine.base();
     let end = x + a.machine.size().min(b.machine.size());
     while x < end {
-        let (va, vb) = (kmem::read_word(&a.machine, x), kmem::read_word(&b.machine, x));
+        let (va, vb) = (
+            kmem::read_word(&a.machine, x),
+            kmem::read_word(&b.machine, x),
+        );
         if va != vb {
             return Some(format!("word {x:#x}: fastpath {va:#x} / slowpath {vb:#x}"));
         }
@@ -251,13 +328,19 @@ pub fn build_kernel(s: &State, actors: &[ObjId]) -> K {
 /// [`build_kernel`]; with `vspace`, every actor also gets a VSpace root cap (ASID 1) in its
 /// TCB, which the spec does not model (the fastpath needs a valid VSpace to switch to).
 pub fn build_kernel_with(s: &State, actors: &[ObjId], vspace: bool) -> K {
+    // Frames are left out: the kernel never touches their memory, so a large frame may
+    // lie beyond simulated RAM.
     let mut end = RAM_MIN;
     for (a, o) in &s.objects {
-        end = end.max(a + (1u64 << o.size_bits));
+        if o.ty != ObjType::Frame {
+            end = end.max(a + (1u64 << o.size_bits));
+        }
     }
     for e in s.slots.values() {
-        let (b, z) = e.cap.region();
-        end = end.max(b + (1u64 << z));
+        if !matches!(e.cap, Cap::Frame { .. }) {
+            let (b, z) = e.cap.region();
+            end = end.max(b + (1u64 << z));
+        }
     }
     let m = SimMachine::new(0, end);
     kmem::store(&m, IDLE, &KTcb::new());
@@ -337,6 +420,21 @@ pub fn build_kernel_with(s: &State, actors: &[ObjId], vspace: bool) -> K {
             );
         }
     }
+    // VSpaces: the ASID table, pool contents and page-table entries in the simulated
+    // machine's table format.
+    for (i, pool) in &s.asid_table {
+        k.asid_table[*i as usize] = *pool;
+    }
+    for (pool, entries) in &s.asid_pools {
+        for (lo, root) in entries {
+            kmem::write_word(&k.machine, pool + 8 * lo, *root);
+        }
+    }
+    for (t, entries) in &s.ptes {
+        for (i, pte) in entries {
+            kmem::write_word(&k.machine, t + 8 * i, encode_pte(pte));
+        }
+    }
     for (t, tcb) in &s.tcbs {
         assert!(
             tcb.state == ThreadState::Running || tcb.state == ThreadState::Inactive,
@@ -361,6 +459,52 @@ pub fn build_kernel_with(s: &State, actors: &[ObjId], vspace: bool) -> K {
         }
     }
     k
+}
+
+/// A spec page-table entry in the simulated machine's format.
+fn encode_pte(p: &Pte) -> u64 {
+    match *p {
+        // (The simulated format does not depend on the level.)
+        Pte::Table(t) => SimPageTable::table_entry(t, 0),
+        Pte::Page {
+            frame,
+            rights,
+            exec,
+        } => SimPageTable::leaf_entry(
+            frame,
+            3,
+            MapRights {
+                read: rights != VmRights::KernelOnly,
+                write: rights == VmRights::ReadWrite,
+                execute: exec,
+            },
+            MapAttrs { cacheable: true },
+        ),
+    }
+}
+
+/// A simulated machine's page-table entry as a spec entry (None: invalid). The cacheable
+/// attribute is not modelled.
+fn decode_pte(w: u64) -> Result<Option<Pte>, String> {
+    if !SimPageTable::is_valid(w) {
+        return Ok(None);
+    }
+    let a = SimPageTable::entry_paddr(w);
+    if w & 2 != 0 {
+        return Ok(Some(Pte::Table(a)));
+    }
+    let (r, wr, x) = (w & 4 != 0, w & 8 != 0, w & 16 != 0);
+    let rights = match (r, wr) {
+        (true, true) => VmRights::ReadWrite,
+        (true, false) => VmRights::ReadOnly,
+        (false, false) => VmRights::KernelOnly,
+        (false, true) => return Err(format!("page entry {w:#x}: write without read")),
+    };
+    Ok(Some(Pte::Page {
+        frame: a,
+        rights,
+        exec: x,
+    }))
 }
 
 /// What the abstraction function needs besides the kernel: the acting threads, and which of
@@ -390,7 +534,11 @@ pub struct AbsCtx {
 fn object_of(c: &Cap) -> Option<(ObjId, Object)> {
     let (a, sz) = c.region();
     let ty = match *c {
-        Cap::Untyped { .. } | Cap::SchedControl => return None,
+        Cap::Untyped { .. } | Cap::SchedControl | Cap::AsidControl => return None,
+        Cap::AsidPool { .. } => ObjType::AsidPool,
+        Cap::VSpace { .. } => ObjType::VSpace,
+        Cap::PageTable { .. } => ObjType::PageTable,
+        Cap::Frame { .. } => ObjType::Frame,
         Cap::Endpoint { .. } => ObjType::Endpoint,
         Cap::Notification { .. } => ObjType::Notification,
         Cap::CNode { radix, .. } => ObjType::CNode { radix },
@@ -654,6 +802,29 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                     },
                 );
             }
+            ObjType::AsidPool => {
+                let mut e = BTreeMap::new();
+                for lo in 0..1u64 << vm::ASID_LOW_BITS {
+                    let w = kmem::read_word(m, a + 8 * lo);
+                    if w != 0 {
+                        e.insert(lo, w);
+                    }
+                }
+                s.asid_pools.insert(*a, e);
+            }
+            ObjType::VSpace | ObjType::PageTable => {
+                let mut e = BTreeMap::new();
+                for i in 0..1u64 << vm::INDEX_BITS {
+                    if let Some(p) = decode_pte(kmem::read_word(m, a + 8 * i))
+                        .map_err(|e| format!("table {a:#x}[{i}]: {e}"))?
+                    {
+                        e.insert(i, p);
+                    }
+                }
+                if !e.is_empty() {
+                    s.ptes.insert(*a, e);
+                }
+            }
             ObjType::SchedContext => {
                 let x = kernel_core::sched::sc_load(k, *a);
                 s.scs.insert(
@@ -668,6 +839,11 @@ pub fn abstract_state(k: &K, cx: &AbsCtx, hint: &State) -> Result<State, String>
                 );
             }
             _ => {}
+        }
+    }
+    for (i, pool) in k.asid_table.iter().enumerate() {
+        if *pool != 0 {
+            s.asid_table.insert(i as u64, *pool);
         }
     }
     Ok(s)
@@ -797,7 +973,12 @@ pub fn kernel_invariants(k: &K, abs: &State) -> Result<(), String> {
 /// ready queue, and every queued thread schedulable. (Ties between equal priorities are
 /// not compared: the spec keeps no ready-queue order.)
 pub fn check_choice(k: &K, s: &State) -> Result<(), String> {
-    let cands: Vec<ObjId> = s.tcbs.keys().copied().filter(|t| s.schedulable(*t)).collect();
+    let cands: Vec<ObjId> = s
+        .tcbs
+        .keys()
+        .copied()
+        .filter(|t| s.schedulable(*t))
+        .collect();
     let best = cands.iter().map(|t| s.tcbs[t].prio).max();
     let chosen = k.cur_thread;
     let ok = match best {
@@ -1112,6 +1293,28 @@ pub fn diff(spec: &State, kern: &State) -> String {
             spec.ntfns, kern.ntfns
         );
     }
+    if spec.asid_table != kern.asid_table {
+        out += &format!(
+            "  ASID table: spec {:x?} / kernel {:x?}\n",
+            spec.asid_table, kern.asid_table
+        );
+    }
+    if spec.asid_pools != kern.asid_pools {
+        out += &format!(
+            "  ASID pools: spec {:x?} / kernel {:x?}\n",
+            spec.asid_pools, kern.asid_pools
+        );
+    }
+    let tables: BTreeSet<ObjId> = spec.ptes.keys().chain(kern.ptes.keys()).copied().collect();
+    for t in tables {
+        if spec.ptes.get(&t) != kern.ptes.get(&t) {
+            out += &format!(
+                "  table {t:#x}: spec {:x?} / kernel {:x?}\n",
+                spec.ptes.get(&t),
+                kern.ptes.get(&t)
+            );
+        }
+    }
     out
 }
 
@@ -1158,9 +1361,10 @@ pub fn lockstep(
     // Every Call/ReplyRecv/Send (Signal) that could take the fastpath (it needs a current
     // SC) also runs on a copy with the fastpath off: the two kernels must end in the same
     // state (and the fastpath one is compared with the spec below).
-    let fast_candidate =
-        matches!(sc, Syscall::Call(_) | Syscall::ReplyRecv { .. } | Syscall::Send(_))
-        && (cx.fastpath || k.cur_sc != 0);
+    let fast_candidate = matches!(
+        sc,
+        Syscall::Call(_) | Syscall::ReplyRecv { .. } | Syscall::Send(_)
+    ) && (cx.fastpath || k.cur_sc != 0);
     let mut slow = fast_candidate.then(|| {
         let mut c = clone_kernel(k);
         c.fastpath = kernel_core::fastpath::FastpathMode::Disabled;
@@ -1187,7 +1391,9 @@ pub fn lockstep(
     }
     let r = (|| {
         if let Some(d) = slow.as_ref().and_then(|sk| kernel_diff(k, sk)) {
-            return Err(format!("fastpath and slowpath kernels differ after the step: {d}"));
+            return Err(format!(
+                "fastpath and slowpath kernels differ after the step: {d}"
+            ));
         }
         compare_outcome(k, t, sc, &o)?;
         compare_received(k, &s)?;

@@ -14,6 +14,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+#[path = "spec_vspace.rs"]
+mod vspace;
+pub use vspace::{vm, Pte, VmRights};
+
 /// An object's identity: the physical address of the start of its memory block.
 pub type ObjId = u64;
 
@@ -263,6 +267,40 @@ pub enum Cap {
         /// log2 size.
         size_bits: u8,
     },
+    /// The ASID control cap (names no memory: its region is `(0, 0)`).
+    AsidControl,
+    /// An ASID pool: `2^ASID_LOW_BITS` ASIDs from `base`.
+    AsidPool {
+        /// The pool object.
+        obj: ObjId,
+        /// First ASID of the pool (a multiple of `2^ASID_LOW_BITS`).
+        base: u64,
+    },
+    /// A VSpace root (aarch64 `seL4_ARM_VSpaceObject`, the level-0 table).
+    VSpace {
+        /// The root table.
+        obj: ObjId,
+        /// The ASID it was assigned (`ASIDPool_Assign`), if any.
+        asid: Option<u64>,
+    },
+    /// A page table (aarch64 `seL4_ARM_PageTableObject`, any level below the root).
+    PageTable {
+        /// The table.
+        obj: ObjId,
+        /// Where it is mapped: (ASID, virtual base of the region its entries cover).
+        mapped: Option<(u64, u64)>,
+    },
+    /// A frame (non-device) of `2^size_bits` bytes.
+    Frame {
+        /// Base address.
+        obj: ObjId,
+        /// log2 size (12, 21 or 30).
+        size_bits: u8,
+        /// seL4 `capFVMRights`.
+        rights: VmRights,
+        /// Where this cap maps it: (ASID, virtual address).
+        mapped: Option<(u64, u64)>,
+    },
 }
 
 impl Cap {
@@ -277,21 +315,28 @@ impl Cap {
             Cap::CNode { obj, radix, .. } => (obj, radix + sizes::SLOT),
             Cap::Thread { obj } => (obj, sizes::TCB),
             Cap::Reply { obj, .. } => (obj, sizes::REPLY),
-            Cap::SchedControl => (0, 0),
+            Cap::SchedControl | Cap::AsidControl => (0, 0),
             Cap::SchedContext { obj, size_bits } => (obj, size_bits),
+            Cap::AsidPool { obj, .. } => (obj, vm::ASID_POOL_BITS),
+            Cap::VSpace { obj, .. } | Cap::PageTable { obj, .. } => (obj, vm::TABLE_BITS),
+            Cap::Frame { obj, size_bits, .. } => (obj, size_bits),
         }
     }
 
     /// The object the cap names (None for untyped caps, which name memory).
     pub fn object(&self) -> Option<ObjId> {
         match *self {
-            Cap::Untyped { .. } | Cap::SchedControl => None,
+            Cap::Untyped { .. } | Cap::SchedControl | Cap::AsidControl => None,
             Cap::Endpoint { obj, .. }
             | Cap::Notification { obj, .. }
             | Cap::CNode { obj, .. }
             | Cap::Thread { obj }
             | Cap::Reply { obj, .. }
-            | Cap::SchedContext { obj, .. } => Some(obj),
+            | Cap::SchedContext { obj, .. }
+            | Cap::AsidPool { obj, .. }
+            | Cap::VSpace { obj, .. }
+            | Cap::PageTable { obj, .. }
+            | Cap::Frame { obj, .. } => Some(obj),
         }
     }
 
@@ -355,13 +400,46 @@ impl Cap {
             | (Cap::Thread { obj: a }, Cap::Thread { obj: o })
             | (Cap::Reply { obj: a, .. }, Cap::Reply { obj: o, .. }) => a == o,
             (Cap::SchedControl, Cap::SchedControl) => true,
+            // aarch64 `Arch_sameRegionAs`: a frame cap covers every frame cap inside it.
+            (
+                Cap::Frame {
+                    obj: a,
+                    size_bits: sa,
+                    ..
+                },
+                Cap::Frame {
+                    obj: o,
+                    size_bits: sb,
+                    ..
+                },
+            ) => a <= o && o + (1u64 << sb) - 1 <= a + (1u64 << sa) - 1,
+            (Cap::VSpace { obj: a, .. }, Cap::VSpace { obj: o, .. })
+            | (Cap::PageTable { obj: a, .. }, Cap::PageTable { obj: o, .. })
+            | (Cap::AsidPool { obj: a, .. }, Cap::AsidPool { obj: o, .. }) => a == o,
+            (Cap::AsidControl, Cap::AsidControl) => true,
             _ => false,
         }
     }
 
-    /// seL4 `sameObjectAs` (untyped caps are never the same object as anything).
+    /// seL4 `sameObjectAs` (untyped caps are never the same object as anything; frame caps
+    /// only with the same base and size).
     pub fn same_object_as(&self, b: &Cap) -> bool {
-        !matches!(self, Cap::Untyped { .. }) && self.same_region_as(b)
+        match (*self, *b) {
+            (Cap::Untyped { .. }, _) => false,
+            (
+                Cap::Frame {
+                    obj: a,
+                    size_bits: sa,
+                    ..
+                },
+                Cap::Frame {
+                    obj: o,
+                    size_bits: sb,
+                    ..
+                },
+            ) => a == o && sa == sb,
+            _ => self.same_region_as(b),
+        }
     }
 
     /// seL4 `maskCapRights`.
@@ -380,6 +458,17 @@ impl Cap {
             Cap::Reply { obj, grant } => Cap::Reply {
                 obj,
                 grant: grant && m.has(Rights::GRANT),
+            },
+            Cap::Frame {
+                obj,
+                size_bits,
+                rights,
+                mapped,
+            } => Cap::Frame {
+                obj,
+                size_bits,
+                rights: rights.mask(m),
+                mapped,
             },
             c => c,
         }
@@ -467,6 +556,14 @@ pub enum ObjType {
     SchedContext,
     /// Reply object.
     Reply,
+    /// ASID pool.
+    AsidPool,
+    /// VSpace root table (level 0).
+    VSpace,
+    /// Page table (levels 1–3).
+    PageTable,
+    /// Frame.
+    Frame,
 }
 
 /// A live kernel object.
@@ -622,6 +719,13 @@ pub struct State {
     pub ntfns: BTreeMap<ObjId, Ntfn>,
     /// Scheduling-context states.
     pub scs: BTreeMap<ObjId, Sc>,
+    /// seL4 `armKSASIDTable`: pool index (ASID >> `ASID_LOW_BITS`) → ASID pool.
+    pub asid_table: BTreeMap<u64, ObjId>,
+    /// ASID pool contents: pool → (low ASID bits → VSpace root).
+    pub asid_pools: BTreeMap<ObjId, BTreeMap<u64, ObjId>>,
+    /// Table contents of every live VSpace root and page table: table → (index → entry);
+    /// absent indices hold an invalid entry.
+    pub ptes: BTreeMap<ObjId, BTreeMap<u64, Pte>>,
     /// Runnable threads (the scheduler's ready set).
     pub ready: BTreeSet<ObjId>,
     /// Parameters.
@@ -1080,6 +1184,7 @@ impl State {
             return;
         };
         let fin = self.is_final(s, &e.cap);
+        self.finalise_arch(e.cap, fin);
         self.slots.remove(&s);
         let parent = self.cdt.remove(&s);
         let kids: Vec<Slot> = self.children(s);
@@ -1174,6 +1279,15 @@ impl State {
                 }
                 self.scs.remove(&obj);
             }
+            // The arch finalisation (unmapping, ASID removal) ran in `finalise_arch`; the
+            // object's contents go with it.
+            ObjType::AsidPool => {
+                self.asid_pools.remove(&obj);
+            }
+            ObjType::VSpace | ObjType::PageTable => {
+                self.ptes.remove(&obj);
+            }
+            ObjType::Frame => {}
         }
         self.objects.remove(&obj);
     }
@@ -1438,6 +1552,13 @@ impl State {
             }
             Some(Cap::SchedContext { obj, .. }) => self.decode_sched_context(t, obj, inv, &extra),
             Some(Cap::SchedControl) => self.decode_sched_control(inv, &extra),
+            Some(
+                c @ (Cap::AsidControl
+                | Cap::AsidPool { .. }
+                | Cap::VSpace { .. }
+                | Cap::PageTable { .. }
+                | Cap::Frame { .. }),
+            ) => self.decode_arch(slot, c, inv, &extra),
         };
         match r {
             Ok(Some(())) => Some(Outcome::Ok),
@@ -1583,6 +1704,22 @@ impl State {
     fn derive(&self, slot: Slot, cap: Option<Cap>) -> R<Option<Cap>> {
         match cap {
             Some(Cap::Untyped { .. }) if self.has_children(slot) => Err(SyscallError::RevokeFirst),
+            // aarch64 `Arch_deriveCap`: an unmapped page table or an unassigned VSpace cannot
+            // be copied; a frame cap's copy is unmapped.
+            Some(Cap::PageTable { mapped: None, .. }) | Some(Cap::VSpace { asid: None, .. }) => {
+                Err(SyscallError::IllegalOperation)
+            }
+            Some(Cap::Frame {
+                obj,
+                size_bits,
+                rights,
+                ..
+            }) => Ok(Some(Cap::Frame {
+                obj,
+                size_bits,
+                rights,
+                mapped: None,
+            })),
             c => Ok(c),
         }
     }
@@ -1798,15 +1935,15 @@ impl State {
             SCHED_CONTEXT => {
                 self.scs.insert(addr, Sc::default());
                 (
-                Object {
-                    ty: ObjType::SchedContext,
-                    size_bits: user_size,
-                },
-                Cap::SchedContext {
-                    obj: addr,
-                    size_bits: user_size,
-                },
-            )
+                    Object {
+                        ty: ObjType::SchedContext,
+                        size_bits: user_size,
+                    },
+                    Cap::SchedContext {
+                        obj: addr,
+                        size_bits: user_size,
+                    },
+                )
             }
             _ => (
                 Object {
@@ -1917,7 +2054,11 @@ impl State {
                 self.ep_enqueue(ep, t);
             }
             ThreadState::BlockedOnNotification { ntfn } => {
-                self.ntfns.get_mut(&ntfn).unwrap().waiters.retain(|y| *y != t);
+                self.ntfns
+                    .get_mut(&ntfn)
+                    .unwrap()
+                    .waiters
+                    .retain(|y| *y != t);
                 self.ntfn_enqueue(ntfn, t);
             }
             _ => {}
@@ -1988,23 +2129,27 @@ impl State {
         }
     }
 
-    /// The VSpace-root part: `updateCapData`, `deriveCap`, `isValidVTableRoot`. The spec has
-    /// no VSpace objects, so no cap it can hold is a valid VSpace root (IllegalOperation).
+    /// The VSpace-root part: `updateCapData`, `deriveCap`, `isValidVTableRoot` (a VSpace cap
+    /// with an ASID, else IllegalOperation).
     fn decode_vspace_root(&self, slot: Slot, data: u64) -> R<()> {
         let mut c = self.cap(slot);
         if data != 0 {
             c = c.and_then(|x| x.update_data(false, data));
         }
-        self.derive(slot, c)?;
-        Err(SyscallError::IllegalOperation)
+        match self.derive(slot, c)? {
+            Some(Cap::VSpace { asid: Some(_), .. }) => Ok(()),
+            _ => Err(SyscallError::IllegalOperation),
+        }
     }
 
-    /// seL4 `checkValidIPCBuffer` after `deriveCap`: the cap must be a non-device frame cap
-    /// (IllegalOperation), then the address aligned (AlignmentError). The spec has no frames,
-    /// so every nonzero buffer address is refused with IllegalOperation (or a derive error).
-    fn decode_ipc_buffer(&self, slot: Slot) -> R<()> {
-        self.derive(slot, self.cap(slot))?;
-        Err(SyscallError::IllegalOperation)
+    /// seL4 `checkValidIPCBuffer` after `deriveCap`: the cap must be a (non-device) frame
+    /// cap (IllegalOperation), then the address aligned to 2^10 (AlignmentError).
+    fn decode_ipc_buffer(&self, slot: Slot, addr: u64) -> R<()> {
+        match self.derive(slot, self.cap(slot))? {
+            Some(Cap::Frame { .. }) if addr & mask(10) != 0 => Err(SyscallError::AlignmentError),
+            Some(Cap::Frame { .. }) => Ok(()),
+            _ => Err(SyscallError::IllegalOperation),
+        }
     }
 
     /// MCS TCB invocations that configure a thread: ReadRegisters, WriteRegisters,
@@ -2061,11 +2206,12 @@ impl State {
             label::TCB_CONFIGURE => {
                 trunc(3, 3)?;
                 if mr[2] != 0 {
-                    self.decode_ipc_buffer(extra[2])?;
+                    self.decode_ipc_buffer(extra[2], mr[2])?;
                 }
                 self.decode_cspace_root(extra[0], mr[0])?;
                 self.decode_vspace_root(extra[1], mr[1])?;
-                unreachable!("no valid VSpace root in the spec")
+                // A successful Configure (thread's VSpace and IPC buffer) is not modelled.
+                Ok(None)
             }
             label::TCB_SET_PRIORITY | label::TCB_SET_MC_PRIORITY => {
                 trunc(1, 1)?;
@@ -2149,14 +2295,19 @@ impl State {
                     // IPC buffers are not modelled.
                     return Ok(None);
                 }
-                self.decode_ipc_buffer(extra[0])?;
-                unreachable!("no frame caps in the spec")
+                self.decode_ipc_buffer(extra[0], mr[0])?;
+                // A successful SetIPCBuffer with a frame is not modelled.
+                Ok(None)
             }
             label::TCB_SET_SPACE => {
                 trunc(2, 3)?;
                 self.decode_cspace_root(extra[1], mr[0])?;
                 self.decode_vspace_root(extra[2], mr[1])?;
-                unreachable!("no valid VSpace root in the spec")
+                if !Self::valid_fault_handler(self.extra_cap(extra, 0).unwrap()) {
+                    return Err(SyscallError::InvalidCapability(1));
+                }
+                // A successful SetSpace is not modelled.
+                Ok(None)
             }
             _ => unreachable!(),
         }
@@ -2170,7 +2321,8 @@ impl State {
     pub fn schedulable(&self, t: ObjId) -> bool {
         self.tcbs.get(&t).is_some_and(|x| {
             x.state == ThreadState::Running
-                && x.sc.is_some_and(|sc| self.scs.get(&sc).is_some_and(|s| s.budget != 0))
+                && x.sc
+                    .is_some_and(|sc| self.scs.get(&sc).is_some_and(|s| s.budget != 0))
         })
     }
 

@@ -49,6 +49,7 @@ fn exhaustive_depth_5_cnode_untyped() {
         ipc: false,
         errors: false,
         tcb_config: false,
+        vspace: false,
         dests: 1,
     };
     run(5, 7, m, "cnode+untyped");

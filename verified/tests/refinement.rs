@@ -20,6 +20,7 @@ fn core_menu() -> Menu {
         ipc: false,
         errors: true,
         tcb_config: false,
+        vspace: false,
         dests: 1,
     }
 }
@@ -192,6 +193,7 @@ fn thread_menu() -> Menu {
         ipc: true,
         errors: false,
         tcb_config: false,
+        vspace: false,
         dests: 1,
     }
 }

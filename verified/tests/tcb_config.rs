@@ -19,6 +19,7 @@ fn config_menu() -> Menu {
         ipc: true,
         errors: true,
         tcb_config: true,
+        vspace: false,
         dests: 1,
     }
 }

@@ -482,7 +482,17 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
                 let Some(lvl) = leaf_level::<M::PageTable>(size_bits as u32) else {
                     return Err(SyscallError::IllegalOperation);
                 };
-                let w = walk(k, root, vaddr, lvl);
+                // aarch64 and riscv64 (`lookupPTSlot`): the walk follows table entries as
+                // deep as they go, so a table where the frame would go leaves fewer bits
+                // than the frame's size: a lookup failure naming the bits left. x86 looks
+                // up the slot at the frame's own level and refuses a table there
+                // (DeleteFirst).
+                let stop = if k.arch == sel4_abi::Arch::X86_64 {
+                    lvl
+                } else {
+                    levels - 1
+                };
+                let w = walk(k, root, vaddr, stop);
                 if w.level != lvl {
                     return Err(missing_table::<M::PageTable>(w.level));
                 }

@@ -5,11 +5,13 @@
 //! Usage: `verify-deep [SPEC_DEPTH [REFINE_DEPTH]]` (defaults 5 and 5). With
 //! `VERIFY_DEEP_ONLY=tcb-config` only the TCB-configuration runs are made; their depth is
 //! `VERIFY_TCB_DEPTH` (default 4: the search over that menu grows about tenfold per level).
+//! With `VERIFY_DEEP_ONLY=vspace` only the VSpace runs are made (spec and lockstep on
+//! `vspace_system`), at `VERIFY_VSPACE_DEPTH` (default 4); the full run makes them too.
 
 use kernel_verified::explore::{explore_dfs, Stats, Violation};
 use kernel_verified::model::{
-    two_threads, two_threads_nested, two_threads_prio, two_threads_reply, two_threads_sc, Menu,
-    SpecModel,
+    two_threads, two_threads_nested, two_threads_prio, two_threads_reply, two_threads_sc,
+    vspace_system, Menu, SpecModel,
 };
 use kernel_verified::refine::{Coverage, RefModel};
 
@@ -40,7 +42,38 @@ fn main() {
     let spec_depth = args.first().copied().unwrap_or(5);
     let refine_depth = args.get(1).copied().unwrap_or(5);
     let mut ok = true;
-    let tcb_only = std::env::var("VERIFY_DEEP_ONLY").is_ok_and(|v| v == "tcb-config");
+    let only = std::env::var("VERIFY_DEEP_ONLY").unwrap_or_default();
+    let tcb_only = only == "tcb-config";
+    let vspace_depth = std::env::var("VERIFY_VSPACE_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    // VSpace objects (aarch64 geometry).
+    let vmenu = Menu {
+        cnode: false,
+        retype: false,
+        tcb: false,
+        ipc: false,
+        errors: true,
+        tcb_config: false,
+        vspace: true,
+        dests: 1,
+    };
+    if only.is_empty() || only == "vspace" {
+        let mut m = SpecModel {
+            sys: vspace_system(),
+            menu: vmenu,
+        };
+        ok &= report("spec, VSpace objects", explore_dfs(&mut m, vspace_depth));
+        let mut r = RefModel::new(vspace_system(), vmenu);
+        ok &= report(
+            "refinement (kernel-core lockstep), VSpace objects",
+            explore_dfs(&mut r, vspace_depth),
+        );
+        if only == "vspace" {
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+    }
     let tcb_depth = std::env::var("VERIFY_TCB_DEPTH")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -96,6 +129,7 @@ fn main() {
         ipc: false,
         errors: true,
         tcb_config: false,
+        vspace: false,
         dests: 1,
     };
     let mut r = RefModel::new(two_threads(9), core);
