@@ -497,14 +497,8 @@ fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VInv> {
                     return Err(missing_table::<M::PageTable>(w.level));
                 }
                 if <M::PageTable as PageTableFormat>::is_table(w.pte, w.level) {
-                    // A table where the frame would go: x86 refuses with DeleteFirst;
-                    // AArch64 and RISC-V look the slot up through the tables and report
-                    // the deeper level they reached as missing (seL4 `lookupPTSlot`).
-                    if k.arch == sel4_abi::Arch::X86_64 {
-                        return Err(SyscallError::DeleteFirst);
-                    }
-                    let deeper = walk(k, root, vaddr, levels - 1);
-                    return Err(missing_table::<M::PageTable>(deeper.level));
+                    // Only x86 gets here (the other arches' walk went through the table).
+                    return Err(SyscallError::DeleteFirst);
                 }
                 if k.arch == sel4_abi::Arch::Riscv64
                     && mapped.is_none()
