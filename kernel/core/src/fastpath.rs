@@ -94,6 +94,8 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
         fastpath_reply_recv(k, t)
     } else if no == Syscall::Send.number() {
         fastpath_signal(k, t)
+    } else if no == Syscall::Yield.number() {
+        fastpath_yield(k, t)
     } else {
         return false;
     };
@@ -271,6 +273,18 @@ fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView
 /// next release (`None`: the release queue is empty).
 #[inline(always)]
 fn direct_switch_ok<M: Machine>(k: &Kernel<M>, domain: u64, prio: u64) -> Option<Option<u64>> {
+    let release = sched_quiet(k, domain)?;
+    top_queued_priority(k)
+        .is_none_or(|p| p <= prio & 0xff)
+        .then_some(release)
+}
+
+/// Whether the scheduler has nothing to do at this entry for a thread of `domain` besides
+/// what the fastpath does: nothing pending (`ResumeCurrent`), the domain's time not up and
+/// `domain` the current one, no release due. `Some(release)`: the time of the next release
+/// (`None`: the release queue is empty).
+#[inline(always)]
+fn sched_quiet<M: Machine>(k: &Kernel<M>, domain: u64) -> Option<Option<u64>> {
     let now = k.last_entry_us;
     if k.sched_action != SchedulerAction::ResumeCurrent
         || k.domains.restart
@@ -280,25 +294,24 @@ fn direct_switch_ok<M: Machine>(k: &Kernel<M>, domain: u64, prio: u64) -> Option
         return None;
     }
     let rq = k.release_queue;
-    let mut release = None;
-    if rq != 0 {
-        let i = kmem::with_ref(&k.machine, rq, |s: &StoredSchedContext| s.head_index())?;
-        let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(rq, i));
-        if r.time <= now {
-            return None;
-        }
-        release = Some(r.time);
+    if rq == 0 {
+        return Some(None);
     }
-    let prio = prio & 0xff;
-    let top = k
-        .ready
+    let i = kmem::with_ref(&k.machine, rq, |s: &StoredSchedContext| s.head_index())?;
+    let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(rq, i));
+    (r.time > now).then_some(Some(r.time))
+}
+
+/// The highest priority with a queued thread, of any domain (`None`: the queues are empty).
+#[inline(always)]
+fn top_queued_priority<M: Machine>(k: &Kernel<M>) -> Option<u64> {
+    k.ready
         .bitmap
         .iter()
         .enumerate()
         .rev()
         .find(|(_, w)| **w != 0)
-        .map(|(i, w)| i as u64 * 64 + 63 - w.leading_zeros() as u64);
-    top.is_none_or(|p| p <= prio).then_some(release)
+        .map(|(i, w)| i as u64 * 64 + 63 - w.leading_zeros() as u64)
 }
 
 /// The VSpace root and ASID named by a VSpace slot's cap words (as
@@ -642,6 +655,78 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     });
     let now = k.last_entry_us;
     crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+/// `seL4_Yield` (MCS) by a thread on a round-robin SC that nothing else would displace: the
+/// slowpath's `handle_yield` + `schedule` in the case where the yielding thread is chosen
+/// again. There, `commit_time` adds the consumed time to the SC's `consumed`,
+/// `charge_budget` starts a fresh slice (one refill of the whole budget, released now) and
+/// `end_timeslice` appends the thread to its ready queue, from which `schedule` takes it
+/// straight back (it is the only thread queued at its priority or above); the timer is then
+/// programmed for the new slice. (seL4 has no Yield fastpath; its slowpath Yield is short.)
+///
+/// Conditions, beyond the budget check passing without charging (as for the other
+/// fastpaths): the caller is Running, not queued, without a pending fault or a `YieldTo`
+/// answer to collect; its SC is round robin (budget = period, so `charge` only rewrites the
+/// head refill) with a budget of at least [`crate::sched::MIN_BUDGET_US`]; nothing is
+/// pending for the scheduler, no release is due, the domain's time is not up, the caller is
+/// in the current domain and no thread of any domain is queued at its priority or above.
+#[inline(never)]
+fn fastpath_yield<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
+    let (state, t_sc, prio, domain, busy) = k.tcb_read(t, |x| {
+        (
+            x.state,
+            x.sched_context,
+            x.priority,
+            x.domain,
+            x.yield_to | x.in_ready_queue | x.fault[0],
+        )
+    });
+    if state != ThreadState::Running as u64 || busy != 0 {
+        return false;
+    }
+    if budget_ok(k, t, t_sc).is_none() {
+        return false;
+    }
+    let sc = k.cur_sc;
+    let (round_robin, budget, head) = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+        (s.is_round_robin(), s.budget(), s.head_index())
+    });
+    if !round_robin || budget < crate::sched::MIN_BUDGET_US {
+        return false;
+    }
+    let Some(release) = sched_quiet(k, domain) else {
+        return false;
+    };
+    // Strictly below: a thread queued at the caller's own priority would run first.
+    if top_queued_priority(k).is_some_and(|p| p >= prio & 0xff) {
+        return false;
+    }
+
+    // ---- Committed: commit_time + charge_budget's fresh slice; the queue round trip
+    // (enqueue, then dequeue by `schedule`) leaves the queues as they were. ----
+    let used = core::mem::take(&mut k.consumed_us);
+    let now = k.last_entry_us;
+    kmem::with_mut(&k.machine, sc, used, |s: &mut StoredSchedContext, used| {
+        s.consumed = s.consumed.saturating_add(used);
+        s.set_refill_count(1);
+    });
+    let fresh = Refill {
+        time: now,
+        amount: budget,
+    };
+    // The head index (`refill_head % refill_max`) does not depend on the count; budget_ok
+    // found a head, so there is one.
+    if let Some(i) = head {
+        kmem::store(&k.machine, SchedContext::refill_addr(sc, i), &fresh);
+    }
+    k.tcb_mut(t, (), |x, ()| {
+        x.sched_prev = 0;
+        x.sched_next = 0;
+    });
+    crate::sched::program_deadline(k, Some(fresh), release, now);
+    k.activate_vspace();
     true
 }
 

@@ -602,6 +602,94 @@ fn signal_fastpath_conditions() {
     assert_eq!(signal_case(100, ep, &[]).0, 0, "endpoint cap");
 }
 
+// ---- Yield ----------------------------------------------------------------------------
+
+/// `seL4_Yield` by `me` (an active thread at priority `prio`, the root thread lowered to 90)
+/// after `prep` and `us` µs of use, both ways. Returns how many syscalls the fastpath
+/// handled and the thread that runs afterwards.
+fn yield_case(prio: u64, us: u64, prep: impl Fn(&mut Env, &Th)) -> (u64, u64, u64) {
+    let (_e, r) = both(|e| {
+        let me = e.thread(prio, true);
+        lower_root(e, 90);
+        prep(e, &me);
+        e.as_thread(me.ptr, |k| {
+            k.machine.now += us;
+            let before = k.fastpath_count;
+            sys(k, Syscall::Yield, 0, 0, 0, &[], &[]);
+            (k.fastpath_count - before, k.cur_thread, me.ptr)
+        })
+    });
+    r
+}
+
+#[test]
+fn yield_fastpath_keeps_the_caller_with_a_fresh_slice() {
+    let none = |_: &mut Env, _: &Th| {};
+    for us in [0, 7, 1234] {
+        let (n, cur, me) = yield_case(100, us, none);
+        assert_eq!((n, cur), (1, me), "{us} µs used");
+    }
+    // Lower-priority threads ready: the caller still runs again.
+    let lower = |e: &mut Env, _: &Th| {
+        e.thread(95, true);
+        e.thread(60, true);
+    };
+    let (n, cur, me) = yield_case(100, 10, lower);
+    assert_eq!((n, cur), (1, me), "lower priorities ready");
+    // The slice is nearly used up (the budget check would charge): slowpath.
+    assert_eq!(yield_case(100, 4990, none).0, 0, "budget spent");
+}
+
+#[test]
+fn yield_fastpath_conditions() {
+    // Another thread at the same priority: the slowpath switches to it.
+    let same = |e: &mut Env, _: &Th| {
+        e.thread(100, true);
+    };
+    let (n, cur, me) = yield_case(100, 10, same);
+    assert_eq!(n, 0, "same priority ready");
+    assert_ne!(cur, me, "same priority ready: the other thread runs");
+    // A sporadic SC (budget < period): slowpath.
+    let sporadic = |e: &mut Env, me: &Th| {
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                me.cap,
+                Label::TCBSetSchedParams as u64,
+                &[100, 100],
+                &[ROOT_TCB, 0, 0],
+            )
+        }));
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                me.cap,
+                Label::TCBSetSchedParams as u64,
+                &[100, 100],
+                &[ROOT_TCB, sc, 0],
+            )
+        }));
+    };
+    assert_eq!(yield_case(100, 10, sporadic).0, 0, "sporadic SC");
+    // A release is due: slowpath (the scheduler releases it first).
+    let due = |e: &mut Env, _: &Th| {
+        let t = e.thread(80, true);
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(k, t.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, 0, 0])
+        }));
+        ok(&e.as_root(|k| {
+            call(k, t.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, sc, 0])
+        }));
+        e.as_thread(t.ptr, |k| {
+            k.machine.now += 1200;
+            sys(k, Syscall::Yield, 0, 0, 0, &[], &[]);
+        });
+    };
+    assert_eq!(yield_case(100, 5000, due).0, 0, "release due");
+}
+
 // ---- Random scenarios, fastpath on and off in lockstep -------------------------------------
 
 /// A small deterministic generator (xorshift64*), so failures name a seed.
@@ -756,9 +844,15 @@ fn step(w: &mut World, r: &mut Rng) -> String {
                 7 => (Syscall::Send, cap, 0),
                 8 if r.below(2) == 0 => (Syscall::Send, w.ntfn, 0),
                 8 => (Syscall::Wait, w.ntfn, 0),
+                9 if r.below(2) == 0 => (Syscall::Yield, 0, 0),
                 _ => (Syscall::NBSendRecv, ep, reply),
             };
-            w.e.as_thread(t, |k| sys(k, s, c, rr, label, &mrs, &extra));
+            // Some time passes in user mode before the syscall.
+            let dt = [0, 0, 3, 40][r.below(4) as usize];
+            w.e.as_thread(t, |k| {
+                k.machine.now += dt;
+                sys(k, s, c, rr, label, &mrs, &extra)
+            });
             format!("{t:#x}: {s:?} cap {c} reply {rr} label {label} mrs {mrs:?} extra {extra:?}")
         }
     }
