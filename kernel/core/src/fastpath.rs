@@ -39,8 +39,11 @@
 //! where an active server's ReplyRecv leaves, after as few reads as possible.
 //!
 //! `Send` on a notification cap with the Send right (`seL4_Signal`): see
-//! [`fastpath_signal`]; only the cases that wake no thread (seL4's signal fastpath also
-//! switches to a woken higher-priority thread; here that stays the slowpath's).
+//! [`fastpath_signal`], both the cases that wake no thread and those that wake one (and
+//! switch to it when it has the higher priority, as seL4's signal fastpath does).
+//!
+//! `Yield` by a thread on a round-robin SC that runs again afterwards: see
+//! [`fastpath_yield`] (not one of seL4's fastpaths).
 //!
 //! # Time accounting
 //! [`crate::sched::on_kernel_entry`] runs before the fastpath (the syscall entry calls it
@@ -595,11 +598,11 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     true
 }
 
-/// seL4 `fastpath_signal` (`CONFIG_SIGNAL_FASTPATH`), the case that wakes nobody:
-/// `seL4_Signal` (a `Send` on a notification cap) to a notification that is Active (the
-/// badge is OR-ed in) or Idle without a bound thread blocked in a receive (it becomes
-/// Active with the badge), by a thread that keeps running. Waking a thread (a waiting
-/// notification, or a bound thread in `Recv`) takes the slowpath.
+/// seL4 `fastpath_signal` (`CONFIG_SIGNAL_FASTPATH`): `seL4_Signal` (a `Send` on a
+/// notification cap). A notification that is Active (the badge is OR-ed in) or Idle without
+/// a bound thread blocked in a receive (it becomes Active with the badge) wakes nobody and
+/// the caller keeps running; one with a waiter, or whose bound thread is blocked in a
+/// receive, wakes that thread: see [`signal_wake`] for that case's further conditions.
 ///
 /// Conditions, beyond those both fastpaths share (no extra caps, no pending fault, a
 /// one-level cptr, the budget check would pass without charging): the cap is a
@@ -622,16 +625,20 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     let ntfn = (w0 >> 9) << 4;
     let n: Notification = kmem::load(&k.machine, ntfn);
-    let word = match n.state {
-        s if s == NotificationState::Active as u64 => n.word | badge,
+    // The thread the signal wakes (the first waiter, or the bound thread blocked in a
+    // receive), or the new notification word.
+    let (woken, word) = match n.state {
+        s if s == NotificationState::Active as u64 => (0, n.word | badge),
         s if s == NotificationState::Idle as u64 => {
             if n.bound_tcb != 0
                 && k.tcb_read(n.bound_tcb, |x| x.state) == ThreadState::BlockedOnReceive as u64
             {
-                return false;
+                (n.bound_tcb, 0)
+            } else {
+                (0, badge)
             }
-            badge
         }
+        s if s == NotificationState::Waiting as u64 && n.queue_head != 0 => (n.queue_head, 0),
         _ => return false,
     };
     let me = read_caller(k, t);
@@ -641,6 +648,9 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((_, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
+    if woken != 0 {
+        return signal_wake(k, t, &me, head, ntfn, badge, woken);
+    }
     let Some(release) = direct_switch_ok(k, me.domain, me.priority) else {
         return false;
     };
@@ -655,6 +665,93 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     });
     let now = k.last_entry_us;
     crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+/// The signal fastpath's case that wakes thread `w` (the notification's first waiter, or
+/// its bound thread blocked in an endpoint receive), after `fastpath_signal`'s checks on
+/// the caller `t` (`me`; its SC's head refill `head`): the slowpath's `send_signal` itself,
+/// then what `schedule` does in the two cases handled here, decided before anything is
+/// written:
+/// * `w` has a higher priority than the caller: the caller goes to the head of its ready
+///   queue, `w` runs on its own SC (the caller's consumed time is committed first, the
+///   timer is set for `w`'s head refill), as `schedule`'s full path does when `w` is the
+///   highest-priority ready thread of the current domain (seL4's signal fastpath also
+///   switches to a woken higher-priority thread);
+/// * otherwise `w` is queued at the head of its priority and the caller keeps running
+///   (`schedule`'s `keeps_current` shortcut).
+///
+/// Conditions: `w` has an SC of its own (no SC is donated from the notification) that is
+/// configured, not in the release queue and round robin (so neither `make_runnable` nor the
+/// SC switch runs `refill_unblock_check`), whose head refill is released and covers the
+/// minimum budget (so `make_runnable` queues `w` instead of postponing it); `w` is not
+/// queued and has no `YieldTo` answer to collect; nothing is pending for the scheduler, no
+/// release is due, the domain's time is not up and the caller is in the current domain;
+/// when switching, `w` is in the current domain and no thread of any domain is queued above
+/// `w`'s priority; when not, none is queued above the caller's.
+#[inline(never)]
+fn signal_wake<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    me: &Caller,
+    head: Refill,
+    ntfn: PAddr,
+    badge: u64,
+    w: PAddr,
+) -> bool {
+    let (w_sc, w_prio, w_domain, w_busy) = k.tcb_read(w, |x| {
+        (
+            x.sched_context,
+            x.priority,
+            x.domain,
+            x.yield_to | x.in_ready_queue,
+        )
+    });
+    if w_sc == 0 || w_sc == k.cur_sc || w_busy != 0 {
+        return false;
+    }
+    let (usable, w_head) = kmem::with_ref(&k.machine, w_sc, |s: &StoredSchedContext| {
+        (
+            s.is_active() && !s.in_release_queue() && s.is_round_robin(),
+            s.head_index(),
+        )
+    });
+    let (true, Some(i)) = (usable, w_head) else {
+        return false;
+    };
+    let w_head: Refill = kmem::load(&k.machine, SchedContext::refill_addr(w_sc, i));
+    let now = k.last_entry_us;
+    if w_head.time > now || w_head.amount < crate::sched::MIN_BUDGET_US {
+        return false;
+    }
+    let Some(release) = sched_quiet(k, me.domain) else {
+        return false;
+    };
+    let (pc, pw) = (me.priority & 0xff, w_prio & 0xff);
+    let switch = pw > pc;
+    let top = top_queued_priority(k);
+    if switch {
+        if w_domain != k.domains.cur || top.is_some_and(|p| p > pw) {
+            return false;
+        }
+    } else if top.is_some_and(|p| p > pc) {
+        return false;
+    }
+
+    // ---- Committed: the invocation (its Restart state ends Running again) ... ----
+    crate::ipc::send_signal(k, ntfn, badge);
+    // ... and `schedule`.
+    if switch {
+        crate::sched::enqueue_front(k, t);
+        crate::sched::dequeue(k, w);
+        k.cur_thread = w;
+        crate::sched::commit_time(k);
+        k.cur_sc = w_sc;
+        crate::sched::program_deadline(k, Some(w_head), release, now);
+    } else {
+        crate::sched::program_deadline(k, Some(head), release, now);
+    }
+    k.activate_vspace();
     true
 }
 

@@ -546,32 +546,85 @@ fn signal_fastpath_sets_or_accumulates_the_badge() {
     );
 }
 
-#[test]
-fn signal_fastpath_conditions() {
-    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
-    // A waiter is woken: slowpath.
-    let waiter = |e: &mut Env, n: u64, _: &Th| {
-        let w = e.thread(80, true);
-        e.as_thread(w.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
-        None
-    };
-    let (n, state, _) = signal_case(100, waiter, &[]);
-    assert_eq!((n, state), (0, IDLE), "waiting thread");
-    // The bound thread waits in Recv on an endpoint: slowpath.
-    let bound_recv = |e: &mut Env, n: u64, _: &Th| {
+/// A thread at `prio` (active: its own round-robin SC) that waits on notification `n`:
+/// with `Wait`, or (`bound`) bound to it and blocked in `Recv` on a new endpoint with a
+/// reply object.
+fn waiter(e: &mut Env, n: u64, prio: u64, active: bool, bound: bool) -> Th {
+    let w = e.thread(prio, active);
+    if bound {
         let ep = e.alloc(ObjectKind::Endpoint, 0);
         let reply = e.alloc(ObjectKind::Reply, 0);
-        let w = e.thread(80, true);
         ok(&e.as_root(|k| call(k, w.cap, Label::TCBBindNotification as u64, &[], &[n])));
         e.as_thread(w.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
         assert_eq!(e.state(w.ptr), ThreadState::BlockedOnReceive);
+    } else {
+        e.as_thread(w.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+        assert_eq!(e.state(w.ptr), ThreadState::BlockedOnNotification);
+    }
+    w
+}
+
+#[test]
+fn signal_fastpath_wakes_a_waiter_and_switches_to_a_higher_priority_one() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    for bound in [false, true] {
+        for (prio, note) in [(80, "lower"), (100, "same"), (120, "higher")] {
+            // Two waiters queued (the first is woken), or the bound thread.
+            let prep = |e: &mut Env, n: u64, _: &Th| {
+                waiter(e, n, prio, true, bound);
+                if !bound {
+                    waiter(e, n, 70, true, false);
+                }
+                // Some time passes before the signal (committed to the caller's SC on a switch).
+                e.k.machine.now += 25;
+                None
+            };
+            let (n, state, _) = signal_case(100, prep, &[]);
+            let want = if bound { IDLE } else { kernel_core::object::NotificationState::Waiting as u64 };
+            assert_eq!((n, state), (1, want), "{note} priority waiter, bound {bound}");
+        }
+    }
+    // The woken thread runs when it has the higher priority, else the signaller does.
+    let (e, (woken, me)) = both(|e| {
+        let n = e.alloc(ObjectKind::Notification, 0);
+        let me = e.thread(100, true);
+        lower_root(e, 90);
+        let w = waiter(e, n, 120, true, true);
+        e.as_thread(me.ptr, |k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+        (w.ptr, me.ptr)
+    });
+    assert_eq!(e.k.cur_thread, woken);
+    assert_eq!(e.state(me), ThreadState::Running);
+    assert_eq!(e.k.fastpath_count, 1);
+}
+
+#[test]
+fn signal_fastpath_conditions() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    // A passive waiter (it would get the notification's SC, if any): slowpath.
+    let passive = |e: &mut Env, n: u64, _: &Th| {
+        waiter(e, n, 80, false, false);
         None
     };
-    assert_eq!(
-        signal_case(100, bound_recv, &[]).0,
-        0,
-        "bound thread in Recv"
-    );
+    assert_eq!(signal_case(100, passive, &[]).0, 0, "passive waiter");
+    // A waiter on a sporadic SC (its refill may restart when it wakes): slowpath.
+    let sporadic = |e: &mut Env, n: u64, _: &Th| {
+        let w = waiter(e, n, 80, false, true);
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(k, w.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, sc, 0])
+        }));
+        None
+    };
+    assert_eq!(signal_case(100, sporadic, &[]).0, 0, "sporadic waiter");
+    // A higher-priority waiter while a thread above it is ready: slowpath.
+    let above = |e: &mut Env, n: u64, _: &Th| {
+        waiter(e, n, 120, true, false);
+        let h = e.thread(130, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+        None
+    };
+    assert_eq!(signal_case(100, above, &[]).0, 0, "thread above the waiter");
     // A higher-priority thread is ready: slowpath (the scheduler runs).
     let higher = |e: &mut Env, _: u64, _: &Th| {
         let h = e.thread(120, true);
