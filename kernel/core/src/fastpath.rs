@@ -81,16 +81,16 @@ pub enum FastpathMode {
 /// Message registers passed in CPU registers.
 type Mrs = [u64; FAST_MESSAGE_REGISTERS];
 
-/// Try the fastpath for the syscall the current thread made. `true`: it was done (the
-/// current thread and VSpace may have changed, and the timer is programmed); `false`:
-/// nothing was changed and the slowpath must run. Called after `on_kernel_entry`.
+/// Try the fastpath for syscall number `no` (its register) that the current thread made.
+/// `true`: it was done (the current thread and VSpace may have changed, and the timer is
+/// programmed); `false`: nothing was changed and the slowpath must run. Called after
+/// `on_kernel_entry`.
 #[inline]
-pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
+pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>, no: i64) -> bool {
     if k.fastpath != FastpathMode::Enabled {
         return false;
     }
     let t = k.cur_thread;
-    let no = k.get_reg(t, Reg::SyscallNo) as i64;
     let done = if no == Syscall::Call.number() {
         fastpath_call(k, t)
     } else if no == Syscall::ReplyRecv.number() {
@@ -180,6 +180,8 @@ struct Target {
     priority: u64,
     /// The VSpace root cap's two words.
     vspace: [u64; 2],
+    /// Non-zero if it is queued or has a `YieldTo` answer to collect.
+    busy: u64,
 }
 
 fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
@@ -196,6 +198,7 @@ fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
             x.slots[TcbSlot::VSpaceRoot as usize][0],
             x.slots[TcbSlot::VSpaceRoot as usize][1],
         ],
+        busy: x.yield_to | x.in_ready_queue,
     })
 }
 
@@ -390,8 +393,11 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     let dest = e.head;
     let d = read_target(k, dest);
-    if d.reply == 0 || d.sc != 0 || d.ep_prev != 0 {
+    if d.reply == 0 || d.ep_prev != 0 {
         return false;
+    }
+    if d.sc != 0 {
+        return call_active(k, t, ep, badge, rights, dest, &d);
     }
     let me = read_caller(k, t);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
@@ -488,7 +494,7 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let c = read_target(k, caller);
-    if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 || c.sc != 0 {
+    if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 {
         return false;
     }
     let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
@@ -510,6 +516,9 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
+    if c.sc != 0 {
+        return reply_recv_active(k, t, r0, reply, &r, ep, caller, &c);
+    }
     let sc_addr = k.cur_sc;
     if r.next_is_sc == 0 || r.next != sc_addr || sc.reply != reply {
         return false;
@@ -595,6 +604,141 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         );
     }
     switch_to(k, caller, vs, head, release);
+    true
+}
+
+/// The head refill of thread `w`'s own SC `w_sc` (described by `d`) if the slowpath, on
+/// making `w` runnable, would queue it at the head of its priority (`make_runnable`) and,
+/// on switching to it, would neither restart its refill nor answer a `YieldTo`: the SC is
+/// configured, not in the release queue and round robin (`refill_unblock_check` does
+/// nothing), its head refill is released and covers the minimum budget, and `w` is not
+/// queued and has no `YieldTo` answer to collect.
+#[inline(always)]
+fn wakeable_head<M: Machine>(k: &Kernel<M>, w_sc: PAddr, busy: u64) -> Option<Refill> {
+    if w_sc == 0 || w_sc == k.cur_sc || busy != 0 {
+        return None;
+    }
+    let (usable, i) = kmem::with_ref(&k.machine, w_sc, |s: &StoredSchedContext| {
+        (
+            s.is_active() && !s.in_release_queue() && s.is_round_robin(),
+            s.head_index(),
+        )
+    });
+    if !usable {
+        return None;
+    }
+    let h: Refill = kmem::load(&k.machine, SchedContext::refill_addr(w_sc, i?));
+    (h.time <= k.last_entry_us && h.amount >= crate::sched::MIN_BUDGET_US).then_some(h)
+}
+
+/// What the slowpath's `schedule` does when the current thread has just blocked (or gone
+/// to its ready queue behind `w`) and `w`, queued at the head of the highest priority with
+/// a ready thread of the current domain, runs next on its own SC `w_sc`: `w` leaves the
+/// queue, the time consumed so far is committed to the old SC, `w_sc` becomes current and
+/// the timer is set for its head refill `w_head` and the next release; then the VSpace.
+#[inline(always)]
+fn switch_sc<M: Machine>(
+    k: &mut Kernel<M>,
+    w: PAddr,
+    w_sc: PAddr,
+    w_head: Refill,
+    release: Option<u64>,
+) {
+    crate::sched::dequeue(k, w);
+    k.cur_thread = w;
+    k.sched_action = SchedulerAction::ResumeCurrent;
+    crate::sched::commit_time(k);
+    k.cur_sc = w_sc;
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(w_head), release, now);
+    k.activate_vspace();
+}
+
+/// `seL4_Call` to an *active* server (one with its own SC) waiting on the endpoint with a
+/// reply object, after `fastpath_call`'s checks of the message, cap and endpoint: the
+/// slowpath's `send_ipc` itself (message, reply object, the server made runnable; no SC is
+/// donated), then `schedule`'s choice of the server done directly ([`switch_sc`]). Not one
+/// of seL4's fastpaths (its active-server Call is the slowpath); the IPC is the slowpath's
+/// own code, only the decode and the scheduler pass are skipped.
+///
+/// Conditions: the caller's budget check passes without charging; the server's SC passes
+/// [`wakeable_head`]; nothing is pending for the scheduler, no release is due, the domain's
+/// time is not up, the server is in the current domain and no thread of any domain is
+/// queued above its priority (so that, once queued at the head of its priority, it is the
+/// thread `schedule` picks).
+#[inline(never)]
+fn call_active<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    ep: PAddr,
+    badge: u64,
+    rights: CapRights,
+    dest: PAddr,
+    d: &Target,
+) -> bool {
+    let me = read_caller(k, t);
+    if budget_ok(k, t, me.sc).is_none() {
+        return false;
+    }
+    let Some(w_head) = wakeable_head(k, d.sc, d.busy) else {
+        return false;
+    };
+    let Some(release) = direct_switch_ok(k, d.domain, d.priority) else {
+        return false;
+    };
+
+    // ---- Committed: the invocation (Restart, then send_ipc blocks the caller) ... ----
+    k.set_thread_state_raw(t, ThreadState::Restart);
+    crate::ipc::send_ipc(k, t, ep, badge, rights, true, true, true);
+    // ... and `schedule`.
+    switch_sc(k, dest, d.sc, w_head, release);
+    true
+}
+
+/// `seL4_ReplyRecv` by an active server to a caller with its own SC (reply object `reply`,
+/// its cap's first word `r0`; receive endpoint `ep`), after `fastpath_reply_recv`'s checks
+/// of the message, caps, endpoint (no sender queued), bound notification and the budget:
+/// the slowpath's `do_reply_transfer` and `receive_ipc` themselves (the caller gets the
+/// message and is made runnable, the server blocks on the endpoint with the reply object),
+/// then `schedule`'s choice of the caller done directly ([`switch_sc`]). Not one of seL4's
+/// fastpaths, as for [`call_active`].
+///
+/// Conditions: the reply object is on no SC call stack (nothing to return); the caller's
+/// SC passes [`wakeable_head`]; nothing is pending for the scheduler, no release is due,
+/// the domain's time is not up, the caller is in the current domain and no thread of any
+/// domain is queued above its priority.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn reply_recv_active<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    r0: u64,
+    reply: PAddr,
+    r: &Reply,
+    ep: PAddr,
+    caller: PAddr,
+    c: &Target,
+) -> bool {
+    if r.next_is_sc != 0 || r.next != 0 || r.prev != 0 {
+        return false;
+    }
+    let Some(c_head) = wakeable_head(k, c.sc, c.busy) else {
+        return false;
+    };
+    let Some(release) = direct_switch_ok(k, c.domain, c.priority) else {
+        return false;
+    };
+    let crate::cap::Cap::Reply { can_grant, .. } = crate::cap::Cap::decode([r0, reply]) else {
+        return false;
+    };
+
+    // ---- Committed: the reply (Restart, then Running again) and the receive ... ----
+    k.set_thread_state_raw(t, ThreadState::Restart);
+    crate::ipc::do_reply_transfer(k, t, reply, can_grant);
+    k.set_thread_state_raw(t, ThreadState::Running);
+    crate::ipc::receive_ipc(k, t, ep, true, reply);
+    // ... and `schedule`.
+    switch_sc(k, caller, c.sc, c_head, release);
     true
 }
 

@@ -239,7 +239,7 @@ fn call_fastpath_conditions() {
         &[],
     );
     assert_eq!(n, 0, "no receiver");
-    // The receiver is active (has its own SC).
+    // The receiver is active (has its own round-robin SC): the active variant.
     let n = call_case(
         150,
         |e, p| {
@@ -250,7 +250,19 @@ fn call_fastpath_conditions() {
         &[],
         &[],
     );
-    assert_eq!(n, 0, "active receiver");
+    assert_eq!(n, 1, "active receiver");
+    // ... but not on a sporadic SC (its refill may restart when it runs).
+    let n = call_case(
+        150,
+        |e, p| {
+            let sc = e.sc(1000, 5000);
+            ok(&e.as_root(|k| call(k, sc, Label::SchedContextBind as u64, &[], &[p.server.cap])));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "sporadic active receiver");
     // The receiver waits without a reply object (Wait on the endpoint).
     let n = call_case(
         150,
@@ -470,25 +482,46 @@ fn reply_recv_fastpath_conditions() {
     assert_eq!(n, 0, "budget exhausted");
 }
 
-#[test]
-fn reply_recv_of_an_active_server_takes_slowpath() {
-    let (_e, n) = both(|e| {
+/// A Call to an active server (its own round-robin SC) at `server_prio` and its
+/// ReplyRecv, by a client at priority 100 (the root thread lowered to 50), after `prep`; both ways. Returns how many of the
+/// two took the fastpath and who runs at the end.
+fn active_round_trip(server_prio: u64, prep: impl Fn(&mut Env)) -> (u64, u64, u64) {
+    let (_e, r) = both(|e| {
         let ep = e.alloc(ObjectKind::Endpoint, 0);
         let reply = e.alloc(ObjectKind::Reply, 0);
         let client = e.thread(100, true);
-        let server = e.thread(150, true);
-        lower_root(e, 90);
+        let server = e.thread(server_prio, true);
+        lower_root(e, 50);
         e.as_thread(server.ptr, |k| {
             sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
         });
+        prep(e);
         let before = count(e);
-        e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 1, &[], &[]));
-        e.as_thread(server.ptr, |k| {
-            sys(k, Syscall::ReplyRecv, ep, reply, 0, &[], &[])
+        e.as_thread(client.ptr, |k| {
+            k.machine.now += 30;
+            sys(k, Syscall::Call, ep, 0, 1, &[5, 6], &[])
         });
-        count(e) - before
+        e.as_thread(server.ptr, |k| {
+            k.machine.now += 12;
+            sys(k, Syscall::ReplyRecv, ep, reply, 0, &[7], &[])
+        });
+        (count(e) - before, e.k.cur_thread, client.ptr)
     });
-    assert_eq!(n, 0);
+    r
+}
+
+#[test]
+fn active_server_round_trip_takes_the_active_fastpath() {
+    for prio in [150, 100, 60] {
+        let (n, cur, client) = active_round_trip(prio, |_| {});
+        assert_eq!((n, cur), (2, client), "server priority {prio}");
+    }
+    // A thread queued above the woken one: the slowpath's scheduler decides.
+    let (n, _, _) = active_round_trip(60, |e| {
+        let h = e.thread(95, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+    });
+    assert_eq!(n, 1, "thread at 95 ready: only the Call (to the server at 60) is slow");
 }
 
 // ---- Signal ----------------------------------------------------------------------------
@@ -580,8 +613,16 @@ fn signal_fastpath_wakes_a_waiter_and_switches_to_a_higher_priority_one() {
                 None
             };
             let (n, state, _) = signal_case(100, prep, &[]);
-            let want = if bound { IDLE } else { kernel_core::object::NotificationState::Waiting as u64 };
-            assert_eq!((n, state), (1, want), "{note} priority waiter, bound {bound}");
+            let want = if bound {
+                IDLE
+            } else {
+                kernel_core::object::NotificationState::Waiting as u64
+            };
+            assert_eq!(
+                (n, state),
+                (1, want),
+                "{note} priority waiter, bound {bound}"
+            );
         }
     }
     // The woken thread runs when it has the higher priority, else the signaller does.
@@ -612,7 +653,13 @@ fn signal_fastpath_conditions() {
         let w = waiter(e, n, 80, false, true);
         let sc = e.sc(1000, 5000);
         ok(&e.as_root(|k| {
-            call(k, w.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, sc, 0])
+            call(
+                k,
+                w.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, sc, 0],
+            )
         }));
         None
     };
@@ -730,10 +777,22 @@ fn yield_fastpath_conditions() {
         let t = e.thread(80, true);
         let sc = e.sc(1000, 5000);
         ok(&e.as_root(|k| {
-            call(k, t.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, 0, 0])
+            call(
+                k,
+                t.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, 0, 0],
+            )
         }));
         ok(&e.as_root(|k| {
-            call(k, t.cap, Label::TCBSetSchedParams as u64, &[80, 80], &[ROOT_TCB, sc, 0])
+            call(
+                k,
+                t.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, sc, 0],
+            )
         }));
         e.as_thread(t.ptr, |k| {
             k.machine.now += 1200;
