@@ -346,7 +346,7 @@ pub fn client_passive_server(untyped_bits: u8) -> System {
 /// of its own too (SC A, budget = period = 1000 µs), so a Call from T0 to a waiting T1 and
 /// T1's ReplyRecv meet the conditions of the fastpath's active-server variants (`call_active`,
 /// `reply_recv_active`), and a Signal on the notification wakes a thread with its own SC
-/// (`signal_wake`).
+/// (`signal_wake`). SC A's cap takes C1 slot 3 (C1's cap to itself in [`two_threads`]).
 pub fn client_active_server(untyped_bits: u8) -> System {
     let mut sys = client_passive_server(untyped_bits);
     let s = &mut sys.init;
@@ -367,6 +367,24 @@ pub fn client_active_server(untyped_bits: u8) -> System {
         },
     );
     s.tcbs.get_mut(&0x1800).unwrap().sc = Some(SC_A);
+    // Its cap (the kernel's objects are those caps name) replaces C1's cap to itself in C1
+    // slot 3.
+    let c1s3 = Slot {
+        obj: 0x2100,
+        index: 3,
+    };
+    s.slots.remove(&c1s3);
+    s.cdt.remove(&c1s3);
+    put(
+        s,
+        c1s3,
+        Cap::SchedContext {
+            obj: SC_A,
+            size_bits: sizes::MIN_SCHED_CONTEXT,
+        },
+        true,
+        None,
+    );
     sys
 }
 
