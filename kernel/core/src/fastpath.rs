@@ -27,16 +27,18 @@
 //! `Call`: the cap is an endpoint cap with Send and Grant (seL4 needs Grant to make the
 //! reply; GrantReply alone takes the slowpath); a receiver is queued (state Recv) at the
 //! head; it is passive (no SC) and has a reply object. The caller's SC is donated to it and
-//! pushed on the SC's call stack through the reply object. As in seL4's MCS fastpath, a Call
-//! to an *active* server (one with its own SC) is the slowpath's.
+//! pushed on the SC's call stack through the reply object. seL4's MCS fastpath leaves a Call
+//! to an *active* server (one with its own SC) to the slowpath; here [`call_active`] takes
+//! it when the server's SC is round robin and ready (the slowpath's IPC code, without the
+//! decode and the scheduler pass).
 //!
 //! `ReplyRecv`: the reply cap is a reply cap whose object has a caller blocked on it, without
 //! a fault and without an SC of its own, and heads the call stack of the current SC (so the
 //! SC goes back to the caller); the receive cap is an endpoint cap with Receive and no sender
 //! is queued on it; the current thread has no active bound notification; if receivers are
 //! already queued, the last one's priority is not lower than ours (the priority-ordered
-//! insert is then an append). The reply object and its caller are checked first: that is
-//! where an active server's ReplyRecv leaves, after as few reads as possible.
+//! insert is then an append). A caller with an SC of its own (an active server's caller) is
+//! [`reply_recv_active`]'s case instead.
 //!
 //! `Send` on a notification cap with the Send right (`seL4_Signal`): see
 //! [`fastpath_signal`], both the cases that wake no thread and those that wake one (and
@@ -486,8 +488,7 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     if r0 & 0x1f != tag::REPLY {
         return false;
     }
-    // The caller first: an active server's caller keeps its own SC (the slowpath's case),
-    // and this finds out with the fewest reads.
+    // The caller first: an active server's caller keeps its own SC (`reply_recv_active`).
     let r: Reply = kmem::load(&k.machine, reply);
     let caller = r.tcb;
     if caller == 0 {
