@@ -125,6 +125,8 @@ struct CallerHead {
     root: [u64; 2],
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
     k.tcb_read(t, |x| CallerHead {
         info: x.context.get(Reg::MsgInfo),
@@ -154,6 +156,8 @@ struct Caller {
     vspace: [u64; 2],
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
     k.tcb_read(t, |x| Caller {
         mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
@@ -186,6 +190,8 @@ struct Target {
     busy: u64,
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
     k.tcb_read(t, |x| Target {
         state: x.state,
