@@ -349,6 +349,52 @@ pub fn client_passive_server(untyped_bits: u8) -> System {
     sys
 }
 
+/// [`client_passive_server`] with an *active* server: T1 has a configured round-robin SC
+/// of its own too (SC A, budget = period = 1000 µs), so a Call from T0 to a waiting T1 and
+/// T1's ReplyRecv meet the conditions of the fastpath's active-server variants (`call_active`,
+/// `reply_recv_active`), and a Signal on the notification wakes a thread with its own SC
+/// (`signal_wake`). SC A's cap takes C1 slot 3 (C1's cap to itself in [`two_threads`]).
+pub fn client_active_server(untyped_bits: u8) -> System {
+    let mut sys = client_passive_server(untyped_bits);
+    let s = &mut sys.init;
+    s.objects.insert(
+        SC_A,
+        Object {
+            ty: ObjType::SchedContext,
+            size_bits: sizes::MIN_SCHED_CONTEXT,
+        },
+    );
+    s.scs.insert(
+        SC_A,
+        Sc {
+            budget: SC_B_BUDGET,
+            period: SC_B_BUDGET,
+            tcb: Some(0x1800),
+            ..Sc::default()
+        },
+    );
+    s.tcbs.get_mut(&0x1800).unwrap().sc = Some(SC_A);
+    // Its cap (the kernel's objects are those caps name) replaces C1's cap to itself in C1
+    // slot 3.
+    let c1s3 = Slot {
+        obj: 0x2100,
+        index: 3,
+    };
+    s.slots.remove(&c1s3);
+    s.cdt.remove(&c1s3);
+    put(
+        s,
+        c1s3,
+        Cap::SchedContext {
+            obj: SC_A,
+            size_bits: sizes::MIN_SCHED_CONTEXT,
+        },
+        true,
+        None,
+    );
+    sys
+}
+
 /// Base of the unconfigured scheduling context in [`two_threads_sc`].
 pub const SC_A: ObjId = 0x2400;
 /// Base of the configured scheduling context in [`two_threads_sc`].

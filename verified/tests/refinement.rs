@@ -497,3 +497,31 @@ fn lockstep_exhaustive_fastpath() {
         Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
     }
 }
+
+/// The fastpath's active-server variants and the Signal that wakes a thread in lockstep:
+/// `client_active_server` (both threads on their own round-robin SCs), otherwise as
+/// [`lockstep_exhaustive_fastpath`].
+#[test]
+fn lockstep_exhaustive_fastpath_active() {
+    let depth: usize = std::env::var("LOCKSTEP_FASTPATH_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let mut m = full_model(kernel_verified::model::client_active_server(9), thread_menu());
+    m.cx.fastpath = true;
+    m.short_calls = true;
+    let before = kernel_verified::refine::fastpath_steps();
+    match explore(&mut m, depth) {
+        Ok(st) => {
+            let taken = kernel_verified::refine::fastpath_steps() - before;
+            println!(
+                "[refinement fastpath active] {} distinct states, {} lockstep transitions ({} skipped), depth {}, {} took the fastpath, {:.2?}",
+                st.states, st.transitions, st.unmodelled, st.depth, taken, st.elapsed
+            );
+            assert!(st.transitions > 1000);
+            assert_eq!(st.unmodelled, 0);
+            assert!(taken > 10, "the fastpath was taken only {taken} times");
+        }
+        Err(v) => panic!("{}\ntrace: {:#?}", v.message, v.trace),
+    }
+}

@@ -27,20 +27,25 @@
 //! `Call`: the cap is an endpoint cap with Send and Grant (seL4 needs Grant to make the
 //! reply; GrantReply alone takes the slowpath); a receiver is queued (state Recv) at the
 //! head; it is passive (no SC) and has a reply object. The caller's SC is donated to it and
-//! pushed on the SC's call stack through the reply object. As in seL4's MCS fastpath, a Call
-//! to an *active* server (one with its own SC) is the slowpath's.
+//! pushed on the SC's call stack through the reply object. seL4's MCS fastpath leaves a Call
+//! to an *active* server (one with its own SC) to the slowpath; here [`call_active`] takes
+//! it when the server's SC is round robin and ready (the slowpath's IPC code, without the
+//! decode and the scheduler pass).
 //!
 //! `ReplyRecv`: the reply cap is a reply cap whose object has a caller blocked on it, without
 //! a fault and without an SC of its own, and heads the call stack of the current SC (so the
 //! SC goes back to the caller); the receive cap is an endpoint cap with Receive and no sender
 //! is queued on it; the current thread has no active bound notification; if receivers are
 //! already queued, the last one's priority is not lower than ours (the priority-ordered
-//! insert is then an append). The reply object and its caller are checked first: that is
-//! where an active server's ReplyRecv leaves, after as few reads as possible.
+//! insert is then an append). A caller with an SC of its own (an active server's caller) is
+//! [`reply_recv_active`]'s case instead.
 //!
 //! `Send` on a notification cap with the Send right (`seL4_Signal`): see
-//! [`fastpath_signal`]; only the cases that wake no thread (seL4's signal fastpath also
-//! switches to a woken higher-priority thread; here that stays the slowpath's).
+//! [`fastpath_signal`], both the cases that wake no thread and those that wake one (and
+//! switch to it when it has the higher priority, as seL4's signal fastpath does).
+//!
+//! `Yield` by a thread on a round-robin SC that runs again afterwards: see
+//! [`fastpath_yield`] (not one of seL4's fastpaths).
 //!
 //! # Time accounting
 //! [`crate::sched::on_kernel_entry`] runs before the fastpath (the syscall entry calls it
@@ -78,22 +83,24 @@ pub enum FastpathMode {
 /// Message registers passed in CPU registers.
 type Mrs = [u64; FAST_MESSAGE_REGISTERS];
 
-/// Try the fastpath for the syscall the current thread made. `true`: it was done (the
-/// current thread and VSpace may have changed, and the timer is programmed); `false`:
-/// nothing was changed and the slowpath must run. Called after `on_kernel_entry`.
+/// Try the fastpath for syscall number `no` (its register) that the current thread made.
+/// `true`: it was done (the current thread and VSpace may have changed, and the timer is
+/// programmed); `false`: nothing was changed and the slowpath must run. Called after
+/// `on_kernel_entry`.
 #[inline]
-pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>) -> bool {
+pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>, no: i64) -> bool {
     if k.fastpath != FastpathMode::Enabled {
         return false;
     }
     let t = k.cur_thread;
-    let no = k.get_reg(t, Reg::SyscallNo) as i64;
     let done = if no == Syscall::Call.number() {
         fastpath_call(k, t)
     } else if no == Syscall::ReplyRecv.number() {
         fastpath_reply_recv(k, t)
     } else if no == Syscall::Send.number() {
         fastpath_signal(k, t)
+    } else if no == Syscall::Yield.number() {
+        fastpath_yield(k, t)
     } else {
         return false;
     };
@@ -118,6 +125,8 @@ struct CallerHead {
     root: [u64; 2],
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
     k.tcb_read(t, |x| CallerHead {
         info: x.context.get(Reg::MsgInfo),
@@ -147,6 +156,8 @@ struct Caller {
     vspace: [u64; 2],
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
     k.tcb_read(t, |x| Caller {
         mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
@@ -175,8 +186,12 @@ struct Target {
     priority: u64,
     /// The VSpace root cap's two words.
     vspace: [u64; 2],
+    /// Non-zero if it is queued or has a `YieldTo` answer to collect.
+    busy: u64,
 }
 
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
 fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
     k.tcb_read(t, |x| Target {
         state: x.state,
@@ -191,6 +206,7 @@ fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
             x.slots[TcbSlot::VSpaceRoot as usize][0],
             x.slots[TcbSlot::VSpaceRoot as usize][1],
         ],
+        busy: x.yield_to | x.in_ready_queue,
     })
 }
 
@@ -271,6 +287,18 @@ fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView
 /// next release (`None`: the release queue is empty).
 #[inline(always)]
 fn direct_switch_ok<M: Machine>(k: &Kernel<M>, domain: u64, prio: u64) -> Option<Option<u64>> {
+    let release = sched_quiet(k, domain)?;
+    top_queued_priority(k)
+        .is_none_or(|p| p <= prio & 0xff)
+        .then_some(release)
+}
+
+/// Whether the scheduler has nothing to do at this entry for a thread of `domain` besides
+/// what the fastpath does: nothing pending (`ResumeCurrent`), the domain's time not up and
+/// `domain` the current one, no release due. `Some(release)`: the time of the next release
+/// (`None`: the release queue is empty).
+#[inline(always)]
+fn sched_quiet<M: Machine>(k: &Kernel<M>, domain: u64) -> Option<Option<u64>> {
     let now = k.last_entry_us;
     if k.sched_action != SchedulerAction::ResumeCurrent
         || k.domains.restart
@@ -280,25 +308,24 @@ fn direct_switch_ok<M: Machine>(k: &Kernel<M>, domain: u64, prio: u64) -> Option
         return None;
     }
     let rq = k.release_queue;
-    let mut release = None;
-    if rq != 0 {
-        let i = kmem::with_ref(&k.machine, rq, |s: &StoredSchedContext| s.head_index())?;
-        let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(rq, i));
-        if r.time <= now {
-            return None;
-        }
-        release = Some(r.time);
+    if rq == 0 {
+        return Some(None);
     }
-    let prio = prio & 0xff;
-    let top = k
-        .ready
+    let i = kmem::with_ref(&k.machine, rq, |s: &StoredSchedContext| s.head_index())?;
+    let r: Refill = kmem::load(&k.machine, SchedContext::refill_addr(rq, i));
+    (r.time > now).then_some(Some(r.time))
+}
+
+/// The highest priority with a queued thread, of any domain (`None`: the queues are empty).
+#[inline(always)]
+fn top_queued_priority<M: Machine>(k: &Kernel<M>) -> Option<u64> {
+    k.ready
         .bitmap
         .iter()
         .enumerate()
         .rev()
         .find(|(_, w)| **w != 0)
-        .map(|(i, w)| i as u64 * 64 + 63 - w.leading_zeros() as u64);
-    top.is_none_or(|p| p <= prio).then_some(release)
+        .map(|(i, w)| i as u64 * 64 + 63 - w.leading_zeros() as u64)
 }
 
 /// The VSpace root and ASID named by a VSpace slot's cap words (as
@@ -374,8 +401,11 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     let dest = e.head;
     let d = read_target(k, dest);
-    if d.reply == 0 || d.sc != 0 || d.ep_prev != 0 {
+    if d.reply == 0 || d.ep_prev != 0 {
         return false;
+    }
+    if d.sc != 0 {
+        return call_active(k, t, ep, badge, rights, dest, &d);
     }
     let me = read_caller(k, t);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
@@ -464,15 +494,14 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     if r0 & 0x1f != tag::REPLY {
         return false;
     }
-    // The caller first: an active server's caller keeps its own SC (the slowpath's case),
-    // and this finds out with the fewest reads.
+    // The caller first: an active server's caller keeps its own SC (`reply_recv_active`).
     let r: Reply = kmem::load(&k.machine, reply);
     let caller = r.tcb;
     if caller == 0 {
         return false;
     }
     let c = read_target(k, caller);
-    if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 || c.sc != 0 {
+    if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 {
         return false;
     }
     let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
@@ -494,6 +523,9 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
+    if c.sc != 0 {
+        return reply_recv_active(k, t, r0, reply, &r, ep, caller, &c);
+    }
     let sc_addr = k.cur_sc;
     if r.next_is_sc == 0 || r.next != sc_addr || sc.reply != reply {
         return false;
@@ -582,11 +614,146 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     true
 }
 
-/// seL4 `fastpath_signal` (`CONFIG_SIGNAL_FASTPATH`), the case that wakes nobody:
-/// `seL4_Signal` (a `Send` on a notification cap) to a notification that is Active (the
-/// badge is OR-ed in) or Idle without a bound thread blocked in a receive (it becomes
-/// Active with the badge), by a thread that keeps running. Waking a thread (a waiting
-/// notification, or a bound thread in `Recv`) takes the slowpath.
+/// The head refill of thread `w`'s own SC `w_sc` (described by `d`) if the slowpath, on
+/// making `w` runnable, would queue it at the head of its priority (`make_runnable`) and,
+/// on switching to it, would neither restart its refill nor answer a `YieldTo`: the SC is
+/// configured, not in the release queue and round robin (`refill_unblock_check` does
+/// nothing), its head refill is released and covers the minimum budget, and `w` is not
+/// queued and has no `YieldTo` answer to collect.
+#[inline(always)]
+fn wakeable_head<M: Machine>(k: &Kernel<M>, w_sc: PAddr, busy: u64) -> Option<Refill> {
+    if w_sc == 0 || w_sc == k.cur_sc || busy != 0 {
+        return None;
+    }
+    let (usable, i) = kmem::with_ref(&k.machine, w_sc, |s: &StoredSchedContext| {
+        (
+            s.is_active() && !s.in_release_queue() && s.is_round_robin(),
+            s.head_index(),
+        )
+    });
+    if !usable {
+        return None;
+    }
+    let h: Refill = kmem::load(&k.machine, SchedContext::refill_addr(w_sc, i?));
+    (h.time <= k.last_entry_us && h.amount >= crate::sched::MIN_BUDGET_US).then_some(h)
+}
+
+/// What the slowpath's `schedule` does when the current thread has just blocked (or gone
+/// to its ready queue behind `w`) and `w`, queued at the head of the highest priority with
+/// a ready thread of the current domain, runs next on its own SC `w_sc`: `w` leaves the
+/// queue, the time consumed so far is committed to the old SC, `w_sc` becomes current and
+/// the timer is set for its head refill `w_head` and the next release; then the VSpace.
+#[inline(always)]
+fn switch_sc<M: Machine>(
+    k: &mut Kernel<M>,
+    w: PAddr,
+    w_sc: PAddr,
+    w_head: Refill,
+    release: Option<u64>,
+) {
+    crate::sched::dequeue(k, w);
+    k.cur_thread = w;
+    k.sched_action = SchedulerAction::ResumeCurrent;
+    crate::sched::commit_time(k);
+    k.cur_sc = w_sc;
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(w_head), release, now);
+    k.activate_vspace();
+}
+
+/// `seL4_Call` to an *active* server (one with its own SC) waiting on the endpoint with a
+/// reply object, after `fastpath_call`'s checks of the message, cap and endpoint: the
+/// slowpath's `send_ipc` itself (message, reply object, the server made runnable; no SC is
+/// donated), then `schedule`'s choice of the server done directly ([`switch_sc`]). Not one
+/// of seL4's fastpaths (its active-server Call is the slowpath); the IPC is the slowpath's
+/// own code, only the decode and the scheduler pass are skipped.
+///
+/// Conditions: the caller's budget check passes without charging; the server's SC passes
+/// [`wakeable_head`]; nothing is pending for the scheduler, no release is due, the domain's
+/// time is not up, the server is in the current domain and no thread of any domain is
+/// queued above its priority (so that, once queued at the head of its priority, it is the
+/// thread `schedule` picks).
+#[inline(never)]
+fn call_active<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    ep: PAddr,
+    badge: u64,
+    rights: CapRights,
+    dest: PAddr,
+    d: &Target,
+) -> bool {
+    let me = read_caller(k, t);
+    if budget_ok(k, t, me.sc).is_none() {
+        return false;
+    }
+    let Some(w_head) = wakeable_head(k, d.sc, d.busy) else {
+        return false;
+    };
+    let Some(release) = direct_switch_ok(k, d.domain, d.priority) else {
+        return false;
+    };
+
+    // ---- Committed: the invocation (Restart, then send_ipc blocks the caller) ... ----
+    k.set_thread_state_raw(t, ThreadState::Restart);
+    crate::ipc::send_ipc(k, t, ep, badge, rights, true, true, true);
+    // ... and `schedule`.
+    switch_sc(k, dest, d.sc, w_head, release);
+    true
+}
+
+/// `seL4_ReplyRecv` by an active server to a caller with its own SC (reply object `reply`,
+/// its cap's first word `r0`; receive endpoint `ep`), after `fastpath_reply_recv`'s checks
+/// of the message, caps, endpoint (no sender queued), bound notification and the budget:
+/// the slowpath's `do_reply_transfer` and `receive_ipc` themselves (the caller gets the
+/// message and is made runnable, the server blocks on the endpoint with the reply object),
+/// then `schedule`'s choice of the caller done directly ([`switch_sc`]). Not one of seL4's
+/// fastpaths, as for [`call_active`].
+///
+/// Conditions: the reply object is on no SC call stack (nothing to return); the caller's
+/// SC passes [`wakeable_head`]; nothing is pending for the scheduler, no release is due,
+/// the domain's time is not up, the caller is in the current domain and no thread of any
+/// domain is queued above its priority.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn reply_recv_active<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    r0: u64,
+    reply: PAddr,
+    r: &Reply,
+    ep: PAddr,
+    caller: PAddr,
+    c: &Target,
+) -> bool {
+    if r.next_is_sc != 0 || r.next != 0 || r.prev != 0 {
+        return false;
+    }
+    let Some(c_head) = wakeable_head(k, c.sc, c.busy) else {
+        return false;
+    };
+    let Some(release) = direct_switch_ok(k, c.domain, c.priority) else {
+        return false;
+    };
+    let crate::cap::Cap::Reply { can_grant, .. } = crate::cap::Cap::decode([r0, reply]) else {
+        return false;
+    };
+
+    // ---- Committed: the reply (Restart, then Running again) and the receive ... ----
+    k.set_thread_state_raw(t, ThreadState::Restart);
+    crate::ipc::do_reply_transfer(k, t, reply, can_grant);
+    k.set_thread_state_raw(t, ThreadState::Running);
+    crate::ipc::receive_ipc(k, t, ep, true, reply);
+    // ... and `schedule`.
+    switch_sc(k, caller, c.sc, c_head, release);
+    true
+}
+
+/// seL4 `fastpath_signal` (`CONFIG_SIGNAL_FASTPATH`): `seL4_Signal` (a `Send` on a
+/// notification cap). A notification that is Active (the badge is OR-ed in) or Idle without
+/// a bound thread blocked in a receive (it becomes Active with the badge) wakes nobody and
+/// the caller keeps running; one with a waiter, or whose bound thread is blocked in a
+/// receive, wakes that thread: see [`signal_wake`] for that case's further conditions.
 ///
 /// Conditions, beyond those both fastpaths share (no extra caps, no pending fault, a
 /// one-level cptr, the budget check would pass without charging): the cap is a
@@ -609,16 +776,20 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     let ntfn = (w0 >> 9) << 4;
     let n: Notification = kmem::load(&k.machine, ntfn);
-    let word = match n.state {
-        s if s == NotificationState::Active as u64 => n.word | badge,
+    // The thread the signal wakes (the first waiter, or the bound thread blocked in a
+    // receive), or the new notification word.
+    let (woken, word) = match n.state {
+        s if s == NotificationState::Active as u64 => (0, n.word | badge),
         s if s == NotificationState::Idle as u64 => {
             if n.bound_tcb != 0
                 && k.tcb_read(n.bound_tcb, |x| x.state) == ThreadState::BlockedOnReceive as u64
             {
-                return false;
+                (n.bound_tcb, 0)
+            } else {
+                (0, badge)
             }
-            badge
         }
+        s if s == NotificationState::Waiting as u64 && n.queue_head != 0 => (n.queue_head, 0),
         _ => return false,
     };
     let me = read_caller(k, t);
@@ -628,6 +799,9 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let Some((_, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
+    if woken != 0 {
+        return signal_wake(k, t, &me, head, ntfn, badge, woken);
+    }
     let Some(release) = direct_switch_ok(k, me.domain, me.priority) else {
         return false;
     };
@@ -642,6 +816,165 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     });
     let now = k.last_entry_us;
     crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+/// The signal fastpath's case that wakes thread `w` (the notification's first waiter, or
+/// its bound thread blocked in an endpoint receive), after `fastpath_signal`'s checks on
+/// the caller `t` (`me`; its SC's head refill `head`): the slowpath's `send_signal` itself,
+/// then what `schedule` does in the two cases handled here, decided before anything is
+/// written:
+/// * `w` has a higher priority than the caller: the caller goes to the head of its ready
+///   queue, `w` runs on its own SC (the caller's consumed time is committed first, the
+///   timer is set for `w`'s head refill), as `schedule`'s full path does when `w` is the
+///   highest-priority ready thread of the current domain (seL4's signal fastpath also
+///   switches to a woken higher-priority thread);
+/// * otherwise `w` is queued at the head of its priority and the caller keeps running
+///   (`schedule`'s `keeps_current` shortcut).
+///
+/// Conditions: `w` has an SC of its own (no SC is donated from the notification) that is
+/// configured, not in the release queue and round robin (so neither `make_runnable` nor the
+/// SC switch runs `refill_unblock_check`), whose head refill is released and covers the
+/// minimum budget (so `make_runnable` queues `w` instead of postponing it); `w` is not
+/// queued and has no `YieldTo` answer to collect; nothing is pending for the scheduler, no
+/// release is due, the domain's time is not up and the caller is in the current domain;
+/// when switching, `w` is in the current domain and no thread of any domain is queued above
+/// `w`'s priority; when not, none is queued above the caller's.
+#[inline(never)]
+fn signal_wake<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    me: &Caller,
+    head: Refill,
+    ntfn: PAddr,
+    badge: u64,
+    w: PAddr,
+) -> bool {
+    let (w_sc, w_prio, w_domain, w_busy) = k.tcb_read(w, |x| {
+        (
+            x.sched_context,
+            x.priority,
+            x.domain,
+            x.yield_to | x.in_ready_queue,
+        )
+    });
+    if w_sc == 0 || w_sc == k.cur_sc || w_busy != 0 {
+        return false;
+    }
+    let (usable, w_head) = kmem::with_ref(&k.machine, w_sc, |s: &StoredSchedContext| {
+        (
+            s.is_active() && !s.in_release_queue() && s.is_round_robin(),
+            s.head_index(),
+        )
+    });
+    let (true, Some(i)) = (usable, w_head) else {
+        return false;
+    };
+    let w_head: Refill = kmem::load(&k.machine, SchedContext::refill_addr(w_sc, i));
+    let now = k.last_entry_us;
+    if w_head.time > now || w_head.amount < crate::sched::MIN_BUDGET_US {
+        return false;
+    }
+    let Some(release) = sched_quiet(k, me.domain) else {
+        return false;
+    };
+    let (pc, pw) = (me.priority & 0xff, w_prio & 0xff);
+    let switch = pw > pc;
+    let top = top_queued_priority(k);
+    if switch {
+        if w_domain != k.domains.cur || top.is_some_and(|p| p > pw) {
+            return false;
+        }
+    } else if top.is_some_and(|p| p > pc) {
+        return false;
+    }
+
+    // ---- Committed: the invocation (its Restart state ends Running again) ... ----
+    crate::ipc::send_signal(k, ntfn, badge);
+    // ... and `schedule`.
+    if switch {
+        crate::sched::enqueue_front(k, t);
+        crate::sched::dequeue(k, w);
+        k.cur_thread = w;
+        crate::sched::commit_time(k);
+        k.cur_sc = w_sc;
+        crate::sched::program_deadline(k, Some(w_head), release, now);
+    } else {
+        crate::sched::program_deadline(k, Some(head), release, now);
+    }
+    k.activate_vspace();
+    true
+}
+
+/// `seL4_Yield` (MCS) by a thread on a round-robin SC that nothing else would displace: the
+/// slowpath's `handle_yield` + `schedule` in the case where the yielding thread is chosen
+/// again. There, `commit_time` adds the consumed time to the SC's `consumed`,
+/// `charge_budget` starts a fresh slice (one refill of the whole budget, released now) and
+/// `end_timeslice` appends the thread to its ready queue, from which `schedule` takes it
+/// straight back (it is the only thread queued at its priority or above); the timer is then
+/// programmed for the new slice. (seL4 has no Yield fastpath; its slowpath Yield is short.)
+///
+/// Conditions, beyond the budget check passing without charging (as for the other
+/// fastpaths): the caller is Running, not queued, without a pending fault or a `YieldTo`
+/// answer to collect; its SC is round robin (budget = period, so `charge` only rewrites the
+/// head refill) with a budget of at least [`crate::sched::MIN_BUDGET_US`]; nothing is
+/// pending for the scheduler, no release is due, the domain's time is not up, the caller is
+/// in the current domain and no thread of any domain is queued at its priority or above.
+#[inline(never)]
+fn fastpath_yield<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
+    let (state, t_sc, prio, domain, busy) = k.tcb_read(t, |x| {
+        (
+            x.state,
+            x.sched_context,
+            x.priority,
+            x.domain,
+            x.yield_to | x.in_ready_queue | x.fault[0],
+        )
+    });
+    if state != ThreadState::Running as u64 || busy != 0 {
+        return false;
+    }
+    if budget_ok(k, t, t_sc).is_none() {
+        return false;
+    }
+    let sc = k.cur_sc;
+    let (round_robin, budget, head) = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+        (s.is_round_robin(), s.budget(), s.head_index())
+    });
+    if !round_robin || budget < crate::sched::MIN_BUDGET_US {
+        return false;
+    }
+    let Some(release) = sched_quiet(k, domain) else {
+        return false;
+    };
+    // Strictly below: a thread queued at the caller's own priority would run first.
+    if top_queued_priority(k).is_some_and(|p| p >= prio & 0xff) {
+        return false;
+    }
+
+    // ---- Committed: commit_time + charge_budget's fresh slice; the queue round trip
+    // (enqueue, then dequeue by `schedule`) leaves the queues as they were. ----
+    let used = core::mem::take(&mut k.consumed_us);
+    let now = k.last_entry_us;
+    kmem::with_mut(&k.machine, sc, used, |s: &mut StoredSchedContext, used| {
+        s.consumed = s.consumed.saturating_add(used);
+        s.set_refill_count(1);
+    });
+    let fresh = Refill {
+        time: now,
+        amount: budget,
+    };
+    // The head index (`refill_head % refill_max`) does not depend on the count; budget_ok
+    // found a head, so there is one.
+    if let Some(i) = head {
+        kmem::store(&k.machine, SchedContext::refill_addr(sc, i), &fresh);
+    }
+    k.tcb_mut(t, (), |x, ()| {
+        x.sched_prev = 0;
+        x.sched_next = 0;
+    });
+    crate::sched::program_deadline(k, Some(fresh), release, now);
+    k.activate_vspace();
     true
 }
 

@@ -690,11 +690,14 @@ pub fn do_reply_transfer<M: Machine>(k: &mut Kernel<M>, sender: PAddr, reply: PA
 /// its next refill.
 fn wake_after_reply<M: Machine>(k: &mut Kernel<M>, receiver: PAddr, answered_timeout: bool) {
     let sc = k.tcb_read(receiver, |x| x.sched_context);
+    // `sc_active` and not in the release queue, from the header read in place; then
+    // `refill_ready && refill_sufficient(sc, 0)` on one read of the head refill.
     if sc != 0
         && !answered_timeout
-        && sched::sc_active(k, sc)
-        && sched::sc_load(k, sc).in_release_queue == 0
-        && !(sched::refill_ready(k, sc) && sched::refill_sufficient(k, sc, 0))
+        && kmem::with_ref(&k.machine, sc, |s: &crate::object::StoredSchedContext| {
+            s.is_active() && !s.in_release_queue()
+        })
+        && !sched::head_usable(k, sc, 0)
         && valid_timeout_handler(k, receiver)
     {
         let badge = sched::sc_load(k, sc).badge;

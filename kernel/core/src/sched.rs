@@ -191,17 +191,17 @@ pub fn refill_new<M: Machine>(
 /// sporadic server the used part of the head refill is re-released one period after it
 /// started; for round-robin the head simply shrinks.
 pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
-    let (has_head, round_robin, budget) =
-        kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
-            (s.head_index().is_some(), s.is_round_robin(), s.budget())
-        });
-    if !has_head {
+    let (head, round_robin, budget) = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+        (s.head_index(), s.is_round_robin(), s.budget())
+    });
+    let Some(i) = head else {
         return;
-    }
+    };
     if round_robin {
         // Round robin: the head shrinks; once it cannot cover a minimum budget the slice is
         // over and a fresh one (the whole budget) starts now.
-        let mut h = refill_head(k, sc);
+        let at = SchedContext::refill_addr(sc, i);
+        let mut h: Refill = kmem::load(&k.machine, at);
         h.amount = h.amount.saturating_sub(used);
         if h.amount < MIN_BUDGET_US {
             h = Refill {
@@ -209,7 +209,7 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
                 amount: budget,
             };
         }
-        set_refill_head(k, sc, h);
+        kmem::store(&k.machine, at, &h);
         return;
     }
     let s = sc_load(k, sc);
@@ -269,8 +269,11 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
 /// refill restarts that refill now, absorbing refills that now overlap it, so a thread cannot
 /// use more than its budget within any period window.
 pub fn refill_unblock_check<M: Machine>(k: &Kernel<M>, sc: PAddr) {
-    let s = sc_load(k, sc);
-    if is_round_robin(&s) || s.refill_count == 0 || !refill_ready(k, sc) {
+    // The header fields read in place: round-robin SCs (the common case) leave at once.
+    let (round_robin, count) = kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
+        (s.is_round_robin(), s.refill_count())
+    });
+    if round_robin || count == 0 || !refill_ready(k, sc) {
         return;
     }
     let now = cur_time(k);
@@ -478,11 +481,12 @@ pub fn awaken<M: Machine>(k: &mut Kernel<M>) {
 
 /// Whether `t` could run now: runnable, with an active SC that is released.
 pub fn is_schedulable<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
-    if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
+    if t == 0 || t == k.idle_thread {
         return false;
     }
-    let sc = k.tcb_read(t, |x| x.sched_context);
-    sc != 0
+    let (state, sc) = k.tcb_read(t, |x| (x.state, x.sched_context));
+    ThreadState::from_u64(state).is_runnable()
+        && sc != 0
         && kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
             s.is_active() && !s.in_release_queue()
         })
@@ -516,11 +520,12 @@ pub fn thread_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 /// checks): queued at the head of its priority when its SC is ready, otherwise its SC waits
 /// in the release queue. Passive threads (no SC) are left alone.
 pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
-    if t == 0 || t == k.idle_thread || !k.thread_state(t).is_runnable() {
+    if t == 0 || t == k.idle_thread {
         return;
     }
-    let sc = k.tcb_read(t, |x| x.sched_context);
-    if sc == 0
+    let (state, sc) = k.tcb_read(t, |x| (x.state, x.sched_context));
+    if !ThreadState::from_u64(state).is_runnable()
+        || sc == 0
         || !kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| {
             s.is_active() && !s.in_release_queue()
         })
@@ -756,12 +761,41 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     }
     awaken(k);
     let cur = k.cur_thread;
-    let cur_sc_ptr = k.tcb_read(cur, |x| x.sched_context);
-    let cur_schedulable = is_schedulable(k, cur);
-    let cur_ok = cur_schedulable && cur_sc_ptr != 0 && {
-        let sc = cur_sc_ptr;
-        head_usable(k, sc, if sc == k.cur_sc { k.consumed_us } else { 0 })
+    // The current thread's fields, read once (`awaken` never touches the current thread;
+    // of these only `in_ready_queue` changes below, and only when it is not used).
+    let (cur_state, cur_sc_ptr, cur_domain, cur_prio, cur_queued) = k.tcb_read(cur, |x| {
+        (
+            x.state,
+            x.sched_context,
+            x.domain,
+            x.priority,
+            x.in_ready_queue,
+        )
+    });
+    // `is_schedulable(cur)`, with the SC header read once for it and for the head refill.
+    let (sc_ready, head) = if cur == 0
+        || cur == k.idle_thread
+        || cur_sc_ptr == 0
+        || !ThreadState::from_u64(cur_state).is_runnable()
+    {
+        (false, None)
+    } else {
+        kmem::with_ref(&k.machine, cur_sc_ptr, |s: &StoredSchedContext| {
+            (s.is_active() && !s.in_release_queue(), s.head_index())
+        })
     };
+    let cur_schedulable = sc_ready;
+    // `head_usable(cur_sc_ptr, usage)`: a missing head reads as an empty refill (unusable).
+    let cur_ok = cur_schedulable
+        && head.is_some_and(|i| {
+            let h = refill_get(k, cur_sc_ptr, i);
+            let usage = if cur_sc_ptr == k.cur_sc {
+                k.consumed_us
+            } else {
+                0
+            };
+            h.time <= cur_time(k) && h.amount.saturating_sub(usage) >= MIN_BUDGET_US
+        });
     if !cur_ok && cur_schedulable {
         // Runnable but out of budget on a released SC: wait for the refill.
         let sc = cur_sc_ptr;
@@ -779,16 +813,17 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     if switched {
         crate::domain::next_domain(k);
     }
-    let in_dom = cur_ok && crate::domain::tcb_domain(k, cur) == k.domains.cur;
+    let in_dom = cur_ok && cur_domain == k.domains.cur;
     let best = highest_ready(k);
     let keep = in_dom
         && !switched
         && k.sched_action == SchedulerAction::ResumeCurrent
-        && best.is_none_or(|(p, _)| p <= prio_of(k, cur));
+        && best.is_none_or(|(p, _)| p <= (cur_prio & 0xff) as usize);
     if !keep {
         // `best` still holds unless the current thread goes into a queue now (it often is
-        // queued already, e.g. by the end of its time slice).
-        let requeued = cur_ok && k.tcb_read(cur, |x| x.in_ready_queue) == 0;
+        // queued already, e.g. by the end of its time slice). `cur_ok` means the branch
+        // above did not run, so `cur_queued` is still its queue flag.
+        let requeued = cur_ok && cur_queued == 0;
         if requeued {
             enqueue_front(k, cur);
         }
@@ -802,16 +837,18 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
         }
     }
     k.sched_action = SchedulerAction::ResumeCurrent;
-    // Switch scheduling context (seL4 `switchSchedContext`).
-    let new_sc = if k.cur_thread == k.idle_thread {
-        0
+    // The new thread's SC and pending `YieldTo` answer, read once (neither changes below
+    // before they are used).
+    let (new_sc, yield_to) = if k.cur_thread == k.idle_thread {
+        (0, 0)
     } else {
-        k.tcb_read(k.cur_thread, |x| x.sched_context)
+        k.tcb_read(k.cur_thread, |x| (x.sched_context, x.yield_to))
     };
+    // Switch scheduling context (seL4 `switchSchedContext`).
     if new_sc != k.cur_sc {
         // seL4 `switchSchedContext`: a constant-bandwidth SC's released refill starts now,
         // when its thread starts running (sporadic SCs had this check when they woke up).
-        if new_sc != 0 && sc_load(k, new_sc).sporadic == 0 {
+        if new_sc != 0 && !kmem::with_ref(&k.machine, new_sc, StoredSchedContext::is_sporadic) {
             refill_unblock_check(k, new_sc);
         }
         commit_time(k);
@@ -822,7 +859,7 @@ pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     }
     // seL4 `activateThread`: a thread that yielded to another SC gets its answer when it
     // runs again.
-    if k.cur_thread != k.idle_thread && k.tcb_read(k.cur_thread, |x| x.yield_to) != 0 {
+    if yield_to != 0 {
         complete_yield_to(k, k.cur_thread);
     }
     set_next_interrupt(k);

@@ -78,16 +78,18 @@ impl<M: Machine> Kernel<M> {
     /// [`Kernel::set_current_context`]). Afterwards the current thread may have changed.
     pub fn handle_syscall(&mut self) {
         crate::sched::on_kernel_entry(self);
-        if crate::fastpath::try_fastpath(self) {
+        let t = self.cur_thread;
+        // Read once for the fastpath test and the slowpath's dispatch (nothing before the
+        // dispatch writes the register).
+        let no = self.get_reg(t, Reg::SyscallNo) as i64;
+        if crate::fastpath::try_fastpath(self, no) {
             return;
         }
-        let t = self.cur_thread;
         if !crate::sched::check_budget_restart(self) {
             crate::sched::schedule(self);
             self.activate_vspace();
             return;
         }
-        let no = self.get_reg(t, Reg::SyscallNo) as i64;
         // The debug system calls exist only in kernels configured with them.
         let sys = Syscall::from_number(no).filter(|s| match s {
             Syscall::DebugPutChar | Syscall::DebugDumpScheduler => self.config.printing,

@@ -239,7 +239,7 @@ fn call_fastpath_conditions() {
         &[],
     );
     assert_eq!(n, 0, "no receiver");
-    // The receiver is active (has its own SC).
+    // The receiver is active (has its own round-robin SC): the active variant.
     let n = call_case(
         150,
         |e, p| {
@@ -250,7 +250,19 @@ fn call_fastpath_conditions() {
         &[],
         &[],
     );
-    assert_eq!(n, 0, "active receiver");
+    assert_eq!(n, 1, "active receiver");
+    // ... but not on a sporadic SC (its refill may restart when it runs).
+    let n = call_case(
+        150,
+        |e, p| {
+            let sc = e.sc(1000, 5000);
+            ok(&e.as_root(|k| call(k, sc, Label::SchedContextBind as u64, &[], &[p.server.cap])));
+            None
+        },
+        &[],
+        &[],
+    );
+    assert_eq!(n, 0, "sporadic active receiver");
     // The receiver waits without a reply object (Wait on the endpoint).
     let n = call_case(
         150,
@@ -470,25 +482,46 @@ fn reply_recv_fastpath_conditions() {
     assert_eq!(n, 0, "budget exhausted");
 }
 
-#[test]
-fn reply_recv_of_an_active_server_takes_slowpath() {
-    let (_e, n) = both(|e| {
+/// A Call to an active server (its own round-robin SC) at `server_prio` and its
+/// ReplyRecv, by a client at priority 100 (the root thread lowered to 50), after `prep`; both ways. Returns how many of the
+/// two took the fastpath and who runs at the end.
+fn active_round_trip(server_prio: u64, prep: impl Fn(&mut Env)) -> (u64, u64, u64) {
+    let (_e, r) = both(|e| {
         let ep = e.alloc(ObjectKind::Endpoint, 0);
         let reply = e.alloc(ObjectKind::Reply, 0);
         let client = e.thread(100, true);
-        let server = e.thread(150, true);
-        lower_root(e, 90);
+        let server = e.thread(server_prio, true);
+        lower_root(e, 50);
         e.as_thread(server.ptr, |k| {
             sys(k, Syscall::Recv, ep, reply, 0, &[], &[])
         });
+        prep(e);
         let before = count(e);
-        e.as_thread(client.ptr, |k| sys(k, Syscall::Call, ep, 0, 1, &[], &[]));
-        e.as_thread(server.ptr, |k| {
-            sys(k, Syscall::ReplyRecv, ep, reply, 0, &[], &[])
+        e.as_thread(client.ptr, |k| {
+            k.machine.now += 30;
+            sys(k, Syscall::Call, ep, 0, 1, &[5, 6], &[])
         });
-        count(e) - before
+        e.as_thread(server.ptr, |k| {
+            k.machine.now += 12;
+            sys(k, Syscall::ReplyRecv, ep, reply, 0, &[7], &[])
+        });
+        (count(e) - before, e.k.cur_thread, client.ptr)
     });
-    assert_eq!(n, 0);
+    r
+}
+
+#[test]
+fn active_server_round_trip_takes_the_active_fastpath() {
+    for prio in [150, 100, 60] {
+        let (n, cur, client) = active_round_trip(prio, |_| {});
+        assert_eq!((n, cur), (2, client), "server priority {prio}");
+    }
+    // A thread queued above the woken one: the slowpath's scheduler decides.
+    let (n, _, _) = active_round_trip(60, |e| {
+        let h = e.thread(95, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+    });
+    assert_eq!(n, 1, "thread at 95 ready: only the Call (to the server at 60) is slow");
 }
 
 // ---- Signal ----------------------------------------------------------------------------
@@ -546,32 +579,99 @@ fn signal_fastpath_sets_or_accumulates_the_badge() {
     );
 }
 
-#[test]
-fn signal_fastpath_conditions() {
-    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
-    // A waiter is woken: slowpath.
-    let waiter = |e: &mut Env, n: u64, _: &Th| {
-        let w = e.thread(80, true);
-        e.as_thread(w.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
-        None
-    };
-    let (n, state, _) = signal_case(100, waiter, &[]);
-    assert_eq!((n, state), (0, IDLE), "waiting thread");
-    // The bound thread waits in Recv on an endpoint: slowpath.
-    let bound_recv = |e: &mut Env, n: u64, _: &Th| {
+/// A thread at `prio` (active: its own round-robin SC) that waits on notification `n`:
+/// with `Wait`, or (`bound`) bound to it and blocked in `Recv` on a new endpoint with a
+/// reply object.
+fn waiter(e: &mut Env, n: u64, prio: u64, active: bool, bound: bool) -> Th {
+    let w = e.thread(prio, active);
+    if bound {
         let ep = e.alloc(ObjectKind::Endpoint, 0);
         let reply = e.alloc(ObjectKind::Reply, 0);
-        let w = e.thread(80, true);
         ok(&e.as_root(|k| call(k, w.cap, Label::TCBBindNotification as u64, &[], &[n])));
         e.as_thread(w.ptr, |k| sys(k, Syscall::Recv, ep, reply, 0, &[], &[]));
         assert_eq!(e.state(w.ptr), ThreadState::BlockedOnReceive);
+    } else {
+        e.as_thread(w.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+        assert_eq!(e.state(w.ptr), ThreadState::BlockedOnNotification);
+    }
+    w
+}
+
+#[test]
+fn signal_fastpath_wakes_a_waiter_and_switches_to_a_higher_priority_one() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    for bound in [false, true] {
+        for (prio, note) in [(80, "lower"), (100, "same"), (120, "higher")] {
+            // Two waiters queued (the first is woken), or the bound thread.
+            let prep = |e: &mut Env, n: u64, _: &Th| {
+                waiter(e, n, prio, true, bound);
+                if !bound {
+                    waiter(e, n, 70, true, false);
+                }
+                // Some time passes before the signal (committed to the caller's SC on a switch).
+                e.k.machine.now += 25;
+                None
+            };
+            let (n, state, _) = signal_case(100, prep, &[]);
+            let want = if bound {
+                IDLE
+            } else {
+                kernel_core::object::NotificationState::Waiting as u64
+            };
+            assert_eq!(
+                (n, state),
+                (1, want),
+                "{note} priority waiter, bound {bound}"
+            );
+        }
+    }
+    // The woken thread runs when it has the higher priority, else the signaller does.
+    let (e, (woken, me)) = both(|e| {
+        let n = e.alloc(ObjectKind::Notification, 0);
+        let me = e.thread(100, true);
+        lower_root(e, 90);
+        let w = waiter(e, n, 120, true, true);
+        e.as_thread(me.ptr, |k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
+        (w.ptr, me.ptr)
+    });
+    assert_eq!(e.k.cur_thread, woken);
+    assert_eq!(e.state(me), ThreadState::Running);
+    assert_eq!(e.k.fastpath_count, 1);
+}
+
+#[test]
+fn signal_fastpath_conditions() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    // A passive waiter (it would get the notification's SC, if any): slowpath.
+    let passive = |e: &mut Env, n: u64, _: &Th| {
+        waiter(e, n, 80, false, false);
         None
     };
-    assert_eq!(
-        signal_case(100, bound_recv, &[]).0,
-        0,
-        "bound thread in Recv"
-    );
+    assert_eq!(signal_case(100, passive, &[]).0, 0, "passive waiter");
+    // A waiter on a sporadic SC (its refill may restart when it wakes): slowpath.
+    let sporadic = |e: &mut Env, n: u64, _: &Th| {
+        let w = waiter(e, n, 80, false, true);
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                w.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, sc, 0],
+            )
+        }));
+        None
+    };
+    assert_eq!(signal_case(100, sporadic, &[]).0, 0, "sporadic waiter");
+    // A higher-priority waiter while a thread above it is ready: slowpath.
+    let above = |e: &mut Env, n: u64, _: &Th| {
+        waiter(e, n, 120, true, false);
+        let h = e.thread(130, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+        None
+    };
+    assert_eq!(signal_case(100, above, &[]).0, 0, "thread above the waiter");
     // A higher-priority thread is ready: slowpath (the scheduler runs).
     let higher = |e: &mut Env, _: u64, _: &Th| {
         let h = e.thread(120, true);
@@ -600,6 +700,106 @@ fn signal_fastpath_conditions() {
     );
     let ep = |e: &mut Env, _: u64, _: &Th| Some(e.alloc(ObjectKind::Endpoint, 0));
     assert_eq!(signal_case(100, ep, &[]).0, 0, "endpoint cap");
+}
+
+// ---- Yield ----------------------------------------------------------------------------
+
+/// `seL4_Yield` by `me` (an active thread at priority `prio`, the root thread lowered to 90)
+/// after `prep` and `us` µs of use, both ways. Returns how many syscalls the fastpath
+/// handled and the thread that runs afterwards.
+fn yield_case(prio: u64, us: u64, prep: impl Fn(&mut Env, &Th)) -> (u64, u64, u64) {
+    let (_e, r) = both(|e| {
+        let me = e.thread(prio, true);
+        lower_root(e, 90);
+        prep(e, &me);
+        e.as_thread(me.ptr, |k| {
+            k.machine.now += us;
+            let before = k.fastpath_count;
+            sys(k, Syscall::Yield, 0, 0, 0, &[], &[]);
+            (k.fastpath_count - before, k.cur_thread, me.ptr)
+        })
+    });
+    r
+}
+
+#[test]
+fn yield_fastpath_keeps_the_caller_with_a_fresh_slice() {
+    let none = |_: &mut Env, _: &Th| {};
+    for us in [0, 7, 1234] {
+        let (n, cur, me) = yield_case(100, us, none);
+        assert_eq!((n, cur), (1, me), "{us} µs used");
+    }
+    // Lower-priority threads ready: the caller still runs again.
+    let lower = |e: &mut Env, _: &Th| {
+        e.thread(95, true);
+        e.thread(60, true);
+    };
+    let (n, cur, me) = yield_case(100, 10, lower);
+    assert_eq!((n, cur), (1, me), "lower priorities ready");
+    // The slice is nearly used up (the budget check would charge): slowpath.
+    assert_eq!(yield_case(100, 4990, none).0, 0, "budget spent");
+}
+
+#[test]
+fn yield_fastpath_conditions() {
+    // Another thread at the same priority: the slowpath switches to it.
+    let same = |e: &mut Env, _: &Th| {
+        e.thread(100, true);
+    };
+    let (n, cur, me) = yield_case(100, 10, same);
+    assert_eq!(n, 0, "same priority ready");
+    assert_ne!(cur, me, "same priority ready: the other thread runs");
+    // A sporadic SC (budget < period): slowpath.
+    let sporadic = |e: &mut Env, me: &Th| {
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                me.cap,
+                Label::TCBSetSchedParams as u64,
+                &[100, 100],
+                &[ROOT_TCB, 0, 0],
+            )
+        }));
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                me.cap,
+                Label::TCBSetSchedParams as u64,
+                &[100, 100],
+                &[ROOT_TCB, sc, 0],
+            )
+        }));
+    };
+    assert_eq!(yield_case(100, 10, sporadic).0, 0, "sporadic SC");
+    // A release is due: slowpath (the scheduler releases it first).
+    let due = |e: &mut Env, _: &Th| {
+        let t = e.thread(80, true);
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                t.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, 0, 0],
+            )
+        }));
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                t.cap,
+                Label::TCBSetSchedParams as u64,
+                &[80, 80],
+                &[ROOT_TCB, sc, 0],
+            )
+        }));
+        e.as_thread(t.ptr, |k| {
+            k.machine.now += 1200;
+            sys(k, Syscall::Yield, 0, 0, 0, &[], &[]);
+        });
+    };
+    assert_eq!(yield_case(100, 5000, due).0, 0, "release due");
 }
 
 // ---- Random scenarios, fastpath on and off in lockstep -------------------------------------
@@ -756,9 +956,15 @@ fn step(w: &mut World, r: &mut Rng) -> String {
                 7 => (Syscall::Send, cap, 0),
                 8 if r.below(2) == 0 => (Syscall::Send, w.ntfn, 0),
                 8 => (Syscall::Wait, w.ntfn, 0),
+                9 if r.below(2) == 0 => (Syscall::Yield, 0, 0),
                 _ => (Syscall::NBSendRecv, ep, reply),
             };
-            w.e.as_thread(t, |k| sys(k, s, c, rr, label, &mrs, &extra));
+            // Some time passes in user mode before the syscall.
+            let dt = [0, 0, 3, 40][r.below(4) as usize];
+            w.e.as_thread(t, |k| {
+                k.machine.now += dt;
+                sys(k, s, c, rr, label, &mrs, &extra)
+            });
             format!("{t:#x}: {s:?} cap {c} reply {rr} label {label} mrs {mrs:?} extra {extra:?}")
         }
     }

@@ -157,6 +157,11 @@ impl StoredSchedContext {
         self.budget == self.period
     }
 
+    /// Whether the SC was configured as a sporadic server (`seL4_SchedContext_Sporadic`).
+    pub fn is_sporadic(&self) -> bool {
+        self.sporadic != 0
+    }
+
     /// The budget (µs).
     pub fn budget(&self) -> u64 {
         self.budget
