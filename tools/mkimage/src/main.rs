@@ -103,17 +103,19 @@ fn main() -> ExitCode {
     };
     let read = |p: &str| std::fs::read(p).map_err(|e| format!("{p}: {e}"));
     let result = (|| -> Result<mkimage::Placement, String> {
-        let k = read(&kernel)?;
-        let data: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_, _>>()?;
-        let refs: Vec<&[u8]> = data.iter().map(|d| d.as_slice()).collect();
-        let (mut img, place) = mkimage::build_image(&k, &refs)
-            .map_err(|e| mkimage::error_message(&e, &kernel, &files))?;
+        let mut k = read(&kernel)?;
+        // The record is looked for in the kernel file only: a payload may hold the same
+        // bytes (e.g. a root task that compares a record's magic).
         if config.is_some() || !options.is_empty() {
             let c = config_with(config.as_deref().unwrap_or("sel4"), &options)?;
-            set_record(&mut img, &c)
+            set_record(&mut k, &c)
                 .map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
         }
-        let c = read_record(&img).map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
+        let c = read_record(&k).map_err(|e| format!("{kernel}: configuration record: {e:?}"))?;
+        let data: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_, _>>()?;
+        let refs: Vec<&[u8]> = data.iter().map(|d| d.as_slice()).collect();
+        let (img, place) = mkimage::build_image(&k, &refs)
+            .map_err(|e| mkimage::error_message(&e, &kernel, &files))?;
         println!("mkimage: {out}: kernel configuration {}", describe(&c));
         std::fs::write(&out, img).map_err(|e| format!("{out}: {e}"))?;
         Ok(place)
