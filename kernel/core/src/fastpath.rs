@@ -210,6 +210,29 @@ fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
     })
 }
 
+/// What [`call_active`] and [`reply_recv_active`] need of the thread they wake, passed by
+/// value: a reference to the whole [`Target`] would make the passive fastpaths keep it in
+/// memory.
+#[derive(Clone, Copy)]
+struct Wakee {
+    sc: PAddr,
+    busy: u64,
+    domain: u64,
+    priority: u64,
+}
+
+impl Wakee {
+    #[inline(always)]
+    fn of(t: &Target) -> Wakee {
+        Wakee {
+            sc: t.sc,
+            busy: t.busy,
+            domain: t.domain,
+            priority: t.priority,
+        }
+    }
+}
+
 /// seL4 `lookup_fp`: the two cap words named by `cptr` when the CSpace root cap (`root`)
 /// is a CNode that resolves all 64 bits in one level; `None` otherwise (or on a guard
 /// mismatch), for the slowpath's full `resolveAddressBits` to handle.
@@ -405,7 +428,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     if d.sc != 0 {
-        return call_active(k, t, ep, badge, rights, dest, &d);
+        return call_active(k, t, ep, badge, rights, dest, Wakee::of(&d));
     }
     let me = read_caller(k, t);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
@@ -524,7 +547,7 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     };
     if c.sc != 0 {
-        return reply_recv_active(k, t, r0, reply, &r, ep, caller, &c);
+        return reply_recv_active(k, t, r0, reply, r, ep, caller, Wakee::of(&c));
     }
     let sc_addr = k.cur_sc;
     if r.next_is_sc == 0 || r.next != sc_addr || sc.reply != reply {
@@ -681,7 +704,7 @@ fn call_active<M: Machine>(
     badge: u64,
     rights: CapRights,
     dest: PAddr,
-    d: &Target,
+    d: Wakee,
 ) -> bool {
     let me = read_caller(k, t);
     if budget_ok(k, t, me.sc).is_none() {
@@ -721,10 +744,10 @@ fn reply_recv_active<M: Machine>(
     t: PAddr,
     r0: u64,
     reply: PAddr,
-    r: &Reply,
+    r: Reply,
     ep: PAddr,
     caller: PAddr,
-    c: &Target,
+    c: Wakee,
 ) -> bool {
     if r.next_is_sc != 0 || r.next != 0 || r.prev != 0 {
         return false;
