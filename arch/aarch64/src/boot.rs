@@ -66,20 +66,7 @@ _start:
     adrp    x2, aarch64_boot_el     // PC-relative, hence physical: record the entry EL
     add     x2, x2, :lo12:aarch64_boot_el
     str     x1, [x2]
-    cmp     x1, #2
-    b.ne    1f
-    // EL2: run EL1 in AArch64, give it the timers, and drop to EL1h.
-    mov     x1, #(1 << 31)
-    msr     hcr_el2, x1
-    mov     x1, #3
-    msr     cnthctl_el2, x1
-    msr     cntvoff_el2, xzr
-    mov     x1, #{spsr_el1h}
-    msr     spsr_el2, x1
-    adr     x1, 1f
-    msr     elr_el2, x1
-    eret
-1:
+    bl      aarch64_leave_el2
     // FP/SIMD access off for EL1 and EL0 (CPACR_EL1.FPEN = 0b00): the kernel is built for the
     // soft-float target and never uses FP/SIMD; user threads get it lazily (`crate::fpu`).
     msr     cpacr_el1, xzr
@@ -158,7 +145,6 @@ aarch64_boot_el:
     .quad   0
     .text
 "#,
-    spsr_el1h = const SPSR_EL1H_MASKED,
     mair = const MAIR_VALUE,
     tcr = const TCR_VALUE,
     sctlr = const SCTLR_VALUE,
@@ -168,4 +154,32 @@ aarch64_boot_el:
     ram1 = const kernel_block_1g(1 << 30, false),
     ram2 = const kernel_block_1g(2 << 30, false),
     ram3 = const kernel_block_1g(3 << 30, false),
+);
+
+// Called (bl) first thing by every core (`_start`, `aarch64_secondary_entry`), MMU off,
+// clobbers x1: at EL2, runs EL1 in AArch64, gives it the timers and returns at EL1h (eret to
+// the return address); at EL1, returns. Not in `.text.boot`, whose first byte is the entry of
+// a raw image.
+core::arch::global_asm!(
+    r#"
+    .text
+    .balign 4
+    .global aarch64_leave_el2
+aarch64_leave_el2:
+    mrs     x1, CurrentEL
+    lsr     x1, x1, #2
+    cmp     x1, #2
+    b.ne    1f
+    mov     x1, #(1 << 31)
+    msr     hcr_el2, x1
+    mov     x1, #3
+    msr     cnthctl_el2, x1
+    msr     cntvoff_el2, xzr
+    mov     x1, #{spsr_el1h}
+    msr     spsr_el2, x1
+    msr     elr_el2, x30
+    eret
+1:  ret
+"#,
+    spsr_el1h = const SPSR_EL1H_MASKED,
 );

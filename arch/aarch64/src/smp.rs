@@ -28,8 +28,6 @@ pub const MAX_CORES: usize = 16;
 /// Kernel stack of each secondary core.
 pub const SECONDARY_STACK_SIZE: usize = 16 * 1024;
 
-/// SPSR for the EL2 → EL1 drop: EL1h with D, A, I, F masked.
-const SPSR_EL1H_MASKED: u64 = 0x3C5;
 /// The affinity fields of MPIDR_EL1 (Aff3, Aff2, Aff1, Aff0).
 const MPIDR_AFFINITY: u64 = 0xFF_00FF_FFFF;
 
@@ -163,22 +161,7 @@ core::arch::global_asm!(
     .global aarch64_secondary_entry
 aarch64_secondary_entry:
     mov     x19, x0                 // context id: this core's index
-    mrs     x1, CurrentEL
-    lsr     x1, x1, #2
-    cmp     x1, #2
-    b.ne    1f
-    // Started at EL2: as on the boot core, run EL1 in AArch64 with the timers, drop to EL1h.
-    mov     x1, #(1 << 31)
-    msr     hcr_el2, x1
-    mov     x1, #3
-    msr     cnthctl_el2, x1
-    msr     cntvoff_el2, xzr
-    mov     x1, #{spsr_el1h}
-    msr     spsr_el2, x1
-    adr     x1, 1f
-    msr     elr_el2, x1
-    eret
-1:
+    bl      aarch64_leave_el2       // as on the boot core (boot.rs): EL2 -> EL1h
     msr     cpacr_el1, xzr          // FP/SIMD off (the kernel is soft-float)
     isb
     ldr     x1, ={mair}
@@ -235,7 +218,6 @@ aarch64_secondary_stacks:
     .space  {stacks_bytes}
     .text
 "#,
-    spsr_el1h = const SPSR_EL1H_MASKED,
     mair = const MAIR_VALUE,
     tcr = const TCR_VALUE,
     sctlr = const SCTLR_VALUE,
