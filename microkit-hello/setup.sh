@@ -43,7 +43,8 @@ for arch in "${arches[@]}"; do
   kernel=""
   if cargo pkgid -q "$kpkg" >/dev/null 2>&1; then
     echo "setup: building the kernel for $arch ($kpkg)"
-    cargo build --quiet -p "$kpkg" --target "$ktarget" --release
+    # As the boot images' kernel (scripts/arch.sh: its KERNEL_RUSTFLAGS).
+    (. scripts/arch.sh && arch_config "$arch" && build_kernel)
     kernel="target/$ktarget/release/$kbin"
   else
     echo "setup: no kernel package '$kpkg' in this tree; the $board SDK has no kernel"

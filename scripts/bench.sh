@@ -143,10 +143,10 @@ for arch in "${arches[@]}"; do
   manifest=$(grep -l "^name = \"$KERNEL_PKG\"" platform/*/Cargo.toml | head -n1)
   floor=""
   if grep -q '^benchmark *=' "$manifest"; then
-    cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG" --features benchmark
+    build_kernel --features benchmark
     cp "$kernel" "$out/bench-kernel.elf"
     # Put the plain kernel back in target/ (cargo keeps both builds; this only relinks).
-    cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
+    build_kernel
     kernel="$out/bench-kernel.elf"
     floor=1
   fi

@@ -14,7 +14,7 @@ if [ -n "${USER_PKGS:-}" ]; then
 else
   for t in $TASKS; do pkgs+=(-p "user-$t"); done
 fi
-cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
+build_kernel
 cargo build --quiet --release --target "$TARGET" "${pkgs[@]}"
 cargo build --quiet --release -p mkimage -p qemu-test
 

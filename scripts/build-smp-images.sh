@@ -17,9 +17,9 @@ bash scripts/build-images.sh "$arch" >/dev/null
 out="build/$arch-smp"
 mkdir -p "$out"
 kbin="target/$KERNEL_TARGET/release/$KERNEL_BIN"
-cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG" --features smp
+build_kernel --features smp
 cp "$kbin" "$out/kernel.elf"
-cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
+build_kernel
 task="target/$TARGET/release/bootinfo"
 case "${IMAGE_KIND:-payload}" in
   multiboot)
