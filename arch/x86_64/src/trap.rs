@@ -5,16 +5,19 @@
 //! thread runs, TSS.RSP0 and `x86_64_user_frame_top` point just past that frame, so an
 //! interrupt or exception from ring 3 makes the CPU push its frame there, the `syscall`
 //! entry switches RSP there by hand and pushes the same layout (vector
-//! [`SYSCALL_VECTOR`]), and `x86_64_trap_common` pushes the general registers below it; only
-//! then does it move to the kernel stack. Entries from ring 0 (the idle loop, which runs
-//! with RSP at the kernel stack top, or a kernel bug) build the frame on the kernel stack.
-//! `x86_64_trap`, which the kernel binary defines as a call of [`dispatch`] with its entry
-//! handler (so that the handler, the decoding and the return path are compiled as one
-//! function, without an indirect call), returns the frame of the thread the handler
-//! picked (or an idle-loop frame), which the assembly pops and leaves with `iretq`, or
-//! `sysretq` when that yields the very same register state (RCX = RIP, R11 = RFLAGS, as
-//! right after a syscall). Unlike seL4, RSP is restored after a syscall too (libsel4's rbx
-//! save stays harmless). The x87/SSE registers are switched lazily ([`switch_fpu`], CR0.TS).
+//! [`SYSCALL_VECTOR`]), and the general registers are pushed below it; only then does the
+//! entry move to the kernel stack. Entries from ring 0 (the idle loop, which runs with RSP
+//! at the kernel stack top, or a kernel bug) build the frame on the kernel stack.
+//! The kernel binary defines the two Rust entry points the assembly calls: `x86_64_syscall`
+//! (from `x86_64_syscall_entry`) as [`syscall`] and `x86_64_trap` (every other entry, from
+//! `x86_64_trap_common`) as [`dispatch`], each with its entry handler, followed by
+//! [`leave`] (so that the handler, the decoding and the return path are compiled as one
+//! function, without an indirect call). Neither returns: [`leave`] jumps to the assembly
+//! that loads the frame of the thread the handler picked (or an idle-loop frame) and leaves
+//! with `iretq`, or `sysretq` when that yields the very same register state (RCX = RIP,
+//! R11 = RFLAGS, as right after a syscall). Unlike seL4, RSP is restored after a syscall too
+//! (libsel4's rbx save stays harmless). The x87/SSE registers are switched lazily
+//! ([`switch_fpu`], CR0.TS).
 
 use crate::context::{resume_flags, sanitise, slot, word, X86Context, RFLAGS_FIXED, SLOT};
 use crate::cpu;
@@ -78,11 +81,10 @@ x86_64_trap_common:
     jz 1f
     lea rsp, [rip + x86_64_kstack_frame]
 1:
+    /* Never returns: leaves through `leave` (x86_64_sysret_frame or x86_64_enter_frame). */
     call x86_64_trap
-    /* rax = frame to resume; bit 0 set: it may be resumed with sysretq. */
-    btr rax, 0
-    mov rsp, rax
-    jc x86_64_sysret_return
+    ud2
+
     .global x86_64_trap_return
 x86_64_trap_return:
     pop rax
@@ -103,34 +105,13 @@ x86_64_trap_return:
     add rsp, 16
     iretq
 
-x86_64_sysret_return:
-    pop rax
-    pop rbx
-    pop rcx
-    pop rdx
-    pop rsi
-    pop rdi
-    pop rbp
-    pop r8
-    pop r9
-    pop r10
-    pop r11
-    pop r12
-    pop r13
-    pop r14
-    pop r15
-    add rsp, 16
-    mov rcx, [rsp]
-    mov r11, [rsp + 16]
-    mov rsp, [rsp + 24]
-    sysretq
-
     .global x86_64_syscall_entry
 x86_64_syscall_entry:
 "#,
     bench_null_syscall!(),
     r#"
-    /* Push the same frame an interrupt would, straight into the current thread's TCB. */
+    /* Push the same frame an interrupt would, straight into the current thread's TCB, and
+       run x86_64_syscall on the kernel stack. No `cld`: IA32_FMASK clears DF. */
     mov [rip + x86_64_syscall_user_rsp], rsp
     mov rsp, [rip + x86_64_user_frame_top]
     push 0x1b
@@ -140,7 +121,25 @@ x86_64_syscall_entry:
     push rcx
     push 0
     push 0x100
-    jmp x86_64_trap_common
+    push r15
+    push r14
+    push r13
+    push r12
+    push r11
+    push r10
+    push r9
+    push r8
+    push rbp
+    push rdi
+    push rsi
+    push rdx
+    push rcx
+    push rbx
+    push rax
+    mov rdi, rsp
+    lea rsp, [rip + x86_64_kstack_frame]
+    call x86_64_syscall
+    ud2
 
     .global x86_64_idle
 x86_64_idle:
@@ -151,6 +150,7 @@ x86_64_idle:
     cli
     jmp 2b
 
+    /* Leave by `iretq` through the frame at RDI (a user context or the idle frame). */
     .global x86_64_enter_frame
 x86_64_enter_frame:
     mov rsp, rdi
@@ -179,6 +179,50 @@ x86_64_user_frame_top:
 "#
 ));
 
+// Leave by `sysretq` through the user frame at RDI, whose RCX and R11 slots equal its RIP and
+// RFLAGS ([`resume`] checks): every register is loaded from the frame, RCX and R11 from the
+// RIP and RFLAGS slots, RSP (the thread's own) last but RDI.
+core::arch::global_asm!(
+    r#"
+    .section .text.trap, "ax"
+    .global x86_64_sysret_frame
+x86_64_sysret_frame:
+    mov rax, [rdi + {rax}]
+    mov rbx, [rdi + {rbx}]
+    mov rcx, [rdi + {rip}]
+    mov rdx, [rdi + {rdx}]
+    mov rsi, [rdi + {rsi}]
+    mov rbp, [rdi + {rbp}]
+    mov r8, [rdi + {r8}]
+    mov r9, [rdi + {r9}]
+    mov r10, [rdi + {r10}]
+    mov r11, [rdi + {rflags}]
+    mov r12, [rdi + {r12}]
+    mov r13, [rdi + {r13}]
+    mov r14, [rdi + {r14}]
+    mov r15, [rdi + {r15}]
+    mov rsp, [rdi + {rsp}]
+    mov rdi, [rdi + {rdi}]
+    sysretq
+"#,
+    rax = const SLOT[word::RAX] * 8,
+    rbx = const SLOT[word::RBX] * 8,
+    rdx = const SLOT[word::RDX] * 8,
+    rsi = const SLOT[word::RSI] * 8,
+    rdi = const SLOT[word::RDI] * 8,
+    rbp = const SLOT[word::RBP] * 8,
+    r8 = const SLOT[word::R8] * 8,
+    r9 = const SLOT[word::R9] * 8,
+    r10 = const SLOT[word::R10] * 8,
+    r12 = const SLOT[word::R12] * 8,
+    r13 = const SLOT[word::R13] * 8,
+    r14 = const SLOT[word::R14] * 8,
+    r15 = const SLOT[word::R15] * 8,
+    rip = const slot::RIP * 8,
+    rflags = const slot::RFLAGS * 8,
+    rsp = const slot::RSP * 8,
+);
+
 extern "C" {
     static x86_64_kstack_top: u8;
     static x86_64_kstack_frame: u8;
@@ -187,7 +231,6 @@ extern "C" {
     static x86_64_vector_table: [u64; 256];
     fn x86_64_syscall_entry();
     fn x86_64_idle();
-    fn x86_64_enter_frame(frame: u64) -> !;
 }
 
 /// The register frame every kernel entry builds (lowest address first).
@@ -500,19 +543,28 @@ pub fn dump(f: &TrapFrame) {
     );
 }
 
-/// Rust side of every kernel entry: the kernel binary defines
-/// `extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> u64`, which `x86_64_trap_common`
-/// calls, as `dispatch(frame, its_handler)`. Decodes the entry, calls `hook` (see [`Hook`])
-/// and returns the frame to resume, with bit 0 set if it may be resumed with `sysretq` (a
-/// user frame whose RCX equals RIP and R11 equals RFLAGS, so `sysretq` gives exactly the
-/// state `iretq` would), else clear (`iretq`).
+/// How to leave the kernel: the frame to resume and the instruction to resume it with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `sysretq` from this user frame: its RCX equals its RIP and its R11 its RFLAGS, so
+    /// `sysretq` gives exactly the state `iretq` would.
+    Sysret(u64),
+    /// `iretq` through this frame (a user context with the user CS and SS, the idle frame or
+    /// an interrupted kernel frame).
+    Iret(u64),
+}
+
+/// Rust side of every kernel entry but `syscall`: the kernel binary defines
+/// `extern "C" fn x86_64_trap(frame: *mut TrapFrame) -> !`, which `x86_64_trap_common`
+/// calls, as `leave(dispatch(frame, its_handler))`. Decodes the entry, calls `hook` (see
+/// [`Hook`]) and returns how to leave.
 ///
 /// # Safety
 /// Only for `x86_64_trap`, with the `frame` the entry assembly passed it: the frame it just
 /// pushed, in the current thread's TCB for an entry from user mode (the [`Hook`] contract
 /// keeps it valid and unreferenced), on the kernel stack otherwise.
 #[inline(always)]
-pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> u64 {
+pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> Exit {
     // SAFETY: see the function's contract. This reference ends before the hook runs.
     let f = unsafe { &mut *frame };
     let from_user = f.cs & 3 == 3;
@@ -530,7 +582,7 @@ pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> u64 {
         }
         v if (32..48).contains(&v) => match crate::irq::acknowledge((v - 32) as u8) {
             Some(irq) => Event::Irq(irq),
-            None => return frame as u64, // spurious: resume whatever was interrupted
+            None => return Exit::Iret(frame as u64), // spurious: resume what was interrupted
         },
         v if crate::ioapic::pin_of_vector(v).is_some() => {
             // As seL4: mask the pin until IRQHandler_Ack (a level-triggered input stays
@@ -544,7 +596,7 @@ pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> u64 {
             crate::lapic::eoi();
             Event::Deadline
         }
-        _ => return frame as u64, // unexpected vector (spurious APIC): ignore
+        _ => return Exit::Iret(frame as u64), // unexpected vector (spurious APIC): ignore
     };
     let current = if from_user {
         let ctx = frame.cast::<X86Context>();
@@ -562,11 +614,33 @@ pub unsafe fn dispatch(frame: *mut TrapFrame, hook: impl Hook) -> u64 {
     resume(hook(event, current))
 }
 
-/// Set the CPU up to run `next` and return the frame to resume (bit 0: `sysretq` allowed).
+/// Rust side of the `syscall` entry: the kernel binary defines
+/// `extern "C" fn x86_64_syscall(frame: *mut TrapFrame) -> !`, which
+/// `x86_64_syscall_entry` calls, as `leave(syscall(frame, its_handler))`: [`dispatch`] for
+/// an entry known to be a system call from user mode, so nothing is decoded.
+///
+/// # Safety
+/// Only for `x86_64_syscall`, with the `frame` the entry assembly passed it: the frame it
+/// just pushed into the current thread's context (the [`Hook`] contract keeps it valid and
+/// unreferenced).
 #[inline(always)]
-fn resume(next: Next) -> u64 {
+pub unsafe fn syscall(frame: *mut TrapFrame, hook: impl Hook) -> Exit {
+    let ctx = frame.cast::<X86Context>();
+    // SAFETY: the frame is the start of the thread's context (layout asserted above), which
+    // no reference covers; FaultIP is the `syscall` instruction's address.
+    unsafe {
+        let rip = core::ptr::addr_of!((*frame).rip).read();
+        core::ptr::addr_of_mut!((*ctx).fault_ip).write(rip.wrapping_sub(SYSCALL_INSN_LEN));
+    }
+    // SAFETY: the entry passes its stack pointer, which is never null.
+    resume(hook(Event::Syscall, Some(unsafe { NonNull::new_unchecked(ctx) })))
+}
+
+/// Set the CPU up to run `next` and say how to leave for it.
+#[inline(always)]
+fn resume(next: Next) -> Exit {
     let Next::User(p, fpu) = next else {
-        return idle_frame();
+        return Exit::Iret(idle_frame());
     };
     let ctx = p.as_ptr();
     // SAFETY: per the `Hook` contract `ctx` is a valid context no reference covers; the
@@ -577,8 +651,6 @@ fn resume(next: Next) -> u64 {
         // `sysretq` cannot fault in kernel mode on it; re-applying the rule here costs one
         // comparison and keeps that true whatever wrote the frame.
         r[slot::RIP] = sanitise(word::RIP, r[slot::RIP]);
-        r[slot::CS] = USER_CS as u64;
-        r[slot::SS] = USER_SS as u64;
         r[slot::RFLAGS] = resume_flags(r[slot::RFLAGS]);
         let setup = &mut *SETUP.get();
         debug_assert_eq!(ctx as u64 % 16, 0, "the frame end must be 16-byte aligned");
@@ -615,16 +687,44 @@ fn resume(next: Next) -> u64 {
             *core::ptr::addr_of_mut!(x86_64_user_frame_top) = top;
             setup.frame = ctx as u64;
         }
-        // `sysretq` only when it gives the state `iretq` would and RIP is canonical (Intel
-        // CPUs raise #GP in kernel mode for a non-canonical RCX). A non-canonical RSP leaves
-        // by `iretq` too: the `sysretq` path would hold it as the kernel's stack pointer
-        // for a few instructions. Either way the thread's first stack access then faults
-        // in user mode (#SS, or #GP under QEMU) and its fault handler is told.
-        let sysret = r[SLOT[word::RCX]] == r[slot::RIP]
+        // `sysretq` only when it gives the state `iretq` would (RIP is canonical, see above:
+        // Intel CPUs raise #GP in kernel mode for a non-canonical RCX). A non-canonical RSP
+        // leaves by `iretq` too: the `sysretq` path would hold it as the kernel's stack
+        // pointer for a few instructions. Either way the thread's first stack access then
+        // faults in user mode (#SS, or #GP under QEMU) and its fault handler is told.
+        // `sysretq` takes CS and SS from IA32_STAR; `iretq` from the frame, which therefore
+        // gets the user selectors here (whatever wrote the frame).
+        if r[SLOT[word::RCX]] == r[slot::RIP]
             && r[SLOT[word::R11]] == r[slot::RFLAGS]
-            && is_canonical(r[slot::RIP])
-            && is_canonical(r[slot::RSP]);
-        ctx as u64 | sysret as u64
+            && is_canonical(r[slot::RSP])
+        {
+            Exit::Sysret(ctx as u64)
+        } else {
+            r[slot::CS] = USER_CS as u64;
+            r[slot::SS] = USER_SS as u64;
+            Exit::Iret(ctx as u64)
+        }
+    }
+}
+
+/// Leave the kernel as [`dispatch`], [`syscall`] or [`resume`] said: load the frame's
+/// registers and return to it. The kernel stack is abandoned (every entry starts afresh).
+///
+/// # Safety
+/// `exit` must come from [`dispatch`] or [`syscall`] (or [`start`]) of this entry: a
+/// complete frame that no reference covers (the [`Hook`] contract).
+#[inline(always)]
+pub unsafe fn leave(exit: Exit) -> ! {
+    match exit {
+        // SAFETY: the frame checks `sysretq` needs were made in `resume`; the assembly
+        // only reads the frame.
+        Exit::Sysret(frame) => unsafe {
+            core::arch::asm!("jmp x86_64_sysret_frame", in("rdi") frame, options(noreturn))
+        },
+        // SAFETY: a complete `iretq` frame (user CS/SS set by `resume`, or the CPU's own).
+        Exit::Iret(frame) => unsafe {
+            core::arch::asm!("jmp x86_64_enter_frame", in("rdi") frame, options(noreturn))
+        },
     }
 }
 
@@ -633,9 +733,9 @@ fn resume(next: Next) -> u64 {
 /// # Safety
 /// Must be called once, on the init stack (not the kernel trap stack), after
 /// [`crate::tables::init`]; a user context must satisfy the [`Hook`] contract, and the
-/// kernel binary's `x86_64_trap` must be ready for entries (see [`dispatch`]).
+/// kernel binary's `x86_64_trap` and `x86_64_syscall` must be ready for entries (see
+/// [`dispatch`], [`syscall`]).
 pub unsafe fn start(next: Next) -> ! {
-    let frame = resume(next) & !1;
-    // SAFETY: `frame` holds a complete iretq frame (a user context or the idle frame).
-    unsafe { x86_64_enter_frame(frame) }
+    // SAFETY: `resume` made a complete frame (a user context or the idle frame).
+    unsafe { leave(resume(next)) }
 }

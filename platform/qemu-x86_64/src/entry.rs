@@ -78,12 +78,12 @@ fn state() -> &'static mut State {
     }
 }
 
-/// Every kernel entry (called by the arch's entry assembly with the frame it pushed):
-/// [`trap::dispatch`] with [`handle`], compiled together into this one function. A multicore
-/// kernel (feature `smp`) holds the big kernel lock around it, from entry until the frame to
-/// resume (a user thread or the idle loop) is chosen.
+/// Every kernel entry but `syscall` (called by the arch's entry assembly with the frame it
+/// pushed): [`trap::dispatch`] with [`handle`] and [`trap::leave`], compiled together into
+/// this one function. A multicore kernel (feature `smp`) holds the big kernel lock around
+/// it, from entry until the frame to resume (a user thread or the idle loop) is chosen.
 #[no_mangle]
-extern "C" fn x86_64_trap(frame: *mut trap::TrapFrame) -> u64 {
+extern "C" fn x86_64_trap(frame: *mut trap::TrapFrame) -> ! {
     #[cfg(feature = "smp")]
     kernel_hal::smp::BIG_KERNEL_LOCK.lock();
     // SAFETY: only `x86_64_trap_common` calls this symbol, with the frame it just pushed
@@ -91,7 +91,24 @@ extern "C" fn x86_64_trap(frame: *mut trap::TrapFrame) -> u64 {
     let next = unsafe { trap::dispatch(frame, handle) };
     #[cfg(feature = "smp")]
     kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
-    next
+    // SAFETY: `next` is what `dispatch` returned for this entry.
+    unsafe { trap::leave(next) }
+}
+
+/// The `syscall` entry (called by `x86_64_syscall_entry` with the frame it pushed into the
+/// current thread's context): [`trap::syscall`] with [`handle`] and [`trap::leave`], as
+/// [`x86_64_trap`] but with nothing to decode.
+#[no_mangle]
+extern "C" fn x86_64_syscall(frame: *mut trap::TrapFrame) -> ! {
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
+    // SAFETY: only `x86_64_syscall_entry` calls this symbol, with the frame it just pushed
+    // (`syscall`'s contract); `handle` keeps the `Hook` contract (see `resume_current`).
+    let next = unsafe { trap::syscall(frame, handle) };
+    #[cfg(feature = "smp")]
+    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
+    // SAFETY: `next` is what `syscall` returned for this entry.
+    unsafe { trap::leave(next) }
 }
 
 /// The kernel-entry hook: `current` is the interrupted thread's context in its TCB, where
