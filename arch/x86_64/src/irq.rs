@@ -1,5 +1,6 @@
 //! Legacy 8259 PIC pair (remapped to vectors 32..47) and the 8254 PIT as periodic timer.
 
+use crate::clock;
 use crate::cpu::{inb, outb};
 use crate::layout::IRQ_BASE;
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
@@ -119,6 +120,10 @@ pub fn acknowledge(irq: u8) -> Option<u8> {
 
 static TSC_PER_US: AtomicU64 = AtomicU64::new(0);
 static TSC_START: AtomicU64 = AtomicU64::new(0);
+/// [`now_us`]'s multiplier for TSC cycles since [`TSC_START`]
+/// ([`clock::tsc_us_multiplier`]); 0 when there is none (no calibration, or a TSC under
+/// 2 MHz): then [`now_us`] divides or counts ticks.
+static TSC_US_MULTIPLIER: AtomicU64 = AtomicU64::new(0);
 
 fn rdtsc() -> u64 {
     // SAFETY: rdtsc only reads the time-stamp counter.
@@ -154,16 +159,32 @@ pub fn calibrate_tsc() -> u64 {
         None => 0,
     };
     TSC_PER_US.store(per_us, Ordering::Relaxed);
+    TSC_US_MULTIPLIER.store(
+        clock::tsc_us_multiplier(per_us).unwrap_or(0),
+        Ordering::Relaxed,
+    );
     TSC_START.store(rdtsc(), Ordering::Relaxed);
     per_us
 }
 
 /// Microseconds since calibration from the TSC, or from the tick count if calibration
-/// failed.
+/// failed. A multiplication, not a division: every kernel entry reads the clock.
+#[inline]
 pub fn now_us() -> u64 {
+    match TSC_US_MULTIPLIER.load(Ordering::Relaxed) {
+        0 => now_us_divided(),
+        m => {
+            clock::cycles_to_us(rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed)), m)
+        }
+    }
+}
+
+/// [`now_us`] without a multiplier: by division, or from the tick count.
+#[cold]
+fn now_us_divided() -> u64 {
     match TSC_PER_US.load(Ordering::Relaxed) {
         0 => ticks() * TICK_US,
-        r => (rdtsc() - TSC_START.load(Ordering::Relaxed)) / r,
+        r => rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed)) / r,
     }
 }
 

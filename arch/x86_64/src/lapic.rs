@@ -3,6 +3,7 @@
 //! The legacy PIC keeps delivering device IRQs (and the PIT tick) through LINT0 as ExtINT,
 //! as the BIOS left it; the LAPIC adds the deadline interrupt on [`DEADLINE_VECTOR`].
 
+use crate::clock;
 use crate::cpu;
 use crate::irq;
 use crate::mm::{DEVICE_VBASE, LAPIC_PHYS_DEFAULT};
@@ -27,6 +28,9 @@ const IA32_APIC_BASE: u32 = 0x1b;
 /// LAPIC timer counts per millisecond (divider 16); 0 = no usable LAPIC. Per millisecond
 /// so that the integer rate does not make deadlines fire early.
 static COUNTS_PER_MS: AtomicU64 = AtomicU64::new(0);
+/// The same rate per microsecond in 32.32 fixed point ([`clock::counts_per_us_fixed`]), for
+/// [`arm`]; 0 = no usable LAPIC.
+static COUNTS_PER_US_FIXED: AtomicU64 = AtomicU64::new(0);
 
 fn reg(off: usize) -> *mut u32 {
     (DEVICE_VBASE + (LAPIC_PHYS_DEFAULT & 0x1f_ffff) + off as u64) as *mut u32
@@ -67,6 +71,7 @@ pub fn init() -> u64 {
         _ => 0,
     };
     COUNTS_PER_MS.store(per_ms, Ordering::Relaxed);
+    COUNTS_PER_US_FIXED.store(clock::counts_per_us_fixed(per_ms), Ordering::Relaxed);
     write(REG_LVT_TIMER, DEADLINE_VECTOR as u32); // one-shot, unmasked
     per_ms
 }
@@ -75,15 +80,11 @@ pub fn init() -> u64 {
 /// counter, so far deadlines fire early and must be re-armed by the caller).
 /// Returns false if the LAPIC timer is not available.
 pub fn arm(delta_us: u64) -> bool {
-    let per_ms = COUNTS_PER_MS.load(Ordering::Relaxed);
-    if per_ms == 0 {
+    let fixed = COUNTS_PER_US_FIXED.load(Ordering::Relaxed);
+    if fixed == 0 {
         return false;
     }
-    let counts = delta_us
-        .saturating_mul(per_ms)
-        .div_ceil(1000)
-        .clamp(1, u32::MAX as u64);
-    write(REG_INITIAL, counts as u32);
+    write(REG_INITIAL, clock::lapic_counts(delta_us, fixed));
     true
 }
 

@@ -6,6 +6,7 @@
 //! compiled for the bare-metal target (`target_arch = "x86_64"`, `target_os = "none"`).
 #![no_std]
 
+pub mod clock;
 pub mod context;
 pub mod extra_bootinfo;
 pub mod firmware;
