@@ -49,6 +49,7 @@ impl Machine for X86Machine {
     }
 
     /// From the TSC, calibrated against the PIT at boot (tick resolution as fallback).
+    #[inline]
     fn now_us(&self) -> u64 {
         irq::now_us()
     }
@@ -173,7 +174,12 @@ impl Machine for X86Machine {
         }
     }
 
+    /// The kernel core asks for a clean stop (code 0) only on `seL4_DebugHalt` (in a kernel
+    /// configured with it), which is said on the console first.
     fn halt(&mut self, code: u32) -> ! {
+        if code == 0 {
+            crate::kprintln!("kernel: seL4_DebugHalt, stopping");
+        }
         crate::exit::halt(code)
     }
 }

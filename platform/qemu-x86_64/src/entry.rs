@@ -6,17 +6,17 @@
 //! `Machine::set_vspace`); with no runnable thread the CPU idles until the next interrupt.
 //!
 //! Besides the core's own diagnostics the platform prints a few progress lines the boot
-//! tests read: PIT tick reports, the first LAPIC deadline, idling, `seL4_DebugHalt`.
+//! tests read: PIT tick reports, the first LAPIC deadline, idling (`seL4_DebugHalt` is said
+//! by the machine's `halt`).
 
 use crate::board::{TICK_REPORT_FIRST, TICK_REPORT_PERIOD};
 use arch_x86_64::machine::X86Machine;
 use arch_x86_64::trap::{self, Event, FpuAccess, KCell, Next};
-use arch_x86_64::{context, irq, kprintln, serial, X86Context};
+use arch_x86_64::{irq, kprintln, serial, X86Context};
 use core::ptr::NonNull;
 use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
-use kernel_hal::{Machine, PAddr, PhysMem, Reg};
-use sel4_abi::Syscall;
+use kernel_hal::{Machine, PAddr, PhysMem};
 
 /// #PF vector.
 const VECTOR_PAGE_FAULT: u8 = 14;
@@ -119,22 +119,7 @@ fn handle(event: Event, current: Option<NonNull<X86Context>>) -> Next {
     let from_user = current.is_some();
     debug_assert!(current.is_none_or(|c| c.as_ptr() == s.kernel.current_context_ptr()));
     match event {
-        Event::Syscall => {
-            // A plain comparison: decoding the number is the core's job.
-            let no = match current {
-                // SAFETY: `c` is the current thread's context the entry just saved RDX (the
-                // syscall number) into; one word is read, no reference is made.
-                Some(c) => unsafe {
-                    core::ptr::addr_of!((*c.as_ptr()).regs[context::SLOT[context::word::RDX]])
-                        .read()
-                },
-                None => s.kernel.get_reg(s.kernel.cur_thread, Reg::SyscallNo),
-            };
-            if no as i64 == Syscall::DebugHalt as i64 {
-                kprintln!("kernel: seL4_DebugHalt, stopping");
-            }
-            s.kernel.handle_syscall();
-        }
+        Event::Syscall => s.kernel.handle_syscall(),
         Event::Exception {
             vector: VECTOR_DEVICE_NOT_AVAILABLE,
             ..
