@@ -25,13 +25,13 @@ pub fn counts_per_us_fixed(per_ms: u64) -> u64 {
 }
 
 /// One-shot counts for `delta_us` at `fixed` counts per microsecond
-/// ([`counts_per_us_fixed`]): the product rounded up, so never fewer than
-/// ⌈delta_us × per_ms / 1000⌉ (the timer never fires early) and, below 2^32 µs, at most one
-/// more; clamped to 1..=u32::MAX (the 32-bit counter).
+/// ([`counts_per_us_fixed`]): the whole part of the product plus one, so never fewer than
+/// ⌈delta_us × per_ms / 1000⌉ (the timer never fires early), never 0, and below 2^32 µs at
+/// most one more; clamped to u32::MAX (the 32-bit counter).
 #[inline]
 pub fn lapic_counts(delta_us: u64, fixed: u64) -> u32 {
-    let counts = (delta_us as u128 * fixed as u128).div_ceil(1 << 32);
-    counts.clamp(1, u32::MAX as u128) as u32
+    let counts = ((delta_us as u128 * fixed as u128) >> 32) + 1;
+    counts.min(u32::MAX as u128) as u32
 }
 
 #[cfg(test)]
