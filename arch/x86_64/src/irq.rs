@@ -125,6 +125,7 @@ static TSC_START: AtomicU64 = AtomicU64::new(0);
 /// 2 MHz): then [`now_us`] divides or counts ticks.
 static TSC_US_MULTIPLIER: AtomicU64 = AtomicU64::new(0);
 
+#[inline]
 fn rdtsc() -> u64 {
     // SAFETY: rdtsc only reads the time-stamp counter.
     unsafe { core::arch::x86_64::_rdtsc() }

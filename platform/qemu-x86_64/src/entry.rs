@@ -36,11 +36,12 @@ struct State {
     idle_reported: bool,
     /// The first tick report has been printed.
     first_tick_reported: bool,
-    /// The last two threads resumed and their context addresses in the kernel window (a
+    /// Two threads resumed lately and their context addresses in the kernel window (a
     /// function of the TCB address alone, so it is only recomputed for another thread; two,
     /// so that a client and its server, switching back and forth, both find theirs).
-    /// The most recent first.
     resumed: [(PAddr, *mut X86Context); 2],
+    /// The entry of `resumed` the next other thread replaces (the older one).
+    replace: usize,
 }
 
 static STATE: KCell<Option<State>> = KCell::new(None);
@@ -59,6 +60,7 @@ pub fn run(kernel: Kernel<X86Machine>) -> ! {
             idle_reported: false,
             first_tick_reported: false,
             resumed: [(0, core::ptr::null_mut()); 2],
+            replace: 0,
         })
     };
     kprintln!("x86_64 kernel: entering user mode through the kernel core");
@@ -224,13 +226,12 @@ fn resume_current(s: &mut State) -> Next {
     };
     let ctx = if s.resumed[0].0 == cur {
         s.resumed[0].1
+    } else if s.resumed[1].0 == cur {
+        s.resumed[1].1
     } else {
-        let c = if s.resumed[1].0 == cur {
-            s.resumed[1].1
-        } else {
-            k.current_context_ptr()
-        };
-        s.resumed = [(cur, c), s.resumed[0]];
+        let c = k.current_context_ptr();
+        s.resumed[s.replace & 1] = (cur, c);
+        s.replace ^= 1;
         c
     };
     match NonNull::new(ctx) {
