@@ -36,8 +36,19 @@ static WINDOW_PD: KCell<[Table; WINDOW_PDS]> = KCell::new([EMPTY; WINDOW_PDS]);
 static RAM: KCell<([Range; MAX_REGIONS], usize)> =
     KCell::new(([Range { start: 0, end: 0 }; MAX_REGIONS], 0));
 /// The largest range of `RAM` (where kernel objects almost always are), checked first by
-/// [`window`], which runs on every kernel object access.
-static LARGEST: KCell<Range> = KCell::new(Range { start: 0, end: 0 });
+/// [`window`], which runs on every kernel object access, for accesses of at most
+/// [`FAST_LEN`] bytes. Its end is at least [`FAST_LEN`] (so that `end - len` cannot wrap
+/// there); without such a range it stays [`NO_LARGEST`], which holds no access.
+static LARGEST: KCell<Range> = KCell::new(NO_LARGEST);
+/// Longest access [`window`] checks against [`LARGEST`] alone (kernel objects are
+/// accessed a field or an object at a time; longer accesses take the general check).
+const FAST_LEN: u64 = 1 << 20;
+/// [`LARGEST`] when no RAM range ends at or above [`FAST_LEN`]: no address is at or above
+/// its start and at or below its end minus a length.
+const NO_LARGEST: Range = Range {
+    start: u64::MAX,
+    end: FAST_LEN,
+};
 
 extern "C" {
     static __kernel_end: u8;
@@ -118,11 +129,14 @@ pub fn init(bi: &BootInfo) -> u64 {
                 }
             }
         }
-        let largest = &mut *LARGEST.get();
+        let mut largest = Range { start: 0, end: 0 };
         for r in &ram.0[..ram.1] {
             if r.end - r.start > largest.end - largest.start {
-                *largest = *r;
+                largest = *r;
             }
+        }
+        if largest.end > largest.start && largest.end >= FAST_LEN {
+            *LARGEST.get() = largest;
         }
         pml4[256] = image_paddr(WINDOW_PDPT.get() as u64) | PTE_P | PTE_RW;
         cpu::set_cr3(image_paddr(PML4.get() as u64));
@@ -148,11 +162,13 @@ pub fn kernel_pml4_paddr() -> u64 {
 pub fn window(paddr: u64, len: usize) -> Option<*mut u8> {
     // SAFETY: LARGEST and RAM are written once in `init` and only read afterwards.
     let (largest, ram) = unsafe { (&*LARGEST.get(), &*RAM.get()) };
-    (largest.contains(paddr, len as u64)
-        || ram.0[..ram.1]
-            .iter()
-            .any(|r| r.contains(paddr, len as u64)))
-    .then(|| (PPTR_BASE + paddr) as *mut u8)
+    let len = len as u64;
+    // Two comparisons (`len` is a constant at almost every call): LARGEST ends at or above
+    // FAST_LEN, so `end - len` does not wrap, and `paddr <= end - len` also rules out
+    // `paddr + len` overflowing.
+    let in_largest = len <= FAST_LEN && paddr >= largest.start && paddr <= largest.end - len;
+    (in_largest || ram.0[..ram.1].iter().any(|r| r.contains(paddr, len)))
+        .then(|| (PPTR_BASE + paddr) as *mut u8)
 }
 
 /// A bump allocator of 4 KiB frames from one RAM range (boot and bring-up use only).
