@@ -207,7 +207,8 @@ fn take_fpu(k: &mut Kernel<X86Machine>) -> bool {
 }
 
 /// What to run next: the core's current thread (its context in its TCB, FP access only if
-/// it owns the FPU), or the idle loop. Inlined into `x86_64_trap`, as `handle` is.
+/// it owns the FPU), or the idle loop. Inlined into `x86_64_trap` and `x86_64_syscall`, as
+/// `handle` is.
 #[inline(always)]
 fn resume_current(s: &mut State) -> Next {
     let k = &s.kernel;
