@@ -49,8 +49,13 @@ pub struct KernelConfig {
     /// `CONFIG_MAX_NUM_NODES`: number of cores the kernel brings up (1 up to
     /// [`MAX_NUM_NODES_LIMIT`]; above 1 only with a kernel built with the `smp` feature).
     pub max_num_nodes: u64,
-    /// `CONFIG_ARM_HYPERVISOR_SUPPORT` / `CONFIG_VTX` / `CONFIG_RISCV_HE`: virtualisation
-    /// objects. Always false here.
+    /// `CONFIG_ARM_HYPERVISOR_SUPPORT` (seL4's `KernelArmHypervisorSupport`): the aarch64
+    /// kernel runs at EL2, user address spaces are stage-2 tables (`seL4_VSpaceBits` 13 with
+    /// the 40-bit IPA, [`crate::object::vspace_bits`]). Only an aarch64 kernel built with the
+    /// `hyp` feature runs with it (`docs/hyp.md`): the EL1 aarch64 kernel refuses such a record
+    /// at boot, the riscv64 and x86_64 kernels ignore it (as the aarch64 and riscv64 ones
+    /// ignore `CONFIG_IOMMU`).
+    /// seL4's x86 `CONFIG_VTX` and RISC-V `CONFIG_RISCV_HE` are not offered.
     pub hypervisor: bool,
     /// `CONFIG_IOMMU` (x86_64 only; the other arches ignore it): the kernel has the VT-d
     /// IOMMU interface, which adds three x86 invocation labels (`X86IOPageTableMap`,
@@ -193,9 +198,10 @@ impl KernelConfig {
     }
 
     /// This configuration with the option `name` (a `CONFIG_*` name of [`Self::options`]) set
-    /// to `value`, as seL4's build sets one option at a time. Options our kernel has only one
-    /// value for (`CONFIG_KERNEL_MCS` 1, `CONFIG_HYPERVISOR_SUPPORT` 0) accept only that
-    /// value; `CONFIG_MAX_NUM_NODES` takes 1 to [`MAX_NUM_NODES_LIMIT`].
+    /// to `value`, as seL4's build sets one option at a time. `CONFIG_KERNEL_MCS`, which our
+    /// kernel has only one value for (1), accepts only that value; `CONFIG_MAX_NUM_NODES` takes
+    /// 1 to [`MAX_NUM_NODES_LIMIT`]; `CONFIG_HYPERVISOR_SUPPORT` (also under seL4's AArch64
+    /// name `CONFIG_ARM_HYPERVISOR_SUPPORT`) is 0 or 1.
     pub fn with_option(mut self, name: &str, value: u64) -> Result<KernelConfig, OptionError> {
         let flag = |v: u64| match v {
             0 => Ok(false),
@@ -220,11 +226,13 @@ impl KernelConfig {
             }
             "CONFIG_MAX_NUM_NODES" => return Err(OptionError::BadValue),
             "CONFIG_HARDWARE_DEBUG_API" => self.hardware_debug_api = flag(value)?,
-            "CONFIG_KERNEL_MCS" if value == 1 => {}
-            "CONFIG_HYPERVISOR_SUPPORT" if value == 0 => {}
-            "CONFIG_KERNEL_MCS" | "CONFIG_HYPERVISOR_SUPPORT" => {
-                return Err(OptionError::Fixed)
+            // seL4's AArch64 name is CONFIG_ARM_HYPERVISOR_SUPPORT; only an aarch64 kernel
+            // built with the `hyp` feature accepts a record with it (`docs/hyp.md`).
+            "CONFIG_HYPERVISOR_SUPPORT" | "CONFIG_ARM_HYPERVISOR_SUPPORT" => {
+                self.hypervisor = flag(value)?
             }
+            "CONFIG_KERNEL_MCS" if value == 1 => {}
+            "CONFIG_KERNEL_MCS" => return Err(OptionError::Fixed),
             _ => return Err(OptionError::Unknown),
         }
         Ok(self)
@@ -424,6 +432,15 @@ mod tests {
             Err(OptionError::Fixed)
         );
         assert_eq!(d.with_option("CONFIG_VTX", 1), Err(OptionError::Unknown));
+        let hyp = d.with_option("CONFIG_ARM_HYPERVISOR_SUPPORT", 1).unwrap();
+        assert!(hyp.hypervisor && !d.hypervisor);
+        assert_eq!(KernelConfig::from_words(&hyp.to_words()), hyp);
+        assert_eq!(hyp.options()[6], ("CONFIG_HYPERVISOR_SUPPORT", 1));
+        assert_eq!(d.with_option("CONFIG_HYPERVISOR_SUPPORT", 1), Ok(hyp));
+        assert_eq!(
+            d.with_option("CONFIG_HYPERVISOR_SUPPORT", 2),
+            Err(OptionError::BadValue)
+        );
     }
 
     #[test]

@@ -278,6 +278,16 @@ pub enum ArchLabel {
     IrqIssueIrqHandlerIoApic,
     /// `X86IRQIssueIRQHandlerMSI`.
     IrqIssueIrqHandlerMsi,
+    /// `ARMVCPUSetTCB` (hypervisor builds only).
+    VcpuSetTcb,
+    /// `ARMVCPUInjectIRQ` (hypervisor builds only).
+    VcpuInjectIrq,
+    /// `ARMVCPUReadReg` (hypervisor builds only).
+    VcpuReadReg,
+    /// `ARMVCPUWriteReg` (hypervisor builds only).
+    VcpuWriteReg,
+    /// `ARMVCPUAckVPPI` (hypervisor builds only).
+    VcpuAckVppi,
 }
 
 /// Aarch64 arch labels in number order, starting at [`FIRST_ARCH_LABEL`], with seL4's names.
@@ -359,6 +369,26 @@ pub const X86_64_LABELS: [(ArchLabel, &str); 23] = [
     (ArchLabel::IrqIssueIrqHandlerMsi, "X86IRQIssueIRQHandlerMSI"),
 ];
 
+/// The aarch64 VCPU methods of a kernel with `CONFIG_ARM_HYPERVISOR_SUPPORT`, in number order.
+/// seL4 lists them after `ARMASIDPoolAssign` (they come from the arch object file between the
+/// ASID methods and the IRQ-control ones), so they take 55..=59 and move
+/// `ARMIRQIssueIRQHandlerTrigger` to 60 and `ARMIRQIssueSGISignal` to 61.
+pub const AARCH64_VCPU_LABELS: [(ArchLabel, &str); 5] = [
+    (ArchLabel::VcpuSetTcb, "ARMVCPUSetTCB"),
+    (ArchLabel::VcpuInjectIrq, "ARMVCPUInjectIRQ"),
+    (ArchLabel::VcpuReadReg, "ARMVCPUReadReg"),
+    (ArchLabel::VcpuWriteReg, "ARMVCPUWriteReg"),
+    (ArchLabel::VcpuAckVppi, "ARMVCPUAckVPPI"),
+];
+
+/// Where [`AARCH64_VCPU_LABELS`] go in [`AARCH64_LABELS`]: after `ARMASIDPoolAssign`.
+const AARCH64_VCPU_LABELS_AT: usize = 16;
+
+/// Whether `arch` in a kernel built with `config` has the VCPU methods.
+const fn has_vcpu_labels(arch: Arch, config: &KernelConfig) -> bool {
+    config.hypervisor && matches!(arch, Arch::Aarch64)
+}
+
 /// The arch label table of `arch`: entry `i` is label `FIRST_ARCH_LABEL + i`.
 pub const fn arch_labels(arch: Arch) -> &'static [(ArchLabel, &'static str)] {
     match arch {
@@ -385,14 +415,23 @@ pub fn arch_labels_in(
     config: &KernelConfig,
 ) -> impl Iterator<Item = &'static (ArchLabel, &'static str)> {
     let iommu = config.iommu || arch != Arch::X86_64;
-    arch_labels(arch)
+    let all = arch_labels(arch);
+    let (split, vcpu): (usize, &'static [(ArchLabel, &'static str)]) =
+        if has_vcpu_labels(arch, config) {
+            (AARCH64_VCPU_LABELS_AT, &AARCH64_VCPU_LABELS)
+        } else {
+            (all.len(), &[])
+        };
+    all[..split]
         .iter()
+        .chain(vcpu.iter())
+        .chain(all[split..].iter())
         .filter(move |e| iommu || !needs_iommu(e.0))
 }
 
 /// The arch label numbered `n` on `arch` in a kernel built with `config`, if any.
 pub fn arch_label_in(arch: Arch, config: &KernelConfig, n: u64) -> Option<ArchLabel> {
-    if config.iommu || arch != Arch::X86_64 {
+    if (config.iommu || arch != Arch::X86_64) && !has_vcpu_labels(arch, config) {
         return arch_label(arch, n);
     }
     let i = n.checked_sub(FIRST_ARCH_LABEL)?;

@@ -36,7 +36,15 @@ pub enum ObjectKind {
     X86PageDirectory,
     /// x86 IOMMU page table (IOMMU on).
     IoPageTable,
+    /// `seL4_ARM_VCPUObject` (aarch64 with `CONFIG_ARM_HYPERVISOR_SUPPORT` only, type 12).
+    ArmVcpu,
 }
+
+/// Type number of `seL4_ARM_VCPUObject` in an aarch64 kernel with hypervisor support (the
+/// first number after the plain aarch64 types).
+pub const ARM_VCPU_OBJECT: u64 = 12;
+/// `seL4_VCPUBits` (`seL4_ARM_VCPUBits`).
+pub const VCPU_BITS: u32 = 12;
 
 /// Number of non-arch object types (MCS): Untyped..Reply.
 pub const NON_ARCH_OBJECT_TYPE_COUNT: u64 = 7;
@@ -96,6 +104,9 @@ pub const fn object_types(arch: Arch) -> &'static [ObjectKind] {
 /// `CONFIG_IOMMU`, x86_64 has no `seL4_X86_IOPageTableObject` (the last type, so no other
 /// number moves).
 pub fn object_type_in(arch: Arch, config: &KernelConfig, n: u64) -> Option<ObjectKind> {
+    if arch == Arch::Aarch64 && config.hypervisor && n == ARM_VCPU_OBJECT {
+        return Some(ObjectKind::ArmVcpu);
+    }
     match object_type(arch, n)? {
         ObjectKind::IoPageTable if !config.iommu => None,
         k => Some(k),
@@ -106,6 +117,7 @@ pub fn object_type_in(arch: Arch, config: &KernelConfig, n: u64) -> Option<Objec
 pub fn object_type_count_in(arch: Arch, config: &KernelConfig) -> u64 {
     match arch {
         Arch::X86_64 if !config.iommu => object_type_count(arch) - 1,
+        Arch::Aarch64 if config.hypervisor => object_type_count(arch) + 1,
         _ => object_type_count(arch),
     }
 }
@@ -150,8 +162,36 @@ pub const HUGE_PAGE_BITS: u32 = 30;
 pub const PAGE_TABLE_BITS: u32 = 12;
 /// `seL4_PageTableIndexBits`.
 pub const PAGE_TABLE_INDEX_BITS: u32 = 9;
-/// `seL4_VSpaceBits`.
+/// `seL4_VSpaceBits` (without hypervisor support; see [`vspace_bits`]).
 pub const VSPACE_BITS: u32 = 12;
+/// `seL4_VSpaceBits` of an aarch64 kernel with `CONFIG_ARM_HYPERVISOR_SUPPORT`: the VSpace is
+/// a stage-2 root for a 40-bit IPA, which starts at level 1 with 1024 entries (two
+/// concatenated 4 KiB tables).
+pub const HYP_VSPACE_BITS: u32 = 13;
+/// `seL4_UserTop` + 1 of an aarch64 kernel with hypervisor support (40-bit IPA).
+pub const HYP_USER_TOP: u64 = 1 << 40;
+
+/// `seL4_VSpaceBits` on `arch` in a kernel built with `config`.
+pub const fn vspace_bits(arch: Arch, config: &KernelConfig) -> u32 {
+    match arch {
+        Arch::Aarch64 if config.hypervisor => HYP_VSPACE_BITS,
+        _ => VSPACE_BITS,
+    }
+}
+
+/// [`object_size_bits`] in a kernel built with `config` (the VSpace object is larger with
+/// aarch64 hypervisor support).
+pub fn object_size_bits_in(
+    arch: Arch,
+    config: &KernelConfig,
+    kind: ObjectKind,
+    user_bits: u64,
+) -> Option<u32> {
+    match kind {
+        ObjectKind::VSpace => Some(vspace_bits(arch, config)),
+        _ => object_size_bits(kind, user_bits),
+    }
+}
 /// `seL4_ASIDPoolBits`.
 pub const ASID_POOL_BITS: u32 = 12;
 /// `seL4_ASIDPoolIndexBits`.
@@ -214,5 +254,6 @@ pub fn object_size_bits(kind: ObjectKind, user_bits: u64) -> Option<u32> {
         | ObjectKind::X86Pdpt
         | ObjectKind::X86PageDirectory
         | ObjectKind::IoPageTable => PAGE_TABLE_BITS,
+        ObjectKind::ArmVcpu => VCPU_BITS,
     })
 }

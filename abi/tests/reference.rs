@@ -146,3 +146,53 @@ fn syscalls_match_reference() {
     assert_eq!(Syscall::from_number(0), None);
     assert_eq!(Syscall::from_number(-34), None);
 }
+
+/// With `CONFIG_ARM_HYPERVISOR_SUPPORT` the aarch64 arch labels are seL4's hyp build's: the
+/// five VCPU methods after `ARMASIDPoolAssign`, the IRQ-control ones after them.
+#[test]
+fn aarch64_labels_follow_the_hypervisor_option() {
+    let Some(dir) = reference_dir() else {
+        {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: reference data not found");
+        }
+        return;
+    };
+    let hyp = KernelConfig::SEL4_DEFAULT
+        .with_option("CONFIG_ARM_HYPERVISOR_SUPPORT", 1)
+        .unwrap();
+    let table = labels(&dir, "aarch64-mcs-hyp");
+    let mut archn = 0;
+    for (name, n) in &table {
+        if *n < FIRST_ARCH_LABEL {
+            assert_eq!(Label::from_u64(*n).map(|l| l.name()), Some(name.as_str()));
+            continue;
+        }
+        let al = arch_label_in(Arch::Aarch64, &hyp, *n)
+            .unwrap_or_else(|| panic!("hyp: no arch label {n} ({name})"));
+        let entry = arch_labels_in(Arch::Aarch64, &hyp)
+            .find(|e| e.0 == al)
+            .expect("listed");
+        assert_eq!(entry.1, name, "hyp: arch label {n}");
+        assert_eq!(arch_label_number_in(Arch::Aarch64, &hyp, al), Some(*n));
+        archn += 1;
+    }
+    assert_eq!(archn, arch_labels_in(Arch::Aarch64, &hyp).count());
+    assert_eq!(
+        arch_label_in(Arch::Aarch64, &hyp, FIRST_ARCH_LABEL + archn as u64),
+        None
+    );
+    // The same numbers without the option are the plain table's; the other arches ignore it.
+    assert_eq!(
+        arch_label_in(Arch::Aarch64, &KernelConfig::SEL4_DEFAULT, 55),
+        Some(sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger)
+    );
+    assert_eq!(
+        arch_label_in(Arch::Aarch64, &hyp, 60),
+        Some(sel4_abi::ArchLabel::IrqIssueIrqHandlerTrigger)
+    );
+    assert_eq!(
+        arch_label_in(Arch::Riscv64, &hyp, 46),
+        arch_label(Arch::Riscv64, 46)
+    );
+}

@@ -9,22 +9,39 @@
 //! the instruction, or delivers a user exception if the thread's FPU is disabled.
 //!
 //! While access is off the kernel's own accidental FP use would trap at EL1 and panic.
+//!
+//! The hypervisor build switches access with CPTR_EL2.TFP instead (CPACR_EL1 stays fully
+//! open): with HCR_EL2.TGE set, a CPACR_EL1 trap from EL0 reaches EL2 with the "unknown
+//! reason" class (EC 0x00), indistinguishable from an undefined instruction, while a TFP trap
+//! reports EC 0x07 (`docs/hyp.md`).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::context::FpState;
 
 /// CPACR_EL1.FPEN = 0b11: no FP/SIMD traps at EL0 or EL1.
+#[cfg(not(feature = "hyp"))]
 const CPACR_FPEN_ON: u64 = 3 << 20;
 
 /// The value last written to CPACR_EL1.FPEN (the boot code leaves it off).
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+#[cfg(not(feature = "hyp"))]
 fn write_cpacr(on: bool) {
     let v = if on { CPACR_FPEN_ON } else { 0 };
     // SAFETY: CPACR_EL1 only controls FP/SIMD traps; the `isb` makes the change visible to
     // the instructions that follow (the FP save/restore below).
     unsafe { core::arch::asm!("msr cpacr_el1, {}", "isb", in(reg) v, options(nostack)) };
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Hypervisor build: FP/SIMD access of EL0, EL1 and EL2 through CPTR_EL2.TFP.
+#[cfg(feature = "hyp")]
+fn write_cpacr(on: bool) {
+    let v = crate::boot::CPTR_EL2_VALUE | if on { 0 } else { crate::boot::CPTR_EL2_TFP };
+    // SAFETY: CPTR_EL2 only controls FP/SIMD (and trace/SVE) traps to EL2; the `isb` makes
+    // the change visible to the instructions that follow.
+    unsafe { core::arch::asm!("msr cptr_el2, {}", "isb", in(reg) v, options(nostack)) };
     ENABLED.store(on, Ordering::Relaxed);
 }
 

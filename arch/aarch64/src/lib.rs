@@ -43,5 +43,12 @@ pub mod timer;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod trap;
 
+#[cfg(all(feature = "hyp", feature = "smp"))]
+compile_error!("the hypervisor build (feature `hyp`) is uniprocessor for now");
+
 pub use context::Aarch64Context;
+#[cfg(not(feature = "hyp"))]
 pub use pte::Aarch64PageTable;
+/// The user page-table format: stage-2 tables in the hypervisor build.
+#[cfg(feature = "hyp")]
+pub use pte::Aarch64Stage2PageTable as Aarch64PageTable;

@@ -43,7 +43,7 @@ impl Aarch64Machine {
         self.tick_period = (self.timer_hz / hz.max(1)).max(1);
         self.next_tick = timer::counter() + self.tick_period;
         self.program_timer();
-        self.gic.enable(timer::VIRTUAL_TIMER_PPI);
+        self.gic.enable(timer::KERNEL_TIMER_PPI);
     }
 
     /// After a timer interrupt: advance the periodic tick if it was due (returns whether it

@@ -4,6 +4,15 @@ use core::arch::asm;
 
 /// Interrupt ID of the EL1 virtual timer (a PPI).
 pub const VIRTUAL_TIMER_PPI: u32 = 27;
+/// Interrupt ID of the EL2 (hypervisor) physical timer, a PPI.
+pub const HYP_TIMER_PPI: u32 = 26;
+/// The timer the kernel runs on: the EL1 virtual timer, or in the hypervisor build the EL2
+/// physical timer (CNTHP_*), as seL4 does at EL2, which leaves the virtual timer to guests.
+pub const KERNEL_TIMER_PPI: u32 = if cfg!(feature = "hyp") {
+    HYP_TIMER_PPI
+} else {
+    VIRTUAL_TIMER_PPI
+};
 
 /// Counter frequency in Hz (CNTFRQ_EL0).
 pub fn frequency() -> u64 {
@@ -14,6 +23,7 @@ pub fn frequency() -> u64 {
 }
 
 /// Current virtual count (CNTVCT_EL0).
+#[cfg(not(feature = "hyp"))]
 pub fn counter() -> u64 {
     let v: u64;
     // SAFETY: reading the counter has no side effects; `isb` orders it after earlier code.
@@ -22,6 +32,7 @@ pub fn counter() -> u64 {
 }
 
 /// Fire the timer interrupt when the virtual count reaches `cval`.
+#[cfg(not(feature = "hyp"))]
 pub fn set_compare(cval: u64) {
     // SAFETY: programs only the EL1 virtual timer, which this kernel owns.
     unsafe {
@@ -42,4 +53,23 @@ pub fn deny_user_access() {
     };
     // SAFETY: only changes EL0 access rights to the timer and counter registers.
     unsafe { asm!("msr cntkctl_el1, {}", "isb", in(reg) v, options(nostack)) };
+}
+
+/// Current physical count (CNTPCT_EL0), the EL2 timer's time base (hypervisor build).
+#[cfg(feature = "hyp")]
+pub fn counter() -> u64 {
+    let v: u64;
+    // SAFETY: reading the counter has no side effects; `isb` orders it after earlier code.
+    unsafe { asm!("isb", "mrs {}, cntpct_el0", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Fire the EL2 physical timer interrupt when the physical count reaches `cval` (hypervisor
+/// build).
+#[cfg(feature = "hyp")]
+pub fn set_compare(cval: u64) {
+    // SAFETY: programs only the EL2 physical timer, which this kernel owns.
+    unsafe {
+        asm!("msr cnthp_cval_el2, {}", "msr cnthp_ctl_el2, {}", "isb", in(reg) cval, in(reg) 1u64, options(nostack))
+    };
 }

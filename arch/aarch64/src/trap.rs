@@ -181,6 +181,10 @@ pub unsafe fn enter_user(ctx: *mut Aarch64Context) -> ! {
     unsafe { core::arch::asm!("b aarch64_restore_user", in("x0") ctx, options(noreturn)) }
 }
 
+/// The exception level the kernel runs at: the trap code uses that level's ESR, ELR, SPSR, FAR
+/// and TPIDR (EL2 in the hypervisor build, `docs/hyp.md`).
+pub const KERNEL_EL: u8 = if cfg!(feature = "hyp") { 2 } else { 1 };
+
 core::arch::global_asm!(
     r#"
     .macro KENTRY kind
@@ -198,7 +202,7 @@ core::arch::global_asm!(
     // seL4_BenchmarkNullSyscall: `svc` with x7 = -25 returns at once.
     cmn     x7, #25
     b.ne    1f
-    mrs     x0, esr_el1
+    mrs     x0, esr_el{kel}
     lsr     x0, x0, #26
     cmp     x0, #0x15
     b.ne    1f
@@ -236,16 +240,16 @@ aarch64_kernel_entry:
     // instruction (`crate::smc`), resume after it with x0 = -1 (SMCCC NOT_SUPPORTED).
     cmp     x0, #4                  // sync exception from EL1h
     b.ne    8f
-    mrs     x1, esr_el1
+    mrs     x1, esr_el{kel}
     lsr     x1, x1, #26
     cbnz    x1, 7f
-    mrs     x1, elr_el1
+    mrs     x1, elr_el{kel}
     adrp    x0, aarch64_smc_insn
     add     x0, x0, :lo12:aarch64_smc_insn
     cmp     x0, x1
     b.ne    7f
     add     x1, x1, #4
-    msr     elr_el1, x1
+    msr     elr_el{kel}, x1
     ldr     x1, [sp, #8]
     mov     x0, #-1
     add     sp, sp, #288
@@ -267,11 +271,11 @@ aarch64_kernel_entry:
     stp     x26, x27, [sp, #208]
     stp     x28, x29, [sp, #224]
     str     x30, [sp, #240]
-    mrs     x2, elr_el1
-    mrs     x3, spsr_el1
+    mrs     x2, elr_el{kel}
+    mrs     x3, spsr_el{kel}
     stp     x2, x3, [sp, #248]
-    mrs     x2, esr_el1
-    mrs     x3, far_el1
+    mrs     x2, esr_el{kel}
+    mrs     x3, far_el{kel}
     stp     x2, x3, [sp, #264]
     add     x2, sp, #288
     str     x2, [sp, #280]
@@ -280,7 +284,7 @@ aarch64_kernel_entry:
 6:  b       6b
 
 aarch64_user_entry:
-    mrs     x0, tpidr_el1
+    mrs     x0, tpidr_el{kel}
     stp     x2, x3, [x0, #16]
     stp     x4, x5, [x0, #32]
     stp     x6, x7, [x0, #48]
@@ -301,11 +305,11 @@ aarch64_user_entry:
     stp     x2, x3, [x0, #0]
     mrs     x2, sp_el0
     str     x2, [x0, #{sp}]
-    mrs     x2, elr_el1
-    mrs     x3, spsr_el1
+    mrs     x2, elr_el{kel}
+    mrs     x3, spsr_el{kel}
     stp     x2, x3, [x0, #{pc}]
     // seL4's FaultIP: the `svc` itself for a syscall (ELR_EL1 - 4), else ELR_EL1.
-    mrs     x4, esr_el1
+    mrs     x4, esr_el{kel}
     lsr     x4, x4, #26
     cmp     x4, #0x15
     ccmp    x19, #0, #0, eq
@@ -321,14 +325,14 @@ aarch64_user_entry:
 
     .global aarch64_restore_user
 aarch64_restore_user:
-    msr     tpidr_el1, x0
+    msr     tpidr_el{kel}, x0
     ldr     x1, =__stack_top
     mov     sp, x1
     ldr     x2, [x0, #{sp}]
     msr     sp_el0, x2
     ldp     x2, x3, [x0, #{pc}]
-    msr     elr_el1, x2
-    msr     spsr_el1, x3
+    msr     elr_el{kel}, x2
+    msr     spsr_el{kel}, x3
     ldr     x2, [x0, #{tpidr}]
     msr     tpidr_el0, x2
     ldr     x3, [x0, #{tpidrro}]
@@ -358,4 +362,5 @@ aarch64_restore_user:
     tpidrro = const CTX_TPIDRRO,
     fault_ip = const CTX_FAULT_IP,
     bench = const cfg!(feature = "benchmark") as u8,
+    kel = const KERNEL_EL,
 );

@@ -201,7 +201,7 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     };
     let cnode_bits = obj_root_bits() + obj::SLOT_BITS;
     let cnode = zeroed(&k, &mut al, cnode_bits)?;
-    let vspace_root = zeroed(&k, &mut al, obj::PAGE_TABLE_BITS)?;
+    let vspace_root = zeroed(&k, &mut al, obj::vspace_bits(k.arch, &k.config))?;
     k.machine.init_vspace_root(vspace_root);
     let tcb = zeroed(&k, &mut al, obj::TCB_BITS)?;
     let ipc_frame = zeroed(&k, &mut al, obj::PAGE_BITS)?;

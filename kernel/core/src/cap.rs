@@ -172,6 +172,11 @@ pub enum Cap {
         /// The only function id (x0) this cap may call; 0 = any.
         badge: u64,
     },
+    /// ARM VCPU (aarch64 kernels with hypervisor support, `crate::vcpu`).
+    Vcpu {
+        /// Object address (4 KiB aligned).
+        ptr: PAddr,
+    },
 }
 
 pub(crate) mod tag {
@@ -196,6 +201,7 @@ pub(crate) mod tag {
     pub const IO_PORT_CONTROL: u64 = 15;
     pub const IO_PORT: u64 = 17;
     pub const SMC: u64 = 25;
+    pub const VCPU: u64 = 5;
 }
 
 const fn mask(bits: u32) -> u64 {
@@ -336,6 +342,7 @@ impl Cap {
             Cap::IoPortControl => [IO_PORT_CONTROL, 0],
             Cap::IoPort { first, last } => [IO_PORT, first as u64 | ((last as u64) << 16)],
             Cap::Smc { badge } => [SMC, badge],
+            Cap::Vcpu { ptr } => [VCPU, ptr],
         }
     }
 
@@ -420,6 +427,7 @@ impl Cap {
                 last: (w1 >> 16) as u16,
             },
             SMC => Cap::Smc { badge: w1 },
+            VCPU => Cap::Vcpu { ptr: w1 },
             _ => Cap::Null,
         }
     }
@@ -460,6 +468,8 @@ impl Cap {
             Cap::IoPortControl => 31,
             Cap::IoPort { .. } => 19,
             Cap::Smc { .. } => cap_tag::SMC,
+            // seL4's aarch64 `cap_vcpu_cap` tag.
+            Cap::Vcpu { .. } => 15,
         }
     }
 
@@ -494,6 +504,7 @@ impl Cap {
                 (paddr, 1 << o::PAGE_TABLE_BITS)
             }
             Cap::AsidPool { paddr, .. } => (paddr, 1 << o::ASID_POOL_BITS),
+            Cap::Vcpu { ptr } => (ptr, 1 << o::VCPU_BITS),
             _ => return None,
         })
     }
@@ -687,6 +698,7 @@ impl Cap {
             }
             // seL4 `Arch_sameRegionAs`: every SMC cap names the one secure monitor.
             Cap::Smc { .. } => matches!(*other, Cap::Smc { .. }),
+            Cap::Vcpu { ptr } => matches!(*other, Cap::Vcpu { ptr: p } if p == ptr),
             Cap::Null | Cap::Zombie { .. } => false,
         }
     }

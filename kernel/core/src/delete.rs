@@ -47,6 +47,8 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
         }
         Cap::Thread { ptr } if is_final => {
             crate::sched::tcb_finalise(k, ptr);
+            // seL4's dissociateVCPUTCB (hypervisor kernels): the VCPU outlives the thread.
+            crate::vcpu::dissociate_tcb(k, ptr);
             // seL4's fpuThreadDelete: the FPU's registers no longer belong to a live thread.
             if k.fpu_owner == ptr {
                 k.fpu_owner = 0;
@@ -68,6 +70,7 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
             crate::vspace::finalise_cap(k, cap, is_final)
         }
         Cap::IoPort { first, last } if is_final => crate::ioport::set_range(k, first, last, false),
+        Cap::Vcpu { ptr } if is_final => crate::vcpu::dissociate_vcpu(k, ptr),
         Cap::Zombie { .. } => return Finalised::Zombie(cap),
         _ => {}
     }

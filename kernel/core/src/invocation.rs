@@ -120,6 +120,7 @@ fn decode_and_invoke_atomic<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -
         Cap::SchedContext { .. } => decode_sched_context_invocation(k, a),
         Cap::SchedControl { .. } => decode_sched_control_invocation(k, a),
         Cap::Smc { .. } => crate::smc::decode_and_invoke(k, a),
+        Cap::Vcpu { .. } => crate::vcpu::decode_and_invoke(k, a),
         Cap::Frame { .. }
         | Cap::PageTable { .. }
         | Cap::VSpace { .. }

@@ -63,6 +63,7 @@ pub mod smp;
 pub mod syscall;
 pub mod tcb;
 pub mod untyped;
+pub mod vcpu;
 pub mod vspace;
 
 #[cfg(any(test, feature = "sim"))]

@@ -75,7 +75,7 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<Retype> 
         return Err(SyscallError::InvalidArgument(0));
     };
     let max_bits = obj::max_untyped_bits(k.arch) as u64;
-    let obj_bits = obj::object_size_bits(kind, user_size.min(64))
+    let obj_bits = obj::object_size_bits_in(k.arch, &k.config, kind, user_size.min(64))
         .map(|b| b as u64)
         .unwrap_or(u64::MAX);
     if user_size >= 64 || obj_bits > max_bits {
@@ -272,7 +272,8 @@ pub fn create_object<M: Machine>(
     // `reset_untyped`); device memory is never cleared. The simulator checks the first.
     #[cfg(any(test, feature = "sim"))]
     if !device {
-        let bits = obj::object_size_bits(kind, user_size).unwrap_or(obj::PAGE_BITS);
+        let bits = obj::object_size_bits_in(k.arch, &k.config, kind, user_size)
+            .unwrap_or(obj::PAGE_BITS);
         for off in (0..1u64 << bits).step_by(8) {
             assert_eq!(
                 kmem::read_word(&k.machine, addr + off),
@@ -364,5 +365,7 @@ pub fn create_object<M: Machine>(
                 asid: None,
             }
         }
+        // Zeroed memory: no bound TCB, every guest register 0.
+        ObjectKind::ArmVcpu => Cap::Vcpu { ptr: addr },
     }
 }

@@ -84,6 +84,7 @@ fn every_cap() -> Vec<Cap> {
             last: 0x3ff,
         },
         Cap::Smc { badge: 0x8400_0000 },
+        Cap::Vcpu { ptr: 0x62_0000 },
     ];
     for level in 0..4 {
         v.push(Cap::PageTable {
@@ -129,6 +130,8 @@ fn debug_cap_identify_tags_follow_sel4_per_architecture() {
                 Cap::IoPort { .. } => 19,
                 // arm_smc_cap.
                 Cap::Smc { .. } => t::SMC,
+                // arm vcpu_cap (aarch64 hypervisor builds).
+                Cap::Vcpu { .. } => 15,
             };
             assert_eq!(c.debug_tag(arch), want, "{arch:?} {c:?}");
         }
@@ -161,6 +164,7 @@ fn physical_region_of_every_cap() {
             Cap::PageTable { paddr, .. } => Some((paddr, 1 << o::PAGE_TABLE_BITS)),
             Cap::VSpace { paddr, .. } => Some((paddr, 1 << o::VSPACE_BITS)),
             Cap::AsidPool { paddr, .. } => Some((paddr, 1 << o::ASID_POOL_BITS)),
+            Cap::Vcpu { ptr } => Some((ptr, 1 << o::VCPU_BITS)),
             // Not physical: no memory behind them.
             _ => None,
         };

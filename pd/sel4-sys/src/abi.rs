@@ -16,11 +16,26 @@ pub const ARCH: Arch = Arch::X86_64;
 /// `seL4_ObjectType` number of `kind` on `arch`. A RISC-V VSpace root is a plain page table,
 /// so `VSpace` maps to `PageTable` there.
 pub fn object_type(arch: Arch, kind: ObjectKind) -> Option<u64> {
+    if kind == ObjectKind::ArmVcpu {
+        let hyp = arch == Arch::Aarch64 && crate::invocation::kernel_has_hypervisor();
+        return hyp.then_some(sel4_abi::object::ARM_VCPU_OBJECT);
+    }
     let kind = match (arch, kind) {
         (Arch::Riscv64, ObjectKind::VSpace) => ObjectKind::PageTable,
         (_, k) => k,
     };
     sel4_abi::object_type_number(arch, kind)
+}
+
+/// log2 of the bytes of an object of `kind` (user size argument `user_bits`) in the kernel this
+/// program talks to: as `sel4_abi::object::object_size_bits`, with the VSpace object's size
+/// of a kernel with or without hypervisor support ([`crate::invocation::kernel_has_hypervisor`]).
+pub fn object_size_bits(arch: Arch, kind: ObjectKind, user_bits: u64) -> Option<u32> {
+    let config = sel4_abi::config::KernelConfig {
+        hypervisor: crate::invocation::kernel_has_hypervisor(),
+        ..sel4_abi::config::KernelConfig::SEL4_DEFAULT
+    };
+    sel4_abi::object::object_size_bits_in(arch, &config, kind, user_bits)
 }
 
 /// The reply label of an invocation as a result: `Ok` for 0, `Err(Some(e))` for an

@@ -54,6 +54,16 @@ impl Invocation {
 /// (see [`crate::set_kernel_config`]).
 static HARDWARE_DEBUG_LABELS: AtomicBool = AtomicBool::new(false);
 
+/// Whether the kernel has `CONFIG_ARM_HYPERVISOR_SUPPORT` (set by [`set_kernel_config`]; the
+/// default is this crate's `hyp` feature).
+static HYPERVISOR: AtomicBool = AtomicBool::new(cfg!(feature = "hyp"));
+
+/// Whether the kernel this program talks to has hypervisor support (`docs/hyp.md`): its VSpace
+/// objects are `sel4_abi::object::HYP_VSPACE_BITS` in size.
+pub fn kernel_has_hypervisor() -> bool {
+    HYPERVISOR.load(Ordering::Relaxed)
+}
+
 /// Number every invocation label this crate sends as a kernel built with `config` expects
 /// (on this crate's arch): Microkit's `debug` kernels on aarch64 and x86_64 have
 /// `CONFIG_HARDWARE_DEBUG_API`, which moves the labels from `TCBSetTLSBase` on by four. The
@@ -65,6 +75,7 @@ static HARDWARE_DEBUG_LABELS: AtomicBool = AtomicBool::new(false);
 /// libmicrokit's `microkit_dbg_puts` does in Microkit's release configuration, instead of
 /// making a `DebugPutChar` call that such a kernel answers with an UnknownSyscall fault.
 pub fn set_kernel_config(config: &crate::config::KernelConfig) {
+    HYPERVISOR.store(config.hypervisor, Ordering::Relaxed);
     let on = sel4_abi::label::has_hardware_debug_labels(crate::ARCH, config);
     HARDWARE_DEBUG_LABELS.store(on, Ordering::Relaxed);
     crate::syscall::PRINTING.store(config.printing, Ordering::Relaxed);
@@ -86,7 +97,18 @@ pub fn wire_label(canonical: u64) -> u64 {
 pub struct NoSuchMethod;
 
 fn arch(a: Arch, l: ArchLabel, mrs: &[u64], caps: &[u64]) -> Result<Invocation, NoSuchMethod> {
-    let label = arch_label_number(a, l).ok_or(NoSuchMethod)?;
+    // A kernel with hypervisor support numbers its aarch64 methods with the VCPU ones in
+    // (`docs/hyp.md`); the hardware-debug shift is applied on top by `Invocation::info`.
+    let label = if kernel_has_hypervisor() {
+        let hyp = crate::config::KernelConfig {
+            hypervisor: true,
+            ..crate::config::KernelConfig::SEL4_DEFAULT
+        };
+        sel4_abi::label::arch_label_number_in(a, &hyp, l)
+    } else {
+        arch_label_number(a, l)
+    }
+    .ok_or(NoSuchMethod)?;
     Ok(Invocation::new(label, mrs, caps))
 }
 

@@ -203,7 +203,7 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
 /// from user mode (else while idle in the kernel).
 fn handle_irqs(s: &mut State, from_user: bool) {
     while let Some(irq) = s.kernel.machine.gic.ack() {
-        if irq == timer::VIRTUAL_TIMER_PPI && s.kernel.machine.timer_fired() {
+        if irq == timer::KERNEL_TIMER_PPI && s.kernel.machine.timer_fired() {
             s.ticks += 1;
             if from_user {
                 s.user_ticks += 1;

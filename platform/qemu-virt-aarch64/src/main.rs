@@ -42,8 +42,9 @@ pub mod memmap {
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     console::init(phys_to_virt(memmap::UART0) as usize);
     kprintln!(
-        "kernel: aarch64 QEMU virt, entered at EL{}, running at EL1, MMU on, kernel window at {:#x}",
+        "kernel: aarch64 QEMU virt, entered at EL{}, running at EL{}, MMU on, kernel window at {:#x}",
         arch_aarch64::boot::entry_exception_level(),
+        arch_aarch64::trap::KERNEL_EL,
         KERNEL_WINDOW_BASE
     );
     let Some(gic) = Gic::probe(

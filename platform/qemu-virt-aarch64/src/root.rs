@@ -89,7 +89,11 @@ static SCRATCH: KernelGlobal<Scratch> = KernelGlobal::new(Scratch {
 #[no_mangle]
 #[used]
 #[link_section = ".data.kernel_config"]
-pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig::SEL4_DEFAULT.to_words();
+pub static KERNEL_CONFIG: [u64; RECORD_WORDS] = KernelConfig {
+    hypervisor: cfg!(feature = "hyp"),
+    ..KernelConfig::SEL4_DEFAULT
+}
+.to_words();
 
 /// The configuration this image was given (printed at boot).
 fn kernel_config() -> KernelConfig {
@@ -98,13 +102,21 @@ fn kernel_config() -> KernelConfig {
     let w = unsafe { core::ptr::read_volatile(&raw const KERNEL_CONFIG) };
     let c = KernelConfig::from_words(&w);
     kprintln!(
-        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}",
+        "kernel: config: CONFIG_NUM_DOMAINS={} CONFIG_KERNEL_MCS={} CONFIG_DEBUG_BUILD={} CONFIG_PRINTING={} CONFIG_MAX_NUM_NODES={}{}",
         c.num_domains,
         c.kernel_mcs as u8,
         c.debug_build as u8,
         c.printing as u8,
-        c.max_num_nodes
+        c.max_num_nodes,
+        if c.hypervisor { " CONFIG_ARM_HYPERVISOR_SUPPORT=1" } else { "" }
     );
+    if c.hypervisor != cfg!(feature = "hyp") {
+        panic!(
+            "configuration record has CONFIG_ARM_HYPERVISOR_SUPPORT={}, but this kernel was built {} the hyp feature",
+            c.hypervisor as u8,
+            if cfg!(feature = "hyp") { "with" } else { "without" }
+        );
+    }
     if c.max_num_nodes != 1 && !cfg!(feature = "smp") {
         panic!(
             "CONFIG_MAX_NUM_NODES={} needs the multicore kernel (built with the smp feature); this one is uniprocessor",
@@ -173,7 +185,7 @@ pub fn boot_core(mut machine: Aarch64Machine, elf: &[u8], dtb: Option<&[u8]>) ->
             ipc_buffer_vaddr: ipc_buffer,
             bootinfo_vaddr: bootinfo,
             extra_bootinfo: extra,
-            timer_irq: Some(timer::VIRTUAL_TIMER_PPI as u64),
+            timer_irq: Some(timer::KERNEL_TIMER_PPI as u64),
             config: kernel_config(),
         };
         match boot(machine, &params) {

@@ -49,9 +49,11 @@ pub const ROOT_SMC: u64 = sel4_sys::init_caps::SMC;
 /// Scratch vaddrs in the root task's VSpace for filling frames of 4 KiB, 2 MiB and 1 GiB.
 /// They lie in a top-level region of their own (aarch64/x86_64: 512 GiB region 2; riscv64
 /// Sv39: 1 GiB region 128), so no boot-time paging structure of the image is there and
-/// every table the builder maps is one it created.
+/// every table the builder maps is one it created. The aarch64 hypervisor kernel's 40-bit
+/// IPA ends at 1 TiB: there the scratch region is at 512 GiB (root entry 512 of 1024).
 pub fn scratch(arch: Arch, size_bits: u8) -> Option<u64> {
     let base = match arch {
+        Arch::Aarch64 if sel4_sys::invocation::kernel_has_hypervisor() => 0x80_0000_0000,
         Arch::Aarch64 | Arch::X86_64 => 0x100_0000_0000,
         Arch::Riscv64 => 0x20_0000_0000,
     };

@@ -17,12 +17,16 @@ const fn t(region_bits: u8, kind: K) -> Table {
     Table { region_bits, kind }
 }
 
-/// The non-root levels of `arch`, top-down (aarch64 4-level 48-bit, riscv64 Sv39, x86_64 4-level).
+/// The non-root levels of `arch`, top-down (aarch64 4-level 48-bit, riscv64 Sv39, x86_64 4-level;
+/// aarch64 with hypervisor support: stage 2 with a 40-bit IPA, whose root covers 1 GiB per entry,
+/// so there are only 2 MiB- and 4 KiB-level tables below it, `docs/hyp.md`).
 pub fn levels(arch: Arch) -> &'static [Table] {
     const A64: [Table; 3] = [t(39, K::PageTable), t(30, K::PageTable), t(21, K::PageTable)];
+    const A64_HYP: [Table; 2] = [t(30, K::PageTable), t(21, K::PageTable)];
     const RV: [Table; 2] = [t(30, K::PageTable), t(21, K::PageTable)];
     const X86: [Table; 3] = [t(39, K::X86Pdpt), t(30, K::X86PageDirectory), t(21, K::PageTable)];
     match arch {
+        Arch::Aarch64 if sel4_sys::invocation::kernel_has_hypervisor() => &A64_HYP,
         Arch::Aarch64 => &A64,
         Arch::Riscv64 => &RV,
         Arch::X86_64 => &X86,
@@ -53,7 +57,9 @@ pub fn object_bits(arch: Arch, kind: K, size_bits: u8) -> u8 {
         K::CNode => size_bits + 5,
         K::SchedContext | K::Untyped => size_bits,
         K::Frame { size_bits } => size_bits,
-        K::PageTable | K::X86PageDirectory | K::X86Pdpt | K::VSpace | K::IoPageTable => 12,
+        // The aarch64 hypervisor kernel's VSpace is the 8 KiB concatenated stage-2 root.
+        K::VSpace if arch == Arch::Aarch64 && sel4_sys::invocation::kernel_has_hypervisor() => 13,
+        K::PageTable | K::X86PageDirectory | K::X86Pdpt | K::VSpace | K::IoPageTable | K::ArmVcpu => 12,
     }
 }
 

@@ -478,7 +478,7 @@ fn obj_of_kind(k: ObjectKind) -> Obj {
         ObjectKind::VSpace => Obj::VSpace,
         ObjectKind::X86Pdpt => Obj::Pdpt,
         ObjectKind::X86PageDirectory => Obj::PageDirectory,
-        ObjectKind::IoPageTable => Obj::None,
+        ObjectKind::IoPageTable | ObjectKind::ArmVcpu => Obj::None,
     }
 }
 /// `maybe_junk(rng, e)` with `e` evaluated first (it may draw from `rng` too).

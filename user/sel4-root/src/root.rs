@@ -6,9 +6,8 @@
 //! running kernel; a host test drives the same code against the kernel core's simulator.
 
 use sel4_abi::bootinfo::slots;
-use sel4_abi::object::object_size_bits;
 use sel4_abi::{Arch, BootInfo, Error, ObjectKind};
-use sel4_sys::abi::object_type;
+use sel4_sys::abi::{object_size_bits, object_type};
 use sel4_sys::invocation::{self as inv, default_vm_attributes, Invocation};
 use sel4_sys::ops::InvokeError;
 use sel4_sys::{CapRights, MessageInfo};
@@ -119,7 +118,7 @@ impl<I: Invoker> Root<I> {
         count: u64,
     ) -> Result<u64, RootError> {
         let ty = object_type(self.arch, kind).ok_or(RootError::NoSuchMethod)?;
-        let obj_bits = object_size_bits(kind, user_bits).ok_or(RootError::NoSuchMethod)?;
+        let obj_bits = object_size_bits(self.arch, kind, user_bits).ok_or(RootError::NoSuchMethod)?;
         let slot = self.slots.alloc_range(count)?;
         let p = self.untypeds.alloc(obj_bits, count)?;
         self.unit(
@@ -134,7 +133,7 @@ impl<I: Invoker> Root<I> {
     /// object of that size would come from, without reserving anything (for error paths).
     pub fn retype_into(&mut self, kind: ObjectKind, slot: u64) -> Result<(), RootError> {
         let ty = object_type(self.arch, kind).ok_or(RootError::NoSuchMethod)?;
-        let obj_bits = object_size_bits(kind, 0).ok_or(RootError::NoSuchMethod)?;
+        let obj_bits = object_size_bits(self.arch, kind, 0).ok_or(RootError::NoSuchMethod)?;
         let p = self.untypeds.clone().alloc(obj_bits, 1)?;
         self.unit(
             p.untyped,

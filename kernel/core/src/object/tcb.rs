@@ -130,6 +130,9 @@ pub struct Tcb<C: UserContext> {
     pub lookup_failure: [u64; 4],
     /// NUL-terminated debug name (`seL4_DebugNameThread`).
     pub name: [u8; 64],
+    /// The ARM VCPU bound to this thread (`ARMVCPUSetTCB`; 0 = none). Only a kernel with
+    /// hypervisor support sets it (`crate::vcpu`).
+    pub vcpu: u64,
     /// Saved user registers.
     pub context: C,
 }
@@ -166,6 +169,7 @@ impl<C: UserContext> Tcb<C> {
             fault: [0; 4],
             lookup_failure: [0; 4],
             name: [0; 64],
+            vcpu: 0,
             context: C::default(),
         }
     }
