@@ -49,7 +49,11 @@ mod tests {
             let edges = [0, 1, per_us - 1, per_us, per_us + 1, 1 << 40, limit - 1];
             let spread = (0..1000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % limit);
             for c in edges.into_iter().chain(spread) {
-                assert_eq!(cycles_to_us(c, m), c / per_us, "per_us {per_us}, cycles {c}");
+                assert_eq!(
+                    cycles_to_us(c, m),
+                    c / per_us,
+                    "per_us {per_us}, cycles {c}"
+                );
             }
         }
     }
@@ -61,7 +65,10 @@ mod tests {
             let mut last = 0;
             for c in [u64::MAX / per_us, u64::MAX / 2, u64::MAX - 1, u64::MAX] {
                 let us = cycles_to_us(c, m);
-                assert!(us == c / per_us || us == c / per_us + 1, "per_us {per_us}, cycles {c}");
+                assert!(
+                    us == c / per_us || us == c / per_us + 1,
+                    "per_us {per_us}, cycles {c}"
+                );
                 assert!(us >= last);
                 last = us;
             }
@@ -84,7 +91,10 @@ mod tests {
                 let want = exact.clamp(1, u32::MAX as u128);
                 let got = lapic_counts(d, f) as u128;
                 assert!(got >= want, "per_ms {per_ms}, delta {d}: {got} < {want}");
-                assert!(got <= (want + 1).min(u32::MAX as u128), "per_ms {per_ms}, delta {d}");
+                assert!(
+                    got <= (want + 1).min(u32::MAX as u128),
+                    "per_ms {per_ms}, delta {d}"
+                );
             }
         }
     }

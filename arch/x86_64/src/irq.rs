@@ -174,9 +174,7 @@ pub fn calibrate_tsc() -> u64 {
 pub fn now_us() -> u64 {
     match TSC_US_MULTIPLIER.load(Ordering::Relaxed) {
         0 => now_us_divided(),
-        m => {
-            clock::cycles_to_us(rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed)), m)
-        }
+        m => clock::cycles_to_us(rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed)), m),
     }
 }
 

@@ -633,7 +633,8 @@ pub unsafe fn syscall(frame: *mut TrapFrame, hook: impl Hook) -> Exit {
         core::ptr::addr_of_mut!((*ctx).fault_ip).write(rip.wrapping_sub(SYSCALL_INSN_LEN));
     }
     // SAFETY: the entry passes its stack pointer, which is never null.
-    resume(hook(Event::Syscall, Some(unsafe { NonNull::new_unchecked(ctx) })))
+    let current = unsafe { NonNull::new_unchecked(ctx) };
+    resume(hook(Event::Syscall, Some(current)))
 }
 
 /// Set the CPU up to run `next` and say how to leave for it.
