@@ -47,6 +47,11 @@
 //! `Yield` by a thread on a round-robin SC that runs again afterwards: see
 //! [`fastpath_yield`] (not one of seL4's fastpaths).
 //!
+//! `Recv`/`Wait`/`NBRecv`/`NBWait` that find a signal pending (the caller keeps running),
+//! and `Recv`/`Wait` that block and switch to the first thread of the highest ready
+//! priority: see [`fastpath_recv`] (not one of seL4's fastpaths; the IPC part of the
+//! blocking case is the slowpath's own `receive_ipc` / `receive_signal`).
+//!
 //! # Time accounting
 //! [`crate::sched::on_kernel_entry`] runs before the fastpath (the syscall entry calls it
 //! first), so consumed time is accumulated exactly as for the slowpath, and the time it took
@@ -93,16 +98,26 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>, no: i64) -> bool {
         return false;
     }
     let t = k.cur_thread;
-    let done = if no == Syscall::Call.number() {
-        fastpath_call(k, t)
-    } else if no == Syscall::ReplyRecv.number() {
-        fastpath_reply_recv(k, t)
-    } else if no == Syscall::Send.number() {
-        fastpath_signal(k, t)
-    } else if no == Syscall::Yield.number() {
-        fastpath_yield(k, t)
-    } else {
-        return false;
+    // A `match` on the number: one range check and a jump table, where a chain of
+    // comparisons costs every syscall that is not first in it.
+    const CALL: i64 = Syscall::Call.number();
+    const REPLY_RECV: i64 = Syscall::ReplyRecv.number();
+    const SEND: i64 = Syscall::Send.number();
+    const YIELD: i64 = Syscall::Yield.number();
+    const RECV: i64 = Syscall::Recv.number();
+    const WAIT: i64 = Syscall::Wait.number();
+    const NB_RECV: i64 = Syscall::NBRecv.number();
+    const NB_WAIT: i64 = Syscall::NBWait.number();
+    let done = match no {
+        CALL => fastpath_call(k, t),
+        REPLY_RECV => fastpath_reply_recv(k, t),
+        SEND => fastpath_signal(k, t),
+        YIELD => fastpath_yield(k, t),
+        RECV => fastpath_recv(k, t, RecvCap::WithReply, Blocking::Yes),
+        WAIT => fastpath_recv(k, t, RecvCap::WithoutReply, Blocking::Yes),
+        NB_RECV => fastpath_recv(k, t, RecvCap::WithReply, Blocking::No),
+        NB_WAIT => fastpath_recv(k, t, RecvCap::WithoutReply, Blocking::No),
+        _ => return false,
     };
     k.fastpath_count += done as u64;
     done
@@ -271,6 +286,9 @@ struct ScView {
     head: Option<u64>,
 }
 
+// Inlined: out of line, its result goes through the stack and the passive fastpaths spill
+// a dozen live registers around the call.
+#[inline(always)]
 fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
     kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| ScView {
         tcb: s.tcb,
@@ -399,6 +417,35 @@ fn deliver<C: UserContext>(x: &mut Tcb<C>, mrs: Mrs, len: usize, info: u64, badg
     x.context.set(Reg::Cap, badge);
 }
 
+/// What [`fastpath_call`] writes into the passive receiver's TCB: off the endpoint queue,
+/// the reply object used, the caller's SC, Running, and the message. A named function
+/// (always inlined) instead of a closure: the closure, passed as a `fn` pointer, was left
+/// out of line with its arguments in memory.
+#[inline(always)]
+fn receive_call<C: UserContext>(
+    x: &mut Tcb<C>,
+    (mrs, (len, info, badge, sc)): (Mrs, (u64, u64, u64, PAddr)),
+) {
+    x.ep_next = 0;
+    x.reply = 0;
+    x.sched_context = sc;
+    x.state = ThreadState::Running as u64;
+    deliver(x, mrs, len as usize, info, badge);
+}
+
+/// What [`fastpath_reply_recv`] writes into the caller's TCB: no reply object, its SC back,
+/// Running, and the message (badge 0). As [`receive_call`], a named function always inlined.
+#[inline(always)]
+fn receive_reply<C: UserContext>(
+    x: &mut Tcb<C>,
+    (mrs, (len, info, badge, sc)): (Mrs, (u64, u64, u64, PAddr)),
+) {
+    x.reply = 0;
+    x.sched_context = sc;
+    x.state = ThreadState::Running as u64;
+    deliver(x, mrs, len as usize, info, badge);
+}
+
 /// seL4 `fastpath_call` (MCS, passive receiver). Kept out of line so that the slowpath's
 /// code in `handle_syscall` is laid out as without the fastpath.
 #[inline(never)]
@@ -456,13 +503,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     k.tcb_mut(
         dest,
         (me.mrs, (len as u64, info, badge, sc_addr)),
-        |x, (mrs, (len, info, badge, sc))| {
-            x.ep_next = 0;
-            x.reply = 0;
-            x.sched_context = sc;
-            x.state = ThreadState::Running as u64;
-            deliver(x, mrs, len as usize, info, badge);
-        },
+        receive_call,
     );
     // The caller waits on the receiver's reply object, which heads the SC's call stack.
     k.tcb_mut(t, reply, |x, reply| {
@@ -599,13 +640,8 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
     k.tcb_mut(
         caller,
-        (me.mrs, (len as u64, info, sc_addr)),
-        |x, (mrs, (len, info, sc))| {
-            x.reply = 0;
-            x.sched_context = sc;
-            x.state = ThreadState::Running as u64;
-            deliver(x, mrs, len as usize, info, 0);
-        },
+        (me.mrs, (len as u64, info, 0, sc_addr)),
+        receive_reply,
     );
     // The current thread waits on the endpoint with the same reply object.
     k.tcb_mut(t, (ep, reply, tail), |x, (ep, reply, tail)| {
@@ -926,6 +962,206 @@ fn signal_wake<M: Machine>(
         crate::sched::program_deadline(k, Some(head), release, now);
     }
     k.activate_vspace();
+    true
+}
+
+/// Whether a receive names a reply object (`Recv`, `NBRecv`) or not (`Wait`, `NBWait`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecvCap {
+    WithReply,
+    WithoutReply,
+}
+
+/// Whether a receive blocks when nothing is pending (`Recv`, `Wait`) or not (`NBRecv`,
+/// `NBWait`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blocking {
+    Yes,
+    No,
+}
+
+/// A receive (`Recv`/`NBRecv`/`Wait`/`NBWait`) in two cases (seL4 has no receive
+/// fastpath; its slowpath takes the same steps in both):
+///
+/// * **A signal is pending**: on an endpoint whose caller's bound notification is Active,
+///   or on an Active notification (unbound or bound to the caller). The slowpath's
+///   `handle_recv` then does `complete_signal` (the word to the badge register, the
+///   notification Idle with word 0; `maybe_donate_sc` and `make_runnable` do nothing for a
+///   running thread on its own SC) and `schedule` keeps the caller: exactly what this does.
+///   Blocking or not makes no difference here. Further conditions: the scheduler would keep
+///   the caller (nothing pending, no release due, domain time left, the caller in the
+///   current domain, no higher-priority thread ready) and its VSpace is the active one.
+/// * **A blocking receive that blocks** ([`recv_block`]): nothing pending, no sender
+///   queued on the endpoint; the slowpath's own `receive_ipc` / `receive_signal` block the
+///   caller, then `schedule`'s choice, the thread at the head of the highest ready
+///   priority, is switched to directly ([`switch_sc`]).
+///
+/// Conditions for both: the caller is Running without a pending fault, on its own SC whose
+/// budget check passes without charging; every cptr resolves in one level; the cap is an
+/// endpoint or notification cap with the Read right (a notification bound to no thread or
+/// to the caller); with a reply cptr (`Recv`, `NBRecv` on an endpoint), it names a reply
+/// cap whose object has no thread recorded or the caller (else the slowpath cancels that
+/// thread's IPC).
+#[inline(never)]
+fn fastpath_recv<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    with_reply: RecvCap,
+    blocking: Blocking,
+) -> bool {
+    let h = read_caller_head(k, t);
+    if h.fault != 0 {
+        return false;
+    }
+    let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
+        return false;
+    };
+    if !CapRights::from_word(w0 >> 5).read() {
+        return false;
+    }
+    let obj = (w0 >> 9) << 4;
+    let on_endpoint = match w0 & 0x1f {
+        tag::ENDPOINT => true,
+        tag::NOTIFICATION => false,
+        _ => return false,
+    };
+    let ntfn = if on_endpoint {
+        k.tcb_read(t, |x| x.bound_notification)
+    } else {
+        obj
+    };
+    let n: Notification = if ntfn == 0 {
+        Notification::default()
+    } else {
+        kmem::load(&k.machine, ntfn)
+    };
+    let pending = ntfn != 0 && n.state == NotificationState::Active as u64;
+    if !pending && blocking == Blocking::No {
+        return false;
+    }
+    if !on_endpoint && n.bound_tcb != 0 && n.bound_tcb != t {
+        return false;
+    }
+    let mut reply = 0;
+    if on_endpoint && with_reply == RecvCap::WithReply {
+        let Some([r0, r]) = lookup_fast(k, h.root, h.reply_cptr) else {
+            return false;
+        };
+        if r0 & 0x1f != tag::REPLY {
+            return false;
+        }
+        let holder = kmem::with_ref(&k.machine, r, |x: &Reply| x.tcb);
+        if holder != 0 && holder != t {
+            return false;
+        }
+        reply = r;
+    }
+    let (state, sc, priority, domain, vspace, queued) = k.tcb_read(t, |x| {
+        (
+            x.state,
+            x.sched_context,
+            x.priority,
+            x.domain,
+            [
+                x.slots[TcbSlot::VSpaceRoot as usize][0],
+                x.slots[TcbSlot::VSpaceRoot as usize][1],
+            ],
+            x.in_ready_queue,
+        )
+    });
+    if state != ThreadState::Running as u64 {
+        return false;
+    }
+    let Some((_, head)) = budget_ok(k, t, sc) else {
+        return false;
+    };
+    if !pending {
+        // Blocking: the sender queue (endpoint) or the SC lent by the notification
+        // (`maybe_return_sc` would take it back) decide; then the switch.
+        if on_endpoint {
+            let e: Endpoint = kmem::load(&k.machine, obj);
+            if e.tail_state & 3 == EndpointState::Send as u64 {
+                return false;
+            }
+        } else if n.sched_context != 0 && n.sched_context == sc {
+            return false;
+        }
+        if queued != 0 {
+            return false;
+        }
+        let target = if on_endpoint {
+            RecvOn::Endpoint(obj, reply)
+        } else {
+            RecvOn::Ntfn(obj)
+        };
+        return recv_block(k, t, domain, target);
+    }
+    let Some(release) = direct_switch_ok(k, domain, priority) else {
+        return false;
+    };
+    if vspace_of(vspace) != k.active_vspace {
+        return false;
+    }
+
+    // ---- Committed: complete_signal + schedule keeping the caller. ----
+    let word = kmem::with_mut(&k.machine, ntfn, (), |x: &mut Notification, ()| {
+        x.state = NotificationState::Idle as u64;
+        core::mem::take(&mut x.word)
+    });
+    k.tcb_mut(t, word, |x, word| x.context.set(Reg::Cap, word));
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+/// What a blocking receive blocks on: an endpoint (with a reply object, or 0) or a
+/// notification.
+#[derive(Clone, Copy)]
+enum RecvOn {
+    Endpoint(PAddr, PAddr),
+    Ntfn(PAddr),
+}
+
+/// [`fastpath_recv`]'s blocking case, after its checks of the caps, the reply object, the
+/// endpoint's sender queue (none) or the notification (not Active, lending no SC to the
+/// caller), and the caller (Running, not queued, budget check passes): the slowpath's
+/// `receive_ipc` / `receive_signal` block the caller (`set_blocked` makes the scheduler
+/// choose anew), then `schedule`'s full path picks the first thread of the highest ready
+/// priority of the current domain, which is switched to directly ([`switch_sc`]).
+///
+/// Conditions: nothing pending for the scheduler, no release due, the domain's time is not
+/// up and the caller in the current domain (`schedule` would release nothing and not
+/// switch domains); a thread is queued and the first one at the highest queued priority is
+/// in the current domain (so it is `schedule`'s choice; otherwise the slowpath searches
+/// further or idles); it has no `YieldTo` answer to collect and its SC passes
+/// [`wakeable_head`] (round robin, so switching to it does not restart a refill).
+#[inline(never)]
+fn recv_block<M: Machine>(k: &mut Kernel<M>, t: PAddr, domain: u64, on: RecvOn) -> bool {
+    let Some(release) = sched_quiet(k, domain) else {
+        return false;
+    };
+    let Some(p) = top_queued_priority(k) else {
+        return false;
+    };
+    let w = k.ready.head[p as usize];
+    if w == 0 || w == t {
+        return false;
+    }
+    let (w_sc, w_domain, w_yield_to) = k.tcb_read(w, |x| (x.sched_context, x.domain, x.yield_to));
+    if w_domain != k.domains.cur {
+        return false;
+    }
+    let Some(w_head) = wakeable_head(k, w_sc, w_yield_to) else {
+        return false;
+    };
+
+    // ---- Committed: the receive, which blocks the caller ... ----
+    match on {
+        RecvOn::Endpoint(ep, reply) => crate::ipc::receive_ipc(k, t, ep, true, reply),
+        RecvOn::Ntfn(ntfn) => crate::ipc::receive_signal(k, t, ntfn, true),
+    }
+    // ... and `schedule`.
+    switch_sc(k, w, w_sc, w_head, release);
     true
 }
 
