@@ -123,6 +123,15 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>, no: i64) -> bool {
     done
 }
 
+/// A TCB whose kernel-window check was done once, for the several reads and writes of it
+/// along a fastpath ([`kmem::Obj`]).
+type TcbObj<'m, M> = kmem::Obj<'m, Tcb<<M as Machine>::Context>>;
+
+#[inline(always)]
+fn tcb_obj<M: Machine>(k: &Kernel<M>, t: PAddr) -> TcbObj<'_, M> {
+    kmem::obj(&k.machine, t)
+}
+
 /// What the fastpath needs from the calling thread's TCB before its first object lookup,
 /// read in one scoped access (the rest, [`Caller`], only once a fastpath case is found, so
 /// that an attempt that fails, e.g. for an active server, reads little).
@@ -142,8 +151,8 @@ struct CallerHead {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
-    k.tcb_read(t, |x| CallerHead {
+fn read_caller_head<M: Machine>(t: TcbObj<'_, M>) -> CallerHead {
+    t.with_ref(|x| CallerHead {
         info: x.context.get(Reg::MsgInfo),
         cptr: x.context.get(Reg::Cap),
         reply_cptr: x.context.get(Reg::Reply),
@@ -173,8 +182,8 @@ struct Caller {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
-    k.tcb_read(t, |x| Caller {
+fn read_caller<M: Machine>(t: TcbObj<'_, M>) -> Caller {
+    t.with_ref(|x| Caller {
         mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
         sc: x.sched_context,
         priority: x.priority,
@@ -207,8 +216,8 @@ struct Target {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
-    k.tcb_read(t, |x| Target {
+fn read_target<M: Machine>(t: TcbObj<'_, M>) -> Target {
+    t.with_ref(|x| Target {
         state: x.state,
         reply: x.reply,
         sc: x.sched_context,
@@ -253,6 +262,16 @@ impl Wakee {
 /// mismatch), for the slowpath's full `resolveAddressBits` to handle.
 #[inline(always)]
 fn lookup_fast<M: Machine>(k: &Kernel<M>, root: [u64; 2], cptr: u64) -> Option<[u64; 2]> {
+    let slot = one_level_slot(root, cptr)?;
+    Some(kmem::load::<[u64; 2], _>(&k.machine, slot))
+}
+
+/// The address of the slot named by `cptr` when the CSpace root cap (its two words,
+/// `root`) is a CNode that resolves all 64 bits in one level and its guard matches: the
+/// slot `cspace::lookup_slot` finds then. `None`: any other case (a failed lookup
+/// included), which only the full `resolve_address_bits` answers.
+#[inline(always)]
+pub(crate) fn one_level_slot(root: [u64; 2], cptr: u64) -> Option<PAddr> {
     let w0 = root[0];
     if w0 & 0x1f != tag::CNODE {
         return None;
@@ -263,8 +282,7 @@ fn lookup_fast<M: Machine>(k: &Kernel<M>, root: [u64; 2], cptr: u64) -> Option<[
     if radix + guard_size != 64 || cptr >> radix != root[1] {
         return None;
     }
-    let slot = ((w0 >> 17) << 5) + (cptr & ((1u64 << radix) - 1)) * crate::object::SLOT_BYTES;
-    Some(kmem::load::<[u64; 2], _>(&k.machine, slot))
+    Some(((w0 >> 17) << 5) + (cptr & ((1u64 << radix) - 1)) * crate::object::SLOT_BYTES)
 }
 
 /// The message info word if the message fits the fastpath (no extra caps, at most the
@@ -278,7 +296,9 @@ fn short_message(w: u64) -> Option<(u64, usize)> {
 
 /// The SC header fields the fastpath checks and updates.
 #[derive(Clone, Copy)]
-struct ScView {
+struct ScView<'m> {
+    /// The SC's checked handle, for the fastpath's write of it.
+    obj: kmem::Obj<'m, StoredSchedContext>,
     tcb: PAddr,
     reply: PAddr,
     /// Index of the head refill, when the SC is configured (`sc_active`) and not in the
@@ -289,16 +309,25 @@ struct ScView {
 // Inlined: out of line, its result goes through the stack and the passive fastpaths spill
 // a dozen live registers around the call.
 #[inline(always)]
-fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
-    kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| ScView {
-        tcb: s.tcb,
-        reply: s.reply,
-        head: if s.is_active() && !s.in_release_queue() {
-            s.head_index()
-        } else {
-            None
-        },
-    })
+fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView<'_> {
+    let obj = kmem::obj::<StoredSchedContext, _>(&k.machine, sc);
+    let (tcb, reply, head) = obj.with_ref(|s| {
+        (
+            s.tcb,
+            s.reply,
+            if s.is_active() && !s.in_release_queue() {
+                s.head_index()
+            } else {
+                None
+            },
+        )
+    });
+    ScView {
+        obj,
+        tcb,
+        reply,
+        head,
+    }
 }
 
 /// The current SC's header and head refill, if `t` (whose bound SC is `t_sc`) runs on it
@@ -307,7 +336,7 @@ fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
 /// entry (`last_entry_us`: the clock is monotonic, so that is the time it read), as seL4's
 /// fastpath works with the entry's `ksCurTime`.
 #[inline(always)]
-fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView, Refill)> {
+fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView<'_>, Refill)> {
     let sc = k.cur_sc;
     if sc == 0 || t_sc != sc {
         return None;
@@ -450,7 +479,8 @@ fn receive_reply<C: UserContext>(
 /// code in `handle_syscall` is laid out as without the fastpath.
 #[inline(never)]
 fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     let Some((label, len)) = short_message(h.info) else {
         return false;
     };
@@ -465,19 +495,21 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let e: Endpoint = kmem::load(&k.machine, ep);
+    let ep_obj = kmem::obj::<Endpoint, _>(&k.machine, ep);
+    let e = ep_obj.load();
     if e.tail_state & 3 != EndpointState::Recv as u64 {
         return false;
     }
     let dest = e.head;
-    let d = read_target(k, dest);
+    let dest_tcb = tcb_obj(k, dest);
+    let d = read_target::<M>(dest_tcb);
     if d.reply == 0 || d.ep_prev != 0 {
         return false;
     }
     if d.sc != 0 {
         return call_active(k, t, ep, badge, rights, dest, Wakee::of(&d));
     }
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
@@ -493,20 +525,16 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let (sc_addr, reply) = (k.cur_sc, d.reply);
     // Dequeue the receiver from the head of the endpoint queue.
     if d.ep_next == 0 {
-        kmem::store(&k.machine, ep, &Endpoint::default());
+        ep_obj.store(&Endpoint::default());
     } else {
         k.tcb_mut(d.ep_next, (), |x, ()| x.ep_prev = 0);
-        kmem::write_word(&k.machine, ep + EP_HEAD, d.ep_next);
+        ep_obj.with_mut(d.ep_next, |e: &mut Endpoint, next| e.head = next);
     }
     // The receiver gets the message and the SC, and runs.
     let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
-    k.tcb_mut(
-        dest,
-        (me.mrs, (len as u64, info, badge, sc_addr)),
-        receive_call,
-    );
+    dest_tcb.with_mut((me.mrs, (len as u64, info, badge, sc_addr)), receive_call);
     // The caller waits on the receiver's reply object, which heads the SC's call stack.
-    k.tcb_mut(t, reply, |x, reply| {
+    me_tcb.with_mut(reply, |x, reply| {
         x.reply = reply;
         x.state = ThreadState::BlockedOnReply as u64;
         x.sched_context = 0;
@@ -529,9 +557,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         });
     }
     // Donate the SC.
-    kmem::with_mut(
-        &k.machine,
-        sc_addr,
+    sc.obj.with_mut(
         (reply, dest),
         |s: &mut StoredSchedContext, (reply, dest)| {
             s.reply = reply;
@@ -545,7 +571,8 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
 /// seL4 `fastpath_reply_recv` (MCS: the SC returns to the caller).
 #[inline(never)]
 fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     let Some((label, len)) = short_message(h.info) else {
         return false;
     };
@@ -559,12 +586,14 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     // The caller first: an active server's caller keeps its own SC (`reply_recv_active`).
-    let r: Reply = kmem::load(&k.machine, reply);
+    let reply_obj = kmem::obj::<Reply, _>(&k.machine, reply);
+    let r = reply_obj.load();
     let caller = r.tcb;
     if caller == 0 {
         return false;
     }
-    let c = read_target(k, caller);
+    let caller_tcb = tcb_obj(k, caller);
+    let c = read_target::<M>(caller_tcb);
     if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 {
         return false;
     }
@@ -575,11 +604,12 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let e: Endpoint = kmem::load(&k.machine, ep);
+    let ep_obj = kmem::obj::<Endpoint, _>(&k.machine, ep);
+    let e = ep_obj.load();
     if e.tail_state & 3 == EndpointState::Send as u64 {
         return false;
     }
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     let bn = me.bound_notification;
     if bn != 0 && kmem::read_word(&k.machine, bn + N_STATE) == NotificationState::Active as u64 {
         return false;
@@ -596,8 +626,11 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     // Receivers already queued: only the append case (the last one's priority ≥ ours).
     let tail = e.tail_state & !3;
-    if tail != 0 && k.tcb_read(tail, |x| x.priority) < me.priority {
-        return false;
+    let tail_tcb = (tail != 0).then(|| tcb_obj(k, tail));
+    if let Some(tl) = tail_tcb {
+        if tl.with_ref(|x| x.priority) < me.priority {
+            return false;
+        }
     }
     let Some(release) = direct_switch_ok(k, c.domain, c.priority) else {
         return false;
@@ -617,20 +650,14 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     // The reply object leaves the call stack and now records the current thread waiting
     // on the endpoint with it.
-    kmem::store(
-        &k.machine,
-        reply,
-        &Reply {
-            tcb: t,
-            prev: 0,
-            next: 0,
-            next_is_sc: 0,
-        },
-    );
+    reply_obj.store(&Reply {
+        tcb: t,
+        prev: 0,
+        next: 0,
+        next_is_sc: 0,
+    });
     // The SC returns to the caller, which gets the message and runs.
-    kmem::with_mut(
-        &k.machine,
-        sc_addr,
+    sc.obj.with_mut(
         (prev, caller),
         |s: &mut StoredSchedContext, (prev, caller)| {
             s.reply = prev;
@@ -638,13 +665,9 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         },
     );
     let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
-    k.tcb_mut(
-        caller,
-        (me.mrs, (len as u64, info, 0, sc_addr)),
-        receive_reply,
-    );
+    caller_tcb.with_mut((me.mrs, (len as u64, info, 0, sc_addr)), receive_reply);
     // The current thread waits on the endpoint with the same reply object.
-    k.tcb_mut(t, (ep, reply, tail), |x, (ep, reply, tail)| {
+    me_tcb.with_mut((ep, reply, tail), |x, (ep, reply, tail)| {
         x.sched_context = 0;
         x.blocking_object = ep;
         x.reply = reply;
@@ -652,22 +675,17 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         x.ep_next = 0;
         x.ep_prev = tail;
     });
-    if tail == 0 {
-        kmem::store(
-            &k.machine,
-            ep,
-            &Endpoint {
-                head: t,
-                tail_state: t | EndpointState::Recv as u64,
-            },
-        );
-    } else {
-        k.tcb_mut(tail, t, |x, t| x.ep_next = t);
-        kmem::write_word(
-            &k.machine,
-            ep + EP_TAIL_STATE,
-            t | EndpointState::Recv as u64,
-        );
+    match tail_tcb {
+        None => ep_obj.store(&Endpoint {
+            head: t,
+            tail_state: t | EndpointState::Recv as u64,
+        }),
+        Some(tl) => {
+            tl.with_mut(t, |x, t| x.ep_next = t);
+            ep_obj.with_mut(t | EndpointState::Recv as u64, |e: &mut Endpoint, ts| {
+                e.tail_state = ts
+            });
+        }
     }
     switch_to(k, caller, vs, head, release);
     true
@@ -742,7 +760,7 @@ fn call_active<M: Machine>(
     dest: PAddr,
     d: Wakee,
 ) -> bool {
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(tcb_obj(k, t));
     if budget_ok(k, t, me.sc).is_none() {
         return false;
     }
@@ -823,7 +841,8 @@ fn reply_recv_active<M: Machine>(
 /// and its VSpace is the active one (so `activate_vspace` does nothing).
 #[inline(never)]
 fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     if MessageInfo::from_word_clamped(h.info).extra_caps != 0 || h.fault != 0 {
         return false;
     }
@@ -851,7 +870,7 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         s if s == NotificationState::Waiting as u64 && n.queue_head != 0 => (n.queue_head, 0),
         _ => return false,
     };
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     if me.state != ThreadState::Running as u64 {
         return false;
     }
@@ -1009,7 +1028,7 @@ fn fastpath_recv<M: Machine>(
     with_reply: RecvCap,
     blocking: Blocking,
 ) -> bool {
-    let h = read_caller_head(k, t);
+    let h = read_receiver(k, t);
     if h.fault != 0 {
         return false;
     }
@@ -1026,7 +1045,7 @@ fn fastpath_recv<M: Machine>(
         _ => return false,
     };
     let ntfn = if on_endpoint {
-        k.tcb_read(t, |x| x.bound_notification)
+        h.bound_notification
     } else {
         obj
     };
@@ -1056,19 +1075,15 @@ fn fastpath_recv<M: Machine>(
         }
         reply = r;
     }
-    let (state, sc, priority, domain, vspace, queued) = k.tcb_read(t, |x| {
-        (
-            x.state,
-            x.sched_context,
-            x.priority,
-            x.domain,
-            [
-                x.slots[TcbSlot::VSpaceRoot as usize][0],
-                x.slots[TcbSlot::VSpaceRoot as usize][1],
-            ],
-            x.in_ready_queue,
-        )
-    });
+    let Receiver {
+        state,
+        sc,
+        priority,
+        domain,
+        vspace,
+        queued,
+        ..
+    } = h;
     if state != ThreadState::Running as u64 {
         return false;
     }
@@ -1112,6 +1127,57 @@ fn fastpath_recv<M: Machine>(
     let now = k.last_entry_us;
     crate::sched::program_deadline(k, Some(head), release, now);
     true
+}
+
+/// Everything [`fastpath_recv`] needs from the calling thread's TCB, read in one scoped
+/// access (one kernel-window check) before its first lookup: a receive touches few other
+/// objects, so reading the fields that a failed attempt does not need costs less than a
+/// second access would.
+#[derive(Clone, Copy)]
+struct Receiver {
+    /// The invoked cptr (`Reg::Cap`).
+    cptr: u64,
+    /// The reply cptr (`Reg::Reply`).
+    reply_cptr: u64,
+    /// First word of the pending fault (0: none).
+    fault: u64,
+    /// The CSpace root cap's two words.
+    root: [u64; 2],
+    bound_notification: PAddr,
+    /// Thread state.
+    state: u64,
+    /// Bound SC.
+    sc: PAddr,
+    priority: u64,
+    domain: u64,
+    /// The VSpace root cap's two words.
+    vspace: [u64; 2],
+    /// Whether the thread is in a ready queue.
+    queued: u64,
+}
+
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
+fn read_receiver<M: Machine>(k: &Kernel<M>, t: PAddr) -> Receiver {
+    k.tcb_read(t, |x| Receiver {
+        cptr: x.context.get(Reg::Cap),
+        reply_cptr: x.context.get(Reg::Reply),
+        fault: x.fault[0],
+        root: [
+            x.slots[TcbSlot::CSpaceRoot as usize][0],
+            x.slots[TcbSlot::CSpaceRoot as usize][1],
+        ],
+        bound_notification: x.bound_notification,
+        state: x.state,
+        sc: x.sched_context,
+        priority: x.priority,
+        domain: x.domain,
+        vspace: [
+            x.slots[TcbSlot::VSpaceRoot as usize][0],
+            x.slots[TcbSlot::VSpaceRoot as usize][1],
+        ],
+        queued: x.in_ready_queue,
+    })
 }
 
 /// What a blocking receive blocks on: an endpoint (with a reply object, or 0) or a
@@ -1237,6 +1303,4 @@ fn fastpath_yield<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     true
 }
 
-const EP_HEAD: u64 = core::mem::offset_of!(Endpoint, head) as u64;
-const EP_TAIL_STATE: u64 = core::mem::offset_of!(Endpoint, tail_state) as u64;
 const N_STATE: u64 = core::mem::offset_of!(Notification, state) as u64;

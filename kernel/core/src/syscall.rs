@@ -1,7 +1,7 @@
 //! Syscall entry: decoding the syscall number, looking up the invoked and extra caps, and
 //! handing invocations to [`crate::invocation`] (seL4 `handleSyscall`/`handleInvocation`).
 
-use kernel_hal::{Machine, PAddr, PhysMem, Reg};
+use kernel_hal::{Machine, PAddr, PhysMem, Reg, UserContext};
 use sel4_abi::message::ipc_buffer;
 use sel4_abi::{MessageInfo, Syscall};
 
@@ -290,9 +290,23 @@ impl<M: Machine> Kernel<M> {
         cptr: u64,
     ) -> Result<Invoked, Preempted> {
         let t = self.cur_thread;
-        let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
-        let root = self.cspace_root(t);
-        let slot = match cspace::lookup_slot(&self.machine, root, cptr) {
+        // The message info and the CSpace root cap's words in one access to the TCB.
+        let (info_word, root_words) = self.tcb_read(t, |x| {
+            (
+                x.context.get(Reg::MsgInfo),
+                [
+                    x.slots[TcbSlot::CSpaceRoot as usize][0],
+                    x.slots[TcbSlot::CSpaceRoot as usize][1],
+                ],
+            )
+        });
+        let info = MessageInfo::from_word_clamped(info_word);
+        // A one-level CSpace (the fastpath's lookup) is resolved without decoding the root.
+        let found = match crate::fastpath::one_level_slot(root_words, cptr) {
+            Some(a) => Ok(Slot(a)),
+            None => cspace::lookup_slot(&self.machine, Cap::decode(root_words), cptr),
+        };
+        let slot = match found {
             Ok(s) => s,
             Err(failure) => {
                 if !is_blocking {
