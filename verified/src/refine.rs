@@ -1358,12 +1358,17 @@ pub fn lockstep(
     if cx.check_choice || cx.fastpath {
         switch_to(k, t);
     }
-    // Every Call/ReplyRecv/Send (Signal) that could take the fastpath (it needs a current
-    // SC) also runs on a copy with the fastpath off: the two kernels must end in the same
-    // state (and the fastpath one is compared with the spec below).
+    // Every Call/ReplyRecv/Send (Signal)/Recv/Wait/NBWait that could take the fastpath (it
+    // needs a current SC) also runs on a copy with the fastpath off: the two kernels must
+    // end in the same state (and the fastpath one is compared with the spec below).
     let fast_candidate = matches!(
         sc,
-        Syscall::Call(_) | Syscall::ReplyRecv { .. } | Syscall::Send(_)
+        Syscall::Call(_)
+            | Syscall::ReplyRecv { .. }
+            | Syscall::Send(_)
+            | Syscall::Recv { .. }
+            | Syscall::Wait { .. }
+            | Syscall::NBWait { .. }
     ) && (cx.fastpath || k.cur_sc != 0);
     let mut slow = fast_candidate.then(|| {
         let mut c = clone_kernel(k);

@@ -47,6 +47,11 @@
 //! `Yield` by a thread on a round-robin SC that runs again afterwards: see
 //! [`fastpath_yield`] (not one of seL4's fastpaths).
 //!
+//! `Recv`/`Wait`/`NBRecv`/`NBWait` that find a signal pending (the caller keeps running),
+//! and `Recv`/`Wait` that block and switch to the first thread of the highest ready
+//! priority: see [`fastpath_recv`] (not one of seL4's fastpaths; the IPC part of the
+//! blocking case is the slowpath's own `receive_ipc` / `receive_signal`).
+//!
 //! # Time accounting
 //! [`crate::sched::on_kernel_entry`] runs before the fastpath (the syscall entry calls it
 //! first), so consumed time is accumulated exactly as for the slowpath, and the time it took
@@ -93,19 +98,38 @@ pub fn try_fastpath<M: Machine>(k: &mut Kernel<M>, no: i64) -> bool {
         return false;
     }
     let t = k.cur_thread;
-    let done = if no == Syscall::Call.number() {
-        fastpath_call(k, t)
-    } else if no == Syscall::ReplyRecv.number() {
-        fastpath_reply_recv(k, t)
-    } else if no == Syscall::Send.number() {
-        fastpath_signal(k, t)
-    } else if no == Syscall::Yield.number() {
-        fastpath_yield(k, t)
-    } else {
-        return false;
+    // A `match` on the number: one range check and a jump table, where a chain of
+    // comparisons costs every syscall that is not first in it.
+    const CALL: i64 = Syscall::Call.number();
+    const REPLY_RECV: i64 = Syscall::ReplyRecv.number();
+    const SEND: i64 = Syscall::Send.number();
+    const YIELD: i64 = Syscall::Yield.number();
+    const RECV: i64 = Syscall::Recv.number();
+    const WAIT: i64 = Syscall::Wait.number();
+    const NB_RECV: i64 = Syscall::NBRecv.number();
+    const NB_WAIT: i64 = Syscall::NBWait.number();
+    let done = match no {
+        CALL => fastpath_call(k, t),
+        REPLY_RECV => fastpath_reply_recv(k, t),
+        SEND => fastpath_signal(k, t),
+        YIELD => fastpath_yield(k, t),
+        RECV => fastpath_recv(k, t, RecvCap::WithReply, Blocking::Yes),
+        WAIT => fastpath_recv(k, t, RecvCap::WithoutReply, Blocking::Yes),
+        NB_RECV => fastpath_recv(k, t, RecvCap::WithReply, Blocking::No),
+        NB_WAIT => fastpath_recv(k, t, RecvCap::WithoutReply, Blocking::No),
+        _ => return false,
     };
     k.fastpath_count += done as u64;
     done
+}
+
+/// A TCB whose kernel-window check was done once, for the several reads and writes of it
+/// along a fastpath ([`kmem::Obj`]).
+type TcbObj<'m, M> = kmem::Obj<'m, Tcb<<M as Machine>::Context>>;
+
+#[inline(always)]
+fn tcb_obj<M: Machine>(k: &Kernel<M>, t: PAddr) -> TcbObj<'_, M> {
+    kmem::obj(&k.machine, t)
 }
 
 /// What the fastpath needs from the calling thread's TCB before its first object lookup,
@@ -127,8 +151,8 @@ struct CallerHead {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_caller_head<M: Machine>(k: &Kernel<M>, t: PAddr) -> CallerHead {
-    k.tcb_read(t, |x| CallerHead {
+fn read_caller_head<M: Machine>(t: TcbObj<'_, M>) -> CallerHead {
+    t.with_ref(|x| CallerHead {
         info: x.context.get(Reg::MsgInfo),
         cptr: x.context.get(Reg::Cap),
         reply_cptr: x.context.get(Reg::Reply),
@@ -158,8 +182,8 @@ struct Caller {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_caller<M: Machine>(k: &Kernel<M>, t: PAddr) -> Caller {
-    k.tcb_read(t, |x| Caller {
+fn read_caller<M: Machine>(t: TcbObj<'_, M>) -> Caller {
+    t.with_ref(|x| Caller {
         mrs: core::array::from_fn(|i| x.context.get(Reg::Mr(i))),
         sc: x.sched_context,
         priority: x.priority,
@@ -192,8 +216,8 @@ struct Target {
 
 // Inlined: out of line, its result struct goes through the stack and back.
 #[inline(always)]
-fn read_target<M: Machine>(k: &Kernel<M>, t: PAddr) -> Target {
-    k.tcb_read(t, |x| Target {
+fn read_target<M: Machine>(t: TcbObj<'_, M>) -> Target {
+    t.with_ref(|x| Target {
         state: x.state,
         reply: x.reply,
         sc: x.sched_context,
@@ -238,6 +262,16 @@ impl Wakee {
 /// mismatch), for the slowpath's full `resolveAddressBits` to handle.
 #[inline(always)]
 fn lookup_fast<M: Machine>(k: &Kernel<M>, root: [u64; 2], cptr: u64) -> Option<[u64; 2]> {
+    let slot = one_level_slot(root, cptr)?;
+    Some(kmem::load::<[u64; 2], _>(&k.machine, slot))
+}
+
+/// The address of the slot named by `cptr` when the CSpace root cap (its two words,
+/// `root`) is a CNode that resolves all 64 bits in one level and its guard matches: the
+/// slot `cspace::lookup_slot` finds then. `None`: any other case (a failed lookup
+/// included), which only the full `resolve_address_bits` answers.
+#[inline(always)]
+pub(crate) fn one_level_slot(root: [u64; 2], cptr: u64) -> Option<PAddr> {
     let w0 = root[0];
     if w0 & 0x1f != tag::CNODE {
         return None;
@@ -248,8 +282,7 @@ fn lookup_fast<M: Machine>(k: &Kernel<M>, root: [u64; 2], cptr: u64) -> Option<[
     if radix + guard_size != 64 || cptr >> radix != root[1] {
         return None;
     }
-    let slot = ((w0 >> 17) << 5) + (cptr & ((1u64 << radix) - 1)) * crate::object::SLOT_BYTES;
-    Some(kmem::load::<[u64; 2], _>(&k.machine, slot))
+    Some(((w0 >> 17) << 5) + (cptr & ((1u64 << radix) - 1)) * crate::object::SLOT_BYTES)
 }
 
 /// The message info word if the message fits the fastpath (no extra caps, at most the
@@ -263,7 +296,9 @@ fn short_message(w: u64) -> Option<(u64, usize)> {
 
 /// The SC header fields the fastpath checks and updates.
 #[derive(Clone, Copy)]
-struct ScView {
+struct ScView<'m> {
+    /// The SC's checked handle, for the fastpath's write of it.
+    obj: kmem::Obj<'m, StoredSchedContext>,
     tcb: PAddr,
     reply: PAddr,
     /// Index of the head refill, when the SC is configured (`sc_active`) and not in the
@@ -271,16 +306,28 @@ struct ScView {
     head: Option<u64>,
 }
 
-fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
-    kmem::with_ref(&k.machine, sc, |s: &StoredSchedContext| ScView {
-        tcb: s.tcb,
-        reply: s.reply,
-        head: if s.is_active() && !s.in_release_queue() {
-            s.head_index()
-        } else {
-            None
-        },
-    })
+// Inlined: out of line, its result goes through the stack and the passive fastpaths spill
+// a dozen live registers around the call.
+#[inline(always)]
+fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView<'_> {
+    let obj = kmem::obj::<StoredSchedContext, _>(&k.machine, sc);
+    let (tcb, reply, head) = obj.with_ref(|s| {
+        (
+            s.tcb,
+            s.reply,
+            if s.is_active() && !s.in_release_queue() {
+                s.head_index()
+            } else {
+                None
+            },
+        )
+    });
+    ScView {
+        obj,
+        tcb,
+        reply,
+        head,
+    }
 }
 
 /// The current SC's header and head refill, if `t` (whose bound SC is `t_sc`) runs on it
@@ -289,7 +336,7 @@ fn read_sc<M: Machine>(k: &Kernel<M>, sc: PAddr) -> ScView {
 /// entry (`last_entry_us`: the clock is monotonic, so that is the time it read), as seL4's
 /// fastpath works with the entry's `ksCurTime`.
 #[inline(always)]
-fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView, Refill)> {
+fn budget_ok<M: Machine>(k: &Kernel<M>, t: PAddr, t_sc: PAddr) -> Option<(ScView<'_>, Refill)> {
     let sc = k.cur_sc;
     if sc == 0 || t_sc != sc {
         return None;
@@ -399,11 +446,41 @@ fn deliver<C: UserContext>(x: &mut Tcb<C>, mrs: Mrs, len: usize, info: u64, badg
     x.context.set(Reg::Cap, badge);
 }
 
+/// What [`fastpath_call`] writes into the passive receiver's TCB: off the endpoint queue,
+/// the reply object used, the caller's SC, Running, and the message. A named function
+/// (always inlined) instead of a closure: the closure, passed as a `fn` pointer, was left
+/// out of line with its arguments in memory.
+#[inline(always)]
+fn receive_call<C: UserContext>(
+    x: &mut Tcb<C>,
+    (mrs, (len, info, badge, sc)): (Mrs, (u64, u64, u64, PAddr)),
+) {
+    x.ep_next = 0;
+    x.reply = 0;
+    x.sched_context = sc;
+    x.state = ThreadState::Running as u64;
+    deliver(x, mrs, len as usize, info, badge);
+}
+
+/// What [`fastpath_reply_recv`] writes into the caller's TCB: no reply object, its SC back,
+/// Running, and the message (badge 0). As [`receive_call`], a named function always inlined.
+#[inline(always)]
+fn receive_reply<C: UserContext>(
+    x: &mut Tcb<C>,
+    (mrs, (len, info, badge, sc)): (Mrs, (u64, u64, u64, PAddr)),
+) {
+    x.reply = 0;
+    x.sched_context = sc;
+    x.state = ThreadState::Running as u64;
+    deliver(x, mrs, len as usize, info, badge);
+}
+
 /// seL4 `fastpath_call` (MCS, passive receiver). Kept out of line so that the slowpath's
 /// code in `handle_syscall` is laid out as without the fastpath.
 #[inline(never)]
 fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     let Some((label, len)) = short_message(h.info) else {
         return false;
     };
@@ -418,19 +495,21 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let e: Endpoint = kmem::load(&k.machine, ep);
+    let ep_obj = kmem::obj::<Endpoint, _>(&k.machine, ep);
+    let e = ep_obj.load();
     if e.tail_state & 3 != EndpointState::Recv as u64 {
         return false;
     }
     let dest = e.head;
-    let d = read_target(k, dest);
+    let dest_tcb = tcb_obj(k, dest);
+    let d = read_target::<M>(dest_tcb);
     if d.reply == 0 || d.ep_prev != 0 {
         return false;
     }
     if d.sc != 0 {
         return call_active(k, t, ep, badge, rights, dest, Wakee::of(&d));
     }
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     let Some((sc, head)) = budget_ok(k, t, me.sc) else {
         return false;
     };
@@ -446,26 +525,16 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     let (sc_addr, reply) = (k.cur_sc, d.reply);
     // Dequeue the receiver from the head of the endpoint queue.
     if d.ep_next == 0 {
-        kmem::store(&k.machine, ep, &Endpoint::default());
+        ep_obj.store(&Endpoint::default());
     } else {
         k.tcb_mut(d.ep_next, (), |x, ()| x.ep_prev = 0);
-        kmem::write_word(&k.machine, ep + EP_HEAD, d.ep_next);
+        ep_obj.with_mut(d.ep_next, |e: &mut Endpoint, next| e.head = next);
     }
     // The receiver gets the message and the SC, and runs.
     let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
-    k.tcb_mut(
-        dest,
-        (me.mrs, (len as u64, info, badge, sc_addr)),
-        |x, (mrs, (len, info, badge, sc))| {
-            x.ep_next = 0;
-            x.reply = 0;
-            x.sched_context = sc;
-            x.state = ThreadState::Running as u64;
-            deliver(x, mrs, len as usize, info, badge);
-        },
-    );
+    dest_tcb.with_mut((me.mrs, (len as u64, info, badge, sc_addr)), receive_call);
     // The caller waits on the receiver's reply object, which heads the SC's call stack.
-    k.tcb_mut(t, reply, |x, reply| {
+    me_tcb.with_mut(reply, |x, reply| {
         x.reply = reply;
         x.state = ThreadState::BlockedOnReply as u64;
         x.sched_context = 0;
@@ -488,9 +557,7 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         });
     }
     // Donate the SC.
-    kmem::with_mut(
-        &k.machine,
-        sc_addr,
+    sc.obj.with_mut(
         (reply, dest),
         |s: &mut StoredSchedContext, (reply, dest)| {
             s.reply = reply;
@@ -504,7 +571,8 @@ fn fastpath_call<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
 /// seL4 `fastpath_reply_recv` (MCS: the SC returns to the caller).
 #[inline(never)]
 fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     let Some((label, len)) = short_message(h.info) else {
         return false;
     };
@@ -518,12 +586,14 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     // The caller first: an active server's caller keeps its own SC (`reply_recv_active`).
-    let r: Reply = kmem::load(&k.machine, reply);
+    let reply_obj = kmem::obj::<Reply, _>(&k.machine, reply);
+    let r = reply_obj.load();
     let caller = r.tcb;
     if caller == 0 {
         return false;
     }
-    let c = read_target(k, caller);
+    let caller_tcb = tcb_obj(k, caller);
+    let c = read_target::<M>(caller_tcb);
     if c.state != ThreadState::BlockedOnReply as u64 || c.fault != 0 {
         return false;
     }
@@ -534,11 +604,12 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         return false;
     }
     let ep = (w0 >> 9) << 4;
-    let e: Endpoint = kmem::load(&k.machine, ep);
+    let ep_obj = kmem::obj::<Endpoint, _>(&k.machine, ep);
+    let e = ep_obj.load();
     if e.tail_state & 3 == EndpointState::Send as u64 {
         return false;
     }
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     let bn = me.bound_notification;
     if bn != 0 && kmem::read_word(&k.machine, bn + N_STATE) == NotificationState::Active as u64 {
         return false;
@@ -555,8 +626,11 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     // Receivers already queued: only the append case (the last one's priority ≥ ours).
     let tail = e.tail_state & !3;
-    if tail != 0 && k.tcb_read(tail, |x| x.priority) < me.priority {
-        return false;
+    let tail_tcb = (tail != 0).then(|| tcb_obj(k, tail));
+    if let Some(tl) = tail_tcb {
+        if tl.with_ref(|x| x.priority) < me.priority {
+            return false;
+        }
     }
     let Some(release) = direct_switch_ok(k, c.domain, c.priority) else {
         return false;
@@ -576,20 +650,14 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     }
     // The reply object leaves the call stack and now records the current thread waiting
     // on the endpoint with it.
-    kmem::store(
-        &k.machine,
-        reply,
-        &Reply {
-            tcb: t,
-            prev: 0,
-            next: 0,
-            next_is_sc: 0,
-        },
-    );
+    reply_obj.store(&Reply {
+        tcb: t,
+        prev: 0,
+        next: 0,
+        next_is_sc: 0,
+    });
     // The SC returns to the caller, which gets the message and runs.
-    kmem::with_mut(
-        &k.machine,
-        sc_addr,
+    sc.obj.with_mut(
         (prev, caller),
         |s: &mut StoredSchedContext, (prev, caller)| {
             s.reply = prev;
@@ -597,18 +665,9 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         },
     );
     let info = MessageInfo::new(label, 0, 0, len as u64).to_word();
-    k.tcb_mut(
-        caller,
-        (me.mrs, (len as u64, info, sc_addr)),
-        |x, (mrs, (len, info, sc))| {
-            x.reply = 0;
-            x.sched_context = sc;
-            x.state = ThreadState::Running as u64;
-            deliver(x, mrs, len as usize, info, 0);
-        },
-    );
+    caller_tcb.with_mut((me.mrs, (len as u64, info, 0, sc_addr)), receive_reply);
     // The current thread waits on the endpoint with the same reply object.
-    k.tcb_mut(t, (ep, reply, tail), |x, (ep, reply, tail)| {
+    me_tcb.with_mut((ep, reply, tail), |x, (ep, reply, tail)| {
         x.sched_context = 0;
         x.blocking_object = ep;
         x.reply = reply;
@@ -616,22 +675,17 @@ fn fastpath_reply_recv<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         x.ep_next = 0;
         x.ep_prev = tail;
     });
-    if tail == 0 {
-        kmem::store(
-            &k.machine,
-            ep,
-            &Endpoint {
-                head: t,
-                tail_state: t | EndpointState::Recv as u64,
-            },
-        );
-    } else {
-        k.tcb_mut(tail, t, |x, t| x.ep_next = t);
-        kmem::write_word(
-            &k.machine,
-            ep + EP_TAIL_STATE,
-            t | EndpointState::Recv as u64,
-        );
+    match tail_tcb {
+        None => ep_obj.store(&Endpoint {
+            head: t,
+            tail_state: t | EndpointState::Recv as u64,
+        }),
+        Some(tl) => {
+            tl.with_mut(t, |x, t| x.ep_next = t);
+            ep_obj.with_mut(t | EndpointState::Recv as u64, |e: &mut Endpoint, ts| {
+                e.tail_state = ts
+            });
+        }
     }
     switch_to(k, caller, vs, head, release);
     true
@@ -706,7 +760,7 @@ fn call_active<M: Machine>(
     dest: PAddr,
     d: Wakee,
 ) -> bool {
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(tcb_obj(k, t));
     if budget_ok(k, t, me.sc).is_none() {
         return false;
     }
@@ -787,7 +841,8 @@ fn reply_recv_active<M: Machine>(
 /// and its VSpace is the active one (so `activate_vspace` does nothing).
 #[inline(never)]
 fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
-    let h = read_caller_head(k, t);
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     if MessageInfo::from_word_clamped(h.info).extra_caps != 0 || h.fault != 0 {
         return false;
     }
@@ -815,7 +870,7 @@ fn fastpath_signal<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
         s if s == NotificationState::Waiting as u64 && n.queue_head != 0 => (n.queue_head, 0),
         _ => return false,
     };
-    let me = read_caller(k, t);
+    let me = read_caller::<M>(me_tcb);
     if me.state != ThreadState::Running as u64 {
         return false;
     }
@@ -929,6 +984,253 @@ fn signal_wake<M: Machine>(
     true
 }
 
+/// Whether a receive names a reply object (`Recv`, `NBRecv`) or not (`Wait`, `NBWait`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecvCap {
+    WithReply,
+    WithoutReply,
+}
+
+/// Whether a receive blocks when nothing is pending (`Recv`, `Wait`) or not (`NBRecv`,
+/// `NBWait`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blocking {
+    Yes,
+    No,
+}
+
+/// A receive (`Recv`/`NBRecv`/`Wait`/`NBWait`) in two cases (seL4 has no receive
+/// fastpath; its slowpath takes the same steps in both):
+///
+/// * **A signal is pending**: on an endpoint whose caller's bound notification is Active,
+///   or on an Active notification (unbound or bound to the caller). The slowpath's
+///   `handle_recv` then does `complete_signal` (the word to the badge register, the
+///   notification Idle with word 0; `maybe_donate_sc` and `make_runnable` do nothing for a
+///   running thread on its own SC) and `schedule` keeps the caller: exactly what this does.
+///   Blocking or not makes no difference here. Further conditions: the scheduler would keep
+///   the caller (nothing pending, no release due, domain time left, the caller in the
+///   current domain, no higher-priority thread ready) and its VSpace is the active one.
+/// * **A blocking receive that blocks** ([`recv_block`]): nothing pending, no sender
+///   queued on the endpoint; the slowpath's own `receive_ipc` / `receive_signal` block the
+///   caller, then `schedule`'s choice, the thread at the head of the highest ready
+///   priority, is switched to directly ([`switch_sc`]).
+///
+/// Conditions for both: the caller is Running without a pending fault, on its own SC whose
+/// budget check passes without charging; every cptr resolves in one level; the cap is an
+/// endpoint or notification cap with the Read right (a notification bound to no thread or
+/// to the caller); with a reply cptr (`Recv`, `NBRecv` on an endpoint), it names a reply
+/// cap whose object has no thread recorded or the caller (else the slowpath cancels that
+/// thread's IPC).
+#[inline(never)]
+fn fastpath_recv<M: Machine>(
+    k: &mut Kernel<M>,
+    t: PAddr,
+    with_reply: RecvCap,
+    blocking: Blocking,
+) -> bool {
+    let h = read_receiver(k, t);
+    if h.fault != 0 {
+        return false;
+    }
+    let Some([w0, _]) = lookup_fast(k, h.root, h.cptr) else {
+        return false;
+    };
+    if !CapRights::from_word(w0 >> 5).read() {
+        return false;
+    }
+    let obj = (w0 >> 9) << 4;
+    let on_endpoint = match w0 & 0x1f {
+        tag::ENDPOINT => true,
+        tag::NOTIFICATION => false,
+        _ => return false,
+    };
+    let ntfn = if on_endpoint {
+        h.bound_notification
+    } else {
+        obj
+    };
+    let n: Notification = if ntfn == 0 {
+        Notification::default()
+    } else {
+        kmem::load(&k.machine, ntfn)
+    };
+    let pending = ntfn != 0 && n.state == NotificationState::Active as u64;
+    if !pending && blocking == Blocking::No {
+        return false;
+    }
+    if !on_endpoint && n.bound_tcb != 0 && n.bound_tcb != t {
+        return false;
+    }
+    let mut reply = 0;
+    if on_endpoint && with_reply == RecvCap::WithReply {
+        let Some([r0, r]) = lookup_fast(k, h.root, h.reply_cptr) else {
+            return false;
+        };
+        if r0 & 0x1f != tag::REPLY {
+            return false;
+        }
+        let holder = kmem::with_ref(&k.machine, r, |x: &Reply| x.tcb);
+        if holder != 0 && holder != t {
+            return false;
+        }
+        reply = r;
+    }
+    let Receiver {
+        state,
+        sc,
+        priority,
+        domain,
+        vspace,
+        queued,
+        ..
+    } = h;
+    if state != ThreadState::Running as u64 {
+        return false;
+    }
+    let Some((_, head)) = budget_ok(k, t, sc) else {
+        return false;
+    };
+    if !pending {
+        // Blocking: the sender queue (endpoint) or the SC lent by the notification
+        // (`maybe_return_sc` would take it back) decide; then the switch.
+        if on_endpoint {
+            let e: Endpoint = kmem::load(&k.machine, obj);
+            if e.tail_state & 3 == EndpointState::Send as u64 {
+                return false;
+            }
+        } else if n.sched_context != 0 && n.sched_context == sc {
+            return false;
+        }
+        if queued != 0 {
+            return false;
+        }
+        let target = if on_endpoint {
+            RecvOn::Endpoint(obj, reply)
+        } else {
+            RecvOn::Ntfn(obj)
+        };
+        return recv_block(k, t, domain, target);
+    }
+    let Some(release) = direct_switch_ok(k, domain, priority) else {
+        return false;
+    };
+    if vspace_of(vspace) != k.active_vspace {
+        return false;
+    }
+
+    // ---- Committed: complete_signal + schedule keeping the caller. ----
+    let word = kmem::with_mut(&k.machine, ntfn, (), |x: &mut Notification, ()| {
+        x.state = NotificationState::Idle as u64;
+        core::mem::take(&mut x.word)
+    });
+    k.tcb_mut(t, word, |x, word| x.context.set(Reg::Cap, word));
+    let now = k.last_entry_us;
+    crate::sched::program_deadline(k, Some(head), release, now);
+    true
+}
+
+/// Everything [`fastpath_recv`] needs from the calling thread's TCB, read in one scoped
+/// access (one kernel-window check) before its first lookup: a receive touches few other
+/// objects, so reading the fields that a failed attempt does not need costs less than a
+/// second access would.
+#[derive(Clone, Copy)]
+struct Receiver {
+    /// The invoked cptr (`Reg::Cap`).
+    cptr: u64,
+    /// The reply cptr (`Reg::Reply`).
+    reply_cptr: u64,
+    /// First word of the pending fault (0: none).
+    fault: u64,
+    /// The CSpace root cap's two words.
+    root: [u64; 2],
+    bound_notification: PAddr,
+    /// Thread state.
+    state: u64,
+    /// Bound SC.
+    sc: PAddr,
+    priority: u64,
+    domain: u64,
+    /// The VSpace root cap's two words.
+    vspace: [u64; 2],
+    /// Whether the thread is in a ready queue.
+    queued: u64,
+}
+
+// Inlined: out of line, its result struct goes through the stack and back.
+#[inline(always)]
+fn read_receiver<M: Machine>(k: &Kernel<M>, t: PAddr) -> Receiver {
+    k.tcb_read(t, |x| Receiver {
+        cptr: x.context.get(Reg::Cap),
+        reply_cptr: x.context.get(Reg::Reply),
+        fault: x.fault[0],
+        root: [
+            x.slots[TcbSlot::CSpaceRoot as usize][0],
+            x.slots[TcbSlot::CSpaceRoot as usize][1],
+        ],
+        bound_notification: x.bound_notification,
+        state: x.state,
+        sc: x.sched_context,
+        priority: x.priority,
+        domain: x.domain,
+        vspace: [
+            x.slots[TcbSlot::VSpaceRoot as usize][0],
+            x.slots[TcbSlot::VSpaceRoot as usize][1],
+        ],
+        queued: x.in_ready_queue,
+    })
+}
+
+/// What a blocking receive blocks on: an endpoint (with a reply object, or 0) or a
+/// notification.
+#[derive(Clone, Copy)]
+enum RecvOn {
+    Endpoint(PAddr, PAddr),
+    Ntfn(PAddr),
+}
+
+/// [`fastpath_recv`]'s blocking case, after its checks of the caps, the reply object, the
+/// endpoint's sender queue (none) or the notification (not Active, lending no SC to the
+/// caller), and the caller (Running, not queued, budget check passes): the slowpath's
+/// `receive_ipc` / `receive_signal` block the caller (`set_blocked` makes the scheduler
+/// choose anew), then `schedule`'s full path picks the first thread of the highest ready
+/// priority of the current domain, which is switched to directly ([`switch_sc`]).
+///
+/// Conditions: nothing pending for the scheduler, no release due, the domain's time is not
+/// up and the caller in the current domain (`schedule` would release nothing and not
+/// switch domains); a thread is queued and the first one at the highest queued priority is
+/// in the current domain (so it is `schedule`'s choice; otherwise the slowpath searches
+/// further or idles); it has no `YieldTo` answer to collect and its SC passes
+/// [`wakeable_head`] (round robin, so switching to it does not restart a refill).
+#[inline(never)]
+fn recv_block<M: Machine>(k: &mut Kernel<M>, t: PAddr, domain: u64, on: RecvOn) -> bool {
+    let Some(release) = sched_quiet(k, domain) else {
+        return false;
+    };
+    let Some(p) = top_queued_priority(k) else {
+        return false;
+    };
+    let w = k.ready.head[p as usize];
+    if w == 0 || w == t {
+        return false;
+    }
+    let (w_sc, w_domain, w_yield_to) = k.tcb_read(w, |x| (x.sched_context, x.domain, x.yield_to));
+    if w_domain != k.domains.cur {
+        return false;
+    }
+    let Some(w_head) = wakeable_head(k, w_sc, w_yield_to) else {
+        return false;
+    };
+
+    // ---- Committed: the receive, which blocks the caller ... ----
+    match on {
+        RecvOn::Endpoint(ep, reply) => crate::ipc::receive_ipc(k, t, ep, true, reply),
+        RecvOn::Ntfn(ntfn) => crate::ipc::receive_signal(k, t, ntfn, true),
+    }
+    // ... and `schedule`.
+    switch_sc(k, w, w_sc, w_head, release);
+    true
+}
+
 /// `seL4_Yield` (MCS) by a thread on a round-robin SC that nothing else would displace: the
 /// slowpath's `handle_yield` + `schedule` in the case where the yielding thread is chosen
 /// again. There, `commit_time` adds the consumed time to the SC's `consumed`,
@@ -1001,6 +1303,4 @@ fn fastpath_yield<M: Machine>(k: &mut Kernel<M>, t: PAddr) -> bool {
     true
 }
 
-const EP_HEAD: u64 = core::mem::offset_of!(Endpoint, head) as u64;
-const EP_TAIL_STATE: u64 = core::mem::offset_of!(Endpoint, tail_state) as u64;
 const N_STATE: u64 = core::mem::offset_of!(Notification, state) as u64;

@@ -38,6 +38,14 @@
 //!   address means corrupt kernel state. Aligned accesses also matter for speed: on a
 //!   target with strict alignment (the AArch64 kernel) an unaligned `u64` read compiles
 //!   to eight byte loads. Only [`read_bytes`]/[`write_bytes`]/[`zero`] take any address.
+//! * **Checked handles** ([`Obj`], from [`obj`]): the window check and alignment check of
+//!   one object done once, for several accesses to it along a hot path (the fastpath reads
+//!   a TCB and writes it later). A handle borrows the [`PhysMem`] shared, and a window
+//!   pointer stays valid while the memory is borrowed: the kernel's window is a fixed
+//!   mapping of physical memory, and the simulator's memory is never reallocated (only
+//!   `&mut` access could). Each access through a handle follows the rules above (copies
+//!   through raw pointers; scoped references with a capture-free `fn`), so a handle adds
+//!   no new way for two references to one object to coexist.
 //! * [`load`] of a [`KernelObject`] type `T` is only done at an address where a `T` was
 //!   previously written by [`store`] (or that was zeroed, for types valid when all-zero).
 //!   The capability system guarantees this: a cap of a given type only ever points at an
@@ -181,6 +189,69 @@ pub fn with_mut<T: KernelObject, A: Value, R, M: PhysMem + ?Sized>(
     // `fn` with a `Value` argument), no other scoped access is active (none can be opened
     // inside `f`), and `f`'s result cannot borrow from it.
     f(unsafe { &mut *p }, arg)
+}
+
+/// A `T` in object memory whose window and alignment were checked once ([`obj`]): its
+/// accesses cost a load or store each, without a further check. See the module invariants
+/// (checked handles).
+pub struct Obj<'m, T> {
+    p: *mut T,
+    _mem: core::marker::PhantomData<&'m ()>,
+}
+
+impl<T> Clone for Obj<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Obj<'_, T> {}
+
+/// The checked handle of the `T` at `pa` (panics, as the other accesses do, if it is
+/// outside the window or misaligned). It lives as long as the shared borrow of `m`.
+#[inline(always)]
+pub fn obj<T: KernelObject, M: PhysMem + ?Sized>(m: &M, pa: PAddr) -> Obj<'_, T> {
+    Obj {
+        p: aligned_window::<T, M>(m, pa),
+        _mem: core::marker::PhantomData,
+    }
+}
+
+impl<T: KernelObject> Obj<'_, T> {
+    /// [`with_ref`] through the handle.
+    #[inline(always)]
+    pub fn with_ref<R>(self, f: for<'a> fn(&'a T) -> R) -> R {
+        // SAFETY: `p` was checked to be in the window and aligned when the handle was made,
+        // and stays valid while the memory is borrowed, which the handle's lifetime ensures
+        // (module invariants); a valid `T` lies there. As in [`with_ref`], the reference
+        // lives only during `f`, which cannot reach object memory, and cannot escape.
+        f(unsafe { &*self.p })
+    }
+
+    /// [`with_mut`] through the handle.
+    #[inline(always)]
+    pub fn with_mut<A: Value, R>(self, arg: A, f: for<'a> fn(&'a mut T, A) -> R) -> R {
+        // SAFETY: `p` is valid for reads and writes of an aligned, valid `T` (checked when
+        // the handle was made, kept valid by its lifetime: module invariants). As in
+        // [`with_mut`], the reference is the only one to the object while `f` runs (a
+        // capture-free `fn` with a `Value` argument opens no other access), and cannot escape.
+        f(unsafe { &mut *self.p }, arg)
+    }
+
+    /// [`load`] through the handle.
+    #[inline(always)]
+    pub fn load(self) -> T {
+        // SAFETY: valid, aligned `T` (checked when the handle was made, kept valid by its
+        // lifetime); no reference to it exists outside a scoped access.
+        unsafe { self.p.read() }
+    }
+
+    /// [`store`] through the handle.
+    #[inline(always)]
+    pub fn store(self, v: &T) {
+        // SAFETY: valid for writes of an aligned `T` (checked when the handle was made, kept
+        // valid by its lifetime); no reference to it exists outside a scoped access.
+        unsafe { self.p.write(*v) }
+    }
 }
 
 /// Copy a `T` out of object memory at `pa` (aligned for `T`, see the module invariants).

@@ -751,6 +751,15 @@ mod entry {
     }
 }
 
+/// [`schedule`]'s shortcut test on its own: `Some((head, release, now))` when `schedule`
+/// would keep the current thread on the current SC and do nothing but program the timer
+/// with `program_deadline(head, release, now)`. It implies that [`check_budget`] passes
+/// without doing anything.
+#[inline]
+pub(crate) fn keeps_current<M: Machine>(k: &Kernel<M>) -> Option<(Refill, Option<u64>, u64)> {
+    entry::keeps_current(k)
+}
+
 /// Choose the thread to run next (seL4 `schedule`), switch SCs and program the timer.
 pub fn schedule<M: Machine>(k: &mut Kernel<M>) {
     if let Some((head, release, now)) = entry::keeps_current(k) {

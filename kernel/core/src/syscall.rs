@@ -1,7 +1,7 @@
 //! Syscall entry: decoding the syscall number, looking up the invoked and extra caps, and
 //! handing invocations to [`crate::invocation`] (seL4 `handleSyscall`/`handleInvocation`).
 
-use kernel_hal::{Machine, PAddr, PhysMem, Reg};
+use kernel_hal::{Machine, PAddr, PhysMem, Reg, UserContext};
 use sel4_abi::message::ipc_buffer;
 use sel4_abi::{MessageInfo, Syscall};
 
@@ -12,7 +12,7 @@ use crate::fault::Fault;
 use crate::kernel::Kernel;
 use crate::mdb::get_cap;
 use crate::object::{Slot, Tcb, TcbSlot, ThreadState};
-use crate::preempt::{Preempted, Preemptible};
+use crate::preempt::Preempted;
 
 /// Extra caps named in the IPC buffer's `caps_or_badges` (`current_extra_caps`): the slots
 /// found (seL4 keeps slot pointers too). The caps are read from the slots when asked for,
@@ -39,6 +39,17 @@ impl ExtraCaps {
     pub fn snapshot<M: PhysMem + ?Sized>(&self, m: &M) -> [(Cap, Slot); 3] {
         core::array::from_fn(|i| self.get(m, i).unwrap_or_default())
     }
+}
+
+/// What an invocation that was not preempted did ([`Kernel::handle_invocation`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invoked {
+    /// It ran (or failed and may have raised a fault).
+    Done,
+    /// It changed nothing the scheduler reads: an empty slot invoked without extra caps
+    /// (a Call gets the error in its message registers), or a failed lookup of a
+    /// non-blocking send.
+    Nothing,
 }
 
 /// Everything a decoder needs to know about one invocation.
@@ -85,7 +96,26 @@ impl<M: Machine> Kernel<M> {
         if crate::fastpath::try_fastpath(self, no) {
             return;
         }
-        if !crate::sched::check_budget_restart(self) {
+        self.handle_syscall_slow(no);
+    }
+
+    /// The slowpath of [`Kernel::handle_syscall`] for syscall number `no`. Out of line, so
+    /// that the fastpaths do not pay for its stack frame and saved registers.
+    #[inline(never)]
+    fn handle_syscall_slow(&mut self, no: i64) {
+        let t = self.cur_thread;
+        // The invocation syscalls first ask whether `schedule` would keep the thread as
+        // things stand (which implies that the budget check passes): an invocation that
+        // then changes nothing (`Invoked::Nothing`) needs no scheduler pass afterwards.
+        let quiet = if no == Syscall::Send.number()
+            || no == Syscall::NBSend.number()
+            || no == Syscall::Call.number()
+        {
+            crate::sched::keeps_current(self)
+        } else {
+            None
+        };
+        if quiet.is_none() && !crate::sched::check_budget_restart(self) {
             crate::sched::schedule(self);
             self.activate_vspace();
             return;
@@ -103,16 +133,25 @@ impl<M: Machine> Kernel<M> {
             Some(Syscall::Send) => {
                 let r =
                     self.handle_invocation(false, true, false, false, self.get_reg(t, Reg::Cap));
-                crate::preempt::after_syscall(self, r);
+                if self.unchanged(r, quiet) {
+                    return;
+                }
+                crate::preempt::after_syscall(self, r.map(|_| ()));
             }
             Some(Syscall::NBSend) => {
                 let r =
                     self.handle_invocation(false, false, false, false, self.get_reg(t, Reg::Cap));
-                crate::preempt::after_syscall(self, r);
+                if self.unchanged(r, quiet) {
+                    return;
+                }
+                crate::preempt::after_syscall(self, r.map(|_| ()));
             }
             Some(Syscall::Call) => {
                 let r = self.handle_invocation(true, true, true, false, self.get_reg(t, Reg::Cap));
-                crate::preempt::after_syscall(self, r);
+                if self.unchanged(r, quiet) {
+                    return;
+                }
+                crate::preempt::after_syscall(self, r.map(|_| ()));
             }
             Some(Syscall::Recv) => crate::ipc::handle_recv(self, true, true),
             Some(Syscall::NBRecv) => crate::ipc::handle_recv(self, false, true),
@@ -122,21 +161,21 @@ impl<M: Machine> Kernel<M> {
                 let reply = self.get_reg(t, Reg::Reply);
                 // A preempted first phase restarts the whole syscall (seL4 skips the receive).
                 let r = self.handle_invocation(false, false, true, true, reply);
-                if crate::preempt::after_syscall(self, r) {
+                if crate::preempt::after_syscall(self, r.map(|_| ())) {
                     crate::ipc::handle_recv(self, true, true);
                 }
             }
             Some(Syscall::NBSendRecv) => {
                 let dest = self.get_reg(t, Reg::NbSendRecvDest);
                 let r = self.handle_invocation(false, false, true, true, dest);
-                if crate::preempt::after_syscall(self, r) {
+                if crate::preempt::after_syscall(self, r.map(|_| ())) {
                     crate::ipc::handle_recv(self, true, true);
                 }
             }
             Some(Syscall::NBSendWait) => {
                 let dest = self.get_reg(t, Reg::Reply);
                 let r = self.handle_invocation(false, false, true, true, dest);
-                if crate::preempt::after_syscall(self, r) {
+                if crate::preempt::after_syscall(self, r.map(|_| ())) {
                     crate::ipc::handle_recv(self, true, false);
                 }
             }
@@ -167,6 +206,25 @@ impl<M: Machine> Kernel<M> {
         }
         crate::sched::schedule(self);
         self.activate_vspace();
+    }
+
+    /// After an invocation syscall whose entry found the scheduler quiet (`quiet`, from
+    /// [`crate::sched::keeps_current`]): if the invocation changed nothing
+    /// ([`Invoked::Nothing`]), finish the syscall as `schedule` + `activate_vspace` would
+    /// (every input of `keeps_current` is as it was, so it would hold again with the same
+    /// result) and return true.
+    #[inline(always)]
+    fn unchanged(
+        &mut self,
+        r: Result<Invoked, Preempted>,
+        quiet: Option<(crate::object::Refill, Option<u64>, u64)>,
+    ) -> bool {
+        let (Ok(Invoked::Nothing), Some((head, release, now))) = (r, quiet) else {
+            return false;
+        };
+        crate::sched::program_deadline(self, Some(head), release, now);
+        self.activate_vspace();
+        true
     }
 
     /// The CSpace root cap of thread `t`.
@@ -221,7 +279,8 @@ impl<M: Machine> Kernel<M> {
     /// seL4 `handleInvocation`: look up the invoked cap and extra caps, decode, invoke,
     /// and reply (errors only for Call). `Err(Preempted)`: the invocation stopped at a
     /// preemption point and the thread, if still runnable, will re-execute the syscall
-    /// (its resume PC is its restart PC); nothing is replied.
+    /// (its resume PC is its restart PC); nothing is replied. `Ok(Invoked::Nothing)`: it
+    /// changed nothing but (for Call) the caller's message.
     pub fn handle_invocation(
         &mut self,
         is_call: bool,
@@ -229,27 +288,54 @@ impl<M: Machine> Kernel<M> {
         can_donate: bool,
         first_phase: bool,
         cptr: u64,
-    ) -> Preemptible {
+    ) -> Result<Invoked, Preempted> {
         let t = self.cur_thread;
-        let info = MessageInfo::from_word_clamped(self.get_reg(t, Reg::MsgInfo));
-        let root = self.cspace_root(t);
-        let slot = match cspace::lookup_slot(&self.machine, root, cptr) {
+        // The message info and the CSpace root cap's words in one access to the TCB.
+        let (info_word, root_words) = self.tcb_read(t, |x| {
+            (
+                x.context.get(Reg::MsgInfo),
+                [
+                    x.slots[TcbSlot::CSpaceRoot as usize][0],
+                    x.slots[TcbSlot::CSpaceRoot as usize][1],
+                ],
+            )
+        });
+        let info = MessageInfo::from_word_clamped(info_word);
+        // A one-level CSpace (the fastpath's lookup) is resolved without decoding the root.
+        let found = match crate::fastpath::one_level_slot(root_words, cptr) {
+            Some(a) => Ok(Slot(a)),
+            None => cspace::lookup_slot(&self.machine, Cap::decode(root_words), cptr),
+        };
+        let slot = match found {
             Ok(s) => s,
             Err(failure) => {
-                if is_blocking {
-                    crate::fault::handle_fault(
-                        self,
-                        t,
-                        Fault::CapFault {
-                            addr: cptr,
-                            in_recv_phase: false,
-                            failure,
-                        },
-                    );
+                if !is_blocking {
+                    return Ok(Invoked::Nothing);
                 }
-                return Ok(());
+                crate::fault::handle_fault(
+                    self,
+                    t,
+                    Fault::CapFault {
+                        addr: cptr,
+                        in_recv_phase: false,
+                        failure,
+                    },
+                );
+                return Ok(Invoked::Done);
             }
         };
+        // An empty slot without extra caps (the null syscall): `decode_and_invoke`'s answer
+        // for a null cap, InvalidCapability, without decoding the cap or building `args`
+        // (no IPC buffer is looked up for it below either, so nothing else can happen).
+        if info.extra_caps == 0
+            && crate::kmem::read_word(&self.machine, slot.cap_word0()) & 0x1f
+                == crate::cap::tag::NULL
+        {
+            if is_call {
+                self.reply_error(t, &crate::error::SyscallError::InvalidCapability(0));
+            }
+            return Ok(Invoked::Nothing);
+        }
         // Read here, with `get_cap` inlined, the cap goes straight into `args` (a `Cap` is
         // 40 bytes: a copy through memory is a `memcpy` call on AArch64).
         let cap = get_cap(&self.machine, slot);
@@ -279,7 +365,7 @@ impl<M: Machine> Kernel<M> {
                         },
                     );
                 }
-                return Ok(());
+                return Ok(Invoked::Done);
             }
         };
         let mut length = info.length as usize;
@@ -321,7 +407,7 @@ impl<M: Machine> Kernel<M> {
                 }
             }
         }
-        Ok(())
+        Ok(Invoked::Done)
     }
 
     /// Argument `i` of the current invocation (MR i).

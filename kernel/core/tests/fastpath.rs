@@ -521,7 +521,10 @@ fn active_server_round_trip_takes_the_active_fastpath() {
         let h = e.thread(95, true);
         ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
     });
-    assert_eq!(n, 1, "thread at 95 ready: only the Call (to the server at 60) is slow");
+    assert_eq!(
+        n, 1,
+        "thread at 95 ready: only the Call (to the server at 60) is slow"
+    );
 }
 
 // ---- Signal ----------------------------------------------------------------------------
@@ -626,17 +629,18 @@ fn signal_fastpath_wakes_a_waiter_and_switches_to_a_higher_priority_one() {
         }
     }
     // The woken thread runs when it has the higher priority, else the signaller does.
-    let (e, (woken, me)) = both(|e| {
+    let (e, (woken, me, taken)) = both(|e| {
         let n = e.alloc(ObjectKind::Notification, 0);
         let me = e.thread(100, true);
         lower_root(e, 90);
         let w = waiter(e, n, 120, true, true);
+        let before = count(e);
         e.as_thread(me.ptr, |k| sys(k, Syscall::Send, n, 0, 0, &[], &[]));
-        (w.ptr, me.ptr)
+        (w.ptr, me.ptr, count(e) - before)
     });
     assert_eq!(e.k.cur_thread, woken);
     assert_eq!(e.state(me), ThreadState::Running);
-    assert_eq!(e.k.fastpath_count, 1);
+    assert_eq!(taken, 1);
 }
 
 #[test]
@@ -700,6 +704,260 @@ fn signal_fastpath_conditions() {
     );
     let ep = |e: &mut Env, _: u64, _: &Th| Some(e.alloc(ObjectKind::Endpoint, 0));
     assert_eq!(signal_case(100, ep, &[]).0, 0, "endpoint cap");
+}
+
+// ---- Receive of a pending signal --------------------------------------------------------
+
+/// How a receive in [`recv_case`] is made.
+#[derive(Clone, Copy, Debug)]
+enum RecvVia {
+    /// `Wait`/`NBWait` on the notification.
+    Ntfn(Syscall),
+    /// `Recv`/`NBRecv` on an endpoint, the notification bound to the receiver, with a reply
+    /// object.
+    Ep(Syscall),
+}
+
+/// What `prep` in [`recv_case`] gets: the notification, the endpoint and the reply object
+/// (cptrs of the root CNode), and the receiving thread.
+struct RecvObjs {
+    n: u64,
+    ep: u64,
+    reply: u64,
+    me: Th,
+}
+
+/// A receive by `me` (active, priority 100; the root thread lowered to 90) after the root
+/// signalled notification `n` through a cap with badge 0x41 and `prep` ran (it may return
+/// other cptrs to receive on and for the reply), both ways. Returns how many syscalls the
+/// fastpath handled, the badge `me` got, its state and the notification's state afterwards.
+fn recv_case(
+    via: RecvVia,
+    prep: impl Fn(&mut Env, &RecvObjs) -> (Option<u64>, Option<u64>),
+) -> (u64, u64, ThreadState, u64) {
+    let (_e, r) = both(|e| {
+        let n = e.alloc(ObjectKind::Notification, 0);
+        let ep = e.alloc(ObjectKind::Endpoint, 0);
+        let reply = e.alloc(ObjectKind::Reply, 0);
+        let badged = e.slot();
+        ok(&e.as_root(|k| mint(k, badged, n, ALL, 0x41)));
+        let me = e.thread(100, true);
+        if let RecvVia::Ep(_) = via {
+            ok(&e.as_root(|k| call(k, me.cap, Label::TCBBindNotification as u64, &[], &[n])));
+        }
+        lower_root(e, 90);
+        e.as_root(|k| sys(k, Syscall::Send, badged, 0, 0, &[], &[]));
+        let o = RecvObjs { n, ep, reply, me };
+        let (cap, rc) = prep(e, &o);
+        e.k.machine.now += 7;
+        let before = count(e);
+        let got = e.as_thread(me.ptr, |k| match via {
+            RecvVia::Ntfn(s) => sys(k, s, cap.unwrap_or(n), 0, 0, &[], &[]),
+            RecvVia::Ep(s) => sys(k, s, cap.unwrap_or(ep), rc.unwrap_or(reply), 0, &[], &[]),
+        });
+        let ns =
+            kernel_core::kmem::load::<kernel_core::object::Notification, _>(&e.k.machine, e.ptr(n));
+        (count(e) - before, got.badge, e.state(me.ptr), ns.state)
+    });
+    r
+}
+
+#[test]
+fn recv_fastpath_collects_a_pending_signal() {
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    let none = |_: &mut Env, _: &RecvObjs| (None, None);
+    for via in [
+        RecvVia::Ntfn(Syscall::Wait),
+        RecvVia::Ntfn(Syscall::NBWait),
+        RecvVia::Ep(Syscall::Recv),
+        RecvVia::Ep(Syscall::NBRecv),
+    ] {
+        assert_eq!(
+            recv_case(via, none),
+            (1, 0x41, ThreadState::Running, IDLE),
+            "{via:?}"
+        );
+    }
+    // Recv on another endpoint: the bound notification is what is pending.
+    let other_ep = |e: &mut Env, _: &RecvObjs| (Some(e.alloc(ObjectKind::Endpoint, 0)), None);
+    assert_eq!(
+        recv_case(RecvVia::Ep(Syscall::Recv), other_ep),
+        (1, 0x41, ThreadState::Running, IDLE),
+        "another endpoint"
+    );
+}
+
+/// Blocking receives that block: the caller waits, the root thread (priority 90, queued)
+/// runs next.
+#[test]
+fn recv_fastpath_blocks_and_switches_to_the_next_ready_thread() {
+    const WAITING: u64 = kernel_core::object::NotificationState::Waiting as u64;
+    const IDLE: u64 = kernel_core::object::NotificationState::Idle as u64;
+    let drained = |e: &mut Env, o: &RecvObjs| -> (Option<u64>, Option<u64>) {
+        e.as_thread(o.me.ptr, |k| sys(k, Syscall::Wait, o.n, 0, 0, &[], &[]));
+        (None, None)
+    };
+    let r = recv_case(RecvVia::Ntfn(Syscall::Wait), drained);
+    assert_eq!(
+        (r.0, r.2, r.3),
+        (1, ThreadState::BlockedOnNotification, WAITING),
+        "Wait"
+    );
+    let r = recv_case(RecvVia::Ep(Syscall::Recv), drained);
+    assert_eq!(
+        (r.0, r.2, r.3),
+        (1, ThreadState::BlockedOnReceive, IDLE),
+        "Recv"
+    );
+    // Receivers already queued on the endpoint, of higher and lower priority (the caller
+    // is inserted by priority), and the server shape: a client queued below it.
+    for prio in [80, 120] {
+        let (e, (me, other)) = both(|e| {
+            let ep = e.alloc(ObjectKind::Endpoint, 0);
+            let other = e.thread(prio, true);
+            let me = e.thread(130, true);
+            lower_root(e, 90);
+            e.as_thread(other.ptr, |k| sys(k, Syscall::Wait, ep, 0, 0, &[], &[]));
+            let client = e.thread(100, true);
+            let _ = client;
+            e.as_thread(me.ptr, |k| sys(k, Syscall::Wait, ep, 0, 0, &[], &[]));
+            (me.ptr, other.ptr)
+        });
+        assert_eq!(e.state(me), ThreadState::BlockedOnReceive, "prio {prio}");
+        assert_eq!(e.state(other), ThreadState::BlockedOnReceive, "prio {prio}");
+        assert!(e.k.fastpath_count >= 1, "prio {prio}");
+    }
+    // The thread switched to is the first at the highest ready priority.
+    let (e, (a, b)) = both(|e| {
+        let n = e.alloc(ObjectKind::Notification, 0);
+        let a = e.thread(110, true);
+        let b = e.thread(110, true);
+        let me = e.thread(130, true);
+        lower_root(e, 90);
+        e.as_thread(me.ptr, |k| sys(k, Syscall::Wait, n, 0, 0, &[], &[]));
+        (a.ptr, b.ptr)
+    });
+    assert!(e.k.cur_thread == a || e.k.cur_thread == b);
+    assert_eq!(e.k.fastpath_count, 1);
+}
+
+#[test]
+fn recv_fastpath_blocking_conditions() {
+    let drained = |e: &mut Env, o: &RecvObjs| -> (Option<u64>, Option<u64>) {
+        e.as_thread(o.me.ptr, |k| sys(k, Syscall::Wait, o.n, 0, 0, &[], &[]));
+        (None, None)
+    };
+    // A sender waits on the endpoint: the receive takes its message (the slowpath).
+    let sender = |e: &mut Env, o: &RecvObjs| {
+        e.as_thread(o.me.ptr, |k| sys(k, Syscall::Wait, o.n, 0, 0, &[], &[]));
+        let s = e.thread(80, true);
+        e.as_thread(s.ptr, |k| sys(k, Syscall::Send, o.ep, 0, 5, &[1], &[]));
+        assert_eq!(e.state(s.ptr), ThreadState::BlockedOnSend);
+        (None, None)
+    };
+    let r = recv_case(RecvVia::Ep(Syscall::Recv), sender);
+    assert_eq!((r.0, r.2), (0, ThreadState::Running), "sender queued");
+    // The next thread runs on a sporadic SC (switching to it may restart its refill).
+    let sporadic_next = |e: &mut Env, o: &RecvObjs| {
+        drained(e, o);
+        let w = e.thread(95, false);
+        let sc = e.sc(1000, 5000);
+        ok(&e.as_root(|k| {
+            call(
+                k,
+                w.cap,
+                Label::TCBSetSchedParams as u64,
+                &[95, 95],
+                &[ROOT_TCB, sc, 0],
+            )
+        }));
+        ok(&e.as_root(|k| call(k, w.cap, Label::TCBResume as u64, &[], &[])));
+        (None, None)
+    };
+    let r = recv_case(RecvVia::Ntfn(Syscall::Wait), sporadic_next);
+    assert_eq!(
+        (r.0, r.2),
+        (0, ThreadState::BlockedOnNotification),
+        "sporadic next thread"
+    );
+    // Time is up for the caller's budget's minimum: the slowpath (budget check).
+    // The reply object records another thread blocked in a receive with it.
+    let held = |e: &mut Env, o: &RecvObjs| {
+        drained(e, o);
+        let other = e.thread(80, true);
+        let ep2 = e.alloc(ObjectKind::Endpoint, 0);
+        e.as_thread(other.ptr, |k| {
+            sys(k, Syscall::Recv, ep2, o.reply, 0, &[], &[])
+        });
+        (None, None)
+    };
+    let r = recv_case(RecvVia::Ep(Syscall::Recv), held);
+    assert_eq!((r.0, r.2), (0, ThreadState::BlockedOnReceive), "reply held");
+}
+
+#[test]
+fn recv_fastpath_conditions() {
+    let wait = RecvVia::Ntfn(Syscall::Wait);
+    let recv = RecvVia::Ep(Syscall::Recv);
+    // Nothing pending (the signal was collected by an earlier Wait) and not blocking: the
+    // slowpath's poll (badge 0, and the message info zeroed on an endpoint).
+    let drained = |e: &mut Env, o: &RecvObjs| -> (Option<u64>, Option<u64>) {
+        e.as_thread(o.me.ptr, |k| sys(k, Syscall::Wait, o.n, 0, 0, &[], &[]));
+        (None, None)
+    };
+    let r = recv_case(RecvVia::Ntfn(Syscall::NBWait), drained);
+    assert_eq!(
+        (r.0, r.1, r.2),
+        (0, 0, ThreadState::Running),
+        "idle, NBWait"
+    );
+    let r = recv_case(RecvVia::Ep(Syscall::NBRecv), drained);
+    assert_eq!(
+        (r.0, r.1, r.2),
+        (0, 0, ThreadState::Running),
+        "idle, NBRecv"
+    );
+    // A notification bound to another thread: the slowpath's cap fault.
+    let bound_elsewhere = |e: &mut Env, o: &RecvObjs| {
+        let other = e.thread(80, true);
+        ok(&e.as_root(|k| call(k, other.cap, Label::TCBBindNotification as u64, &[], &[o.n])));
+        (None, None)
+    };
+    assert_eq!(recv_case(wait, bound_elsewhere).0, 0, "bound elsewhere");
+    // No Read right: the slowpath's cap fault.
+    let write_only = |e: &mut Env, o: &RecvObjs| {
+        let s = e.slot();
+        ok(&e.as_root(|k| mint(k, s, o.n, 0x1, 0)));
+        (Some(s), None)
+    };
+    assert_eq!(recv_case(wait, write_only).0, 0, "no Read right");
+    // A higher-priority thread is ready: the scheduler runs.
+    let higher = |e: &mut Env, _: &RecvObjs| {
+        let h = e.thread(120, true);
+        ok(&e.as_root(|k| call(k, h.cap, Label::TCBResume as u64, &[], &[])));
+        (None, None)
+    };
+    assert_eq!(recv_case(wait, higher).0, 0, "higher priority ready");
+    assert_eq!(recv_case(recv, higher).0, 0, "higher priority ready, Recv");
+    // The reply object records another thread blocked in a receive with it: the slowpath
+    // cancels that thread's IPC first.
+    let held = |e: &mut Env, o: &RecvObjs| {
+        let other = e.thread(80, true);
+        let ep2 = e.alloc(ObjectKind::Endpoint, 0);
+        e.as_thread(other.ptr, |k| {
+            sys(k, Syscall::Recv, ep2, o.reply, 0, &[], &[])
+        });
+        assert_eq!(e.state(other.ptr), ThreadState::BlockedOnReceive);
+        (None, None)
+    };
+    assert_eq!(recv_case(recv, held).0, 0, "reply object held");
+    // A reply cptr naming no reply cap: the slowpath's cap fault.
+    let not_reply = |_: &mut Env, o: &RecvObjs| (None, Some(o.n));
+    assert_eq!(
+        recv_case(recv, not_reply).0,
+        0,
+        "reply cptr names a notification"
+    );
 }
 
 // ---- Yield ----------------------------------------------------------------------------

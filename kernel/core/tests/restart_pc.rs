@@ -231,10 +231,21 @@ fn a_cap_fault_reports_and_restarts_at_the_syscall() {
     let mut e = Env::new();
     let (t, handler, fault_ep, hreply) = with_handler(&mut e);
     let at = e.k.context(t.ptr).pc;
+    // The root thread below `t`, so that nothing but the fault makes the scheduler switch.
+    ok(&inv(
+        &mut e,
+        ROOT_TCB,
+        Label::TCBSetPriority,
+        &[90],
+        &[ROOT_TCB],
+    ));
     // A Send through a cptr that does not resolve (guard mismatch): a cap fault.
     let bad = 1u64 << 63;
     e.as_thread(t.ptr, |k| sys(k, Syscall::Send, bad, 0, 0, &[], &[]));
     assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    // The scheduler ran after the fault: the blocked thread is not the current one (the
+    // entry's "nothing changed" shortcut must not apply to a lookup that faulted).
+    assert_ne!(e.k.cur_thread, t.ptr, "the faulted thread still current");
     let m = msg(&e.k, handler.ptr);
     assert_eq!(m.info.label, sel4_abi::FaultType::CapFault as u64);
     assert_eq!(m.mrs[0], at, "IP: the syscall instruction");
