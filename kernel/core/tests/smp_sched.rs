@@ -134,7 +134,10 @@ fn each_core_schedules_its_own_threads() {
     let idles: Vec<u64> = (0..4).map(|n| e.k.node_idle_thread(n)).collect();
     assert_eq!(idles[0], idle0);
     for (i, a) in idles.iter().enumerate() {
-        assert!(idles[i + 1..].iter().all(|b| b != a), "one idle TCB per core");
+        assert!(
+            idles[i + 1..].iter().all(|b| b != a),
+            "one idle TCB per core"
+        );
     }
     e.k.take_ipi_mask();
     // Higher priority than the root task but on core 2: core 0 keeps running the root task.
@@ -142,7 +145,11 @@ fn each_core_schedules_its_own_threads() {
     assert_eq!(e.k.cur_thread, root);
     assert!(queued_on(&mut e, 2, t.ptr));
     assert!(!queued_on(&mut e, 0, t.ptr));
-    assert_eq!(e.k.take_ipi_mask() & (1 << 2), 1 << 2, "core 2 is told to reschedule");
+    assert_eq!(
+        e.k.take_ipi_mask() & (1 << 2),
+        1 << 2,
+        "core 2 is told to reschedule"
+    );
     // Core 2 takes the IPI and runs it; core 1 and 3 stay idle.
     assert_eq!(ipi(&mut e, 2), t.ptr);
     assert_eq!(e.k.node_cur_thread(2), t.ptr);

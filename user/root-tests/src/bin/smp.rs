@@ -60,23 +60,42 @@ static PONGS: AtomicU64 = AtomicU64::new(0);
 static COUNT: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 
 fn signal(cap: u64) {
-    raw(Syscall::Send as i64, Regs { cap, ..Regs::default() });
+    raw(
+        Syscall::Send as i64,
+        Regs {
+            cap,
+            ..Regs::default()
+        },
+    );
 }
 
 fn wait(cap: u64) -> u64 {
-    raw(Syscall::Wait as i64, Regs { cap, ..Regs::default() }).cap
+    raw(
+        Syscall::Wait as i64,
+        Regs {
+            cap,
+            ..Regs::default()
+        },
+    )
+    .cap
 }
 
 /// The server (core 1): checks each client's sequence numbers, answers with number + 1.
 extern "C" fn server(_arg: u64) -> ! {
     let ep = EP.load(Ordering::Acquire);
     let reply = SERVER_REPLY.load(Ordering::Acquire);
-    let mut r = raw(Syscall::Recv as i64, Regs { cap: ep, reply, ..Regs::default() });
+    let mut r = raw(
+        Syscall::Recv as i64,
+        Regs {
+            cap: ep,
+            reply,
+            ..Regs::default()
+        },
+    );
     loop {
         let badge = r.cap;
         let seq = r.mr[0];
-        let ok = (1..4).contains(&badge)
-            && EXPECT[badge as usize].load(Ordering::Relaxed) == seq;
+        let ok = (1..4).contains(&badge) && EXPECT[badge as usize].load(Ordering::Relaxed) == seq;
         if ok {
             EXPECT[badge as usize].store(seq + 1, Ordering::Relaxed);
         } else {
@@ -85,7 +104,13 @@ extern "C" fn server(_arg: u64) -> ! {
         let info = MessageInfo::new(0, 0, 0, 1).0;
         r = raw(
             Syscall::ReplyRecv as i64,
-            Regs { cap: ep, info, mr: [seq + 1, 0, 0, 0], reply, dest: 0 },
+            Regs {
+                cap: ep,
+                info,
+                mr: [seq + 1, 0, 0, 0],
+                reply,
+                dest: 0,
+            },
         );
     }
 }
@@ -95,7 +120,15 @@ extern "C" fn client(arg: u64) -> ! {
     let ep = CLIENT_EP[arg as usize].load(Ordering::Acquire);
     for seq in 0..CALLS {
         let info = MessageInfo::new(0, 0, 0, 1).0;
-        let r = raw(Syscall::Call as i64, Regs { cap: ep, info, mr: [seq, 0, 0, 0], ..Regs::default() });
+        let r = raw(
+            Syscall::Call as i64,
+            Regs {
+                cap: ep,
+                info,
+                mr: [seq, 0, 0, 0],
+                ..Regs::default()
+            },
+        );
         if r.mr[0] != seq + 1 || MessageInfo(r.info).length() != 1 {
             ERRORS.fetch_add(1, Ordering::Relaxed);
         }
@@ -167,7 +200,12 @@ fn stays_still(i: usize) -> bool {
 pub extern "C" fn root_main(bootinfo: u64) -> ! {
     let bi = sel4_root::rt::boot_info(bootinfo);
     let nodes = bi.num_nodes;
-    say!("smp: {} nodes, SchedControl caps {}..{}", nodes, bi.schedcontrol.start, bi.schedcontrol.end);
+    say!(
+        "smp: {} nodes, SchedControl caps {}..{}",
+        nodes,
+        bi.schedcontrol.start,
+        bi.schedcontrol.end
+    );
     if nodes < 4 {
         fail("this test needs 4 cores");
     }
@@ -186,10 +224,12 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
     let spawn = |root: &mut Root<Sel4>, entry: extern "C" fn(u64) -> !, arg: u64| {
         let mut spec = Root::spawn_spec(entry, arg);
         spec.priority = 100;
-        root.spawn(bi, spec).unwrap_or_else(|_| fail("spawning a thread"))
+        root.spawn(bi, spec)
+            .unwrap_or_else(|_| fail("spawning a thread"))
     };
     // Objects: endpoint (badged per client), server reply, done notification (badged), pair.
-    let mk = |root: &mut Root<Sel4>, kind| root.retype(kind, 0, 1).unwrap_or_else(|_| fail("retype"));
+    let mk =
+        |root: &mut Root<Sel4>, kind| root.retype(kind, 0, 1).unwrap_or_else(|_| fail("retype"));
     let ep = mk(&mut root, sel4_abi::ObjectKind::Endpoint);
     let reply = mk(&mut root, sel4_abi::ObjectKind::Reply);
     let done = mk(&mut root, sel4_abi::ObjectKind::Notification);
@@ -203,13 +243,27 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
     NEVER.store(never, Ordering::Relaxed);
     for b in 1..6u64 {
         let s = root.slots.alloc().unwrap_or_else(|_| fail("slot"));
-        root.mint(sel4_root::root::CNODE, s, sel4_root::root::DEPTH, done, CapRights::ALL, 1 << b)
-            .unwrap_or_else(|_| fail("mint done"));
+        root.mint(
+            sel4_root::root::CNODE,
+            s,
+            sel4_root::root::DEPTH,
+            done,
+            CapRights::ALL,
+            1 << b,
+        )
+        .unwrap_or_else(|_| fail("mint done"));
         DONE[b as usize].store(s, Ordering::Relaxed);
         if b < 4 {
             let c = root.slots.alloc().unwrap_or_else(|_| fail("slot"));
-            root.mint(sel4_root::root::CNODE, c, sel4_root::root::DEPTH, ep, CapRights::ALL, b)
-                .unwrap_or_else(|_| fail("mint ep"));
+            root.mint(
+                sel4_root::root::CNODE,
+                c,
+                sel4_root::root::DEPTH,
+                ep,
+                CapRights::ALL,
+                b,
+            )
+            .unwrap_or_else(|_| fail("mint ep"));
             CLIENT_EP[b as usize].store(c, Ordering::Relaxed);
         }
     }
@@ -236,7 +290,11 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
     let errors = ERRORS.load(Ordering::Relaxed);
     let counts = [1, 2, 3].map(|b| EXPECT[b].load(Ordering::Relaxed));
     if errors != 0 || counts != [CALLS; 3] {
-        say!("smp: ERROR: IPC: {} errors, server saw {:?}", errors, counts);
+        say!(
+            "smp: ERROR: IPC: {} errors, server saw {:?}",
+            errors,
+            counts
+        );
         stop()
     }
     say!(
@@ -248,7 +306,10 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         say!("smp: ERROR: notifications: {} pings, {} pongs", pi, po);
         stop()
     }
-    say!("smp: notifications across cores: {} round trips between cores 2 and 3", ROUNDS);
+    say!(
+        "smp: notifications across cores: {} round trips between cores 2 and 3",
+        ROUNDS
+    );
 
     // Placement and migration of a thread that never enters the kernel by itself.
     let m = spawn(&mut root, spinner, 0);
@@ -262,7 +323,10 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
     if !stays_still(0) {
         fail("the spinner still runs after moving to core 0 (below the root's priority)");
     }
-    say!("smp: the spinner advances on core 2 ({} counts) and stops when moved to core 0", v);
+    say!(
+        "smp: the spinner advances on core 2 ({} counts) and stops when moved to core 0",
+        v
+    );
     if !place(&mut root, &m, 3) {
         fail("moving the spinner to core 3");
     }
@@ -271,7 +335,10 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         fail("moving the spinner to core 1");
     }
     let v = until_advances(0, v);
-    say!("smp: migrated 2 -> 0 -> 3 -> 1 while running: advances again on cores 3 and 1 ({} counts)", v);
+    say!(
+        "smp: migrated 2 -> 0 -> 3 -> 1 while running: advances again on cores 3 and 1 ({} counts)",
+        v
+    );
 
     // Remote suspend, resume and delete (the spinner runs on core 1).
     if root.invoke(m.tcb, &inv::tcb_suspend()).is_err() || !stays_still(0) {
@@ -281,9 +348,15 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         fail("resuming it");
     }
     let v = until_advances(0, COUNT[0].load(Ordering::Relaxed));
-    say!("smp: suspended while running on core 1: stopped; resumed: runs again ({} counts)", v);
+    say!(
+        "smp: suspended while running on core 1: stopped; resumed: runs again ({} counts)",
+        v
+    );
     if root
-        .invoke(sel4_root::root::CNODE, &inv::cnode_delete(m.tcb, sel4_root::root::DEPTH))
+        .invoke(
+            sel4_root::root::CNODE,
+            &inv::cnode_delete(m.tcb, sel4_root::root::DEPTH),
+        )
         .is_err()
         || !stays_still(0)
     {
