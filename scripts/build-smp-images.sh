@@ -3,6 +3,8 @@
 #   kernel.elf       the kernel built with the `smp` feature
 #   bootinfo.elf     that kernel + the boot-info root task, configured CONFIG_MAX_NUM_NODES=N
 #   bootinfo-up.elf  the uniprocessor kernel + the same task and configuration (must refuse it)
+#   smp.elf          (aarch64: the arch whose multicore kernel runs threads on every core) the
+#                    multicore kernel + the `smp` root task (threads on four cores)
 # x86_64 (multiboot): kernel32.bin and kernel32-up.bin (the two kernels, configured in place
 # with CONFIG_MAX_NUM_NODES=N) and bootinfo.elf (the task, QEMU's -initrd module).
 # The uniprocessor kernel binary is rebuilt in place afterwards (cargo keeps both feature
@@ -39,6 +41,12 @@ case "${IMAGE_KIND:-payload}" in
     target/release/mkimage --kernel "$kbin" --out "$out/bootinfo-up.elf" \
       --option CONFIG_MAX_NUM_NODES="$nodes" "$task" >/dev/null
     built="$out/bootinfo.elf $out/bootinfo-up.elf"
+    if [ "$arch" = aarch64 ]; then
+      cargo build --quiet --release --target "$TARGET" -p root-tests --bin smp
+      target/release/mkimage --kernel "$out/kernel.elf" --out "$out/smp.elf" \
+        --option CONFIG_MAX_NUM_NODES="$nodes" "target/$TARGET/release/smp" >/dev/null
+      built="$built $out/smp.elf"
+    fi
     ;;
 esac
 echo "build-smp-images: $arch: $built (CONFIG_MAX_NUM_NODES=$nodes)"

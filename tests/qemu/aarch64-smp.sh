@@ -6,6 +6,11 @@
 # is the boot-info test, which then runs as on one core (every syscall through the lock) and
 # sees numNodes 4 with four SchedControl caps. The uniprocessor kernel refuses the same
 # configuration with a clear panic.
+# Phase 2: the `smp` root task places threads on all four cores (SchedControl per core) and
+# checks IPC and notifications across cores (every message exactly once, in order), migration
+# of a running thread and suspend/resume/delete of a thread running on another core. It runs
+# with -icount (guest time = instructions): with the host's real time a loaded machine makes
+# every lock wait look like many milliseconds of a thread's 5 ms budget.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/arch.sh
@@ -30,3 +35,16 @@ target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" \
 target/release/qemu-test --timeout "${BOOT_TIMEOUT:-30}" --no-panic-check --expect-exit 1 \
   --expect "KERNEL PANIC: CONFIG_MAX_NUM_NODES=4 needs the multicore kernel (built with the smp feature); this one is uniprocessor" \
   -- "${qemu_smp[@]}" "$out/bootinfo-up.elf"
+target/release/qemu-test --timeout "${BOOT_TIMEOUT_SMP:-240}" \
+  --panic-pattern "KERNEL PANIC" --panic-pattern "smp: ERROR" --panic-pattern "sel4-root: panic" \
+  --expect "kernel: core 3 schedules its own threads (reschedule IPI: SGI 0)" \
+  --expect "smp: 4 nodes, SchedControl caps" \
+  --expect "smp: server on core 1, clients on cores 0, 2, 3, notification pair on cores 2 and 3" \
+  --expect "smp: IPC across cores: 300 calls from each client, every message seen exactly once and in order, every reply right" \
+  --expect "smp: notifications across cores: 300 round trips between cores 2 and 3" \
+  --expect "and stops when moved to core 0" \
+  --expect "smp: migrated 2 -> 0 -> 3 -> 1 while running: advances again on cores 3 and 1" \
+  --expect "smp: suspended while running on core 1: stopped; resumed: runs again" \
+  --expect "smp: deleted while running on core 1: stopped; core 1 runs a new thread" \
+  --expect "smp: done" \
+  -- "${QEMU[@]:0:n-1}" -smp 4 -icount shift=0 "${QEMU[n-1]}" "$out/smp.elf"

@@ -48,9 +48,19 @@ fn write_cpacr(on: bool) {
 /// Set whether the thread about to be resumed may use FP/SIMD. Writes CPACR_EL1 only when
 /// the setting changes (the `eret` to user mode synchronises the context).
 pub fn set_user_access(on: bool) {
-    if ENABLED.load(Ordering::Relaxed) != on {
+    // The multicore kernel writes it every time: CPACR_EL1 is per core, the cache is not.
+    if cfg!(feature = "smp") || ENABLED.load(Ordering::Relaxed) != on {
         write_cpacr(on);
     }
+}
+
+/// Whether EL0 may use FP/SIMD on this core now (CPACR_EL1.FPEN read back).
+#[cfg(feature = "smp")]
+pub fn user_access_enabled() -> bool {
+    let v: u64;
+    // SAFETY: reading CPACR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, cpacr_el1", out(reg) v, options(nomem, nostack)) };
+    v & CPACR_FPEN_ON == CPACR_FPEN_ON
 }
 
 /// Move the live FP/SIMD registers: save them into `save` (the old owner's state; `None` when

@@ -39,6 +39,9 @@ const GICD_ITARGETSR: usize = 0x800;
 const GICD_PIDR2_V2: usize = 0xFE8;
 const GICD_PIDR2_V3: usize = 0xFFE8;
 // GICv2 CPU interface.
+/// GICv2 software-generated interrupt register (multicore IPIs).
+#[cfg(feature = "smp")]
+const GICD_SGIR: usize = 0xF00;
 const GICC_CTLR: usize = 0x00;
 const GICC_PMR: usize = 0x04;
 const GICC_BPR: usize = 0x08;
@@ -212,5 +215,45 @@ impl Gic {
                 asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) irq as u64, options(nostack))
             },
         }
+    }
+
+    /// Multicore (`docs/smp.md`): set up this secondary core's banked GICv2 CPU interface
+    /// (the distributor and core 0's interface are set up by [`Gic::init`]). Returns false
+    /// for GICv3, whose per-core redistributors the multicore kernel does not drive yet.
+    #[cfg(feature = "smp")]
+    pub fn init_secondary_cpu(&self) -> bool {
+        if self.version != GicVersion::V2 {
+            return false;
+        }
+        for irq in 0..32 {
+            wr8(self.dist + GICD_IPRIORITYR + irq, DEFAULT_PRIORITY);
+        }
+        wr(self.cpu + GICC_PMR, 0xF0);
+        wr(self.cpu + GICC_BPR, 0);
+        wr(self.cpu + GICC_CTLR, 1);
+        true
+    }
+
+    /// Multicore: like [`Gic::ack`] but the whole GICC_IAR value (GICv2 SGIs carry the
+    /// sending core's number in bits 10..12, which [`Gic::eoi`] must be given back).
+    #[cfg(feature = "smp")]
+    pub fn ack_raw(&self) -> Option<u32> {
+        match self.version {
+            GicVersion::V2 => {
+                let v = rd(self.cpu + GICC_IAR);
+                (v & 0x3FF < SPURIOUS).then_some(v)
+            }
+            GicVersion::V3 => self.ack(),
+        }
+    }
+
+    /// Multicore: send software-generated interrupt `sgi` (0..15) to the cores whose GICv2
+    /// CPU interface numbers are the set bits of `targets`.
+    #[cfg(feature = "smp")]
+    pub fn send_sgi(&self, sgi: u32, targets: u8) {
+        // Make the kernel's writes (the queues the target will read) visible first.
+        // SAFETY: a barrier only.
+        unsafe { asm!("dsb ish", options(nostack)) };
+        wr(self.dist + GICD_SGIR, ((targets as u32) << 16) | (sgi & 0xF));
     }
 }

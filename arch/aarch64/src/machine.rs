@@ -49,6 +49,15 @@ impl Aarch64Machine {
     /// After a timer interrupt: advance the periodic tick if it was due (returns whether it
     /// was), drop a passed core deadline, and re-arm for whichever comes first.
     pub fn timer_fired(&mut self) -> bool {
+        // A secondary core has no tick, only its own kernel deadline.
+        #[cfg(feature = "smp")]
+        if let Some(d) = secondary_deadline() {
+            if d.load(core::sync::atomic::Ordering::Relaxed) <= timer::counter() {
+                d.store(u64::MAX, core::sync::atomic::Ordering::Relaxed);
+            }
+            self.program_timer();
+            return false;
+        }
         let now = timer::counter();
         let ticked = self.tick_period != 0 && self.next_tick <= now;
         if ticked {
@@ -66,6 +75,11 @@ impl Aarch64Machine {
 
     /// Program the timer for the earlier of the periodic tick and the core's deadline.
     fn program_timer(&self) {
+        #[cfg(feature = "smp")]
+        if let Some(d) = secondary_deadline() {
+            timer::set_compare(d.load(core::sync::atomic::Ordering::Relaxed));
+            return;
+        }
         timer::set_compare(self.next_tick.min(self.deadline));
     }
 
@@ -79,6 +93,22 @@ impl Aarch64Machine {
     /// Convert microseconds to counter ticks.
     pub fn us_to_ticks(&self, us: u64) -> u64 {
         crate::ticks::scale(us, self.timer_hz, 1_000_000)
+    }
+}
+
+/// Multicore (`docs/smp.md`): each core's generic timer is its own; the fields above are the
+/// boot core's (tick and deadline), a secondary core keeps only its kernel deadline (counter
+/// ticks, `u64::MAX` = none) here.
+#[cfg(feature = "smp")]
+static SECONDARY_DEADLINES: [core::sync::atomic::AtomicU64; crate::smp::MAX_CORES] =
+    [const { core::sync::atomic::AtomicU64::new(u64::MAX) }; crate::smp::MAX_CORES];
+
+/// The running core's deadline if it is a secondary core.
+#[cfg(feature = "smp")]
+fn secondary_deadline() -> Option<&'static core::sync::atomic::AtomicU64> {
+    match crate::smp::current_core() {
+        0 => None,
+        c => SECONDARY_DEADLINES.get(c),
     }
 }
 
@@ -105,6 +135,12 @@ impl Machine for Aarch64Machine {
     }
 
     fn set_deadline(&mut self, deadline_us: u64) {
+        #[cfg(feature = "smp")]
+        if let Some(d) = secondary_deadline() {
+            d.store(self.us_to_ticks(deadline_us), core::sync::atomic::Ordering::Relaxed);
+            self.program_timer();
+            return;
+        }
         self.deadline = self.us_to_ticks(deadline_us);
         self.program_timer();
     }
@@ -132,6 +168,14 @@ impl Machine for Aarch64Machine {
 
     fn tlb_invalidate_page(&mut self, asid: u16, vaddr: VAddr) {
         cpu::tlb_invalidate_page(asid, vaddr);
+    }
+
+    #[cfg(feature = "smp")]
+    fn stall_core(&mut self, core: usize) {
+        if let Some(t) = crate::smp::gic_target(core) {
+            self.gic.send_sgi(crate::smp::RESCHEDULE_SGI, t);
+            crate::smp::wait_until_in_kernel(core);
+        }
     }
 
     fn tlb_invalidate_asid(&mut self, asid: u16) {

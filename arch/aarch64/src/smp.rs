@@ -25,8 +25,11 @@ use crate::pte::MAIR_VALUE;
 
 /// Most cores this kernel brings up (`sel4_abi::config::MAX_NUM_NODES_LIMIT`).
 pub const MAX_CORES: usize = 16;
-/// Kernel stack of each secondary core.
-pub const SECONDARY_STACK_SIZE: usize = 16 * 1024;
+/// The software-generated interrupt the kernel uses as its reschedule (and stall) IPI.
+pub const RESCHEDULE_SGI: u32 = 0;
+/// Kernel stack of each secondary core (as large as the boot core's: a secondary runs the
+/// whole kernel, and the multicore kernel's node switch copies two per-core states on it).
+pub const SECONDARY_STACK_SIZE: usize = 64 * 1024;
 
 /// The affinity fields of MPIDR_EL1 (Aff3, Aff2, Aff1, Aff0).
 const MPIDR_AFFINITY: u64 = 0xFF_00FF_FFFF;
@@ -88,6 +91,63 @@ pub fn current_core() -> usize {
         .iter()
         .position(|m| m.load(Ordering::Relaxed) == me)
         .unwrap_or(0)
+}
+
+/// Set while a core runs user code (cleared at every kernel entry before the big kernel lock
+/// is taken, set before the lock is released to return to user mode): the lock holder's
+/// remote stall waits for it to clear.
+static IN_USER: [AtomicBool; MAX_CORES] = [const { AtomicBool::new(false) }; MAX_CORES];
+
+/// The running core entered the kernel from user mode (its registers are saved).
+pub fn entered_kernel(index: usize) {
+    if let Some(f) = IN_USER.get(index) {
+        f.store(false, Ordering::Release);
+    }
+}
+
+/// The running core is about to return to user mode (call before releasing the lock).
+pub fn leaving_kernel(index: usize) {
+    if let Some(f) = IN_USER.get(index) {
+        f.store(true, Ordering::Release);
+    }
+}
+
+/// The core holding the big kernel lock through [`lock_kernel`] (index + 1; 0 = none).
+static HOLDER: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Take the big kernel lock on core `index` (checked: a core never takes it twice).
+pub fn lock_kernel(index: usize) {
+    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
+    let h = HOLDER.swap(index + 1, Ordering::AcqRel);
+    if h != 0 {
+        crate::kprintln!("KERNEL PANIC: core {index} got the kernel lock while core {} held it", h - 1);
+        crate::cpu::semihosting_exit(1);
+    }
+}
+
+/// Release the big kernel lock held by core `index` (checked).
+pub fn unlock_kernel(index: usize) {
+    let h = HOLDER.swap(0, Ordering::AcqRel);
+    if h != index + 1 {
+        crate::kprintln!("KERNEL PANIC: core {index} released the kernel lock held by {}", h as i64 - 1);
+        crate::cpu::semihosting_exit(1);
+    }
+    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
+}
+
+/// Wait until core `index` is not running user code (after sending it an IPI).
+pub fn wait_until_in_kernel(index: usize) {
+    if let Some(f) = IN_USER.get(index) {
+        while f.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// The GICv2 CPU interface number of core `index` (QEMU `virt`: its MPIDR Aff0).
+pub fn gic_target(index: usize) -> Option<u8> {
+    let m = CORE_MPIDR.get(index)?.load(Ordering::Relaxed);
+    (m != u64::MAX && (m & 0xFF) < 8).then(|| 1u8 << (m & 0xFF))
 }
 
 /// Whether core `index` has come up.

@@ -111,13 +111,31 @@ extern "C" fn aarch64_user_trap(kind: u64, ctx: *mut Aarch64Context) -> *mut Aar
     // A multicore kernel serialises kernel entries with the big kernel lock, held from here
     // until the registers to resume are chosen (`docs/smp.md`).
     #[cfg(feature = "smp")]
-    kernel_hal::smp::BIG_KERNEL_LOCK.lock();
+    let core = crate::smp::current_core();
+    #[cfg(feature = "smp")]
+    {
+        crate::smp::entered_kernel(core);
+        // The multicore kernel keeps a thread's FP/SIMD state in its TCB while the thread is
+        // in the kernel (another core may run it next): save it if it is live here.
+        if crate::fpu::user_access_enabled() {
+            // SAFETY: `ctx` is the trapping thread's live context (see above); its FP area
+            // is saved and the same values loaded back, nothing else touches it meanwhile.
+            unsafe {
+                let fp = ctx.cast::<u8>().add(crate::context::CTX_FP).cast();
+                crate::fpu::switch_owner(Some(fp), fp);
+            }
+        }
+    }
+    #[cfg(feature = "smp")]
+    crate::smp::lock_kernel(core);
     let next = h(kind, ctx);
     // SAFETY: the handler returns a live context (same contract as `enter_user`). Never
     // return to anything but EL0t, whatever the context says.
     unsafe { (*next).spsr = Aarch64Context::sanitise_spsr((*next).spsr) };
     #[cfg(feature = "smp")]
-    kernel_hal::smp::BIG_KERNEL_LOCK.unlock();
+    crate::smp::leaving_kernel(core);
+    #[cfg(feature = "smp")]
+    crate::smp::unlock_kernel(core);
     next
 }
 
@@ -326,8 +344,12 @@ aarch64_user_entry:
     .global aarch64_restore_user
 aarch64_restore_user:
     msr     tpidr_el{kel}, x0
+    .if {smp} == 0
     ldr     x1, =__stack_top
     mov     sp, x1
+    .endif
+    // Multicore: each core keeps its own SP_EL1 (its stack slot), which every user entry
+    // leaves where it found it; the first `enter_user` of a core fixes its depth.
     ldr     x2, [x0, #{sp}]
     msr     sp_el0, x2
     ldp     x2, x3, [x0, #{pc}]
@@ -363,4 +385,5 @@ aarch64_restore_user:
     fault_ip = const CTX_FAULT_IP,
     bench = const cfg!(feature = "benchmark") as u8,
     kel = const KERNEL_EL,
+    smp = const cfg!(feature = "smp") as u8,
 );

@@ -187,6 +187,8 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     kmem::store(&machine, idle, &idle_tcb);
     let mut k = Kernel::new(machine, p.arch, idle, irq_node);
     k.config = p.config;
+    #[cfg(feature = "smp")]
+    boot_nodes(&mut k, &mut al)?;
     if let Some(t) = p.timer_irq {
         if (t as usize) < MAX_IRQS {
             k.irq_state[t as usize] = IrqState::Timer;
@@ -538,4 +540,31 @@ pub fn boot<M: Machine>(machine: M, p: &BootParams<'_>) -> Result<Kernel<M>, Boo
     k.last_entry_us = now;
     k.activate_vspace();
     Ok(k)
+}
+
+/// The multicore kernel's other cores (`docs/smp.md`): an idle TCB each and the memory their
+/// scheduler state is parked in while another core runs the kernel ([`crate::node`]).
+#[cfg(feature = "smp")]
+fn boot_nodes<M: Machine>(k: &mut Kernel<M>, al: &mut Alloc) -> Result<(), BootError> {
+    let count = (k.config.max_num_nodes.max(1) as usize).min(crate::node::MAX_NODES);
+    if count <= 1 {
+        return Ok(());
+    }
+    let bytes = (count as u64 * crate::node::NODE_STATE_BYTES).next_power_of_two();
+    let base = al.alloc(bytes.trailing_zeros().max(obj::TCB_BITS))?;
+    let mut idles = [0; crate::node::MAX_NODES];
+    for idle in idles.iter_mut().take(count).skip(1) {
+        let t = al.alloc(obj::TCB_BITS)?;
+        let mut tcb = Tcb::<M::Context>::new();
+        tcb.state = ThreadState::IdleThreadState as u64;
+        kmem::zero(&k.machine, t, 1 << obj::TCB_BITS);
+        kmem::store(&k.machine, t, &tcb);
+        *idle = t;
+    }
+    k.init_nodes(count, base, |n| idles[n]);
+    // The fastpath switches threads without asking which core they belong to (seL4's checks
+    // the destination's core and falls back to the slowpath): every multicore syscall takes
+    // the slowpath here.
+    k.fastpath = crate::fastpath::FastpathMode::Disabled;
+    Ok(())
 }

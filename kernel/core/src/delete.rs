@@ -46,9 +46,13 @@ pub fn finalise_cap<M: Machine>(k: &mut Kernel<M>, cap: Cap, is_final: bool) -> 
             })
         }
         Cap::Thread { ptr } if is_final => {
+            #[cfg(feature = "smp")]
+            crate::node::remote_deschedule(k, ptr);
             crate::sched::tcb_finalise(k, ptr);
             // seL4's dissociateVCPUTCB (hypervisor kernels): the VCPU outlives the thread.
             crate::vcpu::dissociate_tcb(k, ptr);
+            #[cfg(feature = "smp")]
+            crate::node::forget_fpu_owner(k, ptr);
             // seL4's fpuThreadDelete: the FPU's registers no longer belong to a live thread.
             if k.fpu_owner == ptr {
                 k.fpu_owner = 0;

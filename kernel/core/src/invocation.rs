@@ -154,10 +154,14 @@ pub fn decode_sched_control_invocation<M: Machine>(
     k: &mut Kernel<M>,
     a: &InvocationArgs,
 ) -> KResult<()> {
-    // Multicore phase 1 (`docs/smp.md`): the secondary cores come up and idle, but only core
-    // 0 schedules threads yet, so a scheduling context cannot be placed on another core.
+    // A kernel without per-core scheduling (`docs/smp.md`: no `smp` feature, or an arch whose
+    // secondary cores only idle) schedules on core 0 only: an SC cannot go elsewhere.
     if let Cap::SchedControl { core } = a.cap {
-        if core != 0 {
+        #[cfg(feature = "smp")]
+        let cores = k.smp.count as u64;
+        #[cfg(not(feature = "smp"))]
+        let cores = 1;
+        if core >= cores {
             return Err(SyscallError::IllegalOperation);
         }
     }

@@ -69,7 +69,7 @@ pub enum SchedulerAction {
 
 /// Ready queues: one doubly linked TCB list per priority (through `sched_next/prev`) and a
 /// bitmap of non-empty priorities.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ReadyQueues {
     /// Head TCB per priority (0 = empty).
     pub head: [PAddr; NUM_PRIORITIES],
@@ -132,7 +132,7 @@ pub struct Kernel<M: Machine> {
     /// What [`Kernel::activate_vspace`] last saw: the raw cap words of the current thread's
     /// VSpace slot and `active_vspace` as it left it. The VSpace is a function of those
     /// words alone, so while both are unchanged there is nothing to decode or switch.
-    vspace_seen: ([u64; 2], Option<(PAddr, u16)>),
+    pub(crate) vspace_seen: ([u64; 2], Option<(PAddr, u16)>),
     /// x86 I/O ports handed out by `IOPortControl_Issue` (one bit per port).
     pub io_ports_issued: [u64; 1024],
     /// The TCB whose FP/SIMD registers are live in the CPU (seL4's `ksCurFPUOwner`), 0 = none.
@@ -154,6 +154,10 @@ pub struct Kernel<M: Machine> {
     /// Number of syscalls the fastpath completed (for tests and measurements; not kernel
     /// state any operation depends on).
     pub fastpath_count: u64,
+    /// The multicore kernel's cores: which one is live in the fields above, where the others'
+    /// scheduler state is parked ([`crate::node`]).
+    #[cfg(feature = "smp")]
+    pub smp: crate::node::Nodes,
 }
 
 impl<M: Machine> Kernel<M> {
@@ -185,6 +189,11 @@ impl<M: Machine> Kernel<M> {
             fastpath_count: 0,
             work_units: 0,
             max_work_units: crate::preempt::MAX_WORK_UNITS_PER_PREEMPTION,
+            #[cfg(feature = "smp")]
+            smp: crate::node::Nodes {
+                count: 1,
+                ..Default::default()
+            },
         }
     }
 

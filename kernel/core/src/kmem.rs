@@ -84,6 +84,11 @@ unsafe impl KernelObject for Reply {}
 unsafe impl KernelObject for StoredSchedContext {}
 // SAFETY: #[repr(C)], integer fields only.
 unsafe impl KernelObject for Refill {}
+// SAFETY: #[repr(C)]; not valid for every bit pattern (enum and `Option` fields), but only
+// ever loaded from the kernel-owned region `Kernel::init_nodes` fills with valid values and
+// `Kernel::switch_node` stores valid values to; no capability names that memory.
+#[cfg(feature = "smp")]
+unsafe impl KernelObject for crate::node::NodeState {}
 // SAFETY: #[repr(C)]; the context field is an arch `UserContext` (plain registers). A
 // `Tcb<C>` is only loaded from a TCB object, which retype initialised with `Tcb::new()`
 // (module invariants), so the context bytes are always a valid `C`.

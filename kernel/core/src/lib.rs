@@ -53,6 +53,8 @@ pub mod irq;
 pub mod kernel;
 pub mod kmem;
 pub mod mdb;
+#[cfg(feature = "smp")]
+pub mod node;
 pub mod message;
 pub mod object;
 pub mod preempt;

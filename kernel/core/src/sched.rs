@@ -307,6 +307,10 @@ fn prio_of<M: Machine>(k: &Kernel<M>, t: PAddr) -> usize {
 
 /// Append `t` to the tail of its priority's ready queue (seL4 `tcbSchedAppend`).
 pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| enqueue(k, t));
+    }
     if t == 0 || t == k.idle_thread || k.tcb_read(t, |x| x.in_ready_queue) != 0 {
         return;
     }
@@ -328,6 +332,10 @@ pub fn enqueue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Put `t` at the head of its priority's ready queue (seL4 `tcbSchedEnqueue`).
 pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| enqueue_front(k, t));
+    }
     if t == 0 || t == k.idle_thread || k.tcb_read(t, |x| x.in_ready_queue) != 0 {
         return;
     }
@@ -349,6 +357,10 @@ pub fn enqueue_front<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 
 /// Remove `t` from its ready queue if queued (seL4 `tcbSchedDequeue`).
 pub fn dequeue<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| dequeue(k, t));
+    }
     if t == 0 {
         return;
     }
@@ -406,6 +418,10 @@ fn highest_ready<M: Machine>(k: &Kernel<M>) -> Option<(usize, PAddr)> {
 
 /// Insert `sc` into the release queue, ordered by its head refill's release time.
 fn release_insert<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_sc_node(k, sc) {
+        return k.on_node(n, |k| release_insert(k, sc));
+    }
     if sc_load(k, sc).in_release_queue != 0 {
         return;
     }
@@ -429,6 +445,10 @@ fn release_insert<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 
 /// Remove `sc` from the release queue if it is there (seL4 `tcbReleaseRemove`).
 pub fn release_remove<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_sc_node(k, sc) {
+        return k.on_node(n, |k| release_remove(k, sc));
+    }
     if sc == 0 || sc_load(k, sc).in_release_queue == 0 {
         return;
     }
@@ -454,6 +474,10 @@ pub fn release_remove<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
 
 /// seL4 `postpone`: take `sc`'s thread off the ready queue and wait for the next refill.
 pub fn postpone<M: Machine>(k: &mut Kernel<M>, sc: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_sc_node(k, sc) {
+        return k.on_node(n, |k| postpone(k, sc));
+    }
     let t = sc_load(k, sc).tcb;
     if t != 0 {
         dequeue(k, t);
@@ -510,6 +534,10 @@ pub fn on_kernel_entry<M: Machine>(k: &mut Kernel<M>) {
 
 /// Called when `t` stopped being runnable (blocked, suspended, faulted).
 pub fn thread_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| thread_blocked(k, t));
+    }
     dequeue(k, t);
     if t == k.cur_thread {
         k.sched_action = SchedulerAction::ChooseNew;
@@ -520,6 +548,10 @@ pub fn thread_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
 /// checks): queued at the head of its priority when its SC is ready, otherwise its SC waits
 /// in the release queue. Passive threads (no SC) are left alone.
 pub fn make_runnable<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| make_runnable(k, t));
+    }
     if t == 0 || t == k.idle_thread {
         return;
     }
@@ -558,6 +590,10 @@ pub fn set_blocked<M: Machine>(k: &mut Kernel<M>, t: PAddr, s: ThreadState) {
 
 /// seL4 `setPriority`: change `t`'s priority, requeueing it.
 pub fn set_priority<M: Machine>(k: &mut Kernel<M>, t: PAddr, prio: u64) {
+    #[cfg(feature = "smp")]
+    if let Some(n) = crate::node::remote_node(k, t) {
+        return k.on_node(n, |k| set_priority(k, t, prio));
+    }
     let queued = k.tcb_read(t, |x| x.in_ready_queue) != 0;
     dequeue(k, t);
     k.update_tcb(t, |x| x.priority = prio & 0xff);

@@ -65,12 +65,23 @@ pub fn decode_and_invoke_control<M: Machine>(k: &mut Kernel<M>, a: &InvocationAr
     // Invoke.
     k.set_thread_state_raw(a.thread, ThreadState::Restart);
     let t = sched::sc_load(k, sc).tcb;
+    // Multicore: a thread running on another core is taken off it first (its SC may move).
+    #[cfg(feature = "smp")]
+    if t != 0 {
+        crate::node::remote_deschedule(k, t);
+    }
     if t != 0 {
         sched::dequeue(k, t);
     }
     sched::release_remove(k, sc);
     if sc == k.cur_sc {
         sched::commit_time(k);
+    }
+    // The SC (and its thread) now belongs to the core of the SchedControl cap (MCS: a thread
+    // runs on its SC's core; reconfiguring through another core's cap migrates it).
+    #[cfg(feature = "smp")]
+    if let Cap::SchedControl { core } = a.cap {
+        sched::sc_update(k, sc, |s| s.core = core);
     }
     let refills = if budget == period {
         MIN_REFILLS

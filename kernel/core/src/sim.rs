@@ -54,6 +54,8 @@ pub struct SimMachine<C = SimContext> {
     pub irq_pending: bool,
     /// How often the kernel asked whether an interrupt is pending.
     pub irq_pending_checks: core::cell::Cell<u64>,
+    /// Every core the kernel stalled ([`Machine::stall_core`]), in order.
+    pub stalls: Vec<usize>,
 }
 
 /// PSCI_VERSION's function id; the simulated secure monitor answers it with [`SIM_PSCI_VERSION`].
@@ -89,6 +91,7 @@ impl<C> SimMachine<C> {
             context: PhantomData,
             irq_pending: false,
             irq_pending_checks: core::cell::Cell::new(0),
+            stalls: Vec::new(),
         }
     }
     /// Base physical address of RAM.
@@ -120,6 +123,9 @@ impl<C> PhysMem for SimMachine<C> {
 }
 
 impl<C: UserContext> Machine for SimMachine<C> {
+    fn stall_core(&mut self, core: usize) {
+        self.stalls.push(core);
+    }
     type Context = C;
     type PageTable = SimPageTable;
 

@@ -393,6 +393,8 @@ fn is_stopped<M: Machine>(k: &Kernel<M>, t: PAddr) -> bool {
 /// restart PC at that syscall, so it re-executes it when resumed; a running thread's restart
 /// PC becomes the address it would have resumed at (seL4 `updateRestartPC`).
 pub fn suspend<M: Machine>(k: &mut Kernel<M>, t: PAddr) {
+    #[cfg(feature = "smp")]
+    crate::node::remote_deschedule(k, t);
     ipc::cancel_ipc(k, t);
     if k.thread_state(t) == ThreadState::Running {
         let mut c = k.context(t);
@@ -432,6 +434,15 @@ fn reply_values<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, mrs: &[u64]) 
 }
 
 fn invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs, t: PAddr, inv: TcbInv) {
+    // A thread running on another core has its registers in that core, not in its TCB:
+    // take it off that core first (seL4's `remoteTCBStall`).
+    #[cfg(feature = "smp")]
+    if let TcbInv::ReadRegisters { .. } | TcbInv::WriteRegisters { .. } | TcbInv::CopyRegisters { .. } = inv {
+        crate::node::remote_deschedule(k, t);
+        if let TcbInv::CopyRegisters { src, .. } = inv {
+            crate::node::remote_deschedule(k, src);
+        }
+    }
     match inv {
         TcbInv::ReadRegisters { suspend: s, count } => {
             if s {

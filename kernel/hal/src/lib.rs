@@ -263,6 +263,10 @@ pub trait Machine: PhysMem {
     fn tlb_invalidate_asid(&mut self, asid: u16);
     /// Make newly written instructions visible (after mapping executable pages).
     fn sync_icache(&mut self) {}
+    /// Multicore kernels (`docs/smp.md`): stop core `core` running user code and return once
+    /// it has entered the kernel (registers saved, waiting for the big kernel lock), seL4's
+    /// remote stall. Called with the lock held; a uniprocessor machine never gets the call.
+    fn stall_core(&mut self, _core: usize) {}
 
     /// Prepare a new, zeroed VSpace root table at `root` for use: copy the kernel's global
     /// mappings into its upper (kernel) half where the arch shares one table between user

@@ -44,7 +44,7 @@ impl TicketLock {
     pub fn lock(&self) -> u32 {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
         while self.serving.load(Ordering::Acquire) != ticket {
-            core::hint::spin_loop();
+            wait_for_unlock();
         }
         ticket
     }
@@ -56,6 +56,7 @@ impl TicketLock {
         // Only the holder writes `serving`, so a load and a store suffice.
         let s = self.serving.load(Ordering::Relaxed);
         self.serving.store(s.wrapping_add(1), Ordering::Release);
+        wake_waiters();
     }
 
     /// Whether some core holds the lock (or waits for it).
@@ -88,4 +89,32 @@ pub fn with_kernel_lock<R>(f: impl FnOnce() -> R) -> R {
     let r = f();
     BIG_KERNEL_LOCK.unlock();
     r
+}
+
+/// A waiter's pause between two looks at the lock. On AArch64 `wfe`: the core sleeps until an
+/// event (the `sev` of [`wake_waiters`], or any interrupt or event), instead of hammering the
+/// lock's line; under QEMU it also hands the host CPU to the other vCPUs, one of which holds
+/// the lock. No wake-up is lost: an `sev` between the waiter's look and its `wfe` leaves the
+/// event register set, and that `wfe` returns at once.
+#[inline(always)]
+fn wait_for_unlock() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: `wfe` only suspends this core until the next event; no memory or register
+    // effect.
+    unsafe {
+        core::arch::asm!("wfe", options(nomem, nostack, preserves_flags))
+    };
+    #[cfg(not(target_arch = "aarch64"))]
+    core::hint::spin_loop();
+}
+
+/// The unlocker's half of [`wait_for_unlock`] (AArch64 `sev` after the releasing store, which
+/// the `dsb` orders before the event).
+#[inline(always)]
+fn wake_waiters() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: `dsb ish` + `sev` only order memory and signal an event to every core.
+    unsafe {
+        core::arch::asm!("dsb ish", "sev", options(nostack, preserves_flags))
+    };
 }

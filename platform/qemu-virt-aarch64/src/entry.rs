@@ -61,6 +61,11 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
         })
     });
     trap::set_user_trap_handler(handle_trap);
+    #[cfg(feature = "smp")]
+    multicore::start();
+    #[cfg(feature = "smp")]
+    let first = multicore::first_context();
+    #[cfg(not(feature = "smp"))]
     let first = STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
         wait_while_idle(s);
@@ -77,6 +82,7 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
 
 /// The one entry point for traps from user mode: `ctx` holds the trapping thread's
 /// registers; on return it holds the registers of the thread to resume.
+#[cfg(not(feature = "smp"))]
 fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context {
     STATE.with(|s| {
         let s = s.as_mut().expect("kernel state");
@@ -201,6 +207,7 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
 
 /// Acknowledge and handle every pending interrupt. `from_user`: the interrupt was taken
 /// from user mode (else while idle in the kernel).
+#[cfg_attr(feature = "smp", allow(dead_code))]
 fn handle_irqs(s: &mut State, from_user: bool) {
     while let Some(irq) = s.kernel.machine.gic.ack() {
         if irq == timer::KERNEL_TIMER_PPI && s.kernel.machine.timer_fired() {
@@ -226,6 +233,7 @@ fn handle_irqs(s: &mut State, from_user: bool) {
 
 /// While the core has nothing to run: wait for interrupts (kept masked at EL1 and polled
 /// from the GIC) and hand them to the core.
+#[cfg_attr(feature = "smp", allow(dead_code))]
 fn wait_while_idle(s: &mut State) {
     // Only when nothing is waiting for a budget refill either (an MCS thread that used up its
     // budget idles the CPU until its release; that is not worth a line).
@@ -237,3 +245,188 @@ fn wait_while_idle(s: &mut State) {
         handle_irqs(s, false);
     }
 }
+
+#[cfg(feature = "smp")]
+use multicore::handle_trap;
+
+/// The multicore kernel's entry and exit (`docs/smp.md`): every core runs the kernel core on
+/// its own scheduler state ([`Kernel::switch_node`]) under the big kernel lock, sends the
+/// reschedule IPIs the core asks for before it lets the lock go, and waits for interrupts
+/// *without* the lock when it has nothing to run.
+#[cfg(feature = "smp")]
+mod multicore {
+    use super::*;
+    use arch_aarch64::smp;
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    /// Set once the boot core has put the kernel in `STATE` (secondaries wait for it).
+    static READY: AtomicBool = AtomicBool::new(false);
+
+    /// The boot core: the kernel is in `STATE`; it keeps the lock until its first return to
+    /// user mode (the secondaries may run from now on).
+    pub fn start() {
+        smp::lock_kernel(0);
+        READY.store(true, Ordering::Release);
+    }
+
+    /// Send the reschedule IPIs the kernel core asked for (to other cores only).
+    fn send_ipis(s: &mut State, me: usize) {
+        let mask = s.kernel.take_ipi_mask() & !(1 << me);
+        let mut targets = 0u8;
+        for n in 0..smp::MAX_CORES {
+            if mask & (1 << n) != 0 {
+                targets |= smp::gic_target(n).unwrap_or(0);
+            }
+        }
+        if targets != 0 {
+            s.kernel.machine.gic.send_sgi(smp::RESCHEDULE_SGI, targets);
+        }
+    }
+
+    /// What to resume on this core: the current thread's context (its VSpace and FPU access
+    /// set up), or None when the core is idle. The FPU is given up when its owner is not the
+    /// thread about to run (its state was saved when it entered the kernel; another core may
+    /// run it next).
+    fn next_context(s: &mut State, me: usize) -> Option<*mut Aarch64Context> {
+        send_ipis(s, me);
+        let k = &mut s.kernel;
+        if k.fpu_owner != 0 && k.fpu_owner != k.cur_thread {
+            k.fpu_owner = 0;
+        }
+        if k.current_is_idle() {
+            return None;
+        }
+        resume_vspace(k);
+        set_fpu_access(k);
+        Some(k.current_context_ptr())
+    }
+
+    /// Acknowledge and handle every pending interrupt of this core (the reschedule SGI, the
+    /// timer, device interrupts routed here).
+    fn handle_irqs_here(s: &mut State, from_user: bool) {
+        while let Some(raw) = s.kernel.machine.gic.ack_raw() {
+            let irq = raw & 0x3FF;
+            if irq < 16 {
+                s.kernel.handle_reschedule_ipi();
+            } else {
+                if irq == timer::VIRTUAL_TIMER_PPI && s.kernel.machine.timer_fired() {
+                    s.ticks += 1;
+                    if from_user {
+                        s.user_ticks += 1;
+                    }
+                }
+                s.kernel.handle_irq(irq as u64);
+            }
+            s.kernel.machine.gic.eoi(raw);
+        }
+    }
+
+    /// Nothing to run here: wait for an interrupt with the lock released, then handle it on
+    /// this core's state; returns the context to resume (lock held).
+    fn idle_until_work(me: usize) -> *mut Aarch64Context {
+        loop {
+            smp::unlock_kernel(me);
+            cpu::wait_for_interrupt();
+            smp::lock_kernel(me);
+            let next = STATE.with(|s| {
+                let s = s.as_mut().expect("kernel state");
+                s.kernel.switch_node(me);
+                handle_irqs_here(s, false);
+                next_context(s, me)
+            });
+            if let Some(c) = next {
+                return c;
+            }
+        }
+    }
+
+    /// Every trap from user mode on any core (the arch layer holds the lock).
+    pub fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context {
+        let me = smp::current_core();
+        let next = STATE.with(|s| {
+            let s = s.as_mut().expect("kernel state");
+            s.kernel.switch_node(me);
+            // Another core may have taken the trapping thread off this core while this one
+            // waited for the lock (suspend, delete, migration: `node::remote_deschedule`);
+            // then the trap is not the thread's any more (it resumes at the trap's FaultIP).
+            let mine = ctx == s.kernel.current_context_ptr();
+            match kind {
+                TrapKind::Irq => handle_irqs_here(s, true),
+                _ if !mine => s.kernel.handle_reschedule_ipi(),
+                TrapKind::Sync => {
+                    let esr = cpu::esr();
+                    let class = trap::esr_class(esr);
+                    if class == trap::EC_FP_ACCESS && take_fpu(&mut s.kernel) {
+                        // The FPU now belongs to this thread: retry the instruction.
+                    } else if class == trap::EC_SVC64 {
+                        // SAFETY: as in the uniprocessor `handle_trap`: one word of the
+                        // trapping thread's saved registers (its own context: `mine`).
+                        let no = unsafe { core::ptr::addr_of!((*ctx).x[7]).read() };
+                        if no as i64 == Syscall::Yield.number() {
+                            s.yields += 1;
+                        }
+                        s.kernel.handle_syscall();
+                    } else {
+                        let pc = s.kernel.get_reg(s.kernel.cur_thread, kernel_hal::Reg::Pc);
+                        s.kernel.handle_user_fault(user_fault(esr, cpu::far(), pc));
+                    }
+                }
+                TrapKind::Fiq | TrapKind::SError => {
+                    s.kernel.handle_user_fault(UserFault::UserException {
+                        number: cpu::esr(),
+                        code: 0,
+                    });
+                }
+            }
+            next_context(s, me)
+        });
+        match next {
+            Some(c) => c,
+            None => idle_until_work(me),
+        }
+    }
+
+    /// The boot core's first thread (lock held since [`start`]).
+    pub fn first_context() -> *mut Aarch64Context {
+        let next = STATE.with(|s| {
+            let s = s.as_mut().expect("kernel state");
+            s.kernel.switch_node(0);
+            next_context(s, 0)
+        });
+        let ctx = next.unwrap_or_else(|| idle_until_work(0));
+        smp::leaving_kernel(0);
+        smp::unlock_kernel(0);
+        ctx
+    }
+
+    /// A secondary core after bring-up: set up its GIC CPU interface and timer interrupt,
+    /// then run whatever its scheduler has (or wait for it). Never returns.
+    pub fn secondary_run(me: usize) -> ! {
+        while !READY.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
+        smp::lock_kernel(me);
+        let next = STATE.with(|s| {
+            let s = s.as_mut().expect("kernel state");
+            s.kernel.switch_node(me);
+            if !s.kernel.machine.gic.init_secondary_cpu() {
+                panic!("core {me}: the multicore kernel needs a GICv2 (run QEMU virt without gic-version=3)");
+            }
+            s.kernel.machine.gic.enable(smp::RESCHEDULE_SGI);
+            s.kernel.machine.gic.enable(timer::VIRTUAL_TIMER_PPI);
+            timer::deny_user_access();
+            kprintln!("kernel: core {me} schedules its own threads (reschedule IPI: SGI {})", smp::RESCHEDULE_SGI);
+            s.kernel.handle_reschedule_ipi();
+            next_context(s, me)
+        });
+        let ctx = next.unwrap_or_else(|| idle_until_work(me));
+        smp::leaving_kernel(me);
+        smp::unlock_kernel(me);
+        // SAFETY: as in `run`: `ctx` is the current thread's context in its TCB, whose VSpace
+        // `next_context` installed.
+        unsafe { trap::enter_user(ctx) }
+    }
+}
+
+#[cfg(feature = "smp")]
+pub use multicore::secondary_run;

@@ -1,11 +1,11 @@
-//! Multicore phase 1 on QEMU `virt` (`docs/smp.md`; only with the `smp` feature): the boot
+//! Multicore on QEMU `virt` (`docs/smp.md`; only with the `smp` feature): the boot
 //! core starts `CONFIG_MAX_NUM_NODES - 1` secondary cores with PSCI `CPU_ON`, one at a time,
 //! and waits until each has come up; each secondary prints its bring-up line on the debug
-//! console holding the big kernel lock and then idles (phase 1 gives secondaries no threads).
+//! console holding the big kernel lock, then runs its own scheduler (`entry::secondary_run`).
 
 use arch_aarch64::smp::{self, PsciConduit, MAX_CORES};
 use arch_aarch64::timer::counter;
-use arch_aarch64::{cpu, kprintln};
+use arch_aarch64::kprintln;
 use boot_image::fdt::Fdt;
 use kernel_hal::smp::with_kernel_lock;
 
@@ -62,7 +62,7 @@ pub fn start_secondaries(nodes: u64, dtb: Option<&[u8]>) {
         index += 1;
     }
     kprintln!(
-        "kernel: {} cores up (PSCI CPU_ON through {}); big kernel lock on every kernel entry; threads run on core 0",
+        "kernel: {} cores up (PSCI CPU_ON through {}); big kernel lock on every kernel entry; threads run on every core",
         nodes,
         conduit.name()
     );
@@ -81,8 +81,5 @@ extern "C" fn kernel_secondary_main(core: u64) -> ! {
         );
         smp::set_online(core as usize);
     });
-    loop {
-        // Phase 1: no thread runs here and no interrupt is routed here (`docs/smp.md`).
-        cpu::wait_for_interrupt();
-    }
+    crate::entry::secondary_run(core as usize)
 }

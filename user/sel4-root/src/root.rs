@@ -304,6 +304,8 @@ pub struct Spawned {
     pub vspace: u64,
     /// Image frames mapped in its VSpace.
     pub image_frames: u64,
+    /// Its scheduling context's slot.
+    pub sc: u64,
 }
 
 /// Where [`Root::spawn_in_own_vspace`] maps a thread's stack (below it: unmapped).
@@ -361,6 +363,7 @@ impl<I: Invoker> Root<I> {
             tcb,
             vspace,
             image_frames: n,
+            sc,
         })
     }
 }

@@ -25,7 +25,7 @@ pub struct SchedContext {
     pub budget: u64,
     /// Time consumed since the last `SchedContext_Consumed` (µs).
     pub consumed: u64,
-    /// Core (always 0).
+    /// Core (the SchedControl it was configured with; always 0 on one core).
     pub core: u64,
     /// Bound TCB (0 = none).
     pub tcb: u64,
@@ -77,7 +77,8 @@ pub struct StoredSchedContext {
     size_bits: u8,
     sporadic: u8,
     in_release_queue: u8,
-    _pad: u8,
+    /// As [`SchedContext::core`] (the multicore kernel's core of the SC; 0 on one core).
+    pub(crate) core: u8,
 }
 
 const _: () = assert!(core::mem::size_of::<StoredSchedContext>() as u64 <= SC_HEADER_BYTES);
@@ -88,7 +89,8 @@ impl From<StoredSchedContext> for SchedContext {
             period: s.period,
             budget: s.budget,
             consumed: s.consumed,
-            core: 0,
+            // The uniprocessor kernel never sets it: a constant keeps its code as it was.
+            core: if cfg!(feature = "smp") { s.core as u64 } else { 0 },
             tcb: s.tcb,
             reply: s.reply,
             notification: s.notification,
@@ -126,7 +128,11 @@ impl From<SchedContext> for StoredSchedContext {
             size_bits: s.size_bits.min(63) as u8,
             sporadic: (s.sporadic != 0) as u8,
             in_release_queue: (s.in_release_queue != 0) as u8,
-            _pad: 0,
+            core: if cfg!(feature = "smp") {
+                s.core.min(u8::MAX as u64) as u8
+            } else {
+                0
+            },
         }
     }
 }

@@ -54,7 +54,11 @@ impl Env {
 impl<C: UserContext> Env<C> {
     /// A kernel booted for `arch`, its threads' registers a `C`.
     pub fn boot(arch: Arch) -> Env<C> {
-        let k = boot_sim_with::<C>(arch);
+        Env::with_kernel(boot_sim_with::<C>(arch))
+    }
+
+    /// An environment around an already booted kernel (e.g. one with another configuration).
+    pub fn with_kernel(k: K<C>) -> Env<C> {
         let bi = bootinfo(&k);
         let ut = (bi.untyped.start..bi.untyped.end)
             .filter(|s| {
