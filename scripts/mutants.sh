@@ -23,7 +23,9 @@
 #   e.g. scripts/mutants.sh kernel/core/src/cap.rs 'kernel/core/src/object/*.rs'
 #        scripts/mutants.sh --sample 60 --seed 6 --stage1-only kernel/core/src/ipc.rs
 # Env: MUTANTS_NICE (default 19), MUTANTS_OPT_LEVEL (stage-1 dev opt-level, default 0),
-#      MUTANTS_EXTRA (more stage-1 cargo-mutants options, e.g. "--baseline skip").
+#      MUTANTS_EXTRA (more stage-1 cargo-mutants options, e.g. "--baseline skip"; arguments
+#      for the test binaries need two `--`: "-- -- --skip random_ipc_scenarios" — with one,
+#      `cargo test` rejects them and every mutant is reported caught).
 # Needs cargo-mutants (`cargo install cargo-mutants --locked`) and python3 for --sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -97,3 +97,85 @@ fn unblock_absorbs_every_overlapping_refill() {
     sched::refill_unblock_check(&e.k, p);
     assert_eq!(refills(&e, p), vec![(now, 1000)]);
 }
+
+/// seL4 `refill_budget_check` (`handleOverrun`): an overrun of several whole budgets charges
+/// every one of them, a period each, however many it takes, and the rest of the usage is
+/// charged to the head as usual. (The kernel used to stop after refill_max + 1 refills and
+/// only delay the head by what was left, which released the budget periods too early.)
+#[test]
+fn an_overrun_of_many_budgets_costs_that_many_periods() {
+    for (used, want) in [
+        // 5 whole budgets: the single refill moves 5 periods on.
+        (5000u64, vec![(50_000u64, 1000u64)]),
+        // 5 budgets and 500 µs: 5 periods, then the head's first 500 µs are used.
+        (5500, vec![(50_500, 500), (60_000, 500)]),
+        // 2 budgets (within the old bound): unchanged behaviour.
+        (2000, vec![(20_000, 1000)]),
+    ] {
+        let mut e = Env::new();
+        let sc = e.alloc(ObjectKind::SchedContext, 8);
+        // Sporadic, budget 1000 of 10 000, room for 2 refills (refill_max 2).
+        ok(&configure_flags(&mut e, sc, 1000, 10_000, 0, 1));
+        let p = e.ptr(sc);
+        let t0 = sched::refill_head(&e.k, p).time;
+        sched::charge(&e.k, p, used);
+        let want: Vec<(u64, u64)> = want.iter().map(|&(t, a)| (t0 + t, a)).collect();
+        assert_eq!(refills(&e, p), want, "used {used}");
+    }
+    // Several refills: every refill the usage covers is charged, in order.
+    let mut e = Env::new();
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    ok(&configure_flags(&mut e, sc, 1000, 10_000, 2, 1));
+    let p = e.ptr(sc);
+    let t0 = sched::refill_head(&e.k, p).time;
+    sched::charge(&e.k, p, 400);
+    assert_eq!(refills(&e, p), vec![(t0 + 400, 600), (t0 + 10_000, 400)]);
+    sched::charge(&e.k, p, 4000);
+    let r = refills(&e, p);
+    assert_eq!(r.iter().map(|x| x.1).sum::<u64>(), 1000, "{r:?}");
+    // 4000 µs used of a 1000-µs budget: no refill may come back before four periods have
+    // passed (the old bound let the head return at t0 + 31 400).
+    assert!(r.iter().all(|&(t, _)| t >= t0 + 40_000), "{r:?}");
+}
+
+/// The kernel timer's interrupt, taken through `handle_irq` (the platforms' path), is
+/// handled as the timer and stays unmasked: masking it, as for a device IRQ awaiting
+/// `IRQHandler_Ack`, would stop the kernel's clock for good.
+#[test]
+fn the_timer_interrupt_is_never_masked() {
+    let mut e = Env::new();
+    let timer = kernel_core::sim::SIM_IRQS - 1;
+    // The platform enables its timer interrupt itself (the simulated machine starts with
+    // every line masked): model that.
+    e.k.machine.masked[timer as usize] = false;
+    for _ in 0..3 {
+        e.k.handle_irq(timer);
+        assert!(!e.k.machine.masked[timer as usize]);
+    }
+    e.check();
+}
+
+/// SchedContext finalise of an SC that is not the current one (here an unbound SC the root
+/// task deletes) leaves the current SC's accounting alone: the time the root task ran
+/// before the deletion is still charged to its SC when it is committed (`SchedContext_Consumed`
+/// reports it after a switch).
+#[test]
+fn deleting_another_sc_keeps_the_current_scs_consumed_time() {
+    let mut e = Env::new();
+    let root_sc = slots::INIT_THREAD_SC;
+    let consumed = |e: &mut Env| {
+        let r = e.as_root(|k| call(k, root_sc, Label::SchedContextConsumed as u64, &[], &[]));
+        ok(&r);
+        r.mrs[0]
+    };
+    consumed(&mut e);
+    let sc = e.alloc(ObjectKind::SchedContext, 8);
+    let other = e.thread(100, true);
+    consumed(&mut e);
+    e.k.machine.now += 700;
+    ok(&e.as_root(|k| delete(k, sc)));
+    assert_eq!(e.k.cur_sc, e.k.tcb(e.k.cur_thread).sched_context);
+    // Switching away commits the root task's time to its SC.
+    e.as_thread(other.ptr, |_| ());
+    assert!(consumed(&mut e) >= 700, "time before the delete charged");
+}
