@@ -74,11 +74,12 @@ verify-deep:
 ## Mutation testing of kernel-core's object/CSpace code (verified/MUTANTS.md), in two stages:
 ## every mutant against kernel-core's own tests, then the survivors against the lockstep
 ## refinement tests (scripts/mutants.sh). Not part of `make test`: hours of CPU for all files.
-## Narrow with MUTANTS_FILES, e.g. `make mutants MUTANTS_FILES=kernel/core/src/mdb.rs`.
+## Narrow with MUTANTS_FILES, e.g. `make mutants MUTANTS_FILES=kernel/core/src/mdb.rs`; options
+## (a seeded sample, stage 1 only, ...) go in MUTANTS_ARGS, e.g. MUTANTS_ARGS="--sample 60 --seed 6".
 MUTANTS_FILES ?= kernel/core/src/cap.rs kernel/core/src/cnode.rs kernel/core/src/cspace.rs \
   kernel/core/src/mdb.rs kernel/core/src/delete.rs kernel/core/src/untyped.rs 'kernel/core/src/object/*.rs'
 mutants:
-	bash scripts/mutants.sh $(MUTANTS_FILES)
+	bash scripts/mutants.sh $(MUTANTS_ARGS) $(MUTANTS_FILES)
 
 clean:
 	$(CARGO) clean

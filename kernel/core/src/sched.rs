@@ -26,6 +26,9 @@ use crate::object::{Refill, SchedContext, StoredSchedContext, ThreadState};
 pub const MIN_BUDGET_US: u64 = 20;
 /// Largest budget or period (one hour, seL4 `MAX_PERIOD_US`).
 pub const MAX_PERIOD_US: u64 = 60 * 60 * 1_000_000;
+/// Release times from here on are not charged further (seL4 `MAX_RELEASE_TIME`: the end of
+/// time less five maximum periods, so that adding a period never overflows).
+pub const MAX_RELEASE_TIME: u64 = u64::MAX - 5 * MAX_PERIOD_US;
 /// Refills every configured SC has room for (`MIN_REFILLS`).
 pub const MIN_REFILLS: u64 = 2;
 
@@ -214,10 +217,14 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
     }
     let s = sc_load(k, sc);
     let mut used = used;
-    let mut guard = s.refill_max + 1;
-    while used > 0 && guard > 0 {
-        guard -= 1;
+    // seL4 `handleOverrun`: whole refills are charged until the usage is consumed, however
+    // many periods that takes (an overrun of several budgets pushes the head that many
+    // periods on); the loop stops only at MAX_RELEASE_TIME, as in seL4.
+    while used > 0 {
         let h = refill_head(k, sc);
+        if h.time >= MAX_RELEASE_TIME {
+            break;
+        }
         if h.amount <= used {
             refill_pop_head(k, sc);
             used -= h.amount;
@@ -250,7 +257,7 @@ pub fn charge<M: Machine>(k: &Kernel<M>, sc: PAddr, used: u64) {
         }
     }
     if used > 0 {
-        // Overran every refill: delay the head by the excess.
+        // Release time out of range: delay the head by the excess (saturating).
         let mut h = refill_head(k, sc);
         h.time = h.time.saturating_add(used);
         set_refill_head(k, sc, h);
