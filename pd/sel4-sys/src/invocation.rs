@@ -386,6 +386,22 @@ pub fn asid_pool_assign(a: Arch, vspace: u64) -> Result<Invocation, NoSuchMethod
     arch(a, ArchLabel::AsidPoolAssign, &[], &[vspace])
 }
 
+// ---------------------------------------------------------------- ARM VCPU (hypervisor kernels)
+
+/// `ARM_VCPU_SetTCB(tcb)`: bind the invoked VCPU to `tcb` (aarch64 kernels with
+/// `CONFIG_ARM_HYPERVISOR_SUPPORT`; elsewhere [`NoSuchMethod`]).
+pub fn vcpu_set_tcb(a: Arch, tcb: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuSetTcb, &[], &[tcb])
+}
+/// `ARM_VCPU_ReadRegs(field)` (an `seL4_VCPUReg` number); the value comes back in MR0.
+pub fn vcpu_read_reg(a: Arch, field: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuReadReg, &[field], &[])
+}
+/// `ARM_VCPU_WriteRegs(field, value)`.
+pub fn vcpu_write_reg(a: Arch, field: u64, value: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuWriteReg, &[field, value], &[])
+}
+
 // ---------------------------------------------------------------- x86 I/O ports
 
 /// x86 `IOPortControl_Issue(first, last, root, index, depth)`.
