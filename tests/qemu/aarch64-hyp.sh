@@ -40,6 +40,7 @@ run undefined \
 # VCPU): a trapped smc is a VCPUFault with the HSR, a stage-2 abort a VMFault at the IPA, and
 # hvc a system call (number 0 here: UnknownSyscall); replies resume the guest.
 run vcpu --panic-pattern "has no fault handler" \
+  --expect "vcpu: InjectIRQ into list register 0 accepted, into list register 4: RangeError" \
   --expect "vcpu: guest smc -> VCPUFault (label 8) HSR 0x5e000000 (EC 0x17) at pc 0x40000010; guest x0 = 42, x3 = 0x5eed (TPIDR_EL1 loaded from the VCPU); VCPU TPIDR_EL1 now 0xbeef (saved from the guest)" \
   --expect "vcpu: guest load from an unmapped IPA -> VMFault (label 6) at IPA 0x12340000, pc 0x40000018" \
   --expect "vcpu: guest hvc #0 -> UnknownSyscall (label 2) number 0, x0 = 42, pc 0x4000001c, spsr 0x3c5" \

@@ -142,3 +142,45 @@ pub fn fault_ipa(far: u64) -> u64 {
     let hpfar = mrs!("hpfar_el2");
     ((hpfar >> 4) & 0xF_FFFF_FFFF) << 12 | (far & 0xFFF)
 }
+
+/// Number of GICv2 list registers the kernel switches (`kernel_core::vcpu::VGIC_LIST_REGS`).
+pub const LIST_REGS: usize = 4;
+
+/// GICH_HCR (En: the virtual CPU interface signals list-register interrupts to EL1).
+const GICH_HCR: usize = 0x00;
+/// GICH_VMCR (the guest's view of GICV_CTLR, PMR, BPR).
+const GICH_VMCR: usize = 0x08;
+/// GICH_LR0; list register n is at `GICH_LR0 + 4 n`.
+const GICH_LR0: usize = 0x100;
+
+fn gich_read(gich: usize, off: usize) -> u32 {
+    // SAFETY: `gich` is the kernel-window address of the GICv2 hypervisor interface (device
+    // memory, `virtualization=on`); reading these registers has no side effects.
+    unsafe { core::ptr::read_volatile((gich + off) as *const u32) }
+}
+
+fn gich_write(gich: usize, off: usize, v: u32) {
+    // SAFETY: as in `gich_read`; only the kernel writes the hypervisor interface, and its
+    // registers only affect the virtual CPU interface the guest sees.
+    unsafe { core::ptr::write_volatile((gich + off) as *mut u32, v) }
+}
+
+/// Load a guest's virtual GIC state into the GICv2 hypervisor interface at `gich` (kernel
+/// virtual) and enable it: the list registers `lrs` and `vmcr`.
+pub fn vgic_load(gich: usize, lrs: &[u64; LIST_REGS], vmcr: u64) {
+    for (i, lr) in lrs.iter().enumerate() {
+        gich_write(gich, GICH_LR0 + 4 * i, *lr as u32);
+    }
+    gich_write(gich, GICH_VMCR, vmcr as u32);
+    gich_write(gich, GICH_HCR, 1);
+}
+
+/// Save the guest's list registers into `lrs` and return its GICH_VMCR; the interface is
+/// disabled until the next [`vgic_load`].
+pub fn vgic_save(gich: usize, lrs: &mut [u64; LIST_REGS]) -> u64 {
+    gich_write(gich, GICH_HCR, 0);
+    for (i, lr) in lrs.iter_mut().enumerate() {
+        *lr = gich_read(gich, GICH_LR0 + 4 * i) as u64;
+    }
+    gich_read(gich, GICH_VMCR) as u64
+}

@@ -230,7 +230,25 @@ fn save_guest(s: &mut State) -> bool {
     for (i, r) in regs.iter().enumerate() {
         kernel_core::vcpu::write_reg(&s.kernel, v, i as u64, *r);
     }
+    if let Some(gich) = gich(&s.kernel) {
+        let mut lrs = [0u64; vcpu::LIST_REGS];
+        let vmcr = vcpu::vgic_save(gich, &mut lrs);
+        for (i, lr) in lrs.iter().enumerate() {
+            let at = kernel_core::vcpu::lr_addr(v, i as u64);
+            kernel_core::kmem::write_word(&s.kernel.machine, at, *lr);
+        }
+        let at = v + kernel_core::vcpu::VMCR_WORD;
+        kernel_core::kmem::write_word(&s.kernel.machine, at, vmcr);
+    }
     true
+}
+
+/// The kernel-window address of the GICv2 hypervisor interface, if the GIC is a GICv2 (a
+/// GICv3 has no GICH frame; its virtual interface is not supported).
+#[cfg(feature = "hyp")]
+fn gich(k: &Kernel<Aarch64Machine>) -> Option<usize> {
+    (k.machine.gic.version == arch_aarch64::gic::GicVersion::V2)
+        .then(|| arch_aarch64::layout::phys_to_virt(crate::memmap::GIC_HYP_V2) as usize)
 }
 
 /// Hypervisor build, on every exit: if the thread about to run has a VCPU, load its guest
@@ -249,6 +267,14 @@ fn load_guest(s: &mut State) {
     let mut regs = [0u64; vcpu::REG_COUNT];
     for (i, r) in regs.iter_mut().enumerate() {
         *r = kernel_core::vcpu::read_reg(&s.kernel, v, i as u64);
+    }
+    if let Some(gich) = gich(&s.kernel) {
+        let mut lrs = [0u64; vcpu::LIST_REGS];
+        for (i, lr) in lrs.iter_mut().enumerate() {
+            *lr = kernel_core::kmem::read_word(&s.kernel.machine, kernel_core::vcpu::lr_addr(v, i as u64));
+        }
+        let vmcr = kernel_core::kmem::read_word(&s.kernel.machine, v + kernel_core::vcpu::VMCR_WORD);
+        vcpu::vgic_load(gich, &lrs, vmcr);
     }
     vcpu::enter_guest(&regs);
     s.guest_vcpu = v;

@@ -197,6 +197,18 @@ fn setup(root: &mut Root<Sel4>) -> Result<(u64, u64, u64), sel4_root::error::Roo
     root.invoke(vcpu, &bind)?;
     let set = inv::vcpu_write_reg(ARCH, VCPU_TPIDR_EL1, TPIDR_BEFORE).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &set)?;
+    // A virtual interrupt in list register 0 (the guest's GIC CPU interface is off: it is
+    // only switched in and out with the guest), and one into a list register that does not
+    // exist.
+    let lr = inv::vcpu_inject_irq(ARCH, 27, 0, 0, 0).map_err(|_| NoSuchMethod)?;
+    root.invoke(vcpu, &lr)?;
+    let bad = inv::vcpu_inject_irq(ARCH, 27, 0, 0, 4).map_err(|_| NoSuchMethod)?;
+    match root.invoke(vcpu, &bad) {
+        Err(sel4_root::error::RootError::Kernel { error, .. }) => {
+            println!("vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}", error)
+        }
+        other => println!("vcpu: ERROR: InjectIRQ into list register 4 gave {:?}", other.map(|_| ())),
+    }
     // pc, sp, spsr: start at the code in EL1h.
     root.invoke(tcb, &inv::tcb_write_registers(true, 0, &[GUEST_IPA, 0, SPSR_EL1H]))?;
     Ok((ep, reply, tcb))
