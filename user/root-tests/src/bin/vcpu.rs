@@ -11,7 +11,11 @@
 //!    `smc` and replies;
 //! 2. a load from an IPA with nothing mapped: a VMFault at that IPA; again moved on;
 //! 3. `hvc #0` with x7 = 0: a guest's `hvc` is a system call, so an UnknownSyscall fault
-//!    (number 0) with x0 = 42 and the SPSR of EL1h.
+//!    (number 0) with x0 = 42 and the SPSR of EL1h; moved on again;
+//! 4. the guest enables its virtual GIC CPU interface (the GICV frame from the device
+//!    untyped, mapped at [`GICV_IPA`]) and unmasks IRQs: the virtual IRQ the root injected
+//!    with `ARMVCPUInjectIRQ` before the start is taken at the guest's EL1 vector (VBAR_EL1
+//!    set through `ARMVCPUWriteReg`), which reads GICV_IAR and makes `smc #1`.
 #![no_std]
 #![no_main]
 
@@ -41,7 +45,7 @@ const TPIDR_GUEST: u64 = 0xbeef;
 const SPSR_EL1H: u64 = 0x3c5;
 
 /// The guest's code (A64 encodings).
-const GUEST_CODE: [u32; 9] = [
+const GUEST_CODE: [u32; 15] = [
     0xd280_0540, // mov  x0, #42
     0xd538_d083, // mrs  x3, tpidr_el1
     0xd297_dde4, // mov  x4, #0xbeef
@@ -50,8 +54,31 @@ const GUEST_CODE: [u32; 9] = [
     0xd2a2_4681, // mov  x1, #0x12340000
     0xf940_0022, // ldr  x2, [x1]      (IPA + 0x18)
     0xd400_0002, // hvc  #0            (IPA + 0x1c)
+    0xd2a1_0021, // mov  x1, #0x08010000 (GICV_IPA)
+    0x5280_0022, // mov  w2, #1
+    0xb900_0022, // str  w2, [x1]      GICV_CTLR: group 0 on
+    0x5280_1f02, // mov  w2, #0xf8
+    0xb900_0422, // str  w2, [x1, #4]  GICV_PMR: let every priority through
+    0xd503_42ff, // msr  daifclr, #2   unmask IRQs: the injected one is taken at once
     0x1400_0000, // b    .
 ];
+
+/// The guest's EL1 vector table (VBAR_EL1), 2 KiB aligned.
+const VECTORS: u64 = 0x800;
+/// Its IRQ entry (current EL with SP_ELx: +0x280): acknowledge, report through `smc #1`.
+const IRQ_ENTRY: [u32; 3] = [
+    0xb940_0c25, // ldr  w5, [x1, #0xc] GICV_IAR: the interrupt taken
+    0xd400_0023, // smc  #1
+    0x1400_0000, // b    .
+];
+/// Where the guest sees the GICV frame (its GIC CPU interface).
+const GICV_IPA: u64 = 0x0801_0000;
+/// The GICv2 virtual CPU interface QEMU `virt` has with `virtualization=on`.
+const GICV_PADDR: u64 = 0x0804_0000;
+/// `seL4_VCPUReg_VBAR`.
+const VCPU_VBAR: u64 = 14;
+/// The virtual interrupt injected into list register 0.
+const VIRQ: u16 = 27;
 
 fn fail(what: &str, e: impl core::fmt::Display) -> ! {
     println!("vcpu: ERROR: {}: {}", what, e);
@@ -66,7 +93,7 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         Ok(r) => r,
         Err(e) => fail("boot info", e),
     };
-    let (ep, reply, tcb) = match setup(&mut root) {
+    let (ep, reply, tcb) = match setup(&mut root, bi) {
         Ok(x) => x,
         Err(e) => fail("setting up the guest", e),
     };
@@ -119,13 +146,26 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
     if info.label() != FaultType::UnknownSyscall as u64 {
         fail_fault("the hvc", info, get_mr(0));
     }
+    let hvc_pc = get_mr(8);
     println!(
         "vcpu: guest hvc #0 -> UnknownSyscall (label {}) number {}, x0 = {}, pc {:#x}, spsr {:#x}",
         info.label(),
         get_mr(12),
         get_mr(0),
-        get_mr(8),
+        hvc_pc,
         get_mr(11)
+    );
+    step_over(&mut root, tcb, hvc_pc);
+    let (info, _) = reply_recv(ep, MessageInfo::new(0, 0, 0, 0), reply);
+    let hsr = get_mr(0);
+    if info.label() != FaultType::VcpuFault as u64 || hsr != 0x5e00_0001 {
+        fail_fault("the smc #1 of the guest's IRQ vector", info, hsr);
+    }
+    let regs = read_regs(&mut root, tcb);
+    println!(
+        "vcpu: guest enabled its GICV interface, took the injected virtual IRQ at its EL1 vector (pc {:#x}) and acknowledged IRQ {} (GICV_IAR)",
+        regs[0],
+        regs[8]
     );
     println!("vcpu: done");
     stop()
@@ -149,9 +189,9 @@ fn vcpu_cap() -> u64 {
     VCPU.load(core::sync::atomic::Ordering::Relaxed)
 }
 
-/// The first seven `seL4_UserContext` words of `tcb`: pc, sp, spsr, x0, x1, x2, x3.
-fn read_regs(root: &mut Root<Sel4>, tcb: u64) -> [u64; 7] {
-    if let Err(e) = root.invoke(tcb, &inv::tcb_read_registers(false, 0, 7)) {
+/// The first nine `seL4_UserContext` words of `tcb`: pc, sp, spsr, x0 … x5.
+fn read_regs(root: &mut Root<Sel4>, tcb: u64) -> [u64; 9] {
+    if let Err(e) = root.invoke(tcb, &inv::tcb_read_registers(false, 0, 9)) {
         fail("TCB ReadRegisters", e)
     }
     core::array::from_fn(get_mr)
@@ -165,7 +205,10 @@ fn step_over(root: &mut Root<Sel4>, tcb: u64, pc: u64) {
 }
 
 /// Creates the guest: returns (fault endpoint, reply object, TCB).
-fn setup(root: &mut Root<Sel4>) -> Result<(u64, u64, u64), sel4_root::error::RootError> {
+fn setup(
+    root: &mut Root<Sel4>,
+    bi: &sel4_abi::BootInfo,
+) -> Result<(u64, u64, u64), sel4_root::error::RootError> {
     use sel4_root::error::RootError::NoSuchMethod;
     let ep = root.retype(ObjectKind::Endpoint, 0, 1)?;
     let reply = root.retype(ObjectKind::Reply, 0, 1)?;
@@ -179,12 +222,34 @@ fn setup(root: &mut Root<Sel4>) -> Result<(u64, u64, u64), sel4_root::error::Roo
         // nothing else refers to it; the code is 36 bytes.
         unsafe { core::ptr::write_volatile((ROOT_WINDOW as *mut u32).add(i), *w) };
     }
+    for (i, w) in IRQ_ENTRY.iter().enumerate() {
+        let at = (ROOT_WINDOW + VECTORS + 0x280) as *mut u32;
+        // SAFETY: as above; the IRQ entry is 12 bytes at offset 0xa80 of the frame.
+        unsafe { core::ptr::write_volatile(at.add(i), *w) };
+    }
     let copy = root.slots.alloc()?;
     root.invoke(
         CNODE,
         &inv::cnode_copy(copy, 64, CNODE, frame, 64, CapRights::ALL),
     )?;
     root.map_frame_in(vspace, copy, GUEST_IPA, CapRights::READ_WRITE)?;
+    // The GICV frame, from the device untyped that starts with it.
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let Some(i) = bi.untyped_list[..n]
+        .iter()
+        .position(|u| u.paddr == GICV_PADDR && u.is_device == 1)
+    else {
+        return Err(sel4_root::error::RootError::Unexpected {
+            what: "device untyped at the GICV address",
+            got: 0,
+            want: GICV_PADDR,
+        });
+    };
+    let gicv = root.slots.alloc()?;
+    let frame_type = sel4_sys::abi::object_type(ARCH, ObjectKind::Frame { size_bits: 12 });
+    let retype = inv::untyped_retype(frame_type.ok_or(NoSuchMethod)?, 0, CNODE, 0, 0, gicv, 1);
+    root.invoke(bi.untyped.start + i as u64, &retype)?;
+    root.map_frame_in(vspace, gicv, GICV_IPA, CapRights::READ_WRITE)?;
     let tcb = root.retype(ObjectKind::Tcb, 0, 1)?;
     let sc = root.retype(ObjectKind::SchedContext, 8, 1)?;
     root.invoke(tcb, &inv::tcb_configure(CNODE, 0, vspace, 0, 0, 0))?;
@@ -197,12 +262,13 @@ fn setup(root: &mut Root<Sel4>) -> Result<(u64, u64, u64), sel4_root::error::Roo
     root.invoke(vcpu, &bind)?;
     let set = inv::vcpu_write_reg(ARCH, VCPU_TPIDR_EL1, TPIDR_BEFORE).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &set)?;
-    // A virtual interrupt in list register 0 (the guest's GIC CPU interface is off: it is
-    // only switched in and out with the guest), and one into a list register that does not
-    // exist.
-    let lr = inv::vcpu_inject_irq(ARCH, 27, 0, 0, 0).map_err(|_| NoSuchMethod)?;
+    // A virtual interrupt in list register 0 (the guest takes it once it has enabled its
+    // GICV interface and unmasked IRQs), and one into a list register that does not exist.
+    let vbar = inv::vcpu_write_reg(ARCH, VCPU_VBAR, GUEST_IPA + VECTORS).map_err(|_| NoSuchMethod)?;
+    root.invoke(vcpu, &vbar)?;
+    let lr = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 0).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &lr)?;
-    let bad = inv::vcpu_inject_irq(ARCH, 27, 0, 0, 4).map_err(|_| NoSuchMethod)?;
+    let bad = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 4).map_err(|_| NoSuchMethod)?;
     match root.invoke(vcpu, &bad) {
         Err(sel4_root::error::RootError::Kernel { error, .. }) => {
             println!("vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}", error)
