@@ -2,8 +2,9 @@
 # Build the hypervisor-mode boot-test images of aarch64 (docs/hyp.md) into build/aarch64-hyp/:
 #   kernel.elf   the kernel built with the `hyp` feature (runs at EL2; its configuration
 #                record has CONFIG_ARM_HYPERVISOR_SUPPORT=1)
-#   <task>.elf   that kernel + one root task of ROOT_TESTS, built with sel4-sys's `hyp`
-#                feature (user space for a kernel with hypervisor support: 8 KiB VSpaces)
+#   <task>.elf   that kernel + one root task of ROOT_TESTS or `vcpu` (a guest at EL1), built
+#                with sel4-sys's `hyp` feature (user space for a kernel with hypervisor
+#                support: 8 KiB VSpaces, the VCPU labels)
 #   hello-el1.elf  the EL1 kernel + hello, given CONFIG_ARM_HYPERVISOR_SUPPORT=1 (must refuse it)
 # The EL1 kernel and the plain root tasks are rebuilt in place afterwards (a copy: cargo keeps
 # both feature sets' artefacts) for the other tests.
@@ -20,7 +21,7 @@ cp "$kbin" "$out/kernel.elf"
 cargo build --quiet --release --target "$KERNEL_TARGET" -p "$KERNEL_PKG"
 cargo build --quiet --release --target "$TARGET" -p root-tests --features sel4-sys/hyp
 built=""
-for t in $ROOT_TESTS; do
+for t in $ROOT_TESTS vcpu; do
   target/release/mkimage --kernel "$out/kernel.elf" --out "$out/$t.elf" "target/$TARGET/release/$t" >/dev/null
   built="$built $out/$t.elf"
 done

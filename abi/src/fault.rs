@@ -20,6 +20,13 @@ pub enum FaultType {
     Timeout = 5,
     /// `seL4_Fault_VMFault` (6 under MCS).
     VmFault = 6,
+    /// `seL4_Fault_VGICMaintenance` (ARM hypervisor builds, MCS numbering).
+    VgicMaintenance = 7,
+    /// `seL4_Fault_VCPUFault` (ARM hypervisor builds, MCS numbering): MR0 is the HSR
+    /// (ESR_EL2) of the trapped guest instruction; message length 1.
+    VcpuFault = 8,
+    /// `seL4_Fault_VPPIEvent` (ARM hypervisor builds, MCS numbering): MR0 is the IRQ.
+    VppiEvent = 9,
 }
 
 /// CapFault message indices (same on every arch).

@@ -36,6 +36,17 @@ run kernel-access \
 run undefined \
   --expect "has no fault handler, suspended: user exception 0x2000000 code 0 (pc 0x40" \
   --expect "kernel: heartbeat: tick"
+# A thread with a VCPU runs its code at EL1 (HCR_EL2 without TGE, EL1 registers from the
+# VCPU): a trapped smc is a VCPUFault with the HSR, a stage-2 abort a VMFault at the IPA, and
+# hvc a system call (number 0 here: UnknownSyscall); replies resume the guest. A virtual IRQ
+# injected into a GICH list register reaches the guest once it enables its GICV interface.
+run vcpu --panic-pattern "has no fault handler" \
+  --expect "vcpu: InjectIRQ into list register 0 accepted, into list register 4: RangeError" \
+  --expect "vcpu: guest smc -> VCPUFault (label 8) HSR 0x5e000000 (EC 0x17) at pc 0x40000010; guest x0 = 42, x3 = 0x5eed (TPIDR_EL1 loaded from the VCPU); VCPU TPIDR_EL1 now 0xbeef (saved from the guest)" \
+  --expect "vcpu: guest load from an unmapped IPA -> VMFault (label 6) at IPA 0x12340000, pc 0x40000018" \
+  --expect "vcpu: guest hvc #0 -> UnknownSyscall (label 2) number 0, x0 = 42, pc 0x4000001c, spsr 0x3c5" \
+  --expect "vcpu: guest enabled its GICV interface, took the injected virtual IRQ at its EL1 vector (pc 0x40000a84) and acknowledged IRQ 27 (GICV_IAR)" \
+  --expect "vcpu: done"
 run preempt --panic-pattern "has no fault handler" \
   --expect "preempt: second thread started: own VSpace and ASID with " \
   --expect "preempt: root saw the second thread's counter reach 2000000" \

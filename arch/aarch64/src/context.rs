@@ -66,6 +66,9 @@ pub const CTX_FAULT_IP: usize = CTX_FP + 528;
 pub const SPSR_USER: u64 = 0x40;
 /// The SPSR bits user space may choose (the NZCV condition flags).
 pub const SPSR_USER_MASK: u64 = 0xF000_0000;
+/// The SPSR bits a guest's VMM may choose (hypervisor build): NZCV, the DAIF masks and
+/// M[3:0] (EL0t, EL1t or EL1h; M[4] = 0, AArch64).
+pub const SPSR_GUEST_MASK: u64 = 0xF000_03CF;
 
 impl Aarch64Context {
     /// The all-zero user context (SPSR = [`SPSR_USER`]), usable in `static` initialisers.
@@ -147,6 +150,29 @@ impl Aarch64Context {
     pub fn sanitise_spsr(v: u64) -> u64 {
         (v & SPSR_USER_MASK) | SPSR_USER
     }
+
+    /// Sanitise an SPSR written with `TCB_WriteRegisters` (seL4's `sanitiseRegister`): in
+    /// the hypervisor build a thread may be a guest, so AArch64 EL0t, EL1t and EL1h are kept
+    /// (with the condition flags and DAIF masks); anything else becomes the user SPSR. The
+    /// exit path still resumes a thread without a VCPU only at EL0t
+    /// ([`Aarch64Context::sanitise_spsr`]). Other builds: [`Aarch64Context::sanitise_spsr`].
+    pub fn sanitise_written_spsr(v: u64) -> u64 {
+        if cfg!(feature = "hyp") && matches!(v & 0x1F, 0 | 4 | 5) {
+            v & SPSR_GUEST_MASK
+        } else {
+            Self::sanitise_spsr(v)
+        }
+    }
+
+    /// Sanitise the SPSR of a guest about to be resumed (hypervisor build, thread with a
+    /// VCPU): AArch64 EL0t, EL1t or EL1h with its flags and masks, never EL2.
+    pub fn sanitise_guest_spsr(v: u64) -> u64 {
+        if matches!(v & 0x1F, 0 | 4 | 5) {
+            v & SPSR_GUEST_MASK
+        } else {
+            Self::sanitise_spsr(v)
+        }
+    }
 }
 
 impl UserContext for Aarch64Context {
@@ -217,7 +243,7 @@ impl UserContext for Aarch64Context {
         match word(i) {
             Some(Word::Pc) => self.set_pc_word(v),
             Some(Word::Sp) => self.sp = v,
-            Some(Word::Spsr) => self.spsr = Self::sanitise_spsr(v),
+            Some(Word::Spsr) => self.spsr = Self::sanitise_written_spsr(v),
             Some(Word::X(n)) => self.x[n] = v,
             Some(Word::Tpidr) => self.tpidr_el0 = v,
             Some(Word::TpidrRo) => self.tpidrro_el0 = v,
@@ -383,6 +409,22 @@ mod tests {
         c.set_user_word(2, 0xFFFF_FFFF_FFFF_FFFF); // try EL1h with everything masked
         assert_eq!(c.spsr, 0xF000_0040);
         assert_eq!(Aarch64Context::default().spsr, 0x40);
+    }
+
+    #[test]
+    fn a_guest_spsr_may_name_el0t_el1t_or_el1h_never_el2_or_aarch32() {
+        let g = Aarch64Context::sanitise_guest_spsr;
+        assert_eq!(g(0x3c5), 0x3c5, "EL1h, DAIF masked");
+        assert_eq!(g(0x6000_0004), 0x6000_0004, "EL1t with flags");
+        assert_eq!(g(0x3c0), 0x3c0, "EL0t");
+        assert_eq!(g(0x0020_03c5), 0x3c5, "SS and other bits dropped");
+        assert_eq!(g(0x3c9), 0x40, "EL2h becomes the user SPSR");
+        assert_eq!(g(0x3d5), 0x40, "AArch32 becomes the user SPSR");
+        // TCB_WriteRegisters keeps EL1 only in the hypervisor build (whose exit path still
+        // resumes a thread without a VCPU at EL0t).
+        let mut c = Aarch64Context::default();
+        c.set_user_word(2, 0x3c5);
+        assert_eq!(c.spsr, if cfg!(feature = "hyp") { 0x3c5 } else { 0x40 });
     }
 
     #[test]

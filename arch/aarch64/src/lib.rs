@@ -42,6 +42,8 @@ pub mod smp;
 pub mod timer;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod trap;
+#[cfg(all(target_arch = "aarch64", target_os = "none", feature = "hyp"))]
+pub mod vcpu;
 
 #[cfg(all(feature = "hyp", feature = "smp"))]
 compile_error!("the hypervisor build (feature `hyp`) is uniprocessor for now");

@@ -60,6 +60,8 @@ pub fn esr_class(esr: u64) -> u64 {
 
 /// ESR_EL1 exception class of `svc` from AArch64.
 pub const EC_SVC64: u64 = 0x15;
+/// `hvc` from AArch64 EL1 (hypervisor build: a guest's system call).
+pub const EC_HVC64: u64 = 0x16;
 /// Instruction abort from a lower EL.
 pub const EC_IABT_LOWER: u64 = 0x20;
 /// PC alignment fault.
@@ -80,6 +82,8 @@ pub fn class_name(ec: u64) -> &'static str {
         0x01 => "wfi/wfe",
         EC_FP_ACCESS => "fp/simd access",
         EC_SVC64 => "svc",
+        EC_HVC64 => "hvc",
+        0x17 => "smc",
         0x18 => "system register access",
         EC_IABT_LOWER | 0x21 => "instruction abort",
         EC_PC_ALIGN => "pc alignment fault",
@@ -130,13 +134,32 @@ extern "C" fn aarch64_user_trap(kind: u64, ctx: *mut Aarch64Context) -> *mut Aar
     crate::smp::lock_kernel(core);
     let next = h(kind, ctx);
     // SAFETY: the handler returns a live context (same contract as `enter_user`). Never
-    // return to anything but EL0t, whatever the context says.
-    unsafe { (*next).spsr = Aarch64Context::sanitise_spsr((*next).spsr) };
+    // return to anything but EL0t, whatever the context says, except to a guest (hypervisor
+    // build: EL1 too, never EL2).
+    unsafe {
+        (*next).spsr = if guest_loaded() {
+            Aarch64Context::sanitise_guest_spsr((*next).spsr)
+        } else {
+            Aarch64Context::sanitise_spsr((*next).spsr)
+        }
+    };
     #[cfg(feature = "smp")]
     crate::smp::leaving_kernel(core);
     #[cfg(feature = "smp")]
     crate::smp::unlock_kernel(core);
     next
+}
+
+/// Whether the thread being resumed runs under a VCPU (its guest state is loaded).
+#[cfg(feature = "hyp")]
+fn guest_loaded() -> bool {
+    crate::vcpu::guest_loaded()
+}
+
+/// Without hypervisor support no thread runs as a guest.
+#[cfg(not(feature = "hyp"))]
+fn guest_loaded() -> bool {
+    false
 }
 
 /// Saved state of an exception taken at EL1.
@@ -326,9 +349,16 @@ aarch64_user_entry:
     mrs     x2, elr_el{kel}
     mrs     x3, spsr_el{kel}
     stp     x2, x3, [x0, #{pc}]
-    // seL4's FaultIP: the `svc` itself for a syscall (ELR_EL1 - 4), else ELR_EL1.
+    // seL4's FaultIP: the `svc` itself for a syscall (ELR_EL1 - 4), else ELR_EL1. In the
+    // hypervisor build a guest's `hvc` (EC 0x16) is a system call too, as in seL4.
     mrs     x4, esr_el{kel}
     lsr     x4, x4, #26
+    .if {hyp}
+    cmp     x4, #0x16
+    b.ne    2f
+    mov     x4, #0x15
+2:
+    .endif
     cmp     x4, #0x15
     ccmp    x19, #0, #0, eq
     sub     x4, x2, #4
@@ -386,4 +416,5 @@ aarch64_restore_user:
     bench = const cfg!(feature = "benchmark") as u8,
     kel = const KERNEL_EL,
     smp = const cfg!(feature = "smp") as u8,
+    hyp = const cfg!(feature = "hyp") as u8,
 );

@@ -76,6 +76,7 @@ pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Faul
         Fault::Timeout { badge } => {
             write!(out, "timeout fault, sc badge {:#x} (pc {:#x})", badge, pc)
         }
+        Fault::VcpuFault { hsr } => write!(out, "vcpu fault, hsr {:#x} (pc {:#x})", hsr, pc),
     };
     let _ = writeln!(out);
 }

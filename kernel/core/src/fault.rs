@@ -52,6 +52,12 @@ pub enum Fault {
         /// SC badge.
         badge: u64,
     },
+    /// An exception of a thread at EL1 under a VCPU (or any other trap the ARM hypervisor
+    /// kernel does not handle itself): `seL4_Fault_VCPUFault`, MR0 = the HSR (ESR_EL2).
+    VcpuFault {
+        /// The syndrome.
+        hsr: u64,
+    },
 }
 
 impl Fault {
@@ -64,6 +70,7 @@ impl Fault {
             Fault::UserException { .. } => F::UserException,
             Fault::VmFault { .. } => F::VmFault,
             Fault::Timeout { .. } => F::Timeout,
+            Fault::VcpuFault { .. } => F::VcpuFault,
         }
     }
 }
@@ -100,6 +107,7 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
             words[3] = instruction as u64;
         }
         Fault::Timeout { badge } => words[1] = badge,
+        Fault::VcpuFault { hsr } => words[1] = hsr,
     }
     k.tcb_mut(t, (words, lf), |tcb, (words, lf)| {
         tcb.fault = words;
@@ -134,6 +142,21 @@ impl<M: Machine> Kernel<M> {
         // faults again with budget.
         if crate::sched::check_budget_restart(self) {
             handle_fault(self, t, fault);
+        }
+        crate::sched::schedule(self);
+        self.activate_vspace();
+    }
+
+    /// ARM hypervisor kernels: a synchronous exception of the current thread that is neither
+    /// a system call nor an abort nor an undefined instruction (seL4's `handleVCPUFault`):
+    /// delivered as `seL4_Fault_VCPUFault` with the syndrome `hsr`. The fault's IP is the
+    /// preferred return address the entry recorded (for a trapped `smc`, the `smc` itself);
+    /// a reply resumes there, so the handler moves the PC on with `TCB_WriteRegisters`.
+    pub fn handle_vcpu_fault(&mut self, hsr: u64) {
+        crate::sched::on_kernel_entry(self);
+        let t = self.cur_thread;
+        if crate::sched::check_budget_restart(self) {
+            handle_fault(self, t, Fault::VcpuFault { hsr });
         }
         crate::sched::schedule(self);
         self.activate_vspace();

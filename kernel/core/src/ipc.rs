@@ -35,6 +35,7 @@ fn fault_type_of(v: u64) -> Option<FaultType> {
         3 => FaultType::UserException,
         5 => FaultType::Timeout,
         6 => FaultType::VmFault,
+        8 => FaultType::VcpuFault,
         _ => return None,
     })
 }
@@ -463,6 +464,10 @@ fn fault_message<M: Machine>(
                 0
             };
             2
+        }
+        Some(FaultType::VcpuFault) => {
+            out[0] = f[1];
+            1
         }
         _ => 0,
     };

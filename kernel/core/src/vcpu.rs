@@ -8,8 +8,13 @@
 //! (the TCB's `vcpu` field and the object's word 0) and undone from either side when that
 //! object is deleted, as seL4's `dissociateVCPUTCB` does.
 //!
-//! Not yet decided here: `ARMVCPUInjectIRQ` and `ARMVCPUAckVPPI` (they need the virtual GIC)
-//! answer IllegalOperation, as an unknown method would.
+//! After the registers come the guest's virtual GIC state ([`lr_addr`], [`VMCR_WORD`]): one
+//! word per GICv2 list register (the GICH_LR value) and GICH_VMCR. `ARMVCPUInjectIRQ` writes
+//! a list register here; the platform loads them into the GIC's hypervisor interface while
+//! the guest runs and saves them back on every kernel entry, as it does the EL1 registers.
+//!
+//! `ARMVCPUAckVPPI` accepts only the virtual timer's PPI and clears the VCPU's "VPPI masked"
+//! word ([`VPPI_MASKED_WORD`]); nothing sets that word yet (VPPI events are not delivered).
 
 use kernel_hal::{Machine, PAddr};
 use sel4_abi::ArchLabel;
@@ -26,6 +31,43 @@ pub const VCPU_REG_COUNT: u64 = 24;
 
 /// Byte offset of the bound-TCB word.
 const TCB_WORD: u64 = 0;
+
+/// List registers of the virtual GIC interface (QEMU `virt`'s GICv2: GICH_VTR.ListRegs + 1
+/// = 4; `InjectIRQ` indices range over them).
+pub const VGIC_LIST_REGS: u64 = 4;
+
+/// Byte offset of the GICH_VMCR word (after the registers and the list registers).
+pub const VMCR_WORD: u64 = 8 + 8 * (VCPU_REG_COUNT + VGIC_LIST_REGS);
+
+/// Byte offset of the word saying the virtual timer's PPI waits for `AckVPPI` (seL4's
+/// `vppi_masked`).
+pub const VPPI_MASKED_WORD: u64 = VMCR_WORD + 8;
+
+/// The only virtual PPI seL4 reports as a `VPPIEvent` on AArch64: the EL1 virtual timer
+/// (PPI 11, interrupt ID 27).
+pub const VTIMER_PPI: u64 = 27;
+
+/// Physical address of list register `i` (< [`VGIC_LIST_REGS`]) of the VCPU at `vcpu`.
+pub fn lr_addr(vcpu: PAddr, i: u64) -> PAddr {
+    vcpu + 8 + 8 * (VCPU_REG_COUNT + i)
+}
+
+/// GICH_LR State field (bits 29:28) of an active interrupt.
+const LR_STATE_ACTIVE: u64 = 2;
+
+/// The GICv2 list-register value of a pending virtual interrupt `virq` (< 1024) with
+/// `priority` (< 32, the LR's 5-bit field) in `group` (0 or 1), as seL4's `InjectIRQ` makes
+/// it: VirtualID bits 9:0, EOI bit 19 (a maintenance interrupt when the guest EOIs it),
+/// Priority bits 27:23, State bits 29:28 = pending (01), Grp1 bit 30, HW bit 31 clear.
+pub fn lr_pending(virq: u64, priority: u64, group: u64) -> u64 {
+    (virq & 0x3FF) | (1 << 19) | ((priority & 0x1F) << 23) | (1 << 28) | ((group & 1) << 30)
+}
+
+/// Whether list-register value `lr` holds an interrupt the guest has taken and not yet
+/// completed (state active); `InjectIRQ` into it answers DeleteFirst.
+pub fn lr_is_active(lr: u64) -> bool {
+    (lr >> 28) & 3 == LR_STATE_ACTIVE
+}
 
 /// Physical address of register `field` in the VCPU at `vcpu`.
 pub fn reg_addr(vcpu: PAddr, field: u64) -> PAddr {
@@ -91,6 +133,10 @@ pub enum VcpuInvocation {
     ReadReg(u64),
     /// `ARMVCPUWriteReg`: field, value.
     WriteReg(u64, u64),
+    /// `ARMVCPUInjectIRQ`: list register index, its new value.
+    InjectIrq(u64, u64),
+    /// `ARMVCPUAckVPPI` of the virtual timer.
+    AckVppi,
 }
 
 /// Check an invocation of the VCPU cap (no side effects; seL4's `decodeARMVCPUInvocation`).
@@ -125,6 +171,50 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VcpuInvo
             }
             Ok(VcpuInvocation::WriteReg(field, k.arg(a, 1)))
         }
+        Some(ArchLabel::VcpuInjectIrq) => {
+            if a.length < 1 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let mr0 = k.arg(a, 0);
+            let (virq, priority) = (mr0 & 0xFFFF, (mr0 >> 16) & 0xFF);
+            let (group, index) = ((mr0 >> 24) & 0xFF, (mr0 >> 32) & 0xFF);
+            let range = |max| SyscallError::RangeError { min: 0, max };
+            if virq >= 1024 {
+                return Err(range(1023));
+            }
+            if priority >= 32 {
+                return Err(range(31));
+            }
+            if group >= 2 {
+                return Err(range(1));
+            }
+            if index >= VGIC_LIST_REGS {
+                return Err(range(VGIC_LIST_REGS - 1));
+            }
+            let Cap::Vcpu { ptr } = a.cap else {
+                return Err(SyscallError::IllegalOperation);
+            };
+            if lr_is_active(kmem::read_word(&k.machine, lr_addr(ptr, index))) {
+                return Err(SyscallError::DeleteFirst);
+            }
+            Ok(VcpuInvocation::InjectIrq(index, lr_pending(virq, priority, group)))
+        }
+        Some(ArchLabel::VcpuAckVppi) => {
+            if a.length < 1 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let irq = k.arg(a, 0);
+            if irq >= crate::kernel::MAX_IRQS as u64 {
+                return Err(SyscallError::RangeError {
+                    min: 0,
+                    max: crate::kernel::MAX_IRQS as u64 - 1,
+                });
+            }
+            if irq != VTIMER_PPI {
+                return Err(SyscallError::InvalidArgument(0));
+            }
+            Ok(VcpuInvocation::AckVppi)
+        }
         _ => Err(SyscallError::IllegalOperation),
     }
 }
@@ -147,6 +237,8 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             k.set_thread_state_raw(a.thread, ThreadState::Running);
         }
         VcpuInvocation::WriteReg(field, value) => write_reg(k, ptr, field, value),
+        VcpuInvocation::InjectIrq(index, lr) => kmem::write_word(&k.machine, lr_addr(ptr, index), lr),
+        VcpuInvocation::AckVppi => kmem::write_word(&k.machine, ptr + VPPI_MASKED_WORD, 0),
     }
     Ok(())
 }

@@ -86,9 +86,6 @@ fn registers_are_read_and_written_by_field() {
     err(&call(&mut k, v, WRITE_REG, &[24, 1], &[]), Error::InvalidArgument, &[1]);
     err(&call(&mut k, v, WRITE_REG, &[1], &[]), Error::TruncatedMessage, &[]);
     err(&call(&mut k, v, READ_REG, &[], &[]), Error::TruncatedMessage, &[]);
-    // Not decided by the core yet (they need the virtual GIC).
-    err(&call(&mut k, v, INJECT_IRQ, &[27], &[]), Error::IllegalOperation, &[]);
-    err(&call(&mut k, v, ACK_VPPI, &[27], &[]), Error::IllegalOperation, &[]);
     // A non-VCPU label on a VCPU cap.
     err(&call(&mut k, v, 60, &[], &[]), Error::IllegalOperation, &[]);
 }
@@ -133,4 +130,58 @@ fn irq_control_methods_move_up_by_the_five_vcpu_labels() {
     let mut plain = boot();
     let e = empty(&plain);
     ok(&call(&mut plain, slots::IRQ_CONTROL, 55, &[40, 1, e, 64], &[ROOT]));
+}
+
+/// MR0 of `VCPU_InjectIRQ`: virq 15:0, priority 23:16, group 31:24, list register 39:32.
+fn inject_word(virq: u64, priority: u64, group: u64, index: u64) -> u64 {
+    virq | priority << 16 | group << 24 | index << 32
+}
+
+#[test]
+fn list_register_encoding_is_gicv2s_pending_virtual_interrupt() {
+    // VirtualID 9:0, EOI 19, Priority 27:23, State 29:28 = pending, Grp1 30, HW 31 clear.
+    assert_eq!(vcpu::lr_pending(27, 0, 0), 0x1008_001b);
+    assert_eq!(vcpu::lr_pending(1023, 31, 1), 0x5f88_03ff);
+    assert_eq!(vcpu::lr_pending(48, 0xa, 1), 0x4000_0000 | 0x1000_0000 | 0xa << 23 | 1 << 19 | 48);
+    assert!(!vcpu::lr_is_active(vcpu::lr_pending(27, 0, 0)));
+    assert!(vcpu::lr_is_active(0x2008_001b), "state 10: active");
+    assert!(!vcpu::lr_is_active(0x3008_001b), "pending and active is not 'active'");
+}
+
+#[test]
+fn inject_irq_fills_the_list_register_and_checks_its_arguments() {
+    let mut k = hyp_kernel();
+    let v = make(&mut k, VCPU_TYPE, 1);
+    let p = vcpu_ptr(&k, v);
+    let lr = |k: &K, i| kernel_core::kmem::read_word(&k.machine, vcpu::lr_addr(p, i));
+    ok(&call(&mut k, v, INJECT_IRQ, &[inject_word(27, 0, 0, 0)], &[]));
+    ok(&call(&mut k, v, INJECT_IRQ, &[inject_word(1023, 31, 1, 3)], &[]));
+    assert_eq!((lr(&k, 0), lr(&k, 1), lr(&k, 2), lr(&k, 3)), (0x1008_001b, 0, 0, 0x5f88_03ff));
+    // seL4's checks, in its order: virq, priority, group, list register index.
+    err(&call(&mut k, v, INJECT_IRQ, &[inject_word(1024, 0, 0, 0)], &[]), Error::RangeError, &[0, 1023]);
+    err(&call(&mut k, v, INJECT_IRQ, &[inject_word(27, 32, 0, 0)], &[]), Error::RangeError, &[0, 31]);
+    err(&call(&mut k, v, INJECT_IRQ, &[inject_word(27, 0, 2, 0)], &[]), Error::RangeError, &[0, 1]);
+    err(&call(&mut k, v, INJECT_IRQ, &[inject_word(27, 0, 0, 4)], &[]), Error::RangeError, &[0, 3]);
+    err(&call(&mut k, v, INJECT_IRQ, &[], &[]), Error::TruncatedMessage, &[]);
+    // A list register the guest has taken (active) must be completed first; a pending one
+    // is overwritten.
+    kernel_core::kmem::write_word(&k.machine, vcpu::lr_addr(p, 2), 0x2008_001b);
+    err(&call(&mut k, v, INJECT_IRQ, &[inject_word(30, 0, 0, 2)], &[]), Error::DeleteFirst, &[]);
+    ok(&call(&mut k, v, INJECT_IRQ, &[inject_word(30, 1, 0, 0)], &[]));
+    assert_eq!(lr(&k, 0), vcpu::lr_pending(30, 1, 0));
+}
+
+#[test]
+fn ack_vppi_takes_only_the_virtual_timer_ppi() {
+    let mut k = hyp_kernel();
+    let v = make(&mut k, VCPU_TYPE, 1);
+    let p = vcpu_ptr(&k, v);
+    kernel_core::kmem::write_word(&k.machine, p + vcpu::VPPI_MASKED_WORD, 1);
+    err(&call(&mut k, v, ACK_VPPI, &[26], &[]), Error::InvalidArgument, &[0]);
+    err(&call(&mut k, v, ACK_VPPI, &[], &[]), Error::TruncatedMessage, &[]);
+    let r = call(&mut k, v, ACK_VPPI, &[1 << 20], &[]);
+    assert_eq!(r.label, Error::RangeError as u64);
+    assert_eq!(kernel_core::kmem::read_word(&k.machine, p + vcpu::VPPI_MASKED_WORD), 1);
+    ok(&call(&mut k, v, ACK_VPPI, &[27], &[]));
+    assert_eq!(kernel_core::kmem::read_word(&k.machine, p + vcpu::VPPI_MASKED_WORD), 0);
 }

@@ -386,6 +386,32 @@ pub fn asid_pool_assign(a: Arch, vspace: u64) -> Result<Invocation, NoSuchMethod
     arch(a, ArchLabel::AsidPoolAssign, &[], &[vspace])
 }
 
+// ---------------------------------------------------------------- ARM VCPU (hypervisor kernels)
+
+/// `ARM_VCPU_SetTCB(tcb)`: bind the invoked VCPU to `tcb` (aarch64 kernels with
+/// `CONFIG_ARM_HYPERVISOR_SUPPORT`; elsewhere [`NoSuchMethod`]).
+pub fn vcpu_set_tcb(a: Arch, tcb: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuSetTcb, &[], &[tcb])
+}
+/// `ARM_VCPU_ReadRegs(field)` (an `seL4_VCPUReg` number); the value comes back in MR0.
+pub fn vcpu_read_reg(a: Arch, field: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuReadReg, &[field], &[])
+}
+/// `ARM_VCPU_WriteRegs(field, value)`.
+pub fn vcpu_write_reg(a: Arch, field: u64, value: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuWriteReg, &[field, value], &[])
+}
+/// `ARM_VCPU_InjectIRQ(virq, priority, group, index)`: MR0 packs virq (15:0), priority
+/// (23:16), group (31:24) and the list-register index (39:32).
+pub fn vcpu_inject_irq(a: Arch, virq: u16, priority: u8, group: u8, index: u8) -> Result<Invocation, NoSuchMethod> {
+    let mr0 = virq as u64 | (priority as u64) << 16 | (group as u64) << 24 | (index as u64) << 32;
+    arch(a, ArchLabel::VcpuInjectIrq, &[mr0], &[])
+}
+/// `ARM_VCPU_AckVPPI(irq)`.
+pub fn vcpu_ack_vppi(a: Arch, irq: u64) -> Result<Invocation, NoSuchMethod> {
+    arch(a, ArchLabel::VcpuAckVppi, &[irq], &[])
+}
+
 // ---------------------------------------------------------------- x86 I/O ports
 
 /// x86 `IOPortControl_Issue(first, last, root, index, depth)`.

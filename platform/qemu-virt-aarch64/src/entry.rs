@@ -11,6 +11,8 @@ use arch_aarch64::machine::Aarch64Machine;
 use arch_aarch64::sync::KernelGlobal;
 use arch_aarch64::trap::{self, TrapKind};
 use arch_aarch64::{console, cpu, fpu, kprintln, timer};
+#[cfg(feature = "hyp")]
+use arch_aarch64::vcpu;
 use kernel_core::object::Tcb;
 use kernel_core::{Kernel, UserFault};
 use kernel_hal::{PAddr, PhysMem};
@@ -37,6 +39,9 @@ struct State {
     yields: u64,
     /// The "ticks while in user mode" line was printed (once, at a line boundary).
     tick_reported: bool,
+    /// Hypervisor build: the VCPU whose guest state is in the EL1 registers (0: none).
+    #[cfg(feature = "hyp")]
+    guest_vcpu: PAddr,
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
@@ -58,6 +63,8 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
             user_ticks: 0,
             yields: 0,
             tick_reported: false,
+            #[cfg(feature = "hyp")]
+            guest_vcpu: 0,
         })
     });
     trap::set_user_trap_handler(handle_trap);
@@ -90,13 +97,17 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         // The entry assembly also recorded seL4's FaultIP there.
         debug_assert_eq!(ctx, s.kernel.current_context_ptr());
         let entered = s.kernel.cur_thread;
+        #[cfg(feature = "hyp")]
+        let guest = save_guest(s);
+        #[cfg(not(feature = "hyp"))]
+        let guest = false;
         match kind {
             TrapKind::Sync => {
                 let esr = cpu::esr();
                 let class = trap::esr_class(esr);
                 if class == trap::EC_FP_ACCESS && take_fpu(&mut s.kernel) {
                     // The FPU now belongs to this thread: retry the instruction.
-                } else if class == trap::EC_SVC64 {
+                } else if class == trap::EC_SVC64 || (guest && class == trap::EC_HVC64) {
                     // SAFETY: `ctx` is the current thread's context the entry just saved x7
                     // (the syscall number) into; one word is read, no reference is made.
                     let no = unsafe { core::ptr::addr_of!((*ctx).x[7]).read() };
@@ -104,6 +115,10 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
                         s.yields += 1;
                     }
                     s.kernel.handle_syscall();
+                } else if guest {
+                    // (Only the hypervisor build has guests.)
+                    #[cfg(feature = "hyp")]
+                    guest_fault(&mut s.kernel, esr);
                 } else {
                     let pc = s.kernel.get_reg(s.kernel.cur_thread, kernel_hal::Reg::Pc);
                     s.kernel.handle_user_fault(user_fault(esr, cpu::far(), pc));
@@ -120,6 +135,8 @@ fn handle_trap(kind: TrapKind, ctx: *mut Aarch64Context) -> *mut Aarch64Context 
         wait_while_idle(s);
         resume_vspace(&mut s.kernel);
         set_fpu_access(&s.kernel);
+        #[cfg(feature = "hyp")]
+        load_guest(s);
         if s.kernel.cur_thread == entered {
             // The context address is a function of the thread alone: the one the registers
             // were saved into (validated when it was made current) is still the right one.
@@ -202,6 +219,89 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
             number: esr,
             code: 0,
         },
+    }
+}
+
+/// Hypervisor build, on every kernel entry: if the thread that trapped runs under a VCPU,
+/// save its guest EL1 state into the VCPU object and restore the native settings
+/// (`arch_aarch64::vcpu`). Returns whether it was a guest.
+#[cfg(feature = "hyp")]
+fn save_guest(s: &mut State) -> bool {
+    let v = core::mem::take(&mut s.guest_vcpu);
+    if v == 0 {
+        return false;
+    }
+    let mut regs = [0u64; vcpu::REG_COUNT];
+    vcpu::leave_guest(&mut regs);
+    for (i, r) in regs.iter().enumerate() {
+        kernel_core::vcpu::write_reg(&s.kernel, v, i as u64, *r);
+    }
+    if let Some(gich) = gich(&s.kernel) {
+        let mut lrs = [0u64; vcpu::LIST_REGS];
+        let vmcr = vcpu::vgic_save(gich, &mut lrs);
+        for (i, lr) in lrs.iter().enumerate() {
+            let at = kernel_core::vcpu::lr_addr(v, i as u64);
+            kernel_core::kmem::write_word(&s.kernel.machine, at, *lr);
+        }
+        let at = v + kernel_core::vcpu::VMCR_WORD;
+        kernel_core::kmem::write_word(&s.kernel.machine, at, vmcr);
+    }
+    true
+}
+
+/// The kernel-window address of the GICv2 hypervisor interface, if the GIC is a GICv2 (a
+/// GICv3 has no GICH frame; its virtual interface is not supported).
+#[cfg(feature = "hyp")]
+fn gich(k: &Kernel<Aarch64Machine>) -> Option<usize> {
+    (k.machine.gic.version == arch_aarch64::gic::GicVersion::V2)
+        .then(|| arch_aarch64::layout::phys_to_virt(crate::memmap::GIC_HYP_V2) as usize)
+}
+
+/// Hypervisor build, on every exit: if the thread about to run has a VCPU, load its guest
+/// EL1 state and the guest HCR_EL2 (the thread then resumes at the EL its SPSR names).
+#[cfg(feature = "hyp")]
+fn load_guest(s: &mut State) {
+    let t = s.kernel.cur_thread;
+    let v = if t == 0 || s.kernel.current_is_idle() {
+        0
+    } else {
+        kernel_core::vcpu::tcb_vcpu(&s.kernel, t)
+    };
+    if v == 0 {
+        return;
+    }
+    let mut regs = [0u64; vcpu::REG_COUNT];
+    for (i, r) in regs.iter_mut().enumerate() {
+        *r = kernel_core::vcpu::read_reg(&s.kernel, v, i as u64);
+    }
+    if let Some(gich) = gich(&s.kernel) {
+        let mut lrs = [0u64; vcpu::LIST_REGS];
+        for (i, lr) in lrs.iter_mut().enumerate() {
+            *lr = kernel_core::kmem::read_word(&s.kernel.machine, kernel_core::vcpu::lr_addr(v, i as u64));
+        }
+        let vmcr = kernel_core::kmem::read_word(&s.kernel.machine, v + kernel_core::vcpu::VMCR_WORD);
+        vcpu::vgic_load(gich, &lrs, vmcr);
+    }
+    vcpu::enter_guest(&regs);
+    s.guest_vcpu = v;
+}
+
+/// Hypervisor build: a synchronous exception of a guest other than `hvc` and the FP trap.
+/// Stage-2 aborts are VM faults at the IPA (HPFAR_EL2; the instruction or data address the
+/// guest used is its own, stage-1, business); everything else the guest cannot do itself
+/// (a trapped `smc`, `wfi`/`wfe`, a trapped system-register access, …) is a VCPU fault
+/// carrying the syndrome.
+#[cfg(feature = "hyp")]
+fn guest_fault(k: &mut Kernel<Aarch64Machine>, esr: u64) {
+    match trap::esr_class(esr) {
+        trap::EC_IABT_LOWER | trap::EC_DABT_LOWER => {
+            k.handle_user_fault(UserFault::VmFault {
+                addr: vcpu::fault_ipa(cpu::far()),
+                fsr: esr,
+                instruction: trap::esr_class(esr) == trap::EC_IABT_LOWER,
+            });
+        }
+        _ => k.handle_vcpu_fault(esr),
     }
 }
 

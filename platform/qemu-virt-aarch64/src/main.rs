@@ -33,6 +33,12 @@ pub mod memmap {
     pub const GIC_DIST: u64 = 0x0800_0000;
     /// GICv2 CPU interface.
     pub const GIC_CPU_V2: u64 = 0x0801_0000;
+    /// GICv2 hypervisor control interface (GICH; `virtualization=on`, hypervisor build).
+    #[cfg(feature = "hyp")]
+    pub const GIC_HYP_V2: u64 = 0x0803_0000;
+    /// GICv2 virtual CPU interface (GICV; a guest's CPU interface, handed to user space).
+    #[cfg(feature = "hyp")]
+    pub const GIC_VCPU_V2: u64 = 0x0804_0000;
     /// First GICv3 redistributor (CPU 0).
     pub const GIC_REDIST_V3: u64 = 0x080A_0000;
 }

@@ -29,10 +29,30 @@ const BOOTINFO_HEADER_FDT: u64 = 6;
 /// drives. The PL011 page (0x0900_0000) is included: seL4 (debug) on Microkit's
 /// `qemu_virt_aarch64` hands it to user space too while printing through it, and Microkit's
 /// `setvar` example maps it in a PD (`docs/aarch64.md`, "What the kernel keeps").
+#[cfg(not(feature = "hyp"))]
 pub const DEVICE_REGIONS: [Region; 2] = [
     Region {
         start: 0,
         end: memmap::GIC_DIST,
+    },
+    Region {
+        start: memmap::UART0,
+        end: memmap::RAM_START,
+    },
+];
+
+/// Hypervisor build: also the GICv2 virtual CPU interface (GICV, 64 KiB at `0x0804_0000`),
+/// which a VMM maps into its guest where the guest expects its GIC CPU interface (seL4 leaves
+/// it to user space as well; the kernel drives GICH, the hypervisor control interface).
+#[cfg(feature = "hyp")]
+pub const DEVICE_REGIONS: [Region; 3] = [
+    Region {
+        start: 0,
+        end: memmap::GIC_DIST,
+    },
+    Region {
+        start: memmap::GIC_VCPU_V2,
+        end: memmap::GIC_VCPU_V2 + 0x1_0000,
     },
     Region {
         start: memmap::UART0,
