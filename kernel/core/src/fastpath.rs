@@ -1028,7 +1028,10 @@ fn fastpath_recv<M: Machine>(
     with_reply: RecvCap,
     blocking: Blocking,
 ) -> bool {
-    let h = read_receiver(k, t);
+    // One checked handle for the three reads of the caller's TCB: read where they are
+    // needed (all at once, the fields stayed live across the lookups and were spilled).
+    let me_tcb = tcb_obj(k, t);
+    let h = read_caller_head::<M>(me_tcb);
     if h.fault != 0 {
         return false;
     }
@@ -1045,7 +1048,7 @@ fn fastpath_recv<M: Machine>(
         _ => return false,
     };
     let ntfn = if on_endpoint {
-        h.bound_notification
+        me_tcb.with_ref(|x| x.bound_notification)
     } else {
         obj
     };
@@ -1075,15 +1078,19 @@ fn fastpath_recv<M: Machine>(
         }
         reply = r;
     }
-    let Receiver {
-        state,
-        sc,
-        priority,
-        domain,
-        vspace,
-        queued,
-        ..
-    } = h;
+    let (state, sc, priority, domain, vspace, queued) = me_tcb.with_ref(|x| {
+        (
+            x.state,
+            x.sched_context,
+            x.priority,
+            x.domain,
+            [
+                x.slots[TcbSlot::VSpaceRoot as usize][0],
+                x.slots[TcbSlot::VSpaceRoot as usize][1],
+            ],
+            x.in_ready_queue,
+        )
+    });
     if state != ThreadState::Running as u64 {
         return false;
     }
@@ -1127,57 +1134,6 @@ fn fastpath_recv<M: Machine>(
     let now = k.last_entry_us;
     crate::sched::program_deadline(k, Some(head), release, now);
     true
-}
-
-/// Everything [`fastpath_recv`] needs from the calling thread's TCB, read in one scoped
-/// access (one kernel-window check) before its first lookup: a receive touches few other
-/// objects, so reading the fields that a failed attempt does not need costs less than a
-/// second access would.
-#[derive(Clone, Copy)]
-struct Receiver {
-    /// The invoked cptr (`Reg::Cap`).
-    cptr: u64,
-    /// The reply cptr (`Reg::Reply`).
-    reply_cptr: u64,
-    /// First word of the pending fault (0: none).
-    fault: u64,
-    /// The CSpace root cap's two words.
-    root: [u64; 2],
-    bound_notification: PAddr,
-    /// Thread state.
-    state: u64,
-    /// Bound SC.
-    sc: PAddr,
-    priority: u64,
-    domain: u64,
-    /// The VSpace root cap's two words.
-    vspace: [u64; 2],
-    /// Whether the thread is in a ready queue.
-    queued: u64,
-}
-
-// Inlined: out of line, its result struct goes through the stack and back.
-#[inline(always)]
-fn read_receiver<M: Machine>(k: &Kernel<M>, t: PAddr) -> Receiver {
-    k.tcb_read(t, |x| Receiver {
-        cptr: x.context.get(Reg::Cap),
-        reply_cptr: x.context.get(Reg::Reply),
-        fault: x.fault[0],
-        root: [
-            x.slots[TcbSlot::CSpaceRoot as usize][0],
-            x.slots[TcbSlot::CSpaceRoot as usize][1],
-        ],
-        bound_notification: x.bound_notification,
-        state: x.state,
-        sc: x.sched_context,
-        priority: x.priority,
-        domain: x.domain,
-        vspace: [
-            x.slots[TcbSlot::VSpaceRoot as usize][0],
-            x.slots[TcbSlot::VSpaceRoot as usize][1],
-        ],
-        queued: x.in_ready_queue,
-    })
 }
 
 /// What a blocking receive blocks on: an endpoint (with a reply object, or 0) or a
