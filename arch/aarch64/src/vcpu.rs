@@ -23,14 +23,8 @@ pub const REG_COUNT: usize = 24;
 /// (`smc` traps to EL2), TWE/TWI (`wfe`/`wfi` trap to EL2), AMO/IMO/FMO (physical SError,
 /// IRQ and FIQ go to EL2, so the kernel's timer still preempts the guest), VM (stage 2).
 /// No TGE, no DC: the guest's own stage 1 and caches are in force.
-pub const HCR_VCPU: u64 = (1 << 31)
-    | (1 << 19)
-    | (1 << 14)
-    | (1 << 13)
-    | (1 << 5)
-    | (1 << 4)
-    | (1 << 3)
-    | 1;
+pub const HCR_VCPU: u64 =
+    (1 << 31) | (1 << 19) | (1 << 14) | (1 << 13) | (1 << 5) | (1 << 4) | (1 << 3) | 1;
 
 /// Whether a guest's registers are loaded (set by [`enter_guest`], cleared by
 /// [`leave_guest`]); the exit path then lets the thread's SPSR name EL1.

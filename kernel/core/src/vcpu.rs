@@ -197,7 +197,10 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VcpuInvo
             if lr_is_active(kmem::read_word(&k.machine, lr_addr(ptr, index))) {
                 return Err(SyscallError::DeleteFirst);
             }
-            Ok(VcpuInvocation::InjectIrq(index, lr_pending(virq, priority, group)))
+            Ok(VcpuInvocation::InjectIrq(
+                index,
+                lr_pending(virq, priority, group),
+            ))
         }
         Some(ArchLabel::VcpuAckVppi) => {
             if a.length < 1 {
@@ -237,7 +240,9 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             k.set_thread_state_raw(a.thread, ThreadState::Running);
         }
         VcpuInvocation::WriteReg(field, value) => write_reg(k, ptr, field, value),
-        VcpuInvocation::InjectIrq(index, lr) => kmem::write_word(&k.machine, lr_addr(ptr, index), lr),
+        VcpuInvocation::InjectIrq(index, lr) => {
+            kmem::write_word(&k.machine, lr_addr(ptr, index), lr)
+        }
         VcpuInvocation::AckVppi => kmem::write_word(&k.machine, ptr + VPPI_MASKED_WORD, 0),
     }
     Ok(())

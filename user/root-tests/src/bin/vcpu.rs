@@ -254,7 +254,10 @@ fn setup(
     let sc = root.retype(ObjectKind::SchedContext, 8, 1)?;
     root.invoke(tcb, &inv::tcb_configure(CNODE, 0, vspace, 0, 0, 0))?;
     let ctl = root.sched_control;
-    root.invoke(ctl, &inv::sched_control_configure_flags(sc, 5_000, 5_000, 0, 0, 0))?;
+    root.invoke(
+        ctl,
+        &inv::sched_control_configure_flags(sc, 5_000, 5_000, 0, 0, 0),
+    )?;
     root.invoke(tcb, &inv::tcb_set_sched_params(TCB, 254, 254, sc, ep))?;
     let vcpu = root.retype(ObjectKind::ArmVcpu, 0, 1)?;
     VCPU.store(vcpu, core::sync::atomic::Ordering::Relaxed);
@@ -264,18 +267,28 @@ fn setup(
     root.invoke(vcpu, &set)?;
     // A virtual interrupt in list register 0 (the guest takes it once it has enabled its
     // GICV interface and unmasked IRQs), and one into a list register that does not exist.
-    let vbar = inv::vcpu_write_reg(ARCH, VCPU_VBAR, GUEST_IPA + VECTORS).map_err(|_| NoSuchMethod)?;
+    let vbar =
+        inv::vcpu_write_reg(ARCH, VCPU_VBAR, GUEST_IPA + VECTORS).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &vbar)?;
     let lr = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 0).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &lr)?;
     let bad = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 4).map_err(|_| NoSuchMethod)?;
     match root.invoke(vcpu, &bad) {
         Err(sel4_root::error::RootError::Kernel { error, .. }) => {
-            println!("vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}", error)
+            println!(
+                "vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}",
+                error
+            )
         }
-        other => println!("vcpu: ERROR: InjectIRQ into list register 4 gave {:?}", other.map(|_| ())),
+        other => println!(
+            "vcpu: ERROR: InjectIRQ into list register 4 gave {:?}",
+            other.map(|_| ())
+        ),
     }
     // pc, sp, spsr: start at the code in EL1h.
-    root.invoke(tcb, &inv::tcb_write_registers(true, 0, &[GUEST_IPA, 0, SPSR_EL1H]))?;
+    root.invoke(
+        tcb,
+        &inv::tcb_write_registers(true, 0, &[GUEST_IPA, 0, SPSR_EL1H]),
+    )?;
     Ok((ep, reply, tcb))
 }
