@@ -92,8 +92,10 @@ pub fn enter_guest(r: &[u64; REG_COUNT]) {
 
 /// Save the guest EL1 state into `r` and put back what native threads run with:
 /// [`crate::cpu::HCR_NATIVE`], the boot SCTLR_EL1 and CPACR_EL1 (their EL0 controls still
-/// apply under TGE), the kernel's CNTKCTL_EL1, CNTVOFF_EL2 = 0 and the guest's virtual timer
-/// disabled (its compare value is kept in `r`).
+/// apply under TGE) and the kernel's CNTKCTL_EL1 (EL0 may not use the virtual timer). The
+/// guest's virtual timer and CNTVOFF_EL2 are left running: a level-triggered timer interrupt
+/// that brought the CPU into the kernel must still be pending when the kernel acknowledges
+/// it; the platform keeps its PPI disabled at the GIC while no guest runs.
 pub fn leave_guest(r: &mut [u64; REG_COUNT]) {
     r[0] = mrs!("sctlr_el1");
     r[1] = mrs!("cpacr_el1");
@@ -120,8 +122,6 @@ pub fn leave_guest(r: &mut [u64; REG_COUNT]) {
     r[22] = mrs!("cntvoff_el2");
     r[23] = mrs!("cntkctl_el1");
     msr!("hcr_el2", crate::cpu::HCR_NATIVE);
-    msr!("cntv_ctl_el0", 0);
-    msr!("cntvoff_el2", 0);
     msr!("sctlr_el1", crate::boot::SCTLR_VALUE);
     msr!("cpacr_el1", 3 << 20);
     crate::timer::deny_user_access();

@@ -15,7 +15,9 @@
 //! 4. the guest enables its virtual GIC CPU interface (the GICV frame from the device
 //!    untyped, mapped at [`GICV_IPA`]) and unmasks IRQs: the virtual IRQ the root injected
 //!    with `ARMVCPUInjectIRQ` before the start is taken at the guest's EL1 vector (VBAR_EL1
-//!    set through `ARMVCPUWriteReg`), which reads GICV_IAR and makes `smc #1`.
+//!    set through `ARMVCPUWriteReg`), which reads GICV_IAR and makes `smc #1`;
+//! 5. moved on, it enables its virtual timer with a passed deadline: a VPPIEvent (IRQ 27),
+//!    which the root acknowledges with `ARMVCPUAckVPPI`.
 #![no_std]
 #![no_main]
 
@@ -66,9 +68,12 @@ const GUEST_CODE: [u32; 15] = [
 /// The guest's EL1 vector table (VBAR_EL1), 2 KiB aligned.
 const VECTORS: u64 = 0x800;
 /// Its IRQ entry (current EL with SP_ELx: +0x280): acknowledge, report through `smc #1`.
-const IRQ_ENTRY: [u32; 3] = [
+const IRQ_ENTRY: [u32; 6] = [
     0xb940_0c25, // ldr  w5, [x1, #0xc] GICV_IAR: the interrupt taken
     0xd400_0023, // smc  #1
+    0xd51b_e35f, // msr  cntv_cval_el0, xzr   the virtual timer's deadline has passed …
+    0xd280_0028, // mov  x8, #1
+    0xd51b_e328, // msr  cntv_ctl_el0, x8     … so enabling it fires it (IRQ 27)
     0x1400_0000, // b    .
 ];
 /// Where the guest sees the GICV frame (its GIC CPU interface).
@@ -167,6 +172,20 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         regs[0],
         regs[8]
     );
+    step_over(&mut root, tcb, regs[0]);
+    let (info, _) = reply_recv(ep, MessageInfo::new(0, 0, 0, 0), reply);
+    if info.label() != FaultType::VppiEvent as u64 || info.length() != 1 || get_mr(0) != 27 {
+        fail_fault("the guest's virtual timer", info, get_mr(0));
+    }
+    println!(
+        "vcpu: guest's virtual timer fired -> VPPIEvent (label {}) IRQ {}",
+        info.label(),
+        get_mr(0)
+    );
+    match inv::vcpu_ack_vppi(ARCH, 27).map(|ack| root.invoke(vcpu_cap(), &ack)) {
+        Ok(Ok(_)) => println!("vcpu: AckVPPI(27) accepted"),
+        _ => fail("AckVPPI(27)", "refused"),
+    }
     println!("vcpu: done");
     stop()
 }
