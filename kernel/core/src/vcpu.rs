@@ -14,7 +14,8 @@
 //! the guest runs and saves them back on every kernel entry, as it does the EL1 registers.
 //!
 //! `ARMVCPUAckVPPI` accepts only the virtual timer's PPI and clears the VCPU's "VPPI masked"
-//! word ([`VPPI_MASKED_WORD`]); nothing sets that word yet (VPPI events are not delivered).
+//! word ([`VPPI_MASKED_WORD`]), which the platform sets when it delivers a `VPPIEvent`
+//! (`Kernel::handle_vppi_event`) and reads before letting the timer interrupt the guest.
 
 use kernel_hal::{Machine, PAddr};
 use sel4_abi::ArchLabel;
