@@ -144,6 +144,8 @@ pub const LIST_REGS: usize = 4;
 const GICH_HCR: usize = 0x00;
 /// GICH_VMCR (the guest's view of GICV_CTLR, PMR, BPR).
 const GICH_VMCR: usize = 0x08;
+/// GICH_APR (active priorities of the virtual CPU interface).
+const GICH_APR: usize = 0xF0;
 /// GICH_LR0; list register n is at `GICH_LR0 + 4 n`.
 const GICH_LR0: usize = 0x100;
 
@@ -160,21 +162,25 @@ fn gich_write(gich: usize, off: usize, v: u32) {
 }
 
 /// Load a guest's virtual GIC state into the GICv2 hypervisor interface at `gich` (kernel
-/// virtual) and enable it: the list registers `lrs` and `vmcr`.
-pub fn vgic_load(gich: usize, lrs: &[u64; LIST_REGS], vmcr: u64) {
+/// virtual) and enable it: the list registers `lrs`, `vmcr` and `apr`.
+pub fn vgic_load(gich: usize, lrs: &[u64; LIST_REGS], vmcr: u64, apr: u64) {
     for (i, lr) in lrs.iter().enumerate() {
         gich_write(gich, GICH_LR0 + 4 * i, *lr as u32);
     }
     gich_write(gich, GICH_VMCR, vmcr as u32);
+    gich_write(gich, GICH_APR, apr as u32);
     gich_write(gich, GICH_HCR, 1);
 }
 
-/// Save the guest's list registers into `lrs` and return its GICH_VMCR; the interface is
-/// disabled until the next [`vgic_load`].
-pub fn vgic_save(gich: usize, lrs: &mut [u64; LIST_REGS]) -> u64 {
+/// Save the guest's list registers into `lrs` and return its GICH_VMCR and GICH_APR; the
+/// interface is disabled until the next [`vgic_load`].
+pub fn vgic_save(gich: usize, lrs: &mut [u64; LIST_REGS]) -> (u64, u64) {
     gich_write(gich, GICH_HCR, 0);
     for (i, lr) in lrs.iter_mut().enumerate() {
         *lr = gich_read(gich, GICH_LR0 + 4 * i) as u64;
     }
-    gich_read(gich, GICH_VMCR) as u64
+    (
+        gich_read(gich, GICH_VMCR) as u64,
+        gich_read(gich, GICH_APR) as u64,
+    )
 }

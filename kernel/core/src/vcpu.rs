@@ -8,8 +8,9 @@
 //! (the TCB's `vcpu` field and the object's word 0) and undone from either side when that
 //! object is deleted, as seL4's `dissociateVCPUTCB` does.
 //!
-//! After the registers come the guest's virtual GIC state ([`lr_addr`], [`VMCR_WORD`]): one
-//! word per GICv2 list register (the GICH_LR value) and GICH_VMCR. `ARMVCPUInjectIRQ` writes
+//! After the registers come the guest's virtual GIC state ([`lr_addr`], [`VMCR_WORD`],
+//! [`APR_WORD`]): one word per GICv2 list register (the GICH_LR value), GICH_VMCR and
+//! GICH_APR. `ARMVCPUInjectIRQ` writes
 //! a list register here; the platform loads them into the GIC's hypervisor interface while
 //! the guest runs and saves them back on every kernel entry, as it does the EL1 registers.
 //!
@@ -43,6 +44,9 @@ pub const VMCR_WORD: u64 = 8 + 8 * (VCPU_REG_COUNT + VGIC_LIST_REGS);
 /// Byte offset of the word saying the virtual timer's PPI waits for `AckVPPI` (seL4's
 /// `vppi_masked`).
 pub const VPPI_MASKED_WORD: u64 = VMCR_WORD + 8;
+
+/// Byte offset of the guest's GICH_APR word (the virtual CPU interface's active priorities).
+pub const APR_WORD: u64 = VPPI_MASKED_WORD + 8;
 
 /// The only virtual PPI seL4 reports as a `VPPIEvent` on AArch64: the EL1 virtual timer
 /// (PPI 11, interrupt ID 27).

@@ -243,13 +243,15 @@ fn save_guest(s: &mut State) -> bool {
     }
     if let Some(gich) = gich(&s.kernel) {
         let mut lrs = [0u64; vcpu::LIST_REGS];
-        let vmcr = vcpu::vgic_save(gich, &mut lrs);
+        let (vmcr, apr) = vcpu::vgic_save(gich, &mut lrs);
         for (i, lr) in lrs.iter().enumerate() {
             let at = kernel_core::vcpu::lr_addr(v, i as u64);
             kernel_core::kmem::write_word(&s.kernel.machine, at, *lr);
         }
         let at = v + kernel_core::vcpu::VMCR_WORD;
         kernel_core::kmem::write_word(&s.kernel.machine, at, vmcr);
+        let at = v + kernel_core::vcpu::APR_WORD;
+        kernel_core::kmem::write_word(&s.kernel.machine, at, apr);
     }
     true
 }
@@ -297,7 +299,9 @@ fn load_guest(s: &mut State) {
             *lr = kernel_core::kmem::read_word(&s.kernel.machine, kernel_core::vcpu::lr_addr(v, i as u64));
         }
         let vmcr = kernel_core::kmem::read_word(&s.kernel.machine, v + kernel_core::vcpu::VMCR_WORD);
-        vcpu::vgic_load(gich, &lrs, vmcr);
+        let apr = v + kernel_core::vcpu::APR_WORD;
+        let apr = kernel_core::kmem::read_word(&s.kernel.machine, apr);
+        vcpu::vgic_load(gich, &lrs, vmcr, apr);
     }
     vcpu::enter_guest(&regs);
     s.guest_vcpu = v;
