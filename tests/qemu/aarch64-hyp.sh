@@ -46,6 +46,8 @@ run vcpu --panic-pattern "has no fault handler" \
   --expect "vcpu: guest load from an unmapped IPA -> VMFault (label 6) at IPA 0x12340000, pc 0x40000018" \
   --expect "vcpu: guest hvc #0 -> UnknownSyscall (label 2) number 0, x0 = 42, pc 0x4000001c, spsr 0x3c5" \
   --expect "vcpu: guest enabled its GICV interface, took the injected virtual IRQ at its EL1 vector (pc 0x40000a84) and acknowledged IRQ 27 (GICV_IAR)" \
+  --expect "vcpu: guest's virtual timer fired -> VPPIEvent (label 9) IRQ 27" \
+  --expect "vcpu: AckVPPI(27) accepted" \
   --expect "vcpu: done"
 run preempt --panic-pattern "has no fault handler" \
   --expect "preempt: second thread started: own VSpace and ASID with " \

@@ -23,14 +23,8 @@ pub const REG_COUNT: usize = 24;
 /// (`smc` traps to EL2), TWE/TWI (`wfe`/`wfi` trap to EL2), AMO/IMO/FMO (physical SError,
 /// IRQ and FIQ go to EL2, so the kernel's timer still preempts the guest), VM (stage 2).
 /// No TGE, no DC: the guest's own stage 1 and caches are in force.
-pub const HCR_VCPU: u64 = (1 << 31)
-    | (1 << 19)
-    | (1 << 14)
-    | (1 << 13)
-    | (1 << 5)
-    | (1 << 4)
-    | (1 << 3)
-    | 1;
+pub const HCR_VCPU: u64 =
+    (1 << 31) | (1 << 19) | (1 << 14) | (1 << 13) | (1 << 5) | (1 << 4) | (1 << 3) | 1;
 
 /// Whether a guest's registers are loaded (set by [`enter_guest`], cleared by
 /// [`leave_guest`]); the exit path then lets the thread's SPSR name EL1.
@@ -98,8 +92,10 @@ pub fn enter_guest(r: &[u64; REG_COUNT]) {
 
 /// Save the guest EL1 state into `r` and put back what native threads run with:
 /// [`crate::cpu::HCR_NATIVE`], the boot SCTLR_EL1 and CPACR_EL1 (their EL0 controls still
-/// apply under TGE), the kernel's CNTKCTL_EL1, CNTVOFF_EL2 = 0 and the guest's virtual timer
-/// disabled (its compare value is kept in `r`).
+/// apply under TGE) and the kernel's CNTKCTL_EL1 (EL0 may not use the virtual timer). The
+/// guest's virtual timer and CNTVOFF_EL2 are left running: a level-triggered timer interrupt
+/// that brought the CPU into the kernel must still be pending when the kernel acknowledges
+/// it; the platform keeps its PPI disabled at the GIC while no guest runs.
 pub fn leave_guest(r: &mut [u64; REG_COUNT]) {
     r[0] = mrs!("sctlr_el1");
     r[1] = mrs!("cpacr_el1");
@@ -126,8 +122,6 @@ pub fn leave_guest(r: &mut [u64; REG_COUNT]) {
     r[22] = mrs!("cntvoff_el2");
     r[23] = mrs!("cntkctl_el1");
     msr!("hcr_el2", crate::cpu::HCR_NATIVE);
-    msr!("cntv_ctl_el0", 0);
-    msr!("cntvoff_el2", 0);
     msr!("sctlr_el1", crate::boot::SCTLR_VALUE);
     msr!("cpacr_el1", 3 << 20);
     crate::timer::deny_user_access();
@@ -150,6 +144,8 @@ pub const LIST_REGS: usize = 4;
 const GICH_HCR: usize = 0x00;
 /// GICH_VMCR (the guest's view of GICV_CTLR, PMR, BPR).
 const GICH_VMCR: usize = 0x08;
+/// GICH_APR (active priorities of the virtual CPU interface).
+const GICH_APR: usize = 0xF0;
 /// GICH_LR0; list register n is at `GICH_LR0 + 4 n`.
 const GICH_LR0: usize = 0x100;
 
@@ -166,21 +162,25 @@ fn gich_write(gich: usize, off: usize, v: u32) {
 }
 
 /// Load a guest's virtual GIC state into the GICv2 hypervisor interface at `gich` (kernel
-/// virtual) and enable it: the list registers `lrs` and `vmcr`.
-pub fn vgic_load(gich: usize, lrs: &[u64; LIST_REGS], vmcr: u64) {
+/// virtual) and enable it: the list registers `lrs`, `vmcr` and `apr`.
+pub fn vgic_load(gich: usize, lrs: &[u64; LIST_REGS], vmcr: u64, apr: u64) {
     for (i, lr) in lrs.iter().enumerate() {
         gich_write(gich, GICH_LR0 + 4 * i, *lr as u32);
     }
     gich_write(gich, GICH_VMCR, vmcr as u32);
+    gich_write(gich, GICH_APR, apr as u32);
     gich_write(gich, GICH_HCR, 1);
 }
 
-/// Save the guest's list registers into `lrs` and return its GICH_VMCR; the interface is
-/// disabled until the next [`vgic_load`].
-pub fn vgic_save(gich: usize, lrs: &mut [u64; LIST_REGS]) -> u64 {
+/// Save the guest's list registers into `lrs` and return its GICH_VMCR and GICH_APR; the
+/// interface is disabled until the next [`vgic_load`].
+pub fn vgic_save(gich: usize, lrs: &mut [u64; LIST_REGS]) -> (u64, u64) {
     gich_write(gich, GICH_HCR, 0);
     for (i, lr) in lrs.iter_mut().enumerate() {
         *lr = gich_read(gich, GICH_LR0 + 4 * i) as u64;
     }
-    gich_read(gich, GICH_VMCR) as u64
+    (
+        gich_read(gich, GICH_VMCR) as u64,
+        gich_read(gich, GICH_APR) as u64,
+    )
 }

@@ -77,6 +77,7 @@ pub fn report_no_fault_handler<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: &Faul
             write!(out, "timeout fault, sc badge {:#x} (pc {:#x})", badge, pc)
         }
         Fault::VcpuFault { hsr } => write!(out, "vcpu fault, hsr {:#x} (pc {:#x})", hsr, pc),
+        Fault::VppiEvent { irq } => write!(out, "vppi event, irq {} (pc {:#x})", irq, pc),
     };
     let _ = writeln!(out);
 }

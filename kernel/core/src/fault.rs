@@ -58,6 +58,13 @@ pub enum Fault {
         /// The syndrome.
         hsr: u64,
     },
+    /// A virtual PPI (the guest's virtual timer) fired while the thread's guest ran
+    /// (`seL4_Fault_VPPIEvent`, MR0 = the IRQ); the kernel keeps it masked until the VMM
+    /// answers `ARMVCPUAckVPPI`.
+    VppiEvent {
+        /// The interrupt.
+        irq: u64,
+    },
 }
 
 impl Fault {
@@ -71,6 +78,7 @@ impl Fault {
             Fault::VmFault { .. } => F::VmFault,
             Fault::Timeout { .. } => F::Timeout,
             Fault::VcpuFault { .. } => F::VcpuFault,
+            Fault::VppiEvent { .. } => F::VppiEvent,
         }
     }
 }
@@ -108,6 +116,7 @@ pub fn handle_fault<M: Machine>(k: &mut Kernel<M>, t: PAddr, f: Fault) {
         }
         Fault::Timeout { badge } => words[1] = badge,
         Fault::VcpuFault { hsr } => words[1] = hsr,
+        Fault::VppiEvent { irq } => words[1] = irq,
     }
     k.tcb_mut(t, (words, lf), |tcb, (words, lf)| {
         tcb.fault = words;
@@ -157,6 +166,20 @@ impl<M: Machine> Kernel<M> {
         let t = self.cur_thread;
         if crate::sched::check_budget_restart(self) {
             handle_fault(self, t, Fault::VcpuFault { hsr });
+        }
+        crate::sched::schedule(self);
+        self.activate_vspace();
+    }
+
+    /// ARM hypervisor kernels: virtual PPI `irq` fired while the current thread's guest ran
+    /// (seL4's `VPPIEvent`; the platform has masked it and marked the VCPU): deliver a
+    /// `seL4_Fault_VPPIEvent` to the thread's fault handler. The thread's IP is where the
+    /// interrupt found it, so a reply resumes it there.
+    pub fn handle_vppi_event(&mut self, irq: u64) {
+        crate::sched::on_kernel_entry(self);
+        let t = self.cur_thread;
+        if crate::sched::check_budget_restart(self) {
+            handle_fault(self, t, Fault::VppiEvent { irq });
         }
         crate::sched::schedule(self);
         self.activate_vspace();

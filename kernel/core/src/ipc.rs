@@ -36,6 +36,7 @@ fn fault_type_of(v: u64) -> Option<FaultType> {
         5 => FaultType::Timeout,
         6 => FaultType::VmFault,
         8 => FaultType::VcpuFault,
+        9 => FaultType::VppiEvent,
         _ => return None,
     })
 }
@@ -465,7 +466,7 @@ fn fault_message<M: Machine>(
             };
             2
         }
-        Some(FaultType::VcpuFault) => {
+        Some(FaultType::VcpuFault) | Some(FaultType::VppiEvent) => {
             out[0] = f[1];
             1
         }

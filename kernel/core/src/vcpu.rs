@@ -8,13 +8,15 @@
 //! (the TCB's `vcpu` field and the object's word 0) and undone from either side when that
 //! object is deleted, as seL4's `dissociateVCPUTCB` does.
 //!
-//! After the registers come the guest's virtual GIC state ([`lr_addr`], [`VMCR_WORD`]): one
-//! word per GICv2 list register (the GICH_LR value) and GICH_VMCR. `ARMVCPUInjectIRQ` writes
+//! After the registers come the guest's virtual GIC state ([`lr_addr`], [`VMCR_WORD`],
+//! [`APR_WORD`]): one word per GICv2 list register (the GICH_LR value), GICH_VMCR and
+//! GICH_APR. `ARMVCPUInjectIRQ` writes
 //! a list register here; the platform loads them into the GIC's hypervisor interface while
 //! the guest runs and saves them back on every kernel entry, as it does the EL1 registers.
 //!
 //! `ARMVCPUAckVPPI` accepts only the virtual timer's PPI and clears the VCPU's "VPPI masked"
-//! word ([`VPPI_MASKED_WORD`]); nothing sets that word yet (VPPI events are not delivered).
+//! word ([`VPPI_MASKED_WORD`]), which the platform sets when it delivers a `VPPIEvent`
+//! (`Kernel::handle_vppi_event`) and reads before letting the timer interrupt the guest.
 
 use kernel_hal::{Machine, PAddr};
 use sel4_abi::ArchLabel;
@@ -42,6 +44,9 @@ pub const VMCR_WORD: u64 = 8 + 8 * (VCPU_REG_COUNT + VGIC_LIST_REGS);
 /// Byte offset of the word saying the virtual timer's PPI waits for `AckVPPI` (seL4's
 /// `vppi_masked`).
 pub const VPPI_MASKED_WORD: u64 = VMCR_WORD + 8;
+
+/// Byte offset of the guest's GICH_APR word (the virtual CPU interface's active priorities).
+pub const APR_WORD: u64 = VPPI_MASKED_WORD + 8;
 
 /// The only virtual PPI seL4 reports as a `VPPIEvent` on AArch64: the EL1 virtual timer
 /// (PPI 11, interrupt ID 27).
@@ -197,7 +202,10 @@ pub fn decode<M: Machine>(k: &Kernel<M>, a: &InvocationArgs) -> KResult<VcpuInvo
             if lr_is_active(kmem::read_word(&k.machine, lr_addr(ptr, index))) {
                 return Err(SyscallError::DeleteFirst);
             }
-            Ok(VcpuInvocation::InjectIrq(index, lr_pending(virq, priority, group)))
+            Ok(VcpuInvocation::InjectIrq(
+                index,
+                lr_pending(virq, priority, group),
+            ))
         }
         Some(ArchLabel::VcpuAckVppi) => {
             if a.length < 1 {
@@ -237,7 +245,9 @@ pub fn decode_and_invoke<M: Machine>(k: &mut Kernel<M>, a: &InvocationArgs) -> K
             k.set_thread_state_raw(a.thread, ThreadState::Running);
         }
         VcpuInvocation::WriteReg(field, value) => write_reg(k, ptr, field, value),
-        VcpuInvocation::InjectIrq(index, lr) => kmem::write_word(&k.machine, lr_addr(ptr, index), lr),
+        VcpuInvocation::InjectIrq(index, lr) => {
+            kmem::write_word(&k.machine, lr_addr(ptr, index), lr)
+        }
         VcpuInvocation::AckVppi => kmem::write_word(&k.machine, ptr + VPPI_MASKED_WORD, 0),
     }
     Ok(())

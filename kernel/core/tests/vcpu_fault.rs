@@ -79,3 +79,24 @@ fn a_vcpu_fault_without_a_handler_stops_the_thread() {
     assert_eq!(e.k.tcb(t.ptr).fault[1], 0x0400_0001);
     e.check();
 }
+
+#[test]
+fn a_vppi_event_carries_the_irq_and_a_reply_resumes_where_the_interrupt_found_the_guest() {
+    let mut e = Env::new();
+    let (t, handler, fault_ep, hreply) = with_handler(&mut e);
+    e.as_thread(t.ptr, |k| {
+        let mut c = k.current_context();
+        c.set(Reg::Pc, 0x4000_0a94);
+        c.set(Reg::FaultIp, 0x4000_0a94);
+        k.set_current_context(&c);
+        k.handle_vppi_event(27);
+    });
+    assert_eq!(e.state(t.ptr), ThreadState::BlockedOnReply);
+    let m = msg(&e.k, handler.ptr);
+    assert_eq!(m.info.label, 9, "seL4_Fault_VPPIEvent (MCS numbering)");
+    assert_eq!(m.mrs, vec![27], "MR0 = IRQ, length 1");
+    e.as_thread(handler.ptr, |k| sys(k, Syscall::ReplyRecv, fault_ep, hreply, 0, &[], &[]));
+    assert!(e.state(t.ptr).is_runnable());
+    assert_eq!(e.k.context(t.ptr).get(Reg::Pc), 0x4000_0a94);
+    e.check();
+}

@@ -42,6 +42,12 @@ struct State {
     /// Hypervisor build: the VCPU whose guest state is in the EL1 registers (0: none).
     #[cfg(feature = "hyp")]
     guest_vcpu: PAddr,
+    /// Hypervisor build: the VCPU whose guest the current kernel entry interrupted (0: none).
+    #[cfg(feature = "hyp")]
+    entered_vcpu: PAddr,
+    /// Hypervisor build: whether the virtual timer's PPI is enabled at the GIC.
+    #[cfg(feature = "hyp")]
+    vtimer_enabled: bool,
 }
 
 static STATE: KernelGlobal<Option<State>> = KernelGlobal::new(None);
@@ -65,6 +71,10 @@ pub fn run(mut kernel: Kernel<Aarch64Machine>) -> ! {
             tick_reported: false,
             #[cfg(feature = "hyp")]
             guest_vcpu: 0,
+            #[cfg(feature = "hyp")]
+            entered_vcpu: 0,
+            #[cfg(feature = "hyp")]
+            vtimer_enabled: false,
         })
     });
     trap::set_user_trap_handler(handle_trap);
@@ -228,6 +238,7 @@ fn user_fault(esr: u64, far: u64, pc: u64) -> UserFault {
 #[cfg(feature = "hyp")]
 fn save_guest(s: &mut State) -> bool {
     let v = core::mem::take(&mut s.guest_vcpu);
+    s.entered_vcpu = v;
     if v == 0 {
         return false;
     }
@@ -238,13 +249,15 @@ fn save_guest(s: &mut State) -> bool {
     }
     if let Some(gich) = gich(&s.kernel) {
         let mut lrs = [0u64; vcpu::LIST_REGS];
-        let vmcr = vcpu::vgic_save(gich, &mut lrs);
+        let (vmcr, apr) = vcpu::vgic_save(gich, &mut lrs);
         for (i, lr) in lrs.iter().enumerate() {
             let at = kernel_core::vcpu::lr_addr(v, i as u64);
             kernel_core::kmem::write_word(&s.kernel.machine, at, *lr);
         }
         let at = v + kernel_core::vcpu::VMCR_WORD;
         kernel_core::kmem::write_word(&s.kernel.machine, at, vmcr);
+        let at = v + kernel_core::vcpu::APR_WORD;
+        kernel_core::kmem::write_word(&s.kernel.machine, at, apr);
     }
     true
 }
@@ -267,6 +280,18 @@ fn load_guest(s: &mut State) {
     } else {
         kernel_core::vcpu::tcb_vcpu(&s.kernel, t)
     };
+    // The guest's virtual timer interrupt is enabled exactly while a guest without an
+    // outstanding VPPI event runs (`vppi_event`).
+    let masked = v + kernel_core::vcpu::VPPI_MASKED_WORD;
+    let vtimer = v != 0 && kernel_core::kmem::read_word(&s.kernel.machine, masked) == 0;
+    if vtimer != s.vtimer_enabled {
+        if vtimer {
+            s.kernel.machine.gic.enable(VTIMER_PPI);
+        } else {
+            s.kernel.machine.gic.disable(VTIMER_PPI);
+        }
+        s.vtimer_enabled = vtimer;
+    }
     if v == 0 {
         return;
     }
@@ -280,7 +305,9 @@ fn load_guest(s: &mut State) {
             *lr = kernel_core::kmem::read_word(&s.kernel.machine, kernel_core::vcpu::lr_addr(v, i as u64));
         }
         let vmcr = kernel_core::kmem::read_word(&s.kernel.machine, v + kernel_core::vcpu::VMCR_WORD);
-        vcpu::vgic_load(gich, &lrs, vmcr);
+        let apr = v + kernel_core::vcpu::APR_WORD;
+        let apr = kernel_core::kmem::read_word(&s.kernel.machine, apr);
+        vcpu::vgic_load(gich, &lrs, vmcr, apr);
     }
     vcpu::enter_guest(&regs);
     s.guest_vcpu = v;
@@ -305,11 +332,41 @@ fn guest_fault(k: &mut Kernel<Aarch64Machine>, esr: u64) {
     }
 }
 
+/// The guest's virtual timer interrupt (PPI 11, ID 27), seL4's one VPPI.
+#[cfg(feature = "hyp")]
+const VTIMER_PPI: u32 = kernel_core::vcpu::VTIMER_PPI as u32;
+
+/// Hypervisor build: the virtual timer fired. It is enabled only while a guest whose VCPU
+/// has not got a VPPI event outstanding runs (`load_guest`), so it interrupted that guest
+/// (this entry's `entered_vcpu`): mask it, mark
+/// the VCPU (until `ARMVCPUAckVPPI`) and send the thread a `VPPIEvent` fault, as seL4 does.
+/// If the kernel has already switched to another thread during this entry, it stays masked
+/// and unmarked, and fires again when that guest next runs (the timer is level-triggered).
+#[cfg(feature = "hyp")]
+fn vppi_event(s: &mut State) {
+    s.kernel.machine.gic.disable(VTIMER_PPI);
+    s.vtimer_enabled = false;
+    let v = s.entered_vcpu;
+    let cur = s.kernel.cur_thread;
+    if v == 0 || s.kernel.current_is_idle() || kernel_core::vcpu::tcb_vcpu(&s.kernel, cur) != v {
+        return;
+    }
+    let masked = v + kernel_core::vcpu::VPPI_MASKED_WORD;
+    kernel_core::kmem::write_word(&s.kernel.machine, masked, 1);
+    s.kernel.handle_vppi_event(VTIMER_PPI as u64);
+}
+
 /// Acknowledge and handle every pending interrupt. `from_user`: the interrupt was taken
 /// from user mode (else while idle in the kernel).
 #[cfg_attr(feature = "smp", allow(dead_code))]
 fn handle_irqs(s: &mut State, from_user: bool) {
     while let Some(irq) = s.kernel.machine.gic.ack() {
+        #[cfg(feature = "hyp")]
+        if irq == VTIMER_PPI {
+            vppi_event(s);
+            s.kernel.machine.gic.eoi(irq);
+            continue;
+        }
         if irq == timer::KERNEL_TIMER_PPI && s.kernel.machine.timer_fired() {
             s.ticks += 1;
             if from_user {

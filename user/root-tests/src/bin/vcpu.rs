@@ -15,7 +15,9 @@
 //! 4. the guest enables its virtual GIC CPU interface (the GICV frame from the device
 //!    untyped, mapped at [`GICV_IPA`]) and unmasks IRQs: the virtual IRQ the root injected
 //!    with `ARMVCPUInjectIRQ` before the start is taken at the guest's EL1 vector (VBAR_EL1
-//!    set through `ARMVCPUWriteReg`), which reads GICV_IAR and makes `smc #1`.
+//!    set through `ARMVCPUWriteReg`), which reads GICV_IAR and makes `smc #1`;
+//! 5. moved on, it enables its virtual timer with a passed deadline: a VPPIEvent (IRQ 27),
+//!    which the root acknowledges with `ARMVCPUAckVPPI`.
 #![no_std]
 #![no_main]
 
@@ -66,9 +68,12 @@ const GUEST_CODE: [u32; 15] = [
 /// The guest's EL1 vector table (VBAR_EL1), 2 KiB aligned.
 const VECTORS: u64 = 0x800;
 /// Its IRQ entry (current EL with SP_ELx: +0x280): acknowledge, report through `smc #1`.
-const IRQ_ENTRY: [u32; 3] = [
+const IRQ_ENTRY: [u32; 6] = [
     0xb940_0c25, // ldr  w5, [x1, #0xc] GICV_IAR: the interrupt taken
     0xd400_0023, // smc  #1
+    0xd51b_e35f, // msr  cntv_cval_el0, xzr   the virtual timer's deadline has passed …
+    0xd280_0028, // mov  x8, #1
+    0xd51b_e328, // msr  cntv_ctl_el0, x8     … so enabling it fires it (IRQ 27)
     0x1400_0000, // b    .
 ];
 /// Where the guest sees the GICV frame (its GIC CPU interface).
@@ -167,6 +172,20 @@ pub extern "C" fn root_main(bootinfo: u64) -> ! {
         regs[0],
         regs[8]
     );
+    step_over(&mut root, tcb, regs[0]);
+    let (info, _) = reply_recv(ep, MessageInfo::new(0, 0, 0, 0), reply);
+    if info.label() != FaultType::VppiEvent as u64 || info.length() != 1 || get_mr(0) != 27 {
+        fail_fault("the guest's virtual timer", info, get_mr(0));
+    }
+    println!(
+        "vcpu: guest's virtual timer fired -> VPPIEvent (label {}) IRQ {}",
+        info.label(),
+        get_mr(0)
+    );
+    match inv::vcpu_ack_vppi(ARCH, 27).map(|ack| root.invoke(vcpu_cap(), &ack)) {
+        Ok(Ok(_)) => println!("vcpu: AckVPPI(27) accepted"),
+        _ => fail("AckVPPI(27)", "refused"),
+    }
     println!("vcpu: done");
     stop()
 }
@@ -254,7 +273,10 @@ fn setup(
     let sc = root.retype(ObjectKind::SchedContext, 8, 1)?;
     root.invoke(tcb, &inv::tcb_configure(CNODE, 0, vspace, 0, 0, 0))?;
     let ctl = root.sched_control;
-    root.invoke(ctl, &inv::sched_control_configure_flags(sc, 5_000, 5_000, 0, 0, 0))?;
+    root.invoke(
+        ctl,
+        &inv::sched_control_configure_flags(sc, 5_000, 5_000, 0, 0, 0),
+    )?;
     root.invoke(tcb, &inv::tcb_set_sched_params(TCB, 254, 254, sc, ep))?;
     let vcpu = root.retype(ObjectKind::ArmVcpu, 0, 1)?;
     VCPU.store(vcpu, core::sync::atomic::Ordering::Relaxed);
@@ -264,18 +286,28 @@ fn setup(
     root.invoke(vcpu, &set)?;
     // A virtual interrupt in list register 0 (the guest takes it once it has enabled its
     // GICV interface and unmasked IRQs), and one into a list register that does not exist.
-    let vbar = inv::vcpu_write_reg(ARCH, VCPU_VBAR, GUEST_IPA + VECTORS).map_err(|_| NoSuchMethod)?;
+    let vbar =
+        inv::vcpu_write_reg(ARCH, VCPU_VBAR, GUEST_IPA + VECTORS).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &vbar)?;
     let lr = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 0).map_err(|_| NoSuchMethod)?;
     root.invoke(vcpu, &lr)?;
     let bad = inv::vcpu_inject_irq(ARCH, VIRQ, 0, 0, 4).map_err(|_| NoSuchMethod)?;
     match root.invoke(vcpu, &bad) {
         Err(sel4_root::error::RootError::Kernel { error, .. }) => {
-            println!("vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}", error)
+            println!(
+                "vcpu: InjectIRQ into list register 0 accepted, into list register 4: {:?}",
+                error
+            )
         }
-        other => println!("vcpu: ERROR: InjectIRQ into list register 4 gave {:?}", other.map(|_| ())),
+        other => println!(
+            "vcpu: ERROR: InjectIRQ into list register 4 gave {:?}",
+            other.map(|_| ())
+        ),
     }
     // pc, sp, spsr: start at the code in EL1h.
-    root.invoke(tcb, &inv::tcb_write_registers(true, 0, &[GUEST_IPA, 0, SPSR_EL1H]))?;
+    root.invoke(
+        tcb,
+        &inv::tcb_write_registers(true, 0, &[GUEST_IPA, 0, SPSR_EL1H]),
+    )?;
     Ok((ep, reply, tcb))
 }
