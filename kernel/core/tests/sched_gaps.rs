@@ -5,30 +5,7 @@
 mod threads;
 use kernel_core::sched::{MAX_PERIOD_US, MIN_BUDGET_US};
 use threads::*;
-
-fn configure(e: &mut Env, sc: u64, budget: u64, period: u64, extra: u64, flags: u64) -> Reply {
-    e.as_root(|k| {
-        call(
-            k,
-            sched_control(k),
-            Label::SchedControlConfigureFlags as u64,
-            &[budget, period, extra, 0, flags],
-            &[sc],
-        )
-    })
-}
-
-/// The refills of `sc` from head to tail as (time, amount).
-fn refills(e: &Env, sc: u64) -> Vec<(u64, u64)> {
-    let s = sched::sc_load(&e.k, sc);
-    (0..s.refill_count)
-        .map(|i| {
-            let a = kernel_core::object::SchedContext::refill_addr(sc, (s.refill_head + i) % s.refill_max);
-            let r: kernel_core::object::Refill = kernel_core::kmem::load(&e.k.machine, a);
-            (r.time, r.amount)
-        })
-        .collect()
-}
+use threads::configure_sc as configure;
 
 /// A sporadic SC with room for only MIN_REFILLS (2) refills: charging it keeps the queue
 /// within its size by merging the used amount into the tail refill, and the refills always

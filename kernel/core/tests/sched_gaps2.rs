@@ -3,33 +3,10 @@
 
 mod threads;
 use threads::*;
+use threads::configure_sc as configure_flags;
 
 fn configure(e: &mut Env, sc: u64, budget: u64, period: u64) -> Reply {
     configure_flags(e, sc, budget, period, 0, 0)
-}
-
-fn configure_flags(e: &mut Env, sc: u64, budget: u64, period: u64, extra: u64, flags: u64) -> Reply {
-    e.as_root(|k| {
-        call(
-            k,
-            sched_control(k),
-            Label::SchedControlConfigureFlags as u64,
-            &[budget, period, extra, 0, flags],
-            &[sc],
-        )
-    })
-}
-
-/// The refills of `sc` from head to tail as (time, amount).
-fn refills(e: &Env, sc: u64) -> Vec<(u64, u64)> {
-    let s = sched::sc_load(&e.k, sc);
-    (0..s.refill_count)
-        .map(|i| {
-            let a = kernel_core::object::SchedContext::refill_addr(sc, (s.refill_head + i) % s.refill_max);
-            let r: kernel_core::object::Refill = kernel_core::kmem::load(&e.k.machine, a);
-            (r.time, r.amount)
-        })
-        .collect()
 }
 
 /// seL4's MAX_PERIOD_US is one hour (60 · 60 · 10^6 µs): a budget and a period of exactly

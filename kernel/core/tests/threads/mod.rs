@@ -211,6 +211,32 @@ pub fn sched_control<C: UserContext>(k: &K<C>) -> u64 {
     bootinfo(k).schedcontrol.start
 }
 
+/// `SchedControl_ConfigureFlags` of the SC in slot `sc` through the boot core's SchedControl cap,
+/// as the root task.
+pub fn configure_sc(e: &mut Env, sc: u64, budget: u64, period: u64, extra: u64, flags: u64) -> Reply {
+    e.as_root(|k| {
+        call(
+            k,
+            sched_control(k),
+            Label::SchedControlConfigureFlags as u64,
+            &[budget, period, extra, 0, flags],
+            &[sc],
+        )
+    })
+}
+
+/// The refills of the SC at address `sc` from head to tail, as (time, amount).
+pub fn refills(e: &Env, sc: u64) -> Vec<(u64, u64)> {
+    let s = sched::sc_load(&e.k, sc);
+    (0..s.refill_count)
+        .map(|i| {
+            let a = kernel_core::object::SchedContext::refill_addr(sc, (s.refill_head + i) % s.refill_max);
+            let r: kernel_core::object::Refill = kernel_core::kmem::load(&e.k.machine, a);
+            (r.time, r.amount)
+        })
+        .collect()
+}
+
 pub fn root_ptr<C: UserContext>(k: &K<C>) -> u64 {
     let Cap::CNode { ptr, .. } = k.cspace_root(k.cur_thread) else {
         panic!("no root")
