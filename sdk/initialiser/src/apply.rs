@@ -84,7 +84,10 @@ pub trait Kernel {
     /// Moves the cap in root slot `src` to `slot` of `cnode` (depth `depth`).
     fn cnode_move(&mut self, cnode: u64, slot: u64, depth: u8, src: u64) -> Result<(), InvokeError>;
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError>;
-    fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError>;
+    /// `SchedControl_ConfigureFlags` through the SchedControl cap of core `core`
+    /// (boot info `schedcontrol.start + core`), which places the SC on that core.
+    #[allow(clippy::too_many_arguments)]
+    fn sc_configure(&mut self, core: u64, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError>;
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError>;
     #[allow(clippy::too_many_arguments)]
     fn tcb_configure(&mut self, tcb: u64, cspace: u64, cspace_data: u64, vspace: u64, buffer: u64, frame: u64) -> Result<(), InvokeError>;
@@ -118,6 +121,8 @@ pub enum Error {
     /// A region frame is not where the allocator placed it (frame index in the region,
     /// expected and actual physical address).
     Misplaced(u32, u64, u64),
+    /// A PD's `cpu` names a core the booted kernel does not have (cpu, `numNodes`).
+    NoSuchCore(u64, u64),
 }
 
 impl From<InvokeError> for Error {
@@ -139,6 +144,10 @@ impl fmt::Display for Error {
             Error::NoSlots => write!(f, "root CNode has no free slots left"),
             Error::Unsupported => write!(f, "not supported on this architecture"),
             Error::Misplaced(k, want, got) => write!(f, "frame {k} of the region is at {got:#x}, not at {want:#x}"),
+            Error::NoSuchCore(cpu, nodes) => write!(
+                f,
+                "cpu {cpu} does not exist: the kernel has {nodes} core(s) (numNodes; build the system for a multicore configuration and boot the multicore kernel with enough cores)"
+            ),
         }
     }
 }
@@ -186,6 +195,8 @@ pub struct Builder<'a, KN: Kernel> {
     /// Physical base of each contiguous region a [`microkit_spec::PaddrVar`] names, by its
     /// first frame (checked with `Page_GetAddress`).
     pub region_paddr: Vec<(u32, u64)>,
+    /// Cores of the booted kernel (boot info `numNodes`); a PD's `cpu` must be below it.
+    num_nodes: u64,
 }
 
 impl<'a, KN: Kernel> Builder<'a, KN> {
@@ -206,7 +217,14 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
             monitor_reply: None,
             handed_over: Vec::new(),
             region_paddr: Vec::new(),
+            num_nodes: 1,
         }
+    }
+
+    /// Tells the builder how many cores the kernel has (boot info `numNodes`; default 1).
+    pub fn with_num_nodes(mut self, num_nodes: u64) -> Self {
+        self.num_nodes = num_nodes;
+        self
     }
 
     /// Gives the builder the kernel's extra boot information, for boot-info fills.
@@ -544,15 +562,28 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         Ok((self.spec.mappings.len(), tables))
     }
 
+    /// The core an SC is configured on: the `cpu` of the PD it belongs to (passive PDs
+    /// included, as Microkit places every PD's SC on its cpu), else core 0.
+    fn sc_core(&self, sc: ObjId) -> Res<u64> {
+        let Some(p) = self.spec.pds.iter().find(|p| p.sc == Some(sc)) else { return Ok(0) };
+        let cpu = u64::from(p.cpu);
+        if cpu >= self.num_nodes {
+            return Err(Failure { step: "pd cpu", what: p.name.clone(), err: Error::NoSuchCore(cpu, self.num_nodes) });
+        }
+        Ok(cpu)
+    }
+
     fn configure(&mut self) -> Res<()> {
         let spec = self.spec;
         for (i, o) in spec.objects.iter().enumerate() {
             match &o.kind {
                 ObjectKind::VSpace => self.kernel.asid_assign(self.obj[i]).map_err(fail("asid assign", &o.name))?,
-                ObjectKind::SchedContext { budget, period, extra_refills, badge, .. } => self
-                    .kernel
-                    .sc_configure(self.obj[i], *budget, *period, *extra_refills, *badge)
-                    .map_err(fail("sc configure", &o.name))?,
+                ObjectKind::SchedContext { budget, period, extra_refills, badge, .. } => {
+                    let core = self.sc_core(i as ObjId)?;
+                    self.kernel
+                        .sc_configure(core, self.obj[i], *budget, *period, *extra_refills, *badge)
+                        .map_err(fail("sc configure", &o.name))?
+                }
                 ObjectKind::Irq { notification: Some((n, badge)), .. } => {
                     let s = self.slot().map_err(fail("irq", &o.name))?;
                     self.kernel.cnode_mint(ROOT_CNODE, s, 64, self.obj[*n as usize], CapRights::ALL, *badge).map_err(fail("irq badge", &o.name))?;
@@ -615,11 +646,25 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
         for &i in &self.spec.start_order {
             let p = &self.spec.pds[i as usize];
             let passive = if p.passive { ", passive" } else { "" };
-            self.kernel.log(format_args!("initialiser: starting PD '{}' (priority {}{passive})", p.name, p.priority));
+            let cpu = Cpu(p.cpu);
+            self.kernel.log(format_args!("initialiser: starting PD '{}' (priority {}{passive}{cpu})", p.name, p.priority));
             self.kernel.tcb_resume(self.obj[p.tcb as usize]).map_err(fail("resume", &p.name))?;
         }
         self.kernel.log(format_args!("initialiser: all PDs started"));
         Ok(())
+    }
+}
+
+/// A PD's core in the start log: `, cpu N`, or nothing for core 0 (so uniprocessor systems
+/// log as before).
+struct Cpu(u8);
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            c => write!(f, ", cpu {c}"),
+        }
     }
 }
 

@@ -129,8 +129,8 @@ impl Kernel for Real {
         let i = inv::asid_pool_assign(self.arch, vspace);
         self.invoke(ic::ASID_POOL, i)
     }
-    fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra: u64, badge: u64) -> Result<(), InvokeError> {
-        let ctl = self.sched_control;
+    fn sc_configure(&mut self, core: u64, sc: u64, budget: u64, period: u64, extra: u64, badge: u64) -> Result<(), InvokeError> {
+        let ctl = self.sched_control + core;
         self.invoke(ctl, Ok(inv::sched_control_configure_flags(sc, budget, period, extra, badge, 0)))
     }
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError> {
@@ -182,6 +182,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         budget: 1000,
         period: 1000,
         passive,
+        cpu: 0,
         stack_size: 0x2000,
         entry: 0x20_0000,
         ipc_buffer_vaddr: 0x20_9000,

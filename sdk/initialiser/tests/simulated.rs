@@ -59,6 +59,8 @@ struct Obj {
     irq_ntfn: Option<(usize, u64)>,
     // sc
     sc_params: Option<(u64, u64, u64)>,
+    /// The core whose SchedControl cap configured it.
+    sc_core: Option<u64>,
 }
 
 struct Sim {
@@ -270,12 +272,13 @@ impl Kernel for Sim {
         self.objs[v].asid = true;
         Ok(())
     }
-    fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra: u64, _badge: u64) -> Result<(), InvokeError> {
+    fn sc_configure(&mut self, core: u64, sc: u64, budget: u64, period: u64, extra: u64, _badge: u64) -> Result<(), InvokeError> {
         let s = self.obj_of(sc, |k| *k == K::SchedContext)?;
         if budget > period {
             return Err(err(E::RangeError));
         }
         self.objs[s].sc_params = Some((budget, period, extra));
+        self.objs[s].sc_core = Some(core);
         Ok(())
     }
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError> {
@@ -351,6 +354,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         budget: 1000,
         period: 1000,
         passive,
+        cpu: 0,
         stack_size: 0x2000,
         entry: 0x20_0000,
         ipc_buffer_vaddr: 0x20_9000,
@@ -467,6 +471,36 @@ fn hello_system_riscv64() {
 #[test]
 fn hello_system_x86_64() {
     check(Arch::X86_64);
+}
+
+/// Each PD's SC is configured through the SchedControl cap of its `cpu` (the passive
+/// server's too); a `cpu` the booted kernel does not have stops the build with an error.
+#[test]
+fn sc_configured_on_each_pds_cpu() {
+    let mut input = hello(Arch::Aarch64);
+    let cpus = [3u8, 1, 2, 0]; // server (passive), driver, client, reader
+    for (p, c) in input.pds.iter_mut().zip(cpus) {
+        p.cpu = c;
+    }
+    let (spec, data) = build(&input).unwrap();
+    let untypeds = [(100, 0x4000_0000, 24, false), (101, 0x4100_0000, 16, false), (102, 0x900_0000, 24, true)];
+    let (sim, alloc) = Sim::new(Arch::Aarch64, &untypeds);
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096)).with_num_nodes(4);
+    if let Err(f) = b.run() {
+        panic!("{} '{}': {}", f.step, f.what, f.err);
+    }
+    for (p, want) in spec.pds.iter().zip(cpus) {
+        let sc = b.kernel.objs[b.kernel.root].slots[&b.obj[p.sc.unwrap() as usize]].obj;
+        assert_eq!(b.kernel.objs[sc].sc_core, Some(u64::from(want)), "core of {}'s SC", p.name);
+    }
+    assert!(b.kernel.log.iter().any(|l| l == "initialiser: starting PD 'server' (priority 200, passive, cpu 3)"), "{:?}", b.kernel.log);
+    assert!(b.kernel.log.iter().any(|l| l == "initialiser: starting PD 'reader' (priority 90)"), "{:?}", b.kernel.log);
+    // The same system on a 2-core kernel: the server's cpu 3 is refused, naming the PD.
+    let (sim, alloc) = Sim::new(Arch::Aarch64, &untypeds);
+    let mut b = Builder::new(sim, &spec, &data, alloc, (200, 4096)).with_num_nodes(2);
+    let f = b.run().unwrap_err();
+    assert_eq!((f.step, f.what.as_str(), &f.err), ("pd cpu", "server", &microkit_initialiser::apply::Error::NoSuchCore(3, 2)));
+    assert!(f.err.to_string().contains("cpu 3 does not exist: the kernel has 2 core(s)"), "{}", f.err);
 }
 
 #[test]

@@ -60,6 +60,7 @@ fn main() {
             budget: 1000,
             period: 1000,
             passive,
+            cpu: 0,
             stack_size: 0x2000,
             entry: elf::entry(&e).unwrap(),
             ipc_buffer_vaddr: ipc,

@@ -209,6 +209,7 @@ mod tests {
             budget: 1000,
             period: 1000,
             passive: false,
+            cpu: 0,
             stack_size: 4096,
             entry: 0x20_0000,
             ipc_buffer_vaddr: 0x30_0000,

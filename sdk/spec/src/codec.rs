@@ -15,11 +15,14 @@ use crate::model::*;
 /// First 8 bytes of an encoded spec.
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Number of kernel domains a spec may use (`CONFIG_NUM_DOMAINS` of our kernel).
 pub const MAX_DOMAINS: u64 = 16;
 /// Entries in the kernel's domain schedule array (`CONFIG_NUM_DOMAIN_SCHEDULES`).
 pub const MAX_DOMAIN_SCHEDULES: u64 = 256;
+/// Cores a PD's `cpu` may name (the kernel's `CONFIG_MAX_NUM_NODES` limit, Microkit's
+/// largest board: 16); the initialiser checks it against the booted kernel's `numNodes`.
+pub const MAX_CPUS: u64 = 16;
 /// Longest object or PD name accepted.
 pub const MAX_NAME: usize = 256;
 
@@ -191,6 +194,7 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
         w.u64(p.sp);
         w.u8(p.passive as u8);
         w.u8(p.domain);
+        w.u8(p.cpu);
     }
     w.len(spec.start_order.len());
     for s in &spec.start_order {
@@ -421,7 +425,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         }
         mappings.push(Mapping { vspace, vaddr, frame, read: f & 1 != 0, write: f & 2 != 0, execute: f & 4 != 0, cached: f & 8 != 0 });
     }
-    let n = r.count(50)?;
+    let n = r.count(51)?;
     let mut pds = Vec::with_capacity(n);
     for _ in 0..n {
         let name = r.str()?;
@@ -439,7 +443,8 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         let sp = r.u64()?;
         let passive = r.bool("passive")?;
         let domain = r.u8()?;
-        pds.push(Pd { name, tcb, cspace, cspace_guard_size, vspace, ipc_buffer, sc, bound_notification, fault_ep, priority, mcp, entry, sp, passive, domain });
+        let cpu = r.u8()?;
+        pds.push(Pd { name, tcb, cspace, cspace_guard_size, vspace, ipc_buffer, sc, bound_notification, fault_ep, priority, mcp, entry, sp, passive, domain, cpu });
     }
     let n = r.count(4)?;
     let mut start_order = Vec::with_capacity(n);
@@ -616,6 +621,9 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
         }
         if p.cspace_guard_size > 64 {
             return Err(DecodeError::OutOfRange("guard size", p.cspace_guard_size as u64));
+        }
+        if u64::from(p.cpu) >= MAX_CPUS {
+            return Err(DecodeError::OutOfRange("pd cpu", p.cpu as u64));
         }
     }
     for s in &spec.start_order {

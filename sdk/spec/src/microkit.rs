@@ -92,6 +92,8 @@ pub struct PdInput {
     pub period: u64,
     /// Passive server.
     pub passive: bool,
+    /// Core it runs on (`cpu`; below the kernel's `numNodes`).
+    pub cpu: u8,
     /// Stack size in bytes (multiple of 4 KiB).
     pub stack_size: u64,
     /// ELF entry point.
@@ -398,6 +400,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             sp: top,
             passive: pd.passive,
             domain: 0,
+            cpu: pd.cpu,
         });
         b.spec.start_order.push(i as u32);
         objs.push(PdObjs { cnode, ntfn, ep });

@@ -234,6 +234,9 @@ pub struct Pd {
     pub passive: bool,
     /// Scheduling domain (`DomainSet_Set`; 0 = the boot domain).
     pub domain: u8,
+    /// Core the PD runs on (Microkit's `cpu`): its SC is configured through that core's
+    /// SchedControl cap, passive PDs' too (the SC's core is where a client's call runs them).
+    pub cpu: u8,
 }
 
 /// The kernel domain schedule the initialiser installs (seL4 15+ `DomainSet_Schedule*`).

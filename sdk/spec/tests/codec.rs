@@ -53,6 +53,7 @@ fn sample() -> (Spec, Vec<u8>) {
             sp: 0x7f_ffff_f000,
             passive: false,
             domain: 3,
+            cpu: 2,
         }],
         start_order: vec![0],
         fault_ep: Some(7),
@@ -270,4 +271,18 @@ fn bad_domain_schedules_are_rejected() {
     // A zero duration with a non-zero domain is not an end marker.
     bad(&|s| s.domain_schedule.as_mut().unwrap().entries[2] = (1, 0));
     bad(&|s| s.domain_schedule.as_mut().unwrap().entries[0] = (16, 10));
+}
+
+#[test]
+fn pd_cpu_round_trips_and_is_bounded() {
+    // Every core the kernel may have survives the round trip.
+    for cpu in [0u8, 1, 3, 15] {
+        let (mut spec, data) = sample();
+        spec.pds[0].cpu = cpu;
+        assert_eq!(decode(&encode(&spec, &data)).unwrap().0.pds[0].cpu, cpu);
+    }
+    // Beyond the largest kernel configuration (16 cores) is refused at decode.
+    let (mut spec, data) = sample();
+    spec.pds[0].cpu = 16;
+    assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::OutOfRange("pd cpu", 16));
 }

@@ -11,6 +11,7 @@ fn pd(name: &str, priority: u8, passive: bool) -> PdInput {
         budget: 1000,
         period: 1000,
         passive,
+        cpu: 0,
         stack_size: 0x2000,
         entry: 0x20_0000,
         ipc_buffer_vaddr: 0x20_9000,

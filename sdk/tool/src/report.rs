@@ -97,7 +97,7 @@ pub fn render(
     if config.is_smp() {
         let _ = writeln!(
             o,
-            "multicore kernel: {} cores (CONFIG_MAX_NUM_NODES); PDs' cpu attributes are checked against them, but until multicore phase 2 every PD runs on core 0",
+            "multicore kernel: {} cores (CONFIG_MAX_NUM_NODES); each PD runs on the core its cpu attribute names (the initialiser configures its SC through that core's SchedControl cap; only the AArch64 multicore kernel runs threads on cores other than 0 yet)",
             board.cores(config)
         );
     }

@@ -263,6 +263,7 @@ pub fn build(
             budget: pd.budget,
             period: pd.period,
             passive: pd.passive,
+            cpu: u8::try_from(pd.cpu).map_err(|_| ToolError::Unsupported(format!("PD '{}': cpu {} is out of range", pd.name, pd.cpu)))?,
             stack_size: pd.stack_size,
             entry: prog.entry,
             ipc_buffer_vaddr: prog.ipc_buffer,

@@ -92,8 +92,8 @@ impl Kernel for Sel4 {
     fn asid_assign(&mut self, vspace: u64) -> Result<(), InvokeError> {
         ops::asid_pool_assign(ic::ASID_POOL, vspace)
     }
-    fn sc_configure(&mut self, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError> {
-        ops::sched_control_configure_flags(self.sched_control, sc, budget, period, extra_refills, badge, 0)
+    fn sc_configure(&mut self, core: u64, sc: u64, budget: u64, period: u64, extra_refills: u64, badge: u64) -> Result<(), InvokeError> {
+        ops::sched_control_configure_flags(self.sched_control + core, sc, budget, period, extra_refills, badge, 0)
     }
     fn irq_set_notification(&mut self, handler: u64, ntfn: u64) -> Result<(), InvokeError> {
         ops::irq_handler_set_notification(handler, ntfn)
@@ -245,7 +245,7 @@ extern "C" fn root_main(bootinfo_addr: u64) -> ! {
     }
     let kernel = Sel4 { sched_control: bi.schedcontrol.start };
     let extra = sel4_root::rt::extra_boot_info(bootinfo_addr, bi);
-    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty.start, bi.empty.end)).with_extra_bootinfo(extra);
+    let mut b = Builder::new(kernel, &spec, data, untyped, (bi.empty.start, bi.empty.end)).with_extra_bootinfo(extra).with_num_nodes(bi.num_nodes);
     if let Err(f) = b.run() {
         println!("initialiser: ERROR: {} '{}': {}", f.step, f.what, f.err);
         halt()
