@@ -186,6 +186,59 @@ fn paddr_vars(
     Ok(out)
 }
 
+/// The `<virtual_machine>`s of `sys` for the initialiser (which does not build them yet,
+/// `docs/hyp.md`): each with its managing PD's index in `spec.pds`, its vCPUs, and one
+/// guest-physical mapping per frame of each mapped region (frames `mr_<region>_<page>`).
+fn vms(sys: &SystemDescription, spec: &Spec) -> Result<Vec<microkit_spec::Vm>, ToolError> {
+    let mut out = Vec::new();
+    for pd in &sys.protection_domains {
+        let Some(vm) = &pd.virtual_machine else { continue };
+        let owner = spec
+            .pds
+            .iter()
+            .position(|p| p.name == pd.name)
+            .ok_or_else(|| ToolError::Spec(format!("no PD '{}' in the spec", pd.name)))?;
+        let mut mappings = Vec::new();
+        for m in &vm.maps {
+            let mr = sys
+                .memory_regions
+                .iter()
+                .find(|r| r.name == m.mr)
+                .ok_or_else(|| ToolError::Spec(format!("unknown memory region '{}'", m.mr)))?;
+            for k in 0..mr.page_count() {
+                let want = format!("mr_{}_{k}", mr.name);
+                let frame = spec
+                    .objects
+                    .iter()
+                    .position(|o| o.name == want)
+                    .ok_or_else(|| ToolError::Spec(format!("no frame object '{want}'")))?;
+                mappings.push(microkit_spec::VmMapping {
+                    gpa: m.vaddr + k * mr.page_size,
+                    frame: frame as u32,
+                    read: m.perms.read,
+                    write: m.perms.write,
+                    execute: m.perms.execute,
+                    cached: m.cached,
+                });
+            }
+        }
+        out.push(microkit_spec::Vm {
+            name: vm.name.clone(),
+            pd: owner as u32,
+            priority: vm.priority,
+            budget: vm.budget,
+            period: vm.period,
+            vcpus: vm
+                .vcpus
+                .iter()
+                .map(|v| microkit_spec::VmVcpu { id: v.id, cpu: v.cpu })
+                .collect(),
+            mappings,
+        });
+    }
+    Ok(out)
+}
+
 /// Builds the spec for `sys` on `board`.
 pub fn build(
     sys: &SystemDescription,
@@ -194,15 +247,6 @@ pub fn build(
     config: Config,
     dirs: &[PathBuf],
 ) -> Result<Built, ToolError> {
-    if sys
-        .protection_domains
-        .iter()
-        .any(|p| p.virtual_machine.is_some())
-    {
-        return Err(ToolError::Unsupported(
-            "virtual machines are not supported by this SDK's image stage".into(),
-        ));
-    }
     let prefills = prefill_bytes(sys, dirs)?;
     let prefill_len = |mr: &str| -> Option<u64> {
         let i = sys.memory_regions.iter().position(|r| r.name == mr)?;
@@ -368,6 +412,7 @@ pub fn build(
             });
         }
     }
+    spec.vms = vms(sys, &spec)?;
     // Capability sharing: after every Microkit cap is in place (PD CNodes move below a root).
     crate::capshare::apply(sys, &mut spec)?;
     microkit_spec::validate(&spec, data.len() as u64)
