@@ -13,9 +13,7 @@ use microkit_spec::microkit::{
     self as mk, ChannelInput, EndInput, IoPortInput, IrqInput, MapInput, PdInput, RegionInput,
     SystemInput,
 };
-use microkit_spec::{
-    rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger,
-};
+use microkit_spec::{rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger};
 use sdf::{Arch, IrqSource, Polarity, SystemDescription};
 
 use crate::args::Config;
@@ -140,8 +138,12 @@ fn paddr_vars(
     let mut out = Vec::new();
     for ((pd, sp), prog) in sys.protection_domains.iter().zip(&spec.pds).zip(programs) {
         for sv in &pd.setvars {
-            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else { continue };
-            let Some(region) = sys.memory_region(mr) else { continue };
+            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else {
+                continue;
+            };
+            let Some(region) = sys.memory_region(mr) else {
+                continue;
+            };
             if region.phys_addr.is_some() {
                 continue;
             }
@@ -164,7 +166,11 @@ fn paddr_vars(
             let frame = spec
                 .mappings
                 .iter()
-                .find(|m| m.vspace == sp.vspace && m.vaddr == page && spec.objects[m.frame as usize].name.starts_with("elf_"))
+                .find(|m| {
+                    m.vspace == sp.vspace
+                        && m.vaddr == page
+                        && spec.objects[m.frame as usize].name.starts_with("elf_")
+                })
                 .map(|m| m.frame)
                 .ok_or_else(|| what(format!("no ELF page is mapped at {page:#x}")))?;
             let first_name = format!("mr_{}_0", region.name);
@@ -192,7 +198,9 @@ fn paddr_vars(
 fn vms(sys: &SystemDescription, spec: &Spec) -> Result<Vec<microkit_spec::Vm>, ToolError> {
     let mut out = Vec::new();
     for pd in &sys.protection_domains {
-        let Some(vm) = &pd.virtual_machine else { continue };
+        let Some(vm) = &pd.virtual_machine else {
+            continue;
+        };
         let owner = spec
             .pds
             .iter()
@@ -231,7 +239,10 @@ fn vms(sys: &SystemDescription, spec: &Spec) -> Result<Vec<microkit_spec::Vm>, T
             vcpus: vm
                 .vcpus
                 .iter()
-                .map(|v| microkit_spec::VmVcpu { id: v.id, cpu: v.cpu })
+                .map(|v| microkit_spec::VmVcpu {
+                    id: v.id,
+                    cpu: v.cpu,
+                })
                 .collect(),
             mappings,
         });
@@ -400,7 +411,11 @@ pub fn build(
         for p in &spec.pds {
             // The PD's own CNode (under the top level for a PD receiving untypeds).
             let own = format!("cnode_{}", p.name);
-            let cnode = spec.objects.iter().position(|o| o.name == own).map_or(p.cspace, |i| i as u32);
+            let cnode = spec
+                .objects
+                .iter()
+                .position(|o| o.name == own)
+                .map_or(p.cspace, |i| i as u32);
             spec.caps.push(CapSlot {
                 cnode,
                 slot: slots::TCB,

@@ -60,7 +60,10 @@ fn a_vm_is_refused_without_a_hypervisor_kernel_with_a_located_error() {
         assert!(!o.status.success(), "{board} {record:?}");
         let err = stderr(&o);
         assert!(err.contains("vm.system:7:9"), "{board} {record:?}: {err}");
-        assert!(err.contains("needs a kernel with hypervisor support"), "{err}");
+        assert!(
+            err.contains("needs a kernel with hypervisor support"),
+            "{err}"
+        );
     }
 }
 
@@ -85,7 +88,8 @@ fn built(dir: &Path, text: &str) -> Result<spec::Built, String> {
     c.hypervisor = true;
     target.hypervisor = b.hypervisor(Some(&c));
     let dirs = system::search_dirs(&sys_path, &[dir.to_path_buf()]);
-    let sys = system::load_target(&sys_path, target, &[dir.to_path_buf()]).map_err(|e| e.to_string())?;
+    let sys =
+        system::load_target(&sys_path, target, &[dir.to_path_buf()]).map_err(|e| e.to_string())?;
     let lay = layout::compute(&sys, b, Config::Debug);
     spec::build(&sys, &lay, b, Config::Debug, &dirs).map_err(|e| e.to_string())
 }
@@ -105,7 +109,10 @@ fn the_vm_reaches_the_spec_with_its_pd_vcpus_and_mappings() {
     assert_eq!(vm.mappings.len(), 2);
     let m = vm.mappings[0];
     assert_eq!(s.objects[m.frame as usize].name, "mr_guest_ram_0");
-    assert_eq!((m.gpa, m.read, m.write, m.execute, m.cached), (0x4000_0000, true, true, true, true));
+    assert_eq!(
+        (m.gpa, m.read, m.write, m.execute, m.cached),
+        (0x4000_0000, true, true, true, true)
+    );
     let u = vm.mappings[1];
     assert_eq!(s.objects[u.frame as usize].name, "mr_uart_0");
     assert_eq!((u.gpa, u.execute, u.cached), (0x900_0000, false, false));
@@ -127,22 +134,61 @@ fn microkit_rules_for_vms_are_located_errors() {
     for (extra, loc, what) in cases {
         let text = SYSTEM.replace("</system>", &format!("    {extra}\n</system>"));
         let dir = tmpdir("vm-rule");
-        let err = built(&dir, &text).err().unwrap_or_else(|| panic!("accepted: {extra}"));
+        let err = built(&dir, &text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {extra}"));
         assert!(err.contains(loc) && err.contains(what), "{extra}: {err}");
     }
     for (from, to, loc, what) in [
-        (r#"<vcpu id="5" />"#, r#"<vcpu id="62" />"#, "vm.system:9:", "id"),
-        (r#"<vcpu id="5" />"#, r#"<vcpu id="0" />"#, "vm.system:9:13", "vcpu id 0 appears twice"),
-        (r#"<vcpu id="5" />"#, r#"<vcpu id="5" cpu="1" />"#, "vm.system:9:", "cpu"),
-        ("<vcpu id=\"0\" />\n            <vcpu id=\"5\" />", "", "vm.system:7:9", "has no <vcpu>"),
-        (r#"mr="uart" vaddr="0x9000000""#, r#"mr="uart" vaddr="0x40001000""#, "vm.system:", "overlap"),
+        (
+            r#"<vcpu id="5" />"#,
+            r#"<vcpu id="62" />"#,
+            "vm.system:9:",
+            "id",
+        ),
+        (
+            r#"<vcpu id="5" />"#,
+            r#"<vcpu id="0" />"#,
+            "vm.system:9:13",
+            "vcpu id 0 appears twice",
+        ),
+        (
+            r#"<vcpu id="5" />"#,
+            r#"<vcpu id="5" cpu="1" />"#,
+            "vm.system:9:",
+            "cpu",
+        ),
+        (
+            "<vcpu id=\"0\" />\n            <vcpu id=\"5\" />",
+            "",
+            "vm.system:7:9",
+            "has no <vcpu>",
+        ),
+        (
+            r#"mr="uart" vaddr="0x9000000""#,
+            r#"mr="uart" vaddr="0x40001000""#,
+            "vm.system:",
+            "overlap",
+        ),
         (r#"mr="uart""#, r#"mr="nope""#, "vm.system:11:", "nope"),
-        (r#"budget="500""#, r#"budget="2000""#, "vm.system:7:", "budget"),
-        (r#"priority="100""#, r#"priority="255""#, "vm.system:7:", "priority"),
+        (
+            r#"budget="500""#,
+            r#"budget="2000""#,
+            "vm.system:7:",
+            "budget",
+        ),
+        (
+            r#"priority="100""#,
+            r#"priority="255""#,
+            "vm.system:7:",
+            "priority",
+        ),
     ] {
         let text = SYSTEM.replace(from, to);
         let dir = tmpdir("vm-rule");
-        let err = built(&dir, &text).err().unwrap_or_else(|| panic!("accepted: {to}"));
+        let err = built(&dir, &text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {to}"));
         assert!(err.contains(loc) && err.contains(what), "{to}: {err}");
     }
 }
