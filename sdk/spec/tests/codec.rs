@@ -291,7 +291,8 @@ fn bad_domain_schedules_are_rejected() {
 fn bad_vms_are_rejected() {
     let (spec, data) = sample();
     assert_eq!(decode(&encode(&spec, &data)).expect("decode").0.vms, spec.vms);
-    let bad: Vec<(&str, fn(&mut Vm), DecodeError)> = vec![
+    type Case = (&'static str, fn(&mut Vm), DecodeError);
+    let bad: Vec<Case> = vec![
         ("unknown pd", |v| v.pd = 1, DecodeError::BadReference("vm pd", 1)),
         ("priority", |v| v.priority = 255, DecodeError::OutOfRange("vm priority", 255)),
         ("budget > period", |v| v.budget = 1001, DecodeError::OutOfRange("vm budget", 1001)),
