@@ -159,6 +159,62 @@ impl Child {
     }
 }
 
+/// vCPU `id` (0..=61) of the virtual machine this PD manages (`<vcpu id=…>`, hypervisor
+/// kernels): its vCPU cap is at `BASE_VCPU_CAP + id` and the TCB running it at
+/// `BASE_VM_TCB_CAP + id`, as in Microkit. Without those caps (no VM, or an initialiser that
+/// does not build VMs yet, `docs/hyp.md`) every call gets the kernel's error.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Vcpu(u64);
+
+impl Vcpu {
+    /// The vCPU with `id`.
+    pub const fn new(id: u64) -> Self {
+        assert!(id <= 61, "vcpu id must be 0..=61");
+        Vcpu(id)
+    }
+    /// The vCPU id.
+    pub const fn index(self) -> u64 {
+        self.0
+    }
+    /// Slot of the vCPU object's cap.
+    pub const fn vcpu_cap(self) -> u64 {
+        L::BASE_VCPU_CAP + self.0
+    }
+    /// Slot of the cap to the TCB that runs the vCPU.
+    pub const fn tcb_cap(self) -> u64 {
+        L::BASE_VM_TCB_CAP + self.0
+    }
+    /// `microkit_vcpu_restart`: set the vCPU thread's PC to `entry` and resume it.
+    pub fn restart(self, entry: u64) -> Result<(), sel4_sys::ops::InvokeError> {
+        // The first word of the aarch64 seL4_UserContext is the PC.
+        sel4_sys::ops::tcb_write_registers(self.tcb_cap(), true, 0, &[entry])
+    }
+    /// `microkit_vcpu_stop`: suspend the vCPU thread.
+    pub fn stop(self) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::tcb_suspend(self.tcb_cap())
+    }
+    /// `microkit_vcpu_arm_inject_irq`: put virtual IRQ `irq` with `priority`, `group` in
+    /// list register `index` of the vCPU's virtual GIC.
+    pub fn arm_inject_irq(self, irq: u16, priority: u8, group: u8, index: u8) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::vcpu_inject_irq(self.vcpu_cap(), irq, priority, group, index)
+    }
+    /// `microkit_vcpu_arm_ack_vppi`: re-enable virtual PPI `irq` after its VPPI event.
+    pub fn arm_ack_vppi(self, irq: u64) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::vcpu_ack_vppi(self.vcpu_cap(), irq)
+    }
+    /// `microkit_vcpu_arm_read_reg`: the value of `seL4_VCPUReg` number `reg`.
+    pub fn arm_read_reg(self, reg: u64) -> Result<u64, sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::vcpu_read_reg(self.vcpu_cap(), reg)
+    }
+    /// `microkit_vcpu_arm_write_reg`: set `seL4_VCPUReg` number `reg` to `value`.
+    pub fn arm_write_reg(self, reg: u64, value: u64) -> Result<(), sel4_sys::ops::InvokeError> {
+        sel4_sys::ops::vcpu_write_reg(self.vcpu_cap(), reg, value)
+    }
+}
+
+// Microkit's slot numbering for vCPU 3: vCPU cap 330 + 3, its TCB 266 + 3.
+const _: () = assert!(Vcpu::new(3).vcpu_cap() == 333 && Vcpu::new(3).tcb_cap() == 269);
+
 /// x86 I/O port `id` of this PD (cap at `BASE_IOPORT_CAP + id`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct IoPort(pub u64);

@@ -212,6 +212,22 @@ pub fn arm_smc_call(smc: u64, args: &[u64; 8]) -> Result<[u64; 8]> {
     invoke(smc, &inv::arm_smc_call(ARCH, args)?)?;
     Ok(core::array::from_fn(get_mr))
 }
+/// `ARM_VCPU_ReadRegs(field)` (hypervisor kernels): the register's value.
+pub fn vcpu_read_reg(vcpu: u64, field: u64) -> Result<u64> {
+    invoke(vcpu, &inv::vcpu_read_reg(ARCH, field)?).map(|_| get_mr(0))
+}
+/// `ARM_VCPU_WriteRegs(field, value)` (hypervisor kernels).
+pub fn vcpu_write_reg(vcpu: u64, field: u64, value: u64) -> Result<()> {
+    unit(vcpu, inv::vcpu_write_reg(ARCH, field, value)?)
+}
+/// `ARM_VCPU_InjectIRQ(virq, priority, group, index)` (hypervisor kernels).
+pub fn vcpu_inject_irq(vcpu: u64, virq: u16, priority: u8, group: u8, index: u8) -> Result<()> {
+    unit(vcpu, inv::vcpu_inject_irq(ARCH, virq, priority, group, index)?)
+}
+/// `ARM_VCPU_AckVPPI(irq)` (hypervisor kernels).
+pub fn vcpu_ack_vppi(vcpu: u64, irq: u64) -> Result<()> {
+    unit(vcpu, inv::vcpu_ack_vppi(ARCH, irq)?)
+}
 /// `PageTable_Map` on this architecture.
 pub fn page_table_map(pt: u64, vspace: u64, vaddr: u64, attr: u64) -> Result<()> {
     unit(pt, inv::page_table_map(ARCH, vspace, vaddr, attr)?)

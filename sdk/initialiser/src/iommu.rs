@@ -60,6 +60,7 @@ mod tests {
             io_mappings: vec![],
             paddr_vars: vec![],
             domain_schedule: None,
+            vms: vec![],
         };
         if with_io {
             s.io_spaces.push(IoSpace { name: "QEMU EDU".into(), bus: 0, dev: 4, func: 0, domain_id: 1 });

@@ -15,7 +15,7 @@ use crate::model::*;
 /// First 8 bytes of an encoded spec.
 pub const MAGIC: [u8; 8] = *b"MKSYSTEM";
 /// Encoding version; bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Number of kernel domains a spec may use (`CONFIG_NUM_DOMAINS` of our kernel).
 pub const MAX_DOMAINS: u64 = 16;
 /// Entries in the kernel's domain schedule array (`CONFIG_NUM_DOMAIN_SCHEDULES`).
@@ -255,6 +255,25 @@ pub fn encode(spec: &Spec, data: &[u8]) -> Vec<u8> {
                 w.u8(*dom);
                 w.u64(*dur);
             }
+        }
+    }
+    w.len(spec.vms.len());
+    for vm in &spec.vms {
+        w.str(&vm.name);
+        w.u32(vm.pd);
+        w.u8(vm.priority);
+        w.u64(vm.budget);
+        w.u64(vm.period);
+        w.len(vm.vcpus.len());
+        for v in &vm.vcpus {
+            w.u64(v.id);
+            w.u64(v.cpu);
+        }
+        w.len(vm.mappings.len());
+        for m in &vm.mappings {
+            w.u64(m.gpa);
+            w.u32(m.frame);
+            w.u8(m.read as u8 | (m.write as u8) << 1 | (m.execute as u8) << 2 | (m.cached as u8) << 3);
         }
     }
     let data_off = (w.0.len() + 16).next_multiple_of(4096);
@@ -510,6 +529,32 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
     } else {
         None
     };
+    let n = r.count(29)?;
+    let mut vms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str()?;
+        let pd = r.u32()?;
+        let priority = r.u8()?;
+        let budget = r.u64()?;
+        let period = r.u64()?;
+        let k = r.count(16)?;
+        let mut vcpus = Vec::with_capacity(k);
+        for _ in 0..k {
+            vcpus.push(VmVcpu { id: r.u64()?, cpu: r.u64()? });
+        }
+        let k = r.count(13)?;
+        let mut mappings = Vec::with_capacity(k);
+        for _ in 0..k {
+            let gpa = r.u64()?;
+            let frame = r.u32()?;
+            let perms = r.u8()?;
+            if perms >> 4 != 0 {
+                return Err(DecodeError::BadTag("vm mapping rights", perms as u64));
+            }
+            mappings.push(VmMapping { gpa, frame, read: perms & 1 != 0, write: perms & 2 != 0, execute: perms & 4 != 0, cached: perms & 8 != 0 });
+        }
+        vms.push(Vm { name, pd, priority, budget, period, vcpus, mappings });
+    }
     let data_off = r.u64()?;
     let data_len = r.u64()?;
     if data_off < r.pos as u64 {
@@ -523,7 +568,7 @@ pub fn decode(buf: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         return Err(DecodeError::TrailingBytes);
     }
     let data = &buf[data_off as usize..end as usize];
-    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars, domain_schedule };
+    let spec = Spec { arch, objects, caps, mappings, pds, start_order, fault_ep, bootinfo_fills, untyped_handoff, io_spaces, io_mappings, paddr_vars, domain_schedule, vms };
     validate(&spec, data.len() as u64)?;
     Ok((spec, data))
 }
@@ -708,7 +753,54 @@ pub fn validate(spec: &Spec, data_len: u64) -> Result<(), DecodeError> {
             }
         }
     }
+    validate_vms(spec)?;
     validate_io(spec)
+}
+
+/// Largest vCPU id: Microkit numbers vCPU ids like channel ids (0..=61).
+pub const VM_MAX_VCPU_ID: u64 = 61;
+
+/// Virtual machines: a known managing PD holding at most one VM, Microkit's priority and
+/// budget/period rules, at least one vCPU with unique ids in range, and mappings of frames at
+/// frame-aligned guest-physical addresses, none mapped twice.
+fn validate_vms(spec: &Spec) -> Result<(), DecodeError> {
+    for (i, vm) in spec.vms.iter().enumerate() {
+        if vm.pd as usize >= spec.pds.len() {
+            return Err(DecodeError::BadReference("vm pd", vm.pd as u64));
+        }
+        if spec.vms[..i].iter().any(|o| o.pd == vm.pd) {
+            return Err(DecodeError::OutOfRange("vms of one pd", vm.pd as u64));
+        }
+        if spec.vms[..i].iter().any(|o| o.name == vm.name) {
+            return Err(DecodeError::BadName);
+        }
+        if vm.priority > 254 {
+            return Err(DecodeError::OutOfRange("vm priority", vm.priority as u64));
+        }
+        if vm.budget == 0 || vm.budget > vm.period {
+            return Err(DecodeError::OutOfRange("vm budget", vm.budget));
+        }
+        if vm.vcpus.is_empty() {
+            return Err(DecodeError::OutOfRange("vm vcpus", 0));
+        }
+        for (k, v) in vm.vcpus.iter().enumerate() {
+            if v.id > VM_MAX_VCPU_ID || vm.vcpus[..k].iter().any(|o| o.id == v.id) {
+                return Err(DecodeError::OutOfRange("vcpu id", v.id));
+            }
+        }
+        for (k, m) in vm.mappings.iter().enumerate() {
+            let ObjectKind::Frame { size_bits, .. } = kind_of(spec, m.frame, "vm frame")? else {
+                return Err(DecodeError::BadReference("vm frame", m.frame as u64));
+            };
+            if m.gpa & ((1u64 << size_bits) - 1) != 0 {
+                return Err(DecodeError::OutOfRange("vm guest address", m.gpa));
+            }
+            if vm.mappings[..k].iter().any(|o| o.gpa == m.gpa) {
+                return Err(DecodeError::OutOfRange("vm guest address", m.gpa));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// IO spaces: valid PCI ids, non-zero domain ids, one space per device and per domain id;

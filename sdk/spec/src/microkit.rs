@@ -243,6 +243,7 @@ pub fn build(input: &SystemInput) -> Result<(Spec, Vec<u8>), BuildError> {
             io_mappings: vec![],
             paddr_vars: vec![],
             domain_schedule: None,
+            vms: Vec::new(),
         },
         data: Vec::new(),
     };

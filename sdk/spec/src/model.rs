@@ -280,6 +280,56 @@ pub struct Spec {
     pub paddr_vars: Vec<PaddrVar>,
     /// Domain schedule to install, if the system uses scheduling domains.
     pub domain_schedule: Option<DomainSchedule>,
+    /// Virtual machines (`<virtual_machine>`, hypervisor kernels only). Carried for the
+    /// initialiser, which does not build them yet (`docs/hyp.md`).
+    pub vms: Vec<Vm>,
+}
+
+/// A guest of a hypervisor kernel: a `<virtual_machine>` of the PD `pds[pd]`, which manages
+/// its vCPUs. Nothing here is an object yet: the VM's TCBs, SCs, vCPUs and stage-2 VSpace
+/// are for the initialiser to create (the next step, `docs/hyp.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vm {
+    /// Name.
+    pub name: String,
+    /// Index of the managing PD in [`Spec::pds`].
+    pub pd: u32,
+    /// Priority of the vCPU threads.
+    pub priority: u8,
+    /// Budget of each vCPU's scheduling context, in microseconds.
+    pub budget: u64,
+    /// Period, in microseconds.
+    pub period: u64,
+    /// The vCPUs (at least one, ids unique).
+    pub vcpus: Vec<VmVcpu>,
+    /// Guest-physical mappings of region frames.
+    pub mappings: Vec<VmMapping>,
+}
+
+/// One `<vcpu>`: the id the managing PD uses for it and the core it runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmVcpu {
+    /// Id (the managing PD's vCPU and vCPU-TCB cap slots are numbered by it).
+    pub id: u64,
+    /// Core.
+    pub cpu: u64,
+}
+
+/// Map `frame` at guest-physical address `gpa` in a VM's stage-2 address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmMapping {
+    /// Guest-physical address (aligned to the frame size).
+    pub gpa: u64,
+    /// The frame object.
+    pub frame: ObjId,
+    /// Read allowed.
+    pub read: bool,
+    /// Write allowed.
+    pub write: bool,
+    /// Execute allowed.
+    pub execute: bool,
+    /// Cacheable (else device memory).
+    pub cached: bool,
 }
 
 /// Frames (in order, contiguous in the PD's view) that receive the extra-boot-information

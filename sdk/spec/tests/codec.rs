@@ -63,6 +63,18 @@ fn sample() -> (Spec, Vec<u8>) {
         io_mappings: vec![IoMapping { io_space: 0, iovaddr: 0x10_0000, frame: 8, read: false, write: true }],
         paddr_vars: vec![PaddrVar { first: 14, count: 2, frame: 4, offset: 0x40 }],
         domain_schedule: Some(DomainSchedule { entries: vec![(3, 1000), (0, 500), (0, 0)], shift: 2, start: 1 }),
+        vms: vec![Vm {
+            name: "guest".into(),
+            pd: 0,
+            priority: 99,
+            budget: 500,
+            period: 1000,
+            vcpus: vec![VmVcpu { id: 0, cpu: 0 }, VmVcpu { id: 61, cpu: 1 }],
+            mappings: vec![
+                VmMapping { gpa: 0x4000_0000, frame: 4, read: true, write: true, execute: true, cached: true },
+                VmMapping { gpa: 0x900_0000, frame: 8, read: true, write: true, execute: false, cached: false },
+            ],
+        }],
     };
     (spec, data)
 }
@@ -79,7 +91,7 @@ fn round_trip() {
 
 #[test]
 fn empty_round_trip() {
-    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![], paddr_vars: vec![], domain_schedule: None };
+    let spec = Spec { arch: Arch::X86_64, objects: vec![], caps: vec![], mappings: vec![], pds: vec![], start_order: vec![], fault_ep: None, bootinfo_fills: vec![], untyped_handoff: None, io_spaces: vec![], io_mappings: vec![], paddr_vars: vec![], domain_schedule: None, vms: vec![] };
     let blob = encode(&spec, &[]);
     assert_eq!(decode(&blob).unwrap().0, spec);
 }
@@ -285,4 +297,44 @@ fn pd_cpu_round_trips_and_is_bounded() {
     let (mut spec, data) = sample();
     spec.pds[0].cpu = 16;
     assert_eq!(decode(&encode(&spec, &data)).unwrap_err(), DecodeError::OutOfRange("pd cpu", 16));
+}
+
+/// Virtual machines round-trip (the sample has one) and every rule of `validate` holds: a
+/// known managing PD with one VM, priority and budget/period, vCPUs present, unique and in
+/// Microkit's id range, frames at aligned, distinct guest-physical addresses.
+#[test]
+fn bad_vms_are_rejected() {
+    let (spec, data) = sample();
+    assert_eq!(decode(&encode(&spec, &data)).expect("decode").0.vms, spec.vms);
+    type Case = (&'static str, fn(&mut Vm), DecodeError);
+    let bad: Vec<Case> = vec![
+        ("unknown pd", |v| v.pd = 1, DecodeError::BadReference("vm pd", 1)),
+        ("priority", |v| v.priority = 255, DecodeError::OutOfRange("vm priority", 255)),
+        ("budget > period", |v| v.budget = 1001, DecodeError::OutOfRange("vm budget", 1001)),
+        ("zero budget", |v| v.budget = 0, DecodeError::OutOfRange("vm budget", 0)),
+        ("no vcpu", |v| v.vcpus.clear(), DecodeError::OutOfRange("vm vcpus", 0)),
+        ("vcpu id", |v| v.vcpus[1].id = 62, DecodeError::OutOfRange("vcpu id", 62)),
+        ("duplicate vcpu", |v| v.vcpus[1].id = 0, DecodeError::OutOfRange("vcpu id", 0)),
+        ("not a frame", |v| v.mappings[0].frame = 0, DecodeError::BadReference("vm frame", 0)),
+        ("no such object", |v| v.mappings[0].frame = 999, DecodeError::BadReference("vm frame", 999)),
+        ("unaligned", |v| v.mappings[0].gpa = 0x4000_0800, DecodeError::OutOfRange("vm guest address", 0x4000_0800)),
+        ("mapped twice", |v| v.mappings[1].gpa = 0x4000_0000, DecodeError::OutOfRange("vm guest address", 0x4000_0000)),
+    ];
+    for (what, edit, want) in bad {
+        let mut s = spec.clone();
+        edit(&mut s.vms[0]);
+        assert_eq!(validate(&s, data.len() as u64), Err(want.clone()), "{what}");
+        assert_eq!(decode(&encode(&s, &data)).map(|_| ()), Err(want), "{what} (decode)");
+    }
+    let mut two = spec.clone();
+    let mut other = two.vms[0].clone();
+    other.name = "second".into();
+    two.vms.push(other);
+    assert_eq!(validate(&two, data.len() as u64), Err(DecodeError::OutOfRange("vms of one pd", 0)));
+    // Rights bits beyond the four defined ones are refused.
+    let blob = encode(&spec, &data);
+    let mut tampered = blob.clone();
+    let at = blob.windows(13).rposition(|w| w[..8] == 0x900_0000u64.to_le_bytes() && w[8..12] == 8u32.to_le_bytes()).expect("mapping bytes");
+    tampered[at + 12] |= 0x10;
+    assert_eq!(decode(&tampered).map(|_| ()), Err(DecodeError::BadTag("vm mapping rights", 0x13)));
 }

@@ -57,6 +57,14 @@ impl Board {
         }
     }
 
+    /// Whether a system for this board may hold `<virtual_machine>`s with the kernel whose
+    /// configuration is `kernel`: only an AArch64 kernel built with
+    /// `CONFIG_ARM_HYPERVISOR_SUPPORT` (its record's hypervisor flag; `docs/hyp.md`) runs
+    /// guests. Without a record (`None`) or with Microkit's stock values there is none.
+    pub fn hypervisor(&self, kernel: Option<&sel4_abi::config::KernelConfig>) -> bool {
+        self.arch == Arch::Aarch64 && kernel.is_some_and(|k| k.hypervisor)
+    }
+
     /// The parser's view of this board in a uniprocessor configuration.
     pub fn target_config(&self) -> TargetConfig {
         let mut c = TargetConfig::for_arch(self.arch);

@@ -67,11 +67,6 @@ fn write_x86_kernels(output: &std::path::Path, kernel: &[u8]) -> Result<(), Tool
 pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
     let board = board::find(&args.board)?;
     let image_type = format::ImageType::resolve(args.image_type, board.arch)?;
-    let sys = system::load_for(&args.system, board, args.config, &args.search_path)?;
-    let lay = layout::compute(&sys, board, args.config);
-    let dirs = system::search_dirs(&args.system, &args.search_path);
-    let built = spec::build(&sys, &lay, board, args.config, &dirs)?;
-
     let opts = sdk::SdkOptions {
         sdk_dir: args
             .sdk_dir
@@ -80,19 +75,31 @@ pub fn run(args: &args::Args) -> Result<RunSummary, ToolError> {
         kernel: args.kernel.clone(),
         initialiser: args.initialiser.clone(),
     };
-    let files = sdk::locate(&opts, board, args.config)?;
-    let mut initialiser = read(&files.initialiser)?;
-    let kernel = files.kernel.as_deref().map(read).transpose()?;
+    // Located now (its configuration record decides whether `<virtual_machine>` is allowed);
+    // a missing SDK is reported after the system's own errors, as before.
+    let files = sdk::locate(&opts, board, args.config);
+    let kernel = match &files {
+        Ok(f) => f.kernel.as_deref().map(read).transpose()?,
+        Err(_) => None,
+    };
     // The initialiser numbers its invocation labels as the kernel's configuration does
     // (Microkit's debug kernels on aarch64 and x86_64 have CONFIG_HARDWARE_DEBUG_API): the
     // record of the kernel being packed, or, without one (no kernel file, or a kernel without
     // a record), Microkit's values for `--config`.
-    let record = kernel
+    let kernel_config = kernel
         .as_deref()
         .and_then(|k| sel4_abi::config::read_record(k).ok())
-        .or_else(|| sel4_abi::config::KernelConfig::microkit(args.config.name()))
-        .map(|c| c.to_words())
-        .unwrap_or([0; 4]);
+        .or_else(|| sel4_abi::config::KernelConfig::microkit(args.config.name()));
+    let mut target = board.target_config_for(args.config);
+    target.hypervisor = board.hypervisor(kernel_config.as_ref());
+    let sys = system::load_target(&args.system, target, &args.search_path)?;
+    let lay = layout::compute(&sys, board, args.config);
+    let dirs = system::search_dirs(&args.system, &args.search_path);
+    let built = spec::build(&sys, &lay, board, args.config, &dirs)?;
+
+    let files = files?;
+    let mut initialiser = read(&files.initialiser)?;
+    let record = kernel_config.map(|c| c.to_words()).unwrap_or([0; 4]);
     image::patch_kernel_config(&mut initialiser, &record)?;
 
     let blob = microkit_spec::encode(&built.spec, &built.data);

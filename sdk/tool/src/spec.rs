@@ -13,9 +13,7 @@ use microkit_spec::microkit::{
     self as mk, ChannelInput, EndInput, IoPortInput, IrqInput, MapInput, PdInput, RegionInput,
     SystemInput,
 };
-use microkit_spec::{
-    rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger,
-};
+use microkit_spec::{rights, Cap, CapSlot, Fill, IrqSource as SpecIrq, ObjectKind, Spec, Trigger};
 use sdf::{Arch, IrqSource, Polarity, SystemDescription};
 
 use crate::args::Config;
@@ -140,8 +138,12 @@ fn paddr_vars(
     let mut out = Vec::new();
     for ((pd, sp), prog) in sys.protection_domains.iter().zip(&spec.pds).zip(programs) {
         for sv in &pd.setvars {
-            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else { continue };
-            let Some(region) = sys.memory_region(mr) else { continue };
+            let sdf::SetVarKind::PhysAddr { mr } = &sv.kind else {
+                continue;
+            };
+            let Some(region) = sys.memory_region(mr) else {
+                continue;
+            };
             if region.phys_addr.is_some() {
                 continue;
             }
@@ -164,7 +166,11 @@ fn paddr_vars(
             let frame = spec
                 .mappings
                 .iter()
-                .find(|m| m.vspace == sp.vspace && m.vaddr == page && spec.objects[m.frame as usize].name.starts_with("elf_"))
+                .find(|m| {
+                    m.vspace == sp.vspace
+                        && m.vaddr == page
+                        && spec.objects[m.frame as usize].name.starts_with("elf_")
+                })
                 .map(|m| m.frame)
                 .ok_or_else(|| what(format!("no ELF page is mapped at {page:#x}")))?;
             let first_name = format!("mr_{}_0", region.name);
@@ -186,6 +192,64 @@ fn paddr_vars(
     Ok(out)
 }
 
+/// The `<virtual_machine>`s of `sys` for the initialiser (which does not build them yet,
+/// `docs/hyp.md`): each with its managing PD's index in `spec.pds`, its vCPUs, and one
+/// guest-physical mapping per frame of each mapped region (frames `mr_<region>_<page>`).
+fn vms(sys: &SystemDescription, spec: &Spec) -> Result<Vec<microkit_spec::Vm>, ToolError> {
+    let mut out = Vec::new();
+    for pd in &sys.protection_domains {
+        let Some(vm) = &pd.virtual_machine else {
+            continue;
+        };
+        let owner = spec
+            .pds
+            .iter()
+            .position(|p| p.name == pd.name)
+            .ok_or_else(|| ToolError::Spec(format!("no PD '{}' in the spec", pd.name)))?;
+        let mut mappings = Vec::new();
+        for m in &vm.maps {
+            let mr = sys
+                .memory_regions
+                .iter()
+                .find(|r| r.name == m.mr)
+                .ok_or_else(|| ToolError::Spec(format!("unknown memory region '{}'", m.mr)))?;
+            for k in 0..mr.page_count() {
+                let want = format!("mr_{}_{k}", mr.name);
+                let frame = spec
+                    .objects
+                    .iter()
+                    .position(|o| o.name == want)
+                    .ok_or_else(|| ToolError::Spec(format!("no frame object '{want}'")))?;
+                mappings.push(microkit_spec::VmMapping {
+                    gpa: m.vaddr + k * mr.page_size,
+                    frame: frame as u32,
+                    read: m.perms.read,
+                    write: m.perms.write,
+                    execute: m.perms.execute,
+                    cached: m.cached,
+                });
+            }
+        }
+        out.push(microkit_spec::Vm {
+            name: vm.name.clone(),
+            pd: owner as u32,
+            priority: vm.priority,
+            budget: vm.budget,
+            period: vm.period,
+            vcpus: vm
+                .vcpus
+                .iter()
+                .map(|v| microkit_spec::VmVcpu {
+                    id: v.id,
+                    cpu: v.cpu,
+                })
+                .collect(),
+            mappings,
+        });
+    }
+    Ok(out)
+}
+
 /// Builds the spec for `sys` on `board`.
 pub fn build(
     sys: &SystemDescription,
@@ -194,15 +258,6 @@ pub fn build(
     config: Config,
     dirs: &[PathBuf],
 ) -> Result<Built, ToolError> {
-    if sys
-        .protection_domains
-        .iter()
-        .any(|p| p.virtual_machine.is_some())
-    {
-        return Err(ToolError::Unsupported(
-            "virtual machines are not supported by this SDK's image stage".into(),
-        ));
-    }
     let prefills = prefill_bytes(sys, dirs)?;
     let prefill_len = |mr: &str| -> Option<u64> {
         let i = sys.memory_regions.iter().position(|r| r.name == mr)?;
@@ -357,7 +412,11 @@ pub fn build(
         for p in &spec.pds {
             // The PD's own CNode (under the top level for a PD receiving untypeds).
             let own = format!("cnode_{}", p.name);
-            let cnode = spec.objects.iter().position(|o| o.name == own).map_or(p.cspace, |i| i as u32);
+            let cnode = spec
+                .objects
+                .iter()
+                .position(|o| o.name == own)
+                .map_or(p.cspace, |i| i as u32);
             spec.caps.push(CapSlot {
                 cnode,
                 slot: slots::TCB,
@@ -369,6 +428,7 @@ pub fn build(
             });
         }
     }
+    spec.vms = vms(sys, &spec)?;
     // Capability sharing: after every Microkit cap is in place (PD CNodes move below a root).
     crate::capshare::apply(sys, &mut spec)?;
     microkit_spec::validate(&spec, data.len() as u64)

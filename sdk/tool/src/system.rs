@@ -46,6 +46,16 @@ pub fn load_for(
     config: crate::args::Config,
     search: &[PathBuf],
 ) -> Result<SystemDescription, ToolError> {
+    load_target(path, board.target_config_for(config), search)
+}
+
+/// Reads and validates `path` against the target facts `target` (the board's, for one
+/// configuration and kernel).
+pub fn load_target(
+    path: &Path,
+    target: sdf::TargetConfig,
+    search: &[PathBuf],
+) -> Result<SystemDescription, ToolError> {
     let bytes = std::fs::read(path).map_err(|source| ToolError::Read {
         path: path.to_path_buf(),
         source,
@@ -65,7 +75,7 @@ pub fn load_for(
     Ok(sdf::parse_with_prefill(
         &name,
         &text,
-        &board.target_config_for(config),
+        &target,
         &sizer,
     )?)
 }
