@@ -213,6 +213,15 @@ impl<M: Machine> Kernel<M> {
     /// ([`Invoked::Nothing`]), finish the syscall as `schedule` + `activate_vspace` would
     /// (every input of `keeps_current` is as it was, so it would hold again with the same
     /// result) and return true.
+    ///
+    /// On a uniprocessor kernel `activate_vspace` is not called here: it would do nothing.
+    /// Every kernel exit leaves `active_vspace` equal to the current thread's VSpace (each
+    /// exit path calls `activate_vspace`, or, on the fastpaths, either switches as it does or
+    /// checks that the caller's VSpace is the active one), and while the thread runs in user
+    /// mode nothing but its own kernel entries can change its VSpace slot. This entry kept
+    /// the thread and changed nothing but its registers, so the VSpace it would select is the
+    /// active one. With `smp` another core may write the slot of a thread running here, so
+    /// the call stays.
     #[inline(always)]
     fn unchanged(
         &mut self,
@@ -223,6 +232,7 @@ impl<M: Machine> Kernel<M> {
             return false;
         };
         crate::sched::program_deadline(self, Some(head), release, now);
+        #[cfg(feature = "smp")]
         self.activate_vspace();
         true
     }
