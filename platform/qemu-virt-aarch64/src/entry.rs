@@ -414,10 +414,14 @@ use multicore::handle_trap;
 mod multicore {
     use super::*;
     use arch_aarch64::smp;
-    use core::sync::atomic::{AtomicBool, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Set once the boot core has put the kernel in `STATE` (secondaries wait for it).
     static READY: AtomicBool = AtomicBool::new(false);
+    /// Secondaries that have set up their interrupts and printed their line (under the
+    /// lock). The boot core waits for all of them before its first return to user mode, so
+    /// their lines never land inside the root task's first output.
+    static SCHEDULING: AtomicUsize = AtomicUsize::new(0);
 
     /// The boot core: the kernel is in `STATE`; it keeps the lock until its first return to
     /// user mode (the secondaries may run from now on).
@@ -545,14 +549,17 @@ mod multicore {
 
     /// The boot core's first thread (lock held since [`start`]).
     pub fn first_context() -> *mut Aarch64Context {
-        let next = STATE.with(|s| {
+        let (next, nodes) = STATE.with(|s| {
             let s = s.as_mut().expect("kernel state");
             s.kernel.switch_node(0);
-            next_context(s, 0)
+            (next_context(s, 0), s.kernel.smp.count)
         });
         let ctx = next.unwrap_or_else(|| idle_until_work(0));
         smp::leaving_kernel(0);
         smp::unlock_kernel(0);
+        while SCHEDULING.load(Ordering::Acquire) + 1 < nodes {
+            core::hint::spin_loop();
+        }
         ctx
     }
 
@@ -573,6 +580,7 @@ mod multicore {
             s.kernel.machine.gic.enable(timer::VIRTUAL_TIMER_PPI);
             timer::deny_user_access();
             kprintln!("kernel: core {me} schedules its own threads (reschedule IPI: SGI {})", smp::RESCHEDULE_SGI);
+            SCHEDULING.fetch_add(1, Ordering::Release);
             s.kernel.handle_reschedule_ipi();
             next_context(s, me)
         });
