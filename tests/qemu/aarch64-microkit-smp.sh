@@ -26,7 +26,6 @@ exec target/release/qemu-test --timeout "${BOOT_TIMEOUT:-60}" \
   --expect "initialiser: starting PD 'driver' (priority 150)" \
   --expect "initialiser: starting PD 'client' (priority 100, cpu 2)" \
   --expect "initialiser: starting PD 'reader' (priority 90, cpu 3)" \
-  --expect "initialiser: all PDs started" \
   --expect "server: ppc on channel 0 (label 1), answering 42" \
   --expect "client: ppc(6, 7) answered 42 (1 MR)" \
   --expect "shared memory: read 'hello'" \

@@ -643,11 +643,17 @@ impl<'a, KN: Kernel> Builder<'a, KN> {
     }
 
     fn start(&mut self) -> Res<()> {
+        // Every start line first, then the resumes: on a multicore system a PD on another
+        // core runs as soon as it is resumed, and its output would land inside the lines
+        // that follow.
         for &i in &self.spec.start_order {
             let p = &self.spec.pds[i as usize];
             let passive = if p.passive { ", passive" } else { "" };
             let cpu = Cpu(p.cpu);
             self.kernel.log(format_args!("initialiser: starting PD '{}' (priority {}{passive}{cpu})", p.name, p.priority));
+        }
+        for &i in &self.spec.start_order {
+            let p = &self.spec.pds[i as usize];
             self.kernel.tcb_resume(self.obj[p.tcb as usize]).map_err(fail("resume", &p.name))?;
         }
         self.kernel.log(format_args!("initialiser: all PDs started"));
